@@ -1,0 +1,110 @@
+# mmr - top-level build. `make` builds the three programs into build/; `make demo` and `make test` are
+# the README's two commands (they install Debian packages first, so run them as root on a new machine).
+#
+#   make            build/mmr-dataplane build/mmr-controller build/mmrctl, unit tests, fuzz-free
+#   make test       install deps, build, run every test (unit, integration, crash, stress under ASan, e2e)
+#   make demo       install deps, build, run a demo meeting on virtual devices with live stats (DURATION=s)
+#   make unit       build and run the cmocka unit tests only
+#   make asan       the same programs built with AddressSanitizer into build-asan/
+#   make fuzz       build the libFuzzer targets (clang) and run each for FUZZ_SECONDS
+#   make bench      benchmarks (see scripts/)
+
+BUILD     ?= build
+CC        ?= cc
+SAN       ?=
+OPT       ?= -O2
+DPDK_CFLAGS := $(shell pkg-config --cflags libdpdk 2>/dev/null)
+DPDK_LIBS   := $(shell pkg-config --libs libdpdk 2>/dev/null)
+URCU_LIBS   := $(shell pkg-config --libs liburcu-qsbr liburcu-cds 2>/dev/null)
+URCU_CFLAGS := $(shell pkg-config --cflags liburcu-qsbr 2>/dev/null)
+CONFIG_LIBS := $(shell pkg-config --libs libconfig 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wno-address-of-packed-member
+CFLAGS  := $(OPT) -g -std=gnu11 $(WARN) -Ilib -MMD -MP $(SAN)
+# DPDK's pkg-config carries -march=corei7; ours goes after it.
+DP_CFLAGS := $(DPDK_CFLAGS) -march=native $(URCU_CFLAGS) -DALLOW_EXPERIMENTAL_API -Wno-deprecated-declarations
+LDFLAGS := $(SAN)
+
+LIB_SRC  := $(wildcard lib/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+DP_SRC   := $(wildcard dataplane/*.c)
+DP_OBJ   := $(DP_SRC:%.c=$(BUILD)/%.o)
+CTL_SRC  := $(filter-out control/mmrctl.c,$(wildcard control/*.c))
+CTL_OBJ  := $(CTL_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+
+PROGS := $(BUILD)/mmr-dataplane $(BUILD)/mmr-controller $(BUILD)/mmrctl
+
+.PHONY: all progs unit test demo asan fuzz bench clean deps
+all: progs $(UNIT_BIN)
+progs: $(PROGS)
+
+$(BUILD)/libmmr.a: $(LIB_OBJ)
+	@mkdir -p $(@D)
+	ar rcs $@ $^
+
+$(BUILD)/lib/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/dataplane/%.o: dataplane/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(DP_CFLAGS) -c $< -o $@
+
+$(BUILD)/control/%.o: control/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/mmr-dataplane: $(DP_OBJ) $(BUILD)/libmmr.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(DPDK_LIBS) $(URCU_LIBS) $(CONFIG_LIBS) -lpthread
+
+$(BUILD)/mmr-controller: $(CTL_OBJ) $(BUILD)/libmmr.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(CONFIG_LIBS) -lpthread
+
+$(BUILD)/mmrctl: $(BUILD)/control/mmrctl.o $(BUILD)/libmmr.a
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmmr.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmmr.a $(CMOCKA_LIBS)
+
+# ---- the README's two commands -------------------------------------------------------------
+deps:
+	scripts/install-deps.sh
+
+demo: deps
+	$(MAKE) progs
+	scripts/demo.sh $(DURATION)
+
+test: deps
+	$(MAKE) all
+	$(MAKE) asan
+	tests/run-all.sh
+
+unit: $(UNIT_BIN)
+	@fail=0; for t in $(UNIT_BIN); do $$t || fail=1; done; exit $$fail
+
+asan:
+	$(MAKE) BUILD=build-asan SAN="-fsanitize=address -fno-omit-frame-pointer" OPT=-O1 all
+
+# ---- fuzzing (clang + libFuzzer) -------------------------------------------------------------
+FUZZ_SECONDS ?= 20
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+	@mkdir -p $(@D)
+	clang -g -O1 -Ilib -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined $< $(LIB_SRC) -o $@
+fuzz: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do mkdir -p build-fuzz/corpus-$$(basename $$f); \
+	  echo "fuzz: $$f for $(FUZZ_SECONDS)s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=2048 build-fuzz/corpus-$$(basename $$f) 2>&1 | tail -n 2 || exit 1; done
+
+bench: progs
+	scripts/bench.sh
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

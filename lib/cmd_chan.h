@@ -1,0 +1,148 @@
+/*
+ * cmd_chan.h - the shared-memory segment between mmr-controller and mmr-dataplane.
+ *
+ * Ownership: the DATAPLANE creates the segment (POSIX shm, mode 0600, name from its config,
+ * default "/mmr-dp0") when it starts, writes a fresh random epoch into it, and unlinks/recreates it
+ * on every start. The CONTROLLER only opens and maps an existing segment. So:
+ *   - controller dies: the segment and the dataplane's tables live on, forwarding goes on; a new
+ *     controller maps the same segment, sees the same epoch and resynchronises (SYNC_BEGIN, every
+ *     object as an idempotent PUT, SYNC_END) without disturbing anything that did not change.
+ *   - dataplane dies: its tables die with it; the restarted dataplane creates a new segment with a
+ *     new epoch; the controller notices (epoch changed or heartbeat stale), remaps and replays its
+ *     whole state the same way.
+ *
+ * The command ring is single-producer (controller) single-consumer (dataplane control thread):
+ * the producer writes a slot, then release-stores `tail`; the consumer acquire-loads `tail`,
+ * applies slots in order, then release-stores `head` and `applied_seq`. A producer that dies
+ * half-way through writing a slot never published it. Sequence numbers are per epoch: the
+ * controller's n-th command carries seq n (the slot index is seq % MMR_CMD_RING).
+ *
+ * Liveness, both ways: each side stores CLOCK_MONOTONIC nanoseconds into its heartbeat about every
+ * 100 ms; a heartbeat older than MMR_HEARTBEAT_DEAD_NS means the other side is gone.
+ */
+#ifndef MMR_CMD_CHAN_H
+#define MMR_CMD_CHAN_H
+
+#include <stdint.h>
+#include <stdatomic.h>
+#include "mmr_types.h"
+#include "stats.h"
+
+#define MMR_SHM_MAGIC         0x4d4d5253u  /* "MMRS" */
+#define MMR_SHM_VERSION       1u
+#define MMR_CMD_RING          4096u        /* power of two */
+#define MMR_HEARTBEAT_NS      100000000ull /* 100 ms */
+#define MMR_HEARTBEAT_DEAD_NS 1000000000ull /* 1 s */
+#define MMR_SHM_DEFAULT_NAME  "/mmr-dp0"
+
+enum mmr_cmd_op {
+	MMR_CMD_NOP = 0,
+	MMR_CMD_SYNC_BEGIN,        /* start of a full replay; u.sync.gen is the new generation */
+	MMR_CMD_SYNC_END,          /* end of replay: delete every object not PUT since SYNC_BEGIN(gen) */
+	MMR_CMD_PARTICIPANT_PUT,   /* create or update (idempotent) */
+	MMR_CMD_PARTICIPANT_DEL,   /* also deletes its streams and every subscription to or from it */
+	MMR_CMD_STREAM_PUT,
+	MMR_CMD_STREAM_DEL,        /* also deletes its subscriptions */
+	MMR_CMD_SUB_PUT,           /* create, or update the layer target keeping the forwarding state */
+	MMR_CMD_SUB_DEL,
+	MMR_CMD__COUNT
+};
+
+struct mmr_cmd_participant {
+	uint32_t id;               /* < MMR_MAX_PARTICIPANTS */
+	uint32_t meeting_id;
+	struct mmr_addr addr;      /* where its media comes from and goes to */
+	uint16_t udp_port;         /* host byte order */
+	uint16_t dp_port;          /* DPDK port index it is reached through */
+	uint8_t  mac[6];           /* next-hop MAC for its copies; used when has_mac, else the port's gateway MAC */
+	uint8_t  has_mac;
+	uint8_t  role;             /* enum mmr_role */
+};
+
+struct mmr_cmd_stream {
+	uint32_t id;               /* < MMR_MAX_STREAMS; also its index in mmr_stats_area.stream */
+	uint32_t participant_id;   /* publisher */
+	uint32_t ssrc;             /* host byte order */
+	uint8_t  kind;             /* enum mmr_media_kind */
+	uint8_t  codec;            /* enum mmr_codec */
+	uint8_t  temporal_layers;  /* 1..MMR_MAX_TLAYERS for VP8, 1 for audio */
+	uint8_t  pad;
+};
+
+struct mmr_cmd_sub {
+	uint32_t id;               /* < MMR_MAX_SUBS */
+	uint32_t stream_id;
+	uint32_t subscriber_id;    /* receiving participant */
+	uint32_t out_ssrc;         /* SSRC the receiver sees (host order); the stream's SSRC by default */
+	uint8_t  target_tid;       /* highest temporal layer to forward */
+	uint8_t  pad[3];
+};
+
+struct mmr_cmd {
+	uint64_t seq;
+	uint32_t op;               /* enum mmr_cmd_op */
+	uint32_t gen;              /* sync generation the command belongs to */
+	union {
+		struct mmr_cmd_participant participant;
+		struct mmr_cmd_stream stream;
+		struct mmr_cmd_sub sub;
+		struct { uint32_t id; } del;
+		struct { uint32_t gen; } sync;
+	} u;
+};
+
+struct mmr_shm {
+	uint32_t magic;
+	uint32_t version;
+	uint64_t size;                    /* bytes mapped */
+	uint64_t epoch;                   /* random, new at every dataplane start */
+	_Atomic uint32_t dp_pid;
+	_Atomic uint32_t ctl_pid;
+	_Atomic uint64_t dp_heartbeat_ns;
+	_Atomic uint64_t ctl_heartbeat_ns;
+	_Atomic uint32_t dp_ready;        /* 1 once ports are up and lcores poll */
+	uint32_t n_lcores;
+	uint32_t n_ports;
+	uint32_t pad0;
+
+	/* command ring: controller -> dataplane */
+	_Atomic uint64_t tail __attribute__((aligned(64)));   /* next seq the producer will write */
+	_Atomic uint64_t head __attribute__((aligned(64)));   /* next seq the consumer will read */
+	_Atomic uint64_t applied_seq;     /* last seq applied (its effect is visible to lcores) */
+	_Atomic uint64_t rejected;        /* commands the dataplane refused */
+	char last_error[128];             /* why the last refused command was refused */
+	struct mmr_cmd ring[MMR_CMD_RING] __attribute__((aligned(64)));
+
+	struct mmr_stats_area stats __attribute__((aligned(64)));
+};
+
+/* Handle on a mapped segment. */
+struct cmd_chan {
+	struct mmr_shm *shm;
+	uint64_t size;
+	char name[64];
+};
+
+/* Dataplane: create (replacing any old one) and map the segment; 0 or -errno. */
+int cmd_chan_create(struct cmd_chan *ch, const char *name, uint32_t n_lcores, uint32_t n_ports);
+/* Controller: map an existing segment; 0, -ENOENT if absent, -EPROTO if magic/version/size differ. */
+int cmd_chan_open(struct cmd_chan *ch, const char *name);
+/* Unmap (and, for the creator at clean exit, cmd_chan_unlink removes the name). */
+void cmd_chan_close(struct cmd_chan *ch);
+void cmd_chan_unlink(const char *name);
+
+/* Producer: enqueue one command, filling in cmd->seq; 0, or -EAGAIN if the ring is full. */
+int cmd_chan_push(struct cmd_chan *ch, struct mmr_cmd *cmd);
+/* Consumer: next command or NULL. Call cmd_chan_done() after applying it. */
+const struct mmr_cmd *cmd_chan_peek(struct cmd_chan *ch);
+void cmd_chan_done(struct cmd_chan *ch, const struct mmr_cmd *cmd);
+
+/* CLOCK_MONOTONIC in ns. */
+uint64_t mmr_now_ns(void);
+/* Is the heartbeat value recent enough? */
+static inline int mmr_alive(uint64_t hb_ns, uint64_t now_ns)
+{
+	return hb_ns != 0 && now_ns - hb_ns < MMR_HEARTBEAT_DEAD_NS;
+}
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * mmr_types.h - small value types and limits shared by the dataplane and the controller.
+ *
+ * Everything here is plain data with a fixed layout: it travels through the shared-memory
+ * command channel (cmd_chan.h) and the counters area (stats.h), so both processes must agree
+ * on it byte for byte. Changing a layout means bumping MMR_SHM_VERSION in cmd_chan.h.
+ */
+#ifndef MMR_TYPES_H
+#define MMR_TYPES_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+/* Table limits. Ids are dense indexes chosen by the controller, below these bounds. */
+#define MMR_MAX_PARTICIPANTS  (1u << 17)   /* 131072 */
+#define MMR_MAX_STREAMS       (1u << 18)   /* 262144 */
+#define MMR_MAX_SUBS          (1u << 20)   /* 1048576 subscriptions (stream -> receiver) */
+#define MMR_MAX_PORTS         8
+#define MMR_MAX_LCORES        16
+#define MMR_MAX_TLAYERS       4            /* temporal layers 0..3 (VP8 TID is 2 bits) */
+
+#define MMR_ID_NONE           UINT32_MAX
+
+/* An IPv4 or IPv6 address. IPv4 is stored in ip[0..3], the rest zero. Network byte order. */
+struct mmr_addr {
+	uint8_t family;        /* MMR_AF_INET or MMR_AF_INET6 */
+	uint8_t pad[3];
+	uint8_t ip[16];
+};
+#define MMR_AF_INET  4
+#define MMR_AF_INET6 6
+
+static inline bool mmr_addr_eq(const struct mmr_addr *a, const struct mmr_addr *b)
+{
+	const uint64_t *x = (const uint64_t *)(const void *)a->ip, *y = (const uint64_t *)(const void *)b->ip;
+	return a->family == b->family && x[0] == y[0] && x[1] == y[1];
+}
+
+/* Parse "1.2.3.4" or "2001:db8::1" into an mmr_addr; 0 on success, -1 on bad text. */
+int mmr_addr_parse(const char *s, struct mmr_addr *out);
+/* Format into buf (at least 46 bytes); returns buf. */
+char *mmr_addr_format(const struct mmr_addr *a, char *buf, unsigned len);
+/* Parse "aa:bb:cc:dd:ee:ff"; 0 on success, -1 on bad text. */
+int mmr_mac_parse(const char *s, uint8_t mac[6]);
+
+enum mmr_media_kind { MMR_KIND_AUDIO = 1, MMR_KIND_VIDEO = 2 };
+enum mmr_codec { MMR_CODEC_OPUS = 1, MMR_CODEC_VP8 = 2 };
+
+/* What a participant does in a meeting. */
+enum mmr_role {
+	MMR_ROLE_SENDRECV = 1,  /* publishes and receives (default) */
+	MMR_ROLE_RECVONLY = 2,  /* viewer: receives only, may not add streams */
+	MMR_ROLE_SENDONLY = 3,  /* publishes only, gets no subscriptions */
+};
+
+#endif

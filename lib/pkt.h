@@ -1,0 +1,53 @@
+/*
+ * pkt.h - parse Ethernet (with one or two VLAN tags), ARP, IPv4, IPv6, ICMP/ICMPv6 echo and UDP
+ * from a contiguous frame. Pure C over a byte buffer (no DPDK), so it is unit-tested and fuzzed
+ * directly. Never reads outside [buf, buf+len).
+ */
+#ifndef MMR_PKT_H
+#define MMR_PKT_H
+
+#include <stdint.h>
+#include "mmr_types.h"
+#include "stats.h"
+
+enum pkt_kind {
+	PKT_UDP = 1,       /* IPv4/IPv6 UDP: src/dst/sport/dport/l4_off/payload_* filled */
+	PKT_ARP,           /* Ethernet ARP, IPv4 over Ethernet: arp_* filled */
+	PKT_ICMP_ECHO,     /* ICMP echo request (v4) or ICMPv6 echo request: l4_off filled */
+	PKT_ICMP6_NS,      /* ICMPv6 neighbour solicitation: l4_off, target in dst_nd */
+};
+
+struct pkt_info {
+	uint8_t  kind;          /* enum pkt_kind */
+	uint8_t  ip_version;    /* 4 or 6 (0 for ARP) */
+	uint8_t  n_vlans;       /* 0, 1 or 2 */
+	uint8_t  ttl;           /* IPv4 TTL / IPv6 hop limit */
+	uint16_t vlan_tci;      /* outer tag's TCI, host order (valid when n_vlans > 0) */
+	uint16_t l3_off;        /* offset of the IP (or ARP) header */
+	uint16_t l4_off;        /* offset of the UDP/ICMP header */
+	uint16_t payload_off;   /* offset of the UDP payload */
+	uint16_t payload_len;   /* UDP payload length (from the UDP header, checked against the frame) */
+	uint16_t sport, dport;  /* host byte order */
+	struct mmr_addr src, dst;
+	/* ARP: opcode (host order), sender/target protocol addresses, sender MAC */
+	uint16_t arp_op;
+	uint8_t  arp_sha[6];
+	struct mmr_addr arp_spa, arp_tpa;
+	struct mmr_addr nd_target; /* ICMPv6 NS target */
+};
+
+/*
+ * Parse one frame. Returns MMR_DROP_NONE (0) and fills *pi, or the drop reason:
+ * MMR_DROP_TRUNCATED, MMR_DROP_BAD_L2, MMR_DROP_BAD_IP (bad version/IHL/total length, IPv4 header
+ * checksum, fragments, IPv6 extension headers other than none), MMR_DROP_NOT_UDP (any other protocol,
+ * ICMP other than echo request / NS), MMR_DROP_BAD_UDP (UDP length < 8 or beyond the IP payload).
+ * Trailing bytes after the IP packet (Ethernet padding) are allowed and ignored.
+ */
+enum mmr_drop_reason pkt_parse(const uint8_t *buf, uint32_t len, struct pkt_info *pi);
+
+/* Internet checksum helpers (RFC 1071). raw_sum adds 16-bit big-endian words of a buffer to sum
+ * (an odd trailing byte is padded with zero); fold reduces to 16 bits and complements. */
+uint32_t pkt_raw_sum(const void *buf, uint32_t len, uint32_t sum);
+uint16_t pkt_fold_sum(uint32_t sum);
+
+#endif

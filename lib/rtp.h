@@ -1,0 +1,39 @@
+/*
+ * rtp.h - RTP fixed header, CSRC list, header extension (RFC 3550, RFC 8285) and padding, and the
+ * RTP/RTCP demultiplexing of RFC 5761. Pure C over a byte buffer; never reads outside it.
+ */
+#ifndef MMR_RTP_H
+#define MMR_RTP_H
+
+#include <stdint.h>
+#include "stats.h"
+
+struct rtp_info {
+	uint8_t  pt;            /* payload type (7 bits) */
+	uint8_t  marker;
+	uint8_t  cc;            /* CSRC count */
+	uint8_t  has_ext;
+	uint8_t  has_padding;
+	uint8_t  pad_len;       /* bytes of padding at the end (0 if none) */
+	uint16_t seq;           /* host order */
+	uint32_t ts;            /* host order */
+	uint32_t ssrc;          /* host order */
+	uint16_t ext_profile;   /* 0xBEDE one-byte, 0x100x two-byte, other: opaque */
+	uint16_t ext_off;       /* offset of the extension data (after its 4-byte header) */
+	uint16_t ext_len;       /* extension data length in bytes */
+	uint16_t hdr_len;       /* 12 + 4*cc + (ext ? 4 + ext_len : 0): offset of the payload */
+	uint16_t payload_len;   /* len - hdr_len - pad_len */
+};
+
+/* Is this UDP payload RTCP rather than RTP? (RFC 5761: second byte 192..223, version 2.) */
+int rtp_is_rtcp(const uint8_t *p, uint32_t len);
+
+/* Parse an RTP packet. Returns MMR_DROP_NONE, MMR_DROP_TRUNCATED or MMR_DROP_BAD_RTP (version not
+ * 2, padding count 0 or larger than the payload, extension beyond the packet). */
+enum mmr_drop_reason rtp_parse(const uint8_t *p, uint32_t len, struct rtp_info *ri);
+
+/* Write fields in place (network byte order). */
+void rtp_set_seq(uint8_t *p, uint16_t seq);
+void rtp_set_ssrc(uint8_t *p, uint32_t ssrc);
+
+#endif

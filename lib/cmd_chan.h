@@ -104,6 +104,7 @@ struct mmr_shm {
 	uint32_t n_lcores;
 	uint32_t n_ports;
 	uint32_t pad0;
+	uint64_t tsc_hz;                  /* the dataplane's TSC frequency (busy_cycles -> seconds) */
 
 	/* command ring: controller -> dataplane */
 	_Atomic uint64_t tail __attribute__((aligned(64)));   /* next seq the producer will write */

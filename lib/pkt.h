@@ -38,10 +38,15 @@ struct pkt_info {
 
 /*
  * Parse one frame. Returns MMR_DROP_NONE (0) and fills *pi, or the drop reason:
- * MMR_DROP_TRUNCATED, MMR_DROP_BAD_L2, MMR_DROP_BAD_IP (bad version/IHL/total length, IPv4 header
- * checksum, fragments, IPv6 extension headers other than none), MMR_DROP_NOT_UDP (any other protocol,
- * ICMP other than echo request / NS), MMR_DROP_BAD_UDP (UDP length < 8 or beyond the IP payload).
- * Trailing bytes after the IP packet (Ethernet padding) are allowed and ignored.
+ * MMR_DROP_TRUNCATED (the frame ends before a header, or before the IPv4 total length / IPv6
+ * payload length / ICMP or UDP header it announces), MMR_DROP_BAD_L2 (EtherType not IPv4/IPv6/ARP,
+ * a third VLAN tag, ARP that is not IPv4-over-Ethernet request/reply), MMR_DROP_BAD_IP (bad
+ * version, IHL < 5, total length < IHL, IPv4 header checksum, fragments: MF, offset, or an IPv6
+ * fragment header), MMR_DROP_NOT_UDP (any other protocol; IPv6 extension headers, which are not
+ * walked; ICMP other than echo request / NS; an NS with hop limit != 255 or code != 0, RFC 4861),
+ * MMR_DROP_BAD_UDP (UDP length < 8 or beyond the IP payload). The UDP checksum is not verified.
+ * Trailing bytes after the IP packet (Ethernet padding) are allowed and ignored. On a drop, *pi
+ * holds whatever was parsed before the fault.
  */
 enum mmr_drop_reason pkt_parse(const uint8_t *buf, uint32_t len, struct pkt_info *pi);
 

@@ -28,8 +28,9 @@ struct rtp_info {
 /* Is this UDP payload RTCP rather than RTP? (RFC 5761: second byte 192..223, version 2.) */
 int rtp_is_rtcp(const uint8_t *p, uint32_t len);
 
-/* Parse an RTP packet. Returns MMR_DROP_NONE, MMR_DROP_TRUNCATED or MMR_DROP_BAD_RTP (version not
- * 2, padding count 0 or larger than the payload, extension beyond the packet). */
+/* Parse an RTP packet. Returns MMR_DROP_NONE, MMR_DROP_TRUNCATED (under 12 bytes) or
+ * MMR_DROP_BAD_RTP (version not 2, CSRC list or extension beyond the packet, padding count 0 or
+ * larger than what follows the header, longer than 65535 bytes). An empty payload is accepted. */
 enum mmr_drop_reason rtp_parse(const uint8_t *p, uint32_t len, struct rtp_info *ri);
 
 /* Write fields in place (network byte order). */

@@ -29,8 +29,10 @@ struct vp8_desc {
 	uint8_t  keyframe;      /* frame_start and the payload header's P bit is 0 */
 };
 
-/* Parse the descriptor at p (the RTP payload). Returns MMR_DROP_NONE, MMR_DROP_TRUNCATED or
- * MMR_DROP_BAD_PAYLOAD (empty payload after the descriptor, reserved bit patterns we refuse). */
+/* Parse the descriptor at p (the RTP payload). Returns MMR_DROP_NONE, MMR_DROP_TRUNCATED (the
+ * payload ends inside the descriptor) or MMR_DROP_BAD_PAYLOAD (no VP8 payload byte after the
+ * descriptor). Reserved bits are ignored, as RFC 7741 asks of receivers; L=1 with T=0 is parsed
+ * as written (TID 0). tid/layer_sync are 0 unless T=1, keyidx 0 unless K=1. */
 enum mmr_drop_reason vp8_parse(const uint8_t *p, uint32_t len, struct vp8_desc *d);
 
 /* Rewrite PictureID (keeping its 7/15-bit width; the value is masked to it) and TL0PICIDX in place. */

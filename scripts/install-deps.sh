@@ -38,7 +38,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 		rm -f "$log"
 		exit 1
 	fi
-	if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$log" 2>&1; then
+	if ! apt-get install -y -q "${missing[@]}" >>"$log" 2>&1; then
 		tail -n 40 "$log" >&2
 		echo "install-deps: apt-get install failed" >&2
 		rm -f "$log"

@@ -1,0 +1,27 @@
+/*
+ * config.h - mmr-controller's configuration file (libconfig syntax; keys in docs/interfaces.md):
+ * socket, socket_group, state_file, shm_name, apply_timeout_ms. Unknown keys, wrong types and bad
+ * values are errors reported as "FILE:LINE: why".
+ */
+#ifndef MMR_CTL_CONFIG_H
+#define MMR_CTL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/un.h>
+
+struct ctl_config {
+	char socket[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char socket_group[64];      /* "" = root only */
+	bool has_group;
+	gid_t group_gid;
+	char state_file[1024];
+	char shm_name[64];
+	unsigned apply_timeout_ms;
+};
+
+/* 0, or -1 with one line in err. */
+int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t errlen);
+
+#endif

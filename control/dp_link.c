@@ -1,0 +1,341 @@
+/*
+ * dp_link.c - attach to the dataplane's segment, heartbeats, full sync and the command FIFO
+ * (see dp_link.h).
+ */
+#include "dp_link.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define EPOCH_CHECK_NS 500000000ull
+#define FIFO_MIN 1024u
+
+static void set_why(struct dp_link *l, const char *why)
+{
+	if (strcmp(l->why_detached, why) != 0) {
+		snprintf(l->why_detached, sizeof(l->why_detached), "%s", why);
+		ctl_log("dataplane not attached: %s", why);
+	}
+}
+
+int dp_link_init(struct dp_link *l, const char *shm_name, const struct model *model)
+{
+	memset(l, 0, sizeof(*l));
+	snprintf(l->shm_name, sizeof(l->shm_name), "%s", shm_name);
+	l->model = model;
+	l->sync_end_seq = UINT64_MAX;
+	snprintf(l->why_detached, sizeof(l->why_detached), "not attached yet");
+	l->fifo = malloc(FIFO_MIN * sizeof(*l->fifo));
+	if (!l->fifo)
+		return -ENOMEM;
+	l->fifo_cap = FIFO_MIN;
+	return 0;
+}
+
+static void detach(struct dp_link *l, const char *why)
+{
+	if (l->attached)
+		cmd_chan_close(&l->ch);
+	l->attached = false;
+	l->fifo_len = l->fifo_head = 0;
+	l->sync_end_seq = UINT64_MAX;
+	l->attach_id++;
+	set_why(l, why);
+}
+
+void dp_link_close(struct dp_link *l)
+{
+	if (l->attached) {
+		struct mmr_shm *s = l->ch.shm;
+		atomic_store(&s->ctl_heartbeat_ns, 0);
+		atomic_store(&s->ctl_pid, 0);
+		cmd_chan_close(&l->ch);
+		l->attached = false;
+	}
+	free(l->fifo);
+	l->fifo = NULL;
+}
+
+/* ---- the FIFO ------------------------------------------------------------------------------- */
+
+static int fifo_grow(struct dp_link *l)
+{
+	size_t cap = l->fifo_cap * 2;
+	struct mmr_cmd *f = malloc(cap * sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	for (size_t i = 0; i < l->fifo_len; i++)
+		f[i] = l->fifo[(l->fifo_head + i) % l->fifo_cap];
+	free(l->fifo);
+	l->fifo = f;
+	l->fifo_cap = cap;
+	l->fifo_head = 0;
+	return 0;
+}
+
+uint64_t dp_link_push(struct dp_link *l, struct mmr_cmd *cmd)
+{
+	if (!l->attached)
+		return UINT64_MAX;
+	if (l->fifo_len == l->fifo_cap && fifo_grow(l) < 0) {
+		detach(l, "out of memory queueing commands; will resync");
+		return UINT64_MAX;
+	}
+	cmd->gen = l->gen;
+	cmd->seq = l->next_seq++;
+	l->fifo[(l->fifo_head + l->fifo_len) % l->fifo_cap] = *cmd;
+	l->fifo_len++;
+	return cmd->seq;
+}
+
+size_t dp_link_poll(struct dp_link *l)
+{
+	if (!l->attached)
+		return 0;
+	while (l->fifo_len > 0) {
+		struct mmr_cmd *c = &l->fifo[l->fifo_head];
+		uint64_t want = c->seq;
+		if (cmd_chan_push(&l->ch, c) < 0)
+			break;      /* ring full: the dataplane will make room */
+		if (c->seq != want) {
+			ctl_log("command ring tail moved under us (seq %llu, expected %llu): another producer?",
+				(unsigned long long)c->seq, (unsigned long long)want);
+			detach(l, "command ring out of step; will resync");
+			return 0;
+		}
+		l->fifo_head = (l->fifo_head + 1) % l->fifo_cap;
+		l->fifo_len--;
+	}
+	if (l->sync_end_seq != UINT64_MAX && dp_link_applied(l, l->sync_end_seq)) {
+		ctl_log("full sync gen %u applied by the dataplane in %.1f ms", l->gen,
+			(double)(mmr_now_ns() - l->sync_start_ns) / 1e6);
+		l->sync_end_seq = UINT64_MAX;
+	}
+	return l->fifo_len;
+}
+
+/* ---- commands from the model ---------------------------------------------------------------- */
+
+uint64_t dp_link_put_participant(struct dp_link *l, uint32_t id)
+{
+	const struct m_participant *p = &l->model->parts[id];
+	struct mmr_cmd c;
+	memset(&c, 0, sizeof(c));
+	c.op = MMR_CMD_PARTICIPANT_PUT;
+	c.u.participant.id = id;
+	c.u.participant.meeting_id = p->meeting;
+	c.u.participant.addr = p->addr;
+	c.u.participant.udp_port = p->udp_port;
+	c.u.participant.dp_port = p->dp_port;
+	memcpy(c.u.participant.mac, p->mac, 6);
+	c.u.participant.has_mac = p->has_mac;
+	c.u.participant.role = p->role;
+	return dp_link_push(l, &c);
+}
+
+uint64_t dp_link_put_stream(struct dp_link *l, uint32_t id)
+{
+	const struct m_stream *s = &l->model->streams[id];
+	struct mmr_cmd c;
+	memset(&c, 0, sizeof(c));
+	c.op = MMR_CMD_STREAM_PUT;
+	c.u.stream.id = id;
+	c.u.stream.participant_id = s->participant;
+	c.u.stream.ssrc = s->ssrc;
+	c.u.stream.kind = s->kind;
+	c.u.stream.codec = s->codec;
+	c.u.stream.temporal_layers = s->layers;
+	return dp_link_push(l, &c);
+}
+
+uint64_t dp_link_put_sub(struct dp_link *l, uint32_t id)
+{
+	const struct m_sub *b = &l->model->subs[id];
+	struct mmr_cmd c;
+	memset(&c, 0, sizeof(c));
+	c.op = MMR_CMD_SUB_PUT;
+	c.u.sub.id = id;
+	c.u.sub.stream_id = b->stream;
+	c.u.sub.subscriber_id = b->subscriber;
+	c.u.sub.out_ssrc = b->out_ssrc;
+	c.u.sub.target_tid = b->target;
+	return dp_link_push(l, &c);
+}
+
+uint64_t dp_link_del(struct dp_link *l, enum mmr_cmd_op op, uint32_t id)
+{
+	struct mmr_cmd c;
+	memset(&c, 0, sizeof(c));
+	c.op = op;
+	c.u.del.id = id;
+	return dp_link_push(l, &c);
+}
+
+bool dp_link_applied(const struct dp_link *l, uint64_t seq)
+{
+	return l->attached && atomic_load_explicit(&l->ch.shm->head, memory_order_acquire) > seq;
+}
+
+uint64_t dp_link_rejected(const struct dp_link *l)
+{
+	return l->attached ? atomic_load_explicit(&l->ch.shm->rejected, memory_order_relaxed) : 0;
+}
+
+/* ---- attaching ------------------------------------------------------------------------------ */
+
+/* Is process pid running (not gone, not a zombie waiting for its parent)? */
+static bool process_running(uint32_t pid)
+{
+	if (kill((pid_t)pid, 0) < 0 && errno != EPERM)
+		return false;
+	char path[64], buf[256];
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return true;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *paren = strrchr(buf, ')');   /* "pid (comm) S ..." */
+	return !(paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X'));
+}
+
+static uint32_t fresh_gen(uint32_t old)
+{
+	uint64_t t = mmr_now_ns();
+	uint32_t g = (uint32_t)(t ^ (t >> 32)) ^ ((uint32_t)getpid() << 16);
+	if (g == 0 || g == old)
+		g = old + 1 ? old + 1 : 1;
+	return g;
+}
+
+static void full_sync(struct dp_link *l, uint64_t now)
+{
+	const struct model *m = l->model;
+	struct mmr_cmd c;
+	l->gen = fresh_gen(l->gen);
+	l->syncs++;
+	l->sync_start_ns = now;
+	memset(&c, 0, sizeof(c));
+	c.op = MMR_CMD_SYNC_BEGIN;
+	c.u.sync.gen = l->gen;
+	dp_link_push(l, &c);
+	for (uint32_t id = 0; id < model_part_bound(m); id++)
+		if (m->parts[id].used)
+			dp_link_put_participant(l, id);
+	for (uint32_t id = 0; id < model_stream_bound(m); id++)
+		if (m->streams[id].used)
+			dp_link_put_stream(l, id);
+	for (uint32_t id = 0; id < model_sub_bound(m); id++)
+		if (m->subs[id].used)
+			dp_link_put_sub(l, id);
+	memset(&c, 0, sizeof(c));
+	c.op = MMR_CMD_SYNC_END;
+	c.u.sync.gen = l->gen;
+	uint64_t end = dp_link_push(l, &c);
+	if (!l->attached)
+		return;     /* ran out of memory half-way: detached, will retry */
+	l->sync_end_seq = end;
+	ctl_log("full sync gen %u queued: %u participants, %u streams, %u subscriptions (seq %llu..%llu)",
+		l->gen, m->n_parts, m->n_streams, m->n_subs, (unsigned long long)(end - (l->fifo_len - 1)),
+		(unsigned long long)end);
+}
+
+static void attach(struct dp_link *l, struct cmd_chan *c, uint64_t now)
+{
+	struct mmr_shm *s = c->shm;
+	char why[160];
+	uint64_t hb = atomic_load(&s->dp_heartbeat_ns);
+	if (!mmr_alive(hb, now)) {
+		cmd_chan_close(c);
+		snprintf(why, sizeof(why), "segment %s exists but its dataplane is not alive (stale heartbeat)",
+			 l->shm_name);
+		set_why(l, why);
+		return;
+	}
+	uint32_t other = atomic_load(&s->ctl_pid);
+	if (other != 0 && other != (uint32_t)getpid() && mmr_alive(atomic_load(&s->ctl_heartbeat_ns), now) &&
+	    process_running(other)) {
+		cmd_chan_close(c);
+		snprintf(why, sizeof(why), "another controller (pid %u) drives the dataplane on %s", other,
+			 l->shm_name);
+		set_why(l, why);
+		return;
+	}
+	l->ch = *c;
+	l->attached = true;
+	l->epoch = s->epoch;
+	l->attach_id++;
+	l->fifo_len = l->fifo_head = 0;
+	l->next_seq = atomic_load(&s->tail);
+	l->next_epoch_check_ns = now + EPOCH_CHECK_NS;
+	l->why_detached[0] = '\0';
+	atomic_store(&s->ctl_pid, (uint32_t)getpid());
+	atomic_store(&s->ctl_heartbeat_ns, now);
+	ctl_log("attached to dataplane pid %u on %s (epoch 0x%016llx, ring head %llu tail %llu)",
+		atomic_load(&s->dp_pid), l->shm_name, (unsigned long long)l->epoch,
+		(unsigned long long)atomic_load(&s->head), (unsigned long long)l->next_seq);
+	full_sync(l, now);
+	dp_link_poll(l);
+}
+
+static void try_attach(struct dp_link *l, uint64_t now)
+{
+	struct cmd_chan c;
+	int rc = cmd_chan_open(&c, l->shm_name);
+	if (rc == 0) {
+		attach(l, &c, now);
+		return;
+	}
+	char why[160];
+	if (rc == -ENOENT)
+		snprintf(why, sizeof(why), "no segment %s (dataplane not running)", l->shm_name);
+	else if (rc == -EPROTO)
+		snprintf(why, sizeof(why), "segment %s not ready or of another version", l->shm_name);
+	else
+		snprintf(why, sizeof(why), "cannot open segment %s: %s", l->shm_name, strerror(-rc));
+	set_why(l, why);
+}
+
+void dp_link_tick(struct dp_link *l, uint64_t now)
+{
+	dp_link_poll(l);
+	if (now < l->next_tick_ns)
+		return;
+	l->next_tick_ns = now + MMR_HEARTBEAT_NS;
+	if (l->attached) {
+		struct mmr_shm *s = l->ch.shm;
+		atomic_store(&s->ctl_heartbeat_ns, now);
+		uint64_t hb = atomic_load(&s->dp_heartbeat_ns);
+		if (!mmr_alive(hb, now)) {
+			char why[160];
+			snprintf(why, sizeof(why), "dataplane pid %u stopped its heartbeat; will resync when it is back",
+				 atomic_load(&s->dp_pid));
+			detach(l, why);
+		} else if (now >= l->next_epoch_check_ns) {
+			/* a dataplane that restarted within a heartbeat period left our mapping on its old,
+			 * unlinked segment: look at what the name points to now */
+			l->next_epoch_check_ns = now + EPOCH_CHECK_NS;
+			struct cmd_chan c;
+			if (cmd_chan_open(&c, l->shm_name) == 0) {
+				if (c.shm->epoch != l->epoch) {
+					ctl_log("dataplane segment %s replaced (epoch 0x%016llx -> 0x%016llx)",
+						l->shm_name, (unsigned long long)l->epoch,
+						(unsigned long long)c.shm->epoch);
+					detach(l, "dataplane segment replaced");
+					attach(l, &c, now);
+				} else {
+					cmd_chan_close(&c);
+				}
+			}
+		}
+	}
+	if (!l->attached)
+		try_attach(l, now);
+}

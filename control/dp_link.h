@@ -1,0 +1,65 @@
+/*
+ * dp_link.h - the controller's end of the shared-memory command channel to mmr-dataplane
+ * (lib/cmd_chan.h): attaching, heartbeats, full resynchronisation, and pushing commands.
+ *
+ * Commands go through a local FIFO into the ring: dp_link_push() appends to the FIFO and returns
+ * the sequence number the command will carry; dp_link_poll() moves as many as fit into the ring
+ * (a full ring just waits for the dataplane to consume). A request waits for head > its last
+ * sequence number to know its change is live.
+ *
+ * dp_link_tick() (call it often; it acts about every 100 ms) stores our heartbeat, watches the
+ * dataplane's, and attaches when a live segment appears. Attaching (first time, after our own
+ * restart, after the dataplane restarted with a new epoch, or after its heartbeat went stale and
+ * came back) queues a full sync: SYNC_BEGIN(gen), a PUT for every participant, stream and
+ * subscription, SYNC_END(gen), with a fresh nonzero gen. A dead dataplane detaches us: the FIFO
+ * is dropped, and the next attach replays everything anyway.
+ */
+#ifndef MMR_DP_LINK_H
+#define MMR_DP_LINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "cmd_chan.h"
+#include "model.h"
+
+struct dp_link {
+	char shm_name[64];
+	const struct model *model;
+	struct cmd_chan ch;
+	bool attached;
+	uint64_t epoch;
+	uint64_t attach_id;          /* bumped at every attach and detach: waiters compare it */
+	uint32_t gen;                /* generation of the last sync */
+	uint64_t syncs;              /* full syncs started */
+	uint64_t sync_end_seq;       /* seq of the last SYNC_END; UINT64_MAX once logged as applied */
+	uint64_t sync_start_ns;
+
+	struct mmr_cmd *fifo;        /* commands not yet in the ring */
+	size_t fifo_cap, fifo_head, fifo_len;
+	uint64_t next_seq;           /* seq the next pushed command will carry */
+
+	uint64_t next_tick_ns, next_epoch_check_ns;
+	char why_detached[160];      /* why we are not attached (for status and logs) */
+};
+
+int dp_link_init(struct dp_link *l, const char *shm_name, const struct model *model);
+void dp_link_close(struct dp_link *l);   /* detach; clears our heartbeat in the segment */
+
+/* Heartbeat, liveness, attach; flushes the FIFO. now from mmr_now_ns(). */
+void dp_link_tick(struct dp_link *l, uint64_t now);
+/* Move queued commands into the ring; the number still queued. */
+size_t dp_link_poll(struct dp_link *l);
+
+/* Queue one command (when attached); returns its seq. -1 (as UINT64_MAX) when detached. */
+uint64_t dp_link_push(struct dp_link *l, struct mmr_cmd *cmd);
+uint64_t dp_link_put_participant(struct dp_link *l, uint32_t id);
+uint64_t dp_link_put_stream(struct dp_link *l, uint32_t id);
+uint64_t dp_link_put_sub(struct dp_link *l, uint32_t id);
+uint64_t dp_link_del(struct dp_link *l, enum mmr_cmd_op op, uint32_t id);
+
+/* Has the dataplane applied every command up to and including seq? */
+bool dp_link_applied(const struct dp_link *l, uint64_t seq);
+uint64_t dp_link_rejected(const struct dp_link *l);
+
+#endif

@@ -1,0 +1,469 @@
+/*
+ * model.c - meetings, participants, streams and subscriptions, their lists and indexes
+ * (see model.h for the rules).
+ */
+#include "model.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- index keys and hashes ------------------------------------------------------------------ */
+
+struct name_key { uint32_t meeting; const char *name; };
+struct addr_key { const struct mmr_addr *addr; uint16_t port; };
+struct pair_key { uint32_t a, b; };
+
+static uint32_t hash_meeting_name(const char *name)
+{
+	return id_hash_bytes(name, (uint32_t)strlen(name), 0x6d656574u);
+}
+
+static uint32_t hash_part_name(uint32_t meeting, const char *name)
+{
+	return id_hash_bytes(name, (uint32_t)strlen(name), meeting * 2654435761u);
+}
+
+static uint32_t hash_addr(const struct mmr_addr *a, uint16_t port)
+{
+	uint8_t k[19];
+	k[0] = a->family;
+	memcpy(k + 1, a->ip, 16);
+	k[17] = (uint8_t)(port >> 8);
+	k[18] = (uint8_t)port;
+	return id_hash_bytes(k, sizeof(k), 0x61646472u);
+}
+
+static uint32_t hash_pair(uint32_t a, uint32_t b)
+{
+	return id_hash_u64((uint64_t)a << 32 | b);
+}
+
+static bool eq_meeting_name(const void *ctx, uint32_t id, const void *key)
+{
+	const struct model *m = ctx;
+	return strcmp(m->meetings[id].name, key) == 0;
+}
+
+static bool eq_part_name(const void *ctx, uint32_t id, const void *key)
+{
+	const struct model *m = ctx;
+	const struct name_key *k = key;
+	return m->parts[id].meeting == k->meeting && strcmp(m->parts[id].name, k->name) == 0;
+}
+
+static bool eq_part_addr(const void *ctx, uint32_t id, const void *key)
+{
+	const struct model *m = ctx;
+	const struct addr_key *k = key;
+	return m->parts[id].udp_port == k->port && mmr_addr_eq(&m->parts[id].addr, k->addr);
+}
+
+static bool eq_stream_ssrc(const void *ctx, uint32_t id, const void *key)
+{
+	const struct model *m = ctx;
+	const struct pair_key *k = key;
+	return model_stream_meeting(m, id) == k->a && m->streams[id].ssrc == k->b;
+}
+
+static bool eq_sub_pair(const void *ctx, uint32_t id, const void *key)
+{
+	const struct model *m = ctx;
+	const struct pair_key *k = key;
+	return m->subs[id].stream == k->a && m->subs[id].subscriber == k->b;
+}
+
+/* ---- setup ---------------------------------------------------------------------------------- */
+
+int model_init(struct model *m)
+{
+	memset(m, 0, sizeof(*m));
+	/* calloc of this size maps fresh zero pages: only the slots used are ever touched */
+	m->meetings = calloc(MODEL_MAX_MEETINGS, sizeof(*m->meetings));
+	m->parts = calloc(MMR_MAX_PARTICIPANTS, sizeof(*m->parts));
+	m->streams = calloc(MMR_MAX_STREAMS, sizeof(*m->streams));
+	m->subs = calloc(MMR_MAX_SUBS, sizeof(*m->subs));
+	if (!m->meetings || !m->parts || !m->streams || !m->subs)
+		goto err;
+	if (id_pool_init(&m->meeting_ids, MODEL_MAX_MEETINGS) < 0 ||
+	    id_pool_init(&m->part_ids, MMR_MAX_PARTICIPANTS) < 0 ||
+	    id_pool_init(&m->stream_ids, MMR_MAX_STREAMS) < 0 ||
+	    id_pool_init(&m->sub_ids, MMR_MAX_SUBS) < 0)
+		goto err;
+	if (id_index_init(&m->meeting_by_name, eq_meeting_name, m) < 0 ||
+	    id_index_init(&m->part_by_name, eq_part_name, m) < 0 ||
+	    id_index_init(&m->part_by_addr, eq_part_addr, m) < 0 ||
+	    id_index_init(&m->stream_by_ssrc, eq_stream_ssrc, m) < 0 ||
+	    id_index_init(&m->sub_by_pair, eq_sub_pair, m) < 0)
+		goto err;
+	return 0;
+err:
+	model_free(m);
+	return -ENOMEM;
+}
+
+void model_free(struct model *m)
+{
+	id_index_free(&m->meeting_by_name);
+	id_index_free(&m->part_by_name);
+	id_index_free(&m->part_by_addr);
+	id_index_free(&m->stream_by_ssrc);
+	id_index_free(&m->sub_by_pair);
+	id_pool_free(&m->meeting_ids);
+	id_pool_free(&m->part_ids);
+	id_pool_free(&m->stream_ids);
+	id_pool_free(&m->sub_ids);
+	free(m->meetings);
+	free(m->parts);
+	free(m->streams);
+	free(m->subs);
+	memset(m, 0, sizeof(*m));
+}
+
+/* ---- lookups -------------------------------------------------------------------------------- */
+
+uint32_t model_find_meeting(const struct model *m, const char *name)
+{
+	return id_index_find(&m->meeting_by_name, hash_meeting_name(name), name);
+}
+
+uint32_t model_find_participant(const struct model *m, uint32_t meeting, const char *name)
+{
+	struct name_key k = { meeting, name };
+	return id_index_find(&m->part_by_name, hash_part_name(meeting, name), &k);
+}
+
+uint32_t model_find_participant_by_addr(const struct model *m, const struct mmr_addr *addr, uint16_t port)
+{
+	struct addr_key k = { addr, port };
+	return id_index_find(&m->part_by_addr, hash_addr(addr, port), &k);
+}
+
+uint32_t model_find_stream(const struct model *m, uint32_t meeting, uint32_t ssrc)
+{
+	struct pair_key k = { meeting, ssrc };
+	return id_index_find(&m->stream_by_ssrc, hash_pair(meeting, ssrc), &k);
+}
+
+uint32_t model_find_sub(const struct model *m, uint32_t stream, uint32_t subscriber)
+{
+	struct pair_key k = { stream, subscriber };
+	return id_index_find(&m->sub_by_pair, hash_pair(stream, subscriber), &k);
+}
+
+/* ---- capacity ------------------------------------------------------------------------------- */
+
+int model_reserve(struct model *m, uint32_t meetings, uint32_t parts, uint32_t streams, uint32_t subs,
+		  const char **what)
+{
+	*what = NULL;
+	if (id_pool_available(&m->meeting_ids) < meetings)
+		*what = "meetings";
+	else if (id_pool_available(&m->part_ids) < parts)
+		*what = "participants";
+	else if (id_pool_available(&m->stream_ids) < streams)
+		*what = "streams";
+	else if (id_pool_available(&m->sub_ids) < subs)
+		*what = "subscriptions";
+	if (*what)
+		return -ENOSPC;
+	if (id_index_reserve(&m->meeting_by_name, meetings) < 0 ||
+	    id_index_reserve(&m->part_by_name, parts) < 0 ||
+	    id_index_reserve(&m->part_by_addr, parts) < 0 ||
+	    id_index_reserve(&m->stream_by_ssrc, streams) < 0 ||
+	    id_index_reserve(&m->sub_by_pair, subs) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+uint32_t model_join_sub_count(const struct model *m, uint32_t meeting, unsigned role)
+{
+	/* only senders have streams, and a newcomer has none yet */
+	return val_role_receives(role) ? m->meetings[meeting].n_streams : 0;
+}
+
+uint32_t model_publish_sub_count(const struct model *m, uint32_t participant)
+{
+	const struct m_participant *p = &m->parts[participant];
+	return m->meetings[p->meeting].n_receivers - (val_role_receives(p->role) ? 1 : 0);
+}
+
+/* ---- adding --------------------------------------------------------------------------------- */
+
+static uint32_t take_id(struct id_pool *pool, uint32_t id)
+{
+	if (id == MMR_ID_NONE)
+		return id_pool_alloc(pool);
+	id_pool_claim(pool, id);
+	return id;
+}
+
+uint32_t model_meeting_add(struct model *m, uint32_t id, const char *name)
+{
+	id = take_id(&m->meeting_ids, id);
+	struct m_meeting *mt = &m->meetings[id];
+	memset(mt, 0, sizeof(*mt));
+	mt->used = true;
+	strcpy(mt->name, name);
+	mt->first_part = mt->last_part = MMR_ID_NONE;
+	id_index_insert(&m->meeting_by_name, hash_meeting_name(name), id);
+	m->n_meetings++;
+	return id;
+}
+
+uint32_t model_participant_add(struct model *m, uint32_t id, uint32_t meeting, const char *name,
+			       const struct mmr_addr *addr, uint16_t port, unsigned role,
+			       const uint8_t *mac, uint16_t dp_port)
+{
+	id = take_id(&m->part_ids, id);
+	struct m_participant *p = &m->parts[id];
+	struct m_meeting *mt = &m->meetings[meeting];
+	memset(p, 0, sizeof(*p));
+	p->used = true;
+	p->role = (uint8_t)role;
+	if (mac) {
+		p->has_mac = 1;
+		memcpy(p->mac, mac, 6);
+	}
+	p->udp_port = port;
+	p->dp_port = dp_port;
+	p->meeting = meeting;
+	p->addr = *addr;
+	strcpy(p->name, name);
+	p->first_stream = p->last_stream = MMR_ID_NONE;
+	p->first_rsub = p->last_rsub = MMR_ID_NONE;
+	p->next = MMR_ID_NONE;
+	p->prev = mt->last_part;
+	if (mt->last_part != MMR_ID_NONE)
+		m->parts[mt->last_part].next = id;
+	else
+		mt->first_part = id;
+	mt->last_part = id;
+	mt->n_parts++;
+	if (val_role_receives(role))
+		mt->n_receivers++;
+	id_index_insert(&m->part_by_name, hash_part_name(meeting, name), id);
+	id_index_insert(&m->part_by_addr, hash_addr(addr, port), id);
+	m->n_parts++;
+	return id;
+}
+
+uint32_t model_stream_add(struct model *m, uint32_t id, uint32_t participant, uint32_t ssrc,
+			  unsigned kind, unsigned codec, unsigned layers)
+{
+	id = take_id(&m->stream_ids, id);
+	struct m_stream *s = &m->streams[id];
+	struct m_participant *p = &m->parts[participant];
+	memset(s, 0, sizeof(*s));
+	s->used = true;
+	s->kind = (uint8_t)kind;
+	s->codec = (uint8_t)codec;
+	s->layers = (uint8_t)layers;
+	s->participant = participant;
+	s->ssrc = ssrc;
+	s->first_sub = s->last_sub = MMR_ID_NONE;
+	s->next = MMR_ID_NONE;
+	s->prev = p->last_stream;
+	if (p->last_stream != MMR_ID_NONE)
+		m->streams[p->last_stream].next = id;
+	else
+		p->first_stream = id;
+	p->last_stream = id;
+	p->n_streams++;
+	m->meetings[p->meeting].n_streams++;
+	id_index_insert(&m->stream_by_ssrc, hash_pair(p->meeting, ssrc), id);
+	m->n_streams++;
+	return id;
+}
+
+uint32_t model_sub_add(struct model *m, uint32_t id, uint32_t stream, uint32_t subscriber,
+		       unsigned target, uint32_t out_ssrc)
+{
+	id = take_id(&m->sub_ids, id);
+	struct m_sub *b = &m->subs[id];
+	struct m_stream *s = &m->streams[stream];
+	struct m_participant *r = &m->parts[subscriber];
+	memset(b, 0, sizeof(*b));
+	b->used = true;
+	b->target = (uint8_t)target;
+	b->stream = stream;
+	b->subscriber = subscriber;
+	b->out_ssrc = out_ssrc;
+
+	b->s_next = MMR_ID_NONE;
+	b->s_prev = s->last_sub;
+	if (s->last_sub != MMR_ID_NONE)
+		m->subs[s->last_sub].s_next = id;
+	else
+		s->first_sub = id;
+	s->last_sub = id;
+	s->n_subs++;
+
+	b->r_next = MMR_ID_NONE;
+	b->r_prev = r->last_rsub;
+	if (r->last_rsub != MMR_ID_NONE)
+		m->subs[r->last_rsub].r_next = id;
+	else
+		r->first_rsub = id;
+	r->last_rsub = id;
+	r->n_rsubs++;
+
+	m->meetings[r->meeting].n_subs++;
+	id_index_insert(&m->sub_by_pair, hash_pair(stream, subscriber), id);
+	m->n_subs++;
+	return id;
+}
+
+static uint32_t default_sub(struct model *m, uint32_t stream, uint32_t subscriber)
+{
+	const struct m_stream *s = &m->streams[stream];
+	return model_sub_add(m, MMR_ID_NONE, stream, subscriber, s->layers - 1u, s->ssrc);
+}
+
+uint32_t model_participant_join(struct model *m, uint32_t meeting, const char *name,
+				const struct mmr_addr *addr, uint16_t port, unsigned role,
+				const uint8_t *mac, uint16_t dp_port)
+{
+	uint32_t id = model_participant_add(m, MMR_ID_NONE, meeting, name, addr, port, role, mac, dp_port);
+	if (!val_role_receives(role))
+		return id;
+	for (uint32_t o = m->meetings[meeting].first_part; o != MMR_ID_NONE; o = m->parts[o].next) {
+		if (o == id)
+			continue;
+		for (uint32_t s = m->parts[o].first_stream; s != MMR_ID_NONE; s = m->streams[s].next)
+			default_sub(m, s, id);
+	}
+	return id;
+}
+
+uint32_t model_stream_publish(struct model *m, uint32_t participant, uint32_t ssrc, unsigned kind,
+			      unsigned codec, unsigned layers)
+{
+	uint32_t id = model_stream_add(m, MMR_ID_NONE, participant, ssrc, kind, codec, layers);
+	uint32_t meeting = m->parts[participant].meeting;
+	for (uint32_t r = m->meetings[meeting].first_part; r != MMR_ID_NONE; r = m->parts[r].next)
+		if (r != participant && val_role_receives(m->parts[r].role))
+			default_sub(m, id, r);
+	return id;
+}
+
+/* ---- removing ------------------------------------------------------------------------------- */
+
+void model_sub_remove(struct model *m, uint32_t id)
+{
+	struct m_sub *b = &m->subs[id];
+	struct m_stream *s = &m->streams[b->stream];
+	struct m_participant *r = &m->parts[b->subscriber];
+
+	if (b->s_prev != MMR_ID_NONE)
+		m->subs[b->s_prev].s_next = b->s_next;
+	else
+		s->first_sub = b->s_next;
+	if (b->s_next != MMR_ID_NONE)
+		m->subs[b->s_next].s_prev = b->s_prev;
+	else
+		s->last_sub = b->s_prev;
+	s->n_subs--;
+
+	if (b->r_prev != MMR_ID_NONE)
+		m->subs[b->r_prev].r_next = b->r_next;
+	else
+		r->first_rsub = b->r_next;
+	if (b->r_next != MMR_ID_NONE)
+		m->subs[b->r_next].r_prev = b->r_prev;
+	else
+		r->last_rsub = b->r_prev;
+	r->n_rsubs--;
+
+	m->meetings[r->meeting].n_subs--;
+	id_index_remove(&m->sub_by_pair, hash_pair(b->stream, b->subscriber), id);
+	b->used = false;
+	id_pool_release(&m->sub_ids, id);
+	m->n_subs--;
+}
+
+void model_stream_remove(struct model *m, uint32_t id)
+{
+	struct m_stream *s = &m->streams[id];
+	struct m_participant *p = &m->parts[s->participant];
+	while (s->first_sub != MMR_ID_NONE)
+		model_sub_remove(m, s->first_sub);
+	if (s->prev != MMR_ID_NONE)
+		m->streams[s->prev].next = s->next;
+	else
+		p->first_stream = s->next;
+	if (s->next != MMR_ID_NONE)
+		m->streams[s->next].prev = s->prev;
+	else
+		p->last_stream = s->prev;
+	p->n_streams--;
+	m->meetings[p->meeting].n_streams--;
+	id_index_remove(&m->stream_by_ssrc, hash_pair(p->meeting, s->ssrc), id);
+	s->used = false;
+	id_pool_release(&m->stream_ids, id);
+	m->n_streams--;
+}
+
+void model_participant_remove(struct model *m, uint32_t id)
+{
+	struct m_participant *p = &m->parts[id];
+	struct m_meeting *mt = &m->meetings[p->meeting];
+	while (p->first_stream != MMR_ID_NONE)
+		model_stream_remove(m, p->first_stream);
+	while (p->first_rsub != MMR_ID_NONE)
+		model_sub_remove(m, p->first_rsub);
+	if (p->prev != MMR_ID_NONE)
+		m->parts[p->prev].next = p->next;
+	else
+		mt->first_part = p->next;
+	if (p->next != MMR_ID_NONE)
+		m->parts[p->next].prev = p->prev;
+	else
+		mt->last_part = p->prev;
+	mt->n_parts--;
+	if (val_role_receives(p->role))
+		mt->n_receivers--;
+	id_index_remove(&m->part_by_name, hash_part_name(p->meeting, p->name), id);
+	id_index_remove(&m->part_by_addr, hash_addr(&p->addr, p->udp_port), id);
+	p->used = false;
+	id_pool_release(&m->part_ids, id);
+	m->n_parts--;
+}
+
+void model_meeting_remove(struct model *m, uint32_t id)
+{
+	struct m_meeting *mt = &m->meetings[id];
+	while (mt->first_part != MMR_ID_NONE)
+		model_participant_remove(m, mt->first_part);
+	id_index_remove(&m->meeting_by_name, hash_meeting_name(mt->name), id);
+	mt->used = false;
+	id_pool_release(&m->meeting_ids, id);
+	m->n_meetings--;
+}
+
+/* ---- after loading -------------------------------------------------------------------------- */
+
+static bool meeting_taken(const void *ctx, uint32_t id)
+{
+	return ((const struct model *)ctx)->meetings[id].used;
+}
+static bool part_taken(const void *ctx, uint32_t id)
+{
+	return ((const struct model *)ctx)->parts[id].used;
+}
+static bool stream_taken(const void *ctx, uint32_t id)
+{
+	return ((const struct model *)ctx)->streams[id].used;
+}
+static bool sub_taken(const void *ctx, uint32_t id)
+{
+	return ((const struct model *)ctx)->subs[id].used;
+}
+
+void model_rebuild_pools(struct model *m)
+{
+	id_pool_rebuild(&m->meeting_ids, meeting_taken, m);
+	id_pool_rebuild(&m->part_ids, part_taken, m);
+	id_pool_rebuild(&m->stream_ids, stream_taken, m);
+	id_pool_rebuild(&m->sub_ids, sub_taken, m);
+}

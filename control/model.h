@@ -1,0 +1,141 @@
+/*
+ * model.h - the controller's authoritative picture of the zone: meetings, the participants in
+ * them, the streams participants publish, and the subscriptions (stream -> receiving participant)
+ * that tell the dataplane who gets a copy of what.
+ *
+ * Every object lives in a fixed array indexed by its dense id (the id the dataplane is programmed
+ * with; a stream id also indexes the per-stream counters). Objects link to each other by id in
+ * intrusive doubly-linked lists, kept in creation order:
+ *   meeting -> its participants;  participant -> the streams it publishes;
+ *   stream -> its subscriptions;  participant -> the subscriptions it receives.
+ * Hash indexes answer every lookup a request needs without scanning: meeting by name, participant
+ * by (meeting, name) and by (address, UDP port) (unique in the whole controller: the dataplane
+ * recognises senders by it), stream by (meeting, SSRC), subscription by (stream, subscriber).
+ *
+ * Subscriptions follow one rule: every participant that receives (sendrecv, recvonly) subscribes
+ * to every stream of every other participant of its meeting, target = the stream's top layer,
+ * out SSRC = the stream's SSRC. model_participant_join() and model_stream_publish() create them;
+ * removing a participant or a stream removes them.
+ *
+ * The mutators do not check their arguments beyond what the caller promised: requests validate
+ * first and reserve capacity (model_reserve), then mutate, so a failed request changes nothing.
+ */
+#ifndef MMR_MODEL_H
+#define MMR_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "mmr_types.h"
+#include "id_index.h"
+#include "id_pool.h"
+#include "values.h"
+
+#define MODEL_MAX_MEETINGS MMR_MAX_PARTICIPANTS
+
+struct m_meeting {
+	bool used;
+	char name[VAL_NAME_MAX + 1];
+	uint32_t first_part, last_part;     /* participants, in join order */
+	uint32_t n_parts, n_receivers, n_streams, n_subs;
+};
+
+struct m_participant {
+	bool used;
+	uint8_t role;                       /* enum mmr_role */
+	uint8_t has_mac;
+	uint8_t mac[6];
+	uint16_t udp_port, dp_port;
+	uint32_t meeting;
+	uint32_t prev, next;                /* in the meeting's list */
+	uint32_t first_stream, last_stream; /* streams it publishes */
+	uint32_t first_rsub, last_rsub;     /* subscriptions it receives */
+	uint32_t n_streams, n_rsubs;
+	struct mmr_addr addr;
+	char name[VAL_NAME_MAX + 1];
+};
+
+struct m_stream {
+	bool used;
+	uint8_t kind, codec, layers;        /* enum mmr_media_kind, enum mmr_codec, 1..MMR_MAX_TLAYERS */
+	uint32_t participant;               /* publisher */
+	uint32_t ssrc;
+	uint32_t prev, next;                /* in the publisher's list */
+	uint32_t first_sub, last_sub;       /* subscriptions to it */
+	uint32_t n_subs;
+};
+
+struct m_sub {
+	bool used;
+	uint8_t target;                     /* highest temporal layer forwarded */
+	uint32_t stream, subscriber, out_ssrc;
+	uint32_t s_prev, s_next;            /* in the stream's list */
+	uint32_t r_prev, r_next;            /* in the subscriber's list */
+};
+
+struct model {
+	struct m_meeting *meetings;         /* [MODEL_MAX_MEETINGS] */
+	struct m_participant *parts;        /* [MMR_MAX_PARTICIPANTS] */
+	struct m_stream *streams;           /* [MMR_MAX_STREAMS] */
+	struct m_sub *subs;                 /* [MMR_MAX_SUBS] */
+	struct id_pool meeting_ids, part_ids, stream_ids, sub_ids;
+	struct id_index meeting_by_name, part_by_name, part_by_addr, stream_by_ssrc, sub_by_pair;
+	uint32_t n_meetings, n_parts, n_streams, n_subs;
+};
+
+/* Set up an empty model (the arrays are reserved, not touched); 0 or -ENOMEM. */
+int model_init(struct model *m);
+void model_free(struct model *m);
+
+/* Lookups; MMR_ID_NONE when absent. */
+uint32_t model_find_meeting(const struct model *m, const char *name);
+uint32_t model_find_participant(const struct model *m, uint32_t meeting, const char *name);
+uint32_t model_find_participant_by_addr(const struct model *m, const struct mmr_addr *addr, uint16_t port);
+uint32_t model_find_stream(const struct model *m, uint32_t meeting, uint32_t ssrc);
+uint32_t model_find_sub(const struct model *m, uint32_t stream, uint32_t subscriber);
+
+/* Room for this many more objects of each kind (ids and index capacity). 0, or -ENOSPC with
+ * *what set to the kind that ran out ("meetings", ...), or -ENOMEM. */
+int model_reserve(struct model *m, uint32_t meetings, uint32_t parts, uint32_t streams, uint32_t subs,
+		  const char **what);
+
+/* Subscriptions that joining/publishing would create. */
+uint32_t model_join_sub_count(const struct model *m, uint32_t meeting, unsigned role);
+uint32_t model_publish_sub_count(const struct model *m, uint32_t participant);
+
+/* Mutators. `id` MMR_ID_NONE allocates one; a given id (loading saved state) must be free and in range;
+ * the id pools are then rebuilt with model_rebuild_pools(). Each returns the object's id. */
+uint32_t model_meeting_add(struct model *m, uint32_t id, const char *name);
+uint32_t model_participant_add(struct model *m, uint32_t id, uint32_t meeting, const char *name,
+			       const struct mmr_addr *addr, uint16_t port, unsigned role,
+			       const uint8_t *mac, uint16_t dp_port);
+uint32_t model_stream_add(struct model *m, uint32_t id, uint32_t participant, uint32_t ssrc,
+			  unsigned kind, unsigned codec, unsigned layers);
+uint32_t model_sub_add(struct model *m, uint32_t id, uint32_t stream, uint32_t subscriber,
+		       unsigned target, uint32_t out_ssrc);
+/* Add a participant and its default subscriptions to every other sender's streams. */
+uint32_t model_participant_join(struct model *m, uint32_t meeting, const char *name,
+				const struct mmr_addr *addr, uint16_t port, unsigned role,
+				const uint8_t *mac, uint16_t dp_port);
+/* Add a stream and every other receiver's default subscription to it. */
+uint32_t model_stream_publish(struct model *m, uint32_t participant, uint32_t ssrc, unsigned kind,
+			      unsigned codec, unsigned layers);
+/* Removals cascade: meeting -> participants -> streams -> subscriptions. */
+void model_meeting_remove(struct model *m, uint32_t id);
+void model_participant_remove(struct model *m, uint32_t id);
+void model_stream_remove(struct model *m, uint32_t id);
+void model_sub_remove(struct model *m, uint32_t id);
+void model_rebuild_pools(struct model *m);
+
+/* Id bound for iterating every object of a kind: ids below it may be used. */
+static inline uint32_t model_meeting_bound(const struct model *m) { return m->meeting_ids.fresh; }
+static inline uint32_t model_part_bound(const struct model *m) { return m->part_ids.fresh; }
+static inline uint32_t model_stream_bound(const struct model *m) { return m->stream_ids.fresh; }
+static inline uint32_t model_sub_bound(const struct model *m) { return m->sub_ids.fresh; }
+
+/* The meeting a stream or subscription belongs to. */
+static inline uint32_t model_stream_meeting(const struct model *m, uint32_t stream)
+{
+	return m->parts[m->streams[stream].participant].meeting;
+}
+
+#endif

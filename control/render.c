@@ -1,0 +1,561 @@
+/*
+ * render.c - text tables and JSON for the read commands (see render.h).
+ *
+ * Text output is for people: one aligned table per section, SSRCs in hex. JSON output is for
+ * programs: numbers as numbers (SSRCs too), the 64-bit epoch as a hex string, names as strings.
+ * Counters come from the dataplane's shared segment, read with relaxed loads (each has one
+ * writer; a value may be a few packets behind).
+ */
+#define _GNU_SOURCE
+#include "render.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stats.h"
+#include "values.h"
+
+static uint64_t rd(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static uint32_t rd32(const uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+/* ---- meeting list --------------------------------------------------------------------------- */
+
+static int cmp_meeting_name(const void *a, const void *b, void *ctx)
+{
+	const struct model *m = ctx;
+	return strcmp(m->meetings[*(const uint32_t *)a].name, m->meetings[*(const uint32_t *)b].name);
+}
+
+void render_meeting_list(const struct model *m, bool json, struct outbuf *out)
+{
+	uint32_t n = 0, *ids = malloc(((size_t)m->n_meetings + 1) * sizeof(*ids));
+	if (!ids) {
+		out->oom = true;
+		return;
+	}
+	for (uint32_t id = 0; id < model_meeting_bound(m); id++)
+		if (m->meetings[id].used)
+			ids[n++] = id;
+	qsort_r(ids, n, sizeof(*ids), cmp_meeting_name, (void *)m);
+	if (json) {
+		ob_puts(out, "{\"meetings\": [");
+		for (uint32_t i = 0; i < n; i++) {
+			const struct m_meeting *mt = &m->meetings[ids[i]];
+			ob_puts(out, i ? ",\n  {\"name\": " : "\n  {\"name\": ");
+			ob_json_str(out, mt->name);
+			ob_printf(out, ", \"id\": %u, \"participants\": %u, \"streams\": %u, \"subscriptions\": %u}",
+				  ids[i], mt->n_parts, mt->n_streams, mt->n_subs);
+		}
+		ob_puts(out, n ? "\n]}\n" : "]}\n");
+	} else if (n == 0) {
+		ob_puts(out, "no meetings\n");
+	} else {
+		static const char *const cols[] = { "MEETING", ">ID", ">PARTICIPANTS", ">STREAMS", ">SUBSCRIPTIONS" };
+		struct table t;
+		table_init(&t, 5, cols);
+		for (uint32_t i = 0; i < n; i++) {
+			const struct m_meeting *mt = &m->meetings[ids[i]];
+			table_cell(&t, mt->name);
+			table_cell_u64(&t, ids[i]);
+			table_cell_u64(&t, mt->n_parts);
+			table_cell_u64(&t, mt->n_streams);
+			table_cell_u64(&t, mt->n_subs);
+		}
+		table_emit(&t, out, 0);
+	}
+	free(ids);
+}
+
+/* ---- meeting show and sub list -------------------------------------------------------------- */
+
+static void json_participant(const struct model *m, uint32_t p, struct outbuf *out)
+{
+	const struct m_participant *pp = &m->parts[p];
+	char addr[VAL_ADDR_STRLEN], mac[18];
+	ob_puts(out, "{\"name\": ");
+	ob_json_str(out, pp->name);
+	ob_printf(out, ", \"id\": %u, \"addr\": \"%s\", \"port\": %u, \"role\": \"%s\", \"mac\": ", p,
+		  val_addr_fmt(&pp->addr, addr), pp->udp_port, val_role_name(pp->role));
+	if (pp->has_mac)
+		ob_printf(out, "\"%s\"", val_mac_fmt(pp->mac, mac));
+	else
+		ob_puts(out, "null");
+	ob_printf(out, ", \"dp_port\": %u, \"streams\": [", pp->dp_port);
+	for (uint32_t s = pp->first_stream; s != MMR_ID_NONE; s = m->streams[s].next) {
+		const struct m_stream *ss = &m->streams[s];
+		ob_printf(out, "%s{\"id\": %u, \"ssrc\": %u, \"kind\": \"%s\", \"codec\": \"%s\", \"layers\": %u, "
+			       "\"subscribers\": %u}",
+			  s == pp->first_stream ? "" : ", ", s, ss->ssrc, val_kind_name(ss->kind),
+			  val_codec_name(ss->codec), ss->layers, ss->n_subs);
+	}
+	ob_printf(out, "], \"subscriptions\": %u}", pp->n_rsubs);
+}
+
+static void json_sub(const struct model *m, uint32_t b, struct outbuf *out)
+{
+	const struct m_sub *sb = &m->subs[b];
+	const struct m_stream *ss = &m->streams[sb->stream];
+	ob_puts(out, "{\"subscriber\": ");
+	ob_json_str(out, m->parts[sb->subscriber].name);
+	ob_puts(out, ", \"publisher\": ");
+	ob_json_str(out, m->parts[ss->participant].name);
+	ob_printf(out, ", \"ssrc\": %u, \"kind\": \"%s\", \"layers\": %u, \"target\": %u, \"out_ssrc\": %u, "
+		       "\"id\": %u, \"stream_id\": %u}",
+		  ss->ssrc, val_kind_name(ss->kind), ss->layers, sb->target, sb->out_ssrc, b, sb->stream);
+}
+
+static void json_subs(const struct model *m, uint32_t meeting, struct outbuf *out)
+{
+	bool first = true;
+	ob_puts(out, "[");
+	for (uint32_t p = m->meetings[meeting].first_part; p != MMR_ID_NONE; p = m->parts[p].next)
+		for (uint32_t b = m->parts[p].first_rsub; b != MMR_ID_NONE; b = m->subs[b].r_next) {
+			ob_puts(out, first ? "\n    " : ",\n    ");
+			json_sub(m, b, out);
+			first = false;
+		}
+	ob_puts(out, first ? "]" : "\n  ]");
+}
+
+static void text_subs(const struct model *m, uint32_t meeting, struct outbuf *out, unsigned indent)
+{
+	static const char *const cols[] = { "SUBSCRIBER", "PUBLISHER", "SSRC", "KIND", ">LAYERS", ">TARGET",
+					    "OUT_SSRC", ">ID" };
+	if (m->meetings[meeting].n_subs == 0) {
+		ob_printf(out, "%*s(none)\n", (int)indent, "");
+		return;
+	}
+	struct table t;
+	table_init(&t, 8, cols);
+	for (uint32_t p = m->meetings[meeting].first_part; p != MMR_ID_NONE; p = m->parts[p].next)
+		for (uint32_t b = m->parts[p].first_rsub; b != MMR_ID_NONE; b = m->subs[b].r_next) {
+			const struct m_sub *sb = &m->subs[b];
+			const struct m_stream *ss = &m->streams[sb->stream];
+			table_cell(&t, m->parts[p].name);
+			table_cell(&t, m->parts[ss->participant].name);
+			table_cellf(&t, "0x%08x", ss->ssrc);
+			table_cell(&t, val_kind_name(ss->kind));
+			table_cell_u64(&t, ss->layers);
+			table_cell_u64(&t, sb->target);
+			table_cellf(&t, "0x%08x", sb->out_ssrc);
+			table_cell_u64(&t, b);
+		}
+	table_emit(&t, out, indent);
+}
+
+void render_meeting_show(const struct model *m, uint32_t meeting, bool json, struct outbuf *out)
+{
+	const struct m_meeting *mt = &m->meetings[meeting];
+	if (json) {
+		ob_puts(out, "{\"name\": ");
+		ob_json_str(out, mt->name);
+		ob_printf(out, ", \"id\": %u,\n  \"participants\": [", meeting);
+		for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
+			ob_puts(out, p == mt->first_part ? "\n    " : ",\n    ");
+			json_participant(m, p, out);
+		}
+		ob_puts(out, mt->n_parts ? "\n  ],\n  \"subscriptions\": " : "],\n  \"subscriptions\": ");
+		json_subs(m, meeting, out);
+		ob_puts(out, "}\n");
+		return;
+	}
+	ob_printf(out, "meeting %s (id %u): %u participants, %u streams, %u subscriptions\n", mt->name, meeting,
+		  mt->n_parts, mt->n_streams, mt->n_subs);
+
+	ob_puts(out, "participants\n");
+	if (mt->n_parts == 0) {
+		ob_puts(out, "  (none)\n");
+	} else {
+		static const char *const cols[] = { "NAME", ">ID", "ADDRESS", ">PORT", "ROLE", "MAC", ">DP_PORT",
+						    ">STREAMS", ">RECEIVES" };
+		struct table t;
+		table_init(&t, 9, cols);
+		for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
+			const struct m_participant *pp = &m->parts[p];
+			char addr[VAL_ADDR_STRLEN], mac[18];
+			table_cell(&t, pp->name);
+			table_cell_u64(&t, p);
+			table_cell(&t, val_addr_fmt(&pp->addr, addr));
+			table_cell_u64(&t, pp->udp_port);
+			table_cell(&t, val_role_name(pp->role));
+			table_cell(&t, pp->has_mac ? val_mac_fmt(pp->mac, mac) : "-");
+			table_cell_u64(&t, pp->dp_port);
+			table_cell_u64(&t, pp->n_streams);
+			table_cell_u64(&t, pp->n_rsubs);
+		}
+		table_emit(&t, out, 2);
+	}
+
+	ob_puts(out, "streams\n");
+	if (mt->n_streams == 0) {
+		ob_puts(out, "  (none)\n");
+	} else {
+		static const char *const cols[] = { "PUBLISHER", "SSRC", "KIND", "CODEC", ">LAYERS", ">ID",
+						    ">SUBSCRIBERS" };
+		struct table t;
+		table_init(&t, 7, cols);
+		for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next)
+			for (uint32_t s = m->parts[p].first_stream; s != MMR_ID_NONE; s = m->streams[s].next) {
+				const struct m_stream *ss = &m->streams[s];
+				table_cell(&t, m->parts[p].name);
+				table_cellf(&t, "0x%08x", ss->ssrc);
+				table_cell(&t, val_kind_name(ss->kind));
+				table_cell(&t, val_codec_name(ss->codec));
+				table_cell_u64(&t, ss->layers);
+				table_cell_u64(&t, s);
+				table_cell_u64(&t, ss->n_subs);
+			}
+		table_emit(&t, out, 2);
+	}
+
+	ob_puts(out, "subscriptions\n");
+	text_subs(m, meeting, out, 2);
+}
+
+void render_sub_list(const struct model *m, uint32_t meeting, bool json, struct outbuf *out)
+{
+	if (json) {
+		ob_puts(out, "{\"meeting\": ");
+		ob_json_str(out, m->meetings[meeting].name);
+		ob_puts(out, ",\n  \"subscriptions\": ");
+		json_subs(m, meeting, out);
+		ob_puts(out, "}\n");
+		return;
+	}
+	text_subs(m, meeting, out, 0);
+}
+
+/* ---- stats ---------------------------------------------------------------------------------- */
+
+static const char *drop_name(unsigned i)
+{
+	const char *n = mmr_drop_names[i];
+	return n ? n : "?";
+}
+
+static void json_u64_field(struct outbuf *out, const char *name, uint64_t v, bool comma)
+{
+	ob_printf(out, "%s\"%s\": %llu", comma ? ", " : "", name, (unsigned long long)v);
+}
+
+int render_stats(const struct ctl_ctx *ctx, bool streams, bool json, struct outbuf *out,
+		 char *err, size_t errlen)
+{
+	const struct dp_link *dp = ctx->dp;
+	const struct model *m = ctx->model;
+	if (!dp->attached) {
+		snprintf(err, errlen, "dataplane offline (%s): no counters", dp->why_detached);
+		return -1;
+	}
+	const struct mmr_stats_area *st = &dp->ch.shm->stats;
+	uint64_t drops[MMR_DROP__COUNT] = { 0 };
+	for (unsigned l = 0; l < MMR_MAX_LCORES; l++) {
+		if (!rd32(&st->lcore[l].active))
+			continue;
+		for (unsigned d = 0; d < MMR_DROP__COUNT; d++)
+			drops[d] += rd(&st->lcore[l].drops[d]);
+	}
+
+	if (json) {
+		bool first = true;
+		ob_puts(out, "{\"ports\": [");
+		for (unsigned i = 0; i < MMR_MAX_PORTS; i++) {
+			const struct mmr_port_stats *p = &st->port[i];
+			if (!rd32(&p->active))
+				continue;
+			ob_printf(out, "%s{\"port\": %u, \"name\": ", first ? "\n  " : ",\n  ", rd32(&p->port_id));
+			ob_json_strn(out, p->name, strnlen(p->name, sizeof(p->name)));
+			json_u64_field(out, "rx_pkts", rd(&p->ipackets), true);
+			json_u64_field(out, "rx_bytes", rd(&p->ibytes), true);
+			json_u64_field(out, "tx_pkts", rd(&p->opackets), true);
+			json_u64_field(out, "tx_bytes", rd(&p->obytes), true);
+			json_u64_field(out, "rx_missed", rd(&p->imissed), true);
+			json_u64_field(out, "rx_errors", rd(&p->ierrors), true);
+			json_u64_field(out, "tx_errors", rd(&p->oerrors), true);
+			json_u64_field(out, "rx_nombuf", rd(&p->rx_nombuf), true);
+			ob_puts(out, "}");
+			first = false;
+		}
+		ob_puts(out, first ? "],\n \"lcores\": [" : "\n ],\n \"lcores\": [");
+		first = true;
+		for (unsigned i = 0; i < MMR_MAX_LCORES; i++) {
+			const struct mmr_lcore_stats *l = &st->lcore[i];
+			if (!rd32(&l->active))
+				continue;
+			ob_printf(out, "%s{\"lcore\": %u", first ? "\n  " : ",\n  ", rd32(&l->lcore_id));
+			json_u64_field(out, "rx_pkts", rd(&l->rx_pkts), true);
+			json_u64_field(out, "rx_bytes", rd(&l->rx_bytes), true);
+			json_u64_field(out, "tx_pkts", rd(&l->tx_pkts), true);
+			json_u64_field(out, "tx_bytes", rd(&l->tx_bytes), true);
+			json_u64_field(out, "rtp_pkts", rd(&l->rtp_pkts), true);
+			json_u64_field(out, "copies", rd(&l->copies), true);
+			json_u64_field(out, "arp_replies", rd(&l->arp_replies), true);
+			json_u64_field(out, "icmp_replies", rd(&l->icmp_replies), true);
+			json_u64_field(out, "loops", rd(&l->loops), true);
+			json_u64_field(out, "busy_loops", rd(&l->busy_loops), true);
+			json_u64_field(out, "busy_cycles", rd(&l->busy_cycles), true);
+			uint64_t dsum = 0;
+			for (unsigned d = 1; d < MMR_DROP__COUNT; d++)
+				dsum += rd(&l->drops[d]);
+			json_u64_field(out, "drops", dsum, true);
+			ob_puts(out, "}");
+			first = false;
+		}
+		ob_puts(out, first ? "],\n \"drops\": {" : "\n ],\n \"drops\": {");
+		for (unsigned d = 1; d < MMR_DROP__COUNT; d++) {
+			ob_puts(out, d > 1 ? ", " : "");
+			ob_json_str(out, drop_name(d));
+			ob_printf(out, ": %llu", (unsigned long long)drops[d]);
+		}
+		ob_puts(out, "}");
+		if (streams) {
+			ob_puts(out, ",\n \"streams\": [");
+			first = true;
+			for (uint32_t s = 0; s < model_stream_bound(m); s++) {
+				if (!m->streams[s].used)
+					continue;
+				const struct m_stream *ss = &m->streams[s];
+				const struct m_participant *pp = &m->parts[ss->participant];
+				const struct mmr_stream_stats *c = &st->stream[s];
+				ob_puts(out, first ? "\n  {\"meeting\": " : ",\n  {\"meeting\": ");
+				ob_json_str(out, m->meetings[pp->meeting].name);
+				ob_puts(out, ", \"participant\": ");
+				ob_json_str(out, pp->name);
+				ob_printf(out, ", \"id\": %u, \"ssrc\": %u, \"kind\": \"%s\"", s, ss->ssrc,
+					  val_kind_name(ss->kind));
+				json_u64_field(out, "rx_pkts", rd(&c->rx_pkts), true);
+				json_u64_field(out, "rx_bytes", rd(&c->rx_bytes), true);
+				json_u64_field(out, "fwd_copies", rd(&c->fwd_copies), true);
+				json_u64_field(out, "layer_drops", rd(&c->layer_drops), true);
+				ob_puts(out, "}");
+				first = false;
+			}
+			ob_puts(out, first ? "]" : "\n ]");
+		}
+		ob_puts(out, "}\n");
+		return 0;
+	}
+
+	ob_puts(out, "ports\n");
+	{
+		static const char *const cols[] = { ">PORT", "NAME", ">RX_PKTS", ">RX_BYTES", ">TX_PKTS", ">TX_BYTES",
+						    ">RX_MISSED", ">RX_ERRORS", ">TX_ERRORS", ">RX_NOMBUF" };
+		struct table t;
+		table_init(&t, 10, cols);
+		for (unsigned i = 0; i < MMR_MAX_PORTS; i++) {
+			const struct mmr_port_stats *p = &st->port[i];
+			if (!rd32(&p->active))
+				continue;
+			char name[sizeof(p->name) + 1];
+			memcpy(name, p->name, sizeof(p->name));
+			name[sizeof(p->name)] = '\0';
+			table_cell_u64(&t, rd32(&p->port_id));
+			table_cell(&t, name[0] ? name : "-");
+			table_cell_u64(&t, rd(&p->ipackets));
+			table_cell_u64(&t, rd(&p->ibytes));
+			table_cell_u64(&t, rd(&p->opackets));
+			table_cell_u64(&t, rd(&p->obytes));
+			table_cell_u64(&t, rd(&p->imissed));
+			table_cell_u64(&t, rd(&p->ierrors));
+			table_cell_u64(&t, rd(&p->oerrors));
+			table_cell_u64(&t, rd(&p->rx_nombuf));
+		}
+		if (t.nrows)
+			table_emit(&t, out, 2);
+		else {
+			ob_puts(out, "  (none active)\n");
+			table_free(&t);
+		}
+	}
+	ob_puts(out, "lcores\n");
+	{
+		static const char *const cols[] = { ">LCORE", ">RX_PKTS", ">RX_BYTES", ">TX_PKTS", ">TX_BYTES",
+						    ">RTP_PKTS", ">COPIES", ">ARP", ">ICMP", ">DROPS", ">BUSY%" };
+		struct table t;
+		table_init(&t, 11, cols);
+		for (unsigned i = 0; i < MMR_MAX_LCORES; i++) {
+			const struct mmr_lcore_stats *l = &st->lcore[i];
+			if (!rd32(&l->active))
+				continue;
+			uint64_t dsum = 0, loops = rd(&l->loops), busy = rd(&l->busy_loops);
+			for (unsigned d = 1; d < MMR_DROP__COUNT; d++)
+				dsum += rd(&l->drops[d]);
+			table_cell_u64(&t, rd32(&l->lcore_id));
+			table_cell_u64(&t, rd(&l->rx_pkts));
+			table_cell_u64(&t, rd(&l->rx_bytes));
+			table_cell_u64(&t, rd(&l->tx_pkts));
+			table_cell_u64(&t, rd(&l->tx_bytes));
+			table_cell_u64(&t, rd(&l->rtp_pkts));
+			table_cell_u64(&t, rd(&l->copies));
+			table_cell_u64(&t, rd(&l->arp_replies));
+			table_cell_u64(&t, rd(&l->icmp_replies));
+			table_cell_u64(&t, dsum);
+			table_cellf(&t, "%.1f", loops ? 100.0 * (double)busy / (double)loops : 0.0);
+		}
+		if (t.nrows)
+			table_emit(&t, out, 2);
+		else {
+			ob_puts(out, "  (none active)\n");
+			table_free(&t);
+		}
+	}
+	ob_puts(out, "drops\n");
+	{
+		static const char *const cols[] = { "REASON", ">PACKETS" };
+		struct table t;
+		table_init(&t, 2, cols);
+		for (unsigned d = 1; d < MMR_DROP__COUNT; d++) {
+			table_cell(&t, drop_name(d));
+			table_cell_u64(&t, drops[d]);
+		}
+		table_emit(&t, out, 2);
+	}
+	if (streams) {
+		ob_puts(out, "streams\n");
+		if (m->n_streams == 0) {
+			ob_puts(out, "  (none)\n");
+		} else {
+			static const char *const cols[] = { "MEETING", "PARTICIPANT", "SSRC", "KIND", ">ID", ">RX_PKTS",
+							    ">RX_BYTES", ">FWD_COPIES", ">LAYER_DROPS" };
+			struct table t;
+			table_init(&t, 9, cols);
+			for (uint32_t s = 0; s < model_stream_bound(m); s++) {
+				if (!m->streams[s].used)
+					continue;
+				const struct m_stream *ss = &m->streams[s];
+				const struct m_participant *pp = &m->parts[ss->participant];
+				const struct mmr_stream_stats *c = &st->stream[s];
+				table_cell(&t, m->meetings[pp->meeting].name);
+				table_cell(&t, pp->name);
+				table_cellf(&t, "0x%08x", ss->ssrc);
+				table_cell(&t, val_kind_name(ss->kind));
+				table_cell_u64(&t, s);
+				table_cell_u64(&t, rd(&c->rx_pkts));
+				table_cell_u64(&t, rd(&c->rx_bytes));
+				table_cell_u64(&t, rd(&c->fwd_copies));
+				table_cell_u64(&t, rd(&c->layer_drops));
+			}
+			table_emit(&t, out, 2);
+		}
+	}
+	return 0;
+}
+
+/* ---- status --------------------------------------------------------------------------------- */
+
+static void age_text(char *buf, size_t n, uint64_t hb, uint64_t now)
+{
+	if (hb == 0)
+		snprintf(buf, n, "never");
+	else if (hb > now)
+		snprintf(buf, n, "0 ms ago");
+	else
+		snprintf(buf, n, "%llu ms ago", (unsigned long long)((now - hb) / 1000000));
+}
+
+static void json_age(struct outbuf *out, const char *name, uint64_t hb, uint64_t now)
+{
+	if (hb == 0)
+		ob_printf(out, ", \"%s\": null", name);
+	else
+		ob_printf(out, ", \"%s\": %llu", name, (unsigned long long)(hb > now ? 0 : (now - hb) / 1000000));
+}
+
+void render_status(const struct ctl_ctx *ctx, bool json, struct outbuf *out)
+{
+	const struct model *m = ctx->model;
+	const struct dp_link *dp = ctx->dp;
+	uint64_t now = mmr_now_ns();
+	double uptime = (double)(now - ctx->start_ns) / 1e9;
+	const struct mmr_shm *s = dp->attached ? dp->ch.shm : NULL;
+	uint64_t dp_hb = 0, ctl_hb = 0, head = 0, tail = 0, applied = 0, rejected = 0;
+	uint32_t dp_pid = 0, ready = 0;
+	char last_error[sizeof(s->last_error) + 1] = "";
+	if (s) {
+		dp_hb = atomic_load_explicit(&s->dp_heartbeat_ns, memory_order_relaxed);
+		ctl_hb = atomic_load_explicit(&s->ctl_heartbeat_ns, memory_order_relaxed);
+		head = atomic_load_explicit(&s->head, memory_order_relaxed);
+		tail = atomic_load_explicit(&s->tail, memory_order_relaxed);
+		applied = atomic_load_explicit(&s->applied_seq, memory_order_relaxed);
+		rejected = atomic_load_explicit(&s->rejected, memory_order_relaxed);
+		dp_pid = atomic_load_explicit(&s->dp_pid, memory_order_relaxed);
+		ready = atomic_load_explicit(&s->dp_ready, memory_order_relaxed);
+		memcpy(last_error, (const char *)s->last_error, sizeof(s->last_error));
+		last_error[sizeof(s->last_error)] = '\0';
+	}
+
+	if (json) {
+		ob_printf(out, "{\"controller\": {\"pid\": %d, \"uptime_s\": %.1f, \"socket\": ", (int)ctx->pid, uptime);
+		ob_json_str(out, ctx->cfg->socket);
+		ob_puts(out, ", \"state_file\": ");
+		ob_json_str(out, ctx->cfg->state_file);
+		ob_printf(out, ", \"meetings\": %u, \"participants\": %u, \"streams\": %u, \"subscriptions\": %u, "
+			       "\"requests\": %llu},\n",
+			  m->n_meetings, m->n_parts, m->n_streams, m->n_subs, (unsigned long long)ctx->requests);
+		ob_printf(out, " \"dataplane\": {\"attached\": %s, \"shm_name\": ", s ? "true" : "false");
+		ob_json_str(out, dp->shm_name);
+		if (!s) {
+			ob_puts(out, ", \"why\": ");
+			ob_json_str(out, dp->why_detached);
+			ob_printf(out, ", \"syncs\": %llu}}\n", (unsigned long long)dp->syncs);
+			return;
+		}
+		ob_printf(out, ", \"pid\": %u, \"ready\": %s, \"epoch\": \"0x%016llx\"", dp_pid, ready ? "true" : "false",
+			  (unsigned long long)dp->epoch);
+		json_age(out, "dp_heartbeat_age_ms", dp_hb, now);
+		json_age(out, "ctl_heartbeat_age_ms", ctl_hb, now);
+		ob_printf(out, ", \"ring\": {\"head\": %llu, \"tail\": %llu, \"applied_seq\": %llu, \"size\": %u, "
+			       "\"queued_in_controller\": %zu}",
+			  (unsigned long long)head, (unsigned long long)tail, (unsigned long long)applied, MMR_CMD_RING,
+			  dp->fifo_len);
+		ob_printf(out, ", \"sync_gen\": %u, \"syncs\": %llu, \"rejected\": %llu, \"last_error\": ", dp->gen,
+			  (unsigned long long)dp->syncs, (unsigned long long)rejected);
+		ob_json_str(out, last_error);
+		ob_puts(out, "}}\n");
+		return;
+	}
+
+	ob_printf(out, "controller\n"
+		       "  pid            %d\n"
+		       "  uptime         %.1f s\n"
+		       "  socket         %s\n"
+		       "  state file     %s\n"
+		       "  meetings       %u\n"
+		       "  participants   %u\n"
+		       "  streams        %u\n"
+		       "  subscriptions  %u\n"
+		       "  requests       %llu\n",
+		  (int)ctx->pid, uptime, ctx->cfg->socket, ctx->cfg->state_file, m->n_meetings, m->n_parts,
+		  m->n_streams, m->n_subs, (unsigned long long)ctx->requests);
+	ob_printf(out, "dataplane\n"
+		       "  shm            %s\n", dp->shm_name);
+	if (!s) {
+		ob_printf(out, "  attached       no (%s)\n"
+			       "  full syncs     %llu\n", dp->why_detached, (unsigned long long)dp->syncs);
+		return;
+	}
+	char a1[32], a2[32];
+	age_text(a1, sizeof(a1), dp_hb, now);
+	age_text(a2, sizeof(a2), ctl_hb, now);
+	ob_printf(out, "  attached       yes\n"
+		       "  pid            %u\n"
+		       "  ready          %s\n"
+		       "  epoch          0x%016llx\n"
+		       "  heartbeats     dataplane %s, controller %s\n"
+		       "  ring           head %llu, tail %llu, applied seq %llu, %llu in flight, %zu queued here\n"
+		       "  full syncs     %llu (last gen %u)\n"
+		       "  rejected       %llu\n"
+		       "  last error     %s\n",
+		  dp_pid, ready ? "yes" : "no", (unsigned long long)dp->epoch, a1, a2, (unsigned long long)head,
+		  (unsigned long long)tail, (unsigned long long)applied, (unsigned long long)(tail - head),
+		  dp->fifo_len, (unsigned long long)dp->syncs, dp->gen, (unsigned long long)rejected,
+		  last_error[0] ? last_error : "-");
+}

@@ -1,0 +1,22 @@
+/*
+ * render.h - the read commands' output, as aligned text tables or as JSON: meeting list,
+ * meeting show, sub list, stats (from the dataplane's shared counters) and status.
+ * Each appends to out; they return 0, or -1 with a one-line reason in err.
+ */
+#ifndef MMR_RENDER_H
+#define MMR_RENDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "controller.h"
+#include "outbuf.h"
+
+void render_meeting_list(const struct model *m, bool json, struct outbuf *out);
+void render_meeting_show(const struct model *m, uint32_t meeting, bool json, struct outbuf *out);
+void render_sub_list(const struct model *m, uint32_t meeting, bool json, struct outbuf *out);
+int render_stats(const struct ctl_ctx *ctx, bool streams, bool json, struct outbuf *out,
+		 char *err, size_t errlen);
+void render_status(const struct ctl_ctx *ctx, bool json, struct outbuf *out);
+
+#endif

@@ -1,0 +1,450 @@
+/*
+ * state_file.c - write and load the controller's state file (format in state_file.h).
+ */
+#include "state_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "outbuf.h"
+
+#define STATE_MAGIC "mmr-state"
+#define STATE_VERSION 1
+
+/* ---- writing -------------------------------------------------------------------------------- */
+
+static bool skipped_participant(const struct model *m, const struct state_skip *sk, uint32_t p)
+{
+	return (sk->kind == STATE_SKIP_PARTICIPANT && sk->id == p) ||
+	       (sk->kind == STATE_SKIP_MEETING && sk->id == m->parts[p].meeting);
+}
+
+static bool skipped_stream(const struct model *m, const struct state_skip *sk, uint32_t s)
+{
+	return (sk->kind == STATE_SKIP_STREAM && sk->id == s) ||
+	       skipped_participant(m, sk, m->streams[s].participant);
+}
+
+struct counts { uint32_t meetings, parts, streams, subs; };
+
+static void write_meeting(const struct model *m, const struct state_skip *sk, uint32_t id,
+			  struct outbuf *b, struct counts *c)
+{
+	const struct m_meeting *mt = &m->meetings[id];
+	ob_printf(b, "meeting %u %s\n", id, mt->name);
+	c->meetings++;
+	for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
+		if (skipped_participant(m, sk, p))
+			continue;
+		const struct m_participant *pp = &m->parts[p];
+		char addr[VAL_ADDR_STRLEN], mac[18];
+		ob_printf(b, "participant %u %u %s %s %u %s %s %u\n", p, id, pp->name,
+			  val_addr_fmt(&pp->addr, addr), pp->udp_port, val_role_name(pp->role),
+			  pp->has_mac ? val_mac_fmt(pp->mac, mac) : "-", pp->dp_port);
+		c->parts++;
+	}
+	for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
+		for (uint32_t s = m->parts[p].first_stream; s != MMR_ID_NONE; s = m->streams[s].next) {
+			if (skipped_stream(m, sk, s))
+				continue;
+			const struct m_stream *ss = &m->streams[s];
+			ob_printf(b, "stream %u %u 0x%08x %s %s %u\n", s, p, ss->ssrc, val_kind_name(ss->kind),
+				  val_codec_name(ss->codec), ss->layers);
+			c->streams++;
+		}
+	}
+	for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
+		if (skipped_participant(m, sk, p))
+			continue;
+		for (uint32_t s = m->parts[p].first_rsub; s != MMR_ID_NONE; s = m->subs[s].r_next) {
+			const struct m_sub *b2 = &m->subs[s];
+			if (skipped_stream(m, sk, b2->stream))
+				continue;
+			ob_printf(b, "sub %u %u %u %u 0x%08x\n", s, b2->stream, p, b2->target, b2->out_ssrc);
+			c->subs++;
+		}
+	}
+}
+
+static int write_file(const char *path, const char *data, size_t len, char *err, size_t errlen)
+{
+	char tmp[4096];
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+		snprintf(err, errlen, "state file path too long");
+		return -1;
+	}
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	size_t off = 0;
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, errlen, "cannot write %s: %s", tmp, n < 0 ? strerror(errno) : "short write");
+			goto err_close;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) < 0) {
+		snprintf(err, errlen, "cannot fsync %s: %s", tmp, strerror(errno));
+		goto err_close;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		snprintf(err, errlen, "cannot close %s: %s", tmp, strerror(errno));
+		goto err_unlink;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+		goto err_unlink;
+	}
+	/* make the rename itself durable */
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s", path);
+	int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+err_close:
+	close(fd);
+err_unlink:
+	unlink(tmp);
+	return -1;
+}
+
+int state_file_save(const struct model *m, const char *path, const struct state_skip *skip,
+		    char *err, size_t errlen)
+{
+	static const struct state_skip none = { STATE_SKIP_NONE, 0 };
+	const struct state_skip *sk = skip ? skip : &none;
+	struct outbuf b;
+	struct counts c = { 0, 0, 0, 0 };
+	ob_init(&b);
+	ob_printf(&b, "# mmr-controller state: rewritten after every change; ids are the dataplane's\n"
+		      "%s %d\n", STATE_MAGIC, STATE_VERSION);
+	for (uint32_t id = 0; id < model_meeting_bound(m); id++) {
+		if (!m->meetings[id].used || (sk->kind == STATE_SKIP_MEETING && sk->id == id))
+			continue;
+		write_meeting(m, sk, id, &b, &c);
+	}
+	ob_printf(&b, "end %u %u %u %u\n", c.meetings, c.parts, c.streams, c.subs);
+	int rc;
+	if (b.oom) {
+		snprintf(err, errlen, "out of memory writing the state");
+		rc = -1;
+	} else {
+		rc = write_file(path, b.p, b.len, err, errlen);
+	}
+	ob_free(&b);
+	return rc;
+}
+
+/* ---- loading -------------------------------------------------------------------------------- */
+
+struct loader {
+	struct model *m;
+	const char *path;
+	unsigned line;
+	char *err;
+	size_t errlen;
+	char *tok[12];
+	int ntok;
+};
+
+__attribute__((format(printf, 2, 3)))
+static int fail(struct loader *ld, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	snprintf(ld->err, ld->errlen, "%s:%u: %s", ld->path, ld->line, why);
+	return -1;
+}
+
+static int get_id(struct loader *ld, int i, uint32_t max, uint32_t *out, const char *what)
+{
+	uint64_t v;
+	if (val_uint(ld->tok[i], max - 1, &v) < 0)
+		return fail(ld, "bad %s id '%s'", what, ld->tok[i]);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int reserve_one(struct loader *ld, uint32_t mt, uint32_t p, uint32_t s, uint32_t b)
+{
+	const char *what;
+	if (model_reserve(ld->m, mt, p, s, b, &what) < 0)
+		return fail(ld, "out of memory");
+	return 0;
+}
+
+static int load_meeting(struct loader *ld)
+{
+	struct model *m = ld->m;
+	uint32_t id = 0;
+	if (ld->ntok != 3)
+		return fail(ld, "meeting: expected 'meeting ID NAME'");
+	if (get_id(ld, 1, MODEL_MAX_MEETINGS, &id, "meeting") < 0)
+		return -1;
+	if (m->meetings[id].used)
+		return fail(ld, "meeting id %u used twice", id);
+	if (!val_name_ok(ld->tok[2]))
+		return fail(ld, "bad meeting name '%s'", ld->tok[2]);
+	if (model_find_meeting(m, ld->tok[2]) != MMR_ID_NONE)
+		return fail(ld, "meeting '%s' appears twice", ld->tok[2]);
+	if (reserve_one(ld, 1, 0, 0, 0) < 0)
+		return -1;
+	model_meeting_add(m, id, ld->tok[2]);
+	return 0;
+}
+
+static int load_participant(struct loader *ld)
+{
+	struct model *m = ld->m;
+	uint32_t id = 0, mt = 0;
+	uint64_t port, dp_port;
+	struct mmr_addr addr;
+	uint8_t mac[6];
+	if (ld->ntok != 9)
+		return fail(ld, "participant: expected 'participant ID MEETING NAME ADDR PORT ROLE MAC DP_PORT'");
+	if (get_id(ld, 1, MMR_MAX_PARTICIPANTS, &id, "participant") < 0 ||
+	    get_id(ld, 2, MODEL_MAX_MEETINGS, &mt, "meeting") < 0)
+		return -1;
+	if (m->parts[id].used)
+		return fail(ld, "participant id %u used twice", id);
+	if (!m->meetings[mt].used)
+		return fail(ld, "participant %u: no meeting with id %u", id, mt);
+	const char *name = ld->tok[3];
+	if (!val_name_ok(name))
+		return fail(ld, "bad participant name '%s'", name);
+	if (model_find_participant(m, mt, name) != MMR_ID_NONE)
+		return fail(ld, "participant '%s' appears twice in meeting '%s'", name, m->meetings[mt].name);
+	if (val_addr(ld->tok[4], &addr) < 0)
+		return fail(ld, "bad address '%s'", ld->tok[4]);
+	if (val_uint(ld->tok[5], 65535, &port) < 0 || port == 0)
+		return fail(ld, "bad UDP port '%s'", ld->tok[5]);
+	if (model_find_participant_by_addr(m, &addr, (uint16_t)port) != MMR_ID_NONE)
+		return fail(ld, "address %s port %s used twice", ld->tok[4], ld->tok[5]);
+	int role = val_role(ld->tok[6]);
+	if (role < 0)
+		return fail(ld, "bad role '%s'", ld->tok[6]);
+	bool has_mac = strcmp(ld->tok[7], "-") != 0;
+	if (has_mac && val_mac(ld->tok[7], mac) < 0)
+		return fail(ld, "bad MAC '%s'", ld->tok[7]);
+	if (val_uint(ld->tok[8], MMR_MAX_PORTS - 1, &dp_port) < 0)
+		return fail(ld, "bad dataplane port '%s'", ld->tok[8]);
+	if (reserve_one(ld, 0, 1, 0, 0) < 0)
+		return -1;
+	model_participant_add(m, id, mt, name, &addr, (uint16_t)port, (unsigned)role, has_mac ? mac : NULL,
+			      (uint16_t)dp_port);
+	return 0;
+}
+
+static int load_stream(struct loader *ld)
+{
+	struct model *m = ld->m;
+	uint32_t id = 0, p = 0, ssrc;
+	uint64_t layers;
+	if (ld->ntok != 7)
+		return fail(ld, "stream: expected 'stream ID PARTICIPANT SSRC KIND CODEC LAYERS'");
+	if (get_id(ld, 1, MMR_MAX_STREAMS, &id, "stream") < 0 ||
+	    get_id(ld, 2, MMR_MAX_PARTICIPANTS, &p, "participant") < 0)
+		return -1;
+	if (m->streams[id].used)
+		return fail(ld, "stream id %u used twice", id);
+	if (!m->parts[p].used)
+		return fail(ld, "stream %u: no participant with id %u", id, p);
+	if (!val_role_sends(m->parts[p].role))
+		return fail(ld, "stream %u: participant '%s' is %s and may not publish", id, m->parts[p].name,
+			    val_role_name(m->parts[p].role));
+	if (val_ssrc(ld->tok[3], &ssrc) < 0)
+		return fail(ld, "bad SSRC '%s'", ld->tok[3]);
+	if (model_find_stream(m, m->parts[p].meeting, ssrc) != MMR_ID_NONE)
+		return fail(ld, "SSRC %s used twice in meeting '%s'", ld->tok[3], m->meetings[m->parts[p].meeting].name);
+	int kind = val_kind(ld->tok[4]), codec = val_codec(ld->tok[5]);
+	if (kind < 0)
+		return fail(ld, "bad kind '%s'", ld->tok[4]);
+	if (codec < 0)
+		return fail(ld, "bad codec '%s'", ld->tok[5]);
+	if ((kind == MMR_KIND_AUDIO) != (codec == MMR_CODEC_OPUS))
+		return fail(ld, "codec %s does not carry %s", ld->tok[5], ld->tok[4]);
+	unsigned max_layers = codec == MMR_CODEC_VP8 ? MMR_MAX_TLAYERS : 1;
+	if (val_uint(ld->tok[6], max_layers, &layers) < 0 || layers == 0)
+		return fail(ld, "bad layer count '%s'", ld->tok[6]);
+	if (reserve_one(ld, 0, 0, 1, 0) < 0)
+		return -1;
+	model_stream_add(m, id, p, ssrc, (unsigned)kind, (unsigned)codec, (unsigned)layers);
+	return 0;
+}
+
+static int load_sub(struct loader *ld)
+{
+	struct model *m = ld->m;
+	uint32_t id = 0, s = 0, r = 0, out_ssrc;
+	uint64_t target;
+	if (ld->ntok != 6)
+		return fail(ld, "sub: expected 'sub ID STREAM SUBSCRIBER TARGET OUT_SSRC'");
+	if (get_id(ld, 1, MMR_MAX_SUBS, &id, "subscription") < 0 ||
+	    get_id(ld, 2, MMR_MAX_STREAMS, &s, "stream") < 0 ||
+	    get_id(ld, 3, MMR_MAX_PARTICIPANTS, &r, "participant") < 0)
+		return -1;
+	if (m->subs[id].used)
+		return fail(ld, "subscription id %u used twice", id);
+	if (!m->streams[s].used)
+		return fail(ld, "subscription %u: no stream with id %u", id, s);
+	if (!m->parts[r].used)
+		return fail(ld, "subscription %u: no participant with id %u", id, r);
+	if (m->parts[r].meeting != model_stream_meeting(m, s))
+		return fail(ld, "subscription %u: subscriber and stream are in different meetings", id);
+	if (!val_role_receives(m->parts[r].role))
+		return fail(ld, "subscription %u: participant '%s' is %s and receives nothing", id,
+			    m->parts[r].name, val_role_name(m->parts[r].role));
+	if (m->streams[s].participant == r)
+		return fail(ld, "subscription %u: participant '%s' subscribed to its own stream", id, m->parts[r].name);
+	if (model_find_sub(m, s, r) != MMR_ID_NONE)
+		return fail(ld, "subscription of participant %u to stream %u appears twice", r, s);
+	if (val_uint(ld->tok[4], m->streams[s].layers - 1u, &target) < 0)
+		return fail(ld, "bad target layer '%s' (stream has %u layers)", ld->tok[4], m->streams[s].layers);
+	if (val_ssrc(ld->tok[5], &out_ssrc) < 0)
+		return fail(ld, "bad out SSRC '%s'", ld->tok[5]);
+	if (reserve_one(ld, 0, 0, 0, 1) < 0)
+		return -1;
+	model_sub_add(m, id, s, r, (unsigned)target, out_ssrc);
+	return 0;
+}
+
+static int load_end(struct loader *ld)
+{
+	struct model *m = ld->m;
+	uint64_t n[4];
+	if (ld->ntok != 5)
+		return fail(ld, "end: expected 'end MEETINGS PARTICIPANTS STREAMS SUBS'");
+	for (int i = 0; i < 4; i++)
+		if (val_uint(ld->tok[i + 1], UINT32_MAX, &n[i]) < 0)
+			return fail(ld, "end: bad count '%s'", ld->tok[i + 1]);
+	if (n[0] != m->n_meetings || n[1] != m->n_parts || n[2] != m->n_streams || n[3] != m->n_subs)
+		return fail(ld, "end: counts %llu %llu %llu %llu do not match the %u %u %u %u objects read",
+			    (unsigned long long)n[0], (unsigned long long)n[1], (unsigned long long)n[2],
+			    (unsigned long long)n[3], m->n_meetings, m->n_parts, m->n_streams, m->n_subs);
+	return 0;
+}
+
+/* Every receiver must be subscribed to every other participant's streams. */
+static int check_subscriptions(struct loader *ld)
+{
+	struct model *m = ld->m;
+	for (uint32_t s = 0; s < model_stream_bound(m); s++) {
+		if (!m->streams[s].used)
+			continue;
+		uint32_t want = model_publish_sub_count(m, m->streams[s].participant);
+		if (m->streams[s].n_subs != want)
+			return fail(ld, "stream %u (SSRC 0x%08x) has %u subscriptions, the meeting's receivers need %u",
+				    s, m->streams[s].ssrc, m->streams[s].n_subs, want);
+	}
+	return 0;
+}
+
+int state_file_load(struct model *m, const char *path, char *err, size_t errlen)
+{
+	struct loader ld = { .m = m, .path = path, .err = err, .errlen = errlen };
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		if (errno == ENOENT)
+			return 1;
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	bool have_header = false, have_end = false;
+	int rc = -1;
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		ld.line++;
+		if ((size_t)n != strlen(line)) {
+			fail(&ld, "NUL byte in line");
+			goto out;
+		}
+		if (n > 0 && line[n - 1] == '\n')
+			line[--n] = '\0';
+		ld.ntok = 0;
+		char *save = NULL;
+		for (char *t = strtok_r(line, " \t\r", &save); t; t = strtok_r(NULL, " \t\r", &save)) {
+			if (ld.ntok == (int)(sizeof(ld.tok) / sizeof(ld.tok[0]))) {
+				fail(&ld, "too many fields");
+				goto out;
+			}
+			ld.tok[ld.ntok++] = t;
+		}
+		if (ld.ntok == 0 || ld.tok[0][0] == '#')
+			continue;
+		if (have_end) {
+			fail(&ld, "data after the end line");
+			goto out;
+		}
+		const char *kw = ld.tok[0];
+		if (!have_header) {
+			if (strcmp(kw, STATE_MAGIC) != 0 || ld.ntok != 2) {
+				fail(&ld, "not an mmr state file (expected '%s %d')", STATE_MAGIC, STATE_VERSION);
+				goto out;
+			}
+			if (strcmp(ld.tok[1], "1") != 0) {
+				fail(&ld, "unsupported state file version '%s'", ld.tok[1]);
+				goto out;
+			}
+			have_header = true;
+			continue;
+		}
+		int r;
+		if (strcmp(kw, "meeting") == 0)
+			r = load_meeting(&ld);
+		else if (strcmp(kw, "participant") == 0)
+			r = load_participant(&ld);
+		else if (strcmp(kw, "stream") == 0)
+			r = load_stream(&ld);
+		else if (strcmp(kw, "sub") == 0)
+			r = load_sub(&ld);
+		else if (strcmp(kw, "end") == 0)
+			r = load_end(&ld), have_end = true;
+		else
+			r = fail(&ld, "unknown record '%s'", kw);
+		if (r < 0)
+			goto out;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+		goto out;
+	}
+	ld.line++;
+	if (!have_header) {
+		fail(&ld, "empty file: not an mmr state file");
+		goto out;
+	}
+	if (!have_end) {
+		fail(&ld, "truncated: no end line");
+		goto out;
+	}
+	if (check_subscriptions(&ld) < 0)
+		goto out;
+	model_rebuild_pools(m);
+	rc = 0;
+out:
+	free(line);
+	fclose(f);
+	return rc;
+}

@@ -1,0 +1,41 @@
+/*
+ * state_file.h - the controller's state on disk: every meeting, participant, stream and
+ * subscription with its id, one readable line each, so that a restarted controller programs the
+ * dataplane with the same ids (forwarding state and per-stream counters keep their slots).
+ *
+ *   mmr-state 1
+ *   meeting ID NAME
+ *   participant ID MEETING_ID NAME ADDR UDP_PORT ROLE MAC|- DP_PORT
+ *   stream ID PARTICIPANT_ID SSRC KIND CODEC LAYERS
+ *   sub ID STREAM_ID SUBSCRIBER_ID TARGET OUT_SSRC
+ *   end MEETINGS PARTICIPANTS STREAMS SUBS
+ *
+ * Lines are grouped per meeting in list order (participants in join order, then their streams,
+ * then the subscriptions each participant receives), so a reload rebuilds the same lists. '#'
+ * starts a comment line. The file is replaced atomically (write a temporary file, fsync, rename,
+ * fsync the directory): a kill -9 at any moment leaves the old or the new file, never a mix.
+ * Loading checks everything a request would check, plus the subscription rule and the final
+ * "end" line; any violation is an error, never a silent repair.
+ */
+#ifndef MMR_STATE_FILE_H
+#define MMR_STATE_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "model.h"
+
+/* An object (and everything under it) to leave out while writing: the one a request removes. */
+enum state_skip_kind { STATE_SKIP_NONE = 0, STATE_SKIP_MEETING, STATE_SKIP_PARTICIPANT, STATE_SKIP_STREAM };
+struct state_skip {
+	enum state_skip_kind kind;
+	uint32_t id;
+};
+
+/* Load into an empty model. A missing file is an empty state (returns 1). 0 loaded, 1 missing,
+ * -1 error with a one-line reason in err ("PATH:LINE: why"). */
+int state_file_load(struct model *m, const char *path, char *err, size_t errlen);
+/* Write the model (minus skip, may be NULL) to path atomically. 0, or -1 with a reason in err. */
+int state_file_save(const struct model *m, const char *path, const struct state_skip *skip,
+		    char *err, size_t errlen);
+
+#endif

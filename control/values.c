@@ -1,0 +1,160 @@
+/*
+ * values.c - parse and format the controller's text values (see values.h).
+ */
+#include "values.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+bool val_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > VAL_NAME_MAX || s[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			  c == '_' || c == '.' || c == '-';
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+int val_uint(const char *s, uint64_t max, uint64_t *out)
+{
+	unsigned base = 10;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (*s == '\0')
+		return -1;
+	uint64_t v = 0;
+	for (; *s; s++) {
+		unsigned d;
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = (unsigned)(*s - 'a' + 10);
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = (unsigned)(*s - 'A' + 10);
+		else
+			return -1;
+		if (d > max || v > (max - d) / base)
+			return -1;
+		v = v * base + d;
+	}
+	*out = v;
+	return 0;
+}
+
+int val_ssrc(const char *s, uint32_t *out)
+{
+	uint64_t v;
+	if (val_uint(s, UINT32_MAX, &v) < 0)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int val_addr(const char *s, struct mmr_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	uint8_t b[16];
+	if (inet_pton(AF_INET, s, b) == 1) {
+		out->family = MMR_AF_INET;
+		memcpy(out->ip, b, 4);
+	} else if (inet_pton(AF_INET6, s, b) == 1) {
+		static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+		if (memcmp(b, mapped, 12) == 0) {
+			out->family = MMR_AF_INET;
+			memcpy(out->ip, b + 12, 4);
+		} else {
+			out->family = MMR_AF_INET6;
+			memcpy(out->ip, b, 16);
+		}
+	} else {
+		return -1;
+	}
+	if (out->family == MMR_AF_INET) {
+		uint32_t v = (uint32_t)out->ip[0] << 24 | (uint32_t)out->ip[1] << 16 |
+			     (uint32_t)out->ip[2] << 8 | out->ip[3];
+		if (v == 0 || (v >> 28) == 0xe || v == 0xffffffffu)
+			return -2;
+	} else {
+		static const uint8_t zero[16];
+		if (memcmp(out->ip, zero, 16) == 0 || out->ip[0] == 0xff)
+			return -2;
+	}
+	return 0;
+}
+
+char *val_addr_fmt(const struct mmr_addr *a, char buf[VAL_ADDR_STRLEN])
+{
+	if (!inet_ntop(a->family == MMR_AF_INET ? AF_INET : AF_INET6, a->ip, buf, VAL_ADDR_STRLEN))
+		snprintf(buf, VAL_ADDR_STRLEN, "?");
+	return buf;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int val_mac(const char *s, uint8_t mac[6])
+{
+	if (strlen(s) != 17)
+		return -1;
+	for (int i = 0; i < 6; i++) {
+		int hi = hexval(s[3 * i]), lo = hexval(s[3 * i + 1]);
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			return -1;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	static const uint8_t zero[6];
+	if (memcmp(mac, zero, 6) == 0 || (mac[0] & 1))
+		return -2;
+	return 0;
+}
+
+char *val_mac_fmt(const uint8_t mac[6], char buf[18])
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+		 mac[5]);
+	return buf;
+}
+
+static const char *const role_names[] = {
+	[MMR_ROLE_SENDRECV] = "sendrecv", [MMR_ROLE_RECVONLY] = "recvonly", [MMR_ROLE_SENDONLY] = "sendonly",
+};
+static const char *const kind_names[] = { [MMR_KIND_AUDIO] = "audio", [MMR_KIND_VIDEO] = "video" };
+static const char *const codec_names[] = { [MMR_CODEC_OPUS] = "opus", [MMR_CODEC_VP8] = "vp8" };
+
+static int lookup(const char *const *names, unsigned n, const char *s)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (names[i] && strcmp(names[i], s) == 0)
+			return (int)i;
+	return -1;
+}
+
+static const char *name_of(const char *const *names, unsigned n, unsigned v)
+{
+	return v < n && names[v] ? names[v] : "?";
+}
+
+#define N(a) (unsigned)(sizeof(a) / sizeof((a)[0]))
+int val_role(const char *s) { return lookup(role_names, N(role_names), s); }
+const char *val_role_name(unsigned v) { return name_of(role_names, N(role_names), v); }
+int val_kind(const char *s) { return lookup(kind_names, N(kind_names), s); }
+const char *val_kind_name(unsigned v) { return name_of(kind_names, N(kind_names), v); }
+int val_codec(const char *s) { return lookup(codec_names, N(codec_names), s); }
+const char *val_codec_name(unsigned v) { return name_of(codec_names, N(codec_names), v); }

@@ -1,0 +1,45 @@
+/*
+ * values.h - the text forms of the controller's values, shared by request parsing and the state
+ * file: names, SSRCs and other numbers, IP addresses, MAC addresses, roles, media kinds and codecs.
+ * Parsers return 0 on success and -1 on bad text (some -2 for text that parses but is unusable).
+ */
+#ifndef MMR_VALUES_H
+#define MMR_VALUES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "mmr_types.h"
+
+#define VAL_NAME_MAX 63          /* bytes in a meeting or participant name */
+#define VAL_ADDR_STRLEN 46
+
+/* 1-63 characters of [A-Za-z0-9_.-], not starting with '-'. */
+bool val_name_ok(const char *s);
+/* Unsigned decimal, or hex with 0x; at most max. */
+int val_uint(const char *s, uint64_t max, uint64_t *out);
+int val_ssrc(const char *s, uint32_t *out);
+/* IPv4 or IPv6 text; an IPv4-mapped IPv6 address becomes IPv4. -2: unspecified or multicast. */
+int val_addr(const char *s, struct mmr_addr *out);
+char *val_addr_fmt(const struct mmr_addr *a, char buf[VAL_ADDR_STRLEN]);
+/* aa:bb:cc:dd:ee:ff; -2: all-zero or a group (multicast/broadcast) address. */
+int val_mac(const char *s, uint8_t mac[6]);
+char *val_mac_fmt(const uint8_t mac[6], char buf[18]);
+
+/* enum mmr_role / mmr_media_kind / mmr_codec from text, or -1; and back ("?" if unknown). */
+int val_role(const char *s);
+const char *val_role_name(unsigned role);
+int val_kind(const char *s);
+const char *val_kind_name(unsigned kind);
+int val_codec(const char *s);
+const char *val_codec_name(unsigned codec);
+
+static inline bool val_role_sends(unsigned role)
+{
+	return role == MMR_ROLE_SENDRECV || role == MMR_ROLE_SENDONLY;
+}
+static inline bool val_role_receives(unsigned role)
+{
+	return role == MMR_ROLE_SENDRECV || role == MMR_ROLE_RECVONLY;
+}
+
+#endif

@@ -1,0 +1,831 @@
+/*
+ * cmd_apply.c - the control thread's side of the forwarding tables: a shadow of every object by
+ * id, the rules of each command, and the publication of new immutable versions (fwd_table.h).
+ *
+ * Shadow state (plain arrays indexed by id, touched only by this thread):
+ *   participants: the command as received, its table node, the head of its stream list and of the
+ *                 list of subscriptions it receives;
+ *   streams:      the command, its table node, its current output array (owned here; nodes only
+ *                 point at it), its subscription list, its place in its publisher's list;
+ *   subs:         the command and its places in its stream's and its receiver's lists.
+ *
+ * A change marks the streams whose output arrays it affects "dirty"; cmd_apply_publish() rebuilds
+ * those arrays once per batch and swings the stream nodes' RCU pointers. Replaced nodes and arrays
+ * are "retired" and freed by cmd_apply_reclaim() after synchronize_rcu().
+ *
+ * Ids re-created in the batch that deleted them: a worker may still be using the old object's
+ * per-id state (layer_sel, stream counters) until a grace period has passed, so the batch is
+ * flushed (publish + grace period) before such an id is reset and reused.
+ *
+ * Two objects with the same lookup key (a participant address+port, a stream's publisher+SSRC):
+ * the last PUT takes the key, the other stays in the shadow unreachable ("shadowed") and gets the
+ * key back when the winner goes away. This keeps a replay after a lost delete convergent.
+ */
+#define _LGPL_SOURCE
+#include "cmd_apply.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataplane.h"
+#include "fwd_table.h"
+#include "layer_select.h"
+#include "pkt.h"
+
+#define NIL MMR_ID_NONE
+
+struct sh_participant {
+	uint8_t  used;
+	uint32_t stamp;                  /* sync stamp of its last PUT */
+	struct mmr_cmd_participant c;
+	struct fwd_participant *node;    /* NULL while another participant holds its key */
+	uint32_t streams;                /* its streams (sh_stream.p_next) */
+	uint32_t rsubs;                  /* subscriptions it receives (sh_sub.r_next) */
+};
+
+struct sh_stream {
+	uint8_t  used;
+	uint8_t  dirty;                  /* in the dirty list: output array to rebuild */
+	uint32_t stamp;
+	uint32_t del_batch;              /* batch that last deleted this id */
+	struct mmr_cmd_stream c;
+	struct fwd_stream *node;         /* NULL while shadowed */
+	struct fwd_outputs *outputs;     /* current array, owned here; NULL = no subscriber */
+	uint32_t p_next, p_prev;         /* in its publisher's list */
+	uint32_t subs;                   /* its subscriptions (sh_sub.s_next) */
+};
+
+struct sh_sub {
+	uint8_t  used;
+	uint32_t stamp;
+	uint32_t del_batch;
+	struct mmr_cmd_sub c;
+	uint32_t s_next, s_prev;         /* in its stream's list */
+	uint32_t r_next, r_prev;         /* in its receiver's list */
+};
+
+struct cmd_apply {
+	struct dataplane *dp;
+	struct sh_participant *P;
+	struct sh_stream *S;
+	struct sh_sub *U;
+	uint32_t p_hw, s_hw, u_hw;       /* 1 + highest id ever used */
+	uint32_t n_p, n_s, n_u;
+	uint32_t n_shadowed_p, n_shadowed_s;
+
+	uint32_t *dirty;                 /* stream ids, each at most once */
+	uint32_t n_dirty;
+
+	void   **retired;                /* freed after the next grace period */
+	size_t   n_retired, cap_retired;
+	int      need_grace;             /* something was unpublished in this batch */
+	uint32_t batch;                  /* increments at every reclaim */
+
+	uint32_t stamp;                  /* current sync stamp */
+	uint8_t  sync_active;
+	uint32_t sync_gen;
+
+	uint64_t applied, refused;
+};
+
+static int refuse(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int refuse(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Retiring and reclaiming
+ */
+
+static void retire(struct cmd_apply *ca, void *p)
+{
+	if (!p)
+		return;
+	if (ca->n_retired == ca->cap_retired) {
+		size_t cap = ca->cap_retired ? ca->cap_retired * 2 : 1024;
+		void **r = realloc(ca->retired, cap * sizeof(*r));
+		if (!r) {
+			/* no room to defer: wait for the grace period right here */
+			synchronize_rcu();
+			free(p);
+			return;
+		}
+		ca->retired = r;
+		ca->cap_retired = cap;
+	}
+	ca->retired[ca->n_retired++] = p;
+}
+
+void cmd_apply_reclaim(struct cmd_apply *ca)
+{
+	if (ca->n_retired || ca->need_grace) {
+		synchronize_rcu();
+		for (size_t i = 0; i < ca->n_retired; i++)
+			free(ca->retired[i]);
+		ca->n_retired = 0;
+		ca->need_grace = 0;
+	}
+	ca->batch++;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Output arrays
+ */
+
+static void mark_dirty(struct cmd_apply *ca, uint32_t sid)
+{
+	struct sh_stream *s = &ca->S[sid];
+	if (s->dirty)
+		return;
+	s->dirty = 1;
+	ca->dirty[ca->n_dirty++] = sid;
+}
+
+static void fill_output(const struct cmd_apply *ca, struct fwd_output *o, uint32_t sub_id)
+{
+	const struct sh_sub *u = &ca->U[sub_id];
+	const struct sh_participant *r = &ca->P[u->c.subscriber_id];
+	const struct dp_port *port = &ca->dp->port[r->c.dp_port];
+	int v4 = r->c.addr.family == MMR_AF_INET;
+	unsigned alen = v4 ? 4 : 16;
+
+	memset(o, 0, sizeof(*o));
+	o->sub_id = sub_id;
+	o->out_ssrc_be = htonl(u->c.out_ssrc);
+	o->dst_port_be = htons(r->c.udp_port);
+	o->dp_port = r->c.dp_port;
+	o->target_tid = u->c.target_tid;
+	o->family = r->c.addr.family;
+	memcpy(o->dst_mac, r->c.has_mac ? r->c.mac : port->gateway_mac, 6);
+	memcpy(o->src_mac, port->mac, 6);
+	memcpy(o->src_ip, v4 ? port->ipv4.ip : port->ipv6.ip, alen);
+	memcpy(o->dst_ip, r->c.addr.ip, alen);
+	uint32_t addr_sum = pkt_raw_sum(o->src_ip, alen, 0);
+	addr_sum = pkt_raw_sum(o->dst_ip, alen, addr_sum);
+	o->pseudo_sum = addr_sum + 17u;                       /* + protocol UDP */
+	/* version/IHL 0x45, TOS 0, id 0, DF, TTL 64, protocol UDP */
+	o->ip4_sum = v4 ? addr_sum + 0x4500u + 0x4000u + ((64u << 8) | 17u) : 0;
+}
+
+static struct fwd_outputs *build_outputs(struct cmd_apply *ca, uint32_t sid, int *oom)
+{
+	uint32_t n = 0;
+	*oom = 0;
+	for (uint32_t u = ca->S[sid].subs; u != NIL; u = ca->U[u].s_next)
+		n++;
+	if (n == 0)
+		return NULL;
+	size_t size = sizeof(struct fwd_outputs) + (size_t)n * sizeof(struct fwd_output);
+	struct fwd_outputs *a = aligned_alloc(64, (size + 63) & ~(size_t)63);
+	if (!a) {
+		*oom = 1;
+		return NULL;
+	}
+	a->n = n;
+	a->pad = 0;
+	uint32_t i = 0;
+	for (uint32_t u = ca->S[sid].subs; u != NIL; u = ca->U[u].s_next)
+		fill_output(ca, &a->o[i++], u);
+	return a;
+}
+
+void cmd_apply_publish(struct cmd_apply *ca)
+{
+	uint32_t kept = 0;
+	for (uint32_t k = 0; k < ca->n_dirty; k++) {
+		uint32_t sid = ca->dirty[k];
+		struct sh_stream *s = &ca->S[sid];
+		if (!s->used) {
+			s->dirty = 0;
+			continue;
+		}
+		int oom;
+		struct fwd_outputs *a = build_outputs(ca, sid, &oom);
+		if (oom) {
+			dp_log("stream %u: out of memory building its output array; retrying next batch", sid);
+			ca->dirty[kept++] = sid;
+			continue;
+		}
+		s->dirty = 0;
+		struct fwd_outputs *old = s->outputs;
+		s->outputs = a;
+		if (s->node)
+			rcu_assign_pointer(s->node->outputs, a);
+		retire(ca, old);
+	}
+	ca->n_dirty = kept;
+}
+
+/* Publish, wait, free: lets an id deleted in this batch be reset and reused. */
+static void flush(struct cmd_apply *ca)
+{
+	cmd_apply_publish(ca);
+	cmd_apply_reclaim(ca);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Lists
+ */
+
+static void stream_link(struct cmd_apply *ca, uint32_t sid)
+{
+	struct sh_stream *s = &ca->S[sid];
+	struct sh_participant *p = &ca->P[s->c.participant_id];
+	s->p_prev = NIL;
+	s->p_next = p->streams;
+	if (p->streams != NIL)
+		ca->S[p->streams].p_prev = sid;
+	p->streams = sid;
+}
+
+static void stream_unlink(struct cmd_apply *ca, uint32_t sid)
+{
+	struct sh_stream *s = &ca->S[sid];
+	if (s->p_prev != NIL)
+		ca->S[s->p_prev].p_next = s->p_next;
+	else
+		ca->P[s->c.participant_id].streams = s->p_next;
+	if (s->p_next != NIL)
+		ca->S[s->p_next].p_prev = s->p_prev;
+	s->p_next = s->p_prev = NIL;
+}
+
+static void sub_link(struct cmd_apply *ca, uint32_t uid)
+{
+	struct sh_sub *u = &ca->U[uid];
+	struct sh_stream *s = &ca->S[u->c.stream_id];
+	struct sh_participant *r = &ca->P[u->c.subscriber_id];
+	u->s_prev = NIL;
+	u->s_next = s->subs;
+	if (s->subs != NIL)
+		ca->U[s->subs].s_prev = uid;
+	s->subs = uid;
+	u->r_prev = NIL;
+	u->r_next = r->rsubs;
+	if (r->rsubs != NIL)
+		ca->U[r->rsubs].r_prev = uid;
+	r->rsubs = uid;
+}
+
+static void sub_unlink(struct cmd_apply *ca, uint32_t uid)
+{
+	struct sh_sub *u = &ca->U[uid];
+	if (u->s_prev != NIL)
+		ca->U[u->s_prev].s_next = u->s_next;
+	else
+		ca->S[u->c.stream_id].subs = u->s_next;
+	if (u->s_next != NIL)
+		ca->U[u->s_next].s_prev = u->s_prev;
+	if (u->r_prev != NIL)
+		ca->U[u->r_prev].r_next = u->r_next;
+	else
+		ca->P[u->c.subscriber_id].rsubs = u->r_next;
+	if (u->r_next != NIL)
+		ca->U[u->r_next].r_prev = u->r_prev;
+	u->s_next = u->s_prev = u->r_next = u->r_prev = NIL;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Subscriptions
+ */
+
+static void sub_delete(struct cmd_apply *ca, uint32_t uid)
+{
+	struct sh_sub *u = &ca->U[uid];
+	mark_dirty(ca, u->c.stream_id);
+	sub_unlink(ca, uid);
+	u->used = 0;
+	u->del_batch = ca->batch;
+	ca->need_grace = 1;
+	ca->n_u--;
+}
+
+static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err, size_t errlen)
+{
+	struct mmr_cmd_sub c = *in;
+	memset(c.pad, 0, sizeof(c.pad));
+	if (c.id >= MMR_MAX_SUBS)
+		return refuse(err, errlen, "subscription id %u out of range (< %u)", c.id, MMR_MAX_SUBS);
+	if (c.stream_id >= MMR_MAX_STREAMS || !ca->S[c.stream_id].used)
+		return refuse(err, errlen, "subscription %u: unknown stream %u", c.id, c.stream_id);
+	if (c.subscriber_id >= MMR_MAX_PARTICIPANTS || !ca->P[c.subscriber_id].used)
+		return refuse(err, errlen, "subscription %u: unknown subscriber %u", c.id, c.subscriber_id);
+	if (c.target_tid >= MMR_MAX_TLAYERS)
+		return refuse(err, errlen, "subscription %u: target layer %u out of range (< %u)", c.id,
+			      c.target_tid, MMR_MAX_TLAYERS);
+	uint32_t pub = ca->S[c.stream_id].c.participant_id;
+	if (ca->P[pub].c.meeting_id != ca->P[c.subscriber_id].c.meeting_id)
+		return refuse(err, errlen, "subscription %u: stream %u (meeting %u) and subscriber %u (meeting %u) are in different meetings",
+			      c.id, c.stream_id, ca->P[pub].c.meeting_id, c.subscriber_id,
+			      ca->P[c.subscriber_id].c.meeting_id);
+
+	struct sh_sub *u = &ca->U[c.id];
+	if (u->used && (u->c.stream_id != c.stream_id || u->c.subscriber_id != c.subscriber_id))
+		sub_delete(ca, c.id);   /* a different subscription under the same id */
+	if (u->used) {
+		u->stamp = ca->stamp;
+		if (u->c.target_tid != c.target_tid || u->c.out_ssrc != c.out_ssrc) {
+			u->c.target_tid = c.target_tid;   /* the layer_sel state is kept */
+			u->c.out_ssrc = c.out_ssrc;
+			mark_dirty(ca, c.stream_id);
+		}
+		return 0;
+	}
+	if (u->del_batch == ca->batch)
+		flush(ca);
+	layer_sel_init(&ca->dp->sel[c.id]);
+	u->used = 1;
+	u->c = c;
+	u->stamp = ca->stamp;
+	sub_link(ca, c.id);
+	mark_dirty(ca, c.stream_id);
+	ca->n_u++;
+	if (c.id >= ca->u_hw)
+		ca->u_hw = c.id + 1;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Streams
+ */
+
+static struct fwd_stream *stream_node_new(const struct mmr_cmd_stream *c, struct fwd_outputs *outs)
+{
+	struct fwd_stream *n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->participant_id = c->participant_id;
+	n->ssrc = c->ssrc;
+	n->id = c->id;
+	n->kind = c->kind;
+	n->codec = c->codec;
+	n->layers = c->temporal_layers;
+	n->outputs = outs;
+	return n;
+}
+
+/* Put node n (of stream sid) into the table; whoever held the key becomes shadowed. */
+static void stream_install(struct cmd_apply *ca, uint32_t sid, struct fwd_stream *n)
+{
+	struct fwd_stream *old = fwd_stream_publish(&ca->dp->fwd, n);
+	ca->S[sid].node = n;
+	if (!old)
+		return;
+	if (old->id != sid) {
+		ca->S[old->id].node = NULL;
+		ca->n_shadowed_s++;
+		dp_log("stream %u takes participant %u SSRC %u from stream %u", sid, n->participant_id,
+		       n->ssrc, old->id);
+	}
+	retire(ca, old);
+}
+
+/* The holder of (participant, ssrc) went away: give the key to a shadowed stream, if any. */
+static void stream_restore_shadowed(struct cmd_apply *ca, uint32_t participant_id, uint32_t ssrc)
+{
+	if (ca->n_shadowed_s == 0)
+		return;
+	for (uint32_t i = 0; i < ca->s_hw; i++) {
+		struct sh_stream *r = &ca->S[i];
+		if (!r->used || r->node || r->c.participant_id != participant_id || r->c.ssrc != ssrc)
+			continue;
+		struct fwd_stream *n = stream_node_new(&r->c, r->outputs);
+		if (!n) {
+			dp_log("stream %u: out of memory restoring it", i);
+			return;
+		}
+		stream_install(ca, i, n);
+		ca->n_shadowed_s--;
+		mark_dirty(ca, i);
+		return;
+	}
+}
+
+static void stream_delete(struct cmd_apply *ca, uint32_t sid)
+{
+	struct sh_stream *s = &ca->S[sid];
+	uint32_t next;
+	for (uint32_t u = s->subs; u != NIL; u = next) {
+		next = ca->U[u].s_next;
+		sub_delete(ca, u);
+	}
+	stream_unlink(ca, sid);
+	s->used = 0;
+	s->del_batch = ca->batch;
+	ca->need_grace = 1;
+	if (s->node) {
+		struct fwd_stream *old = s->node;
+		fwd_stream_unpublish(&ca->dp->fwd, old);
+		s->node = NULL;
+		retire(ca, old);
+		stream_restore_shadowed(ca, old->participant_id, old->ssrc);
+	} else {
+		ca->n_shadowed_s--;
+	}
+	retire(ca, s->outputs);
+	s->outputs = NULL;
+	ca->n_s--;
+}
+
+static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, char *err, size_t errlen)
+{
+	struct mmr_cmd_stream c = *in;
+	c.pad = 0;
+	if (c.id >= MMR_MAX_STREAMS)
+		return refuse(err, errlen, "stream id %u out of range (< %u)", c.id, MMR_MAX_STREAMS);
+	if (c.participant_id >= MMR_MAX_PARTICIPANTS || !ca->P[c.participant_id].used)
+		return refuse(err, errlen, "stream %u: unknown participant %u", c.id, c.participant_id);
+	if (c.kind != MMR_KIND_AUDIO && c.kind != MMR_KIND_VIDEO)
+		return refuse(err, errlen, "stream %u: unknown kind %u", c.id, c.kind);
+	if (c.codec != MMR_CODEC_OPUS && c.codec != MMR_CODEC_VP8)
+		return refuse(err, errlen, "stream %u: unknown codec %u", c.id, c.codec);
+	if (c.temporal_layers < 1 || c.temporal_layers > MMR_MAX_TLAYERS)
+		return refuse(err, errlen, "stream %u: temporal layers %u out of range 1..%u", c.id,
+			      c.temporal_layers, MMR_MAX_TLAYERS);
+
+	struct sh_stream *s = &ca->S[c.id];
+	if (s->used) {
+		int same_key = s->c.participant_id == c.participant_id && s->c.ssrc == c.ssrc;
+		int same_attr = s->c.kind == c.kind && s->c.codec == c.codec &&
+				s->c.temporal_layers == c.temporal_layers;
+		s->stamp = ca->stamp;
+		if (same_key && same_attr && s->node)
+			return 0;   /* identical */
+		struct fwd_stream *n = stream_node_new(&c, s->outputs);
+		if (!n)
+			return refuse(err, errlen, "stream %u: out of memory", c.id);
+		struct fwd_stream *old = s->node;
+		if (!old)
+			ca->n_shadowed_s--;
+		if (s->c.participant_id != c.participant_id) {
+			stream_unlink(ca, c.id);
+			s->c = c;
+			stream_link(ca, c.id);
+		}
+		s->c = c;
+		stream_install(ca, c.id, n);   /* retires old if it had the same key */
+		if (old && !same_key) {
+			fwd_stream_unpublish(&ca->dp->fwd, old);
+			retire(ca, old);
+			stream_restore_shadowed(ca, old->participant_id, old->ssrc);
+		}
+		return 0;
+	}
+
+	if (s->del_batch == ca->batch)
+		flush(ca);
+	struct fwd_stream *n = stream_node_new(&c, NULL);
+	if (!n)
+		return refuse(err, errlen, "stream %u: out of memory", c.id);
+	memset(&ca->dp->shm->stats.stream[c.id], 0, sizeof(ca->dp->shm->stats.stream[c.id]));
+	s->used = 1;
+	s->c = c;
+	s->stamp = ca->stamp;
+	s->subs = NIL;
+	s->outputs = NULL;
+	stream_link(ca, c.id);
+	stream_install(ca, c.id, n);
+	ca->n_s++;
+	if (c.id >= ca->s_hw)
+		ca->s_hw = c.id + 1;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Participants
+ */
+
+static struct fwd_participant *participant_node_new(const struct mmr_cmd_participant *c)
+{
+	struct fwd_participant *n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->addr = c->addr;
+	n->udp_port = c->udp_port;
+	n->id = c->id;
+	return n;
+}
+
+static void participant_install(struct cmd_apply *ca, uint32_t pid, struct fwd_participant *n)
+{
+	struct fwd_participant *old = fwd_participant_publish(&ca->dp->fwd, n);
+	ca->P[pid].node = n;
+	if (!old)
+		return;
+	if (old->id != pid) {
+		char a[64];
+		ca->P[old->id].node = NULL;
+		ca->n_shadowed_p++;
+		dp_log("participant %u takes address %s port %u from participant %u", pid,
+		       mmr_addr_format(&n->addr, a, sizeof(a)), n->udp_port, old->id);
+	}
+	retire(ca, old);
+}
+
+static void participant_restore_shadowed(struct cmd_apply *ca, const struct mmr_addr *addr,
+					 uint16_t udp_port)
+{
+	if (ca->n_shadowed_p == 0)
+		return;
+	for (uint32_t i = 0; i < ca->p_hw; i++) {
+		struct sh_participant *q = &ca->P[i];
+		if (!q->used || q->node || q->c.udp_port != udp_port || !mmr_addr_eq(&q->c.addr, addr))
+			continue;
+		struct fwd_participant *n = participant_node_new(&q->c);
+		if (!n) {
+			dp_log("participant %u: out of memory restoring it", i);
+			return;
+		}
+		participant_install(ca, i, n);
+		ca->n_shadowed_p--;
+		return;
+	}
+}
+
+/* Its address, port or MAC changed: rebuild the outputs of everything it receives. */
+static void participant_dirty_outputs(struct cmd_apply *ca, uint32_t pid)
+{
+	for (uint32_t u = ca->P[pid].rsubs; u != NIL; u = ca->U[u].r_next)
+		mark_dirty(ca, ca->U[u].c.stream_id);
+}
+
+static void participant_delete(struct cmd_apply *ca, uint32_t pid)
+{
+	struct sh_participant *p = &ca->P[pid];
+	uint32_t next;
+	for (uint32_t u = p->rsubs; u != NIL; u = next) {
+		next = ca->U[u].r_next;
+		sub_delete(ca, u);
+	}
+	for (uint32_t s = p->streams; s != NIL; s = next) {
+		next = ca->S[s].p_next;
+		stream_delete(ca, s);
+	}
+	p->used = 0;
+	ca->need_grace = 1;
+	if (p->node) {
+		struct fwd_participant *old = p->node;
+		fwd_participant_unpublish(&ca->dp->fwd, old);
+		p->node = NULL;
+		retire(ca, old);
+		participant_restore_shadowed(ca, &old->addr, old->udp_port);
+	} else {
+		ca->n_shadowed_p--;
+	}
+	ca->n_p--;
+}
+
+static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participant *in, char *err,
+			   size_t errlen)
+{
+	struct mmr_cmd_participant c = *in;
+	struct dataplane *dp = ca->dp;
+
+	if (c.id >= MMR_MAX_PARTICIPANTS)
+		return refuse(err, errlen, "participant id %u out of range (< %u)", c.id, MMR_MAX_PARTICIPANTS);
+	memset(c.addr.pad, 0, sizeof(c.addr.pad));
+	if (c.addr.family == MMR_AF_INET)
+		memset(c.addr.ip + 4, 0, 12);
+	else if (c.addr.family != MMR_AF_INET6)
+		return refuse(err, errlen, "participant %u: unknown address family %u", c.id, c.addr.family);
+	if (c.udp_port == 0)
+		return refuse(err, errlen, "participant %u: UDP port 0", c.id);
+	if (c.dp_port >= dp->n_ports)
+		return refuse(err, errlen, "participant %u: dataplane port %u out of range (< %u)", c.id,
+			      c.dp_port, dp->n_ports);
+	const struct dp_port *port = &dp->port[c.dp_port];
+	if (c.addr.family == MMR_AF_INET && !port->has_ipv4)
+		return refuse(err, errlen, "participant %u: port %u has no IPv4 address", c.id, c.dp_port);
+	if (c.addr.family == MMR_AF_INET6 && !port->has_ipv6)
+		return refuse(err, errlen, "participant %u: port %u has no IPv6 address", c.id, c.dp_port);
+	c.has_mac = c.has_mac ? 1 : 0;
+	if (!c.has_mac) {
+		memset(c.mac, 0, sizeof(c.mac));
+		if (!port->has_gateway_mac)
+			return refuse(err, errlen, "participant %u: no MAC given and port %u has no gateway_mac",
+				      c.id, c.dp_port);
+	}
+	if (c.role < MMR_ROLE_SENDRECV || c.role > MMR_ROLE_SENDONLY)
+		return refuse(err, errlen, "participant %u: unknown role %u", c.id, c.role);
+
+	struct sh_participant *p = &ca->P[c.id];
+	if (p->used && p->c.meeting_id != c.meeting_id) {
+		dp_log("participant %u moves from meeting %u to %u: its streams and subscriptions are removed",
+		       c.id, p->c.meeting_id, c.meeting_id);
+		participant_delete(ca, c.id);
+	}
+
+	if (p->used) {
+		int same_key = p->c.udp_port == c.udp_port && mmr_addr_eq(&p->c.addr, &c.addr);
+		int same_out = same_key && p->c.dp_port == c.dp_port && p->c.has_mac == c.has_mac &&
+			       memcmp(p->c.mac, c.mac, 6) == 0;
+		p->stamp = ca->stamp;
+		if (same_key && p->node) {
+			p->c = c;
+			if (!same_out)
+				participant_dirty_outputs(ca, c.id);
+			return 0;
+		}
+		struct fwd_participant *n = participant_node_new(&c);
+		if (!n)
+			return refuse(err, errlen, "participant %u: out of memory", c.id);
+		struct fwd_participant *old = p->node;
+		if (!old)
+			ca->n_shadowed_p--;
+		p->c = c;
+		participant_install(ca, c.id, n);
+		if (old && !same_key) {
+			fwd_participant_unpublish(&dp->fwd, old);
+			retire(ca, old);
+			participant_restore_shadowed(ca, &old->addr, old->udp_port);
+		}
+		if (!same_out)
+			participant_dirty_outputs(ca, c.id);
+		return 0;
+	}
+
+	struct fwd_participant *n = participant_node_new(&c);
+	if (!n)
+		return refuse(err, errlen, "participant %u: out of memory", c.id);
+	p->used = 1;
+	p->c = c;
+	p->stamp = ca->stamp;
+	p->streams = NIL;
+	p->rsubs = NIL;
+	participant_install(ca, c.id, n);
+	ca->n_p++;
+	if (c.id >= ca->p_hw)
+		ca->p_hw = c.id + 1;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Sync (full replay from a controller)
+ */
+
+static void sync_begin(struct cmd_apply *ca, uint32_t gen)
+{
+	if (ca->sync_active)
+		dp_log("sync gen %u begins before gen %u ended; the old one is abandoned", gen, ca->sync_gen);
+	ca->stamp++;
+	if (ca->stamp == 0)
+		ca->stamp = 1;
+	ca->sync_active = 1;
+	ca->sync_gen = gen;
+	dp_log("sync gen %u begins", gen);
+}
+
+static int sync_end(struct cmd_apply *ca, uint32_t gen, char *err, size_t errlen)
+{
+	if (!ca->sync_active || gen != ca->sync_gen)
+		return refuse(err, errlen, "SYNC_END gen %u without a matching SYNC_BEGIN (%s %u)", gen,
+			      ca->sync_active ? "open gen" : "last gen", ca->sync_gen);
+	uint32_t du = 0, ds = 0, dpn = 0;
+	for (uint32_t i = 0; i < ca->u_hw; i++)
+		if (ca->U[i].used && ca->U[i].stamp != ca->stamp) {
+			sub_delete(ca, i);
+			du++;
+		}
+	for (uint32_t i = 0; i < ca->s_hw; i++)
+		if (ca->S[i].used && ca->S[i].stamp != ca->stamp) {
+			stream_delete(ca, i);
+			ds++;
+		}
+	for (uint32_t i = 0; i < ca->p_hw; i++)
+		if (ca->P[i].used && ca->P[i].stamp != ca->stamp) {
+			participant_delete(ca, i);
+			dpn++;
+		}
+	ca->sync_active = 0;
+	dp_log("sync gen %u done: %u participants, %u streams, %u subscriptions; removed %u, %u, %u",
+	       gen, ca->n_p, ca->n_s, ca->n_u, dpn, ds, du);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Entry points
+ */
+
+int cmd_apply_one(struct cmd_apply *ca, const struct mmr_cmd *c, char *err, size_t errlen)
+{
+	int rc = 0;
+	uint32_t id = c->u.del.id;
+
+	switch (c->op) {
+	case MMR_CMD_NOP:
+		break;
+	case MMR_CMD_SYNC_BEGIN:
+		sync_begin(ca, c->u.sync.gen);
+		break;
+	case MMR_CMD_SYNC_END:
+		rc = sync_end(ca, c->u.sync.gen, err, errlen);
+		break;
+	case MMR_CMD_PARTICIPANT_PUT:
+		rc = participant_put(ca, &c->u.participant, err, errlen);
+		break;
+	case MMR_CMD_PARTICIPANT_DEL:
+		if (id >= MMR_MAX_PARTICIPANTS || !ca->P[id].used)
+			rc = refuse(err, errlen, "unknown participant %u", id);
+		else
+			participant_delete(ca, id);
+		break;
+	case MMR_CMD_STREAM_PUT:
+		rc = stream_put(ca, &c->u.stream, err, errlen);
+		break;
+	case MMR_CMD_STREAM_DEL:
+		if (id >= MMR_MAX_STREAMS || !ca->S[id].used)
+			rc = refuse(err, errlen, "unknown stream %u", id);
+		else
+			stream_delete(ca, id);
+		break;
+	case MMR_CMD_SUB_PUT:
+		rc = sub_put(ca, &c->u.sub, err, errlen);
+		break;
+	case MMR_CMD_SUB_DEL:
+		if (id >= MMR_MAX_SUBS || !ca->U[id].used)
+			rc = refuse(err, errlen, "unknown subscription %u", id);
+		else
+			sub_delete(ca, id);
+		break;
+	default:
+		rc = refuse(err, errlen, "unknown command op %u", c->op);
+		break;
+	}
+	if (rc == 0)
+		ca->applied++;
+	else
+		ca->refused++;
+	return rc;
+}
+
+struct cmd_apply *cmd_apply_new(struct dataplane *dp)
+{
+	struct cmd_apply *ca = calloc(1, sizeof(*ca));
+	if (!ca)
+		return NULL;
+	ca->dp = dp;
+	ca->batch = 1;
+	ca->stamp = 1;
+	/* calloc: the pages of never-used ids are never touched */
+	ca->P = calloc(MMR_MAX_PARTICIPANTS, sizeof(*ca->P));
+	ca->S = calloc(MMR_MAX_STREAMS, sizeof(*ca->S));
+	ca->U = calloc(MMR_MAX_SUBS, sizeof(*ca->U));
+	ca->dirty = malloc(MMR_MAX_STREAMS * sizeof(*ca->dirty));
+	if (!ca->P || !ca->S || !ca->U || !ca->dirty) {
+		cmd_apply_free(ca);
+		return NULL;
+	}
+	return ca;
+}
+
+void cmd_apply_free(struct cmd_apply *ca)
+{
+	if (!ca)
+		return;
+	if (ca->S) {
+		for (uint32_t i = 0; i < ca->s_hw; i++) {
+			struct sh_stream *s = &ca->S[i];
+			if (!s->used)
+				continue;
+			if (s->node) {
+				fwd_stream_unpublish(&ca->dp->fwd, s->node);
+				free(s->node);
+			}
+			free(s->outputs);
+		}
+	}
+	if (ca->P) {
+		for (uint32_t i = 0; i < ca->p_hw; i++) {
+			struct sh_participant *p = &ca->P[i];
+			if (p->used && p->node) {
+				fwd_participant_unpublish(&ca->dp->fwd, p->node);
+				free(p->node);
+			}
+		}
+	}
+	for (size_t i = 0; i < ca->n_retired; i++)
+		free(ca->retired[i]);
+	free(ca->retired);
+	free(ca->dirty);
+	free(ca->U);
+	free(ca->S);
+	free(ca->P);
+	free(ca);
+}
+
+void cmd_apply_counts(const struct cmd_apply *ca, struct cmd_apply_counts *out)
+{
+	out->participants = ca->n_p;
+	out->streams = ca->n_s;
+	out->subs = ca->n_u;
+	out->applied = ca->applied;
+	out->refused = ca->refused;
+}

@@ -1,0 +1,43 @@
+/*
+ * cmd_apply.h - apply the controller's commands (cmd_chan.h) to the forwarding tables.
+ *
+ * Runs on the control thread only, the single writer of the tables. It keeps a plain shadow of
+ * every participant, stream and subscription by id (what the controller said, plus the links
+ * between them) and derives the published, immutable table versions from it. Commands are applied
+ * in batches:
+ *
+ *     rcu online; cmd_apply_one() x N; cmd_apply_publish(); rcu offline; cmd_apply_reclaim();
+ *
+ * After cmd_apply_publish() returns every applied command is visible to the worker lcores;
+ * cmd_apply_reclaim() waits for a grace period and frees the versions they no longer see.
+ */
+#ifndef MMR_CMD_APPLY_H
+#define MMR_CMD_APPLY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "cmd_chan.h"
+
+struct dataplane;
+struct cmd_apply;
+
+struct cmd_apply_counts {
+	uint32_t participants, streams, subs;
+	uint64_t applied, refused;
+};
+
+/* NULL on allocation failure. */
+struct cmd_apply *cmd_apply_new(struct dataplane *dp);
+/* Unpublish and free everything; only once no worker reads the tables any more. */
+void cmd_apply_free(struct cmd_apply *ca);
+
+/* Apply one command. 0, or -1 when refused (nothing changed) with the reason in err. */
+int cmd_apply_one(struct cmd_apply *ca, const struct mmr_cmd *c, char *err, size_t errlen);
+/* Make the batch's changes visible to the lcores (new output arrays). */
+void cmd_apply_publish(struct cmd_apply *ca);
+/* Grace period, then free retired versions. Cheap when nothing was retired. */
+void cmd_apply_reclaim(struct cmd_apply *ca);
+
+void cmd_apply_counts(const struct cmd_apply *ca, struct cmd_apply_counts *out);
+
+#endif

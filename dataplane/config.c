@@ -1,0 +1,285 @@
+/*
+ * config.c - read the mmr-dataplane configuration (libconfig) into struct dp_config.
+ *
+ * Every error names the file and line of the offending setting. Settings that may be absent get
+ * the defaults documented in docs/interfaces.md; unknown settings are refused so typos show.
+ */
+#include "config.h"
+#include "cmd_chan.h"
+
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_MBUFS       16383u
+#define DEFAULT_UDP_PORT    5000u
+#define DEFAULT_STATUS_MS   1000u
+#define MIN_MBUFS           1023u
+#define MAX_MBUFS           (1u << 24)
+
+static void set_err(char *err, size_t errlen, const char *path, const config_setting_t *s,
+		    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void set_err(char *err, size_t errlen, const char *path, const config_setting_t *s,
+		    const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	unsigned line = s ? config_setting_source_line(s) : 0;
+	if (line)
+		snprintf(err, errlen, "%s:%u: %s", path, line, msg);
+	else
+		snprintf(err, errlen, "%s: %s", path, msg);
+}
+
+static int is_known(const char *name, const char *const *known)
+{
+	for (; *known; known++)
+		if (strcmp(name, *known) == 0)
+			return 1;
+	return 0;
+}
+
+/* Refuse settings of a group that are not in `known`. */
+static int check_known(const config_setting_t *group, const char *const *known, const char *path,
+		       char *err, size_t errlen)
+{
+	int n = config_setting_length(group);
+	for (int i = 0; i < n; i++) {
+		config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+		const char *name = config_setting_name(s);
+		if (name && !is_known(name, known)) {
+			set_err(err, errlen, path, s, "unknown setting '%s'", name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* An integer setting within [lo, hi]; absent -> *out = def. */
+static int get_uint(const config_setting_t *group, const char *name, long long lo, long long hi,
+		    uint32_t def, uint32_t *out, const char *path, char *err, size_t errlen)
+{
+	config_setting_t *s = config_setting_get_member(group, name);
+	if (!s) {
+		*out = def;
+		return 0;
+	}
+	int t = config_setting_type(s);
+	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) {
+		set_err(err, errlen, path, s, "'%s' must be an integer", name);
+		return -1;
+	}
+	long long v = config_setting_get_int64(s);
+	if (v < lo || v > hi) {
+		set_err(err, errlen, path, s, "'%s' = %lld is out of range %lld..%lld", name, v, lo, hi);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* A string setting; absent -> NULL with return 0. */
+static int get_string(const config_setting_t *group, const char *name, const char **out,
+		      config_setting_t **where, const char *path, char *err, size_t errlen)
+{
+	config_setting_t *s = config_setting_get_member(group, name);
+	*out = NULL;
+	if (where)
+		*where = s;
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		set_err(err, errlen, path, s, "'%s' must be a string", name);
+		return -1;
+	}
+	*out = config_setting_get_string(s);
+	return 0;
+}
+
+static int parse_mac_setting(const config_setting_t *group, const char *name, uint8_t mac[6],
+			     uint8_t *has, const char *path, char *err, size_t errlen)
+{
+	const char *txt;
+	config_setting_t *s;
+	if (get_string(group, name, &txt, &s, path, err, errlen) < 0)
+		return -1;
+	*has = 0;
+	if (!txt)
+		return 0;
+	if (mmr_mac_parse(txt, mac) < 0) {
+		set_err(err, errlen, path, s, "'%s' = \"%s\" is not a MAC address (aa:bb:cc:dd:ee:ff)",
+			name, txt);
+		return -1;
+	}
+	if (mac[0] & 1) {
+		set_err(err, errlen, path, s, "'%s' = \"%s\" is a multicast MAC", name, txt);
+		return -1;
+	}
+	*has = 1;
+	return 0;
+}
+
+static int parse_addr_setting(const config_setting_t *group, const char *name, int family,
+			      struct mmr_addr *a, uint8_t *has, const char *path, char *err,
+			      size_t errlen)
+{
+	const char *txt;
+	config_setting_t *s;
+	if (get_string(group, name, &txt, &s, path, err, errlen) < 0)
+		return -1;
+	*has = 0;
+	if (!txt)
+		return 0;
+	if (mmr_addr_parse(txt, a) < 0 || a->family != family) {
+		set_err(err, errlen, path, s, "'%s' = \"%s\" is not an IPv%d address", name, txt, family);
+		return -1;
+	}
+	*has = 1;
+	return 0;
+}
+
+static int parse_port(const config_setting_t *ps, struct dp_port_config *pc, unsigned idx,
+		      const char *path, char *err, size_t errlen)
+{
+	static const char *const known[] = { "ipv4", "ipv6", "gateway_mac", "mac", NULL };
+	if (!config_setting_is_group(ps)) {
+		set_err(err, errlen, path, ps, "ports[%u] must be a group { ... }", idx);
+		return -1;
+	}
+	if (check_known(ps, known, path, err, errlen) < 0)
+		return -1;
+	if (parse_addr_setting(ps, "ipv4", MMR_AF_INET, &pc->ipv4, &pc->has_ipv4, path, err, errlen) < 0 ||
+	    parse_addr_setting(ps, "ipv6", MMR_AF_INET6, &pc->ipv6, &pc->has_ipv6, path, err, errlen) < 0 ||
+	    parse_mac_setting(ps, "gateway_mac", pc->gateway_mac, &pc->has_gateway_mac, path, err, errlen) < 0 ||
+	    parse_mac_setting(ps, "mac", pc->mac, &pc->has_mac, path, err, errlen) < 0)
+		return -1;
+	if (!pc->has_ipv4 && !pc->has_ipv6) {
+		set_err(err, errlen, path, ps, "ports[%u] needs 'ipv4' or 'ipv6'", idx);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_eal(const config_setting_t *root, struct dp_config *cfg, const char *path,
+		     char *err, size_t errlen)
+{
+	config_setting_t *eal = config_setting_get_member(root, "eal");
+	if (!eal)
+		return 0;
+	if (!config_setting_is_array(eal) && !config_setting_is_list(eal)) {
+		set_err(err, errlen, path, eal, "'eal' must be a list of strings [ \"-l\", \"0,1\", ... ]");
+		return -1;
+	}
+	int n = config_setting_length(eal);
+	if (n > DP_MAX_EAL_ARGS) {
+		set_err(err, errlen, path, eal, "'eal' has %d entries, at most %d", n, DP_MAX_EAL_ARGS);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		config_setting_t *s = config_setting_get_elem(eal, (unsigned)i);
+		if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+			set_err(err, errlen, path, s, "'eal' entry %d must be a string", i);
+			return -1;
+		}
+		cfg->eal_argv[i] = strdup(config_setting_get_string(s));
+		if (!cfg->eal_argv[i]) {
+			set_err(err, errlen, path, s, "out of memory");
+			return -1;
+		}
+		cfg->eal_argc = i + 1;
+	}
+	return 0;
+}
+
+static int parse_root(const config_setting_t *root, struct dp_config *cfg, const char *path,
+		      char *err, size_t errlen)
+{
+	static const char *const known[] = { "shm_name", "eal", "mbufs", "udp_port", "ports",
+					     "status_interval_ms", NULL };
+	if (check_known(root, known, path, err, errlen) < 0)
+		return -1;
+
+	const char *shm;
+	config_setting_t *s;
+	if (get_string(root, "shm_name", &shm, &s, path, err, errlen) < 0)
+		return -1;
+	if (!shm)
+		shm = MMR_SHM_DEFAULT_NAME;
+	if (shm[0] != '/' || strlen(shm) < 2 || strlen(shm) >= sizeof(cfg->shm_name) ||
+	    strchr(shm + 1, '/')) {
+		set_err(err, errlen, path, s, "'shm_name' = \"%s\" must be \"/name\" (1-62 characters, no other '/')",
+			shm);
+		return -1;
+	}
+	snprintf(cfg->shm_name, sizeof(cfg->shm_name), "%s", shm);
+
+	if (parse_eal(root, cfg, path, err, errlen) < 0)
+		return -1;
+	uint32_t v;
+	if (get_uint(root, "mbufs", MIN_MBUFS, MAX_MBUFS, DEFAULT_MBUFS, &cfg->mbufs, path, err, errlen) < 0 ||
+	    get_uint(root, "udp_port", 0, 65535, DEFAULT_UDP_PORT, &v, path, err, errlen) < 0 ||
+	    get_uint(root, "status_interval_ms", 0, 3600000, DEFAULT_STATUS_MS, &cfg->status_interval_ms,
+		     path, err, errlen) < 0)
+		return -1;
+	cfg->udp_port = (uint16_t)v;
+
+	config_setting_t *ports = config_setting_get_member(root, "ports");
+	if (!ports) {
+		set_err(err, errlen, path, NULL, "missing 'ports' (one entry per DPDK port)");
+		return -1;
+	}
+	if (!config_setting_is_list(ports) && !config_setting_is_array(ports)) {
+		set_err(err, errlen, path, ports, "'ports' must be a list ( { ipv4 = ...; }, ... )");
+		return -1;
+	}
+	int n = config_setting_length(ports);
+	if (n < 1 || n > (int)MMR_MAX_PORTS) {
+		set_err(err, errlen, path, ports, "'ports' has %d entries, need 1..%u", n, MMR_MAX_PORTS);
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		if (parse_port(config_setting_get_elem(ports, (unsigned)i), &cfg->port[i], (unsigned)i,
+			       path, err, errlen) < 0)
+			return -1;
+	cfg->n_ports = (uint32_t)n;
+	return 0;
+}
+
+int dp_config_load(const char *path, struct dp_config *cfg, char *err, size_t errlen)
+{
+	config_t lc;
+	int rc = -1;
+
+	memset(cfg, 0, sizeof(*cfg));
+	config_init(&lc);
+	if (config_read_file(&lc, path) != CONFIG_TRUE) {
+		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
+			snprintf(err, errlen, "%s: cannot read the file", path);
+		else
+			snprintf(err, errlen, "%s:%d: %s", config_error_file(&lc) ? config_error_file(&lc) : path,
+				 config_error_line(&lc), config_error_text(&lc));
+		goto out;
+	}
+	if (parse_root(config_root_setting(&lc), cfg, path, err, errlen) < 0)
+		goto out_free;
+	rc = 0;
+	goto out;
+out_free:
+	dp_config_free(cfg);
+out:
+	config_destroy(&lc);
+	return rc;
+}
+
+void dp_config_free(struct dp_config *cfg)
+{
+	for (int i = 0; i < cfg->eal_argc; i++)
+		free(cfg->eal_argv[i]);
+	cfg->eal_argc = 0;
+}

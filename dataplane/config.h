@@ -1,0 +1,44 @@
+/*
+ * config.h - the mmr-dataplane configuration file (libconfig syntax, see docs/interfaces.md):
+ * what it holds after parsing and the one function that reads and checks it.
+ */
+#ifndef MMR_DP_CONFIG_H
+#define MMR_DP_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "mmr_types.h"
+
+#define DP_MAX_EAL_ARGS 64
+
+/* One `ports` entry: our side of DPDK port i. */
+struct dp_port_config {
+	uint8_t has_ipv4;
+	uint8_t has_ipv6;
+	uint8_t has_mac;          /* set the port's own MAC to `mac` */
+	uint8_t has_gateway_mac;
+	struct mmr_addr ipv4;     /* our address: ARP/ICMP answered, media received, copies sent from */
+	struct mmr_addr ipv6;
+	uint8_t mac[6];
+	uint8_t gateway_mac[6];   /* next hop for receivers that have no MAC of their own */
+};
+
+struct dp_config {
+	char shm_name[64];
+	int eal_argc;                        /* entries of the `eal` list */
+	char *eal_argv[DP_MAX_EAL_ARGS];     /* owned copies */
+	uint32_t mbufs;                      /* packet pool size per socket */
+	uint16_t udp_port;                   /* 0 = any */
+	uint32_t n_ports;
+	struct dp_port_config port[MMR_MAX_PORTS];
+	uint32_t status_interval_ms;         /* 0 = no status line */
+};
+
+/*
+ * Read and check FILE. Returns 0, or -1 with a one-line "FILE:LINE: what is wrong" message in err.
+ * Unknown settings are errors (a typo must not silently fall back to a default).
+ */
+int dp_config_load(const char *path, struct dp_config *cfg, char *err, size_t errlen);
+void dp_config_free(struct dp_config *cfg);
+
+#endif

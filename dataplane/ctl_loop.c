@@ -1,0 +1,192 @@
+/*
+ * ctl_loop.c - the dataplane's control thread (see ctl_loop.h).
+ *
+ * Loop: take up to CMD_BATCH commands from the ring (copied out of the shared segment), apply
+ * them (cmd_apply.c), publish, move the ring's head past them (the controller waits for that),
+ * then wait for a grace period and free what the batch retired. When the ring is empty it sleeps
+ * IDLE_SLEEP_US. Every 100 ms: our heartbeat, port counters, the controller's liveness (logged on
+ * change only; forwarding never depends on it). Every status_interval_ms: one status line.
+ */
+#define _LGPL_SOURCE
+#include "ctl_loop.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <urcu-qsbr.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+
+#include "cmd_apply.h"
+#include "cmd_chan.h"
+#include "dataplane.h"
+
+#define CMD_BATCH       256u
+#define IDLE_SLEEP_US   200u
+
+enum ctl_liveness { CTL_NEVER_SEEN, CTL_ALIVE, CTL_STALE };
+
+struct ctl_state {
+	enum ctl_liveness ctl;
+	uint64_t last_status_ns;
+	uint64_t last_rx, last_tx, last_copies, last_drops, last_busy_cycles;
+};
+
+static const char *op_name(uint32_t op)
+{
+	static const char *const names[MMR_CMD__COUNT] = {
+		[MMR_CMD_NOP] = "NOP",
+		[MMR_CMD_SYNC_BEGIN] = "SYNC_BEGIN",
+		[MMR_CMD_SYNC_END] = "SYNC_END",
+		[MMR_CMD_PARTICIPANT_PUT] = "PARTICIPANT_PUT",
+		[MMR_CMD_PARTICIPANT_DEL] = "PARTICIPANT_DEL",
+		[MMR_CMD_STREAM_PUT] = "STREAM_PUT",
+		[MMR_CMD_STREAM_DEL] = "STREAM_DEL",
+		[MMR_CMD_SUB_PUT] = "SUB_PUT",
+		[MMR_CMD_SUB_DEL] = "SUB_DEL",
+	};
+	return op < MMR_CMD__COUNT ? names[op] : "?";
+}
+
+/* Apply what the ring holds (at most CMD_BATCH commands); returns how many. */
+static unsigned apply_batch(struct dataplane *dp, struct cmd_apply *ca)
+{
+	struct mmr_shm *shm = dp->shm;
+	uint64_t head = atomic_load_explicit(&shm->head, memory_order_relaxed);
+	uint64_t tail = atomic_load_explicit(&shm->tail, memory_order_acquire);
+	if (head == tail)
+		return 0;
+	uint64_t n = tail - head;
+	if (n > CMD_BATCH)
+		n = CMD_BATCH;
+
+	rcu_thread_online();
+	for (uint64_t k = 0; k < n; k++) {
+		struct mmr_cmd c = shm->ring[(head + k) & (MMR_CMD_RING - 1)];
+		char err[96];
+		if (cmd_apply_one(ca, &c, err, sizeof(err)) < 0) {
+			snprintf(shm->last_error, sizeof(shm->last_error), "seq %" PRIu64 " %s: %s", head + k,
+				 op_name(c.op), err);
+			atomic_fetch_add_explicit(&shm->rejected, 1, memory_order_release);
+			dp_log("command seq %" PRIu64 " (%s) refused: %s", head + k, op_name(c.op), err);
+		}
+	}
+	cmd_apply_publish(ca);
+	/* everything up to head + n - 1 is now visible to the lcores */
+	struct mmr_cmd last = { .seq = head + n - 1 };
+	cmd_chan_done(&dp->chan, &last);
+	rcu_thread_offline();
+	cmd_apply_reclaim(ca);
+	return (unsigned)n;
+}
+
+static void copy_port_stats(struct dataplane *dp)
+{
+	for (unsigned i = 0; i < dp->n_ports; i++) {
+		struct rte_eth_stats es;
+		if (rte_eth_stats_get(dp->port[i].port_id, &es) != 0)
+			continue;
+		struct mmr_port_stats *ps = &dp->shm->stats.port[i];
+		ps->ipackets = es.ipackets;
+		ps->opackets = es.opackets;
+		ps->ibytes = es.ibytes;
+		ps->obytes = es.obytes;
+		ps->imissed = es.imissed;
+		ps->ierrors = es.ierrors;
+		ps->oerrors = es.oerrors;
+		ps->rx_nombuf = es.rx_nombuf;
+	}
+}
+
+static void check_controller(struct dataplane *dp, struct ctl_state *cs, uint64_t now)
+{
+	uint64_t hb = atomic_load_explicit(&dp->shm->ctl_heartbeat_ns, memory_order_relaxed);
+	if (mmr_alive(hb, now)) {
+		if (cs->ctl != CTL_ALIVE)
+			dp_log("controller alive (pid %u)",
+			       atomic_load_explicit(&dp->shm->ctl_pid, memory_order_relaxed));
+		cs->ctl = CTL_ALIVE;
+	} else if (cs->ctl == CTL_ALIVE) {
+		dp_log("controller heartbeat stale: forwarding continues with the current tables");
+		cs->ctl = CTL_STALE;
+	}
+}
+
+static void status_line(struct dataplane *dp, struct cmd_apply *ca, struct ctl_state *cs, uint64_t now)
+{
+	uint64_t rx = 0, tx = 0, copies = 0, drops = 0, busy = 0;
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		const struct mmr_lcore_stats *l = &dp->shm->stats.lcore[i];
+		rx += l->rx_pkts;
+		tx += l->tx_pkts;
+		copies += l->copies;
+		busy += l->busy_cycles;
+		for (unsigned r = 1; r < MMR_DROP__COUNT; r++)
+			if (r != MMR_DROP_LAYER)
+				drops += l->drops[r];
+	}
+	double dt = (double)(now - cs->last_status_ns) / 1e9;
+	if (dt <= 0)
+		dt = 1;
+	double busy_pct = 100.0 * (double)(busy - cs->last_busy_cycles) /
+			  ((double)rte_get_tsc_hz() * dt * (dp->n_workers ? dp->n_workers : 1));
+	struct cmd_apply_counts cnt;
+	cmd_apply_counts(ca, &cnt);
+	dp_log("status: rx %.0f pps, tx %.0f pps, copies %.0f/s, drops %.0f/s, workers busy %.1f%%; "
+	       "%u participants, %u streams, %u subscriptions; %" PRIu64 " commands, %" PRIu64 " refused",
+	       (double)(rx - cs->last_rx) / dt, (double)(tx - cs->last_tx) / dt,
+	       (double)(copies - cs->last_copies) / dt, (double)(drops - cs->last_drops) / dt, busy_pct,
+	       cnt.participants, cnt.streams, cnt.subs, cnt.applied + cnt.refused, cnt.refused);
+	cs->last_rx = rx;
+	cs->last_tx = tx;
+	cs->last_copies = copies;
+	cs->last_drops = drops;
+	cs->last_busy_cycles = busy;
+	cs->last_status_ns = now;
+}
+
+static int workers_running(struct dataplane *dp)
+{
+	for (unsigned i = 0; i < dp->n_workers; i++)
+		if (!((volatile struct mmr_lcore_stats *)&dp->shm->stats.lcore[i])->active)
+			return 0;
+	return 1;
+}
+
+void ctl_loop_run(struct dataplane *dp, struct cmd_apply *ca)
+{
+	struct ctl_state cs = { .ctl = CTL_NEVER_SEEN };
+	uint64_t interval_ns = (uint64_t)dp->cfg->status_interval_ms * 1000000ull;
+
+	while (!workers_running(dp) && !atomic_load(&dp->stop))
+		usleep(1000);
+	if (atomic_load(&dp->stop))
+		return;
+	atomic_store(&dp->shm->dp_ready, 1);
+	fprintf(stderr, "MMR-DATAPLANE READY\n");
+	fflush(stderr);
+
+	uint64_t now = mmr_now_ns();
+	uint64_t next_hk = now;
+	uint64_t next_status = now + interval_ns;
+	cs.last_status_ns = now;
+	while (!atomic_load_explicit(&dp->stop, memory_order_relaxed)) {
+		unsigned n = apply_batch(dp, ca);
+		now = mmr_now_ns();
+		if (now >= next_hk) {
+			atomic_store(&dp->shm->dp_heartbeat_ns, now);
+			copy_port_stats(dp);
+			check_controller(dp, &cs, now);
+			next_hk = now + MMR_HEARTBEAT_NS;
+		}
+		if (interval_ns && now >= next_status) {
+			status_line(dp, ca, &cs, now);
+			next_status = now + interval_ns;
+		}
+		if (n == 0)
+			usleep(IDLE_SLEEP_US);
+	}
+	atomic_store(&dp->shm->dp_ready, 0);
+}

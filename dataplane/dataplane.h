@@ -1,0 +1,82 @@
+/*
+ * dataplane.h - the state of one mmr-dataplane process, shared by its modules: ports and our
+ * addresses on them, mempools, the forwarding tables, the per-subscription layer state, the
+ * shared-memory segment, and the stop flag.
+ *
+ * Written once at start-up (main.c, port.c) before any lcore runs, then read-only for everyone,
+ * except: fwd (tables, see fwd_table.h), sel[] (one writer per entry: the lcore receiving the
+ * stream), shm counters (one writer each, see stats.h) and `stop`.
+ */
+#ifndef MMR_DATAPLANE_H
+#define MMR_DATAPLANE_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <rte_config.h>
+#include "cmd_chan.h"
+#include "config.h"
+#include "fwd_table.h"
+#include "layer_select.h"
+#include "mmr_types.h"
+
+struct rte_mempool;
+
+/* Our side of one DPDK port. */
+struct dp_port {
+	uint16_t port_id;
+	uint8_t  has_ipv4;
+	uint8_t  has_ipv6;
+	uint8_t  has_gateway_mac;
+	uint8_t  multiseg_tx;        /* the PMD sends chained mbufs (header mbuf + payload clone) */
+	uint8_t  started;
+	uint8_t  mac[6];             /* the port's MAC, source of everything we send */
+	uint8_t  gateway_mac[6];
+	struct mmr_addr ipv4;
+	struct mmr_addr ipv6;
+	char     name[48];
+};
+
+/* Mempools of one NUMA socket. */
+struct dp_pools {
+	struct rte_mempool *pkt;     /* RX buffers and large full copies (cfg->mbufs) */
+	struct rte_mempool *hdr;     /* small: headers in front of a payload clone, audio copies */
+	struct rte_mempool *clone;   /* indirect mbufs (no data room) */
+};
+
+struct dataplane {
+	const struct dp_config *cfg;
+	struct cmd_chan chan;
+	struct mmr_shm *shm;
+
+	uint16_t udp_port;           /* from the config; 0 = any */
+	unsigned n_ports;
+	struct dp_port port[MMR_MAX_PORTS];
+
+	unsigned n_workers;          /* worker i runs on worker_lcore[i], owns queue i of every port */
+	unsigned worker_lcore[MMR_MAX_LCORES];
+	struct dp_pools pools[RTE_MAX_NUMA_NODES];
+
+	struct fwd_tables fwd;
+	struct layer_sel *sel;       /* MMR_MAX_SUBS entries, indexed by subscription id */
+
+	atomic_int stop;             /* set by the signal handler: everyone winds down */
+};
+
+/* Header mbuf data room: Ethernet + IPv6 + UDP + an RTP header with extensions + descriptor. */
+#define DP_HDR_MBUF_ROOM 512u
+/* Payloads (after the RTP header and codec descriptor) up to this size are copied whole;
+ * larger ones get a header mbuf chained to a clone of the input. */
+#define DP_COPY_MAX_PAYLOAD 256u
+
+/* Is a one of our addresses on this port? */
+static inline int dp_port_owns(const struct dp_port *pt, const struct mmr_addr *a)
+{
+	if (a->family == MMR_AF_INET)
+		return pt->has_ipv4 && mmr_addr_eq(&pt->ipv4, a);
+	return pt->has_ipv6 && mmr_addr_eq(&pt->ipv6, a);
+}
+
+/* One line to stderr: "mmr-dataplane: ...". Control thread and start-up only. */
+void dp_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,204 @@
+/*
+ * fanout.c - build and send the per-receiver copies of one RTP packet (see fanout.h).
+ *
+ * A copy is Ethernet + IPv4/IPv6 + UDP + the RTP header and codec descriptor (the only bytes that
+ * differ between receivers) + the payload, which is the same for everyone:
+ *   - payload above DP_COPY_MAX_PAYLOAD (video): a small header mbuf holding the headers, chained
+ *     to an indirect clone of the received mbuf trimmed to the payload, so the payload is never
+ *     copied;
+ *   - small payload (audio), or a PMD without multi-segment TX: one mbuf, payload memcpy'd.
+ * UDP checksums are done in software without touching the payload per copy: its one's complement
+ * sum is computed once per received packet (byte-swapped when it sits at an odd offset of the UDP
+ * segment), and each copy adds its pseudo header (precomputed in its fwd_output), UDP header and
+ * rewritten RTP bytes.
+ */
+#define _LGPL_SOURCE
+#include "fanout.h"
+
+#include <string.h>
+#include <rte_branch_prediction.h>
+#include <rte_byteorder.h>
+#include <rte_memcpy.h>
+#include <rte_prefetch.h>
+
+#include "csum.h"
+#include "layer_select.h"
+
+#define ETH_LEN 14
+#define IP4_LEN 20
+#define IP6_LEN 40
+#define UDP_LEN 8
+
+/* What all copies of one received packet share. */
+struct fanout_pkt {
+	const uint8_t *rtp;       /* RTP header in the received frame */
+	uint32_t rtp_hdr_len;     /* RTP header + codec descriptor: the bytes rewritten per copy */
+	uint32_t body_off;        /* unchanged payload: offset in the received frame */
+	uint32_t body_len;
+	uint32_t body_sum;        /* its 16-bit checksum contribution at its place in the segment */
+	uint16_t udp_len;
+	uint16_t sport_be;
+	int      use_clone;
+};
+
+static inline void wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline uint32_t payload_sum(const uint8_t *p, uint32_t len, int odd_offset)
+{
+	uint32_t s = csum_be16_bulk(p, len);
+	/* a payload starting at an odd offset of the UDP segment contributes its sum byte-swapped */
+	return odd_offset ? (uint32_t)rte_bswap16((uint16_t)s) : s;
+}
+
+/* Ethernet, IP and UDP headers (checksum 0) at p; returns the UDP header. */
+static inline uint8_t *write_headers(uint8_t *p, const struct fwd_output *o, const struct fanout_pkt *fp)
+{
+	uint8_t *udp;
+	memcpy(p, o->dst_mac, 6);
+	memcpy(p + 6, o->src_mac, 6);
+	if (likely(o->family == MMR_AF_INET)) {
+		uint8_t *ip = p + ETH_LEN;
+		uint16_t total = (uint16_t)(IP4_LEN + fp->udp_len);
+		p[12] = 0x08;
+		p[13] = 0x00;
+		ip[0] = 0x45;
+		ip[1] = 0;
+		wr16(ip + 2, total);
+		wr16(ip + 4, 0);
+		wr16(ip + 6, 0x4000);          /* DF */
+		ip[8] = 64;
+		ip[9] = 17;
+		memcpy(ip + 12, o->src_ip, 4);
+		memcpy(ip + 16, o->dst_ip, 4);
+		wr16(ip + 10, csum_finish(o->ip4_sum + total));
+		udp = ip + IP4_LEN;
+	} else {
+		uint8_t *ip = p + ETH_LEN;
+		p[12] = 0x86;
+		p[13] = 0xdd;
+		ip[0] = 0x60;
+		ip[1] = ip[2] = ip[3] = 0;
+		wr16(ip + 4, fp->udp_len);
+		ip[6] = 17;
+		ip[7] = 64;
+		memcpy(ip + 8, o->src_ip, 16);
+		memcpy(ip + 24, o->dst_ip, 16);
+		udp = ip + IP6_LEN;
+	}
+	memcpy(udp, &fp->sport_be, 2);
+	memcpy(udp + 2, &o->dst_port_be, 2);
+	wr16(udp + 4, fp->udp_len);
+	wr16(udp + 6, 0);
+	return udp;
+}
+
+static inline struct rte_mbuf *build_copy(struct worker *w, struct rte_mbuf *m,
+					  const struct fanout_pkt *fp, const struct fwd_output *o,
+					  const struct layer_out *lo, const struct rtp_info *ri,
+					  const struct vp8_desc *vp8)
+{
+	uint32_t head = ETH_LEN + (o->family == MMR_AF_INET ? IP4_LEN : IP6_LEN) + UDP_LEN + fp->rtp_hdr_len;
+	struct rte_mbuf *h;
+	uint8_t *p;
+
+	if (fp->use_clone && head <= DP_HDR_MBUF_ROOM && likely(w->dp->port[o->dp_port].multiseg_tx)) {
+		h = rte_pktmbuf_alloc(w->pools->hdr);
+		if (unlikely(!h))
+			return NULL;
+		struct rte_mbuf *c = rte_pktmbuf_clone(m, w->pools->clone);
+		if (unlikely(!c)) {
+			rte_pktmbuf_free(h);
+			return NULL;
+		}
+		c->data_off = (uint16_t)(c->data_off + fp->body_off);
+		c->data_len = (uint16_t)fp->body_len;
+		c->pkt_len = fp->body_len;
+		h->data_len = (uint16_t)head;
+		h->pkt_len = head + fp->body_len;
+		h->next = c;
+		h->nb_segs = 2;
+		p = rte_pktmbuf_mtod(h, uint8_t *);
+	} else {
+		uint32_t total = head + fp->body_len;
+		h = rte_pktmbuf_alloc(total <= DP_HDR_MBUF_ROOM ? w->pools->hdr : w->pools->pkt);
+		if (unlikely(!h))
+			return NULL;
+		if (unlikely(total > rte_pktmbuf_tailroom(h))) {
+			rte_pktmbuf_free(h);
+			return NULL;
+		}
+		h->data_len = (uint16_t)total;
+		h->pkt_len = total;
+		p = rte_pktmbuf_mtod(h, uint8_t *);
+		rte_memcpy(p + head, rte_pktmbuf_mtod_offset(m, const uint8_t *, fp->body_off), fp->body_len);
+	}
+
+	uint8_t *udp = write_headers(p, o, fp);
+	uint8_t *rtp = udp + UDP_LEN;
+	rte_memcpy(rtp, fp->rtp, fp->rtp_hdr_len);
+	rtp_set_seq(rtp, lo->seq);
+	memcpy(rtp + 8, &o->out_ssrc_be, 4);
+	if (vp8) {
+		uint8_t *desc = rtp + ri->hdr_len;
+		if (vp8->has_picture_id)
+			vp8_set_picture_id(desc, vp8, lo->picture_id);
+		if (vp8->has_tl0picidx)
+			vp8_set_tl0picidx(desc, vp8, lo->tl0picidx);
+	}
+	uint32_t sum = o->pseudo_sum + fp->udp_len + fp->body_sum;
+	uint16_t ck = csum_finish(sum + csum_be16(udp, UDP_LEN + fp->rtp_hdr_len));
+	wr16(udp + 6, ck ? ck : 0xffff);
+	return h;
+}
+
+void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
+		const struct rtp_info *ri, const struct vp8_desc *vp8, const struct fwd_stream *s)
+{
+	const struct fwd_outputs *outs = rcu_dereference(s->outputs);
+	if (!outs)
+		return;
+	struct mmr_stream_stats *ss = &w->stream_stats[s->id];
+	const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
+	struct fanout_pkt fp;
+	fp.rtp = frame + pi->payload_off;
+	fp.rtp_hdr_len = ri->hdr_len + (vp8 ? vp8->len : 0u);
+	fp.body_off = pi->payload_off + fp.rtp_hdr_len;
+	fp.body_len = pi->payload_len - fp.rtp_hdr_len;
+	fp.body_sum = 0;
+	fp.udp_len = (uint16_t)(UDP_LEN + pi->payload_len);
+	fp.sport_be = w->udp_port_be ? w->udp_port_be : rte_cpu_to_be_16(pi->dport);
+	fp.use_clone = fp.body_len > DP_COPY_MAX_PAYLOAD;
+	int have_sum = 0;
+
+	uint32_t n = outs->n;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct fwd_output *o = &outs->o[i];
+		struct layer_sel *sel = &w->sel[o->sub_id];
+		struct layer_out lo;
+		if (i + 1 < n)
+			rte_prefetch0(&w->sel[outs->o[i + 1].sub_id]);
+		int fwd = vp8 ? layer_sel_vp8(sel, o->target_tid, ri, vp8, &lo)
+			      : layer_sel_passthrough(sel, ri, &lo);
+		if (!fwd) {
+			w->st->drops[MMR_DROP_LAYER]++;
+			ss->layer_drops++;
+			continue;
+		}
+		if (unlikely(!have_sum)) {
+			fp.body_sum = payload_sum(frame + fp.body_off, fp.body_len, (int)(fp.rtp_hdr_len & 1));
+			have_sum = 1;
+		}
+		struct rte_mbuf *c = build_copy(w, m, &fp, o, &lo, ri, vp8);
+		if (unlikely(!c)) {
+			w->st->drops[MMR_DROP_NO_MBUF]++;
+			continue;
+		}
+		w->st->copies++;
+		ss->fwd_copies++;
+		worker_send(w, o->dp_port, c);
+	}
+}

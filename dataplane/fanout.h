@@ -1,0 +1,24 @@
+/*
+ * fanout.h - send one received RTP packet of a known stream to each of the stream's receivers:
+ * layer selection per receiver, then a copy with new Ethernet/IP/UDP headers, the receiver's
+ * sequence number and SSRC, and (VP8) the receiver's PictureID/TL0PICIDX.
+ */
+#ifndef MMR_DP_FANOUT_H
+#define MMR_DP_FANOUT_H
+
+#include <rte_mbuf.h>
+#include "fwd_table.h"
+#include "pkt.h"
+#include "rtp.h"
+#include "vp8.h"
+#include "worker.h"
+
+/*
+ * m: the received packet (single segment), described by pi/ri; vp8: its parsed descriptor, or
+ * NULL for a codec without layers. The caller still owns m and frees it afterwards: copies that
+ * share its payload hold their own reference.
+ */
+void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
+		const struct rtp_info *ri, const struct vp8_desc *vp8, const struct fwd_stream *s);
+
+#endif

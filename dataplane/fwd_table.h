@@ -1,0 +1,86 @@
+/*
+ * fwd_table.h - the forwarding tables the worker lcores read without locks.
+ *
+ *   participants: lock-free hash (liburcu rculfhash) keyed by (source address, UDP port) -> id
+ *   streams:      lock-free hash keyed by (participant id, SSRC) -> stream node, whose `outputs`
+ *                 is an RCU pointer to an immutable array: one entry per subscription, with
+ *                 everything needed to build a receiver's copy (addresses, MAC, port, SSRC,
+ *                 layer target) copied in, so the packet path touches no other table.
+ *
+ * Readers are the worker lcores (liburcu QSBR: registered, online, one rcu_quiescent_state() per
+ * poll-loop iteration; no pointer from here is kept across it). The only writer is the control
+ * thread (cmd_apply.c): nodes and output arrays are never modified after publication; a change
+ * publishes a new version, and the old one is freed after synchronize_rcu().
+ */
+#ifndef MMR_FWD_TABLE_H
+#define MMR_FWD_TABLE_H
+
+#include <stdint.h>
+#include <urcu-qsbr.h>
+#include <urcu/rculfhash.h>
+#include "mmr_types.h"
+
+/* One receiver of a stream. 64 bytes: one cache line. */
+struct fwd_output {
+	uint32_t sub_id;          /* index of its struct layer_sel */
+	uint32_t out_ssrc_be;     /* SSRC written into the copy, network order */
+	uint16_t dst_port_be;     /* receiver's UDP port, network order */
+	uint16_t dp_port;         /* DPDK port the copy leaves on */
+	uint8_t  target_tid;      /* highest temporal layer forwarded */
+	uint8_t  family;          /* MMR_AF_INET / MMR_AF_INET6 */
+	uint8_t  dst_mac[6];      /* receiver's MAC or the port's gateway MAC */
+	uint8_t  src_mac[6];      /* the port's MAC */
+	uint32_t pseudo_sum;      /* raw checksum sum of the UDP pseudo header minus the length */
+	uint32_t ip4_sum;         /* raw sum of the IPv4 header minus total length (and checksum) */
+	uint8_t  src_ip[16];      /* our address on dp_port (4 or 16 bytes used) */
+	uint8_t  dst_ip[16];
+} __attribute__((aligned(64)));
+
+struct fwd_outputs {
+	uint32_t n;
+	uint32_t pad;
+	struct fwd_output o[];
+};
+
+struct fwd_participant {
+	struct cds_lfht_node node;
+	struct mmr_addr addr;     /* key */
+	uint16_t udp_port;        /* key, host order */
+	uint32_t id;
+};
+
+struct fwd_stream {
+	struct cds_lfht_node node;
+	uint32_t participant_id;  /* key */
+	uint32_t ssrc;            /* key, host order */
+	uint32_t id;              /* index of its mmr_stream_stats */
+	uint8_t  kind;            /* enum mmr_media_kind */
+	uint8_t  codec;           /* enum mmr_codec */
+	uint8_t  layers;
+	struct fwd_outputs *outputs;  /* RCU pointer; NULL = nobody subscribed */
+};
+
+struct fwd_tables {
+	struct cds_lfht *participants;
+	struct cds_lfht *streams;
+};
+
+/* Create the empty tables; 0 or -ENOMEM. */
+int fwd_tables_init(struct fwd_tables *t);
+/* Free the tables once the owner has unpublished every node and no reader is left. */
+void fwd_tables_destroy(struct fwd_tables *t);
+
+/* ---- packet path (registered, online RCU reader) ---- */
+struct fwd_participant *fwd_participant_lookup(struct fwd_tables *t, const struct mmr_addr *a,
+					       uint16_t udp_port);
+struct fwd_stream *fwd_stream_lookup(struct fwd_tables *t, uint32_t participant_id, uint32_t ssrc);
+
+/* ---- control thread (the only writer; online RCU reader while it calls these) ---- */
+/* Insert n, replacing a node with the same key; returns the replaced node (to be retired) or NULL. */
+struct fwd_participant *fwd_participant_publish(struct fwd_tables *t, struct fwd_participant *n);
+/* Remove n from the table (it must be in it); retire it afterwards. */
+void fwd_participant_unpublish(struct fwd_tables *t, struct fwd_participant *n);
+struct fwd_stream *fwd_stream_publish(struct fwd_tables *t, struct fwd_stream *n);
+void fwd_stream_unpublish(struct fwd_tables *t, struct fwd_stream *n);
+
+#endif

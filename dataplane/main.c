@@ -1,0 +1,257 @@
+/*
+ * main.c - mmr-dataplane: start-up and shutdown.
+ *
+ *   mmr-dataplane -c FILE [-- EXTRA EAL ARGS...]
+ *
+ * Reads the config (exit 2 when it is bad), initialises the EAL with the config's `eal` list plus
+ * the extra arguments, creates the mempools, ports, forwarding tables and the shared-memory
+ * segment, launches one worker per non-main lcore and runs the control loop on the main lcore.
+ * SIGINT/SIGTERM: workers stop, ports close, the segment is unlinked, exit 0.
+ * See docs/dataplane.md for the design.
+ */
+#define _LGPL_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <urcu-qsbr.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "cmd_apply.h"
+#include "cmd_chan.h"
+#include "config.h"
+#include "ctl_loop.h"
+#include "dataplane.h"
+#include "fwd_table.h"
+#include "port.h"
+#include "worker.h"
+
+#define EXIT_BAD_CONFIG 2
+
+static struct dataplane *g_dp;
+
+void dp_log(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "mmr-dataplane: %s\n", line);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (g_dp)
+		atomic_store(&g_dp->stop, 1);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: mmr-dataplane -c FILE [-- EXTRA EAL ARGS...]\n");
+}
+
+/* argv[0], the config's eal list, then whatever followed "--". */
+static int build_eal_argv(const struct dp_config *cfg, char *argv0, int n_extra, char **extra,
+			  char ***out)
+{
+	int n = 1 + cfg->eal_argc + n_extra;
+	char **v = calloc((size_t)n + 1, sizeof(*v));
+	if (!v)
+		return -1;
+	int k = 0;
+	v[k++] = argv0;
+	for (int i = 0; i < cfg->eal_argc; i++)
+		v[k++] = cfg->eal_argv[i];
+	for (int i = 0; i < n_extra; i++)
+		v[k++] = extra[i];
+	*out = v;
+	return k;
+}
+
+int main(int argc, char **argv)
+{
+	static struct dataplane dp;
+	static struct dp_config cfg;
+	static struct worker workers[MMR_MAX_LCORES];
+	const char *cfg_path = NULL;
+	char err[512];
+	int opt, rc = EXIT_FAILURE;
+	struct cmd_apply *ca = NULL;
+	char **eal_argv = NULL;
+	int n_launched = 0, rcu_registered = 0, chan_created = 0, tables_made = 0;
+	unsigned n_init_workers = 0;
+
+	while ((opt = getopt(argc, argv, "+c:h")) != -1) {
+		switch (opt) {
+		case 'c':
+			cfg_path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_BAD_CONFIG;
+		}
+	}
+	if (!cfg_path) {
+		usage(stderr);
+		return EXIT_BAD_CONFIG;
+	}
+	/* getopt stops at "--" and leaves optind after it; anything else left over is an error */
+	if (optind < argc && strcmp(argv[optind - 1], "--") != 0) {
+		fprintf(stderr, "mmr-dataplane: unexpected argument '%s' (EAL arguments go after --)\n",
+			argv[optind]);
+		return EXIT_BAD_CONFIG;
+	}
+	if (dp_config_load(cfg_path, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mmr-dataplane: %s\n", err);
+		return EXIT_BAD_CONFIG;
+	}
+
+	int eal_argc = build_eal_argv(&cfg, argv[0], argc - optind, argv + optind, &eal_argv);
+	if (eal_argc < 0) {
+		dp_log("out of memory");
+		goto out_cfg;
+	}
+	if (rte_eal_init(eal_argc, eal_argv) < 0) {
+		dp_log("EAL initialisation failed: %s", rte_strerror(rte_errno));
+		goto out_cfg;
+	}
+
+	dp.cfg = &cfg;
+	dp.udp_port = cfg.udp_port;
+	atomic_init(&dp.stop, 0);
+	g_dp = &dp;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	unsigned lcore;
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		if (dp.n_workers == MMR_MAX_LCORES) {
+			dp_log("more than %u worker lcores; give the EAL fewer (-l)", MMR_MAX_LCORES);
+			rc = EXIT_BAD_CONFIG;
+			goto out_eal;
+		}
+		dp.worker_lcore[dp.n_workers++] = lcore;
+	}
+	if (dp.n_workers == 0) {
+		dp_log("needs at least two lcores: the main one for control, one or more workers (-l 0,1)");
+		rc = EXIT_BAD_CONFIG;
+		goto out_eal;
+	}
+	if (rte_eth_dev_count_avail() != cfg.n_ports) {
+		dp_log("the EAL found %u ethdev(s) but %s lists %u port(s); they must match",
+		       rte_eth_dev_count_avail(), cfg_path, cfg.n_ports);
+		rc = EXIT_BAD_CONFIG;
+		goto out_eal;
+	}
+
+	int e = cmd_chan_create(&dp.chan, cfg.shm_name, dp.n_workers, cfg.n_ports);
+	if (e < 0) {
+		dp_log("cannot create shared memory %s: %s", cfg.shm_name, strerror(-e));
+		goto out_eal;
+	}
+	chan_created = 1;
+	dp.shm = dp.chan.shm;
+	dp.shm->tsc_hz = rte_get_tsc_hz();
+
+	dp.sel = rte_zmalloc("mmr_layer_sel", (size_t)MMR_MAX_SUBS * sizeof(struct layer_sel), 64);
+	if (!dp.sel) {
+		dp_log("cannot allocate the layer selection table (%zu MiB of hugepage memory)",
+		       (size_t)MMR_MAX_SUBS * sizeof(struct layer_sel) >> 20);
+		goto out_chan;
+	}
+	if (pools_init(&dp) < 0 || ports_init(&dp) < 0)
+		goto out_ports;
+	for (unsigned i = 0; i < dp.n_ports; i++) {
+		struct mmr_port_stats *ps = &dp.shm->stats.port[i];
+		ps->port_id = dp.port[i].port_id;
+		snprintf(ps->name, sizeof(ps->name), "%s", dp.port[i].name);
+		ps->active = 1;
+	}
+
+	if (fwd_tables_init(&dp.fwd) < 0) {
+		dp_log("cannot create the forwarding tables");
+		goto out_ports;
+	}
+	tables_made = 1;
+	ca = cmd_apply_new(&dp);
+	if (!ca) {
+		dp_log("cannot allocate the control thread's tables");
+		goto out_tables;
+	}
+
+	rcu_register_thread();
+	rcu_registered = 1;
+	rcu_thread_offline();
+
+	for (unsigned i = 0; i < dp.n_workers; i++) {
+		if (worker_init(&workers[i], &dp, i) < 0)
+			goto out_workers;
+		n_init_workers = i + 1;
+	}
+	for (unsigned i = 0; i < dp.n_workers; i++) {
+		if (rte_eal_remote_launch(worker_main, &workers[i], dp.worker_lcore[i]) != 0) {
+			dp_log("cannot launch worker %u on lcore %u", i, dp.worker_lcore[i]);
+			atomic_store(&dp.stop, 1);
+			goto out_workers;
+		}
+		n_launched++;
+	}
+	dp_log("%u worker lcore(s), %u port(s), shared memory %s, UDP port %u%s", dp.n_workers,
+	       dp.n_ports, cfg.shm_name, cfg.udp_port, cfg.udp_port ? "" : " (any)");
+
+	ctl_loop_run(&dp, ca);
+	dp_log("stopping");
+	rc = EXIT_SUCCESS;
+
+out_workers:
+	atomic_store(&dp.stop, 1);
+	if (n_launched)
+		rte_eal_mp_wait_lcore();
+	for (unsigned i = 0; i < n_init_workers; i++)
+		worker_fini(&workers[i]);
+	if (rcu_registered) {
+		rcu_thread_online();
+		cmd_apply_free(ca);
+		rcu_thread_offline();
+		rcu_unregister_thread();
+	} else {
+		cmd_apply_free(ca);
+	}
+out_tables:
+	if (tables_made)
+		fwd_tables_destroy(&dp.fwd);
+out_ports:
+	ports_close(&dp);
+	pools_free(&dp);
+	rte_free(dp.sel);
+out_chan:
+	if (chan_created) {
+		cmd_chan_close(&dp.chan);
+		cmd_chan_unlink(cfg.shm_name);
+	}
+out_eal:
+	g_dp = NULL;
+	rte_eal_cleanup();
+out_cfg:
+	free(eal_argv);
+	dp_config_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,44 @@
+/*
+ * worker.h - a worker lcore: its queues, TX buffers and counters, the poll loop, and the small
+ * send helper the packet-path modules (local_reply.c, fanout.c) share.
+ */
+#ifndef MMR_DP_WORKER_H
+#define MMR_DP_WORKER_H
+
+#include <stdint.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include "dataplane.h"
+#include "stats.h"
+
+#define WORKER_BURST 32
+
+struct worker {
+	struct dataplane *dp;
+	unsigned idx;                /* worker index = queue id on every port */
+	uint16_t queue;
+	uint16_t udp_port_be;        /* our source port for copies; 0 = the port the packet came to */
+	struct mmr_lcore_stats *st;  /* our slot in shm->stats.lcore */
+	struct mmr_stream_stats *stream_stats; /* shm->stats.stream */
+	struct layer_sel *sel;       /* dp->sel */
+	struct dp_pools *pools;      /* our socket's */
+	struct rte_eth_dev_tx_buffer *txb[MMR_MAX_PORTS];
+};
+
+/* Before launch (allocates the TX buffers on the lcore's socket). 0 or -1 (logged). */
+int worker_init(struct worker *w, struct dataplane *dp, unsigned idx);
+void worker_fini(struct worker *w);
+/* rte_eal_remote_launch() entry: poll until dp->stop. */
+int worker_main(void *arg);
+
+/* Queue one packet for transmission on port index pidx (flushed at the end of the loop
+ * iteration). The packet is counted as sent; the buffer's error callback takes back what the
+ * NIC refused (MMR_DROP_TX_FULL). */
+static inline void worker_send(struct worker *w, uint16_t pidx, struct rte_mbuf *m)
+{
+	w->st->tx_pkts++;
+	w->st->tx_bytes += m->pkt_len;
+	rte_eth_tx_buffer(w->dp->port[pidx].port_id, w->queue, w->txb[pidx], m);
+}
+
+#endif

@@ -1,0 +1,88 @@
+/*
+ * mmr_types.c - text forms of the small value types of mmr_types.h: IPv4/IPv6 addresses and MAC
+ * addresses, as they appear in configs, mmrctl arguments and logs. Not used on the packet path.
+ */
+#include "mmr_types.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+int mmr_addr_parse(const char *s, struct mmr_addr *out)
+{
+	struct mmr_addr a;
+
+	if (!s || !out)
+		return -1;
+	memset(&a, 0, sizeof(a));
+	if (inet_pton(AF_INET, s, a.ip) == 1) {
+		a.family = MMR_AF_INET;
+	} else if (inet_pton(AF_INET6, s, a.ip) == 1) {
+		a.family = MMR_AF_INET6;
+	} else {
+		return -1;
+	}
+	*out = a;
+	return 0;
+}
+
+char *mmr_addr_format(const struct mmr_addr *a, char *buf, unsigned len)
+{
+	if (!buf || len == 0)
+		return buf;
+	buf[0] = '\0';
+	if (!a) {
+		snprintf(buf, len, "(null)");
+		return buf;
+	}
+	switch (a->family) {
+	case MMR_AF_INET:
+		if (!inet_ntop(AF_INET, a->ip, buf, len))
+			buf[0] = '\0';
+		break;
+	case MMR_AF_INET6:
+		if (!inet_ntop(AF_INET6, a->ip, buf, len))
+			buf[0] = '\0';
+		break;
+	default:
+		snprintf(buf, len, "(family %u)", a->family);
+		break;
+	}
+	return buf;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Exactly six groups of two hex digits separated by ':' (or all by '-'), nothing else. */
+int mmr_mac_parse(const char *s, uint8_t mac[6])
+{
+	uint8_t m[6];
+	char sep;
+
+	if (!s || !mac || strlen(s) != 17)
+		return -1;
+	sep = s[2];
+	if (sep != ':' && sep != '-')
+		return -1;
+	for (int i = 0; i < 6; i++) {
+		const char *g = s + 3 * i;
+		int hi = hex_digit(g[0]), lo = hex_digit(g[1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		if (i < 5 && g[2] != sep)
+			return -1;
+		m[i] = (uint8_t)(hi << 4 | lo);
+	}
+	memcpy(mac, m, 6);
+	return 0;
+}

@@ -1,0 +1,256 @@
+/*
+ * pkt.c - the frame parser of pkt.h: Ethernet II with up to two VLAN tags (0x8100 / 0x88a8), then
+ * ARP, IPv4 or IPv6, then UDP, ICMP echo request, ICMPv6 echo request or neighbour solicitation.
+ *
+ * Every read is bounds-checked against the frame length first; fields are read byte by byte so the
+ * buffer needs no alignment. The result is either MMR_DROP_NONE with *pi filled, or the reason the
+ * dataplane counts the frame under. Verdicts, in the order they are checked:
+ *   TRUNCATED  the frame ends before a header (or before what a length field promises);
+ *   BAD_L2     an EtherType we do not carry, a third VLAN tag, an ARP that is not IPv4-over-Ethernet;
+ *   BAD_IP     IPv4 version/IHL/total length/header checksum wrong, any fragment (MF or offset, and
+ *              an IPv6 fragment header), IPv6 version wrong;
+ *   NOT_UDP    another protocol, ICMP other than echo request / NS, IPv6 extension headers;
+ *   BAD_UDP    UDP length below 8 or beyond the IP payload.
+ * The UDP checksum is not verified (fast path; SRTP authenticates the payload anyway).
+ */
+#include "pkt.h"
+
+#include <string.h>
+
+#define ETH_HLEN        14
+#define VLAN_HLEN       4
+#define ETYPE_IPV4      0x0800
+#define ETYPE_ARP       0x0806
+#define ETYPE_VLAN      0x8100
+#define ETYPE_QINQ      0x88a8
+#define ETYPE_IPV6      0x86dd
+
+#define IPV4_MIN_HLEN   20
+#define IPV6_HLEN       40
+#define UDP_HLEN        8
+#define ICMP_HLEN       8     /* type, code, checksum, 4 bytes (echo id/seq, NS reserved) */
+#define ARP_LEN         28    /* IPv4 over Ethernet */
+#define ND_NS_LEN       24    /* ICMPv6 header (8) + target address (16) */
+
+#define IPPROTO_ICMP_   1
+#define IPPROTO_UDP_    17
+#define IPPROTO_FRAG6_  44
+#define IPPROTO_ICMPV6_ 58
+
+#define ICMP_ECHO_REQUEST   8
+#define ICMP6_ECHO_REQUEST  128
+#define ICMP6_NEIGH_SOLICIT 135
+
+static inline uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+uint32_t pkt_raw_sum(const void *buf, uint32_t len, uint32_t sum)
+{
+	const uint8_t *p = buf;
+	uint64_t s = sum;
+	uint32_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		s += rd16(p + i);
+	if (len & 1)
+		s += (uint32_t)p[len - 1] << 8;
+	while (s >> 32)
+		s = (s & 0xffffffffu) + (s >> 32);
+	return (uint32_t)s;
+}
+
+uint16_t pkt_fold_sum(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* UDP header at l4 (inside an IP payload of ip_payload_len bytes). */
+static enum mmr_drop_reason parse_udp(const uint8_t *buf, uint32_t l4, uint32_t ip_payload_len,
+				      struct pkt_info *pi)
+{
+	uint16_t ulen;
+
+	if (ip_payload_len < UDP_HLEN)
+		return MMR_DROP_TRUNCATED;
+	ulen = rd16(buf + l4 + 4);
+	if (ulen < UDP_HLEN || ulen > ip_payload_len)
+		return MMR_DROP_BAD_UDP;
+	pi->kind = PKT_UDP;
+	pi->l4_off = (uint16_t)l4;
+	pi->sport = rd16(buf + l4);
+	pi->dport = rd16(buf + l4 + 2);
+	pi->payload_off = (uint16_t)(l4 + UDP_HLEN);
+	pi->payload_len = (uint16_t)(ulen - UDP_HLEN);
+	return MMR_DROP_NONE;
+}
+
+static enum mmr_drop_reason parse_arp(const uint8_t *buf, uint32_t len, uint32_t l3,
+				      struct pkt_info *pi)
+{
+	const uint8_t *a = buf + l3;
+
+	if (len - l3 < ARP_LEN)
+		return MMR_DROP_TRUNCATED;
+	/* htype Ethernet, ptype IPv4, hlen 6, plen 4 */
+	if (rd16(a) != 1 || rd16(a + 2) != ETYPE_IPV4 || a[4] != 6 || a[5] != 4)
+		return MMR_DROP_BAD_L2;
+	pi->arp_op = rd16(a + 6);
+	if (pi->arp_op != 1 && pi->arp_op != 2)
+		return MMR_DROP_BAD_L2;
+	pi->kind = PKT_ARP;
+	pi->ip_version = 0;
+	memcpy(pi->arp_sha, a + 8, 6);
+	pi->arp_spa.family = MMR_AF_INET;
+	memcpy(pi->arp_spa.ip, a + 14, 4);
+	pi->arp_tpa.family = MMR_AF_INET;
+	memcpy(pi->arp_tpa.ip, a + 24, 4);
+	return MMR_DROP_NONE;
+}
+
+static enum mmr_drop_reason parse_ipv4(const uint8_t *buf, uint32_t len, uint32_t l3,
+				       struct pkt_info *pi)
+{
+	const uint8_t *ip = buf + l3;
+	uint32_t avail = len - l3, hlen, tot;
+	uint16_t frag;
+
+	if (avail < IPV4_MIN_HLEN)
+		return MMR_DROP_TRUNCATED;
+	if ((ip[0] >> 4) != 4)
+		return MMR_DROP_BAD_IP;
+	hlen = (uint32_t)(ip[0] & 0x0f) * 4;
+	if (hlen < IPV4_MIN_HLEN)
+		return MMR_DROP_BAD_IP;
+	if (avail < hlen)
+		return MMR_DROP_TRUNCATED;
+	tot = rd16(ip + 2);
+	if (tot < hlen)
+		return MMR_DROP_BAD_IP;
+	if (tot > avail)
+		return MMR_DROP_TRUNCATED;
+	/* A correct header sums (with its checksum field) to 0xffff: folds to 0. */
+	if (pkt_fold_sum(pkt_raw_sum(ip, hlen, 0)) != 0)
+		return MMR_DROP_BAD_IP;
+	frag = rd16(ip + 6);
+	if (frag & 0x3fff)              /* MF flag or a fragment offset */
+		return MMR_DROP_BAD_IP;
+
+	pi->ip_version = 4;
+	pi->ttl = ip[8];
+	pi->src.family = MMR_AF_INET;
+	memcpy(pi->src.ip, ip + 12, 4);
+	pi->dst.family = MMR_AF_INET;
+	memcpy(pi->dst.ip, ip + 16, 4);
+
+	uint32_t l4 = l3 + hlen, plen = tot - hlen;
+
+	switch (ip[9]) {
+	case IPPROTO_UDP_:
+		return parse_udp(buf, l4, plen, pi);
+	case IPPROTO_ICMP_:
+		if (plen < ICMP_HLEN)
+			return MMR_DROP_TRUNCATED;
+		if (buf[l4] != ICMP_ECHO_REQUEST)
+			return MMR_DROP_NOT_UDP;
+		pi->kind = PKT_ICMP_ECHO;
+		pi->l4_off = (uint16_t)l4;
+		return MMR_DROP_NONE;
+	default:
+		return MMR_DROP_NOT_UDP;
+	}
+}
+
+/*
+ * IPv6: only UDP or ICMPv6 directly after the fixed header. Extension headers (hop-by-hop, routing,
+ * destination options, ...) are not walked: such packets are counted as NOT_UDP, which media never
+ * needs. The fragment header is the exception, refused as BAD_IP like IPv4 fragments.
+ */
+static enum mmr_drop_reason parse_ipv6(const uint8_t *buf, uint32_t len, uint32_t l3,
+				       struct pkt_info *pi)
+{
+	const uint8_t *ip = buf + l3;
+	uint32_t avail = len - l3, plen, l4;
+
+	if (avail < IPV6_HLEN)
+		return MMR_DROP_TRUNCATED;
+	if ((ip[0] >> 4) != 6)
+		return MMR_DROP_BAD_IP;
+	plen = rd16(ip + 4);
+	if (plen > avail - IPV6_HLEN)
+		return MMR_DROP_TRUNCATED;
+
+	pi->ip_version = 6;
+	pi->ttl = ip[7];
+	pi->src.family = MMR_AF_INET6;
+	memcpy(pi->src.ip, ip + 8, 16);
+	pi->dst.family = MMR_AF_INET6;
+	memcpy(pi->dst.ip, ip + 24, 16);
+	l4 = l3 + IPV6_HLEN;
+
+	switch (ip[6]) {
+	case IPPROTO_UDP_:
+		return parse_udp(buf, l4, plen, pi);
+	case IPPROTO_ICMPV6_:
+		if (plen < ICMP_HLEN)
+			return MMR_DROP_TRUNCATED;
+		pi->l4_off = (uint16_t)l4;
+		if (buf[l4] == ICMP6_ECHO_REQUEST) {
+			pi->kind = PKT_ICMP_ECHO;
+			return MMR_DROP_NONE;
+		}
+		if (buf[l4] == ICMP6_NEIGH_SOLICIT) {
+			if (plen < ND_NS_LEN)
+				return MMR_DROP_TRUNCATED;
+			/* RFC 4861 7.1.1: hop limit 255 (not forwarded by a router) and code 0. */
+			if (ip[7] != 255 || buf[l4 + 1] != 0)
+				return MMR_DROP_NOT_UDP;
+			pi->kind = PKT_ICMP6_NS;
+			pi->nd_target.family = MMR_AF_INET6;
+			memcpy(pi->nd_target.ip, buf + l4 + 8, 16);
+			return MMR_DROP_NONE;
+		}
+		return MMR_DROP_NOT_UDP;
+	case IPPROTO_FRAG6_:
+		return MMR_DROP_BAD_IP;
+	default:
+		return MMR_DROP_NOT_UDP;
+	}
+}
+
+enum mmr_drop_reason pkt_parse(const uint8_t *buf, uint32_t len, struct pkt_info *pi)
+{
+	uint32_t off = ETH_HLEN;
+	uint16_t etype;
+
+	memset(pi, 0, sizeof(*pi));
+	if (len < ETH_HLEN)
+		return MMR_DROP_TRUNCATED;
+	etype = rd16(buf + 12);
+	while (etype == ETYPE_VLAN || etype == ETYPE_QINQ) {
+		if (pi->n_vlans == 2)
+			return MMR_DROP_BAD_L2;
+		if (len - off < VLAN_HLEN)
+			return MMR_DROP_TRUNCATED;
+		if (pi->n_vlans == 0)
+			pi->vlan_tci = rd16(buf + off);
+		pi->n_vlans++;
+		etype = rd16(buf + off + 2);
+		off += VLAN_HLEN;
+	}
+	pi->l3_off = (uint16_t)off;
+
+	switch (etype) {
+	case ETYPE_IPV4:
+		return parse_ipv4(buf, len, off, pi);
+	case ETYPE_IPV6:
+		return parse_ipv6(buf, len, off, pi);
+	case ETYPE_ARP:
+		return parse_arp(buf, len, off, pi);
+	default:
+		return MMR_DROP_BAD_L2;
+	}
+}

@@ -1,0 +1,475 @@
+#!/bin/bash
+# test_controller_cli.sh - mmr-controller and mmrctl alone, no dataplane (no DPDK, no root needed
+# except for the permission checks, which are skipped otherwise).
+#
+# Starts the controller on a temporary config (socket, state file, an shm name nobody creates) and
+# drives it with mmrctl: every command's normal path, every error path (exit 1, one "error:" line,
+# and the state file plus `meeting list`/`meeting show` unchanged afterwards), --json validity
+# (python3 -m json.tool), usage errors, malformed protocol frames and half-sent requests, the
+# socket's mode and SO_PEERCRED check, config errors (exit 2 with FILE:LINE), corrupt state files,
+# a second controller, persistence across kill -9 and restart (also with requests in flight),
+# SIGTERM. Prints "PASS" or "FAIL: reason"; exit 0 / 1.
+#
+#   tests/integration/test_controller_cli.sh          uses build/ (MMR_BUILD=build-asan for ASan)
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${MMR_BUILD:-$ROOT/build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+CTL=$BUILD/mmr-controller
+CLI=$BUILD/mmrctl
+PY=python3
+
+TMP=$(mktemp -d /tmp/mmr-cli-test.XXXXXX)
+chmod 755 "$TMP"
+SOCK=$TMP/run/mmr.sock
+STATE=$TMP/lib/state
+CONF=$TMP/controller.conf
+LOG=$TMP/controller.log
+OUT=$TMP/out
+ERR=$TMP/err
+CPID=
+CHECKS=0
+
+cleanup() {
+	[ -n "$CPID" ] && kill -9 "$CPID" 2>/dev/null && wait "$CPID" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*"
+	if [ -s "$LOG" ]; then
+		echo "    controller log (last 15 lines):"
+		tail -n 15 "$LOG" | sed 's/^/    | /'
+	fi
+	exit 1
+}
+
+step() { echo "-- $*"; }
+
+for b in "$CTL" "$CLI"; do
+	[ -x "$b" ] || fail "$b not built (run make)"
+done
+command -v $PY >/dev/null || fail "python3 needed for the JSON and protocol checks"
+
+write_conf() {   # write_conf [socket_group]
+	cat >"$CONF" <<EOF
+# test_controller_cli.sh
+socket = "$SOCK";
+socket_group = "${1:-}";
+state_file = "$STATE";
+shm_name = "/mmr-cli-test-$$";
+apply_timeout_ms = 300;
+EOF
+}
+
+start_ctl() {
+	local before
+	before=$(grep -c 'MMR-CONTROLLER READY' "$LOG" 2>/dev/null)
+	"$CTL" -c "$CONF" 2>>"$LOG" &
+	CPID=$!
+	for _ in $(seq 100); do
+		[ "$(grep -c 'MMR-CONTROLLER READY' "$LOG" 2>/dev/null)" -gt "${before:-0}" ] && return 0
+		kill -0 "$CPID" 2>/dev/null || fail "controller exited at start (see log)"
+		sleep 0.05
+	done
+	fail "controller not ready after 5 s"
+}
+
+kill_ctl() {   # kill_ctl SIGNAL -> sets KILL_RC
+	kill "-$1" "$CPID"
+	wait "$CPID" 2>/dev/null
+	KILL_RC=$?
+	CPID=
+}
+
+# run mmrctl; leaves RC, $OUT, $ERR
+cli() {
+	"$CLI" -S "$SOCK" "$@" >"$OUT" 2>"$ERR"
+	RC=$?
+}
+
+# ok ARGS...: must succeed with nothing on stderr
+ok() {
+	CHECKS=$((CHECKS + 1))
+	cli "$@"
+	[ $RC -eq 0 ] || fail "mmrctl $* -> exit $RC: $(head -c 300 "$ERR")"
+	[ ! -s "$ERR" ] || fail "mmrctl $* wrote to stderr: $(head -c 300 "$ERR")"
+}
+
+# json ARGS...: must succeed and print valid JSON
+json() {
+	ok --json "$@"
+	$PY -m json.tool "$OUT" >/dev/null 2>&1 || fail "mmrctl --json $* is not valid JSON: $(head -c 300 "$OUT")"
+}
+
+# jq_eq PYEXPR WANT: evaluate PYEXPR on the JSON in $OUT (as j)
+jq_eq() {
+	local got
+	got=$($PY -c "import json,sys; j=json.load(open(sys.argv[1])); print($1)" "$OUT" 2>&1)
+	[ "$got" = "$2" ] || fail "JSON check '$1': got '$got', want '$2'"
+}
+
+snapshot() {   # what must not change when a request fails
+	{
+		cat "$STATE" 2>/dev/null
+		"$CLI" -S "$SOCK" --json meeting list
+		for m in $("$CLI" -S "$SOCK" meeting list | awk '$1 != "MEETING" && $0 != "no meetings" { print $1 }'); do
+			"$CLI" -S "$SOCK" meeting show "$m"
+			"$CLI" -S "$SOCK" --json meeting show "$m"
+		done
+	} 2>&1
+}
+
+# bad EXPECT ARGS...: must exit 1 with one "error: ...EXPECT..." line on stderr, nothing on stdout,
+# and change nothing
+bad() {
+	CHECKS=$((CHECKS + 1))
+	local expect=$1
+	shift
+	local before after
+	before=$(snapshot)
+	cli "$@"
+	[ $RC -eq 1 ] || fail "mmrctl $* -> exit $RC, want 1 (stdout: $(head -c 200 "$OUT"))"
+	[ "$(wc -l <"$ERR")" -eq 1 ] || fail "mmrctl $*: want one error line, got: $(cat "$ERR")"
+	grep -q '^error: ' "$ERR" || fail "mmrctl $*: stderr does not start with 'error: ': $(cat "$ERR")"
+	grep -qF -- "$expect" "$ERR" || fail "mmrctl $*: error lacks '$expect': $(cat "$ERR")"
+	[ ! -s "$OUT" ] || fail "mmrctl $*: printed on stdout after an error: $(head -c 200 "$OUT")"
+	after=$(snapshot)
+	[ "$before" = "$after" ] || fail "mmrctl $*: state changed by a failed request"
+}
+
+# raw BYTES_PYEXPR: send raw bytes on the socket, print what came back (python repr)
+raw() {
+	$PY - "$SOCK" "$1" <<'EOF'
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(5)
+s.connect(sys.argv[1])
+s.sendall(eval(sys.argv[2]))
+s.shutdown(socket.SHUT_WR)
+data = b''
+try:
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        data += d
+except OSError:
+    pass
+print(repr(data))
+EOF
+}
+
+# ---------------------------------------------------------------------------------------------
+step "config errors"
+"$CTL" -c "$TMP/nonexistent.conf" 2>"$ERR"; rc=$?
+[ $rc -eq 2 ] && grep -q "nonexistent.conf: cannot open" "$ERR" || fail "missing config: exit $rc, $(cat "$ERR")"
+printf 'socket = "/tmp/x";\nstate_file = ;\n' >"$TMP/bad1.conf"
+"$CTL" -c "$TMP/bad1.conf" 2>"$ERR"; rc=$?
+[ $rc -eq 2 ] && grep -q "bad1.conf:2: " "$ERR" || fail "config syntax error: exit $rc, $(cat "$ERR")"
+printf 'socket = "/tmp/x";\n\napply_timeout_ms = "soon";\n' >"$TMP/bad2.conf"
+"$CTL" -c "$TMP/bad2.conf" 2>"$ERR"; rc=$?
+[ $rc -eq 2 ] && grep -q "bad2.conf:3: apply_timeout_ms" "$ERR" || fail "bad config value: exit $rc, $(cat "$ERR")"
+printf 'sockett = "/tmp/x";\n' >"$TMP/bad3.conf"
+"$CTL" -c "$TMP/bad3.conf" 2>"$ERR"; rc=$?
+[ $rc -eq 2 ] && grep -q "bad3.conf:1: unknown setting 'sockett'" "$ERR" || fail "unknown key: exit $rc, $(cat "$ERR")"
+printf 'shm_name = "no-slash";\n' >"$TMP/bad4.conf"
+"$CTL" -c "$TMP/bad4.conf" 2>"$ERR"; rc=$?
+[ $rc -eq 2 ] && grep -q "bad4.conf:1: shm_name" "$ERR" || fail "bad shm_name: exit $rc, $(cat "$ERR")"
+"$CTL" 2>"$ERR"; rc=$?
+[ $rc -eq 2 ] || fail "no -c: exit $rc"
+
+step "start with no state file"
+write_conf
+start_ctl
+[ "$(stat -c %a "$SOCK")" = 660 ] || fail "socket mode $(stat -c %a "$SOCK"), want 660"
+[ "$(stat -c %a "$TMP/run")" = 755 ] || fail "socket directory mode $(stat -c %a "$TMP/run"), want 755"
+ok status
+grep -q 'attached       no' "$OUT" || fail "status does not say the dataplane is not attached: $(cat "$OUT")"
+json status
+jq_eq 'j["dataplane"]["attached"]' False
+jq_eq 'j["controller"]["pid"]' "$CPID"
+ok help
+grep -q 'participant add MEETING NAME' "$OUT" || fail "help lacks participant add"
+
+step "normal operation"
+ok meeting list
+grep -q 'no meetings' "$OUT" || fail "empty meeting list: $(cat "$OUT")"
+json meeting list
+jq_eq 'len(j["meetings"])' 0
+ok meeting create m1
+[ ! -s "$OUT" ] || fail "meeting create printed: $(cat "$OUT")"
+ok meeting create m2
+ok participant add m1 alice --addr 10.0.0.1 --port 5000
+grep -qx 'note: dataplane offline, will apply on attach' "$OUT" || fail "no offline note: $(cat "$OUT")"
+ok participant add m1 bob --addr 10.0.0.2 --port 5000 --role recvonly --mac 02:00:00:00:00:0b
+ok participant add m1 carol --addr 2001:db8::3 --port 5002 --role=sendonly --dp-port 1
+ok participant add m1 dave --addr ::ffff:10.0.0.4 --port 5004 --role sendrecv
+ok participant add m2 erin --addr 10.0.0.1 --port 5001
+ok stream add m1 alice --ssrc 0x1234 --kind video --codec vp8 --layers 3
+ok stream add m1 alice --ssrc 1111 --kind audio --codec opus
+ok stream add m1 carol --ssrc 2222 --kind audio --codec opus --layers 1
+ok stream add m1 dave --ssrc 0xABCDEF01 --kind video --codec vp8 --layers 2
+ok stream add m2 erin --ssrc 0x1234 --kind video --codec vp8
+json meeting list
+jq_eq '[(m["name"], m["participants"], m["streams"], m["subscriptions"]) for m in j["meetings"]]' \
+	"[('m1', 4, 4, 9), ('m2', 1, 1, 0)]"
+json meeting show m1
+jq_eq '[p["name"] for p in j["participants"]]' "['alice', 'bob', 'carol', 'dave']"
+jq_eq '[p["addr"] for p in j["participants"]]' "['10.0.0.1', '10.0.0.2', '2001:db8::3', '10.0.0.4']"
+jq_eq '[p["role"] for p in j["participants"]]' "['sendrecv', 'recvonly', 'sendonly', 'sendrecv']"
+jq_eq '(j["participants"][1]["mac"], j["participants"][0]["mac"], j["participants"][2]["dp_port"])' \
+	"('02:00:00:00:00:0b', None, 1)"
+jq_eq 'sorted((s["subscriber"], s["publisher"], s["ssrc"], s["target"]) for s in j["subscriptions"])' \
+	"[('alice', 'carol', 2222, 0), ('alice', 'dave', 2882400001, 1), ('bob', 'alice', 1111, 0), ('bob', 'alice', 4660, 2), ('bob', 'carol', 2222, 0), ('bob', 'dave', 2882400001, 1), ('dave', 'alice', 1111, 0), ('dave', 'alice', 4660, 2), ('dave', 'carol', 2222, 0)]"
+ok meeting show m1
+grep -q '^meeting m1 (id 0): 4 participants, 4 streams, 9 subscriptions' "$OUT" || fail "meeting show header: $(head -1 "$OUT")"
+grep -Eq '^  bob +1 +10\.0\.0\.2 +5000 +recvonly +02:00:00:00:00:0b' "$OUT" || fail "meeting show bob row: $(cat "$OUT")"
+ok sub set m1 bob --ssrc 0x1234 --target 1 --out-ssrc 77
+ok sub set m1 dave --ssrc=4660 --target=0
+json sub list m1
+jq_eq '[(s["target"], s["out_ssrc"]) for s in j["subscriptions"] if s["subscriber"] == "bob" and s["ssrc"] == 4660]' "[(1, 77)]"
+jq_eq '[s["target"] for s in j["subscriptions"] if s["subscriber"] == "dave" and s["ssrc"] == 4660]' "[0]"
+ok sub list m1
+grep -Eq '^bob +alice +0x00001234 +video +3 +1 +0x0000004d' "$OUT" || fail "sub list text: $(cat "$OUT")"
+cli meeting list --json   # --json after the command works too
+[ $RC -eq 0 ] && $PY -m json.tool "$OUT" >/dev/null || fail "--json after the command"
+# a new receiver is subscribed to every stream; a new stream goes to every receiver
+ok participant add m1 frank --addr 10.0.0.6 --port 5006 --role recvonly
+ok stream add m1 dave --ssrc 3333 --kind audio --codec opus
+json meeting list
+jq_eq '[m["subscriptions"] for m in j["meetings"] if m["name"] == "m1"]' "[16]"
+ok stream remove m1 dave --ssrc 3333
+ok participant remove m1 frank
+json meeting list
+jq_eq '[m["subscriptions"] for m in j["meetings"] if m["name"] == "m1"]' "[9]"
+# stats needs the dataplane
+bad "dataplane offline" stats
+bad "dataplane offline" stats --streams --json
+
+step "error paths"
+bad "meeting 'm1' already exists" meeting create m1
+bad "bad meeting name 'bad name'" meeting create "bad name"
+bad "bad meeting name" meeting create "$(printf 'x%.0s' $(seq 64))"
+bad "bad meeting name" meeting create "semi;colon"
+bad "bad meeting name" meeting create ""
+bad "unknown option '-x'" meeting create -x
+bad "no meeting 'nosuch'" meeting show nosuch
+bad "no meeting 'nosuch'" meeting end nosuch
+bad "no meeting 'nosuch'" sub list nosuch
+bad "participant 'alice' already exists in meeting 'm1'" participant add m1 alice --addr 10.0.0.9 --port 6000
+bad "bad IP address '10.0.0.300'" participant add m1 eve --addr 10.0.0.300 --port 6000
+bad "bad IP address 'bob.example'" participant add m1 eve --addr bob.example --port 6000
+bad "not a unicast address" participant add m1 eve --addr 0.0.0.0 --port 6000
+bad "not a unicast address" participant add m1 eve --addr 239.1.1.1 --port 6000
+bad "not a unicast address" participant add m1 eve --addr ff02::1 --port 6000
+bad "bad UDP port '70000'" participant add m1 eve --addr 10.0.0.9 --port 70000
+bad "bad UDP port '0'" participant add m1 eve --addr 10.0.0.9 --port 0
+bad "bad UDP port 'x'" participant add m1 eve --addr 10.0.0.9 --port x
+bad "address 10.0.0.1 port 5000 is already used by participant 'alice' in meeting 'm1'" \
+	participant add m2 eve --addr 10.0.0.1 --port 5000
+bad "already used by participant 'dave'" participant add m2 eve --addr ::ffff:10.0.0.4 --port 5004
+bad "bad role 'boss'" participant add m1 eve --addr 10.0.0.9 --port 6000 --role boss
+bad "bad MAC address 'zz'" participant add m1 eve --addr 10.0.0.9 --port 6000 --mac zz
+bad "not a unicast address" participant add m1 eve --addr 10.0.0.9 --port 6000 --mac 01:00:5e:00:00:01
+bad "bad dataplane port '9'" participant add m1 eve --addr 10.0.0.9 --port 6000 --dp-port 9
+bad "missing option --port; usage: mmrctl participant add" participant add m1 eve --addr 10.0.0.9
+bad "option --port needs a value" participant add m1 eve --addr 10.0.0.9 --port
+bad "unknown option '--colour'" participant add m1 eve --addr 10.0.0.9 --port 6000 --colour red
+bad "option --port given twice" participant add m1 eve --addr 10.0.0.9 --port 6000 --port 6001
+bad "missing argument" participant add m1 --addr 10.0.0.9 --port 6000
+bad "no meeting 'nosuch'" participant add nosuch eve --addr 10.0.0.9 --port 6000
+bad "no participant 'nosuch' in meeting 'm1'" participant remove m1 nosuch
+bad "SSRC 1111 is already used in meeting 'm1' (by 'alice')" stream add m1 carol --ssrc 1111 --kind audio --codec opus
+bad "SSRC 0x457 is already used" stream add m1 carol --ssrc 0x457 --kind audio --codec opus
+bad "bad SSRC 'xyz'" stream add m1 alice --ssrc xyz --kind audio --codec opus
+bad "bad SSRC '0x1ffffffff'" stream add m1 alice --ssrc 0x1ffffffff --kind audio --codec opus
+bad "bad SSRC '-5'" stream add m1 alice --ssrc -5 --kind audio --codec opus
+bad "bad kind 'smell'" stream add m1 alice --ssrc 5 --kind smell --codec opus
+bad "bad codec 'h265'" stream add m1 alice --ssrc 5 --kind video --codec h265
+bad "codec vp8 is not an audio codec" stream add m1 alice --ssrc 5 --kind audio --codec vp8
+bad "codec opus is not a video codec" stream add m1 alice --ssrc 5 --kind video --codec opus
+bad "bad layer count '9'" stream add m1 alice --ssrc 5 --kind video --codec vp8 --layers 9
+bad "bad layer count '0'" stream add m1 alice --ssrc 5 --kind video --codec vp8 --layers 0
+bad "bad layer count '2' (audio has 1 layer)" stream add m1 alice --ssrc 5 --kind audio --codec opus --layers 2
+bad "participant 'bob' is recvonly and may not publish" stream add m1 bob --ssrc 5 --kind audio --codec opus
+bad "no participant 'nosuch'" stream add m1 nosuch --ssrc 5 --kind audio --codec opus
+bad "missing option --kind" stream add m1 alice --ssrc 5 --codec opus
+bad "no stream with SSRC 12345 in meeting 'm1'" stream remove m1 alice --ssrc 12345
+bad "the stream with SSRC 0x1234 belongs to 'alice', not 'dave'" stream remove m1 dave --ssrc 0x1234
+bad "bad target layer '3' (0-2: the stream has 3 layers)" sub set m1 bob --ssrc 0x1234 --target 3
+bad "bad target layer '-1'" sub set m1 bob --ssrc 0x1234 --target -1
+bad "bad target layer '1' (the stream has 1 layer: 0)" sub set m1 bob --ssrc 1111 --target 1
+bad "bad out SSRC 'q'" sub set m1 bob --ssrc 0x1234 --target 0 --out-ssrc q
+bad "no stream with SSRC 999 in meeting 'm1'" sub set m1 bob --ssrc 999 --target 0
+bad "no participant 'nosuch'" sub set m1 nosuch --ssrc 0x1234 --target 0
+bad "participant 'alice' publishes SSRC 0x1234 itself" sub set m1 alice --ssrc 0x1234 --target 0
+bad "participant 'carol' is sendonly and receives nothing" sub set m1 carol --ssrc 0x1234 --target 0
+bad "bad SSRC '0x1234x'" sub set m1 bob --ssrc 0x1234x --target 0
+bad "unknown command 'frobnicate'" frobnicate
+bad "'meeting' needs a subcommand: create, end, list, show" meeting
+bad "unknown command 'meeting frob'" meeting frob
+bad "unexpected argument 'b'" meeting create a b
+bad "unknown option '--bogus'" stats --bogus
+bad "option --streams takes no value" stats --streams=yes
+bad "usage: mmrctl participant add" participant add
+bad "no command" --json
+CHECKS=$((CHECKS + 1))
+"$CLI" -S "$SOCK" >"$OUT" 2>"$ERR"; rc=$?
+[ $rc -eq 1 ] && grep -q '^error: no command' "$ERR" || fail "mmrctl with no command: exit $rc, $(cat "$ERR")"
+"$CLI" -S "$SOCK" meeting create "$(head -c 5000 /dev/zero | tr '\0' x)" >"$OUT" 2>"$ERR"; rc=$?
+[ $rc -eq 1 ] && grep -q '^error: command line too long' "$ERR" || fail "huge argument: exit $rc, $(cat "$ERR")"
+"$CLI" -S "$TMP/nonexistent.sock" status >"$OUT" 2>"$ERR"; rc=$?
+[ $rc -eq 2 ] && grep -q "^error: cannot reach controller at $TMP/nonexistent.sock: " "$ERR" ||
+	fail "unreachable controller: exit $rc, $(cat "$ERR")"
+MMR_SOCKET=$SOCK "$CLI" status >/dev/null 2>&1 || fail "MMR_SOCKET not honoured"
+
+step "malformed frames and misbehaving clients"
+before=$(snapshot)
+r=$(raw "b'GARBAGE!'")
+case $r in *'error: malformed request'*) ;; *) fail "garbage header: reply $r" ;; esac
+r=$(raw "b'MMRQ' + struct.pack('<I', 0xffffffff)")
+case $r in *'error: malformed request'*) ;; *) fail "huge length: reply $r" ;; esac
+r=$(raw "b'MMRQ' + struct.pack('<I', 8) + struct.pack('<II', 5, 1000)")
+case $r in *'error: malformed request'*) ;; *) fail "bad argument lengths: reply $r" ;; esac
+r=$(raw "b'MMRQ' + struct.pack('<I', 9) + struct.pack('<II', 1, 1) + b'\\0'")
+case $r in *'error: malformed request'*) ;; *) fail "NUL in an argument: reply $r" ;; esac
+r=$(raw "b'MMRQ' + struct.pack('<I', 100) + b'short'")     # peer closes half-way
+[ "$r" = "b''" ] || fail "half request: reply $r"
+r=$(raw "b'MMRQ' + struct.pack('<I', 4) + struct.pack('<I', 0)")
+case $r in *'error: no command'*) ;; *) fail "empty argv: reply $r" ;; esac
+r=$(raw "b'MMRQ' + struct.pack('<I', 23) + struct.pack('<II', 2, 7) + b'meeting' + struct.pack('<I', 4) + b'list'")
+case $r in *'MMRA'*'ok'*) ;; *) fail "raw meeting list: reply $r" ;; esac
+# a client that connects and says nothing must not block the others
+$PY -c "import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.send(b'MM'); time.sleep(3)" \
+	"$SOCK" &
+idle=$!
+sleep 0.2
+ok status
+ok meeting list
+wait $idle
+[ "$before" = "$(snapshot)" ] || fail "state changed by malformed frames"
+kill -0 "$CPID" 2>/dev/null || fail "controller died on malformed input"
+
+step "permissions (SO_PEERCRED)"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && getent passwd nobody >/dev/null; then
+	# with mode 0660 and root's group, nobody cannot even connect
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$CLI" -S "$SOCK" status >"$OUT" 2>"$ERR"; rc=$?
+	[ $rc -eq 2 ] && grep -q 'Permission denied' "$ERR" || fail "nobody through a 0660 socket: exit $rc, $(cat "$ERR")"
+	# opened up on the file system, the controller itself still refuses
+	chmod 666 "$SOCK"
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$CLI" -S "$SOCK" status >"$OUT" 2>"$ERR"; rc=$?
+	[ $rc -eq 1 ] && grep -qx 'error: permission denied' "$ERR" || fail "peer check: exit $rc, $(cat "$ERR")"
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$CLI" -S "$SOCK" meeting create evil >"$OUT" 2>"$ERR"
+	ok meeting show m1
+	bad "no meeting 'evil'" meeting show evil
+	# socket_group: its members may, others may not
+	grp=$(getent group 65534 | cut -d: -f1)
+	if [ -n "$grp" ]; then
+		kill_ctl TERM
+		write_conf "$grp"
+		start_ctl
+		[ "$(stat -c %G "$SOCK")" = "$grp" ] || fail "socket group $(stat -c %G "$SOCK"), want $grp"
+		setpriv --reuid=65534 --regid=1 --groups=65534 "$CLI" -S "$SOCK" status >"$OUT" 2>"$ERR" ||
+			fail "member of socket_group refused: $(cat "$ERR")"
+		chmod 666 "$SOCK"
+		setpriv --reuid=65534 --regid=1 --clear-groups "$CLI" -S "$SOCK" status >"$OUT" 2>"$ERR"; rc=$?
+		[ $rc -eq 1 ] && grep -qx 'error: permission denied' "$ERR" || fail "non-member: exit $rc, $(cat "$ERR")"
+		kill_ctl TERM
+		write_conf
+		start_ctl
+	fi
+else
+	echo "   (skipped: needs root, setpriv and user nobody)"
+fi
+
+step "a second controller is refused"
+"$CTL" -c "$CONF" 2>"$ERR"; rc=$?
+[ $rc -eq 1 ] && grep -q 'another controller' "$ERR" || fail "second controller: exit $rc, $(cat "$ERR")"
+ok status
+
+step "persistence across kill -9"
+ok meeting show m1; show_txt=$(cat "$OUT")
+json meeting show m1; show_json=$(cat "$OUT")
+json meeting list; list_json=$(cat "$OUT")
+json sub list m1; subs_json=$(cat "$OUT")
+state_before=$(cat "$STATE")
+kill_ctl 9
+[ ! -e "$STATE.tmp" ] || fail "temporary state file left behind"
+cli status
+[ $RC -eq 2 ] || fail "mmrctl with the controller dead: exit $RC, want 2"
+start_ctl
+ok meeting show m1; [ "$(cat "$OUT")" = "$show_txt" ] || fail "meeting show differs after restart"
+json meeting show m1; [ "$(cat "$OUT")" = "$show_json" ] || fail "meeting show --json differs after restart"
+json meeting list; [ "$(cat "$OUT")" = "$list_json" ] || fail "meeting list differs after restart"
+json sub list m1; [ "$(cat "$OUT")" = "$subs_json" ] || fail "sub list differs after restart"
+[ "$(cat "$STATE")" = "$state_before" ] || fail "state file changed by the restart"
+# ids stay dense: a new participant reuses a freed id (alice..erin are 0-4, frank had 5)
+ok participant remove m1 bob
+ok participant add m1 bob2 --addr 10.0.0.12 --port 5000 --role recvonly
+json meeting show m1
+jq_eq '[p["id"] < 6 for p in j["participants"] if p["name"] == "bob2"]' "[True]"
+
+step "kill -9 with requests in flight leaves a valid state file"
+for round in 1 2 3; do
+	( for i in $(seq 40); do
+		"$CLI" -S "$SOCK" participant add m2 "k$i" --addr 10.1.0.$i --port 7000 >/dev/null 2>&1
+		"$CLI" -S "$SOCK" stream add m2 "k$i" --ssrc $((9000 + i)) --kind audio --codec opus >/dev/null 2>&1
+	  done ) &
+	loop=$!
+	sleep 0.$((2 + round))
+	kill_ctl 9
+	wait $loop
+	start_ctl
+	json meeting show m2
+	n=$($PY -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["participants"]))' "$OUT")
+	[ "$n" -ge 1 ] || fail "round $round: meeting m2 lost its participants"
+	for i in $(seq 40); do "$CLI" -S "$SOCK" participant remove m2 "k$i" >/dev/null 2>&1; done
+done
+json meeting show m2
+jq_eq '[p["name"] for p in j["participants"]]' "['erin']"
+
+step "corrupt state files are refused"
+kill_ctl TERM
+[ "$KILL_RC" -eq 0 ] || fail "SIGTERM: exit status $KILL_RC, want 0"
+[ ! -e "$SOCK" ] || fail "socket left behind after SIGTERM"
+cp "$STATE" "$TMP/state.good"
+corrupt() {   # corrupt WHAT EXPECT: the controller must refuse to start
+	"$CTL" -c "$CONF" 2>"$ERR" & local pid=$!
+	local i
+	for i in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done
+	if kill -0 $pid 2>/dev/null; then
+		kill -9 $pid; wait $pid 2>/dev/null
+		fail "controller started on a corrupt state file ($1)"
+	fi
+	wait $pid; local rc=$?
+	[ $rc -ne 0 ] || fail "corrupt state ($1): exit 0"
+	grep -q "cannot load state file: .*$2" "$ERR" || fail "corrupt state ($1): $(cat "$ERR")"
+}
+head -n 5 "$TMP/state.good" >"$STATE"; corrupt truncated "no end line"
+: >"$STATE"; corrupt empty "not an mmr state file"
+printf 'hello\n' >"$STATE"; corrupt garbage "not an mmr state file"
+sed 's/^end .*/end 9 9 9 9/' "$TMP/state.good" >"$STATE"; corrupt counts "do not match"
+grep -v '^sub ' "$TMP/state.good" | sed 's/^end \([0-9]*\) \([0-9]*\) \([0-9]*\) [0-9]*/end \1 \2 \3 0/' >"$STATE"
+corrupt "missing subscriptions" "subscriptions, the meeting's receivers need"
+sed '0,/^participant /s/10\.0\.0\.1 /10.0.0.999 /' "$TMP/state.good" >"$STATE"; corrupt "bad address" "bad address"
+cp "$TMP/state.good" "$STATE"
+start_ctl
+json meeting list
+[ "$(cat "$OUT")" != "" ] || fail "no meeting list after restoring the state"
+
+step "meeting end"
+ok meeting end m1
+json meeting list
+jq_eq '[m["name"] for m in j["meetings"]]' "['m2']"
+ok participant add m2 alice --addr 10.0.0.1 --port 5000   # its address is free again
+kill_ctl TERM
+start_ctl
+json meeting list
+jq_eq '[(m["name"], m["participants"]) for m in j["meetings"]]' "[('m2', 2)]"
+kill_ctl TERM
+
+echo "($CHECKS mmrctl checks)"
+echo PASS
+exit 0

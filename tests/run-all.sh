@@ -1,0 +1,127 @@
+#!/bin/bash
+# run-all.sh - run every mmr test and end with one line "N passed, N failed".
+#
+# Suites, in order: the cmocka unit binaries (build/tests/test_*, one test each), the same built with
+# AddressSanitizer (build-asan/tests/test_*, if built), the controller CLI test, the integration tests
+# (tests/integration/test_*.py; test_stress runs the build-asan/ programs), the end-to-end tests
+# (tests/e2e/test_*.py), and `make fuzz FUZZ_SECONDS=15` as one test when clang is installed.
+# Each test runs under a timeout with its output in build/test-logs/<name>.log; the console gets one
+# PASS/FAIL line with its duration (and the log's last 40 lines on FAIL). Exit status 1 if any failed.
+#
+#   tests/run-all.sh                 everything
+#   tests/run-all.sh forwarding unit only the tests whose name contains one of the words
+#
+# Python tests run under /usr/bin/python3 (GStreamer's gi lives there). Needs root for the
+# integration tests (network namespaces, DPDK).
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+LOGS=$ROOT/build/test-logs
+PY=/usr/bin/python3
+export PYTHONDONTWRITEBYTECODE=1
+[ -x "$PY" ] || PY=python3
+mkdir -p "$LOGS"
+
+FUZZ_SECONDS=${FUZZ_SECONDS:-15}
+passed=0
+failed=0
+skipped=0
+failed_names=()
+filters=("$@")
+
+selected() {
+	[ ${#filters[@]} -eq 0 ] && return 0
+	local f
+	for f in "${filters[@]}"; do
+		case "$1" in *"$f"*) return 0 ;; esac
+	done
+	return 1
+}
+
+# run_test NAME TIMEOUT_S CMD...
+run_test() {
+	local name=$1 limit=$2
+	shift 2
+	selected "$name" || return 0
+	local log=$LOGS/$name.log
+	mkdir -p "$(dirname "$log")"
+	local t0=$EPOCHREALTIME
+	timeout -k 15 "$limit" "$@" >"$log" 2>&1 </dev/null
+	local rc=$?
+	local dt
+	dt=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+	if [ $rc -eq 0 ]; then
+		passed=$((passed + 1))
+		printf 'PASS %-44s %6ss\n' "$name" "$dt"
+	else
+		failed=$((failed + 1))
+		failed_names+=("$name")
+		local why="exit $rc"
+		[ $rc -eq 124 ] || [ $rc -eq 137 ] && why="timed out after ${limit}s"
+		printf 'FAIL %-44s %6ss (%s, log %s)\n' "$name" "$dt" "$why" "${log#$ROOT/}"
+		tail -n 40 "$log" | sed 's/^/    | /'
+	fi
+}
+
+skip() {
+	selected "$1" || return 0
+	skipped=$((skipped + 1))
+	printf 'SKIP %-44s (%s)\n' "$1" "$2"
+}
+
+# leftovers of test processes that were killed (netns, shm segments of dead pids)
+$PY -c "import sys; sys.path.insert(0, 'tests/lib'); import mmrtest; mmrtest.cleanup_stale()" 2>/dev/null
+
+# ---- unit tests --------------------------------------------------------------------------------
+found=0
+for t in build/tests/test_*; do
+	[ -x "$t" ] || continue
+	found=1
+	run_test "unit/$(basename "$t")" 120 "$t"
+done
+[ $found -eq 1 ] || skip unit "no build/tests/test_* (run make)"
+
+for t in build-asan/tests/test_*; do
+	[ -x "$t" ] || continue
+	run_test "asan-unit/$(basename "$t")" 300 env ASAN_OPTIONS=detect_leaks=1 "$t"
+done
+
+# ---- controller CLI ------------------------------------------------------------------------------
+if [ -f tests/integration/test_controller_cli.sh ]; then
+	run_test integration/test_controller_cli 300 bash tests/integration/test_controller_cli.sh
+else
+	skip integration/test_controller_cli "tests/integration/test_controller_cli.sh missing"
+fi
+
+# ---- integration on DPDK virtual devices --------------------------------------------------------------
+for t in tests/integration/test_*.py; do
+	[ -f "$t" ] || continue
+	n=$(basename "$t" .py)
+	limit=300
+	[ "$n" = test_stress ] && limit=420
+	run_test "integration/$n" "$limit" "$PY" "$t"
+done
+
+# ---- end to end with real GStreamer clients ------------------------------------------------------------
+for t in tests/e2e/test_*.py; do
+	[ -f "$t" ] || continue
+	run_test "e2e/$(basename "$t" .py)" 420 "$PY" "$t"
+done
+
+# ---- fuzzing ----------------------------------------------------------------------------------------------
+if command -v clang >/dev/null 2>&1; then
+	if ls tests/fuzz/fuzz_*.c >/dev/null 2>&1; then
+		run_test fuzz 900 make --no-print-directory fuzz FUZZ_SECONDS="$FUZZ_SECONDS"
+	else
+		skip fuzz "no tests/fuzz/fuzz_*.c"
+	fi
+else
+	skip fuzz "clang not installed"
+fi
+
+if [ ${#failed_names[@]} -gt 0 ]; then
+	echo "failed: ${failed_names[*]}"
+fi
+[ $skipped -gt 0 ] && echo "($skipped skipped)"
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]

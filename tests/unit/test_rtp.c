@@ -1,0 +1,402 @@
+/*
+ * test_rtp.c - unit tests of the RTP parser and writers (lib/rtp.c): every header field, CSRCs,
+ * one-byte / two-byte / opaque header extensions, padding, RTP/RTCP demultiplexing (RFC 5761), and
+ * malformed packets: padding count 0 or too big, extension or CSRC list beyond the end, every
+ * truncation, random bytes (fixed seed). Malformed packets are parsed from heap buffers of their
+ * exact length so that ASan catches over-reads.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "rtp.h"
+
+static void wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void wr32(uint8_t *p, uint32_t v)
+{
+	wr16(p, (uint16_t)(v >> 16));
+	wr16(p + 2, (uint16_t)v);
+}
+
+struct spec {
+	uint8_t  cc;
+	int      ext;           /* add an extension with this profile when non-zero */
+	uint16_t ext_profile;
+	uint16_t ext_words;
+	uint32_t payload;
+	uint8_t  pad;           /* padding bytes (0: P bit clear) */
+};
+
+/* Build an RTP packet; returns its length. */
+static uint32_t build(uint8_t *b, const struct spec *s)
+{
+	uint32_t off = 12;
+
+	b[0] = (uint8_t)(0x80 | (s->pad ? 0x20 : 0) | (s->ext ? 0x10 : 0) | s->cc);
+	b[1] = 0x80 | 96;              /* marker, PT 96 */
+	wr16(b + 2, 0xbeef);
+	wr32(b + 4, 0x01020304);
+	wr32(b + 8, 0xcafef00d);
+	for (uint8_t i = 0; i < s->cc; i++, off += 4)
+		wr32(b + off, 0x1000u + i);
+	if (s->ext) {
+		wr16(b + off, s->ext_profile);
+		wr16(b + off + 2, s->ext_words);
+		off += 4;
+		for (uint32_t i = 0; i < 4u * s->ext_words; i++)
+			b[off++] = (uint8_t)(0x40 + i);
+	}
+	for (uint32_t i = 0; i < s->payload; i++)
+		b[off++] = (uint8_t)(0xa0 + i);
+	if (s->pad) {
+		memset(b + off, 0, s->pad);
+		off += s->pad;
+		b[off - 1] = s->pad;
+	}
+	return off;
+}
+
+static enum mmr_drop_reason parse_exact(const uint8_t *pkt, uint32_t len, struct rtp_info *ri)
+{
+	uint8_t *copy = malloc(len ? len : 1);
+	enum mmr_drop_reason r;
+
+	assert_non_null(copy);
+	memcpy(copy, pkt, len);
+	r = rtp_parse(copy, len, ri);
+	free(copy);
+	return r;
+}
+
+static void test_fixed_header(void **state)
+{
+	uint8_t b[2048];
+	struct rtp_info ri;
+	struct spec s = { .payload = 100 };
+	uint32_t len = build(b, &s);
+
+	(void)state;
+	assert_int_equal(rtp_parse(b, len, &ri), MMR_DROP_NONE);
+	assert_int_equal(ri.pt, 96);
+	assert_int_equal(ri.marker, 1);
+	assert_int_equal(ri.cc, 0);
+	assert_int_equal(ri.has_ext, 0);
+	assert_int_equal(ri.has_padding, 0);
+	assert_int_equal(ri.pad_len, 0);
+	assert_int_equal(ri.seq, 0xbeef);
+	assert_int_equal(ri.ts, 0x01020304);
+	assert_int_equal(ri.ssrc, 0xcafef00d);
+	assert_int_equal(ri.hdr_len, 12);
+	assert_int_equal(ri.payload_len, 100);
+	assert_int_equal(ri.ext_len, 0);
+	assert_int_equal(ri.ext_off, 0);
+
+	b[1] = 0;                      /* no marker, PT 0 */
+	assert_int_equal(rtp_parse(b, len, &ri), MMR_DROP_NONE);
+	assert_int_equal(ri.marker, 0);
+	assert_int_equal(ri.pt, 0);
+	b[1] = 0x7f;
+	assert_int_equal(rtp_parse(b, len, &ri), MMR_DROP_NONE);
+	assert_int_equal(ri.pt, 127);
+	assert_int_equal(ri.marker, 0);
+
+	/* header only: an empty payload is legal */
+	assert_int_equal(rtp_parse(b, 12, &ri), MMR_DROP_NONE);
+	assert_int_equal(ri.payload_len, 0);
+}
+
+static void test_csrcs(void **state)
+{
+	uint8_t b[2048];
+	struct rtp_info ri;
+
+	(void)state;
+	for (uint8_t cc = 0; cc <= 15; cc++) {
+		struct spec s = { .cc = cc, .payload = 10 };
+		uint32_t len = build(b, &s);
+
+		assert_int_equal(rtp_parse(b, len, &ri), MMR_DROP_NONE);
+		assert_int_equal(ri.cc, cc);
+		assert_int_equal(ri.hdr_len, 12 + 4 * cc);
+		assert_int_equal(ri.payload_len, 10);
+		assert_int_equal(b[ri.hdr_len], 0xa0);
+	}
+}
+
+static void test_extensions(void **state)
+{
+	uint8_t b[2048];
+	struct rtp_info ri;
+	static const uint16_t profiles[] = { 0xbede, 0x1000, 0x100f, 0x1234, 0 };
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++) {
+		for (uint16_t words = 0; words < 4; words++) {
+			struct spec s = { .cc = 1, .ext = 1, .ext_profile = profiles[i],
+					  .ext_words = words, .payload = 7 };
+			uint32_t len = build(b, &s);
+
+			assert_int_equal(rtp_parse(b, len, &ri), MMR_DROP_NONE);
+			assert_int_equal(ri.has_ext, 1);
+			assert_int_equal(ri.ext_profile, profiles[i]);
+			assert_int_equal(ri.ext_off, 12 + 4 + 4);
+			assert_int_equal(ri.ext_len, 4 * words);
+			assert_int_equal(ri.hdr_len, 12 + 4 + 4 + 4 * words);
+			assert_int_equal(ri.payload_len, 7);
+			if (words)
+				assert_int_equal(b[ri.ext_off], 0x40);
+			assert_int_equal(b[ri.hdr_len], 0xa0);
+		}
+	}
+	/* the largest extension RTP allows (0xffff words) */
+	{
+		uint32_t n = 12 + 4 + 4u * 0xffff + 1;
+		uint8_t *big = calloc(1, n);
+
+		assert_non_null(big);
+		big[0] = 0x90;
+		wr16(big + 12, 0xbede);
+		wr16(big + 14, 0xffff);
+		assert_int_equal(rtp_parse(big, n, &ri), MMR_DROP_BAD_RTP);  /* longer than a datagram */
+		free(big);
+	}
+}
+
+static void test_padding(void **state)
+{
+	uint8_t b[2048];
+	struct rtp_info ri;
+	struct spec s = { .cc = 2, .ext = 1, .ext_profile = 0xbede, .ext_words = 1, .payload = 20,
+			  .pad = 4 };
+	uint32_t len = build(b, &s);
+
+	(void)state;
+	assert_int_equal(rtp_parse(b, len, &ri), MMR_DROP_NONE);
+	assert_int_equal(ri.has_padding, 1);
+	assert_int_equal(ri.pad_len, 4);
+	assert_int_equal(ri.hdr_len, 12 + 8 + 8);
+	assert_int_equal(ri.payload_len, 20);
+	assert_int_equal(ri.hdr_len + ri.payload_len + ri.pad_len, len);
+
+	/* padding count 0 */
+	b[len - 1] = 0;
+	assert_int_equal(rtp_parse(b, len, &ri), MMR_DROP_BAD_RTP);
+	/* padding covering exactly everything after the header (a padding-only probe) */
+	b[len - 1] = 24;
+	assert_int_equal(rtp_parse(b, len, &ri), MMR_DROP_NONE);
+	assert_int_equal(ri.payload_len, 0);
+	assert_int_equal(ri.pad_len, 24);
+	/* one byte more than that, and the largest count */
+	b[len - 1] = 25;
+	assert_int_equal(rtp_parse(b, len, &ri), MMR_DROP_BAD_RTP);
+	b[len - 1] = 255;
+	assert_int_equal(rtp_parse(b, len, &ri), MMR_DROP_BAD_RTP);
+
+	/* a header-only packet with the P bit: the count byte would be inside the header */
+	struct spec h = { .payload = 0 };
+	len = build(b, &h);
+	b[0] |= 0x20;
+	for (int v = 0; v < 256; v++) {
+		b[11] = (uint8_t)v;
+		assert_int_equal(rtp_parse(b, len, &ri), MMR_DROP_BAD_RTP);
+	}
+	/* P bit with a one-byte payload that is its own count */
+	len = build(b, &h);
+	b[0] |= 0x20;
+	b[12] = 1;
+	assert_int_equal(rtp_parse(b, 13, &ri), MMR_DROP_NONE);
+	assert_int_equal(ri.pad_len, 1);
+	assert_int_equal(ri.payload_len, 0);
+}
+
+static void test_lengths_beyond_end(void **state)
+{
+	uint8_t b[2048];
+	struct rtp_info ri;
+	uint32_t len;
+
+	(void)state;
+	/* CSRC count beyond the end */
+	struct spec s = { .cc = 3, .payload = 0 };
+	len = build(b, &s);
+	for (uint32_t l = 12; l < len; l++)
+		assert_int_equal(parse_exact(b, l, &ri), MMR_DROP_BAD_RTP);
+	b[0] = 0x8f;                   /* 15 CSRCs in 24 bytes */
+	assert_int_equal(parse_exact(b, 24, &ri), MMR_DROP_BAD_RTP);
+
+	/* extension header missing, or its length beyond the end */
+	struct spec e = { .ext = 1, .ext_profile = 0xbede, .ext_words = 2, .payload = 3 };
+	len = build(b, &e);
+	assert_int_equal(parse_exact(b, len, &ri), MMR_DROP_NONE);
+	wr16(b + 14, 3);               /* one word more than there is */
+	assert_int_equal(parse_exact(b, len, &ri), MMR_DROP_BAD_RTP);
+	wr16(b + 14, 0xffff);
+	assert_int_equal(parse_exact(b, len, &ri), MMR_DROP_BAD_RTP);
+	for (uint32_t l = 12; l < 16; l++)
+		assert_int_equal(parse_exact(b, l, &ri), MMR_DROP_BAD_RTP);
+}
+
+static void test_version(void **state)
+{
+	uint8_t b[2048];
+	struct rtp_info ri;
+	struct spec s = { .payload = 4 };
+	uint32_t len = build(b, &s);
+
+	(void)state;
+	for (uint8_t v = 0; v < 4; v++) {
+		b[0] = (uint8_t)((b[0] & 0x3f) | v << 6);
+		assert_int_equal(rtp_parse(b, len, &ri), v == 2 ? MMR_DROP_NONE : MMR_DROP_BAD_RTP);
+	}
+}
+
+static void test_every_truncation(void **state)
+{
+	uint8_t b[2048];
+	struct rtp_info ri;
+	struct spec s = { .cc = 2, .ext = 1, .ext_profile = 0x1000, .ext_words = 3, .payload = 9,
+			  .pad = 3 };
+	uint32_t full = build(b, &s);
+
+	(void)state;
+	for (uint32_t len = 0; len < 12; len++)
+		assert_int_equal(parse_exact(b, len, &ri), MMR_DROP_TRUNCATED);
+	for (uint32_t len = 12; len < full; len++) {
+		enum mmr_drop_reason r = parse_exact(b, len, &ri);
+
+		/* the last byte of a cut packet is some payload byte taken as the padding count */
+		assert_true(r == MMR_DROP_BAD_RTP || r == MMR_DROP_NONE);
+		if (r == MMR_DROP_NONE)
+			assert_int_equal(ri.hdr_len + ri.payload_len + ri.pad_len, len);
+	}
+	/* without padding, a cut inside the payload is still a valid (shorter) packet */
+	s.pad = 0;
+	full = build(b, &s);
+	for (uint32_t len = full - 9; len <= full; len++) {
+		assert_int_equal(parse_exact(b, len, &ri), MMR_DROP_NONE);
+		assert_int_equal(ri.payload_len, len - (full - 9));
+	}
+}
+
+static void test_rtcp_demux(void **state)
+{
+	uint8_t b[16] = { 0x80, 0, 0, 1 };
+
+	(void)state;
+	for (int v = 0; v < 256; v++) {
+		b[1] = (uint8_t)v;
+		assert_int_equal(rtp_is_rtcp(b, sizeof(b)), v >= 192 && v <= 223);
+	}
+	b[1] = 200;                    /* SR */
+	assert_int_equal(rtp_is_rtcp(b, 2), 1);
+	assert_int_equal(rtp_is_rtcp(b, 1), 0);
+	assert_int_equal(rtp_is_rtcp(b, 0), 0);
+	b[0] = 0x40;                   /* version 1 */
+	assert_int_equal(rtp_is_rtcp(b, sizeof(b)), 0);
+	b[0] = 0xa1;                   /* version 2, padding, count 1 (an RR) */
+	b[1] = 201;
+	assert_int_equal(rtp_is_rtcp(b, sizeof(b)), 1);
+	/* RTP PT 96 with the marker (224) and PT 127 with the marker: RTP */
+	b[0] = 0x80;
+	b[1] = 0x80 | 96;
+	assert_int_equal(rtp_is_rtcp(b, sizeof(b)), 0);
+	b[1] = 0xff;
+	assert_int_equal(rtp_is_rtcp(b, sizeof(b)), 0);
+}
+
+static void test_writers(void **state)
+{
+	uint8_t b[2048];
+	struct rtp_info ri;
+	struct spec s = { .cc = 1, .payload = 5 };
+	uint32_t len = build(b, &s);
+	uint8_t before[64];
+
+	(void)state;
+	memcpy(before, b, len);
+	rtp_set_seq(b, 0x0102);
+	rtp_set_ssrc(b, 0xa1b2c3d4);
+	assert_int_equal(rtp_parse(b, len, &ri), MMR_DROP_NONE);
+	assert_int_equal(ri.seq, 0x0102);
+	assert_int_equal(ri.ssrc, 0xa1b2c3d4);
+	assert_int_equal(b[2], 0x01);
+	assert_int_equal(b[3], 0x02);
+	assert_int_equal(b[8], 0xa1);
+	assert_int_equal(b[11], 0xd4);
+	/* nothing else changed */
+	assert_memory_equal(b, before, 2);
+	assert_memory_equal(b + 4, before + 4, 4);
+	assert_memory_equal(b + 12, before + 12, len - 12);
+	rtp_set_seq(b, 0xffff);
+	rtp_set_seq(b, 0);
+	assert_int_equal(rtp_parse(b, len, &ri), MMR_DROP_NONE);
+	assert_int_equal(ri.seq, 0);
+}
+
+static uint32_t rng_state;
+
+static uint32_t rnd(void)
+{
+	uint32_t x = rng_state;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return rng_state = x;
+}
+
+static void test_random_garbage(void **state)
+{
+	uint8_t b[512];
+	struct rtp_info ri;
+	unsigned ok = 0;
+
+	(void)state;
+	rng_state = 2024;
+	for (int i = 0; i < 20000; i++) {
+		uint32_t len = rnd() % 200;
+		enum mmr_drop_reason r;
+
+		for (uint32_t j = 0; j < len; j++)
+			b[j] = (uint8_t)rnd();
+		if (i & 1 && len > 0)
+			b[0] = (uint8_t)(0x80 | (b[0] & 0x3f));   /* version 2 half the time */
+		r = parse_exact(b, len, &ri);
+		assert_true(r == MMR_DROP_NONE || r == MMR_DROP_TRUNCATED || r == MMR_DROP_BAD_RTP);
+		if (r == MMR_DROP_NONE) {
+			ok++;
+			assert_int_equal(ri.hdr_len + ri.payload_len + ri.pad_len, len);
+			if (ri.has_ext)
+				assert_true(ri.ext_off + ri.ext_len == ri.hdr_len);
+		}
+		(void)rtp_is_rtcp(b, len);
+	}
+	assert_true(ok > 100);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fixed_header),
+		cmocka_unit_test(test_csrcs),
+		cmocka_unit_test(test_extensions),
+		cmocka_unit_test(test_padding),
+		cmocka_unit_test(test_lengths_beyond_end),
+		cmocka_unit_test(test_version),
+		cmocka_unit_test(test_every_truncation),
+		cmocka_unit_test(test_rtcp_demux),
+		cmocka_unit_test(test_writers),
+		cmocka_unit_test(test_random_garbage),
+	};
+
+	return cmocka_run_group_tests_name("rtp", tests, NULL, NULL);
+}

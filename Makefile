@@ -9,6 +9,7 @@
 #   make fuzz       build the libFuzzer targets (clang) and run each for FUZZ_SECONDS
 #   make bench      benchmarks (see scripts/)
 
+SHELL     := /bin/bash
 BUILD     ?= build
 CC        ?= cc
 SAN       ?=
@@ -97,9 +98,11 @@ build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)
 	@mkdir -p $(@D)
 	clang -g -O1 -Ilib -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined $< $(LIB_SRC) -o $@
 fuzz: $(FUZZ_BIN)
-	@for f in $(FUZZ_BIN); do mkdir -p build-fuzz/corpus-$$(basename $$f); \
+	@set -o pipefail; for f in $(FUZZ_BIN); do mkdir -p build-fuzz/corpus-$$(basename $$f); \
 	  echo "fuzz: $$f for $(FUZZ_SECONDS)s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=2048 build-fuzz/corpus-$$(basename $$f) 2>&1 | tail -n 2 || exit 1; done
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=2048 -artifact_prefix=build-fuzz/ \
+	    build-fuzz/corpus-$$(basename $$f) > build-fuzz/$$(basename $$f).log 2>&1 \
+	    || { tail -n 30 build-fuzz/$$(basename $$f).log; exit 1; }; tail -n 1 build-fuzz/$$(basename $$f).log; done
 
 bench: progs
 	scripts/bench.sh

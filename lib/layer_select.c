@@ -14,6 +14,8 @@
 
 #define LS_MAX_TID 3
 
+_Static_assert(sizeof(struct layer_sel) == 32, "struct layer_sel grew past 32 bytes");
+
 static inline int16_t seq_diff(uint16_t a, uint16_t b)
 {
 	return (int16_t)(uint16_t)(a - b);

@@ -49,6 +49,7 @@
 #include "rtp.h"
 #include "vp8.h"
 
+/* 32 bytes: two per cache line in the per-subscription array. */
 struct layer_sel {
 	uint8_t  started;        /* a keyframe has been forwarded */
 	uint8_t  cur_tid;        /* temporal layer currently forwarded */
@@ -60,13 +61,12 @@ struct layer_sel {
 	uint16_t last_in_pid;    /* picture id of the current frame */
 	uint32_t frame_ts;       /* RTP timestamp of the current frame */
 	uint8_t  tl0_offset;     /* out TL0PICIDX = in - tl0_offset (always 0: pass-through) */
-	uint8_t  have_prev;      /* the prev_* fields describe the previous frame */
-	uint8_t  prev_fwd;       /* decision for the previous frame */
-	uint8_t  frame_by_start; /* the current frame was begun by its S=1 packet (not a ts change) */
-	uint8_t  prev_by_start;  /* the same for the previous frame */
+	uint8_t  have_prev : 1;      /* the prev_* fields describe the previous frame */
+	uint8_t  prev_fwd : 1;       /* decision for the previous frame */
+	uint8_t  frame_by_start : 1; /* the current frame was begun by its S=1 packet, not a ts change */
+	uint8_t  prev_by_start : 1;  /* the same for the previous frame */
 	uint8_t  frame_tid;      /* TID of the current frame (a late packet must match it) */
 	uint8_t  prev_tid;       /* TID of the previous frame */
-	uint8_t  pad;
 	/* where frames begin, and the previous frame's offsets, to place late packets exactly */
 	uint16_t frame_first_seq;  /* first (newer) packet seen of the current frame */
 	uint16_t prev_first_seq;

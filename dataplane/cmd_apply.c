@@ -829,3 +829,84 @@ void cmd_apply_counts(const struct cmd_apply *ca, struct cmd_apply_counts *out)
 	out->applied = ca->applied;
 	out->refused = ca->refused;
 }
+
+/* ---------------------------------------------------------------------------------------------
+ * Self-check
+ */
+
+#define CHECK(cond, ...)                                        \
+	do {                                                    \
+		if (!(cond))                                    \
+			return refuse(err, errlen, __VA_ARGS__); \
+	} while (0)
+
+int cmd_apply_check(struct cmd_apply *ca, char *err, size_t errlen)
+{
+	struct fwd_tables *t = &ca->dp->fwd;
+	uint32_t n_p = 0, n_s = 0, n_u = 0, sh_p = 0, sh_s = 0, listed_s = 0, listed_u = 0, listed_r = 0;
+
+	CHECK(ca->n_dirty == 0, "%u streams still dirty after publish", ca->n_dirty);
+	for (uint32_t i = 0; i < ca->p_hw; i++) {
+		struct sh_participant *p = &ca->P[i];
+		if (!p->used)
+			continue;
+		n_p++;
+		struct fwd_participant *f = fwd_participant_lookup(t, &p->c.addr, p->c.udp_port);
+		CHECK(f, "participant %u: its key is in no node", i);
+		if (p->node) {
+			CHECK(f == p->node, "participant %u: table holds node of %u", i, f->id);
+			CHECK(p->node->id == i, "participant %u: node id %u", i, p->node->id);
+		} else {
+			sh_p++;
+			CHECK(f->id != i && ca->P[f->id].used && ca->P[f->id].node == f,
+			      "participant %u: shadowed by a node nobody owns (%u)", i, f->id);
+		}
+		for (uint32_t s = p->streams; s != NIL; s = ca->S[s].p_next) {
+			CHECK(ca->S[s].used && ca->S[s].c.participant_id == i, "participant %u lists stream %u", i, s);
+			listed_s++;
+		}
+		for (uint32_t u = p->rsubs; u != NIL; u = ca->U[u].r_next) {
+			CHECK(ca->U[u].used && ca->U[u].c.subscriber_id == i, "participant %u lists sub %u", i, u);
+			listed_r++;
+		}
+	}
+	for (uint32_t i = 0; i < ca->s_hw; i++) {
+		struct sh_stream *s = &ca->S[i];
+		if (!s->used)
+			continue;
+		n_s++;
+		CHECK(ca->P[s->c.participant_id].used, "stream %u: publisher %u gone", i, s->c.participant_id);
+		struct fwd_stream *f = fwd_stream_lookup(t, s->c.participant_id, s->c.ssrc);
+		CHECK(f, "stream %u: its key is in no node", i);
+		if (s->node) {
+			CHECK(f == s->node, "stream %u: table holds node of %u", i, f->id);
+			CHECK(s->node->outputs == s->outputs, "stream %u: node and shadow outputs differ", i);
+		} else {
+			sh_s++;
+			CHECK(f->id != i && ca->S[f->id].used && ca->S[f->id].node == f,
+			      "stream %u: shadowed by a node nobody owns (%u)", i, f->id);
+		}
+		uint32_t k = 0;
+		for (uint32_t u = s->subs; u != NIL; u = ca->U[u].s_next) {
+			CHECK(ca->U[u].used && ca->U[u].c.stream_id == i, "stream %u lists sub %u", i, u);
+			k++;
+		}
+		listed_u += k;
+		CHECK(k ? s->outputs && s->outputs->n == k : !s->outputs, "stream %u: %u subs, %u outputs", i, k,
+		      s->outputs ? s->outputs->n : 0);
+	}
+	for (uint32_t i = 0; i < ca->u_hw; i++) {
+		struct sh_sub *u = &ca->U[i];
+		if (!u->used)
+			continue;
+		n_u++;
+		CHECK(ca->S[u->c.stream_id].used && ca->P[u->c.subscriber_id].used, "sub %u: dangling", i);
+	}
+	CHECK(n_p == ca->n_p && n_s == ca->n_s && n_u == ca->n_u, "counts %u/%u/%u, recorded %u/%u/%u",
+	      n_p, n_s, n_u, ca->n_p, ca->n_s, ca->n_u);
+	CHECK(sh_p == ca->n_shadowed_p && sh_s == ca->n_shadowed_s, "shadowed %u/%u, recorded %u/%u", sh_p,
+	      sh_s, ca->n_shadowed_p, ca->n_shadowed_s);
+	CHECK(listed_s == n_s && listed_u == n_u && listed_r == n_u, "lists hold %u streams, %u/%u subs",
+	      listed_s, listed_u, listed_r);
+	return 0;
+}

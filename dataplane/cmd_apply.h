@@ -40,4 +40,9 @@ void cmd_apply_reclaim(struct cmd_apply *ca);
 
 void cmd_apply_counts(const struct cmd_apply *ca, struct cmd_apply_counts *out);
 
+/* Self-check: the shadow, its lists, counts and the published tables agree. 0, or -1 with what
+ * is wrong in err. O(objects); for tests (built in with -DMMR_DP_SELFCHECK, run after each batch).
+ * Call after cmd_apply_publish(), as an online RCU reader. */
+int cmd_apply_check(struct cmd_apply *ca, char *err, size_t errlen);
+
 #endif

@@ -147,7 +147,7 @@ static int parse_addr_setting(const config_setting_t *group, const char *name, i
 static int parse_port(const config_setting_t *ps, struct dp_port_config *pc, unsigned idx,
 		      const char *path, char *err, size_t errlen)
 {
-	static const char *const known[] = { "ipv4", "ipv6", "gateway_mac", "mac", NULL };
+	static const char *const known[] = { "ipv4", "ipv6", "gateway_mac", "mac", "tx_multiseg", NULL };
 	if (!config_setting_is_group(ps)) {
 		set_err(err, errlen, path, ps, "ports[%u] must be a group { ... }", idx);
 		return -1;
@@ -159,6 +159,20 @@ static int parse_port(const config_setting_t *ps, struct dp_port_config *pc, uns
 	    parse_mac_setting(ps, "gateway_mac", pc->gateway_mac, &pc->has_gateway_mac, path, err, errlen) < 0 ||
 	    parse_mac_setting(ps, "mac", pc->mac, &pc->has_mac, path, err, errlen) < 0)
 		return -1;
+	const char *ms;
+	config_setting_t *mss;
+	if (get_string(ps, "tx_multiseg", &ms, &mss, path, err, errlen) < 0)
+		return -1;
+	if (!ms || strcmp(ms, "auto") == 0) {
+		pc->tx_multiseg = DP_MULTISEG_AUTO;
+	} else if (strcmp(ms, "on") == 0) {
+		pc->tx_multiseg = DP_MULTISEG_ON;
+	} else if (strcmp(ms, "off") == 0) {
+		pc->tx_multiseg = DP_MULTISEG_OFF;
+	} else {
+		set_err(err, errlen, path, mss, "'tx_multiseg' = \"%s\" must be \"auto\", \"on\" or \"off\"", ms);
+		return -1;
+	}
 	if (!pc->has_ipv4 && !pc->has_ipv6) {
 		set_err(err, errlen, path, ps, "ports[%u] needs 'ipv4' or 'ipv6'", idx);
 		return -1;

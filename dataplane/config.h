@@ -11,8 +11,16 @@
 
 #define DP_MAX_EAL_ARGS 64
 
+/* How copies of large payloads are built on a port (see fanout.c). */
+enum dp_multiseg {
+	DP_MULTISEG_AUTO = 0,     /* header mbuf + payload clone if the PMD reports multi-segment TX */
+	DP_MULTISEG_ON,           /* always (for PMDs that take chains without saying so, e.g. net_null) */
+	DP_MULTISEG_OFF,          /* never: every copy is one memcpy'd mbuf */
+};
+
 /* One `ports` entry: our side of DPDK port i. */
 struct dp_port_config {
+	uint8_t tx_multiseg;      /* enum dp_multiseg */
 	uint8_t has_ipv4;
 	uint8_t has_ipv6;
 	uint8_t has_mac;          /* set the port's own MAC to `mac` */

@@ -12,6 +12,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -74,6 +75,13 @@ static unsigned apply_batch(struct dataplane *dp, struct cmd_apply *ca)
 		}
 	}
 	cmd_apply_publish(ca);
+#ifdef MMR_DP_SELFCHECK
+	char why[160];
+	if (cmd_apply_check(ca, why, sizeof(why)) < 0) {
+		dp_log("SELF-CHECK FAILED after seq %" PRIu64 ": %s", head + n - 1, why);
+		abort();
+	}
+#endif
 	/* everything up to head + n - 1 is now visible to the lcores */
 	struct mmr_cmd last = { .seq = head + n - 1 };
 	cmd_chan_done(&dp->chan, &last);

@@ -7,10 +7,11 @@
  *     to an indirect clone of the received mbuf trimmed to the payload, so the payload is never
  *     copied;
  *   - small payload (audio), or a PMD without multi-segment TX: one mbuf, payload memcpy'd.
- * UDP checksums are done in software without touching the payload per copy: its one's complement
- * sum is computed once per received packet (byte-swapped when it sits at an odd offset of the UDP
- * segment), and each copy adds its pseudo header (precomputed in its fwd_output), UDP header and
- * rewritten RTP bytes.
+ * UDP checksums are done in software and never re-read a copy. Once per received packet: the sum of
+ * everything that is the same in every copy - the payload (byte-swapped when it sits at an odd
+ * offset of the UDP segment), the RTP header and descriptor minus the fields we rewrite, the UDP
+ * length and source port. Per copy (RFC 1624 style): plus its pseudo header (precomputed in its
+ * fwd_output), destination port, SSRC, sequence number, PictureID and TL0PICIDX.
  */
 #define _LGPL_SOURCE
 #include "fanout.h"
@@ -35,7 +36,10 @@ struct fanout_pkt {
 	uint32_t rtp_hdr_len;     /* RTP header + codec descriptor: the bytes rewritten per copy */
 	uint32_t body_off;        /* unchanged payload: offset in the received frame */
 	uint32_t body_len;
-	uint32_t body_sum;        /* its 16-bit checksum contribution at its place in the segment */
+	uint32_t const_sum;       /* UDP checksum part shared by every copy (see above) */
+	uint16_t pid_pos;         /* PictureID offset from the RTP header (0: none) */
+	uint16_t tl0_pos;         /* TL0PICIDX offset from the RTP header (0: none) */
+	uint8_t  pid_len;         /* 1 or 2 bytes */
 	uint16_t udp_len;
 	uint16_t sport_be;
 	int      use_clone;
@@ -47,11 +51,46 @@ static inline void wr16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
-static inline uint32_t payload_sum(const uint8_t *p, uint32_t len, int odd_offset)
+static inline uint16_t rd16(const uint8_t *p)
 {
-	uint32_t s = csum_be16_bulk(p, len);
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+/* A byte's contribution to the checksum at offset pos from the RTP header. The RTP header sits at
+ * offset 8 of the UDP segment, so pos has the parity of the segment offset: even = high byte. */
+static inline uint32_t byte_word(uint32_t pos, uint8_t b)
+{
+	return (pos & 1) ? b : (uint32_t)b << 8;
+}
+
+/* Once per received packet, at its first forwarded copy: fp->const_sum. */
+static void prepare_sum(struct fanout_pkt *fp, const uint8_t *frame, const struct rtp_info *ri,
+			const struct vp8_desc *vp8)
+{
+	const uint8_t *h = fp->rtp;
+	uint32_t body = csum_be16_bulk(frame + fp->body_off, fp->body_len);
 	/* a payload starting at an odd offset of the UDP segment contributes its sum byte-swapped */
-	return odd_offset ? (uint32_t)rte_bswap16((uint16_t)s) : s;
+	if (fp->rtp_hdr_len & 1)
+		body = rte_bswap16((uint16_t)body);
+	uint64_t s = body + csum_be16(h, fp->rtp_hdr_len);
+	/* take out what every copy rewrites (adding the complement subtracts) */
+	s += (uint16_t)~rd16(h + 2);                         /* sequence number */
+	s += (uint16_t)~rd16(h + 8) + (uint16_t)~rd16(h + 10); /* SSRC */
+	fp->pid_pos = fp->tl0_pos = 0;
+	fp->pid_len = 0;
+	if (vp8 && vp8->has_picture_id && vp8->picture_id_off) {
+		fp->pid_pos = (uint16_t)(ri->hdr_len + vp8->picture_id_off);
+		fp->pid_len = vp8->picture_id_16 ? 2 : 1;
+		for (uint32_t i = 0; i < fp->pid_len; i++)
+			s += (uint16_t)~byte_word(fp->pid_pos + i, h[fp->pid_pos + i]);
+	}
+	if (vp8 && vp8->has_tl0picidx && vp8->tl0picidx_off) {
+		fp->tl0_pos = (uint16_t)(ri->hdr_len + vp8->tl0picidx_off);
+		s += (uint16_t)~byte_word(fp->tl0_pos, h[fp->tl0_pos]);
+	}
+	/* UDP length twice (pseudo header and UDP header), source port */
+	s += 2u * fp->udp_len + rte_be_to_cpu_16(fp->sport_be);
+	fp->const_sum = csum_fold64(s);
 }
 
 /* Ethernet, IP and UDP headers (checksum 0) at p; returns the UDP header. */
@@ -109,11 +148,12 @@ static inline struct rte_mbuf *build_copy(struct worker *w, struct rte_mbuf *m,
 		h = rte_pktmbuf_alloc(w->pools->hdr);
 		if (unlikely(!h))
 			return NULL;
-		struct rte_mbuf *c = rte_pktmbuf_clone(m, w->pools->clone);
+		struct rte_mbuf *c = rte_pktmbuf_alloc(w->pools->clone);
 		if (unlikely(!c)) {
 			rte_pktmbuf_free(h);
 			return NULL;
 		}
+		rte_pktmbuf_attach(c, m);     /* indirect: takes a reference on m's buffer */
 		c->data_off = (uint16_t)(c->data_off + fp->body_off);
 		c->data_len = (uint16_t)fp->body_len;
 		c->pkt_len = fp->body_len;
@@ -139,18 +179,23 @@ static inline struct rte_mbuf *build_copy(struct worker *w, struct rte_mbuf *m,
 
 	uint8_t *udp = write_headers(p, o, fp);
 	uint8_t *rtp = udp + UDP_LEN;
+	uint32_t ssrc = rte_be_to_cpu_32(o->out_ssrc_be);
+	uint64_t sum = fp->const_sum + o->pseudo_sum + rte_be_to_cpu_16(o->dst_port_be) + lo->seq +
+		       (ssrc >> 16) + (ssrc & 0xffff);
 	rte_memcpy(rtp, fp->rtp, fp->rtp_hdr_len);
 	rtp_set_seq(rtp, lo->seq);
 	memcpy(rtp + 8, &o->out_ssrc_be, 4);
 	if (vp8) {
 		uint8_t *desc = rtp + ri->hdr_len;
-		if (vp8->has_picture_id)
-			vp8_set_picture_id(desc, vp8, lo->picture_id);
-		if (vp8->has_tl0picidx)
-			vp8_set_tl0picidx(desc, vp8, lo->tl0picidx);
+		vp8_set_picture_id(desc, vp8, lo->picture_id);
+		vp8_set_tl0picidx(desc, vp8, lo->tl0picidx);
+		/* byte loads of bytes just stored byte-wise: forwarded from the store buffer */
+		for (uint32_t i = 0; i < fp->pid_len; i++)
+			sum += byte_word(fp->pid_pos + i, rtp[fp->pid_pos + i]);
+		if (fp->tl0_pos)
+			sum += byte_word(fp->tl0_pos, rtp[fp->tl0_pos]);
 	}
-	uint32_t sum = o->pseudo_sum + fp->udp_len + fp->body_sum;
-	uint16_t ck = csum_finish(sum + csum_be16(udp, UDP_LEN + fp->rtp_hdr_len));
+	uint16_t ck = csum_finish(sum);
 	wr16(udp + 6, ck ? ck : 0xffff);
 	return h;
 }
@@ -168,7 +213,7 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 	fp.rtp_hdr_len = ri->hdr_len + (vp8 ? vp8->len : 0u);
 	fp.body_off = pi->payload_off + fp.rtp_hdr_len;
 	fp.body_len = pi->payload_len - fp.rtp_hdr_len;
-	fp.body_sum = 0;
+	fp.const_sum = 0;
 	fp.udp_len = (uint16_t)(UDP_LEN + pi->payload_len);
 	fp.sport_be = w->udp_port_be ? w->udp_port_be : rte_cpu_to_be_16(pi->dport);
 	fp.use_clone = fp.body_len > DP_COPY_MAX_PAYLOAD;
@@ -189,7 +234,7 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 			continue;
 		}
 		if (unlikely(!have_sum)) {
-			fp.body_sum = payload_sum(frame + fp.body_off, fp.body_len, (int)(fp.rtp_hdr_len & 1));
+			prepare_sum(&fp, frame, ri, vp8);
 			have_sum = 1;
 		}
 		struct rte_mbuf *c = build_copy(w, m, &fp, o, &lo, ri, vp8);

@@ -128,6 +128,10 @@ static int port_setup(struct dataplane *dp, unsigned idx, uint16_t port_id)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 		pt->multiseg_tx = 1;
 	}
+	if (pc->tx_multiseg == DP_MULTISEG_ON)
+		pt->multiseg_tx = 1;      /* the operator knows the PMD takes chains */
+	else if (pc->tx_multiseg == DP_MULTISEG_OFF)
+		pt->multiseg_tx = 0;
 	rc = rte_eth_dev_configure(port_id, nq, nq, &conf);
 	if (rc != 0) {
 		dp_log("port %u (%s): configure failed: %s", port_id, pt->name, rte_strerror(-rc));
@@ -192,9 +196,9 @@ static int port_setup(struct dataplane *dp, unsigned idx, uint16_t port_id)
 		mmr_addr_format(&pt->ipv4, a4, sizeof(a4));
 	if (pt->has_ipv6)
 		mmr_addr_format(&pt->ipv6, a6, sizeof(a6));
-	dp_log("port %u (%s): MAC %02x:%02x:%02x:%02x:%02x:%02x, IPv4 %s, IPv6 %s, %u queue(s), %s, %s TX",
+	dp_log("port %u (%s): MAC %02x:%02x:%02x:%02x:%02x:%02x, IPv4 %s, IPv6 %s, %u queue(s), %s, %s",
 	       port_id, pt->name, pt->mac[0], pt->mac[1], pt->mac[2], pt->mac[3], pt->mac[4], pt->mac[5],
-	       a4, a6, nq, rss, pt->multiseg_tx ? "multi-segment" : "single-segment");
+	       a4, a6, nq, rss, pt->multiseg_tx ? "zero-copy (chained) fan-out" : "copying fan-out");
 	return 0;
 }
 

@@ -108,7 +108,8 @@ def body(c):
                     rx_audio[diff][:16].hex() if diff is not None else '-',
                     good_audio[diff][:16].hex() if diff is not None else '-'))
         if diff is not None:
-            c.note('received audio seqs from %d: %s' % (diff, [rtpgen.parse_rtp(d).seq for d in rx_audio[diff:diff + 30]]))
+            seqs = [rtpgen.parse_rtp(d).seq for d in rx_audio[diff:diff + 30]]
+            c.note('received audio seqs from %d: %s' % (diff, seqs))
         c.eq(len(rx_video), len(good_video), 'good video delivered complete (bob at T2)')
         c.check(all(r.ssrc in (A_AUDIO, A_VIDEO) for r in parsed), 'nothing else reaches bob',
                 sorted(set(hex(r.ssrc) for r in parsed)))

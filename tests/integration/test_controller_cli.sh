@@ -253,6 +253,8 @@ bad "meeting 'm1' already exists" meeting create m1
 bad "bad meeting name 'bad name'" meeting create "bad name"
 bad "bad meeting name" meeting create "$(printf 'x%.0s' $(seq 64))"
 bad "bad meeting name" meeting create "semi;colon"
+bad "bad meeting name 'two?lines'" meeting create "two
+lines"
 bad "bad meeting name" meeting create ""
 bad "unknown option '-x'" meeting create -x
 bad "no meeting 'nosuch'" meeting show nosuch
@@ -469,6 +471,10 @@ start_ctl
 json meeting list
 jq_eq '[(m["name"], m["participants"]) for m in j["meetings"]]' "[('m2', 2)]"
 kill_ctl TERM
+[ "$KILL_RC" -eq 0 ] || fail "SIGTERM: exit status $KILL_RC, want 0"
+if grep -Eq 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$LOG"; then
+	fail "sanitizer report in the controller log: $(grep -Em3 'Sanitizer|runtime error:' "$LOG")"
+fi
 
 echo "($CHECKS mmrctl checks)"
 echo PASS

@@ -3,8 +3,11 @@
 test_forwarding.py - the real mmr-dataplane and mmr-controller on a net_tap device: one publisher
 (alice) sends Opus-like audio and VP8 L1T3 video, three receivers subscribe to the video at temporal
 targets 0, 1 and 2 (bob and carol with an output SSRC of their own), and a second publisher (bob)
-sends audio. Checks, per receiver: exactly the frames of the TIDs at or below its target, contiguous
-RTP sequence numbers, continuous PictureIDs, bytes equal to the reference model's rewrite
+sends audio; a fourth receiver (erin) has its target changed while the video runs (2 -> 0 -> 2 -> 1
+-> 2: down-switches at the next frame, up-switches one layer at a time at Y frames or straight at a
+keyframe). The test waits until everything sent so far has arrived before each `sub set`, so the
+switch point is exact. Checks, per receiver: exactly the frames of the TIDs at or below its target,
+contiguous RTP sequence numbers, continuous PictureIDs, bytes equal to the reference model's rewrite
 (rtpgen.LayerSelModel), source 198.51.100.2:5000, the configured output SSRC; audio reaches every
 other participant unchanged; ARP and ping are answered; the counters in `mmrctl stats` match.
 """
@@ -20,8 +23,17 @@ import rtpgen  # noqa: E402
 
 ALICE_AUDIO, ALICE_VIDEO, BOB_AUDIO = 0x11110001, 0x22220002, 0x33330003
 OUT_SSRC = {'bob': 0x0B0B0B0B, 'carol': 0x0CCCCCCC}
-TARGETS = {'bob': 0, 'carol': 1, 'dave': 2}
-PORTS = {'alice': 6001, 'bob': 6002, 'carol': 6003, 'dave': 6004}
+TARGETS = {'bob': 0, 'carol': 1, 'dave': 2, 'erin': 2}     # the targets at the start
+SWITCHES = {'erin': {20: 0, 26: 2, 44: 1, 52: 2}}            # frame index -> new target
+PORTS = {'alice': 6001, 'bob': 6002, 'carol': 6003, 'dave': 6004, 'erin': 6005}
+
+
+def target_at(name, frame):
+    t = TARGETS[name]
+    for f, v in sorted(SWITCHES.get(name, {}).items()):
+        if frame >= f:
+            t = v
+    return t
 N_FRAMES = 64          # two keyframes (every 32 frames), 3 packets per frame
 N_AUDIO = 60
 
@@ -58,13 +70,31 @@ def body(c):
         b_audio = rtpgen.OpusLike(BOB_AUDIO, seq=65500).packets(N_AUDIO)   # wraps its seq
         vpkts = [p for f in frames for p in f.packets]
 
-        # interleave: per video frame, one audio packet from each
-        sent = 0
+        got = {n: [] for n in PORTS}
+
+        def drain_until(name, ssrc, count, timeout=5.0):
+            deadline = time.monotonic() + timeout
+            while True:
+                for n, sk in socks.items():
+                    got[n] += env.recv_from_all(sk, timeout=0.02)
+                have = sum(1 for d, _ in got[name] if len(d) >= 12 and rtpgen.parse_rtp(d).ssrc == ssrc)
+                if have >= count or time.monotonic() > deadline:
+                    return have
+
+        # interleave: per video frame, one audio packet from each; erin's switches between frames
         ai = 0
+        erin_model = rtpgen.LayerSelModel()
+        erin_expected = 0
         for f in frames:
+            if f.index in SWITCHES['erin']:
+                have = drain_until('erin', ALICE_VIDEO, erin_expected)
+                c.check(have == erin_expected, 'erin: everything sent before the switch at frame %d arrived'
+                        % f.index, '%d of %d' % (have, erin_expected))
+                env.sub('m1', 'erin', ALICE_VIDEO, SWITCHES['erin'][f.index])
             for p in f.packets:
                 env.send(socks['alice'], p.data)
-                sent += 1
+                if erin_model.feed(p, target_at('erin', f.index)) is not None:
+                    erin_expected += 1
             if ai < N_AUDIO:
                 env.send(socks['alice'], a_audio[ai].data)
                 env.send(socks['bob'], b_audio[ai].data)
@@ -75,7 +105,8 @@ def body(c):
             env.send(socks['bob'], b_audio[ai].data)
             ai += 1
 
-        got = {n: env.recv_from_all(s, timeout=1.0, max_wait=10) for n, s in socks.items()}
+        for n, sk in socks.items():
+            got[n] += env.recv_from_all(sk, timeout=1.0, max_wait=10)
 
         def by_ssrc(pairs, ssrc):
             out = []
@@ -96,7 +127,8 @@ def body(c):
         # ---- video at each receiver ------------------------------------------------------------------
         copies = 0
         withheld = 0
-        for n, target in TARGETS.items():
+        for n in TARGETS:
+            target = TARGETS[n] if n not in SWITCHES else max(target_at(n, f.index) for f in frames)
             out_ssrc = OUT_SSRC.get(n, ALICE_VIDEO)
             rx = by_ssrc(got[n], out_ssrc)
             other = [r.ssrc for _, _, r in (by_ssrc(got[n], ALICE_VIDEO) if out_ssrc != ALICE_VIDEO else [])]
@@ -104,14 +136,16 @@ def body(c):
                     '%d packets with the input SSRC' % len(other))
             model = rtpgen.LayerSelModel()
             want = []
+            want_frames = []
             for p in vpkts:
-                o = model.feed(p, target)
+                o = model.feed(p, target_at(n, p.frame))
+                if o is not None and p.start:
+                    want_frames.append(p.frame)
                 if o is None:
                     withheld += 1
                     continue
                 want.append(rtpgen.rewrite_vp8(p.data, o[0], o[1], o[2], out_ssrc))
             copies += len(want)
-            want_frames = rtpgen.expected_frames(frames, target)
             got_pids, got_tids, seqs = [], [], []
             for d, _, r in rx:
                 v = rtpgen.parse_vp8(r.payload)
@@ -121,10 +155,12 @@ def body(c):
                     got_tids.append(v.tid)
             c.eq(len(rx), len(want), '%s (T%d): video packet count' % (n, target))
             c.eq(len(got_pids), len(want_frames), '%s (T%d): video frame count' % (n, target))
-            c.check(all(t <= target for t in got_tids) and
-                    sorted(set(got_tids)) == sorted(set(f.tid for f in frames if f.tid <= target)),
-                    '%s (T%d): frames of TIDs <= %d only, all of them' % (n, target, target),
-                    sorted(set(got_tids)))
+            c.check(got_tids == [frames[i].tid for i in want_frames],
+                    '%s (T%d): exactly the frames the layer rules give (by TID)' % (n, target),
+                    'got TIDs %s' % got_tids[:16])
+            if n not in SWITCHES:
+                c.check(want_frames == rtpgen.expected_frames(frames, target),
+                        '%s (T%d): every frame of TID <= %d, no other' % (n, target, target))
             c.check(all(((b - a) & 0xffff) == 1 for a, b in zip(seqs, seqs[1:])),
                     '%s (T%d): contiguous RTP sequence numbers' % (n, target), seqs[:12])
             c.check(all(((b - a) & 0x7fff) == 1 for a, b in zip(got_pids, got_pids[1:])),
@@ -146,7 +182,7 @@ def body(c):
                 rx = [d for d, _, _ in by_ssrc(got[n], ssrc)]
                 c.check(rx == [p.data for p in pkts], '%s audio reaches %s complete and unchanged' % (who, n),
                         '%d of %d packets' % (len(rx), len(pkts)))
-        audio_copies = 2 * N_AUDIO * 3
+        audio_copies = 2 * N_AUDIO * (len(PORTS) - 1)
 
         # ---- counters ----------------------------------------------------------------------------------
         time.sleep(0.3)   # counters are read with relaxed loads; port counters refresh every 100 ms
@@ -162,7 +198,7 @@ def body(c):
             c.eq(int(vs.get('layer_drops', -1)), withheld, 'video stream layer_drops')
         if aas:
             c.eq(int(aas.get('rx_pkts', -1)), N_AUDIO, 'alice audio rx_pkts')
-            c.eq(int(aas.get('fwd_copies', -1)), 3 * N_AUDIO, 'alice audio fwd_copies')
+            c.eq(int(aas.get('fwd_copies', -1)), (len(PORTS) - 1) * N_AUDIO, 'alice audio fwd_copies')
         if bas:
             c.eq(int(bas.get('rx_pkts', -1)), N_AUDIO, 'bob audio rx_pkts')
         c.eq(mmrtest.lcore_total(st, 'rtp_pkts'), len(vpkts) + 2 * N_AUDIO, 'lcore rtp_pkts total')
@@ -172,6 +208,12 @@ def body(c):
         c.check(mmrtest.lcore_total(st, 'arp_replies') >= 1, 'arp_replies >= 1',
                 mmrtest.lcore_total(st, 'arp_replies'))
         c.eq(drops.get('layer', 0), withheld, 'drops.layer = withheld copies')
+        ports = st.get('ports') or [{}]
+        n_sent = len(vpkts) + 2 * N_AUDIO
+        c.check(int(ports[0].get('rx_pkts', 0)) >= n_sent and
+                int(ports[0].get('tx_pkts', 0)) >= copies + audio_copies,
+                'port 0 counters cover what was sent (rx >= %d, tx >= %d)' % (n_sent, copies + audio_copies),
+                ports[0])
         nonzero = {k: v for k, v in drops.items() if v and k not in ('layer', 'none', 'arp_other')}
         c.check(not nonzero, 'no other drops', nonzero)
         c.check(all(env.alive()), 'dataplane and controller alive')

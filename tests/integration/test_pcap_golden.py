@@ -85,9 +85,10 @@ def body(c):
             inp.append(udp_frame(a.data, src_ip=a_ip, sport=a_port, ip_id=len(inp), dst_mac=DP_MAC))
             sent_rtp.append(('audio', a))
             if i % 8 == 3:   # must all be dropped
-                inp.append(udp_frame(a.data, src_ip='198.51.100.99', sport=a_port, dst_mac=DP_MAC))          # unknown sender
+                # unknown sender, unknown SSRC, RTCP, not our port
+                inp.append(udp_frame(a.data, src_ip='198.51.100.99', sport=a_port, dst_mac=DP_MAC))
                 inp.append(udp_frame(rtpgen.rtp_packet(1, 1, 0x0BADBAD0, 111, bytes(30)),
-                                     src_ip=a_ip, sport=a_port, dst_mac=DP_MAC))          # unknown SSRC
+                                     src_ip=a_ip, sport=a_port, dst_mac=DP_MAC))
                 inp.append(udp_frame(rtpgen.rtcp_receiver_report(AUDIO), src_ip=a_ip, sport=a_port,
                                      dst_mac=DP_MAC))
                 inp.append(udp_frame(a.data, src_ip=a_ip, sport=a_port, dport=5009, dst_mac=DP_MAC))
@@ -182,7 +183,8 @@ def body(c):
                        if not (info['src_ip'] == MMR_IP and info['sport'] == MMR_PORT and
                                info['src_mac'] == DP_MAC and info['dst_mac'] == want[0][0] and
                                info['ip_csum_ok'] and info['udp_csum_ok'])]
-            c.check(not hdr_bad, '%s: Ethernet/IP/UDP headers (MACs, %s:%d, checksums)' % (name, MMR_IP, MMR_PORT),
+            c.check(not hdr_bad,
+                    '%s: Ethernet/IP/UDP headers (MACs, %s:%d, checksums)' % (name, MMR_IP, MMR_PORT),
                     have[hdr_bad[0]][0] if hdr_bad else '')
             diffs = [i for i, ((_, pl), (_, wd)) in enumerate(zip(have, want)) if pl != wd]
             detail = ''

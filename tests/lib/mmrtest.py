@@ -35,7 +35,6 @@ import select
 import shutil
 import signal
 import socket
-import stat
 import struct
 import subprocess
 import sys
@@ -293,7 +292,10 @@ class MmrEnv:
         self._fifo_fd = None
         self._feeder = None
         self._fillers_done = 0
-        self.use_huge = hugepages_usable()
+        self.stop_problems = []          # what stop() found wrong: unclean exits, sanitizer reports
+        self.stop_problems_checked = False
+        # MMR_TEST_NO_HUGE=1 forces the --no-huge fallback (what a machine without hugepages gets)
+        self.use_huge = hugepages_usable() and os.environ.get('MMR_TEST_NO_HUGE', '') != '1'
         self.dp_mac = PCAP_DP_MAC if vdev == 'pcap' else DP_MAC
         self.with_controller = controller
         for b in ('mmr-dataplane', 'mmr-controller', 'mmrctl') if controller else ('mmr-dataplane',):
@@ -313,8 +315,10 @@ class MmrEnv:
             raise
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, exc, tb):
         self.stop()
+        if exc_type is None and self.stop_problems:
+            raise HarnessError('at stop: ' + '; '.join(self.stop_problems))
         return False
 
     # -- paths --
@@ -361,15 +365,23 @@ class MmrEnv:
         """Stop both processes (TERM, then KILL), leave the namespace and delete it, remove the
         temp dir and the shm segment. Logs stay in build/test-logs/<name>/. Safe to call twice."""
         self.pcap_close_input()
-        for attr in ('ctl_proc', 'dp'):
+        for attr, what in (('ctl_proc', 'mmr-controller'), ('dp', 'mmr-dataplane')):
             p = getattr(self, attr)
             if p is not None and p.poll() is None:
                 p.send_signal(signal.SIGTERM)
                 try:
-                    p.wait(10 if self.asan else 5)
+                    rc = p.wait(10 if self.asan else 5)
+                    if rc != 0:
+                        self.stop_problems.append('%s exited with status %d on SIGTERM' % (what, rc))
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait()
+                    self.stop_problems.append('%s did not stop within %d s of SIGTERM' %
+                                              (what, 10 if self.asan else 5))
+        errs = self.sanitizer_errors()
+        if errs and not self.stop_problems_checked:
+            self.stop_problems.append('sanitizer report: ' + errs[0])
+        self.stop_problems_checked = True
         if self.vdev == 'pcap' and self.tmp and os.path.exists(self.pcap_out):
             try:
                 shutil.copy(self.pcap_out, os.path.join(self.logdir, 'out.pcap'))
@@ -454,20 +466,21 @@ class MmrEnv:
         with open(os.path.join(self.tmp, 'controller.conf'), 'w') as f:
             f.write(ctl)
 
-    def _env(self):
+    def _env(self, leaks=False):
         env = dict(os.environ)
         env['MMR_SOCKET'] = self.socket_path
-        # the dataplane's EAL keeps memory LSan cannot account for; a real ASan error still aborts
-        env['ASAN_OPTIONS'] = 'detect_leaks=0:abort_on_error=0:halt_on_error=1:print_summary=1'
+        # the dataplane's EAL keeps memory at exit that LSan would report; the controller (and mmrctl)
+        # must free everything. A real ASan error aborts either way.
+        env['ASAN_OPTIONS'] = 'detect_leaks=%d:abort_on_error=0:halt_on_error=1:print_summary=1' % leaks
         return env
 
-    def _spawn(self, argv, log_path, banner):
+    def _spawn(self, argv, log_path, banner, leaks=False):
         with open(log_path, 'ab') as log:
             log.write(('=== mmrtest: %s: %s (t=%.3f)\n' % (banner, ' '.join(argv), time.time())).encode())
             log.flush()
             offset = log.tell()
             p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                 env=self._env(), preexec_fn=_die_with_parent, cwd=self.tmp)
+                                 env=self._env(leaks), preexec_fn=_die_with_parent, cwd=self.tmp)
         return p, offset
 
     def _wait_line(self, proc, log_path, offset, text, timeout, what):
@@ -566,7 +579,7 @@ class MmrEnv:
             raise HarnessError('controller already running')
         self.ctl_starts += 1
         self.ctl_proc, off = self._spawn([self.ctl_bin, '-c', os.path.join(self.tmp, 'controller.conf')],
-                                         self.ctl_log, 'controller start #%d' % self.ctl_starts)
+                                         self.ctl_log, 'controller start #%d' % self.ctl_starts, leaks=True)
         self._wait_line(self.ctl_proc, self.ctl_log, off, 'MMR-CONTROLLER READY', self.ready_timeout,
                         'mmr-controller')
 

@@ -93,6 +93,25 @@ void ob_u64(struct outbuf *b, uint64_t v)
 	ob_add(b, tmp + i, (size_t)(20 - i));
 }
 
+void ob_hex32(struct outbuf *b, uint32_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	char tmp[10] = { '0', 'x' };
+	for (int i = 0; i < 8; i++)
+		tmp[9 - i] = digits[(v >> (4 * i)) & 15];
+	ob_add(b, tmp, sizeof(tmp));
+}
+
+void ob_char(struct outbuf *b, char c)
+{
+	if (b->len + 2 <= b->cap) {
+		b->p[b->len++] = c;
+		b->p[b->len] = '\0';
+		return;
+	}
+	ob_add(b, &c, 1);
+}
+
 void ob_json_strn(struct outbuf *b, const char *s, size_t n)
 {
 	ob_add(b, "\"", 1);

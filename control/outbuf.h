@@ -23,6 +23,9 @@ void ob_add(struct outbuf *b, const char *s, size_t n);
 void ob_puts(struct outbuf *b, const char *s);
 void ob_printf(struct outbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ob_u64(struct outbuf *b, uint64_t v);
+/* "0x" and 8 lower-case hex digits. */
+void ob_hex32(struct outbuf *b, uint32_t v);
+void ob_char(struct outbuf *b, char c);
 /* A JSON string literal, quotes included; bytes outside printable ASCII are \u-escaped. */
 void ob_json_str(struct outbuf *b, const char *s);
 void ob_json_strn(struct outbuf *b, const char *s, size_t n);

@@ -41,6 +41,10 @@ static void fail(struct request *req, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(req->err, sizeof(req->err), fmt, ap);
 	va_end(ap);
+	/* it quotes what the user typed: keep the error one printable line */
+	for (char *p = req->err; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
+			*p = '?';
 	req->failed = true;
 }
 
@@ -460,13 +464,6 @@ static void cmd_help(struct ctl_ctx *ctx, const struct args *a, struct request *
 
 /* ---- parsing -------------------------------------------------------------------------------- */
 
-static bool is_mutating(const struct command *c)
-{
-	return c->run == cmd_meeting_create || c->run == cmd_meeting_end || c->run == cmd_participant_add ||
-	       c->run == cmd_participant_remove || c->run == cmd_stream_add || c->run == cmd_stream_remove ||
-	       c->run == cmd_sub_set;
-}
-
 __attribute__((format(printf, 3, 4)))
 static void usage_fail(struct request *req, const struct command *c, const char *fmt, ...)
 {
@@ -601,11 +598,9 @@ void request_run(struct ctl_ctx *ctx, int argc, char **argv, struct request *req
 	struct args a;
 	if (!parse_args(c, n - skip, words + skip, &a, req))
 		return;
-	c->run(ctx, &a, req);
+	c->run(ctx, &a, req);     /* a mutating command sets req->mutating once it has changed something */
 	if (req->failed)
 		req->mutating = false;
-	else if (is_mutating(c))
-		req->mutating = true;
 }
 
 void request_finish(struct ctl_ctx *ctx, struct request *req, enum apply_outcome how)

@@ -201,12 +201,12 @@ jq_eq 'len(j["meetings"])' 0
 ok meeting create m1
 [ ! -s "$OUT" ] || fail "meeting create printed: $(cat "$OUT")"
 ok meeting create m2
-ok participant add m1 alice --addr 10.0.0.1 --port 5000
+ok participant add m1 alice --addr 203.0.113.1 --port 5000
 grep -qx 'note: dataplane offline, will apply on attach' "$OUT" || fail "no offline note: $(cat "$OUT")"
-ok participant add m1 bob --addr 10.0.0.2 --port 5000 --role recvonly --mac 02:00:00:00:00:0b
+ok participant add m1 bob --addr 203.0.113.2 --port 5000 --role recvonly --mac 02:00:00:00:00:0b
 ok participant add m1 carol --addr 2001:db8::3 --port 5002 --role=sendonly --dp-port 1
-ok participant add m1 dave --addr ::ffff:10.0.0.4 --port 5004 --role sendrecv
-ok participant add m2 erin --addr 10.0.0.1 --port 5001
+ok participant add m1 dave --addr ::ffff:203.0.113.4 --port 5004 --role sendrecv
+ok participant add m2 erin --addr 203.0.113.1 --port 5001
 ok stream add m1 alice --ssrc 0x1234 --kind video --codec vp8 --layers 3
 ok stream add m1 alice --ssrc 1111 --kind audio --codec opus
 ok stream add m1 carol --ssrc 2222 --kind audio --codec opus --layers 1
@@ -217,7 +217,7 @@ jq_eq '[(m["name"], m["participants"], m["streams"], m["subscriptions"]) for m i
 	"[('m1', 4, 4, 9), ('m2', 1, 1, 0)]"
 json meeting show m1
 jq_eq '[p["name"] for p in j["participants"]]' "['alice', 'bob', 'carol', 'dave']"
-jq_eq '[p["addr"] for p in j["participants"]]' "['10.0.0.1', '10.0.0.2', '2001:db8::3', '10.0.0.4']"
+jq_eq '[p["addr"] for p in j["participants"]]' "['203.0.113.1', '203.0.113.2', '2001:db8::3', '203.0.113.4']"
 jq_eq '[p["role"] for p in j["participants"]]' "['sendrecv', 'recvonly', 'sendonly', 'sendrecv']"
 jq_eq '(j["participants"][1]["mac"], j["participants"][0]["mac"], j["participants"][2]["dp_port"])' \
 	"('02:00:00:00:00:0b', None, 1)"
@@ -225,7 +225,7 @@ jq_eq 'sorted((s["subscriber"], s["publisher"], s["ssrc"], s["target"]) for s in
 	"[('alice', 'carol', 2222, 0), ('alice', 'dave', 2882400001, 1), ('bob', 'alice', 1111, 0), ('bob', 'alice', 4660, 2), ('bob', 'carol', 2222, 0), ('bob', 'dave', 2882400001, 1), ('dave', 'alice', 1111, 0), ('dave', 'alice', 4660, 2), ('dave', 'carol', 2222, 0)]"
 ok meeting show m1
 grep -q '^meeting m1 (id 0): 4 participants, 4 streams, 9 subscriptions' "$OUT" || fail "meeting show header: $(head -1 "$OUT")"
-grep -Eq '^  bob +1 +10\.0\.0\.2 +5000 +recvonly +02:00:00:00:00:0b' "$OUT" || fail "meeting show bob row: $(cat "$OUT")"
+grep -Eq '^  bob +1 +203\.0\.113\.2 +5000 +recvonly +02:00:00:00:00:0b' "$OUT" || fail "meeting show bob row: $(cat "$OUT")"
 ok sub set m1 bob --ssrc 0x1234 --target 1 --out-ssrc 77
 ok sub set m1 dave --ssrc=4660 --target=0
 json sub list m1
@@ -236,7 +236,7 @@ grep -Eq '^bob +alice +0x00001234 +video +3 +1 +0x0000004d' "$OUT" || fail "sub 
 cli meeting list --json   # --json after the command works too
 [ $RC -eq 0 ] && $PY -m json.tool "$OUT" >/dev/null || fail "--json after the command"
 # a new receiver is subscribed to every stream; a new stream goes to every receiver
-ok participant add m1 frank --addr 10.0.0.6 --port 5006 --role recvonly
+ok participant add m1 frank --addr 203.0.113.6 --port 5006 --role recvonly
 ok stream add m1 dave --ssrc 3333 --kind audio --codec opus
 json meeting list
 jq_eq '[m["subscriptions"] for m in j["meetings"] if m["name"] == "m1"]' "[16]"
@@ -260,28 +260,28 @@ bad "unknown option '-x'" meeting create -x
 bad "no meeting 'nosuch'" meeting show nosuch
 bad "no meeting 'nosuch'" meeting end nosuch
 bad "no meeting 'nosuch'" sub list nosuch
-bad "participant 'alice' already exists in meeting 'm1'" participant add m1 alice --addr 10.0.0.9 --port 6000
-bad "bad IP address '10.0.0.300'" participant add m1 eve --addr 10.0.0.300 --port 6000
+bad "participant 'alice' already exists in meeting 'm1'" participant add m1 alice --addr 203.0.113.9 --port 6000
+bad "bad IP address '203.0.113.300'" participant add m1 eve --addr 203.0.113.300 --port 6000
 bad "bad IP address 'bob.example'" participant add m1 eve --addr bob.example --port 6000
 bad "not a unicast address" participant add m1 eve --addr 0.0.0.0 --port 6000
 bad "not a unicast address" participant add m1 eve --addr 239.1.1.1 --port 6000
 bad "not a unicast address" participant add m1 eve --addr ff02::1 --port 6000
-bad "bad UDP port '70000'" participant add m1 eve --addr 10.0.0.9 --port 70000
-bad "bad UDP port '0'" participant add m1 eve --addr 10.0.0.9 --port 0
-bad "bad UDP port 'x'" participant add m1 eve --addr 10.0.0.9 --port x
-bad "address 10.0.0.1 port 5000 is already used by participant 'alice' in meeting 'm1'" \
-	participant add m2 eve --addr 10.0.0.1 --port 5000
-bad "already used by participant 'dave'" participant add m2 eve --addr ::ffff:10.0.0.4 --port 5004
-bad "bad role 'boss'" participant add m1 eve --addr 10.0.0.9 --port 6000 --role boss
-bad "bad MAC address 'zz'" participant add m1 eve --addr 10.0.0.9 --port 6000 --mac zz
-bad "not a unicast address" participant add m1 eve --addr 10.0.0.9 --port 6000 --mac 01:00:5e:00:00:01
-bad "bad dataplane port '9'" participant add m1 eve --addr 10.0.0.9 --port 6000 --dp-port 9
-bad "missing option --port; usage: mmrctl participant add" participant add m1 eve --addr 10.0.0.9
-bad "option --port needs a value" participant add m1 eve --addr 10.0.0.9 --port
-bad "unknown option '--colour'" participant add m1 eve --addr 10.0.0.9 --port 6000 --colour red
-bad "option --port given twice" participant add m1 eve --addr 10.0.0.9 --port 6000 --port 6001
-bad "missing argument" participant add m1 --addr 10.0.0.9 --port 6000
-bad "no meeting 'nosuch'" participant add nosuch eve --addr 10.0.0.9 --port 6000
+bad "bad UDP port '70000'" participant add m1 eve --addr 203.0.113.9 --port 70000
+bad "bad UDP port '0'" participant add m1 eve --addr 203.0.113.9 --port 0
+bad "bad UDP port 'x'" participant add m1 eve --addr 203.0.113.9 --port x
+bad "address 203.0.113.1 port 5000 is already used by participant 'alice' in meeting 'm1'" \
+	participant add m2 eve --addr 203.0.113.1 --port 5000
+bad "already used by participant 'dave'" participant add m2 eve --addr ::ffff:203.0.113.4 --port 5004
+bad "bad role 'boss'" participant add m1 eve --addr 203.0.113.9 --port 6000 --role boss
+bad "bad MAC address 'zz'" participant add m1 eve --addr 203.0.113.9 --port 6000 --mac zz
+bad "not a unicast address" participant add m1 eve --addr 203.0.113.9 --port 6000 --mac 01:00:5e:00:00:01
+bad "bad dataplane port '9'" participant add m1 eve --addr 203.0.113.9 --port 6000 --dp-port 9
+bad "missing option --port; usage: mmrctl participant add" participant add m1 eve --addr 203.0.113.9
+bad "option --port needs a value" participant add m1 eve --addr 203.0.113.9 --port
+bad "unknown option '--colour'" participant add m1 eve --addr 203.0.113.9 --port 6000 --colour red
+bad "option --port given twice" participant add m1 eve --addr 203.0.113.9 --port 6000 --port 6001
+bad "missing argument" participant add m1 --addr 203.0.113.9 --port 6000
+bad "no meeting 'nosuch'" participant add nosuch eve --addr 203.0.113.9 --port 6000
 bad "no participant 'nosuch' in meeting 'm1'" participant remove m1 nosuch
 bad "SSRC 1111 is already used in meeting 'm1' (by 'alice')" stream add m1 carol --ssrc 1111 --kind audio --codec opus
 bad "SSRC 0x457 is already used" stream add m1 carol --ssrc 0x457 --kind audio --codec opus
@@ -409,7 +409,7 @@ json sub list m1; [ "$(cat "$OUT")" = "$subs_json" ] || fail "sub list differs a
 [ "$(cat "$STATE")" = "$state_before" ] || fail "state file changed by the restart"
 # ids stay dense: a new participant reuses a freed id (alice..erin are 0-4, frank had 5)
 ok participant remove m1 bob
-ok participant add m1 bob2 --addr 10.0.0.12 --port 5000 --role recvonly
+ok participant add m1 bob2 --addr 203.0.113.12 --port 5000 --role recvonly
 json meeting show m1
 jq_eq '[p["id"] < 6 for p in j["participants"] if p["name"] == "bob2"]' "[True]"
 
@@ -455,7 +455,7 @@ printf 'hello\n' >"$STATE"; corrupt garbage "not an mmr state file"
 sed 's/^end .*/end 9 9 9 9/' "$TMP/state.good" >"$STATE"; corrupt counts "do not match"
 grep -v '^sub ' "$TMP/state.good" | sed 's/^end \([0-9]*\) \([0-9]*\) \([0-9]*\) [0-9]*/end \1 \2 \3 0/' >"$STATE"
 corrupt "missing subscriptions" "subscriptions, the meeting's receivers need"
-sed '0,/^participant /s/10\.0\.0\.1 /10.0.0.999 /' "$TMP/state.good" >"$STATE"; corrupt "bad address" "bad address"
+sed '0,/^participant /s/203\.0\.113\.1 /203.0.113.999 /' "$TMP/state.good" >"$STATE"; corrupt "bad address" "bad address"
 cp "$TMP/state.good" "$STATE"
 start_ctl
 json meeting list
@@ -465,7 +465,7 @@ step "meeting end"
 ok meeting end m1
 json meeting list
 jq_eq '[m["name"] for m in j["meetings"]]' "['m2']"
-ok participant add m2 alice --addr 10.0.0.1 --port 5000   # its address is free again
+ok participant add m2 alice --addr 203.0.113.1 --port 5000   # its address is free again
 kill_ctl TERM
 start_ctl
 json meeting list

@@ -266,7 +266,7 @@ int render_stats(const struct ctl_ctx *ctx, bool streams, bool json, struct outb
 
 	if (json) {
 		bool first = true;
-		ob_puts(out, "{\"ports\": [");
+		ob_printf(out, "{\"tsc_hz\": %llu, \"ports\": [", (unsigned long long)dp->ch.shm->tsc_hz);
 		for (unsigned i = 0; i < MMR_MAX_PORTS; i++) {
 			const struct mmr_port_stats *p = &st->port[i];
 			if (!rd32(&p->active))

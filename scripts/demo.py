@@ -163,7 +163,6 @@ def main():
         tx = Traffic(env, socks, args.rate_scale, stop)
         rx.start()
         tx.start()
-        tsc_hz = env.status().get('tsc_hz', 0) if hasattr(env, 'status') else 0
         t_end = time.monotonic() + args.duration if args.duration else None
         prev, prev_t, prev_rx = env.stats(), time.monotonic(), dict(rx.count)
         while not stop.is_set() and (t_end is None or time.monotonic() < t_end):
@@ -171,7 +170,7 @@ def main():
             cur, now = env.stats(), time.monotonic()
             dt = now - prev_t
             rates = {n: (rx.count[n] - prev_rx[n]) / dt for n in rx.count}
-            show(prev, cur, dt, rates, tsc_hz or cur.get('tsc_hz', 0))
+            show(prev, cur, dt, rates, cur.get('tsc_hz', 0))
             prev, prev_t, prev_rx = cur, now, dict(rx.count)
         stop.set()
         tx.join(2)

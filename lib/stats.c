@@ -21,7 +21,9 @@ const char *const mmr_drop_names[MMR_DROP__COUNT] = {
 	[MMR_DROP_NO_MBUF]        = "no_mbuf",
 	[MMR_DROP_TX_FULL]        = "tx_full",
 	[MMR_DROP_ARP_OTHER]      = "arp_other",
+	[MMR_DROP_SRTP_AUTH]      = "srtp_auth",
+	[MMR_DROP_SRTP_REPLAY]    = "srtp_replay",
 };
 
 /* A reason added to the enum without a name here leaves a NULL: test_mmr_types.c checks every slot. */
-_Static_assert(MMR_DROP__COUNT == 16, "new drop reason: give it a name in mmr_drop_names[]");
+_Static_assert(MMR_DROP__COUNT == 18, "new drop reason: give it a name in mmr_drop_names[]");

@@ -31,6 +31,8 @@ enum mmr_drop_reason {
 	MMR_DROP_NO_MBUF,         /* mempool empty when building a copy */
 	MMR_DROP_TX_FULL,         /* TX queue full: copies the NIC did not take */
 	MMR_DROP_ARP_OTHER,       /* ARP not asking for one of our addresses */
+	MMR_DROP_SRTP_AUTH,       /* SRTP/SRTCP authentication failed (wrong key, tampered, too short) */
+	MMR_DROP_SRTP_REPLAY,     /* SRTP/SRTCP replayed or older than the replay window */
 	MMR_DROP__COUNT
 };
 

@@ -1,0 +1,80 @@
+/*
+ * srtp_fast.h - SRTP and SRTCP (RFC 3711, RFC 7714 AEAD-GCM) on OpenSSL, for the dataplane's packet
+ * path: per-stream crypto contexts owned by one lcore, no locks, no allocation per packet, no syscalls.
+ * Interoperable with libsrtp2 peers (tests/unit/test_srtp_fast.c checks it against libsrtp2 and the
+ * RFC 7714 test vectors).
+ *
+ * Keys: a participant's master key and salt (SDES "inline:" material) are expanded once into session
+ * keys (struct srtp_keys, RFC 3711 section 4.3 KDF with AES-CM PRF); any number of per-SSRC stream
+ * contexts are then made from them. Contexts are set up and freed by the control thread, used by one
+ * lcore only.
+ */
+#ifndef MMR_SRTP_FAST_H
+#define MMR_SRTP_FAST_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "stats.h"
+
+enum srtp_suite {
+	SRTP_SUITE_NONE = 0,
+	SRTP_SUITE_AEAD_AES_128_GCM = 1,       /* key 16, salt 12, tag 16 (RFC 7714) */
+	SRTP_SUITE_AEAD_AES_256_GCM = 2,       /* key 32, salt 12, tag 16 */
+	SRTP_SUITE_AES_CM_128_HMAC_SHA1_80 = 3, /* key 16, salt 14, tag 10 (RFC 3711) */
+};
+
+#define SRTP_MAX_KEY  32
+#define SRTP_MAX_SALT 14
+#define SRTP_MAX_TRAILER 16  /* bytes protect may add to an RTP packet (tag) */
+#define SRTCP_MAX_TRAILER 20 /* tag + SRTCP index (+ MKI none) */
+
+/* Master key material as it travels from the controller (fixed layout: it is in cmd_chan.h). */
+struct srtp_master {
+	uint8_t suite;          /* enum srtp_suite */
+	uint8_t key_len;
+	uint8_t salt_len;
+	uint8_t pad;
+	uint8_t key[SRTP_MAX_KEY];
+	uint8_t salt[SRTP_MAX_SALT];
+	uint8_t pad2[2];
+};
+
+/* Name <-> suite ("AEAD_AES_128_GCM", ...); key/salt lengths of a suite. */
+const char *srtp_suite_name(enum srtp_suite s);
+enum srtp_suite srtp_suite_from_name(const char *name);   /* SRTP_SUITE_NONE if unknown */
+int srtp_suite_key_len(enum srtp_suite s);
+int srtp_suite_salt_len(enum srtp_suite s);
+
+/* Opaque: derived session keys of one master key (RTP and RTCP), and per-SSRC stream state. */
+struct srtp_keys;
+struct srtp_stream;
+
+/* Control thread. NULL on bad suite / key length (errno EINVAL) or no memory. */
+struct srtp_keys *srtp_keys_new(const struct srtp_master *m);
+void srtp_keys_free(struct srtp_keys *k);
+/* A stream context (ROC, replay window, cipher contexts) for one SSRC in one direction. */
+struct srtp_stream *srtp_stream_new(const struct srtp_keys *k);
+void srtp_stream_free(struct srtp_stream *s);
+
+/*
+ * Packet path. Buffers are the RTP/RTCP packet starting at its first byte.
+ * srtp_unprotect_rtp: authenticate and decrypt in place; *len shrinks by the trailer. Returns
+ *   MMR_DROP_NONE, or MMR_DROP_SRTP_AUTH (tag mismatch, too short), MMR_DROP_SRTP_REPLAY (replayed or
+ *   too old). Only an authenticated packet updates ROC and the replay window.
+ * srtp_protect_rtp_copy: encrypt src (len bytes, header in clear) into dst (which may equal src), append
+ *   the tag; returns the new length, or 0 if dst_cap is too small. Sequence-number rollover is tracked
+ *   from the packets themselves (the caller writes contiguous sequence numbers).
+ * RTCP variants likewise (SRTCP index kept in the stream context on protect).
+ */
+enum mmr_drop_reason srtp_unprotect_rtp(struct srtp_stream *s, uint8_t *pkt, uint32_t *len);
+uint32_t srtp_protect_rtp_copy(struct srtp_stream *s, const uint8_t *src, uint32_t len,
+			       uint8_t *dst, uint32_t dst_cap);
+enum mmr_drop_reason srtp_unprotect_rtcp(struct srtp_stream *s, uint8_t *pkt, uint32_t *len);
+uint32_t srtp_protect_rtcp_copy(struct srtp_stream *s, const uint8_t *src, uint32_t len,
+				uint8_t *dst, uint32_t dst_cap);
+
+/* Encode "inline:" SDES key material (base64 of key||salt), and parse it back. */
+int srtp_master_to_inline(const struct srtp_master *m, char *out, size_t cap);
+int srtp_master_from_inline(enum srtp_suite suite, const char *text, struct srtp_master *m);
+
+#endif

@@ -20,6 +20,7 @@ URCU_LIBS   := $(shell pkg-config --libs liburcu-qsbr liburcu-cds 2>/dev/null)
 URCU_CFLAGS := $(shell pkg-config --cflags liburcu-qsbr 2>/dev/null)
 CONFIG_LIBS := $(shell pkg-config --libs libconfig 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+GEN_LIBS    := $(shell pkg-config --libs libcrypto 2>/dev/null)
 
 WARN    := -Wall -Wextra -Werror -Wno-address-of-packed-member
 CFLAGS  := $(OPT) -g -std=gnu11 $(WARN) -Ilib -MMD -MP $(SAN)
@@ -37,7 +38,10 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
-PROGS := $(BUILD)/mmr-dataplane $(BUILD)/mmr-controller $(BUILD)/mmrctl
+GEN_SRC  := $(wildcard gen/*.c)
+GEN_OBJ  := $(GEN_SRC:%.c=$(BUILD)/%.o)
+
+PROGS := $(BUILD)/mmr-dataplane $(BUILD)/mmr-controller $(BUILD)/mmrctl $(if $(GEN_SRC),$(BUILD)/mmr-gen)
 
 .PHONY: all progs unit test demo asan fuzz bench clean deps
 all: progs $(UNIT_BIN)
@@ -54,6 +58,13 @@ $(BUILD)/lib/%.o: lib/%.c
 $(BUILD)/dataplane/%.o: dataplane/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(DP_CFLAGS) -c $< -o $@
+
+$(BUILD)/gen/%.o: gen/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(DP_CFLAGS) -c $< -o $@
+
+$(BUILD)/mmr-gen: $(GEN_OBJ) $(BUILD)/libmmr.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(DPDK_LIBS) $(CONFIG_LIBS) $(GEN_LIBS) -lpthread
 
 $(BUILD)/control/%.o: control/%.c
 	@mkdir -p $(@D)

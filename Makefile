@@ -20,6 +20,9 @@ URCU_LIBS   := $(shell pkg-config --libs liburcu-qsbr liburcu-cds 2>/dev/null)
 URCU_CFLAGS := $(shell pkg-config --cflags liburcu-qsbr 2>/dev/null)
 CONFIG_LIBS := $(shell pkg-config --libs libconfig 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+CRYPTO_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null)
+# libsrtp2 is only the reference the SRTP unit test checks lib/srtp_fast.c against.
+SRTP2_LIBS  := $(shell pkg-config --libs libsrtp2 2>/dev/null)
 GEN_LIBS    := $(shell pkg-config --libs libcrypto 2>/dev/null)
 
 WARN    := -Wall -Wextra -Werror -Wno-address-of-packed-member
@@ -71,17 +74,19 @@ $(BUILD)/control/%.o: control/%.c
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/mmr-dataplane: $(DP_OBJ) $(BUILD)/libmmr.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(DPDK_LIBS) $(URCU_LIBS) $(CONFIG_LIBS) -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(DPDK_LIBS) $(URCU_LIBS) $(CONFIG_LIBS) $(CRYPTO_LIBS) -lpthread
 
 $(BUILD)/mmr-controller: $(CTL_OBJ) $(BUILD)/libmmr.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(CONFIG_LIBS) -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(CONFIG_LIBS) $(CRYPTO_LIBS) -lpthread
 
 $(BUILD)/mmrctl: $(BUILD)/control/mmrctl.o $(BUILD)/libmmr.a
-	$(CC) $(LDFLAGS) -o $@ $^
+	$(CC) $(LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmmr.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmmr.a $(CMOCKA_LIBS)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmmr.a $(TEST_EXTRA_LIBS) $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+
+$(BUILD)/tests/test_srtp_fast: TEST_EXTRA_LIBS := $(SRTP2_LIBS)
 
 # ---- the README's two commands -------------------------------------------------------------
 deps:
@@ -107,7 +112,7 @@ FUZZ_SECONDS ?= 20
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)
 	@mkdir -p $(@D)
-	clang -g -O1 -Ilib -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined $< $(LIB_SRC) -o $@
+	clang -g -O1 -Ilib -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined $< $(LIB_SRC) -o $@ $(CRYPTO_LIBS)
 fuzz: $(FUZZ_BIN)
 	@set -o pipefail; for f in $(FUZZ_BIN); do mkdir -p build-fuzz/corpus-$$(basename $$f); \
 	  echo "fuzz: $$f for $(FUZZ_SECONDS)s"; \

@@ -39,7 +39,8 @@ struct srtp_master {
 	uint8_t pad2[2];
 };
 
-/* Name <-> suite ("AEAD_AES_128_GCM", ...); key/salt lengths of a suite. */
+/* Name <-> suite ("AEAD_AES_128_GCM", ...; "NONE" / "UNKNOWN" for others); key/salt lengths of a
+ * suite (-EINVAL for SRTP_SUITE_NONE or an unknown value). */
 const char *srtp_suite_name(enum srtp_suite s);
 enum srtp_suite srtp_suite_from_name(const char *name);   /* SRTP_SUITE_NONE if unknown */
 int srtp_suite_key_len(enum srtp_suite s);
@@ -52,28 +53,56 @@ struct srtp_stream;
 /* Control thread. NULL on bad suite / key length (errno EINVAL) or no memory. */
 struct srtp_keys *srtp_keys_new(const struct srtp_master *m);
 void srtp_keys_free(struct srtp_keys *k);
-/* A stream context (ROC, replay window, cipher contexts) for one SSRC in one direction. */
+/* A stream context (ROC, replay window, cipher contexts) for one SSRC in one direction. It copies
+ * what it needs from k: k may be freed while the stream lives. NULL (errno EINVAL, ENOMEM) on
+ * error. */
 struct srtp_stream *srtp_stream_new(const struct srtp_keys *k);
 void srtp_stream_free(struct srtp_stream *s);
 
 /*
  * Packet path. Buffers are the RTP/RTCP packet starting at its first byte.
  * srtp_unprotect_rtp: authenticate and decrypt in place; *len shrinks by the trailer. Returns
- *   MMR_DROP_NONE, or MMR_DROP_SRTP_AUTH (tag mismatch, too short), MMR_DROP_SRTP_REPLAY (replayed or
- *   too old). Only an authenticated packet updates ROC and the replay window.
- * srtp_protect_rtp_copy: encrypt src (len bytes, header in clear) into dst (which may equal src), append
- *   the tag; returns the new length, or 0 if dst_cap is too small. Sequence-number rollover is tracked
- *   from the packets themselves (the caller writes contiguous sequence numbers).
- * RTCP variants likewise (SRTCP index kept in the stream context on protect).
+ *   MMR_DROP_NONE, or MMR_DROP_SRTP_AUTH (tag mismatch, too short, RTP header not well formed),
+ *   MMR_DROP_SRTP_REPLAY (replayed, older than the 128-packet window, or before the stream's first
+ *   packet at ROC 0). Only an authenticated packet updates ROC and the replay window. On a drop the
+ *   packet and *len are left exactly as they were (so it may be tried under a second context, e.g.
+ *   the previous key during a rekey).
+ * srtp_protect_rtp_copy: encrypt src (len bytes, header in clear) into dst (which may equal src, or
+ *   must not overlap it), append the tag; returns the new length (len + 16 for GCM, len + 10 for
+ *   AES-CM), or 0 if dst_cap is too small, src is not a well-formed RTP header, or its sequence
+ *   number lies before the first one this stream sent (it would need ROC -1). Sequence-number
+ *   rollover is tracked from the packets themselves (the caller writes contiguous sequence numbers).
+ * RTCP variants likewise: protect always encrypts (E flag set) and appends index (counting from 0)
+ *   and tag (len + 20 GCM, len + 14 AES-CM); unprotect also takes authenticated-only SRTCP (E clear).
  */
 enum mmr_drop_reason srtp_unprotect_rtp(struct srtp_stream *s, uint8_t *pkt, uint32_t *len);
 uint32_t srtp_protect_rtp_copy(struct srtp_stream *s, const uint8_t *src, uint32_t len,
 			       uint8_t *dst, uint32_t dst_cap);
-enum mmr_drop_reason srtp_unprotect_rtcp(struct srtp_stream *s, uint8_t *pkt, uint32_t *len);
+enum mmr_drop_reason srtp_fast_unprotect_rtcp(struct srtp_stream *s, uint8_t *pkt, uint32_t *len);
 uint32_t srtp_protect_rtcp_copy(struct srtp_stream *s, const uint8_t *src, uint32_t len,
 				uint8_t *dst, uint32_t dst_cap);
 
-/* Encode "inline:" SDES key material (base64 of key||salt), and parse it back. */
+/*
+ * libsrtp2 exports a function named srtp_unprotect_rtcp too, so ours links as
+ * srtp_fast_unprotect_rtcp (a program may link both: the unit test does). srtp_unprotect_rtcp is
+ * this inline alias, left out where <srtp2/srtp.h> was included first.
+ */
+#ifndef SRTP_SRTP_H
+static inline enum mmr_drop_reason srtp_unprotect_rtcp(struct srtp_stream *s, uint8_t *pkt,
+							uint32_t *len)
+{
+	return srtp_fast_unprotect_rtcp(s, pkt, len);
+}
+#endif
+
+/*
+ * SDES key material (RFC 4568 "inline:", base64 of key||salt, padded).
+ * srtp_master_to_inline writes the base64 text alone (no "inline:" prefix) and a NUL; returns its
+ *   length, -ENOSPC if cap is too small, -EINVAL for a bad suite or key/salt length.
+ * srtp_master_from_inline takes the base64 text with or without the "inline:" prefix; it is strict:
+ *   canonical padded base64 of exactly the suite's key + salt length, nothing after it (no lifetime
+ *   or MKI parameters, no whitespace). Returns 0 (m filled, padding zeroed) or -EINVAL.
+ */
 int srtp_master_to_inline(const struct srtp_master *m, char *out, size_t cap);
 int srtp_master_from_inline(enum srtp_suite suite, const char *text, struct srtp_master *m);
 

@@ -1,0 +1,573 @@
+/*
+ * srtp_fast.c - SRTP and SRTCP packet transforms for the dataplane's packet path (srtp_fast.h):
+ * AEAD_AES_128_GCM / AEAD_AES_256_GCM (RFC 7714) and AES_CM_128_HMAC_SHA1_80 (RFC 3711) on OpenSSL,
+ * wire-compatible with libsrtp2.
+ *
+ * A stream context holds, for one SSRC in one direction, everything a packet needs, so the packet
+ * path does no allocation, takes no lock and makes no system call:
+ *   - two EVP_CIPHER_CTX (SRTP, SRTCP) keyed once at srtp_stream_new(); each packet only sets the IV
+ *     (EVP_CipherInit_ex with a NULL cipher and key keeps the key schedule and GHASH tables);
+ *   - for the HMAC suite, SHA-1 states already fed with (auth key ^ ipad) and (auth key ^ opad).
+ *     OpenSSL 3.0's EVP_MAC and HMAC_CTX allocate on every re-init or copy (2 to 4 mallocs per
+ *     packet, measured), so HMAC is done here from the low-level SHA-1 functions (deprecated in
+ *     3.0 but still the same assembly); a packet costs two struct copies of the pre-keyed states;
+ *   - the salts, the rollover counter state and the 128-packet replay windows.
+ *
+ * Packet index (RFC 3711 section 3.3.1): i = 2^16 * ROC + SEQ, 48 bits. Inbound, the ROC of a packet
+ * is guessed from its SEQ and the highest index authenticated so far (appendix A); outbound, the same
+ * guess against the highest index sent follows the caller's sequence numbers over 65535 -> 0.
+ *
+ * Wire formats (tag = 16 bytes GCM, 10 bytes HMAC-SHA1-80):
+ *   SRTP       header | payload (encrypted) | tag
+ *     GCM:     IV = salt ^ (00 00 | SSRC | ROC | SEQ), AAD = header (with CSRCs and extension)
+ *     AES-CM:  IV = (salt | 00 00) ^ (SSRC << 64) ^ (i << 16), tag = HMAC(header | payload | ROC)
+ *   SRTCP      first 8 bytes clear | rest (encrypted if E) | trailer
+ *     GCM:     ... | tag | E+index (libsrtp2's and RFC 7714's order), IV = salt ^ (00 00 | SSRC |
+ *              00 00 | index), AAD = first 8 bytes | E+index (E clear: the whole packet | E+index)
+ *     AES-CM:  ... | E+index | tag, tag = HMAC(everything before it), IV as SRTP with i = index
+ * SRTCP packets we send are always encrypted (E set), index counting from 0.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED     /* SHA1_Init/Update/Final: see above */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include "srtp_keys.h"
+
+#define GCM_TAG_LEN        16
+#define HMAC_TAG_LEN       10
+#define SRTCP_TRAILER_LEN  4          /* E flag + 31-bit index */
+#define SRTCP_E_FLAG       0x80000000u
+#define SRTCP_INDEX_MAX    0x7fffffffu
+#define RTCP_CLEAR_LEN     8          /* V/P/RC, PT, length, SSRC */
+#define MAX_PKT_LEN        65535u     /* bigger cannot come from UDP; keeps EVP's int lengths safe */
+#define REPLAY_WINDOW      128
+
+/* Highest index authenticated and a bitmap of the 128 indexes at and below it (bit k: top - k). */
+struct replay {
+	uint64_t top;
+	unsigned __int128 seen;
+	int started;
+};
+
+/* SHA-1 after one block of (key ^ ipad) and of (key ^ opad). */
+struct hmac_sha1 {
+	SHA_CTX inner;
+	SHA_CTX outer;
+};
+
+/* The state of one protocol (SRTP or SRTCP) in the stream. */
+struct proto_ctx {
+	EVP_CIPHER_CTX *cipher;
+	uint8_t salt[SRTP_MAX_SALT];
+	struct replay in;                 /* unprotect */
+	uint64_t out_top;                 /* protect: SRTP highest index sent, SRTCP next index */
+	int out_started;
+	struct hmac_sha1 hmac;            /* HMAC suite only */
+};
+
+struct srtp_stream {
+	enum srtp_suite suite;
+	int aead;                         /* GCM: 1, AES-CM + HMAC: 0 */
+	uint32_t tag_len;
+	struct proto_ctx rtp;
+	struct proto_ctx rtcp;
+};
+
+/* ---- small helpers ------------------------------------------------------------------------- */
+
+static inline uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void wr32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static inline void xor32(uint8_t *p, uint32_t v)
+{
+	p[0] ^= (uint8_t)(v >> 24);
+	p[1] ^= (uint8_t)(v >> 16);
+	p[2] ^= (uint8_t)(v >> 8);
+	p[3] ^= (uint8_t)v;
+}
+
+/* Length of the RTP header (fixed part, CSRCs, extension), or 0 if it does not fit in len. */
+static inline uint32_t rtp_header_len(const uint8_t *p, uint32_t len)
+{
+	uint32_t h;
+
+	if (len < 12 || (p[0] >> 6) != 2)
+		return 0;
+	h = 12 + 4u * (p[0] & 0x0f);
+	if (p[0] & 0x10) {
+		if (len < h + 4)
+			return 0;
+		h += 4 + 4u * rd16(p + h + 2);
+	}
+	return h <= len ? h : 0;
+}
+
+/* ---- replay window and ROC guess ----------------------------------------------------------- */
+
+/* 0 if idx may be accepted (not seen, not older than the window). */
+static inline int replay_check(const struct replay *w, uint64_t idx)
+{
+	uint64_t d;
+
+	if (!w->started || idx > w->top)
+		return 0;
+	d = w->top - idx;
+	if (d >= REPLAY_WINDOW)
+		return -1;
+	return (int)(w->seen >> d) & 1 ? -1 : 0;
+}
+
+static inline void replay_accept(struct replay *w, uint64_t idx)
+{
+	if (!w->started) {
+		w->started = 1;
+		w->top = idx;
+		w->seen = 1;
+	} else if (idx > w->top) {
+		uint64_t d = idx - w->top;
+
+		w->seen = d >= REPLAY_WINDOW ? 1 : (w->seen << d) | 1;
+		w->top = idx;
+	} else {
+		w->seen |= (unsigned __int128)1 << (w->top - idx);
+	}
+}
+
+/*
+ * RFC 3711 appendix A: the index of a packet with sequence number seq, given the highest index top
+ * seen so far (ROC = top >> 16, s_l = top & 0xffff). Returns -1 for a packet that would belong to
+ * ROC -1 (a late packet from before the very first one): no such index exists.
+ */
+static inline int64_t index_guess(uint64_t top, int started, uint16_t seq)
+{
+	uint64_t roc = top >> 16;
+	uint32_t s_l = (uint32_t)(top & 0xffff);
+
+	if (!started)
+		return seq;
+	if (s_l < 32768) {
+		if ((uint32_t)seq > s_l + 32768) {
+			if (roc == 0)
+				return -1;
+			roc--;
+		}
+	} else if (s_l - 32768 > (uint32_t)seq) {
+		roc++;
+	}
+	return (int64_t)((roc << 16) | seq);
+}
+
+/* ---- HMAC-SHA1-80 -------------------------------------------------------------------------- */
+
+static void hmac_prekey(struct hmac_sha1 *h, const uint8_t key[SRTP_AUTH_KEY_LEN])
+{
+	uint8_t pad[SHA_CBLOCK];
+
+	memset(pad, 0x36, sizeof(pad));
+	for (int i = 0; i < SRTP_AUTH_KEY_LEN; i++)
+		pad[i] ^= key[i];
+	SHA1_Init(&h->inner);
+	SHA1_Update(&h->inner, pad, sizeof(pad));
+	memset(pad, 0x5c, sizeof(pad));
+	for (int i = 0; i < SRTP_AUTH_KEY_LEN; i++)
+		pad[i] ^= key[i];
+	SHA1_Init(&h->outer);
+	SHA1_Update(&h->outer, pad, sizeof(pad));
+	OPENSSL_cleanse(pad, sizeof(pad));
+}
+
+/* HMAC-SHA1(msg | tail[tail_len]) into mac[20]. */
+static inline void hmac_sha1(const struct hmac_sha1 *h, const uint8_t *msg, size_t len,
+			     const uint8_t *tail, size_t tail_len, uint8_t mac[SHA_DIGEST_LENGTH])
+{
+	SHA_CTX c = h->inner;
+
+	SHA1_Update(&c, msg, len);
+	if (tail_len)
+		SHA1_Update(&c, tail, tail_len);
+	SHA1_Final(mac, &c);
+	c = h->outer;
+	SHA1_Update(&c, mac, SHA_DIGEST_LENGTH);
+	SHA1_Final(mac, &c);
+}
+
+/* ---- IVs ----------------------------------------------------------------------------------- */
+
+/* GCM SRTP: salt ^ (00 00 | SSRC | ROC | SEQ); SRTCP: salt ^ (00 00 | SSRC | 00 00 | index). */
+static inline void gcm_iv(uint8_t iv[12], const uint8_t *salt, uint32_t ssrc, uint32_t hi,
+			  uint32_t lo)
+{
+	memcpy(iv, salt, 12);
+	xor32(iv + 2, ssrc);
+	xor32(iv + 6, hi);
+	iv[10] ^= (uint8_t)(lo >> 8);
+	iv[11] ^= (uint8_t)lo;
+}
+
+/* AES-CM: (salt | 00 00) ^ (SSRC << 64) ^ (i << 16), i = 48-bit packet index or SRTCP index. */
+static inline void cm_iv(uint8_t iv[16], const uint8_t *salt, uint32_t ssrc, uint64_t i)
+{
+	memcpy(iv, salt, 14);
+	iv[14] = 0;
+	iv[15] = 0;
+	xor32(iv + 4, ssrc);
+	iv[8] ^= (uint8_t)(i >> 40);
+	iv[9] ^= (uint8_t)(i >> 32);
+	xor32(iv + 10, (uint32_t)i);
+}
+
+/* ---- AEAD (GCM) core ----------------------------------------------------------------------- */
+
+/* Encrypt in -> out (may be equal), authenticating aad1 | aad2; tag to tag_out. 0 on success. */
+static int gcm_seal(EVP_CIPHER_CTX *ctx, const uint8_t iv[12], const uint8_t *aad1, int aad1_len,
+		    const uint8_t *aad2, int aad2_len, const uint8_t *in, uint8_t *out, int len,
+		    uint8_t *tag_out)
+{
+	int n;
+
+	if (EVP_CipherInit_ex(ctx, NULL, NULL, NULL, iv, 1) != 1)
+		return -1;
+	if (EVP_CipherUpdate(ctx, NULL, &n, aad1, aad1_len) != 1)
+		return -1;
+	if (aad2_len && EVP_CipherUpdate(ctx, NULL, &n, aad2, aad2_len) != 1)
+		return -1;
+	if (len && EVP_CipherUpdate(ctx, out, &n, in, len) != 1)
+		return -1;
+	if (EVP_CipherFinal_ex(ctx, out + len, &n) != 1)
+		return -1;
+	return EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, GCM_TAG_LEN, tag_out) == 1 ? 0 : -1;
+}
+
+/*
+ * Decrypt buf in place, checking tag over aad1 | aad2 | ciphertext. 0 if authentic. GCM decrypts
+ * while it authenticates, so a packet that fails has been overwritten by then: it is put back by
+ * running the same counter-mode keystream over it again (only on failure), so that a caller may
+ * try the packet under another key (rekeying) and a dropped packet is left as it came.
+ */
+static int gcm_open(EVP_CIPHER_CTX *ctx, const uint8_t iv[12], const uint8_t *aad1, int aad1_len,
+		    const uint8_t *aad2, int aad2_len, uint8_t *buf, int len, const uint8_t *tag)
+{
+	int n;
+
+	if (EVP_CipherInit_ex(ctx, NULL, NULL, NULL, iv, 0) != 1)
+		return -1;
+	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, GCM_TAG_LEN, (void *)tag) != 1)
+		return -1;
+	if (EVP_CipherUpdate(ctx, NULL, &n, aad1, aad1_len) != 1)
+		return -1;
+	if (aad2_len && EVP_CipherUpdate(ctx, NULL, &n, aad2, aad2_len) != 1)
+		return -1;
+	if (!len)
+		return EVP_CipherFinal_ex(ctx, buf, &n) == 1 ? 0 : -1;
+	if (EVP_CipherUpdate(ctx, buf, &n, buf, len) != 1)
+		return -1;          /* not reached: OpenSSL fails an update only on length overflow */
+	if (EVP_CipherFinal_ex(ctx, buf + len, &n) == 1)
+		return 0;
+	/* Restore the ciphertext; the keystream does not depend on the AAD. The next packet's
+	 * EVP_CipherInit_ex resets the context. */
+	if (EVP_CipherInit_ex(ctx, NULL, NULL, NULL, iv, 1) == 1)
+		EVP_CipherUpdate(ctx, buf, &n, buf, len);
+	return -1;
+}
+
+/* AES-CM: XOR the keystream for iv into in -> out (may be equal). */
+static inline int cm_crypt(EVP_CIPHER_CTX *ctx, const uint8_t iv[16], const uint8_t *in,
+			   uint8_t *out, int len)
+{
+	int n;
+
+	if (!len)
+		return 0;
+	if (EVP_CipherInit_ex(ctx, NULL, NULL, NULL, iv, 1) != 1)
+		return -1;
+	return EVP_CipherUpdate(ctx, out, &n, in, len) == 1 ? 0 : -1;
+}
+
+/* ---- SRTP ---------------------------------------------------------------------------------- */
+
+enum mmr_drop_reason srtp_unprotect_rtp(struct srtp_stream *s, uint8_t *pkt, uint32_t *len)
+{
+	struct proto_ctx *pc = &s->rtp;
+	uint32_t l = *len, h, body, ssrc, roc;
+	uint16_t seq;
+	int64_t guess;
+	uint64_t idx;
+
+	if (l > MAX_PKT_LEN)
+		return MMR_DROP_SRTP_AUTH;
+	h = rtp_header_len(pkt, l);
+	if (!h || l < h + s->tag_len)
+		return MMR_DROP_SRTP_AUTH;
+	body = l - h - s->tag_len;
+	seq = rd16(pkt + 2);
+	ssrc = rd32(pkt + 8);
+	guess = index_guess(pc->in.top, pc->in.started, seq);
+	if (guess < 0)
+		return MMR_DROP_SRTP_REPLAY;
+	idx = (uint64_t)guess;
+	if (replay_check(&pc->in, idx))
+		return MMR_DROP_SRTP_REPLAY;
+	roc = (uint32_t)(idx >> 16);
+
+	if (s->aead) {
+		uint8_t iv[12];
+
+		gcm_iv(iv, pc->salt, ssrc, roc, seq);
+		if (gcm_open(pc->cipher, iv, pkt, (int)h, NULL, 0, pkt + h, (int)body, pkt + h + body))
+			return MMR_DROP_SRTP_AUTH;
+	} else {
+		uint8_t mac[SHA_DIGEST_LENGTH], roc_be[4], iv[16];
+
+		wr32(roc_be, roc);
+		hmac_sha1(&pc->hmac, pkt, h + body, roc_be, 4, mac);
+		if (CRYPTO_memcmp(mac, pkt + h + body, HMAC_TAG_LEN) != 0)
+			return MMR_DROP_SRTP_AUTH;
+		cm_iv(iv, pc->salt, ssrc, idx);
+		if (cm_crypt(pc->cipher, iv, pkt + h, pkt + h, (int)body))
+			return MMR_DROP_SRTP_AUTH;
+	}
+	replay_accept(&pc->in, idx);
+	*len = h + body;
+	return MMR_DROP_NONE;
+}
+
+uint32_t srtp_protect_rtp_copy(struct srtp_stream *s, const uint8_t *src, uint32_t len,
+			       uint8_t *dst, uint32_t dst_cap)
+{
+	struct proto_ctx *pc = &s->rtp;
+	uint32_t h, body, ssrc, roc;
+	uint16_t seq;
+	int64_t guess;
+	uint64_t idx;
+
+	if (len > MAX_PKT_LEN - s->tag_len || dst_cap < len + s->tag_len)
+		return 0;
+	h = rtp_header_len(src, len);
+	if (!h)
+		return 0;
+	body = len - h;
+	seq = rd16(src + 2);
+	ssrc = rd32(src + 8);
+	guess = index_guess(pc->out_top, pc->out_started, seq);
+	if (guess < 0)           /* before the first packet sent, ROC -1: no receiver would take it */
+		return 0;
+	idx = (uint64_t)guess;
+	roc = (uint32_t)(idx >> 16);
+	if (dst != src)
+		memcpy(dst, src, h);
+
+	if (s->aead) {
+		uint8_t iv[12];
+
+		gcm_iv(iv, pc->salt, ssrc, roc, seq);
+		if (gcm_seal(pc->cipher, iv, src, (int)h, NULL, 0, src + h, dst + h, (int)body,
+			     dst + len))
+			return 0;
+	} else {
+		uint8_t mac[SHA_DIGEST_LENGTH], roc_be[4], iv[16];
+
+		cm_iv(iv, pc->salt, ssrc, idx);
+		if (cm_crypt(pc->cipher, iv, src + h, dst + h, (int)body))
+			return 0;
+		wr32(roc_be, roc);
+		hmac_sha1(&pc->hmac, dst, len, roc_be, 4, mac);
+		memcpy(dst + len, mac, HMAC_TAG_LEN);
+	}
+	if (!pc->out_started || idx > pc->out_top) {
+		pc->out_top = idx;
+		pc->out_started = 1;
+	}
+	return len + s->tag_len;
+}
+
+/* ---- SRTCP --------------------------------------------------------------------------------- */
+
+enum mmr_drop_reason srtp_fast_unprotect_rtcp(struct srtp_stream *s, uint8_t *pkt, uint32_t *len)
+{
+	struct proto_ctx *pc = &s->rtcp;
+	uint32_t l = *len, body, ssrc, eidx, idx;
+	const uint8_t *trailer, *tag;
+	int encrypted;
+
+	if (l > MAX_PKT_LEN || l < RTCP_CLEAR_LEN + SRTCP_TRAILER_LEN + s->tag_len ||
+	    (pkt[0] >> 6) != 2)
+		return MMR_DROP_SRTP_AUTH;
+	/* RTCP body between the 8 clear bytes and the trailer (and tag). */
+	body = l - RTCP_CLEAR_LEN - SRTCP_TRAILER_LEN - s->tag_len;
+	if (s->aead) {
+		tag = pkt + RTCP_CLEAR_LEN + body;
+		trailer = tag + GCM_TAG_LEN;
+	} else {
+		trailer = pkt + RTCP_CLEAR_LEN + body;
+		tag = trailer + SRTCP_TRAILER_LEN;
+	}
+	eidx = rd32(trailer);
+	encrypted = (eidx & SRTCP_E_FLAG) != 0;
+	idx = eidx & SRTCP_INDEX_MAX;
+	if (replay_check(&pc->in, idx))
+		return MMR_DROP_SRTP_REPLAY;
+	ssrc = rd32(pkt + 4);
+
+	if (s->aead) {
+		uint8_t iv[12];
+		int r;
+
+		gcm_iv(iv, pc->salt, ssrc, 0, 0);
+		xor32(iv + 8, idx);
+		if (encrypted)
+			r = gcm_open(pc->cipher, iv, pkt, RTCP_CLEAR_LEN, trailer, SRTCP_TRAILER_LEN,
+				     pkt + RTCP_CLEAR_LEN, (int)body, tag);
+		else
+			r = gcm_open(pc->cipher, iv, pkt, (int)(RTCP_CLEAR_LEN + body), trailer,
+				     SRTCP_TRAILER_LEN, NULL, 0, tag);
+		if (r)
+			return MMR_DROP_SRTP_AUTH;
+	} else {
+		uint8_t mac[SHA_DIGEST_LENGTH], iv[16];
+
+		hmac_sha1(&pc->hmac, pkt, RTCP_CLEAR_LEN + body + SRTCP_TRAILER_LEN, NULL, 0, mac);
+		if (CRYPTO_memcmp(mac, tag, HMAC_TAG_LEN) != 0)
+			return MMR_DROP_SRTP_AUTH;
+		if (encrypted) {
+			cm_iv(iv, pc->salt, ssrc, idx);
+			if (cm_crypt(pc->cipher, iv, pkt + RTCP_CLEAR_LEN, pkt + RTCP_CLEAR_LEN, (int)body))
+				return MMR_DROP_SRTP_AUTH;
+		}
+	}
+	replay_accept(&pc->in, idx);
+	*len = RTCP_CLEAR_LEN + body;
+	return MMR_DROP_NONE;
+}
+
+uint32_t srtp_protect_rtcp_copy(struct srtp_stream *s, const uint8_t *src, uint32_t len,
+				uint8_t *dst, uint32_t dst_cap)
+{
+	struct proto_ctx *pc = &s->rtcp;
+	uint32_t body, ssrc, idx, out_len = len + SRTCP_TRAILER_LEN + s->tag_len;
+	uint8_t eidx[SRTCP_TRAILER_LEN];
+
+	if (len > MAX_PKT_LEN - SRTCP_TRAILER_LEN - s->tag_len || dst_cap < out_len ||
+	    len < RTCP_CLEAR_LEN || (src[0] >> 6) != 2)
+		return 0;
+	if (pc->out_top > SRTCP_INDEX_MAX)     /* 2^31 packets under one key: rekey first */
+		return 0;
+	idx = (uint32_t)pc->out_top;
+	body = len - RTCP_CLEAR_LEN;
+	ssrc = rd32(src + 4);
+	wr32(eidx, SRTCP_E_FLAG | idx);
+	if (dst != src)
+		memcpy(dst, src, RTCP_CLEAR_LEN);
+
+	if (s->aead) {
+		uint8_t iv[12];
+
+		gcm_iv(iv, pc->salt, ssrc, 0, 0);
+		xor32(iv + 8, idx);
+		if (gcm_seal(pc->cipher, iv, src, RTCP_CLEAR_LEN, eidx, SRTCP_TRAILER_LEN,
+			     src + RTCP_CLEAR_LEN, dst + RTCP_CLEAR_LEN, (int)body, dst + len))
+			return 0;
+		memcpy(dst + len + GCM_TAG_LEN, eidx, SRTCP_TRAILER_LEN);
+	} else {
+		uint8_t mac[SHA_DIGEST_LENGTH], iv[16];
+
+		cm_iv(iv, pc->salt, ssrc, idx);
+		if (cm_crypt(pc->cipher, iv, src + RTCP_CLEAR_LEN, dst + RTCP_CLEAR_LEN, (int)body))
+			return 0;
+		memcpy(dst + len, eidx, SRTCP_TRAILER_LEN);
+		hmac_sha1(&pc->hmac, dst, len + SRTCP_TRAILER_LEN, NULL, 0, mac);
+		memcpy(dst + len + SRTCP_TRAILER_LEN, mac, HMAC_TAG_LEN);
+	}
+	pc->out_top++;
+	return out_len;
+}
+
+/* ---- stream contexts (control thread) ------------------------------------------------------ */
+
+static const EVP_CIPHER *stream_cipher(enum srtp_suite suite)
+{
+	switch (suite) {
+	case SRTP_SUITE_AEAD_AES_128_GCM:
+		return EVP_aes_128_gcm();
+	case SRTP_SUITE_AEAD_AES_256_GCM:
+		return EVP_aes_256_gcm();
+	case SRTP_SUITE_AES_CM_128_HMAC_SHA1_80:
+		return EVP_aes_128_ctr();
+	default:
+		return NULL;
+	}
+}
+
+static int proto_init(struct proto_ctx *pc, const EVP_CIPHER *cipher, const struct srtp_keys *k,
+		      const struct srtp_session_keys *sk)
+{
+	pc->cipher = EVP_CIPHER_CTX_new();
+	if (!pc->cipher)
+		return -ENOMEM;
+	if (EVP_CipherInit_ex(pc->cipher, cipher, NULL, sk->enc, NULL, 1) != 1)
+		return -EINVAL;
+	memcpy(pc->salt, sk->salt, k->salt_len);
+	if (k->suite == SRTP_SUITE_AES_CM_128_HMAC_SHA1_80)
+		hmac_prekey(&pc->hmac, sk->auth);
+	return 0;
+}
+
+struct srtp_stream *srtp_stream_new(const struct srtp_keys *k)
+{
+	const EVP_CIPHER *cipher = k ? stream_cipher(k->suite) : NULL;
+	struct srtp_stream *s;
+	int r;
+
+	if (!cipher) {
+		errno = EINVAL;
+		return NULL;
+	}
+	s = aligned_alloc(64, (sizeof(*s) + 63) & ~(size_t)63);
+	if (!s) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	memset(s, 0, sizeof(*s));
+	s->suite = k->suite;
+	s->aead = k->suite != SRTP_SUITE_AES_CM_128_HMAC_SHA1_80;
+	s->tag_len = s->aead ? GCM_TAG_LEN : HMAC_TAG_LEN;
+	r = proto_init(&s->rtp, cipher, k, &k->rtp);
+	if (r == 0)
+		r = proto_init(&s->rtcp, cipher, k, &k->rtcp);
+	if (r != 0) {
+		srtp_stream_free(s);
+		errno = -r;
+		return NULL;
+	}
+	return s;
+}
+
+void srtp_stream_free(struct srtp_stream *s)
+{
+	if (!s)
+		return;
+	EVP_CIPHER_CTX_free(s->rtp.cipher);
+	EVP_CIPHER_CTX_free(s->rtcp.cipher);
+	OPENSSL_cleanse(s, sizeof(*s));
+	free(s);
+}

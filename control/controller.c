@@ -388,7 +388,7 @@ static int lock_state(const char *state_file)
 {
 	char path[1100];
 	snprintf(path, sizeof(path), "%s.lock", state_file);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		ctl_log("error: cannot open %s: %s", path, strerror(errno));
 		return -1;

@@ -43,6 +43,7 @@ static void detach(struct dp_link *l, const char *why)
 	if (l->attached)
 		cmd_chan_close(&l->ch);
 	l->attached = false;
+	explicit_bzero(l->fifo, l->fifo_cap * sizeof(*l->fifo));   /* may hold keys */
 	l->fifo_len = l->fifo_head = 0;
 	l->sync_end_seq = UINT64_MAX;
 	l->attach_id++;
@@ -58,6 +59,8 @@ void dp_link_close(struct dp_link *l)
 		cmd_chan_close(&l->ch);
 		l->attached = false;
 	}
+	if (l->fifo)
+		explicit_bzero(l->fifo, l->fifo_cap * sizeof(*l->fifo));
 	free(l->fifo);
 	l->fifo = NULL;
 }
@@ -72,6 +75,7 @@ static int fifo_grow(struct dp_link *l)
 		return -ENOMEM;
 	for (size_t i = 0; i < l->fifo_len; i++)
 		f[i] = l->fifo[(l->fifo_head + i) % l->fifo_cap];
+	explicit_bzero(l->fifo, l->fifo_cap * sizeof(*l->fifo));
 	free(l->fifo);
 	l->fifo = f;
 	l->fifo_cap = cap;
@@ -109,6 +113,7 @@ size_t dp_link_poll(struct dp_link *l)
 			detach(l, "command ring out of step; will resync");
 			return 0;
 		}
+		explicit_bzero(c, sizeof(*c));    /* a PARTICIPANT_PUT carries keys: only the ring keeps them */
 		l->fifo_head = (l->fifo_head + 1) % l->fifo_cap;
 		l->fifo_len--;
 	}
@@ -136,7 +141,14 @@ uint64_t dp_link_put_participant(struct dp_link *l, uint32_t id)
 	memcpy(c.u.participant.mac, p->mac, 6);
 	c.u.participant.has_mac = p->has_mac;
 	c.u.participant.role = p->role;
-	return dp_link_push(l, &c);
+	c.u.participant.srtp_suite = l->model->meetings[p->meeting].srtp_suite;
+	if (c.u.participant.srtp_suite != SRTP_SUITE_NONE) {
+		c.u.participant.send_key = p->send_key;
+		c.u.participant.recv_key = p->recv_key;
+	}
+	uint64_t seq = dp_link_push(l, &c);
+	explicit_bzero(&c, sizeof(c));
+	return seq;
 }
 
 uint64_t dp_link_put_stream(struct dp_link *l, uint32_t id)

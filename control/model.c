@@ -104,6 +104,12 @@ err:
 
 void model_free(struct model *m)
 {
+	if (m->parts)   /* key material does not outlive the model */
+		for (uint32_t id = 0; id < model_part_bound(m); id++)
+			if (m->parts[id].used) {
+				explicit_bzero(&m->parts[id].send_key, sizeof(m->parts[id].send_key));
+				explicit_bzero(&m->parts[id].recv_key, sizeof(m->parts[id].recv_key));
+			}
 	id_index_free(&m->meeting_by_name);
 	id_index_free(&m->part_by_name);
 	id_index_free(&m->part_by_addr);
@@ -198,12 +204,13 @@ static uint32_t take_id(struct id_pool *pool, uint32_t id)
 	return id;
 }
 
-uint32_t model_meeting_add(struct model *m, uint32_t id, const char *name)
+uint32_t model_meeting_add(struct model *m, uint32_t id, const char *name, unsigned srtp_suite)
 {
 	id = take_id(&m->meeting_ids, id);
 	struct m_meeting *mt = &m->meetings[id];
 	memset(mt, 0, sizeof(*mt));
 	mt->used = true;
+	mt->srtp_suite = (uint8_t)srtp_suite;
 	strcpy(mt->name, name);
 	mt->first_part = mt->last_part = MMR_ID_NONE;
 	id_index_insert(&m->meeting_by_name, hash_meeting_name(name), id);
@@ -347,6 +354,14 @@ uint32_t model_stream_publish(struct model *m, uint32_t participant, uint32_t ss
 	return id;
 }
 
+void model_participant_set_keys(struct model *m, uint32_t id, const struct srtp_master *send_key,
+				const struct srtp_master *recv_key)
+{
+	struct m_participant *p = &m->parts[id];
+	p->send_key = *send_key;
+	p->recv_key = *recv_key;
+}
+
 /* ---- removing ------------------------------------------------------------------------------- */
 
 void model_sub_remove(struct model *m, uint32_t id)
@@ -425,6 +440,8 @@ void model_participant_remove(struct model *m, uint32_t id)
 		mt->n_receivers--;
 	id_index_remove(&m->part_by_name, hash_part_name(p->meeting, p->name), id);
 	id_index_remove(&m->part_by_addr, hash_addr(&p->addr, p->udp_port), id);
+	explicit_bzero(&p->send_key, sizeof(p->send_key));
+	explicit_bzero(&p->recv_key, sizeof(p->recv_key));
 	p->used = false;
 	id_pool_release(&m->part_ids, id);
 	m->n_parts--;

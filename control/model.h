@@ -17,6 +17,12 @@
  * out SSRC = the stream's SSRC. model_participant_join() and model_stream_publish() create them;
  * removing a participant or a stream removes them.
  *
+ * Security is the meeting's: plain RTP or one SRTP suite, fixed at creation. In an SRTP meeting
+ * every participant has two master keys of that suite (send_key: it encrypts what it sends, the
+ * dataplane decrypts with it; recv_key: the dataplane encrypts its copies, it decrypts), generated
+ * by the requests (keys.c) and kept here and in the state file; plain meetings' participants have
+ * none (zeroed).
+ *
  * The mutators do not check their arguments beyond what the caller promised: requests validate
  * first and reserve capacity (model_reserve), then mutate, so a failed request changes nothing.
  */
@@ -26,6 +32,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "mmr_types.h"
+#include "srtp_fast.h"
 #include "id_index.h"
 #include "id_pool.h"
 #include "values.h"
@@ -34,6 +41,7 @@
 
 struct m_meeting {
 	bool used;
+	uint8_t srtp_suite;                 /* enum srtp_suite; SRTP_SUITE_NONE: plain RTP */
 	char name[VAL_NAME_MAX + 1];
 	uint32_t first_part, last_part;     /* participants, in join order */
 	uint32_t n_parts, n_receivers, n_streams, n_subs;
@@ -52,6 +60,8 @@ struct m_participant {
 	uint32_t n_streams, n_rsubs;
 	struct mmr_addr addr;
 	char name[VAL_NAME_MAX + 1];
+	struct srtp_master send_key;        /* SRTP meetings only (see above); zero otherwise */
+	struct srtp_master recv_key;
 };
 
 struct m_stream {
@@ -104,7 +114,7 @@ uint32_t model_publish_sub_count(const struct model *m, uint32_t participant);
 
 /* Mutators. `id` MMR_ID_NONE allocates one; a given id (loading saved state) must be free and in range;
  * the id pools are then rebuilt with model_rebuild_pools(). Each returns the object's id. */
-uint32_t model_meeting_add(struct model *m, uint32_t id, const char *name);
+uint32_t model_meeting_add(struct model *m, uint32_t id, const char *name, unsigned srtp_suite);
 uint32_t model_participant_add(struct model *m, uint32_t id, uint32_t meeting, const char *name,
 			       const struct mmr_addr *addr, uint16_t port, unsigned role,
 			       const uint8_t *mac, uint16_t dp_port);
@@ -119,6 +129,9 @@ uint32_t model_participant_join(struct model *m, uint32_t meeting, const char *n
 /* Add a stream and every other receiver's default subscription to it. */
 uint32_t model_stream_publish(struct model *m, uint32_t participant, uint32_t ssrc, unsigned kind,
 			      unsigned codec, unsigned layers);
+/* Set (or replace) a participant's SRTP keys. */
+void model_participant_set_keys(struct model *m, uint32_t id, const struct srtp_master *send_key,
+				const struct srtp_master *recv_key);
 /* Removals cascade: meeting -> participants -> streams -> subscriptions. */
 void model_meeting_remove(struct model *m, uint32_t id);
 void model_participant_remove(struct model *m, uint32_t id);

@@ -15,6 +15,9 @@ void ob_init(struct outbuf *b)
 
 void ob_free(struct outbuf *b)
 {
+	/* replies and the state text may hold keys: nothing is handed back to malloc readable */
+	if (b->p)
+		explicit_bzero(b->p, b->cap);
 	free(b->p);
 	memset(b, 0, sizeof(*b));
 }
@@ -36,11 +39,18 @@ static bool grow(struct outbuf *b, size_t more)
 	size_t cap = b->cap ? b->cap : 256;
 	while (cap < b->len + more + 1)
 		cap *= 2;
-	char *p = realloc(b->p, cap);
+	/* not realloc: the old block is wiped before it goes back (it may hold keys) */
+	char *p = malloc(cap);
 	if (!p) {
 		b->oom = true;
 		return false;
 	}
+	if (b->p) {
+		memcpy(p, b->p, b->len);
+		explicit_bzero(b->p, b->cap);
+		free(b->p);
+	}
+	p[b->len] = '\0';
 	b->p = p;
 	b->cap = cap;
 	return true;

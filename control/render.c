@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "srtp_fast.h"
 #include "stats.h"
 #include "values.h"
 
@@ -24,6 +25,23 @@ static uint64_t rd(const uint64_t *p)
 static uint32_t rd32(const uint32_t *p)
 {
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+/* ---- security (never keys: those only go to `participant add|keys|rekey`) ------------------------ */
+
+static const char *security_name(unsigned suite)
+{
+	const char *n = suite == SRTP_SUITE_NONE ? "plain" : srtp_suite_name((enum srtp_suite)suite);
+	return n ? n : "?";
+}
+
+/* JSON: the suite's name, or null for plain RTP. */
+static void json_suite(struct outbuf *out, unsigned suite)
+{
+	if (suite == SRTP_SUITE_NONE)
+		ob_puts(out, "null");
+	else
+		ob_printf(out, "\"%s\"", security_name(suite));
 }
 
 /* ---- meeting list --------------------------------------------------------------------------- */
@@ -51,16 +69,19 @@ void render_meeting_list(const struct model *m, bool json, struct outbuf *out)
 			const struct m_meeting *mt = &m->meetings[ids[i]];
 			ob_puts(out, i ? ",\n  {\"name\": " : "\n  {\"name\": ");
 			ob_json_str(out, mt->name);
-			ob_printf(out, ", \"id\": %u, \"participants\": %u, \"streams\": %u, \"subscriptions\": %u}",
-				  ids[i], mt->n_parts, mt->n_streams, mt->n_subs);
+			ob_printf(out, ", \"id\": %u, \"participants\": %u, \"streams\": %u, \"subscriptions\": %u, "
+				       "\"srtp_suite\": ", ids[i], mt->n_parts, mt->n_streams, mt->n_subs);
+			json_suite(out, mt->srtp_suite);
+			ob_puts(out, "}");
 		}
 		ob_puts(out, n ? "\n]}\n" : "]}\n");
 	} else if (n == 0) {
 		ob_puts(out, "no meetings\n");
 	} else {
-		static const char *const cols[] = { "MEETING", ">ID", ">PARTICIPANTS", ">STREAMS", ">SUBSCRIPTIONS" };
+		static const char *const cols[] = { "MEETING", ">ID", ">PARTICIPANTS", ">STREAMS", ">SUBSCRIPTIONS",
+						    "SECURITY" };
 		struct table t;
-		table_init(&t, 5, cols);
+		table_init(&t, 6, cols);
 		for (uint32_t i = 0; i < n; i++) {
 			const struct m_meeting *mt = &m->meetings[ids[i]];
 			table_cell(&t, mt->name);
@@ -68,6 +89,7 @@ void render_meeting_list(const struct model *m, bool json, struct outbuf *out)
 			table_cell_u64(&t, mt->n_parts);
 			table_cell_u64(&t, mt->n_streams);
 			table_cell_u64(&t, mt->n_subs);
+			table_cell(&t, security_name(mt->srtp_suite));
 		}
 		table_emit(&t, out, 0);
 	}
@@ -157,7 +179,9 @@ void render_meeting_show(const struct model *m, uint32_t meeting, bool json, str
 	if (json) {
 		ob_puts(out, "{\"name\": ");
 		ob_json_str(out, mt->name);
-		ob_printf(out, ", \"id\": %u,\n  \"participants\": [", meeting);
+		ob_printf(out, ", \"id\": %u, \"srtp_suite\": ", meeting);
+		json_suite(out, mt->srtp_suite);
+		ob_puts(out, ",\n  \"participants\": [");
 		for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
 			ob_puts(out, p == mt->first_part ? "\n    " : ",\n    ");
 			json_participant(m, p, out);
@@ -167,8 +191,9 @@ void render_meeting_show(const struct model *m, uint32_t meeting, bool json, str
 		ob_puts(out, "}\n");
 		return;
 	}
-	ob_printf(out, "meeting %s (id %u): %u participants, %u streams, %u subscriptions\n", mt->name, meeting,
-		  mt->n_parts, mt->n_streams, mt->n_subs);
+	ob_printf(out, "meeting %s (id %u): %u participants, %u streams, %u subscriptions; %s%s\n", mt->name,
+		  meeting, mt->n_parts, mt->n_streams, mt->n_subs, mt->srtp_suite ? "SRTP " : "",
+		  mt->srtp_suite ? security_name(mt->srtp_suite) : "plain RTP");
 
 	ob_puts(out, "participants\n");
 	if (mt->n_parts == 0) {

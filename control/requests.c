@@ -6,6 +6,11 @@
  *   2. adds: change the model, save the state file, undo the model change if the save failed;
  *      removals: save the state file without the object first, then change the model;
  *   3. queue the dataplane commands (only now: the state on disk already says what they say).
+ *
+ * SRTP: a meeting's security (--plain, default, or --srtp SUITE) is set at creation; participants
+ * of an SRTP meeting get fresh keys (keys.c) at `participant add` and `participant rekey`, made
+ * before step 2, and the reply body carries them (and only these replies: nothing else prints or
+ * logs a key). Format in docs/interfaces.md.
  */
 #include "requests.h"
 
@@ -13,13 +18,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "keys.h"
 #include "log.h"
 #include "render.h"
 #include "state_file.h"
 #include "values.h"
 
 #define MAX_POS  3
-#define MAX_OPTS 6
+#define MAX_OPTS 8
 
 struct args {
 	const char *pos[MAX_POS];
@@ -146,7 +152,77 @@ static void dp_end(struct ctl_ctx *ctx, struct request *req, uint64_t last, bool
 	dp_link_poll(ctx->dp);
 }
 
+/* ---- security: --plain / --srtp SUITE ------------------------------------------------------- */
+
+#define SUITE_CHOICES "AEAD_AES_128_GCM, AEAD_AES_256_GCM or AES_CM_128_HMAC_SHA1_80"
+
+/* The security the options ask for: *suite (SRTP_SUITE_NONE for --plain); *given false when
+ * neither option is there. false (request failed) on a bad suite or both options. */
+static bool get_security(const char *plain, const char *srtp, struct request *req, enum srtp_suite *suite,
+			 bool *given)
+{
+	*suite = SRTP_SUITE_NONE;
+	*given = plain || srtp;
+	if (plain && srtp) {
+		fail(req, "--plain and --srtp exclude each other");
+		return false;
+	}
+	if (srtp) {
+		*suite = srtp_suite_from_name(srtp);
+		if (*suite == SRTP_SUITE_NONE) {
+			fail(req, "bad SRTP suite '%s' (" SUITE_CHOICES ")", srtp);
+			return false;
+		}
+	}
+	return true;
+}
+
+static const char *security_text(unsigned suite)
+{
+	return suite == SRTP_SUITE_NONE ? "plain RTP" : srtp_suite_name((enum srtp_suite)suite);
+}
+
+/*
+ * A participant's keys as the reply body: three lines
+ *     srtp_suite SUITE / send_key inline:... / recv_key inline:...
+ * or with --json {"srtp_suite": ..., "send_key": ..., "recv_key": ...}. For a change (open_json) the
+ * JSON object is left open: request_finish() adds "applied" (and "note") and closes it.
+ */
+static void reply_keys(struct ctl_ctx *ctx, uint32_t p, struct request *req, bool open_json)
+{
+	const struct model *m = ctx->model;
+	const struct m_participant *pp = &m->parts[p];
+	const char *suite = srtp_suite_name((enum srtp_suite)m->meetings[pp->meeting].srtp_suite);
+	char send[KEYS_INLINE_MAX], recv[KEYS_INLINE_MAX];
+	if (keys_to_inline(&pp->send_key, send) < 0 || keys_to_inline(&pp->recv_key, recv) < 0) {
+		fail(req, "participant '%s' has no usable keys", pp->name);   /* cannot happen */
+		goto out;
+	}
+	if (req->json) {
+		ob_printf(&req->body, "{\"srtp_suite\": \"%s\", \"send_key\": \"%s\", \"recv_key\": \"%s\"%s",
+			  suite, send, recv, open_json ? "" : "}\n");
+		req->json_open = open_json;
+	} else {
+		ob_printf(&req->body, "srtp_suite %s\nsend_key %s\nrecv_key %s\n", suite, send, recv);
+	}
+out:
+	explicit_bzero(send, sizeof(send));
+	explicit_bzero(recv, sizeof(recv));
+}
+
+/* Fresh SEND and RECV keys of the suite; false (request failed) if the random generator fails. */
+static bool new_keys(enum srtp_suite suite, struct srtp_master keys[2], struct request *req)
+{
+	if (keys_generate(suite, &keys[0]) == 0 && keys_generate(suite, &keys[1]) == 0)
+		return true;
+	explicit_bzero(keys, 2 * sizeof(keys[0]));
+	fail(req, "cannot make SRTP keys: the random generator failed; nothing changed");
+	return false;
+}
+
 /* ---- meeting -------------------------------------------------------------------------------- */
+
+enum { MC_PLAIN, MC_SRTP };
 
 static void cmd_meeting_create(struct ctl_ctx *ctx, const struct args *a, struct request *req)
 {
@@ -156,9 +232,13 @@ static void cmd_meeting_create(struct ctl_ctx *ctx, const struct args *a, struct
 			    name);
 	if (model_find_meeting(ctx->model, name) != MMR_ID_NONE)
 		FAIL("meeting '%s' already exists", name);
+	enum srtp_suite suite;
+	bool given;
+	if (!get_security(a->opt[MC_PLAIN], a->opt[MC_SRTP], req, &suite, &given))
+		return;
 	if (!reserve(ctx, req, 1, 0, 0, 0))
 		return;
-	uint32_t id = model_meeting_add(ctx->model, MMR_ID_NONE, name);
+	uint32_t id = model_meeting_add(ctx->model, MMR_ID_NONE, name, suite);
 	if (!save(ctx, req, STATE_SKIP_NONE, 0)) {
 		model_meeting_remove(ctx->model, id);
 		return;
@@ -198,7 +278,7 @@ static void cmd_meeting_show(struct ctl_ctx *ctx, const struct args *a, struct r
 
 /* ---- participant ---------------------------------------------------------------------------- */
 
-enum { PA_ADDR, PA_PORT, PA_ROLE, PA_MAC, PA_DP_PORT };
+enum { PA_ADDR, PA_PORT, PA_ROLE, PA_MAC, PA_DP_PORT, PA_SRTP, PA_PLAIN };
 
 static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struct request *req)
 {
@@ -212,6 +292,15 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 			    name);
 	if (model_find_participant(m, meeting, name) != MMR_ID_NONE)
 		FAIL("participant '%s' already exists in meeting '%s'", name, m->meetings[meeting].name);
+	/* the meeting decides plain or SRTP; an option may only confirm it */
+	enum srtp_suite want, suite = m->meetings[meeting].srtp_suite;
+	bool given;
+	if (!get_security(a->opt[PA_PLAIN], a->opt[PA_SRTP], req, &want, &given))
+		return;
+	if (given && want != suite)
+		FAIL("meeting '%s' is %s%s; a participant cannot be %s%s (the meeting decides)",
+		     m->meetings[meeting].name, suite ? "SRTP " : "", security_text(suite), want ? "SRTP " : "",
+		     security_text(want));
 
 	struct mmr_addr addr;
 	int rc = val_addr(a->opt[PA_ADDR], &addr);
@@ -245,9 +334,15 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 		FAIL("bad dataplane port '%s' (0-%u)", a->opt[PA_DP_PORT], MMR_MAX_PORTS - 1);
 	if (!reserve(ctx, req, 0, 1, 0, model_join_sub_count(m, meeting, (unsigned)role)))
 		return;
+	struct srtp_master keys[2];
+	memset(keys, 0, sizeof(keys));
+	if (suite != SRTP_SUITE_NONE && !new_keys(suite, keys, req))
+		return;
 
 	uint32_t id = model_participant_join(m, meeting, name, &addr, (uint16_t)port, (unsigned)role,
 					     a->opt[PA_MAC] ? mac : NULL, (uint16_t)dp_port);
+	model_participant_set_keys(m, id, &keys[0], &keys[1]);
+	explicit_bzero(keys, sizeof(keys));
 	if (!save(ctx, req, STATE_SKIP_NONE, 0)) {
 		model_participant_remove(m, id);
 		return;
@@ -257,6 +352,57 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 	for (uint32_t b = m->parts[id].first_rsub; b != MMR_ID_NONE; b = m->subs[b].r_next)
 		last = dp_link_put_sub(ctx->dp, b);
 	dp_end(ctx, req, last, true);
+	if (suite != SRTP_SUITE_NONE)
+		reply_keys(ctx, id, req, true);
+}
+
+/* An SRTP meeting's participant, or fail. */
+static bool get_srtp_participant(struct ctl_ctx *ctx, const struct args *a, struct request *req, uint32_t *id)
+{
+	uint32_t meeting;
+	if (!get_meeting(ctx, a->pos[0], req, &meeting) || !get_participant(ctx, meeting, a->pos[1], req, id))
+		return false;
+	if (ctx->model->meetings[meeting].srtp_suite == SRTP_SUITE_NONE) {
+		fail(req, "meeting '%s' is plain RTP: its participants have no keys", ctx->model->meetings[meeting].name);
+		return false;
+	}
+	return true;
+}
+
+static void cmd_participant_keys(struct ctl_ctx *ctx, const struct args *a, struct request *req)
+{
+	uint32_t id;
+	if (get_srtp_participant(ctx, a, req, &id))
+		reply_keys(ctx, id, req, false);
+}
+
+/*
+ * New SEND and RECV keys. The reply comes once the dataplane has them: it then accepts the old and
+ * the new SEND key (newest first) until a packet authenticates with the new one and ~2 s more, and
+ * encrypts the participant's copies with the new RECV key at once.
+ */
+static void cmd_participant_rekey(struct ctl_ctx *ctx, const struct args *a, struct request *req)
+{
+	struct model *m = ctx->model;
+	uint32_t id;
+	if (!get_srtp_participant(ctx, a, req, &id))
+		return;
+	struct srtp_master keys[2], old[2];
+	if (!new_keys((enum srtp_suite)m->meetings[m->parts[id].meeting].srtp_suite, keys, req))
+		return;
+	old[0] = m->parts[id].send_key;
+	old[1] = m->parts[id].recv_key;
+	model_participant_set_keys(m, id, &keys[0], &keys[1]);
+	explicit_bzero(keys, sizeof(keys));
+	bool saved = save(ctx, req, STATE_SKIP_NONE, 0);
+	if (!saved)
+		model_participant_set_keys(m, id, &old[0], &old[1]);
+	explicit_bzero(old, sizeof(old));
+	if (!saved)
+		return;
+	dp_begin(ctx, req);
+	dp_end(ctx, req, dp_link_put_participant(ctx->dp, id), true);
+	reply_keys(ctx, id, req, true);
 }
 
 static void cmd_participant_remove(struct ctl_ctx *ctx, const struct args *a, struct request *req)
@@ -433,14 +579,17 @@ static void cmd_help(struct ctl_ctx *ctx, const struct args *a, struct request *
 
 static const struct command commands[] = {
 	{ "status", NULL, 0, { 0 }, "status", cmd_status },
-	{ "meeting", "create", 1, { 0 }, "meeting create NAME", cmd_meeting_create },
+	{ "meeting", "create", 1, { "plain", "srtp=" }, "meeting create NAME [--plain | --srtp SUITE]",
+	  cmd_meeting_create },
 	{ "meeting", "end", 1, { 0 }, "meeting end NAME", cmd_meeting_end },
 	{ "meeting", "list", 0, { 0 }, "meeting list", cmd_meeting_list },
 	{ "meeting", "show", 1, { 0 }, "meeting show NAME", cmd_meeting_show },
-	{ "participant", "add", 2, { "!addr=", "!port=", "role=", "mac=", "dp-port=" },
+	{ "participant", "add", 2, { "!addr=", "!port=", "role=", "mac=", "dp-port=", "srtp=", "plain" },
 	  "participant add MEETING NAME --addr IP --port N [--role sendrecv|recvonly|sendonly] [--mac MAC] "
-	  "[--dp-port N]", cmd_participant_add },
+	  "[--dp-port N] [--plain | --srtp SUITE]", cmd_participant_add },
 	{ "participant", "remove", 2, { 0 }, "participant remove MEETING NAME", cmd_participant_remove },
+	{ "participant", "keys", 2, { 0 }, "participant keys MEETING NAME", cmd_participant_keys },
+	{ "participant", "rekey", 2, { 0 }, "participant rekey MEETING NAME", cmd_participant_rekey },
 	{ "stream", "add", 2, { "!ssrc=", "!kind=", "!codec=", "layers=" },
 	  "stream add MEETING PARTICIPANT --ssrc N --kind audio|video --codec opus|vp8 [--layers N]",
 	  cmd_stream_add },
@@ -631,7 +780,8 @@ void request_finish(struct ctl_ctx *ctx, struct request *req, enum apply_outcome
 		}
 	}
 	if (req->json) {
-		ob_printf(&req->body, "{\"applied\": %s", note ? "false" : "true");
+		/* a change that replied keys left its object open: "applied" goes into it */
+		ob_printf(&req->body, "%s\"applied\": %s", req->json_open ? ", " : "{", note ? "false" : "true");
 		if (note) {
 			ob_puts(&req->body, ", \"note\": ");
 			ob_json_str(&req->body, note);

@@ -21,7 +21,8 @@ struct request {
 	bool mutating;          /* a mutating command that succeeded */
 	bool failed;
 	char err[512];          /* "why" of the error line, without "error: " */
-	struct outbuf body;
+	struct outbuf body;     /* may hold keys: wiped when freed */
+	bool json_open;         /* body is a JSON object still open for "applied" (key replies) */
 	/* waiting for the dataplane */
 	bool wait;
 	bool offline;           /* mutated while the dataplane was not attached */

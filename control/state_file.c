@@ -10,12 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "keys.h"
 #include "outbuf.h"
 
 #define STATE_MAGIC "mmr-state"
-#define STATE_VERSION 1
+#define STATE_VERSION 2
 
 /* ---- writing -------------------------------------------------------------------------------- */
 
@@ -37,16 +39,24 @@ static void write_meeting(const struct model *m, const struct state_skip *sk, ui
 			  struct outbuf *b, struct counts *c)
 {
 	const struct m_meeting *mt = &m->meetings[id];
-	ob_printf(b, "meeting %u %s\n", id, mt->name);
+	bool srtp = mt->srtp_suite != SRTP_SUITE_NONE;
+	ob_printf(b, "meeting %u %s %s\n", id, mt->name, srtp ? srtp_suite_name(mt->srtp_suite) : "plain");
 	c->meetings++;
 	for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
 		if (skipped_participant(m, sk, p))
 			continue;
 		const struct m_participant *pp = &m->parts[p];
-		char addr[VAL_ADDR_STRLEN], mac[18];
-		ob_printf(b, "participant %u %u %s %s %u %s %s %u\n", p, id, pp->name,
+		char addr[VAL_ADDR_STRLEN], mac[18], skey[KEYS_INLINE_MAX] = "-", rkey[KEYS_INLINE_MAX] = "-";
+		if (srtp && (keys_to_inline(&pp->send_key, skey) < 0 || keys_to_inline(&pp->recv_key, rkey) < 0)) {
+			b->oom = true;    /* cannot happen for keys the model accepted; fail the save */
+			strcpy(skey, "-");
+			strcpy(rkey, "-");
+		}
+		ob_printf(b, "participant %u %u %s %s %u %s %s %u %s %s\n", p, id, pp->name,
 			  val_addr_fmt(&pp->addr, addr), pp->udp_port, val_role_name(pp->role),
-			  pp->has_mac ? val_mac_fmt(pp->mac, mac) : "-", pp->dp_port);
+			  pp->has_mac ? val_mac_fmt(pp->mac, mac) : "-", pp->dp_port, skey, rkey);
+		explicit_bzero(skey, sizeof(skey));
+		explicit_bzero(rkey, sizeof(rkey));
 		c->parts++;
 	}
 	for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
@@ -90,10 +100,15 @@ static int write_file(const char *path, const char *data, size_t len, char *err,
 		snprintf(err, errlen, "state file path too long");
 		return -1;
 	}
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	/* it holds the participants' keys: owner only (fchmod too: O_TRUNC keeps an old file's mode) */
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
 		return -1;
+	}
+	if (fchmod(fd, 0600) < 0) {
+		snprintf(err, errlen, "cannot chmod %s: %s", tmp, strerror(errno));
+		goto err_close;
 	}
 	size_t off = 0;
 	while (off < len) {
@@ -175,6 +190,7 @@ struct loader {
 	size_t errlen;
 	char *tok[12];
 	int ntok;
+	int version;      /* of the file: 1 (no SRTP) or 2 */
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -210,8 +226,9 @@ static int load_meeting(struct loader *ld)
 {
 	struct model *m = ld->m;
 	uint32_t id = 0;
-	if (ld->ntok != 3)
-		return fail(ld, "meeting: expected 'meeting ID NAME'");
+	if (ld->ntok != (ld->version >= 2 ? 4 : 3))
+		return fail(ld, ld->version >= 2 ? "meeting: expected 'meeting ID NAME SECURITY'" :
+						   "meeting: expected 'meeting ID NAME'");
 	if (get_id(ld, 1, MODEL_MAX_MEETINGS, &id, "meeting") < 0)
 		return -1;
 	if (m->meetings[id].used)
@@ -220,9 +237,16 @@ static int load_meeting(struct loader *ld)
 		return fail(ld, "bad meeting name '%s'", ld->tok[2]);
 	if (model_find_meeting(m, ld->tok[2]) != MMR_ID_NONE)
 		return fail(ld, "meeting '%s' appears twice", ld->tok[2]);
+	enum srtp_suite suite = SRTP_SUITE_NONE;
+	if (ld->version >= 2 && strcmp(ld->tok[3], "plain") != 0) {
+		suite = srtp_suite_from_name(ld->tok[3]);
+		if (suite == SRTP_SUITE_NONE)
+			return fail(ld, "meeting '%s': bad security '%s' (plain or an SRTP suite)", ld->tok[2],
+				    ld->tok[3]);
+	}
 	if (reserve_one(ld, 1, 0, 0, 0) < 0)
 		return -1;
-	model_meeting_add(m, id, ld->tok[2]);
+	model_meeting_add(m, id, ld->tok[2], suite);
 	return 0;
 }
 
@@ -233,8 +257,10 @@ static int load_participant(struct loader *ld)
 	uint64_t port, dp_port;
 	struct mmr_addr addr;
 	uint8_t mac[6];
-	if (ld->ntok != 9)
-		return fail(ld, "participant: expected 'participant ID MEETING NAME ADDR PORT ROLE MAC DP_PORT'");
+	if (ld->ntok != (ld->version >= 2 ? 11 : 9))
+		return fail(ld, ld->version >= 2 ?
+			    "participant: expected 'participant ID MEETING NAME ADDR PORT ROLE MAC DP_PORT SEND_KEY RECV_KEY'" :
+			    "participant: expected 'participant ID MEETING NAME ADDR PORT ROLE MAC DP_PORT'");
 	if (get_id(ld, 1, MMR_MAX_PARTICIPANTS, &id, "participant") < 0 ||
 	    get_id(ld, 2, MODEL_MAX_MEETINGS, &mt, "meeting") < 0)
 		return -1;
@@ -261,10 +287,29 @@ static int load_participant(struct loader *ld)
 		return fail(ld, "bad MAC '%s'", ld->tok[7]);
 	if (val_uint(ld->tok[8], MMR_MAX_PORTS - 1, &dp_port) < 0)
 		return fail(ld, "bad dataplane port '%s'", ld->tok[8]);
-	if (reserve_one(ld, 0, 1, 0, 0) < 0)
+	/* keys: never quoted in an error (the log would carry them) */
+	struct srtp_master keys[2];
+	enum srtp_suite suite = m->meetings[mt].srtp_suite;
+	memset(keys, 0, sizeof(keys));
+	for (int k = 0; k < 2 && ld->version >= 2; k++) {
+		const char *t = ld->tok[9 + k], *which = k ? "receive" : "send";
+		if (suite == SRTP_SUITE_NONE && strcmp(t, "-") != 0)
+			return fail(ld, "participant '%s': a %s key in plain RTP meeting '%s'", name, which,
+				    m->meetings[mt].name);
+		if (suite != SRTP_SUITE_NONE && keys_from_inline(suite, t, &keys[k]) < 0) {
+			explicit_bzero(keys, sizeof(keys));
+			return fail(ld, "participant '%s': bad or missing %s key for %s", name, which,
+				    srtp_suite_name(suite));
+		}
+	}
+	if (reserve_one(ld, 0, 1, 0, 0) < 0) {
+		explicit_bzero(keys, sizeof(keys));
 		return -1;
+	}
 	model_participant_add(m, id, mt, name, &addr, (uint16_t)port, (unsigned)role, has_mac ? mac : NULL,
 			      (uint16_t)dp_port);
+	model_participant_set_keys(m, id, &keys[0], &keys[1]);
+	explicit_bzero(keys, sizeof(keys));
 	return 0;
 }
 
@@ -382,6 +427,12 @@ int state_file_load(struct model *m, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		return -1;
 	}
+	/* a file written before keys existed may be group-readable: it is about to hold keys */
+	struct stat st;
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+		(void)fchmod(fileno(f), st.st_mode & 0700);
+	char iobuf[16384];          /* our buffer, so that it can be wiped */
+	setvbuf(f, iobuf, _IOFBF, sizeof(iobuf));
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
@@ -416,10 +467,11 @@ int state_file_load(struct model *m, const char *path, char *err, size_t errlen)
 				fail(&ld, "not an mmr state file (expected '%s %d')", STATE_MAGIC, STATE_VERSION);
 				goto out;
 			}
-			if (strcmp(ld.tok[1], "1") != 0) {
+			if (strcmp(ld.tok[1], "1") != 0 && strcmp(ld.tok[1], "2") != 0) {
 				fail(&ld, "unsupported state file version '%s'", ld.tok[1]);
 				goto out;
 			}
+			ld.version = ld.tok[1][0] - '0';
 			have_header = true;
 			continue;
 		}
@@ -457,7 +509,10 @@ int state_file_load(struct model *m, const char *path, char *err, size_t errlen)
 	model_rebuild_pools(m);
 	rc = 0;
 out:
+	if (line)
+		explicit_bzero(line, cap);
 	free(line);
 	fclose(f);
+	explicit_bzero(iobuf, sizeof(iobuf));
 	return rc;
 }

@@ -3,9 +3,9 @@
  * subscription with its id, one readable line each, so that a restarted controller programs the
  * dataplane with the same ids (forwarding state and per-stream counters keep their slots).
  *
- *   mmr-state 1
- *   meeting ID NAME
- *   participant ID MEETING_ID NAME ADDR UDP_PORT ROLE MAC|- DP_PORT
+ *   mmr-state 2
+ *   meeting ID NAME SECURITY                  SECURITY: plain, or the SRTP suite's name
+ *   participant ID MEETING_ID NAME ADDR UDP_PORT ROLE MAC|- DP_PORT SEND_KEY|- RECV_KEY|-
  *   stream ID PARTICIPANT_ID SSRC KIND CODEC LAYERS
  *   sub ID STREAM_ID SUBSCRIBER_ID TARGET OUT_SSRC
  *   end MEETINGS PARTICIPANTS STREAMS SUBS
@@ -16,6 +16,11 @@
  * fsync the directory): a kill -9 at any moment leaves the old or the new file, never a mix.
  * Loading checks everything a request would check, plus the subscription rule and the final
  * "end" line; any violation is an error, never a silent repair.
+ *
+ * Keys: a participant of an SRTP meeting has its two master keys in the SDES form
+ * "inline:BASE64"; a plain meeting's participants have "-". The file holds secrets, so it is
+ * written mode 0600 (and a temporary file left by a crash is made 0600 before it is reused). Version
+ * 1 files (before SRTP: no SECURITY, no keys) are still read, as plain meetings.
  */
 #ifndef MMR_STATE_FILE_H
 #define MMR_STATE_FILE_H

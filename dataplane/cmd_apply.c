@@ -2,12 +2,9 @@
  * cmd_apply.c - the control thread's side of the forwarding tables: a shadow of every object by
  * id, the rules of each command, and the publication of new immutable versions (fwd_table.h).
  *
- * Shadow state (plain arrays indexed by id, touched only by this thread):
- *   participants: the command as received, its table node, the head of its stream list and of the
- *                 list of subscriptions it receives;
- *   streams:      the command, its table node, its current output array (owned here; nodes only
- *                 point at it), its subscription list, its place in its publisher's list;
- *   subs:         the command and its places in its stream's and its receiver's lists.
+ * Shadow state: plain arrays indexed by id, touched only by this thread (shadow.h). SRTP contexts
+ * (keys, inbound and outbound stream contexts, rekeying) are srtp_ctl.c's; this file decides when
+ * an object gets or loses them.
  *
  * A change marks the streams whose output arrays it affects "dirty"; cmd_apply_publish() rebuilds
  * those arrays once per batch and swings the stream nodes' RCU pointers. Replaced nodes and arrays
@@ -25,6 +22,7 @@
 #include "cmd_apply.h"
 
 #include <arpa/inet.h>
+#include <rte_cycles.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,62 +32,8 @@
 #include "fwd_table.h"
 #include "layer_select.h"
 #include "pkt.h"
-
-#define NIL MMR_ID_NONE
-
-struct sh_participant {
-	uint8_t  used;
-	uint32_t stamp;                  /* sync stamp of its last PUT */
-	struct mmr_cmd_participant c;
-	struct fwd_participant *node;    /* NULL while another participant holds its key */
-	uint32_t streams;                /* its streams (sh_stream.p_next) */
-	uint32_t rsubs;                  /* subscriptions it receives (sh_sub.r_next) */
-};
-
-struct sh_stream {
-	uint8_t  used;
-	uint8_t  dirty;                  /* in the dirty list: output array to rebuild */
-	uint32_t stamp;
-	uint32_t del_batch;              /* batch that last deleted this id */
-	struct mmr_cmd_stream c;
-	struct fwd_stream *node;         /* NULL while shadowed */
-	struct fwd_outputs *outputs;     /* current array, owned here; NULL = no subscriber */
-	uint32_t p_next, p_prev;         /* in its publisher's list */
-	uint32_t subs;                   /* its subscriptions (sh_sub.s_next) */
-};
-
-struct sh_sub {
-	uint8_t  used;
-	uint32_t stamp;
-	uint32_t del_batch;
-	struct mmr_cmd_sub c;
-	uint32_t s_next, s_prev;         /* in its stream's list */
-	uint32_t r_next, r_prev;         /* in its receiver's list */
-};
-
-struct cmd_apply {
-	struct dataplane *dp;
-	struct sh_participant *P;
-	struct sh_stream *S;
-	struct sh_sub *U;
-	uint32_t p_hw, s_hw, u_hw;       /* 1 + highest id ever used */
-	uint32_t n_p, n_s, n_u;
-	uint32_t n_shadowed_p, n_shadowed_s;
-
-	uint32_t *dirty;                 /* stream ids, each at most once */
-	uint32_t n_dirty;
-
-	void   **retired;                /* freed after the next grace period */
-	size_t   n_retired, cap_retired;
-	int      need_grace;             /* something was unpublished in this batch */
-	uint32_t batch;                  /* increments at every reclaim */
-
-	uint32_t stamp;                  /* current sync stamp */
-	uint8_t  sync_active;
-	uint32_t sync_gen;
-
-	uint64_t applied, refused;
-};
+#include "shadow.h"
+#include "srtp_ctl.h"
 
 static int refuse(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int refuse(char *err, size_t errlen, const char *fmt, ...)
@@ -105,23 +49,30 @@ static int refuse(char *err, size_t errlen, const char *fmt, ...)
  * Retiring and reclaiming
  */
 
-static void retire(struct cmd_apply *ca, void *p)
+void shadow_retire(struct cmd_apply *ca, void *p, void (*free_fn)(void *))
 {
 	if (!p)
 		return;
+	if (!free_fn)
+		free_fn = free;
 	if (ca->n_retired == ca->cap_retired) {
 		size_t cap = ca->cap_retired ? ca->cap_retired * 2 : 1024;
-		void **r = realloc(ca->retired, cap * sizeof(*r));
+		struct retired *r = realloc(ca->retired, cap * sizeof(*r));
 		if (!r) {
 			/* no room to defer: wait for the grace period right here */
 			synchronize_rcu();
-			free(p);
+			free_fn(p);
 			return;
 		}
 		ca->retired = r;
 		ca->cap_retired = cap;
 	}
-	ca->retired[ca->n_retired++] = p;
+	ca->retired[ca->n_retired++] = (struct retired){ p, free_fn };
+}
+
+static void retire(struct cmd_apply *ca, void *p)
+{
+	shadow_retire(ca, p, free);
 }
 
 void cmd_apply_reclaim(struct cmd_apply *ca)
@@ -129,7 +80,7 @@ void cmd_apply_reclaim(struct cmd_apply *ca)
 	if (ca->n_retired || ca->need_grace) {
 		synchronize_rcu();
 		for (size_t i = 0; i < ca->n_retired; i++)
-			free(ca->retired[i]);
+			ca->retired[i].free_fn(ca->retired[i].p);
 		ca->n_retired = 0;
 		ca->need_grace = 0;
 	}
@@ -140,7 +91,7 @@ void cmd_apply_reclaim(struct cmd_apply *ca)
  * Output arrays
  */
 
-static void mark_dirty(struct cmd_apply *ca, uint32_t sid)
+void shadow_mark_dirty(struct cmd_apply *ca, uint32_t sid)
 {
 	struct sh_stream *s = &ca->S[sid];
 	if (s->dirty)
@@ -168,6 +119,7 @@ static void fill_output(const struct cmd_apply *ca, struct fwd_output *o, uint32
 	memcpy(o->src_mac, port->mac, 6);
 	memcpy(o->src_ip, v4 ? port->ipv4.ip : port->ipv6.ip, alen);
 	memcpy(o->dst_ip, r->c.addr.ip, alen);
+	o->srtp = u->srtp_out;
 	uint32_t addr_sum = pkt_raw_sum(o->src_ip, alen, 0);
 	addr_sum = pkt_raw_sum(o->dst_ip, alen, addr_sum);
 	o->pseudo_sum = addr_sum + 17u;                       /* + protocol UDP */
@@ -300,8 +252,10 @@ static void sub_unlink(struct cmd_apply *ca, uint32_t uid)
 static void sub_delete(struct cmd_apply *ca, uint32_t uid)
 {
 	struct sh_sub *u = &ca->U[uid];
-	mark_dirty(ca, u->c.stream_id);
+	shadow_mark_dirty(ca, u->c.stream_id);
 	sub_unlink(ca, uid);
+	srtp_ctl_retire_out(ca, u->srtp_out);
+	u->srtp_out = NULL;
 	u->used = 0;
 	u->del_batch = ca->batch;
 	ca->need_grace = 1;
@@ -326,16 +280,29 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 		return refuse(err, errlen, "subscription %u: stream %u (meeting %u) and subscriber %u (meeting %u) are in different meetings",
 			      c.id, c.stream_id, ca->P[pub].c.meeting_id, c.subscriber_id,
 			      ca->P[c.subscriber_id].c.meeting_id);
+	if (ca->P[pub].c.srtp_suite != ca->P[c.subscriber_id].c.srtp_suite)
+		return refuse(err, errlen, "subscription %u: publisher %u (SRTP suite %u) and subscriber %u (suite %u) differ in security",
+			      c.id, pub, ca->P[pub].c.srtp_suite, c.subscriber_id,
+			      ca->P[c.subscriber_id].c.srtp_suite);
 
 	struct sh_sub *u = &ca->U[c.id];
-	if (u->used && (u->c.stream_id != c.stream_id || u->c.subscriber_id != c.subscriber_id))
+	int same = u->used && u->c.stream_id == c.stream_id && u->c.subscriber_id == c.subscriber_id;
+	/* a new SSRC toward the receiver is a new SRTP stream: a fresh context (made before any change) */
+	struct srtp_stream *out = NULL;
+	if ((!same || u->c.out_ssrc != c.out_ssrc) && srtp_ctl_sub_out(ca, c.subscriber_id, &out) < 0)
+		return refuse(err, errlen, "subscription %u: out of memory for its SRTP context", c.id);
+	if (u->used && !same)
 		sub_delete(ca, c.id);   /* a different subscription under the same id */
 	if (u->used) {
 		u->stamp = ca->stamp;
 		if (u->c.target_tid != c.target_tid || u->c.out_ssrc != c.out_ssrc) {
+			if (u->c.out_ssrc != c.out_ssrc) {
+				srtp_ctl_retire_out(ca, u->srtp_out);
+				u->srtp_out = out;
+			}
 			u->c.target_tid = c.target_tid;   /* the layer_sel state is kept */
 			u->c.out_ssrc = c.out_ssrc;
-			mark_dirty(ca, c.stream_id);
+			shadow_mark_dirty(ca, c.stream_id);
 		}
 		return 0;
 	}
@@ -344,9 +311,10 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 	layer_sel_init(&ca->dp->sel[c.id]);
 	u->used = 1;
 	u->c = c;
+	u->srtp_out = out;
 	u->stamp = ca->stamp;
 	sub_link(ca, c.id);
-	mark_dirty(ca, c.stream_id);
+	shadow_mark_dirty(ca, c.stream_id);
 	ca->n_u++;
 	if (c.id >= ca->u_hw)
 		ca->u_hw = c.id + 1;
@@ -357,7 +325,8 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
  * Streams
  */
 
-static struct fwd_stream *stream_node_new(const struct mmr_cmd_stream *c, struct fwd_outputs *outs)
+static struct fwd_stream *stream_node_new(const struct mmr_cmd_stream *c, struct fwd_outputs *outs,
+					  struct fwd_srtp_in *srtp_in)
 {
 	struct fwd_stream *n = calloc(1, sizeof(*n));
 	if (!n)
@@ -369,6 +338,7 @@ static struct fwd_stream *stream_node_new(const struct mmr_cmd_stream *c, struct
 	n->codec = c->codec;
 	n->layers = c->temporal_layers;
 	n->outputs = outs;
+	n->srtp_in = srtp_in;
 	return n;
 }
 
@@ -397,14 +367,14 @@ static void stream_restore_shadowed(struct cmd_apply *ca, uint32_t participant_i
 		struct sh_stream *r = &ca->S[i];
 		if (!r->used || r->node || r->c.participant_id != participant_id || r->c.ssrc != ssrc)
 			continue;
-		struct fwd_stream *n = stream_node_new(&r->c, r->outputs);
+		struct fwd_stream *n = stream_node_new(&r->c, r->outputs, r->srtp_in);
 		if (!n) {
 			dp_log("stream %u: out of memory restoring it", i);
 			return;
 		}
 		stream_install(ca, i, n);
 		ca->n_shadowed_s--;
-		mark_dirty(ca, i);
+		shadow_mark_dirty(ca, i);
 		return;
 	}
 }
@@ -432,6 +402,8 @@ static void stream_delete(struct cmd_apply *ca, uint32_t sid)
 	}
 	retire(ca, s->outputs);
 	s->outputs = NULL;
+	srtp_ctl_retire_in(ca, s->srtp_in);
+	s->srtp_in = NULL;
 	ca->n_s--;
 }
 
@@ -459,9 +431,20 @@ static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, cha
 		s->stamp = ca->stamp;
 		if (same_key && same_attr && s->node)
 			return 0;   /* identical */
-		struct fwd_stream *n = stream_node_new(&c, s->outputs);
-		if (!n)
+		/* another publisher or SSRC: inbound SRTP contexts of its own */
+		struct fwd_srtp_in *sin = s->srtp_in;
+		if (!same_key && srtp_ctl_stream_in(ca, c.participant_id, &sin) < 0)
+			return refuse(err, errlen, "stream %u: out of memory for its SRTP contexts", c.id);
+		struct fwd_stream *n = stream_node_new(&c, s->outputs, sin);
+		if (!n) {
+			if (sin != s->srtp_in)
+				srtp_ctl_free_in(sin);
 			return refuse(err, errlen, "stream %u: out of memory", c.id);
+		}
+		if (sin != s->srtp_in) {
+			srtp_ctl_retire_in(ca, s->srtp_in);
+			s->srtp_in = sin;
+		}
 		struct fwd_stream *old = s->node;
 		if (!old)
 			ca->n_shadowed_s--;
@@ -482,15 +465,21 @@ static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, cha
 
 	if (s->del_batch == ca->batch)
 		flush(ca);
-	struct fwd_stream *n = stream_node_new(&c, NULL);
-	if (!n)
+	struct fwd_srtp_in *sin;
+	if (srtp_ctl_stream_in(ca, c.participant_id, &sin) < 0)
+		return refuse(err, errlen, "stream %u: out of memory for its SRTP contexts", c.id);
+	struct fwd_stream *n = stream_node_new(&c, NULL, sin);
+	if (!n) {
+		srtp_ctl_free_in(sin);
 		return refuse(err, errlen, "stream %u: out of memory", c.id);
+	}
 	memset(&ca->dp->shm->stats.stream[c.id], 0, sizeof(ca->dp->shm->stats.stream[c.id]));
 	s->used = 1;
 	s->c = c;
 	s->stamp = ca->stamp;
 	s->subs = NIL;
 	s->outputs = NULL;
+	s->srtp_in = sin;
 	stream_link(ca, c.id);
 	stream_install(ca, c.id, n);
 	ca->n_s++;
@@ -503,7 +492,8 @@ static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, cha
  * Participants
  */
 
-static struct fwd_participant *participant_node_new(const struct mmr_cmd_participant *c)
+static struct fwd_participant *participant_node_new(const struct mmr_cmd_participant *c,
+						    struct fwd_srtp_in *rtcp_in)
 {
 	struct fwd_participant *n = calloc(1, sizeof(*n));
 	if (!n)
@@ -511,6 +501,8 @@ static struct fwd_participant *participant_node_new(const struct mmr_cmd_partici
 	n->addr = c->addr;
 	n->udp_port = c->udp_port;
 	n->id = c->id;
+	n->srtp = c->srtp_suite;
+	n->rtcp_in = rtcp_in;
 	return n;
 }
 
@@ -539,7 +531,7 @@ static void participant_restore_shadowed(struct cmd_apply *ca, const struct mmr_
 		struct sh_participant *q = &ca->P[i];
 		if (!q->used || q->node || q->c.udp_port != udp_port || !mmr_addr_eq(&q->c.addr, addr))
 			continue;
-		struct fwd_participant *n = participant_node_new(&q->c);
+		struct fwd_participant *n = participant_node_new(&q->c, q->rtcp_in);
 		if (!n) {
 			dp_log("participant %u: out of memory restoring it", i);
 			return;
@@ -554,7 +546,7 @@ static void participant_restore_shadowed(struct cmd_apply *ca, const struct mmr_
 static void participant_dirty_outputs(struct cmd_apply *ca, uint32_t pid)
 {
 	for (uint32_t u = ca->P[pid].rsubs; u != NIL; u = ca->U[u].r_next)
-		mark_dirty(ca, ca->U[u].c.stream_id);
+		shadow_mark_dirty(ca, ca->U[u].c.stream_id);
 }
 
 static void participant_delete(struct cmd_apply *ca, uint32_t pid)
@@ -580,6 +572,7 @@ static void participant_delete(struct cmd_apply *ca, uint32_t pid)
 	} else {
 		ca->n_shadowed_p--;
 	}
+	srtp_ctl_participant_fini(ca, pid);
 	ca->n_p--;
 }
 
@@ -615,11 +608,18 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 	}
 	if (c.role < MMR_ROLE_SENDRECV || c.role > MMR_ROLE_SENDONLY)
 		return refuse(err, errlen, "participant %u: unknown role %u", c.id, c.role);
+	if (srtp_ctl_check(&c, err, errlen) < 0)
+		return -1;
 
 	struct sh_participant *p = &ca->P[c.id];
 	if (p->used && p->c.meeting_id != c.meeting_id) {
 		dp_log("participant %u moves from meeting %u to %u: its streams and subscriptions are removed",
 		       c.id, p->c.meeting_id, c.meeting_id);
+		participant_delete(ca, c.id);
+	} else if (p->used && p->c.srtp_suite != c.srtp_suite) {
+		/* a meeting's security never changes: this is another participant under a reused id */
+		dp_log("participant %u changes security (SRTP suite %u -> %u): its streams and subscriptions are removed",
+		       c.id, p->c.srtp_suite, c.srtp_suite);
 		participant_delete(ca, c.id);
 	}
 
@@ -628,15 +628,24 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 		int same_out = same_key && p->c.dp_port == c.dp_port && p->c.has_mac == c.has_mac &&
 			       memcmp(p->c.mac, c.mac, 6) == 0;
 		p->stamp = ca->stamp;
+		/* new keys: every context is made before anything changes */
+		struct srtp_rekey rk;
+		if (srtp_ctl_rekey_prepare(ca, c.id, &c, &rk) < 0)
+			return refuse(err, errlen, "participant %u: out of memory for its new SRTP contexts", c.id);
 		if (same_key && p->node) {
+			srtp_ctl_rekey_commit(ca, c.id, &rk);
 			p->c = c;
 			if (!same_out)
 				participant_dirty_outputs(ca, c.id);
 			return 0;
 		}
-		struct fwd_participant *n = participant_node_new(&c);
-		if (!n)
+		struct fwd_participant *n = participant_node_new(&c, NULL);
+		if (!n) {
+			srtp_ctl_rekey_abort(&rk);
 			return refuse(err, errlen, "participant %u: out of memory", c.id);
+		}
+		srtp_ctl_rekey_commit(ca, c.id, &rk);
+		n->rtcp_in = p->rtcp_in;
 		struct fwd_participant *old = p->node;
 		if (!old)
 			ca->n_shadowed_p--;
@@ -652,9 +661,13 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 		return 0;
 	}
 
-	struct fwd_participant *n = participant_node_new(&c);
-	if (!n)
+	if (srtp_ctl_participant_init(p, &c) < 0)
+		return refuse(err, errlen, "participant %u: out of memory for its SRTP contexts", c.id);
+	struct fwd_participant *n = participant_node_new(&c, p->rtcp_in);
+	if (!n) {
+		srtp_ctl_participant_free(p);
 		return refuse(err, errlen, "participant %u: out of memory", c.id);
+	}
 	p->used = 1;
 	p->c = c;
 	p->stamp = ca->stamp;
@@ -774,6 +787,8 @@ struct cmd_apply *cmd_apply_new(struct dataplane *dp)
 	ca->dp = dp;
 	ca->batch = 1;
 	ca->stamp = 1;
+	ca->rekeying = NIL;
+	ca->rekey_grace_tsc = rte_get_tsc_hz() / 1000 * DP_REKEY_GRACE_MS;
 	/* calloc: the pages of never-used ids are never touched */
 	ca->P = calloc(MMR_MAX_PARTICIPANTS, sizeof(*ca->P));
 	ca->S = calloc(MMR_MAX_STREAMS, sizeof(*ca->S));
@@ -800,8 +815,13 @@ void cmd_apply_free(struct cmd_apply *ca)
 				free(s->node);
 			}
 			free(s->outputs);
+			srtp_ctl_free_in(s->srtp_in);
 		}
 	}
+	if (ca->U)
+		for (uint32_t i = 0; i < ca->u_hw; i++)
+			if (ca->U[i].used)
+				srtp_stream_free(ca->U[i].srtp_out);
 	if (ca->P) {
 		for (uint32_t i = 0; i < ca->p_hw; i++) {
 			struct sh_participant *p = &ca->P[i];
@@ -809,16 +829,24 @@ void cmd_apply_free(struct cmd_apply *ca)
 				fwd_participant_unpublish(&ca->dp->fwd, p->node);
 				free(p->node);
 			}
+			if (p->used)
+				srtp_ctl_participant_free(p);
 		}
 	}
 	for (size_t i = 0; i < ca->n_retired; i++)
-		free(ca->retired[i]);
+		ca->retired[i].free_fn(ca->retired[i].p);
 	free(ca->retired);
 	free(ca->dirty);
 	free(ca->U);
 	free(ca->S);
 	free(ca->P);
 	free(ca);
+}
+
+void cmd_apply_tick(struct cmd_apply *ca, uint64_t now_tsc)
+{
+	if (ca->rekeying != NIL)
+		srtp_ctl_tick(ca, now_tsc);
 }
 
 void cmd_apply_counts(const struct cmd_apply *ca, struct cmd_apply_counts *out)
@@ -853,9 +881,16 @@ int cmd_apply_check(struct cmd_apply *ca, char *err, size_t errlen)
 		n_p++;
 		struct fwd_participant *f = fwd_participant_lookup(t, &p->c.addr, p->c.udp_port);
 		CHECK(f, "participant %u: its key is in no node", i);
+		int srtp = p->c.srtp_suite != SRTP_SUITE_NONE;
+		CHECK(srtp ? p->send_keys && p->recv_keys && p->rtcp_in && p->rtcp_in->cur :
+			     !p->send_keys && !p->recv_keys && !p->rtcp_in && !p->old_send_keys,
+		      "participant %u: SRTP state does not match suite %u", i, p->c.srtp_suite);
+		CHECK(!p->old_send_keys || p->rekeying, "participant %u: old SEND key outside a rekey", i);
 		if (p->node) {
 			CHECK(f == p->node, "participant %u: table holds node of %u", i, f->id);
 			CHECK(p->node->id == i, "participant %u: node id %u", i, p->node->id);
+			CHECK(p->node->srtp == p->c.srtp_suite && p->node->rtcp_in == p->rtcp_in,
+			      "participant %u: node's SRTP state differs", i);
 		} else {
 			sh_p++;
 			CHECK(f->id != i && ca->P[f->id].used && ca->P[f->id].node == f,
@@ -878,9 +913,14 @@ int cmd_apply_check(struct cmd_apply *ca, char *err, size_t errlen)
 		CHECK(ca->P[s->c.participant_id].used, "stream %u: publisher %u gone", i, s->c.participant_id);
 		struct fwd_stream *f = fwd_stream_lookup(t, s->c.participant_id, s->c.ssrc);
 		CHECK(f, "stream %u: its key is in no node", i);
+		int srtp = ca->P[s->c.participant_id].c.srtp_suite != SRTP_SUITE_NONE;
+		CHECK(srtp ? s->srtp_in && s->srtp_in->cur : !s->srtp_in, "stream %u: inbound SRTP state", i);
+		CHECK(!s->srtp_in || !s->srtp_in->prev || ca->P[s->c.participant_id].rekeying,
+		      "stream %u: previous key outside a rekey", i);
 		if (s->node) {
 			CHECK(f == s->node, "stream %u: table holds node of %u", i, f->id);
 			CHECK(s->node->outputs == s->outputs, "stream %u: node and shadow outputs differ", i);
+			CHECK(s->node->srtp_in == s->srtp_in, "stream %u: node and shadow SRTP differ", i);
 		} else {
 			sh_s++;
 			CHECK(f->id != i && ca->S[f->id].used && ca->S[f->id].node == f,
@@ -894,6 +934,11 @@ int cmd_apply_check(struct cmd_apply *ca, char *err, size_t errlen)
 		listed_u += k;
 		CHECK(k ? s->outputs && s->outputs->n == k : !s->outputs, "stream %u: %u subs, %u outputs", i, k,
 		      s->outputs ? s->outputs->n : 0);
+		for (uint32_t j = 0; s->outputs && j < s->outputs->n; j++) {
+			const struct fwd_output *o = &s->outputs->o[j];
+			CHECK(o->sub_id < ca->u_hw && ca->U[o->sub_id].used && o->srtp == ca->U[o->sub_id].srtp_out,
+			      "stream %u: output %u's SRTP context is not its subscription's", i, j);
+		}
 	}
 	for (uint32_t i = 0; i < ca->u_hw; i++) {
 		struct sh_sub *u = &ca->U[i];
@@ -901,6 +946,8 @@ int cmd_apply_check(struct cmd_apply *ca, char *err, size_t errlen)
 			continue;
 		n_u++;
 		CHECK(ca->S[u->c.stream_id].used && ca->P[u->c.subscriber_id].used, "sub %u: dangling", i);
+		CHECK((ca->P[u->c.subscriber_id].c.srtp_suite != SRTP_SUITE_NONE) == (u->srtp_out != NULL),
+		      "sub %u: outbound SRTP state", i);
 	}
 	CHECK(n_p == ca->n_p && n_s == ca->n_s && n_u == ca->n_u, "counts %u/%u/%u, recorded %u/%u/%u",
 	      n_p, n_s, n_u, ca->n_p, ca->n_s, ca->n_u);

@@ -37,6 +37,9 @@ int cmd_apply_one(struct cmd_apply *ca, const struct mmr_cmd *c, char *err, size
 void cmd_apply_publish(struct cmd_apply *ca);
 /* Grace period, then free retired versions. Cheap when nothing was retired. */
 void cmd_apply_reclaim(struct cmd_apply *ca);
+/* About every 100 ms, as an online RCU reader (then offline + cmd_apply_reclaim): housekeeping
+ * that depends on time, i.e. ending SRTP rekeys whose new key is in use (srtp_ctl.h). */
+void cmd_apply_tick(struct cmd_apply *ca, uint64_t now_tsc);
 
 void cmd_apply_counts(const struct cmd_apply *ca, struct cmd_apply_counts *out);
 

@@ -5,7 +5,10 @@
  * them (cmd_apply.c), publish, move the ring's head past them (the controller waits for that),
  * then wait for a grace period and free what the batch retired. When the ring is empty it sleeps
  * IDLE_SLEEP_US. Every 100 ms: our heartbeat, port counters, the controller's liveness (logged on
- * change only; forwarding never depends on it). Every status_interval_ms: one status line.
+ * change only; forwarding never depends on it), the end of SRTP rekeys (cmd_apply_tick). Every
+ * status_interval_ms: one status line.
+ *
+ * A PARTICIPANT_PUT's key bytes are wiped from its ring slot as soon as the command is copied out.
  */
 #define _LGPL_SOURCE
 #include "ctl_loop.h"
@@ -65,9 +68,18 @@ static unsigned apply_batch(struct dataplane *dp, struct cmd_apply *ca)
 
 	rcu_thread_online();
 	for (uint64_t k = 0; k < n; k++) {
-		struct mmr_cmd c = shm->ring[(head + k) & (MMR_CMD_RING - 1)];
+		struct mmr_cmd *slot = &shm->ring[(head + k) & (MMR_CMD_RING - 1)];
+		struct mmr_cmd c = *slot;
 		char err[96];
-		if (cmd_apply_one(ca, &c, err, sizeof(err)) < 0) {
+		/* keys stay in the shadow (and the contexts made from them), not in the ring: the slot is
+		 * ours until head moves past it */
+		if (c.op == MMR_CMD_PARTICIPANT_PUT) {
+			explicit_bzero(&slot->u.participant.send_key, sizeof(slot->u.participant.send_key));
+			explicit_bzero(&slot->u.participant.recv_key, sizeof(slot->u.participant.recv_key));
+		}
+		int rc = cmd_apply_one(ca, &c, err, sizeof(err));
+		explicit_bzero(&c, sizeof(c));
+		if (rc < 0) {
 			snprintf(shm->last_error, sizeof(shm->last_error), "seq %" PRIu64 " %s: %s", head + k,
 				 op_name(c.op), err);
 			atomic_fetch_add_explicit(&shm->rejected, 1, memory_order_release);
@@ -187,6 +199,10 @@ void ctl_loop_run(struct dataplane *dp, struct cmd_apply *ca)
 			atomic_store(&dp->shm->dp_heartbeat_ns, now);
 			copy_port_stats(dp);
 			check_controller(dp, &cs, now);
+			rcu_thread_online();
+			cmd_apply_tick(ca, rte_rdtsc());
+			rcu_thread_offline();
+			cmd_apply_reclaim(ca);
 			next_hk = now + MMR_HEARTBEAT_NS;
 		}
 		if (interval_ns && now >= next_status) {

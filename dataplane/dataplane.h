@@ -68,6 +68,10 @@ struct dataplane {
  * larger ones get a header mbuf chained to a clone of the input. */
 #define DP_COPY_MAX_PAYLOAD 256u
 
+/* SRTP rekey: after a packet authenticated with a sender's new SEND key, its previous key is still
+ * accepted this long (late and reordered packets sent before the switch), then dropped. */
+#define DP_REKEY_GRACE_MS 2000u
+
 /* Is a one of our addresses on this port? */
 static inline int dp_port_owns(const struct dp_port *pt, const struct mmr_addr *a)
 {

@@ -12,6 +12,11 @@
  * offset of the UDP segment), the RTP header and descriptor minus the fields we rewrite, the UDP
  * length and source port. Per copy (RFC 1624 style): plus its pseudo header (precomputed in its
  * fwd_output), destination port, SSRC, sequence number, PictureID and TL0PICIDX.
+ *
+ * SRTP (fanout_srtp): the payload differs per receiver (each copy is encrypted under the
+ * receiver's key), so there is no shared payload: per copy, the RTP header and descriptor are
+ * rewritten in the decrypted input, srtp_protect_rtp_copy() encrypts input -> copy (the encryption
+ * is the copy), and the UDP checksum is summed over the ciphertext it just wrote (still in L1).
  */
 #define _LGPL_SOURCE
 #include "fanout.h"
@@ -24,6 +29,7 @@
 
 #include "csum.h"
 #include "layer_select.h"
+#include "srtp_fast.h"
 
 #define ETH_LEN 14
 #define IP4_LEN 20
@@ -238,6 +244,81 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 			have_sum = 1;
 		}
 		struct rte_mbuf *c = build_copy(w, m, &fp, o, &lo, ri, vp8);
+		if (unlikely(!c)) {
+			w->st->drops[MMR_DROP_NO_MBUF]++;
+			continue;
+		}
+		w->st->copies++;
+		ss->fwd_copies++;
+		worker_send(w, o->dp_port, c);
+	}
+}
+
+/* ---- SRTP ---------------------------------------------------------------------------------- */
+
+/* One receiver's encrypted copy of the (rewritten, decrypted) RTP packet at rtp. NULL: no mbuf,
+ * or the protect failed (counted by the caller as no_mbuf: no copy could be made). */
+static inline struct rte_mbuf *build_srtp_copy(struct worker *w, struct fanout_pkt *fp, const struct fwd_output *o,
+					       const uint8_t *rtp, uint32_t rtp_len)
+{
+	uint32_t head = ETH_LEN + (o->family == MMR_AF_INET ? IP4_LEN : IP6_LEN) + UDP_LEN;
+	uint32_t need = head + rtp_len + SRTP_MAX_TRAILER;
+	struct rte_mbuf *h = rte_pktmbuf_alloc(need <= DP_HDR_MBUF_ROOM ? w->pools->hdr : w->pools->pkt);
+	if (unlikely(!h))
+		return NULL;
+	uint32_t room = rte_pktmbuf_tailroom(h);
+	uint8_t *p = rte_pktmbuf_mtod(h, uint8_t *);
+	uint32_t n = room > head ? srtp_protect_rtp_copy(o->srtp, rtp, rtp_len, p + head, room - head) : 0;
+	if (unlikely(n == 0)) {
+		rte_pktmbuf_free(h);
+		return NULL;
+	}
+	fp->udp_len = (uint16_t)(UDP_LEN + n);
+	uint8_t *udp = write_headers(p, o, fp);
+	uint64_t sum = o->pseudo_sum + 2u * fp->udp_len + rte_be_to_cpu_16(fp->sport_be) +
+		       rte_be_to_cpu_16(o->dst_port_be) + csum_be16_bulk(udp + UDP_LEN, n);
+	uint16_t ck = csum_finish(sum);
+	wr16(udp + 6, ck ? ck : 0xffff);
+	h->data_len = (uint16_t)(head + n);
+	h->pkt_len = head + n;
+	return h;
+}
+
+void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi, uint32_t rtp_len,
+		 const struct rtp_info *ri, const struct vp8_desc *vp8, const struct fwd_stream *s)
+{
+	const struct fwd_outputs *outs = rcu_dereference(s->outputs);
+	if (!outs)
+		return;
+	struct mmr_stream_stats *ss = &w->stream_stats[s->id];
+	uint8_t *rtp = rte_pktmbuf_mtod_offset(m, uint8_t *, pi->payload_off);
+	uint8_t *desc = rtp + ri->hdr_len;
+	struct fanout_pkt fp;
+	fp.sport_be = w->udp_port_be ? w->udp_port_be : rte_cpu_to_be_16(pi->dport);
+
+	uint32_t n = outs->n;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct fwd_output *o = &outs->o[i];
+		struct layer_sel *sel = &w->sel[o->sub_id];
+		struct layer_out lo;
+		if (i + 1 < n)
+			rte_prefetch0(&w->sel[outs->o[i + 1].sub_id]);
+		int fwd = vp8 ? layer_sel_vp8(sel, o->target_tid, ri, vp8, &lo)
+			      : layer_sel_passthrough(sel, ri, &lo);
+		if (!fwd) {
+			w->st->drops[MMR_DROP_LAYER]++;
+			ss->layer_drops++;
+			continue;
+		}
+		/* this receiver's header and descriptor, written into the input: the copy is encrypted
+		 * from it (the next receiver's rewrite replaces every byte written here) */
+		rtp_set_seq(rtp, lo.seq);
+		memcpy(rtp + 8, &o->out_ssrc_be, 4);
+		if (vp8) {
+			vp8_set_picture_id(desc, vp8, lo.picture_id);
+			vp8_set_tl0picidx(desc, vp8, lo.tl0picidx);
+		}
+		struct rte_mbuf *c = likely(o->srtp != NULL) ? build_srtp_copy(w, &fp, o, rtp, rtp_len) : NULL;
 		if (unlikely(!c)) {
 			w->st->drops[MMR_DROP_NO_MBUF]++;
 			continue;

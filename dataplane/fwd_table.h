@@ -11,6 +11,12 @@
  * poll-loop iteration; no pointer from here is kept across it). The only writer is the control
  * thread (cmd_apply.c): nodes and output arrays are never modified after publication; a change
  * publishes a new version, and the old one is freed after synchronize_rcu().
+ *
+ * SRTP meetings add crypto state that is NOT immutable: the per-packet state of an srtp_stream (ROC,
+ * replay window, SRTCP index) and fwd_srtp_in.cur_ok_tsc are written by the one lcore that receives
+ * the sender (RSS pins a sender's 5-tuple to one queue). The control thread creates these objects,
+ * publishes pointers to them (fwd_stream.srtp_in, fwd_participant.rtcp_in, fwd_output.srtp) and
+ * frees them after a grace period, like everything else here.
  */
 #ifndef MMR_FWD_TABLE_H
 #define MMR_FWD_TABLE_H
@@ -20,7 +26,22 @@
 #include <urcu/rculfhash.h>
 #include "mmr_types.h"
 
-/* One receiver of a stream. 64 bytes: one cache line. */
+struct srtp_stream;
+
+/*
+ * Inbound SRTP/SRTCP contexts of a sender: one per stream (its SSRC), and one per participant for
+ * its RTCP from SSRCs that are not streams (receiver reports of a receive-only client). Made from the
+ * participant's SEND key. During a rekey `prev` (the context of the previous SEND key, with its ROC
+ * and replay window) is tried after `cur` until a packet has authenticated with cur and about 2 s
+ * more; the control thread then publishes a version without prev.
+ */
+struct fwd_srtp_in {
+	struct srtp_stream *cur;      /* newest SEND key */
+	struct srtp_stream *prev;     /* the one before it during a rekey, else NULL */
+	uint64_t cur_ok_tsc;          /* receiving lcore: TSC of the first packet cur authenticated (0: none) */
+};
+
+/* One receiver of a stream: two cache lines. */
 struct fwd_output {
 	uint32_t sub_id;          /* index of its struct layer_sel */
 	uint32_t out_ssrc_be;     /* SSRC written into the copy, network order */
@@ -34,6 +55,7 @@ struct fwd_output {
 	uint32_t ip4_sum;         /* raw sum of the IPv4 header minus total length (and checksum) */
 	uint8_t  src_ip[16];      /* our address on dp_port (4 or 16 bytes used) */
 	uint8_t  dst_ip[16];
+	struct srtp_stream *srtp; /* SRTP meetings: the receiver's RECV-key context for out_ssrc; else NULL */
 } __attribute__((aligned(64)));
 
 struct fwd_outputs {
@@ -47,6 +69,8 @@ struct fwd_participant {
 	struct mmr_addr addr;     /* key */
 	uint16_t udp_port;        /* key, host order */
 	uint32_t id;
+	uint8_t  srtp;            /* enum srtp_suite of its meeting; 0: plain RTP */
+	struct fwd_srtp_in *rtcp_in;  /* RCU pointer (SRTP): its RTCP from SSRCs that are not its streams */
 };
 
 struct fwd_stream {
@@ -58,6 +82,7 @@ struct fwd_stream {
 	uint8_t  codec;           /* enum mmr_codec */
 	uint8_t  layers;
 	struct fwd_outputs *outputs;  /* RCU pointer; NULL = nobody subscribed */
+	struct fwd_srtp_in *srtp_in;  /* RCU pointer (SRTP meetings): this SSRC's inbound contexts */
 };
 
 struct fwd_tables {

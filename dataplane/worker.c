@@ -7,8 +7,15 @@
  * counted. Then the TX buffers are flushed and we report an RCU quiescent state: no table pointer
  * survives an iteration.
  *
+ * SRTP meetings (the sender's participant node says so): RTP is authenticated and decrypted in place
+ * with the stream's inbound context (its SEND key; during a rekey the new key first, then the old),
+ * before anything past the RTP header is read, and each receiver's copy is encrypted under its own
+ * RECV key (fanout_srtp). RTCP is authenticated, counted and dropped. Plain meetings take the path
+ * they always took.
+ *
  * No locks, syscalls, allocations or logging here; the only shared writes are our own counters
- * slot, the counters of the streams we receive, and their subscriptions' layer_sel entries.
+ * slot, the counters of the streams we receive, their subscriptions' layer_sel entries, and the
+ * SRTP contexts of the senders we receive (and of their receivers' copies).
  */
 #define _LGPL_SOURCE
 #include "worker.h"
@@ -18,6 +25,7 @@
 #include <rte_cycles.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_memcpy.h>
 #include <rte_prefetch.h>
 
 #include "fanout.h"
@@ -25,6 +33,7 @@
 #include "local_reply.h"
 #include "pkt.h"
 #include "rtp.h"
+#include "srtp_fast.h"
 #include "vp8.h"
 
 #define PREFETCH_AHEAD 3
@@ -59,6 +68,7 @@ int worker_init(struct worker *w, struct dataplane *dp, unsigned idx)
 	w->stream_stats = dp->shm->stats.stream;
 	w->sel = dp->sel;
 	w->pools = &dp->pools[socket];
+	w->rekey_grace_tsc = rte_get_tsc_hz() / 1000 * DP_REKEY_GRACE_MS;
 	for (unsigned p = 0; p < dp->n_ports; p++) {
 		w->txb[p] = rte_zmalloc_socket("mmr_txb", RTE_ETH_TX_BUFFER_SIZE(WORKER_BURST), 0, (int)socket);
 		if (!w->txb[p]) {
@@ -80,6 +90,121 @@ void worker_fini(struct worker *w)
 	}
 }
 
+/* ---- SRTP ---------------------------------------------------------------------------------- */
+
+static inline enum mmr_drop_reason srtp_open(struct srtp_stream *ctx, uint8_t *pkt, uint32_t *len, int rtcp)
+{
+	return rtcp ? srtp_unprotect_rtcp(ctx, pkt, len) : srtp_unprotect_rtp(ctx, pkt, len);
+}
+
+/*
+ * Authenticate and decrypt a sender's packet in place with its inbound contexts; *len shrinks by
+ * the trailer. Outside a rekey: the current key only. In a rekey window (prev set, and less than
+ * DP_REKEY_GRACE_MS since cur first authenticated a packet): the new key, then the old one on the
+ * packet as received. The first success under cur is time-stamped for the control thread.
+ */
+static inline enum mmr_drop_reason srtp_in_open(struct worker *w, struct fwd_srtp_in *in, uint8_t *pkt,
+						uint32_t *len, int rtcp)
+{
+	struct srtp_stream *prev = in->prev;
+	uint64_t ok = in->cur_ok_tsc;
+	enum mmr_drop_reason why, why_prev;
+
+	if (likely(!prev) || (ok && w->now_tsc - ok >= w->rekey_grace_tsc)) {
+		why = srtp_open(in->cur, pkt, len, rtcp);
+		if (unlikely(!ok) && why == MMR_DROP_NONE)
+			__atomic_store_n(&in->cur_ok_tsc, w->now_tsc | 1, __ATOMIC_RELAXED);
+		return why;
+	}
+	uint32_t n = *len;
+	if (unlikely(n > sizeof(w->srtp_scratch)))
+		return MMR_DROP_SRTP_AUTH;
+	rte_memcpy(w->srtp_scratch, pkt, n);
+	why = srtp_open(in->cur, pkt, len, rtcp);
+	if (why == MMR_DROP_NONE) {
+		if (!ok)
+			__atomic_store_n(&in->cur_ok_tsc, w->now_tsc | 1, __ATOMIC_RELAXED);
+		return why;
+	}
+	rte_memcpy(pkt, w->srtp_scratch, n);
+	*len = n;
+	why_prev = srtp_open(prev, pkt, len, rtcp);
+	if (why_prev == MMR_DROP_NONE)
+		return why_prev;
+	return why == MMR_DROP_SRTP_REPLAY || why_prev == MMR_DROP_SRTP_REPLAY ? MMR_DROP_SRTP_REPLAY :
+										 MMR_DROP_SRTP_AUTH;
+}
+
+static inline uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* SRTCP from an SRTP participant: authenticated (the stream's contexts when its sender SSRC is one of
+ * the participant's streams, else the participant's RTCP contexts), counted, dropped. */
+static enum mmr_drop_reason handle_srtcp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
+					 const struct fwd_participant *part)
+{
+	uint8_t *pkt = rte_pktmbuf_mtod_offset(m, uint8_t *, pi->payload_off);
+	uint32_t len = pi->payload_len;
+	if (len < 8)
+		return MMR_DROP_SRTP_AUTH;
+	const struct fwd_stream *s = fwd_stream_lookup(&w->dp->fwd, part->id, rd32(pkt + 4));
+	struct fwd_srtp_in *in = s ? rcu_dereference(s->srtp_in) : rcu_dereference(part->rtcp_in);
+	if (unlikely(!in))
+		return MMR_DROP_SRTP_AUTH;
+	enum mmr_drop_reason why = srtp_in_open(w, in, pkt, &len, 1);
+	return why != MMR_DROP_NONE ? why : MMR_DROP_RTCP;   /* not terminated yet */
+}
+
+/* SRTP from an SRTP participant: the header (in clear) finds the stream; the packet is opened in
+ * place, and only then parsed past the header (padding, VP8 descriptor) and fanned out. */
+static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
+					const struct fwd_participant *part)
+{
+	uint8_t *pkt = rte_pktmbuf_mtod_offset(m, uint8_t *, pi->payload_off);
+	uint32_t len = pi->payload_len;
+	struct rtp_info ri;
+	struct vp8_desc d;
+	enum mmr_drop_reason why;
+
+	/* the header's structure is checked by the open, its padding only after it */
+	if (len < 12)
+		return MMR_DROP_TRUNCATED;
+	if ((pkt[0] >> 6) != 2)
+		return MMR_DROP_BAD_RTP;
+	const struct fwd_stream *s = fwd_stream_lookup(&w->dp->fwd, part->id, rd32(pkt + 8));
+	if (unlikely(!s))
+		return MMR_DROP_UNKNOWN_SSRC;
+	struct fwd_srtp_in *in = rcu_dereference(s->srtp_in);
+	if (unlikely(!in))
+		return MMR_DROP_SRTP_AUTH;
+	why = srtp_in_open(w, in, pkt, &len, 0);
+	if (unlikely(why != MMR_DROP_NONE))
+		return why;
+	why = rtp_parse(pkt, len, &ri);
+	if (unlikely(why != MMR_DROP_NONE))
+		return why;
+
+	struct mmr_stream_stats *ss = &w->stream_stats[s->id];
+	w->st->rtp_pkts++;
+	ss->rx_pkts++;
+	ss->rx_bytes += pi->payload_len;
+	ss->last_seq = ri.seq;
+	if (s->codec == MMR_CODEC_VP8) {
+		why = vp8_parse(pkt + ri.hdr_len, ri.payload_len, &d);
+		if (unlikely(why != MMR_DROP_NONE))
+			return why == MMR_DROP_TRUNCATED ? MMR_DROP_BAD_PAYLOAD : why;
+		ss->last_tid = d.tid;
+		fanout_srtp(w, m, pi, len, &ri, &d, s);
+	} else {
+		fanout_srtp(w, m, pi, len, &ri, NULL, s);
+	}
+	return MMR_DROP_NONE;
+}
+
+/* ---- plain RTP and dispatch ------------------------------------------------------------------ */
+
 /* RTP (or RTCP) arriving at our address and port. */
 static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbuf *m,
 						const struct pkt_info *pi)
@@ -89,12 +214,15 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 	struct vp8_desc d;
 	enum mmr_drop_reason why;
 
-	if (unlikely(rtp_is_rtcp(payload, pi->payload_len)))
+	int rtcp = rtp_is_rtcp(payload, pi->payload_len);
+	const struct fwd_participant *part = fwd_participant_lookup(&w->dp->fwd, &pi->src, pi->sport);
+	if (unlikely(part && part->srtp))
+		return rtcp ? handle_srtcp(w, m, pi, part) : handle_srtp(w, m, pi, part);
+	if (unlikely(rtcp))
 		return MMR_DROP_RTCP;
 	why = rtp_parse(payload, pi->payload_len, &ri);
 	if (unlikely(why != MMR_DROP_NONE))
 		return why;
-	const struct fwd_participant *part = fwd_participant_lookup(&w->dp->fwd, &pi->src, pi->sport);
 	if (unlikely(!part))
 		return MMR_DROP_UNKNOWN_SENDER;
 	const struct fwd_stream *s = fwd_stream_lookup(&w->dp->fwd, part->id, ri.ssrc);
@@ -190,6 +318,7 @@ int worker_main(void *arg)
 	while (likely(!atomic_load_explicit(&dp->stop, memory_order_relaxed))) {
 		uint64_t t0 = rte_rdtsc();
 		unsigned got = 0;
+		w->now_tsc = t0;
 		for (uint16_t p = 0; p < n_ports; p++) {
 			uint16_t n = rte_eth_rx_burst(dp->port[p].port_id, w->queue, pkts, WORKER_BURST);
 			if (n == 0)

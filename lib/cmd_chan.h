@@ -19,6 +19,10 @@
  *
  * Liveness, both ways: each side stores CLOCK_MONOTONIC nanoseconds into its heartbeat about every
  * 100 ms; a heartbeat older than MMR_HEARTBEAT_DEAD_NS means the other side is gone.
+ *
+ * Keys: a PARTICIPANT_PUT of an SRTP meeting carries the participant's SRTP master keys (version 2).
+ * The segment is mode 0600 (only the two processes' user reads it); the dataplane wipes the key
+ * bytes of a ring slot once it has copied the command out, so keys do not linger in the ring.
  */
 #ifndef MMR_CMD_CHAN_H
 #define MMR_CMD_CHAN_H
@@ -26,10 +30,11 @@
 #include <stdint.h>
 #include <stdatomic.h>
 #include "mmr_types.h"
+#include "srtp_fast.h"
 #include "stats.h"
 
 #define MMR_SHM_MAGIC         0x4d4d5253u  /* "MMRS" */
-#define MMR_SHM_VERSION       1u
+#define MMR_SHM_VERSION       2u         /* 2: SRTP suite and keys in PARTICIPANT_PUT */
 #define MMR_CMD_RING          4096u        /* power of two */
 #define MMR_HEARTBEAT_NS      100000000ull /* 100 ms */
 #define MMR_HEARTBEAT_DEAD_NS 1000000000ull /* 1 s */
@@ -57,6 +62,12 @@ struct mmr_cmd_participant {
 	uint8_t  mac[6];           /* next-hop MAC for its copies; used when has_mac, else the port's gateway MAC */
 	uint8_t  has_mac;
 	uint8_t  role;             /* enum mmr_role */
+	/* SRTP (version 2). srtp_suite is the meeting's (enum srtp_suite; SRTP_SUITE_NONE = plain RTP,
+	 * the keys are then ignored); every participant of a meeting has the same one. */
+	uint8_t  srtp_suite;
+	uint8_t  pad[3];
+	struct srtp_master send_key; /* the participant encrypts with it; the dataplane decrypts with it */
+	struct srtp_master recv_key; /* the dataplane encrypts the participant's copies with it */
 };
 
 struct mmr_cmd_stream {

@@ -8,7 +8,8 @@
 # (python3 -m json.tool), usage errors, malformed protocol frames and half-sent requests, the
 # socket's mode and SO_PEERCRED check, config errors (exit 2 with FILE:LINE), corrupt state files,
 # a second controller, persistence across kill -9 and restart (also with requests in flight),
-# SIGTERM. Prints "PASS" or "FAIL: reason"; exit 0 / 1.
+# SRTP meetings and their participants' keys (output format, rekey, refusals, keys nowhere else,
+# state file mode 0600), SIGTERM. Prints "PASS" or "FAIL: reason"; exit 0 / 1.
 #
 #   tests/integration/test_controller_cli.sh          uses build/ (MMR_BUILD=build-asan for ASan)
 set -u
@@ -390,6 +391,82 @@ step "a second controller is refused"
 "$CTL" -c "$CONF" 2>"$ERR"; rc=$?
 [ $rc -eq 1 ] && grep -q 'another controller' "$ERR" || fail "second controller: exit $rc, $(cat "$ERR")"
 ok status
+
+step "SRTP meetings: keys"
+ok meeting create sm --srtp AEAD_AES_128_GCM
+[ ! -s "$OUT" ] || fail "meeting create --srtp printed: $(cat "$OUT")"
+ok meeting create sm5 --srtp=AES_CM_128_HMAC_SHA1_80
+ok meeting create pm --plain
+ok participant add sm sa --addr 203.0.113.21 --port 5000
+# the key lines first (nothing before them), then the offline note
+sed -n 1p "$OUT" | grep -qx 'srtp_suite AEAD_AES_128_GCM' || fail "participant add: no suite line first: $(cat "$OUT")"
+sed -n 2p "$OUT" | grep -Eqx 'send_key inline:[A-Za-z0-9+/]{38}==' || fail "participant add: send_key line: $(cat "$OUT")"
+sed -n 3p "$OUT" | grep -Eqx 'recv_key inline:[A-Za-z0-9+/]{38}==' || fail "participant add: recv_key line: $(cat "$OUT")"
+sed -n 4p "$OUT" | grep -qx 'note: dataplane offline, will apply on attach' || fail "participant add: note: $(cat "$OUT")"
+[ "$(wc -l <"$OUT")" -eq 4 ] || fail "participant add printed more: $(cat "$OUT")"
+head -n 3 "$OUT" >"$TMP/keys_sa"
+[ "$(sed -n 2p "$OUT" | cut -d' ' -f2)" != "$(sed -n 3p "$OUT" | cut -d' ' -f2)" ] || fail "send and recv keys are equal"
+ok participant keys sm sa
+cmp -s "$OUT" "$TMP/keys_sa" || fail "participant keys differs from what add printed: $(cat "$OUT")"
+json participant add sm sb --addr 203.0.113.22 --port 5000 --role recvonly --srtp AEAD_AES_128_GCM
+jq_eq '(j["srtp_suite"], j["send_key"][:7], len(j["recv_key"]), j["applied"])' "('AEAD_AES_128_GCM', 'inline:', 47, False)"
+cp "$OUT" "$TMP/keys_sb.json"
+json participant keys sm sb
+jq_eq 'sorted(j)' "['recv_key', 'send_key', 'srtp_suite']"
+$PY -c "import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); sys.exit(any(a[k] != b[k] for k in b))" \
+	"$TMP/keys_sb.json" "$OUT" || fail "participant keys --json differs from participant add --json"
+ok participant add sm5 sc --addr 203.0.113.23 --port 5000
+sed -n 1p "$OUT" | grep -qx 'srtp_suite AES_CM_128_HMAC_SHA1_80' || fail "HMAC suite line: $(cat "$OUT")"
+sed -n 2p "$OUT" | grep -Eqx 'send_key inline:[A-Za-z0-9+/]{40}' || fail "HMAC send_key line: $(cat "$OUT")"
+ok participant add pm pa --addr 203.0.113.24 --port 5000 --plain
+grep -q 'key' "$OUT" && fail "a plain participant got keys: $(cat "$OUT")"
+ok participant rekey sm sa
+head -n 3 "$OUT" >"$TMP/keys_sa2"
+sed -n 1p "$OUT" | grep -qx 'srtp_suite AEAD_AES_128_GCM' || fail "rekey output: $(cat "$OUT")"
+[ "$(sed -n 2p "$OUT")" != "$(sed -n 2p "$TMP/keys_sa")" ] || fail "rekey kept the send key"
+[ "$(sed -n 3p "$OUT")" != "$(sed -n 3p "$TMP/keys_sa")" ] || fail "rekey kept the recv key"
+ok participant keys sm sa
+cmp -s "$OUT" "$TMP/keys_sa2" || fail "participant keys after rekey: $(cat "$OUT")"
+json meeting show sm
+jq_eq '(j["srtp_suite"], [p["name"] for p in j["participants"]])' "('AEAD_AES_128_GCM', ['sa', 'sb'])"
+json meeting list
+jq_eq '[(m["name"], m["srtp_suite"]) for m in j["meetings"] if m["name"] in ("m1", "sm", "sm5")]' \
+	"[('m1', None), ('sm', 'AEAD_AES_128_GCM'), ('sm5', 'AES_CM_128_HMAC_SHA1_80')]"
+ok meeting show sm
+grep -q '^meeting sm (id [0-9]*): 2 participants, 0 streams, 0 subscriptions; SRTP AEAD_AES_128_GCM$' "$OUT" ||
+	fail "meeting show sm header: $(head -1 "$OUT")"
+bad "meeting 'sm' is SRTP AEAD_AES_128_GCM; a participant cannot be plain RTP" \
+	participant add sm sx --addr 203.0.113.25 --port 5000 --plain
+bad "a participant cannot be SRTP AEAD_AES_256_GCM" participant add sm sx --addr 203.0.113.25 --port 5000 --srtp AEAD_AES_256_GCM
+bad "meeting 'm1' is plain RTP; a participant cannot be SRTP AEAD_AES_128_GCM" \
+	participant add m1 sx --addr 203.0.113.25 --port 5000 --srtp AEAD_AES_128_GCM
+bad "--plain and --srtp exclude each other" participant add sm sx --addr 203.0.113.25 --port 5000 --plain --srtp AEAD_AES_128_GCM
+bad "--plain and --srtp exclude each other" meeting create sz --plain --srtp AEAD_AES_128_GCM
+bad "option --srtp needs a value" meeting create sz --srtp
+bad "bad SRTP suite 'AES_CM_128_HMAC_SHA1_32'" meeting create sz --srtp AES_CM_128_HMAC_SHA1_32
+bad "option --plain takes no value" meeting create sz --plain=yes
+bad "meeting 'm1' is plain RTP: its participants have no keys" participant keys m1 alice
+bad "meeting 'm1' is plain RTP: its participants have no keys" participant rekey m1 alice
+bad "no participant 'nosuch' in meeting 'sm'" participant rekey sm nosuch
+bad "missing argument" participant keys sm
+# keys go to the key commands only: not to the log, show, list or status
+for k in $(grep -h _key "$TMP/keys_sa" "$TMP/keys_sa2" | cut -d: -f2); do
+	grep -qF -- "$k" "$LOG" && fail "a key is in the controller log"
+	for cmd in "meeting show sm" "meeting list" "status" "sub list sm" "help"; do
+		"$CLI" -S "$SOCK" $cmd | grep -qF -- "$k" && fail "a key is in mmrctl $cmd"
+		"$CLI" -S "$SOCK" --json $cmd | grep -qF -- "$k" && fail "a key is in mmrctl --json $cmd"
+	done
+done
+[ "$(stat -c %a "$STATE")" = 600 ] || fail "state file mode $(stat -c %a "$STATE"), want 600 (it holds keys)"
+# keys survive a restart
+kill_ctl 9
+start_ctl
+ok participant keys sm sa
+cmp -s "$OUT" "$TMP/keys_sa2" || fail "keys changed across a restart: $(cat "$OUT")"
+[ "$(stat -c %a "$STATE")" = 600 ] || fail "state file mode $(stat -c %a "$STATE") after restart"
+ok meeting end sm
+ok meeting end sm5
+ok meeting end pm
 
 step "persistence across kill -9"
 ok meeting show m1; show_txt=$(cat "$OUT")

@@ -649,8 +649,21 @@ class MmrEnv:
             time.sleep(0.1)
 
     # -- meeting set-up shorthands (mmrctl underneath) --
-    def meeting(self, name):
-        return self.ctl('meeting', 'create', name)
+    def meeting(self, name, srtp=None):
+        """Create a meeting: plain RTP (the default), or SRTP with suite srtp ('AEAD_AES_128_GCM',
+        'AEAD_AES_256_GCM', 'AES_CM_128_HMAC_SHA1_80'). In an SRTP meeting participant() returns the
+        participant's keys in its stdout (parse_keys() reads them)."""
+        return self.ctl('meeting', 'create', name, *(('--srtp', srtp) if srtp else ()))
+
+    def participant_keys(self, meeting, name):
+        """An SRTP participant's keys: {'srtp_suite', 'send_key', 'recv_key'} ('inline:...' values;
+        key_bytes() gives master key || salt)."""
+        return self.ctl('participant', 'keys', meeting, name, json=True).stdout
+
+    def rekey(self, meeting, name):
+        """New SRTP keys for a participant (returns once the dataplane has them), as participant_keys()."""
+        cp = self.ctl('participant', 'rekey', meeting, name, json=True).stdout
+        return {k: cp[k] for k in ('srtp_suite', 'send_key', 'recv_key')}
 
     def participant(self, meeting, name, port, role=None, addr=CLIENT_IP, mac=None):
         args = ['participant', 'add', meeting, name, '--addr', addr, '--port', port]
@@ -971,6 +984,23 @@ def dp_attached(status):
     if ring and (ring.get('head') != ring.get('tail') or int(ring.get('queued_in_controller', 0))):
         return False
     return True
+
+
+def parse_keys(text):
+    """The keys in the text output of `mmrctl participant add|keys|rekey` (lines 'srtp_suite S',
+    'send_key inline:...', 'recv_key inline:...'): a dict of those three."""
+    out = {}
+    for line in text.splitlines():
+        k, _, v = line.partition(' ')
+        if k in ('srtp_suite', 'send_key', 'recv_key'):
+            out[k] = v
+    return out
+
+
+def key_bytes(inline):
+    """Master key || master salt of an SDES 'inline:BASE64' key."""
+    import base64
+    return base64.b64decode(inline.split(':', 1)[1] if inline.startswith('inline:') else inline)
 
 
 def drop_counts(stats):

@@ -1,0 +1,106 @@
+/*
+ * shadow.h - the control thread's shadow of every participant, stream and subscription (private to
+ * cmd_apply.c, which applies the commands, and srtp_ctl.c, which keeps their SRTP contexts).
+ *
+ * Plain arrays indexed by id, touched only by the control thread:
+ *   participants: the command as received, its table node, the head of its stream list and of the
+ *                 list of subscriptions it receives; SRTP: its keys and its RTCP contexts;
+ *   streams:      the command, its table node, its current output array (owned here; nodes only
+ *                 point at it), its subscription list, its place in its publisher's list; SRTP:
+ *                 its inbound contexts (owned here; the node points at them);
+ *   subs:         the command and its places in its stream's and its receiver's lists; SRTP: its
+ *                 outbound context (owned here; output arrays point at it).
+ * Whatever a worker may still see is never freed directly: it is retired (shadow_retire) and freed
+ * after the next grace period (cmd_apply_reclaim).
+ */
+#ifndef MMR_DP_SHADOW_H
+#define MMR_DP_SHADOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "cmd_chan.h"
+#include "fwd_table.h"
+#include "srtp_fast.h"
+
+#define NIL MMR_ID_NONE
+
+struct dataplane;
+
+struct sh_participant {
+	uint8_t  used;
+	uint8_t  rekeying;               /* in the rekey list: old_send_keys still accepted */
+	uint32_t stamp;                  /* sync stamp of its last PUT */
+	struct mmr_cmd_participant c;    /* keys included (SRTP): compared on every PUT */
+	struct fwd_participant *node;    /* NULL while another participant holds its key */
+	uint32_t streams;                /* its streams (sh_stream.p_next) */
+	uint32_t rsubs;                  /* subscriptions it receives (sh_sub.r_next) */
+	/* SRTP meetings (srtp_ctl.c); NULL for plain RTP */
+	struct srtp_keys *send_keys;     /* inbound contexts are made from it */
+	struct srtp_keys *old_send_keys; /* the previous SEND key while a rekey is in progress */
+	struct srtp_keys *recv_keys;     /* outbound contexts are made from it */
+	struct fwd_srtp_in *rtcp_in;     /* its RTCP from SSRCs that are not its streams */
+	uint32_t rk_next, rk_prev;       /* in the rekey list */
+};
+
+struct sh_stream {
+	uint8_t  used;
+	uint8_t  dirty;                  /* in the dirty list: output array to rebuild */
+	uint32_t stamp;
+	uint32_t del_batch;              /* batch that last deleted this id */
+	struct mmr_cmd_stream c;
+	struct fwd_stream *node;         /* NULL while shadowed */
+	struct fwd_outputs *outputs;     /* current array, owned here; NULL = no subscriber */
+	struct fwd_srtp_in *srtp_in;     /* SRTP publisher: inbound contexts; else NULL */
+	uint32_t p_next, p_prev;         /* in its publisher's list */
+	uint32_t subs;                   /* its subscriptions (sh_sub.s_next) */
+};
+
+struct sh_sub {
+	uint8_t  used;
+	uint32_t stamp;
+	uint32_t del_batch;
+	struct mmr_cmd_sub c;
+	struct srtp_stream *srtp_out;    /* SRTP: the receiver's RECV-key context for out_ssrc; else NULL */
+	uint32_t s_next, s_prev;         /* in its stream's list */
+	uint32_t r_next, r_prev;         /* in its receiver's list */
+};
+
+/* Something to free after the next grace period, and how. */
+struct retired {
+	void *p;
+	void (*free_fn)(void *);
+};
+
+struct cmd_apply {
+	struct dataplane *dp;
+	struct sh_participant *P;
+	struct sh_stream *S;
+	struct sh_sub *U;
+	uint32_t p_hw, s_hw, u_hw;       /* 1 + highest id ever used */
+	uint32_t n_p, n_s, n_u;
+	uint32_t n_shadowed_p, n_shadowed_s;
+
+	uint32_t *dirty;                 /* stream ids, each at most once */
+	uint32_t n_dirty;
+
+	struct retired *retired;         /* freed after the next grace period, in order */
+	size_t   n_retired, cap_retired;
+	int      need_grace;             /* something was unpublished in this batch */
+	uint32_t batch;                  /* increments at every reclaim */
+
+	uint32_t stamp;                  /* current sync stamp */
+	uint8_t  sync_active;
+	uint32_t sync_gen;
+
+	uint32_t rekeying;               /* first participant of the rekey list (NIL: none) */
+	uint64_t rekey_grace_tsc;        /* DP_REKEY_GRACE_MS in TSC cycles */
+
+	uint64_t applied, refused;
+};
+
+/* Free p with free_fn (free() when NULL) after the next grace period. NULL p: nothing. */
+void shadow_retire(struct cmd_apply *ca, void *p, void (*free_fn)(void *));
+/* The output array of stream sid is to be rebuilt at publication. */
+void shadow_mark_dirty(struct cmd_apply *ca, uint32_t sid);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * srtp_ctl.h - the SRTP contexts of the forwarding tables, on the control thread: made from the
+ * master keys a PARTICIPANT_PUT carries, handed to the workers through RCU pointers, replaced on a
+ * rekey, retired (freed after a grace period) when their object goes.
+ *
+ * Who holds what (see shadow.h and fwd_table.h):
+ *   participant: its SEND key (srtp_keys), the previous SEND key during a rekey, its RECV key, and
+ *                `rtcp_in`, the inbound contexts for its RTCP from SSRCs that are not its streams;
+ *   stream:      `srtp_in`, the inbound contexts of its SSRC (current SEND key, and the previous one
+ *                during a rekey);
+ *   subscription: `srtp_out`, the outbound context of the receiver's RECV key for its out SSRC.
+ * Each context is used by one worker only: the one receiving the sender (RSS pins a sender's
+ * 5-tuple to one queue). Contexts are created and freed only here, on the control thread.
+ *
+ * Rekey (a PUT whose keys differ): every inbound object of the participant is replaced by one whose
+ * `cur` is a fresh context of the new SEND key and whose `prev` is the old `cur` (same context, so
+ * its ROC and replay window go on). Workers try cur first, then prev (worker.c), until a packet
+ * authenticates with cur and DP_REKEY_GRACE_MS more; srtp_ctl_tick() then publishes versions
+ * without prev and frees the old key. A second rekey before that drops the oldest key at once. The RECV key switches at once: every subscription it receives gets a
+ * fresh outbound context and its stream's output array is rebuilt.
+ */
+#ifndef MMR_DP_SRTP_CTL_H
+#define MMR_DP_SRTP_CTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "cmd_chan.h"
+#include "shadow.h"
+
+/* Check and normalise the SRTP part of a PARTICIPANT_PUT: a known suite, keys of the suite's
+ * lengths; pads zeroed, keys zeroed for plain RTP. 0, or -1 with the reason in err (no key bytes). */
+int srtp_ctl_check(struct mmr_cmd_participant *c, char *err, size_t errlen);
+
+/* A new participant p (c already checked): its keys and RTCP contexts. 0, or -1 (no memory; p
+ * unchanged). Nothing to do for plain RTP. */
+int srtp_ctl_participant_init(struct sh_participant *p, const struct mmr_cmd_participant *c);
+/* Retire whatever participant pid holds (its streams and subscriptions are already gone). */
+void srtp_ctl_participant_fini(struct cmd_apply *ca, uint32_t pid);
+
+/* Everything a PUT of existing participant pid with other keys needs, made before anything
+ * changes, so that running out of memory refuses the command cleanly. */
+struct srtp_rekey {
+	struct srtp_keys *send_keys;     /* new SEND key; NULL: unchanged */
+	struct fwd_srtp_in **ins;        /* one per stream (list order), then one for RTCP */
+	uint32_t n_ins;
+	struct srtp_keys *recv_keys;     /* new RECV key; NULL: unchanged */
+	struct srtp_stream **outs;       /* one per received subscription (list order) */
+	uint32_t n_outs;
+};
+/* 0 (rk filled; maybe nothing to do), or -1 (no memory; nothing made). c checked, same suite. */
+int srtp_ctl_rekey_prepare(struct cmd_apply *ca, uint32_t pid, const struct mmr_cmd_participant *c,
+			   struct srtp_rekey *rk);
+/* Install what rk holds (publishes the new inbound objects; marks the received streams dirty). */
+void srtp_ctl_rekey_commit(struct cmd_apply *ca, uint32_t pid, struct srtp_rekey *rk);
+void srtp_ctl_rekey_abort(struct srtp_rekey *rk);
+static inline int srtp_ctl_rekey_empty(const struct srtp_rekey *rk)
+{
+	return !rk->send_keys && !rk->recv_keys;
+}
+
+/* Inbound contexts for a new stream of publisher pid (both keys during a rekey): *in, NULL for a
+ * plain publisher. 0 or -1 (no memory). */
+int srtp_ctl_stream_in(struct cmd_apply *ca, uint32_t pid, struct fwd_srtp_in **in);
+/* Outbound context for a subscription received by pid: *out, NULL for plain. 0 or -1. */
+int srtp_ctl_sub_out(struct cmd_apply *ca, uint32_t pid, struct srtp_stream **out);
+/* Retire an inbound object with its contexts, or one outbound context (NULL: nothing). */
+void srtp_ctl_retire_in(struct cmd_apply *ca, struct fwd_srtp_in *in);
+void srtp_ctl_retire_out(struct cmd_apply *ca, struct srtp_stream *out);
+/* Free at once (shutdown, no worker left; or never published). */
+void srtp_ctl_free_in(struct fwd_srtp_in *in);
+
+/* About every 100 ms: end the rekeys whose new SEND key has been in use for DP_REKEY_GRACE_MS
+ * (publish inbound objects without prev, retire the old key). Online RCU reader; reclaim after. */
+void srtp_ctl_tick(struct cmd_apply *ca, uint64_t now_tsc);
+
+/* Shutdown: free what a participant holds, at once. */
+void srtp_ctl_participant_free(struct sh_participant *p);
+
+#endif

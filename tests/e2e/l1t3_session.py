@@ -50,13 +50,18 @@ class Result:
 
 
 def run_session(client_ip, dest, specs, set_target, sender_port, video_ssrc, audio_ssrc,
-                frames=240, layer_flags=True, audio=True, drain_s=1.0):
+                frames=240, layer_flags=True, audio=True, drain_s=1.0, sender_cls=None,
+                make_receiver=None):
     """Run one call; returns (sender, [(spec, receiver)], sender_errors, switch_log).
-    switch_log: {receiver name: [(frame index, target)]} of switches as issued."""
-    sender = rm.Sender((client_ip, sender_port), dest, video_ssrc, audio_ssrc, frames=frames,
-                       layer_flags=layer_flags, audio=audio)
-    receivers = [(s, rm.Receiver(s.name, (client_ip, s.port), video_ssrc, audio_ssrc, s.target))
-                 for s in specs]
+    switch_log: {receiver name: [(frame index, target)]} of switches as issued.
+    sender_cls (default rm.Sender, same constructor) and make_receiver(spec, local, video_ssrc,
+    audio_ssrc) (default: an rm.Receiver) let a caller put other clients (SRTP) on the call."""
+    sender = (sender_cls or rm.Sender)((client_ip, sender_port), dest, video_ssrc, audio_ssrc,
+                                       frames=frames, layer_flags=layer_flags, audio=audio)
+    if make_receiver is None:
+        def make_receiver(s, local, vssrc, assrc):
+            return rm.Receiver(s.name, local, vssrc, assrc, s.target)
+    receivers = [(s, make_receiver(s, (client_ip, s.port), video_ssrc, audio_ssrc)) for s in specs]
     switch_log = {s.name: [] for s in specs}
     pending = sorted(((f, s.name, t) for s in specs for f, t in s.switches))
     todo = []

@@ -380,26 +380,31 @@ class Receiver:
                 self.errors.append("recv: %s" % e)
                 return
             self.sources.add(src)
+            self.handle_packet(pkt)
+
+    def handle_packet(self, pkt):
+        """Account for one (plain) RTP packet and feed video to the decoder. A subclass that gets
+        something else off the wire (SRTP) unwraps it first and calls this with the RTP packet."""
+        try:
+            r = Rtp(pkt)
+        except ValueError:
+            self.other.append(pkt)
+            return
+        if r.pt == VIDEO_PT:
+            self.video_seqs.append(r.seq)
+            self.video_ssrcs.add(r.ssrc)
             try:
-                r = Rtp(pkt)
-            except ValueError:
-                self.other.append(pkt)
-                continue
-            if r.pt == VIDEO_PT:
-                self.video_seqs.append(r.seq)
-                self.video_ssrcs.add(r.ssrc)
-                try:
-                    d = Vp8Desc(r.payload)
-                    self.video_descs.append((d.tid, d.picture_id, d.tl0picidx, d.frame_start))
-                except ValueError as e:
-                    self.errors.append("bad VP8 descriptor: %s" % e)
-                self.src.emit("push-buffer", Gst.Buffer.new_wrapped(pkt))
-            elif r.pt == AUDIO_PT:
-                self.audio_seqs.append(r.seq)
-                self.audio_ssrcs.add(r.ssrc)
-                self.audio_payloads.append(r.payload)
-            else:
-                self.other.append(pkt)
+                d = Vp8Desc(r.payload)
+                self.video_descs.append((d.tid, d.picture_id, d.tl0picidx, d.frame_start))
+            except ValueError as e:
+                self.errors.append("bad VP8 descriptor: %s" % e)
+            self.src.emit("push-buffer", Gst.Buffer.new_wrapped(pkt))
+        elif r.pt == AUDIO_PT:
+            self.audio_seqs.append(r.seq)
+            self.audio_ssrcs.add(r.ssrc)
+            self.audio_payloads.append(r.payload)
+        else:
+            self.other.append(pkt)
 
     def finish(self, timeout=10):
         """Stop receiving, drain the decoder; returns error strings."""

@@ -102,6 +102,11 @@ for t in tests/integration/test_*.py; do
 	run_test "integration/$n" "$limit" "$PY" "$t"
 done
 
+# ---- a short smoke run of make bench (every scenario briefly; bench.json has every key) -----------------
+if [ -f tests/integration/test_bench_smoke.sh ]; then
+	run_test integration/test_bench_smoke 300 bash tests/integration/test_bench_smoke.sh
+fi
+
 # ---- end to end with real GStreamer clients ------------------------------------------------------------
 for t in tests/e2e/test_*.py; do
 	[ -f "$t" ] || continue

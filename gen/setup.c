@@ -1,0 +1,476 @@
+/*
+ * setup.c - put mmr-gen's meetings into the MMR through the controller, a script, or the
+ * dataplane's command ring (see setup.h).
+ */
+#define _GNU_SOURCE
+#include "setup.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl_proto.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void ip_text(uint32_t ip, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+}
+
+int ctl_call(const char *path, int argc, char **argv, char **body)
+{
+	uint8_t *req = NULL, hdr[CTL_HDR_LEN];
+	size_t req_len;
+	char *payload = NULL;
+	int rc, fd;
+
+	*body = NULL;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	rc = ctl_request_encode(argc, argv, &req, &req_len);
+	if (rc < 0)
+		goto out;
+	rc = ctl_write_all(fd, req, req_len);
+	if (rc < 0)
+		goto out;
+	rc = ctl_read_all(fd, hdr, sizeof(hdr));
+	if (rc < 0)
+		goto out;
+	int64_t len = ctl_frame_check(hdr, CTL_RESP_MAGIC, CTL_MAX_RESPONSE);
+	if (len < 0) {
+		rc = -EPROTO;
+		goto out;
+	}
+	payload = malloc((size_t)len + 1);
+	if (!payload) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = ctl_read_all(fd, payload, (size_t)len);
+	if (rc < 0)
+		goto out;
+	payload[len] = 0;
+	size_t status_len, body_len;
+	const char *b;
+	int st = ctl_response_parse(payload, (size_t)len, &status_len, &b, &body_len);
+	if (st < 0) {
+		rc = -EPROTO;
+		goto out;
+	}
+	if (st == 1) {
+		payload[status_len] = 0;
+		*body = payload;
+		payload = NULL;
+		rc = 1;
+		goto out;
+	}
+	*body = strndup(b, body_len);
+	rc = *body ? 0 : -ENOMEM;
+out:
+	free(payload);
+	free(req);
+	close(fd);
+	return rc;
+}
+
+/* A request that must succeed; prints why it did not. */
+static int must(struct gen_setup *su, char **body_out, int argc, char **argv)
+{
+	char *body = NULL;
+	int rc = ctl_call(su->socket, argc, argv, &body);
+	su->requests++;
+	if (rc != 0) {
+		fprintf(stderr, "mmr-gen: setup: `mmrctl");
+		for (int i = 0; i < argc; i++)
+			fprintf(stderr, " %s", argv[i]);
+		if (rc < 0)
+			fprintf(stderr, "`: cannot reach the controller at %s: %s\n", su->socket, strerror(-rc));
+		else
+			fprintf(stderr, "`: %s\n", body ? body : "error");
+		free(body);
+		return -1;
+	}
+	if (body && strstr(body, "note:"))
+		fprintf(stderr, "mmr-gen: setup: %s", body);
+	if (body_out)
+		*body_out = body;
+	else
+		free(body);
+	return 0;
+}
+
+/* "send_key inline:..." and "recv_key inline:..." lines of a participant add answer. */
+static int parse_keys(enum srtp_suite suite, const char *body, struct srtp_master *send,
+		      struct srtp_master *recv)
+{
+	int found = 0;
+	const char *names[2] = { "send_key", "recv_key" };
+	struct srtp_master *out[2] = { send, recv };
+	for (int k = 0; k < 2; k++) {
+		const char *p = strstr(body, names[k]);
+		if (!p)
+			continue;
+		p += strlen(names[k]);
+		while (*p == ' ' || *p == ':' || *p == '=' || *p == '"')
+			p++;
+		char text[256];
+		size_t n = strcspn(p, " \t\r\n\",}");
+		if (n >= sizeof(text))
+			continue;
+		memcpy(text, p, n);
+		text[n] = 0;
+		if (srtp_master_from_inline(suite, text, out[k]) == 0)
+			found++;
+	}
+	return found == 2 ? 0 : -1;
+}
+
+/* Wait (at most wait_s) until the controller answers and has a dataplane attached. */
+static int wait_controller(struct gen_setup *su, double wait_s)
+{
+	char a0[] = "--json", a1[] = "status";
+	char *v[2] = { a0, a1 };
+	double deadline = now_s() + wait_s;
+	for (;;) {
+		char *body = NULL;
+		int rc = ctl_call(su->socket, 2, v, &body);
+		const char *p = rc == 0 && body ? strstr(body, "\"attached\"") : NULL;
+		if (p) {
+			p += strlen("\"attached\"");
+			while (*p == ' ' || *p == ':')
+				p++;
+		}
+		int attached = p && strncmp(p, "true", 4) == 0;
+		free(body);
+		if (attached)
+			return 0;
+		if (now_s() > deadline) {
+			fprintf(stderr, "mmr-gen: setup: no controller with an attached dataplane at %s within %.0f s%s%s\n",
+				su->socket, wait_s, rc < 0 ? ": " : "", rc < 0 ? strerror(-rc) : "");
+			return -1;
+		}
+		usleep(50000);
+	}
+}
+
+int setup_ctl(struct gen_setup *su, const struct gen_model *m)
+{
+	char a[12][96];
+	char *v[12];
+	double t0 = now_s();
+	for (int i = 0; i < 12; i++)
+		v[i] = a[i];
+	if (wait_controller(su, su->wait_s) < 0)
+		return -1;
+	t0 = now_s();
+	if (su->srtp != SRTP_SUITE_NONE) {
+		su->send_key = calloc(m->n_parts, sizeof(*su->send_key));
+		su->recv_key = calloc(m->n_parts, sizeof(*su->recv_key));
+		if (!su->send_key || !su->recv_key)
+			return -ENOMEM;
+	}
+	for (uint32_t mt = 0; mt < m->meetings; mt++) {
+		int n = 0;
+		snprintf(a[n++], 96, "meeting");
+		snprintf(a[n++], 96, "create");
+		snprintf(a[n++], 96, "m%u", mt);
+		if (su->srtp != SRTP_SUITE_NONE) {
+			snprintf(a[n++], 96, "--srtp");
+			snprintf(a[n++], 96, "%s", srtp_suite_name(su->srtp));
+		}
+		if (must(su, NULL, n, v) < 0)
+			return -1;
+	}
+	for (uint32_t p = 0; p < m->n_parts; p++) {
+		char ip[32];
+		char *body = NULL;
+		ip_text(gen_part_ip(m, p), ip, sizeof(ip));
+		snprintf(a[0], 96, "participant");
+		snprintf(a[1], 96, "add");
+		snprintf(a[2], 96, "m%u", gen_part_meeting(m, p));
+		snprintf(a[3], 96, "p%u", p);
+		snprintf(a[4], 96, "--addr");
+		snprintf(a[5], 96, "%s", ip);
+		snprintf(a[6], 96, "--port");
+		snprintf(a[7], 96, "%u", gen_part_port(p));
+		snprintf(a[8], 96, "--role");
+		snprintf(a[9], 96, "%s", gen_part_is_publisher(m, p) ? "sendrecv" : "recvonly");
+		snprintf(a[10], 96, "--dp-port");
+		snprintf(a[11], 96, "%d", gen_part_dp_port(m, p));
+		if (must(su, &body, 12, v) < 0)
+			return -1;
+		if (su->srtp != SRTP_SUITE_NONE &&
+		    (!body || parse_keys(su->srtp, body, &su->send_key[p], &su->recv_key[p]) < 0)) {
+			fprintf(stderr, "mmr-gen: setup: no send_key/recv_key in the answer to participant add p%u: %s\n",
+				p, body ? body : "(empty)");
+			free(body);
+			return -1;
+		}
+		free(body);
+	}
+	for (uint32_t i = 0; i < m->n_streams; i++) {
+		const struct gen_stream *s = &m->streams[i];
+		int vid = s->kind == GEN_VIDEO;
+		int n = 0;
+		snprintf(a[n++], 96, "stream");
+		snprintf(a[n++], 96, "add");
+		snprintf(a[n++], 96, "m%u", s->meeting);
+		snprintf(a[n++], 96, "p%u", s->part);
+		snprintf(a[n++], 96, "--ssrc");
+		snprintf(a[n++], 96, "%u", s->ssrc);
+		snprintf(a[n++], 96, "--kind");
+		snprintf(a[n++], 96, "%s", vid ? "video" : "audio");
+		snprintf(a[n++], 96, "--codec");
+		snprintf(a[n++], 96, "%s", vid ? "vp8" : "opus");
+		if (vid) {
+			snprintf(a[n++], 96, "--layers");
+			snprintf(a[n++], 96, "3");
+		}
+		if (must(su, NULL, n, v) < 0)
+			return -1;
+	}
+	/* layer targets other than the default (the top layer) */
+	for (uint32_t i = 0; i < m->n_streams; i++) {
+		const struct gen_stream *s = &m->streams[i];
+		if (s->kind != GEN_VIDEO)
+			continue;
+		uint32_t first = s->meeting * m->per_meeting;
+		for (uint32_t p = first; p < first + m->per_meeting; p++) {
+			if (!gen_receives(m, p, s))
+				continue;
+			uint8_t t = gen_target_tid(m, p, s);
+			if (t == 2)
+				continue;
+			snprintf(a[0], 96, "sub");
+			snprintf(a[1], 96, "set");
+			snprintf(a[2], 96, "m%u", s->meeting);
+			snprintf(a[3], 96, "p%u", p);
+			snprintf(a[4], 96, "--ssrc");
+			snprintf(a[5], 96, "%u", s->ssrc);
+			snprintf(a[6], 96, "--target");
+			snprintf(a[7], 96, "%u", t);
+			if (must(su, NULL, 8, v) < 0)
+				return -1;
+		}
+	}
+	su->seconds = now_s() - t0;
+	return 0;
+}
+
+int setup_script(const struct gen_model *m, const char *path, enum srtp_suite srtp)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "#!/bin/sh\n# written by mmr-gen: %u meeting(s) of %u participants, %u video and %u audio "
+		"publishers each\nset -e\nMMRCTL=${MMRCTL:-mmrctl}\n", m->meetings, m->per_meeting,
+		m->video_pubs, m->audio_pubs);
+	for (uint32_t mt = 0; mt < m->meetings; mt++) {
+		if (srtp != SRTP_SUITE_NONE)
+			fprintf(f, "$MMRCTL meeting create m%u --srtp %s\n", mt, srtp_suite_name(srtp));
+		else
+			fprintf(f, "$MMRCTL meeting create m%u\n", mt);
+	}
+	for (uint32_t p = 0; p < m->n_parts; p++) {
+		char ip[32];
+		ip_text(gen_part_ip(m, p), ip, sizeof(ip));
+		fprintf(f, "$MMRCTL participant add m%u p%u --addr %s --port %u --role %s --dp-port %d\n",
+			gen_part_meeting(m, p), p, ip, gen_part_port(p),
+			gen_part_is_publisher(m, p) ? "sendrecv" : "recvonly", gen_part_dp_port(m, p));
+	}
+	for (uint32_t i = 0; i < m->n_streams; i++) {
+		const struct gen_stream *s = &m->streams[i];
+		if (s->kind == GEN_VIDEO)
+			fprintf(f, "$MMRCTL stream add m%u p%u --ssrc %u --kind video --codec vp8 --layers 3\n",
+				s->meeting, s->part, s->ssrc);
+		else
+			fprintf(f, "$MMRCTL stream add m%u p%u --ssrc %u --kind audio --codec opus\n",
+				s->meeting, s->part, s->ssrc);
+	}
+	for (uint32_t i = 0; i < m->n_streams; i++) {
+		const struct gen_stream *s = &m->streams[i];
+		if (s->kind != GEN_VIDEO)
+			continue;
+		uint32_t first = s->meeting * m->per_meeting;
+		for (uint32_t p = first; p < first + m->per_meeting; p++) {
+			uint8_t t;
+			if (gen_receives(m, p, s) && (t = gen_target_tid(m, p, s)) != 2)
+				fprintf(f, "$MMRCTL sub set m%u p%u --ssrc %u --target %u\n", s->meeting, p,
+					s->ssrc, t);
+		}
+	}
+	int bad = ferror(f);
+	if (fclose(f) != 0 || bad)
+		return -EIO;
+	return 0;
+}
+
+int ring_push_wait(struct cmd_chan *ch, struct mmr_cmd *c, unsigned timeout_ms)
+{
+	double deadline = now_s() + timeout_ms / 1000.0;
+	for (;;) {
+		int rc = cmd_chan_push(ch, c);
+		if (rc != -EAGAIN)
+			return rc;
+		if (now_s() > deadline)
+			return -ETIMEDOUT;
+		usleep(20);
+	}
+}
+
+int ring_wait_applied(struct cmd_chan *ch, unsigned timeout_ms)
+{
+	double deadline = now_s() + timeout_ms / 1000.0;
+	while (atomic_load_explicit(&ch->shm->head, memory_order_acquire) !=
+	       atomic_load_explicit(&ch->shm->tail, memory_order_acquire)) {
+		if (now_s() > deadline)
+			return -ETIMEDOUT;
+		usleep(100);
+	}
+	return 0;
+}
+
+static uint32_t rnd(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return (uint32_t)(*x >> 16);
+}
+
+int setup_ring(struct gen_setup *su, const struct gen_model *m, struct cmd_chan *ch)
+{
+	double t0 = now_s();
+	struct mmr_cmd c;
+	uint64_t rejected0 = atomic_load(&ch->shm->rejected);
+	uint32_t n_flows = m->n_parts * m->slots_per_meeting;
+	uint32_t *ids = NULL;
+	int rc = -ENOMEM;
+
+	su->sub_of_flow = malloc((size_t)n_flows * sizeof(uint32_t));
+	if (!su->sub_of_flow)
+		goto out;
+	memset(su->sub_of_flow, 0xff, (size_t)n_flows * sizeof(uint32_t));
+
+	/* how many subscriptions, and their ids (a permutation when shuffled) */
+	uint32_t n_subs = 0;
+	for (uint32_t i = 0; i < m->n_streams; i++)
+		n_subs += m->per_meeting - 1;
+	if (n_subs > MMR_MAX_SUBS || m->n_streams > MMR_MAX_STREAMS || m->n_parts > MMR_MAX_PARTICIPANTS) {
+		fprintf(stderr, "mmr-gen: setup: %u participants, %u streams, %u subscriptions exceed the "
+			"dataplane's limits\n", m->n_parts, m->n_streams, n_subs);
+		rc = -E2BIG;
+		goto out;
+	}
+	ids = malloc((size_t)(n_subs ? n_subs : 1) * sizeof(uint32_t));
+	if (!ids)
+		goto out;
+	for (uint32_t i = 0; i < n_subs; i++)
+		ids[i] = i;
+	if (su->shuffle_ids) {
+		uint64_t x = 0x2545f4914f6cdd1dull;
+		for (uint32_t i = n_subs; i > 1; i--) {
+			uint32_t j = rnd(&x) % i;
+			uint32_t t = ids[i - 1];
+			ids[i - 1] = ids[j];
+			ids[j] = t;
+		}
+	}
+
+	for (uint32_t p = 0; p < m->n_parts; p++) {
+		memset(&c, 0, sizeof(c));
+		c.op = MMR_CMD_PARTICIPANT_PUT;
+		c.u.participant.id = p;
+		c.u.participant.meeting_id = gen_part_meeting(m, p);
+		c.u.participant.addr.family = MMR_AF_INET;
+		uint32_t ip = gen_part_ip(m, p);
+		c.u.participant.addr.ip[0] = (uint8_t)(ip >> 24);
+		c.u.participant.addr.ip[1] = (uint8_t)(ip >> 16);
+		c.u.participant.addr.ip[2] = (uint8_t)(ip >> 8);
+		c.u.participant.addr.ip[3] = (uint8_t)ip;
+		c.u.participant.udp_port = gen_part_port(p);
+		c.u.participant.dp_port = (uint16_t)gen_part_dp_port(m, p);
+		c.u.participant.role = gen_part_is_publisher(m, p) ? MMR_ROLE_SENDRECV : MMR_ROLE_RECVONLY;
+		if ((rc = ring_push_wait(ch, &c, 10000)) < 0)
+			goto out;
+	}
+	for (uint32_t i = 0; i < m->n_streams; i++) {
+		struct gen_stream *s = &m->streams[i];
+		memset(&c, 0, sizeof(c));
+		c.op = MMR_CMD_STREAM_PUT;
+		c.u.stream.id = i;
+		c.u.stream.participant_id = s->part;
+		c.u.stream.ssrc = s->ssrc;
+		c.u.stream.kind = s->kind == GEN_VIDEO ? MMR_KIND_VIDEO : MMR_KIND_AUDIO;
+		c.u.stream.codec = s->kind == GEN_VIDEO ? MMR_CODEC_VP8 : MMR_CODEC_OPUS;
+		c.u.stream.temporal_layers = s->kind == GEN_VIDEO ? 3 : 1;
+		s->dp_stream_id = i;
+		if ((rc = ring_push_wait(ch, &c, 10000)) < 0)
+			goto out;
+	}
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < m->n_streams; i++) {
+		const struct gen_stream *s = &m->streams[i];
+		uint32_t first = s->meeting * m->per_meeting;
+		for (uint32_t p = first; p < first + m->per_meeting; p++) {
+			if (!gen_receives(m, p, s))
+				continue;
+			memset(&c, 0, sizeof(c));
+			c.op = MMR_CMD_SUB_PUT;
+			c.u.sub.id = ids[k++];
+			c.u.sub.stream_id = i;
+			c.u.sub.subscriber_id = p;
+			c.u.sub.out_ssrc = s->ssrc;
+			c.u.sub.target_tid = gen_target_tid(m, p, s);
+			su->sub_of_flow[p * m->slots_per_meeting + s->slot] = c.u.sub.id;
+			if ((rc = ring_push_wait(ch, &c, 10000)) < 0)
+				goto out;
+		}
+	}
+	su->n_subs = k;
+	rc = ring_wait_applied(ch, 120000);
+	if (rc < 0)
+		goto out;
+	uint64_t rej = atomic_load(&ch->shm->rejected) - rejected0;
+	if (rej) {
+		fprintf(stderr, "mmr-gen: setup: the dataplane refused %llu command(s); last: %s\n",
+			(unsigned long long)rej, ch->shm->last_error);
+		rc = -EINVAL;
+		goto out;
+	}
+	su->requests = (uint64_t)m->n_parts + m->n_streams + k;
+	su->seconds = now_s() - t0;
+	rc = 0;
+out:
+	if (rc < 0 && rc != -EINVAL && rc != -E2BIG)
+		fprintf(stderr, "mmr-gen: setup through the command ring failed: %s\n", strerror(-rc));
+	free(ids);
+	return rc;
+}
+
+void setup_free(struct gen_setup *su)
+{
+	free(su->sub_of_flow);
+	free(su->send_key);
+	free(su->recv_key);
+	su->sub_of_flow = NULL;
+	su->send_key = su->recv_key = NULL;
+}

@@ -1,0 +1,13 @@
+-- rtp-opus.lua - helper of the .pkt profiles: the RTP header Pktgen-DPDK 23.06 cannot write itself.
+--
+-- Pktgen fills a packet with its 16-byte "user pattern" from the first byte of the frame on (the
+-- headers are written over it), and keeps the pattern's 16th byte 0; a .pkt line cannot carry the
+-- byte 0x80 that starts an RTP header, so this Lua line sets it. For an IPv4/UDP frame without VLAN
+-- the UDP payload starts at offset 42 = pattern index 10, so pattern[10..15, 0..5] is the RTP header:
+--   0x80 (V=2) | 0x6f (PT 111, Opus) | seq 0x2121 | timestamp 0x21 0x00 0x21 0x21 | SSRC 0x6d6d7231
+-- ("mmr1", the SSRC scripts/pktgen-meeting.sh gives the demo publishers), and the rest of the payload
+-- repeats the pattern. Every packet carries the same sequence number: the MMR forwards audio
+-- packets as they come, so that is fine for a load test of the fan-out.
+-- (Pktgen's `rnd` bitfields would be the natural tool, but 23.06.1 applies them only on a TX path
+-- its single/range modes no longer use.)
+pktgen.userPattern("all", "!!mmr1xxxx\128o!!!")

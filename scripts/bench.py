@@ -1,0 +1,714 @@
+#!/usr/bin/python3
+"""
+bench.py - `make bench`: the MMR's capacity figures on one machine, written to build/bench.json.
+
+Layout on a 2-core machine: CPU 0 runs the traffic generator (build/mmr-gen, one lcore), the
+dataplane's main lcore (its control thread, which sleeps when the command ring is idle) and the
+controller; CPU 1 runs the dataplane's only worker lcore. The generator and the dataplane talk over
+memif (net_memif, the dataplane is the server); the dataplane has a second port, net_null, standing
+in for a NIC: the copies of most receivers leave through it, the copies of "probe" receivers come
+back over memif to the generator, which measures their loss and latency. Every figure of the
+dataplane comes from its own counters (busy_cycles / copies in shared memory), read by the
+generator at the exact edges of its measurement window; on a shared machine the worker thread may
+be descheduled, so the time it waited for the CPU (/proc schedstat) is taken out of its busy
+cycles, and that stolen fraction is reported with every figure.
+
+Scenarios (each run starts a fresh dataplane; each figure is the median of --runs runs, the
+table shows min and max):
+  testpmd   dpdk-testpmd io forwarding memif -> null with the same generator: the I/O floor.
+  plain     16 meetings x 8 (4 video publishers, 8 audio), as fast as possible, set up with the
+            controller: plain_copies_per_s, plain_cycles_per_copy.
+  latency   the same at half the plain maximum (paced): latency_p50_us, latency_p99_us (generator
+            to generator, two memif hops included), and testpmd in a memif loop at the same packet
+            rate as the baseline of those hops.
+  srtp      AEAD_AES_128_GCM meetings (keys from the controller), video only, 1200-byte RTP
+            packets: srtp_gcm_copies_per_s; openssl_gcm_pkts_per_s is one core's raw AES-128-GCM
+            rate on 1200-byte packets (mmr-gen --gcm-bench, on the dataplane's core), same run.
+  scale     200 meetings x 500 (100,000 participants) programmed through the dataplane's command
+            ring (the controller rewrites its state file on every change: far too slow for 900,000
+            objects; it is timed on the plain set-up instead), subscription ids shuffled as after
+            churn; against 1 meeting of 100: scale_cost_ratio, scale_bytes_per_participant.
+  updates   out-SSRC changes of subscriptions while forwarding as fast as possible: through the
+            command ring (updates_per_s: what the dataplane applies) and through the controller
+            (update_effect_p99_us: request to the first copy showing it); update_lost_packets:
+            packets lost on the streams the updates did not touch, both runs.
+
+Usage: scripts/bench.py [--smoke] [--runs N] [--only NAME,...] [--out FILE] [--keep-logs]
+--smoke runs every scenario once, briefly (well under 90 s), and checks that the JSON has every key.
+Needs root (hugepages, DPDK) and a build (make progs build/mmr-gen). Python standard library only.
+"""
+
+import argparse
+import ctypes
+import datetime
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+BUILD = os.path.join(ROOT, 'build')
+GEN = os.path.join(BUILD, 'mmr-gen')
+DP = os.path.join(BUILD, 'mmr-dataplane')
+CTL = os.path.join(BUILD, 'mmr-controller')
+MMRCTL = os.path.join(BUILD, 'mmrctl')
+
+MMR_IP = '10.0.0.2'
+SINK_IP = '10.0.0.3'
+GEN_MAC = '02:00:00:00:00:01'
+MMR_MAC = '02:00:00:00:00:02'
+SINK_GW = '02:00:00:00:00:09'
+GEN_CPU = 0
+RING_UPDATE_RATE = 100000  # the goal: updates/s applied while forwarding, with no packet lost
+CTL_UPDATE_RATE = 50       # updates/s offered to the controller (one at a time) while measuring request-to-effect time
+# testpmd's stdout goes to a file: line-buffer it so its progress can be waited for
+TESTPMD = ['stdbuf', '-oL', '-eL', 'dpdk-testpmd']
+WORKER_CPU = 1
+
+# (key, unit, goal text, goal test or None, lower-is-better)
+KEYS = [
+    ('plain_copies_per_s', 'copies/s', '>= 15 M', lambda v: v >= 15e6),
+    ('plain_cycles_per_copy', 'cycles', '', None),
+    ('testpmd_io_pps', 'pkts/s', '', None),
+    ('srtp_gcm_copies_per_s', 'copies/s', '>= 80 % of openssl', None),
+    ('openssl_gcm_pkts_per_s', 'pkts/s', '', None),
+    ('latency_p50_us', 'us', '', None),
+    ('latency_p99_us', 'us', '<= 20', lambda v: v <= 20),
+    ('scale_participants', '', '>= 100000', lambda v: v >= 100000),
+    ('scale_cost_ratio', '', '<= 1.25', lambda v: v <= 1.25),
+    ('scale_bytes_per_participant', 'B', '', None),
+    ('updates_per_s', '/s', '>= 100000', lambda v: v >= 100000),
+    ('update_effect_p99_us', 'us', '', None),
+    ('update_lost_packets', 'pkts', '0', lambda v: v == 0),
+]
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _die_with_parent():
+    _libc.prctl(1, signal.SIGKILL, 0, 0, 0)   # PR_SET_PDEATHSIG
+
+
+class BenchError(Exception):
+    pass
+
+
+def log(msg):
+    print('bench: ' + msg, file=sys.stderr, flush=True)
+
+
+class Proc:
+    """A child process with its log file; killed (TERM, then KILL) by stop()."""
+
+    def __init__(self, argv, logpath, cpus=None, stdin=subprocess.DEVNULL, env=None):
+        if cpus is not None:
+            argv = ['taskset', '-c', cpus] + argv
+        self.logpath = logpath
+        self.log = open(logpath, 'ab')
+        self.log.write(('=== %s\n' % ' '.join(argv)).encode())
+        self.log.flush()
+        self.p = subprocess.Popen(argv, stdin=stdin, stdout=self.log, stderr=subprocess.STDOUT,
+                                  preexec_fn=_die_with_parent, env=env)
+
+    def wait_line(self, text, timeout):
+        deadline = time.monotonic() + timeout
+        while True:
+            with open(self.logpath, 'rb') as f:
+                if text.encode() in f.read():
+                    return
+            if self.p.poll() is not None:
+                raise BenchError('%s exited (%s) before "%s"; see %s' % (os.path.basename(self.logpath),
+                                                                       self.p.returncode, text, self.logpath))
+            if time.monotonic() > deadline:
+                raise BenchError('no "%s" within %d s; see %s' % (text, timeout, self.logpath))
+            time.sleep(0.05)
+
+    def send(self, sig):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+            try:
+                self.p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        self.log.close()
+        return self.p.returncode
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.smoke = args.smoke
+        self.tag = 'mmr-bench-%d' % os.getpid()
+        self.tmp = tempfile.mkdtemp(prefix=self.tag + '-')
+        self.logdir = os.path.join(BUILD, 'bench')
+        shutil.rmtree(self.logdir, ignore_errors=True)
+        os.makedirs(self.logdir, exist_ok=True)
+        self.shm = '/' + self.tag
+        self.procs = []
+        self.pending_gen = None
+        self.nrun = 0
+        self.runs = {}        # key -> [values]
+        self.extra = {}       # name -> [values]
+        self.notes = []
+        self.hz = None
+
+    # ---- plumbing ---------------------------------------------------------------------------
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def logpath(self, name):
+        return os.path.join(self.logdir, '%02d-%s.log' % (self.nrun, name))
+
+    def add(self, key, value, extra=False):
+        (self.extra if extra else self.runs).setdefault(key, []).append(value)
+
+    def cleanup(self):
+        for p in reversed(self.procs):
+            p.stop()
+        self.procs = []
+        for n in os.listdir('/dev/shm'):
+            if n.startswith(self.tag):
+                try:
+                    os.unlink('/dev/shm/' + n)
+                except OSError:
+                    pass
+        for n in os.listdir(self.tmp):
+            if n.endswith('.sock'):
+                try:
+                    os.unlink(self.path(n))
+                except OSError:
+                    pass
+
+    def memif(self, side, sock):
+        """The generator is the memif server (it copies); the dataplane and testpmd are zero-copy
+        clients, so their receive path takes the frames in place, as from a NIC's DMA."""
+        if side == 'gen':
+            return '--vdev=net_memif0,role=server,socket=%s,socket-abstract=no,rsize=14,mac=%s' % (
+                self.path(sock), GEN_MAC)
+        return '--vdev=net_memif0,role=client,zero-copy=yes,socket=%s,socket-abstract=no,rsize=14,mac=%s' % (
+            self.path(sock), MMR_MAC)
+
+    def eal_common(self, prefix, zero_copy=False):
+        return ['--no-pci', '--in-memory', '--log-level', 'lib.eal:notice', '--file-prefix', prefix] + \
+            (['--single-file-segments'] if zero_copy else [])
+
+    def start_dataplane(self, name, mbufs=65535):
+        conf = self.path('dp.conf')
+        eal = ['-l', '%d,%d' % (GEN_CPU, WORKER_CPU)] + self.eal_common(self.tag + '-dp', True) + \
+            [self.memif('dp', 'memif.sock'), '--vdev=net_null0,no-rx=1']
+        with open(conf, 'w') as f:
+            f.write('# written by scripts/bench.py\nshm_name = "%s";\neal = [ %s ];\nmbufs = %d;\n'
+                    'udp_port = 5000;\nports = (\n  { ipv4 = "%s"; gateway_mac = "%s"; },\n'
+                    '  { ipv4 = "%s"; gateway_mac = "%s"; tx_multiseg = "on"; }\n);\n'
+                    'status_interval_ms = 1000;\n' % (self.shm, ', '.join('"%s"' % a for a in eal), mbufs,
+                                                     MMR_IP, GEN_MAC, SINK_IP, SINK_GW))
+        p = Proc([DP, '-c', conf], self.logpath(name + '-dataplane'))
+        self.procs.append(p)
+        p.wait_line('MMR-DATAPLANE READY', 60)
+        return p
+
+    def start_controller(self, name):
+        conf = self.path('ctl.conf')
+        for f in ('state', 'state.lock', 'state.tmp'):
+            try:
+                os.unlink(self.path(f))
+            except OSError:
+                pass
+        with open(conf, 'w') as f:
+            f.write('socket = "%s";\nstate_file = "%s";\nshm_name = "%s";\napply_timeout_ms = 5000;\n' %
+                    (self.path('mmr.sock'), self.path('state'), self.shm))
+        p = Proc([CTL, '-c', conf], self.logpath(name + '-controller'), cpus=str(GEN_CPU))
+        self.procs.append(p)
+        p.wait_line('MMR-CONTROLLER READY', 30)
+        # wait for the first sync with the dataplane
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            cp = subprocess.run([MMRCTL, '-S', self.path('mmr.sock'), '--json', 'status'],
+                                capture_output=True, text=True)
+            if cp.returncode == 0 and json.loads(cp.stdout).get('dataplane', {}).get('attached'):
+                return p
+            time.sleep(0.1)
+        raise BenchError('the controller did not attach to the dataplane')
+
+    def gen_start(self, name, args, sock='memif.sock'):
+        """Start mmr-gen (the memif server) in the background; returns once its socket listens.
+        The peer (dataplane or testpmd) is started next; the generator waits for the link."""
+        out = self.path('gen.json')
+        try:
+            os.unlink(out)
+        except OSError:
+            pass
+        # nice 19: on the generator's core, the dataplane's control thread and the controller
+        # (mostly asleep) must get the CPU as soon as they wake, as they would on their own core
+        argv = ['nice', '-n', os.environ.get('BENCH_GEN_NICE', '19'), GEN, '--quiet', '--json', out, '--mmr-ip', MMR_IP,
+                '--socket', self.path('mmr.sock'), '--shm', self.shm] + args + \
+            ['--', '-l', str(GEN_CPU)] + self.eal_common(self.tag + '-gen') + [self.memif('gen', sock)]
+        lp = self.logpath(name + '-gen')
+        p = Proc(argv, lp)
+        self.procs.append(p)
+        deadline = time.monotonic() + 30
+        while not os.path.exists(self.path(sock)):
+            if p.p.poll() is not None or time.monotonic() > deadline:
+                raise BenchError('mmr-gen did not open its memif socket; see %s' % lp)
+            time.sleep(0.02)
+        self.pending_gen = (p, out, lp)
+        return p
+
+    def gen_finish(self, timeout=300):
+        """Wait for the generator started by gen_start; its JSON result."""
+        p, out, lp = self.pending_gen
+        try:
+            rc = p.p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise BenchError('mmr-gen did not finish within %d s; see %s' % (timeout, lp))
+        if rc != 0 or not os.path.exists(out):
+            raise BenchError('mmr-gen failed (exit %s); see %s' % (rc, lp))
+        shutil.copy(out, lp[:-4] + '.json')
+        with open(out) as f:
+            return json.load(f)
+
+    def run_gen(self, name, args, controller=False):
+        """The usual sequence: generator, dataplane, (controller), wait for the result."""
+        self.gen_start(name, args)
+        self.start_dataplane(name)
+        if controller:
+            self.start_controller(name)
+        return self.gen_finish()
+
+    def timing(self):
+        """warm-up and measured seconds of one generator run"""
+        return ['--warmup', '0.3' if self.smoke else '1', '--duration', '0.7' if self.smoke else '3']
+
+    def run_once(self, name, fn):
+        self.nrun += 1
+        try:
+            return fn(name)
+        finally:
+            self.cleanup()
+
+    def nruns(self, full):
+        return 1 if self.smoke else (self.args.runs or full)
+
+    # ---- dataplane figures from a generator result ------------------------------------------------
+    @staticmethod
+    def dp_cpc(r):
+        """cycles per copy: busy cycles less the time the worker waited for the CPU"""
+        d = r['dp']
+        return d['cycles_per_copy_cpu'] if d.get('sched_ok') else d['cycles_per_copy']
+
+    def dp_note(self, name, r):
+        d = r.get('dp', {})
+        self.add(name + '_stolen_frac', d.get('stolen_frac', 0.0), extra=True)
+        self.add(name + '_busy_frac', d.get('busy_frac', 0.0), extra=True)
+        if d.get('stolen_frac', 0) > 0.05:
+            log('  (%s: the worker lcore waited %.0f %% of the window for its CPU: the machine is shared; '
+                'busy cycles corrected)' % (name, 100 * d['stolen_frac']))
+        self.hz = d.get('tsc_hz', self.hz)
+
+    # ---- scenarios ----------------------------------------------------------------------------------
+    PLAIN_MIX = ['--meetings', '16', '--participants', '8', '--video-pubs', '4', '--audio-pubs', '8',
+                 '--sink-port', '1', '--probe-stride', '8']
+
+    def sc_testpmd(self, name):
+        """dpdk-testpmd io forwarding memif -> net_null, fed by mmr-gen as fast as it can."""
+        sock = 'tp.sock'
+        self.gen_start(name, ['--setup', 'none', '--mmr-mac', MMR_MAC, '--max'] + self.PLAIN_MIX[:8] +
+                       self.timing(), sock=sock)
+        argv = TESTPMD + ['-l', '%d,%d' % (GEN_CPU, WORKER_CPU)] + self.eal_common(self.tag + '-tp', True) + \
+            [self.memif('testpmd', sock), '--vdev=net_null0,no-rx=1', '--', '--forward-mode=io',
+             '--record-core-cycles', '--auto-start', '--rxd=4096', '--txd=4096']
+        # non-interactive testpmd exits on end of stdin: keep a pipe open
+        p = Proc(argv, self.logpath(name + '-testpmd'), stdin=subprocess.PIPE)
+        self.procs.append(p)
+        p.wait_line('Press enter to exit', 60)
+        tid = find_thread(p.p.pid, 'rte-worker')
+        s0 = schedstat(p.p.pid, tid)
+        r = self.gen_finish()
+        s1 = schedstat(p.p.pid, tid)
+        p.send(signal.SIGINT)
+        try:
+            p.p.wait(15)
+        except subprocess.TimeoutExpired:
+            pass
+        with open(p.logpath) as f:
+            text = f.read()
+        m = re.search(r'total cycles=(\d+)', text)
+        tx = re.findall(r'TX-packets:\s+(\d+)', text)
+        if not m or len(tx) < 2:
+            raise BenchError('cannot read testpmd statistics; see ' + p.logpath)
+        cycles, fwd = int(m.group(1)), int(tx[1])     # port 1 (net_null): what was forwarded
+        hz = r.get('dp', {}).get('tsc_hz') or self.hz or tsc_hz_guess()
+        # time testpmd's lcore waited for its CPU, in the proportion of its time it was busy
+        if s0 and s1:
+            run_c, wait_c = (s1[0] - s0[0]) * hz / 1e9, (s1[1] - s0[1]) * hz / 1e9
+            busy = cycles - wait_c * min(1.0, cycles / max(1.0, run_c + wait_c))
+        else:
+            busy = cycles
+        if fwd == 0:
+            raise BenchError('testpmd forwarded nothing; see ' + p.logpath)
+        cpp = busy / fwd
+        self.add('testpmd_io_pps', hz / cpp)
+        self.add('testpmd_cycles_per_pkt', cpp, extra=True)
+        self.add('testpmd_gen_pps', r['tx_pps'], extra=True)
+        stolen = (s1[1] - s0[1]) / max(1, (s1[0] - s0[0]) + (s1[1] - s0[1])) if s0 and s1 else 0
+        self.add('testpmd_stolen_frac', stolen, extra=True)
+        return r
+
+    def sc_plain(self, name):
+        r = self.run_gen(name, ['--setup', 'ctl', '--max'] + self.PLAIN_MIX + self.timing(), controller=True)
+        self.dp_note(name, r)
+        cpc = self.dp_cpc(r)
+        self.add('plain_cycles_per_copy', cpc)
+        self.add('plain_copies_per_s', r['dp']['tsc_hz'] / cpc)
+        self.add('plain_copies_per_s_uncorrected', r['dp']['copies_per_s_busy'], extra=True)
+        self.add('plain_copies_per_rtp_pkt', r['dp']['copies'] / max(1, r['dp']['rtp_pkts']), extra=True)
+        self.add('plain_gen_pps', r['tx_pps'], extra=True)
+        self.add('plain_probe_loss', r['lost'], extra=True)
+        self.add('ctl_setup_requests_per_s', r['setup']['requests'] / max(1e-9, r['setup']['seconds']), extra=True)
+        return r
+
+    def sc_latency(self, name):
+        copies = statistics.median(self.runs.get('plain_copies_per_s', [2e6]))
+        per_pkt = statistics.median(self.extra.get('plain_copies_per_rtp_pkt', [5.0]))
+        pps = 0.5 * copies / per_pkt
+        r = self.run_gen(name, ['--setup', 'ctl', '--pps', '%.0f' % pps] + self.PLAIN_MIX + self.timing(),
+                         controller=True)
+        self.dp_note(name, r)
+        self.add('latency_p50_us', r['lat_p50_us'])
+        self.add('latency_p99_us', r['lat_p99_us'])
+        self.add('latency_p999_us', r['lat_p999_us'], extra=True)
+        self.add('latency_target_pps', pps, extra=True)
+        self.add('latency_gen_pps', r['tx_pps'], extra=True)
+        self.add('latency_dp_copies_per_s', r['dp']['copies_per_s_wall'], extra=True)
+        self.add('latency_probe_loss', r['lost'], extra=True)
+        self.add('latency_gen_stolen_frac', r['dp'].get('gen_stolen_frac', 0), extra=True)
+        self.cleanup()
+        # baseline: the two memif hops alone (testpmd io forwarding in a loop, same packet rate)
+        sock = 'tpl.sock'
+        self.gen_start(name + '-baseline', ['--setup', 'none', '--mmr-mac', MMR_MAC, '--pps', '%.0f' % pps] +
+                       self.PLAIN_MIX[:8] + self.timing(), sock=sock)
+        argv = TESTPMD + ['-l', '%d,%d' % (GEN_CPU, WORKER_CPU)] + self.eal_common(self.tag + '-tpl', True) + \
+            [self.memif('testpmd', sock), '--', '--forward-mode=io', '--port-topology=loop', '--auto-start',
+             '--rxd=4096', '--txd=4096']
+        p = Proc(argv, self.logpath(name + '-testpmd-loop'), stdin=subprocess.PIPE)
+        self.procs.append(p)
+        b = self.gen_finish()
+        self.add('latency_memif_loop_p50_us', b['lat_p50_us'], extra=True)
+        self.add('latency_memif_loop_p99_us', b['lat_p99_us'], extra=True)
+        return r
+
+    def sc_srtp(self, name):
+        # the reference: one core's raw AES-128-GCM rate, on the core the worker uses
+        cp = subprocess.run(['taskset', '-c', str(WORKER_CPU), GEN, '--gcm-bench', '0.5' if self.smoke else '2'],
+                            capture_output=True, text=True, timeout=60)
+        if cp.returncode != 0:
+            raise BenchError('mmr-gen --gcm-bench failed: ' + cp.stderr.strip())
+        g = json.loads(cp.stdout)
+        self.add('openssl_gcm_pkts_per_s', g['openssl_gcm_pkts_per_s'])
+        r = self.run_gen(name, ['--setup', 'ctl', '--srtp', 'AEAD_AES_128_GCM', '--max', '--meetings', '16',
+                                '--participants', '8', '--video-pubs', '4', '--audio-pubs', '0',
+                                '--fixed-rtp-bytes', '1200', '--sink-port', '1', '--probe-stride', '8',
+                                '--srtp-rx-every', '4'] + self.timing(), controller=True)
+        self.dp_note(name, r)
+        if r['dp']['copies'] == 0:
+            raise BenchError('no SRTP copies (drops: %s)' % r['dp'].get('drops'))
+        cpc = self.dp_cpc(r)
+        self.add('srtp_gcm_copies_per_s', r['dp']['tsc_hz'] / cpc)
+        self.add('srtp_cycles_per_copy', cpc, extra=True)
+        self.add('srtp_rx_auth_failures', r['srtp_fail'], extra=True)
+        self.add('srtp_probe_loss', r['lost'], extra=True)
+        self.add('srtp_dp_drops_auth', r['dp']['drops'].get('srtp_auth', 0), extra=True)
+        return r
+
+    def scale_run(self, name, meetings, per_meeting):
+        self.gen_start(name, ['--setup', 'ring', '--shuffle-ids', '--max', '--meetings', str(meetings),
+                              '--participants', str(per_meeting), '--video-pubs', '4', '--audio-pubs', '4',
+                              '--sink-port', '1', '--probe-stride', '50', '--setup-delay', '1'] + self.timing())
+        dp = self.start_dataplane(name)
+        mem0 = proc_memory(dp.p.pid)       # before the generator programs the tables (--setup-delay)
+        r = self.gen_finish()
+        mem1 = proc_memory(dp.p.pid)
+        self.dp_note(name, r)
+        return r, mem1 - mem0
+
+    def sc_scale(self, name):
+        big_m, big_n = (20, 500) if self.smoke else (200, 500)
+        small, _ = self.scale_run(name + '-100', 1, 100)
+        self.cleanup()
+        big, mem = self.scale_run(name + '-big', big_m, big_n)
+        parts = big_m * big_n
+        c_small, c_big = self.dp_cpc(small), self.dp_cpc(big)
+        self.add('scale_participants', parts)
+        self.add('scale_cost_ratio', c_big / c_small)
+        self.add('scale_bytes_per_participant', mem / parts)
+        self.add('scale_cycles_per_copy_100', c_small, extra=True)
+        self.add('scale_cycles_per_copy_big', c_big, extra=True)
+        self.add('scale_ring_setup_s', big['setup']['seconds'], extra=True)
+        self.add('scale_ring_commands', big['setup']['requests'], extra=True)
+        return big
+
+    def sc_updates(self, name):
+        mix = self.PLAIN_MIX
+        # through the command ring, as fast as it takes them: what the dataplane applies while
+        # forwarding as fast as it can
+        r = self.run_gen(name + '-ring', ['--setup', 'ring', '--max', '--updates', 'ring', '--update-rate', '0',
+                                          '--update-flows', '4096', '--update-bulk'] + mix + self.timing())
+        self.dp_note(name, r)
+        u = r['updates']
+        self.add('updates_per_s', r['dp']['commands_per_s'])
+        self.add('update_effect_ring_p50_us', u['effect_p50_us'], extra=True)
+        self.add('update_effect_ring_p99_us', u['effect_p99_us'], extra=True)
+        self.add('update_ring_timeouts', u['timeouts'], extra=True)
+        # at that rate the control thread takes most of CPU 0 from the generator, which then
+        # cannot drain its copies in time: losses here are the layout's, kept apart
+        self.add('update_ring_max_lost', r['untouched_lost'], extra=True)
+        self.add('update_ring_max_gen_stolen_frac', r['dp'].get('gen_stolen_frac', 0), extra=True)
+        self.add('update_ring_copies_per_s', r['dp']['copies_per_s_wall'], extra=True)
+        self.cleanup()
+        # the same at the goal's rate: losses on the streams the updates do not touch
+        r2 = self.run_gen(name + '-ring-goal', ['--setup', 'ring', '--max', '--updates', 'ring', '--update-rate',
+                                                str(RING_UPDATE_RATE), '--update-flows', '4096', '--update-bulk'] +
+                          mix + self.timing())
+        self.add('update_ring_goal_per_s', r2['dp']['commands_per_s'], extra=True)
+        self.add('update_ring_goal_lost', r2['untouched_lost'], extra=True)
+        self.add('update_ring_goal_effect_p99_us', r2['updates']['effect_p99_us'], extra=True)
+        lost = r2['untouched_lost']
+        self.cleanup()
+        # through the controller: request to effect on the wire
+        # (paced: each change costs the controller a state-file rewrite and an fsync on the generator's core)
+        c = self.run_gen(name + '-ctl', ['--setup', 'ctl', '--max', '--updates', 'ctl', '--update-rate',
+                                         str(CTL_UPDATE_RATE), '--update-inflight', '1', '--update-flows', '4096'] +
+                         mix + self.timing(), controller=True)
+        u = c['updates']
+        if u['effects'] == 0:
+            # the controller did not answer within the window (its state-file fsync stalled): no
+            # figure rather than a zero
+            self.notes.append('updates run %d: no update through the controller took effect within the '
+                              'window (%d issued, %d answered)' % (self.nrun, u['issued'], u['answers']))
+            log('  (no controller update took effect within the window; this run has no effect time)')
+        else:
+            self.add('update_effect_p99_us', u['effect_p99_us'])
+        self.add('update_effect_p50_us', u['effect_p50_us'], extra=True)
+        self.add('updates_ctl_per_s', u['effects_per_s'], extra=True)
+        self.add('update_ctl_answer_p99_us', u['answer_p99_us'], extra=True)
+        self.add('update_ctl_errors', u['errors'] + u['timeouts'], extra=True)
+        self.add('update_ctl_lost', c['untouched_lost'], extra=True)
+        self.add('update_lost_packets', lost + c['untouched_lost'])
+        return r
+
+    SCENARIOS = [('testpmd', 'sc_testpmd', 5), ('plain', 'sc_plain', 5), ('latency', 'sc_latency', 5),
+                 ('srtp', 'sc_srtp', 5), ('scale', 'sc_scale', 3), ('updates', 'sc_updates', 5)]
+
+    def run(self):
+        only = set(self.args.only.split(',')) if self.args.only else None
+        failures = []
+        for name, meth, full in self.SCENARIOS:
+            if only and name not in only:
+                continue
+            n = self.nruns(full)
+            for i in range(n):
+                log('%s run %d/%d' % (name, i + 1, n))
+                t0 = time.monotonic()
+                try:
+                    self.run_once(name, getattr(self, meth))
+                except (BenchError, subprocess.TimeoutExpired, OSError, KeyError, ValueError) as e:
+                    failures.append('%s: %s' % (name, e))
+                    log('  FAILED: %s' % e)
+                    break
+                log('  %.1f s' % (time.monotonic() - t0))
+        return failures
+
+    # ---- results ----------------------------------------------------------------------------------
+    def result(self, failures):
+        out = {}
+        mins, maxs = {}, {}
+        for k, vals in self.runs.items():
+            out[k] = statistics.median(vals)
+            mins[k], maxs[k] = min(vals), max(vals)
+        extra = {k: statistics.median(v) for k, v in self.extra.items()}
+        srtp, ossl = out.get('srtp_gcm_copies_per_s'), out.get('openssl_gcm_pkts_per_s')
+        if srtp and ossl:
+            extra['srtp_vs_openssl'] = srtp / ossl
+        out['min'] = mins
+        out['max'] = maxs
+        out['runs'] = self.runs
+        out['extra'] = extra
+        out['extra_runs'] = self.extra
+        out['meta'] = {
+            'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
+            'smoke': self.smoke, 'commit': git_head(), 'cpus': os.cpu_count(),
+            'cpu': cpu_model(), 'tsc_hz': self.hz, 'failures': failures,
+            'layout': 'CPU %d: mmr-gen, dataplane main lcore, controller; CPU %d: dataplane worker lcore' %
+                      (GEN_CPU, WORKER_CPU),
+            'notes': self.notes,
+        }
+        return out
+
+    def table(self, out):
+        lines = ['', '%-30s %14s %14s %14s  %-9s %s' % ('figure (median of runs)', 'median', 'min', 'max', 'unit',
+                                                        'goal')]
+        for key, unit, goal, test in KEYS:
+            if key not in out:
+                lines.append('%-30s %14s' % (key, 'MISSING'))
+                continue
+            v = out[key]
+            ok = ''
+            if key == 'srtp_gcm_copies_per_s' and 'openssl_gcm_pkts_per_s' in out:
+                ratio = v / out['openssl_gcm_pkts_per_s']
+                goal = '%s (%.0f %%)' % (goal, 100 * ratio)
+                ok = 'met' if ratio >= 0.8 else 'missed'
+            elif test:
+                ok = 'met' if test(v) else 'missed'
+            lines.append('%-30s %14s %14s %14s  %-9s %s %s' % (key, fmt(v), fmt(out['min'][key]),
+                                                             fmt(out['max'][key]), unit, goal, ok))
+        ex = out['extra']
+        lines.append('')
+        lines.append('context: worker lcore stolen by other processes (median): %s; testpmd io %s cycles/pkt; '
+                     'memif loop alone p50/p99 %s/%s us; controller updates %s/s' %
+                     (', '.join('%s %.0f%%' % (k[:-12], 100 * v) for k, v in sorted(ex.items())
+                                if k.endswith('_stolen_frac')),
+                      fmt(ex.get('testpmd_cycles_per_pkt')), fmt(ex.get('latency_memif_loop_p50_us')),
+                      fmt(ex.get('latency_memif_loop_p99_us')), fmt(ex.get('updates_ctl_per_s'))))
+        return '\n'.join(lines)
+
+
+def fmt(v):
+    if v is None:
+        return '-'
+    if isinstance(v, float) and abs(v) >= 1e6:
+        return '%.3g M' % (v / 1e6)
+    if isinstance(v, float) and abs(v) >= 1e4:
+        return '%.0f' % v
+    if isinstance(v, float):
+        return '%.3g' % v
+    return str(v)
+
+
+def find_thread(pid, prefix):
+    for _ in range(50):
+        try:
+            for t in os.listdir('/proc/%d/task' % pid):
+                with open('/proc/%d/task/%s/comm' % (pid, t)) as f:
+                    if f.read().startswith(prefix):
+                        return int(t)
+        except OSError:
+            pass
+        time.sleep(0.1)
+    return None
+
+
+def schedstat(pid, tid):
+    if tid is None:
+        return None
+    try:
+        with open('/proc/%d/task/%d/schedstat' % (pid, tid)) as f:
+            run, wait, _ = (int(x) for x in f.read().split())
+            return run, wait
+    except (OSError, ValueError):
+        return None
+
+
+def proc_memory(pid):
+    """Bytes the process uses: resident memory plus its hugepages."""
+    total = 0
+    with open('/proc/%d/status' % pid) as f:
+        for line in f:
+            if line.startswith(('VmRSS:', 'HugetlbPages:')):
+                total += int(line.split()[1]) * 1024
+    return total
+
+
+def tsc_hz_guess():
+    with open('/proc/cpuinfo') as f:
+        m = re.search(r'cpu MHz\s*:\s*([\d.]+)', f.read())
+    return float(m.group(1)) * 1e6 if m else 2.6e9
+
+
+def cpu_model():
+    try:
+        with open('/proc/cpuinfo') as f:
+            m = re.search(r'model name\s*:\s*(.*)', f.read())
+        return m.group(1).strip() if m else ''
+    except OSError:
+        return ''
+
+
+def git_head():
+    cp = subprocess.run(['git', '-C', ROOT, 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True)
+    return cp.stdout.strip() if cp.returncode == 0 else ''
+
+
+def preflight():
+    if os.geteuid() != 0:
+        raise BenchError('needs root (hugepages, DPDK)')
+    for b in (GEN, DP, CTL, MMRCTL):
+        if not os.access(b, os.X_OK):
+            raise BenchError('%s not built (make progs)' % b)
+    if not shutil.which('dpdk-testpmd'):
+        raise BenchError('dpdk-testpmd not found (apt-get install dpdk)')
+    if (os.cpu_count() or 1) < 2:
+        raise BenchError('needs 2 CPUs (generator and dataplane worker on different cores)')
+    subprocess.run([os.path.join(ROOT, 'scripts', 'hugepages.sh')], stdout=subprocess.DEVNULL)
+    with open('/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages') as f:
+        free = int(f.read())
+    if free < 400:
+        raise BenchError('only %d free 2 MiB hugepages (need about 400)' % free)
+
+
+def main():
+    ap = argparse.ArgumentParser(description='MMR benchmarks (see the module comment)')
+    ap.add_argument('--smoke', action='store_true', help='each scenario once, briefly; check the keys')
+    ap.add_argument('--runs', type=int, default=0, help='runs per scenario (default 5, scale 3)')
+    ap.add_argument('--only', default='', help='comma-separated scenarios: ' +
+                    ','.join(s[0] for s in Bench.SCENARIOS))
+    ap.add_argument('--out', default=os.path.join(BUILD, 'bench.json'))
+    args = ap.parse_args()
+    t0 = time.monotonic()
+    try:
+        preflight()
+    except BenchError as e:
+        log(str(e))
+        return 2
+    b = Bench(args)
+
+    def on_signal(sig, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        failures = b.run()
+    except KeyboardInterrupt:
+        b.cleanup()
+        log('interrupted')
+        return 130
+    finally:
+        b.cleanup()
+        shutil.rmtree(b.tmp, ignore_errors=True)
+    out = b.result(failures)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, 'w') as f:
+        json.dump(out, f, indent=1, sort_keys=False)
+        f.write('\n')
+    print(b.table(out))
+    print('\n%s written in %.0f s (logs in %s)' % (os.path.relpath(args.out), time.monotonic() - t0,
+                                                   os.path.relpath(b.logdir)))
+    missing = [k for k, _, _, _ in KEYS if k not in out]
+    if failures:
+        print('failed: ' + '; '.join(failures))
+    if missing:
+        print('missing keys: ' + ', '.join(missing))
+    return 1 if (failures or missing) else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

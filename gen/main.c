@@ -118,11 +118,11 @@ static void usage(FILE *f)
 "  --max                   as fast as the port takes packets\n"
 "  --warmup S --duration S --drain S    phases of the run in seconds (1, 5, 0.2)\n"
 "addresses:\n"
-"  --mmr-ip A --mmr-port P the MMR's address and media port (10.0.0.2, 5000)\n"
+"  --mmr-ip A --mmr-port P the MMR's address and media port (198.18.0.2, 5000)\n"
 "  --mmr-mac MAC           the MMR port's MAC (default: ask with ARP)\n"
-"  --gen-ip A              our address for ARP (10.0.0.1)\n"
+"  --gen-ip A              our address for ARP (198.18.0.1)\n"
 "  --src-mac MAC           our MAC (default: the port's)\n"
-"  --base-ip A             participant p is A + p (10.1.0.0)\n"
+"  --base-ip A             participant p is A + p (198.18.1.0)\n"
 "  --sink-port N           receivers reached through dataplane port N instead of 0 ...\n"
 "  --probe-stride K        ... except every K-th participant of a meeting (probes, back to us)\n"
 "set-up:\n"
@@ -234,9 +234,9 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 	o->duration = 5;
 	o->warmup = 1;
 	o->drain = 0.2;
-	o->mmr_ip = "10.0.0.2";
-	o->gen_ip = "10.0.0.1";
-	o->base_ip = "10.1.0.0";
+	o->mmr_ip = "198.18.0.2";
+	o->gen_ip = "198.18.0.1";
+	o->base_ip = "198.18.1.0";
 	o->mmr_port = 5000;
 	o->sink_port = -1;
 	o->probe_stride = 1;

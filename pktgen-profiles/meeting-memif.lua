@@ -10,8 +10,8 @@ local port = "0"
 local seconds = tonumber(os.getenv("MMR_PG_SECONDS") or "10")
 local rate = os.getenv("MMR_PG_RATE") or "5"
 local dst_mac = os.getenv("MMR_PG_DST_MAC") or "56:48:4f:53:54:00"
-local src_ip = os.getenv("MMR_PG_SRC_IP") or "10.1.0.1"
-local dst_ip = os.getenv("MMR_PG_DST_IP") or "10.0.0.2"
+local src_ip = os.getenv("MMR_PG_SRC_IP") or "198.18.1.1"
+local dst_ip = os.getenv("MMR_PG_DST_IP") or "198.18.0.2"
 
 pktgen.stop(port)
 pktgen.set(port, "size", 150)

@@ -4,14 +4,14 @@
 --   MMR-PKTGEN seconds=S rate_pct=R tx_pkts=.. rx_pkts=.. tx_pps=.. rx_pps=.. fanout=..
 -- fanout = rx/tx: every packet should come back once per receiver of its meeting (8 with the
 -- script's defaults). Environment: MMR_PG_SECONDS (10), MMR_PG_RATE (percent of NIC speed, 10),
--- MMR_PG_DST_MAC (host B port MAC: set it), MMR_PG_SRC_IP (10.1.0.1), MMR_PG_DST_IP (host B, 10.0.0.2).
+-- MMR_PG_DST_MAC (host B port MAC: set it), MMR_PG_SRC_IP (198.18.1.1), MMR_PG_DST_IP (host B, 198.18.0.2).
 
 local port = "0"
 local seconds = tonumber(os.getenv("MMR_PG_SECONDS") or "10")
 local rate = os.getenv("MMR_PG_RATE") or "10"
 local dst_mac = os.getenv("MMR_PG_DST_MAC") or "02:00:00:00:00:02"
-local src_ip = os.getenv("MMR_PG_SRC_IP") or "10.1.0.1"
-local dst_ip = os.getenv("MMR_PG_DST_IP") or "10.0.0.2"
+local src_ip = os.getenv("MMR_PG_SRC_IP") or "198.18.1.1"
+local dst_ip = os.getenv("MMR_PG_DST_IP") or "198.18.0.2"
 
 pktgen.stop(port)
 pktgen.set(port, "size", 150)

@@ -59,8 +59,8 @@ DP = os.path.join(BUILD, 'mmr-dataplane')
 CTL = os.path.join(BUILD, 'mmr-controller')
 MMRCTL = os.path.join(BUILD, 'mmrctl')
 
-MMR_IP = '10.0.0.2'
-SINK_IP = '10.0.0.3'
+MMR_IP = '198.18.0.2'
+SINK_IP = '198.18.0.3'
 GEN_MAC = '02:00:00:00:00:01'
 MMR_MAC = '02:00:00:00:00:02'
 SINK_GW = '02:00:00:00:00:09'

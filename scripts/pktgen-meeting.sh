@@ -7,7 +7,7 @@
 # an Opus audio stream of SSRC 0x6d6d7231 (the same SSRC in every meeting: SSRCs are per meeting),
 # and R receive-only participants r1..rR at 10.2.m.r port 40000. The profiles step the UDP source
 # port over 40000..40015, so each packet belongs to one of the meetings and is copied to its R
-# receivers (with --meetings below 16 the other ports are unknown senders, counted and dropped). With --video, meeting "m0" of build/mmr-gen's model (base address 10.3.0.0: VP8 L1T3
+# receivers (with --meetings below 16 the other ports are unknown senders, counted and dropped). With --video, meeting "m0" of build/mmr-gen's model (base address 198.18.3.0: VP8 L1T3
 # and Opus publishers) is added too, and its traffic is written to a pcap for pktgen's pcap mode.
 #
 #   one machine:  scripts/pktgen-meeting.sh [--link vhost|memif] [--meetings N] [--receivers R]
@@ -22,7 +22,7 @@
 #       its own NIC (host B), for a pktgen sending from address A (host A).
 #
 # Environment: PKTGEN (pktgen binary, default /tmp/pktgen/build/app/pktgen), WORK (default
-# /tmp/mmr-pktgen). Needs root. Addresses are the demo's own: MMR 10.0.0.2, pktgen 10.1.0.1.
+# /tmp/mmr-pktgen). Needs root. Addresses are the demo's own: MMR 198.18.0.2, pktgen 198.18.1.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -37,9 +37,9 @@ RUN=
 SECONDS_RUN=10
 SETUP_ONLY=0
 SOCKET=
-PKTGEN_IP=10.1.0.1
+PKTGEN_IP=198.18.1.1
 PKTGEN_MAC=02:00:00:00:00:01
-MMR_IP=10.0.0.2
+MMR_IP=198.18.0.2
 MMR_MAC=56:48:4f:53:54:00      # the vhost PMD's own MAC of port 0; memif is given the same one
 SSRC=0x6d6d7231         # "mmr1": no zero byte, so pktgen's fill pattern can carry it
 
@@ -140,12 +140,12 @@ if [ "$VIDEO" = 1 ]; then
 	# more than 32768 packets, so when pktgen replays the file in a loop the MMR sees its sequence
 	# numbers move forward, not back (a repeated number would be a late packet to the layer selector)
 	GEN_ARGS=(--meetings 1 --participants 6 --video-pubs 2 --audio-pubs 4 --video-kbps 1500
-		  --base-ip 10.3.0.0 --mmr-ip "$MMR_IP" --mmr-mac "$MMR_MAC" --src-mac "$PKTGEN_MAC")
+		  --base-ip 198.18.3.0 --mmr-ip "$MMR_IP" --mmr-mac "$MMR_MAC" --src-mac "$PKTGEN_MAC")
 	"$B/mmr-gen" "${GEN_ARGS[@]}" --setup-script "$WORK/video-meeting.sh"
 	MMRCTL="$B/mmrctl -S $SOCKET" sh "$WORK/video-meeting.sh"
 	"$B/mmr-gen" "${GEN_ARGS[@]}" --pcap-only --pcap "$WORK/meeting.pcap" --duration 200
 	PCAP_ARG="-s 0:$WORK/meeting.pcap"
-	echo "pktgen-meeting: meeting m0 (VP8 L1T3 + Opus, 10.3.0.x) and its traffic in $WORK/meeting.pcap"
+	echo "pktgen-meeting: meeting m0 (VP8 L1T3 + Opus, 198.18.3.x) and its traffic in $WORK/meeting.pcap"
 fi
 
 PG_CMD="$PKTGEN --lcores 0@0,1@0 --no-pci --in-memory --single-file-segments --log-level lib.eal:notice $PG_VDEV -- -T -P -m 1.0 $PCAP_ARG"

@@ -98,27 +98,11 @@ char *val_addr_fmt(const struct mmr_addr *a, char buf[VAL_ADDR_STRLEN])
 	return buf;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
+/* The syntax is lib's (mmr_mac_parse); a participant's next hop must also be a unicast, non-zero MAC. */
 int val_mac(const char *s, uint8_t mac[6])
 {
-	if (strlen(s) != 17)
+	if (mmr_mac_parse(s, mac) < 0)
 		return -1;
-	for (int i = 0; i < 6; i++) {
-		int hi = hexval(s[3 * i]), lo = hexval(s[3 * i + 1]);
-		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
-			return -1;
-		mac[i] = (uint8_t)(hi << 4 | lo);
-	}
 	static const uint8_t zero[6];
 	if (memcmp(mac, zero, 6) == 0 || (mac[0] & 1))
 		return -2;

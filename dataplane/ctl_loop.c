@@ -3,8 +3,9 @@
  *
  * Loop: take up to CMD_BATCH commands from the ring (copied out of the shared segment), apply
  * them (cmd_apply.c), publish, move the ring's head past them (the controller waits for that),
- * then wait for a grace period and free what the batch retired. When the ring is empty it sleeps
- * IDLE_SLEEP_US. Every 100 ms: our heartbeat, port counters, the controller's liveness (logged on
+ * then wait for a grace period and free what the batch retired. When the ring is empty it sleeps,
+ * IDLE_SLEEP_US at first and twice as long after each further empty poll up to IDLE_SLEEP_MAX_US
+ * (the thread may share a core: fewer wake-ups), back to IDLE_SLEEP_US once a command came. Every 100 ms: our heartbeat, port counters, the controller's liveness (logged on
  * change only; forwarding never depends on it), the end of SRTP rekeys (cmd_apply_tick). Every
  * status_interval_ms: one status line.
  *
@@ -29,6 +30,7 @@
 
 #define CMD_BATCH       256u
 #define IDLE_SLEEP_US   200u
+#define IDLE_SLEEP_MAX_US 1000u
 
 enum ctl_liveness { CTL_NEVER_SEEN, CTL_ALIVE, CTL_STALE };
 
@@ -192,6 +194,7 @@ void ctl_loop_run(struct dataplane *dp, struct cmd_apply *ca)
 	uint64_t next_hk = now;
 	uint64_t next_status = now + interval_ns;
 	cs.last_status_ns = now;
+	unsigned idle_us = IDLE_SLEEP_US;
 	while (!atomic_load_explicit(&dp->stop, memory_order_relaxed)) {
 		unsigned n = apply_batch(dp, ca);
 		now = mmr_now_ns();
@@ -209,8 +212,12 @@ void ctl_loop_run(struct dataplane *dp, struct cmd_apply *ca)
 			status_line(dp, ca, &cs, now);
 			next_status = now + interval_ns;
 		}
-		if (n == 0)
-			usleep(IDLE_SLEEP_US);
+		if (n == 0) {
+			usleep(idle_us);
+			idle_us = idle_us * 2 < IDLE_SLEEP_MAX_US ? idle_us * 2 : IDLE_SLEEP_MAX_US;
+		} else {
+			idle_us = IDLE_SLEEP_US;
+		}
 	}
 	atomic_store(&dp->shm->dp_ready, 0);
 }

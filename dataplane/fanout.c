@@ -7,6 +7,10 @@
  *     to an indirect clone of the received mbuf trimmed to the payload, so the payload is never
  *     copied;
  *   - small payload (audio), or a PMD without multi-segment TX: one mbuf, payload memcpy'd.
+ * A packet's outputs are taken FANOUT_CHUNK at a time: layer decisions first, then the chunk's
+ * header mbufs and clones in one bulk allocation each, and one reference on the input for all its
+ * clones (attached by hand, without rte_pktmbuf_attach's atomic per copy). Audio (no layers) skips
+ * layer selection: its sequence numbers pass through and its sel[] entries are never touched.
  * UDP checksums are done in software and never re-read a copy. Once per received packet: the sum of
  * everything that is the same in every copy - the payload (byte-swapped when it sits at an odd
  * offset of the UDP segment), the RTP header and descriptor minus the fields we rewrite, the UDP
@@ -141,28 +145,113 @@ static inline uint8_t *write_headers(uint8_t *p, const struct fwd_output *o, con
 	return udp;
 }
 
-static inline struct rte_mbuf *build_copy(struct worker *w, struct rte_mbuf *m,
+/* Up to this many outputs of a packet are handled together: their layer decisions first, then one
+ * bulk allocation of their header mbufs and of their clones, and one reference-count update. */
+#define FANOUT_CHUNK 32u
+/* sel[] entries (VP8) are prefetched this many outputs ahead: at scale they are cache misses. */
+#define SEL_PREFETCH_AHEAD 6u
+
+/* The mbufs and input references taken for one chunk of copies. */
+struct copy_alloc {
+	struct rte_mbuf *hdr[FANOUT_CHUNK];   /* from pools->hdr, in the order of the copies using one */
+	struct rte_mbuf *clone[FANOUT_CHUNK]; /* from pools->clone */
+	uint32_t n_hdr, next_hdr;             /* bulk-allocated / used (the rest: one by one) */
+	uint32_t n_clone, next_clone;
+	uint32_t refs;                        /* references on m taken ahead and not yet given to a clone */
+	int      manual_attach;               /* m is direct: clones are attached by hand (refs) */
+	/* m's buffer, read once per chunk for the manual attaches */
+	void    *buf_addr;
+	rte_iova_t buf_iova;
+	uint16_t buf_len;
+	uint16_t priv_size;
+	uint16_t body_data_off;               /* data_off of the payload in m's buffer */
+};
+
+static inline struct rte_mbuf *take_hdr(struct copy_alloc *ca, struct rte_mempool *mp)
+{
+	return ca->next_hdr < ca->n_hdr ? ca->hdr[ca->next_hdr++] : rte_pktmbuf_alloc(mp);
+}
+
+static inline struct rte_mbuf *take_clone(struct copy_alloc *ca, struct rte_mempool *mp)
+{
+	return ca->next_clone < ca->n_clone ? ca->clone[ca->next_clone++] : rte_pktmbuf_alloc(mp);
+}
+
+/*
+ * Make c (fresh from the clone pool) an indirect mbuf on len bytes at offset off of m's buffer.
+ * With ca->manual_attach (m direct, its buffer its own) this does what rte_pktmbuf_attach() does,
+ * minus its per-call atomic increment (a reference was taken ahead for c, see fanout_chunk) and
+ * the copy of m's metadata (a trailing segment's is never read): rte_pktmbuf_free() of c then
+ * finds m from buf_addr and priv_size and drops that reference. Otherwise rte_pktmbuf_attach().
+ */
+static inline void attach_payload(struct copy_alloc *ca, struct rte_mbuf *c, struct rte_mbuf *m,
+				  uint32_t off, uint32_t len)
+{
+	if (likely(ca->manual_attach)) {
+		ca->refs--;
+		c->buf_addr = ca->buf_addr;
+		rte_mbuf_iova_set(c, ca->buf_iova);
+		c->buf_len = ca->buf_len;
+		c->priv_size = ca->priv_size;
+		c->ol_flags = RTE_MBUF_F_INDIRECT;
+		c->data_off = ca->body_data_off;
+	} else {
+		rte_pktmbuf_attach(c, m);     /* takes its own reference */
+		c->data_off = (uint16_t)(c->data_off + off);
+	}
+	c->next = NULL;
+	c->nb_segs = 1;
+	c->data_len = (uint16_t)len;
+	c->pkt_len = len;
+}
+
+/* Whether output o's copy is a header mbuf chained to a clone of the input. */
+static inline int copy_is_chained(const struct worker *w, const struct fanout_pkt *fp, const struct fwd_output *o)
+{
+	uint32_t head = ETH_LEN + (o->family == MMR_AF_INET ? IP4_LEN : IP6_LEN) + UDP_LEN + fp->rtp_hdr_len;
+	return fp->use_clone && head <= DP_HDR_MBUF_ROOM && likely(w->dp->port[o->dp_port].multiseg_tx);
+}
+
+/* Whether a whole (unchained) copy of output o fits a header mbuf. */
+static inline int copy_fits_hdr(const struct fanout_pkt *fp, const struct fwd_output *o)
+{
+	uint32_t head = ETH_LEN + (o->family == MMR_AF_INET ? IP4_LEN : IP6_LEN) + UDP_LEN + fp->rtp_hdr_len;
+	return head + fp->body_len <= DP_HDR_MBUF_ROOM;
+}
+
+/* The checksum word(s) of the bytes rewritten in a copy, from the values written (no reload). */
+static inline uint32_t pid_tl0_sum(const struct fanout_pkt *fp, const struct layer_out *lo)
+{
+	uint32_t sum = 0;
+	if (fp->pid_len == 2) {
+		sum += byte_word(fp->pid_pos, (uint8_t)(0x80 | ((lo->picture_id >> 8) & 0x7f)));
+		sum += byte_word(fp->pid_pos + 1u, (uint8_t)lo->picture_id);
+	} else if (fp->pid_len == 1) {
+		sum += byte_word(fp->pid_pos, (uint8_t)(lo->picture_id & 0x7f));
+	}
+	if (fp->tl0_pos)
+		sum += byte_word(fp->tl0_pos, lo->tl0picidx);
+	return sum;
+}
+
+static inline struct rte_mbuf *build_copy(struct worker *w, struct rte_mbuf *m, struct copy_alloc *ca,
 					  const struct fanout_pkt *fp, const struct fwd_output *o,
-					  const struct layer_out *lo, const struct rtp_info *ri,
-					  const struct vp8_desc *vp8)
+					  const struct layer_out *lo)
 {
 	uint32_t head = ETH_LEN + (o->family == MMR_AF_INET ? IP4_LEN : IP6_LEN) + UDP_LEN + fp->rtp_hdr_len;
 	struct rte_mbuf *h;
 	uint8_t *p;
 
-	if (fp->use_clone && head <= DP_HDR_MBUF_ROOM && likely(w->dp->port[o->dp_port].multiseg_tx)) {
-		h = rte_pktmbuf_alloc(w->pools->hdr);
+	if (copy_is_chained(w, fp, o)) {
+		h = take_hdr(ca, w->pools->hdr);
 		if (unlikely(!h))
 			return NULL;
-		struct rte_mbuf *c = rte_pktmbuf_alloc(w->pools->clone);
+		struct rte_mbuf *c = take_clone(ca, w->pools->clone);
 		if (unlikely(!c)) {
 			rte_pktmbuf_free(h);
 			return NULL;
 		}
-		rte_pktmbuf_attach(c, m);     /* indirect: takes a reference on m's buffer */
-		c->data_off = (uint16_t)(c->data_off + fp->body_off);
-		c->data_len = (uint16_t)fp->body_len;
-		c->pkt_len = fp->body_len;
+		attach_payload(ca, c, m, fp->body_off, fp->body_len);
 		h->data_len = (uint16_t)head;
 		h->pkt_len = head + fp->body_len;
 		h->next = c;
@@ -170,7 +259,7 @@ static inline struct rte_mbuf *build_copy(struct worker *w, struct rte_mbuf *m,
 		p = rte_pktmbuf_mtod(h, uint8_t *);
 	} else {
 		uint32_t total = head + fp->body_len;
-		h = rte_pktmbuf_alloc(total <= DP_HDR_MBUF_ROOM ? w->pools->hdr : w->pools->pkt);
+		h = copy_fits_hdr(fp, o) ? take_hdr(ca, w->pools->hdr) : rte_pktmbuf_alloc(w->pools->pkt);
 		if (unlikely(!h))
 			return NULL;
 		if (unlikely(total > rte_pktmbuf_tailroom(h))) {
@@ -189,21 +278,78 @@ static inline struct rte_mbuf *build_copy(struct worker *w, struct rte_mbuf *m,
 	uint64_t sum = fp->const_sum + o->pseudo_sum + rte_be_to_cpu_16(o->dst_port_be) + lo->seq +
 		       (ssrc >> 16) + (ssrc & 0xffff);
 	rte_memcpy(rtp, fp->rtp, fp->rtp_hdr_len);
-	rtp_set_seq(rtp, lo->seq);
+	wr16(rtp + 2, lo->seq);
 	memcpy(rtp + 8, &o->out_ssrc_be, 4);
-	if (vp8) {
-		uint8_t *desc = rtp + ri->hdr_len;
-		vp8_set_picture_id(desc, vp8, lo->picture_id);
-		vp8_set_tl0picidx(desc, vp8, lo->tl0picidx);
-		/* byte loads of bytes just stored byte-wise: forwarded from the store buffer */
-		for (uint32_t i = 0; i < fp->pid_len; i++)
-			sum += byte_word(fp->pid_pos + i, rtp[fp->pid_pos + i]);
-		if (fp->tl0_pos)
-			sum += byte_word(fp->tl0_pos, rtp[fp->tl0_pos]);
+	/* PictureID (M bit and width kept) and TL0PICIDX where prepare_sum found them; their checksum
+	 * words come from the values, not from the bytes just stored */
+	if (fp->pid_len == 2) {
+		rtp[fp->pid_pos] = (uint8_t)(0x80 | ((lo->picture_id >> 8) & 0x7f));
+		rtp[fp->pid_pos + 1] = (uint8_t)lo->picture_id;
+	} else if (fp->pid_len == 1) {
+		rtp[fp->pid_pos] = (uint8_t)(lo->picture_id & 0x7f);
 	}
+	if (fp->tl0_pos)
+		rtp[fp->tl0_pos] = lo->tl0picidx;
+	sum += pid_tl0_sum(fp, lo);
 	uint16_t ck = csum_finish(sum);
 	wr16(udp + 6, ck ? ck : 0xffff);
 	return h;
+}
+
+/* Build and send the copies for k outputs whose layer decisions said forward (lo[i] for fo[i]). */
+static void fanout_chunk(struct worker *w, struct rte_mbuf *m, const struct fanout_pkt *fp,
+			 const struct fwd_output *const *fo, const struct layer_out *lo, uint32_t k,
+			 struct mmr_stream_stats *ss)
+{
+	struct copy_alloc ca;
+	uint32_t n_hdr = 0, n_chained = 0;
+
+	for (uint32_t i = 0; i < k; i++) {
+		if (copy_is_chained(w, fp, fo[i])) {
+			n_hdr++;
+			n_chained++;
+		} else if (copy_fits_hdr(fp, fo[i])) {
+			n_hdr++;
+		}
+	}
+	ca.next_hdr = ca.next_clone = 0;
+	ca.n_hdr = n_hdr && rte_pktmbuf_alloc_bulk(w->pools->hdr, ca.hdr, n_hdr) == 0 ? n_hdr : 0;
+	ca.n_clone = n_chained && rte_pktmbuf_alloc_bulk(w->pools->clone, ca.clone, n_chained) == 0 ? n_chained : 0;
+	/* one reference on the input for all the chunk's clones (a plain store while the caller's is
+	 * the only one); those not used are given back below */
+	/* a direct mbuf's buffer follows it and its private area: their distance is m->priv_size,
+	 * known without reading m's second cache line (the zero-copy receive path never touched it) */
+	uintptr_t priv = (uintptr_t)m->buf_addr - (uintptr_t)m - sizeof(struct rte_mbuf);
+	ca.manual_attach = n_chained && RTE_MBUF_DIRECT(m) &&
+			   (uintptr_t)m->buf_addr >= (uintptr_t)m + sizeof(struct rte_mbuf) && priv <= UINT16_MAX;
+	ca.refs = ca.manual_attach ? n_chained : 0;
+	if (ca.refs) {
+		rte_mbuf_refcnt_update(m, (int16_t)ca.refs);
+		ca.buf_addr = m->buf_addr;
+		ca.buf_iova = rte_mbuf_iova_get(m);
+		ca.buf_len = m->buf_len;
+		ca.priv_size = (uint16_t)priv;
+		ca.body_data_off = (uint16_t)(m->data_off + fp->body_off);
+	}
+
+	for (uint32_t i = 0; i < k; i++) {
+		struct rte_mbuf *c = build_copy(w, m, &ca, fp, fo[i], &lo[i]);
+		if (unlikely(!c)) {
+			w->st->drops[MMR_DROP_NO_MBUF]++;
+			continue;
+		}
+		w->st->copies++;
+		ss->fwd_copies++;
+		worker_send(w, fo[i]->dp_port, c);
+	}
+	/* a copy that failed frees what it took, but a clone is left over when its header mbuf could
+	 * not be had; unused references go back (the caller's own keeps m alive) */
+	if (unlikely(ca.next_hdr < ca.n_hdr))
+		rte_pktmbuf_free_bulk(ca.hdr + ca.next_hdr, ca.n_hdr - ca.next_hdr);
+	if (unlikely(ca.next_clone < ca.n_clone))
+		rte_pktmbuf_free_bulk(ca.clone + ca.next_clone, ca.n_clone - ca.next_clone);
+	if (unlikely(ca.refs))
+		rte_mbuf_refcnt_update(m, (int16_t)-(int32_t)ca.refs);
 }
 
 void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
@@ -225,32 +371,45 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 	fp.use_clone = fp.body_len > DP_COPY_MAX_PAYLOAD;
 	int have_sum = 0;
 
+	const struct fwd_output *fo[FANOUT_CHUNK];
+	struct layer_out lo[FANOUT_CHUNK];
 	uint32_t n = outs->n;
-	for (uint32_t i = 0; i < n; i++) {
-		const struct fwd_output *o = &outs->o[i];
-		struct layer_sel *sel = &w->sel[o->sub_id];
-		struct layer_out lo;
-		if (i + 1 < n)
-			rte_prefetch0(&w->sel[outs->o[i + 1].sub_id]);
-		int fwd = vp8 ? layer_sel_vp8(sel, o->target_tid, ri, vp8, &lo)
-			      : layer_sel_passthrough(sel, ri, &lo);
-		if (!fwd) {
-			w->st->drops[MMR_DROP_LAYER]++;
-			ss->layer_drops++;
-			continue;
+	for (uint32_t i = 0; i < n && i < SEL_PREFETCH_AHEAD; i++)
+		rte_prefetch0(vp8 ? (const void *)&w->sel[outs->o[i].sub_id] : (const void *)&outs->o[i]);
+	for (uint32_t base = 0; base < n; base += FANOUT_CHUNK) {
+		uint32_t end = n - base > FANOUT_CHUNK ? base + FANOUT_CHUNK : n;
+		uint32_t k = 0;
+		if (vp8) {
+			for (uint32_t i = base; i < end; i++) {
+				const struct fwd_output *o = &outs->o[i];
+				if (i + SEL_PREFETCH_AHEAD < n)
+					rte_prefetch0(&w->sel[outs->o[i + SEL_PREFETCH_AHEAD].sub_id]);
+				if (!layer_sel_vp8(&w->sel[o->sub_id], o->target_tid, ri, vp8, &lo[k])) {
+					w->st->drops[MMR_DROP_LAYER]++;
+					ss->layer_drops++;
+					continue;
+				}
+				fo[k++] = o;
+			}
+			if (k == 0)
+				continue;
+		} else {
+			/* no layers: every receiver gets every packet under its own sequence number
+			 * (layer_sel_passthrough's result); its sel[] entry is neither read nor kept */
+			for (uint32_t i = base; i < end; i++) {
+				if (i + SEL_PREFETCH_AHEAD < n)
+					rte_prefetch0(&outs->o[i + SEL_PREFETCH_AHEAD]);
+				lo[k].seq = ri->seq;
+				lo[k].picture_id = 0;
+				lo[k].tl0picidx = 0;
+				fo[k++] = &outs->o[i];
+			}
 		}
 		if (unlikely(!have_sum)) {
 			prepare_sum(&fp, frame, ri, vp8);
 			have_sum = 1;
 		}
-		struct rte_mbuf *c = build_copy(w, m, &fp, o, &lo, ri, vp8);
-		if (unlikely(!c)) {
-			w->st->drops[MMR_DROP_NO_MBUF]++;
-			continue;
-		}
-		w->st->copies++;
-		ss->fwd_copies++;
-		worker_send(w, o->dp_port, c);
+		fanout_chunk(w, m, &fp, fo, lo, k, ss);
 	}
 }
 

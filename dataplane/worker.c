@@ -15,7 +15,8 @@
  *
  * No locks, syscalls, allocations or logging here; the only shared writes are our own counters
  * slot, the counters of the streams we receive, their subscriptions' layer_sel entries, and the
- * SRTP contexts of the senders we receive (and of their receivers' copies).
+ * SRTP contexts of the senders we receive (and of their receivers' copies), which publish their
+ * positions for restarts into the segment themselves (lib/srtp_fast.c; twice per 65536 packets).
  */
 #define _LGPL_SOURCE
 #include "worker.h"
@@ -325,11 +326,17 @@ int worker_main(void *arg)
 				continue;
 			got += n;
 			uint64_t bytes = 0;
-			for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
+			/* the frame, and the mbuf's second cache line (next, pool: read when it is
+			 * freed; a zero-copy RX path never touched it) */
+			for (uint16_t i = 0; i < n && i < PREFETCH_AHEAD; i++) {
 				rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+				rte_prefetch0((const char *)pkts[i] + RTE_CACHE_LINE_MIN_SIZE);
+			}
 			for (uint16_t i = 0; i < n; i++) {
-				if (i + PREFETCH_AHEAD < n)
+				if (i + PREFETCH_AHEAD < n) {
 					rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+					rte_prefetch0((const char *)pkts[i + PREFETCH_AHEAD] + RTE_CACHE_LINE_MIN_SIZE);
+				}
 				bytes += pkts[i]->pkt_len;
 				handle_packet(w, p, pkts[i]);
 			}

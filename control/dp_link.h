@@ -13,6 +13,13 @@
  * came back) queues a full sync: SYNC_BEGIN(gen), a PUT for every participant, stream and
  * subscription, SYNC_END(gen), with a fresh nonzero gen. A dead dataplane detaches us: the FIFO
  * is dropped, and the next attach replays everything anyway.
+ *
+ * SRTP positions: every tick, while the dataplane has applied everything we sent (so each slot
+ * belongs to the context the model describes), a slice of the streams' and subscriptions' published
+ * positions (stats srtp_index, sub_srtp_index) is copied into the model: all of them every tick up
+ * to DP_LINK_LEARN_PER_TICK objects, a full round every few ticks beyond. The PUTs carry them, so a
+ * replay to a restarted dataplane resumes every SRTP context where the dead one was; a dataplane
+ * that already has the object ignores them.
  */
 #ifndef MMR_DP_LINK_H
 #define MMR_DP_LINK_H
@@ -23,9 +30,12 @@
 #include "cmd_chan.h"
 #include "model.h"
 
+#define DP_LINK_LEARN_PER_TICK 65536u
+
 struct dp_link {
 	char shm_name[64];
-	const struct model *model;
+	struct model *model;         /* read; its SRTP positions are written (learn_srtp) */
+	uint32_t learn_cursor;       /* next object whose SRTP position to copy (streams, then subs) */
 	struct cmd_chan ch;
 	bool attached;
 	uint64_t epoch;
@@ -43,7 +53,7 @@ struct dp_link {
 	char why_detached[160];      /* why we are not attached (for status and logs) */
 };
 
-int dp_link_init(struct dp_link *l, const char *shm_name, const struct model *model);
+int dp_link_init(struct dp_link *l, const char *shm_name, struct model *model);
 void dp_link_close(struct dp_link *l);   /* detach; clears our heartbeat in the segment */
 
 /* Heartbeat, liveness, attach; flushes the FIFO. now from mmr_now_ns(). */

@@ -400,6 +400,7 @@ static void cmd_participant_rekey(struct ctl_ctx *ctx, const struct args *a, str
 	explicit_bzero(old, sizeof(old));
 	if (!saved)
 		return;
+	model_participant_reset_srtp(m, id);   /* new keys: the new contexts start at ROC 0 */
 	dp_begin(ctx, req);
 	dp_end(ctx, req, dp_link_put_participant(ctx->dp, id), true);
 	reply_keys(ctx, id, req, true);
@@ -549,6 +550,8 @@ static void cmd_sub_set(struct ctl_ctx *ctx, const struct args *a, struct reques
 		m->subs[b].out_ssrc = old.out_ssrc;
 		return;
 	}
+	if (out_ssrc != old.out_ssrc)
+		m->subs[b].srtp_index = 0;     /* a new SSRC is a new SRTP stream: ROC 0 */
 	dp_begin(ctx, req);
 	dp_end(ctx, req, dp_link_put_sub(ctx->dp, b), true);
 }

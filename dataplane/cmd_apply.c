@@ -266,8 +266,12 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 {
 	struct mmr_cmd_sub c = *in;
 	memset(c.pad, 0, sizeof(c.pad));
+	c.pad2 = 0;
 	if (c.id >= MMR_MAX_SUBS)
 		return refuse(err, errlen, "subscription id %u out of range (< %u)", c.id, MMR_MAX_SUBS);
+	if (c.srtp_index > SRTP_INDEX_MAX)
+		return refuse(err, errlen, "subscription %u: SRTP index 0x%llx out of range (48 bits)", c.id,
+			      (unsigned long long)c.srtp_index);
 	if (c.stream_id >= MMR_MAX_STREAMS || !ca->S[c.stream_id].used)
 		return refuse(err, errlen, "subscription %u: unknown stream %u", c.id, c.stream_id);
 	if (c.subscriber_id >= MMR_MAX_PARTICIPANTS || !ca->P[c.subscriber_id].used)
@@ -287,9 +291,11 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 
 	struct sh_sub *u = &ca->U[c.id];
 	int same = u->used && u->c.stream_id == c.stream_id && u->c.subscriber_id == c.subscriber_id;
-	/* a new SSRC toward the receiver is a new SRTP stream: a fresh context (made before any change) */
+	/* a new SSRC toward the receiver is a new SRTP stream: a fresh context (made before any change),
+	 * from the position the command gives (a replay after our restart: where the receiver is) */
 	struct srtp_stream *out = NULL;
-	if ((!same || u->c.out_ssrc != c.out_ssrc) && srtp_ctl_sub_out(ca, c.subscriber_id, &out) < 0)
+	if ((!same || u->c.out_ssrc != c.out_ssrc) &&
+	    srtp_ctl_sub_out(ca, c.subscriber_id, c.id, c.srtp_index, &out) < 0)
 		return refuse(err, errlen, "subscription %u: out of memory for its SRTP context", c.id);
 	if (u->used && !same)
 		sub_delete(ca, c.id);   /* a different subscription under the same id */
@@ -299,6 +305,8 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 			if (u->c.out_ssrc != c.out_ssrc) {
 				srtp_ctl_retire_out(ca, u->srtp_out);
 				u->srtp_out = out;
+				if (out)
+					srtp_ctl_set_sub_index(ca, c.id, c.srtp_index);
 			}
 			u->c.target_tid = c.target_tid;   /* the layer_sel state is kept */
 			u->c.out_ssrc = c.out_ssrc;
@@ -309,6 +317,7 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 	if (u->del_batch == ca->batch)
 		flush(ca);
 	layer_sel_init(&ca->dp->sel[c.id]);
+	srtp_ctl_set_sub_index(ca, c.id, out ? c.srtp_index : 0);
 	u->used = 1;
 	u->c = c;
 	u->srtp_out = out;
@@ -411,8 +420,12 @@ static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, cha
 {
 	struct mmr_cmd_stream c = *in;
 	c.pad = 0;
+	c.pad2 = 0;
 	if (c.id >= MMR_MAX_STREAMS)
 		return refuse(err, errlen, "stream id %u out of range (< %u)", c.id, MMR_MAX_STREAMS);
+	if (c.srtp_index > SRTP_INDEX_MAX)
+		return refuse(err, errlen, "stream %u: SRTP index 0x%llx out of range (48 bits)", c.id,
+			      (unsigned long long)c.srtp_index);
 	if (c.participant_id >= MMR_MAX_PARTICIPANTS || !ca->P[c.participant_id].used)
 		return refuse(err, errlen, "stream %u: unknown participant %u", c.id, c.participant_id);
 	if (c.kind != MMR_KIND_AUDIO && c.kind != MMR_KIND_VIDEO)
@@ -433,7 +446,7 @@ static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, cha
 			return 0;   /* identical */
 		/* another publisher or SSRC: inbound SRTP contexts of its own */
 		struct fwd_srtp_in *sin = s->srtp_in;
-		if (!same_key && srtp_ctl_stream_in(ca, c.participant_id, &sin) < 0)
+		if (!same_key && srtp_ctl_stream_in(ca, c.participant_id, c.id, c.srtp_index, &sin) < 0)
 			return refuse(err, errlen, "stream %u: out of memory for its SRTP contexts", c.id);
 		struct fwd_stream *n = stream_node_new(&c, s->outputs, sin);
 		if (!n) {
@@ -444,6 +457,7 @@ static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, cha
 		if (sin != s->srtp_in) {
 			srtp_ctl_retire_in(ca, s->srtp_in);
 			s->srtp_in = sin;
+			srtp_ctl_set_stream_index(ca, c.id, sin ? c.srtp_index : 0);
 		}
 		struct fwd_stream *old = s->node;
 		if (!old)
@@ -466,7 +480,7 @@ static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, cha
 	if (s->del_batch == ca->batch)
 		flush(ca);
 	struct fwd_srtp_in *sin;
-	if (srtp_ctl_stream_in(ca, c.participant_id, &sin) < 0)
+	if (srtp_ctl_stream_in(ca, c.participant_id, c.id, c.srtp_index, &sin) < 0)
 		return refuse(err, errlen, "stream %u: out of memory for its SRTP contexts", c.id);
 	struct fwd_stream *n = stream_node_new(&c, NULL, sin);
 	if (!n) {
@@ -474,6 +488,8 @@ static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, cha
 		return refuse(err, errlen, "stream %u: out of memory", c.id);
 	}
 	memset(&ca->dp->shm->stats.stream[c.id], 0, sizeof(ca->dp->shm->stats.stream[c.id]));
+	if (sin)
+		srtp_ctl_set_stream_index(ca, c.id, c.srtp_index);
 	s->used = 1;
 	s->c = c;
 	s->stamp = ca->stamp;

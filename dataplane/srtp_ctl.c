@@ -1,6 +1,6 @@
 /*
  * srtp_ctl.c - SRTP contexts of the forwarding tables on the control thread: creation from the
- * commands' keys, rekeying, retirement (see srtp_ctl.h for the rules).
+ * commands' keys and positions, rekeying, retirement (see srtp_ctl.h for the rules).
  *
  * Log lines say what happened to whose key, never a key byte.
  */
@@ -75,6 +75,36 @@ int srtp_ctl_check(struct mmr_cmd_participant *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* ---- positions (restarts) ---------------------------------------------------------------------- */
+
+static uint64_t *stream_slot(struct cmd_apply *ca, uint32_t sid)
+{
+	return &ca->dp->shm->stats.stream[sid].srtp_index;
+}
+
+static uint64_t *sub_slot(struct cmd_apply *ca, uint32_t uid)
+{
+	return &ca->dp->shm->stats.sub_srtp_index[uid];
+}
+
+/* A context that goes (or stops being the current one) publishes no more. A worker that loaded the
+ * sink just before may still store once: only if the position changed at that very moment. */
+static void unsink(struct srtp_stream *s)
+{
+	if (s)
+		srtp_stream_set_index_sink(s, NULL);
+}
+
+void srtp_ctl_set_stream_index(struct cmd_apply *ca, uint32_t sid, uint64_t index)
+{
+	__atomic_store_n(stream_slot(ca, sid), index, __ATOMIC_RELAXED);
+}
+
+void srtp_ctl_set_sub_index(struct cmd_apply *ca, uint32_t uid, uint64_t index)
+{
+	__atomic_store_n(sub_slot(ca, uid), index, __ATOMIC_RELAXED);
+}
+
 /* ---- inbound objects --------------------------------------------------------------------------- */
 
 /* {cur: a fresh context of k, prev}. NULL on failure (prev is not consumed). */
@@ -106,6 +136,8 @@ void srtp_ctl_retire_in(struct cmd_apply *ca, struct fwd_srtp_in *in)
 {
 	if (!in)
 		return;
+	unsink(in->cur);
+	unsink(in->prev);
 	shadow_retire(ca, in->cur, free_stream_fn);
 	shadow_retire(ca, in->prev, free_stream_fn);
 	shadow_retire(ca, in, free);
@@ -113,10 +145,12 @@ void srtp_ctl_retire_in(struct cmd_apply *ca, struct fwd_srtp_in *in)
 
 void srtp_ctl_retire_out(struct cmd_apply *ca, struct srtp_stream *out)
 {
+	unsink(out);
 	shadow_retire(ca, out, free_stream_fn);
 }
 
-int srtp_ctl_stream_in(struct cmd_apply *ca, uint32_t pid, struct fwd_srtp_in **in)
+int srtp_ctl_stream_in(struct cmd_apply *ca, uint32_t pid, uint32_t sid, uint64_t index,
+		       struct fwd_srtp_in **in)
 {
 	const struct sh_participant *p = &ca->P[pid];
 	struct srtp_stream *prev = NULL;
@@ -131,17 +165,25 @@ int srtp_ctl_stream_in(struct cmd_apply *ca, uint32_t pid, struct fwd_srtp_in **
 		srtp_stream_free(prev);
 		return -1;
 	}
+	/* the current key's context goes on from where the previous dataplane's was */
+	srtp_stream_resume((*in)->cur, index);
+	srtp_stream_set_index_sink((*in)->cur, stream_slot(ca, sid));
 	return 0;
 }
 
-int srtp_ctl_sub_out(struct cmd_apply *ca, uint32_t pid, struct srtp_stream **out)
+int srtp_ctl_sub_out(struct cmd_apply *ca, uint32_t pid, uint32_t uid, uint64_t index,
+		     struct srtp_stream **out)
 {
 	const struct sh_participant *p = &ca->P[pid];
 	*out = NULL;
 	if (p->c.srtp_suite == SRTP_SUITE_NONE)
 		return 0;
 	*out = srtp_stream_new(p->recv_keys);
-	return *out ? 0 : -1;
+	if (!*out)
+		return -1;
+	srtp_stream_resume(*out, index);
+	srtp_stream_set_index_sink(*out, sub_slot(ca, uid));
+	return 0;
 }
 
 /* ---- participants ------------------------------------------------------------------------------ */
@@ -279,13 +321,15 @@ fail:
 	return -1;
 }
 
-/* Put `in` in place of *slot (and of the node's pointer); the old object's cur becomes in's prev,
- * its prev (a key older than that) and the object itself are retired. */
+/* Put `in` in place of *slot (and of the node's pointer); the old object's cur becomes in's prev
+ * (and stops publishing its position), its prev (a key older than that) and the object itself are
+ * retired. */
 static void swap_in(struct cmd_apply *ca, struct fwd_srtp_in **slot, struct fwd_srtp_in **node_slot,
 		    struct fwd_srtp_in *in)
 {
 	struct fwd_srtp_in *old = *slot;
 	in->prev = old ? old->cur : NULL;
+	unsink(in->prev);
 	*slot = in;
 	if (node_slot)
 		rcu_assign_pointer(*node_slot, in);
@@ -302,6 +346,13 @@ void srtp_ctl_rekey_commit(struct cmd_apply *ca, uint32_t pid, struct srtp_rekey
 		uint32_t i = 0;
 		for (uint32_t s = p->streams; s != NIL; s = ca->S[s].p_next, i++) {
 			struct sh_stream *ss = &ca->S[s];
+			/* the new key's context starts at ROC 0 (the sender starts a new context with
+			 * the new key) and publishes its position from its first packet; the old one
+			 * (prev from now on) no longer does */
+			if (ss->srtp_in)
+				unsink(ss->srtp_in->cur);
+			srtp_ctl_set_stream_index(ca, s, 0);
+			srtp_stream_set_index_sink(rk->ins[i]->cur, stream_slot(ca, s));
 			swap_in(ca, &ss->srtp_in, ss->node ? &ss->node->srtp_in : NULL, rk->ins[i]);
 		}
 		swap_in(ca, &p->rtcp_in, p->node ? &p->node->rtcp_in : NULL, rk->ins[i]);
@@ -315,8 +366,10 @@ void srtp_ctl_rekey_commit(struct cmd_apply *ca, uint32_t pid, struct srtp_rekey
 	if (rk->recv_keys) {
 		uint32_t i = 0;
 		for (uint32_t u = p->rsubs; u != NIL; u = ca->U[u].r_next, i++) {
-			srtp_ctl_retire_out(ca, ca->U[u].srtp_out);
+			srtp_ctl_retire_out(ca, ca->U[u].srtp_out);   /* stops publishing */
 			ca->U[u].srtp_out = rk->outs[i];
+			srtp_ctl_set_sub_index(ca, u, 0);                /* ROC 0 with the new key */
+			srtp_stream_set_index_sink(rk->outs[i], sub_slot(ca, u));
 			shadow_mark_dirty(ca, ca->U[u].c.stream_id);
 		}
 		shadow_retire(ca, p->recv_keys, free_keys_fn);

@@ -12,6 +12,14 @@
  * Each context is used by one worker only: the one receiving the sender (RSS pins a sender's
  * 5-tuple to one queue). Contexts are created and freed only here, on the control thread.
  *
+ * Positions (restarts, lib/srtp_fast.h): a stream's current inbound context and a subscription's
+ * outbound context publish their position (ROC and half of the sequence space) into the segment,
+ * stats.stream[id].srtp_index and stats.sub_srtp_index[id]; the slot is set from the command when
+ * the context is made, and a context made for a STREAM_PUT / SUB_PUT starts from that position (the
+ * previous dataplane's, replayed by the controller), with the unsynchronised probe armed. Contexts
+ * of a rekey start at ROC 0 (the peer starts a new context with a new key): their slot is reset to
+ * 0. A context that is retired or demoted to `prev` stops publishing.
+ *
  * Rekey (a PUT whose keys differ): every inbound object of the participant is replaced by one whose
  * `cur` is a fresh context of the new SEND key and whose `prev` is the old `cur` (same context, so
  * its ROC and replay window go on). Workers try cur first, then prev (worker.c), until a packet
@@ -58,11 +66,18 @@ static inline int srtp_ctl_rekey_empty(const struct srtp_rekey *rk)
 	return !rk->send_keys && !rk->recv_keys;
 }
 
-/* Inbound contexts for a new stream of publisher pid (both keys during a rekey): *in, NULL for a
- * plain publisher. 0 or -1 (no memory). */
-int srtp_ctl_stream_in(struct cmd_apply *ca, uint32_t pid, struct fwd_srtp_in **in);
-/* Outbound context for a subscription received by pid: *out, NULL for plain. 0 or -1. */
-int srtp_ctl_sub_out(struct cmd_apply *ca, uint32_t pid, struct srtp_stream **out);
+/* Inbound contexts for stream sid of publisher pid (both keys during a rekey): *in, NULL for a
+ * plain publisher. The current key's context starts at position index and publishes into sid's
+ * slot (which the caller sets to index). 0 or -1 (no memory). */
+int srtp_ctl_stream_in(struct cmd_apply *ca, uint32_t pid, uint32_t sid, uint64_t index,
+		       struct fwd_srtp_in **in);
+/* Outbound context for subscription uid received by pid: *out, NULL for plain; starts at position
+ * index, publishes into uid's slot (set by the caller). 0 or -1. */
+int srtp_ctl_sub_out(struct cmd_apply *ca, uint32_t pid, uint32_t uid, uint64_t index,
+		     struct srtp_stream **out);
+/* Set a stream's / subscription's published position (when its context is made). */
+void srtp_ctl_set_stream_index(struct cmd_apply *ca, uint32_t sid, uint64_t index);
+void srtp_ctl_set_sub_index(struct cmd_apply *ca, uint32_t uid, uint64_t index);
 /* Retire an inbound object with its contexts, or one outbound context (NULL: nothing). */
 void srtp_ctl_retire_in(struct cmd_apply *ca, struct fwd_srtp_in *in);
 void srtp_ctl_retire_out(struct cmd_apply *ca, struct srtp_stream *out);

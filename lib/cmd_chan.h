@@ -23,6 +23,13 @@
  * Keys: a PARTICIPANT_PUT of an SRTP meeting carries the participant's SRTP master keys (version 2).
  * The segment is mode 0600 (only the two processes' user reads it); the dataplane wipes the key
  * bytes of a ring slot once it has copied the command out, so keys do not linger in the ring.
+ *
+ * SRTP positions (version 3): the dataplane publishes where each SRTP context is (its rollover
+ * counter and the half of the sequence space, `srtp_index`, see srtp_fast.h) in the counters area:
+ * per stream (inbound) and per subscription (outbound). The controller copies them into its model
+ * and sends them back in STREAM_PUT / SUB_PUT; a dataplane that CREATES a context starts it from
+ * there (a replay to a restarted dataplane), one that already has the object ignores the value (a
+ * replay from a restarted controller changes nothing).
  */
 #ifndef MMR_CMD_CHAN_H
 #define MMR_CMD_CHAN_H
@@ -34,7 +41,8 @@
 #include "stats.h"
 
 #define MMR_SHM_MAGIC         0x4d4d5253u  /* "MMRS" */
-#define MMR_SHM_VERSION       2u         /* 2: SRTP suite and keys in PARTICIPANT_PUT */
+#define MMR_SHM_VERSION       3u         /* 2: SRTP suite and keys in PARTICIPANT_PUT;
+					      3: SRTP positions (srtp_index) in the counters and PUTs */
 #define MMR_CMD_RING          4096u        /* power of two */
 #define MMR_HEARTBEAT_NS      100000000ull /* 100 ms */
 #define MMR_HEARTBEAT_DEAD_NS 1000000000ull /* 1 s */
@@ -78,6 +86,10 @@ struct mmr_cmd_stream {
 	uint8_t  codec;            /* enum mmr_codec */
 	uint8_t  temporal_layers;  /* 1..MMR_MAX_TLAYERS for VP8, 1 for audio */
 	uint8_t  pad;
+	uint32_t pad2;
+	/* SRTP (version 3): position to start a NEW inbound context from (stats srtp_index of the
+	 * previous dataplane; 0: a new stream), below 2^48; ignored when the stream exists. */
+	uint64_t srtp_index;
 };
 
 struct mmr_cmd_sub {
@@ -87,6 +99,11 @@ struct mmr_cmd_sub {
 	uint32_t out_ssrc;         /* SSRC the receiver sees (host order); the stream's SSRC by default */
 	uint8_t  target_tid;       /* highest temporal layer to forward */
 	uint8_t  pad[3];
+	uint32_t pad2;
+	/* SRTP (version 3): position to start a NEW outbound context from (sub_srtp_index of the
+	 * previous dataplane; 0: a new subscription or out SSRC), below 2^48; ignored when the
+	 * subscription exists with the same out SSRC. */
+	uint64_t srtp_index;
 };
 
 struct mmr_cmd {
@@ -151,10 +168,11 @@ void cmd_chan_done(struct cmd_chan *ch, const struct mmr_cmd *cmd);
 
 /* CLOCK_MONOTONIC in ns. */
 uint64_t mmr_now_ns(void);
-/* Is the heartbeat value recent enough? */
+/* Is the heartbeat value recent enough? A heartbeat stored after the caller read its clock (hb_ns
+ * a little above now_ns) is recent, not 2^64 ns old. */
 static inline int mmr_alive(uint64_t hb_ns, uint64_t now_ns)
 {
-	return hb_ns != 0 && now_ns - hb_ns < MMR_HEARTBEAT_DEAD_NS;
+	return hb_ns != 0 && (int64_t)(now_ns - hb_ns) < (int64_t)MMR_HEARTBEAT_DEAD_NS;
 }
 
 #endif

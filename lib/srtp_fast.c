@@ -26,6 +26,11 @@
  *              00 00 | index), AAD = first 8 bytes | E+index (E clear: the whole packet | E+index)
  *     AES-CM:  ... | E+index | tag, tag = HMAC(everything before it), IV as SRTP with i = index
  * SRTCP packets we send are always encrypted (E set), index counting from 0.
+ *
+ * Restarts (srtp_fast.h): a context may be told where its stream was (srtp_stream_set_roc); its
+ * first packet's index is then taken from that instead of ROC 0, and until a packet authenticates a
+ * failure is retried at ROC + 1 and ROC - 1. The position (highest index rounded down to 2^15) is
+ * published through an optional sink pointer when it changes: one mask and compare per packet.
  */
 #define OPENSSL_SUPPRESS_DEPRECATED     /* SHA1_Init/Update/Final: see above */
 
@@ -71,12 +76,28 @@ struct proto_ctx {
 	struct hmac_sha1 hmac;            /* HMAC suite only */
 };
 
+/* How the first RTP packet's ROC is chosen (srtp_stream_set_roc). */
+enum first_roc {
+	FIRST_ROC_ZERO = 0,               /* a new stream: ROC 0 */
+	FIRST_ROC_EXACT,                  /* resume_top >> 16 */
+	FIRST_ROC_NEAREST,                /* the index nearest resume_top (RFC 3711 appendix A) */
+};
+
+#define INDEX_POS_MASK   (~(uint64_t)(SRTP_INDEX_STEP - 1))
+#define POS_NONE         UINT64_MAX   /* nothing published yet */
+
 struct srtp_stream {
 	enum srtp_suite suite;
 	int aead;                         /* GCM: 1, AES-CM + HMAC: 0 */
 	uint32_t tag_len;
 	struct proto_ctx rtp;
 	struct proto_ctx rtcp;
+	/* restarts: RTP only */
+	enum first_roc first;
+	int probe;                        /* unsynchronised: retry a failed first packet at ROC +- 1 */
+	uint64_t resume_top;              /* where the stream was (FIRST_ROC_EXACT, _NEAREST) */
+	uint64_t pos;                     /* last position published (POS_NONE: none) */
+	uint64_t *sink;                   /* where to publish it (atomic pointer); NULL: nowhere */
 };
 
 /* ---- small helpers ------------------------------------------------------------------------- */
@@ -176,6 +197,40 @@ static inline int64_t index_guess(uint64_t top, int started, uint16_t seq)
 		roc++;
 	}
 	return (int64_t)((roc << 16) | seq);
+}
+
+/* Index of the first RTP packet of a context (nothing sent or authenticated yet). */
+static inline uint64_t first_index(const struct srtp_stream *s, uint16_t seq)
+{
+	int64_t g;
+
+	switch (s->first) {
+	case FIRST_ROC_EXACT:
+		return (s->resume_top & ~(uint64_t)0xffff) | seq;
+	case FIRST_ROC_NEAREST:
+		g = index_guess(s->resume_top, 1, seq);
+		return g < 0 ? seq : (uint64_t)g;     /* there is no ROC -1: the stream was at ROC 0 */
+	default:
+		return seq;
+	}
+}
+
+/* The highest index is now top: publish its position if that changed (rare: twice per 2^16). */
+static void publish_slow(struct srtp_stream *s, uint64_t pos)
+{
+	uint64_t *sink = __atomic_load_n(&s->sink, __ATOMIC_RELAXED);
+
+	s->pos = pos;
+	if (sink)
+		__atomic_store_n(sink, pos, __ATOMIC_RELAXED);
+}
+
+static inline void publish(struct srtp_stream *s, uint64_t top)
+{
+	uint64_t pos = top & INDEX_POS_MASK;
+
+	if (__builtin_expect(pos != s->pos, 0))
+		publish_slow(s, pos);
 }
 
 /* ---- HMAC-SHA1-80 -------------------------------------------------------------------------- */
@@ -306,10 +361,36 @@ static inline int cm_crypt(EVP_CIPHER_CTX *ctx, const uint8_t iv[16], const uint
 
 /* ---- SRTP ---------------------------------------------------------------------------------- */
 
+/* Authenticate and decrypt an RTP packet (header h bytes, body, tag) as index idx. 0 if authentic;
+ * on failure the packet is as it came. */
+static int rtp_open(struct srtp_stream *s, uint8_t *pkt, uint32_t h, uint32_t body, uint32_t ssrc,
+		    uint64_t idx)
+{
+	struct proto_ctx *pc = &s->rtp;
+	uint32_t roc = (uint32_t)(idx >> 16);
+	uint16_t seq = (uint16_t)idx;
+
+	if (s->aead) {
+		uint8_t iv[12];
+
+		gcm_iv(iv, pc->salt, ssrc, roc, seq);
+		return gcm_open(pc->cipher, iv, pkt, (int)h, NULL, 0, pkt + h, (int)body, pkt + h + body);
+	} else {
+		uint8_t mac[SHA_DIGEST_LENGTH], roc_be[4], iv[16];
+
+		wr32(roc_be, roc);
+		hmac_sha1(&pc->hmac, pkt, h + body, roc_be, 4, mac);
+		if (CRYPTO_memcmp(mac, pkt + h + body, HMAC_TAG_LEN) != 0)
+			return -1;
+		cm_iv(iv, pc->salt, ssrc, idx);
+		return cm_crypt(pc->cipher, iv, pkt + h, pkt + h, (int)body);
+	}
+}
+
 enum mmr_drop_reason srtp_unprotect_rtp(struct srtp_stream *s, uint8_t *pkt, uint32_t *len)
 {
 	struct proto_ctx *pc = &s->rtp;
-	uint32_t l = *len, h, body, ssrc, roc;
+	uint32_t l = *len, h, body, ssrc;
 	uint16_t seq;
 	int64_t guess;
 	uint64_t idx;
@@ -322,32 +403,30 @@ enum mmr_drop_reason srtp_unprotect_rtp(struct srtp_stream *s, uint8_t *pkt, uin
 	body = l - h - s->tag_len;
 	seq = rd16(pkt + 2);
 	ssrc = rd32(pkt + 8);
-	guess = index_guess(pc->in.top, pc->in.started, seq);
-	if (guess < 0)
-		return MMR_DROP_SRTP_REPLAY;
-	idx = (uint64_t)guess;
-	if (replay_check(&pc->in, idx))
-		return MMR_DROP_SRTP_REPLAY;
-	roc = (uint32_t)(idx >> 16);
-
-	if (s->aead) {
-		uint8_t iv[12];
-
-		gcm_iv(iv, pc->salt, ssrc, roc, seq);
-		if (gcm_open(pc->cipher, iv, pkt, (int)h, NULL, 0, pkt + h, (int)body, pkt + h + body))
-			return MMR_DROP_SRTP_AUTH;
+	if (__builtin_expect(pc->in.started, 1)) {
+		guess = index_guess(pc->in.top, 1, seq);
+		if (guess < 0)
+			return MMR_DROP_SRTP_REPLAY;
+		idx = (uint64_t)guess;
+		if (replay_check(&pc->in, idx))
+			return MMR_DROP_SRTP_REPLAY;
 	} else {
-		uint8_t mac[SHA_DIGEST_LENGTH], roc_be[4], iv[16];
+		idx = first_index(s, seq);
+	}
 
-		wr32(roc_be, roc);
-		hmac_sha1(&pc->hmac, pkt, h + body, roc_be, 4, mac);
-		if (CRYPTO_memcmp(mac, pkt + h + body, HMAC_TAG_LEN) != 0)
+	if (rtp_open(s, pkt, h, body, ssrc, idx)) {
+		/* unsynchronised probe (srtp_fast.h): the ROC guess may be one off after a restart */
+		if (__builtin_expect(pc->in.started || !s->probe, 1))
 			return MMR_DROP_SRTP_AUTH;
-		cm_iv(iv, pc->salt, ssrc, idx);
-		if (cm_crypt(pc->cipher, iv, pkt + h, pkt + h, (int)body))
+		if ((idx >> 16) < UINT32_MAX && !rtp_open(s, pkt, h, body, ssrc, idx + 0x10000))
+			idx += 0x10000;
+		else if ((idx >> 16) > 0 && !rtp_open(s, pkt, h, body, ssrc, idx - 0x10000))
+			idx -= 0x10000;
+		else
 			return MMR_DROP_SRTP_AUTH;
 	}
 	replay_accept(&pc->in, idx);
+	publish(s, pc->in.top);
 	*len = h + body;
 	return MMR_DROP_NONE;
 }
@@ -369,10 +448,14 @@ uint32_t srtp_protect_rtp_copy(struct srtp_stream *s, const uint8_t *src, uint32
 	body = len - h;
 	seq = rd16(src + 2);
 	ssrc = rd32(src + 8);
-	guess = index_guess(pc->out_top, pc->out_started, seq);
-	if (guess < 0)           /* before the first packet sent, ROC -1: no receiver would take it */
-		return 0;
-	idx = (uint64_t)guess;
+	if (__builtin_expect(pc->out_started, 1)) {
+		guess = index_guess(pc->out_top, 1, seq);
+		if (guess < 0)   /* before the first packet sent, ROC -1: no receiver would take it */
+			return 0;
+		idx = (uint64_t)guess;
+	} else {
+		idx = first_index(s, seq);
+	}
 	roc = (uint32_t)(idx >> 16);
 	if (dst != src)
 		memcpy(dst, src, h);
@@ -397,6 +480,7 @@ uint32_t srtp_protect_rtp_copy(struct srtp_stream *s, const uint8_t *src, uint32
 	if (!pc->out_started || idx > pc->out_top) {
 		pc->out_top = idx;
 		pc->out_started = 1;
+		publish(s, idx);
 	}
 	return len + s->tag_len;
 }
@@ -548,6 +632,7 @@ struct srtp_stream *srtp_stream_new(const struct srtp_keys *k)
 		return NULL;
 	}
 	memset(s, 0, sizeof(*s));
+	s->pos = POS_NONE;
 	s->suite = k->suite;
 	s->aead = k->suite != SRTP_SUITE_AES_CM_128_HMAC_SHA1_80;
 	s->tag_len = s->aead ? GCM_TAG_LEN : HMAC_TAG_LEN;
@@ -560,6 +645,19 @@ struct srtp_stream *srtp_stream_new(const struct srtp_keys *k)
 		return NULL;
 	}
 	return s;
+}
+
+void srtp_stream_set_roc(struct srtp_stream *s, uint32_t roc, uint16_t seq_hint, int seq_hint_valid)
+{
+	s->resume_top = (uint64_t)roc << 16 | (seq_hint_valid ? seq_hint : 0);
+	s->first = seq_hint_valid ? FIRST_ROC_NEAREST : FIRST_ROC_EXACT;
+	s->probe = 1;
+	s->pos = s->resume_top & INDEX_POS_MASK;   /* what the previous context published */
+}
+
+void srtp_stream_set_index_sink(struct srtp_stream *s, uint64_t *sink)
+{
+	__atomic_store_n(&s->sink, sink, __ATOMIC_RELAXED);
 }
 
 void srtp_stream_free(struct srtp_stream *s)

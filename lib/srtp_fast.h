@@ -60,11 +60,51 @@ struct srtp_stream *srtp_stream_new(const struct srtp_keys *k);
 void srtp_stream_free(struct srtp_stream *s);
 
 /*
+ * Restarts. An SRTP stream outlives a dataplane that dies: the peer keeps its context, rollover
+ * counter (ROC) included, so a new context for the same SSRC and key must go on from where the old
+ * one was. A context's "position" is its highest RTP packet index (inbound: authenticated; outbound:
+ * sent) rounded down to a multiple of SRTP_INDEX_STEP, i.e. ROC << 16 | (SEQ & 0x8000): it changes
+ * twice per 65536 packets, so publishing it costs nothing on the packet path, and it says which half
+ * of the sequence space the stream was in, which is what a new context needs to guess the ROC of its
+ * first packet the way the peer will.
+ *
+ * srtp_stream_set_roc: start this context's RTP at rollover counter roc instead of 0 (control thread,
+ *   before the context is used). seq_hint_valid 0: the first packet (sent or authenticated) gets ROC
+ *   roc exactly. seq_hint_valid 1: seq_hint is about where the sequence number was (within +-2^14);
+ *   the first packet's index is guessed against roc << 16 | seq_hint as if that were the highest
+ *   index seen (RFC 3711 appendix A), so its ROC may be roc - 1 or roc + 1 (never below 0). Either
+ *   way the first packet then establishes the highest index; the replay window starts empty.
+ *   It also arms the unsynchronised probe (inbound): until a packet has authenticated, one that fails
+ *   under the guessed ROC is tried once with ROC + 1 and once with ROC - 1 (a position learnt a little
+ *   late, or a wrap while the dataplane was down). The probe ends with the first authenticated packet,
+ *   so it costs nothing on the steady path; while it lasts a forged packet costs up to three tag
+ *   checks and has three chances instead of one (3 * 2^-128 for GCM, 3 * 2^-80 for HMAC-SHA1-80).
+ *   Contexts that were not given a ROC (srtp_stream_new alone, e.g. a rekey's) do not probe.
+ * srtp_stream_resume: the same from a position published by a previous context: ROC = index >> 16,
+ *   seq_hint = the middle of the half the position names. 0 (a new stream) gives ROC 0 to any first
+ *   packet, as a context that was never resumed does. index must be below 2^48.
+ * srtp_stream_set_index_sink: publish the position to *sink (a relaxed atomic 64-bit store by the
+ *   lcore using the context) whenever it changes, and at the first packet of a context that was not
+ *   resumed; NULL stops it. Atomic itself: the control thread may call it while an lcore uses s. A
+ *   context is used in one direction (inbound or outbound): that direction's index is published.
+ */
+#define SRTP_INDEX_STEP 0x8000u
+#define SRTP_INDEX_MAX  0xffffffffffffull
+void srtp_stream_set_roc(struct srtp_stream *s, uint32_t roc, uint16_t seq_hint, int seq_hint_valid);
+void srtp_stream_set_index_sink(struct srtp_stream *s, uint64_t *sink);
+static inline void srtp_stream_resume(struct srtp_stream *s, uint64_t index)
+{
+	srtp_stream_set_roc(s, (uint32_t)((index & SRTP_INDEX_MAX) >> 16),
+			    (uint16_t)((index & SRTP_INDEX_STEP) | (SRTP_INDEX_STEP >> 1)), 1);
+}
+
+/*
  * Packet path. Buffers are the RTP/RTCP packet starting at its first byte.
  * srtp_unprotect_rtp: authenticate and decrypt in place; *len shrinks by the trailer. Returns
  *   MMR_DROP_NONE, or MMR_DROP_SRTP_AUTH (tag mismatch, too short, RTP header not well formed),
  *   MMR_DROP_SRTP_REPLAY (replayed, older than the 128-packet window, or before the stream's first
- *   packet at ROC 0). Only an authenticated packet updates ROC and the replay window. On a drop the
+ *   packet at ROC 0). Only an authenticated packet updates ROC and the replay window (and may
+ *   publish the position, see above). On a drop the
  *   packet and *len are left exactly as they were (so it may be tried under a second context, e.g.
  *   the previous key during a rekey).
  * srtp_protect_rtp_copy: encrypt src (len bytes, header in clear) into dst (which may equal src, or

@@ -72,6 +72,11 @@ struct mmr_stream_stats {
 	uint64_t layer_drops;      /* copies withheld by layer selection */
 	uint32_t last_seq;
 	uint32_t last_tid;         /* temporal layer of the last packet (video) */
+	/* SRTP meetings: position of the stream's inbound context for a restart (srtp_fast.h): its
+	 * highest authenticated RTP index rounded down to 2^15, ROC = srtp_index >> 16. Set by the
+	 * control thread when the context is made (from the STREAM_PUT), then stored (relaxed atomic)
+	 * by the receiving lcore when it changes: twice per 65536 packets. 0 in plain meetings. */
+	uint64_t srtp_index;
 };
 
 /* The whole counters area. */
@@ -79,6 +84,9 @@ struct mmr_stats_area {
 	struct mmr_lcore_stats lcore[MMR_MAX_LCORES];
 	struct mmr_port_stats port[MMR_MAX_PORTS];
 	struct mmr_stream_stats stream[MMR_MAX_STREAMS];
+	/* SRTP meetings: position of each subscription's outbound context (its receiver's copies), as
+	 * stream[].srtp_index, indexed by subscription id; written by the lcore receiving the stream. */
+	uint64_t sub_srtp_index[MMR_MAX_SUBS] __attribute__((aligned(64)));
 };
 
 #endif

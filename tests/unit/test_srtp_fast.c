@@ -6,6 +6,11 @@
  *     same packets (CSRCs, header extensions, empty to 1400-byte payloads), each side unprotects the
  *     other's, SRTP and SRTCP; the sequence-number wrap 65535 -> 0 (ROC 0 -> 1) in both directions
  *     with a late packet from before the wrap;
+ *   - restarts: a context resumed from the position another one published (or given a ROC) goes on
+ *     with a libsrtp2 peer that never restarted, both directions, also after a wrap during the
+ *     outage, and interoperates with libsrtp2's srtp_set_stream_roc; the unsynchronised probe
+ *     (ROC +- 1 until the first authenticated packet, not further, not after); the published
+ *     position (first packet, each half of the sequence space, sink cleared);
  *   - bad input: every bit of a packet flipped, every truncation (exact-length heap buffers, so ASan
  *     sees over-reads), wrong master key or salt -> MMR_DROP_SRTP_AUTH; replays and packets older
  *     than the 128-packet window -> MMR_DROP_SRTP_REPLAY; failed packets leave the state and the
@@ -577,6 +582,371 @@ static void test_before_first_packet(void **state)
 	srtp_stream_free(rx);
 }
 
+/* ---- restarts: srtp_stream_set_roc / resume, the probe, the published position -------------- */
+
+/* seq -> the next RTP packet of SSRC 0x600d0000 (fixed shape), plain and libsrtp2-protected. */
+static uint32_t ref_packet(srtp_t ref_tx, uint16_t seq, uint8_t *plain, uint8_t *prot)
+{
+	static const struct shape sh = { 1, 1, 160 };
+	uint32_t plen = build_rtp(plain, seq, 0x600d0000, &sh);
+	int n = (int)plen;
+
+	memcpy(prot, plain, plen);
+	assert_int_equal(srtp_protect(ref_tx, prot, &n), srtp_err_status_ok);
+	return (uint32_t)n;
+}
+
+/* Our receiver takes prot (n bytes) and gets plain back. */
+static void take(struct srtp_stream *rx, uint8_t *prot, uint32_t n, const uint8_t *plain)
+{
+	uint32_t l = n;
+
+	assert_int_equal(srtp_unprotect_rtp(rx, prot, &l), MMR_DROP_NONE);
+	assert_memory_equal(prot, plain, l);
+}
+
+/*
+ * Inbound, against a libsrtp2 sender that never restarts: seq 65500 .. 199 (ROC 0 -> 1) into our
+ * first receiver, which publishes its position; then a new receiver resumed from that position takes
+ * the stream where it is (a fresh one without it refuses it: ROC 0), and so does one given ROC 1
+ * exactly. Then the sender goes on to 0x9000 (position ROC 1, upper half), stops reaching us, wraps to
+ * ROC 2 (an outage with a wrap): a receiver resumed from the upper-half position takes seq 0x10 at
+ * ROC 2 with no probe needed.
+ */
+static void restart_inbound(enum srtp_suite suite)
+{
+	struct srtp_master m;
+	struct srtp_stream *rx1, *rx2, *rx3, *fresh, *rx4;
+	srtp_t ref_tx;
+	uint8_t plain[BUF], prot[BUF], keep[BUF];
+	uint64_t pos1 = 77, pos2, pos4;
+	uint32_t n;
+
+	make_master(&m, suite, (uint8_t)(0xa0 + suite));
+	ref_tx = ref_session(&m, 1);
+	rx1 = stream_of(&m);
+	srtp_stream_set_index_sink(rx1, &pos1);
+	for (uint32_t i = 0; i < 36 + 200; i++) {
+		uint16_t seq = (uint16_t)(65500 + i);
+
+		n = ref_packet(ref_tx, seq, plain, prot);
+		take(rx1, prot, n, plain);
+		if (i == 0)
+			assert_int_equal(pos1, 0x8000); /* published at the first packet: upper half */
+	}
+	assert_int_equal(pos1, 0x10000);              /* ROC 1, lower half */
+
+	rx2 = stream_of(&m);
+	rx3 = stream_of(&m);
+	fresh = stream_of(&m);
+	pos2 = pos1;                                  /* the slot keeps what the old one published */
+	srtp_stream_resume(rx2, pos1);
+	srtp_stream_set_index_sink(rx2, &pos2);
+	srtp_stream_set_roc(rx3, 1, 0, 0);
+	for (uint16_t seq = 200; seq < 300; seq++) {
+		n = ref_packet(ref_tx, seq, plain, prot);
+		if (seq == 200) {
+			uint32_t l = n;
+
+			memcpy(keep, prot, n);
+			assert_int_equal(srtp_unprotect_rtp(fresh, keep, &l), MMR_DROP_SRTP_AUTH);
+			assert_memory_equal(keep, prot, n);
+		}
+		memcpy(keep, prot, n);
+		take(rx3, keep, n, plain);
+		take(rx2, prot, n, plain);
+	}
+	assert_int_equal(pos2, 0x10000);
+
+	/* on to 0x9000 in steps (below 2^15) rx2 follows, then the outage with a wrap */
+	for (uint32_t seq = 0x1000; seq <= 0x9000; seq += 0x1000) {
+		n = ref_packet(ref_tx, (uint16_t)seq, plain, prot);
+		take(rx2, prot, n, plain);
+	}
+	assert_int_equal(pos2, 0x18000);              /* ROC 1, upper half */
+	ref_packet(ref_tx, 0xfff0, plain, prot);      /* lost */
+	n = ref_packet(ref_tx, 0x0010, plain, prot);  /* ROC 2 */
+	rx4 = stream_of(&m);
+	pos4 = pos2;
+	srtp_stream_resume(rx4, pos2);
+	srtp_stream_set_index_sink(rx4, &pos4);
+	take(rx4, prot, n, plain);
+	assert_int_equal(pos4, 0x20000);
+	n = ref_packet(ref_tx, 0x0011, plain, prot);
+	take(rx4, prot, n, plain);
+
+	srtp_dealloc(ref_tx);
+	srtp_stream_free(rx1);
+	srtp_stream_free(rx2);
+	srtp_stream_free(rx3);
+	srtp_stream_free(fresh);
+	srtp_stream_free(rx4);
+}
+
+/*
+ * Outbound, against a libsrtp2 receiver that never restarts: our first sender crosses the wrap
+ * (ROC 1) and publishes its position; a new sender resumed from it gives byte for byte what the first
+ * one would have sent, which the receiver takes; a fresh sender (ROC 0) is refused. Then libsrtp2's
+ * own ROC setting: a libsrtp2 sender put at ROC 5 (srtp_set_stream_roc) is taken by our receiver given
+ * ROC 5 exactly, and our sender given ROC 5 by a libsrtp2 receiver put at ROC 5.
+ */
+static void restart_outbound(enum srtp_suite suite)
+{
+	static const struct shape sh = { 0, 2, 300 };
+	struct srtp_master m;
+	struct srtp_stream *tx1, *tx2, *tx3, *fresh, *rx5, *tx5;
+	srtp_t ref_rx, ref_tx5, ref_rx5;
+	uint8_t plain[BUF], a[BUF], b[BUF];
+	uint64_t pos1 = 77, pos2;
+	uint32_t plen, na, nb;
+	int ni;
+
+	make_master(&m, suite, (uint8_t)(0xb0 + suite));
+	ref_rx = ref_session(&m, 0);
+	tx1 = stream_of(&m);
+	srtp_stream_set_index_sink(tx1, &pos1);
+	for (uint32_t i = 0; i < 36 + 100; i++) {
+		plen = build_rtp(plain, (uint16_t)(65500 + i), 0x0e0e0e0e, &sh);
+		na = srtp_protect_rtp_copy(tx1, plain, plen, a, sizeof(a));
+		ni = (int)na;
+		assert_int_equal(srtp_unprotect(ref_rx, a, &ni), srtp_err_status_ok);
+	}
+	assert_int_equal(pos1, 0x10000);
+
+	tx2 = stream_of(&m);
+	fresh = stream_of(&m);
+	srtp_stream_resume(tx2, pos1);
+	pos2 = pos1;
+	srtp_stream_set_index_sink(tx2, &pos2);
+	for (uint16_t seq = 100; seq < 200; seq++) {
+		plen = build_rtp(plain, seq, 0x0e0e0e0e, &sh);
+		if (seq == 100) {
+			na = srtp_protect_rtp_copy(fresh, plain, plen, a, sizeof(a));
+			ni = (int)na;
+			assert_int_not_equal(srtp_unprotect(ref_rx, a, &ni), srtp_err_status_ok);
+		}
+		na = srtp_protect_rtp_copy(tx2, plain, plen, a, sizeof(a));
+		nb = srtp_protect_rtp_copy(tx1, plain, plen, b, sizeof(b));
+		assert_int_equal(na, nb);
+		assert_memory_equal(a, b, na);
+		ni = (int)na;
+		assert_int_equal(srtp_unprotect(ref_rx, a, &ni), srtp_err_status_ok);
+		assert_memory_equal(a, plain, plen);
+	}
+
+	/* on to 0x9000 (ROC 1, upper half), then copies stop (the dataplane is down) while the stream
+	 * wraps: a sender resumed from the upper-half position sends seq 0x10 at ROC 2, as the receiver
+	 * guesses (outbound has no probe: the half in the position is what makes this work) */
+	for (uint32_t seq = 0x1000; seq <= 0x9000; seq += 0x1000) {
+		plen = build_rtp(plain, (uint16_t)seq, 0x0e0e0e0e, &sh);
+		na = srtp_protect_rtp_copy(tx2, plain, plen, a, sizeof(a));
+		ni = (int)na;
+		assert_int_equal(srtp_unprotect(ref_rx, a, &ni), srtp_err_status_ok);
+	}
+	assert_int_equal(pos2, 0x18000);
+	tx3 = stream_of(&m);
+	srtp_stream_resume(tx3, pos2);
+	for (uint16_t seq = 0x10; seq < 0x20; seq++) {
+		plen = build_rtp(plain, seq, 0x0e0e0e0e, &sh);
+		na = srtp_protect_rtp_copy(tx3, plain, plen, a, sizeof(a));
+		ni = (int)na;
+		assert_int_equal(srtp_unprotect(ref_rx, a, &ni), srtp_err_status_ok);
+		assert_memory_equal(a, plain, plen);
+	}
+
+	/* libsrtp2 at ROC 5 (its stream exists once it protected or took a packet) */
+	ref_tx5 = ref_session(&m, 1);
+	ref_rx5 = ref_session(&m, 0);
+	rx5 = stream_of(&m);
+	tx5 = stream_of(&m);
+	srtp_stream_set_roc(rx5, 5, 0, 0);
+	srtp_stream_set_roc(tx5, 5, 0, 0);
+	ref_packet(ref_tx5, 1, plain, a);
+	assert_int_equal(srtp_set_stream_roc(ref_tx5, 0x600d0000, 5), srtp_err_status_ok);
+	for (uint16_t seq = 2; seq < 20; seq++) {
+		na = ref_packet(ref_tx5, seq, plain, a);
+		take(rx5, a, na, plain);
+	}
+	plen = build_rtp(plain, 1000, 0x0e0e0e0e, &sh);
+	na = srtp_protect_rtp_copy(fresh, plain, plen, a, sizeof(a));   /* ROC 0: creates the stream */
+	ni = (int)na;
+	assert_int_equal(srtp_unprotect(ref_rx5, a, &ni), srtp_err_status_ok);
+	assert_int_equal(srtp_set_stream_roc(ref_rx5, 0x0e0e0e0e, 5), srtp_err_status_ok);
+	for (uint16_t seq = 1001; seq < 1020; seq++) {
+		plen = build_rtp(plain, seq, 0x0e0e0e0e, &sh);
+		na = srtp_protect_rtp_copy(tx5, plain, plen, a, sizeof(a));
+		ni = (int)na;
+		assert_int_equal(srtp_unprotect(ref_rx5, a, &ni), srtp_err_status_ok);
+		assert_memory_equal(a, plain, plen);
+	}
+
+	srtp_dealloc(ref_rx);
+	srtp_dealloc(ref_tx5);
+	srtp_dealloc(ref_rx5);
+	srtp_stream_free(tx1);
+	srtp_stream_free(tx2);
+	srtp_stream_free(tx3);
+	srtp_stream_free(fresh);
+	srtp_stream_free(rx5);
+	srtp_stream_free(tx5);
+}
+
+static void test_restart_interop(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < N_SUITES; i++) {
+		restart_inbound(all_suites[i]);
+		restart_outbound(all_suites[i]);
+	}
+}
+
+/* A packet of SSRC 0x77 with seq at ROC roc, from our sender (ROC set exactly). */
+static uint32_t at_roc(const struct srtp_master *m, uint32_t roc, uint16_t seq, uint8_t *plain,
+		       uint32_t *plen, uint8_t *prot)
+{
+	static const struct shape sh = { 0, 1, 90 };
+	struct srtp_stream *tx = stream_of(m);
+	uint32_t n;
+
+	srtp_stream_set_roc(tx, roc, 0, 0);
+	*plen = build_rtp(plain, seq, 0x77, &sh);
+	n = srtp_protect_rtp_copy(tx, plain, *plen, prot, BUF);
+	assert_true(n > *plen);
+	srtp_stream_free(tx);
+	return n;
+}
+
+/* The first packet of a resumed receiver given position pos, at ROC roc and seq: want. */
+static void probe_one(const struct srtp_master *m, uint64_t pos, uint32_t roc, uint16_t seq,
+		      enum mmr_drop_reason want)
+{
+	struct srtp_stream *rx = stream_of(m);
+	uint8_t plain[BUF], prot[BUF], keep[BUF];
+	uint32_t plen, n = at_roc(m, roc, seq, plain, &plen, prot), l = n;
+
+	srtp_stream_resume(rx, pos);
+	memcpy(keep, prot, n);
+	assert_int_equal(srtp_unprotect_rtp(rx, prot, &l), want);
+	if (want == MMR_DROP_NONE) {
+		assert_memory_equal(prot, plain, plen);
+	} else {
+		assert_int_equal(l, n);
+		assert_memory_equal(prot, keep, n);     /* left as it came */
+	}
+	srtp_stream_free(rx);
+}
+
+/*
+ * The unsynchronised probe: a resumed receiver whose position is one ROC off takes the first packet
+ * at ROC + 1 or ROC - 1, not further; a forged packet is refused and changes nothing; once a packet
+ * has authenticated there is no probe; a context never resumed (a rekey's) does not probe; position 0
+ * never means ROC -1.
+ */
+static void test_probe(void **state)
+{
+	uint8_t plain[BUF], prot[BUF], t[BUF];
+	uint32_t plen, n, l;
+
+	(void)state;
+	for (size_t si = 0; si < N_SUITES; si++) {
+		struct srtp_master m;
+		struct srtp_stream *rx, *fresh;
+		uint64_t pos = 5;
+
+		make_master(&m, all_suites[si], (uint8_t)(0xc0 + si));
+		probe_one(&m, 0x10000, 1, 5, MMR_DROP_NONE);          /* as guessed */
+		probe_one(&m, 0x10000, 2, 5, MMR_DROP_NONE);          /* ROC + 1 */
+		probe_one(&m, 0x18000, 0, 0x9000, MMR_DROP_NONE);     /* ROC - 1 */
+		probe_one(&m, 0x10000, 3, 5, MMR_DROP_SRTP_AUTH);     /* two off: no */
+		probe_one(&m, 0x30000, 1, 5, MMR_DROP_SRTP_AUTH);
+		probe_one(&m, 0, 0, 0xf000, MMR_DROP_NONE);           /* no ROC -1 */
+		probe_one(&m, 0, 1, 0x0100, MMR_DROP_NONE);           /* ROC + 1 from 0 */
+
+		/* forged, then out of reach, then the genuine packet: state untouched by the failures */
+		rx = stream_of(&m);
+		srtp_stream_resume(rx, 0x10000);
+		srtp_stream_set_index_sink(rx, &pos);
+		n = at_roc(&m, 2, 7, plain, &plen, prot);
+		memcpy(t, prot, n);
+		t[n - 1] ^= 0x20;
+		l = n;
+		assert_int_equal(srtp_unprotect_rtp(rx, t, &l), MMR_DROP_SRTP_AUTH);
+		t[n - 1] ^= 0x20;
+		assert_memory_equal(t, prot, n);
+		n = at_roc(&m, 4, 7, plain, &plen, t);
+		l = n;
+		assert_int_equal(srtp_unprotect_rtp(rx, t, &l), MMR_DROP_SRTP_AUTH);
+		assert_int_equal(pos, 5);                             /* nothing published */
+		n = at_roc(&m, 2, 7, plain, &plen, prot);
+		l = n;
+		assert_int_equal(srtp_unprotect_rtp(rx, prot, &l), MMR_DROP_NONE);
+		assert_int_equal(pos, 0x20000);
+		/* synchronised: a packet one ROC ahead is refused (no probe) */
+		n = at_roc(&m, 3, 9, plain, &plen, prot);
+		l = n;
+		assert_int_equal(srtp_unprotect_rtp(rx, prot, &l), MMR_DROP_SRTP_AUTH);
+		n = at_roc(&m, 2, 9, plain, &plen, prot);
+		l = n;
+		assert_int_equal(srtp_unprotect_rtp(rx, prot, &l), MMR_DROP_NONE);
+
+		/* never resumed: ROC 0 only */
+		fresh = stream_of(&m);
+		n = at_roc(&m, 1, 5, plain, &plen, prot);
+		l = n;
+		assert_int_equal(srtp_unprotect_rtp(fresh, prot, &l), MMR_DROP_SRTP_AUTH);
+		srtp_stream_free(rx);
+		srtp_stream_free(fresh);
+	}
+}
+
+/* The published position: at the first packet, at each half of the sequence space, not when a
+ * resumed context stays where it was, and no more once the sink is cleared. */
+static void test_index_sink(void **state)
+{
+	static const struct shape sh = { 0, 0, 20 };
+	struct srtp_master m;
+	struct srtp_stream *tx, *rx, *tx2;
+	uint8_t plain[BUF], a[BUF];
+	uint64_t vt = 0xdead, vr = 0xdead, v2 = 0x1234;
+	uint32_t plen, n;
+	static const struct { uint16_t seq; uint64_t pos; } steps[] = {
+		{ 0x0010, 0 }, { 0x7fff, 0 }, { 0x8000, 0x8000 }, { 0xffff, 0x8000 }, { 0x0001, 0x10000 },
+		{ 0x0000, 0x10000 } /* late: the highest index stays */, { 0x8001, 0x18000 },
+	};
+
+	(void)state;
+	make_master(&m, SRTP_SUITE_AEAD_AES_128_GCM, 0x33);
+	tx = stream_of(&m);
+	rx = stream_of(&m);
+	srtp_stream_set_index_sink(tx, &vt);
+	srtp_stream_set_index_sink(rx, &vr);
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		plen = build_rtp(plain, steps[i].seq, 0x99, &sh);
+		n = srtp_protect_rtp_copy(tx, plain, plen, a, sizeof(a));
+		assert_int_equal(srtp_unprotect_rtp(rx, a, &n), MMR_DROP_NONE);
+		assert_int_equal(vt, steps[i].pos);
+		assert_int_equal(vr, steps[i].pos);
+	}
+	srtp_stream_set_index_sink(tx, NULL);
+	plen = build_rtp(plain, 0x0100, 0x99, &sh);            /* ROC 2 */
+	assert_true(srtp_protect_rtp_copy(tx, plain, plen, a, sizeof(a)) > 0);
+	assert_int_equal(vt, 0x18000);
+
+	/* resumed at ROC 2 upper half: a first packet in that half publishes nothing new */
+	tx2 = stream_of(&m);
+	srtp_stream_resume(tx2, 0x28000);
+	srtp_stream_set_index_sink(tx2, &v2);
+	plen = build_rtp(plain, 0x9000, 0x99, &sh);
+	assert_true(srtp_protect_rtp_copy(tx2, plain, plen, a, sizeof(a)) > 0);
+	assert_int_equal(v2, 0x1234);
+	plen = build_rtp(plain, 0x0005, 0x99, &sh);            /* wraps: ROC 3 */
+	assert_true(srtp_protect_rtp_copy(tx2, plain, plen, a, sizeof(a)) > 0);
+	assert_int_equal(v2, 0x30000);
+	srtp_stream_free(tx);
+	srtp_stream_free(rx);
+	srtp_stream_free(tx2);
+}
+
 /* ---- bad input ----------------------------------------------------------------------------- */
 
 /* Every single-bit flip (two bits per byte) of an SRTP and an SRTCP packet fails authentication,
@@ -1000,6 +1370,9 @@ int main(void)
 		cmocka_unit_test(test_interop_libsrtp2),
 		cmocka_unit_test(test_seq_wrap),
 		cmocka_unit_test(test_before_first_packet),
+		cmocka_unit_test(test_restart_interop),
+		cmocka_unit_test(test_probe),
+		cmocka_unit_test(test_index_sink),
 		cmocka_unit_test(test_tampered),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_wrong_key),

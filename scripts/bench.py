@@ -336,11 +336,18 @@ class Bench:
         s0 = schedstat(p.p.pid, tid)
         r = self.gen_finish()
         s1 = schedstat(p.p.pid, tid)
-        p.send(signal.SIGINT)
+        # "Press enter to exit": a newline stops forwarding and prints the statistics; SIGINT only if
+        # that does not end it (a signal can land while the forwarding lcore is descheduled).
         try:
-            p.p.wait(15)
-        except subprocess.TimeoutExpired:
-            pass
+            p.p.stdin.write(b'\n')
+            p.p.stdin.flush()
+            p.p.wait(30)
+        except (OSError, ValueError, subprocess.TimeoutExpired):
+            p.send(signal.SIGINT)
+            try:
+                p.p.wait(15)
+            except subprocess.TimeoutExpired:
+                pass
         with open(p.logpath) as f:
             text = f.read()
         m = re.search(r'total cycles=(\d+)', text)

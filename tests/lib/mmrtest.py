@@ -629,16 +629,20 @@ class MmrEnv:
         return self.ctl('status', json=True).stdout
 
     def wait_dp_attached(self, timeout=10.0):
-        """Wait until `mmrctl --json status` says the dataplane is attached and synced; returns the
-        status dict. Raises HarnessError on timeout (with the last status seen)."""
+        """Wait until `mmrctl --json status` says the dataplane this harness started is attached and
+        synced; returns the status dict. Raises HarnessError on timeout (with the last status seen)."""
         deadline = time.monotonic() + timeout * (2 if self.asan else 1)
         last = None
+        # After a dataplane restart the controller may still be attached to the dead one's segment
+        # for a moment: insist on the pid of the dataplane this harness runs.
+        want_pid = self.dp.pid if self.dp is not None and self.dp.poll() is None else None
         while True:
             try:
                 cp = self.ctl('status', json=True, check=False, timeout=5)
                 if cp.returncode == 0:
                     last = cp.stdout
-                    if dp_attached(last):
+                    if dp_attached(last) and (want_pid is None or
+                                              (last.get('dataplane') or {}).get('pid') == want_pid):
                         return last
                 else:
                     last = cp.stderr

@@ -102,7 +102,7 @@ static inline enum mmr_drop_reason srtp_open(struct srtp_stream *ctx, uint8_t *p
  * Authenticate and decrypt a sender's packet in place with its inbound contexts; *len shrinks by
  * the trailer. Outside a rekey: the current key only. In a rekey window (prev set, and less than
  * DP_REKEY_GRACE_MS since cur first authenticated a packet): the new key, then the old one on the
- * packet as received. The first success under cur is time-stamped for the control thread.
+ * packet as received (a refused packet comes back unchanged). The first success under cur is time-stamped for the control thread.
  */
 static inline enum mmr_drop_reason srtp_in_open(struct worker *w, struct fwd_srtp_in *in, uint8_t *pkt,
 						uint32_t *len, int rtcp)
@@ -117,18 +117,14 @@ static inline enum mmr_drop_reason srtp_in_open(struct worker *w, struct fwd_srt
 			__atomic_store_n(&in->cur_ok_tsc, w->now_tsc | 1, __ATOMIC_RELAXED);
 		return why;
 	}
-	uint32_t n = *len;
-	if (unlikely(n > sizeof(w->srtp_scratch)))
-		return MMR_DROP_SRTP_AUTH;
-	rte_memcpy(w->srtp_scratch, pkt, n);
+	/* a refused packet is left exactly as it arrived (srtp_fast.h), so the old key gets the
+	 * original bytes without a copy */
 	why = srtp_open(in->cur, pkt, len, rtcp);
 	if (why == MMR_DROP_NONE) {
 		if (!ok)
 			__atomic_store_n(&in->cur_ok_tsc, w->now_tsc | 1, __ATOMIC_RELAXED);
 		return why;
 	}
-	rte_memcpy(pkt, w->srtp_scratch, n);
-	*len = n;
 	why_prev = srtp_open(prev, pkt, len, rtcp);
 	if (why_prev == MMR_DROP_NONE)
 		return why_prev;
@@ -253,6 +249,7 @@ static inline void handle_packet(struct worker *w, uint16_t pidx, struct rte_mbu
 	const struct dp_port *pt = &w->dp->port[pidx];
 	struct pkt_info pi;
 	enum mmr_drop_reason why;
+	uint64_t *replies;
 
 	if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m) != 0) {
 		why = MMR_DROP_TRUNCATED;
@@ -276,29 +273,26 @@ static inline void handle_packet(struct worker *w, uint16_t pidx, struct rte_mbu
 		return;
 	case PKT_ARP:
 		why = local_reply_arp(pt, m, &pi);
-		if (why != MMR_DROP_NONE)
-			goto drop;
-		w->st->arp_replies++;
-		worker_send(w, pidx, m);
-		return;
+		replies = &w->st->arp_replies;
+		break;
 	case PKT_ICMP_ECHO:
 		why = local_reply_echo(pt, m, &pi);
-		if (why != MMR_DROP_NONE)
-			goto drop;
-		w->st->icmp_replies++;
-		worker_send(w, pidx, m);
-		return;
+		replies = &w->st->icmp_replies;
+		break;
 	case PKT_ICMP6_NS:
 		why = local_reply_ns(pt, m, &pi);
-		if (why != MMR_DROP_NONE)
-			goto drop;
-		w->st->icmp_replies++;
-		worker_send(w, pidx, m);
-		return;
+		replies = &w->st->icmp_replies;
+		break;
 	default:
 		why = MMR_DROP_NOT_UDP;
-		break;
+		goto drop;
 	}
+	/* a local reply: the frame was rewritten in place */
+	if (why != MMR_DROP_NONE)
+		goto drop;
+	(*replies)++;
+	worker_send(w, pidx, m);
+	return;
 drop:
 	w->st->drops[why < MMR_DROP__COUNT ? why : MMR_DROP_BAD_L2]++;
 	rte_pktmbuf_free(m);

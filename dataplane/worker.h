@@ -25,9 +25,6 @@ struct worker {
 	struct rte_eth_dev_tx_buffer *txb[MMR_MAX_PORTS];
 	uint64_t now_tsc;            /* TSC at the start of this loop iteration */
 	uint64_t rekey_grace_tsc;    /* DP_REKEY_GRACE_MS in TSC cycles */
-	/* SRTP rekey window: a packet is kept here while the new key is tried, so that the old key
-	 * can be tried on the packet as it came (a failed AEAD open leaves garbage behind) */
-	uint8_t srtp_scratch[RTE_MBUF_DEFAULT_DATAROOM] __attribute__((aligned(64)));
 };
 
 /* Before launch (allocates the TX buffers on the lcore's socket). 0 or -1 (logged). */

@@ -41,13 +41,20 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
+# End-to-end test tools (tests/e2e/tools/NAME.c -> build/tests/e2e/NAME): real encoders and decoders
+# (libvpx, libaom) that make and check the layered streams the e2e tests send through the MMR.
+E2E_SRC  := $(wildcard tests/e2e/tools/*.c)
+E2E_BIN  := $(E2E_SRC:tests/e2e/tools/%.c=$(BUILD)/tests/e2e/%)
+CODEC_LIBS := $(shell pkg-config --libs vpx aom 2>/dev/null)
+CODEC_CFLAGS := $(shell pkg-config --cflags vpx aom 2>/dev/null)
+
 GEN_SRC  := $(wildcard gen/*.c)
 GEN_OBJ  := $(GEN_SRC:%.c=$(BUILD)/%.o)
 
 PROGS := $(BUILD)/mmr-dataplane $(BUILD)/mmr-controller $(BUILD)/mmrctl $(if $(GEN_SRC),$(BUILD)/mmr-gen)
 
 .PHONY: all progs unit test demo asan fuzz bench clean deps
-all: progs $(UNIT_BIN)
+all: progs $(UNIT_BIN) $(E2E_BIN)
 progs: $(PROGS)
 
 $(BUILD)/libmmr.a: $(LIB_OBJ)
@@ -87,6 +94,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmmr.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmmr.a $(TEST_EXTRA_LIBS) $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 
 $(BUILD)/tests/test_srtp_fast: TEST_EXTRA_LIBS := $(SRTP2_LIBS)
+
+$(BUILD)/tests/e2e/%: tests/e2e/tools/%.c $(wildcard tests/e2e/tools/*.h) $(BUILD)/libmmr.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CODEC_CFLAGS) -Itests/e2e/tools -o $@ $< $(BUILD)/libmmr.a $(CODEC_LIBS) -lm
 
 # ---- the README's two commands -------------------------------------------------------------
 deps:

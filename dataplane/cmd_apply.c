@@ -265,8 +265,6 @@ static void sub_delete(struct cmd_apply *ca, uint32_t uid)
 static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err, size_t errlen)
 {
 	struct mmr_cmd_sub c = *in;
-	memset(c.pad, 0, sizeof(c.pad));
-	c.pad2 = 0;
 	if (c.id >= MMR_MAX_SUBS)
 		return refuse(err, errlen, "subscription id %u out of range (< %u)", c.id, MMR_MAX_SUBS);
 	if (c.srtp_index > SRTP_INDEX_MAX)
@@ -419,8 +417,7 @@ static void stream_delete(struct cmd_apply *ca, uint32_t sid)
 static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, char *err, size_t errlen)
 {
 	struct mmr_cmd_stream c = *in;
-	c.pad = 0;
-	c.pad2 = 0;
+	memset(c.pad, 0, sizeof(c.pad));
 	if (c.id >= MMR_MAX_STREAMS)
 		return refuse(err, errlen, "stream id %u out of range (< %u)", c.id, MMR_MAX_STREAMS);
 	if (c.srtp_index > SRTP_INDEX_MAX)

@@ -41,8 +41,10 @@
 #include "stats.h"
 
 #define MMR_SHM_MAGIC         0x4d4d5253u  /* "MMRS" */
-#define MMR_SHM_VERSION       3u         /* 2: SRTP suite and keys in PARTICIPANT_PUT;
-					      3: SRTP positions (srtp_index) in the counters and PUTs */
+#define MMR_SHM_VERSION       4u         /* 2: SRTP suite and keys in PARTICIPANT_PUT;
+					      3: SRTP positions (srtp_index) in the counters and PUTs;
+					      4: VP9/AV1/H.264, spatial layers, simulcast groups, decode
+					         targets, current layers in the counters */
 #define MMR_CMD_RING          4096u        /* power of two */
 #define MMR_HEARTBEAT_NS      100000000ull /* 100 ms */
 #define MMR_HEARTBEAT_DEAD_NS 1000000000ull /* 1 s */
@@ -84,9 +86,14 @@ struct mmr_cmd_stream {
 	uint32_t ssrc;             /* host byte order */
 	uint8_t  kind;             /* enum mmr_media_kind */
 	uint8_t  codec;            /* enum mmr_codec */
-	uint8_t  temporal_layers;  /* 1..MMR_MAX_TLAYERS for VP8, 1 for audio */
-	uint8_t  pad;
-	uint32_t pad2;
+	uint8_t  temporal_layers;  /* 1..MMR_MAX_TLAYERS for VP8/VP9/AV1, 1 for audio and H.264 */
+	uint8_t  spatial_layers;   /* 1..MEDIA_MAX_SPATIAL for VP9/AV1, else 1 (version 4) */
+	/* Simulcast (version 4): the encodings of one source are streams of one group. group_id is
+	 * the id of the group's encoding-0 stream (its own id for encoding 0); MMR_ID_NONE: not
+	 * simulcast. encoding: 0 (lowest) .. MEDIA_MAX_ENCODINGS-1. */
+	uint32_t group_id;
+	uint8_t  encoding;
+	uint8_t  pad[3];
 	/* SRTP (version 3): position to start a NEW inbound context from (stats srtp_index of the
 	 * previous dataplane; 0: a new stream), below 2^48; ignored when the stream exists. */
 	uint64_t srtp_index;
@@ -96,10 +103,16 @@ struct mmr_cmd_sub {
 	uint32_t id;               /* < MMR_MAX_SUBS */
 	uint32_t stream_id;
 	uint32_t subscriber_id;    /* receiving participant */
-	uint32_t out_ssrc;         /* SSRC the receiver sees (host order); the stream's SSRC by default */
-	uint8_t  target_tid;       /* highest temporal layer to forward */
-	uint8_t  pad[3];
-	uint32_t pad2;
+	uint32_t out_ssrc;         /* SSRC the receiver sees (host order); the stream's SSRC by default;
+				      the same for every subscription of one receiver to one simulcast group */
+	uint8_t  target_tid;       /* highest temporal layer to forward (VP8, VP9) */
+	uint8_t  target_sid;       /* highest spatial layer to forward (VP9) (version 4) */
+	uint8_t  target_dt;        /* decode target (AV1) (version 4) */
+	uint8_t  target_encoding;  /* simulcast encoding to forward (version 4) */
+	/* index of the per-receiver selection state (struct layer_sel) and of sub_layers[]: the
+	 * subscription's own id, except in a simulcast group, where a receiver's subscriptions to all
+	 * the group's streams share the id of its subscription to encoding 0 (version 4) */
+	uint32_t sel_id;
 	/* SRTP (version 3): position to start a NEW outbound context from (sub_srtp_index of the
 	 * previous dataplane; 0: a new subscription or out SSRC), below 2^48; ignored when the
 	 * subscription exists with the same out SSRC. */

@@ -47,7 +47,13 @@ char *mmr_addr_format(const struct mmr_addr *a, char *buf, unsigned len);
 int mmr_mac_parse(const char *s, uint8_t mac[6]);
 
 enum mmr_media_kind { MMR_KIND_AUDIO = 1, MMR_KIND_VIDEO = 2 };
-enum mmr_codec { MMR_CODEC_OPUS = 1, MMR_CODEC_VP8 = 2 };
+enum mmr_codec {
+	MMR_CODEC_OPUS = 1,
+	MMR_CODEC_VP8 = 2,   /* RFC 7741: temporal layers */
+	MMR_CODEC_VP9 = 3,   /* RFC 9628: spatial and temporal layers */
+	MMR_CODEC_AV1 = 4,   /* AV1 RTP specification with the Dependency Descriptor: decode targets */
+	MMR_CODEC_H264 = 5,  /* RFC 6184: no layers; keyframes found for simulcast switches */
+};
 
 /* What a participant does in a meeting. */
 enum mmr_role {

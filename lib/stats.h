@@ -87,6 +87,22 @@ struct mmr_stats_area {
 	/* SRTP meetings: position of each subscription's outbound context (its receiver's copies), as
 	 * stream[].srtp_index, indexed by subscription id; written by the lcore receiving the stream. */
 	uint64_t sub_srtp_index[MMR_MAX_SUBS] __attribute__((aligned(64)));
+	/* The layers each receiver gets now, indexed by the subscription's sel_id (see cmd_chan.h),
+	 * packed by mmr_layers_pack(); 0 until its first keyframe. Written (relaxed) by the lcore
+	 * receiving the stream when they change. */
+	uint32_t sub_layers[MMR_MAX_SUBS] __attribute__((aligned(64)));
 };
+
+/* sub_layers[] packing: bit 31 started, bits 24-27 encoding, 16-23 decode target, 8-11 spatial,
+ * 0-3 temporal. */
+static inline uint32_t mmr_layers_pack(unsigned started, unsigned encoding, unsigned dt, unsigned sid, unsigned tid)
+{
+	return (started ? 1u << 31 : 0) | (encoding & 15u) << 24 | (dt & 255u) << 16 | (sid & 15u) << 8 | (tid & 15u);
+}
+#define MMR_LAYERS_STARTED(v)  (((v) >> 31) & 1u)
+#define MMR_LAYERS_ENCODING(v) (((v) >> 24) & 15u)
+#define MMR_LAYERS_DT(v)       (((v) >> 16) & 255u)
+#define MMR_LAYERS_SID(v)      (((v) >> 8) & 15u)
+#define MMR_LAYERS_TID(v)      ((v) & 15u)
 
 #endif

@@ -93,7 +93,10 @@ struct mmr_cmd_stream {
 	 * simulcast. encoding: 0 (lowest) .. MEDIA_MAX_ENCODINGS-1. */
 	uint32_t group_id;
 	uint8_t  encoding;
-	uint8_t  pad[3];
+	/* AV1 (version 4): the RTP header extension id the Dependency Descriptor is negotiated with
+	 * (1..14 in one-byte headers, 1..255 in two-byte ones) */
+	uint8_t  dd_ext_id;
+	uint8_t  pad[2];
 	/* SRTP (version 3): position to start a NEW inbound context from (stats srtp_index of the
 	 * previous dataplane; 0: a new stream), below 2^48; ignored when the stream exists. */
 	uint64_t srtp_index;

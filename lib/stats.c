@@ -23,7 +23,8 @@ const char *const mmr_drop_names[MMR_DROP__COUNT] = {
 	[MMR_DROP_ARP_OTHER]      = "arp_other",
 	[MMR_DROP_SRTP_AUTH]      = "srtp_auth",
 	[MMR_DROP_SRTP_REPLAY]    = "srtp_replay",
+	[MMR_DROP_NO_STRUCTURE]   = "no_structure",
 };
 
 /* A reason added to the enum without a name here leaves a NULL: test_mmr_types.c checks every slot. */
-_Static_assert(MMR_DROP__COUNT == 18, "new drop reason: give it a name in mmr_drop_names[]");
+_Static_assert(MMR_DROP__COUNT == 19, "new drop reason: give it a name in mmr_drop_names[]");

@@ -33,6 +33,8 @@ enum mmr_drop_reason {
 	MMR_DROP_ARP_OTHER,       /* ARP not asking for one of our addresses */
 	MMR_DROP_SRTP_AUTH,       /* SRTP/SRTCP authentication failed (wrong key, tampered, too short) */
 	MMR_DROP_SRTP_REPLAY,     /* SRTP/SRTCP replayed or older than the replay window */
+	MMR_DROP_NO_STRUCTURE,    /* AV1 packet without a usable Dependency Descriptor: extension missing,
+				     or its template structure not received yet (it comes with keyframes) */
 	MMR_DROP__COUNT
 };
 

@@ -102,3 +102,28 @@ void vp8_set_tl0picidx(uint8_t *p, const struct vp8_desc *d, uint8_t tl0picidx)
 		return;
 	p[d->tl0picidx_off] = tl0picidx;
 }
+
+void vp8_media(const struct vp8_desc *d, uint16_t rtp_hdr_len, const struct rtp_info *ri,
+	       struct media_pkt *mp)
+{
+	memset(mp, 0, sizeof(*mp));
+	mp->codec = MMR_CODEC_VP8;
+	mp->start = d->frame_start;
+	mp->end = ri->marker;          /* VP8 has no end-of-frame bit: the marker ends the frame */
+	mp->keyframe = d->keyframe;
+	mp->has_layers = d->has_tid;
+	mp->tid = d->tid;
+	mp->switch_up = d->layer_sync;
+	mp->desc_len = d->len;
+	if (d->has_picture_id) {
+		mp->has_pid = 1;
+		mp->pid_16 = d->picture_id_16;
+		mp->picture_id = d->picture_id;
+		mp->pid_off = (uint16_t)(rtp_hdr_len + d->picture_id_off);
+	}
+	if (d->has_tl0picidx) {
+		mp->has_tl0 = 1;
+		mp->tl0picidx = d->tl0picidx;
+		mp->tl0_off = (uint16_t)(rtp_hdr_len + d->tl0picidx_off);
+	}
+}

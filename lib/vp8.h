@@ -6,6 +6,8 @@
 #define MMR_VP8_H
 
 #include <stdint.h>
+#include "media.h"
+#include "rtp.h"
 #include "stats.h"
 
 struct vp8_desc {
@@ -38,5 +40,11 @@ enum mmr_drop_reason vp8_parse(const uint8_t *p, uint32_t len, struct vp8_desc *
 /* Rewrite PictureID (keeping its 7/15-bit width; the value is masked to it) and TL0PICIDX in place. */
 void vp8_set_picture_id(uint8_t *p, const struct vp8_desc *d, uint16_t picture_id);
 void vp8_set_tl0picidx(uint8_t *p, const struct vp8_desc *d, uint8_t tl0picidx);
+
+/* Fill mp (zeroed first) from a parsed descriptor: start = frame_start, end = the RTP marker,
+ * tid/switch_up from T/Y; offsets are from the start of the RTP header, whose length (the
+ * payload's offset) is rtp_hdr_len. */
+void vp8_media(const struct vp8_desc *d, uint16_t rtp_hdr_len, const struct rtp_info *ri,
+	       struct media_pkt *mp);
 
 #endif

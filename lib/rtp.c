@@ -4,7 +4,7 @@
  * Layout (RFC 3550 5.1): V(2) P X CC(4) | M PT(7) | seq(16) | ts(32) | ssrc(32) | CSRC x CC |
  * [extension: profile(16) length-in-words(16) data] | payload | [padding, last byte = its count].
  * The extension is recorded whatever its profile (0xBEDE one-byte and 0x100x two-byte elements of
- * RFC 8285 are the common ones); its elements are not walked here.
+ * RFC 8285 are the common ones); rtp_parse does not walk its elements, rtp_find_ext does on demand.
  *
  * Verdicts: fewer than 12 bytes -> TRUNCATED. Version other than 2, a CSRC list or extension that
  * runs past the end, a padding count of 0 or larger than what follows the header -> BAD_RTP
@@ -80,6 +80,87 @@ enum mmr_drop_reason rtp_parse(const uint8_t *p, uint32_t len, struct rtp_info *
 	ri->hdr_len = (uint16_t)hlen;
 	ri->payload_len = (uint16_t)(len - hlen - ri->pad_len);
 	return MMR_DROP_NONE;
+}
+
+/*
+ * RFC 8285 one-byte elements: |ID(4)|L(4)| then L+1 bytes. A zero byte between elements is
+ * padding. ID 15 is reserved: the walk stops there and only what came before counts; a non-zero
+ * byte with ID 0 is no valid padding, and libwebrtc stops there too, so we do the same.
+ */
+static int find_one_byte(const uint8_t *e, uint32_t n, uint8_t id, uint32_t *at, uint32_t *len)
+{
+	uint32_t i = 0;
+
+	while (i < n) {
+		uint8_t eid = e[i] >> 4;
+		uint32_t elen = (e[i] & 0x0fu) + 1;
+
+		if (e[i] == 0) {
+			i++;
+			continue;
+		}
+		if (eid == 0 || eid == 15)
+			return 0;
+		if (elen > n - i - 1)
+			return -1;
+		if (eid == id) {
+			*at = i + 1;
+			*len = elen;
+			return 1;
+		}
+		i += 1 + elen;
+	}
+	return 0;
+}
+
+/* RFC 8285 two-byte elements: |ID(8)|length(8)| then length bytes (0 allowed); ID 0 is a padding byte. */
+static int find_two_byte(const uint8_t *e, uint32_t n, uint8_t id, uint32_t *at, uint32_t *len)
+{
+	uint32_t i = 0;
+
+	while (i < n) {
+		uint32_t elen;
+
+		if (e[i] == 0) {
+			i++;
+			continue;
+		}
+		if (n - i < 2)
+			return -1;
+		elen = e[i + 1];
+		if (elen > n - i - 2)
+			return -1;
+		if (e[i] == id) {
+			*at = i + 2;
+			*len = elen;
+			return 1;
+		}
+		i += 2 + elen;
+	}
+	return 0;
+}
+
+int rtp_find_ext(const uint8_t *p, const struct rtp_info *ri, uint8_t id, uint16_t *off, uint16_t *len)
+{
+	uint32_t at = 0, elen = 0;
+	int r;
+
+	if (!ri->has_ext || id == 0)
+		return 0;
+	if (ri->ext_profile == 0xbede) {
+		if (id > 14)
+			return 0;
+		r = find_one_byte(p + ri->ext_off, ri->ext_len, id, &at, &elen);
+	} else if ((ri->ext_profile & 0xfff0) == 0x1000) {
+		r = find_two_byte(p + ri->ext_off, ri->ext_len, id, &at, &elen);
+	} else {
+		return 0;
+	}
+	if (r == 1) {
+		*off = (uint16_t)(ri->ext_off + at);
+		*len = (uint16_t)elen;
+	}
+	return r;
 }
 
 void rtp_set_seq(uint8_t *p, uint16_t seq)

@@ -33,6 +33,14 @@ int rtp_is_rtcp(const uint8_t *p, uint32_t len);
  * larger than what follows the header, longer than 65535 bytes). An empty payload is accepted. */
 enum mmr_drop_reason rtp_parse(const uint8_t *p, uint32_t len, struct rtp_info *ri);
 
+/* Find header extension element `id` (RFC 8285) in a packet rtp_parse accepted. One-byte form
+ * (profile 0xBEDE): IDs 1..14, a zero byte is padding, ID 15 (or a non-zero byte with ID 0) ends
+ * the walk. Two-byte form (profile 0x100X): IDs 1..255, a zero byte is padding, elements may be
+ * empty. Returns 1 with *off (offset of the element's data from the start of the RTP header) and
+ * *len; 0 when the element is absent, the packet has no extension or another profile; -1 when an
+ * element met before it runs past the extension block. */
+int rtp_find_ext(const uint8_t *p, const struct rtp_info *ri, uint8_t id, uint16_t *off, uint16_t *len);
+
 /* Write fields in place (network byte order). */
 void rtp_set_seq(uint8_t *p, uint16_t seq);
 void rtp_set_ssrc(uint8_t *p, uint32_t ssrc);

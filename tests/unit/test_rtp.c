@@ -2,7 +2,8 @@
  * test_rtp.c - unit tests of the RTP parser and writers (lib/rtp.c): every header field, CSRCs,
  * one-byte / two-byte / opaque header extensions, padding, RTP/RTCP demultiplexing (RFC 5761), and
  * malformed packets: padding count 0 or too big, extension or CSRC list beyond the end, every
- * truncation, random bytes (fixed seed). Malformed packets are parsed from heap buffers of their
+ * truncation, random bytes (fixed seed); and rtp_find_ext over one-byte and two-byte extension
+ * elements (padding, empty elements, ID 15, overruns, no or opaque extension). Malformed packets are parsed from heap buffers of their
  * exact length so that ASan catches over-reads.
  */
 #include <stdarg.h>
@@ -342,6 +343,202 @@ static void test_writers(void **state)
 	assert_int_equal(ri.seq, 0);
 }
 
+/* Build a packet with extension `profile` holding the raw element bytes `el` (n of them, zero
+ * padded to a word) and a 2-byte payload; returns its length. */
+static uint32_t build_ext(uint8_t *b, uint16_t profile, const uint8_t *el, uint32_t n)
+{
+	uint32_t words = (n + 3) / 4, off = 16;
+
+	memset(b, 0, 16 + 4 * words + 2);
+	b[0] = 0x90;
+	b[1] = 96;
+	wr16(b + 12, profile);
+	wr16(b + 14, (uint16_t)words);
+	memcpy(b + off, el, n);
+	off += 4 * words;
+	b[off++] = 0xa0;
+	b[off++] = 0xa1;
+	return off;
+}
+
+/* rtp_parse then rtp_find_ext on a heap copy of the exact length (ASan sees over-reads). */
+static int find_exact(const uint8_t *pkt, uint32_t len, uint8_t id, uint16_t *off, uint16_t *elen)
+{
+	uint8_t *copy = malloc(len);
+	struct rtp_info ri;
+	int r;
+
+	assert_non_null(copy);
+	memcpy(copy, pkt, len);
+	assert_int_equal(rtp_parse(copy, len, &ri), MMR_DROP_NONE);
+	*off = 0xeeee;
+	*elen = 0xeeee;
+	r = rtp_find_ext(copy, &ri, id, off, elen);
+	free(copy);
+	return r;
+}
+
+static void test_find_ext_one_byte(void **state)
+{
+	/* id 1 (2 bytes), padding, padding, id 3 (1 byte), id 14 (16 bytes), padding */
+	uint8_t el[32] = { 0x11, 0xa1, 0xa2, 0x00, 0x00, 0x30, 0xb1, 0xef };
+	uint8_t b[128];
+	uint16_t off, len;
+	uint32_t plen;
+
+	(void)state;
+	for (int i = 0; i < 16; i++)
+		el[8 + i] = (uint8_t)(0xc0 + i);
+	plen = build_ext(b, 0xbede, el, 24);
+	assert_int_equal(find_exact(b, plen, 1, &off, &len), 1);
+	assert_int_equal(off, 17);
+	assert_int_equal(len, 2);
+	assert_int_equal(b[off], 0xa1);
+	assert_int_equal(find_exact(b, plen, 3, &off, &len), 1);
+	assert_int_equal(off, 16 + 6);
+	assert_int_equal(len, 1);
+	assert_int_equal(b[off], 0xb1);
+	assert_int_equal(find_exact(b, plen, 14, &off, &len), 1);
+	assert_int_equal(off, 16 + 8);
+	assert_int_equal(len, 16);
+	assert_int_equal(b[off + 15], 0xcf);
+	/* absent ids, id 0 (padding) and 15 (reserved) are never found; outputs untouched */
+	for (int id = 0; id < 256; id++) {
+		if (id == 1 || id == 3 || id == 14)
+			continue;
+		assert_int_equal(find_exact(b, plen, (uint8_t)id, &off, &len), 0);
+		assert_int_equal(off, 0xeeee);
+		assert_int_equal(len, 0xeeee);
+	}
+
+	/* ID 15 stops the walk: id 3 after it is not seen, id 1 before it is */
+	el[3] = 0xf5;
+	plen = build_ext(b, 0xbede, el, 24);
+	assert_int_equal(find_exact(b, plen, 1, &off, &len), 1);
+	assert_int_equal(find_exact(b, plen, 3, &off, &len), 0);
+	assert_int_equal(find_exact(b, plen, 14, &off, &len), 0);
+	/* a non-zero byte with ID 0 (not valid padding) stops it too */
+	el[3] = 0x02;
+	plen = build_ext(b, 0xbede, el, 24);
+	assert_int_equal(find_exact(b, plen, 1, &off, &len), 1);
+	assert_int_equal(find_exact(b, plen, 3, &off, &len), 0);
+	el[3] = 0x00;
+
+	/* elements running past the block */
+	{
+		uint8_t e2[8] = { 0x11, 0xa1, 0xa2, 0x25, 0x01 };   /* id 2 wants 6 bytes, 3 remain */
+
+		plen = build_ext(b, 0xbede, e2, 8);
+		assert_int_equal(find_exact(b, plen, 1, &off, &len), 1);   /* found before the overrun */
+		assert_int_equal(find_exact(b, plen, 2, &off, &len), -1);
+		assert_int_equal(find_exact(b, plen, 9, &off, &len), -1);
+		e2[3] = 0x22;                         /* 3 bytes: exactly fits */
+		plen = build_ext(b, 0xbede, e2, 8);
+		assert_int_equal(find_exact(b, plen, 2, &off, &len), 1);
+		assert_int_equal(off, 16 + 4);
+		assert_int_equal(len, 3);
+		assert_int_equal(find_exact(b, plen, 9, &off, &len), 0);
+		/* an element header as the last byte of the block */
+		uint8_t e3[4] = { 0x00, 0x00, 0x00, 0x50 };
+		plen = build_ext(b, 0xbede, e3, 4);
+		assert_int_equal(find_exact(b, plen, 5, &off, &len), -1);
+	}
+	/* an empty one-byte block */
+	plen = build_ext(b, 0xbede, el, 0);
+	assert_int_equal(find_exact(b, plen, 1, &off, &len), 0);
+}
+
+static void test_find_ext_two_byte(void **state)
+{
+	/* id 7 empty, padding, id 200 (3 bytes), id 1 (0 bytes), padding x2, id 5 (17 bytes) */
+	uint8_t el[40] = { 7, 0, 0, 200, 3, 0xd1, 0xd2, 0xd3, 1, 0, 0, 0, 5, 17 };
+	uint8_t b[128];
+	uint16_t off, len;
+	uint32_t plen;
+
+	(void)state;
+	for (int i = 0; i < 17; i++)
+		el[14 + i] = (uint8_t)(0xe0 + i);
+	for (uint16_t prof = 0x1000; prof <= 0x100f; prof++) {
+		plen = build_ext(b, prof, el, 31);
+		assert_int_equal(find_exact(b, plen, 7, &off, &len), 1);
+		assert_int_equal(off, 18);
+		assert_int_equal(len, 0);
+		assert_int_equal(find_exact(b, plen, 200, &off, &len), 1);
+		assert_int_equal(off, 16 + 5);
+		assert_int_equal(len, 3);
+		assert_int_equal(b[off + 2], 0xd3);
+		assert_int_equal(find_exact(b, plen, 1, &off, &len), 1);
+		assert_int_equal(off, 16 + 10);
+		assert_int_equal(len, 0);
+		assert_int_equal(find_exact(b, plen, 5, &off, &len), 1);
+		assert_int_equal(off, 16 + 14);
+		assert_int_equal(len, 17);
+		assert_int_equal(b[off + 16], 0xf0);
+		assert_int_equal(find_exact(b, plen, 0, &off, &len), 0);
+		assert_int_equal(find_exact(b, plen, 15, &off, &len), 0);   /* 15 is an ordinary id here */
+		assert_int_equal(find_exact(b, plen, 255, &off, &len), 0);
+	}
+	el[12] = 15;
+	plen = build_ext(b, 0x1000, el, 31);
+	assert_int_equal(find_exact(b, plen, 15, &off, &len), 1);
+	assert_int_equal(len, 17);
+	/* overruns: length one more than the block holds; an ID as the block's last byte */
+	el[13] = 18;
+	plen = build_ext(b, 0x1000, el, 31);           /* 32 bytes: 31 + one zero */
+	assert_int_equal(find_exact(b, plen, 15, &off, &len), 1);   /* 18 bytes do fit (the pad byte) */
+	el[13] = 19;
+	plen = build_ext(b, 0x1000, el, 31);
+	assert_int_equal(find_exact(b, plen, 15, &off, &len), -1);
+	assert_int_equal(find_exact(b, plen, 200, &off, &len), 1);  /* before the bad one */
+	assert_int_equal(find_exact(b, plen, 99, &off, &len), -1);
+	{
+		uint8_t e2[4] = { 0, 0, 0, 9 };
+
+		plen = build_ext(b, 0x1000, e2, 4);
+		assert_int_equal(find_exact(b, plen, 9, &off, &len), -1);
+		e2[3] = 0;
+		plen = build_ext(b, 0x1000, e2, 4);        /* all padding */
+		assert_int_equal(find_exact(b, plen, 9, &off, &len), 0);
+	}
+}
+
+static void test_find_ext_none(void **state)
+{
+	uint8_t b[2048];
+	struct rtp_info ri;
+	uint16_t off = 0xeeee, len = 0xeeee;
+	uint8_t el[8] = { 0x10, 0x55, 1, 1, 0x55 };
+
+	(void)state;
+	/* no extension at all (CSRCs present, so the payload could be mistaken for one) */
+	struct spec s = { .cc = 2, .payload = 16 };
+	uint32_t plen = build(b, &s);
+
+	assert_int_equal(rtp_parse(b, plen, &ri), MMR_DROP_NONE);
+	for (int id = 0; id < 256; id++)
+		assert_int_equal(rtp_find_ext(b, &ri, (uint8_t)id, &off, &len), 0);
+	/* an opaque profile, with bytes that would parse in either form */
+	for (int prof = 0; prof < 3; prof++) {
+		static const uint16_t profiles[] = { 0x1234, 0x1010, 0xbedf };
+
+		plen = build_ext(b, profiles[prof], el, 8);
+		assert_int_equal(find_exact(b, plen, 1, &off, &len), 0);
+	}
+	/* the same bytes under the real profiles are found */
+	plen = build_ext(b, 0xbede, el, 8);
+	assert_int_equal(find_exact(b, plen, 1, &off, &len), 1);
+	plen = build_ext(b, 0x1000, el + 2, 4);
+	assert_int_equal(find_exact(b, plen, 1, &off, &len), 1);
+	assert_int_equal(len, 1);
+	/* extension with zero words */
+	plen = build_ext(b, 0xbede, el, 0);
+	assert_int_equal(find_exact(b, plen, 1, &off, &len), 0);
+	plen = build_ext(b, 0x1000, el, 0);
+	assert_int_equal(find_exact(b, plen, 1, &off, &len), 0);
+	assert_int_equal(off, 0xeeee);
+}
+
 static uint32_t rng_state;
 
 static uint32_t rnd(void)
@@ -375,8 +572,13 @@ static void test_random_garbage(void **state)
 		if (r == MMR_DROP_NONE) {
 			ok++;
 			assert_int_equal(ri.hdr_len + ri.payload_len + ri.pad_len, len);
-			if (ri.has_ext)
+			if (ri.has_ext) {
+				uint16_t off, elen;
+
 				assert_true(ri.ext_off + ri.ext_len == ri.hdr_len);
+				if (rtp_find_ext(b, &ri, (uint8_t)(1 + rnd() % 14), &off, &elen) == 1)
+					assert_true(off >= ri.ext_off && off + elen <= ri.hdr_len);
+			}
 		}
 		(void)rtp_is_rtcp(b, len);
 	}
@@ -396,6 +598,9 @@ int main(void)
 		cmocka_unit_test(test_rtcp_demux),
 		cmocka_unit_test(test_writers),
 		cmocka_unit_test(test_random_garbage),
+		cmocka_unit_test(test_find_ext_one_byte),
+		cmocka_unit_test(test_find_ext_two_byte),
+		cmocka_unit_test(test_find_ext_none),
 	};
 
 	return cmocka_run_group_tests_name("rtp", tests, NULL, NULL);

@@ -256,16 +256,20 @@ uint32_t model_participant_add(struct model *m, uint32_t id, uint32_t meeting, c
 }
 
 uint32_t model_stream_add(struct model *m, uint32_t id, uint32_t participant, uint32_t ssrc,
-			  unsigned kind, unsigned codec, unsigned layers)
+			  const struct m_stream_desc *d)
 {
 	id = take_id(&m->stream_ids, id);
 	struct m_stream *s = &m->streams[id];
 	struct m_participant *p = &m->parts[participant];
 	memset(s, 0, sizeof(*s));
 	s->used = true;
-	s->kind = (uint8_t)kind;
-	s->codec = (uint8_t)codec;
-	s->layers = (uint8_t)layers;
+	s->kind = d->kind;
+	s->codec = d->codec;
+	s->layers = d->layers;
+	s->spatial = d->spatial;
+	s->dd_ext_id = d->dd_ext_id;
+	s->encoding = d->group == MMR_ID_NONE ? 0 : d->encoding;
+	s->group = d->group == MMR_ID_NONE ? MMR_ID_NONE : s->encoding == 0 ? id : d->group;
 	s->participant = participant;
 	s->ssrc = ssrc;
 	s->first_sub = s->last_sub = MMR_ID_NONE;
@@ -284,7 +288,7 @@ uint32_t model_stream_add(struct model *m, uint32_t id, uint32_t participant, ui
 }
 
 uint32_t model_sub_add(struct model *m, uint32_t id, uint32_t stream, uint32_t subscriber,
-		       unsigned target, uint32_t out_ssrc)
+		       const struct m_target *t, uint32_t out_ssrc, uint32_t sel_id)
 {
 	id = take_id(&m->sub_ids, id);
 	struct m_sub *b = &m->subs[id];
@@ -292,10 +296,14 @@ uint32_t model_sub_add(struct model *m, uint32_t id, uint32_t stream, uint32_t s
 	struct m_participant *r = &m->parts[subscriber];
 	memset(b, 0, sizeof(*b));
 	b->used = true;
-	b->target = (uint8_t)target;
+	b->target = t->tid;
+	b->target_sid = t->sid;
+	b->target_dt = t->dt;
+	b->target_encoding = t->encoding;
 	b->stream = stream;
 	b->subscriber = subscriber;
 	b->out_ssrc = out_ssrc;
+	b->sel_id = sel_id == MMR_ID_NONE ? id : sel_id;
 
 	b->s_next = MMR_ID_NONE;
 	b->s_prev = s->last_sub;
@@ -321,10 +329,37 @@ uint32_t model_sub_add(struct model *m, uint32_t id, uint32_t stream, uint32_t s
 	return id;
 }
 
+unsigned model_group_size(const struct model *m, uint32_t s)
+{
+	uint32_t head = model_group_head(m, s);
+	if (m->streams[head].group == MMR_ID_NONE)
+		return 1;
+	/* the members follow their encoding 0 in the publisher's list */
+	unsigned n = 0;
+	for (uint32_t x = head; x != MMR_ID_NONE && m->streams[x].group == head; x = m->streams[x].next)
+		n++;
+	return n;
+}
+
+void model_default_target(const struct model *m, uint32_t s, struct m_target *t)
+{
+	const struct m_stream *ss = &m->streams[s];
+	t->tid = (uint8_t)(ss->layers - 1u);
+	t->sid = (uint8_t)(ss->spatial - 1u);
+	t->dt = (uint8_t)(ss->spatial * ss->layers - 1u);
+	t->encoding = (uint8_t)(model_group_size(m, s) - 1u);
+}
+
+/* The default subscription of `subscriber` to `stream`. In a group, the encoding-0 one must exist
+ * already (its members are subscribed in encoding order): the others share its out SSRC and sel_id. */
 static uint32_t default_sub(struct model *m, uint32_t stream, uint32_t subscriber)
 {
-	const struct m_stream *s = &m->streams[stream];
-	return model_sub_add(m, MMR_ID_NONE, stream, subscriber, s->layers - 1u, s->ssrc);
+	struct m_target t;
+	uint32_t head = model_group_head(m, stream), sel = MMR_ID_NONE;
+	model_default_target(m, stream, &t);
+	if (head != stream)
+		sel = model_find_sub(m, head, subscriber);
+	return model_sub_add(m, MMR_ID_NONE, stream, subscriber, &t, m->streams[head].ssrc, sel);
 }
 
 uint32_t model_participant_join(struct model *m, uint32_t meeting, const char *name,
@@ -343,15 +378,26 @@ uint32_t model_participant_join(struct model *m, uint32_t meeting, const char *n
 	return id;
 }
 
-uint32_t model_stream_publish(struct model *m, uint32_t participant, uint32_t ssrc, unsigned kind,
-			      unsigned codec, unsigned layers)
+uint32_t model_stream_publish(struct model *m, uint32_t participant, const uint32_t *ssrcs, unsigned n,
+			      const struct m_stream_desc *d)
 {
-	uint32_t id = model_stream_add(m, MMR_ID_NONE, participant, ssrc, kind, codec, layers);
+	struct m_stream_desc md = *d;
+	uint32_t ids[MEDIA_MAX_ENCODINGS];
+	md.group = MMR_ID_NONE;
+	md.encoding = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (n > 1) {
+			md.group = i == 0 ? 0 : ids[0];   /* any value for encoding 0: it gets its own id */
+			md.encoding = (uint8_t)i;
+		}
+		ids[i] = model_stream_add(m, MMR_ID_NONE, participant, ssrcs[i], &md);
+	}
 	uint32_t meeting = m->parts[participant].meeting;
-	for (uint32_t r = m->meetings[meeting].first_part; r != MMR_ID_NONE; r = m->parts[r].next)
-		if (r != participant && val_role_receives(m->parts[r].role))
-			default_sub(m, id, r);
-	return id;
+	for (unsigned i = 0; i < n; i++)
+		for (uint32_t r = m->meetings[meeting].first_part; r != MMR_ID_NONE; r = m->parts[r].next)
+			if (r != participant && val_role_receives(m->parts[r].role))
+				default_sub(m, ids[i], r);
+	return ids[0];
 }
 
 void model_participant_set_keys(struct model *m, uint32_t id, const struct srtp_master *send_key,
@@ -426,6 +472,26 @@ void model_stream_remove(struct model *m, uint32_t id)
 	s->used = false;
 	id_pool_release(&m->stream_ids, id);
 	m->n_streams--;
+}
+
+void model_group_remove(struct model *m, uint32_t id)
+{
+	uint32_t head = model_group_head(m, id);
+	if (head == id && m->streams[id].group == MMR_ID_NONE) {
+		model_stream_remove(m, id);
+		return;
+	}
+	/* the highest encoding first: encoding 0 (whose subscriptions the others' sel_id name) last */
+	uint32_t last = head;
+	while (m->streams[last].next != MMR_ID_NONE && m->streams[m->streams[last].next].group == head)
+		last = m->streams[last].next;
+	for (;;) {
+		uint32_t prev = m->streams[last].prev;
+		model_stream_remove(m, last);
+		if (last == head)
+			break;
+		last = prev;
+	}
 }
 
 void model_participant_remove(struct model *m, uint32_t id)

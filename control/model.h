@@ -13,9 +13,19 @@
  * recognises senders by it), stream by (meeting, SSRC), subscription by (stream, subscriber).
  *
  * Subscriptions follow one rule: every participant that receives (sendrecv, recvonly) subscribes
- * to every stream of every other participant of its meeting, target = the stream's top layer,
+ * to every stream of every other participant of its meeting, starting at the top: temporal target
+ * layers-1, spatial target spatial-1, AV1 decode target spatial*layers-1 (decode targets are
+ * numbered dt = sid * layers + tid, libwebrtc's L<S>T<T> order), the highest simulcast encoding;
  * out SSRC = the stream's SSRC. model_participant_join() and model_stream_publish() create them;
  * removing a participant or a stream removes them.
+ *
+ * Simulcast: the 2 or 3 encodings of one source are streams of one group, published together
+ * (model_stream_publish with several SSRCs), lowest quality first, consecutive in the publisher's
+ * list and removed together. Each member's `group` is the id of the encoding-0 stream (its own id
+ * for encoding 0); a stream outside a group has group MMR_ID_NONE and encoding 0. A receiver's
+ * subscriptions to the members of one group share the out SSRC (default: encoding 0's SSRC), the
+ * targets, and `sel_id`: the id of its subscription to encoding 0 (the dataplane's per-receiver
+ * selection state and sub_layers[] slot); every other subscription's sel_id is its own id.
  *
  * Security is the meeting's: plain RTP or one SRTP suite, fixed at creation. In an SRTP meeting
  * every participant has two master keys of that suite (send_key: it encrypts what it sends, the
@@ -73,6 +83,10 @@ struct m_participant {
 struct m_stream {
 	bool used;
 	uint8_t kind, codec, layers;        /* enum mmr_media_kind, enum mmr_codec, 1..MMR_MAX_TLAYERS */
+	uint8_t spatial;                    /* spatial layers: 1..MEDIA_MAX_SPATIAL (VP9, AV1), else 1 */
+	uint8_t encoding;                   /* simulcast encoding, 0 = lowest; 0 outside a group */
+	uint8_t dd_ext_id;                  /* AV1: the Dependency Descriptor's RTP header extension id; else 0 */
+	uint32_t group;                     /* encoding 0's stream id, MMR_ID_NONE: not simulcast */
 	uint32_t participant;               /* publisher */
 	uint32_t ssrc;
 	uint32_t prev, next;                /* in the publisher's list */
@@ -83,11 +97,26 @@ struct m_stream {
 
 struct m_sub {
 	bool used;
-	uint8_t target;                     /* highest temporal layer forwarded */
+	uint8_t target;                     /* highest temporal layer forwarded (VP8, VP9) */
+	uint8_t target_sid;                 /* highest spatial layer forwarded (VP9) */
+	uint8_t target_dt;                  /* decode target (AV1) */
+	uint8_t target_encoding;            /* simulcast encoding forwarded */
 	uint32_t stream, subscriber, out_ssrc;
+	uint32_t sel_id;                    /* see above: its own id, or its group's encoding-0 subscription's */
 	uint32_t s_prev, s_next;            /* in the stream's list */
 	uint32_t r_prev, r_next;            /* in the subscriber's list */
 	uint64_t srtp_index;                /* SRTP: its outbound context's position (see above) */
+};
+
+/* What a stream is, beyond who publishes it under which SSRC. */
+struct m_stream_desc {
+	uint8_t kind, codec, layers, spatial, dd_ext_id, encoding;
+	uint32_t group;                     /* MMR_ID_NONE, or (loading) the group's encoding-0 stream */
+};
+
+/* A subscription's layer targets. */
+struct m_target {
+	uint8_t tid, sid, dt, encoding;
 };
 
 struct model {
@@ -126,27 +155,34 @@ uint32_t model_meeting_add(struct model *m, uint32_t id, const char *name, unsig
 uint32_t model_participant_add(struct model *m, uint32_t id, uint32_t meeting, const char *name,
 			       const struct mmr_addr *addr, uint16_t port, unsigned role,
 			       const uint8_t *mac, uint16_t dp_port);
+/* d->group MMR_ID_NONE: not simulcast; else the group's encoding-0 stream id, or for encoding 0
+ * (d->encoding 0) any value but MMR_ID_NONE: the stream's own id is used. */
 uint32_t model_stream_add(struct model *m, uint32_t id, uint32_t participant, uint32_t ssrc,
-			  unsigned kind, unsigned codec, unsigned layers);
+			  const struct m_stream_desc *d);
+/* sel_id MMR_ID_NONE: the subscription's own id. */
 uint32_t model_sub_add(struct model *m, uint32_t id, uint32_t stream, uint32_t subscriber,
-		       unsigned target, uint32_t out_ssrc);
+		       const struct m_target *t, uint32_t out_ssrc, uint32_t sel_id);
 /* Add a participant and its default subscriptions to every other sender's streams. */
 uint32_t model_participant_join(struct model *m, uint32_t meeting, const char *name,
 				const struct mmr_addr *addr, uint16_t port, unsigned role,
 				const uint8_t *mac, uint16_t dp_port);
-/* Add a stream and every other receiver's default subscription to it. */
-uint32_t model_stream_publish(struct model *m, uint32_t participant, uint32_t ssrc, unsigned kind,
-			      unsigned codec, unsigned layers);
+/* Add n streams (1, or 2..MEDIA_MAX_ENCODINGS: a simulcast group, ssrcs lowest encoding first) and
+ * every other receiver's default subscriptions to them. d->group and d->encoding are ignored.
+ * Returns the first (encoding 0) stream's id. */
+uint32_t model_stream_publish(struct model *m, uint32_t participant, const uint32_t *ssrcs, unsigned n,
+			      const struct m_stream_desc *d);
 /* Set (or replace) a participant's SRTP keys. */
 void model_participant_set_keys(struct model *m, uint32_t id, const struct srtp_master *send_key,
 				const struct srtp_master *recv_key);
 /* New keys start new SRTP contexts at ROC 0: forget the positions of the participant's streams
  * (its SEND key) and of the subscriptions it receives (its RECV key). */
 void model_participant_reset_srtp(struct model *m, uint32_t id);
-/* Removals cascade: meeting -> participants -> streams -> subscriptions. */
+/* Removals cascade: meeting -> participants -> streams -> subscriptions. model_stream_remove()
+ * removes one stream; model_group_remove() a stream with the rest of its simulcast group. */
 void model_meeting_remove(struct model *m, uint32_t id);
 void model_participant_remove(struct model *m, uint32_t id);
 void model_stream_remove(struct model *m, uint32_t id);
+void model_group_remove(struct model *m, uint32_t id);
 void model_sub_remove(struct model *m, uint32_t id);
 void model_rebuild_pools(struct model *m);
 
@@ -155,6 +191,15 @@ static inline uint32_t model_meeting_bound(const struct model *m) { return m->me
 static inline uint32_t model_part_bound(const struct model *m) { return m->part_ids.fresh; }
 static inline uint32_t model_stream_bound(const struct model *m) { return m->stream_ids.fresh; }
 static inline uint32_t model_sub_bound(const struct model *m) { return m->sub_ids.fresh; }
+
+/* Simulcast: the first stream of the group `s` is in (s itself outside a group), the number of
+ * streams in it (1 outside a group), and the default target of a subscription to s. */
+static inline uint32_t model_group_head(const struct model *m, uint32_t s)
+{
+	return m->streams[s].group == MMR_ID_NONE ? s : m->streams[s].group;
+}
+unsigned model_group_size(const struct model *m, uint32_t s);
+void model_default_target(const struct model *m, uint32_t s, struct m_target *t);
 
 /* The meeting a stream or subscription belongs to. */
 static inline uint32_t model_stream_meeting(const struct model *m, uint32_t stream)

@@ -421,52 +421,143 @@ static void cmd_participant_remove(struct ctl_ctx *ctx, const struct args *a, st
 
 /* ---- stream --------------------------------------------------------------------------------- */
 
-enum { ST_SSRC, ST_KIND, ST_CODEC, ST_LAYERS };
+enum { ST_SSRC, ST_KIND, ST_CODEC, ST_LAYERS, ST_SPATIAL, ST_DD_EXT };
+
+#define CODEC_CHOICES "opus, vp8, vp9, av1 or h264"
+
+/* --ssrc N[,N2[,N3]]: 1 SSRC, or a simulcast group's, lowest encoding first; each new in the
+ * meeting, no duplicates. */
+static bool get_ssrc_list(struct ctl_ctx *ctx, uint32_t meeting, const char *text, struct request *req,
+			  uint32_t ssrcs[MEDIA_MAX_ENCODINGS], unsigned *n)
+{
+	const struct model *m = ctx->model;
+	char item[32];
+	const char *p = text;
+	*n = 0;
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		if (*n == MEDIA_MAX_ENCODINGS) {
+			fail(req, "too many SSRCs in '%s' (a simulcast group has 2 or 3 encodings)", text);
+			return false;
+		}
+		if (len >= sizeof(item)) {
+			fail(req, "bad SSRC '%.*s' (a 32-bit number, decimal or 0x hex)", (int)len, p);
+			return false;
+		}
+		memcpy(item, p, len);
+		item[len] = '\0';
+		if (!get_ssrc(item, "SSRC", req, &ssrcs[*n]))
+			return false;
+		for (unsigned i = 0; i < *n; i++)
+			if (ssrcs[i] == ssrcs[*n]) {
+				fail(req, "SSRC %s appears twice in '%s'", item, text);
+				return false;
+			}
+		uint32_t other = model_find_stream(m, meeting, ssrcs[*n]);
+		if (other != MMR_ID_NONE) {
+			fail(req, "SSRC %s is already used in meeting '%s' (by '%s')", item, m->meetings[meeting].name,
+			     m->parts[m->streams[other].participant].name);
+			return false;
+		}
+		(*n)++;
+		if (p[len] == '\0')
+			return true;
+		p += len + 1;
+	}
+}
+
+/* --layers, --spatial and --dd-ext against the codec; fills d. */
+static bool get_stream_layers(const struct args *a, struct request *req, struct m_stream_desc *d)
+{
+	const char *cname = val_codec_name(d->codec);
+	unsigned max_t = val_codec_max_tlayers(d->codec), max_s = val_codec_max_slayers(d->codec);
+	uint64_t v;
+	d->layers = d->spatial = 1;
+	d->dd_ext_id = 0;
+	if (a->opt[ST_LAYERS]) {
+		if (val_uint(a->opt[ST_LAYERS], max_t, &v) < 0 || v == 0) {
+			if (max_t > 1)
+				fail(req, "bad layer count '%s' (1-%u temporal layers for %s)", a->opt[ST_LAYERS], max_t,
+				     cname);
+			else
+				fail(req, "bad layer count '%s' (%s has 1 layer)", a->opt[ST_LAYERS],
+				     d->kind == MMR_KIND_AUDIO ? "audio" : cname);
+			return false;
+		}
+		d->layers = (uint8_t)v;
+	}
+	if (a->opt[ST_SPATIAL]) {
+		if (max_s == 1) {
+			fail(req, "--spatial is for vp9 and av1: %s has no spatial layers", cname);
+			return false;
+		}
+		if (val_uint(a->opt[ST_SPATIAL], max_s, &v) < 0 || v == 0) {
+			fail(req, "bad spatial layer count '%s' (1-%u for %s)", a->opt[ST_SPATIAL], max_s, cname);
+			return false;
+		}
+		d->spatial = (uint8_t)v;
+	}
+	if (d->codec == MMR_CODEC_AV1) {
+		if (!a->opt[ST_DD_EXT]) {
+			fail(req, "av1 needs --dd-ext ID: the RTP header extension id (1-255) its Dependency "
+				  "Descriptor is negotiated with");
+			return false;
+		}
+		if (val_uint(a->opt[ST_DD_EXT], 255, &v) < 0 || v == 0) {
+			fail(req, "bad Dependency Descriptor extension id '%s' (1-255)", a->opt[ST_DD_EXT]);
+			return false;
+		}
+		d->dd_ext_id = (uint8_t)v;
+	} else if (a->opt[ST_DD_EXT]) {
+		fail(req, "--dd-ext is for av1 only (%s has no Dependency Descriptor)", cname);
+		return false;
+	}
+	return true;
+}
 
 static void cmd_stream_add(struct ctl_ctx *ctx, const struct args *a, struct request *req)
 {
 	struct model *m = ctx->model;
-	uint32_t meeting, p, ssrc;
+	uint32_t meeting, p, ssrcs[MEDIA_MAX_ENCODINGS];
+	unsigned n;
 	if (!get_meeting(ctx, a->pos[0], req, &meeting) || !get_participant(ctx, meeting, a->pos[1], req, &p))
 		return;
 	if (!val_role_sends(m->parts[p].role))
 		FAIL("participant '%s' is %s and may not publish", m->parts[p].name,
 			    val_role_name(m->parts[p].role));
-	if (!get_ssrc(a->opt[ST_SSRC], "SSRC", req, &ssrc))
+	if (!get_ssrc_list(ctx, meeting, a->opt[ST_SSRC], req, ssrcs, &n))
 		return;
-	uint32_t other = model_find_stream(m, meeting, ssrc);
-	if (other != MMR_ID_NONE)
-		FAIL("SSRC %s is already used in meeting '%s' (by '%s')", a->opt[ST_SSRC],
-			    m->meetings[meeting].name, m->parts[m->streams[other].participant].name);
 	int kind = val_kind(a->opt[ST_KIND]);
 	if (kind < 0)
 		FAIL("bad kind '%s' (audio or video)", a->opt[ST_KIND]);
 	int codec = val_codec(a->opt[ST_CODEC]);
 	if (codec < 0)
-		FAIL("bad codec '%s' (opus or vp8)", a->opt[ST_CODEC]);
-	if (kind == MMR_KIND_AUDIO && codec != MMR_CODEC_OPUS)
+		FAIL("bad codec '%s' (" CODEC_CHOICES ")", a->opt[ST_CODEC]);
+	if (kind == MMR_KIND_AUDIO && val_codec_kind((unsigned)codec) != MMR_KIND_AUDIO)
 		FAIL("codec %s is not an audio codec (audio: opus)", a->opt[ST_CODEC]);
-	if (kind == MMR_KIND_VIDEO && codec != MMR_CODEC_VP8)
-		FAIL("codec %s is not a video codec (video: vp8)", a->opt[ST_CODEC]);
-	uint64_t layers = 1;
-	if (a->opt[ST_LAYERS]) {
-		unsigned max = codec == MMR_CODEC_VP8 ? MMR_MAX_TLAYERS : 1;
-		if (val_uint(a->opt[ST_LAYERS], max, &layers) < 0 || layers == 0)
-			FAIL("bad layer count '%s' (%s)", a->opt[ST_LAYERS],
-				    codec == MMR_CODEC_VP8 ? "1-4 temporal layers for vp8" : "audio has 1 layer");
-	}
-	if (!reserve(ctx, req, 0, 0, 1, model_publish_sub_count(m, p)))
+	if (kind == MMR_KIND_VIDEO && val_codec_kind((unsigned)codec) != MMR_KIND_VIDEO)
+		FAIL("codec %s is not a video codec (video: vp8, vp9, av1, h264)", a->opt[ST_CODEC]);
+	struct m_stream_desc d = { .kind = (uint8_t)kind, .codec = (uint8_t)codec, .group = MMR_ID_NONE };
+	if (!get_stream_layers(a, req, &d))
+		return;
+	if (n > 1 && kind == MMR_KIND_AUDIO)
+		FAIL("audio cannot be simulcast (give one SSRC)");
+	if (!reserve(ctx, req, 0, 0, n, n * model_publish_sub_count(m, p)))
 		return;
 
-	uint32_t id = model_stream_publish(m, p, ssrc, (unsigned)kind, (unsigned)codec, (unsigned)layers);
+	uint32_t id = model_stream_publish(m, p, ssrcs, n, &d);
 	if (!save(ctx, req, STATE_SKIP_NONE, 0)) {
-		model_stream_remove(m, id);
+		model_group_remove(m, id);
 		return;
 	}
+	/* the group's encoding 0 and its subscriptions first: the others' group_id and sel_id name them */
 	dp_begin(ctx, req);
-	uint64_t last = dp_link_put_stream(ctx->dp, id);
-	for (uint32_t b = m->streams[id].first_sub; b != MMR_ID_NONE; b = m->subs[b].s_next)
-		last = dp_link_put_sub(ctx->dp, b);
+	uint64_t last = UINT64_MAX;
+	for (uint32_t s = id; s != MMR_ID_NONE && model_group_head(m, s) == id; s = m->streams[s].next)
+		last = dp_link_put_stream(ctx->dp, s);
+	for (uint32_t s = id; s != MMR_ID_NONE && model_group_head(m, s) == id; s = m->streams[s].next)
+		for (uint32_t b = m->streams[s].first_sub; b != MMR_ID_NONE; b = m->subs[b].s_next)
+			last = dp_link_put_sub(ctx->dp, b);
 	dp_end(ctx, req, last, true);
 }
 
@@ -497,16 +588,88 @@ static void cmd_stream_remove(struct ctl_ctx *ctx, const struct args *a, struct 
 	if (!get_meeting(ctx, a->pos[0], req, &meeting) || !get_participant(ctx, meeting, a->pos[1], req, &p) ||
 	    !get_own_stream(ctx, meeting, p, a->opt[0], req, &id))
 		return;
-	if (!save(ctx, req, STATE_SKIP_STREAM, id))
+	/* any member of a simulcast group stands for the whole group */
+	struct model *m = ctx->model;
+	uint32_t head = model_group_head(m, id), members[MEDIA_MAX_ENCODINGS], n = 0;
+	for (uint32_t s = head; s != MMR_ID_NONE && n < MEDIA_MAX_ENCODINGS && model_group_head(m, s) == head;
+	     s = m->streams[s].next)
+		members[n++] = s;
+	if (!save(ctx, req, STATE_SKIP_STREAM, head))
 		return;
 	dp_begin(ctx, req);
-	dp_end(ctx, req, dp_link_del(ctx->dp, MMR_CMD_STREAM_DEL, id), true);
-	model_stream_remove(ctx->model, id);
+	uint64_t last = UINT64_MAX;
+	while (n > 0)     /* encoding 0 last: the others' sel_id name its subscriptions */
+		last = dp_link_del(ctx->dp, MMR_CMD_STREAM_DEL, members[--n]);
+	dp_end(ctx, req, last, true);
+	model_group_remove(m, head);
 }
 
 /* ---- subscriptions -------------------------------------------------------------------------- */
 
-enum { SU_SSRC, SU_TARGET, SU_OUT_SSRC };
+enum { SU_SSRC, SU_TARGET, SU_SPATIAL, SU_DT, SU_ENCODING, SU_OUT_SSRC };
+
+/* One layer option of `sub set`: 0..max, with the error the existing --target one had. */
+static bool get_target(const char *text, const char *what, unsigned count, const char *unit, struct request *req,
+		       uint8_t *out)
+{
+	uint64_t v;
+	if (val_uint(text, count - 1u, &v) == 0) {
+		*out = (uint8_t)v;
+		return true;
+	}
+	if (count == 1)
+		fail(req, "bad %s '%s' (the stream has 1 %s: 0)", what, text, unit);
+	else
+		fail(req, "bad %s '%s' (0-%u: the stream has %u %ss)", what, text, count - 1u, count, unit);
+	return false;
+}
+
+/* The new targets from the options, checked against the stream's codec and layer counts. */
+static bool get_sub_targets(const struct model *m, uint32_t s, const struct args *a, struct request *req,
+			    struct m_target *t)
+{
+	const struct m_stream *ss = &m->streams[s];
+	const char *cname = val_codec_name(ss->codec), *ssrc = a->opt[SU_SSRC];
+	if (!a->opt[SU_TARGET] && !a->opt[SU_SPATIAL] && !a->opt[SU_DT] && !a->opt[SU_ENCODING] &&
+	    !a->opt[SU_OUT_SSRC]) {
+		fail(req, "nothing to set: give --target, --spatial, --dt, --encoding or --out-ssrc");
+		return false;
+	}
+	if (ss->codec == MMR_CODEC_AV1 && (a->opt[SU_TARGET] || a->opt[SU_SPATIAL])) {
+		fail(req, "SSRC %s is av1: give its decode target with --dt (dt = spatial * %u + temporal)", ssrc,
+		     ss->layers);
+		return false;
+	}
+	if (a->opt[SU_TARGET] && !get_target(a->opt[SU_TARGET], "target layer", ss->layers, "layer", req, &t->tid))
+		return false;
+	if (a->opt[SU_SPATIAL]) {
+		if (ss->codec != MMR_CODEC_VP9) {
+			fail(req, "--spatial is for vp9: SSRC %s is %s and has no spatial layers", ssrc, cname);
+			return false;
+		}
+		if (!get_target(a->opt[SU_SPATIAL], "spatial layer", ss->spatial, "spatial layer", req, &t->sid))
+			return false;
+	}
+	if (a->opt[SU_DT]) {
+		if (ss->codec != MMR_CODEC_AV1) {
+			fail(req, "--dt is for av1: SSRC %s is %s and has no decode targets", ssrc, cname);
+			return false;
+		}
+		if (!get_target(a->opt[SU_DT], "decode target", (unsigned)ss->spatial * ss->layers, "decode target",
+				req, &t->dt))
+			return false;
+	}
+	if (a->opt[SU_ENCODING]) {
+		unsigned n = model_group_size(m, s);
+		if (n == 1) {
+			fail(req, "--encoding is for simulcast: SSRC %s is not in a simulcast group", ssrc);
+			return false;
+		}
+		if (!get_target(a->opt[SU_ENCODING], "encoding", n, "encoding", req, &t->encoding))
+			return false;
+	}
+	return true;
+}
 
 static void cmd_sub_set(struct ctl_ctx *ctx, const struct args *a, struct request *req)
 {
@@ -526,41 +689,54 @@ static void cmd_sub_set(struct ctl_ctx *ctx, const struct args *a, struct reques
 	if (ss->participant == r)
 		FAIL("participant '%s' publishes SSRC %s itself and is not subscribed to it", rp->name,
 			    a->opt[SU_SSRC]);
-	uint32_t b = model_find_sub(m, s, r);
-	if (b == MMR_ID_NONE)   /* cannot happen while the subscription rule holds */
-		FAIL("participant '%s' is not subscribed to SSRC %s", rp->name, a->opt[SU_SSRC]);
-	uint64_t target;
-	if (val_uint(a->opt[SU_TARGET], ss->layers - 1u, &target) < 0) {
-		if (ss->layers == 1)
-			FAIL("bad target layer '%s' (the stream has 1 layer: 0)", a->opt[SU_TARGET]);
-		FAIL("bad target layer '%s' (0-%u: the stream has %u layers)", a->opt[SU_TARGET],
-			    ss->layers - 1u, ss->layers);
+	/* a simulcast group: the receiver's subscriptions to all its members, encoding 0 first */
+	uint32_t head = model_group_head(m, s), subs[MEDIA_MAX_ENCODINGS], n = 0;
+	for (uint32_t x = head; x != MMR_ID_NONE && n < MEDIA_MAX_ENCODINGS && model_group_head(m, x) == head;
+	     x = m->streams[x].next) {
+		subs[n] = model_find_sub(m, x, r);
+		if (subs[n++] == MMR_ID_NONE)   /* cannot happen while the subscription rule holds */
+			FAIL("participant '%s' is not subscribed to SSRC %s", rp->name, a->opt[SU_SSRC]);
 	}
-	out_ssrc = m->subs[b].out_ssrc;
+	const struct m_sub *b0 = &m->subs[subs[0]];
+	struct m_target t = { b0->target, b0->target_sid, b0->target_dt, b0->target_encoding };
+	if (!get_sub_targets(m, s, a, req, &t))
+		return;
+	out_ssrc = b0->out_ssrc;
 	if (a->opt[SU_OUT_SSRC]) {
 		if (!get_ssrc(a->opt[SU_OUT_SSRC], "out SSRC", req, &out_ssrc))
 			return;
 	}
 
-	struct m_sub old = m->subs[b];
-	m->subs[b].target = (uint8_t)target;
-	m->subs[b].out_ssrc = out_ssrc;
+	struct m_sub old[MEDIA_MAX_ENCODINGS];
+	for (unsigned i = 0; i < n; i++) {
+		struct m_sub *b = &m->subs[subs[i]];
+		old[i] = *b;
+		b->target = t.tid;
+		b->target_sid = t.sid;
+		b->target_dt = t.dt;
+		b->target_encoding = t.encoding;
+		b->out_ssrc = out_ssrc;
+	}
 	if (!save(ctx, req, STATE_SKIP_NONE, 0)) {
-		m->subs[b].target = old.target;
-		m->subs[b].out_ssrc = old.out_ssrc;
+		for (unsigned i = 0; i < n; i++)
+			m->subs[subs[i]] = old[i];
 		return;
 	}
-	if (out_ssrc != old.out_ssrc)
-		m->subs[b].srtp_index = 0;     /* a new SSRC is a new SRTP stream: ROC 0 */
 	dp_begin(ctx, req);
-	dp_end(ctx, req, dp_link_put_sub(ctx->dp, b), true);
+	uint64_t last = UINT64_MAX;
+	for (unsigned i = 0; i < n; i++) {
+		if (out_ssrc != old[i].out_ssrc)
+			m->subs[subs[i]].srtp_index = 0;     /* a new SSRC is a new SRTP stream: ROC 0 */
+		last = dp_link_put_sub(ctx->dp, subs[i]);
+	}
+	dp_end(ctx, req, last, true);
 }
 
 static void cmd_sub_list(struct ctl_ctx *ctx, const struct args *a, struct request *req)
 {
 	uint32_t id;
 	if (get_meeting(ctx, a->pos[0], req, &id))
-		render_sub_list(ctx->model, id, req->json, &req->body);
+		render_sub_list(ctx, id, req->json, &req->body);
 }
 
 /* ---- status, stats, help -------------------------------------------------------------------- */
@@ -593,12 +769,13 @@ static const struct command commands[] = {
 	{ "participant", "remove", 2, { 0 }, "participant remove MEETING NAME", cmd_participant_remove },
 	{ "participant", "keys", 2, { 0 }, "participant keys MEETING NAME", cmd_participant_keys },
 	{ "participant", "rekey", 2, { 0 }, "participant rekey MEETING NAME", cmd_participant_rekey },
-	{ "stream", "add", 2, { "!ssrc=", "!kind=", "!codec=", "layers=" },
-	  "stream add MEETING PARTICIPANT --ssrc N --kind audio|video --codec opus|vp8 [--layers N]",
-	  cmd_stream_add },
+	{ "stream", "add", 2, { "!ssrc=", "!kind=", "!codec=", "layers=", "spatial=", "dd-ext=" },
+	  "stream add MEETING PARTICIPANT --ssrc N[,N2[,N3]] --kind audio|video --codec opus|vp8|vp9|av1|h264 "
+	  "[--layers T] [--spatial S] [--dd-ext ID]", cmd_stream_add },
 	{ "stream", "remove", 2, { "!ssrc=" }, "stream remove MEETING PARTICIPANT --ssrc N", cmd_stream_remove },
-	{ "sub", "set", 2, { "!ssrc=", "!target=", "out-ssrc=" },
-	  "sub set MEETING SUBSCRIBER --ssrc N --target TID [--out-ssrc N]", cmd_sub_set },
+	{ "sub", "set", 2, { "!ssrc=", "target=", "spatial=", "dt=", "encoding=", "out-ssrc=" },
+	  "sub set MEETING SUBSCRIBER --ssrc N [--target TID] [--spatial SID] [--dt DT] [--encoding E] "
+	  "[--out-ssrc N]", cmd_sub_set },
 	{ "sub", "list", 1, { 0 }, "sub list MEETING", cmd_sub_list },
 	{ "stats", NULL, 0, { "streams" }, "stats [--streams]", cmd_stats },
 	{ "help", NULL, 0, { 0 }, "help", cmd_help },
@@ -612,6 +789,14 @@ static void cmd_help(struct ctl_ctx *ctx, const struct args *a, struct request *
 	ob_puts(&req->body, "usage: mmrctl [-S SOCKET] [--json] COMMAND ...\ncommands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		ob_printf(&req->body, "  %s\n", commands[i].usage);
+	ob_puts(&req->body,
+		"layers:\n"
+		"  --layers T: temporal layers (1-4: vp8, vp9, av1; 1: opus, h264); --spatial S: spatial layers\n"
+		"  (1-3: vp9, av1); av1 needs --dd-ext ID, the Dependency Descriptor's RTP header extension id.\n"
+		"  --ssrc N1,N2[,N3]: a simulcast group, lowest quality first (video only).\n"
+		"  sub set: --target = temporal layer (vp8, vp9, h264), --spatial = spatial layer (vp9),\n"
+		"  --dt = AV1 decode target, numbered dt = sid * T + tid (libwebrtc L<S>T<T> order),\n"
+		"  --encoding = simulcast encoding (0 = lowest); any member's SSRC names its whole group.\n");
 }
 
 /* ---- parsing -------------------------------------------------------------------------------- */

@@ -120,7 +120,10 @@ static const char *const role_names[] = {
 	[MMR_ROLE_SENDRECV] = "sendrecv", [MMR_ROLE_RECVONLY] = "recvonly", [MMR_ROLE_SENDONLY] = "sendonly",
 };
 static const char *const kind_names[] = { [MMR_KIND_AUDIO] = "audio", [MMR_KIND_VIDEO] = "video" };
-static const char *const codec_names[] = { [MMR_CODEC_OPUS] = "opus", [MMR_CODEC_VP8] = "vp8" };
+static const char *const codec_names[] = {
+	[MMR_CODEC_OPUS] = "opus", [MMR_CODEC_VP8] = "vp8", [MMR_CODEC_VP9] = "vp9", [MMR_CODEC_AV1] = "av1",
+	[MMR_CODEC_H264] = "h264",
+};
 
 static int lookup(const char *const *names, unsigned n, const char *s)
 {

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "mmr_types.h"
+#include "media.h"
 
 #define VAL_NAME_MAX 63          /* bytes in a meeting or participant name */
 #define VAL_ADDR_STRLEN 46
@@ -32,6 +33,22 @@ int val_kind(const char *s);
 const char *val_kind_name(unsigned kind);
 int val_codec(const char *s);
 const char *val_codec_name(unsigned codec);
+
+/* What a codec allows (the dataplane's parsers and selector decide per packet within these):
+ * the media kind it carries, temporal layers 1..max_tlayers, spatial layers 1..max_slayers. VP8,
+ * VP9 and AV1 have temporal layers, VP9 and AV1 spatial ones; Opus and H.264 one layer. */
+static inline unsigned val_codec_kind(unsigned codec)
+{
+	return codec == MMR_CODEC_OPUS ? MMR_KIND_AUDIO : MMR_KIND_VIDEO;
+}
+static inline unsigned val_codec_max_tlayers(unsigned codec)
+{
+	return codec == MMR_CODEC_VP8 || codec == MMR_CODEC_VP9 || codec == MMR_CODEC_AV1 ? MMR_MAX_TLAYERS : 1;
+}
+static inline unsigned val_codec_max_slayers(unsigned codec)
+{
+	return codec == MMR_CODEC_VP9 || codec == MMR_CODEC_AV1 ? MEDIA_MAX_SPATIAL : 1;
+}
 
 static inline bool val_role_sends(unsigned role)
 {

@@ -17,7 +17,7 @@
 #include "outbuf.h"
 
 #define STATE_MAGIC "mmr-state"
-#define STATE_VERSION 2
+#define STATE_VERSION 3
 
 /* ---- writing -------------------------------------------------------------------------------- */
 
@@ -27,9 +27,10 @@ static bool skipped_participant(const struct model *m, const struct state_skip *
 	       (sk->kind == STATE_SKIP_MEETING && sk->id == m->parts[p].meeting);
 }
 
+/* A skipped stream takes the rest of its simulcast group with it. */
 static bool skipped_stream(const struct model *m, const struct state_skip *sk, uint32_t s)
 {
-	return (sk->kind == STATE_SKIP_STREAM && sk->id == s) ||
+	return (sk->kind == STATE_SKIP_STREAM && (sk->id == s || m->streams[s].group == sk->id)) ||
 	       skipped_participant(m, sk, m->streams[s].participant);
 }
 
@@ -64,8 +65,14 @@ static void write_meeting(const struct model *m, const struct state_skip *sk, ui
 			if (skipped_stream(m, sk, s))
 				continue;
 			const struct m_stream *ss = &m->streams[s];
-			ob_printf(b, "stream %u %u 0x%08x %s %s %u\n", s, p, ss->ssrc, val_kind_name(ss->kind),
-				  val_codec_name(ss->codec), ss->layers);
+			char group[16] = "-", dd[8] = "-";
+			if (ss->group != MMR_ID_NONE)
+				snprintf(group, sizeof(group), "%u", ss->group);
+			if (ss->dd_ext_id)
+				snprintf(dd, sizeof(dd), "%u", ss->dd_ext_id);
+			ob_printf(b, "stream %u %u 0x%08x %s %s %u %u %s %u %s\n", s, p, ss->ssrc,
+				  val_kind_name(ss->kind), val_codec_name(ss->codec), ss->layers, ss->spatial, group,
+				  ss->encoding, dd);
 			c->streams++;
 		}
 	}
@@ -87,6 +94,12 @@ static void write_meeting(const struct model *m, const struct state_skip *sk, ui
 			ob_u64(b, b2->target);
 			ob_char(b, ' ');
 			ob_hex32(b, b2->out_ssrc);
+			ob_char(b, ' ');
+			ob_u64(b, b2->target_sid);
+			ob_char(b, ' ');
+			ob_u64(b, b2->target_dt);
+			ob_char(b, ' ');
+			ob_u64(b, b2->target_encoding);
 			ob_char(b, '\n');
 			c->subs++;
 		}
@@ -190,7 +203,7 @@ struct loader {
 	size_t errlen;
 	char *tok[12];
 	int ntok;
-	int version;      /* of the file: 1 (no SRTP) or 2 */
+	int version;      /* of the file: 1 (no SRTP), 2 (no spatial layers, simulcast) or 3 */
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -313,13 +326,65 @@ static int load_participant(struct loader *ld)
 	return 0;
 }
 
+/* SPATIAL GROUP|- ENCODING DD_EXT|- of a version 3 stream line, checked against what is loaded. */
+static int load_stream_v3(struct loader *ld, uint32_t id, uint32_t p, struct m_stream_desc *d)
+{
+	struct model *m = ld->m;
+	uint64_t v;
+	if (val_uint(ld->tok[7], val_codec_max_slayers(d->codec), &v) < 0 || v == 0)
+		return fail(ld, "bad spatial layer count '%s' for %s", ld->tok[7], ld->tok[5]);
+	d->spatial = (uint8_t)v;
+	if (val_uint(ld->tok[9], MEDIA_MAX_ENCODINGS - 1, &v) < 0)
+		return fail(ld, "bad encoding '%s'", ld->tok[9]);
+	d->encoding = (uint8_t)v;
+	if (strcmp(ld->tok[8], "-") == 0) {
+		if (d->encoding != 0)
+			return fail(ld, "stream %u: encoding %u outside a simulcast group", id, d->encoding);
+	} else {
+		uint32_t g = 0;
+		if (get_id(ld, 8, MMR_MAX_STREAMS, &g, "group") < 0)
+			return -1;
+		if (d->kind == MMR_KIND_AUDIO)
+			return fail(ld, "stream %u: audio cannot be simulcast", id);
+		if (d->encoding == 0 && g != id)
+			return fail(ld, "stream %u: encoding 0 of group %u (it must be the group's own id)", id, g);
+		if (d->encoding > 0) {
+			/* the previous encoding of the same group, just before it in the publisher's list */
+			uint32_t prev = m->parts[p].last_stream;
+			const struct m_stream *ps = prev == MMR_ID_NONE ? NULL : &m->streams[prev];
+			if (!ps || ps->group != g || ps->encoding + 1u != d->encoding)
+				return fail(ld, "stream %u: encoding %u of group %u does not follow encoding %u", id,
+					    d->encoding, g, d->encoding - 1u);
+			if (ps->codec != d->codec || ps->layers != d->layers)
+				return fail(ld, "stream %u: not the same codec and layers as the rest of group %u", id, g);
+		}
+		d->group = g;
+	}
+	if (d->codec == MMR_CODEC_AV1) {
+		if (val_uint(ld->tok[10], 255, &v) < 0 || v == 0)
+			return fail(ld, "stream %u: av1 needs a Dependency Descriptor extension id 1-255, not '%s'", id,
+				    ld->tok[10]);
+		d->dd_ext_id = (uint8_t)v;
+	} else if (strcmp(ld->tok[10], "-") != 0) {
+		return fail(ld, "stream %u: a Dependency Descriptor extension id for %s", id, ld->tok[5]);
+	}
+	if (d->group != MMR_ID_NONE && d->encoding > 0) {
+		const struct m_stream *ps = &m->streams[m->parts[p].last_stream];
+		if (ps->spatial != d->spatial || ps->dd_ext_id != d->dd_ext_id)
+			return fail(ld, "stream %u: not the same codec and layers as the rest of group %u", id, d->group);
+	}
+	return 0;
+}
+
 static int load_stream(struct loader *ld)
 {
 	struct model *m = ld->m;
 	uint32_t id = 0, p = 0, ssrc;
 	uint64_t layers;
-	if (ld->ntok != 7)
-		return fail(ld, "stream: expected 'stream ID PARTICIPANT SSRC KIND CODEC LAYERS'");
+	if (ld->ntok != (ld->version >= 3 ? 11 : 7))
+		return fail(ld, ld->version >= 3 ?
+			    "stream: expected 'stream ID PARTICIPANT SSRC KIND CODEC LAYERS SPATIAL GROUP ENCODING DD_EXT'" :
+			    "stream: expected 'stream ID PARTICIPANT SSRC KIND CODEC LAYERS'");
 	if (get_id(ld, 1, MMR_MAX_STREAMS, &id, "stream") < 0 ||
 	    get_id(ld, 2, MMR_MAX_PARTICIPANTS, &p, "participant") < 0)
 		return -1;
@@ -339,14 +404,19 @@ static int load_stream(struct loader *ld)
 		return fail(ld, "bad kind '%s'", ld->tok[4]);
 	if (codec < 0)
 		return fail(ld, "bad codec '%s'", ld->tok[5]);
-	if ((kind == MMR_KIND_AUDIO) != (codec == MMR_CODEC_OPUS))
+	if ((unsigned)kind != val_codec_kind((unsigned)codec))
 		return fail(ld, "codec %s does not carry %s", ld->tok[5], ld->tok[4]);
-	unsigned max_layers = codec == MMR_CODEC_VP8 ? MMR_MAX_TLAYERS : 1;
-	if (val_uint(ld->tok[6], max_layers, &layers) < 0 || layers == 0)
+	if (val_uint(ld->tok[6], val_codec_max_tlayers((unsigned)codec), &layers) < 0 || layers == 0)
 		return fail(ld, "bad layer count '%s'", ld->tok[6]);
+	struct m_stream_desc d = { .kind = (uint8_t)kind, .codec = (uint8_t)codec, .layers = (uint8_t)layers,
+				   .spatial = 1, .group = MMR_ID_NONE };
+	if (ld->version >= 3 && load_stream_v3(ld, id, p, &d) < 0)
+		return -1;
+	if (ld->version < 3 && codec == MMR_CODEC_AV1)   /* cannot be: version 2 had no av1 */
+		return fail(ld, "stream %u: av1 in a version %d file", id, ld->version);
 	if (reserve_one(ld, 0, 0, 1, 0) < 0)
 		return -1;
-	model_stream_add(m, id, p, ssrc, (unsigned)kind, (unsigned)codec, (unsigned)layers);
+	model_stream_add(m, id, p, ssrc, &d);
 	return 0;
 }
 
@@ -354,9 +424,10 @@ static int load_sub(struct loader *ld)
 {
 	struct model *m = ld->m;
 	uint32_t id = 0, s = 0, r = 0, out_ssrc;
-	uint64_t target;
-	if (ld->ntok != 6)
-		return fail(ld, "sub: expected 'sub ID STREAM SUBSCRIBER TARGET OUT_SSRC'");
+	if (ld->ntok != (ld->version >= 3 ? 9 : 6))
+		return fail(ld, ld->version >= 3 ?
+			    "sub: expected 'sub ID STREAM SUBSCRIBER TARGET OUT_SSRC TARGET_SID TARGET_DT TARGET_ENCODING'" :
+			    "sub: expected 'sub ID STREAM SUBSCRIBER TARGET OUT_SSRC'");
 	if (get_id(ld, 1, MMR_MAX_SUBS, &id, "subscription") < 0 ||
 	    get_id(ld, 2, MMR_MAX_STREAMS, &s, "stream") < 0 ||
 	    get_id(ld, 3, MMR_MAX_PARTICIPANTS, &r, "participant") < 0)
@@ -376,13 +447,29 @@ static int load_sub(struct loader *ld)
 		return fail(ld, "subscription %u: participant '%s' subscribed to its own stream", id, m->parts[r].name);
 	if (model_find_sub(m, s, r) != MMR_ID_NONE)
 		return fail(ld, "subscription of participant %u to stream %u appears twice", r, s);
-	if (val_uint(ld->tok[4], m->streams[s].layers - 1u, &target) < 0)
-		return fail(ld, "bad target layer '%s' (stream has %u layers)", ld->tok[4], m->streams[s].layers);
+	const struct m_stream *ss = &m->streams[s];
+	struct m_target t = { 0, 0, 0, 0 };
+	uint64_t v;
+	if (val_uint(ld->tok[4], ss->layers - 1u, &v) < 0)
+		return fail(ld, "bad target layer '%s' (stream has %u layers)", ld->tok[4], ss->layers);
+	t.tid = (uint8_t)v;
 	if (val_ssrc(ld->tok[5], &out_ssrc) < 0)
 		return fail(ld, "bad out SSRC '%s'", ld->tok[5]);
+	if (ld->version >= 3) {
+		/* a group's streams all come before any subscription of its meeting: its size is known */
+		if (val_uint(ld->tok[6], ss->spatial - 1u, &v) < 0)
+			return fail(ld, "bad spatial target '%s' (stream has %u spatial layers)", ld->tok[6], ss->spatial);
+		t.sid = (uint8_t)v;
+		if (val_uint(ld->tok[7], (uint64_t)ss->spatial * ss->layers - 1u, &v) < 0)
+			return fail(ld, "bad decode target '%s' (stream has %u)", ld->tok[7], ss->spatial * ss->layers);
+		t.dt = (uint8_t)v;
+		if (val_uint(ld->tok[8], model_group_size(m, s) - 1u, &v) < 0)
+			return fail(ld, "bad target encoding '%s' (stream has %u)", ld->tok[8], model_group_size(m, s));
+		t.encoding = (uint8_t)v;
+	}
 	if (reserve_one(ld, 0, 0, 0, 1) < 0)
 		return -1;
-	model_sub_add(m, id, s, r, (unsigned)target, out_ssrc);
+	model_sub_add(m, id, s, r, &t, out_ssrc, MMR_ID_NONE);   /* sel_id: set_sel_ids() at the end */
 	return 0;
 }
 
@@ -402,7 +489,8 @@ static int load_end(struct loader *ld)
 	return 0;
 }
 
-/* Every receiver must be subscribed to every other participant's streams. */
+/* Every receiver must be subscribed to every other participant's streams; a simulcast group has 2
+ * or more streams. */
 static int check_subscriptions(struct loader *ld)
 {
 	struct model *m = ld->m;
@@ -413,6 +501,31 @@ static int check_subscriptions(struct loader *ld)
 		if (m->streams[s].n_subs != want)
 			return fail(ld, "stream %u (SSRC 0x%08x) has %u subscriptions, the meeting's receivers need %u",
 				    s, m->streams[s].ssrc, m->streams[s].n_subs, want);
+		if (m->streams[s].group == s && model_group_size(m, s) < 2)
+			return fail(ld, "stream %u (SSRC 0x%08x): a simulcast group of one", s, m->streams[s].ssrc);
+	}
+	return 0;
+}
+
+/* A receiver's subscriptions to a group's members share the encoding-0 one's sel_id, out SSRC and
+ * targets (a request never makes them differ). */
+static int set_sel_ids(struct loader *ld)
+{
+	struct model *m = ld->m;
+	for (uint32_t b = 0; b < model_sub_bound(m); b++) {
+		struct m_sub *sb = &m->subs[b];
+		if (!sb->used)
+			continue;
+		uint32_t head = model_group_head(m, sb->stream);
+		if (head == sb->stream)
+			continue;
+		uint32_t b0 = model_find_sub(m, head, sb->subscriber);   /* exists: check_subscriptions */
+		const struct m_sub *s0 = &m->subs[b0];
+		if (s0->out_ssrc != sb->out_ssrc || s0->target != sb->target || s0->target_sid != sb->target_sid ||
+		    s0->target_dt != sb->target_dt || s0->target_encoding != sb->target_encoding)
+			return fail(ld, "subscription %u: out SSRC or targets differ from subscription %u to the same "
+				    "simulcast group", b, b0);
+		sb->sel_id = b0;
 	}
 	return 0;
 }
@@ -467,7 +580,7 @@ int state_file_load(struct model *m, const char *path, char *err, size_t errlen)
 				fail(&ld, "not an mmr state file (expected '%s %d')", STATE_MAGIC, STATE_VERSION);
 				goto out;
 			}
-			if (strcmp(ld.tok[1], "1") != 0 && strcmp(ld.tok[1], "2") != 0) {
+			if (strcmp(ld.tok[1], "1") != 0 && strcmp(ld.tok[1], "2") != 0 && strcmp(ld.tok[1], "3") != 0) {
 				fail(&ld, "unsupported state file version '%s'", ld.tok[1]);
 				goto out;
 			}
@@ -504,7 +617,7 @@ int state_file_load(struct model *m, const char *path, char *err, size_t errlen)
 		fail(&ld, "truncated: no end line");
 		goto out;
 	}
-	if (check_subscriptions(&ld) < 0)
+	if (check_subscriptions(&ld) < 0 || set_sel_ids(&ld) < 0)
 		goto out;
 	model_rebuild_pools(m);
 	rc = 0;

@@ -3,16 +3,17 @@
  * subscription with its id, one readable line each, so that a restarted controller programs the
  * dataplane with the same ids (forwarding state and per-stream counters keep their slots).
  *
- *   mmr-state 2
+ *   mmr-state 3
  *   meeting ID NAME SECURITY                  SECURITY: plain, or the SRTP suite's name
  *   participant ID MEETING_ID NAME ADDR UDP_PORT ROLE MAC|- DP_PORT SEND_KEY|- RECV_KEY|-
- *   stream ID PARTICIPANT_ID SSRC KIND CODEC LAYERS
- *   sub ID STREAM_ID SUBSCRIBER_ID TARGET OUT_SSRC
+ *   stream ID PARTICIPANT_ID SSRC KIND CODEC LAYERS SPATIAL GROUP|- ENCODING DD_EXT|-
+ *   sub ID STREAM_ID SUBSCRIBER_ID TARGET OUT_SSRC TARGET_SID TARGET_DT TARGET_ENCODING
  *   end MEETINGS PARTICIPANTS STREAMS SUBS
  *
  * Lines are grouped per meeting in list order (participants in join order, then their streams,
  * then the subscriptions each participant receives), so a reload rebuilds the same lists. '#'
- * starts a comment line. The file is replaced atomically (write a temporary file, fsync, rename,
+ * starts a comment line. A simulcast group's streams follow each other, encoding 0 first (GROUP is
+ * its id); a subscription's sel_id is not written: it follows from the group (model.h). The file is replaced atomically (write a temporary file, fsync, rename,
  * fsync the directory): a kill -9 at any moment leaves the old or the new file, never a mix.
  * Loading checks everything a request would check, plus the subscription rule and the final
  * "end" line; any violation is an error, never a silent repair.
@@ -20,7 +21,10 @@
  * Keys: a participant of an SRTP meeting has its two master keys in the SDES form
  * "inline:BASE64"; a plain meeting's participants have "-". The file holds secrets, so it is
  * written mode 0600 (and a temporary file left by a crash is made 0600 before it is reused). Version
- * 1 files (before SRTP: no SECURITY, no keys) are still read, as plain meetings.
+ * 1 files (before SRTP: no SECURITY, no keys) are still read, as plain meetings; version 1 and 2
+ * files (before spatial layers and simulcast: streams end at LAYERS, subscriptions at OUT_SSRC) as
+ * streams with 1 spatial layer outside any group, and subscriptions with spatial target 0, decode
+ * target 0, encoding 0.
  */
 #ifndef MMR_STATE_FILE_H
 #define MMR_STATE_FILE_H

@@ -163,6 +163,10 @@ uint64_t dp_link_put_stream(struct dp_link *l, uint32_t id)
 	c.u.stream.kind = s->kind;
 	c.u.stream.codec = s->codec;
 	c.u.stream.temporal_layers = s->layers;
+	c.u.stream.spatial_layers = s->spatial;
+	c.u.stream.group_id = s->group;
+	c.u.stream.encoding = s->encoding;
+	c.u.stream.dd_ext_id = s->dd_ext_id;
 	c.u.stream.srtp_index = s->srtp_index;
 	return dp_link_push(l, &c);
 }
@@ -178,6 +182,10 @@ uint64_t dp_link_put_sub(struct dp_link *l, uint32_t id)
 	c.u.sub.subscriber_id = b->subscriber;
 	c.u.sub.out_ssrc = b->out_ssrc;
 	c.u.sub.target_tid = b->target;
+	c.u.sub.target_sid = b->target_sid;
+	c.u.sub.target_dt = b->target_dt;
+	c.u.sub.target_encoding = b->target_encoding;
+	c.u.sub.sel_id = b->sel_id;
 	c.u.sub.srtp_index = b->srtp_index;
 	return dp_link_push(l, &c);
 }
@@ -271,12 +279,17 @@ static void full_sync(struct dp_link *l, uint64_t now)
 	for (uint32_t id = 0; id < model_part_bound(m); id++)
 		if (m->parts[id].used)
 			dp_link_put_participant(l, id);
-	for (uint32_t id = 0; id < model_stream_bound(m); id++)
-		if (m->streams[id].used)
-			dp_link_put_stream(l, id);
-	for (uint32_t id = 0; id < model_sub_bound(m); id++)
-		if (m->subs[id].used)
-			dp_link_put_sub(l, id);
+	/* two passes each: a group's encoding-0 stream before its other members (their group_id names
+	 * it), a receiver's subscription to encoding 0 before its others (their sel_id names it); ids
+	 * are reused, so a later member may have the lower id */
+	for (int pass = 0; pass < 2; pass++)
+		for (uint32_t id = 0; id < model_stream_bound(m); id++)
+			if (m->streams[id].used && (model_group_head(m, id) == id) == (pass == 0))
+				dp_link_put_stream(l, id);
+	for (int pass = 0; pass < 2; pass++)
+		for (uint32_t id = 0; id < model_sub_bound(m); id++)
+			if (m->subs[id].used && (m->subs[id].sel_id == id) == (pass == 0))
+				dp_link_put_sub(l, id);
 	memset(&c, 0, sizeof(c));
 	c.op = MMR_CMD_SYNC_END;
 	c.u.sync.gen = l->gen;

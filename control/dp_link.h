@@ -11,8 +11,10 @@
  * dataplane's, and attaches when a live segment appears. Attaching (first time, after our own
  * restart, after the dataplane restarted with a new epoch, or after its heartbeat went stale and
  * came back) queues a full sync: SYNC_BEGIN(gen), a PUT for every participant, stream and
- * subscription, SYNC_END(gen), with a fresh nonzero gen. A dead dataplane detaches us: the FIFO
- * is dropped, and the next attach replays everything anyway.
+ * subscription, SYNC_END(gen), with a fresh nonzero gen. A simulcast group's encoding-0 stream is
+ * sent before its other members, and a receiver's subscription to it before its subscriptions to
+ * the others (their group_id and sel_id name them); requests keep the same order for new objects.
+ * A dead dataplane detaches us: the FIFO is dropped, and the next attach replays everything anyway.
  *
  * SRTP positions: every tick, while the dataplane has applied everything we sent (so each slot
  * belongs to the context the model describes), a slice of the streams' and subscriptions' published

@@ -98,6 +98,87 @@ void render_meeting_list(const struct model *m, bool json, struct outbuf *out)
 
 /* ---- meeting show and sub list -------------------------------------------------------------- */
 
+/* ---- layers: text forms ---------------------------------------------------------------------- */
+
+/* A stream's (or its group's) layer structure: "L<S>T<T>" for video, "<n>x" before it for a
+ * simulcast group, "-" for audio. */
+static char *layers_text(const struct model *m, uint32_t s, char *buf, size_t n)
+{
+	const struct m_stream *ss = &m->streams[s];
+	unsigned enc = model_group_size(m, s);
+	if (ss->kind == MMR_KIND_AUDIO)
+		snprintf(buf, n, "-");
+	else if (enc > 1)
+		snprintf(buf, n, "%uxL%uT%u", enc, ss->spatial, ss->layers);
+	else
+		snprintf(buf, n, "L%uT%u", ss->spatial, ss->layers);
+	return buf;
+}
+
+/* Layers as the codec of stream s knows them: "E<enc>:" in a group, then "T<tid>" (VP8), "S<sid>T<tid>"
+ * (VP9), "DT<dt>" (AV1); H.264 only has the encoding, audio nothing ("-"). */
+static char *layer_choice_text(const struct model *m, uint32_t s, unsigned enc, unsigned sid, unsigned tid,
+			       unsigned dt, char *buf, size_t n)
+{
+	const struct m_stream *ss = &m->streams[s];
+	int k = 0;
+	buf[0] = '\0';
+	if (model_group_size(m, s) > 1)
+		k = snprintf(buf, n, "E%u%s", enc, ss->codec == MMR_CODEC_H264 ? "" : ":");
+	if (k < 0 || (size_t)k >= n)
+		return buf;
+	if (ss->codec == MMR_CODEC_VP8)
+		snprintf(buf + k, n - (size_t)k, "T%u", tid);
+	else if (ss->codec == MMR_CODEC_VP9)
+		snprintf(buf + k, n - (size_t)k, "S%uT%u", sid, tid);
+	else if (ss->codec == MMR_CODEC_AV1)
+		snprintf(buf + k, n - (size_t)k, "DT%u", dt);
+	if (buf[0] == '\0')
+		snprintf(buf, n, "-");
+	return buf;
+}
+
+static char *target_text(const struct model *m, uint32_t b, char *buf, size_t n)
+{
+	const struct m_sub *sb = &m->subs[b];
+	return layer_choice_text(m, sb->stream, sb->target_encoding, sb->target_sid, sb->target, sb->target_dt,
+				 buf, n);
+}
+
+/* What the receiver of subscription b gets now, from the dataplane's sub_layers[sel_id]: "unknown"
+ * without a dataplane, "waiting for keyframe" before its first one, else the layers; "-" for audio
+ * (no layer selection). */
+static char *current_text(const struct model *m, const struct dp_link *dp, uint32_t b, char *buf, size_t n)
+{
+	const struct m_sub *sb = &m->subs[b];
+	if (m->streams[sb->stream].kind == MMR_KIND_AUDIO) {
+		snprintf(buf, n, "-");
+		return buf;
+	}
+	if (!dp || !dp->attached) {
+		snprintf(buf, n, "unknown");
+		return buf;
+	}
+	uint32_t v = rd32(&dp->ch.shm->stats.sub_layers[sb->sel_id]);
+	if (!MMR_LAYERS_STARTED(v)) {
+		snprintf(buf, n, "waiting for keyframe");
+		return buf;
+	}
+	return layer_choice_text(m, sb->stream, MMR_LAYERS_ENCODING(v), MMR_LAYERS_SID(v), MMR_LAYERS_TID(v),
+				 MMR_LAYERS_DT(v), buf, n);
+}
+
+/* ---- meeting show and sub list -------------------------------------------------------------- */
+
+/* JSON: a number, or null when it does not apply. */
+static void json_opt_u(struct outbuf *out, const char *name, bool applies, unsigned v)
+{
+	if (applies)
+		ob_printf(out, ", \"%s\": %u", name, v);
+	else
+		ob_printf(out, ", \"%s\": null", name);
+}
+
 static void json_participant(const struct model *m, uint32_t p, struct outbuf *out)
 {
 	const struct m_participant *pp = &m->parts[p];
@@ -114,61 +195,121 @@ static void json_participant(const struct model *m, uint32_t p, struct outbuf *o
 	for (uint32_t s = pp->first_stream; s != MMR_ID_NONE; s = m->streams[s].next) {
 		const struct m_stream *ss = &m->streams[s];
 		ob_printf(out, "%s{\"id\": %u, \"ssrc\": %u, \"kind\": \"%s\", \"codec\": \"%s\", \"layers\": %u, "
-			       "\"subscribers\": %u}",
+			       "\"spatial_layers\": %u",
 			  s == pp->first_stream ? "" : ", ", s, ss->ssrc, val_kind_name(ss->kind),
-			  val_codec_name(ss->codec), ss->layers, ss->n_subs);
+			  val_codec_name(ss->codec), ss->layers, ss->spatial);
+		json_opt_u(out, "dd_ext_id", ss->dd_ext_id != 0, ss->dd_ext_id);
+		json_opt_u(out, "group", ss->group != MMR_ID_NONE, ss->group);
+		json_opt_u(out, "encoding", ss->group != MMR_ID_NONE, ss->encoding);
+		ob_printf(out, ", \"subscribers\": %u}", ss->n_subs);
 	}
 	ob_printf(out, "], \"subscriptions\": %u}", pp->n_rsubs);
 }
 
-static void json_sub(const struct model *m, uint32_t b, struct outbuf *out)
+/* Rows: one per receiver and stream, a simulcast group being one row (its encoding-0 subscription,
+ * whose id is the group's sel_id). */
+static bool sub_row(const struct model *m, uint32_t b)
+{
+	return model_group_head(m, m->subs[b].stream) == m->subs[b].stream;
+}
+
+static void json_sub(const struct model *m, const struct dp_link *dp, bool current, uint32_t b,
+		     struct outbuf *out)
 {
 	const struct m_sub *sb = &m->subs[b];
 	const struct m_stream *ss = &m->streams[sb->stream];
+	unsigned enc = model_group_size(m, sb->stream);
+	bool video = ss->kind == MMR_KIND_VIDEO;
 	ob_puts(out, "{\"subscriber\": ");
 	ob_json_str(out, m->parts[sb->subscriber].name);
 	ob_puts(out, ", \"publisher\": ");
 	ob_json_str(out, m->parts[ss->participant].name);
-	ob_printf(out, ", \"ssrc\": %u, \"kind\": \"%s\", \"layers\": %u, \"target\": %u, \"out_ssrc\": %u, "
-		       "\"id\": %u, \"stream_id\": %u}",
-		  ss->ssrc, val_kind_name(ss->kind), ss->layers, sb->target, sb->out_ssrc, b, sb->stream);
+	ob_printf(out, ", \"ssrc\": %u, \"ssrcs\": [", ss->ssrc);
+	uint32_t x = sb->stream;
+	for (unsigned i = 0; i < enc; i++, x = m->streams[x].next)
+		ob_printf(out, "%s%u", i ? ", " : "", m->streams[x].ssrc);
+	ob_printf(out, "], \"kind\": \"%s\", \"codec\": \"%s\", \"layers\": %u, \"spatial_layers\": %u, "
+		       "\"encodings\": %u",
+		  val_kind_name(ss->kind), val_codec_name(ss->codec), ss->layers, ss->spatial, enc);
+	json_opt_u(out, "target", ss->codec != MMR_CODEC_AV1, sb->target);
+	json_opt_u(out, "target_spatial", ss->codec == MMR_CODEC_VP9, sb->target_sid);
+	json_opt_u(out, "target_dt", ss->codec == MMR_CODEC_AV1, sb->target_dt);
+	json_opt_u(out, "target_encoding", enc > 1, sb->target_encoding);
+	ob_printf(out, ", \"out_ssrc\": %u, \"id\": %u, \"stream_id\": %u, \"sel_id\": %u", sb->out_ssrc, b,
+		  sb->stream, sb->sel_id);
+	if (current) {
+		ob_puts(out, ", \"current\": ");
+		if (!video || !dp || !dp->attached) {
+			ob_puts(out, "null");
+		} else {
+			uint32_t v = rd32(&dp->ch.shm->stats.sub_layers[sb->sel_id]);
+			if (!MMR_LAYERS_STARTED(v)) {
+				ob_puts(out, "{\"started\": false}");
+			} else {
+				ob_puts(out, "{\"started\": true");
+				json_opt_u(out, "encoding", enc > 1, MMR_LAYERS_ENCODING(v));
+				json_opt_u(out, "spatial", ss->codec == MMR_CODEC_VP9 || ss->codec == MMR_CODEC_AV1,
+					   MMR_LAYERS_SID(v));
+				json_opt_u(out, "temporal", ss->codec == MMR_CODEC_VP8 || ss->codec == MMR_CODEC_VP9 ||
+					   ss->codec == MMR_CODEC_AV1, MMR_LAYERS_TID(v));
+				json_opt_u(out, "dt", ss->codec == MMR_CODEC_AV1, MMR_LAYERS_DT(v));
+				ob_puts(out, "}");
+			}
+		}
+	}
+	ob_puts(out, "}");
 }
 
-static void json_subs(const struct model *m, uint32_t meeting, struct outbuf *out)
+static void json_subs(const struct model *m, const struct dp_link *dp, bool current, uint32_t meeting,
+		      struct outbuf *out)
 {
 	bool first = true;
 	ob_puts(out, "[");
 	for (uint32_t p = m->meetings[meeting].first_part; p != MMR_ID_NONE; p = m->parts[p].next)
 		for (uint32_t b = m->parts[p].first_rsub; b != MMR_ID_NONE; b = m->subs[b].r_next) {
+			if (!sub_row(m, b))
+				continue;
 			ob_puts(out, first ? "\n    " : ",\n    ");
-			json_sub(m, b, out);
+			json_sub(m, dp, current, b, out);
 			first = false;
 		}
 	ob_puts(out, first ? "]" : "\n  ]");
 }
 
-static void text_subs(const struct model *m, uint32_t meeting, struct outbuf *out, unsigned indent)
+static void text_subs(const struct model *m, const struct dp_link *dp, bool current, uint32_t meeting,
+		      struct outbuf *out, unsigned indent)
 {
-	static const char *const cols[] = { "SUBSCRIBER", "PUBLISHER", "SSRC", "KIND", ">LAYERS", ">TARGET",
-					    "OUT_SSRC", ">ID" };
+	static const char *const cols[] = { "SUBSCRIBER", "PUBLISHER", "SSRC", "KIND", "CODEC", "LAYERS", "TARGET",
+					    "OUT_SSRC", ">ID", "CURRENT" };
 	if (m->meetings[meeting].n_subs == 0) {
 		ob_printf(out, "%*s(none)\n", (int)indent, "");
 		return;
 	}
 	struct table t;
-	table_init(&t, 8, cols);
+	table_init(&t, current ? 10 : 9, cols);
 	for (uint32_t p = m->meetings[meeting].first_part; p != MMR_ID_NONE; p = m->parts[p].next)
 		for (uint32_t b = m->parts[p].first_rsub; b != MMR_ID_NONE; b = m->subs[b].r_next) {
+			if (!sub_row(m, b))
+				continue;
 			const struct m_sub *sb = &m->subs[b];
 			const struct m_stream *ss = &m->streams[sb->stream];
+			char ssrcs[40], buf[32];
+			int k = 0;
+			uint32_t x = sb->stream;
+			for (unsigned i = model_group_size(m, sb->stream); i > 0; i--, x = m->streams[x].next)
+				k += snprintf(ssrcs + k, sizeof(ssrcs) - (size_t)k, "%s0x%08x", k ? "," : "",
+					      m->streams[x].ssrc);
 			table_cell(&t, m->parts[p].name);
 			table_cell(&t, m->parts[ss->participant].name);
-			table_cellf(&t, "0x%08x", ss->ssrc);
+			table_cell(&t, ssrcs);
 			table_cell(&t, val_kind_name(ss->kind));
-			table_cell_u64(&t, ss->layers);
-			table_cell_u64(&t, sb->target);
+			table_cell(&t, val_codec_name(ss->codec));
+			table_cell(&t, layers_text(m, sb->stream, buf, sizeof(buf)));
+			table_cell(&t, target_text(m, b, buf, sizeof(buf)));
 			table_cellf(&t, "0x%08x", sb->out_ssrc);
 			table_cell_u64(&t, b);
+			if (current)
+				table_cell(&t, current_text(m, dp, b, buf, sizeof(buf)));
 		}
 	table_emit(&t, out, indent);
 }
@@ -187,7 +328,7 @@ void render_meeting_show(const struct model *m, uint32_t meeting, bool json, str
 			json_participant(m, p, out);
 		}
 		ob_puts(out, mt->n_parts ? "\n  ],\n  \"subscriptions\": " : "],\n  \"subscriptions\": ");
-		json_subs(m, meeting, out);
+		json_subs(m, NULL, false, meeting, out);
 		ob_puts(out, "}\n");
 		return;
 	}
@@ -223,10 +364,10 @@ void render_meeting_show(const struct model *m, uint32_t meeting, bool json, str
 	if (mt->n_streams == 0) {
 		ob_puts(out, "  (none)\n");
 	} else {
-		static const char *const cols[] = { "PUBLISHER", "SSRC", "KIND", "CODEC", ">LAYERS", ">ID",
-						    ">SUBSCRIBERS" };
+		static const char *const cols[] = { "PUBLISHER", "SSRC", "KIND", "CODEC", ">LAYERS", ">SPATIAL",
+						    ">DD_EXT", ">GROUP", ">ENC", ">ID", ">SUBSCRIBERS" };
 		struct table t;
-		table_init(&t, 7, cols);
+		table_init(&t, 11, cols);
 		for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next)
 			for (uint32_t s = m->parts[p].first_stream; s != MMR_ID_NONE; s = m->streams[s].next) {
 				const struct m_stream *ss = &m->streams[s];
@@ -235,6 +376,18 @@ void render_meeting_show(const struct model *m, uint32_t meeting, bool json, str
 				table_cell(&t, val_kind_name(ss->kind));
 				table_cell(&t, val_codec_name(ss->codec));
 				table_cell_u64(&t, ss->layers);
+				table_cell_u64(&t, ss->spatial);
+				if (ss->dd_ext_id)
+					table_cell_u64(&t, ss->dd_ext_id);
+				else
+					table_cell(&t, "-");
+				if (ss->group != MMR_ID_NONE) {
+					table_cell_u64(&t, ss->group);
+					table_cell_u64(&t, ss->encoding);
+				} else {
+					table_cell(&t, "-");
+					table_cell(&t, "-");
+				}
 				table_cell_u64(&t, s);
 				table_cell_u64(&t, ss->n_subs);
 			}
@@ -242,20 +395,21 @@ void render_meeting_show(const struct model *m, uint32_t meeting, bool json, str
 	}
 
 	ob_puts(out, "subscriptions\n");
-	text_subs(m, meeting, out, 2);
+	text_subs(m, NULL, false, meeting, out, 2);
 }
 
-void render_sub_list(const struct model *m, uint32_t meeting, bool json, struct outbuf *out)
+void render_sub_list(const struct ctl_ctx *ctx, uint32_t meeting, bool json, struct outbuf *out)
 {
+	const struct model *m = ctx->model;
 	if (json) {
 		ob_puts(out, "{\"meeting\": ");
 		ob_json_str(out, m->meetings[meeting].name);
 		ob_puts(out, ",\n  \"subscriptions\": ");
-		json_subs(m, meeting, out);
+		json_subs(m, ctx->dp, true, meeting, out);
 		ob_puts(out, "}\n");
 		return;
 	}
-	text_subs(m, meeting, out, 0);
+	text_subs(m, ctx->dp, true, meeting, out, 0);
 }
 
 /* ---- stats ---------------------------------------------------------------------------------- */

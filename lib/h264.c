@@ -108,6 +108,8 @@ static enum mmr_drop_reason one_nal(const uint8_t *n, uint32_t len, struct h264_
 	note_type(h, t);
 	if (first) {
 		h->nal_type = t;
+		h->has_first_mb = (uint8_t)is_slice(t);
+		h->first_mb = (uint32_t)mb;
 		h->au_start = starts_au(t) || (is_slice(t) && mb == 0);
 	}
 	return MMR_DROP_NONE;
@@ -158,9 +160,13 @@ static enum mmr_drop_reason fu_a(const uint8_t *p, uint32_t len, struct h264_inf
 	h->n_nals = 1;
 	note_type(h, t);
 	if (h->fu_start) {
-		h->keyframe = t == H264_NAL_IDR || t == H264_NAL_SPS;
 		/* A fragment may in theory end inside first_mb_in_slice: then we cannot tell. */
-		h->au_start = starts_au(t) || (is_slice(t) && first_mb(p + 2, len - 2) == 0);
+		int64_t mb = is_slice(t) ? first_mb(p + 2, len - 2) : -1;
+
+		h->keyframe = t == H264_NAL_IDR || t == H264_NAL_SPS;
+		h->has_first_mb = mb >= 0;
+		h->first_mb = mb >= 0 ? (uint32_t)mb : 0;
+		h->au_start = starts_au(t) || mb == 0;
 	}
 	return MMR_DROP_NONE;
 }

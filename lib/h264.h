@@ -34,6 +34,8 @@ struct h264_info {
 	uint8_t has_pps;
 	uint8_t keyframe;       /* the packet contains an SPS or IDR slice, or starts an FU-A of one */
 	uint8_t au_start;       /* the packet begins an access unit as far as its first NAL tells */
+	uint8_t has_first_mb;   /* the first NAL is a slice (FU-A: a start fragment of one) whose */
+	uint32_t first_mb;      /* first_mb_in_slice could be read */
 };
 
 /* Parse the RTP payload. Returns MMR_DROP_NONE, MMR_DROP_TRUNCATED (empty, an FU-A without a

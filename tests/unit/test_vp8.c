@@ -2,7 +2,8 @@
  * test_vp8.c - unit tests of the VP8 payload descriptor parser and writers (lib/vp8.c): every
  * combination of the X, N, S, PID, I, M, L, T, K, Y, TID bits is built, parsed and compared field
  * by field; every truncation of each; frame start and key frame detection; reserved bits; and the
- * in-place PictureID / TL0PICIDX writers (width kept, value masked).
+ * in-place PictureID / TL0PICIDX writers (width kept, value masked); vp8_media's translation into
+ * struct media_pkt (for every combination, with offsets from the RTP header).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -124,6 +125,39 @@ static void for_each_combination(void (*fn)(const struct flags *f))
 	assert_true(count > 4000);
 }
 
+static void check_media(const struct flags *f, const struct vp8_desc *d, uint16_t hdr, int marker)
+{
+	struct media_pkt mp;
+	struct rtp_info ri = { .marker = (uint8_t)marker, .hdr_len = hdr };
+	int x = f->x;
+
+	memset(&mp, 0xa5, sizeof(mp));          /* vp8_media must clear what it does not set */
+	vp8_media(d, hdr, &ri, &mp);
+	assert_int_equal(mp.codec, MMR_CODEC_VP8);
+	assert_int_equal(mp.encoding, 0);
+	assert_int_equal(mp.start, f->s && f->pid == 0);
+	assert_int_equal(mp.end, marker);
+	assert_int_equal(mp.keyframe, f->s && f->pid == 0 && (f->vp8_byte0 & 1) == 0);
+	assert_int_equal(mp.has_layers, x && f->t);
+	assert_int_equal(mp.tid, x && f->t ? f->tid : 0);
+	assert_int_equal(mp.switch_up, x && f->t ? f->y : 0);
+	assert_int_equal(mp.sid, 0);
+	assert_int_equal(mp.inter_pic, 0);
+	assert_int_equal(mp.inter_layer, 0);
+	assert_int_equal(mp.not_ref_up, 0);
+	assert_int_equal(mp.desc_len, d->len);
+	assert_int_equal(mp.has_pid, x && f->i);
+	assert_int_equal(mp.pid_16, x && f->i && f->m);
+	assert_int_equal(mp.pid_off, x && f->i ? hdr + 2 : 0);
+	assert_int_equal(mp.picture_id, x && f->i ? (f->m ? f->picture_id & 0x7fff : f->picture_id & 0x7f) : 0);
+	assert_int_equal(mp.has_tl0, x && f->l);
+	assert_int_equal(mp.tl0_off, x && f->l ? hdr + 2 + (f->i ? (f->m ? 2 : 1) : 0) : 0);
+	assert_int_equal(mp.tl0picidx, x && f->l ? f->tl0 : 0);
+	assert_int_equal(mp.dd_off, 0);
+	assert_int_equal(mp.n_fdiffs, 0);
+	assert_int_equal(mp.dtis, 0);
+}
+
 static void one_combination(const struct flags *f)
 {
 	uint8_t b[32];
@@ -132,6 +166,8 @@ static void one_combination(const struct flags *f)
 
 	assert_int_equal(parse_exact(b, len, &d), MMR_DROP_NONE);
 	check_fields(f, &d, dlen);
+	check_media(f, &d, 12, f->n);           /* the marker follows N: both values get seen */
+	check_media(f, &d, 44, !f->n);
 }
 
 static void test_every_flag_combination(void **state)
@@ -274,6 +310,51 @@ static void test_set_picture_id(void **state)
 	assert_memory_equal(b, before, len);
 }
 
+/* A real packet: RTP header with one CSRC, then the descriptor; the offsets vp8_media gives
+ * point at the fields in the whole packet. */
+static void test_media_offsets_in_packet(void **state)
+{
+	uint8_t pkt[] = {
+		0x81, 0xe0, 0x12, 0x34, 0, 0, 0x10, 0, 0xde, 0xad, 0xbe, 0xef,    /* V=2 CC=1 M=1 */
+		1, 2, 3, 4,                                                          /* CSRC */
+		0x90, 0xe0, 0x81, 0x23, 0x2a, 0x60,     /* X S; I L T; PictureID 0x0123; TL0 42; TID 1 Y */
+		0x10, 0x02, 0x00,                       /* VP8 payload header: key frame */
+	};
+	struct vp8_desc d;
+	struct media_pkt mp;
+	struct rtp_info ri = { .marker = 1, .hdr_len = 16 };
+
+	(void)state;
+	assert_int_equal(vp8_parse(pkt + 16, sizeof(pkt) - 16, &d), MMR_DROP_NONE);
+	vp8_media(&d, 16, &ri, &mp);
+	assert_int_equal(mp.codec, MMR_CODEC_VP8);
+	assert_int_equal(mp.desc_len, 6);
+	assert_int_equal(mp.pid_off, 18);
+	assert_int_equal(pkt[mp.pid_off], 0x81);
+	assert_int_equal(pkt[mp.pid_off + 1], 0x23);
+	assert_int_equal(mp.picture_id, 0x0123);
+	assert_int_equal(mp.pid_16, 1);
+	assert_int_equal(mp.tl0_off, 20);
+	assert_int_equal(pkt[mp.tl0_off], 42);
+	assert_int_equal(mp.tl0picidx, 42);
+	assert_int_equal(mp.tid, 1);
+	assert_int_equal(mp.switch_up, 1);
+	assert_int_equal(mp.has_layers, 1);
+	assert_int_equal(mp.keyframe, 1);
+	assert_int_equal(mp.start, 1);
+	assert_int_equal(mp.end, 1);
+	/* no T: no layer information, TID 0 */
+	pkt[17] = 0xc0;
+	pkt[21] = 0x10;                         /* now the payload header */
+	assert_int_equal(vp8_parse(pkt + 16, sizeof(pkt) - 16, &d), MMR_DROP_NONE);
+	ri.marker = 0;
+	vp8_media(&d, 16, &ri, &mp);
+	assert_int_equal(mp.has_layers, 0);
+	assert_int_equal(mp.tid, 0);
+	assert_int_equal(mp.desc_len, 5);
+	assert_int_equal(mp.end, 0);
+}
+
 static uint32_t rng_state;
 
 static uint32_t rnd(void)
@@ -316,6 +397,7 @@ int main(void)
 		cmocka_unit_test(test_keyframe_and_frame_start),
 		cmocka_unit_test(test_reserved_bits_ignored),
 		cmocka_unit_test(test_set_picture_id),
+		cmocka_unit_test(test_media_offsets_in_packet),
 		cmocka_unit_test(test_random_garbage),
 	};
 

@@ -1,0 +1,195 @@
+#!/usr/bin/python3
+"""
+test_simulcast_vp8.py - VP8 simulcast through the MMR, pixel-exact.
+
+One publisher (alice) sends three VP8 encodings of one synthetic moving picture (160x90, 320x180,
+640x360, 30 fps, 150 pictures, keyframes staggered: all at 0, then encoding e at pictures 10e mod 30)
+made by libvpx (build/tests/e2e/vp8_simulcast encode), each on its own SSRC with its own sequence
+numbers, timestamp offset, PictureID and TL0PICIDX (RFC 7741), as one simulcast stream
+(`mmrctl stream add ... --ssrc A,B,C --codec vp8`). Receivers: bob at encoding 0, carol at 1,
+dave at 2, erin starting at 0, switched to 2 at picture 42 and to 1 at picture 92 with
+`mmrctl sub set ... --encoding E` while the stream runs. Each receiver's packets are depacketized
+and decoded by libvpx (vp8_simulcast decode) and judged by simulcast_session.py (one SSRC,
+contiguous sequence numbers but at a cut frame, timestamps, every picture pixel-exact against the
+reference decode of its encoding, switches at the new encoding's next keyframe); here also:
+PictureID +1 and TL0PICIDX +1 from each frame to the next, across switches.
+
+Run as root: /usr/bin/python3 tests/e2e/test_simulcast_vp8.py [--build DIR] [--frames N]
+Without the MMR: --relay MODE (any user; simulcast_session.IdealRelay on 127.0.0.1): "ideal" must
+pass; early, late, no-pid, no-ts, flip are negative controls that must fail (simulcast_selfcheck.py
+runs them all). Exit 0 on pass, 1 on failure. Takes about 10 s.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.dont_write_bytecode = True
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+
+import simulcast_session as ss  # noqa: E402
+
+MEETING = "m1"
+SENDER = "alice"
+SENDER_PORT = 40100
+SSRCS = (30001, 30002, 30003)
+LOOP_IP = "127.0.0.1"
+RELAY_PORT = 45100
+
+
+def specs():
+    return [ss.RxSpec("bob", 40102, 0), ss.RxSpec("carol", 40104, 1),
+            ss.RxSpec("dave", 40106, 2), ss.RxSpec("erin", 40108, 0, switches=[(42, 2), (92, 1)])]
+
+
+def make_stream(tool, tmp, frames):
+    subprocess.run([tool, "encode", tmp, str(frames)] + [str(s) for s in SSRCS], check=True)
+    pkts = []
+    with open(os.path.join(tmp, "packets.bin"), "rb") as f:
+        data = f.read()
+    off = 0
+    while off < len(data):
+        enc, pic, flags, n = ss.struct.unpack_from("<BIBH", data, off)
+        off += 8
+        pkts.append(ss.Pkt(enc, pic, flags, data[off:off + n]))
+        off += n
+    refs = [[None] * frames for _ in SSRCS]
+    with open(os.path.join(tmp, "ref.txt")) as f:
+        for line in f:
+            e, pic, w, h, hsh = line.split()
+            refs[int(e)][int(pic)] = (int(w), int(h), hsh)
+    return ss.Stream(pkts, refs, SSRCS)
+
+
+def decode(tool, tmp, rx, res):
+    """libvpx decode of what rx got; returns [(ts, (w, h, hash))]; PictureID/TL0PICIDX checks."""
+    cap = os.path.join(tmp, "rx-%s.bin" % rx.spec.name)
+    rx.write_capture(cap)
+    out = subprocess.run([tool, "decode", cap], check=True, capture_output=True, text=True).stdout
+    decoded, frames = [], []
+    for line in out.splitlines():
+        f = line.split()
+        if f[0] == "E":
+            res.fail("depacketizer/decoder: " + line[2:])
+        elif f[0] == "F":
+            first, last, npk, ts, pid, tl0, key, complete, dec, w, h = map(int, f[1:12])
+            frames.append((first, pid, tl0, complete))
+            if dec:
+                decoded.append((ts, (w, h, f[12])))
+            elif complete:
+                res.fail("complete frame ts %d (seq %d) gave no picture" % (ts, first))
+    for a, b in zip(frames, frames[1:]):
+        if (b[1] - a[1]) & 0x7FFF != 1 or (b[2] - a[2]) & 0xFF != 1:
+            res.fail("PictureID/TL0PICIDX %d/%d -> %d/%d at seq %d (want +1/+1)"
+                     % (a[1], a[2], b[1], b[2], b[0]))
+            break
+    return decoded
+
+
+def run(args, tool, tmp, stream):
+    sp = specs()
+    if args.relay:
+        relay = ss.IdealRelay(stream, (LOOP_IP, RELAY_PORT), [((LOOP_IP, s.port), s.encoding)
+                                                               for s in sp],
+                              vp8=True, mode=None if args.relay == "ideal" else args.relay)
+        names = [s.name for s in sp]
+        relay.start()
+        try:
+            rxs, log, errs = ss.run_session(stream, LOOP_IP, (LOOP_IP, RELAY_PORT), SENDER_PORT,
+                                            sp, lambda n, e: relay.set_encoding(names.index(n),
+                                                                                e))
+        finally:
+            relay.stop()
+        return rxs, log, errs, None
+    import mmrtest
+    from mmrtest import CLIENT_IP, MMR_IP, MMR_PORT, MmrEnv
+    with MmrEnv("e2e-simulcast-vp8", build=args.build) as env:
+        env.wait_dp_attached()
+        env.ctl("meeting", "create", MEETING)
+        env.ctl("participant", "add", MEETING, SENDER, "--addr", CLIENT_IP, "--port",
+                str(SENDER_PORT), "--role", "sendonly")
+        env.ctl("stream", "add", MEETING, SENDER, "--ssrc", ",".join(map(str, SSRCS)),
+                "--kind", "video", "--codec", "vp8")
+        for s in sp:
+            env.ctl("participant", "add", MEETING, s.name, "--addr", CLIENT_IP, "--port",
+                    str(s.port), "--role", "recvonly")
+            env.ctl("sub", "set", MEETING, s.name, "--ssrc", str(SSRCS[0]), "--encoding",
+                    str(s.encoding))
+        env.wait_dp_attached()
+
+        def set_encoding(name, enc):
+            env.ctl("sub", "set", MEETING, name, "--ssrc", str(SSRCS[0]), "--encoding", str(enc))
+
+        rxs, log, errs = ss.run_session(stream, CLIENT_IP, (MMR_IP, MMR_PORT), SENDER_PORT, sp,
+                                        set_encoding)
+        try:
+            subs = env.ctl("sub", "list", MEETING, json=True).stdout
+            print("mmr sub list: %s" % subs)
+        except Exception as e:
+            print("mmr sub list: unavailable (%s)" % e)
+        try:
+            drops = {k: v for k, v in mmrtest.drop_counts(env.stats()).items() if v}
+            print("mmr stats: drops %s" % drops)
+        except Exception as e:
+            print("mmr stats: unavailable (%s)" % e)
+    return rxs, log, errs, (MMR_IP, MMR_PORT)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--frames", type=int, default=150)
+    ap.add_argument("--relay", choices=["ideal", "early", "late", "no-pid", "no-ts", "flip"],
+                    help="no MMR: run through simulcast_session.IdealRelay on 127.0.0.1")
+    args = ap.parse_args()
+    t0 = time.monotonic()
+    tool = os.path.join(args.build, "tests", "e2e", "vp8_simulcast")
+    if not os.access(tool, os.X_OK):
+        print("FAIL: %s not built (make %s)" % (tool, os.path.relpath(tool, ROOT)))
+        return 1
+    if not args.relay and os.geteuid() != 0:
+        print("FAIL: must run as root (network namespace, DPDK); --relay ideal runs without")
+        return 1
+    with tempfile.TemporaryDirectory(prefix="simulcast-vp8-") as tmp:
+        stream = make_stream(tool, tmp, args.frames)
+        probs = stream.problems()
+        for p in probs:
+            print("FAIL sender: " + p)
+        if probs:
+            return 1
+        print("sender: %d pictures x %d encodings %s, %d packets, keyframes %s"
+              % (stream.n, len(SSRCS), ["%dx%d" % s for s in stream.sizes], len(stream.pkts),
+                 stream.keyframes))
+        rxs, log, errs, src = run(args, tool, tmp, stream)
+        results = []
+        for rx in rxs:
+            res = ss.Result(rx.spec)
+            for e in rx.errors:
+                res.fail("receiver: " + e)
+            if src and rx.sources and rx.sources != {src}:
+                res.fail("packets from %s, want only %s:%d" % (sorted(rx.sources), *src))
+            ss.check_rtp(stream, rx, res, len(rx.spec.switches))
+            decoded = decode(tool, tmp, rx, res)
+            ss.check_pictures(stream, rx.spec, decoded, log[rx.spec.name], res)
+            results.append(res)
+    for e in errs:
+        print("session error: " + e)
+    for name, entries in log.items():
+        for issue, done, enc in entries:
+            print("switch %s -> encoding %d issued at picture %d, done by picture %d"
+                  % (name, enc, issue, done))
+    ok = ss.report(results) and not errs
+    print("%s: test_simulcast_vp8%s (%.1f s)" % ("PASS" if ok else "FAIL",
+                                                 " --relay " + args.relay if args.relay else "",
+                                                 time.monotonic() - t0))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

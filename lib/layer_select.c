@@ -1,10 +1,13 @@
 /*
- * layer_select.c - the per-receiver VP8 temporal layer selector of layer_select.h (the rules are
- * listed there), and the pass-through used for audio.
+ * layer_select.c - the per-receiver layer selector of layer_select.h (the rules are listed there):
+ * VP8 temporal layers, VP9 spatial and temporal layers, AV1 decode targets, H.264, simulcast, and
+ * the pass-through used for audio.
  *
- * State is one small struct per subscription: the current frame (its first sequence number,
- * timestamp and decision), the previous frame (the same, plus the offsets it was forwarded with,
- * to place its late packets exactly), and the running sequence / PictureID offsets. Sequence
+ * One core does what every codec shares: frame boundaries, the current and previous frame (their
+ * first sequence number, timestamp, layer and decision, and the offsets the previous one was
+ * forwarded with, to place its late packets exactly), and the running sequence / PictureID offsets.
+ * Only the decision taken at a frame's first packet is per codec. The core is inlined into each
+ * entry point with the codec as a constant, so the VP8 path carries no VP9/AV1 branches. Sequence
  * numbers compare modulo 2^16 by half range: a packet is newer when (int16_t)(seq - highest) > 0.
  * No allocation, no locks, a few branches per packet.
  */
@@ -12,9 +15,35 @@
 
 #include <string.h>
 
-#define LS_MAX_TID 3
+#define LS_MAX_TID (MEDIA_MAX_TEMPORAL - 1)
+#define LS_MAX_SID (MEDIA_MAX_SPATIAL - 1)
+#define LS_CODEC_OTHER 0     /* H.264 and anything else without layers */
+#define LS_VP8_DESC    0x100 /* VP8 read from a struct vp8_desc (layer_sel_vp8) */
 
-_Static_assert(sizeof(struct layer_sel) == 32, "struct layer_sel grew past 32 bytes");
+#define ls_always_inline inline __attribute__((always_inline))
+#define ls_unlikely(x) __builtin_expect(!!(x), 0)
+
+_Static_assert(sizeof(struct layer_sel) <= 64, "struct layer_sel grew past one cache line");
+_Static_assert(MEDIA_MAX_SPATIAL <= 3, "dt_s1/dt_s2 hold spatial ids up to 2");
+
+/* Where the core reads a packet's fields from: a vp8_desc (d) for LS_VP8_DESC, else the media_pkt
+ * (mp). codec is a constant at every call site, so each of these folds to one load. */
+#define LS_SRC    int codec, const struct vp8_desc *d, const struct media_pkt *mp
+#define FROM_D    (codec == LS_VP8_DESC)
+#define IS_VP8    (codec == MMR_CODEC_VP8 || codec == LS_VP8_DESC)
+#define P_START   (FROM_D ? d->frame_start : mp->start)
+#define P_KEY     (FROM_D ? d->keyframe : (mp->keyframe && mp->start))
+#define P_HAS_TID (FROM_D ? d->has_tid : mp->has_layers)
+#define P_TID     (P_HAS_TID ? (FROM_D ? d->tid : mp->tid) : 0)
+#define P_SYNC    (FROM_D ? d->layer_sync : mp->switch_up)
+#define P_HAS_PID (codec == MMR_CODEC_AV1 ? 0 : FROM_D ? d->has_picture_id : mp->has_pid)
+#define P_PID16   (FROM_D ? d->picture_id_16 : mp->pid_16)
+#define P_PID     (FROM_D ? d->picture_id : mp->picture_id)
+#define P_HAS_TL0 (codec == MMR_CODEC_AV1 ? 0 : FROM_D ? d->has_tl0picidx : mp->has_tl0)
+#define P_TL0     (FROM_D ? d->tl0picidx : mp->tl0picidx)
+/* the layer id a late packet must match: VP8 TID, VP9 SID/TID, AV1 frame number (low byte) */
+#define P_ID      (IS_VP8 ? (uint8_t)P_TID : codec == MMR_CODEC_VP9 ? (uint8_t)(mp->sid << 3 | (mp->tid & 7)) : \
+		   codec == MMR_CODEC_AV1 ? (uint8_t)mp->frame_number : 0)
 
 static inline int16_t seq_diff(uint16_t a, uint16_t b)
 {
@@ -26,86 +55,293 @@ void layer_sel_init(struct layer_sel *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* The forwarding decision for a frame whose first packet (as far as we know) is described by d. */
-static uint8_t decide_frame(struct layer_sel *s, uint8_t target, const struct vp8_desc *d)
-{
-	uint8_t tid = d->has_tid ? d->tid : 0;
+/* ---- per-codec decisions at a frame's first packet ------------------------------------------ */
 
-	if (d->keyframe) {
+/* VP8: the temporal rules. Returns the decision. */
+static ls_always_inline uint8_t decide_vp8(struct layer_sel *s, uint8_t target, LS_SRC)
+{
+	if (P_KEY) {
 		/* References nothing, refreshes all buffers: safe at any layer, straight to target. */
+		s->dirty |= !s->started || s->cur_tid != target;
 		s->started = 1;
 		s->cur_tid = target;
 		return 1;
 	}
 	if (!s->started)
 		return 0;
-	if (target < s->cur_tid)
+	if (target < s->cur_tid) {
 		s->cur_tid = target;
-	else if (d->frame_start && d->has_tid && d->layer_sync &&
-		 tid == s->cur_tid + 1 && tid <= target)
-		s->cur_tid = tid;
-	return tid <= s->cur_tid;
+		s->dirty = 1;
+	} else if (P_START && P_HAS_TID && P_SYNC && P_TID == s->cur_tid + 1 && P_TID <= target) {
+		s->cur_tid = P_TID;
+		s->dirty = 1;
+	}
+	return P_TID <= s->cur_tid;
 }
 
-static void fill_out(const struct rtp_info *ri, const struct vp8_desc *d, uint16_t seq_off,
-		     uint16_t pid_off, struct layer_out *out)
+/* VP9: new_pic when this layer frame is the first seen of its picture. */
+static uint8_t decide_vp9(struct layer_sel *s, const struct layer_target *t, const struct media_pkt *mp,
+			  int keyframe, int new_pic)
 {
-	uint16_t mask = d->picture_id_16 ? 0x7fff : 0x7f;
+	uint8_t tsid = t->sid > LS_MAX_SID ? LS_MAX_SID : t->sid;
+	uint8_t ttid = t->tid > LS_MAX_TID ? LS_MAX_TID : t->tid;
+	uint8_t sid = mp->sid, tid = mp->tid;
+
+	if (keyframe && sid <= LS_MAX_SID && tid <= LS_MAX_TID) {
+		s->dirty |= !s->started || s->cur_sid != tsid || s->cur_tid != ttid;
+		s->started = 1;
+		s->cur_sid = tsid;
+		s->cur_tid = ttid;
+		s->pic_tfwd = 1;
+		s->pic_sids = (uint8_t)(1u << sid);
+		return 1;
+	}
+	if (!s->started)
+		return 0;
+	if (new_pic) {
+		/* One temporal decision for the whole picture; spatial down-switch here too. */
+		if (ttid < s->cur_tid) {
+			s->cur_tid = ttid;
+			s->dirty = 1;
+		} else if (mp->start && mp->has_layers && mp->switch_up && tid == s->cur_tid + 1 &&
+			   tid <= ttid) {
+			s->cur_tid = tid;
+			s->dirty = 1;
+		}
+		if (tsid < s->cur_sid) {
+			s->cur_sid = tsid;
+			s->dirty = 1;
+		}
+		s->pic_tfwd = tid <= s->cur_tid;
+		s->pic_sids = 0;
+		if (!s->pic_tfwd && mp->has_pid)
+			s->pid_offset++;      /* the whole picture is withheld */
+	}
+	if (!s->pic_tfwd)
+		return 0;
+	/* Spatial up one layer: no reference to an earlier picture of its layer, and its inter-layer
+	 * reference (if any) went out in this picture. */
+	if (mp->start && sid == s->cur_sid + 1 && sid <= tsid && !mp->inter_pic &&
+	    (!mp->inter_layer || (s->pic_sids >> (sid - 1) & 1))) {
+		s->cur_sid = sid;
+		s->dirty = 1;
+	}
+	if (sid > s->cur_sid)
+		return 0;
+	s->pic_sids |= (uint8_t)(1u << sid);
+	return 1;
+}
+
+static inline unsigned av1_dti(const struct media_pkt *mp, unsigned dt)
+{
+	return (unsigned)(mp->dtis >> (2 * dt)) & 3;
+}
+
+/* Was frame fn forwarded (as far as the last 64 frame numbers tell)? */
+static inline int av1_was_fwd(const struct layer_sel *s, uint16_t fn)
+{
+	uint16_t back = (uint16_t)(s->fn_base - fn);
+
+	return back < 64 && (s->fwd_map >> back & 1);
+}
+
+/* Decode targets for which this frame is present: bit i from DTI i (2 bits each) being non-zero. */
+static inline uint32_t av1_present(const struct media_pkt *mp)
+{
+	uint64_t x = (mp->dtis | mp->dtis >> 1) & 0x5555555555555555ull;
+
+	x = (x | x >> 1) & 0x3333333333333333ull;
+	x = (x | x >> 2) & 0x0f0f0f0f0f0f0f0full;
+	x = (x | x >> 4) & 0x00ff00ff00ff00ffull;
+	x = (x | x >> 8) & 0x0000ffff0000ffffull;
+	x = (x | x >> 16) & 0x00000000ffffffffull;
+	if (mp->n_dts < 32)
+		x &= (1ull << mp->n_dts) - 1;
+	return (uint32_t)x;
+}
+
+/* May the receiver move to decode target dt at this frame? */
+static int av1_can_switch(const struct layer_sel *s, const struct media_pkt *mp, unsigned dt)
+{
+	uint16_t fn = mp->frame_number;
+	unsigned n = mp->n_fdiffs < AV1_MAX_FDIFFS ? mp->n_fdiffs : AV1_MAX_FDIFFS;
+
+	if (av1_dti(mp, dt) != AV1_DTI_SWITCH || !(mp->active_dts >> dt & 1))
+		return 0;
+	if (mp->n_chains) {
+		unsigned c = mp->dt_chain[dt];
+
+		/* a chain index past the last means "not protected by a chain" */
+		if (c < mp->n_chains && c < AV1_MAX_CHAINS && mp->chain_fdiff[c] &&
+		    !av1_was_fwd(s, (uint16_t)(fn - mp->chain_fdiff[c])))
+			return 0;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (!mp->fdiff[i] || !av1_was_fwd(s, (uint16_t)(fn - mp->fdiff[i])))
+			return 0;
+	return 1;
+}
+
+/* Record frame fn's decision in the bitmap; fn_base follows the newest frame number. */
+static void av1_record(struct layer_sel *s, uint16_t fn, uint8_t fwd)
+{
+	int16_t ahead = seq_diff(fn, s->fn_base);
+	uint16_t back;
+
+	if (ahead > 0) {
+		s->fwd_map = ahead >= 64 ? 0 : s->fwd_map << ahead;
+		s->fn_base = fn;
+	}
+	back = (uint16_t)(s->fn_base - fn);
+	if (back < 64) {
+		s->fwd_map &= ~(1ull << back);
+		s->fwd_map |= (uint64_t)fwd << back;
+	}
+}
+
+/* AV1: first is set for the first frame of a fresh state (the bitmap starts there). */
+static uint8_t decide_av1(struct layer_sel *s, const struct layer_target *t, const struct media_pkt *mp,
+			  int keyframe, int first)
+{
+	uint8_t fwd = 0;
+
+	if (first) {
+		s->fn_base = mp->frame_number;
+		s->fwd_map = 0;
+	}
+	if (mp->n_dts == 0 || mp->n_dts > AV1_MAX_DT)
+		goto out;                           /* no usable structure */
+	/* learn which spatial layers each decode target holds (for the marker) */
+	if (mp->sid >= 1) {
+		uint32_t p = av1_present(mp);
+
+		s->dt_s1 |= p;
+		if (mp->sid >= 2)
+			s->dt_s2 |= p;
+	}
+
+	unsigned tgt = t->dt < mp->n_dts ? t->dt : mp->n_dts - 1u;
+	uint32_t act = mp->active_dts & (uint32_t)((2ull << tgt) - 1);
+
+	if (act)                                    /* the highest active one up to the target */
+		tgt = 31u - (unsigned)__builtin_clz(act);
+	if (keyframe) {
+		if (!s->started || s->cur_dt != tgt) {
+			s->started = 1;
+			s->cur_dt = (uint8_t)tgt;
+			s->cur_sid = s->cur_tid = 0;
+			s->dirty = 1;
+		}
+	} else if (!s->started) {
+		goto out;
+	} else if (tgt != s->cur_dt && av1_can_switch(s, mp, tgt)) {
+		s->cur_dt = (uint8_t)tgt;
+		s->cur_sid = s->cur_tid = 0;
+		s->dirty = 1;
+	}
+	fwd = s->cur_dt < mp->n_dts && av1_dti(mp, s->cur_dt) != AV1_DTI_NOT_PRESENT;
+	if (fwd && (mp->sid > s->cur_sid || mp->tid > s->cur_tid)) {
+		/* reported layers: the highest forwarded since the decode target was chosen */
+		if (mp->sid > s->cur_sid && mp->sid <= LS_MAX_SID)
+			s->cur_sid = mp->sid;
+		if (mp->tid > s->cur_tid && mp->tid <= LS_MAX_TID)
+			s->cur_tid = mp->tid;
+		s->dirty = 1;
+	}
+out:
+	av1_record(s, mp->frame_number, fwd);
+	return fwd;
+}
+
+/* H.264 and other video without layers: everything after the first keyframe. */
+static ls_always_inline uint8_t decide_other(struct layer_sel *s, LS_SRC)
+{
+	if (P_KEY && !s->started) {
+		s->started = 1;
+		s->dirty = 1;
+	}
+	return s->started;
+}
+
+/* ---- the shared core ------------------------------------------------------------------------ */
+
+static ls_always_inline void fill_out(const struct layer_sel *s, const struct rtp_info *ri, LS_SRC,
+				      uint16_t seq_off, uint16_t pid_off, struct layer_out *out)
+{
+	uint16_t mask = P_PID16 ? 0x7fff : 0x7f;
 
 	out->seq = (uint16_t)(ri->seq - seq_off);
-	out->picture_id = d->has_picture_id ? (uint16_t)((d->picture_id - pid_off) & mask) : 0;
-	out->tl0picidx = d->has_tl0picidx ? d->tl0picidx : 0;
+	out->ts = ri->ts + s->ts_offset;
+	out->marker = ri->marker;
+	out->picture_id = P_HAS_PID ? (uint16_t)((P_PID - pid_off) & mask) : 0;
+	out->tl0picidx = P_HAS_TL0 ? (uint8_t)(P_TL0 - s->tl0_offset) : 0;
+	out->frame_number = 0;
 }
 
 /*
  * A packet not newer than the highest seen: find its frame among the current and the previous
- * one. Every packet of a frame carries the frame's timestamp; the sequence range separates frames
- * that share a timestamp (only a frame begun by its S=1 packet has a known first packet). A
- * packet of an older frame, or of a frame never seen, is withheld.
+ * one. Every packet of a frame carries the frame's timestamp and layer id; the sequence range
+ * separates frames that share them (only a frame begun by its start packet has a known first
+ * packet). A packet of an older frame, or of a frame never seen, is withheld.
  */
-static int late_packet(struct layer_sel *s, const struct rtp_info *ri, const struct vp8_desc *d,
-		       struct layer_out *out)
+static ls_always_inline int late_packet(struct layer_sel *s, const struct rtp_info *ri, LS_SRC,
+					struct layer_out *out)
 {
-	uint8_t tid = d->has_tid ? d->tid : 0;
 	int after_cur_start = seq_diff(ri->seq, s->frame_first_seq) >= 0;
-	int in_cur = ri->ts == s->frame_ts && tid == s->frame_tid &&
+	int in_cur = ri->ts == s->frame_ts && P_ID == s->frame_tid &&
 		     (after_cur_start || !s->frame_by_start);
-	int in_prev = s->have_prev && ri->ts == s->prev_ts && tid == s->prev_tid && !after_cur_start &&
+	int in_prev = s->have_prev && ri->ts == s->prev_ts && P_ID == s->prev_tid && !after_cur_start &&
 		      (seq_diff(ri->seq, s->prev_first_seq) >= 0 || !s->prev_by_start);
 
 	if (in_cur) {
 		/* The offsets have not moved since the current frame began if it is forwarded. */
 		if (!s->frame_fwd)
 			return 0;
-		fill_out(ri, d, s->seq_offset, s->pid_offset, out);
+		fill_out(s, ri, codec, d, mp, s->seq_offset, P_HAS_PID ? s->pid_offset : 0, out);
 		return 1;
 	}
 	if (in_prev && s->prev_fwd) {
-		fill_out(ri, d, s->prev_seq_offset, s->prev_pid_offset, out);
+		fill_out(s, ri, codec, d, mp, s->prev_seq_offset, P_HAS_PID ? s->prev_pid_offset : 0, out);
 		return 1;
 	}
 	return 0;
 }
 
-int layer_sel_vp8(struct layer_sel *s, uint8_t target_tid, const struct rtp_info *ri,
-		  const struct vp8_desc *d, struct layer_out *out)
+/*
+ * The decision for one packet. codec is a constant at every call site (LS_VP8_DESC, MMR_CODEC_VP8,
+ * MMR_CODEC_VP9, MMR_CODEC_AV1 or LS_CODEC_OTHER); mp is NULL for LS_VP8_DESC (no simulcast:
+ * arrival_rtp unused). For VP8, t_tid is the clamped temporal target; VP9 and AV1 read t.
+ */
+static ls_always_inline int select_core(struct layer_sel *s, uint8_t t_tid,
+					const struct layer_target *t, const struct rtp_info *ri,
+					LS_SRC, uint32_t arrival_rtp, struct layer_out *out)
 {
-	uint8_t target = target_tid > LS_MAX_TID ? LS_MAX_TID : target_tid;
+	const int vpx = codec != MMR_CODEC_AV1;   /* the union holds PictureID / TL0PICIDX state */
 
 	if (s->have_seq && seq_diff(ri->seq, s->highest_in_seq) <= 0)
-		return late_packet(s, ri, d, out);
+		return late_packet(s, ri, codec, d, mp, out);
 
 	/* Input numbers skipped between the highest seen and this packet (lost, or late). */
 	uint16_t gap = s->have_seq ? (uint16_t)(ri->seq - s->highest_in_seq - 1) : 0;
 	uint8_t was_started = s->started, gap_withheld;
 
-	if (!s->have_seq || d->frame_start || ri->ts != s->frame_ts) {
+	if (!s->have_seq || P_START || ri->ts != s->frame_ts ||
+	    ((codec == MMR_CODEC_VP9 || codec == MMR_CODEC_AV1) && P_ID != s->frame_tid)) {
 		uint8_t old_fwd = s->frame_fwd;
-		/* Whole frames lost in between (a PictureID jump): the skipped numbers may hold a
-		 * frame the receiver should have had, so they stay a visible gap. */
-		uint16_t pid_mask = d->picture_id_16 ? 0x7fff : 0x7f;
-		uint8_t frames_lost = d->has_picture_id &&
-			((d->picture_id - s->last_in_pid - 1) & pid_mask) != 0;
+		int new_pic = !s->have_seq || ri->ts != s->frame_ts;
+		/* Whole frames lost in between (a PictureID or frame number jump): the skipped numbers
+		 * may hold a frame the receiver should have had, so they stay a visible gap. */
+		uint8_t frames_lost = 0;
+
+		if (codec == MMR_CODEC_AV1) {
+			frames_lost = (uint16_t)(mp->frame_number - s->fn_base - 1) != 0;
+		} else if (P_HAS_PID) {
+			uint16_t pid_mask = P_PID16 ? 0x7fff : 0x7f;
+			/* VP9: the layer frames of one picture share its PictureID */
+			uint16_t step = codec == MMR_CODEC_VP9 && !new_pic ? 0 : 1;
+
+			frames_lost = ((P_PID - s->last_in_pid - step) & pid_mask) != 0;
+		}
 
 		if (s->have_seq) {
 			s->have_prev = 1;
@@ -113,22 +349,41 @@ int layer_sel_vp8(struct layer_sel *s, uint8_t target_tid, const struct rtp_info
 			s->prev_ts = s->frame_ts;
 			s->prev_first_seq = s->frame_first_seq;
 			s->prev_seq_offset = s->seq_offset;
-			s->prev_pid_offset = s->pid_offset;
+			if (vpx)
+				s->prev_pid_offset = s->pid_offset;
 			s->prev_by_start = s->frame_by_start;
 			s->prev_tid = s->frame_tid;
 		}
-		s->frame_by_start = d->frame_start;
-		s->frame_tid = d->has_tid ? d->tid : 0;
+		s->frame_by_start = P_START;
+		s->frame_tid = P_ID;
 		s->frame_ts = ri->ts;
 		s->frame_first_seq = ri->seq;
-		s->last_in_pid = d->picture_id;
-		s->frame_fwd = decide_frame(s, target, d);
-		if (!s->frame_fwd && s->started && d->has_picture_id)
-			s->pid_offset++;
-		/* Otherwise, with S=1 the skipped packets were the old frame's tail; after a timestamp
-		 * change they may be either frame's, so they are ours to hide only if both are
-		 * withheld. */
-		gap_withheld = !frames_lost && !old_fwd && (d->frame_start || !s->frame_fwd);
+		if (vpx) {
+			s->last_in_pid = P_PID;
+			if (P_HAS_TL0)
+				s->last_in_tl0 = P_TL0;
+		}
+		switch (codec) {
+		case MMR_CODEC_VP8:
+		case LS_VP8_DESC:
+			s->frame_fwd = decide_vp8(s, t_tid, codec, d, mp);
+			if (!s->frame_fwd && s->started && P_HAS_PID)
+				s->pid_offset++;
+			break;
+		case MMR_CODEC_VP9:
+			s->frame_fwd = decide_vp9(s, t, mp, P_KEY, new_pic);
+			break;
+		case MMR_CODEC_AV1:
+			s->frame_fwd = decide_av1(s, t, mp, P_KEY, !s->have_seq);
+			break;
+		default:
+			s->frame_fwd = decide_other(s, codec, d, mp);
+			break;
+		}
+		/* Otherwise, at a start packet the skipped packets were the old frame's tail; after a
+		 * timestamp change they may be either frame's, so they are ours to hide only if both
+		 * are withheld. */
+		gap_withheld = !frames_lost && !old_fwd && (P_START || !s->frame_fwd);
 	} else {
 		gap_withheld = !s->frame_fwd;      /* the skipped packets are this frame's */
 	}
@@ -144,8 +399,170 @@ int layer_sel_vp8(struct layer_sel *s, uint8_t target_tid, const struct rtp_info
 			s->seq_offset++;
 		return 0;
 	}
-	fill_out(ri, d, s->seq_offset, s->pid_offset, out);
+	fill_out(s, ri, codec, d, mp, s->seq_offset, P_HAS_PID ? s->pid_offset : 0, out);
+	if (!FROM_D) {
+		/* where a simulcast switch continues from */
+		s->last_out_ts = out->ts;
+		s->last_arrival = arrival_rtp;
+		s->open = !(mp->end || ri->marker);
+	}
 	return 1;
+}
+
+/* ---- entry points --------------------------------------------------------------------------- */
+
+int layer_sel_vp8(struct layer_sel *s, uint8_t target_tid, const struct rtp_info *ri,
+		  const struct vp8_desc *d, struct layer_out *out)
+{
+	return select_core(s, target_tid > LS_MAX_TID ? LS_MAX_TID : target_tid, NULL, ri, LS_VP8_DESC, d,
+			   NULL, 0, out);
+}
+
+/* Which frame number the receiver saw last (AV1): the newest forwarded one, in output numbers. */
+static uint16_t av1_last_out_fn(const struct layer_sel *s)
+{
+	uint16_t back = s->fwd_map ? (uint16_t)__builtin_ctzll(s->fwd_map) : 0;
+
+	return (uint16_t)(s->fn_base - back + s->fn_offset);
+}
+
+/*
+ * A keyframe start of encoding mp->encoding (the target) while another was current: continue the
+ * receiver's stream from what it last saw, and restart the frame state at this keyframe.
+ */
+static __attribute__((cold, noinline)) void switch_encoding(struct layer_sel *s, const struct rtp_info *ri,
+							     const struct media_pkt *mp, uint32_t arrival_rtp)
+{
+	if (s->started) {
+		uint16_t next_seq = (uint16_t)(s->highest_in_seq - s->seq_offset + 1 + s->open);
+		int32_t dt = (int32_t)(arrival_rtp - s->last_arrival);
+		uint32_t next_ts = s->last_out_ts + (uint32_t)(dt < 1 ? 1 : dt);
+
+		if (!s->have_seq)       /* started, but nothing seen since: no history to continue */
+			next_seq = ri->seq;
+		s->seq_offset = (uint16_t)(ri->seq - next_seq);
+		s->ts_offset = next_ts - ri->ts;
+		if (mp->codec == MMR_CODEC_AV1) {
+			uint16_t next_fn = (uint16_t)(av1_last_out_fn(s) + 1);
+
+			s->fn_offset = (uint16_t)(next_fn - mp->frame_number);
+		} else {
+			uint16_t next_pid = (uint16_t)(s->last_in_pid - s->pid_offset + 1);
+			uint8_t next_tl0 = (uint8_t)(s->last_in_tl0 - s->tl0_offset + 1);
+
+			s->pid_offset = (uint16_t)(mp->picture_id - next_pid);
+			s->tl0_offset = (uint8_t)(mp->tl0picidx - next_tl0);
+		}
+	} else {
+		s->seq_offset = 0;
+		s->ts_offset = 0;
+		s->pid_offset = 0;
+		s->last_in_pid = 0;
+		s->prev_pid_offset = 0;
+		s->tl0_offset = 0;
+		s->last_in_tl0 = 0;
+	}
+	if (mp->codec == MMR_CODEC_AV1) {
+		s->dt_s1 = s->dt_s2 = 0;
+		s->fwd_map = 0;
+		s->fn_base = mp->frame_number;
+	}
+	s->have_seq = 0;
+	s->have_prev = 0;
+	s->frame_fwd = 0;
+	s->open = 0;
+	s->pic_tfwd = 0;
+	s->pic_sids = 0;
+	s->encoding = mp->encoding;
+	s->dirty = 1;
+}
+
+/* The highest spatial layer decode target dt holds, as learned from the frames seen. */
+static inline unsigned av1_top_sid(const struct layer_sel *s, unsigned dt)
+{
+	return dt >= 32 ? 0 : (s->dt_s2 >> dt & 1) ? 2 : (s->dt_s1 >> dt & 1) ? 1 : 0;
+}
+
+/* Simulcast: is this packet of the current encoding (after a switch it may have become so)? */
+static ls_always_inline int of_current_encoding(struct layer_sel *s, const struct layer_target *t,
+						const struct rtp_info *ri, const struct media_pkt *mp,
+						uint32_t arrival_rtp)
+{
+	if (ls_unlikely(mp->encoding != s->encoding || (!s->started && mp->encoding != t->encoding))) {
+		/* another encoding: only a keyframe start of the target moves us (before the first
+		 * keyframe, the current encoding simply follows the target) */
+		if (mp->encoding != t->encoding)
+			return 0;
+		if (s->started && !(mp->keyframe && mp->start))
+			return 0;
+		switch_encoding(s, ri, mp, arrival_rtp);
+	}
+	return 1;
+}
+
+/* One function per codec, each with the core inlined for it alone (registers stay its own); the
+ * same signature as layer_sel_video so that the dispatch is a jump. */
+#define LS_VIDEO_ARGS struct layer_sel *s, const struct layer_target *t, const struct rtp_info *ri, \
+		      const struct media_pkt *mp, uint32_t arrival_rtp, struct layer_out *out
+
+static __attribute__((noinline, noipa)) int video_vp8(LS_VIDEO_ARGS)
+{
+	if (ls_unlikely(!of_current_encoding(s, t, ri, mp, arrival_rtp)))
+		return 0;
+	return select_core(s, t->tid > LS_MAX_TID ? LS_MAX_TID : t->tid, t, ri, MMR_CODEC_VP8, NULL, mp,
+			   arrival_rtp, out);
+}
+
+static __attribute__((noinline, noipa)) int video_vp9(LS_VIDEO_ARGS)
+{
+	if (ls_unlikely(!of_current_encoding(s, t, ri, mp, arrival_rtp)))
+		return 0;
+	if (!select_core(s, 0, t, ri, MMR_CODEC_VP9, NULL, mp, arrival_rtp, out))
+		return 0;
+	out->marker = ri->marker || (mp->end && mp->sid == s->cur_sid);
+	return 1;
+}
+
+static __attribute__((noinline, noipa)) int video_av1(LS_VIDEO_ARGS)
+{
+	if (ls_unlikely(!of_current_encoding(s, t, ri, mp, arrival_rtp)))
+		return 0;
+	if (!select_core(s, 0, t, ri, MMR_CODEC_AV1, NULL, mp, arrival_rtp, out))
+		return 0;
+	out->frame_number = (uint16_t)(mp->frame_number + s->fn_offset);
+	out->marker = ri->marker || (mp->end && mp->sid == av1_top_sid(s, s->cur_dt));
+	return 1;
+}
+
+static __attribute__((noinline, noipa)) int video_other(LS_VIDEO_ARGS)
+{
+	if (ls_unlikely(!of_current_encoding(s, t, ri, mp, arrival_rtp)))
+		return 0;
+	return select_core(s, 0, t, ri, LS_CODEC_OTHER, NULL, mp, arrival_rtp, out);
+}
+
+int layer_sel_video(struct layer_sel *s, const struct layer_target *t, const struct rtp_info *ri,
+		    const struct media_pkt *mp, uint32_t arrival_rtp, struct layer_out *out)
+{
+	switch (mp->codec) {
+	case MMR_CODEC_VP8:
+		return video_vp8(s, t, ri, mp, arrival_rtp, out);
+	case MMR_CODEC_VP9:
+		return video_vp9(s, t, ri, mp, arrival_rtp, out);
+	case MMR_CODEC_AV1:
+		return video_av1(s, t, ri, mp, arrival_rtp, out);
+	default:
+		return video_other(s, t, ri, mp, arrival_rtp, out);
+	}
+}
+
+void layer_sel_current(const struct layer_sel *s, struct layer_current *c)
+{
+	c->sid = s->cur_sid;
+	c->tid = s->cur_tid;
+	c->dt = s->cur_dt;
+	c->encoding = s->encoding;
+	c->started = s->started;
 }
 
 int layer_sel_passthrough(struct layer_sel *s, const struct rtp_info *ri, struct layer_out *out)
@@ -155,7 +572,10 @@ int layer_sel_passthrough(struct layer_sel *s, const struct rtp_info *ri, struct
 	s->started = 1;
 	s->have_seq = 1;
 	out->seq = ri->seq;
+	out->ts = ri->ts;
+	out->marker = ri->marker;
 	out->picture_id = 0;
 	out->tl0picidx = 0;
+	out->frame_number = 0;
 	return 1;
 }

@@ -1,7 +1,7 @@
 /*
- * layer_select.h - per-receiver forwarding decisions for one stream: which packets a receiver gets,
- * and the RTP sequence number / VP8 PictureID / TL0PICIDX it sees so that its stream stays
- * contiguous over what was withheld.
+ * layer_select.h - per-receiver forwarding decisions for one stream (or one simulcast group): which
+ * packets a receiver gets, and the RTP sequence number, timestamp, marker, PictureID, TL0PICIDX and
+ * AV1 frame number it sees so that its stream stays contiguous over what was withheld.
  *
  * One struct layer_sel per subscription, owned by the single lcore that receives the stream: no
  * locking. Pure C, unit-tested and fuzzed.
@@ -40,56 +40,126 @@
  *    (after the first keyframe). A frame lost before reaching us stays a gap, as it should;
  *  - TL0PICIDX passes through unchanged (tl0_offset stays 0): layer 0 is never withheld once the
  *    receiver has started, so the input's TL0PICIDX is already continuous for the receiver.
- * Audio and other codecs: every packet is forwarded, sequence numbers pass through.
+ * VP8 streams keep these rules through layer_sel_video too (codec MMR_CODEC_VP8).
+ *
+ * Rules common to every codec in layer_sel_video (decisions per layer frame; the sequence, late
+ * packet and PictureID machinery above applies unchanged, a "frame" being a layer frame):
+ *  - nothing before a keyframe (mp->keyframe on a packet with mp->start); a keyframe sets the
+ *    current layers straight to the target;
+ *  - a layer frame begins at mp->start, at a timestamp change, or (VP9, AV1) when the packet's
+ *    layer (VP9 SID/TID) or frame number (AV1, low byte) differs from the current frame's;
+ *  - out ts = in ts + ts_offset (0 unless simulcast); out frame number = in + fn_offset (AV1).
+ * VP9 (RFC 9628): a picture is an RTP timestamp. At a picture's first layer frame seen the temporal
+ * decision is taken for the whole picture: down-switch to the target, or up one layer at a U=1 B=1
+ * layer frame with TID = cur_tid + 1 <= target; spatial down-switch happens there too. A layer
+ * frame is forwarded iff the picture's TID <= cur_tid and its SID <= cur_sid. Spatial up-switch at
+ * a keyframe, or one layer at a time at a B=1 layer frame of SID = cur_sid + 1 <= target with P=0
+ * whose inter-layer reference (D=1: the layer below) was forwarded in this picture. PictureIDs move
+ * by one per withheld picture. SID/TID beyond the MEDIA_MAX_* limits are withheld. Marker: on the
+ * E=1 packet of a layer frame with SID == cur_sid, or where the sender set it on a forwarded packet.
+ * (A spatial up-switch inside a picture therefore marks both the old and the new top layer frame.)
+ * AV1 (Dependency Descriptor): a frame is forwarded iff its DTI for the current decode target is
+ * not NOT_PRESENT. The current decode target moves to the target (clamped to the structure's
+ * decode targets and to the active ones) at a keyframe, or at a frame whose DTI for the target is
+ * SWITCH, whose chain for the target is intact (chain_fdiff 0, or the chain's previous frame was
+ * forwarded) and all of whose fdiff references were forwarded: a bitmap keeps which of the last 64
+ * frame numbers went out. Marker: on the end-of-frame packet of the highest spatial layer the
+ * current decode target holds (learned per decode target from the DTIs of the frames seen), or where
+ * the sender set it on a forwarded packet.
+ * H.264 and other video: everything of the current encoding after its first keyframe.
+ * Simulcast (mp->encoding, target t->encoding): one state per receiver for its whole group. Until
+ * started, the current encoding follows the target. Packets of another encoding are withheld, except
+ * that a keyframe start of the target encoding switches to it and rebases the output onto what the
+ * receiver saw: seq = last out + 1 (+1 more when the last forwarded frame was cut before its end),
+ * ts = last out ts + max(1, arrival_rtp - arrival of the last forwarded packet), PictureID,
+ * TL0PICIDX and DD frame number = last out + 1; the frame state restarts at that keyframe.
+ * Audio: layer_sel_passthrough forwards every packet, sequence numbers pass through.
+ *
+ * After a call, s->dirty is set when started, the current layers or the encoding changed; the
+ * caller publishes layer_sel_current() and clears it.
  */
 #ifndef MMR_LAYER_SELECT_H
 #define MMR_LAYER_SELECT_H
 
 #include <stdint.h>
+#include "media.h"
 #include "rtp.h"
 #include "vp8.h"
 
-/* 32 bytes: two per cache line in the per-subscription array. */
+/* A 64-bit map aligned to 4 bytes, so that the union below needs no padding (x86 loads it fine;
+ * inside a 64-byte aligned entry it never straddles a cache line). */
+typedef uint64_t layer_sel_map __attribute__((aligned(4)));
+
+/* 64 bytes: one cache line per subscription. The union holds what only VP8/VP9 (PictureID,
+ * TL0PICIDX) or only AV1 (frame numbers) need. */
 struct layer_sel {
 	uint8_t  started;        /* a keyframe has been forwarded */
-	uint8_t  cur_tid;        /* temporal layer currently forwarded */
+	uint8_t  cur_tid;        /* temporal layer currently forwarded (AV1: highest forwarded, reported) */
 	uint8_t  frame_fwd;      /* decision for the current frame */
 	uint8_t  have_seq;       /* highest_in_seq valid (and a current frame exists) */
 	uint16_t highest_in_seq; /* highest input sequence number seen (with wrap) */
 	uint16_t seq_offset;     /* out = in - seq_offset */
-	uint16_t pid_offset;     /* out picture id = in - pid_offset (mod 2^15 or 2^7) */
-	uint16_t last_in_pid;    /* picture id of the current frame */
 	uint32_t frame_ts;       /* RTP timestamp of the current frame */
-	uint8_t  tl0_offset;     /* out TL0PICIDX = in - tl0_offset (always 0: pass-through) */
-	uint8_t  have_prev : 1;      /* the prev_* fields describe the previous frame */
-	uint8_t  prev_fwd : 1;       /* decision for the previous frame */
-	uint8_t  frame_by_start : 1; /* the current frame was begun by its S=1 packet, not a ts change */
-	uint8_t  prev_by_start : 1;  /* the same for the previous frame */
-	uint8_t  frame_tid;      /* TID of the current frame (a late packet must match it) */
-	uint8_t  prev_tid;       /* TID of the previous frame */
+	uint32_t prev_ts;        /* the same for the previous frame */
 	/* where frames begin, and the previous frame's offsets, to place late packets exactly */
 	uint16_t frame_first_seq;  /* first (newer) packet seen of the current frame */
 	uint16_t prev_first_seq;
 	uint16_t prev_seq_offset;
-	uint16_t prev_pid_offset;
-	uint32_t prev_ts;
-};
-
-struct layer_out {
-	uint16_t seq;
-	uint16_t picture_id;
-	uint8_t  tl0picidx;
+	uint8_t  frame_tid;      /* layer id of the current frame (VP8 TID, VP9 SID<<3|TID, AV1 frame
+				    number low byte): a late packet must match it */
+	uint8_t  prev_tid;       /* the same for the previous frame */
+	uint8_t  have_prev : 1;      /* the prev_* fields describe the previous frame */
+	uint8_t  prev_fwd : 1;       /* decision for the previous frame */
+	uint8_t  frame_by_start : 1; /* the current frame was begun by its start packet, not a ts change */
+	uint8_t  prev_by_start : 1;  /* the same for the previous frame */
+	uint8_t  open : 1;           /* the newest forwarded packet did not end its frame */
+	uint8_t  pic_tfwd : 1;       /* VP9: the current picture passed the temporal decision */
+	uint8_t  dirty;          /* started / current layers / encoding changed since last cleared */
+	uint8_t  cur_sid;        /* spatial layer currently forwarded (VP9; AV1: highest forwarded) */
+	uint8_t  cur_dt;         /* AV1 decode target currently forwarded */
+	uint8_t  encoding;       /* simulcast encoding currently forwarded */
+	uint8_t  pic_sids;       /* VP9: spatial layers forwarded in the current picture (bit per SID) */
+	uint16_t spare;
+	uint32_t ts_offset;      /* out ts = in + ts_offset */
+	uint32_t last_out_ts;    /* output timestamp of the newest forwarded packet */
+	uint32_t last_arrival;   /* its arrival time (RTP clock) */
+	union {
+		struct {                     /* VP8, VP9, H.264 */
+			uint16_t pid_offset;     /* out picture id = in - pid_offset (mod 2^15 or 2^7) */
+			uint16_t last_in_pid;    /* picture id of the current frame */
+			uint16_t prev_pid_offset;
+			uint8_t  tl0_offset;     /* out TL0PICIDX = in - tl0_offset (0 unless simulcast) */
+			uint8_t  last_in_tl0;    /* TL0PICIDX of the newest frame that had one */
+		};
+		struct {                     /* AV1 */
+			uint16_t fn_offset;      /* out frame number = in + fn_offset */
+			uint16_t fn_base;        /* newest frame number seen: bit 0 of fwd_map */
+			uint32_t dt_s1;          /* decode targets seen holding a frame of spatial id >= 1 */
+			uint32_t dt_s2;          /* ... >= 2 */
+			layer_sel_map fwd_map;   /* bit i: frame fn_base - i was forwarded */
+		};
+	};
 };
 
 void layer_sel_init(struct layer_sel *s);
 
-/* VP8 video: returns 1 (forward; *out filled) or 0 (withhold). target_tid above 3 means 3.
- * out->picture_id is meaningful when d->has_picture_id, out->tl0picidx when d->has_tl0picidx;
- * write them back with vp8_set_picture_id / vp8_set_tl0picidx and the seq with rtp_set_seq. */
+/* Any video stream (the codec is mp->codec; VP8 obeys the VP8 rules above): returns 1 (forward;
+ * *out filled: seq, ts, marker always, picture_id / tl0picidx / frame_number where mp has them) or
+ * 0 (withhold). arrival_rtp: the packet's arrival time in the stream's RTP clock (wrapping). */
+int layer_sel_video(struct layer_sel *s, const struct layer_target *t, const struct rtp_info *ri,
+		    const struct media_pkt *mp, uint32_t arrival_rtp, struct layer_out *out);
+
+/* What the receiver gets now. */
+void layer_sel_current(const struct layer_sel *s, struct layer_current *c);
+
+/* VP8 video from its descriptor (no simulcast): returns 1 (forward; *out filled) or 0 (withhold).
+ * target_tid above 3 means 3. out->picture_id is meaningful when d->has_picture_id,
+ * out->tl0picidx when d->has_tl0picidx; write them back with vp8_set_picture_id /
+ * vp8_set_tl0picidx and the seq with rtp_set_seq. */
 int layer_sel_vp8(struct layer_sel *s, uint8_t target_tid, const struct rtp_info *ri,
 		  const struct vp8_desc *d, struct layer_out *out);
 
-/* Any stream without layers (audio): always forwards; out->seq = ri->seq. */
+/* Any stream without layers (audio): always forwards; out->seq = ri->seq, out->ts = ri->ts. */
 int layer_sel_passthrough(struct layer_sel *s, const struct rtp_info *ri, struct layer_out *out);
 
 #endif

@@ -695,14 +695,14 @@ static void check_picture(vpx_codec_ctx_t *dec, int a, int b, int *n_err, int *n
 	/* the marker: on the last packet of the picture, which ends the highest layer received */
 	for (k = a; k < b; k++) {
 		if (rx[k].r.marker && k != last) {
-			printf("err pic %d: marker on a packet (seq %u, sid %d) that is not the picture's "
-			       "last\n", pic, rx[k].r.seq, rx[k].d.sid);
+			printf("err pic %d: marker: set on a packet (seq %u, sid %d) that is not the "
+			       "picture's last\n", pic, rx[k].r.seq, rx[k].d.sid);
 			(*n_err)++;
 		}
 	}
 	if (!rx[last].r.marker || !(rx[last].d.flags & VP9D_E) || rx[last].d.sid != max_sid) {
-		printf("err pic %d: last packet (seq %u sid %d E %d M %d) is not the marked end of the "
-		       "highest layer received (sid %d)\n", pic, rx[last].r.seq, rx[last].d.sid,
+		printf("err pic %d: marker: the last packet (seq %u sid %d E %d M %d) is not the marked "
+		       "end of the highest layer received (sid %d)\n", pic, rx[last].r.seq, rx[last].d.sid,
 		       !!(rx[last].d.flags & VP9D_E), rx[last].r.marker, max_sid);
 		(*n_err)++;
 	}

@@ -382,11 +382,15 @@ def run_session(env, mmrtest, c, tool, structure, work, ssrc, base_port):
         ok_all &= c.check(not fails, "%s: %s" % (structure, describe(stream, s, got)),
                           " | ".join(fails))
         sock.close()
-    try:
-        subs = env.ctl("sub", "list", meeting, json=True).stdout
-        c.note("%s: mmrctl sub list: %s" % (structure, subs))
+    try:   # the MMR's own view, for the log (the verdict comes from the receivers)
+        subs = env.ctl("sub", "list", meeting, json=True).stdout.get("subscriptions", [])
+        c.note("%s: mmrctl sub list: %s" % (structure, "; ".join(
+            "%s target S%sT%s current %s" % (x.get("subscriber"), x.get("target_spatial"),
+                                             x.get("target"), x.get("current")) for x in subs)))
+        drops = {k: v for k, v in mmrtest.drop_counts(env.stats()).items() if v}
+        c.note("%s: mmr drops %s" % (structure, drops))
     except Exception as e:  # informative only
-        c.note("%s: mmrctl sub list unavailable: %s" % (structure, e))
+        c.note("%s: mmr state unavailable: %s" % (structure, e))
     return ok_all
 
 

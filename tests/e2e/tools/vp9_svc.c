@@ -96,7 +96,7 @@ static int n_pics, n_sl;
 static enum mode mode;
 static int flexible;
 
-static void die(const char *fmt, const char *arg)
+static __attribute__((noreturn)) void die(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "vp9_svc: ");
 	fprintf(stderr, fmt, arg);
@@ -104,7 +104,7 @@ static void die(const char *fmt, const char *arg)
 	exit(1);
 }
 
-static void die_codec(vpx_codec_ctx_t *c, const char *what)
+static __attribute__((noreturn)) void die_codec(vpx_codec_ctx_t *c, const char *what)
 {
 	const char *detail = vpx_codec_error_detail(c);
 

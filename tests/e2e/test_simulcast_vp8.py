@@ -72,11 +72,11 @@ def decode(tool, tmp, rx, res):
     cap = os.path.join(tmp, "rx-%s.bin" % rx.spec.name)
     rx.write_capture(cap)
     out = subprocess.run([tool, "decode", cap], check=True, capture_output=True, text=True).stdout
-    decoded, frames = [], []
+    decoded, frames, errs = [], [], []
     for line in out.splitlines():
         f = line.split()
         if f[0] == "E":
-            res.fail("depacketizer/decoder: " + line[2:])
+            errs.append(line[2:])
         elif f[0] == "F":
             first, last, npk, ts, pid, tl0, key, complete, dec, w, h = map(int, f[1:12])
             frames.append((first, pid, tl0, complete))
@@ -84,6 +84,8 @@ def decode(tool, tmp, rx, res):
                 decoded.append((ts, (w, h, f[12])))
             elif complete:
                 res.fail("complete frame ts %d (seq %d) gave no picture" % (ts, first))
+    if errs:
+        res.fail("depacketizer/decoder: %d errors, first: %s" % (len(errs), "; ".join(errs[:3])))
     for a, b in zip(frames, frames[1:]):
         if (b[1] - a[1]) & 0x7FFF != 1 or (b[2] - a[2]) & 0xFF != 1:
             res.fail("PictureID/TL0PICIDX %d/%d -> %d/%d at seq %d (want +1/+1)"

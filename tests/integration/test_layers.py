@@ -96,7 +96,10 @@ class Vp9Model:
     current+1 <= target; temporal up one layer at a U=1 B=1 layer frame of TID current+1 <= target;
     a layer frame is forwarded iff SID <= current spatial and TID <= current temporal. Withheld
     packets leave the seq space, wholly withheld pictures the PictureID space (after the start);
-    the marker goes to the last forwarded packet of each picture (set_markers)."""
+    the marker goes to the last forwarded packet of each picture (set_markers) and, as
+    lib/layer_select.h documents (the selector cannot know that a higher layer will come up in this
+    picture), also to the end of the layer frame that was the top one when it went out: an
+    in-picture spatial up-switch marks both the old and the new top layer frame."""
 
     def __init__(self):
         self.started = False
@@ -131,7 +134,8 @@ class Vp9Model:
                 self.seq_off += 1
             return None
         self.pic_any = True
-        return {'seq': (p.seq - self.seq_off) & 0xffff, 'pid': (p.picture_id - self.pid_off) & 0x7fff}
+        return {'seq': (p.seq - self.seq_off) & 0xffff, 'pid': (p.picture_id - self.pid_off) & 0x7fff,
+                'top_end': p.end and p.sid == self.cur[0]}
 
 
 class Av1Model:
@@ -175,7 +179,7 @@ def set_markers(expected):
     marker, the others none (one picture = one RTP timestamp of one encoding)."""
     for k, (p, o) in enumerate(expected):
         nxt = expected[k + 1][0] if k + 1 < len(expected) else None
-        o['marker'] = nxt is None or (nxt.ts, nxt.ssrc) != (p.ts, p.ssrc)
+        o['marker'] = nxt is None or (nxt.ts, nxt.ssrc) != (p.ts, p.ssrc) or o.get('top_end', False)
     return expected
 
 
@@ -431,10 +435,13 @@ def part_vp9(env, c):
                 '%s: PictureID +1 per forwarded picture' % label, pids[:10])
         tl0 = [(rtpgen.parse_vp9(r.payload).tl0picidx, p.tl0picidx) for (_, _, r), (p, _) in zip(got, exp)]
         c.check(all(a == b for a, b in tl0), '%s: TL0PICIDX passes through' % label)
-        marks = [r.ts for _, _, r in got if r.marker]
-        c.check(marks == sorted(set(p.ts for p, _ in exp)),
-                '%s: one marker per picture, on its last forwarded packet' % label,
-                'markers on %d packets for %d pictures' % (len(marks), len(set(p.ts for p, _ in exp))))
+        marks = [(p.picture, p.sid) for (_, _, r), (p, _) in zip(got, exp) if r.marker]
+        want_marks = [(p.picture, p.sid) for p, o in exp if o['marker']]
+        twice = sorted(set(pc for pc, _ in want_marks if [x for x, _ in want_marks].count(pc) > 1))
+        c.check(marks == want_marks and len(got) == len(exp),
+                '%s: a marker on the last forwarded packet of each picture%s' % (
+                    label, ' and on the old top layer at the in-picture spatial up-switch of picture %s'
+                    % twice if twice else ''), 'markers at (picture, SID) %s' % marks[:12])
         want_bytes = [rtpgen.rewrite_vp9(p.data, o['seq'], o['pid'], out_ssrc, o['marker']) for p, o in exp]
         got_bytes = [d for d, _, _ in got]
         c.check(got_bytes == want_bytes, '%s: bytes equal the model\'s rewrite (seq, marker, PictureID, SSRC)'

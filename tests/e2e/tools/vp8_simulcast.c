@@ -48,7 +48,7 @@ static const unsigned enc_w[N_ENC] = { 160, 320, 640 };
 static const unsigned enc_h[N_ENC] = { 90, 180, 360 };
 static const unsigned enc_kbps[N_ENC] = { 150, 400, 1000 };
 
-static void die(const char *what)
+static void __attribute__((noreturn)) die(const char *what)
 {
 	fprintf(stderr, "vp8_simulcast: %s\n", what);
 	exit(2);
@@ -404,8 +404,8 @@ static void rx_packet(const uint8_t *p, size_t n)
 	off += 4u * (p[0] & 0x0f);
 	if ((p[0] & 0x10) && off + 4 <= n)
 		off += 4 + 4u * (size_t)(p[off + 2] << 8 | p[off + 3]);
-	if ((p[0] & 0x20) && n > 12)
-		end = n - p[n - 1] < off ? off : n - p[n - 1];
+	if (off < n && (p[0] & 0x20))
+		end = p[n - 1] > n - off ? off : n - p[n - 1];
 	if (off + 1 > end) {
 		printf("E seq %u: truncated header\n", seq);
 		return;

@@ -78,7 +78,7 @@ H264_SSRCS = (0x26400000, 0x26400001)
 H264_TICKS = 30
 H264_KEYS = ({18}, {9, 26})
 H264_STYLE = ('stap', 'fu')
-H264_RX = {'hsw': (7351, 0)}
+H264_RX = {'hsw': (7351, 0)}             # meeting 'h264'
 H264_SW = {6: 1, 12: 0}
 
 # ---- 4. bad input ------------------------------------------------------------------------------------
@@ -208,12 +208,12 @@ class Rx:
                 out.append((d, src, r))
         return out
 
-    def wait(self, name, count, timeout=5.0):
-        """Until `name` has at least count RTP packets; returns how many it has."""
+    def wait(self, name, count, ssrc=None, timeout=5.0):
+        """Until `name` has at least count RTP packets (of ssrc); returns how many it has."""
         deadline = time.monotonic() + timeout
         while True:
             self.poll(0.01)
-            have = len(self.rtp(name))
+            have = len(self.rtp(name, ssrc))
             if have >= count or time.monotonic() > deadline:
                 return have
 
@@ -240,9 +240,10 @@ def sub_rows(env, meeting):
     return cp if isinstance(cp, list) else []
 
 
-def sub_row(env, meeting, subscriber, publisher=None):
+def sub_row(env, meeting, subscriber, codec=None):
     for row in sub_rows(env, meeting):
-        if row.get('subscriber') == subscriber and row.get('kind') == 'video':
+        if row.get('subscriber') == subscriber and row.get('kind') == 'video' and \
+                codec in (None, row.get('codec')):
             return row
     return None
 
@@ -621,21 +622,18 @@ def check_simulcast(c, label, got, exp, out_ssrc, switch_ticks, vp8):
 
 
 def part_simulcast(env, c):
+    # VP8: three encodings, each its own seq/ts/PictureID/TL0PICIDX space
     env.meeting('sim')
     env.participant('sim', 'pub', 7300)
-    for n, (port, _, _) in list(SIM_RX.items()) + [('hsw', (7351, 0, None))]:
+    for n, (port, _, _) in SIM_RX.items():
         env.participant('sim', n, port)
-    env.ctl('stream', 'add', 'sim', 'pub', '--ssrc', ','.join(str(s) for s in SIM_SSRCS), '--kind', 'video',
+    env.ctl('stream', 'add', 'sim', 'pub', '--ssrc', ','.join(str(x) for x in SIM_SSRCS), '--kind', 'video',
             '--codec', 'vp8', '--layers', 3)
-    env.ctl('stream', 'add', 'sim', 'pub', '--ssrc', ','.join(str(s) for s in H264_SSRCS), '--kind', 'video',
-            '--codec', 'h264')
     for n, (_, enc, out) in SIM_RX.items():
-        env.ctl('sub', 'set', 'sim', n, '--ssrc', SIM_SSRCS[0], '--encoding', enc, *(('--out-ssrc', out) if out else ()))
-    env.ctl('sub', 'set', 'sim', 'hsw', '--ssrc', H264_SSRCS[0], '--encoding', H264_RX['hsw'][1])
+        env.ctl('sub', 'set', 'sim', n, '--ssrc', SIM_SSRCS[0], '--encoding', enc,
+                *(('--out-ssrc', out) if out else ()))
     pub = env.udp_socket(7300)
-    rx = Rx(env, {'sw': 7301, 'fix1': 7302, 'hsw': 7351})
-
-    # VP8: three encodings, each its own seq/ts/PictureID/TL0PICIDX space
+    rx = Rx(env, {n: v[0] for n, v in SIM_RX.items()})
     gens = [rtpgen.Vp8L1T3(SIM_SSRCS[e], keyframe_interval=0, pkts_per_frame=2, payload_size=150 + 100 * e,
                            seq=(1000, 40000, 65500)[e], ts=(10000, 2 ** 31, 2 ** 32 - 30000)[e],
                            picture_id=(100, 20000, 32760)[e], tl0picidx=(3, 100, 250)[e]) for e in range(3)]
@@ -646,7 +644,8 @@ def part_simulcast(env, c):
         if tick in SIM_SW:
             want = len(expected['sw'])
             have = rx.wait('sw', want)
-            c.check(have == want, 'simulcast vp8 sw: everything before tick %d arrived' % tick, '%d of %d' % (have, want))
+            c.check(have == want, 'simulcast vp8 sw: everything before tick %d arrived' % tick,
+                    '%d of %d' % (have, want))
             targets['sw'] = SIM_SW[tick]
             env.ctl('sub', 'set', 'sim', 'sw', '--ssrc', SIM_SSRCS[0], '--encoding', SIM_SW[tick])
         for e in range(3):
@@ -658,12 +657,34 @@ def part_simulcast(env, c):
                     if models[n].feed(p, targets[n]):
                         expected[n].append((p, tick))
         time.sleep(PACE)
-    rx.poll(0.05)
-    row = sub_row(env, 'sim', 'sw')
-    cur, started = layers_of(row, ('encoding',))
-    c.check(started and cur == (1,), 'simulcast vp8 sw: sub list current encoding 1', (row or {}).get('current'))
+    rx.wait('sw', len(expected['sw']))
+    rx.settle()
+    for n, (_, enc, out) in SIM_RX.items():
+        label = 'simulcast vp8 %s' % (n if n != 'sw' else 'sw (2 -> 0 -> 1)')
+        out_ssrc = out or SIM_SSRCS[0]
+        others = [r.ssrc for _, _, r in rx.rtp(n) if r.ssrc != out_ssrc]
+        c.check(not others, '%s: nothing but SSRC 0x%08x' % (label, out_ssrc), others[:4])
+        encs = check_simulcast(c, label, rx.rtp(n, out_ssrc), expected[n], out_ssrc,
+                               [20, 30] if n == 'sw' else [], True)
+        if n == 'sw':
+            c.check([e for e, t in encs] == [2] * 20 + [0] * 11 + [1] * 10,
+                    '%s: model frames: encoding 2 to tick 19, 0 from its keyframe at 20 (its tick 30 frame '
+                    'too, sent before encoding 1\'s keyframe), 1 from its keyframe at 30' % label)
+        else:
+            c.check([e for e, t in encs] == [1] * SIM_TICKS, '%s: every frame of encoding 1' % label)
+        row = sub_row(env, 'sim', n)
+        cur, started = layers_of(row, ('encoding',))
+        c.check(started and cur == (1,), '%s: sub list current encoding 1' % label, (row or {}).get('current'))
 
     # H.264: two encodings; keyframes as STAP-A(SPS, PPS, IDR) or STAP-A(SPS, PPS) + FU-A IDR
+    env.meeting('h264')
+    env.participant('h264', 'pub', 7350)
+    env.participant('h264', 'hsw', 7351)
+    env.ctl('stream', 'add', 'h264', 'pub', '--ssrc', ','.join(str(x) for x in H264_SSRCS), '--kind', 'video',
+            '--codec', 'h264')
+    env.ctl('sub', 'set', 'h264', 'hsw', '--ssrc', H264_SSRCS[0], '--encoding', H264_RX['hsw'][1])
+    pub = env.udp_socket(7350)
+    rx = Rx(env, {'hsw': 7351})
     hgens = [rtpgen.H264Stream(H264_SSRCS[e], keyframes=H264_KEYS[e], style=H264_STYLE[e],
                                seq=(50000, 300)[e], ts=(123456, 999)[e]) for e in range(2)]
     hmodel, htarget, hexp = SimulcastModel(), H264_RX['hsw'][1], []
@@ -674,7 +695,7 @@ def part_simulcast(env, c):
             c.check(have == want, 'simulcast h264 hsw: everything before tick %d arrived' % tick,
                     '%d of %d' % (have, want))
             htarget = H264_SW[tick]
-            env.ctl('sub', 'set', 'sim', 'hsw', '--ssrc', H264_SSRCS[0], '--encoding', htarget)
+            env.ctl('sub', 'set', 'h264', 'hsw', '--ssrc', H264_SSRCS[0], '--encoding', htarget)
         for e in range(2):
             for p in hgens[e].next_au():
                 p = p._replace(encoding=e)
@@ -682,33 +703,20 @@ def part_simulcast(env, c):
                 if hmodel.feed(p, htarget):
                     hexp.append((p, tick))
         time.sleep(PACE)
+    rx.wait('hsw', len(hexp))
     rx.settle()
-
-    for n, (_, enc, out) in SIM_RX.items():
-        label = 'simulcast vp8 %s' % (n if n != 'sw' else 'sw (2 -> 0 -> 1)')
-        encs = check_simulcast(c, label, rx.rtp(n), expected[n], out or SIM_SSRCS[0],
-                               [20, 30] if n == 'sw' else [], True)
-        if n == 'sw':
-            c.check([e for e, t in encs] == [2] * 20 + [0] * 10 + [1] * 10,
-                    '%s: model frames: encoding 2 to tick 19, 0 from its keyframe at 20, 1 from its keyframe at 30'
-                    % label)
-        else:
-            c.check([e for e, t in encs] == [1] * SIM_TICKS, '%s: every frame of encoding 1' % label)
-    encs = check_simulcast(c, 'simulcast h264 hsw (0 -> 1 -> 0)', rx.rtp('hsw'), hexp, H264_SSRCS[0], [9, 18],
-                           False)
-    c.check([e for e, t in encs] == [0] * 9 + [1] * 9 + [0] * 12,
-            'simulcast h264 hsw: model frames: encoding 0, 1 from its IDR at tick 9, 0 from its IDR at 18')
+    label = 'simulcast h264 hsw (0 -> 1 -> 0)'
     got = rx.rtp('hsw')
-    firsts = [parse_rtp(d).payload[:2] for (d, _, _), (p, t) in zip(got, hexp) if p.start and t in (9, 18)]
-    c.check(len(firsts) == 2 and firsts[0][0] & 0x1f == 24 and firsts[1][0] & 0x1f == 24,
-            'simulcast h264 hsw: each switch begins with the STAP-A carrying SPS+PPS', firsts)
-    row = sub_row(env, 'sim', 'hsw')
-    for r in sub_rows(env, 'sim'):
-        if r.get('subscriber') == 'hsw' and r.get('codec') == 'h264':
-            row = r
+    encs = check_simulcast(c, label, got, hexp, H264_SSRCS[0], [9, 18], False)
+    c.check([e for e, t in encs] == [0] * 10 + [1] * 9 + [0] * 12,
+            '%s: model frames: encoding 0 to tick 9, 1 from its IDR at tick 9, 0 from its IDR at 18' % label)
+    firsts = [parse_rtp(d).payload[:1] for k, ((d, _, _), (p, t)) in enumerate(zip(got, hexp))
+              if k and p.encoding != hexp[k - 1][0].encoding]
+    c.check(len(firsts) == 2 and all(f[0] & 0x1f == 24 for f in firsts),
+            '%s: each switch begins with the STAP-A carrying SPS+PPS' % label, firsts)
+    row = sub_row(env, 'h264', 'hsw')
     cur, started = layers_of(row, ('encoding',))
-    c.check(started and cur == (0,), 'simulcast h264 hsw: sub list current encoding 0', (row or {}).get('current'))
-    return {'rx': SIM_TICKS * 3 * 2 + sum(g.index for g in hgens)}
+    c.check(started and cur == (0,), '%s: sub list current encoding 0' % label, (row or {}).get('current'))
 
 
 # ==== 4. bad input ==========================================================================================
@@ -731,7 +739,7 @@ def part_bad(env, c, before):
     ss1 = rtpgen.vp9_ss(n_spatial=1)
     bad = [
         ('bad_payload', 'VP9 descriptor cut inside the 15-bit PictureID', vp9(b'\x88\x81', 40000)),
-        ('bad_payload', 'VP9 descriptor cut before TL0PICIDX', vp9(b'\xa8\x81\x02\x00', 40001)[:-1]),
+        ('bad_payload', 'VP9 descriptor cut before its layer indices', vp9(b'\xa8\x81\x02\x00', 40001)[:-1]),
         ('bad_payload', 'VP9 SS of 1 spatial layer with SID 2', vp9(rtpgen.vp9_descriptor(
             picture_id=5, tid=0, sid=2, d=True, tl0picidx=1, ss=ss1) + b'\x00' * 20, 40002)),
         ('bad_payload', 'VP9 SS cut inside its resolutions',
@@ -784,13 +792,12 @@ def part_bad(env, c, before):
 def part_bad_commands(env, c):
     cases = [
         ('sim', 'sw', ('--ssrc', SIM_SSRCS[0], '--spatial', 1), '--spatial on a vp8 stream'),
-        ('sim', 'hsw', ('--ssrc', H264_SSRCS[0], '--target', 1), '--target 1 on h264 (one layer)'),
+        ('h264', 'hsw', ('--ssrc', H264_SSRCS[0], '--target', 1), '--target 1 on h264 (one layer)'),
         ('vp9', 'v22', ('--ssrc', VP9_SSRC, '--dt', 2), '--dt on a vp9 stream'),
         ('vp9', 'v22', ('--ssrc', VP9_SSRC, '--spatial', 3), '--spatial 3 on an L3T3 vp9 stream'),
         ('vp9', 'v22', ('--ssrc', VP9_SSRC, '--target', 3), '--target 3 on an L3T3 vp9 stream'),
         ('vp9', 'v22', ('--ssrc', VP9_SSRC, '--encoding', 1), '--encoding on a stream that is not simulcast'),
         ('sim', 'sw', ('--ssrc', SIM_SSRCS[0], '--encoding', 3), '--encoding 3 of a 3-encoding group'),
-        ('sim', 'sw', ('--ssrc', SIM_SSRCS[1], '--encoding', -1), '--encoding -1'),
         ('av1', 'a4', ('--ssrc', AV1_SSRC, '--dt', 9), '--dt 9 of 9 decode targets'),
         ('av1', 'a4', ('--ssrc', AV1_SSRC, '--spatial', 1), '--spatial on an av1 stream'),
     ]

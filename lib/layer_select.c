@@ -22,6 +22,11 @@
 
 #define ls_always_inline inline __attribute__((always_inline))
 #define ls_unlikely(x) __builtin_expect(!!(x), 0)
+#if defined(__clang__)
+#define ls_noipa __attribute__((noinline))
+#else
+#define ls_noipa __attribute__((noinline, noipa))   /* keep the signature: dispatch is a jump */
+#endif
 
 _Static_assert(sizeof(struct layer_sel) <= 64, "struct layer_sel grew past one cache line");
 _Static_assert(MEDIA_MAX_SPATIAL <= 3, "dt_s1/dt_s2 hold spatial ids up to 2");
@@ -287,11 +292,18 @@ static ls_always_inline void fill_out(const struct layer_sel *s, const struct rt
 static ls_always_inline int late_packet(struct layer_sel *s, const struct rtp_info *ri, LS_SRC,
 					struct layer_out *out)
 {
+	/* VP9/AV1 frames also begin at a layer change, so a frame two back may share the timestamp
+	 * and layer of the current one: a lost head then lies after the previous frame's start, and
+	 * nothing before the previous frame's first packet is its own. */
+	const int id_frames = codec == MMR_CODEC_VP9 || codec == MMR_CODEC_AV1;
 	int after_cur_start = seq_diff(ri->seq, s->frame_first_seq) >= 0;
+	int after_prev_start = seq_diff(ri->seq, s->prev_first_seq) >= 0;
 	int in_cur = ri->ts == s->frame_ts && P_ID == s->frame_tid &&
-		     (after_cur_start || !s->frame_by_start);
+		     (after_cur_start ||
+		      (!s->frame_by_start && (!id_frames || !s->have_prev ||
+					      (after_prev_start && ri->seq != s->prev_first_seq))));
 	int in_prev = s->have_prev && ri->ts == s->prev_ts && P_ID == s->prev_tid && !after_cur_start &&
-		      (seq_diff(ri->seq, s->prev_first_seq) >= 0 || !s->prev_by_start);
+		      (after_prev_start || (!s->prev_by_start && !id_frames));
 
 	if (in_cur) {
 		/* The offsets have not moved since the current frame began if it is forwarded. */
@@ -505,7 +517,7 @@ static ls_always_inline int of_current_encoding(struct layer_sel *s, const struc
 #define LS_VIDEO_ARGS struct layer_sel *s, const struct layer_target *t, const struct rtp_info *ri, \
 		      const struct media_pkt *mp, uint32_t arrival_rtp, struct layer_out *out
 
-static __attribute__((noinline, noipa)) int video_vp8(LS_VIDEO_ARGS)
+static ls_noipa int video_vp8(LS_VIDEO_ARGS)
 {
 	if (ls_unlikely(!of_current_encoding(s, t, ri, mp, arrival_rtp)))
 		return 0;
@@ -513,7 +525,7 @@ static __attribute__((noinline, noipa)) int video_vp8(LS_VIDEO_ARGS)
 			   arrival_rtp, out);
 }
 
-static __attribute__((noinline, noipa)) int video_vp9(LS_VIDEO_ARGS)
+static ls_noipa int video_vp9(LS_VIDEO_ARGS)
 {
 	if (ls_unlikely(!of_current_encoding(s, t, ri, mp, arrival_rtp)))
 		return 0;
@@ -523,7 +535,7 @@ static __attribute__((noinline, noipa)) int video_vp9(LS_VIDEO_ARGS)
 	return 1;
 }
 
-static __attribute__((noinline, noipa)) int video_av1(LS_VIDEO_ARGS)
+static ls_noipa int video_av1(LS_VIDEO_ARGS)
 {
 	if (ls_unlikely(!of_current_encoding(s, t, ri, mp, arrival_rtp)))
 		return 0;
@@ -534,7 +546,7 @@ static __attribute__((noinline, noipa)) int video_av1(LS_VIDEO_ARGS)
 	return 1;
 }
 
-static __attribute__((noinline, noipa)) int video_other(LS_VIDEO_ARGS)
+static ls_noipa int video_other(LS_VIDEO_ARGS)
 {
 	if (ls_unlikely(!of_current_encoding(s, t, ri, mp, arrival_rtp)))
 		return 0;

@@ -1,6 +1,7 @@
 /*
- * fuzz_layer_select.c - libFuzzer target for the VP8 layer selector (lib/layer_select.c). The
- * first input byte picks a mode, the rest drives it:
+ * fuzz_layer_select.c - libFuzzer target for the layer selector (lib/layer_select.c): VP8 through
+ * layer_sel_vp8, and every codec and simulcast through layer_sel_video. The first input byte picks
+ * a mode, the rest drives it:
  *
  *  0  raw: arbitrary descriptors, sequence numbers, timestamps and targets, packet by packet.
  *     Checks: nothing is forwarded before a keyframe went in; PictureIDs stay within their width.
@@ -13,6 +14,12 @@
  *     Checks: an output sequence number always stands for the same input packet and the other way
  *     round, every forwarded packet of a frame carries the same PictureID and distinct frames
  *     distinct ones, nothing before a keyframe.
+ *  3  media: layer_sel_video on arbitrary media_pkt sequences (VP8, VP9, AV1 or H.264; up to three
+ *     simulcast encodings, each with its own increasing sequence numbers, with losses, late and
+ *     duplicated packets) and target changes at any packet. Checks: nothing of an encoding is
+ *     forwarded before one of its keyframe starts went in; an output sequence number always stands
+ *     for the same input packet (encoding, seq), and between encoding switches the other way round
+ *     too; the current layers stay within the limits; PictureIDs stay within their width.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -330,6 +337,160 @@ static void run_lossy(struct input *in)
 	}
 }
 
+
+/* ---- mode 3: layer_sel_video on arbitrary media packets ------------------------------------- */
+
+#define HIST 16
+
+struct msender {
+	uint16_t seq, pid, fn;
+	uint32_t ts;
+	uint8_t tl0;
+	bool key_in;       /* a keyframe start of this encoding went in */
+};
+
+struct mrec {
+	uint8_t enc;
+	uint16_t in_seq, out_seq;
+	int epoch;         /* encoding switches before it */
+};
+
+static void run_media(struct input *in)
+{
+	static struct mrec rec[MAX_REC];
+	static struct pkt3 { struct rtp_info ri; struct media_pkt mp; } hist[HIST];
+	struct msender snd[MEDIA_MAX_ENCODINGS];
+	struct layer_sel sel;
+	struct layer_target t = { 2, 3, 31, 0 };
+	uint8_t cfg = 0, b, d, e, f;
+	int n_rec = 0, n_hist = 0, n_enc, codec, epoch = 0;
+	uint8_t cur_enc = 0;
+	uint32_t arrival = 0;
+	static const uint8_t codecs[4] = { MMR_CODEC_VP8, MMR_CODEC_VP9, MMR_CODEC_AV1, MMR_CODEC_H264 };
+
+	take(in, &cfg);
+	codec = codecs[cfg & 3];
+	n_enc = 1 + (cfg >> 2) % MEDIA_MAX_ENCODINGS;
+	for (int i = 0; i < MEDIA_MAX_ENCODINGS; i++)
+		snd[i] = (struct msender){ .seq = (uint16_t)(cfg * 257 + i * 20000), .pid = (uint16_t)(i * 999),
+					   .fn = (uint16_t)(65500 + i * 7), .ts = (uint32_t)i << 28 };
+	layer_sel_init(&sel);
+	while (take(in, &b)) {
+		struct pkt3 p;
+		struct layer_out o;
+		int fwd;
+
+		arrival += b & 0xf0;
+		if ((b & 7) == 6) {                        /* target change */
+			if (!take(in, &d))
+				return;
+			t.encoding = (uint8_t)((d & 3) % (n_enc + 1));  /* may name one that never comes */
+			t.sid = (d >> 2) & 3;
+			t.tid = (d >> 4) & 7;
+			t.dt = (uint8_t)(d >> 2);
+			continue;
+		}
+		if ((b & 7) == 5) {                        /* a late or duplicated packet */
+			if (n_hist == 0)
+				continue;
+			p = hist[(n_hist - 1 - ((b >> 3) % (n_hist < HIST ? n_hist : HIST))) % HIST];
+		} else {
+			struct msender *sn;
+			int enc = (b >> 3) % n_enc;
+
+			if (!take(in, &d) || !take(in, &e) || !take(in, &f))
+				return;
+			sn = &snd[enc];
+			if ((b & 7) == 7)                  /* lost in the network */
+				sn->seq++;
+			memset(&p, 0, sizeof(p));
+			p.mp.codec = (uint8_t)codec;
+			p.mp.encoding = (uint8_t)enc;
+			p.mp.start = d & 1;
+			p.mp.end = (d >> 1) & 1;
+			p.mp.sid = (d >> 3) & 3;
+			p.mp.tid = (uint8_t)(((d >> 5) & 3) + ((e & 0x80) && (e & 0x40) ? 3 : 0));
+			p.mp.keyframe = ((d >> 2) & 1) && (codec != MMR_CODEC_VP9 || p.mp.sid == 0);
+			p.mp.has_layers = codec != MMR_CODEC_H264 && !(e & 0x40 && !(e & 0x80));
+			p.mp.switch_up = e & 1;
+			p.mp.inter_pic = (e >> 1) & 1 && !p.mp.keyframe;
+			p.mp.inter_layer = (e >> 2) & 1;
+			if (p.mp.start && (p.mp.sid == 0 || (e & 8))) {   /* a new picture */
+				sn->ts += 3000;
+				sn->pid = (uint16_t)((sn->pid + 1) & 0x7fff);
+				if (p.mp.tid == 0)
+					sn->tl0++;
+			}
+			if (p.mp.start)
+				sn->fn = (uint16_t)(sn->fn + 1 + ((e >> 4) & 1));
+			p.ri.seq = sn->seq++;
+			p.ri.ts = sn->ts;
+			p.ri.marker = p.mp.end && (f & 1);
+			if (codec == MMR_CODEC_VP8 || codec == MMR_CODEC_VP9) {
+				p.mp.has_pid = 1;
+				p.mp.pid_16 = 1;
+				p.mp.picture_id = sn->pid;
+				p.mp.has_tl0 = 1;
+				p.mp.tl0picidx = sn->tl0;
+			}
+			if (codec == MMR_CODEC_AV1) {
+				p.mp.frame_number = sn->fn;
+				p.mp.n_dts = (uint8_t)(f >> 3);     /* 0..31: 0 is no structure */
+				p.mp.n_chains = (uint8_t)(e & 3);
+				p.mp.active_dts = (f & 2) ? 0xffffffffu : (uint32_t)d * 0x01010101u;
+				p.mp.dtis = (uint64_t)d * 0x0101010101010101ull ^ (uint64_t)e << 7 ^ (uint64_t)f << 29;
+				p.mp.n_fdiffs = p.mp.keyframe ? 0 : (uint8_t)((f >> 2) & 3);
+				for (int i = 0; i < p.mp.n_fdiffs; i++)
+					p.mp.fdiff[i] = (uint8_t)(1 + ((e >> i) & 7));
+				for (int i = 0; i < AV1_MAX_CHAINS; i++)
+					p.mp.chain_fdiff[i] = (uint8_t)((d >> (i & 7)) & 3);
+				for (int i = 0; i < AV1_MAX_DT; i++)
+					p.mp.dt_chain[i] = (uint8_t)((i + f) & 3);
+				p.mp.structure_attached = p.mp.keyframe;
+			}
+			sn->key_in |= p.mp.keyframe && p.mp.start;
+			hist[n_hist % HIST] = p;
+			n_hist++;
+		}
+		fwd = layer_sel_video(&sel, &t, &p.ri, &p.mp, arrival, &o);
+#ifdef FUZZ_TRACE
+		fprintf(stderr, "enc %d seq %u ts %u start %d end %d key %d sid %d tid %d fn %u t.enc %d sid %d"
+			" tid %d -> %d out %u (cur enc %d sid %d tid %d off %u)\n", p.mp.encoding, p.ri.seq,
+			p.ri.ts, p.mp.start, p.mp.end, p.mp.keyframe, p.mp.sid, p.mp.tid, p.mp.frame_number,
+			t.encoding, t.sid, t.tid, fwd, fwd ? o.seq : 0, sel.encoding, sel.cur_sid, sel.cur_tid,
+			sel.seq_offset);
+#endif
+		{
+			struct layer_current c;
+
+			layer_sel_current(&sel, &c);
+			CHECK(c.sid <= 2 && c.tid <= 3 && c.encoding < MEDIA_MAX_ENCODINGS);
+			CHECK(!sel.started || c.started);
+		}
+		if (sel.encoding != cur_enc) {
+			cur_enc = sel.encoding;
+			epoch++;
+		}
+		if (!fwd)
+			continue;
+		CHECK(snd[p.mp.encoding].key_in);
+		CHECK(p.mp.encoding == sel.encoding);
+		CHECK(o.picture_id <= 0x7fff);
+		for (int r = 0; r < n_rec; r++) {
+			bool same_in = rec[r].enc == p.mp.encoding && rec[r].in_seq == p.ri.seq;
+
+			/* never one number for two packets; between switches, one packet one number (a
+			 * late keyframe of the target may switch again, and goes out under a new one) */
+			if (rec[r].out_seq == o.seq)
+				CHECK(same_in);
+			if (same_in && rec[r].epoch == epoch)
+				CHECK(rec[r].out_seq == o.seq);
+		}
+		if (n_rec < MAX_REC)
+			rec[n_rec++] = (struct mrec){ p.mp.encoding, p.ri.seq, o.seq, epoch };
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct input in = { data, size };
@@ -337,15 +498,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!take(&in, &mode))
 		return 0;
-	switch (mode % 3) {
+	switch (mode % 4) {
 	case 0:
 		run_raw(&in);
 		break;
 	case 1:
 		run_in_order(&in);
 		break;
-	default:
+	case 2:
 		run_lossy(&in);
+		break;
+	default:
+		run_media(&in);
 		break;
 	}
 	return 0;

@@ -9,9 +9,13 @@ marker on the last packet of the highest layer frame forwarded.
 
 Scenarios (each must come out as stated, else exit 1):
   good        L3T3 and L1T3, the test's receivers and switches: every receiver passes;
-  early-up    the relay switches up at once, at any picture: the switching receiver must FAIL
-              with pictures that match no reference (corrupt);
-  drop-layer  the relay withholds S0 T1 frames from dave (dt 5 needs them): dave must FAIL;
+  early-up    the relay moves frank from S1T0 up to S1T2 at a T2b picture (which predicts from
+              a T1 frame frank never got) instead of a switching point: frank must FAIL (libaom
+              refuses the picture, or it matches no reference);
+  drop-layer  the relay withholds the T1 frames from bob (dt 8 needs them): bob must FAIL, with
+              the first T2b picture (3) reported (libaom notices the stale reference, whose
+              entropy context the frame inherits, and refuses it; were it decoded it would not
+              be pixel-exact);
   marker      the relay leaves the sender's marker bits: dave and erin (S1, S0) must FAIL;
   ext         one byte of the 3-byte extension element flipped in one packet to bob: bob must FAIL;
   seq         the relay keeps the sender's sequence numbers: erin must FAIL (gaps);
@@ -76,8 +80,14 @@ class IdealRelay(threading.Thread):
             return
         cs, ct = divmod(o.cur, 3)
         ts_, tt = divmod(o.target, 3)
-        if flags & t.F_KEY or self.mode == "early-up":
+        if flags & t.F_KEY:
             o.cur = o.target
+            return
+        if self.mode == "early-up":
+            # the broken relay: up at a picture that is no switching point (T2b predicts from
+            # the T1 frame before it, which a T0 receiver never got)
+            if rec[5] == 4 or (ts_ <= cs and tt <= ct):
+                o.cur = o.target
             return
         ns = ts_ if ts_ <= cs else cs
         nt = tt if tt <= ct or (dtis >> (2 * (ns * 3 + tt))) & 3 == t.DTI_SWITCH else ct
@@ -101,7 +111,7 @@ class IdealRelay(threading.Thread):
                 cs, ct = divmod(o.cur, 3)
                 if sid > cs or tid > ct:
                     continue
-                if self.mode == "drop-layer" and name == "dave" and sid == 0 and tid == 1:
+                if self.mode == "drop-layer" and name == "bob" and tid == 1:
                     continue
                 out = bytearray(pkt)
                 if self.mode != "seq":
@@ -135,12 +145,16 @@ class IdealRelay(threading.Thread):
                 self.sock.sendto(bytes(out), o.addr)
 
 
-def run(tool, workdir, name, mode="good", pictures=t.PICTURES, out=print):
+def run(tool, workdir, name, mode="good", pictures=t.PICTURES, out=print, switches=None):
     nsl, ssrc, sport, rxs = t.STRUCTURES[name]
     sent, summary = t.encode(tool, os.path.join(workdir, "%s-%d" % (name, pictures)), nsl, ssrc,
                              pictures)
     out("  " + summary)
-    rxs = [r for r in rxs]
+    rxs = [t.Rx(r.name, r.port, r.dt, [(p, d) for p, d in r.switches if p < pictures - 20])
+           for r in rxs]
+    for r in rxs:
+        if switches and r.name in switches:
+            r.switches = switches[r.name]
     relay = IdealRelay(sent, rxs, mode)
     relay.start()
     socks = {}
@@ -176,15 +190,20 @@ def scenario(tool, workdir, which):
             bad += errors + [n for n, (g, _) in res.items() if not g]
         return not bad, "all receivers pass" if not bad else "failed: %s" % bad
     if which == "early-up":
-        errors, res = run(tool, workdir, "L3T3", "early-up", pictures=120)
+        errors, res = run(tool, workdir, "L3T3", "early-up", pictures=100,
+                          switches={"frank": [(14, 3), (50, 5)]})
         f = res["frank"]
-        ok = not f[0] and "corrupt" in f[1] and res["bob"][0] and res["erin"][0]
-        return ok, "frank %s, corrupt picture reported: %s" % (
-            "FAILS" if not f[0] else "passes", "corrupt" in f[1])
+        bad = "corrupt" in f[1] or "decoder error" in f[1]
+        ok = not f[0] and bad and res["bob"][0] and res["erin"][0]
+        return ok, "frank %s, corrupt picture or decoder error reported: %s" % (
+            "FAILS" if not f[0] else "passes", bad)
     if which == "drop-layer":
         errors, res = run(tool, workdir, "L3T3", "drop-layer", pictures=60)
-        ok = not res["dave"][0] and res["bob"][0] and res["erin"][0]
-        return ok, "dave %s" % ("FAILS" if not res["dave"][0] else "passes")
+        b = res["bob"]
+        bad = "picture 3: decoder error" in b[1] or "picture 3: decoded" in b[1]
+        ok = not b[0] and bad and res["dave"][0] and res["erin"][0]
+        return ok, "bob %s, the first T2b picture (3) reported: %s" % (
+            "FAILS" if not b[0] else "passes", bad)
     if which == "marker":
         errors, res = run(tool, workdir, "L3T3", "marker", pictures=40)
         ok = not res["dave"][0] and not res["erin"][0] and res["bob"][0] and \

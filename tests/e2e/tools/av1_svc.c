@@ -168,8 +168,8 @@ static void build_structure(int nsl, struct dd_structure *st)
 }
 
 /* libaom buffer slots: T0 frames of layer s in slot s, T1 in 3 + s, T2 frames that the next
- * spatial layer predicts from in 6 + s (only s < 2 needs one: 8 slots exactly for L3T3). */
-static void ref_config(int s, int kind, aom_svc_ref_frame_config_t *rc)
+ * spatial layer predicts from in 6 + s (not the top layer: 8 slots exactly for L3T3). */
+static void ref_config(int nsl, int s, int kind, aom_svc_ref_frame_config_t *rc)
 {
 	int tslot = -1, islot = -1, refresh = -1;
 
@@ -178,8 +178,8 @@ static void ref_config(int s, int kind, aom_svc_ref_frame_config_t *rc)
 	case K_KEY: refresh = s; break;
 	case K_T0: tslot = s; refresh = s; break;
 	case K_T1: tslot = s; refresh = 3 + s; break;
-	case K_T2A: tslot = s; refresh = s < 2 ? 6 + s : -1; break;
-	case K_T2B: tslot = 3 + s; refresh = s < 2 ? 6 + s : -1; break;
+	case K_T2A: tslot = s; refresh = s < nsl - 1 ? 6 + s : -1; break;
+	case K_T2B: tslot = 3 + s; refresh = s < nsl - 1 ? 6 + s : -1; break;
 	}
 	if (s > 0)   /* the lower layer of this picture: where that frame was just stored */
 		islot = kind == K_KEY || kind == K_T0 ? s - 1 : kind == K_T1 ? 3 + s - 1 : 6 + s - 1;
@@ -195,11 +195,27 @@ static void ref_config(int s, int kind, aom_svc_ref_frame_config_t *rc)
 		rc->reference[3] = 1;                     /* GOLDEN */
 		rc->ref_idx[3] = islot;
 	}
-	if (kind == K_KEY && s == 0)
+	if (kind == K_KEY && s == 0) {
 		for (int i = 0; i < 8; i++)
 			rc->refresh[i] = 1;
-	else if (refresh >= 0)
+	} else if (refresh >= 0) {
+		/* libaom refreshes only slots that one of the 7 references names: let the unused
+		 * ALTREF name it (without it the T1 and T2 frames and the key picture's upper layers
+		 * silently refresh nothing, and the structure is not the one we describe) */
 		rc->refresh[refresh] = 1;
+		rc->ref_idx[6] = refresh;
+	}
+}
+
+static int refresh_mask(int nsl, int s, int kind)
+{
+	aom_svc_ref_frame_config_t rc;
+	int m = 0;
+
+	ref_config(nsl, s, kind, &rc);
+	for (int i = 0; i < 8; i++)
+		m |= rc.refresh[i] << i;
+	return m;
 }
 
 /* ---- synthetic moving picture ---------------------------------------------------------------- */
@@ -359,7 +375,7 @@ static void encode_all(const struct enc_opts *o, struct lframe *lf)
 			const aom_codec_cx_pkt_t *pkt;
 			aom_codec_iter_t it = NULL;
 
-			ref_config(s, kind, &rc);
+			ref_config(o->nsl, s, kind, &rc);
 			if (aom_codec_control(&enc, AV1E_SET_SVC_LAYER_ID, &lid) ||
 			    aom_codec_control(&enc, AV1E_SET_SVC_REF_FRAME_CONFIG, &rc))
 				die("layer controls: %s", aom_codec_error_detail(&enc));
@@ -411,6 +427,29 @@ static void check_obus(const struct lframe *f)
 	}
 	if (frames < 1)
 		die("picture %d layer %d: no frame OBU", f->pic, f->sid);
+}
+
+/* The encoder must have stored each layer frame where the structure says (the decoder reports
+ * the refresh_frame_flags of every frame it decodes): a layer frame at a time, all of them. */
+static void verify_refresh(const struct enc_opts *o, const struct lframe *lf)
+{
+	aom_codec_ctx_t dec;
+
+	dec_open(&dec);
+	for (int i = 0; i < o->pics * o->nsl; i++) {
+		aom_codec_iter_t it = NULL;
+		int upd = -1;
+
+		if (aom_codec_decode(&dec, lf[i].data, lf[i].len, NULL))
+			die("picture %d layer %d does not decode", lf[i].pic, lf[i].sid);
+		while (aom_codec_get_frame(&dec, &it))
+			;
+		if (aom_codec_control(&dec, AOMD_GET_LAST_REF_UPDATES, &upd) ||
+		    upd != refresh_mask(o->nsl, lf[i].sid, lf[i].kind))
+			die("picture %d layer %d (%s): the encoder refreshed slots %#x, not %#x", lf[i].pic,
+			    lf[i].sid, kind_name[lf[i].kind], upd, refresh_mask(o->nsl, lf[i].sid, lf[i].kind));
+	}
+	aom_codec_destroy(&dec);
 }
 
 /* Reference decode of decode target dt: the encoder's output, only the layer frames the sender
@@ -669,6 +708,7 @@ static int cmd_encode(int argc, char **argv)
 	encode_all(&o, lf);
 	for (int i = 0; i < o.pics * o.nsl; i++)
 		check_obus(&lf[i]);
+	verify_refresh(&o, lf);
 
 	snprintf(path, sizeof(path), "%s/refs.txt", o.out);
 	if (!(fp = fopen(path, "w")))

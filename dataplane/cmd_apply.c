@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "av1_dd.h"
 #include "dataplane.h"
 #include "fwd_table.h"
 #include "layer_select.h"
@@ -100,6 +101,22 @@ void shadow_mark_dirty(struct cmd_apply *ca, uint32_t sid)
 	ca->dirty[ca->n_dirty++] = sid;
 }
 
+/* The outbound SRTP context a subscription's copies are encrypted with: its own, or in a simulcast
+ * group the one of its sel_id subscription (the receiver's subscription to encoding 0, same out
+ * SSRC), so that the receiver's one SRTP stream has one rollover counter and replay window. */
+static struct srtp_stream *sub_srtp_out(const struct cmd_apply *ca, uint32_t sub_id)
+{
+	const struct sh_sub *u = &ca->U[sub_id];
+	uint32_t lead = u->c.sel_id;
+	if (lead != sub_id && lead < MMR_MAX_SUBS) {
+		const struct sh_sub *l = &ca->U[lead];
+		if (l->used && l->c.subscriber_id == u->c.subscriber_id && l->c.out_ssrc == u->c.out_ssrc &&
+		    l->srtp_out)
+			return l->srtp_out;
+	}
+	return u->srtp_out;
+}
+
 static void fill_output(const struct cmd_apply *ca, struct fwd_output *o, uint32_t sub_id)
 {
 	const struct sh_sub *u = &ca->U[sub_id];
@@ -110,16 +127,20 @@ static void fill_output(const struct cmd_apply *ca, struct fwd_output *o, uint32
 
 	memset(o, 0, sizeof(*o));
 	o->sub_id = sub_id;
+	o->sel_id = u->c.sel_id;
 	o->out_ssrc_be = htonl(u->c.out_ssrc);
 	o->dst_port_be = htons(r->c.udp_port);
 	o->dp_port = r->c.dp_port;
-	o->target_tid = u->c.target_tid;
+	o->target.tid = u->c.target_tid;
+	o->target.sid = u->c.target_sid;
+	o->target.dt = u->c.target_dt;
+	o->target.encoding = u->c.target_encoding;
 	o->family = r->c.addr.family;
 	memcpy(o->dst_mac, r->c.has_mac ? r->c.mac : port->gateway_mac, 6);
 	memcpy(o->src_mac, port->mac, 6);
 	memcpy(o->src_ip, v4 ? port->ipv4.ip : port->ipv6.ip, alen);
 	memcpy(o->dst_ip, r->c.addr.ip, alen);
-	o->srtp = u->srtp_out;
+	o->srtp = sub_srtp_out(ca, sub_id);
 	uint32_t addr_sum = pkt_raw_sum(o->src_ip, alen, 0);
 	addr_sum = pkt_raw_sum(o->dst_ip, alen, addr_sum);
 	o->pseudo_sum = addr_sum + 17u;                       /* + protocol UDP */
@@ -249,10 +270,21 @@ static void sub_unlink(struct cmd_apply *ca, uint32_t uid)
  * Subscriptions
  */
 
+/* Subscriptions of the same receiver that share uid's selection state and SRTP context (simulcast
+ * group members): their outputs are rebuilt when uid's context changes or uid goes away. */
+static void sub_dirty_followers(struct cmd_apply *ca, uint32_t uid)
+{
+	const struct sh_sub *u = &ca->U[uid];
+	for (uint32_t f = ca->P[u->c.subscriber_id].rsubs; f != NIL; f = ca->U[f].r_next)
+		if (f != uid && ca->U[f].c.sel_id == uid)
+			shadow_mark_dirty(ca, ca->U[f].c.stream_id);
+}
+
 static void sub_delete(struct cmd_apply *ca, uint32_t uid)
 {
 	struct sh_sub *u = &ca->U[uid];
 	shadow_mark_dirty(ca, u->c.stream_id);
+	sub_dirty_followers(ca, uid);
 	sub_unlink(ca, uid);
 	srtp_ctl_retire_out(ca, u->srtp_out);
 	u->srtp_out = NULL;
@@ -277,6 +309,15 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 	if (c.target_tid >= MMR_MAX_TLAYERS)
 		return refuse(err, errlen, "subscription %u: target layer %u out of range (< %u)", c.id,
 			      c.target_tid, MMR_MAX_TLAYERS);
+	if (c.target_sid >= MEDIA_MAX_SPATIAL)
+		return refuse(err, errlen, "subscription %u: target spatial layer %u out of range (< %u)", c.id,
+			      c.target_sid, MEDIA_MAX_SPATIAL);
+	if (c.target_encoding >= MEDIA_MAX_ENCODINGS)
+		return refuse(err, errlen, "subscription %u: target encoding %u out of range (< %u)", c.id,
+			      c.target_encoding, MEDIA_MAX_ENCODINGS);
+	if (c.sel_id >= MMR_MAX_SUBS)
+		return refuse(err, errlen, "subscription %u: selection state %u out of range (< %u)", c.id,
+			      c.sel_id, MMR_MAX_SUBS);
 	uint32_t pub = ca->S[c.stream_id].c.participant_id;
 	if (ca->P[pub].c.meeting_id != ca->P[c.subscriber_id].c.meeting_id)
 		return refuse(err, errlen, "subscription %u: stream %u (meeting %u) and subscriber %u (meeting %u) are in different meetings",
@@ -299,22 +340,34 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 		sub_delete(ca, c.id);   /* a different subscription under the same id */
 	if (u->used) {
 		u->stamp = ca->stamp;
-		if (u->c.target_tid != c.target_tid || u->c.out_ssrc != c.out_ssrc) {
+		if (u->c.target_tid != c.target_tid || u->c.target_sid != c.target_sid ||
+		    u->c.target_dt != c.target_dt || u->c.target_encoding != c.target_encoding ||
+		    u->c.sel_id != c.sel_id || u->c.out_ssrc != c.out_ssrc) {
 			if (u->c.out_ssrc != c.out_ssrc) {
 				srtp_ctl_retire_out(ca, u->srtp_out);
 				u->srtp_out = out;
 				if (out)
 					srtp_ctl_set_sub_index(ca, c.id, c.srtp_index);
+				sub_dirty_followers(ca, c.id);
 			}
-			u->c.target_tid = c.target_tid;   /* the layer_sel state is kept */
-			u->c.out_ssrc = c.out_ssrc;
+			if (u->c.sel_id != c.sel_id && c.sel_id == c.id)
+				layer_sel_init(&ca->dp->sel[c.id]);   /* it leaves a group: its own state */
+			/* targets change: the layer_sel state is kept, the new target applies at the
+			 * next valid switching point */
+			uint64_t pos = u->c.srtp_index;
+			u->c = c;
+			u->c.srtp_index = pos;
 			shadow_mark_dirty(ca, c.stream_id);
 		}
 		return 0;
 	}
 	if (u->del_batch == ca->batch)
 		flush(ca);
-	layer_sel_init(&ca->dp->sel[c.id]);
+	if (c.sel_id == c.id) {
+		/* a simulcast member (sel_id another subscription) shares that one's state */
+		layer_sel_init(&ca->dp->sel[c.id]);
+		__atomic_store_n(&ca->dp->shm->stats.sub_layers[c.id], 0, __ATOMIC_RELAXED);
+	}
 	srtp_ctl_set_sub_index(ca, c.id, out ? c.srtp_index : 0);
 	u->used = 1;
 	u->c = c;
@@ -333,7 +386,7 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
  */
 
 static struct fwd_stream *stream_node_new(const struct mmr_cmd_stream *c, struct fwd_outputs *outs,
-					  struct fwd_srtp_in *srtp_in)
+					  struct fwd_srtp_in *srtp_in, struct av1_dd_structure *av1)
 {
 	struct fwd_stream *n = calloc(1, sizeof(*n));
 	if (!n)
@@ -344,8 +397,12 @@ static struct fwd_stream *stream_node_new(const struct mmr_cmd_stream *c, struct
 	n->kind = c->kind;
 	n->codec = c->codec;
 	n->layers = c->temporal_layers;
+	n->spatial = c->spatial_layers;
+	n->encoding = c->group_id == MMR_ID_NONE ? 0 : c->encoding;
+	n->dd_ext_id = c->dd_ext_id;
 	n->outputs = outs;
 	n->srtp_in = srtp_in;
+	n->av1 = av1;
 	return n;
 }
 
@@ -374,7 +431,7 @@ static void stream_restore_shadowed(struct cmd_apply *ca, uint32_t participant_i
 		struct sh_stream *r = &ca->S[i];
 		if (!r->used || r->node || r->c.participant_id != participant_id || r->c.ssrc != ssrc)
 			continue;
-		struct fwd_stream *n = stream_node_new(&r->c, r->outputs, r->srtp_in);
+		struct fwd_stream *n = stream_node_new(&r->c, r->outputs, r->srtp_in, r->av1);
 		if (!n) {
 			dp_log("stream %u: out of memory restoring it", i);
 			return;
@@ -411,6 +468,8 @@ static void stream_delete(struct cmd_apply *ca, uint32_t sid)
 	s->outputs = NULL;
 	srtp_ctl_retire_in(ca, s->srtp_in);
 	s->srtp_in = NULL;
+	retire(ca, s->av1);
+	s->av1 = NULL;
 	ca->n_s--;
 }
 
@@ -427,29 +486,61 @@ static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, cha
 		return refuse(err, errlen, "stream %u: unknown participant %u", c.id, c.participant_id);
 	if (c.kind != MMR_KIND_AUDIO && c.kind != MMR_KIND_VIDEO)
 		return refuse(err, errlen, "stream %u: unknown kind %u", c.id, c.kind);
-	if (c.codec != MMR_CODEC_OPUS && c.codec != MMR_CODEC_VP8)
+	if (c.codec < MMR_CODEC_OPUS || c.codec > MMR_CODEC_H264)
 		return refuse(err, errlen, "stream %u: unknown codec %u", c.id, c.codec);
+	if ((c.kind == MMR_KIND_AUDIO) != (c.codec == MMR_CODEC_OPUS))
+		return refuse(err, errlen, "stream %u: codec %u does not go with kind %u", c.id, c.codec, c.kind);
 	if (c.temporal_layers < 1 || c.temporal_layers > MMR_MAX_TLAYERS)
 		return refuse(err, errlen, "stream %u: temporal layers %u out of range 1..%u", c.id,
 			      c.temporal_layers, MMR_MAX_TLAYERS);
+	if (c.spatial_layers == 0)
+		c.spatial_layers = 1;   /* a version 3 sender never set it */
+	if (c.spatial_layers > MEDIA_MAX_SPATIAL)
+		return refuse(err, errlen, "stream %u: spatial layers %u out of range 1..%u", c.id,
+			      c.spatial_layers, MEDIA_MAX_SPATIAL);
+	if (c.group_id != MMR_ID_NONE && (c.group_id >= MMR_MAX_STREAMS || c.encoding >= MEDIA_MAX_ENCODINGS ||
+					  c.kind != MMR_KIND_VIDEO))
+		return refuse(err, errlen, "stream %u: bad simulcast group %u encoding %u", c.id, c.group_id,
+			      c.encoding);
+	if (c.group_id == MMR_ID_NONE)
+		c.encoding = 0;
+	if (c.codec == MMR_CODEC_AV1 && c.dd_ext_id == 0)
+		return refuse(err, errlen, "stream %u: AV1 needs the Dependency Descriptor's extension id", c.id);
+	if (c.codec != MMR_CODEC_AV1)
+		c.dd_ext_id = 0;
 
 	struct sh_stream *s = &ca->S[c.id];
 	if (s->used) {
 		int same_key = s->c.participant_id == c.participant_id && s->c.ssrc == c.ssrc;
 		int same_attr = s->c.kind == c.kind && s->c.codec == c.codec &&
-				s->c.temporal_layers == c.temporal_layers;
+				s->c.temporal_layers == c.temporal_layers &&
+				s->c.spatial_layers == c.spatial_layers && s->c.group_id == c.group_id &&
+				s->c.encoding == c.encoding && s->c.dd_ext_id == c.dd_ext_id;
 		s->stamp = ca->stamp;
 		if (same_key && same_attr && s->node)
 			return 0;   /* identical */
+		/* AV1 state: kept while it stays the same AV1 stream */
+		struct av1_dd_structure *av1 = s->av1;
+		int new_av1 = c.codec == MMR_CODEC_AV1 && (!av1 || !same_key);
+		if (new_av1 && !(av1 = calloc(1, sizeof(*av1))))
+			return refuse(err, errlen, "stream %u: out of memory", c.id);
+		if (c.codec != MMR_CODEC_AV1)
+			av1 = NULL;
 		/* another publisher or SSRC: inbound SRTP contexts of its own */
 		struct fwd_srtp_in *sin = s->srtp_in;
 		if (!same_key && srtp_ctl_stream_in(ca, c.participant_id, c.id, c.srtp_index, &sin) < 0)
 			return refuse(err, errlen, "stream %u: out of memory for its SRTP contexts", c.id);
-		struct fwd_stream *n = stream_node_new(&c, s->outputs, sin);
+		struct fwd_stream *n = stream_node_new(&c, s->outputs, sin, av1);
 		if (!n) {
 			if (sin != s->srtp_in)
 				srtp_ctl_free_in(sin);
+			if (new_av1)
+				free(av1);
 			return refuse(err, errlen, "stream %u: out of memory", c.id);
+		}
+		if (av1 != s->av1) {
+			retire(ca, s->av1);
+			s->av1 = av1;
 		}
 		if (sin != s->srtp_in) {
 			srtp_ctl_retire_in(ca, s->srtp_in);
@@ -479,9 +570,15 @@ static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, cha
 	struct fwd_srtp_in *sin;
 	if (srtp_ctl_stream_in(ca, c.participant_id, c.id, c.srtp_index, &sin) < 0)
 		return refuse(err, errlen, "stream %u: out of memory for its SRTP contexts", c.id);
-	struct fwd_stream *n = stream_node_new(&c, NULL, sin);
+	struct av1_dd_structure *av1 = NULL;
+	if (c.codec == MMR_CODEC_AV1 && !(av1 = calloc(1, sizeof(*av1)))) {
+		srtp_ctl_free_in(sin);
+		return refuse(err, errlen, "stream %u: out of memory", c.id);
+	}
+	struct fwd_stream *n = stream_node_new(&c, NULL, sin, av1);
 	if (!n) {
 		srtp_ctl_free_in(sin);
+		free(av1);
 		return refuse(err, errlen, "stream %u: out of memory", c.id);
 	}
 	memset(&ca->dp->shm->stats.stream[c.id], 0, sizeof(ca->dp->shm->stats.stream[c.id]));
@@ -493,6 +590,7 @@ static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, cha
 	s->subs = NIL;
 	s->outputs = NULL;
 	s->srtp_in = sin;
+	s->av1 = av1;
 	stream_link(ca, c.id);
 	stream_install(ca, c.id, n);
 	ca->n_s++;
@@ -828,6 +926,7 @@ void cmd_apply_free(struct cmd_apply *ca)
 				free(s->node);
 			}
 			free(s->outputs);
+			free(s->av1);
 			srtp_ctl_free_in(s->srtp_in);
 		}
 	}
@@ -934,6 +1033,8 @@ int cmd_apply_check(struct cmd_apply *ca, char *err, size_t errlen)
 			CHECK(f == s->node, "stream %u: table holds node of %u", i, f->id);
 			CHECK(s->node->outputs == s->outputs, "stream %u: node and shadow outputs differ", i);
 			CHECK(s->node->srtp_in == s->srtp_in, "stream %u: node and shadow SRTP differ", i);
+			CHECK(s->node->av1 == s->av1 && (s->c.codec == MMR_CODEC_AV1) == (s->av1 != NULL),
+			      "stream %u: AV1 state", i);
 		} else {
 			sh_s++;
 			CHECK(f->id != i && ca->S[f->id].used && ca->S[f->id].node == f,
@@ -949,7 +1050,7 @@ int cmd_apply_check(struct cmd_apply *ca, char *err, size_t errlen)
 		      s->outputs ? s->outputs->n : 0);
 		for (uint32_t j = 0; s->outputs && j < s->outputs->n; j++) {
 			const struct fwd_output *o = &s->outputs->o[j];
-			CHECK(o->sub_id < ca->u_hw && ca->U[o->sub_id].used && o->srtp == ca->U[o->sub_id].srtp_out,
+			CHECK(o->sub_id < ca->u_hw && ca->U[o->sub_id].used && o->srtp == sub_srtp_out(ca, o->sub_id),
 			      "stream %u: output %u's SRTP context is not its subscription's", i, j);
 		}
 	}

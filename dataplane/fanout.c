@@ -11,11 +11,16 @@
  * header mbufs and clones in one bulk allocation each, and one reference on the input for all its
  * clones (attached by hand, without rte_pktmbuf_attach's atomic per copy). Audio (no layers) skips
  * layer selection: its sequence numbers pass through and its sel[] entries are never touched.
+ * Video packets come with their codec-neutral parse (struct media_pkt): layer selection per receiver
+ * (layer_select.h) says whether it gets the packet and with which sequence number, timestamp, marker
+ * bit, PictureID, TL0PICIDX and AV1 frame number; the selector's current layers are published for
+ * mmrctl when they change (sub_layers[]).
  * UDP checksums are done in software and never re-read a copy. Once per received packet: the sum of
  * everything that is the same in every copy - the payload (byte-swapped when it sits at an odd
  * offset of the UDP segment), the RTP header and descriptor minus the fields we rewrite, the UDP
  * length and source port. Per copy (RFC 1624 style): plus its pseudo header (precomputed in its
- * fwd_output), destination port, SSRC, sequence number, PictureID and TL0PICIDX.
+ * fwd_output), destination port, SSRC, sequence number, marker bit, timestamp, PictureID,
+ * TL0PICIDX and frame number. Header extensions we do not rewrite are copied as they came.
  *
  * SRTP (fanout_srtp): the payload differs per receiver (each copy is encrypted under the
  * receiver's key), so there is no shared payload: per copy, the RTP header and descriptor are
@@ -47,8 +52,10 @@ struct fanout_pkt {
 	uint32_t body_off;        /* unchanged payload: offset in the received frame */
 	uint32_t body_len;
 	uint32_t const_sum;       /* UDP checksum part shared by every copy (see above) */
+	uint16_t w0_base;         /* first header word with the marker bit cleared */
 	uint16_t pid_pos;         /* PictureID offset from the RTP header (0: none) */
 	uint16_t tl0_pos;         /* TL0PICIDX offset from the RTP header (0: none) */
+	uint16_t fn_pos;          /* AV1 Dependency Descriptor frame number offset (0: none) */
 	uint8_t  pid_len;         /* 1 or 2 bytes */
 	uint16_t udp_len;
 	uint16_t sport_be;
@@ -73,9 +80,26 @@ static inline uint32_t byte_word(uint32_t pos, uint8_t b)
 	return (pos & 1) ? b : (uint32_t)b << 8;
 }
 
-/* Once per received packet, at its first forwarded copy: fp->const_sum. */
-static void prepare_sum(struct fanout_pkt *fp, const uint8_t *frame, const struct rtp_info *ri,
-			const struct vp8_desc *vp8)
+/* Where the per-copy fields sit in this packet (from its media_pkt; none for audio). */
+static void find_rewrites(struct fanout_pkt *fp, const struct media_pkt *mp)
+{
+	fp->w0_base = (uint16_t)(rd16(fp->rtp) & 0xff7f);
+	fp->pid_pos = fp->tl0_pos = fp->fn_pos = 0;
+	fp->pid_len = 0;
+	if (!mp)
+		return;
+	if (mp->has_pid && mp->pid_off) {
+		fp->pid_pos = mp->pid_off;
+		fp->pid_len = mp->pid_16 ? 2 : 1;
+	}
+	if (mp->has_tl0 && mp->tl0_off)
+		fp->tl0_pos = mp->tl0_off;
+	if (mp->dd_off && mp->dd_len >= 3)
+		fp->fn_pos = (uint16_t)(mp->dd_off + 1);
+}
+
+/* Once per received packet, at its first forwarded copy: fp->const_sum (find_rewrites first). */
+static void prepare_sum(struct fanout_pkt *fp, const uint8_t *frame)
 {
 	const uint8_t *h = fp->rtp;
 	uint32_t body = csum_be16_bulk(frame + fp->body_off, fp->body_len);
@@ -84,19 +108,17 @@ static void prepare_sum(struct fanout_pkt *fp, const uint8_t *frame, const struc
 		body = rte_bswap16((uint16_t)body);
 	uint64_t s = body + csum_be16(h, fp->rtp_hdr_len);
 	/* take out what every copy rewrites (adding the complement subtracts) */
+	s += (uint16_t)~rd16(h);                             /* marker bit (with V/P/X/CC, PT) */
 	s += (uint16_t)~rd16(h + 2);                         /* sequence number */
+	s += (uint16_t)~rd16(h + 4) + (uint16_t)~rd16(h + 6);  /* timestamp */
 	s += (uint16_t)~rd16(h + 8) + (uint16_t)~rd16(h + 10); /* SSRC */
-	fp->pid_pos = fp->tl0_pos = 0;
-	fp->pid_len = 0;
-	if (vp8 && vp8->has_picture_id && vp8->picture_id_off) {
-		fp->pid_pos = (uint16_t)(ri->hdr_len + vp8->picture_id_off);
-		fp->pid_len = vp8->picture_id_16 ? 2 : 1;
-		for (uint32_t i = 0; i < fp->pid_len; i++)
-			s += (uint16_t)~byte_word(fp->pid_pos + i, h[fp->pid_pos + i]);
-	}
-	if (vp8 && vp8->has_tl0picidx && vp8->tl0picidx_off) {
-		fp->tl0_pos = (uint16_t)(ri->hdr_len + vp8->tl0picidx_off);
+	for (uint32_t i = 0; i < fp->pid_len; i++)
+		s += (uint16_t)~byte_word(fp->pid_pos + i, h[fp->pid_pos + i]);
+	if (fp->tl0_pos)
 		s += (uint16_t)~byte_word(fp->tl0_pos, h[fp->tl0_pos]);
+	if (fp->fn_pos) {
+		s += (uint16_t)~byte_word(fp->fn_pos, h[fp->fn_pos]);
+		s += (uint16_t)~byte_word(fp->fn_pos + 1u, h[fp->fn_pos + 1]);
 	}
 	/* UDP length twice (pseudo header and UDP header), source port */
 	s += 2u * fp->udp_len + rte_be_to_cpu_16(fp->sport_be);
@@ -148,7 +170,7 @@ static inline uint8_t *write_headers(uint8_t *p, const struct fwd_output *o, con
 /* Up to this many outputs of a packet are handled together: their layer decisions first, then one
  * bulk allocation of their header mbufs and of their clones, and one reference-count update. */
 #define FANOUT_CHUNK 32u
-/* sel[] entries (VP8) are prefetched this many outputs ahead: at scale they are cache misses. */
+/* sel[] entries (video) are prefetched this many outputs ahead: at scale they are cache misses. */
 #define SEL_PREFETCH_AHEAD 6u
 
 /* The mbufs and input references taken for one chunk of copies. */
@@ -219,18 +241,38 @@ static inline int copy_fits_hdr(const struct fanout_pkt *fp, const struct fwd_ou
 	return head + fp->body_len <= DP_HDR_MBUF_ROOM;
 }
 
-/* The checksum word(s) of the bytes rewritten in a copy, from the values written (no reload). */
-static inline uint32_t pid_tl0_sum(const struct fanout_pkt *fp, const struct layer_out *lo)
+/* Write one receiver's fields into the RTP header at rtp (a copy's, or the input's for SRTP) and
+ * return their checksum words, from the values written (no reload): marker bit, sequence number,
+ * timestamp, and where this packet has them PictureID (M bit and width kept), TL0PICIDX and the
+ * AV1 frame number. The SSRC is the caller's. */
+static inline uint32_t write_rewrites(uint8_t *rtp, const struct fanout_pkt *fp, const struct layer_out *lo)
 {
-	uint32_t sum = 0;
+	uint16_t w0 = (uint16_t)(fp->w0_base | (lo->marker ? 0x80 : 0));
+	uint32_t sum = (uint32_t)w0 + lo->seq + (lo->ts >> 16) + (lo->ts & 0xffff);
+	wr16(rtp, w0);
+	wr16(rtp + 2, lo->seq);
+	wr16(rtp + 4, (uint16_t)(lo->ts >> 16));
+	wr16(rtp + 6, (uint16_t)lo->ts);
 	if (fp->pid_len == 2) {
-		sum += byte_word(fp->pid_pos, (uint8_t)(0x80 | ((lo->picture_id >> 8) & 0x7f)));
-		sum += byte_word(fp->pid_pos + 1u, (uint8_t)lo->picture_id);
+		uint8_t hi = (uint8_t)(0x80 | ((lo->picture_id >> 8) & 0x7f)), lo8 = (uint8_t)lo->picture_id;
+		rtp[fp->pid_pos] = hi;
+		rtp[fp->pid_pos + 1] = lo8;
+		sum += byte_word(fp->pid_pos, hi) + byte_word(fp->pid_pos + 1u, lo8);
 	} else if (fp->pid_len == 1) {
-		sum += byte_word(fp->pid_pos, (uint8_t)(lo->picture_id & 0x7f));
+		uint8_t v = (uint8_t)(lo->picture_id & 0x7f);
+		rtp[fp->pid_pos] = v;
+		sum += byte_word(fp->pid_pos, v);
 	}
-	if (fp->tl0_pos)
+	if (fp->tl0_pos) {
+		rtp[fp->tl0_pos] = lo->tl0picidx;
 		sum += byte_word(fp->tl0_pos, lo->tl0picidx);
+	}
+	if (fp->fn_pos) {
+		uint8_t hi = (uint8_t)(lo->frame_number >> 8), lo8 = (uint8_t)lo->frame_number;
+		rtp[fp->fn_pos] = hi;
+		rtp[fp->fn_pos + 1] = lo8;
+		sum += byte_word(fp->fn_pos, hi) + byte_word(fp->fn_pos + 1u, lo8);
+	}
 	return sum;
 }
 
@@ -275,22 +317,11 @@ static inline struct rte_mbuf *build_copy(struct worker *w, struct rte_mbuf *m, 
 	uint8_t *udp = write_headers(p, o, fp);
 	uint8_t *rtp = udp + UDP_LEN;
 	uint32_t ssrc = rte_be_to_cpu_32(o->out_ssrc_be);
-	uint64_t sum = fp->const_sum + o->pseudo_sum + rte_be_to_cpu_16(o->dst_port_be) + lo->seq +
+	uint64_t sum = fp->const_sum + o->pseudo_sum + rte_be_to_cpu_16(o->dst_port_be) +
 		       (ssrc >> 16) + (ssrc & 0xffff);
 	rte_memcpy(rtp, fp->rtp, fp->rtp_hdr_len);
-	wr16(rtp + 2, lo->seq);
 	memcpy(rtp + 8, &o->out_ssrc_be, 4);
-	/* PictureID (M bit and width kept) and TL0PICIDX where prepare_sum found them; their checksum
-	 * words come from the values, not from the bytes just stored */
-	if (fp->pid_len == 2) {
-		rtp[fp->pid_pos] = (uint8_t)(0x80 | ((lo->picture_id >> 8) & 0x7f));
-		rtp[fp->pid_pos + 1] = (uint8_t)lo->picture_id;
-	} else if (fp->pid_len == 1) {
-		rtp[fp->pid_pos] = (uint8_t)(lo->picture_id & 0x7f);
-	}
-	if (fp->tl0_pos)
-		rtp[fp->tl0_pos] = lo->tl0picidx;
-	sum += pid_tl0_sum(fp, lo);
+	sum += write_rewrites(rtp, fp, lo);
 	uint16_t ck = csum_finish(sum);
 	wr16(udp + 6, ck ? ck : 0xffff);
 	return h;
@@ -352,8 +383,35 @@ static void fanout_chunk(struct worker *w, struct rte_mbuf *m, const struct fano
 		rte_mbuf_refcnt_update(m, (int16_t)-(int32_t)ca.refs);
 }
 
+/* A receiver's layer decision for a video packet; publishes its current layers when they changed. */
+static inline int select_layers(struct worker *w, const struct fwd_output *o, const struct rtp_info *ri,
+				const struct media_pkt *mp, struct layer_out *lo)
+{
+	struct layer_sel *sel = &w->sel[o->sel_id];
+	int fwd = layer_sel_video(sel, &o->target, ri, mp, w->now_rtp, lo);
+	if (unlikely(sel->dirty)) {
+		struct layer_current c;
+		layer_sel_current(sel, &c);
+		sel->dirty = 0;
+		__atomic_store_n(&w->sub_layers[o->sel_id],
+				 mmr_layers_pack(c.started, c.encoding, c.dt, c.sid, c.tid), __ATOMIC_RELAXED);
+	}
+	return fwd;
+}
+
+/* A stream without layers (audio): every packet as it came, under the receiver's SSRC. */
+static inline void passthrough_out(const struct rtp_info *ri, struct layer_out *lo)
+{
+	lo->seq = ri->seq;
+	lo->ts = ri->ts;
+	lo->marker = ri->marker;
+	lo->picture_id = 0;
+	lo->tl0picidx = 0;
+	lo->frame_number = 0;
+}
+
 void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
-		const struct rtp_info *ri, const struct vp8_desc *vp8, const struct fwd_stream *s)
+		const struct rtp_info *ri, const struct media_pkt *mp, const struct fwd_stream *s)
 {
 	const struct fwd_outputs *outs = rcu_dereference(s->outputs);
 	if (!outs)
@@ -362,7 +420,7 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 	const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
 	struct fanout_pkt fp;
 	fp.rtp = frame + pi->payload_off;
-	fp.rtp_hdr_len = ri->hdr_len + (vp8 ? vp8->len : 0u);
+	fp.rtp_hdr_len = ri->hdr_len + (mp ? mp->desc_len : 0u);
 	fp.body_off = pi->payload_off + fp.rtp_hdr_len;
 	fp.body_len = pi->payload_len - fp.rtp_hdr_len;
 	fp.const_sum = 0;
@@ -375,16 +433,16 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 	struct layer_out lo[FANOUT_CHUNK];
 	uint32_t n = outs->n;
 	for (uint32_t i = 0; i < n && i < SEL_PREFETCH_AHEAD; i++)
-		rte_prefetch0(vp8 ? (const void *)&w->sel[outs->o[i].sub_id] : (const void *)&outs->o[i]);
+		rte_prefetch0(mp ? (const void *)&w->sel[outs->o[i].sel_id] : (const void *)&outs->o[i]);
 	for (uint32_t base = 0; base < n; base += FANOUT_CHUNK) {
 		uint32_t end = n - base > FANOUT_CHUNK ? base + FANOUT_CHUNK : n;
 		uint32_t k = 0;
-		if (vp8) {
+		if (mp) {
 			for (uint32_t i = base; i < end; i++) {
 				const struct fwd_output *o = &outs->o[i];
 				if (i + SEL_PREFETCH_AHEAD < n)
-					rte_prefetch0(&w->sel[outs->o[i + SEL_PREFETCH_AHEAD].sub_id]);
-				if (!layer_sel_vp8(&w->sel[o->sub_id], o->target_tid, ri, vp8, &lo[k])) {
+					rte_prefetch0(&w->sel[outs->o[i + SEL_PREFETCH_AHEAD].sel_id]);
+				if (!select_layers(w, o, ri, mp, &lo[k])) {
 					w->st->drops[MMR_DROP_LAYER]++;
 					ss->layer_drops++;
 					continue;
@@ -394,19 +452,18 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 			if (k == 0)
 				continue;
 		} else {
-			/* no layers: every receiver gets every packet under its own sequence number
-			 * (layer_sel_passthrough's result); its sel[] entry is neither read nor kept */
+			/* no layers: every receiver gets every packet under its own SSRC; its sel[]
+			 * entry is neither read nor kept */
 			for (uint32_t i = base; i < end; i++) {
 				if (i + SEL_PREFETCH_AHEAD < n)
 					rte_prefetch0(&outs->o[i + SEL_PREFETCH_AHEAD]);
-				lo[k].seq = ri->seq;
-				lo[k].picture_id = 0;
-				lo[k].tl0picidx = 0;
+				passthrough_out(ri, &lo[k]);
 				fo[k++] = &outs->o[i];
 			}
 		}
 		if (unlikely(!have_sum)) {
-			prepare_sum(&fp, frame, ri, vp8);
+			find_rewrites(&fp, mp);
+			prepare_sum(&fp, frame);
 			have_sum = 1;
 		}
 		fanout_chunk(w, m, &fp, fo, lo, k, ss);
@@ -444,26 +501,29 @@ static inline struct rte_mbuf *build_srtp_copy(struct worker *w, struct fanout_p
 }
 
 void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi, uint32_t rtp_len,
-		 const struct rtp_info *ri, const struct vp8_desc *vp8, const struct fwd_stream *s)
+		 const struct rtp_info *ri, const struct media_pkt *mp, const struct fwd_stream *s)
 {
 	const struct fwd_outputs *outs = rcu_dereference(s->outputs);
 	if (!outs)
 		return;
 	struct mmr_stream_stats *ss = &w->stream_stats[s->id];
 	uint8_t *rtp = rte_pktmbuf_mtod_offset(m, uint8_t *, pi->payload_off);
-	uint8_t *desc = rtp + ri->hdr_len;
 	struct fanout_pkt fp;
+	fp.rtp = rtp;
 	fp.sport_be = w->udp_port_be ? w->udp_port_be : rte_cpu_to_be_16(pi->dport);
+	find_rewrites(&fp, mp);
 
 	uint32_t n = outs->n;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct fwd_output *o = &outs->o[i];
-		struct layer_sel *sel = &w->sel[o->sub_id];
 		struct layer_out lo;
 		if (i + 1 < n)
-			rte_prefetch0(&w->sel[outs->o[i + 1].sub_id]);
-		int fwd = vp8 ? layer_sel_vp8(sel, o->target_tid, ri, vp8, &lo)
-			      : layer_sel_passthrough(sel, ri, &lo);
+			rte_prefetch0(&w->sel[outs->o[i + 1].sel_id]);
+		int fwd = 1;
+		if (mp)
+			fwd = select_layers(w, o, ri, mp, &lo);
+		else
+			passthrough_out(ri, &lo);
 		if (!fwd) {
 			w->st->drops[MMR_DROP_LAYER]++;
 			ss->layer_drops++;
@@ -471,12 +531,8 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 		}
 		/* this receiver's header and descriptor, written into the input: the copy is encrypted
 		 * from it (the next receiver's rewrite replaces every byte written here) */
-		rtp_set_seq(rtp, lo.seq);
+		write_rewrites(rtp, &fp, &lo);
 		memcpy(rtp + 8, &o->out_ssrc_be, 4);
-		if (vp8) {
-			vp8_set_picture_id(desc, vp8, lo.picture_id);
-			vp8_set_tl0picidx(desc, vp8, lo.tl0picidx);
-		}
 		struct rte_mbuf *c = likely(o->srtp != NULL) ? build_srtp_copy(w, &fp, o, rtp, rtp_len) : NULL;
 		if (unlikely(!c)) {
 			w->st->drops[MMR_DROP_NO_MBUF]++;

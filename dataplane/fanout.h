@@ -1,7 +1,8 @@
 /*
  * fanout.h - send one received RTP packet of a known stream to each of the stream's receivers:
  * layer selection per receiver, then a copy with new Ethernet/IP/UDP headers, the receiver's
- * sequence number and SSRC, and (VP8) the receiver's PictureID/TL0PICIDX; in SRTP meetings
+ * sequence number, timestamp, marker and SSRC, and (video) the receiver's PictureID/TL0PICIDX/AV1 frame
+ * number; in SRTP meetings
  * encrypted for each receiver.
  */
 #ifndef MMR_DP_FANOUT_H
@@ -11,24 +12,24 @@
 #include "fwd_table.h"
 #include "pkt.h"
 #include "rtp.h"
-#include "vp8.h"
+#include "media.h"
 #include "worker.h"
 
 /*
- * m: the received packet (single segment), described by pi/ri; vp8: its parsed descriptor, or
- * NULL for a codec without layers. The caller still owns m and frees it afterwards: copies that
+ * m: the received packet (single segment), described by pi/ri; mp: its codec-neutral parse (video),
+ * or NULL for a stream without layers (audio). The caller still owns m and frees it afterwards: copies that
  * share its payload hold their own reference.
  */
 void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
-		const struct rtp_info *ri, const struct vp8_desc *vp8, const struct fwd_stream *s);
+		const struct rtp_info *ri, const struct media_pkt *mp, const struct fwd_stream *s);
 
 /*
  * The same for an SRTP meeting: m holds the packet decrypted in place (rtp_len bytes of RTP from
  * pi->payload_off, trailer removed). Every receiver gets a whole copy of its own, encrypted under
- * its RECV key straight from m into the copy (srtp_protect_rtp_copy), after its RTP header and VP8
+ * its RECV key straight from m into the copy (srtp_protect_rtp_copy), after its RTP header and codec
  * descriptor were rewritten in m. m is the caller's to free; no copy refers to it.
  */
 void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi, uint32_t rtp_len,
-		 const struct rtp_info *ri, const struct vp8_desc *vp8, const struct fwd_stream *s);
+		 const struct rtp_info *ri, const struct media_pkt *mp, const struct fwd_stream *s);
 
 #endif

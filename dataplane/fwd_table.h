@@ -25,9 +25,11 @@
 #include <stdint.h>
 #include <urcu-qsbr.h>
 #include <urcu/rculfhash.h>
+#include "media.h"
 #include "mmr_types.h"
 
 struct srtp_stream;
+struct av1_dd_structure;
 
 /*
  * Inbound SRTP/SRTCP contexts of a sender: one per stream (its SSRC), and one per participant for
@@ -44,11 +46,13 @@ struct fwd_srtp_in {
 
 /* One receiver of a stream: two cache lines. */
 struct fwd_output {
-	uint32_t sub_id;          /* index of its struct layer_sel */
+	uint32_t sub_id;          /* the subscription (its SRTP position slot) */
+	uint32_t sel_id;          /* index of its struct layer_sel and sub_layers[] slot: sub_id, or
+				     for a simulcast group the receiver's subscription to encoding 0 */
 	uint32_t out_ssrc_be;     /* SSRC written into the copy, network order */
 	uint16_t dst_port_be;     /* receiver's UDP port, network order */
 	uint16_t dp_port;         /* DPDK port the copy leaves on */
-	uint8_t  target_tid;      /* highest temporal layer forwarded */
+	struct layer_target target; /* layers the receiver asked for */
 	uint8_t  family;          /* MMR_AF_INET / MMR_AF_INET6 */
 	uint8_t  dst_mac[6];      /* receiver's MAC or the port's gateway MAC */
 	uint8_t  src_mac[6];      /* the port's MAC */
@@ -56,7 +60,8 @@ struct fwd_output {
 	uint32_t ip4_sum;         /* raw sum of the IPv4 header minus total length (and checksum) */
 	uint8_t  src_ip[16];      /* our address on dp_port (4 or 16 bytes used) */
 	uint8_t  dst_ip[16];
-	struct srtp_stream *srtp; /* SRTP meetings: the receiver's RECV-key context for out_ssrc; else NULL */
+	struct srtp_stream *srtp; /* SRTP meetings: the receiver's RECV-key context for out_ssrc (for a
+				     simulcast group, the one of its sel_id subscription); else NULL */
 } __attribute__((aligned(64)));
 
 struct fwd_outputs {
@@ -81,8 +86,14 @@ struct fwd_stream {
 	uint32_t id;              /* index of its mmr_stream_stats */
 	uint8_t  kind;            /* enum mmr_media_kind */
 	uint8_t  codec;           /* enum mmr_codec */
-	uint8_t  layers;
+	uint8_t  layers;          /* temporal layers */
+	uint8_t  spatial;         /* spatial layers */
+	uint8_t  encoding;        /* simulcast: its index in the group (0 otherwise) */
+	uint8_t  dd_ext_id;       /* AV1: header extension id of the Dependency Descriptor */
 	struct fwd_outputs *outputs;  /* RCU pointer; NULL = nobody subscribed */
+	/* AV1: the latest template structure of its Dependency Descriptor, written by the lcore that
+	 * receives the stream (like the SRTP state); made and freed by the control thread. */
+	struct av1_dd_structure *av1;
 	struct fwd_srtp_in *srtp_in;  /* RCU pointer (SRTP meetings): this SSRC's inbound contexts */
 };
 

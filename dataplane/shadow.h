@@ -51,6 +51,7 @@ struct sh_stream {
 	struct fwd_stream *node;         /* NULL while shadowed */
 	struct fwd_outputs *outputs;     /* current array, owned here; NULL = no subscriber */
 	struct fwd_srtp_in *srtp_in;     /* SRTP publisher: inbound contexts; else NULL */
+	struct av1_dd_structure *av1;    /* AV1: its Dependency Descriptor state (owned here); else NULL */
 	uint32_t p_next, p_prev;         /* in its publisher's list */
 	uint32_t subs;                   /* its subscriptions (sh_sub.s_next) */
 };

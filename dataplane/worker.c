@@ -7,6 +7,10 @@
  * counted. Then the TX buffers are flushed and we report an RCU quiescent state: no table pointer
  * survives an iteration.
  *
+ * Video: the codec's payload descriptor (VP8, VP9, H.264) or the AV1 Dependency Descriptor header
+ * extension is parsed into a codec-neutral struct media_pkt (lib/media.h), which is all the
+ * per-receiver layer selection in fanout.c reads. Audio skips this.
+ *
  * SRTP meetings (the sender's participant node says so): RTP is authenticated and decrypted in place
  * with the stream's inbound context (its SEND key; during a rekey the new key first, then the old),
  * before anything past the RTP header is read, and each receiver's copy is encrypted under its own
@@ -34,8 +38,12 @@
 #include "local_reply.h"
 #include "pkt.h"
 #include "rtp.h"
+#include "av1_dd.h"
+#include "h264.h"
+#include "media.h"
 #include "srtp_fast.h"
 #include "vp8.h"
+#include "vp9.h"
 
 #define PREFETCH_AHEAD 3
 
@@ -68,6 +76,8 @@ int worker_init(struct worker *w, struct dataplane *dp, unsigned idx)
 	w->st = &dp->shm->stats.lcore[idx];
 	w->stream_stats = dp->shm->stats.stream;
 	w->sel = dp->sel;
+	w->sub_layers = dp->shm->stats.sub_layers;
+	w->tsc_per_rtp_tick = rte_get_tsc_hz() / 90000 ? rte_get_tsc_hz() / 90000 : 1;
 	w->pools = &dp->pools[socket];
 	w->rekey_grace_tsc = rte_get_tsc_hz() / 1000 * DP_REKEY_GRACE_MS;
 	for (unsigned p = 0; p < dp->n_ports; p++) {
@@ -154,6 +164,63 @@ static enum mmr_drop_reason handle_srtcp(struct worker *w, struct rte_mbuf *m, c
 	return why != MMR_DROP_NONE ? why : MMR_DROP_RTCP;   /* not terminated yet */
 }
 
+/*
+ * What layer selection needs from an RTP packet of stream s (rtp, parsed as ri): *mp filled and
+ * MMR_DROP_NONE, or the drop reason. *layered is 0 for a stream without layer selection (audio).
+ * A descriptor that ends early is a malformed payload (bad_payload), like any other.
+ */
+static inline enum mmr_drop_reason parse_media(const struct fwd_stream *s, const uint8_t *rtp,
+					       const struct rtp_info *ri, struct media_pkt *mp,
+					       int *layered)
+{
+	const uint8_t *pl = rtp + ri->hdr_len;
+	enum mmr_drop_reason why;
+
+	*layered = 1;
+	switch (s->codec) {
+	case MMR_CODEC_VP8: {
+		struct vp8_desc d;
+		why = vp8_parse(pl, ri->payload_len, &d);
+		if (likely(why == MMR_DROP_NONE))
+			vp8_media(&d, ri->hdr_len, ri, mp);
+		break;
+	}
+	case MMR_CODEC_VP9: {
+		struct vp9_desc d;
+		why = vp9_parse(pl, ri->payload_len, &d);
+		if (likely(why == MMR_DROP_NONE))
+			vp9_media(&d, ri->hdr_len, ri, mp);
+		break;
+	}
+	case MMR_CODEC_H264: {
+		struct h264_info h;
+		why = h264_parse(pl, ri->payload_len, &h);
+		if (likely(why == MMR_DROP_NONE))
+			h264_media(&h, ri, mp);
+		break;
+	}
+	case MMR_CODEC_AV1: {
+		uint16_t off, len;
+		memset(mp, 0, sizeof(*mp));
+		mp->codec = MMR_CODEC_AV1;
+		int found = s->av1 ? rtp_find_ext(rtp, ri, s->dd_ext_id, &off, &len) : 0;
+		if (unlikely(found < 0))
+			return MMR_DROP_BAD_RTP;
+		if (unlikely(found == 0))
+			return MMR_DROP_NO_STRUCTURE;
+		why = av1_dd_parse(rtp + off, len, off, s->av1, mp);
+		break;
+	}
+	default:
+		*layered = 0;
+		return MMR_DROP_NONE;
+	}
+	if (unlikely(why != MMR_DROP_NONE))
+		return why == MMR_DROP_TRUNCATED ? MMR_DROP_BAD_PAYLOAD : why;
+	mp->encoding = s->encoding;
+	return MMR_DROP_NONE;
+}
+
 /* SRTP from an SRTP participant: the header (in clear) finds the stream; the packet is opened in
  * place, and only then parsed past the header (padding, VP8 descriptor) and fanned out. */
 static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
@@ -162,7 +229,8 @@ static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, co
 	uint8_t *pkt = rte_pktmbuf_mtod_offset(m, uint8_t *, pi->payload_off);
 	uint32_t len = pi->payload_len;
 	struct rtp_info ri;
-	struct vp8_desc d;
+	struct media_pkt mp;
+	int layered;
 	enum mmr_drop_reason why;
 
 	/* the header's structure is checked by the open, its padding only after it */
@@ -188,15 +256,12 @@ static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, co
 	ss->rx_pkts++;
 	ss->rx_bytes += pi->payload_len;
 	ss->last_seq = ri.seq;
-	if (s->codec == MMR_CODEC_VP8) {
-		why = vp8_parse(pkt + ri.hdr_len, ri.payload_len, &d);
-		if (unlikely(why != MMR_DROP_NONE))
-			return why == MMR_DROP_TRUNCATED ? MMR_DROP_BAD_PAYLOAD : why;
-		ss->last_tid = d.tid;
-		fanout_srtp(w, m, pi, len, &ri, &d, s);
-	} else {
-		fanout_srtp(w, m, pi, len, &ri, NULL, s);
-	}
+	why = parse_media(s, pkt, &ri, &mp, &layered);
+	if (unlikely(why != MMR_DROP_NONE))
+		return why;
+	if (layered)
+		ss->last_tid = mp.tid;
+	fanout_srtp(w, m, pi, len, &ri, layered ? &mp : NULL, s);
 	return MMR_DROP_NONE;
 }
 
@@ -208,7 +273,8 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 {
 	const uint8_t *payload = rte_pktmbuf_mtod_offset(m, const uint8_t *, pi->payload_off);
 	struct rtp_info ri;
-	struct vp8_desc d;
+	struct media_pkt mp;
+	int layered;
 	enum mmr_drop_reason why;
 
 	int rtcp = rtp_is_rtcp(payload, pi->payload_len);
@@ -231,15 +297,12 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 	ss->rx_pkts++;
 	ss->rx_bytes += pi->payload_len;
 	ss->last_seq = ri.seq;
-	if (s->codec == MMR_CODEC_VP8) {
-		why = vp8_parse(payload + ri.hdr_len, ri.payload_len, &d);
-		if (unlikely(why != MMR_DROP_NONE))
-			return why == MMR_DROP_TRUNCATED ? MMR_DROP_BAD_PAYLOAD : why;
-		ss->last_tid = d.tid;
-		fanout_rtp(w, m, pi, &ri, &d, s);
-	} else {
-		fanout_rtp(w, m, pi, &ri, NULL, s);
-	}
+	why = parse_media(s, payload, &ri, &mp, &layered);
+	if (unlikely(why != MMR_DROP_NONE))
+		return why;
+	if (layered)
+		ss->last_tid = mp.tid;
+	fanout_rtp(w, m, pi, &ri, layered ? &mp : NULL, s);
 	return MMR_DROP_NONE;
 }
 
@@ -314,6 +377,7 @@ int worker_main(void *arg)
 		uint64_t t0 = rte_rdtsc();
 		unsigned got = 0;
 		w->now_tsc = t0;
+		w->now_rtp = (uint32_t)(t0 / w->tsc_per_rtp_tick);
 		for (uint16_t p = 0; p < n_ports; p++) {
 			uint16_t n = rte_eth_rx_burst(dp->port[p].port_id, w->queue, pkts, WORKER_BURST);
 			if (n == 0)

@@ -24,6 +24,9 @@ struct worker {
 	struct dp_pools *pools;      /* our socket's */
 	struct rte_eth_dev_tx_buffer *txb[MMR_MAX_PORTS];
 	uint64_t now_tsc;            /* TSC at the start of this loop iteration */
+	uint32_t now_rtp;            /* the same in 90 kHz RTP clock units (simulcast timestamp rebasing) */
+	uint64_t tsc_per_rtp_tick;   /* TSC cycles per 1/90000 s */
+	uint32_t *sub_layers;        /* shm->stats.sub_layers: current layers per sel_id, for mmrctl */
 	uint64_t rekey_grace_tsc;    /* DP_REKEY_GRACE_MS in TSC cycles */
 };
 

@@ -422,6 +422,8 @@ int setup_ring(struct gen_setup *su, const struct gen_model *m, struct cmd_chan 
 		c.u.stream.kind = s->kind == GEN_VIDEO ? MMR_KIND_VIDEO : MMR_KIND_AUDIO;
 		c.u.stream.codec = s->kind == GEN_VIDEO ? MMR_CODEC_VP8 : MMR_CODEC_OPUS;
 		c.u.stream.temporal_layers = s->kind == GEN_VIDEO ? 3 : 1;
+		c.u.stream.spatial_layers = 1;
+		c.u.stream.group_id = MMR_ID_NONE;
 		s->dp_stream_id = i;
 		if ((rc = ring_push_wait(ch, &c, 10000)) < 0)
 			goto out;
@@ -440,6 +442,7 @@ int setup_ring(struct gen_setup *su, const struct gen_model *m, struct cmd_chan 
 			c.u.sub.subscriber_id = p;
 			c.u.sub.out_ssrc = s->ssrc;
 			c.u.sub.target_tid = gen_target_tid(m, p, s);
+			c.u.sub.sel_id = c.u.sub.id;
 			su->sub_of_flow[p * m->slots_per_meeting + s->slot] = c.u.sub.id;
 			if ((rc = ring_push_wait(ch, &c, 10000)) < 0)
 				goto out;

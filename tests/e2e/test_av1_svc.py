@@ -278,7 +278,9 @@ def run_mmr_structure(env, mmrtest, tool, workdir, name, meeting, out=print):
                                    set_dt)
     try:
         subs = env.ctl("sub", "list", meeting, json=True, check=False).stdout
-        out("%s: mmrctl --json sub list: %s" % (name, str(subs)[:600]))
+        for sb in subs.get("subscriptions", []):
+            out("%s: mmrctl sub list: %s target_dt %s current %s" % (
+                name, sb.get("subscriber"), sb.get("target_dt"), sb.get("current")))
     except Exception as e:   # informative only
         out("%s: sub list unavailable: %s" % (name, e))
     for s in list(socks.values()) + [sender]:

@@ -126,7 +126,11 @@ def run(args, tool, tmp, stream):
         env.wait_dp_attached()
 
         def set_encoding(name, enc):
-            env.ctl("sub", "set", MEETING, name, "--ssrc", str(SSRCS[0]), "--encoding", str(enc))
+            cp = env.ctl("sub", "set", MEETING, name, "--ssrc", str(SSRCS[0]), "--encoding",
+                         str(enc))
+            said = "%s %s" % (cp.stdout, cp.stderr or "")
+            if "offline" in said:   # accepted by the controller, not applied by the dataplane
+                raise RuntimeError("mmrctl: %s" % said.strip())
 
         rxs, log, errs = ss.run_session(stream, CLIENT_IP, (MMR_IP, MMR_PORT), SENDER_PORT, sp,
                                         set_encoding)

@@ -29,10 +29,13 @@ LOG=$TMP/controller.log
 OUT=$TMP/out
 ERR=$TMP/err
 CPID=
+DPID=
 CHECKS=0
 
 cleanup() {
 	[ -n "$CPID" ] && kill -9 "$CPID" 2>/dev/null && wait "$CPID" 2>/dev/null
+	[ -n "$DPID" ] && kill -9 "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
+	rm -f "/dev/shm/mmr-cli-test-$$"
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -233,7 +236,7 @@ json sub list m1
 jq_eq '[(s["target"], s["out_ssrc"]) for s in j["subscriptions"] if s["subscriber"] == "bob" and s["ssrc"] == 4660]' "[(1, 77)]"
 jq_eq '[s["target"] for s in j["subscriptions"] if s["subscriber"] == "dave" and s["ssrc"] == 4660]' "[0]"
 ok sub list m1
-grep -Eq '^bob +alice +0x00001234 +video +3 +1 +0x0000004d' "$OUT" || fail "sub list text: $(cat "$OUT")"
+grep -Eq '^bob +alice +0x00001234 +video +vp8 +L1T3 +T1 +0x0000004d +[0-9]+ +unknown$' "$OUT" || fail "sub list text: $(cat "$OUT")"
 cli meeting list --json   # --json after the command works too
 [ $RC -eq 0 ] && $PY -m json.tool "$OUT" >/dev/null || fail "--json after the command"
 # a new receiver is subscribed to every stream; a new stream goes to every receiver
@@ -467,6 +470,292 @@ cmp -s "$OUT" "$TMP/keys_sa2" || fail "keys changed across a restart: $(cat "$OU
 ok meeting end sm
 ok meeting end sm5
 ok meeting end pm
+
+step "layered video: vp9, av1, h264, simulcast"
+ok meeting create lv
+ok participant add lv pub --addr 203.0.113.31 --port 5000
+ok participant add lv v1 --addr 203.0.113.32 --port 5000 --role recvonly
+ok participant add lv v2 --addr 203.0.113.33 --port 5000
+ok stream add lv pub --ssrc 0x9000 --kind video --codec vp9 --layers 3 --spatial 2
+ok stream add lv pub --ssrc 0xa000 --kind video --codec av1 --layers 2 --spatial 3 --dd-ext 12
+ok stream add lv pub --ssrc 0x2640 --kind video --codec h264
+ok stream add lv pub --ssrc 0x100,0x101,0x102 --kind video --codec vp8 --layers 3
+ok stream add lv v2 --ssrc 0x200,0x201 --kind video --codec h264
+ok stream add lv v2 --ssrc=0x300,0x301 --kind video --codec vp9 --layers 2 --spatial 2
+ok stream add lv v2 --ssrc 0x400 --kind audio --codec opus
+ok stream add lv v2 --ssrc 0x500 --kind video --codec av1 --dd-ext=255
+json meeting show lv
+jq_eq '[(s["ssrc"], s["codec"], s["layers"], s["spatial_layers"], s["dd_ext_id"], s["encoding"]) for p in j["participants"] for s in p["streams"]]' \
+	"[(36864, 'vp9', 3, 2, None, None), (40960, 'av1', 2, 3, 12, None), (9792, 'h264', 1, 1, None, None), (256, 'vp8', 3, 1, None, 0), (257, 'vp8', 3, 1, None, 1), (258, 'vp8', 3, 1, None, 2), (512, 'h264', 1, 1, None, 0), (513, 'h264', 1, 1, None, 1), (768, 'vp9', 2, 2, None, 0), (769, 'vp9', 2, 2, None, 1), (1024, 'opus', 1, 1, None, None), (1280, 'av1', 1, 1, 255, None)]"
+# a group's members name encoding 0's stream id; other streams have no group
+jq_eq '[[s["group"] == (ids[s["ssrc"] - s["encoding"]] if s["encoding"] is not None else None) for p in j["participants"] for s in p["streams"]] for ids in [{s["ssrc"]: s["id"] for p in j["participants"] for s in p["streams"]}]][0].count(False)' 0
+jq_eq '[s["subscribers"] for p in j["participants"] for s in p["streams"]]' "[2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2]"
+# one row per receiver per stream or group, starting at the top (AV1: dt = S*T - 1)
+jq_eq 'len(j["subscriptions"])' 16
+ok meeting show lv
+grep -Eq '^  pub +0x00000100 +video +vp8 +3 +1 +- +[0-9]+ +0 +[0-9]+ +2$' "$OUT" || fail "meeting show lv: group stream row: $(cat "$OUT")"
+grep -Eq '^  pub +0x0000a000 +video +av1 +2 +3 +12 +- +- ' "$OUT" || fail "meeting show lv: av1 row: $(cat "$OUT")"
+json sub list lv
+jq_eq '[(s["publisher"], s["ssrcs"], s["codec"], s["target"], s["target_spatial"], s["target_dt"], s["target_encoding"], s["out_ssrc"], s["current"]) for s in j["subscriptions"] if s["subscriber"] == "v1"]' \
+	"[('pub', [36864], 'vp9', 2, 1, None, None, 36864, None), ('pub', [40960], 'av1', None, None, 5, None, 40960, None), ('pub', [9792], 'h264', 0, None, None, None, 9792, None), ('pub', [256, 257, 258], 'vp8', 2, None, None, 2, 256, None), ('v2', [512, 513], 'h264', 0, None, None, 1, 512, None), ('v2', [768, 769], 'vp9', 1, 1, None, 1, 768, None), ('v2', [1024], 'opus', 0, None, None, None, 1024, None), ('v2', [1280], 'av1', None, None, 0, None, 1280, None)]"
+jq_eq 'all(s["sel_id"] == s["id"] for s in j["subscriptions"])' True
+ok sub list lv
+grep -Eq '^v1 +pub +0x00000100,0x00000101,0x00000102 +video +vp8 +3xL1T3 +E2:T2 +0x00000100 +[0-9]+ +unknown$' "$OUT" ||
+	fail "sub list lv: simulcast row: $(cat "$OUT")"
+grep -Eq '^v1 +pub +0x00009000 +video +vp9 +L2T3 +S1T2 +0x00009000 ' "$OUT" || fail "sub list lv: vp9 row: $(cat "$OUT")"
+grep -Eq '^v1 +pub +0x0000a000 +video +av1 +L3T2 +DT5 ' "$OUT" || fail "sub list lv: av1 row: $(cat "$OUT")"
+grep -Eq '^v2 +pub +0x00002640 +video +h264 +L1T1 +- ' "$OUT" || fail "sub list lv: h264 row: $(cat "$OUT")"
+grep -Eq '^v1 +v2 +0x00000200,0x00000201 +video +h264 +2xL1T1 +E1 ' "$OUT" || fail "sub list lv: h264 group row: $(cat "$OUT")"
+grep -Eq '^v1 +v2 +0x00000400 +audio +opus +- +- +0x00000400 +[0-9]+ +-$' "$OUT" || fail "sub list lv: audio row: $(cat "$OUT")"
+# sub set: per codec; any member's SSRC sets the whole group
+ok sub set lv v1 --ssrc 0x9000 --spatial 0 --target 1
+ok sub set lv v1 --ssrc 0xa000 --dt 3
+ok sub set lv v1 --ssrc 0x102 --encoding 0 --target 1 --out-ssrc 0x7777
+ok sub set lv v2 --ssrc 0x101 --encoding 1
+ok sub set lv v1 --ssrc 0x301 --spatial 0 --encoding 0
+ok sub set lv v1 --ssrc 0x2640 --target 0
+ok sub set lv v1 --ssrc 0x200 --out-ssrc 0x8888
+json sub list lv
+jq_eq '[(s["ssrc"], s["target"], s["target_spatial"], s["target_dt"], s["target_encoding"], s["out_ssrc"]) for s in j["subscriptions"] if s["subscriber"] == "v1"]' \
+	"[(36864, 1, 0, None, None, 36864), (40960, None, None, 3, None, 40960), (9792, 0, None, None, None, 9792), (256, 1, None, None, 0, 30583), (512, 0, None, None, 1, 34952), (768, 1, 0, None, 0, 768), (1024, 0, None, None, None, 1024), (1280, None, None, 0, None, 1280)]"
+jq_eq '[(s["ssrc"], s["target"], s["target_encoding"], s["out_ssrc"]) for s in j["subscriptions"] if s["subscriber"] == "v2" and s["ssrc"] == 256]' "[(256, 2, 1, 256)]"
+# every member's subscription changed, in the state file too
+grep -Eq '^sub [0-9]+ [0-9]+ [0-9]+ 1 0x00007777 0 [0-9]+ 0$' "$STATE" || fail "state file: group subscriptions: $(grep '^sub' "$STATE")"
+[ "$(grep -c ' 0x00007777 ' "$STATE")" = 3 ] || fail "state file: want 3 subscriptions with out SSRC 0x7777: $(grep '^sub' "$STATE")"
+grep -q '^mmr-state 3$' "$STATE" || fail "state file version: $(head -3 "$STATE")"
+grep -Eq '^stream [0-9]+ [0-9]+ 0x0000a000 video av1 2 3 - 0 12$' "$STATE" || fail "state file: av1 stream: $(grep '^stream' "$STATE")"
+grep -Eq '^stream [0-9]+ [0-9]+ 0x00000102 video vp8 3 1 [0-9]+ 2 -$' "$STATE" || fail "state file: group member: $(grep '^stream' "$STATE")"
+
+step "layered video: errors"
+bad "--spatial is for vp9 and av1: vp8 has no spatial layers" stream add lv pub --ssrc 1 --kind video --codec vp8 --spatial 2
+bad "--spatial is for vp9 and av1: h264 has no spatial layers" stream add lv pub --ssrc 1 --kind video --codec h264 --spatial 1
+bad "bad spatial layer count '4' (1-3 for vp9)" stream add lv pub --ssrc 1 --kind video --codec vp9 --spatial 4
+bad "bad spatial layer count '0' (1-3 for av1)" stream add lv pub --ssrc 1 --kind video --codec av1 --spatial 0 --dd-ext 3
+bad "bad layer count '5' (1-4 temporal layers for vp9)" stream add lv pub --ssrc 1 --kind video --codec vp9 --layers 5
+bad "bad layer count '2' (h264 has 1 layer)" stream add lv pub --ssrc 1 --kind video --codec h264 --layers 2
+bad "av1 needs --dd-ext ID" stream add lv pub --ssrc 1 --kind video --codec av1
+bad "bad Dependency Descriptor extension id '0' (1-255)" stream add lv pub --ssrc 1 --kind video --codec av1 --dd-ext 0
+bad "bad Dependency Descriptor extension id '256' (1-255)" stream add lv pub --ssrc 1 --kind video --codec av1 --dd-ext 256
+bad "--dd-ext is for av1 only (vp9 has no Dependency Descriptor)" stream add lv pub --ssrc 1 --kind video --codec vp9 --dd-ext 3
+bad "--dd-ext is for av1 only (opus" stream add lv pub --ssrc 1 --kind audio --codec opus --dd-ext 3
+bad "codec h264 is not an audio codec" stream add lv pub --ssrc 1 --kind audio --codec h264
+bad "codec opus is not a video codec (video: vp8, vp9, av1, h264)" stream add lv pub --ssrc 1 --kind video --codec opus
+bad "bad codec 'h265' (opus, vp8, vp9, av1 or h264)" stream add lv pub --ssrc 1 --kind video --codec h265
+bad "audio cannot be simulcast" stream add lv pub --ssrc 1,2 --kind audio --codec opus
+bad "SSRC 2 appears twice in '1,2,2'" stream add lv pub --ssrc 1,2,2 --kind video --codec vp8
+bad "too many SSRCs in '1,2,3,4'" stream add lv pub --ssrc 1,2,3,4 --kind video --codec vp8
+bad "SSRC 0x101 is already used in meeting 'lv' (by 'pub')" stream add lv v2 --ssrc 7,0x101 --kind video --codec vp8
+bad "bad SSRC ''" stream add lv pub --ssrc 1, --kind video --codec vp8
+bad "bad SSRC ''" stream add lv pub --ssrc ,1 --kind video --codec vp8
+bad "bad SSRC 'x'" stream add lv pub --ssrc 1,x --kind video --codec vp8
+bad "bad SSRC '1111111111111111111111111111111111'" stream add lv pub --ssrc 1,1111111111111111111111111111111111 --kind video --codec vp8
+bad "participant 'v1' is recvonly and may not publish" stream add lv v1 --ssrc 1,2 --kind video --codec vp8
+bad "nothing to set: give --target, --spatial, --dt, --encoding or --out-ssrc" sub set lv v1 --ssrc 0x9000
+bad "--spatial is for vp9: SSRC 0x100 is vp8 and has no spatial layers" sub set lv v1 --ssrc 0x100 --spatial 0
+bad "--spatial is for vp9: SSRC 0x2640 is h264" sub set lv v1 --ssrc 0x2640 --spatial 0
+bad "bad spatial layer '2' (0-1: the stream has 2 spatial layers)" sub set lv v1 --ssrc 0x9000 --spatial 2
+bad "bad target layer '3' (0-2: the stream has 3 layers)" sub set lv v1 --ssrc 0x9000 --target 3
+bad "bad target layer '1' (the stream has 1 layer: 0)" sub set lv v1 --ssrc 0x2640 --target 1
+bad "--dt is for av1: SSRC 0x9000 is vp9 and has no decode targets" sub set lv v1 --ssrc 0x9000 --dt 0
+bad "--dt is for av1: SSRC 0x100 is vp8" sub set lv v1 --ssrc 0x100 --dt 0
+bad "bad decode target '6' (0-5: the stream has 6 decode targets)" sub set lv v1 --ssrc 0xa000 --dt 6
+bad "bad decode target '1' (the stream has 1 decode target: 0)" sub set lv v1 --ssrc 0x500 --dt 1
+bad "SSRC 0xa000 is av1: give its decode target with --dt (dt = spatial * 2 + temporal)" sub set lv v1 --ssrc 0xa000 --target 1
+bad "SSRC 0xa000 is av1: give its decode target with --dt" sub set lv v1 --ssrc 0xa000 --spatial 1
+bad "--encoding is for simulcast: SSRC 0x9000 is not in a simulcast group" sub set lv v1 --ssrc 0x9000 --encoding 0
+bad "--encoding is for simulcast: SSRC 0x400 is not" sub set lv v1 --ssrc 0x400 --encoding 0
+bad "bad encoding '3' (0-2: the stream has 3 encodings)" sub set lv v1 --ssrc 0x101 --encoding 3
+bad "bad encoding '2' (0-1: the stream has 2 encodings)" sub set lv v1 --ssrc 0x201 --encoding 2
+bad "participant 'pub' publishes SSRC 0x102 itself" sub set lv pub --ssrc 0x102 --encoding 0
+bad "bad out SSRC 'z'" sub set lv v1 --ssrc 0x101 --encoding 0 --out-ssrc z
+bad "the stream with SSRC 0x101 belongs to 'pub', not 'v2'" stream remove lv v2 --ssrc 0x101
+
+step "layered video: SRTP meetings take simulcast too; removing a member removes its group"
+ok meeting create ls --srtp AEAD_AES_256_GCM
+ok participant add ls a --addr 203.0.113.41 --port 5000
+ok participant add ls b --addr 203.0.113.42 --port 5000
+ok stream add ls a --ssrc 5,6,7 --kind video --codec av1 --layers 3 --spatial 1 --dd-ext 4
+json sub list ls
+jq_eq '[(s["ssrcs"], s["target_dt"], s["target_encoding"], s["out_ssrc"]) for s in j["subscriptions"]]' "[([5, 6, 7], 2, 2, 5)]"
+ok stream remove ls a --ssrc 6
+json meeting show ls
+jq_eq '(j["participants"][0]["streams"], j["subscriptions"])' "([], [])"
+grep -q ' 0x0000000[567] ' "$STATE" && fail "state file keeps a removed group: $(grep '^stream' "$STATE")"
+ok meeting end ls
+
+step "layered video: persistence across kill -9"
+json meeting show lv; lv_show=$(cat "$OUT")
+json sub list lv; lv_subs=$(cat "$OUT")
+ok sub list lv; lv_subs_txt=$(cat "$OUT")
+lv_state=$(cat "$STATE")
+kill_ctl 9
+start_ctl
+json meeting show lv; [ "$(cat "$OUT")" = "$lv_show" ] || fail "meeting show lv --json differs after restart"
+json sub list lv; [ "$(cat "$OUT")" = "$lv_subs" ] || fail "sub list lv --json differs after restart"
+ok sub list lv; [ "$(cat "$OUT")" = "$lv_subs_txt" ] || fail "sub list lv differs after restart"
+[ "$(cat "$STATE")" = "$lv_state" ] || fail "state file changed by the restart"
+# the groups still act as groups after loading (sel_id rebuilt)
+ok sub set lv v1 --ssrc 0x101 --encoding 2
+grep -Eq '^sub [0-9]+ [0-9]+ [0-9]+ 1 0x00007777 0 [0-9]+ 2$' "$STATE" || fail "sub set after restart: $(grep 7777 "$STATE")"
+[ "$(grep -c ' 0x00007777 0 [0-9]* 2$' "$STATE")" = 3 ] || fail "sub set after restart did not reach every member: $(grep 7777 "$STATE")"
+
+step "layered video: what goes to the dataplane (a stand-in dataplane on the shm segment)"
+# A stand-in for mmr-dataplane built from lib/cmd_chan.c: creates the segment, keeps its heartbeat,
+# applies nothing but logs every command's fields, and stores sub_layers[] values it is given.
+FAKE_DP=
+SHM_NAME=/mmr-cli-test-$$
+if command -v cc >/dev/null; then
+	cat >"$TMP/fake_dp.c" <<'CEOF'
+/* fake_dp.c - test_controller_cli.sh's stand-in dataplane: logs the controller's commands. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "cmd_chan.h"
+
+int main(int argc, char **argv)
+{
+	struct cmd_chan ch;
+	if (argc != 4 || cmd_chan_create(&ch, argv[1], 1, 1) < 0)
+		return 1;
+	FILE *log = fopen(argv[2], "a");   /* append: the test empties it between checks */
+	if (!log)
+		return 1;
+	setvbuf(log, NULL, _IOLBF, 0);
+	atomic_store(&ch.shm->dp_pid, (uint32_t)getpid());
+	atomic_store(&ch.shm->dp_ready, 1);
+	for (;;) {
+		atomic_store(&ch.shm->dp_heartbeat_ns, mmr_now_ns());
+		const struct mmr_cmd *c;
+		while ((c = cmd_chan_peek(&ch))) {
+			const struct mmr_cmd_stream *s = &c->u.stream;
+			const struct mmr_cmd_sub *b = &c->u.sub;
+			if (c->op == MMR_CMD_STREAM_PUT)
+				fprintf(log, "STREAM_PUT %u %u %u %u %u %u %u %d %u %u\n", s->id, s->participant_id, s->ssrc,
+					s->kind, s->codec, s->temporal_layers, s->spatial_layers, (int)s->group_id,
+					s->encoding, s->dd_ext_id);
+			else if (c->op == MMR_CMD_SUB_PUT)
+				fprintf(log, "SUB_PUT %u %u %u %u %u %u %u %u %u\n", b->id, b->stream_id, b->subscriber_id,
+					b->out_ssrc, b->target_tid, b->target_sid, b->target_dt, b->target_encoding, b->sel_id);
+			else if (c->op == MMR_CMD_STREAM_DEL || c->op == MMR_CMD_SUB_DEL || c->op == MMR_CMD_PARTICIPANT_DEL)
+				fprintf(log, "DEL %u %u\n", c->op, c->u.del.id);
+			else
+				fprintf(log, "OP %u\n", c->op);
+			cmd_chan_done(&ch, c);
+		}
+		FILE *f = fopen(argv[3], "r");   /* "SEL_ID VALUE" lines for sub_layers[] */
+		if (f) {
+			unsigned sel, v;
+			while (fscanf(f, "%u %u", &sel, &v) == 2)
+				if (sel < MMR_MAX_SUBS)
+					__atomic_store_n(&ch.shm->stats.sub_layers[sel], v, __ATOMIC_RELAXED);
+			fclose(f);
+			unlink(argv[3]);
+		}
+		usleep(5000);
+	}
+}
+CEOF
+	cc -std=gnu11 -O1 -I"$ROOT/lib" -o "$TMP/fake_dp" "$TMP/fake_dp.c" "$ROOT/lib/cmd_chan.c" -lrt 2>"$ERR" ||
+		fail "cannot build the stand-in dataplane: $(cat "$ERR")"
+	FAKE_DP=$TMP/fake_dp
+fi
+start_fake_dp() {
+	rm -f "/dev/shm${SHM_NAME}" "$TMP/dp.log"
+	"$FAKE_DP" "$SHM_NAME" "$TMP/dp.log" "$TMP/dp.layers" &
+	DPID=$!
+	for _ in $(seq 100); do
+		"$CLI" -S "$SOCK" --json status 2>/dev/null | grep -q '"attached": true' &&
+			grep -q '^OP 2$' "$TMP/dp.log" 2>/dev/null && return 0   # SYNC_END
+		sleep 0.05
+	done
+	fail "the controller did not attach to the stand-in dataplane"
+}
+stop_fake_dp() {
+	kill "$DPID"; wait "$DPID" 2>/dev/null
+	DPID=
+	rm -f "/dev/shm${SHM_NAME}"
+	for _ in $(seq 100); do   # the controller notices within its heartbeat timeout
+		"$CLI" -S "$SOCK" --json status 2>/dev/null | grep -q '"attached": false' && return 0
+		sleep 0.05
+	done
+	fail "the controller did not notice the stand-in dataplane stopped"
+}
+# the dataplane's rules (cmd_chan.h): a member's group_id and a subscription's sel_id name objects
+# PUT before it since the last SYNC_BEGIN, and agree with the model
+check_dp_log() {   # check_dp_log WHAT
+	json meeting show lv
+	$PY - "$TMP/dp.log" "$OUT" "$1" <<'PYEOF' || fail "$(cat "$TMP/dp.check")"
+import json, sys
+log, show, what = open(sys.argv[1]).read().split('\n'), json.load(open(sys.argv[2])), sys.argv[3]
+out = open(sys.argv[2].rsplit('/', 1)[0] + '/dp.check', 'w')
+streams, subs = set(), set()
+def bad(msg):
+    out.write('%s: %s\n' % (what, msg)); sys.exit(1)
+model = {s['id']: s for p in show['participants'] for s in p['streams']}
+for line in log:
+    f = line.split()
+    if not f:
+        continue
+    if f[0] == 'OP' and f[1] == '1':
+        streams, subs = set(), set()
+    elif f[0] == 'STREAM_PUT':
+        i, group, enc = int(f[1]), int(f[8]), int(f[9])
+        if group != -1 and group != i and group not in streams:
+            bad('stream %d (encoding %d) sent before its group %d' % (i, enc, group))
+        streams.add(i)
+        s = model.get(i)
+        if s and (int(f[3]), int(f[6]), int(f[7]), group if group != -1 else None, int(f[10]) or None) != \
+                 (s['ssrc'], s['layers'], s['spatial_layers'], s['group'], s['dd_ext_id']):
+            bad('STREAM_PUT does not match the model: %s vs %s' % (line, s))
+    elif f[0] == 'SUB_PUT':
+        i, sel = int(f[1]), int(f[9])
+        if sel != i and sel not in subs:
+            bad('subscription %d sent before %d, its sel_id' % (i, sel))
+        subs.add(i)
+    elif f[0] == 'DEL' and f[1] == '6':
+        streams.discard(int(f[2]))
+PYEOF
+}
+if [ -n "$FAKE_DP" ]; then
+	start_fake_dp
+	check_dp_log "full sync"
+	[ "$(grep -c '^STREAM_PUT' "$TMP/dp.log")" -ge 12 ] || fail "full sync: too few STREAM_PUTs: $(cat "$TMP/dp.log")"
+	grep -Eq '^STREAM_PUT [0-9]+ [0-9]+ 40960 2 4 2 3 -1 0 12$' "$TMP/dp.log" || fail "av1 STREAM_PUT: $(grep 40960 "$TMP/dp.log")"
+	# current layers: the receiver's sub_layers[sel_id]
+	json sub list lv
+	jq_eq '[s["current"] for s in j["subscriptions"] if s["subscriber"] == "v1" and s["ssrc"] in (256, 1024)]' "[{'started': False}, None]"
+	sel=$($PY -c "import json,sys; print([s['sel_id'] for s in json.load(open(sys.argv[1]))['subscriptions'] if s['subscriber'] == 'v1' and s['ssrc'] == 256][0])" "$OUT")
+	selav1=$($PY -c "import json,sys; print([s['sel_id'] for s in json.load(open(sys.argv[1]))['subscriptions'] if s['subscriber'] == 'v1' and s['ssrc'] == 40960][0])" "$OUT")
+	ok sub list lv
+	grep -Eq '^v1 +pub +0x00000100,0x00000101,0x00000102 .* waiting for keyframe$' "$OUT" || fail "sub list: no 'waiting for keyframe': $(cat "$OUT")"
+	# started, encoding 1, temporal 2 (0x81000002); av1: started, dt 3, spatial 1, temporal 1 (0x80030101)
+	printf '%s 2164260866\n%s 2147680513\n' "$sel" "$selav1" >"$TMP/dp.layers.tmp" && mv "$TMP/dp.layers.tmp" "$TMP/dp.layers"
+	for _ in $(seq 100); do [ -e "$TMP/dp.layers" ] || break; sleep 0.02; done
+	ok sub list lv
+	grep -Eq '^v1 +pub +0x00000100,0x00000101,0x00000102 .* E1:T2$' "$OUT" || fail "sub list: current layers: $(cat "$OUT")"
+	grep -Eq '^v1 +pub +0x0000a000 .* DT3$' "$OUT" || fail "sub list: current AV1 decode target: $(cat "$OUT")"
+	json sub list lv
+	jq_eq '[s["current"] for s in j["subscriptions"] if s["subscriber"] == "v1" and s["ssrc"] in (256, 40960)]' \
+		"[{'started': True, 'encoding': None, 'spatial': 1, 'temporal': 1, 'dt': 3}, {'started': True, 'encoding': 1, 'spatial': None, 'temporal': 2, 'dt': None}]"
+	# new objects in the same order; every member's subscription gets the change
+	: >"$TMP/dp.log"
+	ok stream add lv pub --ssrc 0x600,0x601,0x602 --kind video --codec vp9 --layers 2 --spatial 3
+	grep -q '^note' "$OUT" && fail "stream add with a dataplane: $(cat "$OUT")"
+	check_dp_log "stream add"
+	[ "$(grep -c '^STREAM_PUT [0-9]* [0-9]* 153[6-8] 2 3 2 3 ' "$TMP/dp.log")" = 3 ] || fail "stream add: STREAM_PUTs: $(cat "$TMP/dp.log")"
+	[ "$(grep -c '^SUB_PUT .* 1 2 5 2 ' "$TMP/dp.log")" = 6 ] || fail "stream add: SUB_PUTs (targets T1 S2 DT5 E2): $(cat "$TMP/dp.log")"
+	: >"$TMP/dp.log"
+	ok sub set lv v2 --ssrc 0x602 --spatial 1 --encoding 0 --out-ssrc 99
+	[ "$(grep -c '^SUB_PUT [0-9]* [0-9]* [0-9]* 99 1 1 5 0 ' "$TMP/dp.log")" = 3 ] || fail "sub set on a group: $(cat "$TMP/dp.log")"
+	[ "$(awk '{print $10}' "$TMP/dp.log" | sort -u | wc -l)" = 1 ] || fail "sub set on a group: sel_id differs: $(cat "$TMP/dp.log")"
+	: >"$TMP/dp.log"
+	ok stream remove lv pub --ssrc 0x600
+	[ "$(grep -c '^DEL 6 ' "$TMP/dp.log")" = 3 ] || fail "stream remove of a group: $(cat "$TMP/dp.log")"
+	stop_fake_dp
+else
+	echo "   (skipped: needs a C compiler)"
+fi
+ok meeting end lv
 
 step "persistence across kill -9"
 ok meeting show m1; show_txt=$(cat "$OUT")

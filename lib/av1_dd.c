@@ -184,6 +184,14 @@ static enum mmr_drop_reason parse_structure(struct br *b, struct av1_dd_structur
 	if (b->over)
 		return MMR_DROP_TRUNCATED;
 	s->active_dts = all_dts(s->n_dts);
+	s->dt_top_sid = 0;
+	for (unsigned dt = 0; dt < s->n_dts; dt++) {
+		unsigned top = 0;
+		for (unsigned t = 0; t < s->n_templates; t++)
+			if ((s->tpl[t].dtis >> (2 * dt) & 3) != 0 && s->tpl[t].sid > top)
+				top = s->tpl[t].sid;
+		s->dt_top_sid |= (uint64_t)top << (2 * dt);
+	}
 	s->valid = 1;
 	return MMR_DROP_NONE;
 }
@@ -283,6 +291,7 @@ static void fill_pkt(struct media_pkt *mp, const struct media_pkt *f, const stru
 	memcpy(mp->chain_fdiff, f->chain_fdiff, s->n_chains);
 	memcpy(mp->dt_chain, s->dt_chain, sizeof(mp->dt_chain));
 	mp->active_dts = s->active_dts;
+	mp->dt_top_sid = s->dt_top_sid;
 	/* decodable from nothing earlier: the first packet of a spatial-0 frame with no references,
 	 * and the structure it needs in the same packet */
 	mp->keyframe = f->start && f->sid == 0 && f->n_fdiffs == 0 && f->structure_attached;

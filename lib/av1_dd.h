@@ -37,6 +37,7 @@ struct av1_dd_structure {
 	uint8_t  max_sid, max_tid;      /* highest spatial / temporal id of the templates */
 	uint8_t  has_resolutions;
 	uint32_t active_dts;            /* active_decode_targets_bitmask, bit i = DT i */
+	uint64_t dt_top_sid;            /* 2 bits per DT: highest spatial id of the templates it is in */
 	uint8_t  dt_chain[AV1_MAX_DT];  /* decode_target_protected_by (0 when there are no chains) */
 	uint32_t width[AV1_DD_MAX_SPATIAL + 1];    /* max render size per spatial id (0: not sent) */
 	uint32_t height[AV1_DD_MAX_SPATIAL + 1];

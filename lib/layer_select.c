@@ -29,7 +29,6 @@
 #endif
 
 _Static_assert(sizeof(struct layer_sel) <= 64, "struct layer_sel grew past one cache line");
-_Static_assert(MEDIA_MAX_SPATIAL <= 3, "dt_s1/dt_s2 hold spatial ids up to 2");
 
 /* Where the core reads a packet's fields from: a vp8_desc (d) for LS_VP8_DESC, else the media_pkt
  * (mp). codec is a constant at every call site, so each of these folds to one load. */
@@ -150,27 +149,35 @@ static inline int av1_was_fwd(const struct layer_sel *s, uint16_t fn)
 	return back < 64 && (s->fwd_map >> back & 1);
 }
 
-/* Decode targets for which this frame is present: bit i from DTI i (2 bits each) being non-zero. */
-static inline uint32_t av1_present(const struct media_pkt *mp)
+/* Bit i of the result = bit 2i of x (x has bits at even positions only), for the first n_dts. */
+static inline uint32_t av1_compact(uint64_t x, unsigned n_dts)
 {
-	uint64_t x = (mp->dtis | mp->dtis >> 1) & 0x5555555555555555ull;
-
 	x = (x | x >> 1) & 0x3333333333333333ull;
 	x = (x | x >> 2) & 0x0f0f0f0f0f0f0f0full;
 	x = (x | x >> 4) & 0x00ff00ff00ff00ffull;
 	x = (x | x >> 8) & 0x0000ffff0000ffffull;
 	x = (x | x >> 16) & 0x00000000ffffffffull;
-	if (mp->n_dts < 32)
-		x &= (1ull << mp->n_dts) - 1;
+	if (n_dts < 32)
+		x &= (1ull << n_dts) - 1;
 	return (uint32_t)x;
 }
 
-/* May the receiver move to decode target dt at this frame? */
-static int av1_can_switch(const struct layer_sel *s, const struct media_pkt *mp, unsigned dt)
+/* Would this frame be decodable by the receiver if forwarded: every fdiff reference went out? */
+static int av1_refs_fwd(const struct layer_sel *s, const struct media_pkt *mp)
 {
 	uint16_t fn = mp->frame_number;
 	unsigned n = mp->n_fdiffs < AV1_MAX_FDIFFS ? mp->n_fdiffs : AV1_MAX_FDIFFS;
 
+	for (unsigned i = 0; i < n; i++)
+		if (!mp->fdiff[i] || !av1_was_fwd(s, (uint16_t)(fn - mp->fdiff[i])))
+			return 0;
+	return 1;
+}
+
+/* Is this frame a switching point for decode target dt that the receiver can take: DTI SWITCH,
+ * the target active, its chain intact? (Its references: av1_refs_fwd.) */
+static int av1_switch_point(const struct layer_sel *s, const struct media_pkt *mp, unsigned dt)
+{
 	if (av1_dti(mp, dt) != AV1_DTI_SWITCH || !(mp->active_dts >> dt & 1))
 		return 0;
 	if (mp->n_chains) {
@@ -178,13 +185,28 @@ static int av1_can_switch(const struct layer_sel *s, const struct media_pkt *mp,
 
 		/* a chain index past the last means "not protected by a chain" */
 		if (c < mp->n_chains && c < AV1_MAX_CHAINS && mp->chain_fdiff[c] &&
-		    !av1_was_fwd(s, (uint16_t)(fn - mp->chain_fdiff[c])))
+		    !av1_was_fwd(s, (uint16_t)(mp->frame_number - mp->chain_fdiff[c])))
 			return 0;
 	}
-	for (unsigned i = 0; i < n; i++)
-		if (!mp->fdiff[i] || !av1_was_fwd(s, (uint16_t)(fn - mp->fdiff[i])))
-			return 0;
 	return 1;
+}
+
+/* Decode targets for which this frame is a switching point the receiver can take. */
+static uint32_t av1_switch_dts(const struct layer_sel *s, const struct media_pkt *mp)
+{
+	uint32_t m = 0;
+	unsigned n = mp->n_dts < AV1_MAX_DT ? mp->n_dts : AV1_MAX_DT;
+
+	for (unsigned dt = 0; dt < n; dt++)
+		if (av1_switch_point(s, mp, dt))
+			m |= 1u << dt;
+	return m;
+}
+
+/* Decode targets that need this frame: DTI SWITCH (2) or REQUIRED (3), the high bit of the pair. */
+static inline uint32_t av1_needed(const struct media_pkt *mp)
+{
+	return av1_compact(mp->dtis >> 1 & 0x5555555555555555ull, mp->n_dts);
 }
 
 /* Record frame fn's decision in the bitmap; fn_base follows the newest frame number. */
@@ -204,33 +226,31 @@ static void av1_record(struct layer_sel *s, uint16_t fn, uint8_t fwd)
 	}
 }
 
-/* AV1: first is set for the first frame of a fresh state (the bitmap starts there). */
+/* AV1: first is set for the first frame of a fresh state (the bitmap starts there), new_pic for the
+ * first frame seen of a picture. */
 static uint8_t decide_av1(struct layer_sel *s, const struct layer_target *t, const struct media_pkt *mp,
-			  int keyframe, int first)
+			  int keyframe, int first, int new_pic)
 {
 	uint8_t fwd = 0;
 
 	if (first) {
 		s->fn_base = mp->frame_number;
 		s->fwd_map = 0;
+		s->dt_ok = 0;
 	}
 	if (mp->n_dts == 0 || mp->n_dts > AV1_MAX_DT)
 		goto out;                           /* no usable structure */
-	/* learn which spatial layers each decode target holds (for the marker) */
-	if (mp->sid >= 1) {
-		uint32_t p = av1_present(mp);
-
-		s->dt_s1 |= p;
-		if (mp->sid >= 2)
-			s->dt_s2 |= p;
-	}
 
 	unsigned tgt = t->dt < mp->n_dts ? t->dt : mp->n_dts - 1u;
 	uint32_t act = mp->active_dts & (uint32_t)((2ull << tgt) - 1);
 
 	if (act)                                    /* the highest active one up to the target */
 		tgt = 31u - (unsigned)__builtin_clz(act);
+	/* a frame whose references all went out repairs the targets it is a switching point of */
+	int refs = av1_refs_fwd(s, mp);
+	uint32_t can = refs ? av1_switch_dts(s, mp) : 0;
 	if (keyframe) {
+		s->dt_ok = ~0u;
 		if (!s->started || s->cur_dt != tgt) {
 			s->started = 1;
 			s->cur_dt = (uint8_t)tgt;
@@ -239,12 +259,18 @@ static uint8_t decide_av1(struct layer_sel *s, const struct layer_target *t, con
 		}
 	} else if (!s->started) {
 		goto out;
-	} else if (tgt != s->cur_dt && av1_can_switch(s, mp, tgt)) {
+	} else if (tgt != s->cur_dt && refs && ((can >> tgt & 1) || (new_pic && (s->dt_ok >> tgt & 1)))) {
+		/* at a switching point of the target, or (a target the receiver has everything for,
+		 * e.g. a lower one) at the start of a picture */
 		s->cur_dt = (uint8_t)tgt;
 		s->cur_sid = s->cur_tid = 0;
 		s->dirty = 1;
 	}
 	fwd = s->cur_dt < mp->n_dts && av1_dti(mp, s->cur_dt) != AV1_DTI_NOT_PRESENT;
+	if (fwd)
+		s->dt_ok |= can;
+	else
+		s->dt_ok &= ~av1_needed(mp);
 	if (fwd && (mp->sid > s->cur_sid || mp->tid > s->cur_tid)) {
 		/* reported layers: the highest forwarded since the decode target was chosen */
 		if (mp->sid > s->cur_sid && mp->sid <= LS_MAX_SID)
@@ -386,7 +412,7 @@ static ls_always_inline int select_core(struct layer_sel *s, uint8_t t_tid,
 			s->frame_fwd = decide_vp9(s, t, mp, P_KEY, new_pic);
 			break;
 		case MMR_CODEC_AV1:
-			s->frame_fwd = decide_av1(s, t, mp, P_KEY, !s->have_seq);
+			s->frame_fwd = decide_av1(s, t, mp, P_KEY, !s->have_seq, new_pic);
 			break;
 		default:
 			s->frame_fwd = decide_other(s, codec, d, mp);
@@ -475,7 +501,7 @@ static __attribute__((cold, noinline)) void switch_encoding(struct layer_sel *s,
 		s->last_in_tl0 = 0;
 	}
 	if (mp->codec == MMR_CODEC_AV1) {
-		s->dt_s1 = s->dt_s2 = 0;
+		s->dt_ok = 0;
 		s->fwd_map = 0;
 		s->fn_base = mp->frame_number;
 	}
@@ -489,10 +515,10 @@ static __attribute__((cold, noinline)) void switch_encoding(struct layer_sel *s,
 	s->dirty = 1;
 }
 
-/* The highest spatial layer decode target dt holds, as learned from the frames seen. */
-static inline unsigned av1_top_sid(const struct layer_sel *s, unsigned dt)
+/* The highest spatial layer decode target dt holds (from the structure). */
+static inline unsigned av1_top_sid(const struct media_pkt *mp, unsigned dt)
 {
-	return dt >= 32 ? 0 : (s->dt_s2 >> dt & 1) ? 2 : (s->dt_s1 >> dt & 1) ? 1 : 0;
+	return dt >= 32 ? 0 : (unsigned)(mp->dt_top_sid >> (2 * dt)) & 3;
 }
 
 /* Simulcast: is this packet of the current encoding (after a switch it may have become so)? */
@@ -542,7 +568,7 @@ static ls_noipa int video_av1(LS_VIDEO_ARGS)
 	if (!select_core(s, 0, t, ri, MMR_CODEC_AV1, NULL, mp, arrival_rtp, out))
 		return 0;
 	out->frame_number = (uint16_t)(mp->frame_number + s->fn_offset);
-	out->marker = ri->marker || (mp->end && mp->sid == av1_top_sid(s, s->cur_dt));
+	out->marker = ri->marker || (mp->end && mp->sid == av1_top_sid(mp, s->cur_dt));
 	return 1;
 }
 

@@ -59,13 +59,17 @@
  * E=1 packet of a layer frame with SID == cur_sid, or where the sender set it on a forwarded packet.
  * (A spatial up-switch inside a picture therefore marks both the old and the new top layer frame.)
  * AV1 (Dependency Descriptor): a frame is forwarded iff its DTI for the current decode target is
- * not NOT_PRESENT. The current decode target moves to the target (clamped to the structure's
- * decode targets and to the active ones) at a keyframe, or at a frame whose DTI for the target is
- * SWITCH, whose chain for the target is intact (chain_fdiff 0, or the chain's previous frame was
- * forwarded) and all of whose fdiff references were forwarded: a bitmap keeps which of the last 64
- * frame numbers went out. Marker: on the end-of-frame packet of the highest spatial layer the
- * current decode target holds (learned per decode target from the DTIs of the frames seen), or where
- * the sender set it on a forwarded packet.
+ * not NOT_PRESENT. Per receiver, `dt_ok` holds the decode targets it could decode from here: all of
+ * them after a keyframe; withholding a frame that a decode target needs (DTI SWITCH or REQUIRED)
+ * takes that one out; a forwarded frame whose DTI for a decode target is SWITCH, whose chain for it
+ * is intact (chain_fdiff 0, or the chain's previous frame went out) and all of whose fdiff
+ * references went out (a bitmap keeps which of the last 64 frame numbers did) puts it back. The
+ * current decode target moves to the target (clamped to the structure's decode targets and to the
+ * active ones) at a keyframe, or at a frame whose references all went out and which is such a
+ * switching point for the target or, the target being in dt_ok (a down-switch: the receiver has
+ * everything the lower target needs), starts a picture. Marker: on the end-of-frame packet of a frame whose spatial id is the highest of the current
+ * decode target (from the structure: mp->dt_top_sid), or where the sender set it on a forwarded
+ * packet.
  * H.264 and other video: everything of the current encoding after its first keyframe.
  * Simulcast (mp->encoding, target t->encoding): one state per receiver for its whole group. Until
  * started, the current encoding follows the target. Packets of another encoding are withheld, except
@@ -134,8 +138,8 @@ struct layer_sel {
 		struct {                     /* AV1 */
 			uint16_t fn_offset;      /* out frame number = in + fn_offset */
 			uint16_t fn_base;        /* newest frame number seen: bit 0 of fwd_map */
-			uint32_t dt_s1;          /* decode targets seen holding a frame of spatial id >= 1 */
-			uint32_t dt_s2;          /* ... >= 2 */
+			uint32_t dt_ok;          /* decode targets the receiver could decode from here */
+			uint32_t av1_spare;
 			layer_sel_map fwd_map;   /* bit i: frame fn_base - i was forwarded */
 		};
 	};

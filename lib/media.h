@@ -67,6 +67,8 @@ struct media_pkt {
 	uint8_t  chain_fdiff[AV1_MAX_CHAINS];  /* previous frame in chain i is frame_number - chain_fdiff[i] (0: none) */
 	uint8_t  dt_chain[AV1_MAX_DT];         /* decode target i is protected by chain dt_chain[i] */
 	uint32_t active_dts;   /* active_decode_targets_bitmask (all ones when not sent) */
+	uint64_t dt_top_sid;   /* 2 bits per decode target: the highest spatial id of the structure's
+				  templates it is present in (where its pictures end, for the marker) */
 };
 
 /* What one receiver asks for. Fields that do not apply to the stream's codec are ignored. */

@@ -475,6 +475,8 @@ static void av1_frame(struct av1s *a, struct pkt *q, int s, bool key)
 		int S = dt / 3, T = dt % 3;
 		unsigned dti;
 
+		q->mp.dt_top_sid |= (uint64_t)S << (2 * dt);   /* the structure's: S<S>T<T> ends at S */
+
 		q->mp.dt_chain[dt] = (uint8_t)S;
 		if (s > S || t > T)
 			dti = AV1_DTI_NOT_PRESENT;
@@ -596,15 +598,17 @@ static void test_av1_switches(void **state)
 	n = av1_picture(&a, p, true);
 	assert_int_equal(feed_av1(&r, p, n), 7);
 	assert_int_equal(r.sel.cur_dt, 8);
-	/* down to S1T0 (dt 3): at the next SWITCH frame for it (S0 T0, 4 pictures on) */
+	/* down to S1T0 (dt 3): the receiver has every frame dt 3 needs, so at the next picture */
 	r.t.dt = 3;
-	for (int k = 1; k < 4; k++) {
-		n = av1_picture(&a, p, false);                   /* T2 T1 T2: still dt 8 */
-		assert_int_equal(feed_av1(&r, p, n), 7);
-	}
-	n = av1_picture(&a, p, false);                       /* T0: switch */
-	assert_int_equal(feed_av1(&r, p, n), 3);
+	n = av1_picture(&a, p, false);                       /* T2: not in dt 3 */
+	assert_int_equal(feed_av1(&r, p, n), 0);
 	assert_int_equal(r.sel.cur_dt, 3);
+	for (int k = 2; k < 4; k++) {
+		n = av1_picture(&a, p, false);                   /* T1 T2 */
+		assert_int_equal(feed_av1(&r, p, n), 0);
+	}
+	n = av1_picture(&a, p, false);                       /* T0 */
+	assert_int_equal(feed_av1(&r, p, n), 3);
 	/* temporal up S1T0 -> S1T1 (dt 4) at the T1 switch frame (2 pictures on), chain 1 intact */
 	r.t.dt = 4;
 	n = av1_picture(&a, p, false);                       /* T2 */

@@ -682,8 +682,8 @@ stop_fake_dp() {
 }
 # the dataplane's rules (cmd_chan.h): a member's group_id and a subscription's sel_id name objects
 # PUT before it since the last SYNC_BEGIN, and agree with the model
-check_dp_log() {   # check_dp_log WHAT
-	json meeting show lv
+check_dp_log() {   # check_dp_log WHAT [MEETING]
+	json meeting show "${2:-lv}"
 	$PY - "$TMP/dp.log" "$OUT" "$1" <<'PYEOF' || fail "$(cat "$TMP/dp.check")"
 import json, sys
 log, show, what = open(sys.argv[1]).read().split('\n'), json.load(open(sys.argv[2])), sys.argv[3]
@@ -836,6 +836,77 @@ kill_ctl TERM
 start_ctl
 json meeting list
 jq_eq '[(m["name"], m["participants"]) for m in j["meetings"]]' "[('m2', 2)]"
+
+step "state files: the previous version loads; version 3 groups are checked"
+kill_ctl TERM
+cat >"$STATE" <<'SEOF'
+mmr-state 2
+meeting 0 old plain
+participant 0 0 a 203.0.113.51 5000 sendrecv - 0 - -
+participant 1 0 b 203.0.113.52 5000 recvonly - 0 - -
+stream 0 0 0x00000010 video vp8 3
+stream 1 0 0x00000011 audio opus 1
+sub 0 0 1 1 0x00000077
+sub 1 1 1 0 0x00000011
+end 1 2 2 2
+SEOF
+start_ctl
+json meeting show old
+jq_eq '[(s["ssrc"], s["layers"], s["spatial_layers"], s["group"], s["encoding"], s["dd_ext_id"]) for s in j["participants"][0]["streams"]]' \
+	"[(16, 3, 1, None, None, None), (17, 1, 1, None, None, None)]"
+json sub list old
+jq_eq '[(s["ssrc"], s["target"], s["target_encoding"], s["out_ssrc"], s["sel_id"] == s["id"]) for s in j["subscriptions"]]' \
+	"[(16, 1, None, 119, True), (17, 0, None, 17, True)]"
+ok sub set old b --ssrc 0x10 --target 2
+grep -q '^mmr-state 3$' "$STATE" || fail "not rewritten as version 3: $(head -3 "$STATE")"
+grep -qx 'stream 0 0 0x00000010 video vp8 3 1 - 0 -' "$STATE" || fail "v2 stream as v3: $(grep '^stream' "$STATE")"
+grep -qx 'sub 0 0 1 2 0x00000077 0 0 0' "$STATE" || fail "v2 subscription as v3: $(grep '^sub' "$STATE")"
+kill_ctl TERM
+# a group whose members have lower ids than its encoding 0 (ids are reused), as a restart finds it
+cat >"$TMP/state.rev" <<'SEOF'
+mmr-state 3
+meeting 0 rev plain
+participant 0 0 a 203.0.113.51 5000 sendrecv - 0 - -
+participant 1 0 b 203.0.113.52 5000 recvonly - 0 - -
+stream 5 0 0x00000020 video vp8 2 1 5 0 -
+stream 2 0 0x00000021 video vp8 2 1 5 1 -
+stream 1 0 0x00000022 video vp8 2 1 5 2 -
+stream 0 0 0x00000023 video av1 2 2 - 0 7
+sub 7 5 1 1 0x00000020 0 1 2
+sub 3 2 1 1 0x00000020 0 1 2
+sub 0 1 1 1 0x00000020 0 1 2
+sub 1 0 1 0 0x00000023 1 3 0
+end 1 2 4 4
+SEOF
+variant() {   # variant SED_SCRIPT WHAT EXPECT
+	sed "$1" "$TMP/state.rev" >"$STATE"
+	corrupt "$2" "$3"
+}
+variant '/^stream 2 /d; /^stream 1 /d; /^sub 3 /d; /^sub 0 /d; s/ 0x00000020 0 1 2$/ 0x00000020 0 1 0/; s/^end .*/end 1 2 2 2/' "group of one" "a simulcast group of one"
+variant '/^stream 2 /d; /^sub 3 /d; s/^end .*/end 1 2 3 3/' "missing encoding" "encoding 2 of group 5 does not follow encoding 1"
+variant 's/^stream 2 0 0x00000021 video vp8 2/stream 2 0 0x00000021 video vp8 3/' "layers differ in a group" "not the same codec and layers"
+variant 's/^stream 0 0 0x00000023 video av1 2 2 - 0 7/stream 0 0 0x00000023 video av1 2 2 - 0 -/' "av1 without dd-ext" "av1 needs a Dependency Descriptor extension id"
+variant 's/^stream 5 0 0x00000020 video vp8 2 1 5 0 -/stream 5 0 0x00000020 video vp8 2 1 5 0 9/' "dd-ext on vp8" "a Dependency Descriptor extension id for vp8"
+variant 's/^stream 5 0 0x00000020 video vp8 2 1 5 0/stream 5 0 0x00000020 video vp8 2 2 5 0/' "spatial layers on vp8" "bad spatial layer count '2' for vp8"
+variant 's/^sub 3 2 1 1 0x00000020 0 1 2/sub 3 2 1 0 0x00000020 0 1 2/' "targets differ in a group" "targets differ from subscription 7"
+variant 's/^sub 1 0 1 0 0x00000023 1 3 0/sub 1 0 1 0 0x00000023 1 2 0/; s/^sub 1 0 1 0 0x00000023 1 2 0/sub 1 0 1 0 0x00000023 2 1 0/' "spatial target too high" "bad spatial target '2'"
+variant 's/^sub 1 0 1 0 0x00000023 1 3 0/sub 1 0 1 0 0x00000023 1 2 1/' "encoding outside a group" "bad target encoding '1'"
+variant 's/^sub 7 5 1 1 0x00000020 0 1 2/sub 7 5 1 1 0x00000020 0 2 2/' "decode target too high" "bad decode target '2'"
+variant 's/^stream 5 0 0x00000020 video vp8 2 1 5 0 -/stream 5 0 0x00000020 video vp8 2/' "v2 stream line in v3" "stream: expected"
+variant 's/^mmr-state 3/mmr-state 4/' "a newer version" "unsupported state file version '4'"
+cp "$TMP/state.rev" "$STATE"
+start_ctl
+json sub list rev
+jq_eq '[(s["ssrcs"], s["id"], s["sel_id"], s["target_encoding"]) for s in j["subscriptions"]]' "[([32, 33, 34], 7, 7, 2), ([35], 1, 1, None)]"
+if [ -n "$FAKE_DP" ]; then
+	start_fake_dp
+	check_dp_log "full sync with reused ids" rev
+	grep -q '^SUB_PUT 3 2 1 32 1 0 1 2 7$' "$TMP/dp.log" || fail "replay: member subscription: $(grep '^SUB_PUT' "$TMP/dp.log")"
+	grep -q '^SUB_PUT 1 0 1 35 0 1 3 0 1$' "$TMP/dp.log" || fail "replay: av1 subscription: $(grep '^SUB_PUT' "$TMP/dp.log")"
+	stop_fake_dp
+fi
+ok sub set rev b --ssrc 0x21 --encoding 0
+[ "$(grep -c '^sub [0-9]* [0-9]* 1 1 0x00000020 0 1 0$' "$STATE")" = 3 ] || fail "sub set on a loaded group: $(grep '^sub' "$STATE")"
 kill_ctl TERM
 [ "$KILL_RC" -eq 0 ] || fail "SIGTERM: exit status $KILL_RC, want 0"
 if grep -Eq 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$LOG"; then

@@ -13,8 +13,9 @@ every 48 pictures:
 Each is sent (one session after the other, its own meeting) from one participant through the real
 MMR (mmr-dataplane on net_tap + mmr-controller, tests/lib/mmrtest.py) to receivers with fixed
 (spatial, temporal) targets, e.g. (2,2) (2,0) (1,2) (0,1) (0,0), and to two whose targets change
-mid-stream (mmrctl sub set while the stream runs; the sender pauses a moment at the switch so the
-picture where it was issued is known): spatial down, temporal down, spatial+temporal up (waits for a
+mid-stream (mmrctl sub set while the stream runs; at a switch the sender pauses until the MMR has
+counted every packet sent before it, issues the command, and waits until the controller says the
+dataplane has it, so the picture where it takes effect is known exactly): spatial down, temporal down, spatial+temporal up (waits for a
 spatial sync or keyframe), temporal up, ...
 
 The tool depacketizes what each receiver got, decodes it with libvpx and compares every picture with
@@ -27,8 +28,10 @@ has proved equal to the decode of the stream filtered to S). Checks per receiver
     switch point: down at the next picture; temporal up one layer at a time at U=1; spatial up at a
     keyframe or a P=0 layer frame) only layers between the old and new ones, and every picture both
     targets include;
-  - the marker bit on the last packet of the highest spatial layer it got, complete layer frames;
-  - contiguous sequence numbers, the stream's SSRC and payload type, packets only from the MMR.
+  - the marker bit on the last packet of the highest spatial layer it got, and on no other packet
+    (RFC 9628: 0 otherwise) - a check line of its own;
+  - contiguous sequence numbers, the stream's SSRC and payload type, complete layer frames, no
+    decoder error, packets only from the MMR - a check line of its own.
 selfcheck_vp9.py runs the same checks against an ideal Python relay and negative controls.
 
 Run as root: /usr/bin/python3 tests/e2e/test_vp9_svc.py [--build DIR] [--asan] [--only l3t3,...]
@@ -240,11 +243,24 @@ def run_check(tool, stream, rx_path):
 
 def evaluate(stream, spec, switch_log, got, errs):
     """Failure strings for one receiver (empty: it got exactly what the rules give)."""
+    return [m for _, m in evaluate_by_kind(stream, spec, switch_log, got, errs)]
+
+
+def evaluate_by_kind(stream, spec, switch_log, got, errs):
+    """[(kind, failure)] for one receiver; kind: 'pictures' (what it decoded, pixel-exact, at which
+    layers), 'marker' (the RTP marker bit), 'packets' (sequence numbers, SSRC, payload type, layer
+    frame completeness, decoder errors)."""
     fails = []
-    if errs:
-        fails.append("%d protocol errors; first: %s" % (len(errs), "; ".join(errs[:3])))
+    marker = [e for e in errs if ": marker:" in e]
+    other = [e for e in errs if ": marker:" not in e]
+    if marker:
+        fails.append(("marker", "%d pictures with a misplaced marker; first: %s"
+                      % (len(marker), "; ".join(marker[:3]))))
+    if other:
+        fails.append(("packets", "%d protocol errors; first: %s" % (len(other), "; ".join(other[:3]))))
     if spec.switches and len(switch_log) != len(spec.switches):
-        fails.append("only %d of %d target changes issued" % (len(switch_log), len(spec.switches)))
+        fails.append(("pictures", "only %d of %d target changes issued"
+                      % (len(switch_log), len(spec.switches))))
     exp = expectations(stream, spec, switch_log)
     bad = []
     for pic, e in zip(stream.pics, exp):
@@ -275,7 +291,7 @@ def evaluate(stream, spec, switch_log, got, errs):
                 bad.append("picture %d (tid %d): decoded layer %d during a switch between S%d and "
                            "S%d" % (pic.idx, pic.tid, g["out"], smin, smax))
     if bad:
-        fails.append("%d pictures wrong; first: %s" % (len(bad), "; ".join(bad[:4])))
+        fails.append(("pictures", "%d pictures wrong; first: %s" % (len(bad), "; ".join(bad[:4]))))
     return fails
 
 
@@ -318,6 +334,18 @@ class Collector(threading.Thread):
                     self.sources[s.fileno()].add(src)
 
 
+def wait_received(env, mmrtest, ssrc, n, timeout=3.0):
+    """Wait until the MMR's counters say it received n packets of the stream."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        st = mmrtest.stream_stats(env.stats(), ssrc) or {}
+        if int(st.get("rx_pkts", -1)) >= n:
+            time.sleep(0.02)    # the burst that counted them is forwarded by now
+            return True
+        time.sleep(0.01)
+    return False
+
+
 def run_session(env, mmrtest, c, tool, structure, work, ssrc, base_port):
     stream, enc_line = encode(tool, structure, os.path.join(work, structure), ssrc)
     c.note("%s: %s" % (structure, enc_line))
@@ -344,14 +372,28 @@ def run_session(env, mmrtest, c, tool, structure, work, ssrc, base_port):
     logs = {s.name: [] for s in specs}
     start = time.monotonic()
     shift = 0.0
+    applied = []
+    sent = 0
     send_fail = 0
     for pic_pkts in stream.by_picture():
         idx = pic_pkts[0][2]["pic"]
+        if pending and pending[0][0] == idx:
+            # every packet sent so far must be through the MMR before the switch is issued, so
+            # that the switch takes effect exactly at this picture
+            t_issue = time.monotonic()
+            drained = wait_received(env, mmrtest, ssrc, sent)
+            shift += time.monotonic() - t_issue
+            if not drained:
+                c.note("%s: the MMR had not received all %d packets sent before picture %d"
+                       % (structure, sent, idx))
         while pending and pending[0][0] == idx:
             _, name, (sp, tp) = pending.pop(0)
             t_issue = time.monotonic()
             env.ctl("sub", "set", meeting, name, "--ssrc", str(ssrc), "--spatial", str(sp),
                     "--target", str(tp))
+            # the picture of the switch is the next one only once the dataplane has the command
+            env.wait_dp_attached()
+            applied.append(time.monotonic() - t_issue)
             logs[name].append((idx, (sp, tp)))
             time.sleep(SETTLE_S)
             shift += time.monotonic() - t_issue
@@ -362,25 +404,34 @@ def run_session(env, mmrtest, c, tool, structure, work, ssrc, base_port):
         for _, pkt, _ in pic_pkts:
             if not env.send(tx, pkt):
                 send_fail += 1
+            sent += 1
     time.sleep(1.0)
     col.stop.set()
     col.join()
     tx.close()
+    if applied:
+        c.note("%s: target changes reached the dataplane in %s ms" % (
+            structure, ", ".join("%.0f" % (1000 * a) for a in applied)))
     c.check(send_fail == 0, "%s: sender sent all %d packets" % (structure, len(stream.packets)),
             "%d sends failed" % send_fail)
-    ok_all = True
+    ok_all = {"pictures": True, "marker": True, "packets": True}
     for s, sock in zip(specs, socks):
         pkts = col.got[sock.fileno()]
         rx_path = os.path.join(stream.dir, "rx-%s.bin" % s.name)
         write_pktfile(rx_path, pkts)
         got, errs, summary = run_check(tool, stream, rx_path)
-        fails = evaluate(stream, s, logs[s.name], got, errs)
+        fails = evaluate_by_kind(stream, s, logs[s.name], got, errs)
         srcs = col.sources[sock.fileno()]
         if srcs and srcs != {(mmrtest.MMR_IP, mmrtest.MMR_PORT)}:
-            fails.append("packets from %s, want only %s:%d" % (sorted(srcs), mmrtest.MMR_IP,
-                                                              mmrtest.MMR_PORT))
-        ok_all &= c.check(not fails, "%s: %s" % (structure, describe(stream, s, got)),
-                          " | ".join(fails))
+            fails.append(("packets", "packets from %s, want only %s:%d"
+                          % (sorted(srcs), mmrtest.MMR_IP, mmrtest.MMR_PORT)))
+        for kind, what in (("pictures", describe(stream, s, got)),
+                           ("marker", "%s: marker bit only on the last packet of each picture"
+                            % s.name),
+                           ("packets", "%s: contiguous sequence numbers, SSRC %d, complete layer "
+                            "frames, no decoder error" % (s.name, ssrc))):
+            f = [m for k, m in fails if k == kind]
+            ok_all[kind] &= c.check(not f, "%s: %s" % (structure, what), " | ".join(f))
         sock.close()
     try:   # the MMR's own view, for the log (the verdict comes from the receivers)
         subs = env.ctl("sub", "list", meeting, json=True).stdout.get("subscriptions", [])
@@ -414,19 +465,19 @@ def main():
         c.done()
     work = os.path.join(args.build, "test-logs", "e2e-vp9-svc")
     os.makedirs(work, exist_ok=True)
-    shown = []
+    shown = []      # per structure: which kinds of checks passed for every receiver
     try:
         with mmrtest.MmrEnv("e2e-vp9", build=args.build, asan=args.asan) as env:
             env.wait_dp_attached()
             for k, structure in enumerate(args.only.split(",")):
-                if run_session(env, mmrtest, c, tool, structure, work, 7000 + k,
-                               41000 + 100 * k):
-                    shown.append(structure)
+                ok = run_session(env, mmrtest, c, tool, structure, work, 7000 + k, 41000 + 100 * k)
+                shown.append("%s (%s)" % (structure, ", ".join(
+                    "%s %s" % (kind, "ok" if v else "FAILED") for kind, v in ok.items())))
     except Exception as e:  # noqa: a test must report, not crash
         import traceback
         traceback.print_exc()
         c.check(False, "test ran to the end", "%s: %s" % (type(e).__name__, e))
-    c.note("structures shown end to end: %s" % (", ".join(shown) or "none"))
+    c.note("end to end: %s" % ("; ".join(shown) or "nothing"))
     c.done()
 
 

@@ -9,7 +9,10 @@
 # socket's mode and SO_PEERCRED check, config errors (exit 2 with FILE:LINE), corrupt state files,
 # a second controller, persistence across kill -9 and restart (also with requests in flight),
 # SRTP meetings and their participants' keys (output format, rekey, refusals, keys nowhere else,
-# state file mode 0600), SIGTERM. Prints "PASS" or "FAIL: reason"; exit 0 / 1.
+# state file mode 0600), SIGTERM; VP9/AV1/H.264 streams, spatial layers, decode targets and simulcast
+# groups (commands, errors, sub list rows and current layers, persistence, version 2 and 3 state
+# files), checked on the shm ring by a stand-in dataplane built from lib/cmd_chan.c (needs cc).
+# Prints "PASS" or "FAIL: reason"; exit 0 / 1.
 #
 #   tests/integration/test_controller_cli.sh          uses build/ (MMR_BUILD=build-asan for ASan)
 set -u
@@ -196,6 +199,9 @@ jq_eq 'j["dataplane"]["attached"]' False
 jq_eq 'j["controller"]["pid"]' "$CPID"
 ok help
 grep -q 'participant add MEETING NAME' "$OUT" || fail "help lacks participant add"
+grep -q 'dt = sid \* T + tid' "$OUT" || fail "help lacks the AV1 decode target numbering"
+grep -q 'sub set MEETING SUBSCRIBER --ssrc N \[--target TID\] \[--spatial SID\] \[--dt DT\] \[--encoding E\]' "$OUT" ||
+	fail "help lacks the sub set options"
 
 step "normal operation"
 ok meeting list

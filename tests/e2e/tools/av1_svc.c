@@ -111,6 +111,11 @@ static int dti_of(int s, int kind, int S, int T)
 		return DTI_NONE;
 	if (!referenced_in(s, kind, S, T))
 		return DTI_DISCARDABLE;
+	/* A frame of a lower spatial layer than the target's, outside a keyframe, is no switching
+	 * point for it: the target's own layer frames of this picture reference earlier frames of
+	 * that layer (the decode target cannot start here), only its own layer's frame can be one. */
+	if (s < S && kind != K_KEY)
+		return DTI_REQUIRED;
 	/* All frames but T2b reference (temporally) only T0 frames, i.e. frames in the chain: one can
 	 * start decoding the target there. T2b references the T1 frame before it. */
 	return kind == K_T2B ? DTI_REQUIRED : DTI_SWITCH;
@@ -952,12 +957,12 @@ static int dt_s(int dt) { return dt / NTL; }
 static int dt_t(int dt) { return dt % NTL; }
 
 /* The first picture at or after `from` where a receiver may move from decode target a to b:
- * down at once; spatially up at a keyframe; temporally up where the base layer frame's DTI for b
- * is SWITCH. */
+ * down at once; spatially up at a keyframe; temporally up where the DTI for b of the picture's
+ * frame of b's spatial layer is SWITCH. */
 static int switch_point(const struct sent *S, int from, int a, int b)
 {
 	for (int p = from; p < S->pics; p++) {
-		int k = S->first_pkt[p * S->nsl];
+		int k = S->first_pkt[p * S->nsl + dt_s(b)];
 		int dti = (S->rec[k].dtis >> (2 * b)) & 3;
 
 		if (dt_s(b) > dt_s(a) && S->kind[p] != K_KEY)

@@ -22,6 +22,13 @@
  * fwd_output), destination port, SSRC, sequence number, marker bit, timestamp, PictureID,
  * TL0PICIDX and frame number. Header extensions we do not rewrite are copied as they came.
  *
+ * AV1: a packet that carries the Dependency Descriptor's template structure or its active decode
+ * targets bitmask tells the receiver which decode targets it gets. A receiver below the top gets
+ * its own descriptor saying so (the decode targets within its current one, from the structure:
+ * dt_within): the bitmask rewritten, or inserted after the structure, which grows the extension
+ * block. Those copies (keyframes and mask changes only) take a slow path: one whole mbuf, the RTP
+ * packet rebuilt into it (rtp_replace_ext) and its UDP checksum summed in full.
+ *
  * SRTP (fanout_srtp): the payload differs per receiver (each copy is encrypted under the
  * receiver's key), so there is no shared payload: per copy, the RTP header and descriptor are
  * rewritten in the decrypted input, srtp_protect_rtp_copy() encrypts input -> copy (the encryption
@@ -36,6 +43,7 @@
 #include <rte_memcpy.h>
 #include <rte_prefetch.h>
 
+#include "av1_dd.h"
 #include "csum.h"
 #include "layer_select.h"
 #include "srtp_fast.h"
@@ -383,6 +391,68 @@ static void fanout_chunk(struct worker *w, struct rte_mbuf *m, const struct fano
 		rte_mbuf_refcnt_update(m, (int16_t)-(int32_t)ca.refs);
 }
 
+/* AV1: the active decode targets bitmask receiver o is to see in this packet, when it differs from
+ * what the packet says (the packet carries the structure or a bitmask, and the receiver's current
+ * decode target does not hold every active one); 0 when the packet goes as it came. */
+static inline int av1_active_for(const struct worker *w, const struct fwd_stream *s,
+				 const struct media_pkt *mp, const struct fwd_output *o, uint32_t *mask)
+{
+	if (likely(!mp || mp->codec != MMR_CODEC_AV1 || !(mp->structure_attached || mp->dd_active_present)))
+		return 0;
+	const struct av1_dd_structure *st = s->av1;
+	unsigned cur = w->sel[o->sel_id].cur_dt;
+	if (!st || !st->valid || st->n_dts != mp->n_dts || cur >= st->n_dts)
+		return 0;
+	*mask = st->dt_within[cur] & mp->active_dts;
+	return *mask != mp->active_dts;
+}
+
+/* The RTP packet rtp (rtp_len bytes, parsed as ri) with its Dependency Descriptor's active decode
+ * targets set to mask, into out; its length, or -1 (the descriptor or extension block cannot take
+ * it: the copy then goes with the descriptor as it came). */
+static int av1_rebuild(const uint8_t *rtp, uint32_t rtp_len, const struct rtp_info *ri,
+		       const struct media_pkt *mp, uint32_t mask, uint8_t *out, uint32_t cap)
+{
+	uint8_t dd[AV1_DD_MAX_LEN];
+	int dlen = av1_dd_with_active(rtp + mp->dd_off, mp->dd_len, mp->n_dts, mask, dd, sizeof(dd));
+	if (dlen < 0)
+		return -1;
+	return rtp_replace_ext(rtp, rtp_len, ri, mp->dd_off, mp->dd_len, dd, (uint32_t)dlen, out, cap);
+}
+
+/* The slow path of a plain copy with its own descriptor: one mbuf, the packet rebuilt into it, the
+ * receiver's fields written, the UDP checksum summed in full. NULL: no mbuf, or the rebuild was
+ * refused (the caller then sends the usual copy). */
+static struct rte_mbuf *build_av1_copy(struct worker *w, const struct fanout_pkt *fp, const struct fwd_output *o,
+				       const struct rtp_info *ri, const struct media_pkt *mp,
+				       const struct layer_out *lo, uint32_t mask, uint32_t rtp_len)
+{
+	uint32_t head = ETH_LEN + (o->family == MMR_AF_INET ? IP4_LEN : IP6_LEN) + UDP_LEN;
+	struct rte_mbuf *h = rte_pktmbuf_alloc(w->pools->pkt);
+	if (unlikely(!h))
+		return NULL;
+	uint8_t *p = rte_pktmbuf_mtod(h, uint8_t *);
+	uint32_t room = rte_pktmbuf_tailroom(h);
+	int n = room > head ? av1_rebuild(fp->rtp, rtp_len, ri, mp, mask, p + head, room - head) : -1;
+	if (n < 0) {
+		rte_pktmbuf_free(h);
+		return NULL;
+	}
+	struct fanout_pkt f2 = *fp;    /* the descriptor's data starts where it did: fn_pos holds */
+	uint8_t *rtp = p + head;
+	write_rewrites(rtp, &f2, lo);
+	memcpy(rtp + 8, &o->out_ssrc_be, 4);
+	f2.udp_len = (uint16_t)(UDP_LEN + n);
+	uint8_t *udp = write_headers(p, o, &f2);
+	uint64_t sum = o->pseudo_sum + 2u * f2.udp_len + rte_be_to_cpu_16(f2.sport_be) +
+		       rte_be_to_cpu_16(o->dst_port_be) + csum_be16_bulk(rtp, (uint32_t)n);
+	uint16_t ck = csum_finish(sum);
+	wr16(udp + 6, ck ? ck : 0xffff);
+	h->data_len = (uint16_t)(head + (uint32_t)n);
+	h->pkt_len = head + (uint32_t)n;
+	return h;
+}
+
 /* A receiver's layer decision for a video packet; publishes its current layers when they changed. */
 static inline int select_layers(struct worker *w, const struct fwd_output *o, const struct rtp_info *ri,
 				const struct media_pkt *mp, struct layer_out *lo)
@@ -446,6 +516,22 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 					w->st->drops[MMR_DROP_LAYER]++;
 					ss->layer_drops++;
 					continue;
+				}
+				uint32_t mask;
+				if (unlikely(av1_active_for(w, s, mp, o, &mask))) {
+					if (unlikely(!have_sum)) {
+						find_rewrites(&fp, mp);
+						prepare_sum(&fp, frame);
+						have_sum = 1;
+					}
+					struct rte_mbuf *c = build_av1_copy(w, &fp, o, ri, mp, &lo[k], mask,
+									    pi->payload_len);
+					if (c) {
+						w->st->copies++;
+						ss->fwd_copies++;
+						worker_send(w, o->dp_port, c);
+						continue;
+					}
 				}
 				fo[k++] = o;
 			}
@@ -533,7 +619,17 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 		 * from it (the next receiver's rewrite replaces every byte written here) */
 		write_rewrites(rtp, &fp, &lo);
 		memcpy(rtp + 8, &o->out_ssrc_be, 4);
-		struct rte_mbuf *c = likely(o->srtp != NULL) ? build_srtp_copy(w, &fp, o, rtp, rtp_len) : NULL;
+		const uint8_t *src = rtp;
+		uint32_t src_len = rtp_len;
+		uint32_t mask;
+		if (unlikely(av1_active_for(w, s, mp, o, &mask))) {
+			int n = av1_rebuild(rtp, rtp_len, ri, mp, mask, w->av1_scratch, sizeof(w->av1_scratch));
+			if (n > 0) {
+				src = w->av1_scratch;
+				src_len = (uint32_t)n;
+			}
+		}
+		struct rte_mbuf *c = likely(o->srtp != NULL) ? build_srtp_copy(w, &fp, o, src, src_len) : NULL;
 		if (unlikely(!c)) {
 			w->st->drops[MMR_DROP_NO_MBUF]++;
 			continue;

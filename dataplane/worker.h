@@ -12,6 +12,7 @@
 #include "stats.h"
 
 #define WORKER_BURST 32
+#define DP_MAX_RTP_SCRATCH 2304      /* an RTP packet from one mbuf, plus a grown extension block */
 
 struct worker {
 	struct dataplane *dp;
@@ -27,6 +28,9 @@ struct worker {
 	uint32_t now_rtp;            /* the same in 90 kHz RTP clock units (simulcast timestamp rebasing) */
 	uint64_t tsc_per_rtp_tick;   /* TSC cycles per 1/90000 s */
 	uint32_t *sub_layers;        /* shm->stats.sub_layers: current layers per sel_id, for mmrctl */
+	/* AV1 in SRTP meetings: a receiver's RTP packet with its own Dependency Descriptor (a longer
+	 * extension block), built here and encrypted into its copy */
+	uint8_t av1_scratch[DP_MAX_RTP_SCRATCH];
 	uint64_t rekey_grace_tsc;    /* DP_REKEY_GRACE_MS in TSC cycles */
 };
 

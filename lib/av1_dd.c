@@ -192,6 +192,19 @@ static enum mmr_drop_reason parse_structure(struct br *b, struct av1_dd_structur
 				top = s->tpl[t].sid;
 		s->dt_top_sid |= (uint64_t)top << (2 * dt);
 	}
+	/* DT j lies within DT k when no template has j present and k not present */
+	for (unsigned k = 0; k < s->n_dts; k++) {
+		uint32_t outside = 0;
+		for (unsigned t = 0; t < s->n_templates; t++) {
+			uint64_t d = s->tpl[t].dtis;
+			uint32_t present = 0;
+			for (unsigned j = 0; j < s->n_dts; j++)
+				present |= (uint32_t)((d >> (2 * j) & 3) != 0) << j;
+			if (!(present >> k & 1))
+				outside |= present;
+		}
+		s->dt_within[k] = all_dts(s->n_dts) & ~outside;
+	}
 	s->valid = 1;
 	return MMR_DROP_NONE;
 }
@@ -346,6 +359,7 @@ enum mmr_drop_reason av1_dd_parse(const uint8_t *dd, uint32_t len, uint16_t dd_o
 		*st = nst;
 	st->active_dts = active;
 	fill_pkt(mp, &f, st);
+	mp->dd_active_present = fl.active;
 	return MMR_DROP_NONE;
 }
 
@@ -377,4 +391,40 @@ int av1_dd_set_active_dts(uint8_t *dd, uint32_t len, uint8_t n_dts, uint32_t mas
 		return -1;
 	bw_f(dd, b.pos, n_dts, mask);          /* its low n_dts bits */
 	return 0;
+}
+
+int av1_dd_with_active(const uint8_t *dd, uint32_t len, uint8_t n_dts, uint32_t mask, uint8_t *out,
+		       uint32_t cap)
+{
+	struct br b = { .p = dd, .nbits = len * 8, .pos = AV1_DD_MANDATORY_BITS };
+	struct dd_flags fl;
+
+	if (len <= 3 || len > AV1_DD_MAX_LEN || n_dts == 0 || n_dts > AV1_MAX_DT || cap < len)
+		return -1;
+	read_flags(&b, &fl);
+	if (b.over)
+		return -1;
+	if (fl.active) {
+		memcpy(out, dd, len);
+		return av1_dd_set_active_dts(out, len, n_dts, mask) == 0 ? (int)len : -1;
+	}
+	if (fl.structure) {
+		struct av1_dd_structure nst;
+
+		memset(&nst, 0, sizeof(nst));
+		if (parse_structure(&b, &nst) != MMR_DROP_NONE || nst.n_dts != n_dts)
+			return -1;
+	}
+	/* insert n_dts bits at b.pos; the rest (frame dependency fields, zero padding) moves down */
+	uint32_t at = b.pos, nbits = len * 8 + n_dts;
+	uint32_t n = (nbits + 7) / 8;
+	if (n > cap || n > AV1_DD_MAX_LEN)
+		return -1;
+	memset(out, 0, n);
+	memcpy(out, dd, at / 8 + (at % 8 != 0));
+	bw_f(out, at, n_dts, mask);
+	for (uint32_t i = at; i < len * 8; i++)
+		bw_f(out, i + n_dts, 1, dd[i >> 3] >> (7 - (i & 7)) & 1);
+	bw_f(out, AV1_DD_MANDATORY_BITS + 1, 1, 1);    /* active_decode_targets_present_flag */
+	return (int)n;
 }

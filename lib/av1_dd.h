@@ -38,6 +38,8 @@ struct av1_dd_structure {
 	uint8_t  has_resolutions;
 	uint32_t active_dts;            /* active_decode_targets_bitmask, bit i = DT i */
 	uint64_t dt_top_sid;            /* 2 bits per DT: highest spatial id of the templates it is in */
+	uint32_t dt_within[AV1_MAX_DT]; /* DT k: the DTs whose frames all belong to DT k too (k included):
+					   what a receiver of DT k can decode, its active decode targets */
 	uint8_t  dt_chain[AV1_MAX_DT];  /* decode_target_protected_by (0 when there are no chains) */
 	uint32_t width[AV1_DD_MAX_SPATIAL + 1];    /* max render size per spatial id (0: not sent) */
 	uint32_t height[AV1_DD_MAX_SPATIAL + 1];
@@ -48,7 +50,8 @@ struct av1_dd_structure {
  * Parse the descriptor dd (the extension element's data, len bytes, at offset dd_off from the
  * start of the RTP header) against st, and fill the AV1 fields of mp (start, end, sid, tid,
  * has_layers, keyframe, dd_off, dd_len, frame_number, template_id, structure_attached, n_fdiffs,
- * fdiff[], dtis, n_dts, n_chains, chain_fdiff[], dt_chain[], active_dts); other fields of mp are
+ * fdiff[], dtis, n_dts, n_chains, chain_fdiff[], dt_chain[], active_dts, dt_top_sid,
+ * dd_active_present); other fields of mp are
  * left alone. A structure in the packet replaces st, and an active_decode_targets_bitmask updates
  * st->active_dts (a new structure without one resets it to all), only when the whole descriptor
  * parsed: on any error st and mp are unchanged.
@@ -71,5 +74,15 @@ void av1_dd_set_frame_number(uint8_t *dd, uint16_t frame_number);
  * bitmask, is malformed, or an attached structure has another DtCnt.
  */
 int av1_dd_set_active_dts(uint8_t *dd, uint32_t len, uint8_t n_dts, uint32_t mask);
+
+/*
+ * The descriptor dd (len bytes, with extended fields) with its active_decode_targets_bitmask set to
+ * the low n_dts bits of mask, written to out: rewritten where the packet has one, else inserted after
+ * the template structure (its present flag set; the bits after it move down). Returns the new
+ * length (len, or len + up to 4), or -1 when dd has no extended fields, is malformed, an attached
+ * structure has another DtCnt, or the result does not fit cap or 255 bytes.
+ */
+int av1_dd_with_active(const uint8_t *dd, uint32_t len, uint8_t n_dts, uint32_t mask, uint8_t *out,
+		       uint32_t cap);
 
 #endif

@@ -59,6 +59,7 @@ struct media_pkt {
 	uint16_t frame_number; /* DD frame_number (16 bits, rewritten at dd_off + 1) */
 	uint8_t  template_id;
 	uint8_t  structure_attached; /* this packet carries a template dependency structure */
+	uint8_t  dd_active_present;  /* this packet carries an active_decode_targets_bitmask */
 	uint8_t  n_fdiffs;
 	uint8_t  n_chains;     /* of the structure in use (0: no chains) */
 	uint8_t  n_dts;        /* decode targets of the structure in use */

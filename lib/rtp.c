@@ -12,6 +12,8 @@
  */
 #include "rtp.h"
 
+#include <string.h>
+
 #define RTP_FIXED_HLEN  12
 #define RTP_MAX_LEN     65535   /* a UDP payload is never larger; keeps offsets in 16 bits */
 
@@ -175,4 +177,41 @@ void rtp_set_ssrc(uint8_t *p, uint32_t ssrc)
 	p[9] = (uint8_t)(ssrc >> 16);
 	p[10] = (uint8_t)(ssrc >> 8);
 	p[11] = (uint8_t)ssrc;
+}
+
+int rtp_replace_ext(const uint8_t *p, uint32_t len, const struct rtp_info *ri, uint16_t off,
+		    uint16_t old_len, const uint8_t *data, uint32_t dlen, uint8_t *out, uint32_t cap)
+{
+	uint32_t ext_end = (uint32_t)ri->ext_off + ri->ext_len;
+	int one_byte = ri->ext_profile == 0xbede;
+
+	if (!ri->has_ext || (!one_byte && (ri->ext_profile & 0xfff0) != 0x1000))
+		return -1;
+	if (off < ri->ext_off + (one_byte ? 1u : 2u) || (uint32_t)off + old_len > ext_end || ext_end > len)
+		return -1;
+	if (one_byte ? dlen < 1 || dlen > 16 : dlen > 255)
+		return -1;
+	uint32_t body = ri->ext_len - old_len + dlen;           /* new extension block content */
+	uint32_t padded = (body + 3) & ~3u;
+	uint32_t n = ri->ext_off + padded + (len - ext_end);
+	if (n > cap || padded / 4 > 0xffff)
+		return -1;
+	uint32_t o = 0;
+	memcpy(out, p, off);                                     /* header, block start, element header */
+	o = off;
+	if (one_byte)
+		out[off - 1] = (uint8_t)((p[off - 1] & 0xf0) | (dlen - 1));
+	else
+		out[off - 1] = (uint8_t)dlen;
+	memcpy(out + o, data, dlen);
+	o += dlen;
+	memcpy(out + o, p + off + old_len, ext_end - off - old_len);  /* the elements after it */
+	o += ext_end - off - old_len;
+	memset(out + o, 0, padded - body);                       /* padding bytes, valid in both forms */
+	o += padded - body;
+	memcpy(out + o, p + ext_end, len - ext_end);             /* payload and RTP padding */
+	o += len - ext_end;
+	out[ri->ext_off - 2] = (uint8_t)((padded / 4) >> 8);
+	out[ri->ext_off - 1] = (uint8_t)(padded / 4);
+	return (int)o;
 }

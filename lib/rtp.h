@@ -41,6 +41,16 @@ enum mmr_drop_reason rtp_parse(const uint8_t *p, uint32_t len, struct rtp_info *
  * element met before it runs past the extension block. */
 int rtp_find_ext(const uint8_t *p, const struct rtp_info *ri, uint8_t id, uint16_t *off, uint16_t *len);
 
+/*
+ * Copy the RTP packet p (len bytes, parsed as ri) to out with the data of the extension element at
+ * off (old_len bytes, as rtp_find_ext found it) replaced by dlen bytes of data: the element's length,
+ * the extension block (zero-padded to 32 bits) and its length word follow. Returns the new length,
+ * or -1 when it does not fit cap, the one-byte form cannot hold dlen (1..16 bytes; the two-byte form
+ * 0..255), or off/old_len are not inside the extension block.
+ */
+int rtp_replace_ext(const uint8_t *p, uint32_t len, const struct rtp_info *ri, uint16_t off,
+		    uint16_t old_len, const uint8_t *data, uint32_t dlen, uint8_t *out, uint32_t cap);
+
 /* Write fields in place (network byte order). */
 void rtp_set_seq(uint8_t *p, uint16_t seq);
 void rtp_set_ssrc(uint8_t *p, uint32_t ssrc);

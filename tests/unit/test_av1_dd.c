@@ -959,6 +959,105 @@ static void test_set_active_dts(void **state)
 	}
 }
 
+/* av1_dd_with_active: the same descriptor (every parsed field but the bitmask equal) with the
+ * bitmask set, inserted after the structure or the flags when the packet had none. */
+static void with_active_and_check(const uint8_t *dd, uint32_t len, const struct ts *s, uint32_t mask,
+				  int inserted)
+{
+	struct av1_dd_structure st1, st2;
+	struct media_pkt mp1, mp2;
+	uint8_t out[300];
+	int n;
+
+	attach(&st1, s);
+	memcpy(&st2, &st1, sizeof(st1));
+	init_mp(&mp1);
+	init_mp(&mp2);
+	assert_int_equal(parse_exact(dd, len, &st1, &mp1), MMR_DROP_NONE);
+	n = av1_dd_with_active(dd, len, mp1.n_dts, mask, out, sizeof(out));
+	assert_true(n > 0);
+	if (inserted)
+		assert_int_equal((uint32_t)n, (len * 8 + s->n_dts + 7) / 8);
+	else
+		assert_int_equal((uint32_t)n, len);
+	assert_int_equal(parse_exact(out, (uint32_t)n, &st2, &mp2), MMR_DROP_NONE);
+	assert_int_equal(mp2.active_dts, mask & ((1u << s->n_dts) - 1));
+	mp2.active_dts = mp1.active_dts;
+	mp2.dd_len = mp1.dd_len;
+	assert_memory_equal(&mp1, &mp2, sizeof(mp1));
+	st2.active_dts = st1.active_dts;
+	assert_memory_equal(&st1, &st2, sizeof(st1));
+}
+
+static void test_with_active(void **state)
+{
+	uint8_t dd[512];
+	uint32_t len;
+	int n;
+
+	(void)state;
+	/* a structure without a bitmask, as senders attach it to keyframes: inserted after it */
+	{
+		struct tf f = { .s = 1, .id = 0, .attach = &l3t3 };
+
+		len = put_dd(dd, &f, NULL, NULL);
+		with_active_and_check(dd, len, &l3t3, 0x007, 1);
+		with_active_and_check(dd, len, &l3t3, 0x03f, 1);
+		struct tf g = { .s = 1, .id = l1t3.offset, .attach = &l1t3 };
+		len = put_dd(dd, &g, NULL, NULL);
+		with_active_and_check(dd, len, &l1t3, 0x4, 1);
+	}
+	/* extended fields with custom DTIs and chains after the insertion point move down intact */
+	{
+		struct tf f = { .id = 7, .ext = 1, .cdti = "SSSRRRRRR", .cch = 1, .cchain = { 9, 8, 7 } };
+
+		len = put_dd(dd, &f, &l3t3, NULL);
+		with_active_and_check(dd, len, &l3t3, 0x1b, 1);
+	}
+	/* a packet that has one: rewritten in place */
+	{
+		struct tf f = { .s = 1, .id = 0, .attach = &l3t3, .act = 1, .mask = 0x1ff };
+
+		len = put_dd(dd, &f, NULL, NULL);
+		with_active_and_check(dd, len, &l3t3, 0x049, 0);
+	}
+	/* mandatory fields only, a wrong DtCnt, no room: refused */
+	{
+		struct tf f = { .id = 2 };
+		uint8_t out[300];
+
+		len = put_dd(dd, &f, &l1t3, NULL);
+		assert_int_equal(av1_dd_with_active(dd, len, 3, 1, out, sizeof(out)), -1);
+		struct tf g = { .s = 1, .id = 0, .attach = &l3t3 };
+		len = put_dd(dd, &g, NULL, NULL);
+		assert_int_equal(av1_dd_with_active(dd, len, 3, 1, out, sizeof(out)), -1);
+		assert_int_equal(av1_dd_with_active(dd, len, 9, 1, out, len), -1);
+		n = av1_dd_with_active(dd, len, 9, 1, out, len + 2);
+		assert_true(n > 0);
+	}
+}
+
+/* dt_within: in L3T3 full SVC, S<s>T<t> holds every S<=s, T<=t; this L1T3 numbers its decode
+ * targets the other way round (DT 0 has every frame, DT 2 the T0 frames only). */
+static void test_dt_within(void **state)
+{
+	struct av1_dd_structure st;
+
+	(void)state;
+	attach(&st, &l3t3);
+	for (unsigned k = 0; k < 9; k++) {
+		uint32_t want = 0;
+		for (unsigned j = 0; j < 9; j++)
+			if (j / 3 <= k / 3 && j % 3 <= k % 3)
+				want |= 1u << j;
+		assert_int_equal(st.dt_within[k], want);
+	}
+	attach(&st, &l1t3);
+	assert_int_equal(st.dt_within[0], 0x7);
+	assert_int_equal(st.dt_within[1], 0x6);
+	assert_int_equal(st.dt_within[2], 0x4);
+}
+
 static void test_set_frame_number(void **state)
 {
 	struct av1_dd_structure st;
@@ -1052,6 +1151,8 @@ int main(void)
 		cmocka_unit_test(test_active_dts),
 		cmocka_unit_test(test_set_active_dts),
 		cmocka_unit_test(test_set_frame_number),
+		cmocka_unit_test(test_with_active),
+		cmocka_unit_test(test_dt_within),
 		cmocka_unit_test(test_random),
 	};
 

@@ -539,6 +539,90 @@ static void test_find_ext_none(void **state)
 	assert_int_equal(off, 0xeeee);
 }
 
+/* Replace element `id` of pkt with dlen bytes of 0x5X and check the result element by element. */
+static void replace_and_check(const uint8_t *pkt, uint32_t len, uint8_t id, uint32_t dlen,
+			      const uint8_t *other_ids, unsigned n_other)
+{
+	uint8_t out[600], data[256];
+	struct rtp_info ri, ro;
+	uint16_t off, elen, ooff, oelen, off2, elen2;
+
+	for (uint32_t i = 0; i < dlen; i++)
+		data[i] = (uint8_t)(0x50 + i);
+	assert_int_equal(rtp_parse(pkt, len, &ri), MMR_DROP_NONE);
+	assert_int_equal(rtp_find_ext(pkt, &ri, id, &off, &elen), 1);
+	int n = rtp_replace_ext(pkt, len, &ri, off, elen, data, dlen, out, sizeof(out));
+	assert_true(n > 0);
+	assert_int_equal(rtp_parse(out, (uint32_t)n, &ro), MMR_DROP_NONE);
+	assert_int_equal(ro.ext_len % 4, 0);
+	assert_int_equal(ro.ext_profile, ri.ext_profile);
+	assert_int_equal(ro.payload_len, ri.payload_len);
+	assert_memory_equal(out + ro.hdr_len, pkt + ri.hdr_len, ri.payload_len);   /* payload */
+	assert_memory_equal(out, pkt, 12);                                           /* fixed header */
+	assert_int_equal(find_exact(out, (uint32_t)n, id, &off2, &elen2), 1);
+	assert_int_equal(elen2, dlen);
+	assert_memory_equal(out + off2, data, dlen);
+	for (unsigned k = 0; k < n_other; k++) {                                     /* the others */
+		assert_int_equal(rtp_find_ext(pkt, &ri, other_ids[k], &ooff, &oelen), 1);
+		assert_int_equal(find_exact(out, (uint32_t)n, other_ids[k], &off2, &elen2), 1);
+		assert_int_equal(elen2, oelen);
+		assert_memory_equal(out + off2, pkt + ooff, oelen);
+	}
+}
+
+static void test_replace_ext(void **state)
+{
+	uint8_t b[600], out[600];
+	uint32_t len;
+	struct rtp_info ri;
+	uint16_t off, elen;
+
+	(void)state;
+	/* one-byte: id 1 (2 bytes), padding, id 3 (3 bytes), id 5 (1 byte) */
+	{
+		const uint8_t el[] = { 0x11, 0xaa, 0xbb, 0x00, 0x32, 0xc0, 0xc1, 0xc2, 0x50, 0xdd };
+		const uint8_t others[] = { 1, 5 }, others3[] = { 1, 3 };
+
+		len = build_ext(b, 0xbede, el, sizeof(el));
+		replace_and_check(b, len, 3, 3, others, 2);    /* same length */
+		replace_and_check(b, len, 3, 7, others, 2);    /* grows past a word */
+		replace_and_check(b, len, 3, 16, others, 2);   /* the one-byte maximum */
+		replace_and_check(b, len, 3, 1, others, 2);    /* shrinks */
+		replace_and_check(b, len, 5, 9, others3, 2);   /* the last element */
+		assert_int_equal(rtp_parse(b, len, &ri), MMR_DROP_NONE);
+		assert_int_equal(rtp_find_ext(b, &ri, 3, &off, &elen), 1);
+		assert_int_equal(rtp_replace_ext(b, len, &ri, off, elen, b, 17, out, sizeof(out)), -1);
+		assert_int_equal(rtp_replace_ext(b, len, &ri, off, elen, b, 0, out, sizeof(out)), -1);
+		assert_int_equal(rtp_replace_ext(b, len, &ri, off, elen, b, 7, out, len), -1); /* no room */
+		assert_int_equal(rtp_replace_ext(b, len, &ri, (uint16_t)(ri.ext_off + ri.ext_len), 4, b, 4,
+						 out, sizeof(out)), -1);                        /* outside */
+	}
+	/* two-byte: id 9 (0 bytes), id 12 (20 bytes), id 200 (2 bytes) */
+	{
+		uint8_t el[32] = { 9, 0, 12, 20 };
+		const uint8_t others[] = { 9, 200 };
+
+		for (int i = 0; i < 20; i++)
+			el[4 + i] = (uint8_t)i;
+		el[24] = 200;
+		el[25] = 2;
+		el[26] = 0xee;
+		el[27] = 0xef;
+		len = build_ext(b, 0x1000, el, 28);
+		replace_and_check(b, len, 12, 24, others, 2);
+		replace_and_check(b, len, 12, 255, others, 2);
+		replace_and_check(b, len, 12, 0, others, 2);
+	}
+	/* no extension, or one of another profile */
+	{
+		const uint8_t el[] = { 1, 2, 3, 4 };
+
+		len = build_ext(b, 0x1234, el, 4);
+		assert_int_equal(rtp_parse(b, len, &ri), MMR_DROP_NONE);
+		assert_int_equal(rtp_replace_ext(b, len, &ri, 17, 1, el, 1, out, sizeof(out)), -1);
+	}
+}
+
 static uint32_t rng_state;
 
 static uint32_t rnd(void)
@@ -601,6 +685,7 @@ int main(void)
 		cmocka_unit_test(test_find_ext_one_byte),
 		cmocka_unit_test(test_find_ext_two_byte),
 		cmocka_unit_test(test_find_ext_none),
+		cmocka_unit_test(test_replace_ext),
 	};
 
 	return cmocka_run_group_tests_name("rtp", tests, NULL, NULL);

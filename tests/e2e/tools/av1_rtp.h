@@ -163,6 +163,7 @@ struct dd_frame {
 	int has_structure;       /* this descriptor carried a structure */
 	int has_active;
 	uint32_t active;
+	size_t active_pos;       /* bit position of the active decode targets bitmask (has_active) */
 	int tindex;              /* template index in the structure in use */
 	int sid, tid;
 	int custom_dtis, custom_fdiffs, custom_chains;
@@ -319,8 +320,10 @@ static inline int dd_parse(const uint8_t *buf, size_t len, struct dd_structure *
 		}
 		if (!*have)
 			return -1;
-		if (f->has_active)
+		if (f->has_active) {
+			f->active_pos = r.pos;
 			f->active = br_get(&r, st->dt_cnt);
+		}
 	}
 	if (!*have)
 		return -1;

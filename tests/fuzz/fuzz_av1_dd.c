@@ -85,6 +85,23 @@ static void check_rewrites(const uint8_t *dd, uint32_t len, const struct av1_dd_
 		CHECK(memcmp(copy, dd, len) == 0);
 	}
 	free(copy);
+
+	/* the bitmask rewritten or inserted: the same descriptor but for it */
+	uint8_t out[AV1_DD_MAX_LEN];
+	int n = av1_dd_with_active(dd, len, mp->n_dts, mask, out, sizeof(out));
+	if (n > 0) {
+		uint32_t all = mp->n_dts >= 32 ? 0xffffffffu : (1u << mp->n_dts) - 1;
+
+		CHECK((uint32_t)n == len || (uint32_t)n == (len * 8 + mp->n_dts + 7) / 8);
+		st2 = *before;
+		mp2 = *mp;
+		CHECK(av1_dd_parse(out, (uint32_t)n, mp->dd_off, &st2, &mp2) == MMR_DROP_NONE);
+		CHECK(mp2.active_dts == (mask & all) && mp2.dd_active_present == 1);
+		mp2.active_dts = mp->active_dts;
+		mp2.dd_active_present = mp->dd_active_present;
+		mp2.dd_len = mp->dd_len;
+		CHECK(memcmp(&mp2, mp, sizeof(mp2)) == 0);
+	}
 }
 
 /* Parse one descriptor into st from a heap buffer of its exact length. */
@@ -139,6 +156,24 @@ static void check_rtp(const uint8_t *data, uint32_t len)
 		CHECK(ri.ext_profile == 0xbede ? id <= 14 && elen >= 1 && elen <= 16 :
 		      (ri.ext_profile & 0xfff0) == 0x1000);
 		one(pkt + off, elen, &st, off);
+
+		/* the element's data replaced by a longer one: the others and the payload stay */
+		uint8_t data2[255], *out = malloc(len + 260);
+		uint32_t dlen = elen + 3u > 16u && ri.ext_profile == 0xbede ? 16u : elen + 3u;
+		struct rtp_info ro;
+		uint16_t off2, elen2;
+
+		CHECK(out != NULL);
+		memset(data2, 0xab, sizeof(data2));
+		int n = rtp_replace_ext(pkt, len, &ri, off, elen, data2, dlen, out, len + 260);
+		if (n > 0) {
+			CHECK(rtp_parse(out, (uint32_t)n, &ro) == MMR_DROP_NONE);
+			CHECK(ro.payload_len == ri.payload_len && ro.ext_len % 4 == 0);
+			CHECK(memcmp(out + ro.hdr_len, pkt + ri.hdr_len, ri.payload_len) == 0);
+			CHECK(rtp_find_ext(out, &ro, (uint8_t)id, &off2, &elen2) == 1);
+			CHECK(elen2 == dlen && memcmp(out + off2, data2, dlen) == 0);
+		}
+		free(out);
 	}
 	free(pkt);
 }

@@ -485,3 +485,56 @@ class IdealRelay:
             if self.count == 200:
                 b[len(b) // 2] ^= 0x10
         return bytes(b)
+
+
+def run_call(stream, specs, codec, env_name, build, relay_mode, sender_port, ssrcs, relay_port,
+             meeting="m1", sender="alice", loop_ip="127.0.0.1"):
+    """One simulcast call: through IdealRelay on loop_ip (relay_mode: "ideal" or a broken mode)
+    or, with relay_mode None, through the real MMR (mmrctl stream add with the comma list of SSRCs,
+    one receive-only participant per spec at its encoding, switches by `sub set --encoding`).
+    Returns (receivers, switch log, session errors, the MMR's address or None)."""
+    if relay_mode:
+        relay = IdealRelay(stream, (loop_ip, relay_port), [((loop_ip, s.port), s.encoding) for s in specs],
+                           vp8=codec == "vp8", mode=None if relay_mode == "ideal" else relay_mode)
+        names = [s.name for s in specs]
+        relay.start()
+        try:
+            rxs, log, errs = run_session(stream, loop_ip, (loop_ip, relay_port), sender_port, specs,
+                                         lambda n, e: relay.set_encoding(names.index(n), e))
+        finally:
+            relay.stop()
+        return rxs, log, errs, None
+    import mmrtest
+    from mmrtest import CLIENT_IP, MMR_IP, MMR_PORT, MmrEnv
+    with MmrEnv(env_name, build=build) as env:
+        env.wait_dp_attached()
+        env.ctl("meeting", "create", meeting)
+        env.ctl("participant", "add", meeting, sender, "--addr", CLIENT_IP, "--port",
+                str(sender_port), "--role", "sendonly")
+        env.ctl("stream", "add", meeting, sender, "--ssrc", ",".join(map(str, ssrcs)),
+                "--kind", "video", "--codec", codec)
+        for s in specs:
+            env.ctl("participant", "add", meeting, s.name, "--addr", CLIENT_IP, "--port",
+                    str(s.port), "--role", "recvonly")
+            env.ctl("sub", "set", meeting, s.name, "--ssrc", str(ssrcs[0]), "--encoding",
+                    str(s.encoding))
+        env.wait_dp_attached()
+
+        def set_encoding(name, enc):
+            cp = env.ctl("sub", "set", meeting, name, "--ssrc", str(ssrcs[0]), "--encoding", str(enc))
+            said = "%s %s" % (cp.stdout, cp.stderr or "")
+            if "offline" in said:   # accepted by the controller, not applied by the dataplane
+                raise RuntimeError("mmrctl: %s" % said.strip())
+
+        rxs, log, errs = run_session(stream, CLIENT_IP, (MMR_IP, MMR_PORT), sender_port, specs,
+                                     set_encoding)
+        try:
+            print("mmr sub list: %s" % env.ctl("sub", "list", meeting, json=True).stdout)
+        except Exception as e:
+            print("mmr sub list: unavailable (%s)" % e)
+        try:
+            drops = {k: v for k, v in mmrtest.drop_counts(env.stats()).items() if v}
+            print("mmr stats: drops %s" % drops)
+        except Exception as e:
+            print("mmr stats: unavailable (%s)" % e)
+    return rxs, log, errs, (MMR_IP, MMR_PORT)

@@ -290,55 +290,8 @@ def decode(tmp, stream, rx, res):
 # ---- the run ---------------------------------------------------------------------------------
 
 def run(args, stream):
-    sp = specs()
-    if args.relay:
-        relay = ss.IdealRelay(stream, (LOOP_IP, RELAY_PORT), [((LOOP_IP, s.port), s.encoding)
-                                                               for s in sp],
-                              mode=None if args.relay == "ideal" else args.relay)
-        names = [s.name for s in sp]
-        relay.start()
-        try:
-            rxs, log, errs = ss.run_session(stream, LOOP_IP, (LOOP_IP, RELAY_PORT), SENDER_PORT,
-                                            sp, lambda n, e: relay.set_encoding(names.index(n),
-                                                                                e))
-        finally:
-            relay.stop()
-        return rxs, log, errs, None
-    import mmrtest
-    from mmrtest import CLIENT_IP, MMR_IP, MMR_PORT, MmrEnv
-    with MmrEnv("e2e-simulcast-h264", build=args.build) as env:
-        env.wait_dp_attached()
-        env.ctl("meeting", "create", MEETING)
-        env.ctl("participant", "add", MEETING, SENDER, "--addr", CLIENT_IP, "--port",
-                str(SENDER_PORT), "--role", "sendonly")
-        env.ctl("stream", "add", MEETING, SENDER, "--ssrc", ",".join(map(str, SSRCS)),
-                "--kind", "video", "--codec", "h264")
-        for s in sp:
-            env.ctl("participant", "add", MEETING, s.name, "--addr", CLIENT_IP, "--port",
-                    str(s.port), "--role", "recvonly")
-            env.ctl("sub", "set", MEETING, s.name, "--ssrc", str(SSRCS[0]), "--encoding",
-                    str(s.encoding))
-        env.wait_dp_attached()
-
-        def set_encoding(name, enc):
-            cp = env.ctl("sub", "set", MEETING, name, "--ssrc", str(SSRCS[0]), "--encoding",
-                         str(enc))
-            said = "%s %s" % (cp.stdout, cp.stderr or "")
-            if "offline" in said:   # accepted by the controller, not applied by the dataplane
-                raise RuntimeError("mmrctl: %s" % said.strip())
-
-        rxs, log, errs = ss.run_session(stream, CLIENT_IP, (MMR_IP, MMR_PORT), SENDER_PORT, sp,
-                                        set_encoding)
-        try:
-            print("mmr sub list: %s" % env.ctl("sub", "list", MEETING, json=True).stdout)
-        except Exception as e:
-            print("mmr sub list: unavailable (%s)" % e)
-        try:
-            drops = {k: v for k, v in mmrtest.drop_counts(env.stats()).items() if v}
-            print("mmr stats: drops %s" % drops)
-        except Exception as e:
-            print("mmr stats: unavailable (%s)" % e)
-    return rxs, log, errs, (MMR_IP, MMR_PORT)
+    return ss.run_call(stream, specs(), "h264", "e2e-simulcast-h264", args.build, args.relay, SENDER_PORT, SSRCS,
+                       RELAY_PORT, meeting=MEETING, sender=SENDER, loop_ip=LOOP_IP)
 
 
 def main():

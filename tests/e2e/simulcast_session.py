@@ -538,3 +538,29 @@ def run_call(stream, specs, codec, env_name, build, relay_mode, sender_port, ssr
         except Exception as e:
             print("mmr stats: unavailable (%s)" % e)
     return rxs, log, errs, (MMR_IP, MMR_PORT)
+
+
+def verdict(stream, rxs, log, errs, src, decode, test_name, relay_mode, t0):
+    """Check every receiver of a call (receiver errors, source address, RTP continuity, every
+    decoded picture - decode(rx, res) gives them - against the references and the switch log),
+    print the results; returns the exit status (0: all passed)."""
+    results = []
+    for rx in rxs:
+        res = Result(rx.spec)
+        for e in rx.errors:
+            res.fail("receiver: " + e)
+        if src and rx.sources and rx.sources != {src}:
+            res.fail("packets from %s, want only %s:%d" % (sorted(rx.sources), *src))
+        check_rtp(stream, rx, res, len(rx.spec.switches))
+        check_pictures(stream, rx.spec, decode(rx, res), log[rx.spec.name], res)
+        results.append(res)
+    for e in errs:
+        print("session error: " + e)
+    for name, entries in log.items():
+        for issue, done, enc in entries:
+            print("switch %s -> encoding %d issued at picture %d, done by picture %d"
+                  % (name, enc, issue, done))
+    ok = report(results) and not errs
+    print("%s: %s%s (%.1f s)" % ("PASS" if ok else "FAIL", test_name,
+                                 " --relay " + relay_mode if relay_mode else "", time.monotonic() - t0))
+    return 0 if ok else 1

@@ -324,28 +324,8 @@ def main():
               "IDRs %s" % (stream.n, len(SSRCS), ["%dx%d" % s for s in stream.sizes],
                            len(stream.pkts), dict(sorted(kinds.items())), stream.keyframes))
         rxs, log, errs, src = run(args, stream)
-        results = []
-        for rx in rxs:
-            res = ss.Result(rx.spec)
-            for e in rx.errors:
-                res.fail("receiver: " + e)
-            if src and rx.sources and rx.sources != {src}:
-                res.fail("packets from %s, want only %s:%d" % (sorted(rx.sources), *src))
-            ss.check_rtp(stream, rx, res, len(rx.spec.switches))
-            decoded = decode(tmp, stream, rx, res)
-            ss.check_pictures(stream, rx.spec, decoded, log[rx.spec.name], res)
-            results.append(res)
-    for e in errs:
-        print("session error: " + e)
-    for name, entries in log.items():
-        for issue, done, enc in entries:
-            print("switch %s -> encoding %d issued at picture %d, done by picture %d"
-                  % (name, enc, issue, done))
-    ok = ss.report(results) and not errs
-    print("%s: test_simulcast_h264%s (%.1f s)" % ("PASS" if ok else "FAIL",
-                                                  " --relay " + args.relay if args.relay else "",
-                                                  time.monotonic() - t0))
-    return 0 if ok else 1
+        return ss.verdict(stream, rxs, log, errs, src, lambda rx, res: decode(tmp, stream, rx, res), "test_simulcast_h264",
+                          args.relay, t0)
 
 
 if __name__ == "__main__":

@@ -67,9 +67,9 @@
  * current decode target moves to the target (clamped to the structure's decode targets and to the
  * active ones) at a keyframe, or at a frame whose references all went out and which is such a
  * switching point for the target or, the target being in dt_ok (a down-switch: the receiver has
- * everything the lower target needs), starts a picture. Marker: on the end-of-frame packet of a frame whose spatial id is the highest of the current
- * decode target (from the structure: mp->dt_top_sid), or where the sender set it on a forwarded
- * packet.
+ * everything the lower target needs), starts a picture. Marker: on the end-of-frame packet of a
+ * frame whose spatial id is the highest of the current decode target (from the structure:
+ * mp->dt_top_sid), or where the sender set it on a forwarded packet.
  * H.264 and other video: everything of the current encoding after its first keyframe.
  * Simulcast (mp->encoding, target t->encoding): one state per receiver for its whole group. Until
  * started, the current encoding follows the target. Packets of another encoding are withheld, except

@@ -3,8 +3,8 @@
  *
  *   mmr-gen [OPTIONS] [-- EAL ARGS]        (mmr-gen --help lists the options)
  *
- * It emulates N meetings of M participants (model.h): every publisher sends VP8 L1T3 video and
- * Opus audio (media.h) with fresh sequence numbers, timestamps and PictureIDs, plain or SRTP,
+ * It emulates N meetings of M participants (model.h): every publisher sends VP8 L1T3 video (or
+ * VP9 / AV1 L3T3 with --video) and Opus audio (media.h) with fresh sequence numbers, timestamps and PictureIDs, plain or SRTP,
  * through one DPDK port (memif to a dataplane on the same machine, or a real NIC), at real time
  * times a scale, at a given packet rate, or as fast as the port takes packets. It receives the
  * copies the MMR sends back and measures loss and one-way latency (rx_track.h), reads the
@@ -105,7 +105,9 @@ static void usage(FILE *f)
 "  --video-pubs V          video publishers per meeting (default: all participants)\n"
 "  --audio-pubs A          audio publishers per meeting (default: as many as video)\n"
 "media:\n"
-"  --video-kbps K          VP8 bitrate per publisher (1000)\n"
+"  --video vp8|vp9|av1     video codec: VP8 L1T3 (default), VP9 or AV1 L3T3 (3 spatial layers)\n"
+"  --dd-ext ID             AV1: Dependency Descriptor extension id, 1-14 (3)\n"
+"  --video-kbps K          video bitrate per publisher, all layers (1000)\n"
 "  --keyframe-ms T         a keyframe every T virtual ms (5000; 0: only the first)\n"
 "  --mtu-payload B         largest RTP payload after the header (1200)\n"
 "  --audio-bytes B         Opus payload bytes per 20 ms (100)\n"
@@ -190,7 +192,7 @@ enum {
 	O_CSUM, O_SCALE, O_PPS, O_MAX, O_WARMUP, O_DURATION, O_DRAIN, O_MMRIP, O_MMRPORT, O_MMRMAC,
 	O_GENIP, O_SRCMAC, O_BASEIP, O_SINK, O_PROBE, O_SETUP, O_SCRIPT, O_SETUPDELAY, O_SOCKET, O_SHM, O_DPSHM,
 	O_SHUFFLE, O_SRTP, O_SRTPEVERY, O_UPD, O_UPDRATE, O_UPDFLOWS, O_UPDINFL, O_UPDBULK, O_PCAP, O_PCAPN,
-	O_PCAPONLY, O_RXPCAP, O_JSON, O_PORT, O_MBUFS, O_QUIET, O_GCM, O_HELP
+	O_PCAPONLY, O_RXPCAP, O_JSON, O_PORT, O_MBUFS, O_QUIET, O_GCM, O_VIDEO, O_DDEXT, O_HELP
 };
 
 static const struct option long_opts[] = {
@@ -212,6 +214,7 @@ static const struct option long_opts[] = {
 	{ "update-inflight", 1, 0, O_UPDINFL }, { "update-bulk", 0, 0, O_UPDBULK }, { "pcap", 1, 0, O_PCAP },
 	{ "pcap-packets", 1, 0, O_PCAPN }, { "pcap-only", 0, 0, O_PCAPONLY }, { "rx-pcap", 1, 0, O_RXPCAP }, { "json", 1, 0, O_JSON },
 	{ "port", 1, 0, O_PORT }, { "mbufs", 1, 0, O_MBUFS }, { "quiet", 0, 0, O_QUIET }, { "gcm-bench", 1, 0, O_GCM },
+	{ "video", 1, 0, O_VIDEO }, { "dd-ext", 1, 0, O_DDEXT },
 	{ "help", 0, 0, O_HELP }, { 0, 0, 0, 0 }
 };
 
@@ -229,7 +232,8 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 	o->participants = 8;
 	o->video_pubs = o->audio_pubs = UINT32_MAX;
 	o->mc = (struct gen_media_cfg){ .video_kbps = 1000, .keyframe_ms = 5000, .mtu_payload = 1200,
-					.audio_bytes = 100, .fixed_video_bytes = 0, .rtp_ext = 1 };
+					.audio_bytes = 100, .fixed_video_bytes = 0, .rtp_ext = 1,
+					.video_codec = GEN_VC_VP8, .dd_ext_id = GEN_DD_EXT_ID };
 	o->scale = 1;
 	o->duration = 5;
 	o->warmup = 1;
@@ -267,6 +271,20 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 		case O_ABYTES: if (parse_u32(optarg, &o->mc.audio_bytes, 20, 1200)) return bad(name, optarg); break;
 		case O_FIXED: if (parse_u32(optarg, &o->mc.fixed_video_bytes, 80, 1440)) return bad(name, optarg); break;
 		case O_NOEXT: o->mc.rtp_ext = 0; break;
+		case O_VIDEO:
+			if (strcmp(optarg, "vp8") == 0)
+				o->mc.video_codec = GEN_VC_VP8;
+			else if (strcmp(optarg, "vp9") == 0)
+				o->mc.video_codec = GEN_VC_VP9;
+			else if (strcmp(optarg, "av1") == 0)
+				o->mc.video_codec = GEN_VC_AV1;
+			else
+				return bad(name, optarg);
+			break;
+		case O_DDEXT:
+			if (parse_u32(optarg, &u, 1, 14)) return bad(name, optarg);
+			o->mc.dd_ext_id = (uint8_t)u;
+			break;
 		case O_CSUM: o->udp_csum = 1; break;
 		case O_SCALE: if (parse_double(optarg, &o->scale, 1e-6)) return bad(name, optarg); break;
 		case O_PPS: if (parse_double(optarg, &o->pps, 1)) return bad(name, optarg); break;
@@ -336,6 +354,11 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 	}
 	if (o->mc.fixed_video_bytes && o->mc.fixed_video_bytes < 12 + 12 + GEN_VP8_DESC_LEN + 32) {
 		fprintf(stderr, "mmr-gen: --fixed-rtp-bytes too small for headers and the stamp\n");
+		return -1;
+	}
+	if (o->mc.video_codec == GEN_VC_AV1 && o->mc.rtp_ext && o->mc.dd_ext_id <= 2) {
+		fprintf(stderr, "mmr-gen: --dd-ext %u collides with the browser-like extension ids 1 and 2 "
+			"(give 3-14, or --no-rtp-ext)\n", o->mc.dd_ext_id);
 		return -1;
 	}
 	if (o->srtp != SRTP_SUITE_NONE && o->setup != SETUP_CTL && !o->pcap_only) {
@@ -797,9 +820,9 @@ static void json_result(struct gen *g, FILE *f)
 	rx_track_totals(&g->rx, &rt);
 	fprintf(f, "{\"tool\": \"mmr-gen\", \"meetings\": %u, \"participants\": %u, \"video_pubs\": %u, "
 		"\"audio_pubs\": %u, \"streams\": %u, \"nominal_pps\": %.1f, \"scale\": %.6g, \"mode\": \"%s\", "
-		"\"srtp\": \"%s\",\n", o->meetings, o->participants, o->video_pubs, o->audio_pubs, g->m.n_streams,
+		"\"srtp\": \"%s\", \"video\": \"%s\",\n", o->meetings, o->participants, o->video_pubs, o->audio_pubs, g->m.n_streams,
 		g->m.nominal_pps, g->cycles_per_slot > 0 ? o->scale : 0.0, g->cycles_per_slot > 0 ? "paced" : "max",
-		o->srtp != SRTP_SUITE_NONE ? srtp_suite_name(o->srtp) : "none");
+		o->srtp != SRTP_SUITE_NONE ? srtp_suite_name(o->srtp) : "none", gen_video_codec_name(o->mc.video_codec));
 	fprintf(f, " \"window_s\": %.4f, \"tx_pkts\": %" PRIu64 ", \"tx_bytes\": %" PRIu64 ", \"tx_pps\": %.1f, "
 		"\"tx_nombuf\": %" PRIu64 ", \"tx_srtp_fail\": %" PRIu64 ",\n", win, g->w_tx_pkts, g->w_tx_bytes,
 		win > 0 ? g->w_tx_pkts / win : 0.0, g->tx_nombuf, g->tx_srtp_fail);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "media.h"
+#include "mmr_types.h"
 
 static uint32_t hash32(uint32_t x)
 {
@@ -44,6 +45,36 @@ uint8_t gen_target_tid(const struct gen_model *m, uint32_t p, const struct gen_s
 	/* a gallery: half of the receivers at 30 fps, a quarter at 15, a quarter at 7.5 */
 	static const uint8_t mix[4] = { 2, 2, 1, 0 };
 	return mix[(gen_part_rank(m, p) + gen_part_rank(m, s->part)) & 3];
+}
+
+uint8_t gen_target_sid(const struct gen_model *m, uint32_t p, const struct gen_stream *s)
+{
+	if (s->kind == GEN_AUDIO || m->video_codec == GEN_VC_VP8)
+		return 0;
+	/* the same half / quarter / quarter split as the temporal target, combined differently so
+	 * that every (spatial, temporal) pair occurs in a meeting of 8 */
+	static const uint8_t mix[4] = { 2, 2, 1, 0 };
+	uint32_t a = gen_part_rank(m, p), b = gen_part_rank(m, s->part);
+	return mix[((a >> 2) + b + (b >> 2)) & 3];
+}
+
+int gen_target_is_top(const struct gen_model *m, uint32_t p, const struct gen_stream *s)
+{
+	if (s->kind == GEN_AUDIO)
+		return 1;
+	return gen_target_tid(m, p, s) == 2 &&
+	       (m->video_codec == GEN_VC_VP8 || gen_target_sid(m, p, s) == GEN_SVC_LAYERS - 1);
+}
+
+uint8_t gen_video_mmr_codec(const struct gen_model *m)
+{
+	return m->video_codec == GEN_VC_VP9 ? MMR_CODEC_VP9 : m->video_codec == GEN_VC_AV1 ? MMR_CODEC_AV1 :
+	       MMR_CODEC_VP8;
+}
+
+const char *gen_video_codec_name(uint8_t video_codec)
+{
+	return video_codec == GEN_VC_VP9 ? "vp9" : video_codec == GEN_VC_AV1 ? "av1" : "vp8";
 }
 
 uint32_t gen_stream_of_ssrc(const struct gen_model *m, uint32_t ssrc)
@@ -85,6 +116,8 @@ int gen_model_init(struct gen_model *m, uint32_t meetings, uint32_t per_meeting,
 	m->base_ip = base_ip;
 	m->sink_port = sink_port;
 	m->probe_stride = probe_stride ? probe_stride : 1;
+	m->video_codec = mc->video_codec;
+	m->dd_ext_id = mc->dd_ext_id;
 	uint32_t pubs = video_pubs > audio_pubs ? video_pubs : audio_pubs;
 	m->slots_per_meeting = 2 * pubs;
 
@@ -108,12 +141,14 @@ int gen_model_init(struct gen_model *m, uint32_t meetings, uint32_t per_meeting,
 				s->meeting = mt;
 				s->slot = (uint16_t)(2 * j + kind);
 				s->ssrc = (kind == GEN_VIDEO ? GEN_SSRC_VIDEO : GEN_SSRC_AUDIO) + 2 * p;
-				s->pt = kind == GEN_VIDEO ? GEN_PT_VP8 : GEN_PT_OPUS;
+				s->pt = kind == GEN_AUDIO ? GEN_PT_OPUS : mc->video_codec == GEN_VC_VP9 ? GEN_PT_VP9 :
+					mc->video_codec == GEN_VC_AV1 ? GEN_PT_AV1 : GEN_PT_VP8;
 				uint32_t h = hash32(s->ssrc);
 				s->seq = (uint16_t)h;
 				s->ts = hash32(h);
 				s->picture_id = (uint16_t)(h >> 17);
 				s->tl0picidx = (uint8_t)(h >> 9);
+				s->frame_number = (uint16_t)(h >> 3);
 				s->rng = h | 1;
 				s->dp_stream_id = UINT32_MAX;
 				m->stream_of_slot[mt * m->slots_per_meeting + s->slot] = k;

@@ -8,10 +8,14 @@
  *   - participant p (global index m * M + j) has IPv4 address base_ip + p and UDP port
  *     GEN_PART_PORT_BASE + (p % 4096), name "p<p>", in meeting "m<m>"; j < publishers: sendrecv,
  *     otherwise recvonly;
- *   - publisher j < video_pubs sends VP8 L1T3 video (SSRC GEN_SSRC_VIDEO + 2p), j < audio_pubs Opus
- *     audio (SSRC GEN_SSRC_AUDIO + 2p);
+ *   - publisher j < video_pubs sends video (SSRC GEN_SSRC_VIDEO + 2p): VP8 L1T3 by default, or
+ *     VP9 / AV1 L3T3 (--video), every publisher the same codec; j < audio_pubs Opus audio (SSRC
+ *     GEN_SSRC_AUDIO + 2p);
  *   - the receiver of stream s asks for temporal layer target(receiver, s): half of them the full
  *     30 fps (TID 2), a quarter 15 fps (TID 1), a quarter 7.5 fps (TID 0), like a gallery view;
+ *     for VP9 / AV1 also for a spatial layer, spread the same way (half the top, a quarter each of
+ *     the two lower ones) but mixed differently, so that every (spatial, temporal) pair occurs;
+ *     AV1 decode target = spatial * 3 + temporal;
  *   - receivers are reached through DPDK port 0 of the dataplane (back to the generator), or, with
  *     a sink port, every probe_stride-th one through port 0 and the rest through the sink port.
  * Time is a wheel of GEN_WHEEL_SLOTS virtual milliseconds: each video stream has 3 frame slots
@@ -29,6 +33,9 @@
 #define GEN_SSRC_ALT_BIT   0x80000000u   /* out SSRC variant an update switches to */
 
 enum gen_kind { GEN_VIDEO = 0, GEN_AUDIO = 1 };
+/* The video codec of every video publisher (VP8 L1T3, or VP9 / AV1 L3T3). */
+enum gen_video_codec { GEN_VC_VP8 = 0, GEN_VC_VP9 = 1, GEN_VC_AV1 = 2 };
+#define GEN_SVC_LAYERS     3u            /* spatial and temporal layers of VP9 / AV1 (L3T3) */
 
 struct srtp_stream;
 
@@ -45,7 +52,8 @@ struct gen_stream {
 	uint32_t ts;
 	uint32_t frame;           /* frames (or audio packets) sent so far */
 	uint8_t  tl0picidx;
-	uint8_t  pad[3];
+	uint8_t  pad;
+	uint16_t frame_number;    /* AV1: Dependency Descriptor frame number of the next layer frame */
 	uint32_t rng;             /* per-stream size jitter */
 	uint32_t dp_stream_id;    /* id given to the dataplane (ring set-up) */
 	struct srtp_stream *srtp; /* protect context (SRTP runs only) */
@@ -61,6 +69,8 @@ struct gen_model {
 	uint32_t slots_per_meeting;  /* 2 * max(video_pubs, audio_pubs): slot = 2 * j + kind */
 	int      sink_port;          /* dataplane port of non-probe receivers, -1 = none (all port 0) */
 	uint32_t probe_stride;       /* with a sink: every probe_stride-th participant uses port 0 */
+	uint8_t  video_codec;        /* enum gen_video_codec (from the media configuration) */
+	uint8_t  dd_ext_id;          /* AV1: header extension id of the Dependency Descriptor */
 
 	uint32_t n_streams;
 	struct gen_stream *streams;
@@ -80,6 +90,8 @@ struct gen_media_cfg {
 	uint32_t audio_bytes;        /* Opus payload bytes per 20 ms */
 	uint32_t fixed_video_bytes;  /* if nonzero: every video packet carries this many payload bytes */
 	int      rtp_ext;            /* add a one-byte header extension (8 bytes), like WebRTC */
+	uint8_t  video_codec;        /* enum gen_video_codec (GEN_VC_VP8 by default) */
+	uint8_t  dd_ext_id;          /* AV1: the Dependency Descriptor's extension id (1..14) */
 };
 
 int gen_model_init(struct gen_model *m, uint32_t meetings, uint32_t per_meeting, uint32_t video_pubs,
@@ -97,8 +109,15 @@ int gen_part_is_publisher(const struct gen_model *m, uint32_t p);
 int gen_part_dp_port(const struct gen_model *m, uint32_t p);
 /* Does the participant receive stream s (same meeting, not its own)? */
 int gen_receives(const struct gen_model *m, uint32_t p, const struct gen_stream *s);
-/* The temporal layer target of receiver p for video stream s (2 for audio). */
+/* The temporal layer target of receiver p for video stream s (0 for audio). */
 uint8_t gen_target_tid(const struct gen_model *m, uint32_t p, const struct gen_stream *s);
+/* The spatial layer target of receiver p for video stream s (VP9 / AV1; 0 otherwise). */
+uint8_t gen_target_sid(const struct gen_model *m, uint32_t p, const struct gen_stream *s);
+/* Is that receiver's target the top layer a new subscription starts at (nothing to set)? */
+int gen_target_is_top(const struct gen_model *m, uint32_t p, const struct gen_stream *s);
+/* The dataplane's codec of the model's video streams (enum mmr_codec) and its name for mmrctl. */
+uint8_t gen_video_mmr_codec(const struct gen_model *m);
+const char *gen_video_codec_name(uint8_t video_codec);
 
 /* Stream of a received SSRC (the ALT bit ignored) or UINT32_MAX. */
 uint32_t gen_stream_of_ssrc(const struct gen_model *m, uint32_t ssrc);

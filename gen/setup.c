@@ -171,12 +171,41 @@ static int wait_controller(struct gen_setup *su, double wait_s)
 	}
 }
 
+/* The `sub set` options of receiver p's layer targets for video stream s (into 4 buffers of 96
+ * bytes); returns how many arguments. */
+static int target_args(const struct gen_model *m, uint32_t p, const struct gen_stream *s, char *a0, char *a1,
+		       char *a2, char *a3)
+{
+	uint8_t t = gen_target_tid(m, p, s), sid = gen_target_sid(m, p, s);
+	if (m->video_codec == GEN_VC_AV1) {
+		snprintf(a0, 96, "--dt");
+		snprintf(a1, 96, "%u", sid * GEN_SVC_LAYERS + t);
+		return 2;
+	}
+	snprintf(a0, 96, "--target");
+	snprintf(a1, 96, "%u", t);
+	if (m->video_codec != GEN_VC_VP9)
+		return 2;
+	snprintf(a2, 96, "--spatial");
+	snprintf(a3, 96, "%u", sid);
+	return 4;
+}
+
+void gen_sub_targets(const struct gen_model *m, uint32_t p, const struct gen_stream *s, struct mmr_cmd_sub *c)
+{
+	c->target_tid = gen_target_tid(m, p, s);
+	c->target_sid = gen_target_sid(m, p, s);
+	c->target_dt = (uint8_t)(c->target_sid * GEN_SVC_LAYERS + c->target_tid);
+	if (s->kind == GEN_AUDIO || m->video_codec == GEN_VC_VP8)
+		c->target_sid = c->target_dt = 0;
+}
+
 int setup_ctl(struct gen_setup *su, const struct gen_model *m)
 {
-	char a[12][96];
-	char *v[12];
+	char a[16][96];
+	char *v[16];
 	double t0 = now_s();
-	for (int i = 0; i < 12; i++)
+	for (int i = 0; i < 16; i++)
 		v[i] = a[i];
 	if (wait_controller(su, su->wait_s) < 0)
 		return -1;
@@ -239,10 +268,18 @@ int setup_ctl(struct gen_setup *su, const struct gen_model *m)
 		snprintf(a[n++], 96, "--kind");
 		snprintf(a[n++], 96, "%s", vid ? "video" : "audio");
 		snprintf(a[n++], 96, "--codec");
-		snprintf(a[n++], 96, "%s", vid ? "vp8" : "opus");
+		snprintf(a[n++], 96, "%s", vid ? gen_video_codec_name(m->video_codec) : "opus");
 		if (vid) {
 			snprintf(a[n++], 96, "--layers");
 			snprintf(a[n++], 96, "3");
+		}
+		if (vid && m->video_codec != GEN_VC_VP8) {
+			snprintf(a[n++], 96, "--spatial");
+			snprintf(a[n++], 96, "%u", GEN_SVC_LAYERS);
+		}
+		if (vid && m->video_codec == GEN_VC_AV1) {
+			snprintf(a[n++], 96, "--dd-ext");
+			snprintf(a[n++], 96, "%u", m->dd_ext_id);
 		}
 		if (must(su, NULL, n, v) < 0)
 			return -1;
@@ -256,8 +293,7 @@ int setup_ctl(struct gen_setup *su, const struct gen_model *m)
 		for (uint32_t p = first; p < first + m->per_meeting; p++) {
 			if (!gen_receives(m, p, s))
 				continue;
-			uint8_t t = gen_target_tid(m, p, s);
-			if (t == 2)
+			if (gen_target_is_top(m, p, s))
 				continue;
 			snprintf(a[0], 96, "sub");
 			snprintf(a[1], 96, "set");
@@ -265,9 +301,8 @@ int setup_ctl(struct gen_setup *su, const struct gen_model *m)
 			snprintf(a[3], 96, "p%u", p);
 			snprintf(a[4], 96, "--ssrc");
 			snprintf(a[5], 96, "%u", s->ssrc);
-			snprintf(a[6], 96, "--target");
-			snprintf(a[7], 96, "%u", t);
-			if (must(su, NULL, 8, v) < 0)
+			int n = 6 + target_args(m, p, s, a[6], a[7], a[8], a[9]);
+			if (must(su, NULL, n, v) < 0)
 				return -1;
 		}
 	}
@@ -298,7 +333,13 @@ int setup_script(const struct gen_model *m, const char *path, enum srtp_suite sr
 	}
 	for (uint32_t i = 0; i < m->n_streams; i++) {
 		const struct gen_stream *s = &m->streams[i];
-		if (s->kind == GEN_VIDEO)
+		if (s->kind == GEN_VIDEO && m->video_codec == GEN_VC_AV1)
+			fprintf(f, "$MMRCTL stream add m%u p%u --ssrc %u --kind video --codec av1 --layers 3 "
+				"--spatial %u --dd-ext %u\n", s->meeting, s->part, s->ssrc, GEN_SVC_LAYERS, m->dd_ext_id);
+		else if (s->kind == GEN_VIDEO && m->video_codec == GEN_VC_VP9)
+			fprintf(f, "$MMRCTL stream add m%u p%u --ssrc %u --kind video --codec vp9 --layers 3 "
+				"--spatial %u\n", s->meeting, s->part, s->ssrc, GEN_SVC_LAYERS);
+		else if (s->kind == GEN_VIDEO)
 			fprintf(f, "$MMRCTL stream add m%u p%u --ssrc %u --kind video --codec vp8 --layers 3\n",
 				s->meeting, s->part, s->ssrc);
 		else
@@ -311,10 +352,12 @@ int setup_script(const struct gen_model *m, const char *path, enum srtp_suite sr
 			continue;
 		uint32_t first = s->meeting * m->per_meeting;
 		for (uint32_t p = first; p < first + m->per_meeting; p++) {
-			uint8_t t;
-			if (gen_receives(m, p, s) && (t = gen_target_tid(m, p, s)) != 2)
-				fprintf(f, "$MMRCTL sub set m%u p%u --ssrc %u --target %u\n", s->meeting, p,
-					s->ssrc, t);
+			char a[4][96] = { "", "", "", "" };
+			if (!gen_receives(m, p, s) || gen_target_is_top(m, p, s))
+				continue;
+			target_args(m, p, s, a[0], a[1], a[2], a[3]);
+			fprintf(f, "$MMRCTL sub set m%u p%u --ssrc %u %s %s%s%s%s%s\n", s->meeting, p, s->ssrc,
+				a[0], a[1], a[2][0] ? " " : "", a[2], a[3][0] ? " " : "", a[3]);
 		}
 	}
 	int bad = ferror(f);
@@ -420,10 +463,12 @@ int setup_ring(struct gen_setup *su, const struct gen_model *m, struct cmd_chan 
 		c.u.stream.participant_id = s->part;
 		c.u.stream.ssrc = s->ssrc;
 		c.u.stream.kind = s->kind == GEN_VIDEO ? MMR_KIND_VIDEO : MMR_KIND_AUDIO;
-		c.u.stream.codec = s->kind == GEN_VIDEO ? MMR_CODEC_VP8 : MMR_CODEC_OPUS;
+		c.u.stream.codec = s->kind == GEN_VIDEO ? gen_video_mmr_codec(m) : MMR_CODEC_OPUS;
 		c.u.stream.temporal_layers = s->kind == GEN_VIDEO ? 3 : 1;
-		c.u.stream.spatial_layers = 1;
+		c.u.stream.spatial_layers = s->kind == GEN_VIDEO && m->video_codec != GEN_VC_VP8 ? GEN_SVC_LAYERS : 1;
 		c.u.stream.group_id = MMR_ID_NONE;
+		if (s->kind == GEN_VIDEO && m->video_codec == GEN_VC_AV1)
+			c.u.stream.dd_ext_id = m->dd_ext_id;
 		s->dp_stream_id = i;
 		if ((rc = ring_push_wait(ch, &c, 10000)) < 0)
 			goto out;
@@ -441,7 +486,7 @@ int setup_ring(struct gen_setup *su, const struct gen_model *m, struct cmd_chan 
 			c.u.sub.stream_id = i;
 			c.u.sub.subscriber_id = p;
 			c.u.sub.out_ssrc = s->ssrc;
-			c.u.sub.target_tid = gen_target_tid(m, p, s);
+			gen_sub_targets(m, p, s, &c.u.sub);
 			c.u.sub.sel_id = c.u.sub.id;
 			su->sub_of_flow[p * m->slots_per_meeting + s->slot] = c.u.sub.id;
 			if ((rc = ring_push_wait(ch, &c, 10000)) < 0)

@@ -2,8 +2,8 @@
  * setup.h - programming the emulated meetings into the MMR, three ways:
  *
  *   ctl     requests to mmr-controller over its socket (the same frames mmrctl sends, lib/ctl_proto.h):
- *           meeting create, participant add, stream add, then sub set for every receiver whose layer
- *           target is not the default top layer. With SRTP the controller's participant keys are
+ *           meeting create, participant add, stream add (codec, layers; AV1 with its --dd-ext),
+ *           then sub set for every receiver whose layer targets are not the default top layers. With SRTP the controller's participant keys are
  *           read from its answers.
  *   script  the same commands written as an `mmrctl` shell script, for a person or a script to run.
  *   ring    PUT commands pushed straight into the dataplane's command ring (lib/cmd_chan.h), for
@@ -46,6 +46,9 @@ int setup_ctl(struct gen_setup *su, const struct gen_model *m);
 int setup_script(const struct gen_model *m, const char *path, enum srtp_suite srtp);
 int setup_ring(struct gen_setup *su, const struct gen_model *m, struct cmd_chan *ch);
 void setup_free(struct gen_setup *su);
+
+/* The layer targets of receiver p's subscription to stream s (target_tid/sid/dt) in a SUB_PUT. */
+void gen_sub_targets(const struct gen_model *m, uint32_t p, const struct gen_stream *s, struct mmr_cmd_sub *c);
 
 /* Ring producer: push one command, waiting while the ring is full (at most timeout_ms). */
 int ring_push_wait(struct cmd_chan *ch, struct mmr_cmd *c, unsigned timeout_ms);

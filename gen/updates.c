@@ -258,7 +258,7 @@ static int issue_one(struct updates *u, uint32_t i, uint64_t now, struct upd_con
 		cmd.u.sub.stream_id = s->dp_stream_id;
 		cmd.u.sub.subscriber_id = t->part;
 		cmd.u.sub.out_ssrc = alt ? s->ssrc | GEN_SSRC_ALT_BIT : s->ssrc;
-		cmd.u.sub.target_tid = gen_target_tid(u->m, t->part, s);
+		gen_sub_targets(u->m, t->part, s, &cmd.u.sub);
 		cmd.u.sub.sel_id = t->sub_id;
 		if (cmd_chan_push(u->ring, &cmd) != 0) {
 			u->ring_full++;

@@ -28,6 +28,10 @@ table shows min and max):
             ring (the controller rewrites its state file on every change: far too slow for 900,000
             objects; it is timed on the plain set-up instead), subscription ids shuffled as after
             churn; against 1 meeting of 100: scale_cost_ratio, scale_bytes_per_participant.
+  svc       the plain set-up with VP8 L1T3, VP9 L3T3 and AV1 L3T3 (Dependency Descriptor) video
+            (mmr-gen --video), one after the other in every run (vp8 vp9 av1 x runs): copies/s and
+            cycles per copy of each, and the cost of layered video against VP8 (svc_vp9_vs_vp8,
+            svc_av1_vs_vp8: cycles per copy, per run, median).
   updates   out-SSRC changes of subscriptions while forwarding as fast as possible: through the
             command ring (updates_per_s: what the dataplane applies) and through the controller
             (update_effect_p99_us: request to the first copy showing it); update_lost_packets:
@@ -86,7 +90,16 @@ KEYS = [
     ('updates_per_s', '/s', '>= 100000', lambda v: v >= 100000),
     ('update_effect_p99_us', 'us', '', None),
     ('update_lost_packets', 'pkts', '0', lambda v: v == 0),
+    ('svc_vp8_copies_per_s', 'copies/s', '', None),
+    ('svc_vp8_cycles_per_copy', 'cycles', '', None),
+    ('svc_vp9_copies_per_s', 'copies/s', '', None),
+    ('svc_vp9_cycles_per_copy', 'cycles', '', None),
+    ('svc_av1_copies_per_s', 'copies/s', '', None),
+    ('svc_av1_cycles_per_copy', 'cycles', '', None),
+    ('svc_vp9_vs_vp8', '', '', None),
+    ('svc_av1_vs_vp8', '', '', None),
 ]
+SVC_CODECS = ('vp8', 'vp9', 'av1')
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -514,8 +527,37 @@ class Bench:
         self.add('update_lost_packets', lost + c['untouched_lost'])
         return r
 
+    def sc_svc(self, name):
+        """The plain scenario with each video codec in turn, in the same run, so that the machine's
+        state (other load, frequency) is as alike as it gets for the three."""
+        cpc = {}
+        for i, codec in enumerate(SVC_CODECS):
+            if i:
+                self.cleanup()
+            n = '%s_%s' % (name, codec)
+            r = self.run_gen(n, ['--setup', 'ctl', '--max', '--video', codec] + self.PLAIN_MIX + self.timing(),
+                             controller=True)
+            self.dp_note(n, r)
+            d = r['dp']
+            if d['copies'] == 0:
+                raise BenchError('%s: no copies (drops: %s)' % (codec, d.get('drops')))
+            cpc[codec] = self.dp_cpc(r)
+            self.add(n + '_cycles_per_copy', cpc[codec])
+            self.add(n + '_copies_per_s', d['tsc_hz'] / cpc[codec])
+            self.add(n + '_copies_per_rtp_pkt', d['copies'] / max(1, d['rtp_pkts']), extra=True)
+            self.add(n + '_cycles_per_rtp_pkt', cpc[codec] * d['copies'] / max(1, d['rtp_pkts']), extra=True)
+            self.add(n + '_gen_pps', r['tx_pps'], extra=True)
+            self.add(n + '_probe_loss', r['lost'], extra=True)
+            drops = d.get('drops', {})
+            self.add(n + '_withheld', drops.get('layer', 0), extra=True)     # layer selection
+            self.add(n + '_dp_drops_other', sum(v for k, v in drops.items() if k != 'layer'), extra=True)
+        for codec in SVC_CODECS[1:]:
+            self.add('%s_%s_vs_vp8' % (name, codec), cpc[codec] / cpc['vp8'])
+        return r
+
     SCENARIOS = [('testpmd', 'sc_testpmd', 5), ('plain', 'sc_plain', 5), ('latency', 'sc_latency', 5),
-                 ('srtp', 'sc_srtp', 5), ('scale', 'sc_scale', 3), ('updates', 'sc_updates', 5)]
+                 ('srtp', 'sc_srtp', 5), ('scale', 'sc_scale', 3), ('updates', 'sc_updates', 5),
+                 ('svc', 'sc_svc', 5)]
 
     def run(self):
         only = set(self.args.only.split(',')) if self.args.only else None

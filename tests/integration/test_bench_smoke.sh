@@ -23,7 +23,9 @@ import json, math, sys
 keys = ['plain_copies_per_s', 'plain_cycles_per_copy', 'testpmd_io_pps', 'srtp_gcm_copies_per_s',
         'openssl_gcm_pkts_per_s', 'latency_p50_us', 'latency_p99_us', 'scale_participants',
         'scale_cost_ratio', 'scale_bytes_per_participant', 'updates_per_s', 'update_effect_p99_us',
-        'update_lost_packets']
+        'update_lost_packets', 'svc_vp8_copies_per_s', 'svc_vp8_cycles_per_copy', 'svc_vp9_copies_per_s',
+        'svc_vp9_cycles_per_copy', 'svc_av1_copies_per_s', 'svc_av1_cycles_per_copy', 'svc_vp9_vs_vp8',
+        'svc_av1_vs_vp8']
 d = json.load(open(sys.argv[1]))
 bad = [k for k in keys if not isinstance(d.get(k), (int, float)) or isinstance(d.get(k), bool)
        or math.isnan(d[k])]

@@ -398,6 +398,7 @@ static struct fwd_stream *stream_node_new(const struct mmr_cmd_stream *c, struct
 	n->codec = c->codec;
 	n->layers = c->temporal_layers;
 	n->spatial = c->spatial_layers;
+	n->simulcast = c->group_id != MMR_ID_NONE;
 	n->encoding = c->group_id == MMR_ID_NONE ? 0 : c->encoding;
 	n->dd_ext_id = c->dd_ext_id;
 	n->outputs = outs;

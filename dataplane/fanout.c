@@ -19,8 +19,9 @@
  * everything that is the same in every copy - the payload (byte-swapped when it sits at an odd
  * offset of the UDP segment), the RTP header and descriptor minus the fields we rewrite, the UDP
  * length and source port. Per copy (RFC 1624 style): plus its pseudo header (precomputed in its
- * fwd_output), destination port, SSRC, sequence number, marker bit, timestamp, PictureID,
- * TL0PICIDX and frame number. Header extensions we do not rewrite are copied as they came.
+ * fwd_output), destination port, SSRC, sequence number, PictureID, TL0PICIDX and frame number, and
+ * the marker bit and timestamp where they can differ between copies (VP9 and AV1 markers,
+ * simulcast timestamps; a plain VP8 or H.264 stream passes both through untouched). Header extensions we do not rewrite are copied as they came.
  *
  * AV1: a packet that carries the Dependency Descriptor's template structure or its active decode
  * targets bitmask tells the receiver which decode targets it gets. A receiver below the top gets
@@ -61,6 +62,8 @@ struct fanout_pkt {
 	uint32_t body_len;
 	uint32_t const_sum;       /* UDP checksum part shared by every copy (see above) */
 	uint16_t w0_base;         /* first header word with the marker bit cleared */
+	uint8_t  rw_tsm;          /* copies may differ in timestamp or marker (simulcast, VP9, AV1);
+				     otherwise both pass through and are neither summed nor written */
 	uint16_t pid_pos;         /* PictureID offset from the RTP header (0: none) */
 	uint16_t tl0_pos;         /* TL0PICIDX offset from the RTP header (0: none) */
 	uint16_t fn_pos;          /* AV1 Dependency Descriptor frame number offset (0: none) */
@@ -89,13 +92,15 @@ static inline uint32_t byte_word(uint32_t pos, uint8_t b)
 }
 
 /* Where the per-copy fields sit in this packet (from its media_pkt; none for audio). */
-static void find_rewrites(struct fanout_pkt *fp, const struct media_pkt *mp)
+static void find_rewrites(struct fanout_pkt *fp, const struct media_pkt *mp, const struct fwd_stream *s)
 {
 	fp->w0_base = (uint16_t)(rd16(fp->rtp) & 0xff7f);
 	fp->pid_pos = fp->tl0_pos = fp->fn_pos = 0;
 	fp->pid_len = 0;
+	fp->rw_tsm = 0;
 	if (!mp)
 		return;
+	fp->rw_tsm = s->simulcast || mp->codec == MMR_CODEC_VP9 || mp->codec == MMR_CODEC_AV1;
 	if (mp->has_pid && mp->pid_off) {
 		fp->pid_pos = mp->pid_off;
 		fp->pid_len = mp->pid_16 ? 2 : 1;
@@ -116,9 +121,11 @@ static void prepare_sum(struct fanout_pkt *fp, const uint8_t *frame)
 		body = rte_bswap16((uint16_t)body);
 	uint64_t s = body + csum_be16(h, fp->rtp_hdr_len);
 	/* take out what every copy rewrites (adding the complement subtracts) */
-	s += (uint16_t)~rd16(h);                             /* marker bit (with V/P/X/CC, PT) */
+	if (fp->rw_tsm) {
+		s += (uint16_t)~rd16(h);                     /* marker bit (with V/P/X/CC, PT) */
+		s += (uint16_t)~rd16(h + 4) + (uint16_t)~rd16(h + 6);  /* timestamp */
+	}
 	s += (uint16_t)~rd16(h + 2);                         /* sequence number */
-	s += (uint16_t)~rd16(h + 4) + (uint16_t)~rd16(h + 6);  /* timestamp */
 	s += (uint16_t)~rd16(h + 8) + (uint16_t)~rd16(h + 10); /* SSRC */
 	for (uint32_t i = 0; i < fp->pid_len; i++)
 		s += (uint16_t)~byte_word(fp->pid_pos + i, h[fp->pid_pos + i]);
@@ -255,12 +262,15 @@ static inline int copy_fits_hdr(const struct fanout_pkt *fp, const struct fwd_ou
  * AV1 frame number. The SSRC is the caller's. */
 static inline uint32_t write_rewrites(uint8_t *rtp, const struct fanout_pkt *fp, const struct layer_out *lo)
 {
-	uint16_t w0 = (uint16_t)(fp->w0_base | (lo->marker ? 0x80 : 0));
-	uint32_t sum = (uint32_t)w0 + lo->seq + (lo->ts >> 16) + (lo->ts & 0xffff);
-	wr16(rtp, w0);
+	uint32_t sum = lo->seq;
 	wr16(rtp + 2, lo->seq);
-	wr16(rtp + 4, (uint16_t)(lo->ts >> 16));
-	wr16(rtp + 6, (uint16_t)lo->ts);
+	if (fp->rw_tsm) {
+		uint16_t w0 = (uint16_t)(fp->w0_base | (lo->marker ? 0x80 : 0));
+		sum += (uint32_t)w0 + (lo->ts >> 16) + (lo->ts & 0xffff);
+		wr16(rtp, w0);
+		wr16(rtp + 4, (uint16_t)(lo->ts >> 16));
+		wr16(rtp + 6, (uint16_t)lo->ts);
+	}
 	if (fp->pid_len == 2) {
 		uint8_t hi = (uint8_t)(0x80 | ((lo->picture_id >> 8) & 0x7f)), lo8 = (uint8_t)lo->picture_id;
 		rtp[fp->pid_pos] = hi;
@@ -520,7 +530,7 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 				uint32_t mask;
 				if (unlikely(av1_active_for(w, s, mp, o, &mask))) {
 					if (unlikely(!have_sum)) {
-						find_rewrites(&fp, mp);
+						find_rewrites(&fp, mp, s);
 						prepare_sum(&fp, frame);
 						have_sum = 1;
 					}
@@ -548,7 +558,7 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 			}
 		}
 		if (unlikely(!have_sum)) {
-			find_rewrites(&fp, mp);
+			find_rewrites(&fp, mp, s);
 			prepare_sum(&fp, frame);
 			have_sum = 1;
 		}
@@ -597,7 +607,7 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 	struct fanout_pkt fp;
 	fp.rtp = rtp;
 	fp.sport_be = w->udp_port_be ? w->udp_port_be : rte_cpu_to_be_16(pi->dport);
-	find_rewrites(&fp, mp);
+	find_rewrites(&fp, mp, s);
 
 	uint32_t n = outs->n;
 	for (uint32_t i = 0; i < n; i++) {

@@ -88,6 +88,7 @@ struct fwd_stream {
 	uint8_t  codec;           /* enum mmr_codec */
 	uint8_t  layers;          /* temporal layers */
 	uint8_t  spatial;         /* spatial layers */
+	uint8_t  simulcast;       /* a member of a simulcast group (its copies' timestamps are rebased) */
 	uint8_t  encoding;        /* simulcast: its index in the group (0 otherwise) */
 	uint8_t  dd_ext_id;       /* AV1: header extension id of the Dependency Descriptor */
 	struct fwd_outputs *outputs;  /* RCU pointer; NULL = nobody subscribed */

@@ -982,7 +982,9 @@ static void with_active_and_check(const uint8_t *dd, uint32_t len, const struct 
 		assert_int_equal((uint32_t)n, len);
 	assert_int_equal(parse_exact(out, (uint32_t)n, &st2, &mp2), MMR_DROP_NONE);
 	assert_int_equal(mp2.active_dts, mask & ((1u << s->n_dts) - 1));
+	assert_int_equal(mp2.dd_active_present, 1);
 	mp2.active_dts = mp1.active_dts;
+	mp2.dd_active_present = mp1.dd_active_present;
 	mp2.dd_len = mp1.dd_len;
 	assert_memory_equal(&mp1, &mp2, sizeof(mp1));
 	st2.active_dts = st1.active_dts;

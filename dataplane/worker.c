@@ -33,14 +33,14 @@
 #include <rte_memcpy.h>
 #include <rte_prefetch.h>
 
+#include "av1_dd.h"
 #include "fanout.h"
 #include "fwd_table.h"
+#include "h264.h"
 #include "local_reply.h"
+#include "media.h"
 #include "pkt.h"
 #include "rtp.h"
-#include "av1_dd.h"
-#include "h264.h"
-#include "media.h"
 #include "srtp_fast.h"
 #include "vp8.h"
 #include "vp9.h"
@@ -222,7 +222,7 @@ static inline enum mmr_drop_reason parse_media(const struct fwd_stream *s, const
 }
 
 /* SRTP from an SRTP participant: the header (in clear) finds the stream; the packet is opened in
- * place, and only then parsed past the header (padding, VP8 descriptor) and fanned out. */
+ * place, and only then parsed past the header (padding, codec descriptor) and fanned out. */
 static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 					const struct fwd_participant *part)
 {

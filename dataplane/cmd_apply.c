@@ -318,6 +318,16 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 	if (c.sel_id >= MMR_MAX_SUBS)
 		return refuse(err, errlen, "subscription %u: selection state %u out of range (< %u)", c.id,
 			      c.sel_id, MMR_MAX_SUBS);
+	if (c.sel_id != c.id) {
+		/* shared selection state: only the same receiver's subscription to another stream of the
+		 * same simulcast group (same sender, so the same lcore owns both) */
+		const struct sh_sub *l = &ca->U[c.sel_id];
+		uint32_t g = ca->S[c.stream_id].c.group_id;
+		if (!l->used || l->c.subscriber_id != c.subscriber_id || g == MMR_ID_NONE ||
+		    ca->S[l->c.stream_id].c.group_id != g)
+			return refuse(err, errlen, "subscription %u: selection state %u is not the same receiver's subscription to its simulcast group",
+				      c.id, c.sel_id);
+	}
 	uint32_t pub = ca->S[c.stream_id].c.participant_id;
 	if (ca->P[pub].c.meeting_id != ca->P[c.subscriber_id].c.meeting_id)
 		return refuse(err, errlen, "subscription %u: stream %u (meeting %u) and subscriber %u (meeting %u) are in different meetings",

@@ -5,8 +5,12 @@ test_av1_svc.py - end-to-end test of the MMR with AV1 SVC and the Dependency Des
 The sender is a real libaom real-time SVC encoder (tests/e2e/tools/av1_svc.c, built as
 build/tests/e2e/av1_svc): L3T3 (80x44, 160x88, 320x176; temporal pattern 0 2 1 2; every layer
 frame predicted from its own layer's T0/T1 frame and from the layer below in the same picture;
-keyframes every 40 pictures) and L1T3 (320x176), 240 pictures at 30 fps, with a reference structure
-the tool sets itself so it knows every dependency. Each layer frame goes out as RTP per the AV1 RTP
+keyframes every 40 pictures), L1T3 (320x176) and L3T3_KEY (K-SVC, --mode ksvc: the same layers,
+inter-layer prediction in key pictures only; in delta pictures each layer frame references only
+its own layer's earlier frames, so a lower layer's delta frames are NOT_PRESENT for a higher
+spatial decode target and are not forwarded to its receivers; chain c runs through the key
+picture's frames of S0..Sc, then through the T0 frames of Sc alone), 240 pictures at 30 fps, with a
+reference structure the tool sets itself so it knows every dependency. Each layer frame goes out as RTP per the AV1 RTP
 payload format (OBU elements without size fields, aggregation header, fragments) with the
 Dependency Descriptor (templates with DTIs, fdiffs, one chain per spatial layer, resolutions; the
 structure attached to keyframes, two-byte header form there) under --dd-ext 5, and an
@@ -20,6 +24,10 @@ encoder's output filtered by the sender's own layer knowledge):
         4 (S1T1, temporal up), 8 (spatial+temporal up, at a keyframe), 0 (down both), 7 (S0 to S2
         in one step, at a keyframe) and 2 (S0T2: spatial down with temporal up).
   L1T3: gina dt 2, hugo dt 1, ivan dt 0, and jane 2 -> 0 -> 2 -> 1.
+  L3T3_KEY: kim dt 8, leo dt 7 (S2T1), mia dt 4 (S1T1), ned dt 0, and oscar 8 -> 6 (temporal down,
+        at once) -> 7 (temporal up, at a T1 frame) -> 1 (S2 to S0: spatial down, which in K-SVC
+        waits for a keyframe: an S2 receiver has none of S0's delta frames) -> 2 (temporal up)
+        -> 8 (spatial up, at a keyframe) -> 3 (down both, at a keyframe) -> 4 (temporal up).
 The tool's checks per receiver: every packet is one that was sent (payload byte for byte), SSRC,
 contiguous sequence numbers, constant timestamp offset, the other extension element unchanged, the
 descriptor parses (with the structure the receiver got) and says the layer that was sent, its frame
@@ -29,11 +37,15 @@ fixed target gets exactly the pictures of its target; a switching receiver is pi
 target between old and new while switching, and exactly on the new target from a bounded number of
 pictures (--slack) after the first valid switching point that follows the change (+ --settle).
 
+The active decode targets a receiver is told (where the MMR adds or rewrites the bitmask) must be
+those all of whose frames it gets (from the DTIs: L3T3 sid and tid at or below its own; K-SVC the
+lower temporal targets of its own spatial layer only).
+
 selfcheck_av1.py runs the same session through an ideal Python relay and shows that the checks
 catch a relay that breaks the rules.
 
 Run as root: /usr/bin/python3 tests/e2e/test_av1_svc.py [--build DIR] [--asan] [--structures
-L3T3,L1T3] [--keep DIR]. Exit 0 on pass. Takes about 30 s.
+L3T3,L1T3,L3T3_KEY] [--keep DIR]. Exit 0 on pass. Takes about 45 s.
 """
 
 import argparse
@@ -81,7 +93,11 @@ STRUCTURES = {
     "L1T3": (1, 0x5A000002, 41100, [
         Rx("gina", 41102, 2), Rx("hugo", 41104, 1), Rx("ivan", 41106, 0),
         Rx("jane", 41108, 2, [(30, 0), (90, 2), (160, 1)])]),
+    "L3T3_KEY": (3, 0x5A000003, 41200, [
+        Rx("kim", 41202, 8), Rx("leo", 41204, 7), Rx("mia", 41206, 4), Rx("ned", 41208, 0),
+        Rx("oscar", 41210, 8, [(14, 6), (36, 7), (58, 1), (96, 2), (126, 8), (176, 3), (214, 4)])]),
 }
+MODES = {"L3T3_KEY": "ksvc"}    # av1_svc encode --mode (default svc)
 
 
 class Sent:
@@ -95,12 +111,15 @@ class Sent:
                 k, _, v = line.strip().partition("=")
                 self.info[k] = int(v)
         self.recs = []     # (len, pic, sid, tid, flags, kind, dtis, fn, packet bytes)
+        self.dd_end = {}   # record index: bit where the attached structure ends
         with open(os.path.join(d, "sent.bin"), "rb") as f:
             data = f.read()
         off = 0
         while off < len(data):
             r = REC.unpack_from(data, off)
             off += REC.size
+            if r[4] & F_STRUCT:
+                self.dd_end[len(self.recs)] = r[8]
             self.recs.append(r[:8] + (data[off:off + r[0]],))
             off += r[0]
         self.by_seq = {struct.unpack_from("!H", r[8], 2)[0]: i for i, r in enumerate(self.recs)}
@@ -108,8 +127,9 @@ class Sent:
         self.fps = self.info["fps"]
 
 
-def encode(tool, out, spatial, ssrc, pictures=PICTURES):
-    cp = subprocess.run([tool, "encode", "--out", out, "--spatial", str(spatial), "--ssrc",
+def encode(tool, out, spatial, ssrc, pictures=PICTURES, mode="svc"):
+    cp = subprocess.run([tool, "encode", "--out", out, "--spatial", str(spatial), "--mode", mode,
+                         "--ssrc",
                          str(ssrc), "--pictures", str(pictures), "--keyint", str(KEYINT),
                          "--dd-ext", str(DD_EXT), "--abs-ext", str(ABS_EXT)],
                         capture_output=True, text=True, timeout=120)
@@ -255,7 +275,8 @@ def check_all(tool, sent, workdir, rxs, col, log, out=print, expect_src=None):
 
 def run_mmr_structure(env, mmrtest, tool, workdir, name, meeting, out=print):
     nsl, ssrc, sport, rxs = STRUCTURES[name]
-    sent, summary = encode(tool, os.path.join(workdir, name), nsl, ssrc)
+    sent, summary = encode(tool, os.path.join(workdir, name), nsl, ssrc,
+                           mode=MODES.get(name, "svc"))
     out("%s: %s" % (name, summary))
     env.ctl("meeting", "create", meeting)
     env.ctl("participant", "add", meeting, "alice-" + name.lower(), "--addr", mmrtest.CLIENT_IP,
@@ -300,7 +321,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--asan", action="store_true")
-    ap.add_argument("--structures", default="L3T3,L1T3")
+    ap.add_argument("--structures", default="L3T3,L1T3,L3T3_KEY")
     ap.add_argument("--keep", help="keep the encoded streams and received packets in this dir")
     args = ap.parse_args()
     tool = os.path.join(args.build, "tests", "e2e", "av1_svc")

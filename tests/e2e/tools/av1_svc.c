@@ -1,15 +1,22 @@
 /*
  * av1_svc.c - the AV1 SVC end of tests/e2e/test_av1_svc.py: a real libaom real-time SVC encoder
- * (L3T3 or L1T3, our own reference structure set with AV1E_SET_SVC_REF_FRAME_CONFIG, so the sender
- * knows exactly which frame depends on which) packetized per the AV1 RTP payload format with a
+ * (L3T3, L3T3_KEY (K-SVC) or L1T3, our own reference structure set with
+ * AV1E_SET_SVC_REF_FRAME_CONFIG, so the sender knows exactly which frame depends on which) packetized per the AV1 RTP payload format with a
  * Dependency Descriptor on every packet, and the checker that decodes what each receiver got with
  * libaom and compares every picture, pixel for pixel, with reference decodes.
  *
- *   av1_svc encode --out DIR [--spatial 3|2|1] [--pictures N] [--keyint N] [--ssrc N]
- *                  [--dd-ext ID] [--abs-ext ID] [--budget BYTES]
+ *   av1_svc encode --out DIR [--spatial 3|2|1] [--mode svc|ksvc] [--pictures N] [--keyint N]
+ *                  [--ssrc N] [--dd-ext ID] [--abs-ext ID] [--budget BYTES]
+ *     --mode ksvc: K-SVC (L3T3_KEY): the spatial layers predict from each other only in key
+ *     pictures; in delta pictures each layer frame references only its own layer's earlier frames,
+ *     so a lower layer's delta frames are NOT_PRESENT for a higher spatial decode target, each
+ *     chain (one per spatial layer) runs through the key picture's frames up to its layer and then
+ *     through its own layer's T0 frames, and a spatial switch either way can only be at a keyframe
  *     DIR/sent.bin   every RTP packet to send, in order, each after a 16-byte record
  *                    (<HHBBBBIHH: length, picture, sid, tid, flags, kind, DTIs (2 bits per decode
- *                    target), DD frame number, 0); flags: 1 key picture, 2 start of frame, 4 end of
+ *                    target), DD frame number, and for a packet carrying the structure the bit
+ *                    of its descriptor where the structure ends (where an active decode targets
+ *                    bitmask would go), else 0); flags: 1 key picture, 2 start of frame, 4 end of
  *                    frame, 8 structure attached, 16 N (new coded video sequence), 32 marker
  *     DIR/refs.txt   "ref PICTURE DT HASH WIDTH HEIGHT": the reference decode of the encoder's own
  *                    output filtered to decode target DT (= sid * 3 + tid), one line per picture in it
@@ -55,6 +62,9 @@ enum { K_KEY, K_T0, K_T1, K_T2A, K_T2B, N_KINDS };
 static const int kind_tid[N_KINDS] = { 0, 0, 1, 2, 2 };
 static const char *kind_name[N_KINDS] = { "key", "T0", "T1", "T2a", "T2b" };
 
+/* K-SVC (--mode ksvc; the checker reads it from info.txt): inter-layer prediction in key pictures only */
+static int g_ksvc;
+
 enum { F_KEY = 1, F_START = 2, F_END = 4, F_STRUCT = 8, F_NEWCVS = 16, F_MARKER = 32 };
 
 struct rec {
@@ -97,7 +107,7 @@ static int pic_kind(int p, int keyint)
 
 /* Is frame (s, kind) referenced by a later frame of decode target (S, T)? T0 frames by the next
  * T0 of their layer; T1 by the T2 frame after it; any frame by the next spatial layer of its
- * picture when that layer is in the target. */
+ * picture when that layer is in the target (K-SVC: key pictures only; dti_of() has the rest). */
 static int referenced_in(int s, int kind, int S, int T)
 {
 	int t = kind_tid[kind];
@@ -108,6 +118,9 @@ static int referenced_in(int s, int kind, int S, int T)
 static int dti_of(int s, int kind, int S, int T)
 {
 	if (s > S || kind_tid[kind] > T)
+		return DTI_NONE;
+	/* K-SVC: a lower layer's delta frames are nothing to a higher spatial target */
+	if (g_ksvc && kind != K_KEY && s != S)
 		return DTI_NONE;
 	if (!referenced_in(s, kind, S, T))
 		return DTI_DISCARDABLE;
@@ -151,14 +164,18 @@ static void build_structure(int nsl, struct dd_structure *st)
 			/* frame numbers run p * nsl + s: a picture is nsl frames */
 			if (kind_tref[k])
 				st->fdiff[t][st->fdiff_cnt[t]++] = kind_tref[k] * nsl;
-			if (s > 0)
+			if (s > 0 && (!g_ksvc || k == K_KEY))
 				st->fdiff[t][st->fdiff_cnt[t]++] = 1;
 			/* chain c: the T0 frames of spatial layers 0..c; it protects the targets of
-			 * spatial layer c */
+			 * spatial layer c. K-SVC: the key picture's frames of layers 0..c, then the T0
+			 * frames of layer c alone (chain c's previous frame is in this picture only
+			 * for c < s) */
 			for (int c = 0; c < nsl; c++) {
 				int d;
 
-				if ((k == K_KEY || k == K_T0) && s > 0)
+				if (g_ksvc && k == K_T0)
+					d = c < s ? s - c : kind_t0dist[k] * nsl + s - c;
+				else if ((k == K_KEY || k == K_T0) && s > 0)
 					d = s - (c < s - 1 ? c : s - 1);
 				else if (k == K_KEY)
 					d = 0;
@@ -173,7 +190,8 @@ static void build_structure(int nsl, struct dd_structure *st)
 }
 
 /* libaom buffer slots: T0 frames of layer s in slot s, T1 in 3 + s, T2 frames that the next
- * spatial layer predicts from in 6 + s (not the top layer: 8 slots exactly for L3T3). */
+ * spatial layer predicts from in 6 + s (not the top layer: 8 slots exactly for L3T3; K-SVC: no
+ * inter-layer reference outside key pictures, T2 frames are stored nowhere). */
 static void ref_config(int nsl, int s, int kind, aom_svc_ref_frame_config_t *rc)
 {
 	int tslot = -1, islot = -1, refresh = -1;
@@ -183,10 +201,11 @@ static void ref_config(int nsl, int s, int kind, aom_svc_ref_frame_config_t *rc)
 	case K_KEY: refresh = s; break;
 	case K_T0: tslot = s; refresh = s; break;
 	case K_T1: tslot = s; refresh = 3 + s; break;
-	case K_T2A: tslot = s; refresh = s < nsl - 1 ? 6 + s : -1; break;
-	case K_T2B: tslot = 3 + s; refresh = s < nsl - 1 ? 6 + s : -1; break;
+	case K_T2A: tslot = s; refresh = s < nsl - 1 && !g_ksvc ? 6 + s : -1; break;
+	case K_T2B: tslot = 3 + s; refresh = s < nsl - 1 && !g_ksvc ? 6 + s : -1; break;
 	}
-	if (s > 0)   /* the lower layer of this picture: where that frame was just stored */
+	if (s > 0 && (!g_ksvc || kind == K_KEY))   /* the lower layer of this picture: where that
+						      frame was just stored */
 		islot = kind == K_KEY || kind == K_T0 ? s - 1 : kind == K_T1 ? 3 + s - 1 : 6 + s - 1;
 	if (tslot < 0) {
 		tslot = islot;      /* key picture, upper layer: inter-layer only, as LAST */
@@ -458,9 +477,11 @@ static void verify_refresh(const struct enc_opts *o, const struct lframe *lf)
 }
 
 /* Reference decode of decode target dt: the encoder's output, only the layer frames the sender
- * knows to be in the target, one temporal unit per picture. */
-static void reference(const struct enc_opts *o, const struct lframe *lf, int dt, FILE *out,
-		      uint64_t *top_hash)
+ * knows to be in the target (DTI not NOT_PRESENT), one temporal unit per picture. all_lower: every
+ * layer frame of layers 0..S instead (K-SVC: must give the same pictures, else a layer frame
+ * depends on a lower layer's delta frame that its DTIs call NOT_PRESENT). */
+static void reference_dec(const struct enc_opts *o, const struct lframe *lf, int dt, FILE *out,
+			  uint64_t *top_hash, int all_lower)
 {
 	int S = dt / NTL, T = dt % NTL;
 	aom_codec_ctx_t dec;
@@ -478,6 +499,8 @@ static void reference(const struct enc_opts *o, const struct lframe *lf, int dt,
 		for (int s = 0; s <= S; s++) {
 			const struct lframe *f = &lf[p * o->nsl + s];
 
+			if (!all_lower && dti_of(s, f->kind, S, T) == DTI_NONE)
+				continue;
 			if (len + f->len > sizeof(tu))
 				die("temporal unit too large");
 			memcpy(tu + len, f->data, f->len);
@@ -489,11 +512,27 @@ static void reference(const struct enc_opts *o, const struct lframe *lf, int dt,
 			    err ? err : "not one picture", n);
 		if (w != TOP_W >> (o->nsl - 1 - S) || hh != TOP_H >> (o->nsl - 1 - S))
 			die("reference decode dt %d picture %d: %dx%d", dt, p, w, hh);
+		if (all_lower) {
+			if (h != top_hash[p])
+				die("dt %d picture %d: decoding the lower layers' delta frames too changes "
+				    "the picture: the DTIs say they are not needed", dt, p);
+			continue;
+		}
 		fprintf(out, "ref %d %d %016llx %d %d\n", p, dt, (unsigned long long)h, w, hh);
 		if (top_hash)
 			top_hash[p] = h;
 	}
 	aom_codec_destroy(&dec);
+}
+
+static void reference(const struct enc_opts *o, const struct lframe *lf, int dt, FILE *out,
+		      uint64_t *top_hash)
+{
+	static uint64_t mine[MAX_PICS];
+
+	reference_dec(o, lf, dt, out, top_hash ? top_hash : mine, 0);
+	if (g_ksvc && dt / NTL > 0)
+		reference_dec(o, lf, dt, out, top_hash ? top_hash : mine, 1);
 }
 
 struct elem {
@@ -657,6 +696,15 @@ static int packetize(const struct enc_opts *o, const struct dd_structure *st, co
 					for (int d = 0; d < st->dt_cnt; d++)
 						r->dtis |= (uint32_t)st->dti[t][d] << (2 * d);
 					r->fn = fn;
+					r->pad = 0;
+					if (attach) {
+						struct bitr br = { dd, (size_t)ddl * 8, 29, 0 };
+						struct dd_structure tmp;
+
+						if (dd_parse_structure(&br, &tmp))
+							die("own descriptor does not parse");
+						r->pad = (uint16_t)br.pos;
+					}
 				}
 				(*seq)++;
 				n_pk++;
@@ -691,6 +739,8 @@ static int cmd_encode(int argc, char **argv)
 			die("%s needs a value", a);
 		if (!strcmp(a, "--out")) o.out = v;
 		else if (!strcmp(a, "--spatial")) o.nsl = atoi(v);
+		else if (!strcmp(a, "--mode") && (!strcmp(v, "svc") || !strcmp(v, "ksvc")))
+			g_ksvc = !strcmp(v, "ksvc");
 		else if (!strcmp(a, "--pictures")) o.pics = atoi(v);
 		else if (!strcmp(a, "--keyint")) o.keyint = atoi(v);
 		else if (!strcmp(a, "--ssrc")) o.ssrc = strtoul(v, NULL, 0);
@@ -775,18 +825,18 @@ static int cmd_encode(int argc, char **argv)
 	if (!(fp = fopen(path, "w")))
 		die("%s: %s", path, strerror(errno));
 	fprintf(fp, "spatial=%d\ntemporal=%d\npictures=%d\nkeyint=%d\nssrc=%u\npt=%d\ndd_ext=%d\n"
-		"abs_ext=%d\nfps=%d\npackets=%d\nwidth=%d\nheight=%d\n", o.nsl, NTL, o.pics, o.keyint,
-		o.ssrc, PT_AV1, o.dd_id, o.abs_id, FPS, npk, TOP_W, TOP_H);
+		"abs_ext=%d\nfps=%d\npackets=%d\nwidth=%d\nheight=%d\nksvc=%d\n", o.nsl, NTL, o.pics,
+		o.keyint, o.ssrc, PT_AV1, o.dd_id, o.abs_id, FPS, npk, TOP_W, TOP_H, g_ksvc);
 	fclose(fp);
 	{
 		size_t bytes[3] = { 0 };
 
 		for (int i = 0; i < o.pics * o.nsl; i++)
 			bytes[lf[i].sid] += lf[i].len;
-		printf("encoded L%dT%d %dx%d: %d pictures, %d layer frames, %d RTP packets, keyframes "
+		printf("encoded L%dT%d%s %dx%d: %d pictures, %d layer frames, %d RTP packets, keyframes "
 		       "every %d; bytes per spatial layer %zu %zu %zu; round trip OK\n", o.nsl, NTL,
-		       TOP_W, TOP_H, o.pics, o.pics * o.nsl, npk, o.keyint, bytes[0], bytes[1],
-		       bytes[2]);
+		       g_ksvc ? "_KEY" : "", TOP_W, TOP_H, o.pics, o.pics * o.nsl, npk, o.keyint,
+		       bytes[0], bytes[1], bytes[2]);
 	}
 	for (int i = 0; i < o.pics * o.nsl; i++)
 		free(lf[i].data);
@@ -807,6 +857,7 @@ struct sent {
 	int *n_pkt;
 	int *kind;               /* [pic] */
 	int ref_ok[3 * NTL][MAX_PICS];
+	int ref_sids[3 * NTL][MAX_PICS];   /* layer frames with a DTI other than NOT_PRESENT */
 	uint64_t ref_hash[3 * NTL][MAX_PICS];
 	int ref_w[3 * NTL][MAX_PICS], ref_h[3 * NTL][MAX_PICS];
 };
@@ -841,6 +892,7 @@ static void load_sent(const char *dir, struct sent *S)
 		else if (!strcmp(k, "dd_ext")) S->dd_id = v;
 		else if (!strcmp(k, "abs_ext")) S->abs_id = v;
 		else if (!strcmp(k, "pt")) S->pt = v;
+		else if (!strcmp(k, "ksvc")) g_ksvc = !!v;
 	}
 	fclose(fp);
 	if (S->nsl < 1 || S->nsl > 3 || S->pics < 1 || S->pics > MAX_PICS)
@@ -880,6 +932,9 @@ static void load_sent(const char *dir, struct sent *S)
 		if (!S->n_pkt[f]++)
 			S->first_pkt[f] = k;
 		S->kind[S->rec[k].pic] = S->rec[k].kind;
+		for (int dt = 0; dt < S->nsl * NTL; dt++)
+			if ((S->rec[k].dtis >> (2 * dt)) & 3)
+				S->ref_sids[dt][S->rec[k].pic] |= 1 << S->rec[k].sid;
 	}
 	qsort(S->byhash, S->n, sizeof(*S->byhash), cmp_hash);
 	snprintf(path, sizeof(path), "%s/refs.txt", dir);
@@ -898,6 +953,11 @@ static void load_sent(const char *dir, struct sent *S)
 		S->ref_h[dt][p] = h;
 	}
 	fclose(fp);
+	for (int dt = 0; dt < S->nsl * NTL; dt++)
+		for (int p = 0; p < S->pics; p++)
+			if (S->ref_ok[dt][p] != !!S->ref_sids[dt][p] ||
+			    (S->ref_sids[dt][p] && !(S->ref_sids[dt][p] >> (dt / NTL) & 1)))
+				die("%s: dt %d picture %d: references and the sent DTIs disagree", path, dt, p);
 }
 
 static int find_sent(const struct sent *S, const struct rtp_view *v)
@@ -958,14 +1018,15 @@ static int dt_t(int dt) { return dt % NTL; }
 
 /* The first picture at or after `from` where a receiver may move from decode target a to b:
  * down at once; spatially up at a keyframe; temporally up where the DTI for b of the picture's
- * frame of b's spatial layer is SWITCH. */
+ * frame of b's spatial layer is SWITCH. K-SVC: spatially down at a keyframe too (a higher layer's
+ * receiver has none of the lower layer's delta frames). */
 static int switch_point(const struct sent *S, int from, int a, int b)
 {
 	for (int p = from; p < S->pics; p++) {
 		int k = S->first_pkt[p * S->nsl + dt_s(b)];
 		int dti = (S->rec[k].dtis >> (2 * b)) & 3;
 
-		if (dt_s(b) > dt_s(a) && S->kind[p] != K_KEY)
+		if ((dt_s(b) > dt_s(a) || (g_ksvc && dt_s(b) != dt_s(a))) && S->kind[p] != K_KEY)
 			continue;
 		if (dt_t(b) > dt_t(a) && dti != DTI_SWITCH)
 			continue;
@@ -977,7 +1038,7 @@ static int switch_point(const struct sent *S, int from, int a, int b)
 /* Does the picture as received equal the reference of decode target dt? */
 static int pic_is(const struct sent *S, const struct pic_got *g, int p, int dt)
 {
-	return S->ref_ok[dt][p] && g->decoded && g->sids == (1 << (dt_s(dt) + 1)) - 1 &&
+	return S->ref_ok[dt][p] && g->decoded && g->sids == S->ref_sids[dt][p] &&
 	       g->hash == S->ref_hash[dt][p] && g->w == S->ref_w[dt][p] && g->h == S->ref_h[dt][p];
 }
 
@@ -992,9 +1053,10 @@ static void check_exact(const struct sent *S, const struct pic_got *g, int p, in
 	else if (!want && g->got)
 		fail("%spicture %d (%s, T%d) received: above decode target %d (S%dT%d)", phase, p,
 		     kind_name[S->kind[p]], kind_tid[S->kind[p]], dt, dt_s(dt), dt_t(dt));
-	else if (want && g->sids != (1 << (dt_s(dt) + 1)) - 1)
-		fail("%spicture %d: layer frames received (mask %#x) are not S0..S%d", phase, p,
-		     g->sids, dt_s(dt));
+	else if (want && g->sids != S->ref_sids[dt][p])
+		fail("%spicture %d (%s): layer frames received (mask %#x) are not those of decode "
+		     "target %d (mask %#x)", phase, p, kind_name[S->kind[p]], g->sids, dt,
+		     S->ref_sids[dt][p]);
 	else if (want && !pic_is(S, g, p, dt))
 		fail("%spicture %d: decoded %dx%d picture is not pixel-exact to the reference of "
 		     "decode target %d (%dx%d)", phase, p, g->w, g->h, dt, S->ref_w[dt][p],
@@ -1022,15 +1084,22 @@ static int dt_before(int dt0, const struct sw *sw, int nsw, int p)
 	return prev;
 }
 
-/* The active decode targets a receiver of decode target dt should be told (this structure numbers
- * them dt = sid * NTL + tid): those with sid and tid both at or below its own. */
-static uint32_t within(int dt, int n_dts)
+/* The active decode targets a receiver of decode target dt should be told: those all of whose
+ * frames (by the structure's DTIs) it gets too. L3T3: those with sid and tid both at or below its
+ * own; K-SVC: the lower temporal targets of its own spatial layer only. */
+static uint32_t within(int dt, const struct dd_structure *st)
 {
 	uint32_t m = 0;
 
-	for (int j = 0; j < n_dts; j++)
-		if (dt_s(j) <= dt_s(dt) && dt_t(j) <= dt_t(dt))
+	for (int j = 0; j < st->dt_cnt; j++) {
+		int in = 1;
+
+		for (int t = 0; t < st->template_cnt; t++)
+			if (st->dti[t][j] != DTI_NONE && st->dti[t][dt] == DTI_NONE)
+				in = 0;
+		if (in)
 			m |= 1u << j;
+	}
 	return m;
 }
 
@@ -1059,11 +1128,11 @@ static int dd_same_but_active(const uint8_t *r, size_t rlen, const uint8_t *s, s
 		 * targets it does not get */
 		if (!fs.has_structure && !fs.has_active)
 			return 1;
-		return fs.active == within(dt, st2.dt_cnt) || fs.active == within(prev, st2.dt_cnt);
+		return fs.active == within(dt, &st2) || fs.active == within(prev, &st2);
 	}
 	if (dd_parse(r, rlen, &st, &have, &fr) || !fr.has_active || !(fs.has_structure || fs.has_active))
 		return 0;
-	if (fr.active != within(dt, st.dt_cnt) && fr.active != within(prev, st.dt_cnt))
+	if (fr.active != within(dt, &st) && fr.active != within(prev, &st))
 		return 0;
 	if (fs.has_active)                              /* rewritten in place */
 		return rlen == slen && fs.active_pos == fr.active_pos;

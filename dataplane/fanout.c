@@ -21,7 +21,8 @@
  * length and source port. Per copy (RFC 1624 style): plus its pseudo header (precomputed in its
  * fwd_output), destination port, SSRC, sequence number, PictureID, TL0PICIDX and frame number, and
  * the marker bit and timestamp where they can differ between copies (VP9 and AV1 markers,
- * simulcast timestamps; a plain VP8 or H.264 stream passes both through untouched). Header extensions we do not rewrite are copied as they came.
+ * simulcast timestamps; a plain VP8 or H.264 stream passes both through untouched). Header
+ * extensions we do not rewrite are copied as they came.
  *
  * AV1: a packet that carries the Dependency Descriptor's template structure or its active decode
  * targets bitmask tells the receiver which decode targets it gets. A receiver below the top gets

@@ -5,11 +5,14 @@ virtual device (net_tap, inside a network namespace of its own, so no NIC is nee
 real mmr-controller through mmrctl, with live statistics until Ctrl-C or for DURATION seconds.
 
 The meeting: alice and bob publish VP8 video with three temporal layers (30 fps, a keyframe every 2 s)
-and Opus audio (50 packets/s); carol publishes audio only; dave only watches. Layer targets differ per
-receiver (carol gets alice at T0 = 7.5 fps, dave gets alice at T1 = 15 fps, bob gets her full 30 fps),
-so the per-stream counters show layer selection at work. Every second the demo prints the receivers'
-packet rates, the dataplane's per-lcore rates and cycles per copy, drops by reason and per-stream
-counters (from `mmrctl --json stats --streams`).
+and Opus audio (50 packets/s); carol publishes Opus and a VP9 SVC camera with three spatial and three
+temporal layers (L3T3: 320x180, 640x360, 1280x720 at 30 fps, a keyframe every 2 s); dave only watches.
+Layer targets differ per receiver (carol gets alice at T0 = 7.5 fps, dave gets alice at T1 = 15 fps, bob
+gets her full 30 fps; alice gets carol at S2T2, bob at S1T1, dave at S0T0), so the per-stream counters
+show layer selection at work. Every second the demo prints the receivers' packet rates, the dataplane's
+per-lcore rates and cycles per copy, drops by reason, per-stream counters (from `mmrctl --json stats
+--streams`) and, on one line, each VP9 receiver's target and current layers (from `mmrctl --json sub
+list demo`).
 
 Usage: scripts/demo.py [DURATION_SECONDS] [--rate-scale N]   (0 or nothing = until Ctrl-C)
 """
@@ -29,13 +32,18 @@ import rtpgen   # noqa: E402
 PEOPLE = [  # name, port, role, publishes (video ssrc, audio ssrc)
     ('alice', 40000, 'sendrecv', (0xA11CE0, 0xA11CE1)),
     ('bob', 40010, 'sendrecv', (0xB0B000, 0xB0B001)),
-    ('carol', 40020, 'sendrecv', (None, 0xCA4011)),
+    ('carol', 40020, 'sendrecv', (0xCA4010, 0xCA4011)),
     ('dave', 40030, 'recvonly', (None, None)),
 ]
+VP9 = {0xCA4010}  # video ssrcs sent as VP9 L3T3 SVC; the others are VP8 L1T3
 TARGETS = [  # subscriber, publisher's video ssrc, target temporal layer
     ('carol', 0xA11CE0, 0), ('dave', 0xA11CE0, 1), ('bob', 0xA11CE0, 2),
     ('alice', 0xB0B000, 2), ('carol', 0xB0B000, 1), ('dave', 0xB0B000, 0),
 ]
+SVC_TARGETS = [  # subscriber, publisher's VP9 ssrc, target spatial layer, target temporal layer
+    ('alice', 0xCA4010, 2, 2), ('bob', 0xCA4010, 1, 1), ('dave', 0xCA4010, 0, 0),
+]
+VP9_PKTS = (1, 2, 4)  # packets per layer frame of ~1000 bytes, spatial layer 0, 1, 2
 
 
 def setup(env):
@@ -43,17 +51,33 @@ def setup(env):
     for name, port, role, (v, a) in PEOPLE:
         env.ctl('participant', 'add', 'demo', name, '--addr', mmrtest.CLIENT_IP, '--port', str(port),
                 '--role', role)
-        if v is not None:
+        if v in VP9:
+            env.ctl('stream', 'add', 'demo', name, '--ssrc', str(v), '--kind', 'video', '--codec', 'vp9',
+                    '--spatial', '3', '--layers', '3')
+        elif v is not None:
             env.ctl('stream', 'add', 'demo', name, '--ssrc', str(v), '--kind', 'video', '--codec', 'vp8',
                     '--layers', '3')
         if a is not None:
             env.ctl('stream', 'add', 'demo', name, '--ssrc', str(a), '--kind', 'audio', '--codec', 'opus')
     for sub, ssrc, tid in TARGETS:
         env.ctl('sub', 'set', 'demo', sub, '--ssrc', str(ssrc), '--target', str(tid))
+    for sub, ssrc, sid, tid in SVC_TARGETS:
+        env.ctl('sub', 'set', 'demo', sub, '--ssrc', str(ssrc), '--spatial', str(sid), '--target', str(tid))
+
+
+class Every:
+    """`i in Every(n)`: picture i is a keyframe (every n-th picture, for as long as the demo runs)."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __contains__(self, i):
+        return i % self.n == 0
 
 
 class Traffic(threading.Thread):
-    """Plays every publisher's media in real time: 30 video frames/s (4 packets of ~1100 bytes each)
+    """Plays every publisher's media in real time: 30 video frames/s (VP8: 4 packets of ~1100 bytes
+    each; VP9 L3T3: 1 + 2 + 4 packets of ~1000 bytes for its three spatial layers, a keyframe every 2 s)
     and 50 audio packets/s per publisher, times rate_scale."""
 
     def __init__(self, env, socks, rate_scale, stop):
@@ -61,7 +85,14 @@ class Traffic(threading.Thread):
         self.env, self.socks, self.stop = env, socks, stop
         self.scale = rate_scale
         self.video = {n: rtpgen.Vp8L1T3(v, keyframe_interval=60, pkts_per_frame=4, payload_size=1100)
-                      for n, _, _, (v, a) in PEOPLE if v is not None}
+                      for n, _, _, (v, a) in PEOPLE if v is not None and v not in VP9}
+        self.svc = {}
+        for n, _, _, (v, a) in PEOPLE:
+            if v in VP9:
+                gen = rtpgen.Vp9Svc(v, n_spatial=3, pkts=lambda i, sid, key: VP9_PKTS[sid],
+                                    payload_size=1000)
+                gen.keyframes = Every(60)
+                self.svc[n] = gen
         self.audio = {n: rtpgen.OpusLike(a) for n, _, _, (v, a) in PEOPLE if a is not None}
         self.sent = 0
 
@@ -80,6 +111,9 @@ class Traffic(threading.Thread):
                 for _ in range(self.scale):
                     for name, gen in self.video.items():
                         for p in gen.next_frame().packets:
+                            self._send(name, p.data)
+                    for name, gen in self.svc.items():
+                        for p in gen.next_picture():
                             self._send(name, p.data)
             n += 1
             delay = t0 + n * tick - time.monotonic()
@@ -121,7 +155,24 @@ class Receivers(threading.Thread):
                         break
 
 
-def show(prev, cur, dt, recv_rates, tsc_hz):
+def svc_layers(subs):
+    """One line per VP9 stream: each receiver's target and current layers, as `mmrctl sub list` has them."""
+    def layers(c):
+        if not c:
+            return '-'
+        if not c.get('started'):
+            return 'waiting'
+        return 'S%sT%s' % (c.get('spatial'), c.get('temporal'))
+    lines = []
+    for ssrc in sorted({x['ssrc'] for x in subs if x.get('codec') == 'vp9'}):
+        rows = [x for x in subs if x['ssrc'] == ssrc]
+        lines.append('  vp9 %s 0x%x target->current: ' % (rows[0]['publisher'], ssrc) + '  '.join(
+            '%s S%sT%s->%s' % (x['subscriber'], x.get('target_spatial'), x.get('target'),
+                               layers(x.get('current'))) for x in rows))
+    return lines
+
+
+def show(prev, cur, dt, recv_rates, tsc_hz, subs):
     lines = ['', time.strftime('%H:%M:%S') + '  mmr demo: meeting "demo", 4 participants (Ctrl-C to stop)']
     lines.append('  receivers (pkts/s): ' + '  '.join('%s %.0f' % (n, r) for n, r in recv_rates.items()))
     lines.append('  %-6s %10s %10s %12s %10s' % ('lcore', 'rx pkt/s', 'copies/s', 'cyc/copy', 'busy%'))
@@ -143,6 +194,7 @@ def show(prev, cur, dt, recv_rates, tsc_hz):
         lines.append('  %-8s 0x%-8x %-6s %10.0f %12.0f %14.0f' % (
             st['participant'], st['ssrc'], st['kind'], (st['rx_pkts'] - p['rx_pkts']) / dt,
             (st['fwd_copies'] - p['fwd_copies']) / dt, (st['layer_drops'] - p['layer_drops']) / dt))
+    lines += svc_layers(subs)
     print('\n'.join(lines), flush=True)
 
 
@@ -170,7 +222,8 @@ def main():
             cur, now = env.stats(), time.monotonic()
             dt = now - prev_t
             rates = {n: (rx.count[n] - prev_rx[n]) / dt for n in rx.count}
-            show(prev, cur, dt, rates, cur.get('tsc_hz', 0))
+            subs = env.ctl('sub', 'list', 'demo', json=True).stdout.get('subscriptions', [])
+            show(prev, cur, dt, rates, cur.get('tsc_hz', 0), subs)
             prev, prev_t, prev_rx = cur, now, dict(rx.count)
         stop.set()
         tx.join(2)

@@ -18,7 +18,6 @@
 #define LS_MAX_TID (MEDIA_MAX_TEMPORAL - 1)
 #define LS_MAX_SID (MEDIA_MAX_SPATIAL - 1)
 #define LS_CODEC_OTHER 0     /* H.264 and anything else without layers */
-#define LS_VP8_DESC    0x100 /* VP8 read from a struct vp8_desc (layer_sel_vp8) */
 
 #define ls_always_inline inline __attribute__((always_inline))
 #define ls_unlikely(x) __builtin_expect(!!(x), 0)
@@ -30,21 +29,20 @@
 
 _Static_assert(sizeof(struct layer_sel) <= 64, "struct layer_sel grew past one cache line");
 
-/* Where the core reads a packet's fields from: a vp8_desc (d) for LS_VP8_DESC, else the media_pkt
- * (mp). codec is a constant at every call site, so each of these folds to one load. */
-#define LS_SRC    int codec, const struct vp8_desc *d, const struct media_pkt *mp
-#define FROM_D    (codec == LS_VP8_DESC)
-#define IS_VP8    (codec == MMR_CODEC_VP8 || codec == LS_VP8_DESC)
-#define P_START   (FROM_D ? d->frame_start : mp->start)
-#define P_KEY     (FROM_D ? d->keyframe : (mp->keyframe && mp->start))
-#define P_HAS_TID (FROM_D ? d->has_tid : mp->has_layers)
-#define P_TID     (P_HAS_TID ? (FROM_D ? d->tid : mp->tid) : 0)
-#define P_SYNC    (FROM_D ? d->layer_sync : mp->switch_up)
-#define P_HAS_PID (codec == MMR_CODEC_AV1 ? 0 : FROM_D ? d->has_picture_id : mp->has_pid)
-#define P_PID16   (FROM_D ? d->picture_id_16 : mp->pid_16)
-#define P_PID     (FROM_D ? d->picture_id : mp->picture_id)
-#define P_HAS_TL0 (codec == MMR_CODEC_AV1 ? 0 : FROM_D ? d->has_tl0picidx : mp->has_tl0)
-#define P_TL0     (FROM_D ? d->tl0picidx : mp->tl0picidx)
+/* The packet's fields, from its media_pkt. codec is a constant at every call site, so the codec
+ * tests fold away. */
+#define LS_SRC    int codec, const struct media_pkt *mp
+#define IS_VP8    (codec == MMR_CODEC_VP8)
+#define P_START   (mp->start)
+#define P_KEY     (mp->keyframe && mp->start)
+#define P_HAS_TID (mp->has_layers)
+#define P_TID     (P_HAS_TID ? mp->tid : 0)
+#define P_SYNC    (mp->switch_up)
+#define P_HAS_PID (codec == MMR_CODEC_AV1 ? 0 : mp->has_pid)
+#define P_PID16   (mp->pid_16)
+#define P_PID     (mp->picture_id)
+#define P_HAS_TL0 (codec == MMR_CODEC_AV1 ? 0 : mp->has_tl0)
+#define P_TL0     (mp->tl0picidx)
 /* the layer id a late packet must match: VP8 TID, VP9 SID/TID, AV1 frame number (low byte) */
 #define P_ID      (IS_VP8 ? (uint8_t)P_TID : codec == MMR_CODEC_VP9 ? (uint8_t)(mp->sid << 3 | (mp->tid & 7)) : \
 		   codec == MMR_CODEC_AV1 ? (uint8_t)mp->frame_number : 0)
@@ -62,7 +60,7 @@ void layer_sel_init(struct layer_sel *s)
 /* ---- per-codec decisions at a frame's first packet ------------------------------------------ */
 
 /* VP8: the temporal rules. Returns the decision. */
-static ls_always_inline uint8_t decide_vp8(struct layer_sel *s, uint8_t target, LS_SRC)
+static ls_always_inline uint8_t decide_vp8(struct layer_sel *s, uint8_t target, const struct media_pkt *mp)
 {
 	if (P_KEY) {
 		/* References nothing, refreshes all buffers: safe at any layer, straight to target. */
@@ -285,7 +283,7 @@ out:
 }
 
 /* H.264 and other video without layers: everything after the first keyframe. */
-static ls_always_inline uint8_t decide_other(struct layer_sel *s, LS_SRC)
+static ls_always_inline uint8_t decide_other(struct layer_sel *s, const struct media_pkt *mp)
 {
 	if (P_KEY && !s->started) {
 		s->started = 1;
@@ -335,20 +333,20 @@ static ls_always_inline int late_packet(struct layer_sel *s, const struct rtp_in
 		/* The offsets have not moved since the current frame began if it is forwarded. */
 		if (!s->frame_fwd)
 			return 0;
-		fill_out(s, ri, codec, d, mp, s->seq_offset, P_HAS_PID ? s->pid_offset : 0, out);
+		fill_out(s, ri, codec, mp, s->seq_offset, P_HAS_PID ? s->pid_offset : 0, out);
 		return 1;
 	}
 	if (in_prev && s->prev_fwd) {
-		fill_out(s, ri, codec, d, mp, s->prev_seq_offset, P_HAS_PID ? s->prev_pid_offset : 0, out);
+		fill_out(s, ri, codec, mp, s->prev_seq_offset, P_HAS_PID ? s->prev_pid_offset : 0, out);
 		return 1;
 	}
 	return 0;
 }
 
 /*
- * The decision for one packet. codec is a constant at every call site (LS_VP8_DESC, MMR_CODEC_VP8,
- * MMR_CODEC_VP9, MMR_CODEC_AV1 or LS_CODEC_OTHER); mp is NULL for LS_VP8_DESC (no simulcast:
- * arrival_rtp unused). For VP8, t_tid is the clamped temporal target; VP9 and AV1 read t.
+ * The decision for one packet. codec is a constant at every call site (MMR_CODEC_VP8,
+ * MMR_CODEC_VP9, MMR_CODEC_AV1 or LS_CODEC_OTHER). For VP8, t_tid is the clamped temporal
+ * target; VP9 and AV1 read t.
  */
 static ls_always_inline int select_core(struct layer_sel *s, uint8_t t_tid,
 					const struct layer_target *t, const struct rtp_info *ri,
@@ -357,7 +355,7 @@ static ls_always_inline int select_core(struct layer_sel *s, uint8_t t_tid,
 	const int vpx = codec != MMR_CODEC_AV1;   /* the union holds PictureID / TL0PICIDX state */
 
 	if (s->have_seq && seq_diff(ri->seq, s->highest_in_seq) <= 0)
-		return late_packet(s, ri, codec, d, mp, out);
+		return late_packet(s, ri, codec, mp, out);
 
 	/* Input numbers skipped between the highest seen and this packet (lost, or late). */
 	uint16_t gap = s->have_seq ? (uint16_t)(ri->seq - s->highest_in_seq - 1) : 0;
@@ -403,8 +401,7 @@ static ls_always_inline int select_core(struct layer_sel *s, uint8_t t_tid,
 		}
 		switch (codec) {
 		case MMR_CODEC_VP8:
-		case LS_VP8_DESC:
-			s->frame_fwd = decide_vp8(s, t_tid, codec, d, mp);
+			s->frame_fwd = decide_vp8(s, t_tid, mp);
 			if (!s->frame_fwd && s->started && P_HAS_PID)
 				s->pid_offset++;
 			break;
@@ -415,7 +412,7 @@ static ls_always_inline int select_core(struct layer_sel *s, uint8_t t_tid,
 			s->frame_fwd = decide_av1(s, t, mp, P_KEY, !s->have_seq, new_pic);
 			break;
 		default:
-			s->frame_fwd = decide_other(s, codec, d, mp);
+			s->frame_fwd = decide_other(s, mp);
 			break;
 		}
 		/* Otherwise, at a start packet the skipped packets were the old frame's tail; after a
@@ -437,13 +434,11 @@ static ls_always_inline int select_core(struct layer_sel *s, uint8_t t_tid,
 			s->seq_offset++;
 		return 0;
 	}
-	fill_out(s, ri, codec, d, mp, s->seq_offset, P_HAS_PID ? s->pid_offset : 0, out);
-	if (!FROM_D) {
-		/* where a simulcast switch continues from */
-		s->last_out_ts = out->ts;
-		s->last_arrival = arrival_rtp;
-		s->open = !(mp->end || ri->marker);
-	}
+	fill_out(s, ri, codec, mp, s->seq_offset, P_HAS_PID ? s->pid_offset : 0, out);
+	/* where a simulcast switch continues from */
+	s->last_out_ts = out->ts;
+	s->last_arrival = arrival_rtp;
+	s->open = !(mp->end || ri->marker);
 	return 1;
 }
 
@@ -452,8 +447,11 @@ static ls_always_inline int select_core(struct layer_sel *s, uint8_t t_tid,
 int layer_sel_vp8(struct layer_sel *s, uint8_t target_tid, const struct rtp_info *ri,
 		  const struct vp8_desc *d, struct layer_out *out)
 {
-	return select_core(s, target_tid > LS_MAX_TID ? LS_MAX_TID : target_tid, NULL, ri, LS_VP8_DESC, d,
-			   NULL, 0, out);
+	struct media_pkt mp;
+	struct layer_target t = { .tid = target_tid };
+
+	vp8_media(d, ri->hdr_len, ri, &mp);
+	return layer_sel_video(s, &t, ri, &mp, 0, out);
 }
 
 /* Which frame number the receiver saw last (AV1): the newest forwarded one, in output numbers. */
@@ -547,7 +545,7 @@ static ls_noipa int video_vp8(LS_VIDEO_ARGS)
 {
 	if (ls_unlikely(!of_current_encoding(s, t, ri, mp, arrival_rtp)))
 		return 0;
-	return select_core(s, t->tid > LS_MAX_TID ? LS_MAX_TID : t->tid, t, ri, MMR_CODEC_VP8, NULL, mp,
+	return select_core(s, t->tid > LS_MAX_TID ? LS_MAX_TID : t->tid, t, ri, MMR_CODEC_VP8, mp,
 			   arrival_rtp, out);
 }
 
@@ -555,7 +553,7 @@ static ls_noipa int video_vp9(LS_VIDEO_ARGS)
 {
 	if (ls_unlikely(!of_current_encoding(s, t, ri, mp, arrival_rtp)))
 		return 0;
-	if (!select_core(s, 0, t, ri, MMR_CODEC_VP9, NULL, mp, arrival_rtp, out))
+	if (!select_core(s, 0, t, ri, MMR_CODEC_VP9, mp, arrival_rtp, out))
 		return 0;
 	out->marker = ri->marker || (mp->end && mp->sid == s->cur_sid);
 	return 1;
@@ -565,7 +563,7 @@ static ls_noipa int video_av1(LS_VIDEO_ARGS)
 {
 	if (ls_unlikely(!of_current_encoding(s, t, ri, mp, arrival_rtp)))
 		return 0;
-	if (!select_core(s, 0, t, ri, MMR_CODEC_AV1, NULL, mp, arrival_rtp, out))
+	if (!select_core(s, 0, t, ri, MMR_CODEC_AV1, mp, arrival_rtp, out))
 		return 0;
 	out->frame_number = (uint16_t)(mp->frame_number + s->fn_offset);
 	out->marker = ri->marker || (mp->end && mp->sid == av1_top_sid(mp, s->cur_dt));
@@ -576,7 +574,7 @@ static ls_noipa int video_other(LS_VIDEO_ARGS)
 {
 	if (ls_unlikely(!of_current_encoding(s, t, ri, mp, arrival_rtp)))
 		return 0;
-	return select_core(s, 0, t, ri, LS_CODEC_OTHER, NULL, mp, arrival_rtp, out);
+	return select_core(s, 0, t, ri, LS_CODEC_OTHER, mp, arrival_rtp, out);
 }
 
 int layer_sel_video(struct layer_sel *s, const struct layer_target *t, const struct rtp_info *ri,

@@ -480,17 +480,6 @@ static inline int select_layers(struct worker *w, const struct fwd_output *o, co
 	return fwd;
 }
 
-/* A stream without layers (audio): every packet as it came, under the receiver's SSRC. */
-static inline void passthrough_out(const struct rtp_info *ri, struct layer_out *lo)
-{
-	lo->seq = ri->seq;
-	lo->ts = ri->ts;
-	lo->marker = ri->marker;
-	lo->picture_id = 0;
-	lo->tl0picidx = 0;
-	lo->frame_number = 0;
-}
-
 void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 		const struct rtp_info *ri, const struct media_pkt *mp, const struct fwd_stream *s)
 {
@@ -554,7 +543,7 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 			for (uint32_t i = base; i < end; i++) {
 				if (i + SEL_PREFETCH_AHEAD < n)
 					rte_prefetch0(&outs->o[i + SEL_PREFETCH_AHEAD]);
-				passthrough_out(ri, &lo[k]);
+				layer_out_passthrough(ri, &lo[k]);
 				fo[k++] = &outs->o[i];
 			}
 		}
@@ -620,7 +609,7 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 		if (mp)
 			fwd = select_layers(w, o, ri, mp, &lo);
 		else
-			passthrough_out(ri, &lo);
+			layer_out_passthrough(ri, &lo);
 		if (!fwd) {
 			w->st->drops[MMR_DROP_LAYER]++;
 			ss->layer_drops++;

@@ -607,11 +607,6 @@ int layer_sel_passthrough(struct layer_sel *s, const struct rtp_info *ri, struct
 		s->highest_in_seq = ri->seq;   /* informational only: nothing is rewritten */
 	s->started = 1;
 	s->have_seq = 1;
-	out->seq = ri->seq;
-	out->ts = ri->ts;
-	out->marker = ri->marker;
-	out->picture_id = 0;
-	out->tl0picidx = 0;
-	out->frame_number = 0;
+	layer_out_passthrough(ri, out);
 	return 1;
 }

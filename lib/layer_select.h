@@ -163,7 +163,19 @@ void layer_sel_current(const struct layer_sel *s, struct layer_current *c);
 int layer_sel_vp8(struct layer_sel *s, uint8_t target_tid, const struct rtp_info *ri,
 		  const struct vp8_desc *d, struct layer_out *out);
 
-/* Any stream without layers (audio): always forwards; out->seq = ri->seq, out->ts = ri->ts. */
+/* A copy of a packet as it came (no layers): seq, ts and marker passed through. */
+static inline void layer_out_passthrough(const struct rtp_info *ri, struct layer_out *out)
+{
+	out->seq = ri->seq;
+	out->ts = ri->ts;
+	out->marker = ri->marker;
+	out->picture_id = 0;
+	out->tl0picidx = 0;
+	out->frame_number = 0;
+}
+
+/* Any stream without layers (audio): always forwards, layer_out_passthrough's values; also keeps
+ * the highest sequence number seen in s (the dataplane's audio path skips this: it keeps no state). */
 int layer_sel_passthrough(struct layer_sel *s, const struct rtp_info *ri, struct layer_out *out);
 
 #endif

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "av1_dd.h"
+#include "unit_util.h"
 
 /* ---- bit writer ---- */
 
@@ -210,11 +211,9 @@ static uint32_t put_dd(uint8_t *out, const struct tf *f, const struct ts *use, u
 static enum mmr_drop_reason parse_exact(const uint8_t *dd, uint32_t len, struct av1_dd_structure *st,
 					struct media_pkt *mp)
 {
-	uint8_t *copy = malloc(len ? len : 1);
+	uint8_t *copy = heap_copy(dd, len);
 	enum mmr_drop_reason r;
 
-	assert_non_null(copy);
-	memcpy(copy, dd, len);
 	r = av1_dd_parse(copy, len, 40, st, mp);
 	free(copy);
 	return r;
@@ -1084,18 +1083,6 @@ static void test_set_frame_number(void **state)
 		assert_memory_equal(&mp1, &mp2, sizeof(mp1));
 	}
 	assert_int_equal(dd[0], 0xc0 | 3);
-}
-
-static uint32_t rng_state;
-
-static uint32_t rnd(void)
-{
-	uint32_t x = rng_state;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return rng_state = x;
 }
 
 /* Random descriptors into one state, after a real structure: verdicts in range, invariants hold. */

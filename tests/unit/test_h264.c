@@ -13,15 +13,14 @@
 #include <cmocka.h>
 
 #include "h264.h"
+#include "unit_util.h"
 
 /* Parse from an exactly sized heap copy, so that ASan sees any read past the end. */
 static enum mmr_drop_reason parse_exact(const uint8_t *p, uint32_t len, struct h264_info *h)
 {
-	uint8_t *copy = malloc(len ? len : 1);
+	uint8_t *copy = heap_copy(p, len);
 	enum mmr_drop_reason r;
 
-	assert_non_null(copy);
-	memcpy(copy, p, len);
 	r = h264_parse(copy, len, h);
 	free(copy);
 	return r;
@@ -305,18 +304,6 @@ static void test_media(void **state)
 	assert_int_equal(mp.keyframe, 0);
 	assert_int_equal(mp.start, 0);
 	assert_int_equal(mp.end, 1);
-}
-
-static uint32_t rng_state;
-
-static uint32_t rnd(void)
-{
-	uint32_t x = rng_state;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return rng_state = x;
 }
 
 static void test_random_garbage(void **state)

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "pkt.h"
+#include "unit_util.h"
 
 /* ---- frame builders ------------------------------------------------------------------------ */
 
@@ -155,11 +156,9 @@ static uint32_t build(enum tmpl t, uint8_t *b)
 /* Parse a copy of the frame in a heap buffer of exactly len bytes. */
 static enum mmr_drop_reason parse_exact(const uint8_t *frame, uint32_t len, struct pkt_info *pi)
 {
-	uint8_t *copy = malloc(len ? len : 1);
+	uint8_t *copy = heap_copy(frame, len);
 	enum mmr_drop_reason r;
 
-	assert_non_null(copy);
-	memcpy(copy, frame, len);
 	r = pkt_parse(copy, len, pi);
 	free(copy);
 	return r;
@@ -712,18 +711,6 @@ static void test_oversized_lengths(void **state)
 		assert_int_equal(pi.payload_len, 20);
 		free(big);
 	}
-}
-
-static uint32_t rng_state = 0x9e3779b9u;
-
-static uint32_t rnd(void)
-{
-	uint32_t x = rng_state;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return rng_state = x;
 }
 
 static void test_random_garbage(void **state)

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "rtp.h"
+#include "unit_util.h"
 
 static void wr16(uint8_t *p, uint16_t v)
 {
@@ -68,11 +69,9 @@ static uint32_t build(uint8_t *b, const struct spec *s)
 
 static enum mmr_drop_reason parse_exact(const uint8_t *pkt, uint32_t len, struct rtp_info *ri)
 {
-	uint8_t *copy = malloc(len ? len : 1);
+	uint8_t *copy = heap_copy(pkt, len);
 	enum mmr_drop_reason r;
 
-	assert_non_null(copy);
-	memcpy(copy, pkt, len);
 	r = rtp_parse(copy, len, ri);
 	free(copy);
 	return r;
@@ -364,12 +363,10 @@ static uint32_t build_ext(uint8_t *b, uint16_t profile, const uint8_t *el, uint3
 /* rtp_parse then rtp_find_ext on a heap copy of the exact length (ASan sees over-reads). */
 static int find_exact(const uint8_t *pkt, uint32_t len, uint8_t id, uint16_t *off, uint16_t *elen)
 {
-	uint8_t *copy = malloc(len);
+	uint8_t *copy = heap_copy(pkt, len);
 	struct rtp_info ri;
 	int r;
 
-	assert_non_null(copy);
-	memcpy(copy, pkt, len);
 	assert_int_equal(rtp_parse(copy, len, &ri), MMR_DROP_NONE);
 	*off = 0xeeee;
 	*elen = 0xeeee;
@@ -621,18 +618,6 @@ static void test_replace_ext(void **state)
 		assert_int_equal(rtp_parse(b, len, &ri), MMR_DROP_NONE);
 		assert_int_equal(rtp_replace_ext(b, len, &ri, 17, 1, el, 1, out, sizeof(out)), -1);
 	}
-}
-
-static uint32_t rng_state;
-
-static uint32_t rnd(void)
-{
-	uint32_t x = rng_state;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return rng_state = x;
 }
 
 static void test_random_garbage(void **state)

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "vp8.h"
+#include "unit_util.h"
 
 struct flags {
 	int x, n, s, pid, i, m, l, t, k, y, tid, keyidx;
@@ -53,11 +54,9 @@ static uint32_t build(uint8_t *b, const struct flags *f, uint32_t *dlen)
 
 static enum mmr_drop_reason parse_exact(const uint8_t *p, uint32_t len, struct vp8_desc *d)
 {
-	uint8_t *copy = malloc(len ? len : 1);
+	uint8_t *copy = heap_copy(p, len);
 	enum mmr_drop_reason r;
 
-	assert_non_null(copy);
-	memcpy(copy, p, len);
 	r = vp8_parse(copy, len, d);
 	free(copy);
 	return r;
@@ -353,18 +352,6 @@ static void test_media_offsets_in_packet(void **state)
 	assert_int_equal(mp.tid, 0);
 	assert_int_equal(mp.desc_len, 5);
 	assert_int_equal(mp.end, 0);
-}
-
-static uint32_t rng_state;
-
-static uint32_t rnd(void)
-{
-	uint32_t x = rng_state;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return rng_state = x;
 }
 
 static void test_random_garbage(void **state)

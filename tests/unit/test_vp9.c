@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "vp9.h"
+#include "unit_util.h"
 
 struct flags {
 	int i, p, l, f, b, e, v, z, m, u, d, sid, tid;
@@ -81,11 +82,9 @@ static uint32_t build(uint8_t *b, const struct flags *f, uint32_t *dlen)
 /* Parse from an exactly sized heap copy, so that ASan sees any read past the end. */
 static enum mmr_drop_reason parse_exact(const uint8_t *p, uint32_t len, struct vp9_desc *d)
 {
-	uint8_t *copy = malloc(len ? len : 1);
+	uint8_t *copy = heap_copy(p, len);
 	enum mmr_drop_reason r;
 
-	assert_non_null(copy);
-	memcpy(copy, p, len);
 	r = vp9_parse(copy, len, d);
 	free(copy);
 	return r;
@@ -483,18 +482,6 @@ static void test_setters(void **state)
 	vp9_set_picture_id(b, &d, 0x1234);
 	vp9_set_tl0picidx(b, &d, 1);
 	assert_memory_equal(b, before, len);
-}
-
-static uint32_t rng_state;
-
-static uint32_t rnd(void)
-{
-	uint32_t x = rng_state;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return rng_state = x;
 }
 
 static void test_random_garbage(void **state)

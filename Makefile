@@ -45,6 +45,10 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 # (libvpx, libaom) that make and check the layered streams the e2e tests send through the MMR.
 E2E_SRC  := $(wildcard tests/e2e/tools/*.c)
 E2E_BIN  := $(E2E_SRC:tests/e2e/tools/%.c=$(BUILD)/tests/e2e/%)
+# Integration test tools (tests/integration/tools/NAME.c -> build/tests/integration/NAME): small C
+# programs that speak the project's own formats (e.g. raw commands on the shared-memory ring).
+ITOOL_SRC := $(wildcard tests/integration/tools/*.c)
+ITOOL_BIN := $(ITOOL_SRC:tests/integration/tools/%.c=$(BUILD)/tests/integration/%)
 CODEC_LIBS := $(shell pkg-config --libs vpx aom 2>/dev/null)
 CODEC_CFLAGS := $(shell pkg-config --cflags vpx aom 2>/dev/null)
 
@@ -54,7 +58,7 @@ GEN_OBJ  := $(GEN_SRC:%.c=$(BUILD)/%.o)
 PROGS := $(BUILD)/mmr-dataplane $(BUILD)/mmr-controller $(BUILD)/mmrctl $(if $(GEN_SRC),$(BUILD)/mmr-gen)
 
 .PHONY: all progs unit test demo asan fuzz bench clean deps
-all: progs $(UNIT_BIN) $(E2E_BIN)
+all: progs $(UNIT_BIN) $(E2E_BIN) $(ITOOL_BIN)
 progs: $(PROGS)
 
 $(BUILD)/libmmr.a: $(LIB_OBJ)
@@ -94,6 +98,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmmr.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmmr.a $(TEST_EXTRA_LIBS) $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 
 $(BUILD)/tests/test_srtp_fast: TEST_EXTRA_LIBS := $(SRTP2_LIBS)
+
+$(BUILD)/tests/integration/%: tests/integration/tools/%.c $(BUILD)/libmmr.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmmr.a $(CRYPTO_LIBS) -lpthread
 
 $(BUILD)/tests/e2e/%: tests/e2e/tools/%.c $(wildcard tests/e2e/tools/*.h) $(BUILD)/libmmr.a
 	@mkdir -p $(@D)

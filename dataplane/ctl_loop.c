@@ -72,7 +72,8 @@ static unsigned apply_batch(struct dataplane *dp, struct cmd_apply *ca)
 	for (uint64_t k = 0; k < n; k++) {
 		struct mmr_cmd *slot = &shm->ring[(head + k) & (MMR_CMD_RING - 1)];
 		struct mmr_cmd c = *slot;
-		char err[96];
+		uint32_t op = c.op;      /* c is wiped (keys) before a refusal is reported */
+		char err[128];
 		/* keys stay in the shadow (and the contexts made from them), not in the ring: the slot is
 		 * ours until head moves past it */
 		if (c.op == MMR_CMD_PARTICIPANT_PUT) {
@@ -82,10 +83,11 @@ static unsigned apply_batch(struct dataplane *dp, struct cmd_apply *ca)
 		int rc = cmd_apply_one(ca, &c, err, sizeof(err));
 		explicit_bzero(&c, sizeof(c));
 		if (rc < 0) {
-			snprintf(shm->last_error, sizeof(shm->last_error), "seq %" PRIu64 " %s: %s", head + k,
-				 op_name(c.op), err);
+			/* the segment's last_error is 128 bytes: the reason is cut at 100 there, not in the log */
+			snprintf(shm->last_error, sizeof(shm->last_error), "seq %" PRIu64 " %s: %.100s", head + k,
+				 op_name(op), err);
 			atomic_fetch_add_explicit(&shm->rejected, 1, memory_order_release);
-			dp_log("command seq %" PRIu64 " (%s) refused: %s", head + k, op_name(c.op), err);
+			dp_log("command seq %" PRIu64 " (%s) refused: %s", head + k, op_name(op), err);
 		}
 	}
 	cmd_apply_publish(ca);

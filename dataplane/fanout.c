@@ -402,14 +402,19 @@ static void fanout_chunk(struct worker *w, struct rte_mbuf *m, const struct fano
 		rte_mbuf_refcnt_update(m, (int16_t)-(int32_t)ca.refs);
 }
 
-/* AV1: the active decode targets bitmask receiver o is to see in this packet, when it differs from
- * what the packet says (the packet carries the structure or a bitmask, and the receiver's current
- * decode target does not hold every active one); 0 when the packet goes as it came. */
+/* AV1: does this packet tell receivers their active decode targets (it carries the structure or a
+ * bitmask)? Decided once per packet. */
+static inline int av1_tells_active(const struct media_pkt *mp)
+{
+	return mp && mp->codec == MMR_CODEC_AV1 && (mp->structure_attached || mp->dd_active_present);
+}
+
+/* For such a packet: the active decode targets bitmask receiver o is to see in *mask (those within
+ * its current decode target), and 1 when that differs from what the packet says; 0 when the copy
+ * goes as it came. */
 static inline int av1_active_for(const struct worker *w, const struct fwd_stream *s,
 				 const struct media_pkt *mp, const struct fwd_output *o, uint32_t *mask)
 {
-	if (likely(!mp || mp->codec != MMR_CODEC_AV1 || !(mp->structure_attached || mp->dd_active_present)))
-		return 0;
 	const struct av1_dd_structure *st = s->av1;
 	unsigned cur = w->sel[o->sel_id].cur_dt;
 	if (!st || !st->valid || st->n_dts != mp->n_dts || cur >= st->n_dts)
@@ -498,6 +503,7 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 	fp.sport_be = w->udp_port_be ? w->udp_port_be : rte_cpu_to_be_16(pi->dport);
 	fp.use_clone = fp.body_len > DP_COPY_MAX_PAYLOAD;
 	int have_sum = 0;
+	const int tells_active = av1_tells_active(mp);   /* once per packet, not per copy */
 
 	const struct fwd_output *fo[FANOUT_CHUNK];
 	struct layer_out lo[FANOUT_CHUNK];
@@ -518,7 +524,7 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 					continue;
 				}
 				uint32_t mask;
-				if (unlikely(av1_active_for(w, s, mp, o, &mask))) {
+				if (unlikely(tells_active) && av1_active_for(w, s, mp, o, &mask)) {
 					if (unlikely(!have_sum)) {
 						find_rewrites(&fp, mp, s);
 						prepare_sum(&fp, frame);
@@ -598,6 +604,7 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 	fp.rtp = rtp;
 	fp.sport_be = w->udp_port_be ? w->udp_port_be : rte_cpu_to_be_16(pi->dport);
 	find_rewrites(&fp, mp, s);
+	const int tells_active = av1_tells_active(mp);
 
 	uint32_t n = outs->n;
 	for (uint32_t i = 0; i < n; i++) {
@@ -622,7 +629,7 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 		const uint8_t *src = rtp;
 		uint32_t src_len = rtp_len;
 		uint32_t mask;
-		if (unlikely(av1_active_for(w, s, mp, o, &mask))) {
+		if (unlikely(tells_active) && av1_active_for(w, s, mp, o, &mask)) {
 			int n = av1_rebuild(rtp, rtp_len, ri, mp, mask, w->av1_scratch, sizeof(w->av1_scratch));
 			if (n > 0) {
 				src = w->av1_scratch;

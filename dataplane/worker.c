@@ -377,11 +377,12 @@ int worker_main(void *arg)
 		uint64_t t0 = rte_rdtsc();
 		unsigned got = 0;
 		w->now_tsc = t0;
-		w->now_rtp = (uint32_t)(t0 / w->tsc_per_rtp_tick);
 		for (uint16_t p = 0; p < n_ports; p++) {
 			uint16_t n = rte_eth_rx_burst(dp->port[p].port_id, w->queue, pkts, WORKER_BURST);
 			if (n == 0)
 				continue;
+			if (!got)   /* a division: only in iterations that have packets */
+				w->now_rtp = (uint32_t)(t0 / w->tsc_per_rtp_tick);
 			got += n;
 			uint64_t bytes = 0;
 			/* the frame, and the mbuf's second cache line (next, pool: read when it is

@@ -340,12 +340,22 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 
 	struct sh_sub *u = &ca->U[c.id];
 	int same = u->used && u->c.stream_id == c.stream_id && u->c.subscriber_id == c.subscriber_id;
-	/* a new SSRC toward the receiver is a new SRTP stream: a fresh context (made before any change),
-	 * from the position the command gives (a replay after our restart: where the receiver is) */
+	int srtp = ca->P[c.subscriber_id].c.srtp_suite != SRTP_SUITE_NONE;
+	/* a new SSRC toward the receiver is a new SRTP stream: a fresh leased context (made before any
+	 * change); simulcast followers (sel_id another subscription) use their leader's */
+	int leader = c.sel_id == c.id;
+	int new_out = srtp && leader && (!same || !u->srtp_out || u->c.out_ssrc != c.out_ssrc);
 	struct srtp_stream *out = NULL;
-	if ((!same || u->c.out_ssrc != c.out_ssrc) &&
-	    srtp_ctl_sub_out(ca, c.subscriber_id, c.id, c.srtp_index, &out) < 0)
-		return refuse(err, errlen, "subscription %u: out of memory for its SRTP context", c.id);
+	if (new_out) {
+		/* one (key, SSRC), one index space: no second context toward this receiver */
+		for (uint32_t f = ca->P[c.subscriber_id].rsubs; f != NIL; f = ca->U[f].r_next)
+			if (f != c.id && ca->U[f].srtp_out && ca->U[f].c.out_ssrc == c.out_ssrc)
+				return refuse(err, errlen, "subscription %u: out SSRC 0x%08x is already subscription %u's toward receiver %u (SRTP: one key and SSRC, one index space)",
+					      c.id, c.out_ssrc, f, c.subscriber_id);
+		int rc = srtp_ctl_sub_out(ca, c.subscriber_id, c.id, c.out_ssrc, &out);
+		if (rc < 0)
+			return refuse(err, errlen, "subscription %u: %s", c.id, srtp_ctl_strerror(rc));
+	}
 	if (u->used && !same)
 		sub_delete(ca, c.id);   /* a different subscription under the same id */
 	if (u->used) {
@@ -353,20 +363,17 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 		if (u->c.target_tid != c.target_tid || u->c.target_sid != c.target_sid ||
 		    u->c.target_dt != c.target_dt || u->c.target_encoding != c.target_encoding ||
 		    u->c.sel_id != c.sel_id || u->c.out_ssrc != c.out_ssrc) {
-			if (u->c.out_ssrc != c.out_ssrc) {
+			if (new_out || (!leader && u->srtp_out)) {
 				srtp_ctl_retire_out(ca, u->srtp_out);
 				u->srtp_out = out;
-				if (out)
-					srtp_ctl_set_sub_index(ca, c.id, c.srtp_index);
+				srtp_ctl_set_sub_index(ca, c.id, 0);
 				sub_dirty_followers(ca, c.id);
 			}
 			if (u->c.sel_id != c.sel_id && c.sel_id == c.id)
 				layer_sel_init(&ca->dp->sel[c.id]);   /* it leaves a group: its own state */
 			/* targets change: the layer_sel state is kept, the new target applies at the
 			 * next valid switching point */
-			uint64_t pos = u->c.srtp_index;
 			u->c = c;
-			u->c.srtp_index = pos;
 			shadow_mark_dirty(ca, c.stream_id);
 		}
 		return 0;
@@ -378,7 +385,7 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 		layer_sel_init(&ca->dp->sel[c.id]);
 		__atomic_store_n(&ca->dp->shm->stats.sub_layers[c.id], 0, __ATOMIC_RELAXED);
 	}
-	srtp_ctl_set_sub_index(ca, c.id, out ? c.srtp_index : 0);
+	srtp_ctl_set_sub_index(ca, c.id, 0);
 	u->used = 1;
 	u->c = c;
 	u->srtp_out = out;
@@ -539,12 +546,16 @@ static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, cha
 			av1 = NULL;
 		/* another publisher or SSRC: inbound SRTP contexts of its own */
 		struct fwd_srtp_in *sin = s->srtp_in;
-		if (!same_key && srtp_ctl_stream_in(ca, c.participant_id, c.id, c.srtp_index, &sin) < 0)
-			return refuse(err, errlen, "stream %u: out of memory for its SRTP contexts", c.id);
+		int rc = same_key ? 0 : srtp_ctl_stream_in(ca, c.participant_id, &c, &sin);
+		if (rc < 0) {
+			if (new_av1)
+				free(av1);
+			return refuse(err, errlen, "stream %u: %s", c.id, srtp_ctl_strerror(rc));
+		}
 		struct fwd_stream *n = stream_node_new(&c, s->outputs, sin, av1);
 		if (!n) {
 			if (sin != s->srtp_in)
-				srtp_ctl_free_in(sin);
+				srtp_ctl_free_in(ca, sin);
 			if (new_av1)
 				free(av1);
 			return refuse(err, errlen, "stream %u: out of memory", c.id);
@@ -556,7 +567,7 @@ static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, cha
 		if (sin != s->srtp_in) {
 			srtp_ctl_retire_in(ca, s->srtp_in);
 			s->srtp_in = sin;
-			srtp_ctl_set_stream_index(ca, c.id, sin ? c.srtp_index : 0);
+			srtp_ctl_set_stream_index(ca, c.id, 0);
 		}
 		struct fwd_stream *old = s->node;
 		if (!old)
@@ -579,22 +590,23 @@ static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, cha
 	if (s->del_batch == ca->batch)
 		flush(ca);
 	struct fwd_srtp_in *sin;
-	if (srtp_ctl_stream_in(ca, c.participant_id, c.id, c.srtp_index, &sin) < 0)
-		return refuse(err, errlen, "stream %u: out of memory for its SRTP contexts", c.id);
+	int rc = srtp_ctl_stream_in(ca, c.participant_id, &c, &sin);
+	if (rc < 0)
+		return refuse(err, errlen, "stream %u: %s", c.id, srtp_ctl_strerror(rc));
 	struct av1_dd_structure *av1 = NULL;
 	if (c.codec == MMR_CODEC_AV1 && !(av1 = calloc(1, sizeof(*av1)))) {
-		srtp_ctl_free_in(sin);
+		srtp_ctl_free_in(ca, sin);
 		return refuse(err, errlen, "stream %u: out of memory", c.id);
 	}
 	struct fwd_stream *n = stream_node_new(&c, NULL, sin, av1);
 	if (!n) {
-		srtp_ctl_free_in(sin);
+		srtp_ctl_free_in(ca, sin);
 		free(av1);
 		return refuse(err, errlen, "stream %u: out of memory", c.id);
 	}
 	memset(&ca->dp->shm->stats.stream[c.id], 0, sizeof(ca->dp->shm->stats.stream[c.id]));
 	if (sin)
-		srtp_ctl_set_stream_index(ca, c.id, c.srtp_index);
+		srtp_ctl_set_stream_index(ca, c.id, 0);
 	s->used = 1;
 	s->c = c;
 	s->stamp = ca->stamp;
@@ -752,8 +764,9 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 		p->stamp = ca->stamp;
 		/* new keys: every context is made before anything changes */
 		struct srtp_rekey rk;
-		if (srtp_ctl_rekey_prepare(ca, c.id, &c, &rk) < 0)
-			return refuse(err, errlen, "participant %u: out of memory for its new SRTP contexts", c.id);
+		int rc = srtp_ctl_rekey_prepare(ca, c.id, &c, &rk);
+		if (rc < 0)
+			return refuse(err, errlen, "participant %u: new keys: %s", c.id, srtp_ctl_strerror(rc));
 		if (same_key && p->node) {
 			srtp_ctl_rekey_commit(ca, c.id, &rk);
 			p->c = c;
@@ -763,7 +776,7 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 		}
 		struct fwd_participant *n = participant_node_new(&c, NULL);
 		if (!n) {
-			srtp_ctl_rekey_abort(&rk);
+			srtp_ctl_rekey_abort(ca, &rk);
 			return refuse(err, errlen, "participant %u: out of memory", c.id);
 		}
 		srtp_ctl_rekey_commit(ca, c.id, &rk);
@@ -783,11 +796,12 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 		return 0;
 	}
 
-	if (srtp_ctl_participant_init(p, &c) < 0)
-		return refuse(err, errlen, "participant %u: out of memory for its SRTP contexts", c.id);
+	int rc = srtp_ctl_participant_init(ca, p, &c);
+	if (rc < 0)
+		return refuse(err, errlen, "participant %u: %s", c.id, srtp_ctl_strerror(rc));
 	struct fwd_participant *n = participant_node_new(&c, p->rtcp_in);
 	if (!n) {
-		srtp_ctl_participant_free(p);
+		srtp_ctl_participant_free(ca, p);
 		return refuse(err, errlen, "participant %u: out of memory", c.id);
 	}
 	p->used = 1;
@@ -938,7 +952,7 @@ void cmd_apply_free(struct cmd_apply *ca)
 			}
 			free(s->outputs);
 			free(s->av1);
-			srtp_ctl_free_in(s->srtp_in);
+			srtp_ctl_free_in(ca, s->srtp_in);
 		}
 	}
 	if (ca->U)
@@ -953,7 +967,7 @@ void cmd_apply_free(struct cmd_apply *ca)
 				free(p->node);
 			}
 			if (p->used)
-				srtp_ctl_participant_free(p);
+				srtp_ctl_participant_free(ca, p);
 		}
 	}
 	for (size_t i = 0; i < ca->n_retired; i++)
@@ -1071,8 +1085,8 @@ int cmd_apply_check(struct cmd_apply *ca, char *err, size_t errlen)
 			continue;
 		n_u++;
 		CHECK(ca->S[u->c.stream_id].used && ca->P[u->c.subscriber_id].used, "sub %u: dangling", i);
-		CHECK((ca->P[u->c.subscriber_id].c.srtp_suite != SRTP_SUITE_NONE) == (u->srtp_out != NULL),
-		      "sub %u: outbound SRTP state", i);
+		CHECK((ca->P[u->c.subscriber_id].c.srtp_suite != SRTP_SUITE_NONE && u->c.sel_id == i) ==
+		      (u->srtp_out != NULL), "sub %u: outbound SRTP state", i);
 	}
 	CHECK(n_p == ca->n_p && n_s == ca->n_s && n_u == ca->n_u, "counts %u/%u/%u, recorded %u/%u/%u",
 	      n_p, n_s, n_u, ca->n_p, ca->n_s, ca->n_u);

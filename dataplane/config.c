@@ -16,6 +16,9 @@
 #define DEFAULT_MBUFS       16383u
 #define DEFAULT_UDP_PORT    5000u
 #define DEFAULT_STATUS_MS   1000u
+#define DEFAULT_SRTP_LEDGER "/var/lib/mmr/srtp-ledger"
+#define DEFAULT_LEASE_OUT   4096u
+#define DEFAULT_LEASE_IN    128u
 #define MIN_MBUFS           1023u
 #define MAX_MBUFS           (1u << 24)
 
@@ -215,7 +218,8 @@ static int parse_root(const config_setting_t *root, struct dp_config *cfg, const
 		      char *err, size_t errlen)
 {
 	static const char *const known[] = { "shm_name", "eal", "mbufs", "udp_port", "ports",
-					     "status_interval_ms", NULL };
+					     "status_interval_ms", "srtp_ledger", "srtp_lease_out", "srtp_lease_in",
+					     NULL };
 	if (check_known(root, known, path, err, errlen) < 0)
 		return -1;
 
@@ -242,6 +246,25 @@ static int parse_root(const config_setting_t *root, struct dp_config *cfg, const
 		     path, err, errlen) < 0)
 		return -1;
 	cfg->udp_port = (uint16_t)v;
+
+	const char *ledger;
+	if (get_string(root, "srtp_ledger", &ledger, &s, path, err, errlen) < 0)
+		return -1;
+	if (!ledger)
+		ledger = DEFAULT_SRTP_LEDGER;
+	if (ledger[0] != '/' || strlen(ledger) >= sizeof(cfg->srtp_ledger)) {
+		set_err(err, errlen, path, s, "'srtp_ledger' = \"%s\" must be an absolute path (< %zu characters)",
+			ledger, sizeof(cfg->srtp_ledger));
+		return -1;
+	}
+	snprintf(cfg->srtp_ledger, sizeof(cfg->srtp_ledger), "%s", ledger);
+	/* outbound: a receiver's copies jump ahead by up to one window after a restart; its ROC guess
+	 * needs well under 2^15 (docs/design.md). inbound: up to 4 windows of video are refused. */
+	if (get_uint(root, "srtp_lease_out", 64, 8192, DEFAULT_LEASE_OUT, &cfg->srtp_lease_out, path,
+		     err, errlen) < 0 ||
+	    get_uint(root, "srtp_lease_in", 16, 4096, DEFAULT_LEASE_IN, &cfg->srtp_lease_in, path, err,
+		     errlen) < 0)
+		return -1;
 
 	config_setting_t *ports = config_setting_get_member(root, "ports");
 	if (!ports) {

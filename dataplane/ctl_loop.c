@@ -9,6 +9,9 @@
  * change only; forwarding never depends on it), the end of SRTP rekeys (cmd_apply_tick). Every
  * status_interval_ms: one status line.
  *
+ * Every iteration, and in each batch before it is published: the SRTP index leases
+ * (srtp_leases_service: the lcores' requests, one fdatasync of the ledger, the grants).
+ *
  * A PARTICIPANT_PUT's key bytes are wiped from its ring slot as soon as the command is copied out.
  */
 #define _LGPL_SOURCE
@@ -27,6 +30,7 @@
 #include "cmd_apply.h"
 #include "cmd_chan.h"
 #include "dataplane.h"
+#include "srtp_lease.h"
 
 #define CMD_BATCH       256u
 #define IDLE_SLEEP_US   200u
@@ -90,6 +94,8 @@ static unsigned apply_batch(struct dataplane *dp, struct cmd_apply *ca)
 			dp_log("command seq %" PRIu64 " (%s) refused: %s", head + k, op_name(op), err);
 		}
 	}
+	/* the first windows of the batch's new SRTP contexts are durable before anyone sees them */
+	srtp_leases_service(dp->leases);
 	cmd_apply_publish(ca);
 #ifdef MMR_DP_SELFCHECK
 	char why[160];
@@ -199,6 +205,7 @@ void ctl_loop_run(struct dataplane *dp, struct cmd_apply *ca)
 	unsigned idle_us = IDLE_SLEEP_US;
 	while (!atomic_load_explicit(&dp->stop, memory_order_relaxed)) {
 		unsigned n = apply_batch(dp, ca);
+		srtp_leases_service(dp->leases);      /* the lcores' requests for more index */
 		now = mmr_now_ns();
 		if (now >= next_hk) {
 			atomic_store(&dp->shm->dp_heartbeat_ns, now);

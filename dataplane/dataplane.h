@@ -20,6 +20,7 @@
 #include "mmr_types.h"
 
 struct rte_mempool;
+struct srtp_leases;
 
 /* Our side of one DPDK port. */
 struct dp_port {
@@ -58,6 +59,7 @@ struct dataplane {
 
 	struct fwd_tables fwd;
 	struct layer_sel *sel;       /* MMR_MAX_SUBS entries, indexed by subscription id */
+	struct srtp_leases *leases;  /* SRTP index leases and their ledger (srtp_lease.h) */
 
 	atomic_int stop;             /* set by the signal handler: everyone winds down */
 };

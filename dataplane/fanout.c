@@ -564,13 +564,17 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 
 /* ---- SRTP ---------------------------------------------------------------------------------- */
 
-/* One receiver's encrypted copy of the (rewritten, decrypted) RTP packet at rtp. NULL: no mbuf,
- * or the protect failed (counted by the caller as no_mbuf: no copy could be made). */
+/* One receiver's encrypted copy of the (rewritten, decrypted) RTP packet at rtp. NULL: no copy,
+ * *why says why (no_mbuf; or srtp_reuse / srtp_lease: the context could not prove the index fresh,
+ * lib/srtp_fast.h). */
 static inline struct rte_mbuf *build_srtp_copy(struct worker *w, struct fanout_pkt *fp, const struct fwd_output *o,
-					       const uint8_t *rtp, uint32_t rtp_len)
+					       const uint8_t *rtp, uint32_t rtp_len, enum mmr_drop_reason *why)
 {
 	uint32_t head = ETH_LEN + (o->family == MMR_AF_INET ? IP4_LEN : IP6_LEN) + UDP_LEN;
 	uint32_t need = head + rtp_len + SRTP_MAX_TRAILER;
+	*why = MMR_DROP_NO_MBUF;
+	if (unlikely(!o->srtp))
+		return NULL;
 	struct rte_mbuf *h = rte_pktmbuf_alloc(need <= DP_HDR_MBUF_ROOM ? w->pools->hdr : w->pools->pkt);
 	if (unlikely(!h))
 		return NULL;
@@ -578,6 +582,8 @@ static inline struct rte_mbuf *build_srtp_copy(struct worker *w, struct fanout_p
 	uint8_t *p = rte_pktmbuf_mtod(h, uint8_t *);
 	uint32_t n = room > head ? srtp_protect_rtp_copy(o->srtp, rtp, rtp_len, p + head, room - head) : 0;
 	if (unlikely(n == 0)) {
+		if (room > head)
+			*why = srtp_protect_why(o->srtp);
 		rte_pktmbuf_free(h);
 		return NULL;
 	}
@@ -636,9 +642,10 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 				src_len = (uint32_t)n;
 			}
 		}
-		struct rte_mbuf *c = likely(o->srtp != NULL) ? build_srtp_copy(w, &fp, o, src, src_len) : NULL;
+		enum mmr_drop_reason why;
+		struct rte_mbuf *c = build_srtp_copy(w, &fp, o, src, src_len, &why);
 		if (unlikely(!c)) {
-			w->st->drops[MMR_DROP_NO_MBUF]++;
+			w->st->drops[why]++;
 			continue;
 		}
 		w->st->copies++;

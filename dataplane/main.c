@@ -33,6 +33,7 @@
 #include "dataplane.h"
 #include "fwd_table.h"
 #include "port.h"
+#include "srtp_lease.h"
 #include "worker.h"
 
 #define EXIT_BAD_CONFIG 2
@@ -186,6 +187,13 @@ int main(int argc, char **argv)
 		ps->active = 1;
 	}
 
+	char lerr[256];
+	dp.leases = srtp_leases_open(&cfg, dp.n_workers, lerr, sizeof(lerr));
+	if (!dp.leases) {
+		dp_log("SRTP ledger: %s", lerr);
+		rc = EXIT_BAD_CONFIG;
+		goto out_ports;
+	}
 	if (fwd_tables_init(&dp.fwd) < 0) {
 		dp_log("cannot create the forwarding tables");
 		goto out_ports;
@@ -239,6 +247,7 @@ out_tables:
 	if (tables_made)
 		fwd_tables_destroy(&dp.fwd);
 out_ports:
+	srtp_leases_close(dp.leases);   /* nothing retired: the next dataplane resumes from it */
 	ports_close(&dp);
 	pools_free(&dp);
 	rte_free(dp.sel);

@@ -21,6 +21,7 @@
 #include "cmd_chan.h"
 #include "fwd_table.h"
 #include "srtp_fast.h"
+#include "srtp_ledger.h"
 
 #define NIL MMR_ID_NONE
 
@@ -39,6 +40,9 @@ struct sh_participant {
 	struct srtp_keys *old_send_keys; /* the previous SEND key while a rekey is in progress */
 	struct srtp_keys *recv_keys;     /* outbound contexts are made from it */
 	struct fwd_srtp_in *rtcp_in;     /* its RTCP from SSRCs that are not its streams */
+	uint8_t send_fp[SRTP_LEDGER_FP_LEN];     /* the keys' fingerprints (srtp_lease.h) */
+	uint8_t old_send_fp[SRTP_LEDGER_FP_LEN];
+	uint8_t recv_fp[SRTP_LEDGER_FP_LEN];
 	uint32_t rk_next, rk_prev;       /* in the rekey list */
 };
 
@@ -61,7 +65,8 @@ struct sh_sub {
 	uint32_t stamp;
 	uint32_t del_batch;
 	struct mmr_cmd_sub c;
-	struct srtp_stream *srtp_out;    /* SRTP: the receiver's RECV-key context for out_ssrc; else NULL */
+	struct srtp_stream *srtp_out;    /* SRTP: the receiver's RECV-key context for out_ssrc; NULL for
+					    plain RTP and for a simulcast follower (sel_id != id) */
 	uint32_t s_next, s_prev;         /* in its stream's list */
 	uint32_t r_next, r_prev;         /* in its receiver's list */
 };

@@ -14,6 +14,7 @@
 #include <urcu-qsbr.h>
 
 #include "dataplane.h"
+#include "srtp_lease.h"
 
 static void free_stream_fn(void *p)
 {
@@ -107,14 +108,60 @@ void srtp_ctl_set_sub_index(struct cmd_apply *ca, uint32_t uid, uint64_t index)
 
 /* ---- inbound objects --------------------------------------------------------------------------- */
 
+static struct srtp_leases *leases(struct cmd_apply *ca)
+{
+	return ca->dp->leases;
+}
+
+const char *srtp_ctl_strerror(int rc)
+{
+	switch (rc) {
+	case -EPERM:
+		return "its SRTP key was retired (replaced or deleted before): it is never used again, rekey the participant";
+	case -EEXIST:
+		return "its out SSRC already has an SRTP context toward this receiver (one key and SSRC, one index space)";
+	case -ENOSPC:
+		return "the SRTP ledger has no room (disk full?): no index can be leased";
+	default:
+		return "out of memory for its SRTP contexts";
+	}
+}
+
+/* A fresh leased context of key k for (fp, ssrc, dir). NULL with *rc on failure. */
+static struct srtp_stream *ctx_new(struct cmd_apply *ca, const struct srtp_keys *k, const uint8_t *fp,
+				   uint32_t ssrc, enum srtp_lease_dir dir, int video, int rtcp_only, int *rc)
+{
+	struct srtp_stream *s = srtp_stream_new(k);
+	if (!s) {
+		*rc = -ENOMEM;
+		return NULL;
+	}
+	*rc = srtp_leases_attach(leases(ca), s, fp, ssrc, dir, video, rtcp_only);
+	if (*rc < 0) {
+		srtp_stream_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Detach and free a context that was never published. */
+static void ctx_free(struct cmd_apply *ca, struct srtp_stream *s)
+{
+	srtp_leases_detach(leases(ca), s);
+	srtp_stream_free(s);
+}
+
 /* {cur: a fresh context of k, prev}. NULL on failure (prev is not consumed). */
-static struct fwd_srtp_in *in_new(const struct srtp_keys *k, struct srtp_stream *prev)
+static struct fwd_srtp_in *in_new(struct cmd_apply *ca, const struct srtp_keys *k, const uint8_t *fp,
+				  uint32_t ssrc, int video, int rtcp_only, struct srtp_stream *prev, int *rc)
 {
 	struct fwd_srtp_in *in = aligned_alloc(64, 64);
-	if (!in)
+	if (!in) {
+		*rc = -ENOMEM;
 		return NULL;
+	}
 	memset(in, 0, 64);
-	in->cur = srtp_stream_new(k);
+	in->cur = ctx_new(ca, k, fp, ssrc, SRTP_LEASE_IN, video, rtcp_only, rc);
 	if (!in->cur) {
 		free(in);
 		return NULL;
@@ -123,72 +170,85 @@ static struct fwd_srtp_in *in_new(const struct srtp_keys *k, struct srtp_stream 
 	return in;
 }
 
-void srtp_ctl_free_in(struct fwd_srtp_in *in)
+void srtp_ctl_free_in(struct cmd_apply *ca, struct fwd_srtp_in *in)
 {
 	if (!in)
 		return;
-	srtp_stream_free(in->cur);
-	srtp_stream_free(in->prev);
+	ctx_free(ca, in->cur);
+	ctx_free(ca, in->prev);
 	free(in);
+}
+
+/* A context that goes: no more leases, no more positions; freed after a grace period. */
+static void retire_ctx(struct cmd_apply *ca, struct srtp_stream *s)
+{
+	if (!s)
+		return;
+	unsink(s);
+	srtp_leases_detach(leases(ca), s);
+	shadow_retire(ca, s, free_stream_fn);
 }
 
 void srtp_ctl_retire_in(struct cmd_apply *ca, struct fwd_srtp_in *in)
 {
 	if (!in)
 		return;
-	unsink(in->cur);
-	unsink(in->prev);
-	shadow_retire(ca, in->cur, free_stream_fn);
-	shadow_retire(ca, in->prev, free_stream_fn);
+	retire_ctx(ca, in->cur);
+	retire_ctx(ca, in->prev);
 	shadow_retire(ca, in, free);
 }
 
 void srtp_ctl_retire_out(struct cmd_apply *ca, struct srtp_stream *out)
 {
-	unsink(out);
-	shadow_retire(ca, out, free_stream_fn);
+	retire_ctx(ca, out);
 }
 
-int srtp_ctl_stream_in(struct cmd_apply *ca, uint32_t pid, uint32_t sid, uint64_t index,
+int srtp_ctl_stream_in(struct cmd_apply *ca, uint32_t pid, const struct mmr_cmd_stream *c,
 		       struct fwd_srtp_in **in)
 {
 	const struct sh_participant *p = &ca->P[pid];
 	struct srtp_stream *prev = NULL;
+	int video = c->kind == MMR_KIND_VIDEO, rc = 0;
 	*in = NULL;
 	if (p->c.srtp_suite == SRTP_SUITE_NONE)
 		return 0;
 	/* during a rekey a new SSRC may still come under the old key too */
-	if (p->old_send_keys && !(prev = srtp_stream_new(p->old_send_keys)))
-		return -1;
-	*in = in_new(p->send_keys, prev);
+	if (p->old_send_keys &&
+	    !(prev = ctx_new(ca, p->old_send_keys, p->old_send_fp, c->ssrc, SRTP_LEASE_IN, video, 0, &rc)))
+		return rc;
+	*in = in_new(ca, p->send_keys, p->send_fp, c->ssrc, video, 0, prev, &rc);
 	if (!*in) {
-		srtp_stream_free(prev);
-		return -1;
+		ctx_free(ca, prev);
+		return rc;
 	}
-	/* the current key's context goes on from where the previous dataplane's was */
-	srtp_stream_resume((*in)->cur, index);
-	srtp_stream_set_index_sink((*in)->cur, stream_slot(ca, sid));
+	srtp_stream_set_index_sink((*in)->cur, stream_slot(ca, c->id));
 	return 0;
 }
 
-int srtp_ctl_sub_out(struct cmd_apply *ca, uint32_t pid, uint32_t uid, uint64_t index,
+int srtp_ctl_sub_out(struct cmd_apply *ca, uint32_t pid, uint32_t uid, uint32_t out_ssrc,
 		     struct srtp_stream **out)
 {
 	const struct sh_participant *p = &ca->P[pid];
+	int rc = 0;
 	*out = NULL;
 	if (p->c.srtp_suite == SRTP_SUITE_NONE)
 		return 0;
-	*out = srtp_stream_new(p->recv_keys);
+	*out = ctx_new(ca, p->recv_keys, p->recv_fp, out_ssrc, SRTP_LEASE_OUT, 0, 0, &rc);
 	if (!*out)
-		return -1;
-	srtp_stream_resume(*out, index);
+		return rc;
 	srtp_stream_set_index_sink(*out, sub_slot(ca, uid));
 	return 0;
 }
 
+void srtp_ctl_free_out(struct cmd_apply *ca, struct srtp_stream *out)
+{
+	ctx_free(ca, out);
+}
+
 /* ---- participants ------------------------------------------------------------------------------ */
 
-int srtp_ctl_participant_init(struct sh_participant *p, const struct mmr_cmd_participant *c)
+int srtp_ctl_participant_init(struct cmd_apply *ca, struct sh_participant *p,
+			      const struct mmr_cmd_participant *c)
 {
 	p->send_keys = p->old_send_keys = p->recv_keys = NULL;
 	p->rtcp_in = NULL;
@@ -196,14 +256,19 @@ int srtp_ctl_participant_init(struct sh_participant *p, const struct mmr_cmd_par
 	p->rk_next = p->rk_prev = NIL;
 	if (c->srtp_suite == SRTP_SUITE_NONE)
 		return 0;
+	srtp_ledger_fingerprint(&c->send_key, p->send_fp);
+	srtp_ledger_fingerprint(&c->recv_key, p->recv_fp);
+	if (srtp_leases_key_ok(leases(ca), p->send_fp) < 0 || srtp_leases_key_ok(leases(ca), p->recv_fp) < 0)
+		return -EPERM;
+	int rc = -ENOMEM;
 	struct srtp_keys *sk = srtp_keys_new(&c->send_key);
 	struct srtp_keys *rk = srtp_keys_new(&c->recv_key);
-	struct fwd_srtp_in *in = sk ? in_new(sk, NULL) : NULL;
+	struct fwd_srtp_in *in = sk ? in_new(ca, sk, p->send_fp, 0, 0, 1, NULL, &rc) : NULL;
 	if (!sk || !rk || !in) {
-		srtp_ctl_free_in(in);
+		srtp_ctl_free_in(ca, in);
 		srtp_keys_free(sk);
 		srtp_keys_free(rk);
-		return -1;
+		return rc;
 	}
 	p->send_keys = sk;
 	p->recv_keys = rk;
@@ -242,6 +307,14 @@ static void rekeying_remove(struct cmd_apply *ca, uint32_t pid)
 void srtp_ctl_participant_fini(struct cmd_apply *ca, uint32_t pid)
 {
 	struct sh_participant *p = &ca->P[pid];
+	/* its keys are never used again: a controller that replays them later (a stale state file)
+	 * is refused */
+	if (p->send_keys)
+		srtp_leases_retire_key(leases(ca), p->send_fp);
+	if (p->old_send_keys)
+		srtp_leases_retire_key(leases(ca), p->old_send_fp);
+	if (p->recv_keys)
+		srtp_leases_retire_key(leases(ca), p->recv_fp);
 	rekeying_remove(ca, pid);
 	srtp_ctl_retire_in(ca, p->rtcp_in);
 	/* contexts first, then the keys they were made from */
@@ -254,9 +327,9 @@ void srtp_ctl_participant_fini(struct cmd_apply *ca, uint32_t pid)
 	explicit_bzero(&p->c.recv_key, sizeof(p->c.recv_key));
 }
 
-void srtp_ctl_participant_free(struct sh_participant *p)
+void srtp_ctl_participant_free(struct cmd_apply *ca, struct sh_participant *p)
 {
-	srtp_ctl_free_in(p->rtcp_in);
+	srtp_ctl_free_in(ca, p->rtcp_in);
 	srtp_keys_free(p->send_keys);
 	srtp_keys_free(p->old_send_keys);
 	srtp_keys_free(p->recv_keys);
@@ -268,15 +341,12 @@ void srtp_ctl_participant_free(struct sh_participant *p)
 
 /* ---- rekeying ------------------------------------------------------------------------------------ */
 
-void srtp_ctl_rekey_abort(struct srtp_rekey *rk)
+void srtp_ctl_rekey_abort(struct cmd_apply *ca, struct srtp_rekey *rk)
 {
 	for (uint32_t i = 0; i < rk->n_ins; i++)
-		if (rk->ins[i]) {
-			srtp_stream_free(rk->ins[i]->cur);  /* prev is not set before commit */
-			free(rk->ins[i]);
-		}
+		srtp_ctl_free_in(ca, rk->ins[i]);   /* prev is not set before commit */
 	for (uint32_t i = 0; i < rk->n_outs; i++)
-		srtp_stream_free(rk->outs[i]);
+		ctx_free(ca, rk->outs[i]);
 	free(rk->ins);
 	free(rk->outs);
 	srtp_keys_free(rk->send_keys);
@@ -288,6 +358,7 @@ int srtp_ctl_rekey_prepare(struct cmd_apply *ca, uint32_t pid, const struct mmr_
 			   struct srtp_rekey *rk)
 {
 	const struct sh_participant *p = &ca->P[pid];
+	int rc = -ENOMEM;
 	memset(rk, 0, sizeof(*rk));
 	if (c->srtp_suite == SRTP_SUITE_NONE)
 		return 0;
@@ -295,30 +366,53 @@ int srtp_ctl_rekey_prepare(struct cmd_apply *ca, uint32_t pid, const struct mmr_
 		uint32_t n = 1;     /* + RTCP */
 		for (uint32_t s = p->streams; s != NIL; s = ca->S[s].p_next)
 			n++;
+		srtp_ledger_fingerprint(&c->send_key, rk->send_fp);
+		if (srtp_leases_key_ok(leases(ca), rk->send_fp) < 0) {
+			rc = -EPERM;
+			goto fail;
+		}
 		rk->send_keys = srtp_keys_new(&c->send_key);
 		rk->ins = calloc(n, sizeof(*rk->ins));
 		if (!rk->send_keys || !rk->ins)
 			goto fail;
-		for (; rk->n_ins < n; rk->n_ins++)
-			if (!(rk->ins[rk->n_ins] = in_new(rk->send_keys, NULL)))
+		uint32_t s = p->streams;
+		for (; rk->n_ins < n; rk->n_ins++, s = s != NIL ? ca->S[s].p_next : NIL) {
+			/* the streams in list order, then RTCP */
+			int rtcp = s == NIL;
+			uint32_t ssrc = rtcp ? 0 : ca->S[s].c.ssrc;
+			int video = !rtcp && ca->S[s].c.kind == MMR_KIND_VIDEO;
+			if (!(rk->ins[rk->n_ins] = in_new(ca, rk->send_keys, rk->send_fp, ssrc, video, rtcp, NULL,
+							  &rc)))
 				goto fail;
+		}
 	}
 	if (memcmp(&p->c.recv_key, &c->recv_key, sizeof(c->recv_key)) != 0) {
 		uint32_t n = 0;
 		for (uint32_t u = p->rsubs; u != NIL; u = ca->U[u].r_next)
 			n++;
+		srtp_ledger_fingerprint(&c->recv_key, rk->recv_fp);
+		if (srtp_leases_key_ok(leases(ca), rk->recv_fp) < 0) {
+			rc = -EPERM;
+			goto fail;
+		}
 		rk->recv_keys = srtp_keys_new(&c->recv_key);
 		rk->outs = calloc(n ? n : 1, sizeof(*rk->outs));
 		if (!rk->recv_keys || !rk->outs)
 			goto fail;
-		for (; rk->n_outs < n; rk->n_outs++)
-			if (!(rk->outs[rk->n_outs] = srtp_stream_new(rk->recv_keys)))
+		uint32_t u = p->rsubs;
+		for (; rk->n_outs < n; rk->n_outs++, u = ca->U[u].r_next) {
+			/* simulcast followers use their leader's context: none of their own */
+			if (!ca->U[u].srtp_out)
+				continue;
+			if (!(rk->outs[rk->n_outs] = ctx_new(ca, rk->recv_keys, rk->recv_fp, ca->U[u].c.out_ssrc,
+							     SRTP_LEASE_OUT, 0, 0, &rc)))
 				goto fail;
+		}
 	}
 	return 0;
 fail:
-	srtp_ctl_rekey_abort(rk);
-	return -1;
+	srtp_ctl_rekey_abort(ca, rk);
+	return rc;
 }
 
 /* Put `in` in place of *slot (and of the node's pointer); the old object's cur becomes in's prev
@@ -334,7 +428,7 @@ static void swap_in(struct cmd_apply *ca, struct fwd_srtp_in **slot, struct fwd_
 	if (node_slot)
 		rcu_assign_pointer(*node_slot, in);
 	if (old) {
-		shadow_retire(ca, old->prev, free_stream_fn);
+		retire_ctx(ca, old->prev);
 		shadow_retire(ca, old, free);
 	}
 }
@@ -357,23 +451,32 @@ void srtp_ctl_rekey_commit(struct cmd_apply *ca, uint32_t pid, struct srtp_rekey
 		}
 		swap_in(ca, &p->rtcp_in, p->node ? &p->node->rtcp_in : NULL, rk->ins[i]);
 		/* a key older than the one just replaced is no longer accepted anywhere */
+		if (p->old_send_keys)
+			srtp_leases_retire_key(leases(ca), p->old_send_fp);
 		shadow_retire(ca, p->old_send_keys, free_keys_fn);
 		p->old_send_keys = p->send_keys;
+		memcpy(p->old_send_fp, p->send_fp, sizeof(p->old_send_fp));
 		p->send_keys = rk->send_keys;
+		memcpy(p->send_fp, rk->send_fp, sizeof(p->send_fp));
 		rekeying_add(ca, pid);
 		dp_log("participant %u: new SEND key; the previous one is accepted until the new one is in use", pid);
 	}
 	if (rk->recv_keys) {
 		uint32_t i = 0;
 		for (uint32_t u = p->rsubs; u != NIL; u = ca->U[u].r_next, i++) {
+			shadow_mark_dirty(ca, ca->U[u].c.stream_id);
+			if (!rk->outs[i])
+				continue;                                /* a simulcast follower */
 			srtp_ctl_retire_out(ca, ca->U[u].srtp_out);   /* stops publishing */
 			ca->U[u].srtp_out = rk->outs[i];
 			srtp_ctl_set_sub_index(ca, u, 0);                /* ROC 0 with the new key */
 			srtp_stream_set_index_sink(rk->outs[i], sub_slot(ca, u));
-			shadow_mark_dirty(ca, ca->U[u].c.stream_id);
 		}
+		/* the replaced RECV key encrypts nothing any more, and never will */
+		srtp_leases_retire_key(leases(ca), p->recv_fp);
 		shadow_retire(ca, p->recv_keys, free_keys_fn);
 		p->recv_keys = rk->recv_keys;
+		memcpy(p->recv_fp, rk->recv_fp, sizeof(p->recv_fp));
 		dp_log("participant %u: new RECV key, used for its copies from now on", pid);
 	}
 	free(rk->ins);
@@ -414,7 +517,7 @@ static int drop_prev(struct cmd_apply *ca, struct fwd_srtp_in **slot, struct fwd
 	*slot = in;
 	if (node_slot)
 		rcu_assign_pointer(*node_slot, in);
-	shadow_retire(ca, old->prev, free_stream_fn);
+	retire_ctx(ca, old->prev);
 	shadow_retire(ca, old, free);
 	return 0;
 }
@@ -436,6 +539,7 @@ void srtp_ctl_tick(struct cmd_apply *ca, uint64_t now_tsc)
 		oom |= drop_prev(ca, &p->rtcp_in, p->node ? &p->node->rtcp_in : NULL);
 		if (oom)
 			continue;
+		srtp_leases_retire_key(leases(ca), p->old_send_fp);
 		shadow_retire(ca, p->old_send_keys, free_keys_fn);
 		p->old_send_keys = NULL;
 		rekeying_remove(ca, pid);

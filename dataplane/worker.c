@@ -42,6 +42,7 @@
 #include "pkt.h"
 #include "rtp.h"
 #include "srtp_fast.h"
+#include "srtp_lease.h"
 #include "vp8.h"
 #include "vp9.h"
 
@@ -369,6 +370,7 @@ int worker_main(void *arg)
 	unsigned n_ports = dp->n_ports;
 
 	rcu_register_thread();
+	srtp_leases_worker_start(dp->leases, w->idx);
 	w->st->lcore_id = rte_lcore_id();
 	atomic_thread_fence(memory_order_release);
 	w->st->active = 1;

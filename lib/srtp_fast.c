@@ -66,13 +66,26 @@ struct hmac_sha1 {
 	SHA_CTX outer;
 };
 
+/* An index lease (srtp_fast.h): [floor, limit), limit raised by the control thread. */
+struct lease {
+	uint64_t floor;
+	uint64_t limit;                   /* atomic: the control thread raises it */
+	uint64_t asked_limit;             /* lcore: the limit it last asked more of (UINT64_MAX: none) */
+	uint64_t asked_top;               /* atomic: highest index used when it asked */
+	uint32_t half;                    /* ask for more within half a window of the limit */
+	uint32_t ticket;
+};
+
 /* The state of one protocol (SRTP or SRTCP) in the stream. */
 struct proto_ctx {
 	EVP_CIPHER_CTX *cipher;
 	uint8_t salt[SRTP_MAX_SALT];
 	struct replay in;                 /* unprotect */
-	uint64_t out_top;                 /* protect: SRTP highest index sent, SRTCP next index */
-	int out_started;
+	struct replay sent;               /* protect, SRTP: the indexes sent (top: the highest) */
+	uint64_t out_next;                /* protect, SRTCP: next index */
+	uint16_t seq_shift;               /* protect, SRTP: added to every sequence number (leases) */
+	uint8_t  rebase;                  /* protect, SRTP: the first packet goes at lease.floor */
+	struct lease lease;
 	struct hmac_sha1 hmac;            /* HMAC suite only */
 };
 
@@ -98,7 +111,10 @@ struct srtp_stream {
 	uint64_t resume_top;              /* where the stream was (FIRST_ROC_EXACT, _NEAREST) */
 	uint64_t pos;                     /* last position published (POS_NONE: none) */
 	uint64_t *sink;                   /* where to publish it (atomic pointer); NULL: nowhere */
+	enum mmr_drop_reason why;         /* the last protect's refusal (srtp_protect_why) */
 };
+
+static srtp_lease_hook_fn lease_hook;
 
 /* ---- small helpers ------------------------------------------------------------------------- */
 
@@ -231,6 +247,35 @@ static inline void publish(struct srtp_stream *s, uint64_t top)
 
 	if (__builtin_expect(pos != s->pos, 0))
 		publish_slow(s, pos);
+}
+
+/* ---- leases -------------------------------------------------------------------------------- */
+
+/* Ask the owner for more once per limit value, when idx (about to be used, or refused at the limit)
+ * comes within half a window of it. Rare: twice per window. */
+static void lease_ask_slow(struct lease *l, uint64_t limit, uint64_t top)
+{
+	srtp_lease_hook_fn hook = __atomic_load_n(&lease_hook, __ATOMIC_RELAXED);
+
+	__atomic_store_n(&l->asked_top, top, __ATOMIC_RELAXED);
+	if (hook && hook(l->ticket) == 0)
+		l->asked_limit = limit;
+}
+
+/* MMR_DROP_NONE if idx lies in the lease (asking for more when near its end), else why not. */
+static inline enum mmr_drop_reason lease_check(struct lease *l, uint64_t idx)
+{
+	uint64_t limit = __atomic_load_n(&l->limit, __ATOMIC_RELAXED);
+
+	if (__builtin_expect(limit == SRTP_LEASE_UNLIMITED, 1) && l->floor == 0)
+		return MMR_DROP_NONE;
+	if (idx < l->floor)
+		return MMR_DROP_SRTP_REUSE;
+	if (__builtin_expect(idx < limit && limit - idx > l->half, 1))
+		return MMR_DROP_NONE;
+	if (limit != l->asked_limit)
+		lease_ask_slow(l, limit, idx);
+	return idx < limit ? MMR_DROP_NONE : MMR_DROP_SRTP_LEASE;
 }
 
 /* ---- HMAC-SHA1-80 -------------------------------------------------------------------------- */
@@ -394,6 +439,7 @@ enum mmr_drop_reason srtp_unprotect_rtp(struct srtp_stream *s, uint8_t *pkt, uin
 	uint16_t seq;
 	int64_t guess;
 	uint64_t idx;
+	enum mmr_drop_reason why;
 
 	if (l > MAX_PKT_LEN)
 		return MMR_DROP_SRTP_AUTH;
@@ -413,14 +459,19 @@ enum mmr_drop_reason srtp_unprotect_rtp(struct srtp_stream *s, uint8_t *pkt, uin
 	} else {
 		idx = first_index(s, seq);
 	}
+	why = lease_check(&pc->lease, idx);
+	if (__builtin_expect(why != MMR_DROP_NONE, 0))
+		return why == MMR_DROP_SRTP_REUSE ? MMR_DROP_SRTP_REPLAY : why;
 
 	if (rtp_open(s, pkt, h, body, ssrc, idx)) {
 		/* unsynchronised probe (srtp_fast.h): the ROC guess may be one off after a restart */
 		if (__builtin_expect(pc->in.started || !s->probe, 1))
 			return MMR_DROP_SRTP_AUTH;
-		if ((idx >> 16) < UINT32_MAX && !rtp_open(s, pkt, h, body, ssrc, idx + 0x10000))
+		if ((idx >> 16) < UINT32_MAX && lease_check(&pc->lease, idx + 0x10000) == MMR_DROP_NONE &&
+		    !rtp_open(s, pkt, h, body, ssrc, idx + 0x10000))
 			idx += 0x10000;
-		else if ((idx >> 16) > 0 && !rtp_open(s, pkt, h, body, ssrc, idx - 0x10000))
+		else if ((idx >> 16) > 0 && lease_check(&pc->lease, idx - 0x10000) == MMR_DROP_NONE &&
+			 !rtp_open(s, pkt, h, body, ssrc, idx - 0x10000))
 			idx -= 0x10000;
 		else
 			return MMR_DROP_SRTP_AUTH;
@@ -439,50 +490,74 @@ uint32_t srtp_protect_rtp_copy(struct srtp_stream *s, const uint8_t *src, uint32
 	uint16_t seq;
 	int64_t guess;
 	uint64_t idx;
+	enum mmr_drop_reason why;
 
 	if (len > MAX_PKT_LEN - s->tag_len || dst_cap < len + s->tag_len)
-		return 0;
+		goto refuse_no_room;
 	h = rtp_header_len(src, len);
 	if (!h)
-		return 0;
+		goto refuse_no_room;
 	body = len - h;
 	seq = rd16(src + 2);
 	ssrc = rd32(src + 8);
-	if (__builtin_expect(pc->out_started, 1)) {
-		guess = index_guess(pc->out_top, 1, seq);
+	if (__builtin_expect(pc->sent.started, 1)) {
+		seq = (uint16_t)(seq + pc->seq_shift);
+		guess = index_guess(pc->sent.top, 1, seq);
 		if (guess < 0)   /* before the first packet sent, ROC -1: no receiver would take it */
-			return 0;
+			goto refuse_reuse;
 		idx = (uint64_t)guess;
+		if (replay_check(&pc->sent, idx))   /* sent before, or older than the window */
+			goto refuse_reuse;
+	} else if (pc->rebase) {
+		/* a context with a predecessor starts exactly at its floor */
+		idx = pc->lease.floor;
+		pc->seq_shift = (uint16_t)((uint16_t)idx - seq);
+		seq = (uint16_t)idx;
 	} else {
 		idx = first_index(s, seq);
+	}
+	if (idx > SRTP_INDEX_MAX)
+		goto refuse_reuse;
+	why = lease_check(&pc->lease, idx);
+	if (__builtin_expect(why != MMR_DROP_NONE, 0)) {
+		s->why = why;
+		return 0;
 	}
 	roc = (uint32_t)(idx >> 16);
 	if (dst != src)
 		memcpy(dst, src, h);
+	if (pc->seq_shift) {
+		dst[2] = (uint8_t)(seq >> 8);
+		dst[3] = (uint8_t)seq;
+	}
 
 	if (s->aead) {
 		uint8_t iv[12];
 
 		gcm_iv(iv, pc->salt, ssrc, roc, seq);
-		if (gcm_seal(pc->cipher, iv, src, (int)h, NULL, 0, src + h, dst + h, (int)body,
+		if (gcm_seal(pc->cipher, iv, dst, (int)h, NULL, 0, src + h, dst + h, (int)body,
 			     dst + len))
-			return 0;
+			goto refuse_no_room;
 	} else {
 		uint8_t mac[SHA_DIGEST_LENGTH], roc_be[4], iv[16];
 
 		cm_iv(iv, pc->salt, ssrc, idx);
 		if (cm_crypt(pc->cipher, iv, src + h, dst + h, (int)body))
-			return 0;
+			goto refuse_no_room;
 		wr32(roc_be, roc);
 		hmac_sha1(&pc->hmac, dst, len, roc_be, 4, mac);
 		memcpy(dst + len, mac, HMAC_TAG_LEN);
 	}
-	if (!pc->out_started || idx > pc->out_top) {
-		pc->out_top = idx;
-		pc->out_started = 1;
-		publish(s, idx);
-	}
+	/* the index is used up (even if the caller drops the copy now) */
+	replay_accept(&pc->sent, idx);
+	publish(s, pc->sent.top);
 	return len + s->tag_len;
+refuse_reuse:
+	s->why = MMR_DROP_SRTP_REUSE;
+	return 0;
+refuse_no_room:
+	s->why = MMR_DROP_NO_MBUF;
+	return 0;
 }
 
 /* ---- SRTCP --------------------------------------------------------------------------------- */
@@ -493,6 +568,7 @@ enum mmr_drop_reason srtp_fast_unprotect_rtcp(struct srtp_stream *s, uint8_t *pk
 	uint32_t l = *len, body, ssrc, eidx, idx;
 	const uint8_t *trailer, *tag;
 	int encrypted;
+	enum mmr_drop_reason why;
 
 	if (l > MAX_PKT_LEN || l < RTCP_CLEAR_LEN + SRTCP_TRAILER_LEN + s->tag_len ||
 	    (pkt[0] >> 6) != 2)
@@ -511,6 +587,9 @@ enum mmr_drop_reason srtp_fast_unprotect_rtcp(struct srtp_stream *s, uint8_t *pk
 	idx = eidx & SRTCP_INDEX_MAX;
 	if (replay_check(&pc->in, idx))
 		return MMR_DROP_SRTP_REPLAY;
+	why = lease_check(&pc->lease, idx);
+	if (__builtin_expect(why != MMR_DROP_NONE, 0))
+		return why == MMR_DROP_SRTP_REUSE ? MMR_DROP_SRTP_REPLAY : why;
 	ssrc = rd32(pkt + 4);
 
 	if (s->aead) {
@@ -551,12 +630,25 @@ uint32_t srtp_protect_rtcp_copy(struct srtp_stream *s, const uint8_t *src, uint3
 	uint32_t body, ssrc, idx, out_len = len + SRTCP_TRAILER_LEN + s->tag_len;
 	uint8_t eidx[SRTCP_TRAILER_LEN];
 
+	enum mmr_drop_reason why;
+
 	if (len > MAX_PKT_LEN - SRTCP_TRAILER_LEN - s->tag_len || dst_cap < out_len ||
-	    len < RTCP_CLEAR_LEN || (src[0] >> 6) != 2)
+	    len < RTCP_CLEAR_LEN || (src[0] >> 6) != 2) {
+		s->why = MMR_DROP_NO_MBUF;
 		return 0;
-	if (pc->out_top > SRTCP_INDEX_MAX)     /* 2^31 packets under one key: rekey first */
+	}
+	if (pc->out_next < pc->lease.floor)
+		pc->out_next = pc->lease.floor;
+	if (pc->out_next > SRTCP_INDEX_MAX) {  /* 2^31 packets under one key: rekey first */
+		s->why = MMR_DROP_SRTP_REUSE;
 		return 0;
-	idx = (uint32_t)pc->out_top;
+	}
+	why = lease_check(&pc->lease, pc->out_next);
+	if (why != MMR_DROP_NONE) {
+		s->why = why;
+		return 0;
+	}
+	idx = (uint32_t)pc->out_next;
 	body = len - RTCP_CLEAR_LEN;
 	ssrc = rd32(src + 4);
 	wr32(eidx, SRTCP_E_FLAG | idx);
@@ -569,20 +661,24 @@ uint32_t srtp_protect_rtcp_copy(struct srtp_stream *s, const uint8_t *src, uint3
 		gcm_iv(iv, pc->salt, ssrc, 0, 0);
 		xor32(iv + 8, idx);
 		if (gcm_seal(pc->cipher, iv, src, RTCP_CLEAR_LEN, eidx, SRTCP_TRAILER_LEN,
-			     src + RTCP_CLEAR_LEN, dst + RTCP_CLEAR_LEN, (int)body, dst + len))
+			     src + RTCP_CLEAR_LEN, dst + RTCP_CLEAR_LEN, (int)body, dst + len)) {
+			s->why = MMR_DROP_NO_MBUF;
 			return 0;
+		}
 		memcpy(dst + len + GCM_TAG_LEN, eidx, SRTCP_TRAILER_LEN);
 	} else {
 		uint8_t mac[SHA_DIGEST_LENGTH], iv[16];
 
 		cm_iv(iv, pc->salt, ssrc, idx);
-		if (cm_crypt(pc->cipher, iv, src + RTCP_CLEAR_LEN, dst + RTCP_CLEAR_LEN, (int)body))
+		if (cm_crypt(pc->cipher, iv, src + RTCP_CLEAR_LEN, dst + RTCP_CLEAR_LEN, (int)body)) {
+			s->why = MMR_DROP_NO_MBUF;
 			return 0;
+		}
 		memcpy(dst + len, eidx, SRTCP_TRAILER_LEN);
 		hmac_sha1(&pc->hmac, dst, len + SRTCP_TRAILER_LEN, NULL, 0, mac);
 		memcpy(dst + len + SRTCP_TRAILER_LEN, mac, HMAC_TAG_LEN);
 	}
-	pc->out_top++;
+	pc->out_next++;
 	return out_len;
 }
 
@@ -611,6 +707,8 @@ static int proto_init(struct proto_ctx *pc, const EVP_CIPHER *cipher, const stru
 	if (EVP_CipherInit_ex(pc->cipher, cipher, NULL, sk->enc, NULL, 1) != 1)
 		return -EINVAL;
 	memcpy(pc->salt, sk->salt, k->salt_len);
+	pc->lease.limit = SRTP_LEASE_UNLIMITED;
+	pc->lease.asked_limit = UINT64_MAX;
 	if (k->suite == SRTP_SUITE_AES_CM_128_HMAC_SHA1_80)
 		hmac_prekey(&pc->hmac, sk->auth);
 	return 0;
@@ -653,6 +751,64 @@ void srtp_stream_set_roc(struct srtp_stream *s, uint32_t roc, uint16_t seq_hint,
 	s->first = seq_hint_valid ? FIRST_ROC_NEAREST : FIRST_ROC_EXACT;
 	s->probe = 1;
 	s->pos = s->resume_top & INDEX_POS_MASK;   /* what the previous context published */
+}
+
+void srtp_set_lease_hook(srtp_lease_hook_fn hook)
+{
+	__atomic_store_n(&lease_hook, hook, __ATOMIC_RELAXED);
+}
+
+static struct proto_ctx *proto_of(struct srtp_stream *s, enum srtp_proto proto)
+{
+	return proto == SRTP_PROTO_RTCP ? &s->rtcp : &s->rtp;
+}
+
+void srtp_stream_lease(struct srtp_stream *s, enum srtp_proto proto, uint64_t floor, uint64_t limit,
+		       uint32_t window, uint32_t ticket)
+{
+	struct proto_ctx *pc = proto_of(s, proto);
+
+	pc->lease.floor = floor;
+	pc->lease.limit = limit < floor ? floor : limit;
+	pc->lease.half = window / 2;
+	pc->lease.ticket = ticket;
+	pc->lease.asked_limit = UINT64_MAX;
+	pc->lease.asked_top = 0;
+	if (proto == SRTP_PROTO_RTP && floor > 0) {
+		pc->rebase = 1;            /* outbound */
+		/* inbound: the first packet's ROC is guessed around floor; the probe */
+		srtp_stream_set_roc(s, (uint32_t)(floor >> 16), (uint16_t)floor, 1);
+	}
+}
+
+void srtp_stream_lease_grant(struct srtp_stream *s, enum srtp_proto proto, uint64_t limit)
+{
+	struct proto_ctx *pc = proto_of(s, proto);
+
+	if (limit > __atomic_load_n(&pc->lease.limit, __ATOMIC_RELAXED))
+		__atomic_store_n(&pc->lease.limit, limit, __ATOMIC_RELAXED);
+}
+
+uint64_t srtp_stream_lease_limit(const struct srtp_stream *s, enum srtp_proto proto)
+{
+	return __atomic_load_n(&(proto == SRTP_PROTO_RTCP ? &s->rtcp : &s->rtp)->lease.limit,
+			       __ATOMIC_RELAXED);
+}
+
+uint64_t srtp_stream_lease_asked(const struct srtp_stream *s, enum srtp_proto proto)
+{
+	return __atomic_load_n(&(proto == SRTP_PROTO_RTCP ? &s->rtcp : &s->rtp)->lease.asked_top,
+			       __ATOMIC_RELAXED);
+}
+
+uint32_t srtp_stream_lease_ticket(const struct srtp_stream *s, enum srtp_proto proto)
+{
+	return (proto == SRTP_PROTO_RTCP ? &s->rtcp : &s->rtp)->lease.ticket;
+}
+
+enum mmr_drop_reason srtp_protect_why(const struct srtp_stream *s)
+{
+	return s->why;
 }
 
 void srtp_stream_set_index_sink(struct srtp_stream *s, uint64_t *sink)

@@ -64,9 +64,7 @@ void srtp_stream_free(struct srtp_stream *s);
  * counter (ROC) included, so a new context for the same SSRC and key must go on from where the old
  * one was. A context's "position" is its highest RTP packet index (inbound: authenticated; outbound:
  * sent) rounded down to a multiple of SRTP_INDEX_STEP, i.e. ROC << 16 | (SEQ & 0x8000): it changes
- * twice per 65536 packets, so publishing it costs nothing on the packet path, and it says which half
- * of the sequence space the stream was in, which is what a new context needs to guess the ROC of its
- * first packet the way the peer will.
+ * twice per 65536 packets, so publishing it (for `mmrctl stats`) costs nothing on the packet path.
  *
  * srtp_stream_set_roc: start this context's RTP at rollover counter roc instead of 0 (control thread,
  *   before the context is used). seq_hint_valid 0: the first packet (sent or authenticated) gets ROC
@@ -75,18 +73,16 @@ void srtp_stream_free(struct srtp_stream *s);
  *   index seen (RFC 3711 appendix A), so its ROC may be roc - 1 or roc + 1 (never below 0). Either
  *   way the first packet then establishes the highest index; the replay window starts empty.
  *   It also arms the unsynchronised probe (inbound): until a packet has authenticated, one that fails
- *   under the guessed ROC is tried once with ROC + 1 and once with ROC - 1 (a position learnt a little
- *   late, or a wrap while the dataplane was down). The probe ends with the first authenticated packet,
- *   so it costs nothing on the steady path; while it lasts a forged packet costs up to three tag
- *   checks and has three chances instead of one (3 * 2^-128 for GCM, 3 * 2^-80 for HMAC-SHA1-80).
- *   Contexts that were not given a ROC (srtp_stream_new alone, e.g. a rekey's) do not probe.
- * srtp_stream_resume: the same from a position published by a previous context: ROC = index >> 16,
- *   seq_hint = the middle of the half the position names. 0 (a new stream) gives ROC 0 to any first
- *   packet, as a context that was never resumed does. index must be below 2^48.
+ *   under the guessed ROC is tried once with ROC + 1 and once with ROC - 1 (a wrap while the
+ *   dataplane was down). The probe ends with the first authenticated packet, so it costs nothing on
+ *   the steady path; while it lasts a forged packet costs up to three tag checks and has three
+ *   chances instead of one (3 * 2^-128 for GCM, 3 * 2^-80 for HMAC-SHA1-80). Contexts that were not
+ *   given a ROC (srtp_stream_new alone, e.g. a rekey's) do not probe.
+ * srtp_stream_resume: the same from a position: ROC = index >> 16, seq_hint = the middle of the half
+ *   the position names. 0 (a new stream) gives ROC 0 to any first packet. index must be below 2^48.
  * srtp_stream_set_index_sink: publish the position to *sink (a relaxed atomic 64-bit store by the
  *   lcore using the context) whenever it changes, and at the first packet of a context that was not
- *   resumed; NULL stops it. Atomic itself: the control thread may call it while an lcore uses s. A
- *   context is used in one direction (inbound or outbound): that direction's index is published.
+ *   resumed; NULL stops it. Atomic itself: the control thread may call it while an lcore uses s.
  */
 #define SRTP_INDEX_STEP 0x8000u
 #define SRTP_INDEX_MAX  0xffffffffffffull
@@ -99,6 +95,52 @@ static inline void srtp_stream_resume(struct srtp_stream *s, uint64_t index)
 }
 
 /*
+ * Index leases: the one rule that no (key, SSRC, index) is ever encrypted twice, and that no packet
+ * accepted once is accepted again, across restarts (docs/design.md, "Keys"). Each protocol (RTP,
+ * RTCP) of a context has a lease [floor, limit): outbound it encrypts only at indexes inside it,
+ * inbound it accepts only indexes inside it. The owner (the dataplane) makes every limit durable
+ * before it grants it (lib/srtp_ledger.h), and starts a context that may have had a predecessor at
+ * that predecessor's durable limit: every index used before is below the new floor.
+ *
+ * A context from srtp_stream_new is unleased (floor 0, no limit): right for a client whose contexts
+ * live exactly as long as its process (mmr-gen, tests). The dataplane leases every context.
+ *
+ * srtp_stream_lease: (control thread, before the context is used) floor, the first limit (floor:
+ *   nothing may be used until srtp_stream_lease_grant), the window the owner extends it by, and the
+ *   ticket that srtp_lease_hook is called with. RTP, floor > 0:
+ *     outbound: the first packet is sent at index floor exactly, whatever its sequence number: the
+ *       context adds a fixed offset to every sequence number it encrypts (written into the copy), so
+ *       the receiver sees its stream go on a little ahead of where it was (less than 2^15, so its
+ *       ROC guess stays right: docs/design.md);
+ *     inbound: the first packet's ROC is guessed around floor (as srtp_stream_resume) and any
+ *       index below floor is a replay.
+ * srtp_stream_lease_grant: (control thread, any time) raise the limit (a relaxed atomic store; a
+ *   lower value is ignored). The lcore sees it at its next packet.
+ * srtp_stream_lease_asked: (control thread) the highest index used when the lcore last asked for
+ *   more (0 if it never asked). srtp_stream_lease_ticket: the ticket given to srtp_stream_lease.
+ * srtp_set_lease_hook: process-wide; the lcore calls hook(ticket) when a packet's index comes
+ *   within half a window of the limit (or reaches it), once per limit value: 0 if the request was
+ *   taken (the lcore asks again only after the limit changed), -1 to be asked again at the next
+ *   packet. Never called for unleased contexts. Runs on the packet path: no locks, no syscalls.
+ *
+ * Packets refused by a lease: outbound, protect returns 0 and srtp_protect_why() says why
+ * (MMR_DROP_SRTP_REUSE below the floor or at an index already sent, MMR_DROP_SRTP_LEASE at or
+ * beyond the limit); inbound, unprotect returns MMR_DROP_SRTP_REPLAY below the floor and
+ * MMR_DROP_SRTP_LEASE at or beyond the limit (before any crypto: the packet is left as it came).
+ */
+enum srtp_proto { SRTP_PROTO_RTP = 0, SRTP_PROTO_RTCP = 1 };
+#define SRTP_LEASE_UNLIMITED UINT64_MAX
+typedef int (*srtp_lease_hook_fn)(uint32_t ticket);
+void srtp_set_lease_hook(srtp_lease_hook_fn hook);
+void srtp_stream_lease(struct srtp_stream *s, enum srtp_proto proto, uint64_t floor, uint64_t limit,
+		       uint32_t window, uint32_t ticket);
+void srtp_stream_lease_grant(struct srtp_stream *s, enum srtp_proto proto, uint64_t limit);
+uint64_t srtp_stream_lease_limit(const struct srtp_stream *s, enum srtp_proto proto);
+uint64_t srtp_stream_lease_asked(const struct srtp_stream *s, enum srtp_proto proto);
+uint32_t srtp_stream_lease_ticket(const struct srtp_stream *s, enum srtp_proto proto);
+enum mmr_drop_reason srtp_protect_why(const struct srtp_stream *s);
+
+/*
  * Packet path. Buffers are the RTP/RTCP packet starting at its first byte.
  * srtp_unprotect_rtp: authenticate and decrypt in place; *len shrinks by the trailer. Returns
  *   MMR_DROP_NONE, or MMR_DROP_SRTP_AUTH (tag mismatch, too short, RTP header not well formed),
@@ -109,11 +151,16 @@ static inline void srtp_stream_resume(struct srtp_stream *s, uint64_t index)
  *   the previous key during a rekey).
  * srtp_protect_rtp_copy: encrypt src (len bytes, header in clear) into dst (which may equal src, or
  *   must not overlap it), append the tag; returns the new length (len + 16 for GCM, len + 10 for
- *   AES-CM), or 0 if dst_cap is too small, src is not a well-formed RTP header, or its sequence
- *   number lies before the first one this stream sent (it would need ROC -1). Sequence-number
- *   rollover is tracked from the packets themselves (the caller writes contiguous sequence numbers).
- * RTCP variants likewise: protect always encrypts (E flag set) and appends index (counting from 0)
- *   and tag (len + 20 GCM, len + 14 AES-CM); unprotect also takes authenticated-only SRTCP (E clear).
+ *   AES-CM), or 0 (srtp_protect_why: MMR_DROP_NO_MBUF) if dst_cap is too small or src is not a
+ *   well-formed RTP header, or 0 (MMR_DROP_SRTP_REUSE) if its index was already used by this
+ *   context (a duplicate, or older than the 128 newest indexes sent), lies before the first one
+ *   this stream sent (it would need ROC -1) or below the lease's floor, or would pass 2^48, or 0
+ *   (MMR_DROP_SRTP_LEASE) beyond the lease. Sequence-number rollover is tracked from the packets
+ *   themselves (the caller writes contiguous sequence numbers). Only an encrypted packet uses its
+ *   index up.
+ * RTCP variants likewise: protect always encrypts (E flag set) and appends index (counting from the
+ *   lease's floor) and tag (len + 20 GCM, len + 14 AES-CM); unprotect also takes
+ *   authenticated-only SRTCP (E clear).
  */
 enum mmr_drop_reason srtp_unprotect_rtp(struct srtp_stream *s, uint8_t *pkt, uint32_t *len);
 uint32_t srtp_protect_rtp_copy(struct srtp_stream *s, const uint8_t *src, uint32_t len,

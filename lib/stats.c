@@ -24,7 +24,9 @@ const char *const mmr_drop_names[MMR_DROP__COUNT] = {
 	[MMR_DROP_SRTP_AUTH]      = "srtp_auth",
 	[MMR_DROP_SRTP_REPLAY]    = "srtp_replay",
 	[MMR_DROP_NO_STRUCTURE]   = "no_structure",
+	[MMR_DROP_SRTP_REUSE]     = "srtp_reuse",
+	[MMR_DROP_SRTP_LEASE]     = "srtp_lease",
 };
 
 /* A reason added to the enum without a name here leaves a NULL: test_mmr_types.c checks every slot. */
-_Static_assert(MMR_DROP__COUNT == 19, "new drop reason: give it a name in mmr_drop_names[]");
+_Static_assert(MMR_DROP__COUNT == 21, "new drop reason: give it a name in mmr_drop_names[]");

@@ -35,6 +35,10 @@ enum mmr_drop_reason {
 	MMR_DROP_SRTP_REPLAY,     /* SRTP/SRTCP replayed or older than the replay window */
 	MMR_DROP_NO_STRUCTURE,    /* AV1 packet without a usable Dependency Descriptor: extension missing,
 				     or its template structure not received yet (it comes with keyframes) */
+	MMR_DROP_SRTP_REUSE,      /* SRTP copy not sent: its index was used before under this key and SSRC,
+				     or lies below where the context had to start (docs/design.md, "Keys") */
+	MMR_DROP_SRTP_LEASE,      /* SRTP/SRTCP index beyond the context's durable lease (the ledger has not
+				     recorded it yet, or cannot: disk full or failing) */
 	MMR_DROP__COUNT
 };
 

@@ -224,8 +224,9 @@ class Bench:
             f.write('# written by scripts/bench.py\nshm_name = "%s";\neal = [ %s ];\nmbufs = %d;\n'
                     'udp_port = 5000;\nports = (\n  { ipv4 = "%s"; gateway_mac = "%s"; },\n'
                     '  { ipv4 = "%s"; gateway_mac = "%s"; tx_multiseg = "on"; }\n);\n'
-                    'status_interval_ms = 1000;\n' % (self.shm, ', '.join('"%s"' % a for a in eal), mbufs,
-                                                     MMR_IP, GEN_MAC, SINK_IP, SINK_GW))
+                    'status_interval_ms = 1000;\nsrtp_ledger = "%s";\n'
+                    % (self.shm, ', '.join('"%s"' % a for a in eal), mbufs, MMR_IP, GEN_MAC, SINK_IP,
+                       SINK_GW, self.path('srtp-ledger')))
         p = Proc([DP, '-c', conf], self.logpath(name + '-dataplane'))
         self.procs.append(p)
         p.wait_line('MMR-DATAPLANE READY', 60)

@@ -110,6 +110,7 @@ mbufs = 32767;
 udp_port = 5000;
 ports = ( { ipv4 = "$MMR_IP"; gateway_mac = "$PKTGEN_MAC"; } );
 status_interval_ms = 1000;
+srtp_ledger = "$WORK/srtp-ledger";
 EOF
 cat > "$WORK/controller.conf" <<EOF
 socket = "$SOCKET";

@@ -283,6 +283,7 @@ class MmrEnv:
         self.shm_name = '/mmrt-%s-%d' % (name, self.pid)
         self.logdir = os.path.join(ROOT, 'build', 'test-logs', name)
         self.tmp = None
+        self.ledger_path = None      # the SRTP ledger (in tmp unless set before start)
         self.dp = None
         self.ctl_proc = None
         self.dp_starts = 0
@@ -354,6 +355,8 @@ class MmrEnv:
         shutil.rmtree(self.logdir, ignore_errors=True)
         os.makedirs(self.logdir, exist_ok=True)
         self.tmp = tempfile.mkdtemp(prefix='mmrt-%s-' % self.name)
+        if not self.ledger_path:
+            self.ledger_path = os.path.join(self.tmp, 'srtp-ledger')
         self._enter_netns()
         self._write_configs()
         self.start_dataplane()
@@ -455,8 +458,9 @@ class MmrEnv:
         dp = ('# written by tests/lib/mmrtest.py for test %s\n'
               'shm_name = "%s";\neal = [ %s ];\nmbufs = %d;\nudp_port = %d;\n'
               'ports = (\n  { ipv4 = "%s";%s\n    gateway_mac = "%s";%s\n  }\n);\n'
-              'status_interval_ms = %d;\n' % (self.name, self.shm_name, eal, self.mbufs, MMR_PORT,
-                                              MMR_IP, v6, TAP_MAC, mac, self.status_interval_ms))
+              'status_interval_ms = %d;\nsrtp_ledger = "%s";\n'
+              % (self.name, self.shm_name, eal, self.mbufs, MMR_PORT, MMR_IP, v6, TAP_MAC, mac,
+                 self.status_interval_ms, self.ledger_path))
         with open(os.path.join(self.tmp, 'dataplane.conf'), 'w') as f:
             f.write(dp)
         ctl = ('# written by tests/lib/mmrtest.py for test %s\n'

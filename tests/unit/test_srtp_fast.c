@@ -928,6 +928,8 @@ static void test_index_sink(void **state)
 		assert_int_equal(vr, steps[i].pos);
 	}
 	srtp_stream_set_index_sink(tx, NULL);
+	plen = build_rtp(plain, 0xc000, 0x99, &sh);
+	assert_true(srtp_protect_rtp_copy(tx, plain, plen, a, sizeof(a)) > 0);
 	plen = build_rtp(plain, 0x0100, 0x99, &sh);            /* ROC 2 */
 	assert_true(srtp_protect_rtp_copy(tx, plain, plen, a, sizeof(a)) > 0);
 	assert_int_equal(vt, 0x18000);

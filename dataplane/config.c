@@ -259,7 +259,7 @@ static int parse_root(const config_setting_t *root, struct dp_config *cfg, const
 	}
 	snprintf(cfg->srtp_ledger, sizeof(cfg->srtp_ledger), "%s", ledger);
 	/* outbound: a receiver's copies jump ahead by up to one window after a restart; its ROC guess
-	 * needs well under 2^15 (docs/design.md). inbound: up to 4 windows of video are refused. */
+	 * needs well under 2^15 (docs/design.md). inbound: up to one window (video: two) of a publisher's packets are refused. */
 	if (get_uint(root, "srtp_lease_out", 64, 8192, DEFAULT_LEASE_OUT, &cfg->srtp_lease_out, path,
 		     err, errlen) < 0 ||
 	    get_uint(root, "srtp_lease_in", 16, 4096, DEFAULT_LEASE_IN, &cfg->srtp_lease_in, path, err,

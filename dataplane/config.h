@@ -42,7 +42,7 @@ struct dp_config {
 	uint32_t status_interval_ms;         /* 0 = no status line */
 	char srtp_ledger[256];               /* the SRTP lease ledger file (srtp_lease.h) */
 	uint32_t srtp_lease_out;             /* outbound lease window, packets (power of two) */
-	uint32_t srtp_lease_in;              /* inbound lease window, packets (video: 4 times that) */
+	uint32_t srtp_lease_in;              /* inbound lease window, packets (video: twice that) */
 };
 
 /*

@@ -95,7 +95,7 @@ static unsigned apply_batch(struct dataplane *dp, struct cmd_apply *ca)
 		}
 	}
 	/* the first windows of the batch's new SRTP contexts are durable before anyone sees them */
-	srtp_leases_service(dp->leases);
+	srtp_leases_service(dp->leases, 0);
 	cmd_apply_publish(ca);
 #ifdef MMR_DP_SELFCHECK
 	char why[160];
@@ -205,7 +205,7 @@ void ctl_loop_run(struct dataplane *dp, struct cmd_apply *ca)
 	unsigned idle_us = IDLE_SLEEP_US;
 	while (!atomic_load_explicit(&dp->stop, memory_order_relaxed)) {
 		unsigned n = apply_batch(dp, ca);
-		srtp_leases_service(dp->leases);      /* the lcores' requests for more index */
+		srtp_leases_service(dp->leases, 1);   /* the lcores' requests for more index */
 		now = mmr_now_ns();
 		if (now >= next_hk) {
 			atomic_store(&dp->shm->dp_heartbeat_ns, now);

@@ -8,6 +8,7 @@
  * a request that arrives after its context was detached finds an empty ticket (or a reused one,
  * which then gets a window more than it asked for: harmless, it is durable before it is granted).
  */
+#define _LGPL_SOURCE
 #include "srtp_lease.h"
 
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include <rte_per_lcore.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
+#include <urcu-qsbr.h>
 
 #include "config.h"
 #include "dataplane.h"
@@ -41,6 +43,8 @@ struct ticket {
 	uint64_t want;                /* limit to make durable and grant; 0: none pending */
 	uint8_t  proto;               /* enum srtp_proto */
 	uint8_t  listed;              /* on the wanted list */
+	uint8_t  provisional;         /* inbound RTP of a new identity: narrowed at its first packet */
+	uint8_t  narrowing;           /* on the narrow list */
 };
 
 struct srtp_leases {
@@ -50,6 +54,8 @@ struct srtp_leases {
 	uint32_t n_t, cap_t, free_head;
 	uint32_t *wanted;             /* tickets with a limit to make durable and grant */
 	uint32_t n_wanted, cap_wanted;
+	uint32_t *narrow;             /* provisional tickets whose first packet came */
+	uint32_t n_narrow, cap_narrow;
 	unsigned n_rings;
 	struct rte_ring *ring[MMR_MAX_LCORES];
 	uint64_t retry_after_ns;
@@ -128,6 +134,7 @@ void srtp_leases_close(struct srtp_leases *L)
 	srtp_ledger_close(L->ledger);
 	free(L->t);
 	free(L->wanted);
+	free(L->narrow);
 	free(L);
 }
 
@@ -165,6 +172,21 @@ static void ticket_free(struct srtp_leases *L, uint32_t i)
 	/* a listed ticket stays listed: the list skips free ones */
 }
 
+/* Append ticket i to a list (wanted, narrow). */
+static int list_add(uint32_t **list, uint32_t *n, uint32_t *cap, uint32_t i)
+{
+	if (*n == *cap) {
+		uint32_t c = *cap ? *cap * 2 : 1024;
+		uint32_t *l = realloc(*list, (size_t)c * sizeof(*l));
+		if (!l)
+			return -ENOMEM;
+		*list = l;
+		*cap = c;
+	}
+	(*list)[(*n)++] = i;
+	return 0;
+}
+
 static int want(struct srtp_leases *L, uint32_t i, uint64_t limit)
 {
 	struct ticket *t = &L->t[i];
@@ -175,20 +197,19 @@ static int want(struct srtp_leases *L, uint32_t i, uint64_t limit)
 	t->want = limit;
 	if (t->listed)
 		return 0;
-	if (L->n_wanted == L->cap_wanted) {
-		uint32_t cap = L->cap_wanted ? L->cap_wanted * 2 : 1024;
-		uint32_t *w = realloc(L->wanted, (size_t)cap * sizeof(*w));
-		if (!w)
-			return -ENOMEM;
-		L->wanted = w;
-		L->cap_wanted = cap;
-	}
-	L->wanted[L->n_wanted++] = i;
+	if (list_add(&L->wanted, &L->n_wanted, &L->cap_wanted, i) < 0)
+		return -ENOMEM;
 	t->listed = 1;
 	return 0;
 }
 
-/* One protocol of s: floor from the ledger, a first window wanted. */
+/*
+ * One protocol of s: floor from the ledger, a first window wanted (durable and granted by the next
+ * srtp_leases_service, which runs before the batch is published). Outbound contexts start at their
+ * floor, so [floor, floor + window) covers their first packets. An inbound RTP context of a new
+ * identity cannot know where its sender's numbering starts (anywhere in ROC 0): it gets a
+ * provisional lease over all of ROC 0 plus a window, narrowed at its first packet (narrow()).
+ */
 static int attach_one(struct srtp_leases *L, struct srtp_stream *s, enum srtp_proto proto,
 		      const struct srtp_lease_id *id, uint32_t window, uint32_t *ticket)
 {
@@ -205,11 +226,12 @@ static int attach_one(struct srtp_leases *L, struct srtp_stream *s, enum srtp_pr
 	t->id = *id;
 	t->window = window;
 	t->proto = (uint8_t)proto;
-	/* nothing usable until the first window is durable (srtp_leases_service, before publish) */
-	srtp_stream_lease(s, proto, floor, floor, window, i);
-	rc = srtp_ledger_raise(L->ledger, id, floor + window);
+	t->provisional = floor == 0 && id->kind == SRTP_LEASE_IN_RTP;
+	uint64_t first = t->provisional ? 0x10000ull + window : floor + window;
+	srtp_stream_lease(s, proto, floor, floor, t->provisional ? SRTP_LEASE_PROVISIONAL : window, i);
+	rc = srtp_ledger_raise(L->ledger, id, first);
 	if (rc == 0)
-		rc = want(L, i, floor + window);
+		rc = want(L, i, first);
 	if (rc < 0) {
 		ticket_free(L, i);
 		return rc;
@@ -239,7 +261,7 @@ int srtp_leases_attach(struct srtp_leases *L, struct srtp_stream *s, const uint8
 			srtp_stream_lease(s, SRTP_PROTO_RTP, 0, 0, 0, NO_TICKET);
 		} else {
 			id.kind = SRTP_LEASE_IN_RTP;
-			rc = attach_one(L, s, SRTP_PROTO_RTP, &id, video ? L->win_in * 4 : L->win_in, &t_rtp);
+			rc = attach_one(L, s, SRTP_PROTO_RTP, &id, video ? L->win_in * 2 : L->win_in, &t_rtp);
 		}
 		if (rc == 0) {
 			id.kind = SRTP_LEASE_IN_RTCP;
@@ -288,6 +310,11 @@ static void drain_requests(struct srtp_leases *L)
 					continue;        /* detached since */
 				struct ticket *t = &L->t[i];
 				enum srtp_proto p = (enum srtp_proto)t->proto;
+				if (t->provisional) {
+					if (!t->narrowing && list_add(&L->narrow, &L->n_narrow, &L->cap_narrow, i) == 0)
+						t->narrowing = 1;
+					continue;
+				}
 				uint64_t top = srtp_stream_lease_asked(t->s, p);
 				uint64_t cur = srtp_stream_lease_limit(t->s, p);
 				uint64_t lim = top + t->window;
@@ -310,11 +337,48 @@ static void log_limited(struct srtp_leases *L, uint64_t now, const char *what, i
 	       what, strerror(-rc));
 }
 
-void srtp_leases_service(struct srtp_leases *L)
+/*
+ * Provisional leases whose first packet came: lower each limit to where the sender is plus a window,
+ * wait until every lcore has seen that (one RCU grace period for all of them), then record the
+ * highest of that and what was accepted meanwhile. Until the new record is durable the ledger keeps
+ * the provisional one, which is higher: a crash in between loses nothing.
+ */
+static void narrow(struct srtp_leases *L)
+{
+	uint32_t n = 0;
+	for (uint32_t k = 0; k < L->n_narrow; k++) {
+		struct ticket *t = &L->t[L->narrow[k]];
+		if (!t->s || !t->provisional)
+			continue;
+		enum srtp_proto p = (enum srtp_proto)t->proto;
+		srtp_stream_lease_narrow(t->s, p, srtp_stream_lease_asked(t->s, p) + t->window, t->window);
+		n++;
+	}
+	if (n)
+		synchronize_rcu();
+	for (uint32_t k = 0; k < L->n_narrow; k++) {
+		struct ticket *t = &L->t[L->narrow[k]];
+		t->narrowing = 0;
+		if (!t->s || !t->provisional)
+			continue;
+		enum srtp_proto p = (enum srtp_proto)t->proto;
+		uint64_t lim = srtp_stream_lease_limit(t->s, p);
+		uint64_t top = srtp_stream_lease_top(t->s, p);
+		uint64_t rec = top >= lim ? top + t->window : lim;
+		t->provisional = 0;
+		if (srtp_ledger_set(L->ledger, &t->id, rec) < 0 || (rec > lim && want(L, L->narrow[k], rec) < 0))
+			dp_log("SRTP ledger: cannot narrow a provisional lease (it stays recorded higher, which is safe)");
+	}
+	L->n_narrow = 0;
+}
+
+void srtp_leases_service(struct srtp_leases *L, int may_wait)
 {
 	if (!L)
 		return;
 	drain_requests(L);
+	if (may_wait && L->n_narrow)
+		narrow(L);
 	if (!L->n_wanted && !srtp_ledger_pending(L->ledger))
 		return;
 	uint64_t now = mmr_now_ns();

@@ -56,8 +56,9 @@ void srtp_leases_detach(struct srtp_leases *L, struct srtp_stream *s);
 /* A key that is replaced or whose participant is gone: refused from now on (durable at the next
  * service). 0 or a negative errno (logged; the key then stays recorded, which is safe). */
 int srtp_leases_retire_key(struct srtp_leases *L, const uint8_t fp[SRTP_LEDGER_FP_LEN]);
-/* Drain the lcores' requests, raise, sync, grant. Cheap when there is nothing to do. */
-void srtp_leases_service(struct srtp_leases *L);
+/* Drain the lcores' requests, raise, sync, grant. Cheap when there is nothing to do. may_wait: the
+ * caller is an offline RCU reader, so provisional leases may be narrowed (one grace period). */
+void srtp_leases_service(struct srtp_leases *L, int may_wait);
 
 struct srtp_leases_counts {
 	uint64_t grants, requests, sync_errors, refused;

@@ -113,7 +113,8 @@ static inline enum mmr_drop_reason srtp_open(struct srtp_stream *ctx, uint8_t *p
  * Authenticate and decrypt a sender's packet in place with its inbound contexts; *len shrinks by
  * the trailer. Outside a rekey: the current key only. In a rekey window (prev set, and less than
  * DP_REKEY_GRACE_MS since cur first authenticated a packet): the new key, then the old one on the
- * packet as received (a refused packet comes back unchanged). The first success under cur is time-stamped for the control thread.
+ * packet as received (a refused packet comes back unchanged, but for one refused beyond its lease:
+ * that one authenticated under cur and goes no further). The first success under cur is time-stamped for the control thread.
  */
 static inline enum mmr_drop_reason srtp_in_open(struct worker *w, struct fwd_srtp_in *in, uint8_t *pkt,
 						uint32_t *len, int rtcp)
@@ -136,6 +137,8 @@ static inline enum mmr_drop_reason srtp_in_open(struct worker *w, struct fwd_srt
 			__atomic_store_n(&in->cur_ok_tsc, w->now_tsc | 1, __ATOMIC_RELAXED);
 		return why;
 	}
+	if (why == MMR_DROP_SRTP_LEASE)
+		return why;     /* authentic under cur, beyond its lease (and left decrypted) */
 	why_prev = srtp_open(prev, pkt, len, rtcp);
 	if (why_prev == MMR_DROP_NONE)
 		return why_prev;

@@ -185,7 +185,7 @@ static inline void replay_accept(struct replay *w, uint64_t idx)
 		uint64_t d = idx - w->top;
 
 		w->seen = d >= REPLAY_WINDOW ? 1 : (w->seen << d) | 1;
-		w->top = idx;
+		__atomic_store_n(&w->top, idx, __ATOMIC_RELAXED);  /* srtp_stream_lease_top reads it */
 	} else {
 		w->seen |= (unsigned __int128)1 << (w->top - idx);
 	}
@@ -262,8 +262,11 @@ static void lease_ask_slow(struct lease *l, uint64_t limit, uint64_t top)
 		l->asked_limit = limit;
 }
 
-/* MMR_DROP_NONE if idx lies in the lease (asking for more when near its end), else why not. */
-static inline enum mmr_drop_reason lease_check(struct lease *l, uint64_t idx)
+/* MMR_DROP_NONE if idx lies in the lease, else why not (below the floor: REUSE; at or beyond the
+ * limit: LEASE). ask: when idx is within half a window of the limit or beyond it, ask for more
+ * (outbound: before the index is used; inbound: only once the packet authenticated, so a forged
+ * packet cannot move the durable limit). */
+static inline enum mmr_drop_reason lease_check(struct lease *l, uint64_t idx, int ask)
 {
 	uint64_t limit = __atomic_load_n(&l->limit, __ATOMIC_RELAXED);
 
@@ -271,9 +274,9 @@ static inline enum mmr_drop_reason lease_check(struct lease *l, uint64_t idx)
 		return MMR_DROP_NONE;
 	if (idx < l->floor)
 		return MMR_DROP_SRTP_REUSE;
-	if (__builtin_expect(idx < limit && limit - idx > l->half, 1))
+	if (__builtin_expect(idx < limit && limit - idx > __atomic_load_n(&l->half, __ATOMIC_RELAXED), 1))
 		return MMR_DROP_NONE;
-	if (limit != l->asked_limit)
+	if (ask && limit != l->asked_limit)
 		lease_ask_slow(l, limit, idx);
 	return idx < limit ? MMR_DROP_NONE : MMR_DROP_SRTP_LEASE;
 }
@@ -459,23 +462,28 @@ enum mmr_drop_reason srtp_unprotect_rtp(struct srtp_stream *s, uint8_t *pkt, uin
 	} else {
 		idx = first_index(s, seq);
 	}
-	why = lease_check(&pc->lease, idx);
-	if (__builtin_expect(why != MMR_DROP_NONE, 0))
-		return why == MMR_DROP_SRTP_REUSE ? MMR_DROP_SRTP_REPLAY : why;
+	why = lease_check(&pc->lease, idx, 0);
+	if (__builtin_expect(why == MMR_DROP_SRTP_REUSE, 0))
+		return MMR_DROP_SRTP_REPLAY;    /* below the floor: accepted by a predecessor, maybe */
 
 	if (rtp_open(s, pkt, h, body, ssrc, idx)) {
 		/* unsynchronised probe (srtp_fast.h): the ROC guess may be one off after a restart */
 		if (__builtin_expect(pc->in.started || !s->probe, 1))
 			return MMR_DROP_SRTP_AUTH;
-		if ((idx >> 16) < UINT32_MAX && lease_check(&pc->lease, idx + 0x10000) == MMR_DROP_NONE &&
+		if ((idx >> 16) < UINT32_MAX && lease_check(&pc->lease, idx + 0x10000, 0) != MMR_DROP_SRTP_REUSE &&
 		    !rtp_open(s, pkt, h, body, ssrc, idx + 0x10000))
 			idx += 0x10000;
-		else if ((idx >> 16) > 0 && lease_check(&pc->lease, idx - 0x10000) == MMR_DROP_NONE &&
+		else if ((idx >> 16) > 0 && lease_check(&pc->lease, idx - 0x10000, 0) != MMR_DROP_SRTP_REUSE &&
 			 !rtp_open(s, pkt, h, body, ssrc, idx - 0x10000))
 			idx -= 0x10000;
 		else
 			return MMR_DROP_SRTP_AUTH;
 	}
+	/* authentic: ask for more index near the limit; beyond it, not accepted (the packet is left
+	 * decrypted: the caller drops it) */
+	why = lease_check(&pc->lease, idx, 1);
+	if (__builtin_expect(why != MMR_DROP_NONE, 0))
+		return why;
 	replay_accept(&pc->in, idx);
 	publish(s, pc->in.top);
 	*len = h + body;
@@ -518,7 +526,7 @@ uint32_t srtp_protect_rtp_copy(struct srtp_stream *s, const uint8_t *src, uint32
 	}
 	if (idx > SRTP_INDEX_MAX)
 		goto refuse_reuse;
-	why = lease_check(&pc->lease, idx);
+	why = lease_check(&pc->lease, idx, 1);
 	if (__builtin_expect(why != MMR_DROP_NONE, 0)) {
 		s->why = why;
 		return 0;
@@ -587,9 +595,8 @@ enum mmr_drop_reason srtp_fast_unprotect_rtcp(struct srtp_stream *s, uint8_t *pk
 	idx = eidx & SRTCP_INDEX_MAX;
 	if (replay_check(&pc->in, idx))
 		return MMR_DROP_SRTP_REPLAY;
-	why = lease_check(&pc->lease, idx);
-	if (__builtin_expect(why != MMR_DROP_NONE, 0))
-		return why == MMR_DROP_SRTP_REUSE ? MMR_DROP_SRTP_REPLAY : why;
+	if (__builtin_expect(lease_check(&pc->lease, idx, 0) == MMR_DROP_SRTP_REUSE, 0))
+		return MMR_DROP_SRTP_REPLAY;
 	ssrc = rd32(pkt + 4);
 
 	if (s->aead) {
@@ -618,6 +625,9 @@ enum mmr_drop_reason srtp_fast_unprotect_rtcp(struct srtp_stream *s, uint8_t *pk
 				return MMR_DROP_SRTP_AUTH;
 		}
 	}
+	why = lease_check(&pc->lease, idx, 1);
+	if (__builtin_expect(why != MMR_DROP_NONE, 0))
+		return why;
 	replay_accept(&pc->in, idx);
 	*len = RTCP_CLEAR_LEN + body;
 	return MMR_DROP_NONE;
@@ -643,7 +653,7 @@ uint32_t srtp_protect_rtcp_copy(struct srtp_stream *s, const uint8_t *src, uint3
 		s->why = MMR_DROP_SRTP_REUSE;
 		return 0;
 	}
-	why = lease_check(&pc->lease, pc->out_next);
+	why = lease_check(&pc->lease, pc->out_next, 1);
 	if (why != MMR_DROP_NONE) {
 		s->why = why;
 		return 0;
@@ -770,15 +780,16 @@ void srtp_stream_lease(struct srtp_stream *s, enum srtp_proto proto, uint64_t fl
 
 	pc->lease.floor = floor;
 	pc->lease.limit = limit < floor ? floor : limit;
-	pc->lease.half = window / 2;
+	pc->lease.half = window == SRTP_LEASE_PROVISIONAL ? UINT32_MAX : window / 2;
 	pc->lease.ticket = ticket;
 	pc->lease.asked_limit = UINT64_MAX;
 	pc->lease.asked_top = 0;
-	if (proto == SRTP_PROTO_RTP && floor > 0) {
-		pc->rebase = 1;            /* outbound */
-		/* inbound: the first packet's ROC is guessed around floor; the probe */
+	if (proto != SRTP_PROTO_RTP)
+		return;
+	/* outbound: the first packet goes at floor (0 for a new identity) whatever its sequence number */
+	pc->rebase = limit != SRTP_LEASE_UNLIMITED;
+	if (floor > 0)   /* inbound: the first packet's ROC is guessed around floor; the probe */
 		srtp_stream_set_roc(s, (uint32_t)(floor >> 16), (uint16_t)floor, 1);
-	}
 }
 
 void srtp_stream_lease_grant(struct srtp_stream *s, enum srtp_proto proto, uint64_t limit)
@@ -787,6 +798,23 @@ void srtp_stream_lease_grant(struct srtp_stream *s, enum srtp_proto proto, uint6
 
 	if (limit > __atomic_load_n(&pc->lease.limit, __ATOMIC_RELAXED))
 		__atomic_store_n(&pc->lease.limit, limit, __ATOMIC_RELAXED);
+}
+
+void srtp_stream_lease_narrow(struct srtp_stream *s, enum srtp_proto proto, uint64_t limit,
+			      uint32_t window)
+{
+	struct proto_ctx *pc = proto_of(s, proto);
+
+	__atomic_store_n(&pc->lease.limit, limit < pc->lease.floor ? pc->lease.floor : limit,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&pc->lease.half, window / 2, __ATOMIC_RELAXED);
+}
+
+uint64_t srtp_stream_lease_top(const struct srtp_stream *s, enum srtp_proto proto)
+{
+	const struct replay *r = &(proto == SRTP_PROTO_RTCP ? &s->rtcp : &s->rtp)->in;
+
+	return __atomic_load_n(&r->top, __ATOMIC_RELAXED);
 }
 
 uint64_t srtp_stream_lease_limit(const struct srtp_stream *s, enum srtp_proto proto)

@@ -116,6 +116,12 @@ static inline void srtp_stream_resume(struct srtp_stream *s, uint64_t index)
  *       index below floor is a replay.
  * srtp_stream_lease_grant: (control thread, any time) raise the limit (a relaxed atomic store; a
  *   lower value is ignored). The lcore sees it at its next packet.
+ * Provisional leases (inbound RTP of a new identity, whose first index can be anything in ROC 0):
+ *   srtp_stream_lease with window SRTP_LEASE_PROVISIONAL and a limit covering ROC 0; the lcore asks
+ *   at the first packet that authenticates. srtp_stream_lease_narrow (control thread) then lowers
+ *   the limit and sets the real window; once every lcore has passed a quiescent state (RCU), no
+ *   index at or beyond the new limit is accepted any more, and srtp_stream_lease_top (the highest
+ *   index accepted: a relaxed load) says what was: the owner records the narrowed limit from them.
  * srtp_stream_lease_asked: (control thread) the highest index used when the lcore last asked for
  *   more (0 if it never asked). srtp_stream_lease_ticket: the ticket given to srtp_stream_lease.
  * srtp_set_lease_hook: process-wide; the lcore calls hook(ticket) when a packet's index comes
@@ -130,11 +136,15 @@ static inline void srtp_stream_resume(struct srtp_stream *s, uint64_t index)
  */
 enum srtp_proto { SRTP_PROTO_RTP = 0, SRTP_PROTO_RTCP = 1 };
 #define SRTP_LEASE_UNLIMITED UINT64_MAX
+#define SRTP_LEASE_PROVISIONAL UINT32_MAX   /* window of a provisional lease */
 typedef int (*srtp_lease_hook_fn)(uint32_t ticket);
 void srtp_set_lease_hook(srtp_lease_hook_fn hook);
 void srtp_stream_lease(struct srtp_stream *s, enum srtp_proto proto, uint64_t floor, uint64_t limit,
 		       uint32_t window, uint32_t ticket);
 void srtp_stream_lease_grant(struct srtp_stream *s, enum srtp_proto proto, uint64_t limit);
+void srtp_stream_lease_narrow(struct srtp_stream *s, enum srtp_proto proto, uint64_t limit,
+			      uint32_t window);
+uint64_t srtp_stream_lease_top(const struct srtp_stream *s, enum srtp_proto proto);
 uint64_t srtp_stream_lease_limit(const struct srtp_stream *s, enum srtp_proto proto);
 uint64_t srtp_stream_lease_asked(const struct srtp_stream *s, enum srtp_proto proto);
 uint32_t srtp_stream_lease_ticket(const struct srtp_stream *s, enum srtp_proto proto);

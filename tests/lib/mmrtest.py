@@ -284,6 +284,7 @@ class MmrEnv:
         self.logdir = os.path.join(ROOT, 'build', 'test-logs', name)
         self.tmp = None
         self.ledger_path = None      # the SRTP ledger (in tmp unless set before start)
+        self.extra_dp_conf = ''       # more dataplane.conf lines (set before start)
         self.dp = None
         self.ctl_proc = None
         self.dp_starts = 0
@@ -461,6 +462,7 @@ class MmrEnv:
               'status_interval_ms = %d;\nsrtp_ledger = "%s";\n'
               % (self.name, self.shm_name, eal, self.mbufs, MMR_PORT, MMR_IP, v6, TAP_MAC, mac,
                  self.status_interval_ms, self.ledger_path))
+        dp += self.extra_dp_conf
         with open(os.path.join(self.tmp, 'dataplane.conf'), 'w') as f:
             f.write(dp)
         ctl = ('# written by tests/lib/mmrtest.py for test %s\n'

@@ -167,7 +167,6 @@ uint64_t dp_link_put_stream(struct dp_link *l, uint32_t id)
 	c.u.stream.group_id = s->group;
 	c.u.stream.encoding = s->encoding;
 	c.u.stream.dd_ext_id = s->dd_ext_id;
-	c.u.stream.srtp_index = s->srtp_index;
 	return dp_link_push(l, &c);
 }
 
@@ -186,7 +185,6 @@ uint64_t dp_link_put_sub(struct dp_link *l, uint32_t id)
 	c.u.sub.target_dt = b->target_dt;
 	c.u.sub.target_encoding = b->target_encoding;
 	c.u.sub.sel_id = b->sel_id;
-	c.u.sub.srtp_index = b->srtp_index;
 	return dp_link_push(l, &c);
 }
 
@@ -207,34 +205,6 @@ bool dp_link_applied(const struct dp_link *l, uint64_t seq)
 uint64_t dp_link_rejected(const struct dp_link *l)
 {
 	return l->attached ? atomic_load_explicit(&l->ch.shm->rejected, memory_order_relaxed) : 0;
-}
-
-/* ---- SRTP positions ------------------------------------------------------------------------- */
-
-/*
- * Copy a slice of the dataplane's published SRTP positions into the model (see dp_link.h). Only
- * while every command we sent is applied: a slot is (re)set when its context is made, so after a
- * replay to a new dataplane, a rekey or a new out SSRC, it is read only once it holds the new
- * context's position (the model was reset or sent it). Plain meetings' slots are 0.
- */
-static void learn_srtp(struct dp_link *l)
-{
-	struct model *m = l->model;
-	const struct mmr_stats_area *st = &l->ch.shm->stats;
-	if (l->fifo_len != 0 || atomic_load_explicit(&l->ch.shm->head, memory_order_acquire) != l->next_seq)
-		return;
-	uint32_t ns = model_stream_bound(m), total = ns + model_sub_bound(m);
-	uint32_t n = total < DP_LINK_LEARN_PER_TICK ? total : DP_LINK_LEARN_PER_TICK;
-	uint32_t i = l->learn_cursor < total ? l->learn_cursor : 0;
-	for (uint32_t k = 0; k < n; k++, i = i + 1 < total ? i + 1 : 0) {
-		if (i < ns) {
-			if (m->streams[i].used)
-				m->streams[i].srtp_index = __atomic_load_n(&st->stream[i].srtp_index, __ATOMIC_RELAXED);
-		} else if (m->subs[i - ns].used) {
-			m->subs[i - ns].srtp_index = __atomic_load_n(&st->sub_srtp_index[i - ns], __ATOMIC_RELAXED);
-		}
-	}
-	l->learn_cursor = i;
 }
 
 /* ---- attaching ------------------------------------------------------------------------------ */
@@ -368,8 +338,6 @@ void dp_link_tick(struct dp_link *l, uint64_t now)
 		struct mmr_shm *s = l->ch.shm;
 		atomic_store(&s->ctl_heartbeat_ns, now);
 		uint64_t hb = atomic_load(&s->dp_heartbeat_ns);
-		/* before the liveness check: a dead dataplane's last positions are the ones to keep */
-		learn_srtp(l);
 		if (!mmr_alive(hb, now)) {
 			char why[160];
 			snprintf(why, sizeof(why), "dataplane pid %u stopped its heartbeat; will resync when it is back",

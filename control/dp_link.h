@@ -15,13 +15,6 @@
  * sent before its other members, and a receiver's subscription to it before its subscriptions to
  * the others (their group_id and sel_id name them); requests keep the same order for new objects.
  * A dead dataplane detaches us: the FIFO is dropped, and the next attach replays everything anyway.
- *
- * SRTP positions: every tick, while the dataplane has applied everything we sent (so each slot
- * belongs to the context the model describes), a slice of the streams' and subscriptions' published
- * positions (stats srtp_index, sub_srtp_index) is copied into the model: all of them every tick up
- * to DP_LINK_LEARN_PER_TICK objects, a full round every few ticks beyond. The PUTs carry them, so a
- * replay to a restarted dataplane resumes every SRTP context where the dead one was; a dataplane
- * that already has the object ignores them.
  */
 #ifndef MMR_DP_LINK_H
 #define MMR_DP_LINK_H
@@ -32,12 +25,9 @@
 #include "cmd_chan.h"
 #include "model.h"
 
-#define DP_LINK_LEARN_PER_TICK 65536u
-
 struct dp_link {
 	char shm_name[64];
-	struct model *model;         /* read; its SRTP positions are written (learn_srtp) */
-	uint32_t learn_cursor;       /* next object whose SRTP position to copy (streams, then subs) */
+	struct model *model;         /* read only */
 	struct cmd_chan ch;
 	bool attached;
 	uint64_t epoch;

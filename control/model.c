@@ -408,15 +408,6 @@ void model_participant_set_keys(struct model *m, uint32_t id, const struct srtp_
 	p->recv_key = *recv_key;
 }
 
-void model_participant_reset_srtp(struct model *m, uint32_t id)
-{
-	const struct m_participant *p = &m->parts[id];
-	for (uint32_t s = p->first_stream; s != MMR_ID_NONE; s = m->streams[s].next)
-		m->streams[s].srtp_index = 0;
-	for (uint32_t b = p->first_rsub; b != MMR_ID_NONE; b = m->subs[b].r_next)
-		m->subs[b].srtp_index = 0;
-}
-
 /* ---- removing ------------------------------------------------------------------------------- */
 
 void model_sub_remove(struct model *m, uint32_t id)

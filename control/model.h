@@ -33,12 +33,6 @@
  * by the requests (keys.c) and kept here and in the state file; plain meetings' participants have
  * none (zeroed).
  *
- * SRTP positions: for every stream (its inbound context in the dataplane) and subscription (its
- * outbound context), where the dataplane's context is (`srtp_index`: ROC << 16 | the half of the
- * sequence space, lib/srtp_fast.h), copied from the live dataplane by dp_link.c and sent back with
- * the PUTs of a replay, so that a restarted dataplane goes on with the rollover counters the peers
- * kept. Not in the state file: lost if both processes die (docs/design.md, "Keys").
- *
  * The mutators do not check their arguments beyond what the caller promised: requests validate
  * first and reserve capacity (model_reserve), then mutate, so a failed request changes nothing.
  */
@@ -92,7 +86,6 @@ struct m_stream {
 	uint32_t prev, next;                /* in the publisher's list */
 	uint32_t first_sub, last_sub;       /* subscriptions to it */
 	uint32_t n_subs;
-	uint64_t srtp_index;                /* SRTP: its inbound context's position (see above) */
 };
 
 struct m_sub {
@@ -105,7 +98,6 @@ struct m_sub {
 	uint32_t sel_id;                    /* see above: its own id, or its group's encoding-0 subscription's */
 	uint32_t s_prev, s_next;            /* in the stream's list */
 	uint32_t r_prev, r_next;            /* in the subscriber's list */
-	uint64_t srtp_index;                /* SRTP: its outbound context's position (see above) */
 };
 
 /* What a stream is, beyond who publishes it under which SSRC. */
@@ -174,9 +166,6 @@ uint32_t model_stream_publish(struct model *m, uint32_t participant, const uint3
 /* Set (or replace) a participant's SRTP keys. */
 void model_participant_set_keys(struct model *m, uint32_t id, const struct srtp_master *send_key,
 				const struct srtp_master *recv_key);
-/* New keys start new SRTP contexts at ROC 0: forget the positions of the participant's streams
- * (its SEND key) and of the subscriptions it receives (its RECV key). */
-void model_participant_reset_srtp(struct model *m, uint32_t id);
 /* Removals cascade: meeting -> participants -> streams -> subscriptions. model_stream_remove()
  * removes one stream; model_group_remove() a stream with the rest of its simulcast group. */
 void model_meeting_remove(struct model *m, uint32_t id);

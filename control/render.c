@@ -514,8 +514,8 @@ int render_stats(const struct ctl_ctx *ctx, bool streams, bool json, struct outb
 				json_u64_field(out, "rx_bytes", rd(&c->rx_bytes), true);
 				json_u64_field(out, "fwd_copies", rd(&c->fwd_copies), true);
 				json_u64_field(out, "layer_drops", rd(&c->layer_drops), true);
-				/* SRTP: the rollover counter of its inbound context (where a restarted
-				 * dataplane resumes it) */
+				/* SRTP: the rollover counter of its inbound context, as the dataplane
+				 * publishes it (a restarted dataplane resumes from its ledger) */
 				if (m->meetings[pp->meeting].srtp_suite != SRTP_SUITE_NONE)
 					json_u64_field(out, "srtp_roc", rd(&c->srtp_index) >> 16, true);
 				else

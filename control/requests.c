@@ -400,7 +400,6 @@ static void cmd_participant_rekey(struct ctl_ctx *ctx, const struct args *a, str
 	explicit_bzero(old, sizeof(old));
 	if (!saved)
 		return;
-	model_participant_reset_srtp(m, id);   /* new keys: the new contexts start at ROC 0 */
 	dp_begin(ctx, req);
 	dp_end(ctx, req, dp_link_put_participant(ctx->dp, id), true);
 	reply_keys(ctx, id, req, true);
@@ -724,11 +723,8 @@ static void cmd_sub_set(struct ctl_ctx *ctx, const struct args *a, struct reques
 	}
 	dp_begin(ctx, req);
 	uint64_t last = UINT64_MAX;
-	for (unsigned i = 0; i < n; i++) {
-		if (out_ssrc != old[i].out_ssrc)
-			m->subs[subs[i]].srtp_index = 0;     /* a new SSRC is a new SRTP stream: ROC 0 */
+	for (unsigned i = 0; i < n; i++)
 		last = dp_link_put_sub(ctx->dp, subs[i]);
-	}
 	dp_end(ctx, req, last, true);
 }
 

@@ -299,9 +299,6 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 	struct mmr_cmd_sub c = *in;
 	if (c.id >= MMR_MAX_SUBS)
 		return refuse(err, errlen, "subscription id %u out of range (< %u)", c.id, MMR_MAX_SUBS);
-	if (c.srtp_index > SRTP_INDEX_MAX)
-		return refuse(err, errlen, "subscription %u: SRTP index 0x%llx out of range (48 bits)", c.id,
-			      (unsigned long long)c.srtp_index);
 	if (c.stream_id >= MMR_MAX_STREAMS || !ca->S[c.stream_id].used)
 		return refuse(err, errlen, "subscription %u: unknown stream %u", c.id, c.stream_id);
 	if (c.subscriber_id >= MMR_MAX_PARTICIPANTS || !ca->P[c.subscriber_id].used)
@@ -497,9 +494,6 @@ static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, cha
 	memset(c.pad, 0, sizeof(c.pad));
 	if (c.id >= MMR_MAX_STREAMS)
 		return refuse(err, errlen, "stream id %u out of range (< %u)", c.id, MMR_MAX_STREAMS);
-	if (c.srtp_index > SRTP_INDEX_MAX)
-		return refuse(err, errlen, "stream %u: SRTP index 0x%llx out of range (48 bits)", c.id,
-			      (unsigned long long)c.srtp_index);
 	if (c.participant_id >= MMR_MAX_PARTICIPANTS || !ca->P[c.participant_id].used)
 		return refuse(err, errlen, "stream %u: unknown participant %u", c.id, c.participant_id);
 	if (c.kind != MMR_KIND_AUDIO && c.kind != MMR_KIND_VIDEO)

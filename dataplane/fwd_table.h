@@ -13,7 +13,7 @@
  * publishes a new version, and the old one is freed after synchronize_rcu().
  *
  * SRTP meetings add crypto state that is NOT immutable: the per-packet state of an srtp_stream (ROC,
- * replay window, SRTCP index, and the position it publishes into the segment for restarts) and
+ * replay window, SRTCP index, and the position it publishes into the segment for stats) and
  * fwd_srtp_in.cur_ok_tsc are written by the one lcore that receives the sender (RSS pins a sender's
  * 5-tuple to one queue). The control thread creates these objects,
  * publishes pointers to them (fwd_stream.srtp_in, fwd_participant.rtcp_in, fwd_output.srtp) and

@@ -1,6 +1,6 @@
 /*
  * srtp_ctl.c - SRTP contexts of the forwarding tables on the control thread: creation from the
- * commands' keys and positions, rekeying, retirement (see srtp_ctl.h for the rules).
+ * commands' keys and the ledger's leases, rekeying, retirement (see srtp_ctl.h for the rules).
  *
  * Log lines say what happened to whose key, never a key byte.
  */
@@ -76,7 +76,7 @@ int srtp_ctl_check(struct mmr_cmd_participant *c, char *err, size_t errlen)
 	return 0;
 }
 
-/* ---- positions (restarts) ---------------------------------------------------------------------- */
+/* ---- positions (mmrctl stats) ------------------------------------------------------------------ */
 
 static uint64_t *stream_slot(struct cmd_apply *ca, uint32_t sid)
 {

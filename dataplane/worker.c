@@ -20,7 +20,8 @@
  * No locks, syscalls, allocations or logging here; the only shared writes are our own counters
  * slot, the counters of the streams we receive, their subscriptions' layer_sel entries, and the
  * SRTP contexts of the senders we receive (and of their receivers' copies), which publish their
- * positions for restarts into the segment themselves (lib/srtp_fast.c; twice per 65536 packets).
+ * positions (for `mmrctl stats`) into the segment themselves (lib/srtp_fast.c; twice per 65536
+ * packets).
  */
 #define _LGPL_SOURCE
 #include "worker.h"

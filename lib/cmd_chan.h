@@ -24,12 +24,11 @@
  * The segment is mode 0600 (only the two processes' user reads it); the dataplane wipes the key
  * bytes of a ring slot once it has copied the command out, so keys do not linger in the ring.
  *
- * SRTP positions (version 3): the dataplane publishes where each SRTP context is (its rollover
- * counter and the half of the sequence space, `srtp_index`, see srtp_fast.h) in the counters area:
- * per stream (inbound) and per subscription (outbound). The controller copies them into its model
- * and sends them back in STREAM_PUT / SUB_PUT; a dataplane that CREATES a context starts it from
- * there (a replay to a restarted dataplane), one that already has the object ignores the value (a
- * replay from a restarted controller changes nothing).
+ * SRTP positions: the dataplane publishes where each SRTP context is (its rollover counter and the
+ * half of the sequence space, `srtp_index`, see srtp_fast.h) in the counters area, per stream
+ * (inbound) and per subscription (outbound), for `mmrctl stats` (srtp_roc) only. The commands carry
+ * no positions (version 5): a restarted dataplane resumes each context from its own ledger of
+ * index leases (srtp_ledger.h, docs/design.md "SRTP indexes: never twice").
  */
 #ifndef MMR_CMD_CHAN_H
 #define MMR_CMD_CHAN_H
@@ -41,10 +40,12 @@
 #include "stats.h"
 
 #define MMR_SHM_MAGIC         0x4d4d5253u  /* "MMRS" */
-#define MMR_SHM_VERSION       4u         /* 2: SRTP suite and keys in PARTICIPANT_PUT;
+#define MMR_SHM_VERSION       5u         /* 2: SRTP suite and keys in PARTICIPANT_PUT;
 					      3: SRTP positions (srtp_index) in the counters and PUTs;
 					      4: VP9/AV1/H.264, spatial layers, simulcast groups, decode
-					         targets, current layers in the counters */
+					         targets, current layers in the counters;
+					      5: SRTP index leases (drop reasons srtp_reuse, srtp_lease);
+					         PUTs carry no SRTP positions */
 #define MMR_CMD_RING          4096u        /* power of two */
 #define MMR_HEARTBEAT_NS      100000000ull /* 100 ms */
 #define MMR_HEARTBEAT_DEAD_NS 1000000000ull /* 1 s */
@@ -97,9 +98,6 @@ struct mmr_cmd_stream {
 	 * (1..14 in one-byte headers, 1..255 in two-byte ones) */
 	uint8_t  dd_ext_id;
 	uint8_t  pad[2];
-	/* SRTP (version 3): position to start a NEW inbound context from (stats srtp_index of the
-	 * previous dataplane; 0: a new stream), below 2^48; ignored when the stream exists. */
-	uint64_t srtp_index;
 };
 
 struct mmr_cmd_sub {
@@ -116,10 +114,6 @@ struct mmr_cmd_sub {
 	 * subscription's own id, except in a simulcast group, where a receiver's subscriptions to all
 	 * the group's streams share the id of its subscription to encoding 0 (version 4) */
 	uint32_t sel_id;
-	/* SRTP (version 3): position to start a NEW outbound context from (sub_srtp_index of the
-	 * previous dataplane; 0: a new subscription or out SSRC), below 2^48; ignored when the
-	 * subscription exists with the same out SSRC. */
-	uint64_t srtp_index;
 };
 
 struct mmr_cmd {
@@ -133,6 +127,7 @@ struct mmr_cmd {
 		struct { uint32_t id; } del;
 		struct { uint32_t gen; } sync;
 	} u;
+	uint32_t pad;              /* tail padding to seq's alignment, explicit (the bodies are 4-aligned) */
 };
 
 struct mmr_shm {

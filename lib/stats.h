@@ -78,10 +78,11 @@ struct mmr_stream_stats {
 	uint64_t layer_drops;      /* copies withheld by layer selection */
 	uint32_t last_seq;
 	uint32_t last_tid;         /* temporal layer of the last packet (video) */
-	/* SRTP meetings: position of the stream's inbound context for a restart (srtp_fast.h): its
-	 * highest authenticated RTP index rounded down to 2^15, ROC = srtp_index >> 16. Set by the
-	 * control thread when the context is made (from the STREAM_PUT), then stored (relaxed atomic)
-	 * by the receiving lcore when it changes: twice per 65536 packets. 0 in plain meetings. */
+	/* SRTP meetings: position of the stream's inbound context (srtp_fast.h), for `mmrctl stats`
+	 * (srtp_roc) only: its highest authenticated RTP index rounded down to 2^15, ROC = srtp_index
+	 * >> 16. Set to 0 by the control thread when the context is made, then stored (relaxed atomic)
+	 * by the receiving lcore when it changes: twice per 65536 packets. 0 in plain meetings.
+	 * Restarts resume from the dataplane's ledger, not from here. */
 	uint64_t srtp_index;
 };
 

@@ -7,8 +7,8 @@
  *
  * One command per line, `op key=value ...`; blank lines and lines starting with '#' are skipped.
  *   participant id= meeting= addr= port= dp_port= mac= role=      (plain RTP: SRTP suite 0, no keys)
- *   stream      id= participant= ssrc= kind= codec= tl= sl= group= enc= dd= srtp_index=
- *   sub         id= stream= subscriber= out_ssrc= tid= sid= dt= enc= sel= srtp_index=
+ *   stream      id= participant= ssrc= kind= codec= tl= sl= group= enc= dd=
+ *   sub         id= stream= subscriber= out_ssrc= tid= sid= dt= enc= sel=
  *   counters    (pushes nothing: prints the segment's rejected, head, tail and applied_seq)
  * The long field names of cmd_chan.h work too (meeting_id, udp_port, participant_id, temporal_layers,
  * spatial_layers, group_id, encoding, dd_ext_id, stream_id, subscriber_id, target_tid, target_sid,
@@ -37,7 +37,7 @@
 
 #include "cmd_chan.h"
 
-enum ftype { F_U8, F_U16, F_U32, F_U64, F_ID, F_ADDR, F_MAC };
+enum ftype { F_U8, F_U16, F_U32, F_ID, F_ADDR, F_MAC };
 
 struct field {
 	const char *name;        /* short key */
@@ -70,7 +70,6 @@ static const struct field stream_fields[] = {
 	SF("group", "group_id", F_ID, group_id),
 	SF("enc", "encoding", F_U8, encoding),
 	SF("dd", "dd_ext_id", F_U8, dd_ext_id),
-	SF("srtp_index", "srtp_index", F_U64, srtp_index),
 	{ NULL, NULL, F_U8, 0 },
 };
 
@@ -85,7 +84,6 @@ static const struct field sub_fields[] = {
 	UF("dt", "target_dt", F_U8, target_dt),
 	UF("enc", "target_encoding", F_U8, target_encoding),
 	UF("sel", "sel_id", F_ID, sel_id),
-	UF("srtp_index", "srtp_index", F_U64, srtp_index),
 	{ NULL, NULL, F_U8, 0 },
 };
 
@@ -111,10 +109,8 @@ static int set_field(void *body, const struct field *f, const char *val, char *e
 	case F_U8:
 	case F_U16:
 	case F_U32:
-	case F_U64:
 	case F_ID: {
-		uint64_t max = f->type == F_U8 ? UINT8_MAX : f->type == F_U16 ? UINT16_MAX :
-			       f->type == F_U64 ? UINT64_MAX : UINT32_MAX;
+		uint64_t max = f->type == F_U8 ? UINT8_MAX : f->type == F_U16 ? UINT16_MAX : UINT32_MAX;
 		if (f->type == F_ID && strcmp(val, "none") == 0) {
 			v = MMR_ID_NONE;
 		} else if (parse_u64(val, max, &v) < 0) {
@@ -127,8 +123,6 @@ static int set_field(void *body, const struct field *f, const char *val, char *e
 		} else if (f->type == F_U16) {
 			uint16_t x = (uint16_t)v;
 			memcpy(p, &x, 2);
-		} else if (f->type == F_U64) {
-			memcpy(p, &v, 8);
 		} else {
 			uint32_t x = (uint32_t)v;
 			memcpy(p, &x, 4);

@@ -82,6 +82,7 @@ KEYS = [
     ('testpmd_io_pps', 'pkts/s', '', None),
     ('srtp_gcm_copies_per_s', 'copies/s', '>= 80 % of openssl', None),
     ('openssl_gcm_pkts_per_s', 'pkts/s', '', None),
+    ('srtp_lease_cost_ratio', '', '<= 1.05', lambda v: v <= 1.05),
     ('latency_p50_us', 'us', '', None),
     ('latency_p99_us', 'us', '<= 20', lambda v: v <= 20),
     ('scale_participants', '', '>= 100000', lambda v: v >= 100000),
@@ -437,6 +438,11 @@ class Bench:
             raise BenchError('mmr-gen --gcm-bench failed: ' + cp.stderr.strip())
         g = json.loads(cp.stdout)
         self.add('openssl_gcm_pkts_per_s', g['openssl_gcm_pkts_per_s'])
+        # SRTP index leases on the packet path: protect by a leased context against an unleased one,
+        # alternating in one run on the worker's core (issue 9's cost ratio)
+        self.add('srtp_lease_cost_ratio', g['srtp_lease_cost_ratio'])
+        self.add('srtp_protect_leased_ns', g['srtp_protect_leased_ns'], extra=True)
+        self.add('srtp_protect_unleased_ns', g['srtp_protect_unleased_ns'], extra=True)
         r = self.run_gen(name, ['--setup', 'ctl', '--srtp', 'AEAD_AES_128_GCM', '--max', '--meetings', '16',
                                 '--participants', '8', '--video-pubs', '4', '--audio-pubs', '0',
                                 '--fixed-rtp-bytes', '1200', '--sink-port', '1', '--probe-stride', '8',

@@ -12,17 +12,27 @@ receiver decrypts with its own recv_key):
   delivery  audio (passed through) and VP8 L1T3 (layer-selected on the decrypted descriptor, seq and
             PictureID rewritten) decrypt at each receiver to exactly the plaintext expected
             (rtpgen.LayerSelModel), contiguous sequence numbers; a copy does not decrypt with the
-            other receiver's key; the wire bytes are not the plaintext;
-  bad input with a good stream in parallel: a tampered packet, a replayed one, one protected with a
-            wrong key, a truncated one (tag cut), plain RTP, an SRTP packet with an SSRC alice does not
-            own, a tampered SRTCP packet: each dropped and counted (srtp_auth / srtp_replay /
-            unknown_ssrc), never forwarded; a good SRTCP packet is counted as rtcp; the good stream
-            arrives complete;
-  wrap      a stream starting at seq 65500, 100 packets: delivered complete through the rollover;
-  rekey     `participant rekey` of alice and of bob in the middle of a steady stream: alice switches
-            to her new send key once the command returns, bob decrypts with his old or new recv key
-            (a second pylibsrtp session): zero loss, nothing dropped by the MMR; `participant keys`
-            gives the new keys; (first suite) alice's old send key is refused a few seconds later.
+            other receiver's key; the wire bytes are not the plaintext; the receivers miss exactly
+            what the MMR counts as srtp_lease (at most MAX_LEAD leading packets of a new stream);
+  bad input with a good stream in parallel (warmed up first: its seq jumps from 1047 to 20000, far
+            beyond the stream's inbound and its receivers' outbound leases, whose next packets and
+            copies are refused as srtp_lease until the control thread raised them): a tampered
+            packet, a replayed one, one protected with a wrong key, a truncated one (tag cut), plain
+            RTP, an SRTP packet with an SSRC alice does not own, a tampered SRTCP packet: each
+            dropped and counted (srtp_auth / srtp_replay / unknown_ssrc, no srtp_lease), never
+            forwarded; a good SRTCP packet is counted as rtcp; the good stream arrives complete;
+  wrap      a new stream starting at seq 65500, 100 packets: delivered complete through the rollover
+            (the MMR's inbound one; the receivers' copies start at seq 0);
+  rekey     `participant rekey` of alice and of bob in the middle of a steady stream (warmed up
+            first: seq 40000): alice switches to her new send key once the command returns (a new
+            stream for the MMR), bob decrypts with his old or new recv key (a second pylibsrtp
+            session; his copies under the new one are a new context: the first at seq 0): zero
+            loss (but MAX_LEAD), nothing dropped by the MMR (but as srtp_lease what the receivers
+            miss); `participant keys` gives the new keys; (first suite) alice's old send key is
+            refused a few seconds later.
+Sequence numbers are rebased per receiver context and new streams may lose leading packets, as
+srtp_lease (docs/design.md, "Keys" and "SRTP indexes: never twice"; MAX_LEAD of them, 0 now that a
+new stream's first lease is provisional): mmrtest.srtp_match checks every receiver's plaintexts.
 Then: no key (inline text, base64, hex) appears in `meeting show/list`, `sub list`, `stats`,
 `status` (text and JSON) or in the dataplane's and controller's logs; the state file is 0600;
 mixed mode is refused with exit 1 (`participant add --plain` in an SRTP meeting, `--srtp` in a
@@ -57,6 +67,11 @@ SUITES = {   # name: (master key + salt bytes, pylibsrtp profile attribute)
     'AES_CM_128_HMAC_SHA1_80': (30, 'SRTP_PROFILE_AES128_CM_SHA1_80'),
 }
 PACE = 0.0007          # seconds between packets we send (the tap and the sockets keep up)
+MAX_LEAD = 0           # leading packets a new stream may lose (as srtp_lease): none, its first lease
+                       # is provisional (docs/design.md, "SRTP indexes: never twice")
+WARM_MAX = 20          # warm-up packets sent at most before the MMR accepts one and copies it to all
+LEAD_NOTE = ('no packet missing' if MAX_LEAD == 0 else
+             'up to %d leading packets of a new stream missing' % MAX_LEAD)
 ROUNDS = 25            # bad-input rounds per suite
 WRAP_START, WRAP_N = 65500, 100
 REKEY_N, REKEY_AT = 500, 150
@@ -121,6 +136,7 @@ class Meeting:
         self.ports = {'alice': base, 'bob': base + 2, 'carol': base + 4}
         self.audio, self.video, self.wrap = 0xA1000000 + k, 0xB1000000 + k, 0xC1000000 + k
         self.targets = {'bob': 0, 'carol': 2}
+        self.ctx = {n: {} for n in self.targets}   # per receiver context: {out SSRC: seq rebase}
         self.keys = {}
         self.issued = []            # every key mmrctl gave out (inline strings)
         self.wrong_recv_key = wrong_recv_key
@@ -181,6 +197,52 @@ class Meeting:
     def drops(self):
         return mmrtest.drop_counts(self.env.stats())
 
+    def _counts(self, ssrc):
+        """(the stream's rx_pkts, its fwd_copies, srtp_lease drops)"""
+        st = self.env.stats()
+        ss = mmrtest.stream_stats(st, ssrc) or {}
+        return (int(ss.get('rx_pkts', 0)), int(ss.get('fwd_copies', 0)),
+                mmrtest.drop_counts(st).get('srtp_lease', 0))
+
+    def warm_up(self, packets, ssrc, what, copies):
+        """Make the leases of a stream cover where it is: a new stream, or one whose seq jumped far
+        ahead. Sends alice's plaintexts from `packets` (an iterator) one at a time, each once the
+        MMR has accounted for the one before: refused as srtp_lease (inbound), or accepted (the
+        stream's rx_pkts) and its `copies` copies sent (fwd_copies) or refused as srtp_lease (the
+        receivers' outbound leases); until one is accepted and all its copies sent. Returns
+        (partly, sent): the accepted plaintexts of which some copy was refused (a receiver may
+        have any leading part of them) and the last one (every receiver has it)."""
+        rx0, fwd0, lease0 = self._counts(ssrc)
+        n, refused, partly = 0, 0, []
+        for p in packets:
+            n += 1
+            self.env.send(self.socks['alice'], self.tx.protect(p))
+            deadline = time.monotonic() + 5
+            while True:
+                rx, fwd, lease = self._counts(ssrc)
+                done = ((rx == rx0 and lease > lease0) or
+                        (rx == rx0 + 1 and fwd - fwd0 + lease - lease0 >= copies))
+                if done or time.monotonic() > deadline:
+                    break
+            if not done or rx not in (rx0, rx0 + 1):
+                break
+            if rx == rx0 + 1 and fwd - fwd0 == copies:
+                self.c.check(True, '%s: warm-up of the %s stream: %d packet(s) refused as srtp_lease, '
+                             '%d accepted with some copy refused as srtp_lease, then one copied to '
+                             'all' % (self.suite, what, refused, len(partly)))
+                return partly, [p]
+            if rx == rx0:
+                refused += 1
+            else:
+                partly.append(p)
+            rx0, fwd0, lease0 = rx, fwd, lease
+            if n >= WARM_MAX:
+                break
+        self.c.check(False, '%s: warm-up of the %s stream' % (self.suite, what),
+                     '%d sent: %d refused, %d partly copied; then rx_pkts +%d, fwd_copies +%d, '
+                     'srtp_lease +%d' % (n, refused, len(partly), rx - rx0, fwd - fwd0, lease - lease0))
+        raise mmrtest.HarnessError('warm-up of %s failed' % what)
+
     # -- delivery: audio + VP8 L1T3 --
     def delivery(self):
         c, s = self.c, self.suite
@@ -206,14 +268,19 @@ class Meeting:
                 wires.append(wire)
                 self.send(wire)
         got = {n: self.receive(n) for n in self.targets}
+        lost = {}
         for n in self.targets:
             plain = [unprotect(self.rx[n], w) for w in got[n]]
             bad = sum(1 for p in plain if p is None)
             c.eq(bad, 0, '%s: every copy to %s authenticates and decrypts with its recv_key' % (s, n))
             plain = [p for p in plain if p is not None]
-            c.check(plain == want[n], '%s: %s gets exactly the expected plaintext (audio unchanged, '
-                    'VP8 T%d layer-selected and rewritten)' % (s, n, self.targets[n]),
-                    _diff(plain, want[n]))
+            ok, detail = mmrtest.srtp_match(plain, want[n], MAX_LEAD, self.ctx[n])
+            c.check(ok, '%s: %s gets exactly the expected plaintext (audio unchanged, VP8 T%d '
+                    'layer-selected and rewritten; seq rebased, the first copies at 0; %s)'
+                    % (s, n, self.targets[n], LEAD_NOTE), detail)
+            lost[n] = {'0x%08x' % ssrc: sum(1 for p in want[n] if rtpgen.parse_rtp(p).ssrc == ssrc) -
+                       sum(1 for p in plain if rtpgen.parse_rtp(p).ssrc == ssrc)
+                       for ssrc in (self.audio, self.video)}
             for ssrc, what in ((self.audio, 'audio'), (self.video, 'video')):
                 seqs = [rtpgen.parse_rtp(p).seq for p in plain if rtpgen.parse_rtp(p).ssrc == ssrc]
                 gaps = sum(1 for x, y in zip(seqs, seqs[1:]) if (y - x) & 0xffff != 1)
@@ -229,6 +296,10 @@ class Meeting:
         d1 = self.drops()
         c.eq(_delta(d0, d1, 'srtp_auth', 'srtp_replay'), {'srtp_auth': 0, 'srtp_replay': 0},
              '%s: no SRTP drops on the good streams' % s)
+        lease = _delta(d0, d1, 'srtp_lease')['srtp_lease']
+        c.check(all(sum(lost[n].values()) == lease for n in lost),
+                '%s: the receivers miss exactly the packets the MMR refused as srtp_lease (%d)'
+                % (s, lease), lost)
 
     # -- bad input next to a good stream --
     def bad_input(self):
@@ -236,8 +307,10 @@ class Meeting:
         audio = rtpgen.OpusLike(self.audio, seq=20000, ts=7777)
         wrong = session(self.suite, os.urandom(SUITES[self.suite][0]), True)
         stranger = session(self.suite, key_bytes(self.keys['alice']['send_key'], self.suite), True)
-        good = []
-        expect = {'srtp_auth': 0, 'srtp_replay': 0, 'unknown_ssrc': 0, 'rtcp': 0}
+        # the audio goes on at seq 20000, far beyond its lease: warm up, then count exactly
+        lead, good = self.warm_up((audio.next_packet().data for _ in range(WARM_MAX)), self.audio,
+                                  'audio', len(self.targets))
+        expect = {'srtp_auth': 0, 'srtp_replay': 0, 'unknown_ssrc': 0, 'rtcp': 0, 'srtp_lease': 0}
         d0 = self.drops()
         for rnd in range(ROUNDS):
             # tampered: one payload bit flipped, sent before the genuine packet of that seq
@@ -285,18 +358,16 @@ class Meeting:
         d1 = self.drops()
         for n in self.targets:
             plain = [unprotect(self.rx[n], w) for w in got[n]]
-            c.check(all(p is not None for p in plain) and plain == good,
-                    '%s: %s gets the good stream complete next to the bad packets, nothing else'
-                    % (s, n), '%d packets, %d undecryptable; %s'
-                    % (len(plain), sum(p is None for p in plain),
-                       _diff([p for p in plain if p is not None], good)))
+            ok, detail = mmrtest.srtp_match(plain, [lead, good], (len(lead), 0), self.ctx[n])
+            c.check(ok, '%s: %s gets the good stream complete next to the bad packets, nothing else '
+                    '(seq rebased as before)' % (s, n), '%d packets; %s' % (len(plain), detail))
         c.eq(_delta(d0, d1, *expect), expect, '%s: bad packets counted by reason' % s)
 
     # -- sequence-number wrap --
     def wrap_stream(self):
         c, s = self.c, self.suite
         src = rtpgen.OpusLike(self.wrap, seq=WRAP_START, ts=1)
-        good = []
+        good, lost = [], {}
         d0 = self.drops()
         for _ in range(WRAP_N):
             g = src.next_packet().data
@@ -305,29 +376,40 @@ class Meeting:
         for n in self.targets:
             got = self.receive(n)
             plain = [unprotect(self.rx[n], w) for w in got]
-            c.check(plain == good, '%s: %s gets all %d packets across the seq wrap %d..%d'
-                    % (s, n, WRAP_N, WRAP_START, (WRAP_START + WRAP_N - 1) & 0xffff),
-                    '%d received, %d decrypted; %s' % (len(got), sum(p is not None for p in plain),
-                                                       _diff(plain, good)))
-        c.eq(_delta(d0, self.drops(), 'srtp_auth', 'srtp_replay'),
-             {'srtp_auth': 0, 'srtp_replay': 0}, '%s: no SRTP drops across the wrap' % s)
+            ok, detail = mmrtest.srtp_match(plain, good, MAX_LEAD, self.ctx[n])
+            c.check(ok, '%s: %s gets all %d packets across the seq wrap %d..%d (a new stream: seq '
+                    'rebased, the first copy at 0; %s)'
+                    % (s, n, WRAP_N, WRAP_START, (WRAP_START + WRAP_N - 1) & 0xffff, LEAD_NOTE),
+                    '%d received; %s' % (len(got), detail))
+            lost[n] = len(good) - sum(p is not None for p in plain)
+        d1 = self.drops()
+        c.eq(_delta(d0, d1, 'srtp_auth', 'srtp_replay'), {'srtp_auth': 0, 'srtp_replay': 0},
+             '%s: no SRTP drops across the wrap' % s)
+        lease = _delta(d0, d1, 'srtp_lease')['srtp_lease']
+        c.check(all(x == lease for x in lost.values()), '%s: the receivers miss exactly the packets '
+                'the MMR refused as srtp_lease (%d)' % (s, lease), lost)
 
     # -- rekey during a steady stream --
     def rekey(self, check_old_key_expiry):
         c, s, env = self.c, self.suite, self.env
         src = rtpgen.OpusLike(self.audio, seq=40000, ts=99)
-        sent = []
-        state = {'tx': self.tx, 'n_new': 0, 'switch': False}
+        # the audio goes on at seq 40000, far beyond its lease: warm up first
+        lead, sent = self.warm_up((src.next_packet().data for _ in range(WARM_MAX)), self.audio,
+                                  'audio', len(self.targets))
+        sent = lead + sent
+        n_warm = len(sent)
+        state = {'tx': self.tx}
         old_tx = self.tx
+        new_key = [False] * n_warm      # per packet of sent: under alice's new send key
         reached = threading.Event()
 
         def sender():
             for i in range(REKEY_N):
                 g = src.next_packet().data
+                tx = state['tx']
                 sent.append(g)
-                if state['switch']:
-                    state['n_new'] += 1
-                self.send(state['tx'].protect(g))
+                new_key.append(tx is not old_tx)
+                self.send(tx.protect(g))
                 if i == REKEY_AT:
                     reached.set()
                 time.sleep(0.003)
@@ -344,7 +426,6 @@ class Meeting:
             if n == 'alice':
                 # the sender switches to its new send key once the command returns
                 state['tx'] = session(self.suite, key_bytes(new[n]['send_key'], self.suite), True)
-                state['switch'] = True
         t_rekey = time.monotonic() - t_rekey
         th.join()
         for n in ('alice', 'bob'):
@@ -356,31 +437,71 @@ class Meeting:
             c.eq(parse_keys(env.ctl('participant', 'keys', self.name, n).stdout), new[n],
                  '%s: participant keys %s gives the new keys' % (s, n))
         bob_new = session(self.suite, key_bytes(new['bob']['recv_key'], self.suite), False)
+        bob_ctx = {}                    # bob's copies under his new recv key: a new context
+        # the warm-up's packets of which some copy was refused (a receiver has a leading part of
+        # them), the old key's, and alice's under her new send key (a new stream for the MMR)
+        j = new_key.index(True) if True in new_key else len(sent)
+        streams = [(0, lead, len(lead)), (len(lead), sent[len(lead):j], 0),
+                   (j, sent[j:], MAX_LEAD)]                      # (first, packets, max_lead)
+        pos = {p[:2] + p[4:]: i for i, p in enumerate(sent)}     # a packet but for its seq
+
+        def part(lo, hi):
+            """sent[lo:hi] as srtp_match's segments and max_leads: a packet that is not the first
+            of its stream may be missing only if it leads a stream"""
+            segs, leads = [], []
+            for first, pk, most in streams:
+                a, b = max(lo, first), min(hi, first + len(pk))
+                if a < b:
+                    segs.append(pk[a - first:b - first])
+                    leads.append(most if a == first else 0)
+            return (segs, leads) if segs else ([], 0)
+
         got = {n: self.receive(n) for n in self.targets}
+        lease = _delta(d0, self.drops(), 'srtp_lease')['srtp_lease']
         for n in self.targets:
-            plain, n_old, n_new = [], 0, 0
+            plain, keys = [], []
             for w in got[n]:
                 p = unprotect(self.rx[n], w)
+                k = 'old' if p is not None else None
                 if p is None and n == 'bob':
                     p = unprotect(bob_new, w)
-                    n_new += p is not None
-                else:
-                    n_old += p is not None
+                    k = 'new' if p is not None else None
                 plain.append(p)
-            c.check(plain == sent, '%s: %s gets all %d packets of the stream across the rekeys '
-                    '(zero loss)' % (s, n, REKEY_N),
-                    '%d received, %d decrypted; %s' % (len(got[n]), sum(p is not None for p in plain),
-                                                       _diff(plain, sent)))
+                keys.append(k)
+            n_old, n_new = keys.count('old'), keys.count('new')
+            bad = keys.count(None)
             if n == 'bob':
                 c.check(n_old > 0 and n_new > 0, '%s: bob got copies under his old and his new '
                         'recv key' % s, 'old %d, new %d' % (n_old, n_new))
-        c.check(state['n_new'] > 0, '%s: alice sent with her new send key' % s, state['n_new'])
+                c.check(bad == 0 and keys == sorted(keys, key=lambda x: x == 'new'),
+                        '%s: bob\'s copies switch from his old to his new recv key once' % s,
+                        '%d undecryptable, keys %s' % (bad, keys))
+            # bob: one context until his first copy under the new key, another from there
+            new_plain = [p for p, k in zip(plain, keys) if k == 'new']
+            k_new = pos.get(new_plain[0][:2] + new_plain[0][4:], len(sent)) if new_plain else len(sent)
+            old_plain = [p for p, k in zip(plain, keys) if k != 'new']
+            segs, leads = part(0, k_new)
+            ok, detail = mmrtest.srtp_match(old_plain, segs, leads, self.ctx[n])
+            if ok and n == 'bob':
+                segs, leads = part(k_new, len(sent))
+                ok, detail = mmrtest.srtp_match(new_plain, segs, leads, bob_ctx)
+                detail = 'under his new recv key: ' + detail
+            c.check(ok, '%s: %s gets all %d packets of the stream across the rekeys (alice\'s under '
+                    'her new key a new stream: %s; seq rebased per receiver context, the first copy '
+                    'under a new recv key at 0)' % (s, n, len(sent), LEAD_NOTE),
+                    '%d received, %d decrypted; %s' % (len(got[n]), sum(p is not None for p in plain),
+                                                       detail))
+            have = {p[:2] + p[4:] for p in plain if p is not None}
+            c.eq(sum(1 for p in sent[len(lead):] if p[:2] + p[4:] not in have), lease,
+                 '%s: %s misses exactly the packets the MMR refused as srtp_lease' % (s, n))
+        c.check(j < len(sent), '%s: alice sent with her new send key' % s, len(sent) - j)
         c.eq(_delta(d0, self.drops(), 'srtp_auth', 'srtp_replay'),
-             {'srtp_auth': 0, 'srtp_replay': 0}, '%s: the MMR dropped nothing during the rekeys '
-             '(%.2f s of mmrctl)' % (s, t_rekey))
+             {'srtp_auth': 0, 'srtp_replay': 0}, '%s: the MMR dropped nothing during the rekeys but '
+             'what it counts as srtp_lease (%d; %.2f s of mmrctl)' % (s, lease, t_rekey))
         self.keys['alice'], self.keys['bob'] = new['alice'], new['bob']
         self.tx = state['tx']
         self.rx['bob'] = bob_new
+        self.ctx['bob'] = bob_ctx
         if check_old_key_expiry:
             time.sleep(4.0)     # "about 2 s" after the first packet under the new key
             d1 = self.drops()
@@ -395,16 +516,6 @@ class Meeting:
 
 def _delta(a, b, *keys):
     return {k: b.get(k, 0) - a.get(k, 0) for k in keys}
-
-
-def _diff(got, want):
-    if got == want:
-        return ''
-    i = next((i for i, (x, y) in enumerate(zip(got, want)) if x != y), min(len(got), len(want)))
-    g = got[i][:16].hex() if i < len(got) and got[i] is not None else '-'
-    w = want[i][:16].hex() if i < len(want) else '-'
-    return 'got %d, want %d; first difference at #%d: got %s, want %s' % (len(got), len(want), i,
-                                                                          g, w)
 
 
 # ---- keys out of sight, mixed mode ------------------------------------------------------------------

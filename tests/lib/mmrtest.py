@@ -1037,6 +1037,98 @@ def stream_stats(stats, ssrc):
     return None
 
 
+def srtp_match(got_plain, want_plain, max_lead=8, ctx=None):
+    """Are the plaintexts one receiver decrypted the ones expected, given what the SRTP index leases
+    do (docs/design.md, "Keys")? Returns (ok, detail) like the tests' _diff helpers: detail says
+    what differs ('' if all came exactly, else which leading packets were missing).
+
+    got_plain: the receiver's copies decrypted, in arrival order (None: one that did not decrypt).
+    want_plain: the plaintexts expected, in sending order; or a list of segments (lists), one per
+      inbound stream the MMR sees as new (e.g. the sender's packets before and after its rekey).
+    Rules, per SSRC:
+    - rebased sequence numbers: each outbound context (receiver, out SSRC) adds one constant (mod
+      2^16) to every sequence number it encrypts; every other byte is as expected. ctx is a dict
+      {ssrc: that constant} of ONE receiver context, kept by the caller across calls: an SSRC in it
+      must go on with its constant; one not in it is a new context, whose first copy must have
+      sequence number 0 (its floor); the constants found are stored in it. None: all new.
+    - new inbound streams: up to max_lead LEADING packets of each segment may be missing (refused as
+      srtp_lease until the stream's lease covers them), none after the first one received of it,
+      and nothing extra; the order is the sending order, also across SSRCs. max_lead may be a
+      list: one value per segment."""
+    segs = want_plain if want_plain and isinstance(want_plain[0], (list, tuple)) else [want_plain]
+    leads = list(max_lead) if isinstance(max_lead, (list, tuple)) else [max_lead] * len(segs)
+    if len(leads) != len(segs):
+        raise ValueError('srtp_match: %d max_lead values for %d segments' % (len(leads), len(segs)))
+    ctx = {} if ctx is None else ctx
+
+    def ssrc(p):
+        return struct.unpack_from('!I', p, 8)[0]
+
+    def seq(p):
+        return struct.unpack_from('!H', p, 2)[0]
+
+    def same(g, w):     # equal but for the sequence number
+        return g is not None and len(g) == len(w) and g[:2] == w[:2] and g[4:] == w[4:]
+
+    def show(p):
+        return p[:16].hex()
+
+    n_want = sum(len(s) for s in segs)
+    problems, missing = [], {}          # (segment, ssrc) -> leading packets missing
+    bad = [i for i, p in enumerate(got_plain) if p is None]
+    if bad:
+        problems.append('%d of %d copies did not decrypt, the first at #%d' % (len(bad), len(got_plain),
+                                                                              bad[0]))
+        got_plain = [p for p in got_plain if p is not None]
+    received = set()                    # (segment, ssrc) of which a packet came
+    pairs, g, stop = [], 0, False       # (got, want) matched, in order
+    for k, seg in enumerate(segs):
+        for w in seg:
+            if g < len(got_plain) and same(got_plain[g], w):
+                pairs.append((got_plain[g], w))
+                received.add((k, ssrc(w)))
+                g += 1
+                continue
+            key = (k, ssrc(w))
+            if key not in received and missing.get(key, 0) < leads[k]:
+                missing[key] = missing.get(key, 0) + 1     # a leading packet the MMR refused
+                continue
+            what = ('more than %d leading packets missing' % leads[k] if key not in received
+                    else 'past its leading packets, where nothing may be missing')
+            problems.append('got %d, want %d; first difference at #%d (segment %d, ssrc 0x%08x: %s): '
+                            'got %s, want %s' % (len(got_plain), n_want, g, k, ssrc(w), what,
+                                                 show(got_plain[g]) if g < len(got_plain) else '-',
+                                                 w[:16].hex()))
+            stop = True
+            break
+        if stop:
+            break
+    if not stop and g < len(got_plain):
+        problems.append('got %d, want %d: %d more than expected, the first at #%d: %s'
+                        % (len(got_plain), n_want, len(got_plain) - g, g, show(got_plain[g])))
+    first_of = {}
+    for k, (gp, w) in enumerate(pairs):
+        s, off = ssrc(w), (seq(gp) - seq(w)) & 0xffff
+        if s not in ctx:
+            if seq(gp) != 0:
+                problems.append('ssrc 0x%08x: a new context\'s first copy has seq %d, want 0 (its floor)'
+                                % (s, seq(gp)))
+                break
+            ctx[s] = off
+            first_of[s] = k
+        elif off != ctx[s]:
+            problems.append('ssrc 0x%08x: copy #%d has seq %d for %d: rebased by %d, want %d (one '
+                            'constant per receiver context)%s' % (s, k, seq(gp), seq(w), off, ctx[s],
+                                                                  ', set by copy #%d' % first_of[s]
+                                                                  if s in first_of else ''))
+            break
+    lost = ', '.join('ssrc 0x%08x%s: %d' % (s, ' (segment %d)' % k if len(segs) > 1 else '', n)
+                     for (k, s), n in sorted(missing.items()))
+    if problems:
+        return False, '; '.join(problems) + ('; leading packets missing: ' + lost if lost else '')
+    return True, ('leading packets missing: ' + lost) if lost else ''
+
+
 # ---- checks and reporting ---------------------------------------------------------------------------
 
 class Checks:

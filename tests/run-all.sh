@@ -63,6 +63,32 @@ run_test() {
 	fi
 }
 
+# run_negative NAME TIMEOUT PATTERN CMD...: a negative control, which PASSES when CMD FAILS the way it
+# must: exit 1 with a line matching PATTERN (grep -E) in its output, i.e. the check that catches the
+# planted defect failed; a timeout, a crash or a failure elsewhere is a failure.
+run_negative() {
+	local name=$1 limit=$2 pattern=$3
+	shift 3
+	selected "$name" || return 0
+	local log=$LOGS/$name.log
+	mkdir -p "$(dirname "$log")"
+	local t0=$EPOCHREALTIME
+	timeout -k 15 "$limit" "$@" >"$log" 2>&1 </dev/null
+	local rc=$?
+	local dt
+	dt=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+	if [ $rc -eq 1 ] && grep -Eq -- "$pattern" "$log"; then
+		passed=$((passed + 1))
+		printf 'PASS %-44s %6ss (failed as it must)\n' "$name" "$dt"
+	else
+		failed=$((failed + 1))
+		failed_names+=("$name")
+		printf 'FAIL %-44s %6ss (a negative control must fail with exit 1 and /%s/, got %s; log %s)\n' \
+			"$name" "$dt" "$pattern" "$rc" "${log#$ROOT/}"
+		tail -n 40 "$log" | sed 's/^/    | /'
+	fi
+}
+
 skip() {
 	selected "$1" || return 0
 	skipped=$((skipped + 1))
@@ -101,6 +127,10 @@ for t in tests/integration/test_*.py; do
 	[ "$n" = test_stress ] && limit=420
 	run_test "integration/$n" "$limit" "$PY" "$t"
 done
+# negative controls: a test run with a planted defect must fail
+[ -f tests/integration/test_srtp_keystream.py ] &&
+	run_negative integration/test_srtp_keystream--forget-ledger 300 '^FAIL .*no \(key, SSRC, index\) sent twice' \
+		"$PY" tests/integration/test_srtp_keystream.py --forget-ledger
 
 # ---- a short smoke run of make bench (every scenario briefly; bench.json has every key) -----------------
 if [ -f tests/integration/test_bench_smoke.sh ]; then

@@ -169,6 +169,13 @@ static void status_line(struct dataplane *dp, struct cmd_apply *ca, struct ctl_s
 	       (double)(rx - cs->last_rx) / dt, (double)(tx - cs->last_tx) / dt,
 	       (double)(copies - cs->last_copies) / dt, (double)(drops - cs->last_drops) / dt, busy_pct,
 	       cnt.participants, cnt.streams, cnt.subs, cnt.applied + cnt.refused, cnt.refused);
+	struct srtp_leases_counts lc;
+	srtp_leases_counts(dp->leases, &lc);
+	if (lc.ledger.records || lc.sync_errors)
+		dp_log("status: SRTP ledger: %" PRIu64 " leases, %" PRIu64 " retired keys; %" PRIu64
+		       " grants, %" PRIu64 " syncs, %" PRIu64 " sync errors, %" PRIu64 " contexts refused",
+		       lc.ledger.records, lc.ledger.retired, lc.grants, lc.ledger.syncs, lc.sync_errors,
+		       lc.refused);
 	cs->last_rx = rx;
 	cs->last_tx = tx;
 	cs->last_copies = copies;

@@ -31,7 +31,7 @@
 #define REQ_RING_SIZE   4096u
 #define REQ_BURST       64u
 #define NO_TICKET       UINT32_MAX
-#define IN_RTCP_WINDOW  64u       /* SRTCP comes a few packets a second */
+#define IN_RTCP_WINDOW  16u       /* SRTCP comes about once a second: a restart refuses up to 16 */
 #define RETRY_NS        100000000ull   /* after a failed sync, try again this much later */
 #define LOG_EVERY_NS    1000000000ull
 

@@ -353,9 +353,9 @@ static const char *run_model(uint32_t seed, int forget, char *why, size_t whylen
 		if (r < 20) {
 			/* restart: the context and everything in memory go (half of the time right
 			 * after a raise that was never synced: a crash) */
-			srtp_stream_free(o.tx);
 			if (rnd() & 1)
 				owner_serve(&o, 0);
+			srtp_stream_free(o.tx);
 			srtp_ledger_close(o.l);
 			if (forget)
 				unlink(o.path);

@@ -366,6 +366,7 @@ static void narrow(struct srtp_leases *L)
 		uint64_t top = srtp_stream_lease_top(t->s, p);
 		uint64_t rec = top >= lim ? top + t->window : lim;
 		t->provisional = 0;
+		t->want = 0;     /* a provisional grant still waiting (a failed sync) is superseded */
 		if (srtp_ledger_set(L->ledger, &t->id, rec) < 0 || (rec > lim && want(L, L->narrow[k], rec) < 0))
 			dp_log("SRTP ledger: cannot narrow a provisional lease (it stays recorded higher, which is safe)");
 	}
@@ -399,7 +400,7 @@ void srtp_leases_service(struct srtp_leases *L, int may_wait)
 	if (rc < 0) {
 		L->c.sync_errors++;
 		L->retry_after_ns = now + RETRY_NS;
-		log_limited(L, now, "fdatasync of the ledger", rc);
+		log_limited(L, now, "writing the ledger", rc);
 		return;
 	}
 	/* durable: grant */

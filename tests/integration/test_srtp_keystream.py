@@ -23,7 +23,9 @@ Every copy must also decrypt with the receiver's one session (continuity: ROC gu
     killed and the shared segment removed (host reboot emulation), both restarted; replays refused
  5. rekey of alice and bob (new sessions for them), dataplane kill -9 inside the rekey window;
     replays under the old key refused
- 6. a stale controller: the state file from before the rekey is put back and the controller
+ 6. the ledger cannot be written (chattr +i: every write fails): nothing is accepted or sent
+    beyond the durable leases (counted srtp_lease, logged); writable again, media resumes
+ 7. a stale controller: the state file from before the rekey is put back and the controller
     restarted with it: the dataplane refuses the retired keys (nothing is encrypted under them)
 Throughout: no reuse, no copy that fails to decrypt; srtp_reuse never counted (the dataplane's own
 guard never had to refuse a copy).
@@ -36,6 +38,7 @@ reuse indexes; the run stops after that restart).
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import time
 
@@ -320,7 +323,28 @@ def body(c, args):
             m.check('after the rekey and restart')
             m.replay('after the rekey and restart', old[m.name][:5] + before[m.name][:5])
 
-        c.note('== 6. a stale controller replays retired keys')
+        c.note('== 6. the ledger cannot be written (chattr +i): packets stop rather than go unrecorded')
+        cp = subprocess.run(['chattr', '+i', env.ledger_path], capture_output=True, text=True)
+        if c.check(cp.returncode == 0, 'the ledger made unwritable (chattr +i)', cp.stderr.strip()):
+            try:
+                d0 = mmrtest.drop_counts(env.stats())
+                for m in ms:
+                    m.send(400, audio_only=True, pace=0)
+                    m.check('ledger unwritable')
+                d1 = mmrtest.drop_counts(env.stats())
+                c.check(d1.get('srtp_lease', 0) - d0.get('srtp_lease', 0) >= 3 * 200,
+                        'ledger unwritable: packets beyond the durable leases dropped and counted (srtp_lease)',
+                        '%d' % (d1.get('srtp_lease', 0) - d0.get('srtp_lease', 0)))
+                c.check('writing the ledger failed' in env.log_text('dataplane'),
+                        'ledger unwritable: the dataplane\'s log says so')
+            finally:
+                subprocess.run(['chattr', '-i', env.ledger_path])
+            warm(env, ms)
+            for m in ms:
+                m.send(60)
+                m.check('ledger writable again: media resumes')
+
+        c.note('== 7. a stale controller replays retired keys')
         env.kill_controller(9)
         shutil.copy(state + '.before-rekey', state)
         env.start_controller()

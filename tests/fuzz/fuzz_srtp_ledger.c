@@ -20,37 +20,15 @@
 #include <unistd.h>
 
 #include "srtp_ledger.h"
+#include "../unit/ledger_file.h"
 
 #define CHECK(c) do { if (!(c)) { fprintf(stderr, "invariant failed: %s\n", #c); abort(); } } while (0)
 
-#define HDR 64
-#define COPY 32
+#define HDR LEDGER_HDR
+#define COPY LEDGER_COPY
 #define MAX_OPS 15
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static uint32_t crc32c(const uint8_t *p, size_t n)
-{
-	uint32_t c = ~0u;
-
-	while (n--) {
-		c ^= *p++;
-		for (int k = 0; k < 8; k++)
-			c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-	}
-	return ~c;
-}
-
-static void le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> 8 * i);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 struct op {
 	uint8_t what, slot;
@@ -112,25 +90,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	file = malloc(flen ? flen : 1);
 	CHECK(file != NULL);
 	if (data[0] & 1) {
-		memset(file, 0, HDR);
-		memcpy(file, "MMRSLDG1", 8);
-		le32(file + 8, 1);
-		le32(file + 12, 64);
-		le32(file + 60, crc32c(file, 60));
+		static const uint8_t id[16];
+
+		ledger_header(file, id);
 	}
 	memcpy(file + flen - body_len, data + off, body_len);
 	if ((data[0] & 2) && flen > HDR) {
 		for (size_t c = HDR; c + COPY <= flen; c += COPY) {
 			static const uint8_t zero[COPY];
-			uint8_t b[36];
-			uint64_t slot = (c - HDR) / 64;
 
-			if (!memcmp(file + c, zero, COPY))
-				continue;
-			for (int i = 0; i < 8; i++)
-				b[i] = (uint8_t)(slot >> 8 * i);
-			memcpy(b + 8, file + c, 28);
-			le32(file + c + 28, crc32c(b, sizeof(b)));
+			if (memcmp(file + c, zero, COPY))
+				ledger_seal_copy(file + c, (c - HDR) / 64);
 		}
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

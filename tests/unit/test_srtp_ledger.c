@@ -41,10 +41,11 @@
 
 #include "srtp_ledger.h"
 #include "unit_util.h"
+#include "ledger_file.h"
 
-#define HDR 64
+#define HDR LEDGER_HDR
 #define SLOT 64
-#define COPY 32
+#define COPY LEDGER_COPY
 
 static char tmpdir[256];
 
@@ -116,58 +117,23 @@ static void write_new(const char *path, const void *p, size_t n)
 
 /* ---- the file format, independently ------------------------------------------------------- */
 
-static uint32_t crc32c_bitwise(const uint8_t *p, size_t n)
-{
-	uint32_t c = ~0u;
-
-	while (n--) {
-		c ^= *p++;
-		for (int k = 0; k < 8; k++)
-			c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-	}
-	return ~c;
-}
-
-static void le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> 8 * i);
-}
-
-static void le64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> 8 * i);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static void make_copy(uint8_t c[COPY], uint32_t slot, const uint8_t *fp, uint32_t ssrc, uint8_t kind,
 		      uint64_t limit, uint32_t gen)
 {
-	uint8_t b[36];
-
 	memcpy(c, fp, 12);
 	le32(c + 12, ssrc);
 	le64(c + 16, limit | (uint64_t)kind << 56);
 	le32(c + 24, gen);
-	le64(b, slot);
-	memcpy(b + 8, c, 28);
-	le32(c + 28, crc32c_bitwise(b, sizeof(b)));
+	ledger_seal_copy(c, slot);
 }
 
 static void make_header(uint8_t h[HDR])
 {
-	memset(h, 0, HDR);
-	memcpy(h, "MMRSLDG1", 8);
-	le32(h + 8, 1);
-	le32(h + 12, 64);
+	uint8_t id[16];
+
 	for (int i = 0; i < 16; i++)
-		h[16 + i] = (uint8_t)(0xa0 + i);
-	le32(h + 60, crc32c_bitwise(h, 60));
+		id[i] = (uint8_t)(0xa0 + i);
+	ledger_header(h, id);
 }
 
 /* The copies of id in the file image: slot number, and for each copy 1 if it holds id, its gen. */
@@ -585,7 +551,7 @@ static void test_bad_header(void **state)
 
 	memcpy(v2, h, HDR);
 	le32(v2 + 8, 2);
-	le32(v2 + 60, crc32c_bitwise(v2, 60));
+	le32(v2 + 60, ledger_crc32c(v2, 60));
 	write_new(path, v2, HDR);
 	assert_null(srtp_ledger_open(path, err, sizeof(err)));
 	assert_int_equal(errno, EBADMSG);

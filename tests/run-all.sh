@@ -38,29 +38,40 @@ selected() {
 	return 1
 }
 
-# run_test NAME TIMEOUT_S CMD...
-run_test() {
+# run_logged NAME TIMEOUT_S CMD...: run CMD under the timeout with its output in NAME's log; sets
+# rc, dt (seconds) and log for the caller, which decides what passes.
+run_logged() {
 	local name=$1 limit=$2
 	shift 2
-	selected "$name" || return 0
-	local log=$LOGS/$name.log
+	log=$LOGS/$name.log
 	mkdir -p "$(dirname "$log")"
 	local t0=$EPOCHREALTIME
 	timeout -k 15 "$limit" "$@" >"$log" 2>&1 </dev/null
-	local rc=$?
-	local dt
+	rc=$?
 	dt=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
-	if [ $rc -eq 0 ]; then
+}
+
+# verdict NAME OK NOTE WHY: count and print one PASS or FAIL line (with the log's tail on FAIL).
+verdict() {
+	if [ "$2" = 1 ]; then
 		passed=$((passed + 1))
-		printf 'PASS %-44s %6ss\n' "$name" "$dt"
+		printf 'PASS %-44s %6ss%s\n' "$1" "$dt" "$3"
 	else
 		failed=$((failed + 1))
-		failed_names+=("$name")
-		local why="exit $rc"
-		[ $rc -eq 124 ] || [ $rc -eq 137 ] && why="timed out after ${limit}s"
-		printf 'FAIL %-44s %6ss (%s, log %s)\n' "$name" "$dt" "$why" "${log#$ROOT/}"
+		failed_names+=("$1")
+		printf 'FAIL %-44s %6ss (%s, log %s)\n' "$1" "$dt" "$4" "${log#$ROOT/}"
 		tail -n 40 "$log" | sed 's/^/    | /'
 	fi
+}
+
+# run_test NAME TIMEOUT_S CMD...: passes when CMD exits 0.
+run_test() {
+	local name=$1 limit=$2
+	selected "$name" || return 0
+	run_logged "$@"
+	local why="exit $rc"
+	[ $rc -eq 124 ] || [ $rc -eq 137 ] && why="timed out after ${limit}s"
+	verdict "$name" "$([ $rc -eq 0 ] && echo 1)" '' "$why"
 }
 
 # run_negative NAME TIMEOUT PATTERN CMD...: a negative control, which PASSES when CMD FAILS the way it
@@ -70,23 +81,9 @@ run_negative() {
 	local name=$1 limit=$2 pattern=$3
 	shift 3
 	selected "$name" || return 0
-	local log=$LOGS/$name.log
-	mkdir -p "$(dirname "$log")"
-	local t0=$EPOCHREALTIME
-	timeout -k 15 "$limit" "$@" >"$log" 2>&1 </dev/null
-	local rc=$?
-	local dt
-	dt=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
-	if [ $rc -eq 1 ] && grep -Eq -- "$pattern" "$log"; then
-		passed=$((passed + 1))
-		printf 'PASS %-44s %6ss (failed as it must)\n' "$name" "$dt"
-	else
-		failed=$((failed + 1))
-		failed_names+=("$name")
-		printf 'FAIL %-44s %6ss (a negative control must fail with exit 1 and /%s/, got %s; log %s)\n' \
-			"$name" "$dt" "$pattern" "$rc" "${log#$ROOT/}"
-		tail -n 40 "$log" | sed 's/^/    | /'
-	fi
+	run_logged "$name" "$limit" "$@"
+	verdict "$name" "$([ $rc -eq 1 ] && grep -Eq -- "$pattern" "$log" && echo 1)" ' (failed as it must)' \
+		"a negative control must fail with exit 1 and /$pattern/, got exit $rc"
 }
 
 skip() {

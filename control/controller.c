@@ -401,6 +401,12 @@ static int lock_state(const char *state_file)
 	return fd;
 }
 
+/* dp_link's on_ledger hook: the SRTP ledger check before every replay (requests.h) */
+static int ledger_hook(void *arg, const uint8_t id[MMR_SRTP_LEDGER_ID_LEN], char *why, size_t whylen)
+{
+	return request_ledger_check(arg, id, why, whylen);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: mmr-controller -c FILE\n");
@@ -480,6 +486,8 @@ int main(int argc, char **argv)
 		ctl_log("error: out of memory");
 		goto out_lock;
 	}
+	dp.on_ledger = ledger_hook;
+	dp.on_ledger_arg = &ctx;
 	lfd = open_listener(&cfg, &sock_ino);
 	if (lfd < 0)
 		goto out_dp;

@@ -275,7 +275,7 @@ static void full_sync(struct dp_link *l, uint64_t now)
 static void attach(struct dp_link *l, struct cmd_chan *c, uint64_t now)
 {
 	struct mmr_shm *s = c->shm;
-	char why[160];
+	char why[sizeof(l->why_detached)];
 	uint64_t hb = atomic_load(&s->dp_heartbeat_ns);
 	if (!mmr_alive(hb, now)) {
 		cmd_chan_close(c);
@@ -291,6 +291,20 @@ static void attach(struct dp_link *l, struct cmd_chan *c, uint64_t now)
 		snprintf(why, sizeof(why), "another controller (pid %u) drives the dataplane on %s", other,
 			 l->shm_name);
 		set_why(l, why);
+		return;
+	}
+	/* the header's ledger id is written before dp_ready (acquire: read it only after) */
+	if (!atomic_load_explicit(&s->dp_ready, memory_order_acquire)) {
+		cmd_chan_close(c);
+		snprintf(why, sizeof(why), "dataplane pid %u on %s is starting (not ready yet)",
+			 atomic_load(&s->dp_pid), l->shm_name);
+		set_why(l, why);
+		return;
+	}
+	if (l->on_ledger && l->on_ledger(l->on_ledger_arg, s->srtp_ledger_id, why, sizeof(why)) < 0) {
+		cmd_chan_close(c);
+		set_why(l, why);
+		l->next_attach_ns = now + 1000000000ull;
 		return;
 	}
 	l->ch = *c;
@@ -318,7 +332,7 @@ static void try_attach(struct dp_link *l, uint64_t now)
 		attach(l, &c, now);
 		return;
 	}
-	char why[160];
+	char why[sizeof(l->why_detached)];
 	if (rc == -ENOENT)
 		snprintf(why, sizeof(why), "no segment %s (dataplane not running)", l->shm_name);
 	else if (rc == -EPROTO)
@@ -339,7 +353,7 @@ void dp_link_tick(struct dp_link *l, uint64_t now)
 		atomic_store(&s->ctl_heartbeat_ns, now);
 		uint64_t hb = atomic_load(&s->dp_heartbeat_ns);
 		if (!mmr_alive(hb, now)) {
-			char why[160];
+			char why[sizeof(l->why_detached)];
 			snprintf(why, sizeof(why), "dataplane pid %u stopped its heartbeat; will resync when it is back",
 				 atomic_load(&s->dp_pid));
 			detach(l, why);
@@ -361,6 +375,6 @@ void dp_link_tick(struct dp_link *l, uint64_t now)
 			}
 		}
 	}
-	if (!l->attached)
+	if (!l->attached && now >= l->next_attach_ns)
 		try_attach(l, now);
 }

@@ -15,6 +15,11 @@
  * sent before its other members, and a receiver's subscription to it before its subscriptions to
  * the others (their group_id and sel_id name them); requests keep the same order for new objects.
  * A dead dataplane detaches us: the FIFO is dropped, and the next attach replays everything anyway.
+ *
+ * We attach only to a ready dataplane (dp_ready), whose header then holds its SRTP ledger id, and
+ * before the replay the on_ledger hook sees that id: the controller makes sure no key it replays was
+ * used under another ledger (requests.h, request_ledger_check). If the hook refuses, we stay
+ * detached (why_detached says why) and try again about a second later.
  */
 #ifndef MMR_DP_LINK_H
 #define MMR_DP_LINK_H
@@ -24,6 +29,10 @@
 #include <stdint.h>
 #include "cmd_chan.h"
 #include "model.h"
+
+/* At every attach, before the replay: 0 to go on, -1 to stay detached (why: one line). */
+typedef int (*dp_link_ledger_fn)(void *arg, const uint8_t id[MMR_SRTP_LEDGER_ID_LEN], char *why,
+				 size_t whylen);
 
 struct dp_link {
 	char shm_name[64];
@@ -42,7 +51,11 @@ struct dp_link {
 	uint64_t next_seq;           /* seq the next pushed command will carry */
 
 	uint64_t next_tick_ns, next_epoch_check_ns;
-	char why_detached[160];      /* why we are not attached (for status and logs) */
+	uint64_t next_attach_ns;     /* no attach before (after the hook refused one) */
+	char why_detached[256];      /* why we are not attached (for status and logs) */
+
+	dp_link_ledger_fn on_ledger; /* NULL: none */
+	void *on_ledger_arg;
 };
 
 int dp_link_init(struct dp_link *l, const char *shm_name, struct model *model);

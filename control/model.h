@@ -33,6 +33,10 @@
  * by the requests (keys.c) and kept here and in the state file; plain meetings' participants have
  * none (zeroed).
  *
+ * The model also records the id of the dataplane's SRTP index ledger the SRTP keys have been used
+ * under (lib/cmd_chan.h). A key used under one ledger must never be used under another: a new ledger
+ * knows nothing of the indexes the old one leased (requests.h, request_ledger_check, at attach).
+ *
  * The mutators do not check their arguments beyond what the caller promised: requests validate
  * first and reserve capacity (model_reserve), then mutate, so a failed request changes nothing.
  */
@@ -41,6 +45,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "cmd_chan.h"
 #include "mmr_types.h"
 #include "srtp_fast.h"
 #include "id_index.h"
@@ -119,6 +124,16 @@ struct model {
 	struct id_pool meeting_ids, part_ids, stream_ids, sub_ids;
 	struct id_index meeting_by_name, part_by_name, part_by_addr, stream_by_ssrc, sub_by_pair;
 	uint32_t n_meetings, n_parts, n_streams, n_subs;
+	/* The dataplane SRTP ledger the participants' current keys have been used under (see above);
+	 * has_ledger false: none recorded (no dataplane seen yet, or a state file from before ledgers:
+	 * ledger_unknown).
+	 * ledger_rekeyed: when every SRTP participant last got new keys because the ledger changed
+	 * (Unix time, s; 0: never). */
+	bool has_ledger;
+	bool ledger_unknown;             /* no ledger recorded and loaded from a state file older than
+					    ledgers (version < 4): its keys may have been used under one */
+	uint8_t ledger_id[MMR_SRTP_LEDGER_ID_LEN];
+	int64_t ledger_rekeyed;
 };
 
 /* Set up an empty model (the arrays are reserved, not touched); 0 or -ENOMEM. */

@@ -12,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "srtp_fast.h"
+#include "state_file.h"
 #include "stats.h"
 #include "values.h"
 
@@ -654,6 +656,20 @@ static void json_age(struct outbuf *out, const char *name, uint64_t hb, uint64_t
 		ob_printf(out, ", \"%s\": %llu", name, (unsigned long long)(hb > now ? 0 : (now - hb) / 1000000));
 }
 
+/* The SRTP ledger the controller's keys were used under: its id's first 8 hex digits ("" if none
+ * recorded), and the time of the last forced rekey, UTC ("" if never). */
+static void ledger_text(const struct model *m, char id[9], char when[32], bool iso)
+{
+	char hex[2 * MMR_SRTP_LEDGER_ID_LEN + 1];
+	id[0] = when[0] = '\0';
+	if (m->has_ledger)
+		snprintf(id, 9, "%.8s", ledger_id_hex(m->ledger_id, hex));
+	struct tm tm;
+	time_t t = (time_t)m->ledger_rekeyed;
+	if (m->ledger_rekeyed && gmtime_r(&t, &tm))
+		strftime(when, 32, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
 void render_status(const struct ctl_ctx *ctx, bool json, struct outbuf *out)
 {
 	const struct model *m = ctx->model;
@@ -677,14 +693,20 @@ void render_status(const struct ctl_ctx *ctx, bool json, struct outbuf *out)
 		last_error[sizeof(s->last_error)] = '\0';
 	}
 
+	char ledger[9], rekeyed[32];
+	ledger_text(m, ledger, rekeyed, json);
+
 	if (json) {
 		ob_printf(out, "{\"controller\": {\"pid\": %d, \"uptime_s\": %.1f, \"socket\": ", (int)ctx->pid, uptime);
 		ob_json_str(out, ctx->cfg->socket);
 		ob_puts(out, ", \"state_file\": ");
 		ob_json_str(out, ctx->cfg->state_file);
 		ob_printf(out, ", \"meetings\": %u, \"participants\": %u, \"streams\": %u, \"subscriptions\": %u, "
-			       "\"requests\": %llu},\n",
+			       "\"requests\": %llu",
 			  m->n_meetings, m->n_parts, m->n_streams, m->n_subs, (unsigned long long)ctx->requests);
+		ob_printf(out, ", \"srtp_ledger\": %s%s%s, \"srtp_ledger_rekeyed\": %s%s%s},\n",
+			  ledger[0] ? "\"" : "", ledger[0] ? ledger : "null", ledger[0] ? "\"" : "",
+			  rekeyed[0] ? "\"" : "", rekeyed[0] ? rekeyed : "null", rekeyed[0] ? "\"" : "");
 		ob_printf(out, " \"dataplane\": {\"attached\": %s, \"shm_name\": ", s ? "true" : "false");
 		ob_json_str(out, dp->shm_name);
 		if (!s) {
@@ -720,6 +742,12 @@ void render_status(const struct ctl_ctx *ctx, bool json, struct outbuf *out)
 		       "  requests       %llu\n",
 		  (int)ctx->pid, uptime, ctx->cfg->socket, ctx->cfg->state_file, m->n_meetings, m->n_parts,
 		  m->n_streams, m->n_subs, (unsigned long long)ctx->requests);
+	if (ledger[0])
+		ob_printf(out, "  srtp ledger    %s..\n", ledger);
+	else
+		ob_puts(out, "  srtp ledger    none recorded\n");
+	if (rekeyed[0])
+		ob_printf(out, "  ledger rekey   %s (every SRTP participant got new keys)\n", rekeyed);
 	ob_printf(out, "dataplane\n"
 		       "  shm            %s\n", dp->shm_name);
 	if (!s) {

@@ -11,12 +11,17 @@
  * of an SRTP meeting get fresh keys (keys.c) at `participant add` and `participant rekey`, made
  * before step 2, and the reply body carries them (and only these replies: nothing else prints or
  * logs a key). Format in docs/interfaces.md.
+ *
+ * The SRTP ledger check at attach (request_ledger_check) lives here too: it rekeys every SRTP
+ * participant the way `participant rekey` rekeys one.
  */
 #include "requests.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "keys.h"
 #include "log.h"
@@ -403,6 +408,125 @@ static void cmd_participant_rekey(struct ctl_ctx *ctx, const struct args *a, str
 	dp_begin(ctx, req);
 	dp_end(ctx, req, dp_link_put_participant(ctx->dp, id), true);
 	reply_keys(ctx, id, req, true);
+}
+
+/* ---- the SRTP ledger, at attach --------------------------------------------------------------- */
+
+static bool srtp_participant(const struct model *m, uint32_t p)
+{
+	return m->parts[p].used && m->meetings[m->parts[p].meeting].srtp_suite != SRTP_SUITE_NONE;
+}
+
+/* "abcd1234.." (the id's first 4 bytes), or "none" */
+static char *ledger_short(bool has, const uint8_t id[MMR_SRTP_LEDGER_ID_LEN], char out[16])
+{
+	char hex[2 * MMR_SRTP_LEDGER_ID_LEN + 1];
+	if (has)
+		snprintf(out, 16, "%.8s..", ledger_id_hex(id, hex));
+	else
+		snprintf(out, 16, "none");
+	return out;
+}
+
+/*
+ * New SEND and RECV keys for every SRTP participant, as `participant rekey` makes and saves them
+ * (one save for all), and the new ledger id with them. 0, or -1 with the model as it was and the
+ * reason in err.
+ */
+static int rekey_all(struct ctl_ctx *ctx, uint32_t n, const uint8_t id[MMR_SRTP_LEDGER_ID_LEN], char *err,
+		     size_t errlen)
+{
+	struct model *m = ctx->model;
+	struct srtp_master *old = malloc((size_t)n * 2 * sizeof(*old));   /* to put back on failure */
+	if (!old) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	bool had = m->has_ledger;
+	uint8_t old_id[MMR_SRTP_LEDGER_ID_LEN];
+	memcpy(old_id, m->ledger_id, sizeof(old_id));
+	int64_t old_time = m->ledger_rekeyed;
+	uint32_t done = 0;
+	int rc = -1;
+	for (uint32_t p = 0; p < model_part_bound(m) && done < n; p++) {
+		if (!srtp_participant(m, p))
+			continue;
+		struct srtp_master keys[2];
+		if (keys_generate((enum srtp_suite)m->meetings[m->parts[p].meeting].srtp_suite, &keys[0]) < 0 ||
+		    keys_generate((enum srtp_suite)m->meetings[m->parts[p].meeting].srtp_suite, &keys[1]) < 0) {
+			explicit_bzero(keys, sizeof(keys));
+			snprintf(err, errlen, "the random generator failed");
+			goto undo;
+		}
+		old[2 * done] = m->parts[p].send_key;
+		old[2 * done + 1] = m->parts[p].recv_key;
+		done++;
+		model_participant_set_keys(m, p, &keys[0], &keys[1]);
+		explicit_bzero(keys, sizeof(keys));
+	}
+	memcpy(m->ledger_id, id, sizeof(m->ledger_id));
+	m->has_ledger = true;
+	m->ledger_rekeyed = (int64_t)time(NULL);
+	if (state_file_save(m, ctx->cfg->state_file, NULL, err, errlen) == 0) {
+		rc = 0;
+		goto out;
+	}
+	m->has_ledger = had;
+	memcpy(m->ledger_id, old_id, sizeof(old_id));
+	m->ledger_rekeyed = old_time;
+undo:
+	for (uint32_t p = 0, i = 0; p < model_part_bound(m) && i < done; p++)
+		if (srtp_participant(m, p)) {
+			model_participant_set_keys(m, p, &old[2 * i], &old[2 * i + 1]);
+			i++;
+		}
+out:
+	explicit_bzero(old, (size_t)n * 2 * sizeof(*old));
+	free(old);
+	return rc;
+}
+
+int request_ledger_check(struct ctl_ctx *ctx, const uint8_t id[MMR_SRTP_LEDGER_ID_LEN], char *why, size_t whylen)
+{
+	static const uint8_t zero[MMR_SRTP_LEDGER_ID_LEN];
+	struct model *m = ctx->model;
+	if (memcmp(id, zero, sizeof(zero)) == 0) {
+		snprintf(why, whylen, "the dataplane publishes no SRTP ledger id");
+		return -1;
+	}
+	if (m->has_ledger && memcmp(m->ledger_id, id, sizeof(m->ledger_id)) == 0)
+		return 0;
+	char was[16], now[16], err[400];
+	ledger_short(m->has_ledger, m->ledger_id, was);
+	ledger_short(true, id, now);
+	uint32_t n = 0;
+	for (uint32_t p = 0; p < model_part_bound(m); p++)
+		n += srtp_participant(m, p);
+	if (n == 0 || (!m->has_ledger && !m->ledger_unknown)) {
+		/* no key was used under another ledger (none to change, or this controller's state was
+		 * never attached to a dataplane: its keys were never used): just record the new one. A
+		 * failed save is harmless here: the next save writes it with the keys made under it */
+		bool had = m->has_ledger;
+		memcpy(m->ledger_id, id, sizeof(m->ledger_id));
+		m->has_ledger = true;
+		if (state_file_save(m, ctx->cfg->state_file, NULL, err, sizeof(err)) < 0)
+			ctl_log("SRTP ledger %s recorded, but not saved yet: %s", now, err);
+		else if (had)
+			ctl_log("SRTP ledger changed (old id %s -> new id %s): no SRTP participants, no keys to change",
+				was, now);
+		else
+			ctl_log("SRTP ledger %s recorded: SRTP keys are used under it from now on", now);
+		return 0;
+	}
+	if (rekey_all(ctx, n, id, err, sizeof(err)) < 0) {
+		snprintf(why, whylen, "SRTP ledger changed (old id %s -> new id %s) and the %u SRTP participants' new "
+			 "keys cannot be saved, so their old keys are not replayed: %s", was, now, n, err);
+		return -1;
+	}
+	m->ledger_unknown = false;
+	ctl_log("SRTP ledger changed (old id %s -> new id %s): the %u SRTP participants got new keys; their "
+		"clients must fetch them with `mmrctl participant keys`", was, now, n);
+	return 0;
 }
 
 static void cmd_participant_remove(struct ctl_ctx *ctx, const struct args *a, struct request *req)

@@ -41,4 +41,23 @@ void request_finish(struct ctl_ctx *ctx, struct request *req, enum apply_outcome
 void request_reply(const struct request *req, struct outbuf *payload);
 void request_free(struct request *req);
 
+/*
+ * The dp_link on_ledger hook (dp_link.h): at every attach, before the replay, with the dataplane's
+ * SRTP ledger id. A key must never be used under two ledgers (docs/design.md "SRTP indexes: never
+ * twice"): a new ledger knows nothing of the indexes the old one leased, so the replayed keys'
+ * contexts would start at index 0 again. So:
+ *   - the id recorded in the model: nothing to do;
+ *   - no SRTP participant, or none recorded in a state that was never attached (its keys were never
+ *     used): record the id and save the state file (a failed save is logged only: no key depends
+ *     on it);
+ *   - otherwise (another id, or none recorded in a state file from before ledgers): every SRTP
+ *     participant gets new SEND and RECV keys, saved with the new id (fsync'd) and logged in one line;
+ *     their clients must fetch them (`participant keys`).
+ * 0: go on with the replay. -1 (nothing changed; why says why): the keys could not be made or saved,
+ * so the old keys must not be replayed onto this ledger: stay detached and try again later. An
+ * all-zero id (a dataplane that publishes none) is refused too.
+ */
+int request_ledger_check(struct ctl_ctx *ctx, const uint8_t id[MMR_SRTP_LEDGER_ID_LEN], char *why,
+			 size_t whylen);
+
 #endif

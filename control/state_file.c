@@ -17,9 +17,16 @@
 #include "outbuf.h"
 
 #define STATE_MAGIC "mmr-state"
-#define STATE_VERSION 3
+#define STATE_VERSION 4
 
 /* ---- writing -------------------------------------------------------------------------------- */
+
+char *ledger_id_hex(const uint8_t id[MMR_SRTP_LEDGER_ID_LEN], char out[2 * MMR_SRTP_LEDGER_ID_LEN + 1])
+{
+	for (int i = 0; i < MMR_SRTP_LEDGER_ID_LEN; i++)
+		snprintf(out + 2 * i, 3, "%02x", id[i]);
+	return out;
+}
 
 static bool skipped_participant(const struct model *m, const struct state_skip *sk, uint32_t p)
 {
@@ -175,6 +182,14 @@ int state_file_save(const struct model *m, const char *path, const struct state_
 	ob_reset(&b);
 	ob_printf(&b, "# mmr-controller state: rewritten after every change; ids are the dataplane's\n"
 		      "%s %d\n", STATE_MAGIC, STATE_VERSION);
+	if (m->has_ledger) {
+		char id[2 * MMR_SRTP_LEDGER_ID_LEN + 1];
+		ob_printf(&b, "srtp_ledger %s ", ledger_id_hex(m->ledger_id, id));
+		if (m->ledger_rekeyed)
+			ob_printf(&b, "%lld\n", (long long)m->ledger_rekeyed);
+		else
+			ob_puts(&b, "-\n");
+	}
 	for (uint32_t id = 0; id < model_meeting_bound(m); id++) {
 		if (!m->meetings[id].used || (sk->kind == STATE_SKIP_MEETING && sk->id == id))
 			continue;
@@ -203,7 +218,9 @@ struct loader {
 	size_t errlen;
 	char *tok[12];
 	int ntok;
-	int version;      /* of the file: 1 (no SRTP), 2 (no spatial layers, simulcast) or 3 */
+	int version;      /* of the file: 1 (no SRTP), 2 (no spatial layers, simulcast), 3 (no SRTP
+			     ledger line) or 4 */
+	bool have_ledger; /* the srtp_ledger line was read */
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -473,6 +490,34 @@ static int load_sub(struct loader *ld)
 	return 0;
 }
 
+/* srtp_ledger ID REKEYED (version 4): 32 hex digits, and - or the Unix time of the last forced rekey */
+static int load_ledger(struct loader *ld)
+{
+	struct model *m = ld->m;
+	if (ld->version < 4)
+		return fail(ld, "unknown record 'srtp_ledger' in a version %d file", ld->version);
+	if (ld->ntok != 3)
+		return fail(ld, "srtp_ledger: expected 'srtp_ledger ID REKEYED'");
+	if (ld->have_ledger)
+		return fail(ld, "srtp_ledger appears twice");
+	if (m->n_meetings)
+		return fail(ld, "srtp_ledger after the first meeting");
+	const char *hex = ld->tok[1];
+	if (strlen(hex) != 2 * MMR_SRTP_LEDGER_ID_LEN || strspn(hex, "0123456789abcdef") != strlen(hex))
+		return fail(ld, "srtp_ledger: bad id '%s' (%d lowercase hex digits)", hex, 2 * MMR_SRTP_LEDGER_ID_LEN);
+	uint64_t t = 0;
+	if (strcmp(ld->tok[2], "-") != 0 && (val_uint(ld->tok[2], INT64_MAX, &t) < 0 || t == 0))
+		return fail(ld, "srtp_ledger: bad rekey time '%s' (- or Unix seconds)", ld->tok[2]);
+	for (int i = 0; i < MMR_SRTP_LEDGER_ID_LEN; i++) {
+		char byte[3] = { hex[2 * i], hex[2 * i + 1], '\0' };
+		m->ledger_id[i] = (uint8_t)strtoul(byte, NULL, 16);
+	}
+	m->has_ledger = true;
+	m->ledger_rekeyed = (int64_t)t;
+	ld->have_ledger = true;
+	return 0;
+}
+
 static int load_end(struct loader *ld)
 {
 	struct model *m = ld->m;
@@ -580,7 +625,8 @@ int state_file_load(struct model *m, const char *path, char *err, size_t errlen)
 				fail(&ld, "not an mmr state file (expected '%s %d')", STATE_MAGIC, STATE_VERSION);
 				goto out;
 			}
-			if (strcmp(ld.tok[1], "1") != 0 && strcmp(ld.tok[1], "2") != 0 && strcmp(ld.tok[1], "3") != 0) {
+			if (strcmp(ld.tok[1], "1") != 0 && strcmp(ld.tok[1], "2") != 0 && strcmp(ld.tok[1], "3") != 0 &&
+			    strcmp(ld.tok[1], "4") != 0) {
 				fail(&ld, "unsupported state file version '%s'", ld.tok[1]);
 				goto out;
 			}
@@ -597,6 +643,8 @@ int state_file_load(struct model *m, const char *path, char *err, size_t errlen)
 			r = load_stream(&ld);
 		else if (strcmp(kw, "sub") == 0)
 			r = load_sub(&ld);
+		else if (strcmp(kw, "srtp_ledger") == 0)
+			r = load_ledger(&ld);
 		else if (strcmp(kw, "end") == 0)
 			r = load_end(&ld), have_end = true;
 		else
@@ -620,6 +668,10 @@ int state_file_load(struct model *m, const char *path, char *err, size_t errlen)
 	if (check_subscriptions(&ld) < 0 || set_sel_ids(&ld) < 0)
 		goto out;
 	model_rebuild_pools(m);
+	/* before ledgers (versions 1-3) keys were used without one: unknown where. From version 4 the
+	 * srtp_ledger line is written from the first attach on: a file without it was never attached,
+	 * so none of its keys has been used by any dataplane. */
+	m->ledger_unknown = ld.version < 4;
 	rc = 0;
 out:
 	if (line)

@@ -3,7 +3,8 @@
  * subscription with its id, one readable line each, so that a restarted controller programs the
  * dataplane with the same ids (forwarding state and per-stream counters keep their slots).
  *
- *   mmr-state 3
+ *   mmr-state 4
+ *   srtp_ledger ID REKEYED                    optional, before the meetings (below)
  *   meeting ID NAME SECURITY                  SECURITY: plain, or the SRTP suite's name
  *   participant ID MEETING_ID NAME ADDR UDP_PORT ROLE MAC|- DP_PORT SEND_KEY|- RECV_KEY|-
  *   stream ID PARTICIPANT_ID SSRC KIND CODEC LAYERS SPATIAL GROUP|- ENCODING DD_EXT|-
@@ -25,6 +26,12 @@
  * files (before spatial layers and simulcast: streams end at LAYERS, subscriptions at OUT_SSRC) as
  * streams with 1 spatial layer outside any group, and subscriptions with spatial target 0, decode
  * target 0, encoding 0.
+ *
+ * SRTP ledger (version 4): `srtp_ledger ID REKEYED` records the id of the dataplane's SRTP ledger the
+ * keys above have been used under (ID: 32 lowercase hex digits, lib/cmd_chan.h) and when every SRTP
+ * participant last got new keys because that ledger changed (REKEYED: Unix seconds, or - for never).
+ * No line: none recorded; version 1 to 3 files load that way (dp_link.h: their SRTP participants are
+ * rekeyed before the first replay).
  */
 #ifndef MMR_STATE_FILE_H
 #define MMR_STATE_FILE_H
@@ -46,5 +53,7 @@ int state_file_load(struct model *m, const char *path, char *err, size_t errlen)
 /* Write the model (minus skip, may be NULL) to path atomically. 0, or -1 with a reason in err. */
 int state_file_save(const struct model *m, const char *path, const struct state_skip *skip,
 		    char *err, size_t errlen);
+/* An SRTP ledger id as 32 lowercase hex digits (NUL-terminated) in out; returns out. */
+char *ledger_id_hex(const uint8_t id[MMR_SRTP_LEDGER_ID_LEN], char out[2 * MMR_SRTP_LEDGER_ID_LEN + 1]);
 
 #endif

@@ -194,6 +194,10 @@ int main(int argc, char **argv)
 		rc = EXIT_BAD_CONFIG;
 		goto out_ports;
 	}
+	/* for the controller, before dp_ready (ctl_loop.c) publishes the header: it rekeys every SRTP
+	 * participant when this is not the ledger their keys were used under */
+	_Static_assert(sizeof(dp.shm->srtp_ledger_id) == SRTP_LEDGER_ID_LEN, "ledger id length");
+	memcpy(dp.shm->srtp_ledger_id, srtp_leases_ledger_id(dp.leases), SRTP_LEDGER_ID_LEN);
 	if (fwd_tables_init(&dp.fwd) < 0) {
 		dp_log("cannot create the forwarding tables");
 		goto out_ports;

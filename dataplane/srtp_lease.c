@@ -138,6 +138,11 @@ void srtp_leases_close(struct srtp_leases *L)
 	free(L);
 }
 
+const uint8_t *srtp_leases_ledger_id(const struct srtp_leases *L)
+{
+	return srtp_ledger_id(L->ledger);
+}
+
 int srtp_leases_key_ok(const struct srtp_leases *L, const uint8_t fp[SRTP_LEDGER_FP_LEN])
 {
 	return srtp_ledger_is_retired(L->ledger, fp) ? -EPERM : 0;

@@ -36,6 +36,10 @@ struct srtp_leases *srtp_leases_open(const struct dp_config *cfg, unsigned n_wor
 				     size_t errlen);
 /* Once no context is used any more. Nothing is retired: the next dataplane resumes from the file. */
 void srtp_leases_close(struct srtp_leases *L);
+/* The ledger's id (SRTP_LEDGER_ID_LEN bytes, srtp_ledger_id()): published in the shared segment's
+ * header for the controller, which rekeys its SRTP participants when it is not the one their keys
+ * were used under. */
+const uint8_t *srtp_leases_ledger_id(const struct srtp_leases *L);
 /* Worker idx, on its own lcore, before its poll loop: its requests go into its own ring. */
 void srtp_leases_worker_start(struct srtp_leases *L, unsigned idx);
 

@@ -28,7 +28,8 @@
  * half of the sequence space, `srtp_index`, see srtp_fast.h) in the counters area, per stream
  * (inbound) and per subscription (outbound), for `mmrctl stats` (srtp_roc) only. The commands carry
  * no positions (version 5): a restarted dataplane resumes each context from its own ledger of
- * index leases (srtp_ledger.h, docs/design.md "SRTP indexes: never twice").
+ * index leases (srtp_ledger.h, docs/design.md "SRTP indexes: never twice"). The header carries that
+ * ledger's id, so that the controller can tell when the ledger its keys were used under is gone.
  */
 #ifndef MMR_CMD_CHAN_H
 #define MMR_CMD_CHAN_H
@@ -45,11 +46,12 @@
 					      4: VP9/AV1/H.264, spatial layers, simulcast groups, decode
 					         targets, current layers in the counters;
 					      5: SRTP index leases (drop reasons srtp_reuse, srtp_lease);
-					         PUTs carry no SRTP positions */
+					         PUTs carry no SRTP positions; the ledger id in the header */
 #define MMR_CMD_RING          4096u        /* power of two */
 #define MMR_HEARTBEAT_NS      100000000ull /* 100 ms */
 #define MMR_HEARTBEAT_DEAD_NS 1000000000ull /* 1 s */
 #define MMR_SHM_DEFAULT_NAME  "/mmr-dp0"
+#define MMR_SRTP_LEDGER_ID_LEN 16          /* = SRTP_LEDGER_ID_LEN (srtp_ledger.h) */
 
 enum mmr_cmd_op {
 	MMR_CMD_NOP = 0,
@@ -144,6 +146,11 @@ struct mmr_shm {
 	uint32_t n_ports;
 	uint32_t pad0;
 	uint64_t tsc_hz;                  /* the dataplane's TSC frequency (busy_cycles -> seconds) */
+	/* the id of the dataplane's SRTP ledger (srtp_ledger_id(): random, made with the file, the same
+	 * across restarts that keep the file). Written before dp_ready is set, never changed after: a
+	 * reader that saw dp_ready == 1 (acquire) may read it. The controller compares it with the id its
+	 * keys were used under and rekeys every SRTP participant when it differs (version 5). */
+	uint8_t srtp_ledger_id[MMR_SRTP_LEDGER_ID_LEN];
 
 	/* command ring: controller -> dataplane */
 	_Atomic uint64_t tail __attribute__((aligned(64)));   /* next seq the producer will write */

@@ -756,8 +756,9 @@ static int load(struct srtp_ledger *l, const char *path, off_t size, char *err, 
 				free(buf);
 				set_err(err, errlen, EBADMSG,
 					"srtp ledger %s: slot %u is corrupt (both copies damaged): the ledger can "
-					"no longer prove which SRTP packet indexes were used; rekey every SRTP "
-					"participant (new master keys) before moving this file away", path, i);
+					"no longer prove which SRTP packet indexes were used; move this file away: "
+					"the controller then rekeys every SRTP participant (new master keys) before "
+					"the new ledger is used", path, i);
 				return -EBADMSG;
 			}
 			leases += l->s[i].state == ST_LEASE;

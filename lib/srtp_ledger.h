@@ -59,7 +59,7 @@ struct srtp_ledger;
  * by another process or by another open of the same file ("... is in use by another process",
  * EWOULDBLOCK), I/O error (its errno), bad header (magic, version, CRC, size: EBADMSG), a record slot
  * where neither copy is valid (corruption, EBADMSG: the ledger cannot prove anything any more; the
- * message says every SRTP participant must be rekeyed before the file may be moved away), ENOMEM.
+ * message says to move the file away: the controller then rekeys every SRTP participant), ENOMEM.
  */
 struct srtp_ledger *srtp_ledger_open(const char *path, char *err, size_t errlen);
 

@@ -11,7 +11,9 @@
 # SRTP meetings and their participants' keys (output format, rekey, refusals, keys nowhere else,
 # state file mode 0600), SIGTERM; VP9/AV1/H.264 streams, spatial layers, decode targets and simulcast
 # groups (commands, errors, sub list rows and current layers, persistence, version 2 and 3 state
-# files), checked on the shm ring by a stand-in dataplane built from lib/cmd_chan.c (needs cc).
+# files), checked on the shm ring by a stand-in dataplane built from lib/cmd_chan.c (needs cc); the
+# SRTP ledger id (recorded in the state file, shown by status; a new ledger rekeys every SRTP
+# participant before the replay, a failed save keeps the controller detached; version 3 files).
 # Prints "PASS" or "FAIL: reason"; exit 0 / 1.
 #
 #   tests/integration/test_controller_cli.sh          uses build/ (MMR_BUILD=build-asan for ASan)
@@ -528,7 +530,7 @@ jq_eq '[(s["ssrc"], s["target"], s["target_encoding"], s["out_ssrc"]) for s in j
 # every member's subscription changed, in the state file too
 grep -Eq '^sub [0-9]+ [0-9]+ [0-9]+ 1 0x00007777 0 [0-9]+ 0$' "$STATE" || fail "state file: group subscriptions: $(grep '^sub' "$STATE")"
 [ "$(grep -c ' 0x00007777 ' "$STATE")" = 3 ] || fail "state file: want 3 subscriptions with out SSRC 0x7777: $(grep '^sub' "$STATE")"
-grep -q '^mmr-state 3$' "$STATE" || fail "state file version: $(head -3 "$STATE")"
+grep -q '^mmr-state 4$' "$STATE" || fail "state file version: $(head -3 "$STATE")"
 grep -Eq '^stream [0-9]+ [0-9]+ 0x0000a000 video av1 2 3 - 0 12$' "$STATE" || fail "state file: av1 stream: $(grep '^stream' "$STATE")"
 grep -Eq '^stream [0-9]+ [0-9]+ 0x00000102 video vp8 3 1 [0-9]+ 2 -$' "$STATE" || fail "state file: group member: $(grep '^stream' "$STATE")"
 
@@ -606,8 +608,9 @@ grep -Eq '^sub [0-9]+ [0-9]+ [0-9]+ 1 0x00007777 0 [0-9]+ 2$' "$STATE" || fail "
 [ "$(grep -c ' 0x00007777 0 [0-9]* 2$' "$STATE")" = 3 ] || fail "sub set after restart did not reach every member: $(grep 7777 "$STATE")"
 
 step "layered video: what goes to the dataplane (a stand-in dataplane on the shm segment)"
-# A stand-in for mmr-dataplane built from lib/cmd_chan.c: creates the segment, keeps its heartbeat,
-# applies nothing but logs every command's fields, and stores sub_layers[] values it is given.
+# A stand-in for mmr-dataplane built from lib/cmd_chan.c: creates the segment, publishes the SRTP
+# ledger id it is given, keeps its heartbeat, applies nothing but logs every command's fields (an
+# SRTP participant's keys as hex: this is a test), and stores sub_layers[] values it is given.
 FAKE_DP=
 SHM_NAME=/mmr-cli-test-$$
 if command -v cc >/dev/null; then
@@ -615,18 +618,33 @@ if command -v cc >/dev/null; then
 /* fake_dp.c - test_controller_cli.sh's stand-in dataplane: logs the controller's commands. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include "cmd_chan.h"
+
+static void key_hex(FILE *log, const struct srtp_master *k)
+{
+	fputc(' ', log);
+	if (!k->key_len)
+		fputc('-', log);
+	for (unsigned i = 0; i < k->key_len; i++)
+		fprintf(log, "%02x", k->key[i]);
+	for (unsigned i = 0; i < k->salt_len; i++)
+		fprintf(log, "%02x", k->salt[i]);
+}
 
 int main(int argc, char **argv)
 {
 	struct cmd_chan ch;
-	if (argc != 4 || cmd_chan_create(&ch, argv[1], 1, 1) < 0)
+	if (argc != 5 || strlen(argv[4]) != 2 * MMR_SRTP_LEDGER_ID_LEN || cmd_chan_create(&ch, argv[1], 1, 1) < 0)
 		return 1;
 	FILE *log = fopen(argv[2], "a");   /* append: the test empties it between checks */
 	if (!log)
 		return 1;
 	setvbuf(log, NULL, _IOLBF, 0);
+	for (int i = 0; i < MMR_SRTP_LEDGER_ID_LEN; i++)   /* before dp_ready, as the dataplane does */
+		if (sscanf(argv[4] + 2 * i, "%2hhx", &ch.shm->srtp_ledger_id[i]) != 1)
+			return 1;
 	atomic_store(&ch.shm->dp_pid, (uint32_t)getpid());
 	atomic_store(&ch.shm->dp_ready, 1);
 	for (;;) {
@@ -644,6 +662,12 @@ int main(int argc, char **argv)
 					b->out_ssrc, b->target_tid, b->target_sid, b->target_dt, b->target_encoding, b->sel_id);
 			else if (c->op == MMR_CMD_STREAM_DEL || c->op == MMR_CMD_SUB_DEL || c->op == MMR_CMD_PARTICIPANT_DEL)
 				fprintf(log, "DEL %u %u\n", c->op, c->u.del.id);
+			else if (c->op == MMR_CMD_PARTICIPANT_PUT) {
+				fprintf(log, "PARTICIPANT_PUT %u %u", c->u.participant.id, c->u.participant.srtp_suite);
+				key_hex(log, &c->u.participant.send_key);
+				key_hex(log, &c->u.participant.recv_key);
+				fputc('\n', log);
+			}
 			else
 				fprintf(log, "OP %u\n", c->op);
 			cmd_chan_done(&ch, c);
@@ -665,10 +689,16 @@ CEOF
 		fail "cannot build the stand-in dataplane: $(cat "$ERR")"
 	FAKE_DP=$TMP/fake_dp
 fi
-start_fake_dp() {
+LEDGER1=00112233445566778899aabbccddeeff   # the stand-in's SRTP ledger ids
+LEDGER2=fedcba98765432100123456789abcdef
+start_fake_dp() {   # start_fake_dp [LEDGER_ID [nowait]]
 	rm -f "/dev/shm${SHM_NAME}" "$TMP/dp.log"
-	"$FAKE_DP" "$SHM_NAME" "$TMP/dp.log" "$TMP/dp.layers" &
+	"$FAKE_DP" "$SHM_NAME" "$TMP/dp.log" "$TMP/dp.layers" "${1:-$LEDGER1}" &
 	DPID=$!
+	[ "${2:-}" = nowait ] && return 0
+	wait_fake_dp_attached
+}
+wait_fake_dp_attached() {
 	for _ in $(seq 100); do
 		"$CLI" -S "$SOCK" --json status 2>/dev/null | grep -q '"attached": true' &&
 			grep -q '^OP 2$' "$TMP/dp.log" 2>/dev/null && return 0   # SYNC_END
@@ -864,7 +894,7 @@ json sub list old
 jq_eq '[(s["ssrc"], s["target"], s["target_encoding"], s["out_ssrc"], s["sel_id"] == s["id"]) for s in j["subscriptions"]]' \
 	"[(16, 1, None, 119, True), (17, 0, None, 17, True)]"
 ok sub set old b --ssrc 0x10 --target 2
-grep -q '^mmr-state 3$' "$STATE" || fail "not rewritten as version 3: $(head -3 "$STATE")"
+grep -q '^mmr-state 4$' "$STATE" || fail "not rewritten as version 4: $(head -3 "$STATE")"
 grep -qx 'stream 0 0 0x00000010 video vp8 3 1 - 0 -' "$STATE" || fail "v2 stream as v3: $(grep '^stream' "$STATE")"
 grep -qx 'sub 0 0 1 2 0x00000077 0 0 0' "$STATE" || fail "v2 subscription as v3: $(grep '^sub' "$STATE")"
 kill_ctl TERM
@@ -899,7 +929,12 @@ variant 's/^sub 1 0 1 0 0x00000023 1 3 0/sub 1 0 1 0 0x00000023 1 2 0/; s/^sub 1
 variant 's/^sub 1 0 1 0 0x00000023 1 3 0/sub 1 0 1 0 0x00000023 1 2 1/' "encoding outside a group" "bad target encoding '1'"
 variant 's/^sub 7 5 1 1 0x00000020 0 1 2/sub 7 5 1 1 0x00000020 0 2 2/' "decode target too high" "bad decode target '2'"
 variant 's/^stream 5 0 0x00000020 video vp8 2 1 5 0 -/stream 5 0 0x00000020 video vp8 2/' "v2 stream line in v3" "stream: expected"
-variant 's/^mmr-state 3/mmr-state 4/' "a newer version" "unsupported state file version '4'"
+variant 's/^mmr-state 3/mmr-state 5/' "a newer version" "unsupported state file version '5'"
+variant "s/^mmr-state 3/mmr-state 3\nsrtp_ledger $LEDGER1 -/" "a ledger line in version 3" "unknown record 'srtp_ledger' in a version 3 file"
+variant "s/^mmr-state 3/mmr-state 4\nsrtp_ledger $LEDGER1 -\nsrtp_ledger $LEDGER1 -/" "two ledger lines" "srtp_ledger appears twice"
+variant "s/^mmr-state 3/mmr-state 4\nsrtp_ledger ${LEDGER1}0 -/" "a bad ledger id" "srtp_ledger: bad id"
+variant "s/^mmr-state 3/mmr-state 4\nsrtp_ledger $LEDGER1 yesterday/" "a bad rekey time" "srtp_ledger: bad rekey time 'yesterday'"
+variant "s/^end /srtp_ledger $LEDGER1 -\nend /; s/^mmr-state 3/mmr-state 4/" "a ledger line after the meetings" "srtp_ledger after the first meeting"
 cp "$TMP/state.rev" "$STATE"
 start_ctl
 json sub list rev
@@ -915,6 +950,133 @@ ok sub set rev b --ssrc 0x21 --encoding 0
 [ "$(grep -c '^sub [0-9]* [0-9]* 1 1 0x00000020 0 1 0$' "$STATE")" = 3 ] || fail "sub set on a loaded group: $(grep '^sub' "$STATE")"
 kill_ctl TERM
 [ "$KILL_RC" -eq 0 ] || fail "SIGTERM: exit status $KILL_RC, want 0"
+
+# dp_keys_check WHAT KEYS_FILE...: every SRTP PARTICIPANT_PUT the stand-in got carries keys printed
+# in these files (`participant keys` outputs), and there is at least one
+dp_keys_check() {
+	local what=$1
+	shift
+	$PY - "$TMP/dp.log" "$@" 2>"$ERR" <<'PYEOF' || fail "$what: $(cat "$ERR")"
+import base64, sys
+want = set()
+for name in sys.argv[2:]:
+    for line in open(name):
+        k, _, v = line.strip().partition(' ')
+        if k in ('send_key', 'recv_key'):
+            want.add(base64.b64decode(v.split(':', 1)[1]).hex())
+n = 0
+for line in open(sys.argv[1]):
+    f = line.split()
+    if f and f[0] == 'PARTICIPANT_PUT' and f[2] != '0':
+        n += 1
+        if f[3] not in want or f[4] not in want:
+            sys.exit('participant %s was sent keys other than the ones printed' % f[1])
+if n == 0:
+    sys.exit('no SRTP PARTICIPANT_PUT in the replay')
+PYEOF
+}
+step "SRTP ledger: recorded in the state file; a new ledger gets every SRTP participant new keys before the replay"
+if [ -n "$FAKE_DP" ]; then
+	# the rev state was saved after the stand-in's attach (no SRTP participants: its id just recorded)
+	grep -qx "srtp_ledger $LEDGER1 -" "$STATE" || fail "no ledger line: $(head -3 "$STATE")"
+	grep -q 'SRTP ledger 00112233\.\. recorded' "$LOG" || fail "the recorded ledger is not logged"
+	start_ctl
+	json status
+	jq_eq '(j["controller"]["srtp_ledger"], j["controller"]["srtp_ledger_rekeyed"])' "('00112233', None)"
+	ok status
+	grep -qx '  srtp ledger    00112233\.\.' "$OUT" || fail "status: no ledger line: $(cat "$OUT")"
+	grep -q 'ledger rekey' "$OUT" && fail "status: a forced rekey that did not happen: $(cat "$OUT")"
+	ok meeting create lk --srtp AEAD_AES_128_GCM
+	ok participant add lk ka --addr 203.0.113.61 --port 5000
+	head -n 3 "$OUT" >"$TMP/keys_ka"
+	ok participant add lk kb --addr 203.0.113.62 --port 5000 --role recvonly
+	head -n 3 "$OUT" >"$TMP/keys_kb"
+	# the same ledger again: the keys stay
+	start_fake_dp "$LEDGER1"
+	dp_keys_check "same ledger" "$TMP/keys_ka" "$TMP/keys_kb"
+	ok participant keys lk ka; cmp -s "$OUT" "$TMP/keys_ka" || fail "keys changed on an attach to the same ledger"
+	grep -q 'SRTP ledger changed' "$LOG" && fail "a rekey on the same ledger: $(grep 'SRTP ledger' "$LOG")"
+	stop_fake_dp
+	# another ledger (the ledger file lost or replaced): new keys, saved with the new id, logged,
+	# and only then the replay
+	start_fake_dp "$LEDGER2"
+	ok participant keys lk ka; cp "$OUT" "$TMP/keys_ka2"
+	ok participant keys lk kb; cp "$OUT" "$TMP/keys_kb2"
+	cmp -s "$TMP/keys_ka" "$TMP/keys_ka2" && fail "ka kept its keys across a ledger change"
+	cmp -s "$TMP/keys_kb" "$TMP/keys_kb2" && fail "kb kept its keys across a ledger change"
+	dp_keys_check "new ledger" "$TMP/keys_ka2" "$TMP/keys_kb2"
+	grep -Eq "^srtp_ledger $LEDGER2 [0-9]+$" "$STATE" || fail "ledger line after the change: $(head -3 "$STATE")"
+	grep -Fq 'SRTP ledger changed (old id 00112233.. -> new id fedcba98..): the 2 SRTP participants got new keys; their clients must fetch them with `mmrctl participant keys`' "$LOG" ||
+		fail "no log line for the ledger change: $(grep 'SRTP ledger' "$LOG")"
+	json status
+	jq_eq '(j["controller"]["srtp_ledger"], len(j["controller"]["srtp_ledger_rekeyed"]))' "('fedcba98', 20)"
+	ok status
+	grep -Eq '^  ledger rekey   [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} UTC ' "$OUT" || fail "status: no forced rekey line: $(cat "$OUT")"
+	for k in $(grep -h _key "$TMP/keys_ka2" "$TMP/keys_kb2" | cut -d: -f2); do
+		grep -qF -- "$k" "$LOG" && fail "a key is in the controller log"
+	done
+	# the new keys cannot be saved: the old keys are not replayed onto the new ledger; the controller
+	# stays detached and attaches once the save works
+	stop_fake_dp
+	mkdir "$STATE.tmp"   # the save's temporary file cannot be made
+	state_before=$(cat "$STATE")
+	start_fake_dp "$LEDGER1" nowait
+	for _ in $(seq 100); do
+		"$CLI" -S "$SOCK" --json status 2>/dev/null | grep -q 'keys cannot be saved' && break
+		sleep 0.05
+	done
+	json status
+	jq_eq '(j["dataplane"]["attached"], "cannot be saved, so their old keys are not replayed" in j["dataplane"]["why"])' "(False, True)"
+	sleep 1.2   # a retry or two
+	grep -q '^OP 1$' "$TMP/dp.log" 2>/dev/null && fail "a replay while the new keys could not be saved: $(cat "$TMP/dp.log")"
+	ok participant keys lk ka; cmp -s "$OUT" "$TMP/keys_ka2" || fail "keys changed although they could not be saved"
+	[ "$(cat "$STATE")" = "$state_before" ] || fail "state file changed although the save failed"
+	rmdir "$STATE.tmp"
+	wait_fake_dp_attached
+	ok participant keys lk ka; cp "$OUT" "$TMP/keys_ka3"
+	cmp -s "$TMP/keys_ka2" "$TMP/keys_ka3" && fail "ka kept its keys after the save worked again"
+	ok participant keys lk kb; cp "$OUT" "$TMP/keys_kb3"
+	dp_keys_check "new ledger after a failed save" "$TMP/keys_ka3" "$TMP/keys_kb3"
+	grep -Eq "^srtp_ledger $LEDGER1 [0-9]+$" "$STATE" || fail "ledger line after the retry: $(head -3 "$STATE")"
+	stop_fake_dp
+	# a state file from before ledgers (version 3) with SRTP participants: rekeyed at the first attach
+	kill_ctl TERM
+	sed -e '/^srtp_ledger /d' -e 's/^mmr-state 4$/mmr-state 3/' "$STATE" >"$TMP/state.v3"
+	cp "$TMP/state.v3" "$STATE"
+	start_ctl
+	json status
+	jq_eq '(j["controller"]["srtp_ledger"], j["controller"]["srtp_ledger_rekeyed"])' "(None, None)"
+	ok status
+	grep -qx '  srtp ledger    none recorded' "$OUT" || fail "status: ledger line: $(cat "$OUT")"
+	ok participant keys lk ka; cmp -s "$OUT" "$TMP/keys_ka3" || fail "a version 3 file's keys changed at load"
+	start_fake_dp "$LEDGER1"
+	ok participant keys lk ka; cp "$OUT" "$TMP/keys_ka4"
+	ok participant keys lk kb; cp "$OUT" "$TMP/keys_kb4"
+	cmp -s "$TMP/keys_ka3" "$TMP/keys_ka4" && fail "a version 3 file's participant kept its keys at the first attach"
+	dp_keys_check "version 3 file" "$TMP/keys_ka4" "$TMP/keys_kb4"
+	grep -Fq 'SRTP ledger changed (old id none -> new id 00112233..): the 2 SRTP participants got new keys' "$LOG" ||
+		fail "no log line for the version 3 file: $(grep 'SRTP ledger' "$LOG")"
+	grep -q '^mmr-state 4$' "$STATE" && grep -Eq "^srtp_ledger $LEDGER1 [0-9]+$" "$STATE" ||
+		fail "version 3 file not rewritten with the ledger: $(head -3 "$STATE")"
+	stop_fake_dp
+	# a version 4 file without the line was never attached (the line is written from the first
+	# attach on): none of its keys was used, so the first attach records the ledger, keys unchanged
+	kill_ctl TERM
+	sed -e '/^srtp_ledger /d' "$STATE" >"$TMP/state.never"
+	cp "$TMP/state.never" "$STATE"
+	start_ctl
+	start_fake_dp "$LEDGER2"
+	ok participant keys lk ka; cmp -s "$OUT" "$TMP/keys_ka4" || fail "a never-attached state's keys changed at its first attach"
+	dp_keys_check "never attached" "$TMP/keys_ka4" "$TMP/keys_kb4"
+	grep -Eq "^srtp_ledger $LEDGER2 -$" "$STATE" || fail "ledger line after the first attach: $(head -3 "$STATE")"
+	grep -q 'SRTP ledger fedcba98\.\. recorded' "$LOG" || fail "the recorded ledger is not logged: $(grep 'SRTP ledger' "$LOG")"
+	stop_fake_dp
+	ok meeting end lk
+	kill_ctl TERM
+	[ "$KILL_RC" -eq 0 ] || fail "SIGTERM: exit status $KILL_RC, want 0"
+else
+	echo "   (skipped: needs a C compiler)"
+fi
 if grep -Eq 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$LOG"; then
 	fail "sanitizer report in the controller log: $(grep -Em3 'Sanitizer|runtime error:' "$LOG")"
 fi

@@ -27,13 +27,19 @@ Every copy must also decrypt with the receiver's one session (continuity: ROC gu
     beyond the durable leases (counted srtp_lease, logged); writable again, media resumes
  7. a stale controller: the state file from before the rekey is put back and the controller
     restarted with it: the dataplane refuses the retired keys (nothing is encrypted under them)
+ 8. the ledger is lost: dataplane kill -9, its ledger file deleted, restart: the controller sees a
+    new ledger id and gives every SRTP participant new keys before its replay (logged); alice's
+    packets under her old key are dropped (srtp_auth), the receivers' old sessions decrypt none of
+    the copies; with the new keys (fetched with `participant keys`) every copy decrypts
 Throughout: no reuse, no copy that fails to decrypt; srtp_reuse never counted (the dataplane's own
 guard never had to refuse a copy).
 
 Run as root: /usr/bin/python3 tests/integration/test_srtp_keystream.py [--asan]
-Negative control (must make the test FAIL; tests/run-all.sh runs it): --forget-ledger (the ledger
-file is deleted before the first restart, as if the dataplane kept no durable record: its copies then
-reuse indexes; the run stops after that restart).
+Negative control (must make the test FAIL; tests/run-all.sh runs it): --forget-ledger (before the
+first restart the ledger file is deleted, as if the dataplane kept no durable record, AND the
+controller is killed and its state file made to claim that its keys were used under the new ledger,
+which bypasses the controller's guard: the replayed keys' copies then reuse indexes; the run stops
+after that restart).
 """
 import argparse
 import os
@@ -235,17 +241,27 @@ def body(c, args):
             m.setup()
         env.wait_dp_attached()
 
-        def forget():
-            if args.forget_ledger:
-                try:
-                    os.unlink(env.ledger_path)
-                except OSError:
-                    pass
+        def forget_ledger():
+            """The negative control's defect: the ledger is lost, and the controller's guard is
+            bypassed (its state file claims the keys were used under the new ledger)."""
+            env.kill_controller(9)
+            os.unlink(env.ledger_path)
+            env.start_dataplane()
+            with open(env.ledger_path, 'rb') as f:
+                new_id = f.read(64)[16:32].hex()     # header: magic, version, slot size, id
+            with open(env.state_file) as f:
+                lines = [('srtp_ledger %s -\n' % new_id) if l.startswith('srtp_ledger ') else l
+                         for l in f]
+            with open(env.state_file, 'w') as f:
+                f.writelines(lines)
+            env.start_controller()
 
         def restart_dp(what):
             env.kill_dataplane(9)
-            forget()
-            env.start_dataplane()
+            if args.forget_ledger:
+                forget_ledger()
+            else:
+                env.start_dataplane()
             wait_new_dataplane(env)
             c.check(all(env.alive()), '%s: dataplane restarted, controller alive' % what)
 
@@ -299,7 +315,6 @@ def body(c, args):
             os.unlink('/dev/shm' + env.shm_name)    # a reboot loses the shared segment too
         except OSError:
             pass
-        forget()
         env.start_dataplane()
         env.start_controller()
         wait_new_dataplane(env)
@@ -358,6 +373,61 @@ def body(c, args):
         log = env.log_text('dataplane')
         c.check('retired' in log, 'stale controller: the dataplane refused the retired keys (its log says so)')
         d = mmrtest.drop_counts(env.stats())
+        c.eq(d.get('srtp_reuse', 0), 0, 'srtp_reuse: the dataplane never had to refuse a copy (before 8)')
+
+        c.note('== 8. the ledger is lost: every SRTP participant gets new keys before the replay')
+        for m in ms:        # 7 counted its copies (checked for reuse only): start afresh
+            for n in RECEIVERS:
+                m.got[n] = m.undecrypted[n] = 0
+        env.kill_dataplane(9)
+        os.unlink(env.ledger_path)
+        env.start_dataplane()
+        wait_new_dataplane(env)
+        c.check(all(env.alive()), 'ledger lost: dataplane restarted on a new ledger, controller alive')
+        names = ('alice',) + RECEIVERS
+        c.check('SRTP ledger changed' in env.log_text('controller') and
+                'the %d SRTP participants got new keys' % (len(ms) * len(names)) in env.log_text('controller'),
+                'ledger lost: the controller\'s log says every SRTP participant got new keys')
+        new = {m.name: {n: env.participant_keys(m.name, n) for n in names} for m in ms}
+        for m in ms:
+            for n in names:
+                c.check(all(new[m.name][n][k] != m.keys[n][k] for k in ('send_key', 'recv_key')),
+                        '%s: ledger lost: %s got new send and receive keys' % (m.suite, n))
+        # alice still sends under her old key: dropped as srtp_auth, nothing forwarded
+        d0 = mmrtest.drop_counts(env.stats())
+        for m in ms:
+            m.send(100, audio_only=True)
+        deadline = time.monotonic() + 10
+        while _delta(d0, mmrtest.drop_counts(env.stats()), 'srtp_auth') < 100 * len(ms) and \
+                time.monotonic() < deadline:
+            time.sleep(0.05)
+        stray = sum(len(env.recv_all(m.socks[n], timeout=0.3, max_wait=1)) for m in ms for n in RECEIVERS)
+        d = _delta(d0, mmrtest.drop_counts(env.stats()), 'srtp_auth')
+        c.check(d == 100 * len(ms) and stray == 0,
+                'ledger lost: alice\'s packets under her old key dropped as srtp_auth, none forwarded',
+                '%d counted, %d copies forwarded' % (d, stray))
+        # alice on her new key; the receivers' old sessions decrypt none of their copies
+        for m in ms:
+            m.keys = new[m.name]
+            m.new_tx()
+            m.send(140)
+        for m in ms:
+            m.drain(max_wait=1)
+            for n in RECEIVERS:
+                c.check(m.got[n] > 0 and m.undecrypted[n] == m.got[n],
+                        '%s: ledger lost: %s\'s old session decrypts none of its copies' % (m.suite, n),
+                        '%d of %d decrypted' % (m.got[n] - m.undecrypted[n], m.got[n]))
+                m.got[n] = m.undecrypted[n] = 0
+                m.rx[n] = m.new_rx(n)
+        # the new sessions decrypt every copy; no (key, SSRC, index) twice
+        for m in ms:
+            m.send(60)
+            m.switch('bob', 0)
+            m.send(60)
+            m.check('after the ledger was lost, with the new keys')
+            m.replay('after the ledger was lost', m.captured[:10])
+
+        d = mmrtest.drop_counts(env.stats())
         c.eq(d.get('srtp_reuse', 0), 0, 'srtp_reuse: the dataplane never had to refuse a copy')
         c.check(all(env.alive()), 'dataplane and controller alive at the end')
 
@@ -366,7 +436,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--asan', action='store_true', help='run the build-asan/ programs')
     ap.add_argument('--forget-ledger', action='store_true',
-                    help='negative control: delete the ledger before every restart; the test must FAIL')
+                    help='negative control: delete the ledger before the first restart and make the '
+                    'controller\'s state claim its keys were used under the new one; the test must FAIL')
     args = ap.parse_args()
     mmrtest.run_test('test_srtp_keystream', lambda c: body(c, args))
 

@@ -29,6 +29,14 @@ int keys_generate(enum srtp_suite suite, struct srtp_master *out)
 	return 0;
 }
 
+int keys_generate_pair(enum srtp_suite suite, struct srtp_master out[2])
+{
+	if (keys_generate(suite, &out[0]) == 0 && keys_generate(suite, &out[1]) == 0)
+		return 0;
+	explicit_bzero(out, 2 * sizeof(out[0]));
+	return -1;
+}
+
 int keys_to_inline(const struct srtp_master *m, char out[KEYS_INLINE_MAX])
 {
 	/* the library writes the base64 (with or without the prefix): make it "inline:BASE64" */

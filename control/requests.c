@@ -218,9 +218,8 @@ out:
 /* Fresh SEND and RECV keys of the suite; false (request failed) if the random generator fails. */
 static bool new_keys(enum srtp_suite suite, struct srtp_master keys[2], struct request *req)
 {
-	if (keys_generate(suite, &keys[0]) == 0 && keys_generate(suite, &keys[1]) == 0)
+	if (keys_generate_pair(suite, keys) == 0)
 		return true;
-	explicit_bzero(keys, 2 * sizeof(keys[0]));
 	fail(req, "cannot make SRTP keys: the random generator failed; nothing changed");
 	return false;
 }
@@ -452,9 +451,7 @@ static int rekey_all(struct ctl_ctx *ctx, uint32_t n, const uint8_t id[MMR_SRTP_
 		if (!srtp_participant(m, p))
 			continue;
 		struct srtp_master keys[2];
-		if (keys_generate((enum srtp_suite)m->meetings[m->parts[p].meeting].srtp_suite, &keys[0]) < 0 ||
-		    keys_generate((enum srtp_suite)m->meetings[m->parts[p].meeting].srtp_suite, &keys[1]) < 0) {
-			explicit_bzero(keys, sizeof(keys));
+		if (keys_generate_pair((enum srtp_suite)m->meetings[m->parts[p].meeting].srtp_suite, keys) < 0) {
 			snprintf(err, errlen, "the random generator failed");
 			goto undo;
 		}

@@ -41,7 +41,7 @@ struct dp_config {
 	struct dp_port_config port[MMR_MAX_PORTS];
 	uint32_t status_interval_ms;         /* 0 = no status line */
 	char srtp_ledger[256];               /* the SRTP lease ledger file (srtp_lease.h) */
-	uint32_t srtp_lease_out;             /* outbound lease window, packets (power of two) */
+	uint32_t srtp_lease_out;             /* outbound lease window, packets (64..8192) */
 	uint32_t srtp_lease_in;              /* inbound lease window, packets (video: twice that) */
 };
 

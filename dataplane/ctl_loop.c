@@ -173,9 +173,9 @@ static void status_line(struct dataplane *dp, struct cmd_apply *ca, struct ctl_s
 	srtp_leases_counts(dp->leases, &lc);
 	if (lc.ledger.records || lc.sync_errors)
 		dp_log("status: SRTP ledger: %" PRIu64 " leases, %" PRIu64 " retired keys; %" PRIu64
-		       " grants, %" PRIu64 " syncs, %" PRIu64 " sync errors, %" PRIu64 " contexts refused",
-		       lc.ledger.records, lc.ledger.retired, lc.grants, lc.ledger.syncs, lc.sync_errors,
-		       lc.refused);
+		       " requests, %" PRIu64 " grants, %" PRIu64 " syncs, %" PRIu64 " sync errors, %" PRIu64
+		       " contexts refused", lc.ledger.records, lc.ledger.retired, lc.requests, lc.grants,
+		       lc.ledger.syncs, lc.sync_errors, lc.refused);
 	cs->last_rx = rx;
 	cs->last_tx = tx;
 	cs->last_copies = copies;

@@ -7,21 +7,12 @@
 #include "fwd_table.h"
 
 #include "dataplane.h"
+#include "mix64.h"
 
 #include <errno.h>
 #include <string.h>
 
 #define INITIAL_BUCKETS 1024ul
-
-static inline uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
 
 static inline unsigned long participant_hash(const struct mmr_addr *a, uint16_t port)
 {

@@ -118,8 +118,6 @@ const char *srtp_ctl_strerror(int rc)
 	switch (rc) {
 	case -EPERM:
 		return "its SRTP key was retired (replaced or deleted before): it is never used again, rekey the participant";
-	case -EEXIST:
-		return "its out SSRC already has an SRTP context toward this receiver (one key and SSRC, one index space)";
 	case -ENOSPC:
 		return "the SRTP ledger has no room (disk full?): no index can be leased";
 	default:
@@ -238,11 +236,6 @@ int srtp_ctl_sub_out(struct cmd_apply *ca, uint32_t pid, uint32_t uid, uint32_t 
 		return rc;
 	srtp_stream_set_index_sink(*out, sub_slot(ca, uid));
 	return 0;
-}
-
-void srtp_ctl_free_out(struct cmd_apply *ca, struct srtp_stream *out)
-{
-	ctx_free(ca, out);
 }
 
 /* ---- participants ------------------------------------------------------------------------------ */

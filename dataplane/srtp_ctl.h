@@ -47,7 +47,7 @@ int srtp_ctl_check(struct mmr_cmd_participant *c, char *err, size_t errlen);
  * (srtp_ctl_strerror; p unchanged). Nothing to do for plain RTP. */
 int srtp_ctl_participant_init(struct cmd_apply *ca, struct sh_participant *p,
 			      const struct mmr_cmd_participant *c);
-/* Why an srtp_ctl function failed, for a refusal: -EPERM (key retired), -EEXIST, -ENOSPC, else
+/* Why an srtp_ctl function failed, for a refusal: -EPERM (key retired), -ENOSPC, else
  * out of memory. */
 const char *srtp_ctl_strerror(int rc);
 /* Retire whatever participant pid holds (its streams and subscriptions are already gone). */
@@ -87,8 +87,6 @@ int srtp_ctl_stream_in(struct cmd_apply *ca, uint32_t pid, const struct mmr_cmd_
  * publishes into uid's slot. 0 or a negative errno (srtp_ctl_strerror). */
 int srtp_ctl_sub_out(struct cmd_apply *ca, uint32_t pid, uint32_t uid, uint32_t out_ssrc,
 		     struct srtp_stream **out);
-/* Free an outbound context that was never published. */
-void srtp_ctl_free_out(struct cmd_apply *ca, struct srtp_stream *out);
 /* Set a stream's / subscription's published position (when its context is made). */
 void srtp_ctl_set_stream_index(struct cmd_apply *ca, uint32_t sid, uint64_t index);
 void srtp_ctl_set_sub_index(struct cmd_apply *ca, uint32_t uid, uint64_t index);

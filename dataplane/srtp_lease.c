@@ -260,7 +260,6 @@ int srtp_leases_attach(struct srtp_leases *L, struct srtp_stream *s, const uint8
 		id.kind = SRTP_LEASE_OUT_RTP;
 		rc = attach_one(L, s, SRTP_PROTO_RTP, &id, L->win_out, &t_rtp);
 		srtp_stream_lease(s, SRTP_PROTO_RTCP, 0, 0, 0, NO_TICKET);
-		(void)video;
 	} else {
 		if (rtcp_only) {
 			srtp_stream_lease(s, SRTP_PROTO_RTP, 0, 0, 0, NO_TICKET);
@@ -398,7 +397,9 @@ void srtp_leases_service(struct srtp_leases *L, int may_wait)
 		int rc = srtp_ledger_raise(L->ledger, &t->id, t->want);
 		if (rc < 0) {
 			log_limited(L, now, "recording a lease", rc);
-			t->want = 0;     /* asked again by a later request, or never (key retired) */
+			/* not recorded, so never granted: the key was retired (its identities'
+			 * records exist, so a raise needs no memory and fails for nothing else) */
+			t->want = 0;
 		}
 	}
 	int rc = srtp_ledger_sync(L->ledger);

@@ -50,8 +50,8 @@ int srtp_leases_key_ok(const struct srtp_leases *L, const uint8_t fp[SRTP_LEDGER
  * a first window, granted at the next srtp_leases_service() (the caller runs it before it
  * publishes s). rtcp_only: s carries only SRTCP (a participant's RTCP from SSRCs that are not its
  * streams); its RTP gets an empty lease. Outbound SRTCP always gets an empty lease: the dataplane
- * sends none yet. 0; -EPERM (key retired), -EEXIST (outbound: this key and SSRC already have a
- * live context: two would reuse each other's indexes), -ENOMEM, -ENOSPC (no room in the ledger).
+ * sends none yet. 0; -EPERM (key retired), -ENOMEM, -ENOSPC (no room in the ledger). One live outbound
+ * context per (key, SSRC) is the caller's rule (cmd_apply.c sub_put refuses a second).
  */
 int srtp_leases_attach(struct srtp_leases *L, struct srtp_stream *s, const uint8_t fp[SRTP_LEDGER_FP_LEN],
 		       uint32_t ssrc, enum srtp_lease_dir dir, int video, int rtcp_only);

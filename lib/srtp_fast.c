@@ -263,10 +263,10 @@ static void lease_ask_slow(struct lease *l, uint64_t limit, uint64_t top)
 }
 
 /* MMR_DROP_NONE if idx lies in the lease, else why not (below the floor: REUSE; at or beyond the
- * limit: LEASE). ask: when idx is within half a window of the limit or beyond it, ask for more
+ * limit: LEASE). When idx is within half a window of the limit or beyond it, ask for more
  * (outbound: before the index is used; inbound: only once the packet authenticated, so a forged
- * packet cannot move the durable limit). */
-static inline enum mmr_drop_reason lease_check(struct lease *l, uint64_t idx, int ask)
+ * packet cannot move the durable limit; its floor is checked before the crypto). */
+static inline enum mmr_drop_reason lease_check(struct lease *l, uint64_t idx)
 {
 	uint64_t limit = __atomic_load_n(&l->limit, __ATOMIC_RELAXED);
 
@@ -276,7 +276,7 @@ static inline enum mmr_drop_reason lease_check(struct lease *l, uint64_t idx, in
 		return MMR_DROP_SRTP_REUSE;
 	if (__builtin_expect(idx < limit && limit - idx > __atomic_load_n(&l->half, __ATOMIC_RELAXED), 1))
 		return MMR_DROP_NONE;
-	if (ask && limit != l->asked_limit)
+	if (limit != l->asked_limit)
 		lease_ask_slow(l, limit, idx);
 	return idx < limit ? MMR_DROP_NONE : MMR_DROP_SRTP_LEASE;
 }
@@ -462,18 +462,16 @@ enum mmr_drop_reason srtp_unprotect_rtp(struct srtp_stream *s, uint8_t *pkt, uin
 	} else {
 		idx = first_index(s, seq);
 	}
-	why = lease_check(&pc->lease, idx, 0);
-	if (__builtin_expect(why == MMR_DROP_SRTP_REUSE, 0))
+	if (__builtin_expect(idx < pc->lease.floor, 0))
 		return MMR_DROP_SRTP_REPLAY;    /* below the floor: accepted by a predecessor, maybe */
 
 	if (rtp_open(s, pkt, h, body, ssrc, idx)) {
 		/* unsynchronised probe (srtp_fast.h): the ROC guess may be one off after a restart */
 		if (__builtin_expect(pc->in.started || !s->probe, 1))
 			return MMR_DROP_SRTP_AUTH;
-		if ((idx >> 16) < UINT32_MAX && lease_check(&pc->lease, idx + 0x10000, 0) != MMR_DROP_SRTP_REUSE &&
-		    !rtp_open(s, pkt, h, body, ssrc, idx + 0x10000))
+		if ((idx >> 16) < UINT32_MAX && !rtp_open(s, pkt, h, body, ssrc, idx + 0x10000))
 			idx += 0x10000;
-		else if ((idx >> 16) > 0 && lease_check(&pc->lease, idx - 0x10000, 0) != MMR_DROP_SRTP_REUSE &&
+		else if ((idx >> 16) > 0 && idx - 0x10000 >= pc->lease.floor &&
 			 !rtp_open(s, pkt, h, body, ssrc, idx - 0x10000))
 			idx -= 0x10000;
 		else
@@ -481,7 +479,7 @@ enum mmr_drop_reason srtp_unprotect_rtp(struct srtp_stream *s, uint8_t *pkt, uin
 	}
 	/* authentic: ask for more index near the limit; beyond it, not accepted (the packet is left
 	 * decrypted: the caller drops it) */
-	why = lease_check(&pc->lease, idx, 1);
+	why = lease_check(&pc->lease, idx);
 	if (__builtin_expect(why != MMR_DROP_NONE, 0))
 		return why;
 	replay_accept(&pc->in, idx);
@@ -526,7 +524,7 @@ uint32_t srtp_protect_rtp_copy(struct srtp_stream *s, const uint8_t *src, uint32
 	}
 	if (idx > SRTP_INDEX_MAX)
 		goto refuse_reuse;
-	why = lease_check(&pc->lease, idx, 1);
+	why = lease_check(&pc->lease, idx);
 	if (__builtin_expect(why != MMR_DROP_NONE, 0)) {
 		s->why = why;
 		return 0;
@@ -595,8 +593,8 @@ enum mmr_drop_reason srtp_fast_unprotect_rtcp(struct srtp_stream *s, uint8_t *pk
 	idx = eidx & SRTCP_INDEX_MAX;
 	if (replay_check(&pc->in, idx))
 		return MMR_DROP_SRTP_REPLAY;
-	if (__builtin_expect(lease_check(&pc->lease, idx, 0) == MMR_DROP_SRTP_REUSE, 0))
-		return MMR_DROP_SRTP_REPLAY;
+	if (__builtin_expect(idx < pc->lease.floor, 0))
+		return MMR_DROP_SRTP_REPLAY;    /* below the floor: accepted by a predecessor, maybe */
 	ssrc = rd32(pkt + 4);
 
 	if (s->aead) {
@@ -625,7 +623,7 @@ enum mmr_drop_reason srtp_fast_unprotect_rtcp(struct srtp_stream *s, uint8_t *pk
 				return MMR_DROP_SRTP_AUTH;
 		}
 	}
-	why = lease_check(&pc->lease, idx, 1);
+	why = lease_check(&pc->lease, idx);
 	if (__builtin_expect(why != MMR_DROP_NONE, 0))
 		return why;
 	replay_accept(&pc->in, idx);
@@ -653,7 +651,7 @@ uint32_t srtp_protect_rtcp_copy(struct srtp_stream *s, const uint8_t *src, uint3
 		s->why = MMR_DROP_SRTP_REUSE;
 		return 0;
 	}
-	why = lease_check(&pc->lease, pc->out_next, 1);
+	why = lease_check(&pc->lease, pc->out_next);
 	if (why != MMR_DROP_NONE) {
 		s->why = why;
 		return 0;

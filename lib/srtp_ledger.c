@@ -56,6 +56,7 @@
 #include <openssl/rand.h>
 
 #include "srtp_ledger.h"
+#include "mix64.h"
 
 #define HDR_LEN      64
 #define SLOT_LEN     64
@@ -197,16 +198,6 @@ struct srtp_ledger {
 	int grown;
 	uint64_t records, retired, syncs, sync_errors;
 };
-
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
 
 static uint64_t hash_fp(const uint8_t *fp)
 {

@@ -1037,7 +1037,7 @@ def stream_stats(stats, ssrc):
     return None
 
 
-def srtp_match(got_plain, want_plain, max_lead=8, ctx=None):
+def srtp_match(got_plain, want_plain, max_lead=0, ctx=None):
     """Are the plaintexts one receiver decrypted the ones expected, given what the SRTP index leases
     do (docs/design.md, "Keys")? Returns (ok, detail) like the tests' _diff helpers: detail says
     what differs ('' if all came exactly, else which leading packets were missing).

@@ -32,6 +32,7 @@
 #include "dataplane.h"
 #include "fwd_table.h"
 #include "layer_select.h"
+#include "meeting_owner.h"
 #include "pkt.h"
 #include "shadow.h"
 #include "srtp_ctl.h"
@@ -629,6 +630,7 @@ static struct fwd_participant *participant_node_new(const struct mmr_cmd_partici
 	n->addr = c->addr;
 	n->udp_port = c->udp_port;
 	n->id = c->id;
+	n->meeting = c->meeting_id;
 	n->srtp = c->srtp_suite;
 	n->rtcp_in = rtcp_in;
 	return n;
@@ -701,6 +703,7 @@ static void participant_delete(struct cmd_apply *ca, uint32_t pid)
 		ca->n_shadowed_p--;
 	}
 	srtp_ctl_participant_fini(ca, pid);
+	meeting_owner_leave(ca->mo, p->c.meeting_id);
 	ca->n_p--;
 }
 
@@ -712,6 +715,9 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 
 	if (c.id >= MMR_MAX_PARTICIPANTS)
 		return refuse(err, errlen, "participant id %u out of range (< %u)", c.id, MMR_MAX_PARTICIPANTS);
+	if (c.meeting_id >= MMR_MAX_MEETINGS)
+		return refuse(err, errlen, "participant %u: meeting id %u out of range (< %u)", c.id, c.meeting_id,
+			      MMR_MAX_MEETINGS);
 	memset(c.addr.pad, 0, sizeof(c.addr.pad));
 	if (c.addr.family == MMR_AF_INET)
 		memset(c.addr.ip + 4, 0, 12);
@@ -803,6 +809,7 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 	p->stamp = ca->stamp;
 	p->streams = NIL;
 	p->rsubs = NIL;
+	meeting_owner_join(ca->mo, c.meeting_id);   /* its meeting has an owner before its node is seen */
 	participant_install(ca, c.id, n);
 	ca->n_p++;
 	if (c.id >= ca->p_hw)
@@ -898,6 +905,9 @@ int cmd_apply_one(struct cmd_apply *ca, const struct mmr_cmd *c, char *err, size
 		else
 			sub_delete(ca, id);
 		break;
+	case MMR_CMD_MEETING_MOVE:   /* needs a grace period: the control loop calls cmd_apply_move */
+		rc = refuse(err, errlen, "MEETING_MOVE outside the control loop");
+		break;
 	default:
 		rc = refuse(err, errlen, "unknown command op %u", c->op);
 		break;
@@ -907,6 +917,21 @@ int cmd_apply_one(struct cmd_apply *ca, const struct mmr_cmd *c, char *err, size
 	else
 		ca->refused++;
 	return rc;
+}
+
+int cmd_apply_move(struct cmd_apply *ca, const struct mmr_cmd_move *c, char *err, size_t errlen)
+{
+	int rc = meeting_owner_move(ca->mo, c->meeting_id, c->lcore, err, errlen);
+	if (rc == 0)
+		ca->applied++;
+	else
+		ca->refused++;
+	return rc;
+}
+
+struct meeting_owner *cmd_apply_owner(struct cmd_apply *ca)
+{
+	return ca->mo;
 }
 
 struct cmd_apply *cmd_apply_new(struct dataplane *dp)
@@ -924,7 +949,8 @@ struct cmd_apply *cmd_apply_new(struct dataplane *dp)
 	ca->S = calloc(MMR_MAX_STREAMS, sizeof(*ca->S));
 	ca->U = calloc(MMR_MAX_SUBS, sizeof(*ca->U));
 	ca->dirty = malloc(MMR_MAX_STREAMS * sizeof(*ca->dirty));
-	if (!ca->P || !ca->S || !ca->U || !ca->dirty) {
+	ca->mo = meeting_owner_new(dp);
+	if (!ca->P || !ca->S || !ca->U || !ca->dirty || !ca->mo) {
 		cmd_apply_free(ca);
 		return NULL;
 	}
@@ -967,6 +993,7 @@ void cmd_apply_free(struct cmd_apply *ca)
 	for (size_t i = 0; i < ca->n_retired; i++)
 		ca->retired[i].free_fn(ca->retired[i].p);
 	free(ca->retired);
+	meeting_owner_free(ca->mo);
 	free(ca->dirty);
 	free(ca->U);
 	free(ca->S);

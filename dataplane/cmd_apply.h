@@ -33,6 +33,10 @@ void cmd_apply_free(struct cmd_apply *ca);
 
 /* Apply one command. 0, or -1 when refused (nothing changed) with the reason in err. */
 int cmd_apply_one(struct cmd_apply *ca, const struct mmr_cmd *c, char *err, size_t errlen);
+/* MEETING_MOVE (meeting_owner.h): as an OFFLINE RCU reader, with the batch so far published. 0, or -1
+ * when refused (nothing changed) with the reason in err. */
+int cmd_apply_move(struct cmd_apply *ca, const struct mmr_cmd_move *c, char *err, size_t errlen);
+struct meeting_owner *cmd_apply_owner(struct cmd_apply *ca);
 /* Make the batch's changes visible to the lcores (new output arrays). */
 void cmd_apply_publish(struct cmd_apply *ca);
 /* Grace period, then free retired versions. Cheap when nothing was retired. */

@@ -56,6 +56,7 @@ static const char *op_name(uint32_t op)
 		[MMR_CMD_STREAM_DEL] = "STREAM_DEL",
 		[MMR_CMD_SUB_PUT] = "SUB_PUT",
 		[MMR_CMD_SUB_DEL] = "SUB_DEL",
+		[MMR_CMD_MEETING_MOVE] = "MEETING_MOVE",
 	};
 	return op < MMR_CMD__COUNT ? names[op] : "?";
 }
@@ -84,7 +85,17 @@ static unsigned apply_batch(struct dataplane *dp, struct cmd_apply *ca)
 			explicit_bzero(&slot->u.participant.send_key, sizeof(slot->u.participant.send_key));
 			explicit_bzero(&slot->u.participant.recv_key, sizeof(slot->u.participant.recv_key));
 		}
-		int rc = cmd_apply_one(ca, &c, err, sizeof(err));
+		int rc;
+		if (c.op == MMR_CMD_MEETING_MOVE) {
+			/* a grace period inside: what came before is published first */
+			srtp_leases_service(dp->leases, 0);
+			cmd_apply_publish(ca);
+			rcu_thread_offline();
+			rc = cmd_apply_move(ca, &c.u.move, err, sizeof(err));
+			rcu_thread_online();
+		} else {
+			rc = cmd_apply_one(ca, &c, err, sizeof(err));
+		}
 		explicit_bzero(&c, sizeof(c));
 		if (rc < 0) {
 			/* the segment's last_error is 128 bytes: the reason is cut at 100 there, not in the log */

@@ -4,8 +4,9 @@
  * shared-memory segment, and the stop flag.
  *
  * Written once at start-up (main.c, port.c) before any lcore runs, then read-only for everyone,
- * except: fwd (tables, see fwd_table.h), sel[] (one writer per entry: the lcore receiving the
- * stream), shm counters (one writer each, see stats.h) and `stop`.
+ * except: fwd (tables, see fwd_table.h), sel[] (one writer per entry: the lcore owning the
+ * stream's meeting), shm counters (one writer each, see stats.h), owner[] and req[] (owner.h,
+ * meeting_owner.h) and `stop`.
  */
 #ifndef MMR_DATAPLANE_H
 #define MMR_DATAPLANE_H
@@ -20,7 +21,22 @@
 #include "mmr_types.h"
 
 struct rte_mempool;
+struct rte_ring;
 struct srtp_leases;
+
+/* A request of the control thread to one worker, during a meeting move (meeting_owner.c): the
+ * control thread writes kind and meeting, then release-stores seq = ack + 1; the worker sees seq !=
+ * ack at the start of an iteration (one relaxed load), does it, and release-stores ack = seq. */
+enum dp_req_kind {
+	DP_REQ_DRAIN = 1,    /* process everything now in your incoming hand-off rings, flush, ack */
+	DP_REQ_TAKE,         /* the meeting is yours: set its owner word, process its held packets, ack */
+};
+struct dp_worker_req {
+	_Atomic uint32_t seq;
+	uint32_t kind;
+	uint32_t meeting;
+	_Atomic uint32_t ack __attribute__((aligned(64)));
+} __attribute__((aligned(64)));
 
 /* Our side of one DPDK port. */
 struct dp_port {
@@ -59,6 +75,12 @@ struct dataplane {
 
 	struct fwd_tables fwd;
 	struct layer_sel *sel;       /* MMR_MAX_SUBS entries, indexed by subscription id */
+	uint8_t *owner;              /* MMR_MAX_MEETINGS owner words (owner.h), by meeting id */
+	struct dp_worker_req req[MMR_MAX_LCORES];
+	/* hand-off rings, handoff[from][to] (single producer `from`, single consumer `to`); NULL on
+	 * the diagonal and with one worker */
+	struct rte_ring *handoff[MMR_MAX_LCORES][MMR_MAX_LCORES];
+	uint8_t pidx_of[RTE_MAX_ETHPORTS];   /* DPDK port id -> our port index (mbuf->port -> pidx) */
 	struct srtp_leases *leases;  /* SRTP index leases and their ledger (srtp_lease.h) */
 
 	atomic_int stop;             /* set by the signal handler: everyone winds down */

@@ -14,8 +14,8 @@
  *
  * SRTP meetings add crypto state that is NOT immutable: the per-packet state of an srtp_stream (ROC,
  * replay window, SRTCP index, and the position it publishes into the segment for stats) and
- * fwd_srtp_in.cur_ok_tsc are written by the one lcore that receives the sender (RSS pins a sender's
- * 5-tuple to one queue). The control thread creates these objects,
+ * fwd_srtp_in.cur_ok_tsc are written by the one lcore that owns the sender's meeting (owner.h:
+ * packets received elsewhere are handed to it). The control thread creates these objects,
  * publishes pointers to them (fwd_stream.srtp_in, fwd_participant.rtcp_in, fwd_output.srtp) and
  * frees them after a grace period, like everything else here.
  */
@@ -41,7 +41,7 @@ struct av1_dd_structure;
 struct fwd_srtp_in {
 	struct srtp_stream *cur;      /* newest SEND key */
 	struct srtp_stream *prev;     /* the one before it during a rekey, else NULL */
-	uint64_t cur_ok_tsc;          /* receiving lcore: TSC of the first packet cur authenticated (0: none) */
+	uint64_t cur_ok_tsc;          /* owner lcore: TSC of the first packet cur authenticated (0: none) */
 };
 
 /* One receiver of a stream: two cache lines. */
@@ -75,6 +75,7 @@ struct fwd_participant {
 	struct mmr_addr addr;     /* key */
 	uint16_t udp_port;        /* key, host order */
 	uint32_t id;
+	uint32_t meeting;         /* its meeting: dp->owner[meeting] says which lcore processes its packets */
 	uint8_t  srtp;            /* enum srtp_suite of its meeting; 0: plain RTP */
 	struct fwd_srtp_in *rtcp_in;  /* RCU pointer (SRTP): its RTCP from SSRCs that are not its streams */
 };
@@ -93,7 +94,7 @@ struct fwd_stream {
 	uint8_t  dd_ext_id;       /* AV1: header extension id of the Dependency Descriptor */
 	struct fwd_outputs *outputs;  /* RCU pointer; NULL = nobody subscribed */
 	/* AV1: the latest template structure of its Dependency Descriptor, written by the lcore that
-	 * receives the stream (like the SRTP state); made and freed by the control thread. */
+	 * owns its meeting (like the SRTP state); made and freed by the control thread. */
 	struct av1_dd_structure *av1;
 	struct fwd_srtp_in *srtp_in;  /* RCU pointer (SRTP meetings): this SSRC's inbound contexts */
 };

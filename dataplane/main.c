@@ -34,6 +34,7 @@
 #include "fwd_table.h"
 #include "port.h"
 #include "srtp_lease.h"
+#include "handoff.h"
 #include "worker.h"
 
 #define EXIT_BAD_CONFIG 2
@@ -178,7 +179,15 @@ int main(int argc, char **argv)
 		       (size_t)MMR_MAX_SUBS * sizeof(struct layer_sel) >> 20);
 		goto out_chan;
 	}
-	if (pools_init(&dp) < 0 || ports_init(&dp) < 0)
+	/* every meeting unplaced (owner.h) */
+	dp.owner = rte_malloc("mmr_meeting_owner", MMR_MAX_MEETINGS, 64);
+	if (!dp.owner) {
+		dp_log("cannot allocate the meeting owner table");
+		goto out_chan;
+	}
+	memset(dp.owner, MMR_OWNER_NONE, MMR_MAX_MEETINGS);
+	memset(dp.shm->stats.meeting_owner, MMR_OWNER_NONE, sizeof(dp.shm->stats.meeting_owner));
+	if (pools_init(&dp) < 0 || ports_init(&dp) < 0 || handoff_rings_create(&dp) < 0)
 		goto out_ports;
 	for (unsigned i = 0; i < dp.n_ports; i++) {
 		struct mmr_port_stats *ps = &dp.shm->stats.port[i];
@@ -239,6 +248,7 @@ out_workers:
 		rte_eal_mp_wait_lcore();
 	for (unsigned i = 0; i < n_init_workers; i++)
 		worker_fini(&workers[i]);
+	handoff_rings_free(&dp);   /* and the packets still in them */
 	if (rcu_registered) {
 		rcu_thread_online();
 		cmd_apply_free(ca);
@@ -252,9 +262,11 @@ out_tables:
 		fwd_tables_destroy(&dp.fwd);
 out_ports:
 	srtp_leases_close(dp.leases);   /* nothing retired: the next dataplane resumes from it */
+	handoff_rings_free(&dp);
 	ports_close(&dp);
 	pools_free(&dp);
 	rte_free(dp.sel);
+	rte_free(dp.owner);
 out_chan:
 	if (chan_created) {
 		cmd_chan_close(&dp.chan);

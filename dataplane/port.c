@@ -100,6 +100,7 @@ static int port_setup(struct dataplane *dp, unsigned idx, uint16_t port_id)
 
 	memset(pt, 0, sizeof(*pt));
 	pt->port_id = port_id;
+	dp->pidx_of[port_id] = (uint8_t)idx;   /* a handed-off mbuf names its port by id (mbuf->port) */
 	rte_eth_dev_get_name_by_port(port_id, pt->name);
 	rc = rte_eth_dev_info_get(port_id, &info);
 	if (rc != 0) {

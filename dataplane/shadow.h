@@ -101,6 +101,8 @@ struct cmd_apply {
 	uint32_t rekeying;               /* first participant of the rekey list (NIL: none) */
 	uint64_t rekey_grace_tsc;        /* DP_REKEY_GRACE_MS in TSC cycles */
 
+	struct meeting_owner *mo;        /* which worker owns each meeting (meeting_owner.h) */
+
 	uint64_t applied, refused;
 };
 

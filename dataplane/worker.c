@@ -17,11 +17,17 @@
  * RECV key (fanout_srtp). RTCP is authenticated, counted and dropped. Plain meetings take the path
  * they always took.
  *
+ * Ownership by meeting (owner.h): every meeting is owned by one worker, which alone touches its
+ * per-packet state. Right after the participant lookup (before any of that state, SRTP included) a
+ * packet whose meeting another worker owns is handed to it (handoff.h: per-destination bursts into
+ * SPSC rings, flushed once per iteration); every iteration we drain the rings toward us and process
+ * their packets exactly like our own. While a meeting moves to us we hold its packets until the
+ * control thread says it is ours (a request, checked once per iteration; meeting_owner.c).
+ *
  * No locks, syscalls, allocations or logging here; the only shared writes are our own counters
- * slot, the counters of the streams we receive, their subscriptions' layer_sel entries, and the
- * SRTP contexts of the senders we receive (and of their receivers' copies), which publish their
- * positions (for `mmrctl stats`) into the segment themselves (lib/srtp_fast.c; twice per 65536
- * packets).
+ * slot, the counters of the streams of the meetings we own, their subscriptions' layer_sel entries,
+ * and the SRTP contexts of those meetings' participants, which publish their positions (for
+ * `mmrctl stats`) into the segment themselves (lib/srtp_fast.c; twice per 65536 packets).
  */
 #define _LGPL_SOURCE
 #include "worker.h"
@@ -38,8 +44,10 @@
 #include "fanout.h"
 #include "fwd_table.h"
 #include "h264.h"
+#include "handoff.h"
 #include "local_reply.h"
 #include "media.h"
+#include "owner.h"
 #include "pkt.h"
 #include "rtp.h"
 #include "srtp_fast.h"
@@ -48,6 +56,8 @@
 #include "vp9.h"
 
 #define PREFETCH_AHEAD 3
+/* handle_media's "not dropped, not to be freed: handed to another lcore or held" */
+#define WORKER_TAKEN ((enum mmr_drop_reason)MMR_DROP__COUNT)
 
 /* TX buffer error callback: the NIC did not take these. */
 static void tx_unsent(struct rte_mbuf **unsent, uint16_t count, void *userdata)
@@ -82,6 +92,17 @@ int worker_init(struct worker *w, struct dataplane *dp, unsigned idx)
 	w->tsc_per_rtp_tick = rte_get_tsc_hz() / 90000 ? rte_get_tsc_hz() / 90000 : 1;
 	w->pools = &dp->pools[socket];
 	w->rekey_grace_tsc = rte_get_tsc_hz() / 1000 * DP_REKEY_GRACE_MS;
+	w->owner = dp->owner;
+	for (unsigned j = 0; j < dp->n_workers; j++) {
+		if (dp->handoff[j][idx])
+			w->ho_in[w->n_ho_in++] = dp->handoff[j][idx];
+		w->ho_ring[j] = dp->handoff[idx][j];
+	}
+	w->hold = rte_zmalloc_socket("mmr_hold", WORKER_HOLD_MAX * sizeof(*w->hold), 0, (int)socket);
+	if (!w->hold) {
+		dp_log("worker %u: cannot allocate its hold queue", idx);
+		return -1;
+	}
 	for (unsigned p = 0; p < dp->n_ports; p++) {
 		w->txb[p] = rte_zmalloc_socket("mmr_txb", RTE_ETH_TX_BUFFER_SIZE(WORKER_BURST), 0, (int)socket);
 		if (!w->txb[p]) {
@@ -97,6 +118,15 @@ int worker_init(struct worker *w, struct dataplane *dp, unsigned idx)
 
 void worker_fini(struct worker *w)
 {
+	for (unsigned j = 0; j < MMR_MAX_LCORES; j++) {
+		rte_pktmbuf_free_bulk(w->ho_out[j].m, w->ho_out[j].n);
+		w->ho_out[j].n = 0;
+	}
+	if (w->hold)
+		rte_pktmbuf_free_bulk(w->hold, w->hold_n);
+	w->hold_n = 0;
+	rte_free(w->hold);
+	w->hold = NULL;
 	for (unsigned p = 0; p < MMR_MAX_PORTS; p++) {
 		rte_free(w->txb[p]);
 		w->txb[p] = NULL;
@@ -272,9 +302,29 @@ static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, co
 
 /* ---- plain RTP and dispatch ------------------------------------------------------------------ */
 
-/* RTP (or RTCP) arriving at our address and port. */
+/* A packet of a meeting whose owner word is not our index: 1 if it was handed to another lcore or
+ * held (m is taken), 0 to process it here (owner.h). */
+static __rte_noinline int route_to_owner(struct worker *w, struct rte_mbuf *m, uint8_t word, int from_ring)
+{
+	unsigned to;
+	switch (owner_route(word, w->idx, from_ring, &to)) {
+	case OWNER_PROCESS:
+		return 0;
+	case OWNER_HOLD:
+		handoff_hold(w, m);
+		return 1;
+	case OWNER_HAND_OFF:
+		if (unlikely(to >= w->dp->n_workers || !w->ho_ring[to]))
+			return 0;
+		handoff_put(w, to, m);
+		return 1;
+	}
+	return 0;
+}
+
+/* RTP (or RTCP) arriving at our address and port; from_ring: handed to us by another lcore. */
 static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbuf *m,
-						const struct pkt_info *pi)
+						const struct pkt_info *pi, int from_ring)
 {
 	const uint8_t *payload = rte_pktmbuf_mtod_offset(m, const uint8_t *, pi->payload_off);
 	struct rtp_info ri;
@@ -284,6 +334,12 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 
 	int rtcp = rtp_is_rtcp(payload, pi->payload_len);
 	const struct fwd_participant *part = fwd_participant_lookup(&w->dp->fwd, &pi->src, pi->sport);
+	if (likely(part != NULL)) {
+		/* the meeting's owner alone touches its state: the one load and compare of the plain path */
+		uint8_t owner = __atomic_load_n(&w->owner[part->meeting], __ATOMIC_RELAXED);
+		if (unlikely(owner != w->idx) && route_to_owner(w, m, owner, from_ring))
+			return WORKER_TAKEN;
+	}
 	if (unlikely(part && part->srtp))
 		return rtcp ? handle_srtcp(w, m, pi, part) : handle_srtp(w, m, pi, part);
 	if (unlikely(rtcp))
@@ -311,8 +367,9 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 	return MMR_DROP_NONE;
 }
 
-/* One received packet on port index pidx. Consumes m. */
-static inline void handle_packet(struct worker *w, uint16_t pidx, struct rte_mbuf *m)
+/* One received packet on port index pidx (from_ring: handed to us by another lcore, or held while its
+ * meeting moved to us). Consumes m. */
+static inline void handle_packet(struct worker *w, uint16_t pidx, struct rte_mbuf *m, int from_ring)
 {
 	const struct dp_port *pt = &w->dp->port[pidx];
 	struct pkt_info pi;
@@ -334,9 +391,12 @@ static inline void handle_packet(struct worker *w, uint16_t pidx, struct rte_mbu
 			why = MMR_DROP_NOT_FOR_US;
 			goto drop;
 		}
-		why = handle_media(w, m, &pi);
-		if (why != MMR_DROP_NONE)
+		why = handle_media(w, m, &pi, from_ring);
+		if (why != MMR_DROP_NONE) {
+			if (why == WORKER_TAKEN)
+				return;
 			goto drop;
+		}
 		rte_pktmbuf_free(m);
 		return;
 	case PKT_ARP:
@@ -366,6 +426,80 @@ drop:
 	rte_pktmbuf_free(m);
 }
 
+/* Packets handed to us (or held for us): processed like our own, from their port. */
+static void handle_ring_pkts(struct worker *w, struct rte_mbuf **pkts, unsigned n)
+{
+	for (unsigned i = 0; i < n && i < PREFETCH_AHEAD; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	for (unsigned i = 0; i < n; i++) {
+		if (i + PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+		handle_packet(w, w->dp->pidx_of[pkts[i]->port], pkts[i], 1);
+	}
+}
+
+/* One burst from each ring toward us; how many packets. got: packets this iteration so far. */
+static inline unsigned drain_rings(struct worker *w, unsigned got)
+{
+	struct rte_mbuf *pkts[WORKER_BURST];
+	unsigned before = got;
+	for (unsigned r = 0; r < w->n_ho_in; r++) {
+		unsigned n = rte_ring_sc_dequeue_burst(w->ho_in[r], (void **)pkts, WORKER_BURST, NULL);
+		if (n == 0)
+			continue;
+		if (!got)
+			w->now_rtp = (uint32_t)(w->now_tsc / w->tsc_per_rtp_tick);
+		w->st->handoff_in += n;
+		handle_ring_pkts(w, pkts, n);
+		got += n;
+	}
+	return got - before;
+}
+
+/*
+ * A request of the control thread during a meeting move (dataplane.h, meeting_owner.c), at the start
+ * of an iteration:
+ *   DRAIN: process everything the rings toward us hold now (what other lcores handed us while we
+ *          owned the meeting: FIFO, so the entries counted now are exactly those), flush;
+ *   TAKE:  the meeting is ours: set its owner word (before any new packet of it is looked at), then
+ *          process its held packets in the order they came, flush.
+ * Then acknowledge.
+ */
+static __rte_noinline void handle_request(struct worker *w)
+{
+	struct dataplane *dp = w->dp;
+	struct dp_worker_req *rq = &dp->req[w->idx];
+	uint32_t seq = atomic_load_explicit(&rq->seq, memory_order_acquire);
+	struct rte_mbuf *pkts[WORKER_BURST];
+
+	w->now_rtp = (uint32_t)(w->now_tsc / w->tsc_per_rtp_tick);
+	if (rq->kind == DP_REQ_DRAIN) {
+		for (unsigned r = 0; r < w->n_ho_in; r++) {
+			unsigned left = rte_ring_count(w->ho_in[r]);
+			while (left) {
+				unsigned n = rte_ring_sc_dequeue_burst(w->ho_in[r], (void **)pkts,
+								       left < WORKER_BURST ? left : WORKER_BURST, NULL);
+				if (n == 0)
+					break;
+				w->st->handoff_in += n;
+				handle_ring_pkts(w, pkts, n);
+				left -= n;
+			}
+		}
+	} else if (rq->kind == DP_REQ_TAKE && rq->meeting < MMR_MAX_MEETINGS) {
+		__atomic_store_n(&dp->owner[rq->meeting], (uint8_t)w->idx, __ATOMIC_RELEASE);
+		unsigned n = w->hold_n;
+		w->hold_n = 0;
+		handle_ring_pkts(w, w->hold, n);
+	}
+	handoff_flush(w);
+	/* our copies leave before the next owner's */
+	for (uint16_t p = 0; p < dp->n_ports; p++)
+		rte_eth_tx_buffer_flush(dp->port[p].port_id, w->queue, w->txb[p]);
+	w->req_ack = seq;
+	atomic_store_explicit(&rq->ack, seq, memory_order_release);
+}
+
 int worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -383,6 +517,8 @@ int worker_main(void *arg)
 		uint64_t t0 = rte_rdtsc();
 		unsigned got = 0;
 		w->now_tsc = t0;
+		if (unlikely(atomic_load_explicit(&dp->req[w->idx].seq, memory_order_relaxed) != w->req_ack))
+			handle_request(w);
 		for (uint16_t p = 0; p < n_ports; p++) {
 			uint16_t n = rte_eth_rx_burst(dp->port[p].port_id, w->queue, pkts, WORKER_BURST);
 			if (n == 0)
@@ -403,10 +539,15 @@ int worker_main(void *arg)
 					rte_prefetch0((const char *)pkts[i + PREFETCH_AHEAD] + RTE_CACHE_LINE_MIN_SIZE);
 				}
 				bytes += pkts[i]->pkt_len;
-				handle_packet(w, p, pkts[i]);
+				handle_packet(w, p, pkts[i], 0);
 			}
 			w->st->rx_pkts += n;
 			w->st->rx_bytes += bytes;
+		}
+		if (w->n_ho_in) {
+			got += drain_rings(w, got);
+			if (w->ho_pending)
+				handoff_flush(w);
 		}
 		for (uint16_t p = 0; p < n_ports; p++)
 			rte_eth_tx_buffer_flush(dp->port[p].port_id, w->queue, w->txb[p]);
@@ -418,6 +559,7 @@ int worker_main(void *arg)
 		rcu_quiescent_state();
 	}
 
+	handoff_flush(w);
 	for (uint16_t p = 0; p < n_ports; p++)
 		rte_eth_tx_buffer_flush(dp->port[p].port_id, w->queue, w->txb[p]);
 	w->st->active = 0;

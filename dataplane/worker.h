@@ -13,6 +13,15 @@
 
 #define WORKER_BURST 32
 #define DP_MAX_RTP_SCRATCH 2304      /* an RTP packet from one mbuf, plus a grown extension block */
+#define WORKER_HOLD_MAX 4096         /* packets a worker holds for a meeting moving to it (handoff.h) */
+
+struct rte_ring;
+
+/* Packets waiting to be handed to one other worker (handoff.h). */
+struct handoff_buf {
+	uint16_t n;
+	struct rte_mbuf *m[WORKER_BURST];
+};
 
 struct worker {
 	struct dataplane *dp;
@@ -32,6 +41,17 @@ struct worker {
 	 * extension block), built here and encrypted into its copy */
 	uint8_t av1_scratch[DP_MAX_RTP_SCRATCH];
 	uint64_t rekey_grace_tsc;    /* DP_REKEY_GRACE_MS in TSC cycles */
+
+	/* ownership by meeting (owner.h, handoff.h) */
+	const uint8_t *owner;        /* dp->owner */
+	unsigned n_ho_in;
+	struct rte_ring *ho_in[MMR_MAX_LCORES];    /* rings toward us, drained every iteration */
+	struct rte_ring *ho_ring[MMR_MAX_LCORES];  /* our ring toward each other worker */
+	uint32_t ho_pending;         /* destinations whose buffer holds packets */
+	uint32_t req_ack;            /* the control thread's last request we completed (dataplane.h) */
+	struct handoff_buf ho_out[MMR_MAX_LCORES];
+	unsigned hold_n;
+	struct rte_mbuf **hold;      /* WORKER_HOLD_MAX: a moving meeting's packets, in arrival order */
 };
 
 /* Before launch (allocates the TX buffers on the lcore's socket). 0 or -1 (logged). */

@@ -41,12 +41,14 @@
 #include "stats.h"
 
 #define MMR_SHM_MAGIC         0x4d4d5253u  /* "MMRS" */
-#define MMR_SHM_VERSION       5u         /* 2: SRTP suite and keys in PARTICIPANT_PUT;
+#define MMR_SHM_VERSION       6u         /* 2: SRTP suite and keys in PARTICIPANT_PUT;
 					      3: SRTP positions (srtp_index) in the counters and PUTs;
 					      4: VP9/AV1/H.264, spatial layers, simulcast groups, decode
 					         targets, current layers in the counters;
 					      5: SRTP index leases (drop reasons srtp_reuse, srtp_lease);
-					         PUTs carry no SRTP positions; the ledger id in the header */
+					         PUTs carry no SRTP positions; the ledger id in the header;
+					      6: meeting owners (MEETING_MOVE, meeting_owner[], hand-off
+					         counters and drop reasons, rte_flow rule counters) */
 #define MMR_CMD_RING          4096u        /* power of two */
 #define MMR_HEARTBEAT_NS      100000000ull /* 100 ms */
 #define MMR_HEARTBEAT_DEAD_NS 1000000000ull /* 1 s */
@@ -63,6 +65,7 @@ enum mmr_cmd_op {
 	MMR_CMD_STREAM_DEL,        /* also deletes its subscriptions */
 	MMR_CMD_SUB_PUT,           /* create, or update the layer target keeping the forwarding state */
 	MMR_CMD_SUB_DEL,
+	MMR_CMD_MEETING_MOVE,      /* move a meeting to another worker lcore, no packet lost (version 6) */
 	MMR_CMD__COUNT
 };
 
@@ -118,6 +121,11 @@ struct mmr_cmd_sub {
 	uint32_t sel_id;
 };
 
+struct mmr_cmd_move {
+	uint32_t meeting_id;
+	uint32_t lcore;            /* worker index (0 .. n_lcores-1, the order of stats.lcore[]) */
+};
+
 struct mmr_cmd {
 	uint64_t seq;
 	uint32_t op;               /* enum mmr_cmd_op */
@@ -126,6 +134,7 @@ struct mmr_cmd {
 		struct mmr_cmd_participant participant;
 		struct mmr_cmd_stream stream;
 		struct mmr_cmd_sub sub;
+		struct mmr_cmd_move move;
 		struct { uint32_t id; } del;
 		struct { uint32_t gen; } sync;
 	} u;

@@ -19,6 +19,7 @@
 #define MMR_MAX_PORTS         8
 #define MMR_MAX_LCORES        16
 #define MMR_MAX_TLAYERS       4            /* temporal layers 0..3 (VP8 TID is 2 bits) */
+#define MMR_MAX_MEETINGS      MMR_MAX_PARTICIPANTS   /* meeting ids: each owned by one worker lcore */
 
 #define MMR_ID_NONE           UINT32_MAX
 

@@ -26,7 +26,9 @@ const char *const mmr_drop_names[MMR_DROP__COUNT] = {
 	[MMR_DROP_NO_STRUCTURE]   = "no_structure",
 	[MMR_DROP_SRTP_REUSE]     = "srtp_reuse",
 	[MMR_DROP_SRTP_LEASE]     = "srtp_lease",
+	[MMR_DROP_HANDOFF_FULL]   = "handoff_full",
+	[MMR_DROP_HOLD_FULL]      = "hold_full",
 };
 
 /* A reason added to the enum without a name here leaves a NULL: test_mmr_types.c checks every slot. */
-_Static_assert(MMR_DROP__COUNT == 21, "new drop reason: give it a name in mmr_drop_names[]");
+_Static_assert(MMR_DROP__COUNT == 23, "new drop reason: give it a name in mmr_drop_names[]");

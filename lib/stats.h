@@ -39,6 +39,8 @@ enum mmr_drop_reason {
 				     or lies below where the context had to start (docs/design.md, "Keys") */
 	MMR_DROP_SRTP_LEASE,      /* SRTP/SRTCP index beyond the context's durable lease (the ledger has not
 				     recorded it yet, or cannot: disk full or failing) */
+	MMR_DROP_HANDOFF_FULL,    /* the hand-off ring toward the meeting's owner lcore was full */
+	MMR_DROP_HOLD_FULL,       /* a meeting moving to this lcore: its hold queue was full */
 	MMR_DROP__COUNT
 };
 
@@ -57,6 +59,9 @@ struct mmr_lcore_stats {
 	uint64_t loops;            /* poll-loop iterations */
 	uint64_t busy_loops;       /* iterations that received at least one packet */
 	uint64_t busy_cycles;      /* TSC cycles spent in iterations that received packets */
+	uint64_t handoff_out;      /* packets of meetings owned by another lcore, handed to it */
+	uint64_t handoff_in;       /* packets handed to us by other lcores (we own their meeting) */
+	uint64_t held;             /* packets held while a meeting moved to us (then processed in order) */
 	uint64_t drops[MMR_DROP__COUNT];
 	uint32_t lcore_id;
 	uint32_t active;           /* 1 while this slot belongs to a running lcore */
@@ -65,6 +70,8 @@ struct mmr_lcore_stats {
 /* A DPDK port's counters, copied from rte_eth_stats by the control thread about every 100 ms. */
 struct mmr_port_stats {
 	uint64_t ipackets, opackets, ibytes, obytes, imissed, ierrors, oerrors, rx_nombuf;
+	uint64_t flow_rules;       /* rte_flow rules steering a participant to its meeting's owner queue */
+	uint64_t flow_failed;      /* rules the port refused (validate or create): those go by hand-off */
 	uint32_t port_id;
 	uint32_t active;
 	char name[48];
@@ -98,7 +105,16 @@ struct mmr_stats_area {
 	 * packed by mmr_layers_pack(); 0 until its first keyframe. Written (relaxed) by the lcore
 	 * receiving the stream when they change. */
 	uint32_t sub_layers[MMR_MAX_SUBS] __attribute__((aligned(64)));
+	/* The worker lcore (index into lcore[]) that owns each meeting, indexed by meeting id:
+	 * MMR_OWNER_NONE while the meeting has no participant in the dataplane; MMR_OWNER_MOVING set
+	 * during a move (the index is then the lcore it moves to). Written by the dataplane's control
+	 * thread; read (relaxed) by the controller for `mmrctl meeting show/list`. */
+	uint8_t meeting_owner[MMR_MAX_MEETINGS] __attribute__((aligned(64)));
 };
+
+#define MMR_OWNER_NONE   0xffu
+#define MMR_OWNER_MOVING 0x80u
+#define MMR_OWNER_INDEX  0x7fu
 
 /* sub_layers[] packing: bit 31 started, bits 24-27 encoding, 16-23 decode target, 8-11 spatial,
  * 0-3 temporal. */

@@ -54,8 +54,32 @@ static int cmp_meeting_name(const void *a, const void *b, void *ctx)
 	return strcmp(m->meetings[*(const uint32_t *)a].name, m->meetings[*(const uint32_t *)b].name);
 }
 
-void render_meeting_list(const struct model *m, bool json, struct outbuf *out)
+/* A meeting's worker lcore as the dataplane says: "N", "N (moving)", or "-" (not attached, or no
+ * participant in the dataplane yet). */
+static const char *owner_text(const uint8_t *owners, uint32_t meeting, char *buf, size_t n)
 {
+	uint8_t w = owners ? __atomic_load_n(&owners[meeting], __ATOMIC_RELAXED) : MMR_OWNER_NONE;
+	if (w == MMR_OWNER_NONE)
+		snprintf(buf, n, "-");
+	else
+		snprintf(buf, n, "%u%s", w & MMR_OWNER_INDEX, w & MMR_OWNER_MOVING ? " (moving)" : "");
+	return buf;
+}
+
+/* JSON: "lcore": N or null, "moving": bool */
+static void json_owner(const uint8_t *owners, uint32_t meeting, struct outbuf *out)
+{
+	uint8_t w = owners ? __atomic_load_n(&owners[meeting], __ATOMIC_RELAXED) : MMR_OWNER_NONE;
+	if (w == MMR_OWNER_NONE)
+		ob_puts(out, ", \"lcore\": null, \"moving\": false");
+	else
+		ob_printf(out, ", \"lcore\": %u, \"moving\": %s", w & MMR_OWNER_INDEX,
+			  w & MMR_OWNER_MOVING ? "true" : "false");
+}
+
+void render_meeting_list(const struct model *m, const uint8_t *owners, bool json, struct outbuf *out)
+{
+	char ow[24];
 	uint32_t n = 0, *ids = malloc(((size_t)m->n_meetings + 1) * sizeof(*ids));
 	if (!ids) {
 		out->oom = true;
@@ -74,6 +98,7 @@ void render_meeting_list(const struct model *m, bool json, struct outbuf *out)
 			ob_printf(out, ", \"id\": %u, \"participants\": %u, \"streams\": %u, \"subscriptions\": %u, "
 				       "\"srtp_suite\": ", ids[i], mt->n_parts, mt->n_streams, mt->n_subs);
 			json_suite(out, mt->srtp_suite);
+			json_owner(owners, ids[i], out);
 			ob_puts(out, "}");
 		}
 		ob_puts(out, n ? "\n]}\n" : "]}\n");
@@ -81,9 +106,9 @@ void render_meeting_list(const struct model *m, bool json, struct outbuf *out)
 		ob_puts(out, "no meetings\n");
 	} else {
 		static const char *const cols[] = { "MEETING", ">ID", ">PARTICIPANTS", ">STREAMS", ">SUBSCRIPTIONS",
-						    "SECURITY" };
+						    "SECURITY", "LCORE" };
 		struct table t;
-		table_init(&t, 6, cols);
+		table_init(&t, 7, cols);
 		for (uint32_t i = 0; i < n; i++) {
 			const struct m_meeting *mt = &m->meetings[ids[i]];
 			table_cell(&t, mt->name);
@@ -92,6 +117,7 @@ void render_meeting_list(const struct model *m, bool json, struct outbuf *out)
 			table_cell_u64(&t, mt->n_streams);
 			table_cell_u64(&t, mt->n_subs);
 			table_cell(&t, security_name(mt->srtp_suite));
+			table_cell(&t, owner_text(owners, ids[i], ow, sizeof(ow)));
 		}
 		table_emit(&t, out, 0);
 	}
@@ -316,14 +342,17 @@ static void text_subs(const struct model *m, const struct dp_link *dp, bool curr
 	table_emit(&t, out, indent);
 }
 
-void render_meeting_show(const struct model *m, uint32_t meeting, bool json, struct outbuf *out)
+void render_meeting_show(const struct model *m, const uint8_t *owners, uint32_t meeting, bool json,
+			 struct outbuf *out)
 {
 	const struct m_meeting *mt = &m->meetings[meeting];
+	char ow[24];
 	if (json) {
 		ob_puts(out, "{\"name\": ");
 		ob_json_str(out, mt->name);
 		ob_printf(out, ", \"id\": %u, \"srtp_suite\": ", meeting);
 		json_suite(out, mt->srtp_suite);
+		json_owner(owners, meeting, out);
 		ob_puts(out, ",\n  \"participants\": [");
 		for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
 			ob_puts(out, p == mt->first_part ? "\n    " : ",\n    ");
@@ -334,9 +363,10 @@ void render_meeting_show(const struct model *m, uint32_t meeting, bool json, str
 		ob_puts(out, "}\n");
 		return;
 	}
-	ob_printf(out, "meeting %s (id %u): %u participants, %u streams, %u subscriptions; %s%s\n", mt->name,
-		  meeting, mt->n_parts, mt->n_streams, mt->n_subs, mt->srtp_suite ? "SRTP " : "",
-		  mt->srtp_suite ? security_name(mt->srtp_suite) : "plain RTP");
+	ob_printf(out, "meeting %s (id %u): %u participants, %u streams, %u subscriptions; %s%s; lcore %s\n",
+		  mt->name, meeting, mt->n_parts, mt->n_streams, mt->n_subs, mt->srtp_suite ? "SRTP " : "",
+		  mt->srtp_suite ? security_name(mt->srtp_suite) : "plain RTP",
+		  owner_text(owners, meeting, ow, sizeof(ow)));
 
 	ob_puts(out, "participants\n");
 	if (mt->n_parts == 0) {
@@ -462,6 +492,8 @@ int render_stats(const struct ctl_ctx *ctx, bool streams, bool json, struct outb
 			json_u64_field(out, "rx_errors", rd(&p->ierrors), true);
 			json_u64_field(out, "tx_errors", rd(&p->oerrors), true);
 			json_u64_field(out, "rx_nombuf", rd(&p->rx_nombuf), true);
+			json_u64_field(out, "flow_rules", rd(&p->flow_rules), true);
+			json_u64_field(out, "flow_failed", rd(&p->flow_failed), true);
 			ob_puts(out, "}");
 			first = false;
 		}
@@ -483,6 +515,9 @@ int render_stats(const struct ctl_ctx *ctx, bool streams, bool json, struct outb
 			json_u64_field(out, "loops", rd(&l->loops), true);
 			json_u64_field(out, "busy_loops", rd(&l->busy_loops), true);
 			json_u64_field(out, "busy_cycles", rd(&l->busy_cycles), true);
+			json_u64_field(out, "handoff_out", rd(&l->handoff_out), true);
+			json_u64_field(out, "handoff_in", rd(&l->handoff_in), true);
+			json_u64_field(out, "held", rd(&l->held), true);
 			uint64_t dsum = 0;
 			for (unsigned d = 1; d < MMR_DROP__COUNT; d++)
 				dsum += rd(&l->drops[d]);
@@ -565,9 +600,10 @@ int render_stats(const struct ctl_ctx *ctx, bool streams, bool json, struct outb
 	ob_puts(out, "lcores\n");
 	{
 		static const char *const cols[] = { ">LCORE", ">RX_PKTS", ">RX_BYTES", ">TX_PKTS", ">TX_BYTES",
-						    ">RTP_PKTS", ">COPIES", ">ARP", ">ICMP", ">DROPS", ">BUSY%" };
+						    ">RTP_PKTS", ">COPIES", ">ARP", ">ICMP", ">DROPS", ">BUSY%",
+						    ">HANDOFF_OUT", ">HANDOFF_IN" };
 		struct table t;
-		table_init(&t, 11, cols);
+		table_init(&t, 13, cols);
 		for (unsigned i = 0; i < MMR_MAX_LCORES; i++) {
 			const struct mmr_lcore_stats *l = &st->lcore[i];
 			if (!rd32(&l->active))
@@ -586,6 +622,8 @@ int render_stats(const struct ctl_ctx *ctx, bool streams, bool json, struct outb
 			table_cell_u64(&t, rd(&l->icmp_replies));
 			table_cell_u64(&t, dsum);
 			table_cellf(&t, "%.1f", loops ? 100.0 * (double)busy / (double)loops : 0.0);
+			table_cell_u64(&t, rd(&l->handoff_out));
+			table_cell_u64(&t, rd(&l->handoff_in));
 		}
 		if (t.nrows)
 			table_emit(&t, out, 2);

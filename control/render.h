@@ -12,8 +12,10 @@
 #include "controller.h"
 #include "outbuf.h"
 
-void render_meeting_list(const struct model *m, bool json, struct outbuf *out);
-void render_meeting_show(const struct model *m, uint32_t meeting, bool json, struct outbuf *out);
+/* owners: the dataplane's meeting_owner[] (stats.h), NULL when it is not attached. */
+void render_meeting_list(const struct model *m, const uint8_t *owners, bool json, struct outbuf *out);
+void render_meeting_show(const struct model *m, const uint8_t *owners, uint32_t meeting, bool json,
+			 struct outbuf *out);
 /* One row per receiver per stream or simulcast group, with its target and the layers it gets now
  * (the dataplane's sub_layers[sel_id]; "unknown" / null without a dataplane). */
 void render_sub_list(const struct ctl_ctx *ctx, uint32_t meeting, bool json, struct outbuf *out);

@@ -267,17 +267,50 @@ static void cmd_meeting_end(struct ctl_ctx *ctx, const struct args *a, struct re
 	model_meeting_remove(m, id);
 }
 
+/* The dataplane's meeting owners (stats.h meeting_owner[]), NULL while not attached. */
+static const uint8_t *dp_owners(const struct ctl_ctx *ctx)
+{
+	return ctx->dp->attached ? ctx->dp->ch.shm->stats.meeting_owner : NULL;
+}
+
+/* meeting move NAME --lcore N: the running dataplane's placement only (not saved: a restarted
+ * dataplane places meetings again). */
+static void cmd_meeting_move(struct ctl_ctx *ctx, const struct args *a, struct request *req)
+{
+	uint32_t id;
+	uint64_t lcore;
+	if (!get_meeting(ctx, a->pos[0], req, &id))
+		return;
+	if (val_uint(a->opt[0], MMR_MAX_LCORES - 1, &lcore) < 0)
+		FAIL("bad lcore '%s' (a worker lcore index, 0..%u)", a->opt[0], MMR_MAX_LCORES - 1);
+	if (!ctx->dp->attached)
+		FAIL("the dataplane is not attached: a meeting's lcore exists only in a running dataplane");
+	uint32_t n = ctx->dp->ch.shm->n_lcores;
+	if (lcore >= n)
+		FAIL("bad lcore %llu: the dataplane has %u worker lcore(s), 0..%u", (unsigned long long)lcore, n,
+		     n ? n - 1 : 0);
+	if (ctx->model->meetings[id].n_parts == 0)
+		FAIL("meeting '%s' has no participants: it has no lcore to move from", ctx->model->meetings[id].name);
+	dp_begin(ctx, req);
+	struct mmr_cmd c;
+	memset(&c, 0, sizeof(c));
+	c.op = MMR_CMD_MEETING_MOVE;
+	c.u.move.meeting_id = id;
+	c.u.move.lcore = (uint32_t)lcore;
+	dp_end(ctx, req, dp_link_push(ctx->dp, &c), true);
+}
+
 static void cmd_meeting_list(struct ctl_ctx *ctx, const struct args *a, struct request *req)
 {
 	(void)a;
-	render_meeting_list(ctx->model, req->json, &req->body);
+	render_meeting_list(ctx->model, dp_owners(ctx), req->json, &req->body);
 }
 
 static void cmd_meeting_show(struct ctl_ctx *ctx, const struct args *a, struct request *req)
 {
 	uint32_t id;
 	if (get_meeting(ctx, a->pos[0], req, &id))
-		render_meeting_show(ctx->model, id, req->json, &req->body);
+		render_meeting_show(ctx->model, dp_owners(ctx), id, req->json, &req->body);
 }
 
 /* ---- participant ---------------------------------------------------------------------------- */
@@ -880,6 +913,7 @@ static const struct command commands[] = {
 	{ "meeting", "end", 1, { 0 }, "meeting end NAME", cmd_meeting_end },
 	{ "meeting", "list", 0, { 0 }, "meeting list", cmd_meeting_list },
 	{ "meeting", "show", 1, { 0 }, "meeting show NAME", cmd_meeting_show },
+	{ "meeting", "move", 1, { "!lcore=" }, "meeting move NAME --lcore N", cmd_meeting_move },
 	{ "participant", "add", 2, { "!addr=", "!port=", "role=", "mac=", "dp-port=", "srtp=", "plain" },
 	  "participant add MEETING NAME --addr IP --port N [--role sendrecv|recvonly|sendonly] [--mac MAC] "
 	  "[--dp-port N] [--plain | --srtp SUITE]", cmd_participant_add },

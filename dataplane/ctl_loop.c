@@ -30,6 +30,7 @@
 #include "cmd_apply.h"
 #include "cmd_chan.h"
 #include "dataplane.h"
+#include "meeting_owner.h"
 #include "srtp_lease.h"
 
 #define CMD_BATCH       256u
@@ -41,7 +42,7 @@ enum ctl_liveness { CTL_NEVER_SEEN, CTL_ALIVE, CTL_STALE };
 struct ctl_state {
 	enum ctl_liveness ctl;
 	uint64_t last_status_ns;
-	uint64_t last_rx, last_tx, last_copies, last_drops, last_busy_cycles;
+	uint64_t last_rx, last_tx, last_copies, last_drops, last_busy_cycles, last_handoffs;
 };
 
 static const char *op_name(uint32_t op)
@@ -157,10 +158,11 @@ static void check_controller(struct dataplane *dp, struct ctl_state *cs, uint64_
 
 static void status_line(struct dataplane *dp, struct cmd_apply *ca, struct ctl_state *cs, uint64_t now)
 {
-	uint64_t rx = 0, tx = 0, copies = 0, drops = 0, busy = 0;
+	uint64_t rx = 0, tx = 0, copies = 0, drops = 0, busy = 0, handoffs = 0;
 	for (unsigned i = 0; i < dp->n_workers; i++) {
 		const struct mmr_lcore_stats *l = &dp->shm->stats.lcore[i];
 		rx += l->rx_pkts;
+		handoffs += l->handoff_out;
 		tx += l->tx_pkts;
 		copies += l->copies;
 		busy += l->busy_cycles;
@@ -182,6 +184,17 @@ static void status_line(struct dataplane *dp, struct cmd_apply *ca, struct ctl_s
 	       cnt.participants, cnt.streams, cnt.subs, cnt.applied + cnt.refused, cnt.refused);
 	struct srtp_leases_counts lc;
 	srtp_leases_counts(dp->leases, &lc);
+	if (dp->n_workers > 1) {
+		uint32_t load[MMR_MAX_LCORES];
+		uint64_t moves;
+		char txt[MMR_MAX_LCORES * 12] = "";
+		meeting_owner_load(cmd_apply_owner(ca), load, dp->n_workers, &moves);
+		for (unsigned i = 0, o = 0; i < dp->n_workers && o < sizeof(txt); i++)
+			o += (unsigned)snprintf(txt + o, sizeof(txt) - o, "%s%u", i ? "/" : "", load[i]);
+		dp_log("status: hand-offs %.0f/s; participants per worker %s; %" PRIu64 " meeting moves",
+		       (double)(handoffs - cs->last_handoffs) / dt, txt, moves);
+	}
+	cs->last_handoffs = handoffs;
 	if (lc.ledger.records || lc.sync_errors)
 		dp_log("status: SRTP ledger: %" PRIu64 " leases, %" PRIu64 " retired keys; %" PRIu64
 		       " requests, %" PRIu64 " grants, %" PRIu64 " syncs, %" PRIu64 " sync errors, %" PRIu64

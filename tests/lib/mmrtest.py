@@ -165,8 +165,9 @@ def write_pcap(path, frames):
             f.write(pcap_record(fr, i * 0.001))
 
 
-def read_pcap(path):
-    """Frames of a classic pcap file (either byte order, us or ns). A truncated last record is ignored."""
+def read_pcap(path, with_ts=False):
+    """Frames of a classic pcap file (either byte order, us or ns). A truncated last record is ignored.
+    with_ts: (timestamp in ns, frame) pairs."""
     with open(path, 'rb') as f:
         data = f.read()
     if len(data) < 24:
@@ -178,13 +179,15 @@ def read_pcap(path):
         e = '>'
     else:
         raise HarnessError('%s: not a pcap file' % path)
+    sub = 1 if magic in (0xa1b23c4d, 0x4d3cb2a1) else 1000    # ns or us
     off, out = 24, []
     while off + 16 <= len(data):
-        _, _, incl, _ = struct.unpack_from(e + 'IIII', data, off)
+        sec, frac, incl, _ = struct.unpack_from(e + 'IIII', data, off)
         off += 16
         if off + incl > len(data):
             break
-        out.append(data[off:off + incl])
+        fr = data[off:off + incl]
+        out.append((sec * 1000000000 + frac * sub, fr) if with_ts else fr)
         off += incl
     return out
 
@@ -265,7 +268,7 @@ class MmrEnv:
 
     def __init__(self, name, build='build', workers=1, extra_eal=(), asan=False, vdev='tap',
                  ipv6=False, static_neigh=False, mbufs=8191, status_interval_ms=1000,
-                 apply_timeout_ms=None, ready_timeout=30.0, controller=True):
+                 apply_timeout_ms=None, ready_timeout=30.0, controller=True, pcap_queues=1):
         self.name = name
         self.pid = os.getpid()
         self.build = os.path.join(ROOT, 'build-asan' if asan else build)
@@ -273,6 +276,7 @@ class MmrEnv:
         self.workers = workers
         self.extra_eal = list(extra_eal)
         self.vdev = vdev
+        self.pcap_queues = pcap_queues   # vdev='pcap': one rx FIFO and one tx file per queue
         self.ipv6 = ipv6
         self.static_neigh = static_neigh
         self.mbufs = mbufs
@@ -293,6 +297,8 @@ class MmrEnv:
         self._in_ns = False
         self._fifo_fd = None
         self._feeder = None
+        self._fifo_fds = {}              # queue -> fd (pcap_queues > 1: every queue's FIFO)
+        self._feeders = {}
         self._fillers_done = 0
         self.stop_problems = []          # what stop() found wrong: unclean exits, sanitizer reports
         self.stop_problems_checked = False
@@ -348,6 +354,14 @@ class MmrEnv:
     def pcap_out(self):
         return os.path.join(self.tmp, 'out.pcap')
 
+    def pcap_in_q(self, q):
+        """Queue q's rx FIFO (queue 0: pcap_in)."""
+        return self.pcap_in if q == 0 else os.path.join(self.tmp, 'in_q%d.pcap' % q)
+
+    def pcap_out_q(self, q):
+        """What queue q sent (queue 0: pcap_out)."""
+        return self.pcap_out if q == 0 else os.path.join(self.tmp, 'out_q%d.pcap' % q)
+
     # -- lifecycle --
     def start(self):
         if os.geteuid() != 0:
@@ -386,11 +400,12 @@ class MmrEnv:
         if errs and not self.stop_problems_checked:
             self.stop_problems.append('sanitizer report: ' + errs[0])
         self.stop_problems_checked = True
-        if self.vdev == 'pcap' and self.tmp and os.path.exists(self.pcap_out):
-            try:
-                shutil.copy(self.pcap_out, os.path.join(self.logdir, 'out.pcap'))
-            except OSError:
-                pass
+        for q in range(self.pcap_queues if self.vdev == 'pcap' and self.tmp else 0):
+            if os.path.exists(self.pcap_out_q(q)):
+                try:
+                    shutil.copy(self.pcap_out_q(q), os.path.join(self.logdir, os.path.basename(self.pcap_out_q(q))))
+                except OSError:
+                    pass
         try:
             os.unlink('/dev/shm' + self.shm_name)
         except OSError:
@@ -446,7 +461,10 @@ class MmrEnv:
         if self.vdev == 'tap':
             vdev = '--vdev=net_tap0,iface=%s' % TAP_IFACE
         elif self.vdev == 'pcap':
-            vdev = '--vdev=net_pcap0,rx_pcap=%s,tx_pcap=%s' % (self.pcap_in, self.pcap_out)
+            # one RX and one TX queue per rx_pcap / tx_pcap pair: queue q reads FIFO q
+            vdev = '--vdev=net_pcap0,' + ','.join(
+                ['rx_pcap=%s' % self.pcap_in_q(q) for q in range(self.pcap_queues)] +
+                ['tx_pcap=%s' % self.pcap_out_q(q) for q in range(self.pcap_queues)])
         else:
             vdev = self.vdev   # a full --vdev=... argument of the caller's
         return lc + ['--no-pci', '--file-prefix', self.shm_name.lstrip('/')] + mem + [vdev] + \
@@ -780,51 +798,63 @@ class MmrEnv:
 
     # -- pcap vdev --
     def _make_pcap_fifo(self):
-        for p in (self.pcap_in,):
+        for p in [self.pcap_in_q(q) for q in range(self.pcap_queues)]:
             try:
                 os.unlink(p)
             except FileNotFoundError:
                 pass
-        os.mkfifo(self.pcap_in, 0o600)
+            os.mkfifo(p, 0o600)
 
     def _open_pcap_fifo(self):
-        # the dataplane opens the FIFO for reading while its EAL probes net_pcap; until then
+        # the dataplane opens each FIFO for reading while its EAL probes net_pcap; until then
         # an O_NONBLOCK open for writing fails with ENXIO
-        try:
-            fd = os.open(self.pcap_in, os.O_WRONLY | os.O_NONBLOCK)
-        except OSError as e:
-            if e.errno == errno.ENXIO:
-                return
-            raise
-        os.set_blocking(fd, True)
-        os.write(fd, PCAP_GLOBAL_HDR)
-        self._fifo_fd = fd
-        self._feeder = _PcapFeeder(fd)
-        self._feeder.start()
+        for q in range(self.pcap_queues):
+            if q in self._fifo_fds:
+                continue
+            try:
+                fd = os.open(self.pcap_in_q(q), os.O_WRONLY | os.O_NONBLOCK)
+            except OSError as e:
+                if e.errno == errno.ENXIO:
+                    return
+                raise
+            os.set_blocking(fd, True)
+            os.write(fd, PCAP_GLOBAL_HDR)
+            self._fifo_fds[q] = fd
+            self._feeders[q] = _PcapFeeder(fd)
+            self._feeders[q].start()
+        self._fifo_fd = self._fifo_fds[0]
+        self._feeder = self._feeders[0]
 
     @property
     def pcap_fillers(self):
         """Filler frames written so far (each one a bad_l2 drop in the dataplane's counters)."""
-        return self._feeder.fillers if self._feeder else self._fillers_done
+        return sum(f.fillers for f in self._feeders.values()) if self._feeders else self._fillers_done
 
-    def pcap_feed(self, frames):
-        """Hand Ethernet frames to the dataplane's net_pcap RX queue (in order)."""
-        if self._feeder is None or self._fifo_fd is None:
+    def pcap_feed(self, frames, queue=0):
+        """Hand Ethernet frames to the dataplane's net_pcap RX queue `queue` (in order)."""
+        if queue not in self._feeders:
             raise HarnessError('pcap input is not open (vdev=pcap and dataplane started?)')
-        self._feeder.feed(frames)
+        self._feeders[queue].feed(frames)
 
     def pcap_close_input(self):
         """End of the input: the PMD's reader sees end-of-file and returns the last partial burst."""
-        if self._feeder is not None:
-            self._feeder.stop()
-            self._fillers_done = self._feeder.fillers
+        if self._feeders:
+            for f in self._feeders.values():
+                f.stop()
+            self._fillers_done = sum(f.fillers for f in self._feeders.values())
+            self._feeders = {}
             self._feeder = None
-        if self._fifo_fd is not None:
-            os.close(self._fifo_fd)
-            self._fifo_fd = None
+        for fd in self._fifo_fds.values():
+            os.close(fd)
+        self._fifo_fds = {}
+        self._fifo_fd = None
 
-    def pcap_output(self):
-        return read_pcap(self.pcap_out)
+    def pcap_output(self, queue=0):
+        return read_pcap(self.pcap_out_q(queue))
+
+    def pcap_output_ts(self, queue=0):
+        """(ns timestamp, frame) pairs of what queue sent: net_pcap stamps each frame as it writes it."""
+        return read_pcap(self.pcap_out_q(queue), with_ts=True)
 
     # -- logs --
     def log_text(self, which='both'):

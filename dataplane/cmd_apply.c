@@ -905,7 +905,7 @@ int cmd_apply_one(struct cmd_apply *ca, const struct mmr_cmd *c, char *err, size
 		else
 			sub_delete(ca, id);
 		break;
-	case MMR_CMD_MEETING_MOVE:   /* needs a grace period: the control loop calls cmd_apply_move */
+	case MMR_CMD_MEETING_MOVE:   /* takes a while: the control loop calls cmd_apply_move */
 		rc = refuse(err, errlen, "MEETING_MOVE outside the control loop");
 		break;
 	default:
@@ -921,8 +921,8 @@ int cmd_apply_one(struct cmd_apply *ca, const struct mmr_cmd *c, char *err, size
 
 int cmd_apply_move(struct cmd_apply *ca, const struct mmr_cmd_move *c, char *err, size_t errlen)
 {
-	int rc = meeting_owner_move(ca->mo, c->meeting_id, c->lcore, err, errlen);
-	if (rc == 0)
+	int rc = meeting_owner_move_start(ca->mo, c->meeting_id, c->lcore, err, errlen);
+	if (rc >= 0)
 		ca->applied++;
 	else
 		ca->refused++;

@@ -33,8 +33,9 @@ void cmd_apply_free(struct cmd_apply *ca);
 
 /* Apply one command. 0, or -1 when refused (nothing changed) with the reason in err. */
 int cmd_apply_one(struct cmd_apply *ca, const struct mmr_cmd *c, char *err, size_t errlen);
-/* MEETING_MOVE (meeting_owner.h): as an OFFLINE RCU reader, with the batch so far published. 0, or -1
- * when refused (nothing changed) with the reason in err. */
+/* MEETING_MOVE (meeting_owner.h): starts it. 1: in progress (poll meeting_owner_move_poll on
+ * cmd_apply_owner(ca) until 0, applying no other command meanwhile), 0: nothing to do, -1: refused
+ * (nothing changed) with the reason in err. */
 int cmd_apply_move(struct cmd_apply *ca, const struct mmr_cmd_move *c, char *err, size_t errlen);
 struct meeting_owner *cmd_apply_owner(struct cmd_apply *ca);
 /* Make the batch's changes visible to the lcores (new output arrays). */

@@ -9,6 +9,10 @@
  * change only; forwarding never depends on it), the end of SRTP rekeys (cmd_apply_tick). Every
  * status_interval_ms: one status line.
  *
+ * A MEETING_MOVE is applied alone and takes several iterations (meeting_owner.c: a grace period and
+ * two handshakes with the workers); no later command is applied before it is done, and the ring's
+ * head moves past it only then. Everything else (leases, heartbeats, status) goes on meanwhile.
+ *
  * Every iteration, and in each batch before it is published: the SRTP index leases
  * (srtp_leases_service: the lcores' requests, one fdatasync of the ledger, the grants).
  *
@@ -36,6 +40,7 @@
 #define CMD_BATCH       256u
 #define IDLE_SLEEP_US   200u
 #define IDLE_SLEEP_MAX_US 1000u
+#define MOVE_POLL_US    20u
 
 enum ctl_liveness { CTL_NEVER_SEEN, CTL_ALIVE, CTL_STALE };
 
@@ -62,10 +67,26 @@ static const char *op_name(uint32_t op)
 	return op < MMR_CMD__COUNT ? names[op] : "?";
 }
 
-/* Apply what the ring holds (at most CMD_BATCH commands); returns how many. */
-static unsigned apply_batch(struct dataplane *dp, struct cmd_apply *ca)
+/* A MEETING_MOVE in progress (meeting_owner.h): no command after it is applied until it is done. */
+struct move_wait {
+	int active;
+	uint64_t seq;                 /* the MEETING_MOVE's */
+};
+
+/* Apply what the ring holds (at most CMD_BATCH commands, up to a MEETING_MOVE, which goes alone);
+ * returns how many. */
+static unsigned apply_batch(struct dataplane *dp, struct cmd_apply *ca, struct move_wait *mw)
 {
 	struct mmr_shm *shm = dp->shm;
+	if (mw->active) {
+		if (meeting_owner_move_poll(cmd_apply_owner(ca)) > 0)
+			return 0;
+		/* done: the controller may now read the meeting's new owner */
+		struct mmr_cmd done = { .seq = mw->seq };
+		cmd_chan_done(&dp->chan, &done);
+		mw->active = 0;
+		return 1;
+	}
 	uint64_t head = atomic_load_explicit(&shm->head, memory_order_relaxed);
 	uint64_t tail = atomic_load_explicit(&shm->tail, memory_order_acquire);
 	if (head == tail)
@@ -80,20 +101,27 @@ static unsigned apply_batch(struct dataplane *dp, struct cmd_apply *ca)
 		struct mmr_cmd c = *slot;
 		uint32_t op = c.op;      /* c is wiped (keys) before a refusal is reported */
 		char err[128];
+		int rc;
+		if (c.op == MMR_CMD_MEETING_MOVE && k > 0) {
+			n = k;               /* what came before first, published as one batch */
+			break;
+		}
 		/* keys stay in the shadow (and the contexts made from them), not in the ring: the slot is
 		 * ours until head moves past it */
 		if (c.op == MMR_CMD_PARTICIPANT_PUT) {
 			explicit_bzero(&slot->u.participant.send_key, sizeof(slot->u.participant.send_key));
 			explicit_bzero(&slot->u.participant.recv_key, sizeof(slot->u.participant.recv_key));
 		}
-		int rc;
 		if (c.op == MMR_CMD_MEETING_MOVE) {
-			/* a grace period inside: what came before is published first */
-			srtp_leases_service(dp->leases, 0);
-			cmd_apply_publish(ca);
-			rcu_thread_offline();
 			rc = cmd_apply_move(ca, &c.u.move, err, sizeof(err));
-			rcu_thread_online();
+			if (rc > 0) {
+				/* started: head stays before it until the move is done */
+				mw->active = 1;
+				mw->seq = head;
+				rcu_thread_offline();
+				return 1;
+			}
+			n = 1;
 		} else {
 			rc = cmd_apply_one(ca, &c, err, sizeof(err));
 		}
@@ -234,8 +262,9 @@ void ctl_loop_run(struct dataplane *dp, struct cmd_apply *ca)
 	uint64_t next_status = now + interval_ns;
 	cs.last_status_ns = now;
 	unsigned idle_us = IDLE_SLEEP_US;
+	struct move_wait mw = { 0 };
 	while (!atomic_load_explicit(&dp->stop, memory_order_relaxed)) {
-		unsigned n = apply_batch(dp, ca);
+		unsigned n = apply_batch(dp, ca, &mw);
 		srtp_leases_service(dp->leases, 1);   /* the lcores' requests for more index */
 		now = mmr_now_ns();
 		if (now >= next_hk) {
@@ -252,7 +281,9 @@ void ctl_loop_run(struct dataplane *dp, struct cmd_apply *ca)
 			status_line(dp, ca, &cs, now);
 			next_status = now + interval_ns;
 		}
-		if (n == 0) {
+		if (mw.active) {
+			usleep(MOVE_POLL_US);   /* a meeting move: the workers answer within an iteration or two */
+		} else if (n == 0) {
 			usleep(idle_us);
 			idle_us = idle_us * 2 < IDLE_SLEEP_MAX_US ? idle_us * 2 : IDLE_SLEEP_MAX_US;
 		} else {

@@ -25,12 +25,14 @@ void meeting_owner_join(struct meeting_owner *mo, uint32_t meeting);
 void meeting_owner_leave(struct meeting_owner *mo, uint32_t meeting);
 
 /*
- * Move `meeting` to worker `to` (an index < n_workers). Blocks the control thread until done (a grace
- * period and two handshakes with the workers: microseconds to a few ms). The caller must be an
- * offline RCU reader with the batch so far published. 0 (also when it is already there), or -1 with
- * the reason in err: unknown meeting (no participant here), worker index out of range.
+ * Start moving `meeting` to worker `to` (an index < n_workers): 1 when started (then call
+ * meeting_owner_move_poll until it returns 0; a grace period and two handshakes with the workers,
+ * microseconds to a few ms), 0 when it is already there, -1 with the reason in err (nothing changed):
+ * no participant of that meeting here, worker index out of range. One move at a time.
  */
-int meeting_owner_move(struct meeting_owner *mo, uint32_t meeting, uint32_t to, char *err, size_t errlen);
+int meeting_owner_move_start(struct meeting_owner *mo, uint32_t meeting, uint32_t to, char *err, size_t errlen);
+/* Advance the move in progress; 1 while it is not done, 0 once it is (or none was in progress). */
+int meeting_owner_move_poll(struct meeting_owner *mo);
 
 /* Participants per worker, and moves done (status line). */
 void meeting_owner_load(const struct meeting_owner *mo, uint32_t *load, unsigned n, uint64_t *moves);

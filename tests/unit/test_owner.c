@@ -199,7 +199,7 @@ static void mover_step(struct mover *mv)
 		mv->to = to;
 		S.word = (uint8_t)(MMR_OWNER_MOVING | to);
 		for (unsigned w = 0; w < NW; w++)
-			mv->need[w] = S.w[w].iter + (S.w[w].pc != 0 ? 1 : 0);
+			mv->need[w] = S.w[w].iter + 2;   /* as meeting_owner.c: two loop counter steps */
 		mv->phase = 1;
 		return;
 	}

@@ -92,6 +92,7 @@ int worker_init(struct worker *w, struct dataplane *dp, unsigned idx)
 	w->tsc_per_rtp_tick = rte_get_tsc_hz() / 90000 ? rte_get_tsc_hz() / 90000 : 1;
 	w->pools = &dp->pools[socket];
 	w->rekey_grace_tsc = rte_get_tsc_hz() / 1000 * DP_REKEY_GRACE_MS;
+	w->slow_iter_tsc = rte_get_tsc_hz() / 1000;
 	w->owner = dp->owner;
 	for (unsigned j = 0; j < dp->n_workers; j++) {
 		if (dp->handoff[j][idx])
@@ -515,6 +516,7 @@ int worker_main(void *arg)
 
 	while (likely(!atomic_load_explicit(&dp->stop, memory_order_relaxed))) {
 		uint64_t t0 = rte_rdtsc();
+		uint64_t copies0 = w->st->copies;
 		unsigned got = 0;
 		w->now_tsc = t0;
 		if (unlikely(atomic_load_explicit(&dp->req[w->idx].seq, memory_order_relaxed) != w->req_ack))
@@ -553,8 +555,13 @@ int worker_main(void *arg)
 			rte_eth_tx_buffer_flush(dp->port[p].port_id, w->queue, w->txb[p]);
 		w->st->loops++;
 		if (got) {
+			uint64_t d = rte_rdtsc() - t0;
 			w->st->busy_loops++;
-			w->st->busy_cycles += rte_rdtsc() - t0;
+			w->st->busy_cycles += d;
+			if (unlikely(d > w->slow_iter_tsc)) {
+				w->st->slow_cycles += d;
+				w->st->slow_copies += w->st->copies - copies0;
+			}
 		}
 		rcu_quiescent_state();
 	}

@@ -41,6 +41,7 @@ struct worker {
 	 * extension block), built here and encrypted into its copy */
 	uint8_t av1_scratch[DP_MAX_RTP_SCRATCH];
 	uint64_t rekey_grace_tsc;    /* DP_REKEY_GRACE_MS in TSC cycles */
+	uint64_t slow_iter_tsc;      /* 1 ms in TSC cycles (slow_cycles) */
 
 	/* ownership by meeting (owner.h, handoff.h) */
 	const uint8_t *owner;        /* dp->owner */

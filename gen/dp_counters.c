@@ -80,6 +80,9 @@ void dp_counters_take(const struct cmd_chan *ch, struct dp_snapshot *s)
 		s->rtp_pkts += l->rtp_pkts;
 		s->loops += l->loops;
 		s->busy_loops += l->busy_loops;
+		s->handoffs += l->handoff_out;
+		s->slow_cycles += l->slow_cycles;
+		s->slow_copies += l->slow_copies;
 		for (unsigned r = 0; r < MMR_DROP__COUNT; r++)
 			s->drops[r] += l->drops[r];
 	}

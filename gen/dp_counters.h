@@ -16,6 +16,9 @@
 
 struct dp_snapshot {
 	uint64_t busy_cycles, copies, rx_pkts, tx_pkts, rtp_pkts, loops, busy_loops;
+	uint64_t handoffs;        /* packets handed to the lcore owning their meeting */
+	uint64_t slow_cycles;     /* busy cycles of iterations longer than 1 ms (descheduled) */
+	uint64_t slow_copies;     /* copies made in them */
 	uint64_t drops[MMR_DROP__COUNT];
 	uint64_t ring_head;
 	uint64_t rejected;

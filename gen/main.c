@@ -61,6 +61,7 @@ struct gen_opts {
 	struct gen_media_cfg mc;
 	double scale, pps;
 	int max_rate;
+	unsigned queues;          /* port queues (memif: as many as the peer has); we send on queue 0 */
 	double duration, warmup, drain;
 	const char *mmr_ip, *gen_ip, *base_ip, *mmr_mac, *src_mac;
 	uint16_t mmr_port;
@@ -118,6 +119,8 @@ static void usage(FILE *f)
 "  --scale X               virtual time runs X times real time (1)\n"
 "  --pps R                 aim at R packets/s (sets the scale from the model)\n"
 "  --max                   as fast as the port takes packets\n"
+"  --queues N              configure N queues on the port (a memif peer with N queues); send on\n"
+"                          the first, receive on all\n"
 "  --warmup S --duration S --drain S    phases of the run in seconds (1, 5, 0.2)\n"
 "addresses:\n"
 "  --mmr-ip A --mmr-port P the MMR's address and media port (198.18.0.2, 5000)\n"
@@ -193,7 +196,7 @@ enum {
 	O_CSUM, O_SCALE, O_PPS, O_MAX, O_WARMUP, O_DURATION, O_DRAIN, O_MMRIP, O_MMRPORT, O_MMRMAC,
 	O_GENIP, O_SRCMAC, O_BASEIP, O_SINK, O_PROBE, O_SETUP, O_SCRIPT, O_SETUPDELAY, O_SOCKET, O_SHM, O_DPSHM,
 	O_SHUFFLE, O_SRTP, O_SRTPEVERY, O_UPD, O_UPDRATE, O_UPDFLOWS, O_UPDINFL, O_UPDBULK, O_PCAP, O_PCAPN,
-	O_PCAPONLY, O_RXPCAP, O_JSON, O_PORT, O_MBUFS, O_QUIET, O_GCM, O_VIDEO, O_DDEXT, O_HELP
+	O_PCAPONLY, O_RXPCAP, O_JSON, O_PORT, O_MBUFS, O_QUIET, O_GCM, O_VIDEO, O_DDEXT, O_QUEUES, O_HELP
 };
 
 static const struct option long_opts[] = {
@@ -203,7 +206,7 @@ static const struct option long_opts[] = {
 	{ "mtu-payload", 1, 0, O_MTU }, { "audio-bytes", 1, 0, O_ABYTES },
 	{ "fixed-rtp-bytes", 1, 0, O_FIXED }, { "no-rtp-ext", 0, 0, O_NOEXT },
 	{ "udp-csum", 0, 0, O_CSUM }, { "scale", 1, 0, O_SCALE }, { "pps", 1, 0, O_PPS },
-	{ "max", 0, 0, O_MAX }, { "warmup", 1, 0, O_WARMUP }, { "duration", 1, 0, O_DURATION },
+	{ "max", 0, 0, O_MAX }, { "queues", 1, 0, O_QUEUES }, { "warmup", 1, 0, O_WARMUP }, { "duration", 1, 0, O_DURATION },
 	{ "drain", 1, 0, O_DRAIN }, { "mmr-ip", 1, 0, O_MMRIP }, { "mmr-port", 1, 0, O_MMRPORT },
 	{ "mmr-mac", 1, 0, O_MMRMAC }, { "gen-ip", 1, 0, O_GENIP }, { "src-mac", 1, 0, O_SRCMAC },
 	{ "base-ip", 1, 0, O_BASEIP }, { "sink-port", 1, 0, O_SINK },
@@ -290,6 +293,7 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 		case O_SCALE: if (parse_double(optarg, &o->scale, 1e-6)) return bad(name, optarg); break;
 		case O_PPS: if (parse_double(optarg, &o->pps, 1)) return bad(name, optarg); break;
 		case O_MAX: o->max_rate = 1; break;
+		case O_QUEUES: o->queues = (unsigned)atoi(optarg); break;
 		case O_WARMUP: if (parse_double(optarg, &o->warmup, 0)) return bad(name, optarg); break;
 		case O_DURATION: if (parse_double(optarg, &o->duration, 0.01)) return bad(name, optarg); break;
 		case O_DRAIN: if (parse_double(optarg, &o->drain, 0)) return bad(name, optarg); break;
@@ -387,6 +391,7 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 
 struct gen {
 	struct gen_opts *o;
+	uint16_t nq, rxq;         /* port queues; the next one to receive from */
 	struct gen_model m;
 	struct gen_net net;
 	struct rx_track rx;
@@ -506,7 +511,10 @@ static void transmit(struct gen *g)
 static unsigned receive(struct gen *g)
 {
 	struct rte_mbuf *rx[RX_BURST];
-	uint16_t n = rte_eth_rx_burst(g->port, 0, rx, RX_BURST);
+	uint16_t n = 0;
+	for (uint16_t q = 0; q < g->nq && n == 0; q++)
+		n = rte_eth_rx_burst(g->port, (uint16_t)((g->rxq + q) % g->nq), rx, RX_BURST);
+	g->rxq = (uint16_t)((g->rxq + 1) % g->nq);
 	if (n == 0)
 		return 0;
 	uint64_t now = rte_rdtsc();
@@ -595,16 +603,19 @@ static int port_init(struct gen *g)
 	if (rc != 0)
 		return -1;
 	memset(&conf, 0, sizeof(conf));
-	rc = rte_eth_dev_configure(port, 1, 1, &conf);
+	g->nq = (uint16_t)(g->o->queues ? g->o->queues : 1);
+	rc = rte_eth_dev_configure(port, g->nq, g->nq, &conf);
 	if (rc != 0) {
 		fprintf(stderr, "mmr-gen: port %u: configure failed: %s\n", port, rte_strerror(-rc));
 		return -1;
 	}
 	uint16_t nrx = 4096, ntx = 4096;
 	rte_eth_dev_adjust_nb_rx_tx_desc(port, &nrx, &ntx);
-	rc = rte_eth_rx_queue_setup(port, 0, nrx, (unsigned)rte_eth_dev_socket_id(port), NULL, g->pool);
-	if (rc == 0)
-		rc = rte_eth_tx_queue_setup(port, 0, ntx, (unsigned)rte_eth_dev_socket_id(port), NULL);
+	for (uint16_t q = 0; q < g->nq && rc == 0; q++) {
+		rc = rte_eth_rx_queue_setup(port, q, nrx, (unsigned)rte_eth_dev_socket_id(port), NULL, g->pool);
+		if (rc == 0)
+			rc = rte_eth_tx_queue_setup(port, q, ntx, (unsigned)rte_eth_dev_socket_id(port), NULL);
+	}
 	/* a memif client cannot start before its server listens: retry for up to 30 s */
 	for (int tries = 0; rc == 0 && tries < 300 && !g_stop; tries++) {
 		int e = rte_eth_dev_start(port);
@@ -867,7 +878,9 @@ static void json_result(struct gen *g, FILE *f)
 			"\"copies_per_s_wall\": %.1f, \"rx_pps_wall\": %.1f, \"commands_applied\": %" PRIu64
 			", \"commands_per_s\": %.1f, \"rejected\": %" PRIu64 ",\n  \"sched_ok\": %d, \"worker_run_s\": %.4f, "
 			"\"worker_wait_s\": %.4f, \"stolen_frac\": %.4f, \"gen_stolen_frac\": %.4f, "
-			"\"cycles_per_copy_cpu\": %.2f, \"copies_per_s_cpu\": %.1f, \"drops\": {",
+			"\"cycles_per_copy_cpu\": %.2f, \"copies_per_s_cpu\": %.1f, \"busy_cycles_cpu\": %.0f, "
+			"\"handoffs\": %" PRIu64 ", \"slow_cycles\": %" PRIu64 ", \"slow_copies\": %" PRIu64
+			", \"drops\": {",
 			dhz, dwin, busy, copies, b->rx_pkts - a->rx_pkts, rtp, b->tx_pkts - a->tx_pkts,
 			b->loops - a->loops, b->busy_loops - a->busy_loops,
 			dwin > 0 ? (double)busy / ((double)dhz * dwin) : 0.0, copies ? (double)busy / copies : 0.0,
@@ -876,7 +889,8 @@ static void json_result(struct gen *g, FILE *f)
 			b->ring_head - a->ring_head, dwin > 0 ? (b->ring_head - a->ring_head) / dwin : 0.0,
 			b->rejected - a->rejected, a->sched_ok && b->sched_ok, (b->worker_run_ns - a->worker_run_ns) / 1e9,
 			(b->worker_wait_ns - a->worker_wait_ns) / 1e9, stolen, gen_stolen, cpc_cpu,
-			cpc_cpu > 0 ? (double)dhz / cpc_cpu : 0.0);
+			cpc_cpu > 0 ? (double)dhz / cpc_cpu : 0.0, busy_cpu, b->handoffs - a->handoffs,
+			b->slow_cycles - a->slow_cycles, b->slow_copies - a->slow_copies);
 		int first = 1;
 		for (unsigned r = 1; r < MMR_DROP__COUNT; r++) {
 			uint64_t d = b->drops[r] - a->drops[r];

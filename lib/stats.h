@@ -59,6 +59,9 @@ struct mmr_lcore_stats {
 	uint64_t loops;            /* poll-loop iterations */
 	uint64_t busy_loops;       /* iterations that received at least one packet */
 	uint64_t busy_cycles;      /* TSC cycles spent in iterations that received packets */
+	uint64_t slow_cycles;      /* the part of busy_cycles in iterations longer than 1 ms: the thread was
+				      most likely descheduled in them (a shared CPU); benchmarks take it out */
+	uint64_t slow_copies;      /* the copies made in those iterations */
 	uint64_t handoff_out;      /* packets of meetings owned by another lcore, handed to it */
 	uint64_t handoff_in;       /* packets handed to us by other lcores (we own their meeting) */
 	uint64_t held;             /* packets held while a meeting moved to us (then processed in order) */

@@ -32,6 +32,10 @@ table shows min and max):
             (mmr-gen --video), one after the other in every run (vp8 vp9 av1 x runs): copies/s and
             cycles per copy of each, and the cost of layered video against VP8 (svc_vp9_vs_vp8,
             svc_av1_vs_vp8: cycles per copy, per run, median).
+  handoff   the plain mix at 10 % of the plain maximum with two workers on the worker CPU, all
+            traffic entering worker 0 while worker 1 owns every meeting (moved there with mmrctl):
+            handoff_cycles_per_pkt, the extra cycles of a packet handed between lcores, against a
+            one-worker run at the same rate next to it.
   updates   out-SSRC changes of subscriptions while forwarding as fast as possible: through the
             command ring (updates_per_s: what the dataplane applies) and through the controller
             (update_effect_p99_us: request to the first copy showing it); update_lost_packets:
@@ -79,6 +83,7 @@ WORKER_CPU = 1
 KEYS = [
     ('plain_copies_per_s', 'copies/s', '>= 15 M', lambda v: v >= 15e6),
     ('plain_cycles_per_copy', 'cycles', '', None),
+    ('handoff_cycles_per_pkt', 'cycles', '', None),
     ('testpmd_io_pps', 'pkts/s', '', None),
     ('srtp_gcm_copies_per_s', 'copies/s', '>= 80 % of openssl', None),
     ('openssl_gcm_pkts_per_s', 'pkts/s', '', None),
@@ -217,9 +222,12 @@ class Bench:
         return ['--no-pci', '--in-memory', '--log-level', 'lib.eal:notice', '--file-prefix', prefix] + \
             (['--single-file-segments'] if zero_copy else [])
 
-    def start_dataplane(self, name, mbufs=65535):
+    def start_dataplane(self, name, mbufs=65535, workers=1):
         conf = self.path('dp.conf')
-        eal = ['-l', '%d,%d' % (GEN_CPU, WORKER_CPU)] + self.eal_common(self.tag + '-dp', True) + \
+        # more workers share the worker CPU (EAL --lcores: lcore@cpu)
+        lcores = ['-l', '%d,%d' % (GEN_CPU, WORKER_CPU)] if workers == 1 else \
+            ['--lcores', ','.join(['0@%d' % GEN_CPU] + ['%d@%d' % (i + 1, WORKER_CPU) for i in range(workers)])]
+        eal = lcores + self.eal_common(self.tag + '-dp', True) + \
             [self.memif('dp', 'memif.sock'), '--vdev=net_null0,no-rx=1']
         with open(conf, 'w') as f:
             f.write('# written by scripts/bench.py\nshm_name = "%s";\neal = [ %s ];\nmbufs = %d;\n'
@@ -400,6 +408,65 @@ class Bench:
         self.add('ctl_setup_requests_per_s', r['setup']['requests'] / max(1e-9, r['setup']['seconds']), extra=True)
         return r
 
+    def mmrctl(self, *args):
+        cp = subprocess.run([MMRCTL, '-S', self.path('mmr.sock')] + list(args), capture_output=True, text=True)
+        if cp.returncode != 0:
+            raise BenchError('mmrctl %s: %s' % (' '.join(args), (cp.stdout + cp.stderr).strip()))
+        return cp.stdout
+
+    def move_all(self, lcore, meetings, participants, timeout=60):
+        """Once the generator has set up its meetings, move every one of them to worker `lcore`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            ms = json.loads(self.mmrctl('--json', 'meeting', 'list'))['meetings']
+            if len(ms) >= meetings and all(m['participants'] >= participants and m.get('lcore') is not None
+                                           for m in ms):
+                break
+            if time.monotonic() > deadline:
+                raise BenchError('the generator did not set up its %d meetings' % meetings)
+            time.sleep(0.05)
+        for m in ms:
+            if m['lcore'] != lcore:
+                out = self.mmrctl('meeting', 'move', m['name'], '--lcore', str(lcore))
+                if 'note:' in out:
+                    raise BenchError('meeting move %s: %s' % (m['name'], out.strip()))
+
+    def sc_handoff(self, name):
+        """The plain mix paced at 10 % of the plain maximum (the hand-off rings never fill), twice: one
+        worker (the plain counterpart), then two workers sharing the worker CPU, with the generator's
+        traffic entering worker 0's queue (memif: it sends on the first ring) and every meeting moved
+        to worker 1 before the window, so every RTP packet is handed off. Two polling threads on one
+        CPU are descheduled in turn for milliseconds: iterations longer than 1 ms (slow_cycles,
+        slow_copies) are taken out of both runs. Per run:
+        handoff_cycles_per_pkt = (cycles per copy with hand-off - without) x copies / hand-offs."""
+        copies = statistics.median(self.runs.get('plain_copies_per_s', [2e6]))
+        per_pkt = statistics.median(self.extra.get('plain_copies_per_rtp_pkt', [6.0]))
+        pace = ['--setup', 'ctl', '--pps', '%.0f' % (0.1 * copies / per_pkt)] + self.PLAIN_MIX + self.timing()
+
+        def cpc(r):
+            d = r['dp']
+            return (d['busy_cycles'] - d.get('slow_cycles', 0)) / max(1, d['copies'] - d.get('slow_copies', 0))
+
+        rp = self.run_once(name + '-plain', lambda n: self.run_gen(n, pace, controller=True))
+        plain_cpc = cpc(rp)
+        self.add('handoff_plain_cycles_per_copy', plain_cpc, extra=True)
+        self.gen_start(name, pace + ['--queues', '2'])
+        self.start_dataplane(name, workers=2)
+        self.start_controller(name)
+        self.move_all(1, int(self.PLAIN_MIX[1]), int(self.PLAIN_MIX[3]))
+        r = self.gen_finish()
+        self.dp_note(name, r)
+        d = r['dp']
+        if not d.get('handoffs'):
+            raise BenchError('nothing was handed off (is the traffic entering worker 0 only?)')
+        h_cpc = cpc(r)
+        self.add('handoff_cycles_per_pkt', (h_cpc - plain_cpc) * d['copies'] / d['handoffs'])
+        self.add('handoff_frac', d['handoffs'] / max(1, d['rtp_pkts']), extra=True)
+        self.add('handoff_cycles_per_copy', h_cpc, extra=True)
+        self.add('handoff_slow_frac', d.get('slow_cycles', 0) / max(1, d['busy_cycles']), extra=True)
+        self.add('handoff_ring_full', d.get('drops', {}).get('handoff_full', 0), extra=True)
+        return r
+
     def sc_latency(self, name):
         copies = statistics.median(self.runs.get('plain_copies_per_s', [2e6]))
         per_pkt = statistics.median(self.extra.get('plain_copies_per_rtp_pkt', [5.0]))
@@ -564,7 +631,7 @@ class Bench:
 
     SCENARIOS = [('testpmd', 'sc_testpmd', 5), ('plain', 'sc_plain', 5), ('latency', 'sc_latency', 5),
                  ('srtp', 'sc_srtp', 5), ('scale', 'sc_scale', 3), ('updates', 'sc_updates', 5),
-                 ('svc', 'sc_svc', 5)]
+                 ('svc', 'sc_svc', 5), ('handoff', 'sc_handoff', 3)]
 
     def run(self):
         only = set(self.args.only.split(',')) if self.args.only else None

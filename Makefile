@@ -21,17 +21,21 @@ URCU_CFLAGS := $(shell pkg-config --cflags liburcu-qsbr 2>/dev/null)
 CONFIG_LIBS := $(shell pkg-config --libs libconfig 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 CRYPTO_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null)
-# libsrtp2 is only the reference the SRTP unit test checks lib/srtp_fast.c against.
+# libsrtp2 is only the reference the SRTP unit test checks lib/srtp/srtp_fast.c against.
 SRTP2_LIBS  := $(shell pkg-config --libs libsrtp2 2>/dev/null)
 GEN_LIBS    := $(shell pkg-config --libs libcrypto 2>/dev/null)
 
 WARN    := -Wall -Wextra -Werror -Wno-address-of-packed-member
-CFLAGS  := $(OPT) -g -std=gnu11 $(WARN) -Ilib -MMD -MP $(SAN)
+# lib/ is in sub-folders by concern (lib/README.md); every one is on the include path, so sources
+# say #include "x.h" whatever folder x.h is in.
+LIB_DIRS := $(sort $(dir $(wildcard lib/*/*.h lib/*/*.c)))
+LIB_INC  := $(patsubst %/,-I%,$(LIB_DIRS))
+CFLAGS  := $(OPT) -g -std=gnu11 $(WARN) $(LIB_INC) -MMD -MP $(SAN)
 # DPDK's pkg-config carries -march=corei7; ours goes after it.
 DP_CFLAGS := $(DPDK_CFLAGS) -march=native $(URCU_CFLAGS) -DALLOW_EXPERIMENTAL_API -Wno-deprecated-declarations
 LDFLAGS := $(SAN)
 
-LIB_SRC  := $(wildcard lib/*.c)
+LIB_SRC  := $(wildcard lib/*/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 DP_SRC   := $(wildcard dataplane/*.c)
 DP_OBJ   := $(DP_SRC:%.c=$(BUILD)/%.o)
@@ -131,7 +135,7 @@ FUZZ_SECONDS ?= 20
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)
 	@mkdir -p $(@D)
-	clang -g -O1 -Ilib -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined $< $(LIB_SRC) -o $@ $(CRYPTO_LIBS)
+	clang -g -O1 $(LIB_INC) -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined $< $(LIB_SRC) -o $@ $(CRYPTO_LIBS)
 fuzz: $(FUZZ_BIN)
 	@set -o pipefail; for f in $(FUZZ_BIN); do mkdir -p build-fuzz/corpus-$$(basename $$f); \
 	  echo "fuzz: $$f for $(FUZZ_SECONDS)s"; \

@@ -47,7 +47,7 @@
 #include <stdint.h>
 #include "cmd_chan.h"
 #include "mmr_types.h"
-#include "srtp_fast.h"
+#include "srtp_master.h"
 #include "id_index.h"
 #include "id_pool.h"
 #include "values.h"

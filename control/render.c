@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "srtp_fast.h"
+#include "srtp_master.h"
 #include "state_file.h"
 #include "stats.h"
 #include "values.h"

@@ -379,10 +379,14 @@ int worker_main(void *arg)
 	atomic_thread_fence(memory_order_release);
 	w->st->active = 1;
 
+	uint64_t last_t0 = rte_rdtsc();
 	while (likely(!atomic_load_explicit(&dp->stop, memory_order_relaxed))) {
 		uint64_t t0 = rte_rdtsc();
 		unsigned got = 0;
 		w->now_tsc = t0;
+		/* the whole time polling, from the TSC read the loop takes anyway: the base of busy % */
+		w->st->cycles += t0 - last_t0;
+		last_t0 = t0;
 		for (uint16_t p = 0; p < n_ports; p++) {
 			uint16_t n = rte_eth_rx_burst(dp->port[p].port_id, w->queue, pkts, WORKER_BURST);
 			if (n == 0)

@@ -12,51 +12,46 @@
 
 #include <stdint.h>
 #include "mmr_types.h"
+#include "drop_reason.h"
 
-/* Why a packet was dropped. Keep mmr_drop_names[] in stats.c in the same order. */
-enum mmr_drop_reason {
-	MMR_DROP_NONE = 0,
-	MMR_DROP_TRUNCATED,       /* shorter than its headers say */
-	MMR_DROP_BAD_L2,          /* not Ethernet/VLAN carrying IPv4/IPv6/ARP */
-	MMR_DROP_BAD_IP,          /* bad IPv4/IPv6 header: version, length, checksum, fragment, options */
-	MMR_DROP_NOT_UDP,         /* IP but neither UDP nor ICMP echo for us */
-	MMR_DROP_BAD_UDP,         /* UDP length inconsistent */
-	MMR_DROP_NOT_FOR_US,      /* destination address or UDP port not ours */
-	MMR_DROP_BAD_RTP,         /* RTP header malformed (version, CSRC/extension/padding lengths) */
-	MMR_DROP_RTCP,            /* RTCP: not terminated yet, counted and dropped */
-	MMR_DROP_UNKNOWN_SENDER,  /* no participant with this source address and port */
-	MMR_DROP_UNKNOWN_SSRC,    /* participant known, SSRC not one of its streams (spoofed or stale) */
-	MMR_DROP_BAD_PAYLOAD,     /* codec payload descriptor malformed (VP8 descriptor) */
-	MMR_DROP_LAYER,           /* not forwarded to a receiver by layer selection (per copy) */
-	MMR_DROP_NO_MBUF,         /* mempool empty when building a copy */
-	MMR_DROP_TX_FULL,         /* TX queue full: copies the NIC did not take */
-	MMR_DROP_ARP_OTHER,       /* ARP not asking for one of our addresses */
-	MMR_DROP_SRTP_AUTH,       /* SRTP/SRTCP authentication failed (wrong key, tampered, too short) */
-	MMR_DROP_SRTP_REPLAY,     /* SRTP/SRTCP replayed or older than the replay window */
-	MMR_DROP_NO_STRUCTURE,    /* AV1 packet without a usable Dependency Descriptor: extension missing,
-				     or its template structure not received yet (it comes with keyframes) */
-	MMR_DROP_SRTP_REUSE,      /* SRTP copy not sent: its index was used before under this key and SSRC,
-				     or lies below where the context had to start (docs/design.md, "Keys") */
-	MMR_DROP_SRTP_LEASE,      /* SRTP/SRTCP index beyond the context's durable lease (the ledger has not
-				     recorded it yet, or cannot: disk full or failing) */
-	MMR_DROP__COUNT
+/* A worker lcore's counters, each declared once here: _(field, "name", "meaning"). All uint64_t,
+ * all counted since the lcore started; the struct fields, mmr_lcore_counter_names/docs[] (stats.c)
+ * and every output (`mmrctl stats`, the status line, mmr-gen) come from this list. Changing the
+ * list changes the shared layout (MMR_SHM_VERSION, cmd_chan.h). */
+#define foreach_mmr_lcore_counter(_)                                                                   \
+	_(rx_pkts,      "rx_pkts",      "packets received")                                               \
+	_(rx_bytes,     "rx_bytes",     "bytes received")                                                 \
+	_(tx_pkts,      "tx_pkts",      "packets handed to TX (copies, ARP and ICMP replies)")           \
+	_(tx_bytes,     "tx_bytes",     "bytes handed to TX")                                             \
+	_(rtp_pkts,     "rtp_pkts",     "RTP packets from known streams")                                 \
+	_(copies,       "copies",       "RTP copies built for receivers")                                 \
+	_(arp_replies,  "arp_replies",  "ARP replies sent")                                               \
+	_(icmp_replies, "icmp_replies", "ICMP echo replies sent")                                         \
+	_(loops,        "loops",        "poll-loop iterations")                                           \
+	_(busy_loops,   "busy_loops",   "iterations that received at least one packet")                   \
+	_(cycles,       "cycles",       "TSC cycles of all iterations (the lcore's time polling)")        \
+	_(busy_cycles,  "busy_cycles",  "TSC cycles of the iterations that received packets")
+
+enum mmr_lcore_counter {
+#define _(f, name, doc) MMR_LC_##f,
+	foreach_mmr_lcore_counter(_)
+#undef _
+	MMR_LC__COUNT
 };
+extern const char *const mmr_lcore_counter_names[MMR_LC__COUNT];
+extern const char *const mmr_lcore_counter_docs[MMR_LC__COUNT];
 
-extern const char *const mmr_drop_names[MMR_DROP__COUNT];
-
-/* One worker lcore's counters; padded to its own cache lines. */
+/* One worker lcore's counters; padded to its own cache lines. The counters can also be read by
+ * index: c[MMR_LC_x] is the field x. */
 struct mmr_lcore_stats {
-	uint64_t rx_pkts;
-	uint64_t rx_bytes;
-	uint64_t tx_pkts;          /* copies handed to TX (includes ARP/ICMP replies) */
-	uint64_t tx_bytes;
-	uint64_t rtp_pkts;         /* RTP packets from known streams */
-	uint64_t copies;           /* RTP copies built for receivers */
-	uint64_t arp_replies;
-	uint64_t icmp_replies;
-	uint64_t loops;            /* poll-loop iterations */
-	uint64_t busy_loops;       /* iterations that received at least one packet */
-	uint64_t busy_cycles;      /* TSC cycles spent in iterations that received packets */
+	union {
+		struct {
+#define _(f, name, doc) uint64_t f;
+			foreach_mmr_lcore_counter(_)
+#undef _
+		};
+		uint64_t c[MMR_LC__COUNT];
+	};
 	uint64_t drops[MMR_DROP__COUNT];
 	uint32_t lcore_id;
 	uint32_t active;           /* 1 while this slot belongs to a running lcore */
@@ -70,12 +65,34 @@ struct mmr_port_stats {
 	char name[48];
 } __attribute__((aligned(64)));
 
-/* Per-stream counters, indexed by stream id; written by the lcore that receives the stream. */
+/* Per-stream counters, each declared once: _(field, "name", "meaning"), uint64_t, counted since the
+ * stream was made; `mmrctl stats --streams` shows each under its name. */
+#define foreach_mmr_stream_counter(_)                                                                  \
+	_(rx_pkts,     "rx_pkts",     "packets received on the stream")                                  \
+	_(rx_bytes,    "rx_bytes",    "bytes received on the stream")                                    \
+	_(fwd_copies,  "fwd_copies",  "copies sent to receivers")                                        \
+	_(layer_drops, "layer_drops", "copies withheld by layer selection")
+
+enum mmr_stream_counter {
+#define _(f, name, doc) MMR_SC_##f,
+	foreach_mmr_stream_counter(_)
+#undef _
+	MMR_SC__COUNT
+};
+extern const char *const mmr_stream_counter_names[MMR_SC__COUNT];
+extern const char *const mmr_stream_counter_docs[MMR_SC__COUNT];
+
+/* Per-stream counters and state, indexed by stream id; written by the lcore that receives the
+ * stream. */
 struct mmr_stream_stats {
-	uint64_t rx_pkts;
-	uint64_t rx_bytes;
-	uint64_t fwd_copies;       /* copies sent to receivers */
-	uint64_t layer_drops;      /* copies withheld by layer selection */
+	union {
+		struct {
+#define _(f, name, doc) uint64_t f;
+			foreach_mmr_stream_counter(_)
+#undef _
+		};
+		uint64_t c[MMR_SC__COUNT];
+	};
 	uint32_t last_seq;
 	uint32_t last_tid;         /* temporal layer of the last packet (video) */
 	/* SRTP meetings: position of the stream's inbound context (srtp_fast.h), for `mmrctl stats`
@@ -111,5 +128,32 @@ static inline uint32_t mmr_layers_pack(unsigned started, unsigned encoding, unsi
 #define MMR_LAYERS_DT(v)       (((v) >> 16) & 255u)
 #define MMR_LAYERS_SID(v)      (((v) >> 8) & 15u)
 #define MMR_LAYERS_TID(v)      ((v) & 15u)
+
+/*
+ * The one summary of the lcore counters, used by the dataplane's status line and `mmrctl stats`
+ * (per lcore and in total) so that they cannot disagree. A sample is the lcore counters and drops
+ * summed over lcores, read with relaxed loads (the readers are not the writers).
+ */
+struct mmr_stats_sample {
+	uint64_t c[MMR_LC__COUNT];
+	uint64_t drops[MMR_DROP__COUNT];
+};
+
+struct mmr_stats_summary {
+	uint64_t drops;            /* packets dropped, all reasons but `layer` (a withheld copy is
+				      layer selection working, not a loss) */
+	uint64_t layer_drops;      /* copies withheld by layer selection */
+	double rx_pps, tx_pps, copies_ps, drops_ps;   /* per second over the interval (0 if dt_s <= 0) */
+	double busy_pct;           /* 100 * busy_cycles / cycles over the interval: the share of the
+				      lcores' polling time spent in iterations that received packets */
+};
+
+/* Add one lcore's counters to s (which the caller zeroed). */
+void mmr_stats_sample_add(struct mmr_stats_sample *s, const struct mmr_lcore_stats *l);
+/* s = the sum over the active lcores of the area. */
+void mmr_stats_sample_area(struct mmr_stats_sample *s, const struct mmr_stats_area *a);
+/* Summary of the interval prev -> cur of dt_s seconds; prev NULL: since the lcores started. */
+void mmr_stats_summarize(const struct mmr_stats_sample *prev, const struct mmr_stats_sample *cur, double dt_s,
+			 struct mmr_stats_summary *out);
 
 #endif

@@ -116,7 +116,7 @@ $(BUILD)/mmrctl: $(BUILD)/control/mmrctl.o $(CONTRACT_A)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBS_A)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $< $(LIBS_A) $(TEST_EXTRA_LIBS) $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+	$(CC) $(CFLAGS) -DMMR_SRC_DIR='"$(CURDIR)"' -o $@ $< $(LIBS_A) $(TEST_EXTRA_LIBS) $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 
 $(BUILD)/tests/test_srtp_fast: TEST_EXTRA_LIBS := $(SRTP2_LIBS)
 

@@ -34,7 +34,7 @@
  * none (zeroed).
  *
  * The model also records the id of the dataplane's SRTP index ledger the SRTP keys have been used
- * under (lib/cmd_chan.h). A key used under one ledger must never be used under another: a new ledger
+ * under (lib/contract/cmd_chan.h). A key used under one ledger must never be used under another: a new ledger
  * knows nothing of the indexes the old one leased (requests.h, request_ledger_check, at attach).
  *
  * The mutators do not check their arguments beyond what the caller promised: requests validate

@@ -73,7 +73,7 @@ static inline void srtp_stream_resume(struct srtp_stream *s, uint64_t index)
  * accepted once is accepted again, across restarts (docs/design.md, "Keys"). Each protocol (RTP,
  * RTCP) of a context has a lease [floor, limit): outbound it encrypts only at indexes inside it,
  * inbound it accepts only indexes inside it. The owner (the dataplane) makes every limit durable
- * before it grants it (lib/srtp_ledger.h), and starts a context that may have had a predecessor at
+ * before it grants it (lib/srtp/srtp_ledger.h), and starts a context that may have had a predecessor at
  * that predecessor's durable limit: every index used before is below the new floor.
  *
  * A context from srtp_stream_new is unleased (floor 0, no limit): right for a client whose contexts

@@ -889,7 +889,7 @@ static void json_result(struct gen *g, FILE *f)
 			b->ring_head - a->ring_head, dwin > 0 ? (b->ring_head - a->ring_head) / dwin : 0.0,
 			b->rejected - a->rejected, a->sched_ok && b->sched_ok, (b->worker_run_ns - a->worker_run_ns) / 1e9,
 			(b->worker_wait_ns - a->worker_wait_ns) / 1e9, stolen, gen_stolen, cpc_cpu,
-			cpc_cpu > 0 ? (double)dhz / cpc_cpu : 0.0, busy_cpu, b->handoffs - a->handoffs,
+			cpc_cpu > 0 ? (double)dhz / cpc_cpu : 0.0, busy_cpu, b->handoff_out - a->handoff_out,
 			b->slow_cycles - a->slow_cycles, b->slow_copies - a->slow_copies);
 		int first = 1;
 		for (unsigned r = 1; r < MMR_DROP__COUNT; r++) {

@@ -23,6 +23,7 @@ Run as root: /usr/bin/python3 tests/integration/test_owner.py [--phase spread|mo
 import argparse
 import base64
 import os
+import re
 import sys
 import threading
 import time
@@ -193,11 +194,13 @@ def phase_move(c):
     if pylibsrtp is None:
         c.check(False, 'pylibsrtp is installed (python3-pylibsrtp)')
         return
-    env = MmrEnv('owner_move', vdev='pcap', workers=WORKERS, pcap_queues=WORKERS)
+    env = MmrEnv('owner_move', vdev='pcap', workers=WORKERS, pcap_queues=WORKERS, status_interval_ms=200)
     # this test sends each SRTP publisher at thousands of packets/s, and a move releases what the new
     # owner held in one burst: an inbound lease window (default 128 packets) must cover such a burst,
-    # or its tail is refused as srtp_lease until the ledger grants more (docs/dataplane.md)
-    env.extra_dp_conf = 'srtp_lease_in = 4096;\n'
+    # or its tail is refused as srtp_lease until the ledger grants more (docs/dataplane.md). The
+    # windows stay below the packets sent, so that contexts ask for more (through the lease ring of
+    # whichever lcore owns the meeting at that moment) during the moves.
+    env.extra_dp_conf = 'srtp_lease_in = 1024;\nsrtp_lease_out = 256;\n'
     with env:
         env.wait_dp_attached(10)
         keys = {}
@@ -276,6 +279,9 @@ def phase_move(c):
                                                        mmrtest.lcore_total(st, 'held')))
         c.eq({k: v for k, v in drops.items() if v and k != 'bad_l2'}, {}, 'no drops (but the fillers)')
         c.check(mmrtest.lcore_total(st, 'handoff_out') > 0, 'packets were handed off')
+        # the SRTP contexts asked for more index (lease requests through the owners' rings) and got it
+        reqs = [int(x) for x in re.findall(r'; (\d+) requests, \d+ grants', env.log_text('dataplane'))]
+        c.check(reqs and reqs[-1] >= 4, 'SRTP lease requests served during the moves (%s)' % (reqs[-1:] or 'none'))
 
         # every receiver's copies, merged across the lcores' tx files by time
         out = []

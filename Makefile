@@ -93,11 +93,18 @@ $(BUILD)/mmr-controller: $(CTL_OBJ) $(BUILD)/libmmr.a
 $(BUILD)/mmrctl: $(BUILD)/control/mmrctl.o $(BUILD)/libmmr.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
 
+# A unit test of pure code in dataplane/ or control/ names the objects it links as extra
+# prerequisites (filtered into the link below) and its include flags in TEST_CFLAGS.
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmmr.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmmr.a $(TEST_EXTRA_LIBS) $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -o $@ $< $(filter %.o,$^) $(BUILD)/libmmr.a $(TEST_EXTRA_LIBS) $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 
 $(BUILD)/tests/test_srtp_fast: TEST_EXTRA_LIBS := $(SRTP2_LIBS)
+# dataplane/csum.h and rewrite.h: header-only, DPDK's headers but no DPDK library
+$(BUILD)/tests/test_csum $(BUILD)/tests/test_rewrite: TEST_CFLAGS := $(DP_CFLAGS) -Idataplane
+# control/model.c with its indexes and id pools
+$(BUILD)/tests/test_model: $(BUILD)/control/model.o $(BUILD)/control/id_index.o $(BUILD)/control/id_pool.o
+$(BUILD)/tests/test_model: TEST_CFLAGS := -Icontrol
 
 $(BUILD)/tests/integration/%: tests/integration/tools/%.c $(BUILD)/libmmr.a
 	@mkdir -p $(@D)

@@ -33,6 +33,7 @@
 #include "fwd_table.h"
 #include "layer_select.h"
 #include "pkt.h"
+#include "rewrite.h"
 #include "shadow.h"
 #include "srtp_ctl.h"
 
@@ -141,11 +142,7 @@ static void fill_output(const struct cmd_apply *ca, struct fwd_output *o, uint32
 	memcpy(o->src_ip, v4 ? port->ipv4.ip : port->ipv6.ip, alen);
 	memcpy(o->dst_ip, r->c.addr.ip, alen);
 	o->srtp = sub_srtp_out(ca, sub_id);
-	uint32_t addr_sum = pkt_raw_sum(o->src_ip, alen, 0);
-	addr_sum = pkt_raw_sum(o->dst_ip, alen, addr_sum);
-	o->pseudo_sum = addr_sum + 17u;                       /* + protocol UDP */
-	/* version/IHL 0x45, TOS 0, id 0, DF, TTL 64, protocol UDP */
-	o->ip4_sum = v4 ? addr_sum + 0x4500u + 0x4000u + ((64u << 8) | 17u) : 0;
+	fwd_output_set_sums(o);
 }
 
 static struct fwd_outputs *build_outputs(struct cmd_apply *ca, uint32_t sid, int *oom)

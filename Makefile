@@ -6,6 +6,7 @@
 #   make demo       install deps, build, run a demo meeting on virtual devices with live stats (DURATION=s)
 #   make unit       build and run the cmocka unit tests only
 #   make asan       the same programs built with AddressSanitizer into build-asan/
+#   make selfcheck  build-check/mmr-dataplane: ASan plus the table self-check after every batch
 #   make fuzz       build the libFuzzer targets (clang) and run each for FUZZ_SECONDS
 #   make bench      benchmarks (see scripts/)
 
@@ -57,7 +58,7 @@ GEN_OBJ  := $(GEN_SRC:%.c=$(BUILD)/%.o)
 
 PROGS := $(BUILD)/mmr-dataplane $(BUILD)/mmr-controller $(BUILD)/mmrctl $(if $(GEN_SRC),$(BUILD)/mmr-gen)
 
-.PHONY: all progs unit test demo asan fuzz bench clean deps
+.PHONY: all progs unit test demo asan selfcheck fuzz bench clean deps
 all: progs $(UNIT_BIN) $(E2E_BIN) $(ITOOL_BIN)
 progs: $(PROGS)
 
@@ -125,6 +126,7 @@ demo: deps
 test: deps
 	$(MAKE) all
 	$(MAKE) asan
+	$(MAKE) selfcheck
 	tests/run-all.sh
 
 unit: $(UNIT_BIN)
@@ -132,6 +134,13 @@ unit: $(UNIT_BIN)
 
 asan:
 	$(MAKE) BUILD=build-asan SAN="-fsanitize=address -fno-omit-frame-pointer" OPT=-O1 all
+
+# The dataplane with its table self-check (docs/dataplane.md, "Self-check build"): ASan, and
+# cmd_apply_check() after every batch of commands, aborting on the first inconsistency. Used by
+# tests/integration/test_stress.py --selfcheck and test_selfcheck.py.
+selfcheck:
+	$(MAKE) BUILD=build-check SAN="-fsanitize=address -fno-omit-frame-pointer -DMMR_DP_SELFCHECK" OPT=-O1 \
+		build-check/mmr-dataplane
 
 # ---- fuzzing (clang + libFuzzer) -------------------------------------------------------------
 FUZZ_SECONDS ?= 20
@@ -150,6 +159,6 @@ bench: progs
 	scripts/bench.sh
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-check build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -4,8 +4,8 @@ test_selfcheck.py - the dataplane's table self-check (docs/dataplane.md, "Self-c
 randomized sequence of control requests. The dataplane is build-check/mmr-dataplane (`make
 selfcheck`: AddressSanitizer, and cmd_apply_check() after every batch of commands, which aborts it on
 the first disagreement between its shadow, its lists and counts, and the published tables); the
-controller is the ASan build. Requests (lib/ctl_proto.h, one at a time, each acknowledged once live):
-meetings created and ended (plain, AEAD_AES_128_GCM and AES_CM_128_HMAC_SHA1_80), participants of
+controller is the ASan build. Requests (lib/contract/ctl_proto.h, one at a time, each acknowledged
+once live): meetings created and ended (plain, AEAD_AES_128_GCM and AES_CM_128_HMAC_SHA1_80), participants of
 every role added and removed, streams of every codec added and removed (simulcast groups of 2 and 3
 encodings, VP9/AV1 spatial layers), subscription targets, encodings and out SSRCs set, SRTP
 participants rekeyed. A Python model of the meetings keeps every request valid.

@@ -67,7 +67,7 @@ static void test_against_reference(void **state)
 				assert_int_equal(csum_be16_bulk(p, len), want);
 				assert_int_equal(csum_host16(p, len), rte_bswap16(want));
 				assert_int_equal(csum_host16_bulk(p, len), rte_bswap16(want));
-				/* lib/pkt.h's sums fold to the same value (they may be mixed) */
+				/* lib/pkt/pkt.h's sums fold to the same value (they may be mixed) */
 				assert_int_equal(pkt_fold_sum(pkt_raw_sum(p, len, 0)), (uint16_t)~want);
 			}
 		}

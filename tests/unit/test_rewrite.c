@@ -10,10 +10,10 @@
  *     and marker differ per receiver, payloads of odd and even length (odd header lengths put the
  *     payload at an odd offset of the UDP segment);
  *   - outputs: IPv4 and IPv6 receivers with random addresses, ports, SSRCs, MACs;
- *   - per copy: the frame parses (lib/pkt.c, which checks the IPv4 header checksum made from the
- *     precomputed fwd_output sums), the UDP checksum equals a full RFC 1071 recomputation over the
- *     pseudo header and the built segment, every rewritten field reads back (lib/rtp.c, lib/vp8.c),
- *     every other byte is the input's, and the input is untouched;
+ *   - per copy: the frame parses (lib/pkt/pkt.c, which checks the IPv4 header checksum made from
+ *     the precomputed fwd_output sums), the UDP checksum equals a full RFC 1071 recomputation over
+ *     the pseudo header and the built segment, every rewritten field reads back (lib/pkt/rtp.c,
+ *     lib/codec/vp8.c), every other byte is the input's, and the input is untouched;
  *   - the 0 -> 0xffff rule (a payload chosen so that the checksum computes to 0) on the incremental
  *     and the full (AV1 slow path, SRTP) paths.
  */

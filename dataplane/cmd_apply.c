@@ -37,6 +37,7 @@
 #include "rewrite.h"
 #include "shadow.h"
 #include "srtp_ctl.h"
+#include "steer.h"
 
 static int refuse(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int refuse(char *err, size_t errlen, const char *fmt, ...)
@@ -633,6 +634,17 @@ static struct fwd_participant *participant_node_new(const struct mmr_cmd_partici
 	return n;
 }
 
+/* Its packets to its meeting owner's queue, where the port can steer (steer.h); only the holder of
+ * an (address, port) key has a rule. */
+static void participant_steer(struct cmd_apply *ca, uint32_t pid)
+{
+	const struct sh_participant *p = &ca->P[pid];
+	if (!p->used || !p->node)
+		return;
+	steer_participant(ca->steer, pid, &p->c.addr, p->c.udp_port, p->c.dp_port,
+			  ca->dp->owner[p->c.meeting_id] & MMR_OWNER_INDEX);
+}
+
 static void participant_install(struct cmd_apply *ca, uint32_t pid, struct fwd_participant *n)
 {
 	struct fwd_participant *old = fwd_participant_publish(&ca->dp->fwd, n);
@@ -640,6 +652,7 @@ static void participant_install(struct cmd_apply *ca, uint32_t pid, struct fwd_p
 	if (!old)
 		return;
 	if (old->id != pid) {
+		steer_remove(ca->steer, old->id);     /* the key is pid's now */
 		char a[64];
 		ca->P[old->id].node = NULL;
 		ca->n_shadowed_p++;
@@ -665,6 +678,7 @@ static void participant_restore_shadowed(struct cmd_apply *ca, const struct mmr_
 		}
 		participant_install(ca, i, n);
 		ca->n_shadowed_p--;
+		participant_steer(ca, i);
 		return;
 	}
 }
@@ -701,6 +715,7 @@ static void participant_delete(struct cmd_apply *ca, uint32_t pid)
 	}
 	srtp_ctl_participant_fini(ca, pid);
 	meeting_owner_leave(ca->mo, p->c.meeting_id);
+	steer_remove(ca->steer, pid);
 	ca->n_p--;
 }
 
@@ -767,8 +782,10 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 		if (same_key && p->node) {
 			srtp_ctl_rekey_commit(ca, c.id, &rk);
 			p->c = c;
-			if (!same_out)
+			if (!same_out) {
 				participant_dirty_outputs(ca, c.id);
+				participant_steer(ca, c.id);     /* dp_port may have changed */
+			}
 			return 0;
 		}
 		struct fwd_participant *n = participant_node_new(&c, NULL);
@@ -786,8 +803,10 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 		if (old && !same_key) {
 			fwd_participant_unpublish(&dp->fwd, old);
 			retire(ca, old);
+			steer_remove(ca->steer, c.id);   /* its old 5-tuple's rule */
 			participant_restore_shadowed(ca, &old->addr, old->udp_port);
 		}
+		participant_steer(ca, c.id);
 		if (!same_out)
 			participant_dirty_outputs(ca, c.id);
 		return 0;
@@ -808,6 +827,7 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 	p->rsubs = NIL;
 	meeting_owner_join(ca->mo, c.meeting_id);   /* its meeting has an owner before its node is seen */
 	participant_install(ca, c.id, n);
+	participant_steer(ca, c.id);
 	ca->n_p++;
 	if (c.id >= ca->p_hw)
 		ca->p_hw = c.id + 1;
@@ -926,6 +946,13 @@ int cmd_apply_move(struct cmd_apply *ca, const struct mmr_cmd_move *c, char *err
 	return rc;
 }
 
+void cmd_apply_moved(struct cmd_apply *ca, uint32_t meeting)
+{
+	for (uint32_t i = 0; i < ca->p_hw; i++)
+		if (ca->P[i].used && ca->P[i].c.meeting_id == meeting)
+			participant_steer(ca, i);
+}
+
 struct meeting_owner *cmd_apply_owner(struct cmd_apply *ca)
 {
 	return ca->mo;
@@ -947,7 +974,8 @@ struct cmd_apply *cmd_apply_new(struct dataplane *dp)
 	ca->U = calloc(MMR_MAX_SUBS, sizeof(*ca->U));
 	ca->dirty = malloc(MMR_MAX_STREAMS * sizeof(*ca->dirty));
 	ca->mo = meeting_owner_new(dp);
-	if (!ca->P || !ca->S || !ca->U || !ca->dirty || !ca->mo) {
+	ca->steer = steer_new(dp);
+	if (!ca->P || !ca->S || !ca->U || !ca->dirty || !ca->mo || !ca->steer) {
 		cmd_apply_free(ca);
 		return NULL;
 	}
@@ -991,6 +1019,7 @@ void cmd_apply_free(struct cmd_apply *ca)
 		ca->retired[i].free_fn(ca->retired[i].p);
 	free(ca->retired);
 	meeting_owner_free(ca->mo);
+	steer_free(ca->steer);
 	free(ca->dirty);
 	free(ca->U);
 	free(ca->S);

@@ -37,6 +37,8 @@ int cmd_apply_one(struct cmd_apply *ca, const struct mmr_cmd *c, char *err, size
  * cmd_apply_owner(ca) until 0, applying no other command meanwhile), 0: nothing to do, -1: refused
  * (nothing changed) with the reason in err. */
 int cmd_apply_move(struct cmd_apply *ca, const struct mmr_cmd_move *c, char *err, size_t errlen);
+/* A move of `meeting` completed: its participants' steering rules follow it (steer.h). */
+void cmd_apply_moved(struct cmd_apply *ca, uint32_t meeting);
 struct meeting_owner *cmd_apply_owner(struct cmd_apply *ca);
 /* Make the batch's changes visible to the lcores (new output arrays). */
 void cmd_apply_publish(struct cmd_apply *ca);

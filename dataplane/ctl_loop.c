@@ -71,6 +71,7 @@ static const char *op_name(uint32_t op)
 struct move_wait {
 	int active;
 	uint64_t seq;                 /* the MEETING_MOVE's */
+	uint32_t meeting;
 };
 
 /* Apply what the ring holds (at most CMD_BATCH commands, up to a MEETING_MOVE, which goes alone);
@@ -81,7 +82,10 @@ static unsigned apply_batch(struct dataplane *dp, struct cmd_apply *ca, struct m
 	if (mw->active) {
 		if (meeting_owner_move_poll(cmd_apply_owner(ca)) > 0)
 			return 0;
-		/* done: the controller may now read the meeting's new owner */
+		/* done: steering rules follow; the controller may now read the meeting's new owner */
+		rcu_thread_online();
+		cmd_apply_moved(ca, mw->meeting);
+		rcu_thread_offline();
 		struct mmr_cmd done = { .seq = mw->seq };
 		cmd_chan_done(&dp->chan, &done);
 		mw->active = 0;
@@ -118,6 +122,7 @@ static unsigned apply_batch(struct dataplane *dp, struct cmd_apply *ca, struct m
 				/* started: head stays before it until the move is done */
 				mw->active = 1;
 				mw->seq = head;
+				mw->meeting = c.u.move.meeting_id;
 				rcu_thread_offline();
 				return 1;
 			}

@@ -102,6 +102,7 @@ struct cmd_apply {
 	uint64_t rekey_grace_tsc;        /* DP_REKEY_GRACE_MS in TSC cycles */
 
 	struct meeting_owner *mo;        /* which worker owns each meeting (meeting_owner.h) */
+	struct steer *steer;             /* rte_flow rules to the owners' queues (steer.h) */
 
 	uint64_t applied, refused;
 };

@@ -66,9 +66,9 @@ struct mmr_lcore_stats {
 /* A DPDK port's counters, copied from rte_eth_stats by the control thread about every 100 ms. */
 struct mmr_port_stats {
 	uint64_t ipackets, opackets, ibytes, obytes, imissed, ierrors, oerrors, rx_nombuf;
-	uint64_t flow_rules;       /* rte_flow rules steering a participant to its meeting's owner queue
-				      (reserved: no steering yet) */
-	uint64_t flow_failed;      /* rules the port refused */
+	uint64_t flow_rules;       /* rte_flow rules steering a participant to its meeting's owner queue,
+				      installed now (dataplane/steer.c) */
+	uint64_t flow_failed;      /* rules the port refused (it is not tried again: hand-off) */
 	uint32_t port_id;
 	uint32_t active;
 	char name[48];

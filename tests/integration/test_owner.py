@@ -7,7 +7,8 @@ the worker - every packet enters on (EAL --lcores maps the four threads onto the
 Phase spread: three plain meetings (a publisher of VP8 L1T3 video + audio, receivers at temporal
 targets 0, 1, 2) are placed on three different lcores (`meeting list` shows 0, 1, 2: least loaded
 first); every sender's packets enter on the queue of the NEXT lcore, never its owner's, so every RTP
-packet is handed off (handoff_out = handoff_in = RTP packets, nothing dropped as handoff_full). The
+packet is handed off (handoff_out = handoff_in = RTP packets, nothing dropped as handoff_full;
+net_pcap takes no rte_flow rule: logged once, counted as flow_failed, hand-off). The
 output, per receiver and SSRC, is byte-exact the output of a single-lcore run of the same input.
 
 Phase move: a plain and an SRTP (AEAD_AES_128_GCM) meeting, two publishers of audio and a receiver
@@ -160,6 +161,12 @@ def phase_spread(c):
         drops = mmrtest.drop_counts(st)
         c.eq(drops.get('handoff_full', 0), 0, 'no hand-off ring full')
         c.eq(drops.get('bad_l2', 0), env.pcap_fillers, 'no drops but the harness fillers (bad_l2)')
+        c.check('no rte_flow steering: hand-off' in env.log_text('dataplane'),
+                'net_pcap has no rte_flow: the log says so, packets go by hand-off')
+        ports = st.get('ports', [])
+        c.check(ports and ports[0].get('flow_rules') == 0 and ports[0].get('flow_failed') == 1,
+                'port counters: no rule installed, one refusal (the port is not tried again)',
+                [(p.get('flow_rules'), p.get('flow_failed')) for p in ports])
         c.eq(sorted(got), sorted(ref), 'the same receivers and SSRCs as the single-lcore run')
         for key in sorted(ref):
             g, r = got.get(key, []), ref[key]

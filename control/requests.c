@@ -444,25 +444,16 @@ static char *ledger_short(bool has, const uint8_t id[MMR_SRTP_LEDGER_ID_LEN], ch
 }
 
 /*
- * The ledger line (and with keys, every SRTP participant's keys) as one change, committed at once:
- * at attach, outside any batch. 0, or -1 with the reason in err (nothing of it is on disk).
+ * Record the ledger (and with it, after a rekey, every SRTP participant's keys) at attach: a whole
+ * new snapshot (state_store_compact), as the state was saved before the journal. 0, or -1 with the
+ * reason in err (nothing on disk names the change).
  */
-static int record_now(struct ctl_ctx *ctx, bool keys, char *err, size_t errlen)
+static int record_now(struct ctl_ctx *ctx, char *err, size_t errlen)
 {
-	const struct model *m = ctx->model;
-	if (state_store_pending(ctx->store) &&
-	    state_store_commit(ctx->store, mmr_now_ns(), err, errlen) < 0)   /* cannot happen: see controller.c */
+	/* nothing is pending at attach (controller.c commits every loop iteration) but the test hook's */
+	if (state_store_pending(ctx->store) && state_store_commit_now(ctx->store, err, errlen) < 0)
 		return -1;
-	struct outbuf *b = state_store_change_begin(ctx->store);
-	state_line_ledger(b, m);
-	for (uint32_t p = 0; keys && p < model_part_bound(m); p++)
-		if (srtp_participant(m, p))
-			state_line_keys(b, m, p);
-	if (!state_store_change_end(ctx->store)) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	return state_store_commit(ctx->store, mmr_now_ns(), err, errlen) < 0 ? -1 : 0;
+	return state_store_compact(ctx->store, ctx->model, err, errlen);
 }
 
 /*
@@ -502,7 +493,7 @@ static int rekey_all(struct ctl_ctx *ctx, uint32_t n, const uint8_t id[MMR_SRTP_
 	memcpy(m->ledger_id, id, sizeof(m->ledger_id));
 	m->has_ledger = true;
 	m->ledger_rekeyed = (int64_t)time(NULL);
-	if (record_now(ctx, true, err, errlen) == 0) {
+	if (record_now(ctx, err, errlen) == 0) {
 		rc = 0;
 		goto out;
 	}
@@ -544,7 +535,7 @@ int request_ledger_check(struct ctl_ctx *ctx, const uint8_t id[MMR_SRTP_LEDGER_I
 		bool had = m->has_ledger;
 		memcpy(m->ledger_id, id, sizeof(m->ledger_id));
 		m->has_ledger = true;
-		if (record_now(ctx, false, err, sizeof(err)) < 0)
+		if (record_now(ctx, err, sizeof(err)) < 0)
 			ctl_log("SRTP ledger %s recorded, but not saved yet: %s", now, err);
 		else if (had)
 			ctl_log("SRTP ledger changed (old id %s -> new id %s): no SRTP participants, no keys to change",

@@ -727,12 +727,12 @@ static int tokenize(struct loader *ld, char *line)
 	ld->ntok = 0;
 	char *save = NULL;
 	for (char *t = strtok_r(line, " \t\r", &save); t; t = strtok_r(NULL, " \t\r", &save)) {
+		if (ld->ntok == 0 && t[0] == '#')
+			return 0;       /* a comment line */
 		if (ld->ntok == (int)(sizeof(ld->tok) / sizeof(ld->tok[0])))
 			return fail(ld, "too many fields");
 		ld->tok[ld->ntok++] = t;
 	}
-	if (ld->ntok && ld->tok[0][0] == '#')
-		ld->ntok = 0;
 	return 0;
 }
 

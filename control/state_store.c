@@ -164,6 +164,16 @@ static int open_store(struct state_store *st, struct model *m, char *err, size_t
 		snprintf(err, errlen, "%s: not an mmr journal (no intact header record)", st->jpath);
 		goto out;
 	}
+	if (jgen > gen && off == len) {
+		/* no change in it: nothing is lost by starting a journal for this snapshot (a snapshot
+		 * put back by hand, with the journal of the one it replaced) */
+		ctl_log("journal %s (generation %llu) holds no change and does not follow snapshot %s (generation "
+			"%llu): replaced", st->jpath, (unsigned long long)jgen, st->path, (unsigned long long)gen);
+		if (new_journal(st, gen, err, errlen) < 0)
+			goto out;
+		rc = snap;
+		goto out;
+	}
 	if (jgen > gen) {
 		snprintf(err, errlen, "%s: journal generation %llu follows a snapshot of generation %llu that is not "
 			 "there (%s %s): refusing to start from part of the state", st->jpath,
@@ -330,6 +340,14 @@ fail:
 		return -2;
 	}
 	return -1;
+}
+
+int state_store_commit_now(struct state_store *st, char *err, size_t errlen)
+{
+	if (st->ack_early)
+		st->early_since_ns = 1;
+	int rc = state_store_commit(st, UINT64_MAX / 2, err, errlen);
+	return rc < 0 ? -1 : 0;
 }
 
 bool state_store_want_compact(const struct state_store *st)

@@ -88,6 +88,8 @@ static inline bool state_store_pending(const struct state_store *st)
 /* Write and fdatasync the batch. 0 (durable), -1 (nothing of it is: the batch is dropped; err says
  * why; reload the model), -2 (the journal could not be cut back: stop). */
 int state_store_commit(struct state_store *st, uint64_t now_ns, char *err, size_t errlen);
+/* The same, ignoring the test hook's delay. */
+int state_store_commit_now(struct state_store *st, char *err, size_t errlen);
 /* Should the journal be compacted now? (only with nothing pending) */
 bool state_store_want_compact(const struct state_store *st);
 /* Write the model (every change of which is committed) as a new snapshot, start a new journal. */

@@ -99,6 +99,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmmr.a
 
 $(BUILD)/tests/test_srtp_fast: TEST_EXTRA_LIBS := $(SRTP2_LIBS)
 
+# Unit tests of control/ modules link the controller's objects they need.
+CTL_UNIT_OBJ := $(addprefix $(BUILD)/control/,journal.o state_store.o state_file.o model.o values.o keys.o \
+		  log.o outbuf.o id_index.o id_pool.o)
+$(BUILD)/tests/test_journal: tests/unit/test_journal.c $(CTL_UNIT_OBJ) $(BUILD)/libmmr.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Icontrol -o $@ $< $(CTL_UNIT_OBJ) $(BUILD)/libmmr.a $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+
 $(BUILD)/tests/integration/%: tests/integration/tools/%.c $(BUILD)/libmmr.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmmr.a $(CRYPTO_LIBS) -lpthread

@@ -128,6 +128,9 @@ done
 [ -f tests/integration/test_srtp_keystream.py ] &&
 	run_negative integration/test_srtp_keystream--forget-ledger 300 '^FAIL .*no \(key, SSRC, index\) sent twice' \
 		"$PY" tests/integration/test_srtp_keystream.py --forget-ledger
+[ -f tests/integration/test_ctl_journal.py ] &&
+	run_negative integration/test_ctl_journal--ack-early 300 '^FAIL .*acknowledged change lost' \
+		"$PY" tests/integration/test_ctl_journal.py --ack-early
 
 # ---- a short smoke run of make bench (every scenario briefly; bench.json has every key) -----------------
 if [ -f tests/integration/test_bench_smoke.sh ]; then

@@ -680,7 +680,7 @@ int main(int argc, char **argv)
 			polled[np++] = c;
 		}
 		/* briefly while the dataplane is applying what requests wait for (it is woken at once:
-		 * lib/cmd_chan.h), 1 ms while it has other work to show us, else until the next heartbeat */
+		 * lib/contract/cmd_chan.h), 1 ms while it has other work to show us, else until the next heartbeat */
 		uint64_t wait_ns = waiting ? WAIT_POLL_NS :
 				   (dp.fifo_len || dp.sync_end_seq != UINT64_MAX || state_store_pending(&store)) ? 1000000ull :
 				   dp.next_tick_ns > now ? dp.next_tick_ns - now : 0;

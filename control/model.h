@@ -34,7 +34,7 @@
  * none (zeroed).
  *
  * The model also records the id of the dataplane's SRTP index ledger the SRTP keys have been used
- * under (lib/cmd_chan.h). A key used under one ledger must never be used under another: a new ledger
+ * under (lib/contract/cmd_chan.h). A key used under one ledger must never be used under another: a new ledger
  * knows nothing of the indexes the old one leased (requests.h, request_ledger_check, at attach).
  *
  * The mutators do not check their arguments beyond what the caller promised: requests validate
@@ -47,7 +47,7 @@
 #include <stdint.h>
 #include "cmd_chan.h"
 #include "mmr_types.h"
-#include "srtp_fast.h"
+#include "srtp_master.h"
 #include "id_index.h"
 #include "id_pool.h"
 #include "values.h"

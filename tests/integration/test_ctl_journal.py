@@ -2,7 +2,7 @@
 """
 test_ctl_journal.py - the controller's journal under SIGKILL (control/state_store.h).
 
-4 clients, each on one pipelined connection (lib/ctl_proto.h, up to 32 requests ahead of their
+4 clients, each on one pipelined connection (lib/contract/ctl_proto.h, up to 32 requests ahead of their
 answers), change their own meeting as fast as the controller takes it: `sub set --out-ssrc` with a
 new value each time, and every 40th change a participant joins or leaves. The controller (journal
 compacted every 500 records, so kills land in compactions too) is killed with SIGKILL at random

@@ -111,7 +111,7 @@ done
 
 # ---- controller CLI ------------------------------------------------------------------------------
 if [ -f tests/integration/test_controller_cli.sh ]; then
-	run_test integration/test_controller_cli 300 bash tests/integration/test_controller_cli.sh
+	run_test integration/test_controller_cli 420 bash tests/integration/test_controller_cli.sh
 else
 	skip integration/test_controller_cli "tests/integration/test_controller_cli.sh missing"
 fi

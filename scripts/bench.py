@@ -548,7 +548,11 @@ class Bench:
         self.add('update_ctl_lost', c['untouched_lost'], extra=True)
         self.cleanup()
         # through the controller at 1,000/s: request to answer (the answer comes once the change is
-        # durable in the journal and applied by the dataplane)
+        # durable in the journal and applied by the dataplane); the disk's own fdatasync latency
+        # where the journal lives, just before, bounds it from below
+        fs = fdatasync_latency(self.path('fdatasync-probe'))
+        self.add('fdatasync_p50_us', fs[0], extra=True)
+        self.add('fdatasync_p99_us', fs[1], extra=True)
         a = self.run_gen(name + '-ctl-apply', ['--setup', 'ctl', '--max', '--updates', 'ctl', '--update-rate',
                                                str(CTL_APPLY_RATE), '--update-inflight', '8', '--update-flows',
                                                '4096'] + mix + self.timing(), controller=True)
@@ -757,6 +761,24 @@ def proc_memory(pid):
             if line.startswith(('VmRSS:', 'HugetlbPages:')):
                 total += int(line.split()[1]) * 1024
     return total
+
+
+def fdatasync_latency(path, n=200):
+    """(p50, p99) microseconds of a 100-byte append + fdatasync at path, one per millisecond."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    ts = []
+    try:
+        for _ in range(n):
+            os.write(fd, b'x' * 100)
+            t = time.perf_counter()
+            os.fdatasync(fd)
+            ts.append((time.perf_counter() - t) * 1e6)
+            time.sleep(0.001)
+    finally:
+        os.close(fd)
+        os.unlink(path)
+    ts.sort()
+    return ts[n // 2], ts[int(n * 0.99)]
 
 
 def tsc_hz_guess():

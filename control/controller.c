@@ -362,7 +362,13 @@ static void conn_run(struct ctl_ctx *ctx, struct conn *c, const uint8_t *body, s
 	ctx->requests++;
 	ctl_request_free(&r);
 	sl->how = APPLY_DONE;
-	sl->state = sl->req.mutating ? SLOT_COMMIT : SLOT_DONE;
+	if (sl->req.mutating && !state_store_pending(ctx->store)) {
+		/* a change with nothing to make durable (meeting move: placement is not saved) */
+		sl->state = sl->req.wait ? SLOT_WAIT : SLOT_DONE;
+		sl->deadline_ns = now + (uint64_t)ctx->cfg->apply_timeout_ms * 1000000ull;
+	} else {
+		sl->state = sl->req.mutating ? SLOT_COMMIT : SLOT_DONE;
+	}
 }
 
 /* Take every whole request in the input buffer (while there is room in the queue). */

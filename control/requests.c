@@ -309,6 +309,10 @@ static void cmd_meeting_move(struct ctl_ctx *ctx, const struct args *a, struct r
 	c.u.move.meeting_id = id;
 	c.u.move.lcore = (uint32_t)lcore;
 	dp_end(ctx, req, dp_link_push(ctx->dp, &c), true);
+	/* nothing to make durable: unless changes of this round are waiting for their commit (and the
+	 * move with them, in order), it goes to the dataplane at once */
+	if (!state_store_pending(ctx->store))
+		dp_link_release(ctx->dp);
 }
 
 static void cmd_meeting_list(struct ctl_ctx *ctx, const struct args *a, struct request *req)

@@ -10,7 +10,12 @@
  * write the reply and close. A client that sends garbage gets an error reply; one that vanishes
  * is dropped. SIGINT/SIGTERM stop the loop cleanly; the state is on disk after every change.
  *
- *   mmr-controller -c FILE
+ *   mmr-controller -c FILE [--take-over] [--wipe-dataplane]
+ *
+ * --take-over: take the dataplane over even from a controller whose heartbeat is fresh (without it,
+ * we wait as a standby until that heartbeat is stale); --wipe-dataplane: replay our state even onto
+ * tables built from another controller state, deleting what ours does not hold (dp_link.h). Both
+ * act once, at the first attach.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,7 +28,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <getopt.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -409,16 +416,51 @@ static int ledger_hook(void *arg, const uint8_t id[MMR_SRTP_LEDGER_ID_LEN], char
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mmr-controller -c FILE\n");
+	fprintf(f, "usage: mmr-controller -c FILE [--take-over] [--wipe-dataplane]\n");
+}
+
+/* Every state has an id (model.h): a state without one (no state file, or one from before ids) gets
+ * a random one here; a loaded file without one is saved with it at once. 0 or -1 (logged). */
+static int ensure_state_id(struct model *m, const char *path, bool loaded)
+{
+	if (m->has_state_id)
+		return 0;
+	if (getrandom(m->state_id, sizeof(m->state_id), 0) != (ssize_t)sizeof(m->state_id)) {
+		ctl_log("error: cannot make a state id: %s", strerror(errno));
+		return -1;
+	}
+	m->has_state_id = true;
+	m->state_id_new = true;
+	if (!loaded)
+		return 0;     /* written with the first change */
+	char err[400];
+	if (state_file_save(m, path, NULL, err, sizeof(err)) < 0) {
+		ctl_log("error: cannot save the state file with its new state id: %s", err);
+		return -1;
+	}
+	m->state_id_new = false;
+	ctl_log("state file %s had no state id (written before ids): gave it one", path);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	const char *conf = NULL;
+	bool take_over = false, wipe = false;
+	static const struct option longopts[] = {
+		{ "take-over", no_argument, NULL, 'T' },
+		{ "wipe-dataplane", no_argument, NULL, 'W' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	int opt;
-	while ((opt = getopt(argc, argv, "c:h")) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		if (opt == 'c') {
 			conf = optarg;
+		} else if (opt == 'T') {
+			take_over = true;
+		} else if (opt == 'W') {
+			wipe = true;
 		} else if (opt == 'h') {
 			usage(stdout);
 			return 0;
@@ -482,12 +524,16 @@ int main(int argc, char **argv)
 	else
 		ctl_log("loaded %s: %u meetings, %u participants, %u streams, %u subscriptions", cfg.state_file,
 			model.n_meetings, model.n_parts, model.n_streams, model.n_subs);
+	if (ensure_state_id(&model, cfg.state_file, ld == 0) < 0)
+		goto out_lock;
 	if (dp_link_init(&dp, cfg.shm_name, &model) < 0) {
 		ctl_log("error: out of memory");
 		goto out_lock;
 	}
 	dp.on_ledger = ledger_hook;
 	dp.on_ledger_arg = &ctx;
+	dp.take_over = take_over;
+	dp.wipe_ok = wipe;
 	lfd = open_listener(&cfg, &sock_ino);
 	if (lfd < 0)
 		goto out_dp;

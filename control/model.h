@@ -134,6 +134,13 @@ struct model {
 					    ledgers (version < 4): its keys may have been used under one */
 	uint8_t ledger_id[MMR_SRTP_LEDGER_ID_LEN];
 	int64_t ledger_rekeyed;
+	/* The id of this state (lib/cmd_chan.h, version 6): random, made with the state (a missing
+	 * state file, or one from before ids), kept in the state file, replayed in SYNC_BEGIN. A
+	 * dataplane whose tables were built from another id is not wiped (dp_link.h). has_state_id
+	 * false: none yet (model_init); state_id_new: made at this start, not yet in the state file. */
+	bool has_state_id;
+	bool state_id_new;
+	uint8_t state_id[MMR_STATE_ID_LEN];
 };
 
 /* Set up an empty model (the arrays are reserved, not touched); 0 or -ENOMEM. */

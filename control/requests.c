@@ -871,6 +871,18 @@ static void cmd_stats(struct ctl_ctx *ctx, const struct args *a, struct request 
 		fail(req, "%s", why);
 }
 
+/* dataplane reset --yes-wipe: replace tables built from another state by ours (dp_link.h) */
+static void cmd_dataplane_reset(struct ctl_ctx *ctx, const struct args *a, struct request *req)
+{
+	(void)a;
+	char why[sizeof(ctx->dp->why_detached) + 64];
+	if (dp_link_allow_wipe(ctx->dp, why, sizeof(why)) < 0)
+		FAIL("%s", why);
+	ob_printf(&req->body, "replacing the dataplane's tables by this controller's state (%u participants, "
+		  "%u streams, %u subscriptions); see 'mmrctl status'\n", ctx->model->n_parts,
+		  ctx->model->n_streams, ctx->model->n_subs);
+}
+
 static void cmd_help(struct ctl_ctx *ctx, const struct args *a, struct request *req);
 
 static const struct command commands[] = {
@@ -895,6 +907,7 @@ static const struct command commands[] = {
 	  "[--out-ssrc N]", cmd_sub_set },
 	{ "sub", "list", 1, { 0 }, "sub list MEETING", cmd_sub_list },
 	{ "stats", NULL, 0, { "streams" }, "stats [--streams]", cmd_stats },
+	{ "dataplane", "reset", 0, { "!yes-wipe" }, "dataplane reset --yes-wipe", cmd_dataplane_reset },
 	{ "help", NULL, 0, { 0 }, "help", cmd_help },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -1005,6 +1018,14 @@ static bool parse_args(const struct command *c, int argc, char **argv, struct ar
 	return true;
 }
 
+/* Commands that change nothing: the only ones a fenced controller still serves. */
+static bool read_only(const struct command *c)
+{
+	return c->run == cmd_status || c->run == cmd_meeting_list || c->run == cmd_meeting_show ||
+	       c->run == cmd_participant_keys || c->run == cmd_sub_list || c->run == cmd_stats ||
+	       c->run == cmd_help;
+}
+
 void request_run(struct ctl_ctx *ctx, int argc, char **argv, struct request *req)
 {
 	memset(req, 0, sizeof(*req));
@@ -1037,7 +1058,7 @@ void request_run(struct ctl_ctx *ctx, int argc, char **argv, struct request *req
 	if (!c) {
 		if (!first_known)
 			FAIL("unknown command '%s'; commands: status, meeting, participant, stream, sub, "
-					 "stats, help", words[0]);
+					 "stats, dataplane, help", words[0]);
 		char subs[128] = "";
 		for (size_t i = 0; i < N_COMMANDS; i++)
 			if (strcmp(commands[i].w1, words[0]) == 0) {
@@ -1052,6 +1073,8 @@ void request_run(struct ctl_ctx *ctx, int argc, char **argv, struct request *req
 	struct args a;
 	if (!parse_args(c, n - skip, words + skip, &a, req))
 		return;
+	if (ctx->dp->fenced && !read_only(c))
+		FAIL("%s", ctx->dp->why_detached);
 	c->run(ctx, &a, req);     /* a mutating command sets req->mutating once it has changed something */
 	if (req->failed)
 		req->mutating = false;
@@ -1080,6 +1103,8 @@ void request_finish(struct ctl_ctx *ctx, struct request *req, enum apply_outcome
 			snprintf(buf, sizeof(buf), "dataplane has not applied it within %u ms; it stays queued",
 				 ctx->cfg->apply_timeout_ms);
 			note = buf;
+		} else if (ctx->dp->fenced) {
+			note = ctx->dp->why_detached;
 		} else {
 			note = "dataplane went offline, will apply on attach";
 		}

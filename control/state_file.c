@@ -17,7 +17,7 @@
 #include "outbuf.h"
 
 #define STATE_MAGIC "mmr-state"
-#define STATE_VERSION 4
+#define STATE_VERSION 5
 
 /* ---- writing -------------------------------------------------------------------------------- */
 
@@ -182,6 +182,10 @@ int state_file_save(const struct model *m, const char *path, const struct state_
 	ob_reset(&b);
 	ob_printf(&b, "# mmr-controller state: rewritten after every change; ids are the dataplane's\n"
 		      "%s %d\n", STATE_MAGIC, STATE_VERSION);
+	if (m->has_state_id) {
+		char id[2 * MMR_STATE_ID_LEN + 1];
+		ob_printf(&b, "state_id %s\n", ledger_id_hex(m->state_id, id));
+	}
 	if (m->has_ledger) {
 		char id[2 * MMR_SRTP_LEDGER_ID_LEN + 1];
 		ob_printf(&b, "srtp_ledger %s ", ledger_id_hex(m->ledger_id, id));
@@ -219,8 +223,9 @@ struct loader {
 	char *tok[12];
 	int ntok;
 	int version;      /* of the file: 1 (no SRTP), 2 (no spatial layers, simulcast), 3 (no SRTP
-			     ledger line) or 4 */
+			     ledger line), 4 (no state id) or 5 */
 	bool have_ledger; /* the srtp_ledger line was read */
+	bool have_state_id;
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -518,6 +523,30 @@ static int load_ledger(struct loader *ld)
 	return 0;
 }
 
+/* state_id ID (version 5): 32 hex digits */
+static int load_state_id(struct loader *ld)
+{
+	struct model *m = ld->m;
+	if (ld->version < 5)
+		return fail(ld, "unknown record 'state_id' in a version %d file", ld->version);
+	if (ld->ntok != 2)
+		return fail(ld, "state_id: expected 'state_id ID'");
+	if (ld->have_state_id)
+		return fail(ld, "state_id appears twice");
+	if (m->n_meetings)
+		return fail(ld, "state_id after the first meeting");
+	const char *hex = ld->tok[1];
+	if (strlen(hex) != 2 * MMR_STATE_ID_LEN || strspn(hex, "0123456789abcdef") != strlen(hex))
+		return fail(ld, "state_id: bad id '%s' (%d lowercase hex digits)", hex, 2 * MMR_STATE_ID_LEN);
+	for (int i = 0; i < MMR_STATE_ID_LEN; i++) {
+		char byte[3] = { hex[2 * i], hex[2 * i + 1], '\0' };
+		m->state_id[i] = (uint8_t)strtoul(byte, NULL, 16);
+	}
+	m->has_state_id = true;
+	ld->have_state_id = true;
+	return 0;
+}
+
 static int load_end(struct loader *ld)
 {
 	struct model *m = ld->m;
@@ -626,7 +655,7 @@ int state_file_load(struct model *m, const char *path, char *err, size_t errlen)
 				goto out;
 			}
 			if (strcmp(ld.tok[1], "1") != 0 && strcmp(ld.tok[1], "2") != 0 && strcmp(ld.tok[1], "3") != 0 &&
-			    strcmp(ld.tok[1], "4") != 0) {
+			    strcmp(ld.tok[1], "4") != 0 && strcmp(ld.tok[1], "5") != 0) {
 				fail(&ld, "unsupported state file version '%s'", ld.tok[1]);
 				goto out;
 			}
@@ -645,6 +674,8 @@ int state_file_load(struct model *m, const char *path, char *err, size_t errlen)
 			r = load_sub(&ld);
 		else if (strcmp(kw, "srtp_ledger") == 0)
 			r = load_ledger(&ld);
+		else if (strcmp(kw, "state_id") == 0)
+			r = load_state_id(&ld);
 		else if (strcmp(kw, "end") == 0)
 			r = load_end(&ld), have_end = true;
 		else

@@ -3,7 +3,8 @@
  * subscription with its id, one readable line each, so that a restarted controller programs the
  * dataplane with the same ids (forwarding state and per-stream counters keep their slots).
  *
- *   mmr-state 4
+ *   mmr-state 5
+ *   state_id ID                               version 5, before the meetings (below)
  *   srtp_ledger ID REKEYED                    optional, before the meetings (below)
  *   meeting ID NAME SECURITY                  SECURITY: plain, or the SRTP suite's name
  *   participant ID MEETING_ID NAME ADDR UDP_PORT ROLE MAC|- DP_PORT SEND_KEY|- RECV_KEY|-
@@ -32,6 +33,11 @@
  * participant last got new keys because that ledger changed (REKEYED: Unix seconds, or - for never).
  * No line: none recorded; version 1 to 3 files load that way (dp_link.h: their SRTP participants are
  * rekeyed before the first replay).
+ *
+ * State id (version 5): `state_id ID` (32 lowercase hex digits) names this state (model.h): the
+ * dataplane records the id of the state its tables were built from, and a controller whose id differs
+ * does not replay onto non-empty tables (dp_link.h). Written by every save once the model has one;
+ * files of versions 1 to 4 load without one (the controller then makes one and saves it at once).
  */
 #ifndef MMR_STATE_FILE_H
 #define MMR_STATE_FILE_H

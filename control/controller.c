@@ -237,6 +237,7 @@ static void conn_reply(struct ctl_ctx *ctx, struct conn *c, enum apply_outcome h
 			ctl_log("uid %u: %s -> error: %s", c->uid, c->what, c->req.err);
 		else if (c->req.mutating)
 			ctl_log("uid %u: %s -> ok%s", c->uid, c->what,
+				ctx->dp->fenced && how == APPLY_LOST ? " (fenced: not applied)" :
 				c->req.offline || how == APPLY_LOST ? " (dataplane offline)" :
 				how == APPLY_TIMEOUT ? " (not applied yet)" : "");
 	}
@@ -414,6 +415,21 @@ static int ledger_hook(void *arg, const uint8_t id[MMR_SRTP_LEDGER_ID_LEN], char
 	return request_ledger_check(arg, id, why, whylen);
 }
 
+/* dp_link's on_take_over hook: the state file records the token we drive the dataplane with
+ * (model.h), before we push anything. A failed save is logged: the next start is then held (safe). */
+static void take_over_hook(void *arg, uint64_t token)
+{
+	struct ctl_ctx *ctx = arg;
+	uint64_t old = ctx->model->state_token;
+	char err[400];
+	ctx->model->state_token = token;
+	if (state_file_save(ctx->model, ctx->cfg->state_file, NULL, err, sizeof(err)) < 0) {
+		ctx->model->state_token = old;
+		ctl_log("cannot record fencing token %llu in the state file: %s (a restart will be held)",
+			(unsigned long long)token, err);
+	}
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: mmr-controller -c FILE [--take-over] [--wipe-dataplane]\n");
@@ -430,7 +446,6 @@ static int ensure_state_id(struct model *m, const char *path, bool loaded)
 		return -1;
 	}
 	m->has_state_id = true;
-	m->state_id_new = true;
 	if (!loaded)
 		return 0;     /* written with the first change */
 	char err[400];
@@ -438,7 +453,6 @@ static int ensure_state_id(struct model *m, const char *path, bool loaded)
 		ctl_log("error: cannot save the state file with its new state id: %s", err);
 		return -1;
 	}
-	m->state_id_new = false;
 	ctl_log("state file %s had no state id (written before ids): gave it one", path);
 	return 0;
 }
@@ -532,6 +546,8 @@ int main(int argc, char **argv)
 	}
 	dp.on_ledger = ledger_hook;
 	dp.on_ledger_arg = &ctx;
+	dp.on_take_over = take_over_hook;
+	dp.on_take_over_arg = &ctx;
 	dp.take_over = take_over;
 	dp.wipe_ok = wipe;
 	lfd = open_listener(&cfg, &sock_ino);

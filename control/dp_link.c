@@ -130,6 +130,7 @@ uint64_t dp_link_push(struct dp_link *l, struct mmr_cmd *cmd)
 		return UINT64_MAX;
 	}
 	cmd->gen = l->gen;
+	cmd->changes = l->model->state_changes;
 	cmd->seq = l->next_seq++;
 	l->fifo[(l->fifo_head + l->fifo_len) % l->fifo_cap] = *cmd;
 	l->fifo_len++;
@@ -351,6 +352,7 @@ static void read_tables(const struct mmr_shm *s, struct dp_link_tables *t)
 	t->subs = atomic_load_explicit(&s->n_subs, memory_order_relaxed);
 	t->owner_token = atomic_load_explicit(&s->owner_token, memory_order_relaxed);
 	t->stale_refused = atomic_load_explicit(&s->stale_refused, memory_order_relaxed);
+	t->changes = atomic_load_explicit(&s->state_changes, memory_order_relaxed);
 }
 
 int dp_link_tables(const struct dp_link *l, struct dp_link_tables *t)
@@ -381,11 +383,34 @@ int dp_link_allow_wipe(struct dp_link *l, char *why, size_t whylen)
 	return 0;
 }
 
-/* May our replay's SYNC_END run on these tables? Empty ones, or ones built from our state. */
-static bool tables_ours(const struct dp_link_tables *t, const struct model *m)
+/* May our replay's SYNC_END run on these tables (see dp_link.h)? true, or false with why. */
+static bool tables_ours(const struct dp_link_tables *t, const struct model *m, char *why, size_t whylen)
 {
-	return (t->participants == 0 && t->streams == 0 && t->subs == 0) ||
-	       memcmp(t->state_id, m->state_id, MMR_STATE_ID_LEN) == 0;
+	char theirs[12], ours[12];
+	if (t->participants == 0 && t->streams == 0 && t->subs == 0)
+		return true;
+	int n = snprintf(why, whylen, "held: the dataplane's tables (%u participants, %u streams, %u subscriptions) ",
+			 t->participants, t->streams, t->subs);
+	if (n < 0 || (size_t)n >= whylen)
+		n = 0;
+	if (memcmp(t->state_id, m->state_id, MMR_STATE_ID_LEN) != 0)
+		snprintf(why + n, whylen - n, "were built from controller state %s, and this controller's state is %s "
+			 "(%u participants)", id_short(t->state_id, theirs), id_short(m->state_id, ours), m->n_parts);
+	else if (t->owner_token != m->state_token)
+		snprintf(why + n, whylen - n, "come from this state but were last driven by another controller "
+			 "(fencing token %llu; this state file was last used with token %llu): it may have fallen "
+			 "behind or forked", (unsigned long long)t->owner_token, (unsigned long long)m->state_token);
+	else if (t->changes > m->state_changes)
+		snprintf(why + n, whylen - n, "hold change %llu of this state, and this state file only change %llu: "
+			 "it is older (a copy or a restore)", (unsigned long long)t->changes,
+			 (unsigned long long)m->state_changes);
+	else
+		return true;
+	size_t len = strlen(why);
+	snprintf(why + len, whylen - len, ": a replay would delete what it does not hold, so it does not replay. "
+		 "Start it with the state file of the controller that drove them last, or replace them by "
+		 "this state with `mmrctl dataplane reset --yes-wipe`");
+	return false;
 }
 
 static void attach(struct dp_link *l, struct cmd_chan *c, uint64_t now)
@@ -428,16 +453,10 @@ static void attach(struct dp_link *l, struct cmd_chan *c, uint64_t now)
 	}
 	struct dp_link_tables t;
 	read_tables(s, &t);
-	if (!tables_ours(&t, l->model) && !l->wipe_ok) {
-		char theirs[12], ours[12];
+	t.owner_token = seen;
+	bool ours = tables_ours(&t, l->model, why, sizeof(why));
+	if (!ours && !l->wipe_ok) {
 		cmd_chan_close(c);
-		snprintf(why, sizeof(why),
-			 "held: the dataplane's tables (%u participants, %u streams, %u subscriptions) were built "
-			 "from controller state %s, and this controller's state is %s (%u participants): a replay "
-			 "would delete them, so it does not replay. Start it with the state file that built them, "
-			 "or replace them by this state with `mmrctl dataplane reset --yes-wipe`",
-			 t.participants, t.streams, t.subs, id_short(t.state_id, theirs),
-			 id_short(l->model->state_id, ours), l->model->n_parts);
 		l->held = true;
 		set_why(l, why);
 		l->next_attach_ns = now + 1000000000ull;
@@ -456,6 +475,8 @@ static void attach(struct dp_link *l, struct cmd_chan *c, uint64_t now)
 		set_why(l, why);
 		return;
 	}
+	if (l->on_take_over)
+		l->on_take_over(l->on_take_over_arg, c->token);
 	l->ch = *c;
 	l->attached = true;
 	l->token = c->token;
@@ -478,7 +499,7 @@ static void attach(struct dp_link *l, struct cmd_chan *c, uint64_t now)
 		ctl_log("took the dataplane over from controller pid %u (%s)", other,
 			other_live ? "alive: --take-over" : "its heartbeat is stale");
 	}
-	if (!tables_ours(&t, l->model)) {
+	if (!ours) {
 		char theirs[12];
 		ctl_log("told to wipe: replacing the dataplane's tables (%u participants, %u streams, %u "
 			"subscriptions, built from state %s) by this controller's state", t.participants, t.streams,

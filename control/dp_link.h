@@ -17,11 +17,16 @@
  * A dead dataplane detaches us: the FIFO is dropped, and the next attach replays everything anyway.
  *
  * No wipe by mistake (lib/cmd_chan.h, version 6; docs/design.md): the replay's SYNC_END deletes what
- * the replay did not PUT, so we replay only onto tables that are empty or were built from our own
- * state id (the dataplane records the id of every SYNC_BEGIN it applies). Tables built from another
- * state (a missing, emptied or foreign state file here) hold us: we stay detached, push nothing,
- * take no ownership, and say why (why_detached, `held`), until told in so many words: wipe_ok
- * (mmr-controller --wipe-dataplane, or `mmrctl dataplane reset --yes-wipe`), for one attach.
+ * the replay did not PUT, so we replay only onto tables that are empty or come from our own state's
+ * lineage (model.h): the dataplane records the state id of every SYNC_BEGIN and the change count of
+ * every command it applies, and the segment holds the owner's fencing token. We replay when the
+ * tables are empty, or their state id is ours, their owner token is the one our state file records
+ * (we, or the controller whose state file we are a copy of, drove them last) and their change count
+ * is not above ours. Else (a missing, emptied, foreign, older or forked state file here) we are held:
+ * we stay detached, push nothing, take no ownership, and say why (why_detached, `held`), until told
+ * in so many words: wipe_ok (mmr-controller --wipe-dataplane, or `mmrctl dataplane reset
+ * --yes-wipe`), for one attach. Having taken over, we record the new token in the state file (the
+ * on_take_over hook) before we push anything.
  *
  * Fencing: one controller drives a dataplane. We take over (cmd_chan_take_over: the owner token
  * goes up by one, by compare-and-swap) only when no other controller's heartbeat is fresh, unless
@@ -51,6 +56,8 @@
 /* At every attach, before the replay: 0 to go on, -1 to stay detached (why: one line). */
 typedef int (*dp_link_ledger_fn)(void *arg, const uint8_t id[MMR_SRTP_LEDGER_ID_LEN], char *why,
 				 size_t whylen);
+/* Right after we took over with token, before the replay: record it with the state (model.h). */
+typedef void (*dp_link_owner_fn)(void *arg, uint64_t token);
 
 struct dp_link {
 	char shm_name[64];
@@ -76,6 +83,8 @@ struct dp_link {
 	void *on_ledger_arg;
 
 	/* fencing and the state check (see above) */
+	dp_link_owner_fn on_take_over; /* NULL: none */
+	void *on_take_over_arg;
 	bool take_over;              /* take over even from a live controller, at the next attach */
 	bool wipe_ok;                /* replay even onto tables of another state, at the next attach */
 	bool held;                   /* detached because the tables were built from another state */
@@ -110,7 +119,7 @@ int dp_link_allow_wipe(struct dp_link *l, char *why, size_t whylen);
 struct dp_link_tables {
 	uint8_t state_id[MMR_STATE_ID_LEN];
 	uint32_t participants, streams, subs;
-	uint64_t owner_token, stale_refused;
+	uint64_t owner_token, stale_refused, changes;
 };
 int dp_link_tables(const struct dp_link *l, struct dp_link_tables *t);
 

@@ -134,13 +134,16 @@ struct model {
 					    ledgers (version < 4): its keys may have been used under one */
 	uint8_t ledger_id[MMR_SRTP_LEDGER_ID_LEN];
 	int64_t ledger_rekeyed;
-	/* The id of this state (lib/cmd_chan.h, version 6): random, made with the state (a missing
-	 * state file, or one from before ids), kept in the state file, replayed in SYNC_BEGIN. A
-	 * dataplane whose tables were built from another id is not wiped (dp_link.h). has_state_id
-	 * false: none yet (model_init); state_id_new: made at this start, not yet in the state file. */
+	/* The lineage of this state (lib/cmd_chan.h, version 6; dp_link.h): its id (random, made with
+	 * the state: a missing state file, or one from before ids), the fencing token of the last
+	 * controller that drove a dataplane with it (state_token; 0: none yet), and how many changes it
+	 * has had (state_changes: one more at every saved request). All three are in the state file;
+	 * SYNC_BEGIN carries the id, every command the count. A dataplane whose tables come from another
+	 * lineage, or from more changes, is not wiped. has_state_id false: none yet (model_init). */
 	bool has_state_id;
-	bool state_id_new;
 	uint8_t state_id[MMR_STATE_ID_LEN];
+	uint64_t state_token;
+	uint64_t state_changes;
 };
 
 /* Set up an empty model (the arrays are reserved, not touched); 0 or -ENOMEM. */

@@ -127,8 +127,10 @@ static bool save(struct ctl_ctx *ctx, struct request *req, enum state_skip_kind 
 {
 	struct state_skip skip = { kind, id };
 	char why[400];
+	ctx->model->state_changes++;      /* the lineage's count (model.h): the commands carry it */
 	if (state_file_save(ctx->model, ctx->cfg->state_file, &skip, why, sizeof(why)) == 0)
 		return true;
+	ctx->model->state_changes--;
 	ctl_log("cannot save state: %s", why);
 	fail(req, "cannot save the state, nothing changed: %s", why);
 	return false;

@@ -184,7 +184,8 @@ int state_file_save(const struct model *m, const char *path, const struct state_
 		      "%s %d\n", STATE_MAGIC, STATE_VERSION);
 	if (m->has_state_id) {
 		char id[2 * MMR_STATE_ID_LEN + 1];
-		ob_printf(&b, "state_id %s\n", ledger_id_hex(m->state_id, id));
+		ob_printf(&b, "state_id %s %llu %llu\n", ledger_id_hex(m->state_id, id),
+			  (unsigned long long)m->state_token, (unsigned long long)m->state_changes);
 	}
 	if (m->has_ledger) {
 		char id[2 * MMR_SRTP_LEDGER_ID_LEN + 1];
@@ -523,14 +524,19 @@ static int load_ledger(struct loader *ld)
 	return 0;
 }
 
-/* state_id ID (version 5): 32 hex digits */
+/* state_id ID TOKEN CHANGES (version 5): 32 hex digits, two counts */
 static int load_state_id(struct loader *ld)
 {
 	struct model *m = ld->m;
 	if (ld->version < 5)
 		return fail(ld, "unknown record 'state_id' in a version %d file", ld->version);
-	if (ld->ntok != 2)
-		return fail(ld, "state_id: expected 'state_id ID'");
+	if (ld->ntok != 4)
+		return fail(ld, "state_id: expected 'state_id ID TOKEN CHANGES'");
+	uint64_t token, changes;
+	if (val_uint(ld->tok[2], UINT64_MAX, &token) < 0)
+		return fail(ld, "state_id: bad token '%s'", ld->tok[2]);
+	if (val_uint(ld->tok[3], UINT64_MAX, &changes) < 0)
+		return fail(ld, "state_id: bad change count '%s'", ld->tok[3]);
 	if (ld->have_state_id)
 		return fail(ld, "state_id appears twice");
 	if (m->n_meetings)
@@ -543,6 +549,8 @@ static int load_state_id(struct loader *ld)
 		m->state_id[i] = (uint8_t)strtoul(byte, NULL, 16);
 	}
 	m->has_state_id = true;
+	m->state_token = token;
+	m->state_changes = changes;
 	ld->have_state_id = true;
 	return 0;
 }

@@ -4,7 +4,7 @@
  * dataplane with the same ids (forwarding state and per-stream counters keep their slots).
  *
  *   mmr-state 5
- *   state_id ID                               version 5, before the meetings (below)
+ *   state_id ID TOKEN CHANGES                 version 5, before the meetings (below)
  *   srtp_ledger ID REKEYED                    optional, before the meetings (below)
  *   meeting ID NAME SECURITY                  SECURITY: plain, or the SRTP suite's name
  *   participant ID MEETING_ID NAME ADDR UDP_PORT ROLE MAC|- DP_PORT SEND_KEY|- RECV_KEY|-
@@ -34,10 +34,12 @@
  * No line: none recorded; version 1 to 3 files load that way (dp_link.h: their SRTP participants are
  * rekeyed before the first replay).
  *
- * State id (version 5): `state_id ID` (32 lowercase hex digits) names this state (model.h): the
- * dataplane records the id of the state its tables were built from, and a controller whose id differs
- * does not replay onto non-empty tables (dp_link.h). Written by every save once the model has one;
- * files of versions 1 to 4 load without one (the controller then makes one and saves it at once).
+ * State lineage (version 5): `state_id ID TOKEN CHANGES`: the state's id (32 lowercase hex digits),
+ * the fencing token of the last controller that drove a dataplane with it, and its change count
+ * (model.h). The dataplane records the id and the count its tables were built from, and a controller
+ * whose lineage differs does not replay onto non-empty tables (dp_link.h). Written by every save once
+ * the model has an id; files of versions 1 to 4 load without one (the controller then makes one and
+ * saves it at once).
  */
 #ifndef MMR_STATE_FILE_H
 #define MMR_STATE_FILE_H

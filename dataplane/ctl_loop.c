@@ -16,8 +16,8 @@
  *
  * Fencing (cmd_chan.h, version 6): a command whose token is not the segment's owner_token, or whose
  * seq is not its position, is refused before it reaches cmd_apply (counted in `rejected`, the stale
- * ones in `stale_refused` too). A SYNC_BEGIN applied records its state id in the segment; after
- * every batch the object counts are published there.
+ * ones in `stale_refused` too). A SYNC_BEGIN applied records its state id in the segment, every
+ * command with a valid token its change count; after every batch the object counts are published.
  */
 #define _LGPL_SOURCE
 #include "ctl_loop.h"
@@ -126,6 +126,7 @@ static unsigned apply_batch(struct dataplane *dp, struct cmd_apply *ca)
 			rc = cmd_apply_one(ca, &c, err, sizeof(err));
 			if (rc == 0 && op == MMR_CMD_SYNC_BEGIN)
 				record_state_id(shm, c.u.sync.state_id);
+			atomic_store_explicit(&shm->state_changes, c.changes, memory_order_relaxed);
 		}
 		explicit_bzero(&c, sizeof(c));
 		if (rc < 0) {

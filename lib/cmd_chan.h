@@ -43,10 +43,13 @@
  *     (a stale producer never moves tail backwards), and the dataplane refuses a slot whose seq is not
  *     its position (a slot written over by a stale producer).
  *   - State id: every SYNC_BEGIN carries the 128-bit id of the controller state it replays (random,
- *     made with the controller's state, kept in its state file). The dataplane records it in
- *     `state_id` when it applies SYNC_BEGIN, and publishes how many objects its tables hold after
- *     every batch (`n_participants`, `n_streams`, `n_subs`). A controller replays (and so deletes
- *     what it does not know) only onto tables that are empty or were built from its own state id.
+ *     made with the controller's state, kept in its state file), every command the number of changes
+ *     that state has had (`changes`). The dataplane records the id in `state_id` when it applies
+ *     SYNC_BEGIN, the count of every command it applies in `state_changes`, and publishes how many
+ *     objects its tables hold after every batch (`n_participants`, `n_streams`, `n_subs`). A
+ *     controller replays (and so deletes what it does not know) only onto tables that are empty, or
+ *     were built from its own state id, by the owner token its state file records, at no more
+ *     changes than its state has (control/dp_link.h).
  */
 #ifndef MMR_CMD_CHAN_H
 #define MMR_CMD_CHAN_H
@@ -142,6 +145,7 @@ struct mmr_cmd_sub {
 struct mmr_cmd {
 	uint64_t seq;              /* its position in the ring: refused when it is not */
 	uint64_t token;            /* the producer's fencing token: refused unless = owner_token (v6) */
+	uint64_t changes;          /* the controller state's change count it comes from (v6), recorded */
 	uint32_t op;               /* enum mmr_cmd_op */
 	uint32_t gen;              /* sync generation the command belongs to */
 	union {
@@ -183,6 +187,7 @@ struct mmr_shm {
 	 * objects the tables hold, after every batch */
 	_Atomic uint64_t state_id[2];
 	_Atomic uint64_t state_syncs;
+	_Atomic uint64_t state_changes;   /* the `changes` of the last command applied */
 	_Atomic uint32_t n_participants;
 	_Atomic uint32_t n_streams;
 	_Atomic uint32_t n_subs;

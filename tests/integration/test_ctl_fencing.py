@@ -23,6 +23,11 @@ audio (200 packets/s) flowing to bob throughout:
  5. A restarted on its own state file (the same state id, but its fencing token is older than the
     tables' and it lost bob in the raced request): it waits while B drives, and once B is stopped it
     is held ("last driven by another controller"): nothing is deleted, no packet lost.
+
+Run as root: /usr/bin/python3 tests/integration/test_ctl_fencing.py
+Negative control (must make the test FAIL; tests/run-all.sh runs it): --negative-wipe (in 1, the
+controller without its state file is started with --wipe-dataplane, as a controller without the
+guard would behave: the tables lose their participants and bob his media; the run stops there).
 """
 import os
 import select
@@ -40,6 +45,7 @@ from mmrtest import MmrEnv  # noqa: E402
 import rtpgen  # noqa: E402
 
 AUDIO = 0xA0000001
+NEGATIVE_WIPE = '--negative-wipe' in sys.argv[1:]
 PORTS = {'alice': 6001, 'bob': 6002, 'carol': 6003}
 
 
@@ -169,6 +175,15 @@ def body(c):
         t0 = time.monotonic()
         env.kill_controller(9)
         os.unlink(env.state_file)
+        if NEGATIVE_WIPE:
+            # the planted defect: the controller told to wipe (as if it had no guard); the checks
+            # that the tables and the media survive must fail
+            env.start_controller('--wipe-dataplane')
+            env.wait_dp_attached(10)
+            c.eq(tables_of(status_of(env)).get('participants'), 2, '1: the tables keep their 2 participants')
+            time.sleep(1.0)
+            no_loss(c, snd, rcv, t0, time.monotonic(), '1 (state file deleted)')
+            return
         env.start_controller()
         st = wait_for('controller holds', lambda: dp_of(status_of(env)).get('mode') == 'held' and status_of(env))
         c.check(not dp_of(st).get('attached'), '1: a controller without its state file does not attach')

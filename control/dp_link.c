@@ -257,7 +257,11 @@ bool dp_link_applied(const struct dp_link *l, uint64_t seq)
 
 uint64_t dp_link_rejected(const struct dp_link *l)
 {
-	return l->attached ? atomic_load_explicit(&l->ch.shm->rejected, memory_order_relaxed) : 0;
+	if (!l->attached)
+		return 0;
+	/* not counting the stale commands of a fenced producer: they are not ours */
+	return atomic_load_explicit(&l->ch.shm->rejected, memory_order_relaxed) -
+	       atomic_load_explicit(&l->ch.shm->stale_refused, memory_order_relaxed);
 }
 
 /* ---- attaching ------------------------------------------------------------------------------ */
@@ -515,6 +519,7 @@ static void attach(struct dp_link *l, struct cmd_chan *c, uint64_t now)
 static void try_attach(struct dp_link *l, uint64_t now)
 {
 	struct cmd_chan c;
+	l->held = false;     /* attach() says again if it still is */
 	int rc = cmd_chan_open(&c, l->shm_name);
 	if (rc == 0) {
 		attach(l, &c, now);

@@ -1,6 +1,6 @@
 /*
  * dp_link.h - the controller's end of the shared-memory command channel to mmr-dataplane
- * (lib/cmd_chan.h): attaching, heartbeats, full resynchronisation, and pushing commands.
+ * (lib/contract/cmd_chan.h): attaching, heartbeats, full resynchronisation, and pushing commands.
  *
  * Commands go through a local FIFO into the ring: dp_link_push() appends to the FIFO and returns
  * the sequence number the command will carry; dp_link_poll() moves as many as fit into the ring
@@ -16,7 +16,7 @@
  * the others (their group_id and sel_id name them); requests keep the same order for new objects.
  * A dead dataplane detaches us: the FIFO is dropped, and the next attach replays everything anyway.
  *
- * No wipe by mistake (lib/cmd_chan.h, version 6; docs/design.md): the replay's SYNC_END deletes what
+ * No wipe by mistake (lib/contract/cmd_chan.h, version 7; docs/design.md): the replay's SYNC_END deletes what
  * the replay did not PUT, so we replay only onto tables that are empty or come from our own state's
  * lineage (model.h): the dataplane records the state id of every SYNC_BEGIN and the change count of
  * every command it applies, and the segment holds the owner's fencing token. We replay when the
@@ -125,6 +125,7 @@ int dp_link_tables(const struct dp_link *l, struct dp_link_tables *t);
 
 /* Has the dataplane applied every command up to and including seq? */
 bool dp_link_applied(const struct dp_link *l, uint64_t seq);
+/* Commands the dataplane refused, not counting a fenced producer's (stale token). */
 uint64_t dp_link_rejected(const struct dp_link *l);
 
 #endif

@@ -34,7 +34,7 @@
  * none (zeroed).
  *
  * The model also records the id of the dataplane's SRTP index ledger the SRTP keys have been used
- * under (lib/cmd_chan.h). A key used under one ledger must never be used under another: a new ledger
+ * under (lib/contract/cmd_chan.h). A key used under one ledger must never be used under another: a new ledger
  * knows nothing of the indexes the old one leased (requests.h, request_ledger_check, at attach).
  *
  * The mutators do not check their arguments beyond what the caller promised: requests validate
@@ -47,7 +47,7 @@
 #include <stdint.h>
 #include "cmd_chan.h"
 #include "mmr_types.h"
-#include "srtp_fast.h"
+#include "srtp_master.h"
 #include "id_index.h"
 #include "id_pool.h"
 #include "values.h"
@@ -134,7 +134,7 @@ struct model {
 					    ledgers (version < 4): its keys may have been used under one */
 	uint8_t ledger_id[MMR_SRTP_LEDGER_ID_LEN];
 	int64_t ledger_rekeyed;
-	/* The lineage of this state (lib/cmd_chan.h, version 6; dp_link.h): its id (random, made with
+	/* The lineage of this state (lib/contract/cmd_chan.h, version 7; dp_link.h): its id (random, made with
 	 * the state: a missing state file, or one from before ids), the fencing token of the last
 	 * controller that drove a dataplane with it (state_token; 0: none yet), and how many changes it
 	 * has had (state_changes: one more at every saved request). All three are in the state file;

@@ -449,9 +449,9 @@ static void attach(struct dp_link *l, struct cmd_chan *c, uint64_t now)
 	}
 	/* the header's ledger id is written before dp_ready (acquire: read it only after) */
 	if (!atomic_load_explicit(&s->dp_ready, memory_order_acquire)) {
-		cmd_chan_close(c);
 		snprintf(why, sizeof(why), "dataplane pid %u on %s is starting (not ready yet)",
 			 atomic_load(&s->dp_pid), l->shm_name);
+		cmd_chan_close(c);     /* after reading the pid: it unmaps s */
 		set_why(l, why);
 		return;
 	}

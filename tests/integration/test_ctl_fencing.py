@@ -23,6 +23,8 @@ audio (200 packets/s) flowing to bob throughout:
  5. A restarted on its own state file (the same state id, but its fencing token is older than the
     tables' and it lost bob in the raced request): it waits while B drives, and once B is stopped it
     is held ("last driven by another controller"): nothing is deleted, no packet lost.
+ 6. B restarted on its own state file drives again; A restarted with --take-over --wipe-dataplane
+    takes over from the live B at once and replaces the tables by its state; B is fenced.
 
 Run as root: /usr/bin/python3 tests/integration/test_ctl_fencing.py
 Negative control (must make the test FAIL; tests/run-all.sh runs it): --negative-wipe (in 1, the
@@ -347,6 +349,22 @@ def body(c):
             time.sleep(1.2)
             c.eq(tables_of(status_of(env)).get('participants'), 3, '5: the tables still hold B\'s 3 participants')
             no_loss(c, snd, rcv, t0, time.monotonic(), '5 (fenced controller restarted)')
+
+            # ---- 6. told in so many words: B back, then A forced over it ------------------------------
+            b_proc, off = env._spawn([env.ctl_bin, '-c', b_conf], b_log, 'controller B again', leaks=True)
+            env._wait_line(b_proc, b_log, off, 'MMR-CONTROLLER READY', 20, 'controller B')
+            st_b = wait_for('B drives again', lambda: (lambda s: dp_of(s).get('mode') == 'driving' and
+                                                      mmrtest.dp_attached(s) and s)(status_of(env, b_sock)))
+            c.eq(tables_of(st_b).get('participants'), 3, '6: B restarted on its own state file drives again')
+            env.kill_controller(signal.SIGTERM)
+            t_f = time.monotonic()
+            env.start_controller('--take-over', '--wipe-dataplane')
+            st = env.wait_dp_attached(10)
+            c.check(dp_of(st).get('mode') == 'driving' and time.monotonic() - t_f < 3.0,
+                    '6: --take-over: A takes over from the live B at once (%.2f s)' % (time.monotonic() - t_f))
+            c.eq(tables_of(st).get('participants'), 1, '6: --wipe-dataplane: the tables are A\'s (1 participant)')
+            st_b = wait_for('B fenced', lambda: (lambda s: dp_of(s).get('mode') == 'fenced' and s)(status_of(env, b_sock)))
+            c.check('pid %d' % env.ctl_proc.pid in dp_of(st_b).get('why', ''), '6: B is fenced by A')
         finally:
             try:
                 os.kill(a_pid, signal.SIGCONT)

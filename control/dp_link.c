@@ -451,7 +451,7 @@ static void attach(struct dp_link *l, struct cmd_chan *c, uint64_t now)
 	if (!atomic_load_explicit(&s->dp_ready, memory_order_acquire)) {
 		snprintf(why, sizeof(why), "dataplane pid %u on %s is starting (not ready yet)",
 			 atomic_load(&s->dp_pid), l->shm_name);
-		cmd_chan_close(c);     /* after reading the pid: it unmaps s */
+		cmd_chan_close(c);      /* unmaps s: read it before */
 		set_why(l, why);
 		return;
 	}

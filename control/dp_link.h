@@ -37,6 +37,9 @@
  * owner resynchronises (a full replay of the same state: idempotent) when the dataplane refused a
  * stale command at a seq of ours, or our push found the ring moved: a stale producer may have
  * written over one of our slots.
+ * Holding (group commit, state_store.h): commands queued after dp_link_hold() stay in the FIFO
+ * until dp_link_release() (their change is durable: they may go) or dp_link_drop_held() (it could
+ * not be made durable: they are taken back, their seqs reused).
  *
  * We attach only to a ready dataplane (dp_ready), whose header then holds its SRTP ledger id, and
  * before the replay the on_ledger hook sees that id: the controller makes sure no key it replays was
@@ -74,6 +77,7 @@ struct dp_link {
 	struct mmr_cmd *fifo;        /* commands not yet in the ring */
 	size_t fifo_cap, fifo_head, fifo_len;
 	uint64_t next_seq;           /* seq the next pushed command will carry */
+	uint64_t hold_seq;           /* commands from this seq on wait for dp_link_release(); UINT64_MAX: none */
 
 	uint64_t next_tick_ns, next_epoch_check_ns;
 	uint64_t next_attach_ns;     /* no attach before (after the hook refused one) */
@@ -122,6 +126,10 @@ struct dp_link_tables {
 	uint64_t owner_token, stale_refused, changes;
 };
 int dp_link_tables(const struct dp_link *l, struct dp_link_tables *t);
+/* Hold the commands queued from now on (no-op while holding); release them or take them back. */
+void dp_link_hold(struct dp_link *l);
+void dp_link_release(struct dp_link *l);
+void dp_link_drop_held(struct dp_link *l);
 
 /* Has the dataplane applied every command up to and including seq? */
 bool dp_link_applied(const struct dp_link *l, uint64_t seq);

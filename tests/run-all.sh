@@ -113,7 +113,7 @@ done
 
 # ---- controller CLI ------------------------------------------------------------------------------
 if [ -f tests/integration/test_controller_cli.sh ]; then
-	run_test integration/test_controller_cli 300 bash tests/integration/test_controller_cli.sh
+	run_test integration/test_controller_cli 420 bash tests/integration/test_controller_cli.sh
 else
 	skip integration/test_controller_cli "tests/integration/test_controller_cli.sh missing"
 fi
@@ -135,6 +135,9 @@ done
 [ -f tests/integration/test_ctl_fencing.py ] &&
 	run_negative integration/test_ctl_fencing--negative-wipe 300 '^FAIL 1 \(state file deleted\): bob got all' \
 		"$PY" tests/integration/test_ctl_fencing.py --negative-wipe
+[ -f tests/integration/test_ctl_journal.py ] &&
+	run_negative integration/test_ctl_journal--ack-early 300 '^FAIL .*acknowledged change lost' \
+		"$PY" tests/integration/test_ctl_journal.py --ack-early
 # the dataplane's table self-check must catch a shadow list corrupted once (self-check build only)
 [ -f tests/integration/test_selfcheck.py ] &&
 	run_negative integration/test_selfcheck--corrupt 300 '^FAIL table self-check.*SELF-CHECK FAILED' \

@@ -69,6 +69,8 @@ socket_group = "${1:-}";
 state_file = "$STATE";
 shm_name = "/mmr-cli-test-$$";
 apply_timeout_ms = 300;
+# a snapshot after every change, so that the state file shows each (the journal: test_ctl_journal.py)
+journal_max_records = 1;
 EOF
 }
 
@@ -1050,7 +1052,7 @@ if [ -n "$FAKE_DP" ]; then
 	stop_fake_dp
 	# a state file from before ledgers (version 3) with SRTP participants: rekeyed at the first attach
 	kill_ctl TERM
-	sed -e '/^srtp_ledger /d' -e '/^state_id /d' -e 's/^mmr-state 5$/mmr-state 3/' "$STATE" >"$TMP/state.v3"
+	sed -e '/^srtp_ledger /d' -e '/^state_id /d' -e '/^journal /d' -e 's/^mmr-state 5$/mmr-state 3/' "$STATE" >"$TMP/state.v3"
 	cp "$TMP/state.v3" "$STATE"
 	start_ctl
 	json status

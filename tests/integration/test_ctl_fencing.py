@@ -4,11 +4,11 @@ test_ctl_fencing.py - a controller never wipes a live dataplane by mistake, and 
 (docs/design.md "One controller, and no wipe by mistake"). Real dataplane, real controllers, alice's
 audio (200 packets/s) flowing to bob throughout:
 
- 1. the controller is killed and its state file deleted; the restarted controller (a new, empty state)
+ 1. the controller is killed and its state (snapshot and journal) deleted; the restarted controller (a new, empty state)
     holds: it does not replay, the tables keep their objects, `mmrctl status` says why ("held") and
     what to do; no packet is lost. Its original state file put back: it replays (same state id) and
     nothing is deleted, no packet lost.
- 2. the state file replaced by a valid, empty one (an old version-4 file without a state id): held
+ 2. the state replaced by a valid, empty snapshot and no journal (an old version-4 file without a state id): held
     the same way, no packet lost. Then `mmrctl dataplane reset --yes-wipe`: the tables are emptied and
     bob gets nothing any more (the negative control: the flow checks above can fail). The meeting
     made again through this controller: media flows again.
@@ -155,6 +155,40 @@ def no_loss(c, snd, rcv, t0, t1, what):
             '%d missing, first %s' % (len(missing), missing[:5]))
 
 
+def read_state(path):
+    """A controller's state: its snapshot (text) and its journal (bytes, or None), state_store.h."""
+    with open(path) as f:
+        snap = f.read()
+    try:
+        with open(path + '.journal', 'rb') as f:
+            journal = f.read()
+    except FileNotFoundError:
+        journal = None
+    return snap, journal
+
+
+def write_state(path, state):
+    """Put a state (read_state) in place: the snapshot, and its journal or none."""
+    snap, journal = state
+    with open(path, 'w') as f:
+        f.write(snap)
+    os.chmod(path, 0o600)
+    if journal is None:
+        if os.path.exists(path + '.journal'):
+            os.unlink(path + '.journal')
+    else:
+        with open(path + '.journal', 'wb') as f:
+            f.write(journal)
+        os.chmod(path + '.journal', 0o600)
+
+
+def delete_state(path):
+    """The state gone: snapshot and journal."""
+    for p in (path, path + '.journal'):
+        if os.path.exists(p):
+            os.unlink(p)
+
+
 def body(c):
     with MmrEnv('ctl_fencing') as env:
         env.wait_dp_attached(10)
@@ -163,8 +197,8 @@ def body(c):
         env.participant('m1', 'bob', PORTS['bob'], role='recvonly')
         env.stream('m1', 'alice', AUDIO, 'audio')
         env.wait_dp_attached(10)
-        saved_state = open(env.state_file).read()
-        c.check('state_id ' in saved_state, 'the state file holds a state id')
+        saved_state = read_state(env.state_file)
+        c.check('state_id ' in saved_state[0], 'the state file holds a state id')
 
         socks = {n: env.udp_socket(p) for n, p in PORTS.items()}
         snd = Sender(env, socks['alice'])
@@ -176,7 +210,7 @@ def body(c):
         # ---- 1. state file deleted ------------------------------------------------------------------
         t0 = time.monotonic()
         env.kill_controller(9)
-        os.unlink(env.state_file)
+        delete_state(env.state_file)
         if NEGATIVE_WIPE:
             # the planted defect: the controller told to wipe (as if it had no guard); the checks
             # that the tables and the media survive must fail
@@ -198,8 +232,7 @@ def body(c):
         time.sleep(1.5)   # held for more than one attach retry
         c.eq(tables_of(status_of(env)).get('participants'), 2, '1: still 2 participants after 1.5 s held')
         env.kill_controller(9)
-        with open(env.state_file, 'w') as f:
-            f.write(saved_state)
+        write_state(env.state_file, saved_state)
         env.start_controller()
         st = env.wait_dp_attached(10)
         c.eq(dp_of(st).get('mode'), 'driving', '1: with its state file back, the controller drives again')
@@ -211,8 +244,7 @@ def body(c):
         # ---- 2. state file emptied -------------------------------------------------------------------
         t0 = time.monotonic()
         env.kill_controller(9)
-        with open(env.state_file, 'w') as f:
-            f.write('mmr-state 4\nend 0 0 0 0\n')
+        write_state(env.state_file, ('mmr-state 4\nend 0 0 0 0\n', None))
         env.start_controller()
         st = wait_for('controller holds', lambda: dp_of(status_of(env)).get('mode') == 'held' and status_of(env))
         c.eq(tables_of(st).get('participants'), 2, '2: emptied state file: the tables keep their 2 participants')
@@ -245,9 +277,7 @@ def body(c):
         b_sock = os.path.join(env.tmp, 'b.sock')
         b_state = os.path.join(env.tmp, 'b-state')
         b_conf = os.path.join(env.tmp, 'controller-b.conf')
-        with open(env.state_file) as f, open(b_state, 'w') as g:
-            g.write(f.read())       # a standby with a copy of the state: the same state id
-        os.chmod(b_state, 0o600)
+        write_state(b_state, read_state(env.state_file))   # a standby with a copy of the state: the same state id
         with open(b_conf, 'w') as f:
             f.write('socket = "%s";\nsocket_group = "";\nstate_file = "%s";\nshm_name = "%s";\n'
                     'apply_timeout_ms = 1000;\n' % (b_sock, b_state, env.shm_name))

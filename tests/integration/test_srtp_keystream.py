@@ -25,7 +25,7 @@ Every copy must also decrypt with the receiver's one session (continuity: ROC gu
     replays under the old key refused
  6. the ledger cannot be written (chattr +i: every write fails): nothing is accepted or sent
     beyond the durable leases (counted srtp_lease, logged); writable again, media resumes
- 7. a stale controller: the state file from before the rekey is put back and the controller
+ 7. a stale controller: the state files from before the rekey (snapshot and journal) are put back and the controller
     restarted with it: it holds (its state is older than the tables); made to replay anyway
     (`dataplane reset --yes-wipe`), the dataplane refuses the retired keys (nothing is encrypted
     under them)
@@ -328,7 +328,10 @@ def body(c, args):
 
         c.note('== 5. rekey, dataplane kill -9 inside the rekey window')
         state = os.path.join(env.tmp, 'state')
-        shutil.copy(state, state + '.before-rekey')
+        # the controller's state is its snapshot and its journal (control/state_store.h): both
+        for f in (state, state + '.journal'):
+            if os.path.exists(f):
+                shutil.copy(f, f + '.before-rekey')
         for m in ms:
             m.rekey()
             m.send(30)
@@ -363,7 +366,9 @@ def body(c, args):
 
         c.note('== 7. a stale controller replays retired keys')
         env.kill_controller(9)
-        shutil.copy(state + '.before-rekey', state)
+        for f in (state, state + '.journal'):
+            if os.path.exists(f + '.before-rekey'):
+                shutil.copy(f + '.before-rekey', f)
         env.start_controller()
         # the controller sees that its state file is older than the tables (fewer changes): it holds
         # (docs/design.md "One controller, and no wipe by mistake"); told to in so many words, it

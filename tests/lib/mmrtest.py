@@ -413,7 +413,7 @@ class MmrEnv:
         shutil.rmtree('/var/run/dpdk/' + self.shm_name.lstrip('/'), ignore_errors=True)
         self._leave_netns()
         if self.tmp:
-            for f in ('dataplane.conf', 'controller.conf', 'state'):
+            for f in ('dataplane.conf', 'controller.conf', 'state', 'state.journal'):
                 try:
                     shutil.copy(os.path.join(self.tmp, f), os.path.join(self.logdir, f))
                 except OSError:

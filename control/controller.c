@@ -538,7 +538,8 @@ int main(int argc, char **argv)
 			polled[np++] = conns[i];
 		}
 		/* 1 ms while the dataplane has work to show us, else until the next heartbeat */
-		uint64_t wait_ns = (waiting || dp.fifo_len || dp.sync_end_seq != UINT64_MAX) ? 1000000ull :
+		uint64_t wait_ns = (waiting || dp.fifo_len || dp.sync_end_seq != UINT64_MAX ||
+				    (dp.attached && events_waiting(&dp.ev))) ? 1000000ull :
 				   dp.next_tick_ns > now ? dp.next_tick_ns - now : 0;
 		for (unsigned i = 0; i < nconns; i++)
 			if (conns[i]->state != CONN_WAIT && conns[i]->deadline_ns > now &&

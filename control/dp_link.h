@@ -16,6 +16,9 @@
  * the others (their group_id and sel_id name them); requests keep the same order for new objects.
  * A dead dataplane detaches us: the FIFO is dropped, and the next attach replays everything anyway.
  *
+ * Events (events.h): every tick, and before a read command shows them, we read the dataplane's event
+ * rings; every attach forgets what they said and asks for a snapshot.
+ *
  * We attach only to a ready dataplane (dp_ready), whose header then holds its SRTP ledger id, and
  * before the replay the on_ledger hook sees that id: the controller makes sure no key it replays was
  * used under another ledger (requests.h, request_ledger_check). If the hook refuses, we stay
@@ -28,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "cmd_chan.h"
+#include "events.h"
 #include "model.h"
 
 /* At every attach, before the replay: 0 to go on, -1 to stay detached (why: one line). */
@@ -56,13 +60,17 @@ struct dp_link {
 
 	dp_link_ledger_fn on_ledger; /* NULL: none */
 	void *on_ledger_arg;
+
+	struct ctl_events ev;        /* what the dataplane's events told us (events.h) */
 };
 
 int dp_link_init(struct dp_link *l, const char *shm_name, struct model *model);
 void dp_link_close(struct dp_link *l);   /* detach; clears our heartbeat in the segment */
 
-/* Heartbeat, liveness, attach; flushes the FIFO. now from mmr_now_ns(). */
+/* Heartbeat, liveness, attach; flushes the FIFO, reads the event rings. now from mmr_now_ns(). */
 void dp_link_tick(struct dp_link *l, uint64_t now);
+/* Read the dataplane's event rings now (when attached), e.g. before showing what they say. */
+void dp_link_events(struct dp_link *l);
 /* Move queued commands into the ring; the number still queued. */
 size_t dp_link_poll(struct dp_link *l);
 

@@ -10,7 +10,9 @@
  * status_interval_ms: one status line.
  *
  * Every iteration, and in each batch before it is published: the SRTP index leases
- * (srtp_leases_service: the lcores' requests, one fdatasync of the ledger, the grants).
+ * (srtp_leases_service: the lcores' requests, one fdatasync of the ledger, the grants). Every
+ * iteration: a snapshot of the current layers when the controller asked for one (dp_events.c),
+ * as much of it as its event ring takes.
  *
  * A PARTICIPANT_PUT's key bytes are wiped from its ring slot as soon as the command is copied out.
  */
@@ -30,6 +32,7 @@
 #include "cmd_apply.h"
 #include "cmd_chan.h"
 #include "dataplane.h"
+#include "dp_events.h"
 #include "srtp_lease.h"
 
 #define CMD_BATCH       256u
@@ -213,6 +216,7 @@ void ctl_loop_run(struct dataplane *dp, struct cmd_apply *ca)
 	while (!atomic_load_explicit(&dp->stop, memory_order_relaxed)) {
 		unsigned n = apply_batch(dp, ca);
 		srtp_leases_service(dp->leases, 1);   /* the lcores' requests for more index */
+		int snapshot = dp_events_service(dp, ca);   /* a controller asked for every current value */
 		now = mmr_now_ns();
 		if (now >= next_hk) {
 			atomic_store(&dp->shm->dp_heartbeat_ns, now);
@@ -228,7 +232,9 @@ void ctl_loop_run(struct dataplane *dp, struct cmd_apply *ca)
 			status_line(dp, ca, &cs, now);
 			next_status = now + interval_ns;
 		}
-		if (n == 0) {
+		if (snapshot) {
+			usleep(IDLE_SLEEP_US);      /* its ring is full: let the controller read */
+		} else if (n == 0) {
 			usleep(idle_us);
 			idle_us = idle_us * 2 < IDLE_SLEEP_MAX_US ? idle_us * 2 : IDLE_SLEEP_MAX_US;
 		} else {

@@ -5,7 +5,8 @@
  *
  * Written once at start-up (main.c, port.c) before any lcore runs, then read-only for everyone,
  * except: fwd (tables, see fwd_table.h), sel[] (one writer per entry: the lcore receiving the
- * stream), shm counters (one writer each, see stats.h) and `stop`.
+ * stream; its `target` word: the control thread), layers_now[] and ctl_events (dp_events.h), shm
+ * counters (one writer each, see stats.h) and `stop`.
  */
 #ifndef MMR_DATAPLANE_H
 #define MMR_DATAPLANE_H
@@ -15,6 +16,7 @@
 #include <rte_config.h>
 #include "cmd_chan.h"
 #include "config.h"
+#include "dp_events.h"
 #include "fwd_table.h"
 #include "layer_select.h"
 #include "mmr_types.h"
@@ -58,7 +60,10 @@ struct dataplane {
 	struct dp_pools pools[RTE_MAX_NUMA_NODES];
 
 	struct fwd_tables fwd;
-	struct layer_sel *sel;       /* MMR_MAX_SUBS entries, indexed by subscription id */
+	struct layer_sel *sel;       /* MMR_MAX_SUBS entries, indexed by subscription id (sel_id) */
+	uint64_t *layers_now;        /* MMR_MAX_SUBS entries: current layers and their version, by
+					sel_id (dp_events.h) */
+	struct dp_events ctl_events; /* the control thread's event ring and snapshot (dp_events.h) */
 	struct srtp_leases *leases;  /* SRTP index leases and their ledger (srtp_lease.h) */
 
 	atomic_int stop;             /* set by the signal handler: everyone winds down */

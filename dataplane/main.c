@@ -30,6 +30,7 @@
 #include "cmd_chan.h"
 #include "config.h"
 #include "ctl_loop.h"
+#include "dp_events.h"
 #include "dataplane.h"
 #include "fwd_table.h"
 #include "port.h"
@@ -178,6 +179,13 @@ int main(int argc, char **argv)
 		       (size_t)MMR_MAX_SUBS * sizeof(struct layer_sel) >> 20);
 		goto out_chan;
 	}
+	dp.layers_now = rte_zmalloc("mmr_layers_now", (size_t)MMR_MAX_SUBS * sizeof(*dp.layers_now), 64);
+	if (!dp.layers_now) {
+		dp_log("cannot allocate the current-layers table (%zu MiB of hugepage memory)",
+		       (size_t)MMR_MAX_SUBS * sizeof(*dp.layers_now) >> 20);
+		goto out_ports;
+	}
+	dp_events_init(&dp);
 	if (pools_init(&dp) < 0 || ports_init(&dp) < 0)
 		goto out_ports;
 	for (unsigned i = 0; i < dp.n_ports; i++) {
@@ -254,6 +262,7 @@ out_ports:
 	srtp_leases_close(dp.leases);   /* nothing retired: the next dataplane resumes from it */
 	ports_close(&dp);
 	pools_free(&dp);
+	rte_free(dp.layers_now);
 	rte_free(dp.sel);
 out_chan:
 	if (chan_created) {

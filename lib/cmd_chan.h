@@ -30,6 +30,11 @@
  * no positions (version 5): a restarted dataplane resumes each context from its own ledger of
  * index leases (srtp_ledger.h, docs/design.md "SRTP indexes: never twice"). The header carries that
  * ledger's id, so that the controller can tell when the ledger its keys were used under is gone.
+ *
+ * Events (version 6): what the dataplane learns goes to the controller as events in lockless
+ * per-lcore rings (event_ring.h), not as per-object words in the counters area: today the layers
+ * each receiver gets now (MMR_EV_LAYERS). The controller keeps the values in its own memory; a
+ * controller that attaches asks for a snapshot (ev_snap_req below) to learn them all again.
  */
 #ifndef MMR_CMD_CHAN_H
 #define MMR_CMD_CHAN_H
@@ -37,21 +42,28 @@
 #include <stdint.h>
 #include <stdatomic.h>
 #include "mmr_types.h"
+#include "event_ring.h"
 #include "srtp_fast.h"
 #include "stats.h"
 
 #define MMR_SHM_MAGIC         0x4d4d5253u  /* "MMRS" */
-#define MMR_SHM_VERSION       5u         /* 2: SRTP suite and keys in PARTICIPANT_PUT;
+#define MMR_SHM_VERSION       6u         /* 2: SRTP suite and keys in PARTICIPANT_PUT;
 					      3: SRTP positions (srtp_index) in the counters and PUTs;
 					      4: VP9/AV1/H.264, spatial layers, simulcast groups, decode
 					         targets, current layers in the counters;
 					      5: SRTP index leases (drop reasons srtp_reuse, srtp_lease);
-					         PUTs carry no SRTP positions; the ledger id in the header */
+					         PUTs carry no SRTP positions; the ledger id in the header;
+					      6: event rings (current layers as events, no sub_layers[]),
+					         snapshot request, control-thread counters */
 #define MMR_CMD_RING          4096u        /* power of two */
 #define MMR_HEARTBEAT_NS      100000000ull /* 100 ms */
 #define MMR_HEARTBEAT_DEAD_NS 1000000000ull /* 1 s */
 #define MMR_SHM_DEFAULT_NAME  "/mmr-dp0"
 #define MMR_SRTP_LEDGER_ID_LEN 16          /* = SRTP_LEDGER_ID_LEN (srtp_ledger.h) */
+/* event rings (event_ring.h): one per worker lcore slot (events[i]: worker i, the index of its
+ * stats.lcore slot), and the last one the dataplane's control thread's */
+#define MMR_EV_RINGS          (MMR_MAX_LCORES + 1u)
+#define MMR_EV_RING_CTL       MMR_MAX_LCORES
 
 enum mmr_cmd_op {
 	MMR_CMD_NOP = 0,
@@ -160,8 +172,21 @@ struct mmr_shm {
 	char last_error[128];             /* why the last refused command was refused */
 	struct mmr_cmd ring[MMR_CMD_RING] __attribute__((aligned(64)));
 
+	/* events: dataplane -> controller (event_ring.h; version 6). A snapshot: the controller
+	 * increments ev_snap_req (it is the only writer); the dataplane's control thread then sends, on
+	 * its own ring, the current value of every fact it can restate (today: MMR_EV_LAYERS of every
+	 * subscription that has selection state), waiting for room rather than dropping, and then
+	 * release-stores the request's value into ev_snap_done. A controller asks at every attach and
+	 * whenever a ring's `dropped` grew; once it read ev_snap_done >= its request and then drained
+	 * the control thread's ring, it holds every value as new as the snapshot. */
+	_Atomic uint64_t ev_snap_req __attribute__((aligned(64)));
+	_Atomic uint64_t ev_snap_done __attribute__((aligned(64)));
+	struct mmr_ev_ring events[MMR_EV_RINGS];
+
 	struct mmr_stats_area stats __attribute__((aligned(64)));
 };
+_Static_assert(sizeof(struct mmr_event) == 16 && sizeof(struct mmr_ev_ring) % 64 == 0,
+	       "the event rings' layout changed: bump MMR_SHM_VERSION");
 
 /* Handle on a mapped segment. */
 struct cmd_chan {

@@ -3,7 +3,8 @@
  *
  * Every counter has exactly one writer: a worker lcore writes its own mmr_lcore_stats slot and the
  * per-stream counters of the streams whose packets it receives (RSS pins a sender's 5-tuple to one
- * queue, so to one lcore); the dataplane's control thread writes the port counters. Readers (the
+ * queue, so to one lcore); the dataplane's control thread writes the port counters and its own
+ * (mmr_ctl_stats). Readers (the
  * controller, mmrctl through it) read with relaxed loads and tolerate a counter being a few packets
  * behind. No atomics read-modify-write on the packet path.
  */
@@ -86,6 +87,16 @@ struct mmr_stream_stats {
 	uint64_t srtp_index;
 };
 
+/* The dataplane's control thread's counters (the cost of table changes). */
+struct mmr_ctl_stats {
+	uint64_t arrays_published;   /* output arrays built and published (one per dirty stream per batch) */
+	uint64_t grace_periods;      /* synchronize_rcu() waits */
+	uint64_t target_updates;     /* SUB_PUTs that changed only a target: one word stored, nothing
+					published */
+	uint64_t snapshots;          /* event snapshots sent (cmd_chan.h, ev_snap_req) */
+	uint64_t snapshot_events;    /* events those snapshots sent */
+} __attribute__((aligned(64)));
+
 /* The whole counters area. */
 struct mmr_stats_area {
 	struct mmr_lcore_stats lcore[MMR_MAX_LCORES];
@@ -94,22 +105,7 @@ struct mmr_stats_area {
 	/* SRTP meetings: position of each subscription's outbound context (its receiver's copies), as
 	 * stream[].srtp_index, indexed by subscription id; written by the lcore receiving the stream. */
 	uint64_t sub_srtp_index[MMR_MAX_SUBS] __attribute__((aligned(64)));
-	/* The layers each receiver gets now, indexed by the subscription's sel_id (see cmd_chan.h),
-	 * packed by mmr_layers_pack(); 0 until its first keyframe. Written (relaxed) by the lcore
-	 * receiving the stream when they change. */
-	uint32_t sub_layers[MMR_MAX_SUBS] __attribute__((aligned(64)));
+	struct mmr_ctl_stats ctl;
 };
-
-/* sub_layers[] packing: bit 31 started, bits 24-27 encoding, 16-23 decode target, 8-11 spatial,
- * 0-3 temporal. */
-static inline uint32_t mmr_layers_pack(unsigned started, unsigned encoding, unsigned dt, unsigned sid, unsigned tid)
-{
-	return (started ? 1u << 31 : 0) | (encoding & 15u) << 24 | (dt & 255u) << 16 | (sid & 15u) << 8 | (tid & 15u);
-}
-#define MMR_LAYERS_STARTED(v)  (((v) >> 31) & 1u)
-#define MMR_LAYERS_ENCODING(v) (((v) >> 24) & 15u)
-#define MMR_LAYERS_DT(v)       (((v) >> 16) & 255u)
-#define MMR_LAYERS_SID(v)      (((v) >> 8) & 15u)
-#define MMR_LAYERS_TID(v)      ((v) & 15u)
 
 #endif

@@ -21,18 +21,35 @@ URCU_CFLAGS := $(shell pkg-config --cflags liburcu-qsbr 2>/dev/null)
 CONFIG_LIBS := $(shell pkg-config --libs libconfig 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 CRYPTO_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null)
-# libsrtp2 is only the reference the SRTP unit test checks lib/srtp_fast.c against.
+# libsrtp2 is only the reference the SRTP unit test checks lib/srtp/srtp_fast.c against.
 SRTP2_LIBS  := $(shell pkg-config --libs libsrtp2 2>/dev/null)
 GEN_LIBS    := $(shell pkg-config --libs libcrypto 2>/dev/null)
 
 WARN    := -Wall -Wextra -Werror -Wno-address-of-packed-member
-CFLAGS  := $(OPT) -g -std=gnu11 $(WARN) -Ilib -MMD -MP $(SAN)
+# lib/ is in sub-folders by concern (lib/README.md); every one is on the include path, so sources
+# say #include "x.h" whatever folder x.h is in.
+LIB_DIRS := $(sort $(dir $(wildcard lib/*/*.h lib/*/*.c)))
+LIB_INC  := $(patsubst %/,-I%,$(LIB_DIRS))
+BASE_CFLAGS := $(OPT) -g -std=gnu11 $(WARN) -MMD -MP $(SAN)
+CFLAGS  := $(BASE_CFLAGS) $(LIB_INC)
+# The controller and mmrctl see the contract only (lib/contract, lib/util): a media header
+# included there fails to compile.
+CTL_CFLAGS := $(BASE_CFLAGS) -Ilib/contract -Ilib/util
 # DPDK's pkg-config carries -march=corei7; ours goes after it.
 DP_CFLAGS := $(DPDK_CFLAGS) -march=native $(URCU_CFLAGS) -DALLOW_EXPERIMENTAL_API -Wno-deprecated-declarations
 LDFLAGS := $(SAN)
 
-LIB_SRC  := $(wildcard lib/*.c)
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# Two archives (lib/README.md): the contract between the processes (the shared segment, the
+# controller's wire format, SRTP master keys), linked by everyone; the media code (parsers, layer
+# selection, SRTP packet crypto and ledger), linked by the dataplane, mmr-gen, tests and fuzzers.
+# Every .c of a folder goes into its folder's archive.
+CONTRACT_DIRS := lib/contract lib/util
+CONTRACT_SRC := $(foreach d,$(CONTRACT_DIRS),$(wildcard $(d)/*.c))
+MEDIA_SRC := $(filter-out $(CONTRACT_SRC),$(wildcard lib/*/*.c))
+LIB_SRC  := $(CONTRACT_SRC) $(MEDIA_SRC)
+CONTRACT_A := $(BUILD)/libmmr_contract.a
+MEDIA_A := $(BUILD)/libmmr_media.a
+LIBS_A := $(MEDIA_A) $(CONTRACT_A)
 DP_SRC   := $(wildcard dataplane/*.c)
 DP_OBJ   := $(DP_SRC:%.c=$(BUILD)/%.o)
 CTL_SRC  := $(filter-out control/mmrctl.c,$(wildcard control/*.c))
@@ -57,13 +74,17 @@ GEN_OBJ  := $(GEN_SRC:%.c=$(BUILD)/%.o)
 
 PROGS := $(BUILD)/mmr-dataplane $(BUILD)/mmr-controller $(BUILD)/mmrctl $(if $(GEN_SRC),$(BUILD)/mmr-gen)
 
-.PHONY: all progs unit test demo asan fuzz bench clean deps
+.PHONY: all progs unit test demo asan fuzz bench clean deps shm-layout
 all: progs $(UNIT_BIN) $(E2E_BIN) $(ITOOL_BIN)
 progs: $(PROGS)
 
-$(BUILD)/libmmr.a: $(LIB_OBJ)
+$(CONTRACT_A): $(CONTRACT_SRC:%.c=$(BUILD)/%.o)
 	@mkdir -p $(@D)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
+
+$(MEDIA_A): $(MEDIA_SRC:%.c=$(BUILD)/%.o)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
@@ -77,35 +98,35 @@ $(BUILD)/gen/%.o: gen/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(DP_CFLAGS) -c $< -o $@
 
-$(BUILD)/mmr-gen: $(GEN_OBJ) $(BUILD)/libmmr.a
+$(BUILD)/mmr-gen: $(GEN_OBJ) $(LIBS_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(DPDK_LIBS) $(CONFIG_LIBS) $(GEN_LIBS) -lpthread
 
 $(BUILD)/control/%.o: control/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CTL_CFLAGS) -c $< -o $@
 
-$(BUILD)/mmr-dataplane: $(DP_OBJ) $(BUILD)/libmmr.a
+$(BUILD)/mmr-dataplane: $(DP_OBJ) $(LIBS_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(DPDK_LIBS) $(URCU_LIBS) $(CONFIG_LIBS) $(CRYPTO_LIBS) -lpthread
 
-$(BUILD)/mmr-controller: $(CTL_OBJ) $(BUILD)/libmmr.a
+$(BUILD)/mmr-controller: $(CTL_OBJ) $(CONTRACT_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CONFIG_LIBS) $(CRYPTO_LIBS) -lpthread
 
-$(BUILD)/mmrctl: $(BUILD)/control/mmrctl.o $(BUILD)/libmmr.a
+$(BUILD)/mmrctl: $(BUILD)/control/mmrctl.o $(CONTRACT_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmmr.a
+$(BUILD)/tests/%: tests/unit/%.c $(LIBS_A)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmmr.a $(TEST_EXTRA_LIBS) $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+	$(CC) $(CFLAGS) -DMMR_SRC_DIR='"$(CURDIR)"' -o $@ $< $(LIBS_A) $(TEST_EXTRA_LIBS) $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 
 $(BUILD)/tests/test_srtp_fast: TEST_EXTRA_LIBS := $(SRTP2_LIBS)
 
-$(BUILD)/tests/integration/%: tests/integration/tools/%.c $(BUILD)/libmmr.a
+$(BUILD)/tests/integration/%: tests/integration/tools/%.c $(LIBS_A)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmmr.a $(CRYPTO_LIBS) -lpthread
+	$(CC) $(CFLAGS) -o $@ $< $(LIBS_A) $(CRYPTO_LIBS) -lpthread
 
-$(BUILD)/tests/e2e/%: tests/e2e/tools/%.c $(wildcard tests/e2e/tools/*.h) $(BUILD)/libmmr.a
+$(BUILD)/tests/e2e/%: tests/e2e/tools/%.c $(wildcard tests/e2e/tools/*.h) $(LIBS_A)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(CODEC_CFLAGS) -Itests/e2e/tools -o $@ $< $(BUILD)/libmmr.a $(CODEC_LIBS) -lm
+	$(CC) $(CFLAGS) $(CODEC_CFLAGS) -Itests/e2e/tools -o $@ $< $(LIBS_A) $(CODEC_LIBS) -lm
 
 # ---- the README's two commands -------------------------------------------------------------
 deps:
@@ -131,7 +152,7 @@ FUZZ_SECONDS ?= 20
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)
 	@mkdir -p $(@D)
-	clang -g -O1 -Ilib -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined $< $(LIB_SRC) -o $@ $(CRYPTO_LIBS)
+	clang -g -O1 $(LIB_INC) -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined $< $(LIB_SRC) -o $@ $(CRYPTO_LIBS)
 fuzz: $(FUZZ_BIN)
 	@set -o pipefail; for f in $(FUZZ_BIN); do mkdir -p build-fuzz/corpus-$$(basename $$f); \
 	  echo "fuzz: $$f for $(FUZZ_SECONDS)s"; \
@@ -146,3 +167,8 @@ clean:
 	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# The fingerprint of the shared-memory layout (MMR_SHM_LAYOUT in lib/contract/cmd_chan.h).
+shm-layout:
+	@printf '#include "cmd_chan.h"\n#include <stdio.h>\nint main(void){printf("0x%%016llxull\\n",(unsigned long long)(MMR_SHM_LAYOUT_FINGERPRINT));return 0;}\n' | \
+	  $(CC) -std=gnu11 -DMMR_SHM_LAYOUT_UNCHECKED $(LIB_INC) -x c - -o $(BUILD)/shm-layout && $(BUILD)/shm-layout

@@ -1,6 +1,6 @@
 /*
  * dp_link.h - the controller's end of the shared-memory command channel to mmr-dataplane
- * (lib/cmd_chan.h): attaching, heartbeats, full resynchronisation, and pushing commands.
+ * (lib/contract/cmd_chan.h): attaching, heartbeats, full resynchronisation, and pushing commands.
  *
  * Commands go through a local FIFO into the ring: dp_link_push() appends to the FIFO and returns
  * the sequence number the command will carry; dp_link_poll() moves as many as fit into the ring

@@ -1,5 +1,5 @@
 /*
- * events.h - the controller's end of the dataplane's event channel (lib/event_ring.h): it reads
+ * events.h - the controller's end of the dataplane's event channel (lib/contract/event_ring.h): it reads
  * every ring of the segment and keeps what they say in its own memory. Today: the layers each
  * receiver gets now (MMR_EV_LAYERS), by sel_id, for `mmrctl sub list`.
  *

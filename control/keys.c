@@ -1,6 +1,6 @@
 /*
  * keys.c - SRTP master keys made with OpenSSL's RAND_bytes, and their "inline:" text (see keys.h).
- * The suite names, key lengths and the base64 coding are lib/srtp_fast.h's.
+ * The suite names, key lengths and the base64 coding are lib/contract/srtp_master.h's.
  */
 #include "keys.h"
 

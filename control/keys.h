@@ -12,7 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "srtp_fast.h"
+#include "srtp_master.h"
 
 /* "inline:" + base64 of the longest key || salt (46 bytes -> 64 characters) + NUL. */
 #define KEYS_INLINE_MAX 80

@@ -4,7 +4,7 @@
  *   mmrctl [-S SOCKET] [--json] COMMAND ...
  *
  * Sends the command line (everything but -S) to the controller's Unix socket as one request
- * (lib/ctl_proto.h) and prints the reply: the body on stdout, an error line on stderr. Exit 0 on
+ * (lib/contract/ctl_proto.h) and prints the reply: the body on stdout, an error line on stderr. Exit 0 on
  * success, 1 when the controller reports an error, 2 when it cannot be reached or breaks off.
  * The controller does all parsing and validation, so this program knows no command but help.
  */

@@ -25,7 +25,7 @@
  * for encoding 0); a stream outside a group has group MMR_ID_NONE and encoding 0. A receiver's
  * subscriptions to the members of one group share the out SSRC (default: encoding 0's SSRC), the
  * targets, and `sel_id`: the id of its subscription to encoding 0 (the dataplane's per-receiver
- * selection state and sub_layers[] slot); every other subscription's sel_id is its own id.
+ * selection state and current-layers slot); every other subscription's sel_id is its own id.
  *
  * Security is the meeting's: plain RTP or one SRTP suite, fixed at creation. In an SRTP meeting
  * every participant has two master keys of that suite (send_key: it encrypts what it sends, the
@@ -34,7 +34,7 @@
  * none (zeroed).
  *
  * The model also records the id of the dataplane's SRTP index ledger the SRTP keys have been used
- * under (lib/cmd_chan.h). A key used under one ledger must never be used under another: a new ledger
+ * under (lib/contract/cmd_chan.h). A key used under one ledger must never be used under another: a new ledger
  * knows nothing of the indexes the old one leased (requests.h, request_ledger_check, at attach).
  *
  * The mutators do not check their arguments beyond what the caller promised: requests validate
@@ -47,7 +47,7 @@
 #include <stdint.h>
 #include "cmd_chan.h"
 #include "mmr_types.h"
-#include "srtp_fast.h"
+#include "srtp_master.h"
 #include "id_index.h"
 #include "id_pool.h"
 #include "values.h"

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "srtp_fast.h"
+#include "srtp_master.h"
 #include "state_file.h"
 #include "stats.h"
 #include "values.h"
@@ -432,6 +432,17 @@ static void json_u64_field(struct outbuf *out, const char *name, uint64_t v, boo
 	ob_printf(out, "%s\"%s\": %llu", comma ? ", " : "", name, (unsigned long long)v);
 }
 
+/* ">NAME" column headers for a counter list's names (stats.h), made once. */
+static const char *upper_head(char *buf, size_t n, const char *name)
+{
+	size_t i = 0;
+	buf[i++] = '>';
+	for (; *name && i + 1 < n; name++)
+		buf[i++] = (char)(*name >= 'a' && *name <= 'z' ? *name - 'a' + 'A' : *name);
+	buf[i] = '\0';
+	return buf;
+}
+
 int render_stats(const struct ctl_ctx *ctx, bool streams, bool json, struct outbuf *out,
 		 char *err, size_t errlen)
 {
@@ -442,13 +453,12 @@ int render_stats(const struct ctl_ctx *ctx, bool streams, bool json, struct outb
 		return -1;
 	}
 	const struct mmr_stats_area *st = &dp->ch.shm->stats;
-	uint64_t drops[MMR_DROP__COUNT] = { 0 };
-	for (unsigned l = 0; l < MMR_MAX_LCORES; l++) {
-		if (!rd32(&st->lcore[l].active))
-			continue;
-		for (unsigned d = 0; d < MMR_DROP__COUNT; d++)
-			drops[d] += rd(&st->lcore[l].drops[d]);
-	}
+	/* busy % and drops: the dataplane's status line uses the same summary (stats.h) */
+	struct mmr_stats_sample total;
+	struct mmr_stats_summary total_sum;
+	mmr_stats_sample_area(&total, st);
+	mmr_stats_summarize(NULL, &total, 0, &total_sum);
+	const uint64_t *drops = total.drops;
 
 	if (json) {
 		bool first = true;
@@ -477,32 +487,23 @@ int render_stats(const struct ctl_ctx *ctx, bool streams, bool json, struct outb
 			if (!rd32(&l->active))
 				continue;
 			ob_printf(out, "%s{\"lcore\": %u", first ? "\n  " : ",\n  ", rd32(&l->lcore_id));
-			json_u64_field(out, "rx_pkts", rd(&l->rx_pkts), true);
-			json_u64_field(out, "rx_bytes", rd(&l->rx_bytes), true);
-			json_u64_field(out, "tx_pkts", rd(&l->tx_pkts), true);
-			json_u64_field(out, "tx_bytes", rd(&l->tx_bytes), true);
-			json_u64_field(out, "rtp_pkts", rd(&l->rtp_pkts), true);
-			json_u64_field(out, "copies", rd(&l->copies), true);
-			json_u64_field(out, "arp_replies", rd(&l->arp_replies), true);
-			json_u64_field(out, "icmp_replies", rd(&l->icmp_replies), true);
-			json_u64_field(out, "loops", rd(&l->loops), true);
-			json_u64_field(out, "busy_loops", rd(&l->busy_loops), true);
-			json_u64_field(out, "busy_cycles", rd(&l->busy_cycles), true);
-			uint64_t dsum = 0;
-			for (unsigned d = 1; d < MMR_DROP__COUNT; d++)
-				dsum += rd(&l->drops[d]);
-			json_u64_field(out, "drops", dsum, true);
+			struct mmr_stats_sample ls = { .c = { 0 } };
+			struct mmr_stats_summary lsum;
+			mmr_stats_sample_add(&ls, l);
+			mmr_stats_summarize(NULL, &ls, 0, &lsum);
+			for (unsigned c = 0; c < MMR_LC__COUNT; c++)
+				json_u64_field(out, mmr_lcore_counter_names[c], ls.c[c], true);
+			json_u64_field(out, "drops", lsum.drops, true);
+			json_u64_field(out, "layer_drops", lsum.layer_drops, true);
+			ob_printf(out, ", \"busy_pct\": %.1f", lsum.busy_pct);
 			json_u64_field(out, "events_dropped", rd_atomic(&dp->ch.shm->events[i].dropped), true);
 			ob_puts(out, "}");
 			first = false;
 		}
 		const struct mmr_ctl_stats *cs = &st->ctl;
 		ob_puts(out, first ? "],\n \"control\": {" : "\n ],\n \"control\": {");
-		json_u64_field(out, "arrays_published", rd(&cs->arrays_published), false);
-		json_u64_field(out, "grace_periods", rd(&cs->grace_periods), true);
-		json_u64_field(out, "target_updates", rd(&cs->target_updates), true);
-		json_u64_field(out, "snapshots", rd(&cs->snapshots), true);
-		json_u64_field(out, "snapshot_events", rd(&cs->snapshot_events), true);
+		for (unsigned k = 0; k < MMR_CC__COUNT; k++)
+			json_u64_field(out, mmr_ctl_counter_names[k], rd(&cs->c[k]), k > 0);
 		json_u64_field(out, "events_dropped", rd_atomic(&dp->ch.shm->events[MMR_EV_RING_CTL].dropped), true);
 		ob_puts(out, "},\n \"drops\": {");
 		for (unsigned d = 1; d < MMR_DROP__COUNT; d++) {
@@ -510,7 +511,9 @@ int render_stats(const struct ctl_ctx *ctx, bool streams, bool json, struct outb
 			ob_json_str(out, drop_name(d));
 			ob_printf(out, ": %llu", (unsigned long long)drops[d]);
 		}
-		ob_puts(out, "}");
+		ob_printf(out, "},\n \"summary\": {\"drops\": %llu, \"layer_drops\": %llu, \"busy_pct\": %.1f}",
+			  (unsigned long long)total_sum.drops, (unsigned long long)total_sum.layer_drops,
+			  total_sum.busy_pct);
 		if (streams) {
 			ob_puts(out, ",\n \"streams\": [");
 			first = true;
@@ -526,10 +529,8 @@ int render_stats(const struct ctl_ctx *ctx, bool streams, bool json, struct outb
 				ob_json_str(out, pp->name);
 				ob_printf(out, ", \"id\": %u, \"ssrc\": %u, \"kind\": \"%s\"", s, ss->ssrc,
 					  val_kind_name(ss->kind));
-				json_u64_field(out, "rx_pkts", rd(&c->rx_pkts), true);
-				json_u64_field(out, "rx_bytes", rd(&c->rx_bytes), true);
-				json_u64_field(out, "fwd_copies", rd(&c->fwd_copies), true);
-				json_u64_field(out, "layer_drops", rd(&c->layer_drops), true);
+				for (unsigned k = 0; k < MMR_SC__COUNT; k++)
+					json_u64_field(out, mmr_stream_counter_names[k], rd(&c->c[k]), true);
 				/* SRTP: the rollover counter of its inbound context, as the dataplane
 				 * publishes it (a restarted dataplane resumes from its ledger) */
 				if (m->meetings[pp->meeting].srtp_suite != SRTP_SUITE_NONE)
@@ -578,28 +579,31 @@ int render_stats(const struct ctl_ctx *ctx, bool streams, bool json, struct outb
 	}
 	ob_puts(out, "lcores\n");
 	{
-		static const char *const cols[] = { ">LCORE", ">RX_PKTS", ">RX_BYTES", ">TX_PKTS", ">TX_BYTES",
-						    ">RTP_PKTS", ">COPIES", ">ARP", ">ICMP", ">DROPS", ">BUSY%" };
+		/* LCORE, every lcore counter (stats.h), then the summary's DROPS (all but layer) and BUSY% */
+		static char heads[MMR_LC__COUNT][24];
+		const char *cols[MMR_LC__COUNT + 3];
+		unsigned nc = 0;
+		cols[nc++] = ">LCORE";
+		for (unsigned c = 0; c < MMR_LC__COUNT; c++)
+			cols[nc++] = upper_head(heads[c], sizeof(heads[c]), mmr_lcore_counter_names[c]);
+		cols[nc++] = ">DROPS";
+		cols[nc++] = ">BUSY%";
+		_Static_assert(MMR_LC__COUNT + 3 <= TABLE_MAX_COLS, "lcore table: too many columns");
 		struct table t;
-		table_init(&t, 11, cols);
+		table_init(&t, nc, cols);
 		for (unsigned i = 0; i < MMR_MAX_LCORES; i++) {
 			const struct mmr_lcore_stats *l = &st->lcore[i];
 			if (!rd32(&l->active))
 				continue;
-			uint64_t dsum = 0, loops = rd(&l->loops), busy = rd(&l->busy_loops);
-			for (unsigned d = 1; d < MMR_DROP__COUNT; d++)
-				dsum += rd(&l->drops[d]);
+			struct mmr_stats_sample ls = { .c = { 0 } };
+			struct mmr_stats_summary lsum;
+			mmr_stats_sample_add(&ls, l);
+			mmr_stats_summarize(NULL, &ls, 0, &lsum);
 			table_cell_u64(&t, rd32(&l->lcore_id));
-			table_cell_u64(&t, rd(&l->rx_pkts));
-			table_cell_u64(&t, rd(&l->rx_bytes));
-			table_cell_u64(&t, rd(&l->tx_pkts));
-			table_cell_u64(&t, rd(&l->tx_bytes));
-			table_cell_u64(&t, rd(&l->rtp_pkts));
-			table_cell_u64(&t, rd(&l->copies));
-			table_cell_u64(&t, rd(&l->arp_replies));
-			table_cell_u64(&t, rd(&l->icmp_replies));
-			table_cell_u64(&t, dsum);
-			table_cellf(&t, "%.1f", loops ? 100.0 * (double)busy / (double)loops : 0.0);
+			for (unsigned c = 0; c < MMR_LC__COUNT; c++)
+				table_cell_u64(&t, ls.c[c]);
+			table_cell_u64(&t, lsum.drops);
+			table_cellf(&t, "%.1f", lsum.busy_pct);
 		}
 		if (t.nrows)
 			table_emit(&t, out, 2);
@@ -607,21 +611,19 @@ int render_stats(const struct ctl_ctx *ctx, bool streams, bool json, struct outb
 			ob_puts(out, "  (none active)\n");
 			table_free(&t);
 		}
+		ob_printf(out, "  total: drops %llu (all reasons but layer), layer %llu, busy %.1f%%\n",
+			  (unsigned long long)total_sum.drops, (unsigned long long)total_sum.layer_drops,
+			  total_sum.busy_pct);
 	}
 	{
 		const struct mmr_ctl_stats *cs = &st->ctl;
 		uint64_t ev_dropped = 0;
 		for (unsigned r = 0; r < MMR_EV_RINGS; r++)
 			ev_dropped += rd_atomic(&dp->ch.shm->events[r].dropped);
-		ob_printf(out, "control thread\n"
-			       "  output arrays published  %llu\n"
-			       "  grace periods            %llu\n"
-			       "  target-only updates      %llu\n"
-			       "  event snapshots          %llu (%llu events)\n"
-			       "  events dropped           %llu (rings full)\n",
-			  (unsigned long long)rd(&cs->arrays_published), (unsigned long long)rd(&cs->grace_periods),
-			  (unsigned long long)rd(&cs->target_updates), (unsigned long long)rd(&cs->snapshots),
-			  (unsigned long long)rd(&cs->snapshot_events), (unsigned long long)ev_dropped);
+		ob_puts(out, "control thread\n");
+		for (unsigned k = 0; k < MMR_CC__COUNT; k++)
+			ob_printf(out, "  %-18s %llu\n", mmr_ctl_counter_names[k], (unsigned long long)rd(&cs->c[k]));
+		ob_printf(out, "  %-18s %llu (rings full)\n", "events_dropped", (unsigned long long)ev_dropped);
 	}
 	ob_puts(out, "drops\n");
 	{
@@ -639,10 +641,13 @@ int render_stats(const struct ctl_ctx *ctx, bool streams, bool json, struct outb
 		if (m->n_streams == 0) {
 			ob_puts(out, "  (none)\n");
 		} else {
-			static const char *const cols[] = { "MEETING", "PARTICIPANT", "SSRC", "KIND", ">ID", ">RX_PKTS",
-							    ">RX_BYTES", ">FWD_COPIES", ">LAYER_DROPS" };
+			static char heads[MMR_SC__COUNT][24];
+			const char *cols[5 + MMR_SC__COUNT] = { "MEETING", "PARTICIPANT", "SSRC", "KIND", ">ID" };
+			for (unsigned k = 0; k < MMR_SC__COUNT; k++)
+				cols[5 + k] = upper_head(heads[k], sizeof(heads[k]), mmr_stream_counter_names[k]);
+			_Static_assert(5 + MMR_SC__COUNT <= TABLE_MAX_COLS, "stream table: too many columns");
 			struct table t;
-			table_init(&t, 9, cols);
+			table_init(&t, 5 + MMR_SC__COUNT, cols);
 			for (uint32_t s = 0; s < model_stream_bound(m); s++) {
 				if (!m->streams[s].used)
 					continue;
@@ -654,10 +659,8 @@ int render_stats(const struct ctl_ctx *ctx, bool streams, bool json, struct outb
 				table_cellf(&t, "0x%08x", ss->ssrc);
 				table_cell(&t, val_kind_name(ss->kind));
 				table_cell_u64(&t, s);
-				table_cell_u64(&t, rd(&c->rx_pkts));
-				table_cell_u64(&t, rd(&c->rx_bytes));
-				table_cell_u64(&t, rd(&c->fwd_copies));
-				table_cell_u64(&t, rd(&c->layer_drops));
+				for (unsigned k = 0; k < MMR_SC__COUNT; k++)
+					table_cell_u64(&t, rd(&c->c[k]));
 			}
 			table_emit(&t, out, 2);
 		}

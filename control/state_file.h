@@ -28,7 +28,7 @@
  * target 0, encoding 0.
  *
  * SRTP ledger (version 4): `srtp_ledger ID REKEYED` records the id of the dataplane's SRTP ledger the
- * keys above have been used under (ID: 32 lowercase hex digits, lib/cmd_chan.h) and when every SRTP
+ * keys above have been used under (ID: 32 lowercase hex digits, lib/contract/cmd_chan.h) and when every SRTP
  * participant last got new keys because that ledger changed (REKEYED: Unix seconds, or - for never).
  * No line: none recorded; version 1 to 3 files load that way (dp_link.h: their SRTP participants are
  * rekeyed before the first replay).

@@ -9,7 +9,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "mmr_types.h"
-#include "media.h"
 
 #define VAL_NAME_MAX 63          /* bytes in a meeting or participant name */
 #define VAL_ADDR_STRLEN 46

@@ -2,7 +2,7 @@
  * csum.h - a fast one's complement sum (RFC 1071) for the packet path: 32-bit loads into a 64-bit
  * accumulator, which the compiler vectorises (about 40 ns for 1200 bytes here, against 550 ns for a
  * 16-bit loop). The result is the folded, uncomplemented sum of BIG-ENDIAN 16-bit words, the same
- * value lib/pkt.h's pkt_raw_sum() folds to, so the two can be mixed.
+ * value lib/pkt/pkt.h's pkt_raw_sum() folds to, so the two can be mixed.
  */
 #ifndef MMR_DP_CSUM_H
 #define MMR_DP_CSUM_H

@@ -44,7 +44,7 @@ enum ctl_liveness { CTL_NEVER_SEEN, CTL_ALIVE, CTL_STALE };
 struct ctl_state {
 	enum ctl_liveness ctl;
 	uint64_t last_status_ns;
-	uint64_t last_rx, last_tx, last_copies, last_drops, last_busy_cycles;
+	struct mmr_stats_sample last;   /* the lcore counters at the last status line */
 };
 
 static const char *op_name(uint32_t op)
@@ -149,28 +149,17 @@ static void check_controller(struct dataplane *dp, struct ctl_state *cs, uint64_
 
 static void status_line(struct dataplane *dp, struct cmd_apply *ca, struct ctl_state *cs, uint64_t now)
 {
-	uint64_t rx = 0, tx = 0, copies = 0, drops = 0, busy = 0;
-	for (unsigned i = 0; i < dp->n_workers; i++) {
-		const struct mmr_lcore_stats *l = &dp->shm->stats.lcore[i];
-		rx += l->rx_pkts;
-		tx += l->tx_pkts;
-		copies += l->copies;
-		busy += l->busy_cycles;
-		for (unsigned r = 1; r < MMR_DROP__COUNT; r++)
-			if (r != MMR_DROP_LAYER)
-				drops += l->drops[r];
-	}
+	/* the same summary as `mmrctl stats` (stats.h): busy % and drops cannot disagree */
+	struct mmr_stats_sample cur;
+	struct mmr_stats_summary sum;
+	mmr_stats_sample_area(&cur, &dp->shm->stats);
 	double dt = (double)(now - cs->last_status_ns) / 1e9;
-	if (dt <= 0)
-		dt = 1;
-	double busy_pct = 100.0 * (double)(busy - cs->last_busy_cycles) /
-			  ((double)rte_get_tsc_hz() * dt * (dp->n_workers ? dp->n_workers : 1));
+	mmr_stats_summarize(&cs->last, &cur, dt > 0 ? dt : 1, &sum);
 	struct cmd_apply_counts cnt;
 	cmd_apply_counts(ca, &cnt);
 	dp_log("status: rx %.0f pps, tx %.0f pps, copies %.0f/s, drops %.0f/s, workers busy %.1f%%; "
 	       "%u participants, %u streams, %u subscriptions; %" PRIu64 " commands, %" PRIu64 " refused",
-	       (double)(rx - cs->last_rx) / dt, (double)(tx - cs->last_tx) / dt,
-	       (double)(copies - cs->last_copies) / dt, (double)(drops - cs->last_drops) / dt, busy_pct,
+	       sum.rx_pps, sum.tx_pps, sum.copies_ps, sum.drops_ps, sum.busy_pct,
 	       cnt.participants, cnt.streams, cnt.subs, cnt.applied + cnt.refused, cnt.refused);
 	struct srtp_leases_counts lc;
 	srtp_leases_counts(dp->leases, &lc);
@@ -179,11 +168,7 @@ static void status_line(struct dataplane *dp, struct cmd_apply *ca, struct ctl_s
 		       " requests, %" PRIu64 " grants, %" PRIu64 " syncs, %" PRIu64 " sync errors, %" PRIu64
 		       " contexts refused", lc.ledger.records, lc.ledger.retired, lc.requests, lc.grants,
 		       lc.ledger.syncs, lc.sync_errors, lc.refused);
-	cs->last_rx = rx;
-	cs->last_tx = tx;
-	cs->last_copies = copies;
-	cs->last_drops = drops;
-	cs->last_busy_cycles = busy;
+	cs->last = cur;
 	cs->last_status_ns = now;
 }
 

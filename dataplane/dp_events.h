@@ -1,5 +1,5 @@
 /*
- * dp_events.h - the dataplane's end of the event channel to the controller (lib/event_ring.h):
+ * dp_events.h - the dataplane's end of the event channel to the controller (lib/contract/event_ring.h):
  * the current layers of every receiver, as events, and the snapshots that restate them.
  *
  * Current layers: dp->layers_now[sel_id] holds (version << 32 | mmr_layers_pack() value). The lcore

@@ -571,7 +571,7 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 
 /* One receiver's encrypted copy of the (rewritten, decrypted) RTP packet at rtp. NULL: no copy,
  * *why says why (no_mbuf; or srtp_reuse / srtp_lease: the context could not prove the index fresh,
- * lib/srtp_fast.h). */
+ * lib/srtp/srtp_fast.h). */
 static inline struct rte_mbuf *build_srtp_copy(struct worker *w, struct fanout_pkt *fp, const struct fwd_output *o,
 					       const uint8_t *rtp, uint32_t rtp_len, enum mmr_drop_reason *why)
 {

@@ -2,8 +2,8 @@
  * srtp_lease.h - the dataplane's SRTP index leases: no (key, SSRC, index) is ever encrypted twice,
  * and no packet accepted once is accepted again, across dataplane restarts and host reboots.
  *
- * Every SRTP context of the forwarding tables is leased (lib/srtp_fast.h): it may use (outbound)
- * or accept (inbound) only indexes below a limit that the ledger file (lib/srtp_ledger.h) has made
+ * Every SRTP context of the forwarding tables is leased (lib/srtp/srtp_fast.h): it may use (outbound)
+ * or accept (inbound) only indexes below a limit that the ledger file (lib/srtp/srtp_ledger.h) has made
  * durable, and it starts at the durable limit its identity (key fingerprint, SSRC, direction) had
  * before, so every index a dead predecessor used lies below it. The control thread owns the
  * ledger: it attaches contexts when it makes them, and serves the lcores' requests for more.

@@ -8,7 +8,7 @@
  * survives an iteration.
  *
  * Video: the codec's payload descriptor (VP8, VP9, H.264) or the AV1 Dependency Descriptor header
- * extension is parsed into a codec-neutral struct media_pkt (lib/media.h), which is all the
+ * extension is parsed into a codec-neutral struct media_pkt (lib/codec/media.h), which is all the
  * per-receiver layer selection in fanout.c reads. Audio skips this.
  *
  * SRTP meetings (the sender's participant node says so): RTP is authenticated and decrypted in place
@@ -21,7 +21,7 @@
  * slot, the counters of the streams we receive, their subscriptions' layer_sel entries and current
  * layers (layers_now[], and an event on our own ring when they change: dp_events.h), and the
  * SRTP contexts of the senders we receive (and of their receivers' copies), which publish their
- * positions (for `mmrctl stats`) into the segment themselves (lib/srtp_fast.c; twice per 65536
+ * positions (for `mmrctl stats`) into the segment themselves (lib/srtp/srtp_fast.c; twice per 65536
  * packets).
  */
 #define _LGPL_SOURCE
@@ -381,10 +381,14 @@ int worker_main(void *arg)
 	atomic_thread_fence(memory_order_release);
 	w->st->active = 1;
 
+	uint64_t last_t0 = rte_rdtsc();
 	while (likely(!atomic_load_explicit(&dp->stop, memory_order_relaxed))) {
 		uint64_t t0 = rte_rdtsc();
 		unsigned got = 0;
 		w->now_tsc = t0;
+		/* the whole time polling, from the TSC read the loop takes anyway: the base of busy % */
+		w->st->cycles += t0 - last_t0;
+		last_t0 = t0;
 		for (uint16_t p = 0; p < n_ports; p++) {
 			uint16_t n = rte_eth_rx_burst(dp->port[p].port_id, w->queue, pkts, WORKER_BURST);
 			if (n == 0)

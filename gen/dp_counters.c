@@ -73,13 +73,9 @@ void dp_counters_take(const struct cmd_chan *ch, struct dp_snapshot *s)
 		const volatile struct mmr_lcore_stats *l = &shm->stats.lcore[i];
 		if (!l->active)
 			continue;
-		s->busy_cycles += l->busy_cycles;
-		s->copies += l->copies;
-		s->rx_pkts += l->rx_pkts;
-		s->tx_pkts += l->tx_pkts;
-		s->rtp_pkts += l->rtp_pkts;
-		s->loops += l->loops;
-		s->busy_loops += l->busy_loops;
+#define _(f, name, doc) s->f += l->f;
+		foreach_mmr_lcore_counter(_)
+#undef _
 		for (unsigned r = 0; r < MMR_DROP__COUNT; r++)
 			s->drops[r] += l->drops[r];
 	}

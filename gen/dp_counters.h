@@ -1,5 +1,5 @@
 /*
- * dp_counters.h - read the dataplane's own counters (lib/stats.h) straight from its shared-memory
+ * dp_counters.h - read the dataplane's own counters (lib/contract/stats.h) straight from its shared-memory
  * segment, at the exact start and end of a measurement window: busy cycles, copies, packets and
  * drops of its worker lcores, and the command ring's progress. Read-only use of the segment.
  *
@@ -15,7 +15,10 @@
 #include "cmd_chan.h"
 
 struct dp_snapshot {
-	uint64_t busy_cycles, copies, rx_pkts, tx_pkts, rtp_pkts, loops, busy_loops;
+	/* every lcore counter (stats.h), summed over the active lcores */
+#define _(f, name, doc) uint64_t f;
+	foreach_mmr_lcore_counter(_)
+#undef _
 	uint64_t drops[MMR_DROP__COUNT];
 	uint64_t ring_head;
 	uint64_t arrays_published, grace_periods, target_updates;  /* the control thread's (stats.ctl) */

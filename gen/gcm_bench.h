@@ -19,7 +19,7 @@ struct gcm_result {
  * each, as SRTP AEAD does) for about `seconds` on the calling thread. 0 or -1. */
 int gcm_bench_run(double seconds, uint32_t pkt_bytes, struct gcm_result *r);
 
-/* The cost of SRTP index leases on the packet path (lib/srtp_fast.h): srtp_protect_rtp_copy of
+/* The cost of SRTP index leases on the packet path (lib/srtp/srtp_fast.h): srtp_protect_rtp_copy of
  * pkt_bytes-byte RTP packets under AEAD_AES_128_GCM by an unleased context (what a client uses) and
  * by a leased one (what the dataplane uses: floor, limit and window checked per copy, the lease
  * never running out), in alternating slices of the same run, about `seconds` in all. 0 or -1. */

@@ -1,12 +1,12 @@
 /*
  * setup.h - programming the emulated meetings into the MMR, three ways:
  *
- *   ctl     requests to mmr-controller over its socket (the same frames mmrctl sends, lib/ctl_proto.h):
+ *   ctl     requests to mmr-controller over its socket (the same frames mmrctl sends, lib/contract/ctl_proto.h):
  *           meeting create, participant add, stream add (codec, layers; AV1 with its --dd-ext),
  *           then sub set for every receiver whose layer targets are not the default top layers. With SRTP the controller's participant keys are
  *           read from its answers.
  *   script  the same commands written as an `mmrctl` shell script, for a person or a script to run.
- *   ring    PUT commands pushed straight into the dataplane's command ring (lib/cmd_chan.h), for
+ *   ring    PUT commands pushed straight into the dataplane's command ring (lib/contract/cmd_chan.h), for
  *           table sizes the controller cannot set up quickly (it rewrites its state file after
  *           every change). No controller may be attached to that dataplane: the ring has one
  *           producer, and a controller's resync would delete what it did not create.

@@ -510,7 +510,7 @@ class LayerRelay:
                         elif o.target < o.cur:
                             o.cur = o.target
                         elif d.sync and d.tid == o.cur + 1 <= o.target:
-                            o.cur = d.tid   # one layer at a time, like lib/layer_select.h
+                            o.cur = d.tid   # one layer at a time, like lib/select/layer_select.h
                         o.fwd = o.started and d.tid <= o.cur
                         if not o.fwd:
                             o.pid_off += 1

@@ -1,6 +1,6 @@
 /*
  * fuzz_av1_dd.c - libFuzzer target for the AV1 Dependency Descriptor parser and writers
- * (lib/av1_dd.c) and for rtp_find_ext (lib/rtp.c).
+ * (lib/codec/av1_dd.c) and for rtp_find_ext (lib/pkt/rtp.c).
  *
  * The input is a sequence of descriptors, each a length byte then that many bytes, parsed into one
  * structure state so that structures and active decode targets carry over from one to the next.

@@ -1,5 +1,5 @@
 /*
- * fuzz_h264.c - libFuzzer target for the H.264 RTP payload parser (lib/h264.c), chained after the
+ * fuzz_h264.c - libFuzzer target for the H.264 RTP payload parser (lib/codec/h264.c), chained after the
  * RTP parser as the dataplane chains them, and on its own. For accepted payloads: the reported
  * types are ones RFC 6184 non-interleaved mode allows, the flags agree with each other, parsing
  * is deterministic, and h264_media carries no offsets (nothing is rewritten in H.264 payloads).

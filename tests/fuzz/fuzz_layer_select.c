@@ -1,5 +1,5 @@
 /*
- * fuzz_layer_select.c - libFuzzer target for the layer selector (lib/layer_select.c): VP8 through
+ * fuzz_layer_select.c - libFuzzer target for the layer selector (lib/select/layer_select.c): VP8 through
  * layer_sel_vp8, and every codec and simulcast through layer_sel_video. The first input byte picks
  * a mode, the rest drives it:
  *

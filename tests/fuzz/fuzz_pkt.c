@@ -1,5 +1,5 @@
 /*
- * fuzz_pkt.c - libFuzzer target for the frame parser (lib/pkt.c). Any byte string is a frame; the
+ * fuzz_pkt.c - libFuzzer target for the frame parser (lib/pkt/pkt.c). Any byte string is a frame; the
  * parser must not read outside it (ASan), must not hit undefined behaviour (UBSan), and when it
  * accepts a frame every offset it reports must lie inside the frame. Also runs the checksum
  * helpers over the input.

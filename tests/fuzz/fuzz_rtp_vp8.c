@@ -1,6 +1,6 @@
 /*
- * fuzz_rtp_vp8.c - libFuzzer target for the RTP parser (lib/rtp.c) and the VP8 payload descriptor
- * parser (lib/vp8.c), chained as the dataplane chains them: the RTP payload goes to vp8_parse.
+ * fuzz_rtp_vp8.c - libFuzzer target for the RTP parser (lib/pkt/rtp.c) and the VP8 payload descriptor
+ * parser (lib/codec/vp8.c), chained as the dataplane chains them: the RTP payload goes to vp8_parse.
  * Checks that accepted packets have consistent lengths and that rewriting PictureID / TL0PICIDX /
  * sequence number / SSRC in a copy changes exactly those fields.
  */

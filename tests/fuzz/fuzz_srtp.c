@@ -1,5 +1,5 @@
 /*
- * fuzz_srtp.c - libFuzzer target for the SRTP/SRTCP packet path (lib/srtp_fast.c) with a fixed
+ * fuzz_srtp.c - libFuzzer target for the SRTP/SRTCP packet path (lib/srtp/srtp_fast.c) with a fixed
  * master key per suite. The first byte picks the suite (bits 0-1) and a mode (bits 2-4); the rest
  * is the packet, copied into a heap buffer of its exact length so that ASan sees any over-read.
  *   raw SRTP / raw SRTCP: unprotect the bytes; the result is a drop reason of the three allowed, a

@@ -1,5 +1,5 @@
 /*
- * fuzz_srtp_ledger.c - libFuzzer target for the SRTP lease ledger's loader (lib/srtp_ledger.c): the
+ * fuzz_srtp_ledger.c - libFuzzer target for the SRTP lease ledger's loader (lib/srtp/srtp_ledger.c): the
  * input becomes a ledger file (/tmp/fuzz-ledger-<pid>, one per process) that srtp_ledger_open must
  * refuse or load without crashing or leaking. Input layout:
  *   byte 0: flags: bit 0 put a valid header in front of the body, bit 1 give every non-zero 32-byte

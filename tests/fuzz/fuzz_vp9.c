@@ -1,5 +1,5 @@
 /*
- * fuzz_vp9.c - libFuzzer target for the VP9 payload descriptor parser (lib/vp9.c), chained after
+ * fuzz_vp9.c - libFuzzer target for the VP9 payload descriptor parser (lib/codec/vp9.c), chained after
  * the RTP parser as the dataplane chains them, and on its own. For accepted descriptors: the
  * lengths and offsets vp9_media gives stay inside the packet, and rewriting PictureID / TL0PICIDX
  * in a copy (with the setters, and at the media_pkt offsets as the fan-out does) changes exactly

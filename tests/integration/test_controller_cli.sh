@@ -11,7 +11,7 @@
 # SRTP meetings and their participants' keys (output format, rekey, refusals, keys nowhere else,
 # state file mode 0600), SIGTERM; VP9/AV1/H.264 streams, spatial layers, decode targets and simulcast
 # groups (commands, errors, sub list rows and current layers, persistence, version 2 and 3 state
-# files), checked on the shm ring by a stand-in dataplane built from lib/cmd_chan.c (needs cc); the
+# files), checked on the shm ring by a stand-in dataplane built from lib/contract/cmd_chan.c (needs cc); the
 # SRTP ledger id (recorded in the state file, shown by status; a new ledger rekeys every SRTP
 # participant before the replay, a failed save keeps the controller detached; version 3 files).
 # Prints "PASS" or "FAIL: reason"; exit 0 / 1.
@@ -608,7 +608,7 @@ grep -Eq '^sub [0-9]+ [0-9]+ [0-9]+ 1 0x00007777 0 [0-9]+ 2$' "$STATE" || fail "
 [ "$(grep -c ' 0x00007777 0 [0-9]* 2$' "$STATE")" = 3 ] || fail "sub set after restart did not reach every member: $(grep 7777 "$STATE")"
 
 step "layered video: what goes to the dataplane (a stand-in dataplane on the shm segment)"
-# A stand-in for mmr-dataplane built from lib/cmd_chan.c: creates the segment, publishes the SRTP
+# A stand-in for mmr-dataplane built from lib/contract/cmd_chan.c: creates the segment, publishes the SRTP
 # ledger id it is given, keeps its heartbeat, applies nothing but logs every command's fields (an
 # SRTP participant's keys as hex: this is a test), and tells the current layers it is given as the
 # dataplane does (events with versions, lib/event_ring.h; a snapshot when the controller asks).
@@ -720,7 +720,8 @@ int main(int argc, char **argv)
 	}
 }
 CEOF
-	cc -std=gnu11 -O1 -I"$ROOT/lib" -o "$TMP/fake_dp" "$TMP/fake_dp.c" "$ROOT/lib/cmd_chan.c" -lrt 2>"$ERR" ||
+	cc -std=gnu11 -O1 -I"$ROOT/lib/contract" -o "$TMP/fake_dp" "$TMP/fake_dp.c" "$ROOT"/lib/contract/*.c \
+		-lcrypto -lrt 2>"$ERR" ||
 		fail "cannot build the stand-in dataplane: $(cat "$ERR")"
 	FAKE_DP=$TMP/fake_dp
 fi
@@ -792,7 +793,7 @@ if [ -n "$FAKE_DP" ]; then
 	check_dp_log "full sync"
 	[ "$(grep -c '^STREAM_PUT' "$TMP/dp.log")" -ge 12 ] || fail "full sync: too few STREAM_PUTs: $(cat "$TMP/dp.log")"
 	grep -Eq '^STREAM_PUT [0-9]+ [0-9]+ 40960 2 4 2 3 -1 0 12$' "$TMP/dp.log" || fail "av1 STREAM_PUT: $(grep 40960 "$TMP/dp.log")"
-	# current layers: the receiver's sub_layers[sel_id]
+	# current layers: as the stand-in tells them (events, a snapshot at the attach)
 	json sub list lv
 	jq_eq '[s["current"] for s in j["subscriptions"] if s["subscriber"] == "v1" and s["ssrc"] in (256, 1024)]' "[{'started': False}, None]"
 	sel=$($PY -c "import json,sys; print([s['sel_id'] for s in json.load(open(sys.argv[1]))['subscriptions'] if s['subscriber'] == 'v1' and s['ssrc'] == 256][0])" "$OUT")

@@ -96,14 +96,14 @@ PACE = 0.004
 # ==== models of the rules ==============================================================================
 
 class Vp9Model:
-    """What one receiver of a VP9 SVC stream gets (lib/media.h, the brief's rules): nothing before
+    """What one receiver of a VP9 SVC stream gets (lib/codec/media.h, the brief's rules): nothing before
     a keyframe (P=0 at SID 0), which sets the current layers straight to the target; a new picture
     (new RTP timestamp) takes down-switches; spatial up one layer at a P=0 layer frame (B=1) of SID
     current+1 <= target; temporal up one layer at a U=1 B=1 layer frame of TID current+1 <= target;
     a layer frame is forwarded iff SID <= current spatial and TID <= current temporal. Withheld
     packets leave the seq space, wholly withheld pictures the PictureID space (after the start);
     the marker goes to the last forwarded packet of each picture (set_markers) and, as
-    lib/layer_select.h documents (the selector cannot know that a higher layer will come up in this
+    lib/select/layer_select.h documents (the selector cannot know that a higher layer will come up in this
     picture), also to the end of the layer frame that was the top one when it went out: an
     in-picture spatial up-switch marks both the old and the new top layer frame."""
 

@@ -3,7 +3,7 @@
 test_stress.py - table updates under load, with the AddressSanitizer build (build-asan/).
 
 One stream A -> B flows at about 2000 packets/s, each payload carrying a counter, while hammer
-processes drive the controller over its socket (lib/ctl_proto.h spoken directly, no mmrctl process
+processes drive the controller over its socket (lib/contract/ctl_proto.h spoken directly, no mmrctl process
 per request) for about 20 s: add and remove participants in the same meeting (so A's stream gains and
 loses subscribers, and its output array is republished under RCU thousands of times), add and remove
 their streams, set their subscription targets, create and end other meetings. Asserts: B received every

@@ -623,7 +623,7 @@ class MmrEnv:
         return cp
 
     def ctl_request(self, *args, timeout=20):
-        """Speak lib/ctl_proto.h to the controller directly (no mmrctl process): returns
+        """Speak lib/contract/ctl_proto.h to the controller directly (no mmrctl process): returns
         (ok, status_line, body). Raises OSError when the controller cannot be reached."""
         return ctl_request(self.socket_path, *args, timeout=timeout)
 
@@ -860,7 +860,7 @@ class MmrEnv:
 
 
 def ctl_request(socket_path, *args, timeout=20):
-    """One request/response on the controller's socket in the format of lib/ctl_proto.h:
+    """One request/response on the controller's socket in the format of lib/contract/ctl_proto.h:
     "MMRQ" u32 len | u32 argc | argc x (u32 len | bytes), answered by "MMRA" u32 len | text whose
     first line is "ok" or "error: ...". Returns (ok, status_line, body)."""
     argv = [str(a).encode() for a in args]

@@ -2,7 +2,7 @@
 rtpgen.py - build and parse the RTP the mmr tests send: RTP headers (RFC 3550: CSRCs, header
 extension, padding), VP8 payload descriptors (RFC 7741), an L1T3 VP8 frame generator that labels
 its frames the way libvpx does, Opus-like audio, and a reference model of the layer selector
-(lib/layer_select.h) that says what each receiver must get. Python 3 standard library only.
+(lib/select/layer_select.h) that says what each receiver must get. Python 3 standard library only.
 """
 
 import random
@@ -313,10 +313,10 @@ def seq_payload(ssrc, counter, seq, ts, pt=PT_OPUS, size=60):
     return rtp_packet(seq, ts, ssrc, pt, body)
 
 
-# ---- reference model of the layer selector (lib/layer_select.h) -----------------------------------
+# ---- reference model of the layer selector (lib/select/layer_select.h) -----------------------------------
 
 class LayerSelModel:
-    """What one subscription forwards, following the rules in lib/layer_select.h (for packets in
+    """What one subscription forwards, following the rules in lib/select/layer_select.h (for packets in
     order): nothing until the first keyframe, and nothing counted before it (the first forwarded
     packet keeps its number); decisions per frame at its first packet; a keyframe sets the layer
     straight to the target; down-switch at the next frame start; up-switch one layer at a time at a
@@ -502,7 +502,7 @@ def vp9_descriptor(picture_id=None, m=True, p=False, b=True, e=True, z=False, ti
 
 
 def parse_vp9(payload):
-    """Parse the VP9 descriptor at the start of an RTP payload (independent of lib/vp9.c);
+    """Parse the VP9 descriptor at the start of an RTP payload (independent of lib/codec/vp9.c);
     ValueError if truncated. ss is a dict (n_spatial, resolutions, group) or None."""
     def need(n):
         if len(payload) < n:

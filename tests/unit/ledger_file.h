@@ -1,5 +1,5 @@
 /*
- * ledger_file.h - the SRTP ledger's file format (lib/srtp_ledger.c) written out again, independently,
+ * ledger_file.h - the SRTP ledger's file format (lib/srtp/srtp_ledger.c) written out again, independently,
  * for the tests that build ledger files byte by byte (test_srtp_ledger.c, fuzz_srtp_ledger.c): the
  * bitwise CRC-32C, little-endian fields, a record copy's seal and the header. Layout: a 64-byte
  * header ("MMRSLDG1", version 1, slot size 64, 16-byte id, CRC-32C of bytes 0-59 at 60), then 64-byte

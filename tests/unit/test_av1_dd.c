@@ -1,5 +1,5 @@
 /*
- * test_av1_dd.c - unit tests of the AV1 Dependency Descriptor parser and writers (lib/av1_dd.c).
+ * test_av1_dd.c - unit tests of the AV1 Dependency Descriptor parser and writers (lib/codec/av1_dd.c).
  * Descriptors are written bit by bit here (a small bit writer, ns() as the spec serializes it)
  * from test-side descriptions of L1T3, L3T3 (9 decode targets, 3 chains, resolutions) and a
  * K-SVC-like L2T2 structure whose template ids wrap; then: mandatory-only packets against the

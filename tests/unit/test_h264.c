@@ -1,5 +1,5 @@
 /*
- * test_h264.c - unit tests of the H.264 RTP payload parser and media_pkt translation (lib/h264.c):
+ * test_h264.c - unit tests of the H.264 RTP payload parser and media_pkt translation (lib/codec/h264.c):
  * single NAL packets of every type, first_mb_in_slice decoding (Exp-Golomb, emulation prevention),
  * STAP-A (SPS+PPS+IDR, bad sizes, forbidden inner types), FU-A start/middle/end of IDR and non-IDR
  * slices, the refused packet types, the forbidden bit, every truncation, and h264_media.

@@ -1,6 +1,6 @@
 /*
  * test_layer_select.c - unit tests of the per-receiver VP8 temporal layer selector
- * (lib/layer_select.c) on synthetic packet sequences.
+ * (lib/select/layer_select.c) on synthetic packet sequences.
  *
  * A synthetic sender produces frames of one or more packets (seq +1 per packet, timestamp +3000,
  * PictureID +1 per frame, TL0PICIDX +1 per TID 0 frame). A synthetic receiver feeds them through

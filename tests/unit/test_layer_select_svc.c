@@ -1,5 +1,5 @@
 /*
- * test_layer_select_svc.c - unit tests of layer_sel_video (lib/layer_select.c) for VP9 spatial and
+ * test_layer_select_svc.c - unit tests of layer_sel_video (lib/select/layer_select.c) for VP9 spatial and
  * temporal SVC, AV1 decode targets with chains, simulcast switches and H.264, on media_pkt values
  * built by hand (no parser involved).
  *

@@ -1,6 +1,6 @@
 /*
- * test_mmr_types.c - unit tests of the text forms in lib/mmr_types.c (IPv4/IPv6 addresses, MAC
- * addresses), mmr_addr_eq, and the drop reason names of lib/stats.c (one unique snake_case name
+ * test_mmr_types.c - unit tests of the text forms in lib/contract/mmr_types.c (IPv4/IPv6 addresses, MAC
+ * addresses), mmr_addr_eq, and the drop reason names of lib/contract/drop_reason.c (one unique snake_case name
  * per reason).
  */
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /*
- * test_pkt.c - unit tests of the frame parser (lib/pkt.c): every field of Ethernet/VLAN/QinQ,
+ * test_pkt.c - unit tests of the frame parser (lib/pkt/pkt.c): every field of Ethernet/VLAN/QinQ,
  * IPv4 (options, checksum, fragments, lengths), IPv6, UDP, ARP, ICMP echo, ICMPv6 echo and NS,
  * the RFC 1071 checksum helpers, and ugly input: every truncation of every valid frame, oversized
  * length fields, and thousands of random frames (fixed seed). Each malformed frame is copied into

@@ -1,5 +1,5 @@
 /*
- * test_rtp.c - unit tests of the RTP parser and writers (lib/rtp.c): every header field, CSRCs,
+ * test_rtp.c - unit tests of the RTP parser and writers (lib/pkt/rtp.c): every header field, CSRCs,
  * one-byte / two-byte / opaque header extensions, padding, RTP/RTCP demultiplexing (RFC 5761), and
  * malformed packets: padding count 0 or too big, extension or CSRC list beyond the end, every
  * truncation, random bytes (fixed seed); and rtp_find_ext over one-byte and two-byte extension

@@ -1,5 +1,5 @@
 /*
- * test_srtp_fast.c - unit tests of the SRTP/SRTCP fast path (lib/srtp_fast.c, lib/srtp_keys.c):
+ * test_srtp_fast.c - unit tests of the SRTP/SRTCP fast path (lib/srtp/srtp_fast.c, lib/srtp/srtp_keys.c):
  *   - known answers: RFC 3711 appendix B.3 key derivation, RFC 7714 sections 16-17 (AES-128-GCM and
  *     AES-256-GCM, SRTP and SRTCP, encrypt and decrypt, exact bytes, the SRTCP E=0 vector);
  *   - libsrtp2 as the reference, every suite: our protect gives the same bytes as libsrtp2's for the

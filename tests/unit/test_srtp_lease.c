@@ -1,6 +1,6 @@
 /*
- * test_srtp_lease.c - the index leases of lib/srtp_fast.c, alone and together with the ledger
- * (lib/srtp_ledger.c), as the dataplane uses them (dataplane/srtp_lease.c):
+ * test_srtp_lease.c - the index leases of lib/srtp/srtp_fast.c, alone and together with the ledger
+ * (lib/srtp/srtp_ledger.c), as the dataplane uses them (dataplane/srtp_lease.c):
  *
  *  - protect refuses an index below the floor, at or beyond the limit, already sent, or older than
  *    the sent window, and asks for more (the hook) within half a window of the limit;

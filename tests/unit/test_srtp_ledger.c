@@ -1,5 +1,5 @@
 /*
- * test_srtp_ledger.c - unit tests of the SRTP index lease ledger (lib/srtp_ledger.c):
+ * test_srtp_ledger.c - unit tests of the SRTP index lease ledger (lib/srtp/srtp_ledger.c):
  *   - create / reopen keeps the ledger id, the limits and the retired keys; the file is mode 0600
  *     and no temporary file is left behind; a second open of an open ledger is refused ("in use");
  *   - raise is monotonic, unknown ids look up as 0, argument checks (kind, limit <= 2^48), pending

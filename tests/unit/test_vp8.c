@@ -1,5 +1,5 @@
 /*
- * test_vp8.c - unit tests of the VP8 payload descriptor parser and writers (lib/vp8.c): every
+ * test_vp8.c - unit tests of the VP8 payload descriptor parser and writers (lib/codec/vp8.c): every
  * combination of the X, N, S, PID, I, M, L, T, K, Y, TID bits is built, parsed and compared field
  * by field; every truncation of each; frame start and key frame detection; reserved bits; and the
  * in-place PictureID / TL0PICIDX writers (width kept, value masked); vp8_media's translation into

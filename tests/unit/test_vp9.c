@@ -1,6 +1,6 @@
 /*
  * test_vp9.c - unit tests of the VP9 payload descriptor parser, writers and media_pkt translation
- * (lib/vp9.c): every combination of the I, P, L, F, B, E, V, Z, M, U, D bits with several layer
+ * (lib/codec/vp9.c): every combination of the I, P, L, F, B, E, V, Z, M, U, D bits with several layer
  * ids, reference counts and scalability structures (with and without Y and G) is built, parsed and
  * compared field by field, and cut at every length; hand-written byte strings guard against the
  * builder and the parser sharing a mistake; the refused combinations; the in-place writers; and

@@ -2,7 +2,7 @@
  * av1_rtp.h - the test's own, independent implementation of the AV1 RTP payload format (OBU
  * elements, aggregation header, fragments) and of the Dependency Descriptor header extension
  * (AV1 RTP specification, appendix A), written from the specification for tests/e2e/tools/av1_svc.c.
- * It deliberately shares no code with the MMR's parsers (lib/av1_dd.c): it is the other end.
+ * It deliberately shares no code with the MMR's parsers (lib/codec/av1_dd.c): it is the other end.
  * Everything here is bounds-checked and returns -1 on malformed input.
  */
 #ifndef E2E_AV1_RTP_H

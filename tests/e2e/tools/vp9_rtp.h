@@ -1,5 +1,5 @@
 /*
- * vp9_rtp.h - the test's own (independent of lib/vp9.c) writer and reader of the RFC 9628 VP9
+ * vp9_rtp.h - the test's own (independent of lib/codec/vp9.c) writer and reader of the RFC 9628 VP9
  * payload descriptor, and the packet files the e2e VP9 tool and test exchange. Header-only: the
  * tool is a single .c file. Nothing here is used by the MMR itself.
  *

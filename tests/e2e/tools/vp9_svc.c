@@ -693,7 +693,7 @@ static void check_picture(vpx_codec_ctx_t *dec, int a, int b, int *n_err, int *n
 		if (rx[k].d.sid > max_sid)
 			max_sid = rx[k].d.sid;
 	/* the marker: on the last packet of the picture, which ends the highest layer received. One
-	 * exception, documented in lib/layer_select.h: in the picture where the MMR steps the receiver
+	 * exception, documented in lib/select/layer_select.h: in the picture where the MMR steps the receiver
 	 * up a spatial layer (at a P=0 layer frame), the end of the layer that was the top one until
 	 * then went out with its marker before the MMR saw the layer above; that packet may carry one. */
 	static int prev_max_sid = -1;

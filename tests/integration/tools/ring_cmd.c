@@ -1,6 +1,6 @@
 /*
  * ring_cmd.c - push hand-written commands straight into a running mmr-dataplane's command ring
- * (lib/cmd_chan.h), to test the dataplane's own checks (dataplane/cmd_apply.c) with commands the
+ * (lib/contract/cmd_chan.h), to test the dataplane's own checks (dataplane/cmd_apply.c) with commands the
  * controller would never send.
  *
  *   ring_cmd [-t TIMEOUT_MS] SHM_NAME < commands
@@ -13,7 +13,7 @@
  * The long field names of cmd_chan.h work too (meeting_id, udp_port, participant_id, temporal_layers,
  * spatial_layers, group_id, encoding, dd_ext_id, stream_id, subscriber_id, target_tid, target_sid,
  * target_dt, target_encoding, sel_id). Numbers are decimal or 0x hex; kind and codec are the numbers
- * of enum mmr_media_kind / mmr_codec (lib/mmr_types.h); addr is IPv4 or IPv6 text; mac=aa:bb:..
+ * of enum mmr_media_kind / mmr_codec (lib/contract/mmr_types.h); addr is IPv4 or IPv6 text; mac=aa:bb:..
  * sets has_mac (else the port's gateway MAC is used). A key not given is 0, except group (none:
  * not simulcast; `group=none` also works) and sel (the subscription's own id).
  *

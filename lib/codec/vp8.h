@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include "media.h"
 #include "rtp.h"
-#include "stats.h"
+#include "drop_reason.h"
 
 struct vp8_desc {
 	uint8_t  len;           /* descriptor length in bytes (1..6) */

@@ -39,22 +39,25 @@
 #ifndef MMR_CMD_CHAN_H
 #define MMR_CMD_CHAN_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdatomic.h>
 #include "mmr_types.h"
 #include "event_ring.h"
-#include "srtp_fast.h"
+#include "srtp_master.h"
 #include "stats.h"
 
 #define MMR_SHM_MAGIC         0x4d4d5253u  /* "MMRS" */
-#define MMR_SHM_VERSION       6u         /* 2: SRTP suite and keys in PARTICIPANT_PUT;
+#define MMR_SHM_VERSION       7u         /* 2: SRTP suite and keys in PARTICIPANT_PUT;
 					      3: SRTP positions (srtp_index) in the counters and PUTs;
 					      4: VP9/AV1/H.264, spatial layers, simulcast groups, decode
 					         targets, current layers in the counters;
 					      5: SRTP index leases (drop reasons srtp_reuse, srtp_lease);
 					         PUTs carry no SRTP positions; the ledger id in the header;
-					      6: event rings (current layers as events, no sub_layers[]),
+					      6: lcore counter `cycles` (the base of busy %);
+					      7: event rings (current layers as events, no sub_layers[]),
 					         snapshot request, control-thread counters */
+#define MMR_SHM_LAYOUT        0xf96e9a8d9ce69d77ull /* the layout of this version (see the check below) */
 #define MMR_CMD_RING          4096u        /* power of two */
 #define MMR_HEARTBEAT_NS      100000000ull /* 100 ms */
 #define MMR_HEARTBEAT_DEAD_NS 1000000000ull /* 1 s */
@@ -124,7 +127,8 @@ struct mmr_cmd_sub {
 	uint8_t  target_sid;       /* highest spatial layer to forward (VP9) (version 4) */
 	uint8_t  target_dt;        /* decode target (AV1) (version 4) */
 	uint8_t  target_encoding;  /* simulcast encoding to forward (version 4) */
-	/* index of the per-receiver selection state (struct layer_sel) and of sub_layers[]: the
+	/* index of the per-receiver selection state (struct layer_sel, with its target word) and of
+	 * its current layers (MMR_EV_LAYERS events): the
 	 * subscription's own id, except in a simulcast group, where a receiver's subscriptions to all
 	 * the group's streams share the id of its subscription to encoding 0 (version 4) */
 	uint32_t sel_id;
@@ -185,8 +189,153 @@ struct mmr_shm {
 
 	struct mmr_stats_area stats __attribute__((aligned(64)));
 };
-_Static_assert(sizeof(struct mmr_event) == 16 && sizeof(struct mmr_ev_ring) % 64 == 0,
-	       "the event rings' layout changed: bump MMR_SHM_VERSION");
+
+/*
+ * Layout check. Every size and offset of the shared structs (the counts that size their arrays, and the
+ * lists of lcore counters, stream counters and drop reasons) folded into one number, asserted equal to
+ * MMR_SHM_LAYOUT: a layout change that does not come with a new MMR_SHM_VERSION and MMR_SHM_LAYOUT
+ * fails to compile. `make shm-layout` prints the fingerprint of the current source.
+ */
+#define foreach_mmr_shm_layout_item(_) \
+	_(  0, offsetof(struct mmr_addr, family)) \
+	_(  1, offsetof(struct mmr_addr, ip)) \
+	_(  2, sizeof(struct mmr_addr)) \
+	_(  3, offsetof(struct srtp_master, suite)) \
+	_(  4, offsetof(struct srtp_master, key_len)) \
+	_(  5, offsetof(struct srtp_master, salt_len)) \
+	_(  6, offsetof(struct srtp_master, key)) \
+	_(  7, offsetof(struct srtp_master, salt)) \
+	_(  8, sizeof(struct srtp_master)) \
+	_(  9, offsetof(struct mmr_cmd_participant, id)) \
+	_( 10, offsetof(struct mmr_cmd_participant, meeting_id)) \
+	_( 11, offsetof(struct mmr_cmd_participant, addr)) \
+	_( 12, offsetof(struct mmr_cmd_participant, udp_port)) \
+	_( 13, offsetof(struct mmr_cmd_participant, dp_port)) \
+	_( 14, offsetof(struct mmr_cmd_participant, mac)) \
+	_( 15, offsetof(struct mmr_cmd_participant, has_mac)) \
+	_( 16, offsetof(struct mmr_cmd_participant, role)) \
+	_( 17, offsetof(struct mmr_cmd_participant, srtp_suite)) \
+	_( 18, offsetof(struct mmr_cmd_participant, send_key)) \
+	_( 19, offsetof(struct mmr_cmd_participant, recv_key)) \
+	_( 20, sizeof(struct mmr_cmd_participant)) \
+	_( 21, offsetof(struct mmr_cmd_stream, id)) \
+	_( 22, offsetof(struct mmr_cmd_stream, participant_id)) \
+	_( 23, offsetof(struct mmr_cmd_stream, ssrc)) \
+	_( 24, offsetof(struct mmr_cmd_stream, kind)) \
+	_( 25, offsetof(struct mmr_cmd_stream, codec)) \
+	_( 26, offsetof(struct mmr_cmd_stream, temporal_layers)) \
+	_( 27, offsetof(struct mmr_cmd_stream, spatial_layers)) \
+	_( 28, offsetof(struct mmr_cmd_stream, group_id)) \
+	_( 29, offsetof(struct mmr_cmd_stream, encoding)) \
+	_( 30, offsetof(struct mmr_cmd_stream, dd_ext_id)) \
+	_( 31, sizeof(struct mmr_cmd_stream)) \
+	_( 32, offsetof(struct mmr_cmd_sub, id)) \
+	_( 33, offsetof(struct mmr_cmd_sub, stream_id)) \
+	_( 34, offsetof(struct mmr_cmd_sub, subscriber_id)) \
+	_( 35, offsetof(struct mmr_cmd_sub, out_ssrc)) \
+	_( 36, offsetof(struct mmr_cmd_sub, target_tid)) \
+	_( 37, offsetof(struct mmr_cmd_sub, target_sid)) \
+	_( 38, offsetof(struct mmr_cmd_sub, target_dt)) \
+	_( 39, offsetof(struct mmr_cmd_sub, target_encoding)) \
+	_( 40, offsetof(struct mmr_cmd_sub, sel_id)) \
+	_( 41, sizeof(struct mmr_cmd_sub)) \
+	_( 42, offsetof(struct mmr_cmd, seq)) \
+	_( 43, offsetof(struct mmr_cmd, op)) \
+	_( 44, offsetof(struct mmr_cmd, gen)) \
+	_( 45, offsetof(struct mmr_cmd, u)) \
+	_( 46, sizeof(struct mmr_cmd)) \
+	_( 47, offsetof(struct mmr_shm, magic)) \
+	_( 48, offsetof(struct mmr_shm, version)) \
+	_( 49, offsetof(struct mmr_shm, size)) \
+	_( 50, offsetof(struct mmr_shm, epoch)) \
+	_( 51, offsetof(struct mmr_shm, dp_pid)) \
+	_( 52, offsetof(struct mmr_shm, ctl_pid)) \
+	_( 53, offsetof(struct mmr_shm, dp_heartbeat_ns)) \
+	_( 54, offsetof(struct mmr_shm, ctl_heartbeat_ns)) \
+	_( 55, offsetof(struct mmr_shm, dp_ready)) \
+	_( 56, offsetof(struct mmr_shm, n_lcores)) \
+	_( 57, offsetof(struct mmr_shm, n_ports)) \
+	_( 58, offsetof(struct mmr_shm, tsc_hz)) \
+	_( 59, offsetof(struct mmr_shm, srtp_ledger_id)) \
+	_( 60, offsetof(struct mmr_shm, tail)) \
+	_( 61, offsetof(struct mmr_shm, head)) \
+	_( 62, offsetof(struct mmr_shm, applied_seq)) \
+	_( 63, offsetof(struct mmr_shm, rejected)) \
+	_( 64, offsetof(struct mmr_shm, last_error)) \
+	_( 65, offsetof(struct mmr_shm, ring)) \
+	_( 66, offsetof(struct mmr_shm, stats)) \
+	_( 67, sizeof(struct mmr_shm)) \
+	_( 68, offsetof(struct mmr_lcore_stats, drops)) \
+	_( 69, offsetof(struct mmr_lcore_stats, lcore_id)) \
+	_( 70, offsetof(struct mmr_lcore_stats, active)) \
+	_( 71, sizeof(struct mmr_lcore_stats)) \
+	_( 72, offsetof(struct mmr_port_stats, ipackets)) \
+	_( 73, offsetof(struct mmr_port_stats, opackets)) \
+	_( 74, offsetof(struct mmr_port_stats, ibytes)) \
+	_( 75, offsetof(struct mmr_port_stats, obytes)) \
+	_( 76, offsetof(struct mmr_port_stats, imissed)) \
+	_( 77, offsetof(struct mmr_port_stats, ierrors)) \
+	_( 78, offsetof(struct mmr_port_stats, oerrors)) \
+	_( 79, offsetof(struct mmr_port_stats, rx_nombuf)) \
+	_( 80, offsetof(struct mmr_port_stats, port_id)) \
+	_( 81, offsetof(struct mmr_port_stats, active)) \
+	_( 82, offsetof(struct mmr_port_stats, name)) \
+	_( 83, sizeof(struct mmr_port_stats)) \
+	_( 84, offsetof(struct mmr_stream_stats, last_seq)) \
+	_( 85, offsetof(struct mmr_stream_stats, last_tid)) \
+	_( 86, offsetof(struct mmr_stream_stats, srtp_index)) \
+	_( 87, sizeof(struct mmr_stream_stats)) \
+	_( 88, offsetof(struct mmr_stats_area, lcore)) \
+	_( 89, offsetof(struct mmr_stats_area, port)) \
+	_( 90, offsetof(struct mmr_stats_area, stream)) \
+	_( 91, offsetof(struct mmr_stats_area, sub_srtp_index)) \
+	_( 92, offsetof(struct mmr_stats_area, ctl)) \
+	_( 93, sizeof(struct mmr_stats_area)) \
+	_( 94, MMR_DROP__COUNT) \
+	_( 95, MMR_LC__COUNT) \
+	_( 96, MMR_SC__COUNT) \
+	_( 97, MMR_CMD__COUNT) \
+	_( 98, MMR_CMD_RING) \
+	_( 99, MMR_MAX_LCORES) \
+	_(100, MMR_MAX_PORTS) \
+	_(101, MMR_MAX_STREAMS) \
+	_(102, MMR_MAX_SUBS) \
+	_(103, offsetof(struct mmr_shm, ev_snap_req)) \
+	_(104, offsetof(struct mmr_shm, ev_snap_done)) \
+	_(105, offsetof(struct mmr_shm, events)) \
+	_(106, offsetof(struct mmr_event, type)) \
+	_(107, offsetof(struct mmr_event, flags)) \
+	_(108, offsetof(struct mmr_event, id)) \
+	_(109, offsetof(struct mmr_event, v0)) \
+	_(110, offsetof(struct mmr_event, v1)) \
+	_(111, sizeof(struct mmr_event)) \
+	_(112, offsetof(struct mmr_ev_ring, tail)) \
+	_(113, offsetof(struct mmr_ev_ring, dropped)) \
+	_(114, offsetof(struct mmr_ev_ring, head)) \
+	_(115, offsetof(struct mmr_ev_ring, ev)) \
+	_(116, sizeof(struct mmr_ev_ring)) \
+	_(117, MMR_EV_RINGS) \
+	_(118, MMR_EV_RING_CTL) \
+	_(119, MMR_EV__COUNT) \
+	_(120, sizeof(struct mmr_ctl_stats)) \
+	_(121, MMR_CC__COUNT)
+#define MMR_LAYOUT_TERM(n, x) + ((uint64_t)(x) + 1u) * ((2u * (uint64_t)(n) + 1u) * 0x9e3779b97f4a7c15ull)
+/* list entries: where each sits, weighted by its name's length (a reorder of the list shows) */
+#define MMR_LAYOUT_LC(f, name, doc) \
+	+ ((uint64_t)offsetof(struct mmr_lcore_stats, f) + 1u) * (sizeof(name) * 0xff51afd7ed558ccdull)
+#define MMR_LAYOUT_SC(f, name, doc) \
+	+ ((uint64_t)offsetof(struct mmr_stream_stats, f) + 1u) * (sizeof(name) * 0xc4ceb9fe1a85ec53ull)
+#define MMR_LAYOUT_CC(f, name, doc) \
+	+ ((uint64_t)offsetof(struct mmr_ctl_stats, f) + 1u) * (sizeof(name) * 0x2127599bf4325c37ull)
+#define MMR_LAYOUT_DROP(sym, name, doc) + ((uint64_t)MMR_DROP_##sym + 1u) * (sizeof(name) * 0x87c37b91114253d5ull)
+#define MMR_SHM_LAYOUT_FINGERPRINT \
+	(0u foreach_mmr_shm_layout_item(MMR_LAYOUT_TERM) foreach_mmr_lcore_counter(MMR_LAYOUT_LC) \
+	 foreach_mmr_stream_counter(MMR_LAYOUT_SC) foreach_mmr_ctl_counter(MMR_LAYOUT_CC) \
+	 foreach_mmr_drop(MMR_LAYOUT_DROP))
+#ifndef MMR_SHM_LAYOUT_UNCHECKED
+_Static_assert(MMR_SHM_LAYOUT_FINGERPRINT == MMR_SHM_LAYOUT,
+	       "shared-memory layout changed: bump MMR_SHM_VERSION and set MMR_SHM_LAYOUT (make shm-layout)");
+#endif
 
 /* Handle on a mapped segment. */
 struct cmd_chan {

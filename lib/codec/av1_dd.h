@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 #include "media.h"
-#include "stats.h"
+#include "drop_reason.h"
 
 #define AV1_DD_MAX_TEMPLATES 64   /* frame_dependency_template_id is 6 bits */
 #define AV1_DD_MAX_SPATIAL   3    /* AV1 spatial_id is 2 bits */

@@ -14,11 +14,9 @@
 #include <stdint.h>
 #include "mmr_types.h"
 #include "rtp.h"
-#include "stats.h"
+#include "drop_reason.h"
 
-#define MEDIA_MAX_SPATIAL  3   /* spatial layers 0..2 a target may name (VP9 SID is 3 bits: more parse, are dropped) */
-#define MEDIA_MAX_TEMPORAL 4   /* temporal layers 0..3 (VP8 TID 2 bits; VP9 TID 3 bits: more are dropped) */
-#define MEDIA_MAX_ENCODINGS 3  /* simulcast encodings per group */
+/* MEDIA_MAX_SPATIAL, MEDIA_MAX_TEMPORAL, MEDIA_MAX_ENCODINGS: mmr_types.h (the commands carry them) */
 #define AV1_MAX_DT         32  /* decode targets in a Dependency Descriptor structure */
 #define AV1_MAX_CHAINS     32
 #define AV1_MAX_FDIFFS     16  /* frame dependencies of one frame we keep (more: malformed for us) */

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include "media.h"
 #include "rtp.h"
-#include "stats.h"
+#include "drop_reason.h"
 
 #define H264_NAL_SLICE   1
 #define H264_NAL_DPA     2      /* slice data partition A: starts with a slice header */

@@ -14,37 +14,11 @@
 
 #include <stdint.h>
 #include <stddef.h>
-#include "stats.h"
+#include "drop_reason.h"
+#include "srtp_master.h"   /* suites, struct srtp_master */
 
-enum srtp_suite {
-	SRTP_SUITE_NONE = 0,
-	SRTP_SUITE_AEAD_AES_128_GCM = 1,       /* key 16, salt 12, tag 16 (RFC 7714) */
-	SRTP_SUITE_AEAD_AES_256_GCM = 2,       /* key 32, salt 12, tag 16 */
-	SRTP_SUITE_AES_CM_128_HMAC_SHA1_80 = 3, /* key 16, salt 14, tag 10 (RFC 3711) */
-};
-
-#define SRTP_MAX_KEY  32
-#define SRTP_MAX_SALT 14
 #define SRTP_MAX_TRAILER 16  /* bytes protect may add to an RTP packet (tag) */
 #define SRTCP_MAX_TRAILER 20 /* tag + SRTCP index (+ MKI none) */
-
-/* Master key material as it travels from the controller (fixed layout: it is in cmd_chan.h). */
-struct srtp_master {
-	uint8_t suite;          /* enum srtp_suite */
-	uint8_t key_len;
-	uint8_t salt_len;
-	uint8_t pad;
-	uint8_t key[SRTP_MAX_KEY];
-	uint8_t salt[SRTP_MAX_SALT];
-	uint8_t pad2[2];
-};
-
-/* Name <-> suite ("AEAD_AES_128_GCM", ...; "NONE" / "UNKNOWN" for others); key/salt lengths of a
- * suite (-EINVAL for SRTP_SUITE_NONE or an unknown value). */
-const char *srtp_suite_name(enum srtp_suite s);
-enum srtp_suite srtp_suite_from_name(const char *name);   /* SRTP_SUITE_NONE if unknown */
-int srtp_suite_key_len(enum srtp_suite s);
-int srtp_suite_salt_len(enum srtp_suite s);
 
 /* Opaque: derived session keys of one master key (RTP and RTCP), and per-SSRC stream state. */
 struct srtp_keys;
@@ -99,7 +73,7 @@ static inline void srtp_stream_resume(struct srtp_stream *s, uint64_t index)
  * accepted once is accepted again, across restarts (docs/design.md, "Keys"). Each protocol (RTP,
  * RTCP) of a context has a lease [floor, limit): outbound it encrypts only at indexes inside it,
  * inbound it accepts only indexes inside it. The owner (the dataplane) makes every limit durable
- * before it grants it (lib/srtp_ledger.h), and starts a context that may have had a predecessor at
+ * before it grants it (lib/srtp/srtp_ledger.h), and starts a context that may have had a predecessor at
  * that predecessor's durable limit: every index used before is below the new floor.
  *
  * A context from srtp_stream_new is unleased (floor 0, no limit): right for a client whose contexts
@@ -191,16 +165,5 @@ static inline enum mmr_drop_reason srtp_unprotect_rtcp(struct srtp_stream *s, ui
 	return srtp_fast_unprotect_rtcp(s, pkt, len);
 }
 #endif
-
-/*
- * SDES key material (RFC 4568 "inline:", base64 of key||salt, padded).
- * srtp_master_to_inline writes the base64 text alone (no "inline:" prefix) and a NUL; returns its
- *   length, -ENOSPC if cap is too small, -EINVAL for a bad suite or key/salt length.
- * srtp_master_from_inline takes the base64 text with or without the "inline:" prefix; it is strict:
- *   canonical padded base64 of exactly the suite's key + salt length, nothing after it (no lifetime
- *   or MKI parameters, no whitespace). Returns 0 (m filled, padding zeroed) or -EINVAL.
- */
-int srtp_master_to_inline(const struct srtp_master *m, char *out, size_t cap);
-int srtp_master_from_inline(enum srtp_suite suite, const char *text, struct srtp_master *m);
 
 #endif

@@ -19,6 +19,9 @@
 #define MMR_MAX_PORTS         8
 #define MMR_MAX_LCORES        16
 #define MMR_MAX_TLAYERS       4            /* temporal layers 0..3 (VP8 TID is 2 bits) */
+#define MEDIA_MAX_SPATIAL  3   /* spatial layers 0..2 a target may name (VP9 SID is 3 bits: more parse, are dropped) */
+#define MEDIA_MAX_TEMPORAL 4   /* temporal layers 0..3 (VP8 TID 2 bits; VP9 TID 3 bits: more are dropped) */
+#define MEDIA_MAX_ENCODINGS 3  /* simulcast encodings per group */
 
 #define MMR_ID_NONE           UINT32_MAX
 

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 #include "mmr_types.h"
-#include "stats.h"
+#include "drop_reason.h"
 
 enum pkt_kind {
 	PKT_UDP = 1,       /* IPv4/IPv6 UDP: src/dst/sport/dport/l4_off/payload_* filled */

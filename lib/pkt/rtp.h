@@ -6,7 +6,7 @@
 #define MMR_RTP_H
 
 #include <stdint.h>
-#include "stats.h"
+#include "drop_reason.h"
 
 struct rtp_info {
 	uint8_t  pt;            /* payload type (7 bits) */

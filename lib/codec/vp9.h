@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include "media.h"
 #include "rtp.h"
-#include "stats.h"
+#include "drop_reason.h"
 
 #define VP9_MAX_REFS   3       /* P_DIFFs of one picture in flexible mode */
 #define VP9_MAX_SS     8       /* spatial layers an SS can describe (N_S is 3 bits) */

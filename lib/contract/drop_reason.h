@@ -1,0 +1,51 @@
+/*
+ * drop_reason.h - why the dataplane dropped a packet: the one list of drop reasons (symbol, printed
+ * name, meaning), from which the enum, mmr_drop_names[] and mmr_drop_docs[] (drop_reason.c), every
+ * output (status line, `mmrctl stats`, mmr-gen) and the docs check (tests/unit/test_counters.c) are
+ * made. The parsers include this, not the counters' layout (stats.h).
+ *
+ * A reason is an index into mmr_lcore_stats.drops[] in the shared segment: adding one, or changing
+ * the order, changes that layout (bump MMR_SHM_VERSION, cmd_chan.h; the layout check there fails to
+ * compile until then). Add new reasons at the end.
+ */
+#ifndef MMR_DROP_REASON_H
+#define MMR_DROP_REASON_H
+
+/* _(SYMBOL, "name", "meaning") */
+#define foreach_mmr_drop(_)                                                                                  \
+	_(NONE,           "none",           "not a drop (slot 0, never counted)")                               \
+	_(TRUNCATED,      "truncated",      "shorter than its headers say")                                     \
+	_(BAD_L2,         "bad_l2",         "not Ethernet/VLAN carrying IPv4/IPv6/ARP")                         \
+	_(BAD_IP,         "bad_ip",         "bad IPv4/IPv6 header: version, length, checksum, fragment, options") \
+	_(NOT_UDP,        "not_udp",        "IP but neither UDP nor ICMP echo for us")                          \
+	_(BAD_UDP,        "bad_udp",        "UDP length inconsistent")                                          \
+	_(NOT_FOR_US,     "not_for_us",     "destination address or UDP port not ours")                         \
+	_(BAD_RTP,        "bad_rtp",        "RTP header malformed (version, CSRC/extension/padding lengths)")   \
+	_(RTCP,           "rtcp",           "RTCP: not terminated yet, counted and dropped")                    \
+	_(UNKNOWN_SENDER, "unknown_sender", "no participant with this source address and port")                 \
+	_(UNKNOWN_SSRC,   "unknown_ssrc",   "participant known, SSRC not one of its streams (spoofed or stale)") \
+	_(BAD_PAYLOAD,    "bad_payload",    "codec payload descriptor malformed")                               \
+	_(LAYER,          "layer",          "not forwarded to a receiver by layer selection (per copy)")        \
+	_(NO_MBUF,        "no_mbuf",        "mempool empty when building a copy")                               \
+	_(TX_FULL,        "tx_full",        "TX queue full: copies the NIC did not take")                       \
+	_(ARP_OTHER,      "arp_other",      "ARP not asking for one of our addresses")                          \
+	_(SRTP_AUTH,      "srtp_auth",      "SRTP/SRTCP authentication failed (wrong key, tampered, too short)") \
+	_(SRTP_REPLAY,    "srtp_replay",    "SRTP/SRTCP replayed or older than the replay window")              \
+	_(NO_STRUCTURE,   "no_structure",   "AV1 packet without a usable Dependency Descriptor (extension "     \
+					    "missing, or its template structure not received yet)")             \
+	_(SRTP_REUSE,     "srtp_reuse",     "SRTP copy not sent: its index was used before under this key "     \
+					    "and SSRC, or lies below where the context had to start")           \
+	_(SRTP_LEASE,     "srtp_lease",     "SRTP/SRTCP index beyond the context's durable lease (the ledger "  \
+					    "has not recorded it yet, or cannot)")
+
+enum mmr_drop_reason {
+#define _(sym, name, doc) MMR_DROP_##sym,
+	foreach_mmr_drop(_)
+#undef _
+	MMR_DROP__COUNT
+};
+
+extern const char *const mmr_drop_names[MMR_DROP__COUNT];
+extern const char *const mmr_drop_docs[MMR_DROP__COUNT];
+
+#endif

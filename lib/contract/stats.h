@@ -1,0 +1,175 @@
+/*
+ * stats.h - layout of the dataplane's counters inside the shared-memory segment.
+ *
+ * Every counter has exactly one writer: a worker lcore writes its own mmr_lcore_stats slot and the
+ * per-stream counters of the streams whose packets it receives (RSS pins a sender's 5-tuple to one
+ * queue, so to one lcore); the dataplane's control thread writes the port counters and its own
+ * (mmr_ctl_stats). Readers (the
+ * controller, mmrctl through it) read with relaxed loads and tolerate a counter being a few packets
+ * behind. No atomics read-modify-write on the packet path.
+ */
+#ifndef MMR_STATS_H
+#define MMR_STATS_H
+
+#include <stdint.h>
+#include "mmr_types.h"
+#include "drop_reason.h"
+
+/* A worker lcore's counters, each declared once here: _(field, "name", "meaning"). All uint64_t,
+ * all counted since the lcore started; the struct fields, mmr_lcore_counter_names/docs[] (stats.c)
+ * and every output (`mmrctl stats`, the status line, mmr-gen) come from this list. Changing the
+ * list changes the shared layout (MMR_SHM_VERSION, cmd_chan.h). */
+#define foreach_mmr_lcore_counter(_)                                                                   \
+	_(rx_pkts,      "rx_pkts",      "packets received")                                               \
+	_(rx_bytes,     "rx_bytes",     "bytes received")                                                 \
+	_(tx_pkts,      "tx_pkts",      "packets handed to TX (copies, ARP and ICMP replies)")           \
+	_(tx_bytes,     "tx_bytes",     "bytes handed to TX")                                             \
+	_(rtp_pkts,     "rtp_pkts",     "RTP packets from known streams")                                 \
+	_(copies,       "copies",       "RTP copies built for receivers")                                 \
+	_(arp_replies,  "arp_replies",  "ARP replies sent")                                               \
+	_(icmp_replies, "icmp_replies", "ICMP echo replies sent")                                         \
+	_(loops,        "loops",        "poll-loop iterations")                                           \
+	_(busy_loops,   "busy_loops",   "iterations that received at least one packet")                   \
+	_(cycles,       "cycles",       "TSC cycles of all iterations (the lcore's time polling)")        \
+	_(busy_cycles,  "busy_cycles",  "TSC cycles of the iterations that received packets")
+
+enum mmr_lcore_counter {
+#define _(f, name, doc) MMR_LC_##f,
+	foreach_mmr_lcore_counter(_)
+#undef _
+	MMR_LC__COUNT
+};
+extern const char *const mmr_lcore_counter_names[MMR_LC__COUNT];
+extern const char *const mmr_lcore_counter_docs[MMR_LC__COUNT];
+
+/* One worker lcore's counters; padded to its own cache lines. The counters can also be read by
+ * index: c[MMR_LC_x] is the field x. */
+struct mmr_lcore_stats {
+	union {
+		struct {
+#define _(f, name, doc) uint64_t f;
+			foreach_mmr_lcore_counter(_)
+#undef _
+		};
+		uint64_t c[MMR_LC__COUNT];
+	};
+	uint64_t drops[MMR_DROP__COUNT];
+	uint32_t lcore_id;
+	uint32_t active;           /* 1 while this slot belongs to a running lcore */
+} __attribute__((aligned(64)));
+
+/* A DPDK port's counters, copied from rte_eth_stats by the control thread about every 100 ms. */
+struct mmr_port_stats {
+	uint64_t ipackets, opackets, ibytes, obytes, imissed, ierrors, oerrors, rx_nombuf;
+	uint32_t port_id;
+	uint32_t active;
+	char name[48];
+} __attribute__((aligned(64)));
+
+/* Per-stream counters, each declared once: _(field, "name", "meaning"), uint64_t, counted since the
+ * stream was made; `mmrctl stats --streams` shows each under its name. */
+#define foreach_mmr_stream_counter(_)                                                                  \
+	_(rx_pkts,     "rx_pkts",     "packets received on the stream")                                  \
+	_(rx_bytes,    "rx_bytes",    "bytes received on the stream")                                    \
+	_(fwd_copies,  "fwd_copies",  "copies sent to receivers")                                        \
+	_(layer_drops, "layer_drops", "copies withheld by layer selection")
+
+enum mmr_stream_counter {
+#define _(f, name, doc) MMR_SC_##f,
+	foreach_mmr_stream_counter(_)
+#undef _
+	MMR_SC__COUNT
+};
+extern const char *const mmr_stream_counter_names[MMR_SC__COUNT];
+extern const char *const mmr_stream_counter_docs[MMR_SC__COUNT];
+
+/* Per-stream counters and state, indexed by stream id; written by the lcore that receives the
+ * stream. */
+struct mmr_stream_stats {
+	union {
+		struct {
+#define _(f, name, doc) uint64_t f;
+			foreach_mmr_stream_counter(_)
+#undef _
+		};
+		uint64_t c[MMR_SC__COUNT];
+	};
+	uint32_t last_seq;
+	uint32_t last_tid;         /* temporal layer of the last packet (video) */
+	/* SRTP meetings: position of the stream's inbound context (srtp_fast.h), for `mmrctl stats`
+	 * (srtp_roc) only: its highest authenticated RTP index rounded down to 2^15, ROC = srtp_index
+	 * >> 16. Set to 0 by the control thread when the context is made, then stored (relaxed atomic)
+	 * by the receiving lcore when it changes: twice per 65536 packets. 0 in plain meetings.
+	 * Restarts resume from the dataplane's ledger, not from here. */
+	uint64_t srtp_index;
+};
+
+/* The dataplane's control thread's counters (the cost of table changes), each declared once:
+ * _(field, "name", "meaning"), uint64_t, counted since the dataplane started; `mmrctl stats` shows
+ * each under its name ("control"). */
+#define foreach_mmr_ctl_counter(_)                                                                     \
+	_(arrays_published, "arrays_published", "output arrays built and published (one per stream whose receivers changed, per batch)") \
+	_(grace_periods,    "grace_periods",    "RCU grace periods waited for (synchronize_rcu)")             \
+	_(target_updates,   "target_updates",   "SUB_PUTs that changed only a target: one word stored, nothing published") \
+	_(snapshots,        "snapshots",        "event snapshots sent (a controller asked, cmd_chan.h)")       \
+	_(snapshot_events,  "snapshot_events",  "events those snapshots sent")
+
+enum mmr_ctl_counter {
+#define _(f, name, doc) MMR_CC_##f,
+	foreach_mmr_ctl_counter(_)
+#undef _
+	MMR_CC__COUNT
+};
+extern const char *const mmr_ctl_counter_names[MMR_CC__COUNT];
+extern const char *const mmr_ctl_counter_docs[MMR_CC__COUNT];
+
+struct mmr_ctl_stats {
+	union {
+		struct {
+#define _(f, name, doc) uint64_t f;
+			foreach_mmr_ctl_counter(_)
+#undef _
+		};
+		uint64_t c[MMR_CC__COUNT];
+	};
+} __attribute__((aligned(64)));
+
+/* The whole counters area. */
+struct mmr_stats_area {
+	struct mmr_lcore_stats lcore[MMR_MAX_LCORES];
+	struct mmr_port_stats port[MMR_MAX_PORTS];
+	struct mmr_stream_stats stream[MMR_MAX_STREAMS];
+	/* SRTP meetings: position of each subscription's outbound context (its receiver's copies), as
+	 * stream[].srtp_index, indexed by subscription id; written by the lcore receiving the stream. */
+	uint64_t sub_srtp_index[MMR_MAX_SUBS] __attribute__((aligned(64)));
+	struct mmr_ctl_stats ctl;   /* the control thread's */
+};
+
+/*
+ * The one summary of the lcore counters, used by the dataplane's status line and `mmrctl stats`
+ * (per lcore and in total) so that they cannot disagree. A sample is the lcore counters and drops
+ * summed over lcores, read with relaxed loads (the readers are not the writers).
+ */
+struct mmr_stats_sample {
+	uint64_t c[MMR_LC__COUNT];
+	uint64_t drops[MMR_DROP__COUNT];
+};
+
+struct mmr_stats_summary {
+	uint64_t drops;            /* packets dropped, all reasons but `layer` (a withheld copy is
+				      layer selection working, not a loss) */
+	uint64_t layer_drops;      /* copies withheld by layer selection */
+	double rx_pps, tx_pps, copies_ps, drops_ps;   /* per second over the interval (0 if dt_s <= 0) */
+	double busy_pct;           /* 100 * busy_cycles / cycles over the interval: the share of the
+				      lcores' polling time spent in iterations that received packets */
+};
+
+/* Add one lcore's counters to s (which the caller zeroed). */
+void mmr_stats_sample_add(struct mmr_stats_sample *s, const struct mmr_lcore_stats *l);
+/* s = the sum over the active lcores of the area. */
+void mmr_stats_sample_area(struct mmr_stats_sample *s, const struct mmr_stats_area *a);
+/* Summary of the interval prev -> cur of dt_s seconds; prev NULL: since the lcores started. */
+void mmr_stats_summarize(const struct mmr_stats_sample *prev, const struct mmr_stats_sample *cur, double dt_s,
+			 struct mmr_stats_summary *out);
+
+#endif

@@ -6,6 +6,7 @@
 #   make demo       install deps, build, run a demo meeting on virtual devices with live stats (DURATION=s)
 #   make unit       build and run the cmocka unit tests only
 #   make asan       the same programs built with AddressSanitizer into build-asan/
+#   make selfcheck  build-check/mmr-dataplane: ASan plus the table self-check after every batch
 #   make fuzz       build the libFuzzer targets (clang) and run each for FUZZ_SECONDS
 #   make bench      benchmarks (see scripts/)
 
@@ -74,7 +75,7 @@ GEN_OBJ  := $(GEN_SRC:%.c=$(BUILD)/%.o)
 
 PROGS := $(BUILD)/mmr-dataplane $(BUILD)/mmr-controller $(BUILD)/mmrctl $(if $(GEN_SRC),$(BUILD)/mmr-gen)
 
-.PHONY: all progs unit test demo asan fuzz bench clean deps shm-layout
+.PHONY: all progs unit test demo asan selfcheck fuzz bench clean deps shm-layout
 all: progs $(UNIT_BIN) $(E2E_BIN) $(ITOOL_BIN)
 progs: $(PROGS)
 
@@ -114,11 +115,22 @@ $(BUILD)/mmr-controller: $(CTL_OBJ) $(CONTRACT_A)
 $(BUILD)/mmrctl: $(BUILD)/control/mmrctl.o $(CONTRACT_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
 
+# A unit test of pure code in dataplane/ or control/ names the objects it links as extra
+# prerequisites (filtered into the link below) and its include flags in TEST_CFLAGS.
 $(BUILD)/tests/%: tests/unit/%.c $(LIBS_A)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -DMMR_SRC_DIR='"$(CURDIR)"' -o $@ $< $(LIBS_A) $(TEST_EXTRA_LIBS) $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -DMMR_SRC_DIR='"$(CURDIR)"' -o $@ $< $(filter %.o,$^) $(LIBS_A) $(TEST_EXTRA_LIBS) $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 
 $(BUILD)/tests/test_srtp_fast: TEST_EXTRA_LIBS := $(SRTP2_LIBS)
+# dataplane/csum.h and rewrite.h: header-only, DPDK's headers but no DPDK library
+$(BUILD)/tests/test_csum $(BUILD)/tests/test_rewrite: TEST_CFLAGS := $(DP_CFLAGS) -Idataplane
+# control/model.c with its indexes and id pools
+$(BUILD)/tests/test_model: $(BUILD)/control/model.o $(BUILD)/control/id_index.o $(BUILD)/control/id_pool.o
+$(BUILD)/tests/test_model: TEST_CFLAGS := -Icontrol
+# control/journal.c and state_store.c with the state file, the model and what they use
+$(BUILD)/tests/test_journal: $(addprefix $(BUILD)/control/,journal.o state_store.o state_file.o model.o values.o \
+			     keys.o log.o outbuf.o id_index.o id_pool.o)
+$(BUILD)/tests/test_journal: TEST_CFLAGS := -Icontrol
 
 $(BUILD)/tests/integration/%: tests/integration/tools/%.c $(LIBS_A)
 	@mkdir -p $(@D)
@@ -139,6 +151,7 @@ demo: deps
 test: deps
 	$(MAKE) all
 	$(MAKE) asan
+	$(MAKE) selfcheck
 	tests/run-all.sh
 
 unit: $(UNIT_BIN)
@@ -146,6 +159,13 @@ unit: $(UNIT_BIN)
 
 asan:
 	$(MAKE) BUILD=build-asan SAN="-fsanitize=address -fno-omit-frame-pointer" OPT=-O1 all
+
+# The dataplane with its table self-check (docs/dataplane.md, "Self-check build"): ASan, and
+# cmd_apply_check() after every batch of commands, aborting on the first inconsistency. Used by
+# tests/integration/test_stress.py --selfcheck and test_selfcheck.py.
+selfcheck:
+	$(MAKE) BUILD=build-check SAN="-fsanitize=address -fno-omit-frame-pointer -DMMR_DP_SELFCHECK" OPT=-O1 \
+		build-check/mmr-dataplane
 
 # ---- fuzzing (clang + libFuzzer) -------------------------------------------------------------
 FUZZ_SECONDS ?= 20
@@ -164,7 +184,7 @@ bench: progs
 	scripts/bench.sh
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-check build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

@@ -51,6 +51,8 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 	snprintf(cfg->state_file, sizeof(cfg->state_file), "/var/lib/mmr/state");
 	snprintf(cfg->shm_name, sizeof(cfg->shm_name), "%s", MMR_SHM_DEFAULT_NAME);
 	cfg->apply_timeout_ms = 1000;
+	cfg->journal_max_records = 1000000;
+	cfg->journal_max_bytes = 64u << 20;
 
 	/* libconfig says little about a file it cannot open: check that first */
 	FILE *f = fopen(path, "r");
@@ -121,9 +123,20 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 				goto out;
 			}
 			cfg->apply_timeout_ms = (unsigned)v;
+		} else if (strcmp(name, "journal_max_records") == 0 || strcmp(name, "journal_max_bytes") == 0) {
+			long long v = config_setting_type(s) == CONFIG_TYPE_INT64 ? config_setting_get_int64(s) :
+				      config_setting_type(s) == CONFIG_TYPE_INT ? config_setting_get_int(s) : -1;
+			if (v < 1) {
+				bad(err, errlen, s, "%s must be a positive integer", name);
+				goto out;
+			}
+			if (name[8] == 'm' && name[12] == 'r')
+				cfg->journal_max_records = (uint64_t)v;
+			else
+				cfg->journal_max_bytes = (uint64_t)v;
 		} else {
 			bad(err, errlen, s, "unknown setting '%s' (known: socket, socket_group, state_file, "
-					    "shm_name, apply_timeout_ms)", name);
+					    "shm_name, apply_timeout_ms, journal_max_records, journal_max_bytes)", name);
 			goto out;
 		}
 	}

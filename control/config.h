@@ -1,6 +1,7 @@
 /*
  * config.h - mmr-controller's configuration file (libconfig syntax; keys in docs/interfaces.md):
- * socket, socket_group, state_file, shm_name, apply_timeout_ms. Unknown keys, wrong types and bad
+ * socket, socket_group, state_file, shm_name, apply_timeout_ms, journal_max_records,
+ * journal_max_bytes. Unknown keys, wrong types and bad
  * values are errors reported as "FILE:LINE: why".
  */
 #ifndef MMR_CTL_CONFIG_H
@@ -8,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <sys/un.h>
 
@@ -19,6 +21,8 @@ struct ctl_config {
 	char state_file[1024];
 	char shm_name[64];
 	unsigned apply_timeout_ms;
+	uint64_t journal_max_records;   /* compaction thresholds (state_store.h) */
+	uint64_t journal_max_bytes;
 };
 
 /* 0, or -1 with one line in err. */

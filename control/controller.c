@@ -3,12 +3,16 @@
  * subscriptions (model.h), keeps them on disk (state_file.h), programs the dataplane through
  * shared memory (dp_link.h), and serves mmrctl on a Unix socket (ctl_proto.h, requests.h).
  *
- * One thread, one poll() loop. Each connection carries one request: read a frame (bounded size,
- * bounded time), check the peer (SO_PEERCRED: root, our own uid, or a member of socket_group),
- * run it, and for a change the dataplane must apply, wait (without blocking the loop) until the
- * dataplane's ring head passes the change's last command or apply_timeout_ms runs out; then
- * write the reply and close. A client that sends garbage gets an error reply; one that vanishes
- * is dropped. SIGINT/SIGTERM stop the loop cleanly; the state is on disk after every change.
+ * One thread, one poll() loop. A connection carries requests in sequence, pipelined (the next may
+ * come before the previous answer): read frames (bounded size, bounded time), check the peer
+ * (SO_PEERCRED: root, our own uid, or a member of socket_group), run each as soon as it is whole.
+ * A change goes into the store's batch (state_store.h); at the end of the loop iteration the
+ * batch is made durable with one fdatasync for all of them (group commit), and only then do their
+ * dataplane commands go; each then waits (without blocking the loop) until the dataplane's ring
+ * head passes its last command or apply_timeout_ms runs out. Answers go back in request order. A
+ * read waits for the changes run before it to be committed. A client that sends garbage gets an
+ * error reply and is closed; one that vanishes is dropped. SIGINT/SIGTERM stop the loop cleanly;
+ * every acknowledged change is on disk.
  *
  *   mmr-controller -c FILE
  */
@@ -40,26 +44,38 @@
 #include "state_file.h"
 
 #define MAX_CONNS        64
-#define READ_TIMEOUT_NS  5000000000ull    /* a whole request must arrive within 5 s */
+#define CONN_QUEUE       64               /* requests in flight on one connection (pipelined) */
+#define READ_TIMEOUT_NS  5000000000ull    /* a request, once begun, must arrive whole within 5 s */
+#define IDLE_TIMEOUT_NS  300000000000ull  /* a connection with nothing to do for 5 min is closed */
 #define WRITE_TIMEOUT_NS 30000000000ull   /* a reader that takes nothing for 30 s is dropped */
+#define WAIT_POLL_NS     50000ull         /* while a request waits for the dataplane */
 
-enum conn_state { CONN_READ, CONN_WAIT, CONN_WRITE };
+/* A request on a connection: run, then (a change) committed with its batch, then live. */
+enum slot_state { SLOT_COMMIT, SLOT_WAIT, SLOT_DONE };
+
+struct slot {
+	struct request req;
+	enum slot_state state;
+	enum apply_outcome how;
+	uint64_t deadline_ns;           /* SLOT_WAIT: apply_timeout_ms from the commit */
+	char what[160];                 /* the command line, for the log */
+};
 
 struct conn {
 	int fd;
-	enum conn_state state;
 	bool allowed;
+	bool eof;                       /* the client closed its side: finish what it sent, then close */
+	bool closing;                   /* a framing error: answer it, then close */
 	uint32_t uid;
-	uint8_t hdr[CTL_HDR_LEN];
-	size_t hdr_have;
-	uint8_t *body;
-	size_t body_len, body_have;
-	struct request req;
-	bool has_req;
-	char what[160];                 /* the command line, for the log */
-	struct outbuf out;              /* the response frame */
+	uint8_t *in;                    /* bytes read, not yet taken as requests */
+	size_t in_len, in_cap;
+	struct slot q[CONN_QUEUE];      /* in arrival order: answers go out in that order */
+	unsigned q_head, q_len;
+	struct outbuf out;              /* response frames */
 	size_t out_off;
-	uint64_t deadline_ns;
+	uint64_t read_deadline_ns;      /* part of a request is here: the rest by then (0: none) */
+	uint64_t idle_deadline_ns;
+	uint64_t write_deadline_ns;
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -191,159 +207,223 @@ static bool peer_allowed(int fd, const struct ctl_config *cfg, uint32_t *uid)
 	return cfg->has_group && peer_in_group(fd, &cr, cfg->group_gid);
 }
 
-/* ---- connections ---------------------------------------------------------------------------- */
+/* ---- connections ----------------------------------------------------------------------------
+ *
+ * A connection carries requests in sequence, and a client may send the next before the previous
+ * answer came (pipelining, up to CONN_QUEUE; docs/interfaces.md): each is run as soon as it is
+ * whole, and the answers go back in order.
+ */
+
+static struct conn *conns[MAX_CONNS];
+static unsigned nconns;
 
 static void conn_free(struct conn *c)
 {
-	if (c->has_req)
-		request_free(&c->req);
+	for (unsigned k = 0; k < c->q_len; k++)
+		request_free(&c->q[(c->q_head + k) % CONN_QUEUE].req);
 	ob_free(&c->out);
-	free(c->body);
+	if (c->in)
+		explicit_bzero(c->in, c->in_len);
+	free(c->in);
 	close(c->fd);
 	free(c);
 }
 
-static void summarise(struct conn *c, int argc, char **argv)
+static void summarise(struct slot *sl, int argc, char **argv)
 {
 	size_t off = 0;
-	c->what[0] = '\0';
-	for (int i = 0; i < argc && off < sizeof(c->what) - 1; i++) {
-		int n = snprintf(c->what + off, sizeof(c->what) - off, "%s%s", i ? " " : "", argv[i]);
+	sl->what[0] = '\0';
+	for (int i = 0; i < argc && off < sizeof(sl->what) - 1; i++) {
+		int n = snprintf(sl->what + off, sizeof(sl->what) - off, "%s%s", i ? " " : "", argv[i]);
 		if (n < 0)
 			break;
 		off += (size_t)n;
 	}
-	for (char *p = c->what; *p; p++)
+	for (char *p = sl->what; *p; p++)
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
 			*p = '?';
 }
 
-/* Build the response frame and switch to writing. */
-static void conn_reply(struct ctl_ctx *ctx, struct conn *c, enum apply_outcome how, uint64_t now)
+/* Append the answer of a finished slot to the connection's output. false: out of memory. */
+static bool conn_reply(struct ctl_ctx *ctx, struct conn *c, struct slot *sl)
 {
-	ob_reset(&c->out);
+	size_t start = c->out.len;
 	ob_add(&c->out, "\0\0\0\0\0\0\0\0", CTL_HDR_LEN);
-	if (c->has_req) {
-		request_finish(ctx, &c->req, how);
-		request_reply(&c->req, &c->out);
-		if (c->req.failed)
-			ctl_log("uid %u: %s -> error: %s", c->uid, c->what, c->req.err);
-		else if (c->req.mutating)
-			ctl_log("uid %u: %s -> ok%s", c->uid, c->what,
-				c->req.offline || how == APPLY_LOST ? " (dataplane offline)" :
-				how == APPLY_TIMEOUT ? " (not applied yet)" : "");
-	}
-	if (!c->out.oom && c->out.len - CTL_HDR_LEN > CTL_MAX_RESPONSE) {
-		ob_reset(&c->out);
-		ob_add(&c->out, "\0\0\0\0\0\0\0\0", CTL_HDR_LEN);
+	request_finish(ctx, &sl->req, sl->how);
+	request_reply(&sl->req, &c->out);
+	if (sl->req.failed)
+		ctl_log("uid %u: %s -> error: %s", c->uid, sl->what, sl->req.err);
+	else if (sl->req.mutating)
+		ctl_log("uid %u: %s -> ok%s", c->uid, sl->what,
+			sl->req.offline || sl->how == APPLY_LOST ? " (dataplane offline)" :
+			sl->how == APPLY_TIMEOUT ? " (not applied yet)" : "");
+	if (!c->out.oom && c->out.len - start - CTL_HDR_LEN > CTL_MAX_RESPONSE) {
+		c->out.len = start + CTL_HDR_LEN;
 		ob_puts(&c->out, "error: reply too large\n");
 	}
-	if (c->out.oom) {
-		/* last resort: a reply small enough to need no allocation */
-		static char msg[] = "error: out of memory\n";
-		ob_free(&c->out);
-		c->out.p = NULL;
-		uint8_t *frame = malloc(CTL_HDR_LEN + sizeof(msg) - 1);
-		if (!frame) {
-			c->state = CONN_WRITE;
-			c->out_off = 0;
-			c->deadline_ns = now;   /* nothing to say: drop it */
-			return;
-		}
-		memcpy(frame + CTL_HDR_LEN, msg, sizeof(msg) - 1);
-		c->out.p = (char *)frame;
-		c->out.len = c->out.cap = CTL_HDR_LEN + sizeof(msg) - 1;
-	}
-	ctl_frame_header((uint8_t *)c->out.p, CTL_RESP_MAGIC, (uint32_t)(c->out.len - CTL_HDR_LEN));
-	c->out_off = 0;
-	c->state = CONN_WRITE;
-	c->deadline_ns = now + WRITE_TIMEOUT_NS;
+	if (c->out.oom)
+		return false;
+	ctl_frame_header((uint8_t *)c->out.p + start, CTL_RESP_MAGIC, (uint32_t)(c->out.len - start - CTL_HDR_LEN));
+	return true;
 }
 
-static void conn_error(struct ctl_ctx *ctx, struct conn *c, const char *why, uint64_t now)
+static struct slot *slot_new(struct conn *c)
 {
-	if (c->has_req)
-		request_free(&c->req);
-	memset(&c->req, 0, sizeof(c->req));
-	ob_init(&c->req.body);
-	c->req.failed = true;
-	snprintf(c->req.err, sizeof(c->req.err), "%s", why);
-	c->has_req = true;
-	conn_reply(ctx, c, APPLY_DONE, now);
+	struct slot *sl = &c->q[(c->q_head + c->q_len) % CONN_QUEUE];
+	c->q_len++;
+	memset(sl, 0, sizeof(*sl));
+	return sl;
 }
 
-static void conn_run(struct ctl_ctx *ctx, struct conn *c, uint64_t now)
+static void slot_error(struct conn *c, const char *why)
+{
+	struct slot *sl = slot_new(c);
+	ob_init(&sl->req.body);
+	sl->req.failed = true;
+	snprintf(sl->req.err, sizeof(sl->req.err), "%s", why);
+	snprintf(sl->what, sizeof(sl->what), "(request)");
+	sl->state = SLOT_DONE;
+	sl->how = APPLY_DONE;
+}
+
+/*
+ * Group commit: make the batch of every change run since the last commit durable (one write, one
+ * fdatasync), then let their held dataplane commands go. Their requests then wait for the
+ * dataplane (or are done). If the batch cannot be made durable, every one of them fails, the
+ * commands are taken back and the model is reloaded from disk (state_store.h).
+ */
+static void commit_batch(struct ctl_ctx *ctx, uint64_t now)
+{
+	struct state_store *st = ctx->store;
+	char err[400];
+	int rc = state_store_commit(st, now, err, sizeof(err));
+	if (rc == -2) {
+		ctl_log("error: the journal is in an unknown state: stopping (a restart loads what is on disk)");
+		exit(1);
+	}
+	/* (with the test hook, rc 0 may leave the batch unwritten: its requests go on as if durable) */
+	if (rc == 0)
+		dp_link_release(ctx->dp);
+	else
+		dp_link_drop_held(ctx->dp);
+	for (unsigned i = 0; i < nconns; i++) {
+		struct conn *c = conns[i];
+		for (unsigned k = 0; k < c->q_len; k++) {
+			struct slot *sl = &c->q[(c->q_head + k) % CONN_QUEUE];
+			if (sl->state != SLOT_COMMIT)
+				continue;
+			if (rc < 0) {
+				sl->req.failed = true;
+				sl->req.mutating = false;
+				sl->req.wait = false;
+				snprintf(sl->req.err, sizeof(sl->req.err), "cannot save the state, nothing changed: %s", err);
+				sl->state = SLOT_DONE;
+			} else if (sl->req.wait) {
+				sl->state = SLOT_WAIT;
+				sl->deadline_ns = now + (uint64_t)ctx->cfg->apply_timeout_ms * 1000000ull;
+			} else {
+				sl->state = SLOT_DONE;
+				sl->how = APPLY_DONE;
+			}
+		}
+	}
+	if (rc < 0) {
+		ctl_log("cannot save the state: %s; the batch's changes are undone", err);
+		char why[400];
+		if (state_store_reload(st, ctx->model, why, sizeof(why)) < 0) {
+			ctl_log("error: cannot reload the state after a failed write: %s: stopping", why);
+			exit(1);
+		}
+		return;
+	}
+	if (state_store_want_compact(st) && state_store_compact(st, ctx->model, err, sizeof(err)) < 0)
+		ctl_log("compaction failed (the journal goes on growing): %s", err);
+}
+
+/* Run the request in frame body (len bytes). */
+static void conn_run(struct ctl_ctx *ctx, struct conn *c, const uint8_t *body, size_t len, uint64_t now)
 {
 	struct ctl_request r;
 	if (!c->allowed) {
 		ctl_log("uid %u: request refused: permission denied", c->uid);
-		conn_error(ctx, c, "permission denied", now);
+		slot_error(c, "permission denied");
 		return;
 	}
-	if (ctl_request_decode(c->body, c->body_len, &r) < 0) {
-		conn_error(ctx, c, "malformed request", now);
+	if (ctl_request_decode(body, len, &r) < 0) {
+		slot_error(c, "malformed request");
 		return;
 	}
-	summarise(c, r.argc, r.argv);
-	request_run(ctx, r.argc, r.argv, &c->req);
-	c->has_req = true;
+	/* a read sees only what is durable: commit the changes run before it first */
+	if (state_store_pending(ctx->store) && !request_mutates(r.argc, r.argv))
+		commit_batch(ctx, now);
+	struct slot *sl = slot_new(c);
+	summarise(sl, r.argc, r.argv);
+	request_run(ctx, r.argc, r.argv, &sl->req);
 	ctx->requests++;
 	ctl_request_free(&r);
-	if (c->req.wait) {
-		c->state = CONN_WAIT;
-		c->deadline_ns = now + (uint64_t)ctx->cfg->apply_timeout_ms * 1000000ull;
-		return;
-	}
-	conn_reply(ctx, c, APPLY_DONE, now);
+	sl->how = APPLY_DONE;
+	sl->state = sl->req.mutating ? SLOT_COMMIT : SLOT_DONE;
 }
 
-/* Read what is there; false when the connection should go. */
+/* Take every whole request in the input buffer (while there is room in the queue). */
+static void conn_take(struct ctl_ctx *ctx, struct conn *c, uint64_t now)
+{
+	size_t off = 0;
+	while (!c->closing && c->q_len < CONN_QUEUE && c->in_len - off >= CTL_HDR_LEN) {
+		int64_t len = ctl_frame_check(c->in + off, CTL_REQ_MAGIC, CTL_MAX_REQUEST);
+		if (len < 0) {
+			slot_error(c, "malformed request (bad frame header or too large)");
+			c->closing = true;
+			break;
+		}
+		if (c->in_len - off - CTL_HDR_LEN < (size_t)len)
+			break;
+		conn_run(ctx, c, c->in + off + CTL_HDR_LEN, (size_t)len, now);
+		explicit_bzero(c->in + off, CTL_HDR_LEN + (size_t)len);
+		off += CTL_HDR_LEN + (size_t)len;
+	}
+	if (off) {
+		memmove(c->in, c->in + off, c->in_len - off);
+		c->in_len -= off;
+	}
+	c->read_deadline_ns = c->in_len ? (c->read_deadline_ns ? c->read_deadline_ns : now + READ_TIMEOUT_NS) : 0;
+	c->idle_deadline_ns = now + IDLE_TIMEOUT_NS;
+}
+
+/* Read what is there (room permitting); false when the connection should go. */
 static bool conn_read(struct ctl_ctx *ctx, struct conn *c, uint64_t now)
 {
-	for (;;) {
-		uint8_t *dst;
-		size_t want;
-		if (c->hdr_have < CTL_HDR_LEN) {
-			dst = c->hdr + c->hdr_have;
-			want = CTL_HDR_LEN - c->hdr_have;
-		} else {
-			dst = c->body + c->body_have;
-			want = c->body_len - c->body_have;
+	const size_t max = 4 * (CTL_HDR_LEN + CTL_MAX_REQUEST);
+	while (!c->eof && c->in_len < max) {
+		if (c->in_cap - c->in_len < 4096) {
+			size_t cap = c->in_cap ? c->in_cap * 2 : 16384;
+			uint8_t *n = realloc(c->in, cap);
+			if (!n)
+				return false;
+			c->in = n;
+			c->in_cap = cap;
 		}
-		ssize_t n = want ? read(c->fd, dst, want) : 0;
+		ssize_t n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return errno == EAGAIN || errno == EWOULDBLOCK;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			return false;
 		}
-		if (n == 0 && want)
-			return false;       /* gone before the request was whole */
-		if (c->hdr_have < CTL_HDR_LEN) {
-			c->hdr_have += (size_t)n;
-			if (c->hdr_have < CTL_HDR_LEN)
-				continue;
-			int64_t len = ctl_frame_check(c->hdr, CTL_REQ_MAGIC, CTL_MAX_REQUEST);
-			if (len < 0) {
-				conn_error(ctx, c, "malformed request (bad frame header or too large)", now);
-				return true;
-			}
-			c->body_len = (size_t)len;
-			c->body = malloc(c->body_len ? c->body_len : 1);
-			if (!c->body) {
-				conn_error(ctx, c, "out of memory", now);
-				return true;
-			}
-		} else {
-			c->body_have += (size_t)n;
+		if (n == 0) {
+			c->eof = true;
+			break;
 		}
-		if (c->hdr_have == CTL_HDR_LEN && c->body_have == c->body_len) {
-			conn_run(ctx, c, now);
-			return true;
-		}
+		c->in_len += (size_t)n;
 	}
+	conn_take(ctx, c, now);
+	if (c->eof && c->in_len && !c->closing)
+		return false;       /* gone in the middle of a request */
+	return true;
 }
 
-/* Write what the socket takes; false when done or broken. */
+/* Write what the socket takes; false when broken. */
 static bool conn_write(struct conn *c, uint64_t now)
 {
 	while (c->out_off < c->out.len) {
@@ -354,14 +434,73 @@ static bool conn_write(struct conn *c, uint64_t now)
 			return errno == EAGAIN || errno == EWOULDBLOCK;
 		}
 		c->out_off += (size_t)n;
-		c->deadline_ns = now + WRITE_TIMEOUT_NS;
+		c->write_deadline_ns = now + WRITE_TIMEOUT_NS;
 	}
-	return false;
+	if (c->out_off == c->out.len) {
+		if (c->out.p)
+			explicit_bzero(c->out.p, c->out.len);   /* key replies */
+		ob_reset(&c->out);
+		c->out_off = 0;
+		if (c->out.cap > (1u << 20))
+			ob_free(&c->out);
+	}
+	return true;
 }
 
-static void accept_all(int lfd, struct conn **conns, unsigned *n, const struct ctl_config *cfg, uint64_t now)
+/* Settle waiting requests, queue the answers that are due (in order), write, expire. false: the
+ * connection should go. */
+static bool conn_service(struct ctl_ctx *ctx, struct conn *c, uint64_t now, bool *waiting)
 {
-	while (*n < MAX_CONNS) {
+	struct dp_link *dp = ctx->dp;
+	for (unsigned k = 0; k < c->q_len; k++) {
+		struct slot *sl = &c->q[(c->q_head + k) % CONN_QUEUE];
+		if (sl->state != SLOT_WAIT)
+			continue;
+		if (!dp->attached || dp->attach_id != sl->req.attach_id)
+			sl->how = APPLY_LOST;
+		else if (dp_link_applied(dp, sl->req.wait_seq))
+			sl->how = APPLY_DONE;
+		else if (now >= sl->deadline_ns)
+			sl->how = APPLY_TIMEOUT;
+		else {
+			*waiting = true;
+			continue;
+		}
+		sl->state = SLOT_DONE;
+	}
+	bool had_out = c->out.len > c->out_off;
+	while (c->q_len && c->q[c->q_head].state == SLOT_DONE) {
+		struct slot *sl = &c->q[c->q_head];
+		bool ok = conn_reply(ctx, c, sl);
+		request_free(&sl->req);
+		c->q_head = (c->q_head + 1) % CONN_QUEUE;
+		c->q_len--;
+		if (!ok)
+			return false;
+	}
+	if (c->out.len > c->out_off) {
+		if (!had_out)
+			c->write_deadline_ns = now + WRITE_TIMEOUT_NS;
+		if (!conn_write(c, now))
+			return false;
+	}
+	bool idle = c->q_len == 0 && c->out.len == c->out_off;
+	if (idle && (c->eof || c->closing))
+		return false;
+	if (c->in_len && c->q_len < CONN_QUEUE && !c->closing)
+		conn_take(ctx, c, now);     /* requests that waited for room in the queue */
+	if (c->out.len > c->out_off && now >= c->write_deadline_ns)
+		return false;
+	if (c->read_deadline_ns && now >= c->read_deadline_ns)
+		return false;
+	if (idle && now >= c->idle_deadline_ns)
+		return false;
+	return true;
+}
+
+static void accept_all(int lfd, const struct ctl_config *cfg, uint64_t now)
+{
+	while (nconns < MAX_CONNS) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
@@ -374,12 +513,21 @@ static void accept_all(int lfd, struct conn **conns, unsigned *n, const struct c
 			return;
 		}
 		c->fd = fd;
-		c->state = CONN_READ;
-		c->deadline_ns = now + READ_TIMEOUT_NS;
+		c->idle_deadline_ns = now + IDLE_TIMEOUT_NS;
 		c->allowed = peer_allowed(fd, cfg, &c->uid);
 		ob_init(&c->out);
-		conns[(*n)++] = c;
+		conns[nconns++] = c;
 	}
+}
+
+static void conn_drop(struct conn *c)
+{
+	for (unsigned j = 0; j < nconns; j++)
+		if (conns[j] == c) {
+			conns[j] = conns[--nconns];
+			break;
+		}
+	conn_free(c);
 }
 
 /* ---- main ----------------------------------------------------------------------------------- */
@@ -456,9 +604,9 @@ int main(int argc, char **argv)
 	ino_t sock_ino = 0;
 	struct model model;
 	struct dp_link dp;
-	struct conn *conns[MAX_CONNS];
-	unsigned nconns = 0;
-	struct ctl_ctx ctx = { .model = &model, .dp = &dp, .cfg = &cfg, .start_ns = mmr_now_ns(), .pid = getpid() };
+	static struct state_store store;
+	struct ctl_ctx ctx = { .model = &model, .dp = &dp, .store = &store, .cfg = &cfg, .start_ns = mmr_now_ns(),
+			       .pid = getpid() };
 
 	if (model_init(&model) < 0) {
 		ctl_log("error: out of memory");
@@ -472,19 +620,21 @@ int main(int argc, char **argv)
 	lock_fd = lock_state(cfg.state_file);
 	if (lock_fd < 0)
 		goto out_model;
-	int ld = state_file_load(&model, cfg.state_file, err, sizeof(err));
+	int ld = state_store_open(&store, &model, cfg.state_file, cfg.journal_max_records, cfg.journal_max_bytes,
+				  err, sizeof(err));
 	if (ld < 0) {
 		ctl_log("error: cannot load state file: %s", err);
-		goto out_lock;
+		goto out_store;
 	}
 	if (ld == 1)
 		ctl_log("no state file %s: starting empty", cfg.state_file);
 	else
-		ctl_log("loaded %s: %u meetings, %u participants, %u streams, %u subscriptions", cfg.state_file,
-			model.n_meetings, model.n_parts, model.n_streams, model.n_subs);
+		ctl_log("loaded %s and %llu journal records: %u meetings, %u participants, %u streams, "
+			"%u subscriptions", cfg.state_file, (unsigned long long)store.replayed, model.n_meetings,
+			model.n_parts, model.n_streams, model.n_subs);
 	if (dp_link_init(&dp, cfg.shm_name, &model) < 0) {
 		ctl_log("error: out of memory");
-		goto out_lock;
+		goto out_store;
 	}
 	dp.on_ledger = ledger_hook;
 	dp.on_ledger_arg = &ctx;
@@ -497,29 +647,16 @@ int main(int argc, char **argv)
 	struct conn *polled[MAX_CONNS + 1];
 	while (!stop_signal) {
 		uint64_t now = mmr_now_ns();
+		if (state_store_pending(&store))
+			commit_batch(&ctx, now);   /* only the test hook leaves one behind */
 		dp_link_tick(&dp, now);
 
-		/* settle waiting requests and expire slow clients */
+		/* settle waiting requests, send the answers that are due, expire slow clients */
 		bool waiting = false;
 		for (unsigned i = 0; i < nconns;) {
 			struct conn *c = conns[i];
-			if (c->state == CONN_WAIT) {
-				if (!dp.attached || dp.attach_id != c->req.attach_id)
-					conn_reply(&ctx, c, APPLY_LOST, now);
-				else if (dp_link_applied(&dp, c->req.wait_seq))
-					conn_reply(&ctx, c, APPLY_DONE, now);
-				else if (now >= c->deadline_ns)
-					conn_reply(&ctx, c, APPLY_TIMEOUT, now);
-				else
-					waiting = true;
-				if (c->state == CONN_WRITE && !conn_write(c, now)) {
-					conn_free(c);
-					conns[i] = conns[--nconns];
-					continue;
-				}
-			} else if (now >= c->deadline_ns) {
-				conn_free(c);
-				conns[i] = conns[--nconns];
+			if (!conn_service(&ctx, c, now, &waiting)) {
+				conn_drop(c);
 				continue;
 			}
 			i++;
@@ -531,20 +668,32 @@ int main(int argc, char **argv)
 			polled[np++] = NULL;
 		}
 		for (unsigned i = 0; i < nconns; i++) {
-			if (conns[i]->state == CONN_WAIT)
+			struct conn *c = conns[i];
+			short ev = 0;
+			if (!c->eof && !c->closing && c->q_len < CONN_QUEUE)
+				ev |= POLLIN;
+			if (c->out.len > c->out_off)
+				ev |= POLLOUT;
+			if (!ev)
 				continue;
-			pfd[np] = (struct pollfd){ .fd = conns[i]->fd,
-						   .events = conns[i]->state == CONN_READ ? POLLIN : POLLOUT };
-			polled[np++] = conns[i];
+			pfd[np] = (struct pollfd){ .fd = c->fd, .events = ev };
+			polled[np++] = c;
 		}
-		/* 1 ms while the dataplane has work to show us, else until the next heartbeat */
-		uint64_t wait_ns = (waiting || dp.fifo_len || dp.sync_end_seq != UINT64_MAX ||
+		/* briefly while the dataplane is applying what requests wait for (it is woken at once:
+		 * lib/contract/cmd_chan.h), 1 ms while it has other work to show us (a snapshot of its
+		 * events on its way too), else until the next heartbeat */
+		uint64_t wait_ns = waiting ? WAIT_POLL_NS :
+				   (dp.fifo_len || dp.sync_end_seq != UINT64_MAX || state_store_pending(&store) ||
 				    (dp.attached && events_waiting(&dp.ev))) ? 1000000ull :
 				   dp.next_tick_ns > now ? dp.next_tick_ns - now : 0;
-		for (unsigned i = 0; i < nconns; i++)
-			if (conns[i]->state != CONN_WAIT && conns[i]->deadline_ns > now &&
-			    conns[i]->deadline_ns - now < wait_ns)
-				wait_ns = conns[i]->deadline_ns - now;
+		for (unsigned i = 0; i < nconns; i++) {
+			const struct conn *c = conns[i];
+			uint64_t d[3] = { c->read_deadline_ns, c->out.len > c->out_off ? c->write_deadline_ns : 0,
+					  c->idle_deadline_ns };
+			for (int k = 0; k < 3; k++)
+				if (d[k] && d[k] > now && d[k] - now < wait_ns)
+					wait_ns = d[k] - now;
+		}
 		struct timespec ts = { (time_t)(wait_ns / 1000000000ull), (long)(wait_ns % 1000000000ull) };
 		int n = ppoll(pfd, np, &ts, &waitmask);
 		if (n < 0) {
@@ -559,31 +708,29 @@ int main(int argc, char **argv)
 				continue;
 			struct conn *c = polled[i];
 			if (!c) {
-				accept_all(lfd, conns, &nconns, &cfg, now);
+				accept_all(lfd, &cfg, now);
 				continue;
 			}
-			bool keep;
-			if (c->state == CONN_READ) {
+			bool keep = true;
+			if (pfd[i].revents & POLLNVAL)
+				keep = false;
+			if (keep && (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) && (c->q_len < CONN_QUEUE))
 				keep = conn_read(&ctx, c, now);
-				if (keep && c->state == CONN_WRITE)
-					keep = conn_write(c, now);
-			} else {
-				keep = (pfd[i].revents & (POLLERR | POLLNVAL)) ? false : conn_write(c, now);
-			}
-			if (!keep) {
-				for (unsigned j = 0; j < nconns; j++)
-					if (conns[j] == c) {
-						conns[j] = conns[--nconns];
-						break;
-					}
-				conn_free(c);
-			}
+			if (keep && (pfd[i].revents & POLLOUT))
+				keep = conn_write(c, now);
+			if (!keep)
+				conn_drop(c);
 		}
+		/* group commit: every change the requests of this round made, one fdatasync */
+		if (state_store_pending(&store))
+			commit_batch(&ctx, now);
 	}
 	if (stop_signal)
 		ctl_log("signal %d: stopping", (int)stop_signal);
 	rc = stop_signal ? 0 : 1;
 
+	if (state_store_pending(&store))
+		commit_batch(&ctx, mmr_now_ns() + 1000000000ull);   /* the test hook's, if any */
 	for (unsigned i = 0; i < nconns; i++)
 		conn_free(conns[i]);
 	close(lfd);
@@ -592,7 +739,8 @@ int main(int argc, char **argv)
 		unlink(cfg.socket);
 out_dp:
 	dp_link_close(&dp);
-out_lock:
+out_store:
+	state_store_close(&store);
 	close(lock_fd);
 out_model:
 	model_free(&model);

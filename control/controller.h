@@ -10,10 +10,12 @@
 #include "config.h"
 #include "dp_link.h"
 #include "model.h"
+#include "state_store.h"
 
 struct ctl_ctx {
 	struct model *model;
 	struct dp_link *dp;
+	struct state_store *store;
 	const struct ctl_config *cfg;
 	uint64_t start_ns;
 	pid_t pid;

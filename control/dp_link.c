@@ -30,6 +30,7 @@ int dp_link_init(struct dp_link *l, const char *shm_name, struct model *model)
 	snprintf(l->shm_name, sizeof(l->shm_name), "%s", shm_name);
 	l->model = model;
 	l->sync_end_seq = UINT64_MAX;
+	l->hold_seq = UINT64_MAX;
 	snprintf(l->why_detached, sizeof(l->why_detached), "not attached yet");
 	l->fifo = malloc(FIFO_MIN * sizeof(*l->fifo));
 	if (!l->fifo)
@@ -51,6 +52,7 @@ static void detach(struct dp_link *l, const char *why)
 	explicit_bzero(l->fifo, l->fifo_cap * sizeof(*l->fifo));   /* may hold keys */
 	l->fifo_len = l->fifo_head = 0;
 	l->sync_end_seq = UINT64_MAX;
+	l->hold_seq = UINT64_MAX;
 	l->attach_id++;
 	set_why(l, why);
 }
@@ -111,6 +113,8 @@ size_t dp_link_poll(struct dp_link *l)
 	while (l->fifo_len > 0) {
 		struct mmr_cmd *c = &l->fifo[l->fifo_head];
 		uint64_t want = c->seq;
+		if (want >= l->hold_seq)
+			break;      /* not durable yet */
 		if (cmd_chan_push(&l->ch, c) < 0)
 			break;      /* ring full: the dataplane will make room */
 		if (c->seq != want) {
@@ -129,6 +133,36 @@ size_t dp_link_poll(struct dp_link *l)
 		l->sync_end_seq = UINT64_MAX;
 	}
 	return l->fifo_len;
+}
+
+void dp_link_hold(struct dp_link *l)
+{
+	if (l->attached && l->hold_seq == UINT64_MAX)
+		l->hold_seq = l->next_seq;
+}
+
+void dp_link_release(struct dp_link *l)
+{
+	if (l->hold_seq == UINT64_MAX)
+		return;
+	l->hold_seq = UINT64_MAX;
+	dp_link_poll(l);
+	if (l->attached)
+		cmd_chan_wake(&l->ch);
+}
+
+void dp_link_drop_held(struct dp_link *l)
+{
+	if (l->hold_seq == UINT64_MAX)
+		return;
+	if (l->attached && l->next_seq > l->hold_seq) {
+		size_t n = (size_t)(l->next_seq - l->hold_seq);   /* the FIFO's last n */
+		for (size_t i = l->fifo_len - n; i < l->fifo_len; i++)
+			explicit_bzero(&l->fifo[(l->fifo_head + i) % l->fifo_cap], sizeof(*l->fifo));
+		l->fifo_len -= n;
+		l->next_seq = l->hold_seq;
+	}
+	l->hold_seq = UINT64_MAX;
 }
 
 /* ---- commands from the model ---------------------------------------------------------------- */
@@ -301,9 +335,9 @@ static void attach(struct dp_link *l, struct cmd_chan *c, uint64_t now)
 	}
 	/* the header's ledger id is written before dp_ready (acquire: read it only after) */
 	if (!atomic_load_explicit(&s->dp_ready, memory_order_acquire)) {
-		cmd_chan_close(c);
 		snprintf(why, sizeof(why), "dataplane pid %u on %s is starting (not ready yet)",
 			 atomic_load(&s->dp_pid), l->shm_name);
+		cmd_chan_close(c);      /* unmaps s: read it before */
 		set_why(l, why);
 		return;
 	}

@@ -19,6 +19,10 @@
  * Events (events.h): every tick, and before a read command shows them, we read the dataplane's event
  * rings; every attach forgets what they said and asks for a snapshot.
  *
+ * Holding (group commit, state_store.h): commands queued after dp_link_hold() stay in the FIFO
+ * until dp_link_release() (their change is durable: they may go) or dp_link_drop_held() (it could
+ * not be made durable: they are taken back, their seqs reused).
+ *
  * We attach only to a ready dataplane (dp_ready), whose header then holds its SRTP ledger id, and
  * before the replay the on_ledger hook sees that id: the controller makes sure no key it replays was
  * used under another ledger (requests.h, request_ledger_check). If the hook refuses, we stay
@@ -53,6 +57,7 @@ struct dp_link {
 	struct mmr_cmd *fifo;        /* commands not yet in the ring */
 	size_t fifo_cap, fifo_head, fifo_len;
 	uint64_t next_seq;           /* seq the next pushed command will carry */
+	uint64_t hold_seq;           /* commands from this seq on wait for dp_link_release(); UINT64_MAX: none */
 
 	uint64_t next_tick_ns, next_epoch_check_ns;
 	uint64_t next_attach_ns;     /* no attach before (after the hook refused one) */
@@ -80,6 +85,11 @@ uint64_t dp_link_put_participant(struct dp_link *l, uint32_t id);
 uint64_t dp_link_put_stream(struct dp_link *l, uint32_t id);
 uint64_t dp_link_put_sub(struct dp_link *l, uint32_t id);
 uint64_t dp_link_del(struct dp_link *l, enum mmr_cmd_op op, uint32_t id);
+
+/* Hold the commands queued from now on (no-op while holding); release them or take them back. */
+void dp_link_hold(struct dp_link *l);
+void dp_link_release(struct dp_link *l);
+void dp_link_drop_held(struct dp_link *l);
 
 /* Has the dataplane applied every command up to and including seq? */
 bool dp_link_applied(const struct dp_link *l, uint64_t seq);

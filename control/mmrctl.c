@@ -2,11 +2,18 @@
  * mmrctl.c - the command-line client of mmr-controller.
  *
  *   mmrctl [-S SOCKET] [--json] COMMAND ...
+ *   mmrctl [-S SOCKET] batch [--window N] < COMMANDS
  *
  * Sends the command line (everything but -S) to the controller's Unix socket as one request
  * (lib/contract/ctl_proto.h) and prints the reply: the body on stdout, an error line on stderr. Exit 0 on
  * success, 1 when the controller reports an error, 2 when it cannot be reached or breaks off.
  * The controller does all parsing and validation, so this program knows no command but help.
+ *
+ * batch: one command per line of stdin (words split at blanks; blank lines and lines starting
+ * with '#' skipped), all over one connection, up to N (default 64) sent ahead of their answers
+ * (pipelining, docs/interfaces.md). Each answer's body goes to stdout as it comes, in order; an
+ * error to stderr as "error: WHY (line L: COMMAND)". Exit 0 if every command succeeded, 1 if any
+ * failed, 2 if the controller cannot be reached or breaks off.
  */
 #include <errno.h>
 #include <poll.h>
@@ -28,6 +35,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: mmrctl [-S SOCKET] [--json] COMMAND ...\n"
 		   "  -S SOCKET   controller socket (default $MMR_SOCKET or %s)\n"
 		   "  --json      JSON output (read commands)\n"
+		   "mmrctl [-S SOCKET] batch [--window N] < COMMANDS: one command per line, over one\n"
+		   "connection, up to N (default 64) ahead of their answers.\n"
 		   "'mmrctl help' lists the commands.\n", CTL_DEFAULT_SOCKET);
 }
 
@@ -58,6 +67,169 @@ static int read_timed(int fd, void *buf, size_t len)
 	return 0;
 }
 
+/* Connect to the controller; the socket, or -1 (message printed). */
+static int connect_ctl(const char *sock)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(sock) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "error: cannot reach controller at %s: socket path too long\n", sock);
+		return -1;
+	}
+	strcpy(sa.sun_path, sock);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr, "error: cannot reach controller at %s: %s\n", sock, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* One answer frame: 0 with *payload (malloc'd, NUL-terminated) and *len, or -errno / -EPROTO. */
+static int read_answer(int fd, char **payload, int64_t *len)
+{
+	uint8_t hdr[CTL_HDR_LEN];
+	*payload = NULL;
+	int rc = read_timed(fd, hdr, sizeof(hdr));
+	if (rc < 0)
+		return rc;
+	*len = ctl_frame_check(hdr, CTL_RESP_MAGIC, CTL_MAX_RESPONSE);
+	if (*len < 0)
+		return -EPROTO;
+	*payload = malloc((size_t)*len + 1);
+	if (!*payload)
+		return -ENOMEM;
+	rc = read_timed(fd, *payload, (size_t)*len);
+	if (rc < 0) {
+		free(*payload);
+		*payload = NULL;
+		return rc;
+	}
+	(*payload)[*len] = '\0';
+	return 0;
+}
+
+#define BATCH_MAX_WINDOW 1024
+
+/* A line's command, kept until its answer comes (for the error message). */
+struct pending {
+	unsigned long line;
+	char *text;
+};
+
+static int run_batch(const char *sock, int argc, char **argv)
+{
+	unsigned window = 64;
+	for (int i = 0; i < argc; i++) {
+		char *end;
+		if (strcmp(argv[i], "--window") == 0 && i + 1 < argc) {
+			unsigned long w = strtoul(argv[++i], &end, 10);
+			if (*end || w == 0 || w > BATCH_MAX_WINDOW) {
+				fprintf(stderr, "error: --window must be 1-%u\n", BATCH_MAX_WINDOW);
+				return 1;
+			}
+			window = (unsigned)w;
+		} else {
+			fprintf(stderr, "error: usage: mmrctl [-S SOCKET] batch [--window N] < COMMANDS\n");
+			return 1;
+		}
+	}
+	int fd = connect_ctl(sock);
+	if (fd < 0)
+		return 2;
+	static struct pending q[BATCH_MAX_WINDOW];
+	unsigned head = 0, n = 0;
+	unsigned long lineno = 0, failed = 0;
+	bool in_eof = false;
+	char *line = NULL;
+	size_t cap = 0;
+	int rc = 0;
+	while (!in_eof || n > 0) {
+		/* send while the window has room */
+		while (!in_eof && n < window) {
+			ssize_t len = getline(&line, &cap, stdin);
+			if (len < 0) {
+				in_eof = true;
+				break;
+			}
+			lineno++;
+			if (len > 0 && line[len - 1] == '\n')
+				line[--len] = '\0';
+			char *text = strdup(line), *words[CTL_MAX_ARGS + 1], *save = NULL;
+			int nw = 0;
+			if (!text) {
+				fprintf(stderr, "error: out of memory\n");
+				return 2;
+			}
+			for (char *t = strtok_r(line, " \t\r", &save); t; t = strtok_r(NULL, " \t\r", &save)) {
+				if (nw == (int)CTL_MAX_ARGS + 1)
+					break;
+				words[nw++] = t;
+			}
+			if (nw == 0 || words[0][0] == '#') {
+				free(text);
+				continue;
+			}
+			uint8_t *frame;
+			size_t frame_len;
+			int e = nw > (int)CTL_MAX_ARGS ? -E2BIG : ctl_request_encode(nw, words, &frame, &frame_len);
+			if (e < 0) {
+				fprintf(stderr, "error: %s (line %lu: %s)\n", e == -E2BIG ? "command line too long" : strerror(-e),
+					lineno, text);
+				free(text);
+				failed++;
+				continue;
+			}
+			e = ctl_write_all(fd, frame, frame_len);
+			free(frame);
+			if (e < 0) {
+				fprintf(stderr, "error: controller at %s: %s\n", sock, strerror(-e));
+				free(text);
+				return 2;
+			}
+			q[(head + n) % BATCH_MAX_WINDOW] = (struct pending){ lineno, text };
+			n++;
+		}
+		if (n == 0)
+			continue;
+		/* then take one answer */
+		char *payload;
+		int64_t len;
+		int e = read_answer(fd, &payload, &len);
+		struct pending *p = &q[head];
+		if (e < 0) {
+			fprintf(stderr, "error: controller at %s: %s (line %lu: %s)\n", sock,
+				e == -EPIPE ? "connection closed before the answer" : e == -EPROTO ? "malformed reply" :
+				strerror(-e), p->line, p->text);
+			rc = 2;
+			break;
+		}
+		size_t status_len, body_len;
+		const char *body;
+		int st = ctl_response_parse(payload, (size_t)len, &status_len, &body, &body_len);
+		if (st != 0) {
+			fprintf(stderr, "%.*s (line %lu: %s)\n", (int)status_len, st < 0 ? "error: malformed reply" : payload,
+				p->line, p->text);
+			failed++;
+		} else if (body_len) {
+			fwrite(body, 1, body_len, stdout);
+		}
+		explicit_bzero(payload, (size_t)len);
+		free(payload);
+		free(p->text);
+		head = (head + 1) % BATCH_MAX_WINDOW;
+		n--;
+	}
+	free(line);
+	close(fd);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "error: writing the output: %s\n", strerror(errno));
+		return rc ? rc : 1;
+	}
+	return rc ? rc : failed ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *sock = getenv("MMR_SOCKET");
@@ -83,6 +255,9 @@ int main(int argc, char **argv)
 		}
 	}
 	int nargs = argc - i;
+	signal(SIGPIPE, SIG_IGN);
+	if (nargs > 0 && strcmp(argv[i], "batch") == 0)
+		return run_batch(sock, nargs - 1, argv + i + 1);
 	bool any_command = false;
 	for (int k = i; k < argc; k++)
 		if (strcmp(argv[k], "--json") != 0)

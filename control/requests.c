@@ -3,9 +3,13 @@
  *
  * Mutations follow one order so that a failure at any step leaves nothing behind:
  *   1. validate every argument and reserve ids and index room (nothing changed yet);
- *   2. adds: change the model, save the state file, undo the model change if the save failed;
- *      removals: save the state file without the object first, then change the model;
- *   3. queue the dataplane commands (only now: the state on disk already says what they say).
+ *   2. adds: change the model, then record the change (its state-file lines) in the store's batch,
+ *      undoing the model change if that fails (out of memory); removals: record first, then change
+ *      the model;
+ *   3. queue the dataplane commands, held (dp_link_hold) until the batch is durable.
+ * The controller commits the batch (state_store.h: one write and one fdatasync for every request
+ * of a poll-loop iteration) and only then releases the held commands; a batch that cannot be made
+ * durable fails all its requests and the model is reloaded from disk (controller.c).
  *
  * SRTP: a meeting's security (--plain, default, or --srtp SUITE) is set at creation; participants
  * of an SRTP meeting get fresh keys (keys.c) at `participant add` and `participant rekey`, made
@@ -27,6 +31,7 @@
 #include "log.h"
 #include "render.h"
 #include "state_file.h"
+#include "state_store.h"
 #include "values.h"
 
 #define MAX_POS  3
@@ -43,6 +48,7 @@ struct command {
 	const char *opts[MAX_OPTS];     /* "name=" takes a value, a leading '!' makes it required */
 	const char *usage;
 	void (*run)(struct ctl_ctx *ctx, const struct args *a, struct request *req);
+	bool mutates;                   /* may change the state (else: reads it only) */
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -123,14 +129,17 @@ static bool reserve(struct ctl_ctx *ctx, struct request *req, uint32_t meetings,
 
 /* ---- committing a change -------------------------------------------------------------------- */
 
-static bool save(struct ctl_ctx *ctx, struct request *req, enum state_skip_kind kind, uint32_t id)
+/* Step 2: the lines of this request's change go into the store's batch (state_store.h). */
+static struct outbuf *change_begin(struct ctl_ctx *ctx)
 {
-	struct state_skip skip = { kind, id };
-	char why[400];
-	if (state_file_save(ctx->model, ctx->cfg->state_file, &skip, why, sizeof(why)) == 0)
+	return state_store_change_begin(ctx->store);
+}
+
+static bool change_end(struct ctl_ctx *ctx, struct request *req)
+{
+	if (state_store_change_end(ctx->store))
 		return true;
-	ctl_log("cannot save state: %s", why);
-	fail(req, "cannot save the state, nothing changed: %s", why);
+	fail(req, "out of memory recording the change, nothing changed");
 	return false;
 }
 
@@ -140,6 +149,7 @@ static void dp_begin(struct ctl_ctx *ctx, struct request *req)
 	req->mutating = true;
 	req->rejected_before = dp_link_rejected(ctx->dp);
 	req->wait_seq = UINT64_MAX;
+	dp_link_hold(ctx->dp);
 }
 
 /* After queueing them: last is the last command's seq (UINT64_MAX: none could be queued). */
@@ -154,7 +164,6 @@ static void dp_end(struct ctl_ctx *ctx, struct request *req, uint64_t last, bool
 	req->wait = true;
 	req->wait_seq = last;
 	req->attach_id = ctx->dp->attach_id;
-	dp_link_poll(ctx->dp);
 }
 
 /* ---- security: --plain / --srtp SUITE ------------------------------------------------------- */
@@ -243,7 +252,8 @@ static void cmd_meeting_create(struct ctl_ctx *ctx, const struct args *a, struct
 	if (!reserve(ctx, req, 1, 0, 0, 0))
 		return;
 	uint32_t id = model_meeting_add(ctx->model, MMR_ID_NONE, name, suite);
-	if (!save(ctx, req, STATE_SKIP_NONE, 0)) {
+	state_line_meeting(change_begin(ctx), ctx->model, id);
+	if (!change_end(ctx, req)) {
 		model_meeting_remove(ctx->model, id);
 		return;
 	}
@@ -257,7 +267,8 @@ static void cmd_meeting_end(struct ctl_ctx *ctx, const struct args *a, struct re
 	uint32_t id;
 	if (!get_meeting(ctx, a->pos[0], req, &id))
 		return;
-	if (!save(ctx, req, STATE_SKIP_MEETING, id))
+	state_line_remove(change_begin(ctx), "meeting", id);
+	if (!change_end(ctx, req))
 		return;
 	dp_begin(ctx, req);
 	uint64_t last = UINT64_MAX;
@@ -347,7 +358,11 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 					     a->opt[PA_MAC] ? mac : NULL, (uint16_t)dp_port);
 	model_participant_set_keys(m, id, &keys[0], &keys[1]);
 	explicit_bzero(keys, sizeof(keys));
-	if (!save(ctx, req, STATE_SKIP_NONE, 0)) {
+	struct outbuf *b = change_begin(ctx);
+	state_line_participant(b, m, id);
+	for (uint32_t s = m->parts[id].first_rsub; s != MMR_ID_NONE; s = m->subs[s].r_next)
+		state_line_sub(b, m, s);
+	if (!change_end(ctx, req)) {
 		model_participant_remove(m, id);
 		return;
 	}
@@ -398,7 +413,8 @@ static void cmd_participant_rekey(struct ctl_ctx *ctx, const struct args *a, str
 	old[1] = m->parts[id].recv_key;
 	model_participant_set_keys(m, id, &keys[0], &keys[1]);
 	explicit_bzero(keys, sizeof(keys));
-	bool saved = save(ctx, req, STATE_SKIP_NONE, 0);
+	state_line_keys(change_begin(ctx), m, id);
+	bool saved = change_end(ctx, req);
 	if (!saved)
 		model_participant_set_keys(m, id, &old[0], &old[1]);
 	explicit_bzero(old, sizeof(old));
@@ -425,6 +441,19 @@ static char *ledger_short(bool has, const uint8_t id[MMR_SRTP_LEDGER_ID_LEN], ch
 	else
 		snprintf(out, 16, "none");
 	return out;
+}
+
+/*
+ * Record the ledger (and with it, after a rekey, every SRTP participant's keys) at attach: a whole
+ * new snapshot (state_store_compact), as the state was saved before the journal. 0, or -1 with the
+ * reason in err (nothing on disk names the change).
+ */
+static int record_now(struct ctl_ctx *ctx, char *err, size_t errlen)
+{
+	/* nothing is pending at attach (controller.c commits every loop iteration) but the test hook's */
+	if (state_store_pending(ctx->store) && state_store_commit_now(ctx->store, err, errlen) < 0)
+		return -1;
+	return state_store_compact(ctx->store, ctx->model, err, errlen);
 }
 
 /*
@@ -464,7 +493,7 @@ static int rekey_all(struct ctl_ctx *ctx, uint32_t n, const uint8_t id[MMR_SRTP_
 	memcpy(m->ledger_id, id, sizeof(m->ledger_id));
 	m->has_ledger = true;
 	m->ledger_rekeyed = (int64_t)time(NULL);
-	if (state_file_save(m, ctx->cfg->state_file, NULL, err, errlen) == 0) {
+	if (record_now(ctx, err, errlen) == 0) {
 		rc = 0;
 		goto out;
 	}
@@ -506,7 +535,7 @@ int request_ledger_check(struct ctl_ctx *ctx, const uint8_t id[MMR_SRTP_LEDGER_I
 		bool had = m->has_ledger;
 		memcpy(m->ledger_id, id, sizeof(m->ledger_id));
 		m->has_ledger = true;
-		if (state_file_save(m, ctx->cfg->state_file, NULL, err, sizeof(err)) < 0)
+		if (record_now(ctx, err, sizeof(err)) < 0)
 			ctl_log("SRTP ledger %s recorded, but not saved yet: %s", now, err);
 		else if (had)
 			ctl_log("SRTP ledger changed (old id %s -> new id %s): no SRTP participants, no keys to change",
@@ -531,7 +560,8 @@ static void cmd_participant_remove(struct ctl_ctx *ctx, const struct args *a, st
 	uint32_t meeting, id;
 	if (!get_meeting(ctx, a->pos[0], req, &meeting) || !get_participant(ctx, meeting, a->pos[1], req, &id))
 		return;
-	if (!save(ctx, req, STATE_SKIP_PARTICIPANT, id))
+	state_line_remove(change_begin(ctx), "participant", id);
+	if (!change_end(ctx, req))
 		return;
 	dp_begin(ctx, req);
 	/* the dataplane drops its streams and every subscription to or from it with it */
@@ -666,7 +696,13 @@ static void cmd_stream_add(struct ctl_ctx *ctx, const struct args *a, struct req
 		return;
 
 	uint32_t id = model_stream_publish(m, p, ssrcs, n, &d);
-	if (!save(ctx, req, STATE_SKIP_NONE, 0)) {
+	struct outbuf *b = change_begin(ctx);
+	for (uint32_t s = id; s != MMR_ID_NONE && model_group_head(m, s) == id; s = m->streams[s].next)
+		state_line_stream(b, m, s);
+	for (uint32_t s = id; s != MMR_ID_NONE && model_group_head(m, s) == id; s = m->streams[s].next)
+		for (uint32_t x = m->streams[s].first_sub; x != MMR_ID_NONE; x = m->subs[x].s_next)
+			state_line_sub(b, m, x);
+	if (!change_end(ctx, req)) {
 		model_group_remove(m, id);
 		return;
 	}
@@ -714,7 +750,8 @@ static void cmd_stream_remove(struct ctl_ctx *ctx, const struct args *a, struct 
 	for (uint32_t s = head; s != MMR_ID_NONE && n < MEDIA_MAX_ENCODINGS && model_group_head(m, s) == head;
 	     s = m->streams[s].next)
 		members[n++] = s;
-	if (!save(ctx, req, STATE_SKIP_STREAM, head))
+	state_line_remove(change_begin(ctx), "stream", head);
+	if (!change_end(ctx, req))
 		return;
 	dp_begin(ctx, req);
 	uint64_t last = UINT64_MAX;
@@ -837,7 +874,10 @@ static void cmd_sub_set(struct ctl_ctx *ctx, const struct args *a, struct reques
 		b->target_encoding = t.encoding;
 		b->out_ssrc = out_ssrc;
 	}
-	if (!save(ctx, req, STATE_SKIP_NONE, 0)) {
+	struct outbuf *b = change_begin(ctx);
+	for (unsigned i = 0; i < n; i++)
+		state_line_target(b, m, subs[i]);
+	if (!change_end(ctx, req)) {
 		for (unsigned i = 0; i < n; i++)
 			m->subs[subs[i]] = old[i];
 		return;
@@ -876,28 +916,28 @@ static void cmd_stats(struct ctl_ctx *ctx, const struct args *a, struct request 
 static void cmd_help(struct ctl_ctx *ctx, const struct args *a, struct request *req);
 
 static const struct command commands[] = {
-	{ "status", NULL, 0, { 0 }, "status", cmd_status },
+	{ "status", NULL, 0, { 0 }, "status", cmd_status, false },
 	{ "meeting", "create", 1, { "plain", "srtp=" }, "meeting create NAME [--plain | --srtp SUITE]",
-	  cmd_meeting_create },
-	{ "meeting", "end", 1, { 0 }, "meeting end NAME", cmd_meeting_end },
-	{ "meeting", "list", 0, { 0 }, "meeting list", cmd_meeting_list },
-	{ "meeting", "show", 1, { 0 }, "meeting show NAME", cmd_meeting_show },
+	  cmd_meeting_create, true },
+	{ "meeting", "end", 1, { 0 }, "meeting end NAME", cmd_meeting_end, true },
+	{ "meeting", "list", 0, { 0 }, "meeting list", cmd_meeting_list, false },
+	{ "meeting", "show", 1, { 0 }, "meeting show NAME", cmd_meeting_show, false },
 	{ "participant", "add", 2, { "!addr=", "!port=", "role=", "mac=", "dp-port=", "srtp=", "plain" },
 	  "participant add MEETING NAME --addr IP --port N [--role sendrecv|recvonly|sendonly] [--mac MAC] "
-	  "[--dp-port N] [--plain | --srtp SUITE]", cmd_participant_add },
-	{ "participant", "remove", 2, { 0 }, "participant remove MEETING NAME", cmd_participant_remove },
-	{ "participant", "keys", 2, { 0 }, "participant keys MEETING NAME", cmd_participant_keys },
-	{ "participant", "rekey", 2, { 0 }, "participant rekey MEETING NAME", cmd_participant_rekey },
+	  "[--dp-port N] [--plain | --srtp SUITE]", cmd_participant_add, true },
+	{ "participant", "remove", 2, { 0 }, "participant remove MEETING NAME", cmd_participant_remove, true },
+	{ "participant", "keys", 2, { 0 }, "participant keys MEETING NAME", cmd_participant_keys, false },
+	{ "participant", "rekey", 2, { 0 }, "participant rekey MEETING NAME", cmd_participant_rekey, true },
 	{ "stream", "add", 2, { "!ssrc=", "!kind=", "!codec=", "layers=", "spatial=", "dd-ext=" },
 	  "stream add MEETING PARTICIPANT --ssrc N[,N2[,N3]] --kind audio|video --codec opus|vp8|vp9|av1|h264 "
-	  "[--layers T] [--spatial S] [--dd-ext ID]", cmd_stream_add },
-	{ "stream", "remove", 2, { "!ssrc=" }, "stream remove MEETING PARTICIPANT --ssrc N", cmd_stream_remove },
+	  "[--layers T] [--spatial S] [--dd-ext ID]", cmd_stream_add, true },
+	{ "stream", "remove", 2, { "!ssrc=" }, "stream remove MEETING PARTICIPANT --ssrc N", cmd_stream_remove, true },
 	{ "sub", "set", 2, { "!ssrc=", "target=", "spatial=", "dt=", "encoding=", "out-ssrc=" },
 	  "sub set MEETING SUBSCRIBER --ssrc N [--target TID] [--spatial SID] [--dt DT] [--encoding E] "
-	  "[--out-ssrc N]", cmd_sub_set },
-	{ "sub", "list", 1, { 0 }, "sub list MEETING", cmd_sub_list },
-	{ "stats", NULL, 0, { "streams" }, "stats [--streams]", cmd_stats },
-	{ "help", NULL, 0, { 0 }, "help", cmd_help },
+	  "[--out-ssrc N]", cmd_sub_set, true },
+	{ "sub", "list", 1, { 0 }, "sub list MEETING", cmd_sub_list, false },
+	{ "stats", NULL, 0, { "streams" }, "stats [--streams]", cmd_stats, false },
+	{ "help", NULL, 0, { 0 }, "help", cmd_help, false },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -1005,6 +1045,19 @@ static bool parse_args(const struct command *c, int argc, char **argv, struct ar
 			return false;
 		}
 	return true;
+}
+
+bool request_mutates(int argc, char **argv)
+{
+	const char *w[2] = { NULL, NULL };
+	int n = 0;
+	for (int i = 0; i < argc && n < 2; i++)
+		if (strcmp(argv[i], "--json") != 0)
+			w[n++] = argv[i];
+	for (size_t i = 0; n > 0 && i < N_COMMANDS; i++)
+		if (strcmp(commands[i].w1, w[0]) == 0 && (!commands[i].w2 || (n > 1 && strcmp(commands[i].w2, w[1]) == 0)))
+			return commands[i].mutates;
+	return false;
 }
 
 void request_run(struct ctl_ctx *ctx, int argc, char **argv, struct request *req)

@@ -4,9 +4,10 @@
  * queue the dataplane commands (mutating commands). Any error leaves the model, the state file and
  * the dataplane untouched.
  *
- * A mutating request whose commands went to the dataplane comes back with wait set: the caller
- * waits until dp_link_applied(wait_seq) (or a timeout, or the link dropping) and then calls
- * request_finish() to add the outcome ("note: ..." lines) to the reply.
+ * A mutating request that succeeded (mutating set) has its change in the store's batch and its
+ * dataplane commands held (state_store.h, dp_link_hold): the caller commits the batch first. Then,
+ * with wait set, it waits until dp_link_applied(wait_seq) (or a timeout, or the link dropping) and
+ * calls request_finish() to add the outcome ("note: ..." lines) to the reply.
  */
 #ifndef MMR_REQUESTS_H
 #define MMR_REQUESTS_H
@@ -33,6 +34,8 @@ struct request {
 
 enum apply_outcome { APPLY_DONE, APPLY_TIMEOUT, APPLY_LOST };
 
+/* Does argv name a command that may change the state? (false: it only reads; unknown: false) */
+bool request_mutates(int argc, char **argv);
 /* Run argv (as sent by mmrctl). req is initialised by the call; free with request_free(). */
 void request_run(struct ctl_ctx *ctx, int argc, char **argv, struct request *req);
 /* After waiting (or at once when !wait): add the outcome to the reply. */

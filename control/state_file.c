@@ -17,7 +17,7 @@
 #include "outbuf.h"
 
 #define STATE_MAGIC "mmr-state"
-#define STATE_VERSION 4
+#define STATE_VERSION 5
 
 /* ---- writing -------------------------------------------------------------------------------- */
 
@@ -28,92 +28,132 @@ char *ledger_id_hex(const uint8_t id[MMR_SRTP_LEDGER_ID_LEN], char out[2 * MMR_S
 	return out;
 }
 
-static bool skipped_participant(const struct model *m, const struct state_skip *sk, uint32_t p)
-{
-	return (sk->kind == STATE_SKIP_PARTICIPANT && sk->id == p) ||
-	       (sk->kind == STATE_SKIP_MEETING && sk->id == m->parts[p].meeting);
-}
+/* ---- one object's line (the snapshot and the journal share them) ---------------------------- */
 
-/* A skipped stream takes the rest of its simulcast group with it. */
-static bool skipped_stream(const struct model *m, const struct state_skip *sk, uint32_t s)
-{
-	return (sk->kind == STATE_SKIP_STREAM && (sk->id == s || m->streams[s].group == sk->id)) ||
-	       skipped_participant(m, sk, m->streams[s].participant);
-}
-
-struct counts { uint32_t meetings, parts, streams, subs; };
-
-static void write_meeting(const struct model *m, const struct state_skip *sk, uint32_t id,
-			  struct outbuf *b, struct counts *c)
+void state_line_meeting(struct outbuf *b, const struct model *m, uint32_t id)
 {
 	const struct m_meeting *mt = &m->meetings[id];
 	bool srtp = mt->srtp_suite != SRTP_SUITE_NONE;
 	ob_printf(b, "meeting %u %s %s\n", id, mt->name, srtp ? srtp_suite_name(mt->srtp_suite) : "plain");
-	c->meetings++;
-	for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
-		if (skipped_participant(m, sk, p))
-			continue;
-		const struct m_participant *pp = &m->parts[p];
-		char addr[VAL_ADDR_STRLEN], mac[18], skey[KEYS_INLINE_MAX] = "-", rkey[KEYS_INLINE_MAX] = "-";
-		if (srtp && (keys_to_inline(&pp->send_key, skey) < 0 || keys_to_inline(&pp->recv_key, rkey) < 0)) {
-			b->oom = true;    /* cannot happen for keys the model accepted; fail the save */
-			strcpy(skey, "-");
-			strcpy(rkey, "-");
-		}
-		ob_printf(b, "participant %u %u %s %s %u %s %s %u %s %s\n", p, id, pp->name,
-			  val_addr_fmt(&pp->addr, addr), pp->udp_port, val_role_name(pp->role),
-			  pp->has_mac ? val_mac_fmt(pp->mac, mac) : "-", pp->dp_port, skey, rkey);
-		explicit_bzero(skey, sizeof(skey));
-		explicit_bzero(rkey, sizeof(rkey));
-		c->parts++;
-	}
-	for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
-		for (uint32_t s = m->parts[p].first_stream; s != MMR_ID_NONE; s = m->streams[s].next) {
-			if (skipped_stream(m, sk, s))
-				continue;
-			const struct m_stream *ss = &m->streams[s];
-			char group[16] = "-", dd[8] = "-";
-			if (ss->group != MMR_ID_NONE)
-				snprintf(group, sizeof(group), "%u", ss->group);
-			if (ss->dd_ext_id)
-				snprintf(dd, sizeof(dd), "%u", ss->dd_ext_id);
-			ob_printf(b, "stream %u %u 0x%08x %s %s %u %u %s %u %s\n", s, p, ss->ssrc,
-				  val_kind_name(ss->kind), val_codec_name(ss->codec), ss->layers, ss->spatial, group,
-				  ss->encoding, dd);
-			c->streams++;
-		}
-	}
-	for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
-		if (skipped_participant(m, sk, p))
-			continue;
-		for (uint32_t s = m->parts[p].first_rsub; s != MMR_ID_NONE; s = m->subs[s].r_next) {
-			const struct m_sub *b2 = &m->subs[s];
-			if (skipped_stream(m, sk, b2->stream))
-				continue;
-			/* the bulk of a big state: formatted by hand, printf is several times slower */
-			ob_add(b, "sub ", 4);
-			ob_u64(b, s);
-			ob_char(b, ' ');
-			ob_u64(b, b2->stream);
-			ob_char(b, ' ');
-			ob_u64(b, p);
-			ob_char(b, ' ');
-			ob_u64(b, b2->target);
-			ob_char(b, ' ');
-			ob_hex32(b, b2->out_ssrc);
-			ob_char(b, ' ');
-			ob_u64(b, b2->target_sid);
-			ob_char(b, ' ');
-			ob_u64(b, b2->target_dt);
-			ob_char(b, ' ');
-			ob_u64(b, b2->target_encoding);
-			ob_char(b, '\n');
-			c->subs++;
-		}
-	}
 }
 
-static int write_file(const char *path, const char *data, size_t len, char *err, size_t errlen)
+void state_line_participant(struct outbuf *b, const struct model *m, uint32_t p)
+{
+	const struct m_participant *pp = &m->parts[p];
+	bool srtp = m->meetings[pp->meeting].srtp_suite != SRTP_SUITE_NONE;
+	char addr[VAL_ADDR_STRLEN], mac[18], skey[KEYS_INLINE_MAX] = "-", rkey[KEYS_INLINE_MAX] = "-";
+	if (srtp && (keys_to_inline(&pp->send_key, skey) < 0 || keys_to_inline(&pp->recv_key, rkey) < 0)) {
+		b->oom = true;    /* cannot happen for keys the model accepted; fail the save */
+		strcpy(skey, "-");
+		strcpy(rkey, "-");
+	}
+	ob_printf(b, "participant %u %u %s %s %u %s %s %u %s %s\n", p, pp->meeting, pp->name,
+		  val_addr_fmt(&pp->addr, addr), pp->udp_port, val_role_name(pp->role),
+		  pp->has_mac ? val_mac_fmt(pp->mac, mac) : "-", pp->dp_port, skey, rkey);
+	explicit_bzero(skey, sizeof(skey));
+	explicit_bzero(rkey, sizeof(rkey));
+}
+
+void state_line_keys(struct outbuf *b, const struct model *m, uint32_t p)
+{
+	const struct m_participant *pp = &m->parts[p];
+	char skey[KEYS_INLINE_MAX], rkey[KEYS_INLINE_MAX];
+	if (keys_to_inline(&pp->send_key, skey) < 0 || keys_to_inline(&pp->recv_key, rkey) < 0)
+		b->oom = true;
+	else
+		ob_printf(b, "keys %u %s %s\n", p, skey, rkey);
+	explicit_bzero(skey, sizeof(skey));
+	explicit_bzero(rkey, sizeof(rkey));
+}
+
+void state_line_stream(struct outbuf *b, const struct model *m, uint32_t s)
+{
+	const struct m_stream *ss = &m->streams[s];
+	char group[16] = "-", dd[8] = "-";
+	if (ss->group != MMR_ID_NONE)
+		snprintf(group, sizeof(group), "%u", ss->group);
+	if (ss->dd_ext_id)
+		snprintf(dd, sizeof(dd), "%u", ss->dd_ext_id);
+	ob_printf(b, "stream %u %u 0x%08x %s %s %u %u %s %u %s\n", s, ss->participant, ss->ssrc,
+		  val_kind_name(ss->kind), val_codec_name(ss->codec), ss->layers, ss->spatial, group,
+		  ss->encoding, dd);
+}
+
+/* " TARGET OUT_SSRC TARGET_SID TARGET_DT TARGET_ENCODING\n" */
+static void sub_tail(struct outbuf *b, const struct m_sub *b2)
+{
+	ob_char(b, ' ');
+	ob_u64(b, b2->target);
+	ob_char(b, ' ');
+	ob_hex32(b, b2->out_ssrc);
+	ob_char(b, ' ');
+	ob_u64(b, b2->target_sid);
+	ob_char(b, ' ');
+	ob_u64(b, b2->target_dt);
+	ob_char(b, ' ');
+	ob_u64(b, b2->target_encoding);
+	ob_char(b, '\n');
+}
+
+/* the bulk of a big state: formatted by hand, printf is several times slower */
+void state_line_sub(struct outbuf *b, const struct model *m, uint32_t s)
+{
+	const struct m_sub *b2 = &m->subs[s];
+	ob_add(b, "sub ", 4);
+	ob_u64(b, s);
+	ob_char(b, ' ');
+	ob_u64(b, b2->stream);
+	ob_char(b, ' ');
+	ob_u64(b, b2->subscriber);
+	sub_tail(b, b2);
+}
+
+void state_line_target(struct outbuf *b, const struct model *m, uint32_t s)
+{
+	ob_add(b, "target ", 7);
+	ob_u64(b, s);
+	sub_tail(b, &m->subs[s]);
+}
+
+void state_line_remove(struct outbuf *b, const char *kind, uint32_t id)
+{
+	ob_printf(b, "remove %s %u\n", kind, id);
+}
+
+void state_line_ledger(struct outbuf *b, const struct model *m)
+{
+	char id[2 * MMR_SRTP_LEDGER_ID_LEN + 1];
+	ob_printf(b, "srtp_ledger %s ", ledger_id_hex(m->ledger_id, id));
+	if (m->ledger_rekeyed)
+		ob_printf(b, "%lld\n", (long long)m->ledger_rekeyed);
+	else
+		ob_puts(b, "-\n");
+}
+
+struct counts { uint32_t meetings, parts, streams, subs; };
+
+static void write_meeting(const struct model *m, uint32_t id, struct outbuf *b, struct counts *c)
+{
+	const struct m_meeting *mt = &m->meetings[id];
+	state_line_meeting(b, m, id);
+	c->meetings++;
+	for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
+		state_line_participant(b, m, p);
+		c->parts++;
+	}
+	for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next)
+		for (uint32_t s = m->parts[p].first_stream; s != MMR_ID_NONE; s = m->streams[s].next) {
+			state_line_stream(b, m, s);
+			c->streams++;
+		}
+	for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next)
+		for (uint32_t s = m->parts[p].first_rsub; s != MMR_ID_NONE; s = m->subs[s].r_next) {
+			state_line_sub(b, m, s);
+			c->subs++;
+		}
+}
+
+int state_file_write_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen)
 {
 	char tmp[4096];
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
@@ -171,38 +211,32 @@ err_unlink:
 	return -1;
 }
 
-int state_file_save(const struct model *m, const char *path, const struct state_skip *skip,
-		    char *err, size_t errlen)
+int state_file_save(const struct model *m, const char *path, uint64_t journal_gen, size_t *bytes, char *err,
+		    size_t errlen)
 {
-	static const struct state_skip none = { STATE_SKIP_NONE, 0 };
-	const struct state_skip *sk = skip ? skip : &none;
-	/* kept between saves: a big state is rewritten after every change */
+	/* kept between saves: a big state is written at every compaction */
 	static struct outbuf b;
 	struct counts c = { 0, 0, 0, 0 };
 	ob_reset(&b);
-	ob_printf(&b, "# mmr-controller state: rewritten after every change; ids are the dataplane's\n"
-		      "%s %d\n", STATE_MAGIC, STATE_VERSION);
-	if (m->has_ledger) {
-		char id[2 * MMR_SRTP_LEDGER_ID_LEN + 1];
-		ob_printf(&b, "srtp_ledger %s ", ledger_id_hex(m->ledger_id, id));
-		if (m->ledger_rekeyed)
-			ob_printf(&b, "%lld\n", (long long)m->ledger_rekeyed);
-		else
-			ob_puts(&b, "-\n");
-	}
-	for (uint32_t id = 0; id < model_meeting_bound(m); id++) {
-		if (!m->meetings[id].used || (sk->kind == STATE_SKIP_MEETING && sk->id == id))
-			continue;
-		write_meeting(m, sk, id, &b, &c);
-	}
+	ob_printf(&b, "# mmr-controller state: a snapshot; the changes since are in the journal it names\n"
+		      "%s %d\njournal %llu\n", STATE_MAGIC, STATE_VERSION, (unsigned long long)journal_gen);
+	if (m->has_ledger)
+		state_line_ledger(&b, m);
+	for (uint32_t id = 0; id < model_meeting_bound(m); id++)
+		if (m->meetings[id].used)
+			write_meeting(m, id, &b, &c);
 	ob_printf(&b, "end %u %u %u %u\n", c.meetings, c.parts, c.streams, c.subs);
 	int rc;
 	if (b.oom) {
 		snprintf(err, errlen, "out of memory writing the state");
 		rc = -1;
 	} else {
-		rc = write_file(path, b.p, b.len, err, errlen);
+		rc = state_file_write_atomic(path, b.p, b.len, err, errlen);
+		if (bytes)
+			*bytes = b.len;
 	}
+	if (b.p)
+		explicit_bzero(b.p, b.len);   /* keys */
 	if (b.oom || b.cap > 4 * b.len + (1u << 20))
 		ob_free(&b);   /* do not hold on to a buffer the state has long outgrown */
 	return rc;
@@ -219,8 +253,11 @@ struct loader {
 	char *tok[12];
 	int ntok;
 	int version;      /* of the file: 1 (no SRTP), 2 (no spatial layers, simulcast), 3 (no SRTP
-			     ledger line) or 4 */
+			     ledger line), 4 (no journal line) or 5 */
 	bool have_ledger; /* the srtp_ledger line was read */
+	bool have_journal;/* the journal line was read */
+	bool journal;     /* reading journal records (state_file_replay), not a snapshot */
+	uint64_t journal_gen;
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -247,6 +284,13 @@ static int get_id(struct loader *ld, int i, uint32_t max, uint32_t *out, const c
 static int reserve_one(struct loader *ld, uint32_t mt, uint32_t p, uint32_t s, uint32_t b)
 {
 	const char *what;
+	if (ld->journal) {
+		/* ids are given, and removals in the journal released some into the pools before they
+		 * were rebuilt: their counts mean nothing until state_file_replay_end(); room for the
+		 * objects was checked when the change was made */
+		struct model *m = ld->m;
+		m->meeting_ids.in_use = m->part_ids.in_use = m->stream_ids.in_use = m->sub_ids.in_use = 0;
+	}
 	if (model_reserve(ld->m, mt, p, s, b, &what) < 0)
 		return fail(ld, "out of memory");
 	return 0;
@@ -498,9 +542,9 @@ static int load_ledger(struct loader *ld)
 		return fail(ld, "unknown record 'srtp_ledger' in a version %d file", ld->version);
 	if (ld->ntok != 3)
 		return fail(ld, "srtp_ledger: expected 'srtp_ledger ID REKEYED'");
-	if (ld->have_ledger)
+	if (!ld->journal && ld->have_ledger)
 		return fail(ld, "srtp_ledger appears twice");
-	if (m->n_meetings)
+	if (!ld->journal && m->n_meetings)
 		return fail(ld, "srtp_ledger after the first meeting");
 	const char *hex = ld->tok[1];
 	if (strlen(hex) != 2 * MMR_SRTP_LEDGER_ID_LEN || strspn(hex, "0123456789abcdef") != strlen(hex))
@@ -515,6 +559,108 @@ static int load_ledger(struct loader *ld)
 	m->has_ledger = true;
 	m->ledger_rekeyed = (int64_t)t;
 	ld->have_ledger = true;
+	return 0;
+}
+
+/* journal GEN (version 5): the generation of the journal that holds the changes after this snapshot */
+static int load_journal_gen(struct loader *ld)
+{
+	uint64_t g;
+	if (ld->version < 5)
+		return fail(ld, "unknown record 'journal' in a version %d file", ld->version);
+	if (ld->ntok != 2 || val_uint(ld->tok[1], UINT64_MAX, &g) < 0)
+		return fail(ld, "journal: expected 'journal GENERATION'");
+	if (ld->have_journal)
+		return fail(ld, "journal appears twice");
+	if (ld->m->n_meetings)
+		return fail(ld, "journal after the first meeting");
+	ld->have_journal = true;
+	ld->journal_gen = g;
+	return 0;
+}
+
+/* ---- journal records: what a change replaces or removes ----------------------------------- */
+
+/* target SUB TARGET OUT_SSRC TARGET_SID TARGET_DT TARGET_ENCODING: new targets of a subscription */
+static int load_target(struct loader *ld)
+{
+	struct model *m = ld->m;
+	uint32_t id = 0, out_ssrc;
+	uint64_t v[4];
+	if (ld->ntok != 7)
+		return fail(ld, "target: expected 'target SUB TARGET OUT_SSRC TARGET_SID TARGET_DT TARGET_ENCODING'");
+	if (get_id(ld, 1, MMR_MAX_SUBS, &id, "subscription") < 0)
+		return -1;
+	if (!m->subs[id].used)
+		return fail(ld, "target: no subscription with id %u", id);
+	const struct m_stream *ss = &m->streams[m->subs[id].stream];
+	if (val_uint(ld->tok[2], ss->layers - 1u, &v[0]) < 0 || val_ssrc(ld->tok[3], &out_ssrc) < 0 ||
+	    val_uint(ld->tok[4], ss->spatial - 1u, &v[1]) < 0 ||
+	    val_uint(ld->tok[5], (uint64_t)ss->spatial * ss->layers - 1u, &v[2]) < 0 ||
+	    val_uint(ld->tok[6], model_group_size(m, m->subs[id].stream) - 1u, &v[3]) < 0)
+		return fail(ld, "target: bad targets or out SSRC for subscription %u", id);
+	struct m_sub *b = &m->subs[id];
+	b->target = (uint8_t)v[0];
+	b->out_ssrc = out_ssrc;
+	b->target_sid = (uint8_t)v[1];
+	b->target_dt = (uint8_t)v[2];
+	b->target_encoding = (uint8_t)v[3];
+	return 0;
+}
+
+/* keys PARTICIPANT SEND_KEY RECV_KEY: an SRTP participant's new keys */
+static int load_keys(struct loader *ld)
+{
+	struct model *m = ld->m;
+	uint32_t id = 0;
+	if (ld->ntok != 4)
+		return fail(ld, "keys: expected 'keys PARTICIPANT SEND_KEY RECV_KEY'");
+	if (get_id(ld, 1, MMR_MAX_PARTICIPANTS, &id, "participant") < 0)
+		return -1;
+	if (!m->parts[id].used)
+		return fail(ld, "keys: no participant with id %u", id);
+	enum srtp_suite suite = m->meetings[m->parts[id].meeting].srtp_suite;
+	if (suite == SRTP_SUITE_NONE)
+		return fail(ld, "keys: participant %u is in a plain RTP meeting", id);
+	struct srtp_master keys[2];
+	if (keys_from_inline(suite, ld->tok[2], &keys[0]) < 0 || keys_from_inline(suite, ld->tok[3], &keys[1]) < 0) {
+		explicit_bzero(keys, sizeof(keys));
+		return fail(ld, "keys: bad keys for participant %u", id);   /* never quoted */
+	}
+	model_participant_set_keys(m, id, &keys[0], &keys[1]);
+	explicit_bzero(keys, sizeof(keys));
+	return 0;
+}
+
+/* remove meeting|participant|stream ID (a stream: its whole simulcast group, by encoding 0's id) */
+static int load_remove(struct loader *ld)
+{
+	struct model *m = ld->m;
+	uint32_t id = 0;
+	if (ld->ntok != 3)
+		return fail(ld, "remove: expected 'remove meeting|participant|stream ID'");
+	const char *kind = ld->tok[1];
+	if (strcmp(kind, "meeting") == 0) {
+		if (get_id(ld, 2, MODEL_MAX_MEETINGS, &id, "meeting") < 0)
+			return -1;
+		if (!m->meetings[id].used)
+			return fail(ld, "remove: no meeting with id %u", id);
+		model_meeting_remove(m, id);
+	} else if (strcmp(kind, "participant") == 0) {
+		if (get_id(ld, 2, MMR_MAX_PARTICIPANTS, &id, "participant") < 0)
+			return -1;
+		if (!m->parts[id].used)
+			return fail(ld, "remove: no participant with id %u", id);
+		model_participant_remove(m, id);
+	} else if (strcmp(kind, "stream") == 0) {
+		if (get_id(ld, 2, MMR_MAX_STREAMS, &id, "stream") < 0)
+			return -1;
+		if (!m->streams[id].used || model_group_head(m, id) != id)
+			return fail(ld, "remove: no stream (or simulcast group) with id %u", id);
+		model_group_remove(m, id);
+	} else {
+		return fail(ld, "remove: unknown kind '%s'", kind);
+	}
 	return 0;
 }
 
@@ -575,9 +721,58 @@ static int set_sel_ids(struct loader *ld)
 	return 0;
 }
 
-int state_file_load(struct model *m, const char *path, char *err, size_t errlen)
+/* Split one line into ld->tok; 0 (ld->ntok 0 for a blank or comment line) or -1. */
+static int tokenize(struct loader *ld, char *line)
+{
+	ld->ntok = 0;
+	char *save = NULL;
+	for (char *t = strtok_r(line, " \t\r", &save); t; t = strtok_r(NULL, " \t\r", &save)) {
+		if (ld->ntok == 0 && t[0] == '#')
+			return 0;       /* a comment line */
+		if (ld->ntok == (int)(sizeof(ld->tok) / sizeof(ld->tok[0])))
+			return fail(ld, "too many fields");
+		ld->tok[ld->ntok++] = t;
+	}
+	return 0;
+}
+
+/* One object line of a snapshot or a journal record (tokenized). */
+static int load_record(struct loader *ld, bool *is_end)
+{
+	const char *kw = ld->tok[0];
+	*is_end = false;
+	if (strcmp(kw, "meeting") == 0)
+		return load_meeting(ld);
+	if (strcmp(kw, "participant") == 0)
+		return load_participant(ld);
+	if (strcmp(kw, "stream") == 0)
+		return load_stream(ld);
+	if (strcmp(kw, "sub") == 0)
+		return load_sub(ld);
+	if (strcmp(kw, "srtp_ledger") == 0)
+		return load_ledger(ld);
+	if (!ld->journal) {
+		if (strcmp(kw, "journal") == 0)
+			return load_journal_gen(ld);
+		if (strcmp(kw, "end") == 0) {
+			*is_end = true;
+			return load_end(ld);
+		}
+	} else {
+		if (strcmp(kw, "target") == 0)
+			return load_target(ld);
+		if (strcmp(kw, "keys") == 0)
+			return load_keys(ld);
+		if (strcmp(kw, "remove") == 0)
+			return load_remove(ld);
+	}
+	return fail(ld, "unknown record '%s'", kw);
+}
+
+int state_file_load(struct model *m, const char *path, uint64_t *journal_gen, char *err, size_t errlen)
 {
 	struct loader ld = { .m = m, .path = path, .err = err, .errlen = errlen };
+	*journal_gen = 0;
 	FILE *f = fopen(path, "re");
 	if (!f) {
 		if (errno == ENOENT)
@@ -604,29 +799,20 @@ int state_file_load(struct model *m, const char *path, char *err, size_t errlen)
 		}
 		if (n > 0 && line[n - 1] == '\n')
 			line[--n] = '\0';
-		ld.ntok = 0;
-		char *save = NULL;
-		for (char *t = strtok_r(line, " \t\r", &save); t; t = strtok_r(NULL, " \t\r", &save)) {
-			if (ld.ntok == (int)(sizeof(ld.tok) / sizeof(ld.tok[0]))) {
-				fail(&ld, "too many fields");
-				goto out;
-			}
-			ld.tok[ld.ntok++] = t;
-		}
-		if (ld.ntok == 0 || ld.tok[0][0] == '#')
+		if (tokenize(&ld, line) < 0)
+			goto out;
+		if (ld.ntok == 0)
 			continue;
 		if (have_end) {
 			fail(&ld, "data after the end line");
 			goto out;
 		}
-		const char *kw = ld.tok[0];
 		if (!have_header) {
-			if (strcmp(kw, STATE_MAGIC) != 0 || ld.ntok != 2) {
+			if (strcmp(ld.tok[0], STATE_MAGIC) != 0 || ld.ntok != 2) {
 				fail(&ld, "not an mmr state file (expected '%s %d')", STATE_MAGIC, STATE_VERSION);
 				goto out;
 			}
-			if (strcmp(ld.tok[1], "1") != 0 && strcmp(ld.tok[1], "2") != 0 && strcmp(ld.tok[1], "3") != 0 &&
-			    strcmp(ld.tok[1], "4") != 0) {
+			if (strlen(ld.tok[1]) != 1 || ld.tok[1][0] < '1' || ld.tok[1][0] > '0' + STATE_VERSION) {
 				fail(&ld, "unsupported state file version '%s'", ld.tok[1]);
 				goto out;
 			}
@@ -634,22 +820,7 @@ int state_file_load(struct model *m, const char *path, char *err, size_t errlen)
 			have_header = true;
 			continue;
 		}
-		int r;
-		if (strcmp(kw, "meeting") == 0)
-			r = load_meeting(&ld);
-		else if (strcmp(kw, "participant") == 0)
-			r = load_participant(&ld);
-		else if (strcmp(kw, "stream") == 0)
-			r = load_stream(&ld);
-		else if (strcmp(kw, "sub") == 0)
-			r = load_sub(&ld);
-		else if (strcmp(kw, "srtp_ledger") == 0)
-			r = load_ledger(&ld);
-		else if (strcmp(kw, "end") == 0)
-			r = load_end(&ld), have_end = true;
-		else
-			r = fail(&ld, "unknown record '%s'", kw);
-		if (r < 0)
+		if (load_record(&ld, &have_end) < 0)
 			goto out;
 	}
 	if (ferror(f)) {
@@ -672,6 +843,7 @@ int state_file_load(struct model *m, const char *path, char *err, size_t errlen)
 	 * srtp_ledger line is written from the first attach on: a file without it was never attached,
 	 * so none of its keys has been used by any dataplane. */
 	m->ledger_unknown = ld.version < 4;
+	*journal_gen = ld.journal_gen;
 	rc = 0;
 out:
 	if (line)
@@ -680,4 +852,48 @@ out:
 	fclose(f);
 	explicit_bzero(iobuf, sizeof(iobuf));
 	return rc;
+}
+
+int state_file_replay(struct model *m, const char *payload, size_t len, const char *where, char *err,
+		      size_t errlen)
+{
+	struct loader ld = { .m = m, .path = where, .err = err, .errlen = errlen, .version = STATE_VERSION,
+			     .journal = true };
+	char *text = malloc(len + 1);
+	if (!text) {
+		snprintf(err, errlen, "%s: out of memory", where);
+		return -1;
+	}
+	memcpy(text, payload, len);
+	text[len] = '\0';
+	int rc = 0;
+	if (len == 0 || text[len - 1] != '\n' || strlen(text) != len) {
+		snprintf(err, errlen, "%s: not a change record (NUL byte or no final newline)", where);
+		rc = -1;
+	}
+	for (char *line = text, *nl; rc == 0 && *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		*nl = '\0';
+		ld.line++;
+		bool is_end;
+		if (tokenize(&ld, line) < 0 || (ld.ntok && load_record(&ld, &is_end) < 0))
+			rc = -1;
+	}
+	explicit_bzero(text, len);
+	free(text);
+	return rc;
+}
+
+int state_file_replay_end(struct model *m, const char *where, char *err, size_t errlen)
+{
+	struct loader ld = { .m = m, .path = where, .err = err, .errlen = errlen, .version = STATE_VERSION,
+			     .journal = true };
+	/* sel_ids follow from the groups (set_sel_ids); clear the replayed ones' first */
+	for (uint32_t b = 0; b < model_sub_bound(m); b++)
+		if (m->subs[b].used)
+			m->subs[b].sel_id = b;
+	if (check_subscriptions(&ld) < 0 || set_sel_ids(&ld) < 0)
+		return -1;
+	model_rebuild_pools(m);
+	return 0;
 }

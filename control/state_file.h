@@ -1,9 +1,12 @@
 /*
- * state_file.h - the controller's state on disk: every meeting, participant, stream and
- * subscription with its id, one readable line each, so that a restarted controller programs the
- * dataplane with the same ids (forwarding state and per-stream counters keep their slots).
+ * state_file.h - the controller's state on disk, in readable lines: every meeting, participant,
+ * stream and subscription with its id, so that a restarted controller programs the dataplane with
+ * the same ids (forwarding state and per-stream counters keep their slots). The same lines serve
+ * the snapshot (this file) and the records of the journal that follows it (state_store.h).
  *
- *   mmr-state 4
+ * Snapshot:
+ *   mmr-state 5
+ *   journal GEN                               the generation of the journal that follows it
  *   srtp_ledger ID REKEYED                    optional, before the meetings (below)
  *   meeting ID NAME SECURITY                  SECURITY: plain, or the SRTP suite's name
  *   participant ID MEETING_ID NAME ADDR UDP_PORT ROLE MAC|- DP_PORT SEND_KEY|- RECV_KEY|-
@@ -14,18 +17,29 @@
  * Lines are grouped per meeting in list order (participants in join order, then their streams,
  * then the subscriptions each participant receives), so a reload rebuilds the same lists. '#'
  * starts a comment line. A simulcast group's streams follow each other, encoding 0 first (GROUP is
- * its id); a subscription's sel_id is not written: it follows from the group (model.h). The file is replaced atomically (write a temporary file, fsync, rename,
- * fsync the directory): a kill -9 at any moment leaves the old or the new file, never a mix.
- * Loading checks everything a request would check, plus the subscription rule and the final
- * "end" line; any violation is an error, never a silent repair.
+ * its id); a subscription's sel_id is not written: it follows from the group (model.h). The file
+ * is replaced atomically (write a temporary file, fsync, rename, fsync the directory): a kill -9 at
+ * any moment leaves the old or the new file, never a mix. Loading checks everything a request
+ * would check, plus the subscription rule and the final "end" line; any violation is an error,
+ * never a silent repair.
+ *
+ * Journal records (one change each, journal.h) hold the lines of what the change adds (meeting,
+ * participant, stream, sub lines as above, in the order the change made them), and:
+ *   target SUB TARGET OUT_SSRC TARGET_SID TARGET_DT TARGET_ENCODING   a subscription's new targets
+ *   keys PARTICIPANT SEND_KEY RECV_KEY                                 an SRTP participant's new keys
+ *   remove meeting|participant|stream ID                               with everything under it (a
+ *                                                                      stream: its simulcast group)
+ *   srtp_ledger ID REKEYED                                             replaces the recorded ledger
+ * Replaying checks each line as loading does; the subscription rule is checked at the end.
  *
  * Keys: a participant of an SRTP meeting has its two master keys in the SDES form
- * "inline:BASE64"; a plain meeting's participants have "-". The file holds secrets, so it is
- * written mode 0600 (and a temporary file left by a crash is made 0600 before it is reused). Version
- * 1 files (before SRTP: no SECURITY, no keys) are still read, as plain meetings; version 1 and 2
- * files (before spatial layers and simulcast: streams end at LAYERS, subscriptions at OUT_SSRC) as
- * streams with 1 spatial layer outside any group, and subscriptions with spatial target 0, decode
- * target 0, encoding 0.
+ * "inline:BASE64"; a plain meeting's participants have "-". The files hold secrets, so they are
+ * written mode 0600 (and a temporary file left by a crash is made 0600 before it is reused).
+ * Older versions are still read: version 1 files (before SRTP: no SECURITY, no keys) as plain
+ * meetings; version 1 and 2 files (before spatial layers and simulcast: streams end at LAYERS,
+ * subscriptions at OUT_SSRC) as streams with 1 spatial layer outside any group, and subscriptions
+ * with spatial target 0, decode target 0, encoding 0; version 1 to 4 files (before the journal) as
+ * followed by journal generation 0.
  *
  * SRTP ledger (version 4): `srtp_ledger ID REKEYED` records the id of the dataplane's SRTP ledger the
  * keys above have been used under (ID: 32 lowercase hex digits, lib/contract/cmd_chan.h) and when every SRTP
@@ -39,20 +53,36 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "model.h"
+#include "outbuf.h"
 
-/* An object (and everything under it) to leave out while writing: the one a request removes. */
-enum state_skip_kind { STATE_SKIP_NONE = 0, STATE_SKIP_MEETING, STATE_SKIP_PARTICIPANT, STATE_SKIP_STREAM };
-struct state_skip {
-	enum state_skip_kind kind;
-	uint32_t id;
-};
+/* Load a snapshot into an empty model. A missing file is an empty state (returns 1). 0 loaded
+ * (*journal_gen: the generation of the journal that follows it), 1 missing, -1 error with a
+ * one-line reason in err ("PATH:LINE: why"). */
+int state_file_load(struct model *m, const char *path, uint64_t *journal_gen, char *err, size_t errlen);
+/* Apply one journal record's lines (payload, len) to the model; where names it in errors. 0, or
+ * -1 with the reason in err (the model is then half-changed: the caller gives up on it). */
+int state_file_replay(struct model *m, const char *payload, size_t len, const char *where, char *err,
+		      size_t errlen);
+/* After the last record: the subscription rule, sel_ids, id pools. 0 or -1 (err). */
+int state_file_replay_end(struct model *m, const char *where, char *err, size_t errlen);
+/* Write the model as a snapshot followed by journal generation journal_gen, atomically (0600).
+ * 0 (*bytes, may be NULL: its size), or -1 with a reason in err. */
+int state_file_save(const struct model *m, const char *path, uint64_t journal_gen, size_t *bytes, char *err,
+		    size_t errlen);
+/* Replace path by data atomically: PATH.tmp (0600), fsync, rename, fsync the directory. 0 or -1. */
+int state_file_write_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen);
 
-/* Load into an empty model. A missing file is an empty state (returns 1). 0 loaded, 1 missing,
- * -1 error with a one-line reason in err ("PATH:LINE: why"). */
-int state_file_load(struct model *m, const char *path, char *err, size_t errlen);
-/* Write the model (minus skip, may be NULL) to path atomically. 0, or -1 with a reason in err. */
-int state_file_save(const struct model *m, const char *path, const struct state_skip *skip,
-		    char *err, size_t errlen);
+/* One object's line, appended to b (keys: the buffer must be wiped after use). */
+void state_line_meeting(struct outbuf *b, const struct model *m, uint32_t id);
+void state_line_participant(struct outbuf *b, const struct model *m, uint32_t id);
+void state_line_stream(struct outbuf *b, const struct model *m, uint32_t id);
+void state_line_sub(struct outbuf *b, const struct model *m, uint32_t id);
+void state_line_target(struct outbuf *b, const struct model *m, uint32_t sub);
+void state_line_keys(struct outbuf *b, const struct model *m, uint32_t participant);
+void state_line_ledger(struct outbuf *b, const struct model *m);
+/* kind: "meeting", "participant" or "stream" */
+void state_line_remove(struct outbuf *b, const char *kind, uint32_t id);
+
 /* An SRTP ledger id as 32 lowercase hex digits (NUL-terminated) in out; returns out. */
 char *ledger_id_hex(const uint8_t id[MMR_SRTP_LEDGER_ID_LEN], char out[2 * MMR_SRTP_LEDGER_ID_LEN + 1]);
 

@@ -33,6 +33,7 @@
 #include "fwd_table.h"
 #include "layer_select.h"
 #include "pkt.h"
+#include "rewrite.h"
 #include "shadow.h"
 #include "srtp_ctl.h"
 
@@ -139,11 +140,7 @@ static void fill_output(const struct cmd_apply *ca, struct fwd_output *o, uint32
 	memcpy(o->src_ip, v4 ? port->ipv4.ip : port->ipv6.ip, alen);
 	memcpy(o->dst_ip, r->c.addr.ip, alen);
 	o->srtp = sub_srtp_out(ca, sub_id);
-	uint32_t addr_sum = pkt_raw_sum(o->src_ip, alen, 0);
-	addr_sum = pkt_raw_sum(o->dst_ip, alen, addr_sum);
-	o->pseudo_sum = addr_sum + 17u;                       /* + protocol UDP */
-	/* version/IHL 0x45, TOS 0, id 0, DF, TTL 64, protocol UDP */
-	o->ip4_sum = v4 ? addr_sum + 0x4500u + 0x4000u + ((64u << 8) | 17u) : 0;
+	fwd_output_set_sums(o);
 }
 
 static struct fwd_outputs *build_outputs(struct cmd_apply *ca, uint32_t sid, int *oom)
@@ -1028,10 +1025,36 @@ void cmd_apply_counts(const struct cmd_apply *ca, struct cmd_apply_counts *out)
 			return refuse(err, errlen, __VA_ARGS__); \
 	} while (0)
 
+#ifdef MMR_DP_SELFCHECK
+/* The self-check's negative control (tests/integration/test_selfcheck.py --corrupt): with
+ * MMR_DP_SELFCHECK_CORRUPT=1 in the environment, the first check that finds a stream with
+ * subscriptions first unlinks one of them from the stream's list (a lost list update), which the
+ * check must then catch. Self-check builds only. */
+static void selfcheck_corrupt_once(struct cmd_apply *ca)
+{
+	static int done;
+	if (done || !getenv("MMR_DP_SELFCHECK_CORRUPT"))
+		return;
+	for (uint32_t i = 0; i < ca->s_hw; i++) {
+		struct sh_stream *s = &ca->S[i];
+		if (s->used && s->subs != NIL) {
+			dp_log("SELF-CHECK TEST: shadow corrupted (stream %u's subscription %u unlinked)", i, s->subs);
+			s->subs = ca->U[s->subs].s_next;
+			done = 1;
+			return;
+		}
+	}
+}
+#endif
+
 int cmd_apply_check(struct cmd_apply *ca, char *err, size_t errlen)
 {
 	struct fwd_tables *t = &ca->dp->fwd;
 	uint32_t n_p = 0, n_s = 0, n_u = 0, sh_p = 0, sh_s = 0, listed_s = 0, listed_u = 0, listed_r = 0;
+
+#ifdef MMR_DP_SELFCHECK
+	selfcheck_corrupt_once(ca);
+#endif
 
 	CHECK(ca->n_dirty == 0, "%u streams still dirty after publish", ca->n_dirty);
 	for (uint32_t i = 0; i < ca->p_hw; i++) {

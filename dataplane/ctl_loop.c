@@ -3,9 +3,12 @@
  *
  * Loop: take up to CMD_BATCH commands from the ring (copied out of the shared segment), apply
  * them (cmd_apply.c), publish, move the ring's head past them (the controller waits for that),
- * then wait for a grace period and free what the batch retired. When the ring is empty it sleeps,
- * IDLE_SLEEP_US at first and twice as long after each further empty poll up to IDLE_SLEEP_MAX_US
- * (the thread may share a core: fewer wake-ups), back to IDLE_SLEEP_US once a command came. Every 100 ms: our heartbeat, port counters, the controller's liveness (logged on
+ * then wait for a grace period and free what the batch retired. When the ring is empty it sleeps
+ * in cmd_chan_wait() (a futex on the ring's tail: the controller wakes it as soon as it pushes,
+ * lib/contract/cmd_chan.h), at most IDLE_SLEEP_US at first and twice as long after each further empty poll
+ * up to IDLE_SLEEP_MAX_US (the thread may share a core: fewer wake-ups; a producer that does not
+ * wake, such as mmr-gen's ring set-up, is seen within that), back to IDLE_SLEEP_US once a command
+ * came. Every 100 ms: our heartbeat, port counters, the controller's liveness (logged on
  * change only; forwarding never depends on it), the end of SRTP rekeys (cmd_apply_tick). Every
  * status_interval_ms: one status line.
  *
@@ -218,9 +221,10 @@ void ctl_loop_run(struct dataplane *dp, struct cmd_apply *ca)
 			next_status = now + interval_ns;
 		}
 		if (snapshot) {
-			usleep(IDLE_SLEEP_US);      /* its ring is full: let the controller read */
+			usleep(IDLE_SLEEP_US);      /* its event ring is full: let the controller read */
 		} else if (n == 0) {
-			usleep(idle_us);
+			/* the ring was empty at head: sleep unless tail has moved since */
+			cmd_chan_wait(&dp->chan, atomic_load_explicit(&dp->shm->head, memory_order_relaxed), idle_us);
 			idle_us = idle_us * 2 < IDLE_SLEEP_MAX_US ? idle_us * 2 : IDLE_SLEEP_MAX_US;
 		} else {
 			idle_us = IDLE_SLEEP_US;

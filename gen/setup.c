@@ -91,32 +91,6 @@ out:
 	return rc;
 }
 
-/* A request that must succeed; prints why it did not. */
-static int must(struct gen_setup *su, char **body_out, int argc, char **argv)
-{
-	char *body = NULL;
-	int rc = ctl_call(su->socket, argc, argv, &body);
-	su->requests++;
-	if (rc != 0) {
-		fprintf(stderr, "mmr-gen: setup: `mmrctl");
-		for (int i = 0; i < argc; i++)
-			fprintf(stderr, " %s", argv[i]);
-		if (rc < 0)
-			fprintf(stderr, "`: cannot reach the controller at %s: %s\n", su->socket, strerror(-rc));
-		else
-			fprintf(stderr, "`: %s\n", body ? body : "error");
-		free(body);
-		return -1;
-	}
-	if (body && strstr(body, "note:"))
-		fprintf(stderr, "mmr-gen: setup: %s", body);
-	if (body_out)
-		*body_out = body;
-	else
-		free(body);
-	return 0;
-}
-
 /* "send_key inline:..." and "recv_key inline:..." lines of a participant add answer. */
 static int parse_keys(enum srtp_suite suite, const char *body, struct srtp_master *send,
 		      struct srtp_master *recv)
@@ -200,21 +174,156 @@ void gen_sub_targets(const struct gen_model *m, uint32_t p, const struct gen_str
 		c->target_sid = c->target_dt = 0;
 }
 
+/*
+ * The set-up's requests go over one connection, up to PIPE_WINDOW ahead of their answers
+ * (pipelining, docs/interfaces.md): a 100,000-participant zone is set up in seconds, through the
+ * controller and its journal like any other change.
+ */
+#define PIPE_WINDOW 64
+
+struct pipe {
+	int fd;
+	struct gen_setup *su;
+	uint32_t part[PIPE_WINDOW];     /* participant whose keys the answer carries, or UINT32_MAX */
+	char what[PIPE_WINDOW][96];     /* the command, for an error */
+	unsigned head, n;
+	uint8_t *buf;                   /* answers read, not yet taken */
+	size_t len, cap;
+};
+
+static int pipe_open(struct pipe *pp, struct gen_setup *su)
+{
+	memset(pp, 0, sizeof(*pp));
+	pp->su = su;
+	pp->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (pp->fd < 0)
+		return -errno;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", su->socket);
+	if (connect(pp->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = -errno;
+		close(pp->fd);
+		return e;
+	}
+	return 0;
+}
+
+/* Take one answer (blocking); 0, or -1 (printed). */
+static int pipe_take(struct pipe *pp)
+{
+	for (;;) {
+		if (pp->len >= CTL_HDR_LEN) {
+			int64_t len = ctl_frame_check(pp->buf, CTL_RESP_MAGIC, CTL_MAX_RESPONSE);
+			if (len < 0) {
+				fprintf(stderr, "mmr-gen: setup: malformed answer from the controller\n");
+				return -1;
+			}
+			if (pp->len >= CTL_HDR_LEN + (size_t)len) {
+				const char *payload = (const char *)pp->buf + CTL_HDR_LEN, *body;
+				size_t status_len, body_len;
+				int st = ctl_response_parse(payload, (size_t)len, &status_len, &body, &body_len);
+				uint32_t p = pp->part[pp->head];
+				int rc = 0;
+				if (st != 0) {
+					fprintf(stderr, "mmr-gen: setup: `mmrctl %s`: %.*s\n", pp->what[pp->head], (int)status_len,
+						payload);
+					rc = -1;
+				} else if (p != UINT32_MAX) {
+					char *b = strndup(body, body_len);
+					if (!b || parse_keys(pp->su->srtp, b, &pp->su->send_key[p], &pp->su->recv_key[p]) < 0) {
+						fprintf(stderr, "mmr-gen: setup: no send_key/recv_key in the answer to participant add p%u\n",
+							p);
+						rc = -1;
+					}
+					free(b);
+				} else if (body_len >= 5 && memmem(body, body_len, "note:", 5)) {
+					fprintf(stderr, "mmr-gen: setup: %.*s", (int)body_len, body);
+				}
+				size_t used = CTL_HDR_LEN + (size_t)len;
+				memmove(pp->buf, pp->buf + used, pp->len - used);
+				pp->len -= used;
+				pp->head = (pp->head + 1) % PIPE_WINDOW;
+				pp->n--;
+				return rc;
+			}
+		}
+		if (pp->cap - pp->len < 65536) {
+			size_t cap = pp->cap ? pp->cap * 2 : 262144;
+			uint8_t *nb = realloc(pp->buf, cap);
+			if (!nb)
+				return -1;
+			pp->buf = nb;
+			pp->cap = cap;
+		}
+		ssize_t r = read(pp->fd, pp->buf + pp->len, pp->cap - pp->len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			fprintf(stderr, "mmr-gen: setup: the controller closed the connection\n");
+			return -1;
+		}
+		pp->len += (size_t)r;
+	}
+}
+
+/* Send one request (taking an answer first when the window is full). part: whose keys the answer
+ * carries (UINT32_MAX: none). */
+static int pipe_send(struct pipe *pp, int argc, char **argv, uint32_t part)
+{
+	if (pp->n == PIPE_WINDOW && pipe_take(pp) < 0)
+		return -1;
+	uint8_t *req;
+	size_t req_len;
+	int rc = ctl_request_encode(argc, argv, &req, &req_len);
+	if (rc == 0) {
+		rc = ctl_write_all(pp->fd, req, req_len);
+		free(req);
+	}
+	if (rc < 0) {
+		fprintf(stderr, "mmr-gen: setup: cannot send to the controller at %s: %s\n", pp->su->socket, strerror(-rc));
+		return -1;
+	}
+	unsigned k = (pp->head + pp->n) % PIPE_WINDOW;
+	pp->part[k] = part;
+	size_t off = 0;
+	pp->what[k][0] = '\0';
+	for (int i = 0; i < argc && off < sizeof(pp->what[k]) - 1; i++)
+		off += (size_t)snprintf(pp->what[k] + off, sizeof(pp->what[k]) - off, "%s%s", i ? " " : "", argv[i]);
+	pp->n++;
+	pp->su->requests++;
+	return 0;
+}
+
+static int pipe_close(struct pipe *pp)
+{
+	int rc = 0;
+	while (pp->n && rc == 0)
+		rc = pipe_take(pp);
+	close(pp->fd);
+	free(pp->buf);
+	return rc;
+}
+
 int setup_ctl(struct gen_setup *su, const struct gen_model *m)
 {
 	char a[16][96];
 	char *v[16];
-	double t0 = now_s();
+	struct pipe pp;
 	for (int i = 0; i < 16; i++)
 		v[i] = a[i];
 	if (wait_controller(su, su->wait_s) < 0)
 		return -1;
-	t0 = now_s();
+	double t0 = now_s();
 	if (su->srtp != SRTP_SUITE_NONE) {
 		su->send_key = calloc(m->n_parts, sizeof(*su->send_key));
 		su->recv_key = calloc(m->n_parts, sizeof(*su->recv_key));
 		if (!su->send_key || !su->recv_key)
 			return -ENOMEM;
+	}
+	int rc = pipe_open(&pp, su);
+	if (rc < 0) {
+		fprintf(stderr, "mmr-gen: setup: cannot reach the controller at %s: %s\n", su->socket, strerror(-rc));
+		return -1;
 	}
 	for (uint32_t mt = 0; mt < m->meetings; mt++) {
 		int n = 0;
@@ -225,12 +334,11 @@ int setup_ctl(struct gen_setup *su, const struct gen_model *m)
 			snprintf(a[n++], 96, "--srtp");
 			snprintf(a[n++], 96, "%s", srtp_suite_name(su->srtp));
 		}
-		if (must(su, NULL, n, v) < 0)
-			return -1;
+		if (pipe_send(&pp, n, v, UINT32_MAX) < 0)
+			goto fail;
 	}
 	for (uint32_t p = 0; p < m->n_parts; p++) {
 		char ip[32];
-		char *body = NULL;
 		ip_text(gen_part_ip(m, p), ip, sizeof(ip));
 		snprintf(a[0], 96, "participant");
 		snprintf(a[1], 96, "add");
@@ -244,16 +352,8 @@ int setup_ctl(struct gen_setup *su, const struct gen_model *m)
 		snprintf(a[9], 96, "%s", gen_part_is_publisher(m, p) ? "sendrecv" : "recvonly");
 		snprintf(a[10], 96, "--dp-port");
 		snprintf(a[11], 96, "%d", gen_part_dp_port(m, p));
-		if (must(su, &body, 12, v) < 0)
-			return -1;
-		if (su->srtp != SRTP_SUITE_NONE &&
-		    (!body || parse_keys(su->srtp, body, &su->send_key[p], &su->recv_key[p]) < 0)) {
-			fprintf(stderr, "mmr-gen: setup: no send_key/recv_key in the answer to participant add p%u: %s\n",
-				p, body ? body : "(empty)");
-			free(body);
-			return -1;
-		}
-		free(body);
+		if (pipe_send(&pp, 12, v, su->srtp != SRTP_SUITE_NONE ? p : UINT32_MAX) < 0)
+			goto fail;
 	}
 	for (uint32_t i = 0; i < m->n_streams; i++) {
 		const struct gen_stream *s = &m->streams[i];
@@ -281,8 +381,8 @@ int setup_ctl(struct gen_setup *su, const struct gen_model *m)
 			snprintf(a[n++], 96, "--dd-ext");
 			snprintf(a[n++], 96, "%u", m->dd_ext_id);
 		}
-		if (must(su, NULL, n, v) < 0)
-			return -1;
+		if (pipe_send(&pp, n, v, UINT32_MAX) < 0)
+			goto fail;
 	}
 	/* layer targets other than the default (the top layer) */
 	for (uint32_t i = 0; i < m->n_streams; i++) {
@@ -302,12 +402,18 @@ int setup_ctl(struct gen_setup *su, const struct gen_model *m)
 			snprintf(a[4], 96, "--ssrc");
 			snprintf(a[5], 96, "%u", s->ssrc);
 			int n = 6 + target_args(m, p, s, a[6], a[7], a[8], a[9]);
-			if (must(su, NULL, n, v) < 0)
-				return -1;
+			if (pipe_send(&pp, n, v, UINT32_MAX) < 0)
+				goto fail;
 		}
 	}
+	if (pipe_close(&pp) < 0)
+		return -1;
 	su->seconds = now_s() - t0;
 	return 0;
+fail:
+	close(pp.fd);
+	free(pp.buf);
+	return -1;
 }
 
 int setup_script(const struct gen_model *m, const char *path, enum srtp_suite srtp)

@@ -7,9 +7,11 @@
  *           read from its answers.
  *   script  the same commands written as an `mmrctl` shell script, for a person or a script to run.
  *   ring    PUT commands pushed straight into the dataplane's command ring (lib/contract/cmd_chan.h), for
- *           table sizes the controller cannot set up quickly (it rewrites its state file after
- *           every change). No controller may be attached to that dataplane: the ring has one
- *           producer, and a controller's resync would delete what it did not create.
+ *           measuring the dataplane alone (and subscription ids in any order, --shuffle-ids). No
+ *           controller may be attached to that dataplane: the ring has one producer, and a
+ *           controller's resync would delete what it did not create.
+ *
+ * ctl sends its requests over one connection, pipelined (up to 64 ahead of their answers).
  *
  * The single-request client (ctl_call) and the ring producer are also used by the update driver.
  */

@@ -24,18 +24,23 @@ table shows min and max):
   srtp      AEAD_AES_128_GCM meetings (keys from the controller), video only, 1200-byte RTP
             packets: srtp_gcm_copies_per_s; openssl_gcm_pkts_per_s is one core's raw AES-128-GCM
             rate on 1200-byte packets (mmr-gen --gcm-bench, on the dataplane's core), same run.
-  scale     200 meetings x 500 (100,000 participants) programmed through the dataplane's command
-            ring (the controller rewrites its state file on every change: far too slow for 900,000
-            objects; it is timed on the plain set-up instead), subscription ids shuffled as after
-            churn; against 1 meeting of 100: scale_cost_ratio, scale_bytes_per_participant.
+  scale     200 meetings x 500 (100,000 participants) set up through the controller (mmr-gen's
+            pipelined set-up connection: every change journaled and durable like any other),
+            against 1 meeting of 100: scale_cost_ratio, scale_bytes_per_participant, and the set-up
+            time of the big one, scale_setup_s.
+  ctl       changes through the controller's socket, durable and live: 4 `mmrctl batch` clients
+            (one pipelined connection each) change out SSRCs of 4 meetings at once, dataplane
+            attached (net_null ports, no traffic): ctl_changes_per_s = changes answered / wall time.
   svc       the plain set-up with VP8 L1T3, VP9 L3T3 and AV1 L3T3 (Dependency Descriptor) video
             (mmr-gen --video), one after the other in every run (vp8 vp9 av1 x runs): copies/s and
             cycles per copy of each, and the cost of layered video against VP8 (svc_vp9_vs_vp8,
             svc_av1_vs_vp8: cycles per copy, per run, median).
   updates   out-SSRC changes of subscriptions while forwarding as fast as possible: through the
             command ring (updates_per_s: what the dataplane applies) and through the controller
-            (update_effect_p99_us: request to the first copy showing it); update_lost_packets:
-            packets lost on the streams the updates did not touch, both runs.
+            (update_effect_p99_us: request to the first copy showing it, at 50/s one at a time);
+            at 1,000/s through the controller, update_apply_p99_us: request to the controller's
+            answer, which comes once the change is durable and live in the dataplane;
+            update_lost_packets: packets lost on the streams the updates did not touch, all runs.
 
 Usage: scripts/bench.py [--smoke] [--runs N] [--only NAME,...] [--out FILE] [--keep-logs]
 --smoke runs every scenario once, briefly (well under 90 s), and checks that the JSON has every key.
@@ -71,6 +76,8 @@ SINK_GW = '02:00:00:00:00:09'
 GEN_CPU = 0
 RING_UPDATE_RATE = 100000  # the goal: updates/s applied while forwarding, with no packet lost
 CTL_UPDATE_RATE = 50       # updates/s offered to the controller (one at a time) while measuring request-to-effect time
+CTL_APPLY_RATE = 1000      # updates/s offered to the controller while measuring request-to-live time
+CTL_CLIENTS = 4            # ctl scenario: concurrent `mmrctl batch` clients
 # testpmd's stdout goes to a file: line-buffer it so its progress can be waited for
 TESTPMD = ['stdbuf', '-oL', '-eL', 'dpdk-testpmd']
 WORKER_CPU = 1
@@ -91,6 +98,9 @@ KEYS = [
     ('updates_per_s', '/s', '>= 100000', lambda v: v >= 100000),
     ('update_effect_p99_us', 'us', '', None),
     ('update_lost_packets', 'pkts', '0', lambda v: v == 0),
+    ('update_apply_p99_us', 'us', '<= 1000', lambda v: v <= 1000),
+    ('ctl_changes_per_s', '/s', '>= 20000', lambda v: v >= 20000),
+    ('scale_setup_s', 's', '', None),
     ('svc_vp8_copies_per_s', 'copies/s', '', None),
     ('svc_vp8_cycles_per_copy', 'cycles', '', None),
     ('svc_vp9_copies_per_s', 'copies/s', '', None),
@@ -217,10 +227,12 @@ class Bench:
         return ['--no-pci', '--in-memory', '--log-level', 'lib.eal:notice', '--file-prefix', prefix] + \
             (['--single-file-segments'] if zero_copy else [])
 
-    def start_dataplane(self, name, mbufs=65535):
+    def start_dataplane(self, name, mbufs=65535, null_only=False):
+        """null_only: two net_null ports (no generator, no traffic: the ctl scenario)"""
         conf = self.path('dp.conf')
         eal = ['-l', '%d,%d' % (GEN_CPU, WORKER_CPU)] + self.eal_common(self.tag + '-dp', True) + \
-            [self.memif('dp', 'memif.sock'), '--vdev=net_null0,no-rx=1']
+            (['--vdev=net_null1,no-rx=1'] if null_only else [self.memif('dp', 'memif.sock')]) + \
+            ['--vdev=net_null0,no-rx=1']
         with open(conf, 'w') as f:
             f.write('# written by scripts/bench.py\nshm_name = "%s";\neal = [ %s ];\nmbufs = %d;\n'
                     'udp_port = 5000;\nports = (\n  { ipv4 = "%s"; gateway_mac = "%s"; },\n'
@@ -235,7 +247,7 @@ class Bench:
 
     def start_controller(self, name):
         conf = self.path('ctl.conf')
-        for f in ('state', 'state.lock', 'state.tmp'):
+        for f in ('state', 'state.lock', 'state.tmp', 'state.journal', 'state.journal.tmp'):
             try:
                 os.unlink(self.path(f))
             except OSError:
@@ -459,12 +471,13 @@ class Bench:
         return r
 
     def scale_run(self, name, meetings, per_meeting):
-        self.gen_start(name, ['--setup', 'ring', '--shuffle-ids', '--max', '--meetings', str(meetings),
+        self.gen_start(name, ['--setup', 'ctl', '--max', '--meetings', str(meetings),
                               '--participants', str(per_meeting), '--video-pubs', '4', '--audio-pubs', '4',
                               '--sink-port', '1', '--probe-stride', '50', '--setup-delay', '1'] + self.timing())
         dp = self.start_dataplane(name)
-        mem0 = proc_memory(dp.p.pid)       # before the generator programs the tables (--setup-delay)
-        r = self.gen_finish()
+        mem0 = proc_memory(dp.p.pid)       # before the controller programs the tables (--setup-delay)
+        self.start_controller(name)
+        r = self.gen_finish(timeout=600)
         mem1 = proc_memory(dp.p.pid)
         self.dp_note(name, r)
         return r, mem1 - mem0
@@ -481,8 +494,10 @@ class Bench:
         self.add('scale_bytes_per_participant', mem / parts)
         self.add('scale_cycles_per_copy_100', c_small, extra=True)
         self.add('scale_cycles_per_copy_big', c_big, extra=True)
-        self.add('scale_ring_setup_s', big['setup']['seconds'], extra=True)
-        self.add('scale_ring_commands', big['setup']['requests'], extra=True)
+        self.add('scale_setup_s', big['setup']['seconds'])
+        self.add('scale_setup_requests', big['setup']['requests'], extra=True)
+        self.add('scale_setup_requests_per_s', big['setup']['requests'] / max(1e-9, big['setup']['seconds']),
+                 extra=True)
         return big
 
     def sc_updates(self, name):
@@ -542,8 +557,70 @@ class Bench:
         self.add('update_ctl_answer_p99_us', u['answer_p99_us'], extra=True)
         self.add('update_ctl_errors', u['errors'] + u['timeouts'], extra=True)
         self.add('update_ctl_lost', c['untouched_lost'], extra=True)
-        self.add('update_lost_packets', lost + c['untouched_lost'])
+        self.cleanup()
+        # through the controller at 1,000/s: request to answer (the answer comes once the change is
+        # durable in the journal and applied by the dataplane); the disk's own fdatasync latency
+        # where the journal lives, just before, bounds it from below
+        fs = fdatasync_latency(self.path('fdatasync-probe'))
+        self.add('fdatasync_p50_us', fs[0], extra=True)
+        self.add('fdatasync_p99_us', fs[1], extra=True)
+        a = self.run_gen(name + '-ctl-apply', ['--setup', 'ctl', '--max', '--updates', 'ctl', '--update-rate',
+                                               str(CTL_APPLY_RATE), '--update-inflight', '8', '--update-flows',
+                                               '4096'] + mix + self.timing(), controller=True)
+        ua = a['updates']
+        if ua['answers'] == 0:
+            self.notes.append('updates run %d: no answer from the controller at %d/s' % (self.nrun, CTL_APPLY_RATE))
+        else:
+            self.add('update_apply_p99_us', ua['answer_p99_us'])
+        self.add('update_apply_p50_us', ua.get('answer_p50_us', 0), extra=True)
+        self.add('update_apply_issued_per_s', ua['issued_per_s'], extra=True)
+        self.add('update_apply_errors', ua['errors'] + ua['timeouts'], extra=True)
+        self.add('update_apply_lost', a['untouched_lost'], extra=True)
+        self.add('update_lost_packets', lost + c['untouched_lost'] + a['untouched_lost'])
         return r
+
+    def sc_ctl(self, name):
+        """Changes through the controller's socket: CTL_CLIENTS `mmrctl batch` clients at once, each on
+        its own meeting (2 publishers of video, 18 receivers), each change a `sub set --out-ssrc`."""
+        self.start_dataplane(name, null_only=True)
+        self.start_controller(name)
+        n = 1000 if self.smoke else 25000
+        setup = []
+        for c in range(CTL_CLIENTS):
+            setup.append('meeting create c%d' % c)
+            for p in range(20):
+                setup.append('participant add c%d p%d --addr 10.%d.0.%d --port 5000 --role %s' %
+                             (c, p, c + 1, p + 1, 'sendrecv' if p < 2 else 'recvonly'))
+            for p in range(2):
+                setup.append('stream add c%d p%d --ssrc %d --kind video --codec vp8 --layers 3' % (c, p, 100 + p))
+        sock = self.path('mmr.sock')
+        cp = subprocess.run([MMRCTL, '-S', sock, 'batch'], input='\n'.join(setup) + '\n', capture_output=True,
+                            text=True, timeout=60)
+        if cp.returncode != 0:
+            raise BenchError('ctl set-up failed: %s' % cp.stderr[:300])
+        files = []
+        for c in range(CTL_CLIENTS):
+            path = self.path('ctl-%d.txt' % c)
+            with open(path, 'w') as f:
+                for i in range(n):
+                    f.write('sub set c%d p%d --ssrc %d --out-ssrc %d\n' % (c, 2 + i % 18, 100 + (i // 18) % 2,
+                                                                         0x10000 * (c + 1) + i))
+            files.append(path)
+        t0 = time.monotonic()
+        procs = [subprocess.Popen([MMRCTL, '-S', sock, 'batch'], stdin=open(f), stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE) for f in files]
+        errs = [p.communicate(timeout=120)[1] for p in procs]
+        dt = time.monotonic() - t0
+        bad = [(p.returncode, e[:200]) for p, e in zip(procs, errs) if p.returncode != 0]
+        if bad:
+            raise BenchError('mmrctl batch failed: %s' % bad)
+        st = json.loads(subprocess.run([MMRCTL, '-S', sock, '--json', 'status'], capture_output=True,
+                                       text=True).stdout)
+        if not st.get('dataplane', {}).get('attached'):
+            raise BenchError('the dataplane detached during the ctl run')
+        self.add('ctl_changes_per_s', CTL_CLIENTS * n / dt)
+        self.add('ctl_changes', CTL_CLIENTS * n, extra=True)
+        return None
 
     def sc_svc(self, name):
         """The plain scenario with each video codec in turn, in the same run, so that the machine's
@@ -575,6 +652,7 @@ class Bench:
 
     SCENARIOS = [('testpmd', 'sc_testpmd', 5), ('plain', 'sc_plain', 5), ('latency', 'sc_latency', 5),
                  ('srtp', 'sc_srtp', 5), ('scale', 'sc_scale', 3), ('updates', 'sc_updates', 5),
+                 ('ctl', 'sc_ctl', 5),
                  ('svc', 'sc_svc', 5)]
 
     def run(self):
@@ -694,6 +772,24 @@ def proc_memory(pid):
             if line.startswith(('VmRSS:', 'HugetlbPages:')):
                 total += int(line.split()[1]) * 1024
     return total
+
+
+def fdatasync_latency(path, n=200):
+    """(p50, p99) microseconds of a 100-byte append + fdatasync at path, one per millisecond."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    ts = []
+    try:
+        for _ in range(n):
+            os.write(fd, b'x' * 100)
+            t = time.perf_counter()
+            os.fdatasync(fd)
+            ts.append((time.perf_counter() - t) * 1e6)
+            time.sleep(0.001)
+    finally:
+        os.close(fd)
+        os.unlink(path)
+    ts.sort()
+    return ts[n // 2], ts[int(n * 0.99)]
 
 
 def tsc_hz_guess():

@@ -3,8 +3,10 @@
 #
 # Suites, in order: the cmocka unit binaries (build/tests/test_*, one test each), the same built with
 # AddressSanitizer (build-asan/tests/test_*, if built), the controller CLI test, the integration tests
-# (tests/integration/test_*.py; test_stress runs the build-asan/ programs), the end-to-end tests
-# (tests/e2e/test_*.py), and `make fuzz FUZZ_SECONDS=15` as one test when clang is installed.
+# (tests/integration/test_*.py; test_stress runs the build-asan/ controller and the build-check/
+# self-check dataplane) and their negative controls, the end-to-end tests (tests/e2e/test_*.py) and
+# the e2e checks' negative controls (tests/e2e/selfcheck_*.py, simulcast_selfcheck.py), and `make fuzz
+# FUZZ_SECONDS=15` as one test when clang is installed.
 # Each test runs under a timeout with its output in build/test-logs/<name>.log; the console gets one
 # PASS/FAIL line with its duration (and the log's last 40 lines on FAIL). Exit status 1 if any failed.
 #
@@ -111,7 +113,7 @@ done
 
 # ---- controller CLI ------------------------------------------------------------------------------
 if [ -f tests/integration/test_controller_cli.sh ]; then
-	run_test integration/test_controller_cli 300 bash tests/integration/test_controller_cli.sh
+	run_test integration/test_controller_cli 420 bash tests/integration/test_controller_cli.sh
 else
 	skip integration/test_controller_cli "tests/integration/test_controller_cli.sh missing"
 fi
@@ -121,13 +123,22 @@ for t in tests/integration/test_*.py; do
 	[ -f "$t" ] || continue
 	n=$(basename "$t" .py)
 	limit=300
-	[ "$n" = test_stress ] && limit=420
-	run_test "integration/$n" "$limit" "$PY" "$t"
+	args=()
+	# the stress test's dataplane is the self-check build (make selfcheck)
+	[ "$n" = test_stress ] && limit=420 && args=(--selfcheck)
+	run_test "integration/$n" "$limit" "$PY" "$t" "${args[@]}"
 done
 # negative controls: a test run with a planted defect must fail
 [ -f tests/integration/test_srtp_keystream.py ] &&
 	run_negative integration/test_srtp_keystream--forget-ledger 300 '^FAIL .*no \(key, SSRC, index\) sent twice' \
 		"$PY" tests/integration/test_srtp_keystream.py --forget-ledger
+[ -f tests/integration/test_ctl_journal.py ] &&
+	run_negative integration/test_ctl_journal--ack-early 300 '^FAIL .*acknowledged change lost' \
+		"$PY" tests/integration/test_ctl_journal.py --ack-early
+# the dataplane's table self-check must catch a shadow list corrupted once (self-check build only)
+[ -f tests/integration/test_selfcheck.py ] &&
+	run_negative integration/test_selfcheck--corrupt 300 '^FAIL table self-check.*SELF-CHECK FAILED' \
+		"$PY" tests/integration/test_selfcheck.py --corrupt
 
 # ---- a short smoke run of make bench (every scenario briefly; bench.json has every key) -----------------
 if [ -f tests/integration/test_bench_smoke.sh ]; then
@@ -136,6 +147,13 @@ fi
 
 # ---- end to end with real GStreamer clients ------------------------------------------------------------
 for t in tests/e2e/test_*.py; do
+	[ -f "$t" ] || continue
+	run_test "e2e/$(basename "$t" .py)" 420 "$PY" "$t"
+done
+# the e2e checks' own negative controls: the same senders, receivers and checks without the MMR
+# (a Python relay on 127.0.0.1), ideal (must pass) and with planted defects (each must fail for its
+# reason); each exits 0 only if every scenario came out as stated
+for t in tests/e2e/selfcheck_*.py tests/e2e/simulcast_selfcheck.py; do
 	[ -f "$t" ] || continue
 	run_test "e2e/$(basename "$t" .py)" 420 "$PY" "$t"
 done

@@ -5,6 +5,9 @@
 #include "cmd_chan.h"
 
 #include <errno.h>
+#include <linux/futex.h>
+#include <stdint.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -122,6 +125,24 @@ int cmd_chan_push(struct cmd_chan *ch, struct mmr_cmd *cmd)
 	s->ring[tail & (MMR_CMD_RING - 1)] = *cmd;
 	atomic_store_explicit(&s->tail, tail + 1, memory_order_release);
 	return 0;
+}
+
+/* the low half of tail (little-endian: at its address) */
+static uint32_t *tail_word(struct cmd_chan *ch)
+{
+	_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "futex on tail's low half");
+	return (uint32_t *)(void *)&ch->shm->tail;
+}
+
+void cmd_chan_wake(struct cmd_chan *ch)
+{
+	syscall(SYS_futex, tail_word(ch), FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+}
+
+void cmd_chan_wait(struct cmd_chan *ch, uint64_t seen_tail, unsigned timeout_us)
+{
+	struct timespec ts = { (time_t)(timeout_us / 1000000u), (long)(timeout_us % 1000000u) * 1000 };
+	syscall(SYS_futex, tail_word(ch), FUTEX_WAIT, (uint32_t)seen_tail, &ts, NULL, 0);
 }
 
 const struct mmr_cmd *cmd_chan_peek(struct cmd_chan *ch)

@@ -358,6 +358,14 @@ int cmd_chan_push(struct cmd_chan *ch, struct mmr_cmd *cmd);
 const struct mmr_cmd *cmd_chan_peek(struct cmd_chan *ch);
 void cmd_chan_done(struct cmd_chan *ch, const struct mmr_cmd *cmd);
 
+/* Waking the consumer: its control thread sleeps in cmd_chan_wait() (a futex on the low 32 bits of
+ * `tail`, shared between the processes) when the ring is empty; the producer calls cmd_chan_wake()
+ * after pushing. No layout change: a consumer that does not wait is not affected, and a producer
+ * that does not wake is seen at the consumer's next timeout. */
+void cmd_chan_wake(struct cmd_chan *ch);
+/* Sleep until tail moves away from seen_tail, a wake, or timeout_us. */
+void cmd_chan_wait(struct cmd_chan *ch, uint64_t seen_tail, unsigned timeout_us);
+
 /* CLOCK_MONOTONIC in ns. */
 uint64_t mmr_now_ns(void);
 /* Is the heartbeat value recent enough? A heartbeat stored after the caller read its clock (hb_ns

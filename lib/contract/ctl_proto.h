@@ -1,8 +1,10 @@
 /*
  * ctl_proto.h - the wire format between mmrctl and mmr-controller over their Unix stream socket.
  *
- * One request and one response per connection. Both are frames: an 8-byte header (4 magic bytes,
- * then the payload length as a little-endian u32) followed by the payload.
+ * A connection carries requests in sequence, each answered by one response, in order; a client may
+ * send requests before the previous answers came (pipelining: the controller takes up to 64 ahead,
+ * docs/interfaces.md). mmrctl sends one and closes. Both are frames: an 8-byte header (4 magic
+ * bytes, then the payload length as a little-endian u32) followed by the payload.
  *
  *   request  "MMRQ" len | u32 argc | argc x (u32 len | bytes)     all little-endian
  *            the command line as typed after mmrctl's own options (-S), "--json" kept as given;

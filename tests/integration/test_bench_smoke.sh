@@ -25,7 +25,7 @@ keys = ['plain_copies_per_s', 'plain_cycles_per_copy', 'testpmd_io_pps', 'srtp_g
         'scale_cost_ratio', 'scale_bytes_per_participant', 'updates_per_s', 'update_effect_p99_us',
         'update_lost_packets', 'svc_vp8_copies_per_s', 'svc_vp8_cycles_per_copy', 'svc_vp9_copies_per_s',
         'svc_vp9_cycles_per_copy', 'svc_av1_copies_per_s', 'svc_av1_cycles_per_copy', 'svc_vp9_vs_vp8',
-        'svc_av1_vs_vp8']
+        'svc_av1_vs_vp8', 'update_apply_p99_us', 'ctl_changes_per_s', 'scale_setup_s']
 d = json.load(open(sys.argv[1]))
 bad = [k for k in keys if not isinstance(d.get(k), (int, float)) or isinstance(d.get(k), bool)
        or math.isnan(d[k])]

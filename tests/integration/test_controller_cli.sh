@@ -69,6 +69,8 @@ socket_group = "${1:-}";
 state_file = "$STATE";
 shm_name = "/mmr-cli-test-$$";
 apply_timeout_ms = 300;
+# a snapshot after every change, so that the state file shows each (the journal: test_ctl_journal.py)
+journal_max_records = 1;
 EOF
 }
 
@@ -530,7 +532,7 @@ jq_eq '[(s["ssrc"], s["target"], s["target_encoding"], s["out_ssrc"]) for s in j
 # every member's subscription changed, in the state file too
 grep -Eq '^sub [0-9]+ [0-9]+ [0-9]+ 1 0x00007777 0 [0-9]+ 0$' "$STATE" || fail "state file: group subscriptions: $(grep '^sub' "$STATE")"
 [ "$(grep -c ' 0x00007777 ' "$STATE")" = 3 ] || fail "state file: want 3 subscriptions with out SSRC 0x7777: $(grep '^sub' "$STATE")"
-grep -q '^mmr-state 4$' "$STATE" || fail "state file version: $(head -3 "$STATE")"
+grep -q '^mmr-state 5$' "$STATE" || fail "state file version: $(head -3 "$STATE")"
 grep -Eq '^stream [0-9]+ [0-9]+ 0x0000a000 video av1 2 3 - 0 12$' "$STATE" || fail "state file: av1 stream: $(grep '^stream' "$STATE")"
 grep -Eq '^stream [0-9]+ [0-9]+ 0x00000102 video vp8 3 1 [0-9]+ 2 -$' "$STATE" || fail "state file: group member: $(grep '^stream' "$STATE")"
 
@@ -930,7 +932,7 @@ json sub list old
 jq_eq '[(s["ssrc"], s["target"], s["target_encoding"], s["out_ssrc"], s["sel_id"] == s["id"]) for s in j["subscriptions"]]' \
 	"[(16, 1, None, 119, True), (17, 0, None, 17, True)]"
 ok sub set old b --ssrc 0x10 --target 2
-grep -q '^mmr-state 4$' "$STATE" || fail "not rewritten as version 4: $(head -3 "$STATE")"
+grep -q '^mmr-state 5$' "$STATE" || fail "not rewritten as version 5: $(head -3 "$STATE")"
 grep -qx 'stream 0 0 0x00000010 video vp8 3 1 - 0 -' "$STATE" || fail "v2 stream as v3: $(grep '^stream' "$STATE")"
 grep -qx 'sub 0 0 1 2 0x00000077 0 0 0' "$STATE" || fail "v2 subscription as v3: $(grep '^sub' "$STATE")"
 kill_ctl TERM
@@ -965,7 +967,7 @@ variant 's/^sub 1 0 1 0 0x00000023 1 3 0/sub 1 0 1 0 0x00000023 1 2 0/; s/^sub 1
 variant 's/^sub 1 0 1 0 0x00000023 1 3 0/sub 1 0 1 0 0x00000023 1 2 1/' "encoding outside a group" "bad target encoding '1'"
 variant 's/^sub 7 5 1 1 0x00000020 0 1 2/sub 7 5 1 1 0x00000020 0 2 2/' "decode target too high" "bad decode target '2'"
 variant 's/^stream 5 0 0x00000020 video vp8 2 1 5 0 -/stream 5 0 0x00000020 video vp8 2/' "v2 stream line in v3" "stream: expected"
-variant 's/^mmr-state 3/mmr-state 5/' "a newer version" "unsupported state file version '5'"
+variant 's/^mmr-state 3/mmr-state 6/' "a newer version" "unsupported state file version '6'"
 variant "s/^mmr-state 3/mmr-state 3\nsrtp_ledger $LEDGER1 -/" "a ledger line in version 3" "unknown record 'srtp_ledger' in a version 3 file"
 variant "s/^mmr-state 3/mmr-state 4\nsrtp_ledger $LEDGER1 -\nsrtp_ledger $LEDGER1 -/" "two ledger lines" "srtp_ledger appears twice"
 variant "s/^mmr-state 3/mmr-state 4\nsrtp_ledger ${LEDGER1}0 -/" "a bad ledger id" "srtp_ledger: bad id"
@@ -1077,7 +1079,7 @@ if [ -n "$FAKE_DP" ]; then
 	stop_fake_dp
 	# a state file from before ledgers (version 3) with SRTP participants: rekeyed at the first attach
 	kill_ctl TERM
-	sed -e '/^srtp_ledger /d' -e 's/^mmr-state 4$/mmr-state 3/' "$STATE" >"$TMP/state.v3"
+	sed -e '/^srtp_ledger /d' -e '/^journal /d' -e 's/^mmr-state 5$/mmr-state 3/' "$STATE" >"$TMP/state.v3"
 	cp "$TMP/state.v3" "$STATE"
 	start_ctl
 	json status
@@ -1092,7 +1094,7 @@ if [ -n "$FAKE_DP" ]; then
 	dp_keys_check "version 3 file" "$TMP/keys_ka4" "$TMP/keys_kb4"
 	grep -Fq 'SRTP ledger changed (old id none -> new id 00112233..): the 2 SRTP participants got new keys' "$LOG" ||
 		fail "no log line for the version 3 file: $(grep 'SRTP ledger' "$LOG")"
-	grep -q '^mmr-state 4$' "$STATE" && grep -Eq "^srtp_ledger $LEDGER1 [0-9]+$" "$STATE" ||
+	grep -q '^mmr-state 5$' "$STATE" && grep -Eq "^srtp_ledger $LEDGER1 [0-9]+$" "$STATE" ||
 		fail "version 3 file not rewritten with the ledger: $(head -3 "$STATE")"
 	stop_fake_dp
 	# a version 4 file without the line was never attached (the line is written from the first

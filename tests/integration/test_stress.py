@@ -9,8 +9,12 @@ loses subscribers, and its output array is republished under RCU thousands of ti
 their streams, set their subscription targets, create and end other meetings. Asserts: B received every
 packet of A exactly once and in order (zero loss, none allowed), no "ERROR: AddressSanitizer" in the
 logs, both processes alive, every request answered "ok", and the meeting back to A and B at the end.
+With --selfcheck (what tests/run-all.sh runs) the dataplane is build-check/mmr-dataplane (`make
+selfcheck`: ASan plus cmd_apply_check() after every batch of commands, aborting on the first
+inconsistency of its tables), and no "SELF-CHECK FAILED" may be in its log.
 
-    test_stress.py [--seconds N] [--no-asan]      (MMR_STRESS_SECONDS, MMR_STRESS_NO_ASAN=1 also work)
+    test_stress.py [--seconds N] [--no-asan] [--selfcheck]
+                   (MMR_STRESS_SECONDS, MMR_STRESS_NO_ASAN=1 also work)
 """
 import os
 import struct
@@ -132,11 +136,20 @@ class Receiver(threading.Thread):
                     self.counters.append(struct.unpack_from('!I', r.payload, 0)[0])
 
 
-def body(c, seconds, asan):
+CHECK_DP = os.path.join(mmrtest.ROOT, 'build-check', 'mmr-dataplane')
+
+
+def body(c, seconds, asan, selfcheck):
     if asan and not os.access(os.path.join(mmrtest.ROOT, 'build-asan', 'mmr-dataplane'), os.X_OK):
         c.check(False, 'ASan build present (run `make asan`, or --no-asan)')
         return
-    with MmrEnv('stress', asan=asan) as env:
+    if selfcheck and not os.access(CHECK_DP, os.X_OK):
+        c.check(False, 'self-check dataplane present (run `make selfcheck`)', CHECK_DP)
+        return
+    env = MmrEnv('stress', asan=asan)
+    if selfcheck:
+        env.dp_bin = CHECK_DP
+    with env:
         env.wait_dp_attached(20)
         env.meeting('m1')
         env.participant('m1', 'A', A_PORT)
@@ -206,6 +219,9 @@ def body(c, seconds, asan):
             c.eq(drops.get('no_mbuf', 0) + drops.get('tx_full', 0), 0, 'no mbuf/TX drops')
         errs = env.sanitizer_errors()
         c.check(not errs, 'no AddressSanitizer report in the dataplane/controller logs', errs[:3])
+        if selfcheck:
+            bad = [l for l in env.log_text('dataplane').splitlines() if 'SELF-CHECK FAILED' in l]
+            c.check(not bad, 'table self-check after every batch found nothing wrong', bad[:1])
 
 
 def main():
@@ -219,7 +235,8 @@ def main():
         seconds = int(args[args.index('--seconds') + 1])
     if '--no-asan' in args:
         asan = False
-    mmrtest.run_test('test_stress', lambda c: body(c, seconds, asan))
+    selfcheck = '--selfcheck' in args
+    mmrtest.run_test('test_stress', lambda c: body(c, seconds, asan, selfcheck))
 
 
 if __name__ == '__main__':

@@ -1,0 +1,438 @@
+/*
+ * test_journal.c - the controller's journal (control/journal.c) and store (control/state_store.c):
+ * record framing and CRC-32C, a torn tail and CRC damage stop the reader where the good part ends,
+ * and on disk: changes survive a reopen, a torn tail is cut, compaction's two steps are safe to stop
+ * between, a journal newer than its snapshot is refused, and old (version 4) state files load.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "journal.h"
+#include "model.h"
+#include "state_file.h"
+#include "state_store.h"
+#include "unit_util.h"
+
+/* ---- framing -------------------------------------------------------------------------------- */
+
+static void test_crc32c_vector(void **state)
+{
+	(void)state;
+	assert_int_equal(journal_crc32c(0, "123456789", 9), 0xe3069283u);
+	/* in pieces: the same */
+	uint32_t c = journal_crc32c(0, "1234", 4);
+	assert_int_equal(journal_crc32c(c, "56789", 5), 0xe3069283u);
+	assert_int_equal(journal_crc32c(0, "", 0), 0);
+}
+
+static void build(struct outbuf *b, int n, size_t *ends)
+{
+	ob_init(b);
+	journal_header(b, 7);
+	ends[0] = b->len;
+	for (int i = 1; i <= n; i++) {
+		size_t s = journal_rec_begin(b);
+		for (int k = 0; k < i; k++)
+			ob_printf(b, "meeting %d m%d plain\n", i * 10 + k, i * 10 + k);
+		journal_rec_end(b, s);
+		ends[i] = b->len;
+	}
+}
+
+static void test_roundtrip(void **state)
+{
+	(void)state;
+	struct outbuf b;
+	size_t ends[6];
+	build(&b, 5, ends);
+	size_t off = 0, plen;
+	const uint8_t *p;
+	uint64_t gen = 0;
+	assert_int_equal(journal_next((uint8_t *)b.p, b.len, &off, &p, &plen), 1);
+	assert_int_equal(journal_parse_header(p, plen, &gen), 0);
+	assert_int_equal(gen, 7);
+	for (int i = 1; i <= 5; i++) {
+		assert_int_equal(journal_next((uint8_t *)b.p, b.len, &off, &p, &plen), 1);
+		assert_int_equal(off, ends[i]);
+		assert_memory_equal(p, "meeting ", 8);
+		assert_int_equal(journal_parse_header(p, plen, &gen), -1);   /* a change is not a header */
+	}
+	assert_int_equal(journal_next((uint8_t *)b.p, b.len, &off, &p, &plen), 0);
+	ob_free(&b);
+}
+
+/* Every cut inside the last record: the reader stops where record 4 ends, never past it. */
+static void test_torn_tail(void **state)
+{
+	(void)state;
+	struct outbuf b;
+	size_t ends[6];
+	build(&b, 5, ends);
+	for (size_t cut = ends[4] + 1; cut < ends[5]; cut++) {
+		uint8_t *copy = heap_copy((uint8_t *)b.p, (uint32_t)cut);
+		size_t off = 0, plen;
+		const uint8_t *p;
+		int r, n = 0;
+		while ((r = journal_next(copy, cut, &off, &p, &plen)) == 1)
+			n++;
+		assert_int_equal(r, -1);
+		assert_int_equal(n, 5);          /* header + 4 changes */
+		assert_int_equal(off, ends[4]);
+		free(copy);
+	}
+	ob_free(&b);
+}
+
+/* One flipped bit anywhere in record 3 (header or payload): the reader stops at its start. */
+static void test_crc_damage(void **state)
+{
+	(void)state;
+	struct outbuf b;
+	size_t ends[6];
+	build(&b, 5, ends);
+	for (size_t at = ends[2]; at < ends[3]; at++) {
+		for (int bit = 0; bit < 8; bit += 3) {
+			uint8_t *copy = heap_copy((uint8_t *)b.p, (uint32_t)b.len);
+			copy[at] ^= (uint8_t)(1u << bit);
+			size_t off = 0, plen;
+			const uint8_t *p;
+			int r, n = 0;
+			while ((r = journal_next(copy, b.len, &off, &p, &plen)) == 1)
+				n++;
+			assert_int_equal(r, -1);
+			assert_int_equal(n, 3);
+			assert_int_equal(off, ends[2]);
+			free(copy);
+		}
+	}
+	ob_free(&b);
+}
+
+/* ---- on disk -------------------------------------------------------------------------------- */
+
+static char dir[64], path[128], jpath[160];
+
+static int setup_dir(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/test_journal.XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(path, sizeof(path), "%s/state", dir);
+	snprintf(jpath, sizeof(jpath), "%s/state.journal", dir);
+	return 0;
+}
+
+static int teardown_dir(void **state)
+{
+	(void)state;
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* The model's text (a snapshot written to a side file), malloc'd. */
+static char *model_text(const struct model *m)
+{
+	char side[160], err[256];
+	snprintf(side, sizeof(side), "%s/side", dir);
+	assert_int_equal(state_file_save(m, side, 0, NULL, err, sizeof(err)), 0);
+	FILE *f = fopen(side, "r");
+	assert_non_null(f);
+	static char buf[1 << 20];
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+static struct mmr_addr addr_of(unsigned i)
+{
+	struct mmr_addr a;
+	assert_int_equal(val_addr("10.1.0.1", &a), 0);
+	a.ip[3] = (uint8_t)(i + 1);
+	return a;
+}
+
+/* The changes a few requests make, each recorded as requests.c records it. */
+static void change_meeting(struct state_store *st, struct model *m, const char *name, uint32_t *id)
+{
+	const char *what;
+	assert_int_equal(model_reserve(m, 1, 0, 0, 0, &what), 0);
+	*id = model_meeting_add(m, MMR_ID_NONE, name, SRTP_SUITE_NONE);
+	state_line_meeting(state_store_change_begin(st), m, *id);
+	assert_true(state_store_change_end(st));
+}
+
+static uint32_t change_join(struct state_store *st, struct model *m, uint32_t mt, unsigned i)
+{
+	const char *what;
+	char name[16];
+	struct mmr_addr a = addr_of(i);
+	snprintf(name, sizeof(name), "p%u", i);
+	assert_int_equal(model_reserve(m, 0, 1, 0, model_join_sub_count(m, mt, MMR_ROLE_SENDRECV), &what), 0);
+	uint32_t p = model_participant_join(m, mt, name, &a, 5000, MMR_ROLE_SENDRECV, NULL, 0);
+	struct outbuf *b = state_store_change_begin(st);
+	state_line_participant(b, m, p);
+	for (uint32_t s = m->parts[p].first_rsub; s != MMR_ID_NONE; s = m->subs[s].r_next)
+		state_line_sub(b, m, s);
+	assert_true(state_store_change_end(st));
+	return p;
+}
+
+static uint32_t change_publish(struct state_store *st, struct model *m, uint32_t p, uint32_t ssrc)
+{
+	const char *what;
+	struct m_stream_desc d = { .kind = MMR_KIND_VIDEO, .codec = MMR_CODEC_VP8, .layers = 3, .spatial = 1,
+				   .group = MMR_ID_NONE };
+	assert_int_equal(model_reserve(m, 0, 0, 1, model_publish_sub_count(m, p), &what), 0);
+	uint32_t s = model_stream_publish(m, p, &ssrc, 1, &d);
+	struct outbuf *b = state_store_change_begin(st);
+	state_line_stream(b, m, s);
+	for (uint32_t x = m->streams[s].first_sub; x != MMR_ID_NONE; x = m->subs[x].s_next)
+		state_line_sub(b, m, x);
+	assert_true(state_store_change_end(st));
+	return s;
+}
+
+static void change_target(struct state_store *st, struct model *m, uint32_t sub, uint8_t t)
+{
+	m->subs[sub].target = t;
+	state_line_target(state_store_change_begin(st), m, sub);
+	assert_true(state_store_change_end(st));
+}
+
+static void change_remove_participant(struct state_store *st, struct model *m, uint32_t p)
+{
+	state_line_remove(state_store_change_begin(st), "participant", p);
+	assert_true(state_store_change_end(st));
+	model_participant_remove(m, p);
+}
+
+/* As the controller commits: the batch, then a compaction when the journal is long enough. */
+static void commit(struct state_store *st, const struct model *m)
+{
+	char err[256];
+	assert_int_equal(state_store_commit(st, 1, err, sizeof(err)), 0);
+	if (state_store_want_compact(st))
+		assert_int_equal(state_store_compact(st, m, err, sizeof(err)), 0);
+}
+
+/* Open the files in a fresh model; returns state_store_open's result; *text the model's text. */
+static int reopen(char **text, uint64_t max_records, char *err, size_t errlen)
+{
+	struct model m2;
+	struct state_store st2;
+	assert_int_equal(model_init(&m2), 0);
+	int rc = state_store_open(&st2, &m2, path, max_records, 1u << 30, err, errlen);
+	if (rc >= 0 && text)
+		*text = model_text(&m2);
+	state_store_close(&st2);
+	model_free(&m2);
+	return rc;
+}
+
+/* A store with a meeting of 4 (2 publishing), some targets changed and a participant removed;
+ * returns the model's text. */
+static char *make_state(struct state_store *st, struct model *m, uint64_t max_records)
+{
+	char err[256];
+	assert_int_equal(model_init(m), 0);
+	assert_int_equal(state_store_open(st, m, path, max_records, 1u << 30, err, sizeof(err)), 1);
+	uint32_t mt, p[4];
+	change_meeting(st, m, "m", &mt);
+	commit(st, m);
+	for (unsigned i = 0; i < 4; i++)
+		p[i] = change_join(st, m, mt, i);
+	commit(st, m);                     /* one batch of 4 changes */
+	uint32_t s0 = change_publish(st, m, p[0], 100);
+	change_publish(st, m, p[1], 101);
+	commit(st, m);
+	change_target(st, m, m->streams[s0].first_sub, 1);
+	change_remove_participant(st, m, p[3]);
+	commit(st, m);
+	return model_text(m);
+}
+
+static void test_reopen(void **state)
+{
+	(void)state;
+	struct model m;
+	struct state_store st;
+	char *want = make_state(&st, &m, 1000), *got = NULL, err[256];
+	assert_int_equal(st.jrecords, 9);
+	assert_int_equal(st.commits, 4);
+	assert_int_equal(reopen(&got, 1000, err, sizeof(err)), 0);
+	assert_string_equal(got, want);
+	struct stat sb;
+	assert_int_equal(stat(jpath, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	free(got);
+	free(want);
+	state_store_close(&st);
+	model_free(&m);
+	unlink(path);
+	unlink(jpath);
+}
+
+/* Half a record at the end (a crash in the middle of a batch): ignored and cut off. */
+static void test_torn_on_disk(void **state)
+{
+	(void)state;
+	struct model m;
+	struct state_store st;
+	char *want = make_state(&st, &m, 1000), *got = NULL, err[256];
+	uint64_t good = st.jbytes;
+	state_store_close(&st);
+	/* a record that was being written: its header and part of its payload */
+	struct outbuf b;
+	ob_init(&b);
+	size_t s = journal_rec_begin(&b);
+	ob_puts(&b, "remove meeting 0\n");
+	journal_rec_end(&b, s);
+	FILE *f = fopen(jpath, "a");
+	assert_non_null(f);
+	fwrite(b.p, 1, b.len - 5, f);
+	fclose(f);
+	ob_free(&b);
+	assert_int_equal(reopen(&got, 1000, err, sizeof(err)), 0);
+	assert_string_equal(got, want);
+	struct stat sb;
+	assert_int_equal(stat(jpath, &sb), 0);
+	assert_int_equal((uint64_t)sb.st_size, good);   /* cut back */
+	free(got);
+	free(want);
+	model_free(&m);
+	unlink(path);
+	unlink(jpath);
+}
+
+/* A damaged record in the middle: everything from it on is dropped (never acknowledged data can
+ * only be at the end; the earlier records still load). */
+static void test_damage_on_disk(void **state)
+{
+	(void)state;
+	struct model m;
+	struct state_store st;
+	char *want = make_state(&st, &m, 1000), *got = NULL, err[256];
+	state_store_close(&st);
+	struct stat sb;
+	assert_int_equal(stat(jpath, &sb), 0);
+	FILE *f = fopen(jpath, "r+");
+	assert_non_null(f);
+	fseek(f, sb.st_size - 3, SEEK_SET);    /* in the last record's payload */
+	fputc('X', f);
+	fclose(f);
+	assert_int_equal(reopen(&got, 1000, err, sizeof(err)), 0);
+	assert_string_not_equal(got, want);   /* the last change (the removal) is gone */
+	assert_non_null(strstr(got, "participant 3 "));
+	free(got);
+	free(want);
+	model_free(&m);
+	unlink(path);
+	unlink(jpath);
+}
+
+/* Compaction: after it, snapshot G+1 and an empty journal G+1; stopped between its two steps
+ * (snapshot G+1 written, journal still G with its records), the old journal is ignored. */
+static void test_compaction_order(void **state)
+{
+	(void)state;
+	struct model m;
+	struct state_store st;
+	char *want = make_state(&st, &m, 3), *got = NULL, err[256];
+	assert_true(st.compactions >= 1);    /* 9 records, compaction at 3 */
+	uint64_t gen = st.gen;
+	assert_int_equal(reopen(&got, 1000, err, sizeof(err)), 0);
+	assert_string_equal(got, want);
+	free(got);
+
+	/* one more change, then the first step of a compaction only */
+	uint32_t mt;
+	change_meeting(&st, &m, "late", &mt);
+	commit(&st, &m);
+	free(want);
+	want = model_text(&m);
+	assert_int_equal(state_file_save(&m, path, gen + 1, NULL, err, sizeof(err)), 0);
+	assert_int_equal(reopen(&got, 1000, err, sizeof(err)), 0);
+	assert_string_equal(got, want);      /* the snapshot has it all; the old journal is ignored */
+	free(got);
+	state_store_close(&st);
+
+	/* a journal newer than the snapshot, with changes: refused */
+	char *snap = model_text(&m);
+	(void)snap;
+	struct model m3;
+	struct state_store st3;
+	assert_int_equal(model_init(&m3), 0);
+	assert_int_equal(state_store_open(&st3, &m3, path, 1000, 1u << 30, err, sizeof(err)), 0);
+	change_meeting(&st3, &m3, "later", &mt);
+	commit(&st3, &m3);
+	state_store_close(&st3);
+	model_free(&m3);
+	assert_int_equal(state_file_save(&m, path, 0, NULL, err, sizeof(err)), 0);   /* an older snapshot */
+	assert_int_equal(reopen(NULL, 1000, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "refusing"));
+	free(snap);
+	free(want);
+	model_free(&m);
+	unlink(path);
+	unlink(jpath);
+}
+
+/* A version 4 state file (before the journal) loads, and its changes go to a journal after it. */
+static void test_v4_file(void **state)
+{
+	(void)state;
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("mmr-state 4\nmeeting 0 old plain\n"
+	      "participant 0 0 a 203.0.113.51 5000 sendrecv - 0 - -\n"
+	      "participant 1 0 b 203.0.113.52 5000 recvonly - 0 - -\n"
+	      "stream 0 0 0x00000010 video vp8 3 1 - 0 -\n"
+	      "sub 0 0 1 1 0x00000077 0 0 0\nend 1 2 1 1\n", f);
+	fclose(f);
+	struct model m;
+	struct state_store st;
+	char err[256], *got;
+	assert_int_equal(model_init(&m), 0);
+	assert_int_equal(state_store_open(&st, &m, path, 1000, 1u << 30, err, sizeof(err)), 0);
+	assert_int_equal(st.gen, 0);
+	assert_int_equal(m.n_subs, 1);
+	change_target(&st, &m, 0, 2);
+	commit(&st, &m);
+	char *want = model_text(&m);
+	state_store_close(&st);
+	assert_int_equal(reopen(&got, 1000, err, sizeof(err)), 0);
+	assert_string_equal(got, want);
+	assert_non_null(strstr(got, "sub 0 0 1 2 0x00000077 0 0 0\n"));
+	free(got);
+	free(want);
+	model_free(&m);
+	unlink(path);
+	unlink(jpath);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_crc32c_vector),
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_torn_tail),
+		cmocka_unit_test(test_crc_damage),
+		cmocka_unit_test(test_reopen),
+		cmocka_unit_test(test_torn_on_disk),
+		cmocka_unit_test(test_damage_on_disk),
+		cmocka_unit_test(test_compaction_order),
+		cmocka_unit_test(test_v4_file),
+	};
+	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+}

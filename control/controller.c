@@ -14,7 +14,12 @@
  * error reply and is closed; one that vanishes is dropped. SIGINT/SIGTERM stop the loop cleanly;
  * every acknowledged change is on disk.
  *
- *   mmr-controller -c FILE
+ *   mmr-controller -c FILE [--take-over] [--wipe-dataplane]
+ *
+ * --take-over: take the dataplane over even from a controller whose heartbeat is fresh (without it,
+ * we wait as a standby until that heartbeat is stale); --wipe-dataplane: replay our state even onto
+ * tables built from another controller state, deleting what ours does not hold (dp_link.h). Both
+ * act once, at the first attach.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,7 +32,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <getopt.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -255,6 +262,7 @@ static bool conn_reply(struct ctl_ctx *ctx, struct conn *c, struct slot *sl)
 		ctl_log("uid %u: %s -> error: %s", c->uid, sl->what, sl->req.err);
 	else if (sl->req.mutating)
 		ctl_log("uid %u: %s -> ok%s", c->uid, sl->what,
+			ctx->dp->fenced && sl->how == APPLY_LOST ? " (fenced: not applied)" :
 			sl->req.offline || sl->how == APPLY_LOST ? " (dataplane offline)" :
 			sl->how == APPLY_TIMEOUT ? " (not applied yet)" : "");
 	if (!c->out.oom && c->out.len - start - CTL_HDR_LEN > CTL_MAX_RESPONSE) {
@@ -555,18 +563,67 @@ static int ledger_hook(void *arg, const uint8_t id[MMR_SRTP_LEDGER_ID_LEN], char
 	return request_ledger_check(arg, id, why, whylen);
 }
 
+/* dp_link's on_take_over hook: the state file records the token we drive the dataplane with
+ * (model.h), before we push anything. A failed save is logged: the next start is then held (safe). */
+static void take_over_hook(void *arg, uint64_t token)
+{
+	struct ctl_ctx *ctx = arg;
+	uint64_t old = ctx->model->state_token;
+	char err[400];
+	ctx->model->state_token = token;
+	/* nothing is pending here (the loop commits before dp_link_tick) but the test hook's batch */
+	if ((state_store_pending(ctx->store) && state_store_commit_now(ctx->store, err, sizeof(err)) < 0) ||
+	    state_store_compact(ctx->store, ctx->model, err, sizeof(err)) < 0) {
+		ctx->model->state_token = old;
+		ctl_log("cannot record fencing token %llu in the state file: %s (a restart will be held)",
+			(unsigned long long)token, err);
+	}
+}
+
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mmr-controller -c FILE\n");
+	fprintf(f, "usage: mmr-controller -c FILE [--take-over] [--wipe-dataplane]\n");
+}
+
+/* Every state has an id (model.h): a state without one (none on disk, or files from before ids) gets
+ * a random one here, written at once as a new snapshot, so that a controller restarted on this state
+ * is recognised by the dataplane its replay built. 0 or -1 (logged). */
+static int ensure_state_id(struct model *m, struct state_store *st)
+{
+	if (m->has_state_id)
+		return 0;
+	if (getrandom(m->state_id, sizeof(m->state_id), 0) != (ssize_t)sizeof(m->state_id)) {
+		ctl_log("error: cannot make a state id: %s", strerror(errno));
+		return -1;
+	}
+	m->has_state_id = true;
+	char err[400];
+	if (state_store_compact(st, m, err, sizeof(err)) < 0) {
+		ctl_log("error: cannot write the state with its new state id: %s", err);
+		return -1;
+	}
+	ctl_log("state %s had no state id (new, or written before ids): gave it one", st->path);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	const char *conf = NULL;
+	bool take_over = false, wipe = false;
+	static const struct option longopts[] = {
+		{ "take-over", no_argument, NULL, 'T' },
+		{ "wipe-dataplane", no_argument, NULL, 'W' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	int opt;
-	while ((opt = getopt(argc, argv, "c:h")) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		if (opt == 'c') {
 			conf = optarg;
+		} else if (opt == 'T') {
+			take_over = true;
+		} else if (opt == 'W') {
+			wipe = true;
 		} else if (opt == 'h') {
 			usage(stdout);
 			return 0;
@@ -632,12 +689,18 @@ int main(int argc, char **argv)
 		ctl_log("loaded %s and %llu journal records: %u meetings, %u participants, %u streams, "
 			"%u subscriptions", cfg.state_file, (unsigned long long)store.replayed, model.n_meetings,
 			model.n_parts, model.n_streams, model.n_subs);
+	if (ensure_state_id(&model, &store) < 0)
+		goto out_store;
 	if (dp_link_init(&dp, cfg.shm_name, &model) < 0) {
 		ctl_log("error: out of memory");
 		goto out_store;
 	}
 	dp.on_ledger = ledger_hook;
 	dp.on_ledger_arg = &ctx;
+	dp.on_take_over = take_over_hook;
+	dp.on_take_over_arg = &ctx;
+	dp.take_over = take_over;
+	dp.wipe_ok = wipe;
 	lfd = open_listener(&cfg, &sock_ino);
 	if (lfd < 0)
 		goto out_dp;

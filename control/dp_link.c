@@ -44,25 +44,63 @@ int dp_link_init(struct dp_link *l, const char *shm_name, struct model *model)
 	return 0;
 }
 
-static void detach(struct dp_link *l, const char *why)
+/* Forget every queued command; requests waiting for them see attach_id move. */
+static void drop_fifo(struct dp_link *l)
 {
-	if (l->attached)
-		cmd_chan_close(&l->ch);
-	l->attached = false;
 	explicit_bzero(l->fifo, l->fifo_cap * sizeof(*l->fifo));   /* may hold keys */
 	l->fifo_len = l->fifo_head = 0;
 	l->sync_end_seq = UINT64_MAX;
 	l->hold_seq = UINT64_MAX;
 	l->attach_id++;
+}
+
+static void detach(struct dp_link *l, const char *why)
+{
+	if (l->attached)
+		cmd_chan_close(&l->ch);
+	l->attached = false;
+	drop_fifo(l);
 	set_why(l, why);
+}
+
+/* Another controller took over (owner_token is no longer ours): stop driving, for good. The segment
+ * is left alone: its heartbeat and pid are the new owner's. */
+static void fence(struct dp_link *l)
+{
+	struct mmr_shm *s = l->ch.shm;
+	char why[sizeof(l->why_detached)];
+	snprintf(why, sizeof(why),
+		 "fenced: another controller (pid %u) took the dataplane over (fencing token %llu, ours was %llu); "
+		 "this controller no longer drives it and refuses changes: stop it (restart it to serve as a standby)",
+		 atomic_load(&s->ctl_pid), (unsigned long long)atomic_load(&s->owner_token),
+		 (unsigned long long)l->token);
+	l->fenced = true;
+	ctl_log("%s", why);
+	detach(l, why);
+}
+
+static void full_sync(struct dp_link *l, uint64_t now);
+
+/* We still own the ring but a stale producer may have written over one of our slots: replay our
+ * state (idempotent PUTs; SYNC_END deletes nothing we hold). */
+static void resync(struct dp_link *l, const char *why, uint64_t now)
+{
+	ctl_log("%s: replaying this controller's state", why);
+	drop_fifo(l);
+	l->next_seq = atomic_load(&l->ch.shm->tail);
+	l->first_seq = l->next_seq;
+	l->resyncs++;
+	full_sync(l, now);
 }
 
 void dp_link_close(struct dp_link *l)
 {
 	if (l->attached) {
 		struct mmr_shm *s = l->ch.shm;
-		atomic_store(&s->ctl_heartbeat_ns, 0);
-		atomic_store(&s->ctl_pid, 0);
+		if (cmd_chan_owner(&l->ch)) {     /* else they are the new owner's */
+			atomic_store(&s->ctl_heartbeat_ns, 0);
+			atomic_store(&s->ctl_pid, 0);
+		}
 		cmd_chan_close(&l->ch);
 		l->attached = false;
 	}
@@ -100,6 +138,7 @@ uint64_t dp_link_push(struct dp_link *l, struct mmr_cmd *cmd)
 		return UINT64_MAX;
 	}
 	cmd->gen = l->gen;
+	cmd->changes = l->model->state_changes;
 	cmd->seq = l->next_seq++;
 	l->fifo[(l->fifo_head + l->fifo_len) % l->fifo_cap] = *cmd;
 	l->fifo_len++;
@@ -110,22 +149,36 @@ size_t dp_link_poll(struct dp_link *l)
 {
 	if (!l->attached)
 		return 0;
+	bool pushed = false;
 	while (l->fifo_len > 0) {
 		struct mmr_cmd *c = &l->fifo[l->fifo_head];
 		uint64_t want = c->seq;
 		if (want >= l->hold_seq)
 			break;      /* not durable yet */
-		if (cmd_chan_push(&l->ch, c) < 0)
+		int rc = cmd_chan_push(&l->ch, c);
+		if (rc == -EAGAIN)
 			break;      /* ring full: the dataplane will make room */
-		if (c->seq != want) {
-			ctl_log("command ring tail moved under us (seq %llu, expected %llu): another producer?",
-				(unsigned long long)c->seq, (unsigned long long)want);
-			detach(l, "command ring out of step; will resync");
-			return 0;
+		pushed = true;
+		if (rc < 0 || c->seq != want) {
+			/* another producer's commands in the ring: fenced, or a stale one woke up */
+			if (!cmd_chan_owner(&l->ch)) {
+				fence(l);
+				return 0;
+			}
+			char why[128];
+			snprintf(why, sizeof(why), "command ring moved under us (seq %llu, expected %llu): another producer",
+				 (unsigned long long)c->seq, (unsigned long long)want);
+			resync(l, why, mmr_now_ns());
+			return l->fifo_len;
 		}
 		explicit_bzero(c, sizeof(*c));    /* a PARTICIPANT_PUT carries keys: only the ring keeps them */
 		l->fifo_head = (l->fifo_head + 1) % l->fifo_cap;
 		l->fifo_len--;
+	}
+	/* what we pushed carries our token: if it is stale, the dataplane refuses it; stop here */
+	if (pushed && !cmd_chan_owner(&l->ch)) {
+		fence(l);
+		return 0;
 	}
 	if (l->sync_end_seq != UINT64_MAX && dp_link_applied(l, l->sync_end_seq)) {
 		ctl_log("full sync gen %u applied by the dataplane in %.1f ms", l->gen,
@@ -244,7 +297,11 @@ bool dp_link_applied(const struct dp_link *l, uint64_t seq)
 
 uint64_t dp_link_rejected(const struct dp_link *l)
 {
-	return l->attached ? atomic_load_explicit(&l->ch.shm->rejected, memory_order_relaxed) : 0;
+	if (!l->attached)
+		return 0;
+	/* not counting the stale commands of a fenced producer: they are not ours */
+	return atomic_load_explicit(&l->ch.shm->rejected, memory_order_relaxed) -
+	       atomic_load_explicit(&l->ch.shm->stale_refused, memory_order_relaxed);
 }
 
 /* ---- attaching ------------------------------------------------------------------------------ */
@@ -285,6 +342,7 @@ static void full_sync(struct dp_link *l, uint64_t now)
 	memset(&c, 0, sizeof(c));
 	c.op = MMR_CMD_SYNC_BEGIN;
 	c.u.sync.gen = l->gen;
+	memcpy(c.u.sync.state_id, m->state_id, sizeof(c.u.sync.state_id));
 	dp_link_push(l, &c);
 	for (uint32_t id = 0; id < model_part_bound(m); id++)
 		if (m->parts[id].used)
@@ -303,6 +361,7 @@ static void full_sync(struct dp_link *l, uint64_t now)
 	memset(&c, 0, sizeof(c));
 	c.op = MMR_CMD_SYNC_END;
 	c.u.sync.gen = l->gen;
+	memcpy(c.u.sync.state_id, m->state_id, sizeof(c.u.sync.state_id));
 	uint64_t end = dp_link_push(l, &c);
 	if (!l->attached)
 		return;     /* ran out of memory half-way: detached, will retry */
@@ -312,11 +371,101 @@ static void full_sync(struct dp_link *l, uint64_t now)
 		(unsigned long long)end);
 }
 
+/* First 8 hex digits of a state id ("none" when all zero). */
+static const char *id_short(const uint8_t id[MMR_STATE_ID_LEN], char out[12])
+{
+	static const uint8_t zero[MMR_STATE_ID_LEN];
+	if (memcmp(id, zero, MMR_STATE_ID_LEN) == 0) {
+		snprintf(out, 12, "none");
+		return out;
+	}
+	for (int i = 0; i < 4; i++)
+		snprintf(out + 2 * i, 3, "%02x", id[i]);
+	snprintf(out + 8, 4, "..");
+	return out;
+}
+
+static void read_tables(const struct mmr_shm *s, struct dp_link_tables *t)
+{
+	uint64_t w[2];
+	w[0] = atomic_load_explicit(&s->state_id[0], memory_order_relaxed);
+	w[1] = atomic_load_explicit(&s->state_id[1], memory_order_relaxed);
+	memcpy(t->state_id, w, sizeof(t->state_id));
+	t->participants = atomic_load_explicit(&s->n_participants, memory_order_relaxed);
+	t->streams = atomic_load_explicit(&s->n_streams, memory_order_relaxed);
+	t->subs = atomic_load_explicit(&s->n_subs, memory_order_relaxed);
+	t->owner_token = atomic_load_explicit(&s->owner_token, memory_order_relaxed);
+	t->stale_refused = atomic_load_explicit(&s->stale_refused, memory_order_relaxed);
+	t->changes = atomic_load_explicit(&s->state_changes, memory_order_relaxed);
+}
+
+int dp_link_tables(const struct dp_link *l, struct dp_link_tables *t)
+{
+	if (l->attached) {
+		read_tables(l->ch.shm, t);
+		return 1;
+	}
+	struct cmd_chan c;
+	if (cmd_chan_open(&c, l->shm_name) < 0)
+		return 0;
+	read_tables(c.shm, t);
+	cmd_chan_close(&c);
+	return 1;
+}
+
+int dp_link_allow_wipe(struct dp_link *l, char *why, size_t whylen)
+{
+	if (l->fenced || !l->held) {
+		snprintf(why, whylen, "the dataplane's tables are not held: %s",
+			 l->attached ? "this controller drives them and they hold its state" : l->why_detached);
+		return -1;
+	}
+	l->wipe_ok = true;
+	l->next_attach_ns = 0;
+	ctl_log("dataplane reset --yes-wipe: replaying this controller's state onto the dataplane's tables, "
+		"deleting what it does not hold");
+	return 0;
+}
+
+/* May our replay's SYNC_END run on these tables (see dp_link.h)? true, or false with why. */
+static bool tables_ours(const struct dp_link_tables *t, const struct model *m, char *why, size_t whylen)
+{
+	char theirs[12], ours[12];
+	if (t->participants == 0 && t->streams == 0 && t->subs == 0)
+		return true;
+	int n = snprintf(why, whylen, "held: the dataplane's tables (%u participants, %u streams, %u subscriptions) ",
+			 t->participants, t->streams, t->subs);
+	if (n < 0 || (size_t)n >= whylen)
+		n = 0;
+	if (memcmp(t->state_id, m->state_id, MMR_STATE_ID_LEN) != 0)
+		snprintf(why + n, whylen - n, "were built from controller state %s, and this controller's state is %s "
+			 "(%u participants)", id_short(t->state_id, theirs), id_short(m->state_id, ours), m->n_parts);
+	else if (t->owner_token != m->state_token)
+		snprintf(why + n, whylen - n, "come from this state but were last driven by another controller "
+			 "(fencing token %llu; this state file was last used with token %llu): it may have fallen "
+			 "behind or forked", (unsigned long long)t->owner_token, (unsigned long long)m->state_token);
+	else if (t->changes > m->state_changes)
+		snprintf(why + n, whylen - n, "hold change %llu of this state, and this state file only change %llu: "
+			 "it is older (a copy or a restore)", (unsigned long long)t->changes,
+			 (unsigned long long)m->state_changes);
+	else
+		return true;
+	size_t len = strlen(why);
+	snprintf(why + len, whylen - len, ": a replay would delete what it does not hold, so it does not replay. "
+		 "Start it with the state file of the controller that drove them last, or replace them by "
+		 "this state with `mmrctl dataplane reset --yes-wipe`");
+	return false;
+}
+
 static void attach(struct dp_link *l, struct cmd_chan *c, uint64_t now)
 {
 	struct mmr_shm *s = c->shm;
 	char why[sizeof(l->why_detached)];
 	uint64_t hb = atomic_load(&s->dp_heartbeat_ns);
+	if (l->fenced) {
+		cmd_chan_close(c);
+		return;
+	}
 	if (!mmr_alive(hb, now)) {
 		cmd_chan_close(c);
 		snprintf(why, sizeof(why), "segment %s exists but its dataplane is not alive (stale heartbeat)",
@@ -324,12 +473,17 @@ static void attach(struct dp_link *l, struct cmd_chan *c, uint64_t now)
 		set_why(l, why);
 		return;
 	}
+	/* the token we compare-and-swap from: read before we judge its owner */
+	uint64_t seen = atomic_load(&s->owner_token);
 	uint32_t other = atomic_load(&s->ctl_pid);
-	if (other != 0 && other != (uint32_t)getpid() && mmr_alive(atomic_load(&s->ctl_heartbeat_ns), now) &&
-	    process_running(other)) {
+	bool other_live = other != 0 && other != (uint32_t)getpid() &&
+			  mmr_alive(atomic_load(&s->ctl_heartbeat_ns), now) && process_running(other);
+	if (other_live && !l->take_over) {
 		cmd_chan_close(c);
-		snprintf(why, sizeof(why), "another controller (pid %u) drives the dataplane on %s", other,
-			 l->shm_name);
+		snprintf(why, sizeof(why), "another controller (pid %u, fencing token %llu) drives the dataplane on %s: "
+			 "this one waits and takes over once its heartbeat is stale for %llu ms "
+			 "(mmr-controller --take-over takes over at once)", other, (unsigned long long)seen,
+			 l->shm_name, MMR_HEARTBEAT_DEAD_NS / 1000000ull);
 		set_why(l, why);
 		return;
 	}
@@ -341,25 +495,63 @@ static void attach(struct dp_link *l, struct cmd_chan *c, uint64_t now)
 		set_why(l, why);
 		return;
 	}
+	struct dp_link_tables t;
+	read_tables(s, &t);
+	t.owner_token = seen;
+	bool ours = tables_ours(&t, l->model, why, sizeof(why));
+	if (!ours && !l->wipe_ok) {
+		cmd_chan_close(c);
+		l->held = true;
+		set_why(l, why);
+		l->next_attach_ns = now + 1000000000ull;
+		return;
+	}
 	if (l->on_ledger && l->on_ledger(l->on_ledger_arg, s->srtp_ledger_id, why, sizeof(why)) < 0) {
 		cmd_chan_close(c);
 		set_why(l, why);
 		l->next_attach_ns = now + 1000000000ull;
 		return;
 	}
+	if (cmd_chan_take_over(c, seen) < 0) {
+		cmd_chan_close(c);
+		snprintf(why, sizeof(why), "another controller took the dataplane on %s over at the same time",
+			 l->shm_name);
+		set_why(l, why);
+		return;
+	}
+	if (l->on_take_over)
+		l->on_take_over(l->on_take_over_arg, c->token);
 	l->ch = *c;
 	l->attached = true;
+	l->token = c->token;
 	l->epoch = s->epoch;
 	l->attach_id++;
 	l->fifo_len = l->fifo_head = 0;
 	l->next_seq = atomic_load(&s->tail);
+	l->first_seq = l->next_seq;
+	l->stale_seen = atomic_load(&s->stale_refused);
 	l->next_epoch_check_ns = now + EPOCH_CHECK_NS;
 	l->why_detached[0] = '\0';
 	atomic_store(&s->ctl_pid, (uint32_t)getpid());
 	atomic_store(&s->ctl_heartbeat_ns, now);
-	ctl_log("attached to dataplane pid %u on %s (epoch 0x%016llx, ring head %llu tail %llu)",
+	ctl_log("attached to dataplane pid %u on %s (epoch 0x%016llx, ring head %llu tail %llu, fencing token %llu)",
 		atomic_load(&s->dp_pid), l->shm_name, (unsigned long long)l->epoch,
-		(unsigned long long)atomic_load(&s->head), (unsigned long long)l->next_seq);
+		(unsigned long long)atomic_load(&s->head), (unsigned long long)l->next_seq,
+		(unsigned long long)l->token);
+	if (other != 0 && other != (uint32_t)getpid()) {
+		l->taken_from = (pid_t)other;
+		ctl_log("took the dataplane over from controller pid %u (%s)", other,
+			other_live ? "alive: --take-over" : "its heartbeat is stale");
+	}
+	if (!ours) {
+		char theirs[12];
+		ctl_log("told to wipe: replacing the dataplane's tables (%u participants, %u streams, %u "
+			"subscriptions, built from state %s) by this controller's state", t.participants, t.streams,
+			t.subs, id_short(t.state_id, theirs));
+	}
+	l->take_over = false;
+	l->wipe_ok = false;
+	l->held = false;
 	events_attach(&l->ev, s);
 	full_sync(l, now);
 	dp_link_poll(l);
@@ -368,6 +560,7 @@ static void attach(struct dp_link *l, struct cmd_chan *c, uint64_t now)
 static void try_attach(struct dp_link *l, uint64_t now)
 {
 	struct cmd_chan c;
+	l->held = false;     /* attach() says again if it still is */
 	int rc = cmd_chan_open(&c, l->shm_name);
 	if (rc == 0) {
 		attach(l, &c, now);
@@ -396,9 +589,24 @@ void dp_link_tick(struct dp_link *l, uint64_t now)
 	if (now < l->next_tick_ns)
 		return;
 	l->next_tick_ns = now + MMR_HEARTBEAT_NS;
+	if (l->fenced)
+		return;
+	if (l->attached && !cmd_chan_owner(&l->ch))
+		fence(l);       /* before our heartbeat: it is the new owner's now */
 	if (l->attached) {
 		struct mmr_shm *s = l->ch.shm;
 		atomic_store(&s->ctl_heartbeat_ns, now);
+		uint64_t stale = atomic_load(&s->stale_refused);
+		if (stale != l->stale_seen) {
+			l->stale_seen = stale;
+			uint64_t at = atomic_load(&s->stale_last_seq);
+			if (at >= l->first_seq) {
+				char why[128];
+				snprintf(why, sizeof(why), "the dataplane refused a command with a stale fencing token at "
+					 "seq %llu (a former controller woke up)", (unsigned long long)at);
+				resync(l, why, now);
+			}
+		}
 		uint64_t hb = atomic_load(&s->dp_heartbeat_ns);
 		if (!mmr_alive(hb, now)) {
 			char why[sizeof(l->why_detached)];

@@ -19,6 +19,28 @@
  * Events (events.h): every tick, and before a read command shows them, we read the dataplane's event
  * rings; every attach forgets what they said and asks for a snapshot.
  *
+ * No wipe by mistake (lib/contract/cmd_chan.h, version 7; docs/design.md): the replay's SYNC_END deletes what
+ * the replay did not PUT, so we replay only onto tables that are empty or come from our own state's
+ * lineage (model.h): the dataplane records the state id of every SYNC_BEGIN and the change count of
+ * every command it applies, and the segment holds the owner's fencing token. We replay when the
+ * tables are empty, or their state id is ours, their owner token is the one our state file records
+ * (we, or the controller whose state file we are a copy of, drove them last) and their change count
+ * is not above ours. Else (a missing, emptied, foreign, older or forked state file here) we are held:
+ * we stay detached, push nothing, take no ownership, and say why (why_detached, `held`), until told
+ * in so many words: wipe_ok (mmr-controller --wipe-dataplane, or `mmrctl dataplane reset
+ * --yes-wipe`), for one attach. Having taken over, we record the new token in the state file (the
+ * on_take_over hook) before we push anything.
+ *
+ * Fencing: one controller drives a dataplane. We take over (cmd_chan_take_over: the owner token
+ * goes up by one, by compare-and-swap) only when no other controller's heartbeat is fresh, unless
+ * take_over (mmr-controller --take-over, for one attach); every command carries our token and the
+ * dataplane refuses any other. When we find owner_token moved (another controller took over while
+ * we were stopped or stuck), we are `fenced`: we log it, detach without touching the segment and
+ * never attach or push again; the controller refuses every change from then on (requests.c). The
+ * owner resynchronises (a full replay of the same state: idempotent) when the dataplane refused a
+ * stale command at a seq of ours, or our push found the ring moved: a stale producer may have
+ * written over one of our slots.
+ *
  * Holding (group commit, state_store.h): commands queued after dp_link_hold() stay in the FIFO
  * until dp_link_release() (their change is durable: they may go) or dp_link_drop_held() (it could
  * not be made durable: they are taken back, their seqs reused).
@@ -34,6 +56,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "cmd_chan.h"
 #include "events.h"
 #include "model.h"
@@ -41,6 +64,8 @@
 /* At every attach, before the replay: 0 to go on, -1 to stay detached (why: one line). */
 typedef int (*dp_link_ledger_fn)(void *arg, const uint8_t id[MMR_SRTP_LEDGER_ID_LEN], char *why,
 				 size_t whylen);
+/* Right after we took over with token, before the replay: record it with the state (model.h). */
+typedef void (*dp_link_owner_fn)(void *arg, uint64_t token);
 
 struct dp_link {
 	char shm_name[64];
@@ -61,12 +86,24 @@ struct dp_link {
 
 	uint64_t next_tick_ns, next_epoch_check_ns;
 	uint64_t next_attach_ns;     /* no attach before (after the hook refused one) */
-	char why_detached[256];      /* why we are not attached (for status and logs) */
+	char why_detached[640];      /* why we are not attached (for status and logs) */
 
 	dp_link_ledger_fn on_ledger; /* NULL: none */
 	void *on_ledger_arg;
 
 	struct ctl_events ev;        /* what the dataplane's events told us (events.h) */
+	/* fencing and the state check (see above) */
+	dp_link_owner_fn on_take_over; /* NULL: none */
+	void *on_take_over_arg;
+	bool take_over;              /* take over even from a live controller, at the next attach */
+	bool wipe_ok;                /* replay even onto tables of another state, at the next attach */
+	bool held;                   /* detached because the tables were built from another state */
+	bool fenced;                 /* another controller took over: never attach again */
+	uint64_t first_seq;          /* our first seq since we took over (or resynchronised) */
+	uint64_t stale_seen;         /* the dataplane's stale_refused when we last looked */
+	uint64_t resyncs;            /* full syncs of our own state because of a stale producer */
+	uint64_t token;              /* our fencing token (0: never owned one) */
+	pid_t taken_from;            /* the controller we took over from (0: none) */
 };
 
 int dp_link_init(struct dp_link *l, const char *shm_name, struct model *model);
@@ -86,6 +123,17 @@ uint64_t dp_link_put_stream(struct dp_link *l, uint32_t id);
 uint64_t dp_link_put_sub(struct dp_link *l, uint32_t id);
 uint64_t dp_link_del(struct dp_link *l, enum mmr_cmd_op op, uint32_t id);
 
+/* `mmrctl dataplane reset --yes-wipe`: when held, replay our state at the next attach (at once),
+ * deleting what it does not hold. 0, or -1 with why (not held). */
+int dp_link_allow_wipe(struct dp_link *l, char *why, size_t whylen);
+/* The segment's record of what its tables were built from (attached or not: NULL when the segment
+ * cannot be read): 1 and the fields filled, or 0. */
+struct dp_link_tables {
+	uint8_t state_id[MMR_STATE_ID_LEN];
+	uint32_t participants, streams, subs;
+	uint64_t owner_token, stale_refused, changes;
+};
+int dp_link_tables(const struct dp_link *l, struct dp_link_tables *t);
 /* Hold the commands queued from now on (no-op while holding); release them or take them back. */
 void dp_link_hold(struct dp_link *l);
 void dp_link_release(struct dp_link *l);
@@ -93,6 +141,7 @@ void dp_link_drop_held(struct dp_link *l);
 
 /* Has the dataplane applied every command up to and including seq? */
 bool dp_link_applied(const struct dp_link *l, uint64_t seq);
+/* Commands the dataplane refused, not counting a fenced producer's (stale token). */
 uint64_t dp_link_rejected(const struct dp_link *l);
 
 #endif

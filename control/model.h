@@ -134,6 +134,16 @@ struct model {
 					    ledgers (version < 4): its keys may have been used under one */
 	uint8_t ledger_id[MMR_SRTP_LEDGER_ID_LEN];
 	int64_t ledger_rekeyed;
+	/* The lineage of this state (lib/contract/cmd_chan.h, version 7; dp_link.h): its id (random, made with
+	 * the state: a missing state file, or one from before ids), the fencing token of the last
+	 * controller that drove a dataplane with it (state_token; 0: none yet), and how many changes it
+	 * has had (state_changes: one more at every saved request). All three are in the state file;
+	 * SYNC_BEGIN carries the id, every command the count. A dataplane whose tables come from another
+	 * lineage, or from more changes, is not wiped. has_state_id false: none yet (model_init). */
+	bool has_state_id;
+	uint8_t state_id[MMR_STATE_ID_LEN];
+	uint64_t state_token;
+	uint64_t state_changes;
 };
 
 /* Set up an empty model (the arrays are reserved, not touched); 0 or -ENOMEM. */

@@ -727,6 +727,14 @@ void render_status(const struct ctl_ctx *ctx, bool json, struct outbuf *out)
 
 	char ledger[9], rekeyed[32];
 	ledger_text(m, ledger, rekeyed, json);
+	/* fencing and the tables' origin (dp_link.h) */
+	char sid[2 * MMR_STATE_ID_LEN + 1], tid[2 * MMR_STATE_ID_LEN + 1];
+	ledger_id_hex(m->state_id, sid);
+	struct dp_link_tables t;
+	bool have_t = dp_link_tables(dp, &t) == 1;
+	if (have_t)
+		ledger_id_hex(t.state_id, tid);
+	const char *mode = dp->fenced ? "fenced" : dp->held ? "held" : s ? "driving" : "detached";
 
 	if (json) {
 		ob_printf(out, "{\"controller\": {\"pid\": %d, \"uptime_s\": %.1f, \"socket\": ", (int)ctx->pid, uptime);
@@ -739,8 +747,15 @@ void render_status(const struct ctl_ctx *ctx, bool json, struct outbuf *out)
 		ob_printf(out, ", \"srtp_ledger\": %s%s%s, \"srtp_ledger_rekeyed\": %s%s%s},\n",
 			  ledger[0] ? "\"" : "", ledger[0] ? ledger : "null", ledger[0] ? "\"" : "",
 			  rekeyed[0] ? "\"" : "", rekeyed[0] ? rekeyed : "null", rekeyed[0] ? "\"" : "");
-		ob_printf(out, " \"dataplane\": {\"attached\": %s, \"shm_name\": ", s ? "true" : "false");
+		ob_printf(out, " \"dataplane\": {\"attached\": %s, \"mode\": \"%s\", \"state_id\": \"%s\", "
+			       "\"fencing_token\": %llu, \"resyncs\": %llu, \"shm_name\": ", s ? "true" : "false", mode, sid,
+			  (unsigned long long)dp->token, (unsigned long long)dp->resyncs);
 		ob_json_str(out, dp->shm_name);
+		if (have_t)
+			ob_printf(out, ", \"tables\": {\"state_id\": \"%s\", \"participants\": %u, \"streams\": %u, "
+				       "\"subscriptions\": %u, \"owner_token\": %llu, \"stale_refused\": %llu}",
+				  tid, t.participants, t.streams, t.subs, (unsigned long long)t.owner_token,
+				  (unsigned long long)t.stale_refused);
 		if (!s) {
 			ob_puts(out, ", \"why\": ");
 			ob_json_str(out, dp->why_detached);
@@ -786,7 +801,16 @@ void render_status(const struct ctl_ctx *ctx, bool json, struct outbuf *out)
 	if (rekeyed[0])
 		ob_printf(out, "  ledger rekey   %s (every SRTP participant got new keys)\n", rekeyed);
 	ob_printf(out, "dataplane\n"
-		       "  shm            %s\n", dp->shm_name);
+		       "  shm            %s\n"
+		       "  mode           %s\n"
+		       "  our state id   %.8s..\n", dp->shm_name, mode, sid);
+	if (have_t)
+		ob_printf(out, "  tables         %u participants, %u streams, %u subscriptions, built from state %.8s..%s\n"
+			       "  fencing        owner token %llu%s, %llu stale commands refused, %llu resyncs\n",
+			  t.participants, t.streams, t.subs, tid, memcmp(t.state_id, m->state_id, MMR_STATE_ID_LEN) ?
+			  " (not ours)" : " (ours)", (unsigned long long)t.owner_token,
+			  s && t.owner_token == dp->token ? " (ours)" : "", (unsigned long long)t.stale_refused,
+			  (unsigned long long)dp->resyncs);
 	if (!s) {
 		ob_printf(out, "  attached       no (%s)\n"
 			       "  full syncs     %llu\n", dp->why_detached, (unsigned long long)dp->syncs);

@@ -137,8 +137,12 @@ static struct outbuf *change_begin(struct ctl_ctx *ctx)
 
 static bool change_end(struct ctl_ctx *ctx, struct request *req)
 {
-	if (state_store_change_end(ctx->store))
+	if (state_store_change_end(ctx->store)) {
+		/* the lineage's count (model.h): the commands carry it; a replayed record counts one too,
+		 * and a failed commit reloads the model, count included */
+		ctx->model->state_changes++;
 		return true;
+	}
 	fail(req, "out of memory recording the change, nothing changed");
 	return false;
 }
@@ -913,6 +917,18 @@ static void cmd_stats(struct ctl_ctx *ctx, const struct args *a, struct request 
 		fail(req, "%s", why);
 }
 
+/* dataplane reset --yes-wipe: replace tables built from another state by ours (dp_link.h) */
+static void cmd_dataplane_reset(struct ctl_ctx *ctx, const struct args *a, struct request *req)
+{
+	(void)a;
+	char why[sizeof(ctx->dp->why_detached) + 64];
+	if (dp_link_allow_wipe(ctx->dp, why, sizeof(why)) < 0)
+		FAIL("%s", why);
+	ob_printf(&req->body, "replacing the dataplane's tables by this controller's state (%u participants, "
+		  "%u streams, %u subscriptions); see 'mmrctl status'\n", ctx->model->n_parts,
+		  ctx->model->n_streams, ctx->model->n_subs);
+}
+
 static void cmd_help(struct ctl_ctx *ctx, const struct args *a, struct request *req);
 
 static const struct command commands[] = {
@@ -937,6 +953,8 @@ static const struct command commands[] = {
 	  "[--out-ssrc N]", cmd_sub_set, true },
 	{ "sub", "list", 1, { 0 }, "sub list MEETING", cmd_sub_list, false },
 	{ "stats", NULL, 0, { "streams" }, "stats [--streams]", cmd_stats, false },
+	/* changes no model: dp_link refuses it unless the tables are held (and never when fenced) */
+	{ "dataplane", "reset", 0, { "!yes-wipe" }, "dataplane reset --yes-wipe", cmd_dataplane_reset, false },
 	{ "help", NULL, 0, { 0 }, "help", cmd_help, false },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -1092,7 +1110,7 @@ void request_run(struct ctl_ctx *ctx, int argc, char **argv, struct request *req
 	if (!c) {
 		if (!first_known)
 			FAIL("unknown command '%s'; commands: status, meeting, participant, stream, sub, "
-					 "stats, help", words[0]);
+					 "stats, dataplane, help", words[0]);
 		char subs[128] = "";
 		for (size_t i = 0; i < N_COMMANDS; i++)
 			if (strcmp(commands[i].w1, words[0]) == 0) {
@@ -1107,6 +1125,8 @@ void request_run(struct ctl_ctx *ctx, int argc, char **argv, struct request *req
 	struct args a;
 	if (!parse_args(c, n - skip, words + skip, &a, req))
 		return;
+	if (ctx->dp->fenced && c->mutates)
+		FAIL("%s", ctx->dp->why_detached);
 	c->run(ctx, &a, req);     /* a mutating command sets req->mutating once it has changed something */
 	if (req->failed)
 		req->mutating = false;
@@ -1135,6 +1155,8 @@ void request_finish(struct ctl_ctx *ctx, struct request *req, enum apply_outcome
 			snprintf(buf, sizeof(buf), "dataplane has not applied it within %u ms; it stays queued",
 				 ctx->cfg->apply_timeout_ms);
 			note = buf;
+		} else if (ctx->dp->fenced) {
+			note = ctx->dp->why_detached;
 		} else {
 			note = "dataplane went offline, will apply on attach";
 		}

@@ -220,6 +220,11 @@ int state_file_save(const struct model *m, const char *path, uint64_t journal_ge
 	ob_reset(&b);
 	ob_printf(&b, "# mmr-controller state: a snapshot; the changes since are in the journal it names\n"
 		      "%s %d\njournal %llu\n", STATE_MAGIC, STATE_VERSION, (unsigned long long)journal_gen);
+	if (m->has_state_id) {
+		char id[2 * MMR_STATE_ID_LEN + 1];
+		ob_printf(&b, "state_id %s %llu %llu\n", ledger_id_hex(m->state_id, id),
+			  (unsigned long long)m->state_token, (unsigned long long)m->state_changes);
+	}
 	if (m->has_ledger)
 		state_line_ledger(&b, m);
 	for (uint32_t id = 0; id < model_meeting_bound(m); id++)
@@ -253,8 +258,9 @@ struct loader {
 	char *tok[12];
 	int ntok;
 	int version;      /* of the file: 1 (no SRTP), 2 (no spatial layers, simulcast), 3 (no SRTP
-			     ledger line), 4 (no journal line) or 5 */
+			     ledger line), 4 (no journal line, no state id) or 5 */
 	bool have_ledger; /* the srtp_ledger line was read */
+	bool have_state_id;
 	bool have_journal;/* the journal line was read */
 	bool journal;     /* reading journal records (state_file_replay), not a snapshot */
 	uint64_t journal_gen;
@@ -562,6 +568,39 @@ static int load_ledger(struct loader *ld)
 	return 0;
 }
 
+/* state_id ID TOKEN CHANGES (version 5): 32 hex digits, two counts */
+static int load_state_id(struct loader *ld)
+{
+	struct model *m = ld->m;
+	if (ld->version < 5)
+		return fail(ld, "unknown record 'state_id' in a version %d file", ld->version);
+	if (ld->ntok != 4)
+		return fail(ld, "state_id: expected 'state_id ID TOKEN CHANGES'");
+	uint64_t token, changes;
+	if (val_uint(ld->tok[2], UINT64_MAX, &token) < 0)
+		return fail(ld, "state_id: bad token '%s'", ld->tok[2]);
+	if (val_uint(ld->tok[3], UINT64_MAX, &changes) < 0)
+		return fail(ld, "state_id: bad change count '%s'", ld->tok[3]);
+	if (ld->journal)
+		return fail(ld, "state_id in a journal record");
+	if (ld->have_state_id)
+		return fail(ld, "state_id appears twice");
+	if (m->n_meetings)
+		return fail(ld, "state_id after the first meeting");
+	const char *hex = ld->tok[1];
+	if (strlen(hex) != 2 * MMR_STATE_ID_LEN || strspn(hex, "0123456789abcdef") != strlen(hex))
+		return fail(ld, "state_id: bad id '%s' (%d lowercase hex digits)", hex, 2 * MMR_STATE_ID_LEN);
+	for (int i = 0; i < MMR_STATE_ID_LEN; i++) {
+		char byte[3] = { hex[2 * i], hex[2 * i + 1], '\0' };
+		m->state_id[i] = (uint8_t)strtoul(byte, NULL, 16);
+	}
+	m->has_state_id = true;
+	m->state_token = token;
+	m->state_changes = changes;
+	ld->have_state_id = true;
+	return 0;
+}
+
 /* journal GEN (version 5): the generation of the journal that holds the changes after this snapshot */
 static int load_journal_gen(struct loader *ld)
 {
@@ -754,6 +793,8 @@ static int load_record(struct loader *ld, bool *is_end)
 	if (!ld->journal) {
 		if (strcmp(kw, "journal") == 0)
 			return load_journal_gen(ld);
+		if (strcmp(kw, "state_id") == 0)
+			return load_state_id(ld);
 		if (strcmp(kw, "end") == 0) {
 			*is_end = true;
 			return load_end(ld);
@@ -881,6 +922,8 @@ int state_file_replay(struct model *m, const char *payload, size_t len, const ch
 	}
 	explicit_bzero(text, len);
 	free(text);
+	if (rc == 0)
+		m->state_changes++;     /* one per record, as requests.c counts them (model.h) */
 	return rc;
 }
 

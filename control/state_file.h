@@ -7,6 +7,7 @@
  * Snapshot:
  *   mmr-state 5
  *   journal GEN                               the generation of the journal that follows it
+ *   state_id ID TOKEN CHANGES                 the state's lineage (below), before the meetings
  *   srtp_ledger ID REKEYED                    optional, before the meetings (below)
  *   meeting ID NAME SECURITY                  SECURITY: plain, or the SRTP suite's name
  *   participant ID MEETING_ID NAME ADDR UDP_PORT ROLE MAC|- DP_PORT SEND_KEY|- RECV_KEY|-
@@ -30,6 +31,7 @@
  *   remove meeting|participant|stream ID                               with everything under it (a
  *                                                                      stream: its simulcast group)
  *   srtp_ledger ID REKEYED                                             replaces the recorded ledger
+ * Every record replayed counts one change (state_changes, model.h), as every change made counts one.
  * Replaying checks each line as loading does; the subscription rule is checked at the end.
  *
  * Keys: a participant of an SRTP meeting has its two master keys in the SDES form
@@ -46,6 +48,14 @@
  * participant last got new keys because that ledger changed (REKEYED: Unix seconds, or - for never).
  * No line: none recorded; version 1 to 3 files load that way (dp_link.h: their SRTP participants are
  * rekeyed before the first replay).
+ *
+ * State lineage (version 5): `state_id ID TOKEN CHANGES`: the state's id (32 lowercase hex digits),
+ * the fencing token of the last controller that drove a dataplane with it, and its change count
+ * (model.h). The dataplane records the id and the count its tables were built from, and a controller
+ * whose lineage differs does not replay onto non-empty tables (dp_link.h). Written in every snapshot
+ * once the model has an id (the count as of the snapshot, and each journal record counts one more;
+ * a take-over writes a new snapshot with its token); a state without one (none on disk, or files of versions 1 to 4) gets one at start, written
+ * at once as a new snapshot (controller.c).
  */
 #ifndef MMR_STATE_FILE_H
 #define MMR_STATE_FILE_H

@@ -18,6 +18,11 @@
  * as much of it as its event ring takes.
  *
  * A PARTICIPANT_PUT's key bytes are wiped from its ring slot as soon as the command is copied out.
+ *
+ * Fencing (cmd_chan.h, version 7): a command whose token is not the segment's owner_token, or whose
+ * seq is not its position, is refused before it reaches cmd_apply (counted in `rejected`, the stale
+ * ones in `stale_refused` too). A SYNC_BEGIN applied records its state id in the segment, every
+ * command with a valid token its change count; after every batch the object counts are published.
  */
 #define _LGPL_SOURCE
 #include "ctl_loop.h"
@@ -66,6 +71,26 @@ static const char *op_name(uint32_t op)
 	return op < MMR_CMD__COUNT ? names[op] : "?";
 }
 
+/* What the tables are built from from now on (cmd_chan.h, version 7): the state id of a SYNC_BEGIN. */
+static void record_state_id(struct mmr_shm *shm, const uint8_t id[MMR_STATE_ID_LEN])
+{
+	uint64_t w[2];
+	memcpy(w, id, sizeof(w));
+	atomic_store_explicit(&shm->state_id[0], w[0], memory_order_relaxed);
+	atomic_store_explicit(&shm->state_id[1], w[1], memory_order_relaxed);
+	atomic_fetch_add_explicit(&shm->state_syncs, 1, memory_order_release);
+}
+
+/* The object counts after a batch (cmd_chan.h, version 7), before head moves past it. */
+static void publish_counts(struct mmr_shm *shm, const struct cmd_apply *ca)
+{
+	struct cmd_apply_counts cnt;
+	cmd_apply_counts(ca, &cnt);
+	atomic_store_explicit(&shm->n_participants, cnt.participants, memory_order_relaxed);
+	atomic_store_explicit(&shm->n_streams, cnt.streams, memory_order_relaxed);
+	atomic_store_explicit(&shm->n_subs, cnt.subs, memory_order_relaxed);
+}
+
 /* Apply what the ring holds (at most CMD_BATCH commands); returns how many. */
 static unsigned apply_batch(struct dataplane *dp, struct cmd_apply *ca)
 {
@@ -90,7 +115,25 @@ static unsigned apply_batch(struct dataplane *dp, struct cmd_apply *ca)
 			explicit_bzero(&slot->u.participant.send_key, sizeof(slot->u.participant.send_key));
 			explicit_bzero(&slot->u.participant.recv_key, sizeof(slot->u.participant.recv_key));
 		}
-		int rc = cmd_apply_one(ca, &c, err, sizeof(err));
+		int rc;
+		uint64_t owner = atomic_load_explicit(&shm->owner_token, memory_order_acquire);
+		if (c.token != owner) {
+			/* fencing: a controller that was taken over from (docs/design.md) */
+			snprintf(err, sizeof(err), "stale fencing token %" PRIu64 " (the owner's is %" PRIu64
+				 "): a controller that was taken over from", c.token, owner);
+			atomic_store_explicit(&shm->stale_last_seq, head + k, memory_order_relaxed);
+			atomic_fetch_add_explicit(&shm->stale_refused, 1, memory_order_release);
+			rc = -1;
+		} else if (c.seq != head + k) {
+			snprintf(err, sizeof(err), "slot holds seq %" PRIu64 ": written over by another producer",
+				 c.seq);
+			rc = -1;
+		} else {
+			rc = cmd_apply_one(ca, &c, err, sizeof(err));
+			if (rc == 0 && op == MMR_CMD_SYNC_BEGIN)
+				record_state_id(shm, c.u.sync.state_id);
+			atomic_store_explicit(&shm->state_changes, c.changes, memory_order_relaxed);
+		}
 		explicit_bzero(&c, sizeof(c));
 		if (rc < 0) {
 			/* the segment's last_error is 128 bytes: the reason is cut at 100 there, not in the log */
@@ -110,6 +153,7 @@ static unsigned apply_batch(struct dataplane *dp, struct cmd_apply *ca)
 		abort();
 	}
 #endif
+	publish_counts(shm, ca);
 	/* everything up to head + n - 1 is now visible to the lcores */
 	struct mmr_cmd last = { .seq = head + n - 1 };
 	cmd_chan_done(&dp->chan, &last);
@@ -164,6 +208,10 @@ static void status_line(struct dataplane *dp, struct cmd_apply *ca, struct ctl_s
 	       "%u participants, %u streams, %u subscriptions; %" PRIu64 " commands, %" PRIu64 " refused",
 	       sum.rx_pps, sum.tx_pps, sum.copies_ps, sum.drops_ps, sum.busy_pct,
 	       cnt.participants, cnt.streams, cnt.subs, cnt.applied + cnt.refused, cnt.refused);
+	uint64_t stale = atomic_load_explicit(&dp->shm->stale_refused, memory_order_relaxed);
+	if (stale)
+		dp_log("status: fencing: owner token %" PRIu64 ", %" PRIu64 " commands refused for a stale token",
+		       atomic_load_explicit(&dp->shm->owner_token, memory_order_relaxed), stale);
 	struct srtp_leases_counts lc;
 	srtp_leases_counts(dp->leases, &lc);
 	if (lc.ledger.records || lc.sync_errors)

@@ -511,6 +511,11 @@ int setup_ring(struct gen_setup *su, const struct gen_model *m, struct cmd_chan 
 	struct mmr_cmd c;
 	uint64_t rejected0 = atomic_load(&ch->shm->rejected);
 	uint32_t n_flows = m->n_parts * m->slots_per_meeting;
+	/* the ring's producer from now on (fencing, lib/cmd_chan.h): no controller runs beside us */
+	if (cmd_chan_take_over(ch, atomic_load(&ch->shm->owner_token)) < 0) {
+		fprintf(stderr, "mmr-gen: setup: another producer took the command ring at the same time\n");
+		return -EBUSY;
+	}
 	uint32_t *ids = NULL;
 	int rc = -ENOMEM;
 

@@ -114,16 +114,31 @@ void cmd_chan_unlink(const char *name)
 	shm_unlink(name);
 }
 
+int cmd_chan_take_over(struct cmd_chan *ch, uint64_t seen)
+{
+	uint64_t want = seen + 1 ? seen + 1 : 1;     /* 0 means "no owner" */
+	if (!atomic_compare_exchange_strong_explicit(&ch->shm->owner_token, &seen, want,
+						     memory_order_acq_rel, memory_order_acquire))
+		return -EBUSY;
+	ch->token = want;
+	return 0;
+}
+
 int cmd_chan_push(struct cmd_chan *ch, struct mmr_cmd *cmd)
 {
 	struct mmr_shm *s = ch->shm;
-	uint64_t tail = atomic_load_explicit(&s->tail, memory_order_relaxed);
+	uint64_t tail = atomic_load_explicit(&s->tail, memory_order_acquire);
 	uint64_t head = atomic_load_explicit(&s->head, memory_order_acquire);
 	if (tail - head >= MMR_CMD_RING)
 		return -EAGAIN;
 	cmd->seq = tail;
+	cmd->token = ch->token;
 	s->ring[tail & (MMR_CMD_RING - 1)] = *cmd;
-	atomic_store_explicit(&s->tail, tail + 1, memory_order_release);
+	/* compare-and-swap, not a store: a producer that was stopped between its load of tail and here
+	 * (and fenced off meanwhile) must not move tail backwards over another one's commands */
+	if (!atomic_compare_exchange_strong_explicit(&s->tail, &tail, tail + 1, memory_order_release,
+						     memory_order_relaxed))
+		return -EBUSY;
 	return 0;
 }
 

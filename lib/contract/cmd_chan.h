@@ -31,7 +31,27 @@
  * index leases (srtp_ledger.h, docs/design.md "SRTP indexes: never twice"). The header carries that
  * ledger's id, so that the controller can tell when the ledger its keys were used under is gone.
  *
- * Events (version 6): what the dataplane learns goes to the controller as events in lockless
+ * One driver, and no wipe by mistake (version 7, docs/design.md "One controller, and no wipe by
+ * mistake"):
+ *   - Fencing: `owner_token` is the fencing token of the controller that drives the dataplane. A
+ *     controller takes over by a compare-and-swap of it to the value it read plus one
+ *     (cmd_chan_take_over), only after it saw the previous owner's heartbeat stale (or when forced),
+ *     and then stamps it on every command it pushes. The dataplane refuses every command whose token
+ *     is not the current owner_token (counted in `rejected` and `stale_refused`, reason in last_error),
+ *     so a controller that was stopped while another took over changes nothing when it wakes; it sees
+ *     owner_token moved and stops driving. Producers publish a slot with a compare-and-swap of `tail`
+ *     (a stale producer never moves tail backwards), and the dataplane refuses a slot whose seq is not
+ *     its position (a slot written over by a stale producer).
+ *   - State id: every SYNC_BEGIN carries the 128-bit id of the controller state it replays (random,
+ *     made with the controller's state, kept in its state file), every command the number of changes
+ *     that state has had (`changes`). The dataplane records the id in `state_id` when it applies
+ *     SYNC_BEGIN, the count of every command it applies in `state_changes`, and publishes how many
+ *     objects its tables hold after every batch (`n_participants`, `n_streams`, `n_subs`). A
+ *     controller replays (and so deletes what it does not know) only onto tables that are empty, or
+ *     were built from its own state id, by the owner token its state file records, at no more
+ *     changes than its state has (control/dp_link.h).
+ *
+ * Events (version 8): what the dataplane learns goes to the controller as events in lockless
  * per-lcore rings (event_ring.h), not as per-object words in the counters area: today the layers
  * each receiver gets now (MMR_EV_LAYERS). The controller keeps the values in its own memory; a
  * controller that attaches asks for a snapshot (ev_snap_req below) to learn them all again.
@@ -48,21 +68,25 @@
 #include "stats.h"
 
 #define MMR_SHM_MAGIC         0x4d4d5253u  /* "MMRS" */
-#define MMR_SHM_VERSION       7u         /* 2: SRTP suite and keys in PARTICIPANT_PUT;
+#define MMR_SHM_VERSION       8u         /* 2: SRTP suite and keys in PARTICIPANT_PUT;
 					      3: SRTP positions (srtp_index) in the counters and PUTs;
 					      4: VP9/AV1/H.264, spatial layers, simulcast groups, decode
 					         targets, current layers in the counters;
 					      5: SRTP index leases (drop reasons srtp_reuse, srtp_lease);
 					         PUTs carry no SRTP positions; the ledger id in the header;
 					      6: lcore counter `cycles` (the base of busy %);
-					      7: event rings (current layers as events, no sub_layers[]),
+					      7: fencing token in the header and in every command, the
+					         state id in SYNC_BEGIN/END and the header, change counts,
+					         object counts;
+					      8: event rings (current layers as events, no sub_layers[]),
 					         snapshot request, control-thread counters */
-#define MMR_SHM_LAYOUT        0xf96e9a8d9ce69d77ull /* the layout of this version (see the check below) */
+#define MMR_SHM_LAYOUT        0x311355394aa022acull /* the layout of this version (see the check below) */
 #define MMR_CMD_RING          4096u        /* power of two */
 #define MMR_HEARTBEAT_NS      100000000ull /* 100 ms */
 #define MMR_HEARTBEAT_DEAD_NS 1000000000ull /* 1 s */
 #define MMR_SHM_DEFAULT_NAME  "/mmr-dp0"
 #define MMR_SRTP_LEDGER_ID_LEN 16          /* = SRTP_LEDGER_ID_LEN (srtp_ledger.h) */
+#define MMR_STATE_ID_LEN      16           /* a controller state's id (version 7) */
 /* event rings (event_ring.h): one per worker lcore slot (events[i]: worker i, the index of its
  * stats.lcore slot), and the last one the dataplane's control thread's */
 #define MMR_EV_RINGS          (MMR_MAX_LCORES + 1u)
@@ -70,7 +94,8 @@
 
 enum mmr_cmd_op {
 	MMR_CMD_NOP = 0,
-	MMR_CMD_SYNC_BEGIN,        /* start of a full replay; u.sync.gen is the new generation */
+	MMR_CMD_SYNC_BEGIN,        /* start of a full replay; u.sync.gen is the new generation,
+				      u.sync.state_id the controller state replayed (recorded) */
 	MMR_CMD_SYNC_END,          /* end of replay: delete every object not PUT since SYNC_BEGIN(gen) */
 	MMR_CMD_PARTICIPANT_PUT,   /* create or update (idempotent) */
 	MMR_CMD_PARTICIPANT_DEL,   /* also deletes its streams and every subscription to or from it */
@@ -135,7 +160,9 @@ struct mmr_cmd_sub {
 };
 
 struct mmr_cmd {
-	uint64_t seq;
+	uint64_t seq;              /* its position in the ring: refused when it is not */
+	uint64_t token;            /* the producer's fencing token: refused unless = owner_token (v7) */
+	uint64_t changes;          /* the controller state's change count it comes from (v7), recorded */
 	uint32_t op;               /* enum mmr_cmd_op */
 	uint32_t gen;              /* sync generation the command belongs to */
 	union {
@@ -143,7 +170,7 @@ struct mmr_cmd {
 		struct mmr_cmd_stream stream;
 		struct mmr_cmd_sub sub;
 		struct { uint32_t id; } del;
-		struct { uint32_t gen; } sync;
+		struct { uint32_t gen; uint8_t state_id[MMR_STATE_ID_LEN]; } sync;
 	} u;
 	uint32_t pad;              /* tail padding to seq's alignment, explicit (the bodies are 4-aligned) */
 };
@@ -167,6 +194,21 @@ struct mmr_shm {
 	 * reader that saw dp_ready == 1 (acquire) may read it. The controller compares it with the id its
 	 * keys were used under and rekeys every SRTP participant when it differs (version 5). */
 	uint8_t srtp_ledger_id[MMR_SRTP_LEDGER_ID_LEN];
+
+	/* fencing (version 7): the owner's token, bumped by cmd_chan_take_over (compare-and-swap) */
+	_Atomic uint64_t owner_token;
+	_Atomic uint64_t stale_refused;   /* commands refused for a token other than owner_token */
+	_Atomic uint64_t stale_last_seq;  /* seq of the last of them */
+	/* what the tables were built from (version 7), written by the dataplane: the state id of the
+	 * last SYNC_BEGIN applied (two words, all zero: none yet; state_syncs counts the writes) and the
+	 * objects the tables hold, after every batch */
+	_Atomic uint64_t state_id[2];
+	_Atomic uint64_t state_syncs;
+	_Atomic uint64_t state_changes;   /* the `changes` of the last command applied */
+	_Atomic uint32_t n_participants;
+	_Atomic uint32_t n_streams;
+	_Atomic uint32_t n_subs;
+	uint32_t pad1;
 
 	/* command ring: controller -> dataplane */
 	_Atomic uint64_t tail __attribute__((aligned(64)));   /* next seq the producer will write */
@@ -300,25 +342,38 @@ struct mmr_shm {
 	_(100, MMR_MAX_PORTS) \
 	_(101, MMR_MAX_STREAMS) \
 	_(102, MMR_MAX_SUBS) \
-	_(103, offsetof(struct mmr_shm, ev_snap_req)) \
-	_(104, offsetof(struct mmr_shm, ev_snap_done)) \
-	_(105, offsetof(struct mmr_shm, events)) \
-	_(106, offsetof(struct mmr_event, type)) \
-	_(107, offsetof(struct mmr_event, flags)) \
-	_(108, offsetof(struct mmr_event, id)) \
-	_(109, offsetof(struct mmr_event, v0)) \
-	_(110, offsetof(struct mmr_event, v1)) \
-	_(111, sizeof(struct mmr_event)) \
-	_(112, offsetof(struct mmr_ev_ring, tail)) \
-	_(113, offsetof(struct mmr_ev_ring, dropped)) \
-	_(114, offsetof(struct mmr_ev_ring, head)) \
-	_(115, offsetof(struct mmr_ev_ring, ev)) \
-	_(116, sizeof(struct mmr_ev_ring)) \
-	_(117, MMR_EV_RINGS) \
-	_(118, MMR_EV_RING_CTL) \
-	_(119, MMR_EV__COUNT) \
-	_(120, sizeof(struct mmr_ctl_stats)) \
-	_(121, MMR_CC__COUNT)
+	_(103, offsetof(struct mmr_cmd, token)) \
+	_(104, offsetof(struct mmr_cmd, changes)) \
+	_(105, offsetof(struct mmr_cmd, u.sync.state_id)) \
+	_(106, offsetof(struct mmr_shm, owner_token)) \
+	_(107, offsetof(struct mmr_shm, stale_refused)) \
+	_(108, offsetof(struct mmr_shm, stale_last_seq)) \
+	_(109, offsetof(struct mmr_shm, state_id)) \
+	_(110, offsetof(struct mmr_shm, state_syncs)) \
+	_(111, offsetof(struct mmr_shm, state_changes)) \
+	_(112, offsetof(struct mmr_shm, n_participants)) \
+	_(113, offsetof(struct mmr_shm, n_streams)) \
+	_(114, offsetof(struct mmr_shm, n_subs)) \
+	_(115, MMR_STATE_ID_LEN) \
+	_(116, offsetof(struct mmr_shm, ev_snap_req)) \
+	_(117, offsetof(struct mmr_shm, ev_snap_done)) \
+	_(118, offsetof(struct mmr_shm, events)) \
+	_(119, offsetof(struct mmr_event, type)) \
+	_(120, offsetof(struct mmr_event, flags)) \
+	_(121, offsetof(struct mmr_event, id)) \
+	_(122, offsetof(struct mmr_event, v0)) \
+	_(123, offsetof(struct mmr_event, v1)) \
+	_(124, sizeof(struct mmr_event)) \
+	_(125, offsetof(struct mmr_ev_ring, tail)) \
+	_(126, offsetof(struct mmr_ev_ring, dropped)) \
+	_(127, offsetof(struct mmr_ev_ring, head)) \
+	_(128, offsetof(struct mmr_ev_ring, ev)) \
+	_(129, sizeof(struct mmr_ev_ring)) \
+	_(130, MMR_EV_RINGS) \
+	_(131, MMR_EV_RING_CTL) \
+	_(132, MMR_EV__COUNT) \
+	_(133, sizeof(struct mmr_ctl_stats)) \
+	_(134, MMR_CC__COUNT)
 #define MMR_LAYOUT_TERM(n, x) + ((uint64_t)(x) + 1u) * ((2u * (uint64_t)(n) + 1u) * 0x9e3779b97f4a7c15ull)
 /* list entries: where each sits, weighted by its name's length (a reorder of the list shows) */
 #define MMR_LAYOUT_LC(f, name, doc) \
@@ -342,6 +397,7 @@ struct cmd_chan {
 	struct mmr_shm *shm;
 	uint64_t size;
 	char name[64];
+	uint64_t token;            /* producer: the fencing token cmd_chan_push stamps on commands */
 };
 
 /* Dataplane: create (replacing any old one) and map the segment; 0 or -errno. */
@@ -352,7 +408,20 @@ int cmd_chan_open(struct cmd_chan *ch, const char *name);
 void cmd_chan_close(struct cmd_chan *ch);
 void cmd_chan_unlink(const char *name);
 
-/* Producer: enqueue one command, filling in cmd->seq; 0, or -EAGAIN if the ring is full. */
+/* Producer: take over the ring: owner_token goes from `seen` (a value the caller read and judged,
+ * e.g. after finding its owner's heartbeat stale) to seen + 1 by one compare-and-swap, which becomes
+ * ch->token. 0, or -EBUSY (nothing changed) when owner_token is no longer `seen`: another producer
+ * took over meanwhile. */
+int cmd_chan_take_over(struct cmd_chan *ch, uint64_t seen);
+/* Producer: does ch->token still own the ring? */
+static inline int cmd_chan_owner(const struct cmd_chan *ch)
+{
+	return ch->token != 0 &&
+	       atomic_load_explicit(&ch->shm->owner_token, memory_order_acquire) == ch->token;
+}
+/* Producer: enqueue one command, filling in cmd->seq (the tail) and cmd->token (ch->token); 0,
+ * -EAGAIN if the ring is full, -EBUSY if another producer moved the tail while we wrote the slot
+ * (ours was not published; the slot may hold either one). */
 int cmd_chan_push(struct cmd_chan *ch, struct mmr_cmd *cmd);
 /* Consumer: next command or NULL. Call cmd_chan_done() after applying it. */
 const struct mmr_cmd *cmd_chan_peek(struct cmd_chan *ch);

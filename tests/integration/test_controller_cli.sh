@@ -533,6 +533,7 @@ jq_eq '[(s["ssrc"], s["target"], s["target_encoding"], s["out_ssrc"]) for s in j
 grep -Eq '^sub [0-9]+ [0-9]+ [0-9]+ 1 0x00007777 0 [0-9]+ 0$' "$STATE" || fail "state file: group subscriptions: $(grep '^sub' "$STATE")"
 [ "$(grep -c ' 0x00007777 ' "$STATE")" = 3 ] || fail "state file: want 3 subscriptions with out SSRC 0x7777: $(grep '^sub' "$STATE")"
 grep -q '^mmr-state 5$' "$STATE" || fail "state file version: $(head -3 "$STATE")"
+grep -Eq '^state_id [0-9a-f]{32} [0-9]+ [0-9]+$' "$STATE" || fail "state file: no state id: $(head -3 "$STATE")"
 grep -Eq '^stream [0-9]+ [0-9]+ 0x0000a000 video av1 2 3 - 0 12$' "$STATE" || fail "state file: av1 stream: $(grep '^stream' "$STATE")"
 grep -Eq '^stream [0-9]+ [0-9]+ 0x00000102 video vp8 3 1 [0-9]+ 2 -$' "$STATE" || fail "state file: group member: $(grep '^stream' "$STATE")"
 
@@ -933,6 +934,7 @@ jq_eq '[(s["ssrc"], s["target"], s["target_encoding"], s["out_ssrc"], s["sel_id"
 	"[(16, 1, None, 119, True), (17, 0, None, 17, True)]"
 ok sub set old b --ssrc 0x10 --target 2
 grep -q '^mmr-state 5$' "$STATE" || fail "not rewritten as version 5: $(head -3 "$STATE")"
+grep -Eq '^state_id [0-9a-f]{32} [0-9]+ [0-9]+$' "$STATE" || fail "a version 2 file got no state id: $(head -3 "$STATE")"
 grep -qx 'stream 0 0 0x00000010 video vp8 3 1 - 0 -' "$STATE" || fail "v2 stream as v3: $(grep '^stream' "$STATE")"
 grep -qx 'sub 0 0 1 2 0x00000077 0 0 0' "$STATE" || fail "v2 subscription as v3: $(grep '^sub' "$STATE")"
 kill_ctl TERM
@@ -968,6 +970,12 @@ variant 's/^sub 1 0 1 0 0x00000023 1 3 0/sub 1 0 1 0 0x00000023 1 2 1/' "encodin
 variant 's/^sub 7 5 1 1 0x00000020 0 1 2/sub 7 5 1 1 0x00000020 0 2 2/' "decode target too high" "bad decode target '2'"
 variant 's/^stream 5 0 0x00000020 video vp8 2 1 5 0 -/stream 5 0 0x00000020 video vp8 2/' "v2 stream line in v3" "stream: expected"
 variant 's/^mmr-state 3/mmr-state 6/' "a newer version" "unsupported state file version '6'"
+variant "s/^mmr-state 3/mmr-state 4\nstate_id $LEDGER1 1 1/" "a state id in version 4" "unknown record 'state_id' in a version 4 file"
+variant "s/^mmr-state 3/mmr-state 5\nstate_id $LEDGER1 1 1\nstate_id $LEDGER1 1 1/" "two state ids" "state_id appears twice"
+variant "s/^mmr-state 3/mmr-state 5\nstate_id ${LEDGER1}0 1 1/" "a bad state id" "state_id: bad id"
+variant "s/^mmr-state 3/mmr-state 5\nstate_id $LEDGER1 1/" "a state id without its counts" "state_id: expected 'state_id ID TOKEN CHANGES'"
+variant "s/^mmr-state 3/mmr-state 5\nstate_id $LEDGER1 1 x/" "a bad change count" "state_id: bad change count 'x'"
+variant "s/^end /state_id $LEDGER1 1 1\nend /; s/^mmr-state 3/mmr-state 5/" "a state id after the meetings" "state_id after the first meeting"
 variant "s/^mmr-state 3/mmr-state 3\nsrtp_ledger $LEDGER1 -/" "a ledger line in version 3" "unknown record 'srtp_ledger' in a version 3 file"
 variant "s/^mmr-state 3/mmr-state 4\nsrtp_ledger $LEDGER1 -\nsrtp_ledger $LEDGER1 -/" "two ledger lines" "srtp_ledger appears twice"
 variant "s/^mmr-state 3/mmr-state 4\nsrtp_ledger ${LEDGER1}0 -/" "a bad ledger id" "srtp_ledger: bad id"
@@ -1079,7 +1087,7 @@ if [ -n "$FAKE_DP" ]; then
 	stop_fake_dp
 	# a state file from before ledgers (version 3) with SRTP participants: rekeyed at the first attach
 	kill_ctl TERM
-	sed -e '/^srtp_ledger /d' -e '/^journal /d' -e 's/^mmr-state 5$/mmr-state 3/' "$STATE" >"$TMP/state.v3"
+	sed -e '/^srtp_ledger /d' -e '/^state_id /d' -e '/^journal /d' -e 's/^mmr-state 5$/mmr-state 3/' "$STATE" >"$TMP/state.v3"
 	cp "$TMP/state.v3" "$STATE"
 	start_ctl
 	json status

@@ -545,6 +545,8 @@ def keys_hidden(env, c, meetings, canary=False):
     try:
         mode = os.stat(env.state_file).st_mode & 0o777
         c.eq(oct(mode), oct(0o600), 'state file (holds the keys) is mode 0600')
+        mode = os.stat(env.state_file + '.journal').st_mode & 0o777
+        c.eq(oct(mode), oct(0o600), 'its journal (holds the keys) is mode 0600')
     except OSError as e:
         c.check(False, 'state file exists', e)
     for m in meetings:

@@ -398,7 +398,7 @@ class MmrEnv:
         shutil.rmtree('/var/run/dpdk/' + self.shm_name.lstrip('/'), ignore_errors=True)
         self._leave_netns()
         if self.tmp:
-            for f in ('dataplane.conf', 'controller.conf', 'state'):
+            for f in ('dataplane.conf', 'controller.conf', 'state', 'state.journal'):
                 try:
                     shutil.copy(os.path.join(self.tmp, f), os.path.join(self.logdir, f))
                 except OSError:
@@ -580,11 +580,13 @@ class MmrEnv:
                                     self.tail(self.dp_log)))
 
     # -- controller --
-    def start_controller(self):
+    def start_controller(self, *extra_args):
+        """Start mmr-controller (extra_args: more command-line options, e.g. '--take-over')."""
         if self.ctl_proc is not None and self.ctl_proc.poll() is None:
             raise HarnessError('controller already running')
         self.ctl_starts += 1
-        self.ctl_proc, off = self._spawn([self.ctl_bin, '-c', os.path.join(self.tmp, 'controller.conf')],
+        self.ctl_proc, off = self._spawn([self.ctl_bin, '-c', os.path.join(self.tmp, 'controller.conf')] +
+                                         list(extra_args),
                                          self.ctl_log, 'controller start #%d' % self.ctl_starts, leaks=True)
         self._wait_line(self.ctl_proc, self.ctl_log, off, 'MMR-CONTROLLER READY', self.ready_timeout,
                         'mmr-controller')

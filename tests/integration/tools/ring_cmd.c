@@ -21,8 +21,9 @@
  * default 5000) until the dataplane's head has moved past it, and prints one line: `ok`, or
  * `refused: <last_error>` when the segment's `rejected` counter grew meanwhile.
  *
- * The ring has a single producer: run this only while no controller is attached (ring_cmd refuses
- * to start when the controller's heartbeat is fresh). Exit 0 when every line was understood and
+ * The ring has one producer: run this only while no controller is attached (ring_cmd refuses
+ * to start when the controller's heartbeat is fresh). It takes the ring over (fencing token,
+ * lib/cmd_chan.h), so a controller that attached before stops driving. Exit 0 when every line was understood and
  * applied or refused by the dataplane; 2 on a bad line or usage (nothing more is pushed); 3 when the
  * segment cannot be opened, is not ready, or the dataplane does not take a command in time.
  */
@@ -253,6 +254,12 @@ int main(int argc, char **argv)
 	if (mmr_alive(atomic_load_explicit(&s->ctl_heartbeat_ns, memory_order_relaxed), mmr_now_ns())) {
 		fprintf(stderr, "ring_cmd: %s: a controller (pid %u) is attached; the ring has one producer\n",
 			name, atomic_load_explicit(&s->ctl_pid, memory_order_relaxed));
+		cmd_chan_close(&ch);
+		return 3;
+	}
+	/* take the ring over (fencing token, lib/cmd_chan.h): commands carry the new token */
+	if (cmd_chan_take_over(&ch, atomic_load_explicit(&s->owner_token, memory_order_acquire)) < 0) {
+		fprintf(stderr, "ring_cmd: %s: another producer took the ring over at the same time\n", name);
 		cmd_chan_close(&ch);
 		return 3;
 	}

@@ -749,9 +749,11 @@ int main(int argc, char **argv)
 			polled[np++] = c;
 		}
 		/* briefly while the dataplane is applying what requests wait for (it is woken at once:
-		 * lib/contract/cmd_chan.h), 1 ms while it has other work to show us, else until the next heartbeat */
+		 * lib/contract/cmd_chan.h), 1 ms while it has other work to show us (a snapshot of its
+		 * events on its way too), else until the next heartbeat */
 		uint64_t wait_ns = waiting ? WAIT_POLL_NS :
-				   (dp.fifo_len || dp.sync_end_seq != UINT64_MAX || state_store_pending(&store)) ? 1000000ull :
+				   (dp.fifo_len || dp.sync_end_seq != UINT64_MAX || state_store_pending(&store) ||
+				    (dp.attached && events_waiting(&dp.ev))) ? 1000000ull :
 				   dp.next_tick_ns > now ? dp.next_tick_ns - now : 0;
 		for (unsigned i = 0; i < nconns; i++) {
 			const struct conn *c = conns[i];

@@ -35,6 +35,11 @@ int dp_link_init(struct dp_link *l, const char *shm_name, struct model *model)
 	l->fifo = malloc(FIFO_MIN * sizeof(*l->fifo));
 	if (!l->fifo)
 		return -ENOMEM;
+	if (events_init(&l->ev) < 0) {
+		free(l->fifo);
+		l->fifo = NULL;
+		return -ENOMEM;
+	}
 	l->fifo_cap = FIFO_MIN;
 	return 0;
 }
@@ -103,6 +108,7 @@ void dp_link_close(struct dp_link *l)
 		explicit_bzero(l->fifo, l->fifo_cap * sizeof(*l->fifo));
 	free(l->fifo);
 	l->fifo = NULL;
+	events_free(&l->ev);
 }
 
 /* ---- the FIFO ------------------------------------------------------------------------------- */
@@ -546,6 +552,7 @@ static void attach(struct dp_link *l, struct cmd_chan *c, uint64_t now)
 	l->take_over = false;
 	l->wipe_ok = false;
 	l->held = false;
+	events_attach(&l->ev, s);
 	full_sync(l, now);
 	dp_link_poll(l);
 }
@@ -569,9 +576,16 @@ static void try_attach(struct dp_link *l, uint64_t now)
 	set_why(l, why);
 }
 
+void dp_link_events(struct dp_link *l)
+{
+	if (l->attached)
+		events_drain(&l->ev, l->ch.shm);
+}
+
 void dp_link_tick(struct dp_link *l, uint64_t now)
 {
 	dp_link_poll(l);
+	dp_link_events(l);
 	if (now < l->next_tick_ns)
 		return;
 	l->next_tick_ns = now + MMR_HEARTBEAT_NS;

@@ -16,6 +16,9 @@
  * the others (their group_id and sel_id name them); requests keep the same order for new objects.
  * A dead dataplane detaches us: the FIFO is dropped, and the next attach replays everything anyway.
  *
+ * Events (events.h): every tick, and before a read command shows them, we read the dataplane's event
+ * rings; every attach forgets what they said and asks for a snapshot.
+ *
  * No wipe by mistake (lib/contract/cmd_chan.h, version 7; docs/design.md): the replay's SYNC_END deletes what
  * the replay did not PUT, so we replay only onto tables that are empty or come from our own state's
  * lineage (model.h): the dataplane records the state id of every SYNC_BEGIN and the change count of
@@ -37,6 +40,7 @@
  * owner resynchronises (a full replay of the same state: idempotent) when the dataplane refused a
  * stale command at a seq of ours, or our push found the ring moved: a stale producer may have
  * written over one of our slots.
+ *
  * Holding (group commit, state_store.h): commands queued after dp_link_hold() stay in the FIFO
  * until dp_link_release() (their change is durable: they may go) or dp_link_drop_held() (it could
  * not be made durable: they are taken back, their seqs reused).
@@ -54,6 +58,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "cmd_chan.h"
+#include "events.h"
 #include "model.h"
 
 /* At every attach, before the replay: 0 to go on, -1 to stay detached (why: one line). */
@@ -86,6 +91,7 @@ struct dp_link {
 	dp_link_ledger_fn on_ledger; /* NULL: none */
 	void *on_ledger_arg;
 
+	struct ctl_events ev;        /* what the dataplane's events told us (events.h) */
 	/* fencing and the state check (see above) */
 	dp_link_owner_fn on_take_over; /* NULL: none */
 	void *on_take_over_arg;
@@ -103,8 +109,10 @@ struct dp_link {
 int dp_link_init(struct dp_link *l, const char *shm_name, struct model *model);
 void dp_link_close(struct dp_link *l);   /* detach; clears our heartbeat in the segment */
 
-/* Heartbeat, liveness, attach; flushes the FIFO. now from mmr_now_ns(). */
+/* Heartbeat, liveness, attach; flushes the FIFO, reads the event rings. now from mmr_now_ns(). */
 void dp_link_tick(struct dp_link *l, uint64_t now);
+/* Read the dataplane's event rings now (when attached), e.g. before showing what they say. */
+void dp_link_events(struct dp_link *l);
 /* Move queued commands into the ring; the number still queued. */
 size_t dp_link_poll(struct dp_link *l);
 

@@ -25,7 +25,7 @@
  * for encoding 0); a stream outside a group has group MMR_ID_NONE and encoding 0. A receiver's
  * subscriptions to the members of one group share the out SSRC (default: encoding 0's SSRC), the
  * targets, and `sel_id`: the id of its subscription to encoding 0 (the dataplane's per-receiver
- * selection state and sub_layers[] slot); every other subscription's sel_id is its own id.
+ * selection state and current-layers slot); every other subscription's sel_id is its own id.
  *
  * Security is the meeting's: plain RTP or one SRTP suite, fixed at creation. In an SRTP meeting
  * every participant has two master keys of that suite (send_key: it encrypts what it sends, the

@@ -29,6 +29,11 @@ static uint32_t rd32(const uint32_t *p)
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
+static uint64_t rd_atomic(const _Atomic uint64_t *p)
+{
+	return atomic_load_explicit(p, memory_order_relaxed);
+}
+
 /* ---- security (never keys: those only go to `participant add|keys|rekey`) ------------------------ */
 
 static const char *security_name(unsigned suite)
@@ -173,9 +178,9 @@ static char *target_text(const struct model *m, uint32_t b, char *buf, size_t n)
 				 buf, n);
 }
 
-/* What the receiver of subscription b gets now, from the dataplane's sub_layers[sel_id]: "unknown"
- * without a dataplane, "waiting for keyframe" before its first one, else the layers; "-" for audio
- * (no layer selection). */
+/* What the receiver of subscription b gets now, as the dataplane's events told (events.h, by
+ * sel_id): "unknown" without a dataplane or before its snapshot was read, "waiting for keyframe"
+ * before its first one, else the layers; "-" for audio (no layer selection). */
 static char *current_text(const struct model *m, const struct dp_link *dp, uint32_t b, char *buf, size_t n)
 {
 	const struct m_sub *sb = &m->subs[b];
@@ -183,11 +188,11 @@ static char *current_text(const struct model *m, const struct dp_link *dp, uint3
 		snprintf(buf, n, "-");
 		return buf;
 	}
-	if (!dp || !dp->attached) {
+	uint32_t v;
+	if (!dp || !dp->attached || !events_layers(&dp->ev, sb->sel_id, &v)) {
 		snprintf(buf, n, "unknown");
 		return buf;
 	}
-	uint32_t v = rd32(&dp->ch.shm->stats.sub_layers[sb->sel_id]);
 	if (!MMR_LAYERS_STARTED(v)) {
 		snprintf(buf, n, "waiting for keyframe");
 		return buf;
@@ -267,10 +272,10 @@ static void json_sub(const struct model *m, const struct dp_link *dp, bool curre
 		  sb->stream, sb->sel_id);
 	if (current) {
 		ob_puts(out, ", \"current\": ");
-		if (!video || !dp || !dp->attached) {
+		uint32_t v;
+		if (!video || !dp || !dp->attached || !events_layers(&dp->ev, sb->sel_id, &v)) {
 			ob_puts(out, "null");
 		} else {
-			uint32_t v = rd32(&dp->ch.shm->stats.sub_layers[sb->sel_id]);
 			if (!MMR_LAYERS_STARTED(v)) {
 				ob_puts(out, "{\"started\": false}");
 			} else {
@@ -522,10 +527,17 @@ int render_stats(const struct ctl_ctx *ctx, bool streams, bool json, struct outb
 				json_u64_field(out, mmr_lcore_counter_names[c], ls.c[c], true);
 			json_u64_field(out, "drops", lsum.drops, true);
 			json_u64_field(out, "layer_drops", lsum.layer_drops, true);
-			ob_printf(out, ", \"busy_pct\": %.1f}", lsum.busy_pct);
+			ob_printf(out, ", \"busy_pct\": %.1f", lsum.busy_pct);
+			json_u64_field(out, "events_dropped", rd_atomic(&dp->ch.shm->events[i].dropped), true);
+			ob_puts(out, "}");
 			first = false;
 		}
-		ob_puts(out, first ? "],\n \"drops\": {" : "\n ],\n \"drops\": {");
+		const struct mmr_ctl_stats *cs = &st->ctl;
+		ob_puts(out, first ? "],\n \"control\": {" : "\n ],\n \"control\": {");
+		for (unsigned k = 0; k < MMR_CC__COUNT; k++)
+			json_u64_field(out, mmr_ctl_counter_names[k], rd(&cs->c[k]), k > 0);
+		json_u64_field(out, "events_dropped", rd_atomic(&dp->ch.shm->events[MMR_EV_RING_CTL].dropped), true);
+		ob_puts(out, "},\n \"drops\": {");
 		for (unsigned d = 1; d < MMR_DROP__COUNT; d++) {
 			ob_puts(out, d > 1 ? ", " : "");
 			ob_json_str(out, drop_name(d));
@@ -634,6 +646,16 @@ int render_stats(const struct ctl_ctx *ctx, bool streams, bool json, struct outb
 		ob_printf(out, "  total: drops %llu (all reasons but layer), layer %llu, busy %.1f%%\n",
 			  (unsigned long long)total_sum.drops, (unsigned long long)total_sum.layer_drops,
 			  total_sum.busy_pct);
+	}
+	{
+		const struct mmr_ctl_stats *cs = &st->ctl;
+		uint64_t ev_dropped = 0;
+		for (unsigned r = 0; r < MMR_EV_RINGS; r++)
+			ev_dropped += rd_atomic(&dp->ch.shm->events[r].dropped);
+		ob_puts(out, "control thread\n");
+		for (unsigned k = 0; k < MMR_CC__COUNT; k++)
+			ob_printf(out, "  %-18s %llu\n", mmr_ctl_counter_names[k], (unsigned long long)rd(&cs->c[k]));
+		ob_printf(out, "  %-18s %llu (rings full)\n", "events_dropped", (unsigned long long)ev_dropped);
 	}
 	ob_puts(out, "drops\n");
 	{
@@ -783,6 +805,11 @@ void render_status(const struct ctl_ctx *ctx, bool json, struct outbuf *out)
 		ob_printf(out, ", \"sync_gen\": %u, \"syncs\": %llu, \"rejected\": %llu, \"last_error\": ", dp->gen,
 			  (unsigned long long)dp->syncs, (unsigned long long)rejected);
 		ob_json_str(out, last_error);
+		ob_printf(out, ", \"events\": {\"read\": %llu, \"stale\": %llu, \"bad\": %llu, \"lost\": %llu, "
+			       "\"snapshots_asked\": %llu, \"layers_known\": %s}",
+			  (unsigned long long)dp->ev.received, (unsigned long long)dp->ev.stale,
+			  (unsigned long long)dp->ev.bad, (unsigned long long)dp->ev.lost,
+			  (unsigned long long)dp->ev.snapshots, dp->ev.complete ? "true" : "false");
 		ob_puts(out, "}}\n");
 		return;
 	}
@@ -832,9 +859,12 @@ void render_status(const struct ctl_ctx *ctx, bool json, struct outbuf *out)
 		       "  ring           head %llu, tail %llu, applied seq %llu, %llu in flight, %zu queued here\n"
 		       "  full syncs     %llu (last gen %u)\n"
 		       "  rejected       %llu\n"
-		       "  last error     %s\n",
+		       "  last error     %s\n"
+		       "  events         %llu read, %llu stale, %llu lost (rings full), %llu snapshots asked; layers %s\n",
 		  dp_pid, ready ? "yes" : "no", (unsigned long long)dp->epoch, a1, a2, (unsigned long long)head,
 		  (unsigned long long)tail, (unsigned long long)applied, (unsigned long long)(tail - head),
 		  dp->fifo_len, (unsigned long long)dp->syncs, dp->gen, (unsigned long long)rejected,
-		  last_error[0] ? last_error : "-");
+		  last_error[0] ? last_error : "-", (unsigned long long)dp->ev.received,
+		  (unsigned long long)dp->ev.stale, (unsigned long long)dp->ev.lost,
+		  (unsigned long long)dp->ev.snapshots, dp->ev.complete ? "known" : "waiting for a snapshot");
 }

@@ -17,7 +17,8 @@ void render_meeting_list(const struct model *m, const uint8_t *owners, bool json
 void render_meeting_show(const struct model *m, const uint8_t *owners, uint32_t meeting, bool json,
 			 struct outbuf *out);
 /* One row per receiver per stream or simulcast group, with its target and the layers it gets now
- * (the dataplane's sub_layers[sel_id]; "unknown" / null without a dataplane). */
+ * (as the dataplane's events told, events.h; "unknown" / null without a dataplane or before its
+ * snapshot was read). */
 void render_sub_list(const struct ctl_ctx *ctx, uint32_t meeting, bool json, struct outbuf *out);
 int render_stats(const struct ctl_ctx *ctx, bool streams, bool json, struct outbuf *out,
 		 char *err, size_t errlen);

@@ -933,8 +933,10 @@ static void cmd_sub_set(struct ctl_ctx *ctx, const struct args *a, struct reques
 static void cmd_sub_list(struct ctl_ctx *ctx, const struct args *a, struct request *req)
 {
 	uint32_t id;
-	if (get_meeting(ctx, a->pos[0], req, &id))
+	if (get_meeting(ctx, a->pos[0], req, &id)) {
+		dp_link_events(ctx->dp);    /* the current layers as of now */
 		render_sub_list(ctx, id, req->json, &req->body);
+	}
 }
 
 /* ---- status, stats, help -------------------------------------------------------------------- */

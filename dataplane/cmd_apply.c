@@ -65,6 +65,7 @@ void shadow_retire(struct cmd_apply *ca, void *p, void (*free_fn)(void *))
 		if (!r) {
 			/* no room to defer: wait for the grace period right here */
 			synchronize_rcu();
+			ca->dp->shm->stats.ctl.grace_periods++;
 			free_fn(p);
 			return;
 		}
@@ -83,6 +84,7 @@ void cmd_apply_reclaim(struct cmd_apply *ca)
 {
 	if (ca->n_retired || ca->need_grace) {
 		synchronize_rcu();
+		ca->dp->shm->stats.ctl.grace_periods++;
 		for (size_t i = 0; i < ca->n_retired; i++)
 			ca->retired[i].free_fn(ca->retired[i].p);
 		ca->n_retired = 0;
@@ -134,10 +136,6 @@ static void fill_output(const struct cmd_apply *ca, struct fwd_output *o, uint32
 	o->out_ssrc_be = htonl(u->c.out_ssrc);
 	o->dst_port_be = htons(r->c.udp_port);
 	o->dp_port = r->c.dp_port;
-	o->target.tid = u->c.target_tid;
-	o->target.sid = u->c.target_sid;
-	o->target.dt = u->c.target_dt;
-	o->target.encoding = u->c.target_encoding;
 	o->family = r->c.addr.family;
 	memcpy(o->dst_mac, r->c.has_mac ? r->c.mac : port->gateway_mac, 6);
 	memcpy(o->src_mac, port->mac, 6);
@@ -192,6 +190,7 @@ void cmd_apply_publish(struct cmd_apply *ca)
 		if (s->node)
 			rcu_assign_pointer(s->node->outputs, a);
 		retire(ca, old);
+		ca->dp->shm->stats.ctl.arrays_published++;
 	}
 	ca->n_dirty = kept;
 }
@@ -279,6 +278,15 @@ static void sub_dirty_followers(struct cmd_apply *ca, uint32_t uid)
 			shadow_mark_dirty(ca, ca->U[f].c.stream_id);
 }
 
+/* Subscription id gets selection state of its own, from nothing (no lcore uses sel[id] now): its
+ * target, and its current layers "nothing yet" under a new version, told to the controller. */
+static void sel_start(struct cmd_apply *ca, uint32_t id, const struct layer_target *t)
+{
+	layer_sel_init(&ca->dp->sel[id]);
+	layer_sel_set_target(&ca->dp->sel[id], t);
+	dp_events_sel_reset(ca->dp, id);
+}
+
 static void sub_delete(struct cmd_apply *ca, uint32_t uid)
 {
 	struct sh_sub *u = &ca->U[uid];
@@ -308,6 +316,9 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 	if (c.target_sid >= MEDIA_MAX_SPATIAL)
 		return refuse(err, errlen, "subscription %u: target spatial layer %u out of range (< %u)", c.id,
 			      c.target_sid, MEDIA_MAX_SPATIAL);
+	if (c.target_dt >= AV1_MAX_DT)
+		return refuse(err, errlen, "subscription %u: target decode target %u out of range (< %u)", c.id,
+			      c.target_dt, AV1_MAX_DT);
 	if (c.target_encoding >= MEDIA_MAX_ENCODINGS)
 		return refuse(err, errlen, "subscription %u: target encoding %u out of range (< %u)", c.id,
 			      c.target_encoding, MEDIA_MAX_ENCODINGS);
@@ -354,11 +365,15 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 	}
 	if (u->used && !same)
 		sub_delete(ca, c.id);   /* a different subscription under the same id */
+	const struct layer_target t = { .sid = c.target_sid, .tid = c.target_tid, .dt = c.target_dt,
+					.encoding = c.target_encoding };
 	if (u->used) {
 		u->stamp = ca->stamp;
-		if (u->c.target_tid != c.target_tid || u->c.target_sid != c.target_sid ||
-		    u->c.target_dt != c.target_dt || u->c.target_encoding != c.target_encoding ||
-		    u->c.sel_id != c.sel_id || u->c.out_ssrc != c.out_ssrc) {
+		int retarget = u->c.target_tid != c.target_tid || u->c.target_sid != c.target_sid ||
+			       u->c.target_dt != c.target_dt || u->c.target_encoding != c.target_encoding;
+		int restructure = u->c.sel_id != c.sel_id || u->c.out_ssrc != c.out_ssrc || new_out ||
+				  (!leader && u->srtp_out);
+		if (restructure) {
 			if (new_out || (!leader && u->srtp_out)) {
 				srtp_ctl_retire_out(ca, u->srtp_out);
 				u->srtp_out = out;
@@ -366,21 +381,27 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 				sub_dirty_followers(ca, c.id);
 			}
 			if (u->c.sel_id != c.sel_id && c.sel_id == c.id)
-				layer_sel_init(&ca->dp->sel[c.id]);   /* it leaves a group: its own state */
-			/* targets change: the layer_sel state is kept, the new target applies at the
-			 * next valid switching point */
+				sel_start(ca, c.id, &t);   /* it leaves a group: its own state */
 			u->c = c;
 			shadow_mark_dirty(ca, c.stream_id);
+		}
+		if (retarget) {
+			/* the target is a word in the selection state, read per packet by the lcore that
+			 * owns it: no new output array, no grace period; the state is kept, and the new
+			 * target applies at the next valid switching point */
+			u->c = c;
+			layer_sel_set_target(&ca->dp->sel[c.sel_id], &t);
+			if (!restructure)
+				ca->dp->shm->stats.ctl.target_updates++;
 		}
 		return 0;
 	}
 	if (u->del_batch == ca->batch)
 		flush(ca);
-	if (c.sel_id == c.id) {
-		/* a simulcast member (sel_id another subscription) shares that one's state */
-		layer_sel_init(&ca->dp->sel[c.id]);
-		__atomic_store_n(&ca->dp->shm->stats.sub_layers[c.id], 0, __ATOMIC_RELAXED);
-	}
+	if (c.sel_id == c.id)
+		sel_start(ca, c.id, &t);
+	else   /* a simulcast member shares its sel_id subscription's state and target */
+		layer_sel_set_target(&ca->dp->sel[c.sel_id], &t);
 	srtp_ctl_set_sub_index(ca, c.id, 0);
 	u->used = 1;
 	u->c = c;
@@ -1031,6 +1052,14 @@ void cmd_apply_tick(struct cmd_apply *ca, uint64_t now_tsc)
 {
 	if (ca->rekeying != NIL)
 		srtp_ctl_tick(ca, now_tsc);
+}
+
+uint32_t cmd_apply_next_sel(const struct cmd_apply *ca, uint32_t from)
+{
+	for (uint32_t i = from; i < ca->u_hw; i++)
+		if (ca->U[i].used && ca->U[i].c.sel_id == i)
+			return i;
+	return UINT32_MAX;
 }
 
 void cmd_apply_counts(const struct cmd_apply *ca, struct cmd_apply_counts *out)

@@ -49,6 +49,9 @@ void cmd_apply_reclaim(struct cmd_apply *ca);
 void cmd_apply_tick(struct cmd_apply *ca, uint64_t now_tsc);
 
 void cmd_apply_counts(const struct cmd_apply *ca, struct cmd_apply_counts *out);
+/* The lowest subscription id >= from with selection state of its own (sel_id == id), or
+ * UINT32_MAX: what a snapshot of the current layers walks (dp_events.c). */
+uint32_t cmd_apply_next_sel(const struct cmd_apply *ca, uint32_t from);
 
 /* Self-check: the shadow, its lists, counts and the published tables agree. 0, or -1 with what
  * is wrong in err. O(objects); for tests (built in with -DMMR_DP_SELFCHECK, run after each batch).

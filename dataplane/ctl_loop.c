@@ -17,7 +17,9 @@
  * head moves past it only then. Everything else (leases, heartbeats, status) goes on meanwhile.
  *
  * Every iteration, and in each batch before it is published: the SRTP index leases
- * (srtp_leases_service: the lcores' requests, one fdatasync of the ledger, the grants).
+ * (srtp_leases_service: the lcores' requests, one fdatasync of the ledger, the grants). Every
+ * iteration: a snapshot of the current layers when the controller asked for one (dp_events.c),
+ * as much of it as its event ring takes.
  *
  * A PARTICIPANT_PUT's key bytes are wiped from its ring slot as soon as the command is copied out.
  *
@@ -43,6 +45,7 @@
 #include "cmd_chan.h"
 #include "dataplane.h"
 #include "meeting_owner.h"
+#include "dp_events.h"
 #include "srtp_lease.h"
 
 #define CMD_BATCH       256u
@@ -304,6 +307,7 @@ void ctl_loop_run(struct dataplane *dp, struct cmd_apply *ca)
 	while (!atomic_load_explicit(&dp->stop, memory_order_relaxed)) {
 		unsigned n = apply_batch(dp, ca, &mw);
 		srtp_leases_service(dp->leases, 1);   /* the lcores' requests for more index */
+		int snapshot = dp_events_service(dp, ca);   /* a controller asked for every current value */
 		now = mmr_now_ns();
 		if (now >= next_hk) {
 			atomic_store(&dp->shm->dp_heartbeat_ns, now);
@@ -321,6 +325,8 @@ void ctl_loop_run(struct dataplane *dp, struct cmd_apply *ca)
 		}
 		if (mw.active) {
 			usleep(MOVE_POLL_US);   /* a meeting move: the workers answer within an iteration or two */
+		} else if (snapshot) {
+			usleep(IDLE_SLEEP_US);      /* its event ring is full: let the controller read */
 		} else if (n == 0) {
 			/* the ring was empty at head: sleep unless tail has moved since */
 			cmd_chan_wait(&dp->chan, atomic_load_explicit(&dp->shm->head, memory_order_relaxed), idle_us);

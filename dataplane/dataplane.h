@@ -5,7 +5,8 @@
  *
  * Written once at start-up (main.c, port.c) before any lcore runs, then read-only for everyone,
  * except: fwd (tables, see fwd_table.h), sel[] (one writer per entry: the lcore owning the
- * stream's meeting), shm counters (one writer each, see stats.h), owner[] and req[] (owner.h,
+ * stream's meeting; its `target` word: the control thread), layers_now[] and ctl_events
+ * (dp_events.h), shm counters (one writer each, see stats.h), owner[] and req[] (owner.h,
  * meeting_owner.h) and `stop`.
  */
 #ifndef MMR_DATAPLANE_H
@@ -16,6 +17,7 @@
 #include <rte_config.h>
 #include "cmd_chan.h"
 #include "config.h"
+#include "dp_events.h"
 #include "fwd_table.h"
 #include "layer_select.h"
 #include "mmr_types.h"
@@ -74,7 +76,10 @@ struct dataplane {
 	struct dp_pools pools[RTE_MAX_NUMA_NODES];
 
 	struct fwd_tables fwd;
-	struct layer_sel *sel;       /* MMR_MAX_SUBS entries, indexed by subscription id */
+	struct layer_sel *sel;       /* MMR_MAX_SUBS entries, indexed by subscription id (sel_id) */
+	uint64_t *layers_now;        /* MMR_MAX_SUBS entries: current layers and their version, by
+					sel_id (dp_events.h) */
+	struct dp_events ctl_events; /* the control thread's event ring and snapshot (dp_events.h) */
 	uint8_t *owner;              /* MMR_MAX_MEETINGS owner words (owner.h), by meeting id */
 	struct dp_worker_req req[MMR_MAX_LCORES];
 	/* hand-off rings, handoff[from][to] (single producer `from`, single consumer `to`); NULL on

@@ -13,8 +13,9 @@
  * layer selection: its sequence numbers pass through and its sel[] entries are never touched.
  * Video packets come with their codec-neutral parse (struct media_pkt): layer selection per receiver
  * (layer_select.h) says whether it gets the packet and with which sequence number, timestamp, marker
- * bit, PictureID, TL0PICIDX and AV1 frame number; the selector's current layers are published for
- * mmrctl when they change (sub_layers[]).
+ * bit, PictureID, TL0PICIDX and AV1 frame number, under the receiver's target as the word in its
+ * selection state says now; the selector's current layers go to the controller as an event when
+ * they change (dp_events.h).
  * UDP checksums are done in software and never re-read a copy. Once per received packet: the sum of
  * everything that is the same in every copy - the payload (byte-swapped when it sits at an odd
  * offset of the UDP segment), the RTP header and descriptor minus the fields we rewrite, the UDP
@@ -47,6 +48,7 @@
 
 #include "av1_dd.h"
 #include "csum.h"
+#include "dp_events.h"
 #include "layer_select.h"
 #include "rewrite.h"
 #include "srtp_fast.h"
@@ -287,18 +289,21 @@ static struct rte_mbuf *build_av1_copy(struct worker *w, const struct fanout_pkt
 	return h;
 }
 
-/* A receiver's layer decision for a video packet; publishes its current layers when they changed. */
+/* A receiver's layer decision for a video packet, under its target as it is now (a word in its
+ * selection state the control thread may change at any time); reports its current layers to the
+ * controller when they changed (an event on our ring, dp_events.h). */
 static inline int select_layers(struct worker *w, const struct fwd_output *o, const struct rtp_info *ri,
 				const struct media_pkt *mp, struct layer_out *lo)
 {
 	struct layer_sel *sel = &w->sel[o->sel_id];
-	int fwd = layer_sel_video(sel, &o->target, ri, mp, w->now_rtp, lo);
+	const struct layer_target t = layer_sel_target(sel);
+	int fwd = layer_sel_video(sel, &t, ri, mp, w->now_rtp, lo);
 	if (unlikely(sel->dirty)) {
 		struct layer_current c;
 		layer_sel_current(sel, &c);
 		sel->dirty = 0;
-		__atomic_store_n(&w->sub_layers[o->sel_id],
-				 mmr_layers_pack(c.started, c.encoding, c.dt, c.sid, c.tid), __ATOMIC_RELAXED);
+		dp_layers_report(w->layers_now, &w->ev, o->sel_id,
+				 mmr_layers_pack(c.started, c.encoding, c.dt, c.sid, c.tid));
 	}
 	return fwd;
 }

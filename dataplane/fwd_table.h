@@ -4,8 +4,12 @@
  *   participants: lock-free hash (liburcu rculfhash) keyed by (source address, UDP port) -> id
  *   streams:      lock-free hash keyed by (participant id, SSRC) -> stream node, whose `outputs`
  *                 is an RCU pointer to an immutable array: one entry per subscription, with
- *                 everything needed to build a receiver's copy (addresses, MAC, port, SSRC,
- *                 layer target) copied in, so the packet path touches no other table.
+ *                 everything needed to build a receiver's copy (addresses, MAC, port, SSRC)
+ *                 copied in, so the packet path touches no other table but sel[] (video).
+ *
+ * The layer target is state, not structure: it lives in the receiver's struct layer_sel (its
+ * sel_id's, `target`, layer_select.h), a word the control thread stores at any time and the owning
+ * lcore reads per packet, so a target change publishes no array and waits for no grace period.
  *
  * Readers are the worker lcores (liburcu QSBR: registered, online, one rcu_quiescent_state() per
  * poll-loop iteration; no pointer from here is kept across it). The only writer is the control
@@ -47,12 +51,12 @@ struct fwd_srtp_in {
 /* One receiver of a stream: two cache lines. */
 struct fwd_output {
 	uint32_t sub_id;          /* the subscription (its SRTP position slot) */
-	uint32_t sel_id;          /* index of its struct layer_sel and sub_layers[] slot: sub_id, or
-				     for a simulcast group the receiver's subscription to encoding 0 */
+	uint32_t sel_id;          /* index of its struct layer_sel (selection state and target): sub_id,
+				     or for a simulcast group the receiver's subscription to encoding 0 */
 	uint32_t out_ssrc_be;     /* SSRC written into the copy, network order */
 	uint16_t dst_port_be;     /* receiver's UDP port, network order */
 	uint16_t dp_port;         /* DPDK port the copy leaves on */
-	struct layer_target target; /* layers the receiver asked for */
+	uint8_t  pad[4];
 	uint8_t  family;          /* MMR_AF_INET / MMR_AF_INET6 */
 	uint8_t  dst_mac[6];      /* receiver's MAC or the port's gateway MAC */
 	uint8_t  src_mac[6];      /* the port's MAC */

@@ -30,6 +30,7 @@
 #include "cmd_chan.h"
 #include "config.h"
 #include "ctl_loop.h"
+#include "dp_events.h"
 #include "dataplane.h"
 #include "fwd_table.h"
 #include "port.h"
@@ -183,10 +184,17 @@ int main(int argc, char **argv)
 	dp.owner = rte_malloc("mmr_meeting_owner", MMR_MAX_MEETINGS, 64);
 	if (!dp.owner) {
 		dp_log("cannot allocate the meeting owner table");
-		goto out_chan;
+		goto out_ports;
 	}
 	memset(dp.owner, MMR_OWNER_NONE, MMR_MAX_MEETINGS);
 	memset(dp.shm->stats.meeting_owner, MMR_OWNER_NONE, sizeof(dp.shm->stats.meeting_owner));
+	dp.layers_now = rte_zmalloc("mmr_layers_now", (size_t)MMR_MAX_SUBS * sizeof(*dp.layers_now), 64);
+	if (!dp.layers_now) {
+		dp_log("cannot allocate the current-layers table (%zu MiB of hugepage memory)",
+		       (size_t)MMR_MAX_SUBS * sizeof(*dp.layers_now) >> 20);
+		goto out_ports;
+	}
+	dp_events_init(&dp);
 	if (pools_init(&dp) < 0 || ports_init(&dp) < 0 || handoff_rings_create(&dp) < 0)
 		goto out_ports;
 	for (unsigned i = 0; i < dp.n_ports; i++) {
@@ -265,6 +273,7 @@ out_ports:
 	handoff_rings_free(&dp);
 	ports_close(&dp);
 	pools_free(&dp);
+	rte_free(dp.layers_now);
 	rte_free(dp.sel);
 	rte_free(dp.owner);
 out_chan:

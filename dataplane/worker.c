@@ -25,7 +25,8 @@
  * control thread says it is ours (a request, checked once per iteration; meeting_owner.c).
  *
  * No locks, syscalls, allocations or logging here; the only shared writes are our own counters
- * slot, the counters of the streams of the meetings we own, their subscriptions' layer_sel entries,
+ * slot, the counters of the streams of the meetings we own, their subscriptions' layer_sel entries
+ * and current layers (layers_now[], and an event on our own ring when they change: dp_events.h),
  * and the SRTP contexts of those meetings' participants, which publish their positions (for
  * `mmrctl stats`) into the segment themselves (lib/srtp/srtp_fast.c; twice per 65536 packets).
  */
@@ -88,7 +89,8 @@ int worker_init(struct worker *w, struct dataplane *dp, unsigned idx)
 	w->st = &dp->shm->stats.lcore[idx];
 	w->stream_stats = dp->shm->stats.stream;
 	w->sel = dp->sel;
-	w->sub_layers = dp->shm->stats.sub_layers;
+	w->layers_now = dp->layers_now;
+	ev_producer_init(&w->ev, &dp->shm->events[idx]);
 	w->tsc_per_rtp_tick = rte_get_tsc_hz() / 90000 ? rte_get_tsc_hz() / 90000 : 1;
 	w->pools = &dp->pools[socket];
 	w->rekey_grace_tsc = rte_get_tsc_hz() / 1000 * DP_REKEY_GRACE_MS;

@@ -36,7 +36,8 @@ struct worker {
 	uint64_t now_tsc;            /* TSC at the start of this loop iteration */
 	uint32_t now_rtp;            /* the same in 90 kHz RTP clock units (simulcast timestamp rebasing) */
 	uint64_t tsc_per_rtp_tick;   /* TSC cycles per 1/90000 s */
-	uint32_t *sub_layers;        /* shm->stats.sub_layers: current layers per sel_id, for mmrctl */
+	uint64_t *layers_now;        /* dp->layers_now: current layers per sel_id (dp_events.h) */
+	struct ev_producer ev;       /* our event ring, shm->events[idx] (event_ring.h) */
 	/* AV1 in SRTP meetings: a receiver's RTP packet with its own Dependency Descriptor (a longer
 	 * extension block), built here and encrypted into its copy */
 	uint8_t av1_scratch[DP_MAX_RTP_SCRATCH];

@@ -81,6 +81,9 @@ void dp_counters_take(const struct cmd_chan *ch, struct dp_snapshot *s)
 	}
 	s->ring_head = atomic_load_explicit(&((struct mmr_shm *)shm)->head, memory_order_acquire);
 	s->rejected = atomic_load_explicit(&((struct mmr_shm *)shm)->rejected, memory_order_relaxed);
+	s->arrays_published = __atomic_load_n(&shm->stats.ctl.arrays_published, __ATOMIC_RELAXED);
+	s->grace_periods = __atomic_load_n(&shm->stats.ctl.grace_periods, __ATOMIC_RELAXED);
+	s->target_updates = __atomic_load_n(&shm->stats.ctl.target_updates, __ATOMIC_RELAXED);
 	sched_snapshot(shm, s);
 	s->tsc = rte_rdtsc();
 }

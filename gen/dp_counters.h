@@ -21,6 +21,7 @@ struct dp_snapshot {
 #undef _
 	uint64_t drops[MMR_DROP__COUNT];
 	uint64_t ring_head;
+	uint64_t arrays_published, grace_periods, target_updates;  /* the control thread's (stats.ctl) */
 	uint64_t rejected;
 	uint64_t tsc;             /* our TSC when taken */
 	uint64_t worker_run_ns;   /* dataplane worker threads: time on a CPU */

@@ -76,6 +76,7 @@ struct gen_opts {
 	double upd_rate;
 	uint32_t upd_flows, upd_inflight;
 	int upd_bulk;
+	int upd_targets;
 	const char *pcap, *rx_pcap;
 	uint64_t pcap_packets;
 	int pcap_only;
@@ -146,6 +147,7 @@ static void usage(FILE *f)
 "  --update-flows N        subscriptions touched (256)\n"
 "  --update-inflight K     concurrent controller requests (4)\n"
 "  --update-bulk           ring: also update every subscription of non-probe receivers\n"
+"  --update-targets        ring: change temporal targets instead of out SSRCs (effects not measured)\n"
 "output:\n"
 "  --pcap FILE             write the first --pcap-packets sent frames (10000) to FILE\n"
 "  --pcap-only             no DPDK: write --duration virtual seconds of traffic to --pcap\n"
@@ -195,7 +197,7 @@ enum {
 	O_MEETINGS = 256, O_PARTS, O_VPUBS, O_APUBS, O_KBPS, O_KEYMS, O_MTU, O_ABYTES, O_FIXED, O_NOEXT,
 	O_CSUM, O_SCALE, O_PPS, O_MAX, O_WARMUP, O_DURATION, O_DRAIN, O_MMRIP, O_MMRPORT, O_MMRMAC,
 	O_GENIP, O_SRCMAC, O_BASEIP, O_SINK, O_PROBE, O_SETUP, O_SCRIPT, O_SETUPDELAY, O_SOCKET, O_SHM, O_DPSHM,
-	O_SHUFFLE, O_SRTP, O_SRTPEVERY, O_UPD, O_UPDRATE, O_UPDFLOWS, O_UPDINFL, O_UPDBULK, O_PCAP, O_PCAPN,
+	O_SHUFFLE, O_SRTP, O_SRTPEVERY, O_UPD, O_UPDRATE, O_UPDFLOWS, O_UPDINFL, O_UPDBULK, O_UPDTGT, O_PCAP, O_PCAPN,
 	O_PCAPONLY, O_RXPCAP, O_JSON, O_PORT, O_MBUFS, O_QUIET, O_GCM, O_VIDEO, O_DDEXT, O_QUEUES, O_HELP
 };
 
@@ -215,7 +217,7 @@ static const struct option long_opts[] = {
 	{ "dp-shm", 1, 0, O_DPSHM }, { "shuffle-ids", 0, 0, O_SHUFFLE }, { "srtp", 1, 0, O_SRTP },
 	{ "srtp-rx-every", 1, 0, O_SRTPEVERY }, { "updates", 1, 0, O_UPD },
 	{ "update-rate", 1, 0, O_UPDRATE }, { "update-flows", 1, 0, O_UPDFLOWS },
-	{ "update-inflight", 1, 0, O_UPDINFL }, { "update-bulk", 0, 0, O_UPDBULK }, { "pcap", 1, 0, O_PCAP },
+	{ "update-inflight", 1, 0, O_UPDINFL }, { "update-bulk", 0, 0, O_UPDBULK }, { "update-targets", 0, 0, O_UPDTGT }, { "pcap", 1, 0, O_PCAP },
 	{ "pcap-packets", 1, 0, O_PCAPN }, { "pcap-only", 0, 0, O_PCAPONLY }, { "rx-pcap", 1, 0, O_RXPCAP }, { "json", 1, 0, O_JSON },
 	{ "port", 1, 0, O_PORT }, { "mbufs", 1, 0, O_MBUFS }, { "quiet", 0, 0, O_QUIET }, { "gcm-bench", 1, 0, O_GCM },
 	{ "video", 1, 0, O_VIDEO }, { "dd-ext", 1, 0, O_DDEXT },
@@ -331,6 +333,7 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 		case O_UPDFLOWS: if (parse_u32(optarg, &o->upd_flows, 1, 1u << 20)) return bad(name, optarg); break;
 		case O_UPDINFL: if (parse_u32(optarg, &o->upd_inflight, 1, 60)) return bad(name, optarg); break;
 		case O_UPDBULK: o->upd_bulk = 1; break;
+		case O_UPDTGT: o->upd_targets = 1; break;
 		case O_PCAP: o->pcap = optarg; break;
 		case O_PCAPN: if (parse_u32(optarg, &u, 0, UINT32_MAX)) return bad(name, optarg); o->pcap_packets = u; break;
 		case O_PCAPONLY: o->pcap_only = 1; break;
@@ -372,6 +375,10 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 	}
 	if (o->upd == UPD_RING && o->setup != SETUP_RING) {
 		fprintf(stderr, "mmr-gen: --updates ring needs --setup ring\n");
+		return -1;
+	}
+	if (o->upd_targets && o->upd != UPD_RING) {
+		fprintf(stderr, "mmr-gen: --update-targets needs --updates ring\n");
 		return -1;
 	}
 	if (o->upd == UPD_CTL && o->setup != SETUP_CTL) {
@@ -880,6 +887,7 @@ static void json_result(struct gen *g, FILE *f)
 			"\"worker_wait_s\": %.4f, \"stolen_frac\": %.4f, \"gen_stolen_frac\": %.4f, "
 			"\"cycles_per_copy_cpu\": %.2f, \"copies_per_s_cpu\": %.1f, \"busy_cycles_cpu\": %.0f, "
 			"\"handoffs\": %" PRIu64 ", \"slow_cycles\": %" PRIu64 ", \"slow_copies\": %" PRIu64
+			", \"arrays_published\": %" PRIu64 ", \"grace_periods\": %" PRIu64 ", \"target_updates\": %" PRIu64
 			", \"drops\": {",
 			dhz, dwin, busy, copies, b->rx_pkts - a->rx_pkts, rtp, b->tx_pkts - a->tx_pkts,
 			b->loops - a->loops, b->busy_loops - a->busy_loops,
@@ -890,7 +898,9 @@ static void json_result(struct gen *g, FILE *f)
 			b->rejected - a->rejected, a->sched_ok && b->sched_ok, (b->worker_run_ns - a->worker_run_ns) / 1e9,
 			(b->worker_wait_ns - a->worker_wait_ns) / 1e9, stolen, gen_stolen, cpc_cpu,
 			cpc_cpu > 0 ? (double)dhz / cpc_cpu : 0.0, busy_cpu, b->handoff_out - a->handoff_out,
-			b->slow_cycles - a->slow_cycles, b->slow_copies - a->slow_copies);
+			b->slow_cycles - a->slow_cycles, b->slow_copies - a->slow_copies,
+			b->arrays_published - a->arrays_published, b->grace_periods - a->grace_periods,
+			b->target_updates - a->target_updates);
 		int first = 1;
 		for (unsigned r = 1; r < MMR_DROP__COUNT; r++) {
 			uint64_t d = b->drops[r] - a->drops[r];
@@ -1069,6 +1079,7 @@ int main(int argc, char **argv)
 	    updates_init(&g.upd, o.upd, &g.m, &g.rx, &g.su, o.upd_flows, o.upd_bulk, o.upd_rate, o.upd_inflight, o.socket,
 			 &g.dp, g.hz) < 0)
 		goto out_srtp;
+	g.upd.targets_only = (uint8_t)o.upd_targets;
 	if (o.pcap) {
 		if (pcap_out_open(&g.pcap, o.pcap) < 0) {
 			fprintf(stderr, "mmr-gen: cannot write %s\n", o.pcap);

@@ -257,8 +257,10 @@ static int issue_one(struct updates *u, uint32_t i, uint64_t now, struct upd_con
 		cmd.u.sub.id = t->sub_id;
 		cmd.u.sub.stream_id = s->dp_stream_id;
 		cmd.u.sub.subscriber_id = t->part;
-		cmd.u.sub.out_ssrc = alt ? s->ssrc | GEN_SSRC_ALT_BIT : s->ssrc;
+		cmd.u.sub.out_ssrc = alt && !u->targets_only ? s->ssrc | GEN_SSRC_ALT_BIT : s->ssrc;
 		gen_sub_targets(u->m, t->part, s, &cmd.u.sub);
+		if (u->targets_only)
+			cmd.u.sub.target_tid ^= alt;   /* 0..3 stays 0..3 */
 		cmd.u.sub.sel_id = t->sub_id;
 		if (cmd_chan_push(u->ring, &cmd) != 0) {
 			u->ring_full++;
@@ -274,7 +276,7 @@ static int issue_one(struct updates *u, uint32_t i, uint64_t now, struct upd_con
 	}
 	t->alt = alt;
 	u->issued++;
-	if (t->bulk) {
+	if (t->bulk || u->targets_only) {
 		u->issued_bulk++;
 		return 0;
 	}

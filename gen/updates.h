@@ -16,6 +16,10 @@
  * ring, after a ring set-up). With the ring, `bulk` adds every subscription of the receivers that
  * do not come back to us as unmeasured targets (the same SUB_PUT, alternating their out SSRC): a
  * flow can only take one measured update per packet it carries, bulk targets keep the ring full.
+ *
+ * `targets_only` (ring): every update changes the subscription's temporal target instead (bit 0
+ * toggled, out SSRC kept), the change a bandwidth allocator makes; no effect is measured (nothing on
+ * the wire says it), every target is issued as fast as the ring takes it.
  */
 #ifndef MMR_GEN_UPDATES_H
 #define MMR_GEN_UPDATES_H
@@ -56,6 +60,7 @@ struct updates {
 	uint64_t timeout_cycles;  /* an update whose effect is not seen within this is counted and retried */
 
 	uint32_t n_targets;       /* measured targets first, then bulk ones */
+	uint8_t  targets_only;    /* ring: change targets, not out SSRCs (set after updates_init) */
 	uint32_t n_measured;
 	struct upd_target *t;
 	uint32_t cursor;

@@ -584,6 +584,17 @@ class Bench:
         self.add('update_ring_max_lost', r['untouched_lost'], extra=True)
         self.add('update_ring_max_gen_stolen_frac', r['dp'].get('gen_stolen_frac', 0), extra=True)
         self.add('update_ring_copies_per_s', r['dp']['copies_per_s_wall'], extra=True)
+        self.add('update_ring_arrays_per_s', r['dp'].get('arrays_published', 0) / max(r['dp']['window_s'], 1e-9),
+                 extra=True)
+        self.cleanup()
+        # target changes (what a bandwidth allocator makes): a word stored per SUB_PUT, no output array
+        # published, no grace period waited for
+        rt = self.run_gen(name + '-ring-targets', ['--setup', 'ring', '--max', '--updates', 'ring', '--update-rate',
+                                                   '0', '--update-flows', '4096', '--update-bulk',
+                                                   '--update-targets'] + mix + self.timing())
+        self.add('updates_target_per_s', rt['dp']['commands_per_s'], extra=True)
+        self.add('update_target_arrays_published', rt['dp'].get('arrays_published', -1), extra=True)
+        self.add('update_target_grace_periods', rt['dp'].get('grace_periods', -1), extra=True)
         self.cleanup()
         # the same at the goal's rate: losses on the streams the updates do not touch
         r2 = self.run_gen(name + '-ring-goal', ['--setup', 'ring', '--max', '--updates', 'ring', '--update-rate',

@@ -50,6 +50,11 @@
  *     controller replays (and so deletes what it does not know) only onto tables that are empty, or
  *     were built from its own state id, by the owner token its state file records, at no more
  *     changes than its state has (control/dp_link.h).
+ *
+ * Events (version 8): what the dataplane learns goes to the controller as events in lockless
+ * per-lcore rings (event_ring.h), not as per-object words in the counters area: today the layers
+ * each receiver gets now (MMR_EV_LAYERS). The controller keeps the values in its own memory; a
+ * controller that attaches asks for a snapshot (ev_snap_req below) to learn them all again.
  */
 #ifndef MMR_CMD_CHAN_H
 #define MMR_CMD_CHAN_H
@@ -58,11 +63,12 @@
 #include <stdint.h>
 #include <stdatomic.h>
 #include "mmr_types.h"
+#include "event_ring.h"
 #include "srtp_master.h"
 #include "stats.h"
 
 #define MMR_SHM_MAGIC         0x4d4d5253u  /* "MMRS" */
-#define MMR_SHM_VERSION       8u         /* 2: SRTP suite and keys in PARTICIPANT_PUT;
+#define MMR_SHM_VERSION       9u         /* 2: SRTP suite and keys in PARTICIPANT_PUT;
 					      3: SRTP positions (srtp_index) in the counters and PUTs;
 					      4: VP9/AV1/H.264, spatial layers, simulcast groups, decode
 					         targets, current layers in the counters;
@@ -72,16 +78,22 @@
 					      7: fencing token in the header and in every command, the
 					         state id in SYNC_BEGIN/END and the header, change counts,
 					         object counts;
-					      8: meeting owners (MEETING_MOVE, meeting_owner[], hand-off
+					      8: event rings (current layers as events, no sub_layers[]),
+					         snapshot request, control-thread counters;
+					      9: meeting owners (MEETING_MOVE, meeting_owner[], hand-off
 					         counters and drop reasons, slow iterations, rte_flow rule
 					         counters) */
-#define MMR_SHM_LAYOUT        0xe8cf796df28cd766ull /* the layout of this version (see the check below) */
+#define MMR_SHM_LAYOUT        0x33ccb688f8b71cafull /* the layout of this version (see the check below) */
 #define MMR_CMD_RING          4096u        /* power of two */
 #define MMR_HEARTBEAT_NS      100000000ull /* 100 ms */
 #define MMR_HEARTBEAT_DEAD_NS 1000000000ull /* 1 s */
 #define MMR_SHM_DEFAULT_NAME  "/mmr-dp0"
 #define MMR_SRTP_LEDGER_ID_LEN 16          /* = SRTP_LEDGER_ID_LEN (srtp_ledger.h) */
 #define MMR_STATE_ID_LEN      16           /* a controller state's id (version 7) */
+/* event rings (event_ring.h): one per worker lcore slot (events[i]: worker i, the index of its
+ * stats.lcore slot), and the last one the dataplane's control thread's */
+#define MMR_EV_RINGS          (MMR_MAX_LCORES + 1u)
+#define MMR_EV_RING_CTL       MMR_MAX_LCORES
 
 enum mmr_cmd_op {
 	MMR_CMD_NOP = 0,
@@ -144,7 +156,8 @@ struct mmr_cmd_sub {
 	uint8_t  target_sid;       /* highest spatial layer to forward (VP9) (version 4) */
 	uint8_t  target_dt;        /* decode target (AV1) (version 4) */
 	uint8_t  target_encoding;  /* simulcast encoding to forward (version 4) */
-	/* index of the per-receiver selection state (struct layer_sel) and of sub_layers[]: the
+	/* index of the per-receiver selection state (struct layer_sel, with its target word) and of
+	 * its current layers (MMR_EV_LAYERS events): the
 	 * subscription's own id, except in a simulcast group, where a receiver's subscriptions to all
 	 * the group's streams share the id of its subscription to encoding 0 (version 4) */
 	uint32_t sel_id;
@@ -214,6 +227,17 @@ struct mmr_shm {
 	_Atomic uint64_t rejected;        /* commands the dataplane refused */
 	char last_error[128];             /* why the last refused command was refused */
 	struct mmr_cmd ring[MMR_CMD_RING] __attribute__((aligned(64)));
+
+	/* events: dataplane -> controller (event_ring.h; version 6). A snapshot: the controller
+	 * increments ev_snap_req (it is the only writer); the dataplane's control thread then sends, on
+	 * its own ring, the current value of every fact it can restate (today: MMR_EV_LAYERS of every
+	 * subscription that has selection state), waiting for room rather than dropping, and then
+	 * release-stores the request's value into ev_snap_done. A controller asks at every attach and
+	 * whenever a ring's `dropped` grew; once it read ev_snap_done >= its request and then drained
+	 * the control thread's ring, it holds every value as new as the snapshot. */
+	_Atomic uint64_t ev_snap_req __attribute__((aligned(64)));
+	_Atomic uint64_t ev_snap_done __attribute__((aligned(64)));
+	struct mmr_ev_ring events[MMR_EV_RINGS];
 
 	struct mmr_stats_area stats __attribute__((aligned(64)));
 };
@@ -317,7 +341,7 @@ struct mmr_shm {
 	_( 89, offsetof(struct mmr_stats_area, port)) \
 	_( 90, offsetof(struct mmr_stats_area, stream)) \
 	_( 91, offsetof(struct mmr_stats_area, sub_srtp_index)) \
-	_( 92, offsetof(struct mmr_stats_area, sub_layers)) \
+	_( 92, offsetof(struct mmr_stats_area, ctl)) \
 	_( 93, sizeof(struct mmr_stats_area)) \
 	_( 94, MMR_DROP__COUNT) \
 	_( 95, MMR_LC__COUNT) \
@@ -341,23 +365,45 @@ struct mmr_shm {
 	_(113, offsetof(struct mmr_shm, n_streams)) \
 	_(114, offsetof(struct mmr_shm, n_subs)) \
 	_(115, MMR_STATE_ID_LEN) \
-	_(116, offsetof(struct mmr_cmd_move, meeting_id)) \
-	_(117, offsetof(struct mmr_cmd_move, lcore)) \
-	_(118, sizeof(struct mmr_cmd_move)) \
-	_(119, offsetof(struct mmr_port_stats, flow_rules)) \
-	_(120, offsetof(struct mmr_port_stats, flow_failed)) \
-	_(121, offsetof(struct mmr_stats_area, meeting_owner)) \
-	_(122, MMR_MAX_MEETINGS)
+	_(116, offsetof(struct mmr_shm, ev_snap_req)) \
+	_(117, offsetof(struct mmr_shm, ev_snap_done)) \
+	_(118, offsetof(struct mmr_shm, events)) \
+	_(119, offsetof(struct mmr_event, type)) \
+	_(120, offsetof(struct mmr_event, flags)) \
+	_(121, offsetof(struct mmr_event, id)) \
+	_(122, offsetof(struct mmr_event, v0)) \
+	_(123, offsetof(struct mmr_event, v1)) \
+	_(124, sizeof(struct mmr_event)) \
+	_(125, offsetof(struct mmr_ev_ring, tail)) \
+	_(126, offsetof(struct mmr_ev_ring, dropped)) \
+	_(127, offsetof(struct mmr_ev_ring, head)) \
+	_(128, offsetof(struct mmr_ev_ring, ev)) \
+	_(129, sizeof(struct mmr_ev_ring)) \
+	_(130, MMR_EV_RINGS) \
+	_(131, MMR_EV_RING_CTL) \
+	_(132, MMR_EV__COUNT) \
+	_(133, sizeof(struct mmr_ctl_stats)) \
+	_(134, MMR_CC__COUNT) \
+	_(135, offsetof(struct mmr_cmd_move, meeting_id)) \
+	_(136, offsetof(struct mmr_cmd_move, lcore)) \
+	_(137, sizeof(struct mmr_cmd_move)) \
+	_(138, offsetof(struct mmr_port_stats, flow_rules)) \
+	_(139, offsetof(struct mmr_port_stats, flow_failed)) \
+	_(140, offsetof(struct mmr_stats_area, meeting_owner)) \
+	_(141, MMR_MAX_MEETINGS)
 #define MMR_LAYOUT_TERM(n, x) + ((uint64_t)(x) + 1u) * ((2u * (uint64_t)(n) + 1u) * 0x9e3779b97f4a7c15ull)
 /* list entries: where each sits, weighted by its name's length (a reorder of the list shows) */
 #define MMR_LAYOUT_LC(f, name, doc) \
 	+ ((uint64_t)offsetof(struct mmr_lcore_stats, f) + 1u) * (sizeof(name) * 0xff51afd7ed558ccdull)
 #define MMR_LAYOUT_SC(f, name, doc) \
 	+ ((uint64_t)offsetof(struct mmr_stream_stats, f) + 1u) * (sizeof(name) * 0xc4ceb9fe1a85ec53ull)
+#define MMR_LAYOUT_CC(f, name, doc) \
+	+ ((uint64_t)offsetof(struct mmr_ctl_stats, f) + 1u) * (sizeof(name) * 0x2127599bf4325c37ull)
 #define MMR_LAYOUT_DROP(sym, name, doc) + ((uint64_t)MMR_DROP_##sym + 1u) * (sizeof(name) * 0x87c37b91114253d5ull)
 #define MMR_SHM_LAYOUT_FINGERPRINT \
 	(0u foreach_mmr_shm_layout_item(MMR_LAYOUT_TERM) foreach_mmr_lcore_counter(MMR_LAYOUT_LC) \
-	 foreach_mmr_stream_counter(MMR_LAYOUT_SC) foreach_mmr_drop(MMR_LAYOUT_DROP))
+	 foreach_mmr_stream_counter(MMR_LAYOUT_SC) foreach_mmr_ctl_counter(MMR_LAYOUT_CC) \
+	 foreach_mmr_drop(MMR_LAYOUT_DROP))
 #ifndef MMR_SHM_LAYOUT_UNCHECKED
 _Static_assert(MMR_SHM_LAYOUT_FINGERPRINT == MMR_SHM_LAYOUT,
 	       "shared-memory layout changed: bump MMR_SHM_VERSION and set MMR_SHM_LAYOUT (make shm-layout)");

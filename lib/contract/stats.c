@@ -28,6 +28,17 @@ const char *const mmr_stream_counter_docs[MMR_SC__COUNT] = {
 #undef _
 };
 
+const char *const mmr_ctl_counter_names[MMR_CC__COUNT] = {
+#define _(f, name, doc) [MMR_CC_##f] = name,
+	foreach_mmr_ctl_counter(_)
+#undef _
+};
+const char *const mmr_ctl_counter_docs[MMR_CC__COUNT] = {
+#define _(f, name, doc) [MMR_CC_##f] = doc,
+	foreach_mmr_ctl_counter(_)
+#undef _
+};
+
 /* The by-index view c[] and the named fields are the same memory. */
 #define _(f, name, doc) \
 	_Static_assert(offsetof(struct mmr_lcore_stats, f) == MMR_LC_##f * sizeof(uint64_t), "lcore counter " name);
@@ -36,6 +47,10 @@ foreach_mmr_lcore_counter(_)
 #define _(f, name, doc) \
 	_Static_assert(offsetof(struct mmr_stream_stats, f) == MMR_SC_##f * sizeof(uint64_t), "stream counter " name);
 foreach_mmr_stream_counter(_)
+#undef _
+#define _(f, name, doc) \
+	_Static_assert(offsetof(struct mmr_ctl_stats, f) == MMR_CC_##f * sizeof(uint64_t), "control counter " name);
+foreach_mmr_ctl_counter(_)
 #undef _
 
 static inline uint64_t rd(const uint64_t *p)

@@ -3,7 +3,8 @@
  *
  * Every counter has exactly one writer: a worker lcore writes its own mmr_lcore_stats slot and the
  * per-stream counters of the streams of the meetings it owns (packets received by another lcore
- * are handed to the owner); the dataplane's control thread writes the port counters. Readers (the
+ * are handed to the owner); the dataplane's control thread writes the port counters and its own
+ * (mmr_ctl_stats). Readers (the
  * controller, mmrctl through it) read with relaxed loads and tolerate a counter being a few packets
  * behind. No atomics read-modify-write on the packet path.
  */
@@ -112,6 +113,36 @@ struct mmr_stream_stats {
 	uint64_t srtp_index;
 };
 
+/* The dataplane's control thread's counters (the cost of table changes), each declared once:
+ * _(field, "name", "meaning"), uint64_t, counted since the dataplane started; `mmrctl stats` shows
+ * each under its name ("control"). */
+#define foreach_mmr_ctl_counter(_)                                                                     \
+	_(arrays_published, "arrays_published", "output arrays built and published (one per stream whose receivers changed, per batch)") \
+	_(grace_periods,    "grace_periods",    "RCU grace periods waited for (synchronize_rcu)")             \
+	_(target_updates,   "target_updates",   "SUB_PUTs that changed only a target: one word stored, nothing published") \
+	_(snapshots,        "snapshots",        "event snapshots sent (a controller asked, cmd_chan.h)")       \
+	_(snapshot_events,  "snapshot_events",  "events those snapshots sent")
+
+enum mmr_ctl_counter {
+#define _(f, name, doc) MMR_CC_##f,
+	foreach_mmr_ctl_counter(_)
+#undef _
+	MMR_CC__COUNT
+};
+extern const char *const mmr_ctl_counter_names[MMR_CC__COUNT];
+extern const char *const mmr_ctl_counter_docs[MMR_CC__COUNT];
+
+struct mmr_ctl_stats {
+	union {
+		struct {
+#define _(f, name, doc) uint64_t f;
+			foreach_mmr_ctl_counter(_)
+#undef _
+		};
+		uint64_t c[MMR_CC__COUNT];
+	};
+} __attribute__((aligned(64)));
+
 /* The whole counters area. */
 struct mmr_stats_area {
 	struct mmr_lcore_stats lcore[MMR_MAX_LCORES];
@@ -120,10 +151,7 @@ struct mmr_stats_area {
 	/* SRTP meetings: position of each subscription's outbound context (its receiver's copies), as
 	 * stream[].srtp_index, indexed by subscription id; written by the lcore receiving the stream. */
 	uint64_t sub_srtp_index[MMR_MAX_SUBS] __attribute__((aligned(64)));
-	/* The layers each receiver gets now, indexed by the subscription's sel_id (see cmd_chan.h),
-	 * packed by mmr_layers_pack(); 0 until its first keyframe. Written (relaxed) by the lcore
-	 * receiving the stream when they change. */
-	uint32_t sub_layers[MMR_MAX_SUBS] __attribute__((aligned(64)));
+	struct mmr_ctl_stats ctl;   /* the control thread's */
 	/* The worker lcore (index into lcore[]) that owns each meeting, indexed by meeting id:
 	 * MMR_OWNER_NONE while the meeting has no participant in the dataplane; MMR_OWNER_MOVING set
 	 * during a move (the index is then the lcore it moves to). Written by the dataplane's control
@@ -134,18 +162,6 @@ struct mmr_stats_area {
 #define MMR_OWNER_NONE   0xffu
 #define MMR_OWNER_MOVING 0x80u
 #define MMR_OWNER_INDEX  0x7fu
-
-/* sub_layers[] packing: bit 31 started, bits 24-27 encoding, 16-23 decode target, 8-11 spatial,
- * 0-3 temporal. */
-static inline uint32_t mmr_layers_pack(unsigned started, unsigned encoding, unsigned dt, unsigned sid, unsigned tid)
-{
-	return (started ? 1u << 31 : 0) | (encoding & 15u) << 24 | (dt & 255u) << 16 | (sid & 15u) << 8 | (tid & 15u);
-}
-#define MMR_LAYERS_STARTED(v)  (((v) >> 31) & 1u)
-#define MMR_LAYERS_ENCODING(v) (((v) >> 24) & 15u)
-#define MMR_LAYERS_DT(v)       (((v) >> 16) & 255u)
-#define MMR_LAYERS_SID(v)      (((v) >> 8) & 15u)
-#define MMR_LAYERS_TID(v)      ((v) & 15u)
 
 /*
  * The one summary of the lcore counters, used by the dataplane's status line and `mmrctl stats`

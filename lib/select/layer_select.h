@@ -123,7 +123,9 @@ struct layer_sel {
 	uint8_t  cur_dt;         /* AV1 decode target currently forwarded */
 	uint8_t  encoding;       /* simulcast encoding currently forwarded */
 	uint8_t  pic_sids;       /* VP9: spatial layers forwarded in the current picture (bit per SID) */
-	uint16_t spare;
+	uint16_t target;         /* the layers the receiver asks for, layer_target_pack(): written by the
+				    control thread (atomic store) at any time, read by the owning lcore
+				    per packet (layer_sel_target); never written by layer_sel_* */
 	uint32_t ts_offset;      /* out ts = in + ts_offset */
 	uint32_t last_out_ts;    /* output timestamp of the newest forwarded packet */
 	uint32_t last_arrival;   /* its arrival time (RTP clock) */
@@ -145,7 +147,36 @@ struct layer_sel {
 	};
 };
 
+/* Zero the state (nothing started; target 0). Only while no lcore uses s. */
 void layer_sel_init(struct layer_sel *s);
+
+/* The target word: spatial bits 0-1, temporal 2-3, AV1 decode target 4-8, simulcast encoding 9-10
+ * (what the limits of media.h allow: 3 spatial, 4 temporal, 32 decode targets, 3 encodings). A
+ * receiver's subscriptions to one simulcast group share one (at their sel_id). The owner reads it
+ * once per packet, so a change applies from the next packet, at the next valid switching point. */
+static inline uint16_t layer_target_pack(const struct layer_target *t)
+{
+	return (uint16_t)((t->sid & 3u) | (t->tid & 3u) << 2 | (t->dt & 31u) << 4 | (t->encoding & 3u) << 9);
+}
+
+static inline struct layer_target layer_target_unpack(uint16_t w)
+{
+	struct layer_target t = { .sid = (uint8_t)(w & 3u), .tid = (uint8_t)(w >> 2 & 3u),
+				  .dt = (uint8_t)(w >> 4 & 31u), .encoding = (uint8_t)(w >> 9 & 3u) };
+	return t;
+}
+
+/* Control thread: set s's target (release: the owner sees it from its next packet). */
+static inline void layer_sel_set_target(struct layer_sel *s, const struct layer_target *t)
+{
+	__atomic_store_n(&s->target, layer_target_pack(t), __ATOMIC_RELEASE);
+}
+
+/* Owning lcore: s's target now. */
+static inline struct layer_target layer_sel_target(const struct layer_sel *s)
+{
+	return layer_target_unpack(__atomic_load_n(&s->target, __ATOMIC_RELAXED));
+}
 
 /* Any video stream (the codec is mp->codec; VP8 obeys the VP8 rules above): returns 1 (forward;
  * *out filled: seq, ts, marker always, picture_id / tl0picidx / frame_number where mp has them) or

@@ -613,7 +613,8 @@ grep -Eq '^sub [0-9]+ [0-9]+ [0-9]+ 1 0x00007777 0 [0-9]+ 2$' "$STATE" || fail "
 step "layered video: what goes to the dataplane (a stand-in dataplane on the shm segment)"
 # A stand-in for mmr-dataplane built from lib/contract/cmd_chan.c: creates the segment, publishes the SRTP
 # ledger id it is given, keeps its heartbeat, applies nothing but logs every command's fields (an
-# SRTP participant's keys as hex: this is a test), and stores sub_layers[] values it is given.
+# SRTP participant's keys as hex: this is a test), and tells the current layers it is given as the
+# dataplane does (events with versions, lib/event_ring.h; a snapshot when the controller asks).
 FAKE_DP=
 SHM_NAME=/mmr-cli-test-$$
 if command -v cc >/dev/null; then
@@ -636,9 +637,26 @@ static void key_hex(FILE *log, const struct srtp_master *k)
 		fprintf(log, "%02x", k->salt[i]);
 }
 
+/* current layers as the dataplane keeps them (dataplane/dp_events.h): version << 32 | value */
+static uint64_t *words;
+static unsigned char *live;    /* subscriptions with selection state of their own */
+
+static void report(struct ev_producer *p, uint32_t sel, uint32_t v)
+{
+	uint32_t ver = (uint32_t)(words[sel] >> 32) + 1u;
+	words[sel] = (uint64_t)ver << 32 | v;
+	ev_push(p, MMR_EV_LAYERS, sel, v, ver);
+}
+
 int main(int argc, char **argv)
 {
 	struct cmd_chan ch;
+	struct ev_producer worker_ev, ctl_ev;
+	uint64_t snap_served = 0;
+	words = calloc(MMR_MAX_SUBS, sizeof(*words));
+	live = calloc(MMR_MAX_SUBS, 1);
+	if (!words || !live)
+		return 1;
 	if (argc != 5 || strlen(argv[4]) != 2 * MMR_SRTP_LEDGER_ID_LEN || cmd_chan_create(&ch, argv[1], 1, 1) < 0)
 		return 1;
 	FILE *log = fopen(argv[2], "a");   /* append: the test empties it between checks */
@@ -649,6 +667,8 @@ int main(int argc, char **argv)
 		if (sscanf(argv[4] + 2 * i, "%2hhx", &ch.shm->srtp_ledger_id[i]) != 1)
 			return 1;
 	atomic_store(&ch.shm->dp_pid, (uint32_t)getpid());
+	ev_producer_init(&worker_ev, &ch.shm->events[0]);
+	ev_producer_init(&ctl_ev, &ch.shm->events[MMR_EV_RING_CTL]);
 	atomic_store(&ch.shm->dp_ready, 1);
 	for (;;) {
 		atomic_store(&ch.shm->dp_heartbeat_ns, mmr_now_ns());
@@ -660,11 +680,18 @@ int main(int argc, char **argv)
 				fprintf(log, "STREAM_PUT %u %u %u %u %u %u %u %d %u %u\n", s->id, s->participant_id, s->ssrc,
 					s->kind, s->codec, s->temporal_layers, s->spatial_layers, (int)s->group_id,
 					s->encoding, s->dd_ext_id);
-			else if (c->op == MMR_CMD_SUB_PUT)
+			else if (c->op == MMR_CMD_SUB_PUT) {
 				fprintf(log, "SUB_PUT %u %u %u %u %u %u %u %u %u\n", b->id, b->stream_id, b->subscriber_id,
 					b->out_ssrc, b->target_tid, b->target_sid, b->target_dt, b->target_encoding, b->sel_id);
-			else if (c->op == MMR_CMD_STREAM_DEL || c->op == MMR_CMD_SUB_DEL || c->op == MMR_CMD_PARTICIPANT_DEL)
+				if (b->id < MMR_MAX_SUBS && b->sel_id == b->id && !live[b->id]) {
+					live[b->id] = 1;
+					report(&ctl_ev, b->id, 0);   /* a new selection state: nothing yet */
+				}
+			} else if (c->op == MMR_CMD_STREAM_DEL || c->op == MMR_CMD_SUB_DEL || c->op == MMR_CMD_PARTICIPANT_DEL) {
 				fprintf(log, "DEL %u %u\n", c->op, c->u.del.id);
+				if (c->op == MMR_CMD_SUB_DEL && c->u.del.id < MMR_MAX_SUBS)
+					live[c->u.del.id] = 0;
+			}
 			else if (c->op == MMR_CMD_PARTICIPANT_PUT) {
 				fprintf(log, "PARTICIPANT_PUT %u %u", c->u.participant.id, c->u.participant.srtp_suite);
 				key_hex(log, &c->u.participant.send_key);
@@ -675,14 +702,22 @@ int main(int argc, char **argv)
 				fprintf(log, "OP %u\n", c->op);
 			cmd_chan_done(&ch, c);
 		}
-		FILE *f = fopen(argv[3], "r");   /* "SEL_ID VALUE" lines for sub_layers[] */
+		FILE *f = fopen(argv[3], "r");   /* "SEL_ID VALUE" lines: current layers, as a worker tells them */
 		if (f) {
 			unsigned sel, v;
 			while (fscanf(f, "%u %u", &sel, &v) == 2)
 				if (sel < MMR_MAX_SUBS)
-					__atomic_store_n(&ch.shm->stats.sub_layers[sel], v, __ATOMIC_RELAXED);
+					report(&worker_ev, sel, v);
 			fclose(f);
 			unlink(argv[3]);
+		}
+		uint64_t req = atomic_load(&ch.shm->ev_snap_req);
+		if (req != snap_served) {   /* a snapshot (the ring is big enough for this test) */
+			for (uint32_t i = 0; i < MMR_MAX_SUBS; i++)
+				if (live[i])
+					ev_push(&ctl_ev, MMR_EV_LAYERS, i, (uint32_t)words[i], (uint32_t)(words[i] >> 32));
+			atomic_store(&ch.shm->ev_snap_done, req);
+			snap_served = req;
 		}
 		usleep(5000);
 	}
@@ -761,7 +796,7 @@ if [ -n "$FAKE_DP" ]; then
 	check_dp_log "full sync"
 	[ "$(grep -c '^STREAM_PUT' "$TMP/dp.log")" -ge 12 ] || fail "full sync: too few STREAM_PUTs: $(cat "$TMP/dp.log")"
 	grep -Eq '^STREAM_PUT [0-9]+ [0-9]+ 40960 2 4 2 3 -1 0 12$' "$TMP/dp.log" || fail "av1 STREAM_PUT: $(grep 40960 "$TMP/dp.log")"
-	# current layers: the receiver's sub_layers[sel_id]
+	# current layers: as the stand-in tells them (events, a snapshot at the attach)
 	json sub list lv
 	jq_eq '[s["current"] for s in j["subscriptions"] if s["subscriber"] == "v1" and s["ssrc"] in (256, 1024)]' "[{'started': False}, None]"
 	sel=$($PY -c "import json,sys; print([s['sel_id'] for s in json.load(open(sys.argv[1]))['subscriptions'] if s['subscriber'] == 'v1' and s['ssrc'] == 256][0])" "$OUT")

@@ -6,7 +6,8 @@ targets 0, 1 and 2 (bob and carol with an output SSRC of their own), and a secon
 sends audio; a fourth receiver (erin) has its target changed while the video runs (2 -> 0 -> 2 -> 1
 -> 2: down-switches at the next frame, up-switches one layer at a time at Y frames or straight at a
 keyframe). The test waits until everything sent so far has arrived before each `sub set`, so the
-switch point is exact. Checks, per receiver: exactly the frames of the TIDs at or below its target,
+switch point is exact; each switch publishes no output array and waits for no grace period (the
+control thread's counters). Checks, per receiver: exactly the frames of the TIDs at or below its target,
 contiguous RTP sequence numbers, continuous PictureIDs, bytes equal to the reference model's rewrite
 (rtpgen.LayerSelModel), source 198.51.100.2:5000, the configured output SSRC; audio reaches every
 other participant unchanged; ARP and ping are answered; the counters in `mmrctl stats` match.
@@ -90,7 +91,16 @@ def body(c):
                 have = drain_until('erin', ALICE_VIDEO, erin_expected)
                 c.check(have == erin_expected, 'erin: everything sent before the switch at frame %d arrived'
                         % f.index, '%d of %d' % (have, erin_expected))
+                before = env.stats().get('control') or {}
                 env.sub('m1', 'erin', ALICE_VIDEO, SWITCHES['erin'][f.index])
+                after = env.stats().get('control') or {}
+                # a target is a word in the selection state: the change publishes no output array
+                # and waits for no grace period (the switch itself is checked below, frame by frame)
+                c.check(after.get('target_updates') == before.get('target_updates', -2) + 1 and
+                        after.get('arrays_published') == before.get('arrays_published', -1) and
+                        after.get('grace_periods') == before.get('grace_periods', -1),
+                        'erin: the target change at frame %d stored one word, published no array, waited '
+                        'for no grace period' % f.index, (before, after))
             for p in f.packets:
                 env.send(socks['alice'], p.data)
                 if erin_model.feed(p, target_at('erin', f.index)) is not None:

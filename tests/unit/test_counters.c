@@ -35,6 +35,9 @@ static void test_names(void **state)
 	check_names(mmr_drop_names, MMR_DROP__COUNT, 0);
 	check_names(mmr_lcore_counter_names, MMR_LC__COUNT, 0);
 	check_names(mmr_stream_counter_names, MMR_SC__COUNT, 0);
+	check_names(mmr_ctl_counter_names, MMR_CC__COUNT, 0);
+	for (unsigned i = 0; i < MMR_CC__COUNT; i++)
+		assert_true(mmr_ctl_counter_docs[i] && mmr_ctl_counter_docs[i][0]);
 	for (unsigned i = 0; i < MMR_DROP__COUNT; i++)
 		assert_true(mmr_drop_docs[i] && mmr_drop_docs[i][0]);
 	for (unsigned i = 0; i < MMR_LC__COUNT; i++)
@@ -86,6 +89,8 @@ static void test_docs_list_every_counter(void **state)
 		expect_row(counters, "\nPer-lcore counters", mmr_lcore_counter_names[i], mmr_lcore_counter_docs[i]);
 	for (unsigned i = 0; i < MMR_SC__COUNT; i++)
 		expect_row(counters, "\nPer-stream counters", mmr_stream_counter_names[i], mmr_stream_counter_docs[i]);
+	for (unsigned i = 0; i < MMR_CC__COUNT; i++)
+		expect_row(counters, "\nControl-thread counters", mmr_ctl_counter_names[i], mmr_ctl_counter_docs[i]);
 }
 
 static void test_index_view(void **state)

@@ -847,6 +847,41 @@ static void test_rewrite_on_bytes(void **state)
 	assert_int_equal(n_out, 10);
 }
 
+/* The target word in the selection state (layer_select.h): every target the limits allow packs and
+ * unpacks unchanged, layer_sel_init clears it, and no selection call writes it. */
+static void test_target_word(void **state)
+{
+	(void)state;
+	for (unsigned sid = 0; sid < MEDIA_MAX_SPATIAL; sid++)
+		for (unsigned tid = 0; tid < MEDIA_MAX_TEMPORAL; tid++)
+			for (unsigned dt = 0; dt < AV1_MAX_DT; dt++)
+				for (unsigned enc = 0; enc < MEDIA_MAX_ENCODINGS; enc++) {
+					struct layer_target t = { .sid = (uint8_t)sid, .tid = (uint8_t)tid,
+								  .dt = (uint8_t)dt, .encoding = (uint8_t)enc };
+					struct layer_target u = layer_target_unpack(layer_target_pack(&t));
+					assert_memory_equal(&t, &u, sizeof(t));
+				}
+	struct layer_sel s;
+	memset(&s, 0xff, sizeof(s));
+	layer_sel_init(&s);
+	assert_int_equal(s.target, 0);
+	struct layer_target t = { .sid = 2, .tid = 1, .dt = 7, .encoding = 0 };
+	layer_sel_set_target(&s, &t);
+	struct layer_target got = layer_sel_target(&s);
+	assert_memory_equal(&got, &t, sizeof(t));
+	/* a VP8 keyframe and a few frames under that target leave the word alone */
+	struct rtp_info ri = { .seq = 100, .ts = 9000, .marker = 1 };
+	struct media_pkt mp = { .codec = MMR_CODEC_VP8, .start = 1, .end = 1, .keyframe = 1, .has_layers = 1 };
+	struct layer_out out;
+	for (unsigned i = 0; i < 8; i++, ri.seq++, ri.ts += 3000) {
+		mp.tid = (uint8_t)(i & 1);
+		mp.keyframe = i == 0;
+		layer_sel_video(&s, &got, &ri, &mp, ri.ts, &out);
+	}
+	assert_true(s.started);
+	assert_int_equal(s.target, layer_target_pack(&t));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -869,6 +904,7 @@ int main(void)
 		cmocka_unit_test(test_target_clamped),
 		cmocka_unit_test(test_passthrough),
 		cmocka_unit_test(test_rewrite_on_bytes),
+		cmocka_unit_test(test_target_word),
 	};
 
 	return cmocka_run_group_tests_name("layer_select", tests, NULL, NULL);

@@ -1,0 +1,51 @@
+/*
+ * events.h - the controller's end of the dataplane's event channel (lib/contract/event_ring.h): it reads
+ * every ring of the segment and keeps what they say in its own memory. Today: the layers each
+ * receiver gets now (MMR_EV_LAYERS), by sel_id, for `mmrctl sub list`.
+ *
+ * Versions: a value replaces the one held only if its version is the same or newer (event_ring.h),
+ * so events read from different rings in any order, late events and snapshots converge on the
+ * newest value. Snapshots: at every attach we forget everything (a new dataplane's versions start
+ * again) and ask for one (cmd_chan.h, ev_snap_req); until it has been read whole the layers are
+ * "unknown". When a ring's `dropped` grew, we ask for another (the values held may be stale until
+ * it arrives; they are still shown).
+ *
+ * Not thread-safe; the controller's one thread calls these.
+ */
+#ifndef MMR_CTL_EVENTS_H
+#define MMR_CTL_EVENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "cmd_chan.h"
+
+struct ctl_events {
+	uint64_t *layers;            /* MMR_MAX_SUBS: version << 32 | mmr_layers_pack value; 0: unknown */
+	uint32_t layers_hw;          /* 1 + the highest sel_id ever set (what an attach clears) */
+	uint64_t seen_dropped[MMR_EV_RINGS];  /* each ring's `dropped` when we last looked */
+	uint64_t snap_want;          /* the snapshot request we wait for (0: none) */
+	bool     complete;           /* a snapshot asked for since the last attach has been read whole */
+	/* counters (status) */
+	uint64_t received;           /* events read */
+	uint64_t stale;              /* values older than the one held (ignored) */
+	uint64_t bad;                /* unknown type, id out of range, version 0 (ignored) */
+	uint64_t lost;               /* events the dataplane dropped (its rings were full) */
+	uint64_t snapshots;          /* snapshots asked for */
+};
+
+/* 0 or -ENOMEM. */
+int events_init(struct ctl_events *e);
+void events_free(struct ctl_events *e);
+/* Attached to shm (first time, or again): forget every value, take the rings from where they are,
+ * and ask for a snapshot. */
+void events_attach(struct ctl_events *e, struct mmr_shm *shm);
+/* Read every ring of shm; returns the number of events read. */
+size_t events_drain(struct ctl_events *e, struct mmr_shm *shm);
+/* Is a snapshot still on its way? */
+bool events_waiting(const struct ctl_events *e);
+/* The layers sel_id's receiver gets now (mmr_layers_pack; not started = 0): true, or false when
+ * not known (no snapshot read whole yet, or the dataplane never told). */
+bool events_layers(const struct ctl_events *e, uint32_t sel_id, uint32_t *v);
+
+#endif

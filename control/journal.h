@@ -32,8 +32,6 @@
 #define JOURNAL_MAX_RECORD (256u << 20)   /* payload bytes: larger is damage, not a record */
 #define JOURNAL_VERSION    1
 
-/* CRC-32C of n bytes, continuing from crc (start with 0). */
-uint32_t journal_crc32c(uint32_t crc, const void *p, size_t n);
 
 /* Start a record at the end of b (its header space is reserved); returns where it starts. The
  * payload is then appended to b, and journal_rec_end() fills in the header. */

@@ -3,24 +3,12 @@
  * and the blocking socket helpers mmrctl uses.
  */
 #include "ctl_proto.h"
+#include "le_bytes.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 void ctl_frame_header(uint8_t hdr[CTL_HDR_LEN], const char magic[4], uint32_t payload_len)
 {

@@ -611,7 +611,7 @@ grep -Eq '^sub [0-9]+ [0-9]+ [0-9]+ 1 0x00007777 0 [0-9]+ 2$' "$STATE" || fail "
 [ "$(grep -c ' 0x00007777 0 [0-9]* 2$' "$STATE")" = 3 ] || fail "sub set after restart did not reach every member: $(grep 7777 "$STATE")"
 
 step "layered video: what goes to the dataplane (a stand-in dataplane on the shm segment)"
-# A stand-in for mmr-dataplane built from lib/contract/cmd_chan.c: creates the segment, publishes the SRTP
+# A stand-in for mmr-dataplane built from lib/contract/cmd_chan.c (and lib/util): creates the segment, publishes the SRTP
 # ledger id it is given, keeps its heartbeat, applies nothing but logs every command's fields (an
 # SRTP participant's keys as hex: this is a test), and tells the current layers it is given as the
 # dataplane does (events with versions, lib/event_ring.h; a snapshot when the controller asks).
@@ -723,7 +723,7 @@ int main(int argc, char **argv)
 	}
 }
 CEOF
-	cc -std=gnu11 -O1 -I"$ROOT/lib/contract" -o "$TMP/fake_dp" "$TMP/fake_dp.c" "$ROOT"/lib/contract/*.c \
+	cc -std=gnu11 -O1 -I"$ROOT/lib/contract" -I"$ROOT/lib/util" -o "$TMP/fake_dp" "$TMP/fake_dp.c" "$ROOT"/lib/contract/*.c "$ROOT"/lib/util/*.c \
 		-lcrypto -lrt 2>"$ERR" ||
 		fail "cannot build the stand-in dataplane: $(cat "$ERR")"
 	FAKE_DP=$TMP/fake_dp

@@ -190,5 +190,6 @@ clean:
 
 # The fingerprint of the shared-memory layout (MMR_SHM_LAYOUT in lib/contract/cmd_chan.h).
 shm-layout:
+	@mkdir -p $(BUILD)
 	@printf '#include "cmd_chan.h"\n#include <stdio.h>\nint main(void){printf("0x%%016llxull\\n",(unsigned long long)(MMR_SHM_LAYOUT_FINGERPRINT));return 0;}\n' | \
 	  $(CC) -std=gnu11 -DMMR_SHM_LAYOUT_UNCHECKED $(LIB_INC) -x c - -o $(BUILD)/shm-layout && $(BUILD)/shm-layout

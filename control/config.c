@@ -130,7 +130,7 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 				bad(err, errlen, s, "%s must be a positive integer", name);
 				goto out;
 			}
-			if (name[8] == 'm' && name[12] == 'r')
+			if (strcmp(name, "journal_max_records") == 0)
 				cfg->journal_max_records = (uint64_t)v;
 			else
 				cfg->journal_max_bytes = (uint64_t)v;

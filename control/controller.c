@@ -379,6 +379,18 @@ static void conn_run(struct ctl_ctx *ctx, struct conn *c, const uint8_t *body, s
 	}
 }
 
+/* Does the input buffer end in a request that is not whole yet? (Whole ones waiting for room in the
+ * queue are not: they are taken as answers go out.) */
+static bool partial_frame(const struct conn *c)
+{
+	if (c->in_len == 0)
+		return false;
+	if (c->in_len < CTL_HDR_LEN)
+		return true;
+	int64_t len = ctl_frame_check(c->in, CTL_REQ_MAGIC, CTL_MAX_REQUEST);
+	return len >= 0 && c->in_len - CTL_HDR_LEN < (size_t)len;
+}
+
 /* Take every whole request in the input buffer (while there is room in the queue). */
 static void conn_take(struct ctl_ctx *ctx, struct conn *c, uint64_t now)
 {
@@ -400,7 +412,11 @@ static void conn_take(struct ctl_ctx *ctx, struct conn *c, uint64_t now)
 		memmove(c->in, c->in + off, c->in_len - off);
 		c->in_len -= off;
 	}
-	c->read_deadline_ns = c->in_len ? (c->read_deadline_ns ? c->read_deadline_ns : now + READ_TIMEOUT_NS) : 0;
+	/* the read timeout runs only while a request is incomplete, from the last one taken */
+	if (!partial_frame(c))
+		c->read_deadline_ns = 0;
+	else if (off || !c->read_deadline_ns)
+		c->read_deadline_ns = now + READ_TIMEOUT_NS;
 	c->idle_deadline_ns = now + IDLE_TIMEOUT_NS;
 }
 
@@ -432,8 +448,8 @@ static bool conn_read(struct ctl_ctx *ctx, struct conn *c, uint64_t now)
 		c->in_len += (size_t)n;
 	}
 	conn_take(ctx, c, now);
-	if (c->eof && c->in_len && !c->closing)
-		return false;       /* gone in the middle of a request */
+	if (c->eof && partial_frame(c) && !c->closing)
+		return false;       /* gone in the middle of a request (whole ones still get answers) */
 	return true;
 }
 
@@ -499,7 +515,7 @@ static bool conn_service(struct ctl_ctx *ctx, struct conn *c, uint64_t now, bool
 			return false;
 	}
 	bool idle = c->q_len == 0 && c->out.len == c->out_off;
-	if (idle && (c->eof || c->closing))
+	if (idle && (c->closing || (c->eof && c->in_len == 0)))
 		return false;
 	if (c->in_len && c->q_len < CONN_QUEUE && !c->closing)
 		conn_take(ctx, c, now);     /* requests that waited for room in the queue */
@@ -577,9 +593,7 @@ static void take_over_hook(void *arg, uint64_t token)
 	uint64_t old = ctx->model->state_token;
 	char err[400];
 	ctx->model->state_token = token;
-	/* nothing is pending here (the loop commits before dp_link_tick) but the test hook's batch */
-	if ((state_store_pending(ctx->store) && state_store_commit_now(ctx->store, err, sizeof(err)) < 0) ||
-	    state_store_compact(ctx->store, ctx->model, err, sizeof(err)) < 0) {
+	if (state_store_checkpoint(ctx->store, ctx->model, err, sizeof(err)) < 0) {
 		ctx->model->state_token = old;
 		ctl_log("cannot record fencing token %llu in the state file: %s (a restart will be held)",
 			(unsigned long long)token, err);
@@ -604,7 +618,7 @@ static int ensure_state_id(struct model *m, struct state_store *st)
 	}
 	m->has_state_id = true;
 	char err[400];
-	if (state_store_compact(st, m, err, sizeof(err)) < 0) {
+	if (state_store_checkpoint(st, m, err, sizeof(err)) < 0) {
 		ctl_log("error: cannot write the state with its new state id: %s", err);
 		return -1;
 	}

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "state_file.h"
 
 #define EPOCH_CHECK_NS 500000000ull
 #define FIFO_MIN 1024u
@@ -372,17 +373,11 @@ static void full_sync(struct dp_link *l, uint64_t now)
 }
 
 /* First 8 hex digits of a state id ("none" when all zero). */
-static const char *id_short(const uint8_t id[MMR_STATE_ID_LEN], char out[12])
+/* a state id for log lines ("none": the dataplane records none) */
+static const char *state_short(const uint8_t id[MMR_STATE_ID_LEN], char out[16])
 {
 	static const uint8_t zero[MMR_STATE_ID_LEN];
-	if (memcmp(id, zero, MMR_STATE_ID_LEN) == 0) {
-		snprintf(out, 12, "none");
-		return out;
-	}
-	for (int i = 0; i < 4; i++)
-		snprintf(out + 2 * i, 3, "%02x", id[i]);
-	snprintf(out + 8, 4, "..");
-	return out;
+	return id_short(memcmp(id, zero, MMR_STATE_ID_LEN) != 0, id, out);
 }
 
 static void read_tables(const struct mmr_shm *s, struct dp_link_tables *t)
@@ -430,7 +425,7 @@ int dp_link_allow_wipe(struct dp_link *l, char *why, size_t whylen)
 /* May our replay's SYNC_END run on these tables (see dp_link.h)? true, or false with why. */
 static bool tables_ours(const struct dp_link_tables *t, const struct model *m, char *why, size_t whylen)
 {
-	char theirs[12], ours[12];
+	char theirs[16], ours[16];
 	if (t->participants == 0 && t->streams == 0 && t->subs == 0)
 		return true;
 	int n = snprintf(why, whylen, "held: the dataplane's tables (%u participants, %u streams, %u subscriptions) ",
@@ -439,7 +434,7 @@ static bool tables_ours(const struct dp_link_tables *t, const struct model *m, c
 		n = 0;
 	if (memcmp(t->state_id, m->state_id, MMR_STATE_ID_LEN) != 0)
 		snprintf(why + n, whylen - n, "were built from controller state %s, and this controller's state is %s "
-			 "(%u participants)", id_short(t->state_id, theirs), id_short(m->state_id, ours), m->n_parts);
+			 "(%u participants)", state_short(t->state_id, theirs), state_short(m->state_id, ours), m->n_parts);
 	else if (t->owner_token != m->state_token)
 		snprintf(why + n, whylen - n, "come from this state but were last driven by another controller "
 			 "(fencing token %llu; this state file was last used with token %llu): it may have fallen "
@@ -539,15 +534,14 @@ static void attach(struct dp_link *l, struct cmd_chan *c, uint64_t now)
 		(unsigned long long)atomic_load(&s->head), (unsigned long long)l->next_seq,
 		(unsigned long long)l->token);
 	if (other != 0 && other != (uint32_t)getpid()) {
-		l->taken_from = (pid_t)other;
 		ctl_log("took the dataplane over from controller pid %u (%s)", other,
 			other_live ? "alive: --take-over" : "its heartbeat is stale");
 	}
 	if (!ours) {
-		char theirs[12];
+		char theirs[16];
 		ctl_log("told to wipe: replacing the dataplane's tables (%u participants, %u streams, %u "
 			"subscriptions, built from state %s) by this controller's state", t.participants, t.streams,
-			t.subs, id_short(t.state_id, theirs));
+			t.subs, state_short(t.state_id, theirs));
 	}
 	l->take_over = false;
 	l->wipe_ok = false;

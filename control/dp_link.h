@@ -56,7 +56,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 #include "cmd_chan.h"
 #include "events.h"
 #include "model.h"
@@ -103,7 +102,6 @@ struct dp_link {
 	uint64_t stale_seen;         /* the dataplane's stale_refused when we last looked */
 	uint64_t resyncs;            /* full syncs of our own state because of a stale producer */
 	uint64_t token;              /* our fencing token (0: never owned one) */
-	pid_t taken_from;            /* the controller we took over from (0: none) */
 };
 
 int dp_link_init(struct dp_link *l, const char *shm_name, struct model *model);

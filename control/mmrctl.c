@@ -276,20 +276,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(sock) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "error: cannot reach controller at %s: socket path too long\n", sock);
+	int fd = connect_ctl(sock);
+	if (fd < 0) {
 		free(frame);
 		return 2;
 	}
-	strcpy(sa.sun_path, sock);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fprintf(stderr, "error: cannot reach controller at %s: %s\n", sock, strerror(errno));
-		free(frame);
-		return 2;
-	}
-	signal(SIGPIPE, SIG_IGN);
 	rc = ctl_write_all(fd, frame, frame_len);
 	free(frame);
 	if (rc < 0) {
@@ -298,29 +289,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	uint8_t hdr[CTL_HDR_LEN];
-	rc = read_timed(fd, hdr, sizeof(hdr));
-	int64_t len = rc < 0 ? -1 : ctl_frame_check(hdr, CTL_RESP_MAGIC, CTL_MAX_RESPONSE);
-	char *payload = NULL;
-	if (len >= 0) {
-		payload = malloc((size_t)len + 1);
-		if (!payload) {
-			fprintf(stderr, "error: out of memory for a %lld-byte reply\n", (long long)len);
-			close(fd);
-			return 2;
-		}
-		rc = read_timed(fd, payload, (size_t)len);
-	}
+	char *payload;
+	int64_t len;
+	rc = read_answer(fd, &payload, &len);
 	close(fd);
-	if (rc < 0 || len < 0) {
+	if (rc < 0) {
 		const char *why = rc == -EPIPE ? "connection closed before the reply was complete" :
 				  rc == -ETIMEDOUT ? "no reply (timed out)" :
-				  rc < 0 ? strerror(-rc) : "malformed reply";
+				  rc == -EPROTO ? "malformed reply" : strerror(-rc);
 		fprintf(stderr, "error: controller at %s: %s\n", sock, why);
-		free(payload);
 		return 2;
 	}
-	payload[len] = '\0';
 
 	size_t status_len, body_len;
 	const char *body;

@@ -153,7 +153,10 @@ static void dp_begin(struct ctl_ctx *ctx, struct request *req)
 	req->mutating = true;
 	req->rejected_before = dp_link_rejected(ctx->dp);
 	req->wait_seq = UINT64_MAX;
-	dp_link_hold(ctx->dp);
+	/* commands wait for the round's commit while it has changes to make durable (this request's,
+	 * or, for a change with nothing to save such as a meeting move, earlier ones: order is kept) */
+	if (state_store_pending(ctx->store))
+		dp_link_hold(ctx->dp);
 }
 
 /* After queueing them: last is the last command's seq (UINT64_MAX: none could be queued). */
@@ -313,10 +316,6 @@ static void cmd_meeting_move(struct ctl_ctx *ctx, const struct args *a, struct r
 	c.u.move.meeting_id = id;
 	c.u.move.lcore = (uint32_t)lcore;
 	dp_end(ctx, req, dp_link_push(ctx->dp, &c), true);
-	/* nothing to make durable: unless changes of this round are waiting for their commit (and the
-	 * move with them, in order), it goes to the dataplane at once */
-	if (!state_store_pending(ctx->store))
-		dp_link_release(ctx->dp);
 }
 
 static void cmd_meeting_list(struct ctl_ctx *ctx, const struct args *a, struct request *req)
@@ -473,30 +472,6 @@ static bool srtp_participant(const struct model *m, uint32_t p)
 	return m->parts[p].used && m->meetings[m->parts[p].meeting].srtp_suite != SRTP_SUITE_NONE;
 }
 
-/* "abcd1234.." (the id's first 4 bytes), or "none" */
-static char *ledger_short(bool has, const uint8_t id[MMR_SRTP_LEDGER_ID_LEN], char out[16])
-{
-	char hex[2 * MMR_SRTP_LEDGER_ID_LEN + 1];
-	if (has)
-		snprintf(out, 16, "%.8s..", ledger_id_hex(id, hex));
-	else
-		snprintf(out, 16, "none");
-	return out;
-}
-
-/*
- * Record the ledger (and with it, after a rekey, every SRTP participant's keys) at attach: a whole
- * new snapshot (state_store_compact), as the state was saved before the journal. 0, or -1 with the
- * reason in err (nothing on disk names the change).
- */
-static int record_now(struct ctl_ctx *ctx, char *err, size_t errlen)
-{
-	/* nothing is pending at attach (controller.c commits every loop iteration) but the test hook's */
-	if (state_store_pending(ctx->store) && state_store_commit_now(ctx->store, err, errlen) < 0)
-		return -1;
-	return state_store_compact(ctx->store, ctx->model, err, errlen);
-}
-
 /*
  * New SEND and RECV keys for every SRTP participant, as `participant rekey` makes and saves them
  * (one save for all), and the new ledger id with them. 0, or -1 with the model as it was and the
@@ -534,7 +509,7 @@ static int rekey_all(struct ctl_ctx *ctx, uint32_t n, const uint8_t id[MMR_SRTP_
 	memcpy(m->ledger_id, id, sizeof(m->ledger_id));
 	m->has_ledger = true;
 	m->ledger_rekeyed = (int64_t)time(NULL);
-	if (record_now(ctx, err, errlen) == 0) {
+	if (state_store_checkpoint(ctx->store, ctx->model, err, errlen) == 0) {
 		rc = 0;
 		goto out;
 	}
@@ -564,21 +539,30 @@ int request_ledger_check(struct ctl_ctx *ctx, const uint8_t id[MMR_SRTP_LEDGER_I
 	if (m->has_ledger && memcmp(m->ledger_id, id, sizeof(m->ledger_id)) == 0)
 		return 0;
 	char was[16], now[16], err[400];
-	ledger_short(m->has_ledger, m->ledger_id, was);
-	ledger_short(true, id, now);
+	id_short(m->has_ledger, m->ledger_id, was);
+	id_short(true, id, now);
 	uint32_t n = 0;
 	for (uint32_t p = 0; p < model_part_bound(m); p++)
 		n += srtp_participant(m, p);
 	if (n == 0 || (!m->has_ledger && !m->ledger_unknown)) {
 		/* no key was used under another ledger (none to change, or this controller's state was
-		 * never attached to a dataplane: its keys were never used): just record the new one. A
-		 * failed save is harmless here: the next save writes it with the keys made under it */
+		 * never attached to a dataplane: its keys were never used): just record the new one,
+		 * durably before any key is used under it. Journal records do not carry the ledger, so
+		 * an unsaved one would stay unsaved until the next compaction, and a restart meanwhile
+		 * would take keys used under this ledger for never used: stay detached until it is saved */
 		bool had = m->has_ledger;
+		uint8_t old_id[MMR_SRTP_LEDGER_ID_LEN];
+		memcpy(old_id, m->ledger_id, sizeof(old_id));
 		memcpy(m->ledger_id, id, sizeof(m->ledger_id));
 		m->has_ledger = true;
-		if (record_now(ctx, err, sizeof(err)) < 0)
-			ctl_log("SRTP ledger %s recorded, but not saved yet: %s", now, err);
-		else if (had)
+		if (state_store_checkpoint(ctx->store, ctx->model, err, sizeof(err)) < 0) {
+			m->has_ledger = had;
+			memcpy(m->ledger_id, old_id, sizeof(old_id));
+			snprintf(why, whylen, "SRTP ledger %s cannot be recorded in the state, so no key is used under "
+				 "it yet: %s", now, err);
+			return -1;
+		}
+		if (had)
 			ctl_log("SRTP ledger changed (old id %s -> new id %s): no SRTP participants, no keys to change",
 				was, now);
 		else
@@ -1103,17 +1087,25 @@ static bool parse_args(const struct command *c, int argc, char **argv, struct ar
 	return true;
 }
 
+/* The command named by words[0] (and words[1] when it has a subcommand), or NULL. */
+static const struct command *find_command(char *const *words, int n)
+{
+	for (size_t i = 0; n > 0 && i < N_COMMANDS; i++)
+		if (strcmp(commands[i].w1, words[0]) == 0 &&
+		    (!commands[i].w2 || (n > 1 && strcmp(commands[i].w2, words[1]) == 0)))
+			return &commands[i];
+	return NULL;
+}
+
 bool request_mutates(int argc, char **argv)
 {
-	const char *w[2] = { NULL, NULL };
+	char *w[2];
 	int n = 0;
 	for (int i = 0; i < argc && n < 2; i++)
 		if (strcmp(argv[i], "--json") != 0)
 			w[n++] = argv[i];
-	for (size_t i = 0; n > 0 && i < N_COMMANDS; i++)
-		if (strcmp(commands[i].w1, w[0]) == 0 && (!commands[i].w2 || (n > 1 && strcmp(commands[i].w2, w[1]) == 0)))
-			return commands[i].mutates;
-	return false;
+	const struct command *c = find_command(w, n);
+	return c && c->mutates;
 }
 
 void request_run(struct ctl_ctx *ctx, int argc, char **argv, struct request *req)
@@ -1134,18 +1126,11 @@ void request_run(struct ctl_ctx *ctx, int argc, char **argv, struct request *req
 	if (n == 0)
 		FAIL("no command; usage: mmrctl [-S SOCKET] [--json] COMMAND ... (see 'mmrctl help')");
 
-	const struct command *c = NULL;
-	bool first_known = false;
-	for (size_t i = 0; i < N_COMMANDS; i++) {
-		if (strcmp(commands[i].w1, words[0]) != 0)
-			continue;
-		first_known = true;
-		if (!commands[i].w2 || (n > 1 && strcmp(commands[i].w2, words[1]) == 0)) {
-			c = &commands[i];
-			break;
-		}
-	}
+	const struct command *c = find_command(words, n);
 	if (!c) {
+		bool first_known = false;
+		for (size_t i = 0; i < N_COMMANDS; i++)
+			first_known |= strcmp(commands[i].w1, words[0]) == 0;
 		if (!first_known)
 			FAIL("unknown command '%s'; commands: status, meeting, participant, stream, sub, "
 					 "stats, dataplane, help", words[0]);

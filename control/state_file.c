@@ -28,6 +28,16 @@ char *ledger_id_hex(const uint8_t id[MMR_SRTP_LEDGER_ID_LEN], char out[2 * MMR_S
 	return out;
 }
 
+char *id_short(bool has, const uint8_t id[MMR_SRTP_LEDGER_ID_LEN], char out[16])
+{
+	char hex[2 * MMR_SRTP_LEDGER_ID_LEN + 1];
+	if (has)
+		snprintf(out, 16, "%.8s..", ledger_id_hex(id, hex));
+	else
+		snprintf(out, 16, "none");
+	return out;
+}
+
 /* ---- one object's line (the snapshot and the journal share them) ---------------------------- */
 
 void state_line_meeting(struct outbuf *b, const struct model *m, uint32_t id)

@@ -93,7 +93,11 @@ void state_line_ledger(struct outbuf *b, const struct model *m);
 /* kind: "meeting", "participant" or "stream" */
 void state_line_remove(struct outbuf *b, const char *kind, uint32_t id);
 
-/* An SRTP ledger id as 32 lowercase hex digits (NUL-terminated) in out; returns out. */
+/* A 16-byte id (an SRTP ledger's, a state's) as 32 lowercase hex digits (NUL-terminated) in out;
+ * returns out. */
+_Static_assert(MMR_STATE_ID_LEN == MMR_SRTP_LEDGER_ID_LEN, "state and ledger ids share their text form");
 char *ledger_id_hex(const uint8_t id[MMR_SRTP_LEDGER_ID_LEN], char out[2 * MMR_SRTP_LEDGER_ID_LEN + 1]);
+/* The same id shortened for log lines: its first 8 hex digits and "..", or "none" when !has. */
+char *id_short(bool has, const uint8_t id[MMR_SRTP_LEDGER_ID_LEN], char out[16]);
 
 #endif

@@ -63,10 +63,8 @@ struct state_store {
 	bool ack_early;             /* test hook (above) */
 	uint64_t early_since_ns;
 
-	/* for status */
-	uint64_t commits, records, compactions, compact_failures, replayed, torn_bytes;
-	uint64_t last_compact_ns;
-	char last_error[256];
+	uint64_t commits, compactions; /* batches made durable, compactions done */
+	uint64_t replayed;          /* journal records replayed at the last load (for the log) */
 };
 
 /* Load snapshot and journal into the empty model m and open the journal for appending. 0 loaded,
@@ -88,12 +86,13 @@ static inline bool state_store_pending(const struct state_store *st)
 /* Write and fdatasync the batch. 0 (durable), -1 (nothing of it is: the batch is dropped; err says
  * why; reload the model), -2 (the journal could not be cut back: stop). */
 int state_store_commit(struct state_store *st, uint64_t now_ns, char *err, size_t errlen);
-/* The same, ignoring the test hook's delay. */
-int state_store_commit_now(struct state_store *st, char *err, size_t errlen);
 /* Should the journal be compacted now? (only with nothing pending) */
 bool state_store_want_compact(const struct state_store *st);
 /* Write the model (every change of which is committed) as a new snapshot, start a new journal. */
 int state_store_compact(struct state_store *st, const struct model *m, char *err, size_t errlen);
+/* Record the model at once, whole: what is pending committed, then a new snapshot (a take-over's
+ * token, a new state id, the SRTP ledger at attach: things journal records do not carry). 0 or -1. */
+int state_store_checkpoint(struct state_store *st, const struct model *m, char *err, size_t errlen);
 /* After a failed commit: the model again as it is on disk. 0, or -1 (err: stop). */
 int state_store_reload(struct state_store *st, struct model *m, char *err, size_t errlen);
 

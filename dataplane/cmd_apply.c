@@ -64,8 +64,7 @@ void shadow_retire(struct cmd_apply *ca, void *p, void (*free_fn)(void *))
 		struct retired *r = realloc(ca->retired, cap * sizeof(*r));
 		if (!r) {
 			/* no room to defer: wait for the grace period right here */
-			synchronize_rcu();
-			ca->dp->shm->stats.ctl.grace_periods++;
+			dp_synchronize_rcu(ca->dp);
 			free_fn(p);
 			return;
 		}
@@ -83,8 +82,7 @@ static void retire(struct cmd_apply *ca, void *p)
 void cmd_apply_reclaim(struct cmd_apply *ca)
 {
 	if (ca->n_retired || ca->need_grace) {
-		synchronize_rcu();
-		ca->dp->shm->stats.ctl.grace_periods++;
+		dp_synchronize_rcu(ca->dp);
 		for (size_t i = 0; i < ca->n_retired; i++)
 			ca->retired[i].free_fn(ca->retired[i].p);
 		ca->n_retired = 0;
@@ -725,6 +723,9 @@ static void participant_delete(struct cmd_apply *ca, uint32_t pid)
 	}
 	p->used = 0;
 	ca->need_grace = 1;
+	/* its rule goes before a shadowed participant with the same 5-tuple gets one: a port that
+	 * refuses the duplicate would lose steering altogether (steer.h) */
+	steer_remove(ca->steer, pid);
 	if (p->node) {
 		struct fwd_participant *old = p->node;
 		fwd_participant_unpublish(&ca->dp->fwd, old);
@@ -736,7 +737,6 @@ static void participant_delete(struct cmd_apply *ca, uint32_t pid)
 	}
 	srtp_ctl_participant_fini(ca, pid);
 	meeting_owner_leave(ca->mo, p->c.meeting_id);
-	steer_remove(ca->steer, pid);
 	ca->n_p--;
 }
 

@@ -109,6 +109,15 @@ static inline int dp_port_owns(const struct dp_port *pt, const struct mmr_addr *
 	return pt->has_ipv6 && mmr_addr_eq(&pt->ipv6, a);
 }
 
+/* Wait for an RCU grace period (synchronize_rcu, from fwd_table.h's urcu-qsbr.h) and count it in
+ * stats.ctl.grace_periods ("RCU grace periods waited for"). Control thread only, offline or
+ * unregistered as an RCU reader: every wait of the dataplane goes through here. */
+static inline void dp_synchronize_rcu(struct dataplane *dp)
+{
+	synchronize_rcu();
+	dp->shm->stats.ctl.grace_periods++;
+}
+
 /* One line to stderr: "mmr-dataplane: ...". Control thread and start-up only. */
 void dp_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -205,7 +205,7 @@ int main(int argc, char **argv)
 	}
 
 	char lerr[256];
-	dp.leases = srtp_leases_open(&cfg, dp.n_workers, lerr, sizeof(lerr));
+	dp.leases = srtp_leases_open(&cfg, &dp, lerr, sizeof(lerr));
 	if (!dp.leases) {
 		dp_log("SRTP ledger: %s", lerr);
 		rc = EXIT_BAD_CONFIG;
@@ -256,7 +256,6 @@ out_workers:
 		rte_eal_mp_wait_lcore();
 	for (unsigned i = 0; i < n_init_workers; i++)
 		worker_fini(&workers[i]);
-	handoff_rings_free(&dp);   /* and the packets still in them */
 	if (rcu_registered) {
 		rcu_thread_online();
 		cmd_apply_free(ca);
@@ -270,7 +269,7 @@ out_tables:
 		fwd_tables_destroy(&dp.fwd);
 out_ports:
 	srtp_leases_close(dp.leases);   /* nothing retired: the next dataplane resumes from it */
-	handoff_rings_free(&dp);
+	handoff_rings_free(&dp);        /* and the packets still in them */
 	ports_close(&dp);
 	pools_free(&dp);
 	rte_free(dp.layers_now);

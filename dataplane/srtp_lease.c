@@ -48,6 +48,7 @@ struct ticket {
 };
 
 struct srtp_leases {
+	struct dataplane *dp;
 	struct srtp_ledger *ledger;
 	uint32_t win_out, win_in;
 	struct ticket *t;
@@ -81,7 +82,7 @@ void srtp_leases_worker_start(struct srtp_leases *L, unsigned idx)
 	RTE_PER_LCORE(lease_ring) = idx < L->n_rings ? L->ring[idx] : NULL;
 }
 
-struct srtp_leases *srtp_leases_open(const struct dp_config *cfg, unsigned n_workers, char *err,
+struct srtp_leases *srtp_leases_open(const struct dp_config *cfg, struct dataplane *dp, char *err,
 				     size_t errlen)
 {
 	struct srtp_leases *L = calloc(1, sizeof(*L));
@@ -89,6 +90,7 @@ struct srtp_leases *srtp_leases_open(const struct dp_config *cfg, unsigned n_wor
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	L->dp = dp;
 	L->win_out = cfg->srtp_lease_out;
 	L->win_in = cfg->srtp_lease_in;
 	L->free_head = NO_TICKET;
@@ -106,7 +108,7 @@ struct srtp_leases *srtp_leases_open(const struct dp_config *cfg, unsigned n_wor
 	L->ledger = srtp_ledger_open(cfg->srtp_ledger, err, errlen);
 	if (!L->ledger)
 		goto fail;
-	for (unsigned i = 0; i < n_workers && i < MMR_MAX_LCORES; i++) {
+	for (unsigned i = 0; i < dp->n_workers && i < MMR_MAX_LCORES; i++) {
 		char name[32];
 		snprintf(name, sizeof(name), "mmr_lease_%u", i);
 		L->ring[i] = rte_ring_create_elem(name, sizeof(uint32_t), REQ_RING_SIZE, SOCKET_ID_ANY,
@@ -359,7 +361,7 @@ static void narrow(struct srtp_leases *L)
 		n++;
 	}
 	if (n)
-		synchronize_rcu();
+		dp_synchronize_rcu(L->dp);
 	for (uint32_t k = 0; k < L->n_narrow; k++) {
 		struct ticket *t = &L->t[L->narrow[k]];
 		t->narrowing = 0;

@@ -28,11 +28,13 @@
 
 struct srtp_leases;
 struct dp_config;
+struct dataplane;
 
 enum srtp_lease_dir { SRTP_LEASE_IN = 0, SRTP_LEASE_OUT = 1 };
 
-/* Open the ledger of cfg and make one request ring per worker. NULL with the reason in err. */
-struct srtp_leases *srtp_leases_open(const struct dp_config *cfg, unsigned n_workers, char *err,
+/* Open the ledger of cfg and make one request ring per worker of dp (whose stats.ctl counts the
+ * grace periods narrowing waits for). NULL with the reason in err. */
+struct srtp_leases *srtp_leases_open(const struct dp_config *cfg, struct dataplane *dp, char *err,
 				     size_t errlen);
 /* Once no context is used any more. Nothing is retired: the next dataplane resumes from the file. */
 void srtp_leases_close(struct srtp_leases *L);

@@ -16,11 +16,13 @@ struct steer_rule {
 	uint16_t udp_port;
 	uint16_t dp_port;
 	uint16_t queue;
+	uint8_t prio;                 /* its attr.priority, 0 or 1: a replacement takes the other */
 };
 
 struct steer {
 	struct dataplane *dp;
 	uint8_t refused[MMR_MAX_PORTS];   /* the port refused a rule once: hand-off only */
+	uint8_t no_overlap[MMR_MAX_PORTS];   /* took no replacement beside the old rule: break first */
 	struct steer_rule *r;             /* by participant id */
 };
 
@@ -58,13 +60,14 @@ void steer_free(struct steer *st)
 	free(st);
 }
 
-/* Validate and create the rule; NULL (and the port marked, logged once) if the port refuses. */
+/* Validate and create the rule; NULL if the port refuses, and unless `tentative`, the port marked
+ * and logged once. */
 static struct rte_flow *make(struct steer *st, const struct mmr_addr *addr, uint16_t udp_port,
-			     uint16_t dp_port, unsigned queue)
+			     uint16_t dp_port, unsigned queue, uint8_t prio, int tentative)
 {
 	struct dataplane *dp = st->dp;
 	const struct dp_port *pt = &dp->port[dp_port];
-	struct rte_flow_attr attr = { .ingress = 1 };
+	struct rte_flow_attr attr = { .ingress = 1, .priority = prio };
 	struct rte_flow_item_ipv4 v4 = { 0 }, v4m = { 0 };
 	struct rte_flow_item_ipv6 v6 = { 0 }, v6m = { 0 };
 	struct rte_flow_item_udp udp = { 0 }, udpm = { 0 };
@@ -102,7 +105,7 @@ static struct rte_flow *make(struct steer *st, const struct mmr_addr *addr, uint
 	int rc = rte_flow_validate(pt->port_id, &attr, pattern, actions, &e);
 	if (rc == 0)
 		f = rte_flow_create(pt->port_id, &attr, pattern, actions, &e);
-	if (f)
+	if (f || tentative)
 		return f;
 	dp->shm->stats.port[dp_port].flow_failed++;
 	st->refused[dp_port] = 1;
@@ -121,16 +124,32 @@ void steer_participant(struct steer *st, uint32_t pid, const struct mmr_addr *ad
 	if (r->flow && r->dp_port == dp_port && r->udp_port == udp_port && r->queue == queue &&
 	    mmr_addr_eq(&r->addr, addr))
 		return;
+	/* make before break: the new rule at the other priority while the old one still steers */
+	uint8_t prio = 0;
+	struct rte_flow *f = NULL;
+	int overlap = r->flow && !st->refused[dp_port] && !st->no_overlap[dp_port];
+	if (overlap) {
+		prio = r->prio ^ 1;
+		f = make(st, addr, udp_port, dp_port, queue, prio, 1);
+	}
 	destroy(st, r);
-	if (st->refused[dp_port])
-		return;
-	r->flow = make(st, addr, udp_port, dp_port, queue);
-	if (!r->flow)
-		return;
+	if (!f) {
+		/* as before: break, then make at priority 0 (a refusal turns the port's steering off) */
+		if (st->refused[dp_port])
+			return;
+		prio = 0;
+		f = make(st, addr, udp_port, dp_port, queue, prio, 0);
+		if (!f)
+			return;
+		if (overlap)   /* one rule it takes, not two: break first from now on */
+			st->no_overlap[dp_port] = 1;
+	}
+	r->flow = f;
 	r->addr = *addr;
 	r->udp_port = udp_port;
 	r->dp_port = dp_port;
 	r->queue = (uint16_t)queue;
+	r->prio = prio;
 	dp->shm->stats.port[dp_port].flow_rules++;
 }
 

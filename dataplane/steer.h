@@ -22,7 +22,12 @@ struct steer *steer_new(struct dataplane *dp);
 void steer_free(struct steer *st);
 
 /* Participant pid (from addr/udp_port, through port dp_port) goes to worker `queue`: its rule is
- * made, or replaced when any of these changed. */
+ * made, or replaced when any of these changed. A replacement (a meeting moved: cmd_apply_moved) is
+ * made before the old rule is destroyed, so the sender's packets never fall to RSS in between: the
+ * two coexist at different attr.priority (a participant's rules alternate 0 and 1). If the port does
+ * not take the new rule beside the old one (silently, not counted), the old is destroyed first and
+ * the new made at priority 0 as for a first rule, refusal and all; that port is then always
+ * replaced that way. */
 void steer_participant(struct steer *st, uint32_t pid, const struct mmr_addr *addr, uint16_t udp_port,
 		       uint16_t dp_port, unsigned queue);
 /* Participant pid is gone: its rule too. */

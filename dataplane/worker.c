@@ -441,22 +441,37 @@ static void handle_ring_pkts(struct worker *w, struct rte_mbuf **pkts, unsigned 
 	}
 }
 
+/* One burst of at most max packets from ring r toward us, processed; how many. got: packets this
+ * iteration so far (none: the RTP clock is read first). */
+static inline unsigned drain_ring(struct worker *w, unsigned r, unsigned max, unsigned got)
+{
+	struct rte_mbuf *pkts[WORKER_BURST];
+	unsigned n = rte_ring_sc_dequeue_burst(w->ho_in[r], (void **)pkts,
+					       max < WORKER_BURST ? max : WORKER_BURST, NULL);
+	if (n == 0)
+		return 0;
+	if (!got)
+		w->now_rtp = (uint32_t)(w->now_tsc / w->tsc_per_rtp_tick);
+	w->st->handoff_in += n;
+	handle_ring_pkts(w, pkts, n);
+	return n;
+}
+
 /* One burst from each ring toward us; how many packets. got: packets this iteration so far. */
 static inline unsigned drain_rings(struct worker *w, unsigned got)
 {
-	struct rte_mbuf *pkts[WORKER_BURST];
 	unsigned before = got;
-	for (unsigned r = 0; r < w->n_ho_in; r++) {
-		unsigned n = rte_ring_sc_dequeue_burst(w->ho_in[r], (void **)pkts, WORKER_BURST, NULL);
-		if (n == 0)
-			continue;
-		if (!got)
-			w->now_rtp = (uint32_t)(w->now_tsc / w->tsc_per_rtp_tick);
-		w->st->handoff_in += n;
-		handle_ring_pkts(w, pkts, n);
-		got += n;
-	}
+	for (unsigned r = 0; r < w->n_ho_in; r++)
+		got += drain_ring(w, r, WORKER_BURST, got);
 	return got - before;
+}
+
+/* What our TX buffers hold, out on every port. */
+static inline void worker_flush_tx(struct worker *w)
+{
+	const struct dataplane *dp = w->dp;
+	for (uint16_t p = 0; p < dp->n_ports; p++)
+		rte_eth_tx_buffer_flush(dp->port[p].port_id, w->queue, w->txb[p]);
 }
 
 /*
@@ -473,21 +488,15 @@ static __rte_noinline void handle_request(struct worker *w)
 	struct dataplane *dp = w->dp;
 	struct dp_worker_req *rq = &dp->req[w->idx];
 	uint32_t seq = atomic_load_explicit(&rq->seq, memory_order_acquire);
-	struct rte_mbuf *pkts[WORKER_BURST];
 
 	w->now_rtp = (uint32_t)(w->now_tsc / w->tsc_per_rtp_tick);
 	if (rq->kind == DP_REQ_DRAIN) {
+		/* exactly the entries there now (got = 1: the RTP clock was read above) */
 		for (unsigned r = 0; r < w->n_ho_in; r++) {
-			unsigned left = rte_ring_count(w->ho_in[r]);
-			while (left) {
-				unsigned n = rte_ring_sc_dequeue_burst(w->ho_in[r], (void **)pkts,
-								       left < WORKER_BURST ? left : WORKER_BURST, NULL);
-				if (n == 0)
+			unsigned n;
+			for (unsigned left = rte_ring_count(w->ho_in[r]); left; left -= n)
+				if ((n = drain_ring(w, r, left, 1)) == 0)
 					break;
-				w->st->handoff_in += n;
-				handle_ring_pkts(w, pkts, n);
-				left -= n;
-			}
 		}
 	} else if (rq->kind == DP_REQ_TAKE && rq->meeting < MMR_MAX_MEETINGS) {
 		__atomic_store_n(&dp->owner[rq->meeting], (uint8_t)w->idx, __ATOMIC_RELEASE);
@@ -496,9 +505,7 @@ static __rte_noinline void handle_request(struct worker *w)
 		handle_ring_pkts(w, w->hold, n);
 	}
 	handoff_flush(w);
-	/* our copies leave before the next owner's */
-	for (uint16_t p = 0; p < dp->n_ports; p++)
-		rte_eth_tx_buffer_flush(dp->port[p].port_id, w->queue, w->txb[p]);
+	worker_flush_tx(w);   /* our copies leave before the next owner's */
 	w->req_ack = seq;
 	atomic_store_explicit(&rq->ack, seq, memory_order_release);
 }
@@ -557,8 +564,7 @@ int worker_main(void *arg)
 			if (w->ho_pending)
 				handoff_flush(w);
 		}
-		for (uint16_t p = 0; p < n_ports; p++)
-			rte_eth_tx_buffer_flush(dp->port[p].port_id, w->queue, w->txb[p]);
+		worker_flush_tx(w);
 		w->st->loops++;
 		if (got) {
 			uint64_t d = rte_rdtsc() - t0;
@@ -573,8 +579,7 @@ int worker_main(void *arg)
 	}
 
 	handoff_flush(w);
-	for (uint16_t p = 0; p < n_ports; p++)
-		rte_eth_tx_buffer_flush(dp->port[p].port_id, w->queue, w->txb[p]);
+	worker_flush_tx(w);
 	w->st->active = 0;
 	rcu_unregister_thread();
 	return 0;

@@ -295,7 +295,7 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 		case O_SCALE: if (parse_double(optarg, &o->scale, 1e-6)) return bad(name, optarg); break;
 		case O_PPS: if (parse_double(optarg, &o->pps, 1)) return bad(name, optarg); break;
 		case O_MAX: o->max_rate = 1; break;
-		case O_QUEUES: o->queues = (unsigned)atoi(optarg); break;
+		case O_QUEUES: if (parse_u32(optarg, &u, 1, RTE_MAX_QUEUES_PER_PORT)) return bad(name, optarg); o->queues = u; break;
 		case O_WARMUP: if (parse_double(optarg, &o->warmup, 0)) return bad(name, optarg); break;
 		case O_DURATION: if (parse_double(optarg, &o->duration, 0.01)) return bad(name, optarg); break;
 		case O_DRAIN: if (parse_double(optarg, &o->drain, 0)) return bad(name, optarg); break;

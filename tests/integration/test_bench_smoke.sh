@@ -20,13 +20,11 @@ fi
 took=$((SECONDS - start))
 /usr/bin/python3 - "$OUT" <<'PY' || exit 1
 import json, math, sys
-keys = ['plain_copies_per_s', 'plain_cycles_per_copy', 'testpmd_io_pps', 'srtp_gcm_copies_per_s',
-        'openssl_gcm_pkts_per_s', 'latency_p50_us', 'latency_p99_us', 'scale_participants',
-        'scale_cost_ratio', 'scale_bytes_per_participant', 'updates_per_s', 'update_effect_p99_us',
-        'update_lost_packets', 'svc_vp8_copies_per_s', 'svc_vp8_cycles_per_copy', 'svc_vp9_copies_per_s',
-        'svc_vp9_cycles_per_copy', 'svc_av1_copies_per_s', 'svc_av1_cycles_per_copy', 'svc_vp9_vs_vp8',
-        'svc_av1_vs_vp8', 'update_apply_p99_us', 'ctl_changes_per_s', 'scale_setup_s',
-        'handoff_cycles_per_pkt']
+# the keys are bench.py's own list (importing it runs nothing: its main() is behind __name__)
+sys.dont_write_bytecode = True   # no scripts/__pycache__ left by a root run
+sys.path.insert(0, 'scripts')
+import bench
+keys = [k[0] for k in bench.KEYS]
 d = json.load(open(sys.argv[1]))
 bad = [k for k in keys if not isinstance(d.get(k), (int, float)) or isinstance(d.get(k), bool)
        or math.isnan(d[k])]

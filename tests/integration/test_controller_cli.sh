@@ -614,7 +614,7 @@ step "layered video: what goes to the dataplane (a stand-in dataplane on the shm
 # A stand-in for mmr-dataplane built from lib/contract/cmd_chan.c (and lib/util): creates the segment, publishes the SRTP
 # ledger id it is given, keeps its heartbeat, applies nothing but logs every command's fields (an
 # SRTP participant's keys as hex: this is a test), and tells the current layers it is given as the
-# dataplane does (events with versions, lib/event_ring.h; a snapshot when the controller asks).
+# dataplane does (events with versions, lib/contract/event_ring.h; a snapshot when the controller asks).
 FAKE_DP=
 SHM_NAME=/mmr-cli-test-$$
 if command -v cc >/dev/null; then

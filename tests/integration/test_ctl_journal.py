@@ -219,9 +219,19 @@ def main():
                 env.wait_dp_attached()
             except mmrtest.HarnessError as e:
                 # a state older than the tables it built (fencing's lineage check holds the
-                # controller): changes the dataplane applied are missing from the state
-                check(False, 'round %d: acknowledged change lost: the restarted controller is not '
-                      'attached: %s' % (rounds, str(e)[:400]))
+                # controller): changes the dataplane applied are missing from the state. Only that
+                # says "acknowledged change lost" (the --ack-early negative control matches it);
+                # any other reason not to attach is a failure of its own
+                cp = env.ctl('status', json=True, check=False)
+                dp = (cp.stdout.get('dataplane') or {}) if cp.returncode == 0 and \
+                    isinstance(cp.stdout, dict) else {}
+                why = str(dp.get('why', ''))
+                if dp.get('mode') == 'held' and 'older' in why:
+                    check(False, 'round %d: acknowledged change lost: the restarted controller is '
+                          'held, its state is older than the tables: %s' % (rounds, why[:400]))
+                else:
+                    check(False, 'round %d: restarted controller not attached: %s (status: %s)' %
+                          (rounds, str(e)[:400], (why or str(cp.stdout) or cp.stderr)[:400]))
                 break
             for c in clients:
                 if c.errors:

@@ -867,9 +867,10 @@ def part_bad_commands(env, c):
 # ==== after 3: a restarted controller still knows the current layers ========================================
 
 def part_restart(env, c):
-    """The current layers reach the controller as events (lib/event_ring.h) and live in its memory: a
-    controller killed with SIGKILL and started again asks the dataplane for a snapshot at its attach and
-    shows every receiver's current layers as before, in text and JSON, without a packet sent."""
+    """The current layers reach the controller as events (lib/contract/event_ring.h) and live in its
+    memory: a controller killed with SIGKILL and started again asks the dataplane for a snapshot at
+    its attach and shows every receiver's current layers as before, in text and JSON, without a
+    packet sent."""
     meetings = ('vp9', 'av1', 'sim')
     cur = {m: [(r.get('subscriber'), r.get('ssrc'), r.get('current')) for r in sub_rows(env, m)] for m in meetings}
     text = {m: env.ctl('sub', 'list', m).stdout for m in meetings}

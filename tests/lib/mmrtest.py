@@ -296,7 +296,6 @@ class MmrEnv:
         self._orig_ns = None
         self._in_ns = False
         self._fifo_fd = None
-        self._feeder = None
         self._fifo_fds = {}              # queue -> fd (pcap_queues > 1: every queue's FIFO)
         self._feeders = {}
         self._fillers_done = 0
@@ -825,7 +824,6 @@ class MmrEnv:
             self._feeders[q] = _PcapFeeder(fd)
             self._feeders[q].start()
         self._fifo_fd = self._fifo_fds[0]
-        self._feeder = self._feeders[0]
 
     @property
     def pcap_fillers(self):
@@ -845,7 +843,6 @@ class MmrEnv:
                 f.stop()
             self._fillers_done = sum(f.fillers for f in self._feeders.values())
             self._feeders = {}
-            self._feeder = None
         for fd in self._fifo_fds.values():
             os.close(fd)
         self._fifo_fds = {}

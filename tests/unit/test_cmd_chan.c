@@ -1,5 +1,6 @@
 /*
- * test_cmd_chan.c - unit tests of the command ring's fencing (lib/cmd_chan.c, segment version 6):
+ * test_cmd_chan.c - unit tests of the command ring's fencing (lib/contract/cmd_chan.c, segment
+ * version 6):
  * cmd_chan_take_over is a compare-and-swap of the owner token, cmd_chan_push stamps the producer's
  * token and seq, and a stale producer (stopped between its load of tail and its publication) never
  * moves tail backwards. The segment is an ordinary heap copy of struct mmr_shm.

@@ -63,7 +63,7 @@ static char *read_docs(void)
 	return buf;
 }
 
-/* The table row "| `name` | meaning |" after the heading line that starts with `section`. */
+/* The table row "| `name` | meaning |" in the table under the heading line that starts with `section`. */
 static void expect_row(const char *docs, const char *section, const char *name, const char *doc)
 {
 	const char *sec = strstr(docs, section);
@@ -71,9 +71,15 @@ static void expect_row(const char *docs, const char *section, const char *name, 
 		fail_msg("docs/interfaces.md: no \"%s\"", section);
 	char row[512];
 	snprintf(row, sizeof(row), "\n| `%s` | %s |", name, doc);
-	const char *end = strstr(sec + 1, "\n\n\n");
-	const char *hit = strstr(sec, row);
-	if (!hit || (end && hit > end))
+	/* the heading's table: from its first row to the first blank line after it */
+	const char *tab = strstr(sec + 1, "\n|");
+	if (!tab)
+		fail_msg("docs/interfaces.md, %s: no table", section);
+	const char *end = strstr(tab, "\n\n");
+	if (!end)
+		end = tab + strlen(tab);
+	const char *hit = strstr(tab, row);
+	if (!hit || hit >= end)
 		fail_msg("docs/interfaces.md, %s: no row %s", section, row + 1);
 }
 

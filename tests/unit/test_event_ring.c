@@ -1,9 +1,9 @@
 /*
  * test_event_ring.c - unit tests of the event channel from the dataplane to the controller: the
- * single-producer/single-consumer ring of lib/event_ring.h (order, wrap, full ring drops and counts,
- * a producer and a consumer on two threads), and the controller's reader control/events.c (values
- * ordered by version across rings, snapshots asked at attach and after drops, "unknown" until one
- * was read whole).
+ * single-producer/single-consumer ring of lib/contract/event_ring.h (order, wrap, full ring drops
+ * and counts, a producer and a consumer on two threads), and the controller's reader
+ * control/events.c (values ordered by version across rings, snapshots asked at attach and after
+ * drops, "unknown" until one was read whole).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -109,8 +109,10 @@ static void test_full(void **state)
 }
 
 /* Two threads: what the consumer reads is what the producer wrote, in order; with a producer that
- * never waits, what it read plus what was dropped is everything. */
+ * never waits (and a consumer that starts late), some events were dropped and what was read plus
+ * what was dropped is everything. */
 #define THREAD_EVENTS 2000000u
+_Static_assert(THREAD_EVENTS > MMR_EV_RING, "the dropping test needs more events than a ring holds");
 
 struct thread_arg {
 	struct mmr_ev_ring *r;
@@ -137,6 +139,11 @@ static void run_threads(int wait_for_room)
 	struct thread_arg a = { .r = ring_new(), .wait_for_room = wait_for_room };
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, producer_main, &a), 0);
+	/* a producer that never waits is made to outrun the consumer: nothing is read until it found
+	 * the ring full (it fills MMR_EV_RING < THREAD_EVENTS slots, then drops), so drops are certain */
+	if (!wait_for_room)
+		while (atomic_load(&a.r->dropped) == 0)
+			;
 	static struct mmr_event buf[512];
 	uint64_t got = 0;
 	uint32_t last = 0;
@@ -159,6 +166,8 @@ static void run_threads(int wait_for_room)
 	assert_int_equal(got + atomic_load(&a.r->dropped), THREAD_EVENTS);
 	if (wait_for_room)
 		assert_int_equal(got, THREAD_EVENTS);
+	else
+		assert_true(atomic_load(&a.r->dropped) > 0);
 	free(a.r);
 }
 

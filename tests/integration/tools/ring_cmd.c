@@ -23,9 +23,10 @@
  *
  * The ring has one producer: run this only while no controller is attached (ring_cmd refuses
  * to start when the controller's heartbeat is fresh). It takes the ring over (fencing token,
- * lib/cmd_chan.h), so a controller that attached before stops driving. Exit 0 when every line was understood and
- * applied or refused by the dataplane; 2 on a bad line or usage (nothing more is pushed); 3 when the
- * segment cannot be opened, is not ready, or the dataplane does not take a command in time.
+ * lib/contract/cmd_chan.h), so a controller that attached before stops driving. Exit 0 when every
+ * line was understood and applied or refused by the dataplane; 2 on a bad line or usage (nothing
+ * more is pushed); 3 when the segment cannot be opened, is not ready, or the dataplane does not
+ * take a command in time.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -257,7 +258,7 @@ int main(int argc, char **argv)
 		cmd_chan_close(&ch);
 		return 3;
 	}
-	/* take the ring over (fencing token, lib/cmd_chan.h): commands carry the new token */
+	/* take the ring over (fencing token, lib/contract/cmd_chan.h): commands carry the new token */
 	if (cmd_chan_take_over(&ch, atomic_load_explicit(&s->owner_token, memory_order_acquire)) < 0) {
 		fprintf(stderr, "ring_cmd: %s: another producer took the ring over at the same time\n", name);
 		cmd_chan_close(&ch);

@@ -153,6 +153,10 @@ for t in tests/e2e/test_*.py; do
 	[ -f "$t" ] || continue
 	run_test "e2e/$(basename "$t" .py)" 420 "$PY" "$t"
 done
+# issue 11's negative control: the same lossy run with the dataplane's RTCP off must fail the checks
+[ -f tests/e2e/test_rtcp_loss.py ] &&
+	run_negative e2e/test_rtcp_loss--rtcp-off 420 '^ +- (decoded [0-9]+ of [0-9]+ frames .*want >= 95 %|froze .*want <= 1\.0 s)' \
+		"$PY" tests/e2e/test_rtcp_loss.py --rtcp-off
 # the e2e checks' own negative controls: the same senders, receivers and checks without the MMR
 # (a Python relay on 127.0.0.1), ideal (must pass) and with planted defects (each must fail for its
 # reason); each exits 0 only if every scenario came out as stated

@@ -1,0 +1,184 @@
+#!/usr/bin/python3
+"""
+test_rtcp_loss.py - issue 11 end to end: real encoders and decoders, real loss, the MMR's RTCP.
+
+A GStreamer VP8 publisher (alice) that makes keyframes ONLY when asked (vp8enc keyframe-mode=disabled)
+and answers NACKs with RTX (rtprtxsend, SSRC 0x1112 PT 97) sends through the MMR to three GStreamer
+receivers (rtpbin: jitterbuffer NACKs, rtpvp8depay asks for a keyframe after unrepaired loss):
+  bob    takes RTX (--rtx 96:97), asks keyframes by FIR;
+  carol  takes RTX, asks by PLI;
+  dave   takes no RTX (the MMR resends on the media SSRC), asks by PLI.
+Every client talks to the MMR through tools/impair_relay.py (user-space, seeded): loss on the uplink
+(alice -> MMR, and the MMR's RTCP back to alice) and on every downlink (MMR -> receiver, and its
+RTCP back), RTCP dropped like media. Default: 1 % random loss on the uplink and on bob's and dave's
+links, 1 % in bursts of 10 packets on carol's. Everything else as in rtcp_media.py.
+
+Required per receiver: every decoded picture pixel-exact (the publisher's own decode of the frame),
+>= 95 % of the sent frames decoded, no freeze (frames not shown in a row) over 1 s.
+--rtcp-off: the negative control: the dataplane runs with `rtcp = false;` (RTCP counted and dropped,
+no repair, no keyframe request), the same run must FAIL those checks (tests/run-all.sh runs it and
+passes only if it fails with a "want >= 95 %" or "froze" line).
+--loss R / --burst N / --frames N / --seed S change the run (figures; the verdict is the same checks).
+selfcheck_rtcp.py shows the clients and the checks work without the MMR (and fail without RTCP).
+
+Run as root: /usr/bin/python3 tests/e2e/test_rtcp_loss.py [--build DIR] [--rtcp-off] [...]
+Exit 0 on pass; 1 with the failures printed otherwise. Takes about 20 s.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.dont_write_bytecode = True
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "tools"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+
+import impair_relay as ir  # noqa: E402
+import rtcp_media as rmx  # noqa: E402
+
+MEETING = "m1"
+SSRC = 0x1111
+RTX_SSRC = 0x1112
+PUB = ("alice", 41000, 41001, 41002)     # name, port at the MMR, client's own port, relay's client side
+
+
+class RxSpec:
+    def __init__(self, name, mmr_port, local_port, relay_port, rtx, fir, rtx_ssrc=None, burst=1):
+        self.name, self.mmr_port, self.local_port, self.relay_port = name, mmr_port, local_port, relay_port
+        self.rtx, self.fir, self.rtx_ssrc, self.burst = rtx, fir, rtx_ssrc, burst
+
+
+SPECS = [
+    RxSpec("bob", 41010, 41011, 41012, rtx=True, fir=True, rtx_ssrc=0x2221),
+    RxSpec("carol", 41020, 41021, 41022, rtx=True, fir=False, rtx_ssrc=0x2331, burst=10),
+    RxSpec("dave", 41030, 41031, 41032, rtx=False, fir=False),
+]
+
+
+def setup_meeting(env, ip):
+    env.ctl("meeting", "create", MEETING)
+    env.ctl("participant", "add", MEETING, PUB[0], "--addr", ip, "--port", PUB[1], "--role", "sendonly",
+            "--rtcp", "nack,pli,fir")
+    env.ctl("stream", "add", MEETING, PUB[0], "--ssrc", SSRC, "--kind", "video", "--codec", "vp8",
+            "--rtx-ssrc", RTX_SSRC, "--rtx-pt", rmx.RTX_PT)
+    for s in SPECS:
+        args = ["participant", "add", MEETING, s.name, "--addr", ip, "--port", s.mmr_port,
+                "--role", "recvonly", "--rtcp", "nack,pli,fir" if s.fir else "nack,pli"]
+        if s.rtx:
+            args += ["--rtx", "%d:%d" % (rmx.VIDEO_PT, rmx.RTX_PT)]
+        env.ctl(*args)
+        args = ["sub", "set", MEETING, s.name, "--ssrc", SSRC, "--target", 0]
+        if s.rtx_ssrc is not None:
+            args += ["--rtx-ssrc", s.rtx_ssrc]
+        env.ctl(*args)
+
+
+def mmr_figures(env, mmrtest):
+    """The MMR's own counters for the log and the report (the verdict comes from the receivers)."""
+    try:
+        st = env.stats()
+    except Exception as e:  # informative only
+        print("mmr stats: unavailable (%s)" % e)
+        return {}
+    drops = {k: v for k, v in mmrtest.drop_counts(st).items() if v}
+    print("mmr stats: drops %s" % json.dumps(drops, sort_keys=True))
+    out = {"drops": drops}
+    for ssrc in (SSRC, RTX_SSRC):
+        s = mmrtest.stream_stats(st, ssrc)
+        print("mmr stats: stream %#x %s" % (ssrc, json.dumps(s, sort_keys=True)))
+        out[ssrc] = s or {}
+    for p in st.get("participants", []) or []:
+        print("mmr stats: participant %s" % json.dumps(p, sort_keys=True))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--asan", action="store_true")
+    ap.add_argument("--frames", type=int, default=300)
+    ap.add_argument("--loss", type=float, default=0.01, help="loss rate on every link, both ways")
+    ap.add_argument("--burst", type=int, default=0,
+                    help="packets per loss event on every link (default: carol 10, others 1)")
+    ap.add_argument("--seed", default="11")
+    ap.add_argument("--rtcp-off", action="store_true",
+                    help="negative control: the dataplane's `rtcp = false;`; the run must FAIL")
+    args = ap.parse_args()
+
+    if os.geteuid() != 0:
+        print("FAIL: must run as root (network namespace, DPDK)")
+        return 1
+    try:
+        import mmrtest
+        from mmrtest import CLIENT_IP, MMR_IP, MMR_PORT, MmrEnv
+    except ImportError as e:
+        print("FAIL: tests/lib/mmrtest.py not usable: %s" % e)
+        return 1
+
+    t0 = time.monotonic()
+    ip = CLIENT_IP
+    mmr = (MMR_IP, MMR_PORT)
+    env = MmrEnv("e2e-rtcp" + ("-off" if args.rtcp_off else ""), build=args.build, asan=args.asan)
+    if args.rtcp_off:
+        env.extra_dp_conf = "rtcp = false;\n"
+    print("run: %d frames, loss %.3f on every link both ways (%s), seed %s, MMR rtcp %s"
+          % (args.frames, args.loss, "bursts of %d" % args.burst if args.burst else
+             "carol in bursts of 10, others random", args.seed, "off" if args.rtcp_off else "on"))
+    with env:
+        env.wait_dp_attached()
+        setup_meeting(env, ip)
+        env.wait_dp_attached()   # every table change applied before the first packet leaves
+
+        def loss(name, direction, burst):
+            return ir.make_loss(args.loss, args.burst or burst, args.seed, name, direction)
+
+        links = [ir.Link(PUB[0], (ip, PUB[3]), (ip, PUB[1]), mmr, (ip, PUB[2]),
+                         loss(PUB[0], "up", 1), loss(PUB[0], "down", 1))]
+        for s in SPECS:
+            links.append(ir.Link(s.name, (ip, s.relay_port), (ip, s.mmr_port), mmr, (ip, s.local_port),
+                                 loss(s.name, "up", s.burst), loss(s.name, "down", s.burst)))
+        relay = ir.ImpairRelay(links).start()
+        pub = rmx.Publisher((ip, PUB[2]), (ip, PUB[3]), SSRC, RTX_SSRC, frames=args.frames)
+        rxs = [rmx.LossReceiver(s.name, (ip, s.local_port), (ip, s.relay_port), rtx=s.rtx, fir=s.fir)
+               for s in SPECS]
+        errors = []
+        try:
+            for r in rxs:
+                r.start()
+            pub.start()
+            errors += pub.wait_done(args.frames / rmx.FPS + 30)
+            time.sleep(1.5)          # late repairs and the jitterbuffers' latency
+        finally:
+            for r in rxs:
+                r.stop()
+            errors += pub.stop()
+            relay.stop()
+        figures = mmr_figures(env, mmrtest)
+    results = [rmx.check(pub, r) for r in rxs]
+    for e in errors:
+        print("error: " + e)
+    ok = rmx.report(pub, results, relay.stats(), print) and not errors
+    ms = figures.get(SSRC, {}) if figures else {}
+    print("figures: rtcp %s loss %.3f: frames decoded %s of %d, longest freeze %s s, publisher "
+          "keyframes %d, keyframe requests at the publisher %d (PLI+FIR), publisher RTX resends %d, "
+          "MMR resent %s (RTX %s), MMR nack_in %s, pli_in %s, fir_in %s, kf_requests %s, nack_out %s"
+          % ("off" if args.rtcp_off else "on", args.loss,
+             "/".join(str(r.matched) for r in results), len(pub.frames),
+             "/".join("%.2f" % r.freeze_s for r in results),
+             pub.stats()["keyframes"],
+             pub.stats()["rtcp_in"].get("pli", 0) + pub.stats()["rtcp_in"].get("fir", 0),
+             pub.rtx_sent, ms.get("resent"), ms.get("resent_rtx"), ms.get("nack_in"),
+             ms.get("pli_in"), ms.get("fir_in"), ms.get("kf_requests"), ms.get("nack_out")))
+    print("%s: test_rtcp_loss%s (%.1f s)" % ("PASS" if ok else "FAIL",
+                                            " --rtcp-off" if args.rtcp_off else "",
+                                            time.monotonic() - t0))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

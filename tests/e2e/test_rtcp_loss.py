@@ -18,7 +18,7 @@ Required per receiver: every decoded picture pixel-exact (the publisher's own de
 --rtcp-off: the negative control: the dataplane runs with `rtcp = false;` (RTCP counted and dropped,
 no repair, no keyframe request), the same run must FAIL those checks (tests/run-all.sh runs it and
 passes only if it fails with a "want >= 95 %" or "froze" line).
---loss R / --burst N / --frames N / --seed S change the run (figures; the verdict is the same checks).
+--loss R (--uplink-loss R, --downlink-loss R) / --burst N / --frames N / --seed S change the run (figures; the verdict is the same checks).
 selfcheck_rtcp.py shows the clients and the checks work without the MMR (and fail without RTCP).
 
 Run as root: /usr/bin/python3 tests/e2e/test_rtcp_loss.py [--build DIR] [--rtcp-off] [...]
@@ -103,6 +103,10 @@ def main():
     ap.add_argument("--asan", action="store_true")
     ap.add_argument("--frames", type=int, default=300)
     ap.add_argument("--loss", type=float, default=0.01, help="loss rate on every link, both ways")
+    ap.add_argument("--uplink-loss", type=float, default=None,
+                    help="loss rate on the publisher's link only (default: --loss)")
+    ap.add_argument("--downlink-loss", type=float, default=None,
+                    help="loss rate on the receivers' links only (default: --loss)")
     ap.add_argument("--burst", type=int, default=0,
                     help="packets per loss event on every link (default: carol 10, others 1)")
     ap.add_argument("--seed", default="11")
@@ -126,8 +130,11 @@ def main():
     env = MmrEnv("e2e-rtcp" + ("-off" if args.rtcp_off else ""), build=args.build, asan=args.asan)
     if args.rtcp_off:
         env.extra_dp_conf = "rtcp = false;\n"
-    print("run: %d frames, loss %.3f on every link both ways (%s), seed %s, MMR rtcp %s"
-          % (args.frames, args.loss, "bursts of %d" % args.burst if args.burst else
+    up_loss = args.loss if args.uplink_loss is None else args.uplink_loss
+    down_loss = args.loss if args.downlink_loss is None else args.downlink_loss
+    print("run: %d frames, loss %.3f on the uplink, %.3f on the downlinks, both ways (%s), seed %s,"
+          " MMR rtcp %s"
+          % (args.frames, up_loss, down_loss, "bursts of %d" % args.burst if args.burst else
              "carol in bursts of 10, others random", args.seed, "off" if args.rtcp_off else "on"))
     with env:
         env.wait_dp_attached()
@@ -135,7 +142,8 @@ def main():
         env.wait_dp_attached()   # every table change applied before the first packet leaves
 
         def loss(name, direction, burst):
-            return ir.make_loss(args.loss, args.burst or burst, args.seed, name, direction)
+            rate = up_loss if name == PUB[0] else down_loss
+            return ir.make_loss(rate, args.burst or burst, args.seed, name, direction)
 
         links = [ir.Link(PUB[0], (ip, PUB[3]), (ip, PUB[1]), mmr, (ip, PUB[2]),
                          loss(PUB[0], "up", 1), loss(PUB[0], "down", 1))]
@@ -164,10 +172,10 @@ def main():
         print("error: " + e)
     ok = rmx.report(pub, results, relay.stats(), print) and not errors
     ms = figures.get(SSRC, {}) if figures else {}
-    print("figures: rtcp %s loss %.3f: frames decoded %s of %d, longest freeze %s s, publisher "
+    print("figures: rtcp %s loss %.3f up %.3f down: frames decoded %s of %d, longest freeze %s s, publisher "
           "keyframes %d, keyframe requests at the publisher %d (PLI+FIR), publisher RTX resends %d, "
           "MMR resent %s (RTX %s), MMR nack_in %s, pli_in %s, fir_in %s, kf_requests %s, nack_out %s"
-          % ("off" if args.rtcp_off else "on", args.loss,
+          % ("off" if args.rtcp_off else "on", up_loss, down_loss,
              "/".join(str(r.matched) for r in results), len(pub.frames),
              "/".join("%.2f" % r.freeze_s for r in results),
              pub.stats()["keyframes"],

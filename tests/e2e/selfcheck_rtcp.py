@@ -11,6 +11,7 @@ Scenarios (each must come out as stated, else exit 1):
   rtcp-5        5 % random loss both ways: figures only (the check is not asserted at 5 %);
   off-1         1 % loss, the relay drops ALL RTCP (no NACK, no keyframe request reaches the
                 publisher): must FAIL (frames lost for good, the picture frozen until the end);
+  off-5         5 % loss, all RTCP dropped: figures only;
   no-rtx        1 % loss, RTCP through but the publisher does not answer NACKs: keyframe requests
                 alone must still keep every picture exact (figures; pass/fail printed, not asserted).
 Run: /usr/bin/python3 tests/e2e/selfcheck_rtcp.py [--frames N] [--seed S] [scenario ...]
@@ -72,6 +73,7 @@ SCENARIOS = {
     "rtcp-burst": (dict(media_loss=0.01, fb_loss=0.01, burst=10, fir=False), True),
     "rtcp-5": (dict(media_loss=0.05, fb_loss=0.05, burst=1), None),
     "off-1": (dict(media_loss=0.01, fb_loss=0.01, burst=1, rtcp_off=True), False),
+    "off-5": (dict(media_loss=0.05, fb_loss=0.05, burst=1, rtcp_off=True), None),
     "no-rtx": (dict(media_loss=0.01, fb_loss=0.01, burst=1, rtx=False), None),
 }
 

@@ -238,7 +238,6 @@ def main():
         pass
     relay.stop()
     print(json.dumps(relay.stats(), indent=1, sort_keys=True))
-    time.sleep(0)
     return 0
 
 

@@ -52,6 +52,9 @@ RTP_CAPS = RTP_CAPS_PLI + ",rtcp-fb-ccm-fir=(boolean)true"
 RTX_CAPS = ("application/x-rtp,media=video,clock-rate=90000,encoding-name=RTX,payload=%d,apt=%d"
             % (RTX_PT, VIDEO_PT))
 GST_PROFILE_AVPF = 3
+# Frames sent after the counted ones: a loss among the last packets of a stream is seen by nobody (no
+# later packet shows the gap), so the checks count only the frames before this tail.
+TAIL_FRAMES = 15
 SESSION_BPS = 1000000
 
 
@@ -170,11 +173,12 @@ class Publisher:
     reached it. keyframes: frames sent as keyframes."""
 
     def __init__(self, local, dest, ssrc, rtx_ssrc=None, frames=300, mtu=1000, bitrate=600000,
-                 rtcp_interval_ms=100):
+                 rtcp_interval_ms=100, tail=TAIL_FRAMES):
         self.dest = dest
         self.ssrc = ssrc
         self.rtx_ssrc = rtx_ssrc
-        self.nframes = frames
+        self.counted = frames            # the frames the checks count
+        self.nframes = frames + tail     # the frames sent
         self.frames = []
         self.decoded = []
         self.rtx_sent = 0
@@ -335,7 +339,8 @@ class Publisher:
         return errors
 
     def stats(self):
-        return {"frames": len(self.frames), "keyframes": sum(1 for f in self.frames if f.keyframe),
+        return {"frames": len(self.frames), "counted": self.counted,
+                "keyframes": sum(1 for f in self.frames[:self.counted] if f.keyframe),
                 "media_packets": self.media_packets, "rtx_sent": self.rtx_sent,
                 "rtcp_in": self.rtcp_in_at_end or self.rtcp_in.as_dict(),
                 "rtcp_out": self.rtcp_out.as_dict()}
@@ -492,17 +497,19 @@ class RxResult:
 
 
 def check(pub, rx, min_ratio=0.95, max_freeze_s=1.0):
-    """Pixel-exact, fraction decoded, longest freeze (in the sender's frame time, head and tail
-    included: a receiver that stopped decoding froze until the end)."""
+    """Pixel-exact (every decoded picture, tail frames too), fraction of the counted frames decoded,
+    longest freeze (in the sender's frame time, head and end of the counted frames included: a
+    receiver that stopped decoding froze until the end)."""
     res = RxResult(rx.name)
     sent = pub.frames
-    n = len(sent)
+    n = min(len(sent), pub.counted)
     res.sent = n
     hashes = [h for h, _ in rx.decoded]
     res.decoded = len(hashes)
     for e in rx.errors:
         res.failures.append("receiver error: " + e)
-    idx, problems = rm.match_frames(sent, hashes)
+    idx, problems = rm.match_frames(sent, hashes)     # every sent frame, the tail too
+    idx = [i for i in idx if i < n]
     res.matched = len(idx)
     if problems:
         res.failures.append("%d of %d decoded pictures not pixel-exact / out of order; first: %s"
@@ -537,9 +544,10 @@ def check(pub, rx, min_ratio=0.95, max_freeze_s=1.0):
 
 def report(pub, results, relay_stats, out):
     ps = pub.stats()
-    out("publisher: %d frames, %d keyframes, %d media packets, %d RTX resends; RTCP in %s"
-        % (ps["frames"], ps["keyframes"], ps["media_packets"], ps["rtx_sent"],
-           ps["rtcp_in"]))
+    out("publisher: %d frames (+%d tail frames not counted), %d keyframes, %d media packets, "
+        "%d RTX resends; RTCP in %s"
+        % (ps["counted"], ps["frames"] - ps["counted"], ps["keyframes"], ps["media_packets"],
+           ps["rtx_sent"], ps["rtcp_in"]))
     ok = True
     for r in results:
         out("  %-6s decoded %d/%d pixel-exact (%.1f %%), longest freeze %.2f s (frame %s; wall %.2f"

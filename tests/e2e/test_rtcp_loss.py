@@ -176,7 +176,7 @@ def main():
           "keyframes %d, keyframe requests at the publisher %d (PLI+FIR), publisher RTX resends %d, "
           "MMR resent %s (RTX %s), MMR nack_in %s, pli_in %s, fir_in %s, kf_requests %s, nack_out %s"
           % ("off" if args.rtcp_off else "on", up_loss, down_loss,
-             "/".join(str(r.matched) for r in results), len(pub.frames),
+             "/".join(str(r.matched) for r in results), pub.counted,
              "/".join("%.2f" % r.freeze_s for r in results),
              pub.stats()["keyframes"],
              pub.stats()["rtcp_in"].get("pli", 0) + pub.stats()["rtcp_in"].get("fir", 0),

@@ -484,7 +484,7 @@ static void test_feedback_round_trip(void **state)
 	assert_int_equal(it[0].u.twcc.status_count, 3);
 	assert_int_equal(it[0].u.twcc.ref_time, -1);
 	assert_int_equal(it[0].u.twcc.fb_count, 9);
-	assert_int_equal(it[0].u.twcc.len, 16);          /* the FCI with its zero padding */
+	assert_int_equal(it[0].u.twcc.len, 13);          /* the FCI up to its last delta */
 	assert_memory_equal(it[0].u.twcc.fci, fci, sizeof(fci));
 	free(keep);
 	/* one-bit vector chunk: 14 statuses, 3 received */
@@ -494,6 +494,21 @@ static void test_feedback_round_trip(void **state)
 	len = rtcp_build_end(&b);
 	assert_int_equal(walk(buf, len, 0, it, &n, NULL), MMR_DROP_NONE);
 	assert_int_equal(it[0].u.twcc.status_count, 14);
+	/* found by fuzz_rtcp: 3 zero bytes after the last delta inside the FCI, then 7 bytes of RTCP
+	 * padding: the FCI handed over ends at its last delta, so rebuilding it gives the same item */
+	uint8_t h[64];
+	len = hex("af cd 00 07  00 00 00 01  dd 58 6e b6  00 01 00 09  5e 91 0c 00  10 20 09 1c"
+		  "2c 38 00 04  00 cd 00 07", h, sizeof(h));
+	assert_int_equal(walk(h, len, 0, it, &n, &keep), MMR_DROP_NONE);
+	assert_int_equal(it[0].u.twcc.len, 10);
+	rtcp_build_init(&b, buf, sizeof(buf));
+	rtcp_build_twcc(&b, 1, 2, it[0].u.twcc.fci, it[0].u.twcc.len);
+	free(keep);
+	len = rtcp_build_end(&b);
+	assert_int_equal(len, 24);
+	assert_int_equal(walk(buf, len, 0, it, &n, NULL), MMR_DROP_NONE);
+	assert_int_equal(it[0].u.twcc.len, 10);
+	assert_int_equal(it[0].u.twcc.status_count, 9);
 	/* the same with all 14 received: 14 deltas do not fit */
 	fci2[8] = 0xbf;
 	fci2[9] = 0xff;

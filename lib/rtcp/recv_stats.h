@@ -4,8 +4,8 @@
  *
  *  - A.1 sequence validation: the publisher is known (signalled), so no probation: the first packet
  *    starts the stream. A packet less than RECV_MAX_DROPOUT (3000) ahead of the highest is in order
- *    (a 16-bit wrap counts a cycle); one at most RECV_MAX_MISORDER (100) behind is late (reordered or
- *    retransmitted); anything else is a big jump: ignored, unless the next packet follows it
+ *    (a 16-bit wrap counts a cycle); one less than RECV_MAX_MISORDER (100) behind is late (reordered
+ *    or retransmitted); anything else is a big jump: ignored, unless the next packet follows it
  *    (seq == bad_seq), which restarts the statistics there (the sender restarted).
  *  - A late duplicate changes nothing: a bitmap of the RECV_WINDOW (128) sequence numbers behind
  *    the highest tells which of them were received.

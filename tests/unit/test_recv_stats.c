@@ -155,6 +155,18 @@ static void test_jumps(void **state)
 	assert_int_equal(rb.ext_high_seq, 40011);
 	assert_int_equal(rb.cum_lost, 0);
 	assert_int_equal(rb.fraction_lost, 0);
+	/* a restart backwards (to 5): extended seqs still go forward, into the next cycle */
+	assert_int_equal(recv_stats_update(&s, 5, 0, 0, &ext), RECV_BAD);
+	assert_int_equal(recv_stats_update(&s, 6, 0, 0, &ext), RECV_RESTART);
+	assert_int_equal(ext, 65536 + 6);
+	assert_int_equal(recv_stats_update(&s, 7, 0, 0, &ext), RECV_NEW);
+	assert_int_equal(ext, 65536 + 7);
+	assert_int_equal(recv_stats_update(&s, 5, 0, 0, &ext), RECV_LATE);   /* the first one, late */
+	assert_int_equal(ext, 65536 + 5);
+	assert_int_equal(recv_stats_block(&s, 0, HZ, &rb), 0);
+	assert_int_equal(rb.ext_high_seq, 65536 + 7);
+	assert_int_equal(rb.cum_lost, 0);
+	assert_int_equal(rb.fraction_lost, 0);
 }
 
 /* A late packet older than the first: the stream began earlier; before ext seq 0: refused. */

@@ -68,7 +68,7 @@
 #include "stats.h"
 
 #define MMR_SHM_MAGIC         0x4d4d5253u  /* "MMRS" */
-#define MMR_SHM_VERSION       9u         /* 2: SRTP suite and keys in PARTICIPANT_PUT;
+#define MMR_SHM_VERSION       10u        /* 2: SRTP suite and keys in PARTICIPANT_PUT;
 					      3: SRTP positions (srtp_index) in the counters and PUTs;
 					      4: VP9/AV1/H.264, spatial layers, simulcast groups, decode
 					         targets, current layers in the counters;
@@ -82,8 +82,10 @@
 					         snapshot request, control-thread counters;
 					      9: meeting owners (MEETING_MOVE, meeting_owner[], hand-off
 					         counters and drop reasons, slow iterations, rte_flow rule
-					         counters) */
-#define MMR_SHM_LAYOUT        0x33ccb688f8b71cafull /* the layout of this version (see the check below) */
+					         counters);
+					      10: issue 11 (RTCP: drop reasons bad_rtcp, rtcp_truncated,
+					          rtcp_not_compound, rtcp_unknown_ssrc) */
+#define MMR_SHM_LAYOUT        0x6009493d38f05a30ull /* the layout of this version (see the check below) */
 #define MMR_CMD_RING          4096u        /* power of two */
 #define MMR_HEARTBEAT_NS      100000000ull /* 100 ms */
 #define MMR_HEARTBEAT_DEAD_NS 1000000000ull /* 1 s */

@@ -88,12 +88,14 @@ def mmr_figures(env, mmrtest):
     drops = {k: v for k, v in mmrtest.drop_counts(st).items() if v}
     print("mmr stats: drops %s" % json.dumps(drops, sort_keys=True))
     out = {"drops": drops}
-    for ssrc in (SSRC, RTX_SSRC):
-        s = mmrtest.stream_stats(st, ssrc)
-        print("mmr stats: stream %#x %s" % (ssrc, json.dumps(s, sort_keys=True)))
-        out[ssrc] = s or {}
-    for p in st.get("participants", []) or []:
-        print("mmr stats: participant %s" % json.dumps(p, sort_keys=True))
+    s = mmrtest.stream_stats(st, SSRC)
+    print("mmr stats: stream %#x %s" % (SSRC, json.dumps(s, sort_keys=True)))
+    out[SSRC] = s or {}
+    try:   # RTT, loss and feedback per participant as the controller shows them
+        for p in env.ctl("participant", "list", MEETING, json=True).stdout or []:
+            print("mmr participant: %s" % json.dumps(p, sort_keys=True))
+    except Exception as e:  # informative only
+        print("mmr participant list: unavailable (%s)" % e)
     return out
 
 

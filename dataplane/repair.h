@@ -29,7 +29,35 @@ struct fwd_stream;
 struct fwd_output;
 struct fwd_participant;
 struct stream_repair;
-struct sub_repair;
+
+/* What one copy sent to a receiver was (16 bytes): the input it came from and the fields the
+ * fan-out wrote into it. Keyed by the receiver's sequence number: slot out_seq & mask. */
+struct seq_ent {
+	uint32_t in_ext;          /* extended sequence number of the input (0: empty slot) */
+	uint16_t out_seq;         /* the receiver's sequence number (the key, to tell slots apart) */
+	uint16_t picture_id;
+	uint32_t ts;
+	uint16_t frame_number;
+	uint8_t  tl0picidx;
+	uint8_t  marker;
+};
+
+/* When a copy was last resent: valid while its slot still holds that copy (in_ext, out_seq). Kept
+ * apart from struct seq_ent so the fan-out's record is one 16-byte store. */
+struct seq_resent {
+	uint64_t tsc;
+	uint32_t in_ext;
+	uint16_t out_seq;
+	uint16_t pad;
+};
+
+struct sub_repair {
+	uint32_t mask;            /* entries - 1 (a power of two) */
+	uint16_t rtx_seq;         /* the next sequence number of its RTX stream */
+	uint16_t pad;
+	struct seq_resent *resent; /* mask + 1 entries */
+	struct seq_ent ent[];
+};
 
 /* ---- control thread ---- */
 
@@ -57,16 +85,29 @@ uint32_t repair_ext_seq(struct stream_repair *r, uint16_t seq);
 /* A copy of the input (extended sequence number w->in_ext_seq) went to receiver o with the
  * receiver-visible sequence number out_seq and the fields lo: one small store into its seq_map.
  * No-op for outputs without repair state. */
-void repair_record(struct sub_repair *r, uint16_t out_seq, uint32_t in_ext_seq, const struct layer_out *lo);
+static inline void repair_record(struct sub_repair *r, uint16_t out_seq, uint32_t in_ext_seq,
+				 const struct layer_out *lo)
+{
+	struct seq_ent *e = &r->ent[out_seq & r->mask];
+	e->in_ext = in_ext_seq;
+	e->out_seq = out_seq;
+	e->picture_id = lo->picture_id;
+	e->ts = lo->ts;
+	e->frame_number = lo->frame_number;
+	e->tl0picidx = lo->tl0picidx;
+	e->marker = lo->marker;
+}
 
 /*
- * After the fan-out of a received RTP packet of stream s: keep m (a new reference: the caller still
- * frees its own) as the RTP packet at rtp_off, rtp_len bytes (m's data is trimmed to it: the fan-out
- * is done with m's metadata, its copies hold their own), under ext_seq; feed the uplink NACK
- * generator and send the NACKs that are due. m must be a direct, single-segment mbuf.
+ * After the fan-out of a received RTP packet of stream s from publisher pub (m, described by pi; its
+ * RTP packet rtp_len bytes from pi->payload_off, parsed as ri and, video, mp): keep m (a new
+ * reference: the caller still frees its own; m's data is trimmed to the RTP packet: the fan-out is
+ * done with m's metadata, its copies hold their own) under ext_seq; feed the uplink NACK generator
+ * and send the NACKs that are due. m must be a direct, single-segment mbuf. s->repair not NULL.
  */
-void repair_on_rtp(struct worker *w, const struct fwd_stream *s, struct rte_mbuf *m, uint32_t rtp_off,
-		   uint32_t rtp_len, uint32_t ext_seq, const struct rtp_info *ri);
+void repair_on_rtp(struct worker *w, const struct fwd_participant *pub, const struct fwd_stream *s,
+		   struct rte_mbuf *m, const struct pkt_info *pi, uint32_t rtp_len, uint32_t ext_seq,
+		   const struct rtp_info *ri, const struct media_pkt *mp);
 
 /*
  * A publisher's RTX packet (stream rs, rs->is_rtx, media stream rs->media) at rtp (len bytes, parsed

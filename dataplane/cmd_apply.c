@@ -34,6 +34,7 @@
 #include "layer_select.h"
 #include "meeting_owner.h"
 #include "pkt.h"
+#include "repair_hooks.h"
 #include "rewrite.h"
 #include "shadow.h"
 #include "srtp_ctl.h"
@@ -47,6 +48,52 @@ static int refuse(char *err, size_t errlen, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * RTCP and repair state hooks (repair_hooks.h): these weak definitions make nothing; repair.c and
+ * rtcp_state.c define the real ones.
+ */
+
+__attribute__((weak)) struct stream_repair *stream_repair_new(struct dataplane *dp,
+							      const struct mmr_cmd_stream *c)
+{
+	(void)dp;
+	(void)c;
+	return NULL;
+}
+
+__attribute__((weak)) void stream_repair_free(void *p)
+{
+	(void)p;
+}
+
+__attribute__((weak)) struct sub_repair *sub_repair_new(struct dataplane *dp, const struct mmr_cmd_sub *c,
+							const struct mmr_cmd_stream *s,
+							const struct mmr_cmd_participant *r)
+{
+	(void)dp;
+	(void)c;
+	(void)s;
+	(void)r;
+	return NULL;
+}
+
+__attribute__((weak)) void sub_repair_free(void *p)
+{
+	(void)p;
+}
+
+__attribute__((weak)) struct part_rtcp *part_rtcp_new(struct dataplane *dp, const struct mmr_cmd_participant *c)
+{
+	(void)dp;
+	(void)c;
+	return NULL;
+}
+
+__attribute__((weak)) void part_rtcp_free(void *p)
+{
+	(void)p;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -509,7 +556,7 @@ static void stream_delete(struct cmd_apply *ca, uint32_t sid)
 static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, char *err, size_t errlen)
 {
 	struct mmr_cmd_stream c = *in;
-	memset(c.pad, 0, sizeof(c.pad));
+	c.pad = 0;
 	if (c.id >= MMR_MAX_STREAMS)
 		return refuse(err, errlen, "stream id %u out of range (< %u)", c.id, MMR_MAX_STREAMS);
 	if (c.participant_id >= MMR_MAX_PARTICIPANTS || !ca->P[c.participant_id].used)

@@ -44,7 +44,9 @@
 	_(RTCP_TRUNCATED, "rtcp_truncated", "RTCP datagram ends before a header or a packet's length does")    \
 	_(RTCP_NOT_COMPOUND, "rtcp_not_compound", "RTCP compound required and the first packet is not SR or RR") \
 	_(RTCP_UNKNOWN_SSRC, "rtcp_unknown_ssrc", "RTCP feedback or report about an SSRC we do not send that " \
-					    "participant")
+					    "participant")                                                      \
+	_(RTX_UNUSED,     "rtx_unused",     "a publisher's RTX packet not used: a packet its stream already holds, " \
+					    "padding only, or before the stream's payload type is known")
 
 enum mmr_drop_reason {
 #define _(sym, name, doc) MMR_DROP_##sym,

@@ -50,6 +50,7 @@
 #include "csum.h"
 #include "dp_events.h"
 #include "layer_select.h"
+#include "repair.h"
 #include "rewrite.h"
 #include "srtp_fast.h"
 
@@ -213,6 +214,9 @@ static void fanout_chunk(struct worker *w, struct rte_mbuf *m, const struct fano
 		}
 		w->st->copies++;
 		ss->fwd_copies++;
+		struct sub_repair *sr = fo[i]->repair;
+		if (sr && sr->ent)
+			repair_record(sr, lo[i].seq, w->in_ext_seq, w->in_encoding, &lo[i]);
 		worker_send(w, fo[i]->dp_port, c);
 	}
 	/* a copy that failed frees what it took, but a clone is left over when its header mbuf could
@@ -358,6 +362,10 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 					if (c) {
 						w->st->copies++;
 						ss->fwd_copies++;
+						struct sub_repair *sr = o->repair;
+						if (sr && sr->ent)
+							repair_record(sr, lo[k].seq, w->in_ext_seq, w->in_encoding,
+								      &lo[k]);
 						worker_send(w, o->dp_port, c);
 						continue;
 					}
@@ -470,6 +478,13 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 		}
 		w->st->copies++;
 		ss->fwd_copies++;
+		struct sub_repair *sr = o->repair;
+		if (sr && sr->ent) {
+			/* the sequence number the receiver sees: after its context's lease shift */
+			uint32_t head = ETH_LEN + (o->family == MMR_AF_INET ? IP4_LEN : IP6_LEN) + UDP_LEN;
+			uint16_t seq = rd16(rte_pktmbuf_mtod_offset(c, const uint8_t *, head + 2));
+			repair_record(sr, seq, w->in_ext_seq, w->in_encoding, &lo);
+		}
 		worker_send(w, o->dp_port, c);
 	}
 }

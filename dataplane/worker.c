@@ -50,6 +50,7 @@
 #include "media.h"
 #include "owner.h"
 #include "pkt.h"
+#include "repair.h"
 #include "rtp.h"
 #include "srtp_fast.h"
 #include "srtp_lease.h"
@@ -288,6 +289,17 @@ static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, co
 	why = rtp_parse(pkt, len, &ri);
 	if (unlikely(why != MMR_DROP_NONE))
 		return why;
+	struct pkt_info pi_rtx;
+	if (unlikely(s->is_rtx)) {
+		/* the publisher's retransmission: from here on, the media packet it carries */
+		why = repair_rtx_unwrap(w, s, &pkt, &len, &ri, &s);
+		if (unlikely(why != MMR_DROP_NONE))
+			return why;
+		pi_rtx = *pi;
+		pi_rtx.payload_off += 2;
+		pi_rtx.payload_len -= 2;
+		pi = &pi_rtx;
+	}
 
 	struct mmr_stream_stats *ss = &w->stream_stats[s->id];
 	w->st->rtp_pkts++;
@@ -299,7 +311,12 @@ static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, co
 		return why;
 	if (layered)
 		ss->last_tid = mp.tid;
+	struct stream_repair *rp = s->repair;
+	w->in_ext_seq = rp ? repair_ext_seq(rp, ri.seq) : 0;
+	w->in_encoding = s->encoding;
 	fanout_srtp(w, m, pi, len, &ri, layered ? &mp : NULL, s);
+	if (rp)
+		repair_on_rtp(w, part, s, m, pi, len, w->in_ext_seq, &ri, layered ? &mp : NULL);
 	return MMR_DROP_NONE;
 }
 
@@ -355,6 +372,20 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 	const struct fwd_stream *s = fwd_stream_lookup(&w->dp->fwd, part->id, ri.ssrc);
 	if (unlikely(!s))
 		return MMR_DROP_UNKNOWN_SSRC;
+	struct pkt_info pi_rtx;
+	if (unlikely(s->is_rtx)) {
+		/* the publisher's retransmission: from here on, the media packet it carries */
+		uint8_t *rtp = rte_pktmbuf_mtod_offset(m, uint8_t *, pi->payload_off);
+		uint32_t len = pi->payload_len;
+		why = repair_rtx_unwrap(w, s, &rtp, &len, &ri, &s);
+		if (unlikely(why != MMR_DROP_NONE))
+			return why;
+		pi_rtx = *pi;
+		pi_rtx.payload_off += 2;
+		pi_rtx.payload_len = len;
+		pi = &pi_rtx;
+		payload = rtp;
+	}
 
 	struct mmr_stream_stats *ss = &w->stream_stats[s->id];
 	w->st->rtp_pkts++;
@@ -366,7 +397,12 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 		return why;
 	if (layered)
 		ss->last_tid = mp.tid;
+	struct stream_repair *rp = s->repair;
+	w->in_ext_seq = rp ? repair_ext_seq(rp, ri.seq) : 0;
+	w->in_encoding = s->encoding;
 	fanout_rtp(w, m, pi, &ri, layered ? &mp : NULL, s);
+	if (rp)
+		repair_on_rtp(w, part, s, m, pi, pi->payload_len, w->in_ext_seq, &ri, layered ? &mp : NULL);
 	return MMR_DROP_NONE;
 }
 

@@ -41,6 +41,10 @@ struct worker {
 	/* AV1 in SRTP meetings: a receiver's RTP packet with its own Dependency Descriptor (a longer
 	 * extension block), built here and encrypted into its copy */
 	uint8_t av1_scratch[DP_MAX_RTP_SCRATCH];
+	/* the received packet being fanned out (repair.h): its extended sequence number and simulcast
+	 * encoding, recorded with each copy to a receiver that takes NACK */
+	uint32_t in_ext_seq;
+	uint8_t  in_encoding;
 	uint64_t rekey_grace_tsc;    /* DP_REKEY_GRACE_MS in TSC cycles */
 	uint64_t slow_iter_tsc;      /* 1 ms in TSC cycles (slow_cycles) */
 

@@ -39,7 +39,8 @@
 					"thread was most likely descheduled: benchmarks leave them out)") \
 	_(slow_copies,  "slow_copies",  "the copies made in those iterations")                           \
 	_(rtcp_pkts,    "rtcp_pkts",    "RTCP packets received from known participants (compound: one)")  \
-	_(rtcp_out_pkts, "rtcp_out_pkts", "RTCP packets the MMR built and sent (reports, feedback)")
+	_(rtcp_out_pkts, "rtcp_out_pkts", "RTCP packets the MMR built and sent (reports, feedback)")  \
+	_(rtx_not_kept, "rtx_not_kept", "received packets not kept for resends: the lcore held rtx_max_mbufs already")
 
 enum mmr_lcore_counter {
 #define _(f, name, doc) MMR_LC_##f,

@@ -1,0 +1,484 @@
+/*
+ * repair.c - loss repair on the lcore that owns the meeting (repair.h).
+ *
+ * Toward receivers. Every received RTP packet of a video stream (audio: when rtx_audio_packets > 0)
+ * is kept after its fan-out, by mbuf reference: one rte_mbuf_refcnt_update, no copy; its data is
+ * trimmed to the RTP packet (the fan-out is done with the mbuf's metadata; its copies hold their
+ * own). The stream's ring has a slot per extended sequence number modulo its size; a packet put
+ * into a slot frees the one it evicts. A per-lcore budget (rtx_max_mbufs) bounds what is held:
+ * beyond it a packet is not kept (counted rtx_not_kept). Each copy the fan-out sends to a receiver
+ * that takes NACK is recorded in that subscription's sequence map (repair_record, one 16-byte
+ * store): the receiver's sequence number -> the input's extended sequence number and the fields
+ * written into that copy (timestamp, marker, PictureID, TL0PICIDX, AV1 frame number). A NACK from
+ * the receiver (repair_on_nack) maps each asked sequence number back to the kept packet and
+ * rebuilds the copy in a fresh mbuf: Ethernet/IP/UDP as the fan-out writes them for that output,
+ * the RTP header with every per-receiver field written from the map (the kept header's own values
+ * do not matter: in SRTP meetings the fan-out rewrote it in place for each receiver), and a full
+ * UDP checksum. Sent as RTX (RFC 4588) when the subscription has an RTX SSRC and the receiver's
+ * RTX map has a payload type for the packet's: the RTX SSRC, that payload type, the
+ * subscription's own RTX sequence numbers, and the receiver's sequence number (OSN) in front of
+ * the payload. Otherwise on the media SSRC under the receiver's sequence number.
+ *
+ * SRTP: an RTX resend is encrypted under fwd_output.rtx_srtp (its own SSRC and index space). A
+ * resend on the media SSRC would encrypt a second packet at an index the receiver's context has
+ * already used: srtp_fast refuses that (srtp_reuse), and the rule that no (key, SSRC, index) is
+ * encrypted twice is the project's (docs/design.md "Keys"), so in SRTP meetings a receiver without
+ * RTX gets no resends (counted srtp_reuse). The sequence numbers in the map are the ones the
+ * receiver sees: SRTP copies read them back from the copy, after a context's lease shift.
+ *
+ * Not twice to the same receiver within its RTT (default 100 ms): each slot of the map remembers
+ * when its copy was last resent.
+ *
+ * From publishers. The publisher's RTX stream (a fwd_stream with is_rtx) is unwrapped in place
+ * (repair_rtx_unwrap): the OSN taken out, the media stream's SSRC, sequence number and payload type
+ * put back; the packet then goes on as the media packet it repairs (once: one the stream already
+ * holds is a counted drop). Gaps in the media stream are NACKed to the publisher (uplink_nack).
+ *
+ * No locks, syscalls or allocation on the packet path; the only atomics are on the per-lcore count
+ * of held mbufs while a ring fills up (the control thread gives a stream's mbufs back when it frees
+ * it, and a meeting that moves takes its stream's count along).
+ */
+#define _LGPL_SOURCE
+#include "repair.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <rte_branch_prediction.h>
+#include <rte_cycles.h>
+#include <rte_malloc.h>
+
+#include "config.h"
+#include "fwd_table.h"
+#include "rewrite.h"
+#include "srtp_fast.h"
+#include "worker.h"
+
+#define REPAIR_DEFAULT_RTT_US 100000u
+#define REPAIR_SEQ_MAP_SIZE   1024u     /* per subscription: more than a ring (copies <= inputs) */
+
+static uint32_t held[MMR_MAX_LCORES];   /* mbufs held per worker (atomic: see above) */
+
+struct stream_repair *stream_repair_new(struct dataplane *dp, const struct mmr_cmd_stream *c)
+{
+	struct stream_repair *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->kind = c->kind;
+	r->lcore = -1;
+	uint32_t n = c->kind == MMR_KIND_VIDEO ? dp->cfg->rtx_video_packets : dp->cfg->rtx_audio_packets;
+	if (n) {
+		r->ring = calloc(n, sizeof(*r->ring));
+		if (!r->ring) {
+			free(r);
+			return NULL;
+		}
+		r->mask = n - 1;
+	}
+	return r;
+}
+
+void stream_repair_free(void *p)
+{
+	struct stream_repair *r = p;
+	if (!r)
+		return;
+	if (r->ring)
+		for (uint32_t i = 0; i <= r->mask; i++)
+			if (r->ring[i].m)
+				rte_pktmbuf_free(r->ring[i].m);
+	if (r->lcore >= 0 && r->n_held)
+		__atomic_fetch_sub(&held[r->lcore], r->n_held, __ATOMIC_RELAXED);
+	free(r->ring);
+	free(r);
+}
+
+struct sub_repair *sub_repair_new(struct dataplane *dp, const struct mmr_cmd_sub *c,
+				  const struct mmr_cmd_stream *s, const struct mmr_cmd_participant *rcv)
+{
+	(void)dp;
+	(void)c;
+	struct sub_repair *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->rtx_seq = (uint16_t)rte_rdtsc();   /* RFC 4588: a random start, like any RTP stream */
+	if (s->kind == MMR_KIND_VIDEO && (rcv->fb & MMR_FB_NACK)) {
+		uint32_t n = REPAIR_SEQ_MAP_SIZE;
+		r->ent = calloc(n, sizeof(*r->ent));
+		r->resent = calloc(n, sizeof(*r->resent));
+		if (!r->ent || !r->resent) {
+			sub_repair_free(r);
+			return NULL;
+		}
+		r->mask = n - 1;
+	}
+	return r;
+}
+
+void sub_repair_free(void *p)
+{
+	struct sub_repair *r = p;
+	if (!r)
+		return;
+	free(r->ent);
+	free(r->resent);
+	free(r);
+}
+
+/* ---- packet path ---------------------------------------------------------------------------- */
+
+/* The extended sequence number nearest ref with the low 16 bits seq. */
+static inline uint32_t ext_near(uint32_t ref, uint16_t seq)
+{
+	uint32_t e = (ref & ~0xffffu) | seq;
+	int32_t d = (int32_t)(e - ref);
+	if (d > 0x8000 && e >= 0x10000)
+		e -= 0x10000;
+	else if (d < -0x8000)
+		e += 0x10000;
+	return e;
+}
+
+uint32_t repair_ext_seq(struct stream_repair *r, uint16_t seq)
+{
+	if (unlikely(!r->have_ext)) {
+		r->have_ext = 1;
+		r->max_ext = 0x10000u | seq;   /* one cycle up: a packet from just before stays positive */
+		return r->max_ext;
+	}
+	uint32_t e = ext_near(r->max_ext, seq);
+	if ((int32_t)(e - r->max_ext) > 0)
+		r->max_ext = e;
+	return e;
+}
+
+/* Move the stream's held count to this worker's budget (a meeting moved here). */
+static __rte_noinline void take_budget(struct worker *w, struct stream_repair *r)
+{
+	if (r->lcore >= 0 && r->n_held) {
+		__atomic_fetch_sub(&held[r->lcore], r->n_held, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&held[w->idx], r->n_held, __ATOMIC_RELAXED);
+	}
+	r->lcore = (int16_t)w->idx;
+}
+
+/* Keep m (its RTP packet at rtp_off, rtp_len bytes) under ext. */
+static inline void keep(struct worker *w, struct stream_repair *r, struct rte_mbuf *m, uint32_t rtp_off,
+			uint32_t rtp_len, uint32_t ext, const struct media_pkt *mp)
+{
+	struct repair_kept *k = &r->ring[ext & r->mask];
+	if (unlikely(k->m && k->ext == ext))
+		return;   /* a duplicate: the first one stays */
+	if (unlikely(r->lcore != (int16_t)w->idx))
+		take_budget(w, r);
+	struct rte_mbuf *old = k->m;
+	if (!old) {
+		if (unlikely(__atomic_load_n(&held[w->idx], __ATOMIC_RELAXED) >= w->dp->cfg->rtx_max_mbufs)) {
+			w->st->rtx_not_kept++;
+			return;
+		}
+		__atomic_fetch_add(&held[w->idx], 1, __ATOMIC_RELAXED);
+		r->n_held++;
+	}
+	rte_mbuf_refcnt_update(m, 1);
+	m->data_off = (uint16_t)(m->data_off + rtp_off);
+	m->data_len = (uint16_t)rtp_len;
+	m->pkt_len = rtp_len;
+	k->m = m;
+	k->ext = ext;
+	k->pid_pos = k->tl0_pos = k->fn_pos = 0;
+	k->pid_len = 0;
+	if (mp) {
+		if (mp->has_pid && mp->pid_off) {
+			k->pid_pos = mp->pid_off;
+			k->pid_len = mp->pid_16 ? 2 : 1;
+		}
+		if (mp->has_tl0 && mp->tl0_off)
+			k->tl0_pos = mp->tl0_off;
+		if (mp->dd_off && mp->dd_len >= 3)
+			k->fn_pos = (uint16_t)(mp->dd_off + 1);
+	}
+	if (old)
+		rte_pktmbuf_free(old);
+}
+
+/* ---- from publishers ------------------------------------------------------------------------ */
+
+/* The uplink: feed the stream's gap detector with ext and send the NACKs that are due to the
+ * publisher (lib/repair/nack_gen.h), checked lazily at the stream's packets. */
+static inline void uplink_nack(struct worker *w, const struct fwd_participant *pub, const struct fwd_stream *s,
+			       struct stream_repair *r, uint32_t ext)
+{
+	(void)w; (void)pub; (void)s; (void)r; (void)ext;   /* TODO: nack_gen (S) + rtcp_out (D) */
+}
+
+void repair_on_rtp(struct worker *w, const struct fwd_participant *pub, const struct fwd_stream *s,
+		   struct rte_mbuf *m, const struct pkt_info *pi, uint32_t rtp_len, uint32_t ext_seq,
+		   const struct rtp_info *ri, const struct media_pkt *mp)
+{
+	struct stream_repair *r = s->repair;
+	r->media_pt = ri->pt;
+	r->have_pt = 1;
+	r->sport_be = w->udp_port_be ? w->udp_port_be : rte_cpu_to_be_16(pi->dport);
+	if (r->ring)
+		keep(w, r, m, pi->payload_off, rtp_len, ext_seq, mp);
+	uplink_nack(w, pub, s, r, ext_seq);
+}
+
+enum mmr_drop_reason repair_rtx_unwrap(struct worker *w, const struct fwd_stream *rs, uint8_t **rtp,
+				       uint32_t *len, struct rtp_info *ri, const struct fwd_stream **media)
+{
+	const struct fwd_stream *ms = rs->media;
+	struct stream_repair *r = ms ? ms->repair : NULL;
+	if (unlikely(!r))
+		return MMR_DROP_UNKNOWN_SSRC;
+	/* padding-only RTX (bandwidth probes) carries no packet; nor does one before we know the
+	 * media payload type */
+	if (unlikely(ri->payload_len < 2 || !r->have_pt))
+		return MMR_DROP_RTX_UNUSED;
+	uint8_t *p = *rtp;
+	uint16_t osn = rd16(p + ri->hdr_len);
+	uint32_t ext = ext_near(r->max_ext, osn);
+	if (r->ring) {
+		const struct repair_kept *k = &r->ring[ext & r->mask];
+		if (k->m && k->ext == ext)
+			return MMR_DROP_RTX_UNUSED;    /* the stream has it: a second repair, or a late original */
+	}
+	/* the header moves up over the OSN */
+	memmove(p + 2, p, ri->hdr_len);
+	p += 2;
+	*len -= 2;
+	p[1] = (uint8_t)((p[1] & 0x80) | r->media_pt);
+	wr16(p + 2, osn);
+	uint32_t ssrc_be = rte_cpu_to_be_32(ms->ssrc);
+	memcpy(p + 8, &ssrc_be, 4);
+	enum mmr_drop_reason why = rtp_parse(p, *len, ri);
+	if (unlikely(why != MMR_DROP_NONE))
+		return why;
+	struct mmr_stream_stats *ss = &w->stream_stats[ms->id];
+	ss->rtx_in++;
+	if (r->have_ext && (int32_t)(ext - r->max_ext) < 0)
+		ss->repaired++;
+	*rtp = p;
+	*media = ms;
+	return MMR_DROP_NONE;
+}
+
+/* ---- toward receivers ------------------------------------------------------------------------ */
+
+/*
+ * The plaintext RTP packet of one resend into out (cap bytes): kept packet k rewritten with the
+ * receiver's fields (lo, its sequence number seq, its SSRC); as RTX when rtx_pt: header on the RTX
+ * SSRC with payload type rtx_pt and sequence number rtx_seq, then seq (the OSN), then the payload.
+ * Its length, or 0 (does not fit, or the kept packet does not parse).
+ */
+static uint32_t resend_rtp(const struct repair_kept *k, const struct fwd_output *o, const struct layer_out *lo,
+			   uint16_t seq, uint8_t rtx_pt, uint16_t rtx_seq, uint8_t *out, uint32_t cap)
+{
+	const uint8_t *src = rte_pktmbuf_mtod(k->m, const uint8_t *);
+	uint32_t len = k->m->data_len;
+	struct rtp_info ri;
+	if (rtp_parse(src, len, &ri) != MMR_DROP_NONE || len + 2 > cap)
+		return 0;
+	memcpy(out, src, len);
+	struct fanout_pkt fp;
+	memset(&fp, 0, sizeof(fp));
+	fp.rtp = out;
+	fp.w0_base = (uint16_t)(rd16(out) & 0xff7f);
+	fp.rw_tsm = 1;                /* every field from the map, whatever the kept header says */
+	fp.pid_pos = k->pid_pos;
+	fp.pid_len = k->pid_len;
+	fp.tl0_pos = k->tl0_pos;
+	fp.fn_pos = k->fn_pos;
+	struct layer_out l = *lo;
+	l.seq = seq;
+	write_rewrites(out, &fp, &l);
+	if (!rtx_pt) {
+		memcpy(out + 8, &o->out_ssrc_be, 4);
+		return len;
+	}
+	uint32_t h = ri.hdr_len;
+	memmove(out + h + 2, out + h, len - h);
+	wr16(out + h, seq);
+	out[1] = (uint8_t)((out[1] & 0x80) | rtx_pt);
+	wr16(out + 2, rtx_seq);
+	memcpy(out + 8, &o->rtx_ssrc_be, 4);
+	return len + 2;
+}
+
+/* One resend to o from the plaintext rtp (len bytes): a fresh mbuf with o's headers, encrypted under
+ * ctx in SRTP meetings, the UDP checksum in full. NULL: *why says why. */
+static struct rte_mbuf *resend_mbuf(struct worker *w, const struct fwd_output *o, struct srtp_stream *ctx,
+				    const uint8_t *rtp, uint32_t len, uint16_t sport_be, enum mmr_drop_reason *why)
+{
+	uint32_t head = ETH_LEN + (o->family == MMR_AF_INET ? IP4_LEN : IP6_LEN) + UDP_LEN;
+	uint32_t need = head + len + SRTP_MAX_TRAILER;
+	*why = MMR_DROP_NO_MBUF;
+	struct rte_mbuf *h = rte_pktmbuf_alloc(need <= DP_HDR_MBUF_ROOM ? w->pools->hdr : w->pools->pkt);
+	if (unlikely(!h))
+		return NULL;
+	uint32_t room = rte_pktmbuf_tailroom(h);
+	uint8_t *p = rte_pktmbuf_mtod(h, uint8_t *);
+	uint32_t n = 0;
+	if (room >= need) {
+		if (ctx) {
+			n = srtp_protect_rtp_copy(ctx, rtp, len, p + head, room - head);
+			if (!n)
+				*why = srtp_protect_why(ctx);
+		} else {
+			memcpy(p + head, rtp, len);
+			n = len;
+		}
+	}
+	if (unlikely(n == 0)) {
+		rte_pktmbuf_free(h);
+		return NULL;
+	}
+	struct fanout_pkt fp;
+	fp.udp_len = (uint16_t)(UDP_LEN + n);
+	fp.sport_be = sport_be;
+	uint8_t *udp = write_headers(p, o, &fp);
+	wr16(udp + 6, copy_udp_csum_full(o, &fp, udp + UDP_LEN, n));
+	h->data_len = (uint16_t)(head + n);
+	h->pkt_len = head + n;
+	return h;
+}
+
+/* Where the members of a NACKed subscription are, looked up once per NACK item and encoding. */
+struct nack_ctx {
+	const struct fwd_sub *sub;
+	uint64_t rtt_tsc;
+	struct fwd_stream *s[MEDIA_MAX_ENCODINGS];
+	struct fwd_output *o[MEDIA_MAX_ENCODINGS];
+	uint8_t looked[MEDIA_MAX_ENCODINGS];
+};
+
+/* Member enc's stream and output (NULL: gone). */
+static struct fwd_output *member(struct worker *w, struct nack_ctx *nc, unsigned enc, struct fwd_stream **s)
+{
+	if (enc >= nc->sub->n || enc >= MEDIA_MAX_ENCODINGS)
+		return NULL;
+	if (!nc->looked[enc]) {
+		nc->looked[enc] = 1;
+		nc->o[enc] = fwd_sub_member_output(&w->dp->fwd, &nc->sub->m[enc], &nc->s[enc]);
+	}
+	*s = nc->s[enc];
+	return nc->o[enc];
+}
+
+/* Resend the receiver's packet seq (its numbering). */
+static void resend_one(struct worker *w, const struct fwd_participant *part, struct nack_ctx *nc, uint16_t seq)
+{
+	struct fwd_stream *s = NULL;
+	struct fwd_output *o = NULL;
+	for (unsigned e = 0; !o && e < nc->sub->n; e++)
+		o = member(w, nc, e, &s);
+	if (!o)
+		return;   /* the subscription went while the NACK was on its way */
+	struct sub_repair *sr = o->repair;
+	struct layer_out lo;
+	struct seq_resent *rs = NULL;
+	uint32_t in_ext;
+
+	if (sr && sr->ent) {
+		const struct seq_ent *e = &sr->ent[seq & sr->mask];
+		if (e->in_ext && e->out_seq == seq && e->encoding) {
+			o = member(w, nc, e->encoding, &s);
+			if (!o) {
+				w->stream_stats[nc->sub->m[0].stream_id].nack_in++;
+				w->stream_stats[nc->sub->m[0].stream_id].resend_gone++;
+				return;
+			}
+		}
+		struct mmr_stream_stats *ss = &w->stream_stats[s->id];
+		ss->nack_in++;
+		if (e->in_ext == 0 || e->out_seq != seq) {
+			ss->resend_gone++;
+			return;
+		}
+		in_ext = e->in_ext;
+		lo.seq = seq;
+		lo.picture_id = e->pid_marker & 0x7fff;
+		lo.marker = e->pid_marker >> 15;
+		lo.ts = e->ts;
+		lo.frame_number = e->frame_number;
+		lo.tl0picidx = e->tl0picidx;
+		rs = &sr->resent[seq & sr->mask];
+		if (rs->in_ext == in_ext && rs->out_seq == seq && w->now_tsc - rs->tsc < nc->rtt_tsc) {
+			ss->resend_within_rtt++;
+			return;
+		}
+	} else {
+		/* no map (audio): copies pass sequence numbers and timestamps through */
+		w->stream_stats[s->id].nack_in++;
+		struct stream_repair *r = s->repair;
+		if (!r || !r->have_ext) {
+			w->stream_stats[s->id].resend_gone++;
+			return;
+		}
+		in_ext = ext_near(r->max_ext, seq);
+	}
+	struct mmr_stream_stats *ss = &w->stream_stats[s->id];
+	struct stream_repair *r = s->repair;
+	const struct repair_kept *k = r && r->ring ? &r->ring[in_ext & r->mask] : NULL;
+	if (!k || !k->m || k->ext != in_ext) {
+		ss->resend_gone++;
+		return;
+	}
+	const uint8_t *kh = rte_pktmbuf_mtod(k->m, const uint8_t *);
+	if (!rs) {
+		lo.seq = seq;
+		lo.ts = (uint32_t)kh[4] << 24 | (uint32_t)kh[5] << 16 | (uint32_t)kh[6] << 8 | kh[7];
+		lo.marker = kh[1] >> 7;
+		lo.picture_id = lo.frame_number = lo.tl0picidx = 0;
+	}
+
+	/* RTX needs the subscription's counter */
+	uint8_t rtx_pt = sr ? fwd_output_rtx_pt(o, kh[1] & 0x7f) : 0;
+	struct srtp_stream *ctx = NULL;
+	if (part->srtp) {
+		ctx = rtx_pt ? o->rtx_srtp : NULL;
+		if (!ctx) {
+			/* the media SSRC's index was used: no second packet under it (see above) */
+			w->st->drops[MMR_DROP_SRTP_REUSE]++;
+			return;
+		}
+	}
+	uint32_t n = resend_rtp(k, o, &lo, seq, rtx_pt, sr ? sr->rtx_seq : 0, w->av1_scratch,
+				sizeof(w->av1_scratch));
+	if (unlikely(n == 0)) {
+		ss->resend_gone++;
+		return;
+	}
+	enum mmr_drop_reason why;
+	struct rte_mbuf *c = resend_mbuf(w, o, ctx, w->av1_scratch, n, r->sport_be, &why);
+	if (unlikely(!c)) {
+		w->st->drops[why]++;
+		return;
+	}
+	if (rtx_pt) {
+		ss->resent_rtx++;
+		sr->rtx_seq++;
+	} else {
+		ss->resent++;
+	}
+	if (rs) {
+		rs->tsc = w->now_tsc;
+		rs->in_ext = in_ext;
+		rs->out_seq = seq;
+	}
+	worker_send(w, o->dp_port, c);
+}
+
+void repair_on_nack(struct worker *w, const struct fwd_participant *part, const struct fwd_sub *sub,
+		    uint16_t pid, uint16_t blp, uint32_t rtt_us)
+{
+	struct nack_ctx nc;
+	memset(nc.looked, 0, sizeof(nc.looked));
+	nc.sub = sub;
+	nc.rtt_tsc = (rte_get_tsc_hz() / 1000000u) * (rtt_us ? rtt_us : REPAIR_DEFAULT_RTT_US);
+	resend_one(w, part, &nc, pid);
+	for (unsigned i = 0; i < 16; i++)
+		if (blp & (1u << i))
+			resend_one(w, part, &nc, (uint16_t)(pid + i + 1));
+}

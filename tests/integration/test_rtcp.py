@@ -243,7 +243,9 @@ def check_rr(c, net, pub, t_sr_sent, sr_ntp, mmr_ssrcs):
         ps = packets(d)
         if ps and ps[0].get('pt') == 201:
             rrs.append((t, ps))
-    with_block = [(t, ps) for t, ps in rrs if ps[0]['blocks']]
+    with_block = [(t, ps) for t, ps in rrs if ps[0]['blocks'] and ps[0]['blocks'][0]['ssrc'] == A_VIDEO]
+    audio = [(t, ps) for t, ps in rrs if ps[0]['blocks'] and ps[0]['blocks'][0]['ssrc'] == A_AUDIO]
+    c.check(len(audio) >= 4, 'alice: RRs about her audio too (%d)' % len(audio))
     c.check(len(with_block) >= 4, 'alice: RRs with a block about her video (%d)' % len(with_block))
     if not with_block:
         return

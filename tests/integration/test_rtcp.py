@@ -22,8 +22,8 @@ of his own) and 50 receivers r00..r49 subscribe to the video.
   PLI       50 receivers send a compound RR+PLI about their copy 10 times a second for 2 s: every one
             is consumed (stream pli_in = 1000), and alice gets the requests at most once per 300 ms
             (gaps >= 280 ms), at least one; kf_requests counts exactly the PLIs she got.
-  new sub   after a keyframe and a quiet second, a new subscriber (zed) makes the MMR ask alice for a
-            keyframe within a second.
+  new sub   after a keyframe and a quiet second, a new participant (zed, subscribed to every stream as
+            it joins) makes the MMR ask alice for a keyframe within a second.
   malformed each of: a second packet with version 1, a bad padding count, a length past the end, a
             lone PLI (compound required), a PLI and a NACK about an SSRC bob does not get: dropped by
             its reason (bad_rtcp, rtcp_truncated, rtcp_not_compound, rtcp_unknown_ssrc), nothing else
@@ -160,14 +160,27 @@ def wait_for(cond, timeout, step=0.05):
         time.sleep(step)
 
 
-def participant_counters(env, name):
-    """The per-participant RTCP counters of `name` from `mmrctl stats` (JSON), or {}."""
-    st = env.stats()
-    for key in ('participants', 'participant'):
-        for p in st.get(key) or []:
-            if p.get('name') == name or p.get('participant') == name:
-                return p
-    return {}
+def participant_counters(env, name, meeting='m1'):
+    """The per-participant RTCP counters of `name` (`mmrctl participant show M NAME --json`: the
+    object holding rtt_us), or {}."""
+    try:
+        cp = env.ctl('participant', 'show', meeting, name, json=True, check=False)
+    except mmrtest.HarnessError:
+        return {}
+    found = []
+
+    def walk(o):
+        if isinstance(o, dict):
+            if 'rtt_us' in o:
+                found.append(o)
+            for v in o.values():
+                walk(v)
+        elif isinstance(o, list):
+            for v in o:
+                walk(v)
+    if cp.returncode == 0:
+        walk(cp.stdout)
+    return {k: (v or 0) for k, v in found[0].items()} if found else {}
 
 
 def packets(d):
@@ -181,7 +194,6 @@ def setup_plain(env, n_recv):
     env.meeting('m1')
     env.participant('m1', 'alice', PORT_ALICE)
     env.participant('m1', 'bob', PORT_BOB)
-    env.participant('m1', 'zed', PORT_ZED)
     for i in range(n_recv):
         env.participant('m1', 'r%02d' % i, PORT_R0 + i)
     env.stream('m1', 'alice', A_VIDEO, 'video', layers=3)
@@ -372,12 +384,14 @@ def body(c):
         kfr = int((mmrtest.stream_stats(env.stats(), A_VIDEO) or {}).get('kf_requests', 0))
         c.eq(kfr, all_plis, 'kf_requests = the PLIs alice got')
         t_sub = time.time()
-        env.sub('m1', 'zed', A_VIDEO, 2)
+        env.participant('m1', 'zed', PORT_ZED)     # joins: subscribed to every stream (T2 default)
         new = wait_for(lambda: alice_plis(t_sub), 1.5)
         c.check(new and new[0] - t_sub < 1.0, 'new subscriber: alice is asked for a keyframe within 1 s',
                 ['%.3f' % (t - t_sub) for t in new or []])
 
         # ---- malformed RTCP ---------------------------------------------------------------------------
+        net.responders.pop('bob')     # bob sends nothing but the bad packets now
+        time.sleep(0.1)
         def snapshot():
             st = env.stats()
             return (mmrtest.drop_counts(st), mmrtest.stream_stats(st, A_VIDEO) or {},
@@ -504,7 +518,8 @@ def body_srtp(c):
         c.check(srs and all(len(ps) >= 2 and ps[1]['pt'] == 202 for _, ps in srs), 'SRTP: SR + SDES')
         rrs, bad_a = decrypted('alice', a_rx)
         blocks = [ps[0]['blocks'][0] for _, ps in rrs if ps[0].get('pt') == 201 and ps[0]['blocks']]
-        c.check(len(blocks) >= 3 and not bad_a and all(b['ssrc'] == A_VIDEO for b in blocks),
+        blocks = [b for b in blocks if b['ssrc'] == A_VIDEO]
+        c.check(len(blocks) >= 3 and not bad_a,
                 'SRTP: alice\'s RRs about her video decrypt under her recv key (%d, %d not)' % (len(blocks), bad_a))
         t_p = time.time()
         env.send(socks['bob'], b_tx.protect_rtcp(R.rr(0xB0B0B0B1) + R.pli(0xB0B0B0B1, B_OUT)))

@@ -39,10 +39,12 @@
 					    "has not recorded it yet, or cannot)")                              \
 	_(HANDOFF_FULL,   "handoff_full",   "the hand-off ring toward the meeting's owner lcore was full")      \
 	_(HOLD_FULL,      "hold_full",      "a meeting moving to this lcore: its hold queue was full")          \
-	_(BAD_RTCP,       "bad_rtcp",       "RTCP malformed: version, lengths, counts or padding")              \
-	_(RTCP_TRUNCATED, "rtcp_truncated", "RTCP shorter than its headers or items say")                       \
-	_(RTCP_NOT_COMPOUND, "rtcp_not_compound", "compound RTCP required and the first packet is not SR/RR")  \
-	_(RTCP_UNKNOWN_SSRC, "rtcp_unknown_ssrc", "RTCP feedback or report about an SSRC we do not send that participant")
+	_(BAD_RTCP,       "bad_rtcp",       "RTCP malformed: version, packet type, lengths, counts or padding " \
+					    "inconsistent")                                                     \
+	_(RTCP_TRUNCATED, "rtcp_truncated", "RTCP datagram ends before a header or a packet's length does")    \
+	_(RTCP_NOT_COMPOUND, "rtcp_not_compound", "RTCP compound required and the first packet is not SR or RR") \
+	_(RTCP_UNKNOWN_SSRC, "rtcp_unknown_ssrc", "RTCP feedback or report about an SSRC we do not send that " \
+					    "participant")
 
 enum mmr_drop_reason {
 #define _(sym, name, doc) MMR_DROP_##sym,

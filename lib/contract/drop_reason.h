@@ -21,7 +21,7 @@
 	_(BAD_UDP,        "bad_udp",        "UDP length inconsistent")                                          \
 	_(NOT_FOR_US,     "not_for_us",     "destination address or UDP port not ours")                         \
 	_(BAD_RTP,        "bad_rtp",        "RTP header malformed (version, CSRC/extension/padding lengths)")   \
-	_(RTCP,           "rtcp",           "RTCP: not terminated yet, counted and dropped")                    \
+	_(RTCP,           "rtcp",           "RTCP while the dataplane's rtcp is off (config), counted and dropped") \
 	_(UNKNOWN_SENDER, "unknown_sender", "no participant with this source address and port")                 \
 	_(UNKNOWN_SSRC,   "unknown_ssrc",   "participant known, SSRC not one of its streams (spoofed or stale)") \
 	_(BAD_PAYLOAD,    "bad_payload",    "codec payload descriptor malformed")                               \

@@ -104,10 +104,13 @@ struct rtcp_item {
  * Check a whole RTCP datagram (after SRTCP unprotect: no SRTCP trailer). Returns MMR_DROP_NONE, or:
  *  - MMR_DROP_RTCP_TRUNCATED: empty, a header cut short, or a packet's length word reaching past the
  *    end of the datagram;
- *  - MMR_DROP_BAD_RTCP: version not 2, a packet type outside 192..223, padding on a packet other than
- *    the last or a padding count that is 0, not a multiple of 4 or larger than the packet's body, a
- *    count (RC, SC, SDES chunks, BYE SSRCs, REMB SSRCs) or a structure (SDES items, XR blocks, NACK/
- *    FIR entries, TWCC header) that does not fit the packet's length exactly or at all;
+ *  - MMR_DROP_BAD_RTCP: longer than 65535 bytes, version not 2, a packet type outside 192..223,
+ *    padding on a packet other than the last, a padding count of 0 or beyond the packet's body (it
+ *    need not be a multiple of 4: Chrome pads TWCC with 1..3 bytes), a body that is not whole 32-bit
+ *    words where the format has them (all but TWCC and unknown types), a count (RC, SC, SDES
+ *    chunks, BYE SSRCs, REMB SSRCs) or a structure (SDES items and their END, BYE reason, XR blocks,
+ *    RRTR/DLRR block lengths, NACK/FIR entries, a PLI with FCI, TWCC status chunks and deltas) that
+ *    does not fill the packet's body exactly or does not fit in it;
  *  - MMR_DROP_RTCP_NOT_COMPOUND: require_compound and the first packet is not SR or RR (RFC 3550
  *    A.2). Without require_compound (RFC 5506 reduced-size) any packet may come first; compound
  *    packets are accepted either way.
@@ -130,8 +133,9 @@ struct rtcp_iter {
 };
 
 void rtcp_iter_init(struct rtcp_iter *it, const uint8_t *p, uint32_t len);
-/* 1: *item filled; 0: the end. On a datagram rtcp_check refused the walk stops (returns 0, it->err
- * says why) where the check would refuse it, without reading outside the buffer. */
+/* 1: *item filled; 0: the end. On a datagram rtcp_check refuses the walk stops (returns 0, it->err
+ * says why) where the check refuses it, after the items before that point, without reading outside
+ * the buffer (rtcp_check is this walk to its end). Datagrams over 65535 bytes are refused. */
 int rtcp_iter_next(struct rtcp_iter *it, struct rtcp_item *item);
 
 /* Expand one NACK FCI entry into its sequence numbers (1..17, in order). Returns the count. */
@@ -145,6 +149,7 @@ unsigned rtcp_nack_seqs(uint16_t pid, uint16_t blp, uint16_t seqs[17]);
 struct rtcp_builder {
 	uint8_t *buf;
 	uint32_t cap, len;
+	uint32_t last;          /* offset of the last packet written (rtcp_build_pad_last) */
 	int overflow;
 };
 

@@ -214,9 +214,7 @@ static void fanout_chunk(struct worker *w, struct rte_mbuf *m, const struct fano
 		}
 		w->st->copies++;
 		ss->fwd_copies++;
-		struct sub_repair *sr = fo[i]->repair;
-		if (sr && sr->ent)
-			repair_record(sr, lo[i].seq, w->in_ext_seq, w->in_encoding, &lo[i]);
+		repair_record(fo[i]->repair, w->in_ext_seq, w->in_encoding, &lo[i]);
 		worker_send(w, fo[i]->dp_port, c);
 	}
 	/* a copy that failed frees what it took, but a clone is left over when its header mbuf could
@@ -362,10 +360,7 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 					if (c) {
 						w->st->copies++;
 						ss->fwd_copies++;
-						struct sub_repair *sr = o->repair;
-						if (sr && sr->ent)
-							repair_record(sr, lo[k].seq, w->in_ext_seq, w->in_encoding,
-								      &lo[k]);
+						repair_record(o->repair, w->in_ext_seq, w->in_encoding, &lo[k]);
 						worker_send(w, o->dp_port, c);
 						continue;
 					}
@@ -479,11 +474,11 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 		w->st->copies++;
 		ss->fwd_copies++;
 		struct sub_repair *sr = o->repair;
-		if (sr && sr->ent) {
-			/* the sequence number the receiver sees: after its context's lease shift */
+		if (sr && sr->map) {
+			/* under the sequence number the receiver sees: after its context's lease shift */
 			uint32_t head = ETH_LEN + (o->family == MMR_AF_INET ? IP4_LEN : IP6_LEN) + UDP_LEN;
-			uint16_t seq = rd16(rte_pktmbuf_mtod_offset(c, const uint8_t *, head + 2));
-			repair_record(sr, seq, w->in_ext_seq, w->in_encoding, &lo);
+			lo.seq = rd16(rte_pktmbuf_mtod_offset(c, const uint8_t *, head + 2));
+			repair_record(sr, w->in_ext_seq, w->in_encoding, &lo);
 		}
 		worker_send(w, o->dp_port, c);
 	}

@@ -41,21 +41,18 @@
 #include <rte_memcpy.h>
 #include <rte_prefetch.h>
 
-#include "av1_dd.h"
 #include "fanout.h"
 #include "fwd_table.h"
-#include "h264.h"
 #include "handoff.h"
 #include "local_reply.h"
 #include "media.h"
+#include "media_parse.h"
 #include "owner.h"
 #include "pkt.h"
 #include "repair.h"
 #include "rtp.h"
 #include "srtp_fast.h"
 #include "srtp_lease.h"
-#include "vp8.h"
-#include "vp9.h"
 
 #define PREFETCH_AHEAD 3
 /* handle_media's "not dropped, not to be freed: handed to another lcore or held" */
@@ -203,63 +200,6 @@ static enum mmr_drop_reason handle_srtcp(struct worker *w, struct rte_mbuf *m, c
 	return why != MMR_DROP_NONE ? why : MMR_DROP_RTCP;   /* not terminated yet */
 }
 
-/*
- * What layer selection needs from an RTP packet of stream s (rtp, parsed as ri): *mp filled and
- * MMR_DROP_NONE, or the drop reason. *layered is 0 for a stream without layer selection (audio).
- * A descriptor that ends early is a malformed payload (bad_payload), like any other.
- */
-static inline enum mmr_drop_reason parse_media(const struct fwd_stream *s, const uint8_t *rtp,
-					       const struct rtp_info *ri, struct media_pkt *mp,
-					       int *layered)
-{
-	const uint8_t *pl = rtp + ri->hdr_len;
-	enum mmr_drop_reason why;
-
-	*layered = 1;
-	switch (s->codec) {
-	case MMR_CODEC_VP8: {
-		struct vp8_desc d;
-		why = vp8_parse(pl, ri->payload_len, &d);
-		if (likely(why == MMR_DROP_NONE))
-			vp8_media(&d, ri->hdr_len, ri, mp);
-		break;
-	}
-	case MMR_CODEC_VP9: {
-		struct vp9_desc d;
-		why = vp9_parse(pl, ri->payload_len, &d);
-		if (likely(why == MMR_DROP_NONE))
-			vp9_media(&d, ri->hdr_len, ri, mp);
-		break;
-	}
-	case MMR_CODEC_H264: {
-		struct h264_info h;
-		why = h264_parse(pl, ri->payload_len, &h);
-		if (likely(why == MMR_DROP_NONE))
-			h264_media(&h, ri, mp);
-		break;
-	}
-	case MMR_CODEC_AV1: {
-		uint16_t off, len;
-		memset(mp, 0, sizeof(*mp));
-		mp->codec = MMR_CODEC_AV1;
-		int found = s->av1 ? rtp_find_ext(rtp, ri, s->dd_ext_id, &off, &len) : 0;
-		if (unlikely(found < 0))
-			return MMR_DROP_BAD_RTP;
-		if (unlikely(found == 0))
-			return MMR_DROP_NO_STRUCTURE;
-		why = av1_dd_parse(rtp + off, len, off, s->av1, mp);
-		break;
-	}
-	default:
-		*layered = 0;
-		return MMR_DROP_NONE;
-	}
-	if (unlikely(why != MMR_DROP_NONE))
-		return why == MMR_DROP_TRUNCATED ? MMR_DROP_BAD_PAYLOAD : why;
-	mp->encoding = s->encoding;
-	return MMR_DROP_NONE;
-}
-
 /* SRTP from an SRTP participant: the header (in clear) finds the stream; the packet is opened in
  * place, and only then parsed past the header (padding, codec descriptor) and fanned out. */
 static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
@@ -316,7 +256,7 @@ static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, co
 	w->in_encoding = s->encoding;
 	fanout_srtp(w, m, pi, len, &ri, layered ? &mp : NULL, s);
 	if (rp)
-		repair_on_rtp(w, part, s, m, pi, len, w->in_ext_seq, &ri, layered ? &mp : NULL);
+		repair_on_rtp(w, part, s, m, pi, len, w->in_ext_seq, &ri);
 	return MMR_DROP_NONE;
 }
 
@@ -402,7 +342,7 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 	w->in_encoding = s->encoding;
 	fanout_rtp(w, m, pi, &ri, layered ? &mp : NULL, s);
 	if (rp)
-		repair_on_rtp(w, part, s, m, pi, pi->payload_len, w->in_ext_seq, &ri, layered ? &mp : NULL);
+		repair_on_rtp(w, part, s, m, pi, pi->payload_len, w->in_ext_seq, &ri);
 	return MMR_DROP_NONE;
 }
 

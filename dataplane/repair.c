@@ -69,6 +69,8 @@ static uint32_t held[MMR_MAX_LCORES];   /* mbufs held per worker (atomic: see ab
 
 struct stream_repair *stream_repair_new(struct dataplane *dp, const struct mmr_cmd_stream *c)
 {
+	if (!dp->cfg->rtcp)
+		return NULL;      /* RTCP off: the packet path is the one without repair */
 	struct stream_repair *r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
@@ -116,6 +118,8 @@ void stream_repair_free(void *p)
 struct sub_repair *sub_repair_new(struct dataplane *dp, const struct mmr_cmd_sub *c,
 				  const struct mmr_cmd_stream *s, const struct mmr_cmd_participant *rcv)
 {
+	if (!dp->cfg->rtcp)
+		return NULL;
 	struct sub_repair *r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;

@@ -52,6 +52,7 @@
 #include "layer_select.h"
 #include "repair.h"
 #include "rewrite.h"
+#include "rtcp_report.h"
 #include "srtp_fast.h"
 
 /* Up to this many outputs of a packet are handled together: their layer decisions first, then one
@@ -173,8 +174,9 @@ static inline struct rte_mbuf *build_copy(struct worker *w, struct rte_mbuf *m, 
 /* Build and send the copies for k outputs whose layer decisions said forward (lo[i] for fo[i]). */
 static void fanout_chunk(struct worker *w, struct rte_mbuf *m, const struct fanout_pkt *fp,
 			 const struct fwd_output *const *fo, const struct layer_out *lo, uint32_t k,
-			 struct mmr_stream_stats *ss)
+			 const struct fwd_stream *s, uint32_t rtp_payload_len, int *sr_budget)
 {
+	struct mmr_stream_stats *ss = &w->stream_stats[s->id];
 	struct copy_alloc ca;
 	uint32_t n_hdr = 0, n_chained = 0;
 
@@ -216,6 +218,7 @@ static void fanout_chunk(struct worker *w, struct rte_mbuf *m, const struct fano
 		ss->fwd_copies++;
 		repair_record(fo[i]->repair, w->in_ext_seq, w->in_encoding, &lo[i]);
 		worker_send(w, fo[i]->dp_port, c);
+		rtcp_on_copy(w, fo[i], s, lo[i].ts, rtp_payload_len, fp->sport_be, sr_budget);
 	}
 	/* a copy that failed frees what it took, but a clone is left over when its header mbuf could
 	 * not be had; unused references go back (the caller's own keeps m alive) */
@@ -329,6 +332,8 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 	fp.use_clone = fp.body_len > DP_COPY_MAX_PAYLOAD;
 	int have_sum = 0;
 	const int tells_active = av1_tells_active(mp);   /* once per packet, not per copy */
+	int sr_budget = 1;          /* SRs sent with this packet's copies at most (rtcp_report.h) */
+	int need_kf = 0;            /* a receiver waits for a keyframe of this stream */
 
 	const struct fwd_output *fo[FANOUT_CHUNK];
 	struct layer_out lo[FANOUT_CHUNK];
@@ -346,6 +351,7 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 				if (!select_layers(w, o, ri, mp, &lo[k])) {
 					w->st->drops[MMR_DROP_LAYER]++;
 					ss->layer_drops++;
+					need_kf |= rtcp_waits_keyframe(&w->sel[o->sel_id], mp);
 					continue;
 				}
 				uint32_t mask;
@@ -362,6 +368,8 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 						ss->fwd_copies++;
 						repair_record(o->repair, w->in_ext_seq, w->in_encoding, &lo[k]);
 						worker_send(w, o->dp_port, c);
+						rtcp_on_copy(w, o, s, lo[k].ts, ri->payload_len, fp.sport_be,
+							     &sr_budget);
 						continue;
 					}
 				}
@@ -384,8 +392,10 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 			prepare_sum(&fp, frame);
 			have_sum = 1;
 		}
-		fanout_chunk(w, m, &fp, fo, lo, k, ss);
+		fanout_chunk(w, m, &fp, fo, lo, k, s, ri->payload_len, &sr_budget);
 	}
+	if (unlikely(need_kf))
+		rtcp_kf_ask(w, s);
 }
 
 /* ---- SRTP ---------------------------------------------------------------------------------- */
@@ -434,6 +444,7 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 	fp.sport_be = w->udp_port_be ? w->udp_port_be : rte_cpu_to_be_16(pi->dport);
 	find_rewrites(&fp, mp, s);
 	const int tells_active = av1_tells_active(mp);
+	int sr_budget = 1, need_kf = 0;     /* as in fanout_rtp */
 
 	uint32_t n = outs->n;
 	for (uint32_t i = 0; i < n; i++) {
@@ -449,6 +460,7 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 		if (!fwd) {
 			w->st->drops[MMR_DROP_LAYER]++;
 			ss->layer_drops++;
+			need_kf |= rtcp_waits_keyframe(&w->sel[o->sel_id], mp);
 			continue;
 		}
 		/* this receiver's header and descriptor, written into the input: the copy is encrypted
@@ -481,5 +493,8 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 			repair_record(sr, w->in_ext_seq, w->in_encoding, &lo);
 		}
 		worker_send(w, o->dp_port, c);
+		rtcp_on_copy(w, o, s, lo.ts, ri->payload_len, fp.sport_be, &sr_budget);
 	}
+	if (unlikely(need_kf))
+		rtcp_kf_ask(w, s);
 }

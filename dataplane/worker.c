@@ -51,7 +51,10 @@
 #include "pkt.h"
 #include "repair.h"
 #include "rtp.h"
+#include "rtcp_in.h"
+#include "rtcp_report.h"
 #include "srtp_fast.h"
+#include "srtp_in.h"
 #include "srtp_lease.h"
 
 #define PREFETCH_AHEAD 3
@@ -94,6 +97,15 @@ int worker_init(struct worker *w, struct dataplane *dp, unsigned idx)
 	w->rekey_grace_tsc = rte_get_tsc_hz() / 1000 * DP_REKEY_GRACE_MS;
 	w->slow_iter_tsc = rte_get_tsc_hz() / 1000;
 	w->owner = dp->owner;
+	/* RTCP (rtcp_report.h): intervals in TSC cycles */
+	w->rtcp_on = dp->cfg->rtcp;
+	w->ntp = &dp->ntp;
+	w->rtcp = &dp->rtcp;
+	w->part_stats = dp->shm->stats.participant;
+	w->tsc_hz = rte_get_tsc_hz();
+	w->rr_tsc = w->tsc_hz / 1000 * dp->cfg->rr_ms;
+	w->sr_video_tsc = w->tsc_hz / 1000 * dp->cfg->sr_video_ms;
+	w->sr_audio_tsc = w->tsc_hz / 1000 * dp->cfg->sr_audio_ms;
 	for (unsigned j = 0; j < dp->n_workers; j++) {
 		if (dp->handoff[j][idx])
 			w->ho_in[w->n_ho_in++] = dp->handoff[j][idx];
@@ -136,55 +148,14 @@ void worker_fini(struct worker *w)
 
 /* ---- SRTP ---------------------------------------------------------------------------------- */
 
-static inline enum mmr_drop_reason srtp_open(struct srtp_stream *ctx, uint8_t *pkt, uint32_t *len, int rtcp)
-{
-	return rtcp ? srtp_unprotect_rtcp(ctx, pkt, len) : srtp_unprotect_rtp(ctx, pkt, len);
-}
-
-/*
- * Authenticate and decrypt a sender's packet in place with its inbound contexts; *len shrinks by
- * the trailer. Outside a rekey: the current key only. In a rekey window (prev set, and less than
- * DP_REKEY_GRACE_MS since cur first authenticated a packet): the new key, then the old one on the
- * packet as received (a refused packet comes back unchanged, but for one refused beyond its lease:
- * that one authenticated under cur and goes no further). The first success under cur is time-stamped for the control thread.
- */
-static inline enum mmr_drop_reason srtp_in_open(struct worker *w, struct fwd_srtp_in *in, uint8_t *pkt,
-						uint32_t *len, int rtcp)
-{
-	struct srtp_stream *prev = in->prev;
-	uint64_t ok = in->cur_ok_tsc;
-	enum mmr_drop_reason why, why_prev;
-
-	if (likely(!prev) || (ok && w->now_tsc - ok >= w->rekey_grace_tsc)) {
-		why = srtp_open(in->cur, pkt, len, rtcp);
-		if (unlikely(!ok) && why == MMR_DROP_NONE)
-			__atomic_store_n(&in->cur_ok_tsc, w->now_tsc | 1, __ATOMIC_RELAXED);
-		return why;
-	}
-	/* a refused packet is left exactly as it arrived (srtp_fast.h), so the old key gets the
-	 * original bytes without a copy */
-	why = srtp_open(in->cur, pkt, len, rtcp);
-	if (why == MMR_DROP_NONE) {
-		if (!ok)
-			__atomic_store_n(&in->cur_ok_tsc, w->now_tsc | 1, __ATOMIC_RELAXED);
-		return why;
-	}
-	if (why == MMR_DROP_SRTP_LEASE)
-		return why;     /* authentic under cur, beyond its lease (and left decrypted) */
-	why_prev = srtp_open(prev, pkt, len, rtcp);
-	if (why_prev == MMR_DROP_NONE)
-		return why_prev;
-	return why == MMR_DROP_SRTP_REPLAY || why_prev == MMR_DROP_SRTP_REPLAY ? MMR_DROP_SRTP_REPLAY :
-										 MMR_DROP_SRTP_AUTH;
-}
-
 static inline uint32_t rd32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* SRTCP from an SRTP participant: authenticated (the stream's contexts when its sender SSRC is one of
- * the participant's streams, else the participant's RTCP contexts), counted, dropped. */
+/* SRTCP from an SRTP participant while the dataplane's `rtcp` is off: authenticated (the stream's
+ * contexts when its sender SSRC is one of the participant's streams, else the participant's RTCP
+ * contexts), counted, dropped (rtcp_in.c terminates it otherwise). */
 static enum mmr_drop_reason handle_srtcp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 					 const struct fwd_participant *part)
 {
@@ -197,7 +168,7 @@ static enum mmr_drop_reason handle_srtcp(struct worker *w, struct rte_mbuf *m, c
 	if (unlikely(!in))
 		return MMR_DROP_SRTP_AUTH;
 	enum mmr_drop_reason why = srtp_in_open(w, in, pkt, &len, 1);
-	return why != MMR_DROP_NONE ? why : MMR_DROP_RTCP;   /* not terminated yet */
+	return why != MMR_DROP_NONE ? why : MMR_DROP_RTCP;   /* not terminated: rtcp off */
 }
 
 /* SRTP from an SRTP participant: the header (in clear) finds the stream; the packet is opened in
@@ -254,6 +225,8 @@ static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, co
 	struct stream_repair *rp = s->repair;
 	w->in_ext_seq = rp ? repair_ext_seq(rp, ri.seq) : 0;
 	w->in_encoding = s->encoding;
+	rtcp_on_rtp(w, part, s, rte_pktmbuf_mtod(m, const uint8_t *), pi, w->dp->pidx_of[m->port], &ri,
+		    layered ? &mp : NULL);
 	fanout_srtp(w, m, pi, len, &ri, layered ? &mp : NULL, s);
 	if (rp)
 		repair_on_rtp(w, part, s, m, pi, len, w->in_ext_seq, &ri);
@@ -300,10 +273,16 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 		if (unlikely(owner != w->idx) && route_to_owner(w, m, owner, from_ring))
 			return WORKER_TAKEN;
 	}
+	if (unlikely(rtcp)) {
+		/* RTCP: terminated here (rtcp_in.c), or with `rtcp = false` counted and dropped as before */
+		if (unlikely(!w->rtcp_on))
+			return part && part->srtp ? handle_srtcp(w, m, pi, part) : MMR_DROP_RTCP;
+		if (unlikely(!part))
+			return MMR_DROP_UNKNOWN_SENDER;
+		return rtcp_in(w, m, pi, part);
+	}
 	if (unlikely(part && part->srtp))
-		return rtcp ? handle_srtcp(w, m, pi, part) : handle_srtp(w, m, pi, part);
-	if (unlikely(rtcp))
-		return MMR_DROP_RTCP;
+		return handle_srtp(w, m, pi, part);
 	why = rtp_parse(payload, pi->payload_len, &ri);
 	if (unlikely(why != MMR_DROP_NONE))
 		return why;
@@ -340,6 +319,8 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 	struct stream_repair *rp = s->repair;
 	w->in_ext_seq = rp ? repair_ext_seq(rp, ri.seq) : 0;
 	w->in_encoding = s->encoding;
+	rtcp_on_rtp(w, part, s, rte_pktmbuf_mtod(m, const uint8_t *), pi, w->dp->pidx_of[m->port], &ri,
+		    layered ? &mp : NULL);
 	fanout_rtp(w, m, pi, &ri, layered ? &mp : NULL, s);
 	if (rp)
 		repair_on_rtp(w, part, s, m, pi, pi->payload_len, w->in_ext_seq, &ri);

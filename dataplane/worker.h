@@ -16,6 +16,8 @@
 #define WORKER_HOLD_MAX 4096         /* packets a worker holds for a meeting moving to it (handoff.h) */
 
 struct rte_ring;
+struct ntp_clock;
+struct rtcp_tables;
 
 /* Packets waiting to be handed to one other worker (handoff.h). */
 struct handoff_buf {
@@ -47,6 +49,16 @@ struct worker {
 	uint8_t  in_encoding;
 	uint64_t rekey_grace_tsc;    /* DP_REKEY_GRACE_MS in TSC cycles */
 	uint64_t slow_iter_tsc;      /* 1 ms in TSC cycles (slow_cycles) */
+
+	/* RTCP termination and reports (rtcp_in.c, rtcp_report.h) */
+	uint8_t  rtcp_on;            /* the config's `rtcp`: 0 = RTCP counted and dropped, nothing sent */
+	const struct ntp_clock *ntp; /* dp->ntp: wall-clock time for SR/RR/XR */
+	const struct rtcp_tables *rtcp; /* dp->rtcp: the state (rtcp_state.h) */
+	struct mmr_participant_stats *part_stats; /* shm->stats.participant */
+	uint64_t tsc_hz;
+	uint64_t rr_tsc;             /* rr_ms in TSC cycles */
+	uint64_t sr_video_tsc;       /* sr_video_ms */
+	uint64_t sr_audio_tsc;       /* sr_audio_ms */
 
 	/* ownership by meeting (owner.h, handoff.h) */
 	const uint8_t *owner;        /* dp->owner */

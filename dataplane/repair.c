@@ -52,16 +52,13 @@
 #include "rewrite.h"
 #include "rtcp.h"
 #include "rtcp_out.h"
+#include "rtcp_report.h"
+#include "rtcp_state.h"
 #include "srtp_fast.h"
 #include "worker.h"
 
 #define REPAIR_DEFAULT_RTT_US 100000u
 #define UPLINK_NACK_MAX       64u       /* seqs in one NACK to a publisher */
-
-/* The RTCP side's hooks (rtcp_state.c, rtcp_out.c): weak until it is linked in. */
-#pragma weak stream_rtcp_init
-#pragma weak sub_rtcp_init
-#pragma weak rtcp_out_send
 
 static uint32_t held[MMR_MAX_LCORES];   /* mbufs held per worker (atomic: see above) */
 
@@ -74,8 +71,6 @@ struct stream_repair *stream_repair_new(struct dataplane *dp, const struct mmr_c
 	struct stream_repair *r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
-	if (stream_rtcp_init)
-		stream_rtcp_init(&r->rtcp, dp, c);
 	r->kind = c->kind;
 	r->lcore = -1;
 	uint32_t n = c->kind == MMR_KIND_VIDEO ? dp->cfg->rtx_video_packets : dp->cfg->rtx_audio_packets;
@@ -118,13 +113,12 @@ void stream_repair_free(void *p)
 struct sub_repair *sub_repair_new(struct dataplane *dp, const struct mmr_cmd_sub *c,
 				  const struct mmr_cmd_stream *s, const struct mmr_cmd_participant *rcv)
 {
+	(void)c;
 	if (!dp->cfg->rtcp)
 		return NULL;
 	struct sub_repair *r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
-	if (sub_rtcp_init)
-		sub_rtcp_init(&r->rtcp, dp, c, s, rcv);
 	r->rtx_seq = (uint16_t)rte_rdtsc();   /* RFC 4588: a random start, like any RTP stream */
 	if (s->kind == MMR_KIND_VIDEO && (rcv->fb & MMR_FB_NACK)) {
 		r->map = malloc(sizeof(*r->map));
@@ -224,14 +218,11 @@ static inline void uplink_nack(struct worker *w, const struct fwd_participant *p
 	if (likely(w->now_tsc < nack_gen_next_tsc(g)))
 		return;
 	uint16_t seqs[UPLINK_NACK_MAX];
-	uint32_t rtt_us = pub->rtcp ? pub->rtcp->rtt_us : 0;
+	uint32_t rtt_us = part_rtcp_get(w->rtcp, pub)->rtt_us;
 	unsigned n = nack_gen_due(g, w->now_tsc, rtt_us, seqs, UPLINK_NACK_MAX);
-	if (nack_gen_hopeless(g)) {
-		struct stream_rtcp *sr = &r->rtcp;
-		sr->kf_send = 1;      /* the RTCP side sends it at the stream's next RTCP check */
-		sr->next_tsc = 0;
-	}
-	if (n == 0 || !(pub->fb & MMR_FB_NACK) || !rtcp_out_send)
+	if (nack_gen_hopeless(g))
+		rtcp_kf_ask(w, s);    /* throttled; goes out at the stream's next RTCP check */
+	if (n == 0 || !(pub->fb & MMR_FB_NACK))
 		return;
 	uint8_t buf[RTCP_OUT_MAX];
 	struct rtcp_builder b;
@@ -369,53 +360,54 @@ static struct rte_mbuf *resend_mbuf(struct worker *w, const struct fwd_output *o
 	return h;
 }
 
-/* Where the members of a NACKed simulcast subscription are: looked up once per NACK item. */
+/* The members of a NACKed subscription (one, or a simulcast group's), looked up once per NACK item. */
 struct nack_ctx {
 	const struct fwd_participant *part;
-	const struct fwd_stream *s;     /* the stream and output the NACK came for */
-	const struct fwd_output *o;
+	const struct fwd_sub *sub;
 	uint64_t rtt_tsc;
-	const struct fwd_sub *sub;      /* looked up at the first packet of another encoding */
-	uint8_t looked_sub;
+	uint8_t looked[MEDIA_MAX_ENCODINGS];
+	struct fwd_stream *s[MEDIA_MAX_ENCODINGS];
+	const struct fwd_output *o[MEDIA_MAX_ENCODINGS];
 };
 
-/* The stream of encoding enc of the subscription and its output (NULL: none now). */
-static const struct fwd_output *member(struct worker *w, struct nack_ctx *nc, uint8_t enc,
+/* Member enc's stream (*s) and output; NULL: none now. */
+static const struct fwd_output *member(struct worker *w, struct nack_ctx *nc, unsigned enc,
 				       const struct fwd_stream **s)
 {
-	if (enc == nc->s->encoding) {
-		*s = nc->s;
-		return nc->o;
-	}
-	if (!nc->looked_sub) {
-		nc->looked_sub = 1;
-		nc->sub = fwd_sub_lookup(&w->dp->fwd, nc->part->id, rte_be_to_cpu_32(nc->o->out_ssrc_be));
-	}
-	if (!nc->sub || enc >= nc->sub->n || enc >= MEDIA_MAX_ENCODINGS)
+	if (enc >= nc->sub->n || enc >= MEDIA_MAX_ENCODINGS)
 		return NULL;
-	struct fwd_stream *ms = NULL;
-	const struct fwd_output *o = fwd_sub_member_output(&w->dp->fwd, &nc->sub->m[enc], &ms);
-	*s = ms;
-	return o;
+	if (!nc->looked[enc]) {
+		nc->looked[enc] = 1;
+		nc->o[enc] = fwd_sub_member_output(&w->dp->fwd, &nc->sub->m[enc], &nc->s[enc]);
+	}
+	*s = nc->s[enc];
+	return nc->o[enc];
 }
 
 /* Resend the receiver's packet seq (its numbering). */
 static void resend_one(struct worker *w, struct nack_ctx *nc, uint16_t seq)
 {
-	const struct fwd_stream *s = nc->s;
-	const struct fwd_output *o = nc->o;
-	struct sub_repair *sr = o->repair;
+	const struct fwd_stream *s = NULL;
+	const struct fwd_output *o = NULL;
+	for (unsigned e = 0; !o && e < nc->sub->n; e++)
+		o = member(w, nc, e, &s);
+	if (!o)
+		return;   /* the subscription went while the NACK was on its way */
+	struct sub_repair *sr = o->repair;    /* a simulcast group's members share their leader's */
 	struct seq_map_entry *e = NULL;
 	struct layer_out lo;
 	uint32_t in_ext;
 
 	if (sr && sr->map) {
 		e = seq_map_lookup(sr->map, seq);
-		if (e && seq_map_entry_encoding(e) != s->encoding) {
-			o = member(w, nc, seq_map_entry_encoding(e), &s);
-			if (!o) {
-				s = nc->s;
-				e = NULL;
+		if (e) {
+			const struct fwd_stream *es;
+			const struct fwd_output *eo = member(w, nc, seq_map_entry_encoding(e), &es);
+			if (eo) {
+				o = eo;
+				s = es;
+			} else {
+				e = NULL;      /* that encoding is gone */
 			}
 		}
 		struct mmr_stream_stats *ss = &w->stream_stats[s->id];
@@ -488,10 +480,13 @@ static void resend_one(struct worker *w, struct nack_ctx *nc, uint16_t seq)
 	worker_send(w, o->dp_port, c);
 }
 
-void repair_on_nack(struct worker *w, const struct fwd_participant *part, const struct fwd_stream *s,
-		    const struct fwd_output *o, uint16_t pid, uint16_t blp, uint32_t rtt_us)
+void repair_on_nack(struct worker *w, const struct fwd_participant *part, const struct fwd_sub *sub,
+		    uint16_t pid, uint16_t blp, uint32_t rtt_us)
 {
-	struct nack_ctx nc = { .part = part, .s = s, .o = o, .sub = NULL, .looked_sub = 0 };
+	struct nack_ctx nc;
+	nc.part = part;
+	nc.sub = sub;
+	memset(nc.looked, 0, sizeof(nc.looked));
 	nc.rtt_tsc = (rte_get_tsc_hz() / 1000000u) * (rtt_us ? rtt_us : REPAIR_DEFAULT_RTT_US);
 	resend_one(w, &nc, pid);
 	for (unsigned i = 0; i < 16; i++)

@@ -8,11 +8,11 @@
  * owns the meeting, like the rest of the per-packet state in fwd_table.h):
  *   struct stream_repair  per published stream (fwd_stream.repair): the ring of kept packets (by
  *                         extended sequence number), the uplink NACK state, the media payload type
- *                         (RTX unwrap); the RTCP side (rtcp_state.h) adds its own members here;
+ *                         (RTX unwrap);
  *   struct sub_repair     per subscription (fwd_output.repair; a simulcast group's members share
  *                         their leader's): the sequence map of its video copies (a receiver that
- *                         takes NACK), its RTX sequence number counter; the RTCP side adds its SR
- *                         state here.
+ *                         takes NACK), its RTX sequence number counter.
+ * (The RTCP side's state is in its own tables: rtcp_state.h.)
  * See repair.c for the rules and docs/dataplane.md "Loss repair".
  */
 #ifndef MMR_DP_REPAIR_H
@@ -25,7 +25,6 @@
 #include "nack_gen.h"
 #include "pkt_ring.h"
 #include "repair_hooks.h"
-#include "rtcp_state.h"
 #include "rtp.h"
 #include "seq_map.h"
 
@@ -33,9 +32,9 @@ struct worker;
 struct fwd_stream;
 struct fwd_output;
 struct fwd_participant;
+struct fwd_sub;
 
 struct stream_repair {
-	struct stream_rtcp rtcp;  /* FIRST: the RTCP side's (rtcp_state.h, stream_rtcp_of) */
 	uint8_t  kind;            /* enum mmr_media_kind */
 	uint8_t  have_ext;        /* max_ext is set */
 	uint8_t  media_pt;        /* payload type of its media packets (RTX unwrap) */
@@ -50,7 +49,6 @@ struct stream_repair {
 };
 
 struct sub_repair {
-	struct sub_rtcp rtcp;     /* FIRST: the RTCP side's (rtcp_state.h, sub_rtcp_of) */
 	struct seq_map *map;      /* NULL: no map (audio, or a receiver that takes no NACK) */
 	uint16_t rtx_seq;         /* the next sequence number of its RTX stream */
 };
@@ -93,14 +91,14 @@ enum mmr_drop_reason repair_rtx_unwrap(struct worker *w, const struct fwd_stream
 
 /*
  * One NACK FCI item (RFC 4585: pid and its bitmask blp of the 16 following sequence numbers) from
- * receiver part about its copy o of stream s (the subscription behind the NACK's media SSRC; for a
- * simulcast group any member: a packet of another encoding is found through fwd_sub_lookup). Each
- * asked packet that is still kept and was not resent to it within its RTT (rtt_us; 0: 100 ms) is
- * rebuilt for it and sent: as RTX when o has an RTX SSRC and an RTX payload type for the packet's,
- * else on its media SSRC (SRTP meetings: RTX only, see repair.c). Counted per stream: nack_in,
- * resent, resent_rtx, resend_gone, resend_within_rtt.
+ * receiver part about the subscription(s) sub it sees (fwd_sub_lookup of the NACK's media SSRC; a
+ * simulcast group's members by encoding). Each asked packet that is still kept and was not resent
+ * to it within its RTT (rtt_us; 0: 100 ms) is rebuilt for it and sent: as RTX when its output has
+ * an RTX SSRC and an RTX payload type for the packet's, else on its media SSRC (SRTP meetings: RTX
+ * only, see repair.c). Counted per stream: nack_in, resent, resent_rtx, resend_gone,
+ * resend_within_rtt.
  */
-void repair_on_nack(struct worker *w, const struct fwd_participant *part, const struct fwd_stream *s,
-		    const struct fwd_output *o, uint16_t pid, uint16_t blp, uint32_t rtt_us);
+void repair_on_nack(struct worker *w, const struct fwd_participant *part, const struct fwd_sub *sub,
+		    uint16_t pid, uint16_t blp, uint32_t rtt_us);
 
 #endif

@@ -354,6 +354,7 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 					need_kf |= rtcp_waits_keyframe(&w->sel[o->sel_id], mp);
 					continue;
 				}
+				repair_prefetch(o->repair, lo[k].seq);
 				uint32_t mask;
 				if (unlikely(tells_active) && av1_active_for(w, s, mp, o, &mask)) {
 					if (unlikely(!have_sum)) {
@@ -486,7 +487,7 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 		w->st->copies++;
 		ss->fwd_copies++;
 		struct sub_repair *sr = o->repair;
-		if (sr && sr->map) {
+		if (sr && sr->has_map) {
 			/* under the sequence number the receiver sees: after its context's lease shift */
 			uint32_t head = ETH_LEN + (o->family == MMR_AF_INET ? IP4_LEN : IP6_LEN) + UDP_LEN;
 			lo.seq = rd16(rte_pktmbuf_mtod_offset(c, const uint8_t *, head + 2));

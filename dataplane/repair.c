@@ -41,10 +41,12 @@
 #define _LGPL_SOURCE
 #include "repair.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
+#include <rte_prefetch.h>
 
 #include "config.h"
 #include "fwd_table.h"
@@ -116,17 +118,14 @@ struct sub_repair *sub_repair_new(struct dataplane *dp, const struct mmr_cmd_sub
 	(void)c;
 	if (!dp->cfg->rtcp)
 		return NULL;
-	struct sub_repair *r = calloc(1, sizeof(*r));
+	int has_map = s->kind == MMR_KIND_VIDEO && (rcv->fb & MMR_FB_NACK);
+	struct sub_repair *r = calloc(1, has_map ? sizeof(*r) : offsetof(struct sub_repair, map));
 	if (!r)
 		return NULL;
 	r->rtx_seq = (uint16_t)rte_rdtsc();   /* RFC 4588: a random start, like any RTP stream */
-	if (s->kind == MMR_KIND_VIDEO && (rcv->fb & MMR_FB_NACK)) {
-		r->map = malloc(sizeof(*r->map));
-		if (!r->map) {
-			free(r);
-			return NULL;
-		}
-		seq_map_init(r->map);
+	if (has_map) {
+		r->has_map = 1;
+		seq_map_init(&r->map);
 	}
 	return r;
 }
@@ -136,7 +135,6 @@ void sub_repair_free(void *p)
 	struct sub_repair *r = p;
 	if (!r)
 		return;
-	free(r->map);
 	free(r);
 }
 
@@ -156,14 +154,18 @@ static inline uint32_t ext_near(uint32_t ref, uint16_t seq)
 
 uint32_t repair_ext_seq(struct stream_repair *r, uint16_t seq)
 {
+	uint32_t e;
 	if (unlikely(!r->have_ext)) {
 		r->have_ext = 1;
-		r->max_ext = 0x10000u | seq;   /* one cycle up: a packet from just before stays positive */
-		return r->max_ext;
+		e = r->max_ext = 0x10000u | seq;   /* one cycle up: a packet from just before stays positive */
+	} else {
+		e = ext_near(r->max_ext, seq);
+		if ((int32_t)(e - r->max_ext) > 0)
+			r->max_ext = e;
 	}
-	uint32_t e = ext_near(r->max_ext, seq);
-	if ((int32_t)(e - r->max_ext) > 0)
-		r->max_ext = e;
+	/* the slot this packet goes into after its fan-out (repair_on_rtp): cold at scale */
+	if (r->ring)
+		rte_prefetch0(&r->ring->slot[e & r->ring->mask]);
 	return e;
 }
 
@@ -177,9 +179,17 @@ static __rte_noinline void take_budget(struct worker *w, struct stream_repair *r
 	r->lcore = (int16_t)w->idx;
 }
 
-/* Keep m (its RTP packet at rtp_off, rtp_len bytes) as ext. */
-static inline void keep(struct worker *w, struct stream_repair *r, struct rte_mbuf *m, uint32_t rtp_off,
-			uint32_t rtp_len, uint32_t ext)
+void repair_flush(struct worker *w)
+{
+	rte_pktmbuf_free_bulk(w->rtx_free, w->rtx_n_free);
+	w->rtx_n_free = 0;
+}
+
+/* Keep m (its RTP packet at rtp_off, rtp_len bytes) as ext: 1 (the caller's reference is the
+ * ring's now), or 0 (not kept). The packet it evicts is freed at the end of the iteration (its
+ * mbuf is cold: prefetched now, freed in a bulk after the rest of the burst). */
+static inline int keep(struct worker *w, struct stream_repair *r, struct rte_mbuf *m, uint32_t rtp_off,
+		       uint32_t rtp_len, uint32_t ext)
 {
 	struct pkt_ring *ring = r->ring;
 	if (unlikely(r->lcore != (int16_t)w->idx))
@@ -187,21 +197,25 @@ static inline void keep(struct worker *w, struct stream_repair *r, struct rte_mb
 	int fills = ring->slot[ext & ring->mask].pkt == NULL;
 	if (unlikely(fills) && __atomic_load_n(&held[w->idx], __ATOMIC_RELAXED) >= w->dp->cfg->rtx_max_mbufs) {
 		w->st->rtx_not_kept++;
-		return;
+		return 0;
 	}
 	struct rte_mbuf *old = pkt_ring_put(ring, m, ext, w->now_tsc);
 	if (unlikely(old == m))
-		return;   /* a duplicate, or older than the slot's packet: not kept */
+		return 0;   /* a duplicate, or older than the slot's packet: not kept */
 	if (fills) {
 		__atomic_fetch_add(&held[w->idx], 1, __ATOMIC_RELAXED);
 		r->n_held++;
 	}
-	rte_mbuf_refcnt_update(m, 1);
 	m->data_off = (uint16_t)(m->data_off + rtp_off);
 	m->data_len = (uint16_t)rtp_len;
 	m->pkt_len = rtp_len;
-	if (old)
-		rte_pktmbuf_free(old);
+	if (old) {
+		rte_prefetch0(old);
+		if (unlikely(w->rtx_n_free == WORKER_BURST))
+			repair_flush(w);
+		w->rtx_free[w->rtx_n_free++] = old;
+	}
+	return 1;
 }
 
 /* ---- from publishers ------------------------------------------------------------------------ */
@@ -235,17 +249,16 @@ static inline void uplink_nack(struct worker *w, const struct fwd_participant *p
 		w->stream_stats[s->id].nack_out += n;
 }
 
-void repair_on_rtp(struct worker *w, const struct fwd_participant *pub, const struct fwd_stream *s,
-		   struct rte_mbuf *m, const struct pkt_info *pi, uint32_t rtp_len, uint32_t ext_seq,
-		   const struct rtp_info *ri)
+int repair_on_rtp(struct worker *w, const struct fwd_participant *pub, const struct fwd_stream *s,
+		  struct rte_mbuf *m, const struct pkt_info *pi, uint32_t rtp_len, uint32_t ext_seq,
+		  const struct rtp_info *ri)
 {
 	struct stream_repair *r = s->repair;
 	r->media_pt = ri->pt;
 	r->have_pt = 1;
 	r->sport_be = w->udp_port_be ? w->udp_port_be : rte_cpu_to_be_16(pi->dport);
-	if (r->ring)
-		keep(w, r, m, pi->payload_off, rtp_len, ext_seq);
 	uplink_nack(w, pub, s, r, ext_seq);
+	return r->ring ? keep(w, r, m, pi->payload_off, rtp_len, ext_seq) : 0;
 }
 
 enum mmr_drop_reason repair_rtx_unwrap(struct worker *w, const struct fwd_stream *rs, uint8_t **rtp,
@@ -398,8 +411,8 @@ static void resend_one(struct worker *w, struct nack_ctx *nc, uint16_t seq)
 	struct layer_out lo;
 	uint32_t in_ext;
 
-	if (sr && sr->map) {
-		e = seq_map_lookup(sr->map, seq);
+	if (sr && sr->has_map) {
+		e = seq_map_lookup(&sr->map, seq);
 		if (e) {
 			const struct fwd_stream *es;
 			const struct fwd_output *eo = member(w, nc, seq_map_entry_encoding(e), &es);

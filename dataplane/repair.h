@@ -20,6 +20,7 @@
 
 #include <stdint.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 #include "media.h"
 #include "pkt.h"
 #include "nack_gen.h"
@@ -49,8 +50,10 @@ struct stream_repair {
 };
 
 struct sub_repair {
-	struct seq_map *map;      /* NULL: no map (audio, or a receiver that takes no NACK) */
 	uint16_t rtx_seq;         /* the next sequence number of its RTX stream */
+	uint8_t  has_map;         /* 0: no map (audio, or a receiver that takes no NACK): the struct ends
+				     before it */
+	struct seq_map map;       /* in line: an entry's address needs no load (repair_prefetch) */
 };
 
 /* ---- packet path (the lcore that owns the meeting) ---- */
@@ -63,20 +66,32 @@ uint32_t repair_ext_seq(struct stream_repair *r, uint16_t seq);
  * (lo->seq: the sequence number the receiver sees): recorded in its map, if it has one. */
 static inline void repair_record(struct sub_repair *r, uint32_t in_ext, uint8_t enc, const struct layer_out *lo)
 {
-	if (r && r->map)
-		seq_map_record(r->map, in_ext, enc, lo);
+	if (r && r->has_map)
+		seq_map_record(&r->map, in_ext, enc, lo);
+}
+
+/* The map entry a copy with sequence number seq will be recorded in, fetched ahead (at the layer
+ * decision, a copy's build before its record): a subscription's map is cold at scale. */
+static inline void repair_prefetch(const struct sub_repair *r, uint16_t seq)
+{
+	if (r)
+		rte_prefetch0(&r->map.e[seq & (SEQ_MAP_SIZE - 1)]);
 }
 
 /*
  * After the fan-out of a received RTP packet of stream s from publisher pub (m, described by pi; its
- * RTP packet rtp_len bytes from pi->payload_off, parsed as ri): keep m (a new
- * reference: the caller still frees its own; m's data is trimmed to the RTP packet: the fan-out is
- * done with m's metadata, its copies hold their own) under ext_seq; feed the uplink NACK generator
- * and send the NACKs that are due. m must be a direct, single-segment mbuf. s->repair not NULL.
+ * RTP packet rtp_len bytes from pi->payload_off, parsed as ri): keep m under ext_seq, and feed the
+ * uplink NACK generator (sending the NACKs that are due). Returns 1 when m was kept: the caller's
+ * reference went to the ring (the caller must not free m; m's data is trimmed to the RTP packet:
+ * the fan-out is done with m's metadata, its copies hold their own); 0: the caller frees m as usual.
+ * m must be a direct, single-segment mbuf. s->repair not NULL.
  */
-void repair_on_rtp(struct worker *w, const struct fwd_participant *pub, const struct fwd_stream *s,
-		   struct rte_mbuf *m, const struct pkt_info *pi, uint32_t rtp_len, uint32_t ext_seq,
-		   const struct rtp_info *ri);
+int repair_on_rtp(struct worker *w, const struct fwd_participant *pub, const struct fwd_stream *s,
+		  struct rte_mbuf *m, const struct pkt_info *pi, uint32_t rtp_len, uint32_t ext_seq,
+		  const struct rtp_info *ri);
+
+/* End of a poll-loop iteration: free the kept packets evicted in it (one bulk). */
+void repair_flush(struct worker *w);
 
 /*
  * A publisher's RTX packet (stream rs, rs->is_rtx, media stream rs->media) at *rtp (*len bytes,

@@ -58,7 +58,7 @@
 #include "srtp_lease.h"
 
 #define PREFETCH_AHEAD 3
-/* handle_media's "not dropped, not to be freed: handed to another lcore or held" */
+/* handle_media's "not dropped, not to be freed: handed to another lcore, held, or kept for resends" */
 #define WORKER_TAKEN ((enum mmr_drop_reason)MMR_DROP__COUNT)
 
 /* TX buffer error callback: the NIC did not take these. */
@@ -228,8 +228,8 @@ static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, co
 	rtcp_on_rtp(w, part, s, rte_pktmbuf_mtod(m, const uint8_t *), pi, w->dp->pidx_of[m->port], &ri,
 		    layered ? &mp : NULL);
 	fanout_srtp(w, m, pi, len, &ri, layered ? &mp : NULL, s);
-	if (rp)
-		repair_on_rtp(w, part, s, m, pi, len, w->in_ext_seq, &ri);
+	if (rp && repair_on_rtp(w, part, s, m, pi, len, w->in_ext_seq, &ri))
+		return WORKER_TAKEN;    /* kept for resends: the ring holds our reference */
 	return MMR_DROP_NONE;
 }
 
@@ -322,8 +322,8 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 	rtcp_on_rtp(w, part, s, rte_pktmbuf_mtod(m, const uint8_t *), pi, w->dp->pidx_of[m->port], &ri,
 		    layered ? &mp : NULL);
 	fanout_rtp(w, m, pi, &ri, layered ? &mp : NULL, s);
-	if (rp)
-		repair_on_rtp(w, part, s, m, pi, pi->payload_len, w->in_ext_seq, &ri);
+	if (rp && repair_on_rtp(w, part, s, m, pi, pi->payload_len, w->in_ext_seq, &ri))
+		return WORKER_TAKEN;    /* kept for resends: the ring holds our reference */
 	return MMR_DROP_NONE;
 }
 
@@ -462,6 +462,7 @@ static __rte_noinline void handle_request(struct worker *w)
 		handle_ring_pkts(w, w->hold, n);
 	}
 	handoff_flush(w);
+	repair_flush(w);
 	worker_flush_tx(w);   /* our copies leave before the next owner's */
 	w->req_ack = seq;
 	atomic_store_explicit(&rq->ack, seq, memory_order_release);
@@ -521,6 +522,8 @@ int worker_main(void *arg)
 			if (w->ho_pending)
 				handoff_flush(w);
 		}
+		if (w->rtx_n_free)
+			repair_flush(w);
 		worker_flush_tx(w);
 		w->st->loops++;
 		if (got) {
@@ -536,6 +539,7 @@ int worker_main(void *arg)
 	}
 
 	handoff_flush(w);
+	repair_flush(w);
 	worker_flush_tx(w);
 	w->st->active = 0;
 	rcu_unregister_thread();

@@ -14,7 +14,8 @@ dataplane/repair.c), byte by byte against a small model in this file.
       - carol and dave get RTX (RFC 4588): their RTX SSRC and payload type, their own RTX sequence
         numbers (consecutive), the marker and the rest of the header as in the copy, then the
         copy's sequence number (OSN), then the copy's payload;
-      - the same NACK again at once: nothing (not twice within the RTT), counted resend_within_rtt;
+      - each NACK is sent twice at once: the second brings nothing (not twice within the RTT),
+        counted resend_within_rtt;
       - a NACK for a packet the MMR no longer keeps (its first copies: more than 128 inputs ago) and
         for one never sent: nothing, counted resend_gone;
       - counters: nack_in, resent, resent_rtx as asked.
@@ -185,7 +186,7 @@ def plain(env, c):
 
     gen = rtpgen.Vp8L1T3(VIDEO, seq=SEQ0, keyframe_interval=0)
     frames = gen.frames(FRAMES)
-    inputs = [p for f in frames for p in f.pkts]
+    inputs = [p for f in frames for p in f.packets]
     for p in inputs:
         env.send(alice, p.data)
         time.sleep(PACE)
@@ -223,13 +224,15 @@ def plain(env, c):
         pick = sorted(set(wrap + kept[:2] + kept[-3:] + kept[len(kept) // 2:len(kept) // 2 + 2]),
                       key=lambda s: order.index(s))
         me = 0x55000000 + port
+        # twice at once: the second comes within the RTT (default 100 ms) and brings nothing
+        env.send(socks[name], compound_nack(me, copies[name + '_ssrc'], pick))
         env.send(socks[name], compound_nack(me, copies[name + '_ssrc'], pick))
         got = env.recv_all(socks[name], timeout=0.5, max_wait=5)
         got = [g for g in got if not rtpgen.is_rtcp(g)]
         asked_total += len(pick)
         if rtx is None:
             want = [copies[name][s][0] for s in pick]
-            c.check(sorted(got) == sorted(want), '%s: NACK of %d copies (%s) -> exactly those bytes again, once each'
+            c.check(sorted(got) == sorted(want), '%s: NACK of %d copies (%s), twice at once -> exactly those bytes again, once each'
                     % (name, len(pick), ','.join(map(str, pick))),
                     'got %d packets, want %d' % (len(got), len(want)))
             resent_want += len(pick)
@@ -242,14 +245,10 @@ def plain(env, c):
                 osns = [struct.unpack_from('!H', g, parse_rtp(g).hdr_len)[0] for g in rtx_pkts]
                 want = [rtx_of(copies[name][o][0], rtx, first + i) for i, o in enumerate(osns)]
                 ok = rtx_pkts == want and sorted(osns) == sorted(pick)
-            c.check(ok, '%s: NACK of %d copies (%s) -> RTX: PT %d, own consecutive seqs, OSN first, '
+            c.check(ok, '%s: NACK of %d copies (%s), twice at once -> RTX once each: PT %d, own consecutive seqs, OSN first, '
                     'the copy\'s payload' % (name, len(pick), ','.join(map(str, pick)), PT_RTX),
                     'got %d packets' % len(rtx_pkts))
             rtx_want += len(pick)
-        # again at once: within the RTT
-        env.send(socks[name], compound_nack(me, copies[name + '_ssrc'], pick))
-        again = [g for g in env.recv_all(socks[name], timeout=0.4, max_wait=3) if not rtpgen.is_rtcp(g)]
-        c.eq(len(again), 0, '%s: the same NACK again at once -> nothing (not twice within the RTT)' % name)
         asked_total += len(pick)
     after = counters(env, VIDEO)
     c.eq(delta(after, before, 'resent'), resent_want, 'counter resent')
@@ -309,7 +308,7 @@ def srtp(env, c):
     enc = {n: srtp_session(mmrtest.key_bytes(keys[n]['send_key']), True) for n in rx}
     gen = rtpgen.Vp8L1T3(vid, seq=100, keyframe_interval=0)
     for f in gen.frames(20):
-        for p in f.pkts:
+        for p in f.packets:
             env.send(alice, tx.protect(p.data))
             time.sleep(PACE)
     plain_copies = {}
@@ -371,7 +370,7 @@ def uplink(env, c):
     env.wait_dp_attached()
     alice, bob = env.udp_socket(7600), env.udp_socket(7601)
     gen = rtpgen.Vp8L1T3(vid, seq=65530, keyframe_interval=0)
-    inputs = [p for f in gen.frames(20) for p in f.pkts]
+    inputs = [p for f in gen.frames(20) for p in f.packets]
     skip = {inputs[20].seq, inputs[21].seq, inputs[33].seq}
     before = counters(env, vid)
     nacked = set()

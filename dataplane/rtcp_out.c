@@ -95,15 +95,14 @@ drop:
 int rtcp_out_send(struct worker *w, const struct fwd_participant *part, const uint8_t *rtcp, uint32_t len)
 {
 	struct part_rtcp *pr = part_rtcp_get(w->rtcp, part);
-	if (unlikely(!pr->route.known))
+	/* no SSRC of ours for it (or no SRTCP context under it): the controller gave none, send nothing */
+	if (unlikely(!pr->route.known || !part->mmr_ssrc))
 		return -1;
 	struct srtp_stream *ctx = NULL;
 	if (part->srtp) {
-		ctx = part->rtcp_out;
-		if (unlikely(!ctx)) {
-			w->st->drops[MMR_DROP_SRTP_LEASE]++;
+		ctx = rcu_dereference(part->rtcp_out);
+		if (unlikely(!ctx))
 			return -1;
-		}
 	}
 	if (rtcp_out_to_output(w, &pr->route.o, pr->route.sport_be, ctx, rtcp, len) != 0)
 		return -1;

@@ -44,7 +44,8 @@ int rtcp_out_to_output(struct worker *w, const struct fwd_output *o, uint16_t sp
 		       struct srtp_stream *ctx, const uint8_t *rtcp, uint32_t len);
 
 /* Send len bytes of RTCP to participant part along its route (under part->rtcp_out in SRTP
- * meetings). 0 sent; -1 no route yet or a drop (counted). */
+ * meetings). 0 sent; -1 not sent: no route yet, no SSRC of ours for it (mmr_ssrc 0) or no SRTCP
+ * context, or a drop (counted). */
 int rtcp_out_send(struct worker *w, const struct fwd_participant *part, const uint8_t *rtcp, uint32_t len);
 
 #endif

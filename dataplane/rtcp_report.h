@@ -92,11 +92,14 @@ static inline void rtcp_on_rtp(struct worker *w, const struct fwd_participant *p
 	if (unlikely(!w->rtcp_on || s->is_rtx))
 		return;
 	struct stream_rtcp *r = stream_rtcp_get(w->rtcp, s);
-	if (unlikely(!r->rs.started) && r->kind == MMR_KIND_VIDEO)
+	int key = mp && mp->keyframe && mp->start;
+	if (unlikely(!r->rs.started) && r->kind == MMR_KIND_VIDEO && !key)
 		rtcp_kf_ask(w, s);      /* a new stream, or a restarted dataplane: nobody has a picture */
 	recv_stats_update(&r->rs, ri->seq, ri->ts, rtcp_arrival_rtp(w, s), &r->last_ext_seq);
-	if (mp && mp->keyframe && mp->start && r->kf.waiting)
-		kf_req_keyframe_seen(&r->kf);
+	if (key && (r->kf.waiting || r->kf.pending || r->kf_send)) {
+		kf_req_keyframe_seen(&r->kf);   /* what was asked for came: no (more) requests */
+		r->kf_send = 0;
+	}
 	if (unlikely(w->now_tsc >= r->next_tsc)) {
 		rtcp_route_learn(w, &part_rtcp_get(w->rtcp, part)->route, frame, pi, pidx);
 		rtcp_stream_due(w, part, s, r);

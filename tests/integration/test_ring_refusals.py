@@ -17,6 +17,8 @@ on an audio stream. Afterwards the dataplane's status line still counts 2 partic
 subscriptions, and real VP8 packets from the publisher reach every valid subscription as before: the
 receiver gets exactly encoding 1 under the group's SSRC and the whole plain stream, the publisher
 exactly encoding 0.
+The dataplane runs with `rtcp = false` (media only toward the receivers' sockets; test_rtcp.py
+covers the MMR's RTCP).
 """
 import os
 import re
@@ -109,7 +111,7 @@ def wait_status(env, want, timeout=5.0):
 def body(c):
     if not os.access(RING_CMD, os.X_OK):
         raise mmrtest.HarnessError('%s not built (run make)' % RING_CMD)
-    with MmrEnv('ring_refusals', controller=False, status_interval_ms=200) as env:
+    with MmrEnv('ring_refusals', controller=False, status_interval_ms=200, rtcp=False) as env:
         # ---- valid set-up ----
         rc, out, err = ring(env, SETUP + ['counters'])
         c.eq(rc, 0, 'set-up: ring_cmd exit status (stderr: %s)' % err)

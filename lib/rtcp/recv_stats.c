@@ -76,9 +76,14 @@ enum recv_result recv_stats_update(struct recv_stats *s, uint16_t seq, uint32_t 
 	if (udelta <= RTP_SEQ_MOD - RECV_MAX_MISORDER) {
 		/* a big jump: restart if the previous packet was one just before it */
 		if (seq == s->bad_seq) {
+			/* extended seqs go on forward from the old highest (A.1 would start again at
+			   cycles 0): whatever is keyed by them (pkt_ring, nack_gen) stays ordered */
+			ext = recv_stats_ext_max(s) + udelta;
 			start_at(s, seq);
+			s->cycles = ext - seq;
+			s->base_seq = ext;
 			jitter_update(s, rtp_ts, arrival_rtp);
-			*ext_seq = seq;
+			*ext_seq = ext;
 			return RECV_RESTART;
 		}
 		s->bad_seq = (seq + 1) & (RTP_SEQ_MOD - 1);

@@ -4,9 +4,11 @@
  *
  *  - A.1 sequence validation: the publisher is known (signalled), so no probation: the first packet
  *    starts the stream. A packet less than RECV_MAX_DROPOUT (3000) ahead of the highest is in order
- *    (a 16-bit wrap counts a cycle); one at most RECV_MAX_MISORDER (100) behind is late (reordered or
- *    retransmitted); anything else is a big jump: ignored, unless the next packet follows it
- *    (seq == bad_seq), which restarts the statistics there (the sender restarted).
+ *    (a 16-bit wrap counts a cycle); one less than RECV_MAX_MISORDER (100) behind is late (reordered
+ *    or retransmitted); anything else is a big jump: ignored, unless the next packet follows it
+ *    (seq == bad_seq), which restarts the statistics there (the sender restarted). Unlike A.1 the
+ *    extended seqs go on forward across a restart (the new one = the old highest + the 16-bit
+ *    distance), so what is keyed by them needs no reset.
  *  - A late duplicate changes nothing: a bitmap of the RECV_WINDOW (128) sequence numbers behind
  *    the highest tells which of them were received.
  *  - A.3 loss: expected = extended highest - base + 1; lost = expected - received, reported clamped
@@ -53,7 +55,8 @@ enum recv_result {
 	RECV_LATE,         /* older than the highest, not seen before (reordered, retransmitted); *ext_seq set */
 	RECV_DUP,          /* already received: nothing changed; *ext_seq set */
 	RECV_RESTART,      /* confirmed a big jump: statistics restarted at this packet; *ext_seq set
-			      (the caller resets what is keyed by extended seq: nack_gen, pkt_ring) */
+			      (forward from the old highest: nack_gen sees a gap, most likely too large:
+			      hopeless, a keyframe request, which a restarted sender needs anyway) */
 	RECV_BAD,          /* a big jump (or too late to place): ignored, nothing changed; *ext_seq not set */
 };
 

@@ -7,7 +7,8 @@
 #   make unit       build and run the cmocka unit tests only
 #   make asan       the same programs built with AddressSanitizer into build-asan/
 #   make selfcheck  build-check/mmr-dataplane: ASan plus the table self-check after every batch
-#   make fuzz       build the libFuzzer targets (clang) and run each for FUZZ_SECONDS
+#   make fuzz       build the libFuzzer targets (clang) and run each for FUZZ_SECONDS (with
+#                   tests/fuzz/<target>.dict and the seeds in tests/fuzz/seeds/<target>/ when there are)
 #   make bench      benchmarks (see scripts/)
 
 SHELL     := /bin/bash
@@ -176,8 +177,10 @@ build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)
 fuzz: $(FUZZ_BIN)
 	@set -o pipefail; for f in $(FUZZ_BIN); do mkdir -p build-fuzz/corpus-$$(basename $$f); \
 	  echo "fuzz: $$f for $(FUZZ_SECONDS)s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=2048 -artifact_prefix=build-fuzz/ \
-	    build-fuzz/corpus-$$(basename $$f) > build-fuzz/$$(basename $$f).log 2>&1 \
+	  dict=tests/fuzz/$$(basename $$f).dict; [ -f $$dict ] && dict=-dict=$$dict || dict=; \
+	  seeds=tests/fuzz/seeds/$$(basename $$f); [ -d $$seeds ] || seeds=; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=2048 -artifact_prefix=build-fuzz/ $$dict \
+	    build-fuzz/corpus-$$(basename $$f) $$seeds > build-fuzz/$$(basename $$f).log 2>&1 \
 	    || { tail -n 30 build-fuzz/$$(basename $$f).log; exit 1; }; tail -n 1 build-fuzz/$$(basename $$f).log; done
 
 bench: progs

@@ -104,13 +104,14 @@ static int item_other(struct rtcp_iter *it, struct rtcp_item *item, uint32_t off
 	return 1;
 }
 
-/* Transport-wide feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01, 3.1): the FCI holds
- * base seq, status count (> 0), reference time, feedback count, then packet status chunks covering
- * status count packets, then one receive delta (1 or 2 bytes) per received packet, then at most 3
- * bytes of zero padding. */
-static int twcc_fits(const uint8_t *p, uint32_t q, uint32_t end, uint16_t count)
+/* Transport-wide feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01, 3.1): the FCI at q
+ * holds base seq, status count (> 0), reference time, feedback count, then packet status chunks
+ * covering status count packets, then one receive delta (1 or 2 bytes) per received packet, then
+ * at most 3 bytes of zero padding before end. Returns the FCI's length up to its last delta, 0 when
+ * it does not fit. */
+static uint32_t twcc_len(const uint8_t *p, uint32_t q, uint32_t end, uint16_t count)
 {
-	uint32_t seen = 0, deltas = 0;
+	uint32_t seen = 0, deltas = 0, fci = q;
 
 	q += 8;
 	while (seen < count) {
@@ -138,7 +139,9 @@ static int twcc_fits(const uint8_t *p, uint32_t q, uint32_t end, uint16_t count)
 			}
 		}
 	}
-	return q + deltas <= end && end - (q + deltas) <= 3;
+	if (q + deltas > end || end - (q + deltas) > 3)
+		return 0;
+	return q + deltas - fci;
 }
 
 /*
@@ -260,11 +263,13 @@ static int enter(struct rtcp_iter *it, struct rtcp_item *item)
 			return 0;
 		}
 		if (pt == RTCP_PT_RTPFB && cnt == RTCP_FMT_TWCC) {
-			if (fci < 8 || rd16(p + off + 14) == 0 || !twcc_fits(p, off + 12, end, rd16(p + off + 14)))
+			uint32_t used = fci < 8 || rd16(p + off + 14) == 0 ? 0 :
+					twcc_len(p, off + 12, end, rd16(p + off + 14));
+			if (!used)
 				return fail(it, MMR_DROP_BAD_RTCP);
 			item_head(it, item, RTCP_ITEM_TWCC);
 			item->u.twcc.fci = p + off + 12;
-			item->u.twcc.len = (uint16_t)fci;
+			item->u.twcc.len = (uint16_t)used;
 			item->u.twcc.base_seq = rd16(p + off + 12);
 			item->u.twcc.status_count = rd16(p + off + 14);
 			item->u.twcc.ref_time = (int32_t)(rd32(p + off + 16) & 0xffffff00) >> 8;

@@ -89,7 +89,7 @@ struct rtcp_item {
 		struct { uint16_t pid, blp; } nack;
 		struct { uint32_t ssrc; uint8_t seq; } fir;
 		struct { uint64_t bitrate_bps; uint8_t n_ssrcs; const uint8_t *ssrcs; } remb; /* ssrcs big-endian */
-		struct { const uint8_t *fci; uint16_t len;                          /* the whole FCI */
+		struct { const uint8_t *fci; uint16_t len;                          /* FCI to its last delta */
 			 uint16_t base_seq, status_count; int32_t ref_time;         /* ref_time: 24-bit signed, 64 ms */
 			 uint8_t fb_count; } twcc;
 		struct { uint64_t ntp; } rrtr;
@@ -178,7 +178,8 @@ void rtcp_build_fir_n(struct rtcp_builder *b, uint32_t sender, const uint32_t *s
 /* REMB: bitrate as 18-bit mantissa << 6-bit exponent, rounded down (relative error < 2^-17). */
 void rtcp_build_remb(struct rtcp_builder *b, uint32_t sender, uint64_t bitrate_bps, const uint32_t *ssrcs,
 		     unsigned n);
-/* Transport-wide feedback with a ready FCI (len >= 8); zero-padded to 32 bits inside the FCI. */
+/* Transport-wide feedback with a ready FCI (len >= 8: up to its last receive delta, as the walk
+ * reports it), zero-padded to 32 bits inside the FCI. */
 void rtcp_build_twcc(struct rtcp_builder *b, uint32_t sender, uint32_t media, const uint8_t *fci, uint16_t len);
 /* XR with one RRTR block; XR with one DLRR sub-block; XR with an optional RRTR (rrtr_ntp NULL: none)
  * and a DLRR block of n sub-blocks (n = 0: none) in one packet. */

@@ -118,7 +118,9 @@ struct sub_repair *sub_repair_new(struct dataplane *dp, const struct mmr_cmd_sub
 	(void)c;
 	if (!dp->cfg->rtcp)
 		return NULL;
-	int has_map = s->kind == MMR_KIND_VIDEO && (rcv->fb & MMR_FB_NACK);
+	/* a map for a receiver that takes NACK, of a stream whose packets are kept */
+	int has_map = (rcv->fb & MMR_FB_NACK) &&
+		      (s->kind == MMR_KIND_VIDEO ? dp->cfg->rtx_video_packets : dp->cfg->rtx_audio_packets) > 0;
 	struct sub_repair *r = calloc(1, has_map ? sizeof(*r) : offsetof(struct sub_repair, map));
 	if (!r)
 		return NULL;
@@ -402,8 +404,8 @@ static void resend_one(struct worker *w, struct nack_ctx *nc, uint16_t seq)
 {
 	const struct fwd_stream *s = NULL;
 	const struct fwd_output *o = NULL;
-	for (unsigned e = 0; !o && e < nc->sub->n; e++)
-		o = member(w, nc, e, &s);
+	for (unsigned i = 0; !o && i < nc->sub->n; i++)
+		o = member(w, nc, i, &s);
 	if (!o)
 		return;   /* the subscription went while the NACK was on its way */
 	struct sub_repair *sr = o->repair;    /* a simulcast group's members share their leader's */
@@ -423,29 +425,21 @@ static void resend_one(struct worker *w, struct nack_ctx *nc, uint16_t seq)
 				e = NULL;      /* that encoding is gone */
 			}
 		}
-		struct mmr_stream_stats *ss = &w->stream_stats[s->id];
-		ss->nack_in++;
-		if (!e) {
-			ss->resend_gone++;
-			return;
-		}
-		if (e->last_resent_tsc && w->now_tsc - e->last_resent_tsc < nc->rtt_tsc) {
-			ss->resend_within_rtt++;
-			return;
-		}
-		in_ext = e->in_ext_seq;
-		seq_map_entry_out(e, &lo);
-	} else {
-		/* no map (audio): its copies pass sequence numbers and timestamps through */
-		w->stream_stats[s->id].nack_in++;
-		const struct stream_repair *r = s->repair;
-		if (!r || !r->have_ext) {
-			w->stream_stats[s->id].resend_gone++;
-			return;
-		}
-		in_ext = ext_near(r->max_ext, seq);
 	}
 	struct mmr_stream_stats *ss = &w->stream_stats[s->id];
+	ss->nack_in++;
+	if (!e) {
+		/* never sent to it, too old for its map, or it has none (it takes no NACK; nothing of
+		 * its stream is kept) */
+		ss->resend_gone++;
+		return;
+	}
+	if (e->last_resent_tsc && w->now_tsc - e->last_resent_tsc < nc->rtt_tsc) {
+		ss->resend_within_rtt++;
+		return;
+	}
+	in_ext = e->in_ext_seq;
+	seq_map_entry_out(e, &lo);
 	struct stream_repair *r = s->repair;
 	struct rte_mbuf *k = r && r->ring ? pkt_ring_get(r->ring, in_ext, NULL) : NULL;
 	if (!k) {
@@ -453,14 +447,7 @@ static void resend_one(struct worker *w, struct nack_ctx *nc, uint16_t seq)
 		return;
 	}
 	const uint8_t *kh = rte_pktmbuf_mtod(k, const uint8_t *);
-	if (!e) {
-		lo.seq = seq;
-		lo.ts = (uint32_t)kh[4] << 24 | (uint32_t)kh[5] << 16 | (uint32_t)kh[6] << 8 | kh[7];
-		lo.marker = kh[1] >> 7;
-		lo.picture_id = lo.frame_number = lo.tl0picidx = 0;
-	}
-	/* RTX needs the subscription's sequence number counter */
-	uint8_t rtx_pt = sr ? fwd_output_rtx_pt(o, kh[1] & 0x7f) : 0;
+	uint8_t rtx_pt = fwd_output_rtx_pt(o, kh[1] & 0x7f);
 	struct srtp_stream *ctx = NULL;
 	if (nc->part->srtp) {
 		ctx = rtx_pt ? o->rtx_srtp : NULL;
@@ -470,8 +457,7 @@ static void resend_one(struct worker *w, struct nack_ctx *nc, uint16_t seq)
 			return;
 		}
 	}
-	uint32_t n = resend_rtp(s, k, o, &lo, rtx_pt, sr ? sr->rtx_seq : 0, w->av1_scratch,
-				sizeof(w->av1_scratch));
+	uint32_t n = resend_rtp(s, k, o, &lo, rtx_pt, sr->rtx_seq, w->av1_scratch, sizeof(w->av1_scratch));
 	if (unlikely(n == 0)) {
 		ss->resend_gone++;
 		return;
@@ -488,8 +474,7 @@ static void resend_one(struct worker *w, struct nack_ctx *nc, uint16_t seq)
 	} else {
 		ss->resent++;
 	}
-	if (e)
-		e->last_resent_tsc = w->now_tsc;
+	e->last_resent_tsc = w->now_tsc;
 	worker_send(w, o->dp_port, c);
 }
 

@@ -290,10 +290,7 @@ enum mmr_drop_reason repair_rtx_unwrap(struct worker *w, const struct fwd_stream
 	enum mmr_drop_reason why = rtp_parse(p, *len, ri);
 	if (unlikely(why != MMR_DROP_NONE))
 		return why;
-	struct mmr_stream_stats *ss = &w->stream_stats[ms->id];
-	ss->rtx_in++;
-	if (r->have_ext && (int32_t)(ext - r->max_ext) < 0)
-		ss->repaired++;
+	w->stream_stats[ms->id].rtx_in++;    /* `repaired` when it fills a gap: uplink_nack */
 	*rtp = p;
 	*media = ms;
 	return MMR_DROP_NONE;

@@ -23,9 +23,11 @@ dataplane/repair.c), byte by byte against a small model in this file.
     brings RTX packets that decrypt under his RECV key to OSN + his decrypted copy's payload; carol's
     brings nothing (a second packet on the media SSRC would reuse an SRTP index): counted srtp_reuse.
  3. Uplink: alice (RTX SSRC and payload type set on her stream) leaves out three packets; the MMR
-    NACKs exactly those to her (RTCP from its SSRC for her, media SSRC = her stream); she sends them
-    as RTX; bob gets each once, rewritten like the rest (the model's bytes); the same RTX again is
-    dropped (rtx_unused); counters nack_out, rtx_in, repaired.
+    NACKs exactly those to her (RTCP from its SSRC for her, media SSRC = her stream); she answers
+    each NACK at once with RTX (as a client does within its RTT: the layer selector places a late
+    packet only within the current or the previous frame); bob gets each once, rewritten like the
+    rest (the model's bytes); the same RTX again is dropped (rtx_unused); counters nack_out, rtx_in,
+    repaired.
 """
 import os
 import struct
@@ -371,58 +373,61 @@ def uplink(env, c):
     alice, bob = env.udp_socket(7600), env.udp_socket(7601)
     gen = rtpgen.Vp8L1T3(vid, seq=65530, keyframe_interval=0)
     inputs = [p for f in gen.frames(20) for p in f.packets]
+    by_seq = {p.seq: p for p in inputs}
     skip = {inputs[20].seq, inputs[21].seq, inputs[33].seq}
     before = counters(env, vid)
     nacked = set()
-    rtcp = []
+    rtx_sent = []
+    rtx_seq = 4000
+
+    def answer(datagrams):
+        """alice answers each NACK at once (as a client does, within its RTT) with RTX packets."""
+        nonlocal rtx_seq
+        for d in datagrams:
+            for sender, media, seqs in parse_nacks(d):
+                if media != vid:
+                    continue
+                nacked.update(seqs)
+                for q in seqs:
+                    if q in by_seq and q not in [x[0] for x in rtx_sent]:
+                        pkt = by_seq[q].data
+                        r = parse_rtp(pkt)
+                        h = bytearray(pkt[:r.hdr_len])
+                        h[1] = (h[1] & 0x80) | PT_RTX
+                        struct.pack_into('!H', h, 2, rtx_seq)
+                        struct.pack_into('!I', h, 8, VIDEO_RTX)
+                        rtx = bytes(h) + struct.pack('!H', q) + pkt[r.hdr_len:]
+                        rtx_seq = (rtx_seq + 1) & 0xffff
+                        rtx_sent.append((q, rtx))
+                        env.send(alice, rtx)
+
     for p in inputs:
         if p.seq not in skip:
             env.send(alice, p.data)
         time.sleep(PACE * 3)
-        for d in env.recv_all(alice, timeout=0.001, max_wait=0.002):
-            rtcp.append(d)
-    deadline = time.monotonic() + 3
-    while not skip <= nacked and time.monotonic() < deadline:
-        for d in rtcp:
-            for sender, media, seqs in parse_nacks(d):
-                if media == vid:
-                    nacked |= set(seqs)
-        rtcp = env.recv_all(alice, timeout=0.2, max_wait=0.5)
+        answer(env.recv_all(alice, timeout=0.001, max_wait=0.002))
+    answer(env.recv_all(alice, timeout=0.3, max_wait=2))
     c.check(skip <= nacked and nacked <= skip, 'the MMR NACKed exactly the 3 packets alice left out',
             'asked %s, left out %s' % (sorted(nacked), sorted(skip)))
-    # alice repairs them as RTX
-    rtx_seq = 4000
-    rtx_pkts = []
-    for p in inputs:
-        if p.seq in skip:
-            r = parse_rtp(p.data)
-            h = bytearray(p.data[:r.hdr_len])
-            h[1] = (h[1] & 0x80) | PT_RTX
-            struct.pack_into('!H', h, 2, rtx_seq)
-            struct.pack_into('!I', h, 8, VIDEO_RTX)
-            rtx_pkts.append(bytes(h) + struct.pack('!H', p.seq) + p.data[r.hdr_len:])
-            rtx_seq += 1
-    for d in rtx_pkts:
-        env.send(alice, d)
-        time.sleep(PACE)
-    for d in rtx_pkts:          # again: the stream has them now
+    c.eq(sorted(q for q, _ in rtx_sent), sorted(skip), 'alice repaired them as RTX, answering each NACK at once')
+    for _, d in rtx_sent:       # again: the stream has them now
         env.send(alice, d)
         time.sleep(PACE)
     got = [g for g in env.recv_all(bob, timeout=0.6, max_wait=10) if not rtpgen.is_rtcp(g)]
     out_ssrc = parse_rtp(got[0]).ssrc if got else 0
-    # bob's model: everything but the skipped, in arrival order, then the three repairs
+    # bob (all layers) gets every input with its own numbers: the model of the stream without loss;
+    # the repairs come within a frame of their gap, where the selector still places late packets
     model = rtpgen.LayerSelModel()
-    order = [p for p in inputs if p.seq not in skip] + [p for p in inputs if p.seq in skip]
     want = []
-    for p in order:
+    for p in inputs:
         r = model.feed(p, 2)
         if r is not None:
             want.append(rtpgen.rewrite_vp8(p.data, r[0], r[1], r[2], out_ssrc))
-    # the selector passes seqs through here (no layer drops at T2): the repaired copies carry their
-    # own seqs; compare as sets of bytes, and count
     c.check(sorted(got) == sorted(want) and len(got) == len(set(got)),
             'bob got every packet once, the 3 repaired ones included, byte for byte',
-            'got %d, want %d' % (len(got), len(want)))
+            'got %d, want %d; missing seqs %s' % (len(got), len(want),
+                                                  sorted(set(parse_rtp(x).seq for x in want) -
+                                                         set(parse_rtp(x).seq for x in got))))
     after = counters(env, vid)
     c.eq(delta(after, before, 'rtx_in'), 3, 'counter rtx_in (the second copies are not)')
     c.eq(delta(after, before, 'repaired'), 3, 'counter repaired')

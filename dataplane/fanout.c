@@ -216,9 +216,7 @@ static void fanout_chunk(struct worker *w, struct rte_mbuf *m, const struct fano
 		}
 		w->st->copies++;
 		ss->fwd_copies++;
-		struct sub_repair *sr = fo[i]->repair;
-		if (sr && sr->ent)
-			repair_record(sr, lo[i].seq, w->in_ext_seq, w->in_encoding, &lo[i]);
+		repair_record(fo[i]->repair, w->in_ext_seq, w->in_encoding, &lo[i]);
 		worker_send(w, fo[i]->dp_port, c);
 		rtcp_on_copy(w, fo[i], s, lo[i].ts, rtp_payload_len, fp->sport_be, sr_budget);
 	}
@@ -361,6 +359,7 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 					need_kf |= rtcp_waits_keyframe(&w->sel[o->sel_id], mp);
 					continue;
 				}
+				repair_prefetch(o->repair, lo[k].seq);
 				uint32_t mask;
 				if (unlikely(tells_active) && av1_active_for(w, s, mp, o, &mask)) {
 					if (unlikely(!have_sum)) {
@@ -373,10 +372,7 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 					if (c) {
 						w->st->copies++;
 						ss->fwd_copies++;
-						struct sub_repair *sr = o->repair;
-						if (sr && sr->ent)
-							repair_record(sr, lo[k].seq, w->in_ext_seq, w->in_encoding,
-								      &lo[k]);
+						repair_record(o->repair, w->in_ext_seq, w->in_encoding, &lo[k]);
 						worker_send(w, o->dp_port, c);
 						rtcp_on_copy(w, o, s, lo[k].ts, ri->payload_len, fp.sport_be,
 							     &sr_budget);
@@ -498,11 +494,11 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 		w->st->copies++;
 		ss->fwd_copies++;
 		struct sub_repair *sr = o->repair;
-		if (sr && sr->ent) {
-			/* the sequence number the receiver sees: after its context's lease shift */
+		if (sr && sr->has_map) {
+			/* under the sequence number the receiver sees: after its context's lease shift */
 			uint32_t head = ETH_LEN + (o->family == MMR_AF_INET ? IP4_LEN : IP6_LEN) + UDP_LEN;
-			uint16_t seq = rd16(rte_pktmbuf_mtod_offset(c, const uint8_t *, head + 2));
-			repair_record(sr, seq, w->in_ext_seq, w->in_encoding, &lo);
+			lo.seq = rd16(rte_pktmbuf_mtod_offset(c, const uint8_t *, head + 2));
+			repair_record(sr, w->in_ext_seq, w->in_encoding, &lo);
 		}
 		worker_send(w, o->dp_port, c);
 		rtcp_on_copy(w, o, s, lo.ts, ri->payload_len, fp.sport_be, &sr_budget);

@@ -41,26 +41,35 @@
 #define _LGPL_SOURCE
 #include "repair.h"
 
-#include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
-#include <rte_malloc.h>
+#include <rte_prefetch.h>
 
 #include "config.h"
 #include "fwd_table.h"
+#include "media_parse.h"
 #include "rewrite.h"
+#include "rtcp.h"
+#include "rtcp_out.h"
+#include "rtcp_report.h"
+#include "rtcp_state.h"
 #include "srtp_fast.h"
 #include "worker.h"
 
 #define REPAIR_DEFAULT_RTT_US 100000u
-#define REPAIR_SEQ_MAP_SIZE   1024u     /* per subscription: more than a ring (copies <= inputs) */
+#define UPLINK_NACK_MAX       64u       /* seqs in one NACK to a publisher */
 
 static uint32_t held[MMR_MAX_LCORES];   /* mbufs held per worker (atomic: see above) */
 
+/* ---- control thread --------------------------------------------------------------------------- */
+
 struct stream_repair *stream_repair_new(struct dataplane *dp, const struct mmr_cmd_stream *c)
 {
+	if (!dp->cfg->rtcp)
+		return NULL;      /* RTCP off: the packet path is the one without repair */
 	struct stream_repair *r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
@@ -68,14 +77,25 @@ struct stream_repair *stream_repair_new(struct dataplane *dp, const struct mmr_c
 	r->lcore = -1;
 	uint32_t n = c->kind == MMR_KIND_VIDEO ? dp->cfg->rtx_video_packets : dp->cfg->rtx_audio_packets;
 	if (n) {
-		r->ring = calloc(n, sizeof(*r->ring));
-		if (!r->ring) {
-			free(r);
-			return NULL;
-		}
-		r->mask = n - 1;
+		r->ring = malloc(pkt_ring_size(n));
+		if (!r->ring || pkt_ring_init(r->ring, n) < 0)
+			goto fail;
 	}
+	r->gen = malloc(sizeof(*r->gen));
+	if (!r->gen)
+		goto fail;
+	nack_gen_init(r->gen, rte_get_tsc_hz());
 	return r;
+fail:
+	free(r->ring);
+	free(r);
+	return NULL;
+}
+
+static void release_mbuf(void *pkt, void *arg)
+{
+	(void)arg;
+	rte_pktmbuf_free(pkt);
 }
 
 void stream_repair_free(void *p)
@@ -84,33 +104,30 @@ void stream_repair_free(void *p)
 	if (!r)
 		return;
 	if (r->ring)
-		for (uint32_t i = 0; i <= r->mask; i++)
-			if (r->ring[i].m)
-				rte_pktmbuf_free(r->ring[i].m);
+		pkt_ring_drain(r->ring, release_mbuf, NULL);
 	if (r->lcore >= 0 && r->n_held)
 		__atomic_fetch_sub(&held[r->lcore], r->n_held, __ATOMIC_RELAXED);
 	free(r->ring);
+	free(r->gen);
 	free(r);
 }
 
 struct sub_repair *sub_repair_new(struct dataplane *dp, const struct mmr_cmd_sub *c,
 				  const struct mmr_cmd_stream *s, const struct mmr_cmd_participant *rcv)
 {
-	(void)dp;
 	(void)c;
-	struct sub_repair *r = calloc(1, sizeof(*r));
+	if (!dp->cfg->rtcp)
+		return NULL;
+	/* a map for a receiver that takes NACK, of a stream whose packets are kept */
+	int has_map = (rcv->fb & MMR_FB_NACK) &&
+		      (s->kind == MMR_KIND_VIDEO ? dp->cfg->rtx_video_packets : dp->cfg->rtx_audio_packets) > 0;
+	struct sub_repair *r = calloc(1, has_map ? sizeof(*r) : offsetof(struct sub_repair, map));
 	if (!r)
 		return NULL;
 	r->rtx_seq = (uint16_t)rte_rdtsc();   /* RFC 4588: a random start, like any RTP stream */
-	if (s->kind == MMR_KIND_VIDEO && (rcv->fb & MMR_FB_NACK)) {
-		uint32_t n = REPAIR_SEQ_MAP_SIZE;
-		r->ent = calloc(n, sizeof(*r->ent));
-		r->resent = calloc(n, sizeof(*r->resent));
-		if (!r->ent || !r->resent) {
-			sub_repair_free(r);
-			return NULL;
-		}
-		r->mask = n - 1;
+	if (has_map) {
+		r->has_map = 1;
+		seq_map_init(&r->map);
 	}
 	return r;
 }
@@ -120,8 +137,6 @@ void sub_repair_free(void *p)
 	struct sub_repair *r = p;
 	if (!r)
 		return;
-	free(r->ent);
-	free(r->resent);
 	free(r);
 }
 
@@ -141,18 +156,22 @@ static inline uint32_t ext_near(uint32_t ref, uint16_t seq)
 
 uint32_t repair_ext_seq(struct stream_repair *r, uint16_t seq)
 {
+	uint32_t e;
 	if (unlikely(!r->have_ext)) {
 		r->have_ext = 1;
-		r->max_ext = 0x10000u | seq;   /* one cycle up: a packet from just before stays positive */
-		return r->max_ext;
+		e = r->max_ext = 0x10000u | seq;   /* one cycle up: a packet from just before stays positive */
+	} else {
+		e = ext_near(r->max_ext, seq);
+		if ((int32_t)(e - r->max_ext) > 0)
+			r->max_ext = e;
 	}
-	uint32_t e = ext_near(r->max_ext, seq);
-	if ((int32_t)(e - r->max_ext) > 0)
-		r->max_ext = e;
+	/* the slot this packet goes into after its fan-out (repair_on_rtp): cold at scale */
+	if (r->ring)
+		rte_prefetch0(&r->ring->slot[e & r->ring->mask]);
 	return e;
 }
 
-/* Move the stream's held count to this worker's budget (a meeting moved here). */
+/* Move the stream's held count to this worker's budget (its meeting moved here). */
 static __rte_noinline void take_budget(struct worker *w, struct stream_repair *r)
 {
 	if (r->lcore >= 0 && r->n_held) {
@@ -162,67 +181,86 @@ static __rte_noinline void take_budget(struct worker *w, struct stream_repair *r
 	r->lcore = (int16_t)w->idx;
 }
 
-/* Keep m (its RTP packet at rtp_off, rtp_len bytes) under ext. */
-static inline void keep(struct worker *w, struct stream_repair *r, struct rte_mbuf *m, uint32_t rtp_off,
-			uint32_t rtp_len, uint32_t ext, const struct media_pkt *mp)
+void repair_flush(struct worker *w)
 {
-	struct repair_kept *k = &r->ring[ext & r->mask];
-	if (unlikely(k->m && k->ext == ext))
-		return;   /* a duplicate: the first one stays */
+	rte_pktmbuf_free_bulk(w->rtx_free, w->rtx_n_free);
+	w->rtx_n_free = 0;
+}
+
+/* Keep m (its RTP packet at rtp_off, rtp_len bytes) as ext: 1 (the caller's reference is the
+ * ring's now), or 0 (not kept). The packet it evicts is freed at the end of the iteration (its
+ * mbuf is cold: prefetched now, freed in a bulk after the rest of the burst). */
+static inline int keep(struct worker *w, struct stream_repair *r, struct rte_mbuf *m, uint32_t rtp_off,
+		       uint32_t rtp_len, uint32_t ext)
+{
+	struct pkt_ring *ring = r->ring;
 	if (unlikely(r->lcore != (int16_t)w->idx))
 		take_budget(w, r);
-	struct rte_mbuf *old = k->m;
-	if (!old) {
-		if (unlikely(__atomic_load_n(&held[w->idx], __ATOMIC_RELAXED) >= w->dp->cfg->rtx_max_mbufs)) {
-			w->st->rtx_not_kept++;
-			return;
-		}
+	int fills = ring->slot[ext & ring->mask].pkt == NULL;
+	if (unlikely(fills) && __atomic_load_n(&held[w->idx], __ATOMIC_RELAXED) >= w->dp->cfg->rtx_max_mbufs) {
+		w->st->rtx_not_kept++;
+		return 0;
+	}
+	struct rte_mbuf *old = pkt_ring_put(ring, m, ext, w->now_tsc);
+	if (unlikely(old == m))
+		return 0;   /* a duplicate, or older than the slot's packet: not kept */
+	if (fills) {
 		__atomic_fetch_add(&held[w->idx], 1, __ATOMIC_RELAXED);
 		r->n_held++;
 	}
-	rte_mbuf_refcnt_update(m, 1);
 	m->data_off = (uint16_t)(m->data_off + rtp_off);
 	m->data_len = (uint16_t)rtp_len;
 	m->pkt_len = rtp_len;
-	k->m = m;
-	k->ext = ext;
-	k->pid_pos = k->tl0_pos = k->fn_pos = 0;
-	k->pid_len = 0;
-	if (mp) {
-		if (mp->has_pid && mp->pid_off) {
-			k->pid_pos = mp->pid_off;
-			k->pid_len = mp->pid_16 ? 2 : 1;
-		}
-		if (mp->has_tl0 && mp->tl0_off)
-			k->tl0_pos = mp->tl0_off;
-		if (mp->dd_off && mp->dd_len >= 3)
-			k->fn_pos = (uint16_t)(mp->dd_off + 1);
+	if (old) {
+		rte_prefetch0(old);
+		if (unlikely(w->rtx_n_free == WORKER_BURST))
+			repair_flush(w);
+		w->rtx_free[w->rtx_n_free++] = old;
 	}
-	if (old)
-		rte_pktmbuf_free(old);
+	return 1;
 }
 
 /* ---- from publishers ------------------------------------------------------------------------ */
 
-/* The uplink: feed the stream's gap detector with ext and send the NACKs that are due to the
- * publisher (lib/repair/nack_gen.h), checked lazily at the stream's packets. */
+/* The uplink: feed the stream's gap detector with ext; when something is due (checked lazily at
+ * the stream's packets), NACK it to the publisher from the MMR's SSRC for it; a hopeless gap asks
+ * for a keyframe. */
 static inline void uplink_nack(struct worker *w, const struct fwd_participant *pub, const struct fwd_stream *s,
 			       struct stream_repair *r, uint32_t ext)
 {
-	(void)w; (void)pub; (void)s; (void)r; (void)ext;   /* TODO: nack_gen (S) + rtcp_out (D) */
+	struct nack_gen *g = r->gen;
+	if (unlikely(nack_gen_on_seq(g, ext, w->now_tsc) == NACK_GEN_REPAIRED))
+		w->stream_stats[s->id].repaired++;
+	if (likely(w->now_tsc < nack_gen_next_tsc(g)))
+		return;
+	uint16_t seqs[UPLINK_NACK_MAX];
+	uint32_t rtt_us = part_rtcp_get(w->rtcp, pub)->rtt_us;
+	unsigned n = nack_gen_due(g, w->now_tsc, rtt_us, seqs, UPLINK_NACK_MAX);
+	if (nack_gen_hopeless(g))
+		rtcp_kf_ask(w, s);    /* throttled; goes out at the stream's next RTCP check */
+	if (n == 0 || !(pub->fb & MMR_FB_NACK))
+		return;
+	uint8_t buf[RTCP_OUT_MAX];
+	struct rtcp_builder b;
+	rtcp_build_init(&b, buf, sizeof(buf));
+	if (!(pub->fb & MMR_FB_RSIZE))
+		rtcp_build_rr(&b, pub->mmr_ssrc, NULL, 0);
+	rtcp_build_nack(&b, pub->mmr_ssrc, s->ssrc, seqs, n);
+	uint32_t len = rtcp_build_end(&b);
+	if (len && rtcp_out_send(w, pub, buf, len) == 0)
+		w->stream_stats[s->id].nack_out += n;
 }
 
-void repair_on_rtp(struct worker *w, const struct fwd_participant *pub, const struct fwd_stream *s,
-		   struct rte_mbuf *m, const struct pkt_info *pi, uint32_t rtp_len, uint32_t ext_seq,
-		   const struct rtp_info *ri, const struct media_pkt *mp)
+int repair_on_rtp(struct worker *w, const struct fwd_participant *pub, const struct fwd_stream *s,
+		  struct rte_mbuf *m, const struct pkt_info *pi, uint32_t rtp_len, uint32_t ext_seq,
+		  const struct rtp_info *ri)
 {
 	struct stream_repair *r = s->repair;
 	r->media_pt = ri->pt;
 	r->have_pt = 1;
 	r->sport_be = w->udp_port_be ? w->udp_port_be : rte_cpu_to_be_16(pi->dport);
-	if (r->ring)
-		keep(w, r, m, pi->payload_off, rtp_len, ext_seq, mp);
 	uplink_nack(w, pub, s, r, ext_seq);
+	return r->ring ? keep(w, r, m, pi->payload_off, rtp_len, ext_seq) : 0;
 }
 
 enum mmr_drop_reason repair_rtx_unwrap(struct worker *w, const struct fwd_stream *rs, uint8_t **rtp,
@@ -239,11 +277,8 @@ enum mmr_drop_reason repair_rtx_unwrap(struct worker *w, const struct fwd_stream
 	uint8_t *p = *rtp;
 	uint16_t osn = rd16(p + ri->hdr_len);
 	uint32_t ext = ext_near(r->max_ext, osn);
-	if (r->ring) {
-		const struct repair_kept *k = &r->ring[ext & r->mask];
-		if (k->m && k->ext == ext)
-			return MMR_DROP_RTX_UNUSED;    /* the stream has it: a second repair, or a late original */
-	}
+	if (r->ring && pkt_ring_get(r->ring, ext, NULL))
+		return MMR_DROP_RTX_UNUSED;    /* the stream has it: a second repair, or a late original */
 	/* the header moves up over the OSN */
 	memmove(p + 2, p, ri->hdr_len);
 	p += 2;
@@ -255,10 +290,7 @@ enum mmr_drop_reason repair_rtx_unwrap(struct worker *w, const struct fwd_stream
 	enum mmr_drop_reason why = rtp_parse(p, *len, ri);
 	if (unlikely(why != MMR_DROP_NONE))
 		return why;
-	struct mmr_stream_stats *ss = &w->stream_stats[ms->id];
-	ss->rtx_in++;
-	if (r->have_ext && (int32_t)(ext - r->max_ext) < 0)
-		ss->repaired++;
+	w->stream_stats[ms->id].rtx_in++;    /* `repaired` when it fills a gap: uplink_nack */
 	*rtp = p;
 	*media = ms;
 	return MMR_DROP_NONE;
@@ -267,47 +299,43 @@ enum mmr_drop_reason repair_rtx_unwrap(struct worker *w, const struct fwd_stream
 /* ---- toward receivers ------------------------------------------------------------------------ */
 
 /*
- * The plaintext RTP packet of one resend into out (cap bytes): kept packet k rewritten with the
- * receiver's fields (lo, its sequence number seq, its SSRC); as RTX when rtx_pt: header on the RTX
- * SSRC with payload type rtx_pt and sequence number rtx_seq, then seq (the OSN), then the payload.
- * Its length, or 0 (does not fit, or the kept packet does not parse).
+ * The plaintext RTP packet of one resend into out (cap bytes): the kept packet m of stream s
+ * rewritten with the receiver's fields (lo, with lo->seq its sequence number, and its SSRC); as
+ * RTX when rtx_pt: header on the RTX SSRC with payload type rtx_pt and sequence number rtx_seq,
+ * then lo->seq (the OSN), then the payload. Its length, or 0 (does not fit, or does not parse).
  */
-static uint32_t resend_rtp(const struct repair_kept *k, const struct fwd_output *o, const struct layer_out *lo,
-			   uint16_t seq, uint8_t rtx_pt, uint16_t rtx_seq, uint8_t *out, uint32_t cap)
+static uint32_t resend_rtp(const struct fwd_stream *s, const struct rte_mbuf *m, const struct fwd_output *o,
+			   const struct layer_out *lo, uint8_t rtx_pt, uint16_t rtx_seq, uint8_t *out, uint32_t cap)
 {
-	const uint8_t *src = rte_pktmbuf_mtod(k->m, const uint8_t *);
-	uint32_t len = k->m->data_len;
+	const uint8_t *src = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = m->data_len;
 	struct rtp_info ri;
+	struct media_pkt mp;
+	int layered;
 	if (rtp_parse(src, len, &ri) != MMR_DROP_NONE || len + 2 > cap)
+		return 0;
+	/* where this packet's per-receiver fields are (kept packets parsed once when they came) */
+	if (parse_media(s, src, &ri, &mp, &layered) != MMR_DROP_NONE)
 		return 0;
 	memcpy(out, src, len);
 	struct fanout_pkt fp;
-	memset(&fp, 0, sizeof(fp));
 	fp.rtp = out;
-	fp.w0_base = (uint16_t)(rd16(out) & 0xff7f);
+	find_rewrites(&fp, layered ? &mp : NULL, s);
 	fp.rw_tsm = 1;                /* every field from the map, whatever the kept header says */
-	fp.pid_pos = k->pid_pos;
-	fp.pid_len = k->pid_len;
-	fp.tl0_pos = k->tl0_pos;
-	fp.fn_pos = k->fn_pos;
-	struct layer_out l = *lo;
-	l.seq = seq;
-	write_rewrites(out, &fp, &l);
+	write_rewrites(out, &fp, lo);
 	if (!rtx_pt) {
 		memcpy(out + 8, &o->out_ssrc_be, 4);
 		return len;
 	}
 	uint32_t h = ri.hdr_len;
 	memmove(out + h + 2, out + h, len - h);
-	wr16(out + h, seq);
+	wr16(out + h, lo->seq);
 	out[1] = (uint8_t)((out[1] & 0x80) | rtx_pt);
 	wr16(out + 2, rtx_seq);
 	memcpy(out + 8, &o->rtx_ssrc_be, 4);
 	return len + 2;
 }
 
-/* One resend to o from the plaintext rtp (len bytes): a fresh mbuf with o's headers, encrypted under
- * ctx in SRTP meetings, the UDP checksum in full. NULL: *why says why. */
 static struct rte_mbuf *resend_mbuf(struct worker *w, const struct fwd_output *o, struct srtp_stream *ctx,
 				    const uint8_t *rtp, uint32_t len, uint16_t sport_be, enum mmr_drop_reason *why)
 {
@@ -344,17 +372,19 @@ static struct rte_mbuf *resend_mbuf(struct worker *w, const struct fwd_output *o
 	return h;
 }
 
-/* Where the members of a NACKed subscription are, looked up once per NACK item and encoding. */
+/* The members of a NACKed subscription (one, or a simulcast group's), looked up once per NACK item. */
 struct nack_ctx {
+	const struct fwd_participant *part;
 	const struct fwd_sub *sub;
 	uint64_t rtt_tsc;
-	struct fwd_stream *s[MEDIA_MAX_ENCODINGS];
-	struct fwd_output *o[MEDIA_MAX_ENCODINGS];
 	uint8_t looked[MEDIA_MAX_ENCODINGS];
+	struct fwd_stream *s[MEDIA_MAX_ENCODINGS];
+	const struct fwd_output *o[MEDIA_MAX_ENCODINGS];
 };
 
-/* Member enc's stream and output (NULL: gone). */
-static struct fwd_output *member(struct worker *w, struct nack_ctx *nc, unsigned enc, struct fwd_stream **s)
+/* Member enc's stream (*s) and output; NULL: none now. */
+static const struct fwd_output *member(struct worker *w, struct nack_ctx *nc, unsigned enc,
+				       const struct fwd_stream **s)
 {
 	if (enc >= nc->sub->n || enc >= MEDIA_MAX_ENCODINGS)
 		return NULL;
@@ -367,76 +397,56 @@ static struct fwd_output *member(struct worker *w, struct nack_ctx *nc, unsigned
 }
 
 /* Resend the receiver's packet seq (its numbering). */
-static void resend_one(struct worker *w, const struct fwd_participant *part, struct nack_ctx *nc, uint16_t seq)
+static void resend_one(struct worker *w, struct nack_ctx *nc, uint16_t seq)
 {
-	struct fwd_stream *s = NULL;
-	struct fwd_output *o = NULL;
-	for (unsigned e = 0; !o && e < nc->sub->n; e++)
-		o = member(w, nc, e, &s);
+	const struct fwd_stream *s = NULL;
+	const struct fwd_output *o = NULL;
+	for (unsigned i = 0; !o && i < nc->sub->n; i++)
+		o = member(w, nc, i, &s);
 	if (!o)
 		return;   /* the subscription went while the NACK was on its way */
-	struct sub_repair *sr = o->repair;
+	struct sub_repair *sr = o->repair;    /* a simulcast group's members share their leader's */
+	struct seq_map_entry *e = NULL;
 	struct layer_out lo;
-	struct seq_resent *rs = NULL;
 	uint32_t in_ext;
 
-	if (sr && sr->ent) {
-		const struct seq_ent *e = &sr->ent[seq & sr->mask];
-		if (e->in_ext && e->out_seq == seq && e->encoding) {
-			o = member(w, nc, e->encoding, &s);
-			if (!o) {
-				w->stream_stats[nc->sub->m[0].stream_id].nack_in++;
-				w->stream_stats[nc->sub->m[0].stream_id].resend_gone++;
-				return;
+	if (sr && sr->has_map) {
+		e = seq_map_lookup(&sr->map, seq);
+		if (e) {
+			const struct fwd_stream *es;
+			const struct fwd_output *eo = member(w, nc, seq_map_entry_encoding(e), &es);
+			if (eo) {
+				o = eo;
+				s = es;
+			} else {
+				e = NULL;      /* that encoding is gone */
 			}
 		}
-		struct mmr_stream_stats *ss = &w->stream_stats[s->id];
-		ss->nack_in++;
-		if (e->in_ext == 0 || e->out_seq != seq) {
-			ss->resend_gone++;
-			return;
-		}
-		in_ext = e->in_ext;
-		lo.seq = seq;
-		lo.picture_id = e->pid_marker & 0x7fff;
-		lo.marker = e->pid_marker >> 15;
-		lo.ts = e->ts;
-		lo.frame_number = e->frame_number;
-		lo.tl0picidx = e->tl0picidx;
-		rs = &sr->resent[seq & sr->mask];
-		if (rs->in_ext == in_ext && rs->out_seq == seq && w->now_tsc - rs->tsc < nc->rtt_tsc) {
-			ss->resend_within_rtt++;
-			return;
-		}
-	} else {
-		/* no map (audio): copies pass sequence numbers and timestamps through */
-		w->stream_stats[s->id].nack_in++;
-		struct stream_repair *r = s->repair;
-		if (!r || !r->have_ext) {
-			w->stream_stats[s->id].resend_gone++;
-			return;
-		}
-		in_ext = ext_near(r->max_ext, seq);
 	}
 	struct mmr_stream_stats *ss = &w->stream_stats[s->id];
-	struct stream_repair *r = s->repair;
-	const struct repair_kept *k = r && r->ring ? &r->ring[in_ext & r->mask] : NULL;
-	if (!k || !k->m || k->ext != in_ext) {
+	ss->nack_in++;
+	if (!e) {
+		/* never sent to it, too old for its map, or it has none (it takes no NACK; nothing of
+		 * its stream is kept) */
 		ss->resend_gone++;
 		return;
 	}
-	const uint8_t *kh = rte_pktmbuf_mtod(k->m, const uint8_t *);
-	if (!rs) {
-		lo.seq = seq;
-		lo.ts = (uint32_t)kh[4] << 24 | (uint32_t)kh[5] << 16 | (uint32_t)kh[6] << 8 | kh[7];
-		lo.marker = kh[1] >> 7;
-		lo.picture_id = lo.frame_number = lo.tl0picidx = 0;
+	if (e->last_resent_tsc && w->now_tsc - e->last_resent_tsc < nc->rtt_tsc) {
+		ss->resend_within_rtt++;
+		return;
 	}
-
-	/* RTX needs the subscription's counter */
-	uint8_t rtx_pt = sr ? fwd_output_rtx_pt(o, kh[1] & 0x7f) : 0;
+	in_ext = e->in_ext_seq;
+	seq_map_entry_out(e, &lo);
+	struct stream_repair *r = s->repair;
+	struct rte_mbuf *k = r && r->ring ? pkt_ring_get(r->ring, in_ext, NULL) : NULL;
+	if (!k) {
+		ss->resend_gone++;
+		return;
+	}
+	const uint8_t *kh = rte_pktmbuf_mtod(k, const uint8_t *);
+	uint8_t rtx_pt = fwd_output_rtx_pt(o, kh[1] & 0x7f);
 	struct srtp_stream *ctx = NULL;
-	if (part->srtp) {
+	if (nc->part->srtp) {
 		ctx = rtx_pt ? o->rtx_srtp : NULL;
 		if (!ctx) {
 			/* the media SSRC's index was used: no second packet under it (see above) */
@@ -444,8 +454,7 @@ static void resend_one(struct worker *w, const struct fwd_participant *part, str
 			return;
 		}
 	}
-	uint32_t n = resend_rtp(k, o, &lo, seq, rtx_pt, sr ? sr->rtx_seq : 0, w->av1_scratch,
-				sizeof(w->av1_scratch));
+	uint32_t n = resend_rtp(s, k, o, &lo, rtx_pt, sr->rtx_seq, w->av1_scratch, sizeof(w->av1_scratch));
 	if (unlikely(n == 0)) {
 		ss->resend_gone++;
 		return;
@@ -462,11 +471,7 @@ static void resend_one(struct worker *w, const struct fwd_participant *part, str
 	} else {
 		ss->resent++;
 	}
-	if (rs) {
-		rs->tsc = w->now_tsc;
-		rs->in_ext = in_ext;
-		rs->out_seq = seq;
-	}
+	e->last_resent_tsc = w->now_tsc;
 	worker_send(w, o->dp_port, c);
 }
 
@@ -474,11 +479,12 @@ void repair_on_nack(struct worker *w, const struct fwd_participant *part, const 
 		    uint16_t pid, uint16_t blp, uint32_t rtt_us)
 {
 	struct nack_ctx nc;
-	memset(nc.looked, 0, sizeof(nc.looked));
+	nc.part = part;
 	nc.sub = sub;
+	memset(nc.looked, 0, sizeof(nc.looked));
 	nc.rtt_tsc = (rte_get_tsc_hz() / 1000000u) * (rtt_us ? rtt_us : REPAIR_DEFAULT_RTT_US);
-	resend_one(w, part, &nc, pid);
+	resend_one(w, &nc, pid);
 	for (unsigned i = 0; i < 16; i++)
 		if (blp & (1u << i))
-			resend_one(w, part, &nc, (uint16_t)(pid + i + 1));
+			resend_one(w, &nc, (uint16_t)(pid + i + 1));
 }

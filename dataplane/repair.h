@@ -8,11 +8,11 @@
  * owns the meeting, like the rest of the per-packet state in fwd_table.h):
  *   struct stream_repair  per published stream (fwd_stream.repair): the ring of kept packets (by
  *                         extended sequence number), the uplink NACK state, the media payload type
- *                         (RTX unwrap); the RTCP side (rtcp_state.h) adds its own members here;
+ *                         (RTX unwrap);
  *   struct sub_repair     per subscription (fwd_output.repair; a simulcast group's members share
  *                         their leader's): the sequence map of its video copies (a receiver that
- *                         takes NACK), its RTX sequence number counter; the RTCP side adds its SR
- *                         state here.
+ *                         takes NACK), its RTX sequence number counter.
+ * (The RTCP side's state is in its own tables: rtcp_state.h.)
  * See repair.c for the rules and docs/dataplane.md "Loss repair".
  */
 #ifndef MMR_DP_REPAIR_H
@@ -20,26 +20,20 @@
 
 #include <stdint.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 #include "media.h"
 #include "pkt.h"
+#include "nack_gen.h"
+#include "pkt_ring.h"
 #include "repair_hooks.h"
 #include "rtp.h"
+#include "seq_map.h"
 
 struct worker;
 struct fwd_stream;
 struct fwd_output;
 struct fwd_participant;
 struct fwd_sub;
-
-/* One kept packet: the mbuf (its data trimmed to the RTP packet) and where its per-receiver fields
- * sit (offsets from the RTP header; 0: none). */
-struct repair_kept {
-	struct rte_mbuf *m;
-	uint32_t ext;             /* its extended sequence number (the slot's key) */
-	uint16_t pid_pos, tl0_pos, fn_pos;
-	uint8_t  pid_len;
-	uint8_t  pad;
-};
 
 struct stream_repair {
 	uint8_t  kind;            /* enum mmr_media_kind */
@@ -49,40 +43,17 @@ struct stream_repair {
 	uint16_t sport_be;        /* the port its packets come to: the source port of its copies */
 	int16_t  lcore;           /* the worker whose budget counts n_held (-1: none yet) */
 	uint32_t max_ext;         /* highest extended sequence number received */
-	uint32_t mask;            /* ring entries - 1 */
 	uint32_t n_held;          /* mbufs in the ring */
-	struct repair_kept *ring; /* NULL: nothing kept (audio by default) */
-	/* uplink NACKs (nack_gen) */
-	uint64_t next_nack_tsc;
-};
-
-/* What one copy sent to a receiver was (16 bytes): the input it came from and the fields the
- * fan-out wrote into it. Keyed by the receiver's sequence number: slot out_seq & mask. */
-struct seq_ent {
-	uint32_t in_ext;          /* extended sequence number of the input (0: empty slot) */
-	uint16_t out_seq;         /* the receiver's sequence number (tells slots' generations apart) */
-	uint16_t pid_marker;      /* PictureID (15 bits) | marker << 15 */
-	uint32_t ts;
-	uint16_t frame_number;
-	uint8_t  tl0picidx;
-	uint8_t  encoding;        /* the simulcast encoding the input is of (its stream) */
-};
-
-/* When a copy was last resent: valid while its slot still holds that copy (in_ext, out_seq). Kept
- * apart from struct seq_ent so that the fan-out's record is one 16-byte store. */
-struct seq_resent {
-	uint64_t tsc;
-	uint32_t in_ext;
-	uint16_t out_seq;
-	uint16_t pad;
+	struct pkt_ring *ring;    /* kept packets (mbufs, data = the RTP packet); NULL: none (audio by
+				     default) */
+	struct nack_gen *gen;     /* the publisher's missing packets (uplink NACKs) */
 };
 
 struct sub_repair {
-	struct seq_ent *ent;      /* NULL: no map (audio, or a receiver that takes no NACK) */
-	struct seq_resent *resent;
-	uint32_t mask;            /* map entries - 1 */
 	uint16_t rtx_seq;         /* the next sequence number of its RTX stream */
-	uint16_t pad;
+	uint8_t  has_map;         /* 0: no map (audio, or a receiver that takes no NACK): the struct ends
+				     before it */
+	struct seq_map map;       /* in line: an entry's address needs no load (repair_prefetch) */
 };
 
 /* ---- packet path (the lcore that owns the meeting) ---- */
@@ -91,31 +62,36 @@ struct sub_repair {
  * ahead). Called once per received packet, before the fan-out records its copies under it. */
 uint32_t repair_ext_seq(struct stream_repair *r, uint16_t seq);
 
-/* A copy of the input (extended sequence number in_ext, of simulcast encoding enc) went to a
- * receiver with map r (r->ent not NULL) as its sequence number out_seq with the fields lo: one
- * 16-byte store. */
-static inline void repair_record(struct sub_repair *r, uint16_t out_seq, uint32_t in_ext, uint8_t enc,
-				 const struct layer_out *lo)
+/* The fan-out sent a copy of the input (the worker's in_ext_seq, in_encoding) to a receiver as lo
+ * (lo->seq: the sequence number the receiver sees): recorded in its map, if it has one. */
+static inline void repair_record(struct sub_repair *r, uint32_t in_ext, uint8_t enc, const struct layer_out *lo)
 {
-	struct seq_ent *e = &r->ent[out_seq & r->mask];
-	struct seq_ent v = {
-		.in_ext = in_ext, .out_seq = out_seq,
-		.pid_marker = (uint16_t)((lo->picture_id & 0x7fff) | (lo->marker ? 0x8000 : 0)),
-		.ts = lo->ts, .frame_number = lo->frame_number, .tl0picidx = lo->tl0picidx, .encoding = enc,
-	};
-	*e = v;
+	if (r && r->has_map)
+		seq_map_record(&r->map, in_ext, enc, lo);
+}
+
+/* The map entry a copy with sequence number seq will be recorded in, fetched ahead (at the layer
+ * decision, a copy's build before its record): a subscription's map is cold at scale. */
+static inline void repair_prefetch(const struct sub_repair *r, uint16_t seq)
+{
+	if (r)
+		rte_prefetch0(&r->map.e[seq & (SEQ_MAP_SIZE - 1)]);
 }
 
 /*
  * After the fan-out of a received RTP packet of stream s from publisher pub (m, described by pi; its
- * RTP packet rtp_len bytes from pi->payload_off, parsed as ri and, video, mp): keep m (a new
- * reference: the caller still frees its own; m's data is trimmed to the RTP packet: the fan-out is
- * done with m's metadata, its copies hold their own) under ext_seq; feed the uplink NACK generator
- * and send the NACKs that are due. m must be a direct, single-segment mbuf. s->repair not NULL.
+ * RTP packet rtp_len bytes from pi->payload_off, parsed as ri): keep m under ext_seq, and feed the
+ * uplink NACK generator (sending the NACKs that are due). Returns 1 when m was kept: the caller's
+ * reference went to the ring (the caller must not free m; m's data is trimmed to the RTP packet:
+ * the fan-out is done with m's metadata, its copies hold their own); 0: the caller frees m as usual.
+ * m must be a direct, single-segment mbuf. s->repair not NULL.
  */
-void repair_on_rtp(struct worker *w, const struct fwd_participant *pub, const struct fwd_stream *s,
-		   struct rte_mbuf *m, const struct pkt_info *pi, uint32_t rtp_len, uint32_t ext_seq,
-		   const struct rtp_info *ri, const struct media_pkt *mp);
+int repair_on_rtp(struct worker *w, const struct fwd_participant *pub, const struct fwd_stream *s,
+		  struct rte_mbuf *m, const struct pkt_info *pi, uint32_t rtp_len, uint32_t ext_seq,
+		  const struct rtp_info *ri);
+
+/* End of a poll-loop iteration: free the kept packets evicted in it (one bulk). */
+void repair_flush(struct worker *w);
 
 /*
  * A publisher's RTX packet (stream rs, rs->is_rtx, media stream rs->media) at *rtp (*len bytes,
@@ -130,11 +106,12 @@ enum mmr_drop_reason repair_rtx_unwrap(struct worker *w, const struct fwd_stream
 
 /*
  * One NACK FCI item (RFC 4585: pid and its bitmask blp of the 16 following sequence numbers) from
- * receiver part about the subscription(s) sub it sees (fwd_sub_lookup of the media SSRC of the
- * NACK). Each asked packet that is still kept and was not resent to it within its RTT (rtt_us;
- * 0: 100 ms) is rebuilt for it and sent: as RTX when its output has an RTX SSRC and an RTX payload
- * type for the packet's, else on its media SSRC (SRTP meetings: RTX only, see repair.c). Counted
- * per stream: nack_in, resent, resent_rtx, resend_gone, resend_within_rtt.
+ * receiver part about the subscription(s) sub it sees (fwd_sub_lookup of the NACK's media SSRC; a
+ * simulcast group's members by encoding). Each asked packet that is still kept and was not resent
+ * to it within its RTT (rtt_us; 0: 100 ms) is rebuilt for it and sent: as RTX when its output has
+ * an RTX SSRC and an RTX payload type for the packet's, else on its media SSRC (SRTP meetings: RTX
+ * only, see repair.c). Counted per stream: nack_in, resent, resent_rtx, resend_gone,
+ * resend_within_rtt.
  */
 void repair_on_nack(struct worker *w, const struct fwd_participant *part, const struct fwd_sub *sub,
 		    uint16_t pid, uint16_t blp, uint32_t rtt_us);

@@ -41,13 +41,12 @@
 #include <rte_memcpy.h>
 #include <rte_prefetch.h>
 
-#include "av1_dd.h"
 #include "fanout.h"
 #include "fwd_table.h"
-#include "h264.h"
 #include "handoff.h"
 #include "local_reply.h"
 #include "media.h"
+#include "media_parse.h"
 #include "owner.h"
 #include "pkt.h"
 #include "repair.h"
@@ -57,11 +56,9 @@
 #include "srtp_fast.h"
 #include "srtp_in.h"
 #include "srtp_lease.h"
-#include "vp8.h"
-#include "vp9.h"
 
 #define PREFETCH_AHEAD 3
-/* handle_media's "not dropped, not to be freed: handed to another lcore or held" */
+/* handle_media's "not dropped, not to be freed: handed to another lcore, held, or kept for resends" */
 #define WORKER_TAKEN ((enum mmr_drop_reason)MMR_DROP__COUNT)
 
 /* TX buffer error callback: the NIC did not take these. */
@@ -174,63 +171,6 @@ static enum mmr_drop_reason handle_srtcp(struct worker *w, struct rte_mbuf *m, c
 	return why != MMR_DROP_NONE ? why : MMR_DROP_RTCP;   /* not terminated: rtcp off */
 }
 
-/*
- * What layer selection needs from an RTP packet of stream s (rtp, parsed as ri): *mp filled and
- * MMR_DROP_NONE, or the drop reason. *layered is 0 for a stream without layer selection (audio).
- * A descriptor that ends early is a malformed payload (bad_payload), like any other.
- */
-static inline enum mmr_drop_reason parse_media(const struct fwd_stream *s, const uint8_t *rtp,
-					       const struct rtp_info *ri, struct media_pkt *mp,
-					       int *layered)
-{
-	const uint8_t *pl = rtp + ri->hdr_len;
-	enum mmr_drop_reason why;
-
-	*layered = 1;
-	switch (s->codec) {
-	case MMR_CODEC_VP8: {
-		struct vp8_desc d;
-		why = vp8_parse(pl, ri->payload_len, &d);
-		if (likely(why == MMR_DROP_NONE))
-			vp8_media(&d, ri->hdr_len, ri, mp);
-		break;
-	}
-	case MMR_CODEC_VP9: {
-		struct vp9_desc d;
-		why = vp9_parse(pl, ri->payload_len, &d);
-		if (likely(why == MMR_DROP_NONE))
-			vp9_media(&d, ri->hdr_len, ri, mp);
-		break;
-	}
-	case MMR_CODEC_H264: {
-		struct h264_info h;
-		why = h264_parse(pl, ri->payload_len, &h);
-		if (likely(why == MMR_DROP_NONE))
-			h264_media(&h, ri, mp);
-		break;
-	}
-	case MMR_CODEC_AV1: {
-		uint16_t off, len;
-		memset(mp, 0, sizeof(*mp));
-		mp->codec = MMR_CODEC_AV1;
-		int found = s->av1 ? rtp_find_ext(rtp, ri, s->dd_ext_id, &off, &len) : 0;
-		if (unlikely(found < 0))
-			return MMR_DROP_BAD_RTP;
-		if (unlikely(found == 0))
-			return MMR_DROP_NO_STRUCTURE;
-		why = av1_dd_parse(rtp + off, len, off, s->av1, mp);
-		break;
-	}
-	default:
-		*layered = 0;
-		return MMR_DROP_NONE;
-	}
-	if (unlikely(why != MMR_DROP_NONE))
-		return why == MMR_DROP_TRUNCATED ? MMR_DROP_BAD_PAYLOAD : why;
-	mp->encoding = s->encoding;
-	return MMR_DROP_NONE;
-}
-
 /* SRTP from an SRTP participant: the header (in clear) finds the stream; the packet is opened in
  * place, and only then parsed past the header (padding, codec descriptor) and fanned out. */
 static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
@@ -288,8 +228,8 @@ static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, co
 	rtcp_on_rtp(w, part, s, rte_pktmbuf_mtod(m, const uint8_t *), pi, w->dp->pidx_of[m->port], &ri,
 		    layered ? &mp : NULL);
 	fanout_srtp(w, m, pi, len, &ri, layered ? &mp : NULL, s);
-	if (rp)
-		repair_on_rtp(w, part, s, m, pi, len, w->in_ext_seq, &ri, layered ? &mp : NULL);
+	if (rp && repair_on_rtp(w, part, s, m, pi, len, w->in_ext_seq, &ri))
+		return WORKER_TAKEN;    /* kept for resends: the ring holds our reference */
 	return MMR_DROP_NONE;
 }
 
@@ -382,8 +322,8 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 	rtcp_on_rtp(w, part, s, rte_pktmbuf_mtod(m, const uint8_t *), pi, w->dp->pidx_of[m->port], &ri,
 		    layered ? &mp : NULL);
 	fanout_rtp(w, m, pi, &ri, layered ? &mp : NULL, s);
-	if (rp)
-		repair_on_rtp(w, part, s, m, pi, pi->payload_len, w->in_ext_seq, &ri, layered ? &mp : NULL);
+	if (rp && repair_on_rtp(w, part, s, m, pi, pi->payload_len, w->in_ext_seq, &ri))
+		return WORKER_TAKEN;    /* kept for resends: the ring holds our reference */
 	return MMR_DROP_NONE;
 }
 
@@ -522,6 +462,7 @@ static __rte_noinline void handle_request(struct worker *w)
 		handle_ring_pkts(w, w->hold, n);
 	}
 	handoff_flush(w);
+	repair_flush(w);
 	worker_flush_tx(w);   /* our copies leave before the next owner's */
 	w->req_ack = seq;
 	atomic_store_explicit(&rq->ack, seq, memory_order_release);
@@ -581,6 +522,8 @@ int worker_main(void *arg)
 			if (w->ho_pending)
 				handoff_flush(w);
 		}
+		if (w->rtx_n_free)
+			repair_flush(w);
 		worker_flush_tx(w);
 		w->st->loops++;
 		if (got) {
@@ -596,6 +539,7 @@ int worker_main(void *arg)
 	}
 
 	handoff_flush(w);
+	repair_flush(w);
 	worker_flush_tx(w);
 	w->st->active = 0;
 	rcu_unregister_thread();

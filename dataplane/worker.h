@@ -47,6 +47,10 @@ struct worker {
 	 * encoding, recorded with each copy to a receiver that takes NACK */
 	uint32_t in_ext_seq;
 	uint8_t  in_encoding;
+	/* kept packets evicted this iteration (repair.c): prefetched when evicted, freed in one bulk
+	 * at the end of the iteration (repair_flush) */
+	uint16_t rtx_n_free;
+	struct rte_mbuf *rtx_free[WORKER_BURST];
 	uint64_t rekey_grace_tsc;    /* DP_REKEY_GRACE_MS in TSC cycles */
 	uint64_t slow_iter_tsc;      /* 1 ms in TSC cycles (slow_cycles) */
 

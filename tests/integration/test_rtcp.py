@@ -29,6 +29,9 @@ of his own) and 50 receivers r00..r49 subscribe to the video.
             its reason (bad_rtcp, rtcp_truncated, rtcp_not_compound, rtcp_unknown_ssrc), nothing else
             changes (bob's rtcp_in, the stream's pli_in and nack_in).
 `rtcp = false`: the same RTCP is counted as drop `rtcp`, and the MMR sends no RTCP at all.
+Simulcast (two VP8 encodings, a publisher that makes a keyframe when asked): switching a receiver to
+encoding 1 asks for a keyframe of encoding 1 within a second, no more requests once it came, the
+receiver's SRs never go backwards across the switch.
 SRTP meeting (AEAD_AES_128_GCM, pylibsrtp): bob's SRs decrypt under his recv key (SRTCP), alice's RRs
 under hers; bob's SRTCP PLI reaches alice as a PLI; an authentic SRTCP packet with a malformed RTCP
 inside is dropped as bad_rtcp.
@@ -428,6 +431,7 @@ def body(c):
         c.check(all(env.alive()), 'dataplane and controller alive')
 
     body_off(c)
+    body_simulcast(c)
     body_srtp(c)
 
 
@@ -457,6 +461,78 @@ def body_off(c):
         c.check(not sent, 'rtcp = false: the MMR sends no RTCP', sent)
         got = [d for _, d in net.items('bob') if not R.is_rtcp(d)]
         c.check(len(got) > 20, 'rtcp = false: bob still gets the video (%d packets)' % len(got))
+
+
+def body_simulcast(c):
+    """A simulcast switch asks the publisher for a keyframe of the new encoding, until it comes; the
+    receiver's SRs go on across the switch without going backwards."""
+    S = (0x51000000, 0x51000001)
+    env = MmrEnv('rtcpsim')
+    env.extra_dp_conf = CONF
+    with env:
+        env.wait_dp_attached(10)
+        env.meeting('sim')
+        env.participant('sim', 'pub', 7300)
+        env.participant('sim', 'sw', 7301)
+        env.ctl('stream', 'add', 'sim', 'pub', '--ssrc', '%d,%d' % S, '--kind', 'video', '--codec', 'vp8',
+                '--layers', 3)
+        env.ctl('sub', 'set', 'sim', 'sw', '--ssrc', S[0], '--encoding', 0, '--out-ssrc', B_OUT)
+        socks = {'pub': env.udp_socket(7300), 'sw': env.udp_socket(7301)}
+        net = Net(env, socks)
+        gens = [rtpgen.Vp8L1T3(S[e], keyframe_interval=0, pkts_per_frame=2, payload_size=200 + 100 * e,
+                               seq=(1000, 30000)[e], ts=(5000, 7000000)[e]) for e in range(2)]
+        lock = threading.Lock()
+        keys = {0: [], 1: []}
+
+        def pub_reply(t, d):          # a publisher that makes a keyframe when asked
+            for p in packets(d):
+                if p['pt'] == 206 and p['fmt'] == 1 and p['media'] in S:
+                    with lock:
+                        gens[S.index(p['media'])].request_keyframe()
+        net.responders['pub'] = pub_reply
+        stop = threading.Event()
+
+        def send():
+            while not stop.is_set():
+                with lock:
+                    for e in range(2):
+                        f = gens[e].next_frame()
+                        if f.keyframe:
+                            keys[e].append(time.time())
+                        for p in f.packets:
+                            env.send(socks['pub'], p.data)
+                time.sleep(1.0 / 30)
+        th = threading.Thread(target=send, daemon=True)
+        net.t.start()
+        th.start()
+
+        def plis(ssrc, since):
+            return [t for t, d in net.rtcp('pub', since) for p in packets(d)
+                    if p['pt'] == 206 and p['fmt'] == 1 and p['media'] == ssrc]
+        time.sleep(1.0)
+        t_q = time.time()
+        time.sleep(0.6)
+        c.check(not plis(S[1], t_q), 'simulcast: no request for encoding 1 while nobody wants it')
+        t_sw = time.time()
+        env.ctl('sub', 'set', 'sim', 'sw', '--ssrc', S[0], '--encoding', 1)
+        got = wait_for(lambda: plis(S[1], t_sw), 2)
+        c.check(got and got[0] - t_sw < 1.0, 'simulcast switch 0 -> 1: the publisher is asked for a keyframe '
+                'of encoding 1 within 1 s', ['%.3f' % (t - t_sw) for t in got or []])
+        k1 = wait_for(lambda: [t for t in keys[1] if t > t_sw], 2)
+        time.sleep(1.0)
+        after = plis(S[1], (k1[0] if k1 else t_sw) + 0.1)
+        c.check(k1 and not after, 'simulcast: once the keyframe came, no more requests', after)
+        sw_big = [d for _, d in net.items('sw') if not R.is_rtcp(d) and len(d) > 12 + 6 + 250]
+        c.check(len(sw_big) > 10, 'simulcast: sw gets encoding 1 after the switch (%d packets)' % len(sw_big))
+        srs = [packets(d)[0] for _, d in net.rtcp('sw')]
+        rtps = [p['rtp'] for p in srs if p['pt'] == 200 and p['ssrc'] == B_OUT]
+        c.check(len(rtps) >= 8 and all(((b - a) & 0xffffffff) < 0x80000000 for a, b in zip(rtps, rtps[1:])),
+                'simulcast: SRs to sw never go backwards across the switch (%d)' % len(rtps), rtps[:12])
+        stop.set()
+        th.join()
+        net.stop.set()
+        net.t.join()
+        c.check(all(env.alive()), 'simulcast: dataplane and controller alive')
 
 
 def body_srtp(c):

@@ -1600,6 +1600,27 @@ int cmd_apply_check(struct cmd_apply *ca, char *err, size_t errlen)
 		CHECK(listed || (v && v->n == MEDIA_MAX_ENCODINGS), "sub %u: not in its receiver's view of SSRC %u", i,
 		      u->c.out_ssrc);
 	}
+	/* every node of the subs table names live subscriptions of its key, as the shadow has them */
+	struct cds_lfht_iter it;
+	struct fwd_sub *v;
+	cds_lfht_for_each_entry(t->subs, &it, v, node) {
+		unsigned members = 0;
+		for (unsigned e = 0; e < MEDIA_MAX_ENCODINGS; e++) {
+			const struct fwd_sub_member *mb = &v->m[e];
+			if (mb->sub_id == NIL)
+				continue;
+			CHECK(e < v->n && mb->sub_id < ca->u_hw, "view %u/%u: member %u out of place", v->receiver_id,
+			      v->ssrc, e);
+			const struct sh_sub *u = &ca->U[mb->sub_id];
+			CHECK(u->used && u->c.subscriber_id == v->receiver_id &&
+			      (v->is_rtx ? u->c.rtx_ssrc : u->c.out_ssrc) == v->ssrc && u->c.stream_id == mb->stream_id &&
+			      ca->S[mb->stream_id].c.participant_id == mb->publisher_id &&
+			      ca->S[mb->stream_id].c.ssrc == mb->ssrc,
+			      "view %u/%u: member %u (sub %u) is stale", v->receiver_id, v->ssrc, e, mb->sub_id);
+			members++;
+		}
+		CHECK(members > 0, "view %u/%u: no member", v->receiver_id, v->ssrc);
+	}
 	CHECK(n_p == ca->n_p && n_s == ca->n_s && n_u == ca->n_u, "counts %u/%u/%u, recorded %u/%u/%u",
 	      n_p, n_s, n_u, ca->n_p, ca->n_s, ca->n_u);
 	CHECK(sh_p == ca->n_shadowed_p && sh_s == ca->n_shadowed_s, "shadowed %u/%u, recorded %u/%u", sh_p,

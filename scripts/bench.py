@@ -35,11 +35,12 @@ table shows min and max):
             (mmr-gen --video), one after the other in every run (vp8 vp9 av1 x runs): copies/s and
             cycles per copy of each, and the cost of layered video against VP8 (svc_vp9_vs_vp8,
             svc_av1_vs_vp8: cycles per copy, per run, median).
-  rtcp      the plain set-up twice in every run (the order alternating between runs): RTCP off
-            (rtcp = false: today's path) and on with every packet kept for resends (video 512,
-            audio 128 packets per stream) and reports generated: rtcp_cost_ratio = cycles per copy
-            on / off (goal <= 1.10); rtx_buffer_bytes_per_stream, what one video stream's ring of
-            512 kept packets holds (whole mbufs, slots, uplink NACK state: from the sizes).
+  rtcp      the plain set-up three times in every run (the order alternating between runs): RTCP
+            off (rtcp = false: today's path), on with every packet kept for resends (video 512,
+            audio 128 packets per stream) and reports generated, and on with the defaults (video
+            kept, audio not): rtcp_cost_ratio = cycles per copy on / off (goal <= 1.10), extra
+            rtcp_cost_ratio_default_config; rtx_buffer_bytes_per_stream, what one video stream's
+            ring of 512 kept packets holds (whole mbufs, slots, uplink NACK state: from the sizes).
   handoff   the plain mix at 10 % of the plain maximum with two workers on the worker CPU, all
             traffic entering worker 0 while worker 1 owns every meeting (moved there with mmrctl):
             handoff_cycles_per_pkt, the extra cycles of a packet handed between lcores, against a
@@ -702,7 +703,8 @@ class Bench:
     # of 20 ms packets) and SRs/RRs generated; the budget covers every ring of the plain mix (64 video
     # x 512 + 128 audio x 128 = 49,152 mbufs), so nothing is left unkept
     RTCP_CONF = {'off': 'rtcp = false;\n',
-                 'on': 'rtcp = true;\nrtx_video_packets = 512;\nrtx_audio_packets = 128;\nrtx_max_mbufs = 65536;\n'}
+                 'on': 'rtcp = true;\nrtx_video_packets = 512;\nrtx_audio_packets = 128;\nrtx_max_mbufs = 65536;\n',
+                 'default': 'rtcp = true;\n'}    # the defaults: video kept (512), audio not
     # memory one video stream's ring holds (dataplane/repair.c, lib/repair): 512 whole mbufs of the
     # packet pool (struct rte_mbuf 128 B + RTE_MBUF_DEFAULT_BUF_SIZE 2176 B; the mempool's 64-byte
     # object header on top), the ring's slots (24 B each), the uplink NACK state (struct nack_gen:
@@ -713,7 +715,7 @@ class Bench:
         """The plain mix with RTCP off and on in the same run (the order alternates between runs):
         rtcp_cost_ratio = cycles per copy on / off."""
         cpc = {}
-        modes = ('off', 'on') if self.nrun % 2 else ('on', 'off')
+        modes = ('off', 'on', 'default') if self.nrun % 2 else ('default', 'on', 'off')
         for i, mode in enumerate(modes):
             if i:
                 self.cleanup()
@@ -732,6 +734,7 @@ class Bench:
             self.add(n + '_copies_per_s', d['tsc_hz'] / cpc[mode], extra=True)
             self.add(n + '_probe_loss', r['lost'], extra=True)
         self.add('rtcp_cost_ratio', cpc['on'] / cpc['off'])
+        self.add('rtcp_cost_ratio_default_config', cpc['default'] / cpc['off'], extra=True)
         self.add('rtx_buffer_bytes_per_stream', self.RTX_STREAM_BYTES)
         return r
 

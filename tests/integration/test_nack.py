@@ -446,6 +446,8 @@ def body(c):
         srtp(env, c)
         uplink(env, c)
         c.check(all(env.alive()), 'dataplane and controller alive at the end')
+        errs = env.sanitizer_errors()
+        c.check(not errs, 'no sanitizer reports in the logs', errs[:3])
 
 
 if __name__ == '__main__':

@@ -41,6 +41,10 @@ table shows min and max):
             kept, audio not): rtcp_cost_ratio = cycles per copy on / off (goal <= 1.10), extra
             rtcp_cost_ratio_default_config; rtx_buffer_bytes_per_stream, what one video stream's
             ring of 512 kept packets holds (whole mbufs, slots, uplink NACK state: from the sizes).
+  rtx       the plain set-up as fast as possible (RTCP on, defaults) while receivers of the sink
+            port send 50,000 NACKs a second (mmr-gen --nack-per-s, 17 recent packets each):
+            rtx_resends_per_s, the resends one worker lcore sends while forwarding (what it sent
+            beyond copies, RTCP and replies), with the copies/s it still forwards (extra).
   handoff   the plain mix at 10 % of the plain maximum with two workers on the worker CPU, all
             traffic entering worker 0 while worker 1 owns every meeting (moved there with mmrctl):
             handoff_cycles_per_pkt, the extra cycles of a packet handed between lcores, against a
@@ -122,6 +126,7 @@ KEYS = [
     ('svc_av1_vs_vp8', '', '', None),
     ('rtcp_cost_ratio', '', '<= 1.10', lambda v: v <= 1.10),
     ('rtx_buffer_bytes_per_stream', 'B', '', None),
+    ('rtx_resends_per_s', '/s', '', None),
 ]
 SVC_CODECS = ('vp8', 'vp9', 'av1')
 
@@ -738,6 +743,26 @@ class Bench:
         self.add('rtx_buffer_bytes_per_stream', self.RTX_STREAM_BYTES)
         return r
 
+    RTX_NACKS_PER_S = 50000    # rtx scenario: NACKs a second offered (17 packets asked each)
+
+    def sc_rtx(self, name):
+        """The plain set-up as fast as possible with the default config (RTCP on, video kept) while
+        receivers NACK (mmr-gen --nack-per-s): rtx_resends_per_s = what the dataplane sent beyond the
+        copies, its RTCP and its ARP/ICMP replies, per second of the window."""
+        r = self.run_gen(name, ['--setup', 'ctl', '--max', '--nack-per-s', str(self.RTX_NACKS_PER_S)] +
+                         self.PLAIN_MIX + self.timing(), controller=True)
+        self.dp_note(name, r)
+        d = r['dp']
+        if d['copies'] == 0 or 'rtcp_pkts' not in d:
+            raise BenchError('rtx: no copies or no RTCP counters (drops: %s)' % d.get('drops'))
+        resent = d['tx_pkts'] - d['copies'] - d['rtcp_out_pkts'] - d['replies']
+        self.add('rtx_resends_per_s', resent / d['window_s'])
+        self.add('rtx_copies_per_s', d['copies'] / d['window_s'], extra=True)
+        self.add('rtx_nacks_in_per_s', d['rtcp_pkts'] / d['window_s'], extra=True)
+        self.add('rtx_nacks_sent_per_s', d['nacks_sent'] / d['window_s'], extra=True)
+        self.add('rtx_cycles_per_copy', self.dp_cpc(r), extra=True)
+        return r
+
     def sc_svc(self, name):
         """The plain scenario with each video codec in turn, in the same run, so that the machine's
         state (other load, frequency) is as alike as it gets for the three."""
@@ -769,7 +794,8 @@ class Bench:
     SCENARIOS = [('testpmd', 'sc_testpmd', 5), ('plain', 'sc_plain', 5), ('latency', 'sc_latency', 5),
                  ('srtp', 'sc_srtp', 5), ('scale', 'sc_scale', 3), ('updates', 'sc_updates', 5),
                  ('ctl', 'sc_ctl', 5),
-                 ('svc', 'sc_svc', 5), ('handoff', 'sc_handoff', 3), ('rtcp', 'sc_rtcp', 5)]
+                 ('svc', 'sc_svc', 5), ('handoff', 'sc_handoff', 3), ('rtcp', 'sc_rtcp', 5),
+                 ('rtx', 'sc_rtx', 3)]
 
     def run(self):
         only = set(self.args.only.split(',')) if self.args.only else None

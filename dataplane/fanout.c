@@ -338,16 +338,21 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 	const struct fwd_output *fo[FANOUT_CHUNK];
 	struct layer_out lo[FANOUT_CHUNK];
 	uint32_t n = outs->n;
-	for (uint32_t i = 0; i < n && i < SEL_PREFETCH_AHEAD; i++)
+	for (uint32_t i = 0; i < n && i < SEL_PREFETCH_AHEAD; i++) {
 		rte_prefetch0(mp ? (const void *)&w->sel[outs->o[i].sel_id] : (const void *)&outs->o[i]);
+		if (mp)
+			rtcp_prefetch_copy(w, &outs->o[i]);
+	}
 	for (uint32_t base = 0; base < n; base += FANOUT_CHUNK) {
 		uint32_t end = n - base > FANOUT_CHUNK ? base + FANOUT_CHUNK : n;
 		uint32_t k = 0;
 		if (mp) {
 			for (uint32_t i = base; i < end; i++) {
 				const struct fwd_output *o = &outs->o[i];
-				if (i + SEL_PREFETCH_AHEAD < n)
+				if (i + SEL_PREFETCH_AHEAD < n) {
 					rte_prefetch0(&w->sel[outs->o[i + SEL_PREFETCH_AHEAD].sel_id]);
+					rtcp_prefetch_copy(w, &outs->o[i + SEL_PREFETCH_AHEAD]);
+				}
 				if (!select_layers(w, o, ri, mp, &lo[k])) {
 					w->st->drops[MMR_DROP_LAYER]++;
 					ss->layer_drops++;
@@ -384,6 +389,8 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 			for (uint32_t i = base; i < end; i++) {
 				if (i + SEL_PREFETCH_AHEAD < n)
 					rte_prefetch0(&outs->o[i + SEL_PREFETCH_AHEAD]);
+				if (i + SEL_PREFETCH_AHEAD / 2 < n)   /* its line was asked for 3 outputs ago */
+					rtcp_prefetch_copy(w, &outs->o[i + SEL_PREFETCH_AHEAD / 2]);
 				layer_out_passthrough(ri, &lo[k]);
 				fo[k++] = &outs->o[i];
 			}

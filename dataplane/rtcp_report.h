@@ -23,6 +23,7 @@
 
 #include <stdint.h>
 #include <rte_branch_prediction.h>
+#include <rte_prefetch.h>
 #include "fwd_table.h"
 #include "layer_select.h"
 #include "media.h"
@@ -104,6 +105,13 @@ static inline void rtcp_on_rtp(struct worker *w, const struct fwd_participant *p
 		rtcp_route_learn(w, &part_rtcp_get(w->rtcp, part)->route, frame, pi, pidx);
 		rtcp_stream_due(w, part, s, r);
 	}
+}
+
+/* The SR state of output o, a few outputs ahead of the fan-out (its sel_id is in o's line). */
+static inline void rtcp_prefetch_copy(const struct worker *w, const struct fwd_output *o)
+{
+	if (w->rtcp_on)
+		rte_prefetch0(&w->rtcp->sub[o->sel_id]);
 }
 
 /*

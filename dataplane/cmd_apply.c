@@ -331,47 +331,89 @@ static void sub_unlink(struct cmd_apply *ca, uint32_t uid)
  * Subscriptions
  */
 
-/* The subs table's node for (receiver rid, SSRC it sees): the subscriptions whose out SSRC is ssrc
- * (or, when there are none, whose RTX SSRC is), rebuilt from the shadow; unpublished when there are
- * none; left alone when it already says the same. */
-static void view_refresh(struct cmd_apply *ca, uint32_t rid, uint32_t ssrc)
+/* A member of view v other than subscription id; NIL: none. */
+static uint32_t view_other(const struct fwd_sub *v, uint32_t id)
+{
+	for (unsigned e = 0; e < MEDIA_MAX_ENCODINGS; e++)
+		if (v->m[e].sub_id != NIL && v->m[e].sub_id != id)
+			return v->m[e].sub_id;
+	return NIL;
+}
+
+/* Does subscription u belong in the view (rid, ssrc) of kind is_rtx (its out SSRC or its RTX SSRC)? */
+static int view_match(const struct cmd_apply *ca, uint32_t u, uint32_t rid, uint32_t ssrc, int is_rtx)
+{
+	if (u >= MMR_MAX_SUBS)
+		return 0;
+	const struct sh_sub *x = &ca->U[u];
+	return x->used && x->c.subscriber_id == rid &&
+	       (is_rtx ? x->c.rtx_ssrc != 0 && x->c.rtx_ssrc == ssrc : x->c.out_ssrc == ssrc);
+}
+
+/* Put subscription u into node n (by its stream's encoding, else the first free slot); 0: full. */
+static int view_add(const struct cmd_apply *ca, struct fwd_sub *n, uint32_t u)
+{
+	const struct sh_sub *x = &ca->U[u];
+	const struct sh_stream *st = &ca->S[x->c.stream_id];
+	for (unsigned e = 0; e < MEDIA_MAX_ENCODINGS; e++)
+		if (n->m[e].sub_id == u)
+			return 1;
+	unsigned e = st->c.group_id != MMR_ID_NONE ? st->c.encoding : 0;
+	if (e >= MEDIA_MAX_ENCODINGS || n->m[e].sub_id != NIL)
+		for (e = 0; e < MEDIA_MAX_ENCODINGS && n->m[e].sub_id != NIL; e++)
+			;
+	if (e >= MEDIA_MAX_ENCODINGS)
+		return 0;
+	n->m[e] = (struct fwd_sub_member){ .sub_id = u, .stream_id = x->c.stream_id,
+					  .publisher_id = st->c.participant_id, .ssrc = st->c.ssrc };
+	if (e + 1u > n->n)
+		n->n = (uint8_t)(e + 1);
+	if (n->sel_id == NIL || x->c.sel_id == u)
+		n->sel_id = x->c.sel_id;
+	return 1;
+}
+
+/*
+ * The subs table's node for (receiver rid, SSRC it sees) of kind is_rtx, after a change of
+ * subscription hint (NIL: none): rebuilt from the shadow, from the node's members and hint (a key is
+ * one kind only: sub_put refuses an out SSRC that is another subscription's RTX SSRC toward the same
+ * receiver, and the reverse), so a change costs no walk of the receiver's list; only a full node
+ * (plain RTP lets more subscriptions than fit share an out SSRC) is rebuilt by a walk. Unpublished
+ * when no member is left; left alone when it already says the same.
+ */
+static void view_refresh(struct cmd_apply *ca, uint32_t rid, uint32_t ssrc, int is_rtx, uint32_t hint)
 {
 	struct fwd_tables *t = &ca->dp->fwd;
+	if (is_rtx && ssrc == 0)
+		return;     /* RTX SSRC 0: none */
+	struct fwd_sub *cur = fwd_sub_lookup(t, rid, ssrc);
+	if (cur && cur->is_rtx != is_rtx) {
+		is_rtx = cur->is_rtx;    /* the key is the other kind's: its members are rechecked */
+		hint = NIL;
+	}
 	struct fwd_sub n;
 	memset(&n, 0, sizeof(n));
 	n.receiver_id = rid;
 	n.ssrc = ssrc;
+	n.is_rtx = (uint8_t)is_rtx;
 	n.sel_id = NIL;
 	for (unsigned e = 0; e < MEDIA_MAX_ENCODINGS; e++)
 		n.m[e].sub_id = NIL;
-	int found = 0;
-	for (int pass = 0; pass < 2 && !found && rid < MMR_MAX_PARTICIPANTS && ca->P[rid].used; pass++) {
-		if (pass == 1 && ssrc == 0)
-			break;     /* RTX SSRC 0: none */
-		for (uint32_t u = ca->P[rid].rsubs; u != NIL; u = ca->U[u].r_next) {
-			const struct sh_sub *x = &ca->U[u];
-			if ((pass == 0 ? x->c.out_ssrc : x->c.rtx_ssrc) != ssrc)
-				continue;
-			const struct sh_stream *st = &ca->S[x->c.stream_id];
-			unsigned e = st->c.group_id != MMR_ID_NONE ? st->c.encoding : 0;
-			if (e >= MEDIA_MAX_ENCODINGS || n.m[e].sub_id != NIL)
-				for (e = 0; e < MEDIA_MAX_ENCODINGS && n.m[e].sub_id != NIL; e++)
-					;
-			if (e >= MEDIA_MAX_ENCODINGS)
-				continue;  /* more than fit (plain RTP allows it): the first ones are found */
-			n.m[e] = (struct fwd_sub_member){ .sub_id = u, .stream_id = x->c.stream_id,
-							  .publisher_id = st->c.participant_id, .ssrc = st->c.ssrc };
-			if (e + 1u > n.n)
-				n.n = (uint8_t)(e + 1);
-			if (n.sel_id == NIL || x->c.sel_id == u)
-				n.sel_id = x->c.sel_id;
-			found = 1;
-			n.is_rtx = (uint8_t)pass;
+	unsigned was = 0;
+	for (unsigned e = 0; cur && e < MEDIA_MAX_ENCODINGS; e++)
+		if (cur->m[e].sub_id != NIL) {
+			was++;
+			if (view_match(ca, cur->m[e].sub_id, rid, ssrc, is_rtx))
+				view_add(ca, &n, cur->m[e].sub_id);
 		}
-	}
-	struct fwd_sub *cur = fwd_sub_lookup(t, rid, ssrc);
+	if (hint != NIL && view_match(ca, hint, rid, ssrc, is_rtx))
+		view_add(ca, &n, hint);
+	if (was == MEDIA_MAX_ENCODINGS && rid < MMR_MAX_PARTICIPANTS && ca->P[rid].used)
+		for (uint32_t u = ca->P[rid].rsubs; u != NIL; u = ca->U[u].r_next)
+			if (view_match(ca, u, rid, ssrc, is_rtx) && !view_add(ca, &n, u))
+				break;
 	const size_t off = offsetof(struct fwd_sub, receiver_id);
-	if (!found) {
+	if (n.n == 0) {
 		if (cur) {
 			fwd_sub_unpublish(t, cur);
 			retire(ca, cur);
@@ -391,12 +433,14 @@ static void view_refresh(struct cmd_apply *ca, uint32_t rid, uint32_t ssrc)
 	retire(ca, fwd_sub_publish(t, node));
 }
 
-/* Both views of subscription uid (its out SSRC and its RTX SSRC), as the shadow says now. */
-static void sub_views_refresh(struct cmd_apply *ca, uint32_t rid, uint32_t out_ssrc, uint32_t rtx_ssrc)
+/* Both views of subscription uid of receiver rid (an out SSRC and an RTX SSRC, as it has them now or
+ * had them before a change). */
+static void sub_views_refresh(struct cmd_apply *ca, uint32_t uid, uint32_t rid, uint32_t out_ssrc,
+			      uint32_t rtx_ssrc)
 {
-	view_refresh(ca, rid, out_ssrc);
+	view_refresh(ca, rid, out_ssrc, 0, uid);
 	if (rtx_ssrc && rtx_ssrc != out_ssrc)
-		view_refresh(ca, rid, rtx_ssrc);
+		view_refresh(ca, rid, rtx_ssrc, 1, uid);
 }
 
 /* Subscriptions of the same receiver that share uid's selection state and SRTP context (simulcast
@@ -430,8 +474,8 @@ static void sub_delete(struct cmd_apply *ca, uint32_t uid)
 	u->rtx_out = NULL;
 	shadow_retire(ca, u->repair, sub_repair_free);
 	u->repair = NULL;
-	sub_views_refresh(ca, u->c.subscriber_id, u->c.out_ssrc, u->c.rtx_ssrc);
-	u->used = 0;
+	u->used = 0;   /* first: the refresh below drops it */
+	sub_views_refresh(ca, uid, u->c.subscriber_id, u->c.out_ssrc, u->c.rtx_ssrc);
 	u->del_batch = ca->batch;
 	ca->need_grace = 1;
 	ca->n_u--;
@@ -477,6 +521,18 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 	if (mmr_ssrc && (c.out_ssrc == mmr_ssrc || c.rtx_ssrc == mmr_ssrc))
 		return refuse(err, errlen, "subscription %u: SSRC 0x%08x is the MMR's own RTCP SSRC toward receiver %u",
 			      c.id, mmr_ssrc, c.subscriber_id);
+	/* an SSRC the receiver sees is one kind: an out SSRC is no other subscription's RTX SSRC toward
+	 * it, and the reverse (its view, fwd_sub, names one kind) */
+	const struct fwd_sub *v = fwd_sub_lookup(&ca->dp->fwd, c.subscriber_id, c.out_ssrc);
+	uint32_t other = v && v->is_rtx ? view_other(v, c.id) : NIL;
+	if (other != NIL)
+		return refuse(err, errlen, "subscription %u: out SSRC 0x%08x is subscription %u's RTX SSRC toward receiver %u",
+			      c.id, c.out_ssrc, other, c.subscriber_id);
+	v = c.rtx_ssrc ? fwd_sub_lookup(&ca->dp->fwd, c.subscriber_id, c.rtx_ssrc) : NULL;
+	other = v && !v->is_rtx ? view_other(v, c.id) : NIL;
+	if (other != NIL)
+		return refuse(err, errlen, "subscription %u: RTX SSRC 0x%08x is subscription %u's out SSRC toward receiver %u",
+			      c.id, c.rtx_ssrc, other, c.subscriber_id);
 	uint32_t pub = ca->S[c.stream_id].c.participant_id;
 	if (ca->P[pub].c.meeting_id != ca->P[c.subscriber_id].c.meeting_id)
 		return refuse(err, errlen, "subscription %u: stream %u (meeting %u) and subscriber %u (meeting %u) are in different meetings",
@@ -560,8 +616,8 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 			u->c = c;
 			sub_dirty_followers(ca, c.id);   /* they copy its RTX SSRC and repair state */
 			shadow_mark_dirty(ca, c.stream_id);
-			sub_views_refresh(ca, c.subscriber_id, was.out_ssrc, was.rtx_ssrc);
-			sub_views_refresh(ca, c.subscriber_id, c.out_ssrc, c.rtx_ssrc);
+			sub_views_refresh(ca, c.id, c.subscriber_id, was.out_ssrc, was.rtx_ssrc);
+			sub_views_refresh(ca, c.id, c.subscriber_id, c.out_ssrc, c.rtx_ssrc);
 		}
 		if (retarget) {
 			/* the target is a word in the selection state, read per packet by the lcore that
@@ -589,7 +645,7 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 	u->stamp = ca->stamp;
 	sub_link(ca, c.id);
 	shadow_mark_dirty(ca, c.stream_id);
-	sub_views_refresh(ca, c.subscriber_id, c.out_ssrc, c.rtx_ssrc);
+	sub_views_refresh(ca, c.id, c.subscriber_id, c.out_ssrc, c.rtx_ssrc);
 	ca->n_u++;
 	if (c.id >= ca->u_hw)
 		ca->u_hw = c.id + 1;
@@ -704,7 +760,7 @@ static void stream_install(struct cmd_apply *ca, uint32_t sid, struct fwd_stream
 static void stream_views_refresh(struct cmd_apply *ca, uint32_t sid)
 {
 	for (uint32_t u = ca->S[sid].subs; u != NIL; u = ca->U[u].s_next)
-		sub_views_refresh(ca, ca->U[u].c.subscriber_id, ca->U[u].c.out_ssrc, ca->U[u].c.rtx_ssrc);
+		sub_views_refresh(ca, u, ca->U[u].c.subscriber_id, ca->U[u].c.out_ssrc, ca->U[u].c.rtx_ssrc);
 }
 
 /* The holder of (participant, ssrc) went away: give the key to a shadowed stream, if any. */
@@ -1599,6 +1655,27 @@ int cmd_apply_check(struct cmd_apply *ca, char *err, size_t errlen)
 			listed |= v->m[e].sub_id == i;
 		CHECK(listed || (v && v->n == MEDIA_MAX_ENCODINGS), "sub %u: not in its receiver's view of SSRC %u", i,
 		      u->c.out_ssrc);
+	}
+	/* every node of the subs table names live subscriptions of its key, as the shadow has them */
+	struct cds_lfht_iter it;
+	struct fwd_sub *v;
+	cds_lfht_for_each_entry(t->subs, &it, v, node) {
+		unsigned members = 0;
+		for (unsigned e = 0; e < MEDIA_MAX_ENCODINGS; e++) {
+			const struct fwd_sub_member *mb = &v->m[e];
+			if (mb->sub_id == NIL)
+				continue;
+			CHECK(e < v->n && mb->sub_id < ca->u_hw, "view %u/%u: member %u out of place", v->receiver_id,
+			      v->ssrc, e);
+			const struct sh_sub *u = &ca->U[mb->sub_id];
+			CHECK(u->used && u->c.subscriber_id == v->receiver_id &&
+			      (v->is_rtx ? u->c.rtx_ssrc : u->c.out_ssrc) == v->ssrc && u->c.stream_id == mb->stream_id &&
+			      ca->S[mb->stream_id].c.participant_id == mb->publisher_id &&
+			      ca->S[mb->stream_id].c.ssrc == mb->ssrc,
+			      "view %u/%u: member %u (sub %u) is stale", v->receiver_id, v->ssrc, e, mb->sub_id);
+			members++;
+		}
+		CHECK(members > 0, "view %u/%u: no member", v->receiver_id, v->ssrc);
 	}
 	CHECK(n_p == ca->n_p && n_s == ca->n_s && n_u == ca->n_u, "counts %u/%u/%u, recorded %u/%u/%u",
 	      n_p, n_s, n_u, ca->n_p, ca->n_s, ca->n_u);

@@ -16,7 +16,7 @@ subscription to the non-group stream, an unused id, an id out of range; target_s
 on an audio stream; RTCP fields (issue 11): an RTX payload type without an RTX SSRC, one out of range,
 an RTX SSRC equal to the media SSRC, a clock rate of 5 Hz, unknown feedback flags, an RTX map pair
 with the same payload type twice or two pairs for one media payload type, a subscription's RTX SSRC
-equal to its out SSRC, a receiver's mmr_ssrc equal to an SSRC it receives, a subscription's out SSRC
+equal to its out SSRC or to another subscription's out SSRC toward the receiver, a receiver's mmr_ssrc equal to an SSRC it receives, a subscription's out SSRC
 equal to the receiver's mmr_ssrc. Afterwards the dataplane's status line still counts 2 participants, 3 streams, 4
 subscriptions, and real VP8 packets from the publisher reach every valid subscription as before: the
 receiver gets exactly encoding 1 under the group's SSRC and the whole plain stream, the publisher
@@ -101,6 +101,9 @@ BAD = [
      'PARTICIPANT_PUT', 'participant 1: RTX payload types 96:97 and 96:98 overlap'),
     ('sub RTX SSRC = out SSRC', 'sub id=2 stream=2 subscriber=1 out_ssrc=%d tid=2 sel=2 rtx_ssrc=%d' % (PLAIN, PLAIN),
      'SUB_PUT', 'subscription 2: RTX SSRC 0x%08x is its out SSRC' % PLAIN),
+    ('sub RTX SSRC = another subscription\'s out SSRC',
+     'sub id=2 stream=2 subscriber=1 out_ssrc=%d tid=2 sel=2 rtx_ssrc=%d' % (PLAIN, SIM[0]), 'SUB_PUT',
+     'subscription 2: RTX SSRC 0x%08x is subscription 0\'s out SSRC toward receiver 1' % SIM[0]),
     ('mmr_ssrc = an SSRC it receives',
      'participant id=1 meeting=0 addr=%s port=%d dp_port=0 role=1 mmr_ssrc=%d' % (CLIENT_IP, RX_PORT, PLAIN),
      'PARTICIPANT_PUT', 'participant 1: mmr_ssrc 0x%08x is subscription 2\'s SSRC toward it' % PLAIN),

@@ -36,7 +36,7 @@ SRTP meeting (AEAD_AES_128_GCM, pylibsrtp): bob's SRs decrypt under his recv key
 under hers; bob's SRTCP PLI reaches alice as a PLI; an authentic SRTCP packet with a malformed RTCP
 inside is dropped as bad_rtcp.
 
-Run as root: /usr/bin/python3 tests/integration/test_rtcp.py  (under the DPDK flock)
+Run as root: /usr/bin/python3 tests/integration/test_rtcp.py [--asan]  (under the DPDK flock)
 """
 import os
 import socket
@@ -63,6 +63,7 @@ PORT_ALICE, PORT_BOB, PORT_ZED, PORT_R0 = 7000, 7001, 7002, 7100
 SKIP = {40, 41, 100, 161}          # indexes of alice's video packets never sent (uplink loss)
 CONF = 'sr_video_ms = 200;\nsr_audio_ms = 200;\nrr_ms = 200;\nkf_throttle_ms = 300;\n'
 CLOCK = 90000
+ASAN = '--asan' in sys.argv    # the ASan build (make asan): timing checks may then fail, sanitizer reports must not
 
 
 class Net:
@@ -300,7 +301,7 @@ def check_rr(c, net, pub, t_sr_sent, sr_ntp, mmr_ssrcs):
 
 
 def body(c):
-    env = MmrEnv('rtcp')
+    env = MmrEnv('rtcp', asan=ASAN)
     env.extra_dp_conf = CONF
     with env:
         env.wait_dp_attached(10)
@@ -429,6 +430,7 @@ def body(c):
                                     'rtcp_not_compound', 'rtcp_unknown_ssrc')}
         c.check(not drops, 'no other drops', drops)
         c.check(all(env.alive()), 'dataplane and controller alive')
+        c.check(not env.sanitizer_errors(), 'no sanitizer reports', env.sanitizer_errors()[:3])
 
     body_off(c)
     body_simulcast(c)
@@ -437,7 +439,7 @@ def body(c):
 
 def body_off(c):
     """`rtcp = false`: RTCP counted and dropped as `rtcp`, none sent."""
-    env = MmrEnv('rtcpoff')
+    env = MmrEnv('rtcpoff', asan=ASAN)
     env.extra_dp_conf = CONF + 'rtcp = false;\n'
     with env:
         env.wait_dp_attached(10)
@@ -467,7 +469,7 @@ def body_simulcast(c):
     """A simulcast switch asks the publisher for a keyframe of the new encoding, until it comes; the
     receiver's SRs go on across the switch without going backwards."""
     S = (0x51000000, 0x51000001)
-    env = MmrEnv('rtcpsim')
+    env = MmrEnv('rtcpsim', asan=ASAN)
     env.extra_dp_conf = CONF
     with env:
         env.wait_dp_attached(10)
@@ -547,7 +549,7 @@ def body_srtp(c):
                                         else pylibsrtp.Policy.SSRC_ANY_INBOUND))
         return pylibsrtp.Session(p)
 
-    env = MmrEnv('rtcpsrtp')
+    env = MmrEnv('rtcpsrtp', asan=ASAN)
     env.extra_dp_conf = CONF
     with env:
         env.wait_dp_attached(10)

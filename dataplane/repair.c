@@ -271,8 +271,8 @@ enum mmr_drop_reason repair_rtx_unwrap(struct worker *w, const struct fwd_stream
 	if (unlikely(!r))
 		return MMR_DROP_UNKNOWN_SSRC;
 	/* padding-only RTX (bandwidth probes) carries no packet; nor does one before we know the
-	 * media payload type */
-	if (unlikely(ri->payload_len < 2 || !r->have_pt))
+	 * media payload type, or one of another payload type than the stream's RTX one */
+	if (unlikely(ri->payload_len < 2 || !r->have_pt || (ms->rtx_pt && ri->pt != ms->rtx_pt)))
 		return MMR_DROP_RTX_UNUSED;
 	uint8_t *p = *rtp;
 	uint16_t osn = rd16(p + ri->hdr_len);

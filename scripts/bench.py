@@ -35,11 +35,16 @@ table shows min and max):
             (mmr-gen --video), one after the other in every run (vp8 vp9 av1 x runs): copies/s and
             cycles per copy of each, and the cost of layered video against VP8 (svc_vp9_vs_vp8,
             svc_av1_vs_vp8: cycles per copy, per run, median).
-  rtcp      the plain set-up twice in every run (the order alternating between runs): RTCP off
-            (rtcp = false: today's path) and on with every packet kept for resends (video 512,
-            audio 128 packets per stream) and reports generated: rtcp_cost_ratio = cycles per copy
-            on / off (goal <= 1.10); rtx_buffer_bytes_per_stream, what one video stream's ring of
-            512 kept packets holds (whole mbufs, slots, uplink NACK state: from the sizes).
+  rtcp      the plain set-up three times in every run (the order alternating between runs): RTCP
+            off (rtcp = false: today's path), on with every packet kept for resends (video 512,
+            audio 128 packets per stream) and reports generated, and on with the defaults (video
+            kept, audio not): rtcp_cost_ratio = cycles per copy on / off (goal <= 1.10), extra
+            rtcp_cost_ratio_default_config; rtx_buffer_bytes_per_stream, what one video stream's
+            ring of 512 kept packets holds (whole mbufs, slots, uplink NACK state: from the sizes).
+  rtx       the plain set-up as fast as possible (RTCP on, defaults) while receivers of the sink
+            port send 50,000 NACKs a second (mmr-gen --nack-per-s, 17 recent packets each):
+            rtx_resends_per_s, the resends one worker lcore sends while forwarding (what it sent
+            beyond copies, RTCP and replies), with the copies/s it still forwards (extra).
   handoff   the plain mix at 10 % of the plain maximum with two workers on the worker CPU, all
             traffic entering worker 0 while worker 1 owns every meeting (moved there with mmrctl):
             handoff_cycles_per_pkt, the extra cycles of a packet handed between lcores, against a
@@ -121,6 +126,7 @@ KEYS = [
     ('svc_av1_vs_vp8', '', '', None),
     ('rtcp_cost_ratio', '', '<= 1.10', lambda v: v <= 1.10),
     ('rtx_buffer_bytes_per_stream', 'B', '', None),
+    ('rtx_resends_per_s', '/s', '', None),
 ]
 SVC_CODECS = ('vp8', 'vp9', 'av1')
 
@@ -702,7 +708,8 @@ class Bench:
     # of 20 ms packets) and SRs/RRs generated; the budget covers every ring of the plain mix (64 video
     # x 512 + 128 audio x 128 = 49,152 mbufs), so nothing is left unkept
     RTCP_CONF = {'off': 'rtcp = false;\n',
-                 'on': 'rtcp = true;\nrtx_video_packets = 512;\nrtx_audio_packets = 128;\nrtx_max_mbufs = 65536;\n'}
+                 'on': 'rtcp = true;\nrtx_video_packets = 512;\nrtx_audio_packets = 128;\nrtx_max_mbufs = 65536;\n',
+                 'default': 'rtcp = true;\n'}    # the defaults: video kept (512), audio not
     # memory one video stream's ring holds (dataplane/repair.c, lib/repair): 512 whole mbufs of the
     # packet pool (struct rte_mbuf 128 B + RTE_MBUF_DEFAULT_BUF_SIZE 2176 B; the mempool's 64-byte
     # object header on top), the ring's slots (24 B each), the uplink NACK state (struct nack_gen:
@@ -713,7 +720,7 @@ class Bench:
         """The plain mix with RTCP off and on in the same run (the order alternates between runs):
         rtcp_cost_ratio = cycles per copy on / off."""
         cpc = {}
-        modes = ('off', 'on') if self.nrun % 2 else ('on', 'off')
+        modes = ('off', 'on', 'default') if self.nrun % 2 else ('default', 'on', 'off')
         for i, mode in enumerate(modes):
             if i:
                 self.cleanup()
@@ -732,7 +739,28 @@ class Bench:
             self.add(n + '_copies_per_s', d['tsc_hz'] / cpc[mode], extra=True)
             self.add(n + '_probe_loss', r['lost'], extra=True)
         self.add('rtcp_cost_ratio', cpc['on'] / cpc['off'])
+        self.add('rtcp_cost_ratio_default_config', cpc['default'] / cpc['off'], extra=True)
         self.add('rtx_buffer_bytes_per_stream', self.RTX_STREAM_BYTES)
+        return r
+
+    RTX_NACKS_PER_S = 50000    # rtx scenario: NACKs a second offered (17 packets asked each)
+
+    def sc_rtx(self, name):
+        """The plain set-up as fast as possible with the default config (RTCP on, video kept) while
+        receivers NACK (mmr-gen --nack-per-s): rtx_resends_per_s = what the dataplane sent beyond the
+        copies, its RTCP and its ARP/ICMP replies, per second of the window."""
+        r = self.run_gen(name, ['--setup', 'ctl', '--max', '--nack-per-s', str(self.RTX_NACKS_PER_S)] +
+                         self.PLAIN_MIX + self.timing(), controller=True)
+        self.dp_note(name, r)
+        d = r['dp']
+        if d['copies'] == 0 or 'rtcp_pkts' not in d:
+            raise BenchError('rtx: no copies or no RTCP counters (drops: %s)' % d.get('drops'))
+        resent = d['tx_pkts'] - d['copies'] - d['rtcp_out_pkts'] - d['replies']
+        self.add('rtx_resends_per_s', resent / d['window_s'])
+        self.add('rtx_copies_per_s', d['copies'] / d['window_s'], extra=True)
+        self.add('rtx_nacks_in_per_s', d['rtcp_pkts'] / d['window_s'], extra=True)
+        self.add('rtx_nacks_sent_per_s', d['nacks_sent'] / d['window_s'], extra=True)
+        self.add('rtx_cycles_per_copy', self.dp_cpc(r), extra=True)
         return r
 
     def sc_svc(self, name):
@@ -766,7 +794,8 @@ class Bench:
     SCENARIOS = [('testpmd', 'sc_testpmd', 5), ('plain', 'sc_plain', 5), ('latency', 'sc_latency', 5),
                  ('srtp', 'sc_srtp', 5), ('scale', 'sc_scale', 3), ('updates', 'sc_updates', 5),
                  ('ctl', 'sc_ctl', 5),
-                 ('svc', 'sc_svc', 5), ('handoff', 'sc_handoff', 3), ('rtcp', 'sc_rtcp', 5)]
+                 ('svc', 'sc_svc', 5), ('handoff', 'sc_handoff', 3), ('rtcp', 'sc_rtcp', 5),
+                 ('rtx', 'sc_rtx', 3)]
 
     def run(self):
         only = set(self.args.only.split(',')) if self.args.only else None

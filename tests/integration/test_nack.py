@@ -28,7 +28,9 @@ dataplane/repair.c), byte by byte against a small model in this file.
     packet only within the current or the previous frame); bob gets each once, rewritten like the
     rest (the model's bytes); the same RTX again is dropped (rtx_unused); counters nack_out, rtx_in,
     repaired.
+--rtcp-off (negative control, in tests/run-all.sh): part 1 with rtcp = false must FAIL.
 """
+import argparse
 import os
 import struct
 import sys
@@ -437,16 +439,30 @@ def uplink(env, c):
             drops.get('rtx_unused', 0))
 
 
-def body(c):
+def body(c, args):
     env = MmrEnv('nack')
     env.extra_dp_conf = 'rtx_video_packets = %d;\nrtx_max_mbufs = 4096;\n' % RING
+    if args.rtcp_off:
+        env.extra_dp_conf += 'rtcp = false;\n'
     with env:
         env.wait_dp_attached(10)
         plain(env, c)
-        srtp(env, c)
-        uplink(env, c)
+        if not args.rtcp_off:
+            srtp(env, c)
+            uplink(env, c)
         c.check(all(env.alive()), 'dataplane and controller alive at the end')
+        errs = env.sanitizer_errors()
+        c.check(not errs, 'no sanitizer reports in the logs', errs[:3])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    ap.add_argument('--rtcp-off', action='store_true',
+                    help='negative control: the dataplane with rtcp = false (nothing kept, RTCP '
+                    'dropped); the NACK checks must FAIL')
+    args = ap.parse_args()
+    mmrtest.run_test('test_nack', lambda c: body(c, args))
 
 
 if __name__ == '__main__':
-    mmrtest.run_test('test_nack', body)
+    main()

@@ -54,7 +54,7 @@ struct sub_rtcp {
 	uint8_t  kind;
 	uint64_t next_sr_tsc;        /* 0: its first SR goes with its first copy */
 	struct sr_out so;            /* what the receiver got on its out SSRC; the last SR's RTP time */
-};
+} __attribute__((aligned(64)));      /* one cache line per copy's receiver */
 
 struct part_rtcp {
 	struct rtcp_route route;     /* where its RTCP goes (from its latest RTCP or media packet) */

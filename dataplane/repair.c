@@ -2,19 +2,22 @@
  * repair.c - loss repair on the lcore that owns the meeting (repair.h).
  *
  * Toward receivers. Every received RTP packet of a video stream (audio: when rtx_audio_packets > 0)
- * is kept after its fan-out, by mbuf reference: one rte_mbuf_refcnt_update, no copy; its data is
- * trimmed to the RTP packet (the fan-out is done with the mbuf's metadata; its copies hold their
- * own). The stream's ring has a slot per extended sequence number modulo its size; a packet put
- * into a slot frees the one it evicts. A per-lcore budget (rtx_max_mbufs) bounds what is held:
- * beyond it a packet is not kept (counted rtx_not_kept). Each copy the fan-out sends to a receiver
- * that takes NACK is recorded in that subscription's sequence map (repair_record, one 16-byte
- * store): the receiver's sequence number -> the input's extended sequence number and the fields
+ * is kept after its fan-out, by mbuf reference, no copy: the receive path's own reference goes to
+ * the stream's ring (lib/repair/pkt_ring; no reference-count update), its data trimmed to the RTP
+ * packet (the fan-out is done with the mbuf's metadata; its copies hold their own). The ring has a
+ * slot per extended sequence number modulo its size; the packet a put evicts is prefetched and
+ * freed with the others of the loop iteration in one bulk (repair_flush). A per-lcore budget
+ * (rtx_max_mbufs) bounds what is held: beyond it a packet is not kept (counted rtx_not_kept). Each
+ * copy the fan-out sends to a receiver that takes NACK is recorded in that subscription's sequence
+ * map (lib/repair/seq_map, one 24-byte entry, fetched ahead at the layer decision): the receiver's
+ * sequence number -> the input's extended sequence number, its simulcast encoding and the fields
  * written into that copy (timestamp, marker, PictureID, TL0PICIDX, AV1 frame number). A NACK from
  * the receiver (repair_on_nack) maps each asked sequence number back to the kept packet and
  * rebuilds the copy in a fresh mbuf: Ethernet/IP/UDP as the fan-out writes them for that output,
- * the RTP header with every per-receiver field written from the map (the kept header's own values
- * do not matter: in SRTP meetings the fan-out rewrote it in place for each receiver), and a full
- * UDP checksum. Sent as RTX (RFC 4588) when the subscription has an RTX SSRC and the receiver's
+ * the RTP header with every per-receiver field written from the map (the kept packet is parsed
+ * again to find them; its header's own values do not matter: in SRTP meetings the fan-out rewrote
+ * it in place for each receiver), and a full UDP checksum. An AV1 packet goes with its Dependency
+ * Descriptor as kept (the fan-out's per-receiver active-decode-targets rewrite is not redone). Sent as RTX (RFC 4588) when the subscription has an RTX SSRC and the receiver's
  * RTX map has a payload type for the packet's: the RTX SSRC, that payload type, the
  * subscription's own RTX sequence numbers, and the receiver's sequence number (OSN) in front of
  * the payload. Otherwise on the media SSRC under the receiver's sequence number.

@@ -107,6 +107,17 @@ static inline void rtcp_on_rtp(struct worker *w, const struct fwd_participant *p
 	}
 }
 
+/* Stream s's RTCP state, asked for as soon as the stream is known (used after its parse). */
+static inline void rtcp_prefetch_stream(const struct worker *w, const struct fwd_stream *s)
+{
+	if (w->rtcp_on) {
+		const char *e = (const char *)&w->rtcp->stream[s->id];
+		rte_prefetch0(e);
+		rte_prefetch0(e + 64);
+		rte_prefetch0(e + 128);
+	}
+}
+
 /* The SR state of output o, a few outputs ahead of the fan-out (its sel_id is in o's line). */
 static inline void rtcp_prefetch_copy(const struct worker *w, const struct fwd_output *o)
 {

@@ -191,6 +191,7 @@ static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, co
 	const struct fwd_stream *s = fwd_stream_lookup(&w->dp->fwd, part->id, rd32(pkt + 8));
 	if (unlikely(!s))
 		return MMR_DROP_UNKNOWN_SSRC;
+	rtcp_prefetch_stream(w, s);
 	struct fwd_srtp_in *in = rcu_dereference(s->srtp_in);
 	if (unlikely(!in))
 		return MMR_DROP_SRTP_AUTH;
@@ -305,6 +306,7 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 		pi = &pi_rtx;
 		payload = rtp;
 	}
+	rtcp_prefetch_stream(w, s);
 
 	struct mmr_stream_stats *ss = &w->stream_stats[s->id];
 	w->st->rtp_pkts++;

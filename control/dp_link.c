@@ -236,6 +236,9 @@ uint64_t dp_link_put_participant(struct dp_link *l, uint32_t id)
 	c.u.participant.has_mac = p->has_mac;
 	c.u.participant.role = p->role;
 	c.u.participant.srtp_suite = l->model->meetings[p->meeting].srtp_suite;
+	c.u.participant.fb = p->fb;
+	c.u.participant.mmr_ssrc = p->mmr_ssrc;
+	memcpy(c.u.participant.rtx_map, p->rtx_map, sizeof(c.u.participant.rtx_map));
 	if (c.u.participant.srtp_suite != SRTP_SUITE_NONE) {
 		c.u.participant.send_key = p->send_key;
 		c.u.participant.recv_key = p->recv_key;
@@ -261,6 +264,9 @@ uint64_t dp_link_put_stream(struct dp_link *l, uint32_t id)
 	c.u.stream.group_id = s->group;
 	c.u.stream.encoding = s->encoding;
 	c.u.stream.dd_ext_id = s->dd_ext_id;
+	c.u.stream.rtx_ssrc = s->rtx_ssrc;
+	c.u.stream.rtx_pt = s->rtx_ssrc ? s->rtx_pt : 0;
+	c.u.stream.clock_hz = s->clock_hz;
 	return dp_link_push(l, &c);
 }
 
@@ -279,6 +285,7 @@ uint64_t dp_link_put_sub(struct dp_link *l, uint32_t id)
 	c.u.sub.target_dt = b->target_dt;
 	c.u.sub.target_encoding = b->target_encoding;
 	c.u.sub.sel_id = b->sel_id;
+	c.u.sub.rtx_ssrc = b->rtx_ssrc;
 	return dp_link_push(l, &c);
 }
 

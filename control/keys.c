@@ -37,6 +37,15 @@ int keys_generate_pair(enum srtp_suite suite, struct srtp_master out[2])
 	return -1;
 }
 
+int keys_random_ssrc(uint32_t *out)
+{
+	do {
+		if (RAND_bytes((unsigned char *)out, sizeof(*out)) != 1)
+			return -1;
+	} while (*out == 0);
+	return 0;
+}
+
 int keys_to_inline(const struct srtp_master *m, char out[KEYS_INLINE_MAX])
 {
 	/* the library writes the base64 (with or without the prefix): make it "inline:BASE64" */

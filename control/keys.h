@@ -22,6 +22,8 @@
 int keys_generate(enum srtp_suite suite, struct srtp_master *out);
 /* A participant's two keys, [0] SEND and [1] RECV (keys_generate each); on -1 both are wiped. */
 int keys_generate_pair(enum srtp_suite suite, struct srtp_master out[2]);
+/* A random SSRC (OpenSSL's generator), never 0; 0 on success, -1 if the generator failed. */
+int keys_random_ssrc(uint32_t *out);
 /* "inline:BASE64" into out (KEYS_INLINE_MAX bytes). 0 or -1. */
 int keys_to_inline(const struct srtp_master *m, char out[KEYS_INLINE_MAX]);
 /* Parse "inline:BASE64" of the suite (no lifetime or MKI parameters). 0 or -1. */

@@ -239,6 +239,9 @@ uint32_t model_participant_add(struct model *m, uint32_t id, uint32_t meeting, c
 	strcpy(p->name, name);
 	p->first_stream = p->last_stream = MMR_ID_NONE;
 	p->first_rsub = p->last_rsub = MMR_ID_NONE;
+	p->fb = MMR_FB_DEFAULT;
+	uint32_t x = id ^ (meeting << 17) ^ 0x4d4d5200u;   /* a stand-in until one is set: never 0 */
+	p->mmr_ssrc = model_ssrc_from(&x);
 	p->next = MMR_ID_NONE;
 	p->prev = mt->last_part;
 	if (mt->last_part != MMR_ID_NONE)
@@ -272,6 +275,9 @@ uint32_t model_stream_add(struct model *m, uint32_t id, uint32_t participant, ui
 	s->group = d->group == MMR_ID_NONE ? MMR_ID_NONE : s->encoding == 0 ? id : d->group;
 	s->participant = participant;
 	s->ssrc = ssrc;
+	s->rtx_ssrc = d->rtx_ssrc[s->encoding < MEDIA_MAX_ENCODINGS ? s->encoding : 0];
+	s->rtx_pt = s->rtx_ssrc ? d->rtx_pt : 0;
+	s->clock_hz = d->clock_hz ? d->clock_hz : d->kind == MMR_KIND_VIDEO ? MMR_CLOCK_VIDEO_HZ : MMR_CLOCK_AUDIO_HZ;
 	s->first_sub = s->last_sub = MMR_ID_NONE;
 	s->next = MMR_ID_NONE;
 	s->prev = p->last_stream;
@@ -359,7 +365,97 @@ static uint32_t default_sub(struct model *m, uint32_t stream, uint32_t subscribe
 	model_default_target(m, stream, &t);
 	if (head != stream)
 		sel = model_find_sub(m, head, subscriber);
-	return model_sub_add(m, MMR_ID_NONE, stream, subscriber, &t, m->streams[head].ssrc, sel);
+	uint32_t rtx = 0;
+	if (m->parts[subscriber].fb & MMR_FB_RTX)
+		rtx = sel != MMR_ID_NONE ? m->subs[sel].rtx_ssrc :
+		      model_pick_rtx_ssrc(m, subscriber, m->streams[head].ssrc);
+	uint32_t id = model_sub_add(m, MMR_ID_NONE, stream, subscriber, &t, m->streams[head].ssrc, sel);
+	m->subs[id].rtx_ssrc = rtx;
+	return id;
+}
+
+/* ---- RTCP ----------------------------------------------------------------------------------- */
+
+bool model_view_ssrc_taken(const struct model *m, uint32_t r, uint32_t ssrc, uint32_t except)
+{
+	const struct m_participant *rp = &m->parts[r];
+	if (ssrc == rp->mmr_ssrc)
+		return true;
+	uint32_t except_sel = except == MMR_ID_NONE ? MMR_ID_NONE : m->subs[except].sel_id;
+	for (uint32_t b = rp->first_rsub; b != MMR_ID_NONE; b = m->subs[b].r_next) {
+		const struct m_sub *x = &m->subs[b];
+		if (b == except || (except_sel != MMR_ID_NONE && x->sel_id == except_sel))
+			continue;
+		if (x->out_ssrc == ssrc || x->rtx_ssrc == ssrc)
+			return true;
+	}
+	return false;
+}
+
+uint32_t model_ssrc_from(uint32_t *x)
+{
+	for (;;) {
+		/* a 32-bit mix (splitmix-like): consecutive seeds land far apart */
+		*x += 0x6d2b79f5u;
+		uint32_t z = *x;
+		z = (z ^ (z >> 15)) * 0x2c1b3c6du;
+		z = (z ^ (z >> 12)) * 0x297a2d39u;
+		z ^= z >> 15;
+		if (z != 0)
+			return z;
+	}
+}
+
+uint32_t model_pick_rtx_ssrc(const struct model *m, uint32_t r, uint32_t seed)
+{
+	uint32_t meeting = m->parts[r].meeting;
+	uint32_t x = seed ^ (r * 0x9e3779b9u) ^ 0x52545800u;   /* "RTX" */
+	for (;;) {
+		uint32_t z = model_ssrc_from(&x);
+		if (model_find_stream(m, meeting, z) == MMR_ID_NONE && !model_view_ssrc_taken(m, r, z, MMR_ID_NONE))
+			return z;
+	}
+}
+
+uint32_t model_find_mmr_ssrc(const struct model *m, uint32_t meeting, uint32_t ssrc)
+{
+	for (uint32_t p = m->meetings[meeting].first_part; p != MMR_ID_NONE; p = m->parts[p].next)
+		if (m->parts[p].mmr_ssrc == ssrc)
+			return p;
+	return MMR_ID_NONE;
+}
+
+uint32_t model_find_rtx_ssrc(const struct model *m, uint32_t meeting, uint32_t ssrc)
+{
+	if (ssrc == 0)
+		return MMR_ID_NONE;
+	for (uint32_t p = m->meetings[meeting].first_part; p != MMR_ID_NONE; p = m->parts[p].next)
+		for (uint32_t s = m->parts[p].first_stream; s != MMR_ID_NONE; s = m->streams[s].next)
+			if (m->streams[s].rtx_ssrc == ssrc)
+				return s;
+	return MMR_ID_NONE;
+}
+
+void model_participant_set_rtcp(struct model *m, uint32_t id, uint8_t fb, uint32_t mmr_ssrc,
+				const struct mmr_rtx_pt map[MMR_RTX_MAP_MAX])
+{
+	struct m_participant *p = &m->parts[id];
+	bool any = false;
+	for (unsigned i = 0; i < MMR_RTX_MAP_MAX; i++)
+		any |= map[i].apt != 0 || map[i].pt != 0;
+	p->fb = (uint8_t)((fb & ~MMR_FB_RTX) | (any ? MMR_FB_RTX : 0));
+	p->mmr_ssrc = mmr_ssrc;
+	memcpy(p->rtx_map, map, sizeof(p->rtx_map));
+	/* encoding-0 subscriptions come before their group's others in the receiver's list */
+	for (uint32_t b = p->first_rsub; b != MMR_ID_NONE; b = m->subs[b].r_next) {
+		struct m_sub *x = &m->subs[b];
+		if (!any)
+			x->rtx_ssrc = 0;
+		else if (x->sel_id != b)
+			x->rtx_ssrc = m->subs[x->sel_id].rtx_ssrc;
+		else if (x->rtx_ssrc == 0)
+			x->rtx_ssrc = model_pick_rtx_ssrc(m, id, x->out_ssrc);
+	}
 }
 
 uint32_t model_participant_join(struct model *m, uint32_t meeting, const char *name,

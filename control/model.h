@@ -33,6 +33,15 @@
  * by the requests (keys.c) and kept here and in the state file; plain meetings' participants have
  * none (zeroed).
  *
+ * RTCP (issue 11): a participant has the feedback it takes (fb, MMR_FB_*: default NACK, PLI, FIR),
+ * the RTX payload types of what it receives (rtx_map; MMR_FB_RTX set when not empty) and mmr_ssrc,
+ * the SSRC the MMR sends it RTCP under (random, never 0, none of its meeting's stream SSRCs;
+ * model_participant_add gives it a stand-in made from its id until one is set). A
+ * stream may carry its publisher's RTX SSRC and payload type and its clock rate. A subscription of
+ * a receiver with an RTX map has an RTX SSRC (the SSRC its retransmissions reach the receiver
+ * under): made by the controller (model_pick_rtx_ssrc) unless set; a simulcast group's members
+ * share their encoding-0 subscription's, as they share its out SSRC.
+ *
  * The model also records the id of the dataplane's SRTP index ledger the SRTP keys have been used
  * under (lib/contract/cmd_chan.h). A key used under one ledger must never be used under another: a new ledger
  * knows nothing of the indexes the old one leased (requests.h, request_ledger_check, at attach).
@@ -77,6 +86,9 @@ struct m_participant {
 	char name[VAL_NAME_MAX + 1];
 	struct srtp_master send_key;        /* SRTP meetings only (see above); zero otherwise */
 	struct srtp_master recv_key;
+	uint8_t fb;                         /* MMR_FB_* (RTCP, above) */
+	uint32_t mmr_ssrc;
+	struct mmr_rtx_pt rtx_map[MMR_RTX_MAP_MAX];
 };
 
 struct m_stream {
@@ -91,6 +103,9 @@ struct m_stream {
 	uint32_t prev, next;                /* in the publisher's list */
 	uint32_t first_sub, last_sub;       /* subscriptions to it */
 	uint32_t n_subs;
+	uint8_t rtx_pt;                     /* the publisher's RTX payload type; 0: no RTX */
+	uint32_t rtx_ssrc;                  /* the publisher's RTX SSRC for it; 0: none */
+	uint32_t clock_hz;                  /* RTP clock rate */
 };
 
 struct m_sub {
@@ -101,6 +116,7 @@ struct m_sub {
 	uint8_t target_encoding;            /* simulcast encoding forwarded */
 	uint32_t stream, subscriber, out_ssrc;
 	uint32_t sel_id;                    /* see above: its own id, or its group's encoding-0 subscription's */
+	uint32_t rtx_ssrc;                  /* the receiver's RTX SSRC for it (RTCP, above); 0: none */
 	uint32_t s_prev, s_next;            /* in the stream's list */
 	uint32_t r_prev, r_next;            /* in the subscriber's list */
 };
@@ -109,6 +125,9 @@ struct m_sub {
 struct m_stream_desc {
 	uint8_t kind, codec, layers, spatial, dd_ext_id, encoding;
 	uint32_t group;                     /* MMR_ID_NONE, or (loading) the group's encoding-0 stream */
+	uint8_t rtx_pt;                     /* 0: no RTX */
+	uint32_t rtx_ssrc[MEDIA_MAX_ENCODINGS]; /* by encoding (0 outside a group); 0: none */
+	uint32_t clock_hz;                  /* 0: MMR_CLOCK_VIDEO_HZ / MMR_CLOCK_AUDIO_HZ by kind */
 };
 
 /* A subscription's layer targets. */
@@ -188,6 +207,23 @@ uint32_t model_participant_join(struct model *m, uint32_t meeting, const char *n
  * Returns the first (encoding 0) stream's id. */
 uint32_t model_stream_publish(struct model *m, uint32_t participant, const uint32_t *ssrcs, unsigned n,
 			      const struct m_stream_desc *d);
+/* Set a participant's RTCP feedback flags (MMR_FB_RTX is made from the map), RTX map and mmr_ssrc;
+ * the subscriptions it receives get RTX SSRCs (model_pick_rtx_ssrc) when it has an RTX map and
+ * lose them when it has none. */
+void model_participant_set_rtcp(struct model *m, uint32_t id, uint8_t fb, uint32_t mmr_ssrc,
+				const struct mmr_rtx_pt map[MMR_RTX_MAP_MAX]);
+/* An SSRC for receiver r's view that none of its meeting's streams, none of r's subscriptions and
+ * not r's mmr_ssrc use; not 0. Made from seed (deterministic). */
+uint32_t model_pick_rtx_ssrc(const struct model *m, uint32_t r, uint32_t seed);
+/* The next non-zero SSRC of the deterministic sequence *x (advanced). */
+uint32_t model_ssrc_from(uint32_t *x);
+/* Is ssrc one that receiver r sees, or that we send it RTCP under (its subscriptions' out and RTX
+ * SSRCs but `except`'s group's, its mmr_ssrc)? */
+bool model_view_ssrc_taken(const struct model *m, uint32_t r, uint32_t ssrc, uint32_t except);
+/* The participant of meeting whose mmr_ssrc is ssrc; MMR_ID_NONE: none (a scan of the meeting). */
+uint32_t model_find_mmr_ssrc(const struct model *m, uint32_t meeting, uint32_t ssrc);
+/* The stream of meeting whose publisher's RTX SSRC is ssrc; MMR_ID_NONE: none (a scan). */
+uint32_t model_find_rtx_ssrc(const struct model *m, uint32_t meeting, uint32_t ssrc);
 /* Set (or replace) a participant's SRTP keys. */
 void model_participant_set_keys(struct model *m, uint32_t id, const struct srtp_master *send_key,
 				const struct srtp_master *recv_key);

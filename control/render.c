@@ -268,8 +268,9 @@ static void json_sub(const struct model *m, const struct dp_link *dp, bool curre
 	json_opt_u(out, "target_spatial", ss->codec == MMR_CODEC_VP9, sb->target_sid);
 	json_opt_u(out, "target_dt", ss->codec == MMR_CODEC_AV1, sb->target_dt);
 	json_opt_u(out, "target_encoding", enc > 1, sb->target_encoding);
-	ob_printf(out, ", \"out_ssrc\": %u, \"id\": %u, \"stream_id\": %u, \"sel_id\": %u", sb->out_ssrc, b,
-		  sb->stream, sb->sel_id);
+	ob_printf(out, ", \"out_ssrc\": %u", sb->out_ssrc);
+	json_opt_u(out, "rtx_ssrc", sb->rtx_ssrc != 0, sb->rtx_ssrc);
+	ob_printf(out, ", \"id\": %u, \"stream_id\": %u, \"sel_id\": %u", b, sb->stream, sb->sel_id);
 	if (current) {
 		ob_puts(out, ", \"current\": ");
 		uint32_t v;
@@ -313,13 +314,13 @@ static void text_subs(const struct model *m, const struct dp_link *dp, bool curr
 		      struct outbuf *out, unsigned indent)
 {
 	static const char *const cols[] = { "SUBSCRIBER", "PUBLISHER", "SSRC", "KIND", "CODEC", "LAYERS", "TARGET",
-					    "OUT_SSRC", ">ID", "CURRENT" };
+					    "OUT_SSRC", "RTX_SSRC", ">ID", "CURRENT" };
 	if (m->meetings[meeting].n_subs == 0) {
 		ob_printf(out, "%*s(none)\n", (int)indent, "");
 		return;
 	}
 	struct table t;
-	table_init(&t, current ? 10 : 9, cols);
+	table_init(&t, current ? 11 : 10, cols);
 	for (uint32_t p = m->meetings[meeting].first_part; p != MMR_ID_NONE; p = m->parts[p].next)
 		for (uint32_t b = m->parts[p].first_rsub; b != MMR_ID_NONE; b = m->subs[b].r_next) {
 			if (!sub_row(m, b))
@@ -340,6 +341,10 @@ static void text_subs(const struct model *m, const struct dp_link *dp, bool curr
 			table_cell(&t, layers_text(m, sb->stream, buf, sizeof(buf)));
 			table_cell(&t, target_text(m, b, buf, sizeof(buf)));
 			table_cellf(&t, "0x%08x", sb->out_ssrc);
+			if (sb->rtx_ssrc)
+				table_cellf(&t, "0x%08x", sb->rtx_ssrc);
+			else
+				table_cell(&t, "-");
 			table_cell_u64(&t, b);
 			if (current)
 				table_cell(&t, current_text(m, dp, b, buf, sizeof(buf)));
@@ -473,7 +478,153 @@ static const char *upper_head(char *buf, size_t n, const char *name)
 	return buf;
 }
 
-int render_stats(const struct ctl_ctx *ctx, bool streams, bool json, struct outbuf *out,
+/* ---- participants (RTCP) -------------------------------------------------------------------- */
+
+/* Its RTCP counters from the dataplane, or NULL when it is not attached. */
+static const struct mmr_participant_stats *part_stats(const struct ctl_ctx *ctx, uint32_t p)
+{
+	return ctx->dp->attached ? &ctx->dp->ch.shm->stats.participant[p] : NULL;
+}
+
+/* "12.3 ms" / "-" (not known: no report yet, or no dataplane) */
+static const char *rtt_text(const struct mmr_participant_stats *c, char *buf, size_t n)
+{
+	uint64_t us = c ? rd(&c->rtt_us) : 0;
+	if (!us)
+		return "-";
+	snprintf(buf, n, "%.1f ms", (double)us / 1000.0);
+	return buf;
+}
+
+/* "1.6%" of the last report's fraction (x/256), "-" without a dataplane */
+static const char *loss_text(const struct mmr_participant_stats *c, char *buf, size_t n)
+{
+	if (!c)
+		return "-";
+	snprintf(buf, n, "%.1f%%", (double)rd(&c->fraction_lost) * 100.0 / 256.0);
+	return buf;
+}
+
+static void json_part_rtcp(const struct ctl_ctx *ctx, uint32_t p, bool counters, struct outbuf *out)
+{
+	const struct m_participant *pp = &ctx->model->parts[p];
+	const struct mmr_participant_stats *c = part_stats(ctx, p);
+	char fb[VAL_FB_STRLEN], rtx[VAL_RTX_MAP_STRLEN];
+	ob_printf(out, ", \"rtcp\": \"%s\", \"rsize\": %s, \"mmr_ssrc\": %u, \"rtx\": ",
+		  val_fb_fmt(pp->fb & (uint8_t)~MMR_FB_RTX, fb), (pp->fb & MMR_FB_RSIZE) ? "true" : "false",
+		  pp->mmr_ssrc);
+	if (pp->fb & MMR_FB_RTX)
+		ob_printf(out, "\"%s\"", val_rtx_map_fmt(pp->rtx_map, rtx));
+	else
+		ob_puts(out, "null");
+	if (!c) {
+		ob_puts(out, ", \"rtt_us\": null, \"fraction_lost\": null, \"cum_lost\": null");
+		return;
+	}
+	uint64_t rtt = rd(&c->rtt_us);
+	if (rtt)
+		json_u64_field(out, "rtt_us", rtt, true);
+	else
+		ob_puts(out, ", \"rtt_us\": null");
+	for (unsigned k = 0; k < MMR_PC__COUNT; k++)
+		if (k != MMR_PC_rtt_us && (counters || k == MMR_PC_fraction_lost || k == MMR_PC_cum_lost))
+			json_u64_field(out, mmr_participant_counter_names[k], rd(&c->c[k]), true);
+}
+
+void render_participant_list(const struct ctl_ctx *ctx, uint32_t meeting, bool json, struct outbuf *out)
+{
+	const struct model *m = ctx->model;
+	const struct m_meeting *mt = &m->meetings[meeting];
+	char addr[VAL_ADDR_STRLEN];
+	if (json) {
+		ob_puts(out, "[");
+		for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
+			const struct m_participant *pp = &m->parts[p];
+			ob_puts(out, p == mt->first_part ? "\n  {\"name\": " : ",\n  {\"name\": ");
+			ob_json_str(out, pp->name);
+			ob_printf(out, ", \"id\": %u, \"addr\": \"%s\", \"port\": %u, \"role\": \"%s\"", p,
+				  val_addr_fmt(&pp->addr, addr), pp->udp_port, val_role_name(pp->role));
+			json_part_rtcp(ctx, p, false, out);
+			ob_puts(out, "}");
+		}
+		ob_puts(out, mt->n_parts ? "\n]\n" : "]\n");
+		return;
+	}
+	if (mt->n_parts == 0) {
+		ob_puts(out, "(no participants)\n");
+		return;
+	}
+	static const char *const cols[] = { "NAME", ">ID", "ADDRESS", ">PORT", "ROLE", "RTCP", "RTX", "MMR_SSRC",
+					    ">RTT", ">LOSS", ">CUM_LOST" };
+	struct table t;
+	table_init(&t, 11, cols);
+	for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
+		const struct m_participant *pp = &m->parts[p];
+		const struct mmr_participant_stats *c = part_stats(ctx, p);
+		char fb[VAL_FB_STRLEN], rtx[VAL_RTX_MAP_STRLEN], rtt[32], loss[32];
+		table_cell(&t, pp->name);
+		table_cell_u64(&t, p);
+		table_cell(&t, val_addr_fmt(&pp->addr, addr));
+		table_cell_u64(&t, pp->udp_port);
+		table_cell(&t, val_role_name(pp->role));
+		table_cell(&t, val_fb_fmt(pp->fb & (uint8_t)~MMR_FB_RTX, fb));
+		table_cell(&t, val_rtx_map_fmt(pp->rtx_map, rtx));
+		table_cellf(&t, "0x%08x", pp->mmr_ssrc);
+		table_cell(&t, rtt_text(c, rtt, sizeof(rtt)));
+		table_cell(&t, loss_text(c, loss, sizeof(loss)));
+		if (c)
+			table_cell_u64(&t, rd(&c->cum_lost));
+		else
+			table_cell(&t, "-");
+	}
+	table_emit(&t, out, 0);
+}
+
+void render_participant_show(const struct ctl_ctx *ctx, uint32_t p, bool json, struct outbuf *out)
+{
+	const struct model *m = ctx->model;
+	const struct m_participant *pp = &m->parts[p];
+	const struct mmr_participant_stats *c = part_stats(ctx, p);
+	char addr[VAL_ADDR_STRLEN], mac[18], fb[VAL_FB_STRLEN], rtx[VAL_RTX_MAP_STRLEN], rtt[32], loss[32];
+	if (json) {
+		ob_puts(out, "{\"name\": ");
+		ob_json_str(out, pp->name);
+		ob_puts(out, ", \"meeting\": ");
+		ob_json_str(out, m->meetings[pp->meeting].name);
+		ob_printf(out, ", \"id\": %u, \"addr\": \"%s\", \"port\": %u, \"role\": \"%s\", \"mac\": ", p,
+			  val_addr_fmt(&pp->addr, addr), pp->udp_port, val_role_name(pp->role));
+		if (pp->has_mac)
+			ob_printf(out, "\"%s\"", val_mac_fmt(pp->mac, mac));
+		else
+			ob_puts(out, "null");
+		ob_printf(out, ", \"dp_port\": %u, \"streams\": %u, \"subscriptions\": %u", pp->dp_port,
+			  pp->n_streams, pp->n_rsubs);
+		json_part_rtcp(ctx, p, true, out);
+		ob_puts(out, "}\n");
+		return;
+	}
+	ob_printf(out, "participant %s (id %u) in meeting %s: %s port %u, %s, %u streams, receives %u\n",
+		  pp->name, p, m->meetings[pp->meeting].name, val_addr_fmt(&pp->addr, addr), pp->udp_port,
+		  val_role_name(pp->role), pp->n_streams, pp->n_rsubs);
+	ob_printf(out, "rtcp: %s; rtx: %s; mmr_ssrc 0x%08x; rtt %s; loss %s", val_fb_fmt(pp->fb & (uint8_t)~MMR_FB_RTX, fb),
+		  val_rtx_map_fmt(pp->rtx_map, rtx), pp->mmr_ssrc, rtt_text(c, rtt, sizeof(rtt)),
+		  loss_text(c, loss, sizeof(loss)));
+	if (!c) {
+		ob_printf(out, " (dataplane offline: %s)\n", ctx->dp->why_detached);
+		return;
+	}
+	ob_printf(out, ", %llu lost in all\n", (unsigned long long)rd(&c->cum_lost));
+	static const char *const cols[] = { "COUNTER", ">VALUE" };
+	struct table t;
+	table_init(&t, 2, cols);
+	for (unsigned k = 0; k < MMR_PC__COUNT; k++) {
+		table_cell(&t, mmr_participant_counter_names[k]);
+		table_cell_u64(&t, rd(&c->c[k]));
+	}
+	table_emit(&t, out, 2);
+}
+
+int render_stats(const struct ctl_ctx *ctx, bool streams, bool participants, bool json, struct outbuf *out,
 		 char *err, size_t errlen)
 {
 	const struct dp_link *dp = ctx->dp;
@@ -569,6 +720,26 @@ int render_stats(const struct ctl_ctx *ctx, bool streams, bool json, struct outb
 					json_u64_field(out, "srtp_roc", rd(&c->srtp_index) >> 16, true);
 				else
 					ob_puts(out, ", \"srtp_roc\": null");
+				ob_puts(out, "}");
+				first = false;
+			}
+			ob_puts(out, first ? "]" : "\n ]");
+		}
+		if (participants) {
+			ob_puts(out, ",\n \"participants\": [");
+			first = true;
+			for (uint32_t p = 0; p < model_part_bound(m); p++) {
+				if (!m->parts[p].used)
+					continue;
+				const struct m_participant *pp = &m->parts[p];
+				const struct mmr_participant_stats *c = &st->participant[p];
+				ob_puts(out, first ? "\n  {\"meeting\": " : ",\n  {\"meeting\": ");
+				ob_json_str(out, m->meetings[pp->meeting].name);
+				ob_puts(out, ", \"participant\": ");
+				ob_json_str(out, pp->name);
+				ob_printf(out, ", \"id\": %u", p);
+				for (unsigned k = 0; k < MMR_PC__COUNT; k++)
+					json_u64_field(out, mmr_participant_counter_names[k], rd(&c->c[k]), true);
 				ob_puts(out, "}");
 				first = false;
 			}
@@ -692,6 +863,32 @@ int render_stats(const struct ctl_ctx *ctx, bool streams, bool json, struct outb
 				table_cell(&t, val_kind_name(ss->kind));
 				table_cell_u64(&t, s);
 				for (unsigned k = 0; k < MMR_SC__COUNT; k++)
+					table_cell_u64(&t, rd(&c->c[k]));
+			}
+			table_emit(&t, out, 2);
+		}
+	}
+	if (participants) {
+		ob_puts(out, "participants\n");
+		if (m->n_parts == 0) {
+			ob_puts(out, "  (none)\n");
+		} else {
+			static char heads[MMR_PC__COUNT][24];
+			const char *cols[3 + MMR_PC__COUNT] = { "MEETING", "PARTICIPANT", ">ID" };
+			for (unsigned k = 0; k < MMR_PC__COUNT; k++)
+				cols[3 + k] = upper_head(heads[k], sizeof(heads[k]), mmr_participant_counter_names[k]);
+			_Static_assert(3 + MMR_PC__COUNT <= TABLE_MAX_COLS, "participant table: too many columns");
+			struct table t;
+			table_init(&t, 3 + MMR_PC__COUNT, cols);
+			for (uint32_t p = 0; p < model_part_bound(m); p++) {
+				if (!m->parts[p].used)
+					continue;
+				const struct m_participant *pp = &m->parts[p];
+				const struct mmr_participant_stats *c = &st->participant[p];
+				table_cell(&t, m->meetings[pp->meeting].name);
+				table_cell(&t, pp->name);
+				table_cell_u64(&t, p);
+				for (unsigned k = 0; k < MMR_PC__COUNT; k++)
 					table_cell_u64(&t, rd(&c->c[k]));
 			}
 			table_emit(&t, out, 2);

@@ -20,8 +20,14 @@ void render_meeting_show(const struct model *m, const uint8_t *owners, uint32_t 
  * (as the dataplane's events told, events.h; "unknown" / null without a dataplane or before its
  * snapshot was read). */
 void render_sub_list(const struct ctl_ctx *ctx, uint32_t meeting, bool json, struct outbuf *out);
-int render_stats(const struct ctl_ctx *ctx, bool streams, bool json, struct outbuf *out,
+/* participants: the per-participant RTCP counters too (stats.h). */
+int render_stats(const struct ctl_ctx *ctx, bool streams, bool participants, bool json, struct outbuf *out,
 		 char *err, size_t errlen);
+/* A meeting's participants with their RTCP settings (feedback, RTX map, mmr_ssrc) and, from the
+ * dataplane, RTT and loss ("-" / null when not known or offline); one participant with all its
+ * RTCP counters. */
+void render_participant_list(const struct ctl_ctx *ctx, uint32_t meeting, bool json, struct outbuf *out);
+void render_participant_show(const struct ctl_ctx *ctx, uint32_t p, bool json, struct outbuf *out);
 void render_status(const struct ctl_ctx *ctx, bool json, struct outbuf *out);
 
 #endif

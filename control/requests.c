@@ -35,7 +35,7 @@
 #include "values.h"
 
 #define MAX_POS  3
-#define MAX_OPTS 8
+#define MAX_OPTS 10
 
 struct args {
 	const char *pos[MAX_POS];
@@ -333,7 +333,7 @@ static void cmd_meeting_show(struct ctl_ctx *ctx, const struct args *a, struct r
 
 /* ---- participant ---------------------------------------------------------------------------- */
 
-enum { PA_ADDR, PA_PORT, PA_ROLE, PA_MAC, PA_DP_PORT, PA_SRTP, PA_PLAIN };
+enum { PA_ADDR, PA_PORT, PA_ROLE, PA_MAC, PA_DP_PORT, PA_SRTP, PA_PLAIN, PA_RTCP, PA_RTX };
 
 static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struct request *req)
 {
@@ -387,8 +387,33 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 	uint64_t dp_port = 0;
 	if (a->opt[PA_DP_PORT] && val_uint(a->opt[PA_DP_PORT], MMR_MAX_PORTS - 1, &dp_port) < 0)
 		FAIL("bad dataplane port '%s' (0-%u)", a->opt[PA_DP_PORT], MMR_MAX_PORTS - 1);
+	uint8_t fb = MMR_FB_DEFAULT;
+	if (a->opt[PA_RTCP] && val_fb(a->opt[PA_RTCP], &fb) < 0)
+		FAIL("bad RTCP feedback '%s' (a list of nack, pli, fir, rsize, or none)", a->opt[PA_RTCP]);
+	struct mmr_rtx_pt map[MMR_RTX_MAP_MAX];
+	memset(map, 0, sizeof(map));
+	if (a->opt[PA_RTX]) {
+		rc = strcmp(a->opt[PA_RTX], "-") == 0 ? -1 : val_rtx_map(a->opt[PA_RTX], map);
+		if (rc == -2)
+			FAIL("too many RTX payload types in '%s' (at most %u APT:PT pairs)", a->opt[PA_RTX],
+			     MMR_RTX_MAP_MAX);
+		if (rc == -3)
+			FAIL("a payload type appears twice in '%s'", a->opt[PA_RTX]);
+		if (rc < 0)
+			FAIL("bad RTX payload types '%s' (APT:PT[,APT:PT...]: media payload type 0-127, its RTX "
+			     "payload type 1-127)", a->opt[PA_RTX]);
+		if (!val_role_receives((unsigned)role))
+			FAIL("--rtx is for participants that receive (this one is %s)", val_role_name((unsigned)role));
+	}
 	if (!reserve(ctx, req, 0, 1, 0, model_join_sub_count(m, meeting, (unsigned)role)))
 		return;
+	/* the SSRC the MMR sends it RTCP under: random, none of its meeting's streams' */
+	uint32_t mmr_ssrc;
+	do {
+		if (keys_random_ssrc(&mmr_ssrc) < 0)
+			FAIL("the random generator failed: no SSRC for the participant's RTCP");
+	} while (model_find_stream(m, meeting, mmr_ssrc) != MMR_ID_NONE ||
+		 model_find_rtx_ssrc(m, meeting, mmr_ssrc) != MMR_ID_NONE);
 	struct srtp_master keys[2];
 	memset(keys, 0, sizeof(keys));
 	if (suite != SRTP_SUITE_NONE && !new_keys(suite, keys, req))
@@ -397,6 +422,7 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 	uint32_t id = model_participant_join(m, meeting, name, &addr, (uint16_t)port, (unsigned)role,
 					     a->opt[PA_MAC] ? mac : NULL, (uint16_t)dp_port);
 	model_participant_set_keys(m, id, &keys[0], &keys[1]);
+	model_participant_set_rtcp(m, id, fb, mmr_ssrc, map);   /* its subscriptions' RTX SSRCs too */
 	explicit_bzero(keys, sizeof(keys));
 	struct outbuf *b = change_begin(ctx);
 	state_line_participant(b, m, id);
@@ -413,6 +439,20 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 	dp_end(ctx, req, last, true);
 	if (suite != SRTP_SUITE_NONE)
 		reply_keys(ctx, id, req, true);
+}
+
+static void cmd_participant_list(struct ctl_ctx *ctx, const struct args *a, struct request *req)
+{
+	uint32_t meeting;
+	if (get_meeting(ctx, a->pos[0], req, &meeting))
+		render_participant_list(ctx, meeting, req->json, &req->body);
+}
+
+static void cmd_participant_show(struct ctl_ctx *ctx, const struct args *a, struct request *req)
+{
+	uint32_t meeting, id;
+	if (get_meeting(ctx, a->pos[0], req, &meeting) && get_participant(ctx, meeting, a->pos[1], req, &id))
+		render_participant_show(ctx, id, req->json, &req->body);
 }
 
 /* An SRTP meeting's participant, or fail. */
@@ -596,7 +636,7 @@ static void cmd_participant_remove(struct ctl_ctx *ctx, const struct args *a, st
 
 /* ---- stream --------------------------------------------------------------------------------- */
 
-enum { ST_SSRC, ST_KIND, ST_CODEC, ST_LAYERS, ST_SPATIAL, ST_DD_EXT };
+enum { ST_SSRC, ST_KIND, ST_CODEC, ST_LAYERS, ST_SPATIAL, ST_DD_EXT, ST_RTX_SSRC, ST_RTX_PT, ST_CLOCK };
 
 #define CODEC_CHOICES "opus, vp8, vp9, av1 or h264"
 
@@ -629,11 +669,25 @@ static bool get_ssrc_list(struct ctl_ctx *ctx, uint32_t meeting, const char *tex
 				return false;
 			}
 		uint32_t other = model_find_stream(m, meeting, ssrcs[*n]);
+		if (other == MMR_ID_NONE)
+			other = model_find_rtx_ssrc(m, meeting, ssrcs[*n]);
 		if (other != MMR_ID_NONE) {
 			fail(req, "SSRC %s is already used in meeting '%s' (by '%s')", item, m->meetings[meeting].name,
 			     m->parts[m->streams[other].participant].name);
 			return false;
 		}
+		other = model_find_mmr_ssrc(m, meeting, ssrcs[*n]);
+		if (other != MMR_ID_NONE) {
+			fail(req, "SSRC %s is the MMR's own RTCP SSRC toward '%s' in meeting '%s': choose another", item,
+			     m->parts[other].name, m->meetings[meeting].name);
+			return false;
+		}
+		for (uint32_t r = m->meetings[meeting].first_part; r != MMR_ID_NONE; r = m->parts[r].next)
+			if (model_view_ssrc_taken(m, r, ssrcs[*n], MMR_ID_NONE)) {
+				fail(req, "SSRC %s is already an SSRC '%s' receives (an out or RTX SSRC): choose another",
+				     item, m->parts[r].name);
+				return false;
+			}
 		(*n)++;
 		if (p[len] == '\0')
 			return true;
@@ -717,6 +771,32 @@ static void cmd_stream_add(struct ctl_ctx *ctx, const struct args *a, struct req
 		return;
 	if (n > 1 && kind == MMR_KIND_AUDIO)
 		FAIL("audio cannot be simulcast (give one SSRC)");
+	/* the publisher's RTX: one RTX SSRC per SSRC, and its payload type */
+	if (!a->opt[ST_RTX_SSRC] != !a->opt[ST_RTX_PT])
+		FAIL("--rtx-ssrc and --rtx-pt go together (the publisher's RTX stream: its SSRC and payload type)");
+	if (a->opt[ST_RTX_SSRC]) {
+		uint32_t rtx[MEDIA_MAX_ENCODINGS];
+		unsigned nr;
+		if (!get_ssrc_list(ctx, meeting, a->opt[ST_RTX_SSRC], req, rtx, &nr))
+			return;
+		if (nr != n)
+			FAIL("--rtx-ssrc has %u SSRC%s, --ssrc %u: one RTX SSRC per SSRC", nr, nr == 1 ? "" : "s", n);
+		for (unsigned i = 0; i < n; i++)
+			for (unsigned j = 0; j < n; j++)
+				if (rtx[i] == ssrcs[j])
+					FAIL("RTX SSRC 0x%08x is also a media SSRC of the stream", rtx[i]);
+		memcpy(d.rtx_ssrc, rtx, sizeof(rtx[0]) * n);
+		uint64_t v;
+		if (val_uint(a->opt[ST_RTX_PT], 127, &v) < 0 || v == 0)
+			FAIL("bad RTX payload type '%s' (1-127)", a->opt[ST_RTX_PT]);
+		d.rtx_pt = (uint8_t)v;
+	}
+	if (a->opt[ST_CLOCK]) {
+		uint64_t v;
+		if (val_uint(a->opt[ST_CLOCK], 1000000, &v) < 0 || v < 1000)
+			FAIL("bad clock rate '%s' (1000-1000000 Hz)", a->opt[ST_CLOCK]);
+		d.clock_hz = (uint32_t)v;
+	}
 	if (!reserve(ctx, req, 0, 0, n, n * model_publish_sub_count(m, p)))
 		return;
 
@@ -788,7 +868,7 @@ static void cmd_stream_remove(struct ctl_ctx *ctx, const struct args *a, struct 
 
 /* ---- subscriptions -------------------------------------------------------------------------- */
 
-enum { SU_SSRC, SU_TARGET, SU_SPATIAL, SU_DT, SU_ENCODING, SU_OUT_SSRC };
+enum { SU_SSRC, SU_TARGET, SU_SPATIAL, SU_DT, SU_ENCODING, SU_OUT_SSRC, SU_RTX_SSRC };
 
 /* One layer option of `sub set`: 0..max, with the error the existing --target one had. */
 static bool get_target(const char *text, const char *what, unsigned count, const char *unit, struct request *req,
@@ -813,8 +893,8 @@ static bool get_sub_targets(const struct model *m, uint32_t s, const struct args
 	const struct m_stream *ss = &m->streams[s];
 	const char *cname = val_codec_name(ss->codec), *ssrc = a->opt[SU_SSRC];
 	if (!a->opt[SU_TARGET] && !a->opt[SU_SPATIAL] && !a->opt[SU_DT] && !a->opt[SU_ENCODING] &&
-	    !a->opt[SU_OUT_SSRC]) {
-		fail(req, "nothing to set: give --target, --spatial, --dt, --encoding or --out-ssrc");
+	    !a->opt[SU_OUT_SSRC] && !a->opt[SU_RTX_SSRC]) {
+		fail(req, "nothing to set: give --target, --spatial, --dt, --encoding, --out-ssrc or --rtx-ssrc");
 		return false;
 	}
 	if (ss->codec == MMR_CODEC_AV1 && (a->opt[SU_TARGET] || a->opt[SU_SPATIAL])) {
@@ -888,6 +968,23 @@ static void cmd_sub_set(struct ctl_ctx *ctx, const struct args *a, struct reques
 		if (!get_ssrc(a->opt[SU_OUT_SSRC], "out SSRC", req, &out_ssrc))
 			return;
 	}
+	uint32_t rtx_ssrc = b0->rtx_ssrc;
+	if (a->opt[SU_RTX_SSRC]) {
+		if (!get_ssrc(a->opt[SU_RTX_SSRC], "RTX SSRC", req, &rtx_ssrc))
+			return;
+		if (rtx_ssrc && !(rp->fb & MMR_FB_RTX))
+			FAIL("participant '%s' takes no RTX (no --rtx payload types when it was added)", rp->name);
+	}
+	if (rtx_ssrc && rtx_ssrc == out_ssrc)
+		FAIL("the RTX SSRC and the out SSRC are both 0x%08x", out_ssrc);
+	/* SSRCs the receiver sees stay apart: from its other subscriptions' and from our RTCP's */
+	if (out_ssrc != b0->out_ssrc && model_view_ssrc_taken(m, r, out_ssrc, subs[0]))
+		FAIL("out SSRC 0x%08x is already one '%s' receives, or the MMR's RTCP SSRC toward it", out_ssrc,
+		     rp->name);
+	if (rtx_ssrc && rtx_ssrc != b0->rtx_ssrc &&
+	    (model_view_ssrc_taken(m, r, rtx_ssrc, subs[0]) || model_find_stream(m, meeting, rtx_ssrc) != MMR_ID_NONE))
+		FAIL("RTX SSRC 0x%08x is already one '%s' receives, a stream's, or the MMR's RTCP SSRC toward it",
+		     rtx_ssrc, rp->name);
 
 	struct m_sub old[MEDIA_MAX_ENCODINGS];
 	for (unsigned i = 0; i < n; i++) {
@@ -898,6 +995,7 @@ static void cmd_sub_set(struct ctl_ctx *ctx, const struct args *a, struct reques
 		b->target_dt = t.dt;
 		b->target_encoding = t.encoding;
 		b->out_ssrc = out_ssrc;
+		b->rtx_ssrc = rtx_ssrc;
 	}
 	struct outbuf *b = change_begin(ctx);
 	for (unsigned i = 0; i < n; i++)
@@ -934,7 +1032,7 @@ static void cmd_status(struct ctl_ctx *ctx, const struct args *a, struct request
 static void cmd_stats(struct ctl_ctx *ctx, const struct args *a, struct request *req)
 {
 	char why[256];
-	if (render_stats(ctx, a->opt[0] != NULL, req->json, &req->body, why, sizeof(why)) < 0)
+	if (render_stats(ctx, a->opt[0] != NULL, a->opt[1] != NULL, req->json, &req->body, why, sizeof(why)) < 0)
 		fail(req, "%s", why);
 }
 
@@ -960,21 +1058,27 @@ static const struct command commands[] = {
 	{ "meeting", "list", 0, { 0 }, "meeting list", cmd_meeting_list, false },
 	{ "meeting", "show", 1, { 0 }, "meeting show NAME", cmd_meeting_show, false },
 	{ "meeting", "move", 1, { "!lcore=" }, "meeting move NAME --lcore N", cmd_meeting_move, true },
-	{ "participant", "add", 2, { "!addr=", "!port=", "role=", "mac=", "dp-port=", "srtp=", "plain" },
+	{ "participant", "add", 2, { "!addr=", "!port=", "role=", "mac=", "dp-port=", "srtp=", "plain", "rtcp=",
+				     "rtx=" },
 	  "participant add MEETING NAME --addr IP --port N [--role sendrecv|recvonly|sendonly] [--mac MAC] "
-	  "[--dp-port N] [--plain | --srtp SUITE]", cmd_participant_add, true },
+	  "[--dp-port N] [--plain | --srtp SUITE] [--rtcp nack,pli,fir,rsize|none] [--rtx APT:PT,...]",
+	  cmd_participant_add, true },
+	{ "participant", "list", 1, { 0 }, "participant list MEETING", cmd_participant_list, false },
+	{ "participant", "show", 2, { 0 }, "participant show MEETING NAME", cmd_participant_show, false },
 	{ "participant", "remove", 2, { 0 }, "participant remove MEETING NAME", cmd_participant_remove, true },
 	{ "participant", "keys", 2, { 0 }, "participant keys MEETING NAME", cmd_participant_keys, false },
 	{ "participant", "rekey", 2, { 0 }, "participant rekey MEETING NAME", cmd_participant_rekey, true },
-	{ "stream", "add", 2, { "!ssrc=", "!kind=", "!codec=", "layers=", "spatial=", "dd-ext=" },
+	{ "stream", "add", 2, { "!ssrc=", "!kind=", "!codec=", "layers=", "spatial=", "dd-ext=", "rtx-ssrc=",
+				"rtx-pt=", "clock=" },
 	  "stream add MEETING PARTICIPANT --ssrc N[,N2[,N3]] --kind audio|video --codec opus|vp8|vp9|av1|h264 "
-	  "[--layers T] [--spatial S] [--dd-ext ID]", cmd_stream_add, true },
+	  "[--layers T] [--spatial S] [--dd-ext ID] [--rtx-ssrc N[,N2[,N3]] --rtx-pt PT] [--clock HZ]",
+	  cmd_stream_add, true },
 	{ "stream", "remove", 2, { "!ssrc=" }, "stream remove MEETING PARTICIPANT --ssrc N", cmd_stream_remove, true },
-	{ "sub", "set", 2, { "!ssrc=", "target=", "spatial=", "dt=", "encoding=", "out-ssrc=" },
+	{ "sub", "set", 2, { "!ssrc=", "target=", "spatial=", "dt=", "encoding=", "out-ssrc=", "rtx-ssrc=" },
 	  "sub set MEETING SUBSCRIBER --ssrc N [--target TID] [--spatial SID] [--dt DT] [--encoding E] "
-	  "[--out-ssrc N]", cmd_sub_set, true },
+	  "[--out-ssrc N] [--rtx-ssrc N]", cmd_sub_set, true },
 	{ "sub", "list", 1, { 0 }, "sub list MEETING", cmd_sub_list, false },
-	{ "stats", NULL, 0, { "streams" }, "stats [--streams]", cmd_stats, false },
+	{ "stats", NULL, 0, { "streams", "participants" }, "stats [--streams] [--participants]", cmd_stats, false },
 	/* changes no model: dp_link refuses it unless the tables are held (and never when fenced) */
 	{ "dataplane", "reset", 0, { "!yes-wipe" }, "dataplane reset --yes-wipe", cmd_dataplane_reset, false },
 	{ "help", NULL, 0, { 0 }, "help", cmd_help, false },
@@ -995,7 +1099,12 @@ static void cmd_help(struct ctl_ctx *ctx, const struct args *a, struct request *
 		"  --ssrc N1,N2[,N3]: a simulcast group, lowest quality first (video only).\n"
 		"  sub set: --target = temporal layer (vp8, vp9, h264), --spatial = spatial layer (vp9),\n"
 		"  --dt = AV1 decode target, numbered dt = sid * T + tid (libwebrtc L<S>T<T> order),\n"
-		"  --encoding = simulcast encoding (0 = lowest); any member's SSRC names its whole group.\n");
+		"  --encoding = simulcast encoding (0 = lowest); any member's SSRC names its whole group.\n"
+		"rtcp:\n"
+		"  participant add --rtcp: the feedback it takes (default nack,pli,fir; rsize = reduced-size RTCP;\n"
+		"  none); --rtx APT:PT,...: its RTX payload types (media PT:RTX PT), up to 4: its subscriptions\n"
+		"  then get RTX SSRCs (sub list; sub set --rtx-ssrc N, 0 = none). stream add --rtx-ssrc/--rtx-pt:\n"
+		"  the publisher's RTX stream (one SSRC per --ssrc); --clock HZ (default 90000 video, 48000 audio).\n");
 }
 
 /* ---- parsing -------------------------------------------------------------------------------- */

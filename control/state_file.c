@@ -17,7 +17,7 @@
 #include "outbuf.h"
 
 #define STATE_MAGIC "mmr-state"
-#define STATE_VERSION 5
+#define STATE_VERSION 6
 
 /* ---- writing -------------------------------------------------------------------------------- */
 
@@ -57,9 +57,11 @@ void state_line_participant(struct outbuf *b, const struct model *m, uint32_t p)
 		strcpy(skey, "-");
 		strcpy(rkey, "-");
 	}
-	ob_printf(b, "participant %u %u %s %s %u %s %s %u %s %s\n", p, pp->meeting, pp->name,
+	char fb[VAL_FB_STRLEN], rtx[VAL_RTX_MAP_STRLEN];
+	ob_printf(b, "participant %u %u %s %s %u %s %s %u %s %s %s 0x%08x %s\n", p, pp->meeting, pp->name,
 		  val_addr_fmt(&pp->addr, addr), pp->udp_port, val_role_name(pp->role),
-		  pp->has_mac ? val_mac_fmt(pp->mac, mac) : "-", pp->dp_port, skey, rkey);
+		  pp->has_mac ? val_mac_fmt(pp->mac, mac) : "-", pp->dp_port, skey, rkey,
+		  val_fb_fmt(pp->fb & (uint8_t)~MMR_FB_RTX, fb), pp->mmr_ssrc, val_rtx_map_fmt(pp->rtx_map, rtx));
 	explicit_bzero(skey, sizeof(skey));
 	explicit_bzero(rkey, sizeof(rkey));
 }
@@ -84,12 +86,17 @@ void state_line_stream(struct outbuf *b, const struct model *m, uint32_t s)
 		snprintf(group, sizeof(group), "%u", ss->group);
 	if (ss->dd_ext_id)
 		snprintf(dd, sizeof(dd), "%u", ss->dd_ext_id);
-	ob_printf(b, "stream %u %u 0x%08x %s %s %u %u %s %u %s\n", s, ss->participant, ss->ssrc,
+	char rtx[16] = "-", rtx_pt[8] = "-";
+	if (ss->rtx_ssrc) {
+		snprintf(rtx, sizeof(rtx), "0x%08x", ss->rtx_ssrc);
+		snprintf(rtx_pt, sizeof(rtx_pt), "%u", ss->rtx_pt);
+	}
+	ob_printf(b, "stream %u %u 0x%08x %s %s %u %u %s %u %s %s %s %u\n", s, ss->participant, ss->ssrc,
 		  val_kind_name(ss->kind), val_codec_name(ss->codec), ss->layers, ss->spatial, group,
-		  ss->encoding, dd);
+		  ss->encoding, dd, rtx, rtx_pt, ss->clock_hz);
 }
 
-/* " TARGET OUT_SSRC TARGET_SID TARGET_DT TARGET_ENCODING\n" */
+/* " TARGET OUT_SSRC TARGET_SID TARGET_DT TARGET_ENCODING RTX_SSRC|-\n" */
 static void sub_tail(struct outbuf *b, const struct m_sub *b2)
 {
 	ob_char(b, ' ');
@@ -102,6 +109,11 @@ static void sub_tail(struct outbuf *b, const struct m_sub *b2)
 	ob_u64(b, b2->target_dt);
 	ob_char(b, ' ');
 	ob_u64(b, b2->target_encoding);
+	ob_char(b, ' ');
+	if (b2->rtx_ssrc)
+		ob_hex32(b, b2->rtx_ssrc);
+	else
+		ob_char(b, '-');
 	ob_char(b, '\n');
 }
 
@@ -265,10 +277,10 @@ struct loader {
 	unsigned line;
 	char *err;
 	size_t errlen;
-	char *tok[12];
+	char *tok[16];
 	int ntok;
 	int version;      /* of the file: 1 (no SRTP), 2 (no spatial layers, simulcast), 3 (no SRTP
-			     ledger line), 4 (no journal line, no state id) or 5 */
+			     ledger line), 4 (no journal line, no state id), 5 (no RTCP fields) or 6 */
 	bool have_ledger; /* the srtp_ledger line was read */
 	bool have_state_id;
 	bool have_journal;/* the journal line was read */
@@ -347,8 +359,13 @@ static int load_participant(struct loader *ld)
 	uint64_t port, dp_port;
 	struct mmr_addr addr;
 	uint8_t mac[6];
-	if (ld->ntok != (ld->version >= 2 ? 11 : 9))
-		return fail(ld, ld->version >= 2 ?
+	/* version 6 writes the RTCP fields; a version 5 journal record may follow a version 6 snapshot
+	 * (an upgrade between a snapshot and its journal): both forms replay */
+	bool rtcp = ld->version >= 6 && ld->ntok == 14;
+	if (!rtcp && ld->ntok != (ld->version >= 2 ? 11 : 9))
+		return fail(ld, ld->version >= 6 ?
+			    "participant: expected 'participant ID MEETING NAME ADDR PORT ROLE MAC DP_PORT SEND_KEY RECV_KEY FB MMR_SSRC RTX'" :
+			    ld->version >= 2 ?
 			    "participant: expected 'participant ID MEETING NAME ADDR PORT ROLE MAC DP_PORT SEND_KEY RECV_KEY'" :
 			    "participant: expected 'participant ID MEETING NAME ADDR PORT ROLE MAC DP_PORT'");
 	if (get_id(ld, 1, MMR_MAX_PARTICIPANTS, &id, "participant") < 0 ||
@@ -392,6 +409,26 @@ static int load_participant(struct loader *ld)
 				    srtp_suite_name(suite));
 		}
 	}
+	/* RTCP (version 6); before: the defaults (model_participant_add: an mmr_ssrc made from the
+	 * participant's id and meeting, the same at every load until a snapshot records it) */
+	uint8_t fb = MMR_FB_DEFAULT;
+	uint32_t mmr_ssrc = 0;
+	struct mmr_rtx_pt map[MMR_RTX_MAP_MAX];
+	memset(map, 0, sizeof(map));
+	if (rtcp) {
+		if (val_fb(ld->tok[11], &fb) < 0) {
+			explicit_bzero(keys, sizeof(keys));
+			return fail(ld, "participant '%s': bad feedback flags '%s'", name, ld->tok[11]);
+		}
+		if (val_ssrc(ld->tok[12], &mmr_ssrc) < 0 || mmr_ssrc == 0) {
+			explicit_bzero(keys, sizeof(keys));
+			return fail(ld, "participant '%s': bad mmr_ssrc '%s'", name, ld->tok[12]);
+		}
+		if (val_rtx_map(ld->tok[13], map) < 0) {
+			explicit_bzero(keys, sizeof(keys));
+			return fail(ld, "participant '%s': bad RTX payload types '%s'", name, ld->tok[13]);
+		}
+	}
 	if (reserve_one(ld, 0, 1, 0, 0) < 0) {
 		explicit_bzero(keys, sizeof(keys));
 		return -1;
@@ -399,6 +436,8 @@ static int load_participant(struct loader *ld)
 	model_participant_add(m, id, mt, name, &addr, (uint16_t)port, (unsigned)role, has_mac ? mac : NULL,
 			      (uint16_t)dp_port);
 	model_participant_set_keys(m, id, &keys[0], &keys[1]);
+	if (rtcp)
+		model_participant_set_rtcp(m, id, fb, mmr_ssrc, map);
 	explicit_bzero(keys, sizeof(keys));
 	return 0;
 }
@@ -458,8 +497,11 @@ static int load_stream(struct loader *ld)
 	struct model *m = ld->m;
 	uint32_t id = 0, p = 0, ssrc;
 	uint64_t layers;
-	if (ld->ntok != (ld->version >= 3 ? 11 : 7))
-		return fail(ld, ld->version >= 3 ?
+	bool rtcp = ld->version >= 6 && ld->ntok == 14;   /* version 6 (both forms replay: participant) */
+	if (!rtcp && ld->ntok != (ld->version >= 3 ? 11 : 7))
+		return fail(ld, ld->version >= 6 ?
+			    "stream: expected 'stream ID PARTICIPANT SSRC KIND CODEC LAYERS SPATIAL GROUP ENCODING DD_EXT RTX_SSRC RTX_PT CLOCK'" :
+			    ld->version >= 3 ?
 			    "stream: expected 'stream ID PARTICIPANT SSRC KIND CODEC LAYERS SPATIAL GROUP ENCODING DD_EXT'" :
 			    "stream: expected 'stream ID PARTICIPANT SSRC KIND CODEC LAYERS'");
 	if (get_id(ld, 1, MMR_MAX_STREAMS, &id, "stream") < 0 ||
@@ -491,6 +533,27 @@ static int load_stream(struct loader *ld)
 		return -1;
 	if (ld->version < 3 && codec == MMR_CODEC_AV1)   /* cannot be: version 2 had no av1 */
 		return fail(ld, "stream %u: av1 in a version %d file", id, ld->version);
+	if (rtcp) {
+		uint32_t rtx = 0;
+		uint64_t v;
+		bool none = strcmp(ld->tok[11], "-") == 0;
+		if (none != (strcmp(ld->tok[12], "-") == 0))
+			return fail(ld, "stream %u: RTX SSRC and payload type go together", id);
+		if (!none) {
+			if (val_ssrc(ld->tok[11], &rtx) < 0 || rtx == 0 || rtx == ssrc)
+				return fail(ld, "stream %u: bad RTX SSRC '%s'", id, ld->tok[11]);
+			if (val_uint(ld->tok[12], 127, &v) < 0 || v == 0)
+				return fail(ld, "stream %u: bad RTX payload type '%s'", id, ld->tok[12]);
+			if (model_find_stream(m, m->parts[p].meeting, rtx) != MMR_ID_NONE ||
+			    model_find_rtx_ssrc(m, m->parts[p].meeting, rtx) != MMR_ID_NONE)
+				return fail(ld, "stream %u: RTX SSRC %s used twice in its meeting", id, ld->tok[11]);
+			d.rtx_pt = (uint8_t)v;
+			d.rtx_ssrc[d.group == MMR_ID_NONE ? 0 : d.encoding] = rtx;
+		}
+		if (val_uint(ld->tok[13], 1000000, &v) < 0 || v < 1000)
+			return fail(ld, "stream %u: bad clock rate '%s' (1000-1000000 Hz)", id, ld->tok[13]);
+		d.clock_hz = (uint32_t)v;
+	}
 	if (reserve_one(ld, 0, 0, 1, 0) < 0)
 		return -1;
 	model_stream_add(m, id, p, ssrc, &d);
@@ -501,8 +564,11 @@ static int load_sub(struct loader *ld)
 {
 	struct model *m = ld->m;
 	uint32_t id = 0, s = 0, r = 0, out_ssrc;
-	if (ld->ntok != (ld->version >= 3 ? 9 : 6))
-		return fail(ld, ld->version >= 3 ?
+	bool rtcp = ld->version >= 6 && ld->ntok == 10;   /* version 6 (both forms replay: participant) */
+	if (!rtcp && ld->ntok != (ld->version >= 3 ? 9 : 6))
+		return fail(ld, ld->version >= 6 ?
+			    "sub: expected 'sub ID STREAM SUBSCRIBER TARGET OUT_SSRC TARGET_SID TARGET_DT TARGET_ENCODING RTX_SSRC'" :
+			    ld->version >= 3 ?
 			    "sub: expected 'sub ID STREAM SUBSCRIBER TARGET OUT_SSRC TARGET_SID TARGET_DT TARGET_ENCODING'" :
 			    "sub: expected 'sub ID STREAM SUBSCRIBER TARGET OUT_SSRC'");
 	if (get_id(ld, 1, MMR_MAX_SUBS, &id, "subscription") < 0 ||
@@ -544,9 +610,13 @@ static int load_sub(struct loader *ld)
 			return fail(ld, "bad target encoding '%s' (stream has %u)", ld->tok[8], model_group_size(m, s));
 		t.encoding = (uint8_t)v;
 	}
+	uint32_t rtx = 0;
+	if (rtcp && strcmp(ld->tok[9], "-") != 0 && (val_ssrc(ld->tok[9], &rtx) < 0 || rtx == 0 || rtx == out_ssrc))
+		return fail(ld, "subscription %u: bad RTX SSRC '%s'", id, ld->tok[9]);
 	if (reserve_one(ld, 0, 0, 0, 1) < 0)
 		return -1;
 	model_sub_add(m, id, s, r, &t, out_ssrc, MMR_ID_NONE);   /* sel_id: set_sel_ids() at the end */
+	m->subs[id].rtx_ssrc = rtx;
 	return 0;
 }
 
@@ -636,8 +706,8 @@ static int load_target(struct loader *ld)
 	struct model *m = ld->m;
 	uint32_t id = 0, out_ssrc;
 	uint64_t v[4];
-	if (ld->ntok != 7)
-		return fail(ld, "target: expected 'target SUB TARGET OUT_SSRC TARGET_SID TARGET_DT TARGET_ENCODING'");
+	if (ld->ntok != 7 && ld->ntok != 8)   /* version 6 adds RTX_SSRC (a version 5 record replays too) */
+		return fail(ld, "target: expected 'target SUB TARGET OUT_SSRC TARGET_SID TARGET_DT TARGET_ENCODING RTX_SSRC'");
 	if (get_id(ld, 1, MMR_MAX_SUBS, &id, "subscription") < 0)
 		return -1;
 	if (!m->subs[id].used)
@@ -648,7 +718,14 @@ static int load_target(struct loader *ld)
 	    val_uint(ld->tok[5], (uint64_t)ss->spatial * ss->layers - 1u, &v[2]) < 0 ||
 	    val_uint(ld->tok[6], model_group_size(m, m->subs[id].stream) - 1u, &v[3]) < 0)
 		return fail(ld, "target: bad targets or out SSRC for subscription %u", id);
+	uint32_t rtx = m->subs[id].rtx_ssrc;
+	if (ld->ntok == 8) {
+		rtx = 0;
+		if (strcmp(ld->tok[7], "-") != 0 && (val_ssrc(ld->tok[7], &rtx) < 0 || rtx == 0 || rtx == out_ssrc))
+			return fail(ld, "target: bad RTX SSRC '%s' for subscription %u", ld->tok[7], id);
+	}
 	struct m_sub *b = &m->subs[id];
+	b->rtx_ssrc = rtx;
 	b->target = (uint8_t)v[0];
 	b->out_ssrc = out_ssrc;
 	b->target_sid = (uint8_t)v[1];

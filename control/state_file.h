@@ -5,14 +5,14 @@
  * the snapshot (this file) and the records of the journal that follows it (state_store.h).
  *
  * Snapshot:
- *   mmr-state 5
+ *   mmr-state 6
  *   journal GEN                               the generation of the journal that follows it
  *   state_id ID TOKEN CHANGES                 the state's lineage (below), before the meetings
  *   srtp_ledger ID REKEYED                    optional, before the meetings (below)
  *   meeting ID NAME SECURITY                  SECURITY: plain, or the SRTP suite's name
- *   participant ID MEETING_ID NAME ADDR UDP_PORT ROLE MAC|- DP_PORT SEND_KEY|- RECV_KEY|-
- *   stream ID PARTICIPANT_ID SSRC KIND CODEC LAYERS SPATIAL GROUP|- ENCODING DD_EXT|-
- *   sub ID STREAM_ID SUBSCRIBER_ID TARGET OUT_SSRC TARGET_SID TARGET_DT TARGET_ENCODING
+ *   participant ID MEETING_ID NAME ADDR UDP_PORT ROLE MAC|- DP_PORT SEND_KEY|- RECV_KEY|- FB MMR_SSRC RTX|-
+ *   stream ID PARTICIPANT_ID SSRC KIND CODEC LAYERS SPATIAL GROUP|- ENCODING DD_EXT|- RTX_SSRC|- RTX_PT|- CLOCK
+ *   sub ID STREAM_ID SUBSCRIBER_ID TARGET OUT_SSRC TARGET_SID TARGET_DT TARGET_ENCODING RTX_SSRC|-
  *   end MEETINGS PARTICIPANTS STREAMS SUBS
  *
  * Lines are grouped per meeting in list order (participants in join order, then their streams,
@@ -26,7 +26,8 @@
  *
  * Journal records (one change each, journal.h) hold the lines of what the change adds (meeting,
  * participant, stream, sub lines as above, in the order the change made them), and:
- *   target SUB TARGET OUT_SSRC TARGET_SID TARGET_DT TARGET_ENCODING   a subscription's new targets
+ *   target SUB TARGET OUT_SSRC TARGET_SID TARGET_DT TARGET_ENCODING RTX_SSRC|-
+ *                                                                      a subscription's new targets
  *   keys PARTICIPANT SEND_KEY RECV_KEY                                 an SRTP participant's new keys
  *   remove meeting|participant|stream ID                               with everything under it (a
  *                                                                      stream: its simulcast group)
@@ -48,6 +49,12 @@
  * participant last got new keys because that ledger changed (REKEYED: Unix seconds, or - for never).
  * No line: none recorded; version 1 to 3 files load that way (dp_link.h: their SRTP participants are
  * rekeyed before the first replay).
+ *
+ * RTCP (version 6): FB the feedback flags ("nack,pli,fir,rsize" subset, or "none"), MMR_SSRC the
+ * SSRC of the MMR's RTCP toward it, RTX its RTX payload types "APT:PT,..." or "-"; a stream's
+ * publisher RTX SSRC and payload type ("-" "-": none) and clock rate; a subscription's RTX SSRC.
+ * Version 5 lines and journal records (without these fields) load with the defaults (model.h);
+ * replaying takes both forms, so a version 5 journal after an upgrade replays.
  *
  * State lineage (version 5): `state_id ID TOKEN CHANGES`: the state's id (32 lowercase hex digits),
  * the fencing token of the last controller that drove a dataplane with it, and its change count

@@ -145,3 +145,90 @@ int val_kind(const char *s) { return lookup(kind_names, N(kind_names), s); }
 const char *val_kind_name(unsigned v) { return name_of(kind_names, N(kind_names), v); }
 int val_codec(const char *s) { return lookup(codec_names, N(codec_names), s); }
 const char *val_codec_name(unsigned v) { return name_of(codec_names, N(codec_names), v); }
+
+/* ---- RTCP ------------------------------------------------------------------------------------ */
+
+static const struct { const char *name; uint8_t flag; } fb_names[] = {
+	{ "nack", MMR_FB_NACK }, { "pli", MMR_FB_PLI }, { "fir", MMR_FB_FIR }, { "rsize", MMR_FB_RSIZE },
+};
+
+int val_fb(const char *s, uint8_t *fb)
+{
+	*fb = 0;
+	if (strcmp(s, "none") == 0)
+		return 0;
+	const char *p = s;
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		unsigned i;
+		for (i = 0; i < sizeof(fb_names) / sizeof(fb_names[0]); i++)
+			if (strlen(fb_names[i].name) == len && strncmp(p, fb_names[i].name, len) == 0)
+				break;
+		if (i == sizeof(fb_names) / sizeof(fb_names[0]) || (*fb & fb_names[i].flag))
+			return -1;
+		*fb |= fb_names[i].flag;
+		if (p[len] == '\0')
+			return 0;
+		p += len + 1;
+	}
+}
+
+char *val_fb_fmt(uint8_t fb, char buf[VAL_FB_STRLEN])
+{
+	buf[0] = '\0';
+	for (unsigned i = 0; i < sizeof(fb_names) / sizeof(fb_names[0]); i++)
+		if (fb & fb_names[i].flag) {
+			if (buf[0])
+				strcat(buf, ",");
+			strcat(buf, fb_names[i].name);
+		}
+	if (!buf[0])
+		strcpy(buf, "none");
+	return buf;
+}
+
+int val_rtx_map(const char *s, struct mmr_rtx_pt map[MMR_RTX_MAP_MAX])
+{
+	memset(map, 0, MMR_RTX_MAP_MAX * sizeof(*map));
+	if (strcmp(s, "-") == 0)
+		return 0;
+	const char *p = s;
+	for (unsigned n = 0;; n++) {
+		char item[16];
+		size_t len = strcspn(p, ",");
+		if (len == 0 || len >= sizeof(item))
+			return -1;
+		if (n == MMR_RTX_MAP_MAX)
+			return -2;
+		memcpy(item, p, len);
+		item[len] = '\0';
+		char *colon = strchr(item, ':');
+		uint64_t apt, pt;
+		if (!colon)
+			return -1;
+		*colon = '\0';
+		if (val_uint(item, 127, &apt) < 0 || val_uint(colon + 1, 127, &pt) < 0 || pt == 0 || pt == apt)
+			return -1;
+		for (unsigned j = 0; j < n; j++)
+			if (map[j].apt == apt || map[j].pt == pt || map[j].apt == pt || map[j].pt == apt)
+				return -3;
+		map[n].apt = (uint8_t)apt;
+		map[n].pt = (uint8_t)pt;
+		if (p[len] == '\0')
+			return 0;
+		p += len + 1;
+	}
+}
+
+char *val_rtx_map_fmt(const struct mmr_rtx_pt map[MMR_RTX_MAP_MAX], char buf[VAL_RTX_MAP_STRLEN])
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < MMR_RTX_MAP_MAX; i++)
+		if (map[i].apt || map[i].pt)
+			n += (size_t)snprintf(buf + n, VAL_RTX_MAP_STRLEN - n, "%s%u:%u", n ? "," : "", map[i].apt,
+					      map[i].pt);
+	if (n == 0)
+		strcpy(buf, "-");
+	return buf;
+}

@@ -49,6 +49,18 @@ static inline unsigned val_codec_max_slayers(unsigned codec)
 	return codec == MMR_CODEC_VP9 || codec == MMR_CODEC_AV1 ? MEDIA_MAX_SPATIAL : 1;
 }
 
+/* RTCP feedback flags (MMR_FB_*, without MMR_FB_RTX) as "nack,pli,fir,rsize" (any subset, any
+ * order, no repeats) or "none"; -1 on bad text. The format writes them in that order. */
+int val_fb(const char *s, uint8_t *fb);
+#define VAL_FB_STRLEN 24
+char *val_fb_fmt(uint8_t fb, char buf[VAL_FB_STRLEN]);
+/* An RTX payload-type map "APT:PT[,APT:PT...]" (up to MMR_RTX_MAP_MAX pairs: media payload type
+ * 0-127, RTX payload type 1-127, different, no payload type twice) or "-" (none, the format's only);
+ * unused pairs zeroed. -1 bad text, -2 too many pairs, -3 a payload type twice. */
+int val_rtx_map(const char *s, struct mmr_rtx_pt map[MMR_RTX_MAP_MAX]);
+#define VAL_RTX_MAP_STRLEN (MMR_RTX_MAP_MAX * 8 + 2)
+char *val_rtx_map_fmt(const struct mmr_rtx_pt map[MMR_RTX_MAP_MAX], char buf[VAL_RTX_MAP_STRLEN]);
+
 static inline bool val_role_sends(unsigned role)
 {
 	return role == MMR_ROLE_SENDRECV || role == MMR_ROLE_SENDONLY;

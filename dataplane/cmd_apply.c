@@ -17,6 +17,12 @@
  * Two objects with the same lookup key (a participant address+port, a stream's publisher+SSRC):
  * the last PUT takes the key, the other stays in the shadow unreachable ("shadowed") and gets the
  * key back when the winner goes away. This keeps a replay after a lost delete convergent.
+ *
+ * RTCP and repair (issue 11): a stream with an RTX SSRC gets a second node in the streams table
+ * (is_rtx, media = its current node), replaced whenever its media node is; it never takes a key
+ * from a media stream (a media stream takes it from an RTX node). The subs table holds one node per
+ * (receiver, SSRC it sees) listing the subscriptions behind it (view_refresh), rebuilt when one of
+ * them changes. The per-object RTCP/repair state comes from the hooks of repair_hooks.h.
  */
 #define _LGPL_SOURCE
 #include "cmd_apply.h"
@@ -34,6 +40,7 @@
 #include "layer_select.h"
 #include "meeting_owner.h"
 #include "pkt.h"
+#include "repair_hooks.h"
 #include "rewrite.h"
 #include "shadow.h"
 #include "srtp_ctl.h"
@@ -47,6 +54,52 @@ static int refuse(char *err, size_t errlen, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * RTCP and repair state hooks (repair_hooks.h): these weak definitions make nothing; repair.c and
+ * rtcp_state.c define the real ones.
+ */
+
+__attribute__((weak)) struct stream_repair *stream_repair_new(struct dataplane *dp,
+							      const struct mmr_cmd_stream *c)
+{
+	(void)dp;
+	(void)c;
+	return NULL;
+}
+
+__attribute__((weak)) void stream_repair_free(void *p)
+{
+	(void)p;
+}
+
+__attribute__((weak)) struct sub_repair *sub_repair_new(struct dataplane *dp, const struct mmr_cmd_sub *c,
+							const struct mmr_cmd_stream *s,
+							const struct mmr_cmd_participant *r)
+{
+	(void)dp;
+	(void)c;
+	(void)s;
+	(void)r;
+	return NULL;
+}
+
+__attribute__((weak)) void sub_repair_free(void *p)
+{
+	(void)p;
+}
+
+__attribute__((weak)) struct part_rtcp *part_rtcp_new(struct dataplane *dp, const struct mmr_cmd_participant *c)
+{
+	(void)dp;
+	(void)c;
+	return NULL;
+}
+
+__attribute__((weak)) void part_rtcp_free(void *p)
+{
+	(void)p;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -104,20 +157,26 @@ void shadow_mark_dirty(struct cmd_apply *ca, uint32_t sid)
 	ca->dirty[ca->n_dirty++] = sid;
 }
 
-/* The outbound SRTP context a subscription's copies are encrypted with: its own, or in a simulcast
- * group the one of its sel_id subscription (the receiver's subscription to encoding 0, same out
- * SSRC), so that the receiver's one SRTP stream has one rollover counter and replay window. */
-static struct srtp_stream *sub_srtp_out(const struct cmd_apply *ca, uint32_t sub_id)
+/* The subscription whose per-receiver state (SRTP contexts, RTX SSRC, repair state) a
+ * subscription's copies use: its own, or in a simulcast group the one of its sel_id subscription
+ * (the receiver's subscription to encoding 0, same out SSRC), so that the receiver's one SRTP stream
+ * has one rollover counter and replay window, and one sequence map. */
+static const struct sh_sub *sub_lead(const struct cmd_apply *ca, uint32_t sub_id)
 {
 	const struct sh_sub *u = &ca->U[sub_id];
 	uint32_t lead = u->c.sel_id;
 	if (lead != sub_id && lead < MMR_MAX_SUBS) {
 		const struct sh_sub *l = &ca->U[lead];
 		if (l->used && l->c.subscriber_id == u->c.subscriber_id && l->c.out_ssrc == u->c.out_ssrc &&
-		    l->srtp_out)
-			return l->srtp_out;
+		    (l->srtp_out || ca->P[u->c.subscriber_id].c.srtp_suite == SRTP_SUITE_NONE))
+			return l;
 	}
-	return u->srtp_out;
+	return u;
+}
+
+static struct srtp_stream *sub_srtp_out(const struct cmd_apply *ca, uint32_t sub_id)
+{
+	return sub_lead(ca, sub_id)->srtp_out;
 }
 
 static void fill_output(const struct cmd_apply *ca, struct fwd_output *o, uint32_t sub_id)
@@ -140,6 +199,12 @@ static void fill_output(const struct cmd_apply *ca, struct fwd_output *o, uint32
 	memcpy(o->src_ip, v4 ? port->ipv4.ip : port->ipv6.ip, alen);
 	memcpy(o->dst_ip, r->c.addr.ip, alen);
 	o->srtp = sub_srtp_out(ca, sub_id);
+	const struct sh_sub *l = sub_lead(ca, sub_id);
+	o->fb = r->c.fb;
+	o->rtx_ssrc_be = htonl(l->c.rtx_ssrc);
+	memcpy(o->rtx_map, r->c.rtx_map, sizeof(o->rtx_map));
+	o->rtx_srtp = l->rtx_out;
+	o->repair = l->repair;
 	fwd_output_set_sums(o);
 }
 
@@ -266,6 +331,118 @@ static void sub_unlink(struct cmd_apply *ca, uint32_t uid)
  * Subscriptions
  */
 
+/* A member of view v other than subscription id; NIL: none. */
+static uint32_t view_other(const struct fwd_sub *v, uint32_t id)
+{
+	for (unsigned e = 0; e < MEDIA_MAX_ENCODINGS; e++)
+		if (v->m[e].sub_id != NIL && v->m[e].sub_id != id)
+			return v->m[e].sub_id;
+	return NIL;
+}
+
+/* Does subscription u belong in the view (rid, ssrc) of kind is_rtx (its out SSRC or its RTX SSRC)? */
+static int view_match(const struct cmd_apply *ca, uint32_t u, uint32_t rid, uint32_t ssrc, int is_rtx)
+{
+	if (u >= MMR_MAX_SUBS)
+		return 0;
+	const struct sh_sub *x = &ca->U[u];
+	return x->used && x->c.subscriber_id == rid &&
+	       (is_rtx ? x->c.rtx_ssrc != 0 && x->c.rtx_ssrc == ssrc : x->c.out_ssrc == ssrc);
+}
+
+/* Put subscription u into node n (by its stream's encoding, else the first free slot); 0: full. */
+static int view_add(const struct cmd_apply *ca, struct fwd_sub *n, uint32_t u)
+{
+	const struct sh_sub *x = &ca->U[u];
+	const struct sh_stream *st = &ca->S[x->c.stream_id];
+	for (unsigned e = 0; e < MEDIA_MAX_ENCODINGS; e++)
+		if (n->m[e].sub_id == u)
+			return 1;
+	unsigned e = st->c.group_id != MMR_ID_NONE ? st->c.encoding : 0;
+	if (e >= MEDIA_MAX_ENCODINGS || n->m[e].sub_id != NIL)
+		for (e = 0; e < MEDIA_MAX_ENCODINGS && n->m[e].sub_id != NIL; e++)
+			;
+	if (e >= MEDIA_MAX_ENCODINGS)
+		return 0;
+	n->m[e] = (struct fwd_sub_member){ .sub_id = u, .stream_id = x->c.stream_id,
+					  .publisher_id = st->c.participant_id, .ssrc = st->c.ssrc };
+	if (e + 1u > n->n)
+		n->n = (uint8_t)(e + 1);
+	if (n->sel_id == NIL || x->c.sel_id == u)
+		n->sel_id = x->c.sel_id;
+	return 1;
+}
+
+/*
+ * The subs table's node for (receiver rid, SSRC it sees) of kind is_rtx, after a change of
+ * subscription hint (NIL: none): rebuilt from the shadow, from the node's members and hint (a key is
+ * one kind only: sub_put refuses an out SSRC that is another subscription's RTX SSRC toward the same
+ * receiver, and the reverse), so a change costs no walk of the receiver's list; only a full node
+ * (plain RTP lets more subscriptions than fit share an out SSRC) is rebuilt by a walk. Unpublished
+ * when no member is left; left alone when it already says the same.
+ */
+static void view_refresh(struct cmd_apply *ca, uint32_t rid, uint32_t ssrc, int is_rtx, uint32_t hint)
+{
+	struct fwd_tables *t = &ca->dp->fwd;
+	if (is_rtx && ssrc == 0)
+		return;     /* RTX SSRC 0: none */
+	struct fwd_sub *cur = fwd_sub_lookup(t, rid, ssrc);
+	if (cur && cur->is_rtx != is_rtx) {
+		is_rtx = cur->is_rtx;    /* the key is the other kind's: its members are rechecked */
+		hint = NIL;
+	}
+	struct fwd_sub n;
+	memset(&n, 0, sizeof(n));
+	n.receiver_id = rid;
+	n.ssrc = ssrc;
+	n.is_rtx = (uint8_t)is_rtx;
+	n.sel_id = NIL;
+	for (unsigned e = 0; e < MEDIA_MAX_ENCODINGS; e++)
+		n.m[e].sub_id = NIL;
+	unsigned was = 0;
+	for (unsigned e = 0; cur && e < MEDIA_MAX_ENCODINGS; e++)
+		if (cur->m[e].sub_id != NIL) {
+			was++;
+			if (view_match(ca, cur->m[e].sub_id, rid, ssrc, is_rtx))
+				view_add(ca, &n, cur->m[e].sub_id);
+		}
+	if (hint != NIL && view_match(ca, hint, rid, ssrc, is_rtx))
+		view_add(ca, &n, hint);
+	if (was == MEDIA_MAX_ENCODINGS && rid < MMR_MAX_PARTICIPANTS && ca->P[rid].used)
+		for (uint32_t u = ca->P[rid].rsubs; u != NIL; u = ca->U[u].r_next)
+			if (view_match(ca, u, rid, ssrc, is_rtx) && !view_add(ca, &n, u))
+				break;
+	const size_t off = offsetof(struct fwd_sub, receiver_id);
+	if (n.n == 0) {
+		if (cur) {
+			fwd_sub_unpublish(t, cur);
+			retire(ca, cur);
+		}
+		return;
+	}
+	if (cur && memcmp((const char *)cur + off, (const char *)&n + off, sizeof(n) - off) == 0)
+		return;
+	struct fwd_sub *node = malloc(sizeof(*node));
+	if (!node) {
+		/* a stale node may name a subscription that is gone: the lookup checks what it finds
+		 * (fwd_sub_member_output); a missing one makes feedback about it unknown */
+		dp_log("receiver %u SSRC %u: out of memory for its subscription view", rid, ssrc);
+		return;
+	}
+	memcpy(node, &n, sizeof(n));
+	retire(ca, fwd_sub_publish(t, node));
+}
+
+/* Both views of subscription uid of receiver rid (an out SSRC and an RTX SSRC, as it has them now or
+ * had them before a change). */
+static void sub_views_refresh(struct cmd_apply *ca, uint32_t uid, uint32_t rid, uint32_t out_ssrc,
+			      uint32_t rtx_ssrc)
+{
+	view_refresh(ca, rid, out_ssrc, 0, uid);
+	if (rtx_ssrc && rtx_ssrc != out_ssrc)
+		view_refresh(ca, rid, rtx_ssrc, 1, uid);
+}
+
 /* Subscriptions of the same receiver that share uid's selection state and SRTP context (simulcast
  * group members): their outputs are rebuilt when uid's context changes or uid goes away. */
 static void sub_dirty_followers(struct cmd_apply *ca, uint32_t uid)
@@ -293,7 +470,12 @@ static void sub_delete(struct cmd_apply *ca, uint32_t uid)
 	sub_unlink(ca, uid);
 	srtp_ctl_retire_out(ca, u->srtp_out);
 	u->srtp_out = NULL;
-	u->used = 0;
+	srtp_ctl_retire_out(ca, u->rtx_out);
+	u->rtx_out = NULL;
+	shadow_retire(ca, u->repair, sub_repair_free);
+	u->repair = NULL;
+	u->used = 0;   /* first: the refresh below drops it */
+	sub_views_refresh(ca, uid, u->c.subscriber_id, u->c.out_ssrc, u->c.rtx_ssrc);
 	u->del_batch = ca->batch;
 	ca->need_grace = 1;
 	ca->n_u--;
@@ -333,6 +515,24 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 			return refuse(err, errlen, "subscription %u: selection state %u is not the same receiver's subscription to its simulcast group",
 				      c.id, c.sel_id);
 	}
+	if (c.rtx_ssrc && c.rtx_ssrc == c.out_ssrc)
+		return refuse(err, errlen, "subscription %u: RTX SSRC 0x%08x is its out SSRC", c.id, c.rtx_ssrc);
+	uint32_t mmr_ssrc = ca->P[c.subscriber_id].c.mmr_ssrc;
+	if (mmr_ssrc && (c.out_ssrc == mmr_ssrc || c.rtx_ssrc == mmr_ssrc))
+		return refuse(err, errlen, "subscription %u: SSRC 0x%08x is the MMR's own RTCP SSRC toward receiver %u",
+			      c.id, mmr_ssrc, c.subscriber_id);
+	/* an SSRC the receiver sees is one kind: an out SSRC is no other subscription's RTX SSRC toward
+	 * it, and the reverse (its view, fwd_sub, names one kind) */
+	const struct fwd_sub *v = fwd_sub_lookup(&ca->dp->fwd, c.subscriber_id, c.out_ssrc);
+	uint32_t other = v && v->is_rtx ? view_other(v, c.id) : NIL;
+	if (other != NIL)
+		return refuse(err, errlen, "subscription %u: out SSRC 0x%08x is subscription %u's RTX SSRC toward receiver %u",
+			      c.id, c.out_ssrc, other, c.subscriber_id);
+	v = c.rtx_ssrc ? fwd_sub_lookup(&ca->dp->fwd, c.subscriber_id, c.rtx_ssrc) : NULL;
+	other = v && !v->is_rtx ? view_other(v, c.id) : NIL;
+	if (other != NIL)
+		return refuse(err, errlen, "subscription %u: RTX SSRC 0x%08x is subscription %u's out SSRC toward receiver %u",
+			      c.id, c.rtx_ssrc, other, c.subscriber_id);
 	uint32_t pub = ca->S[c.stream_id].c.participant_id;
 	if (ca->P[pub].c.meeting_id != ca->P[c.subscriber_id].c.meeting_id)
 		return refuse(err, errlen, "subscription %u: stream %u (meeting %u) and subscriber %u (meeting %u) are in different meetings",
@@ -350,16 +550,36 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 	 * change); simulcast followers (sel_id another subscription) use their leader's */
 	int leader = c.sel_id == c.id;
 	int new_out = srtp && leader && (!same || !u->srtp_out || u->c.out_ssrc != c.out_ssrc);
-	struct srtp_stream *out = NULL;
+	int new_rtx = srtp && leader && c.rtx_ssrc && (!same || !u->rtx_out || u->c.rtx_ssrc != c.rtx_ssrc);
+	struct srtp_stream *out = NULL, *rtx = NULL;
+	/* one (key, SSRC), one index space: no second context toward this receiver */
+	for (uint32_t f = ca->P[c.subscriber_id].rsubs; (new_out || new_rtx) && f != NIL; f = ca->U[f].r_next) {
+		const struct sh_sub *x = &ca->U[f];
+		if (f == c.id)
+			continue;
+		uint32_t taken = 0;
+		if (new_out && ((x->srtp_out && x->c.out_ssrc == c.out_ssrc) ||
+				(x->rtx_out && x->c.rtx_ssrc == c.out_ssrc)))
+			taken = c.out_ssrc;
+		else if (new_rtx && ((x->srtp_out && x->c.out_ssrc == c.rtx_ssrc) ||
+				     (x->rtx_out && x->c.rtx_ssrc == c.rtx_ssrc)))
+			taken = c.rtx_ssrc;
+		else
+			continue;
+		return refuse(err, errlen, "subscription %u: SSRC 0x%08x is already subscription %u's toward receiver %u (SRTP: one key and SSRC, one index space)",
+			      c.id, taken, f, c.subscriber_id);
+	}
 	if (new_out) {
-		/* one (key, SSRC), one index space: no second context toward this receiver */
-		for (uint32_t f = ca->P[c.subscriber_id].rsubs; f != NIL; f = ca->U[f].r_next)
-			if (f != c.id && ca->U[f].srtp_out && ca->U[f].c.out_ssrc == c.out_ssrc)
-				return refuse(err, errlen, "subscription %u: out SSRC 0x%08x is already subscription %u's toward receiver %u (SRTP: one key and SSRC, one index space)",
-					      c.id, c.out_ssrc, f, c.subscriber_id);
 		int rc = srtp_ctl_sub_out(ca, c.subscriber_id, c.id, c.out_ssrc, &out);
 		if (rc < 0)
 			return refuse(err, errlen, "subscription %u: %s", c.id, srtp_ctl_strerror(rc));
+	}
+	if (new_rtx) {
+		int rc = srtp_ctl_rtx_out(ca, c.subscriber_id, c.rtx_ssrc, &rtx);
+		if (rc < 0) {
+			srtp_ctl_free_out(ca, out);
+			return refuse(err, errlen, "subscription %u: RTX: %s", c.id, srtp_ctl_strerror(rc));
+		}
 	}
 	if (u->used && !same)
 		sub_delete(ca, c.id);   /* a different subscription under the same id */
@@ -369,8 +589,9 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 		u->stamp = ca->stamp;
 		int retarget = u->c.target_tid != c.target_tid || u->c.target_sid != c.target_sid ||
 			       u->c.target_dt != c.target_dt || u->c.target_encoding != c.target_encoding;
+		int drop_rtx = u->rtx_out && (!leader || !c.rtx_ssrc);
 		int restructure = u->c.sel_id != c.sel_id || u->c.out_ssrc != c.out_ssrc || new_out ||
-				  (!leader && u->srtp_out);
+				  (!leader && u->srtp_out) || u->c.rtx_ssrc != c.rtx_ssrc || new_rtx || drop_rtx;
 		if (restructure) {
 			if (new_out || (!leader && u->srtp_out)) {
 				srtp_ctl_retire_out(ca, u->srtp_out);
@@ -378,10 +599,25 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 				srtp_ctl_set_sub_index(ca, c.id, 0);
 				sub_dirty_followers(ca, c.id);
 			}
+			if (new_rtx || drop_rtx) {
+				srtp_ctl_retire_out(ca, u->rtx_out);
+				u->rtx_out = rtx;
+			}
+			/* the receiver's sequence map goes with its out SSRC and its leadership */
+			if (u->repair && (!leader || u->c.out_ssrc != c.out_ssrc || u->c.sel_id != c.sel_id)) {
+				shadow_retire(ca, u->repair, sub_repair_free);
+				u->repair = NULL;
+			}
+			if (leader && !u->repair)
+				u->repair = sub_repair_new(ca->dp, &c, &ca->S[c.stream_id].c, &ca->P[c.subscriber_id].c);
 			if (u->c.sel_id != c.sel_id && c.sel_id == c.id)
 				sel_start(ca, c.id, &t);   /* it leaves a group: its own state */
+			struct mmr_cmd_sub was = u->c;
 			u->c = c;
+			sub_dirty_followers(ca, c.id);   /* they copy its RTX SSRC and repair state */
 			shadow_mark_dirty(ca, c.stream_id);
+			sub_views_refresh(ca, c.id, c.subscriber_id, was.out_ssrc, was.rtx_ssrc);
+			sub_views_refresh(ca, c.id, c.subscriber_id, c.out_ssrc, c.rtx_ssrc);
 		}
 		if (retarget) {
 			/* the target is a word in the selection state, read per packet by the lcore that
@@ -404,9 +640,12 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 	u->used = 1;
 	u->c = c;
 	u->srtp_out = out;
+	u->rtx_out = rtx;
+	u->repair = leader ? sub_repair_new(ca->dp, &c, &ca->S[c.stream_id].c, &ca->P[c.subscriber_id].c) : NULL;
 	u->stamp = ca->stamp;
 	sub_link(ca, c.id);
 	shadow_mark_dirty(ca, c.stream_id);
+	sub_views_refresh(ca, c.id, c.subscriber_id, c.out_ssrc, c.rtx_ssrc);
 	ca->n_u++;
 	if (c.id >= ca->u_hw)
 		ca->u_hw = c.id + 1;
@@ -418,7 +657,8 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
  */
 
 static struct fwd_stream *stream_node_new(const struct mmr_cmd_stream *c, struct fwd_outputs *outs,
-					  struct fwd_srtp_in *srtp_in, struct av1_dd_structure *av1)
+					  struct fwd_srtp_in *srtp_in, struct av1_dd_structure *av1,
+					  struct stream_repair *repair)
 {
 	struct fwd_stream *n = calloc(1, sizeof(*n));
 	if (!n)
@@ -436,7 +676,58 @@ static struct fwd_stream *stream_node_new(const struct mmr_cmd_stream *c, struct
 	n->outputs = outs;
 	n->srtp_in = srtp_in;
 	n->av1 = av1;
+	n->rtx_ssrc = c->rtx_ssrc;
+	n->rtx_pt = c->rtx_pt;
+	n->clock_hz = c->clock_hz;
+	n->media = n;
+	n->repair = repair;
 	return n;
+}
+
+/* The node of stream sid's RTX SSRC as its shadow says now: made, replaced (its media node was),
+ * or removed. A key another stream holds stays that stream's. */
+static void rtx_refresh(struct cmd_apply *ca, uint32_t sid)
+{
+	struct sh_stream *s = &ca->S[sid];
+	struct fwd_stream *old = s->rtx_node;
+	int want = s->used && s->node && s->c.rtx_ssrc;
+	if (old && (!want || old->ssrc != s->c.rtx_ssrc || old->participant_id != s->c.participant_id)) {
+		fwd_stream_unpublish(&ca->dp->fwd, old);
+		retire(ca, old);
+		s->rtx_node = old = NULL;
+	}
+	if (!want || (old && old->media == s->node && old->srtp_in == s->rtx_srtp_in))
+		return;
+	struct fwd_stream *n = malloc(sizeof(*n));
+	if (!n) {
+		dp_log("stream %u: out of memory for its RTX node; RTX from its publisher is dropped", sid);
+		if (old) {   /* it must not outlive the media node it points at */
+			fwd_stream_unpublish(&ca->dp->fwd, old);
+			retire(ca, old);
+			s->rtx_node = NULL;
+		}
+		return;
+	}
+	*n = *s->node;
+	n->ssrc = s->c.rtx_ssrc;
+	n->is_rtx = 1;
+	n->outputs = NULL;
+	n->av1 = NULL;
+	n->repair = NULL;
+	n->srtp_in = s->rtx_srtp_in;
+	n->media = s->node;
+	if (old) {
+		retire(ca, fwd_stream_publish(&ca->dp->fwd, n));   /* replaces old: same key */
+	} else {
+		struct fwd_stream *got = fwd_stream_publish_unique(&ca->dp->fwd, n);
+		if (got) {
+			dp_log("stream %u: its RTX SSRC %u is stream %u's%s; RTX from it is dropped", sid, n->ssrc,
+			       got->id, got->is_rtx ? " RTX" : "");
+			free(n);
+			return;
+		}
+	}
+	s->rtx_node = n;
 }
 
 /* Put node n (of stream sid) into the table; whoever held the key becomes shadowed. */
@@ -444,15 +735,32 @@ static void stream_install(struct cmd_apply *ca, uint32_t sid, struct fwd_stream
 {
 	struct fwd_stream *old = fwd_stream_publish(&ca->dp->fwd, n);
 	ca->S[sid].node = n;
-	if (!old)
-		return;
-	if (old->id != sid) {
-		ca->S[old->id].node = NULL;
-		ca->n_shadowed_s++;
-		dp_log("stream %u takes participant %u SSRC %u from stream %u", sid, n->participant_id,
+	if (old && old->is_rtx) {
+		/* a media stream takes the key from another stream's RTX SSRC */
+		ca->S[old->id].rtx_node = NULL;
+		dp_log("stream %u takes participant %u SSRC %u from stream %u's RTX", sid, n->participant_id,
 		       n->ssrc, old->id);
+		retire(ca, old);
+		old = NULL;
 	}
-	retire(ca, old);
+	if (old) {
+		if (old->id != sid) {
+			ca->S[old->id].node = NULL;
+			ca->n_shadowed_s++;
+			dp_log("stream %u takes participant %u SSRC %u from stream %u", sid, n->participant_id,
+			       n->ssrc, old->id);
+			rtx_refresh(ca, old->id);   /* its RTX node pointed at the node it lost */
+		}
+		retire(ca, old);
+	}
+	rtx_refresh(ca, sid);
+}
+
+/* Its publisher or SSRC changed: the views of its subscriptions name it by them. */
+static void stream_views_refresh(struct cmd_apply *ca, uint32_t sid)
+{
+	for (uint32_t u = ca->S[sid].subs; u != NIL; u = ca->U[u].s_next)
+		sub_views_refresh(ca, u, ca->U[u].c.subscriber_id, ca->U[u].c.out_ssrc, ca->U[u].c.rtx_ssrc);
 }
 
 /* The holder of (participant, ssrc) went away: give the key to a shadowed stream, if any. */
@@ -464,7 +772,7 @@ static void stream_restore_shadowed(struct cmd_apply *ca, uint32_t participant_i
 		struct sh_stream *r = &ca->S[i];
 		if (!r->used || r->node || r->c.participant_id != participant_id || r->c.ssrc != ssrc)
 			continue;
-		struct fwd_stream *n = stream_node_new(&r->c, r->outputs, r->srtp_in, r->av1);
+		struct fwd_stream *n = stream_node_new(&r->c, r->outputs, r->srtp_in, r->av1, r->repair);
 		if (!n) {
 			dp_log("stream %u: out of memory restoring it", i);
 			return;
@@ -488,6 +796,7 @@ static void stream_delete(struct cmd_apply *ca, uint32_t sid)
 	s->used = 0;
 	s->del_batch = ca->batch;
 	ca->need_grace = 1;
+	rtx_refresh(ca, sid);   /* used = 0: its RTX node goes */
 	if (s->node) {
 		struct fwd_stream *old = s->node;
 		fwd_stream_unpublish(&ca->dp->fwd, old);
@@ -503,13 +812,17 @@ static void stream_delete(struct cmd_apply *ca, uint32_t sid)
 	s->srtp_in = NULL;
 	retire(ca, s->av1);
 	s->av1 = NULL;
+	srtp_ctl_retire_in(ca, s->rtx_srtp_in);
+	s->rtx_srtp_in = NULL;
+	shadow_retire(ca, s->repair, stream_repair_free);
+	s->repair = NULL;
 	ca->n_s--;
 }
 
 static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, char *err, size_t errlen)
 {
 	struct mmr_cmd_stream c = *in;
-	memset(c.pad, 0, sizeof(c.pad));
+	c.pad = 0;
 	if (c.id >= MMR_MAX_STREAMS)
 		return refuse(err, errlen, "stream id %u out of range (< %u)", c.id, MMR_MAX_STREAMS);
 	if (c.participant_id >= MMR_MAX_PARTICIPANTS || !ca->P[c.participant_id].used)
@@ -538,6 +851,16 @@ static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, cha
 		return refuse(err, errlen, "stream %u: AV1 needs the Dependency Descriptor's extension id", c.id);
 	if (c.codec != MMR_CODEC_AV1)
 		c.dd_ext_id = 0;
+	if (c.clock_hz == 0)
+		c.clock_hz = c.kind == MMR_KIND_VIDEO ? MMR_CLOCK_VIDEO_HZ : MMR_CLOCK_AUDIO_HZ;
+	if (c.clock_hz < 1000 || c.clock_hz > 1000000)
+		return refuse(err, errlen, "stream %u: clock rate %u Hz out of range 1000..1000000", c.id, c.clock_hz);
+	if (c.rtx_ssrc == 0 && c.rtx_pt != 0)
+		return refuse(err, errlen, "stream %u: RTX payload type %u without an RTX SSRC", c.id, c.rtx_pt);
+	if (c.rtx_ssrc != 0 && (c.rtx_pt == 0 || c.rtx_pt > 127))
+		return refuse(err, errlen, "stream %u: RTX payload type %u out of range 1..127", c.id, c.rtx_pt);
+	if (c.rtx_ssrc != 0 && c.rtx_ssrc == c.ssrc)
+		return refuse(err, errlen, "stream %u: RTX SSRC %u is its media SSRC", c.id, c.ssrc);
 
 	struct sh_stream *s = &ca->S[c.id];
 	if (s->used) {
@@ -545,7 +868,8 @@ static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, cha
 		int same_attr = s->c.kind == c.kind && s->c.codec == c.codec &&
 				s->c.temporal_layers == c.temporal_layers &&
 				s->c.spatial_layers == c.spatial_layers && s->c.group_id == c.group_id &&
-				s->c.encoding == c.encoding && s->c.dd_ext_id == c.dd_ext_id;
+				s->c.encoding == c.encoding && s->c.dd_ext_id == c.dd_ext_id &&
+				s->c.rtx_ssrc == c.rtx_ssrc && s->c.rtx_pt == c.rtx_pt && s->c.clock_hz == c.clock_hz;
 		s->stamp = ca->stamp;
 		if (same_key && same_attr && s->node)
 			return 0;   /* identical */
@@ -564,13 +888,33 @@ static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, cha
 				free(av1);
 			return refuse(err, errlen, "stream %u: %s", c.id, srtp_ctl_strerror(rc));
 		}
-		struct fwd_stream *n = stream_node_new(&c, s->outputs, sin, av1);
+		/* its RTX SSRC's inbound contexts: new when the RTX SSRC or the publisher changes */
+		struct fwd_srtp_in *rtx_in = s->rtx_srtp_in;
+		if (!c.rtx_ssrc)
+			rtx_in = NULL;
+		else if (!rtx_in || s->c.rtx_ssrc != c.rtx_ssrc || s->c.participant_id != c.participant_id)
+			rc = srtp_ctl_rtx_in(ca, c.participant_id, &c, &rtx_in);
+		/* repair state: new for another publisher, SSRC, kind or clock */
+		int new_repair = !same_key || s->c.kind != c.kind || s->c.clock_hz != c.clock_hz ||
+				 s->c.rtx_ssrc != c.rtx_ssrc;
+		struct fwd_stream *n = rc < 0 ? NULL : stream_node_new(&c, s->outputs, sin, av1, s->repair);
 		if (!n) {
 			if (sin != s->srtp_in)
 				srtp_ctl_free_in(ca, sin);
+			if (rc == 0 && rtx_in != s->rtx_srtp_in)
+				srtp_ctl_free_in(ca, rtx_in);
 			if (new_av1)
 				free(av1);
-			return refuse(err, errlen, "stream %u: out of memory", c.id);
+			return refuse(err, errlen, "stream %u: %s", c.id,
+				      rc < 0 ? srtp_ctl_strerror(rc) : "out of memory");
+		}
+		if (rtx_in != s->rtx_srtp_in) {
+			srtp_ctl_retire_in(ca, s->rtx_srtp_in);
+			s->rtx_srtp_in = rtx_in;
+		}
+		if (new_repair) {
+			shadow_retire(ca, s->repair, stream_repair_free);
+			s->repair = n->repair = stream_repair_new(ca->dp, &c);
 		}
 		if (av1 != s->av1) {
 			retire(ca, s->av1);
@@ -589,6 +933,7 @@ static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, cha
 			s->c = c;
 			stream_link(ca, c.id);
 		}
+		struct mmr_cmd_stream was = s->c;
 		s->c = c;
 		stream_install(ca, c.id, n);   /* retires old if it had the same key */
 		if (old && !same_key) {
@@ -596,26 +941,35 @@ static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, cha
 			retire(ca, old);
 			stream_restore_shadowed(ca, old->participant_id, old->ssrc);
 		}
+		if (!same_key || was.group_id != c.group_id || was.encoding != c.encoding)
+			stream_views_refresh(ca, c.id);
 		return 0;
 	}
 
 	if (s->del_batch == ca->batch)
 		flush(ca);
-	struct fwd_srtp_in *sin;
+	struct fwd_srtp_in *sin, *rtx_in = NULL;
 	int rc = srtp_ctl_stream_in(ca, c.participant_id, &c, &sin);
 	if (rc < 0)
 		return refuse(err, errlen, "stream %u: %s", c.id, srtp_ctl_strerror(rc));
+	if ((rc = srtp_ctl_rtx_in(ca, c.participant_id, &c, &rtx_in)) < 0) {
+		srtp_ctl_free_in(ca, sin);
+		return refuse(err, errlen, "stream %u: RTX: %s", c.id, srtp_ctl_strerror(rc));
+	}
 	struct av1_dd_structure *av1 = NULL;
 	if (c.codec == MMR_CODEC_AV1 && !(av1 = calloc(1, sizeof(*av1)))) {
 		srtp_ctl_free_in(ca, sin);
+		srtp_ctl_free_in(ca, rtx_in);
 		return refuse(err, errlen, "stream %u: out of memory", c.id);
 	}
-	struct fwd_stream *n = stream_node_new(&c, NULL, sin, av1);
+	struct fwd_stream *n = stream_node_new(&c, NULL, sin, av1, NULL);
 	if (!n) {
 		srtp_ctl_free_in(ca, sin);
+		srtp_ctl_free_in(ca, rtx_in);
 		free(av1);
 		return refuse(err, errlen, "stream %u: out of memory", c.id);
 	}
+	n->repair = stream_repair_new(ca->dp, &c);
 	memset(&ca->dp->shm->stats.stream[c.id], 0, sizeof(ca->dp->shm->stats.stream[c.id]));
 	if (sin)
 		srtp_ctl_set_stream_index(ca, c.id, 0);
@@ -626,6 +980,9 @@ static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, cha
 	s->outputs = NULL;
 	s->srtp_in = sin;
 	s->av1 = av1;
+	s->rtx_srtp_in = rtx_in;
+	s->rtx_node = NULL;
+	s->repair = n->repair;
 	stream_link(ca, c.id);
 	stream_install(ca, c.id, n);
 	ca->n_s++;
@@ -638,8 +995,10 @@ static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, cha
  * Participants
  */
 
+/* A node of participant c; its SRTP and RTCP state pointers are the shadow's p (set again by the
+ * caller where a command replaces them). */
 static struct fwd_participant *participant_node_new(const struct mmr_cmd_participant *c,
-						    struct fwd_srtp_in *rtcp_in)
+						    const struct sh_participant *p)
 {
 	struct fwd_participant *n = calloc(1, sizeof(*n));
 	if (!n)
@@ -649,8 +1008,39 @@ static struct fwd_participant *participant_node_new(const struct mmr_cmd_partici
 	n->id = c->id;
 	n->meeting = c->meeting_id;
 	n->srtp = c->srtp_suite;
-	n->rtcp_in = rtcp_in;
+	n->rtcp_in = p->rtcp_in;
+	n->fb = c->fb;
+	n->mmr_ssrc = c->mmr_ssrc;
+	memcpy(n->rtx_map, c->rtx_map, sizeof(n->rtx_map));
+	n->rtcp_out = p->rtcp_out;
+	n->rtcp = p->rtcp;
 	return n;
+}
+
+/* Check and normalise the RTCP part of a PARTICIPANT_PUT: known feedback flags, a well-formed RTX
+ * map (unused pairs {0, 0}; MMR_FB_RTX set exactly when a pair is used). 0, or -1 with err. */
+static int rtcp_check(struct mmr_cmd_participant *c, char *err, size_t errlen)
+{
+	if (c->fb & ~MMR_FB_ALL)
+		return refuse(err, errlen, "participant %u: unknown feedback flags 0x%02x", c->id,
+			      c->fb & ~MMR_FB_ALL);
+	int any = 0;
+	for (unsigned i = 0; i < MMR_RTX_MAP_MAX; i++) {
+		const struct mmr_rtx_pt *m = &c->rtx_map[i];
+		if (m->apt == 0 && m->pt == 0)
+			continue;
+		if (m->apt > 127 || m->pt == 0 || m->pt > 127 || m->pt == m->apt)
+			return refuse(err, errlen, "participant %u: bad RTX payload types %u:%u (media 0..127, RTX 1..127, different)",
+				      c->id, m->apt, m->pt);
+		for (unsigned j = 0; j < i; j++)
+			if ((c->rtx_map[j].apt || c->rtx_map[j].pt) &&
+			    (c->rtx_map[j].apt == m->apt || c->rtx_map[j].pt == m->pt))
+				return refuse(err, errlen, "participant %u: RTX payload types %u:%u and %u:%u overlap",
+					      c->id, c->rtx_map[j].apt, c->rtx_map[j].pt, m->apt, m->pt);
+		any = 1;
+	}
+	c->fb = (uint8_t)((c->fb & ~MMR_FB_RTX) | (any ? MMR_FB_RTX : 0));
+	return 0;
 }
 
 /* Its packets to its meeting owner's queue, where the port can steer (steer.h); only the holder of
@@ -690,7 +1080,7 @@ static void participant_restore_shadowed(struct cmd_apply *ca, const struct mmr_
 		struct sh_participant *q = &ca->P[i];
 		if (!q->used || q->node || q->c.udp_port != udp_port || !mmr_addr_eq(&q->c.addr, addr))
 			continue;
-		struct fwd_participant *n = participant_node_new(&q->c, q->rtcp_in);
+		struct fwd_participant *n = participant_node_new(&q->c, q);
 		if (!n) {
 			dp_log("participant %u: out of memory restoring it", i);
 			return;
@@ -736,6 +1126,8 @@ static void participant_delete(struct cmd_apply *ca, uint32_t pid)
 		ca->n_shadowed_p--;
 	}
 	srtp_ctl_participant_fini(ca, pid);
+	shadow_retire(ca, p->rtcp, part_rtcp_free);
+	p->rtcp = NULL;
 	meeting_owner_leave(ca->mo, p->c.meeting_id);
 	ca->n_p--;
 }
@@ -775,10 +1167,15 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 	}
 	if (c.role < MMR_ROLE_SENDRECV || c.role > MMR_ROLE_SENDONLY)
 		return refuse(err, errlen, "participant %u: unknown role %u", c.id, c.role);
-	if (srtp_ctl_check(&c, err, errlen) < 0)
+	if (srtp_ctl_check(&c, err, errlen) < 0 || rtcp_check(&c, err, errlen) < 0)
 		return -1;
 
 	struct sh_participant *p = &ca->P[c.id];
+	/* the SSRC we send it RTCP under is none of the SSRCs it sees from us */
+	for (uint32_t u = p->used && c.mmr_ssrc ? p->rsubs : NIL; u != NIL; u = ca->U[u].r_next)
+		if (ca->U[u].c.out_ssrc == c.mmr_ssrc || ca->U[u].c.rtx_ssrc == c.mmr_ssrc)
+			return refuse(err, errlen, "participant %u: mmr_ssrc 0x%08x is subscription %u's SSRC toward it",
+				      c.id, c.mmr_ssrc, u);
 	if (p->used && p->c.meeting_id != c.meeting_id) {
 		dp_log("participant %u moves from meeting %u to %u: its streams and subscriptions are removed",
 		       c.id, p->c.meeting_id, c.meeting_id);
@@ -794,13 +1191,22 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 		int same_key = p->c.udp_port == c.udp_port && mmr_addr_eq(&p->c.addr, &c.addr);
 		int same_out = same_key && p->c.dp_port == c.dp_port && p->c.has_mac == c.has_mac &&
 			       memcmp(p->c.mac, c.mac, 6) == 0;
+		int same_fb = p->c.fb == c.fb && memcmp(p->c.rtx_map, c.rtx_map, sizeof(c.rtx_map)) == 0;
+		int same_rtcp = same_fb && p->c.mmr_ssrc == c.mmr_ssrc;
 		p->stamp = ca->stamp;
 		/* new keys: every context is made before anything changes */
 		struct srtp_rekey rk;
 		int rc = srtp_ctl_rekey_prepare(ca, c.id, &c, &rk);
 		if (rc < 0)
 			return refuse(err, errlen, "participant %u: new keys: %s", c.id, srtp_ctl_strerror(rc));
-		if (same_key && p->node) {
+		/* a new mmr_ssrc under the same RECV key: its own context (a new RECV key's rekey makes it) */
+		struct srtp_stream *rtcp_out = NULL;
+		int new_rtcp_out = p->c.mmr_ssrc != c.mmr_ssrc && !rk.recv_keys;
+		if (new_rtcp_out && (rc = srtp_ctl_rtcp_out(ca, c.id, c.mmr_ssrc, &rtcp_out)) < 0) {
+			srtp_ctl_rekey_abort(ca, &rk);
+			return refuse(err, errlen, "participant %u: RTCP: %s", c.id, srtp_ctl_strerror(rc));
+		}
+		if (same_key && p->node && same_rtcp) {
 			srtp_ctl_rekey_commit(ca, c.id, &rk);
 			p->c = c;
 			if (!same_out) {
@@ -809,13 +1215,21 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 			}
 			return 0;
 		}
-		struct fwd_participant *n = participant_node_new(&c, NULL);
+		struct fwd_participant *n = participant_node_new(&c, p);
 		if (!n) {
 			srtp_ctl_rekey_abort(ca, &rk);
+			srtp_ctl_free_out(ca, rtcp_out);
 			return refuse(err, errlen, "participant %u: out of memory", c.id);
 		}
 		srtp_ctl_rekey_commit(ca, c.id, &rk);
+		if (new_rtcp_out) {
+			srtp_ctl_retire_out(ca, p->rtcp_out);
+			p->rtcp_out = rtcp_out;
+		}
 		n->rtcp_in = p->rtcp_in;
+		n->rtcp_out = p->rtcp_out;
+		if (!same_fb)
+			same_out = 0;   /* its outputs copy its feedback flags and RTX map */
 		struct fwd_participant *old = p->node;
 		if (!old)
 			ca->n_shadowed_p--;
@@ -836,11 +1250,16 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 	int rc = srtp_ctl_participant_init(ca, p, &c);
 	if (rc < 0)
 		return refuse(err, errlen, "participant %u: %s", c.id, srtp_ctl_strerror(rc));
-	struct fwd_participant *n = participant_node_new(&c, p->rtcp_in);
+	p->rtcp = part_rtcp_new(dp, &c);
+	struct fwd_participant *n = participant_node_new(&c, p);
 	if (!n) {
 		srtp_ctl_participant_free(ca, p);
+		if (p->rtcp)
+			part_rtcp_free(p->rtcp);
+		p->rtcp = NULL;
 		return refuse(err, errlen, "participant %u: out of memory", c.id);
 	}
+	memset(&dp->shm->stats.participant[c.id], 0, sizeof(dp->shm->stats.participant[c.id]));
 	p->used = 1;
 	p->c = c;
 	p->stamp = ca->stamp;
@@ -1016,15 +1435,34 @@ void cmd_apply_free(struct cmd_apply *ca)
 				fwd_stream_unpublish(&ca->dp->fwd, s->node);
 				free(s->node);
 			}
+			if (s->rtx_node) {
+				fwd_stream_unpublish(&ca->dp->fwd, s->rtx_node);
+				free(s->rtx_node);
+			}
 			free(s->outputs);
 			free(s->av1);
 			srtp_ctl_free_in(ca, s->srtp_in);
+			srtp_ctl_free_in(ca, s->rtx_srtp_in);
+			if (s->repair)
+				stream_repair_free(s->repair);
 		}
 	}
 	if (ca->U)
 		for (uint32_t i = 0; i < ca->u_hw; i++)
-			if (ca->U[i].used)
+			if (ca->U[i].used) {
 				srtp_stream_free(ca->U[i].srtp_out);
+				srtp_stream_free(ca->U[i].rtx_out);
+				if (ca->U[i].repair)
+					sub_repair_free(ca->U[i].repair);
+			}
+	if (ca->dp->fwd.subs) {
+		struct cds_lfht_iter it;
+		struct fwd_sub *v;
+		cds_lfht_for_each_entry(ca->dp->fwd.subs, &it, v, node) {
+			cds_lfht_del(ca->dp->fwd.subs, &v->node);
+			free(v);
+		}
+	}
 	if (ca->P) {
 		for (uint32_t i = 0; i < ca->p_hw; i++) {
 			struct sh_participant *p = &ca->P[i];
@@ -1032,8 +1470,11 @@ void cmd_apply_free(struct cmd_apply *ca)
 				fwd_participant_unpublish(&ca->dp->fwd, p->node);
 				free(p->node);
 			}
-			if (p->used)
+			if (p->used) {
 				srtp_ctl_participant_free(ca, p);
+				if (p->rtcp)
+					part_rtcp_free(p->rtcp);
+			}
 		}
 	}
 	for (size_t i = 0; i < ca->n_retired; i++)
@@ -1124,12 +1565,16 @@ int cmd_apply_check(struct cmd_apply *ca, char *err, size_t errlen)
 		CHECK(srtp ? p->send_keys && p->recv_keys && p->rtcp_in && p->rtcp_in->cur :
 			     !p->send_keys && !p->recv_keys && !p->rtcp_in && !p->old_send_keys,
 		      "participant %u: SRTP state does not match suite %u", i, p->c.srtp_suite);
+		CHECK((srtp && p->c.mmr_ssrc) == (p->rtcp_out != NULL), "participant %u: outbound RTCP context", i);
 		CHECK(!p->old_send_keys || p->rekeying, "participant %u: old SEND key outside a rekey", i);
 		if (p->node) {
 			CHECK(f == p->node, "participant %u: table holds node of %u", i, f->id);
 			CHECK(p->node->id == i, "participant %u: node id %u", i, p->node->id);
-			CHECK(p->node->srtp == p->c.srtp_suite && p->node->rtcp_in == p->rtcp_in,
-			      "participant %u: node's SRTP state differs", i);
+			CHECK(p->node->srtp == p->c.srtp_suite && p->node->rtcp_in == p->rtcp_in &&
+			      p->node->rtcp_out == p->rtcp_out, "participant %u: node's SRTP state differs", i);
+			CHECK(p->node->fb == p->c.fb && p->node->mmr_ssrc == p->c.mmr_ssrc && p->node->rtcp == p->rtcp &&
+			      memcmp(p->node->rtx_map, p->c.rtx_map, sizeof(p->c.rtx_map)) == 0,
+			      "participant %u: node's RTCP state differs", i);
 		} else {
 			sh_p++;
 			CHECK(f->id != i && ca->P[f->id].used && ca->P[f->id].node == f,
@@ -1156,8 +1601,16 @@ int cmd_apply_check(struct cmd_apply *ca, char *err, size_t errlen)
 		CHECK(srtp ? s->srtp_in && s->srtp_in->cur : !s->srtp_in, "stream %u: inbound SRTP state", i);
 		CHECK(!s->srtp_in || !s->srtp_in->prev || ca->P[s->c.participant_id].rekeying,
 		      "stream %u: previous key outside a rekey", i);
+		CHECK(!s->rtx_node || (s->node && s->c.rtx_ssrc && s->rtx_node->is_rtx && s->rtx_node->id == i &&
+				       s->rtx_node->media == s->node && s->rtx_node->srtp_in == s->rtx_srtp_in &&
+				       fwd_stream_lookup(t, s->c.participant_id, s->c.rtx_ssrc) == s->rtx_node),
+		      "stream %u: RTX node", i);
+		CHECK(!srtp || !s->c.rtx_ssrc ? !s->rtx_srtp_in : s->rtx_srtp_in && s->rtx_srtp_in->cur,
+		      "stream %u: RTX inbound SRTP state", i);
 		if (s->node) {
 			CHECK(f == s->node, "stream %u: table holds node of %u", i, f->id);
+			CHECK(s->node->repair == s->repair && s->node->media == s->node && !s->node->is_rtx,
+			      "stream %u: node's repair state or media pointer", i);
 			CHECK(s->node->outputs == s->outputs, "stream %u: node and shadow outputs differ", i);
 			CHECK(s->node->srtp_in == s->srtp_in, "stream %u: node and shadow SRTP differ", i);
 			CHECK(s->node->av1 == s->av1 && (s->c.codec == MMR_CODEC_AV1) == (s->av1 != NULL),
@@ -1179,6 +1632,9 @@ int cmd_apply_check(struct cmd_apply *ca, char *err, size_t errlen)
 			const struct fwd_output *o = &s->outputs->o[j];
 			CHECK(o->sub_id < ca->u_hw && ca->U[o->sub_id].used && o->srtp == sub_srtp_out(ca, o->sub_id),
 			      "stream %u: output %u's SRTP context is not its subscription's", i, j);
+			const struct sh_sub *l = sub_lead(ca, o->sub_id);
+			CHECK(o->rtx_srtp == l->rtx_out && o->repair == l->repair && o->rtx_ssrc_be == htonl(l->c.rtx_ssrc),
+			      "stream %u: output %u's RTX or repair state is not its subscription's", i, j);
 		}
 	}
 	for (uint32_t i = 0; i < ca->u_hw; i++) {
@@ -1189,6 +1645,37 @@ int cmd_apply_check(struct cmd_apply *ca, char *err, size_t errlen)
 		CHECK(ca->S[u->c.stream_id].used && ca->P[u->c.subscriber_id].used, "sub %u: dangling", i);
 		CHECK((ca->P[u->c.subscriber_id].c.srtp_suite != SRTP_SUITE_NONE && u->c.sel_id == i) ==
 		      (u->srtp_out != NULL), "sub %u: outbound SRTP state", i);
+		CHECK((ca->P[u->c.subscriber_id].c.srtp_suite != SRTP_SUITE_NONE && u->c.sel_id == i &&
+		       u->c.rtx_ssrc) == (u->rtx_out != NULL), "sub %u: RTX outbound SRTP state", i);
+		CHECK(!u->repair || u->c.sel_id == i, "sub %u: repair state of a simulcast follower", i);
+		/* its receiver's view of its out SSRC lists it */
+		const struct fwd_sub *v = fwd_sub_lookup(t, u->c.subscriber_id, u->c.out_ssrc);
+		int listed = 0;
+		for (unsigned e = 0; v && !v->is_rtx && e < v->n; e++)
+			listed |= v->m[e].sub_id == i;
+		CHECK(listed || (v && v->n == MEDIA_MAX_ENCODINGS), "sub %u: not in its receiver's view of SSRC %u", i,
+		      u->c.out_ssrc);
+	}
+	/* every node of the subs table names live subscriptions of its key, as the shadow has them */
+	struct cds_lfht_iter it;
+	struct fwd_sub *v;
+	cds_lfht_for_each_entry(t->subs, &it, v, node) {
+		unsigned members = 0;
+		for (unsigned e = 0; e < MEDIA_MAX_ENCODINGS; e++) {
+			const struct fwd_sub_member *mb = &v->m[e];
+			if (mb->sub_id == NIL)
+				continue;
+			CHECK(e < v->n && mb->sub_id < ca->u_hw, "view %u/%u: member %u out of place", v->receiver_id,
+			      v->ssrc, e);
+			const struct sh_sub *u = &ca->U[mb->sub_id];
+			CHECK(u->used && u->c.subscriber_id == v->receiver_id &&
+			      (v->is_rtx ? u->c.rtx_ssrc : u->c.out_ssrc) == v->ssrc && u->c.stream_id == mb->stream_id &&
+			      ca->S[mb->stream_id].c.participant_id == mb->publisher_id &&
+			      ca->S[mb->stream_id].c.ssrc == mb->ssrc,
+			      "view %u/%u: member %u (sub %u) is stale", v->receiver_id, v->ssrc, e, mb->sub_id);
+			members++;
+		}
+		CHECK(members > 0, "view %u/%u: no member", v->receiver_id, v->ssrc);
 	}
 	CHECK(n_p == ca->n_p && n_s == ca->n_s && n_u == ca->n_u, "counts %u/%u/%u, recorded %u/%u/%u",
 	      n_p, n_s, n_u, ca->n_p, ca->n_s, ca->n_u);

@@ -19,6 +19,15 @@
 #define DEFAULT_SRTP_LEDGER "/var/lib/mmr/srtp-ledger"
 #define DEFAULT_LEASE_OUT   4096u
 #define DEFAULT_LEASE_IN    128u
+#define DEFAULT_RTX_VIDEO   512u
+#define DEFAULT_RTX_AUDIO   0u
+#define DEFAULT_RTX_MBUFS   32768u
+#define DEFAULT_SR_VIDEO_MS 1000u
+#define DEFAULT_SR_AUDIO_MS 5000u
+#define DEFAULT_RR_MS       1000u
+#define DEFAULT_KF_MS       500u
+#define DEFAULT_NACK_TRIES  10u
+#define MAX_RTX_PACKETS     32768u
 #define MIN_MBUFS           1023u
 #define MAX_MBUFS           (1u << 24)
 
@@ -84,6 +93,37 @@ static int get_uint(const config_setting_t *group, const char *name, long long l
 		return -1;
 	}
 	*out = (uint32_t)v;
+	return 0;
+}
+
+/* A boolean setting; absent -> *out = def. */
+static int get_bool(const config_setting_t *group, const char *name, uint8_t def, uint8_t *out,
+		    const char *path, char *err, size_t errlen)
+{
+	config_setting_t *s = config_setting_get_member(group, name);
+	if (!s) {
+		*out = def;
+		return 0;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		set_err(err, errlen, path, s, "'%s' must be true or false", name);
+		return -1;
+	}
+	*out = config_setting_get_bool(s) ? 1 : 0;
+	return 0;
+}
+
+/* A packet count that is 0 or a power of two up to MAX_RTX_PACKETS; absent -> def. */
+static int get_ring_size(const config_setting_t *group, const char *name, uint32_t def, uint32_t *out,
+			 const char *path, char *err, size_t errlen)
+{
+	if (get_uint(group, name, 0, MAX_RTX_PACKETS, def, out, path, err, errlen) < 0)
+		return -1;
+	if (*out & (*out - 1)) {
+		set_err(err, errlen, path, config_setting_get_member(group, name),
+			"'%s' = %u must be 0 or a power of two", name, *out);
+		return -1;
+	}
 	return 0;
 }
 
@@ -219,6 +259,8 @@ static int parse_root(const config_setting_t *root, struct dp_config *cfg, const
 {
 	static const char *const known[] = { "shm_name", "eal", "mbufs", "udp_port", "ports",
 					     "status_interval_ms", "srtp_ledger", "srtp_lease_out", "srtp_lease_in",
+					     "rtcp", "rtx_video_packets", "rtx_audio_packets", "rtx_max_mbufs",
+					     "sr_video_ms", "sr_audio_ms", "rr_ms", "kf_throttle_ms", "nack_max_tries",
 					     NULL };
 	if (check_known(root, known, path, err, errlen) < 0)
 		return -1;
@@ -263,6 +305,24 @@ static int parse_root(const config_setting_t *root, struct dp_config *cfg, const
 	if (get_uint(root, "srtp_lease_out", 64, 8192, DEFAULT_LEASE_OUT, &cfg->srtp_lease_out, path,
 		     err, errlen) < 0 ||
 	    get_uint(root, "srtp_lease_in", 16, 4096, DEFAULT_LEASE_IN, &cfg->srtp_lease_in, path, err,
+		     errlen) < 0)
+		return -1;
+
+	if (get_bool(root, "rtcp", 1, &cfg->rtcp, path, err, errlen) < 0 ||
+	    get_ring_size(root, "rtx_video_packets", DEFAULT_RTX_VIDEO, &cfg->rtx_video_packets, path, err,
+			  errlen) < 0 ||
+	    get_ring_size(root, "rtx_audio_packets", DEFAULT_RTX_AUDIO, &cfg->rtx_audio_packets, path, err,
+			  errlen) < 0 ||
+	    get_uint(root, "rtx_max_mbufs", 0, 1u << 22, DEFAULT_RTX_MBUFS, &cfg->rtx_max_mbufs, path, err,
+		     errlen) < 0 ||
+	    get_uint(root, "sr_video_ms", 100, 60000, DEFAULT_SR_VIDEO_MS, &cfg->sr_video_ms, path, err,
+		     errlen) < 0 ||
+	    get_uint(root, "sr_audio_ms", 100, 60000, DEFAULT_SR_AUDIO_MS, &cfg->sr_audio_ms, path, err,
+		     errlen) < 0 ||
+	    get_uint(root, "rr_ms", 100, 60000, DEFAULT_RR_MS, &cfg->rr_ms, path, err, errlen) < 0 ||
+	    get_uint(root, "kf_throttle_ms", 0, 60000, DEFAULT_KF_MS, &cfg->kf_throttle_ms, path, err,
+		     errlen) < 0 ||
+	    get_uint(root, "nack_max_tries", 0, 100, DEFAULT_NACK_TRIES, &cfg->nack_max_tries, path, err,
 		     errlen) < 0)
 		return -1;
 

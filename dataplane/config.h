@@ -43,6 +43,17 @@ struct dp_config {
 	char srtp_ledger[256];               /* the SRTP lease ledger file (srtp_lease.h) */
 	uint32_t srtp_lease_out;             /* outbound lease window, packets (64..8192) */
 	uint32_t srtp_lease_in;              /* inbound lease window, packets (video: twice that) */
+	/* RTCP termination and repair (issue 11; docs/interfaces.md) */
+	uint8_t  rtcp;                       /* 1: terminate RTCP (default); 0: count it as drop `rtcp` */
+	uint32_t rtx_video_packets;          /* packets kept per video stream for resends (power of 2; 0: none) */
+	uint32_t rtx_audio_packets;          /* the same per audio stream (default 0) */
+	uint32_t rtx_max_mbufs;              /* per worker lcore: mbufs held for resends at most; the
+					        packet pool grows by it per worker */
+	uint32_t sr_video_ms;                /* sender report interval per video copy */
+	uint32_t sr_audio_ms;                /* per audio copy */
+	uint32_t rr_ms;                      /* receiver report interval per published stream */
+	uint32_t kf_throttle_ms;             /* keyframe requests to one publisher stream at most this often */
+	uint32_t nack_max_tries;             /* uplink NACKs per lost packet at most */
 };
 
 /*

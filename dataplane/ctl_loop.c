@@ -16,6 +16,8 @@
  * two handshakes with the workers); no later command is applied before it is done, and the ring's
  * head moves past it only then. Everything else (leases, heartbeats, status) goes on meanwhile.
  *
+ * About once a second: the wall clock for the lcores' RTCP (ctl_publish_ntp).
+ *
  * Every iteration, and in each batch before it is published: the SRTP index leases
  * (srtp_leases_service: the lcores' requests, one fdatasync of the ledger, the grants). Every
  * iteration: a snapshot of the current layers when the controller asked for one (dp_events.c),
@@ -35,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <urcu-qsbr.h>
@@ -285,6 +288,17 @@ static int workers_running(struct dataplane *dp)
 	return 1;
 }
 
+void ctl_publish_ntp(struct dataplane *dp)
+{
+	struct timespec ts;
+	/* the TSC read between two clock reads, the pair taken from the closer of them */
+	uint64_t t0 = rte_rdtsc();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t t1 = rte_rdtsc();
+	uint64_t ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	ntp_clock_publish(&dp->ntp, t0 + (t1 - t0) / 2, ns, rte_get_tsc_hz());
+}
+
 void ctl_loop_run(struct dataplane *dp, struct cmd_apply *ca)
 {
 	struct ctl_state cs = { .ctl = CTL_NEVER_SEEN };
@@ -301,6 +315,7 @@ void ctl_loop_run(struct dataplane *dp, struct cmd_apply *ca)
 	uint64_t now = mmr_now_ns();
 	uint64_t next_hk = now;
 	uint64_t next_status = now + interval_ns;
+	uint64_t next_ntp = now + 1000000000ull;
 	cs.last_status_ns = now;
 	unsigned idle_us = IDLE_SLEEP_US;
 	struct move_wait mw = { 0 };
@@ -318,6 +333,10 @@ void ctl_loop_run(struct dataplane *dp, struct cmd_apply *ca)
 			rcu_thread_offline();
 			cmd_apply_reclaim(ca);
 			next_hk = now + MMR_HEARTBEAT_NS;
+		}
+		if (now >= next_ntp) {
+			ctl_publish_ntp(dp);
+			next_ntp = now + 1000000000ull;
 		}
 		if (interval_ns && now >= next_status) {
 			status_line(dp, ca, &cs, now);

@@ -6,7 +6,7 @@
  * Written once at start-up (main.c, port.c) before any lcore runs, then read-only for everyone,
  * except: fwd (tables, see fwd_table.h), sel[] (one writer per entry: the lcore owning the
  * stream's meeting; its `target` word: the control thread), layers_now[] and ctl_events
- * (dp_events.h), shm counters (one writer each, see stats.h), owner[] and req[] (owner.h,
+ * (dp_events.h), ntp (ntp_time.h), shm counters (one writer each, see stats.h), owner[] and req[] (owner.h,
  * meeting_owner.h) and `stop`.
  */
 #ifndef MMR_DATAPLANE_H
@@ -21,6 +21,8 @@
 #include "fwd_table.h"
 #include "layer_select.h"
 #include "mmr_types.h"
+#include "ntp_time.h"
+#include "rtcp_state.h"
 
 struct rte_mempool;
 struct rte_ring;
@@ -87,6 +89,9 @@ struct dataplane {
 	struct rte_ring *handoff[MMR_MAX_LCORES][MMR_MAX_LCORES];
 	uint8_t pidx_of[RTE_MAX_ETHPORTS];   /* DPDK port id -> our port index (mbuf->port -> pidx) */
 	struct srtp_leases *leases;  /* SRTP index leases and their ledger (srtp_lease.h) */
+	struct rtcp_tables rtcp;     /* RTCP state per stream, subscription, participant (rtcp_state.h) */
+	struct ntp_clock ntp;        /* wall clock for the lcores' RTCP (ntp_time.h): published by the
+					control thread before the lcores start and about once a second */
 
 	atomic_int stop;             /* set by the signal handler: everyone winds down */
 };

@@ -50,7 +50,9 @@
 #include "csum.h"
 #include "dp_events.h"
 #include "layer_select.h"
+#include "repair.h"
 #include "rewrite.h"
+#include "rtcp_report.h"
 #include "srtp_fast.h"
 
 /* Up to this many outputs of a packet are handled together: their layer decisions first, then one
@@ -172,8 +174,9 @@ static inline struct rte_mbuf *build_copy(struct worker *w, struct rte_mbuf *m, 
 /* Build and send the copies for k outputs whose layer decisions said forward (lo[i] for fo[i]). */
 static void fanout_chunk(struct worker *w, struct rte_mbuf *m, const struct fanout_pkt *fp,
 			 const struct fwd_output *const *fo, const struct layer_out *lo, uint32_t k,
-			 struct mmr_stream_stats *ss)
+			 const struct fwd_stream *s, uint32_t rtp_payload_len, int *sr_budget)
 {
+	struct mmr_stream_stats *ss = &w->stream_stats[s->id];
 	struct copy_alloc ca;
 	uint32_t n_hdr = 0, n_chained = 0;
 
@@ -213,7 +216,9 @@ static void fanout_chunk(struct worker *w, struct rte_mbuf *m, const struct fano
 		}
 		w->st->copies++;
 		ss->fwd_copies++;
+		repair_record(fo[i]->repair, w->in_ext_seq, w->in_encoding, &lo[i]);
 		worker_send(w, fo[i]->dp_port, c);
+		rtcp_on_copy(w, fo[i], s, lo[i].ts, rtp_payload_len, fp->sport_be, sr_budget);
 	}
 	/* a copy that failed frees what it took, but a clone is left over when its header mbuf could
 	 * not be had; unused references go back (the caller's own keeps m alive) */
@@ -327,25 +332,34 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 	fp.use_clone = fp.body_len > DP_COPY_MAX_PAYLOAD;
 	int have_sum = 0;
 	const int tells_active = av1_tells_active(mp);   /* once per packet, not per copy */
+	int sr_budget = 1;          /* SRs sent with this packet's copies at most (rtcp_report.h) */
+	int need_kf = 0;            /* a receiver waits for a keyframe of this stream */
 
 	const struct fwd_output *fo[FANOUT_CHUNK];
 	struct layer_out lo[FANOUT_CHUNK];
 	uint32_t n = outs->n;
-	for (uint32_t i = 0; i < n && i < SEL_PREFETCH_AHEAD; i++)
+	for (uint32_t i = 0; i < n && i < SEL_PREFETCH_AHEAD; i++) {
 		rte_prefetch0(mp ? (const void *)&w->sel[outs->o[i].sel_id] : (const void *)&outs->o[i]);
+		if (mp)
+			rtcp_prefetch_copy(w, &outs->o[i]);
+	}
 	for (uint32_t base = 0; base < n; base += FANOUT_CHUNK) {
 		uint32_t end = n - base > FANOUT_CHUNK ? base + FANOUT_CHUNK : n;
 		uint32_t k = 0;
 		if (mp) {
 			for (uint32_t i = base; i < end; i++) {
 				const struct fwd_output *o = &outs->o[i];
-				if (i + SEL_PREFETCH_AHEAD < n)
+				if (i + SEL_PREFETCH_AHEAD < n) {
 					rte_prefetch0(&w->sel[outs->o[i + SEL_PREFETCH_AHEAD].sel_id]);
+					rtcp_prefetch_copy(w, &outs->o[i + SEL_PREFETCH_AHEAD]);
+				}
 				if (!select_layers(w, o, ri, mp, &lo[k])) {
 					w->st->drops[MMR_DROP_LAYER]++;
 					ss->layer_drops++;
+					need_kf |= rtcp_waits_keyframe(&w->sel[o->sel_id], mp);
 					continue;
 				}
+				repair_prefetch(o->repair, lo[k].seq);
 				uint32_t mask;
 				if (unlikely(tells_active) && av1_active_for(w, s, mp, o, &mask)) {
 					if (unlikely(!have_sum)) {
@@ -358,7 +372,10 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 					if (c) {
 						w->st->copies++;
 						ss->fwd_copies++;
+						repair_record(o->repair, w->in_ext_seq, w->in_encoding, &lo[k]);
 						worker_send(w, o->dp_port, c);
+						rtcp_on_copy(w, o, s, lo[k].ts, ri->payload_len, fp.sport_be,
+							     &sr_budget);
 						continue;
 					}
 				}
@@ -372,6 +389,8 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 			for (uint32_t i = base; i < end; i++) {
 				if (i + SEL_PREFETCH_AHEAD < n)
 					rte_prefetch0(&outs->o[i + SEL_PREFETCH_AHEAD]);
+				if (i + SEL_PREFETCH_AHEAD / 2 < n)   /* its line was asked for 3 outputs ago */
+					rtcp_prefetch_copy(w, &outs->o[i + SEL_PREFETCH_AHEAD / 2]);
 				layer_out_passthrough(ri, &lo[k]);
 				fo[k++] = &outs->o[i];
 			}
@@ -381,8 +400,10 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 			prepare_sum(&fp, frame);
 			have_sum = 1;
 		}
-		fanout_chunk(w, m, &fp, fo, lo, k, ss);
+		fanout_chunk(w, m, &fp, fo, lo, k, s, ri->payload_len, &sr_budget);
 	}
+	if (unlikely(need_kf))
+		rtcp_kf_ask(w, s);
 }
 
 /* ---- SRTP ---------------------------------------------------------------------------------- */
@@ -431,6 +452,7 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 	fp.sport_be = w->udp_port_be ? w->udp_port_be : rte_cpu_to_be_16(pi->dport);
 	find_rewrites(&fp, mp, s);
 	const int tells_active = av1_tells_active(mp);
+	int sr_budget = 1, need_kf = 0;     /* as in fanout_rtp */
 
 	uint32_t n = outs->n;
 	for (uint32_t i = 0; i < n; i++) {
@@ -446,6 +468,7 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 		if (!fwd) {
 			w->st->drops[MMR_DROP_LAYER]++;
 			ss->layer_drops++;
+			need_kf |= rtcp_waits_keyframe(&w->sel[o->sel_id], mp);
 			continue;
 		}
 		/* this receiver's header and descriptor, written into the input: the copy is encrypted
@@ -470,6 +493,16 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 		}
 		w->st->copies++;
 		ss->fwd_copies++;
+		struct sub_repair *sr = o->repair;
+		if (sr && sr->has_map) {
+			/* under the sequence number the receiver sees: after its context's lease shift */
+			uint32_t head = ETH_LEN + (o->family == MMR_AF_INET ? IP4_LEN : IP6_LEN) + UDP_LEN;
+			lo.seq = rd16(rte_pktmbuf_mtod_offset(c, const uint8_t *, head + 2));
+			repair_record(sr, w->in_ext_seq, w->in_encoding, &lo);
+		}
 		worker_send(w, o->dp_port, c);
+		rtcp_on_copy(w, o, s, lo.ts, ri->payload_len, fp.sport_be, &sr_budget);
 	}
+	if (unlikely(need_kf))
+		rtcp_kf_ask(w, s);
 }

@@ -22,6 +22,15 @@
  * packets received elsewhere are handed to it). The control thread creates these objects,
  * publishes pointers to them (fwd_stream.srtp_in, fwd_participant.rtcp_in, fwd_output.srtp) and
  * frees them after a grace period, like everything else here.
+ *
+ * RTCP and repair (issue 11) add, the same way (made and freed by the control thread, written only
+ * by the owning lcore): per stream `repair` (struct stream_repair: receive statistics, SR anchor,
+ * NACK generation, keyframe requests, the packet ring), per output `repair` (struct sub_repair: the
+ * receiver's sequence map and SR state; a simulcast group's members share their leader's), per
+ * participant `rtcp` (struct part_rtcp: RTT, last report, timers). Their allocation hooks are in
+ * repair_hooks.h. A publisher's RTX SSRC has a node in the streams table too (`is_rtx`, `media`:
+ * the media stream's node), and a third table, `subs`, finds a receiver's subscription from the
+ * SSRC it sees (out_ssrc or its RTX SSRC), for the feedback it sends about it.
  */
 #ifndef MMR_FWD_TABLE_H
 #define MMR_FWD_TABLE_H
@@ -34,6 +43,9 @@
 
 struct srtp_stream;
 struct av1_dd_structure;
+struct stream_repair;   /* repair.h / rtcp_state.h (issue 11) */
+struct sub_repair;
+struct part_rtcp;
 
 /*
  * Inbound SRTP/SRTCP contexts of a sender: one per stream (its SSRC), and one per participant for
@@ -56,7 +68,8 @@ struct fwd_output {
 	uint32_t out_ssrc_be;     /* SSRC written into the copy, network order */
 	uint16_t dst_port_be;     /* receiver's UDP port, network order */
 	uint16_t dp_port;         /* DPDK port the copy leaves on */
-	uint8_t  pad[4];
+	uint8_t  fb;              /* the receiver's MMR_FB_* flags */
+	uint8_t  pad[3];
 	uint8_t  family;          /* MMR_AF_INET / MMR_AF_INET6 */
 	uint8_t  dst_mac[6];      /* receiver's MAC or the port's gateway MAC */
 	uint8_t  src_mac[6];      /* the port's MAC */
@@ -65,8 +78,29 @@ struct fwd_output {
 	uint8_t  src_ip[16];      /* our address on dp_port (4 or 16 bytes used) */
 	uint8_t  dst_ip[16];
 	struct srtp_stream *srtp; /* SRTP meetings: the receiver's RECV-key context for out_ssrc (for a
-				     simulcast group, the one of its sel_id subscription); else NULL */
+				     simulcast group, the one of its sel_id subscription); else NULL.
+				     Its RTCP side protects the SRs about out_ssrc. */
+	/* RTCP and repair (issue 11) */
+	uint32_t rtx_ssrc_be;     /* the receiver's RTX SSRC for this copy, network order; 0: no RTX
+				     (repairs are resent on out_ssrc) */
+	struct mmr_rtx_pt rtx_map[MMR_RTX_MAP_MAX];  /* the receiver's RTX payload types (fwd_output_rtx_pt) */
+	struct srtp_stream *rtx_srtp; /* SRTP: the receiver's RECV-key context for rtx_ssrc (RTP lease;
+				     the simulcast leader's); NULL for plain RTP or no RTX */
+	struct sub_repair *repair;    /* the receiver's per-subscription repair state (the simulcast
+				     leader's, shared by the group); NULL: none (hooks said so) */
 } __attribute__((aligned(64)));
+
+/* The RTX payload type of media payload type pt toward this output's receiver; 0: it takes no RTX
+ * for pt (resend on out_ssrc), or has no RTX SSRC. */
+static inline uint8_t fwd_output_rtx_pt(const struct fwd_output *o, uint8_t pt)
+{
+	if (!o->rtx_ssrc_be)
+		return 0;
+	for (unsigned i = 0; i < MMR_RTX_MAP_MAX; i++)
+		if (o->rtx_map[i].pt && o->rtx_map[i].apt == pt)
+			return o->rtx_map[i].pt;
+	return 0;
+}
 
 struct fwd_outputs {
 	uint32_t n;
@@ -82,6 +116,13 @@ struct fwd_participant {
 	uint32_t meeting;         /* its meeting: dp->owner[meeting] says which lcore processes its packets */
 	uint8_t  srtp;            /* enum srtp_suite of its meeting; 0: plain RTP */
 	struct fwd_srtp_in *rtcp_in;  /* RCU pointer (SRTP): its RTCP from SSRCs that are not its streams */
+	/* RTCP (issue 11) */
+	uint8_t  fb;              /* MMR_FB_* it takes */
+	uint32_t mmr_ssrc;        /* our sender SSRC for the RTCP we send it (RR, NACK, PLI, FIR), host order */
+	struct mmr_rtx_pt rtx_map[MMR_RTX_MAP_MAX];  /* RTX payload types of what it receives */
+	struct srtp_stream *rtcp_out; /* RCU pointer (SRTP): the outbound context of its RECV key for
+				     mmr_ssrc (RTCP lease): protects the RTCP we send it as mmr_ssrc */
+	struct part_rtcp *rtcp;   /* its RTCP state (RTT, last report, timers); NULL: none */
 };
 
 struct fwd_stream {
@@ -101,11 +142,44 @@ struct fwd_stream {
 	 * owns its meeting (like the SRTP state); made and freed by the control thread. */
 	struct av1_dd_structure *av1;
 	struct fwd_srtp_in *srtp_in;  /* RCU pointer (SRTP meetings): this SSRC's inbound contexts */
+	/* RTCP and repair (issue 11) */
+	uint8_t  is_rtx;          /* this node is the publisher's RTX SSRC of stream `media` (ssrc is the
+				     RTX SSRC, id the media stream's; outputs, repair NULL: use media's) */
+	uint8_t  rtx_pt;          /* media node: the publisher's RTX payload type (0: it sends no RTX) */
+	uint32_t rtx_ssrc;        /* media node: the publisher's RTX SSRC (0: none), host order */
+	uint32_t clock_hz;        /* RTP clock rate (90000 video, 48000 audio unless the stream said) */
+	struct fwd_stream *media; /* RTX node: the media stream's current node; media node: itself */
+	struct stream_repair *repair; /* its repair and report state; NULL: none */
+};
+
+/*
+ * A receiver's view of a subscription: (receiver id, SSRC it sees) -> the subscription(s) behind
+ * it. The SSRC is the subscription's out_ssrc, or its rtx_ssrc (is_rtx). A simulcast group's
+ * subscriptions of one receiver share one out SSRC: the node lists each member by encoding
+ * (m[e]; sub_id MMR_ID_NONE where the receiver has none), sel_id is their leader. Immutable like
+ * the other nodes; replaced by the control thread when a subscription of the key changes.
+ */
+struct fwd_sub_member {
+	uint32_t sub_id;          /* MMR_ID_NONE: no member at this index */
+	uint32_t stream_id;       /* the stream it receives (its counters' index) */
+	uint32_t publisher_id;    /* the stream's key (fwd_stream_lookup) */
+	uint32_t ssrc;
+};
+
+struct fwd_sub {
+	struct cds_lfht_node node;
+	uint32_t receiver_id;     /* key */
+	uint32_t ssrc;            /* key, host order: out_ssrc, or rtx_ssrc when is_rtx */
+	uint8_t  is_rtx;
+	uint8_t  n;               /* entries of m[] used (1 unless simulcast) */
+	uint32_t sel_id;          /* the leader subscription (its selection state, its repair state) */
+	struct fwd_sub_member m[MEDIA_MAX_ENCODINGS];  /* by encoding (simulcast), else m[0] */
 };
 
 struct fwd_tables {
 	struct cds_lfht *participants;
 	struct cds_lfht *streams;
+	struct cds_lfht *subs;    /* struct fwd_sub (issue 11) */
 };
 
 /* Create the empty tables; 0 or -ENOMEM. */
@@ -117,6 +191,12 @@ void fwd_tables_destroy(struct fwd_tables *t);
 struct fwd_participant *fwd_participant_lookup(struct fwd_tables *t, const struct mmr_addr *a,
 					       uint16_t udp_port);
 struct fwd_stream *fwd_stream_lookup(struct fwd_tables *t, uint32_t participant_id, uint32_t ssrc);
+/* The subscription(s) receiver_id sees as ssrc (its out SSRC or RTX SSRC); NULL: none. */
+struct fwd_sub *fwd_sub_lookup(struct fwd_tables *t, uint32_t receiver_id, uint32_t ssrc);
+/* Member m of a sub node: its stream's current (media) node and that node's output for the
+ * subscription; NULL when it is gone or shadowed (a command in flight). *stream is set when found. */
+struct fwd_output *fwd_sub_member_output(struct fwd_tables *t, const struct fwd_sub_member *m,
+					 struct fwd_stream **stream);
 
 /* ---- control thread (the only writer; online RCU reader while it calls these) ---- */
 /* Insert n, replacing a node with the same key; returns the replaced node (to be retired) or NULL. */
@@ -125,5 +205,9 @@ struct fwd_participant *fwd_participant_publish(struct fwd_tables *t, struct fwd
 void fwd_participant_unpublish(struct fwd_tables *t, struct fwd_participant *n);
 struct fwd_stream *fwd_stream_publish(struct fwd_tables *t, struct fwd_stream *n);
 void fwd_stream_unpublish(struct fwd_tables *t, struct fwd_stream *n);
+/* Insert n only if no node holds its key: NULL, or the node that does (n is then not inserted). */
+struct fwd_stream *fwd_stream_publish_unique(struct fwd_tables *t, struct fwd_stream *n);
+struct fwd_sub *fwd_sub_publish(struct fwd_tables *t, struct fwd_sub *n);
+void fwd_sub_unpublish(struct fwd_tables *t, struct fwd_sub *n);
 
 #endif

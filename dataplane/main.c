@@ -220,6 +220,8 @@ int main(int argc, char **argv)
 		goto out_ports;
 	}
 	tables_made = 1;
+	if (rtcp_state_alloc(&dp.rtcp, cfg.kf_throttle_ms) < 0)
+		goto out_tables;
 	ca = cmd_apply_new(&dp);
 	if (!ca) {
 		dp_log("cannot allocate the control thread's tables");
@@ -230,6 +232,7 @@ int main(int argc, char **argv)
 	rcu_registered = 1;
 	rcu_thread_offline();
 
+	ctl_publish_ntp(&dp);      /* the lcores' wall clock, before any of them runs */
 	for (unsigned i = 0; i < dp.n_workers; i++) {
 		if (worker_init(&workers[i], &dp, i) < 0)
 			goto out_workers;
@@ -265,6 +268,7 @@ out_workers:
 		cmd_apply_free(ca);
 	}
 out_tables:
+	rtcp_state_free(&dp.rtcp);
 	if (tables_made)
 		fwd_tables_destroy(&dp.fwd);
 out_ports:

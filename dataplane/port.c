@@ -8,7 +8,9 @@
  * that lcore the only writer of its streams' forwarding state.
  *
  * Mempools (per NUMA socket that runs a worker):
- *   pkt   - RX buffers and full copies of large packets, `mbufs` entries;
+ *   pkt   - RX buffers and full copies of large packets, `mbufs` entries, plus `rtx_max_mbufs` per
+ *           worker on the socket when RTCP is on and packets are kept for resends (the packet
+ *           rings hold references to received mbufs, issue 11);
  *   hdr   - small mbufs (DP_HDR_MBUF_ROOM) for a copy's headers in front of a payload clone, or a
  *           whole small (audio) copy;
  *   clone - indirect mbufs without data room, pointing into a received packet's buffer.
@@ -42,17 +44,27 @@ static struct rte_mempool *make_pool(const char *kind, unsigned socket, unsigned
 	return mp;
 }
 
+static unsigned worker_socket(const struct dataplane *dp, unsigned w)
+{
+	unsigned socket = rte_lcore_to_socket_id(dp->worker_lcore[w]);
+	return socket >= RTE_MAX_NUMA_NODES ? 0 : socket;
+}
+
 int pools_init(struct dataplane *dp)
 {
-	unsigned n = dp->cfg->mbufs;
+	const struct dp_config *cfg = dp->cfg;
+	unsigned n = cfg->mbufs;
+	int keeps = cfg->rtcp && (cfg->rtx_video_packets || cfg->rtx_audio_packets);
 	for (unsigned i = 0; i < dp->n_workers; i++) {
-		unsigned socket = rte_lcore_to_socket_id(dp->worker_lcore[i]);
-		if (socket >= RTE_MAX_NUMA_NODES)
-			socket = 0;
+		unsigned socket = worker_socket(dp, i);
 		struct dp_pools *p = &dp->pools[socket];
 		if (p->pkt)
 			continue;
-		p->pkt = make_pool("pkt", socket, n, RTE_MBUF_DEFAULT_BUF_SIZE);
+		unsigned n_pkt = n;
+		for (unsigned w = 0; keeps && w < dp->n_workers; w++)
+			if (worker_socket(dp, w) == socket)
+				n_pkt += cfg->rtx_max_mbufs;
+		p->pkt = make_pool("pkt", socket, n_pkt, RTE_MBUF_DEFAULT_BUF_SIZE);
 		p->hdr = make_pool("hdr", socket, n, (uint16_t)(DP_HDR_MBUF_ROOM + RTE_PKTMBUF_HEADROOM));
 		p->clone = make_pool("clone", socket, n, 0);
 		if (!p->pkt || !p->hdr || !p->clone)

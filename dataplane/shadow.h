@@ -10,6 +10,10 @@
  *                 its inbound contexts (owned here; the node points at them);
  *   subs:         the command and its places in its stream's and its receiver's lists; SRTP: its
  *                 outbound context (owned here; output arrays point at it).
+ * RTCP and repair (issue 11): each object's state from repair_hooks.h (owned here; nodes and
+ * outputs point at it); a stream's RTX node and its inbound contexts; a subscription's RTX
+ * outbound context; a participant's outbound RTCP context for mmr_ssrc. The subs table's nodes
+ * (fwd_sub, by receiver and SSRC) are found through the table itself.
  * Whatever a worker may still see is never freed directly: it is retired (shadow_retire) and freed
  * after the next grace period (cmd_apply_reclaim).
  */
@@ -40,6 +44,8 @@ struct sh_participant {
 	struct srtp_keys *old_send_keys; /* the previous SEND key while a rekey is in progress */
 	struct srtp_keys *recv_keys;     /* outbound contexts are made from it */
 	struct fwd_srtp_in *rtcp_in;     /* its RTCP from SSRCs that are not its streams */
+	struct srtp_stream *rtcp_out;    /* RECV key, mmr_ssrc, RTCP lease: the RTCP we send it */
+	struct part_rtcp *rtcp;          /* repair_hooks.h; may be NULL */
 	uint8_t send_fp[SRTP_LEDGER_FP_LEN];     /* the keys' fingerprints (srtp_lease.h) */
 	uint8_t old_send_fp[SRTP_LEDGER_FP_LEN];
 	uint8_t recv_fp[SRTP_LEDGER_FP_LEN];
@@ -56,6 +62,10 @@ struct sh_stream {
 	struct fwd_outputs *outputs;     /* current array, owned here; NULL = no subscriber */
 	struct fwd_srtp_in *srtp_in;     /* SRTP publisher: inbound contexts; else NULL */
 	struct av1_dd_structure *av1;    /* AV1: its Dependency Descriptor state (owned here); else NULL */
+	struct stream_repair *repair;    /* repair_hooks.h; may be NULL */
+	struct fwd_stream *rtx_node;     /* the node of its publisher's RTX SSRC; NULL: none, or the key is
+					    another stream's */
+	struct fwd_srtp_in *rtx_srtp_in; /* SRTP publisher with an RTX SSRC: its inbound contexts */
 	uint32_t p_next, p_prev;         /* in its publisher's list */
 	uint32_t subs;                   /* its subscriptions (sh_sub.s_next) */
 };
@@ -67,6 +77,8 @@ struct sh_sub {
 	struct mmr_cmd_sub c;
 	struct srtp_stream *srtp_out;    /* SRTP: the receiver's RECV-key context for out_ssrc; NULL for
 					    plain RTP and for a simulcast follower (sel_id != id) */
+	struct srtp_stream *rtx_out;     /* SRTP, rtx_ssrc set, leader: the RECV-key context for rtx_ssrc */
+	struct sub_repair *repair;       /* leader: repair_hooks.h; may be NULL */
 	uint32_t s_next, s_prev;         /* in its stream's list */
 	uint32_t r_next, r_prev;         /* in its receiver's list */
 };

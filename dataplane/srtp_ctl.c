@@ -238,6 +238,54 @@ int srtp_ctl_sub_out(struct cmd_apply *ca, uint32_t pid, uint32_t uid, uint32_t 
 	return 0;
 }
 
+int srtp_ctl_rtx_in(struct cmd_apply *ca, uint32_t pid, const struct mmr_cmd_stream *c,
+		    struct fwd_srtp_in **in)
+{
+	const struct sh_participant *p = &ca->P[pid];
+	struct srtp_stream *prev = NULL;
+	int video = c->kind == MMR_KIND_VIDEO, rc = 0;
+	*in = NULL;
+	if (p->c.srtp_suite == SRTP_SUITE_NONE || c->rtx_ssrc == 0)
+		return 0;
+	if (p->old_send_keys &&
+	    !(prev = ctx_new(ca, p->old_send_keys, p->old_send_fp, c->rtx_ssrc, SRTP_LEASE_IN, video, 0, &rc)))
+		return rc;
+	*in = in_new(ca, p->send_keys, p->send_fp, c->rtx_ssrc, video, 0, prev, &rc);
+	if (!*in) {
+		ctx_free(ca, prev);
+		return rc;
+	}
+	return 0;
+}
+
+int srtp_ctl_rtx_out(struct cmd_apply *ca, uint32_t pid, uint32_t rtx_ssrc, struct srtp_stream **out)
+{
+	const struct sh_participant *p = &ca->P[pid];
+	int rc = 0;
+	*out = NULL;
+	if (p->c.srtp_suite == SRTP_SUITE_NONE || rtx_ssrc == 0)
+		return 0;
+	*out = ctx_new(ca, p->recv_keys, p->recv_fp, rtx_ssrc, SRTP_LEASE_OUT, 0, 0, &rc);
+	return *out ? 0 : rc;
+}
+
+int srtp_ctl_rtcp_out(struct cmd_apply *ca, uint32_t pid, uint32_t mmr_ssrc, struct srtp_stream **out)
+{
+	const struct sh_participant *p = &ca->P[pid];
+	int rc = 0;
+	*out = NULL;
+	if (p->c.srtp_suite == SRTP_SUITE_NONE || mmr_ssrc == 0 || !p->recv_keys)
+		return 0;
+	*out = ctx_new(ca, p->recv_keys, p->recv_fp, mmr_ssrc, SRTP_LEASE_OUT, 0, 1, &rc);
+	return *out ? 0 : rc;
+}
+
+void srtp_ctl_free_out(struct cmd_apply *ca, struct srtp_stream *out)
+{
+	if (out)
+		ctx_free(ca, out);
+}
+
 /* ---- participants ------------------------------------------------------------------------------ */
 
 int srtp_ctl_participant_init(struct cmd_apply *ca, struct sh_participant *p,
@@ -245,6 +293,7 @@ int srtp_ctl_participant_init(struct cmd_apply *ca, struct sh_participant *p,
 {
 	p->send_keys = p->old_send_keys = p->recv_keys = NULL;
 	p->rtcp_in = NULL;
+	p->rtcp_out = NULL;
 	p->rekeying = 0;
 	p->rk_next = p->rk_prev = NIL;
 	if (c->srtp_suite == SRTP_SUITE_NONE)
@@ -263,9 +312,17 @@ int srtp_ctl_participant_init(struct cmd_apply *ca, struct sh_participant *p,
 		srtp_keys_free(rk);
 		return rc;
 	}
+	struct srtp_stream *out = NULL;
+	if (c->mmr_ssrc && !(out = ctx_new(ca, rk, p->recv_fp, c->mmr_ssrc, SRTP_LEASE_OUT, 0, 1, &rc))) {
+		srtp_ctl_free_in(ca, in);
+		srtp_keys_free(sk);
+		srtp_keys_free(rk);
+		return rc;
+	}
 	p->send_keys = sk;
 	p->recv_keys = rk;
 	p->rtcp_in = in;
+	p->rtcp_out = out;
 	return 0;
 }
 
@@ -310,6 +367,8 @@ void srtp_ctl_participant_fini(struct cmd_apply *ca, uint32_t pid)
 		srtp_leases_retire_key(leases(ca), p->recv_fp);
 	rekeying_remove(ca, pid);
 	srtp_ctl_retire_in(ca, p->rtcp_in);
+	retire_ctx(ca, p->rtcp_out);
+	p->rtcp_out = NULL;
 	/* contexts first, then the keys they were made from */
 	shadow_retire(ca, p->send_keys, free_keys_fn);
 	shadow_retire(ca, p->old_send_keys, free_keys_fn);
@@ -323,6 +382,8 @@ void srtp_ctl_participant_fini(struct cmd_apply *ca, uint32_t pid)
 void srtp_ctl_participant_free(struct cmd_apply *ca, struct sh_participant *p)
 {
 	srtp_ctl_free_in(ca, p->rtcp_in);
+	srtp_stream_free(p->rtcp_out);   /* shutdown: the ledger is closed after, nothing to detach */
+	p->rtcp_out = NULL;
 	srtp_keys_free(p->send_keys);
 	srtp_keys_free(p->old_send_keys);
 	srtp_keys_free(p->recv_keys);
@@ -338,10 +399,18 @@ void srtp_ctl_rekey_abort(struct cmd_apply *ca, struct srtp_rekey *rk)
 {
 	for (uint32_t i = 0; i < rk->n_ins; i++)
 		srtp_ctl_free_in(ca, rk->ins[i]);   /* prev is not set before commit */
-	for (uint32_t i = 0; i < rk->n_outs; i++)
+	for (uint32_t i = 0; rk->rtx_ins && i < rk->n_ins; i++)
+		srtp_ctl_free_in(ca, rk->rtx_ins[i]);
+	for (uint32_t i = 0; i < rk->n_outs; i++) {
 		ctx_free(ca, rk->outs[i]);
+		if (rk->rtx_outs)
+			ctx_free(ca, rk->rtx_outs[i]);
+	}
+	ctx_free(ca, rk->rtcp_out);
 	free(rk->ins);
+	free(rk->rtx_ins);
 	free(rk->outs);
+	free(rk->rtx_outs);
 	srtp_keys_free(rk->send_keys);
 	srtp_keys_free(rk->recv_keys);
 	memset(rk, 0, sizeof(*rk));
@@ -366,7 +435,8 @@ int srtp_ctl_rekey_prepare(struct cmd_apply *ca, uint32_t pid, const struct mmr_
 		}
 		rk->send_keys = srtp_keys_new(&c->send_key);
 		rk->ins = calloc(n, sizeof(*rk->ins));
-		if (!rk->send_keys || !rk->ins)
+		rk->rtx_ins = calloc(n, sizeof(*rk->rtx_ins));
+		if (!rk->send_keys || !rk->ins || !rk->rtx_ins)
 			goto fail;
 		uint32_t s = p->streams;
 		for (; rk->n_ins < n; rk->n_ins++, s = s != NIL ? ca->S[s].p_next : NIL) {
@@ -377,6 +447,13 @@ int srtp_ctl_rekey_prepare(struct cmd_apply *ca, uint32_t pid, const struct mmr_
 			if (!(rk->ins[rk->n_ins] = in_new(ca, rk->send_keys, rk->send_fp, ssrc, video, rtcp, NULL,
 							  &rc)))
 				goto fail;
+			/* its RTX SSRC's (rtx_ins[i] is set before n_ins counts i: abort frees it) */
+			if (!rtcp && ca->S[s].rtx_srtp_in &&
+			    !(rk->rtx_ins[rk->n_ins] = in_new(ca, rk->send_keys, rk->send_fp, ca->S[s].c.rtx_ssrc,
+							      video, 0, NULL, &rc))) {
+				rk->n_ins++;
+				goto fail;
+			}
 		}
 	}
 	if (memcmp(&p->c.recv_key, &c->recv_key, sizeof(c->recv_key)) != 0) {
@@ -390,7 +467,8 @@ int srtp_ctl_rekey_prepare(struct cmd_apply *ca, uint32_t pid, const struct mmr_
 		}
 		rk->recv_keys = srtp_keys_new(&c->recv_key);
 		rk->outs = calloc(n ? n : 1, sizeof(*rk->outs));
-		if (!rk->recv_keys || !rk->outs)
+		rk->rtx_outs = calloc(n ? n : 1, sizeof(*rk->rtx_outs));
+		if (!rk->recv_keys || !rk->outs || !rk->rtx_outs)
 			goto fail;
 		uint32_t u = p->rsubs;
 		for (; rk->n_outs < n; rk->n_outs++, u = ca->U[u].r_next) {
@@ -400,7 +478,17 @@ int srtp_ctl_rekey_prepare(struct cmd_apply *ca, uint32_t pid, const struct mmr_
 			if (!(rk->outs[rk->n_outs] = ctx_new(ca, rk->recv_keys, rk->recv_fp, ca->U[u].c.out_ssrc,
 							     SRTP_LEASE_OUT, 0, 0, &rc)))
 				goto fail;
+			if (ca->U[u].rtx_out &&
+			    !(rk->rtx_outs[rk->n_outs] = ctx_new(ca, rk->recv_keys, rk->recv_fp, ca->U[u].c.rtx_ssrc,
+								 SRTP_LEASE_OUT, 0, 0, &rc))) {
+				rk->n_outs++;
+				goto fail;
+			}
 		}
+		/* the RTCP we send it as mmr_ssrc (the PUT's: it may change in the same command) */
+		if (c->mmr_ssrc && !(rk->rtcp_out = ctx_new(ca, rk->recv_keys, rk->recv_fp, c->mmr_ssrc,
+							    SRTP_LEASE_OUT, 0, 1, &rc)))
+			goto fail;
 	}
 	return 0;
 fail:
@@ -441,6 +529,9 @@ void srtp_ctl_rekey_commit(struct cmd_apply *ca, uint32_t pid, struct srtp_rekey
 			srtp_ctl_set_stream_index(ca, s, 0);
 			srtp_stream_set_index_sink(rk->ins[i]->cur, stream_slot(ca, s));
 			swap_in(ca, &ss->srtp_in, ss->node ? &ss->node->srtp_in : NULL, rk->ins[i]);
+			if (rk->rtx_ins[i])
+				swap_in(ca, &ss->rtx_srtp_in, ss->rtx_node ? &ss->rtx_node->srtp_in : NULL,
+					rk->rtx_ins[i]);
 		}
 		swap_in(ca, &p->rtcp_in, p->node ? &p->node->rtcp_in : NULL, rk->ins[i]);
 		/* a key older than the one just replaced is no longer accepted anywhere */
@@ -464,7 +555,17 @@ void srtp_ctl_rekey_commit(struct cmd_apply *ca, uint32_t pid, struct srtp_rekey
 			ca->U[u].srtp_out = rk->outs[i];
 			srtp_ctl_set_sub_index(ca, u, 0);                /* ROC 0 with the new key */
 			srtp_stream_set_index_sink(rk->outs[i], sub_slot(ca, u));
+			if (rk->rtx_outs[i]) {
+				srtp_ctl_retire_out(ca, ca->U[u].rtx_out);
+				ca->U[u].rtx_out = rk->rtx_outs[i];
+			}
 		}
+		/* the RTCP context: the node's pointer swings now (cmd_apply publishes a node with the
+		 * same pointer if the participant's node is replaced) */
+		retire_ctx(ca, p->rtcp_out);
+		p->rtcp_out = rk->rtcp_out;
+		if (p->node)
+			rcu_assign_pointer(p->node->rtcp_out, p->rtcp_out);
 		/* the replaced RECV key encrypts nothing any more, and never will */
 		srtp_leases_retire_key(leases(ca), p->recv_fp);
 		shadow_retire(ca, p->recv_keys, free_keys_fn);
@@ -473,7 +574,9 @@ void srtp_ctl_rekey_commit(struct cmd_apply *ca, uint32_t pid, struct srtp_rekey
 		dp_log("participant %u: new RECV key, used for its copies from now on", pid);
 	}
 	free(rk->ins);
+	free(rk->rtx_ins);
 	free(rk->outs);
+	free(rk->rtx_outs);
 	memset(rk, 0, sizeof(*rk));
 }
 
@@ -484,6 +587,10 @@ static uint64_t first_new_key_use(const struct cmd_apply *ca, const struct sh_pa
 	for (uint32_t s = p->streams; s != NIL; s = ca->S[s].p_next) {
 		const struct fwd_srtp_in *in = ca->S[s].srtp_in;
 		uint64_t t = in ? __atomic_load_n(&in->cur_ok_tsc, __ATOMIC_RELAXED) : 0;
+		if (t && (!first || t < first))
+			first = t;
+		in = ca->S[s].rtx_srtp_in;
+		t = in ? __atomic_load_n(&in->cur_ok_tsc, __ATOMIC_RELAXED) : 0;
 		if (t && (!first || t < first))
 			first = t;
 	}
@@ -528,6 +635,7 @@ void srtp_ctl_tick(struct cmd_apply *ca, uint64_t now_tsc)
 		for (uint32_t s = p->streams; s != NIL; s = ca->S[s].p_next) {
 			struct sh_stream *ss = &ca->S[s];
 			oom |= drop_prev(ca, &ss->srtp_in, ss->node ? &ss->node->srtp_in : NULL);
+			oom |= drop_prev(ca, &ss->rtx_srtp_in, ss->rtx_node ? &ss->rtx_node->srtp_in : NULL);
 		}
 		oom |= drop_prev(ca, &p->rtcp_in, p->node ? &p->node->rtcp_in : NULL);
 		if (oom)

@@ -9,6 +9,10 @@
  *   stream:      `srtp_in`, the inbound contexts of its SSRC (current SEND key, and the previous one
  *                during a rekey);
  *   subscription: `srtp_out`, the outbound context of the receiver's RECV key for its out SSRC.
+ * RTCP and repair (issue 11) add: participant `rtcp_out` (its RECV key, for mmr_ssrc, SRTCP only);
+ * stream `rtx_srtp_in` (the inbound contexts of its publisher's RTX SSRC); subscription `rtx_out`
+ * (the receiver's RECV key for its RTX SSRC). They are leased, rekeyed and retired like the others;
+ * only the media contexts publish positions.
  * Each context is used by one worker only: the one receiving the sender (RSS pins a sender's
  * 5-tuple to one queue). Contexts are created and freed only here, on the control thread.
  *
@@ -60,11 +64,14 @@ struct srtp_rekey {
 	uint8_t send_fp[SRTP_LEDGER_FP_LEN];
 	uint8_t recv_fp[SRTP_LEDGER_FP_LEN];
 	struct fwd_srtp_in **ins;        /* one per stream (list order), then one for RTCP */
+	struct fwd_srtp_in **rtx_ins;    /* one per stream (list order): its RTX SSRC's (NULL where none) */
 	uint32_t n_ins;
 	struct srtp_keys *recv_keys;     /* new RECV key; NULL: unchanged */
 	struct srtp_stream **outs;       /* one per received subscription (list order; NULL for a
 					    simulcast follower) */
+	struct srtp_stream **rtx_outs;   /* the same for their RTX contexts (NULL where none) */
 	uint32_t n_outs;
+	struct srtp_stream *rtcp_out;    /* the new RECV key's context for mmr_ssrc (NULL: none) */
 };
 /* 0 (rk filled; maybe nothing to do), or a negative errno (srtp_ctl_strerror; nothing made). c
  * checked, same suite. */
@@ -87,6 +94,16 @@ int srtp_ctl_stream_in(struct cmd_apply *ca, uint32_t pid, const struct mmr_cmd_
  * publishes into uid's slot. 0 or a negative errno (srtp_ctl_strerror). */
 int srtp_ctl_sub_out(struct cmd_apply *ca, uint32_t pid, uint32_t uid, uint32_t out_ssrc,
 		     struct srtp_stream **out);
+/* RTX (issue 11): the inbound contexts of stream c's RTX SSRC (c->rtx_ssrc; *in NULL for a plain
+ * publisher or no RTX), the outbound context of a subscription's RTX SSRC toward pid (*out NULL for
+ * plain or rtx_ssrc 0). No positions. 0 or a negative errno (srtp_ctl_strerror). */
+int srtp_ctl_rtx_in(struct cmd_apply *ca, uint32_t pid, const struct mmr_cmd_stream *c,
+		    struct fwd_srtp_in **in);
+int srtp_ctl_rtx_out(struct cmd_apply *ca, uint32_t pid, uint32_t rtx_ssrc, struct srtp_stream **out);
+/* The context of pid's RECV key for its mmr_ssrc (SRTCP only): *out NULL for plain or mmr_ssrc 0. */
+int srtp_ctl_rtcp_out(struct cmd_apply *ca, uint32_t pid, uint32_t mmr_ssrc, struct srtp_stream **out);
+/* Free one outbound context at once (never published). */
+void srtp_ctl_free_out(struct cmd_apply *ca, struct srtp_stream *out);
 /* Set a stream's / subscription's published position (when its context is made). */
 void srtp_ctl_set_stream_index(struct cmd_apply *ca, uint32_t sid, uint64_t index);
 void srtp_ctl_set_sub_index(struct cmd_apply *ca, uint32_t uid, uint64_t index);

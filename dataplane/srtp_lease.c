@@ -32,6 +32,8 @@
 #define REQ_BURST       64u
 #define NO_TICKET       UINT32_MAX
 #define IN_RTCP_WINDOW  16u       /* SRTCP comes about once a second: a restart refuses up to 16 */
+#define OUT_RTCP_WINDOW 64u       /* the RTCP we send (issue 11): SRs, RRs and feedback, a few a
+				     second per context: a restart skips up to 64 indexes */
 #define RETRY_NS        100000000ull   /* after a failed sync, try again this much later */
 #define LOG_EVERY_NS    1000000000ull
 
@@ -259,9 +261,18 @@ int srtp_leases_attach(struct srtp_leases *L, struct srtp_stream *s, const uint8
 	if (srtp_ledger_is_retired(L->ledger, fp))
 		return -EPERM;
 	if (dir == SRTP_LEASE_OUT) {
-		id.kind = SRTP_LEASE_OUT_RTP;
-		rc = attach_one(L, s, SRTP_PROTO_RTP, &id, L->win_out, &t_rtp);
-		srtp_stream_lease(s, SRTP_PROTO_RTCP, 0, 0, 0, NO_TICKET);
+		if (rtcp_only) {
+			srtp_stream_lease(s, SRTP_PROTO_RTP, 0, 0, 0, NO_TICKET);
+		} else {
+			id.kind = SRTP_LEASE_OUT_RTP;
+			rc = attach_one(L, s, SRTP_PROTO_RTP, &id, L->win_out, &t_rtp);
+		}
+		if (rc == 0) {
+			id.kind = SRTP_LEASE_OUT_RTCP;
+			rc = attach_one(L, s, SRTP_PROTO_RTCP, &id, OUT_RTCP_WINDOW, &t_rtcp);
+			if (rc < 0 && t_rtp != NO_TICKET)
+				ticket_free(L, t_rtp);
+		}
 	} else {
 		if (rtcp_only) {
 			srtp_stream_lease(s, SRTP_PROTO_RTP, 0, 0, 0, NO_TICKET);

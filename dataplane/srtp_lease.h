@@ -50,9 +50,9 @@ int srtp_leases_key_ok(const struct srtp_leases *L, const uint8_t fp[SRTP_LEDGER
 /*
  * Lease both protocols of context s for (fp, ssrc, dir): floor = the identity's durable limit, and
  * a first window, granted at the next srtp_leases_service() (the caller runs it before it
- * publishes s). rtcp_only: s carries only SRTCP (a participant's RTCP from SSRCs that are not its
- * streams); its RTP gets an empty lease. Outbound SRTCP always gets an empty lease: the dataplane
- * sends none yet. 0; -EPERM (key retired), -ENOMEM, -ENOSPC (no room in the ledger). One live outbound
+ * publishes s). rtcp_only: s carries only SRTCP (inbound: a participant's RTCP from SSRCs that are
+ * not its streams; outbound: the RTCP we send a participant as its mmr_ssrc); its RTP gets an empty
+ * lease. Outbound SRTCP (issue 11: SRs about a copy, RR and feedback) is leased like the rest. 0; -EPERM (key retired), -ENOMEM, -ENOSPC (no room in the ledger). One live outbound
  * context per (key, SSRC) is the caller's rule (cmd_apply.c sub_put refuses a second).
  */
 int srtp_leases_attach(struct srtp_leases *L, struct srtp_stream *s, const uint8_t fp[SRTP_LEDGER_FP_LEN],

@@ -41,23 +41,24 @@
 #include <rte_memcpy.h>
 #include <rte_prefetch.h>
 
-#include "av1_dd.h"
 #include "fanout.h"
 #include "fwd_table.h"
-#include "h264.h"
 #include "handoff.h"
 #include "local_reply.h"
 #include "media.h"
+#include "media_parse.h"
 #include "owner.h"
 #include "pkt.h"
+#include "repair.h"
 #include "rtp.h"
+#include "rtcp_in.h"
+#include "rtcp_report.h"
 #include "srtp_fast.h"
+#include "srtp_in.h"
 #include "srtp_lease.h"
-#include "vp8.h"
-#include "vp9.h"
 
 #define PREFETCH_AHEAD 3
-/* handle_media's "not dropped, not to be freed: handed to another lcore or held" */
+/* handle_media's "not dropped, not to be freed: handed to another lcore, held, or kept for resends" */
 #define WORKER_TAKEN ((enum mmr_drop_reason)MMR_DROP__COUNT)
 
 /* TX buffer error callback: the NIC did not take these. */
@@ -96,6 +97,15 @@ int worker_init(struct worker *w, struct dataplane *dp, unsigned idx)
 	w->rekey_grace_tsc = rte_get_tsc_hz() / 1000 * DP_REKEY_GRACE_MS;
 	w->slow_iter_tsc = rte_get_tsc_hz() / 1000;
 	w->owner = dp->owner;
+	/* RTCP (rtcp_report.h): intervals in TSC cycles */
+	w->rtcp_on = dp->cfg->rtcp;
+	w->ntp = &dp->ntp;
+	w->rtcp = &dp->rtcp;
+	w->part_stats = dp->shm->stats.participant;
+	w->tsc_hz = rte_get_tsc_hz();
+	w->rr_tsc = w->tsc_hz / 1000 * dp->cfg->rr_ms;
+	w->sr_video_tsc = w->tsc_hz / 1000 * dp->cfg->sr_video_ms;
+	w->sr_audio_tsc = w->tsc_hz / 1000 * dp->cfg->sr_audio_ms;
 	for (unsigned j = 0; j < dp->n_workers; j++) {
 		if (dp->handoff[j][idx])
 			w->ho_in[w->n_ho_in++] = dp->handoff[j][idx];
@@ -138,55 +148,14 @@ void worker_fini(struct worker *w)
 
 /* ---- SRTP ---------------------------------------------------------------------------------- */
 
-static inline enum mmr_drop_reason srtp_open(struct srtp_stream *ctx, uint8_t *pkt, uint32_t *len, int rtcp)
-{
-	return rtcp ? srtp_unprotect_rtcp(ctx, pkt, len) : srtp_unprotect_rtp(ctx, pkt, len);
-}
-
-/*
- * Authenticate and decrypt a sender's packet in place with its inbound contexts; *len shrinks by
- * the trailer. Outside a rekey: the current key only. In a rekey window (prev set, and less than
- * DP_REKEY_GRACE_MS since cur first authenticated a packet): the new key, then the old one on the
- * packet as received (a refused packet comes back unchanged, but for one refused beyond its lease:
- * that one authenticated under cur and goes no further). The first success under cur is time-stamped for the control thread.
- */
-static inline enum mmr_drop_reason srtp_in_open(struct worker *w, struct fwd_srtp_in *in, uint8_t *pkt,
-						uint32_t *len, int rtcp)
-{
-	struct srtp_stream *prev = in->prev;
-	uint64_t ok = in->cur_ok_tsc;
-	enum mmr_drop_reason why, why_prev;
-
-	if (likely(!prev) || (ok && w->now_tsc - ok >= w->rekey_grace_tsc)) {
-		why = srtp_open(in->cur, pkt, len, rtcp);
-		if (unlikely(!ok) && why == MMR_DROP_NONE)
-			__atomic_store_n(&in->cur_ok_tsc, w->now_tsc | 1, __ATOMIC_RELAXED);
-		return why;
-	}
-	/* a refused packet is left exactly as it arrived (srtp_fast.h), so the old key gets the
-	 * original bytes without a copy */
-	why = srtp_open(in->cur, pkt, len, rtcp);
-	if (why == MMR_DROP_NONE) {
-		if (!ok)
-			__atomic_store_n(&in->cur_ok_tsc, w->now_tsc | 1, __ATOMIC_RELAXED);
-		return why;
-	}
-	if (why == MMR_DROP_SRTP_LEASE)
-		return why;     /* authentic under cur, beyond its lease (and left decrypted) */
-	why_prev = srtp_open(prev, pkt, len, rtcp);
-	if (why_prev == MMR_DROP_NONE)
-		return why_prev;
-	return why == MMR_DROP_SRTP_REPLAY || why_prev == MMR_DROP_SRTP_REPLAY ? MMR_DROP_SRTP_REPLAY :
-										 MMR_DROP_SRTP_AUTH;
-}
-
 static inline uint32_t rd32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* SRTCP from an SRTP participant: authenticated (the stream's contexts when its sender SSRC is one of
- * the participant's streams, else the participant's RTCP contexts), counted, dropped. */
+/* SRTCP from an SRTP participant while the dataplane's `rtcp` is off: authenticated (the stream's
+ * contexts when its sender SSRC is one of the participant's streams, else the participant's RTCP
+ * contexts), counted, dropped (rtcp_in.c terminates it otherwise). */
 static enum mmr_drop_reason handle_srtcp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 					 const struct fwd_participant *part)
 {
@@ -199,64 +168,7 @@ static enum mmr_drop_reason handle_srtcp(struct worker *w, struct rte_mbuf *m, c
 	if (unlikely(!in))
 		return MMR_DROP_SRTP_AUTH;
 	enum mmr_drop_reason why = srtp_in_open(w, in, pkt, &len, 1);
-	return why != MMR_DROP_NONE ? why : MMR_DROP_RTCP;   /* not terminated yet */
-}
-
-/*
- * What layer selection needs from an RTP packet of stream s (rtp, parsed as ri): *mp filled and
- * MMR_DROP_NONE, or the drop reason. *layered is 0 for a stream without layer selection (audio).
- * A descriptor that ends early is a malformed payload (bad_payload), like any other.
- */
-static inline enum mmr_drop_reason parse_media(const struct fwd_stream *s, const uint8_t *rtp,
-					       const struct rtp_info *ri, struct media_pkt *mp,
-					       int *layered)
-{
-	const uint8_t *pl = rtp + ri->hdr_len;
-	enum mmr_drop_reason why;
-
-	*layered = 1;
-	switch (s->codec) {
-	case MMR_CODEC_VP8: {
-		struct vp8_desc d;
-		why = vp8_parse(pl, ri->payload_len, &d);
-		if (likely(why == MMR_DROP_NONE))
-			vp8_media(&d, ri->hdr_len, ri, mp);
-		break;
-	}
-	case MMR_CODEC_VP9: {
-		struct vp9_desc d;
-		why = vp9_parse(pl, ri->payload_len, &d);
-		if (likely(why == MMR_DROP_NONE))
-			vp9_media(&d, ri->hdr_len, ri, mp);
-		break;
-	}
-	case MMR_CODEC_H264: {
-		struct h264_info h;
-		why = h264_parse(pl, ri->payload_len, &h);
-		if (likely(why == MMR_DROP_NONE))
-			h264_media(&h, ri, mp);
-		break;
-	}
-	case MMR_CODEC_AV1: {
-		uint16_t off, len;
-		memset(mp, 0, sizeof(*mp));
-		mp->codec = MMR_CODEC_AV1;
-		int found = s->av1 ? rtp_find_ext(rtp, ri, s->dd_ext_id, &off, &len) : 0;
-		if (unlikely(found < 0))
-			return MMR_DROP_BAD_RTP;
-		if (unlikely(found == 0))
-			return MMR_DROP_NO_STRUCTURE;
-		why = av1_dd_parse(rtp + off, len, off, s->av1, mp);
-		break;
-	}
-	default:
-		*layered = 0;
-		return MMR_DROP_NONE;
-	}
-	if (unlikely(why != MMR_DROP_NONE))
-		return why == MMR_DROP_TRUNCATED ? MMR_DROP_BAD_PAYLOAD : why;
-	mp->encoding = s->encoding;
-	return MMR_DROP_NONE;
+	return why != MMR_DROP_NONE ? why : MMR_DROP_RTCP;   /* not terminated: rtcp off */
 }
 
 /* SRTP from an SRTP participant: the header (in clear) finds the stream; the packet is opened in
@@ -279,6 +191,7 @@ static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, co
 	const struct fwd_stream *s = fwd_stream_lookup(&w->dp->fwd, part->id, rd32(pkt + 8));
 	if (unlikely(!s))
 		return MMR_DROP_UNKNOWN_SSRC;
+	rtcp_prefetch_stream(w, s);
 	struct fwd_srtp_in *in = rcu_dereference(s->srtp_in);
 	if (unlikely(!in))
 		return MMR_DROP_SRTP_AUTH;
@@ -288,6 +201,17 @@ static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, co
 	why = rtp_parse(pkt, len, &ri);
 	if (unlikely(why != MMR_DROP_NONE))
 		return why;
+	struct pkt_info pi_rtx;
+	if (unlikely(s->is_rtx)) {
+		/* the publisher's retransmission: from here on, the media packet it carries */
+		why = repair_rtx_unwrap(w, s, &pkt, &len, &ri, &s);
+		if (unlikely(why != MMR_DROP_NONE))
+			return why;
+		pi_rtx = *pi;
+		pi_rtx.payload_off += 2;
+		pi_rtx.payload_len -= 2;
+		pi = &pi_rtx;
+	}
 
 	struct mmr_stream_stats *ss = &w->stream_stats[s->id];
 	w->st->rtp_pkts++;
@@ -299,7 +223,14 @@ static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, co
 		return why;
 	if (layered)
 		ss->last_tid = mp.tid;
+	struct stream_repair *rp = s->repair;
+	w->in_ext_seq = rp ? repair_ext_seq(rp, ri.seq) : 0;
+	w->in_encoding = s->encoding;
+	rtcp_on_rtp(w, part, s, rte_pktmbuf_mtod(m, const uint8_t *), pi, w->dp->pidx_of[m->port], &ri,
+		    layered ? &mp : NULL);
 	fanout_srtp(w, m, pi, len, &ri, layered ? &mp : NULL, s);
+	if (rp && repair_on_rtp(w, part, s, m, pi, len, w->in_ext_seq, &ri))
+		return WORKER_TAKEN;    /* kept for resends: the ring holds our reference */
 	return MMR_DROP_NONE;
 }
 
@@ -343,10 +274,16 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 		if (unlikely(owner != w->idx) && route_to_owner(w, m, owner, from_ring))
 			return WORKER_TAKEN;
 	}
+	if (unlikely(rtcp)) {
+		/* RTCP: terminated here (rtcp_in.c), or with `rtcp = false` counted and dropped as before */
+		if (unlikely(!w->rtcp_on))
+			return part && part->srtp ? handle_srtcp(w, m, pi, part) : MMR_DROP_RTCP;
+		if (unlikely(!part))
+			return MMR_DROP_UNKNOWN_SENDER;
+		return rtcp_in(w, m, pi, part);
+	}
 	if (unlikely(part && part->srtp))
-		return rtcp ? handle_srtcp(w, m, pi, part) : handle_srtp(w, m, pi, part);
-	if (unlikely(rtcp))
-		return MMR_DROP_RTCP;
+		return handle_srtp(w, m, pi, part);
 	why = rtp_parse(payload, pi->payload_len, &ri);
 	if (unlikely(why != MMR_DROP_NONE))
 		return why;
@@ -355,6 +292,21 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 	const struct fwd_stream *s = fwd_stream_lookup(&w->dp->fwd, part->id, ri.ssrc);
 	if (unlikely(!s))
 		return MMR_DROP_UNKNOWN_SSRC;
+	struct pkt_info pi_rtx;
+	if (unlikely(s->is_rtx)) {
+		/* the publisher's retransmission: from here on, the media packet it carries */
+		uint8_t *rtp = rte_pktmbuf_mtod_offset(m, uint8_t *, pi->payload_off);
+		uint32_t len = pi->payload_len;
+		why = repair_rtx_unwrap(w, s, &rtp, &len, &ri, &s);
+		if (unlikely(why != MMR_DROP_NONE))
+			return why;
+		pi_rtx = *pi;
+		pi_rtx.payload_off += 2;
+		pi_rtx.payload_len = len;
+		pi = &pi_rtx;
+		payload = rtp;
+	}
+	rtcp_prefetch_stream(w, s);
 
 	struct mmr_stream_stats *ss = &w->stream_stats[s->id];
 	w->st->rtp_pkts++;
@@ -366,7 +318,14 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 		return why;
 	if (layered)
 		ss->last_tid = mp.tid;
+	struct stream_repair *rp = s->repair;
+	w->in_ext_seq = rp ? repair_ext_seq(rp, ri.seq) : 0;
+	w->in_encoding = s->encoding;
+	rtcp_on_rtp(w, part, s, rte_pktmbuf_mtod(m, const uint8_t *), pi, w->dp->pidx_of[m->port], &ri,
+		    layered ? &mp : NULL);
 	fanout_rtp(w, m, pi, &ri, layered ? &mp : NULL, s);
+	if (rp && repair_on_rtp(w, part, s, m, pi, pi->payload_len, w->in_ext_seq, &ri))
+		return WORKER_TAKEN;    /* kept for resends: the ring holds our reference */
 	return MMR_DROP_NONE;
 }
 
@@ -505,6 +464,7 @@ static __rte_noinline void handle_request(struct worker *w)
 		handle_ring_pkts(w, w->hold, n);
 	}
 	handoff_flush(w);
+	repair_flush(w);
 	worker_flush_tx(w);   /* our copies leave before the next owner's */
 	w->req_ack = seq;
 	atomic_store_explicit(&rq->ack, seq, memory_order_release);
@@ -564,6 +524,8 @@ int worker_main(void *arg)
 			if (w->ho_pending)
 				handoff_flush(w);
 		}
+		if (w->rtx_n_free)
+			repair_flush(w);
 		worker_flush_tx(w);
 		w->st->loops++;
 		if (got) {
@@ -579,6 +541,7 @@ int worker_main(void *arg)
 	}
 
 	handoff_flush(w);
+	repair_flush(w);
 	worker_flush_tx(w);
 	w->st->active = 0;
 	rcu_unregister_thread();

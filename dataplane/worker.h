@@ -16,6 +16,8 @@
 #define WORKER_HOLD_MAX 4096         /* packets a worker holds for a meeting moving to it (handoff.h) */
 
 struct rte_ring;
+struct ntp_clock;
+struct rtcp_tables;
 
 /* Packets waiting to be handed to one other worker (handoff.h). */
 struct handoff_buf {
@@ -41,8 +43,26 @@ struct worker {
 	/* AV1 in SRTP meetings: a receiver's RTP packet with its own Dependency Descriptor (a longer
 	 * extension block), built here and encrypted into its copy */
 	uint8_t av1_scratch[DP_MAX_RTP_SCRATCH];
+	/* the received packet being fanned out (repair.h): its extended sequence number and simulcast
+	 * encoding, recorded with each copy to a receiver that takes NACK */
+	uint32_t in_ext_seq;
+	uint8_t  in_encoding;
+	/* kept packets evicted this iteration (repair.c): prefetched when evicted, freed in one bulk
+	 * at the end of the iteration (repair_flush) */
+	uint16_t rtx_n_free;
+	struct rte_mbuf *rtx_free[WORKER_BURST];
 	uint64_t rekey_grace_tsc;    /* DP_REKEY_GRACE_MS in TSC cycles */
 	uint64_t slow_iter_tsc;      /* 1 ms in TSC cycles (slow_cycles) */
+
+	/* RTCP termination and reports (rtcp_in.c, rtcp_report.h) */
+	uint8_t  rtcp_on;            /* the config's `rtcp`: 0 = RTCP counted and dropped, nothing sent */
+	const struct ntp_clock *ntp; /* dp->ntp: wall-clock time for SR/RR/XR */
+	const struct rtcp_tables *rtcp; /* dp->rtcp: the state (rtcp_state.h) */
+	struct mmr_participant_stats *part_stats; /* shm->stats.participant */
+	uint64_t tsc_hz;
+	uint64_t rr_tsc;             /* rr_ms in TSC cycles */
+	uint64_t sr_video_tsc;       /* sr_video_ms */
+	uint64_t sr_audio_tsc;       /* sr_audio_ms */
 
 	/* ownership by meeting (owner.h, handoff.h) */
 	const uint8_t *owner;        /* dp->owner */

@@ -60,6 +60,7 @@ struct gen_opts {
 	uint32_t meetings, participants, video_pubs, audio_pubs;
 	struct gen_media_cfg mc;
 	double scale, pps;
+	double nack_per_s;        /* receivers' NACKs a second (0: none) */
 	int max_rate;
 	unsigned queues;          /* port queues (memif: as many as the peer has); we send on queue 0 */
 	double duration, warmup, drain;
@@ -156,6 +157,9 @@ static void usage(FILE *f)
 "  --port N                DPDK port to use (0)\n"
 "  --mbufs N               mbufs in our pool (65535)\n"
 "  --quiet                 no progress lines\n"
+"loss repair:\n"
+"  --nack-per-s R          receivers send R generic NACKs a second (RR + NACK, each asking 17\n"
+"                          packets their video stream sent recently) during the run\n"
 "other:\n"
 "  --gcm-bench SECONDS     no traffic: this core's raw OpenSSL AES-128-GCM rate on 1200-byte\n"
 "                          packets (12-byte header authenticated, the rest encrypted), and the cost\n"
@@ -198,7 +202,7 @@ enum {
 	O_CSUM, O_SCALE, O_PPS, O_MAX, O_WARMUP, O_DURATION, O_DRAIN, O_MMRIP, O_MMRPORT, O_MMRMAC,
 	O_GENIP, O_SRCMAC, O_BASEIP, O_SINK, O_PROBE, O_SETUP, O_SCRIPT, O_SETUPDELAY, O_SOCKET, O_SHM, O_DPSHM,
 	O_SHUFFLE, O_SRTP, O_SRTPEVERY, O_UPD, O_UPDRATE, O_UPDFLOWS, O_UPDINFL, O_UPDBULK, O_UPDTGT, O_PCAP, O_PCAPN,
-	O_PCAPONLY, O_RXPCAP, O_JSON, O_PORT, O_MBUFS, O_QUIET, O_GCM, O_VIDEO, O_DDEXT, O_QUEUES, O_HELP
+	O_PCAPONLY, O_RXPCAP, O_JSON, O_PORT, O_MBUFS, O_QUIET, O_GCM, O_VIDEO, O_DDEXT, O_QUEUES, O_NACKS, O_HELP
 };
 
 static const struct option long_opts[] = {
@@ -220,7 +224,7 @@ static const struct option long_opts[] = {
 	{ "update-inflight", 1, 0, O_UPDINFL }, { "update-bulk", 0, 0, O_UPDBULK }, { "update-targets", 0, 0, O_UPDTGT }, { "pcap", 1, 0, O_PCAP },
 	{ "pcap-packets", 1, 0, O_PCAPN }, { "pcap-only", 0, 0, O_PCAPONLY }, { "rx-pcap", 1, 0, O_RXPCAP }, { "json", 1, 0, O_JSON },
 	{ "port", 1, 0, O_PORT }, { "mbufs", 1, 0, O_MBUFS }, { "quiet", 0, 0, O_QUIET }, { "gcm-bench", 1, 0, O_GCM },
-	{ "video", 1, 0, O_VIDEO }, { "dd-ext", 1, 0, O_DDEXT },
+	{ "video", 1, 0, O_VIDEO }, { "dd-ext", 1, 0, O_DDEXT }, { "nack-per-s", 1, 0, O_NACKS },
 	{ "help", 0, 0, O_HELP }, { 0, 0, 0, 0 }
 };
 
@@ -342,6 +346,7 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 		case O_PORT: if (parse_u32(optarg, &u, 0, RTE_MAX_ETHPORTS - 1)) return bad(name, optarg); o->port = (uint16_t)u; break;
 		case O_MBUFS: if (parse_u32(optarg, &o->mbufs, 1023, 1u << 22)) return bad(name, optarg); break;
 		case O_QUIET: o->quiet = 1; break;
+		case O_NACKS: if (parse_double(optarg, &o->nack_per_s, 0)) return bad(name, optarg); break;
 		case O_GCM: if (parse_double(optarg, &o->gcm_seconds, 0.01)) return bad(name, optarg); break;
 		case 'h':
 		case O_HELP: return 1;
@@ -423,6 +428,8 @@ struct gen {
 
 	uint64_t tx_pkts, tx_bytes, tx_nombuf, tx_srtp_fail;
 	uint64_t w_tx_pkts, w_tx_bytes;
+	uint64_t nacks_sent, w_nacks;  /* --nack-per-s: NACK packets sent (all, in the window) */
+	uint32_t nack_stream, nack_rank;  /* the next video stream and receiver rank to NACK for */
 	struct dp_snapshot dp0, dp1;
 	uint64_t t_w0, t_w1;
 };
@@ -473,6 +480,51 @@ static void emit_event(struct gen *g, uint32_t si)
 	gen_frame_done(s, &fp);
 	g->npend += n;
 	g->tx_pkts += n;
+}
+
+/*
+ * --nack-per-s: one receiver's compound RTCP (RR, generic NACK) about a video stream of its meeting:
+ * the 17 packets before the last 3 the stream sent (PID + BLP 0xffff), from the receiver's address
+ * and port, media SSRC = the stream's (the set-up keeps out SSRC = SSRC). Receivers are taken in turn
+ * among those that get every packet (temporal target 2: their numbering is the stream's) and whose
+ * copies leave through the sink port (their resends do not come back to us); streams in turn.
+ * 0: nothing sent (no stream has sent enough yet).
+ */
+static int emit_nack(struct gen *g)
+{
+	const struct gen_model *m = &g->m;
+	for (uint32_t tries = 0; tries < m->n_streams; tries++) {
+		const struct gen_stream *s = &m->streams[g->nack_stream % m->n_streams];
+		uint32_t rank = g->nack_rank++ % m->per_meeting;
+		if (rank == 0)
+			g->nack_stream++;
+		uint32_t p = s->meeting * m->per_meeting + rank;
+		if (s->kind != GEN_VIDEO || s->frame < 4 || !gen_receives(m, p, s) || gen_target_tid(m, p, s) != 2 ||
+		    (m->sink_port >= 0 && gen_part_dp_port(m, p) == 0))
+			continue;
+		struct rte_mbuf *b = rte_pktmbuf_alloc(g->pool);
+		if (!b) {
+			g->tx_nombuf++;
+			return 0;
+		}
+		uint8_t *f = rte_pktmbuf_mtod(b, uint8_t *);
+		uint8_t *r = f + GEN_L2L3_LEN;
+		uint32_t me = 0x5A000000u + p;
+		uint16_t pid = (uint16_t)(s->seq - 20);
+		const uint8_t pkt[32] = {
+			0x80, 201, 0, 1, (uint8_t)(me >> 24), (uint8_t)(me >> 16), (uint8_t)(me >> 8), (uint8_t)me,
+			0x81, 205, 0, 3, (uint8_t)(me >> 24), (uint8_t)(me >> 16), (uint8_t)(me >> 8), (uint8_t)me,
+			(uint8_t)(s->ssrc >> 24), (uint8_t)(s->ssrc >> 16), (uint8_t)(s->ssrc >> 8), (uint8_t)s->ssrc,
+			(uint8_t)(pid >> 8), (uint8_t)pid, 0xff, 0xff };
+		memcpy(r, pkt, 24);
+		uint32_t flen = gen_write_l2l3(&g->net, gen_part_ip(m, p), gen_part_port(p), f, 24);
+		b->data_len = (uint16_t)flen;
+		b->pkt_len = flen;
+		g->pend[g->npend++] = b;
+		g->nacks_sent++;
+		return 1;
+	}
+	return 0;     /* nobody to NACK for yet (streams just started) */
 }
 
 /* Generate what is due (paced) or what fits (max rate), at most about GEN_BATCH packets per call
@@ -766,6 +818,7 @@ static void run_traffic(struct gen *g)
 				dp_counters_take(&g->dp, &g->dp0);
 			g->w_tx_pkts = g->tx_pkts;
 			g->w_tx_bytes = g->tx_bytes;
+			g->w_nacks = g->nacks_sent;
 			g->t_w0 = now;
 		} else if (phase == 1 && now >= t_w1) {
 			phase = 2;
@@ -773,6 +826,7 @@ static void run_traffic(struct gen *g)
 				dp_counters_take(&g->dp, &g->dp1);
 			g->w_tx_pkts = g->tx_pkts - g->w_tx_pkts;
 			g->w_tx_bytes = g->tx_bytes - g->w_tx_bytes;
+			g->w_nacks = g->nacks_sent - g->w_nacks;
 			g->t_w1 = now;
 			updates_stop(&g->upd);
 		} else if (phase == 2 && now >= t_end) {
@@ -780,6 +834,11 @@ static void run_traffic(struct gen *g)
 		}
 		if (phase < 2)
 			generate(g, now);
+		if (o->nack_per_s > 0 && phase < 2) {
+			double due = (double)(now - g->t_start) / (double)hz * o->nack_per_s;
+			while ((double)g->nacks_sent < due && g->npend < TXQ_CAP && emit_nack(g))
+				;
+		}
 		if (g->npend)
 			transmit(g);
 		receive(g);
@@ -909,7 +968,10 @@ static void json_result(struct gen *g, FILE *f)
 			fprintf(f, "%s\"%s\": %" PRIu64, first ? "" : ", ", mmr_drop_names[r], d);
 			first = 0;
 		}
-		fprintf(f, "}}");
+		fprintf(f, "}, \"rtcp_pkts\": %" PRIu64 ", \"rtcp_out_pkts\": %" PRIu64 ", \"replies\": %" PRIu64
+			", \"nacks_sent\": %" PRIu64 "}",
+			b->rtcp_pkts - a->rtcp_pkts, b->rtcp_out_pkts - a->rtcp_out_pkts,
+			(b->arp_replies - a->arp_replies) + (b->icmp_replies - a->icmp_replies), g->w_nacks);
 	}
 	if (g->upd.mode != UPD_NONE) {
 		const struct updates *u = &g->upd;

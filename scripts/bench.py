@@ -35,6 +35,16 @@ table shows min and max):
             (mmr-gen --video), one after the other in every run (vp8 vp9 av1 x runs): copies/s and
             cycles per copy of each, and the cost of layered video against VP8 (svc_vp9_vs_vp8,
             svc_av1_vs_vp8: cycles per copy, per run, median).
+  rtcp      the plain set-up three times in every run (the order alternating between runs): RTCP
+            off (rtcp = false: today's path), on with every packet kept for resends (video 512,
+            audio 128 packets per stream) and reports generated, and on with the defaults (video
+            kept, audio not): rtcp_cost_ratio = cycles per copy on / off (goal <= 1.10), extra
+            rtcp_cost_ratio_default_config; rtx_buffer_bytes_per_stream, what one video stream's
+            ring of 512 kept packets holds (whole mbufs, slots, uplink NACK state: from the sizes).
+  rtx       the plain set-up as fast as possible (RTCP on, defaults) while receivers of the sink
+            port send 50,000 NACKs a second (mmr-gen --nack-per-s, 17 recent packets each):
+            rtx_resends_per_s, the resends one worker lcore sends while forwarding (what it sent
+            beyond copies, RTCP and replies), with the copies/s it still forwards (extra).
   handoff   the plain mix at 10 % of the plain maximum with two workers on the worker CPU, all
             traffic entering worker 0 while worker 1 owns every meeting (moved there with mmrctl):
             handoff_cycles_per_pkt, the extra cycles of a packet handed between lcores, against a
@@ -114,6 +124,9 @@ KEYS = [
     ('svc_av1_cycles_per_copy', 'cycles', '', None),
     ('svc_vp9_vs_vp8', '', '', None),
     ('svc_av1_vs_vp8', '', '', None),
+    ('rtcp_cost_ratio', '', '<= 1.10', lambda v: v <= 1.10),
+    ('rtx_buffer_bytes_per_stream', 'B', '', None),
+    ('rtx_resends_per_s', '/s', '', None),
 ]
 SVC_CODECS = ('vp8', 'vp9', 'av1')
 
@@ -187,6 +200,7 @@ class Bench:
         self.procs = []
         self.pending_gen = None
         self.nrun = 0
+        self.dp_extra = ""    # more dataplane.conf lines for the next start_dataplane (rtcp scenario)
         self.runs = {}        # key -> [values]
         self.extra = {}       # name -> [values]
         self.notes = []
@@ -245,9 +259,9 @@ class Bench:
             f.write('# written by scripts/bench.py\nshm_name = "%s";\neal = [ %s ];\nmbufs = %d;\n'
                     'udp_port = 5000;\nports = (\n  { ipv4 = "%s"; gateway_mac = "%s"; },\n'
                     '  { ipv4 = "%s"; gateway_mac = "%s"; tx_multiseg = "on"; }\n);\n'
-                    'status_interval_ms = 1000;\nsrtp_ledger = "%s";\n'
+                    'status_interval_ms = 1000;\nsrtp_ledger = "%s";\n%s'
                     % (self.shm, ', '.join('"%s"' % a for a in eal), mbufs, MMR_IP, GEN_MAC, SINK_IP,
-                       SINK_GW, self.path('srtp-ledger')))
+                       SINK_GW, self.path('srtp-ledger'), self.dp_extra))
         p = Proc([DP, '-c', conf], self.logpath(name + '-dataplane'))
         self.procs.append(p)
         p.wait_line('MMR-DATAPLANE READY', 60)
@@ -689,6 +703,66 @@ class Bench:
         self.add('ctl_changes', CTL_CLIENTS * n, extra=True)
         return None
 
+    # the rtcp scenario's two dataplanes: RTCP off (today's path: RTCP counted and dropped, nothing
+    # kept), and on with every packet kept for resends (video 512 packets per stream, audio 128: 2.5 s
+    # of 20 ms packets) and SRs/RRs generated; the budget covers every ring of the plain mix (64 video
+    # x 512 + 128 audio x 128 = 49,152 mbufs), so nothing is left unkept
+    RTCP_CONF = {'off': 'rtcp = false;\n',
+                 'on': 'rtcp = true;\nrtx_video_packets = 512;\nrtx_audio_packets = 128;\nrtx_max_mbufs = 65536;\n',
+                 'default': 'rtcp = true;\n'}    # the defaults: video kept (512), audio not
+    # memory one video stream's ring holds (dataplane/repair.c, lib/repair): 512 whole mbufs of the
+    # packet pool (struct rte_mbuf 128 B + RTE_MBUF_DEFAULT_BUF_SIZE 2176 B; the mempool's 64-byte
+    # object header on top), the ring's slots (24 B each), the uplink NACK state (struct nack_gen:
+    # 256 x 24 B + 64 B) and struct stream_repair (64 B)
+    RTX_STREAM_BYTES = 512 * (128 + 2176 + 64) + 8 + 512 * 24 + 256 * 24 + 64 + 64
+
+    def sc_rtcp(self, name):
+        """The plain mix with RTCP off and on in the same run (the order alternates between runs):
+        rtcp_cost_ratio = cycles per copy on / off."""
+        cpc = {}
+        modes = ('off', 'on', 'default') if self.nrun % 2 else ('default', 'on', 'off')
+        for i, mode in enumerate(modes):
+            if i:
+                self.cleanup()
+            n = '%s_%s' % (name, mode)
+            self.dp_extra = self.RTCP_CONF[mode]
+            try:
+                r = self.run_gen(n, ['--setup', 'ctl', '--max'] + self.PLAIN_MIX + self.timing(), controller=True)
+            finally:
+                self.dp_extra = ''
+            self.dp_note(n, r)
+            d = r['dp']
+            if d['copies'] == 0:
+                raise BenchError('rtcp %s: no copies (drops: %s)' % (mode, d.get('drops')))
+            cpc[mode] = self.dp_cpc(r)
+            self.add(n + '_cycles_per_copy', cpc[mode], extra=True)
+            self.add(n + '_copies_per_s', d['tsc_hz'] / cpc[mode], extra=True)
+            self.add(n + '_probe_loss', r['lost'], extra=True)
+        self.add('rtcp_cost_ratio', cpc['on'] / cpc['off'])
+        self.add('rtcp_cost_ratio_default_config', cpc['default'] / cpc['off'], extra=True)
+        self.add('rtx_buffer_bytes_per_stream', self.RTX_STREAM_BYTES)
+        return r
+
+    RTX_NACKS_PER_S = 50000    # rtx scenario: NACKs a second offered (17 packets asked each)
+
+    def sc_rtx(self, name):
+        """The plain set-up as fast as possible with the default config (RTCP on, video kept) while
+        receivers NACK (mmr-gen --nack-per-s): rtx_resends_per_s = what the dataplane sent beyond the
+        copies, its RTCP and its ARP/ICMP replies, per second of the window."""
+        r = self.run_gen(name, ['--setup', 'ctl', '--max', '--nack-per-s', str(self.RTX_NACKS_PER_S)] +
+                         self.PLAIN_MIX + self.timing(), controller=True)
+        self.dp_note(name, r)
+        d = r['dp']
+        if d['copies'] == 0 or 'rtcp_pkts' not in d:
+            raise BenchError('rtx: no copies or no RTCP counters (drops: %s)' % d.get('drops'))
+        resent = d['tx_pkts'] - d['copies'] - d['rtcp_out_pkts'] - d['replies']
+        self.add('rtx_resends_per_s', resent / d['window_s'])
+        self.add('rtx_copies_per_s', d['copies'] / d['window_s'], extra=True)
+        self.add('rtx_nacks_in_per_s', d['rtcp_pkts'] / d['window_s'], extra=True)
+        self.add('rtx_nacks_sent_per_s', d['nacks_sent'] / d['window_s'], extra=True)
+        self.add('rtx_cycles_per_copy', self.dp_cpc(r), extra=True)
+        return r
+
     def sc_svc(self, name):
         """The plain scenario with each video codec in turn, in the same run, so that the machine's
         state (other load, frequency) is as alike as it gets for the three."""
@@ -720,7 +794,8 @@ class Bench:
     SCENARIOS = [('testpmd', 'sc_testpmd', 5), ('plain', 'sc_plain', 5), ('latency', 'sc_latency', 5),
                  ('srtp', 'sc_srtp', 5), ('scale', 'sc_scale', 3), ('updates', 'sc_updates', 5),
                  ('ctl', 'sc_ctl', 5),
-                 ('svc', 'sc_svc', 5), ('handoff', 'sc_handoff', 3)]
+                 ('svc', 'sc_svc', 5), ('handoff', 'sc_handoff', 3), ('rtcp', 'sc_rtcp', 5),
+                 ('rtx', 'sc_rtx', 3)]
 
     def run(self):
         only = set(self.args.only.split(',')) if self.args.only else None

@@ -138,6 +138,9 @@ done
 [ -f tests/integration/test_ctl_journal.py ] &&
 	run_negative integration/test_ctl_journal--ack-early 300 '^FAIL .*acknowledged change lost' \
 		"$PY" tests/integration/test_ctl_journal.py --ack-early
+[ -f tests/integration/test_nack.py ] &&
+	run_negative integration/test_nack--rtcp-off 300 '^FAIL bob: NACK of .* exactly those bytes again' \
+		"$PY" tests/integration/test_nack.py --rtcp-off
 # the dataplane's table self-check must catch a shadow list corrupted once (self-check build only)
 [ -f tests/integration/test_selfcheck.py ] &&
 	run_negative integration/test_selfcheck--corrupt 300 '^FAIL table self-check.*SELF-CHECK FAILED' \

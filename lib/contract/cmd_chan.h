@@ -83,9 +83,11 @@
 					      9: meeting owners (MEETING_MOVE, meeting_owner[], hand-off
 					         counters and drop reasons, slow iterations, rte_flow rule
 					         counters);
-					      10: issue 11 (RTCP: drop reasons bad_rtcp, rtcp_truncated,
-					          rtcp_not_compound, rtcp_unknown_ssrc) */
-#define MMR_SHM_LAYOUT        0x6009493d38f05a30ull /* the layout of this version (see the check below) */
+					      10: RTCP termination and repair (feedback flags, mmr_ssrc and
+					         RTX map in PARTICIPANT_PUT, RTX SSRC/PT and clock rate in
+					         STREAM_PUT, RTX SSRC in SUB_PUT, RTCP counters per stream,
+					         participant and lcore, RTCP drop reasons) */
+#define MMR_SHM_LAYOUT        0x0069310f513535caull /* the layout of this version (see the check below) */
 #define MMR_CMD_RING          4096u        /* power of two */
 #define MMR_HEARTBEAT_NS      100000000ull /* 100 ms */
 #define MMR_HEARTBEAT_DEAD_NS 1000000000ull /* 1 s */
@@ -124,9 +126,14 @@ struct mmr_cmd_participant {
 	/* SRTP (version 2). srtp_suite is the meeting's (enum srtp_suite; SRTP_SUITE_NONE = plain RTP,
 	 * the keys are then ignored); every participant of a meeting has the same one. */
 	uint8_t  srtp_suite;
-	uint8_t  pad[3];
+	uint8_t  fb;               /* MMR_FB_* (version 10): the RTCP feedback it takes */
+	uint8_t  pad[2];
 	struct srtp_master send_key; /* the participant encrypts with it; the dataplane decrypts with it */
 	struct srtp_master recv_key; /* the dataplane encrypts the participant's copies with it */
+	/* RTCP (version 10) */
+	uint32_t mmr_ssrc;         /* the SSRC the MMR sends its RTCP to this participant under (RR, NACK,
+				      PLI, FIR); random, never 0, none of its own SSRCs */
+	struct mmr_rtx_pt rtx_map[MMR_RTX_MAP_MAX];  /* RTX payload types of what it receives */
 };
 
 struct mmr_cmd_stream {
@@ -145,7 +152,10 @@ struct mmr_cmd_stream {
 	/* AV1 (version 4): the RTP header extension id the Dependency Descriptor is negotiated with
 	 * (1..14 in one-byte headers, 1..255 in two-byte ones) */
 	uint8_t  dd_ext_id;
-	uint8_t  pad[2];
+	uint8_t  rtx_pt;           /* (version 10) the publisher's RTX payload type; 0: it sends no RTX */
+	uint8_t  pad;
+	uint32_t rtx_ssrc;         /* (version 10) the publisher's RTX SSRC for this stream; 0: none */
+	uint32_t clock_hz;         /* (version 10) RTP clock rate; 0: MMR_CLOCK_VIDEO_HZ/AUDIO_HZ by kind */
 };
 
 struct mmr_cmd_sub {
@@ -163,6 +173,8 @@ struct mmr_cmd_sub {
 	 * subscription's own id, except in a simulcast group, where a receiver's subscriptions to all
 	 * the group's streams share the id of its subscription to encoding 0 (version 4) */
 	uint32_t sel_id;
+	uint32_t rtx_ssrc;         /* (version 10) the SSRC of the RTX copies toward the receiver (its
+				      RTX stream for out_ssrc); 0: no RTX, repairs are resent on out_ssrc */
 };
 
 struct mmr_cmd_move {
@@ -392,19 +404,35 @@ struct mmr_shm {
 	_(138, offsetof(struct mmr_port_stats, flow_rules)) \
 	_(139, offsetof(struct mmr_port_stats, flow_failed)) \
 	_(140, offsetof(struct mmr_stats_area, meeting_owner)) \
-	_(141, MMR_MAX_MEETINGS)
+	_(141, MMR_MAX_MEETINGS) \
+	_(142, offsetof(struct mmr_cmd_participant, fb)) \
+	_(143, offsetof(struct mmr_cmd_participant, mmr_ssrc)) \
+	_(144, offsetof(struct mmr_cmd_participant, rtx_map)) \
+	_(145, MMR_RTX_MAP_MAX) \
+	_(146, sizeof(struct mmr_rtx_pt)) \
+	_(147, offsetof(struct mmr_cmd_stream, rtx_pt)) \
+	_(148, offsetof(struct mmr_cmd_stream, rtx_ssrc)) \
+	_(149, offsetof(struct mmr_cmd_stream, clock_hz)) \
+	_(150, offsetof(struct mmr_cmd_sub, rtx_ssrc)) \
+	_(151, offsetof(struct mmr_stats_area, participant)) \
+	_(152, sizeof(struct mmr_participant_stats)) \
+	_(153, MMR_PC__COUNT) \
+	_(154, MMR_MAX_PARTICIPANTS)
 #define MMR_LAYOUT_TERM(n, x) + ((uint64_t)(x) + 1u) * ((2u * (uint64_t)(n) + 1u) * 0x9e3779b97f4a7c15ull)
 /* list entries: where each sits, weighted by its name's length (a reorder of the list shows) */
 #define MMR_LAYOUT_LC(f, name, doc) \
 	+ ((uint64_t)offsetof(struct mmr_lcore_stats, f) + 1u) * (sizeof(name) * 0xff51afd7ed558ccdull)
 #define MMR_LAYOUT_SC(f, name, doc) \
 	+ ((uint64_t)offsetof(struct mmr_stream_stats, f) + 1u) * (sizeof(name) * 0xc4ceb9fe1a85ec53ull)
+#define MMR_LAYOUT_PC(f, name, doc) \
+	+ ((uint64_t)offsetof(struct mmr_participant_stats, f) + 1u) * (sizeof(name) * 0x4cf5ad432745937full)
 #define MMR_LAYOUT_CC(f, name, doc) \
 	+ ((uint64_t)offsetof(struct mmr_ctl_stats, f) + 1u) * (sizeof(name) * 0x2127599bf4325c37ull)
 #define MMR_LAYOUT_DROP(sym, name, doc) + ((uint64_t)MMR_DROP_##sym + 1u) * (sizeof(name) * 0x87c37b91114253d5ull)
 #define MMR_SHM_LAYOUT_FINGERPRINT \
 	(0u foreach_mmr_shm_layout_item(MMR_LAYOUT_TERM) foreach_mmr_lcore_counter(MMR_LAYOUT_LC) \
 	 foreach_mmr_stream_counter(MMR_LAYOUT_SC) foreach_mmr_ctl_counter(MMR_LAYOUT_CC) \
+	 foreach_mmr_participant_counter(MMR_LAYOUT_PC) \
 	 foreach_mmr_drop(MMR_LAYOUT_DROP))
 #ifndef MMR_SHM_LAYOUT_UNCHECKED
 _Static_assert(MMR_SHM_LAYOUT_FINGERPRINT == MMR_SHM_LAYOUT,

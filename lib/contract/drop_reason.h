@@ -21,7 +21,7 @@
 	_(BAD_UDP,        "bad_udp",        "UDP length inconsistent")                                          \
 	_(NOT_FOR_US,     "not_for_us",     "destination address or UDP port not ours")                         \
 	_(BAD_RTP,        "bad_rtp",        "RTP header malformed (version, CSRC/extension/padding lengths)")   \
-	_(RTCP,           "rtcp",           "RTCP: not terminated yet, counted and dropped")                    \
+	_(RTCP,           "rtcp",           "RTCP while the dataplane's rtcp is off (config), counted and dropped") \
 	_(UNKNOWN_SENDER, "unknown_sender", "no participant with this source address and port")                 \
 	_(UNKNOWN_SSRC,   "unknown_ssrc",   "participant known, SSRC not one of its streams (spoofed or stale)") \
 	_(BAD_PAYLOAD,    "bad_payload",    "codec payload descriptor malformed")                               \
@@ -44,7 +44,9 @@
 	_(RTCP_TRUNCATED, "rtcp_truncated", "RTCP datagram ends before a header or a packet's length does")    \
 	_(RTCP_NOT_COMPOUND, "rtcp_not_compound", "RTCP compound required and the first packet is not SR or RR") \
 	_(RTCP_UNKNOWN_SSRC, "rtcp_unknown_ssrc", "RTCP feedback or report about an SSRC we do not send that " \
-					    "participant")
+					    "participant")                                                      \
+	_(RTX_UNUSED,     "rtx_unused",     "a publisher's RTX packet not used: a packet its stream already holds, " \
+					    "padding only, another payload type, or before the stream's payload type is known")
 
 enum mmr_drop_reason {
 #define _(sym, name, doc) MMR_DROP_##sym,

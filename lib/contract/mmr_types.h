@@ -66,4 +66,29 @@ enum mmr_role {
 	MMR_ROLE_SENDONLY = 3,  /* publishes only, gets no subscriptions */
 };
 
+/* RTCP feedback a participant takes (issue 11): PARTICIPANT_PUT.fb and fwd_participant.fb. What it
+ * negotiated in its SDP (a=rtcp-fb, a=rtcp-rsize, RTX payload types); the dataplane sends it only
+ * these kinds of feedback and repairs only as it can take them. */
+#define MMR_FB_NACK   0x01u   /* generic NACK (RFC 4585): it asks for lost packets, and we ask it */
+#define MMR_FB_PLI    0x02u   /* picture loss indication (RFC 4585) */
+#define MMR_FB_FIR    0x04u   /* full intra request (RFC 5104) */
+#define MMR_FB_RSIZE  0x08u   /* reduced-size RTCP (RFC 5506): feedback without a report first */
+#define MMR_FB_RTX    0x10u   /* it receives RTX (RFC 4588): its rtx_map is not empty (set by the
+				 dataplane/controller from the map, not chosen on its own) */
+#define MMR_FB_DEFAULT (MMR_FB_NACK | MMR_FB_PLI | MMR_FB_FIR)
+#define MMR_FB_ALL     (MMR_FB_NACK | MMR_FB_PLI | MMR_FB_FIR | MMR_FB_RSIZE | MMR_FB_RTX)
+
+/* A participant's RTX payload types for what it receives: retransmissions of media payload type
+ * `apt` go to it as payload type `pt` on the subscription's rtx SSRC. Up to MMR_RTX_MAP_MAX pairs;
+ * an unused pair is {0, 0} (payload type 0 is PCMU, never an RTX or video payload here). */
+#define MMR_RTX_MAP_MAX 4
+struct mmr_rtx_pt {
+	uint8_t apt;   /* the media payload type (0..127) */
+	uint8_t pt;    /* its RTX payload type (1..127) */
+};
+
+/* Clock rates when a stream gives none: video 90 kHz, audio (Opus) 48 kHz. */
+#define MMR_CLOCK_VIDEO_HZ 90000u
+#define MMR_CLOCK_AUDIO_HZ 48000u
+
 #endif

@@ -28,6 +28,17 @@ const char *const mmr_stream_counter_docs[MMR_SC__COUNT] = {
 #undef _
 };
 
+const char *const mmr_participant_counter_names[MMR_PC__COUNT] = {
+#define _(f, name, doc) [MMR_PC_##f] = name,
+	foreach_mmr_participant_counter(_)
+#undef _
+};
+const char *const mmr_participant_counter_docs[MMR_PC__COUNT] = {
+#define _(f, name, doc) [MMR_PC_##f] = doc,
+	foreach_mmr_participant_counter(_)
+#undef _
+};
+
 const char *const mmr_ctl_counter_names[MMR_CC__COUNT] = {
 #define _(f, name, doc) [MMR_CC_##f] = name,
 	foreach_mmr_ctl_counter(_)

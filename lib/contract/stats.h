@@ -37,7 +37,10 @@
 	_(held,         "held",         "packets held while a meeting moved here, then processed in order") \
 	_(slow_cycles,  "slow_cycles",  "the part of busy_cycles in iterations longer than 1 ms (the "    \
 					"thread was most likely descheduled: benchmarks leave them out)") \
-	_(slow_copies,  "slow_copies",  "the copies made in those iterations")
+	_(slow_copies,  "slow_copies",  "the copies made in those iterations")                           \
+	_(rtcp_pkts,    "rtcp_pkts",    "RTCP packets received from known participants (compound: one)")  \
+	_(rtcp_out_pkts, "rtcp_out_pkts", "RTCP packets the MMR built and sent (reports, feedback)")  \
+	_(rtx_not_kept, "rtx_not_kept", "received packets not kept for resends: the lcore held rtx_max_mbufs already")
 
 enum mmr_lcore_counter {
 #define _(f, name, doc) MMR_LC_##f,
@@ -81,7 +84,24 @@ struct mmr_port_stats {
 	_(rx_pkts,     "rx_pkts",     "packets received on the stream")                                  \
 	_(rx_bytes,    "rx_bytes",    "bytes received on the stream")                                    \
 	_(fwd_copies,  "fwd_copies",  "copies sent to receivers")                                        \
-	_(layer_drops, "layer_drops", "copies withheld by layer selection")
+	_(layer_drops, "layer_drops", "copies withheld by layer selection")                             \
+	_(rtcp_in,     "rtcp_in",     "RTCP packets about the stream: from its publisher, or feedback "    \
+				      "from a receiver about its copy")                                  \
+	_(sr_in,       "sr_in",       "sender reports from its publisher")                               \
+	_(nack_in,     "nack_in",     "packets of it receivers asked for again (NACKed sequence numbers)") \
+	_(resent,      "resent",      "packets resent to receivers on the media SSRC (no RTX)")          \
+	_(resent_rtx,  "resent_rtx",  "packets resent to receivers as RTX")                              \
+	_(resend_gone, "resend_gone", "NACKed packets no longer kept (not resent)")                      \
+	_(resend_within_rtt, "resend_within_rtt", "NACKed packets not resent: resent to that receiver " \
+				      "within its round-trip time")                                      \
+	_(pli_in,      "pli_in",      "picture loss indications from receivers")                          \
+	_(fir_in,      "fir_in",      "full intra requests from receivers")                               \
+	_(kf_requests, "kf_requests", "keyframe requests (PLI or FIR) sent to its publisher")            \
+	_(nack_out,    "nack_out",    "lost packets the MMR asked its publisher for (NACKed sequence numbers)") \
+	_(rtx_in,      "rtx_in",      "RTX packets from its publisher, unwrapped into the stream")       \
+	_(repaired,    "repaired",    "gaps filled by a resent or RTX packet from its publisher")        \
+	_(sr_out,      "sr_out",      "sender reports sent to its receivers about their copies")          \
+	_(rr_out,      "rr_out",      "receiver report blocks about it sent to its publisher")
 
 enum mmr_stream_counter {
 #define _(f, name, doc) MMR_SC_##f,
@@ -111,6 +131,43 @@ struct mmr_stream_stats {
 	 * by the receiving lcore when it changes: twice per 65536 packets. 0 in plain meetings.
 	 * Restarts resume from the dataplane's ledger, not from here. */
 	uint64_t srtp_index;
+};
+
+/* Per-participant RTCP counters and values (version 10), each declared once: _(field, "name",
+ * "meaning"), uint64_t, since the participant was made; written by the lcore that owns its meeting;
+ * `mmrctl stats --participants` and `mmrctl participant show/list` show them. rtt_us, fraction_lost
+ * and cum_lost are values (the latest), the others counts. */
+#define foreach_mmr_participant_counter(_)                                                             \
+	_(rtt_us,        "rtt_us",        "round-trip time to it in microseconds, from its last report "  \
+					  "about a copy we sent it (LSR/DLSR, or XR DLRR); 0: not known") \
+	_(fraction_lost, "fraction_lost", "fraction of our copies it lost, from its last report (0-255 = 0-100%)") \
+	_(cum_lost,      "cum_lost",      "packets of our copies it lost in all, from its last report")   \
+	_(rtcp_in,       "rtcp_in",       "RTCP packets received from it")                                \
+	_(rtcp_out,      "rtcp_out",      "RTCP packets sent to it (reports and feedback)")               \
+	_(nack_in,       "nack_in",       "NACK messages from it (one per FCI entry)")                    \
+	_(pli_in,        "pli_in",        "picture loss indications from it")                             \
+	_(fir_in,        "fir_in",        "full intra requests from it")                                  \
+	_(remb_in,       "remb_in",       "REMB bandwidth estimates from it (counted, not used yet)")     \
+	_(twcc_in,       "twcc_in",       "transport-wide congestion control feedback from it (counted, not used yet)")
+
+enum mmr_participant_counter {
+#define _(f, name, doc) MMR_PC_##f,
+	foreach_mmr_participant_counter(_)
+#undef _
+	MMR_PC__COUNT
+};
+extern const char *const mmr_participant_counter_names[MMR_PC__COUNT];
+extern const char *const mmr_participant_counter_docs[MMR_PC__COUNT];
+
+struct mmr_participant_stats {
+	union {
+		struct {
+#define _(f, name, doc) uint64_t f;
+			foreach_mmr_participant_counter(_)
+#undef _
+		};
+		uint64_t c[MMR_PC__COUNT];
+	};
 };
 
 /* The dataplane's control thread's counters (the cost of table changes), each declared once:
@@ -157,6 +214,9 @@ struct mmr_stats_area {
 	 * during a move (the index is then the lcore it moves to). Written by the dataplane's control
 	 * thread; read (relaxed) by the controller for `mmrctl meeting show/list`. */
 	uint8_t meeting_owner[MMR_MAX_MEETINGS] __attribute__((aligned(64)));
+	/* RTCP per participant (version 10), indexed by participant id; zeroed by the control thread
+	 * when the participant is made. */
+	struct mmr_participant_stats participant[MMR_MAX_PARTICIPANTS] __attribute__((aligned(64)));
 };
 
 #define MMR_OWNER_NONE   0xffu

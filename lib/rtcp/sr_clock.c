@@ -11,18 +11,6 @@ void sr_out_init(struct sr_out *o)
 	memset(o, 0, sizeof(*o));
 }
 
-void sr_out_on_packet(struct sr_out *o, uint32_t out_ts, uint32_t payload_len, uint64_t tsc)
-{
-	o->pkts++;
-	o->octets += payload_len;
-	/* the first packet of the newest frame: nearest its capture time */
-	if (!o->have_pkt || (int32_t)(out_ts - o->last_pkt_ts) > 0) {
-		o->last_pkt_ts = out_ts;
-		o->last_pkt_tsc = tsc;
-		o->have_pkt = 1;
-	}
-}
-
 /* RTP clock ticks in a TSC interval (modulo 2^32). */
 static uint32_t rtp_ticks(uint64_t from_tsc, uint64_t now_tsc, uint64_t tsc_hz, uint32_t clock_hz)
 {

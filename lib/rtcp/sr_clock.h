@@ -71,7 +71,18 @@ void sr_out_init(struct sr_out *o);
 /* A packet went out to the receiver: its out RTP timestamp, payload octets, arrival TSC. Counts it
  * and keeps the newest (by timestamp) for the mapping without anchor. Resends are not counted (the
  * caller does not call this for them). */
-void sr_out_on_packet(struct sr_out *o, uint32_t out_ts, uint32_t payload_len, uint64_t tsc);
+static inline void sr_out_on_packet(struct sr_out *o, uint32_t out_ts, uint32_t payload_len, uint64_t tsc)
+{
+	/* inline: once per copy on the fan-out's path */
+	o->pkts++;
+	o->octets += payload_len;
+	/* the first packet of the newest frame: nearest its capture time */
+	if (!o->have_pkt || (int32_t)(out_ts - o->last_pkt_ts) > 0) {
+		o->last_pkt_ts = out_ts;
+		o->last_pkt_tsc = tsc;
+		o->have_pkt = 1;
+	}
+}
 
 /* The RTP time for an SR sent now (TSC) to the receiver: from the anchor (a may be NULL or not
  * valid: then from the newest packet), never behind the previous SR's; records it as sent.

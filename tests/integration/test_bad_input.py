@@ -6,7 +6,8 @@ not own (spoofed), RTCP, malformed RTP (version 1, padding count 0, padding long
 truncated header, CSRC list beyond the packet), malformed VP8 descriptors (nothing after the
 descriptor, truncated descriptor), garbage, UDP to the wrong port, TCP, and IP fragments. Each must be
 counted under its drop reason and never forwarded, the good streams must arrive complete and the
-dataplane stay up. Then invalid mmrctl commands must fail with "error:" and leave `meeting show`
+dataplane stay up. The dataplane runs with `rtcp = false` (RTCP counted as drop `rtcp`, nothing
+sent: the mode of the end-to-end negative control); test_rtcp.py covers terminated RTCP. Then invalid mmrctl commands must fail with "error:" and leave `meeting show`
 unchanged.
 """
 import os
@@ -56,7 +57,7 @@ def bad_packets():
 
 
 def body(c):
-    with MmrEnv('bad_input') as env:
+    with MmrEnv('bad_input', rtcp=False) as env:
         env.wait_dp_attached(10)
         env.meeting('m1')
         env.participant('m1', 'alice', ALICE)

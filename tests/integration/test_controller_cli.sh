@@ -246,7 +246,7 @@ json sub list m1
 jq_eq '[(s["target"], s["out_ssrc"]) for s in j["subscriptions"] if s["subscriber"] == "bob" and s["ssrc"] == 4660]' "[(1, 77)]"
 jq_eq '[s["target"] for s in j["subscriptions"] if s["subscriber"] == "dave" and s["ssrc"] == 4660]' "[0]"
 ok sub list m1
-grep -Eq '^bob +alice +0x00001234 +video +vp8 +L1T3 +T1 +0x0000004d +[0-9]+ +unknown$' "$OUT" || fail "sub list text: $(cat "$OUT")"
+grep -Eq '^bob +alice +0x00001234 +video +vp8 +L1T3 +T1 +0x0000004d +- +[0-9]+ +unknown$' "$OUT" || fail "sub list text: $(cat "$OUT")"
 cli meeting list --json   # --json after the command works too
 [ $RC -eq 0 ] && $PY -m json.tool "$OUT" >/dev/null || fail "--json after the command"
 # a new receiver is subscribed to every stream; a new stream goes to every receiver
@@ -510,13 +510,13 @@ jq_eq '[(s["publisher"], s["ssrcs"], s["codec"], s["target"], s["target_spatial"
 	"[('pub', [36864], 'vp9', 2, 1, None, None, 36864, None), ('pub', [40960], 'av1', None, None, 5, None, 40960, None), ('pub', [9792], 'h264', 0, None, None, None, 9792, None), ('pub', [256, 257, 258], 'vp8', 2, None, None, 2, 256, None), ('v2', [512, 513], 'h264', 0, None, None, 1, 512, None), ('v2', [768, 769], 'vp9', 1, 1, None, 1, 768, None), ('v2', [1024], 'opus', 0, None, None, None, 1024, None), ('v2', [1280], 'av1', None, None, 0, None, 1280, None)]"
 jq_eq 'all(s["sel_id"] == s["id"] for s in j["subscriptions"])' True
 ok sub list lv
-grep -Eq '^v1 +pub +0x00000100,0x00000101,0x00000102 +video +vp8 +3xL1T3 +E2:T2 +0x00000100 +[0-9]+ +unknown$' "$OUT" ||
+grep -Eq '^v1 +pub +0x00000100,0x00000101,0x00000102 +video +vp8 +3xL1T3 +E2:T2 +0x00000100 +- +[0-9]+ +unknown$' "$OUT" ||
 	fail "sub list lv: simulcast row: $(cat "$OUT")"
 grep -Eq '^v1 +pub +0x00009000 +video +vp9 +L2T3 +S1T2 +0x00009000 ' "$OUT" || fail "sub list lv: vp9 row: $(cat "$OUT")"
 grep -Eq '^v1 +pub +0x0000a000 +video +av1 +L3T2 +DT5 ' "$OUT" || fail "sub list lv: av1 row: $(cat "$OUT")"
 grep -Eq '^v2 +pub +0x00002640 +video +h264 +L1T1 +- ' "$OUT" || fail "sub list lv: h264 row: $(cat "$OUT")"
 grep -Eq '^v1 +v2 +0x00000200,0x00000201 +video +h264 +2xL1T1 +E1 ' "$OUT" || fail "sub list lv: h264 group row: $(cat "$OUT")"
-grep -Eq '^v1 +v2 +0x00000400 +audio +opus +- +- +0x00000400 +[0-9]+ +-$' "$OUT" || fail "sub list lv: audio row: $(cat "$OUT")"
+grep -Eq '^v1 +v2 +0x00000400 +audio +opus +- +- +0x00000400 +- +[0-9]+ +-$' "$OUT" || fail "sub list lv: audio row: $(cat "$OUT")"
 # sub set: per codec; any member's SSRC sets the whole group
 ok sub set lv v1 --ssrc 0x9000 --spatial 0 --target 1
 ok sub set lv v1 --ssrc 0xa000 --dt 3
@@ -530,12 +530,12 @@ jq_eq '[(s["ssrc"], s["target"], s["target_spatial"], s["target_dt"], s["target_
 	"[(36864, 1, 0, None, None, 36864), (40960, None, None, 3, None, 40960), (9792, 0, None, None, None, 9792), (256, 1, None, None, 0, 30583), (512, 0, None, None, 1, 34952), (768, 1, 0, None, 0, 768), (1024, 0, None, None, None, 1024), (1280, None, None, 0, None, 1280)]"
 jq_eq '[(s["ssrc"], s["target"], s["target_encoding"], s["out_ssrc"]) for s in j["subscriptions"] if s["subscriber"] == "v2" and s["ssrc"] == 256]' "[(256, 2, 1, 256)]"
 # every member's subscription changed, in the state file too
-grep -Eq '^sub [0-9]+ [0-9]+ [0-9]+ 1 0x00007777 0 [0-9]+ 0$' "$STATE" || fail "state file: group subscriptions: $(grep '^sub' "$STATE")"
+grep -Eq '^sub [0-9]+ [0-9]+ [0-9]+ 1 0x00007777 0 [0-9]+ 0 -$' "$STATE" || fail "state file: group subscriptions: $(grep '^sub' "$STATE")"
 [ "$(grep -c ' 0x00007777 ' "$STATE")" = 3 ] || fail "state file: want 3 subscriptions with out SSRC 0x7777: $(grep '^sub' "$STATE")"
-grep -q '^mmr-state 5$' "$STATE" || fail "state file version: $(head -3 "$STATE")"
+grep -q '^mmr-state 6$' "$STATE" || fail "state file version: $(head -3 "$STATE")"
 grep -Eq '^state_id [0-9a-f]{32} [0-9]+ [0-9]+$' "$STATE" || fail "state file: no state id: $(head -3 "$STATE")"
-grep -Eq '^stream [0-9]+ [0-9]+ 0x0000a000 video av1 2 3 - 0 12$' "$STATE" || fail "state file: av1 stream: $(grep '^stream' "$STATE")"
-grep -Eq '^stream [0-9]+ [0-9]+ 0x00000102 video vp8 3 1 [0-9]+ 2 -$' "$STATE" || fail "state file: group member: $(grep '^stream' "$STATE")"
+grep -Eq '^stream [0-9]+ [0-9]+ 0x0000a000 video av1 2 3 - 0 12 - - 90000$' "$STATE" || fail "state file: av1 stream: $(grep '^stream' "$STATE")"
+grep -Eq '^stream [0-9]+ [0-9]+ 0x00000102 video vp8 3 1 [0-9]+ 2 - - - 90000$' "$STATE" || fail "state file: group member: $(grep '^stream' "$STATE")"
 
 step "layered video: errors"
 bad "--spatial is for vp9 and av1: vp8 has no spatial layers" stream add lv pub --ssrc 1 --kind video --codec vp8 --spatial 2
@@ -561,7 +561,7 @@ bad "bad SSRC ''" stream add lv pub --ssrc ,1 --kind video --codec vp8
 bad "bad SSRC 'x'" stream add lv pub --ssrc 1,x --kind video --codec vp8
 bad "bad SSRC '1111111111111111111111111111111111'" stream add lv pub --ssrc 1,1111111111111111111111111111111111 --kind video --codec vp8
 bad "participant 'v1' is recvonly and may not publish" stream add lv v1 --ssrc 1,2 --kind video --codec vp8
-bad "nothing to set: give --target, --spatial, --dt, --encoding or --out-ssrc" sub set lv v1 --ssrc 0x9000
+bad "nothing to set: give --target, --spatial, --dt, --encoding, --out-ssrc or --rtx-ssrc" sub set lv v1 --ssrc 0x9000
 bad "--spatial is for vp9: SSRC 0x100 is vp8 and has no spatial layers" sub set lv v1 --ssrc 0x100 --spatial 0
 bad "--spatial is for vp9: SSRC 0x2640 is h264" sub set lv v1 --ssrc 0x2640 --spatial 0
 bad "bad spatial layer '2' (0-1: the stream has 2 spatial layers)" sub set lv v1 --ssrc 0x9000 --spatial 2
@@ -607,8 +607,8 @@ ok sub list lv; [ "$(cat "$OUT")" = "$lv_subs_txt" ] || fail "sub list lv differ
 [ "$(cat "$STATE")" = "$lv_state" ] || fail "state file changed by the restart"
 # the groups still act as groups after loading (sel_id rebuilt)
 ok sub set lv v1 --ssrc 0x101 --encoding 2
-grep -Eq '^sub [0-9]+ [0-9]+ [0-9]+ 1 0x00007777 0 [0-9]+ 2$' "$STATE" || fail "sub set after restart: $(grep 7777 "$STATE")"
-[ "$(grep -c ' 0x00007777 0 [0-9]* 2$' "$STATE")" = 3 ] || fail "sub set after restart did not reach every member: $(grep 7777 "$STATE")"
+grep -Eq '^sub [0-9]+ [0-9]+ [0-9]+ 1 0x00007777 0 [0-9]+ 2 -$' "$STATE" || fail "sub set after restart: $(grep 7777 "$STATE")"
+[ "$(grep -c ' 0x00007777 0 [0-9]* 2 -$' "$STATE")" = 3 ] || fail "sub set after restart did not reach every member: $(grep 7777 "$STATE")"
 
 step "layered video: what goes to the dataplane (a stand-in dataplane on the shm segment)"
 # A stand-in for mmr-dataplane built from lib/contract/cmd_chan.c (and lib/util): creates the segment, publishes the SRTP
@@ -663,6 +663,12 @@ int main(int argc, char **argv)
 	if (!log)
 		return 1;
 	setvbuf(log, NULL, _IOLBF, 0);
+	char rpath[512];   /* the RTCP fields of the PUTs (version 10), a line each, in LOG.rtcp */
+	snprintf(rpath, sizeof(rpath), "%s.rtcp", argv[2]);
+	FILE *rlog = fopen(rpath, "a");
+	if (!rlog)
+		return 1;
+	setvbuf(rlog, NULL, _IOLBF, 0);
 	for (int i = 0; i < MMR_SRTP_LEDGER_ID_LEN; i++)   /* before dp_ready, as the dataplane does */
 		if (sscanf(argv[4] + 2 * i, "%2hhx", &ch.shm->srtp_ledger_id[i]) != 1)
 			return 1;
@@ -676,11 +682,13 @@ int main(int argc, char **argv)
 		while ((c = cmd_chan_peek(&ch))) {
 			const struct mmr_cmd_stream *s = &c->u.stream;
 			const struct mmr_cmd_sub *b = &c->u.sub;
-			if (c->op == MMR_CMD_STREAM_PUT)
+			if (c->op == MMR_CMD_STREAM_PUT) {
 				fprintf(log, "STREAM_PUT %u %u %u %u %u %u %u %d %u %u\n", s->id, s->participant_id, s->ssrc,
 					s->kind, s->codec, s->temporal_layers, s->spatial_layers, (int)s->group_id,
 					s->encoding, s->dd_ext_id);
-			else if (c->op == MMR_CMD_SUB_PUT) {
+				fprintf(rlog, "STREAM %u %u %u %u\n", s->ssrc, s->rtx_ssrc, s->rtx_pt, s->clock_hz);
+			} else if (c->op == MMR_CMD_SUB_PUT) {
+				fprintf(rlog, "SUB %u %u %u %u\n", b->subscriber_id, b->stream_id, b->out_ssrc, b->rtx_ssrc);
 				fprintf(log, "SUB_PUT %u %u %u %u %u %u %u %u %u\n", b->id, b->stream_id, b->subscriber_id,
 					b->out_ssrc, b->target_tid, b->target_sid, b->target_dt, b->target_encoding, b->sel_id);
 				if (b->id < MMR_MAX_SUBS && b->sel_id == b->id && !live[b->id]) {
@@ -693,6 +701,11 @@ int main(int argc, char **argv)
 					live[c->u.del.id] = 0;
 			}
 			else if (c->op == MMR_CMD_PARTICIPANT_PUT) {
+				const struct mmr_cmd_participant *pc = &c->u.participant;
+				fprintf(rlog, "PARTICIPANT %u %u %u", pc->id, pc->fb, pc->mmr_ssrc);
+				for (int i = 0; i < MMR_RTX_MAP_MAX; i++)
+					fprintf(rlog, " %u:%u", pc->rtx_map[i].apt, pc->rtx_map[i].pt);
+				fputc('\n', rlog);
 				fprintf(log, "PARTICIPANT_PUT %u %u", c->u.participant.id, c->u.participant.srtp_suite);
 				key_hex(log, &c->u.participant.send_key);
 				key_hex(log, &c->u.participant.recv_key);
@@ -731,7 +744,7 @@ fi
 LEDGER1=00112233445566778899aabbccddeeff   # the stand-in's SRTP ledger ids
 LEDGER2=fedcba98765432100123456789abcdef
 start_fake_dp() {   # start_fake_dp [LEDGER_ID [nowait]]
-	rm -f "/dev/shm${SHM_NAME}" "$TMP/dp.log"
+	rm -f "/dev/shm${SHM_NAME}" "$TMP/dp.log" "$TMP/dp.log.rtcp"
 	"$FAKE_DP" "$SHM_NAME" "$TMP/dp.log" "$TMP/dp.layers" "${1:-$LEDGER1}" &
 	DPID=$!
 	[ "${2:-}" = nowait ] && return 0
@@ -831,6 +844,104 @@ else
 	echo "   (skipped: needs a C compiler)"
 fi
 ok meeting end lv
+
+step "RTCP: feedback, RTX and mmr_ssrc (participant add, stream add, sub set), errors, the dataplane's commands, persistence"
+ok meeting create rt
+ok participant add rt pub --addr 203.0.113.90 --port 7000
+ok participant add rt rx --addr 203.0.113.91 --port 7000 --rtcp nack,pli,rsize --rtx 96:97,111:112
+ok participant add rt prx --addr 203.0.113.92 --port 7000 --rtcp none --role recvonly
+ok stream add rt pub --ssrc 0x7000 --kind video --codec vp8 --rtx-ssrc 0x7001 --rtx-pt 97
+ok stream add rt pub --ssrc 0x7100 --kind audio --codec opus --clock 48000
+ok stream add rt pub --ssrc 0x7200,0x7201 --kind video --codec vp8 --rtx-ssrc 0x7210,0x7211 --rtx-pt 97 --clock 90000
+json participant show rt rx
+jq_eq '(j["rtcp"], j["rsize"], j["rtx"], j["mmr_ssrc"] != 0, j["rtt_us"])' "('nack,pli,rsize', True, '96:97,111:112', True, None)"
+rx_mmr=$($PY -c "import json,sys; print(json.load(open(sys.argv[1]))['mmr_ssrc'])" "$OUT")
+ok participant show rt rx
+grep -Eq '^rtcp: nack,pli,rsize; rtx: 96:97,111:112; mmr_ssrc 0x[0-9a-f]{8}; rtt -; loss - \(dataplane offline' "$OUT" ||
+	fail "participant show: $(cat "$OUT")"
+json participant list rt
+jq_eq '[(p["name"], p["rtcp"], p["rtx"], p["mmr_ssrc"] != 0) for p in j]' \
+	"[('pub', 'nack,pli,fir', None, True), ('rx', 'nack,pli,rsize', '96:97,111:112', True), ('prx', 'none', None, True)]"
+jq_eq 'len(set(p["mmr_ssrc"] for p in j))' 3
+ok participant list rt
+grep -Eq '^rx +[0-9]+ +203\.0\.113\.91 +7000 +sendrecv +nack,pli,rsize +96:97,111:112 +0x[0-9a-f]{8} +- +- +-$' "$OUT" ||
+	fail "participant list: $(cat "$OUT")"
+grep -Eq '^prx +[0-9]+ +203\.0\.113\.92 +7000 +recvonly +none +- +0x[0-9a-f]{8} ' "$OUT" || fail "participant list: $(cat "$OUT")"
+json meeting show rt
+jq_eq '[s["ssrc"] for p in j["participants"] for s in p["streams"]]' "[28672, 28928, 29184, 29185]"
+# the receiver with RTX payload types gets an RTX SSRC per view (one per simulcast group), the other none
+json sub list rt
+jq_eq '[(s["subscriber"], s["ssrc"], s["rtx_ssrc"] is not None) for s in j["subscriptions"]]' \
+	"[('rx', 28672, True), ('rx', 28928, True), ('rx', 29184, True), ('prx', 28672, False), ('prx', 28928, False), ('prx', 29184, False)]"
+jq_eq 'len(set([s["rtx_ssrc"] for s in j["subscriptions"] if s["rtx_ssrc"]] + [s["out_ssrc"] for s in j["subscriptions"]]))' 6
+rx_rtx2=$($PY -c "import json,sys; print([s['rtx_ssrc'] for s in json.load(open(sys.argv[1]))['subscriptions'] if s['subscriber'] == 'rx' and s['ssrc'] == 28928][0])" "$OUT")
+ok sub list rt
+grep -Eq '^rx +pub +0x00007000 +video +vp8 +L1T1 +T0 +0x00007000 +0x[0-9a-f]{8} +[0-9]+ +unknown$' "$OUT" || fail "sub list rt: $(cat "$OUT")"
+grep -Eq '^prx +pub +0x00007000 +video +vp8 +L1T1 +T0 +0x00007000 +- +[0-9]+ +unknown$' "$OUT" || fail "sub list rt: $(cat "$OUT")"
+grep -Eq '^participant [0-9]+ [0-9]+ rx 203\.0\.113\.91 7000 sendrecv - 0 - - nack,pli,rsize 0x[0-9a-f]{8} 96:97,111:112$' "$STATE" ||
+	fail "state file: rx: $(grep ' rx ' "$STATE")"
+grep -Eq '^stream [0-9]+ [0-9]+ 0x00007000 video vp8 1 1 - 0 - 0x00007001 97 90000$' "$STATE" || fail "state file: stream: $(grep 0x00007000 "$STATE")"
+grep -Eq '^stream [0-9]+ [0-9]+ 0x00007100 audio opus 1 1 - 0 - - - 48000$' "$STATE" || fail "state file: audio stream: $(grep 0x00007100 "$STATE")"
+# sub set --rtx-ssrc: the whole group; 0 = none
+ok sub set rt rx --ssrc 0x7201 --rtx-ssrc 0x9999
+[ "$(grep -c ' 0x00009999$' "$STATE")" = 2 ] || fail "sub set --rtx-ssrc on a group: $(grep 9999 "$STATE")"
+ok sub set rt rx --ssrc 0x7100 --rtx-ssrc 0
+json sub list rt
+jq_eq '[(s["ssrc"], s["rtx_ssrc"]) for s in j["subscriptions"] if s["subscriber"] == "rx" and s["ssrc"] != 28672]' "[(28928, None), (29184, 39321)]"
+step "RTCP: errors"
+bad "bad RTCP feedback 'nack,bogus'" participant add rt e1 --addr 203.0.113.93 --port 7000 --rtcp nack,bogus
+bad "bad RTCP feedback 'nack,nack'" participant add rt e1 --addr 203.0.113.93 --port 7000 --rtcp nack,nack
+bad "bad RTX payload types '96'" participant add rt e1 --addr 203.0.113.93 --port 7000 --rtx 96
+bad "bad RTX payload types '96:96'" participant add rt e1 --addr 203.0.113.93 --port 7000 --rtx 96:96
+bad "bad RTX payload types '96:128'" participant add rt e1 --addr 203.0.113.93 --port 7000 --rtx 96:128
+bad "too many RTX payload types" participant add rt e1 --addr 203.0.113.93 --port 7000 --rtx 96:97,98:99,100:101,102:103,104:105
+bad "a payload type appears twice" participant add rt e1 --addr 203.0.113.93 --port 7000 --rtx 96:97,96:98
+bad "--rtx is for participants that receive" participant add rt e1 --addr 203.0.113.93 --port 7000 --role sendonly --rtx 96:97
+bad "--rtx-ssrc and --rtx-pt go together" stream add rt pub --ssrc 0x7300 --kind video --codec vp8 --rtx-ssrc 0x7301
+bad "--rtx-ssrc and --rtx-pt go together" stream add rt pub --ssrc 0x7300 --kind video --codec vp8 --rtx-pt 97
+bad "bad RTX payload type '0'" stream add rt pub --ssrc 0x7300 --kind video --codec vp8 --rtx-ssrc 0x7301 --rtx-pt 0
+bad "one RTX SSRC per SSRC" stream add rt pub --ssrc 0x7300,0x7302 --kind video --codec vp8 --rtx-ssrc 0x7301 --rtx-pt 97
+bad "RTX SSRC 0x00007300 is also a media SSRC" stream add rt pub --ssrc 0x7300 --kind video --codec vp8 --rtx-ssrc 0x7300 --rtx-pt 97
+bad "SSRC 0x7001 is already used in meeting 'rt'" stream add rt pub --ssrc 0x7001 --kind video --codec vp8
+bad "SSRC 0x7001 is already used in meeting 'rt'" stream add rt pub --ssrc 0x7300 --kind video --codec vp8 --rtx-ssrc 0x7001 --rtx-pt 97
+bad "is the MMR's own RTCP SSRC toward 'rx'" stream add rt pub --ssrc "$rx_mmr" --kind video --codec vp8
+bad "bad clock rate '5'" stream add rt pub --ssrc 0x7300 --kind video --codec vp8 --clock 5
+bad "bad clock rate '2000000'" stream add rt pub --ssrc 0x7300 --kind video --codec vp8 --clock 2000000
+bad "participant 'prx' takes no RTX" sub set rt prx --ssrc 0x7000 --rtx-ssrc 0x5555
+bad "the RTX SSRC and the out SSRC are both 0x00007000" sub set rt rx --ssrc 0x7000 --rtx-ssrc 0x7000
+bad "RTX SSRC 0x00009999 is already one 'rx' receives" sub set rt rx --ssrc 0x7000 --rtx-ssrc 0x9999
+bad "RTX SSRC 0x00007200 is already one 'rx' receives, a stream's" sub set rt rx --ssrc 0x7000 --rtx-ssrc 0x7200
+bad "out SSRC" sub set rt rx --ssrc 0x7100 --out-ssrc "$rx_mmr"
+bad "bad RTX SSRC 'x'" sub set rt rx --ssrc 0x7000 --rtx-ssrc x
+bad "no participant 'nobody'" participant show rt nobody
+bad "no meeting 'nosuch'" participant list nosuch
+step "RTCP: persistence across kill -9"
+json participant list rt; rt_parts=$(cat "$OUT")
+json sub list rt; rt_subs=$(cat "$OUT")
+rt_state=$(cat "$STATE")
+kill_ctl 9
+start_ctl
+json participant list rt; [ "$(cat "$OUT")" = "$rt_parts" ] || fail "participant list rt differs after restart"
+json sub list rt; [ "$(cat "$OUT")" = "$rt_subs" ] || fail "sub list rt differs after restart"
+[ "$(cat "$STATE")" = "$rt_state" ] || fail "state file changed by the restart"
+if [ -n "$FAKE_DP" ]; then
+	step "RTCP: what goes to the dataplane"
+	start_fake_dp
+	rx_id=$($PY -c "import json,sys; print([p['id'] for p in json.load(open(sys.argv[1])) if p['name'] == 'rx'][0])" <(echo "$rt_parts"))
+	# rx: NACK 1 | PLI 2 | RSIZE 8 | RTX 16 = 27
+	grep -Eq "^PARTICIPANT $rx_id 27 $rx_mmr 96:97 111:112 0:0 0:0\$" "$TMP/dp.log.rtcp" || fail "PARTICIPANT_PUT rx: $(cat "$TMP/dp.log.rtcp")"
+	grep -Eq '^PARTICIPANT [0-9]+ 0 [1-9][0-9]* 0:0 0:0 0:0 0:0$' "$TMP/dp.log.rtcp" || fail "PARTICIPANT_PUT prx: $(cat "$TMP/dp.log.rtcp")"
+	grep -q '^STREAM 28672 28673 97 90000$' "$TMP/dp.log.rtcp" || fail "STREAM_PUT rtx: $(cat "$TMP/dp.log.rtcp")"
+	grep -q '^STREAM 28928 0 0 48000$' "$TMP/dp.log.rtcp" || fail "STREAM_PUT audio: $(cat "$TMP/dp.log.rtcp")"
+	grep -q '^STREAM 29185 29201 97 90000$' "$TMP/dp.log.rtcp" || fail "STREAM_PUT group member: $(cat "$TMP/dp.log.rtcp")"
+	[ "$(grep -c "^SUB $rx_id [0-9]* 29184 39321\$" "$TMP/dp.log.rtcp")" = 2 ] || fail "SUB_PUT group rtx: $(cat "$TMP/dp.log.rtcp")"
+	grep -q "^SUB $rx_id [0-9]* 28928 0\$" "$TMP/dp.log.rtcp" || fail "SUB_PUT rtx none: $(cat "$TMP/dp.log.rtcp")"
+	: >"$TMP/dp.log.rtcp"
+	ok sub set rt rx --ssrc 0x7000 --rtx-ssrc 0x4242
+	grep -q "^SUB $rx_id [0-9]* 28672 16962\$" "$TMP/dp.log.rtcp" || fail "sub set --rtx-ssrc: $(cat "$TMP/dp.log.rtcp")"
+	stop_fake_dp
+fi
+ok meeting end rt
 
 step "persistence across kill -9"
 ok meeting show m1; show_txt=$(cat "$OUT")
@@ -933,10 +1044,10 @@ json sub list old
 jq_eq '[(s["ssrc"], s["target"], s["target_encoding"], s["out_ssrc"], s["sel_id"] == s["id"]) for s in j["subscriptions"]]' \
 	"[(16, 1, None, 119, True), (17, 0, None, 17, True)]"
 ok sub set old b --ssrc 0x10 --target 2
-grep -q '^mmr-state 5$' "$STATE" || fail "not rewritten as version 5: $(head -3 "$STATE")"
+grep -q '^mmr-state 6$' "$STATE" || fail "not rewritten as version 6: $(head -3 "$STATE")"
 grep -Eq '^state_id [0-9a-f]{32} [0-9]+ [0-9]+$' "$STATE" || fail "a version 2 file got no state id: $(head -3 "$STATE")"
-grep -qx 'stream 0 0 0x00000010 video vp8 3 1 - 0 -' "$STATE" || fail "v2 stream as v3: $(grep '^stream' "$STATE")"
-grep -qx 'sub 0 0 1 2 0x00000077 0 0 0' "$STATE" || fail "v2 subscription as v3: $(grep '^sub' "$STATE")"
+grep -qx 'stream 0 0 0x00000010 video vp8 3 1 - 0 - - - 90000' "$STATE" || fail "v2 stream as v3: $(grep '^stream' "$STATE")"
+grep -qx 'sub 0 0 1 2 0x00000077 0 0 0 -' "$STATE" || fail "v2 subscription as v3: $(grep '^sub' "$STATE")"
 kill_ctl TERM
 # a group whose members have lower ids than its encoding 0 (ids are reused), as a restart finds it
 cat >"$TMP/state.rev" <<'SEOF'
@@ -969,7 +1080,7 @@ variant 's/^sub 1 0 1 0 0x00000023 1 3 0/sub 1 0 1 0 0x00000023 1 2 0/; s/^sub 1
 variant 's/^sub 1 0 1 0 0x00000023 1 3 0/sub 1 0 1 0 0x00000023 1 2 1/' "encoding outside a group" "bad target encoding '1'"
 variant 's/^sub 7 5 1 1 0x00000020 0 1 2/sub 7 5 1 1 0x00000020 0 2 2/' "decode target too high" "bad decode target '2'"
 variant 's/^stream 5 0 0x00000020 video vp8 2 1 5 0 -/stream 5 0 0x00000020 video vp8 2/' "v2 stream line in v3" "stream: expected"
-variant 's/^mmr-state 3/mmr-state 6/' "a newer version" "unsupported state file version '6'"
+variant 's/^mmr-state 3/mmr-state 7/' "a newer version" "unsupported state file version '7'"
 variant "s/^mmr-state 3/mmr-state 4\nstate_id $LEDGER1 1 1/" "a state id in version 4" "unknown record 'state_id' in a version 4 file"
 variant "s/^mmr-state 3/mmr-state 5\nstate_id $LEDGER1 1 1\nstate_id $LEDGER1 1 1/" "two state ids" "state_id appears twice"
 variant "s/^mmr-state 3/mmr-state 5\nstate_id ${LEDGER1}0 1 1/" "a bad state id" "state_id: bad id"
@@ -993,7 +1104,7 @@ if [ -n "$FAKE_DP" ]; then
 	stop_fake_dp
 fi
 ok sub set rev b --ssrc 0x21 --encoding 0
-[ "$(grep -c '^sub [0-9]* [0-9]* 1 1 0x00000020 0 1 0$' "$STATE")" = 3 ] || fail "sub set on a loaded group: $(grep '^sub' "$STATE")"
+[ "$(grep -c '^sub [0-9]* [0-9]* 1 1 0x00000020 0 1 0 -$' "$STATE")" = 3 ] || fail "sub set on a loaded group: $(grep '^sub' "$STATE")"
 kill_ctl TERM
 [ "$KILL_RC" -eq 0 ] || fail "SIGTERM: exit status $KILL_RC, want 0"
 
@@ -1087,7 +1198,9 @@ if [ -n "$FAKE_DP" ]; then
 	stop_fake_dp
 	# a state file from before ledgers (version 3) with SRTP participants: rekeyed at the first attach
 	kill_ctl TERM
-	sed -e '/^srtp_ledger /d' -e '/^state_id /d' -e '/^journal /d' -e 's/^mmr-state 5$/mmr-state 3/' "$STATE" >"$TMP/state.v3"
+	sed -e '/^srtp_ledger /d' -e '/^state_id /d' -e '/^journal /d' -e 's/^mmr-state 6$/mmr-state 3/' \
+		-e 's/^\(participant .*\) [^ ]* [^ ]* [^ ]*$/\1/' -e 's/^\(stream .*\) [^ ]* [^ ]* [^ ]*$/\1/' \
+		-e 's/^\(sub .*\) [^ ]*$/\1/' "$STATE" >"$TMP/state.v3"
 	cp "$TMP/state.v3" "$STATE"
 	start_ctl
 	json status
@@ -1102,7 +1215,7 @@ if [ -n "$FAKE_DP" ]; then
 	dp_keys_check "version 3 file" "$TMP/keys_ka4" "$TMP/keys_kb4"
 	grep -Fq 'SRTP ledger changed (old id none -> new id 00112233..): the 2 SRTP participants got new keys' "$LOG" ||
 		fail "no log line for the version 3 file: $(grep 'SRTP ledger' "$LOG")"
-	grep -q '^mmr-state 5$' "$STATE" && grep -Eq "^srtp_ledger $LEDGER1 [0-9]+$" "$STATE" ||
+	grep -q '^mmr-state 6$' "$STATE" && grep -Eq "^srtp_ledger $LEDGER1 [0-9]+$" "$STATE" ||
 		fail "version 3 file not rewritten with the ledger: $(head -3 "$STATE")"
 	stop_fake_dp
 	# a version 4 file without the line was never attached (the line is written from the first

@@ -10,6 +10,8 @@ and VP8 L1T3 video at 83 frames/s of 3 packets).
  3. kill -9 the dataplane and start a new one (new segment, new epoch; the harness re-configures the
     tap's kernel side): the controller replays its state and every receiver gets audio and video
     again within a few seconds (video from the next keyframe), with contiguous numbering afterwards.
+The dataplane runs with `rtcp = false` (media only toward the receivers' sockets; test_rtcp.py
+covers the MMR's RTCP).
 """
 import os
 import select
@@ -126,7 +128,7 @@ def received(rx):
 
 
 def body(c):
-    with MmrEnv('crash') as env:
+    with MmrEnv('crash', rtcp=False) as env:
         env.wait_dp_attached(10)
         env.meeting('m1')
         for n, p in PORTS.items():

@@ -14,6 +14,8 @@ a meeting nobody touches: bob must receive every packet, in order (the dataplane
 
 --ack-early runs the controller with MMR_TEST_ACK_EARLY=1 (it answers before it writes): the check
 must then fail ("acknowledged change lost"); tests/run-all.sh runs that as a negative control.
+The dataplane runs with `rtcp = false` (media only toward the receivers' sockets; test_rtcp.py
+covers the MMR's RTCP).
 """
 import json
 import os
@@ -164,7 +166,7 @@ def main():
             failures.append(what)
 
     random.seed(int(os.environ.get('MMR_TEST_SEED', '0')) or None)
-    with MmrEnv('journal') as env:
+    with MmrEnv('journal', rtcp=False) as env:
         # compactions every 500 records (a kill lands in one now and then); the test hook if asked
         env.kill_controller(signal.SIGTERM)
         with open(os.path.join(env.tmp, 'controller.conf'), 'a') as f:

@@ -32,6 +32,8 @@ layer rules in this file says each receiver must get:
     nothing forwarded for them, the good traffic complete and unchanged. Invalid `sub set`
     commands fail with one error line and change nothing in `sub list`.
 `--selfcheck` runs only the checks of the packet builders (no MMR needed).
+The dataplane runs with `rtcp = false`: the receivers' sockets get media only (test_rtcp.py covers
+the MMR's own RTCP).
 """
 import os
 import socket
@@ -900,7 +902,7 @@ def body(c):
     selfcheck(c)
     if '--selfcheck' in sys.argv:
         return
-    with MmrEnv('layers') as env:
+    with MmrEnv('layers', rtcp=False) as env:
         env.wait_dp_attached(10)
         v = part_vp9(env, c)
         a = part_av1(env, c)

@@ -20,6 +20,8 @@ plaintext is the sent one). `meeting show` gives the last lcore; bad moves are r
 index, unknown meeting).
 
 Run as root: /usr/bin/python3 tests/integration/test_owner.py [--phase spread|move]
+The dataplane runs with `rtcp = false` (media only toward the receivers' sockets; test_rtcp.py
+covers the MMR's RTCP).
 """
 import argparse
 import base64
@@ -122,7 +124,7 @@ def spread_input(dp_mac):
 def phase_spread(c):
     n_rtp = len(SPREAD) * N_FRAMES * 3
     # the reference: one worker, everything on its queue
-    with MmrEnv('owner_ref', vdev='pcap', workers=1) as env:
+    with MmrEnv('owner_ref', vdev='pcap', workers=1, rtcp=False) as env:
         env.wait_dp_attached(10)
         spread_setup(env)
         inp = spread_input(env.dp_mac)
@@ -134,7 +136,7 @@ def phase_spread(c):
     c.check(len(ref) == 9 * 2 - 0 and all(ref.values()), 'reference run: every receiver got video and audio',
             sorted(ref))
 
-    with MmrEnv('owner_spread', vdev='pcap', workers=WORKERS, pcap_queues=WORKERS) as env:
+    with MmrEnv('owner_spread', vdev='pcap', workers=WORKERS, pcap_queues=WORKERS, rtcp=False) as env:
         env.wait_dp_attached(10)
         spread_setup(env)
         lc = meeting_lcores(env)
@@ -201,13 +203,13 @@ def phase_move(c):
     if pylibsrtp is None:
         c.check(False, 'pylibsrtp is installed (python3-pylibsrtp)')
         return
-    env = MmrEnv('owner_move', vdev='pcap', workers=WORKERS, pcap_queues=WORKERS, status_interval_ms=200)
+    env = MmrEnv('owner_move', vdev='pcap', workers=WORKERS, pcap_queues=WORKERS, status_interval_ms=200, rtcp=False)
     # this test sends each SRTP publisher at thousands of packets/s, and a move releases what the new
     # owner held in one burst: an inbound lease window (default 128 packets) must cover such a burst,
     # or its tail is refused as srtp_lease until the ledger grants more (docs/dataplane.md). The
     # windows stay below the packets sent, so that contexts ask for more (through the lease ring of
     # whichever lcore owns the meeting at that moment) during the moves.
-    env.extra_dp_conf = 'srtp_lease_in = 1024;\nsrtp_lease_out = 256;\n'
+    env.extra_dp_conf += 'srtp_lease_in = 1024;\nsrtp_lease_out = 256;\n'
     with env:
         env.wait_dp_attached(10)
         keys = {}

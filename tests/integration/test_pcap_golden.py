@@ -14,6 +14,8 @@ the packets into the FIFO and closes it. No sleep decides anything.
 Input: 4 participants on distinct addresses; alice sends VP8 L1T3 (2 packets per frame, keyframe every
 24 frames) and Opus-like audio; bob (T0, own out SSRC), carol (T1), dave (T2, own next-hop MAC)
 receive; plus an ARP request, an ICMP echo request and a few packets that must be dropped.
+The dataplane runs with `rtcp = false` (its RTCP input is counted as drop `rtcp`, and it sends no
+reports of its own, which would not be part of this byte-exact model; test_rtcp.py covers them).
 The input and expected output are left in build/test-logs/pcap_golden/ as in.pcap / expected.pcap.
 """
 import os
@@ -53,7 +55,7 @@ def icmp_echo(dst_mac, src_ip, dst_ip, ident, seq, data):
 
 
 def body(c):
-    with MmrEnv('pcap_golden', vdev='pcap') as env:
+    with MmrEnv('pcap_golden', vdev='pcap', rtcp=False) as env:
         DP_MAC = env.dp_mac     # net_pcap keeps its own MAC
         env.wait_dp_attached(10)
         env.meeting('m1')

@@ -13,10 +13,16 @@ Then every bad command must be refused with its own last_error (seq and op named
 higher each time, and change nothing: sel_id naming another receiver's subscription, the receiver's
 subscription to the non-group stream, an unused id, an id out of range; target_sid 3; target_encoding
 3; spatial_layers 4; codec 9; audio kind with the VP8 codec; AV1 without dd_ext_id; a simulcast group
-on an audio stream. Afterwards the dataplane's status line still counts 2 participants, 3 streams, 4
+on an audio stream; RTCP fields (issue 11): an RTX payload type without an RTX SSRC, one out of range,
+an RTX SSRC equal to the media SSRC, a clock rate of 5 Hz, unknown feedback flags, an RTX map pair
+with the same payload type twice or two pairs for one media payload type, a subscription's RTX SSRC
+equal to its out SSRC or to another subscription's out SSRC toward the receiver, a receiver's mmr_ssrc equal to an SSRC it receives, a subscription's out SSRC
+equal to the receiver's mmr_ssrc. Afterwards the dataplane's status line still counts 2 participants, 3 streams, 4
 subscriptions, and real VP8 packets from the publisher reach every valid subscription as before: the
 receiver gets exactly encoding 1 under the group's SSRC and the whole plain stream, the publisher
 exactly encoding 0.
+The dataplane runs with `rtcp = false` (media only toward the receivers' sockets; test_rtcp.py
+covers the MMR's RTCP).
 """
 import os
 import re
@@ -37,11 +43,12 @@ PLAIN = 0x52000000                      # stream 2
 NEW_SSRC = 0x53000000                   # stream 5, never created
 FRAMES = 6
 MAX_SUBS = 1 << 20                      # MMR_MAX_SUBS
+RX_MMR = 0x5a000001                     # the receiver's mmr_ssrc (the SSRC our RTCP to it comes from)
 
 VP8 = 'kind=2 codec=2 tl=3 sl=1'
 SETUP = [
     'participant id=0 meeting=0 addr=%s port=%d dp_port=0 role=1' % (CLIENT_IP, PUB_PORT),
-    'participant id=1 meeting=0 addr=%s port=%d dp_port=0 role=1' % (CLIENT_IP, RX_PORT),
+    'participant id=1 meeting=0 addr=%s port=%d dp_port=0 role=1 mmr_ssrc=%d' % (CLIENT_IP, RX_PORT, RX_MMR),
     'stream id=0 participant=0 ssrc=%d %s group=0 enc=0' % (SIM[0], VP8),
     'stream id=1 participant=0 ssrc=%d %s group=0 enc=1' % (SIM[1], VP8),
     'stream id=2 participant=0 ssrc=%d %s group=none' % (PLAIN, VP8),
@@ -76,6 +83,32 @@ BAD = [
     ('simulcast group on an audio stream',
      'stream id=5 participant=0 ssrc=%d kind=1 codec=1 tl=1 group=0 enc=2' % NEW_SSRC, 'STREAM_PUT',
      'stream 5: bad simulcast group 0 encoding 2'),
+    # RTCP fields (issue 11)
+    ('RTX payload type without an RTX SSRC', 'stream id=2 participant=0 ssrc=%d %s group=none rtx_pt=97' % (PLAIN, VP8),
+     'STREAM_PUT', 'stream 2: RTX payload type 97 without an RTX SSRC'),
+    ('RTX payload type 128', 'stream id=2 participant=0 ssrc=%d %s group=none rtx_ssrc=7 rtx_pt=128' % (PLAIN, VP8),
+     'STREAM_PUT', 'stream 2: RTX payload type 128 out of range 1..127'),
+    ('RTX SSRC = media SSRC', 'stream id=2 participant=0 ssrc=%d %s group=none rtx_ssrc=%d rtx_pt=97' % (PLAIN, VP8, PLAIN),
+     'STREAM_PUT', 'stream 2: RTX SSRC %d is its media SSRC' % PLAIN),
+    ('clock rate 5 Hz', 'stream id=2 participant=0 ssrc=%d %s group=none clock=5' % (PLAIN, VP8),
+     'STREAM_PUT', 'stream 2: clock rate 5 Hz out of range 1000..1000000'),
+    ('unknown feedback flags', 'participant id=1 meeting=0 addr=%s port=%d dp_port=0 role=1 fb=64' % (CLIENT_IP, RX_PORT),
+     'PARTICIPANT_PUT', 'participant 1: unknown feedback flags 0x40'),
+    ('RTX pair 96:96', 'participant id=1 meeting=0 addr=%s port=%d dp_port=0 role=1 rtx0_apt=96 rtx0_pt=96' % (CLIENT_IP, RX_PORT),
+     'PARTICIPANT_PUT', 'participant 1: bad RTX payload types 96:96 (media 0..127, RTX 1..127, different)'),
+    ('two RTX pairs for one payload type',
+     'participant id=1 meeting=0 addr=%s port=%d dp_port=0 role=1 rtx0_apt=96 rtx0_pt=97 rtx1_apt=96 rtx1_pt=98' % (CLIENT_IP, RX_PORT),
+     'PARTICIPANT_PUT', 'participant 1: RTX payload types 96:97 and 96:98 overlap'),
+    ('sub RTX SSRC = out SSRC', 'sub id=2 stream=2 subscriber=1 out_ssrc=%d tid=2 sel=2 rtx_ssrc=%d' % (PLAIN, PLAIN),
+     'SUB_PUT', 'subscription 2: RTX SSRC 0x%08x is its out SSRC' % PLAIN),
+    ('sub RTX SSRC = another subscription\'s out SSRC',
+     'sub id=2 stream=2 subscriber=1 out_ssrc=%d tid=2 sel=2 rtx_ssrc=%d' % (PLAIN, SIM[0]), 'SUB_PUT',
+     'subscription 2: RTX SSRC 0x%08x is subscription 0\'s out SSRC toward receiver 1' % SIM[0]),
+    ('mmr_ssrc = an SSRC it receives',
+     'participant id=1 meeting=0 addr=%s port=%d dp_port=0 role=1 mmr_ssrc=%d' % (CLIENT_IP, RX_PORT, PLAIN),
+     'PARTICIPANT_PUT', 'participant 1: mmr_ssrc 0x%08x is subscription 2\'s SSRC toward it' % PLAIN),
+    ('out SSRC = the receiver\'s mmr_ssrc', 'sub id=2 stream=2 subscriber=1 out_ssrc=%d tid=2 sel=2' % RX_MMR,
+     'SUB_PUT', 'subscription 2: SSRC 0x%08x is the MMR\'s own RTCP SSRC toward receiver 1' % RX_MMR),
 ]
 REFUSED_RE = re.compile(r'^refused: seq (\d+) (\w+): (.*)$')
 COUNTERS_RE = re.compile(r'^rejected=(\d+) head=(\d+) tail=(\d+) applied_seq=(\d+)$')
@@ -109,7 +142,7 @@ def wait_status(env, want, timeout=5.0):
 def body(c):
     if not os.access(RING_CMD, os.X_OK):
         raise mmrtest.HarnessError('%s not built (run make)' % RING_CMD)
-    with MmrEnv('ring_refusals', controller=False, status_interval_ms=200) as env:
+    with MmrEnv('ring_refusals', controller=False, status_interval_ms=200, rtcp=False) as env:
         # ---- valid set-up ----
         rc, out, err = ring(env, SETUP + ['counters'])
         c.eq(rc, 0, 'set-up: ring_cmd exit status (stderr: %s)' % err)

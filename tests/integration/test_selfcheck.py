@@ -7,8 +7,9 @@ the first disagreement between its shadow, its lists and counts, and the publish
 controller is the ASan build. Requests (lib/contract/ctl_proto.h, one at a time, each acknowledged
 once live): meetings created and ended (plain, AEAD_AES_128_GCM and AES_CM_128_HMAC_SHA1_80), participants of
 every role added and removed, streams of every codec added and removed (simulcast groups of 2 and 3
-encodings, VP9/AV1 spatial layers), subscription targets, encodings and out SSRCs set, SRTP
-participants rekeyed. A Python model of the meetings keeps every request valid.
+encodings, VP9/AV1 spatial layers, some with the publisher's RTX SSRCs), subscription targets,
+encodings, out SSRCs and RTX SSRCs set, receivers with RTX payload types and other RTCP feedback,
+SRTP participants rekeyed. A Python model of the meetings keeps every request valid.
 Checks: every request answered ok, the dataplane alive, no "SELF-CHECK FAILED" in its log, no
 sanitizer report, and the meetings and their subscription counts (`meeting list`) equal the model's.
 
@@ -76,9 +77,13 @@ def step(env, m, req):
         k = m.fresh()
         name = 'p%d' % k
         role = rnd.choice(('sendrecv', 'sendrecv', 'recvonly', 'sendonly'))
-        parts[name] = {'role': role, 'streams': []}
+        rtx = role != 'sendonly' and rnd.random() < 0.5
+        parts[name] = {'role': role, 'streams': [], 'rtx': rtx}
+        # RTCP (issue 11): RTX payload types (subscriptions with RTX SSRCs and contexts), feedback
+        extra = (('--rtx', '96:97,111:112') if rtx else ()) + \
+            (('--rtcp', 'nack,pli,rsize') if rnd.random() < 0.3 else ())
         return req('participant', 'add', mname, name, '--addr', '198.51.100.%d' % (50 + k % 150),
-                   '--port', 10000 + k, '--role', role)
+                   '--port', 10000 + k, '--role', role, *extra)
     pname = rnd.choice(sorted(parts))
     p = parts[pname]
     if r < 0.40:
@@ -99,6 +104,8 @@ def step(env, m, req):
             args += ['--spatial', spatial]
         if codec == 'av1':
             args += ['--dd-ext', rnd.randint(1, 14)]
+        if rnd.random() < 0.4:     # the publisher's RTX (its own RTX nodes and inbound contexts)
+            args += ['--rtx-ssrc', ','.join(str(0x30000000 + m.fresh()) for _ in ssrcs), '--rtx-pt', 97]
         p['streams'].append({'ssrcs': ssrcs, 'codec': codec, 'layers': layers, 'spatial': spatial})
         return req(*args)
     if r < 0.75 and p['streams']:
@@ -120,6 +127,8 @@ def step(env, m, req):
             args += ['--dt', rnd.randrange(s['layers'] * s['spatial'])]
         if len(s['ssrcs']) > 1:
             args += ['--encoding', rnd.randrange(len(s['ssrcs']))]
+        if parts[rn]['rtx'] and rnd.random() < 0.3:
+            args += ['--rtx-ssrc', 0 if rnd.random() < 0.3 else 0x40000000 + m.fresh()]
         if len(args) == 6 or rnd.random() < 0.3:     # nothing else to set (opus, h264)
             args += ['--out-ssrc', 0x20000000 + m.fresh()]
         return req(*args)

@@ -30,6 +30,8 @@ receiver decrypts with its own recv_key):
             loss (but MAX_LEAD), nothing dropped by the MMR (but as srtp_lease what the receivers
             miss); `participant keys` gives the new keys; (first suite) alice's old send key is
             refused a few seconds later.
+The dataplane runs with `rtcp = false` (its SRTCP input authenticated and counted as drop `rtcp`, no
+SRTCP of its own toward the receivers); test_rtcp.py covers SRTCP termination and SRTCP reports.
 Sequence numbers are rebased per receiver context and new streams may lose leading packets, as
 srtp_lease (docs/design.md, "Keys" and "SRTP indexes: never twice"; MAX_LEAD of them, 0 now that a
 new stream's first lease is provisional): mmrtest.srtp_match checks every receiver's plaintexts.
@@ -587,7 +589,7 @@ def body(c, args):
     if not c.check(pylibsrtp is not None, 'python3-pylibsrtp importable (scripts/install-deps.sh)'):
         return
     suites = args.suite or list(SUITES)
-    with MmrEnv('srtp') as env:
+    with MmrEnv('srtp', rtcp=False) as env:
         env.wait_dp_attached(10)
         cp = env.ctl('meeting', 'create', 'probe', '--srtp', suites[0], check=False)
         if not c.check(cp.returncode == 0, 'mmrctl meeting create --srtp %s' % suites[0],

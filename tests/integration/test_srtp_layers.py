@@ -32,6 +32,8 @@ has seq 0, so no output wraps in this test) and new streams may lose leading pac
 counts its packets exactly.
 
 Run as root: /usr/bin/python3 tests/integration/test_srtp_layers.py
+The dataplane runs with `rtcp = false`: the receivers' sockets get media only (test_rtcp.py covers
+the MMR's own RTCP).
 """
 import os
 import struct
@@ -471,7 +473,7 @@ def part_vp9(env, c):
 def body(c):
     if not c.check(pylibsrtp is not None, 'pylibsrtp importable (python3-pylibsrtp)'):
         return
-    with MmrEnv('srtplay') as env:
+    with MmrEnv('srtplay', rtcp=False) as env:
         env.wait_dp_attached(10)
         part_simulcast(env, c)
         part_av1(env, c)

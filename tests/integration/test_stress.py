@@ -15,6 +15,8 @@ inconsistency of its tables), and no "SELF-CHECK FAILED" may be in its log.
 
     test_stress.py [--seconds N] [--no-asan] [--selfcheck]
                    (MMR_STRESS_SECONDS, MMR_STRESS_NO_ASAN=1 also work)
+The dataplane runs with `rtcp = false` (media only toward the receivers' sockets; test_rtcp.py
+covers the MMR's RTCP).
 """
 import os
 import struct
@@ -146,7 +148,7 @@ def body(c, seconds, asan, selfcheck):
     if selfcheck and not os.access(CHECK_DP, os.X_OK):
         c.check(False, 'self-check dataplane present (run `make selfcheck`)', CHECK_DP)
         return
-    env = MmrEnv('stress', asan=asan)
+    env = MmrEnv('stress', asan=asan, rtcp=False)
     if selfcheck:
         env.dp_bin = CHECK_DP
     with env:

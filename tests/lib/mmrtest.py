@@ -268,7 +268,7 @@ class MmrEnv:
 
     def __init__(self, name, build='build', workers=1, extra_eal=(), asan=False, vdev='tap',
                  ipv6=False, static_neigh=False, mbufs=8191, status_interval_ms=1000,
-                 apply_timeout_ms=None, ready_timeout=30.0, controller=True, pcap_queues=1):
+                 apply_timeout_ms=None, ready_timeout=30.0, controller=True, pcap_queues=1, rtcp=True):
         self.name = name
         self.pid = os.getpid()
         self.build = os.path.join(ROOT, 'build-asan' if asan else build)
@@ -289,6 +289,8 @@ class MmrEnv:
         self.tmp = None
         self.ledger_path = None      # the SRTP ledger (in tmp unless set before start)
         self.extra_dp_conf = ''       # more dataplane.conf lines (set before start)
+        if not rtcp:                  # the dataplane counts RTCP as drop `rtcp` and sends none
+            self.extra_dp_conf = 'rtcp = false;\n'
         self.dp = None
         self.ctl_proc = None
         self.dp_starts = 0

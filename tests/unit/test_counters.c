@@ -1,7 +1,7 @@
 /*
  * test_counters.c - unit tests of the counter lists of the contract (lib/contract/drop_reason.h,
  * lib/contract/stats.h): every name made from them is present, unique and snake_case; docs/interfaces.md
- * lists every drop reason, lcore counter and stream counter in its "Counters" tables; the by-index
+ * lists every drop reason, lcore, stream, participant and control-thread counter in its "Counters" tables; the by-index
  * view of the counters is the named fields; and mmr_stats_summarize(), the one summary the status
  * line and `mmrctl stats` share: drops without layer drops, busy % from cycles, rates, prev NULL.
  */
@@ -36,6 +36,9 @@ static void test_names(void **state)
 	check_names(mmr_lcore_counter_names, MMR_LC__COUNT, 0);
 	check_names(mmr_stream_counter_names, MMR_SC__COUNT, 0);
 	check_names(mmr_ctl_counter_names, MMR_CC__COUNT, 0);
+	check_names(mmr_participant_counter_names, MMR_PC__COUNT, 0);
+	for (unsigned i = 0; i < MMR_PC__COUNT; i++)
+		assert_true(mmr_participant_counter_docs[i] && mmr_participant_counter_docs[i][0]);
 	for (unsigned i = 0; i < MMR_CC__COUNT; i++)
 		assert_true(mmr_ctl_counter_docs[i] && mmr_ctl_counter_docs[i][0]);
 	for (unsigned i = 0; i < MMR_DROP__COUNT; i++)
@@ -95,6 +98,9 @@ static void test_docs_list_every_counter(void **state)
 		expect_row(counters, "\nPer-lcore counters", mmr_lcore_counter_names[i], mmr_lcore_counter_docs[i]);
 	for (unsigned i = 0; i < MMR_SC__COUNT; i++)
 		expect_row(counters, "\nPer-stream counters", mmr_stream_counter_names[i], mmr_stream_counter_docs[i]);
+	for (unsigned i = 0; i < MMR_PC__COUNT; i++)
+		expect_row(counters, "\nPer-participant counters", mmr_participant_counter_names[i],
+			   mmr_participant_counter_docs[i]);
 	for (unsigned i = 0; i < MMR_CC__COUNT; i++)
 		expect_row(counters, "\nControl-thread counters", mmr_ctl_counter_names[i], mmr_ctl_counter_docs[i]);
 }

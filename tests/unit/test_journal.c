@@ -411,9 +411,125 @@ static void test_v4_file(void **state)
 	state_store_close(&st);
 	assert_int_equal(reopen(&got, 1000, err, sizeof(err)), 0);
 	assert_string_equal(got, want);
-	assert_non_null(strstr(got, "sub 0 0 1 2 0x00000077 0 0 0\n"));
+	assert_non_null(strstr(got, "sub 0 0 1 2 0x00000077 0 0 0 -\n"));
 	free(got);
 	free(want);
+	model_free(&m);
+	unlink(path);
+	unlink(jpath);
+}
+
+
+/* RTCP fields (state version 6): a receiver's feedback flags, mmr_ssrc and RTX map, a stream's RTX
+ * SSRC, payload type and clock, a subscription's RTX SSRC (made, then set) survive the journal and
+ * a compaction. */
+static void test_rtcp_fields(void **state)
+{
+	(void)state;
+	struct model m;
+	struct state_store st;
+	char err[256], *got;
+	const char *what;
+	assert_int_equal(model_init(&m), 0);
+	assert_int_equal(state_store_open(&st, &m, path, 1000, 1u << 30, err, sizeof(err)), 1);
+	uint32_t mt;
+	change_meeting(&st, &m, "m", &mt);
+	/* p0 receives with RTX: joined, then its RTCP set, then recorded (as requests.c does) */
+	struct mmr_addr a = addr_of(0);
+	assert_int_equal(model_reserve(&m, 0, 1, 0, 0, &what), 0);
+	uint32_t p0 = model_participant_join(&m, mt, "p0", &a, 5000, MMR_ROLE_SENDRECV, NULL, 0);
+	struct mmr_rtx_pt map[MMR_RTX_MAP_MAX] = { { 96, 97 } };
+	model_participant_set_rtcp(&m, p0, MMR_FB_NACK | MMR_FB_RSIZE, 0x1234, map);
+	state_line_participant(state_store_change_begin(&st), &m, p0);
+	assert_true(state_store_change_end(&st));
+	uint32_t p1 = change_join(&st, &m, mt, 1);
+	commit(&st, &m);
+	/* p1 publishes with RTX: p0's subscription gets an RTX SSRC of the controller's */
+	struct m_stream_desc d = { .kind = MMR_KIND_VIDEO, .codec = MMR_CODEC_VP8, .layers = 3, .spatial = 1,
+				   .group = MMR_ID_NONE, .rtx_pt = 107, .rtx_ssrc = { 0x555 } };
+	assert_int_equal(model_reserve(&m, 0, 0, 1, model_publish_sub_count(&m, p1), &what), 0);
+	uint32_t ssrc = 0x500;
+	uint32_t s = model_stream_publish(&m, p1, &ssrc, 1, &d);
+	struct outbuf *b = state_store_change_begin(&st);
+	state_line_stream(b, &m, s);
+	uint32_t sub = m.streams[s].first_sub;
+	assert_int_not_equal(sub, MMR_ID_NONE);
+	uint32_t made = m.subs[sub].rtx_ssrc;
+	assert_true(made != 0 && made != 0x500 && made != 0x1234);
+	state_line_sub(b, &m, sub);
+	assert_true(state_store_change_end(&st));
+	commit(&st, &m);
+	/* a snapshot now (the lines above in it), then a new RTX SSRC (sub set --rtx-ssrc): a target
+	 * record in the journal after it */
+	assert_int_equal(state_store_compact(&st, &m, err, sizeof(err)), 0);
+	m.subs[sub].rtx_ssrc = 0xabc;
+	state_line_target(state_store_change_begin(&st), &m, sub);
+	assert_true(state_store_change_end(&st));
+	commit(&st, &m);
+	char *want = model_text(&m);
+	state_store_close(&st);
+	if (reopen(&got, 1000, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(got, want);
+	assert_non_null(strstr(got, " nack,rsize 0x00001234 96:97\n"));
+	assert_non_null(strstr(got, " nack,pli,fir "));
+	assert_non_null(strstr(got, "stream 0 1 0x00000500 video vp8 3 1 - 0 - 0x00000555 107 90000\n"));
+	assert_non_null(strstr(got, " 0x00000abc\n"));
+	free(got);
+	free(want);
+	model_free(&m);
+	unlink(path);
+	unlink(jpath);
+}
+
+/* A version 5 state (before RTCP) loads with the defaults: NACK, PLI, FIR, no RTX, an mmr_ssrc made
+ * from the participant (the same at every load), streams at 90 kHz / 48 kHz; a bad RTCP field in a
+ * version 6 file is an error. */
+static void test_v5_file(void **state)
+{
+	(void)state;
+	static const char v5[] = "mmr-state 5\njournal 0\nmeeting 0 old plain\n"
+		"participant 0 0 a 203.0.113.51 5000 sendrecv - 0 - -\n"
+		"participant 1 0 b 203.0.113.52 5000 recvonly - 0 - -\n"
+		"stream 0 0 0x00000010 audio opus 1 1 - 0 -\n"
+		"sub 0 0 1 0 0x00000010 0 0 0\nend 1 2 1 1\n";
+	uint32_t first = 0;
+	for (int round = 0; round < 2; round++) {
+		FILE *f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(v5, f);
+		fclose(f);
+		unlink(jpath);
+		struct model m;
+		struct state_store st;
+		char err[256];
+		assert_int_equal(model_init(&m), 0);
+		if (state_store_open(&st, &m, path, 1000, 1u << 30, err, sizeof(err)) != 0)
+			fail_msg("%s", err);
+		assert_int_equal(m.parts[1].fb, MMR_FB_DEFAULT);
+		assert_int_not_equal(m.parts[1].mmr_ssrc, 0);
+		assert_int_equal(m.streams[0].clock_hz, MMR_CLOCK_AUDIO_HZ);
+		assert_int_equal(m.streams[0].rtx_ssrc, 0);
+		assert_int_equal(m.subs[0].rtx_ssrc, 0);
+		if (round == 0)
+			first = m.parts[1].mmr_ssrc;
+		else
+			assert_int_equal(m.parts[1].mmr_ssrc, first);
+		state_store_close(&st);
+		model_free(&m);
+	}
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("mmr-state 6\njournal 0\nmeeting 0 new plain\n"
+	      "participant 0 0 a 203.0.113.51 5000 sendrecv - 0 - - nack,bogus 0x00000001 -\nend 1 1 0 0\n", f);
+	fclose(f);
+	unlink(jpath);
+	struct model m;
+	struct state_store st;
+	char err[256];
+	assert_int_equal(model_init(&m), 0);
+	assert_int_equal(state_store_open(&st, &m, path, 1000, 1u << 30, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "bad feedback flags"));
 	model_free(&m);
 	unlink(path);
 	unlink(jpath);
@@ -431,6 +547,8 @@ int main(void)
 		cmocka_unit_test(test_damage_on_disk),
 		cmocka_unit_test(test_compaction_order),
 		cmocka_unit_test(test_v4_file),
+		cmocka_unit_test(test_rtcp_fields),
+		cmocka_unit_test(test_v5_file),
 	};
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }

@@ -7,7 +7,9 @@
  * cascading (meeting -> participants -> streams -> subscriptions) with the counts and indexes kept,
  * id reuse (freed ids oldest first, before fresh ones), and every index lookup. A randomized run of
  * joins, publishes and removals in several meetings (reserving first, as the requests do) checks
- * every invariant of the whole model after each step against a plain recount.
+ * every invariant of the whole model after each step against a plain recount. RTCP (issue 11):
+ * defaults, RTX SSRCs per receiver view (unique, shared by a group, cleared without a map), a
+ * stream's RTX fields and clock, the mmr_ssrc and RTX SSRC lookups.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -543,6 +545,74 @@ static void test_random(void **state)
 	assert_int_equal(m->n_meetings + m->n_parts + m->n_streams + m->n_subs, 0);
 }
 
+
+/* RTCP (issue 11): defaults (NACK, PLI, FIR, a non-zero mmr_ssrc); a receiver with RTX payload types
+ * gets an RTX SSRC per view, made before and after its streams come, shared by a simulcast group's
+ * members, none equal to a stream SSRC, another view SSRC or its mmr_ssrc; set again without a map:
+ * none; a stream's RTX SSRC, payload type and clock; the lookups of mmr_ssrc and RTX SSRCs. */
+static void test_rtcp(void **state)
+{
+	struct model *m = *state;
+	uint32_t mt = meeting(m, "rtcp");
+	uint32_t p = join(m, mt, "pub", 1, MMR_ROLE_SENDONLY);
+	assert_int_equal(m->parts[p].fb, MMR_FB_DEFAULT);
+	assert_int_not_equal(m->parts[p].mmr_ssrc, 0);
+	uint32_t audio[] = { 0x1000 }, sim[] = { 0x2000, 0x2001 };
+	uint32_t sa = publish(m, p, audio, 1, MMR_CODEC_OPUS, 1, 1);
+	assert_int_equal(m->streams[sa].clock_hz, MMR_CLOCK_AUDIO_HZ);
+	assert_int_equal(m->streams[sa].rtx_ssrc, 0);
+	uint32_t r = join(m, mt, "r", 2, MMR_ROLE_RECVONLY);
+	for (uint32_t b = m->parts[r].first_rsub; b != NONE; b = m->subs[b].r_next)
+		assert_int_equal(m->subs[b].rtx_ssrc, 0);
+	struct mmr_rtx_pt map[MMR_RTX_MAP_MAX] = { { 96, 97 } };
+	model_participant_set_rtcp(m, r, MMR_FB_NACK | MMR_FB_RSIZE, 0x2000, map);   /* its mmr_ssrc: the next stream's */
+	assert_int_equal(m->parts[r].fb, MMR_FB_NACK | MMR_FB_RSIZE | MMR_FB_RTX);
+	assert_int_equal(model_find_mmr_ssrc(m, mt, 0x2000), r);
+	/* the group comes after: its subscriptions get one RTX SSRC, made then */
+	struct m_stream_desc d;
+	memset(&d, 0, sizeof(d));
+	d.kind = MMR_KIND_VIDEO;
+	d.codec = MMR_CODEC_VP8;
+	d.layers = 1;
+	d.spatial = 1;
+	d.rtx_pt = 107;
+	d.rtx_ssrc[0] = 0x2100;
+	d.rtx_ssrc[1] = 0x2101;
+	d.clock_hz = 90000;
+	reserve(m, 0, 0, 2, 2 * model_publish_sub_count(m, p));
+	uint32_t g = model_stream_publish(m, p, sim, 2, &d);
+	uint32_t g1 = m->streams[g].next;
+	assert_int_equal(m->streams[g].rtx_ssrc, 0x2100);
+	assert_int_equal(m->streams[g1].rtx_ssrc, 0x2101);
+	assert_int_equal(m->streams[g1].rtx_pt, 107);
+	assert_int_equal(model_find_rtx_ssrc(m, mt, 0x2101), g1);
+	assert_int_equal(model_find_rtx_ssrc(m, mt, 0x2000), NONE);
+	check_model(m);
+	uint32_t ba = model_find_sub(m, sa, r), b0 = model_find_sub(m, g, r), b1 = model_find_sub(m, g1, r);
+	uint32_t ra = m->subs[ba].rtx_ssrc, r0 = m->subs[b0].rtx_ssrc;
+	assert_int_not_equal(ra, 0);
+	assert_int_not_equal(r0, 0);
+	assert_int_not_equal(ra, r0);
+	assert_int_equal(m->subs[b1].rtx_ssrc, r0);
+	const uint32_t taken[] = { 0x1000, 0x2000, 0x2001, 0x2100, 0x2101 };
+	for (unsigned i = 0; i < sizeof(taken) / sizeof(taken[0]); i++) {
+		assert_int_not_equal(ra, taken[i]);
+		assert_int_not_equal(r0, taken[i]);
+	}
+	assert_true(model_view_ssrc_taken(m, r, r0, ba));
+	assert_false(model_view_ssrc_taken(m, r, r0, b1));      /* its own group's do not count */
+	assert_true(model_view_ssrc_taken(m, r, 0x2000, NONE));  /* the mmr_ssrc and an out SSRC */
+	/* a deterministic choice from its seed, never one taken */
+	assert_int_equal(model_pick_rtx_ssrc(m, r, 7), model_pick_rtx_ssrc(m, r, 7));
+	/* no map any more: no RTX SSRCs */
+	memset(map, 0, sizeof(map));
+	model_participant_set_rtcp(m, r, MMR_FB_DEFAULT | MMR_FB_RTX, 0x3333, map);
+	assert_int_equal(m->parts[r].fb, MMR_FB_DEFAULT);
+	for (uint32_t b = m->parts[r].first_rsub; b != NONE; b = m->subs[b].r_next)
+		assert_int_equal(m->subs[b].rtx_ssrc, 0);
+	check_model(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -552,6 +622,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_id_reuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lookups_and_reserve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rtcp, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,6 +57,12 @@ static const struct field participant_fields[] = {
 	PF("dp_port", "dp_port", F_U16, dp_port),
 	PF("mac", "mac", F_MAC, mac),
 	PF("role", "role", F_U8, role),
+	PF("fb", "fb", F_U8, fb),
+	PF("mmr_ssrc", "mmr_ssrc", F_U32, mmr_ssrc),
+	PF("rtx0_apt", "rtx_map[0].apt", F_U8, rtx_map[0].apt),
+	PF("rtx0_pt", "rtx_map[0].pt", F_U8, rtx_map[0].pt),
+	PF("rtx1_apt", "rtx_map[1].apt", F_U8, rtx_map[1].apt),
+	PF("rtx1_pt", "rtx_map[1].pt", F_U8, rtx_map[1].pt),
 	{ NULL, NULL, F_U8, 0 },
 };
 
@@ -72,6 +78,9 @@ static const struct field stream_fields[] = {
 	SF("group", "group_id", F_ID, group_id),
 	SF("enc", "encoding", F_U8, encoding),
 	SF("dd", "dd_ext_id", F_U8, dd_ext_id),
+	SF("rtx_ssrc", "rtx_ssrc", F_U32, rtx_ssrc),
+	SF("rtx_pt", "rtx_pt", F_U8, rtx_pt),
+	SF("clock", "clock_hz", F_U32, clock_hz),
 	{ NULL, NULL, F_U8, 0 },
 };
 
@@ -86,6 +95,7 @@ static const struct field sub_fields[] = {
 	UF("dt", "target_dt", F_U8, target_dt),
 	UF("enc", "target_encoding", F_U8, target_encoding),
 	UF("sel", "sel_id", F_ID, sel_id),
+	UF("rtx_ssrc", "rtx_ssrc", F_U32, rtx_ssrc),
 	{ NULL, NULL, F_U8, 0 },
 };
 

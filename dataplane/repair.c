@@ -399,6 +399,52 @@ static const struct fwd_output *member(struct worker *w, struct nack_ctx *nc, un
 	return nc->o[enc];
 }
 
+/*
+ * A hole in a receiver's numbering: seq was never sent to it because the MMR itself did not have the
+ * packet then (lost on the publisher's uplink, repaired later by the publisher's RTX, and by then too
+ * late for the layer selector to place). The receiver's copies on either side of the hole are in its
+ * map; when its sequence numbers and the input's advanced by the same amount between them (no
+ * packet withheld in between, same simulcast encoding), the hole is the input packet at the same
+ * distance, and it belongs to the frame of the neighbour with the same RTP timestamp, whose rewritten
+ * fields (timestamp, PictureID, TL0PICIDX, frame number) it takes. The entry is recorded in the map,
+ * so the within-RTT rule applies to it from then on. NULL: not such a hole, or the packet is not kept.
+ */
+#define HOLE_SPAN 16u     /* how far to look for a hole's neighbours */
+static struct seq_map_entry *hole_entry(struct seq_map *m, const struct stream_repair *r, uint16_t seq)
+{
+	struct seq_map_entry *lo = NULL, *hi = NULL;
+	uint32_t dl = 0, dh = 0;
+	for (uint32_t d = 1; d <= HOLE_SPAN && !lo; d++)
+		if ((lo = seq_map_lookup(m, (uint16_t)(seq - d))) != NULL)
+			dl = d;
+	for (uint32_t d = 1; d <= HOLE_SPAN && !hi; d++)
+		if ((hi = seq_map_lookup(m, (uint16_t)(seq + d))) != NULL)
+			dh = d;
+	if (!lo || !hi || !r || !r->ring || seq_map_entry_encoding(lo) != seq_map_entry_encoding(hi) ||
+	    hi->in_ext_seq - lo->in_ext_seq != dl + dh)
+		return NULL;
+	uint32_t in_ext = lo->in_ext_seq + dl;
+	struct rte_mbuf *k = pkt_ring_get(r->ring, in_ext, NULL);
+	if (!k)
+		return NULL;
+	const uint8_t *kh = rte_pktmbuf_mtod(k, const uint8_t *);
+	const struct seq_map_entry *frame = NULL;
+	for (int side = 0; side < 2 && !frame; side++) {
+		const struct seq_map_entry *n = side ? hi : lo;
+		struct rte_mbuf *nk = pkt_ring_get(r->ring, n->in_ext_seq, NULL);
+		if (nk && memcmp(rte_pktmbuf_mtod(nk, const uint8_t *) + 4, kh + 4, 4) == 0)
+			frame = n;
+	}
+	if (!frame)
+		return NULL;     /* a frame of its own: its rewritten timestamp is not known */
+	struct layer_out lo_out;
+	seq_map_entry_out(frame, &lo_out);
+	lo_out.seq = seq;
+	lo_out.marker = (kh[1] & 0x80) != 0;
+	seq_map_record(m, in_ext, seq_map_entry_encoding(frame), &lo_out);
+	return seq_map_lookup(m, seq);
+}
+
 /* Resend the receiver's packet seq (its numbering). */
 static void resend_one(struct worker *w, struct nack_ctx *nc, uint16_t seq)
 {
@@ -415,6 +461,8 @@ static void resend_one(struct worker *w, struct nack_ctx *nc, uint16_t seq)
 
 	if (sr && sr->has_map) {
 		e = seq_map_lookup(&sr->map, seq);
+		if (!e && nc->sub->n == 1 && (e = hole_entry(&sr->map, s->repair, seq)) != NULL)
+			w->stream_stats[s->id].resent_hole++;
 		if (e) {
 			const struct fwd_stream *es;
 			const struct fwd_output *eo = member(w, nc, seq_map_entry_encoding(e), &es);

@@ -87,7 +87,7 @@
 					         RTX map in PARTICIPANT_PUT, RTX SSRC/PT and clock rate in
 					         STREAM_PUT, RTX SSRC in SUB_PUT, RTCP counters per stream,
 					         participant and lcore, RTCP drop reasons) */
-#define MMR_SHM_LAYOUT        0x0069310f513535caull /* the layout of this version (see the check below) */
+#define MMR_SHM_LAYOUT        0x4e80bbaa99e2c78bull /* the layout of this version (see the check below) */
 #define MMR_CMD_RING          4096u        /* power of two */
 #define MMR_HEARTBEAT_NS      100000000ull /* 100 ms */
 #define MMR_HEARTBEAT_DEAD_NS 1000000000ull /* 1 s */

@@ -91,6 +91,8 @@ struct mmr_port_stats {
 	_(nack_in,     "nack_in",     "packets of it receivers asked for again (NACKed sequence numbers)") \
 	_(resent,      "resent",      "packets resent to receivers on the media SSRC (no RTX)")          \
 	_(resent_rtx,  "resent_rtx",  "packets resent to receivers as RTX")                              \
+	_(resent_hole, "resent_hole", "NACKed packets the receiver never got because the MMR lacked them "  \
+				      "then (uplink loss repaired since), resent from its neighbours' fields") \
 	_(resend_gone, "resend_gone", "NACKed packets no longer kept (not resent)")                      \
 	_(resend_within_rtt, "resend_within_rtt", "NACKed packets not resent: resent to that receiver " \
 				      "within its round-trip time")                                      \

@@ -6,8 +6,11 @@
  *    the newest seen adds every seq in between to the missing list; a late or retransmitted packet
  *    whose seq is missing removes it (NACK_GEN_REPAIRED).
  *  - Reordering allowance: a missing seq is asked for the first time only once it has been missing
- *    for reorder_tsc (default NACK_GEN_REORDER_US = 5 ms: most reordering on a path resolves within a
- *    few ms; libwebrtc's NackRequester sends at once, mediasoup has an optional delay).
+ *    for reorder_tsc (default NACK_GEN_REORDER_US = 0: asked at the packet that shows the gap, as
+ *    libwebrtc's NackRequester does; the caller checks only at the stream's packets, and a 30 fps
+ *    stream sends a frame's packets in one burst, so any delay here waited for the next frame, and
+ *    the repair then came too late for the layer selector: tests/e2e/test_rtcp_loss.py). A reordered
+ *    packet costs one needless NACK and a resend the MMR drops as rtx_unused.
  *  - Then re-asked once per RTT (the publisher's, from our RR; NACK_GEN_DEFAULT_RTT_US = 100 ms until
  *    known; at least NACK_GEN_MIN_INTERVAL_US = 20 ms), at most NACK_GEN_MAX_TRIES = 10 times.
  *  - At most NACK_GEN_MAX_MISSING = 256 seqs missing at once: a gap that would make more clears the
@@ -29,7 +32,7 @@
 
 #define NACK_GEN_MAX_MISSING     256
 #define NACK_GEN_MAX_TRIES       10
-#define NACK_GEN_REORDER_US      5000
+#define NACK_GEN_REORDER_US      0
 #define NACK_GEN_MIN_INTERVAL_US 20000
 #define NACK_GEN_DEFAULT_RTT_US  100000
 #define NACK_GEN_MAX_AGE_MS      1000

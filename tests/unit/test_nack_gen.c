@@ -38,6 +38,8 @@ static void test_gap_reask(void **state)
 	uint64_t t = 1000 * MS;
 
 	nack_gen_init(&g, HZ);
+	assert_int_equal(g.reorder_tsc, 0);   /* by default a gap is asked for at once */
+	g.reorder_tsc = 5 * MS;               /* the allowance, when one is set */
 	for (uint32_t q = 1; q <= 10; q++)
 		assert_int_equal(nack_gen_on_seq(&g, q, t), NACK_GEN_IN_ORDER);
 	assert_int_equal(nack_gen_next_tsc(&g), UINT64_MAX);

@@ -506,7 +506,9 @@ def run_call(stream, specs, codec, env_name, build, relay_mode, sender_port, ssr
         return rxs, log, errs, None
     import mmrtest
     from mmrtest import CLIENT_IP, MMR_IP, MMR_PORT, MmrEnv
-    with MmrEnv(env_name, build=build) as env:
+    # RTCP off: its receivers are RTP-only tools that take every datagram for media (the MMR's
+    # RTCP toward real clients is tested by test_rtcp_loss.py)
+    with MmrEnv(env_name, build=build, rtcp=False) as env:
         env.wait_dp_attached()
         env.ctl("meeting", "create", meeting)
         env.ctl("participant", "add", meeting, sender, "--addr", CLIENT_IP, "--port",

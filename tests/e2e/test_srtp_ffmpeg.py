@@ -72,7 +72,9 @@ def main():
     problems = []
     clip = sf.Clip(frames=args.frames)
     try:
-        with MmrEnv("e2e-srtp-ffmpeg", build=args.build, asan=args.asan) as env:
+        # RTCP off: its receivers are RTP-only tools that take every datagram for media (the MMR's
+        # RTCP toward real clients is tested by test_rtcp_loss.py)
+        with MmrEnv("e2e-srtp-ffmpeg", build=args.build, asan=args.asan, rtcp=False) as env:
             env.wait_dp_attached()
             cp = env.ctl("meeting", "create", MEETING, "--srtp", SUITE, check=False)
             if cp.returncode != 0:

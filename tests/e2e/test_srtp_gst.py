@@ -195,7 +195,9 @@ def main():
     t0 = time.monotonic()
     suites = args.suite or list(SUITES)
     ok = True
-    with MmrEnv("e2e-srtp-gst", build=args.build, asan=args.asan) as env:
+    # RTCP off: its receivers are RTP-only tools that take every datagram for media (the MMR's
+    # RTCP toward real clients is tested by test_rtcp_loss.py)
+    with MmrEnv("e2e-srtp-gst", build=args.build, asan=args.asan, rtcp=False) as env:
         env.wait_dp_attached()
         probe = env.ctl("meeting", "create", "probe", "--srtp", suites[0], check=False)
         if probe.returncode != 0:

@@ -75,7 +75,9 @@ def hammer(sock_path, idx, seconds):
             req('participant', 'remove', 'm1', old)
         vname = 'r%d_%d' % (idx, k)
         req('participant', 'add', 'm1', vname, '--addr', addr, '--port', 40000 + (k % 20000), '--role', 'recvonly')
-        req('sub', 'set', 'm1', vname, '--ssrc', A_SSRC, '--target', 0, '--out-ssrc', ssrc)
+        # an out SSRC of its own: the new viewer also receives the stream of SSRC `ssrc` (the controller
+        # refuses two streams under one SSRC toward one receiver)
+        req('sub', 'set', 'm1', vname, '--ssrc', A_SSRC, '--target', 0, '--out-ssrc', ssrc + 0x20000000)
         if viewer:
             req('participant', 'remove', 'm1', viewer)
         viewer = vname

@@ -288,7 +288,7 @@ static struct rte_mbuf *build_av1_copy(struct worker *w, const struct fanout_pkt
 	memcpy(rtp + 8, &o->out_ssrc_be, 4);
 	f2.udp_len = (uint16_t)(UDP_LEN + n);
 	uint8_t *udp = write_headers(p, o, &f2);
-	wr16(udp + 6, copy_udp_csum_full(o, &f2, rtp, (uint32_t)n));
+	put_be16(udp + 6, copy_udp_csum_full(o, &f2, rtp, (uint32_t)n));
 	h->data_len = (uint16_t)(head + (uint32_t)n);
 	h->pkt_len = head + (uint32_t)n;
 	return h;
@@ -433,7 +433,7 @@ static inline struct rte_mbuf *build_srtp_copy(struct worker *w, struct fanout_p
 	}
 	fp->udp_len = (uint16_t)(UDP_LEN + n);
 	uint8_t *udp = write_headers(p, o, fp);
-	wr16(udp + 6, copy_udp_csum_full(o, fp, udp + UDP_LEN, n));
+	put_be16(udp + 6, copy_udp_csum_full(o, fp, udp + UDP_LEN, n));
 	h->data_len = (uint16_t)(head + n);
 	h->pkt_len = head + n;
 	return h;
@@ -497,7 +497,7 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 		if (sr && sr->has_map) {
 			/* under the sequence number the receiver sees: after its context's lease shift */
 			uint32_t head = ETH_LEN + (o->family == MMR_AF_INET ? IP4_LEN : IP6_LEN) + UDP_LEN;
-			lo.seq = rd16(rte_pktmbuf_mtod_offset(c, const uint8_t *, head + 2));
+			lo.seq = get_be16(rte_pktmbuf_mtod_offset(c, const uint8_t *, head + 2));
 			repair_record(sr, w->in_ext_seq, w->in_encoding, &lo);
 		}
 		worker_send(w, o->dp_port, c);

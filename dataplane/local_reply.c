@@ -6,22 +6,12 @@
 
 #include <string.h>
 #include <rte_byteorder.h>
+#include "be_bytes.h"
 
 #define ETH_ADDR_LEN 6
 #define IP6_HDR_LEN 40
 #define ICMP6_NA_LEN 32      /* type, code, checksum, flags, target, target link-layer option */
 #define IPPROTO_ICMPV6_NUM 58
-
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static inline void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 /* Destination MAC <- source MAC, source MAC <- ours. */
 static void eth_reply(uint8_t *frame, const struct dp_port *pt)
@@ -47,7 +37,7 @@ enum mmr_drop_reason local_reply_arp(const struct dp_port *pt, struct rte_mbuf *
 	uint8_t *arp = f + pi->l3_off;
 	/* htype(2) ptype(2) hlen(1) plen(1) op(2) sha(6) spa(4) tha(6) tpa(4) */
 	eth_reply(f, pt);
-	wr16(arp + 6, 2);
+	put_be16(arp + 6, 2);
 	memcpy(arp + 18, pi->arp_sha, ETH_ADDR_LEN);      /* tha <- requester */
 	memcpy(arp + 24, pi->arp_spa.ip, 4);              /* tpa <- requester */
 	memcpy(arp + 8, pt->mac, ETH_ADDR_LEN);           /* sha <- us */
@@ -68,25 +58,25 @@ enum mmr_drop_reason local_reply_echo(const struct dp_port *pt, struct rte_mbuf 
 	eth_reply(f, pt);
 	if (pi->ip_version == 4) {
 		uint32_t ihl = (uint32_t)(ip[0] & 0x0f) * 4;
-		uint32_t len = rd16(ip + 2) - ihl;
+		uint32_t len = get_be16(ip + 2) - ihl;
 		memcpy(tmp, ip + 12, 4);
 		memcpy(ip + 12, ip + 16, 4);
 		memcpy(ip + 16, tmp, 4);
 		ip[8] = 64;                                   /* TTL */
-		wr16(ip + 10, 0);
-		wr16(ip + 10, pkt_fold_sum(pkt_raw_sum(ip, ihl, 0)));
+		put_be16(ip + 10, 0);
+		put_be16(ip + 10, pkt_fold_sum(pkt_raw_sum(ip, ihl, 0)));
 		icmp[0] = 0;                                  /* echo reply */
-		wr16(icmp + 2, 0);
-		wr16(icmp + 2, pkt_fold_sum(pkt_raw_sum(icmp, len, 0)));
+		put_be16(icmp + 2, 0);
+		put_be16(icmp + 2, pkt_fold_sum(pkt_raw_sum(icmp, len, 0)));
 	} else {
-		uint32_t len = rd16(ip + 4);
+		uint32_t len = get_be16(ip + 4);
 		memcpy(tmp, ip + 8, 16);
 		memcpy(ip + 8, ip + 24, 16);
 		memcpy(ip + 24, tmp, 16);
 		ip[7] = 64;                                   /* hop limit */
 		icmp[0] = 129;                                /* echo reply */
-		wr16(icmp + 2, 0);
-		wr16(icmp + 2, icmp6_checksum(ip, icmp, len));
+		put_be16(icmp + 2, 0);
+		put_be16(icmp + 2, icmp6_checksum(ip, icmp, len));
 	}
 	return MMR_DROP_NONE;
 }
@@ -121,18 +111,18 @@ enum mmr_drop_reason local_reply_ns(const struct dp_port *pt, struct rte_mbuf *m
 		memcpy(ip + 24, ip + 8, 16);                 /* to the solicitor */
 	}
 	memcpy(ip + 8, pt->ipv6.ip, 16);
-	wr16(ip + 4, ICMP6_NA_LEN);
+	put_be16(ip + 4, ICMP6_NA_LEN);
 	ip[6] = IPPROTO_ICMPV6_NUM;
 	ip[7] = 255;                                     /* required hop limit for ND */
 	icmp[0] = 136;                                   /* neighbour advertisement */
 	icmp[1] = 0;
-	wr16(icmp + 2, 0);
+	put_be16(icmp + 2, 0);
 	icmp[4] = dad ? 0x20 : 0x60;                     /* Solicited (unless DAD), Override */
 	icmp[5] = icmp[6] = icmp[7] = 0;
 	memcpy(icmp + 8, pt->ipv6.ip, 16);               /* target */
 	icmp[24] = 2;                                    /* option: target link-layer address */
 	icmp[25] = 1;
 	memcpy(icmp + 26, pt->mac, ETH_ADDR_LEN);
-	wr16(icmp + 2, icmp6_checksum(ip, icmp, ICMP6_NA_LEN));
+	put_be16(icmp + 2, icmp6_checksum(ip, icmp, ICMP6_NA_LEN));
 	return MMR_DROP_NONE;
 }

@@ -278,7 +278,7 @@ enum mmr_drop_reason repair_rtx_unwrap(struct worker *w, const struct fwd_stream
 	if (unlikely(ri->payload_len < 2 || !r->have_pt || (ms->rtx_pt && ri->pt != ms->rtx_pt)))
 		return MMR_DROP_RTX_UNUSED;
 	uint8_t *p = *rtp;
-	uint16_t osn = rd16(p + ri->hdr_len);
+	uint16_t osn = get_be16(p + ri->hdr_len);
 	uint32_t ext = ext_near(r->max_ext, osn);
 	if (r->ring && pkt_ring_get(r->ring, ext, NULL))
 		return MMR_DROP_RTX_UNUSED;    /* the stream has it: a second repair, or a late original */
@@ -287,7 +287,7 @@ enum mmr_drop_reason repair_rtx_unwrap(struct worker *w, const struct fwd_stream
 	p += 2;
 	*len -= 2;
 	p[1] = (uint8_t)((p[1] & 0x80) | r->media_pt);
-	wr16(p + 2, osn);
+	put_be16(p + 2, osn);
 	uint32_t ssrc_be = rte_cpu_to_be_32(ms->ssrc);
 	memcpy(p + 8, &ssrc_be, 4);
 	enum mmr_drop_reason why = rtp_parse(p, *len, ri);
@@ -332,9 +332,9 @@ static uint32_t resend_rtp(const struct fwd_stream *s, const struct rte_mbuf *m,
 	}
 	uint32_t h = ri.hdr_len;
 	memmove(out + h + 2, out + h, len - h);
-	wr16(out + h, lo->seq);
+	put_be16(out + h, lo->seq);
 	out[1] = (uint8_t)((out[1] & 0x80) | rtx_pt);
-	wr16(out + 2, rtx_seq);
+	put_be16(out + 2, rtx_seq);
 	memcpy(out + 8, &o->rtx_ssrc_be, 4);
 	return len + 2;
 }
@@ -369,7 +369,7 @@ static struct rte_mbuf *resend_mbuf(struct worker *w, const struct fwd_output *o
 	fp.udp_len = (uint16_t)(UDP_LEN + n);
 	fp.sport_be = sport_be;
 	uint8_t *udp = write_headers(p, o, &fp);
-	wr16(udp + 6, copy_udp_csum_full(o, &fp, udp + UDP_LEN, n));
+	put_be16(udp + 6, copy_udp_csum_full(o, &fp, udp + UDP_LEN, n));
 	h->data_len = (uint16_t)(head + n);
 	h->pkt_len = head + n;
 	return h;

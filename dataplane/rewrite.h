@@ -21,6 +21,7 @@
 #include "layer_select.h"
 #include "media.h"
 #include "pkt.h"
+#include "be_bytes.h"
 
 #define ETH_LEN 14
 #define IP4_LEN 20
@@ -46,17 +47,6 @@ struct fanout_pkt {
 	int      use_clone;
 };
 
-static inline void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
 /* A byte's contribution to the checksum at offset pos from the RTP header. The RTP header sits at
  * offset 8 of the UDP segment, so pos has the parity of the segment offset: even = high byte. */
 static inline uint32_t byte_word(uint32_t pos, uint8_t b)
@@ -67,7 +57,7 @@ static inline uint32_t byte_word(uint32_t pos, uint8_t b)
 /* Where the per-copy fields sit in this packet (from its media_pkt; none for audio). */
 static __attribute__((unused)) void find_rewrites(struct fanout_pkt *fp, const struct media_pkt *mp, const struct fwd_stream *s)
 {
-	fp->w0_base = (uint16_t)(rd16(fp->rtp) & 0xff7f);
+	fp->w0_base = (uint16_t)(get_be16(fp->rtp) & 0xff7f);
 	fp->pid_pos = fp->tl0_pos = fp->fn_pos = 0;
 	fp->pid_len = 0;
 	fp->rw_tsm = 0;
@@ -95,11 +85,11 @@ static __attribute__((unused)) void prepare_sum(struct fanout_pkt *fp, const uin
 	uint64_t s = body + csum_be16(h, fp->rtp_hdr_len);
 	/* take out what every copy rewrites (adding the complement subtracts) */
 	if (fp->rw_tsm) {
-		s += (uint16_t)~rd16(h);                     /* marker bit (with V/P/X/CC, PT) */
-		s += (uint16_t)~rd16(h + 4) + (uint16_t)~rd16(h + 6);  /* timestamp */
+		s += (uint16_t)~get_be16(h);                     /* marker bit (with V/P/X/CC, PT) */
+		s += (uint16_t)~get_be16(h + 4) + (uint16_t)~get_be16(h + 6);  /* timestamp */
 	}
-	s += (uint16_t)~rd16(h + 2);                         /* sequence number */
-	s += (uint16_t)~rd16(h + 8) + (uint16_t)~rd16(h + 10); /* SSRC */
+	s += (uint16_t)~get_be16(h + 2);                         /* sequence number */
+	s += (uint16_t)~get_be16(h + 8) + (uint16_t)~get_be16(h + 10); /* SSRC */
 	for (uint32_t i = 0; i < fp->pid_len; i++)
 		s += (uint16_t)~byte_word(fp->pid_pos + i, h[fp->pid_pos + i]);
 	if (fp->tl0_pos)
@@ -126,14 +116,14 @@ static inline uint8_t *write_headers(uint8_t *p, const struct fwd_output *o, con
 		p[13] = 0x00;
 		ip[0] = 0x45;
 		ip[1] = 0;
-		wr16(ip + 2, total);
-		wr16(ip + 4, 0);
-		wr16(ip + 6, 0x4000);          /* DF */
+		put_be16(ip + 2, total);
+		put_be16(ip + 4, 0);
+		put_be16(ip + 6, 0x4000);          /* DF */
 		ip[8] = 64;
 		ip[9] = 17;
 		memcpy(ip + 12, o->src_ip, 4);
 		memcpy(ip + 16, o->dst_ip, 4);
-		wr16(ip + 10, csum_finish(o->ip4_sum + total));
+		put_be16(ip + 10, csum_finish(o->ip4_sum + total));
 		udp = ip + IP4_LEN;
 	} else {
 		uint8_t *ip = p + ETH_LEN;
@@ -141,7 +131,7 @@ static inline uint8_t *write_headers(uint8_t *p, const struct fwd_output *o, con
 		p[13] = 0xdd;
 		ip[0] = 0x60;
 		ip[1] = ip[2] = ip[3] = 0;
-		wr16(ip + 4, fp->udp_len);
+		put_be16(ip + 4, fp->udp_len);
 		ip[6] = 17;
 		ip[7] = 64;
 		memcpy(ip + 8, o->src_ip, 16);
@@ -150,8 +140,8 @@ static inline uint8_t *write_headers(uint8_t *p, const struct fwd_output *o, con
 	}
 	memcpy(udp, &fp->sport_be, 2);
 	memcpy(udp + 2, &o->dst_port_be, 2);
-	wr16(udp + 4, fp->udp_len);
-	wr16(udp + 6, 0);
+	put_be16(udp + 4, fp->udp_len);
+	put_be16(udp + 6, 0);
 	return udp;
 }
 
@@ -162,13 +152,13 @@ static inline uint8_t *write_headers(uint8_t *p, const struct fwd_output *o, con
 static inline uint32_t write_rewrites(uint8_t *rtp, const struct fanout_pkt *fp, const struct layer_out *lo)
 {
 	uint32_t sum = lo->seq;
-	wr16(rtp + 2, lo->seq);
+	put_be16(rtp + 2, lo->seq);
 	if (fp->rw_tsm) {
 		uint16_t w0 = (uint16_t)(fp->w0_base | (lo->marker ? 0x80 : 0));
 		sum += (uint32_t)w0 + (lo->ts >> 16) + (lo->ts & 0xffff);
-		wr16(rtp, w0);
-		wr16(rtp + 4, (uint16_t)(lo->ts >> 16));
-		wr16(rtp + 6, (uint16_t)lo->ts);
+		put_be16(rtp, w0);
+		put_be16(rtp + 4, (uint16_t)(lo->ts >> 16));
+		put_be16(rtp + 6, (uint16_t)lo->ts);
 	}
 	if (fp->pid_len == 2) {
 		uint8_t hi = (uint8_t)(0x80 | ((lo->picture_id >> 8) & 0x7f)), lo8 = (uint8_t)lo->picture_id;
@@ -216,7 +206,7 @@ static inline void write_copy_headers(uint8_t *p, const struct fwd_output *o, co
 	rte_memcpy(rtp, fp->rtp, fp->rtp_hdr_len);
 	memcpy(rtp + 8, &o->out_ssrc_be, 4);
 	sum += write_rewrites(rtp, fp, lo);
-	wr16(udp + 6, udp_csum_field(sum));
+	put_be16(udp + 6, udp_csum_field(sum));
 }
 
 /* The UDP checksum field of a copy to o whose UDP payload (n bytes at payload; fp->udp_len and

@@ -38,11 +38,7 @@
 #include "rtcp_report.h"
 #include "rtcp_state.h"
 #include "srtp_in.h"
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
+#include "be_bytes.h"
 
 static inline int is_feedback(enum rtcp_item_type t)
 {
@@ -188,7 +184,7 @@ enum mmr_drop_reason rtcp_in(struct worker *w, struct rte_mbuf *m, const struct 
 	if (part->srtp) {
 		if (len < 8)
 			return MMR_DROP_SRTP_AUTH;
-		const struct fwd_stream *s = fwd_stream_lookup(&w->dp->fwd, part->id, rd32(pkt + 4));
+		const struct fwd_stream *s = fwd_stream_lookup(&w->dp->fwd, part->id, get_be32(pkt + 4));
 		struct fwd_srtp_in *in = s ? rcu_dereference(s->srtp_in) : rcu_dereference(part->rtcp_in);
 		if (unlikely(!in))
 			return MMR_DROP_SRTP_AUTH;

@@ -81,7 +81,7 @@ int rtcp_out_to_output(struct worker *w, const struct fwd_output *o, uint16_t sp
 	fp.udp_len = (uint16_t)(UDP_LEN + n);
 	fp.sport_be = sport_be;
 	uint8_t *udp = write_headers(p, o, &fp);
-	wr16(udp + 6, copy_udp_csum_full(o, &fp, udp + UDP_LEN, n));
+	put_be16(udp + 6, copy_udp_csum_full(o, &fp, udp + UDP_LEN, n));
 	h->data_len = (uint16_t)(head + n);
 	h->pkt_len = head + n;
 	w->st->rtcp_out_pkts++;

@@ -56,6 +56,7 @@
 #include "srtp_fast.h"
 #include "srtp_in.h"
 #include "srtp_lease.h"
+#include "be_bytes.h"
 
 #define PREFETCH_AHEAD 3
 /* handle_media's "not dropped, not to be freed: handed to another lcore, held, or kept for resends" */
@@ -148,11 +149,6 @@ void worker_fini(struct worker *w)
 
 /* ---- SRTP ---------------------------------------------------------------------------------- */
 
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* SRTCP from an SRTP participant while the dataplane's `rtcp` is off: authenticated (the stream's
  * contexts when its sender SSRC is one of the participant's streams, else the participant's RTCP
  * contexts), counted, dropped (rtcp_in.c terminates it otherwise). */
@@ -163,7 +159,7 @@ static enum mmr_drop_reason handle_srtcp(struct worker *w, struct rte_mbuf *m, c
 	uint32_t len = pi->payload_len;
 	if (len < 8)
 		return MMR_DROP_SRTP_AUTH;
-	const struct fwd_stream *s = fwd_stream_lookup(&w->dp->fwd, part->id, rd32(pkt + 4));
+	const struct fwd_stream *s = fwd_stream_lookup(&w->dp->fwd, part->id, get_be32(pkt + 4));
 	struct fwd_srtp_in *in = s ? rcu_dereference(s->srtp_in) : rcu_dereference(part->rtcp_in);
 	if (unlikely(!in))
 		return MMR_DROP_SRTP_AUTH;
@@ -188,7 +184,7 @@ static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, co
 		return MMR_DROP_TRUNCATED;
 	if ((pkt[0] >> 6) != 2)
 		return MMR_DROP_BAD_RTP;
-	const struct fwd_stream *s = fwd_stream_lookup(&w->dp->fwd, part->id, rd32(pkt + 8));
+	const struct fwd_stream *s = fwd_stream_lookup(&w->dp->fwd, part->id, get_be32(pkt + 8));
 	if (unlikely(!s))
 		return MMR_DROP_UNKNOWN_SSRC;
 	rtcp_prefetch_stream(w, s);

@@ -11,6 +11,7 @@
 
 #include <string.h>
 #include "pkt.h"
+#include "be_bytes.h"
 
 #define RTP_HDR     12u
 #define RTP_EXT_LEN 12u      /* 0xBEDE header (4) + transport-cc (3) + abs-send-time (4) + pad (1) */
@@ -46,20 +47,6 @@ static const uint8_t av1_tpl_of_pos[4] = { 1, 3, 2, 4 };
 /* share of a picture's bytes per spatial layer */
 static const double svc_share[GEN_SVC_LAYERS] = { 0.10, 0.25, 0.65 };
 static const uint8_t tid_of_pos[4] = { 0, 2, 1, 2 };
-
-static inline void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 static inline uint32_t next_rand(uint32_t *x)
 {
@@ -228,7 +215,7 @@ void gen_frame_plan(const struct gen_media_cfg *mc, const struct gen_stream *s, 
 static void ext_elems_1(uint8_t *q, uint64_t tsc)
 {
 	q[0] = 0x11;
-	wr16(q + 1, (uint16_t)(tsc >> 10));
+	put_be16(q + 1, (uint16_t)(tsc >> 10));
 	q[3] = 0x22;
 	q[4] = (uint8_t)(tsc >> 30);
 	q[5] = (uint8_t)(tsc >> 22);
@@ -252,7 +239,7 @@ static uint32_t av1_write_ext(const struct gen_media_cfg *mc, uint8_t *p, uint64
 		}
 		q[el] = (uint8_t)((mc->dd_ext_id << 4) | 2);     /* L = 3 bytes - 1 */
 		q[el + 1] = dd0;
-		wr16(q + el + 2, fn);
+		put_be16(q + el + 2, fn);
 		el += 4;
 	} else {
 		p[0] = 0x10;
@@ -261,7 +248,7 @@ static uint32_t av1_write_ext(const struct gen_media_cfg *mc, uint8_t *p, uint64
 		if (mc->rtp_ext) {
 			q[0] = 1;
 			q[1] = 2;
-			wr16(q + 2, (uint16_t)(tsc >> 10));
+			put_be16(q + 2, (uint16_t)(tsc >> 10));
 			q[4] = 2;
 			q[5] = 3;
 			q[6] = (uint8_t)(tsc >> 30);
@@ -273,12 +260,12 @@ static uint32_t av1_write_ext(const struct gen_media_cfg *mc, uint8_t *p, uint64
 		q[el + 1] = AV1_DD_KEY_LEN;
 		memcpy(q + el + 2, av1_dd_key, AV1_DD_KEY_LEN);
 		q[el + 2] = dd0;
-		wr16(q + el + 3, fn);
+		put_be16(q + el + 3, fn);
 		el += 2 + AV1_DD_KEY_LEN;
 	}
 	uint32_t padded = (el + 3u) & ~3u;
 	memset(q + el, 0, padded - el);
-	wr16(p + 2, (uint16_t)(padded / 4));
+	put_be16(p + 2, (uint16_t)(padded / 4));
 	return 4 + padded;
 }
 
@@ -296,9 +283,9 @@ static uint32_t svc_build_rtp(const struct gen_media_cfg *mc, struct gen_stream 
 	int av1 = mc->video_codec == GEN_VC_AV1;
 	p[0] = (uint8_t)(0x80 | (mc->rtp_ext || av1 ? 0x10 : 0));
 	p[1] = (uint8_t)(s->pt | (i + 1 == fp->npkts ? 0x80 : 0));
-	wr16(p + 2, s->seq);
-	wr32(p + 4, s->ts);
-	wr32(p + 8, s->ssrc);
+	put_be16(p + 2, s->seq);
+	put_be32(p + 4, s->ts);
+	put_be32(p + 8, s->ssrc);
 	uint32_t off = RTP_HDR;
 	s->seq++;
 	if (av1) {
@@ -312,7 +299,7 @@ static uint32_t svc_build_rtp(const struct gen_media_cfg *mc, struct gen_stream 
 		if (mc->rtp_ext) {
 			p[12] = 0xbe;
 			p[13] = 0xde;
-			wr16(p + 14, 2);
+			put_be16(p + 14, 2);
 			ext_elems_1(p + 16, tsc);
 			p[23] = 0;
 			off += RTP_EXT_LEN;
@@ -320,7 +307,7 @@ static uint32_t svc_build_rtp(const struct gen_media_cfg *mc, struct gen_stream 
 		uint8_t *d = p + off;
 		d[0] = (uint8_t)(0x80 | (fp->keyframe ? 0 : 0x40) | 0x20 | (first ? 0x08 : 0) | (last ? 0x04 : 0) |
 				 (key0 ? 0x02 : 0) | (sid + 1 == fp->nlayers ? 0x01 : 0));   /* I P L F=0 B E V Z */
-		wr16(d + 1, (uint16_t)(0x8000 | (s->picture_id & 0x7fff)));
+		put_be16(d + 1, (uint16_t)(0x8000 | (s->picture_id & 0x7fff)));
 		d[3] = (uint8_t)((fp->tid << 5) | (fp->sync ? 0x10 : 0) | (sid << 1) | (sid > 0 ? 1 : 0));
 		d[4] = s->tl0picidx;
 		off += GEN_VP9_DESC_LEN;
@@ -353,17 +340,17 @@ uint32_t gen_build_rtp(const struct gen_media_cfg *mc, struct gen_stream *s, uin
 	int last = i + 1 == fp->npkts;
 	p[0] = (uint8_t)(0x80 | (mc->rtp_ext ? 0x10 : 0));
 	p[1] = (uint8_t)(s->pt | (s->kind == GEN_VIDEO && last ? 0x80 : 0));
-	wr16(p + 2, s->seq);
-	wr32(p + 4, s->ts);
-	wr32(p + 8, s->ssrc);
+	put_be16(p + 2, s->seq);
+	put_be32(p + 4, s->ts);
+	put_be32(p + 8, s->ssrc);
 	uint32_t off = RTP_HDR;
 	if (mc->rtp_ext) {
 		/* RFC 8285 one-byte form: id 1 transport-wide seq (2 bytes), id 2 abs-send-time (3) */
 		p[12] = 0xbe;
 		p[13] = 0xde;
-		wr16(p + 14, 2);
+		put_be16(p + 14, 2);
 		p[16] = 0x11;
-		wr16(p + 17, (uint16_t)(tsc >> 10));
+		put_be16(p + 17, (uint16_t)(tsc >> 10));
 		p[19] = 0x22;
 		p[20] = (uint8_t)(tsc >> 30);
 		p[21] = (uint8_t)(tsc >> 22);
@@ -377,7 +364,7 @@ uint32_t gen_build_rtp(const struct gen_media_cfg *mc, struct gen_stream *s, uin
 		uint8_t *d = p + off;
 		d[0] = (uint8_t)(0x80 | (fp->tid == 2 ? 0x20 : 0) | (i == 0 ? 0x10 : 0));  /* X, N, S, PID 0 */
 		d[1] = 0x80 | 0x40 | 0x20;                                              /* I, L, T */
-		wr16(d + 2, (uint16_t)(0x8000 | (s->picture_id & 0x7fff)));             /* M=1 */
+		put_be16(d + 2, (uint16_t)(0x8000 | (s->picture_id & 0x7fff)));             /* M=1 */
 		d[4] = s->tl0picidx;
 		d[5] = (uint8_t)((fp->tid << 6) | (fp->sync ? 0x20 : 0));
 		off += GEN_VP8_DESC_LEN;
@@ -438,24 +425,24 @@ uint32_t gen_write_l2l3(const struct gen_net *n, uint32_t src_ip, uint16_t src_p
 	uint16_t udp_len = (uint16_t)(8 + rtp_len);
 	ip[0] = 0x45;
 	ip[1] = 0;
-	wr16(ip + 2, (uint16_t)(20 + udp_len));
-	wr16(ip + 4, 0);
-	wr16(ip + 6, 0x4000);
+	put_be16(ip + 2, (uint16_t)(20 + udp_len));
+	put_be16(ip + 4, 0);
+	put_be16(ip + 6, 0x4000);
 	ip[8] = 64;
 	ip[9] = 17;
-	wr16(ip + 10, 0);
-	wr32(ip + 12, src_ip);
-	wr32(ip + 16, n->mmr_ip);
-	wr16(ip + 10, pkt_fold_sum(pkt_raw_sum(ip, 20, 0)));
+	put_be16(ip + 10, 0);
+	put_be32(ip + 12, src_ip);
+	put_be32(ip + 16, n->mmr_ip);
+	put_be16(ip + 10, pkt_fold_sum(pkt_raw_sum(ip, 20, 0)));
 	uint8_t *u = ip + 20;
-	wr16(u, src_port);
-	wr16(u + 2, n->mmr_port);
-	wr16(u + 4, udp_len);
-	wr16(u + 6, 0);
+	put_be16(u, src_port);
+	put_be16(u + 2, n->mmr_port);
+	put_be16(u + 4, udp_len);
+	put_be16(u + 6, 0);
 	if (n->udp_csum) {
 		uint32_t sum = pkt_raw_sum(ip + 12, 8, 0) + 17u + udp_len;
 		uint16_t c = pkt_fold_sum(pkt_raw_sum(u, udp_len, sum));
-		wr16(u + 6, c ? c : 0xffff);
+		put_be16(u + 6, c ? c : 0xffff);
 	}
 	return GEN_L2L3_LEN + rtp_len;
 }

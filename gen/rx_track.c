@@ -9,16 +9,7 @@
 
 #include "media.h"
 #include "srtp_fast.h"
-
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
+#include "be_bytes.h"
 
 int rx_track_init(struct rx_track *t, const struct gen_model *m)
 {
@@ -58,10 +49,10 @@ void rx_track_frame(struct rx_track *t, uint8_t *f, uint32_t len, uint64_t now)
 	t->rx_bytes += len;
 	if (len < GEN_L2L3_LEN + 12 || f[12] != 0x08 || f[13] != 0x00 || f[14] != 0x45 || f[23] != 17)
 		goto foreign;
-	uint32_t dst = rd32(f + 30);
+	uint32_t dst = get_be32(f + 30);
 	uint32_t p = dst - m->base_ip;
 	uint8_t *u = f + 34;
-	uint32_t udp_len = rd16(u + 4);
+	uint32_t udp_len = get_be16(u + 4);
 	if (dst == t->echo_ip && t->echo_ip && udp_len >= 8 + 12 + GEN_STAMP_LEN && udp_len + 34 <= len) {
 		struct gen_stamp st;
 		t->echoes++;
@@ -69,12 +60,12 @@ void rx_track_frame(struct rx_track *t, uint8_t *f, uint32_t len, uint64_t now)
 			lhist_add(&t->lat, now > st.tsc ? now - st.tsc : 0);
 		return;
 	}
-	if (p >= m->n_parts || rd16(u + 2) != gen_part_port(p) || udp_len < 8 + 12 ||
+	if (p >= m->n_parts || get_be16(u + 2) != gen_part_port(p) || udp_len < 8 + 12 ||
 	    udp_len + 34 > len)
 		goto foreign;
 	uint8_t *rtp = u + 8;
 	uint32_t rtp_len = udp_len - 8;
-	uint32_t ssrc = rd32(rtp + 8);
+	uint32_t ssrc = get_be32(rtp + 8);
 	uint32_t si = gen_stream_of_ssrc(m, ssrc);
 	if (si == UINT32_MAX)
 		goto foreign;
@@ -83,7 +74,7 @@ void rx_track_frame(struct rx_track *t, uint8_t *f, uint32_t len, uint64_t now)
 		goto foreign;
 	uint32_t fi = p * m->slots_per_meeting + s->slot;
 	struct rx_flow *fl = &t->flow[fi];
-	uint16_t seq = rd16(rtp + 2);
+	uint16_t seq = get_be16(rtp + 2);
 
 	if (!t->started[fi]) {
 		t->started[fi] = 1;

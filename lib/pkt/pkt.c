@@ -16,6 +16,7 @@
 #include "pkt.h"
 
 #include <string.h>
+#include "be_bytes.h"
 
 #define ETH_HLEN        14
 #define VLAN_HLEN       4
@@ -41,11 +42,6 @@
 #define ICMP6_ECHO_REQUEST  128
 #define ICMP6_NEIGH_SOLICIT 135
 
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 uint32_t pkt_raw_sum(const void *buf, uint32_t len, uint32_t sum)
 {
 	const uint8_t *p = buf;
@@ -53,7 +49,7 @@ uint32_t pkt_raw_sum(const void *buf, uint32_t len, uint32_t sum)
 	uint32_t i;
 
 	for (i = 0; i + 1 < len; i += 2)
-		s += rd16(p + i);
+		s += get_be16(p + i);
 	if (len & 1)
 		s += (uint32_t)p[len - 1] << 8;
 	while (s >> 32)
@@ -76,13 +72,13 @@ static enum mmr_drop_reason parse_udp(const uint8_t *buf, uint32_t l4, uint32_t 
 
 	if (ip_payload_len < UDP_HLEN)
 		return MMR_DROP_TRUNCATED;
-	ulen = rd16(buf + l4 + 4);
+	ulen = get_be16(buf + l4 + 4);
 	if (ulen < UDP_HLEN || ulen > ip_payload_len)
 		return MMR_DROP_BAD_UDP;
 	pi->kind = PKT_UDP;
 	pi->l4_off = (uint16_t)l4;
-	pi->sport = rd16(buf + l4);
-	pi->dport = rd16(buf + l4 + 2);
+	pi->sport = get_be16(buf + l4);
+	pi->dport = get_be16(buf + l4 + 2);
 	pi->payload_off = (uint16_t)(l4 + UDP_HLEN);
 	pi->payload_len = (uint16_t)(ulen - UDP_HLEN);
 	return MMR_DROP_NONE;
@@ -96,9 +92,9 @@ static enum mmr_drop_reason parse_arp(const uint8_t *buf, uint32_t len, uint32_t
 	if (len - l3 < ARP_LEN)
 		return MMR_DROP_TRUNCATED;
 	/* htype Ethernet, ptype IPv4, hlen 6, plen 4 */
-	if (rd16(a) != 1 || rd16(a + 2) != ETYPE_IPV4 || a[4] != 6 || a[5] != 4)
+	if (get_be16(a) != 1 || get_be16(a + 2) != ETYPE_IPV4 || a[4] != 6 || a[5] != 4)
 		return MMR_DROP_BAD_L2;
-	pi->arp_op = rd16(a + 6);
+	pi->arp_op = get_be16(a + 6);
 	if (pi->arp_op != 1 && pi->arp_op != 2)
 		return MMR_DROP_BAD_L2;
 	pi->kind = PKT_ARP;
@@ -127,7 +123,7 @@ static enum mmr_drop_reason parse_ipv4(const uint8_t *buf, uint32_t len, uint32_
 		return MMR_DROP_BAD_IP;
 	if (avail < hlen)
 		return MMR_DROP_TRUNCATED;
-	tot = rd16(ip + 2);
+	tot = get_be16(ip + 2);
 	if (tot < hlen)
 		return MMR_DROP_BAD_IP;
 	if (tot > avail)
@@ -135,7 +131,7 @@ static enum mmr_drop_reason parse_ipv4(const uint8_t *buf, uint32_t len, uint32_
 	/* A correct header sums (with its checksum field) to 0xffff: folds to 0. */
 	if (pkt_fold_sum(pkt_raw_sum(ip, hlen, 0)) != 0)
 		return MMR_DROP_BAD_IP;
-	frag = rd16(ip + 6);
+	frag = get_be16(ip + 6);
 	if (frag & 0x3fff)              /* MF flag or a fragment offset */
 		return MMR_DROP_BAD_IP;
 
@@ -179,7 +175,7 @@ static enum mmr_drop_reason parse_ipv6(const uint8_t *buf, uint32_t len, uint32_
 		return MMR_DROP_TRUNCATED;
 	if ((ip[0] >> 4) != 6)
 		return MMR_DROP_BAD_IP;
-	plen = rd16(ip + 4);
+	plen = get_be16(ip + 4);
 	if (plen > avail - IPV6_HLEN)
 		return MMR_DROP_TRUNCATED;
 
@@ -229,16 +225,16 @@ enum mmr_drop_reason pkt_parse(const uint8_t *buf, uint32_t len, struct pkt_info
 	memset(pi, 0, sizeof(*pi));
 	if (len < ETH_HLEN)
 		return MMR_DROP_TRUNCATED;
-	etype = rd16(buf + 12);
+	etype = get_be16(buf + 12);
 	while (etype == ETYPE_VLAN || etype == ETYPE_QINQ) {
 		if (pi->n_vlans == 2)
 			return MMR_DROP_BAD_L2;
 		if (len - off < VLAN_HLEN)
 			return MMR_DROP_TRUNCATED;
 		if (pi->n_vlans == 0)
-			pi->vlan_tci = rd16(buf + off);
+			pi->vlan_tci = get_be16(buf + off);
 		pi->n_vlans++;
-		etype = rd16(buf + off + 2);
+		etype = get_be16(buf + off + 2);
 		off += VLAN_HLEN;
 	}
 	pi->l3_off = (uint16_t)off;

@@ -13,19 +13,10 @@
 #include "rtp.h"
 
 #include <string.h>
+#include "be_bytes.h"
 
 #define RTP_FIXED_HLEN  12
 #define RTP_MAX_LEN     65535   /* a UDP payload is never larger; keeps offsets in 16 bits */
-
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 int rtp_is_rtcp(const uint8_t *p, uint32_t len)
 {
@@ -48,9 +39,9 @@ enum mmr_drop_reason rtp_parse(const uint8_t *p, uint32_t len, struct rtp_info *
 	ri->cc = p[0] & 0x0f;
 	ri->marker = p[1] >> 7;
 	ri->pt = p[1] & 0x7f;
-	ri->seq = rd16(p + 2);
-	ri->ts = rd32(p + 4);
-	ri->ssrc = rd32(p + 8);
+	ri->seq = get_be16(p + 2);
+	ri->ts = get_be32(p + 4);
+	ri->ssrc = get_be32(p + 8);
 	ri->ext_profile = 0;
 	ri->ext_off = 0;
 	ri->ext_len = 0;
@@ -64,10 +55,10 @@ enum mmr_drop_reason rtp_parse(const uint8_t *p, uint32_t len, struct rtp_info *
 
 		if (len - hlen < 4)
 			return MMR_DROP_BAD_RTP;
-		elen = 4u * rd16(p + hlen + 2);
+		elen = 4u * get_be16(p + hlen + 2);
 		if (elen > len - hlen - 4)
 			return MMR_DROP_BAD_RTP;
-		ri->ext_profile = rd16(p + hlen);
+		ri->ext_profile = get_be16(p + hlen);
 		ri->ext_off = (uint16_t)(hlen + 4);
 		ri->ext_len = (uint16_t)elen;
 		hlen += 4 + elen;

@@ -13,43 +13,9 @@
  */
 #include <string.h>
 #include "rtcp.h"
+#include "be_bytes.h"
 
 enum { ST_PACKET, ST_BLOCKS, ST_SDES, ST_NACK, ST_FIR, ST_XR, ST_DLRR, ST_DONE };
-
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline uint64_t rd64(const uint8_t *p)
-{
-	return (uint64_t)rd32(p) << 32 | rd32(p + 4);
-}
-
-static inline void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static inline void wr64(uint8_t *p, uint64_t v)
-{
-	wr32(p, (uint32_t)(v >> 32));
-	wr32(p + 4, (uint32_t)v);
-}
 
 static inline uint32_t align4(uint32_t x)
 {
@@ -117,7 +83,7 @@ static uint32_t twcc_len(const uint8_t *p, uint32_t q, uint32_t end, uint16_t co
 	while (seen < count) {
 		if (q + 2 > end)
 			return 0;
-		uint16_t c = rd16(p + q);
+		uint16_t c = get_be16(p + q);
 		q += 2;
 		if (!(c & 0x8000)) {                    /* run length: symbol, 13-bit run */
 			uint32_t sym = (c >> 13) & 3, run = c & 0x1fff;
@@ -162,7 +128,7 @@ static int enter(struct rtcp_iter *it, struct rtcp_item *item)
 	uint8_t cnt = p[off] & 0x1f, pt = p[off + 1];
 	if (pt < 192 || pt > 223)
 		return fail(it, MMR_DROP_BAD_RTCP);
-	uint32_t plen = ((uint32_t)rd16(p + off + 2) + 1) * 4;
+	uint32_t plen = ((uint32_t)get_be16(p + off + 2) + 1) * 4;
 	if (plen > it->len - off)
 		return fail(it, MMR_DROP_RTCP_TRUNCATED);
 	uint32_t end = off + plen;
@@ -191,12 +157,12 @@ static int enter(struct rtcp_iter *it, struct rtcp_item *item)
 	case RTCP_PT_SR:
 		if (!aligned || body < 24 + 24u * cnt)
 			return fail(it, MMR_DROP_BAD_RTCP);
-		it->ssrc = rd32(p + off + 4);
+		it->ssrc = get_be32(p + off + 4);
 		item_head(it, item, RTCP_ITEM_SR);
-		item->u.sr.ntp = rd64(p + off + 8);
-		item->u.sr.rtp_ts = rd32(p + off + 16);
-		item->u.sr.pkts = rd32(p + off + 20);
-		item->u.sr.octets = rd32(p + off + 24);
+		item->u.sr.ntp = get_be64(p + off + 8);
+		item->u.sr.rtp_ts = get_be32(p + off + 16);
+		item->u.sr.pkts = get_be32(p + off + 20);
+		item->u.sr.octets = get_be32(p + off + 24);
 		item->u.sr.n_rb = cnt;
 		it->pos = off + 28;
 		it->left = cnt;
@@ -205,7 +171,7 @@ static int enter(struct rtcp_iter *it, struct rtcp_item *item)
 	case RTCP_PT_RR:
 		if (!aligned || body < 4 + 24u * cnt)
 			return fail(it, MMR_DROP_BAD_RTCP);
-		it->ssrc = rd32(p + off + 4);
+		it->ssrc = get_be32(p + off + 4);
 		it->pos = off + 8;
 		it->left = cnt;
 		it->state = ST_BLOCKS;
@@ -222,7 +188,7 @@ static int enter(struct rtcp_iter *it, struct rtcp_item *item)
 		uint32_t rest = body - 4u * cnt;
 		item_head(it, item, RTCP_ITEM_BYE);
 		if (cnt)
-			item->sender_ssrc = rd32(p + off + 4);
+			item->sender_ssrc = get_be32(p + off + 4);
 		item->u.bye.n_ssrcs = cnt;
 		item->u.bye.ssrcs = p + off + 4;
 		if (rest) {
@@ -240,7 +206,7 @@ static int enter(struct rtcp_iter *it, struct rtcp_item *item)
 	case RTCP_PT_APP:
 		if (!aligned || body < 8)
 			return fail(it, MMR_DROP_BAD_RTCP);
-		it->ssrc = rd32(p + off + 4);
+		it->ssrc = get_be32(p + off + 4);
 		item_head(it, item, RTCP_ITEM_APP);
 		item->u.app.subtype = cnt;
 		item->u.app.name = p + off + 8;
@@ -252,8 +218,8 @@ static int enter(struct rtcp_iter *it, struct rtcp_item *item)
 	case RTCP_PT_PSFB: {
 		if (body < 8)
 			return fail(it, MMR_DROP_BAD_RTCP);
-		it->ssrc = rd32(p + off + 4);
-		it->media = rd32(p + off + 8);
+		it->ssrc = get_be32(p + off + 4);
+		it->media = get_be32(p + off + 8);
 		it->pos = off + 12;
 		uint32_t fci = body - 8;
 		if (pt == RTCP_PT_RTPFB && cnt == RTCP_FMT_NACK) {
@@ -263,16 +229,16 @@ static int enter(struct rtcp_iter *it, struct rtcp_item *item)
 			return 0;
 		}
 		if (pt == RTCP_PT_RTPFB && cnt == RTCP_FMT_TWCC) {
-			uint32_t used = fci < 8 || rd16(p + off + 14) == 0 ? 0 :
-					twcc_len(p, off + 12, end, rd16(p + off + 14));
+			uint32_t used = fci < 8 || get_be16(p + off + 14) == 0 ? 0 :
+					twcc_len(p, off + 12, end, get_be16(p + off + 14));
 			if (!used)
 				return fail(it, MMR_DROP_BAD_RTCP);
 			item_head(it, item, RTCP_ITEM_TWCC);
 			item->u.twcc.fci = p + off + 12;
 			item->u.twcc.len = (uint16_t)used;
-			item->u.twcc.base_seq = rd16(p + off + 12);
-			item->u.twcc.status_count = rd16(p + off + 14);
-			item->u.twcc.ref_time = (int32_t)(rd32(p + off + 16) & 0xffffff00) >> 8;
+			item->u.twcc.base_seq = get_be16(p + off + 12);
+			item->u.twcc.status_count = get_be16(p + off + 14);
+			item->u.twcc.ref_time = (int32_t)(get_be32(p + off + 16) & 0xffffff00) >> 8;
 			item->u.twcc.fb_count = p[off + 19];
 			it->state = ST_PACKET;
 			return 1;
@@ -293,7 +259,7 @@ static int enter(struct rtcp_iter *it, struct rtcp_item *item)
 		if (pt == RTCP_PT_PSFB && cnt == RTCP_FMT_AFB && fci >= 4 && !memcmp(p + off + 12, "REMB", 4)) {
 			if (fci < 8 || fci != 8 + 4u * p[off + 16])
 				return fail(it, MMR_DROP_BAD_RTCP);
-			uint32_t v = rd32(p + off + 16);
+			uint32_t v = get_be32(p + off + 16);
 			uint32_t e = (v >> 18) & 0x3f;
 			uint64_t m = v & 0x3ffff;
 			item_head(it, item, RTCP_ITEM_REMB);
@@ -309,13 +275,13 @@ static int enter(struct rtcp_iter *it, struct rtcp_item *item)
 	case RTCP_PT_XR:
 		if (!aligned || body < 4)
 			return fail(it, MMR_DROP_BAD_RTCP);
-		it->ssrc = rd32(p + off + 4);
+		it->ssrc = get_be32(p + off + 4);
 		it->pos = off + 8;
 		it->state = ST_XR;
 		return 0;
 	default:
 		if (body >= 4)
-			it->ssrc = rd32(p + off + 4);
+			it->ssrc = get_be32(p + off + 4);
 		return item_other(it, item, off);
 	}
 }
@@ -344,14 +310,14 @@ int rtcp_iter_next(struct rtcp_iter *it, struct rtcp_item *item)
 			}
 			const uint8_t *q = p + it->pos;
 			item_head(it, item, RTCP_ITEM_RR);
-			item->u.rb.ssrc = rd32(q);
+			item->u.rb.ssrc = get_be32(q);
 			item->media_ssrc = item->u.rb.ssrc;
 			item->u.rb.fraction_lost = q[4];
-			item->u.rb.cum_lost = (int32_t)(rd32(q + 4) << 8) >> 8;
-			item->u.rb.ext_high_seq = rd32(q + 8);
-			item->u.rb.jitter = rd32(q + 12);
-			item->u.rb.lsr = rd32(q + 16);
-			item->u.rb.dlsr = rd32(q + 20);
+			item->u.rb.cum_lost = (int32_t)(get_be32(q + 4) << 8) >> 8;
+			item->u.rb.ext_high_seq = get_be32(q + 8);
+			item->u.rb.jitter = get_be32(q + 12);
+			item->u.rb.lsr = get_be32(q + 16);
+			item->u.rb.dlsr = get_be32(q + 20);
 			it->pos += 24;
 			it->left--;
 			return 1;
@@ -369,7 +335,7 @@ int rtcp_iter_next(struct rtcp_iter *it, struct rtcp_item *item)
 			if (end - q < 8)        /* SSRC and at least one END word */
 				return stop(it, MMR_DROP_BAD_RTCP);
 			item_head(it, item, RTCP_ITEM_SDES);
-			item->sender_ssrc = rd32(p + q);
+			item->sender_ssrc = get_be32(p + q);
 			q += 4;
 			for (;;) {
 				if (q >= end)
@@ -399,8 +365,8 @@ int rtcp_iter_next(struct rtcp_iter *it, struct rtcp_item *item)
 				continue;
 			}
 			item_head(it, item, RTCP_ITEM_NACK);
-			item->u.nack.pid = rd16(p + it->pos);
-			item->u.nack.blp = rd16(p + it->pos + 2);
+			item->u.nack.pid = get_be16(p + it->pos);
+			item->u.nack.blp = get_be16(p + it->pos + 2);
 			it->pos += 4;
 			return 1;
 		}
@@ -410,7 +376,7 @@ int rtcp_iter_next(struct rtcp_iter *it, struct rtcp_item *item)
 				continue;
 			}
 			item_head(it, item, RTCP_ITEM_FIR);
-			item->u.fir.ssrc = rd32(p + it->pos);
+			item->u.fir.ssrc = get_be32(p + it->pos);
 			item->u.fir.seq = p[it->pos + 4];
 			item->media_ssrc = item->u.fir.ssrc;
 			it->pos += 8;
@@ -426,14 +392,14 @@ int rtcp_iter_next(struct rtcp_iter *it, struct rtcp_item *item)
 			if (it->end - q < 4)
 				return stop(it, MMR_DROP_BAD_RTCP);
 			uint8_t bt = p[q];
-			uint32_t blen = (uint32_t)rd16(p + q + 2) * 4;
+			uint32_t blen = (uint32_t)get_be16(p + q + 2) * 4;
 			if (it->end - q - 4 < blen)
 				return stop(it, MMR_DROP_BAD_RTCP);
 			if (bt == RTCP_XR_RRTR) {
 				if (blen != 8)
 					return stop(it, MMR_DROP_BAD_RTCP);
 				item_head(it, item, RTCP_ITEM_XR_RRTR);
-				item->u.rrtr.ntp = rd64(p + q + 4);
+				item->u.rrtr.ntp = get_be64(p + q + 4);
 				it->pos = q + 4 + blen;
 				return 1;
 			}
@@ -460,9 +426,9 @@ int rtcp_iter_next(struct rtcp_iter *it, struct rtcp_item *item)
 			}
 			const uint8_t *q = p + it->pos;
 			item_head(it, item, RTCP_ITEM_XR_DLRR);
-			item->u.dlrr.ssrc = rd32(q);
-			item->u.dlrr.lrr = rd32(q + 4);
-			item->u.dlrr.dlrr = rd32(q + 8);
+			item->u.dlrr.ssrc = get_be32(q);
+			item->u.dlrr.lrr = get_be32(q + 4);
+			item->u.dlrr.dlrr = get_be32(q + 8);
 			item->media_ssrc = item->u.dlrr.ssrc;
 			it->pos += 12;
 			it->left--;
@@ -529,7 +495,7 @@ static uint8_t *start(struct rtcp_builder *b, uint32_t n, uint8_t cnt, uint8_t p
 	memset(q, 0, n);
 	q[0] = (uint8_t)(0x80 | (cnt & 0x1f));
 	q[1] = pt;
-	wr16(q + 2, (uint16_t)(n / 4 - 1));
+	put_be16(q + 2, (uint16_t)(n / 4 - 1));
 	b->last = b->len;
 	b->len += n;
 	return q;
@@ -543,13 +509,13 @@ static int refuse(struct rtcp_builder *b)
 
 static void put_block(uint8_t *q, const struct rtcp_report_block *rb)
 {
-	wr32(q, rb->ssrc);
-	wr32(q + 4, (uint32_t)rb->cum_lost & 0xffffff);
+	put_be32(q, rb->ssrc);
+	put_be32(q + 4, (uint32_t)rb->cum_lost & 0xffffff);
 	q[4] = rb->fraction_lost;
-	wr32(q + 8, rb->ext_high_seq);
-	wr32(q + 12, rb->jitter);
-	wr32(q + 16, rb->lsr);
-	wr32(q + 20, rb->dlsr);
+	put_be32(q + 8, rb->ext_high_seq);
+	put_be32(q + 12, rb->jitter);
+	put_be32(q + 16, rb->lsr);
+	put_be32(q + 20, rb->dlsr);
 }
 
 void rtcp_build_sr(struct rtcp_builder *b, uint32_t ssrc, uint64_t ntp, uint32_t rtp_ts, uint32_t pkts,
@@ -562,11 +528,11 @@ void rtcp_build_sr(struct rtcp_builder *b, uint32_t ssrc, uint64_t ntp, uint32_t
 	uint8_t *q = start(b, 28 + 24 * n, (uint8_t)n, RTCP_PT_SR);
 	if (!q)
 		return;
-	wr32(q + 4, ssrc);
-	wr64(q + 8, ntp);
-	wr32(q + 16, rtp_ts);
-	wr32(q + 20, pkts);
-	wr32(q + 24, octets);
+	put_be32(q + 4, ssrc);
+	put_be64(q + 8, ntp);
+	put_be32(q + 16, rtp_ts);
+	put_be32(q + 20, pkts);
+	put_be32(q + 24, octets);
 	for (unsigned i = 0; i < n; i++)
 		put_block(q + 28 + 24 * i, &rb[i]);
 }
@@ -580,7 +546,7 @@ void rtcp_build_rr(struct rtcp_builder *b, uint32_t ssrc, const struct rtcp_repo
 	uint8_t *q = start(b, 8 + 24 * n, (uint8_t)n, RTCP_PT_RR);
 	if (!q)
 		return;
-	wr32(q + 4, ssrc);
+	put_be32(q + 4, ssrc);
 	for (unsigned i = 0; i < n; i++)
 		put_block(q + 8 + 24 * i, &rb[i]);
 }
@@ -593,7 +559,7 @@ void rtcp_build_sdes_cname(struct rtcp_builder *b, uint32_t ssrc, const char *cn
 	uint8_t *q = start(b, 4 + align4(4 + 2 + clen + 1), 1, RTCP_PT_SDES);
 	if (!q)
 		return;
-	wr32(q + 4, ssrc);
+	put_be32(q + 4, ssrc);
 	q[8] = RTCP_SDES_CNAME;
 	q[9] = clen;
 	if (clen)
@@ -613,7 +579,7 @@ void rtcp_build_bye(struct rtcp_builder *b, const uint32_t *ssrcs, unsigned n, c
 	if (!q)
 		return;
 	for (unsigned i = 0; i < n; i++)
-		wr32(q + 4 + 4 * i, ssrcs[i]);
+		put_be32(q + 4 + 4 * i, ssrcs[i]);
 	if (reason) {
 		q[4 + 4 * n] = rlen;
 		memcpy(q + 5 + 4 * n, reason, rlen);
@@ -635,16 +601,16 @@ static unsigned nack_pack(const uint16_t *seqs, unsigned n, uint8_t *fci)
 			continue;
 		}
 		if (entries && fci) {
-			wr16(fci + 4 * (entries - 1), pid);
-			wr16(fci + 4 * (entries - 1) + 2, blp);
+			put_be16(fci + 4 * (entries - 1), pid);
+			put_be16(fci + 4 * (entries - 1) + 2, blp);
 		}
 		entries++;
 		pid = seqs[i];
 		blp = 0;
 	}
 	if (entries && fci) {
-		wr16(fci + 4 * (entries - 1), pid);
-		wr16(fci + 4 * (entries - 1) + 2, blp);
+		put_be16(fci + 4 * (entries - 1), pid);
+		put_be16(fci + 4 * (entries - 1) + 2, blp);
 	}
 	return entries;
 }
@@ -657,8 +623,8 @@ void rtcp_build_nack(struct rtcp_builder *b, uint32_t sender, uint32_t media, co
 	uint8_t *q = start(b, 12 + 4 * entries, RTCP_FMT_NACK, RTCP_PT_RTPFB);
 	if (!q)
 		return;
-	wr32(q + 4, sender);
-	wr32(q + 8, media);
+	put_be32(q + 4, sender);
+	put_be32(q + 8, media);
 	nack_pack(seqs, n, q + 12);
 }
 
@@ -667,8 +633,8 @@ void rtcp_build_pli(struct rtcp_builder *b, uint32_t sender, uint32_t media)
 	uint8_t *q = start(b, 12, RTCP_FMT_PLI, RTCP_PT_PSFB);
 	if (!q)
 		return;
-	wr32(q + 4, sender);
-	wr32(q + 8, media);
+	put_be32(q + 4, sender);
+	put_be32(q + 8, media);
 }
 
 void rtcp_build_fir_n(struct rtcp_builder *b, uint32_t sender, const uint32_t *ssrcs, const uint8_t *seqs,
@@ -681,10 +647,10 @@ void rtcp_build_fir_n(struct rtcp_builder *b, uint32_t sender, const uint32_t *s
 	uint8_t *q = start(b, 12 + 8 * n, RTCP_FMT_FIR, RTCP_PT_PSFB);
 	if (!q)
 		return;
-	wr32(q + 4, sender);
+	put_be32(q + 4, sender);
 	/* media source: unused by FIR (RFC 5104 4.3.1.2), zero */
 	for (unsigned i = 0; i < n; i++) {
-		wr32(q + 12 + 8 * i, ssrcs[i]);
+		put_be32(q + 12 + 8 * i, ssrcs[i]);
 		q[16 + 8 * i] = seqs[i];
 	}
 }
@@ -710,11 +676,11 @@ void rtcp_build_remb(struct rtcp_builder *b, uint32_t sender, uint64_t bitrate_b
 	uint8_t *q = start(b, 20 + 4 * n, RTCP_FMT_AFB, RTCP_PT_PSFB);
 	if (!q)
 		return;
-	wr32(q + 4, sender);
+	put_be32(q + 4, sender);
 	memcpy(q + 12, "REMB", 4);
-	wr32(q + 16, (uint32_t)n << 24 | e << 18 | (uint32_t)bitrate_bps);
+	put_be32(q + 16, (uint32_t)n << 24 | e << 18 | (uint32_t)bitrate_bps);
 	for (unsigned i = 0; i < n; i++)
-		wr32(q + 20 + 4 * i, ssrcs[i]);
+		put_be32(q + 20 + 4 * i, ssrcs[i]);
 }
 
 void rtcp_build_twcc(struct rtcp_builder *b, uint32_t sender, uint32_t media, const uint8_t *fci, uint16_t len)
@@ -726,8 +692,8 @@ void rtcp_build_twcc(struct rtcp_builder *b, uint32_t sender, uint32_t media, co
 	uint8_t *q = start(b, 12 + align4(len), RTCP_FMT_TWCC, RTCP_PT_RTPFB);
 	if (!q)
 		return;
-	wr32(q + 4, sender);
-	wr32(q + 8, media);
+	put_be32(q + 4, sender);
+	put_be32(q + 8, media);
 	memcpy(q + 12, fci, len);
 }
 
@@ -741,21 +707,21 @@ void rtcp_build_xr(struct rtcp_builder *b, uint32_t ssrc, const uint64_t *rrtr_n
 	uint8_t *q = start(b, 8 + (rrtr_ntp ? 12 : 0) + (n ? 4 + 12 * n : 0), 0, RTCP_PT_XR);
 	if (!q)
 		return;
-	wr32(q + 4, ssrc);
+	put_be32(q + 4, ssrc);
 	q += 8;
 	if (rrtr_ntp) {
 		q[0] = RTCP_XR_RRTR;
-		wr16(q + 2, 2);
-		wr64(q + 4, *rrtr_ntp);
+		put_be16(q + 2, 2);
+		put_be64(q + 4, *rrtr_ntp);
 		q += 12;
 	}
 	if (n) {
 		q[0] = RTCP_XR_DLRR;
-		wr16(q + 2, (uint16_t)(3 * n));
+		put_be16(q + 2, (uint16_t)(3 * n));
 		for (unsigned i = 0; i < n; i++) {
-			wr32(q + 4 + 12 * i, dlrr[i].ssrc);
-			wr32(q + 8 + 12 * i, dlrr[i].lrr);
-			wr32(q + 12 + 12 * i, dlrr[i].dlrr);
+			put_be32(q + 4 + 12 * i, dlrr[i].ssrc);
+			put_be32(q + 8 + 12 * i, dlrr[i].lrr);
+			put_be32(q + 12 + 12 * i, dlrr[i].dlrr);
 		}
 	}
 }
@@ -782,7 +748,7 @@ void rtcp_build_app(struct rtcp_builder *b, uint32_t ssrc, uint8_t subtype, cons
 	uint8_t *q = start(b, 12u + len, subtype, RTCP_PT_APP);
 	if (!q)
 		return;
-	wr32(q + 4, ssrc);
+	put_be32(q + 4, ssrc);
 	memcpy(q + 8, name, 4);
 	if (len)
 		memcpy(q + 12, data, len);
@@ -800,7 +766,7 @@ void rtcp_build_pad_last(struct rtcp_builder *b, unsigned pad_bytes)
 	b->len += pad_bytes;
 	b->buf[b->len - 1] = (uint8_t)pad_bytes;
 	q[0] |= 0x20;
-	wr16(q + 2, (uint16_t)((b->len - b->last) / 4 - 1));
+	put_be16(q + 2, (uint16_t)((b->len - b->last) / 4 - 1));
 }
 
 uint32_t rtcp_build_end(struct rtcp_builder *b)

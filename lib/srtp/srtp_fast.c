@@ -43,6 +43,7 @@
 #include <openssl/sha.h>
 
 #include "srtp_keys.h"
+#include "be_bytes.h"
 
 #define GCM_TAG_LEN        16
 #define HMAC_TAG_LEN       10
@@ -118,24 +119,6 @@ static srtp_lease_hook_fn lease_hook;
 
 /* ---- small helpers ------------------------------------------------------------------------- */
 
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 static inline void xor32(uint8_t *p, uint32_t v)
 {
 	p[0] ^= (uint8_t)(v >> 24);
@@ -155,7 +138,7 @@ static inline uint32_t rtp_header_len(const uint8_t *p, uint32_t len)
 	if (p[0] & 0x10) {
 		if (len < h + 4)
 			return 0;
-		h += 4 + 4u * rd16(p + h + 2);
+		h += 4 + 4u * get_be16(p + h + 2);
 	}
 	return h <= len ? h : 0;
 }
@@ -426,7 +409,7 @@ static int rtp_open(struct srtp_stream *s, uint8_t *pkt, uint32_t h, uint32_t bo
 	} else {
 		uint8_t mac[SHA_DIGEST_LENGTH], roc_be[4], iv[16];
 
-		wr32(roc_be, roc);
+		put_be32(roc_be, roc);
 		hmac_sha1(&pc->hmac, pkt, h + body, roc_be, 4, mac);
 		if (CRYPTO_memcmp(mac, pkt + h + body, HMAC_TAG_LEN) != 0)
 			return -1;
@@ -450,8 +433,8 @@ enum mmr_drop_reason srtp_unprotect_rtp(struct srtp_stream *s, uint8_t *pkt, uin
 	if (!h || l < h + s->tag_len)
 		return MMR_DROP_SRTP_AUTH;
 	body = l - h - s->tag_len;
-	seq = rd16(pkt + 2);
-	ssrc = rd32(pkt + 8);
+	seq = get_be16(pkt + 2);
+	ssrc = get_be32(pkt + 8);
 	if (__builtin_expect(pc->in.started, 1)) {
 		guess = index_guess(pc->in.top, 1, seq);
 		if (guess < 0)
@@ -504,8 +487,8 @@ uint32_t srtp_protect_rtp_copy(struct srtp_stream *s, const uint8_t *src, uint32
 	if (!h)
 		goto refuse_no_room;
 	body = len - h;
-	seq = rd16(src + 2);
-	ssrc = rd32(src + 8);
+	seq = get_be16(src + 2);
+	ssrc = get_be32(src + 8);
 	if (__builtin_expect(pc->sent.started, 1)) {
 		seq = (uint16_t)(seq + pc->seq_shift);
 		guess = index_guess(pc->sent.top, 1, seq);
@@ -550,7 +533,7 @@ uint32_t srtp_protect_rtp_copy(struct srtp_stream *s, const uint8_t *src, uint32
 		cm_iv(iv, pc->salt, ssrc, idx);
 		if (cm_crypt(pc->cipher, iv, src + h, dst + h, (int)body))
 			goto refuse_no_room;
-		wr32(roc_be, roc);
+		put_be32(roc_be, roc);
 		hmac_sha1(&pc->hmac, dst, len, roc_be, 4, mac);
 		memcpy(dst + len, mac, HMAC_TAG_LEN);
 	}
@@ -588,14 +571,14 @@ enum mmr_drop_reason srtp_fast_unprotect_rtcp(struct srtp_stream *s, uint8_t *pk
 		trailer = pkt + RTCP_CLEAR_LEN + body;
 		tag = trailer + SRTCP_TRAILER_LEN;
 	}
-	eidx = rd32(trailer);
+	eidx = get_be32(trailer);
 	encrypted = (eidx & SRTCP_E_FLAG) != 0;
 	idx = eidx & SRTCP_INDEX_MAX;
 	if (replay_check(&pc->in, idx))
 		return MMR_DROP_SRTP_REPLAY;
 	if (__builtin_expect(idx < pc->lease.floor, 0))
 		return MMR_DROP_SRTP_REPLAY;    /* below the floor: accepted by a predecessor, maybe */
-	ssrc = rd32(pkt + 4);
+	ssrc = get_be32(pkt + 4);
 
 	if (s->aead) {
 		uint8_t iv[12];
@@ -658,8 +641,8 @@ uint32_t srtp_protect_rtcp_copy(struct srtp_stream *s, const uint8_t *src, uint3
 	}
 	idx = (uint32_t)pc->out_next;
 	body = len - RTCP_CLEAR_LEN;
-	ssrc = rd32(src + 4);
-	wr32(eidx, SRTCP_E_FLAG | idx);
+	ssrc = get_be32(src + 4);
+	put_be32(eidx, SRTCP_E_FLAG | idx);
 	if (dst != src)
 		memcpy(dst, src, RTCP_CLEAR_LEN);
 

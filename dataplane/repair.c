@@ -365,13 +365,8 @@ static struct rte_mbuf *resend_mbuf(struct worker *w, const struct fwd_output *o
 		rte_pktmbuf_free(h);
 		return NULL;
 	}
-	struct fanout_pkt fp;
-	fp.udp_len = (uint16_t)(UDP_LEN + n);
-	fp.sport_be = sport_be;
-	uint8_t *udp = write_headers(p, o, &fp);
-	put_be16(udp + 6, copy_udp_csum_full(o, &fp, udp + UDP_LEN, n));
-	h->data_len = (uint16_t)(head + n);
-	h->pkt_len = head + n;
+	h->data_len = (uint16_t)write_whole_packet(p, o, sport_be, n);
+	h->pkt_len = h->data_len;
 	return h;
 }
 

@@ -219,6 +219,19 @@ static inline uint16_t copy_udp_csum_full(const struct fwd_output *o, const stru
 	return udp_csum_field(sum);
 }
 
+/* A whole (unchained) packet to o whose UDP payload, n bytes, is already at p + its headers: the
+ * Ethernet, IP and UDP headers, the UDP checksum summed in full; returns the frame's length. Resends
+ * and the MMR's own RTCP (off the fan-out's fast path). */
+static inline uint32_t write_whole_packet(uint8_t *p, const struct fwd_output *o, uint16_t sport_be, uint32_t n)
+{
+	struct fanout_pkt fp;
+	fp.udp_len = (uint16_t)(UDP_LEN + n);
+	fp.sport_be = sport_be;
+	uint8_t *udp = write_headers(p, o, &fp);
+	put_be16(udp + 6, copy_udp_csum_full(o, &fp, udp + UDP_LEN, n));
+	return (uint32_t)(udp + UDP_LEN - p) + n;
+}
+
 /* Output o's precomputed sums (control thread), from its family and addresses: the UDP pseudo
  * header without the length, and for IPv4 the header write_headers() writes without total length
  * and checksum. */

@@ -77,13 +77,8 @@ int rtcp_out_to_output(struct worker *w, const struct fwd_output *o, uint16_t sp
 		rte_memcpy(p + head, rtcp, len);
 		n = len;
 	}
-	struct fanout_pkt fp;
-	fp.udp_len = (uint16_t)(UDP_LEN + n);
-	fp.sport_be = sport_be;
-	uint8_t *udp = write_headers(p, o, &fp);
-	put_be16(udp + 6, copy_udp_csum_full(o, &fp, udp + UDP_LEN, n));
-	h->data_len = (uint16_t)(head + n);
-	h->pkt_len = head + n;
+	h->data_len = (uint16_t)write_whole_packet(p, o, sport_be, n);
+	h->pkt_len = h->data_len;
 	w->st->rtcp_out_pkts++;
 	worker_send(w, o->dp_port, h);
 	return 0;

@@ -488,8 +488,11 @@ static void probe_finish(struct gcc *g, struct gcc_probe_state *c, uint64_t now_
 		g->probe_backoff_us = PROBE_BACKOFF_MIN_US;
 		g->probe_next_us = now_us + PROBE_BACKOFF_MIN_US;
 		g->probe_2x_bps = r * 10 >= c->bps * 7 ? 2 * r : 0;
+		g->probe_ok_start_us = c->start_us;
 	} else {
 		g->st.probes_failed++;
+		if (g->st.probes_ok && c->start_us <= g->probe_ok_start_us)
+			return;                 /* sent with a cluster that did raise it: no backoff */
 		g->probe_2x_bps = 0;
 		g->probe_next_us = now_us + g->probe_backoff_us;
 		g->probe_backoff_us = g->probe_backoff_us * 2 > PROBE_BACKOFF_MAX_US ? PROBE_BACKOFF_MAX_US :

@@ -146,6 +146,7 @@ struct gcc {
 	uint8_t  probe_next_id, initial_probes;     /* initial probes still to hand out (2, 1, 0) */
 	uint64_t probe_next_us, probe_backoff_us, probe_peak_bps, probe_peak_us;
 	uint64_t probe_bps;                         /* last probe result */
+	uint64_t probe_ok_start_us;                 /* start of the last cluster that raised the estimate */
 	uint64_t probe_2x_bps;                      /* a further probe is due at this rate (0: none) */
 	uint64_t target_bps;
 	uint64_t start_us;

@@ -278,10 +278,14 @@ int alloc_run(struct alloc_state *st, struct alloc_sub *subs, unsigned n, uint64
 		due = 1;
 
 	if (!due) {
+		/* everything stays as the last run left it (the word exactly as stored) */
 		for (unsigned i = 0; i < nw; i++) {
 			struct work *x = &w[i];
-			finish_sub(x->sub, x->prev_level, x->prev->alloc, 1);
 			x->level = x->prev_level;
+			x->sub->level = (int8_t)x->prev_level;
+			x->sub->alloc = x->prev->alloc;
+			x->sub->bps = level_bps(x->sub, x->prev_level);
+			x->sub->changed = 0;
 		}
 		goto results;
 	}

@@ -27,6 +27,7 @@
 #include "dataplane.h"
 #include "dp_events.h"
 #include "layer_rate.h"
+#include "qos_hooks.h"
 #include "layer_select.h"
 #include "repair.h"
 #include "rewrite.h"
@@ -63,6 +64,21 @@ struct part_bwe *part_bwe_new(struct dataplane *dp, const struct mmr_cmd_partici
 }
 
 void part_bwe_free(void *p)
+{
+	free(p);
+}
+
+struct layer_rate *stream_layer_rate_new(struct dataplane *dp, const struct mmr_cmd_stream *c)
+{
+	if (!dp->cfg->bwe || !dp->cfg->rtcp || c->kind != MMR_KIND_VIDEO)
+		return NULL;
+	struct layer_rate *r = malloc(sizeof(*r));
+	if (r)
+		layer_rate_init(r);
+	return r;
+}
+
+void stream_layer_rate_free(void *p)
 {
 	free(p);
 }

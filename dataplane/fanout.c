@@ -375,11 +375,16 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 					rtcp_prefetch_copy(w, &outs->o[i + SEL_PREFETCH_AHEAD]);
 				}
 				int fwd = select_layers(w, o, ri, mp, &lo[k]);
-				if (fwd <= 0) {   /* LAYER_SEL_PAUSED (< 0): no keyframe request */
+				if (fwd <= 0) {
+					if (unlikely(fwd == LAYER_SEL_PAUSED)) {
+						/* the allocator paused it: no keyframe request */
+						w->st->drops[MMR_DROP_PAUSED]++;
+						ss->paused_drops++;
+						continue;
+					}
 					w->st->drops[MMR_DROP_LAYER]++;
 					ss->layer_drops++;
-					if (fwd == LAYER_SEL_WITHHOLD)
-						need_kf |= rtcp_waits_keyframe(&w->sel[o->sel_id], mp);
+					need_kf |= rtcp_waits_keyframe(&w->sel[o->sel_id], mp);
 					continue;
 				}
 				repair_prefetch(o->repair, lo[k].seq);
@@ -501,11 +506,16 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 			fwd = select_layers(w, o, ri, mp, &lo);
 		else
 			layer_out_passthrough(ri, &lo);
-		if (fwd <= 0) {   /* LAYER_SEL_PAUSED (< 0): no keyframe request */
+		if (fwd <= 0) {
+			if (unlikely(fwd == LAYER_SEL_PAUSED)) {
+				/* the allocator paused it: no keyframe request */
+				w->st->drops[MMR_DROP_PAUSED]++;
+				ss->paused_drops++;
+				continue;
+			}
 			w->st->drops[MMR_DROP_LAYER]++;
 			ss->layer_drops++;
-			if (fwd == LAYER_SEL_WITHHOLD)
-				need_kf |= rtcp_waits_keyframe(&w->sel[o->sel_id], mp);
+			need_kf |= rtcp_waits_keyframe(&w->sel[o->sel_id], mp);
 			continue;
 		}
 		/* this receiver's header and descriptor, written into the input: the copy is encrypted

@@ -18,7 +18,8 @@ QUEUE_MS, rate changed at run time):
   rfree  no limit.
 Each receiver (one Python thread for all) takes arrival times from the kernel (SO_TIMESTAMPNS), sends
 transport-wide feedback (RTPFB FMT 15, tools/twcc_feedback.py, our own builder) every 100 ms through
-its relay, and keeps every packet; after the call `vp9_svc check --lossy` depacketizes and decodes its
+its relay, NACKs video gaps (generic NACK, at once and once more 100 ms later; the MMR resends from
+its packet buffer), and keeps every packet; after the call `vp9_svc check --lossy` depacketizes and decodes its
 video like a real receiver (a layer frame only when complete and its references were decoded) and
 compares every decoded picture with the reference decode, pixel-exact; its audio payloads are compared
 with what alice sent and decoded with libopus.
@@ -42,8 +43,8 @@ Measured times (settling, down-switch, return, video back) are printed as "figur
 --bwe-off: the negative control (tests/run-all.sh, must FAIL): the dataplane runs with `bwe = false;`
 (targets = ceilings, S2T2 for everyone), one phase of NEG_FRAMES pictures; r300's link cannot carry
 that, and its "settles" check fails (stalls: drop-tail losses).
---plain: without the issue 12 configuration keys and participant options (a dataplane before BWE:
-development of the test itself).
+--plain: without the issue 12 participant options (--rtcp ...,twcc --ext twcc=ID): the MMR neither
+stamps nor estimates for anyone (development of the test itself, and what the test shows without them).
 
 Run as root: /usr/bin/python3 tests/e2e/test_bwe_svc.py [--build DIR] [--bwe-off]
 Exit 0 on pass. Takes about 70 s (--bwe-off about 35 s).
@@ -234,6 +235,10 @@ class Receivers(threading.Thread):
         self.other = [0] * len(specs)
         self.no_ext = [0] * len(specs)
         self.fb_sent = [0] * len(specs)
+        self.high = [None] * len(specs)       # highest video seq (unwrapped)
+        self.missing = [{} for _ in specs]    # unwrapped video seq -> NACKs sent for it
+        self.nacks = [0] * len(specs)
+        self.repaired = [0] * len(specs)
         self.stop = threading.Event()
         self.base_ns = time.time_ns() - 10 ** 10    # receiver clock: kernel time, 10 s before now
         self.mono_off = time.monotonic() - (time.time_ns() / 1e9)
@@ -263,6 +268,7 @@ class Receivers(threading.Thread):
             if time.monotonic() >= next_fb:
                 next_fb += FEEDBACK_S
                 for i, s in enumerate(self.socks):
+                    self.nack(i, again=True)
                     fb = self.twcc[i].build(self.specs[i].fb_ssrc, VIDEO_SSRC)
                     if fb:
                         s.sendto(fb, (self.ip, self.specs[i].relay_port))
@@ -284,10 +290,50 @@ class Receivers(threading.Thread):
         pt = pkt[1] & 0x7F
         if pt == VIDEO_PT:
             self.video[i].append((mono, pkt))
+            self.on_video_seq(i, (pkt[2] << 8) | pkt[3])
         elif pt == AUDIO_PT:
             self.audio[i].append((mono, pkt))
         else:
             self.other[i] += 1
+
+
+    def on_video_seq(self, i, seq):
+        """Gap detection on the video stream: the missing seqs are NACKed at once and once more at
+        the next feedback tick (generic NACK, RFC 4585, reduced size), as a real receiver's jitter
+        buffer asks; what the MMR resends fills the hole (the checker orders by seq)."""
+        h = self.high[i]
+        u = seq + 65536 if h is None else h + ((seq - h + 32768) & 0xFFFF) - 32768
+        if h is not None and u > h + 1 and u - h < 200:
+            for m in range(h + 1, u):
+                self.missing[i][m] = 0
+            self.nack(i)
+        if h is None or u > h:
+            self.high[i] = u
+        elif self.missing[i].pop(u, None) is not None:
+            self.repaired[i] += 1
+
+    def nack(self, i, again=False):
+        miss = self.missing[i]
+        want = sorted(m for m, n in miss.items() if n < (2 if again else 1))
+        for m in [m for m, n in miss.items() if n >= 2]:
+            del miss[m]
+        if not want:
+            return
+        fci = b""
+        k = 0
+        while k < len(want):
+            pid, blp = want[k], 0
+            k += 1
+            while k < len(want) and want[k] - pid <= 16:
+                blp |= 1 << (want[k] - pid - 1)
+                k += 1
+            fci += struct.pack("!HH", pid & 0xFFFF, blp)
+        for m in want:
+            miss[m] += 1
+        body = struct.pack("!II", self.specs[i].fb_ssrc, VIDEO_SSRC) + fci
+        self.socks[i].sendto(struct.pack("!BBH", 0x81, 205, len(body) // 4) + body,
+                             (self.ip, self.specs[i].relay_port))
+        self.nacks[i] += 1
 
 
 class Poller(threading.Thread):
@@ -403,9 +449,10 @@ def run_call(env, mmrtest, c, stream, opus_pkts, frames, events):
     c.note("alice got %d packets from the MMR (its feedback to the publisher)" % pub_rtcp)
     for i, s in enumerate(SPECS):
         c.note("%s: %d video, %d audio, %d RTCP, %d other packets; %d without transport-cc; "
-               "%d feedback sent, %d late arrivals; relay %s"
+               "%d feedback sent, %d late arrivals; %d NACKs sent, %d holes filled; relay %s"
                % (s.name, len(rx.video[i]), len(rx.audio[i]), rx.rtcp[i], rx.other[i], rx.no_ext[i],
-                  rx.fb_sent[i], rx.twcc[i].late, relay.stats()[s.name]["shape_down"]))
+                  rx.fb_sent[i], rx.twcc[i].late, rx.nacks[i], rx.repaired[i],
+                  relay.stats()[s.name]["shape_down"]))
     return rx, poll, start, a_sent
 
 
@@ -645,7 +692,7 @@ def main():
     ap.add_argument("--bwe-off", action="store_true",
                     help="negative control: the dataplane's `bwe = false;`; the run must FAIL")
     ap.add_argument("--plain", action="store_true",
-                    help="no issue 12 configuration keys or participant options (development)")
+                    help="no issue 12 participant options (development)")
     args = ap.parse_args()
     import mmrtest
     c = mmrtest.Checks("test_bwe_svc" + (" --bwe-off" if args.bwe_off else ""))
@@ -668,9 +715,7 @@ def main():
                                           (T_LIFT, "r1m", 1000000), (T_BACK, "r300", 300000)]
         env = mmrtest.MmrEnv("e2e-bwe" + ("-off" if args.bwe_off else ""), build=args.build,
                              asan=args.asan)
-        if not args.plain:
-            env.extra_dp_conf = ("bwe = false;\n" if args.bwe_off else
-                                 "bwe = true;\nbwe_min_kbps = 10;\n")
+        env.extra_dp_conf = "bwe = false;\n" if args.bwe_off else "bwe = true;\nbwe_min_kbps = 10;\n"
         with env:
             env.wait_dp_attached()
             setup(env, mmrtest.CLIENT_IP, "m-bwe", args.plain)

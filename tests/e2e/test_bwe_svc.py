@@ -305,7 +305,7 @@ class Receivers(threading.Thread):
         u = seq + 65536 if h is None else h + ((seq - h + 32768) & 0xFFFF) - 32768
         if h is not None and u > h + 1 and u - h < 200:
             for m in range(h + 1, u):
-                self.missing[i][m] = 0
+                self.missing[i][m] = [0, time.monotonic()]
             self.nack(i)
         if h is None or u > h:
             self.high[i] = u
@@ -314,9 +314,10 @@ class Receivers(threading.Thread):
 
     def nack(self, i, again=False):
         miss = self.missing[i]
-        want = sorted(m for m, n in miss.items() if n < (2 if again else 1))
-        for m in [m for m, n in miss.items() if n >= 2]:
-            del miss[m]
+        now = time.monotonic()
+        for m in [m for m, (_, t) in miss.items() if now - t > 2.0]:
+            del miss[m]           # given up on (the checker sees the hole)
+        want = sorted(m for m, (n, _) in miss.items() if n < (2 if again else 1))
         if not want:
             return
         fci = b""
@@ -329,7 +330,7 @@ class Receivers(threading.Thread):
                 k += 1
             fci += struct.pack("!HH", pid & 0xFFFF, blp)
         for m in want:
-            miss[m] += 1
+            miss[m][0] += 1
         body = struct.pack("!II", self.specs[i].fb_ssrc, VIDEO_SSRC) + fci
         self.socks[i].sendto(struct.pack("!BBH", 0x81, 205, len(body) // 4) + body,
                              (self.ip, self.specs[i].relay_port))
@@ -375,7 +376,7 @@ def setup(env, ip, meeting, plain):
     env.ctl("stream", "add", meeting, "alice", "--ssrc", AUDIO_SSRC, "--kind", "audio", "--codec", "opus")
     for s in SPECS:
         env.ctl("participant", "add", meeting, s.name, "--addr", ip, "--port", s.mmr_port, "--role",
-                "recvonly", *([] if plain else ["--rtcp", "nack,pli,rsize,twcc"] + ext))
+                "recvonly", "--rtcp", "nack,pli,rsize" if plain else "nack,pli,rsize,twcc", *ext)
         env.ctl("sub", "set", meeting, s.name, "--ssrc", VIDEO_SSRC, "--spatial", 2, "--target", 2)
         env.ctl("sub", "set", meeting, s.name, "--ssrc", AUDIO_SSRC, "--target", 0)
 

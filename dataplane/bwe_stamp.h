@@ -39,7 +39,8 @@ static inline void bwe_pkt_find(struct bwe_pkt *bp, const uint8_t *rtp, const st
 				uint8_t tw_id, uint8_t abs_id)
 {
 	uint16_t off, len;
-	bp->tw_off = bp->abs_off = 0;
+	bp->tw_off = bp->abs_off = bp->tw_id_pos = bp->abs_id_pos = 0;
+	bp->tw_id_byte = bp->abs_id_byte = 0;
 	bp->tw_id = tw_id;
 	bp->abs_id = abs_id;
 	bp->two_byte = (ri->ext_profile & 0xfff0) == 0x1000;

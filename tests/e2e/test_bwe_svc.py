@@ -233,6 +233,7 @@ class Receivers(threading.Thread):
         self.audio = [[] for _ in specs]
         self.rtcp = [0] * len(specs)
         self.other = [0] * len(specs)
+        self.other_bytes = [0] * len(specs)
         self.no_ext = [0] * len(specs)
         self.fb_sent = [0] * len(specs)
         self.high = [None] * len(specs)       # highest video seq (unwrapped)
@@ -287,14 +288,15 @@ class Receivers(threading.Thread):
         else:
             self.no_ext[i] += 1
         mono = ns / 1e9 + self.mono_off
-        pt = pkt[1] & 0x7F
-        if pt == VIDEO_PT:
+        pt, ssrc = pkt[1] & 0x7F, struct.unpack_from("!I", pkt, 8)[0]
+        if pt == VIDEO_PT and ssrc == VIDEO_SSRC:
             self.video[i].append((mono, pkt))
             self.on_video_seq(i, (pkt[2] << 8) | pkt[3])
-        elif pt == AUDIO_PT:
+        elif pt == AUDIO_PT and ssrc == AUDIO_SSRC:
             self.audio[i].append((mono, pkt))
-        else:
+        else:                    # the MMR's probes (padding on its own SSRC) and anything else
             self.other[i] += 1
+            self.other_bytes[i] += len(pkt)
 
 
     def on_video_seq(self, i, seq):
@@ -449,9 +451,11 @@ def run_call(env, mmrtest, c, stream, opus_pkts, frames, events):
                                                            for n, r, t in applied))
     c.note("alice got %d packets from the MMR (its feedback to the publisher)" % pub_rtcp)
     for i, s in enumerate(SPECS):
-        c.note("%s: %d video, %d audio, %d RTCP, %d other packets; %d without transport-cc; "
+        c.note("%s: %d video, %d audio, %d RTCP, %d other packets (probes; %d bytes); %d without "
+               "transport-cc; "
                "%d feedback sent, %d late arrivals; %d NACKs sent, %d holes filled; relay %s"
-               % (s.name, len(rx.video[i]), len(rx.audio[i]), rx.rtcp[i], rx.other[i], rx.no_ext[i],
+               % (s.name, len(rx.video[i]), len(rx.audio[i]), rx.rtcp[i], rx.other[i],
+                  rx.other_bytes[i], rx.no_ext[i],
                   rx.fb_sent[i], rx.twcc[i].late, rx.nacks[i], rx.repaired[i],
                   relay.stats()[s.name]["shape_down"]))
     return rx, poll, start, a_sent

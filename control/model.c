@@ -222,7 +222,6 @@ uint32_t model_meeting_add(struct model *m, uint32_t id, const char *name, unsig
 	mt->srtp_suite = (uint8_t)srtp_suite;
 	strcpy(mt->name, name);
 	mt->first_part = mt->last_part = MMR_ID_NONE;
-	mt->speaker = MMR_ID_NONE;
 	id_index_insert(&m->meeting_by_name, hash_meeting_name(name), id);
 	m->n_meetings++;
 	return id;

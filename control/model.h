@@ -51,9 +51,9 @@
  * k+1 for slot k, stream MMR_ID_NONE, an out SSRC of its own: picked from `ssrc_seed`, which the
  * requests set from the random generator, and kept), in its receiver's list but in no stream's
  * list and not in the (stream, subscriber) index. Changing top_n adds and removes them and the
- * per-pair audio subscriptions (model_meeting_set_top_n). What the dataplane reports (events.c)
- * is kept here too, not saved: each meeting's dominant speaker, each participant's last bandwidth
- * estimate.
+ * per-pair audio subscriptions (model_meeting_set_top_n). What the dataplane reports about them
+ * (each meeting's dominant speaker, each receiver's bandwidth estimate) is the events' (events.h),
+ * like the layers each receiver gets.
  *
  * The model also records the id of the dataplane's SRTP index ledger the SRTP keys have been used
  * under (lib/contract/cmd_chan.h). A key used under one ledger must never be used under another: a new ledger
@@ -83,9 +83,6 @@ struct m_meeting {
 	uint32_t first_part, last_part;     /* participants, in join order */
 	uint32_t n_parts, n_receivers, n_streams, n_subs;
 	uint8_t top_n;                      /* 0: off; 1..MMR_TOPN_MAX: top-N audio (above) */
-	/* from the dataplane's events (not saved) */
-	uint32_t speaker;                   /* dominant speaker's participant id; MMR_ID_NONE: none known */
-	uint32_t speaker_version;           /* of the last MMR_EV_SPEAKER taken; 0: none */
 };
 
 struct m_participant {
@@ -107,9 +104,6 @@ struct m_participant {
 	uint32_t mmr_ssrc;
 	struct mmr_rtx_pt rtx_map[MMR_RTX_MAP_MAX];
 	uint8_t twcc_ext_id, abs_ext_id, level_ext_id;  /* header extension ids (issue 12); 0: none */
-	/* from the dataplane's events (not saved) */
-	uint32_t bwe_kbps;                  /* its last bandwidth estimate (MMR_EV_BWE); 0: none */
-	uint32_t bwe_version;               /* of that event; 0: none taken */
 };
 
 struct m_stream {

@@ -9,7 +9,7 @@ alice publishes VP8 L1T3 (about 750 kbit/s: T0 ~190, T1 ~190, T2 ~370) and Opus-
 with a transport-cc element (id 3) whose values go up by 3 (so that they are not what any receiver's
 own numbering would be). Receivers (all subscribed to both, video ceiling T2 unless said):
   bob    TWCC, element id 5 (the MMR sets the id), RTX; a fast link (feedback: arrival = receive time);
-  carol  TWCC, id 3; a 250 kbit/s link with a 300 ms queue (feedback from the link model);
+  carol  TWCC, id 3; a 300 kbit/s link with a 300 ms queue (feedback from the link model);
   dave   takes no TWCC: its copies go unstamped (the publisher's values), at its ceiling;
   eve    TWCC and REMB, id 3, ceiling T1; lies: REMB of 10 Gbit/s, TWCC about packets never sent,
          malformed TWCC FCIs; counted in bwe_bad_fb; never above its ceiling.
@@ -46,7 +46,7 @@ FPS = 30
 TAIL = 3.0                  # the last seconds whose layers are checked
 RX = {   # name: (port, twcc id or None, link bit/s or None, ceiling TID, RTX SSRC, rtcp flags)
     'bob': (7601, 5, None, 2, 0xB0B00001, 'nack,pli,twcc'),
-    'carol': (7602, 3, 250000, 2, None, 'nack,pli,twcc'),
+    'carol': (7602, 3, 300000, 2, None, 'nack,pli,twcc'),
     'dave': (7603, None, None, 2, None, 'nack,pli'),
     'eve': (7604, 3, None, 1, None, 'nack,pli,twcc,remb'),
 }
@@ -210,7 +210,7 @@ def run(env, c, bwe_on):
     c.check(tb.count(2) > 0, 'bob (fast link): still gets T2, his ceiling', tb.count(2))
     c.check(td.count(2) > 0, 'dave (no feedback): his ceiling T2', td.count(2))
     c.check(len(tc) < len(tb) and tc.count(2) == 0 and tc.count(1) == 0,
-            'carol (250 kbit/s link): lower layers (T0 only, or paused)', [tc.count(k) for k in range(3)])
+            'carol (300 kbit/s link): lower layers (T0 only, or paused)', [tc.count(k) for k in range(3)])
     c.check(te.count(2) == 0, 'eve (lying feedback): never above her ceiling T1', te.count(2))
     allt = [vp8_tid(d) for _, d in got['eve'] if struct.unpack_from('!I', d, 8)[0] == media_ssrc.get('eve') and
             parse_rtp(d).pt == rtpgen.PT_VP8]

@@ -36,7 +36,8 @@
  *   vp9_svc check --ref DIR --rx FILE --lossy
  *     For a receiver behind a lossy link (test_bwe_svc.py; flexible-mode streams): decodes like a
  *     real receiver (only complete layer frames whose references were decoded), compares every
- *     decoded layer frame with the reference, prints per picture
+ *     decoded layer frame with the reference (a stream renumbered on resumption, timestamps and
+ *     PictureIDs continued, is mapped back to the sender's pictures at its keyframe), prints per picture
  *       "pic INDEX tid T rx SIDS dec SIDS out S|corrupt|none", then "summary ...".
  *
  *   vp9_svc check --ref DIR --rx FILE
@@ -901,6 +902,60 @@ static int rx_cmp(const void *a, const void *b)
 	return x->len < y->len ? -1 : x->len > y->len;   /* len holds the unwrapped seq here */
 }
 
+/* The sender's picture of every received packet (rx[] in sequence order). An MMR may renumber a
+ * stream it resumes (after a pause: timestamps and PictureIDs continued from what the receiver got
+ * last, which a receiver must accept): the timestamp offset in force is checked at every keyframe
+ * start, and where the keyframe is not the sender's picture at that offset, the keyframe's base
+ * layer frame is decoded on its own and found among the sender's keyframes by its picture (the
+ * sender's pictures all differ). Returns the number of offset changes found. */
+static int map_pictures(void)
+{
+	uint32_t off = 0;
+	int k, n = 0;
+	static uint8_t frame[1 << 20];
+
+	for (k = 0; k < n_rx; k++) {
+		struct rx_pkt *p = &rx[k];
+		int pic = find_pic(p->r.ts - off);
+
+		if (p->d.sid == 0 && (p->d.flags & VP9D_B) && !(p->d.flags & VP9D_P) &&
+		    (pic < 0 || !pics[pic].key)) {
+			vpx_codec_ctx_t dec;
+			const vpx_image_t *img;
+			size_t len = 0;
+			int i, err, j;
+
+			for (i = k; i < n_rx && rx[i].r.ts == p->r.ts && rx[i].d.sid == 0 &&
+			     (i == k || rx[i].len == rx[i - 1].len + 1); i++) {
+				size_t m = (size_t)rx[i].payload - rx[i].d.len;
+
+				if (len + m > sizeof(frame))
+					break;
+				memcpy(frame + len, rx[i].buf + rx[i].r.hdr_len + rx[i].d.len, m);
+				len += m;
+				if (rx[i].d.flags & VP9D_E)
+					break;
+			}
+			if (vpx_codec_dec_init(&dec, vpx_codec_vp9_dx(), NULL, 0))
+				die_codec(&dec, "decoder init");
+			img = decode_one(&dec, frame, len, &err);
+			for (j = 0; img && !err && j < n_pics; j++) {
+				if (pics[j].key && pics[j].l[0].hash == img_hash(img)) {
+					off = p->r.ts - pics[j].ts;
+					pic = j;
+					n++;
+					printf("note seq %u: a keyframe renumbered: sender's picture %d, "
+					       "timestamp offset %u\n", p->r.seq, j, off);
+					break;
+				}
+			}
+			vpx_codec_destroy(&dec);
+		}
+		p->pic = pic;
+	}
+	return n;
+}
+
 static int check_lossy(const char *dir, const char *rxfile)
 {
 	vpx_codec_ctx_t dec;
@@ -908,7 +963,7 @@ static int check_lossy(const char *dir, const char *rxfile)
 	uint8_t pt, buf[2048];
 	FILE *f;
 	int n, a, k, n_corrupt = 0, n_ok = 0, n_skip = 0, n_incomplete = 0, n_other = 0, n_pad = 0;
-	int n_dup = 0, n_bad = 0, gaps = 0, last_ext = -1, dec_err = 0;
+	int n_dup = 0, n_bad = 0, gaps = 0, last_ext = -1, dec_err = 0, n_renum;
 	static uint8_t seen[65536];
 	static uint8_t frame[1 << 20];
 
@@ -936,10 +991,8 @@ static int check_lossy(const char *dir, const char *rxfile)
 			n_dup++;
 			continue;
 		}
-		if (vp9d_read(buf + p->r.hdr_len, (size_t)pl, &p->d) || (p->pic = find_pic(p->r.ts)) < 0 ||
-		    p->d.sid >= n_sl) {
-			printf("err packet seq %u: malformed VP9 descriptor or unknown timestamp\n",
-			       p->r.seq);
+		if (vp9d_read(buf + p->r.hdr_len, (size_t)pl, &p->d) || p->d.sid >= n_sl) {
+			printf("err packet seq %u: malformed VP9 descriptor\n", p->r.seq);
 			n_bad++;
 			continue;
 		}
@@ -964,11 +1017,21 @@ static int check_lossy(const char *dir, const char *rxfile)
 	for (k = 1; k < n_rx; k++)
 		if (rx[k].len != rx[k - 1].len + 1)
 			gaps++;
+	n_renum = map_pictures();
 	if (vpx_codec_dec_init(&dec, vpx_codec_vp9_dx(), NULL, 0))
 		die_codec(&dec, "decoder init");
 	/* pictures in picture order; within one, packets in sequence order */
 	for (a = 0; a < n_rx; a = k) {
 		int pic = rx[a].pic, sl, out = -1, corrupt = 0, b;
+
+		if (pic < 0) {      /* no picture the sender sent, even renumbered */
+			for (k = a + 1; k < n_rx && rx[k].pic < 0; k++)
+				;
+			printf("err packets seq %u..%u: timestamp %u is no picture the sender sent\n",
+			       rx[a].r.seq, rx[k - 1].r.seq, rx[a].r.ts);
+			n_bad += k - a;
+			continue;
+		}
 		char got[16] = "", okl[16] = "";
 
 		for (k = a + 1; k < n_rx && rx[k].pic == pic; k++)
@@ -1062,8 +1125,9 @@ static int check_lossy(const char *dir, const char *rxfile)
 	}
 	vpx_codec_destroy(&dec);
 	printf("summary packets %d pictures_ok %d corrupt %d skipped_frames %d incomplete_frames %d "
-	       "gaps %d padding %d duplicates %d other %d bad %d decoder_errors %d\n", n_rx, n_ok,
-	       n_corrupt, n_skip, n_incomplete, gaps, n_pad, n_dup, n_other, n_bad, dec_err);
+	       "gaps %d padding %d duplicates %d other %d bad %d decoder_errors %d renumbered %d\n",
+	       n_rx, n_ok, n_corrupt, n_skip, n_incomplete, gaps, n_pad, n_dup, n_other, n_bad, dec_err,
+	       n_renum);
 	return 0;
 }
 

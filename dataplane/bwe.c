@@ -418,6 +418,19 @@ void bwe_on_remb(struct worker *w, const struct fwd_participant *part, const str
 	feedback_done(w, part, b);
 }
 
+void bwe_on_bad_rtcp(struct worker *w, const struct fwd_participant *part, const uint8_t *pkt, uint32_t len)
+{
+	/* the packet headers as far as their lengths lead: one that says TWCC or REMB */
+	for (uint32_t off = 0; off + 4 <= len;) {
+		uint8_t fmt = pkt[off] & 0x1f, pt = pkt[off + 1];
+		if ((pt == RTCP_PT_RTPFB && fmt == RTCP_FMT_TWCC) || (pt == RTCP_PT_PSFB && fmt == RTCP_FMT_AFB)) {
+			w->part_stats[part->id].bwe_bad_fb++;
+			return;
+		}
+		off += 4u * ((uint32_t)get_be16(pkt + off + 2) + 1u);
+	}
+}
+
 void bwe_on_rtt(struct worker *w, const struct fwd_participant *part, uint32_t rtt_us)
 {
 	(void)w;

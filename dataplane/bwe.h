@@ -138,6 +138,8 @@ static inline void bwe_after_copy(struct worker *w, const struct fwd_output *o)
 void bwe_on_twcc(struct worker *w, const struct fwd_participant *part, const struct rtcp_item *it);
 void bwe_on_remb(struct worker *w, const struct fwd_participant *part, const struct rtcp_item *it);
 void bwe_on_rtt(struct worker *w, const struct fwd_participant *part, uint32_t rtt_us);
+/* An RTCP datagram from part that rtcp_check refused: bwe_bad_fb when it holds TWCC or REMB. */
+void bwe_on_bad_rtcp(struct worker *w, const struct fwd_participant *part, const uint8_t *pkt, uint32_t len);
 /* Any RTCP packet from part (part->bwe set), before its items. */
 void bwe_on_rtcp(struct worker *w, const struct fwd_participant *part);
 

@@ -387,7 +387,7 @@ class Poller(threading.Thread):
         super().__init__(daemon=True)
         self.env, self.meeting = env, meeting
         self.log = []           # (monotonic, {subscriber: current dict or None})
-        self.est = []           # (monotonic, {participant: (bwe_bps, alloc_bps)})
+        self.est = []           # (monotonic, {participant: (bwe_bps, alloc_bps, paused)})
         self.errors = 0
         self.stop = threading.Event()
 
@@ -407,11 +407,11 @@ class Poller(threading.Thread):
 
 
 def find_estimates(obj):
-    """(participant name, (bwe_bps, alloc_bps)) of every participant in `stats --participants`."""
+    """(participant name, (bwe_bps, alloc_bps, paused)) of every participant in `stats --participants`."""
     if isinstance(obj, dict):
         if "bwe_bps" in obj:
             name = obj.get("participant", obj.get("name"))
-            yield name, (obj.get("bwe_bps"), obj.get("alloc_bps"))
+            yield name, (obj.get("bwe_bps"), obj.get("alloc_bps"), obj.get("paused"))
         else:
             for v in obj.values():
                 yield from find_estimates(v)
@@ -622,6 +622,15 @@ def mmr_times(poll_log, start, name, t0, t1, opts):
     return (None if since is None else since - t0), last
 
 
+def est_first(est, start, name, t0, cond):
+    """Seconds from t0 to the first `stats --participants` sample of name that meets cond."""
+    for t, e in est:
+        v = e.get(name)
+        if t - start >= t0 and v and v[2] is not None and cond(v):
+            return t - start - t0
+    return None
+
+
 def fmt(x):
     return "never" if x is None else "%.2f s" % x
 
@@ -707,10 +716,12 @@ def verdict(c, args, stream, rx, poll, start, a_sent, opus, frames, tool, work):
             p_back = int(T_BACK * FPS)
             a0 = int((T_DROP + 3.0) * FPS)
             n_rx = tl.received(a0, p_back)
-            m_pause, m_plast = mmr_times(poll.log, start, s.name, T_DROP, T_BACK, ["paused"])
+            m_pause = est_first(poll.est, start, s.name, T_DROP, lambda v: v[2])
+            m_resume = est_first(poll.est, start, s.name, T_BACK, lambda v: not v[2])
             figures.append("r300 at %d kbit/s: %d of %d pictures received from %.0f s (MMR view: "
-                           "paused after %s, last %s)" % (PAUSE_BPS // 1000, n_rx, p_back - a0,
-                                                          T_DROP + 3, fmt(m_pause), opt_name(m_plast)))
+                           "paused after %s, resumed %s after the link recovered)"
+                           % (PAUSE_BPS // 1000, n_rx, p_back - a0, T_DROP + 3, fmt(m_pause),
+                              fmt(m_resume)))
             ok_all &= c.check(n_rx <= 0.1 * (p_back - a0), "r300: video paused on a link that cannot "
                               "carry its lowest layer (%d kbit/s)" % (PAUSE_BPS // 1000),
                               "%d of %d pictures received" % (n_rx, p_back - a0))

@@ -383,11 +383,12 @@ class Receivers(threading.Thread):
 class Poller(threading.Thread):
     """The controller's view: `sub list` current layers of every video subscription every POLL_S."""
 
-    def __init__(self, env, meeting):
+    def __init__(self, env, mmrtest, meeting):
         super().__init__(daemon=True)
-        self.env, self.meeting = env, meeting
+        self.env, self.mmrtest, self.meeting = env, mmrtest, meeting
         self.log = []           # (monotonic, {subscriber: current dict or None})
         self.est = []           # (monotonic, {participant: (bwe_bps, alloc_bps, paused)})
+        self.layer_kbps = []    # the video stream's layer_kbps samples
         self.errors = 0
         self.stop = threading.Event()
 
@@ -402,6 +403,9 @@ class Poller(threading.Thread):
                 if k % 2 == 0:     # the estimates, for the figures
                     st = self.env.ctl("stats", "--participants", json=True).stdout
                     self.est.append((time.monotonic(), {n: v for n, v in find_estimates(st)}))
+                if k % 8 == 0:     # the MMR's layer rate meter of the video stream
+                    vs = self.mmrtest.stream_stats(self.env.stats(), VIDEO_SSRC) or {}
+                    self.layer_kbps.append(vs.get("layer_kbps"))
             except Exception:
                 self.errors += 1
 
@@ -452,7 +456,7 @@ def run_call(env, mmrtest, c, stream, opus_pkts, frames, events):
     socks = [env.udp_socket(s.local_port) for s in SPECS]
     rx = Receivers(socks, SPECS, ip)
     rx.start()
-    poll = Poller(env, "m-bwe")
+    poll = Poller(env, mmrtest, "m-bwe")
     poll.start()
     pub = env.udp_socket(PUB_PORT)
     # the schedule: (stream time, kind, payload) merged; video pictures at i/30, audio every 60 ms
@@ -642,6 +646,12 @@ def opt_name(o):
 def verdict(c, args, stream, rx, poll, start, a_sent, opus, frames, tool, work):
     audio_bps = sum(len(p) + 12 + EXT_BYTES + WIRE for _, p in a_sent.values()) * 8 / (frames / FPS)
     lad = stream.ladder(audio_bps, frames)
+    alone = [0] * 12
+    for _, pk, pic, sid in stream.packets:
+        if pic < frames:
+            alone[sid * 4 + stream.tid[pic]] += len(pk) + EXT_BYTES
+    c.note("the sender's layer rates (sid*4+tid, each alone, RTP bytes, kbit/s): %s"
+           % [int(b * 8 / (frames / FPS) / 1000) for b in alone])
     c.note("ladder (wire bit/s with audio %.0f): %s" % (audio_bps, ", ".join(
         "%s %.0f" % (opt_name(o), r) for r, o in lad)))
 
@@ -694,9 +704,12 @@ def verdict(c, args, stream, rx, poll, start, a_sent, opus, frames, tool, work):
             t_down = max(0.0, (over + 1) / FPS - T_DROP) if over >= 0 else 0.0
             m_down, m_dlast = mmr_times(poll.log, start, s.name, T_DROP, T_LIFT, low + ["paused"])
             dec_low = tl.first_decoded(max(over + 1, p_drop), p_lift)
+            above = tl.rx_over(p_drop - WIN, p_drop, low) >= 0
             figures.append("r1m down-switched in %.2f s (MMR view %s, to %s), decoding again at "
-                           "%s after the drop" % (t_down, fmt(m_down), opt_name(m_dlast),
-                                                  fmt(None if dec_low is None else dec_low / FPS - T_DROP)))
+                           "%s after the drop%s" % (t_down, fmt(m_down), opt_name(m_dlast),
+                                                    fmt(None if dec_low is None else dec_low / FPS - T_DROP),
+                                                    "" if above else " (it got nothing above what "
+                                                    "250 kbit/s carries in the second before)"))
             ok_all &= c.check(over < 0 or t_down <= DOWN_MAX,
                               "r1m: down-switched within %.0f s of its link falling to %d kbit/s"
                               % (DOWN_MAX, DROP_BPS // 1000), "layers above %s until %.2f s after"
@@ -805,8 +818,15 @@ def main():
             env.wait_dp_attached()
             rx, poll, start, a_sent = run_call(env, mmrtest, c, stream, opus_pkts, frames, events)
             try:     # the MMR's own figures, for the log
-                drops = {k: v for k, v in mmrtest.drop_counts(env.stats()).items() if v}
+                st = env.stats()
+                drops = {k: v for k, v in mmrtest.drop_counts(st).items() if v}
                 c.note("mmr drops %s" % drops)
+                lk = [v for v in poll.layer_kbps if v]
+                if lk:
+                    c.note("the MMR's layer_kbps of the video stream (sid*4+tid, each alone) over "
+                           "%d samples: mean %s, max %s" % (len(lk), [
+                               int(sum(v[k] for v in lk) / len(lk)) for k in range(len(lk[0]))],
+                               [max(v[k] for v in lk) for k in range(len(lk[0]))]))
                 for s in SPECS:
                     cp = env.ctl("participant", "show", "m-bwe", s.name, check=False)
                     c.note("mmr participant %s: %s" % (s.name, " ".join(cp.stdout.split())[:600]))

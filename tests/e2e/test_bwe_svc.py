@@ -49,7 +49,7 @@ that, and its "settles" check fails (stalls: drop-tail losses).
 stamps nor estimates for anyone (development of the test itself, and what the test shows without them).
 
 Run as root: /usr/bin/python3 tests/e2e/test_bwe_svc.py [--build DIR] [--bwe-off]
-Exit 0 on pass. Takes about 70 s (--bwe-off about 35 s).
+Exit 0 on pass. Takes about 60 s (--bwe-off about 20 s).
 """
 
 import argparse
@@ -803,6 +803,7 @@ def main():
     os.makedirs(work, exist_ok=True)
     frames = NEG_FRAMES if args.bwe_off else FRAMES
     try:
+        tw._selftest()          # our feedback builder against its own parser (raises if wrong)
         stream, line = encode_video(tool, work, frames)
         c.note("video: %s" % line)
         opus = Opus()

@@ -387,7 +387,7 @@ class Poller(threading.Thread):
         super().__init__(daemon=True)
         self.env, self.mmrtest, self.meeting = env, mmrtest, meeting
         self.log = []           # (monotonic, {subscriber: current dict or None})
-        self.est = []           # (monotonic, {participant: (bwe_bps, alloc_bps, paused)})
+        self.est = []           # (monotonic, {participant: (bwe_bps, alloc_bps, paused, delay, loss, loss/256)})
         self.layer_kbps = []    # the video stream's layer_kbps samples
         self.errors = 0
         self.stop = threading.Event()
@@ -411,11 +411,13 @@ class Poller(threading.Thread):
 
 
 def find_estimates(obj):
-    """(participant name, (bwe_bps, alloc_bps, paused)) of every participant in `stats --participants`."""
+    """(participant name, (bwe_bps, alloc_bps, paused, bwe_delay_bps, bwe_loss_bps, bwe_loss)) of every
+    participant in `stats --participants`."""
     if isinstance(obj, dict):
         if "bwe_bps" in obj:
             name = obj.get("participant", obj.get("name"))
-            yield name, (obj.get("bwe_bps"), obj.get("alloc_bps"), obj.get("paused"))
+            yield name, (obj.get("bwe_bps"), obj.get("alloc_bps"), obj.get("paused"),
+                         obj.get("bwe_delay_bps"), obj.get("bwe_loss_bps"), obj.get("bwe_loss"))
         else:
             for v in obj.values():
                 yield from find_estimates(v)
@@ -776,6 +778,9 @@ def verdict(c, args, stream, rx, poll, start, a_sent, opus, frames, tool, work):
                 row.setdefault(int(t - start), v)
         c.note("%s estimate/allocated kbit/s by second: %s" % (s.name, " ".join(
             "%d:%d/%d" % (k, (v[0] or 0) // 1000, (v[1] or 0) // 1000) for k, v in sorted(row.items()))))
+        c.note("%s delay-based/loss-based kbit/s, loss/256 by second: %s" % (s.name, " ".join(
+            "%d:%d/%d,%d" % (k, (v[3] or 0) // 1000, (v[4] or 0) // 1000, v[5] or 0)
+            for k, v in sorted(row.items()))))
     for f in figures:
         print("figures: " + f)
     return ok_all

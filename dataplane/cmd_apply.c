@@ -1015,6 +1015,7 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 					.encoding = c.target_encoding };
 	if (u->used) {
 		u->stamp = ca->stamp;
+		int reprio = u->c.priority != c.priority;   /* before u->c changes below */
 		int retarget = u->c.target_tid != c.target_tid || u->c.target_sid != c.target_sid ||
 			       u->c.target_dt != c.target_dt || u->c.target_encoding != c.target_encoding;
 		int drop_rtx = u->rtx_out && (!leader || !c.rtx_ssrc);
@@ -1063,7 +1064,7 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 			if (!restructure)
 				ca->dp->shm->stats.ctl.target_updates++;
 		}
-		if (u->c.priority != c.priority) {
+		if (reprio) {
 			/* the allocator's order: the receiver's rx_subs say it */
 			u->c = c;
 			rx_mark_dirty(ca, c.subscriber_id);
@@ -1151,11 +1152,10 @@ static void stream_qos_state(struct cmd_apply *ca, const struct mmr_cmd_stream *
 		*speaker = stream_speaker_new(ca->dp, c);
 }
 
-/* Every receiver of stream sid: its rx_subs (the stream's shape, screen flag or rate meter changed). */
+/* Every receiver of stream sid: its rx_subs (the stream's kind, shape, screen flag or rate meter
+ * changed). */
 static void stream_rx_dirty(struct cmd_apply *ca, uint32_t sid)
 {
-	if (ca->S[sid].c.kind != MMR_KIND_VIDEO)
-		return;
 	for (uint32_t u = ca->S[sid].subs; u != NIL; u = ca->U[u].s_next)
 		rx_mark_dirty(ca, ca->U[u].c.subscriber_id);
 }
@@ -1823,8 +1823,7 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 	p->rtcp = part_rtcp_new(dp, &c);
 	p->bwe = wants_bwe(&c) ? part_bwe_new(dp, &c) : NULL;
 	p->uplink = wants_uplink(&c) ? part_uplink_new(dp, &c) : NULL;
-	p->rx_subs = NULL;
-	p->rx_dirty = 0;
+	p->rx_subs = NULL;   /* (rx_dirty stays: set, the id is in the rx-dirty list already) */
 	struct fwd_participant *n = participant_node_new(&c, p);
 	if (!n) {
 		srtp_ctl_participant_free(ca, p);

@@ -1,6 +1,6 @@
 /*
  * layer_rate.c - the windowed per-layer byte counters of layer_rate.h: the rollover (at most once
- * per bucket per stream) and the read-out as bit/s.
+ * per bucket per stream, feeding the long-run mean) and the read-outs as bit/s.
  */
 #include "layer_rate.h"
 
@@ -9,6 +9,20 @@
 void layer_rate_init(struct layer_rate *r)
 {
 	memset(r, 0, sizeof(*r));
+}
+
+/* The current bucket is complete: into the long-run mean. */
+static void mean_add(struct layer_rate *r)
+{
+	uint32_t k = r->mean_n < LAYER_RATE_MEAN_N ? r->mean_n + 1 : LAYER_RATE_MEAN_N;
+
+	for (unsigned l = 0; l < LAYER_RATE_LAYERS; l++) {
+		uint64_t v = (uint64_t)r->bytes[r->cur][l] * 8u * 1000000u / LAYER_RATE_BUCKET_US;
+		int64_t m = r->mean_bps[l];
+		m += ((int64_t)(v > UINT32_MAX ? UINT32_MAX : v) - m) / (int64_t)k;
+		r->mean_bps[l] = (uint32_t)(m < 0 ? 0 : m);
+	}
+	r->mean_n = k;
 }
 
 void layer_rate_roll(struct layer_rate *r, uint64_t now_us)
@@ -24,6 +38,7 @@ void layer_rate_roll(struct layer_rate *r, uint64_t now_us)
 	}
 	/* at most LAYER_RATE_BUCKETS steps: an idle gap of a whole window clears everything */
 	for (unsigned i = 0; i < LAYER_RATE_BUCKETS && now_us >= r->bucket_end_us; i++) {
+		mean_add(r);
 		r->cur = (r->cur + 1) % LAYER_RATE_BUCKETS;
 		memset(r->bytes[r->cur], 0, sizeof(r->bytes[r->cur]));
 		r->bucket_end_us += LAYER_RATE_BUCKET_US;
@@ -31,6 +46,8 @@ void layer_rate_roll(struct layer_rate *r, uint64_t now_us)
 	if (now_us >= r->bucket_end_us) {
 		/* idle longer than the window: start over, aligned to now */
 		memset(r->bytes, 0, sizeof(r->bytes));
+		r->mean_n = 0;
+		memset(r->mean_bps, 0, sizeof(r->mean_bps));
 		r->bucket_end_us = now_us + LAYER_RATE_BUCKET_US;
 		r->start_us = now_us - (uint64_t)(LAYER_RATE_BUCKETS - 1) * LAYER_RATE_BUCKET_US;
 	}
@@ -57,4 +74,16 @@ void layer_rate_get(struct layer_rate *r, uint64_t now_us, uint32_t bps[MEDIA_MA
 		uint64_t v = sum * 8u * 1000000u / span;
 		bps[l / MEDIA_MAX_TEMPORAL][l % MEDIA_MAX_TEMPORAL] = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 	}
+}
+
+void layer_rate_get_mean(struct layer_rate *r, uint64_t now_us, uint32_t bps[MEDIA_MAX_SPATIAL][MEDIA_MAX_TEMPORAL])
+{
+	if (r->started && now_us >= r->bucket_end_us)
+		layer_rate_roll(r, now_us);
+	if (!r->started || !r->mean_n) {
+		layer_rate_get(r, now_us, bps);
+		return;
+	}
+	for (unsigned l = 0; l < LAYER_RATE_LAYERS; l++)
+		bps[l / MEDIA_MAX_TEMPORAL][l % MEDIA_MAX_TEMPORAL] = r->mean_bps[l];
 }

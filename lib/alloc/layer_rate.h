@@ -1,7 +1,11 @@
 /*
  * layer_rate.h - the measured bitrate of every layer of one video stream: bytes per (spatial,
  * temporal) layer in a sliding window of LAYER_RATE_BUCKETS buckets of LAYER_RATE_BUCKET_US each
- * (4 x 250 ms), for the bandwidth allocator (allocator.h) and the stream's layer_kbps counters.
+ * (4 x 250 ms), for the stream's layer_kbps counters; and, for the bandwidth allocator's ladders
+ * (allocator.h), a long-run mean per layer (the mean of the completed buckets since the start for
+ * the first LAYER_RATE_MEAN_N, then an EWMA of weight 1/LAYER_RATE_MEAN_N per bucket: about 4 s):
+ * a keyframe (a spatial sync picture) makes a 1 s window's rate of its layers peak at up to twice
+ * their mean, which would make the allocator withhold layers that fit on average.
  *
  * One struct layer_rate per video stream, written by the lcore that owns the stream (one add per
  * received packet: O(1), no division; a bucket rollover clears at most LAYER_RATE_BUCKETS
@@ -18,6 +22,7 @@
 #define LAYER_RATE_BUCKETS   4
 #define LAYER_RATE_BUCKET_US 250000u
 #define LAYER_RATE_LAYERS    (MEDIA_MAX_SPATIAL * MEDIA_MAX_TEMPORAL)   /* index sid * 4 + tid */
+#define LAYER_RATE_MEAN_N    16
 
 struct layer_rate {
 	uint64_t bucket_end_us;   /* the current bucket holds [bucket_end_us - 250 ms, bucket_end_us) */
@@ -25,6 +30,8 @@ struct layer_rate {
 	uint32_t cur;             /* index of the current bucket */
 	uint32_t started;
 	uint32_t bytes[LAYER_RATE_BUCKETS][LAYER_RATE_LAYERS];
+	uint32_t mean_n;          /* completed buckets in the mean (at most LAYER_RATE_MEAN_N) */
+	uint32_t mean_bps[LAYER_RATE_LAYERS];
 };
 
 /* Empty (nothing measured). */
@@ -48,5 +55,9 @@ static inline void layer_rate_add(struct layer_rate *r, uint64_t now_us, unsigne
  * 3 past buckets and the current one so far; shorter right after the first packet, at least one
  * bucket). All zero when nothing was measured in the window. */
 void layer_rate_get(struct layer_rate *r, uint64_t now_us, uint32_t bps[MEDIA_MAX_SPATIAL][MEDIA_MAX_TEMPORAL]);
+
+/* The long-run mean bitrate of each layer alone (bit/s) at now_us; layer_rate_get's window until a
+ * first bucket is complete. */
+void layer_rate_get_mean(struct layer_rate *r, uint64_t now_us, uint32_t bps[MEDIA_MAX_SPATIAL][MEDIA_MAX_TEMPORAL]);
 
 #endif

@@ -2,7 +2,8 @@
  * test_layer_rate.c - unit tests of the windowed per-layer byte counters (lib/alloc/layer_rate.c):
  * steady rates per (sid, tid) over the 4 x 250 ms window, a rate change leaving the window within a
  * second, idle gaps (longer than the window: all zero), the first packet's short window, layers
- * beyond the limits not counted, time going backwards.
+ * beyond the limits not counted, time going backwards; the long-run mean the allocator uses
+ * (keyframe peaks averaged).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -87,6 +88,40 @@ static void test_first_window_and_idle(void **state)
 	assert_in_range(bps[0][1], 8000, 11000);   /* 8000 bits over a 0.75-1 s window */
 }
 
+/* The allocator's long-run mean: a keyframe (40 KB in one bucket) every 3.2 s on top of 400 kbit/s
+ * makes the 1 s window peak at ~720 kbit/s; the mean stays near the true mean (500 kbit/s). */
+static void test_mean(void **state)
+{
+	(void)state;
+	struct layer_rate r;
+	uint32_t bps[MEDIA_MAX_SPATIAL][MEDIA_MAX_TEMPORAL], win_max = 0, mean_max = 0, mean_min = UINT32_MAX;
+
+	layer_rate_init(&r);
+	layer_rate_get_mean(&r, 1000 * MS, bps);
+	assert_int_equal(bps[0][0], 0);
+	for (uint64_t ms = 1000; ms < 21000; ms += 10) {
+		layer_rate_add(&r, ms * MS, 0, 0, 500);          /* 400 kbit/s */
+		if ((ms - 1000) % 3200 == 0)
+			layer_rate_add(&r, ms * MS, 0, 0, 40000);
+		if (ms >= 6000 && ms % 50 == 0) {
+			layer_rate_get(&r, ms * MS, bps);
+			win_max = bps[0][0] > win_max ? bps[0][0] : win_max;
+			layer_rate_get_mean(&r, ms * MS, bps);
+			mean_max = bps[0][0] > mean_max ? bps[0][0] : mean_max;
+			mean_min = bps[0][0] < mean_min ? bps[0][0] : mean_min;
+		}
+	}
+	print_message("1 s window max %u, mean %u..%u bit/s\n", win_max, mean_min, mean_max);
+	assert_true(win_max >= 650000);
+	assert_in_range(mean_min, 400000, 520000);
+	assert_in_range(mean_max, 480000, 600000);
+	/* the first 250 ms: the window's figure (no mean yet) */
+	/* the first 250 ms: the window's figure (no mean yet; over at least one bucket) */
+	feed(&r, 1, 0, 500, 10, 1000, 1200);
+	layer_rate_get_mean(&r, 1200 * MS, bps);
+	assert_in_range(bps[1][0], 310000, 330000);
+}
+
 /* The per-packet add is one compare and one add; a long run of random timing keeps sums exact. */
 static void test_exact_sums(void **state)
 {
@@ -119,6 +154,7 @@ int main(void)
 		cmocka_unit_test(test_steady),
 		cmocka_unit_test(test_first_window_and_idle),
 		cmocka_unit_test(test_exact_sums),
+		cmocka_unit_test(test_mean),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

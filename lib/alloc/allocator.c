@@ -326,7 +326,7 @@ int alloc_run(struct alloc_state *st, struct alloc_sub *subs, unsigned n, uint64
 		}
 	}
 
-	/* results; a sub that ends below its previous level for lack of budget is held there */
+	/* results; a sub that ends below its previous level for lack of budget in congestion is held */
 	struct alloc_sub_state ns[ALLOC_MAX_SUBS];
 	for (unsigned i = 0; i < nw; i++) {
 		struct work *x = &w[i];
@@ -339,7 +339,7 @@ int alloc_run(struct alloc_state *st, struct alloc_sub *subs, unsigned n, uint64
 			ns[i].hold_until_us = p->hold_until_us;
 			ns[i].hold_word = p->hold_word;
 		}
-		if (x->prev_level >= 0 && x->level < x->prev_level &&
+		if ((flags & ALLOC_CONGESTION) && x->prev_level >= 0 && x->level < x->prev_level &&
 		    within(x->sub, &x->sub->opt[x->prev_level].t)) {
 			x->held = 1;
 			ns[i].held = 1;
@@ -368,6 +368,11 @@ results:
 		res->want_bps += sub->bps;
 		if (!x->held && nx >= 0)
 			res->want_bps += sub->opt[nx].bps - sub->bps;
+		int top = -1;
+		for (int j = 0; j < (int)sub->n_opt; j++)
+			if (within(sub, &sub->opt[j].t))
+				top = j;
+		res->max_bps += level_bps(sub, top > x->level ? top : x->level);
 	}
 	return ret;
 }

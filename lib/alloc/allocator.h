@@ -25,8 +25,11 @@
  *    changes nothing. Keeping (or going back to) the level a sub had needs the total <= budget;
  *    going above it (or resuming from a pause) needs the total <= ALLOC_RAISE_MARGIN (0.9) x
  *    budget;
- *  - up-hold: a sub that ends below its previous level for lack of budget (not a lower ceiling) is
- *    not raised above that level for ALLOC_UP_HOLD_US (4 s; the e2e needs a return within 10 s);
+ *  - up-hold: in a run flagged ALLOC_CONGESTION (the estimate fell for over-use or loss), a sub
+ *    that ends below its previous level for lack of budget (not a lower ceiling) is not raised
+ *    above that level for ALLOC_UP_HOLD_US (4 s; the e2e needs a return within 10 s); an estimate
+ *    that dips without congestion (the loss-based part's slow start, a probe's end) starts no
+ *    hold;
  *  - hysteresis: a run does nothing (keeps every allocation; ran = 0) unless it is the first, or
  *    ALLOC_FORCE is given (subscriptions or priorities changed), or the budget moved more than
  *    ALLOC_BUDGET_CHANGE (15 %, JVB) from the last run's, or ALLOC_REFRESH_US (5 s) passed, or a
@@ -35,8 +38,10 @@
  *  - more than ALLOC_MAX_SUBS subs: those after the first ALLOC_MAX_SUBS in priority order are
  *    paused (JVB's last-N cut).
  * Results: per sub its new alloc word (LAYER_ALLOC_PAUSED or layer_alloc_word(t)), the total
- * allocated bps, and want_bps: the total if every sub not under up-hold got one more step within
- * its ceiling (a paused one its lowest option): what to probe for before the estimate can raise.
+ * allocated bps, want_bps: the total if every sub not under up-hold got one more step within
+ * its ceiling (a paused one its lowest option), and max_bps: the total if every sub got its highest
+ * option within its ceiling (what to probe for, libwebrtc's "max allocated bitrate": the estimate
+ * must be there before the allocation can get there).
  * Pure C, no allocation; O(passes x subs).
  */
 #ifndef MMR_ALLOCATOR_H
@@ -61,6 +66,7 @@
 #define ALLOC_FLOOR_LAYER_BPS 10000u   /* an unmeasured enhancement layer */
 
 #define ALLOC_FORCE 1u                  /* alloc_run flag: an event (subscriptions, priorities) */
+#define ALLOC_CONGESTION 2u             /* alloc_run flag: the estimate fell for congestion */
 
 struct alloc_option {
 	struct layer_target t;   /* the layers up to which this option goes */
@@ -106,6 +112,7 @@ struct alloc_state {
 struct alloc_result {
 	uint64_t total_bps;      /* allocated now */
 	uint64_t want_bps;       /* with one more step each (>= total_bps) */
+	uint64_t max_bps;        /* every sub at its highest option within its ceiling */
 	uint32_t changes;        /* subs whose alloc word changed */
 	uint32_t paused;         /* subs paused now */
 	uint8_t  ran;            /* 0: hysteresis kept everything */
@@ -123,7 +130,7 @@ unsigned alloc_ladder_build(struct alloc_sub *sub, uint8_t codec, unsigned spati
 			    unsigned n_enc, const uint32_t bps[][MEDIA_MAX_SPATIAL][MEDIA_MAX_TEMPORAL]);
 
 /*
- * Allocate budget_bps among subs[0..n) at now_us (flags: ALLOC_FORCE). Writes every sub's alloc,
+ * Allocate budget_bps among subs[0..n) at now_us (flags: ALLOC_FORCE, ALLOC_CONGESTION). Writes every sub's alloc,
  * level, changed, bps (also when hysteresis keeps the last allocation) and *res. Returns 0, or -1
  * for bad input (subs NULL with n > 0, a ladder longer than ALLOC_MAX_OPTIONS or not ascending:
  * that sub is paused and the rest allocated).

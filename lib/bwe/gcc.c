@@ -21,6 +21,7 @@
 #define PROBE_BACKOFF_MIN_US 1000000
 #define PROBE_BACKOFF_MAX_US 5000000
 #define LOSS_START_PHASE_US 2000000
+#define ACK_RX_MIN_SPAN_US 20000
 
 static int64_t fdiv64(int64_t a, int64_t b)
 {
@@ -89,6 +90,7 @@ static void ack_sample(struct gcc *g, uint64_t bytes, uint32_t n, int64_t rx_spa
 	if (rx_span > 5000000)
 		rx_span = 5000000;
 	bytes = bytes * (n - 1) / n;            /* n packets span n - 1 intervals */
+	g->ack_rx_bps[g->ack_head] = rx_span >= ACK_RX_MIN_SPAN_US ? bytes * 8000000ull / (uint64_t)rx_span : 0;
 	g->ack_bytes[g->ack_head] = (uint32_t)(bytes > UINT32_MAX ? UINT32_MAX : bytes);
 	g->ack_rx_span[g->ack_head] = (uint32_t)rx_span;
 	g->ack_tx_span[g->ack_head] = (uint32_t)tx_span;
@@ -152,6 +154,14 @@ static void detect(struct gcc *g, double send_delta_ms, double now_ms)
 			g->time_over_ms += send_delta_ms;
 		g->overuse_count++;
 		if (g->time_over_ms > GCC_OVERUSE_MS && g->overuse_count >= GCC_OVERUSE_SAMPLES &&
+		    g->trend >= g->prev_trend && g->det_send_us < g->burst_until_send_us) {
+			/* the queue of a burst we sent in one go (a keyframe), draining: no pacer here
+			 * spreads it, so the delay it makes says nothing about the path */
+			g->time_over_ms = 0;
+			g->overuse_count = 0;
+			g->signal = SIG_NORMAL;
+			g->st.burst_ignored++;
+		} else if (g->time_over_ms > GCC_OVERUSE_MS && g->overuse_count >= GCC_OVERUSE_SAMPLES &&
 		    g->trend >= g->prev_trend) {
 			g->time_over_ms = 0;
 			g->overuse_count = 0;
@@ -209,14 +219,34 @@ static void trend_update(struct gcc *g, double send_delta_ms, double recv_delta_
 	detect(g, send_delta_ms, arrival_ms);
 }
 
+/* A completed send group: one far larger than usual (a keyframe sent in one go; GCC_BURST_*)
+ * queues at the bottleneck for about its size over the estimate; over-use signals of the groups
+ * sent while that drains (twice that, + 100 ms, at most GCC_BURST_HOLD_MAX_US) are not taken. */
+static void group_done(struct gcc *g)
+{
+	double b = (double)g->grp_bytes;
+
+	if (g->grp_bytes >= GCC_BURST_MIN_BYTES && g->grp_avg_bytes > 0 &&
+	    b >= GCC_BURST_FACTOR * g->grp_avg_bytes && g->delay_bps > 0) {
+		double drain_us = b * 8e6 / g->delay_bps;
+		uint64_t hold = (uint64_t)(2 * drain_us) + 100000;
+		if (hold > GCC_BURST_HOLD_MAX_US)
+			hold = GCC_BURST_HOLD_MAX_US;
+		g->burst_until_send_us = g->grp_last_send + hold;
+		b = GCC_BURST_FACTOR * g->grp_avg_bytes;   /* the average stays an average */
+	}
+	g->grp_avg_bytes = g->grp_avg_bytes > 0 ? g->grp_avg_bytes + (b - g->grp_avg_bytes) / 16 : b;
+}
+
 /* One packet (in send order) into the 5 ms send-time groups; a completed group pair feeds the
  * trendline. */
-static void group_add(struct gcc *g, uint64_t send_us, int64_t arrival_us)
+static void group_add(struct gcc *g, uint64_t send_us, int64_t arrival_us, uint32_t size)
 {
 	if (!g->grp_valid) {
 		g->grp_valid = 1;
 		g->grp_first_send = g->grp_last_send = send_us;
 		g->grp_last_arrival = arrival_us;
+		g->grp_bytes = size;
 		return;
 	}
 	if (send_us < g->grp_first_send)
@@ -226,8 +256,11 @@ static void group_add(struct gcc *g, uint64_t send_us, int64_t arrival_us)
 			g->grp_last_send = send_us;
 		if (arrival_us > g->grp_last_arrival)
 			g->grp_last_arrival = arrival_us;
+		g->grp_bytes += size;
 		return;
 	}
+	group_done(g);
+	g->det_send_us = g->grp_last_send;
 	if (g->prev_valid) {
 		double sd = (double)(g->grp_last_send - g->prev_last_send) / 1000.0;
 		double rd = (double)(g->grp_last_arrival - g->prev_last_arrival) / 1000.0;
@@ -239,6 +272,7 @@ static void group_add(struct gcc *g, uint64_t send_us, int64_t arrival_us)
 	g->prev_last_arrival = g->grp_last_arrival;
 	g->grp_first_send = g->grp_last_send = send_us;
 	g->grp_last_arrival = arrival_us;
+	g->grp_bytes = size;
 }
 
 /* ---- AIMD ------------------------------------------------------------------------------------- */
@@ -316,6 +350,12 @@ static void aimd_update(struct gcc *g, uint64_t now_us, int signal)
 		break;
 	}
 	case ST_DECREASE:
+		/* the receive rate of a single recent feedback: while a queue drains (what over-use
+		 * means), that is the path's rate; the mean over several can be our own lower send rate
+		 * (no pacer: we send what the publishers send) */
+		for (unsigned i = 0; i < g->ack_n; i++)
+			if ((double)g->ack_rx_bps[i] > acked)
+				acked = (double)g->ack_rx_bps[i];
 		if (acked > 0) {
 			if (g->have_cap && cap_below(g, acked / 1000))
 				g->have_cap = 0;
@@ -662,7 +702,7 @@ unsigned gcc_on_twcc(struct gcc *g, uint64_t now_us, const struct twcc_fb *fb, c
 		g->have_last = 1;
 		g->last_arrival = arrival;
 		g->last_send = e->send_us;
-		group_add(g, e->send_us, arrival);
+		group_add(g, e->send_us, arrival, e->size);
 	}
 	if (!used)
 		return refused;                 /* nothing believable: nothing changes */
@@ -716,7 +756,7 @@ void gcc_on_arrival(struct gcc *g, uint64_t send_us, uint64_t arrival_us, uint32
 	g->batch_overuse = 0;
 	g->batch_groups = 0;
 	rate_add(&g->ack_rx, (int64_t)arrival_us, size);
-	group_add(g, send_us, (int64_t)arrival_us);
+	group_add(g, send_us, (int64_t)arrival_us, size);
 	if (!g->batch_groups)
 		return;
 	update_acked(g);
@@ -730,3 +770,9 @@ uint64_t gcc_delay_bps(const struct gcc *g) { return (uint64_t)g->delay_bps; }
 uint64_t gcc_loss_bps(const struct gcc *g) { return (uint64_t)g->loss_bps; }
 uint8_t gcc_loss_frac(const struct gcc *g) { return g->loss_frac; }
 uint64_t gcc_acked_bps(const struct gcc *g) { return g->acked_bps; }
+
+uint64_t gcc_last_decrease_us(const struct gcc *g)
+{
+	return g->aimd_last_decrease_us > g->loss_last_decrease_us ? g->aimd_last_decrease_us :
+	       g->loss_last_decrease_us;
+}

@@ -48,6 +48,9 @@
 #define GCC_ACK_BUCKETS         6       /* receive side: 300 ms incoming-rate window */
 #define GCC_ACK_SAMPLES         4       /* send side: feedbacks in the acked rate */
 #define GCC_MINHIST             32
+#define GCC_BURST_MIN_BYTES     6000    /* a send group this large ... */
+#define GCC_BURST_FACTOR        4       /* ... and this many times the average group is a burst */
+#define GCC_BURST_HOLD_MAX_US   500000  /* over-use ignored at most this long after a burst */
 
 struct gcc_cfg {
 	uint64_t start_bps, min_bps, max_bps;
@@ -68,6 +71,7 @@ struct gcc_stats {
 	uint32_t overuse, underuse;                 /* detector signals */
 	uint32_t probes_sent, probes_ok, probes_failed;
 	uint32_t remb_capped;                       /* REMB values above what was sent x cap */
+	uint32_t burst_ignored;                     /* over-use signals put down to our own burst */
 	uint32_t feedback;                          /* gcc_on_twcc calls */
 };
 
@@ -97,6 +101,10 @@ struct gcc {
 	int64_t  grp_last_arrival;
 	uint64_t prev_last_send;
 	int64_t  prev_last_arrival;
+	uint32_t grp_bytes;                         /* bytes of the current group */
+	double   grp_avg_bytes;                     /* EWMA of completed groups' bytes */
+	uint64_t burst_until_send_us;               /* groups sent before this drain our own burst */
+	uint64_t det_send_us;                       /* send time of the group being detected */
 	/* the previous accepted status (reordering, absurd jumps) */
 	uint8_t  have_last;
 	int64_t  last_arrival;
@@ -126,6 +134,7 @@ struct gcc {
 	 * receive clock gains nothing; a lost feedback costs nothing) */
 	uint32_t ack_bytes[GCC_ACK_SAMPLES];
 	uint32_t ack_rx_span[GCC_ACK_SAMPLES], ack_tx_span[GCC_ACK_SAMPLES];
+	uint64_t ack_rx_bps[GCC_ACK_SAMPLES];       /* each feedback's own receive rate (0: too short) */
 	uint32_t ack_head, ack_n;
 	/* receive side: the incoming rate by arrival time */
 	struct gcc_rate ack_rx;
@@ -187,6 +196,8 @@ uint64_t gcc_delay_bps(const struct gcc *g);
 uint64_t gcc_loss_bps(const struct gcc *g);
 uint8_t  gcc_loss_frac(const struct gcc *g);        /* 0..255 */
 uint64_t gcc_acked_bps(const struct gcc *g);
+/* When the estimate last fell for congestion (over-use or loss; 0: never). */
+uint64_t gcc_last_decrease_us(const struct gcc *g);
 
 /* abs-send-time (24 bits, 6.18 s fixed point, wraps every 64 s) to microseconds, unwrapped against
  * *last_us (0 the first time); returns the new value and stores it in *last_us. */

@@ -115,8 +115,8 @@ static void test_mean(void **state)
 	assert_true(win_max >= 650000);
 	assert_in_range(mean_min, 400000, 520000);
 	assert_in_range(mean_max, 480000, 600000);
-	/* the first 250 ms: the window's figure (no mean yet) */
 	/* the first 250 ms: the window's figure (no mean yet; over at least one bucket) */
+	layer_rate_init(&r);
 	feed(&r, 1, 0, 500, 10, 1000, 1200);
 	layer_rate_get_mean(&r, 1200 * MS, bps);
 	assert_in_range(bps[1][0], 310000, 330000);

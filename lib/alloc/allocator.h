@@ -32,7 +32,7 @@
  *    hold;
  *  - hysteresis: a run does nothing (keeps every allocation; ran = 0) unless it is the first, or
  *    ALLOC_FORCE is given (subscriptions or priorities changed), or the budget moved more than
- *    ALLOC_BUDGET_CHANGE (15 %, JVB) from the last run's, or ALLOC_REFRESH_US (5 s) passed, or a
+ *    ALLOC_BUDGET_CHANGE (15 %, JVB) from the last run's, or ALLOC_REFRESH_US (2 s; JVB 5 s: a first run on ladders a keyframe inflated kept layers withheld that long) passed, or a
  *    sub is new or its ceiling changed, or an up-hold expired, or the current allocation (at the
  *    new ladders) no longer fits the budget;
  *  - more than ALLOC_MAX_SUBS subs: those after the first ALLOC_MAX_SUBS in priority order are
@@ -59,7 +59,7 @@
 #define ALLOC_PRIO_PINNED  3      /* pinned (MMR_PRIO_PINNED) or a screen share */
 
 #define ALLOC_UP_HOLD_US     4000000ull
-#define ALLOC_REFRESH_US     5000000ull
+#define ALLOC_REFRESH_US     2000000ull
 #define ALLOC_BUDGET_CHANGE  0.15
 #define ALLOC_RAISE_MARGIN   0.90
 #define ALLOC_FLOOR_BASE_BPS  30000u   /* an unmeasured base layer costs at least this */

@@ -19,7 +19,8 @@
 #define RATE_MIN_SPAN_US 100000
 #define PROBE_TIMEOUT_US 1000000
 #define PROBE_BACKOFF_MIN_US 1000000
-#define PROBE_BACKOFF_MAX_US 5000000
+#define PROBE_BACKOFF_MAX_US 2000000
+#define PROBE_GAIN 1.2                  /* a probe that raised less than this backs off */
 #define LOSS_START_PHASE_US 2000000
 #define ACK_RX_MIN_SPAN_US 20000
 
@@ -486,6 +487,11 @@ static void probe_account(struct gcc *g, const struct send_log_entry *e, int rec
 		c->last_recv_us = arrival_us;
 	c->recv_pkts++;
 	c->recv_bytes += e->size;
+	if (!c->have_mid && (uint64_t)c->recv_bytes * 2 >= c->bytes) {
+		c->have_mid = 1;
+		c->mid_bytes = c->recv_bytes;
+		c->mid_recv_us = arrival_us;
+	}
 }
 
 /* A finished cluster's estimate (0: not valid). */
@@ -497,6 +503,18 @@ static uint64_t probe_result(const struct gcc_probe_state *c)
 	if (rspan <= 0 || rspan > 1000000)
 		return 0;
 	double recv = (double)(c->recv_bytes - c->first_recv_size) * 8e6 / (double)rspan;
+	/* a train (sent in under 5 ms): its second half alone. A shaper's burst allowance (a token
+	 * bucket's depth) lets the head of a train through at once, the tail comes at the path's
+	 * rate; a tail in less than 1 ms: the path is far faster than the cluster. (A paced cluster
+	 * is compared with its send rate below.) */
+	if (c->last_send_us - c->first_send_us < 5000 && c->have_mid && c->last_recv_us > c->mid_recv_us &&
+	    c->recv_bytes > c->mid_bytes) {
+		int64_t tspan = c->last_recv_us - c->mid_recv_us;
+		double tail = tspan >= 1000 ? (double)(c->recv_bytes - c->mid_bytes) * 8e6 / (double)tspan :
+			      (double)c->bps;
+		if (tail < recv)
+			recv = tail;
+	}
 	double res = recv;
 	uint64_t sspan = c->last_send_us - c->first_send_us;
 	if (sspan >= 5000) {                    /* paced: compare with the send rate */
@@ -519,16 +537,26 @@ static void probe_finish(struct gcc *g, struct gcc_probe_state *c, uint64_t now_
 
 	c->done = 1;
 	if (r && r > (uint64_t)g->delay_bps && !g->batch_overuse && g->signal != SIG_OVER) {
+		double before = g->delay_bps;
 		g->st.probes_ok++;
 		g->probe_bps = r;
 		g->delay_bps = clampd((double)r, (double)g->cfg.min_bps, (double)g->cfg.max_bps);
 		if (g->loss_bps < g->delay_bps)
 			g->loss_bps = g->delay_bps;
 		g->minhist_n = 0;
-		g->probe_backoff_us = PROBE_BACKOFF_MIN_US;
-		g->probe_2x_bps = r * 10 >= c->bps * 7 ? 2 * r : 0;
-		g->probe_next_us = g->probe_2x_bps ? now_us : now_us + PROBE_BACKOFF_MIN_US;
 		g->probe_ok_start_us = c->start_us;
+		if ((double)r >= PROBE_GAIN * before) {
+			g->probe_backoff_us = PROBE_BACKOFF_MIN_US;
+			g->probe_2x_bps = r * 10 >= c->bps * 7 ? 2 * r : 0;
+			g->probe_next_us = g->probe_2x_bps ? now_us : now_us + PROBE_BACKOFF_MIN_US;
+			return;
+		}
+		/* it raised a little: the estimate is near what the path carries; probing on every
+		 * second toward an allocation the path cannot carry only loads it: back off */
+		g->probe_2x_bps = 0;
+		g->probe_next_us = now_us + g->probe_backoff_us;
+		g->probe_backoff_us = g->probe_backoff_us * 2 > PROBE_BACKOFF_MAX_US ? PROBE_BACKOFF_MAX_US :
+			g->probe_backoff_us * 2;
 	} else {
 		g->st.probes_failed++;
 		if (g->st.probes_ok && c->start_us <= g->probe_ok_start_us)
@@ -573,6 +601,8 @@ static int probe_make(struct gcc *g, uint64_t now_us, uint64_t bps, struct gcc_p
 	uint64_t bytes = bps * GCC_PROBE_CLUSTER_US / 8000000;
 	if (bytes < GCC_PROBE_MIN_PKTS * GCC_PROBE_MIN_BYTES)
 		bytes = GCC_PROBE_MIN_PKTS * GCC_PROBE_MIN_BYTES;
+	if (bytes < g->cfg.probe_min_bytes)
+		bytes = g->cfg.probe_min_bytes;
 	c->bytes = (uint32_t)bytes;
 	p->id = c->id;
 	p->bps = bps;
@@ -770,6 +800,8 @@ uint64_t gcc_delay_bps(const struct gcc *g) { return (uint64_t)g->delay_bps; }
 uint64_t gcc_loss_bps(const struct gcc *g) { return (uint64_t)g->loss_bps; }
 uint8_t gcc_loss_frac(const struct gcc *g) { return g->loss_frac; }
 uint64_t gcc_acked_bps(const struct gcc *g) { return g->acked_bps; }
+
+uint64_t gcc_probe_result_bps(const struct gcc *g) { return g->probe_bps; }
 
 uint64_t gcc_last_decrease_us(const struct gcc *g)
 {

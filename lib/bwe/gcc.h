@@ -2,12 +2,13 @@
  * gcc.h - Google Congestion Control for one receiver (send side, from TWCC feedback) or one
  * publisher (receive side, for the REMB we send it), in the manner of libwebrtc's goog_cc and
  * Jitsi's port: delay-based (5 ms send-time groups, trendline over 20 deltas, adaptive threshold,
- * AIMD), loss-based v1, an acked-bitrate estimator, probe clusters; REMB input as mediasoup does
+ * AIMD; no pacer here: over-use while a burst we sent in one go drains is not taken, and a
+ * decrease goes to 0.85 x the receive rate of a single recent feedback), loss-based v1, an acked-bitrate estimator, probe clusters; REMB input as mediasoup does
  * (the REMB value drives the delay part, capped by what was sent). The constants are those of
  * /work/shared/notes/rtcp-qos-webrtc.md section 2 (GCC_* below).
  *
  * Time is microseconds on the caller's clock (the dataplane converts its TSC). Fixed-size state
- * (sizeof(struct gcc) = 1800 bytes on x86-64, < 4 KB), no allocation, no libm; float arithmetic per feedback only
+ * (sizeof(struct gcc) = 1864 bytes on x86-64, < 4 KB), no allocation, no libm; float arithmetic per feedback only
  * (gcc_on_arrival: per packet group).
  *
  * Bad input: gcc_on_twcc() returns how many statuses it refused (seq never sent or overwritten, a
@@ -54,6 +55,9 @@
 
 struct gcc_cfg {
 	uint64_t start_bps, min_bps, max_bps;
+	uint32_t probe_min_bytes;   /* smallest cluster (0: GCC_PROBE_MIN_PKTS x GCC_PROBE_MIN_BYTES); a
+				     * cluster sent as one train must outlast a shaper's burst allowance
+				     * (a few KB) to measure a rate */
 };
 
 /* A probe cluster to send now: about `bytes` in at least `min_pkts` packets over GCC_PROBE_CLUSTER_US
@@ -83,6 +87,9 @@ struct gcc_probe_state {
 	uint32_t first_recv_size, last_send_size;
 	uint64_t first_send_us, last_send_us;
 	int64_t  first_recv_us, last_recv_us;
+	uint32_t mid_bytes;                         /* received when half the cluster was in */
+	int64_t  mid_recv_us;
+	uint8_t  have_mid;
 };
 
 /* bytes per 50 ms bucket over a 300 ms window (the acked rate by receive time and by send time) */
@@ -187,8 +194,13 @@ void gcc_on_arrival(struct gcc *g, uint64_t send_us, uint64_t arrival_us, uint32
  * probes are two clusters), 0: nothing to send. Rules: the first calls hand out clusters at 3x and 6x
  * the start rate; later, when want_bps is above the estimate, one cluster at min(want, max, 2 x the
  * estimate) unless one is in flight, the detector over-uses or a decrease was less than 1 s ago, at
- * most once per backoff (1 s, doubled on each probe that raised nothing, at most 5 s); a probe that
- * came back at >= 0.7 of its rate is followed at once by one at min(want, 2 x its result). */
+ * most once per backoff (1 s, doubled on each probe that raised nothing or less than 20 %, at most
+ * 2 s: a path that came back is found within a few seconds); a probe that
+ * came back at >= 0.7 of its rate and raised the estimate >= 20 % is followed at once by one at
+ * min(want, 2 x its result). A cluster's result: its received bytes over its receive span (a train,
+ * sent in under 5 ms: its second half's, since a shaper's burst allowance carries the head at once;
+ * a paced one: compared with its send rate), never above its rate; above the estimate it raises it.
+ * cfg.probe_min_bytes makes clusters at least that large (a train must outlast that allowance). */
 int gcc_probe_request(struct gcc *g, uint64_t now_us, uint64_t want_bps, struct gcc_probe *p);
 
 uint64_t gcc_target_bps(const struct gcc *g);       /* min(delay, loss), within [min, max] */
@@ -196,6 +208,8 @@ uint64_t gcc_delay_bps(const struct gcc *g);
 uint64_t gcc_loss_bps(const struct gcc *g);
 uint8_t  gcc_loss_frac(const struct gcc *g);        /* 0..255 */
 uint64_t gcc_acked_bps(const struct gcc *g);
+/* The last probe result that raised the estimate (0: none). */
+uint64_t gcc_probe_result_bps(const struct gcc *g);
 /* When the estimate last fell for congestion (over-use or loss; 0: never). */
 uint64_t gcc_last_decrease_us(const struct gcc *g);
 

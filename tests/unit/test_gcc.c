@@ -563,7 +563,7 @@ static void test_probe_rules(void **state)
 	struct gcc_cfg cfg = { .start_bps = 500000, .min_bps = 30000, .max_bps = 20000000 };
 
 	sim_init(&S, 1e6, 500000, 0);
-	/* no feedback at all: probes get rarer, at most 5 s (+ the 1 s timeout) apart, at 2x the estimate */
+	/* no feedback at all: probes get rarer, at most 2 s (+ the 1 s timeout) apart, at 2x the estimate */
 	uint64_t last = 0, gap_prev = 0, n = 0;
 	for (uint64_t t = 0; t < 40000000; t += 10000) {
 		if (!gcc_probe_request(&S.g, t, 5000000, &p))
@@ -577,7 +577,7 @@ static void test_probe_rules(void **state)
 			uint64_t gap = t - last;
 			if (n >= 3)
 				assert_true(gap >= gap_prev);
-			assert_true(gap <= 6100000);
+			assert_true(gap <= 3100000);
 			gap_prev = gap;
 		}
 		assert_true(p.min_pkts == GCC_PROBE_MIN_PKTS && p.bytes >= p.bps * 15 / 8000);
@@ -585,8 +585,8 @@ static void test_probe_rules(void **state)
 		n++;
 	}
 	print_message("probes without feedback in 40 s: %lu, last gap %.1f s\n", (unsigned long)n, gap_prev / 1e6);
-	assert_true(gap_prev >= 5000000);
-	assert_true(n < 12);
+	assert_true(gap_prev >= 2000000);
+	assert_true(n < 20);
 
 	/* a probe at 1.5 Mbit/s that comes back at 1.2 Mbit/s: the estimate follows, the next is 2.4 */
 	gcc_init(&S.g, &cfg, 0);

@@ -38,6 +38,8 @@
 #define BWE_TWCC_MAX_STATUS 1024u     /* statuses of one feedback packet used at most */
 #define BWE_RATE_PUBLISH_US 250000u   /* layer_kbps in the stats at most this often */
 #define BWE_MIN_PROBE_GAP_US 0u
+#define BWE_PROBE_MIN_TRAIN 6000u      /* bytes: a probe train outlasts a shaper's burst allowance */
+#define BWE_CONGESTION_US 1000000u    /* an allocation this soon after a congestion decrease: ALLOC_CONGESTION */
 
 /* ---- control thread -------------------------------------------------------------------------- */
 
@@ -55,7 +57,8 @@ struct part_bwe *part_bwe_new(struct dataplane *dp, const struct mmr_cmd_partici
 	uint64_t now_us = rte_get_tsc_cycles() / (rte_get_tsc_hz() / 1000000u);
 	struct gcc_cfg gc = { .start_bps = (uint64_t)cfg->bwe_start_kbps * 1000u,
 			      .min_bps = (uint64_t)cfg->bwe_min_kbps * 1000u,
-			      .max_bps = (uint64_t)cfg->bwe_max_kbps * 1000u };
+			      .max_bps = (uint64_t)cfg->bwe_max_kbps * 1000u,
+			      .probe_min_bytes = BWE_PROBE_MIN_TRAIN };
 	send_log_init(&b->log, (uint16_t)rte_rdtsc());
 	gcc_init(&b->gcc, &gc, now_us);
 	alloc_state_init(&b->alloc);
@@ -204,8 +207,13 @@ void bwe_probe_send(struct worker *w, const struct fwd_output *o, struct part_bw
 		b->probe_pkts_left = 0;   /* REMB only: nothing would report the probe */
 		return;
 	}
-	/* the bytes due by now at the cluster's rate, plus one packet: sent right after this copy */
-	uint64_t due = (w->now_us - b->probe_start_us) * b->probe_bps / 8000000u + BWE_PROBE_PAD_MAX + 20u;
+	/* the bytes due by now at the cluster's rate, and at least BWE_PROBE_PER_COPY packets: sent
+	 * right after this copy. Copies are far apart at a low rate (one per 30-50 ms at 250 kbit/s):
+	 * paced by them, a 15 ms cluster went out over 100-200 ms at a fraction of its rate and could
+	 * never raise the estimate; sent as one train after a copy, its receive rate is what the path
+	 * let through (gcc: the result is never above the cluster's rate). */
+	uint64_t due = (w->now_us - b->probe_start_us) * b->probe_bps / 8000000u +
+		       BWE_PROBE_PER_COPY * (BWE_PROBE_PAD_MAX + 20u);
 	for (unsigned k = 0; k < BWE_PROBE_PER_COPY && b->probe_pkts_left && b->probe_sent_bytes < due; k++) {
 		uint32_t pad = b->probe_bytes_left / b->probe_pkts_left;
 		pad = pad > 20u ? pad - 20u : 0;
@@ -302,7 +310,7 @@ static void run_alloc(struct worker *w, const struct fwd_participant *part, stru
 		memset(bps, 0, sizeof(bps));
 		for (unsigned k = 0; k < n_enc; k++)
 			if (e->rate[k])
-				layer_rate_get(e->rate[k], w->now_us, bps[k]);
+				layer_rate_get_mean(e->rate[k], w->now_us, bps[k]);   /* keyframes averaged */
 		a->key = e->sel_id;
 		a->prio = e->priority == MMR_PRIO_PINNED || e->screen ? ALLOC_PRIO_PINNED :
 			  e->publisher == speaker && speaker != MMR_ID_NONE ? ALLOC_PRIO_SPEAKER : ALLOC_PRIO_NORMAL;
@@ -333,6 +341,9 @@ static void run_alloc(struct worker *w, const struct fwd_participant *part, stru
 		}
 	} else {
 		/* -1: a bad ladder (that sub paused, the rest allocated) */
+		uint64_t dec = gcc_last_decrease_us(&b->gcc);
+		if (dec && w->now_us - dec < BWE_CONGESTION_US)
+			flags |= ALLOC_CONGESTION;   /* only then does a down-switch hold the layers down */
 		(void)alloc_run(&b->alloc, subs, n, budget, w->now_us, flags, &res);
 	}
 	b->alloc_bps = budget;
@@ -349,19 +360,34 @@ static void run_alloc(struct worker *w, const struct fwd_participant *part, stru
 	ps->alloc_bps = res.total_bps;
 	ps->paused = res.paused;
 	w->st->alloc_runs++;
-	b->want_bps = res.want_bps;
+	/* nothing can step up (every sub at its ceiling, or held after congestion): nothing to probe
+	 * for; else the estimate must reach what every ceiling would use, over the raise margin */
+	b->want_bps = res.want_bps > res.total_bps ? (uint64_t)((double)res.max_bps / ALLOC_RAISE_MARGIN) : 0;
 }
 
 /* After usable feedback: the estimate published, the allocation when due, the initial probes. */
 static void feedback_done(struct worker *w, const struct fwd_participant *part, struct part_bwe *b)
 {
 	publish_estimate(w, b);
-	uint64_t bps = gcc_target_bps(&b->gcc);
+	/* the allocation's budget: the estimate, but not beyond what the path was seen to carry: 1.5 x
+	 * the acknowledged rate (GCC's own growth cap) or a probe's result. An estimate that grew by
+	 * AIMD while we sent far less (app-limited) is unproven; allocating it at once (S2T1 -> S2T2:
+	 * +90 %) congests the path. A larger step waits for a probe that carried it (mediasoup's
+	 * probation does the same). */
+	uint64_t bps = gcc_target_bps(&b->gcc), acked = gcc_acked_bps(&b->gcc);
+	if (acked) {
+		uint64_t seen = acked * 3 / 2, pr = gcc_probe_result_bps(&b->gcc);
+		if (pr > seen)
+			seen = pr;
+		if (bps > seen)
+			bps = seen;
+	}
 	const struct fwd_rx_subs *rs = rcu_dereference(part->rx_subs);
 	if (alloc_due(w, b, bps, rs))
 		run_alloc(w, part, b, rs, bps, (const void *)rs != b->alloc_subs ? ALLOC_FORCE : 0, 0);
-	/* the initial probes, then a probe toward what the allocation wants beyond the estimate (the
-	 * estimator says whether one is due) */
+	/* the initial probes, then a probe toward what the allocation would use at every ceiling when
+	 * that is beyond the estimate (the estimator says whether one is due: it doubles at most per
+	 * cluster, so a receiver back from a low estimate gets there in a few round trips) */
 	probe_maybe(w, b, b->want_bps);
 }
 

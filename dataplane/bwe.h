@@ -44,7 +44,7 @@ struct rtcp_item;
 
 #define BWE_EV_MIN_US     1000000u    /* MMR_EV_BWE at most once per second per receiver */
 #define BWE_PROBE_PAD_MAX 255u        /* RFC 3550 padding in one probe packet at most */
-#define BWE_PROBE_PER_COPY 4u         /* probe packets sent after one copy at most */
+#define BWE_PROBE_PER_COPY 32u        /* probe packets sent after one copy at most: a BWE_PROBE_MIN_TRAIN train at once */
 
 /* Per copy the fan-out touches the first cache line (probe_pkts_left and the send log's header:
  * next_seq, the sent-rate bucket) and the log entry of the copy's seq (prefetched ahead). */
@@ -60,7 +60,7 @@ struct part_bwe {
 	uint16_t probe_seq;           /* RTP sequence numbers of probes on the MMR's SSRC */
 	uint64_t next_alloc_us;       /* not before, unless the estimate moved > 15 % */
 	uint64_t alloc_bps;           /* the estimate the last allocation shared */
-	uint64_t want_bps;            /* what it wanted with one more step per subscription */
+	uint64_t want_bps;            /* what the allocation would use at every ceiling (probed for) */
 	const void *alloc_subs;       /* the rx_subs array of the last allocation (a new one: run again) */
 	uint32_t mmr_ssrc;            /* the MMR's SSRC toward it (probes without RTX), host order */
 	/* the rest of the probe cluster being sent (gcc_probe_request) */

@@ -353,10 +353,12 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 					rte_prefetch0(&w->sel[outs->o[i + SEL_PREFETCH_AHEAD].sel_id]);
 					rtcp_prefetch_copy(w, &outs->o[i + SEL_PREFETCH_AHEAD]);
 				}
-				if (!select_layers(w, o, ri, mp, &lo[k])) {
+				int fwd = select_layers(w, o, ri, mp, &lo[k]);
+				if (fwd <= 0) {   /* LAYER_SEL_PAUSED (< 0): no keyframe request */
 					w->st->drops[MMR_DROP_LAYER]++;
 					ss->layer_drops++;
-					need_kf |= rtcp_waits_keyframe(&w->sel[o->sel_id], mp);
+					if (fwd == LAYER_SEL_WITHHOLD)
+						need_kf |= rtcp_waits_keyframe(&w->sel[o->sel_id], mp);
 					continue;
 				}
 				repair_prefetch(o->repair, lo[k].seq);
@@ -490,10 +492,11 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 			fwd = select_layers(w, o, ri, mp, &lo);
 		else
 			layer_out_passthrough(ri, &lo);
-		if (!fwd) {
+		if (fwd <= 0) {   /* LAYER_SEL_PAUSED (< 0): no keyframe request */
 			w->st->drops[MMR_DROP_LAYER]++;
 			ss->layer_drops++;
-			need_kf |= rtcp_waits_keyframe(&w->sel[o->sel_id], mp);
+			if (fwd == LAYER_SEL_WITHHOLD)
+				need_kf |= rtcp_waits_keyframe(&w->sel[o->sel_id], mp);
 			continue;
 		}
 		/* this receiver's header and descriptor, written into the input: the copy is encrypted

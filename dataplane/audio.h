@@ -64,6 +64,13 @@ static inline uint32_t meeting_audio_dominant(const struct meeting_audio *ma)
 	return ma ? (uint32_t)__atomic_load_n(&ma->speaker_word, __ATOMIC_RELAXED) : MMR_ID_NONE;
 }
 
+/* Is o a top-N slot output (in a fwd_meeting's slot_outputs)? Those have no RTX, so their union
+ * holds the numbering state (fwd_table.h); any other output without RTX has rtx_srtp NULL. */
+static inline int fwd_output_is_slot(const struct fwd_output *o)
+{
+	return o->rtx_ssrc_be == 0 && o->topn != NULL;
+}
+
 /* The packet path's part, out of line: see audio_on_rtp. */
 const struct fwd_meeting *audio_packet(struct worker *w, const struct fwd_participant *part,
 				       const struct fwd_stream *s, const uint8_t *rtp, const struct rtp_info *ri);

@@ -19,7 +19,9 @@
  *    With no dominant speaker yet, the challengers are compared with a silent speaker. Silence
  *    everywhere keeps the last dominant speaker;
  *  - a speaker with no level for DS_LEVEL_IDLE_MS (40 ms) gets a silent sample per 40 ms idle at
- *    the next decision (at most a whole history).
+ *    the next decision (at most a whole history);
+ *  - a guard of ours: the noise floor never rises above loudness 70 (-57 dBov), so a steady loud
+ *    source (a tone from the first packet, a talker who never pauses) is not taken for noise.
  * The scores come from tables (no libm on the packet path or in the decision).
  *
  * struct ds_speaker: one per audio stream, written per packet by the owning lcore
@@ -77,5 +79,8 @@ void ds_meeting_init(struct ds_meeting *m);
  */
 int ds_decide(struct ds_meeting *m, struct ds_speaker *const sp[], const uint32_t ids[], unsigned n,
 	      uint64_t now_ms);
+
+/* The score tables (log scores for v = 0..len-1): which 0 immediate, 1 medium, 2 long. For tests. */
+const float *ds_score_table(unsigned which, unsigned *len);
 
 #endif

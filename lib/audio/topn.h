@@ -49,8 +49,8 @@ struct topn {
 struct topn_out {
 	uint32_t stream_id;       /* stream mapped now (MMR_ID_NONE: none yet) */
 	uint16_t seq_off;         /* out seq = in + seq_off */
-	uint16_t first_in_seq;    /* the stream's first packet in this slot */
 	uint16_t highest_in_seq;  /* the stream's newest */
+	uint16_t span;            /* highest_in_seq - its first packet in this slot (at most 32767) */
 	uint16_t highest_out_seq; /* the newest out seq of the slot (any stream) */
 	uint32_t ts_off;          /* out ts = in + ts_off */
 	uint32_t last_out_ts;     /* out ts of the newest packet out */

@@ -10,7 +10,7 @@ while bob and carol are silent (127): `mmrctl meeting show m1` names alice (text
 and JSON dominant_speaker) within 2 s; then bob talks and alice is silent: bob within 2 s; the
 lcores' speaker_runs grow and the stream counter `level` holds each one's last level.
 Malformed level extension: 50 packets of carol whose extension block holds an element running past
-it (rtp_parse accepts the block, the level reader refuses it): the lcore counter level_bad grows by
+it (rtp_parse accepts the block, the level reader refuses it): the lcore counter ext_bad grows by
 exactly 50, and alice and bob still get every one of them unchanged.
 Top-N (meeting m2, --top-n 3, 10 participants): three talk at a time (two rounds of three, then a
 change of one), the rest are silent: every receiver gets exactly 3 SSRCs (its three slot SSRCs,
@@ -282,15 +282,15 @@ def body_speaker(env, c):
                 'stream counter level: bob %d, alice %d' % (LOUD, SILENT), (sb, sa))
 
         # ---- malformed level extension: counted, forwarded unchanged ----
-        bad0 = mmrtest.lcore_total(env.stats(), 'level_bad')
+        bad0 = mmrtest.lcore_total(env.stats(), 'ext_bad')
         t_bad = time.time()
         with cl.lock:
             senders['carol'].bad_ext = 50
             first_bad = senders['carol'].count
         wait_for(lambda: senders['carol'].bad_ext == 0, 3)
         time.sleep(0.3)
-        bad = mmrtest.lcore_total(env.stats(), 'level_bad') - bad0
-        c.eq(bad, 50, 'malformed level extensions counted (level_bad)')
+        bad = mmrtest.lcore_total(env.stats(), 'ext_bad') - bad0
+        c.eq(bad, 50, 'malformed level extensions counted (ext_bad)')
         for rcv in ('alice', 'bob'):
             got = set()
             for _, d in cl.items(rcv, t_bad - 0.5):

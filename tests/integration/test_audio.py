@@ -8,7 +8,9 @@ audio level header extension; its payload names the publisher, so a receiver can
 Speaker (meeting m1, 3 participants, every audio to everyone): alice talks (level 20 -dBov, voice)
 while bob and carol are silent (127): `mmrctl meeting show m1` names alice (text "dominant speaker:"
 and JSON dominant_speaker) within 2 s; then bob talks and alice is silent: bob within 2 s; the
-lcores' speaker_runs grow and the stream counter `level` holds each one's last level.
+lcores' speaker_runs grow and the stream counter `level` holds each one's last level. The controller
+read events and refused none; restarted, it names bob again (the dataplane's snapshot restates the
+speaker: snapshot_events grow).
 Malformed level extension: 50 packets of carol whose extension block holds an element running past
 it (rtp_parse accepts the block, the level reader refuses it): the lcore counter ext_bad grows by
 exactly 50, and alice and bob still get every one of them unchanged.
@@ -334,6 +336,16 @@ def body_speaker(env, c):
         c.check(1 <= len(rembs) <= 5 and all(ssrc['bob'] in s for _, s in rembs),
                 'bob gets REMB about his SSRC ~1/s (%d in 3 s)' % len(rembs), rembs[:3])
         c.check(part_counter(env, 'm1', 'bob', 'remb_out') >= len(rembs) > 0, 'remb_out counts them')
+
+        # ---- events: read without refusals; a restarted controller learns the speaker again ----
+        ev = find_key(env.status(), 'events') or {}
+        c.check(int(ev.get('read', 0)) > 0 and int(ev.get('bad', 1)) == 0, 'controller: events read, none bad', ev)
+        snap0 = find_key(env.stats(), 'snapshot_events') or 0
+        env.kill_controller()
+        env.start_controller()
+        env.wait_dp_attached(10)
+        c.check(wait_for(lambda: dominant(env, 'm1') == 'bob', 3), 'after a controller restart (snapshot): bob')
+        c.check((find_key(env.stats(), 'snapshot_events') or 0) > snap0, 'the snapshot restated events')
     finally:
         cl.close()
 
@@ -392,7 +404,8 @@ def body_topn(env, c):
         add_participant(env, 'm2', nm, ports[nm], None, 'audio-level=%d' % LEVEL_ID)
         env.stream('m2', nm, ssrcs[i], 'audio')
     txt = env.ctl('meeting', 'show', 'm2').stdout
-    c.check('top-n: 3' in txt, 'meeting show: "top-n: 3"', txt)
+    c.check('top-n: 3' in txt and find_key(meeting_show(env, 'm2'), 'top_n') == 3,
+            'meeting show: "top-n: 3", JSON top_n 3', txt)
     socks = {nm: env.udp_socket(ports[nm]) for nm in names}
     senders = {nm: Sender(i, ssrcs[i]) for i, nm in enumerate(names)}
     cl = Clients(env, socks, senders)

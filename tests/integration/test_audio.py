@@ -507,6 +507,7 @@ def body(c):
         body_topn(env, c)
         body_srtp(env, c)
         c.check(all(env.alive()), 'dataplane and controller alive')
+        c.check(not env.sanitizer_errors(), 'no sanitizer reports', env.sanitizer_errors()[:3])
 
 
 if __name__ == '__main__':

@@ -47,6 +47,7 @@
 #include <rte_prefetch.h>
 
 #include "av1_dd.h"
+#include "bwe.h"
 #include "csum.h"
 #include "dp_events.h"
 #include "layer_select.h"
@@ -171,6 +172,18 @@ static inline struct rte_mbuf *build_copy(struct worker *w, struct rte_mbuf *m, 
 	return h;
 }
 
+/* A copy c (its headers written) to a receiver with a bandwidth estimate: its transport-wide seq and
+ * abs-send-time in the copy's header (the offsets found once per packet: w->bwe_in), the UDP
+ * checksum changed by what was written. */
+static inline void stamp_copy(struct worker *w, struct rte_mbuf *c, const struct fwd_output *o,
+			      const struct fanout_pkt *fp)
+{
+	uint8_t *udp = rte_pktmbuf_mtod_offset(c, uint8_t *, ETH_LEN + (o->family == MMR_AF_INET ? IP4_LEN : IP6_LEN));
+	uint32_t sum = bwe_stamp(w, o, &w->bwe_in, udp + UDP_LEN, fp->udp_len - UDP_LEN);
+	if (sum)
+		bwe_csum_adjust(udp + 6, sum);
+}
+
 /* Build and send the copies for k outputs whose layer decisions said forward (lo[i] for fo[i]). */
 static void fanout_chunk(struct worker *w, struct rte_mbuf *m, const struct fanout_pkt *fp,
 			 const struct fwd_output *const *fo, const struct layer_out *lo, uint32_t k,
@@ -188,6 +201,10 @@ static void fanout_chunk(struct worker *w, struct rte_mbuf *m, const struct fano
 			n_hdr++;
 		}
 	}
+	if (w->tsc_per_us)      /* bandwidth estimation on: the receivers' send logs, ahead */
+		for (uint32_t i = 0; i < k; i++)
+			if (fo[i]->bwe)
+				bwe_prefetch(fo[i]);
 	ca.next_hdr = ca.next_clone = 0;
 	ca.n_hdr = n_hdr && rte_pktmbuf_alloc_bulk(w->pools->hdr, ca.hdr, n_hdr) == 0 ? n_hdr : 0;
 	ca.n_clone = n_chained && rte_pktmbuf_alloc_bulk(w->pools->clone, ca.clone, n_chained) == 0 ? n_chained : 0;
@@ -208,6 +225,8 @@ static void fanout_chunk(struct worker *w, struct rte_mbuf *m, const struct fano
 		ca.body_data_off = (uint16_t)(m->data_off + fp->body_off);
 	}
 
+	if (w->tsc_per_us && fo[0]->bwe)
+		bwe_prefetch_entry(fo[0]);     /* the next ones one copy ahead, below */
 	for (uint32_t i = 0; i < k; i++) {
 		struct rte_mbuf *c = build_copy(w, m, &ca, fp, fo[i], &lo[i]);
 		if (unlikely(!c)) {
@@ -217,7 +236,15 @@ static void fanout_chunk(struct worker *w, struct rte_mbuf *m, const struct fano
 		w->st->copies++;
 		ss->fwd_copies++;
 		repair_record(fo[i]->repair, w->in_ext_seq, w->in_encoding, &lo[i]);
-		worker_send(w, fo[i]->dp_port, c);
+		if (fo[i]->bwe) {
+			if (i + 1 < k && fo[i + 1]->bwe)
+				bwe_prefetch_entry(fo[i + 1]);
+			stamp_copy(w, c, fo[i], fp);
+			worker_send(w, fo[i]->dp_port, c);
+			bwe_after_copy(w, fo[i]);
+		} else {
+			worker_send(w, fo[i]->dp_port, c);
+		}
 		rtcp_on_copy(w, fo[i], s, lo[i].ts, rtp_payload_len, fp->sport_be, sr_budget);
 	}
 	/* a copy that failed frees what it took, but a clone is left over when its header mbuf could
@@ -286,6 +313,8 @@ static struct rte_mbuf *build_av1_copy(struct worker *w, const struct fanout_pkt
 	uint8_t *rtp = p + head;
 	write_rewrites(rtp, &f2, lo);
 	memcpy(rtp + 8, &o->out_ssrc_be, 4);
+	if (o->bwe)
+		bwe_stamp_whole(w, o, rtp, (uint32_t)n, w->bwe_in.tw_id, w->bwe_in.abs_id);
 	f2.udp_len = (uint16_t)(UDP_LEN + n);
 	uint8_t *udp = write_headers(p, o, &f2);
 	put_be16(udp + 6, copy_udp_csum_full(o, &f2, rtp, (uint32_t)n));
@@ -354,11 +383,16 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 					rtcp_prefetch_copy(w, &outs->o[i + SEL_PREFETCH_AHEAD]);
 				}
 				int fwd = select_layers(w, o, ri, mp, &lo[k]);
-				if (fwd <= 0) {   /* LAYER_SEL_PAUSED (< 0): no keyframe request */
+				if (fwd <= 0) {
+					if (unlikely(fwd == LAYER_SEL_PAUSED)) {
+						/* the allocator paused it: no keyframe request */
+						w->st->drops[MMR_DROP_PAUSED]++;
+						ss->paused_drops++;
+						continue;
+					}
 					w->st->drops[MMR_DROP_LAYER]++;
 					ss->layer_drops++;
-					if (fwd == LAYER_SEL_WITHHOLD)
-						need_kf |= rtcp_waits_keyframe(&w->sel[o->sel_id], mp);
+					need_kf |= rtcp_waits_keyframe(&w->sel[o->sel_id], mp);
 					continue;
 				}
 				repair_prefetch(o->repair, lo[k].seq);
@@ -376,6 +410,8 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 						ss->fwd_copies++;
 						repair_record(o->repair, w->in_ext_seq, w->in_encoding, &lo[k]);
 						worker_send(w, o->dp_port, c);
+						if (o->bwe)
+							bwe_after_copy(w, o);
 						rtcp_on_copy(w, o, s, lo[k].ts, ri->payload_len, fp.sport_be,
 							     &sr_budget);
 						continue;
@@ -463,6 +499,8 @@ static inline void srtp_send_copy(struct worker *w, struct fanout_pkt *fp, const
 		repair_record(sr, w->in_ext_seq, w->in_encoding, lo);
 	}
 	worker_send(w, o->dp_port, c);
+	if (o->bwe)
+		bwe_after_copy(w, o);
 	rtcp_on_copy(w, o, s, lo->ts, payload_len, fp->sport_be, sr_budget);
 }
 
@@ -480,6 +518,17 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 	find_rewrites(&fp, mp, s);
 	const int tells_active = av1_tells_active(mp);
 	int sr_budget = 1, need_kf = 0;     /* as in fanout_rtp */
+	/* bandwidth estimation: the elements' bytes as they came, written back for copies to receivers
+	 * without an estimate after one with (the copies are encrypted from the input) */
+	int stamped = 0;
+	uint8_t tw_orig[2] = { 0, 0 }, abs_orig[3] = { 0, 0, 0 };
+	if (w->tsc_per_us) {
+		const struct bwe_pkt *bp = &w->bwe_in;
+		if (bp->tw_off)
+			memcpy(tw_orig, rtp + bp->tw_off, 2);
+		if (bp->abs_off)
+			memcpy(abs_orig, rtp + bp->abs_off, 3);
+	}
 
 	uint32_t n = outs->n;
 	for (uint32_t i = 0; i < n; i++) {
@@ -492,17 +541,28 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 			fwd = select_layers(w, o, ri, mp, &lo);
 		else
 			layer_out_passthrough(ri, &lo);
-		if (fwd <= 0) {   /* LAYER_SEL_PAUSED (< 0): no keyframe request */
+		if (fwd <= 0) {
+			if (unlikely(fwd == LAYER_SEL_PAUSED)) {
+				/* the allocator paused it: no keyframe request */
+				w->st->drops[MMR_DROP_PAUSED]++;
+				ss->paused_drops++;
+				continue;
+			}
 			w->st->drops[MMR_DROP_LAYER]++;
 			ss->layer_drops++;
-			if (fwd == LAYER_SEL_WITHHOLD)
-				need_kf |= rtcp_waits_keyframe(&w->sel[o->sel_id], mp);
+			need_kf |= rtcp_waits_keyframe(&w->sel[o->sel_id], mp);
 			continue;
 		}
 		/* this receiver's header and descriptor, written into the input: the copy is encrypted
 		 * from it (the next receiver's rewrite replaces every byte written here) */
 		write_rewrites(rtp, &fp, &lo);
 		memcpy(rtp + 8, &o->out_ssrc_be, 4);
+		if (o->bwe) {
+			bwe_stamp(w, o, &w->bwe_in, rtp, rtp_len);
+			stamped = 1;
+		} else if (unlikely(stamped)) {
+			bwe_restore(rtp, &w->bwe_in, tw_orig, abs_orig);
+		}
 		const uint8_t *src = rtp;
 		uint32_t src_len = rtp_len;
 		uint32_t mask;
@@ -515,6 +575,8 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 		}
 		srtp_send_copy(w, &fp, o, src, src_len, &lo, s, ri->payload_len, &sr_budget);
 	}
+	if (unlikely(stamped))
+		bwe_restore(rtp, &w->bwe_in, tw_orig, abs_orig);   /* kept for resends as it came */
 	if (unlikely(need_kf))
 		rtcp_kf_ask(w, s);
 }
@@ -532,13 +594,32 @@ void fanout_audio_copies(struct worker *w, struct rte_mbuf *m, const struct pkt_
 	find_rewrites(&fp, NULL, s);
 	fp.rw_tsm = 1;              /* each slot output has a timeline of its own: the timestamp differs */
 	if (srtp) {
+		/* as fanout_srtp: each copy encrypted from the input with its header written, a receiver
+		 * with an estimate stamped, the elements' bytes put back after (and for the others) */
 		uint8_t *rtp = frame + pi->payload_off;
+		const struct bwe_pkt *bp = &w->bwe_in;
+		int stamped = 0;
+		uint8_t tw_orig[2] = { 0, 0 }, abs_orig[3] = { 0, 0, 0 };
+		if (w->tsc_per_us) {
+			if (bp->tw_off)
+				memcpy(tw_orig, rtp + bp->tw_off, 2);
+			if (bp->abs_off)
+				memcpy(abs_orig, rtp + bp->abs_off, 3);
+		}
 		for (uint32_t i = 0; i < k; i++) {
 			write_rewrites(rtp, &fp, &lo[i]);
 			memcpy(rtp + 8, &fo[i]->out_ssrc_be, 4);
+			if (fo[i]->bwe) {
+				bwe_stamp(w, fo[i], bp, rtp, rtp_len);
+				stamped = 1;
+			} else if (unlikely(stamped)) {
+				bwe_restore(rtp, bp, tw_orig, abs_orig);
+			}
 			struct layer_out l = lo[i];
 			srtp_send_copy(w, &fp, fo[i], rtp, rtp_len, &l, s, ri->payload_len, sr_budget);
 		}
+		if (unlikely(stamped))
+			bwe_restore(rtp, bp, tw_orig, abs_orig);
 		return;
 	}
 	fp.rtp_hdr_len = ri->hdr_len;

@@ -144,6 +144,9 @@ done
 [ -f tests/integration/test_audio.py ] &&
 	run_negative integration/test_audio--no-levels 300 '^FAIL dominant speaker: alice talking' \
 		"$PY" tests/integration/test_audio.py --no-levels
+[ -f tests/integration/test_bwe.py ] &&
+	run_negative integration/test_bwe--bwe-off 300 '^FAIL bob: its transport-wide seqs are consecutive' \
+		"$PY" tests/integration/test_bwe.py --bwe-off
 # the dataplane's table self-check must catch a shadow list corrupted once (self-check build only)
 [ -f tests/integration/test_selfcheck.py ] &&
 	run_negative integration/test_selfcheck--corrupt 300 '^FAIL table self-check.*SELF-CHECK FAILED' \
@@ -163,6 +166,9 @@ done
 [ -f tests/e2e/test_rtcp_loss.py ] &&
 	run_negative e2e/test_rtcp_loss--rtcp-off 420 '^ +- (decoded [0-9]+ of [0-9]+ frames .*want >= 95 %|froze .*want <= 1\.0 s)' \
 		"$PY" tests/e2e/test_rtcp_loss.py --rtcp-off
+[ -f tests/e2e/test_bwe_svc.py ] &&
+	run_negative e2e/test_bwe_svc--bwe-off 300 '^FAIL r300: settled on the highest layers that fit' \
+		"$PY" tests/e2e/test_bwe_svc.py --bwe-off
 # the e2e checks' own negative controls: the same senders, receivers and checks without the MMR
 # (a Python relay on 127.0.0.1), ideal (must pass) and with planted defects (each must fail for its
 # reason); each exits 0 only if every scenario came out as stated

@@ -160,6 +160,11 @@ done
 [ -f tests/e2e/test_rtcp_loss.py ] &&
 	run_negative e2e/test_rtcp_loss--rtcp-off 420 '^ +- (decoded [0-9]+ of [0-9]+ frames .*want >= 95 %|froze .*want <= 1\.0 s)' \
 		"$PY" tests/e2e/test_rtcp_loss.py --rtcp-off
+# issue 12's audio negative control: participants without `--ext audio-level` (the same packets): the
+# dominant speaker must not follow the talker
+[ -f tests/e2e/test_speaker.py ] &&
+	run_negative e2e/test_speaker--no-level-ext 300 '^FAIL dominant speaker follows the talker' \
+		"$PY" tests/e2e/test_speaker.py --no-level-ext
 # the e2e checks' own negative controls: the same senders, receivers and checks without the MMR
 # (a Python relay on 127.0.0.1), ideal (must pass) and with planted defects (each must fail for its
 # reason); each exits 0 only if every scenario came out as stated

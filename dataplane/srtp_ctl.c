@@ -57,7 +57,7 @@ static void normalise(struct srtp_master *m)
 int srtp_ctl_check(struct mmr_cmd_participant *c, char *err, size_t errlen)
 {
 	enum srtp_suite suite = (enum srtp_suite)c->srtp_suite;
-	memset(c->pad, 0, sizeof(c->pad));
+	memset(c->pad2, 0, sizeof(c->pad2));
 	if (suite == SRTP_SUITE_NONE) {
 		memset(&c->send_key, 0, sizeof(c->send_key));
 		memset(&c->recv_key, 0, sizeof(c->recv_key));
@@ -548,7 +548,7 @@ void srtp_ctl_rekey_commit(struct cmd_apply *ca, uint32_t pid, struct srtp_rekey
 	if (rk->recv_keys) {
 		uint32_t i = 0;
 		for (uint32_t u = p->rsubs; u != NIL; u = ca->U[u].r_next, i++) {
-			shadow_mark_dirty(ca, ca->U[u].c.stream_id);
+			shadow_mark_sub_dirty(ca, u);
 			if (!rk->outs[i])
 				continue;                                /* a simulcast follower */
 			srtp_ctl_retire_out(ca, ca->U[u].srtp_out);   /* stops publishing */

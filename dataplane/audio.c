@@ -14,6 +14,7 @@
 #include "audio.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <rte_cycles.h>
 
 #include "audio_level.h"
@@ -73,10 +74,11 @@ struct topn_out *slot_topn_new(struct dataplane *dp, const struct mmr_cmd_sub *c
 	(void)dp;
 	if (!c->topn_slot)
 		return NULL;
-	struct topn_out *o = calloc(1, sizeof(*o));
-	if (o)
-		topn_out_init(o);
-	return o;
+	struct slot_out *so = calloc(1, sizeof(*so));
+	if (!so)
+		return NULL;
+	topn_out_init(&so->o);
+	return &so->o;
 }
 
 void slot_topn_free(void *p)
@@ -143,6 +145,8 @@ static void decide(struct worker *w, const struct fwd_meeting *mt, struct meetin
 /* The top-N ranking (view filled): which stream holds each slot, the dominant speaker's among them. */
 static void rank(struct meeting_audio *ma, unsigned top_n, uint64_t now_ms)
 {
+	uint32_t before[MMR_TOPN_MAX];
+	memcpy(before, ma->topn.slot, sizeof(before));
 	if (ma->topn.n != top_n)
 		topn_init(&ma->topn, top_n);
 	int dom = -1;
@@ -152,6 +156,9 @@ static void rank(struct meeting_audio *ma, unsigned top_n, uint64_t now_ms)
 			break;
 		}
 	topn_update(&ma->topn, view.ids, view.en, view.n, dom, now_ms);
+	for (unsigned k = 0; k < MMR_TOPN_MAX; k++)
+		if (ma->topn.slot[k] != before[k])
+			ma->slot_epoch[k]++;
 }
 
 const struct fwd_meeting *audio_packet(struct worker *w, const struct fwd_participant *part,
@@ -216,9 +223,14 @@ void audio_topn_fanout(struct worker *w, struct rte_mbuf *m, const struct pkt_in
 		const struct fwd_output *o = &outs->o[i];
 		if (o->receiver_id == s->participant_id || !o->topn)
 			continue;           /* never its own voice back */
+		struct slot_out *so = (struct slot_out *)(void *)o->topn;
+		if (unlikely(so->epoch != ma->slot_epoch[k])) {
+			so->epoch = ma->slot_epoch[k];
+			so->o.stream_id = MMR_ID_NONE;   /* a new run, even for the stream it had */
+		}
 		uint16_t seq;
 		uint32_t ts;
-		if (unlikely(!topn_out_map(o->topn, s->id, ri->seq, ri->ts, arrival, &seq, &ts)))
+		if (unlikely(!topn_out_map(&so->o, s->id, ri->seq, ri->ts, arrival, &seq, &ts)))
 			continue;           /* late, from before the stream took the slot */
 		lo[n].seq = seq;
 		lo[n].ts = ts;

@@ -56,6 +56,17 @@ struct meeting_audio {
 	uint64_t next_rank_tsc;
 	struct ds_meeting ds;        /* dominant speaker decision state (dominant_id: a stream id) */
 	struct topn topn;            /* top-N slots (topn.n: the meeting's top_n at the last ranking) */
+	uint32_t slot_epoch[MMR_TOPN_MAX];  /* +1 whenever slot k changes its stream */
+};
+
+/* A slot subscription's numbering (fwd_output.topn points at its first member): the (receiver, slot)
+ * state of lib/audio/topn.h, and the slot epoch it last saw. An output may miss a slot change (the
+ * stream that held the slot meanwhile was its own, never sent back to it, or sent nothing): when a
+ * stream comes back after such a change its old offsets would jump over the packets it was not
+ * forwarded, so a new epoch starts a new run (the next packet continues the output's numbering). */
+struct slot_out {
+	struct topn_out o;
+	uint32_t epoch;
 };
 
 /* The dominant participant of a meeting now (MMR_ID_NONE: nobody, or no audio state). Any thread. */

@@ -8,9 +8,11 @@ audio level header extension; its payload names the publisher, so a receiver can
 Speaker (meeting m1, 3 participants, every audio to everyone): alice talks (level 20 -dBov, voice)
 while bob and carol are silent (127): `mmrctl meeting show m1` names alice (text "dominant speaker:"
 and JSON dominant_speaker) within 2 s; then bob talks and alice is silent: bob within 2 s; the
-lcores' speaker_runs grow and the stream counter `level` holds each one's last level.
+lcores' speaker_runs grow and the stream counter `level` holds each one's last level. The controller
+read events and refused none; restarted, it names bob again (the dataplane's snapshot restates the
+speaker: snapshot_events grow).
 Malformed level extension: 50 packets of carol whose extension block holds an element running past
-it (rtp_parse accepts the block, the level reader refuses it): the lcore counter level_bad grows by
+it (rtp_parse accepts the block, the level reader refuses it): the lcore counter ext_bad grows by
 exactly 50, and alice and bob still get every one of them unchanged.
 Top-N (meeting m2, --top-n 3, 10 participants): three talk at a time (two rounds of three, then a
 change of one), the rest are silent: every receiver gets exactly 3 SSRCs (its three slot SSRCs,
@@ -282,15 +284,15 @@ def body_speaker(env, c):
                 'stream counter level: bob %d, alice %d' % (LOUD, SILENT), (sb, sa))
 
         # ---- malformed level extension: counted, forwarded unchanged ----
-        bad0 = mmrtest.lcore_total(env.stats(), 'level_bad')
+        bad0 = mmrtest.lcore_total(env.stats(), 'ext_bad')
         t_bad = time.time()
         with cl.lock:
             senders['carol'].bad_ext = 50
             first_bad = senders['carol'].count
         wait_for(lambda: senders['carol'].bad_ext == 0, 3)
         time.sleep(0.3)
-        bad = mmrtest.lcore_total(env.stats(), 'level_bad') - bad0
-        c.eq(bad, 50, 'malformed level extensions counted (level_bad)')
+        bad = mmrtest.lcore_total(env.stats(), 'ext_bad') - bad0
+        c.eq(bad, 50, 'malformed level extensions counted (ext_bad)')
         for rcv in ('alice', 'bob'):
             got = set()
             for _, d in cl.items(rcv, t_bad - 0.5):
@@ -334,6 +336,16 @@ def body_speaker(env, c):
         c.check(1 <= len(rembs) <= 5 and all(ssrc['bob'] in s for _, s in rembs),
                 'bob gets REMB about his SSRC ~1/s (%d in 3 s)' % len(rembs), rembs[:3])
         c.check(part_counter(env, 'm1', 'bob', 'remb_out') >= len(rembs) > 0, 'remb_out counts them')
+
+        # ---- events: read without refusals; a restarted controller learns the speaker again ----
+        ev = find_key(env.status(), 'events') or {}
+        c.check(int(ev.get('read', 0)) > 0 and int(ev.get('bad', 1)) == 0, 'controller: events read, none bad', ev)
+        snap0 = find_key(env.stats(), 'snapshot_events') or 0
+        env.kill_controller()
+        env.start_controller()
+        env.wait_dp_attached(10)
+        c.check(wait_for(lambda: dominant(env, 'm1') == 'bob', 3), 'after a controller restart (snapshot): bob')
+        c.check((find_key(env.stats(), 'snapshot_events') or 0) > snap0, 'the snapshot restated events')
     finally:
         cl.close()
 
@@ -392,7 +404,8 @@ def body_topn(env, c):
         add_participant(env, 'm2', nm, ports[nm], None, 'audio-level=%d' % LEVEL_ID)
         env.stream('m2', nm, ssrcs[i], 'audio')
     txt = env.ctl('meeting', 'show', 'm2').stdout
-    c.check('top-n: 3' in txt, 'meeting show: "top-n: 3"', txt)
+    c.check('top-n: 3' in txt and find_key(meeting_show(env, 'm2'), 'top_n') == 3,
+            'meeting show: "top-n: 3", JSON top_n 3', txt)
     socks = {nm: env.udp_socket(ports[nm]) for nm in names}
     senders = {nm: Sender(i, ssrcs[i]) for i, nm in enumerate(names)}
     cl = Clients(env, socks, senders)

@@ -15,7 +15,7 @@ timestamps by the elapsed time across a change of the slot's stream. Scenarios:
   slow         decisions 1.5 s late: the dominant speaker check must fail;
   no-renumber  a slot's output keeps the source stream's sequence numbers and timestamps: the
                contiguous sequence numbers check must fail;
-  echo         the talker gets its own stream too: "nobody hears its own tone" must fail.
+  echo         the talker gets its own stream too: "no talker hears its own tone" must fail.
 Exit 0 only if every scenario came out as stated. Needs build/tests/e2e/opus_talkers (make); no root.
 """
 
@@ -213,7 +213,7 @@ EXPECT = {
     "no-level": "dominant speaker follows the talker",
     "slow": "dominant speaker follows the talker",
     "no-renumber": "contiguous sequence numbers per output",
-    "echo": "nobody hears its own tone",
+    "echo": "no talker hears its own tone",
 }
 
 

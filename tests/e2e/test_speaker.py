@@ -27,13 +27,16 @@ Checks:
     shows them; one whose own stream held a slot the whole run never gets that slot's output), each with contiguous sequence numbers and increasing timestamps across the speaker
     changes, every packet decoded by libopus without error; in every talk period, from 1 s after the
     change to the next change, the talker's tone is decoded on one (the same) output of every other
-    receiver in >= 90 % of the 20 ms frames; a participant never hears its own tone. The delay from
+    receiver in >= 90 % of the 20 ms frames (a frame carries tone i when the Goertzel power at i's
+    frequency is within 3 dB of the frame's whole power); a talker does not hear its own tone (at most
+    2 glitch frames: a decoder fed one encoder's packets after another's may ring for a frame). The delay from
     each change to the tone's first arrival at each receiver is printed (median and max).
 --no-level-ext: the negative control (in tests/run-all.sh): the same participants send the same
 packets, but are added without `--ext audio-level`: the MMR must not see the levels, so the
 dominant speaker must not follow the talker: the test must FAIL ("FAIL dominant speaker ...").
 
 Run as root: /usr/bin/python3 tests/e2e/test_speaker.py [--build DIR] [--no-level-ext] [--talk-ms N]
+                                                   [--keep DIR: the capture and the poll timeline]
 Exit 0 on pass; 1 with the failures printed otherwise. Takes about 40 s (--no-level-ext: 20 s).
 """
 
@@ -64,6 +67,8 @@ TALKERS = [0, 7, 13, 4, 19, 10, 2, 16]
 LEAD_MS = 1000           # nobody talks first
 FOLLOW_S = 1.0           # the dominant speaker must follow within this
 TONE_SHARE = 0.90        # of the frames of a talk period (after FOLLOW_S) that carry the talker's tone
+PURE_DB = 3.0            # a decoded frame carries tone i if that tone is within this of its whole RMS
+OWN_MAX = 2              # frames of its own tone a talker may decode in its talk period (glitches)
 
 
 def pname(i):
@@ -138,7 +143,15 @@ def run_talkers(tool, schedule, duration_ms, capture, level_ext):
             "--capture", capture]
     # level_ext only changes the MMR's configuration: the packets are the same either way
     del level_ext
-    cp = subprocess.run(argv, capture_output=True, text=True, timeout=duration_ms / 1000 + 60)
+    def realtime():
+        # an audio sender's thread is real-time in every client; here it keeps the 20 ms ticks on a
+        # machine busy with other tests (a tick served 40 ms late is silence to the MMR's detector)
+        try:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))
+        except (OSError, AttributeError):
+            pass
+    cp = subprocess.run(argv, capture_output=True, text=True, timeout=duration_ms / 1000 + 60,
+                        preexec_fn=realtime)
     if cp.returncode != 0:
         raise RuntimeError("opus_talkers run: exit %d: %s" % (cp.returncode, cp.stderr.strip()))
     changes, info = [], {}
@@ -163,7 +176,12 @@ def decode(tool, capture):
         f = line.split()
         if f[0] == "P":
             # part ssrc seq ts arrival samples tone tone_db rms_db
-            pkts.append((int(f[1]), int(f[2]), int(f[3]), int(f[4]), int(f[5]), int(f[6]), int(f[7])))
+            tone = int(f[7])
+            # a tone counts when it carries most of the frame's power (a pure sine: tone ~ rms); the
+            # glitch of a decoder switched between two encoders' streams is broadband
+            if tone >= 0 and float(f[8]) < float(f[9]) - PURE_DB:
+                tone = -1
+            pkts.append((int(f[1]), int(f[2]), int(f[3]), int(f[4]), int(f[5]), int(f[6]), tone))
         elif f[0] == "OTHER":
             other = int(f[1])
     return pkts, other
@@ -205,6 +223,10 @@ def check_topn(c, changes, pkts, end_ns, slots):
     for p in pkts:
         by_rx.setdefault(p[0], []).append(p)
     bad_ssrcs, bad_slots, bad_seq, bad_ts, bad_dec, own = [], [], [], [], [], []
+    talks = {}   # participant -> its talk periods (start, end) in monotonic ns
+    for k, (t, who) in enumerate(changes):
+        if who >= 0:
+            talks.setdefault(who, []).append((t, changes[k + 1][0] if k + 1 < len(changes) else end_ns))
     full = 0
     for r in range(N):
         got = by_rx.get(r, [])
@@ -230,9 +252,10 @@ def check_topn(c, changes, pkts, end_ns, slots):
         nbad = sum(1 for p in got if p[5] <= 0)
         if nbad:
             bad_dec.append("%s: %d of %d packets" % (pname(r), nbad, len(got)))
-        mine = sum(1 for p in got if p[6] == r)
-        if mine:
-            own.append("%s: %d frames" % (pname(r), mine))
+        # its own stream sent back would give its tone in every frame of its talk periods
+        mine = [p for p in got if p[6] == r and any(t <= p[4] < nxt for t, nxt in talks.get(r, ()))]
+        if len(mine) > OWN_MAX:
+            own.append("%s: %d frames" % (pname(r), len(mine)))
     # a receiver whose own stream held a slot the whole run never got that slot's output
     c.check(not bad_ssrcs, "every receiver gets audio on at most %d SSRCs" % TOP_N, "; ".join(bad_ssrcs[:5]))
     print("     %d of %d receivers got all %d outputs" % (full, N, TOP_N))
@@ -243,7 +266,7 @@ def check_topn(c, changes, pkts, end_ns, slots):
     c.check(not bad_seq, "contiguous sequence numbers per output across speaker changes", "; ".join(bad_seq[:5]))
     c.check(not bad_ts, "increasing timestamps per output across speaker changes", "; ".join(bad_ts[:5]))
     c.check(not bad_dec, "libopus decodes every packet without error", "; ".join(bad_dec[:5]))
-    c.check(not own, "nobody hears its own tone", "; ".join(own[:5]))
+    c.check(not own, "no talker hears its own tone (at most %d glitch frames)" % OWN_MAX, "; ".join(own[:5]))
 
     short, split, onsets = [], [], []
     for k, (t, who) in enumerate(changes):
@@ -277,6 +300,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--talk-ms", type=int, default=3000, help="each talker talks this long")
+    ap.add_argument("--keep", metavar="DIR", help="keep the capture (capture.bin) and its decode in DIR")
     ap.add_argument("--no-level-ext", action="store_true",
                     help="negative control: participants added without --ext audio-level; must FAIL")
     args = ap.parse_args()
@@ -307,9 +331,18 @@ def main():
                     poller.join()
                 end_ns = info.get("END", time.monotonic_ns())
                 pkts, other = decode(tool, cap)
+                if args.keep:
+                    import shutil
+                    os.makedirs(args.keep, exist_ok=True)
+                    shutil.copy(cap, args.keep)
+                    with open(os.path.join(args.keep, "timeline.txt"), "w") as f:
+                        f.writelines("CHANGE %d %d\n" % ch for ch in changes)
+                        f.writelines("POLL %d %s\n" % smp for smp in poller.samples)
             print("     sent %d packets, received %d (%d RTP audio, %d other: RTCP); %d polls, %d poll errors%s"
                   % (info.get("SENT", 0), info.get("RECV", 0), len(pkts), other, len(poller.samples),
                      len(poller.errors), (": " + poller.errors[0]) if poller.errors else ""))
+            print("     sender: latest 20 ms tick served %.1f ms late, %d ticks over 40 ms late"
+                  % (info.get("LATE_MAX_US", 0) / 1000, info.get("LATE_OVER_40MS", 0)))
             c.eq(poller.top_n, TOP_N, "meeting show says top_n %d" % TOP_N)
             try:
                 st = env.stats()

@@ -14,7 +14,9 @@
  *	-10 dBov; everybody else low white noise at -60 dBov. Every talker change prints
  *	"CHANGE mono_ns talker" (CLOCK_MONOTONIC of the first frame of the new talker, sent right then;
  *	the schedule's first entry is always printed), "END mono_ns" after the last frame was sent (what
- *	arrives in the next 300 ms is still recorded), and at the end "SENT n", "RECV n". Everything received is written to FILE (records: u64 arrival
+ *	arrives in the next 300 ms is still recorded), and at the end "SENT n", "RECV n", "LATE_MAX_US n"
+ *	(the latest a 20 ms tick was served) and "LATE_OVER_40MS n" (ticks served over 40 ms late: the
+ *	MMR fills a gap of 40 ms with silence). Everything received is written to FILE (records: u64 arrival
  *	CLOCK_MONOTONIC ns, u16 participant, u16 length, the datagram; little-endian).
  *   opus_talkers decode --n N FILE
  *	Decodes the capture: every RTP packet of payload type 111 (RTCP and anything else is counted and
@@ -304,10 +306,16 @@ static int cmd_run(int argc, char **argv)
 
 	uint64_t start = mono_ns(), next = start, end = start + (uint64_t)duration_ms * 1000000ull;
 	int talker = -2, si = 0; /* the schedule's first entry is always printed */
-	long sent = 0;
+	long sent = 0, late_n = 0;
+	uint64_t late_max = 0;
 	while (next < end) {
 		uint64_t now = mono_ns();
 		if (now >= next) {
+			/* how late this tick is: a starved sender makes gaps the MMR takes for silence */
+			if (now - next > late_max)
+				late_max = now - next;
+			if (now - next > 40000000ull)
+				late_n++;
 			while (si < nsched && start + (uint64_t)sched_ms[si] * 1000000ull <= next) {
 				if (sched_who[si] != talker) {
 					talker = sched_who[si];
@@ -367,7 +375,8 @@ static int cmd_run(int argc, char **argv)
 		opus_encoder_destroy(tk[i].enc);
 		close(tk[i].fd);
 	}
-	printf("SENT %ld\nRECV %zu\n", sent, nrecs);
+	printf("SENT %ld\nRECV %zu\nLATE_MAX_US %llu\nLATE_OVER_40MS %ld\n", sent, nrecs,
+	       (unsigned long long)(late_max / 1000), late_n);
 	free(recs);
 	return 0;
 }

@@ -167,7 +167,7 @@ class Recorder(mmrtest.Checks):
 
 
 def scenario(tool, mode, talk_ms):
-    talkers = ts.TALKERS[:4]
+    talkers = ts.TALKERS[:3]
     schedule = [(0, -1)] + [(ts.LEAD_MS + k * talk_ms, who) for k, who in enumerate(talkers)]
     duration = ts.LEAD_MS + len(talkers) * talk_ms
     relay = Relay(mode)
@@ -220,7 +220,7 @@ EXPECT = {
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
-    ap.add_argument("--talk-ms", type=int, default=2500)
+    ap.add_argument("--talk-ms", type=int, default=2000)
     ap.add_argument("modes", nargs="*", default=list(EXPECT))
     args = ap.parse_args()
     tool = os.path.join(args.build, "tests", "e2e", "opus_talkers")

@@ -59,7 +59,7 @@ static const struct fwd_output *sub_target(struct worker *w, const struct fwd_pa
 	unsigned e = 0;
 	if (sub->n > 1 && sub->sel_id < MMR_MAX_SUBS) {
 		const struct layer_sel *sel = &w->sel[sub->sel_id];
-		e = want_target ? layer_sel_target(sel).encoding : sel->encoding;
+		e = want_target ? layer_sel_effective(sel).encoding : sel->encoding;
 		if (e >= sub->n || sub->m[e].sub_id == MMR_ID_NONE)
 			e = sel->encoding;
 	}

@@ -32,7 +32,10 @@ the (authenticated, clear) header; every receiver decrypts its slot copies under
 SSRCs, contiguous sequence numbers, never its own audio; s0's TWCC feedback comes as SRTCP under its
 recv key and reports what it sent.
 
-Run as root: /usr/bin/python3 tests/integration/test_audio.py [--asan]  (under the DPDK flock)
+Negative control (--no-levels, in tests/run-all.sh): the same senders, but no participant announces
+the audio level extension: nobody is named, the first check fails and the test stops.
+
+Run as root: /usr/bin/python3 tests/integration/test_audio.py [--asan] [--no-levels]  (under the DPDK flock)
 """
 import os
 import struct
@@ -51,6 +54,9 @@ except ImportError:
     pylibsrtp = None
 
 ASAN = '--asan' in sys.argv
+# negative control (tests/run-all.sh): the participants announce no audio level extension, so the
+# dataplane reads no levels and must name nobody: the first check fails, the test stops there
+NO_LEVELS = '--no-levels' in sys.argv
 CONF = 'speaker_interval_ms = 300;\ntopn_ms = 100;\ntwcc_fb_ms = 100;\n'
 LEVEL_ID, ABS_ID, TWCC_ID = 1, 2, 3
 LOUD, SILENT = 20, 127
@@ -255,9 +261,10 @@ def body_speaker(env, c):
     ports = {'alice': 7000, 'bob': 7001, 'carol': 7002}
     ssrc = {'alice': 0xA0000001, 'bob': 0xB0000001, 'carol': 0xC0000001}
     env.meeting('m1')
-    add_participant(env, 'm1', 'alice', ports['alice'], 'nack,pli,twcc', 'audio-level=%d,twcc=%d' % (LEVEL_ID, TWCC_ID))
-    add_participant(env, 'm1', 'bob', ports['bob'], 'nack,pli,remb', 'audio-level=%d,abs-send-time=%d' % (LEVEL_ID, ABS_ID))
-    add_participant(env, 'm1', 'carol', ports['carol'], None, 'audio-level=%d' % LEVEL_ID)
+    lvl = '' if NO_LEVELS else 'audio-level=%d,' % LEVEL_ID
+    add_participant(env, 'm1', 'alice', ports['alice'], 'nack,pli,twcc', lvl + 'twcc=%d' % TWCC_ID)
+    add_participant(env, 'm1', 'bob', ports['bob'], 'nack,pli,remb', lvl + 'abs-send-time=%d' % ABS_ID)
+    add_participant(env, 'm1', 'carol', ports['carol'], None, lvl[:-1] or None)
     for n in names:
         env.stream('m1', n, ssrc[n], 'audio')
     socks = {n: env.udp_socket(ports[n]) for n in names}
@@ -271,6 +278,8 @@ def body_speaker(env, c):
         got = wait_for(lambda: dominant(env, 'm1') == 'alice', 4)
         c.check(got, 'dominant speaker: alice talking (after %.1f s)' % (time.monotonic() - t0),
                 meeting_show(env, 'm1'))
+        if NO_LEVELS:
+            return
         txt = env.ctl('meeting', 'show', 'm1').stdout
         c.check('dominant speaker: alice' in txt, 'meeting show (text): "dominant speaker: alice"', txt)
         cl.set_levels({'alice': SILENT, 'bob': LOUD})
@@ -504,6 +513,8 @@ def body(c):
     with env:
         env.wait_dp_attached(10)
         body_speaker(env, c)
+        if NO_LEVELS:
+            return
         body_topn(env, c)
         body_srtp(env, c)
         c.check(all(env.alive()), 'dataplane and controller alive')

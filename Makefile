@@ -61,15 +61,15 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
 # End-to-end test tools (tests/e2e/tools/NAME.c -> build/tests/e2e/NAME): real encoders and decoders
-# (libvpx, libaom) that make and check the layered streams the e2e tests send through the MMR.
+# (libvpx, libaom, libopus) that make and check the layered streams the e2e tests send through the MMR.
 E2E_SRC  := $(wildcard tests/e2e/tools/*.c)
 E2E_BIN  := $(E2E_SRC:tests/e2e/tools/%.c=$(BUILD)/tests/e2e/%)
 # Integration test tools (tests/integration/tools/NAME.c -> build/tests/integration/NAME): small C
 # programs that speak the project's own formats (e.g. raw commands on the shared-memory ring).
 ITOOL_SRC := $(wildcard tests/integration/tools/*.c)
 ITOOL_BIN := $(ITOOL_SRC:tests/integration/tools/%.c=$(BUILD)/tests/integration/%)
-CODEC_LIBS := $(shell pkg-config --libs vpx aom 2>/dev/null)
-CODEC_CFLAGS := $(shell pkg-config --cflags vpx aom 2>/dev/null)
+CODEC_LIBS := $(shell pkg-config --libs vpx aom opus 2>/dev/null)
+CODEC_CFLAGS := $(shell pkg-config --cflags vpx aom opus 2>/dev/null)
 
 GEN_SRC  := $(wildcard gen/*.c)
 GEN_OBJ  := $(GEN_SRC:%.c=$(BUILD)/%.o)

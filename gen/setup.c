@@ -306,10 +306,10 @@ static int pipe_close(struct pipe *pp)
 
 int setup_ctl(struct gen_setup *su, const struct gen_model *m)
 {
-	char a[16][96];
-	char *v[16];
+	char a[20][96];
+	char *v[20];
 	struct pipe pp;
-	for (int i = 0; i < 16; i++)
+	for (int i = 0; i < 20; i++)
 		v[i] = a[i];
 	if (wait_controller(su, su->wait_s) < 0)
 		return -1;
@@ -334,6 +334,10 @@ int setup_ctl(struct gen_setup *su, const struct gen_model *m)
 			snprintf(a[n++], 96, "--srtp");
 			snprintf(a[n++], 96, "%s", srtp_suite_name(su->srtp));
 		}
+		if (su->top_n) {
+			snprintf(a[n++], 96, "--top-n");
+			snprintf(a[n++], 96, "%u", su->top_n);
+		}
 		if (pipe_send(&pp, n, v, UINT32_MAX) < 0)
 			goto fail;
 	}
@@ -352,7 +356,16 @@ int setup_ctl(struct gen_setup *su, const struct gen_model *m)
 		snprintf(a[9], 96, "%s", gen_part_is_publisher(m, p) ? "sendrecv" : "recvonly");
 		snprintf(a[10], 96, "--dp-port");
 		snprintf(a[11], 96, "%d", gen_part_dp_port(m, p));
-		if (pipe_send(&pp, 12, v, su->srtp != SRTP_SUITE_NONE ? p : UINT32_MAX) < 0)
+		int n = 12;
+		if (su->rtcp_fb) {
+			snprintf(a[n++], 96, "--rtcp");
+			snprintf(a[n++], 96, "%s", su->rtcp_fb);
+		}
+		if (su->ext[0]) {
+			snprintf(a[n++], 96, "--ext");
+			snprintf(a[n++], 96, "%s", su->ext);
+		}
+		if (pipe_send(&pp, n, v, su->srtp != SRTP_SUITE_NONE ? p : UINT32_MAX) < 0)
 			goto fail;
 	}
 	for (uint32_t i = 0; i < m->n_streams; i++) {
@@ -416,26 +429,31 @@ fail:
 	return -1;
 }
 
-int setup_script(const struct gen_model *m, const char *path, enum srtp_suite srtp)
+int setup_script(const struct gen_setup *su, const struct gen_model *m, const char *path)
 {
+	enum srtp_suite srtp = su->srtp;
 	FILE *f = fopen(path, "w");
 	if (!f)
 		return -errno;
 	fprintf(f, "#!/bin/sh\n# written by mmr-gen: %u meeting(s) of %u participants, %u video and %u audio "
 		"publishers each\nset -e\nMMRCTL=${MMRCTL:-mmrctl}\n", m->meetings, m->per_meeting,
 		m->video_pubs, m->audio_pubs);
+	char topn[32] = "";
+	if (su->top_n)
+		snprintf(topn, sizeof(topn), " --top-n %u", su->top_n);
 	for (uint32_t mt = 0; mt < m->meetings; mt++) {
 		if (srtp != SRTP_SUITE_NONE)
-			fprintf(f, "$MMRCTL meeting create m%u --srtp %s\n", mt, srtp_suite_name(srtp));
+			fprintf(f, "$MMRCTL meeting create m%u --srtp %s%s\n", mt, srtp_suite_name(srtp), topn);
 		else
-			fprintf(f, "$MMRCTL meeting create m%u\n", mt);
+			fprintf(f, "$MMRCTL meeting create m%u%s\n", mt, topn);
 	}
 	for (uint32_t p = 0; p < m->n_parts; p++) {
 		char ip[32];
 		ip_text(gen_part_ip(m, p), ip, sizeof(ip));
-		fprintf(f, "$MMRCTL participant add m%u p%u --addr %s --port %u --role %s --dp-port %d\n",
+		fprintf(f, "$MMRCTL participant add m%u p%u --addr %s --port %u --role %s --dp-port %d%s%s%s%s\n",
 			gen_part_meeting(m, p), p, ip, gen_part_port(p),
-			gen_part_is_publisher(m, p) ? "sendrecv" : "recvonly", gen_part_dp_port(m, p));
+			gen_part_is_publisher(m, p) ? "sendrecv" : "recvonly", gen_part_dp_port(m, p),
+			su->rtcp_fb ? " --rtcp " : "", su->rtcp_fb ? su->rtcp_fb : "", su->ext[0] ? " --ext " : "", su->ext);
 	}
 	for (uint32_t i = 0; i < m->n_streams; i++) {
 		const struct gen_stream *s = &m->streams[i];

@@ -127,6 +127,10 @@ KEYS = [
     ('rtcp_cost_ratio', '', '<= 1.10', lambda v: v <= 1.10),
     ('rtx_buffer_bytes_per_stream', 'B', '', None),
     ('rtx_resends_per_s', '/s', '', None),
+    ('twcc_cost_ratio', '', '<= 1.05', lambda v: v <= 1.05),
+    ('bwe_receivers_per_lcore', 'receivers', '', None),
+    ('topn_meeting_copies_per_s', 'copies/s', '', None),
+    ('meetings_per_lcore', 'meetings', '', None),
 ]
 SVC_CODECS = ('vp8', 'vp9', 'av1')
 
@@ -791,11 +795,183 @@ class Bench:
             self.add('%s_%s_vs_vp8' % (name, codec), cpc[codec] / cpc['vp8'])
         return r
 
+    # ---- issue 12: bandwidth estimation, top-N audio, meetings per lcore ------------------------------
+    BWE_CONF = {'on': 'bwe = true;\n', 'off': 'bwe = false;\n'}
+
+    @staticmethod
+    def lc(r, name):
+        """an lcore counter of the window (mmr-gen's "lcore" object: every counter of stats.h)"""
+        return r.get('lcore', {}).get(name, 0)
+
+    def sc_twcc(self, name):
+        """The plain mix with every participant taking transport-wide feedback (mmr-gen --twcc: the
+        set-up gives them `--rtcp nack,pli,fir,twcc --ext twcc=1`, every generated packet carries a
+        transport-cc element) with the dataplane's bwe on (each copy stamped with the receiver's
+        transport-wide sequence number and logged) and off, in one run (order alternating):
+        twcc_cost_ratio = cycles per copy on / off. No receiver sends feedback here (the cost of
+        feedback is the bwe scenario's): with bwe_no_feedback = "ceiling" both runs forward the same."""
+        cpc = {}
+        modes = ('off', 'on') if self.nrun % 2 else ('on', 'off')
+        for i, mode in enumerate(modes):
+            if i:
+                self.cleanup()
+            n = '%s_%s' % (name, mode)
+            self.dp_extra = self.BWE_CONF[mode]
+            try:
+                r = self.run_gen(n, ['--setup', 'ctl', '--max', '--twcc'] + self.PLAIN_MIX + self.timing(),
+                                 controller=True)
+            finally:
+                self.dp_extra = ''
+            self.dp_note(n, r)
+            d = r['dp']
+            if d['copies'] == 0:
+                raise BenchError('twcc %s: no copies (drops: %s)' % (mode, d.get('drops')))
+            cpc[mode] = self.dp_cpc(r)
+            self.add(n + '_cycles_per_copy', cpc[mode], extra=True)
+            self.add(n + '_stamped_frac', self.lc(r, 'twcc_stamped') / d['copies'], extra=True)
+            self.add(n + '_unstamped', self.lc(r, 'twcc_unstamped'), extra=True)
+        if not self.extra.get(name + '_on_stamped_frac', [0])[-1]:
+            self.notes.append('twcc: no copy was stamped with bwe on (lcore twcc_stamped 0): the ratio '
+                              'measures nothing')
+            log('  (twcc: no copy stamped with bwe on)')
+        self.add('twcc_cost_ratio', cpc['on'] / cpc['off'])
+        return r
+
+    BWE_FB_PER_S = 10          # feedbacks per receiver per second (what libwebrtc sends, about)
+    BWE_MIX = ['--meetings', '50', '--participants', '10', '--video-pubs', '2', '--audio-pubs', '3']
+
+    def sc_bwe(self, name):
+        """The cost of receivers' transport-wide feedback while forwarding: meetings of 10 (2 VP8
+        publishers at 1 Mbit/s, 3 Opus), real time, every receiver reached through port 0 (its copies
+        come back to mmr-generator, which notes their transport-wide sequence numbers), bwe on; twice in
+        one run (order alternating): receivers sending BWE_FB_PER_S feedbacks a second each (RR + TWCC
+        built from what they received, mmr-gen --twcc-fb-per-s) and sending none.
+        cycles per feedback = (busy cycles with feedback - cycles per copy without x copies with) /
+        feedbacks; bwe_receivers_per_lcore = (TSC Hz - busy cycles per second without feedback) /
+        (BWE_FB_PER_S x cycles per feedback): the receivers whose feedback the lcore's spare cycles
+        at this forwarding load could take."""
+        mix = ['--meetings', '6'] + self.BWE_MIX[2:] if self.smoke else self.BWE_MIX
+        res = {}
+        modes = ('nofb', 'fb') if self.nrun % 2 else ('fb', 'nofb')
+        for i, mode in enumerate(modes):
+            if i:
+                self.cleanup()
+            n = '%s_%s' % (name, mode)
+            self.dp_extra = self.BWE_CONF['on']
+            fb = ['--twcc-fb-per-s', str(self.BWE_FB_PER_S)] if mode == 'fb' else ['--twcc']
+            try:
+                r = self.run_gen(n, ['--setup', 'ctl', '--scale', '1'] + fb + mix + self.timing(), controller=True)
+            finally:
+                self.dp_extra = ''
+            self.dp_note(n, r)
+            d = r['dp']
+            if d['copies'] == 0:
+                raise BenchError('bwe %s: no copies (drops: %s)' % (mode, d.get('drops')))
+            res[mode] = r
+            self.add(n + '_cycles_per_copy', self.dp_cpc(r), extra=True)
+            self.add(n + '_probe_loss', r['lost'], extra=True)
+        a, b = res['nofb'], res['fb']
+        da, db = a['dp'], b['dp']
+        busy = lambda d: d['busy_cycles_cpu'] if d.get('sched_ok') else d['busy_cycles']
+        fbs = b.get('twcc_fb', {}).get('window_sent', 0)
+        used = self.lc(b, 'bwe_feedback')
+        if fbs == 0:
+            raise BenchError('bwe: the receivers sent no feedback (see the generator log)')
+        extra_cycles = busy(db) - self.dp_cpc(a) * db['copies']
+        cpf = max(1.0, extra_cycles / fbs)
+        hz = da['tsc_hz']
+        spare = hz - busy(da) / da['window_s']
+        self.add('bwe_cycles_per_feedback', cpf, extra=True)
+        self.add('bwe_feedback_per_s', fbs / db['window_s'], extra=True)
+        self.add('bwe_feedback_used_per_s', used / db['window_s'], extra=True)
+        self.add('bwe_statuses_per_feedback', b['twcc_fb'].get('window_statuses', 0) / fbs, extra=True)
+        self.add('bwe_alloc_runs_per_s', self.lc(b, 'alloc_runs') / db['window_s'], extra=True)
+        self.add('bwe_busy_frac_nofb', busy(da) / (hz * da['window_s']), extra=True)
+        self.add('bwe_receivers_per_lcore', spare / (self.BWE_FB_PER_S * cpf))
+        # the whole cost of a receiver like these (its copies and its feedback) on an lcore of its own
+        copies_per_rx = da['copies'] / da['window_s'] / max(1, b['twcc_fb']['receivers'])
+        self.add('bwe_receivers_per_lcore_with_copies',
+                 hz / (copies_per_rx * self.dp_cpc(a) + self.BWE_FB_PER_S * cpf), extra=True)
+        if used == 0:
+            self.notes.append('bwe: the dataplane used no feedback (lcore bwe_feedback 0)')
+        return b
+
+    TOPN_MIX = ['--meetings', '1', '--participants', '500', '--video-pubs', '25', '--audio-pubs', '500',
+                '--level-ext', '4', '--top-n', '3', '--sink-port', '1', '--probe-stride', '8']
+
+    def sc_topn(self, name):
+        """One meeting of 500: 25 VP8 publishers, every participant publishing Opus with the audio level
+        extension (one talker at a time, mmr-gen --level-ext), top-3 audio (meeting create --top-n 3),
+        as fast as possible: topn_meeting_copies_per_s from busy cycles."""
+        r = self.run_gen(name, ['--setup', 'ctl', '--max'] + self.TOPN_MIX + self.timing(), controller=True)
+        self.dp_note(name, r)
+        d = r['dp']
+        if d['copies'] == 0:
+            raise BenchError('topn: no copies (drops: %s)' % d.get('drops'))
+        cpc = self.dp_cpc(r)
+        self.add('topn_meeting_copies_per_s', d['tsc_hz'] / cpc)
+        self.add('topn_cycles_per_copy', cpc, extra=True)
+        self.add('topn_copies_per_rtp_pkt', d['copies'] / max(1, d['rtp_pkts']), extra=True)
+        self.add('topn_speaker_runs', self.lc(r, 'speaker_runs'), extra=True)
+        self.add('topn_gen_pps', r['tx_pps'], extra=True)
+        # without top-N every receiver would get 499 audio streams: copies per audio packet say it
+        self.add('topn_setup_s', r['setup']['seconds'], extra=True)
+        return r
+
+    MEET_PARTS = 10
+
+    def meetings_args(self, n):
+        return ['--setup', 'ctl', '--scale', '1', '--srtp', 'AEAD_AES_128_GCM', '--video', 'vp9',
+                '--video-kbps', '1000', '--meetings', str(n), '--participants', str(self.MEET_PARTS),
+                '--level-ext', '4', '--twcc-fb-per-s', str(self.BWE_FB_PER_S), '--sink-port', '1',
+                '--probe-stride', '5', '--srtp-rx-every', '8'] + self.timing()
+
+    def sc_meetings(self, name):
+        """Ten-person SRTP meetings at real time: every participant publishes VP9 L3T3 at 1 Mbit/s and
+        Opus with audio levels, receivers at mixed layer ceilings (the model's) with the allocator
+        under them (bwe on), RTCP on (defaults), two receivers per meeting (probes, back to the
+        generator) sending transport-wide feedback 10 times a second. A first run at a few meetings
+        gives the busy cycles one meeting costs; then the ramp: the lcore's estimate (90 % busy), and
+        15 % fewer after a run with loss on the probes or the worker busy over 95 %, up to 4 runs.
+        meetings_per_lcore = the most meetings of a run without loss and under 95 % busy."""
+        self.dp_extra = self.BWE_CONF['on']
+        try:
+            n0 = 2 if self.smoke else 8
+            r = self.run_gen(name + '_%d' % n0, self.meetings_args(n0), controller=True)
+            self.dp_note(name, r)
+            d = r['dp']
+            busy = (d['busy_cycles_cpu'] if d.get('sched_ok') else d['busy_cycles']) / d['window_s']
+            per_meeting = busy / n0
+            self.add('meetings_cycles_per_s_per_meeting', per_meeting, extra=True)
+            self.add('meetings_copies_per_s_per_meeting', d['copies'] / d['window_s'] / n0, extra=True)
+            est = max(1, int(0.9 * d['tsc_hz'] / per_meeting))
+            self.add('meetings_per_lcore_estimate', est, extra=True)
+            best = n0 if (r['lost'] == 0 and d['busy_frac'] < 0.95) else 0
+            n = est if not self.smoke else n0 + 1
+            for step in range(1 if self.smoke else 4):
+                self.cleanup()
+                r = self.run_gen(name + '_%d' % n, self.meetings_args(n), controller=True)
+                d = r['dp']
+                ok = r['lost'] == 0 and d['busy_frac'] < 0.95
+                log('  meetings %d: probe loss %d, busy %.0f %%, stolen %.0f %%: %s' %
+                    (n, r['lost'], 100 * d['busy_frac'], 100 * d.get('stolen_frac', 0), 'ok' if ok else 'over'))
+                self.notes.append('meetings run %d: %d meetings, probe loss %d, busy %.3f, stolen %.3f' %
+                                  (self.nrun, n, r['lost'], d['busy_frac'], d.get('stolen_frac', 0)))
+                if ok:
+                    best = max(best, n)
+                    break
+                n = max(1, int(n * 0.85))
+            self.add('meetings_per_lcore', best)
+        finally:
+            self.dp_extra = ''
+        return r
+
     SCENARIOS = [('testpmd', 'sc_testpmd', 5), ('plain', 'sc_plain', 5), ('latency', 'sc_latency', 5),
                  ('srtp', 'sc_srtp', 5), ('scale', 'sc_scale', 3), ('updates', 'sc_updates', 5),
                  ('ctl', 'sc_ctl', 5),
                  ('svc', 'sc_svc', 5), ('handoff', 'sc_handoff', 3), ('rtcp', 'sc_rtcp', 5),
-                 ('rtx', 'sc_rtx', 3)]
+                 ('rtx', 'sc_rtx', 3), ('twcc', 'sc_twcc', 5), ('bwe', 'sc_bwe', 3), ('topn', 'sc_topn', 3),
+                 ('meetings', 'sc_meetings', 1)]
 
     def run(self):
         only = set(self.args.only.split(',')) if self.args.only else None

@@ -41,6 +41,7 @@
 #include "meeting_owner.h"
 #include "pkt.h"
 #include "repair_hooks.h"
+#include "qos_hooks.h"
 #include "rewrite.h"
 #include "shadow.h"
 #include "srtp_ctl.h"
@@ -98,6 +99,83 @@ __attribute__((weak)) struct part_rtcp *part_rtcp_new(struct dataplane *dp, cons
 }
 
 __attribute__((weak)) void part_rtcp_free(void *p)
+{
+	(void)p;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Application-layer QoS state hooks (qos_hooks.h, issue 12): these weak definitions make nothing;
+ * bwe.c, uplink.c and audio.c define the real ones.
+ */
+
+__attribute__((weak)) struct part_bwe *part_bwe_new(struct dataplane *dp, const struct mmr_cmd_participant *c)
+{
+	(void)dp;
+	(void)c;
+	return NULL;
+}
+
+__attribute__((weak)) void part_bwe_free(void *p)
+{
+	(void)p;
+}
+
+__attribute__((weak)) struct part_uplink *part_uplink_new(struct dataplane *dp, const struct mmr_cmd_participant *c)
+{
+	(void)dp;
+	(void)c;
+	return NULL;
+}
+
+__attribute__((weak)) void part_uplink_free(void *p)
+{
+	(void)p;
+}
+
+__attribute__((weak)) struct layer_rate *stream_layer_rate_new(struct dataplane *dp, const struct mmr_cmd_stream *c)
+{
+	(void)dp;
+	(void)c;
+	return NULL;
+}
+
+__attribute__((weak)) void stream_layer_rate_free(void *p)
+{
+	(void)p;
+}
+
+__attribute__((weak)) struct ds_speaker *stream_speaker_new(struct dataplane *dp, const struct mmr_cmd_stream *c)
+{
+	(void)dp;
+	(void)c;
+	return NULL;
+}
+
+__attribute__((weak)) void stream_speaker_free(void *p)
+{
+	(void)p;
+}
+
+__attribute__((weak)) struct meeting_audio *meeting_audio_new(struct dataplane *dp, uint32_t c)
+{
+	(void)dp;
+	(void)c;
+	return NULL;
+}
+
+__attribute__((weak)) void meeting_audio_free(void *p)
+{
+	(void)p;
+}
+
+__attribute__((weak)) struct topn_out *slot_topn_new(struct dataplane *dp, const struct mmr_cmd_sub *c)
+{
+	(void)dp;
+	(void)c;
+	return NULL;
+}
+
+__attribute__((weak)) void slot_topn_free(void *p)
 {
 	(void)p;
 }
@@ -822,7 +900,6 @@ static void stream_delete(struct cmd_apply *ca, uint32_t sid)
 static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, char *err, size_t errlen)
 {
 	struct mmr_cmd_stream c = *in;
-	c.pad = 0;
 	if (c.id >= MMR_MAX_STREAMS)
 		return refuse(err, errlen, "stream id %u out of range (< %u)", c.id, MMR_MAX_STREAMS);
 	if (c.participant_id >= MMR_MAX_PARTICIPANTS || !ca->P[c.participant_id].used)

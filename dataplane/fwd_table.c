@@ -72,7 +72,10 @@ int fwd_tables_init(struct fwd_tables *t)
 		return -ENOMEM;
 	t->streams = cds_lfht_new(INITIAL_BUCKETS, INITIAL_BUCKETS, 0, flags, NULL);
 	t->subs = cds_lfht_new(INITIAL_BUCKETS, INITIAL_BUCKETS, 0, flags, NULL);
-	if (!t->streams || !t->subs) {
+	t->meetings = calloc(MMR_MAX_MEETINGS, sizeof(*t->meetings));
+	if (!t->streams || !t->subs || !t->meetings) {
+		free(t->meetings);
+		t->meetings = NULL;
 		cds_lfht_destroy(t->participants, NULL);
 		if (t->streams)
 			cds_lfht_destroy(t->streams, NULL);
@@ -94,6 +97,9 @@ void fwd_tables_destroy(struct fwd_tables *t)
 		dp_log("stream table not empty at exit; not freed");
 	if (t->subs && cds_lfht_destroy(t->subs, NULL) != 0)
 		dp_log("subscription table not empty at exit; not freed");
+	/* the meeting nodes are the owner's (cmd_apply.c frees them); only the pointer array is ours */
+	free(t->meetings);
+	t->meetings = NULL;
 	t->participants = t->streams = NULL;
 	t->subs = NULL;
 }

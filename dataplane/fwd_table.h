@@ -31,6 +31,16 @@
  * repair_hooks.h. A publisher's RTX SSRC has a node in the streams table too (`is_rtx`, `media`:
  * the media stream's node), and a third table, `subs`, finds a receiver's subscription from the
  * SSRC it sees (out_ssrc or its RTX SSRC), for the feedback it sends about it.
+ *
+ * Application-layer QoS (issue 12) adds, the same way (made and freed by the control thread through
+ * the hooks of qos_hooks.h, written only by the owning lcore): per participant `bwe` (the downlink
+ * estimate, send log and allocation state of a receiver that takes TWCC or REMB: dataplane/bwe.c) and
+ * `uplink` (the feedback it gets as a publisher: dataplane/uplink.c); per video stream `rate` (its
+ * layer bitrates), per audio stream `speaker` (its dominant speaker state); per meeting a node of its
+ * own (`fwd_meeting`, found by id with fwd_meeting_get) with its top-N slot output arrays, the list of
+ * its audio streams and `audio_state` (dataplane/audio.c). A receiver's video subscriptions, with what
+ * its allocator needs, are in its participant node's `rx_subs`, an immutable array (RCU pointer)
+ * republished when they change.
  */
 #ifndef MMR_FWD_TABLE_H
 #define MMR_FWD_TABLE_H
@@ -46,6 +56,12 @@ struct av1_dd_structure;
 struct stream_repair;   /* repair.h / rtcp_state.h (issue 11) */
 struct sub_repair;
 struct part_rtcp;
+struct part_bwe;        /* dataplane/bwe.h (issue 12) */
+struct part_uplink;     /* dataplane/uplink.h */
+struct layer_rate;      /* lib/alloc/layer_rate.h */
+struct ds_speaker;      /* lib/audio/dominant_speaker.h */
+struct meeting_audio;   /* dataplane/audio.h */
+struct topn_out;        /* lib/audio/topn.h */
 
 /*
  * Inbound SRTP/SRTCP contexts of a sender: one per stream (its SSRC), and one per participant for
@@ -69,7 +85,9 @@ struct fwd_output {
 	uint16_t dst_port_be;     /* receiver's UDP port, network order */
 	uint16_t dp_port;         /* DPDK port the copy leaves on */
 	uint8_t  fb;              /* the receiver's MMR_FB_* flags */
-	uint8_t  pad[3];
+	uint8_t  twcc_ext_id;     /* the receiver's transport-wide seq extension id (0: none) (issue 12) */
+	uint8_t  abs_ext_id;      /* the receiver's abs-send-time extension id (0: none) */
+	uint8_t  pad;
 	uint8_t  family;          /* MMR_AF_INET / MMR_AF_INET6 */
 	uint8_t  dst_mac[6];      /* receiver's MAC or the port's gateway MAC */
 	uint8_t  src_mac[6];      /* the port's MAC */
@@ -84,11 +102,21 @@ struct fwd_output {
 	uint32_t rtx_ssrc_be;     /* the receiver's RTX SSRC for this copy, network order; 0: no RTX
 				     (repairs are resent on out_ssrc) */
 	struct mmr_rtx_pt rtx_map[MMR_RTX_MAP_MAX];  /* the receiver's RTX payload types (fwd_output_rtx_pt) */
-	struct srtp_stream *rtx_srtp; /* SRTP: the receiver's RECV-key context for rtx_ssrc (RTP lease;
-				     the simulcast leader's); NULL for plain RTP or no RTX */
+	uint32_t receiver_id;     /* the receiving participant (issue 12) */
+	union {
+		struct srtp_stream *rtx_srtp; /* SRTP: the receiver's RECV-key context for rtx_ssrc (RTP
+					 lease; the simulcast leader's); NULL for plain RTP or no RTX */
+		struct topn_out *topn;  /* a top-N slot output (in a fwd_meeting's slot_outputs; it has
+					 no RTX: rtx_ssrc_be 0): its (receiver, slot) numbering state
+					 (qos_hooks.h); NULL: none */
+	};
 	struct sub_repair *repair;    /* the receiver's per-subscription repair state (the simulcast
-				     leader's, shared by the group); NULL: none (hooks said so) */
+				     leader's, shared by the group); NULL: none (hooks said so, and
+				     always for a slot output) */
+	struct part_bwe *bwe;     /* the receiver's downlink estimate state (its fwd_participant.bwe):
+				     stamp and log its copies; NULL: no stamping (issue 12) */
 } __attribute__((aligned(64)));
+_Static_assert(sizeof(struct fwd_output) == 128, "struct fwd_output: two cache lines");
 
 /* The RTX payload type of media payload type pt toward this output's receiver; 0: it takes no RTX
  * for pt (resend on out_ssrc), or has no RTX SSRC. */
@@ -123,6 +151,42 @@ struct fwd_participant {
 	struct srtp_stream *rtcp_out; /* RCU pointer (SRTP): the outbound context of its RECV key for
 				     mmr_ssrc (RTCP lease): protects the RTCP we send it as mmr_ssrc */
 	struct part_rtcp *rtcp;   /* its RTCP state (RTT, last report, timers); NULL: none */
+	/* application-layer QoS (issue 12) */
+	uint8_t  twcc_ext_id;     /* its header extension ids (0: not negotiated): transport-wide seq, */
+	uint8_t  abs_ext_id;      /* abs-send-time, */
+	uint8_t  level_ext_id;    /* audio level (RFC 6464) */
+	struct part_bwe *bwe;     /* its downlink estimate (MMR_FB_TWCC or MMR_FB_REMB); NULL: none */
+	struct part_uplink *uplink; /* the feedback we send it as a publisher (twcc_ext_id or
+				     MMR_FB_REMB); NULL: none */
+	struct fwd_rx_subs *rx_subs; /* RCU pointer: the video subscriptions it receives; NULL: none */
+};
+
+/*
+ * A receiver's video subscriptions, one entry per selection state (a subscription, or its whole
+ * simulcast group: the leader), for its allocator (issue 12). Immutable; the control thread
+ * publishes a new array when the receiver's video subscriptions, their ceilings' shape (codec,
+ * layers, encodings) or priorities change. The target (the ceiling) and the allocation are in the
+ * sel_id's struct layer_sel, not here.
+ */
+struct fwd_rx_sub {
+	uint32_t sel_id;          /* its struct layer_sel */
+	uint32_t publisher;       /* the publishing participant's id */
+	uint32_t stream_id[MEDIA_MAX_ENCODINGS];  /* by encoding (simulcast), else [0]; MMR_ID_NONE: none */
+	struct layer_rate *rate[MEDIA_MAX_ENCODINGS]; /* each one's layer bitrates (fwd_stream.rate);
+					  NULL: not measured */
+	uint8_t  n_enc;           /* encodings (1 outside simulcast) */
+	uint8_t  codec;           /* enum mmr_codec */
+	uint8_t  spatial;         /* spatial layers */
+	uint8_t  temporal;        /* temporal layers */
+	uint8_t  priority;        /* MMR_PRIO_* */
+	uint8_t  screen;          /* a screen share */
+	uint8_t  pad[2];
+};
+
+struct fwd_rx_subs {
+	uint32_t n;
+	uint32_t pad;
+	struct fwd_rx_sub e[];
 };
 
 struct fwd_stream {
@@ -150,6 +214,41 @@ struct fwd_stream {
 	uint32_t clock_hz;        /* RTP clock rate (90000 video, 48000 audio unless the stream said) */
 	struct fwd_stream *media; /* RTX node: the media stream's current node; media node: itself */
 	struct stream_repair *repair; /* its repair and report state; NULL: none */
+	/* application-layer QoS (issue 12) */
+	uint8_t  screen;          /* a screen share */
+	uint32_t meeting;         /* its publisher's meeting */
+	struct layer_rate *rate;  /* video: its layer bitrates (written by the owner); NULL: none */
+	struct ds_speaker *speaker; /* audio: its dominant speaker state (owner); NULL: none */
+};
+
+/*
+ * A meeting (issue 12): made by MEETING_PUT or by its first participant, gone with its last
+ * participant unless a MEETING_PUT set it up. `top_n` is a word the control thread stores; the
+ * arrays are RCU pointers to immutable arrays replaced like a stream's outputs.
+ */
+struct fwd_meeting_audio_entry {
+	uint32_t stream_id;
+	uint32_t publisher_id;
+	uint32_t ssrc;            /* host order (fwd_stream_lookup(publisher_id, ssrc)) */
+	uint32_t pad;
+	struct ds_speaker *speaker; /* the stream's (fwd_stream.speaker); NULL: none */
+};
+
+struct fwd_meeting_audio {
+	uint32_t n;
+	uint32_t pad;
+	struct fwd_meeting_audio_entry e[];
+};
+
+struct fwd_meeting {
+	uint32_t id;
+	uint8_t  top_n;           /* 0: off; 1..MMR_TOPN_MAX (CMM_LOAD_SHARED: the control thread stores it) */
+	uint8_t  pad[3];
+	/* RCU pointers: slot k's outputs (one per receiver with a slot-k subscription, its own out SSRC;
+	 * NULL: none); the meeting's audio streams (NULL: none) */
+	struct fwd_outputs *slot_outputs[MMR_TOPN_MAX];
+	struct fwd_meeting_audio *audio;
+	struct meeting_audio *audio_state;  /* dataplane/audio.c's (qos_hooks.h); NULL: none */
 };
 
 /*
@@ -180,6 +279,7 @@ struct fwd_tables {
 	struct cds_lfht *participants;
 	struct cds_lfht *streams;
 	struct cds_lfht *subs;    /* struct fwd_sub (issue 11) */
+	struct fwd_meeting **meetings;  /* [MMR_MAX_MEETINGS] RCU pointers (issue 12) */
 };
 
 /* Create the empty tables; 0 or -ENOMEM. */
@@ -193,6 +293,13 @@ struct fwd_participant *fwd_participant_lookup(struct fwd_tables *t, const struc
 struct fwd_stream *fwd_stream_lookup(struct fwd_tables *t, uint32_t participant_id, uint32_t ssrc);
 /* The subscription(s) receiver_id sees as ssrc (its out SSRC or RTX SSRC); NULL: none. */
 struct fwd_sub *fwd_sub_lookup(struct fwd_tables *t, uint32_t receiver_id, uint32_t ssrc);
+/* The meeting node of meeting_id; NULL: none (no participant, no MEETING_PUT) or out of range. */
+static inline struct fwd_meeting *fwd_meeting_get(struct fwd_tables *t, uint32_t meeting_id)
+{
+	if (meeting_id >= MMR_MAX_MEETINGS)
+		return NULL;
+	return rcu_dereference(t->meetings[meeting_id]);
+}
 /* Member m of a sub node: its stream's current (media) node and that node's output for the
  * subscription; NULL when it is gone or shadowed (a command in flight). *stream is set when found. */
 struct fwd_output *fwd_sub_member_output(struct fwd_tables *t, const struct fwd_sub_member *m,

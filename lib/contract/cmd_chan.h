@@ -68,7 +68,7 @@
 #include "stats.h"
 
 #define MMR_SHM_MAGIC         0x4d4d5253u  /* "MMRS" */
-#define MMR_SHM_VERSION       10u        /* 2: SRTP suite and keys in PARTICIPANT_PUT;
+#define MMR_SHM_VERSION       11u        /* 2: SRTP suite and keys in PARTICIPANT_PUT;
 					      3: SRTP positions (srtp_index) in the counters and PUTs;
 					      4: VP9/AV1/H.264, spatial layers, simulcast groups, decode
 					         targets, current layers in the counters;
@@ -86,8 +86,14 @@
 					      10: RTCP termination and repair (feedback flags, mmr_ssrc and
 					         RTX map in PARTICIPANT_PUT, RTX SSRC/PT and clock rate in
 					         STREAM_PUT, RTX SSRC in SUB_PUT, RTCP counters per stream,
-					         participant and lcore, RTCP drop reasons) */
-#define MMR_SHM_LAYOUT        0x4e80bbaa99e2c78bull /* the layout of this version (see the check below) */
+					         participant and lcore, RTCP drop reasons);
+					      11: application-layer QoS (issue 12): TWCC/REMB feedback flags,
+					         header extension ids in PARTICIPANT_PUT, screen in
+					         STREAM_PUT, priority and top-N slot in SUB_PUT,
+					         MEETING_PUT/DEL, BWE/allocation/audio counters, layer
+					         rates, meeting_speaker[], drop reasons paused/topn,
+					         events SPEAKER and BWE */
+#define MMR_SHM_LAYOUT        0x7efa3807799faaa5ull /* the layout of this version (see the check below) */
 #define MMR_CMD_RING          4096u        /* power of two */
 #define MMR_HEARTBEAT_NS      100000000ull /* 100 ms */
 #define MMR_HEARTBEAT_DEAD_NS 1000000000ull /* 1 s */
@@ -111,6 +117,8 @@ enum mmr_cmd_op {
 	MMR_CMD_SUB_PUT,           /* create, or update the layer target keeping the forwarding state */
 	MMR_CMD_SUB_DEL,
 	MMR_CMD_MEETING_MOVE,      /* move a meeting to another worker lcore, no packet lost (version 7) */
+	MMR_CMD_MEETING_PUT,       /* a meeting's settings (top-N audio), create or update (version 11) */
+	MMR_CMD_MEETING_DEL,       /* back to the defaults (top_n 0); u.del.id is the meeting id */
 	MMR_CMD__COUNT
 };
 
@@ -127,13 +135,18 @@ struct mmr_cmd_participant {
 	 * the keys are then ignored); every participant of a meeting has the same one. */
 	uint8_t  srtp_suite;
 	uint8_t  fb;               /* MMR_FB_* (version 10): the RTCP feedback it takes */
-	uint8_t  pad[2];
+	uint8_t  twcc_ext_id;      /* (version 11) its transport-wide sequence number header extension id:
+				      read in what it publishes, stamped in what it receives; 0: none */
+	uint8_t  abs_ext_id;       /* (version 11) its abs-send-time header extension id; 0: none */
 	struct srtp_master send_key; /* the participant encrypts with it; the dataplane decrypts with it */
 	struct srtp_master recv_key; /* the dataplane encrypts the participant's copies with it */
 	/* RTCP (version 10) */
 	uint32_t mmr_ssrc;         /* the SSRC the MMR sends its RTCP to this participant under (RR, NACK,
 				      PLI, FIR); random, never 0, none of its own SSRCs */
 	struct mmr_rtx_pt rtx_map[MMR_RTX_MAP_MAX];  /* RTX payload types of what it receives */
+	uint8_t  level_ext_id;     /* (version 11) its audio level (RFC 6464) header extension id; 0: none.
+				      Extension ids: 1..14 (one-byte form) or 1..255 (two-byte form) */
+	uint8_t  pad2[3];
 };
 
 struct mmr_cmd_stream {
@@ -153,7 +166,8 @@ struct mmr_cmd_stream {
 	 * (1..14 in one-byte headers, 1..255 in two-byte ones) */
 	uint8_t  dd_ext_id;
 	uint8_t  rtx_pt;           /* (version 10) the publisher's RTX payload type; 0: it sends no RTX */
-	uint8_t  pad;
+	uint8_t  screen;           /* (version 11) 1: a screen share (allocated first, like a pinned
+				      subscription); 0: a camera or audio */
 	uint32_t rtx_ssrc;         /* (version 10) the publisher's RTX SSRC for this stream; 0: none */
 	uint32_t clock_hz;         /* (version 10) RTP clock rate; 0: MMR_CLOCK_VIDEO_HZ/AUDIO_HZ by kind */
 };
@@ -175,6 +189,22 @@ struct mmr_cmd_sub {
 	uint32_t sel_id;
 	uint32_t rtx_ssrc;         /* (version 10) the SSRC of the RTX copies toward the receiver (its
 				      RTX stream for out_ssrc); 0: no RTX, repairs are resent on out_ssrc */
+	/* (version 11) The target_* fields are the CEILING: the most the receiver may get; the
+	 * dataplane's allocator (its bandwidth estimate) may give it less. */
+	uint8_t  priority;         /* MMR_PRIO_NORMAL or MMR_PRIO_PINNED (allocated first) */
+	uint8_t  topn_slot;        /* 0: a normal subscription. k+1: audio slot k (< the meeting's top_n) of
+				      the subscriber's top-N meeting: stream_id is MMR_ID_NONE, out_ssrc
+				      the slot's SSRC, targets 0, sel_id its own id, rtx_ssrc 0 */
+	uint8_t  pad[2];
+};
+
+/* A meeting's settings (version 11). A meeting exists in the dataplane while it has participants
+ * or a MEETING_PUT: MEETING_DEL (or top_n 0) sets it back to the defaults. */
+struct mmr_cmd_meeting {
+	uint32_t meeting_id;       /* < MMR_MAX_MEETINGS */
+	uint8_t  top_n;            /* 0: every audio stream goes to every receiver (per-pair subscriptions);
+				      1..MMR_TOPN_MAX: top-N audio over slot subscriptions */
+	uint8_t  pad[3];
 };
 
 struct mmr_cmd_move {
@@ -193,6 +223,7 @@ struct mmr_cmd {
 		struct mmr_cmd_stream stream;
 		struct mmr_cmd_sub sub;
 		struct mmr_cmd_move move;
+		struct mmr_cmd_meeting meeting;
 		struct { uint32_t id; } del;
 		struct { uint32_t gen; uint8_t state_id[MMR_STATE_ID_LEN]; } sync;
 	} u;
@@ -417,7 +448,18 @@ struct mmr_shm {
 	_(151, offsetof(struct mmr_stats_area, participant)) \
 	_(152, sizeof(struct mmr_participant_stats)) \
 	_(153, MMR_PC__COUNT) \
-	_(154, MMR_MAX_PARTICIPANTS)
+	_(154, MMR_MAX_PARTICIPANTS) \
+	_(155, offsetof(struct mmr_cmd_participant, twcc_ext_id)) \
+	_(156, offsetof(struct mmr_cmd_participant, abs_ext_id)) \
+	_(157, offsetof(struct mmr_cmd_participant, level_ext_id)) \
+	_(158, offsetof(struct mmr_cmd_stream, screen)) \
+	_(159, offsetof(struct mmr_cmd_sub, priority)) \
+	_(160, offsetof(struct mmr_cmd_sub, topn_slot)) \
+	_(161, sizeof(struct mmr_cmd_meeting)) \
+	_(162, offsetof(struct mmr_cmd_meeting, top_n)) \
+	_(163, offsetof(struct mmr_stream_stats, layer_kbps)) \
+	_(164, offsetof(struct mmr_stats_area, meeting_speaker)) \
+	_(165, MMR_TOPN_MAX)
 #define MMR_LAYOUT_TERM(n, x) + ((uint64_t)(x) + 1u) * ((2u * (uint64_t)(n) + 1u) * 0x9e3779b97f4a7c15ull)
 /* list entries: where each sits, weighted by its name's length (a reorder of the list shows) */
 #define MMR_LAYOUT_LC(f, name, doc) \

@@ -46,7 +46,10 @@
 	_(RTCP_UNKNOWN_SSRC, "rtcp_unknown_ssrc", "RTCP feedback or report about an SSRC we do not send that " \
 					    "participant")                                                      \
 	_(RTX_UNUSED,     "rtx_unused",     "a publisher's RTX packet not used: a packet its stream already holds, " \
-					    "padding only, another payload type, or before the stream's payload type is known")
+					    "padding only, another payload type, or before the stream's payload type is known") \
+	_(PAUSED,         "paused",         "not forwarded to a receiver whose subscription the allocator paused " \
+					    "(per copy; its bandwidth does not carry the lowest layer)")      \
+	_(TOPN,           "topn",           "an audio packet not forwarded: not among its meeting's top N")
 
 enum mmr_drop_reason {
 #define _(sym, name, doc) MMR_DROP_##sym,

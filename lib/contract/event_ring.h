@@ -1,6 +1,6 @@
 /*
  * event_ring.h - the event channel from the dataplane to the controller: what the dataplane learns
- * (today: the layers each receiver gets now; later bandwidth estimates, active speakers, learned
+ * (the layers each receiver gets now, bandwidth estimates, dominant speakers; later learned
  * addresses), as small fixed events in lockless single-producer/single-consumer rings inside the
  * shared segment (cmd_chan.h: one ring per worker lcore, one for the dataplane's control thread).
  *
@@ -37,9 +37,17 @@ enum mmr_event_type {
 	 * worker that changed it (when it changed), by the control thread when a subscription id is
 	 * created (v0 = 0), and in snapshots (ev_snap_req, cmd_chan.h). */
 	MMR_EV_LAYERS = 1,
+	/* id: a meeting. v0: the participant id of its dominant speaker now (MMR_ID_NONE: nobody).
+	 * v1: the version of that value (counted per meeting by the dataplane, never 0; the highest v1
+	 * in wrapping order is the newest). Sent by the lcore owning the meeting when the speaker
+	 * changes, and in snapshots (issue 12). stats.meeting_speaker[] holds the same value. */
+	MMR_EV_SPEAKER = 2,
+	/* id: a participant (a receiver with MMR_FB_TWCC or MMR_FB_REMB). v0: the bandwidth estimated
+	 * toward it, kbit/s. v1: the version (counted per participant, never 0). Sent by the lcore
+	 * owning its meeting at most once a second, when the estimate moved by more than 10%, and in
+	 * snapshots (issue 12). The participant's bwe_bps counter holds the current value. */
+	MMR_EV_BWE = 3,
 	/* Reserved for the next issues (not sent yet):
-	 *   MMR_EV_BWE      id: participant; v0: estimated bandwidth toward it, kbit/s; v1: version
-	 *   MMR_EV_SPEAKER  id: meeting; v0: participant now speaking (MMR_ID_NONE: nobody); v1: version
 	 *   MMR_EV_ADDRESS  id: participant; v0/v1: the address it was learned at (an index into a table
 	 *                   the controller reads: an event holds no IPv6 address) */
 	MMR_EV__COUNT

@@ -75,8 +75,30 @@ enum mmr_role {
 #define MMR_FB_RSIZE  0x08u   /* reduced-size RTCP (RFC 5506): feedback without a report first */
 #define MMR_FB_RTX    0x10u   /* it receives RTX (RFC 4588): its rtx_map is not empty (set by the
 				 dataplane/controller from the map, not chosen on its own) */
+#define MMR_FB_TWCC   0x20u   /* transport-wide congestion control (issue 12): it sends transport-wide
+				 feedback (draft-holmer-rmcat-transport-wide-cc-extensions); the MMR
+				 stamps its copies with transport-wide sequence numbers (its
+				 twcc_ext_id) and estimates the bandwidth toward it; as a publisher
+				 it gets transport-wide feedback from the MMR */
+#define MMR_FB_REMB   0x40u   /* REMB (issue 12): it sends receiver estimated maximum bitrate; the MMR
+				 stamps abs-send-time (its abs_ext_id) on its copies; as a publisher
+				 it gets REMB from the MMR */
 #define MMR_FB_DEFAULT (MMR_FB_NACK | MMR_FB_PLI | MMR_FB_FIR)
-#define MMR_FB_ALL     (MMR_FB_NACK | MMR_FB_PLI | MMR_FB_FIR | MMR_FB_RSIZE | MMR_FB_RTX)
+#define MMR_FB_ALL     (MMR_FB_NACK | MMR_FB_PLI | MMR_FB_FIR | MMR_FB_RSIZE | MMR_FB_RTX | MMR_FB_TWCC | \
+			MMR_FB_REMB)
+
+/* RTP header extension ids (issue 12): 1..14 in the one-byte form (RFC 8285), 1..255 in the two-byte
+ * form; 0: not negotiated. */
+#define MMR_EXT_ID_NONE 0u
+
+/* Top-N audio (issue 12): a meeting forwards to each receiver only its N loudest audio streams, on N
+ * slot subscriptions per receiver (mmr_cmd_sub.topn_slot); N = 0 (off) .. MMR_TOPN_MAX. */
+#define MMR_TOPN_MAX 8u
+
+/* Allocation priority of a subscription (issue 12, mmr_cmd_sub.priority): a pinned one is served
+ * before the others (like a screen share, mmr_cmd_stream.screen). */
+#define MMR_PRIO_NORMAL 0u
+#define MMR_PRIO_PINNED 1u
 
 /* A participant's RTX payload types for what it receives: retransmissions of media payload type
  * `apt` go to it as payload type `pt` on the subscription's rtx SSRC. Up to MMR_RTX_MAP_MAX pairs;

@@ -95,10 +95,10 @@ void mmr_stats_summarize(const struct mmr_stats_sample *prev, const struct mmr_s
 #define DELTA(x) (cur->x >= prev->x ? cur->x - prev->x : 0)
 	uint64_t drops = 0;
 	for (unsigned d = 1; d < MMR_DROP__COUNT; d++)
-		if (d != MMR_DROP_LAYER)
+		if (d != MMR_DROP_LAYER && d != MMR_DROP_PAUSED && d != MMR_DROP_TOPN)
 			drops += DELTA(drops[d]);
 	out->drops = drops;
-	out->layer_drops = DELTA(drops[MMR_DROP_LAYER]);
+	out->layer_drops = DELTA(drops[MMR_DROP_LAYER]) + DELTA(drops[MMR_DROP_PAUSED]) + DELTA(drops[MMR_DROP_TOPN]);
 	double per_s = dt_s > 0 ? 1.0 / dt_s : 0.0;
 	out->rx_pps = (double)DELTA(c[MMR_LC_rx_pkts]) * per_s;
 	out->tx_pps = (double)DELTA(c[MMR_LC_tx_pkts]) * per_s;

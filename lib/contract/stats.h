@@ -40,7 +40,15 @@
 	_(slow_copies,  "slow_copies",  "the copies made in those iterations")                           \
 	_(rtcp_pkts,    "rtcp_pkts",    "RTCP packets received from known participants (compound: one)")  \
 	_(rtcp_out_pkts, "rtcp_out_pkts", "RTCP packets the MMR built and sent (reports, feedback)")  \
-	_(rtx_not_kept, "rtx_not_kept", "received packets not kept for resends: the lcore held rtx_max_mbufs already")
+	_(rtx_not_kept, "rtx_not_kept", "received packets not kept for resends: the lcore held rtx_max_mbufs already") \
+	_(twcc_stamped, "twcc_stamped", "copies stamped with a receiver's transport-wide sequence number (or "  \
+					"abs-send-time) and logged for its bandwidth estimate") \
+	_(twcc_unstamped, "twcc_unstamped", "copies to a receiver that takes TWCC sent unstamped: the packet " \
+					"carried no transport-wide sequence number element") \
+	_(bwe_feedback, "bwe_feedback", "TWCC feedback and REMB messages fed to receivers' bandwidth estimates") \
+	_(alloc_runs,   "alloc_runs",   "allocations run (a receiver's estimate shared among its subscriptions)") \
+	_(probe_pkts,   "probe_pkts",   "probe packets sent (padding or resends) to find headroom") \
+	_(speaker_runs, "speaker_runs", "dominant speaker decisions run (one per meeting per interval)")
 
 enum mmr_lcore_counter {
 #define _(f, name, doc) MMR_LC_##f,
@@ -103,7 +111,11 @@ struct mmr_port_stats {
 	_(rtx_in,      "rtx_in",      "RTX packets from its publisher, unwrapped into the stream")       \
 	_(repaired,    "repaired",    "gaps filled by a resent or RTX packet from its publisher")        \
 	_(sr_out,      "sr_out",      "sender reports sent to its receivers about their copies")          \
-	_(rr_out,      "rr_out",      "receiver report blocks about it sent to its publisher")
+	_(rr_out,      "rr_out",      "receiver report blocks about it sent to its publisher")          \
+	_(paused_drops, "paused_drops", "copies withheld because the receiver's subscription is paused (its " \
+				      "bandwidth does not carry the lowest layer)")                       \
+	_(topn_drops,  "topn_drops",  "audio packets not forwarded: the stream is not among its meeting's top N") \
+	_(level,       "level",       "its last audio level (RFC 6464), 0-127 -dBov (127: silence); a value")
 
 enum mmr_stream_counter {
 #define _(f, name, doc) MMR_SC_##f,
@@ -133,6 +145,10 @@ struct mmr_stream_stats {
 	 * by the receiving lcore when it changes: twice per 65536 packets. 0 in plain meetings.
 	 * Restarts resume from the dataplane's ledger, not from here. */
 	uint64_t srtp_index;
+	/* Video (issue 12): the bitrate of each layer alone, kbit/s, index sid * MMR_MAX_TLAYERS + tid
+	 * (a simulcast encoding's stream has its own, sid 0), measured by the owner lcore and stored at
+	 * most every 250 ms; `mmrctl stats --streams` shows the non-zero ones as layer_kbps. */
+	uint32_t layer_kbps[MEDIA_MAX_SPATIAL * MMR_MAX_TLAYERS];
 };
 
 /* Per-participant RTCP counters and values (version 10), each declared once: _(field, "name",
@@ -149,8 +165,24 @@ struct mmr_stream_stats {
 	_(nack_in,       "nack_in",       "NACK messages from it (one per FCI entry)")                    \
 	_(pli_in,        "pli_in",        "picture loss indications from it")                             \
 	_(fir_in,        "fir_in",        "full intra requests from it")                                  \
-	_(remb_in,       "remb_in",       "REMB bandwidth estimates from it (counted, not used yet)")     \
-	_(twcc_in,       "twcc_in",       "transport-wide congestion control feedback from it (counted, not used yet)")
+	_(remb_in,       "remb_in",       "REMB messages from it")     \
+	_(twcc_in,       "twcc_in",       "transport-wide congestion control feedback messages from it") \
+	_(bwe_bps,       "bwe_bps",       "bandwidth estimated toward it now, bit/s (0: no estimate); a value") \
+	_(bwe_delay_bps, "bwe_delay_bps", "the delay-based part of that estimate, bit/s; a value")        \
+	_(bwe_loss_bps,  "bwe_loss_bps",  "the loss-based part of that estimate, bit/s; a value")         \
+	_(alloc_bps,     "alloc_bps",     "the sum of the bitrates of the layers allocated to it now, bit/s; a value") \
+	_(bwe_loss,      "bwe_loss",      "loss fraction its feedback reports, 0-255 = 0-100%; a value")   \
+	_(twcc_fb_in,    "twcc_fb_in",    "its TWCC feedback messages used by the estimate")              \
+	_(remb_bps,      "remb_bps",      "the last REMB value it sent, bit/s; a value")                  \
+	_(bwe_bad_fb,    "bwe_bad_fb",    "feedback items from it refused, whole or in part: malformed, about " \
+					  "packets never sent or forgotten, absurd values")               \
+	_(probe_pkts,    "probe_pkts",    "probe packets sent to it")                                     \
+	_(probe_bytes,   "probe_bytes",   "probe bytes sent to it")                                       \
+	_(alloc_runs,    "alloc_runs",    "allocations run for it")                                       \
+	_(alloc_changes, "alloc_changes", "subscriptions of it whose allocated layers changed")           \
+	_(paused,        "paused",        "its video subscriptions paused now (the lowest layer does not fit); a value") \
+	_(twcc_fb_out,   "twcc_fb_out",   "TWCC feedback messages sent to it about what it publishes")    \
+	_(remb_out,      "remb_out",      "REMB messages sent to it about what it publishes")
 
 enum mmr_participant_counter {
 #define _(f, name, doc) MMR_PC_##f,
@@ -219,6 +251,11 @@ struct mmr_stats_area {
 	/* RTCP per participant (version 10), indexed by participant id; zeroed by the control thread
 	 * when the participant is made. */
 	struct mmr_participant_stats participant[MMR_MAX_PARTICIPANTS] __attribute__((aligned(64)));
+	/* The dominant speaker of each meeting (issue 12), indexed by meeting id: a participant id, or
+	 * MMR_ID_NONE (nobody yet, or not decided: no audio levels). Written by the lcore owning the
+	 * meeting when it changes (MMR_EV_SPEAKER carries the same value); reset to MMR_ID_NONE by the
+	 * control thread when the meeting is made. */
+	uint32_t meeting_speaker[MMR_MAX_MEETINGS] __attribute__((aligned(64)));
 };
 
 #define MMR_OWNER_NONE   0xffu
@@ -236,9 +273,9 @@ struct mmr_stats_sample {
 };
 
 struct mmr_stats_summary {
-	uint64_t drops;            /* packets dropped, all reasons but `layer` (a withheld copy is
-				      layer selection working, not a loss) */
-	uint64_t layer_drops;      /* copies withheld by layer selection */
+	uint64_t drops;            /* packets dropped, all reasons but `layer`, `paused` and `topn` (a
+				      withheld copy is selection working, not a loss) */
+	uint64_t layer_drops;      /* copies withheld by selection: layer, paused, topn */
 	double rx_pps, tx_pps, copies_ps, drops_ps;   /* per second over the interval (0 if dt_s <= 0) */
 	double busy_pct;           /* 100 * busy_cycles / cycles over the interval: the share of the
 				      lcores' polling time spent in iterations that received packets */

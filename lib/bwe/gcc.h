@@ -1,0 +1,189 @@
+/*
+ * gcc.h - Google Congestion Control for one receiver (send side, from TWCC feedback) or one
+ * publisher (receive side, for the REMB we send it), in the manner of libwebrtc's goog_cc and
+ * Jitsi's port: delay-based (5 ms send-time groups, trendline over 20 deltas, adaptive threshold,
+ * AIMD), loss-based v1, an acked-bitrate estimator, probe clusters; REMB input as mediasoup does
+ * (the REMB value drives the delay part, capped by what was sent). The constants are those of
+ * /work/shared/notes/rtcp-qos-webrtc.md section 2 (GCC_* below).
+ *
+ * Time is microseconds on the caller's clock (the dataplane converts its TSC). Fixed-size state
+ * (sizeof(struct gcc) < 4 KB), no allocation, no libm; float arithmetic per feedback only
+ * (gcc_on_arrival: per packet group).
+ *
+ * Bad input: gcc_on_twcc() returns how many statuses it refused (seq never sent or overwritten, a
+ * duplicate "received", an arrival more than 10 s off, an arrival earlier than the previous one in
+ * the feedback (reordering: used for loss and throughput, not for delay)); the caller counts them
+ * (bwe_bad_fb). Nothing refused changes the estimate.
+ */
+#ifndef MMR_GCC_H
+#define MMR_GCC_H
+
+#include <stdint.h>
+#include "send_log.h"
+#include "twcc.h"
+
+#define GCC_GROUP_US            5000    /* send-time burst grouping */
+#define GCC_TREND_WINDOW        20      /* deltas in the trendline regression */
+#define GCC_TREND_SMOOTHING     0.9
+#define GCC_TREND_GAIN          4.0
+#define GCC_THRESH_INIT_MS      12.5
+#define GCC_K_UP                0.0087
+#define GCC_K_DOWN              0.039
+#define GCC_THRESH_MIN_MS       6.0
+#define GCC_THRESH_MAX_MS       600.0
+#define GCC_OVERUSE_MS          10.0    /* over the threshold this long ... */
+#define GCC_OVERUSE_SAMPLES     2       /* ... and this many samples */
+#define GCC_AIMD_BETA           0.85    /* over-use: 0.85 x acked */
+#define GCC_AIMD_GROW           0.08    /* x1.08 per second far from capacity */
+#define GCC_LOSS_LOW            0.02
+#define GCC_LOSS_HIGH           0.10
+#define GCC_LOSS_MIN_PKTS       20      /* packets per loss-based update */
+#define GCC_LOSS_DECREASE_US    300000  /* + RTT between loss decreases */
+#define GCC_ABSURD_US           10000000 /* 10 s: an arrival this far off is refused */
+#define GCC_PROBE_CLUSTER_US    15000
+#define GCC_PROBE_MIN_PKTS      5
+#define GCC_PROBE_MIN_BYTES     200     /* smallest probe packet worth sending */
+#define GCC_PROBE_CLUSTERS      4       /* clusters tracked at once */
+#define GCC_ACK_BUCKET_US       50000
+#define GCC_ACK_BUCKETS         10      /* 500 ms acked window */
+#define GCC_MINHIST             32
+
+struct gcc_cfg {
+	uint64_t start_bps, min_bps, max_bps;
+};
+
+/* A probe cluster to send now: about `bytes` in at least `min_pkts` packets over GCC_PROBE_CLUSTER_US
+ * (rate bps), each logged with send_log_add(..., id). */
+struct gcc_probe {
+	uint8_t  id;                        /* 1..255 */
+	uint32_t min_pkts;
+	uint64_t bps;
+	uint32_t bytes;
+};
+
+/* What gcc refused or did, for tests and debugging (the dataplane counts gcc_on_twcc's result). */
+struct gcc_stats {
+	uint32_t unknown, dup, absurd, reordered;   /* refused statuses, by cause */
+	uint32_t overuse, underuse;                 /* detector signals */
+	uint32_t probes_sent, probes_ok, probes_failed;
+	uint32_t remb_capped;                       /* REMB values above what was sent x cap */
+	uint32_t feedback;                          /* gcc_on_twcc calls */
+};
+
+struct gcc_probe_state {
+	uint8_t  id, done;
+	uint64_t bps, start_us;
+	uint32_t bytes;                             /* asked */
+	uint32_t sent_bytes, sent_pkts, recv_bytes, recv_pkts;
+	uint32_t first_recv_size, last_send_size;
+	uint64_t first_send_us, last_send_us;
+	int64_t  first_recv_us, last_recv_us;
+};
+
+struct gcc {
+	struct gcc_cfg cfg;
+	/* inter-arrival groups */
+	uint8_t  grp_valid, prev_valid;
+	uint64_t grp_first_send, grp_last_send;
+	int64_t  grp_last_arrival, grp_first_arrival;
+	uint32_t grp_size;
+	uint64_t prev_last_send;
+	int64_t  prev_last_arrival;
+	int64_t  last_arrival;                      /* previous status in the feedback (reordering) */
+	int64_t  clock_offset;                      /* arrival - send of the last accepted packet */
+	uint8_t  have_offset;
+	/* trendline */
+	double   acc_delay_ms, smoothed_ms, first_arrival_ms;
+	double   hist_t[GCC_TREND_WINDOW], hist_d[GCC_TREND_WINDOW];
+	uint32_t hist_n, hist_head, num_deltas;
+	double   prev_trend, trend;
+	/* detector */
+	double   thresh_ms, time_over_ms;
+	int64_t  last_thresh_update_ms;
+	uint32_t overuse_count;
+	int8_t   signal;                            /* -1 under-use, 0 normal, 1 over-use */
+	uint8_t  batch_overuse;
+	/* AIMD */
+	double   delay_bps;
+	uint8_t  aimd_state;                        /* 0 hold, 1 increase, 2 decrease */
+	uint64_t aimd_last_us, aimd_last_decrease_us;
+	double   cap_kbps, cap_dev;                 /* link capacity estimate (kbps), normalized variance */
+	uint8_t  have_cap;
+	uint64_t rtt_us;
+	/* acked bitrate: bytes of received packets by send time */
+	uint64_t ack_bucket[GCC_ACK_BUCKETS];       /* bucket number (send_us / GCC_ACK_BUCKET_US) */
+	uint32_t ack_bytes[GCC_ACK_BUCKETS];
+	uint64_t ack_latest_send;
+	uint64_t acked_bps;
+	/* receive side: incoming rate by arrival time */
+	uint64_t in_bucket[GCC_ACK_BUCKETS];
+	uint32_t in_bytes[GCC_ACK_BUCKETS];
+	/* loss-based */
+	double   loss_bps;
+	uint32_t loss_lost, loss_total;
+	uint8_t  loss_frac;                         /* last loss fraction, 0..255 */
+	uint64_t loss_last_decrease_us;
+	uint64_t minhist_us[GCC_MINHIST];
+	double   minhist_bps[GCC_MINHIST];
+	uint32_t minhist_head, minhist_n;
+	/* REMB */
+	uint8_t  remb_mode;
+	uint64_t remb_bps;
+	/* probing */
+	struct gcc_probe_state probe[GCC_PROBE_CLUSTERS];
+	uint8_t  probe_next_id, initial_probes_done;
+	uint64_t probe_next_us, probe_backoff_us, probe_peak_bps, probe_peak_us;
+	uint64_t probe_bps;                         /* last probe result */
+	uint64_t probe_2x_bps;                      /* a further probe at 2x is due (0: none) */
+	uint64_t target_bps;
+	uint64_t last_fb_us;
+	struct gcc_stats st;
+};
+
+void gcc_init(struct gcc *g, const struct gcc_cfg *cfg, uint64_t now_us);
+
+/* One parsed TWCC feedback (n statuses from twcc_fb_parse) against the receiver's send log. Returns
+ * the number of statuses refused. Updates the log's entry flags. */
+unsigned gcc_on_twcc(struct gcc *g, uint64_t now_us, const struct twcc_fb *fb, const struct twcc_status *st,
+		     unsigned n, struct send_log *log);
+
+/* A REMB from the receiver: the delay-based part follows it, capped at max_bps and at 1.5 x the sent
+ * rate (from log, NULL: not capped by it) + 10 kbps or the rate of a probe sent in the last 5 s. */
+void gcc_on_remb(struct gcc *g, uint64_t now_us, uint64_t bps, const struct send_log *log);
+
+/* Loss reported otherwise (an RR's fraction lost for a REMB receiver): lost of expected packets. */
+void gcc_on_loss(struct gcc *g, uint64_t now_us, uint32_t lost, uint32_t expected);
+
+void gcc_on_rtt(struct gcc *g, uint64_t rtt_us);
+
+/* Receive side (a publisher's packets; send time from abs-send-time, unwrapped by abs_send_unwrap):
+ * the same delay-based detector and AIMD on the incoming rate. gcc_target_bps is then the REMB value. */
+void gcc_on_arrival(struct gcc *g, uint64_t send_us, uint64_t arrival_us, uint32_t size);
+
+/* Ask for a probe cluster to send now toward a receiver whose allocation wants want_bps (0: only the
+ * initial probes). 1: *p filled (send it, stamping each packet with p->id), 0: nothing to send. */
+int gcc_probe_request(struct gcc *g, uint64_t now_us, uint64_t want_bps, struct gcc_probe *p);
+
+uint64_t gcc_target_bps(const struct gcc *g);       /* min(delay, loss), within [min, max] */
+uint64_t gcc_delay_bps(const struct gcc *g);
+uint64_t gcc_loss_bps(const struct gcc *g);
+uint8_t  gcc_loss_frac(const struct gcc *g);        /* 0..255 */
+uint64_t gcc_acked_bps(const struct gcc *g);
+
+/* abs-send-time (24 bits, 6.18 s fixed point, wraps every 64 s) to microseconds, unwrapped against
+ * *last_us (0 the first time); returns the new value and stores it in *last_us. */
+static inline uint64_t abs_send_unwrap(uint64_t *last_us, uint32_t ast24)
+{
+	const uint64_t wrap = 64000000ull;
+	uint64_t us = ((uint64_t)(ast24 & 0xffffff) * 1000000ull) >> 18;
+	uint64_t base = *last_us - *last_us % wrap, v = base + us;
+
+	if (*last_us && v + wrap / 2 < *last_us)
+		v += wrap;
+	else if (*last_us && v > *last_us + wrap / 2 && v >= wrap)
+		v -= wrap;
+	*last_us = v;
+	return v;
+}
+
+#endif

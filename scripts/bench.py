@@ -56,6 +56,20 @@ table shows min and max):
             answer, which comes once the change is durable and live in the dataplane;
             update_lost_packets: packets lost on the streams the updates did not touch, all runs.
 
+  twcc      (issue 12) the plain mix with every participant taking transport-wide feedback, the
+            dataplane's bwe on (every copy stamped and logged) and off, in one run (order
+            alternating): twcc_cost_ratio = cycles per copy on / off (goal <= 1.05).
+  bwe       500 receivers (50 meetings of 10, real time, all back to the generator) with bwe on,
+            sending 10 TWCC feedbacks a second each (built from what they received) and sending
+            none, in one run: cycles per feedback, and bwe_receivers_per_lcore = the lcore's spare
+            cycles per second (without feedback) / (10 x cycles per feedback).
+  topn      one meeting of 500: 25 VP8 publishers, 500 Opus publishers with audio levels, top-3
+            audio, as fast as possible: topn_meeting_copies_per_s.
+  meetings  ten-person SRTP meetings at real time (VP9 L3T3 1 Mbit/s + Opus with levels per
+            participant, bwe on, RTCP on, feedback from two probes per meeting): a run at 8 gives
+            the cost of a meeting, then a ramp down from the 90 %-busy estimate until a run has no
+            loss and the worker under 95 % busy: meetings_per_lcore.
+
 Usage: scripts/bench.py [--smoke] [--runs N] [--only NAME,...] [--out FILE] [--keep-logs]
 --smoke runs every scenario once, briefly (well under 90 s), and checks that the JSON has every key.
 Needs root (hugepages, DPDK) and a build (make progs build/mmr-gen). Python standard library only.

@@ -1244,6 +1244,8 @@ int main(int argc, char **argv)
 	g.su.rtcp_fb = o.twcc ? "nack,pli,fir,twcc" : NULL;
 	gen_ext_list(&o, g.su.ext, sizeof(g.su.ext));
 	g.su.top_n = (uint8_t)o.top_n;
+	g.su.twcc_ext_id = o.twcc ? GEN_TWCC_EXT_ID : 0;
+	g.su.level_ext_id = o.mc.level_ext_id;
 	if (o.twcc_fb_per_s > 0) {
 		if (twcc_fb_init(&g.fb, &g.m, GEN_TWCC_EXT_ID, g.hz) < 0)
 			goto out_dp;

@@ -31,6 +31,7 @@
 #define GEN_SSRC_VIDEO     0x40000000u   /* + 2 * participant */
 #define GEN_SSRC_AUDIO     0x40000001u   /* + 2 * participant */
 #define GEN_SSRC_ALT_BIT   0x80000000u   /* out SSRC variant an update switches to */
+#define GEN_SSRC_SLOT      0x20000000u   /* + MMR_TOPN_MAX * receiver + slot: top-N audio slots (ring set-up) */
 
 enum gen_kind { GEN_VIDEO = 0, GEN_AUDIO = 1 };
 /* The video codec of every video publisher (VP8 L1T3, or VP9 / AV1 L3T3). */

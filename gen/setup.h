@@ -9,7 +9,9 @@
  *           (--top-n) when asked (gen_setup.rtcp_fb, ext, top_n).
  *   script  the same commands written as an `mmrctl` shell script, for a person or a script to run.
  *   ring    PUT commands pushed straight into the dataplane's command ring (lib/contract/cmd_chan.h), for
- *           measuring the dataplane alone (and subscription ids in any order, --shuffle-ids). No
+ *           measuring the dataplane alone (and subscription ids in any order, --shuffle-ids; issue 12:
+ *           TWCC and audio level ids in PARTICIPANT_PUT, MEETING_PUT top_n with one slot
+ *           subscription per receiver and slot instead of per-pair audio subscriptions). No
  *           controller may be attached to that dataplane: the ring has one producer, and a
  *           controller's resync would delete what it did not create.
  *
@@ -34,7 +36,9 @@ struct gen_setup {
 	double wait_s;               /* ctl: wait this long for the controller and its dataplane */
 	const char *rtcp_fb;         /* ctl/script: `participant add --rtcp LIST` (NULL: the default) */
 	char ext[96];                /* ctl/script: `participant add --ext LIST` ("": none) */
-	uint8_t top_n;               /* ctl/script: `meeting create --top-n N` (0: none) */
+	uint8_t top_n;               /* ctl/script/ring: `meeting create --top-n N` / MEETING_PUT (0: none) */
+	uint8_t twcc_ext_id;         /* ring: participants take TWCC (fb |= MMR_FB_TWCC) with this id; 0: none */
+	uint8_t level_ext_id;        /* ring: participants' audio level extension id; 0: none */
 
 	/* results */
 	uint32_t n_subs;

@@ -832,8 +832,7 @@ class Bench:
             n = '%s_%s' % (name, mode)
             self.dp_extra = self.BWE_CONF[mode]
             try:
-                r = self.run_gen(n, ['--setup', 'ctl', '--max', '--twcc'] + self.PLAIN_MIX + self.timing(),
-                                 controller=True)
+                r = self.run_gen(n, ['--setup', 'ring', '--max', '--twcc'] + self.PLAIN_MIX + self.timing())
             finally:
                 self.dp_extra = ''
             self.dp_note(n, r)
@@ -874,7 +873,7 @@ class Bench:
             self.dp_extra = self.BWE_CONF['on']
             fb = ['--twcc-fb-per-s', str(self.BWE_FB_PER_S)] if mode == 'fb' else ['--twcc']
             try:
-                r = self.run_gen(n, ['--setup', 'ctl', '--scale', '1'] + fb + mix + self.timing(), controller=True)
+                r = self.run_gen(n, ['--setup', 'ring', '--scale', '1'] + fb + mix + self.timing())
             finally:
                 self.dp_extra = ''
             self.dp_note(n, r)
@@ -917,7 +916,7 @@ class Bench:
         """One meeting of 500: 25 VP8 publishers, every participant publishing Opus with the audio level
         extension (one talker at a time, mmr-gen --level-ext), top-3 audio (meeting create --top-n 3),
         as fast as possible: topn_meeting_copies_per_s from busy cycles."""
-        r = self.run_gen(name, ['--setup', 'ctl', '--max'] + self.TOPN_MIX + self.timing(), controller=True)
+        r = self.run_gen(name, ['--setup', 'ring', '--max'] + self.TOPN_MIX + self.timing())
         self.dp_note(name, r)
         d = r['dp']
         if d['copies'] == 0:

@@ -235,6 +235,42 @@ void shadow_mark_dirty(struct cmd_apply *ca, uint32_t sid)
 	ca->dirty[ca->n_dirty++] = sid;
 }
 
+/* Meeting mid's arrays (slot outputs, audio streams) are to be rebuilt at publication. */
+static void meeting_mark_dirty(struct cmd_apply *ca, uint32_t mid)
+{
+	struct sh_meeting *m = &ca->M[mid];
+	if (m->dirty)
+		return;
+	m->dirty = 1;
+	ca->mdirty[ca->n_mdirty++] = mid;
+}
+
+/* Participant pid's rx_subs (the video it receives, for its allocator) is to be rebuilt. */
+static void rx_mark_dirty(struct cmd_apply *ca, uint32_t pid)
+{
+	struct sh_participant *p = &ca->P[pid];
+	if (p->rx_dirty)
+		return;
+	p->rx_dirty = 1;
+	ca->rxdirty[ca->n_rxdirty++] = pid;
+}
+
+void shadow_mark_sub_dirty(struct cmd_apply *ca, uint32_t uid)
+{
+	const struct sh_sub *u = &ca->U[uid];
+	if (u->c.topn_slot)
+		meeting_mark_dirty(ca, ca->P[u->c.subscriber_id].c.meeting_id);
+	else
+		shadow_mark_dirty(ca, u->c.stream_id);
+}
+
+/* The meeting's audio list names the stream (an audio stream made, changed or gone). */
+static void stream_meeting_dirty(struct cmd_apply *ca, const struct mmr_cmd_stream *c)
+{
+	if (c->kind == MMR_KIND_AUDIO)
+		meeting_mark_dirty(ca, ca->P[c->participant_id].c.meeting_id);
+}
+
 /* The subscription whose per-receiver state (SRTP contexts, RTX SSRC, repair state) a
  * subscription's copies use: its own, or in a simulcast group the one of its sel_id subscription
  * (the receiver's subscription to encoding 0, same out SSRC), so that the receiver's one SRTP stream
@@ -283,14 +319,21 @@ static void fill_output(const struct cmd_apply *ca, struct fwd_output *o, uint32
 	memcpy(o->rtx_map, r->c.rtx_map, sizeof(o->rtx_map));
 	o->rtx_srtp = l->rtx_out;
 	o->repair = l->repair;
+	if (u->c.topn_slot)
+		o->topn = u->topn;      /* a slot output has no RTX (rtx_ssrc 0) */
+	o->receiver_id = u->c.subscriber_id;
+	o->twcc_ext_id = r->c.twcc_ext_id;
+	o->abs_ext_id = r->c.abs_ext_id;
+	o->bwe = r->bwe;
 	fwd_output_set_sums(o);
 }
 
-static struct fwd_outputs *build_outputs(struct cmd_apply *ca, uint32_t sid, int *oom)
+/* The output array of the subscription list starting at head (a stream's, or a meeting's slot's). */
+static struct fwd_outputs *build_outputs_list(struct cmd_apply *ca, uint32_t head, int *oom)
 {
 	uint32_t n = 0;
 	*oom = 0;
-	for (uint32_t u = ca->S[sid].subs; u != NIL; u = ca->U[u].s_next)
+	for (uint32_t u = head; u != NIL; u = ca->U[u].s_next)
 		n++;
 	if (n == 0)
 		return NULL;
@@ -303,9 +346,127 @@ static struct fwd_outputs *build_outputs(struct cmd_apply *ca, uint32_t sid, int
 	a->n = n;
 	a->pad = 0;
 	uint32_t i = 0;
-	for (uint32_t u = ca->S[sid].subs; u != NIL; u = ca->U[u].s_next)
+	for (uint32_t u = head; u != NIL; u = ca->U[u].s_next)
 		fill_output(ca, &a->o[i++], u);
 	return a;
+}
+
+static struct fwd_outputs *build_outputs(struct cmd_apply *ca, uint32_t sid, int *oom)
+{
+	return build_outputs_list(ca, ca->S[sid].subs, oom);
+}
+
+/* Is u a video subscription of its own selection state (what rx_subs lists)? */
+static int rx_leader(const struct cmd_apply *ca, uint32_t u)
+{
+	const struct sh_sub *x = &ca->U[u];
+	return x->used && !x->c.topn_slot && x->c.sel_id == u && ca->S[x->c.stream_id].c.kind == MMR_KIND_VIDEO;
+}
+
+/* Participant pid's rx_subs: one entry per video selection state it receives (issue 12). */
+static struct fwd_rx_subs *build_rx_subs(struct cmd_apply *ca, uint32_t pid, int *oom)
+{
+	const struct sh_participant *p = &ca->P[pid];
+	uint32_t n = 0;
+	*oom = 0;
+	for (uint32_t u = p->rsubs; u != NIL; u = ca->U[u].r_next)
+		n += rx_leader(ca, u);
+	if (n == 0)
+		return NULL;
+	struct fwd_rx_subs *a = calloc(1, sizeof(*a) + (size_t)n * sizeof(a->e[0]));
+	if (!a) {
+		*oom = 1;
+		return NULL;
+	}
+	for (uint32_t u = p->rsubs; u != NIL; u = ca->U[u].r_next) {
+		if (!rx_leader(ca, u))
+			continue;
+		const struct sh_sub *x = &ca->U[u];
+		const struct sh_stream *st = &ca->S[x->c.stream_id];
+		struct fwd_rx_sub *e = &a->e[a->n++];
+		e->sel_id = u;
+		e->publisher = st->c.participant_id;
+		for (unsigned k = 0; k < MEDIA_MAX_ENCODINGS; k++)
+			e->stream_id[k] = MMR_ID_NONE;
+		e->codec = st->c.codec;
+		e->spatial = st->c.spatial_layers;
+		e->temporal = st->c.temporal_layers;
+		e->priority = x->c.priority;
+		e->screen = st->c.screen;
+		/* the group's members toward this receiver (the leader included), by encoding */
+		for (uint32_t f = p->rsubs; f != NIL; f = ca->U[f].r_next) {
+			const struct sh_sub *y = &ca->U[f];
+			if (!y->used || y->c.topn_slot || y->c.sel_id != u)
+				continue;
+			const struct sh_stream *fs = &ca->S[y->c.stream_id];
+			unsigned k = fs->c.group_id != MMR_ID_NONE ? fs->c.encoding : 0;
+			if (k >= MEDIA_MAX_ENCODINGS || e->stream_id[k] != MMR_ID_NONE)
+				continue;
+			e->stream_id[k] = y->c.stream_id;
+			e->rate[k] = fs->rate;
+			if (k + 1u > e->n_enc)
+				e->n_enc = (uint8_t)(k + 1);
+			if (fs->c.screen)
+				e->screen = 1;
+		}
+	}
+	return a;
+}
+
+/* Meeting mid's audio streams (issue 12): every audio stream of its participants that has a node. */
+static struct fwd_meeting_audio *build_meeting_audio(struct cmd_apply *ca, uint32_t mid, int *oom)
+{
+	uint32_t n = 0;
+	*oom = 0;
+	for (uint32_t q = ca->M[mid].parts; q != NIL; q = ca->P[q].m_next)
+		for (uint32_t s = ca->P[q].streams; s != NIL; s = ca->S[s].p_next)
+			n += ca->S[s].c.kind == MMR_KIND_AUDIO && ca->S[s].node != NULL;
+	if (n == 0)
+		return NULL;
+	struct fwd_meeting_audio *a = calloc(1, sizeof(*a) + (size_t)n * sizeof(a->e[0]));
+	if (!a) {
+		*oom = 1;
+		return NULL;
+	}
+	for (uint32_t q = ca->M[mid].parts; q != NIL; q = ca->P[q].m_next)
+		for (uint32_t s = ca->P[q].streams; s != NIL; s = ca->S[s].p_next) {
+			const struct sh_stream *st = &ca->S[s];
+			if (st->c.kind != MMR_KIND_AUDIO || !st->node)
+				continue;
+			a->e[a->n++] = (struct fwd_meeting_audio_entry){ .stream_id = s, .publisher_id = q,
+									 .ssrc = st->c.ssrc, .speaker = st->speaker };
+		}
+	return a;
+}
+
+/* Rebuild a dirty meeting's arrays: 0, or -1 out of memory (nothing changed; retried next batch). */
+static int meeting_publish(struct cmd_apply *ca, uint32_t mid)
+{
+	struct sh_meeting *m = &ca->M[mid];
+	struct fwd_outputs *slot[MMR_TOPN_MAX];
+	int oom = 0;
+	for (unsigned k = 0; k < MMR_TOPN_MAX; k++) {
+		slot[k] = oom ? NULL : build_outputs_list(ca, m->slots[k], &oom);
+	}
+	struct fwd_meeting_audio *audio = oom ? NULL : build_meeting_audio(ca, mid, &oom);
+	if (oom) {
+		for (unsigned k = 0; k < MMR_TOPN_MAX; k++)
+			free(slot[k]);
+		free(audio);
+		return -1;
+	}
+	for (unsigned k = 0; k < MMR_TOPN_MAX; k++) {
+		if (!slot[k] && !m->slot_outputs[k])
+			continue;
+		retire(ca, m->slot_outputs[k]);
+		m->slot_outputs[k] = slot[k];
+		rcu_assign_pointer(m->node->slot_outputs[k], slot[k]);
+		ca->dp->shm->stats.ctl.arrays_published++;
+	}
+	retire(ca, m->audio);
+	m->audio = audio;
+	rcu_assign_pointer(m->node->audio, audio);
+	return 0;
 }
 
 void cmd_apply_publish(struct cmd_apply *ca)
@@ -334,6 +495,46 @@ void cmd_apply_publish(struct cmd_apply *ca)
 		ca->dp->shm->stats.ctl.arrays_published++;
 	}
 	ca->n_dirty = kept;
+
+	kept = 0;
+	for (uint32_t k = 0; k < ca->n_mdirty; k++) {
+		uint32_t mid = ca->mdirty[k];
+		struct sh_meeting *m = &ca->M[mid];
+		if (!m->used) {
+			m->dirty = 0;
+			continue;
+		}
+		if (meeting_publish(ca, mid) < 0) {
+			dp_log("meeting %u: out of memory building its arrays; retrying next batch", mid);
+			ca->mdirty[kept++] = mid;
+			continue;
+		}
+		m->dirty = 0;
+	}
+	ca->n_mdirty = kept;
+
+	kept = 0;
+	for (uint32_t k = 0; k < ca->n_rxdirty; k++) {
+		uint32_t pid = ca->rxdirty[k];
+		struct sh_participant *p = &ca->P[pid];
+		if (!p->used) {
+			p->rx_dirty = 0;
+			continue;
+		}
+		int oom;
+		struct fwd_rx_subs *a = build_rx_subs(ca, pid, &oom);
+		if (oom) {
+			dp_log("participant %u: out of memory building its rx_subs; retrying next batch", pid);
+			ca->rxdirty[kept++] = pid;
+			continue;
+		}
+		p->rx_dirty = 0;
+		retire(ca, p->rx_subs);
+		p->rx_subs = a;
+		if (p->node)
+			rcu_assign_pointer(p->node->rx_subs, a);
+	}
+	ca->n_rxdirty = kept;
 }
 
 /* Publish, wait, free: lets an id deleted in this batch be reset and reused. */
@@ -370,16 +571,24 @@ static void stream_unlink(struct cmd_apply *ca, uint32_t sid)
 	s->p_next = s->p_prev = NIL;
 }
 
+/* The head of the list subscription u is in: its stream's, or its meeting's slot's. */
+static uint32_t *sub_list_head(struct cmd_apply *ca, const struct sh_sub *u)
+{
+	if (u->c.topn_slot)
+		return &ca->M[ca->P[u->c.subscriber_id].c.meeting_id].slots[u->c.topn_slot - 1];
+	return &ca->S[u->c.stream_id].subs;
+}
+
 static void sub_link(struct cmd_apply *ca, uint32_t uid)
 {
 	struct sh_sub *u = &ca->U[uid];
-	struct sh_stream *s = &ca->S[u->c.stream_id];
+	uint32_t *head = sub_list_head(ca, u);
 	struct sh_participant *r = &ca->P[u->c.subscriber_id];
 	u->s_prev = NIL;
-	u->s_next = s->subs;
-	if (s->subs != NIL)
-		ca->U[s->subs].s_prev = uid;
-	s->subs = uid;
+	u->s_next = *head;
+	if (*head != NIL)
+		ca->U[*head].s_prev = uid;
+	*head = uid;
 	u->r_prev = NIL;
 	u->r_next = r->rsubs;
 	if (r->rsubs != NIL)
@@ -393,7 +602,7 @@ static void sub_unlink(struct cmd_apply *ca, uint32_t uid)
 	if (u->s_prev != NIL)
 		ca->U[u->s_prev].s_next = u->s_next;
 	else
-		ca->S[u->c.stream_id].subs = u->s_next;
+		*sub_list_head(ca, u) = u->s_next;
 	if (u->s_next != NIL)
 		ca->U[u->s_next].s_prev = u->s_prev;
 	if (u->r_prev != NIL)
@@ -403,6 +612,117 @@ static void sub_unlink(struct cmd_apply *ca, uint32_t uid)
 	if (u->r_next != NIL)
 		ca->U[u->r_next].r_prev = u->r_prev;
 	u->s_next = u->s_prev = u->r_next = u->r_prev = NIL;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Meetings (issue 12)
+ */
+
+/* Meeting mid gets its node (at its first participant or MEETING_PUT); 0, or -1 out of memory. */
+static int meeting_ensure(struct cmd_apply *ca, uint32_t mid)
+{
+	struct sh_meeting *m = &ca->M[mid];
+	if (m->used)
+		return 0;
+	struct fwd_meeting *n = calloc(1, sizeof(*n));
+	if (!n)
+		return -1;
+	n->id = mid;
+	n->top_n = m->top_n;
+	m->audio_state = n->audio_state = meeting_audio_new(ca->dp, mid);
+	__atomic_store_n(&ca->dp->shm->stats.meeting_speaker[mid], MMR_ID_NONE, __ATOMIC_RELAXED);
+	m->node = n;
+	m->used = 1;
+	for (unsigned k = 0; k < MMR_TOPN_MAX; k++) {
+		m->slots[k] = NIL;
+		m->slot_outputs[k] = NULL;
+	}
+	m->audio = NULL;
+	if (m->n_parts == 0)
+		m->parts = NIL;
+	rcu_assign_pointer(ca->dp->fwd.meetings[mid], n);
+	ca->n_m++;
+	if (mid >= ca->m_hw)
+		ca->m_hw = mid + 1;
+	return 0;
+}
+
+/* Meeting mid loses its node when nothing holds it any more (no participant, no top-N setting). */
+static void meeting_maybe_drop(struct cmd_apply *ca, uint32_t mid)
+{
+	struct sh_meeting *m = &ca->M[mid];
+	if (!m->used || m->n_parts || m->put)
+		return;
+	rcu_assign_pointer(ca->dp->fwd.meetings[mid], NULL);
+	for (unsigned k = 0; k < MMR_TOPN_MAX; k++) {
+		retire(ca, m->slot_outputs[k]);   /* empty by now: its participants are gone */
+		m->slot_outputs[k] = NULL;
+	}
+	retire(ca, m->audio);
+	m->audio = NULL;
+	shadow_retire(ca, m->audio_state, meeting_audio_free);
+	m->audio_state = NULL;
+	retire(ca, m->node);
+	m->node = NULL;
+	m->used = 0;
+	m->top_n = 0;
+	ca->need_grace = 1;
+	ca->n_m--;
+}
+
+static void meeting_join(struct cmd_apply *ca, uint32_t pid)
+{
+	struct sh_participant *p = &ca->P[pid];
+	struct sh_meeting *m = &ca->M[p->c.meeting_id];
+	if (m->n_parts == 0)
+		m->parts = NIL;
+	p->m_prev = NIL;
+	p->m_next = m->parts;
+	if (m->parts != NIL)
+		ca->P[m->parts].m_prev = pid;
+	m->parts = pid;
+	m->n_parts++;
+}
+
+static void meeting_leave(struct cmd_apply *ca, uint32_t pid)
+{
+	struct sh_participant *p = &ca->P[pid];
+	uint32_t mid = p->c.meeting_id;
+	struct sh_meeting *m = &ca->M[mid];
+	if (p->m_prev != NIL)
+		ca->P[p->m_prev].m_next = p->m_next;
+	else
+		m->parts = p->m_next;
+	if (p->m_next != NIL)
+		ca->P[p->m_next].m_prev = p->m_prev;
+	p->m_next = p->m_prev = NIL;
+	m->n_parts--;
+	meeting_maybe_drop(ca, mid);
+}
+
+static void meeting_set(struct cmd_apply *ca, uint32_t mid, uint8_t top_n)
+{
+	struct sh_meeting *m = &ca->M[mid];
+	m->put = top_n != 0;
+	m->top_n = top_n;
+	if (m->used)
+		CMM_STORE_SHARED(m->node->top_n, top_n);
+	meeting_maybe_drop(ca, mid);
+}
+
+static int meeting_put(struct cmd_apply *ca, const struct mmr_cmd_meeting *c, char *err, size_t errlen)
+{
+	if (c->meeting_id >= MMR_MAX_MEETINGS)
+		return refuse(err, errlen, "meeting id %u out of range (< %u)", c->meeting_id, MMR_MAX_MEETINGS);
+	if (c->top_n > MMR_TOPN_MAX)
+		return refuse(err, errlen, "meeting %u: top_n %u out of range 0..%u", c->meeting_id, c->top_n,
+			      MMR_TOPN_MAX);
+	struct sh_meeting *m = &ca->M[c->meeting_id];
+	m->stamp = ca->stamp;
+	if (c->top_n && meeting_ensure(ca, c->meeting_id) < 0)
+		return refuse(err, errlen, "meeting %u: out of memory", c->meeting_id);
+	meeting_set(ca, c->meeting_id, c->top_n);
+	return 0;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -424,7 +744,7 @@ static int view_match(const struct cmd_apply *ca, uint32_t u, uint32_t rid, uint
 	if (u >= MMR_MAX_SUBS)
 		return 0;
 	const struct sh_sub *x = &ca->U[u];
-	return x->used && x->c.subscriber_id == rid &&
+	return x->used && !x->c.topn_slot && x->c.subscriber_id == rid &&
 	       (is_rtx ? x->c.rtx_ssrc != 0 && x->c.rtx_ssrc == ssrc : x->c.out_ssrc == ssrc);
 }
 
@@ -516,6 +836,8 @@ static void view_refresh(struct cmd_apply *ca, uint32_t rid, uint32_t ssrc, int 
 static void sub_views_refresh(struct cmd_apply *ca, uint32_t uid, uint32_t rid, uint32_t out_ssrc,
 			      uint32_t rtx_ssrc)
 {
+	if (ca->U[uid].c.topn_slot)
+		return;     /* a top-N slot is in no view: no stream is behind its SSRC */
 	view_refresh(ca, rid, out_ssrc, 0, uid);
 	if (rtx_ssrc && rtx_ssrc != out_ssrc)
 		view_refresh(ca, rid, rtx_ssrc, 1, uid);
@@ -528,7 +850,7 @@ static void sub_dirty_followers(struct cmd_apply *ca, uint32_t uid)
 	const struct sh_sub *u = &ca->U[uid];
 	for (uint32_t f = ca->P[u->c.subscriber_id].rsubs; f != NIL; f = ca->U[f].r_next)
 		if (f != uid && ca->U[f].c.sel_id == uid)
-			shadow_mark_dirty(ca, ca->U[f].c.stream_id);
+			shadow_mark_sub_dirty(ca, f);
 }
 
 /* Subscription id gets selection state of its own, from nothing (no lcore uses sel[id] now): its
@@ -543,7 +865,9 @@ static void sel_start(struct cmd_apply *ca, uint32_t id, const struct layer_targ
 static void sub_delete(struct cmd_apply *ca, uint32_t uid)
 {
 	struct sh_sub *u = &ca->U[uid];
-	shadow_mark_dirty(ca, u->c.stream_id);
+	shadow_mark_sub_dirty(ca, uid);
+	if (!u->c.topn_slot)
+		rx_mark_dirty(ca, u->c.subscriber_id);
 	sub_dirty_followers(ca, uid);
 	sub_unlink(ca, uid);
 	srtp_ctl_retire_out(ca, u->srtp_out);
@@ -552,6 +876,8 @@ static void sub_delete(struct cmd_apply *ca, uint32_t uid)
 	u->rtx_out = NULL;
 	shadow_retire(ca, u->repair, sub_repair_free);
 	u->repair = NULL;
+	shadow_retire(ca, u->topn, slot_topn_free);
+	u->topn = NULL;
 	u->used = 0;   /* first: the refresh below drops it */
 	sub_views_refresh(ca, uid, u->c.subscriber_id, u->c.out_ssrc, u->c.rtx_ssrc);
 	u->del_batch = ca->batch;
@@ -562,10 +888,30 @@ static void sub_delete(struct cmd_apply *ca, uint32_t uid)
 static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err, size_t errlen)
 {
 	struct mmr_cmd_sub c = *in;
+	memset(c.pad, 0, sizeof(c.pad));
 	if (c.id >= MMR_MAX_SUBS)
 		return refuse(err, errlen, "subscription id %u out of range (< %u)", c.id, MMR_MAX_SUBS);
-	if (c.stream_id >= MMR_MAX_STREAMS || !ca->S[c.stream_id].used)
+	int slot = c.topn_slot != 0;
+	if (c.topn_slot > MMR_TOPN_MAX)
+		return refuse(err, errlen, "subscription %u: top-N slot %u out of range (1..%u, 0: none)", c.id,
+			      c.topn_slot, MMR_TOPN_MAX);
+	if (slot) {
+		/* an audio slot of the subscriber's meeting: no stream, no layers, no RTX, its own state */
+		if (c.stream_id != MMR_ID_NONE)
+			return refuse(err, errlen, "subscription %u: a top-N slot subscription names no stream (%u)",
+				      c.id, c.stream_id);
+		if (c.sel_id != c.id)
+			return refuse(err, errlen, "subscription %u: a top-N slot has its own selection state (not %u)",
+				      c.id, c.sel_id);
+		if (c.rtx_ssrc)
+			return refuse(err, errlen, "subscription %u: a top-N slot has no RTX SSRC", c.id);
+		c.target_tid = c.target_sid = c.target_dt = c.target_encoding = 0;
+		c.priority = MMR_PRIO_NORMAL;
+	} else if (c.stream_id >= MMR_MAX_STREAMS || !ca->S[c.stream_id].used) {
 		return refuse(err, errlen, "subscription %u: unknown stream %u", c.id, c.stream_id);
+	}
+	if (c.priority > MMR_PRIO_PINNED)
+		return refuse(err, errlen, "subscription %u: unknown priority %u", c.id, c.priority);
 	if (c.subscriber_id >= MMR_MAX_PARTICIPANTS || !ca->P[c.subscriber_id].used)
 		return refuse(err, errlen, "subscription %u: unknown subscriber %u", c.id, c.subscriber_id);
 	if (c.target_tid >= MMR_MAX_TLAYERS)
@@ -583,7 +929,7 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 	if (c.sel_id >= MMR_MAX_SUBS)
 		return refuse(err, errlen, "subscription %u: selection state %u out of range (< %u)", c.id,
 			      c.sel_id, MMR_MAX_SUBS);
-	if (c.sel_id != c.id) {
+	if (c.sel_id != c.id && !slot) {
 		/* shared selection state: only the same receiver's subscription to another stream of the
 		 * same simulcast group (same sender, so the same lcore owns both) */
 		const struct sh_sub *l = &ca->U[c.sel_id];
@@ -611,7 +957,7 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 	if (other != NIL)
 		return refuse(err, errlen, "subscription %u: RTX SSRC 0x%08x is subscription %u's out SSRC toward receiver %u",
 			      c.id, c.rtx_ssrc, other, c.subscriber_id);
-	uint32_t pub = ca->S[c.stream_id].c.participant_id;
+	uint32_t pub = slot ? c.subscriber_id : ca->S[c.stream_id].c.participant_id;
 	if (ca->P[pub].c.meeting_id != ca->P[c.subscriber_id].c.meeting_id)
 		return refuse(err, errlen, "subscription %u: stream %u (meeting %u) and subscriber %u (meeting %u) are in different meetings",
 			      c.id, c.stream_id, ca->P[pub].c.meeting_id, c.subscriber_id,
@@ -622,7 +968,11 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 			      ca->P[c.subscriber_id].c.srtp_suite);
 
 	struct sh_sub *u = &ca->U[c.id];
-	int same = u->used && u->c.stream_id == c.stream_id && u->c.subscriber_id == c.subscriber_id;
+	int same = u->used && u->c.stream_id == c.stream_id && u->c.subscriber_id == c.subscriber_id &&
+		   u->c.topn_slot == c.topn_slot;
+	uint32_t mid = ca->P[c.subscriber_id].c.meeting_id;
+	if (slot && meeting_ensure(ca, mid) < 0)   /* it has one: its subscriber is in it */
+		return refuse(err, errlen, "subscription %u: out of memory", c.id);
 	int srtp = ca->P[c.subscriber_id].c.srtp_suite != SRTP_SUITE_NONE;
 	/* a new SSRC toward the receiver is a new SRTP stream: a fresh leased context (made before any
 	 * change); simulcast followers (sel_id another subscription) use their leader's */
@@ -686,14 +1036,21 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 				shadow_retire(ca, u->repair, sub_repair_free);
 				u->repair = NULL;
 			}
-			if (leader && !u->repair)
+			if (leader && !u->repair && !slot)
 				u->repair = sub_repair_new(ca->dp, &c, &ca->S[c.stream_id].c, &ca->P[c.subscriber_id].c);
+			/* a slot's output numbering goes with its out SSRC */
+			if (slot && u->c.out_ssrc != c.out_ssrc) {
+				shadow_retire(ca, u->topn, slot_topn_free);
+				u->topn = slot_topn_new(ca->dp, &c);
+			}
 			if (u->c.sel_id != c.sel_id && c.sel_id == c.id)
 				sel_start(ca, c.id, &t);   /* it leaves a group: its own state */
 			struct mmr_cmd_sub was = u->c;
 			u->c = c;
 			sub_dirty_followers(ca, c.id);   /* they copy its RTX SSRC and repair state */
-			shadow_mark_dirty(ca, c.stream_id);
+			shadow_mark_sub_dirty(ca, c.id);
+			if (!slot)
+				rx_mark_dirty(ca, c.subscriber_id);
 			sub_views_refresh(ca, c.id, c.subscriber_id, was.out_ssrc, was.rtx_ssrc);
 			sub_views_refresh(ca, c.id, c.subscriber_id, c.out_ssrc, c.rtx_ssrc);
 		}
@@ -705,6 +1062,11 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 			layer_sel_set_target(&ca->dp->sel[c.sel_id], &t);
 			if (!restructure)
 				ca->dp->shm->stats.ctl.target_updates++;
+		}
+		if (u->c.priority != c.priority) {
+			/* the allocator's order: the receiver's rx_subs say it */
+			u->c = c;
+			rx_mark_dirty(ca, c.subscriber_id);
 		}
 		return 0;
 	}
@@ -719,10 +1081,14 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 	u->c = c;
 	u->srtp_out = out;
 	u->rtx_out = rtx;
-	u->repair = leader ? sub_repair_new(ca->dp, &c, &ca->S[c.stream_id].c, &ca->P[c.subscriber_id].c) : NULL;
+	u->repair = leader && !slot ? sub_repair_new(ca->dp, &c, &ca->S[c.stream_id].c, &ca->P[c.subscriber_id].c)
+				    : NULL;
+	u->topn = slot ? slot_topn_new(ca->dp, &c) : NULL;
 	u->stamp = ca->stamp;
 	sub_link(ca, c.id);
-	shadow_mark_dirty(ca, c.stream_id);
+	shadow_mark_sub_dirty(ca, c.id);
+	if (!slot)
+		rx_mark_dirty(ca, c.subscriber_id);
 	sub_views_refresh(ca, c.id, c.subscriber_id, c.out_ssrc, c.rtx_ssrc);
 	ca->n_u++;
 	if (c.id >= ca->u_hw)
@@ -759,7 +1125,39 @@ static struct fwd_stream *stream_node_new(const struct mmr_cmd_stream *c, struct
 	n->clock_hz = c->clock_hz;
 	n->media = n;
 	n->repair = repair;
+	n->screen = c->screen;
 	return n;
+}
+
+/* The issue-12 fields of stream sid's node n, from its shadow. */
+static void stream_node_qos(const struct cmd_apply *ca, uint32_t sid, struct fwd_stream *n)
+{
+	const struct sh_stream *s = &ca->S[sid];
+	n->meeting = ca->P[s->c.participant_id].c.meeting_id;
+	n->rate = s->rate;
+	n->speaker = s->speaker;
+}
+
+/* Stream c's rate meter (video) or speaker state (audio) in *rate, *speaker: kept from the shadow s
+ * when keep, else new (hooks). */
+static void stream_qos_state(struct cmd_apply *ca, const struct mmr_cmd_stream *c, const struct sh_stream *s,
+			     int keep, struct layer_rate **rate, struct ds_speaker **speaker)
+{
+	*rate = keep ? s->rate : NULL;
+	*speaker = keep ? s->speaker : NULL;
+	if (!keep && c->kind == MMR_KIND_VIDEO)
+		*rate = stream_layer_rate_new(ca->dp, c);
+	if (!keep && c->kind == MMR_KIND_AUDIO)
+		*speaker = stream_speaker_new(ca->dp, c);
+}
+
+/* Every receiver of stream sid: its rx_subs (the stream's shape, screen flag or rate meter changed). */
+static void stream_rx_dirty(struct cmd_apply *ca, uint32_t sid)
+{
+	if (ca->S[sid].c.kind != MMR_KIND_VIDEO)
+		return;
+	for (uint32_t u = ca->S[sid].subs; u != NIL; u = ca->U[u].s_next)
+		rx_mark_dirty(ca, ca->U[u].c.subscriber_id);
 }
 
 /* The node of stream sid's RTX SSRC as its shadow says now: made, replaced (its media node was),
@@ -824,6 +1222,7 @@ static void stream_install(struct cmd_apply *ca, uint32_t sid, struct fwd_stream
 	if (old) {
 		if (old->id != sid) {
 			ca->S[old->id].node = NULL;
+			stream_meeting_dirty(ca, &ca->S[old->id].c);   /* unreachable now */
 			ca->n_shadowed_s++;
 			dp_log("stream %u takes participant %u SSRC %u from stream %u", sid, n->participant_id,
 			       n->ssrc, old->id);
@@ -855,9 +1254,11 @@ static void stream_restore_shadowed(struct cmd_apply *ca, uint32_t participant_i
 			dp_log("stream %u: out of memory restoring it", i);
 			return;
 		}
+		stream_node_qos(ca, i, n);
 		stream_install(ca, i, n);
 		ca->n_shadowed_s--;
 		shadow_mark_dirty(ca, i);
+		stream_meeting_dirty(ca, &r->c);
 		return;
 	}
 }
@@ -871,6 +1272,7 @@ static void stream_delete(struct cmd_apply *ca, uint32_t sid)
 		sub_delete(ca, u);
 	}
 	stream_unlink(ca, sid);
+	stream_meeting_dirty(ca, &s->c);
 	s->used = 0;
 	s->del_batch = ca->batch;
 	ca->need_grace = 1;
@@ -894,6 +1296,10 @@ static void stream_delete(struct cmd_apply *ca, uint32_t sid)
 	s->rtx_srtp_in = NULL;
 	shadow_retire(ca, s->repair, stream_repair_free);
 	s->repair = NULL;
+	shadow_retire(ca, s->rate, stream_layer_rate_free);
+	s->rate = NULL;
+	shadow_retire(ca, s->speaker, stream_speaker_free);
+	s->speaker = NULL;
 	ca->n_s--;
 }
 
@@ -938,6 +1344,10 @@ static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, cha
 		return refuse(err, errlen, "stream %u: RTX payload type %u out of range 1..127", c.id, c.rtx_pt);
 	if (c.rtx_ssrc != 0 && c.rtx_ssrc == c.ssrc)
 		return refuse(err, errlen, "stream %u: RTX SSRC %u is its media SSRC", c.id, c.ssrc);
+	if (c.screen > 1)
+		return refuse(err, errlen, "stream %u: screen %u is not 0 or 1", c.id, c.screen);
+	if (c.screen && c.kind != MMR_KIND_VIDEO)
+		return refuse(err, errlen, "stream %u: only a video stream is a screen share", c.id);
 
 	struct sh_stream *s = &ca->S[c.id];
 	if (s->used) {
@@ -946,7 +1356,8 @@ static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, cha
 				s->c.temporal_layers == c.temporal_layers &&
 				s->c.spatial_layers == c.spatial_layers && s->c.group_id == c.group_id &&
 				s->c.encoding == c.encoding && s->c.dd_ext_id == c.dd_ext_id &&
-				s->c.rtx_ssrc == c.rtx_ssrc && s->c.rtx_pt == c.rtx_pt && s->c.clock_hz == c.clock_hz;
+				s->c.rtx_ssrc == c.rtx_ssrc && s->c.rtx_pt == c.rtx_pt && s->c.clock_hz == c.clock_hz &&
+				s->c.screen == c.screen;
 		s->stamp = ca->stamp;
 		if (same_key && same_attr && s->node)
 			return 0;   /* identical */
@@ -993,6 +1404,18 @@ static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, cha
 			shadow_retire(ca, s->repair, stream_repair_free);
 			s->repair = n->repair = stream_repair_new(ca->dp, &c);
 		}
+		/* rate meter / speaker state: kept while it stays the same stream of the same kind */
+		int keep_qos = same_key && s->c.kind == c.kind;
+		if (!keep_qos) {
+			struct layer_rate *rate;
+			struct ds_speaker *speaker;
+			stream_qos_state(ca, &c, s, 0, &rate, &speaker);
+			shadow_retire(ca, s->rate, stream_layer_rate_free);
+			shadow_retire(ca, s->speaker, stream_speaker_free);
+			s->rate = rate;
+			s->speaker = speaker;
+		}
+		stream_meeting_dirty(ca, &s->c);   /* the old kind and publisher's meeting */
 		if (av1 != s->av1) {
 			retire(ca, s->av1);
 			s->av1 = av1;
@@ -1012,6 +1435,9 @@ static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, cha
 		}
 		struct mmr_cmd_stream was = s->c;
 		s->c = c;
+		stream_node_qos(ca, c.id, n);
+		stream_meeting_dirty(ca, &c);
+		stream_rx_dirty(ca, c.id);
 		stream_install(ca, c.id, n);   /* retires old if it had the same key */
 		if (old && !same_key) {
 			fwd_stream_unpublish(&ca->dp->fwd, old);
@@ -1060,8 +1486,11 @@ static int stream_put(struct cmd_apply *ca, const struct mmr_cmd_stream *in, cha
 	s->rtx_srtp_in = rtx_in;
 	s->rtx_node = NULL;
 	s->repair = n->repair;
+	stream_qos_state(ca, &c, s, 0, &s->rate, &s->speaker);
 	stream_link(ca, c.id);
+	stream_node_qos(ca, c.id, n);
 	stream_install(ca, c.id, n);
+	stream_meeting_dirty(ca, &c);
 	ca->n_s++;
 	if (c.id >= ca->s_hw)
 		ca->s_hw = c.id + 1;
@@ -1091,7 +1520,45 @@ static struct fwd_participant *participant_node_new(const struct mmr_cmd_partici
 	memcpy(n->rtx_map, c->rtx_map, sizeof(n->rtx_map));
 	n->rtcp_out = p->rtcp_out;
 	n->rtcp = p->rtcp;
+	n->twcc_ext_id = c->twcc_ext_id;
+	n->abs_ext_id = c->abs_ext_id;
+	n->level_ext_id = c->level_ext_id;
+	n->bwe = p->bwe;
+	n->uplink = p->uplink;
+	n->rx_subs = p->rx_subs;
 	return n;
+}
+
+/* Does participant c get a downlink estimate (it sends TWCC feedback or REMB)? */
+static int wants_bwe(const struct mmr_cmd_participant *c)
+{
+	return (c->fb & (MMR_FB_TWCC | MMR_FB_REMB)) != 0;
+}
+
+/* Does participant c get feedback from us as a publisher (it may publish, with the transport-wide
+ * sequence extension or REMB)? */
+static int wants_uplink(const struct mmr_cmd_participant *c)
+{
+	return c->role != MMR_ROLE_RECVONLY && (c->twcc_ext_id != 0 || (c->fb & MMR_FB_REMB));
+}
+
+/* Check the header extension ids of a PARTICIPANT_PUT (issue 12): 0 (none) or 1..255, and two
+ * extensions never share an id. The one-byte form's 1..14 limit is the controller's to enforce
+ * (it knows what the client negotiated); 15 is reserved in the one-byte form only. */
+static int ext_check(const struct mmr_cmd_participant *c, char *err, size_t errlen)
+{
+	const uint8_t id[3] = { c->twcc_ext_id, c->abs_ext_id, c->level_ext_id };
+	for (unsigned i = 0; i < 3; i++)
+		for (unsigned j = 0; j < i; j++)
+			if (id[i] && id[i] == id[j])
+				return refuse(err, errlen, "participant %u: two header extensions share the id %u", c->id,
+					      id[i]);
+	if ((c->fb & MMR_FB_TWCC) && !c->twcc_ext_id)
+		return refuse(err, errlen, "participant %u: TWCC feedback without the transport-wide sequence extension id",
+			      c->id);
+	if ((c->fb & MMR_FB_REMB) && !c->abs_ext_id)
+		return refuse(err, errlen, "participant %u: REMB without the abs-send-time extension id", c->id);
+	return 0;
 }
 
 /* Check and normalise the RTCP part of a PARTICIPANT_PUT: known feedback flags, a well-formed RTX
@@ -1173,7 +1640,7 @@ static void participant_restore_shadowed(struct cmd_apply *ca, const struct mmr_
 static void participant_dirty_outputs(struct cmd_apply *ca, uint32_t pid)
 {
 	for (uint32_t u = ca->P[pid].rsubs; u != NIL; u = ca->U[u].r_next)
-		shadow_mark_dirty(ca, ca->U[u].c.stream_id);
+		shadow_mark_sub_dirty(ca, u);
 }
 
 static void participant_delete(struct cmd_apply *ca, uint32_t pid)
@@ -1205,6 +1672,13 @@ static void participant_delete(struct cmd_apply *ca, uint32_t pid)
 	srtp_ctl_participant_fini(ca, pid);
 	shadow_retire(ca, p->rtcp, part_rtcp_free);
 	p->rtcp = NULL;
+	shadow_retire(ca, p->bwe, part_bwe_free);
+	p->bwe = NULL;
+	shadow_retire(ca, p->uplink, part_uplink_free);
+	p->uplink = NULL;
+	retire(ca, p->rx_subs);
+	p->rx_subs = NULL;
+	meeting_leave(ca, pid);
 	meeting_owner_leave(ca->mo, p->c.meeting_id);
 	ca->n_p--;
 }
@@ -1244,7 +1718,7 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 	}
 	if (c.role < MMR_ROLE_SENDRECV || c.role > MMR_ROLE_SENDONLY)
 		return refuse(err, errlen, "participant %u: unknown role %u", c.id, c.role);
-	if (srtp_ctl_check(&c, err, errlen) < 0 || rtcp_check(&c, err, errlen) < 0)
+	if (srtp_ctl_check(&c, err, errlen) < 0 || rtcp_check(&c, err, errlen) < 0 || ext_check(&c, err, errlen) < 0)
 		return -1;
 
 	struct sh_participant *p = &ca->P[c.id];
@@ -1270,6 +1744,11 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 			       memcmp(p->c.mac, c.mac, 6) == 0;
 		int same_fb = p->c.fb == c.fb && memcmp(p->c.rtx_map, c.rtx_map, sizeof(c.rtx_map)) == 0;
 		int same_rtcp = same_fb && p->c.mmr_ssrc == c.mmr_ssrc;
+		int same_ext = p->c.twcc_ext_id == c.twcc_ext_id && p->c.abs_ext_id == c.abs_ext_id &&
+			       p->c.level_ext_id == c.level_ext_id;
+		int new_bwe = wants_bwe(&c) && !p->bwe, drop_bwe = !wants_bwe(&c) && p->bwe;
+		int new_uplink = wants_uplink(&c) && !p->uplink, drop_uplink = !wants_uplink(&c) && p->uplink;
+		int same_qos = same_ext && !new_bwe && !drop_bwe && !new_uplink && !drop_uplink;
 		p->stamp = ca->stamp;
 		/* new keys: every context is made before anything changes */
 		struct srtp_rekey rk;
@@ -1283,7 +1762,7 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 			srtp_ctl_rekey_abort(ca, &rk);
 			return refuse(err, errlen, "participant %u: RTCP: %s", c.id, srtp_ctl_strerror(rc));
 		}
-		if (same_key && p->node && same_rtcp) {
+		if (same_key && p->node && same_rtcp && same_qos) {
 			srtp_ctl_rekey_commit(ca, c.id, &rk);
 			p->c = c;
 			if (!same_out) {
@@ -1305,8 +1784,18 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 		}
 		n->rtcp_in = p->rtcp_in;
 		n->rtcp_out = p->rtcp_out;
-		if (!same_fb)
-			same_out = 0;   /* its outputs copy its feedback flags and RTX map */
+		if (new_bwe || drop_bwe) {
+			shadow_retire(ca, p->bwe, part_bwe_free);
+			p->bwe = new_bwe ? part_bwe_new(dp, &c) : NULL;
+		}
+		if (new_uplink || drop_uplink) {
+			shadow_retire(ca, p->uplink, part_uplink_free);
+			p->uplink = new_uplink ? part_uplink_new(dp, &c) : NULL;
+		}
+		n->bwe = p->bwe;
+		n->uplink = p->uplink;
+		if (!same_fb || !same_qos)
+			same_out = 0;   /* its outputs copy its feedback flags, RTX map, ext ids and bwe */
 		struct fwd_participant *old = p->node;
 		if (!old)
 			ca->n_shadowed_p--;
@@ -1327,13 +1816,28 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 	int rc = srtp_ctl_participant_init(ca, p, &c);
 	if (rc < 0)
 		return refuse(err, errlen, "participant %u: %s", c.id, srtp_ctl_strerror(rc));
+	if (meeting_ensure(ca, c.meeting_id) < 0) {
+		srtp_ctl_participant_free(ca, p);
+		return refuse(err, errlen, "participant %u: out of memory", c.id);
+	}
 	p->rtcp = part_rtcp_new(dp, &c);
+	p->bwe = wants_bwe(&c) ? part_bwe_new(dp, &c) : NULL;
+	p->uplink = wants_uplink(&c) ? part_uplink_new(dp, &c) : NULL;
+	p->rx_subs = NULL;
+	p->rx_dirty = 0;
 	struct fwd_participant *n = participant_node_new(&c, p);
 	if (!n) {
 		srtp_ctl_participant_free(ca, p);
 		if (p->rtcp)
 			part_rtcp_free(p->rtcp);
 		p->rtcp = NULL;
+		if (p->bwe)
+			part_bwe_free(p->bwe);
+		if (p->uplink)
+			part_uplink_free(p->uplink);
+		p->bwe = NULL;
+		p->uplink = NULL;
+		meeting_maybe_drop(ca, c.meeting_id);
 		return refuse(err, errlen, "participant %u: out of memory", c.id);
 	}
 	memset(&dp->shm->stats.participant[c.id], 0, sizeof(dp->shm->stats.participant[c.id]));
@@ -1342,6 +1846,7 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 	p->stamp = ca->stamp;
 	p->streams = NIL;
 	p->rsubs = NIL;
+	meeting_join(ca, c.id);
 	meeting_owner_join(ca->mo, c.meeting_id);   /* its meeting has an owner before its node is seen */
 	participant_install(ca, c.id, n);
 	participant_steer(ca, c.id);
@@ -1388,6 +1893,10 @@ static int sync_end(struct cmd_apply *ca, uint32_t gen, char *err, size_t errlen
 			participant_delete(ca, i);
 			dpn++;
 		}
+	/* meeting settings not replayed: back to the defaults */
+	for (uint32_t i = 0; i < ca->m_hw; i++)
+		if (ca->M[i].used && ca->M[i].put && ca->M[i].stamp != ca->stamp)
+			meeting_set(ca, i, 0);
 	ca->sync_active = 0;
 	dp_log("sync gen %u done: %u participants, %u streams, %u subscriptions; removed %u, %u, %u",
 	       gen, ca->n_p, ca->n_s, ca->n_u, dpn, ds, du);
@@ -1438,6 +1947,15 @@ int cmd_apply_one(struct cmd_apply *ca, const struct mmr_cmd *c, char *err, size
 			rc = refuse(err, errlen, "unknown subscription %u", id);
 		else
 			sub_delete(ca, id);
+		break;
+	case MMR_CMD_MEETING_PUT:
+		rc = meeting_put(ca, &c->u.meeting, err, errlen);
+		break;
+	case MMR_CMD_MEETING_DEL:
+		if (id >= MMR_MAX_MEETINGS)
+			rc = refuse(err, errlen, "meeting id %u out of range (< %u)", id, MMR_MAX_MEETINGS);
+		else
+			meeting_set(ca, id, 0);
 		break;
 	case MMR_CMD_MEETING_MOVE:   /* takes a while: the control loop calls cmd_apply_move */
 		rc = refuse(err, errlen, "MEETING_MOVE outside the control loop");
@@ -1490,9 +2008,13 @@ struct cmd_apply *cmd_apply_new(struct dataplane *dp)
 	ca->S = calloc(MMR_MAX_STREAMS, sizeof(*ca->S));
 	ca->U = calloc(MMR_MAX_SUBS, sizeof(*ca->U));
 	ca->dirty = malloc(MMR_MAX_STREAMS * sizeof(*ca->dirty));
+	ca->M = calloc(MMR_MAX_MEETINGS, sizeof(*ca->M));
+	ca->mdirty = malloc(MMR_MAX_MEETINGS * sizeof(*ca->mdirty));
+	ca->rxdirty = malloc(MMR_MAX_PARTICIPANTS * sizeof(*ca->rxdirty));
 	ca->mo = meeting_owner_new(dp);
 	ca->steer = steer_new(dp);
-	if (!ca->P || !ca->S || !ca->U || !ca->dirty || !ca->mo || !ca->steer) {
+	if (!ca->P || !ca->S || !ca->U || !ca->dirty || !ca->M || !ca->mdirty || !ca->rxdirty || !ca->mo ||
+	    !ca->steer) {
 		cmd_apply_free(ca);
 		return NULL;
 	}
@@ -1522,6 +2044,10 @@ void cmd_apply_free(struct cmd_apply *ca)
 			srtp_ctl_free_in(ca, s->rtx_srtp_in);
 			if (s->repair)
 				stream_repair_free(s->repair);
+			if (s->rate)
+				stream_layer_rate_free(s->rate);
+			if (s->speaker)
+				stream_speaker_free(s->speaker);
 		}
 	}
 	if (ca->U)
@@ -1531,6 +2057,8 @@ void cmd_apply_free(struct cmd_apply *ca)
 				srtp_stream_free(ca->U[i].rtx_out);
 				if (ca->U[i].repair)
 					sub_repair_free(ca->U[i].repair);
+				if (ca->U[i].topn)
+					slot_topn_free(ca->U[i].topn);
 			}
 	if (ca->dp->fwd.subs) {
 		struct cds_lfht_iter it;
@@ -1551,7 +2079,27 @@ void cmd_apply_free(struct cmd_apply *ca)
 				srtp_ctl_participant_free(ca, p);
 				if (p->rtcp)
 					part_rtcp_free(p->rtcp);
+				if (p->bwe)
+					part_bwe_free(p->bwe);
+				if (p->uplink)
+					part_uplink_free(p->uplink);
+				free(p->rx_subs);
 			}
+		}
+	}
+	if (ca->M) {
+		for (uint32_t i = 0; i < ca->m_hw; i++) {
+			struct sh_meeting *m = &ca->M[i];
+			if (!m->used)
+				continue;
+			if (ca->dp->fwd.meetings)
+				ca->dp->fwd.meetings[i] = NULL;
+			for (unsigned k = 0; k < MMR_TOPN_MAX; k++)
+				free(m->slot_outputs[k]);
+			free(m->audio);
+			if (m->audio_state)
+				meeting_audio_free(m->audio_state);
+			free(m->node);
 		}
 	}
 	for (size_t i = 0; i < ca->n_retired; i++)
@@ -1560,6 +2108,9 @@ void cmd_apply_free(struct cmd_apply *ca)
 	meeting_owner_free(ca->mo);
 	steer_free(ca->steer);
 	free(ca->dirty);
+	free(ca->M);
+	free(ca->mdirty);
+	free(ca->rxdirty);
 	free(ca->U);
 	free(ca->S);
 	free(ca->P);
@@ -1652,6 +2203,10 @@ int cmd_apply_check(struct cmd_apply *ca, char *err, size_t errlen)
 			CHECK(p->node->fb == p->c.fb && p->node->mmr_ssrc == p->c.mmr_ssrc && p->node->rtcp == p->rtcp &&
 			      memcmp(p->node->rtx_map, p->c.rtx_map, sizeof(p->c.rtx_map)) == 0,
 			      "participant %u: node's RTCP state differs", i);
+			CHECK(p->node->bwe == p->bwe && p->node->uplink == p->uplink && p->node->rx_subs == p->rx_subs &&
+			      p->node->twcc_ext_id == p->c.twcc_ext_id && p->node->abs_ext_id == p->c.abs_ext_id &&
+			      p->node->level_ext_id == p->c.level_ext_id && p->node->meeting == p->c.meeting_id,
+			      "participant %u: node's QoS state differs", i);
 		} else {
 			sh_p++;
 			CHECK(f->id != i && ca->P[f->id].used && ca->P[f->id].node == f,
@@ -1661,10 +2216,32 @@ int cmd_apply_check(struct cmd_apply *ca, char *err, size_t errlen)
 			CHECK(ca->S[s].used && ca->S[s].c.participant_id == i, "participant %u lists stream %u", i, s);
 			listed_s++;
 		}
+		uint32_t leaders = 0;
 		for (uint32_t u = p->rsubs; u != NIL; u = ca->U[u].r_next) {
 			CHECK(ca->U[u].used && ca->U[u].c.subscriber_id == i, "participant %u lists sub %u", i, u);
 			listed_r++;
+			leaders += rx_leader(ca, u);
 		}
+		/* issue 12: its estimate and uplink state only where it takes them; rx_subs as the shadow says */
+		CHECK(!p->bwe || wants_bwe(&p->c), "participant %u: BWE state without TWCC/REMB", i);
+		CHECK(!p->uplink || wants_uplink(&p->c), "participant %u: uplink state it does not take", i);
+		CHECK(!p->rx_dirty, "participant %u: rx_subs still dirty after publish", i);
+		CHECK(leaders == (p->rx_subs ? p->rx_subs->n : 0), "participant %u: %u video selection states, rx_subs %u",
+		      i, leaders, p->rx_subs ? p->rx_subs->n : 0);
+		for (uint32_t k = 0; p->rx_subs && k < p->rx_subs->n; k++) {
+			const struct fwd_rx_sub *e = &p->rx_subs->e[k];
+			CHECK(e->sel_id < ca->u_hw && rx_leader(ca, e->sel_id) && ca->U[e->sel_id].c.subscriber_id == i &&
+			      e->priority == ca->U[e->sel_id].c.priority && e->n_enc >= 1 &&
+			      e->n_enc <= MEDIA_MAX_ENCODINGS,
+			      "participant %u: rx_subs entry %u (sel %u) is stale", i, k, e->sel_id);
+			for (unsigned x = 0; x < e->n_enc; x++) {
+				uint32_t sid = e->stream_id[x];
+				CHECK(sid == MMR_ID_NONE || (sid < ca->s_hw && ca->S[sid].used && ca->S[sid].rate == e->rate[x] &&
+							     ca->S[sid].c.participant_id == e->publisher),
+				      "participant %u: rx_subs entry %u encoding %u names a stale stream %u", i, k, x, sid);
+			}
+		}
+		CHECK(ca->M[p->c.meeting_id].used, "participant %u: its meeting %u has no node", i, p->c.meeting_id);
 	}
 	for (uint32_t i = 0; i < ca->s_hw; i++) {
 		struct sh_stream *s = &ca->S[i];
@@ -1672,6 +2249,8 @@ int cmd_apply_check(struct cmd_apply *ca, char *err, size_t errlen)
 			continue;
 		n_s++;
 		CHECK(ca->P[s->c.participant_id].used, "stream %u: publisher %u gone", i, s->c.participant_id);
+		CHECK((!s->rate || s->c.kind == MMR_KIND_VIDEO) && (!s->speaker || s->c.kind == MMR_KIND_AUDIO),
+		      "stream %u: QoS state of the other kind", i);
 		struct fwd_stream *f = fwd_stream_lookup(t, s->c.participant_id, s->c.ssrc);
 		CHECK(f, "stream %u: its key is in no node", i);
 		int srtp = ca->P[s->c.participant_id].c.srtp_suite != SRTP_SUITE_NONE;
@@ -1692,6 +2271,9 @@ int cmd_apply_check(struct cmd_apply *ca, char *err, size_t errlen)
 			CHECK(s->node->srtp_in == s->srtp_in, "stream %u: node and shadow SRTP differ", i);
 			CHECK(s->node->av1 == s->av1 && (s->c.codec == MMR_CODEC_AV1) == (s->av1 != NULL),
 			      "stream %u: AV1 state", i);
+			CHECK(s->node->rate == s->rate && s->node->speaker == s->speaker && s->node->screen == s->c.screen &&
+			      s->node->meeting == ca->P[s->c.participant_id].c.meeting_id,
+			      "stream %u: node's QoS state differs", i);
 		} else {
 			sh_s++;
 			CHECK(f->id != i && ca->S[f->id].used && ca->S[f->id].node == f,
@@ -1712,6 +2294,10 @@ int cmd_apply_check(struct cmd_apply *ca, char *err, size_t errlen)
 			const struct sh_sub *l = sub_lead(ca, o->sub_id);
 			CHECK(o->rtx_srtp == l->rtx_out && o->repair == l->repair && o->rtx_ssrc_be == htonl(l->c.rtx_ssrc),
 			      "stream %u: output %u's RTX or repair state is not its subscription's", i, j);
+			const struct sh_participant *r = &ca->P[ca->U[o->sub_id].c.subscriber_id];
+			CHECK(o->receiver_id == r->c.id && o->bwe == r->bwe && o->twcc_ext_id == r->c.twcc_ext_id &&
+			      o->abs_ext_id == r->c.abs_ext_id,
+			      "stream %u: output %u's receiver QoS fields are not its receiver's", i, j);
 		}
 	}
 	for (uint32_t i = 0; i < ca->u_hw; i++) {
@@ -1719,6 +2305,16 @@ int cmd_apply_check(struct cmd_apply *ca, char *err, size_t errlen)
 		if (!u->used)
 			continue;
 		n_u++;
+		if (u->c.topn_slot) {
+			/* a top-N slot: in its meeting's slot list (checked with the meetings), no stream */
+			CHECK(u->c.topn_slot <= MMR_TOPN_MAX && u->c.stream_id == MMR_ID_NONE && u->c.sel_id == i &&
+			      !u->c.rtx_ssrc && !u->rtx_out && !u->repair && ca->P[u->c.subscriber_id].used,
+			      "sub %u: bad top-N slot subscription", i);
+			CHECK((ca->P[u->c.subscriber_id].c.srtp_suite != SRTP_SUITE_NONE) == (u->srtp_out != NULL),
+			      "sub %u: slot outbound SRTP state", i);
+			continue;
+		}
+		CHECK(!u->topn, "sub %u: top-N state of a normal subscription", i);
 		CHECK(ca->S[u->c.stream_id].used && ca->P[u->c.subscriber_id].used, "sub %u: dangling", i);
 		CHECK((ca->P[u->c.subscriber_id].c.srtp_suite != SRTP_SUITE_NONE && u->c.sel_id == i) ==
 		      (u->srtp_out != NULL), "sub %u: outbound SRTP state", i);
@@ -1758,6 +2354,69 @@ int cmd_apply_check(struct cmd_apply *ca, char *err, size_t errlen)
 	      n_p, n_s, n_u, ca->n_p, ca->n_s, ca->n_u);
 	CHECK(sh_p == ca->n_shadowed_p && sh_s == ca->n_shadowed_s, "shadowed %u/%u, recorded %u/%u", sh_p,
 	      sh_s, ca->n_shadowed_p, ca->n_shadowed_s);
+	/* meetings (issue 12): a node exactly for those with participants or a top-N setting, each
+	 * slot's output array as its list, the audio array as its participants' audio streams */
+	uint32_t n_m = 0, listed_m = 0;
+	for (uint32_t i = 0; i < ca->m_hw; i++) {
+		const struct sh_meeting *m = &ca->M[i];
+		CHECK(m->used == (m->n_parts > 0 || m->put), "meeting %u: node %u with %u participants, put %u", i,
+		      m->used, m->n_parts, m->put);
+		CHECK(rcu_dereference(t->meetings[i]) == (m->used ? m->node : NULL), "meeting %u: table pointer", i);
+		if (!m->used)
+			continue;
+		n_m++;
+		CHECK(!m->dirty, "meeting %u: still dirty after publish", i);
+		CHECK(m->node->id == i && m->node->top_n == m->top_n && m->node->audio_state == m->audio_state &&
+		      m->node->audio == m->audio && m->top_n <= MMR_TOPN_MAX && m->put == (m->top_n != 0),
+		      "meeting %u: node differs from the shadow", i);
+		uint32_t k = 0, audio = 0;
+		for (uint32_t q = m->parts; q != NIL; q = ca->P[q].m_next) {
+			CHECK(q < ca->p_hw && ca->P[q].used && ca->P[q].c.meeting_id == i, "meeting %u lists participant %u",
+			      i, q);
+			k++;
+			for (uint32_t x = ca->P[q].streams; x != NIL; x = ca->S[x].p_next)
+				audio += ca->S[x].c.kind == MMR_KIND_AUDIO && ca->S[x].node != NULL;
+		}
+		CHECK(k == m->n_parts, "meeting %u: %u participants listed, %u counted", i, k, m->n_parts);
+		listed_m += k;
+		CHECK(audio == (m->audio ? m->audio->n : 0), "meeting %u: %u audio streams, array %u", i, audio,
+		      m->audio ? m->audio->n : 0);
+		for (uint32_t j = 0; m->audio && j < m->audio->n; j++) {
+			const struct fwd_meeting_audio_entry *e = &m->audio->e[j];
+			CHECK(e->stream_id < ca->s_hw && ca->S[e->stream_id].used && ca->S[e->stream_id].node &&
+			      ca->S[e->stream_id].c.kind == MMR_KIND_AUDIO && ca->S[e->stream_id].c.participant_id == e->publisher_id &&
+			      ca->S[e->stream_id].c.ssrc == e->ssrc && ca->S[e->stream_id].speaker == e->speaker &&
+			      ca->P[e->publisher_id].c.meeting_id == i,
+			      "meeting %u: audio entry %u (stream %u) is stale", i, j, e->stream_id);
+		}
+		for (unsigned sl = 0; sl < MMR_TOPN_MAX; sl++) {
+			uint32_t n = 0;
+			for (uint32_t u = m->slots[sl]; u != NIL; u = ca->U[u].s_next) {
+				const struct sh_sub *x = &ca->U[u];
+				CHECK(u < ca->u_hw && x->used && x->c.topn_slot == sl + 1 &&
+				      ca->P[x->c.subscriber_id].c.meeting_id == i,
+				      "meeting %u slot %u lists sub %u", i, sl, u);
+				n++;
+			}
+			listed_u += n;
+			const struct fwd_outputs *a = m->slot_outputs[sl];
+			CHECK(m->node->slot_outputs[sl] == a, "meeting %u slot %u: node and shadow arrays differ", i, sl);
+			CHECK(n ? a && a->n == n : !a, "meeting %u slot %u: %u subs, %u outputs", i, sl, n, a ? a->n : 0);
+			for (uint32_t j = 0; a && j < a->n; j++) {
+				const struct fwd_output *o = &a->o[j];
+				CHECK(o->sub_id < ca->u_hw && ca->U[o->sub_id].used && ca->U[o->sub_id].c.topn_slot == sl + 1 &&
+				      o->srtp == ca->U[o->sub_id].srtp_out && o->topn == ca->U[o->sub_id].topn &&
+				      !o->rtx_ssrc_be && !o->repair && o->receiver_id == ca->U[o->sub_id].c.subscriber_id &&
+				      o->out_ssrc_be == htonl(ca->U[o->sub_id].c.out_ssrc) &&
+				      o->bwe == ca->P[o->receiver_id].bwe,
+				      "meeting %u slot %u: output %u is not its subscription's", i, sl, j);
+			}
+		}
+	}
+	CHECK(n_m == ca->n_m && listed_m == n_p, "meetings %u (recorded %u), listing %u participants of %u", n_m,
+	      ca->n_m, listed_m, n_p);
+	CHECK(ca->n_mdirty == 0 && ca->n_rxdirty == 0, "%u meetings, %u receivers still dirty after publish",
+	      ca->n_mdirty, ca->n_rxdirty);
 	CHECK(listed_s == n_s && listed_u == n_u && listed_r == n_u, "lists hold %u streams, %u/%u subs",
 	      listed_s, listed_u, listed_r);
 	return 0;

@@ -27,6 +27,10 @@
 #define DEFAULT_RR_MS       1000u
 #define DEFAULT_KF_MS       500u
 #define DEFAULT_NACK_TRIES  10u
+#define DEFAULT_BWE_START   1000u
+#define DEFAULT_BWE_MIN     30u
+#define DEFAULT_BWE_MAX     20000u
+#define DEFAULT_BWE_ALLOC   200u
 #define MAX_RTX_PACKETS     32768u
 #define MIN_MBUFS           1023u
 #define MAX_MBUFS           (1u << 24)
@@ -254,6 +258,41 @@ static int parse_eal(const config_setting_t *root, struct dp_config *cfg, const 
 	return 0;
 }
 
+/* The bwe* keys (issue 12): per-receiver downlink estimation and allocation. */
+static int parse_bwe(const config_setting_t *root, struct dp_config *cfg, const char *path,
+		     char *err, size_t errlen)
+{
+	if (get_bool(root, "bwe", 1, &cfg->bwe, path, err, errlen) < 0 ||
+	    get_bool(root, "bwe_probe", 1, &cfg->bwe_probe, path, err, errlen) < 0 ||
+	    get_uint(root, "bwe_min_kbps", 10, 1000000, DEFAULT_BWE_MIN, &cfg->bwe_min_kbps, path, err,
+		     errlen) < 0 ||
+	    get_uint(root, "bwe_max_kbps", 10, 1000000, DEFAULT_BWE_MAX, &cfg->bwe_max_kbps, path, err,
+		     errlen) < 0 ||
+	    get_uint(root, "bwe_start_kbps", 10, 1000000, DEFAULT_BWE_START, &cfg->bwe_start_kbps, path, err,
+		     errlen) < 0 ||
+	    get_uint(root, "bwe_alloc_ms", 10, 60000, DEFAULT_BWE_ALLOC, &cfg->bwe_alloc_ms, path, err,
+		     errlen) < 0)
+		return -1;
+	if (cfg->bwe_min_kbps > cfg->bwe_max_kbps || cfg->bwe_start_kbps < cfg->bwe_min_kbps ||
+	    cfg->bwe_start_kbps > cfg->bwe_max_kbps) {
+		set_err(err, errlen, path, NULL, "need bwe_min_kbps <= bwe_start_kbps <= bwe_max_kbps");
+		return -1;
+	}
+	const char *nf;
+	config_setting_t *s;
+	if (get_string(root, "bwe_no_feedback", &nf, &s, path, err, errlen) < 0)
+		return -1;
+	if (!nf || strcmp(nf, "ceiling") == 0) {
+		cfg->bwe_no_feedback_lowest = 0;
+	} else if (strcmp(nf, "lowest") == 0) {
+		cfg->bwe_no_feedback_lowest = 1;
+	} else {
+		set_err(err, errlen, path, s, "'bwe_no_feedback' = \"%s\" must be \"ceiling\" or \"lowest\"", nf);
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_root(const config_setting_t *root, struct dp_config *cfg, const char *path,
 		      char *err, size_t errlen)
 {
@@ -261,6 +300,8 @@ static int parse_root(const config_setting_t *root, struct dp_config *cfg, const
 					     "status_interval_ms", "srtp_ledger", "srtp_lease_out", "srtp_lease_in",
 					     "rtcp", "rtx_video_packets", "rtx_audio_packets", "rtx_max_mbufs",
 					     "sr_video_ms", "sr_audio_ms", "rr_ms", "kf_throttle_ms", "nack_max_tries",
+					     "bwe", "bwe_start_kbps", "bwe_min_kbps", "bwe_max_kbps", "bwe_alloc_ms",
+					     "bwe_no_feedback", "bwe_probe",
 					     NULL };
 	if (check_known(root, known, path, err, errlen) < 0)
 		return -1;
@@ -324,6 +365,8 @@ static int parse_root(const config_setting_t *root, struct dp_config *cfg, const
 		     errlen) < 0 ||
 	    get_uint(root, "nack_max_tries", 0, 100, DEFAULT_NACK_TRIES, &cfg->nack_max_tries, path, err,
 		     errlen) < 0)
+		return -1;
+	if (parse_bwe(root, cfg, path, err, errlen) < 0)
 		return -1;
 
 	config_setting_t *ports = config_setting_get_member(root, "ports");

@@ -54,6 +54,14 @@ struct dp_config {
 	uint32_t rr_ms;                      /* receiver report interval per published stream */
 	uint32_t kf_throttle_ms;             /* keyframe requests to one publisher stream at most this often */
 	uint32_t nack_max_tries;             /* uplink NACKs per lost packet at most */
+	/* per-receiver downlink bandwidth estimation and allocation (issue 12; dataplane/bwe.h) */
+	uint8_t  bwe;                        /* 1 (default): stamp, estimate, allocate; 0: none of it */
+	uint8_t  bwe_probe;                  /* 1 (default): probe for headroom before raising */
+	uint8_t  bwe_no_feedback_lowest;     /* a receiver that never sent feedback: 0 ceiling, 1 lowest */
+	uint32_t bwe_start_kbps;             /* the estimate before any feedback */
+	uint32_t bwe_min_kbps;
+	uint32_t bwe_max_kbps;
+	uint32_t bwe_alloc_ms;               /* allocation per receiver at most this often (or on a >15 % move) */
 };
 
 /*

@@ -47,6 +47,7 @@
 #include <rte_prefetch.h>
 
 #include "av1_dd.h"
+#include "bwe.h"
 #include "csum.h"
 #include "dp_events.h"
 #include "layer_select.h"
@@ -171,6 +172,18 @@ static inline struct rte_mbuf *build_copy(struct worker *w, struct rte_mbuf *m, 
 	return h;
 }
 
+/* A copy c (its headers written) to a receiver with a bandwidth estimate: its transport-wide seq and
+ * abs-send-time in the copy's header (the offsets found once per packet: w->bwe_in), the UDP
+ * checksum changed by what was written. */
+static inline void stamp_copy(struct worker *w, struct rte_mbuf *c, const struct fwd_output *o,
+			      const struct fanout_pkt *fp)
+{
+	uint8_t *udp = rte_pktmbuf_mtod_offset(c, uint8_t *, ETH_LEN + (o->family == MMR_AF_INET ? IP4_LEN : IP6_LEN));
+	uint32_t sum = bwe_stamp(w, o, &w->bwe_in, udp + UDP_LEN, fp->udp_len - UDP_LEN);
+	if (sum)
+		bwe_csum_adjust(udp + 6, sum);
+}
+
 /* Build and send the copies for k outputs whose layer decisions said forward (lo[i] for fo[i]). */
 static void fanout_chunk(struct worker *w, struct rte_mbuf *m, const struct fanout_pkt *fp,
 			 const struct fwd_output *const *fo, const struct layer_out *lo, uint32_t k,
@@ -217,7 +230,13 @@ static void fanout_chunk(struct worker *w, struct rte_mbuf *m, const struct fano
 		w->st->copies++;
 		ss->fwd_copies++;
 		repair_record(fo[i]->repair, w->in_ext_seq, w->in_encoding, &lo[i]);
-		worker_send(w, fo[i]->dp_port, c);
+		if (fo[i]->bwe) {
+			stamp_copy(w, c, fo[i], fp);
+			worker_send(w, fo[i]->dp_port, c);
+			bwe_after_copy(w, fo[i]);
+		} else {
+			worker_send(w, fo[i]->dp_port, c);
+		}
 		rtcp_on_copy(w, fo[i], s, lo[i].ts, rtp_payload_len, fp->sport_be, sr_budget);
 	}
 	/* a copy that failed frees what it took, but a clone is left over when its header mbuf could
@@ -286,6 +305,8 @@ static struct rte_mbuf *build_av1_copy(struct worker *w, const struct fanout_pkt
 	uint8_t *rtp = p + head;
 	write_rewrites(rtp, &f2, lo);
 	memcpy(rtp + 8, &o->out_ssrc_be, 4);
+	if (o->bwe)
+		bwe_stamp_whole(w, o, rtp, (uint32_t)n, w->bwe_in.tw_id, w->bwe_in.abs_id);
 	f2.udp_len = (uint16_t)(UDP_LEN + n);
 	uint8_t *udp = write_headers(p, o, &f2);
 	put_be16(udp + 6, copy_udp_csum_full(o, &f2, rtp, (uint32_t)n));
@@ -353,7 +374,14 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 					rte_prefetch0(&w->sel[outs->o[i + SEL_PREFETCH_AHEAD].sel_id]);
 					rtcp_prefetch_copy(w, &outs->o[i + SEL_PREFETCH_AHEAD]);
 				}
-				if (!select_layers(w, o, ri, mp, &lo[k])) {
+				int fwd = select_layers(w, o, ri, mp, &lo[k]);
+				if (fwd <= 0) {
+					if (unlikely(fwd == LAYER_SEL_PAUSED)) {
+						/* the allocator paused it: no keyframe request */
+						w->st->drops[MMR_DROP_PAUSED]++;
+						ss->paused_drops++;
+						continue;
+					}
 					w->st->drops[MMR_DROP_LAYER]++;
 					ss->layer_drops++;
 					need_kf |= rtcp_waits_keyframe(&w->sel[o->sel_id], mp);
@@ -374,6 +402,8 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 						ss->fwd_copies++;
 						repair_record(o->repair, w->in_ext_seq, w->in_encoding, &lo[k]);
 						worker_send(w, o->dp_port, c);
+						if (o->bwe)
+							bwe_after_copy(w, o);
 						rtcp_on_copy(w, o, s, lo[k].ts, ri->payload_len, fp.sport_be,
 							     &sr_budget);
 						continue;
@@ -453,6 +483,17 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 	find_rewrites(&fp, mp, s);
 	const int tells_active = av1_tells_active(mp);
 	int sr_budget = 1, need_kf = 0;     /* as in fanout_rtp */
+	/* bandwidth estimation: the elements' bytes as they came, written back for copies to receivers
+	 * without an estimate after one with (the copies are encrypted from the input) */
+	int stamped = 0;
+	uint8_t tw_orig[2] = { 0, 0 }, abs_orig[3] = { 0, 0, 0 };
+	if (w->tsc_per_us) {
+		const struct bwe_pkt *bp = &w->bwe_in;
+		if (bp->tw_off)
+			memcpy(tw_orig, rtp + bp->tw_off, 2);
+		if (bp->abs_off)
+			memcpy(abs_orig, rtp + bp->abs_off, 3);
+	}
 
 	uint32_t n = outs->n;
 	for (uint32_t i = 0; i < n; i++) {
@@ -465,7 +506,13 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 			fwd = select_layers(w, o, ri, mp, &lo);
 		else
 			layer_out_passthrough(ri, &lo);
-		if (!fwd) {
+		if (fwd <= 0) {
+			if (unlikely(fwd == LAYER_SEL_PAUSED)) {
+				/* the allocator paused it: no keyframe request */
+				w->st->drops[MMR_DROP_PAUSED]++;
+				ss->paused_drops++;
+				continue;
+			}
 			w->st->drops[MMR_DROP_LAYER]++;
 			ss->layer_drops++;
 			need_kf |= rtcp_waits_keyframe(&w->sel[o->sel_id], mp);
@@ -475,6 +522,12 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 		 * from it (the next receiver's rewrite replaces every byte written here) */
 		write_rewrites(rtp, &fp, &lo);
 		memcpy(rtp + 8, &o->out_ssrc_be, 4);
+		if (o->bwe) {
+			bwe_stamp(w, o, &w->bwe_in, rtp, rtp_len);
+			stamped = 1;
+		} else if (unlikely(stamped)) {
+			bwe_restore(rtp, &w->bwe_in, tw_orig, abs_orig);
+		}
 		const uint8_t *src = rtp;
 		uint32_t src_len = rtp_len;
 		uint32_t mask;
@@ -501,8 +554,12 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 			repair_record(sr, w->in_ext_seq, w->in_encoding, &lo);
 		}
 		worker_send(w, o->dp_port, c);
+		if (o->bwe)
+			bwe_after_copy(w, o);
 		rtcp_on_copy(w, o, s, lo.ts, ri->payload_len, fp.sport_be, &sr_budget);
 	}
+	if (unlikely(stamped))
+		bwe_restore(rtp, &w->bwe_in, tw_orig, abs_orig);   /* kept for resends as it came */
 	if (unlikely(need_kf))
 		rtcp_kf_ask(w, s);
 }

@@ -51,6 +51,7 @@
 #include <rte_cycles.h>
 #include <rte_prefetch.h>
 
+#include "bwe.h"
 #include "config.h"
 #include "fwd_table.h"
 #include "media_parse.h"
@@ -261,6 +262,8 @@ int repair_on_rtp(struct worker *w, const struct fwd_participant *pub, const str
 	struct stream_repair *r = s->repair;
 	r->media_pt = ri->pt;
 	r->have_pt = 1;
+	r->twcc_ext_id = pub->twcc_ext_id;     /* where a resend's elements are (bwe.h) */
+	r->abs_ext_id = pub->abs_ext_id;
 	r->sport_be = w->udp_port_be ? w->udp_port_be : rte_cpu_to_be_16(pi->dport);
 	uplink_nack(w, pub, s, r, ext_seq);
 	return r->ring ? keep(w, r, m, pi->payload_off, rtp_len, ext_seq) : 0;
@@ -505,6 +508,8 @@ static void resend_one(struct worker *w, struct nack_ctx *nc, uint16_t seq)
 		ss->resend_gone++;
 		return;
 	}
+	if (o->bwe)    /* the receiver's transport-wide numbering: resends are stamped like copies */
+		bwe_stamp_whole(w, o, w->av1_scratch, n, r->twcc_ext_id, r->abs_ext_id);
 	enum mmr_drop_reason why;
 	struct rte_mbuf *c = resend_mbuf(w, o, ctx, w->av1_scratch, n, r->sport_be, &why);
 	if (unlikely(!c)) {

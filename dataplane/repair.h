@@ -44,6 +44,8 @@ struct stream_repair {
 	int16_t  lcore;           /* the worker whose budget counts n_held (-1: none yet) */
 	uint32_t max_ext;         /* highest extended sequence number received */
 	uint32_t n_held;          /* mbufs in the ring */
+	uint8_t  twcc_ext_id;     /* its publisher's transport-cc and abs-send-time extension ids: a */
+	uint8_t  abs_ext_id;      /* resend is stamped for its receiver's estimate (bwe.h) */
 	struct pkt_ring *ring;    /* kept packets (mbufs, data = the RTP packet); NULL: none (audio by
 				     default) */
 	struct nack_gen *gen;     /* the publisher's missing packets (uplink NACKs) */

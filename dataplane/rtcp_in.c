@@ -19,7 +19,8 @@
  *                                     gets (the target encoding of a simulcast group), throttled
  *        XR RRTR                      answered at once with an XR DLRR (its RTT toward us)
  *        XR DLRR (about our RRTR)     its RTT
- *        SDES, BYE, REMB, TWCC, APP, other XR, other types: counted
+ *        TWCC, REMB                   to the receiver's downlink estimate (bwe.c) when it has one
+ *        SDES, BYE, APP, other XR, other types: counted
  * The participant's route (where our RTCP to it goes) is learned from the packet.
  * Counted: per lcore rtcp_pkts; per participant rtcp_in, nack_in, pli_in, fir_in, remb_in, twcc_in,
  * rtt_us, fraction_lost, cum_lost; per stream rtcp_in, sr_in, pli_in, fir_in.
@@ -30,6 +31,7 @@
 #include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
 
+#include "bwe.h"
 #include "layer_select.h"
 #include "ntp_time.h"
 #include "repair.h"
@@ -59,7 +61,7 @@ static const struct fwd_output *sub_target(struct worker *w, const struct fwd_pa
 	unsigned e = 0;
 	if (sub->n > 1 && sub->sel_id < MMR_MAX_SUBS) {
 		const struct layer_sel *sel = &w->sel[sub->sel_id];
-		e = want_target ? layer_sel_target(sel).encoding : sel->encoding;
+		e = want_target ? layer_sel_effective(sel).encoding : sel->encoding;
 		if (e >= sub->n || sub->m[e].sub_id == MMR_ID_NONE)
 			e = sel->encoding;
 	}
@@ -100,6 +102,8 @@ static void set_rtt(struct worker *w, const struct fwd_participant *part, struct
 	uint32_t v = rtt_us > 0 ? (uint32_t)rtt_us : 1u;   /* 0 means "not known" */
 	pr->rtt_us = v;
 	w->part_stats[part->id].rtt_us = v;
+	if (part->bwe)
+		bwe_on_rtt(w, part, v);
 }
 
 static void act(struct worker *w, const struct fwd_participant *part, struct part_rtcp *pr,
@@ -165,9 +169,13 @@ static void act(struct worker *w, const struct fwd_participant *part, struct par
 		return;
 	case RTCP_ITEM_REMB:
 		ps->remb_in++;
+		if (part->bwe)
+			bwe_on_remb(w, part, it);
 		return;
 	case RTCP_ITEM_TWCC:
 		ps->twcc_in++;
+		if (part->bwe)
+			bwe_on_twcc(w, part, it);
 		return;
 	default:
 		return;      /* SDES, BYE, APP, other XR blocks, other types: counted with the packet */
@@ -209,6 +217,8 @@ enum mmr_drop_reason rtcp_in(struct worker *w, struct rte_mbuf *m, const struct 
 	rtcp_route_learn(w, &pr->route, rte_pktmbuf_mtod(m, const uint8_t *), pi, w->dp->pidx_of[m->port]);
 	uint64_t ntp = ntp_now(w->ntp, w->now_tsc);
 	uint32_t now_mid = ntp ? ntp_middle32(ntp) : 0;
+	if (part->bwe)
+		bwe_on_rtcp(w, part);
 	rtcp_iter_init(&iter, pkt, len);
 	while (rtcp_iter_next(&iter, &it))
 		act(w, part, pr, &it, now_mid);

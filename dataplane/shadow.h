@@ -14,6 +14,10 @@
  * outputs point at it); a stream's RTX node and its inbound contexts; a subscription's RTX
  * outbound context; a participant's outbound RTCP context for mmr_ssrc. The subs table's nodes
  * (fwd_sub, by receiver and SSRC) are found through the table itself.
+ * Application-layer QoS (issue 12): each object's state from qos_hooks.h (owned here); a
+ * participant's rx_subs array (owned here, republished when marked rx-dirty); meetings: a shadow by
+ * meeting id with its participants, its top-N slot subscriptions per slot (linked through
+ * sh_sub.s_next like a stream's), its node and its arrays (owned here, rebuilt when marked dirty).
  * Whatever a worker may still see is never freed directly: it is retired (shadow_retire) and freed
  * after the next grace period (cmd_apply_reclaim).
  */
@@ -50,6 +54,12 @@ struct sh_participant {
 	uint8_t old_send_fp[SRTP_LEDGER_FP_LEN];
 	uint8_t recv_fp[SRTP_LEDGER_FP_LEN];
 	uint32_t rk_next, rk_prev;       /* in the rekey list */
+	/* issue 12 */
+	struct part_bwe *bwe;            /* qos_hooks.h; NULL: none */
+	struct part_uplink *uplink;      /* qos_hooks.h; NULL: none */
+	struct fwd_rx_subs *rx_subs;     /* the array its node points at; NULL: no video received */
+	uint8_t  rx_dirty;               /* in the rx-dirty list: rx_subs to rebuild */
+	uint32_t m_next, m_prev;         /* in its meeting's list */
 };
 
 struct sh_stream {
@@ -68,6 +78,8 @@ struct sh_stream {
 	struct fwd_srtp_in *rtx_srtp_in; /* SRTP publisher with an RTX SSRC: its inbound contexts */
 	uint32_t p_next, p_prev;         /* in its publisher's list */
 	uint32_t subs;                   /* its subscriptions (sh_sub.s_next) */
+	struct layer_rate *rate;         /* video: qos_hooks.h; may be NULL */
+	struct ds_speaker *speaker;      /* audio: qos_hooks.h; may be NULL */
 };
 
 struct sh_sub {
@@ -78,9 +90,28 @@ struct sh_sub {
 	struct srtp_stream *srtp_out;    /* SRTP: the receiver's RECV-key context for out_ssrc; NULL for
 					    plain RTP and for a simulcast follower (sel_id != id) */
 	struct srtp_stream *rtx_out;     /* SRTP, rtx_ssrc set, leader: the RECV-key context for rtx_ssrc */
-	struct sub_repair *repair;       /* leader: repair_hooks.h; may be NULL */
-	uint32_t s_next, s_prev;         /* in its stream's list */
+	struct sub_repair *repair;       /* leader: repair_hooks.h; may be NULL (always for a slot) */
+	struct topn_out *topn;           /* a top-N slot subscription's (qos_hooks.h); may be NULL */
+	uint32_t s_next, s_prev;         /* in its stream's list; a slot subscription (topn_slot k+1): in
+					    its meeting's slots[k] list */
 	uint32_t r_next, r_prev;         /* in its receiver's list */
+};
+
+/* A meeting (issue 12): exists (used, node published) while it has participants or a MEETING_PUT
+ * with top_n > 0 (put). */
+struct sh_meeting {
+	uint8_t  used;
+	uint8_t  put;                    /* set by MEETING_PUT (top_n > 0), cleared by MEETING_DEL */
+	uint8_t  dirty;                  /* in the meeting dirty list: arrays to rebuild */
+	uint8_t  top_n;
+	uint32_t stamp;                  /* sync stamp of its last MEETING_PUT */
+	uint32_t parts;                  /* its participants (sh_participant.m_next) */
+	uint32_t n_parts;
+	uint32_t slots[MMR_TOPN_MAX];    /* slot subscriptions per slot (sh_sub.s_next) */
+	struct fwd_meeting *node;
+	struct fwd_outputs *slot_outputs[MMR_TOPN_MAX];  /* owned here; NULL: none */
+	struct fwd_meeting_audio *audio; /* owned here; NULL: no audio stream */
+	struct meeting_audio *audio_state;  /* qos_hooks.h; may be NULL */
 };
 
 /* Something to free after the next grace period, and how. */
@@ -100,6 +131,13 @@ struct cmd_apply {
 
 	uint32_t *dirty;                 /* stream ids, each at most once */
 	uint32_t n_dirty;
+
+	struct sh_meeting *M;            /* by meeting id (issue 12) */
+	uint32_t m_hw, n_m;
+	uint32_t *mdirty;                /* meeting ids whose arrays to rebuild, each at most once */
+	uint32_t n_mdirty;
+	uint32_t *rxdirty;               /* participant ids whose rx_subs to rebuild, each at most once */
+	uint32_t n_rxdirty;
 
 	struct retired *retired;         /* freed after the next grace period, in order */
 	size_t   n_retired, cap_retired;
@@ -123,5 +161,8 @@ struct cmd_apply {
 void shadow_retire(struct cmd_apply *ca, void *p, void (*free_fn)(void *));
 /* The output array of stream sid is to be rebuilt at publication. */
 void shadow_mark_dirty(struct cmd_apply *ca, uint32_t sid);
+/* The output array subscription uid is in (its stream's, or its meeting's slot array for a top-N
+ * slot subscription) is to be rebuilt at publication. */
+void shadow_mark_sub_dirty(struct cmd_apply *ca, uint32_t uid);
 
 #endif

@@ -548,7 +548,7 @@ void srtp_ctl_rekey_commit(struct cmd_apply *ca, uint32_t pid, struct srtp_rekey
 	if (rk->recv_keys) {
 		uint32_t i = 0;
 		for (uint32_t u = p->rsubs; u != NIL; u = ca->U[u].r_next, i++) {
-			shadow_mark_dirty(ca, ca->U[u].c.stream_id);
+			shadow_mark_sub_dirty(ca, u);
 			if (!rk->outs[i])
 				continue;                                /* a simulcast follower */
 			srtp_ctl_retire_out(ca, ca->U[u].srtp_out);   /* stops publishing */

@@ -41,6 +41,7 @@
 #include <rte_memcpy.h>
 #include <rte_prefetch.h>
 
+#include "bwe.h"
 #include "fanout.h"
 #include "fwd_table.h"
 #include "handoff.h"
@@ -61,6 +62,15 @@
 #define PREFETCH_AHEAD 3
 /* handle_media's "not dropped, not to be freed: handed to another lcore, held, or kept for resends" */
 #define WORKER_TAKEN ((enum mmr_drop_reason)MMR_DROP__COUNT)
+
+/* The packet clocks of an iteration that has packets: RTP (simulcast rebasing) and, with bandwidth
+ * estimation on, microseconds (send times). */
+static inline void worker_clock(struct worker *w, uint64_t tsc)
+{
+	w->now_rtp = (uint32_t)(tsc / w->tsc_per_rtp_tick);
+	if (w->tsc_per_us)
+		w->now_us = tsc / w->tsc_per_us;
+}
 
 /* TX buffer error callback: the NIC did not take these. */
 static void tx_unsent(struct rte_mbuf **unsent, uint16_t count, void *userdata)
@@ -94,6 +104,13 @@ int worker_init(struct worker *w, struct dataplane *dp, unsigned idx)
 	w->layers_now = dp->layers_now;
 	ev_producer_init(&w->ev, &dp->shm->events[idx]);
 	w->tsc_per_rtp_tick = rte_get_tsc_hz() / 90000 ? rte_get_tsc_hz() / 90000 : 1;
+	if (dp->cfg->bwe && dp->cfg->rtcp) {
+		w->tsc_per_us = rte_get_tsc_hz() / 1000000 ? rte_get_tsc_hz() / 1000000 : 1;
+		w->now_us = rte_rdtsc() / w->tsc_per_us;
+	}
+	w->bwe_probe = dp->cfg->bwe_probe;
+	w->bwe_lowest = dp->cfg->bwe_no_feedback_lowest;
+	w->bwe_alloc_us = (uint64_t)dp->cfg->bwe_alloc_ms * 1000u;
 	w->pools = &dp->pools[socket];
 	w->rekey_grace_tsc = rte_get_tsc_hz() / 1000 * DP_REKEY_GRACE_MS;
 	w->slow_iter_tsc = rte_get_tsc_hz() / 1000;
@@ -219,6 +236,8 @@ static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, co
 		return why;
 	if (layered)
 		ss->last_tid = mp.tid;
+	if (w->tsc_per_us)
+		bwe_on_packet(w, part, s, pkt, &ri, layered ? &mp : NULL, pi);
 	struct stream_repair *rp = s->repair;
 	w->in_ext_seq = rp ? repair_ext_seq(rp, ri.seq) : 0;
 	w->in_encoding = s->encoding;
@@ -314,6 +333,8 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 		return why;
 	if (layered)
 		ss->last_tid = mp.tid;
+	if (w->tsc_per_us)
+		bwe_on_packet(w, part, s, payload, &ri, layered ? &mp : NULL, pi);
 	struct stream_repair *rp = s->repair;
 	w->in_ext_seq = rp ? repair_ext_seq(rp, ri.seq) : 0;
 	w->in_encoding = s->encoding;
@@ -406,7 +427,7 @@ static inline unsigned drain_ring(struct worker *w, unsigned r, unsigned max, un
 	if (n == 0)
 		return 0;
 	if (!got)
-		w->now_rtp = (uint32_t)(w->now_tsc / w->tsc_per_rtp_tick);
+		worker_clock(w, w->now_tsc);
 	w->st->handoff_in += n;
 	handle_ring_pkts(w, pkts, n);
 	return n;
@@ -444,7 +465,7 @@ static __rte_noinline void handle_request(struct worker *w)
 	struct dp_worker_req *rq = &dp->req[w->idx];
 	uint32_t seq = atomic_load_explicit(&rq->seq, memory_order_acquire);
 
-	w->now_rtp = (uint32_t)(w->now_tsc / w->tsc_per_rtp_tick);
+	worker_clock(w, w->now_tsc);
 	if (rq->kind == DP_REQ_DRAIN) {
 		/* exactly the entries there now (got = 1: the RTP clock was read above) */
 		for (unsigned r = 0; r < w->n_ho_in; r++) {
@@ -495,7 +516,7 @@ int worker_main(void *arg)
 			if (n == 0)
 				continue;
 			if (!got)   /* a division: only in iterations that have packets */
-				w->now_rtp = (uint32_t)(t0 / w->tsc_per_rtp_tick);
+				worker_clock(w, t0);
 			got += n;
 			uint64_t bytes = 0;
 			/* the frame, and the mbuf's second cache line (next, pool: read when it is

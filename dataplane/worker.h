@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include "bwe_stamp.h"
 #include "dataplane.h"
 #include "stats.h"
 
@@ -38,6 +39,8 @@ struct worker {
 	uint64_t now_tsc;            /* TSC at the start of this loop iteration */
 	uint32_t now_rtp;            /* the same in 90 kHz RTP clock units (simulcast timestamp rebasing) */
 	uint64_t tsc_per_rtp_tick;   /* TSC cycles per 1/90000 s */
+	uint64_t now_us;             /* the same in microseconds (send times of the bandwidth estimates) */
+	uint64_t tsc_per_us;         /* 0: bandwidth estimation off (now_us not kept) */
 	uint64_t *layers_now;        /* dp->layers_now: current layers per sel_id (dp_events.h) */
 	struct ev_producer ev;       /* our event ring, shm->events[idx] (event_ring.h) */
 	/* AV1 in SRTP meetings: a receiver's RTP packet with its own Dependency Descriptor (a longer
@@ -47,6 +50,12 @@ struct worker {
 	 * encoding, recorded with each copy to a receiver that takes NACK */
 	uint32_t in_ext_seq;
 	uint8_t  in_encoding;
+	/* downlink bandwidth estimation (bwe.h): the received packet's transport-cc and abs-send-time
+	 * elements, stamped into each copy to a receiver that has an estimate */
+	struct bwe_pkt bwe_in;
+	uint8_t  bwe_probe;          /* the config's bwe_probe */
+	uint8_t  bwe_lowest;         /* bwe_no_feedback = "lowest" */
+	uint64_t bwe_alloc_us;       /* bwe_alloc_ms */
 	/* kept packets evicted this iteration (repair.c): prefetched when evicted, freed in one bulk
 	 * at the end of the iteration (repair_flush) */
 	uint16_t rtx_n_free;

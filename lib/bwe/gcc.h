@@ -45,7 +45,7 @@
 #define GCC_PROBE_MIN_BYTES     200     /* smallest probe packet worth sending */
 #define GCC_PROBE_CLUSTERS      4       /* clusters tracked at once */
 #define GCC_ACK_BUCKET_US       50000
-#define GCC_ACK_BUCKETS         10      /* 500 ms acked window */
+#define GCC_ACK_BUCKETS         6       /* 300 ms acked window */
 #define GCC_MINHIST             32
 
 struct gcc_cfg {
@@ -80,29 +80,39 @@ struct gcc_probe_state {
 	int64_t  first_recv_us, last_recv_us;
 };
 
+/* bytes per 50 ms bucket over a 300 ms window (the acked rate by receive time and by send time) */
+struct gcc_rate {
+	uint64_t bucket[GCC_ACK_BUCKETS];           /* bucket number + 1 (0: empty) */
+	uint32_t bytes[GCC_ACK_BUCKETS];
+	uint64_t latest_us, first_us;
+	uint8_t  started;
+};
+
 struct gcc {
 	struct gcc_cfg cfg;
-	/* inter-arrival groups */
+	/* inter-arrival groups (send time and receive time of their last packet) */
 	uint8_t  grp_valid, prev_valid;
 	uint64_t grp_first_send, grp_last_send;
-	int64_t  grp_last_arrival, grp_first_arrival;
-	uint32_t grp_size;
+	int64_t  grp_last_arrival;
 	uint64_t prev_last_send;
 	int64_t  prev_last_arrival;
-	int64_t  last_arrival;                      /* previous status in the feedback (reordering) */
-	int64_t  clock_offset;                      /* arrival - send of the last accepted packet */
-	uint8_t  have_offset;
+	/* the previous accepted status (reordering, absurd jumps) */
+	uint8_t  have_last;
+	int64_t  last_arrival;
+	uint64_t last_send;
+	uint32_t absurd_run;                        /* consecutive absurd statuses: re-anchor after 100 */
 	/* trendline */
 	double   acc_delay_ms, smoothed_ms, first_arrival_ms;
+	uint8_t  have_first_arrival;
 	double   hist_t[GCC_TREND_WINDOW], hist_d[GCC_TREND_WINDOW];
 	uint32_t hist_n, hist_head, num_deltas;
 	double   prev_trend, trend;
 	/* detector */
-	double   thresh_ms, time_over_ms;
-	int64_t  last_thresh_update_ms;
+	double   thresh_ms, time_over_ms, last_thresh_ms;
+	uint8_t  have_thresh_time;
 	uint32_t overuse_count;
 	int8_t   signal;                            /* -1 under-use, 0 normal, 1 over-use */
-	uint8_t  batch_overuse;
+	uint8_t  batch_overuse, batch_groups;
 	/* AIMD */
 	double   delay_bps;
 	uint8_t  aimd_state;                        /* 0 hold, 1 increase, 2 decrease */
@@ -110,18 +120,13 @@ struct gcc {
 	double   cap_kbps, cap_dev;                 /* link capacity estimate (kbps), normalized variance */
 	uint8_t  have_cap;
 	uint64_t rtt_us;
-	/* acked bitrate: bytes of received packets by send time */
-	uint64_t ack_bucket[GCC_ACK_BUCKETS];       /* bucket number (send_us / GCC_ACK_BUCKET_US) */
-	uint32_t ack_bytes[GCC_ACK_BUCKETS];
-	uint64_t ack_latest_send;
+	/* acked bitrate: min of the rate by receive time and by send time (a lying clock gains nothing) */
+	struct gcc_rate ack_rx, ack_tx;
 	uint64_t acked_bps;
-	/* receive side: incoming rate by arrival time */
-	uint64_t in_bucket[GCC_ACK_BUCKETS];
-	uint32_t in_bytes[GCC_ACK_BUCKETS];
 	/* loss-based */
 	double   loss_bps;
 	uint32_t loss_lost, loss_total;
-	uint8_t  loss_frac;                         /* last loss fraction, 0..255 */
+	uint8_t  loss_frac, have_loss, loss_decreased;
 	uint64_t loss_last_decrease_us;
 	uint64_t minhist_us[GCC_MINHIST];
 	double   minhist_bps[GCC_MINHIST];
@@ -131,12 +136,12 @@ struct gcc {
 	uint64_t remb_bps;
 	/* probing */
 	struct gcc_probe_state probe[GCC_PROBE_CLUSTERS];
-	uint8_t  probe_next_id, initial_probes_done;
+	uint8_t  probe_next_id, initial_probes;     /* initial probes still to hand out (2, 1, 0) */
 	uint64_t probe_next_us, probe_backoff_us, probe_peak_bps, probe_peak_us;
 	uint64_t probe_bps;                         /* last probe result */
-	uint64_t probe_2x_bps;                      /* a further probe at 2x is due (0: none) */
+	uint64_t probe_2x_bps;                      /* a further probe is due at this rate (0: none) */
 	uint64_t target_bps;
-	uint64_t last_fb_us;
+	uint64_t start_us;
 	struct gcc_stats st;
 };
 
@@ -161,7 +166,12 @@ void gcc_on_rtt(struct gcc *g, uint64_t rtt_us);
 void gcc_on_arrival(struct gcc *g, uint64_t send_us, uint64_t arrival_us, uint32_t size);
 
 /* Ask for a probe cluster to send now toward a receiver whose allocation wants want_bps (0: only the
- * initial probes). 1: *p filled (send it, stamping each packet with p->id), 0: nothing to send. */
+ * initial probes). 1: *p filled (send it, stamping each packet with p->id; call again: the initial
+ * probes are two clusters), 0: nothing to send. Rules: the first calls hand out clusters at 3x and 6x
+ * the start rate; later, when want_bps is above the estimate, one cluster at min(want, max) unless one
+ * is in flight, the detector over-uses or a decrease was less than 1 s ago, at most once per backoff
+ * (1 s, doubled on each probe that raised nothing, at most 5 s); a probe that came back at >= 0.7 of
+ * its rate is followed by one at twice its result (while that is still below want_bps). */
 int gcc_probe_request(struct gcc *g, uint64_t now_us, uint64_t want_bps, struct gcc_probe *p);
 
 uint64_t gcc_target_bps(const struct gcc *g);       /* min(delay, loss), within [min, max] */

@@ -43,12 +43,12 @@ int twcc_fb_parse(const uint8_t *fci, uint32_t len, struct twcc_fb *fb, struct t
 
 /*
  * Build one whole RTCP feedback packet (header, SSRCs, FCI, zero padding to 32 bits) into buf:
- * base seq, fb_count, SSRCs and ref_us (rounded down to 64 ms) from *hdr, n statuses for base_seq,
+ * base seq, fb_count, SSRCs and ref_us (rounded down to 64 ms; the 24-bit field wraps) from *hdr, n statuses for base_seq,
  * base_seq + 1, ... (st[i].seq is not read). Chunks: a run length where 7 or more equal statuses
  * follow, else a 1-bit vector when the next 14 need no large delta, else a 2-bit vector. Deltas are
  * taken between quantized absolute times (no drift). Returns the bytes written, 0 when it does not
- * fit in cap, n is 0 or over 65535, the first received arrival is before ref_us, or a delta does not
- * fit in 16 bits (+-8.19 s; start a new packet there).
+ * fit in cap, n is 0 or over 65535, or a delta does not
+ * fit in 16 bits (+-8.19 s; start a new packet there). Not for the per-packet path (a loop over n).
  */
 uint32_t twcc_fb_build(uint8_t *buf, uint32_t cap, const struct twcc_fb *hdr, const struct twcc_status *st,
 		       unsigned n);

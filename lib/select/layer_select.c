@@ -55,6 +55,7 @@ static inline int16_t seq_diff(uint16_t a, uint16_t b)
 void layer_sel_init(struct layer_sel *s)
 {
 	memset(s, 0, sizeof(*s));
+	s->alloc = LAYER_ALLOC_NONE;
 }
 
 /* ---- per-codec decisions at a frame's first packet ------------------------------------------ */
@@ -469,7 +470,7 @@ static uint16_t av1_last_out_fn(const struct layer_sel *s)
 static __attribute__((cold, noinline)) void switch_encoding(struct layer_sel *s, const struct rtp_info *ri,
 							     const struct media_pkt *mp, uint32_t arrival_rtp)
 {
-	if (s->started) {
+	if (s->started || s->rebase) {
 		uint16_t next_seq = (uint16_t)(s->highest_in_seq - s->seq_offset + 1 + s->open);
 		int32_t dt = (int32_t)(arrival_rtp - s->last_arrival);
 		uint32_t next_ts = s->last_out_ts + (uint32_t)(dt < 1 ? 1 : dt);
@@ -510,7 +511,20 @@ static __attribute__((cold, noinline)) void switch_encoding(struct layer_sel *s,
 	s->pic_tfwd = 0;
 	s->pic_sids = 0;
 	s->encoding = mp->encoding;
+	s->rebase = 0;
 	s->dirty = 1;
+}
+
+/* The allocation pauses the receiver: nothing is forwarded; what it saw last is kept (rebase) so
+ * that the keyframe it resumes at continues its numbering. */
+static __attribute__((cold, noinline)) int pause_video(struct layer_sel *s)
+{
+	if (s->started) {
+		s->started = 0;
+		s->rebase = 1;
+		s->dirty = 1;
+	}
+	return LAYER_SEL_PAUSED;
 }
 
 /* The highest spatial layer decode target dt holds (from the structure). */
@@ -524,12 +538,14 @@ static ls_always_inline int of_current_encoding(struct layer_sel *s, const struc
 						const struct rtp_info *ri, const struct media_pkt *mp,
 						uint32_t arrival_rtp)
 {
-	if (ls_unlikely(mp->encoding != s->encoding || (!s->started && mp->encoding != t->encoding))) {
+	if (ls_unlikely(mp->encoding != s->encoding ||
+			(!s->started && (mp->encoding != t->encoding || s->rebase)))) {
 		/* another encoding: only a keyframe start of the target moves us (before the first
-		 * keyframe, the current encoding simply follows the target) */
+		 * keyframe, the current encoding simply follows the target); after a pause, only a
+		 * keyframe start of the target resumes, continuing the receiver's numbering */
 		if (mp->encoding != t->encoding)
 			return 0;
-		if (s->started && !(mp->keyframe && mp->start))
+		if ((s->started || s->rebase) && !(mp->keyframe && mp->start))
 			return 0;
 		switch_encoding(s, ri, mp, arrival_rtp);
 	}
@@ -580,6 +596,15 @@ static ls_noipa int video_other(LS_VIDEO_ARGS)
 int layer_sel_video(struct layer_sel *s, const struct layer_target *t, const struct rtp_info *ri,
 		    const struct media_pkt *mp, uint32_t arrival_rtp, struct layer_out *out)
 {
+	uint16_t a = __atomic_load_n(&s->alloc, __ATOMIC_RELAXED);
+	struct layer_target eff;
+
+	if (ls_unlikely(a != LAYER_ALLOC_NONE)) {
+		if (a == LAYER_ALLOC_PAUSED)
+			return pause_video(s);
+		eff = layer_alloc_apply(*t, a);
+		t = &eff;
+	}
 	switch (mp->codec) {
 	case MMR_CODEC_VP8:
 		return video_vp8(s, t, ri, mp, arrival_rtp, out);

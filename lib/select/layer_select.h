@@ -123,12 +123,20 @@ struct layer_sel {
 	uint8_t  cur_dt;         /* AV1 decode target currently forwarded */
 	uint8_t  encoding;       /* simulcast encoding currently forwarded */
 	uint8_t  pic_sids;       /* VP9: spatial layers forwarded in the current picture (bit per SID) */
-	uint16_t target;         /* the layers the receiver asks for, layer_target_pack(): written by the
-				    control thread (atomic store) at any time, read by the owning lcore
-				    per packet (layer_sel_target); never written by layer_sel_* */
+	uint16_t target;         /* the CEILING: the most the receiver may get, layer_target_pack():
+				    written by the control thread (atomic store) at any time, read by
+				    the owning lcore per packet (layer_sel_target); never written by
+				    layer_sel_* */
 	uint32_t ts_offset;      /* out ts = in + ts_offset */
 	uint32_t last_out_ts;    /* output timestamp of the newest forwarded packet */
 	uint32_t last_arrival;   /* its arrival time (RTP clock) */
+	uint16_t alloc;          /* what the bandwidth allocator gives the receiver now: LAYER_ALLOC_NONE
+				    (follow the ceiling), LAYER_ALLOC_PAUSED, or LAYER_ALLOC_SET |
+				    layer_target_pack(); written by the allocator on the owning lcore
+				    (layer_sel_alloc_store), by the control thread only in layer_sel_init */
+	uint8_t  rebase;         /* paused since the last forwarded packet: the next keyframe continues
+				    the receiver's numbering from what it saw last (as a simulcast switch) */
+	uint8_t  spare;
 	union {
 		struct {                     /* VP8, VP9, H.264 */
 			uint16_t pid_offset;     /* out picture id = in - pid_offset (mod 2^15 or 2^7) */
@@ -141,14 +149,35 @@ struct layer_sel {
 			uint16_t fn_offset;      /* out frame number = in + fn_offset */
 			uint16_t fn_base;        /* newest frame number seen: bit 0 of fwd_map */
 			uint32_t dt_ok;          /* decode targets the receiver could decode from here */
-			uint32_t av1_spare;
 			layer_sel_map fwd_map;   /* bit i: frame fn_base - i was forwarded */
 		};
 	};
 };
 
-/* Zero the state (nothing started; target 0). Only while no lcore uses s. */
+/* Zero the state (nothing started; target 0; alloc LAYER_ALLOC_NONE). Only while no lcore uses s. */
 void layer_sel_init(struct layer_sel *s);
+
+/*
+ * The allocation word (struct layer_sel.alloc). Zero is LAYER_ALLOC_NONE, so zeroed memory follows
+ * the ceiling. The selection uses the effective target: the per-component minimum of the ceiling
+ * and the allocated target (layer_sel_effective). A lower allocation takes effect like a lower
+ * ceiling (at the next frame / picture start; a simulcast encoding at a keyframe of the lower one),
+ * a higher one at switching points, one layer at a time, as a higher ceiling would.
+ * LAYER_ALLOC_PAUSED: layer_sel_video withholds every packet and returns LAYER_SEL_PAUSED (counted
+ * by the caller as paused_drops; no keyframe request). The receiver's output stays contiguous:
+ * after a pause the selection waits for a keyframe of the target encoding (as at a start, so a
+ * caller asking for keyframes when !started asks then) and continues the receiver's sequence
+ * number, timestamp (+ elapsed arrival time), PictureID, TL0PICIDX and frame number from what it
+ * saw last, as a simulcast switch does.
+ */
+#define LAYER_ALLOC_NONE   0x0000u   /* no allocation: follow the ceiling (initial) */
+#define LAYER_ALLOC_PAUSED 0x8000u   /* forward nothing */
+#define LAYER_ALLOC_SET    0x4000u   /* flag of an allocated target: LAYER_ALLOC_SET | pack(t) */
+
+/* Return values of layer_sel_video: forward iff > 0. */
+#define LAYER_SEL_WITHHOLD 0
+#define LAYER_SEL_FORWARD  1
+#define LAYER_SEL_PAUSED   (-1)      /* withheld because the allocation is LAYER_ALLOC_PAUSED */
 
 /* The target word: spatial bits 0-1, temporal 2-3, AV1 decode target 4-8, simulcast encoding 9-10
  * (what the limits of media.h allow: 3 spatial, 4 temporal, 32 decode targets, 3 encodings). A
@@ -172,15 +201,79 @@ static inline void layer_sel_set_target(struct layer_sel *s, const struct layer_
 	__atomic_store_n(&s->target, layer_target_pack(t), __ATOMIC_RELEASE);
 }
 
-/* Owning lcore: s's target now. */
+/* Owning lcore: s's target (the ceiling) now. */
 static inline struct layer_target layer_sel_target(const struct layer_sel *s)
 {
 	return layer_target_unpack(__atomic_load_n(&s->target, __ATOMIC_RELAXED));
 }
 
-/* Any video stream (the codec is mp->codec; VP8 obeys the VP8 rules above): returns 1 (forward;
- * *out filled: seq, ts, marker always, picture_id / tl0picidx / frame_number where mp has them) or
- * 0 (withhold). arrival_rtp: the packet's arrival time in the stream's RTP clock (wrapping). */
+/* The allocation word for target t (LAYER_ALLOC_SET | pack). */
+static inline uint16_t layer_alloc_word(const struct layer_target *t)
+{
+	return (uint16_t)(LAYER_ALLOC_SET | layer_target_pack(t));
+}
+
+/* Per-component minimum of two targets. */
+static inline struct layer_target layer_target_min(struct layer_target a, struct layer_target b)
+{
+	struct layer_target t = { .sid = a.sid < b.sid ? a.sid : b.sid, .tid = a.tid < b.tid ? a.tid : b.tid,
+				  .dt = a.dt < b.dt ? a.dt : b.dt,
+				  .encoding = a.encoding < b.encoding ? a.encoding : b.encoding };
+	return t;
+}
+
+/* Ceiling c under allocation word w (NONE and PAUSED leave c as it is). */
+static inline struct layer_target layer_alloc_apply(struct layer_target c, uint16_t w)
+{
+	if (w & LAYER_ALLOC_SET && !(w & LAYER_ALLOC_PAUSED))
+		return layer_target_min(c, layer_target_unpack((uint16_t)(w & 0x07ffu)));
+	return c;
+}
+
+/* Allocator (owning lcore): store an allocation word (LAYER_ALLOC_NONE, LAYER_ALLOC_PAUSED or
+ * layer_alloc_word(t)). Words with other bits are refused (returns -1, nothing stored). */
+static inline int layer_sel_alloc_set(struct layer_sel *s, uint16_t w)
+{
+	if (w != LAYER_ALLOC_NONE && w != LAYER_ALLOC_PAUSED && (w & ~(LAYER_ALLOC_SET | 0x07ffu)) != 0)
+		return -1;
+	if (w != LAYER_ALLOC_NONE && w != LAYER_ALLOC_PAUSED && !(w & LAYER_ALLOC_SET))
+		return -1;
+	__atomic_store_n(&s->alloc, w, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* Allocator: store target t as the allocation, or pause (t NULL). */
+static inline void layer_sel_alloc_store(struct layer_sel *s, const struct layer_target *t)
+{
+	__atomic_store_n(&s->alloc, t ? layer_alloc_word(t) : (uint16_t)LAYER_ALLOC_PAUSED, __ATOMIC_RELAXED);
+}
+
+/* The allocation word now. */
+static inline uint16_t layer_sel_alloc(const struct layer_sel *s)
+{
+	return __atomic_load_n(&s->alloc, __ATOMIC_RELAXED);
+}
+
+/* Is s paused by the allocator? */
+static inline int layer_sel_paused(const struct layer_sel *s)
+{
+	return layer_sel_alloc(s) == LAYER_ALLOC_PAUSED;
+}
+
+/* Owning lcore: the effective target, min(ceiling, allocation) per component (when paused: the
+ * ceiling; layer_sel_paused says so). What the fan-out passes to layer_sel_video and what a
+ * keyframe request should look at. */
+static inline struct layer_target layer_sel_effective(const struct layer_sel *s)
+{
+	return layer_alloc_apply(layer_sel_target(s), layer_sel_alloc(s));
+}
+
+/* Any video stream (the codec is mp->codec; VP8 obeys the VP8 rules above): returns
+ * LAYER_SEL_FORWARD (1; *out filled: seq, ts, marker always, picture_id / tl0picidx / frame_number
+ * where mp has them), LAYER_SEL_WITHHOLD (0) or LAYER_SEL_PAUSED (-1: s->alloc is
+ * LAYER_ALLOC_PAUSED; withheld). Forward iff > 0. t is the ceiling (or already the effective
+ * target): s->alloc is applied on top of it (layer_alloc_apply). arrival_rtp: the packet's arrival
+ * time in the stream's RTP clock (wrapping). */
 int layer_sel_video(struct layer_sel *s, const struct layer_target *t, const struct rtp_info *ri,
 		    const struct media_pkt *mp, uint32_t arrival_rtp, struct layer_out *out);
 

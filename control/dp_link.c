@@ -239,6 +239,9 @@ uint64_t dp_link_put_participant(struct dp_link *l, uint32_t id)
 	c.u.participant.fb = p->fb;
 	c.u.participant.mmr_ssrc = p->mmr_ssrc;
 	memcpy(c.u.participant.rtx_map, p->rtx_map, sizeof(c.u.participant.rtx_map));
+	c.u.participant.twcc_ext_id = p->twcc_ext_id;
+	c.u.participant.abs_ext_id = p->abs_ext_id;
+	c.u.participant.level_ext_id = p->level_ext_id;
 	if (c.u.participant.srtp_suite != SRTP_SUITE_NONE) {
 		c.u.participant.send_key = p->send_key;
 		c.u.participant.recv_key = p->recv_key;
@@ -267,6 +270,7 @@ uint64_t dp_link_put_stream(struct dp_link *l, uint32_t id)
 	c.u.stream.rtx_ssrc = s->rtx_ssrc;
 	c.u.stream.rtx_pt = s->rtx_ssrc ? s->rtx_pt : 0;
 	c.u.stream.clock_hz = s->clock_hz;
+	c.u.stream.screen = s->screen;
 	return dp_link_push(l, &c);
 }
 
@@ -286,6 +290,18 @@ uint64_t dp_link_put_sub(struct dp_link *l, uint32_t id)
 	c.u.sub.target_encoding = b->target_encoding;
 	c.u.sub.sel_id = b->sel_id;
 	c.u.sub.rtx_ssrc = b->rtx_ssrc;
+	c.u.sub.priority = b->priority;
+	c.u.sub.topn_slot = b->topn_slot;
+	return dp_link_push(l, &c);
+}
+
+uint64_t dp_link_put_meeting(struct dp_link *l, uint32_t id)
+{
+	struct mmr_cmd c;
+	memset(&c, 0, sizeof(c));
+	c.op = MMR_CMD_MEETING_PUT;
+	c.u.meeting.meeting_id = id;
+	c.u.meeting.top_n = l->model->meetings[id].top_n;
 	return dp_link_push(l, &c);
 }
 
@@ -352,6 +368,10 @@ static void full_sync(struct dp_link *l, uint64_t now)
 	c.u.sync.gen = l->gen;
 	memcpy(c.u.sync.state_id, m->state_id, sizeof(c.u.sync.state_id));
 	dp_link_push(l, &c);
+	/* meeting settings (top-N) before their participants' slot subscriptions */
+	for (uint32_t id = 0; id < model_meeting_bound(m); id++)
+		if (m->meetings[id].used && m->meetings[id].top_n)
+			dp_link_put_meeting(l, id);
 	for (uint32_t id = 0; id < model_part_bound(m); id++)
 		if (m->parts[id].used)
 			dp_link_put_participant(l, id);

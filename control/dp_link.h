@@ -10,8 +10,9 @@
  * dp_link_tick() (call it often; it acts about every 100 ms) stores our heartbeat, watches the
  * dataplane's, and attaches when a live segment appears. Attaching (first time, after our own
  * restart, after the dataplane restarted with a new epoch, or after its heartbeat went stale and
- * came back) queues a full sync: SYNC_BEGIN(gen), a PUT for every participant, stream and
- * subscription, SYNC_END(gen), with a fresh nonzero gen. A simulcast group's encoding-0 stream is
+ * came back) queues a full sync: SYNC_BEGIN(gen), a MEETING_PUT for every meeting with settings
+ * (top-N audio), a PUT for every participant, stream and subscription, SYNC_END(gen), with a fresh
+ * nonzero gen (the dataplane sets back the settings of meetings the replay did not PUT). A simulcast group's encoding-0 stream is
  * sent before its other members, and a receiver's subscription to it before its subscriptions to
  * the others (their group_id and sel_id name them); requests keep the same order for new objects.
  * A dead dataplane detaches us: the FIFO is dropped, and the next attach replays everything anyway.
@@ -119,6 +120,8 @@ uint64_t dp_link_push(struct dp_link *l, struct mmr_cmd *cmd);
 uint64_t dp_link_put_participant(struct dp_link *l, uint32_t id);
 uint64_t dp_link_put_stream(struct dp_link *l, uint32_t id);
 uint64_t dp_link_put_sub(struct dp_link *l, uint32_t id);
+/* MEETING_PUT of a meeting's settings (top_n; 0 sets the defaults back, as MEETING_DEL) */
+uint64_t dp_link_put_meeting(struct dp_link *l, uint32_t id);
 uint64_t dp_link_del(struct dp_link *l, enum mmr_cmd_op op, uint32_t id);
 
 /* `mmrctl dataplane reset --yes-wipe`: when held, replay our state at the next attach (at once),

@@ -15,13 +15,21 @@ int events_init(struct ctl_events *e)
 {
 	memset(e, 0, sizeof(*e));
 	e->layers = calloc(MMR_MAX_SUBS, sizeof(*e->layers));   /* pages touched only where used */
-	return e->layers ? 0 : -ENOMEM;
+	e->speaker = calloc(MMR_MAX_MEETINGS, sizeof(*e->speaker));
+	e->bwe = calloc(MMR_MAX_PARTICIPANTS, sizeof(*e->bwe));
+	if (!e->layers || !e->speaker || !e->bwe) {
+		events_free(e);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void events_free(struct ctl_events *e)
 {
 	free(e->layers);
-	e->layers = NULL;
+	free(e->speaker);
+	free(e->bwe);
+	e->layers = e->speaker = e->bwe = NULL;
 }
 
 static void ask_snapshot(struct ctl_events *e, struct mmr_shm *shm)
@@ -34,6 +42,10 @@ void events_attach(struct ctl_events *e, struct mmr_shm *shm)
 {
 	memset(e->layers, 0, (size_t)e->layers_hw * sizeof(*e->layers));
 	e->layers_hw = 0;
+	memset(e->speaker, 0, (size_t)e->speaker_hw * sizeof(*e->speaker));
+	e->speaker_hw = 0;
+	memset(e->bwe, 0, (size_t)e->bwe_hw * sizeof(*e->bwe));
+	e->bwe_hw = 0;
 	e->complete = false;
 	for (unsigned r = 0; r < MMR_EV_RINGS; r++)
 		e->seen_dropped[r] = atomic_load_explicit(&shm->events[r].dropped, memory_order_acquire);
@@ -42,18 +54,35 @@ void events_attach(struct ctl_events *e, struct mmr_shm *shm)
 
 static void apply(struct ctl_events *e, const struct mmr_event *ev)
 {
-	if (ev->type != MMR_EV_LAYERS || ev->id >= MMR_MAX_SUBS || ev->v1 == 0) {
+	uint64_t *table;
+	uint32_t limit, *hw;
+	switch (ev->type) {
+	case MMR_EV_LAYERS:
+		table = e->layers, limit = MMR_MAX_SUBS, hw = &e->layers_hw;
+		break;
+	case MMR_EV_SPEAKER:
+		table = e->speaker, limit = MMR_MAX_MEETINGS, hw = &e->speaker_hw;
+		break;
+	case MMR_EV_BWE:
+		table = e->bwe, limit = MMR_MAX_PARTICIPANTS, hw = &e->bwe_hw;
+		break;
+	default:
 		e->bad++;
 		return;
 	}
-	uint64_t *slot = &e->layers[ev->id];
+	if (ev->id >= limit || ev->v1 == 0 ||
+	    (ev->type == MMR_EV_SPEAKER && ev->v0 != MMR_ID_NONE && ev->v0 >= MMR_MAX_PARTICIPANTS)) {
+		e->bad++;
+		return;
+	}
+	uint64_t *slot = &table[ev->id];
 	if (*slot && !mmr_ev_version_ge(ev->v1, (uint32_t)(*slot >> 32))) {
 		e->stale++;
 		return;
 	}
 	*slot = (uint64_t)ev->v1 << 32 | ev->v0;
-	if (ev->id >= e->layers_hw)
-		e->layers_hw = ev->id + 1;
+	if (ev->id >= *hw)
+		*hw = ev->id + 1;
 }
 
 size_t events_drain(struct ctl_events *e, struct mmr_shm *shm)
@@ -104,5 +133,21 @@ bool events_layers(const struct ctl_events *e, uint32_t sel_id, uint32_t *v)
 	if (!e->complete || sel_id >= MMR_MAX_SUBS || e->layers[sel_id] == 0)
 		return false;
 	*v = (uint32_t)e->layers[sel_id];
+	return true;
+}
+
+bool events_speaker(const struct ctl_events *e, uint32_t meeting, uint32_t *participant)
+{
+	if (meeting >= MMR_MAX_MEETINGS || e->speaker[meeting] == 0)
+		return false;
+	*participant = (uint32_t)e->speaker[meeting];
+	return true;
+}
+
+bool events_bwe(const struct ctl_events *e, uint32_t participant, uint32_t *kbps)
+{
+	if (participant >= MMR_MAX_PARTICIPANTS || e->bwe[participant] == 0)
+		return false;
+	*kbps = (uint32_t)e->bwe[participant];
 	return true;
 }

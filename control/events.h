@@ -1,7 +1,9 @@
 /*
  * events.h - the controller's end of the dataplane's event channel (lib/contract/event_ring.h): it reads
- * every ring of the segment and keeps what they say in its own memory. Today: the layers each
- * receiver gets now (MMR_EV_LAYERS), by sel_id, for `mmrctl sub list`.
+ * every ring of the segment and keeps what they say in its own memory: the layers each receiver
+ * gets now (MMR_EV_LAYERS), by sel_id, for `mmrctl sub list`; each meeting's dominant speaker
+ * (MMR_EV_SPEAKER), by meeting id, and each receiver's last bandwidth estimate (MMR_EV_BWE), by
+ * participant id, for `mmrctl meeting show` and `participant show` (issue 12).
  *
  * Versions: a value replaces the one held only if its version is the same or newer (event_ring.h),
  * so events read from different rings in any order, late events and snapshots converge on the
@@ -23,6 +25,10 @@
 struct ctl_events {
 	uint64_t *layers;            /* MMR_MAX_SUBS: version << 32 | mmr_layers_pack value; 0: unknown */
 	uint32_t layers_hw;          /* 1 + the highest sel_id ever set (what an attach clears) */
+	uint64_t *speaker;           /* MMR_MAX_MEETINGS: version << 32 | participant id; 0: unknown */
+	uint32_t speaker_hw;
+	uint64_t *bwe;               /* MMR_MAX_PARTICIPANTS: version << 32 | kbit/s; 0: unknown */
+	uint32_t bwe_hw;
 	uint64_t seen_dropped[MMR_EV_RINGS];  /* each ring's `dropped` when we last looked */
 	uint64_t snap_want;          /* the snapshot request we wait for (0: none) */
 	bool     complete;           /* a snapshot asked for since the last attach has been read whole */
@@ -47,5 +53,10 @@ bool events_waiting(const struct ctl_events *e);
 /* The layers sel_id's receiver gets now (mmr_layers_pack; not started = 0): true, or false when
  * not known (no snapshot read whole yet, or the dataplane never told). */
 bool events_layers(const struct ctl_events *e, uint32_t sel_id, uint32_t *v);
+/* The dominant speaker of a meeting (a participant id, or MMR_ID_NONE: nobody): true, or false when
+ * the dataplane never told. */
+bool events_speaker(const struct ctl_events *e, uint32_t meeting, uint32_t *participant);
+/* The last bandwidth estimate toward a participant, kbit/s: true, or false when never told. */
+bool events_bwe(const struct ctl_events *e, uint32_t participant, uint32_t *kbps);
 
 #endif

@@ -184,8 +184,17 @@ int model_reserve(struct model *m, uint32_t meetings, uint32_t parts, uint32_t s
 
 uint32_t model_join_sub_count(const struct model *m, uint32_t meeting, unsigned role)
 {
-	/* only senders have streams, and a newcomer has none yet */
-	return val_role_receives(role) ? m->meetings[meeting].n_streams : 0;
+	/* only senders have streams, and a newcomer has none yet (at most: audio of a top-N meeting
+	 * gets none) */
+	return val_role_receives(role) ? m->meetings[meeting].n_streams + m->meetings[meeting].top_n : 0;
+}
+
+uint32_t model_stream_sub_count(const struct model *m, uint32_t s)
+{
+	const struct m_stream *ss = &m->streams[s];
+	if (!model_stream_subscribed(m, model_stream_meeting(m, s), ss->kind))
+		return 0;
+	return model_publish_sub_count(m, ss->participant);
 }
 
 uint32_t model_publish_sub_count(const struct model *m, uint32_t participant)
@@ -278,6 +287,7 @@ uint32_t model_stream_add(struct model *m, uint32_t id, uint32_t participant, ui
 	s->rtx_ssrc = d->rtx_ssrc[s->encoding < MEDIA_MAX_ENCODINGS ? s->encoding : 0];
 	s->rtx_pt = s->rtx_ssrc ? d->rtx_pt : 0;
 	s->clock_hz = d->clock_hz ? d->clock_hz : d->kind == MMR_KIND_VIDEO ? MMR_CLOCK_VIDEO_HZ : MMR_CLOCK_AUDIO_HZ;
+	s->screen = d->screen ? 1 : 0;
 	s->first_sub = s->last_sub = MMR_ID_NONE;
 	s->next = MMR_ID_NONE;
 	s->prev = p->last_stream;
@@ -360,6 +370,8 @@ void model_default_target(const struct model *m, uint32_t s, struct m_target *t)
  * already (its members are subscribed in encoding order): the others share its out SSRC and sel_id. */
 static uint32_t default_sub(struct model *m, uint32_t stream, uint32_t subscriber)
 {
+	if (!model_stream_subscribed(m, model_stream_meeting(m, stream), m->streams[stream].kind))
+		return MMR_ID_NONE;   /* audio of a top-N meeting: the receivers' slots carry it */
 	struct m_target t;
 	uint32_t head = model_group_head(m, stream), sel = MMR_ID_NONE;
 	model_default_target(m, stream, &t);
@@ -449,8 +461,8 @@ void model_participant_set_rtcp(struct model *m, uint32_t id, uint8_t fb, uint32
 	/* encoding-0 subscriptions come before their group's others in the receiver's list */
 	for (uint32_t b = p->first_rsub; b != MMR_ID_NONE; b = m->subs[b].r_next) {
 		struct m_sub *x = &m->subs[b];
-		if (!any)
-			x->rtx_ssrc = 0;
+		if (!any || x->topn_slot)
+			x->rtx_ssrc = 0;   /* a top-N slot carries audio: no RTX */
 		else if (x->sel_id != b)
 			x->rtx_ssrc = m->subs[x->sel_id].rtx_ssrc;
 		else if (x->rtx_ssrc == 0)
@@ -471,7 +483,121 @@ uint32_t model_participant_join(struct model *m, uint32_t meeting, const char *n
 		for (uint32_t s = m->parts[o].first_stream; s != MMR_ID_NONE; s = m->streams[s].next)
 			default_sub(m, s, id);
 	}
+	for (unsigned k = 0; k < m->meetings[meeting].top_n; k++)
+		model_slot_add(m, MMR_ID_NONE, id, k, model_pick_rtx_ssrc(m, id, m->ssrc_seed + k * 0x9e3779b9u));
 	return id;
+}
+
+/* ---- top-N audio ---------------------------------------------------------------------------- */
+
+uint32_t model_slot_add(struct model *m, uint32_t id, uint32_t r, unsigned slot, uint32_t out_ssrc)
+{
+	id = take_id(&m->sub_ids, id);
+	struct m_sub *b = &m->subs[id];
+	struct m_participant *rp = &m->parts[r];
+	memset(b, 0, sizeof(*b));
+	b->used = true;
+	b->stream = MMR_ID_NONE;
+	b->subscriber = r;
+	b->out_ssrc = out_ssrc;
+	b->sel_id = id;
+	b->topn_slot = (uint8_t)(slot + 1);
+	b->s_next = b->s_prev = MMR_ID_NONE;
+	b->r_next = MMR_ID_NONE;
+	b->r_prev = rp->last_rsub;
+	if (rp->last_rsub != MMR_ID_NONE)
+		m->subs[rp->last_rsub].r_next = id;
+	else
+		rp->first_rsub = id;
+	rp->last_rsub = id;
+	rp->n_rsubs++;
+	m->meetings[rp->meeting].n_subs++;
+	m->n_subs++;
+	return id;
+}
+
+uint32_t model_find_slot(const struct model *m, uint32_t r, unsigned slot)
+{
+	for (uint32_t b = m->parts[r].first_rsub; b != MMR_ID_NONE; b = m->subs[b].r_next)
+		if (m->subs[b].topn_slot == slot + 1)
+			return b;
+	return MMR_ID_NONE;
+}
+
+/* Is subscription b one that setting top_n from `from` to n removes? */
+static bool topn_removes(const struct model *m, uint32_t b, unsigned from, unsigned n)
+{
+	const struct m_sub *x = &m->subs[b];
+	if (x->topn_slot)
+		return x->topn_slot > n;
+	return from == 0 && n > 0 && m->streams[x->stream].kind == MMR_KIND_AUDIO;
+}
+
+void model_topn_change_count(const struct model *m, uint32_t meeting, unsigned n, uint32_t *add, uint32_t *remove)
+{
+	const struct m_meeting *mt = &m->meetings[meeting];
+	*add = *remove = 0;
+	for (uint32_t r = mt->first_part; r != MMR_ID_NONE; r = m->parts[r].next) {
+		const struct m_participant *rp = &m->parts[r];
+		if (!val_role_receives(rp->role))
+			continue;
+		for (uint32_t b = rp->first_rsub; b != MMR_ID_NONE; b = m->subs[b].r_next)
+			*remove += topn_removes(m, b, mt->top_n, n);
+		for (unsigned k = 0; k < n; k++)
+			*add += model_find_slot(m, r, k) == MMR_ID_NONE;
+		if (mt->top_n && n == 0)   /* every other sender's audio */
+			for (uint32_t o = mt->first_part; o != MMR_ID_NONE; o = m->parts[o].next)
+				for (uint32_t s = m->parts[o].first_stream; o != r && s != MMR_ID_NONE; s = m->streams[s].next)
+					*add += m->streams[s].kind == MMR_KIND_AUDIO;
+	}
+}
+
+void model_topn_removals(const struct model *m, uint32_t meeting, unsigned n, uint32_t *out)
+{
+	const struct m_meeting *mt = &m->meetings[meeting];
+	uint32_t i = 0;
+	for (uint32_t r = mt->first_part; r != MMR_ID_NONE; r = m->parts[r].next)
+		for (uint32_t b = m->parts[r].first_rsub; b != MMR_ID_NONE; b = m->subs[b].r_next)
+			if (topn_removes(m, b, mt->top_n, n))
+				out[i++] = b;
+}
+
+uint32_t model_meeting_set_top_n(struct model *m, uint32_t meeting, unsigned n, uint32_t *added)
+{
+	struct m_meeting *mt = &m->meetings[meeting];
+	unsigned from = mt->top_n;
+	uint32_t k = 0;
+	for (uint32_t r = mt->first_part; r != MMR_ID_NONE; r = m->parts[r].next) {
+		uint32_t next;
+		for (uint32_t b = m->parts[r].first_rsub; b != MMR_ID_NONE; b = next) {
+			next = m->subs[b].r_next;
+			if (topn_removes(m, b, from, n))
+				model_sub_remove(m, b);
+		}
+	}
+	mt->top_n = (uint8_t)n;
+	for (uint32_t r = mt->first_part; r != MMR_ID_NONE; r = m->parts[r].next) {
+		if (!val_role_receives(m->parts[r].role))
+			continue;
+		if (from && n == 0)   /* per-pair audio again (default_sub makes them now that top_n is 0) */
+			for (uint32_t o = mt->first_part; o != MMR_ID_NONE; o = m->parts[o].next)
+				for (uint32_t s = m->parts[o].first_stream; o != r && s != MMR_ID_NONE; s = m->streams[s].next)
+					if (m->streams[s].kind == MMR_KIND_AUDIO) {
+						uint32_t b = default_sub(m, s, r);
+						if (added)
+							added[k] = b;
+						k++;
+					}
+		for (unsigned sl = 0; sl < n; sl++)
+			if (model_find_slot(m, r, sl) == MMR_ID_NONE) {
+				uint32_t b = model_slot_add(m, MMR_ID_NONE, r, sl,
+							    model_pick_rtx_ssrc(m, r, m->ssrc_seed + sl * 0x9e3779b9u));
+				if (added)
+					added[k] = b;
+				k++;
+			}
+	}
+	return k;
 }
 
 uint32_t model_stream_publish(struct model *m, uint32_t participant, const uint32_t *ssrcs, unsigned n,
@@ -509,18 +635,21 @@ void model_participant_set_keys(struct model *m, uint32_t id, const struct srtp_
 void model_sub_remove(struct model *m, uint32_t id)
 {
 	struct m_sub *b = &m->subs[id];
-	struct m_stream *s = &m->streams[b->stream];
 	struct m_participant *r = &m->parts[b->subscriber];
 
-	if (b->s_prev != MMR_ID_NONE)
-		m->subs[b->s_prev].s_next = b->s_next;
-	else
-		s->first_sub = b->s_next;
-	if (b->s_next != MMR_ID_NONE)
-		m->subs[b->s_next].s_prev = b->s_prev;
-	else
-		s->last_sub = b->s_prev;
-	s->n_subs--;
+	if (!b->topn_slot) {
+		struct m_stream *s = &m->streams[b->stream];
+		if (b->s_prev != MMR_ID_NONE)
+			m->subs[b->s_prev].s_next = b->s_next;
+		else
+			s->first_sub = b->s_next;
+		if (b->s_next != MMR_ID_NONE)
+			m->subs[b->s_next].s_prev = b->s_prev;
+		else
+			s->last_sub = b->s_prev;
+		s->n_subs--;
+		id_index_remove(&m->sub_by_pair, hash_pair(b->stream, b->subscriber), id);
+	}
 
 	if (b->r_prev != MMR_ID_NONE)
 		m->subs[b->r_prev].r_next = b->r_next;
@@ -533,7 +662,6 @@ void model_sub_remove(struct model *m, uint32_t id)
 	r->n_rsubs--;
 
 	m->meetings[r->meeting].n_subs--;
-	id_index_remove(&m->sub_by_pair, hash_pair(b->stream, b->subscriber), id);
 	b->used = false;
 	id_pool_release(&m->sub_ids, id);
 	m->n_subs--;

@@ -42,6 +42,19 @@
  * under): made by the controller (model_pick_rtx_ssrc) unless set; a simulcast group's members
  * share their encoding-0 subscription's, as they share its out SSRC.
  *
+ * Application-layer QoS (issue 12): a participant has the RTP header extension ids it negotiated
+ * (transport-wide sequence, abs-send-time, audio level; 0: none) and may take TWCC and REMB
+ * feedback (fb); a stream may be a screen share; a subscription has a priority (MMR_PRIO_*: pinned
+ * ones are served first by the dataplane's allocator). Its targets are the CEILING of what the
+ * allocator may give. A meeting may have top-N audio (top_n 1..MMR_TOPN_MAX): it then has no
+ * per-pair audio subscriptions; every receiver instead has top_n slot subscriptions (topn_slot
+ * k+1 for slot k, stream MMR_ID_NONE, an out SSRC of its own: picked from `ssrc_seed`, which the
+ * requests set from the random generator, and kept), in its receiver's list but in no stream's
+ * list and not in the (stream, subscriber) index. Changing top_n adds and removes them and the
+ * per-pair audio subscriptions (model_meeting_set_top_n). What the dataplane reports about them
+ * (each meeting's dominant speaker, each receiver's bandwidth estimate) is the events' (events.h),
+ * like the layers each receiver gets.
+ *
  * The model also records the id of the dataplane's SRTP index ledger the SRTP keys have been used
  * under (lib/contract/cmd_chan.h). A key used under one ledger must never be used under another: a new ledger
  * knows nothing of the indexes the old one leased (requests.h, request_ledger_check, at attach).
@@ -69,6 +82,7 @@ struct m_meeting {
 	char name[VAL_NAME_MAX + 1];
 	uint32_t first_part, last_part;     /* participants, in join order */
 	uint32_t n_parts, n_receivers, n_streams, n_subs;
+	uint8_t top_n;                      /* 0: off; 1..MMR_TOPN_MAX: top-N audio (above) */
 };
 
 struct m_participant {
@@ -89,6 +103,7 @@ struct m_participant {
 	uint8_t fb;                         /* MMR_FB_* (RTCP, above) */
 	uint32_t mmr_ssrc;
 	struct mmr_rtx_pt rtx_map[MMR_RTX_MAP_MAX];
+	uint8_t twcc_ext_id, abs_ext_id, level_ext_id;  /* header extension ids (issue 12); 0: none */
 };
 
 struct m_stream {
@@ -106,6 +121,7 @@ struct m_stream {
 	uint8_t rtx_pt;                     /* the publisher's RTX payload type; 0: no RTX */
 	uint32_t rtx_ssrc;                  /* the publisher's RTX SSRC for it; 0: none */
 	uint32_t clock_hz;                  /* RTP clock rate */
+	uint8_t screen;                     /* a screen share (issue 12) */
 };
 
 struct m_sub {
@@ -117,7 +133,10 @@ struct m_sub {
 	uint32_t stream, subscriber, out_ssrc;
 	uint32_t sel_id;                    /* see above: its own id, or its group's encoding-0 subscription's */
 	uint32_t rtx_ssrc;                  /* the receiver's RTX SSRC for it (RTCP, above); 0: none */
-	uint32_t s_prev, s_next;            /* in the stream's list */
+	uint8_t priority;                   /* MMR_PRIO_* (issue 12) */
+	uint8_t topn_slot;                  /* 0: a subscription to `stream`; k+1: top-N audio slot k
+					       (stream MMR_ID_NONE, above) */
+	uint32_t s_prev, s_next;            /* in the stream's list (not for a slot) */
 	uint32_t r_prev, r_next;            /* in the subscriber's list */
 };
 
@@ -128,6 +147,7 @@ struct m_stream_desc {
 	uint8_t rtx_pt;                     /* 0: no RTX */
 	uint32_t rtx_ssrc[MEDIA_MAX_ENCODINGS]; /* by encoding (0 outside a group); 0: none */
 	uint32_t clock_hz;                  /* 0: MMR_CLOCK_VIDEO_HZ / MMR_CLOCK_AUDIO_HZ by kind */
+	uint8_t screen;                     /* a screen share */
 };
 
 /* A subscription's layer targets. */
@@ -163,6 +183,9 @@ struct model {
 	uint8_t state_id[MMR_STATE_ID_LEN];
 	uint64_t state_token;
 	uint64_t state_changes;
+	/* where top-N slots' out SSRCs come from (above): the requests set it from the random
+	 * generator before a change that makes slots; any value works (tests set their own) */
+	uint32_t ssrc_seed;
 };
 
 /* Set up an empty model (the arrays are reserved, not touched); 0 or -ENOMEM. */
@@ -224,6 +247,30 @@ bool model_view_ssrc_taken(const struct model *m, uint32_t r, uint32_t ssrc, uin
 uint32_t model_find_mmr_ssrc(const struct model *m, uint32_t meeting, uint32_t ssrc);
 /* The stream of meeting whose publisher's RTX SSRC is ssrc; MMR_ID_NONE: none (a scan). */
 uint32_t model_find_rtx_ssrc(const struct model *m, uint32_t meeting, uint32_t ssrc);
+/* ---- top-N audio (issue 12) ---- */
+/* Add slot subscription `slot` (0-based) of receiver r with out_ssrc (loading; requests use
+ * model_meeting_set_top_n and model_participant_join). */
+uint32_t model_slot_add(struct model *m, uint32_t id, uint32_t r, unsigned slot, uint32_t out_ssrc);
+/* Receiver r's subscription to slot `slot` (0-based); MMR_ID_NONE: none. */
+uint32_t model_find_slot(const struct model *m, uint32_t r, unsigned slot);
+/* How many subscriptions setting meeting's top_n to n would add and remove. */
+void model_topn_change_count(const struct model *m, uint32_t meeting, unsigned n, uint32_t *add,
+			     uint32_t *remove);
+/* The subscriptions that change would remove, into out (room for the count above). */
+void model_topn_removals(const struct model *m, uint32_t meeting, unsigned n, uint32_t *out);
+/* Set meeting's top_n to n: removes the slots >= n (all when n is 0) and, from off to on, every
+ * per-pair audio subscription; adds the missing slots < n of every receiver and, from on to off,
+ * every receiver's audio subscriptions. The added subscriptions' ids go to added (room for the
+ * count above; NULL: not wanted); returns how many. */
+uint32_t model_meeting_set_top_n(struct model *m, uint32_t meeting, unsigned n, uint32_t *added);
+/* Does a stream of kind `kind` in meeting get per-pair subscriptions (not audio in a top-N meeting)? */
+static inline bool model_stream_subscribed(const struct model *m, uint32_t meeting, uint8_t kind)
+{
+	return !(kind == MMR_KIND_AUDIO && m->meetings[meeting].top_n);
+}
+/* The subscriptions stream s must have: one per other receiver of its meeting, or none. */
+uint32_t model_stream_sub_count(const struct model *m, uint32_t s);
+
 /* Set (or replace) a participant's SRTP keys. */
 void model_participant_set_keys(struct model *m, uint32_t id, const struct srtp_master *send_key,
 				const struct srtp_master *recv_key);

@@ -212,6 +212,20 @@ static void json_opt_u(struct outbuf *out, const char *name, bool applies, unsig
 		ob_printf(out, ", \"%s\": null", name);
 }
 
+/* JSON: ", \"ext\": {\"twcc\": ID, ...}" with the ids it negotiated (issue 12) */
+static void json_ext(const struct m_participant *pp, struct outbuf *out)
+{
+	const uint8_t ids[VAL_EXT_N] = { pp->twcc_ext_id, pp->abs_ext_id, pp->level_ext_id };
+	bool first = true;
+	ob_puts(out, ", \"ext\": {");
+	for (unsigned i = 0; i < VAL_EXT_N; i++)
+		if (ids[i]) {
+			ob_printf(out, "%s\"%s\": %u", first ? "" : ", ", val_ext_name(i), ids[i]);
+			first = false;
+		}
+	ob_puts(out, "}");
+}
+
 static void json_participant(const struct model *m, uint32_t p, struct outbuf *out)
 {
 	const struct m_participant *pp = &m->parts[p];
@@ -234,22 +248,40 @@ static void json_participant(const struct model *m, uint32_t p, struct outbuf *o
 		json_opt_u(out, "dd_ext_id", ss->dd_ext_id != 0, ss->dd_ext_id);
 		json_opt_u(out, "group", ss->group != MMR_ID_NONE, ss->group);
 		json_opt_u(out, "encoding", ss->group != MMR_ID_NONE, ss->encoding);
-		ob_printf(out, ", \"subscribers\": %u}", ss->n_subs);
+		ob_printf(out, ", \"screen\": %s, \"subscribers\": %u}", ss->screen ? "true" : "false", ss->n_subs);
 	}
-	ob_printf(out, "], \"subscriptions\": %u}", pp->n_rsubs);
+	ob_printf(out, "], \"subscriptions\": %u", pp->n_rsubs);
+	json_ext(pp, out);
+	ob_puts(out, "}");
 }
 
 /* Rows: one per receiver and stream, a simulcast group being one row (its encoding-0 subscription,
  * whose id is the group's sel_id). */
 static bool sub_row(const struct model *m, uint32_t b)
 {
-	return model_group_head(m, m->subs[b].stream) == m->subs[b].stream;
+	return m->subs[b].topn_slot || model_group_head(m, m->subs[b].stream) == m->subs[b].stream;
+}
+
+/* A top-N slot subscription (issue 12): audio, whoever is loud now */
+static void json_slot(const struct model *m, uint32_t b, struct outbuf *out)
+{
+	const struct m_sub *sb = &m->subs[b];
+	ob_puts(out, "{\"subscriber\": ");
+	ob_json_str(out, m->parts[sb->subscriber].name);
+	ob_printf(out, ", \"publisher\": null, \"ssrc\": null, \"kind\": \"audio\", \"codec\": \"opus\", "
+		       "\"topn_slot\": %u, \"out_ssrc\": %u, \"id\": %u, \"stream_id\": null, \"sel_id\": %u, "
+		       "\"pinned\": false}",
+		  sb->topn_slot - 1u, sb->out_ssrc, b, sb->sel_id);
 }
 
 static void json_sub(const struct model *m, const struct dp_link *dp, bool current, uint32_t b,
 		     struct outbuf *out)
 {
 	const struct m_sub *sb = &m->subs[b];
+	if (sb->topn_slot) {
+		json_slot(m, b, out);
+		return;
+	}
 	const struct m_stream *ss = &m->streams[sb->stream];
 	unsigned enc = model_group_size(m, sb->stream);
 	bool video = ss->kind == MMR_KIND_VIDEO;
@@ -270,7 +302,9 @@ static void json_sub(const struct model *m, const struct dp_link *dp, bool curre
 	json_opt_u(out, "target_encoding", enc > 1, sb->target_encoding);
 	ob_printf(out, ", \"out_ssrc\": %u", sb->out_ssrc);
 	json_opt_u(out, "rtx_ssrc", sb->rtx_ssrc != 0, sb->rtx_ssrc);
-	ob_printf(out, ", \"id\": %u, \"stream_id\": %u, \"sel_id\": %u", b, sb->stream, sb->sel_id);
+	ob_printf(out, ", \"id\": %u, \"stream_id\": %u, \"sel_id\": %u, \"topn_slot\": null, \"pinned\": %s, "
+		       "\"screen\": %s", b, sb->stream, sb->sel_id, sb->priority == MMR_PRIO_PINNED ? "true" : "false",
+		  ss->screen ? "true" : "false");
 	if (current) {
 		ob_puts(out, ", \"current\": ");
 		uint32_t v;
@@ -314,18 +348,34 @@ static void text_subs(const struct model *m, const struct dp_link *dp, bool curr
 		      struct outbuf *out, unsigned indent)
 {
 	static const char *const cols[] = { "SUBSCRIBER", "PUBLISHER", "SSRC", "KIND", "CODEC", "LAYERS", "TARGET",
-					    "OUT_SSRC", "RTX_SSRC", ">ID", "CURRENT" };
+					    "OUT_SSRC", "RTX_SSRC", "PRIO", ">ID", "CURRENT" };
 	if (m->meetings[meeting].n_subs == 0) {
 		ob_printf(out, "%*s(none)\n", (int)indent, "");
 		return;
 	}
 	struct table t;
-	table_init(&t, current ? 11 : 10, cols);
+	table_init(&t, current ? 12 : 11, cols);
 	for (uint32_t p = m->meetings[meeting].first_part; p != MMR_ID_NONE; p = m->parts[p].next)
 		for (uint32_t b = m->parts[p].first_rsub; b != MMR_ID_NONE; b = m->subs[b].r_next) {
 			if (!sub_row(m, b))
 				continue;
 			const struct m_sub *sb = &m->subs[b];
+			if (sb->topn_slot) {   /* a top-N slot: whoever is loud now */
+				table_cell(&t, m->parts[p].name);
+				table_cellf(&t, "top-N slot %u", sb->topn_slot - 1u);
+				table_cell(&t, "-");
+				table_cell(&t, "audio");
+				table_cell(&t, "opus");
+				table_cell(&t, "-");
+				table_cell(&t, "-");
+				table_cellf(&t, "0x%08x", sb->out_ssrc);
+				table_cell(&t, "-");
+				table_cell(&t, "-");
+				table_cell_u64(&t, b);
+				if (current)
+					table_cell(&t, "-");
+				continue;
+			}
 			const struct m_stream *ss = &m->streams[sb->stream];
 			char ssrcs[40], buf[32];
 			int k = 0;
@@ -345,6 +395,7 @@ static void text_subs(const struct model *m, const struct dp_link *dp, bool curr
 				table_cellf(&t, "0x%08x", sb->rtx_ssrc);
 			else
 				table_cell(&t, "-");
+			table_cell(&t, sb->priority == MMR_PRIO_PINNED ? "pinned" : ss->screen ? "screen" : "-");
 			table_cell_u64(&t, b);
 			if (current)
 				table_cell(&t, current_text(m, dp, b, buf, sizeof(buf)));
@@ -352,17 +403,26 @@ static void text_subs(const struct model *m, const struct dp_link *dp, bool curr
 	table_emit(&t, out, indent);
 }
 
-void render_meeting_show(const struct model *m, const uint8_t *owners, uint32_t meeting, bool json,
-			 struct outbuf *out)
+void render_meeting_show(const struct model *m, const uint8_t *owners, uint32_t speaker, uint32_t meeting,
+			 bool json, struct outbuf *out)
 {
 	const struct m_meeting *mt = &m->meetings[meeting];
 	char ow[24];
+	/* a speaker the dataplane names must be one of this meeting's participants */
+	if (speaker != MMR_ID_NONE &&
+	    (speaker >= model_part_bound(m) || !m->parts[speaker].used || m->parts[speaker].meeting != meeting))
+		speaker = MMR_ID_NONE;
 	if (json) {
 		ob_puts(out, "{\"name\": ");
 		ob_json_str(out, mt->name);
 		ob_printf(out, ", \"id\": %u, \"srtp_suite\": ", meeting);
 		json_suite(out, mt->srtp_suite);
 		json_owner(owners, meeting, out);
+		ob_printf(out, ", \"top_n\": %u, \"dominant_speaker\": ", mt->top_n);
+		if (speaker != MMR_ID_NONE)
+			ob_json_str(out, m->parts[speaker].name);
+		else
+			ob_puts(out, "null");
 		ob_puts(out, ",\n  \"participants\": [");
 		for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
 			ob_puts(out, p == mt->first_part ? "\n    " : ",\n    ");
@@ -377,6 +437,11 @@ void render_meeting_show(const struct model *m, const uint8_t *owners, uint32_t 
 		  mt->name, meeting, mt->n_parts, mt->n_streams, mt->n_subs, mt->srtp_suite ? "SRTP " : "",
 		  mt->srtp_suite ? security_name(mt->srtp_suite) : "plain RTP",
 		  owner_text(owners, meeting, ow, sizeof(ow)));
+	if (mt->top_n)
+		ob_printf(out, "top-n: %u (each receiver gets the %u loudest audio streams)\n", mt->top_n, mt->top_n);
+	else
+		ob_puts(out, "top-n: 0 (every audio stream to every receiver)\n");
+	ob_printf(out, "dominant speaker: %s\n", speaker != MMR_ID_NONE ? m->parts[speaker].name : "none");
 
 	ob_puts(out, "participants\n");
 	if (mt->n_parts == 0) {
@@ -599,6 +664,7 @@ void render_participant_show(const struct ctl_ctx *ctx, uint32_t p, bool json, s
 			ob_puts(out, "null");
 		ob_printf(out, ", \"dp_port\": %u, \"streams\": %u, \"subscriptions\": %u", pp->dp_port,
 			  pp->n_streams, pp->n_rsubs);
+		json_ext(pp, out);
 		json_part_rtcp(ctx, p, true, out);
 		ob_puts(out, "}\n");
 		return;
@@ -606,6 +672,14 @@ void render_participant_show(const struct ctl_ctx *ctx, uint32_t p, bool json, s
 	ob_printf(out, "participant %s (id %u) in meeting %s: %s port %u, %s, %u streams, receives %u\n",
 		  pp->name, p, m->meetings[pp->meeting].name, val_addr_fmt(&pp->addr, addr), pp->udp_port,
 		  val_role_name(pp->role), pp->n_streams, pp->n_rsubs);
+	const uint8_t ids[VAL_EXT_N] = { pp->twcc_ext_id, pp->abs_ext_id, pp->level_ext_id };
+	char ext[VAL_EXT_STRLEN];
+	ob_printf(out, "ext: %s\n", val_ext_fmt(ids, ext));
+	if (c && (pp->fb & (MMR_FB_TWCC | MMR_FB_REMB)))
+		ob_printf(out, "bandwidth estimate: %.0f kbit/s (delay %.0f, loss %.0f), allocated %.0f kbit/s, %llu "
+			       "paused\n", (double)rd(&c->bwe_bps) / 1e3, (double)rd(&c->bwe_delay_bps) / 1e3,
+			  (double)rd(&c->bwe_loss_bps) / 1e3, (double)rd(&c->alloc_bps) / 1e3,
+			  (unsigned long long)rd(&c->paused));
 	ob_printf(out, "rtcp: %s; rtx: %s; mmr_ssrc 0x%08x; rtt %s; loss %s", val_fb_fmt(pp->fb & (uint8_t)~MMR_FB_RTX, fb),
 		  val_rtx_map_fmt(pp->rtx_map, rtx), pp->mmr_ssrc, rtt_text(c, rtt, sizeof(rtt)),
 		  loss_text(c, loss, sizeof(loss)));
@@ -720,6 +794,15 @@ int render_stats(const struct ctl_ctx *ctx, bool streams, bool participants, boo
 					json_u64_field(out, "srtp_roc", rd(&c->srtp_index) >> 16, true);
 				else
 					ob_puts(out, ", \"srtp_roc\": null");
+				/* issue 12: each layer's own bitrate, index sid * 4 + tid (video) */
+				if (ss->kind == MMR_KIND_VIDEO) {
+					ob_puts(out, ", \"layer_kbps\": [");
+					for (unsigned k = 0; k < MEDIA_MAX_SPATIAL * MMR_MAX_TLAYERS; k++)
+						ob_printf(out, "%s%u", k ? ", " : "", rd32(&c->layer_kbps[k]));
+					ob_puts(out, "]");
+				} else {
+					ob_puts(out, ", \"layer_kbps\": null");
+				}
 				ob_puts(out, "}");
 				first = false;
 			}
@@ -845,12 +928,13 @@ int render_stats(const struct ctl_ctx *ctx, bool streams, bool participants, boo
 			ob_puts(out, "  (none)\n");
 		} else {
 			static char heads[MMR_SC__COUNT][24];
-			const char *cols[5 + MMR_SC__COUNT] = { "MEETING", "PARTICIPANT", "SSRC", "KIND", ">ID" };
+			const char *cols[6 + MMR_SC__COUNT] = { "MEETING", "PARTICIPANT", "SSRC", "KIND", ">ID" };
 			for (unsigned k = 0; k < MMR_SC__COUNT; k++)
 				cols[5 + k] = upper_head(heads[k], sizeof(heads[k]), mmr_stream_counter_names[k]);
-			_Static_assert(5 + MMR_SC__COUNT <= TABLE_MAX_COLS, "stream table: too many columns");
+			cols[5 + MMR_SC__COUNT] = "LAYER_KBPS";
+			_Static_assert(6 + MMR_SC__COUNT <= TABLE_MAX_COLS, "stream table: too many columns");
 			struct table t;
-			table_init(&t, 5 + MMR_SC__COUNT, cols);
+			table_init(&t, 6 + MMR_SC__COUNT, cols);
 			for (uint32_t s = 0; s < model_stream_bound(m); s++) {
 				if (!m->streams[s].used)
 					continue;
@@ -864,6 +948,16 @@ int render_stats(const struct ctl_ctx *ctx, bool streams, bool participants, boo
 				table_cell_u64(&t, s);
 				for (unsigned k = 0; k < MMR_SC__COUNT; k++)
 					table_cell_u64(&t, rd(&c->c[k]));
+				/* the non-zero layers as S.T:KBPS, comma-separated; - when none */
+				char lk[MEDIA_MAX_SPATIAL * MMR_MAX_TLAYERS * 16] = "";
+				size_t len = 0;
+				for (unsigned k = 0; k < MEDIA_MAX_SPATIAL * MMR_MAX_TLAYERS; k++) {
+					uint32_t v = rd32(&c->layer_kbps[k]);
+					if (v)
+						len += (size_t)snprintf(lk + len, sizeof(lk) - len, "%s%u.%u:%u", len ? "," : "",
+									k / MMR_MAX_TLAYERS, k % MMR_MAX_TLAYERS, v);
+				}
+				table_cell(&t, len ? lk : "-");
 			}
 			table_emit(&t, out, 2);
 		}

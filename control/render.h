@@ -14,7 +14,8 @@
 
 /* owners: the dataplane's meeting_owner[] (stats.h), NULL when it is not attached. */
 void render_meeting_list(const struct model *m, const uint8_t *owners, bool json, struct outbuf *out);
-void render_meeting_show(const struct model *m, const uint8_t *owners, uint32_t meeting, bool json,
+/* speaker: the meeting's dominant speaker as the dataplane said (MMR_ID_NONE: none or not known) */
+void render_meeting_show(const struct model *m, const uint8_t *owners, uint32_t speaker, uint32_t meeting, bool json,
 			 struct outbuf *out);
 /* One row per receiver per stream or simulcast group, with its target and the layers it gets now
  * (as the dataplane's events told, events.h; "unknown" / null without a dataplane or before its

@@ -35,7 +35,7 @@
 #include "values.h"
 
 #define MAX_POS  3
-#define MAX_OPTS 10
+#define MAX_OPTS 12
 
 struct args {
 	const char *pos[MAX_POS];
@@ -242,7 +242,20 @@ static bool new_keys(enum srtp_suite suite, struct srtp_master keys[2], struct r
 
 /* ---- meeting -------------------------------------------------------------------------------- */
 
-enum { MC_PLAIN, MC_SRTP };
+enum { MC_PLAIN, MC_SRTP, MC_TOP_N };
+
+/* --top-n N: 0 (off) .. MMR_TOPN_MAX */
+static bool get_top_n(const char *text, struct request *req, unsigned *n)
+{
+	uint64_t v;
+	if (val_uint(text, MMR_TOPN_MAX, &v) < 0) {
+		fail(req, "bad top-n '%s' (0-%u: how many of the loudest audio streams each receiver gets; 0 = "
+		     "off, every audio stream)", text, MMR_TOPN_MAX);
+		return false;
+	}
+	*n = (unsigned)v;
+	return true;
+}
 
 static void cmd_meeting_create(struct ctl_ctx *ctx, const struct args *a, struct request *req)
 {
@@ -256,16 +269,81 @@ static void cmd_meeting_create(struct ctl_ctx *ctx, const struct args *a, struct
 	bool given;
 	if (!get_security(a->opt[MC_PLAIN], a->opt[MC_SRTP], req, &suite, &given))
 		return;
+	unsigned top_n = 0;
+	if (a->opt[MC_TOP_N] && !get_top_n(a->opt[MC_TOP_N], req, &top_n))
+		return;
 	if (!reserve(ctx, req, 1, 0, 0, 0))
 		return;
 	uint32_t id = model_meeting_add(ctx->model, MMR_ID_NONE, name, suite);
+	ctx->model->meetings[id].top_n = (uint8_t)top_n;
 	state_line_meeting(change_begin(ctx), ctx->model, id);
 	if (!change_end(ctx, req)) {
 		model_meeting_remove(ctx->model, id);
 		return;
 	}
 	dp_begin(ctx, req);
-	dp_end(ctx, req, UINT64_MAX, false);
+	if (top_n)
+		dp_end(ctx, req, dp_link_put_meeting(ctx->dp, id), true);
+	else
+		dp_end(ctx, req, UINT64_MAX, false);
+}
+
+/*
+ * meeting set NAME --top-n N: top-N audio on (1..MMR_TOPN_MAX), changed or off (0). Every receiver
+ * gets N slot subscriptions in place of its per-pair audio subscriptions (model.h); the dataplane
+ * gets the new ones before the old ones go (no gap in what a receiver hears), and the meeting's
+ * setting before its slots when N grows, after them when it shrinks.
+ */
+static void cmd_meeting_set(struct ctl_ctx *ctx, const struct args *a, struct request *req)
+{
+	struct model *m = ctx->model;
+	uint32_t id;
+	unsigned n;
+	if (!get_meeting(ctx, a->pos[0], req, &id) || !get_top_n(a->opt[0], req, &n))
+		return;
+	unsigned old = m->meetings[id].top_n;
+	if (n == old)
+		return;     /* nothing to change */
+	uint32_t add, rem;
+	model_topn_change_count(m, id, n, &add, &rem);
+	if (!reserve(ctx, req, 0, 0, 0, add))
+		return;
+	if (keys_random_ssrc(&m->ssrc_seed) < 0)
+		FAIL("the random generator failed: no SSRCs for the top-N slots");
+	uint32_t *removed = malloc(((size_t)rem + 1) * sizeof(*removed));
+	uint32_t *added = malloc(((size_t)add + 1) * sizeof(*added));
+	if (!removed || !added) {
+		free(removed);
+		free(added);
+		FAIL("out of memory");
+	}
+	model_topn_removals(m, id, n, removed);
+	uint32_t k = model_meeting_set_top_n(m, id, n, added);
+	struct outbuf *b = change_begin(ctx);
+	state_line_topn(b, m, id);
+	for (uint32_t i = 0; i < rem; i++)
+		state_line_remove(b, "sub", removed[i]);
+	for (uint32_t i = 0; i < k; i++)
+		state_line_sub(b, m, added[i]);
+	if (!change_end(ctx, req)) {
+		model_meeting_set_top_n(m, id, old, NULL);   /* the same subscriptions again (new ids) */
+		free(removed);
+		free(added);
+		return;
+	}
+	dp_begin(ctx, req);
+	uint64_t last = UINT64_MAX;
+	if (n > old)
+		last = dp_link_put_meeting(ctx->dp, id);
+	for (uint32_t i = 0; i < k; i++)
+		last = dp_link_put_sub(ctx->dp, added[i]);
+	for (uint32_t i = 0; i < rem; i++)
+		last = dp_link_del(ctx->dp, MMR_CMD_SUB_DEL, removed[i]);
+	if (n < old)
+		last = dp_link_put_meeting(ctx->dp, id);
+	dp_end(ctx, req, last, true);
+	free(removed);
+	free(added);
 }
 
 static void cmd_meeting_end(struct ctl_ctx *ctx, const struct args *a, struct request *req)
@@ -281,7 +359,9 @@ static void cmd_meeting_end(struct ctl_ctx *ctx, const struct args *a, struct re
 	uint64_t last = UINT64_MAX;
 	for (uint32_t p = m->meetings[id].first_part; p != MMR_ID_NONE; p = m->parts[p].next)
 		last = dp_link_del(ctx->dp, MMR_CMD_PARTICIPANT_DEL, p);
-	dp_end(ctx, req, last, m->meetings[id].n_parts > 0);
+	if (m->meetings[id].top_n)   /* its settings go too (the id may serve another meeting) */
+		last = dp_link_del(ctx->dp, MMR_CMD_MEETING_DEL, id);
+	dp_end(ctx, req, last, m->meetings[id].n_parts > 0 || m->meetings[id].top_n);
 	model_meeting_remove(m, id);
 }
 
@@ -324,16 +404,29 @@ static void cmd_meeting_list(struct ctl_ctx *ctx, const struct args *a, struct r
 	render_meeting_list(ctx->model, dp_owners(ctx), req->json, &req->body);
 }
 
+/* The meeting's dominant speaker as the dataplane reports it: its event (events.h), else the value
+ * in the counters area; MMR_ID_NONE: nobody, or no dataplane. */
+static uint32_t dominant_speaker(struct ctl_ctx *ctx, uint32_t meeting)
+{
+	if (!ctx->dp->attached)
+		return MMR_ID_NONE;
+	dp_link_events(ctx->dp);     /* as of now */
+	uint32_t p;
+	if (events_speaker(&ctx->dp->ev, meeting, &p))
+		return p;
+	return __atomic_load_n(&ctx->dp->ch.shm->stats.meeting_speaker[meeting], __ATOMIC_RELAXED);
+}
+
 static void cmd_meeting_show(struct ctl_ctx *ctx, const struct args *a, struct request *req)
 {
 	uint32_t id;
 	if (get_meeting(ctx, a->pos[0], req, &id))
-		render_meeting_show(ctx->model, dp_owners(ctx), id, req->json, &req->body);
+		render_meeting_show(ctx->model, dp_owners(ctx), dominant_speaker(ctx, id), id, req->json, &req->body);
 }
 
 /* ---- participant ---------------------------------------------------------------------------- */
 
-enum { PA_ADDR, PA_PORT, PA_ROLE, PA_MAC, PA_DP_PORT, PA_SRTP, PA_PLAIN, PA_RTCP, PA_RTX };
+enum { PA_ADDR, PA_PORT, PA_ROLE, PA_MAC, PA_DP_PORT, PA_SRTP, PA_PLAIN, PA_RTCP, PA_RTX, PA_EXT, PA_EXT_TWO_BYTE };
 
 static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struct request *req)
 {
@@ -389,7 +482,30 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 		FAIL("bad dataplane port '%s' (0-%u)", a->opt[PA_DP_PORT], MMR_MAX_PORTS - 1);
 	uint8_t fb = MMR_FB_DEFAULT;
 	if (a->opt[PA_RTCP] && val_fb(a->opt[PA_RTCP], &fb) < 0)
-		FAIL("bad RTCP feedback '%s' (a list of nack, pli, fir, rsize, or none)", a->opt[PA_RTCP]);
+		FAIL("bad RTCP feedback '%s' (a list of nack, pli, fir, rsize, twcc, remb, or none)", a->opt[PA_RTCP]);
+	/* its RTP header extension ids: what it publishes carries them, what it receives gets them */
+	uint8_t ext[VAL_EXT_N] = { 0, 0, 0 };
+	if (a->opt[PA_EXT_TWO_BYTE] && !a->opt[PA_EXT])
+		FAIL("--ext-two-byte goes with --ext (the ids it allows: 1-255)");
+	if (a->opt[PA_EXT]) {
+		unsigned max = a->opt[PA_EXT_TWO_BYTE] ? VAL_EXT_TWO_BYTE_MAX : VAL_EXT_ONE_BYTE_MAX;
+		rc = val_ext(a->opt[PA_EXT], ext, max);
+		if (rc == -2)
+			FAIL("header extension id out of range in '%s' (1-14 in the one-byte header form; 1-255 with "
+			     "--ext-two-byte)", a->opt[PA_EXT]);
+		if (rc == -3)
+			FAIL("a header extension appears twice in '%s'", a->opt[PA_EXT]);
+		if (rc == -4)
+			FAIL("two header extensions share an id in '%s'", a->opt[PA_EXT]);
+		if (rc < 0)
+			FAIL("bad header extensions '%s' (twcc=ID,abs-send-time=ID,audio-level=ID, any of them)",
+			     a->opt[PA_EXT]);
+	}
+	if ((fb & MMR_FB_TWCC) && !ext[0])
+		FAIL("--rtcp twcc needs --ext twcc=ID: the transport-wide sequence number extension the MMR stamps "
+		     "on its copies");
+	if ((fb & MMR_FB_REMB) && !ext[1])
+		FAIL("--rtcp remb needs --ext abs-send-time=ID: the extension the MMR stamps on its copies for REMB");
 	struct mmr_rtx_pt map[MMR_RTX_MAP_MAX];
 	memset(map, 0, sizeof(map));
 	if (a->opt[PA_RTX]) {
@@ -414,6 +530,8 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 			FAIL("the random generator failed: no SSRC for the participant's RTCP");
 	} while (model_find_stream(m, meeting, mmr_ssrc) != MMR_ID_NONE ||
 		 model_find_rtx_ssrc(m, meeting, mmr_ssrc) != MMR_ID_NONE);
+	if (m->meetings[meeting].top_n && keys_random_ssrc(&m->ssrc_seed) < 0)
+		FAIL("the random generator failed: no SSRCs for the participant's top-N slots");
 	struct srtp_master keys[2];
 	memset(keys, 0, sizeof(keys));
 	if (suite != SRTP_SUITE_NONE && !new_keys(suite, keys, req))
@@ -423,6 +541,9 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 					     a->opt[PA_MAC] ? mac : NULL, (uint16_t)dp_port);
 	model_participant_set_keys(m, id, &keys[0], &keys[1]);
 	model_participant_set_rtcp(m, id, fb, mmr_ssrc, map);   /* its subscriptions' RTX SSRCs too */
+	m->parts[id].twcc_ext_id = ext[0];
+	m->parts[id].abs_ext_id = ext[1];
+	m->parts[id].level_ext_id = ext[2];
 	explicit_bzero(keys, sizeof(keys));
 	struct outbuf *b = change_begin(ctx);
 	state_line_participant(b, m, id);
@@ -636,7 +757,7 @@ static void cmd_participant_remove(struct ctl_ctx *ctx, const struct args *a, st
 
 /* ---- stream --------------------------------------------------------------------------------- */
 
-enum { ST_SSRC, ST_KIND, ST_CODEC, ST_LAYERS, ST_SPATIAL, ST_DD_EXT, ST_RTX_SSRC, ST_RTX_PT, ST_CLOCK };
+enum { ST_SSRC, ST_KIND, ST_CODEC, ST_LAYERS, ST_SPATIAL, ST_DD_EXT, ST_RTX_SSRC, ST_RTX_PT, ST_CLOCK, ST_SCREEN };
 
 #define CODEC_CHOICES "opus, vp8, vp9, av1 or h264"
 
@@ -771,6 +892,9 @@ static void cmd_stream_add(struct ctl_ctx *ctx, const struct args *a, struct req
 		return;
 	if (n > 1 && kind == MMR_KIND_AUDIO)
 		FAIL("audio cannot be simulcast (give one SSRC)");
+	if (a->opt[ST_SCREEN] && kind != MMR_KIND_VIDEO)
+		FAIL("--screen is for video: a screen share is a video stream");
+	d.screen = a->opt[ST_SCREEN] != NULL;
 	/* the publisher's RTX: one RTX SSRC per SSRC, and its payload type */
 	if (!a->opt[ST_RTX_SSRC] != !a->opt[ST_RTX_PT])
 		FAIL("--rtx-ssrc and --rtx-pt go together (the publisher's RTX stream: its SSRC and payload type)");
@@ -868,7 +992,7 @@ static void cmd_stream_remove(struct ctl_ctx *ctx, const struct args *a, struct 
 
 /* ---- subscriptions -------------------------------------------------------------------------- */
 
-enum { SU_SSRC, SU_TARGET, SU_SPATIAL, SU_DT, SU_ENCODING, SU_OUT_SSRC, SU_RTX_SSRC };
+enum { SU_SSRC, SU_TARGET, SU_SPATIAL, SU_DT, SU_ENCODING, SU_OUT_SSRC, SU_RTX_SSRC, SU_PIN, SU_UNPIN };
 
 /* One layer option of `sub set`: 0..max, with the error the existing --target one had. */
 static bool get_target(const char *text, const char *what, unsigned count, const char *unit, struct request *req,
@@ -893,8 +1017,9 @@ static bool get_sub_targets(const struct model *m, uint32_t s, const struct args
 	const struct m_stream *ss = &m->streams[s];
 	const char *cname = val_codec_name(ss->codec), *ssrc = a->opt[SU_SSRC];
 	if (!a->opt[SU_TARGET] && !a->opt[SU_SPATIAL] && !a->opt[SU_DT] && !a->opt[SU_ENCODING] &&
-	    !a->opt[SU_OUT_SSRC] && !a->opt[SU_RTX_SSRC]) {
-		fail(req, "nothing to set: give --target, --spatial, --dt, --encoding, --out-ssrc or --rtx-ssrc");
+	    !a->opt[SU_OUT_SSRC] && !a->opt[SU_RTX_SSRC] && !a->opt[SU_PIN] && !a->opt[SU_UNPIN]) {
+		fail(req, "nothing to set: give --target, --spatial, --dt, --encoding, --out-ssrc, --rtx-ssrc, --pin or "
+		     "--unpin");
 		return false;
 	}
 	if (ss->codec == MMR_CODEC_AV1 && (a->opt[SU_TARGET] || a->opt[SU_SPATIAL])) {
@@ -951,6 +1076,13 @@ static void cmd_sub_set(struct ctl_ctx *ctx, const struct args *a, struct reques
 	if (ss->participant == r)
 		FAIL("participant '%s' publishes SSRC %s itself and is not subscribed to it", rp->name,
 			    a->opt[SU_SSRC]);
+	if (!model_stream_subscribed(m, meeting, ss->kind))
+		FAIL("meeting '%s' has top-n %u: its audio reaches '%s' through top-N slots, not per stream",
+		     m->meetings[meeting].name, m->meetings[meeting].top_n, rp->name);
+	if (a->opt[SU_PIN] && a->opt[SU_UNPIN])
+		FAIL("--pin and --unpin exclude each other");
+	if ((a->opt[SU_PIN] || a->opt[SU_UNPIN]) && ss->kind != MMR_KIND_VIDEO)
+		FAIL("--pin/--unpin are for video: SSRC %s is audio, which is never paused", a->opt[SU_SSRC]);
 	/* a simulcast group: the receiver's subscriptions to all its members, encoding 0 first */
 	uint32_t head = model_group_head(m, s), subs[MEDIA_MAX_ENCODINGS], n = 0;
 	for (uint32_t x = head; x != MMR_ID_NONE && n < MEDIA_MAX_ENCODINGS && model_group_head(m, x) == head;
@@ -986,10 +1118,16 @@ static void cmd_sub_set(struct ctl_ctx *ctx, const struct args *a, struct reques
 		FAIL("RTX SSRC 0x%08x is already one '%s' receives, a stream's, or the MMR's RTCP SSRC toward it",
 		     rtx_ssrc, rp->name);
 
+	uint8_t prio = b0->priority;
+	if (a->opt[SU_PIN])
+		prio = MMR_PRIO_PINNED;
+	if (a->opt[SU_UNPIN])
+		prio = MMR_PRIO_NORMAL;
 	struct m_sub old[MEDIA_MAX_ENCODINGS];
 	for (unsigned i = 0; i < n; i++) {
 		struct m_sub *b = &m->subs[subs[i]];
 		old[i] = *b;
+		b->priority = prio;
 		b->target = t.tid;
 		b->target_sid = t.sid;
 		b->target_dt = t.dt;
@@ -1052,16 +1190,18 @@ static void cmd_help(struct ctl_ctx *ctx, const struct args *a, struct request *
 
 static const struct command commands[] = {
 	{ "status", NULL, 0, { 0 }, "status", cmd_status, false },
-	{ "meeting", "create", 1, { "plain", "srtp=" }, "meeting create NAME [--plain | --srtp SUITE]",
-	  cmd_meeting_create, true },
+	{ "meeting", "create", 1, { "plain", "srtp=", "top-n=" },
+	  "meeting create NAME [--plain | --srtp SUITE] [--top-n N]", cmd_meeting_create, true },
+	{ "meeting", "set", 1, { "!top-n=" }, "meeting set NAME --top-n N", cmd_meeting_set, true },
 	{ "meeting", "end", 1, { 0 }, "meeting end NAME", cmd_meeting_end, true },
 	{ "meeting", "list", 0, { 0 }, "meeting list", cmd_meeting_list, false },
 	{ "meeting", "show", 1, { 0 }, "meeting show NAME", cmd_meeting_show, false },
 	{ "meeting", "move", 1, { "!lcore=" }, "meeting move NAME --lcore N", cmd_meeting_move, true },
 	{ "participant", "add", 2, { "!addr=", "!port=", "role=", "mac=", "dp-port=", "srtp=", "plain", "rtcp=",
-				     "rtx=" },
+				     "rtx=", "ext=", "ext-two-byte" },
 	  "participant add MEETING NAME --addr IP --port N [--role sendrecv|recvonly|sendonly] [--mac MAC] "
-	  "[--dp-port N] [--plain | --srtp SUITE] [--rtcp nack,pli,fir,rsize|none] [--rtx APT:PT,...]",
+	  "[--dp-port N] [--plain | --srtp SUITE] [--rtcp nack,pli,fir,rsize,twcc,remb|none] [--rtx APT:PT,...] "
+	  "[--ext twcc=ID,abs-send-time=ID,audio-level=ID [--ext-two-byte]]",
 	  cmd_participant_add, true },
 	{ "participant", "list", 1, { 0 }, "participant list MEETING", cmd_participant_list, false },
 	{ "participant", "show", 2, { 0 }, "participant show MEETING NAME", cmd_participant_show, false },
@@ -1069,14 +1209,15 @@ static const struct command commands[] = {
 	{ "participant", "keys", 2, { 0 }, "participant keys MEETING NAME", cmd_participant_keys, false },
 	{ "participant", "rekey", 2, { 0 }, "participant rekey MEETING NAME", cmd_participant_rekey, true },
 	{ "stream", "add", 2, { "!ssrc=", "!kind=", "!codec=", "layers=", "spatial=", "dd-ext=", "rtx-ssrc=",
-				"rtx-pt=", "clock=" },
+				"rtx-pt=", "clock=", "screen" },
 	  "stream add MEETING PARTICIPANT --ssrc N[,N2[,N3]] --kind audio|video --codec opus|vp8|vp9|av1|h264 "
-	  "[--layers T] [--spatial S] [--dd-ext ID] [--rtx-ssrc N[,N2[,N3]] --rtx-pt PT] [--clock HZ]",
+	  "[--layers T] [--spatial S] [--dd-ext ID] [--rtx-ssrc N[,N2[,N3]] --rtx-pt PT] [--clock HZ] [--screen]",
 	  cmd_stream_add, true },
 	{ "stream", "remove", 2, { "!ssrc=" }, "stream remove MEETING PARTICIPANT --ssrc N", cmd_stream_remove, true },
-	{ "sub", "set", 2, { "!ssrc=", "target=", "spatial=", "dt=", "encoding=", "out-ssrc=", "rtx-ssrc=" },
+	{ "sub", "set", 2, { "!ssrc=", "target=", "spatial=", "dt=", "encoding=", "out-ssrc=", "rtx-ssrc=", "pin",
+			     "unpin" },
 	  "sub set MEETING SUBSCRIBER --ssrc N [--target TID] [--spatial SID] [--dt DT] [--encoding E] "
-	  "[--out-ssrc N] [--rtx-ssrc N]", cmd_sub_set, true },
+	  "[--out-ssrc N] [--rtx-ssrc N] [--pin | --unpin]", cmd_sub_set, true },
 	{ "sub", "list", 1, { 0 }, "sub list MEETING", cmd_sub_list, false },
 	{ "stats", NULL, 0, { "streams", "participants" }, "stats [--streams] [--participants]", cmd_stats, false },
 	/* changes no model: dp_link refuses it unless the tables are held (and never when fenced) */
@@ -1104,7 +1245,13 @@ static void cmd_help(struct ctl_ctx *ctx, const struct args *a, struct request *
 		"  participant add --rtcp: the feedback it takes (default nack,pli,fir; rsize = reduced-size RTCP;\n"
 		"  none); --rtx APT:PT,...: its RTX payload types (media PT:RTX PT), up to 4: its subscriptions\n"
 		"  then get RTX SSRCs (sub list; sub set --rtx-ssrc N, 0 = none). stream add --rtx-ssrc/--rtx-pt:\n"
-		"  the publisher's RTX stream (one SSRC per --ssrc); --clock HZ (default 90000 video, 48000 audio).\n");
+		"  the publisher's RTX stream (one SSRC per --ssrc); --clock HZ (default 90000 video, 48000 audio).\n"
+		"qos:\n"
+		"  sub set targets are ceilings: the dataplane's allocator gives a receiver that takes twcc or remb\n"
+		"  what its bandwidth carries, up to them; --pin serves a video first (as stream add --screen).\n"
+		"  participant add --rtcp ...,twcc|remb needs --ext twcc=ID|abs-send-time=ID (ids 1-14, 1-255 with\n"
+		"  --ext-two-byte); audio-level=ID: its audio levels (dominant speaker). meeting create/set\n"
+		"  --top-n N: each receiver gets only the N loudest audio streams, on N SSRCs of its own (0 = off).\n");
 }
 
 /* ---- parsing -------------------------------------------------------------------------------- */

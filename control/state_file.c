@@ -17,7 +17,7 @@
 #include "outbuf.h"
 
 #define STATE_MAGIC "mmr-state"
-#define STATE_VERSION 6
+#define STATE_VERSION 7
 
 /* ---- writing -------------------------------------------------------------------------------- */
 
@@ -44,7 +44,8 @@ void state_line_meeting(struct outbuf *b, const struct model *m, uint32_t id)
 {
 	const struct m_meeting *mt = &m->meetings[id];
 	bool srtp = mt->srtp_suite != SRTP_SUITE_NONE;
-	ob_printf(b, "meeting %u %s %s\n", id, mt->name, srtp ? srtp_suite_name(mt->srtp_suite) : "plain");
+	ob_printf(b, "meeting %u %s %s %u\n", id, mt->name, srtp ? srtp_suite_name(mt->srtp_suite) : "plain",
+		  mt->top_n);
 }
 
 void state_line_participant(struct outbuf *b, const struct model *m, uint32_t p)
@@ -57,11 +58,13 @@ void state_line_participant(struct outbuf *b, const struct model *m, uint32_t p)
 		strcpy(skey, "-");
 		strcpy(rkey, "-");
 	}
-	char fb[VAL_FB_STRLEN], rtx[VAL_RTX_MAP_STRLEN];
-	ob_printf(b, "participant %u %u %s %s %u %s %s %u %s %s %s 0x%08x %s\n", p, pp->meeting, pp->name,
+	char fb[VAL_FB_STRLEN], rtx[VAL_RTX_MAP_STRLEN], ext[VAL_EXT_STRLEN];
+	const uint8_t ids[VAL_EXT_N] = { pp->twcc_ext_id, pp->abs_ext_id, pp->level_ext_id };
+	ob_printf(b, "participant %u %u %s %s %u %s %s %u %s %s %s 0x%08x %s %s\n", p, pp->meeting, pp->name,
 		  val_addr_fmt(&pp->addr, addr), pp->udp_port, val_role_name(pp->role),
 		  pp->has_mac ? val_mac_fmt(pp->mac, mac) : "-", pp->dp_port, skey, rkey,
-		  val_fb_fmt(pp->fb & (uint8_t)~MMR_FB_RTX, fb), pp->mmr_ssrc, val_rtx_map_fmt(pp->rtx_map, rtx));
+		  val_fb_fmt(pp->fb & (uint8_t)~MMR_FB_RTX, fb), pp->mmr_ssrc, val_rtx_map_fmt(pp->rtx_map, rtx),
+		  val_ext_fmt(ids, ext));
 	explicit_bzero(skey, sizeof(skey));
 	explicit_bzero(rkey, sizeof(rkey));
 }
@@ -91,12 +94,12 @@ void state_line_stream(struct outbuf *b, const struct model *m, uint32_t s)
 		snprintf(rtx, sizeof(rtx), "0x%08x", ss->rtx_ssrc);
 		snprintf(rtx_pt, sizeof(rtx_pt), "%u", ss->rtx_pt);
 	}
-	ob_printf(b, "stream %u %u 0x%08x %s %s %u %u %s %u %s %s %s %u\n", s, ss->participant, ss->ssrc,
+	ob_printf(b, "stream %u %u 0x%08x %s %s %u %u %s %u %s %s %s %u %s\n", s, ss->participant, ss->ssrc,
 		  val_kind_name(ss->kind), val_codec_name(ss->codec), ss->layers, ss->spatial, group,
-		  ss->encoding, dd, rtx, rtx_pt, ss->clock_hz);
+		  ss->encoding, dd, rtx, rtx_pt, ss->clock_hz, ss->screen ? "screen" : "-");
 }
 
-/* " TARGET OUT_SSRC TARGET_SID TARGET_DT TARGET_ENCODING RTX_SSRC|-\n" */
+/* " TARGET OUT_SSRC TARGET_SID TARGET_DT TARGET_ENCODING RTX_SSRC|- PRIORITY" */
 static void sub_tail(struct outbuf *b, const struct m_sub *b2)
 {
 	ob_char(b, ' ');
@@ -114,7 +117,10 @@ static void sub_tail(struct outbuf *b, const struct m_sub *b2)
 		ob_hex32(b, b2->rtx_ssrc);
 	else
 		ob_char(b, '-');
-	ob_char(b, '\n');
+	if (b2->priority == MMR_PRIO_PINNED)
+		ob_add(b, " pinned", 7);
+	else
+		ob_add(b, " -", 2);
 }
 
 /* the bulk of a big state: formatted by hand, printf is several times slower */
@@ -124,10 +130,20 @@ void state_line_sub(struct outbuf *b, const struct model *m, uint32_t s)
 	ob_add(b, "sub ", 4);
 	ob_u64(b, s);
 	ob_char(b, ' ');
-	ob_u64(b, b2->stream);
+	if (b2->topn_slot)
+		ob_char(b, '-');
+	else
+		ob_u64(b, b2->stream);
 	ob_char(b, ' ');
 	ob_u64(b, b2->subscriber);
 	sub_tail(b, b2);
+	/* " SLOT": the top-N slot (0-based), or - */
+	ob_char(b, ' ');
+	if (b2->topn_slot)
+		ob_u64(b, b2->topn_slot - 1u);
+	else
+		ob_char(b, '-');
+	ob_char(b, '\n');
 }
 
 void state_line_target(struct outbuf *b, const struct model *m, uint32_t s)
@@ -135,6 +151,12 @@ void state_line_target(struct outbuf *b, const struct model *m, uint32_t s)
 	ob_add(b, "target ", 7);
 	ob_u64(b, s);
 	sub_tail(b, &m->subs[s]);
+	ob_char(b, '\n');
+}
+
+void state_line_topn(struct outbuf *b, const struct model *m, uint32_t meeting)
+{
+	ob_printf(b, "topn %u %u\n", meeting, m->meetings[meeting].top_n);
 }
 
 void state_line_remove(struct outbuf *b, const char *kind, uint32_t id)
@@ -280,7 +302,8 @@ struct loader {
 	char *tok[16];
 	int ntok;
 	int version;      /* of the file: 1 (no SRTP), 2 (no spatial layers, simulcast), 3 (no SRTP
-			     ledger line), 4 (no journal line, no state id), 5 (no RTCP fields) or 6 */
+			     ledger line), 4 (no journal line, no state id), 5 (no RTCP fields), 6 (no
+			     QoS fields: top-N, extension ids, screen, priority, slots) or 7 */
 	bool have_ledger; /* the srtp_ledger line was read */
 	bool have_state_id;
 	bool have_journal;/* the journal line was read */
@@ -328,8 +351,10 @@ static int load_meeting(struct loader *ld)
 {
 	struct model *m = ld->m;
 	uint32_t id = 0;
-	if (ld->ntok != (ld->version >= 2 ? 4 : 3))
-		return fail(ld, ld->version >= 2 ? "meeting: expected 'meeting ID NAME SECURITY'" :
+	bool qos = ld->version >= 7 && ld->ntok == 5;   /* version 7 (a version 6 journal record replays too) */
+	if (!qos && ld->ntok != (ld->version >= 2 ? 4 : 3))
+		return fail(ld, ld->version >= 7 ? "meeting: expected 'meeting ID NAME SECURITY TOP_N'" :
+				ld->version >= 2 ? "meeting: expected 'meeting ID NAME SECURITY'" :
 						   "meeting: expected 'meeting ID NAME'");
 	if (get_id(ld, 1, MODEL_MAX_MEETINGS, &id, "meeting") < 0)
 		return -1;
@@ -346,9 +371,13 @@ static int load_meeting(struct loader *ld)
 			return fail(ld, "meeting '%s': bad security '%s' (plain or an SRTP suite)", ld->tok[2],
 				    ld->tok[3]);
 	}
+	uint64_t top_n = 0;
+	if (qos && val_uint(ld->tok[4], MMR_TOPN_MAX, &top_n) < 0)
+		return fail(ld, "meeting '%s': bad top-n '%s' (0-%u)", ld->tok[2], ld->tok[4], MMR_TOPN_MAX);
 	if (reserve_one(ld, 1, 0, 0, 0) < 0)
 		return -1;
 	model_meeting_add(m, id, ld->tok[2], suite);
+	m->meetings[id].top_n = (uint8_t)top_n;
 	return 0;
 }
 
@@ -361,9 +390,12 @@ static int load_participant(struct loader *ld)
 	uint8_t mac[6];
 	/* version 6 writes the RTCP fields; a version 5 journal record may follow a version 6 snapshot
 	 * (an upgrade between a snapshot and its journal): both forms replay */
-	bool rtcp = ld->version >= 6 && ld->ntok == 14;
+	bool qos = ld->version >= 7 && ld->ntok == 15;   /* version 7: EXT */
+	bool rtcp = ld->version >= 6 && (ld->ntok == 14 || qos);
 	if (!rtcp && ld->ntok != (ld->version >= 2 ? 11 : 9))
-		return fail(ld, ld->version >= 6 ?
+		return fail(ld, ld->version >= 7 ?
+			    "participant: expected 'participant ID MEETING NAME ADDR PORT ROLE MAC DP_PORT SEND_KEY RECV_KEY FB MMR_SSRC RTX EXT'" :
+			    ld->version >= 6 ?
 			    "participant: expected 'participant ID MEETING NAME ADDR PORT ROLE MAC DP_PORT SEND_KEY RECV_KEY FB MMR_SSRC RTX'" :
 			    ld->version >= 2 ?
 			    "participant: expected 'participant ID MEETING NAME ADDR PORT ROLE MAC DP_PORT SEND_KEY RECV_KEY'" :
@@ -429,6 +461,15 @@ static int load_participant(struct loader *ld)
 			return fail(ld, "participant '%s': bad RTX payload types '%s'", name, ld->tok[13]);
 		}
 	}
+	uint8_t ext[VAL_EXT_N] = { 0, 0, 0 };
+	if (qos && val_ext(ld->tok[14], ext, VAL_EXT_TWO_BYTE_MAX) < 0) {
+		explicit_bzero(keys, sizeof(keys));
+		return fail(ld, "participant '%s': bad header extension ids '%s'", name, ld->tok[14]);
+	}
+	if (((fb & MMR_FB_TWCC) && !ext[0]) || ((fb & MMR_FB_REMB) && !ext[1])) {
+		explicit_bzero(keys, sizeof(keys));
+		return fail(ld, "participant '%s': twcc/remb feedback without its header extension id", name);
+	}
 	if (reserve_one(ld, 0, 1, 0, 0) < 0) {
 		explicit_bzero(keys, sizeof(keys));
 		return -1;
@@ -438,6 +479,9 @@ static int load_participant(struct loader *ld)
 	model_participant_set_keys(m, id, &keys[0], &keys[1]);
 	if (rtcp)
 		model_participant_set_rtcp(m, id, fb, mmr_ssrc, map);
+	m->parts[id].twcc_ext_id = ext[0];
+	m->parts[id].abs_ext_id = ext[1];
+	m->parts[id].level_ext_id = ext[2];
 	explicit_bzero(keys, sizeof(keys));
 	return 0;
 }
@@ -497,9 +541,12 @@ static int load_stream(struct loader *ld)
 	struct model *m = ld->m;
 	uint32_t id = 0, p = 0, ssrc;
 	uint64_t layers;
-	bool rtcp = ld->version >= 6 && ld->ntok == 14;   /* version 6 (both forms replay: participant) */
+	bool qos = ld->version >= 7 && ld->ntok == 15;   /* version 7: SCREEN */
+	bool rtcp = ld->version >= 6 && (ld->ntok == 14 || qos);   /* version 6 (both forms replay: participant) */
 	if (!rtcp && ld->ntok != (ld->version >= 3 ? 11 : 7))
-		return fail(ld, ld->version >= 6 ?
+		return fail(ld, ld->version >= 7 ?
+			    "stream: expected 'stream ID PARTICIPANT SSRC KIND CODEC LAYERS SPATIAL GROUP ENCODING DD_EXT RTX_SSRC RTX_PT CLOCK SCREEN'" :
+			    ld->version >= 6 ?
 			    "stream: expected 'stream ID PARTICIPANT SSRC KIND CODEC LAYERS SPATIAL GROUP ENCODING DD_EXT RTX_SSRC RTX_PT CLOCK'" :
 			    ld->version >= 3 ?
 			    "stream: expected 'stream ID PARTICIPANT SSRC KIND CODEC LAYERS SPATIAL GROUP ENCODING DD_EXT'" :
@@ -554,9 +601,60 @@ static int load_stream(struct loader *ld)
 			return fail(ld, "stream %u: bad clock rate '%s' (1000-1000000 Hz)", id, ld->tok[13]);
 		d.clock_hz = (uint32_t)v;
 	}
+	if (qos) {
+		if (strcmp(ld->tok[14], "screen") == 0)
+			d.screen = 1;
+		else if (strcmp(ld->tok[14], "-") != 0)
+			return fail(ld, "stream %u: bad screen flag '%s' (screen or -)", id, ld->tok[14]);
+		if (d.screen && kind != MMR_KIND_VIDEO)
+			return fail(ld, "stream %u: an audio stream is no screen share", id);
+	}
 	if (reserve_one(ld, 0, 0, 1, 0) < 0)
 		return -1;
 	model_stream_add(m, id, p, ssrc, &d);
+	return 0;
+}
+
+/* PRIORITY of a version 7 sub or target line: pinned or - */
+static int get_priority(struct loader *ld, int i, uint8_t *prio)
+{
+	if (strcmp(ld->tok[i], "pinned") == 0)
+		*prio = MMR_PRIO_PINNED;
+	else if (strcmp(ld->tok[i], "-") == 0)
+		*prio = MMR_PRIO_NORMAL;
+	else
+		return fail(ld, "bad priority '%s' (pinned or -)", ld->tok[i]);
+	return 0;
+}
+
+/* sub ID - SUBSCRIBER 0 OUT_SSRC 0 0 0 - - SLOT (version 7): receiver SUBSCRIBER's top-N slot */
+static int load_slot(struct loader *ld, uint32_t id)
+{
+	struct model *m = ld->m;
+	uint32_t r = 0, out_ssrc;
+	uint64_t slot;
+	if (get_id(ld, 3, MMR_MAX_PARTICIPANTS, &r, "participant") < 0)
+		return -1;
+	if (!m->parts[r].used)
+		return fail(ld, "subscription %u: no participant with id %u", id, r);
+	if (!val_role_receives(m->parts[r].role))
+		return fail(ld, "subscription %u: participant '%s' is %s and receives nothing", id,
+			    m->parts[r].name, val_role_name(m->parts[r].role));
+	const struct m_meeting *mt = &m->meetings[m->parts[r].meeting];
+	if (val_uint(ld->tok[11], MMR_TOPN_MAX - 1u, &slot) < 0 || slot >= mt->top_n)
+		return fail(ld, "subscription %u: bad top-N slot '%s' (meeting '%s' has top-n %u)", id, ld->tok[11],
+			    mt->name, mt->top_n);
+	if (model_find_slot(m, r, (unsigned)slot) != MMR_ID_NONE)
+		return fail(ld, "subscription %u: participant %u's slot %llu appears twice", id, r,
+			    (unsigned long long)slot);
+	if (val_ssrc(ld->tok[5], &out_ssrc) < 0)
+		return fail(ld, "bad out SSRC '%s'", ld->tok[5]);
+	if (strcmp(ld->tok[4], "0") || strcmp(ld->tok[6], "0") || strcmp(ld->tok[7], "0") || strcmp(ld->tok[8], "0") ||
+	    strcmp(ld->tok[9], "-") || strcmp(ld->tok[10], "-"))
+		return fail(ld, "subscription %u: a top-N slot has no targets, RTX or priority", id);
+	if (reserve_one(ld, 0, 0, 0, 1) < 0)
+		return -1;
+	model_slot_add(m, id, r, (unsigned)slot, out_ssrc);
 	return 0;
 }
 
@@ -564,19 +662,27 @@ static int load_sub(struct loader *ld)
 {
 	struct model *m = ld->m;
 	uint32_t id = 0, s = 0, r = 0, out_ssrc;
-	bool rtcp = ld->version >= 6 && ld->ntok == 10;   /* version 6 (both forms replay: participant) */
+	bool qos = ld->version >= 7 && ld->ntok == 12;   /* version 7: PRIORITY SLOT */
+	bool rtcp = ld->version >= 6 && (ld->ntok == 10 || qos);   /* version 6 (both forms replay: participant) */
 	if (!rtcp && ld->ntok != (ld->version >= 3 ? 9 : 6))
-		return fail(ld, ld->version >= 6 ?
+		return fail(ld, ld->version >= 7 ?
+			    "sub: expected 'sub ID STREAM|- SUBSCRIBER TARGET OUT_SSRC TARGET_SID TARGET_DT TARGET_ENCODING RTX_SSRC PRIORITY SLOT'" :
+			    ld->version >= 6 ?
 			    "sub: expected 'sub ID STREAM SUBSCRIBER TARGET OUT_SSRC TARGET_SID TARGET_DT TARGET_ENCODING RTX_SSRC'" :
 			    ld->version >= 3 ?
 			    "sub: expected 'sub ID STREAM SUBSCRIBER TARGET OUT_SSRC TARGET_SID TARGET_DT TARGET_ENCODING'" :
 			    "sub: expected 'sub ID STREAM SUBSCRIBER TARGET OUT_SSRC'");
-	if (get_id(ld, 1, MMR_MAX_SUBS, &id, "subscription") < 0 ||
-	    get_id(ld, 2, MMR_MAX_STREAMS, &s, "stream") < 0 ||
-	    get_id(ld, 3, MMR_MAX_PARTICIPANTS, &r, "participant") < 0)
+	if (get_id(ld, 1, MMR_MAX_SUBS, &id, "subscription") < 0)
 		return -1;
 	if (m->subs[id].used)
 		return fail(ld, "subscription id %u used twice", id);
+	if (qos && strcmp(ld->tok[2], "-") == 0)
+		return load_slot(ld, id);
+	if (qos && strcmp(ld->tok[11], "-") != 0)
+		return fail(ld, "subscription %u: a top-N slot '%s' with a stream", id, ld->tok[11]);
+	if (get_id(ld, 2, MMR_MAX_STREAMS, &s, "stream") < 0 ||
+	    get_id(ld, 3, MMR_MAX_PARTICIPANTS, &r, "participant") < 0)
+		return -1;
 	if (!m->streams[s].used)
 		return fail(ld, "subscription %u: no stream with id %u", id, s);
 	if (!m->parts[r].used)
@@ -613,10 +719,19 @@ static int load_sub(struct loader *ld)
 	uint32_t rtx = 0;
 	if (rtcp && strcmp(ld->tok[9], "-") != 0 && (val_ssrc(ld->tok[9], &rtx) < 0 || rtx == 0 || rtx == out_ssrc))
 		return fail(ld, "subscription %u: bad RTX SSRC '%s'", id, ld->tok[9]);
+	uint8_t prio = MMR_PRIO_NORMAL;
+	if (qos && get_priority(ld, 10, &prio) < 0)
+		return -1;
+	if (prio != MMR_PRIO_NORMAL && ss->kind != MMR_KIND_VIDEO)
+		return fail(ld, "subscription %u: only video is pinned", id);
+	if (!model_stream_subscribed(m, m->parts[r].meeting, ss->kind))
+		return fail(ld, "subscription %u: audio of top-N meeting '%s' goes through slots, not per pair", id,
+			    m->meetings[m->parts[r].meeting].name);
 	if (reserve_one(ld, 0, 0, 0, 1) < 0)
 		return -1;
 	model_sub_add(m, id, s, r, &t, out_ssrc, MMR_ID_NONE);   /* sel_id: set_sel_ids() at the end */
 	m->subs[id].rtx_ssrc = rtx;
+	m->subs[id].priority = prio;
 	return 0;
 }
 
@@ -706,12 +821,13 @@ static int load_target(struct loader *ld)
 	struct model *m = ld->m;
 	uint32_t id = 0, out_ssrc;
 	uint64_t v[4];
-	if (ld->ntok != 7 && ld->ntok != 8)   /* version 6 adds RTX_SSRC (a version 5 record replays too) */
-		return fail(ld, "target: expected 'target SUB TARGET OUT_SSRC TARGET_SID TARGET_DT TARGET_ENCODING RTX_SSRC'");
+	/* version 6 adds RTX_SSRC, 7 PRIORITY (older records replay too) */
+	if (ld->ntok != 7 && ld->ntok != 8 && ld->ntok != 9)
+		return fail(ld, "target: expected 'target SUB TARGET OUT_SSRC TARGET_SID TARGET_DT TARGET_ENCODING RTX_SSRC PRIORITY'");
 	if (get_id(ld, 1, MMR_MAX_SUBS, &id, "subscription") < 0)
 		return -1;
-	if (!m->subs[id].used)
-		return fail(ld, "target: no subscription with id %u", id);
+	if (!m->subs[id].used || m->subs[id].topn_slot)
+		return fail(ld, "target: no subscription to a stream with id %u", id);
 	const struct m_stream *ss = &m->streams[m->subs[id].stream];
 	if (val_uint(ld->tok[2], ss->layers - 1u, &v[0]) < 0 || val_ssrc(ld->tok[3], &out_ssrc) < 0 ||
 	    val_uint(ld->tok[4], ss->spatial - 1u, &v[1]) < 0 ||
@@ -719,13 +835,17 @@ static int load_target(struct loader *ld)
 	    val_uint(ld->tok[6], model_group_size(m, m->subs[id].stream) - 1u, &v[3]) < 0)
 		return fail(ld, "target: bad targets or out SSRC for subscription %u", id);
 	uint32_t rtx = m->subs[id].rtx_ssrc;
-	if (ld->ntok == 8) {
+	uint8_t prio = m->subs[id].priority;
+	if (ld->ntok == 9 && get_priority(ld, 8, &prio) < 0)
+		return -1;
+	if (ld->ntok >= 8) {
 		rtx = 0;
 		if (strcmp(ld->tok[7], "-") != 0 && (val_ssrc(ld->tok[7], &rtx) < 0 || rtx == 0 || rtx == out_ssrc))
 			return fail(ld, "target: bad RTX SSRC '%s' for subscription %u", ld->tok[7], id);
 	}
 	struct m_sub *b = &m->subs[id];
 	b->rtx_ssrc = rtx;
+	b->priority = prio;
 	b->target = (uint8_t)v[0];
 	b->out_ssrc = out_ssrc;
 	b->target_sid = (uint8_t)v[1];
@@ -764,7 +884,7 @@ static int load_remove(struct loader *ld)
 	struct model *m = ld->m;
 	uint32_t id = 0;
 	if (ld->ntok != 3)
-		return fail(ld, "remove: expected 'remove meeting|participant|stream ID'");
+		return fail(ld, "remove: expected 'remove meeting|participant|stream|sub ID'");
 	const char *kind = ld->tok[1];
 	if (strcmp(kind, "meeting") == 0) {
 		if (get_id(ld, 2, MODEL_MAX_MEETINGS, &id, "meeting") < 0)
@@ -778,6 +898,13 @@ static int load_remove(struct loader *ld)
 		if (!m->parts[id].used)
 			return fail(ld, "remove: no participant with id %u", id);
 		model_participant_remove(m, id);
+	} else if (strcmp(kind, "sub") == 0) {
+		/* version 7: a subscription a top-N change removed */
+		if (get_id(ld, 2, MMR_MAX_SUBS, &id, "subscription") < 0)
+			return -1;
+		if (!m->subs[id].used)
+			return fail(ld, "remove: no subscription with id %u", id);
+		model_sub_remove(m, id);
 	} else if (strcmp(kind, "stream") == 0) {
 		if (get_id(ld, 2, MMR_MAX_STREAMS, &id, "stream") < 0)
 			return -1;
@@ -787,6 +914,25 @@ static int load_remove(struct loader *ld)
 	} else {
 		return fail(ld, "remove: unknown kind '%s'", kind);
 	}
+	return 0;
+}
+
+/* topn MEETING N (version 7): a meeting's new top-N setting; the subscriptions it added and removed
+ * follow as their own records */
+static int load_topn(struct loader *ld)
+{
+	struct model *m = ld->m;
+	uint32_t id = 0;
+	uint64_t n;
+	if (ld->ntok != 3)
+		return fail(ld, "topn: expected 'topn MEETING N'");
+	if (get_id(ld, 1, MODEL_MAX_MEETINGS, &id, "meeting") < 0)
+		return -1;
+	if (!m->meetings[id].used)
+		return fail(ld, "topn: no meeting with id %u", id);
+	if (val_uint(ld->tok[2], MMR_TOPN_MAX, &n) < 0)
+		return fail(ld, "topn: bad top-n '%s' (0-%u)", ld->tok[2], MMR_TOPN_MAX);
+	m->meetings[id].top_n = (uint8_t)n;
 	return 0;
 }
 
@@ -814,12 +960,29 @@ static int check_subscriptions(struct loader *ld)
 	for (uint32_t s = 0; s < model_stream_bound(m); s++) {
 		if (!m->streams[s].used)
 			continue;
-		uint32_t want = model_publish_sub_count(m, m->streams[s].participant);
+		uint32_t want = model_stream_sub_count(m, s);
 		if (m->streams[s].n_subs != want)
 			return fail(ld, "stream %u (SSRC 0x%08x) has %u subscriptions, the meeting's receivers need %u",
 				    s, m->streams[s].ssrc, m->streams[s].n_subs, want);
 		if (m->streams[s].group == s && model_group_size(m, s) < 2)
 			return fail(ld, "stream %u (SSRC 0x%08x): a simulcast group of one", s, m->streams[s].ssrc);
+	}
+	/* top-N: every receiver has one slot subscription per slot below its meeting's top_n, no more */
+	for (uint32_t r = 0; r < model_part_bound(m); r++) {
+		const struct m_participant *rp = &m->parts[r];
+		if (!rp->used)
+			continue;
+		unsigned want = val_role_receives(rp->role) ? m->meetings[rp->meeting].top_n : 0, have = 0;
+		for (uint32_t b = rp->first_rsub; b != MMR_ID_NONE; b = m->subs[b].r_next)
+			if (m->subs[b].topn_slot) {
+				if (m->subs[b].topn_slot > want)
+					return fail(ld, "participant %u: slot subscription %u beyond its meeting's top-n %u", r,
+						    b, want);
+				have++;
+			}
+		if (have != want)
+			return fail(ld, "participant %u has %u top-N slot subscriptions, its meeting's top-n is %u", r,
+				    have, want);
 	}
 	return 0;
 }
@@ -831,7 +994,7 @@ static int set_sel_ids(struct loader *ld)
 	struct model *m = ld->m;
 	for (uint32_t b = 0; b < model_sub_bound(m); b++) {
 		struct m_sub *sb = &m->subs[b];
-		if (!sb->used)
+		if (!sb->used || sb->topn_slot)
 			continue;
 		uint32_t head = model_group_head(m, sb->stream);
 		if (head == sb->stream)
@@ -839,7 +1002,8 @@ static int set_sel_ids(struct loader *ld)
 		uint32_t b0 = model_find_sub(m, head, sb->subscriber);   /* exists: check_subscriptions */
 		const struct m_sub *s0 = &m->subs[b0];
 		if (s0->out_ssrc != sb->out_ssrc || s0->target != sb->target || s0->target_sid != sb->target_sid ||
-		    s0->target_dt != sb->target_dt || s0->target_encoding != sb->target_encoding)
+		    s0->target_dt != sb->target_dt || s0->target_encoding != sb->target_encoding ||
+		    s0->priority != sb->priority)
 			return fail(ld, "subscription %u: out SSRC or targets differ from subscription %u to the same "
 				    "simulcast group", b, b0);
 		sb->sel_id = b0;
@@ -893,6 +1057,8 @@ static int load_record(struct loader *ld, bool *is_end)
 			return load_keys(ld);
 		if (strcmp(kw, "remove") == 0)
 			return load_remove(ld);
+		if (strcmp(kw, "topn") == 0)
+			return load_topn(ld);
 	}
 	return fail(ld, "unknown record '%s'", kw);
 }

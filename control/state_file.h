@@ -5,14 +5,14 @@
  * the snapshot (this file) and the records of the journal that follows it (state_store.h).
  *
  * Snapshot:
- *   mmr-state 6
+ *   mmr-state 7
  *   journal GEN                               the generation of the journal that follows it
  *   state_id ID TOKEN CHANGES                 the state's lineage (below), before the meetings
  *   srtp_ledger ID REKEYED                    optional, before the meetings (below)
- *   meeting ID NAME SECURITY                  SECURITY: plain, or the SRTP suite's name
- *   participant ID MEETING_ID NAME ADDR UDP_PORT ROLE MAC|- DP_PORT SEND_KEY|- RECV_KEY|- FB MMR_SSRC RTX|-
- *   stream ID PARTICIPANT_ID SSRC KIND CODEC LAYERS SPATIAL GROUP|- ENCODING DD_EXT|- RTX_SSRC|- RTX_PT|- CLOCK
- *   sub ID STREAM_ID SUBSCRIBER_ID TARGET OUT_SSRC TARGET_SID TARGET_DT TARGET_ENCODING RTX_SSRC|-
+ *   meeting ID NAME SECURITY TOP_N            SECURITY: plain, or the SRTP suite's name
+ *   participant ID MEETING_ID NAME ADDR UDP_PORT ROLE MAC|- DP_PORT SEND_KEY|- RECV_KEY|- FB MMR_SSRC RTX|- EXT|-
+ *   stream ID PARTICIPANT_ID SSRC KIND CODEC LAYERS SPATIAL GROUP|- ENCODING DD_EXT|- RTX_SSRC|- RTX_PT|- CLOCK SCREEN|-
+ *   sub ID STREAM_ID|- SUBSCRIBER_ID TARGET OUT_SSRC TARGET_SID TARGET_DT TARGET_ENCODING RTX_SSRC|- PRIORITY|- SLOT|-
  *   end MEETINGS PARTICIPANTS STREAMS SUBS
  *
  * Lines are grouped per meeting in list order (participants in join order, then their streams,
@@ -26,11 +26,15 @@
  *
  * Journal records (one change each, journal.h) hold the lines of what the change adds (meeting,
  * participant, stream, sub lines as above, in the order the change made them), and:
- *   target SUB TARGET OUT_SSRC TARGET_SID TARGET_DT TARGET_ENCODING RTX_SSRC|-
+ *   target SUB TARGET OUT_SSRC TARGET_SID TARGET_DT TARGET_ENCODING RTX_SSRC|- PRIORITY|-
  *                                                                      a subscription's new targets
  *   keys PARTICIPANT SEND_KEY RECV_KEY                                 an SRTP participant's new keys
- *   remove meeting|participant|stream ID                               with everything under it (a
- *                                                                      stream: its simulcast group)
+ *   remove meeting|participant|stream|sub ID                           with everything under it (a
+ *                                                                      stream: its simulcast group;
+ *                                                                      sub: one a top-N change removed)
+ *   topn MEETING N                                                     a meeting's new top-N setting
+ *                                                                      (its added subscriptions follow
+ *                                                                      as sub lines)
  *   srtp_ledger ID REKEYED                                             replaces the recorded ledger
  * Every record replayed counts one change (state_changes, model.h), as every change made counts one.
  * Replaying checks each line as loading does; the subscription rule is checked at the end.
@@ -55,6 +59,14 @@
  * publisher RTX SSRC and payload type ("-" "-": none) and clock rate; a subscription's RTX SSRC.
  * Version 5 lines and journal records (without these fields) load with the defaults (model.h);
  * replaying takes both forms, so a version 5 journal after an upgrade replays.
+ *
+ * Application-layer QoS (version 7): a meeting's TOP_N (0: off, 1..MMR_TOPN_MAX); a participant's
+ * header extension ids EXT ("twcc=ID,abs-send-time=ID,audio-level=ID" subset, or "-") and FB may
+ * hold twcc and remb; a stream's SCREEN ("screen" or "-"); a subscription's PRIORITY ("pinned" or
+ * "-") and SLOT: "-", or for a top-N slot subscription its slot (0-based; STREAM_ID is then "-",
+ * the targets 0, RTX and PRIORITY "-"). Version 6 lines load with the defaults (no top-N, no ids, not
+ * a screen, not pinned); replaying takes both forms. The loader checks that a top-N meeting's audio
+ * has no per-pair subscriptions and that every receiver has exactly its meeting's top_n slots.
  *
  * State lineage (version 5): `state_id ID TOKEN CHANGES`: the state's id (32 lowercase hex digits),
  * the fencing token of the last controller that drove a dataplane with it, and its change count
@@ -95,9 +107,10 @@ void state_line_participant(struct outbuf *b, const struct model *m, uint32_t id
 void state_line_stream(struct outbuf *b, const struct model *m, uint32_t id);
 void state_line_sub(struct outbuf *b, const struct model *m, uint32_t id);
 void state_line_target(struct outbuf *b, const struct model *m, uint32_t sub);
+void state_line_topn(struct outbuf *b, const struct model *m, uint32_t meeting);
 void state_line_keys(struct outbuf *b, const struct model *m, uint32_t participant);
 void state_line_ledger(struct outbuf *b, const struct model *m);
-/* kind: "meeting", "participant" or "stream" */
+/* kind: "meeting", "participant", "stream" or "sub" */
 void state_line_remove(struct outbuf *b, const char *kind, uint32_t id);
 
 /* A 16-byte id (an SRTP ledger's, a state's) as 32 lowercase hex digits (NUL-terminated) in out;

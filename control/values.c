@@ -150,6 +150,7 @@ const char *val_codec_name(unsigned v) { return name_of(codec_names, N(codec_nam
 
 static const struct { const char *name; uint8_t flag; } fb_names[] = {
 	{ "nack", MMR_FB_NACK }, { "pli", MMR_FB_PLI }, { "fir", MMR_FB_FIR }, { "rsize", MMR_FB_RSIZE },
+	{ "twcc", MMR_FB_TWCC }, { "remb", MMR_FB_REMB },
 };
 
 int val_fb(const char *s, uint8_t *fb)
@@ -231,4 +232,64 @@ char *val_rtx_map_fmt(const struct mmr_rtx_pt map[MMR_RTX_MAP_MAX], char buf[VAL
 	if (n == 0)
 		strcpy(buf, "-");
 	return buf;
+}
+
+/* ---- RTP header extension ids (issue 12) ------------------------------------------------------ */
+
+static const char *const ext_names[VAL_EXT_N] = { "twcc", "abs-send-time", "audio-level" };
+
+int val_ext(const char *s, uint8_t ids[VAL_EXT_N], unsigned max_id)
+{
+	memset(ids, 0, VAL_EXT_N);
+	if (strcmp(s, "-") == 0 || strcmp(s, "none") == 0)
+		return 0;
+	const char *p = s;
+	for (;;) {
+		char item[32];
+		size_t len = strcspn(p, ",");
+		if (len == 0 || len >= sizeof(item))
+			return -1;
+		memcpy(item, p, len);
+		item[len] = '\0';
+		char *eq = strchr(item, '=');
+		if (!eq)
+			return -1;
+		*eq = '\0';
+		unsigned i;
+		for (i = 0; i < VAL_EXT_N && strcmp(item, ext_names[i]) != 0; i++)
+			;
+		if (i == VAL_EXT_N)
+			return -1;
+		if (ids[i])
+			return -3;
+		uint64_t v;
+		if (val_uint(eq + 1, 255, &v) < 0)
+			return -1;
+		if (v == 0 || v > max_id)
+			return -2;
+		for (unsigned j = 0; j < VAL_EXT_N; j++)
+			if (ids[j] == v)
+				return -4;
+		ids[i] = (uint8_t)v;
+		if (p[len] == '\0')
+			return 0;
+		p += len + 1;
+	}
+}
+
+char *val_ext_fmt(const uint8_t ids[VAL_EXT_N], char buf[VAL_EXT_STRLEN])
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < VAL_EXT_N; i++)
+		if (ids[i])
+			n += (size_t)snprintf(buf + n, VAL_EXT_STRLEN - n, "%s%s=%u", n ? "," : "", ext_names[i], ids[i]);
+	if (n == 0)
+		strcpy(buf, "-");
+	return buf;
+}
+
+const char *val_ext_name(unsigned i)
+{
+	return i < VAL_EXT_N ? ext_names[i] : "?";
 }

@@ -49,10 +49,10 @@ static inline unsigned val_codec_max_slayers(unsigned codec)
 	return codec == MMR_CODEC_VP9 || codec == MMR_CODEC_AV1 ? MEDIA_MAX_SPATIAL : 1;
 }
 
-/* RTCP feedback flags (MMR_FB_*, without MMR_FB_RTX) as "nack,pli,fir,rsize" (any subset, any
- * order, no repeats) or "none"; -1 on bad text. The format writes them in that order. */
+/* RTCP feedback flags (MMR_FB_*, without MMR_FB_RTX) as "nack,pli,fir,rsize,twcc,remb" (any
+ * subset, any order, no repeats) or "none"; -1 on bad text. The format writes them in that order. */
 int val_fb(const char *s, uint8_t *fb);
-#define VAL_FB_STRLEN 24
+#define VAL_FB_STRLEN 32
 char *val_fb_fmt(uint8_t fb, char buf[VAL_FB_STRLEN]);
 /* An RTX payload-type map "APT:PT[,APT:PT...]" (up to MMR_RTX_MAP_MAX pairs: media payload type
  * 0-127, RTX payload type 1-127, different, no payload type twice) or "-" (none, the format's only);
@@ -60,6 +60,18 @@ char *val_fb_fmt(uint8_t fb, char buf[VAL_FB_STRLEN]);
 int val_rtx_map(const char *s, struct mmr_rtx_pt map[MMR_RTX_MAP_MAX]);
 #define VAL_RTX_MAP_STRLEN (MMR_RTX_MAP_MAX * 8 + 2)
 char *val_rtx_map_fmt(const struct mmr_rtx_pt map[MMR_RTX_MAP_MAX], char buf[VAL_RTX_MAP_STRLEN]);
+
+/* RTP header extension ids (issue 12), in this order: twcc (transport-wide sequence number),
+ * abs-send-time, audio-level. Text "twcc=ID,abs-send-time=ID,audio-level=ID" (any subset, any
+ * order) or "-"/"none"; ids 1..max_id (14 in the one-byte header form, 255 in the two-byte form).
+ * -1 bad text, -2 an id 0 or above max_id, -3 an extension twice, -4 two extensions with one id. */
+#define VAL_EXT_N 3
+#define VAL_EXT_ONE_BYTE_MAX 14u
+#define VAL_EXT_TWO_BYTE_MAX 255u
+int val_ext(const char *s, uint8_t ids[VAL_EXT_N], unsigned max_id);
+#define VAL_EXT_STRLEN 64
+char *val_ext_fmt(const uint8_t ids[VAL_EXT_N], char buf[VAL_EXT_STRLEN]);
+const char *val_ext_name(unsigned i);
 
 static inline bool val_role_sends(unsigned role)
 {

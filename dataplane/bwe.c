@@ -55,7 +55,7 @@ struct part_bwe *part_bwe_new(struct dataplane *dp, const struct mmr_cmd_partici
 			      .max_bps = (uint64_t)cfg->bwe_max_kbps * 1000u };
 	send_log_init(&b->log, (uint16_t)rte_rdtsc());
 	gcc_init(&b->gcc, &gc, now_us);
-	alloc_state_init(&b->alloc);
+	/* b->alloc: zeroed by calloc (what alloc_state_init would do) */
 	b->id = c->id;
 	b->mmr_ssrc = c->mmr_ssrc;
 	b->probe_seq = (uint16_t)(rte_rdtsc() >> 3);
@@ -346,8 +346,7 @@ static void run_alloc(struct worker *w, const struct fwd_participant *part, stru
 	ps->alloc_bps = res.total_bps;
 	ps->paused = res.paused;
 	w->st->alloc_runs++;
-	if (!lowest && res.want_bps > budget)
-		probe_maybe(w, b, res.want_bps);
+	b->want_bps = res.want_bps;
 }
 
 /* After usable feedback: the estimate published, the allocation when due, the initial probes. */
@@ -358,8 +357,9 @@ static void feedback_done(struct worker *w, const struct fwd_participant *part, 
 	const struct fwd_rx_subs *rs = rcu_dereference(part->rx_subs);
 	if (alloc_due(w, b, bps, rs))
 		run_alloc(w, part, b, rs, bps, (const void *)rs != b->alloc_subs ? ALLOC_FORCE : 0, 0);
-	else
-		probe_maybe(w, b, 0);     /* the initial probes */
+	/* the initial probes, then a probe toward what the allocation wants beyond the estimate (the
+	 * estimator says whether one is due) */
+	probe_maybe(w, b, b->want_bps);
 }
 
 /* Any RTCP from a receiver with an estimate that has sent no feedback yet: with bwe_no_feedback =

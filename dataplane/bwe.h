@@ -55,6 +55,7 @@ struct part_bwe {
 	uint16_t probe_seq;           /* RTP sequence numbers of probes on the MMR's SSRC */
 	uint64_t next_alloc_us;       /* not before, unless the estimate moved > 15 % */
 	uint64_t alloc_bps;           /* the estimate the last allocation shared */
+	uint64_t want_bps;            /* what it wanted with one more step per subscription */
 	const void *alloc_subs;       /* the rx_subs array of the last allocation (a new one: run again) */
 	uint32_t mmr_ssrc;            /* the MMR's SSRC toward it (probes without RTX), host order */
 	/* the probe cluster being sent (gcc_probe_request) */

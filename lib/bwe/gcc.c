@@ -79,14 +79,41 @@ static uint64_t rate_bps(const struct gcc_rate *r)
 	return bytes * 8ull * 1000000ull / (uint64_t)span;
 }
 
+/* One feedback's received bytes (n packets) over its receive and send spans. */
+static void ack_sample(struct gcc *g, uint64_t bytes, uint32_t n, int64_t rx_span, uint64_t tx_span)
+{
+	if (n < 2 || tx_span == 0 || tx_span > 5000000)
+		return;
+	if (rx_span < 0)
+		rx_span = 0;
+	if (rx_span > 5000000)
+		rx_span = 5000000;
+	bytes = bytes * (n - 1) / n;            /* n packets span n - 1 intervals */
+	g->ack_bytes[g->ack_head] = (uint32_t)(bytes > UINT32_MAX ? UINT32_MAX : bytes);
+	g->ack_rx_span[g->ack_head] = (uint32_t)rx_span;
+	g->ack_tx_span[g->ack_head] = (uint32_t)tx_span;
+	g->ack_head = (g->ack_head + 1) % GCC_ACK_SAMPLES;
+	if (g->ack_n < GCC_ACK_SAMPLES)
+		g->ack_n++;
+}
+
 static void update_acked(struct gcc *g)
 {
-	uint64_t rx = rate_bps(&g->ack_rx), tx = rate_bps(&g->ack_tx);
-
-	if (g->remb_mode == 2)                  /* receive side: the incoming rate */
-		g->acked_bps = rx;
-	else
-		g->acked_bps = rx < tx ? rx : tx;
+	if (g->remb_mode == 2) {                /* receive side: the incoming rate */
+		g->acked_bps = rate_bps(&g->ack_rx);
+		return;
+	}
+	uint64_t bytes = 0, rx = 0, tx = 0;
+	for (unsigned i = 0; i < g->ack_n; i++) {
+		bytes += g->ack_bytes[i];
+		rx += g->ack_rx_span[i];
+		tx += g->ack_tx_span[i];
+	}
+	if (!tx)
+		return;
+	uint64_t by_tx = bytes * 8000000ull / tx;
+	uint64_t by_rx = rx ? bytes * 8000000ull / rx : by_tx;
+	g->acked_bps = by_rx < by_tx ? by_rx : by_tx;
 }
 
 /* ---- delay-based detector ----------------------------------------------------------------------- */
@@ -361,7 +388,8 @@ static void loss_take_counts(struct gcc *g)
 
 static void loss_update(struct gcc *g, uint64_t now_us)
 {
-	double cur = (double)g->target_bps, next = cur;
+	double cur = clampd(g->delay_bps < g->loss_bps ? g->delay_bps : g->loss_bps, (double)g->cfg.min_bps,
+			    (double)g->cfg.max_bps), next = cur;
 
 	if (!g->have_loss || (g->loss_frac == 0 && now_us - g->start_us < LOSS_START_PHASE_US)) {
 		next = g->delay_bps > cur ? g->delay_bps : cur;   /* trust the delay part at first */
@@ -566,6 +594,8 @@ unsigned gcc_on_twcc(struct gcc *g, uint64_t now_us, const struct twcc_fb *fb, c
 		     unsigned n, struct send_log *log)
 {
 	unsigned refused = 0, used = 0;
+	uint64_t bytes = 0, tx_first = 0, tx_last = 0;
+	int64_t rx_first = 0, rx_last = 0;
 
 	(void)fb;
 	g->st.feedback++;
@@ -608,9 +638,16 @@ unsigned gcc_on_twcc(struct gcc *g, uint64_t now_us, const struct twcc_fb *fb, c
 		else if (g->loss_lost)
 			g->loss_lost--;         /* reported lost before, arrived late */
 		e->flags |= SEND_LOG_REPORTED | SEND_LOG_ACKED;
+		if (!used || arrival < rx_first)
+			rx_first = arrival;
+		if (!used || arrival > rx_last)
+			rx_last = arrival;
+		if (!used || e->send_us < tx_first)
+			tx_first = e->send_us;
+		if (!used || e->send_us > tx_last)
+			tx_last = e->send_us;
+		bytes += e->size;
 		used++;
-		rate_add(&g->ack_rx, arrival, e->size);
-		rate_add(&g->ack_tx, (int64_t)e->send_us, e->size);
 		if (e->probe_cluster)
 			probe_account(g, e, 1, arrival);
 		if (g->have_last && arrival < g->last_arrival) {
@@ -625,6 +662,7 @@ unsigned gcc_on_twcc(struct gcc *g, uint64_t now_us, const struct twcc_fb *fb, c
 	}
 	if (!used)
 		return refused;                 /* nothing believable: nothing changes */
+	ack_sample(g, bytes, used, rx_last - rx_first, tx_last - tx_first);
 	update_acked(g);
 	probes_check(g, now_us);
 	if (!g->remb_mode)

@@ -45,7 +45,8 @@
 #define GCC_PROBE_MIN_BYTES     200     /* smallest probe packet worth sending */
 #define GCC_PROBE_CLUSTERS      4       /* clusters tracked at once */
 #define GCC_ACK_BUCKET_US       50000
-#define GCC_ACK_BUCKETS         6       /* 300 ms acked window */
+#define GCC_ACK_BUCKETS         6       /* receive side: 300 ms incoming-rate window */
+#define GCC_ACK_SAMPLES         4       /* send side: feedbacks in the acked rate */
 #define GCC_MINHIST             32
 
 struct gcc_cfg {
@@ -120,8 +121,14 @@ struct gcc {
 	double   cap_kbps, cap_dev;                 /* link capacity estimate (kbps), normalized variance */
 	uint8_t  have_cap;
 	uint64_t rtt_us;
-	/* acked bitrate: min of the rate by receive time and by send time (a lying clock gains nothing) */
-	struct gcc_rate ack_rx, ack_tx;
+	/* acked bitrate (send side): per feedback, the bytes received over their receive span and over
+	 * their send span; the last GCC_ACK_SAMPLES feedbacks summed; the smaller of the two (a lying
+	 * receive clock gains nothing; a lost feedback costs nothing) */
+	uint32_t ack_bytes[GCC_ACK_SAMPLES];
+	uint32_t ack_rx_span[GCC_ACK_SAMPLES], ack_tx_span[GCC_ACK_SAMPLES];
+	uint32_t ack_head, ack_n;
+	/* receive side: the incoming rate by arrival time */
+	struct gcc_rate ack_rx;
 	uint64_t acked_bps;
 	/* loss-based */
 	double   loss_bps;

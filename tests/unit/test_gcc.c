@@ -1,0 +1,551 @@
+/*
+ * test_gcc.c - unit tests of the congestion controller (lib/bwe/gcc.c) on synthetic traces from a
+ * small link simulator: a sender pacing 1200-byte packets at min(estimate, its own limit) and the
+ * probe clusters gcc asks for, each logged in a send_log; a bottleneck of capacity C with a FIFO
+ * queue bounded in bytes, random loss before it, optional reordering after it, 20 ms each way; the
+ * receiver's twcc_recv building feedback every 100 ms, carried back, checked, parsed and fed to
+ * gcc_on_twcc. Cases: steady (converges near C and stays), step down (1M -> 250k: below 300k
+ * within 2 s), step up (250k -> 2M: above 1.5M within 10 s with probing), 10 % and 1 % random loss,
+ * reordering (no over-use), every other feedback lost, lying feedback (never-sent seqs, arrivals
+ * going backwards or all equal, an infinite REMB: never above what was sent x 1.5 + 10 kbps, and
+ * counted), the receive side (gcc_on_arrival) on the same link, and the struct size.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "gcc.h"
+#include "rtcp.h"
+#include "send_log.h"
+#include "twcc.h"
+#include "twcc_recv.h"
+#include "unit_util.h"
+
+#define PKT 1200
+#define STEP_US 100
+#define ONE_WAY_US 20000
+#define FB_US 100000
+#define RX_CLOCK_OFFSET 987654321ll    /* the receiver's clock is not ours */
+
+enum lie { LIE_NONE, LIE_BACKWARDS, LIE_SAME_TIME };
+
+struct pend { uint16_t seq; int64_t arr; };
+
+struct sim {
+	uint64_t now;
+	/* link */
+	double cap_bps, loss, reorder;
+	uint32_t queue_bytes;
+	double link_free_us;
+	struct pend pend[20000];
+	unsigned npend;
+	/* receiver */
+	struct twcc_recv rx;
+	enum lie lie;
+	int64_t lie_t;
+	unsigned fb_built;
+	int drop_every_other_fb;
+	struct { uint64_t at; uint32_t len; uint8_t buf[1500]; } fbq[64];
+	unsigned nfb;
+	/* sender */
+	struct send_log log;
+	struct gcc g;
+	double app_max_bps;
+	uint64_t want_bps;
+	int probing;
+	uint64_t next_media, next_fb;
+	struct gcc_probe pq[4];
+	unsigned npq, probe_sent;
+	uint32_t probe_size;
+	uint64_t probe_gap, next_probe;
+	unsigned refused;
+	uint64_t max_target;
+	int check_cap;                  /* assert: no raise above 1.5 x sent + 10 kbps (or a probe rate) */
+	uint64_t remb_every;            /* infinite REMB this often (0: none) */
+};
+
+static struct sim S;
+
+static double frand(void)
+{
+	return (double)(rnd() % 1000000) / 1000000.0;
+}
+
+static void link_send(struct sim *s, uint16_t seq, uint32_t size)
+{
+	double t = (double)s->now;
+
+	if (frand() < s->loss)
+		return;
+	double backlog = s->link_free_us > t ? (s->link_free_us - t) * s->cap_bps / 8e6 : 0;
+	if (backlog + size > s->queue_bytes)
+		return;                 /* tail drop */
+	s->link_free_us = (s->link_free_us > t ? s->link_free_us : t) + size * 8e6 / s->cap_bps;
+	double arr = s->link_free_us + ONE_WAY_US;
+	if (s->reorder > 0 && frand() < s->reorder)
+		arr += 2000 + frand() * 15000;
+	assert_true(s->npend < sizeof(s->pend) / sizeof(s->pend[0]));
+	s->pend[s->npend].seq = seq;
+	s->pend[s->npend].arr = (int64_t)arr;
+	s->npend++;
+}
+
+static int pend_cmp(const void *a, const void *b)
+{
+	const struct pend *x = a, *y = b;
+
+	return x->arr < y->arr ? -1 : x->arr > y->arr;
+}
+
+static void receiver_feedback(struct sim *s)
+{
+	static struct pend got[20000];
+	unsigned n = 0, k = 0;
+
+	for (unsigned i = 0; i < s->npend; i++) {
+		if (s->pend[i].arr <= (int64_t)s->now)
+			got[n++] = s->pend[i];
+		else
+			s->pend[k++] = s->pend[i];
+	}
+	s->npend = k;
+	qsort(got, n, sizeof(got[0]), pend_cmp);
+	for (unsigned i = 0; i < n; i++) {
+		int64_t a = got[i].arr + RX_CLOCK_OFFSET;
+		if (s->lie == LIE_BACKWARDS)
+			a = s->lie_t -= 700;
+		else if (s->lie == LIE_SAME_TIME)
+			a = (int64_t)s->now + RX_CLOCK_OFFSET;
+		twcc_recv_on_pkt(&s->rx, got[i].seq, (uint64_t)a);
+	}
+	uint8_t buf[1500];
+	uint32_t len;
+	while ((len = twcc_recv_build(&s->rx, buf, sizeof(buf), 1, 2)) > 0) {
+		if (s->drop_every_other_fb && (s->fb_built++ & 1))
+			continue;
+		assert_true(s->nfb < 64);
+		s->fbq[s->nfb].at = s->now + ONE_WAY_US;
+		s->fbq[s->nfb].len = len;
+		memcpy(s->fbq[s->nfb].buf, buf, len);
+		s->nfb++;
+	}
+}
+
+static void start_probe(struct sim *s)
+{
+	struct gcc_probe *p = &s->pq[0];
+	uint32_t size = p->bytes / p->min_pkts;
+
+	if (size > PKT)
+		size = PKT;
+	if (size < 200)
+		size = 200;
+	s->probe_size = size;
+	s->probe_sent = 0;
+	uint32_t pkts = (p->bytes + size - 1) / size;
+	s->probe_gap = GCC_PROBE_CLUSTER_US / pkts;
+	s->next_probe = s->now;
+}
+
+static void sender_feedback(struct sim *s, const uint8_t *buf, uint32_t len)
+{
+	static struct twcc_status st[4096];
+	struct rtcp_iter it;
+	struct rtcp_item item;
+	struct twcc_fb fb;
+
+	assert_int_equal(rtcp_check(buf, len, 0), MMR_DROP_NONE);
+	rtcp_iter_init(&it, buf, len);
+	while (rtcp_iter_next(&it, &item)) {
+		if (item.type != RTCP_ITEM_TWCC)
+			continue;
+		int n = twcc_fb_parse(item.u.twcc.fci, item.u.twcc.len, &fb, st, 4096);
+		assert_true(n > 0);
+		s->refused += gcc_on_twcc(&s->g, s->now, &fb, st, (unsigned)n, &s->log);
+	}
+}
+
+static void check_cap(struct sim *s, uint64_t before)
+{
+	uint64_t t = gcc_target_bps(&s->g);
+
+	if (!s->check_cap || t <= before || t <= s->g.cfg.start_bps || s->now < 1000000)  /* the meter needs 1 s */
+		return;
+	uint64_t sent = send_log_rate_bps(&s->log, s->now);
+	uint64_t lim = sent * 3 / 2 + 10000;
+	/* the acked window (4 feedbacks) and the sent meter (250-500 ms) differ: allow 30 % */
+	if (t > lim * 13 / 10 + 10000)
+		print_message("t=%.2f s: target %lu before %lu sent %lu acked %lu delay %.0f loss %.0f\n", s->now / 1e6,
+			      (unsigned long)t, (unsigned long)before, (unsigned long)sent,
+			      (unsigned long)gcc_acked_bps(&s->g), s->g.delay_bps, s->g.loss_bps);
+	assert_true(t <= lim * 13 / 10 + 10000);
+}
+
+/* run until end_us; cb (if any) each simulated 100 ms */
+static void run(struct sim *s, uint64_t end_us, void (*cb)(struct sim *))
+{
+	for (; s->now < end_us; s->now += STEP_US) {
+		uint64_t target = gcc_target_bps(&s->g);
+		double rate = (double)target < s->app_max_bps ? (double)target : s->app_max_bps;
+		while (s->next_media <= s->now) {
+			link_send(s, send_log_add(&s->log, s->now, PKT, 0), PKT);
+			s->next_media += (uint64_t)(PKT * 8e6 / rate);
+		}
+		if (s->npq && s->next_probe <= s->now) {
+			link_send(s, send_log_add(&s->log, s->now, (uint16_t)s->probe_size, s->pq[0].id), s->probe_size);
+			s->probe_sent += s->probe_size;
+			s->next_probe = s->now + s->probe_gap;
+			if (s->probe_sent >= s->pq[0].bytes) {
+				memmove(&s->pq[0], &s->pq[1], sizeof(s->pq[0]) * 3);
+				if (--s->npq)
+					start_probe(s);
+			}
+		}
+		if (s->now >= s->next_fb) {
+			receiver_feedback(s);
+			s->next_fb += FB_US;
+			if (cb)
+				cb(s);
+		}
+		for (unsigned i = 0; i < s->nfb;) {
+			if (s->fbq[i].at <= s->now) {
+				uint64_t before = gcc_target_bps(&s->g);
+				sender_feedback(s, s->fbq[i].buf, s->fbq[i].len);
+				check_cap(s, before);
+				memmove(&s->fbq[i], &s->fbq[i + 1], sizeof(s->fbq[0]) * (s->nfb - i - 1));
+				s->nfb--;
+				if (s->probing && s->npq < 4) {
+					struct gcc_probe p;
+					while (s->npq < 4 && gcc_probe_request(&s->g, s->now, s->want_bps, &p)) {
+						s->pq[s->npq++] = p;
+						if (s->npq == 1)
+							start_probe(s);
+					}
+				}
+			} else {
+				i++;
+			}
+		}
+		if (s->remb_every && s->now % s->remb_every == 0) {
+			uint64_t before = gcc_target_bps(&s->g);
+			gcc_on_remb(&s->g, s->now, UINT64_MAX, &s->log);
+			check_cap(s, before);
+		}
+		if (gcc_target_bps(&s->g) > s->max_target)
+			s->max_target = gcc_target_bps(&s->g);
+	}
+}
+
+static void sim_init(struct sim *s, double cap_bps, uint64_t start_bps, int probing)
+{
+	struct gcc_cfg cfg = { .start_bps = start_bps, .min_bps = 30000, .max_bps = 20000000 };
+
+	memset(s, 0, sizeof(*s));
+	s->cap_bps = cap_bps;
+	s->queue_bytes = 60000;
+	s->app_max_bps = 1e12;
+	s->want_bps = 20000000;
+	s->probing = probing;
+	send_log_init(&s->log, 1000);
+	twcc_recv_init(&s->rx);
+	gcc_init(&s->g, &cfg, 0);
+	s->next_fb = FB_US;
+	rng_state = 4242;
+	if (probing) {
+		struct gcc_probe p;
+		while (s->npq < 4 && gcc_probe_request(&s->g, 0, s->want_bps, &p))
+			s->pq[s->npq++] = p;
+		if (s->npq)
+			start_probe(s);
+	}
+}
+
+static uint64_t target(void)
+{
+	return gcc_target_bps(&S.g);
+}
+
+static void print_state(const char *what)
+{
+	print_message("%-12s t=%5.1fs target %7.0f kbit/s delay %7.0f loss %7.0f acked %7.0f overuse %u probes %u/%u/%u refused %u\n",
+		      what, S.now / 1e6, target() / 1e3, gcc_delay_bps(&S.g) / 1e3, gcc_loss_bps(&S.g) / 1e3,
+		      gcc_acked_bps(&S.g) / 1e3, S.g.st.overuse, S.g.st.probes_sent, S.g.st.probes_ok,
+		      S.g.st.probes_failed, S.refused);
+}
+
+/* ---- the cases --------------------------------------------------------------------------------- */
+
+static uint64_t lo_seen, hi_seen;
+static void track_bounds(struct sim *s)
+{
+	uint64_t t = gcc_target_bps(&s->g);
+
+	if (s->now >= 5000000) {
+		if (!lo_seen || t < lo_seen)
+			lo_seen = t;
+		if (t > hi_seen)
+			hi_seen = t;
+	}
+}
+
+static void test_steady(void **state)
+{
+	(void)state;
+	sim_init(&S, 1e6, 300000, 1);
+	lo_seen = hi_seen = 0;
+	run(&S, 20000000, track_bounds);
+	print_state("steady 1M");
+	print_message("  after 5 s: %.0f..%.0f kbit/s\n", lo_seen / 1e3, hi_seen / 1e3);
+	assert_true(lo_seen >= 500000);
+	assert_true(hi_seen <= 1300000);
+	assert_true(target() >= 600000 && target() <= 1200000);
+	assert_int_equal(S.refused, 0);
+}
+
+static void test_step_down(void **state)
+{
+	(void)state;
+	sim_init(&S, 1e6, 1000000, 1);
+	run(&S, 8000000, NULL);
+	print_state("before down");
+	assert_true(target() >= 600000);
+	S.cap_bps = 250000;
+	run(&S, 10000000, NULL);
+	print_state("down +2 s");
+	assert_true(target() < 300000);
+	run(&S, 20000000, NULL);
+	print_state("down +12 s");
+	assert_true(target() < 350000 && target() > 120000);
+}
+
+static void test_step_up(void **state)
+{
+	(void)state;
+	sim_init(&S, 250000, 300000, 1);
+	S.want_bps = 2500000;
+	run(&S, 8000000, NULL);
+	print_state("before up");
+	assert_true(target() < 400000);
+	S.cap_bps = 2e6;
+	uint64_t reached = 0;
+	while (S.now < 18000000) {
+		run(&S, S.now + FB_US, NULL);
+		if (!reached && target() > 1500000)
+			reached = S.now;
+	}
+	print_state("up +10 s");
+	print_message("  above 1.5 Mbit/s %.1f s after the step\n", reached ? (reached - 8000000) / 1e6 : -1);
+	assert_true(reached && reached <= 18000000);
+	assert_true(S.g.st.probes_ok > 0);
+}
+
+static void test_loss(void **state)
+{
+	(void)state;
+	/* a link far above the send rate: only the random loss matters */
+	sim_init(&S, 20e6, 1000000, 0);
+	S.app_max_bps = 1e12;
+	S.g.cfg.max_bps = 2000000;
+	run(&S, 6000000, NULL);
+	uint64_t before = target();
+	print_state("no loss");
+	S.loss = 0.10;
+	run(&S, 16000000, NULL);
+	print_state("10% loss");
+	assert_true(target() < before * 8 / 10);
+	assert_true(gcc_loss_frac(&S.g) > 10);
+
+	sim_init(&S, 20e6, 1000000, 0);
+	S.g.cfg.max_bps = 2000000;
+	run(&S, 6000000, NULL);
+	before = target();
+	S.loss = 0.01;
+	run(&S, 16000000, NULL);
+	print_state("1% loss");
+	assert_true(target() >= before);
+}
+
+static void test_reordering(void **state)
+{
+	(void)state;
+	/* 1 Mbit/s of media over a 5 Mbit/s link, 5 % of packets 2-17 ms late */
+	sim_init(&S, 5e6, 1000000, 0);
+	S.app_max_bps = 1e6;
+	S.reorder = 0.05;
+	run(&S, 20000000, NULL);
+	print_state("reorder");
+	assert_int_equal(S.g.st.overuse, 0);
+	assert_true(target() >= 1000000);
+	assert_true(S.g.st.reordered > 0);
+	assert_int_equal(S.refused, S.g.st.reordered);
+}
+
+static void test_feedback_loss(void **state)
+{
+	(void)state;
+	sim_init(&S, 1e6, 300000, 1);
+	S.drop_every_other_fb = 1;
+	lo_seen = hi_seen = 0;
+	run(&S, 20000000, track_bounds);
+	print_state("fb loss");
+	print_message("  after 5 s: %.0f..%.0f kbit/s\n", lo_seen / 1e3, hi_seen / 1e3);
+	assert_true(lo_seen >= 400000);
+	assert_true(hi_seen <= 1300000);
+	assert_true(target() >= 600000 && target() <= 1200000);
+}
+
+static void test_lying(void **state)
+{
+	(void)state;
+	static struct twcc_status st[64];
+	struct twcc_fb fb = { .base_seq = 0 };
+
+	/* feedback for seqs never sent: all refused, nothing changes */
+	sim_init(&S, 1e6, 500000, 0);
+	for (unsigned i = 0; i < 64; i++) {
+		st[i].seq = (uint16_t)(5000 + i);
+		st[i].received = 1;
+		st[i].arrival_us = 1000 * i;
+	}
+	assert_int_equal(gcc_on_twcc(&S.g, 100000, &fb, st, 64, &S.log), 64);
+	assert_int_equal(S.g.st.unknown, 64);
+	assert_true(target() == 500000);
+	/* duplicates: the same honest feedback twice */
+	for (unsigned i = 0; i < 30; i++)
+		send_log_add(&S.log, 1000 * i, PKT, 0);
+	for (unsigned i = 0; i < 30; i++) {
+		st[i].seq = (uint16_t)(1000 + i);
+		st[i].arrival_us = 50000 + 1000 * i;
+	}
+	assert_int_equal(gcc_on_twcc(&S.g, 200000, &fb, st, 30, &S.log), 0);
+	uint64_t t1 = target();
+	assert_int_equal(gcc_on_twcc(&S.g, 300000, &fb, st, 30, &S.log), 30);
+	assert_int_equal(S.g.st.dup, 30);
+	assert_true(target() == t1);
+	/* an arrival 20 s off */
+	send_log_add(&S.log, 31000, PKT, 0);
+	st[0].seq = 1030;
+	st[0].arrival_us = 50000 + 30000 + 20000000;
+	assert_int_equal(gcc_on_twcc(&S.g, 400000, &fb, st, 1, &S.log), 1);
+	assert_int_equal(S.g.st.absurd, 1);
+
+	/* arrivals going backwards, all at the same time; an app-limited sender (500 kbit/s) and a
+	 * sender at its estimate: never above 1.5 x sent + 10 kbps */
+	enum lie lies[2] = { LIE_BACKWARDS, LIE_SAME_TIME };
+	for (unsigned k = 0; k < 4; k++) {
+		sim_init(&S, 10e6, 300000, 0);
+		S.lie = lies[k & 1];
+		S.lie_t = 1000000000;
+		S.check_cap = 1;
+		if (k < 2)
+			S.app_max_bps = 500000;
+		run(&S, 15000000, NULL);
+		print_state(k & 1 ? "lie same" : "lie back");
+		if (k < 2)
+			assert_true(S.max_target <= 500000 * 3 / 2 + 10000 + 20000);
+		if (!(k & 1)) {         /* backwards: counted, and never used for delay */
+			assert_true(S.refused > 500 && S.g.st.reordered > 300);
+			assert_int_equal(S.g.st.overuse, 0);
+		}
+	}
+	/* an infinite REMB every 100 ms from a receiver of an app-limited 400 kbit/s sender */
+	sim_init(&S, 10e6, 300000, 0);
+	S.app_max_bps = 400000;
+	S.remb_every = 100000;
+	S.check_cap = 1;
+	run(&S, 10000000, NULL);
+	print_state("remb inf");
+	assert_true(S.max_target <= 400000 * 17 / 10 + 10000);    /* 1.5 x, the meter reads up to +1 packet/250 ms */
+	assert_true(S.g.st.remb_capped > 50);
+	/* a finite REMB below the estimate is followed at once */
+	gcc_on_remb(&S.g, S.now, 200000, &S.log);
+	assert_true(target() == 200000);
+}
+
+/* a probe whose feedback claims a zero receive span or compressed arrivals gains at most its rate */
+static void test_probe_lie(void **state)
+{
+	(void)state;
+	struct gcc_probe p;
+	static struct twcc_status st[64];
+	struct twcc_fb fb = { .base_seq = 0 };
+
+	sim_init(&S, 1e6, 500000, 0);
+	assert_int_equal(gcc_probe_request(&S.g, 0, 0, &p), 1);
+	assert_true(p.bps == 1500000);
+	assert_int_equal(gcc_probe_request(&S.g, 0, 0, &p), 1);
+	assert_true(p.bps == 3000000);
+	unsigned n = 0;
+	for (uint32_t sent = 0; sent < p.bytes; sent += 1000, n++)
+		st[n].seq = send_log_add(&S.log, 1000 * n, 1000, p.id);
+	for (unsigned i = 0; i < n; i++) {
+		st[i].received = 1;
+		st[i].arrival_us = 30000 + (int64_t)i;     /* 8 Gbit/s */
+	}
+	gcc_on_twcc(&S.g, 100000, &fb, st, n, &S.log);
+	assert_true(target() <= 3000000);
+	/* nothing more to probe at 3 Mbit/s toward a want below it */
+	assert_int_equal(gcc_probe_request(&S.g, 200000, 1000000, &p), 0);
+}
+
+/* the receive side: publisher's packets over the same bottleneck, abs-send-time as send time */
+static void test_receive_side(void **state)
+{
+	(void)state;
+	struct gcc g;
+	struct gcc_cfg cfg = { .start_bps = 300000, .min_bps = 30000, .max_bps = 20000000 };
+	double link_free = 0;
+	uint64_t ast_last = 0;
+
+	gcc_init(&g, &cfg, 0);
+	/* the publisher sends at 1.5 Mbit/s over 1 Mbit/s: over-use; then at 600 kbit/s: recovers */
+	for (uint64_t t = 0; t < 10000000; t += (uint64_t)(PKT * 8e6 / (t < 5000000 ? 1.5e6 : 6e5))) {
+		double backlog = link_free > t ? (link_free - t) * 1e6 / 8e6 : 0;
+		if (backlog + PKT > 60000)
+			continue;
+		link_free = (link_free > t ? link_free : t) + PKT * 8e6 / 1e6;
+		uint32_t ast = (uint32_t)(((t % 64000000) << 18) / 1000000) & 0xffffff;
+		uint64_t send = abs_send_unwrap(&ast_last, ast);
+		gcc_on_arrival(&g, send, (uint64_t)link_free + 20000, PKT);
+		if (t > 2000000 && t < 5000000)
+			assert_true(gcc_target_bps(&g) < 1300000);
+	}
+	print_message("receive side: target %.0f kbit/s, overuse %u\n", gcc_target_bps(&g) / 1e3, g.st.overuse);
+	assert_true(g.st.overuse > 0);
+	assert_true(gcc_target_bps(&g) >= 500000 && gcc_target_bps(&g) <= 1200000);
+	/* abs-send-time unwrap across its 64 s wrap */
+	uint64_t last = 0;
+	assert_true(abs_send_unwrap(&last, 0xfffff0) > 63000000);
+	assert_true(abs_send_unwrap(&last, 0x000010) > 64000000);
+}
+
+static void test_size(void **state)
+{
+	(void)state;
+	print_message("sizeof(struct gcc) %zu, send_log %zu, twcc_recv %zu\n", sizeof(struct gcc),
+		      sizeof(struct send_log), sizeof(struct twcc_recv));
+	assert_true(sizeof(struct gcc) <= 4096);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_size),
+		cmocka_unit_test(test_steady),
+		cmocka_unit_test(test_step_down),
+		cmocka_unit_test(test_step_up),
+		cmocka_unit_test(test_loss),
+		cmocka_unit_test(test_reordering),
+		cmocka_unit_test(test_feedback_loss),
+		cmocka_unit_test(test_lying),
+		cmocka_unit_test(test_probe_lie),
+		cmocka_unit_test(test_receive_side),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

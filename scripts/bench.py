@@ -978,8 +978,8 @@ class Bench:
             est = max(1, int(0.9 * d['tsc_hz'] / per_meeting))
             self.add('meetings_per_lcore_estimate', est, extra=True)
             best = n0 if r['lost'] == 0 else 0
-            n = est if not self.smoke else n0 + 1
-            for step in range(1 if self.smoke else 4):
+            n = est
+            for step in range(0 if self.smoke else 4):      # the smoke run: the first run only
                 self.cleanup()
                 r = self.run_gen(name + '_%d' % n, self.meetings_args(n), controller=True)
                 d = r['dp']

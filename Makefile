@@ -123,6 +123,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBS_A)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -DMMR_SRC_DIR='"$(CURDIR)"' -o $@ $< $(filter %.o,$^) $(LIBS_A) $(TEST_EXTRA_LIBS) $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 
 $(BUILD)/tests/test_srtp_fast: TEST_EXTRA_LIBS := $(SRTP2_LIBS)
+# checks lib/audio's score tables against libm
+$(BUILD)/tests/test_dominant_speaker: TEST_EXTRA_LIBS := -lm
 # dataplane/csum.h and rewrite.h: header-only, DPDK's headers but no DPDK library
 $(BUILD)/tests/test_csum $(BUILD)/tests/test_rewrite $(BUILD)/tests/test_bwe_stamp: TEST_CFLAGS := $(DP_CFLAGS) -Idataplane
 # control/model.c with its indexes and id pools

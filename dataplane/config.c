@@ -31,6 +31,9 @@
 #define DEFAULT_BWE_MIN     30u
 #define DEFAULT_BWE_MAX     20000u
 #define DEFAULT_BWE_ALLOC   200u
+#define DEFAULT_SPEAKER_MS  300u   /* dominant speaker decisions per meeting (Jitsi, mediasoup) */
+#define DEFAULT_TOPN_MS     100u   /* top-N audio ranking per meeting */
+#define DEFAULT_TWCC_FB_MS  100u   /* transport-wide feedback to a publisher (libwebrtc, mediasoup) */
 #define MAX_RTX_PACKETS     32768u
 #define MIN_MBUFS           1023u
 #define MAX_MBUFS           (1u << 24)
@@ -302,6 +305,7 @@ static int parse_root(const config_setting_t *root, struct dp_config *cfg, const
 					     "sr_video_ms", "sr_audio_ms", "rr_ms", "kf_throttle_ms", "nack_max_tries",
 					     "bwe", "bwe_start_kbps", "bwe_min_kbps", "bwe_max_kbps", "bwe_alloc_ms",
 					     "bwe_no_feedback", "bwe_probe",
+					     "speaker_interval_ms", "topn_ms", "twcc_fb_ms",
 					     NULL };
 	if (check_known(root, known, path, err, errlen) < 0)
 		return -1;
@@ -364,6 +368,11 @@ static int parse_root(const config_setting_t *root, struct dp_config *cfg, const
 	    get_uint(root, "kf_throttle_ms", 0, 60000, DEFAULT_KF_MS, &cfg->kf_throttle_ms, path, err,
 		     errlen) < 0 ||
 	    get_uint(root, "nack_max_tries", 0, 100, DEFAULT_NACK_TRIES, &cfg->nack_max_tries, path, err,
+		     errlen) < 0 ||
+	    get_uint(root, "speaker_interval_ms", 100, 5000, DEFAULT_SPEAKER_MS, &cfg->speaker_interval_ms,
+		     path, err, errlen) < 0 ||
+	    get_uint(root, "topn_ms", 20, 5000, DEFAULT_TOPN_MS, &cfg->topn_ms, path, err, errlen) < 0 ||
+	    get_uint(root, "twcc_fb_ms", 20, 1000, DEFAULT_TWCC_FB_MS, &cfg->twcc_fb_ms, path, err,
 		     errlen) < 0)
 		return -1;
 	if (parse_bwe(root, cfg, path, err, errlen) < 0)

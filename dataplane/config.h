@@ -62,6 +62,10 @@ struct dp_config {
 	uint32_t bwe_min_kbps;
 	uint32_t bwe_max_kbps;
 	uint32_t bwe_alloc_ms;               /* allocation per receiver at most this often (or on a >15 % move) */
+	/* audio and uplink feedback (issue 12; dataplane/audio.h, uplink.h) */
+	uint32_t speaker_interval_ms;        /* dominant speaker decision per meeting (100..5000) */
+	uint32_t topn_ms;                    /* top-N audio ranking per meeting (20..5000) */
+	uint32_t twcc_fb_ms;                 /* transport-wide feedback to a publisher (20..1000) */
 };
 
 /*

@@ -7,6 +7,11 @@
 
 #include <string.h>
 
+void alloc_state_init(struct alloc_state *st)
+{
+	memset(st, 0, sizeof(*st));
+}
+
 /* ---- ladders -------------------------------------------------------------------------------- */
 
 static uint32_t floor_rate(uint32_t measured, unsigned tid)

@@ -93,7 +93,7 @@
 					         MEETING_PUT/DEL, BWE/allocation/audio counters, layer
 					         rates, meeting_speaker[], drop reasons paused/topn,
 					         events SPEAKER and BWE */
-#define MMR_SHM_LAYOUT        0x7efa3807799faaa5ull /* the layout of this version (see the check below) */
+#define MMR_SHM_LAYOUT        0xdaccbcf64b92cae0ull /* the layout of this version (see the check below) */
 #define MMR_CMD_RING          4096u        /* power of two */
 #define MMR_HEARTBEAT_NS      100000000ull /* 100 ms */
 #define MMR_HEARTBEAT_DEAD_NS 1000000000ull /* 1 s */

@@ -48,7 +48,10 @@
 	_(bwe_feedback, "bwe_feedback", "TWCC feedback and REMB messages fed to receivers' bandwidth estimates") \
 	_(alloc_runs,   "alloc_runs",   "allocations run (a receiver's estimate shared among its subscriptions)") \
 	_(probe_pkts,   "probe_pkts",   "probe packets sent (padding or resends) to find headroom") \
-	_(speaker_runs, "speaker_runs", "dominant speaker decisions run (one per meeting per interval)")
+	_(speaker_runs, "speaker_runs", "dominant speaker decisions run (one per meeting per interval)") \
+	_(ext_bad,      "ext_bad",      "publishers' header extension elements that could not be read (audio " \
+					"level, transport-wide seq, abs-send-time: malformed or of the wrong length); " \
+					"the packet was forwarded as usual")
 
 enum mmr_lcore_counter {
 #define _(f, name, doc) MMR_LC_##f,

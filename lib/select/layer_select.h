@@ -280,7 +280,8 @@ int layer_sel_video(struct layer_sel *s, const struct layer_target *t, const str
 /* What the receiver gets now. */
 void layer_sel_current(const struct layer_sel *s, struct layer_current *c);
 
-/* VP8 video from its descriptor (no simulcast): returns 1 (forward; *out filled) or 0 (withhold).
+/* VP8 video from its descriptor (no simulcast): returns 1 (forward; *out filled), 0 (withhold) or
+ * LAYER_SEL_PAUSED (as layer_sel_video).
  * target_tid above 3 means 3. out->picture_id is meaningful when d->has_picture_id,
  * out->tl0picidx when d->has_tl0picidx; write them back with vp8_set_picture_id /
  * vp8_set_tl0picidx and the seq with rtp_set_seq. */

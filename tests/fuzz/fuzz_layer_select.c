@@ -16,7 +16,8 @@
  *     distinct ones, nothing before a keyframe.
  *  3  media: layer_sel_video on arbitrary media_pkt sequences (VP8, VP9, AV1 or H.264; up to three
  *     simulcast encodings, each with its own increasing sequence numbers, with losses, late and
- *     duplicated packets) and target changes at any packet. Checks: nothing of an encoding is
+ *     duplicated packets), target changes and allocation words (LAYER_ALLOC_NONE / PAUSED / a
+ *     target) at any packet. Checks: LAYER_SEL_PAUSED exactly while paused; nothing of an encoding is
  *     forwarded before one of its keyframe starts went in; an output sequence number always stands
  *     for the same input packet (encoding, seq), and between encoding switches the other way round
  *     too; the current layers stay within the limits; PictureIDs stay within their width.
@@ -388,6 +389,13 @@ static void run_media(struct input *in)
 			t.sid = (d >> 2) & 3;
 			t.tid = (d >> 4) & 7;
 			t.dt = (uint8_t)(d >> 2);
+			if (b & 8) {                       /* the allocation word too (issue 12) */
+				uint16_t w = (b & 16) ? (uint16_t)LAYER_ALLOC_PAUSED : (b & 32) ? (uint16_t)LAYER_ALLOC_NONE :
+					     layer_alloc_word(&(struct layer_target){ .sid = (uint8_t)(d & 3),
+							.tid = (uint8_t)(d >> 2 & 3), .dt = (uint8_t)(d >> 3),
+							.encoding = (uint8_t)(d >> 6 & 3) });
+				CHECK(layer_sel_alloc_set(&sel, w) == 0);
+			}
 			continue;
 		}
 		if ((b & 7) == 5) {                        /* a late or duplicated packet */
@@ -452,7 +460,12 @@ static void run_media(struct input *in)
 			hist[n_hist % HIST] = p;
 			n_hist++;
 		}
+		uint8_t was_rebase = sel.rebase;
 		fwd = layer_sel_video(&sel, &t, &p.ri, &p.mp, arrival, &o);
+		CHECK((fwd == LAYER_SEL_PAUSED) == (layer_sel_alloc(&sel) == LAYER_ALLOC_PAUSED));
+		CHECK(fwd >= LAYER_SEL_PAUSED && fwd <= LAYER_SEL_FORWARD);
+		if (was_rebase && !sel.rebase)
+			epoch++;                           /* resumed: numbering continues anew */
 #ifdef FUZZ_TRACE
 		fprintf(stderr, "enc %d seq %u ts %u start %d end %d key %d sid %d tid %d fn %u t.enc %d sid %d"
 			" tid %d -> %d out %u (cur enc %d sid %d tid %d off %u)\n", p.mp.encoding, p.ri.seq,
@@ -471,7 +484,7 @@ static void run_media(struct input *in)
 			cur_enc = sel.encoding;
 			epoch++;
 		}
-		if (!fwd)
+		if (fwd <= 0)
 			continue;
 		CHECK(snd[p.mp.encoding].key_in);
 		CHECK(p.mp.encoding == sel.encoding);

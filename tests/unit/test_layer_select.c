@@ -114,6 +114,7 @@ struct receiver {
 	int      frames_by_tid[4];
 	bool     ok[4];            /* holds a decodable copy of the latest frame of each layer */
 	int      last_fwd;         /* decision of the last frame */
+	int      paused_pkts;      /* LAYER_SEL_PAUSED answers */
 };
 
 static void receiver_init(struct receiver *r, uint8_t target)
@@ -132,6 +133,10 @@ static int feed(struct receiver *r, const struct frame *f)
 		struct layer_out o;
 		int got = layer_sel_vp8(&r->sel, r->target, &f->p[i].ri, &f->p[i].d, &o);
 
+		if (got == LAYER_SEL_PAUSED) {     /* withheld: the allocation pauses the receiver */
+			r->paused_pkts++;
+			got = 0;
+		}
 		if (fwd < 0)
 			fwd = got;
 		if (got != fwd)
@@ -882,6 +887,190 @@ static void test_target_word(void **state)
 	assert_int_equal(s.target, layer_target_pack(&t));
 }
 
+
+/* ---- the allocation word (issue 12) --------------------------------------------------------- */
+
+/* The effective target is the per-component minimum of the ceiling (the target word) and the
+ * allocation; a lower one applies at the next frame, a higher one one layer at a time at Y=1
+ * frames, like a ceiling change; every forwarded frame stays decodable (feed checks). */
+static void test_alloc_ceiling_interplay(void **state)
+{
+	struct sender s;
+	struct receiver r;
+	struct frame f;
+	int i = 0;
+
+	(void)state;
+	sender_init(&s, 100, 1);
+	receiver_init(&r, 2);                  /* the ceiling: TID 2 */
+	assert_int_equal(r.sel.alloc, LAYER_ALLOC_NONE);
+	for (; i < 16; i++) {
+		l1t3_frame(&s, &f, i, 2);
+		feed(&r, &f);
+	}
+	assert_int_equal(r.sel.cur_tid, 2);
+	/* the allocator gives TID 1: TID 2 frames stop at once (next frame) */
+	layer_sel_alloc_store(&r.sel, &(struct layer_target){ .tid = 1 });
+	l1t3_frame(&s, &f, i++, 2);            /* a TID 0 frame */
+	feed(&r, &f);
+	assert_int_equal(r.sel.cur_tid, 1);
+	memset(r.frames_by_tid, 0, sizeof(r.frames_by_tid));
+	for (int k = 0; k < 16; k++, i++) {
+		l1t3_frame(&s, &f, i, 2);
+		feed(&r, &f);
+	}
+	assert_int_equal(r.frames_by_tid[2], 0);
+	assert_int_equal(r.frames_by_tid[1], 4);
+	/* an allocation above the ceiling gives the ceiling: ceiling 0, alloc 2 -> TID 0 */
+	r.target = 0;
+	layer_sel_alloc_store(&r.sel, &(struct layer_target){ .tid = 2 });
+	memset(r.frames_by_tid, 0, sizeof(r.frames_by_tid));
+	for (int k = 0; k < 16; k++, i++) {
+		l1t3_frame(&s, &f, i, 2);
+		feed(&r, &f);
+	}
+	assert_int_equal(r.frames_by_tid[1] + r.frames_by_tid[2], 0);
+	assert_int_equal(r.sel.cur_tid, 0);
+	/* ceiling back to 2: the allocation (2) now rules, up one layer at a time at Y=1 frames
+	 * (pattern positions 1 and 2: Y=1 TID 2 first cannot be taken from 0, Y=1 TID 1 can) */
+	r.target = 2;
+	while (i % 8 != 1) {
+		l1t3_frame(&s, &f, i++, 2);
+		feed(&r, &f);
+	}
+	l1t3_frame(&s, &f, i++, 2);            /* Y=1 TID 2: not from 0 */
+	assert_int_equal(feed(&r, &f), 0);
+	assert_int_equal(r.sel.cur_tid, 0);
+	l1t3_frame(&s, &f, i++, 2);            /* Y=1 TID 1: up to 1 */
+	assert_int_equal(feed(&r, &f), 1);
+	assert_int_equal(r.sel.cur_tid, 1);
+	for (int k = 0; k < 8; k++, i++) {
+		l1t3_frame(&s, &f, i, 2);
+		feed(&r, &f);
+	}
+	assert_int_equal(r.sel.cur_tid, 2);
+	/* LAYER_ALLOC_NONE: the ceiling again; the alloc word never touches the target word */
+	assert_int_equal(layer_sel_alloc_set(&r.sel, LAYER_ALLOC_NONE), 0);
+	r.target = 1;
+	l1t3_frame(&s, &f, i++, 2);
+	feed(&r, &f);
+	assert_int_equal(r.sel.cur_tid, 1);
+	assert_int_equal(r.sel.target, 0);     /* layer_sel_vp8 passes its target; the word is untouched */
+	assert_int_equal(r.paused_pkts, 0);
+}
+
+/* A VP8 frame's media_pkt for layer_sel_video (ts continuity needs the arrival time). */
+static int feed_video(struct layer_sel *sel, const struct frame *f, int i, uint8_t tid, uint32_t arrival,
+		      struct layer_out *o)
+{
+	struct media_pkt mp;
+	struct layer_target t = { .tid = tid };
+
+	vp8_media(&f->p[i].d, 12, &f->p[i].ri, &mp);
+	return layer_sel_video(sel, &t, &f->p[i].ri, &mp, arrival, o);
+}
+
+/* Pause: everything withheld with LAYER_SEL_PAUSED, the receiver reported not started; resume: only
+ * at a keyframe, continuing seq (+1 for a frame cut by the pause), PictureID and timestamp (+ the
+ * arrival time elapsed) from what the receiver saw last. */
+static void test_pause_resume(void **state)
+{
+	struct sender s;
+	struct receiver r;
+	struct frame f;
+	int i = 0;
+
+	(void)state;
+	sender_init(&s, 65500, 32700);         /* both wrap during the test */
+	receiver_init(&r, 2);
+	for (; i < 12; i++) {
+		l1t3_frame(&s, &f, i, 3);
+		feed(&r, &f);
+	}
+	uint16_t last_seq = r.last_seq, last_pid = r.last_pid;
+	r.sel.dirty = 0;
+	/* paused at a frame boundary */
+	layer_sel_alloc_store(&r.sel, NULL);
+	assert_true(layer_sel_paused(&r.sel));
+	for (int k = 0; k < 20; k++, i++) {
+		l1t3_frame(&s, &f, i, 3);
+		if (k == 5)
+			make_frame(&s, &f, 0, 0, 1, 3);   /* even a keyframe is withheld */
+		assert_int_equal(feed(&r, &f), 0);
+	}
+	assert_int_equal(r.paused_pkts, 60);
+	assert_int_equal(r.sel.started, 0);
+	assert_int_equal(r.sel.dirty, 1);
+	struct layer_current c;
+	layer_sel_current(&r.sel, &c);
+	assert_int_equal(c.started, 0);
+	/* resumed (an allocation of TID 1): delta frames, even Y=1 ones, wait for a keyframe */
+	layer_sel_alloc_store(&r.sel, &(struct layer_target){ .tid = 1 });
+	for (int k = 0; k < 10; k++, i++) {
+		l1t3_frame(&s, &f, i, 3);
+		assert_int_equal(feed(&r, &f), 0);
+	}
+	assert_int_equal(r.paused_pkts, 60);
+	assert_int_equal(r.last_seq, last_seq);
+	/* the keyframe: contiguous seq and PictureID (feed checks both), at the allocated layer */
+	make_frame(&s, &f, 0, 0, 1, 3);
+	assert_int_equal(feed(&r, &f), 1);
+	assert_int_equal(r.last_seq, (uint16_t)(last_seq + 3));
+	assert_int_equal(r.last_pid, (uint16_t)((last_pid + 1) & 0x7fff));
+	assert_int_equal(r.sel.cur_tid, 1);
+	assert_int_equal(r.sel.started, 1);
+	for (int k = 0; k < 16; k++, i++) {
+		l1t3_frame(&s, &f, i + 1, 3);      /* no keyframe at i % 8 == 0 */
+		feed(&r, &f);
+	}
+	assert_int_equal(r.sel.cur_tid, 1);
+	assert_true(r.frames_by_tid[2] > 0);   /* from before the pause */
+
+	/* paused in the middle of a frame; timestamps through layer_sel_video with arrival times */
+	struct layer_sel sel;
+	struct layer_out o;
+	uint32_t arrival = 1000;
+	layer_sel_init(&sel);
+	sender_init(&s, 10, 10);
+	make_frame(&s, &f, 0, 0, 1, 3);
+	for (int k = 0; k < 3; k++)
+		assert_int_equal(feed_video(&sel, &f, k, 2, arrival, &o), 1);
+	uint32_t out_ts = o.ts;
+	make_frame(&s, &f, 2, 0, 0, 3);
+	assert_int_equal(feed_video(&sel, &f, 0, 2, arrival += 3000, &o), 1);
+	uint16_t cut_seq = o.seq;
+	out_ts = o.ts;
+	layer_sel_alloc_store(&sel, NULL);
+	assert_int_equal(feed_video(&sel, &f, 1, 2, arrival, &o), LAYER_SEL_PAUSED);
+	assert_int_equal(feed_video(&sel, &f, 2, 2, arrival, &o), LAYER_SEL_PAUSED);
+	for (int k = 0; k < 30; k++) {
+		make_frame(&s, &f, k & 1, 0, 0, 2);
+		arrival += 3000;
+		assert_int_equal(feed_video(&sel, &f, 0, 2, arrival, &o), LAYER_SEL_PAUSED);
+	}
+	layer_sel_alloc_set(&sel, LAYER_ALLOC_NONE);
+	make_frame(&s, &f, 0, 0, 1, 2);
+	arrival += 3000;
+	assert_int_equal(feed_video(&sel, &f, 0, 2, arrival, &o), 1);
+	/* the cut frame's two missing packets count as one lost: seq + 2; ts: 31 frame times later */
+	assert_int_equal(o.seq, (uint16_t)(cut_seq + 2));
+	assert_int_equal(o.ts, out_ts + 31 * 3000);
+	assert_int_equal(feed_video(&sel, &f, 1, 2, arrival, &o), 1);
+	assert_int_equal(o.seq, (uint16_t)(cut_seq + 3));
+
+	/* paused before anything started: the first keyframe after it starts as usual */
+	layer_sel_init(&sel);
+	layer_sel_alloc_store(&sel, NULL);
+	sender_init(&s, 500, 10);
+	make_frame(&s, &f, 0, 0, 1, 1);
+	assert_int_equal(feed_video(&sel, &f, 0, 2, 0, &o), LAYER_SEL_PAUSED);
+	assert_int_equal(sel.rebase, 0);
+	layer_sel_alloc_set(&sel, LAYER_ALLOC_NONE);
+	make_frame(&s, &f, 0, 0, 1, 1);
+	assert_int_equal(feed_video(&sel, &f, 0, 2, 0, &o), 1);
+	assert_int_equal(o.seq, 501);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -905,6 +1094,8 @@ int main(void)
 		cmocka_unit_test(test_passthrough),
 		cmocka_unit_test(test_rewrite_on_bytes),
 		cmocka_unit_test(test_target_word),
+		cmocka_unit_test(test_alloc_ceiling_interplay),
+		cmocka_unit_test(test_pause_resume),
 	};
 
 	return cmocka_run_group_tests_name("layer_select", tests, NULL, NULL);

@@ -67,7 +67,7 @@ static inline void rtcp_kf_ask(struct worker *w, const struct fwd_stream *s)
  */
 static inline int rtcp_waits_keyframe(const struct layer_sel *sel, const struct media_pkt *mp)
 {
-	const struct layer_target t = layer_sel_effective(sel);
+	const struct layer_target t = layer_sel_effective(sel);   /* ceiling and allocation */
 	if (mp->encoding != t.encoding)
 		return 0;
 	return !sel->started || sel->encoding != t.encoding || (mp->sid > sel->cur_sid && mp->sid <= t.sid);

@@ -188,6 +188,7 @@ struct work {
 	struct alloc_sub_state *prev;   /* its state from the last run (NULL: new) */
 	int prev_level;                 /* -1: paused or new */
 	int cap;                        /* up-hold: not above this level (n_opt: no hold) */
+	int held;                       /* under up-hold after this run */
 	int level;
 };
 
@@ -250,20 +251,24 @@ int alloc_run(struct alloc_state *st, struct alloc_sub *subs, unsigned n, uint64
 	for (unsigned i = 0; i < nw; i++) {
 		struct work *x = &w[i];
 		x->prev = NULL;
-		for (unsigned k = 0; k < st->n; k++)
-			if (st->s[k].used && st->s[k].key == x->sub->key) {
+		/* the state is kept in the order of the last run: usually the same index */
+		if (i < st->n && st->s[i].used && st->s[i].key == x->sub->key)
+			x->prev = &st->s[i];
+		for (unsigned k = 0; !x->prev && k < st->n; k++)
+			if (st->s[k].used && st->s[k].key == x->sub->key)
 				x->prev = &st->s[k];
-				break;
-			}
 		x->prev_level = x->prev ? level_of(x->sub, x->prev->alloc) : -1;
 		x->cap = x->sub->n_opt;
 		if (!x->prev || x->prev->ceiling != layer_target_pack(&x->sub->ceiling))
 			due = 1;
+		x->held = 0;
 		if (x->prev && x->prev->held) {
-			if (now_us >= x->prev->hold_until_us)
+			if (now_us >= x->prev->hold_until_us) {
 				due = 1;        /* an up-hold ends: raise if it fits */
-			else
+			} else {
 				x->cap = level_of(x->sub, x->prev->hold_word);
+				x->held = 1;
+			}
 		}
 		if (x->prev_level >= 0 && !within(x->sub, &x->sub->opt[x->prev_level].t))
 			due = 1;
@@ -273,10 +278,14 @@ int alloc_run(struct alloc_state *st, struct alloc_sub *subs, unsigned n, uint64
 		due = 1;
 
 	if (!due) {
+		/* everything stays as the last run left it (the word exactly as stored) */
 		for (unsigned i = 0; i < nw; i++) {
 			struct work *x = &w[i];
-			finish_sub(x->sub, x->prev_level, x->prev->alloc, 1);
 			x->level = x->prev_level;
+			x->sub->level = (int8_t)x->prev_level;
+			x->sub->alloc = x->prev->alloc;
+			x->sub->bps = level_bps(x->sub, x->prev_level);
+			x->sub->changed = 0;
 		}
 		goto results;
 	}
@@ -332,6 +341,7 @@ int alloc_run(struct alloc_state *st, struct alloc_sub *subs, unsigned n, uint64
 		}
 		if (x->prev_level >= 0 && x->level < x->prev_level &&
 		    within(x->sub, &x->sub->opt[x->prev_level].t)) {
+			x->held = 1;
 			ns[i].held = 1;
 			ns[i].hold_until_us = now_us + ALLOC_UP_HOLD_US;
 			ns[i].hold_word = x->sub->alloc;
@@ -354,13 +364,9 @@ results:
 		if (x->level < 0)
 			res->paused++;
 		/* what one more step each would cost (not for a sub under up-hold) */
-		int held = 0;
-		for (unsigned k = 0; k < st->n; k++)
-			if (st->s[k].key == sub->key)
-				held = st->s[k].held && now_us < st->s[k].hold_until_us;
 		int nx = next_eligible(sub, x->level);
 		res->want_bps += sub->bps;
-		if (!held && nx >= 0)
+		if (!x->held && nx >= 0)
 			res->want_bps += sub->opt[nx].bps - sub->bps;
 	}
 	return ret;

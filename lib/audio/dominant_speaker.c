@@ -143,6 +143,8 @@ int ds_decide(struct ds_meeting *m, struct ds_speaker *const sp[], const uint32_
 
 	m->decisions++;
 	for (unsigned i = 0; i < n; i++) {
+		if (!sp[i])
+			continue;
 		ds_idle(sp[i], now_ms);
 		ds_scores(sp[i]);
 		if (ids[i] == m->dominant_id && m->dominant_id != UINT32_MAX)
@@ -158,7 +160,7 @@ int ds_decide(struct ds_meeting *m, struct ds_speaker *const sp[], const uint32_
 	int best = -1;
 	float best_c2 = DS_C2;
 	for (unsigned i = 0; i < n; i++) {
-		if ((int)i == dom || ids[i] == UINT32_MAX)
+		if ((int)i == dom || ids[i] == UINT32_MAX || !sp[i])
 			continue;
 		float c1 = sp[i]->log_score[0] - ref[0];
 		float c2 = sp[i]->log_score[1] - ref[1];

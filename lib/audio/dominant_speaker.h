@@ -73,7 +73,7 @@ void ds_meeting_init(struct ds_meeting *m);
 
 /*
  * One decision over the meeting's n speakers sp[i] with the caller's ids[i] (e.g. stream ids;
- * UINT32_MAX is not an id). Returns the index of the dominant speaker (kept unless a challenger
+ * UINT32_MAX is not an id; a NULL sp[i] is skipped). Returns the index of the dominant speaker (kept unless a challenger
  * wins; m->dominant_id holds its id), or -1 when there is none (n == 0, or nobody ever spoke). A
  * dominant speaker no longer among ids is dropped (then the decision starts from none).
  */

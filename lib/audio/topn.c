@@ -74,7 +74,7 @@ unsigned topn_update(struct topn *t, const uint32_t ids[], const struct topn_ene
 	for (unsigned i = 0; i < cnt; i++) {
 		if ((int)i == dominant || ids[i] == MMR_ID_NONE)
 			continue;
-		uint32_t en = topn_energy_now(e[i], now_ms);
+		uint32_t en = e[i] ? topn_energy_now(e[i], now_ms) : 0;
 		if (en == 0)
 			continue;
 		if (nt == n && en <= top_e[nt - 1])
@@ -106,7 +106,7 @@ unsigned topn_update(struct topn *t, const uint32_t ids[], const struct topn_ene
 				in_top |= top[q] == t->slot[k];
 			if (in_top)
 				continue;
-			uint32_t en = slot_idx[k] >= 0 ? topn_energy_now(e[slot_idx[k]], now_ms) : 0;
+			uint32_t en = slot_idx[k] >= 0 && e[slot_idx[k]] ? topn_energy_now(e[slot_idx[k]], now_ms) : 0;
 			if (weak_k < 0 || en < weak_e) {
 				weak_k = (int)k;
 				weak_e = en;

@@ -71,7 +71,8 @@ uint32_t topn_energy_now(const struct topn_energy *e, uint64_t now_ms);
 void topn_init(struct topn *t, unsigned n);
 
 /*
- * Re-rank the meeting's cnt audio streams ids[i] with energies e[i]; dominant: index of the
+ * Re-rank the meeting's cnt audio streams ids[i] with energies e[i] (NULL: none heard; an id of
+ * MMR_ID_NONE is skipped); dominant: index of the
  * dominant speaker's stream among them (-1: none). Returns the number of slots whose stream changed.
  */
 unsigned topn_update(struct topn *t, const uint32_t ids[], const struct topn_energy *const e[], unsigned cnt,

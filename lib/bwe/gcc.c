@@ -486,10 +486,13 @@ static void probe_finish(struct gcc *g, struct gcc_probe_state *c, uint64_t now_
 			g->loss_bps = g->delay_bps;
 		g->minhist_n = 0;
 		g->probe_backoff_us = PROBE_BACKOFF_MIN_US;
-		g->probe_next_us = now_us + PROBE_BACKOFF_MIN_US;
 		g->probe_2x_bps = r * 10 >= c->bps * 7 ? 2 * r : 0;
+		g->probe_next_us = g->probe_2x_bps ? now_us : now_us + PROBE_BACKOFF_MIN_US;
+		g->probe_ok_start_us = c->start_us;
 	} else {
 		g->st.probes_failed++;
+		if (g->st.probes_ok && c->start_us <= g->probe_ok_start_us)
+			return;                 /* sent with a cluster that did raise it: no backoff */
 		g->probe_2x_bps = 0;
 		g->probe_next_us = now_us + g->probe_backoff_us;
 		g->probe_backoff_us = g->probe_backoff_us * 2 > PROBE_BACKOFF_MAX_US ? PROBE_BACKOFF_MAX_US :
@@ -559,9 +562,10 @@ int gcc_probe_request(struct gcc *g, uint64_t now_us, uint64_t want_bps, struct 
 	if (want_bps <= g->target_bps || g->signal == SIG_OVER || now_us < g->probe_next_us ||
 	    (g->aimd_last_decrease_us && now_us - g->aimd_last_decrease_us < 1000000))
 		return 0;
-	uint64_t bps = want_bps;
-	if (g->probe_2x_bps && g->probe_2x_bps < bps)
-		bps = g->probe_2x_bps;
+	uint64_t bps = want_bps;                /* at most twice the estimate (or the result) at a time */
+	uint64_t step = g->probe_2x_bps ? g->probe_2x_bps : 2 * g->target_bps;
+	if (step < bps)
+		bps = step;
 	g->probe_2x_bps = 0;
 	g->probe_next_us = now_us + g->probe_backoff_us;
 	return probe_make(g, now_us, bps, p);

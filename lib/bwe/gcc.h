@@ -7,7 +7,7 @@
  * /work/shared/notes/rtcp-qos-webrtc.md section 2 (GCC_* below).
  *
  * Time is microseconds on the caller's clock (the dataplane converts its TSC). Fixed-size state
- * (sizeof(struct gcc) < 4 KB), no allocation, no libm; float arithmetic per feedback only
+ * (sizeof(struct gcc) = 1800 bytes on x86-64, < 4 KB), no allocation, no libm; float arithmetic per feedback only
  * (gcc_on_arrival: per packet group).
  *
  * Bad input: gcc_on_twcc() returns how many statuses it refused (seq never sent or overwritten, a
@@ -146,6 +146,7 @@ struct gcc {
 	uint8_t  probe_next_id, initial_probes;     /* initial probes still to hand out (2, 1, 0) */
 	uint64_t probe_next_us, probe_backoff_us, probe_peak_bps, probe_peak_us;
 	uint64_t probe_bps;                         /* last probe result */
+	uint64_t probe_ok_start_us;                 /* start of the last cluster that raised the estimate */
 	uint64_t probe_2x_bps;                      /* a further probe is due at this rate (0: none) */
 	uint64_t target_bps;
 	uint64_t start_us;
@@ -175,10 +176,10 @@ void gcc_on_arrival(struct gcc *g, uint64_t send_us, uint64_t arrival_us, uint32
 /* Ask for a probe cluster to send now toward a receiver whose allocation wants want_bps (0: only the
  * initial probes). 1: *p filled (send it, stamping each packet with p->id; call again: the initial
  * probes are two clusters), 0: nothing to send. Rules: the first calls hand out clusters at 3x and 6x
- * the start rate; later, when want_bps is above the estimate, one cluster at min(want, max) unless one
- * is in flight, the detector over-uses or a decrease was less than 1 s ago, at most once per backoff
- * (1 s, doubled on each probe that raised nothing, at most 5 s); a probe that came back at >= 0.7 of
- * its rate is followed by one at twice its result (while that is still below want_bps). */
+ * the start rate; later, when want_bps is above the estimate, one cluster at min(want, max, 2 x the
+ * estimate) unless one is in flight, the detector over-uses or a decrease was less than 1 s ago, at
+ * most once per backoff (1 s, doubled on each probe that raised nothing, at most 5 s); a probe that
+ * came back at >= 0.7 of its rate is followed at once by one at min(want, 2 x its result). */
 int gcc_probe_request(struct gcc *g, uint64_t now_us, uint64_t want_bps, struct gcc_probe *p);
 
 uint64_t gcc_target_bps(const struct gcc *g);       /* min(delay, loss), within [min, max] */

@@ -9,10 +9,12 @@ the stated reason):
   no-pid  VP8 PictureID/TL0PICIDX not rewritten                         -> numbering jumps;
   no-ts   timestamps not rewritten (each encoding's own random offset)  -> timestamp jump;
   flip    one byte flipped in one packet to the encoding-2 receiver     -> corrupt pictures.
-Run: /usr/bin/python3 tests/e2e/simulcast_selfcheck.py [vp8|h264 ...]   (about 2 minutes)
+Run: /usr/bin/python3 tests/e2e/simulcast_selfcheck.py [vp8|h264 ...]   (about a minute: two scenarios at a time)
 """
 
+import concurrent.futures
 import os
+import queue
 import subprocess
 import sys
 
@@ -30,25 +32,44 @@ TESTS = {"vp8": ("test_simulcast_vp8.py", list(EXPECT)),
          "h264": ("test_simulcast_h264.py", [m for m in EXPECT if m != "no-pid"])}
 
 
+def run_one(codec, mode, loop_ip):
+    script = TESTS[codec][0]
+    env = dict(os.environ, MMR_E2E_LOOP_IP=loop_ip)
+    cp = subprocess.run([sys.executable, os.path.join(HERE, script), "--relay", mode],
+                        capture_output=True, text=True, env=env)
+    want = EXPECT[mode]
+    if want is None:
+        ok = cp.returncode == 0
+    else:
+        ok = cp.returncode == 1 and want in cp.stdout
+    line = "%s %s --relay %s: exit %d, %s" % ("ok" if ok else "FAIL", script, mode, cp.returncode,
+                                              "pass expected" if want is None else
+                                              "must fail with '%s'" % want)
+    return ok, line, "" if ok else cp.stdout[-3000:] + cp.stderr[-1000:]
+
+
 def main(argv):
+    # The scenarios stream in real time and mostly wait: two at once, each on its own loopback
+    # address (127.0.0.2, 127.0.0.3), so their fixed ports do not collide.
+    runs = [(codec, mode) for codec in (argv or list(TESTS)) for mode in TESTS[codec][1]]
+    ips = queue.Queue()
+    for ip in ("127.0.0.2", "127.0.0.3"):
+        ips.put(ip)
+
+    def job(run):
+        ip = ips.get()
+        try:
+            return run_one(run[0], run[1], ip)
+        finally:
+            ips.put(ip)
+
     bad = []
-    for codec in argv or list(TESTS):
-        script, modes = TESTS[codec]
-        for mode in modes:
-            cp = subprocess.run([sys.executable, os.path.join(HERE, script), "--relay", mode],
-                                capture_output=True, text=True)
-            want = EXPECT[mode]
-            if want is None:
-                ok = cp.returncode == 0
-            else:
-                ok = cp.returncode == 1 and want in cp.stdout
-            print("%s %s --relay %s: exit %d, %s" % ("ok" if ok else "FAIL", script, mode,
-                                                     cp.returncode,
-                                                     "pass expected" if want is None else
-                                                     "must fail with '%s'" % want))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        for (codec, mode), (ok, line, tail) in zip(runs, pool.map(job, runs)):
+            print(line, flush=True)
             if not ok:
                 bad.append("%s/%s" % (codec, mode))
-                sys.stdout.write(cp.stdout[-3000:] + cp.stderr[-1000:])
+                sys.stdout.write(tail)
     print("SELF-CHECK %s" % ("FAILED: " + ", ".join(bad) if bad else "OK"))
     return 1 if bad else 0
 

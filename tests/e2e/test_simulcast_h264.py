@@ -49,7 +49,7 @@ SIZES = ((160, 90), (320, 180), (640, 360))
 KBPS = (150, 400, 1000)
 PT = 102
 MTU_PAYLOAD = 1200
-LOOP_IP = "127.0.0.1"
+LOOP_IP = os.environ.get("MMR_E2E_LOOP_IP", "127.0.0.1")   # --relay runs: simulcast_selfcheck runs two at once
 RELAY_PORT = 45200
 FFMPEG = "ffmpeg"
 

@@ -39,7 +39,7 @@ MEETING = "m1"
 SENDER = "alice"
 SENDER_PORT = 40100
 SSRCS = (30001, 30002, 30003)
-LOOP_IP = "127.0.0.1"
+LOOP_IP = os.environ.get("MMR_E2E_LOOP_IP", "127.0.0.1")   # --relay runs: simulcast_selfcheck runs two at once
 RELAY_PORT = 45100
 
 

@@ -214,6 +214,11 @@ static void test_dominant_leaves(void **state)
 	talker = 1;
 	long hit = run(3000, only_talker, 1);
 	assert_true(hit >= 0 && hit <= 1000);
+	/* a stream without speaker state (NULL) is skipped */
+	struct ds_speaker *keep = M.sp[0];
+	M.sp[0] = NULL;
+	assert_int_equal(ds_decide(&M.m, M.sp, M.ids, M.n, M.now), 1);
+	M.sp[0] = keep;
 	/* no speakers */
 	assert_int_equal(ds_decide(&M.m, M.sp, M.ids, 0, M.now), -1);
 }

@@ -311,38 +311,50 @@ static void test_steady(void **state)
 static void test_step_down(void **state)
 {
 	(void)state;
-	sim_init(&S, 1e6, 1000000, 1);
-	run(&S, 8000000, NULL);
-	print_state("before down");
-	assert_true(target() >= 600000);
-	S.cap_bps = 250000;
-	run(&S, 10000000, NULL);
-	print_state("down +2 s");
-	assert_true(target() < 300000);
-	run(&S, 20000000, NULL);
-	print_state("down +12 s");
-	assert_true(target() < 350000 && target() > 120000);
+	static const uint64_t at[] = { 8000000, 10350000, 13770000 };
+	for (unsigned k = 0; k < 3; k++) {
+		sim_init(&S, 1e6, 1000000, 1);
+		run(&S, at[k], NULL);
+		print_state("before down");
+		assert_true(target() >= 600000);
+		S.cap_bps = 250000;
+		uint64_t below = 0;
+		while (S.now < at[k] + 2000000) {
+			run(&S, S.now + FB_US, NULL);
+			if (!below && target() < 300000)
+				below = S.now;
+		}
+		print_state("down +2 s");
+		print_message("  below 300 kbit/s %.1f s after the step\n", (below - at[k]) / 1e6);
+		assert_true(below && target() < 300000);
+		run(&S, at[k] + 12000000, NULL);
+		print_state("down +12 s");
+		assert_true(target() < 350000 && target() > 120000);
+	}
 }
 
 static void test_step_up(void **state)
 {
 	(void)state;
-	sim_init(&S, 250000, 300000, 1);
-	S.want_bps = 2500000;
-	run(&S, 8000000, NULL);
-	print_state("before up");
-	assert_true(target() < 400000);
-	S.cap_bps = 2e6;
-	uint64_t reached = 0;
-	while (S.now < 18000000) {
-		run(&S, S.now + FB_US, NULL);
-		if (!reached && target() > 1500000)
-			reached = S.now;
+	static const uint64_t at[] = { 8000000, 10350000, 13770000 };
+	for (unsigned k = 0; k < 3; k++) {
+		sim_init(&S, 250000, 300000, 1);
+		S.want_bps = 2500000;
+		run(&S, at[k], NULL);
+		print_state("before up");
+		assert_true(target() < 400000);
+		S.cap_bps = 2e6;
+		uint64_t reached = 0, ok = S.g.st.probes_ok;
+		while (S.now < at[k] + 10000000) {
+			run(&S, S.now + FB_US, NULL);
+			if (!reached && target() > 1500000)
+				reached = S.now;
+		}
+		print_state("up +10 s");
+		print_message("  above 1.5 Mbit/s %.1f s after the step\n", reached ? (reached - at[k]) / 1e6 : -1);
+		assert_true(reached);
+		assert_true(S.g.st.probes_ok > ok);
 	}
-	print_state("up +10 s");
-	print_message("  above 1.5 Mbit/s %.1f s after the step\n", reached ? (reached - 8000000) / 1e6 : -1);
-	assert_true(reached && reached <= 18000000);
-	assert_true(S.g.st.probes_ok > 0);
 }
 
 static void test_loss(void **state)
@@ -494,6 +506,74 @@ static void test_probe_lie(void **state)
 	assert_int_equal(gcc_probe_request(&S.g, 200000, 1000000, &p), 0);
 }
 
+/* probe rules without a link: initial 3x and 6x, the backoff when probes come to nothing, a probe
+ * that came back at >= 0.7 of its rate followed at once by one at twice its result */
+static void test_probe_rules(void **state)
+{
+	(void)state;
+	struct gcc_probe p;
+	static struct twcc_status st[64];
+	struct twcc_fb fb = { .base_seq = 0 };
+	struct gcc_cfg cfg = { .start_bps = 500000, .min_bps = 30000, .max_bps = 20000000 };
+
+	sim_init(&S, 1e6, 500000, 0);
+	/* no feedback at all: probes get rarer, at most 5 s (+ the 1 s timeout) apart, at 2x the estimate */
+	uint64_t last = 0, gap_prev = 0, n = 0;
+	for (uint64_t t = 0; t < 40000000; t += 10000) {
+		if (!gcc_probe_request(&S.g, t, 5000000, &p))
+			continue;
+		if (n == 0)
+			assert_true(p.bps == 1500000);
+		if (n == 1)
+			assert_true(p.bps == 3000000);
+		if (n >= 2) {
+			assert_true(p.bps == 2 * target());             /* twice the estimate, below want */
+			uint64_t gap = t - last;
+			if (n >= 3)
+				assert_true(gap >= gap_prev);
+			assert_true(gap <= 6100000);
+			gap_prev = gap;
+		}
+		assert_true(p.min_pkts == GCC_PROBE_MIN_PKTS && p.bytes >= p.bps * 15 / 8000);
+		last = t;
+		n++;
+	}
+	print_message("probes without feedback in 40 s: %lu, last gap %.1f s\n", (unsigned long)n, gap_prev / 1e6);
+	assert_true(gap_prev >= 5000000);
+	assert_true(n < 12);
+
+	/* a probe at 1.5 Mbit/s that comes back at 1.2 Mbit/s: the estimate follows, the next is 2.4 */
+	gcc_init(&S.g, &cfg, 0);
+	send_log_init(&S.log, 0);
+	assert_int_equal(gcc_probe_request(&S.g, 0, 5000000, &p), 1);
+	struct gcc_probe first = p;
+	assert_int_equal(gcc_probe_request(&S.g, 0, 5000000, &p), 1);   /* the 6x one: never sent */
+	unsigned k = 0;
+	for (uint32_t sent = 0; sent < first.bytes; sent += 500, k++) {
+		st[k].seq = send_log_add(&S.log, 2500 * k, 500, first.id);   /* 1.6 Mbit/s */
+		st[k].received = 1;
+		st[k].arrival_us = 40000 + 3333 * (int64_t)k;            /* 500 bytes per 3.33 ms */
+	}
+	assert_true(k >= GCC_PROBE_MIN_PKTS);
+	gcc_on_twcc(&S.g, 100000, &fb, st, k, &S.log);
+	print_message("probe result %lu, target %lu\n", (unsigned long)S.g.probe_bps, (unsigned long)target());
+	assert_true(S.g.st.probes_ok == 1);
+	assert_true(target() > 1050000 && target() <= 1250000);
+	uint64_t got = S.g.probe_bps;
+	assert_int_equal(gcc_probe_request(&S.g, 200000, 5000000, &p), 0);   /* the 6x one in flight */
+	uint64_t t = 200000;
+	while (!gcc_probe_request(&S.g, t, 5000000, &p))
+		t += 10000;
+	assert_true(p.bps == 2 * got);
+	assert_true(t <= 2300000);
+	/* a want at or below the estimate: no probe */
+	gcc_init(&S.g, &cfg, 0);
+	gcc_probe_request(&S.g, 0, 0, &p);
+	gcc_probe_request(&S.g, 0, 0, &p);
+	for (t = 0; t < 20000000; t += 100000)
+		assert_int_equal(gcc_probe_request(&S.g, t, 400000, &p), 0);
+}
+
 /* the receive side: publisher's packets over the same bottleneck, abs-send-time as send time */
 static void test_receive_side(void **state)
 {
@@ -545,6 +625,7 @@ int main(void)
 		cmocka_unit_test(test_feedback_loss),
 		cmocka_unit_test(test_lying),
 		cmocka_unit_test(test_probe_lie),
+		cmocka_unit_test(test_probe_rules),
 		cmocka_unit_test(test_receive_side),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,7 +51,7 @@ static int feed1(struct rx *r, const struct pkt *p, uint32_t arrival, struct lay
 {
 	int f = layer_sel_video(&r->sel, &r->t, &p->ri, &p->mp, arrival, o);
 
-	if (!f)
+	if (f <= 0)             /* withheld, or LAYER_SEL_PAUSED */
 		return 0;
 	if (contiguous && r->have && o->seq != (uint16_t)(r->seq + 1))
 		fail_msg("output seq %u after %u", o->seq, r->seq);
@@ -941,6 +941,88 @@ static void test_h264(void **state)
 	}
 }
 
+
+/* The allocation word on VP9 L3T3 (issue 12): an allocation below the ceiling takes both layers
+ * down at the next picture; raised again, temporal up at U=1 frames and spatial up at a P=0 layer
+ * frame, one at a time; paused: LAYER_SEL_PAUSED for every packet; resumed: only at a keyframe,
+ * seq, PictureID and ts (+ arrival time elapsed) continuing. */
+static void test_vp9_alloc_pause(void **state)
+{
+	struct vp9s s;
+	struct rx r;
+	struct pkt p[MAXP];
+	struct layer_out o;
+	int n;
+
+	(void)state;
+	vp9_init(&s, false);
+	rx_init(&r, 2, 2, 0, 0);                       /* the ceiling (2,2) */
+	n = vp9_picture(&s, p, 3, true, -1);
+	assert_int_equal(feed_vp9(&r, p, n), 7);
+	for (int k = 0; k < 7; k++) {
+		n = vp9_picture(&s, p, 3, false, -1);
+		feed_vp9(&r, p, n);
+	}
+	assert_int_equal(r.sel.cur_sid, 2);
+	assert_int_equal(r.sel.cur_tid, 2);
+	/* allocation (1,1): down at the next picture, both */
+	layer_sel_alloc_store(&r.sel, &(struct layer_target){ .sid = 1, .tid = 1 });
+	n = vp9_picture(&s, p, 3, false, -1);
+	assert_true(feed_vp9(&r, p, n) <= 3);
+	assert_int_equal(r.sel.cur_sid, 1);
+	assert_int_equal(r.sel.cur_tid, 1);
+	for (int k = 0; k < 8; k++) {
+		n = vp9_picture(&s, p, 3, false, -1);
+		unsigned got = feed_vp9(&r, p, n);
+		assert_true(got <= 3);
+		if (p[0].mp.tid == 2)
+			assert_int_equal(got, 0);
+	}
+	/* back to (2,2) (the ceiling rules again): temporal up at U=1, spatial at a P=0 S2 frame */
+	layer_sel_alloc_set(&r.sel, LAYER_ALLOC_NONE);
+	for (int k = 0; k < 4; k++) {
+		n = vp9_picture(&s, p, 3, false, -1);
+		feed_vp9(&r, p, n);
+	}
+	assert_int_equal(r.sel.cur_tid, 2);
+	assert_int_equal(r.sel.cur_sid, 1);
+	n = vp9_picture(&s, p, 3, false, 2);
+	assert_int_equal(feed_vp9(&r, p, n) >> 2 & 1, (unsigned)(p[0].mp.tid <= 2));
+	assert_int_equal(r.sel.cur_sid, 2);
+
+	/* pause with arrival times: everything withheld */
+	uint16_t last_seq = r.seq, last_pid = r.pid;
+	uint32_t last_ts = r.ts, arrival = 50000;
+	layer_sel_alloc_store(&r.sel, NULL);
+	for (int k = 0; k < 10; k++) {
+		arrival += 3000;
+		n = vp9_picture(&s, p, 3, k == 4, -1);
+		for (int i = 0; i < n; i++)
+			assert_int_equal(layer_sel_video(&r.sel, &r.t, &p[i].ri, &p[i].mp, arrival, &o),
+					 LAYER_SEL_PAUSED);
+	}
+	assert_int_equal(r.sel.started, 0);
+	/* resumed at (0,2): the delta pictures wait, the keyframe continues the numbering */
+	layer_sel_alloc_store(&r.sel, &(struct layer_target){ .sid = 0, .tid = 2 });
+	arrival += 3000;
+	n = vp9_picture(&s, p, 3, false, -1);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(layer_sel_video(&r.sel, &r.t, &p[i].ri, &p[i].mp, arrival, &o), 0);
+	arrival += 3000;
+	n = vp9_picture(&s, p, 3, true, -1);
+	assert_int_equal(layer_sel_video(&r.sel, &r.t, &p[0].ri, &p[0].mp, arrival, &o), 1);
+	assert_int_equal(o.seq, (uint16_t)(last_seq + 1));
+	assert_int_equal(o.picture_id, (uint16_t)((last_pid + 1) & 0x7fff));
+	assert_int_equal(o.ts, last_ts + arrival);      /* the pictures before went out at arrival 0 */
+	assert_int_equal(layer_sel_video(&r.sel, &r.t, &p[1].ri, &p[1].mp, arrival, &o), 1);
+	assert_int_equal(o.seq, (uint16_t)(last_seq + 2));
+	assert_true(o.marker);                          /* S0 is the top layer now */
+	for (int i = 2; i < n; i++)
+		assert_int_equal(layer_sel_video(&r.sel, &r.t, &p[i].ri, &p[i].mp, arrival, &o), 0);
+	assert_int_equal(r.sel.cur_sid, 0);
+	assert_int_equal(r.sel.cur_tid, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -951,6 +1033,7 @@ int main(void)
 		cmocka_unit_test(test_vp9_spatial_up),
 		cmocka_unit_test(test_vp9_spatial_down_and_marker),
 		cmocka_unit_test(test_vp9_limits_late_dup),
+		cmocka_unit_test(test_vp9_alloc_pause),
 		cmocka_unit_test(test_av1_targets),
 		cmocka_unit_test(test_av1_switches),
 		cmocka_unit_test(test_av1_broken_chain),

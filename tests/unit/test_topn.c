@@ -118,6 +118,12 @@ static void test_ranking_stable_slots(void **state)
 	assert_int_equal(topn_slot_of(&t, 504), 0);
 	assert_int_equal(t.slot[1], MMR_ID_NONE);
 	assert_int_equal(t.slot[2], MMR_ID_NONE);
+	/* a stream without energy state (NULL) is no candidate; it keeps a slot it has */
+	const struct topn_energy *keep = ep[4];
+	ep[4] = NULL;
+	assert_int_equal(topn_update(&t, ids2, ep, NS, -1, now), 0);
+	assert_int_equal(topn_slot_of(&t, 504), 0);
+	ep[4] = keep;
 	/* N 0: off */
 	topn_init(&t, 0);
 	assert_int_equal(topn_update(&t, ids, ep, NS, 3, now), 0);

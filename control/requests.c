@@ -291,7 +291,7 @@ static void cmd_meeting_create(struct ctl_ctx *ctx, const struct args *a, struct
 /*
  * meeting set NAME --top-n N: top-N audio on (1..MMR_TOPN_MAX), changed or off (0). Every receiver
  * gets N slot subscriptions in place of its per-pair audio subscriptions (model.h); the dataplane
- * gets the new ones before the old ones go (no gap in what a receiver hears), and the meeting's
+ * gets the removals, then the new ones (the new ones may reuse the old ids), and the meeting's
  * setting before its slots when N grows, after them when it shrinks.
  */
 static void cmd_meeting_set(struct ctl_ctx *ctx, const struct args *a, struct request *req)
@@ -335,10 +335,12 @@ static void cmd_meeting_set(struct ctl_ctx *ctx, const struct args *a, struct re
 	uint64_t last = UINT64_MAX;
 	if (n > old)
 		last = dp_link_put_meeting(ctx->dp, id);
-	for (uint32_t i = 0; i < k; i++)
-		last = dp_link_put_sub(ctx->dp, added[i]);
+	/* the old ones go first: the model reuses their ids for the new ones (a DEL after the PUT of the
+	 * same id would remove the new subscription); one batch, so no receiver sees the gap */
 	for (uint32_t i = 0; i < rem; i++)
 		last = dp_link_del(ctx->dp, MMR_CMD_SUB_DEL, removed[i]);
+	for (uint32_t i = 0; i < k; i++)
+		last = dp_link_put_sub(ctx->dp, added[i]);
 	if (n < old)
 		last = dp_link_put_meeting(ctx->dp, id);
 	dp_end(ctx, req, last, true);

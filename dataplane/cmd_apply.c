@@ -1151,11 +1151,10 @@ static void stream_qos_state(struct cmd_apply *ca, const struct mmr_cmd_stream *
 		*speaker = stream_speaker_new(ca->dp, c);
 }
 
-/* Every receiver of stream sid: its rx_subs (the stream's shape, screen flag or rate meter changed). */
+/* Every receiver of stream sid: its rx_subs (the stream's kind, shape, screen flag or rate meter
+ * changed). */
 static void stream_rx_dirty(struct cmd_apply *ca, uint32_t sid)
 {
-	if (ca->S[sid].c.kind != MMR_KIND_VIDEO)
-		return;
 	for (uint32_t u = ca->S[sid].subs; u != NIL; u = ca->U[u].s_next)
 		rx_mark_dirty(ca, ca->U[u].c.subscriber_id);
 }
@@ -1823,8 +1822,7 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 	p->rtcp = part_rtcp_new(dp, &c);
 	p->bwe = wants_bwe(&c) ? part_bwe_new(dp, &c) : NULL;
 	p->uplink = wants_uplink(&c) ? part_uplink_new(dp, &c) : NULL;
-	p->rx_subs = NULL;
-	p->rx_dirty = 0;
+	p->rx_subs = NULL;   /* (rx_dirty stays: set, the id is in the rx-dirty list already) */
 	struct fwd_participant *n = participant_node_new(&c, p);
 	if (!n) {
 		srtp_ctl_participant_free(ca, p);

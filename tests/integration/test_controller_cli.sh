@@ -246,7 +246,7 @@ json sub list m1
 jq_eq '[(s["target"], s["out_ssrc"]) for s in j["subscriptions"] if s["subscriber"] == "bob" and s["ssrc"] == 4660]' "[(1, 77)]"
 jq_eq '[s["target"] for s in j["subscriptions"] if s["subscriber"] == "dave" and s["ssrc"] == 4660]' "[0]"
 ok sub list m1
-grep -Eq '^bob +alice +0x00001234 +video +vp8 +L1T3 +T1 +0x0000004d +- +[0-9]+ +unknown$' "$OUT" || fail "sub list text: $(cat "$OUT")"
+grep -Eq '^bob +alice +0x00001234 +video +vp8 +L1T3 +T1 +0x0000004d +- +- +[0-9]+ +unknown$' "$OUT" || fail "sub list text: $(cat "$OUT")"
 cli meeting list --json   # --json after the command works too
 [ $RC -eq 0 ] && $PY -m json.tool "$OUT" >/dev/null || fail "--json after the command"
 # a new receiver is subscribed to every stream; a new stream goes to every receiver
@@ -324,7 +324,7 @@ bad "participant 'alice' publishes SSRC 0x1234 itself" sub set m1 alice --ssrc 0
 bad "participant 'carol' is sendonly and receives nothing" sub set m1 carol --ssrc 0x1234 --target 0
 bad "bad SSRC '0x1234x'" sub set m1 bob --ssrc 0x1234x --target 0
 bad "unknown command 'frobnicate'" frobnicate
-bad "'meeting' needs a subcommand: create, end, list, show" meeting
+bad "'meeting' needs a subcommand: create, set, end, list, show" meeting
 bad "unknown command 'meeting frob'" meeting frob
 bad "unexpected argument 'b'" meeting create a b
 bad "unknown option '--bogus'" stats --bogus
@@ -510,13 +510,13 @@ jq_eq '[(s["publisher"], s["ssrcs"], s["codec"], s["target"], s["target_spatial"
 	"[('pub', [36864], 'vp9', 2, 1, None, None, 36864, None), ('pub', [40960], 'av1', None, None, 5, None, 40960, None), ('pub', [9792], 'h264', 0, None, None, None, 9792, None), ('pub', [256, 257, 258], 'vp8', 2, None, None, 2, 256, None), ('v2', [512, 513], 'h264', 0, None, None, 1, 512, None), ('v2', [768, 769], 'vp9', 1, 1, None, 1, 768, None), ('v2', [1024], 'opus', 0, None, None, None, 1024, None), ('v2', [1280], 'av1', None, None, 0, None, 1280, None)]"
 jq_eq 'all(s["sel_id"] == s["id"] for s in j["subscriptions"])' True
 ok sub list lv
-grep -Eq '^v1 +pub +0x00000100,0x00000101,0x00000102 +video +vp8 +3xL1T3 +E2:T2 +0x00000100 +- +[0-9]+ +unknown$' "$OUT" ||
+grep -Eq '^v1 +pub +0x00000100,0x00000101,0x00000102 +video +vp8 +3xL1T3 +E2:T2 +0x00000100 +- +- +[0-9]+ +unknown$' "$OUT" ||
 	fail "sub list lv: simulcast row: $(cat "$OUT")"
 grep -Eq '^v1 +pub +0x00009000 +video +vp9 +L2T3 +S1T2 +0x00009000 ' "$OUT" || fail "sub list lv: vp9 row: $(cat "$OUT")"
 grep -Eq '^v1 +pub +0x0000a000 +video +av1 +L3T2 +DT5 ' "$OUT" || fail "sub list lv: av1 row: $(cat "$OUT")"
 grep -Eq '^v2 +pub +0x00002640 +video +h264 +L1T1 +- ' "$OUT" || fail "sub list lv: h264 row: $(cat "$OUT")"
 grep -Eq '^v1 +v2 +0x00000200,0x00000201 +video +h264 +2xL1T1 +E1 ' "$OUT" || fail "sub list lv: h264 group row: $(cat "$OUT")"
-grep -Eq '^v1 +v2 +0x00000400 +audio +opus +- +- +0x00000400 +- +[0-9]+ +-$' "$OUT" || fail "sub list lv: audio row: $(cat "$OUT")"
+grep -Eq '^v1 +v2 +0x00000400 +audio +opus +- +- +0x00000400 +- +- +[0-9]+ +-$' "$OUT" || fail "sub list lv: audio row: $(cat "$OUT")"
 # sub set: per codec; any member's SSRC sets the whole group
 ok sub set lv v1 --ssrc 0x9000 --spatial 0 --target 1
 ok sub set lv v1 --ssrc 0xa000 --dt 3
@@ -530,12 +530,12 @@ jq_eq '[(s["ssrc"], s["target"], s["target_spatial"], s["target_dt"], s["target_
 	"[(36864, 1, 0, None, None, 36864), (40960, None, None, 3, None, 40960), (9792, 0, None, None, None, 9792), (256, 1, None, None, 0, 30583), (512, 0, None, None, 1, 34952), (768, 1, 0, None, 0, 768), (1024, 0, None, None, None, 1024), (1280, None, None, 0, None, 1280)]"
 jq_eq '[(s["ssrc"], s["target"], s["target_encoding"], s["out_ssrc"]) for s in j["subscriptions"] if s["subscriber"] == "v2" and s["ssrc"] == 256]' "[(256, 2, 1, 256)]"
 # every member's subscription changed, in the state file too
-grep -Eq '^sub [0-9]+ [0-9]+ [0-9]+ 1 0x00007777 0 [0-9]+ 0 -$' "$STATE" || fail "state file: group subscriptions: $(grep '^sub' "$STATE")"
+grep -Eq '^sub [0-9]+ [0-9]+ [0-9]+ 1 0x00007777 0 [0-9]+ 0 - - -$' "$STATE" || fail "state file: group subscriptions: $(grep '^sub' "$STATE")"
 [ "$(grep -c ' 0x00007777 ' "$STATE")" = 3 ] || fail "state file: want 3 subscriptions with out SSRC 0x7777: $(grep '^sub' "$STATE")"
-grep -q '^mmr-state 6$' "$STATE" || fail "state file version: $(head -3 "$STATE")"
+grep -q '^mmr-state 7$' "$STATE" || fail "state file version: $(head -3 "$STATE")"
 grep -Eq '^state_id [0-9a-f]{32} [0-9]+ [0-9]+$' "$STATE" || fail "state file: no state id: $(head -3 "$STATE")"
-grep -Eq '^stream [0-9]+ [0-9]+ 0x0000a000 video av1 2 3 - 0 12 - - 90000$' "$STATE" || fail "state file: av1 stream: $(grep '^stream' "$STATE")"
-grep -Eq '^stream [0-9]+ [0-9]+ 0x00000102 video vp8 3 1 [0-9]+ 2 - - - 90000$' "$STATE" || fail "state file: group member: $(grep '^stream' "$STATE")"
+grep -Eq '^stream [0-9]+ [0-9]+ 0x0000a000 video av1 2 3 - 0 12 - - 90000 -$' "$STATE" || fail "state file: av1 stream: $(grep '^stream' "$STATE")"
+grep -Eq '^stream [0-9]+ [0-9]+ 0x00000102 video vp8 3 1 [0-9]+ 2 - - - 90000 -$' "$STATE" || fail "state file: group member: $(grep '^stream' "$STATE")"
 
 step "layered video: errors"
 bad "--spatial is for vp9 and av1: vp8 has no spatial layers" stream add lv pub --ssrc 1 --kind video --codec vp8 --spatial 2
@@ -561,7 +561,7 @@ bad "bad SSRC ''" stream add lv pub --ssrc ,1 --kind video --codec vp8
 bad "bad SSRC 'x'" stream add lv pub --ssrc 1,x --kind video --codec vp8
 bad "bad SSRC '1111111111111111111111111111111111'" stream add lv pub --ssrc 1,1111111111111111111111111111111111 --kind video --codec vp8
 bad "participant 'v1' is recvonly and may not publish" stream add lv v1 --ssrc 1,2 --kind video --codec vp8
-bad "nothing to set: give --target, --spatial, --dt, --encoding, --out-ssrc or --rtx-ssrc" sub set lv v1 --ssrc 0x9000
+bad "nothing to set: give --target, --spatial, --dt, --encoding, --out-ssrc, --rtx-ssrc, --pin or --unpin" sub set lv v1 --ssrc 0x9000
 bad "--spatial is for vp9: SSRC 0x100 is vp8 and has no spatial layers" sub set lv v1 --ssrc 0x100 --spatial 0
 bad "--spatial is for vp9: SSRC 0x2640 is h264" sub set lv v1 --ssrc 0x2640 --spatial 0
 bad "bad spatial layer '2' (0-1: the stream has 2 spatial layers)" sub set lv v1 --ssrc 0x9000 --spatial 2
@@ -607,8 +607,8 @@ ok sub list lv; [ "$(cat "$OUT")" = "$lv_subs_txt" ] || fail "sub list lv differ
 [ "$(cat "$STATE")" = "$lv_state" ] || fail "state file changed by the restart"
 # the groups still act as groups after loading (sel_id rebuilt)
 ok sub set lv v1 --ssrc 0x101 --encoding 2
-grep -Eq '^sub [0-9]+ [0-9]+ [0-9]+ 1 0x00007777 0 [0-9]+ 2 -$' "$STATE" || fail "sub set after restart: $(grep 7777 "$STATE")"
-[ "$(grep -c ' 0x00007777 0 [0-9]* 2 -$' "$STATE")" = 3 ] || fail "sub set after restart did not reach every member: $(grep 7777 "$STATE")"
+grep -Eq '^sub [0-9]+ [0-9]+ [0-9]+ 1 0x00007777 0 [0-9]+ 2 - - -$' "$STATE" || fail "sub set after restart: $(grep 7777 "$STATE")"
+[ "$(grep -c ' 0x00007777 0 [0-9]* 2 - - -$' "$STATE")" = 3 ] || fail "sub set after restart did not reach every member: $(grep 7777 "$STATE")"
 
 step "layered video: what goes to the dataplane (a stand-in dataplane on the shm segment)"
 # A stand-in for mmr-dataplane built from lib/contract/cmd_chan.c (and lib/util): creates the segment, publishes the SRTP
@@ -669,6 +669,12 @@ int main(int argc, char **argv)
 	if (!rlog)
 		return 1;
 	setvbuf(rlog, NULL, _IOLBF, 0);
+	char qpath[512];   /* the QoS fields (version 11), a line each, in LOG.qos */
+	snprintf(qpath, sizeof(qpath), "%s.qos", argv[2]);
+	FILE *qlog = fopen(qpath, "a");
+	if (!qlog)
+		return 1;
+	setvbuf(qlog, NULL, _IOLBF, 0);
 	for (int i = 0; i < MMR_SRTP_LEDGER_ID_LEN; i++)   /* before dp_ready, as the dataplane does */
 		if (sscanf(argv[4] + 2 * i, "%2hhx", &ch.shm->srtp_ledger_id[i]) != 1)
 			return 1;
@@ -687,8 +693,11 @@ int main(int argc, char **argv)
 					s->kind, s->codec, s->temporal_layers, s->spatial_layers, (int)s->group_id,
 					s->encoding, s->dd_ext_id);
 				fprintf(rlog, "STREAM %u %u %u %u\n", s->ssrc, s->rtx_ssrc, s->rtx_pt, s->clock_hz);
+				fprintf(qlog, "QSTREAM %u %u\n", s->ssrc, s->screen);
 			} else if (c->op == MMR_CMD_SUB_PUT) {
 				fprintf(rlog, "SUB %u %u %u %u\n", b->subscriber_id, b->stream_id, b->out_ssrc, b->rtx_ssrc);
+				fprintf(qlog, "QSUB %u %d %u %u %u %u\n", b->id, (int)b->stream_id, b->subscriber_id, b->out_ssrc,
+					b->priority, b->topn_slot);
 				fprintf(log, "SUB_PUT %u %u %u %u %u %u %u %u %u\n", b->id, b->stream_id, b->subscriber_id,
 					b->out_ssrc, b->target_tid, b->target_sid, b->target_dt, b->target_encoding, b->sel_id);
 				if (b->id < MMR_MAX_SUBS && b->sel_id == b->id && !live[b->id]) {
@@ -697,11 +706,15 @@ int main(int argc, char **argv)
 				}
 			} else if (c->op == MMR_CMD_STREAM_DEL || c->op == MMR_CMD_SUB_DEL || c->op == MMR_CMD_PARTICIPANT_DEL) {
 				fprintf(log, "DEL %u %u\n", c->op, c->u.del.id);
+				if (c->op == MMR_CMD_SUB_DEL)
+					fprintf(qlog, "QDEL %u\n", c->u.del.id);
 				if (c->op == MMR_CMD_SUB_DEL && c->u.del.id < MMR_MAX_SUBS)
 					live[c->u.del.id] = 0;
 			}
 			else if (c->op == MMR_CMD_PARTICIPANT_PUT) {
 				const struct mmr_cmd_participant *pc = &c->u.participant;
+				fprintf(qlog, "QPART %u %u %u %u %u\n", pc->id, pc->fb, pc->twcc_ext_id, pc->abs_ext_id,
+					pc->level_ext_id);
 				fprintf(rlog, "PARTICIPANT %u %u %u", pc->id, pc->fb, pc->mmr_ssrc);
 				for (int i = 0; i < MMR_RTX_MAP_MAX; i++)
 					fprintf(rlog, " %u:%u", pc->rtx_map[i].apt, pc->rtx_map[i].pt);
@@ -711,8 +724,13 @@ int main(int argc, char **argv)
 				key_hex(log, &c->u.participant.recv_key);
 				fputc('\n', log);
 			}
-			else
+			else {
+				if (c->op == MMR_CMD_MEETING_PUT)
+					fprintf(qlog, "MEETING %u %u\n", c->u.meeting.meeting_id, c->u.meeting.top_n);
+				if (c->op == MMR_CMD_MEETING_DEL)
+					fprintf(qlog, "MEETING %u 0\n", c->u.del.id);
 				fprintf(log, "OP %u\n", c->op);
+			}
 			cmd_chan_done(&ch, c);
 		}
 		FILE *f = fopen(argv[3], "r");   /* "SEL_ID VALUE" lines: current layers, as a worker tells them */
@@ -744,7 +762,7 @@ fi
 LEDGER1=00112233445566778899aabbccddeeff   # the stand-in's SRTP ledger ids
 LEDGER2=fedcba98765432100123456789abcdef
 start_fake_dp() {   # start_fake_dp [LEDGER_ID [nowait]]
-	rm -f "/dev/shm${SHM_NAME}" "$TMP/dp.log" "$TMP/dp.log.rtcp"
+	rm -f "/dev/shm${SHM_NAME}" "$TMP/dp.log" "$TMP/dp.log.rtcp" "$TMP/dp.log.qos"
 	"$FAKE_DP" "$SHM_NAME" "$TMP/dp.log" "$TMP/dp.layers" "${1:-$LEDGER1}" &
 	DPID=$!
 	[ "${2:-}" = nowait ] && return 0
@@ -876,12 +894,12 @@ jq_eq '[(s["subscriber"], s["ssrc"], s["rtx_ssrc"] is not None) for s in j["subs
 jq_eq 'len(set([s["rtx_ssrc"] for s in j["subscriptions"] if s["rtx_ssrc"]] + [s["out_ssrc"] for s in j["subscriptions"]]))' 6
 rx_rtx2=$($PY -c "import json,sys; print([s['rtx_ssrc'] for s in json.load(open(sys.argv[1]))['subscriptions'] if s['subscriber'] == 'rx' and s['ssrc'] == 28928][0])" "$OUT")
 ok sub list rt
-grep -Eq '^rx +pub +0x00007000 +video +vp8 +L1T1 +T0 +0x00007000 +0x[0-9a-f]{8} +[0-9]+ +unknown$' "$OUT" || fail "sub list rt: $(cat "$OUT")"
-grep -Eq '^prx +pub +0x00007000 +video +vp8 +L1T1 +T0 +0x00007000 +- +[0-9]+ +unknown$' "$OUT" || fail "sub list rt: $(cat "$OUT")"
-grep -Eq '^participant [0-9]+ [0-9]+ rx 203\.0\.113\.91 7000 sendrecv - 0 - - nack,pli,rsize 0x[0-9a-f]{8} 96:97,111:112$' "$STATE" ||
+grep -Eq '^rx +pub +0x00007000 +video +vp8 +L1T1 +T0 +0x00007000 +0x[0-9a-f]{8} +- +[0-9]+ +unknown$' "$OUT" || fail "sub list rt: $(cat "$OUT")"
+grep -Eq '^prx +pub +0x00007000 +video +vp8 +L1T1 +T0 +0x00007000 +- +- +[0-9]+ +unknown$' "$OUT" || fail "sub list rt: $(cat "$OUT")"
+grep -Eq '^participant [0-9]+ [0-9]+ rx 203\.0\.113\.91 7000 sendrecv - 0 - - nack,pli,rsize 0x[0-9a-f]{8} 96:97,111:112 -$' "$STATE" ||
 	fail "state file: rx: $(grep ' rx ' "$STATE")"
-grep -Eq '^stream [0-9]+ [0-9]+ 0x00007000 video vp8 1 1 - 0 - 0x00007001 97 90000$' "$STATE" || fail "state file: stream: $(grep 0x00007000 "$STATE")"
-grep -Eq '^stream [0-9]+ [0-9]+ 0x00007100 audio opus 1 1 - 0 - - - 48000$' "$STATE" || fail "state file: audio stream: $(grep 0x00007100 "$STATE")"
+grep -Eq '^stream [0-9]+ [0-9]+ 0x00007000 video vp8 1 1 - 0 - 0x00007001 97 90000 -$' "$STATE" || fail "state file: stream: $(grep 0x00007000 "$STATE")"
+grep -Eq '^stream [0-9]+ [0-9]+ 0x00007100 audio opus 1 1 - 0 - - - 48000 -$' "$STATE" || fail "state file: audio stream: $(grep 0x00007100 "$STATE")"
 # sub set --rtx-ssrc: the whole group; 0 = none
 ok sub set rt rx --ssrc 0x7201 --rtx-ssrc 0x9999
 [ "$(grep -c ' 0x00009999$' "$STATE")" = 2 ] || fail "sub set --rtx-ssrc on a group: $(grep 9999 "$STATE")"
@@ -942,6 +960,109 @@ if [ -n "$FAKE_DP" ]; then
 	stop_fake_dp
 fi
 ok meeting end rt
+
+step "QoS: top-N audio, header extensions, TWCC/REMB, screen, pin: commands, JSON, state file"
+ok meeting create qn --top-n 2
+ok participant add qn a --addr 203.0.113.120 --port 7000 --rtcp nack,pli,twcc --ext twcc=3,audio-level=1
+ok participant add qn b --addr 203.0.113.121 --port 7000 --rtcp remb --ext abs-send-time=2
+ok participant add qn c --addr 203.0.113.122 --port 7000 --role recvonly
+ok stream add qn a --ssrc 0x8000 --kind audio --codec opus
+ok stream add qn a --ssrc 0x8001 --kind video --codec vp8 --layers 3 --screen
+ok stream add qn b --ssrc 0x8100 --kind audio --codec opus
+ok stream add qn b --ssrc 0x8101 --kind video --codec vp9 --layers 3 --spatial 3
+json meeting show qn
+jq_eq '(j["top_n"], j["dominant_speaker"])' "(2, None)"
+ok meeting show qn
+grep -q '^top-n: 2 ' "$OUT" && grep -q '^dominant speaker: none$' "$OUT" || fail "meeting show qn: $(head -3 "$OUT")"
+json sub list qn
+# every receiver has 2 slots and no per-pair audio; video per pair
+jq_eq 'sorted((s["subscriber"], s["topn_slot"]) for s in j["subscriptions"] if s["kind"] == "audio")' \
+	"[('a', 0), ('a', 1), ('b', 0), ('b', 1), ('c', 0), ('c', 1)]"
+jq_eq 'all(len(set(s["out_ssrc"] for s in j["subscriptions"] if s["subscriber"] == r)) == len([s for s in j["subscriptions"] if s["subscriber"] == r]) for r in "abc")' True
+jq_eq '[(s["subscriber"], s["screen"], s["pinned"]) for s in j["subscriptions"] if s["ssrc"] == 32769]' "[('b', True, False), ('c', True, False)]"
+ok sub list qn
+grep -Eq '^c +top-N slot 1 +- +audio +opus +- +- +0x[0-9a-f]{8} +- +- +[0-9]+ +-$' "$OUT" || fail "sub list qn: slot row: $(cat "$OUT")"
+ok sub set qn c --ssrc 0x8101 --pin
+json sub list qn
+jq_eq '[s["pinned"] for s in j["subscriptions"] if s["subscriber"] == "c" and s["ssrc"] == 33025]' "[True]"
+json participant show qn a
+jq_eq '(j["rtcp"], j["ext"])' "('nack,pli,twcc', {'twcc': 3, 'audio-level': 1})"
+ok participant show qn b
+grep -q '^ext: abs-send-time=2$' "$OUT" || fail "participant show qn b: $(cat "$OUT")"
+grep -Eq '^meeting [0-9]+ qn plain 2$' "$STATE" || fail "state file: meeting qn: $(grep qn "$STATE")"
+grep -Eq '^participant [0-9]+ [0-9]+ a .* nack,pli,twcc 0x[0-9a-f]{8} - twcc=3,audio-level=1$' "$STATE" ||
+	fail "state file: participant a: $(grep ' a ' "$STATE")"
+grep -Eq '^stream [0-9]+ [0-9]+ 0x00008001 video vp8 3 1 - 0 - - - 90000 screen$' "$STATE" || fail "state file: screen: $(grep 0x00008001 "$STATE")"
+[ "$(grep -Ec '^sub [0-9]+ - [0-9]+ 0 0x[0-9a-f]{8} 0 0 0 - - [01]$' "$STATE")" = 6 ] || fail "state file: slots: $(grep '^sub' "$STATE")"
+grep -Eq '^sub [0-9]+ [0-9]+ [0-9]+ 2 0x00008101 2 8 0 - pinned -$' "$STATE" || fail "state file: pinned: $(grep 0x00008101 "$STATE")"
+# top-n off: per-pair audio again; on: slots again, no per-pair audio
+ok meeting set qn --top-n 0
+json sub list qn
+jq_eq 'sorted((s["subscriber"], s["ssrc"]) for s in j["subscriptions"] if s["kind"] == "audio")' \
+	"[('a', 33024), ('b', 32768), ('c', 32768), ('c', 33024)]"
+bad "--pin/--unpin are for video" sub set qn c --ssrc 0x8000 --pin
+bad "--pin and --unpin exclude each other" sub set qn c --ssrc 0x8101 --pin --unpin
+ok meeting set qn --top-n 3
+json sub list qn
+jq_eq '(len([s for s in j["subscriptions"] if s["topn_slot"] is not None]), len([s for s in j["subscriptions"] if s["kind"] == "audio" and s["topn_slot"] is None]))' "(9, 0)"
+ok meeting set qn --top-n 1
+json sub list qn
+jq_eq 'sorted((s["subscriber"], s["topn_slot"]) for s in j["subscriptions"] if s["kind"] == "audio")' "[('a', 0), ('b', 0), ('c', 0)]"
+step "QoS: errors"
+bad "bad top-n '9'" meeting create qx --top-n 9
+bad "bad top-n 'x'" meeting set qn --top-n x
+bad "no meeting 'nosuch'" meeting set nosuch --top-n 1
+bad "missing option --top-n" meeting set qn
+bad "header extension id out of range in 'twcc=15'" participant add qn e --addr 203.0.113.125 --port 7000 --ext twcc=15
+bad "header extension id out of range in 'twcc=0'" participant add qn e --addr 203.0.113.125 --port 7000 --ext twcc=0
+bad "header extension id out of range in 'twcc=256'" participant add qn e --addr 203.0.113.125 --port 7000 --ext twcc=256 --ext-two-byte
+bad "two header extensions share an id" participant add qn e --addr 203.0.113.125 --port 7000 --ext twcc=3,audio-level=3
+bad "a header extension appears twice" participant add qn e --addr 203.0.113.125 --port 7000 --ext twcc=3,twcc=4
+bad "bad header extensions 'foo=3'" participant add qn e --addr 203.0.113.125 --port 7000 --ext foo=3
+bad "--rtcp twcc needs --ext twcc=ID" participant add qn e --addr 203.0.113.125 --port 7000 --rtcp nack,twcc
+bad "--rtcp remb needs --ext abs-send-time=ID" participant add qn e --addr 203.0.113.125 --port 7000 --rtcp remb --ext twcc=3
+bad "--ext-two-byte goes with --ext" participant add qn e --addr 203.0.113.125 --port 7000 --ext-two-byte
+bad "bad RTCP feedback 'twcc,bogus'" participant add qn e --addr 203.0.113.125 --port 7000 --rtcp twcc,bogus
+bad "--screen is for video" stream add qn a --ssrc 0x8002 --kind audio --codec opus --screen
+bad "its audio reaches 'c' through top-N slots" sub set qn c --ssrc 0x8000 --target 0
+ok participant add qn e --addr 203.0.113.125 --port 7000 --rtcp twcc --ext twcc=200 --ext-two-byte
+json participant show qn e
+jq_eq 'j["ext"]' "{'twcc': 200}"
+step "QoS: persistence across kill -9"
+json sub list qn; qn_subs=$(cat "$OUT")
+json participant list qn; qn_parts=$(cat "$OUT")
+kill_ctl 9
+start_ctl
+json sub list qn; [ "$(cat "$OUT")" = "$qn_subs" ] || fail "sub list qn differs after restart"
+json participant list qn; [ "$(cat "$OUT")" = "$qn_parts" ] || fail "participant list qn differs after restart"
+if [ -n "$FAKE_DP" ]; then
+	step "QoS: what goes to the dataplane"
+	start_fake_dp
+	qn_id=$($PY -c "import json,sys; print(json.load(open(sys.argv[1]))['id'])" <("$CLI" -S "$SOCK" --json meeting show qn))
+	a_id=$($PY -c "import json,sys; print([p['id'] for p in json.load(open(sys.argv[1])) if p['name'] == 'a'][0])" <(echo "$qn_parts"))
+	grep -q "^MEETING $qn_id 1\$" "$TMP/dp.log.qos" || fail "MEETING_PUT in the replay: $(cat "$TMP/dp.log.qos")"
+	# a: NACK 1 | PLI 2 | TWCC 0x20 = 35, twcc 3, abs 0, level 1
+	grep -q "^QPART $a_id 35 3 0 1\$" "$TMP/dp.log.qos" || fail "PARTICIPANT_PUT a: $(cat "$TMP/dp.log.qos")"
+	grep -q '^QSTREAM 32769 1$' "$TMP/dp.log.qos" || fail "STREAM_PUT screen: $(cat "$TMP/dp.log.qos")"
+	[ "$(grep -c '^QSUB [0-9]* -1 [0-9]* [0-9]* 0 1$' "$TMP/dp.log.qos")" = 4 ] || fail "SUB_PUT slots: $(cat "$TMP/dp.log.qos")"
+	grep -q '^QSUB [0-9]* [0-9]* [0-9]* 33025 1 0$' "$TMP/dp.log.qos" || fail "SUB_PUT pinned: $(cat "$TMP/dp.log.qos")"
+	: >"$TMP/dp.log.qos"
+	ok meeting set qn --top-n 2
+	head -1 "$TMP/dp.log.qos" | grep -q "^MEETING $qn_id 2\$" || fail "meeting set 2: MEETING_PUT first: $(cat "$TMP/dp.log.qos")"
+	[ "$(grep -c '^QSUB [0-9]* -1 [0-9]* [0-9]* 0 2$' "$TMP/dp.log.qos")" = 4 ] || fail "meeting set 2: slot SUB_PUTs: $(cat "$TMP/dp.log.qos")"
+	: >"$TMP/dp.log.qos"
+	ok meeting set qn --top-n 0
+	tail -1 "$TMP/dp.log.qos" | grep -q "^MEETING $qn_id 0\$" || fail "meeting set 0: MEETING_PUT last: $(cat "$TMP/dp.log.qos")"
+	[ "$(grep -c '^QDEL ' "$TMP/dp.log.qos")" = 8 ] || fail "meeting set 0: slot SUB_DELs: $(cat "$TMP/dp.log.qos")"
+	[ "$(grep -Ec '^QSUB [0-9]+ [0-9]+ [0-9]+ (32768|33024) 0 0$' "$TMP/dp.log.qos")" = 6 ] || fail "meeting set 0: audio SUB_PUTs: $(cat "$TMP/dp.log.qos")"
+	ok meeting set qn --top-n 1
+	: >"$TMP/dp.log.qos"
+	ok meeting end qn
+	grep -q "^MEETING $qn_id 0\$" "$TMP/dp.log.qos" || fail "meeting end: MEETING_DEL: $(cat "$TMP/dp.log.qos")"
+	stop_fake_dp
+else
+	ok meeting end qn
+fi
 
 step "persistence across kill -9"
 ok meeting show m1; show_txt=$(cat "$OUT")
@@ -1044,10 +1165,10 @@ json sub list old
 jq_eq '[(s["ssrc"], s["target"], s["target_encoding"], s["out_ssrc"], s["sel_id"] == s["id"]) for s in j["subscriptions"]]' \
 	"[(16, 1, None, 119, True), (17, 0, None, 17, True)]"
 ok sub set old b --ssrc 0x10 --target 2
-grep -q '^mmr-state 6$' "$STATE" || fail "not rewritten as version 6: $(head -3 "$STATE")"
+grep -q '^mmr-state 7$' "$STATE" || fail "not rewritten as version 7: $(head -3 "$STATE")"
 grep -Eq '^state_id [0-9a-f]{32} [0-9]+ [0-9]+$' "$STATE" || fail "a version 2 file got no state id: $(head -3 "$STATE")"
 grep -qx 'stream 0 0 0x00000010 video vp8 3 1 - 0 - - - 90000' "$STATE" || fail "v2 stream as v3: $(grep '^stream' "$STATE")"
-grep -qx 'sub 0 0 1 2 0x00000077 0 0 0 -' "$STATE" || fail "v2 subscription as v3: $(grep '^sub' "$STATE")"
+grep -qx 'sub 0 0 1 2 0x00000077 0 0 0 - - -' "$STATE" || fail "v2 subscription as v3: $(grep '^sub' "$STATE")"
 kill_ctl TERM
 # a group whose members have lower ids than its encoding 0 (ids are reused), as a restart finds it
 cat >"$TMP/state.rev" <<'SEOF'
@@ -1080,7 +1201,7 @@ variant 's/^sub 1 0 1 0 0x00000023 1 3 0/sub 1 0 1 0 0x00000023 1 2 0/; s/^sub 1
 variant 's/^sub 1 0 1 0 0x00000023 1 3 0/sub 1 0 1 0 0x00000023 1 2 1/' "encoding outside a group" "bad target encoding '1'"
 variant 's/^sub 7 5 1 1 0x00000020 0 1 2/sub 7 5 1 1 0x00000020 0 2 2/' "decode target too high" "bad decode target '2'"
 variant 's/^stream 5 0 0x00000020 video vp8 2 1 5 0 -/stream 5 0 0x00000020 video vp8 2/' "v2 stream line in v3" "stream: expected"
-variant 's/^mmr-state 3/mmr-state 7/' "a newer version" "unsupported state file version '7'"
+variant 's/^mmr-state 3/mmr-state 8/' "a newer version" "unsupported state file version '8'"
 variant "s/^mmr-state 3/mmr-state 4\nstate_id $LEDGER1 1 1/" "a state id in version 4" "unknown record 'state_id' in a version 4 file"
 variant "s/^mmr-state 3/mmr-state 5\nstate_id $LEDGER1 1 1\nstate_id $LEDGER1 1 1/" "two state ids" "state_id appears twice"
 variant "s/^mmr-state 3/mmr-state 5\nstate_id ${LEDGER1}0 1 1/" "a bad state id" "state_id: bad id"
@@ -1104,7 +1225,7 @@ if [ -n "$FAKE_DP" ]; then
 	stop_fake_dp
 fi
 ok sub set rev b --ssrc 0x21 --encoding 0
-[ "$(grep -c '^sub [0-9]* [0-9]* 1 1 0x00000020 0 1 0 -$' "$STATE")" = 3 ] || fail "sub set on a loaded group: $(grep '^sub' "$STATE")"
+[ "$(grep -c '^sub [0-9]* [0-9]* 1 1 0x00000020 0 1 0 - - -$' "$STATE")" = 3 ] || fail "sub set on a loaded group: $(grep '^sub' "$STATE")"
 kill_ctl TERM
 [ "$KILL_RC" -eq 0 ] || fail "SIGTERM: exit status $KILL_RC, want 0"
 
@@ -1198,9 +1319,9 @@ if [ -n "$FAKE_DP" ]; then
 	stop_fake_dp
 	# a state file from before ledgers (version 3) with SRTP participants: rekeyed at the first attach
 	kill_ctl TERM
-	sed -e '/^srtp_ledger /d' -e '/^state_id /d' -e '/^journal /d' -e 's/^mmr-state 6$/mmr-state 3/' \
-		-e 's/^\(participant .*\) [^ ]* [^ ]* [^ ]*$/\1/' -e 's/^\(stream .*\) [^ ]* [^ ]* [^ ]*$/\1/' \
-		-e 's/^\(sub .*\) [^ ]*$/\1/' "$STATE" >"$TMP/state.v3"
+	sed -e '/^srtp_ledger /d' -e '/^state_id /d' -e '/^journal /d' -e 's/^mmr-state 7$/mmr-state 3/' \
+		-e 's/^\(participant .*\) [^ ]* [^ ]* [^ ]* [^ ]*$/\1/' -e 's/^\(stream .*\) [^ ]* [^ ]* [^ ]* [^ ]*$/\1/' \
+		-e 's/^\(sub .*\) [^ ]* [^ ]* [^ ]*$/\1/' -e 's/^\(meeting .*\) [^ ]*$/\1/' "$STATE" >"$TMP/state.v3"
 	cp "$TMP/state.v3" "$STATE"
 	start_ctl
 	json status
@@ -1215,7 +1336,7 @@ if [ -n "$FAKE_DP" ]; then
 	dp_keys_check "version 3 file" "$TMP/keys_ka4" "$TMP/keys_kb4"
 	grep -Fq 'SRTP ledger changed (old id none -> new id 00112233..): the 2 SRTP participants got new keys' "$LOG" ||
 		fail "no log line for the version 3 file: $(grep 'SRTP ledger' "$LOG")"
-	grep -q '^mmr-state 6$' "$STATE" && grep -Eq "^srtp_ledger $LEDGER1 [0-9]+$" "$STATE" ||
+	grep -q '^mmr-state 7$' "$STATE" && grep -Eq "^srtp_ledger $LEDGER1 [0-9]+$" "$STATE" ||
 		fail "version 3 file not rewritten with the ledger: $(head -3 "$STATE")"
 	stop_fake_dp
 	# a version 4 file without the line was never attached (the line is written from the first

@@ -9,7 +9,9 @@ once live): meetings created and ended (plain, AEAD_AES_128_GCM and AES_CM_128_H
 every role added and removed, streams of every codec added and removed (simulcast groups of 2 and 3
 encodings, VP9/AV1 spatial layers, some with the publisher's RTX SSRCs), subscription targets,
 encodings, out SSRCs and RTX SSRCs set, receivers with RTX payload types and other RTCP feedback,
-SRTP participants rekeyed. A Python model of the meetings keeps every request valid.
+SRTP participants rekeyed; issue 12: meetings with top-N audio (created with it, set on, changed and
+off: slot subscriptions in place of per-pair audio), receivers taking TWCC or REMB with header
+extension ids (their BWE state), screen shares, subscriptions pinned and unpinned. A Python model of the meetings keeps every request valid.
 Checks: every request answered ok, the dataplane alive, no "SELF-CHECK FAILED" in its log, no
 sanitizer report, and the meetings and their subscription counts (`meeting list`) equal the model's.
 
@@ -47,14 +49,17 @@ class Model:
     def n_subs(self, mname):
         """Subscriptions the controller's rule gives meeting mname: every receiving participant to
         every stream (group member) of every other participant."""
-        parts = self.meetings[mname]['parts']
+        mt = self.meetings[mname]
+        parts = mt['parts']
         n = 0
         for r, rp in parts.items():
             if rp['role'] == 'sendonly':
                 continue
+            n += mt['top_n']      # its slot subscriptions
             for p, pp in parts.items():
                 if p != r:
-                    n += sum(len(s['ssrcs']) for s in pp['streams'])
+                    n += sum(len(s['ssrcs']) for s in pp['streams']
+                             if not (mt['top_n'] and s['codec'] == 'opus'))
         return n
 
 
@@ -65,14 +70,20 @@ def step(env, m, req):
     if not m.meetings or (r < 0.04 and len(m.meetings) < 4):
         name = 'm%d' % m.fresh()
         suite = rnd.choice(SUITES)
-        m.meetings[name] = {'srtp': suite, 'parts': {}}
-        return req('meeting', 'create', name, *(('--srtp', suite) if suite else ()))
+        top_n = rnd.choice((0, 0, 1, 3))
+        m.meetings[name] = {'srtp': suite, 'parts': {}, 'top_n': top_n}
+        return req('meeting', 'create', name, *(('--srtp', suite) if suite else ()),
+                   *(('--top-n', top_n) if top_n else ()))
     mname = rnd.choice(sorted(m.meetings))
     mt = m.meetings[mname]
     parts = mt['parts']
     if r < 0.06 and len(m.meetings) > 1:
         del m.meetings[mname]
         return req('meeting', 'end', mname)
+    if r < 0.09:
+        # top-N audio on, changed or off: slot subscriptions replace per-pair audio or the reverse
+        mt['top_n'] = rnd.choice([n for n in (0, 1, 2, 3) if n != mt['top_n']])
+        return req('meeting', 'set', mname, '--top-n', mt['top_n'])
     if r < 0.30 or not parts:
         k = m.fresh()
         name = 'p%d' % k
@@ -80,8 +91,11 @@ def step(env, m, req):
         rtx = role != 'sendonly' and rnd.random() < 0.5
         parts[name] = {'role': role, 'streams': [], 'rtx': rtx}
         # RTCP (issue 11): RTX payload types (subscriptions with RTX SSRCs and contexts), feedback
-        extra = (('--rtx', '96:97,111:112') if rtx else ()) + \
-            (('--rtcp', 'nack,pli,rsize') if rnd.random() < 0.3 else ())
+        fb = rnd.choice(('', '', 'nack,pli,rsize', 'nack,pli,twcc', 'remb', 'twcc,remb'))
+        extra = (('--rtx', '96:97,111:112') if rtx else ()) + (('--rtcp', fb) if fb else ())
+        # issue 12: header extension ids (transport-wide seq, abs-send-time, audio level)
+        if 'twcc' in fb or 'remb' in fb or rnd.random() < 0.3:
+            extra += ('--ext', 'twcc=3,abs-send-time=2,audio-level=1')
         return req('participant', 'add', mname, name, '--addr', '198.51.100.%d' % (50 + k % 150),
                    '--port', 10000 + k, '--role', role, *extra)
     pname = rnd.choice(sorted(parts))
@@ -106,6 +120,8 @@ def step(env, m, req):
             args += ['--dd-ext', rnd.randint(1, 14)]
         if rnd.random() < 0.4:     # the publisher's RTX (its own RTX nodes and inbound contexts)
             args += ['--rtx-ssrc', ','.join(str(0x30000000 + m.fresh()) for _ in ssrcs), '--rtx-pt', 97]
+        if codec != 'opus' and rnd.random() < 0.2:
+            args += ['--screen']
         p['streams'].append({'ssrcs': ssrcs, 'codec': codec, 'layers': layers, 'spatial': spatial})
         return req(*args)
     if r < 0.75 and p['streams']:
@@ -114,7 +130,8 @@ def step(env, m, req):
     if r < 0.95:
         # a subscription of a receiver to another participant's stream
         subs = [(rn, pn, s) for rn, rp in parts.items() if rp['role'] != 'sendonly'
-                for pn, pp in parts.items() if pn != rn for s in pp['streams']]
+                for pn, pp in parts.items() if pn != rn for s in pp['streams']
+                if not (mt['top_n'] and s['codec'] == 'opus')]
         if not subs:
             return req('meeting', 'show', mname)
         rn, pn, s = rnd.choice(subs)
@@ -129,6 +146,8 @@ def step(env, m, req):
             args += ['--encoding', rnd.randrange(len(s['ssrcs']))]
         if parts[rn]['rtx'] and rnd.random() < 0.3:
             args += ['--rtx-ssrc', 0 if rnd.random() < 0.3 else 0x40000000 + m.fresh()]
+        if s['codec'] != 'opus' and rnd.random() < 0.3:
+            args += [rnd.choice(('--pin', '--unpin'))]
         if len(args) == 6 or rnd.random() < 0.3:     # nothing else to set (opus, h264)
             args += ['--out-ssrc', 0x20000000 + m.fresh()]
         return req(*args)

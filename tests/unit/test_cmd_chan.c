@@ -3,7 +3,9 @@
  * version 6):
  * cmd_chan_take_over is a compare-and-swap of the owner token, cmd_chan_push stamps the producer's
  * token and seq, and a stale producer (stopped between its load of tail and its publication) never
- * moves tail backwards. The segment is an ordinary heap copy of struct mmr_shm.
+ * moves tail backwards. The segment is an ordinary heap copy of struct mmr_shm. Version 11 (issue
+ * 12): the QoS fields and MEETING_PUT/DEL travel through a slot unchanged, and the layout's fixed
+ * sizes hold (a command fits the ring slot, fields in the old structs' padding).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -111,12 +113,77 @@ static void test_stale_publication(void **state)
 	free(s);
 }
 
+/* Issue 12: every new field of the commands, pushed and read back from the ring byte for byte; the
+ * fields that replaced padding kept the structs' sizes. */
+static void test_qos_fields(void **state)
+{
+	(void)state;
+	struct mmr_shm *s = new_shm();
+	struct cmd_chan a = chan_on(s);
+	assert_int_equal(cmd_chan_take_over(&a, 0), 0);
+	struct mmr_cmd c;
+	memset(&c, 0, sizeof(c));
+	c.op = MMR_CMD_PARTICIPANT_PUT;
+	c.u.participant.fb = MMR_FB_NACK | MMR_FB_TWCC | MMR_FB_REMB;
+	c.u.participant.twcc_ext_id = 3;
+	c.u.participant.abs_ext_id = 2;
+	c.u.participant.level_ext_id = 255;
+	assert_int_equal(cmd_chan_push(&a, &c), 0);
+	memset(&c, 0, sizeof(c));
+	c.op = MMR_CMD_SUB_PUT;
+	c.u.sub.id = 7;
+	c.u.sub.stream_id = MMR_ID_NONE;
+	c.u.sub.sel_id = 7;
+	c.u.sub.priority = MMR_PRIO_PINNED;
+	c.u.sub.topn_slot = MMR_TOPN_MAX;
+	assert_int_equal(cmd_chan_push(&a, &c), 0);
+	memset(&c, 0, sizeof(c));
+	c.op = MMR_CMD_MEETING_PUT;
+	c.u.meeting.meeting_id = MMR_MAX_MEETINGS - 1;
+	c.u.meeting.top_n = 3;
+	assert_int_equal(cmd_chan_push(&a, &c), 0);
+	memset(&c, 0, sizeof(c));
+	c.op = MMR_CMD_STREAM_PUT;
+	c.u.stream.screen = 1;
+	assert_int_equal(cmd_chan_push(&a, &c), 0);
+	const struct mmr_cmd *r = cmd_chan_peek(&a);
+	assert_non_null(r);
+	assert_int_equal(r->u.participant.fb, MMR_FB_NACK | MMR_FB_TWCC | MMR_FB_REMB);
+	assert_int_equal(r->u.participant.twcc_ext_id, 3);
+	assert_int_equal(r->u.participant.abs_ext_id, 2);
+	assert_int_equal(r->u.participant.level_ext_id, 255);
+	cmd_chan_done(&a, r);
+	r = cmd_chan_peek(&a);
+	assert_int_equal(r->u.sub.topn_slot, MMR_TOPN_MAX);
+	assert_int_equal(r->u.sub.priority, MMR_PRIO_PINNED);
+	assert_int_equal(r->u.sub.stream_id, MMR_ID_NONE);
+	cmd_chan_done(&a, r);
+	r = cmd_chan_peek(&a);
+	assert_int_equal(r->op, MMR_CMD_MEETING_PUT);
+	assert_int_equal(r->u.meeting.meeting_id, MMR_MAX_MEETINGS - 1);
+	assert_int_equal(r->u.meeting.top_n, 3);
+	cmd_chan_done(&a, r);
+	r = cmd_chan_peek(&a);
+	assert_int_equal(r->u.stream.screen, 1);
+	cmd_chan_done(&a, r);
+	assert_null(cmd_chan_peek(&a));
+	/* the two feedback flags are new bits of the one byte, not in the default */
+	assert_int_equal(MMR_FB_ALL & (MMR_FB_TWCC | MMR_FB_REMB), MMR_FB_TWCC | MMR_FB_REMB);
+	assert_int_equal(MMR_FB_DEFAULT & (MMR_FB_TWCC | MMR_FB_REMB), 0);
+	assert_true(MMR_FB_ALL <= 0xff);
+	assert_int_equal(sizeof(struct mmr_cmd_stream), 32);   /* screen took the old pad byte */
+	assert_int_equal(sizeof(struct mmr_cmd_meeting), 8);
+	assert_int_equal(MMR_SHM_VERSION, 11);
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_take_over),
 		cmocka_unit_test(test_push_stamps),
 		cmocka_unit_test(test_stale_publication),
+		cmocka_unit_test(test_qos_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -535,6 +535,176 @@ static void test_v5_file(void **state)
 	unlink(jpath);
 }
 
+/* A top-N change as requests.c records it: topn, the removed subscriptions, the added ones. */
+static void change_topn(struct state_store *st, struct model *m, uint32_t mt, unsigned n)
+{
+	const char *what;
+	unsigned add, rem;
+	model_topn_change_count(m, mt, n, &add, &rem);
+	assert_int_equal(model_reserve(m, 0, 0, 0, add, &what), 0);
+	uint32_t *removed = calloc(rem + 1, sizeof(*removed)), *added = calloc(add + 1, sizeof(*added));
+	model_topn_removals(m, mt, n, removed);
+	m->ssrc_seed = 0x5eed + n;
+	uint32_t k = model_meeting_set_top_n(m, mt, n, added);
+	struct outbuf *b = state_store_change_begin(st);
+	state_line_topn(b, m, mt);
+	for (unsigned i = 0; i < rem; i++)
+		state_line_remove(b, "sub", removed[i]);
+	for (unsigned i = 0; i < k; i++)
+		state_line_sub(b, m, added[i]);
+	assert_true(state_store_change_end(st));
+	free(removed);
+	free(added);
+}
+
+/* QoS fields (state version 7): a meeting's top-n, header extension ids and twcc/remb feedback, a
+ * screen stream, a pinned subscription, top-N slots (made at a join, added, removed and replaced by
+ * top-n changes, per-pair audio back when off) survive the journal and a compaction; a version 6
+ * file loads with the defaults; bad version 7 fields are refused. */
+static void test_qos_fields(void **state)
+{
+	(void)state;
+	struct model m;
+	struct state_store st;
+	char err[256], *got;
+	const char *what;
+	assert_int_equal(model_init(&m), 0);
+	assert_int_equal(state_store_open(&st, &m, path, 1000, 1u << 30, err, sizeof(err)), 1);
+	assert_int_equal(model_reserve(&m, 1, 0, 0, 0, &what), 0);
+	uint32_t mt = model_meeting_add(&m, MMR_ID_NONE, "q", SRTP_SUITE_NONE);
+	m.meetings[mt].top_n = 2;
+	state_line_meeting(state_store_change_begin(&st), &m, mt);
+	assert_true(state_store_change_end(&st));
+	struct mmr_addr a = addr_of(0);
+	assert_int_equal(model_reserve(&m, 0, 1, 0, model_join_sub_count(&m, mt, MMR_ROLE_SENDRECV), &what), 0);
+	m.ssrc_seed = 77;
+	uint32_t p0 = model_participant_join(&m, mt, "p0", &a, 5000, MMR_ROLE_SENDRECV, NULL, 0);
+	m.parts[p0].fb |= MMR_FB_TWCC | MMR_FB_REMB;
+	m.parts[p0].twcc_ext_id = 3;
+	m.parts[p0].abs_ext_id = 200;
+	m.parts[p0].level_ext_id = 1;
+	struct outbuf *b = state_store_change_begin(&st);
+	state_line_participant(b, &m, p0);
+	for (uint32_t x = m.parts[p0].first_rsub; x != MMR_ID_NONE; x = m.subs[x].r_next)
+		state_line_sub(b, &m, x);
+	assert_true(state_store_change_end(&st));
+	uint32_t p1 = change_join(&st, &m, mt, 1);
+	commit(&st, &m);
+	/* p1 publishes audio (no subscription: top-N) and a screen share (p0 subscribes, pinned) */
+	uint32_t ssrc = 0x900;
+	struct m_stream_desc d = { .kind = MMR_KIND_AUDIO, .codec = MMR_CODEC_OPUS, .layers = 1, .spatial = 1,
+				   .group = MMR_ID_NONE };
+	assert_int_equal(model_reserve(&m, 0, 0, 1, 1, &what), 0);
+	uint32_t sa = model_stream_publish(&m, p1, &ssrc, 1, &d);
+	assert_int_equal(m.streams[sa].n_subs, 0);
+	state_line_stream(state_store_change_begin(&st), &m, sa);
+	assert_true(state_store_change_end(&st));
+	ssrc = 0x901;
+	d.kind = MMR_KIND_VIDEO;
+	d.codec = MMR_CODEC_VP8;
+	d.layers = 3;
+	d.screen = 1;
+	assert_int_equal(model_reserve(&m, 0, 0, 1, 1, &what), 0);
+	uint32_t sv = model_stream_publish(&m, p1, &ssrc, 1, &d);
+	b = state_store_change_begin(&st);
+	state_line_stream(b, &m, sv);
+	state_line_sub(b, &m, m.streams[sv].first_sub);
+	assert_true(state_store_change_end(&st));
+	commit(&st, &m);
+	assert_int_equal(state_store_compact(&st, &m, err, sizeof(err)), 0);
+	m.subs[m.streams[sv].first_sub].priority = MMR_PRIO_PINNED;
+	state_line_target(state_store_change_begin(&st), &m, m.streams[sv].first_sub);
+	assert_true(state_store_change_end(&st));
+	/* top-n: 3 (one slot more each), 0 (per-pair audio back), 1 (slots again, audio pairs gone) */
+	change_topn(&st, &m, mt, 3);
+	commit(&st, &m);
+	change_topn(&st, &m, mt, 0);
+	commit(&st, &m);
+	assert_int_equal(m.streams[sa].n_subs, 1);
+	change_topn(&st, &m, mt, 1);
+	commit(&st, &m);
+	char *want = model_text(&m);
+	state_store_close(&st);
+	if (reopen(&got, 1000, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(got, want);
+	assert_non_null(strstr(got, "meeting 0 q plain 1\n"));
+	assert_non_null(strstr(got, " nack,pli,fir,twcc,remb 0x"));
+	assert_non_null(strstr(got, " twcc=3,abs-send-time=200,audio-level=1\n"));
+	assert_non_null(strstr(got, " 0x00000901 video vp8 3 1 - 0 - - - 90000 screen\n"));
+	assert_non_null(strstr(got, " pinned -\n"));
+	assert_non_null(strstr(got, " 0 0 0 - - 0\n"));      /* a slot line */
+	assert_null(strstr(got, " 0 0 0 - - 1\n"));          /* no slot 1 with top-n 1 */
+	free(got);
+	free(want);
+	model_free(&m);
+	/* bad version 7 fields */
+	static const char *const bad[][2] = {
+		{ "meeting 0 q plain 9\n", "bad top-n" },
+		{ "meeting 0 q plain 0\nparticipant 0 0 a 203.0.113.51 5000 sendrecv - 0 - - twcc 0x00000001 - -\n",
+		  "twcc/remb feedback without" },
+		{ "meeting 0 q plain 0\nparticipant 0 0 a 203.0.113.51 5000 sendrecv - 0 - - nack 0x00000001 - twcc=3,audio-level=3\n",
+		  "bad header extension ids" },
+		{ "meeting 0 q plain 0\nparticipant 0 0 a 203.0.113.51 5000 sendrecv - 0 - - nack 0x00000001 - -\n"
+		  "stream 0 0 0x00000010 audio opus 1 1 - 0 - - - 48000 screen\n", "no screen share" },
+		{ "meeting 0 q plain 1\nparticipant 0 0 a 203.0.113.51 5000 sendrecv - 0 - - nack 0x00000001 - -\n"
+		  "sub 0 - 0 0 0x00000005 0 0 0 - - 1\n", "bad top-N slot" },
+		{ "meeting 0 q plain 1\nparticipant 0 0 a 203.0.113.51 5000 sendrecv - 0 - - nack 0x00000001 - -\n"
+		  "end 1 1 0 0\n", "top-N slot subscriptions" },
+	};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		FILE *f = fopen(path, "w");
+		assert_non_null(f);
+		fprintf(f, "mmr-state 7\njournal 0\n%s%s", bad[i][0], strstr(bad[i][0], "end ") ? "" : "end 1 1 0 0\n");
+		fclose(f);
+		unlink(jpath);
+		assert_int_equal(model_init(&m), 0);
+		assert_int_equal(state_store_open(&st, &m, path, 1000, 1u << 30, err, sizeof(err)), -1);
+		if (!strstr(err, bad[i][1]))
+			fail_msg("case %u: %s", i, err);
+		model_free(&m);
+	}
+	unlink(path);
+	unlink(jpath);
+}
+
+/* A version 6 state (before QoS) loads with the defaults: no top-n, no extension ids, no screen,
+ * nothing pinned; saved again as version 7. */
+static void test_v6_file(void **state)
+{
+	(void)state;
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("mmr-state 6\njournal 0\nmeeting 0 old plain\n"
+	      "participant 0 0 a 203.0.113.51 5000 sendrecv - 0 - - nack,pli 0x00000011 -\n"
+	      "participant 1 0 b 203.0.113.52 5000 recvonly - 0 - - nack 0x00000012 -\n"
+	      "stream 0 0 0x00000010 audio opus 1 1 - 0 - - - 48000\n"
+	      "stream 1 0 0x00000020 video vp8 3 1 - 0 - - - 90000\n"
+	      "sub 0 0 1 0 0x00000010 0 0 0 -\nsub 1 1 1 2 0x00000020 0 0 0 -\nend 1 2 2 2\n", f);
+	fclose(f);
+	unlink(jpath);
+	struct model m;
+	struct state_store st;
+	char err[256];
+	assert_int_equal(model_init(&m), 0);
+	if (state_store_open(&st, &m, path, 1000, 1u << 30, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(m.meetings[0].top_n, 0);
+	assert_int_equal(m.parts[0].twcc_ext_id + m.parts[0].abs_ext_id + m.parts[0].level_ext_id, 0);
+	assert_int_equal(m.streams[1].screen, 0);
+	assert_int_equal(m.subs[1].priority, MMR_PRIO_NORMAL);
+	assert_int_equal(m.subs[1].topn_slot, 0);
+	char *text = model_text(&m);
+	assert_non_null(strstr(text, "mmr-state 7\n"));
+	assert_non_null(strstr(text, "meeting 0 old plain 0\n"));
+	assert_non_null(strstr(text, "sub 1 1 1 2 0x00000020 0 0 0 - - -\n"));
+	free(text);
+	state_store_close(&st);
+	model_free(&m);
+	unlink(path);
+	unlink(jpath);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -549,6 +719,8 @@ int main(void)
 		cmocka_unit_test(test_v4_file),
 		cmocka_unit_test(test_rtcp_fields),
 		cmocka_unit_test(test_v5_file),
+		cmocka_unit_test(test_qos_fields),
+		cmocka_unit_test(test_v6_file),
 	};
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }

@@ -9,7 +9,10 @@
  * joins, publishes and removals in several meetings (reserving first, as the requests do) checks
  * every invariant of the whole model after each step against a plain recount. RTCP (issue 11):
  * defaults, RTX SSRCs per receiver view (unique, shared by a group, cleared without a map), a
- * stream's RTX fields and clock, the mmr_ssrc and RTX SSRC lookups.
+ * stream's RTX fields and clock, the mmr_ssrc and RTX SSRC lookups. Top-N audio (issue 12): a
+ * meeting with top_n has no per-pair audio subscriptions and every receiver has exactly top_n slot
+ * subscriptions (stream none, own out SSRC unique in its view, own sel_id), through joins, publishes,
+ * removals and top_n changes (on, up, down, off) in the randomized run too.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -90,8 +93,17 @@ static void check_model(const struct model *m)
 		if (!b->used)
 			continue;
 		n_u++;
-		assert_true(m->streams[b->stream].used);
 		assert_true(m->parts[b->subscriber].used);
+		if (b->topn_slot) {   /* a top-N slot: no stream, in no index, its own selection state */
+			assert_int_equal(b->stream, NONE);
+			assert_true(b->topn_slot <= m->meetings[m->parts[b->subscriber].meeting].top_n);
+			assert_int_equal(b->sel_id, u);
+			assert_int_equal(b->rtx_ssrc, 0);
+			assert_int_equal(model_find_slot(m, b->subscriber, b->topn_slot - 1u), u);
+			assert_false(model_view_ssrc_taken(m, b->subscriber, b->out_ssrc, u));
+			continue;
+		}
+		assert_true(m->streams[b->stream].used);
 		assert_int_equal(model_find_sub(m, b->stream, b->subscriber), u);
 	}
 	for (uint32_t mt = 0; mt < model_meeting_bound(m); mt++) {
@@ -146,7 +158,7 @@ static void check_model(const struct model *m)
 				model_default_target(m, s, &t);
 				for (uint32_t r = M->first_part; r != NONE; r = m->parts[r].next) {
 					uint32_t u = model_find_sub(m, s, r);
-					if (r == p || !receives(m->parts[r].role)) {
+					if (r == p || !receives(m->parts[r].role) || (M->top_n && S->kind == MMR_KIND_AUDIO)) {
 						assert_int_equal(u, NONE);
 						continue;
 					}
@@ -169,15 +181,19 @@ static void check_model(const struct model *m)
 			assert_int_equal(P->last_stream, sprev);
 			streams += ns;
 			/* subscriptions it receives */
-			uint32_t nr = 0, rprev = NONE;
+			uint32_t nr = 0, rprev = NONE, slots = 0;
 			for (uint32_t u = P->first_rsub; u != NONE; rprev = u, u = m->subs[u].r_next) {
 				const struct m_sub *b = &m->subs[u];
 				assert_true(b->used);
 				assert_int_equal(b->subscriber, p);
 				assert_int_equal(b->r_prev, rprev);
-				assert_int_equal(m->parts[m->streams[b->stream].participant].meeting, mt);
+				if (b->topn_slot)
+					slots++;
+				else
+					assert_int_equal(m->parts[m->streams[b->stream].participant].meeting, mt);
 				nr++;
 			}
+			assert_int_equal(slots, receives(P->role) ? M->top_n : 0);
 			assert_int_equal(nr, P->n_rsubs);
 			assert_int_equal(P->last_rsub, rprev);
 			if (!receives(P->role))
@@ -477,7 +493,7 @@ static void test_random(void **state)
 	struct model *m = *state;
 	static const unsigned codecs[] = { MMR_CODEC_OPUS, MMR_CODEC_VP8, MMR_CODEC_VP9, MMR_CODEC_AV1,
 					   MMR_CODEC_H264 };
-	uint32_t next_ssrc = 1, next_host = 1, made = 0, max_parts = 0, max_subs = 0, groups = 0;
+	uint32_t next_ssrc = 1, next_host = 1, made = 0, max_parts = 0, max_subs = 0, groups = 0, topn_changes = 0;
 	char name[32];
 	rng_state = 0x6d6f64u;
 	for (int step = 0; step < 6000; step++) {
@@ -526,8 +542,18 @@ static void test_random(void **state)
 				model_stream_remove(m, s);
 			else
 				model_group_remove(m, model_group_head(m, s));
-		} else if (r < 95) {
+		} else if (r < 93) {
 			model_participant_remove(m, p);
+		} else if (r < 95) {
+			/* top-N audio on, changed or off */
+			unsigned n = rnd() % 4, add, rem;
+			model_topn_change_count(m, mt, n, &add, &rem);
+			reserve(m, 0, 0, 0, add);
+			uint32_t before = m->n_subs;
+			m->ssrc_seed = rnd();
+			assert_int_equal(model_meeting_set_top_n(m, mt, n, NULL), add);
+			assert_int_equal(m->n_subs, before + add - rem);
+			topn_changes++;
 		} else if (r < 97) {
 			model_meeting_remove(m, mt);
 		}
@@ -535,9 +561,9 @@ static void test_random(void **state)
 		max_parts = m->n_parts > max_parts ? m->n_parts : max_parts;
 		max_subs = m->n_subs > max_subs ? m->n_subs : max_subs;
 	}
-	print_message("at most %u participants and %u subscriptions; %u simulcast groups published\n",
-		      max_parts, max_subs, groups);
-	assert_true(max_parts >= 20 && max_subs >= 200 && groups >= 100);
+	print_message("at most %u participants and %u subscriptions; %u simulcast groups published, %u top-n changes\n",
+		      max_parts, max_subs, groups, topn_changes);
+	assert_true(max_parts >= 20 && max_subs >= 200 && groups >= 100 && topn_changes >= 50);
 	for (uint32_t mt = 0; mt < model_meeting_bound(m); mt++)
 		if (m->meetings[mt].used)
 			model_meeting_remove(m, mt);
@@ -613,6 +639,81 @@ static void test_rtcp(void **state)
 	check_model(m);
 }
 
+/* Top-N audio (issue 12): on at once (no per-pair audio, top_n slots per receiver with their own
+ * SSRCs), a newcomer gets its slots, new audio gets no subscriptions, slots kept while N grows or
+ * shrinks (their SSRCs too), off: per-pair audio again; the counts a change reports are what it does. */
+static void test_topn(void **state)
+{
+	struct model *m = *state;
+	uint32_t mt = meeting(m, "topn");
+	uint32_t a = join(m, mt, "a", 1, MMR_ROLE_SENDRECV);
+	uint32_t b = join(m, mt, "b", 2, MMR_ROLE_SENDRECV);
+	uint32_t c = join(m, mt, "c", 3, MMR_ROLE_RECVONLY);
+	uint32_t so = join(m, mt, "so", 4, MMR_ROLE_SENDONLY);
+	uint32_t sa = 0x100, sb = 0x200, sv = 0x300, ss = 0x400;
+	publish(m, a, &sa, 1, MMR_CODEC_OPUS, 1, 1);
+	publish(m, b, &sb, 1, MMR_CODEC_OPUS, 1, 1);
+	publish(m, b, &sv, 1, MMR_CODEC_VP8, 3, 1);
+	publish(m, so, &ss, 1, MMR_CODEC_OPUS, 1, 1);
+	check_model(m);
+	assert_int_equal(m->meetings[mt].n_subs, 3 + 2 + 4);   /* a: sb, sv, ss; b: sa, ss; c: all 4 */
+	/* on: 3 slots each for a, b, c; the 8 per-pair audio subscriptions go */
+	unsigned add, rem;
+	model_topn_change_count(m, mt, 3, &add, &rem);
+	assert_int_equal(add, 9);
+	assert_int_equal(rem, 7);
+	uint32_t removed[16], added[16];
+	model_topn_removals(m, mt, 3, removed);
+	reserve(m, 0, 0, 0, add);
+	m->ssrc_seed = 12345;
+	assert_int_equal(model_meeting_set_top_n(m, mt, 3, added), 9);
+	for (unsigned i = 0; i < rem; i++)
+		assert_false(m->subs[removed[i]].used && m->subs[removed[i]].topn_slot == 0 &&
+			     m->subs[removed[i]].stream != NONE && m->streams[m->subs[removed[i]].stream].kind == MMR_KIND_AUDIO);
+	for (unsigned i = 0; i < 9; i++)
+		assert_true(m->subs[added[i]].used && m->subs[added[i]].topn_slot >= 1);
+	check_model(m);
+	assert_int_equal(m->meetings[mt].n_subs, 9 + 2);   /* the slots, and a's and c's video */
+	assert_int_equal(model_find_slot(m, so, 0), NONE);
+	uint32_t c1 = model_find_slot(m, c, 1), c1_ssrc = m->subs[c1].out_ssrc;
+	/* a newcomer gets its slots; new audio no subscription; new video as before */
+	uint32_t d = join(m, mt, "d", 5, MMR_ROLE_RECVONLY);
+	uint32_t sa2 = 0x500, sv2 = 0x600;
+	publish(m, a, &sa2, 1, MMR_CODEC_OPUS, 1, 1);
+	publish(m, a, &sv2, 1, MMR_CODEC_VP8, 2, 1);
+	check_model(m);
+	assert_int_not_equal(model_find_slot(m, d, 2), NONE);
+	assert_int_equal(m->streams[model_find_stream(m, mt, 0x500)].n_subs, 0);
+	assert_int_equal(m->streams[model_find_stream(m, mt, 0x600)].n_subs, 3);
+	/* down to 2: slot 2 goes, slot 1 keeps its SSRC; up to 4: one more each */
+	model_topn_change_count(m, mt, 2, &add, &rem);
+	assert_int_equal(add, 0);
+	assert_int_equal(rem, 4);
+	model_meeting_set_top_n(m, mt, 2, NULL);
+	check_model(m);
+	assert_int_equal(model_find_slot(m, c, 2), NONE);
+	assert_int_equal(model_find_slot(m, c, 1), c1);
+	assert_int_equal(m->subs[c1].out_ssrc, c1_ssrc);
+	reserve(m, 0, 0, 0, 8);
+	assert_int_equal(model_meeting_set_top_n(m, mt, 4, NULL), 8);
+	check_model(m);
+	/* off: per-pair audio for every receiver again, no slot */
+	model_topn_change_count(m, mt, 0, &add, &rem);
+	assert_int_equal(rem, 16);
+	reserve(m, 0, 0, 0, add);
+	assert_int_equal(model_meeting_set_top_n(m, mt, 0, NULL), add);
+	check_model(m);
+	for (uint32_t r = m->meetings[mt].first_part; r != NONE; r = m->parts[r].next)
+		assert_int_equal(model_find_slot(m, r, 0), NONE);
+	assert_int_equal(m->streams[model_find_stream(m, mt, 0x500)].n_subs, 3);   /* b, c, d */
+	/* a participant's removal takes its slots */
+	model_meeting_set_top_n(m, mt, 1, NULL);
+	uint32_t before = m->n_subs;
+	model_participant_remove(m, d);
+	check_model(m);
+	assert_int_equal(m->n_subs, before - 1 - 2);   /* its slot and its two videos (sv, sv2) */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -623,6 +724,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lookups_and_reserve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rtcp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_topn, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

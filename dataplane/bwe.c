@@ -46,9 +46,12 @@ struct part_bwe *part_bwe_new(struct dataplane *dp, const struct mmr_cmd_partici
 	const struct dp_config *cfg = dp->cfg;
 	if (!cfg->bwe || !cfg->rtcp || !(c->fb & (MMR_FB_TWCC | MMR_FB_REMB)))
 		return NULL;
-	struct part_bwe *b = calloc(1, sizeof(*b));
+	/* its first line is the one the fan-out touches per copy: on a line of its own */
+	size_t size = (sizeof(struct part_bwe) + 63u) & ~(size_t)63u;
+	struct part_bwe *b = aligned_alloc(64, size);
 	if (!b)
 		return NULL;
+	memset(b, 0, size);
 	uint64_t now_us = rte_get_tsc_cycles() / (rte_get_tsc_hz() / 1000000u);
 	struct gcc_cfg gc = { .start_bps = (uint64_t)cfg->bwe_start_kbps * 1000u,
 			      .min_bps = (uint64_t)cfg->bwe_min_kbps * 1000u,
@@ -416,6 +419,19 @@ void bwe_on_remb(struct worker *w, const struct fwd_participant *part, const str
 	w->st->bwe_feedback++;
 	b->have_fb = 1;
 	feedback_done(w, part, b);
+}
+
+void bwe_on_bad_rtcp(struct worker *w, const struct fwd_participant *part, const uint8_t *pkt, uint32_t len)
+{
+	/* the packet headers as far as their lengths lead: one that says TWCC or REMB */
+	for (uint32_t off = 0; off + 4 <= len;) {
+		uint8_t fmt = pkt[off] & 0x1f, pt = pkt[off + 1];
+		if ((pt == RTCP_PT_RTPFB && fmt == RTCP_FMT_TWCC) || (pt == RTCP_PT_PSFB && fmt == RTCP_FMT_AFB)) {
+			w->part_stats[part->id].bwe_bad_fb++;
+			return;
+		}
+		off += 4u * ((uint32_t)get_be16(pkt + off + 2) + 1u);
+	}
 }
 
 void bwe_on_rtt(struct worker *w, const struct fwd_participant *part, uint32_t rtt_us)

@@ -28,6 +28,7 @@
 
 #include <stdint.h>
 #include <rte_branch_prediction.h>
+#include <rte_prefetch.h>
 
 #include "allocator.h"
 #include "bwe_stamp.h"
@@ -45,7 +46,11 @@ struct rtcp_item;
 #define BWE_PROBE_PAD_MAX 255u        /* RFC 3550 padding in one probe packet at most */
 #define BWE_PROBE_PER_COPY 4u         /* probe packets sent after one copy at most */
 
+/* Per copy the fan-out touches the first cache line (probe_pkts_left and the send log's header:
+ * next_seq, the sent-rate bucket) and the log entry of the copy's seq (prefetched ahead). */
 struct part_bwe {
+	uint16_t probe_pkts_left;     /* probe packets of the current cluster still to send (0: none) */
+	uint8_t  probe_id;            /* that cluster's id (gcc_probe) */
 	struct send_log log;          /* its transport-wide numbering and what was sent under it */
 	struct gcc gcc;               /* its estimate */
 	struct alloc_state alloc;     /* its allocation's hysteresis state */
@@ -58,9 +63,7 @@ struct part_bwe {
 	uint64_t want_bps;            /* what it wanted with one more step per subscription */
 	const void *alloc_subs;       /* the rx_subs array of the last allocation (a new one: run again) */
 	uint32_t mmr_ssrc;            /* the MMR's SSRC toward it (probes without RTX), host order */
-	/* the probe cluster being sent (gcc_probe_request) */
-	uint8_t  probe_id;            /* 0: none */
-	uint16_t probe_pkts_left;
+	/* the rest of the probe cluster being sent (gcc_probe_request) */
 	uint32_t probe_bytes_left;
 	uint32_t probe_bps;
 	uint64_t probe_start_us;
@@ -122,6 +125,19 @@ static inline uint32_t bwe_stamp(struct worker *w, const struct fwd_output *o, c
 uint32_t bwe_stamp_whole(struct worker *w, const struct fwd_output *o, uint8_t *rtp, uint32_t len,
 			 uint8_t tw_id, uint8_t abs_id);
 
+/* The fan-out, ahead of a chunk's copies: the receiver's first line (o->bwe set). */
+static inline void bwe_prefetch(const struct fwd_output *o)
+{
+	rte_prefetch0(o->bwe);
+}
+
+/* Ahead of the copy to o (o->bwe set; its first line fetched): the log entry it will fill. */
+static inline void bwe_prefetch_entry(const struct fwd_output *o)
+{
+	const struct part_bwe *b = o->bwe;
+	rte_prefetch0(&b->log.e[b->log.next_seq & (SEND_LOG_SIZE - 1)]);
+}
+
 /* After a copy to o was sent: the probe packets due with it (a cluster is being sent). */
 void bwe_probe_send(struct worker *w, const struct fwd_output *o, struct part_bwe *b);
 
@@ -138,6 +154,8 @@ static inline void bwe_after_copy(struct worker *w, const struct fwd_output *o)
 void bwe_on_twcc(struct worker *w, const struct fwd_participant *part, const struct rtcp_item *it);
 void bwe_on_remb(struct worker *w, const struct fwd_participant *part, const struct rtcp_item *it);
 void bwe_on_rtt(struct worker *w, const struct fwd_participant *part, uint32_t rtt_us);
+/* An RTCP datagram from part that rtcp_check refused: bwe_bad_fb when it holds TWCC or REMB. */
+void bwe_on_bad_rtcp(struct worker *w, const struct fwd_participant *part, const uint8_t *pkt, uint32_t len);
 /* Any RTCP packet from part (part->bwe set), before its items. */
 void bwe_on_rtcp(struct worker *w, const struct fwd_participant *part);
 

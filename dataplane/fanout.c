@@ -201,6 +201,10 @@ static void fanout_chunk(struct worker *w, struct rte_mbuf *m, const struct fano
 			n_hdr++;
 		}
 	}
+	if (w->tsc_per_us)      /* bandwidth estimation on: the receivers' send logs, ahead */
+		for (uint32_t i = 0; i < k; i++)
+			if (fo[i]->bwe)
+				bwe_prefetch(fo[i]);
 	ca.next_hdr = ca.next_clone = 0;
 	ca.n_hdr = n_hdr && rte_pktmbuf_alloc_bulk(w->pools->hdr, ca.hdr, n_hdr) == 0 ? n_hdr : 0;
 	ca.n_clone = n_chained && rte_pktmbuf_alloc_bulk(w->pools->clone, ca.clone, n_chained) == 0 ? n_chained : 0;
@@ -221,6 +225,8 @@ static void fanout_chunk(struct worker *w, struct rte_mbuf *m, const struct fano
 		ca.body_data_off = (uint16_t)(m->data_off + fp->body_off);
 	}
 
+	if (w->tsc_per_us && fo[0]->bwe)
+		bwe_prefetch_entry(fo[0]);     /* the next ones one copy ahead, below */
 	for (uint32_t i = 0; i < k; i++) {
 		struct rte_mbuf *c = build_copy(w, m, &ca, fp, fo[i], &lo[i]);
 		if (unlikely(!c)) {
@@ -231,6 +237,8 @@ static void fanout_chunk(struct worker *w, struct rte_mbuf *m, const struct fano
 		ss->fwd_copies++;
 		repair_record(fo[i]->repair, w->in_ext_seq, w->in_encoding, &lo[i]);
 		if (fo[i]->bwe) {
+			if (i + 1 < k && fo[i + 1]->bwe)
+				bwe_prefetch_entry(fo[i + 1]);
 			stamp_copy(w, c, fo[i], fp);
 			worker_send(w, fo[i]->dp_port, c);
 			bwe_after_copy(w, fo[i]);

@@ -201,8 +201,11 @@ enum mmr_drop_reason rtcp_in(struct worker *w, struct rte_mbuf *m, const struct 
 			return why;
 	}
 	why = rtcp_check(pkt, len, !(part->fb & MMR_FB_RSIZE));
-	if (unlikely(why != MMR_DROP_NONE))
+	if (unlikely(why != MMR_DROP_NONE)) {
+		if (part->bwe)
+			bwe_on_bad_rtcp(w, part, pkt, len);    /* malformed feedback: bwe_bad_fb too */
 		return why;
+	}
 
 	struct rtcp_iter iter;
 	struct rtcp_item it;

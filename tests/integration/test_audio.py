@@ -29,7 +29,8 @@ counts them. bob negotiated REMB (--rtcp ...,remb, --ext abs-send-time=2): he ge
 (PSFB FMT 15 "REMB") about once a second naming his SSRC, and remb_out counts them.
 SRTP (meeting m3, AEAD_AES_128_GCM, --top-n 2, 4 participants, pylibsrtp): the level is read from
 the (authenticated, clear) header; every receiver decrypts its slot copies under its recv key, 2
-SSRCs, contiguous sequence numbers, never its own audio.
+SSRCs, contiguous sequence numbers, never its own audio; s0's TWCC feedback comes as SRTCP under its
+recv key and reports what it sent.
 
 Run as root: /usr/bin/python3 tests/integration/test_audio.py [--asan]  (under the DPDK flock)
 """
@@ -445,11 +446,14 @@ def body_srtp(env, c):
     rx = {}
     senders = {}
     for i, nm in enumerate(names):
-        add_participant(env, 'm3', nm, ports[nm], None, 'audio-level=%d' % LEVEL_ID)
+        if i == 0:   # s0 also gets transport-wide feedback, as SRTCP
+            add_participant(env, 'm3', nm, ports[nm], 'nack,pli,twcc', 'audio-level=%d,twcc=%d' % (LEVEL_ID, TWCC_ID))
+        else:
+            add_participant(env, 'm3', nm, ports[nm], None, 'audio-level=%d' % LEVEL_ID)
         keys = env.participant_keys('m3', nm)
         tx = session(mmrtest.key_bytes(keys['send_key']), True)
         rx[nm] = session(mmrtest.key_bytes(keys['recv_key']), False)
-        senders[nm] = Sender(i, ssrcs[i], encrypt=tx.protect)
+        senders[nm] = Sender(i, ssrcs[i], twcc=(i == 0), encrypt=tx.protect)
         env.stream('m3', nm, ssrcs[i], 'audio')
     socks = {nm: env.udp_socket(ports[nm]) for nm in names}
     cl = Clients(env, socks, senders)
@@ -465,6 +469,21 @@ def body_srtp(env, c):
     finally:
         cl.close()
     bad = 0
+    fbs, bad_rtcp = [], 0
+    for t, d in cl.log['s0']:
+        if is_rtcp(d):
+            try:
+                fbs += [parse_twcc(b) for pt, fmt, b in rtcp_packets(rx['s0'].unprotect_rtcp(d)) if pt == 205 and fmt == 15]
+            except pylibsrtp.Error:
+                bad_rtcp += 1
+    rep = {}
+    for f in fbs:
+        for q, r in f['status'].items():
+            rep[q] = rep.get(q, False) or r
+    sent = set(senders['s0'].sent_tseq)
+    c.check(len(fbs) >= 20 and not bad_rtcp and sum(rep.values()) >= 100 and all(q in sent for q, r in rep.items() if r),
+            'SRTP: s0\'s TWCC feedback decrypts under its recv key (SRTCP) and reports what it sent (%d messages, '
+            '%d refused)' % (len(fbs), bad_rtcp))
     for nm in names:   # decrypt in place in the log, then check like plain copies
         out = []
         for t, d in cl.log[nm]:

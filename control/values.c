@@ -263,7 +263,7 @@ int val_ext(const char *s, uint8_t ids[VAL_EXT_N], unsigned max_id)
 		if (ids[i])
 			return -3;
 		uint64_t v;
-		if (val_uint(eq + 1, 255, &v) < 0)
+		if (val_uint(eq + 1, UINT32_MAX, &v) < 0)
 			return -1;
 		if (v == 0 || v > max_id)
 			return -2;

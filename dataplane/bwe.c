@@ -58,7 +58,7 @@ struct part_bwe *part_bwe_new(struct dataplane *dp, const struct mmr_cmd_partici
 			      .max_bps = (uint64_t)cfg->bwe_max_kbps * 1000u };
 	send_log_init(&b->log, (uint16_t)rte_rdtsc());
 	gcc_init(&b->gcc, &gc, now_us);
-	/* b->alloc: zeroed by calloc (what alloc_state_init would do) */
+	alloc_state_init(&b->alloc);
 	b->id = c->id;
 	b->mmr_ssrc = c->mmr_ssrc;
 	b->probe_seq = (uint16_t)(rte_rdtsc() >> 3);

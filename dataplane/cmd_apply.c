@@ -1015,6 +1015,7 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 					.encoding = c.target_encoding };
 	if (u->used) {
 		u->stamp = ca->stamp;
+		int reprio = u->c.priority != c.priority;   /* before u->c changes below */
 		int retarget = u->c.target_tid != c.target_tid || u->c.target_sid != c.target_sid ||
 			       u->c.target_dt != c.target_dt || u->c.target_encoding != c.target_encoding;
 		int drop_rtx = u->rtx_out && (!leader || !c.rtx_ssrc);
@@ -1063,7 +1064,7 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 			if (!restructure)
 				ca->dp->shm->stats.ctl.target_updates++;
 		}
-		if (u->c.priority != c.priority) {
+		if (reprio) {
 			/* the allocator's order: the receiver's rx_subs say it */
 			u->c = c;
 			rx_mark_dirty(ca, c.subscriber_id);

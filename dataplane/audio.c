@@ -161,6 +161,14 @@ static void rank(struct meeting_audio *ma, unsigned top_n, uint64_t now_ms)
 			ma->slot_epoch[k]++;
 }
 
+/* A lazy timer's next time: on its period's grid (the packets that find it due come late by up to
+ * their spacing), or a period from now when it fell behind (an idle meeting). */
+static inline uint64_t next_tick(uint64_t due, uint64_t now, uint64_t period)
+{
+	due += period;
+	return due > now ? due : now + period;
+}
+
 const struct fwd_meeting *audio_packet(struct worker *w, const struct fwd_participant *part,
 				       const struct fwd_stream *s, const uint8_t *rtp, const struct rtp_info *ri)
 {
@@ -192,11 +200,12 @@ const struct fwd_meeting *audio_packet(struct worker *w, const struct fwd_partic
 		view_fill(mt);
 		if (decide_now) {
 			decide(w, mt, ma, now_ms);
-			ma->next_decide_tsc = now + w->tsc_hz / 1000u * w->dp->cfg->speaker_interval_ms;
+			ma->next_decide_tsc = next_tick(ma->next_decide_tsc, now,
+							w->tsc_hz / 1000u * w->dp->cfg->speaker_interval_ms);
 		}
 		if (rank_now) {
 			rank(ma, top_n, now_ms);
-			ma->next_rank_tsc = now + w->tsc_hz / 1000u * w->dp->cfg->topn_ms;
+			ma->next_rank_tsc = next_tick(ma->next_rank_tsc, now, w->tsc_hz / 1000u * w->dp->cfg->topn_ms);
 		}
 	}
 	return top_n ? mt : NULL;

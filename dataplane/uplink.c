@@ -87,16 +87,25 @@ static void send_remb(struct worker *w, const struct fwd_participant *part, stru
 /* The publisher's feedback is due (its TWCC period passed). */
 static void uplink_due(struct worker *w, const struct fwd_participant *part, struct part_uplink *u)
 {
-	uint64_t now = w->now_tsc;
-	u->next_fb_tsc = now + w->tsc_hz / 1000u * w->dp->cfg->twcc_fb_ms;
+	uint64_t now = w->now_tsc, period = w->tsc_hz / 1000u * w->dp->cfg->twcc_fb_ms;
+	/* on the period's grid (packets find it late by up to their spacing), unless it fell behind */
+	u->next_fb_tsc += period;
+	if (u->next_fb_tsc <= now)
+		u->next_fb_tsc = now + period;
 	if (!w->rtcp_on)
 		return;                 /* the MMR sends no RTCP: the log keeps only the latest packets */
 	if (part->twcc_ext_id)
 		send_twcc(w, part, u);
 	if ((part->fb & MMR_FB_REMB) && u->n_ssrcs) {
 		uint64_t bps = gcc_target_bps(&u->gcc);
-		if (now >= u->next_remb_tsc || (double)bps < UPLINK_REMB_DROP * (double)u->remb_last_bps) {
-			u->next_remb_tsc = now + w->tsc_hz / 1000u * UPLINK_REMB_MS;
+		uint64_t remb_period = w->tsc_hz / 1000u * UPLINK_REMB_MS;
+		if (now >= u->next_remb_tsc) {
+			u->next_remb_tsc += remb_period;
+			if (u->next_remb_tsc <= now)
+				u->next_remb_tsc = now + remb_period;
+			send_remb(w, part, u, bps);
+		} else if ((double)bps < UPLINK_REMB_DROP * (double)u->remb_last_bps) {
+			u->next_remb_tsc = now + remb_period;    /* at once; the period restarts */
 			send_remb(w, part, u, bps);
 		}
 	}

@@ -19,7 +19,8 @@ change of one), the rest are silent: every receiver gets exactly 3 SSRCs (its th
 none of them a publisher's), sequence numbers +1 per packet on each and timestamps never going
 backwards across the speaker changes, never its own audio, always the current talkers' audio (what
 it got in the last 300 ms of each round: the three talkers, minus itself), and the silent
-participants' streams count topn_drops.
+participants' streams count topn_drops. The publishers send SRs: the MMR's SRs about each slot SSRC
+give RTP times on the slot's own timeline (its newest packet's + the time since, within 40 ms).
 Uplink (m1): alice negotiated transport-wide CC (--rtcp ...,twcc, --ext twcc=3): her audio carries a
 transport-wide sequence number; she gets RTPFB FMT 15 feedback from the MMR's SSRC for her about
 roughly 10 times a second (twcc_fb_ms = 100), whose packet status chunks, decoded independently
@@ -32,7 +33,10 @@ the (authenticated, clear) header; every receiver decrypts its slot copies under
 SSRCs, contiguous sequence numbers, never its own audio; s0's TWCC feedback comes as SRTCP under its
 recv key and reports what it sent.
 
-Run as root: /usr/bin/python3 tests/integration/test_audio.py [--asan]  (under the DPDK flock)
+Negative control (--no-levels, in tests/run-all.sh): the same senders, but no participant announces
+the audio level extension: nobody is named, the first check fails and the test stops.
+
+Run as root: /usr/bin/python3 tests/integration/test_audio.py [--asan] [--no-levels]  (under the DPDK flock)
 """
 import os
 import struct
@@ -44,6 +48,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 import mmrtest  # noqa: E402
 from mmrtest import MmrEnv  # noqa: E402
 import rtpgen  # noqa: E402
+import rtcpmodel as R  # noqa: E402
 
 try:
     import pylibsrtp
@@ -51,7 +56,10 @@ except ImportError:
     pylibsrtp = None
 
 ASAN = '--asan' in sys.argv
-CONF = 'speaker_interval_ms = 300;\ntopn_ms = 100;\ntwcc_fb_ms = 100;\n'
+# negative control (tests/run-all.sh): the participants announce no audio level extension, so the
+# dataplane reads no levels and must name nobody: the first check fails, the test stops there
+NO_LEVELS = '--no-levels' in sys.argv
+CONF = 'speaker_interval_ms = 300;\ntopn_ms = 100;\ntwcc_fb_ms = 100;\nsr_audio_ms = 500;\n'
 LEVEL_ID, ABS_ID, TWCC_ID = 1, 2, 3
 LOUD, SILENT = 20, 127
 PT_OPUS = 111
@@ -75,8 +83,10 @@ class Sender:
         self.seq, self.ts, self.count, self.tseq = 1000 + 37 * idx, 48000 * (idx + 1), 0, 0
         self.level = SILENT
         self.encrypt = encrypt or (lambda d: d)
+        self.encrypt_rtcp = lambda d: d
         self.sent_tseq = []
         self.bad_ext = 0          # packets still to send with a malformed level element
+        self.send_sr = False      # a sender report every 25 packets (0.5 s)
 
     def packet(self):
         v = 0x80 if self.level < 127 else 0
@@ -136,6 +146,9 @@ class Clients:
             with self.lock:
                 for n, snd in self.senders.items():
                     self.env.send(self.socks[n], snd.packet())
+                    if snd.send_sr and snd.count % 25 == 1:
+                        sr = R.sr(snd.ssrc, R.ntp_from_unix(time.time()), snd.ts - 960, snd.count, 44 * snd.count)
+                        self.env.send(self.socks[n], snd.encrypt_rtcp(sr + R.sdes_cname(snd.ssrc, 'p%d' % snd.idx)))
             t_next += 0.02
             d = t_next - time.monotonic()
             if d > 0:
@@ -255,9 +268,10 @@ def body_speaker(env, c):
     ports = {'alice': 7000, 'bob': 7001, 'carol': 7002}
     ssrc = {'alice': 0xA0000001, 'bob': 0xB0000001, 'carol': 0xC0000001}
     env.meeting('m1')
-    add_participant(env, 'm1', 'alice', ports['alice'], 'nack,pli,twcc', 'audio-level=%d,twcc=%d' % (LEVEL_ID, TWCC_ID))
-    add_participant(env, 'm1', 'bob', ports['bob'], 'nack,pli,remb', 'audio-level=%d,abs-send-time=%d' % (LEVEL_ID, ABS_ID))
-    add_participant(env, 'm1', 'carol', ports['carol'], None, 'audio-level=%d' % LEVEL_ID)
+    lvl = '' if NO_LEVELS else 'audio-level=%d,' % LEVEL_ID
+    add_participant(env, 'm1', 'alice', ports['alice'], 'nack,pli,twcc', lvl + 'twcc=%d' % TWCC_ID)
+    add_participant(env, 'm1', 'bob', ports['bob'], 'nack,pli,remb', lvl + 'abs-send-time=%d' % ABS_ID)
+    add_participant(env, 'm1', 'carol', ports['carol'], None, lvl[:-1] or None)
     for n in names:
         env.stream('m1', n, ssrc[n], 'audio')
     socks = {n: env.udp_socket(ports[n]) for n in names}
@@ -271,6 +285,8 @@ def body_speaker(env, c):
         got = wait_for(lambda: dominant(env, 'm1') == 'alice', 4)
         c.check(got, 'dominant speaker: alice talking (after %.1f s)' % (time.monotonic() - t0),
                 meeting_show(env, 'm1'))
+        if NO_LEVELS:
+            return
         txt = env.ctl('meeting', 'show', 'm1').stdout
         c.check('dominant speaker: alice' in txt, 'meeting show (text): "dominant speaker: alice"', txt)
         cl.set_levels({'alice': SILENT, 'bob': LOUD})
@@ -409,6 +425,8 @@ def body_topn(env, c):
             'meeting show: "top-n: 3", JSON top_n 3', txt)
     socks = {nm: env.udp_socket(ports[nm]) for nm in names}
     senders = {nm: Sender(i, ssrcs[i]) for i, nm in enumerate(names)}
+    for snd in senders.values():
+        snd.send_sr = True
     cl = Clients(env, socks, senders)
     rounds = []
     try:
@@ -422,6 +440,29 @@ def body_topn(env, c):
     finally:
         cl.close()
     check_topn(c, cl, names, ssrcs, 3, rounds, 'top-3 of 10')
+    # SRs about a slot: RTP time = the current speaker's SR mapping + the slot's offset, i.e. where
+    # the slot's own timeline is (its newest packet's ts + the time since it came), within 40 ms
+    errs, n_sr = [], 0
+    for rcv in names:
+        last = {}
+        for t, d in cl.items(rcv):
+            if not is_rtcp(d):
+                r = rtp_of(d)
+                if r:
+                    last[r.ssrc] = (t, r.ts)
+                continue
+            for pt, fmt, b in rtcp_packets(d):
+                if pt != 200:
+                    continue
+                ssrc, _, rtp = struct.unpack_from('!IQI', b, 0)
+                if ssrc in last and t - last[ssrc][0] < 0.1:
+                    n_sr += 1
+                    want = (last[ssrc][1] + int((t - last[ssrc][0]) * 48000)) & 0xffffffff
+                    diff = ((rtp - want + 0x80000000) & 0xffffffff) - 0x80000000
+                    if abs(diff) > 1920:
+                        errs.append((rcv, hex(ssrc), diff))
+    c.check(n_sr >= 20 and len(errs) <= n_sr // 20, 'SRs about the slots follow each slot\'s timeline (%d SRs, '
+            '%d off by more than 40 ms)' % (n_sr, len(errs)), errs[:5])
     st = env.stats()
     quiet = [mmrtest.stream_stats(st, ssrcs[i]) for i in (7, 8, 9)]
     c.check(all(q and int(q.get('topn_drops', 0)) > 0 and int(q.get('fwd_copies', 0)) == 0 for q in quiet),
@@ -504,9 +545,12 @@ def body(c):
     with env:
         env.wait_dp_attached(10)
         body_speaker(env, c)
+        if NO_LEVELS:
+            return
         body_topn(env, c)
         body_srtp(env, c)
         c.check(all(env.alive()), 'dataplane and controller alive')
+        c.check(not env.sanitizer_errors(), 'no sanitizer reports', env.sanitizer_errors()[:3])
 
 
 if __name__ == '__main__':

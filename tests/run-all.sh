@@ -166,6 +166,9 @@ done
 [ -f tests/e2e/test_rtcp_loss.py ] &&
 	run_negative e2e/test_rtcp_loss--rtcp-off 420 '^ +- (decoded [0-9]+ of [0-9]+ frames .*want >= 95 %|froze .*want <= 1\.0 s)' \
 		"$PY" tests/e2e/test_rtcp_loss.py --rtcp-off
+[ -f tests/e2e/test_bwe_svc.py ] &&
+	run_negative e2e/test_bwe_svc--bwe-off 300 '^FAIL r300: settled on the highest layers that fit' \
+		"$PY" tests/e2e/test_bwe_svc.py --bwe-off
 # the e2e checks' own negative controls: the same senders, receivers and checks without the MMR
 # (a Python relay on 127.0.0.1), ideal (must pass) and with planted defects (each must fail for its
 # reason); each exits 0 only if every scenario came out as stated

@@ -27,6 +27,19 @@
  *     stream filtered to it decodes, picture by picture, to exactly ref.txt's hash of that
  *     spatial layer. Exit 1 if not.
  *
+ *   vp9_svc encode ... --rates S0,S1,S2
+ *     Per spatial layer target bitrates in kbit/s for l3t3/l3t3key (default 60,160,400); the
+ *     temporal layers get 50, 70 and 100 % of their spatial layer's. --smooth: a softer picture
+ *     (sine texture instead of the hashed one; still moving everywhere) that the encoder can keep
+ *     near such rates, keyframes included.
+ *
+ *   vp9_svc check --ref DIR --rx FILE --lossy
+ *     For a receiver behind a lossy link (test_bwe_svc.py; flexible-mode streams): decodes like a
+ *     real receiver (only complete layer frames whose references were decoded), compares every
+ *     decoded layer frame with the reference (a stream renumbered on resumption, timestamps and
+ *     PictureIDs continued, is mapped back to the sender's pictures at its keyframe), prints per picture
+ *       "pic INDEX tid T rx SIDS dec SIDS out S|corrupt|none", then "summary ...".
+ *
  *   vp9_svc check --ref DIR --rx FILE
  *     Depacketizes what one receiver got (packet file), reassembles layer frames by B/E and
  *     timestamp, checks the marker bit is on the last packet of the highest spatial layer it got
@@ -39,6 +52,7 @@
  *     these lines what was right for the receiver's targets. Exit 0 unless the input is unusable.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +66,7 @@
 
 #include "vp9_rtp.h"
 
-#define MAX_PICS   600
+#define MAX_PICS   2400       /* 80 s: test_bwe_svc sends one long stream */
 #define MAX_SL     3
 #define NT         3          /* temporal layers: pattern 0,2,1,2 */
 #define TOP_W      320
@@ -60,7 +74,7 @@
 #define FPS        30
 #define TS_STEP    3000       /* 90 kHz / 30 fps */
 #define MAX_PAYLOAD 1100
-#define MAX_PKTS   20000
+#define MAX_PKTS   60000
 
 /* Where the streams start: every counter wraps during a run. */
 #define SEQ0       65500
@@ -95,6 +109,7 @@ static struct picture pics[MAX_PICS];
 static int n_pics, n_sl;
 static enum mode mode;
 static int flexible;
+static int smooth;            /* --smooth: a softer picture, for bit rates a shaped link carries */
 
 static __attribute__((noreturn)) void die(const char *fmt, const char *arg)
 {
@@ -130,8 +145,10 @@ static void synth(vpx_image_t *img, int t)
 			int v = 60 + ((((bgx >> 2) * 7) ^ ((y >> 2) * 13)) & 31) + ((bgx + y) & 63);
 			int bx = (t * 3) % (TOP_W - 48), by = (t * 2) % (TOP_H - 36);
 
+			if (smooth)   /* soft texture; the block's texture moves with the block */
+				v = 110 + (int)(40.0 * sin(bgx / 9.0) * cos(y / 7.0));
 			if (x >= bx && x < bx + 48 && y >= by && y < by + 36)
-				v = 200 + ((x ^ y) & 15);
+				v = smooth ? 200 + (int)(20.0 * sin((x - bx) / 5.0)) : 200 + ((x ^ y) & 15);
 			row[x] = (uint8_t)v;
 		}
 	}
@@ -140,6 +157,11 @@ static void synth(vpx_image_t *img, int t)
 		uint8_t *v = img->planes[2] + y * img->stride[2];
 
 		for (x = 0; x < TOP_W / 2; x++) {
+			if (smooth) {
+				u[x] = (uint8_t)(128 + (int)(20.0 * sin((x - t) / 11.0)));
+				v[x] = (uint8_t)(128 + (int)(20.0 * cos(y / 6.0)));
+				continue;
+			}
 			u[x] = (uint8_t)(128 + ((x + t) & 31) - 16);
 			v[x] = (uint8_t)(128 + ((y * 2 - t) & 31) - 16);
 		}
@@ -286,9 +308,11 @@ static int split_superframe(const uint8_t *buf, size_t sz, const uint8_t **frame
 	return nf;
 }
 
+/* Per spatial layer target kbit/s (its temporal layers 50/70/100 % of it); --rates overrides. */
+static int sl_kbps[3][MAX_SL] = { { 60, 160, 400 }, { 60, 160, 400 }, { 150, 450, 0 } };
+
 static void encode(int frames, int kf)
 {
-	static const int sl_kbps[3][MAX_SL] = { { 60, 160, 400 }, { 60, 160, 400 }, { 150, 450, 0 } };
 	static const int tl_pct[NT] = { 50, 70, 100 };
 	vpx_codec_ctx_t enc;
 	vpx_codec_enc_cfg_t cfg;
@@ -310,7 +334,7 @@ static void encode(int frames, int kf)
 	cfg.rc_end_usage = VPX_CBR;
 	cfg.rc_dropframe_thresh = 0;    /* every layer of every picture is encoded */
 	cfg.rc_min_quantizer = 2;
-	cfg.rc_max_quantizer = 56;
+	cfg.rc_max_quantizer = smooth ? 63 : 56;
 	cfg.rc_buf_initial_sz = 500;
 	cfg.rc_buf_optimal_sz = 600;
 	cfg.rc_buf_sz = 1000;
@@ -337,7 +361,7 @@ static void encode(int frames, int kf)
 	for (sl = 0; sl < n_sl; sl++) {
 		svc.scaling_factor_num[sl] = 1;
 		svc.scaling_factor_den[sl] = 1 << (n_sl - 1 - sl);
-		svc.max_quantizers[sl] = 56;
+		svc.max_quantizers[sl] = smooth ? 63 : 56;
 		svc.min_quantizers[sl] = 2;
 		svc.speed_per_layer[sl] = 7;
 		svc.loopfilter_ctrl[sl] = 0;
@@ -860,6 +884,253 @@ static int check(const char *dir, const char *rxfile)
 	return 0;
 }
 
+/* ---- checking a receiver behind a lossy, shaped link (test_bwe_svc) ---------------------------
+ * What a real SVC receiver does with loss it cannot repair: a layer frame is decoded only when all
+ * its packets arrived (B..E with consecutive sequence numbers) and every frame it predicts from was
+ * decoded: the temporal reference from the flexible-mode P_DIFF (so the stream must be encoded
+ * with --flexible), the layer below in the same picture when D=1. Anything else is skipped (never
+ * shown), as libwebrtc's frame buffer does. Every decoded layer frame is compared with the
+ * reference; a mismatch is a corrupt picture (what the MMR must never cause). Gaps, padding-only
+ * packets (probes), duplicates and packets of other SSRCs are counted, not errors. */
+
+static uint8_t good_sl[MAX_PICS][MAX_SL];
+
+static int rx_cmp(const void *a, const void *b)
+{
+	const struct rx_pkt *x = a, *y = b;
+
+	return x->len < y->len ? -1 : x->len > y->len;   /* len holds the unwrapped seq here */
+}
+
+/* The sender's picture of every received packet (rx[] in sequence order). An MMR may renumber a
+ * stream it resumes (after a pause: timestamps and PictureIDs continued from what the receiver got
+ * last, which a receiver must accept): the timestamp offset in force is checked at every keyframe
+ * start, and where the keyframe is not the sender's picture at that offset, the keyframe's base
+ * layer frame is decoded on its own and found among the sender's keyframes by its picture (the
+ * sender's pictures all differ). Returns the number of offset changes found. */
+static int map_pictures(void)
+{
+	uint32_t off = 0;
+	int k, n = 0;
+	static uint8_t frame[1 << 20];
+
+	for (k = 0; k < n_rx; k++) {
+		struct rx_pkt *p = &rx[k];
+		int pic = find_pic(p->r.ts - off);
+
+		if (p->d.sid == 0 && (p->d.flags & VP9D_B) && !(p->d.flags & VP9D_P) &&
+		    (pic < 0 || !pics[pic].key)) {
+			vpx_codec_ctx_t dec;
+			const vpx_image_t *img;
+			size_t len = 0;
+			int i, err, j;
+
+			for (i = k; i < n_rx && rx[i].r.ts == p->r.ts && rx[i].d.sid == 0 &&
+			     (i == k || rx[i].len == rx[i - 1].len + 1); i++) {
+				size_t m = (size_t)rx[i].payload - rx[i].d.len;
+
+				if (len + m > sizeof(frame))
+					break;
+				memcpy(frame + len, rx[i].buf + rx[i].r.hdr_len + rx[i].d.len, m);
+				len += m;
+				if (rx[i].d.flags & VP9D_E)
+					break;
+			}
+			if (vpx_codec_dec_init(&dec, vpx_codec_vp9_dx(), NULL, 0))
+				die_codec(&dec, "decoder init");
+			img = decode_one(&dec, frame, len, &err);
+			for (j = 0; img && !err && j < n_pics; j++) {
+				if (pics[j].key && pics[j].l[0].hash == img_hash(img)) {
+					off = p->r.ts - pics[j].ts;
+					pic = j;
+					n++;
+					printf("note seq %u: a keyframe renumbered: sender's picture %d, "
+					       "timestamp offset %u\n", p->r.seq, j, off);
+					break;
+				}
+			}
+			vpx_codec_destroy(&dec);
+		}
+		p->pic = pic;
+	}
+	return n;
+}
+
+static int check_lossy(const char *dir, const char *rxfile)
+{
+	vpx_codec_ctx_t dec;
+	uint32_t ssrc, t;
+	uint8_t pt, buf[2048];
+	FILE *f;
+	int n, a, k, n_corrupt = 0, n_ok = 0, n_skip = 0, n_incomplete = 0, n_other = 0, n_pad = 0;
+	int n_dup = 0, n_bad = 0, gaps = 0, last_ext = -1, dec_err = 0, n_renum;
+	static uint8_t seen[65536];
+	static uint8_t frame[1 << 20];
+
+	load_ref(dir, &ssrc, &pt);
+	if (!flexible)
+		die("%s", "check --lossy needs a stream encoded with --flexible (P_DIFFs)");
+	if (!(f = fopen(rxfile, "rb")))
+		die("cannot read %s", rxfile);
+	while ((n = pktfile_read(f, &t, buf, sizeof(buf))) > 0) {
+		struct rx_pkt *p = &rx[n_rx];
+		int pl, ext;
+
+		if (n_rx == MAX_PKTS)
+			die("%s", "too many packets");
+		pl = e2e_rtp_read(buf, (size_t)n, &p->r);
+		if (pl < 0 || p->r.pt != pt || p->r.ssrc != ssrc) {
+			n_other++;
+			continue;
+		}
+		if (pl == 0) {
+			n_pad++;
+			continue;
+		}
+		if (seen[p->r.seq]) {
+			n_dup++;
+			continue;
+		}
+		if (vp9d_read(buf + p->r.hdr_len, (size_t)pl, &p->d) || p->d.sid >= n_sl) {
+			printf("err packet seq %u: malformed VP9 descriptor\n", p->r.seq);
+			n_bad++;
+			continue;
+		}
+		/* unwrap the sequence number around the last one (reordering within +-32767) */
+		if (last_ext < 0)
+			ext = p->r.seq + 65536;
+		else
+			ext = last_ext + (int16_t)(uint16_t)(p->r.seq - (uint16_t)last_ext);
+		if (ext > last_ext)
+			last_ext = ext;
+		p->len = ext;
+		seen[p->r.seq] = 1;    /* (a file of < 65536 packets: every test's case) */
+		p->payload = pl;
+		p->buf = malloc((size_t)n);
+		if (!p->buf)
+			die("%s", "out of memory");
+		memcpy(p->buf, buf, (size_t)n);
+		n_rx++;
+	}
+	fclose(f);
+	qsort(rx, (size_t)n_rx, sizeof(rx[0]), rx_cmp);
+	for (k = 1; k < n_rx; k++)
+		if (rx[k].len != rx[k - 1].len + 1)
+			gaps++;
+	n_renum = map_pictures();
+	if (vpx_codec_dec_init(&dec, vpx_codec_vp9_dx(), NULL, 0))
+		die_codec(&dec, "decoder init");
+	/* pictures in picture order; within one, packets in sequence order */
+	for (a = 0; a < n_rx; a = k) {
+		int pic = rx[a].pic, sl, out = -1, corrupt = 0, b;
+
+		if (pic < 0) {      /* no picture the sender sent, even renumbered */
+			for (k = a + 1; k < n_rx && rx[k].pic < 0; k++)
+				;
+			printf("err packets seq %u..%u: timestamp %u is no picture the sender sent\n",
+			       rx[a].r.seq, rx[k - 1].r.seq, rx[a].r.ts);
+			n_bad += k - a;
+			continue;
+		}
+		char got[16] = "", okl[16] = "";
+
+		for (k = a + 1; k < n_rx && rx[k].pic == pic; k++)
+			;
+		b = k;
+		if (a > 0 && rx[a - 1].pic >= pic) {
+			printf("err pic %d: arrived again or out of order\n", pic);
+			n_bad++;
+			continue;
+		}
+		for (sl = 0; sl < n_sl; sl++) {
+			int first = -1, prev = -1, bad = 0, i, err, refs_ok;
+			size_t len = 0;
+			const struct vp9d *d = NULL;
+
+			for (i = a; i < b; i++) {
+				if (rx[i].d.sid != sl)
+					continue;
+				if (first < 0) {
+					first = i;
+					d = &rx[i].d;
+					bad |= !(rx[i].d.flags & VP9D_B);
+				} else {
+					bad |= rx[prev].len + 1 != rx[i].len || (rx[prev].d.flags & VP9D_E);
+				}
+				if (len + (size_t)(rx[i].payload - (int)rx[i].d.len) <= sizeof(frame)) {
+					memcpy(frame + len, rx[i].buf + rx[i].r.hdr_len + rx[i].d.len,
+					       (size_t)rx[i].payload - rx[i].d.len);
+					len += (size_t)rx[i].payload - rx[i].d.len;
+				}
+				prev = i;
+			}
+			if (first < 0)
+				continue;
+			snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%d", got[0] ? "," : "",
+				 sl);
+			bad |= !(rx[prev].d.flags & VP9D_E);
+			if (bad) {
+				n_incomplete++;
+				continue;
+			}
+			refs_ok = 1;
+			if ((d->flags & VP9D_P) && d->n_refs > 0) {
+				for (i = 0; i < d->n_refs; i++) {
+					int r = pic - d->p_diff[i];
+
+					refs_ok &= r >= 0 && good_sl[r][sl];
+				}
+			} else if (d->flags & VP9D_P) {
+				refs_ok = 0;     /* predicted, references unknown */
+			}
+			if (d->d)
+				refs_ok &= sl > 0 && good_sl[pic][sl - 1];
+			if (!refs_ok) {
+				n_skip++;
+				continue;
+			}
+			{
+				const vpx_image_t *o = decode_one(&dec, frame, len, &err);
+
+				if (err) {
+					printf("err pic %d: decoder error on sid %d: %s\n", pic, sl,
+					       vpx_codec_error(&dec));
+					dec_err++;
+					corrupt = 1;
+					continue;
+				}
+				if (!o || img_hash(o) != pics[pic].l[sl].hash) {
+					printf("err pic %d: sid %d decoded %s the reference\n", pic, sl,
+					       o ? "unlike" : "to nothing, unlike");
+					corrupt = 1;
+					continue;
+				}
+			}
+			good_sl[pic][sl] = 1;
+			out = sl;
+			snprintf(okl + strlen(okl), sizeof(okl) - strlen(okl), "%s%d", okl[0] ? "," : "",
+				 sl);
+		}
+		printf("pic %d tid %d rx %s dec %s out ", pic, rx[a].d.tid, got[0] ? got : "-",
+		       okl[0] ? okl : "-");
+		if (corrupt) {
+			printf("corrupt\n");
+			n_corrupt++;
+		} else if (out < 0) {
+			printf("none\n");
+		} else {
+			printf("%d\n", out);
+			n_ok++;
+		}
+	}
+	vpx_codec_destroy(&dec);
+	printf("summary packets %d pictures_ok %d corrupt %d skipped_frames %d incomplete_frames %d "
+	       "gaps %d padding %d duplicates %d other %d bad %d decoder_errors %d renumbered %d\n",
+	       n_rx, n_ok, n_corrupt, n_skip, n_incomplete, gaps, n_pad, n_dup, n_other, n_bad, dec_err,
+	       n_renum);
+	return 0;
+}
+
 /* ---- main ----------------------------------------------------------------------------------- */
 
 static const char *arg_val(int argc, char **argv, int *i)
@@ -872,7 +1143,7 @@ static const char *arg_val(int argc, char **argv, int *i)
 int main(int argc, char **argv)
 {
 	const char *out = NULL, *ref = NULL, *rxf = NULL, *m = "l3t3";
-	int frames = 180, kf = 48, i, bad;
+	int frames = 180, kf = 48, i, bad, lossy = 0;
 	uint32_t ssrc = 1111;
 	uint8_t pt = 98;
 
@@ -897,13 +1168,26 @@ int main(int argc, char **argv)
 			pt = (uint8_t)atoi(arg_val(argc, argv, &i));
 		else if (!strcmp(argv[i], "--flexible"))
 			flexible = 1;
+		else if (!strcmp(argv[i], "--smooth"))
+			smooth = 1;
+		else if (!strcmp(argv[i], "--lossy"))
+			lossy = 1;
+		else if (!strcmp(argv[i], "--rates")) {
+			const char *v = arg_val(argc, argv, &i);
+			int r[MAX_SL], m2;
+
+			if (sscanf(v, "%d,%d,%d", &r[0], &r[1], &r[2]) != 3)
+				die("--rates wants S0,S1,S2 kbit/s, not %s", v);
+			for (m2 = 0; m2 < 2; m2++)
+				memcpy(sl_kbps[m2], r, sizeof(r));
+		}
 		else
 			die("unknown option %s", argv[i]);
 	}
 	if (!strcmp(argv[1], "check")) {
 		if (!ref || !rxf)
 			die("%s", "check needs --ref DIR --rx FILE");
-		return check(ref, rxf);
+		return lossy ? check_lossy(ref, rxf) : check(ref, rxf);
 	}
 	if (strcmp(argv[1], "encode") || !out)
 		die("%s", "usage: vp9_svc encode --out DIR ... | check --ref DIR --rx FILE");

@@ -27,13 +27,13 @@
 #define DEFAULT_RR_MS       1000u
 #define DEFAULT_KF_MS       500u
 #define DEFAULT_NACK_TRIES  10u
+#define DEFAULT_SPEAKER_MS  300u   /* dominant speaker decisions per meeting (Jitsi, mediasoup) */
+#define DEFAULT_TOPN_MS     100u   /* top-N audio ranking per meeting */
+#define DEFAULT_TWCC_FB_MS  100u   /* transport-wide feedback to a publisher (libwebrtc, mediasoup) */
 #define DEFAULT_BWE_START   1000u
 #define DEFAULT_BWE_MIN     30u
 #define DEFAULT_BWE_MAX     20000u
 #define DEFAULT_BWE_ALLOC   200u
-#define DEFAULT_SPEAKER_MS  300u   /* dominant speaker decisions per meeting (Jitsi, mediasoup) */
-#define DEFAULT_TOPN_MS     100u   /* top-N audio ranking per meeting */
-#define DEFAULT_TWCC_FB_MS  100u   /* transport-wide feedback to a publisher (libwebrtc, mediasoup) */
 #define MAX_RTX_PACKETS     32768u
 #define MIN_MBUFS           1023u
 #define MAX_MBUFS           (1u << 24)
@@ -303,9 +303,9 @@ static int parse_root(const config_setting_t *root, struct dp_config *cfg, const
 					     "status_interval_ms", "srtp_ledger", "srtp_lease_out", "srtp_lease_in",
 					     "rtcp", "rtx_video_packets", "rtx_audio_packets", "rtx_max_mbufs",
 					     "sr_video_ms", "sr_audio_ms", "rr_ms", "kf_throttle_ms", "nack_max_tries",
+					     "speaker_interval_ms", "topn_ms", "twcc_fb_ms",
 					     "bwe", "bwe_start_kbps", "bwe_min_kbps", "bwe_max_kbps", "bwe_alloc_ms",
 					     "bwe_no_feedback", "bwe_probe",
-					     "speaker_interval_ms", "topn_ms", "twcc_fb_ms",
 					     NULL };
 	if (check_known(root, known, path, err, errlen) < 0)
 		return -1;

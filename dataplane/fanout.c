@@ -594,13 +594,32 @@ void fanout_audio_copies(struct worker *w, struct rte_mbuf *m, const struct pkt_
 	find_rewrites(&fp, NULL, s);
 	fp.rw_tsm = 1;              /* each slot output has a timeline of its own: the timestamp differs */
 	if (srtp) {
+		/* as fanout_srtp: each copy encrypted from the input with its header written, a receiver
+		 * with an estimate stamped, the elements' bytes put back after (and for the others) */
 		uint8_t *rtp = frame + pi->payload_off;
+		const struct bwe_pkt *bp = &w->bwe_in;
+		int stamped = 0;
+		uint8_t tw_orig[2] = { 0, 0 }, abs_orig[3] = { 0, 0, 0 };
+		if (w->tsc_per_us) {
+			if (bp->tw_off)
+				memcpy(tw_orig, rtp + bp->tw_off, 2);
+			if (bp->abs_off)
+				memcpy(abs_orig, rtp + bp->abs_off, 3);
+		}
 		for (uint32_t i = 0; i < k; i++) {
 			write_rewrites(rtp, &fp, &lo[i]);
 			memcpy(rtp + 8, &fo[i]->out_ssrc_be, 4);
+			if (fo[i]->bwe) {
+				bwe_stamp(w, fo[i], bp, rtp, rtp_len);
+				stamped = 1;
+			} else if (unlikely(stamped)) {
+				bwe_restore(rtp, bp, tw_orig, abs_orig);
+			}
 			struct layer_out l = lo[i];
 			srtp_send_copy(w, &fp, fo[i], rtp, rtp_len, &l, s, ri->payload_len, sr_budget);
 		}
+		if (unlikely(stamped))
+			bwe_restore(rtp, bp, tw_orig, abs_orig);
 		return;
 	}
 	fp.rtp_hdr_len = ri->hdr_len;

@@ -41,8 +41,8 @@
 #include <rte_memcpy.h>
 #include <rte_prefetch.h>
 
-#include "bwe.h"
 #include "audio.h"
+#include "bwe.h"
 #include "fanout.h"
 #include "fwd_table.h"
 #include "handoff.h"

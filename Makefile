@@ -130,6 +130,9 @@ $(BUILD)/tests/test_csum $(BUILD)/tests/test_rewrite $(BUILD)/tests/test_bwe_sta
 # control/model.c with its indexes and id pools
 $(BUILD)/tests/test_model: $(BUILD)/control/model.o $(BUILD)/control/id_index.o $(BUILD)/control/id_pool.o
 $(BUILD)/tests/test_model: TEST_CFLAGS := -Icontrol
+# mmr-gen's receiver feedback and packet extensions (gen/twcc_fb.c, media.c, model.c: no DPDK calls;
+# the test includes gen/'s headers by path: lib/codec has a media.h too)
+$(BUILD)/tests/test_gen_twcc_fb: $(BUILD)/gen/twcc_fb.o $(BUILD)/gen/model.o $(BUILD)/gen/media.o
 # control/journal.c and state_store.c with the state file, the model and what they use
 $(BUILD)/tests/test_journal: $(addprefix $(BUILD)/control/,journal.o state_store.o state_file.o model.o values.o \
 			     keys.o log.o outbuf.o id_index.o id_pool.o)

@@ -49,6 +49,7 @@ import mmrtest  # noqa: E402
 from mmrtest import MmrEnv  # noqa: E402
 import rtpgen  # noqa: E402
 import rtcpmodel as R  # noqa: E402
+import twccmodel  # noqa: E402
 
 try:
     import pylibsrtp
@@ -190,27 +191,14 @@ def rtcp_packets(d):
 
 
 def parse_twcc(body):
-    """Our own reading of a transport-wide feedback packet's body (after the 4-byte header): sender
+    """A transport-wide feedback packet's body (after its 4-byte header) read by twccmodel: sender
     SSRC, media SSRC, base seq, fb_count and {seq: received?} for every status."""
-    snd, media, base, count, ref_fb = struct.unpack_from('!IIHHI', body, 0)
-    fb_count = ref_fb & 0xff
-    off, symbols = 16, []
-    while len(symbols) < count:
-        chunk = struct.unpack_from('!H', body, off)[0]
-        off += 2
-        if chunk & 0x8000 == 0:
-            sym, run = (chunk >> 13) & 3, chunk & 0x1fff
-            symbols += [sym] * run
-        elif chunk & 0x4000 == 0:
-            symbols += [(chunk >> (13 - i)) & 1 for i in range(14)]
-        else:
-            symbols += [(chunk >> (12 - 2 * i)) & 3 for i in range(7)]
-    symbols = symbols[:count]
-    # the deltas follow: one byte per "small" (1), two per "large" (2) symbol
-    need = sum(1 if s == 1 else 2 if s == 2 else 0 for s in symbols)
-    status = {(base + i) & 0xffff: s in (1, 2) for i, s in enumerate(symbols)}
-    return dict(sender=snd, media=media, base=base, count=count, fb_count=fb_count, status=status,
-                deltas_ok=len(body) >= off + need)
+    try:
+        snd, media, base, fb_count, st = twccmodel.parse_twcc(bytes([0x8f, 205, 0, 0]) + body)
+    except ValueError:
+        return dict(sender=None, media=None, base=None, count=0, fb_count=None, status={}, deltas_ok=False)
+    return dict(sender=snd, media=media, base=base, count=len(st), fb_count=fb_count,
+                status={q: a is not None for q, a in st}, deltas_ok=True)
 
 
 def meeting_show(env, name):

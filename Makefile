@@ -61,15 +61,15 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
 # End-to-end test tools (tests/e2e/tools/NAME.c -> build/tests/e2e/NAME): real encoders and decoders
-# (libvpx, libaom) that make and check the layered streams the e2e tests send through the MMR.
+# (libvpx, libaom, libopus) that make and check the layered streams the e2e tests send through the MMR.
 E2E_SRC  := $(wildcard tests/e2e/tools/*.c)
 E2E_BIN  := $(E2E_SRC:tests/e2e/tools/%.c=$(BUILD)/tests/e2e/%)
 # Integration test tools (tests/integration/tools/NAME.c -> build/tests/integration/NAME): small C
 # programs that speak the project's own formats (e.g. raw commands on the shared-memory ring).
 ITOOL_SRC := $(wildcard tests/integration/tools/*.c)
 ITOOL_BIN := $(ITOOL_SRC:tests/integration/tools/%.c=$(BUILD)/tests/integration/%)
-CODEC_LIBS := $(shell pkg-config --libs vpx aom 2>/dev/null)
-CODEC_CFLAGS := $(shell pkg-config --cflags vpx aom 2>/dev/null)
+CODEC_LIBS := $(shell pkg-config --libs vpx aom opus 2>/dev/null)
+CODEC_CFLAGS := $(shell pkg-config --cflags vpx aom opus 2>/dev/null)
 
 GEN_SRC  := $(wildcard gen/*.c)
 GEN_OBJ  := $(GEN_SRC:%.c=$(BUILD)/%.o)
@@ -130,6 +130,9 @@ $(BUILD)/tests/test_csum $(BUILD)/tests/test_rewrite $(BUILD)/tests/test_bwe_sta
 # control/model.c with its indexes and id pools
 $(BUILD)/tests/test_model: $(BUILD)/control/model.o $(BUILD)/control/id_index.o $(BUILD)/control/id_pool.o
 $(BUILD)/tests/test_model: TEST_CFLAGS := -Icontrol
+# mmr-gen's receiver feedback and packet extensions (gen/twcc_fb.c, media.c, model.c: no DPDK calls;
+# the test includes gen/'s headers by path: lib/codec has a media.h too)
+$(BUILD)/tests/test_gen_twcc_fb: $(BUILD)/gen/twcc_fb.o $(BUILD)/gen/model.o $(BUILD)/gen/media.o
 # control/journal.c and state_store.c with the state file, the model and what they use
 $(BUILD)/tests/test_journal: $(addprefix $(BUILD)/control/,journal.o state_store.o state_file.o model.o values.o \
 			     keys.o log.o outbuf.o id_index.o id_pool.o)

@@ -294,6 +294,27 @@ static void cmd_meeting_create(struct ctl_ctx *ctx, const struct args *a, struct
  * gets the removals, then the new ones (the new ones may reuse the old ids), and the meeting's
  * setting before its slots when N grows, after them when it shrinks.
  */
+/* A top-N meeting ranks its audio by the RFC 6464 level: audio of a publisher without the level
+ * extension is never among the N loudest, so nobody hears it. Not refused (a client may add its
+ * extension later by being added again); said, in text replies, for each such publisher. */
+static void warn_unranked_audio(const struct model *m, uint32_t meeting, uint32_t only, struct request *req)
+{
+	if (!m->meetings[meeting].top_n || req->json)
+		return;
+	for (uint32_t p = m->meetings[meeting].first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
+		if (m->parts[p].level_ext_id || (only != MMR_ID_NONE && p != only))
+			continue;
+		for (uint32_t s = m->parts[p].first_stream; s != MMR_ID_NONE; s = m->streams[s].next)
+			if (m->streams[s].kind == MMR_KIND_AUDIO) {
+				ob_printf(&req->body, "warning: participant '%s' sends audio without the audio level "
+					  "extension (participant add ... --ext audio-level=ID): in this top-%u meeting "
+					  "its audio is never among the loudest, nobody receives it\n",
+					  m->parts[p].name, m->meetings[meeting].top_n);
+				break;
+			}
+	}
+}
+
 static void cmd_meeting_set(struct ctl_ctx *ctx, const struct args *a, struct request *req)
 {
 	struct model *m = ctx->model;
@@ -346,6 +367,7 @@ static void cmd_meeting_set(struct ctl_ctx *ctx, const struct args *a, struct re
 	dp_end(ctx, req, last, true);
 	free(removed);
 	free(added);
+	warn_unranked_audio(m, id, MMR_ID_NONE, req);
 }
 
 static void cmd_meeting_end(struct ctl_ctx *ctx, const struct args *a, struct request *req)
@@ -946,6 +968,7 @@ static void cmd_stream_add(struct ctl_ctx *ctx, const struct args *a, struct req
 		for (uint32_t b = m->streams[s].first_sub; b != MMR_ID_NONE; b = m->subs[b].s_next)
 			last = dp_link_put_sub(ctx->dp, b);
 	dp_end(ctx, req, last, true);
+	warn_unranked_audio(m, meeting, p, req);
 }
 
 /* The stream with the SSRC option's value in the meeting, published by participant p. */

@@ -27,6 +27,9 @@
 #define DEFAULT_RR_MS       1000u
 #define DEFAULT_KF_MS       500u
 #define DEFAULT_NACK_TRIES  10u
+#define DEFAULT_SPEAKER_MS  300u   /* dominant speaker decisions per meeting (Jitsi, mediasoup) */
+#define DEFAULT_TOPN_MS     100u   /* top-N audio ranking per meeting */
+#define DEFAULT_TWCC_FB_MS  100u   /* transport-wide feedback to a publisher (libwebrtc, mediasoup) */
 #define DEFAULT_BWE_START   1000u
 #define DEFAULT_BWE_MIN     30u
 #define DEFAULT_BWE_MAX     20000u
@@ -300,6 +303,7 @@ static int parse_root(const config_setting_t *root, struct dp_config *cfg, const
 					     "status_interval_ms", "srtp_ledger", "srtp_lease_out", "srtp_lease_in",
 					     "rtcp", "rtx_video_packets", "rtx_audio_packets", "rtx_max_mbufs",
 					     "sr_video_ms", "sr_audio_ms", "rr_ms", "kf_throttle_ms", "nack_max_tries",
+					     "speaker_interval_ms", "topn_ms", "twcc_fb_ms",
 					     "bwe", "bwe_start_kbps", "bwe_min_kbps", "bwe_max_kbps", "bwe_alloc_ms",
 					     "bwe_no_feedback", "bwe_probe",
 					     NULL };
@@ -364,6 +368,11 @@ static int parse_root(const config_setting_t *root, struct dp_config *cfg, const
 	    get_uint(root, "kf_throttle_ms", 0, 60000, DEFAULT_KF_MS, &cfg->kf_throttle_ms, path, err,
 		     errlen) < 0 ||
 	    get_uint(root, "nack_max_tries", 0, 100, DEFAULT_NACK_TRIES, &cfg->nack_max_tries, path, err,
+		     errlen) < 0 ||
+	    get_uint(root, "speaker_interval_ms", 100, 5000, DEFAULT_SPEAKER_MS, &cfg->speaker_interval_ms,
+		     path, err, errlen) < 0 ||
+	    get_uint(root, "topn_ms", 20, 5000, DEFAULT_TOPN_MS, &cfg->topn_ms, path, err, errlen) < 0 ||
+	    get_uint(root, "twcc_fb_ms", 20, 1000, DEFAULT_TWCC_FB_MS, &cfg->twcc_fb_ms, path, err,
 		     errlen) < 0)
 		return -1;
 	if (parse_bwe(root, cfg, path, err, errlen) < 0)

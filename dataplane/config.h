@@ -54,6 +54,10 @@ struct dp_config {
 	uint32_t rr_ms;                      /* receiver report interval per published stream */
 	uint32_t kf_throttle_ms;             /* keyframe requests to one publisher stream at most this often */
 	uint32_t nack_max_tries;             /* uplink NACKs per lost packet at most */
+	/* audio and uplink feedback (issue 12; dataplane/audio.h, uplink.h) */
+	uint32_t speaker_interval_ms;        /* dominant speaker decision per meeting (100..5000) */
+	uint32_t topn_ms;                    /* top-N audio ranking per meeting (20..5000) */
+	uint32_t twcc_fb_ms;                 /* transport-wide feedback to a publisher (20..1000) */
 	/* per-receiver downlink bandwidth estimation and allocation (issue 12; dataplane/bwe.h) */
 	uint8_t  bwe;                        /* 1 (default): stamp, estimate, allocate; 0: none of it */
 	uint8_t  bwe_probe;                  /* 1 (default): probe for headroom before raising */

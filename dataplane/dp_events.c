@@ -1,9 +1,10 @@
 /*
  * dp_events.c - the control thread's side of the event channel (see dp_events.h): restarts of a
- * subscription's current layers and snapshots of all of them.
+ * subscription's current layers and snapshots of all of them, and of every meeting's dominant speaker.
  */
 #include "dp_events.h"
 
+#include "audio.h"
 #include "cmd_apply.h"
 #include "dataplane.h"
 
@@ -14,6 +15,7 @@ void dp_events_init(struct dataplane *dp)
 	e->served = atomic_load_explicit(&dp->shm->ev_snap_done, memory_order_relaxed);
 	e->want = 0;
 	e->cursor = 0;
+	e->meetings = 0;
 	e->sent = 0;
 }
 
@@ -32,11 +34,12 @@ int dp_events_service(struct dataplane *dp, const struct cmd_apply *ca)
 			return 0;
 		e->want = req;
 		e->cursor = 0;
+		e->meetings = 0;
 		e->sent = 0;
 	}
 	/* as much as the ring takes now; the rest at the next iteration */
 	uint32_t id = e->cursor;
-	while ((id = cmd_apply_next_sel(ca, id)) != UINT32_MAX) {
+	while (!e->meetings && (id = cmd_apply_next_sel(ca, id)) != UINT32_MAX) {
 		if (!ev_room(&e->ev)) {
 			e->cursor = id;
 			return 1;
@@ -45,6 +48,22 @@ int dp_events_service(struct dataplane *dp, const struct cmd_apply *ca)
 		ev_push(&e->ev, MMR_EV_LAYERS, id, (uint32_t)w, (uint32_t)(w >> 32));
 		e->sent++;
 		id++;
+	}
+	if (!e->meetings) {
+		e->meetings = 1;
+		e->cursor = 0;
+	}
+	/* then the dominant speaker of every meeting with audio state (audio.h) */
+	for (id = e->cursor; id < MMR_MAX_MEETINGS; id++) {
+		uint64_t w = audio_speaker_word(dp, id);
+		if (!w)
+			continue;
+		if (!ev_room(&e->ev)) {
+			e->cursor = id;
+			return 1;
+		}
+		ev_push(&e->ev, MMR_EV_SPEAKER, id, (uint32_t)w, (uint32_t)(w >> 32));
+		e->sent++;
 	}
 	struct mmr_ctl_stats *cs = &shm->stats.ctl;
 	__atomic_store_n(&cs->snapshots, cs->snapshots + 1, __ATOMIC_RELAXED);

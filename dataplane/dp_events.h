@@ -12,8 +12,9 @@
  * rings (a snapshot on the control thread's, a change on a worker's) and drop stale ones.
  *
  * Snapshots (cmd_chan.h, ev_snap_req): the control thread sends layers_now[] of every subscription
- * with its own selection state, on its ring, as much as fits per loop (never dropping: it waits for
- * room), then stores the request into ev_snap_done.
+ * with its own selection state, then the dominant speaker of every meeting with audio state
+ * (MMR_EV_SPEAKER with its current word, audio.h), on its ring, as much as fits per loop (never
+ * dropping: it waits for room), then stores the request into ev_snap_done.
  */
 #ifndef MMR_DP_EVENTS_H
 #define MMR_DP_EVENTS_H
@@ -29,7 +30,8 @@ struct dp_events {
 	struct ev_producer ev;       /* shm->events[MMR_EV_RING_CTL] */
 	uint64_t served;             /* the last snapshot request answered */
 	uint64_t want;               /* the one being answered (0: none) */
-	uint32_t cursor;             /* next subscription id it looks at */
+	uint32_t cursor;             /* next subscription id (then meeting id) it looks at */
+	uint8_t  meetings;           /* the subscriptions are done: now the meetings' speakers */
 	uint32_t sent;               /* events it sent so far */
 };
 

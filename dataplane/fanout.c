@@ -477,6 +477,33 @@ static inline struct rte_mbuf *build_srtp_copy(struct worker *w, struct fanout_p
 	return h;
 }
 
+/* Receiver o's encrypted copy of src (the input with o's header written), sent and counted, with
+ * its repair record and SR accounting (lo: o's numbering); a copy refused is a counted drop. */
+static inline void srtp_send_copy(struct worker *w, struct fanout_pkt *fp, const struct fwd_output *o,
+				  const uint8_t *src, uint32_t src_len, struct layer_out *lo,
+				  const struct fwd_stream *s, uint32_t payload_len, int *sr_budget)
+{
+	enum mmr_drop_reason why;
+	struct rte_mbuf *c = build_srtp_copy(w, fp, o, src, src_len, &why);
+	if (unlikely(!c)) {
+		w->st->drops[why]++;
+		return;
+	}
+	w->st->copies++;
+	w->stream_stats[s->id].fwd_copies++;
+	struct sub_repair *sr = o->repair;
+	if (sr && sr->has_map) {
+		/* under the sequence number the receiver sees: after its context's lease shift */
+		uint32_t head = ETH_LEN + (o->family == MMR_AF_INET ? IP4_LEN : IP6_LEN) + UDP_LEN;
+		lo->seq = get_be16(rte_pktmbuf_mtod_offset(c, const uint8_t *, head + 2));
+		repair_record(sr, w->in_ext_seq, w->in_encoding, lo);
+	}
+	worker_send(w, o->dp_port, c);
+	if (o->bwe)
+		bwe_after_copy(w, o);
+	rtcp_on_copy(w, o, s, lo->ts, payload_len, fp->sport_be, sr_budget);
+}
+
 void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi, uint32_t rtp_len,
 		 const struct rtp_info *ri, const struct media_pkt *mp, const struct fwd_stream *s)
 {
@@ -546,28 +573,60 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 				src_len = (uint32_t)n;
 			}
 		}
-		enum mmr_drop_reason why;
-		struct rte_mbuf *c = build_srtp_copy(w, &fp, o, src, src_len, &why);
-		if (unlikely(!c)) {
-			w->st->drops[why]++;
-			continue;
-		}
-		w->st->copies++;
-		ss->fwd_copies++;
-		struct sub_repair *sr = o->repair;
-		if (sr && sr->has_map) {
-			/* under the sequence number the receiver sees: after its context's lease shift */
-			uint32_t head = ETH_LEN + (o->family == MMR_AF_INET ? IP4_LEN : IP6_LEN) + UDP_LEN;
-			lo.seq = get_be16(rte_pktmbuf_mtod_offset(c, const uint8_t *, head + 2));
-			repair_record(sr, w->in_ext_seq, w->in_encoding, &lo);
-		}
-		worker_send(w, o->dp_port, c);
-		if (o->bwe)
-			bwe_after_copy(w, o);
-		rtcp_on_copy(w, o, s, lo.ts, ri->payload_len, fp.sport_be, &sr_budget);
+		srtp_send_copy(w, &fp, o, src, src_len, &lo, s, ri->payload_len, &sr_budget);
 	}
 	if (unlikely(stamped))
 		bwe_restore(rtp, &w->bwe_in, tw_orig, abs_orig);   /* kept for resends as it came */
 	if (unlikely(need_kf))
 		rtcp_kf_ask(w, s);
+}
+
+/* ---- top-N audio (audio.c) ------------------------------------------------------------------ */
+
+void fanout_audio_copies(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi, uint32_t rtp_len,
+			 const struct rtp_info *ri, const struct fwd_stream *s, int srtp,
+			 const struct fwd_output *const *fo, const struct layer_out *lo, uint32_t k, int *sr_budget)
+{
+	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+	struct fanout_pkt fp;
+	fp.rtp = frame + pi->payload_off;
+	fp.sport_be = w->udp_port_be ? w->udp_port_be : rte_cpu_to_be_16(pi->dport);
+	find_rewrites(&fp, NULL, s);
+	fp.rw_tsm = 1;              /* each slot output has a timeline of its own: the timestamp differs */
+	if (srtp) {
+		/* as fanout_srtp: each copy encrypted from the input with its header written, a receiver
+		 * with an estimate stamped, the elements' bytes put back after (and for the others) */
+		uint8_t *rtp = frame + pi->payload_off;
+		const struct bwe_pkt *bp = &w->bwe_in;
+		int stamped = 0;
+		uint8_t tw_orig[2] = { 0, 0 }, abs_orig[3] = { 0, 0, 0 };
+		if (w->tsc_per_us) {
+			if (bp->tw_off)
+				memcpy(tw_orig, rtp + bp->tw_off, 2);
+			if (bp->abs_off)
+				memcpy(abs_orig, rtp + bp->abs_off, 3);
+		}
+		for (uint32_t i = 0; i < k; i++) {
+			write_rewrites(rtp, &fp, &lo[i]);
+			memcpy(rtp + 8, &fo[i]->out_ssrc_be, 4);
+			if (fo[i]->bwe) {
+				bwe_stamp(w, fo[i], bp, rtp, rtp_len);
+				stamped = 1;
+			} else if (unlikely(stamped)) {
+				bwe_restore(rtp, bp, tw_orig, abs_orig);
+			}
+			struct layer_out l = lo[i];
+			srtp_send_copy(w, &fp, fo[i], rtp, rtp_len, &l, s, ri->payload_len, sr_budget);
+		}
+		if (unlikely(stamped))
+			bwe_restore(rtp, bp, tw_orig, abs_orig);
+		return;
+	}
+	fp.rtp_hdr_len = ri->hdr_len;
+	fp.body_off = pi->payload_off + fp.rtp_hdr_len;
+	fp.body_len = pi->payload_len - fp.rtp_hdr_len;
+	fp.udp_len = (uint16_t)(UDP_LEN + pi->payload_len);
+	fp.use_clone = fp.body_len > DP_COPY_MAX_PAYLOAD;
+	prepare_sum(&fp, frame);
+	fanout_chunk(w, m, &fp, fo, lo, k, s, ri->payload_len, sr_budget);
 }

@@ -32,4 +32,15 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi, uint32_t rtp_len,
 		 const struct rtp_info *ri, const struct media_pkt *mp, const struct fwd_stream *s);
 
+/*
+ * Top-N audio (audio.c): copies of audio packet m of stream s to the k outputs fo[] (k <= 32), each
+ * with its own sequence number and timestamp lo[i] (the slot's numbering, lib/audio/topn.h); the
+ * SSRC is the output's. srtp: m holds the packet decrypted in place (rtp_len bytes, as for
+ * fanout_srtp) and each copy is encrypted under its output's context; else as fanout_rtp's copies.
+ * Counted and SR-accounted like any copy (*sr_budget: rtcp_on_copy's, started at 1 per packet).
+ */
+void fanout_audio_copies(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi, uint32_t rtp_len,
+			 const struct rtp_info *ri, const struct fwd_stream *s, int srtp,
+			 const struct fwd_output *const *fo, const struct layer_out *lo, uint32_t k, int *sr_budget);
+
 #endif

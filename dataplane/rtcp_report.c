@@ -15,6 +15,8 @@
 #define _LGPL_SOURCE
 #include "rtcp_report.h"
 
+#include "audio.h"
+
 #include "ntp_time.h"
 #include "rtcp.h"
 #include "rtcp_out.h"
@@ -84,6 +86,8 @@ int rtcp_send_sr(struct worker *w, const struct fwd_output *o, const struct fwd_
 	uint64_t now = w->now_tsc;
 	const struct stream_rtcp *sr = stream_rtcp_get(w->rtcp, s);
 	uint32_t ts_offset = s->kind == MMR_KIND_VIDEO ? w->sel[o->sel_id].ts_offset : 0;
+	if (unlikely(fwd_output_is_slot(o)) && o->topn->stream_id == s->id)
+		ts_offset = o->topn->ts_off;     /* a top-N slot: the current stream's offset (audio.h) */
 	uint32_t clock = s->clock_hz ? s->clock_hz : (s->kind == MMR_KIND_VIDEO ? 90000u : 48000u);
 	uint64_t ntp = ntp_now_w(w);
 	uint32_t rtp;

@@ -41,6 +41,7 @@
 #include <rte_memcpy.h>
 #include <rte_prefetch.h>
 
+#include "audio.h"
 #include "bwe.h"
 #include "fanout.h"
 #include "fwd_table.h"
@@ -57,6 +58,7 @@
 #include "srtp_fast.h"
 #include "srtp_in.h"
 #include "srtp_lease.h"
+#include "uplink.h"
 #include "be_bytes.h"
 
 #define PREFETCH_AHEAD 3
@@ -214,6 +216,7 @@ static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, co
 	why = rtp_parse(pkt, len, &ri);
 	if (unlikely(why != MMR_DROP_NONE))
 		return why;
+	uplink_on_rtp(w, part, pkt, &ri, len);
 	struct pkt_info pi_rtx;
 	if (unlikely(s->is_rtx)) {
 		/* the publisher's retransmission: from here on, the media packet it carries */
@@ -243,7 +246,11 @@ static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, co
 	w->in_encoding = s->encoding;
 	rtcp_on_rtp(w, part, s, rte_pktmbuf_mtod(m, const uint8_t *), pi, w->dp->pidx_of[m->port], &ri,
 		    layered ? &mp : NULL);
-	fanout_srtp(w, m, pi, len, &ri, layered ? &mp : NULL, s);
+	const struct fwd_meeting *topn = audio_on_rtp(w, part, s, pkt, &ri);
+	if (unlikely(topn != NULL))
+		audio_topn_fanout(w, m, pi, len, &ri, s, topn, 1);
+	else
+		fanout_srtp(w, m, pi, len, &ri, layered ? &mp : NULL, s);
 	if (rp && repair_on_rtp(w, part, s, m, pi, len, w->in_ext_seq, &ri))
 		return WORKER_TAKEN;    /* kept for resends: the ring holds our reference */
 	return MMR_DROP_NONE;
@@ -307,6 +314,7 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 	const struct fwd_stream *s = fwd_stream_lookup(&w->dp->fwd, part->id, ri.ssrc);
 	if (unlikely(!s))
 		return MMR_DROP_UNKNOWN_SSRC;
+	uplink_on_rtp(w, part, payload, &ri, pi->payload_len);
 	struct pkt_info pi_rtx;
 	if (unlikely(s->is_rtx)) {
 		/* the publisher's retransmission: from here on, the media packet it carries */
@@ -340,7 +348,11 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 	w->in_encoding = s->encoding;
 	rtcp_on_rtp(w, part, s, rte_pktmbuf_mtod(m, const uint8_t *), pi, w->dp->pidx_of[m->port], &ri,
 		    layered ? &mp : NULL);
-	fanout_rtp(w, m, pi, &ri, layered ? &mp : NULL, s);
+	const struct fwd_meeting *topn = audio_on_rtp(w, part, s, payload, &ri);
+	if (unlikely(topn != NULL))
+		audio_topn_fanout(w, m, pi, pi->payload_len, &ri, s, topn, 0);
+	else
+		fanout_rtp(w, m, pi, &ri, layered ? &mp : NULL, s);
 	if (rp && repair_on_rtp(w, part, s, m, pi, pi->payload_len, w->in_ext_seq, &ri))
 		return WORKER_TAKEN;    /* kept for resends: the ring holds our reference */
 	return MMR_DROP_NONE;

@@ -46,6 +46,7 @@
 #include "setup.h"
 #include "srtp_fast.h"
 #include "stats.h"
+#include "twcc_fb.h"
 #include "updates.h"
 
 #define EXIT_USAGE 2
@@ -61,6 +62,9 @@ struct gen_opts {
 	struct gen_media_cfg mc;
 	double scale, pps;
 	double nack_per_s;        /* receivers' NACKs a second (0: none) */
+	double twcc_fb_per_s;     /* TWCC feedbacks a second per port-0 receiver (0: none) */
+	int twcc;                 /* participants negotiate transport-cc (set-up) */
+	uint32_t top_n;           /* meetings with top-N audio (set-up), 0: none */
 	int max_rate;
 	unsigned queues;          /* port queues (memif: as many as the peer has); we send on queue 0 */
 	double duration, warmup, drain;
@@ -116,6 +120,8 @@ static void usage(FILE *f)
 "  --audio-bytes B         Opus payload bytes per 20 ms (100)\n"
 "  --fixed-rtp-bytes B     every video RTP packet exactly B bytes (header included)\n"
 "  --no-rtp-ext            no RTP header extension (default: 12 bytes, like a browser)\n"
+"  --level-ext ID          audio packets carry the audio level (RFC 6464) as extension ID (3-14),\n"
+"                          one loud talker per meeting at a time (participants: --ext audio-level=ID)\n"
 "  --udp-csum              compute UDP checksums (default 0, valid for IPv4)\n"
 "rate and time:\n"
 "  --scale X               virtual time runs X times real time (1)\n"
@@ -142,6 +148,9 @@ static void usage(FILE *f)
 "  --shuffle-ids           ring set-up: subscription ids in random order\n"
 "  --srtp SUITE            SRTP (e.g. AEAD_AES_128_GCM; keys from the controller: --setup ctl)\n"
 "  --srtp-rx-every N       decrypt one received copy in N per flow (1)\n"
+"  --twcc                  participants take transport-wide feedback: --rtcp nack,pli,fir,twcc\n"
+"                          --ext twcc=1 (the MMR stamps their copies, sends them feedback)\n"
+"  --top-n N               meetings with top-N audio (meeting create --top-n N)\n"
 "updates:\n"
 "  --updates ctl|ring      change out SSRCs of subscriptions during the window\n"
 "  --update-rate R         updates per second (0: as fast as possible)\n"
@@ -160,6 +169,9 @@ static void usage(FILE *f)
 "loss repair:\n"
 "  --nack-per-s R          receivers send R generic NACKs a second (RR + NACK, each asking 17\n"
 "                          packets their video stream sent recently) during the run\n"
+"bandwidth estimation:\n"
+"  --twcc-fb-per-s R       every receiver of port 0 sends R transport-wide feedbacks a second\n"
+"                          (RR + RTPFB FMT 15 of the copies it received; implies --twcc)\n"
 "other:\n"
 "  --gcm-bench SECONDS     no traffic: this core's raw OpenSSL AES-128-GCM rate on 1200-byte\n"
 "                          packets (12-byte header authenticated, the rest encrypted), and the cost\n"
@@ -202,7 +214,8 @@ enum {
 	O_CSUM, O_SCALE, O_PPS, O_MAX, O_WARMUP, O_DURATION, O_DRAIN, O_MMRIP, O_MMRPORT, O_MMRMAC,
 	O_GENIP, O_SRCMAC, O_BASEIP, O_SINK, O_PROBE, O_SETUP, O_SCRIPT, O_SETUPDELAY, O_SOCKET, O_SHM, O_DPSHM,
 	O_SHUFFLE, O_SRTP, O_SRTPEVERY, O_UPD, O_UPDRATE, O_UPDFLOWS, O_UPDINFL, O_UPDBULK, O_UPDTGT, O_PCAP, O_PCAPN,
-	O_PCAPONLY, O_RXPCAP, O_JSON, O_PORT, O_MBUFS, O_QUIET, O_GCM, O_VIDEO, O_DDEXT, O_QUEUES, O_NACKS, O_HELP
+	O_PCAPONLY, O_RXPCAP, O_JSON, O_PORT, O_MBUFS, O_QUIET, O_GCM, O_VIDEO, O_DDEXT, O_QUEUES, O_NACKS,
+	O_LEVELEXT, O_TWCC, O_TOPN, O_TWCCFB, O_HELP
 };
 
 static const struct option long_opts[] = {
@@ -225,6 +238,8 @@ static const struct option long_opts[] = {
 	{ "pcap-packets", 1, 0, O_PCAPN }, { "pcap-only", 0, 0, O_PCAPONLY }, { "rx-pcap", 1, 0, O_RXPCAP }, { "json", 1, 0, O_JSON },
 	{ "port", 1, 0, O_PORT }, { "mbufs", 1, 0, O_MBUFS }, { "quiet", 0, 0, O_QUIET }, { "gcm-bench", 1, 0, O_GCM },
 	{ "video", 1, 0, O_VIDEO }, { "dd-ext", 1, 0, O_DDEXT }, { "nack-per-s", 1, 0, O_NACKS },
+	{ "level-ext", 1, 0, O_LEVELEXT }, { "twcc", 0, 0, O_TWCC }, { "top-n", 1, 0, O_TOPN },
+	{ "twcc-fb-per-s", 1, 0, O_TWCCFB },
 	{ "help", 0, 0, O_HELP }, { 0, 0, 0, 0 }
 };
 
@@ -347,6 +362,16 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 		case O_MBUFS: if (parse_u32(optarg, &o->mbufs, 1023, 1u << 22)) return bad(name, optarg); break;
 		case O_QUIET: o->quiet = 1; break;
 		case O_NACKS: if (parse_double(optarg, &o->nack_per_s, 0)) return bad(name, optarg); break;
+		case O_LEVELEXT:
+			if (parse_u32(optarg, &u, 1, 14)) return bad(name, optarg);
+			o->mc.level_ext_id = (uint8_t)u;
+			break;
+		case O_TWCC: o->twcc = 1; break;
+		case O_TOPN: if (parse_u32(optarg, &o->top_n, 1, 8)) return bad(name, optarg); break;
+		case O_TWCCFB:
+			if (parse_double(optarg, &o->twcc_fb_per_s, 0)) return bad(name, optarg);
+			o->twcc = 1;
+			break;
 		case O_GCM: if (parse_double(optarg, &o->gcm_seconds, 0.01)) return bad(name, optarg); break;
 		case 'h':
 		case O_HELP: return 1;
@@ -372,6 +397,17 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 	if (o->mc.video_codec == GEN_VC_AV1 && o->mc.rtp_ext && o->mc.dd_ext_id <= 2) {
 		fprintf(stderr, "mmr-gen: --dd-ext %u collides with the browser-like extension ids 1 and 2 "
 			"(give 3-14, or --no-rtp-ext)\n", o->mc.dd_ext_id);
+		return -1;
+	}
+	o->mc.talkers = o->audio_pubs;
+	if (o->mc.level_ext_id && (!o->mc.rtp_ext || o->mc.level_ext_id <= 2 ||
+				   (o->mc.video_codec == GEN_VC_AV1 && o->mc.level_ext_id == o->mc.dd_ext_id))) {
+		fprintf(stderr, "mmr-gen: --level-ext needs the RTP extension and an id other than 1, 2 "
+			"(transport-cc, abs-send-time) and the AV1 --dd-ext\n");
+		return -1;
+	}
+	if (o->twcc && !o->mc.rtp_ext) {
+		fprintf(stderr, "mmr-gen: --twcc needs the RTP extension (no --no-rtp-ext)\n");
 		return -1;
 	}
 	if (o->srtp != SRTP_SUITE_NONE && o->setup != SETUP_CTL && !o->pcap_only) {
@@ -430,9 +466,23 @@ struct gen {
 	uint64_t w_tx_pkts, w_tx_bytes;
 	uint64_t nacks_sent, w_nacks;  /* --nack-per-s: NACK packets sent (all, in the window) */
 	uint32_t nack_stream, nack_rank;  /* the next video stream and receiver rank to NACK for */
+	struct twcc_fb_gen fb;         /* --twcc-fb-per-s: the receivers' feedback */
+	int have_fb;
+	uint64_t fb_turns, w_fb, w_fb_statuses;  /* feedback turns so far; sent in the window */
 	struct dp_snapshot dp0, dp1;
 	uint64_t t_w0, t_w1;
 };
+
+/* The `participant add --ext` list of the run's options ("" when none is negotiated). */
+static void gen_ext_list(const struct gen_opts *o, char *buf, size_t len)
+{
+	int n = 0;
+	buf[0] = 0;
+	if (o->twcc)
+		n += snprintf(buf + n, len - (size_t)n, "twcc=%u", GEN_TWCC_EXT_ID);
+	if (o->mc.level_ext_id)
+		snprintf(buf + n, len - (size_t)n, "%saudio-level=%u", n ? "," : "", o->mc.level_ext_id);
+}
 
 static int parse_mac(const char *s, uint8_t mac[6])
 {
@@ -525,6 +575,33 @@ static int emit_nack(struct gen *g)
 		return 1;
 	}
 	return 0;     /* nobody to NACK for yet (streams just started) */
+}
+
+/* --twcc-fb-per-s: receiver i's transport-wide feedback (twcc_fb.h) into the pending TX queue;
+ * nothing if it received nothing new since its last one. */
+static void emit_fb(struct gen *g, uint32_t i, uint64_t now)
+{
+	struct rte_mbuf *b = rte_pktmbuf_alloc(g->pool);
+	if (!b) {
+		g->tx_nombuf++;
+		return;
+	}
+	uint8_t *f = rte_pktmbuf_mtod(b, uint8_t *);
+	uint32_t len = twcc_fb_build_next(&g->fb, i, now, f + GEN_L2L3_LEN, FRAME_ROOM - GEN_L2L3_LEN);
+	if (len == 0) {
+		rte_pktmbuf_free(b);
+		return;
+	}
+	uint32_t p = g->fb.part_of[i];
+	uint32_t flen = gen_write_l2l3(&g->net, gen_part_ip(&g->m, p), gen_part_port(p), f, len);
+	b->data_len = (uint16_t)flen;
+	b->pkt_len = flen;
+	g->pend[g->npend++] = b;
+}
+
+static void on_copy(void *ctx, uint32_t p, const uint8_t *rtp, uint32_t len, uint64_t now)
+{
+	twcc_fb_on_copy(ctx, p, rtp, len, now);
 }
 
 /* Generate what is due (paced) or what fits (max rate), at most about GEN_BATCH packets per call
@@ -724,6 +801,13 @@ static int srtp_init(struct gen *g)
 		if (gen_part_dp_port(m, p) == 0 && !(g->recv_keys[p] = srtp_keys_new(&g->su.recv_key[p])))
 			return -EINVAL;
 	}
+	for (uint32_t i = 0; g->have_fb && i < g->fb.n_rx; i++) {
+		uint32_t p = g->fb.part_of[i];
+		if (!g->send_keys[p] && !(g->send_keys[p] = srtp_keys_new(&g->su.send_key[p])))
+			return -EINVAL;
+		if (!(g->fb.srtcp[i] = srtp_stream_new(g->send_keys[p])))
+			return -ENOMEM;
+	}
 	for (uint32_t i = 0; i < m->n_streams; i++) {
 		struct gen_stream *s = &m->streams[i];
 		if (!(s->srtp = srtp_stream_new(g->send_keys[s->part])))
@@ -747,6 +831,10 @@ static void srtp_fini(struct gen *g)
 			srtp_stream_free(g->rx.srtp[f]);
 	free(g->rx.srtp);
 	g->rx.srtp = NULL;
+	for (uint32_t i = 0; g->have_fb && i < g->fb.n_rx; i++) {
+		srtp_stream_free(g->fb.srtcp[i]);
+		g->fb.srtcp[i] = NULL;
+	}
 	for (uint32_t i = 0; i < g->m.n_streams; i++) {
 		srtp_stream_free(g->m.streams[i].srtp);
 		g->m.streams[i].srtp = NULL;
@@ -819,6 +907,8 @@ static void run_traffic(struct gen *g)
 			g->w_tx_pkts = g->tx_pkts;
 			g->w_tx_bytes = g->tx_bytes;
 			g->w_nacks = g->nacks_sent;
+			g->w_fb = g->fb.sent;
+			g->w_fb_statuses = g->fb.statuses;
 			g->t_w0 = now;
 		} else if (phase == 1 && now >= t_w1) {
 			phase = 2;
@@ -827,6 +917,8 @@ static void run_traffic(struct gen *g)
 			g->w_tx_pkts = g->tx_pkts - g->w_tx_pkts;
 			g->w_tx_bytes = g->tx_bytes - g->w_tx_bytes;
 			g->w_nacks = g->nacks_sent - g->w_nacks;
+			g->w_fb = g->fb.sent - g->w_fb;
+			g->w_fb_statuses = g->fb.statuses - g->w_fb_statuses;
 			g->t_w1 = now;
 			updates_stop(&g->upd);
 		} else if (phase == 2 && now >= t_end) {
@@ -838,6 +930,13 @@ static void run_traffic(struct gen *g)
 			double due = (double)(now - g->t_start) / (double)hz * o->nack_per_s;
 			while ((double)g->nacks_sent < due && g->npend < TXQ_CAP && emit_nack(g))
 				;
+		}
+		if (g->have_fb && o->twcc_fb_per_s > 0 && phase < 2 && g->fb.n_rx) {
+			double due = (double)(now - g->t_start) / (double)hz * o->twcc_fb_per_s * g->fb.n_rx;
+			while ((double)g->fb_turns < due && g->npend < TXQ_CAP) {
+				emit_fb(g, (uint32_t)(g->fb_turns % g->fb.n_rx), now);
+				g->fb_turns++;
+			}
 		}
 		if (g->npend)
 			transmit(g);
@@ -972,6 +1071,21 @@ static void json_result(struct gen *g, FILE *f)
 			", \"nacks_sent\": %" PRIu64 "}",
 			b->rtcp_pkts - a->rtcp_pkts, b->rtcp_out_pkts - a->rtcp_out_pkts,
 			(b->arp_replies - a->arp_replies) + (b->icmp_replies - a->icmp_replies), g->w_nacks);
+		/* every lcore counter of the window by its name (stats.h) */
+		fprintf(f, ",\n \"lcore\": {");
+		const char *sep = "";
+#define _(fl, nm, doc) fprintf(f, "%s\"%s\": %" PRIu64, sep, nm, b->fl - a->fl); sep = ", ";
+		foreach_mmr_lcore_counter(_)
+#undef _
+		fprintf(f, "}");
+	}
+	if (g->have_fb) {
+		const struct twcc_fb_gen *t = &g->fb;
+		fprintf(f, ",\n \"twcc_fb\": {\"receivers\": %u, \"per_s\": %.3g, \"sent\": %" PRIu64 ", \"window_sent\": %"
+			PRIu64 ", \"window_statuses\": %" PRIu64 ", \"empty\": %" PRIu64 ", \"recorded\": %" PRIu64
+			", \"late\": %" PRIu64 ", \"overflow\": %" PRIu64 ", \"no_ext\": %" PRIu64 ", \"build_fail\": %" PRIu64
+			", \"srtcp_fail\": %" PRIu64 "}", t->n_rx, o->twcc_fb_per_s, t->sent, g->w_fb, g->w_fb_statuses,
+			t->empty, t->recorded, t->late, t->overflow, t->no_ext, t->build_fail, t->srtcp_fail);
 	}
 	if (g->upd.mode != UPD_NONE) {
 		const struct updates *u = &g->upd;
@@ -1054,7 +1168,11 @@ int main(int argc, char **argv)
 	g.rx.echo_ip = g.net.mmr_ip;
 
 	if (o.script) {
-		int e = setup_script(&g.m, o.script, o.srtp);
+		g.su.srtp = o.srtp;
+		g.su.rtcp_fb = o.twcc ? "nack,pli,fir,twcc" : NULL;
+		gen_ext_list(&o, g.su.ext, sizeof(g.su.ext));
+		g.su.top_n = (uint8_t)o.top_n;
+		int e = setup_script(&g.su, &g.m, o.script);
 		if (e < 0) {
 			fprintf(stderr, "mmr-gen: cannot write %s: %s\n", o.script, strerror(-e));
 			goto out_rx;
@@ -1123,6 +1241,18 @@ int main(int argc, char **argv)
 	g.su.srtp = o.srtp;
 	g.su.shuffle_ids = o.shuffle_ids;
 	g.su.wait_s = 30;
+	g.su.rtcp_fb = o.twcc ? "nack,pli,fir,twcc" : NULL;
+	gen_ext_list(&o, g.su.ext, sizeof(g.su.ext));
+	g.su.top_n = (uint8_t)o.top_n;
+	g.su.twcc_ext_id = o.twcc ? GEN_TWCC_EXT_ID : 0;
+	g.su.level_ext_id = o.mc.level_ext_id;
+	if (o.twcc_fb_per_s > 0) {
+		if (twcc_fb_init(&g.fb, &g.m, GEN_TWCC_EXT_ID, g.hz) < 0)
+			goto out_dp;
+		g.have_fb = 1;
+		g.rx.on_copy = on_copy;
+		g.rx.copy_ctx = &g.fb;
+	}
 	if (o.setup_delay > 0)
 		usleep((useconds_t)(o.setup_delay * 1e6));
 	if (o.setup == SETUP_CTL && setup_ctl(&g.su, &g.m) < 0)
@@ -1182,6 +1312,8 @@ out_upd:
 out_srtp:
 	srtp_fini(&g);
 out_dp:
+	if (g.have_fb)
+		twcc_fb_free(&g.fb);
 	if (g.have_dp)
 		cmd_chan_close(&g.dp);
 	setup_free(&g.su);

@@ -211,21 +211,42 @@ void gen_frame_plan(const struct gen_media_cfg *mc, const struct gen_stream *s, 
 	fp->next_tl0 = 0;
 }
 
+/* The publisher's next transport-wide sequence number (0 in a stream without one, e.g. a test's). */
+static uint16_t next_tw_seq(const struct gen_stream *s)
+{
+	return s->tw_seq ? (*s->tw_seq)++ : 0;
+}
+
 /* The browser-like elements (transport-wide seq, abs-send-time) in one-byte form at q: 7 bytes. */
-static void ext_elems_1(uint8_t *q, uint64_t tsc)
+static void ext_elems_1(uint8_t *q, uint16_t tw, uint64_t tsc)
 {
 	q[0] = 0x11;
-	put_be16(q + 1, (uint16_t)(tsc >> 10));
+	put_be16(q + 1, tw);
 	q[3] = 0x22;
 	q[4] = (uint8_t)(tsc >> 30);
 	q[5] = (uint8_t)(tsc >> 22);
 	q[6] = (uint8_t)(tsc >> 14);
 }
 
+uint8_t gen_audio_level(const struct gen_media_cfg *mc, const struct gen_stream *s)
+{
+	uint32_t j = s->slot / 2u, n = mc->talkers ? mc->talkers : 1;
+	uint32_t talker = (s->frame / GEN_TALK_PKTS) % n;
+	uint32_t r = (s->frame * 0x9e3779b1u) ^ (s->ssrc * 0x85ebca6bu);
+	r ^= r >> 15;
+	if (j == talker)
+		return (uint8_t)(0x80 | (8u + r % 6u));              /* the talker: loud, voice */
+	if (j == (talker + 1) % n)
+		return (uint8_t)(0x80 | (30u + r % 6u));             /* backchannel */
+	if (j == (talker + 2) % n)
+		return (uint8_t)(40u + r % 6u);
+	return (uint8_t)(90u + r % 38u);                             /* room noise: 90..127 -dBov */
+}
+
 /* AV1: the extension block at p (after the fixed RTP header) with the Dependency Descriptor of
  * this packet; returns its length. */
-static uint32_t av1_write_ext(const struct gen_media_cfg *mc, uint8_t *p, uint64_t tsc, uint8_t dd0,
-			      uint16_t fn, int structure)
+static uint32_t av1_write_ext(const struct gen_media_cfg *mc, const struct gen_stream *s, uint8_t *p, uint64_t tsc,
+			      uint8_t dd0, uint16_t fn, int structure)
 {
 	uint8_t *q = p + 4;
 	uint32_t el;
@@ -234,7 +255,7 @@ static uint32_t av1_write_ext(const struct gen_media_cfg *mc, uint8_t *p, uint64
 		p[1] = 0xde;
 		el = 0;
 		if (mc->rtp_ext) {
-			ext_elems_1(q, tsc);
+			ext_elems_1(q, next_tw_seq(s), tsc);
 			el = 7;
 		}
 		q[el] = (uint8_t)((mc->dd_ext_id << 4) | 2);     /* L = 3 bytes - 1 */
@@ -248,7 +269,7 @@ static uint32_t av1_write_ext(const struct gen_media_cfg *mc, uint8_t *p, uint64
 		if (mc->rtp_ext) {
 			q[0] = 1;
 			q[1] = 2;
-			put_be16(q + 2, (uint16_t)(tsc >> 10));
+			put_be16(q + 2, next_tw_seq(s));
 			q[4] = 2;
 			q[5] = 3;
 			q[6] = (uint8_t)(tsc >> 30);
@@ -291,7 +312,7 @@ static uint32_t svc_build_rtp(const struct gen_media_cfg *mc, struct gen_stream 
 	if (av1) {
 		uint8_t tpl = (uint8_t)(5 * sid + (fp->keyframe ? 0 : av1_tpl_of_pos[fp->pos]));
 		uint8_t dd0 = (uint8_t)((first ? 0x80 : 0) | (last ? 0x40 : 0) | tpl);
-		off += av1_write_ext(mc, p + off, tsc, dd0, (uint16_t)(s->frame_number + sid), key0);
+		off += av1_write_ext(mc, s, p + off, tsc, dd0, (uint16_t)(s->frame_number + sid), key0);
 		/* aggregation header: Z (continues an OBU), Y (continued), W = 1, N (new sequence) */
 		p[off] = (uint8_t)((first ? 0 : 0x80) | (last ? 0 : 0x40) | 0x10 | (key0 ? 0x08 : 0));
 		off += 1;
@@ -300,7 +321,7 @@ static uint32_t svc_build_rtp(const struct gen_media_cfg *mc, struct gen_stream 
 			p[12] = 0xbe;
 			p[13] = 0xde;
 			put_be16(p + 14, 2);
-			ext_elems_1(p + 16, tsc);
+			ext_elems_1(p + 16, next_tw_seq(s), tsc);
 			p[23] = 0;
 			off += RTP_EXT_LEN;
 		}
@@ -345,18 +366,21 @@ uint32_t gen_build_rtp(const struct gen_media_cfg *mc, struct gen_stream *s, uin
 	put_be32(p + 8, s->ssrc);
 	uint32_t off = RTP_HDR;
 	if (mc->rtp_ext) {
-		/* RFC 8285 one-byte form: id 1 transport-wide seq (2 bytes), id 2 abs-send-time (3) */
+		/* RFC 8285 one-byte form: id 1 transport-wide seq (2 bytes), id 2 abs-send-time (3);
+		 * audio with --level-ext also the audio level (RFC 6464, 1 byte) */
+		int lvl = s->kind == GEN_AUDIO && mc->level_ext_id;
 		p[12] = 0xbe;
 		p[13] = 0xde;
-		put_be16(p + 14, 2);
-		p[16] = 0x11;
-		put_be16(p + 17, (uint16_t)(tsc >> 10));
-		p[19] = 0x22;
-		p[20] = (uint8_t)(tsc >> 30);
-		p[21] = (uint8_t)(tsc >> 22);
-		p[22] = (uint8_t)(tsc >> 14);
-		p[23] = 0;
-		off += RTP_EXT_LEN;
+		put_be16(p + 14, lvl ? 3 : 2);
+		ext_elems_1(p + 16, next_tw_seq(s), tsc);
+		if (lvl) {
+			p[23] = (uint8_t)(mc->level_ext_id << 4);
+			p[24] = gen_audio_level(mc, s);
+			memset(p + 25, 0, 3);
+		} else {
+			p[23] = 0;
+		}
+		off += lvl ? RTP_EXT_LEN + 4u : RTP_EXT_LEN;
 	}
 	s->seq++;
 	uint32_t data = fp->data_len[i];

@@ -9,7 +9,11 @@
  * the stream and comes back every keyframe_ms. Frame sizes vary +-25 % per frame; a frame is split
  * into equal packets of at most mtu_payload bytes. Audio: one 20 ms Opus packet (TOC byte + data).
  * Every RTP packet may carry a one-byte header extension (transport-wide sequence, abs-send-time)
- * like a browser's.
+ * like a browser's: the transport-wide sequence number counts the publisher's packets (all its
+ * streams); with level_ext_id, audio packets also carry the audio level (RFC 6464) of a meeting in
+ * which one talker at a time speaks loudly (voice bit set; the talker changes every GEN_TALK_PKTS
+ * packets, 3 s, in turn over the audio publishers), the next two publishers in turn less loudly, and
+ * the others at room-noise levels (90-127 -dBov): gen_audio_level().
  *
  * VP9 and AV1 (--video vp9|av1): L3T3 full SVC. Every picture (30 fps, the same TID pattern 0,2,1,2
  * restarting at each keyframe, the same TL0/TL1/TL2 bitrate split) is three layer frames, SID 0, 1,
@@ -51,6 +55,10 @@
 #define GEN_VP9_DESC_LEN 5u              /* I (15-bit PictureID), L, TL0PICIDX; +22 with the SS */
 #define GEN_DD_EXT_ID    3u              /* default AV1 Dependency Descriptor extension id */
 #define GEN_MAX_LAYER_PKTS (GEN_MAX_FRAME_PKTS / GEN_SVC_LAYERS)
+#define GEN_TALK_PKTS    150u            /* audio packets (3 s) per talker */
+#define GEN_TWCC_EXT_ID  1u              /* the browser-like extension ids of generated packets */
+#define GEN_ABS_EXT_ID   2u
+#define GEN_LEVEL_EXT_ID 4u              /* default audio level id (--level-ext) */
 
 struct gen_stamp {
 	uint32_t magic;
@@ -97,6 +105,8 @@ uint32_t gen_write_l2l3(const struct gen_net *n, uint32_t src_ip, uint16_t src_p
 /* Average packets per second of one video / one audio stream at real time. */
 double gen_video_pps(const struct gen_media_cfg *mc);
 double gen_audio_pps(void);
+/* The audio level byte (V bit | 0..127 -dBov) of audio stream s's next packet (see above). */
+uint8_t gen_audio_level(const struct gen_media_cfg *mc, const struct gen_stream *s);
 /* Find the stamp of an RTP payload that ends at end (after any SRTP tag was removed). */
 int gen_read_stamp(const uint8_t *payload_end, uint32_t payload_len, struct gen_stamp *st);
 

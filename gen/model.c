@@ -124,7 +124,8 @@ int gen_model_init(struct gen_model *m, uint32_t meetings, uint32_t per_meeting,
 	m->n_streams = meetings * (video_pubs + audio_pubs);
 	m->streams = calloc(m->n_streams, sizeof(*m->streams));
 	m->stream_of_slot = malloc((size_t)meetings * m->slots_per_meeting * sizeof(uint32_t));
-	if (!m->streams || !m->stream_of_slot)
+	m->part_tw_seq = calloc(m->n_parts, sizeof(uint16_t));
+	if (!m->streams || !m->stream_of_slot || !m->part_tw_seq)
 		goto fail;
 	memset(m->stream_of_slot, 0xff, (size_t)meetings * m->slots_per_meeting * sizeof(uint32_t));
 
@@ -151,6 +152,7 @@ int gen_model_init(struct gen_model *m, uint32_t meetings, uint32_t per_meeting,
 				s->frame_number = (uint16_t)(h >> 3);
 				s->rng = h | 1;
 				s->dp_stream_id = UINT32_MAX;
+				s->tw_seq = &m->part_tw_seq[p];
 				m->stream_of_slot[mt * m->slots_per_meeting + s->slot] = k;
 				k++;
 			}
@@ -199,5 +201,6 @@ void gen_model_free(struct gen_model *m)
 	free(m->streams);
 	free(m->stream_of_slot);
 	free(m->wheel_ev);
+	free(m->part_tw_seq);
 	memset(m, 0, sizeof(*m));
 }

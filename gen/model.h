@@ -31,6 +31,7 @@
 #define GEN_SSRC_VIDEO     0x40000000u   /* + 2 * participant */
 #define GEN_SSRC_AUDIO     0x40000001u   /* + 2 * participant */
 #define GEN_SSRC_ALT_BIT   0x80000000u   /* out SSRC variant an update switches to */
+#define GEN_SSRC_SLOT      0x20000000u   /* + MMR_TOPN_MAX * receiver + slot: top-N audio slots (ring set-up) */
 
 enum gen_kind { GEN_VIDEO = 0, GEN_AUDIO = 1 };
 /* The video codec of every video publisher (VP8 L1T3, or VP9 / AV1 L3T3). */
@@ -57,6 +58,8 @@ struct gen_stream {
 	uint32_t rng;             /* per-stream size jitter */
 	uint32_t dp_stream_id;    /* id given to the dataplane (ring set-up) */
 	struct srtp_stream *srtp; /* protect context (SRTP runs only) */
+	uint16_t *tw_seq;         /* the publisher's transport-wide sequence number (one per participant,
+				     shared by its streams: the transport-cc element of its packets) */
 };
 
 struct gen_model {
@@ -80,6 +83,7 @@ struct gen_model {
 	uint32_t wheel_start[GEN_WHEEL_SLOTS + 1];
 	uint32_t *wheel_ev;
 	double   nominal_pps;        /* packets per real second at scale 1 (estimated from the size model) */
+	uint16_t *part_tw_seq;       /* [participant]: next transport-wide sequence number it sends */
 };
 
 /* Media shape (see media.h for how sizes become packets). */
@@ -92,6 +96,8 @@ struct gen_media_cfg {
 	int      rtp_ext;            /* add a one-byte header extension (8 bytes), like WebRTC */
 	uint8_t  video_codec;        /* enum gen_video_codec (GEN_VC_VP8 by default) */
 	uint8_t  dd_ext_id;          /* AV1: the Dependency Descriptor's extension id (1..14) */
+	uint8_t  level_ext_id;       /* audio level extension (RFC 6464) id on audio packets, 1..14; 0: none */
+	uint32_t talkers;            /* audio publishers per meeting (who talks when: media.h) */
 };
 
 int gen_model_init(struct gen_model *m, uint32_t meetings, uint32_t per_meeting, uint32_t video_pubs,

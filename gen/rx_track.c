@@ -65,6 +65,8 @@ void rx_track_frame(struct rx_track *t, uint8_t *f, uint32_t len, uint64_t now)
 		goto foreign;
 	uint8_t *rtp = u + 8;
 	uint32_t rtp_len = udp_len - 8;
+	if (t->on_copy)
+		t->on_copy(t->copy_ctx, p, rtp, rtp_len, now);
 	uint32_t ssrc = get_be32(rtp + 8);
 	uint32_t si = gen_stream_of_ssrc(m, ssrc);
 	if (si == UINT32_MAX)

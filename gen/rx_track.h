@@ -45,6 +45,11 @@ struct rx_track {
 	uint64_t srtp_checked;
 	struct latency_hist lat;      /* TSC cycles from build to receive */
 
+	/* set by the feedback generator (twcc_fb.h): called for every RTP or RTCP datagram to one of
+	 * our receivers (p), before the SSRC is looked at */
+	void (*on_copy)(void *ctx, uint32_t p, const uint8_t *rtp, uint32_t len, uint64_t now);
+	void *copy_ctx;
+
 	/* set by the update driver: called for a copy of a touched flow */
 	void (*on_touched)(void *ctx, uint32_t upd_idx, uint32_t ssrc, uint64_t now);
 	void *touched_ctx;

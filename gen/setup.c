@@ -306,10 +306,10 @@ static int pipe_close(struct pipe *pp)
 
 int setup_ctl(struct gen_setup *su, const struct gen_model *m)
 {
-	char a[16][96];
-	char *v[16];
+	char a[20][96];
+	char *v[20];
 	struct pipe pp;
-	for (int i = 0; i < 16; i++)
+	for (int i = 0; i < 20; i++)
 		v[i] = a[i];
 	if (wait_controller(su, su->wait_s) < 0)
 		return -1;
@@ -334,6 +334,10 @@ int setup_ctl(struct gen_setup *su, const struct gen_model *m)
 			snprintf(a[n++], 96, "--srtp");
 			snprintf(a[n++], 96, "%s", srtp_suite_name(su->srtp));
 		}
+		if (su->top_n) {
+			snprintf(a[n++], 96, "--top-n");
+			snprintf(a[n++], 96, "%u", su->top_n);
+		}
 		if (pipe_send(&pp, n, v, UINT32_MAX) < 0)
 			goto fail;
 	}
@@ -352,7 +356,16 @@ int setup_ctl(struct gen_setup *su, const struct gen_model *m)
 		snprintf(a[9], 96, "%s", gen_part_is_publisher(m, p) ? "sendrecv" : "recvonly");
 		snprintf(a[10], 96, "--dp-port");
 		snprintf(a[11], 96, "%d", gen_part_dp_port(m, p));
-		if (pipe_send(&pp, 12, v, su->srtp != SRTP_SUITE_NONE ? p : UINT32_MAX) < 0)
+		int n = 12;
+		if (su->rtcp_fb) {
+			snprintf(a[n++], 96, "--rtcp");
+			snprintf(a[n++], 96, "%s", su->rtcp_fb);
+		}
+		if (su->ext[0]) {
+			snprintf(a[n++], 96, "--ext");
+			snprintf(a[n++], 96, "%s", su->ext);
+		}
+		if (pipe_send(&pp, n, v, su->srtp != SRTP_SUITE_NONE ? p : UINT32_MAX) < 0)
 			goto fail;
 	}
 	for (uint32_t i = 0; i < m->n_streams; i++) {
@@ -416,26 +429,31 @@ fail:
 	return -1;
 }
 
-int setup_script(const struct gen_model *m, const char *path, enum srtp_suite srtp)
+int setup_script(const struct gen_setup *su, const struct gen_model *m, const char *path)
 {
+	enum srtp_suite srtp = su->srtp;
 	FILE *f = fopen(path, "w");
 	if (!f)
 		return -errno;
 	fprintf(f, "#!/bin/sh\n# written by mmr-gen: %u meeting(s) of %u participants, %u video and %u audio "
 		"publishers each\nset -e\nMMRCTL=${MMRCTL:-mmrctl}\n", m->meetings, m->per_meeting,
 		m->video_pubs, m->audio_pubs);
+	char topn[32] = "";
+	if (su->top_n)
+		snprintf(topn, sizeof(topn), " --top-n %u", su->top_n);
 	for (uint32_t mt = 0; mt < m->meetings; mt++) {
 		if (srtp != SRTP_SUITE_NONE)
-			fprintf(f, "$MMRCTL meeting create m%u --srtp %s\n", mt, srtp_suite_name(srtp));
+			fprintf(f, "$MMRCTL meeting create m%u --srtp %s%s\n", mt, srtp_suite_name(srtp), topn);
 		else
-			fprintf(f, "$MMRCTL meeting create m%u\n", mt);
+			fprintf(f, "$MMRCTL meeting create m%u%s\n", mt, topn);
 	}
 	for (uint32_t p = 0; p < m->n_parts; p++) {
 		char ip[32];
 		ip_text(gen_part_ip(m, p), ip, sizeof(ip));
-		fprintf(f, "$MMRCTL participant add m%u p%u --addr %s --port %u --role %s --dp-port %d\n",
+		fprintf(f, "$MMRCTL participant add m%u p%u --addr %s --port %u --role %s --dp-port %d%s%s%s%s\n",
 			gen_part_meeting(m, p), p, ip, gen_part_port(p),
-			gen_part_is_publisher(m, p) ? "sendrecv" : "recvonly", gen_part_dp_port(m, p));
+			gen_part_is_publisher(m, p) ? "sendrecv" : "recvonly", gen_part_dp_port(m, p),
+			su->rtcp_fb ? " --rtcp " : "", su->rtcp_fb ? su->rtcp_fb : "", su->ext[0] ? " --ext " : "", su->ext);
 	}
 	for (uint32_t i = 0; i < m->n_streams; i++) {
 		const struct gen_stream *s = &m->streams[i];
@@ -527,7 +545,9 @@ int setup_ring(struct gen_setup *su, const struct gen_model *m, struct cmd_chan 
 	/* how many subscriptions, and their ids (a permutation when shuffled) */
 	uint32_t n_subs = 0;
 	for (uint32_t i = 0; i < m->n_streams; i++)
-		n_subs += m->per_meeting - 1;
+		if (!su->top_n || m->streams[i].kind == GEN_VIDEO)
+			n_subs += m->per_meeting - 1;
+	n_subs += su->top_n * m->n_parts;        /* top-N: one subscription per receiver and slot */
 	if (n_subs > MMR_MAX_SUBS || m->n_streams > MMR_MAX_STREAMS || m->n_parts > MMR_MAX_PARTICIPANTS) {
 		fprintf(stderr, "mmr-gen: setup: %u participants, %u streams, %u subscriptions exceed the "
 			"dataplane's limits\n", m->n_parts, m->n_streams, n_subs);
@@ -549,6 +569,14 @@ int setup_ring(struct gen_setup *su, const struct gen_model *m, struct cmd_chan 
 		}
 	}
 
+	for (uint32_t mt = 0; su->top_n && mt < m->meetings; mt++) {
+		memset(&c, 0, sizeof(c));
+		c.op = MMR_CMD_MEETING_PUT;
+		c.u.meeting.meeting_id = mt;
+		c.u.meeting.top_n = su->top_n;
+		if ((rc = ring_push_wait(ch, &c, 10000)) < 0)
+			goto out;
+	}
 	for (uint32_t p = 0; p < m->n_parts; p++) {
 		memset(&c, 0, sizeof(c));
 		c.op = MMR_CMD_PARTICIPANT_PUT;
@@ -563,6 +591,12 @@ int setup_ring(struct gen_setup *su, const struct gen_model *m, struct cmd_chan 
 		c.u.participant.udp_port = gen_part_port(p);
 		c.u.participant.dp_port = (uint16_t)gen_part_dp_port(m, p);
 		c.u.participant.role = gen_part_is_publisher(m, p) ? MMR_ROLE_SENDRECV : MMR_ROLE_RECVONLY;
+		if (su->twcc_ext_id) {
+			c.u.participant.fb = MMR_FB_DEFAULT | MMR_FB_TWCC;
+			c.u.participant.twcc_ext_id = su->twcc_ext_id;
+			c.u.participant.mmr_ssrc = 0x5B000000u + p;
+		}
+		c.u.participant.level_ext_id = su->level_ext_id;
 		if ((rc = ring_push_wait(ch, &c, 10000)) < 0)
 			goto out;
 	}
@@ -588,6 +622,8 @@ int setup_ring(struct gen_setup *su, const struct gen_model *m, struct cmd_chan 
 	for (uint32_t i = 0; i < m->n_streams; i++) {
 		const struct gen_stream *s = &m->streams[i];
 		uint32_t first = s->meeting * m->per_meeting;
+		if (su->top_n && s->kind == GEN_AUDIO)
+			continue;                        /* top-N: the slots carry audio */
 		for (uint32_t p = first; p < first + m->per_meeting; p++) {
 			if (!gen_receives(m, p, s))
 				continue;
@@ -600,6 +636,20 @@ int setup_ring(struct gen_setup *su, const struct gen_model *m, struct cmd_chan 
 			gen_sub_targets(m, p, s, &c.u.sub);
 			c.u.sub.sel_id = c.u.sub.id;
 			su->sub_of_flow[p * m->slots_per_meeting + s->slot] = c.u.sub.id;
+			if ((rc = ring_push_wait(ch, &c, 10000)) < 0)
+				goto out;
+		}
+	}
+	for (uint32_t p = 0; p < m->n_parts; p++) {
+		for (uint32_t slot = 0; slot < su->top_n; slot++) {
+			memset(&c, 0, sizeof(c));
+			c.op = MMR_CMD_SUB_PUT;
+			c.u.sub.id = ids[k++];
+			c.u.sub.stream_id = MMR_ID_NONE;
+			c.u.sub.subscriber_id = p;
+			c.u.sub.out_ssrc = GEN_SSRC_SLOT + p * MMR_TOPN_MAX + slot;
+			c.u.sub.topn_slot = (uint8_t)(slot + 1);
+			c.u.sub.sel_id = c.u.sub.id;
 			if ((rc = ring_push_wait(ch, &c, 10000)) < 0)
 				goto out;
 		}

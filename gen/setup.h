@@ -4,10 +4,14 @@
  *   ctl     requests to mmr-controller over its socket (the same frames mmrctl sends, lib/contract/ctl_proto.h):
  *           meeting create, participant add, stream add (codec, layers; AV1 with its --dd-ext),
  *           then sub set for every receiver whose layer targets are not the default top layers. With SRTP the controller's participant keys are
- *           read from its answers.
+ *           read from its answers. Issue 12: the participants' RTCP feedback (--rtcp, e.g. with
+ *           twcc) and header extension ids (--ext twcc=1,audio-level=4), the meetings' top-N audio
+ *           (--top-n) when asked (gen_setup.rtcp_fb, ext, top_n).
  *   script  the same commands written as an `mmrctl` shell script, for a person or a script to run.
  *   ring    PUT commands pushed straight into the dataplane's command ring (lib/contract/cmd_chan.h), for
- *           measuring the dataplane alone (and subscription ids in any order, --shuffle-ids). No
+ *           measuring the dataplane alone (and subscription ids in any order, --shuffle-ids; issue 12:
+ *           TWCC and audio level ids in PARTICIPANT_PUT, MEETING_PUT top_n with one slot
+ *           subscription per receiver and slot instead of per-pair audio subscriptions). No
  *           controller may be attached to that dataplane: the ring has one producer, and a
  *           controller's resync would delete what it did not create.
  *
@@ -30,6 +34,11 @@ struct gen_setup {
 	enum srtp_suite srtp;        /* SRTP_SUITE_NONE: plain */
 	int shuffle_ids;             /* ring: subscription ids in random order (as after churn) */
 	double wait_s;               /* ctl: wait this long for the controller and its dataplane */
+	const char *rtcp_fb;         /* ctl/script: `participant add --rtcp LIST` (NULL: the default) */
+	char ext[96];                /* ctl/script: `participant add --ext LIST` ("": none) */
+	uint8_t top_n;               /* ctl/script/ring: `meeting create --top-n N` / MEETING_PUT (0: none) */
+	uint8_t twcc_ext_id;         /* ring: participants take TWCC (fb |= MMR_FB_TWCC) with this id; 0: none */
+	uint8_t level_ext_id;        /* ring: participants' audio level extension id; 0: none */
 
 	/* results */
 	uint32_t n_subs;
@@ -45,7 +54,7 @@ struct gen_setup {
 int ctl_call(const char *socket, int argc, char **argv, char **body);
 
 int setup_ctl(struct gen_setup *su, const struct gen_model *m);
-int setup_script(const struct gen_model *m, const char *path, enum srtp_suite srtp);
+int setup_script(const struct gen_setup *su, const struct gen_model *m, const char *path);
 int setup_ring(struct gen_setup *su, const struct gen_model *m, struct cmd_chan *ch);
 void setup_free(struct gen_setup *su);
 

@@ -56,6 +56,20 @@ table shows min and max):
             answer, which comes once the change is durable and live in the dataplane;
             update_lost_packets: packets lost on the streams the updates did not touch, all runs.
 
+  twcc      (issue 12) the plain mix with every participant taking transport-wide feedback, the
+            dataplane's bwe on (every copy stamped and logged) and off, in one run (order
+            alternating): twcc_cost_ratio = cycles per copy on / off (goal <= 1.05).
+  bwe       500 receivers (50 meetings of 10, real time, all back to the generator) with bwe on,
+            sending 10 TWCC feedbacks a second each (built from what they received) and sending
+            none, in one run: cycles per feedback, and bwe_receivers_per_lcore = the lcore's spare
+            cycles per second (without feedback) / (10 x cycles per feedback).
+  topn      one meeting of 500: 25 VP8 publishers, 500 Opus publishers with audio levels, top-3
+            audio, as fast as possible: topn_meeting_copies_per_s.
+  meetings  ten-person SRTP meetings at real time (VP9 L3T3 1 Mbit/s + Opus with levels per
+            participant, bwe on, RTCP on, feedback from two probes per meeting): a run at 8 gives
+            the cost of a meeting, then a ramp down from the 90 %-busy estimate until a run has no
+            loss and the worker under 95 % busy: meetings_per_lcore.
+
 Usage: scripts/bench.py [--smoke] [--runs N] [--only NAME,...] [--out FILE] [--keep-logs]
 --smoke runs every scenario once, briefly (well under 90 s), and checks that the JSON has every key.
 Needs root (hugepages, DPDK) and a build (make progs build/mmr-gen). Python standard library only.
@@ -127,6 +141,10 @@ KEYS = [
     ('rtcp_cost_ratio', '', '<= 1.10', lambda v: v <= 1.10),
     ('rtx_buffer_bytes_per_stream', 'B', '', None),
     ('rtx_resends_per_s', '/s', '', None),
+    ('twcc_cost_ratio', '', '<= 1.05', lambda v: v <= 1.05),
+    ('bwe_receivers_per_lcore', 'receivers', '', None),
+    ('topn_meeting_copies_per_s', 'copies/s', '', None),
+    ('meetings_per_lcore', 'meetings', '', None),
 ]
 SVC_CODECS = ('vp8', 'vp9', 'av1')
 
@@ -791,11 +809,223 @@ class Bench:
             self.add('%s_%s_vs_vp8' % (name, codec), cpc[codec] / cpc['vp8'])
         return r
 
+    # ---- issue 12: bandwidth estimation, top-N audio, meetings per lcore ------------------------------
+    BWE_CONF = {'on': 'bwe = true;\n', 'off': 'bwe = false;\n'}
+
+    @staticmethod
+    def fast_cpc(d):
+        """cycles per copy of the iterations under 1 ms (a descheduled worker's iterations left out)"""
+        return (d['busy_cycles'] - d.get('slow_cycles', 0)) / max(1, d['copies'] - d.get('slow_copies', 0))
+
+    @staticmethod
+    def lc(r, name):
+        """an lcore counter of the window (mmr-gen's "lcore" object: every counter of stats.h)"""
+        return r.get('lcore', {}).get(name, 0)
+
+    def sc_twcc(self, name):
+        """The plain mix with every participant taking transport-wide feedback (mmr-gen --twcc: the
+        set-up gives them `--rtcp nack,pli,fir,twcc --ext twcc=1`, every generated packet carries a
+        transport-cc element) with the dataplane's bwe on (each copy stamped with the receiver's
+        transport-wide sequence number and logged) and off, in one run, as A B B A (off on on off,
+        then on off off on in the next run; the smoke run: A B): twcc_cost_ratio = the mean cycles
+        per copy on / the mean off, which cancels a load that drifts linearly during the run. No receiver sends feedback here (the cost of
+        feedback is the bwe scenario's): with bwe_no_feedback = "ceiling" both runs forward the same."""
+        cpc = {'on': [], 'off': []}
+        modes = ('off', 'on', 'on', 'off') if self.nrun % 2 else ('on', 'off', 'off', 'on')
+        for i, mode in enumerate(modes[:2] if self.smoke else modes):
+            if i:
+                self.cleanup()
+            n = '%s_%s' % (name, mode)
+            self.dp_extra = self.BWE_CONF[mode]
+            try:
+                r = self.run_gen(n, ['--setup', 'ring', '--max', '--twcc'] + self.PLAIN_MIX + self.timing())
+            finally:
+                self.dp_extra = ''
+            self.dp_note(n, r)
+            d = r['dp']
+            if d['copies'] == 0:
+                raise BenchError('twcc %s: no copies (drops: %s)' % (mode, d.get('drops')))
+            cpc[mode].append(self.dp_cpc(r))
+            self.add(n + '_cycles_per_copy', cpc[mode][-1], extra=True)
+            self.add(n + '_stamped_frac', self.lc(r, 'twcc_stamped') / d['copies'], extra=True)
+            self.add(n + '_unstamped', self.lc(r, 'twcc_unstamped'), extra=True)
+        if not self.extra.get(name + '_on_stamped_frac', [0])[-1]:
+            self.notes.append('twcc: no copy was stamped with bwe on (lcore twcc_stamped 0): the ratio '
+                              'measures nothing')
+            log('  (twcc: no copy stamped with bwe on)')
+        self.add('twcc_cost_ratio', statistics.mean(cpc['on']) / statistics.mean(cpc['off']))
+        return r
+
+    BWE_FB_PER_S = 10          # feedbacks per receiver per second (what libwebrtc sends, about)
+    BWE_MIX = ['--meetings', '50', '--participants', '10', '--video-pubs', '2', '--audio-pubs', '3']
+
+    def sc_bwe(self, name):
+        """The cost of receivers' transport-wide feedback while forwarding: meetings of 10 (2 VP8
+        publishers at 1 Mbit/s, 3 Opus), real time, every receiver reached through port 0 (its copies
+        come back to mmr-generator, which notes their transport-wide sequence numbers), bwe on; twice in
+        one run (order alternating): receivers sending BWE_FB_PER_S feedbacks a second each (RR + TWCC
+        built from what they received, mmr-gen --twcc-fb-per-s) and sending none.
+        cycles per feedback = (busy cycles with feedback - cycles per copy without x copies with) /
+        feedbacks; bwe_receivers_per_lcore = (TSC Hz - busy cycles per second without feedback) /
+        (BWE_FB_PER_S x cycles per feedback): the receivers whose feedback the lcore's spare cycles
+        at this forwarding load could take."""
+        mix = ['--meetings', '6'] + self.BWE_MIX[2:] if self.smoke else self.BWE_MIX
+        res = {}
+        # the estimate starts above what a receiver gets (about 2.5 Mbit/s): the allocator keeps every
+        # layer, so both runs forward the same copies and the difference is the feedback's
+        conf = self.BWE_CONF['on'] + 'bwe_start_kbps = 20000;\nbwe_max_kbps = 50000;\n'
+        modes = ('nofb', 'fb') if self.nrun % 2 else ('fb', 'nofb')
+        for i, mode in enumerate(modes):
+            if i:
+                self.cleanup()
+            n = '%s_%s' % (name, mode)
+            self.dp_extra = conf
+            fb = ['--twcc-fb-per-s', str(self.BWE_FB_PER_S)] if mode == 'fb' else ['--twcc']
+            try:
+                r = self.run_gen(n, ['--setup', 'ring', '--scale', '1'] + fb + mix + self.timing())
+            finally:
+                self.dp_extra = ''
+            self.dp_note(n, r)
+            d = r['dp']
+            if d['copies'] == 0:
+                raise BenchError('bwe %s: no copies (drops: %s)' % (mode, d.get('drops')))
+            res[mode] = r
+            self.add(n + '_cycles_per_copy', self.dp_cpc(r), extra=True)
+            self.add(n + '_probe_loss', r['lost'], extra=True)
+        a, b = res['nofb'], res['fb']
+        da, db = a['dp'], b['dp']
+        # iterations longer than 1 ms (the worker descheduled inside one) are left out of both runs,
+        # as in the handoff scenario: at this light load one such iteration weighs more than the
+        # feedback of a second
+        busy = lambda d: d['busy_cycles'] - d.get('slow_cycles', 0)
+        cpc_a = busy(da) / max(1, da['copies'] - da.get('slow_copies', 0))
+        fbs = b.get('twcc_fb', {}).get('window_sent', 0)
+        used = self.lc(b, 'bwe_feedback')
+        if fbs == 0:
+            raise BenchError('bwe: the receivers sent no feedback (see the generator log)')
+        extra_cycles = busy(db) - cpc_a * (db['copies'] - db.get('slow_copies', 0))
+        cpf = max(1.0, extra_cycles / fbs)
+        hz = da['tsc_hz']
+        spare = hz - busy(da) / da['window_s']
+        self.add('bwe_cycles_per_feedback', cpf, extra=True)
+        self.add('bwe_feedback_per_s', fbs / db['window_s'], extra=True)
+        self.add('bwe_feedback_used_per_s', used / db['window_s'], extra=True)
+        self.add('bwe_statuses_per_feedback', b['twcc_fb'].get('window_statuses', 0) / fbs, extra=True)
+        self.add('bwe_alloc_runs_per_s', self.lc(b, 'alloc_runs') / db['window_s'], extra=True)
+        self.add('bwe_busy_frac_nofb', busy(da) / (hz * da['window_s']), extra=True)
+        self.add('bwe_paused_drops', db.get('drops', {}).get('paused', 0), extra=True)
+        self.add('bwe_probe_pkts', self.lc(b, 'probe_pkts'), extra=True)
+        self.add('bwe_slow_frac', (db.get('slow_cycles', 0) + da.get('slow_cycles', 0)) /
+                 max(1, db['busy_cycles'] + da['busy_cycles']), extra=True)
+        self.add('bwe_receivers_per_lcore', spare / (self.BWE_FB_PER_S * cpf))
+        # the whole cost of a receiver like these (its copies and its feedback) on an lcore of its own
+        copies_per_rx = da['copies'] / da['window_s'] / max(1, b['twcc_fb']['receivers'])
+        self.add('bwe_receivers_per_lcore_with_copies',
+                 hz / (copies_per_rx * cpc_a + self.BWE_FB_PER_S * cpf), extra=True)
+        if used == 0:
+            self.notes.append('bwe: the dataplane used no feedback (lcore bwe_feedback 0)')
+        return b
+
+    TOPN_MIX = ['--meetings', '1', '--participants', '500', '--video-pubs', '25', '--audio-pubs', '500',
+                '--level-ext', '4', '--top-n', '3', '--sink-port', '1', '--probe-stride', '8']
+
+    def sc_topn(self, name):
+        """One meeting of 500: 25 VP8 publishers, every participant publishing Opus with the audio level
+        extension (one talker at a time, mmr-gen --level-ext), top-3 audio (meeting create --top-n 3),
+        as fast as possible: topn_meeting_copies_per_s from busy cycles."""
+        r = self.run_gen(name, ['--setup', 'ring', '--max'] + self.TOPN_MIX + self.timing())
+        self.dp_note(name, r)
+        d = r['dp']
+        if d['copies'] == 0:
+            raise BenchError('topn: no copies (drops: %s)' % d.get('drops'))
+        cpc = self.dp_cpc(r)
+        self.add('topn_meeting_copies_per_s', d['tsc_hz'] / cpc)
+        self.add('topn_cycles_per_copy', cpc, extra=True)
+        self.add('topn_copies_per_rtp_pkt', d['copies'] / max(1, d['rtp_pkts']), extra=True)
+        self.add('topn_speaker_runs', self.lc(r, 'speaker_runs'), extra=True)
+        self.add('topn_gen_pps', r['tx_pps'], extra=True)
+        # without top-N every receiver would get 499 audio streams: copies per audio packet say it
+        self.add('topn_setup_s', r['setup']['seconds'], extra=True)
+        return r
+
+    MEET_PARTS = 10
+
+    def meetings_args(self, n):
+        return ['--setup', 'ctl', '--scale', '1', '--srtp', 'AEAD_AES_128_GCM', '--video', 'vp9',
+                '--video-kbps', '1000', '--meetings', str(n), '--participants', str(self.MEET_PARTS),
+                '--level-ext', '4', '--twcc-fb-per-s', str(self.BWE_FB_PER_S), '--sink-port', '1',
+                '--probe-stride', '5', '--srtp-rx-every', '8'] + self.timing()
+
+    def meetings_ok(self, r):
+        """a run the lcore carried: the generator sent the nominal rate (the memif ring never stayed
+        full), no loss on the probes, the worker under 95 % busy (from its short iterations)"""
+        d = r['dp']
+        busy = self.fast_cpc(d) * d['copies'] / d['window_s'] / d['tsc_hz']
+        return r['lost'] == 0 and r['tx_pps'] >= 0.97 * r['nominal_pps'] and busy < 0.95
+
+    def sc_meetings(self, name):
+        """Ten-person SRTP meetings at real time: every participant publishes VP9 L3T3 at 1 Mbit/s and
+        Opus with audio levels, receivers at mixed layer ceilings (the model's) with the allocator
+        under them (bwe on), RTCP on (defaults), two receivers per meeting (probes, back to the
+        generator) sending transport-wide feedback 10 times a second. A first run at 8 meetings gives
+        the cycles one meeting costs (from the worker's iterations under 1 ms); then the lcore's
+        estimate (90 % busy) is run, and on failure a bisection between the last carried and the
+        first failed count, 4 runs at most. A run is carried when the generator sent the nominal
+        rate (97 %: the MMR took everything), the probes lost nothing and the worker was under 95 %
+        busy. meetings_per_lcore = the most meetings of a carried run."""
+        self.dp_extra = self.BWE_CONF['on']
+        try:
+            n0 = 2 if self.smoke else 8
+            r = self.run_gen(name + '_%d' % n0, self.meetings_args(n0), controller=True)
+            self.dp_note(name, r)
+            d = r['dp']
+            # the cost of a copy from the iterations that were not descheduled (under 1 ms, as in
+            # the bwe and handoff scenarios; at this load most iterations are short), times the
+            # copies a meeting makes a second
+            per_meeting = self.fast_cpc(d) * d['copies'] / d['window_s'] / n0
+            self.add('meetings_cycles_per_s_per_meeting', per_meeting, extra=True)
+            self.add('meetings_copies_per_s_per_meeting', d['copies'] / d['window_s'] / n0, extra=True)
+            est = max(1, int(0.9 * d['tsc_hz'] / per_meeting))
+            self.add('meetings_per_lcore_estimate', est, extra=True)
+            best = n0 if self.meetings_ok(r) else 0
+            lo, hi, n = best, None, est
+            for step in range(0 if self.smoke else 4):      # the smoke run: the first run only
+                self.cleanup()
+                r = self.run_gen(name + '_%d' % n, self.meetings_args(n), controller=True)
+                d = r['dp']
+                ok = self.meetings_ok(r)
+                busy = self.fast_cpc(d) * d['copies'] / d['window_s'] / d['tsc_hz']
+                log('  meetings %d: sent %.0f %% of the nominal rate, probe loss %d, busy %.0f %% (%.0f %% with '
+                    'descheduled iterations), stolen %.0f %%: %s' %
+                    (n, 100 * r['tx_pps'] / max(1, r['nominal_pps']), r['lost'], 100 * busy, 100 * d['busy_frac'],
+                     100 * d.get('stolen_frac', 0), 'ok' if ok else 'over'))
+                self.notes.append('meetings run %d: %d meetings, sent %.3f of nominal, probe loss %d, busy %.3f '
+                                  '(%.3f with descheduled iterations), stolen %.3f, paused copies %d' %
+                                  (self.nrun, n, r['tx_pps'] / max(1, r['nominal_pps']), r['lost'], busy,
+                                   d['busy_frac'], d.get('stolen_frac', 0), d.get('drops', {}).get('paused', 0)))
+                if ok:
+                    lo = best = max(best, n)
+                else:
+                    hi = n
+                if hi is None:
+                    break                     # the estimate holds
+                n = (lo + hi) // 2            # bisection between the last good and the first bad
+                if n <= lo:
+                    break
+            if best == 0 and self.smoke:
+                best = est        # the smoke run checks the scenario runs, not the figure
+                self.notes.append('meetings (smoke): the first run was not carried; the estimate stands in')
+            self.add('meetings_per_lcore', best)
+        finally:
+            self.dp_extra = ''
+        return r
+
     SCENARIOS = [('testpmd', 'sc_testpmd', 5), ('plain', 'sc_plain', 5), ('latency', 'sc_latency', 5),
                  ('srtp', 'sc_srtp', 5), ('scale', 'sc_scale', 3), ('updates', 'sc_updates', 5),
                  ('ctl', 'sc_ctl', 5),
                  ('svc', 'sc_svc', 5), ('handoff', 'sc_handoff', 3), ('rtcp', 'sc_rtcp', 5),
-                 ('rtx', 'sc_rtx', 3)]
+                 ('rtx', 'sc_rtx', 3), ('twcc', 'sc_twcc', 3), ('bwe', 'sc_bwe', 3), ('topn', 'sc_topn', 3),
+                 ('meetings', 'sc_meetings', 1)]
 
     def run(self):
         only = set(self.args.only.split(',')) if self.args.only else None

@@ -13,7 +13,7 @@ PKGS=(
 	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
 	gstreamer1.0-libav python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
 	ffmpeg python3-pylibsrtp
-	libvpx-dev libaom-dev
+	libvpx-dev libaom-dev libopus-dev
 )
 
 here=$(cd "$(dirname "$0")" && pwd)

@@ -141,6 +141,9 @@ done
 [ -f tests/integration/test_nack.py ] &&
 	run_negative integration/test_nack--rtcp-off 300 '^FAIL bob: NACK of .* exactly those bytes again' \
 		"$PY" tests/integration/test_nack.py --rtcp-off
+[ -f tests/integration/test_audio.py ] &&
+	run_negative integration/test_audio--no-levels 300 '^FAIL dominant speaker: alice talking' \
+		"$PY" tests/integration/test_audio.py --no-levels
 [ -f tests/integration/test_bwe.py ] &&
 	run_negative integration/test_bwe--bwe-off 300 '^FAIL bob: its transport-wide seqs are consecutive' \
 		"$PY" tests/integration/test_bwe.py --bwe-off
@@ -166,6 +169,11 @@ done
 [ -f tests/e2e/test_bwe_svc.py ] &&
 	run_negative e2e/test_bwe_svc--bwe-off 300 '^FAIL r300: settled on the highest layers that fit' \
 		"$PY" tests/e2e/test_bwe_svc.py --bwe-off
+# issue 12's audio negative control: participants without `--ext audio-level` (the same packets): the
+# dominant speaker must not follow the talker
+[ -f tests/e2e/test_speaker.py ] &&
+	run_negative e2e/test_speaker--no-level-ext 300 '^FAIL dominant speaker follows the talker' \
+		"$PY" tests/e2e/test_speaker.py --no-level-ext
 # the e2e checks' own negative controls: the same senders, receivers and checks without the MMR
 # (a Python relay on 127.0.0.1), ideal (must pass) and with planted defects (each must fail for its
 # reason); each exits 0 only if every scenario came out as stated

@@ -967,8 +967,11 @@ ok participant add qn a --addr 203.0.113.120 --port 7000 --rtcp nack,pli,twcc --
 ok participant add qn b --addr 203.0.113.121 --port 7000 --rtcp remb --ext abs-send-time=2
 ok participant add qn c --addr 203.0.113.122 --port 7000 --role recvonly
 ok stream add qn a --ssrc 0x8000 --kind audio --codec opus
+! grep -q warning "$OUT" || fail "stream add qn a (with audio-level): $(cat "$OUT")"
 ok stream add qn a --ssrc 0x8001 --kind video --codec vp8 --layers 3 --screen
 ok stream add qn b --ssrc 0x8100 --kind audio --codec opus
+grep -q "^warning: participant 'b' sends audio without the audio level extension" "$OUT" ||
+	fail "stream add qn b (no audio-level in a top-N meeting): no warning: $(cat "$OUT")"
 ok stream add qn b --ssrc 0x8101 --kind video --codec vp9 --layers 3 --spatial 3
 json meeting show qn
 jq_eq '(j["top_n"], j["dominant_speaker"])' "(2, None)"
@@ -1003,6 +1006,8 @@ jq_eq 'sorted((s["subscriber"], s["ssrc"]) for s in j["subscriptions"] if s["kin
 bad "--pin/--unpin are for video" sub set qn c --ssrc 0x8000 --pin
 bad "--pin and --unpin exclude each other" sub set qn c --ssrc 0x8101 --pin --unpin
 ok meeting set qn --top-n 3
+[ "$(grep -c '^warning: participant ' "$OUT")" = 1 ] && grep -q "'b'.*top-3 meeting" "$OUT" ||
+	fail "meeting set qn --top-n 3: want one warning (b): $(cat "$OUT")"
 json sub list qn
 jq_eq '(len([s for s in j["subscriptions"] if s["topn_slot"] is not None]), len([s for s in j["subscriptions"] if s["kind"] == "audio" and s["topn_slot"] is None]))' "(9, 0)"
 ok meeting set qn --top-n 1

@@ -3,8 +3,9 @@ twccmodel.py - a receiver's side of transport-wide congestion control, as the mm
 transport-wide sequence number of each received RTP packet (the transport-cc header extension,
 draft-holmer-rmcat-transport-wide-cc-extensions-01), an optional bottleneck link between the MMR and
 the receiver (a bit rate and a queue: the arrival times a slow link would give), and the RTCP
-transport-wide feedback (RTPFB PT 205 FMT 15) and REMB (PSFB PT 206 FMT 15) it sends back. Python 3
-standard library only.
+transport-wide feedback (RTPFB PT 205 FMT 15) and REMB (PSFB PT 206 FMT 15) it sends back, and the
+reading of a feedback packet (every chunk form). The tests' one Python TWCC builder and parser, written
+apart from lib/rtcp/twcc.c so the two check each other. Python 3 standard library only.
 """
 
 import struct
@@ -147,6 +148,47 @@ def build_twcc(sender, media, base_seq, ref_64ms, fb_count, arrivals):
         fci += b'\0'
     body = struct.pack('!II', sender, media) + fci
     return struct.pack('!BBH', 0x80 | 15, 205, len(body) // 4) + body
+
+
+def parse_twcc(pkt):
+    """(sender, media, base, fb_count, [(seq, arrival_us or None)]) of one feedback packet (from its
+    RTCP header on); ValueError when it is not one or is cut short."""
+    if len(pkt) < 20 or pkt[1] != 205 or pkt[0] & 0x1F != 15:
+        raise ValueError("not a transport-wide feedback packet")
+    sender, media, base, count, rf = struct.unpack_from("!IIHHI", pkt, 4)
+    ref = rf >> 8
+    if ref & 0x800000:
+        ref -= 1 << 24
+    off = 20
+    syms = []
+    try:
+        while len(syms) < count:
+            (v,) = struct.unpack_from("!H", pkt, off)
+            off += 2
+            if not v & 0x8000:                     # run length
+                syms += [(v >> 13) & 3] * min(v & 0x1FFF, count - len(syms))
+            elif not v & 0x4000:                   # 1-bit vector
+                syms += [(v >> (13 - j)) & 1 for j in range(14)][:count - len(syms)]
+            else:                                  # 2-bit vector
+                syms += [(v >> (12 - 2 * j)) & 3 for j in range(7)][:count - len(syms)]
+        t = ref * TWCC_REF_US
+        out = []
+        for i, sym in enumerate(syms):
+            seq = (base + i) & 0xFFFF
+            if sym == 0:
+                out.append((seq, None))
+                continue
+            if sym == 1:
+                d = pkt[off]
+                off += 1
+            else:
+                (d,) = struct.unpack_from("!h", pkt, off)
+                off += 2
+            t += d * TWCC_TICK_US
+            out.append((seq, t))
+    except (struct.error, IndexError):
+        raise ValueError("transport-wide feedback cut short")
+    return sender, media, base, rf & 0xFF, out
 
 
 def build_remb(sender, bps, ssrcs):

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """
 twcc_feedback.py - the e2e receivers' transport-wide congestion control feedback (RTCP RTPFB FMT 15,
-draft-holmer-rmcat-transport-wide-cc-extensions-01 section 3.1), written for test_bwe_svc.py
-independently of the MMR's lib/rtcp/twcc.c (so the two can check each other), plus the reading of
-the transport-cc header extension (RFC 8285 one-byte and two-byte forms).
+draft-holmer-rmcat-transport-wide-cc-extensions-01 section 3.1), for test_bwe_svc.py on
+tests/lib/twccmodel.py's builder and parser (written apart from the MMR's lib/rtcp/twcc.c, so the two
+check each other), plus the reading of the transport-cc header extension (RFC 8285 one-byte and
+two-byte forms).
 
 TwccReceiver: on_packet(twcc_seq, arrival_us) for every RTP packet that carries the extension, then
 every 100 ms build(sender_ssrc, media_ssrc) -> one feedback packet (bytes) for the packets since the
@@ -18,10 +19,12 @@ accumulate). A packet arriving after its sequence number was reported as lost is
 Python standard library only.
 """
 
+import os
 import struct
+import sys
 
-RTPFB = 205
-FMT_TWCC = 15
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
+import twccmodel  # noqa: E402  (the tests' one TWCC feedback builder and parser)
 
 
 def find_ext(pkt, ext_id):
@@ -109,34 +112,9 @@ class TwccReceiver:
         recv = [(u, self.arrivals[u]) for u in range(base, base + count) if u in self.arrivals]
         if not recv:
             return None
-        ref = recv[0][1] // 64000
-        t = ref * 64000
-        symbols, deltas = [], b""
-        k = 0
-        for u in range(base, base + count):
-            if k < len(recv) and recv[k][0] == u:
-                ticks = int(round((recv[k][1] - t) / 250.0))
-                ticks = max(-32768, min(32767, ticks))
-                t += ticks * 250
-                if 0 <= ticks <= 255:
-                    symbols.append(1)
-                    deltas += bytes([ticks])
-                else:
-                    symbols.append(2)
-                    deltas += struct.pack("!h", ticks)
-                k += 1
-            else:
-                symbols.append(0)
-        chunks = b""
-        for i in range(0, len(symbols), 7):
-            v = 0xC000
-            for j, sym in enumerate(symbols[i:i + 7]):
-                v |= sym << (12 - 2 * j)
-            chunks += struct.pack("!H", v)
-        fci = struct.pack("!HHI", base & 0xFFFF, count, ((ref & 0xFFFFFF) << 8) | (self.fb_count & 0xFF))
-        body = struct.pack("!II", sender_ssrc, media_ssrc) + fci + chunks + deltas
-        body += b"\0" * (-len(body) % 4)
-        pkt = struct.pack("!BBH", 0x80 | FMT_TWCC, RTPFB, len(body) // 4) + body
+        ref = recv[0][1] // twccmodel.TWCC_REF_US
+        pkt = twccmodel.build_twcc(sender_ssrc, media_ssrc, base & 0xFFFF, ref, self.fb_count & 0xFF,
+                                   [self.arrivals.get(u) for u in range(base, base + count)])
         self.fb_count += 1
         self.sent += 1
         for u in range(base, base + count):
@@ -145,41 +123,7 @@ class TwccReceiver:
         return pkt
 
 
-def parse(pkt):
-    """(sender, media, base, fb_count, [(seq, arrival_us or None)]) of one feedback packet."""
-    if len(pkt) < 20 or pkt[1] != RTPFB or pkt[0] & 0x1F != FMT_TWCC:
-        raise ValueError("not a transport-wide feedback packet")
-    sender, media, base, count, rf = struct.unpack_from("!IIHHI", pkt, 4)
-    ref = rf >> 8
-    if ref & 0x800000:
-        ref -= 1 << 24
-    off = 20
-    syms = []
-    while len(syms) < count:
-        (v,) = struct.unpack_from("!H", pkt, off)
-        off += 2
-        if not v & 0x8000:                     # run length
-            syms += [(v >> 13) & 3] * min(v & 0x1FFF, count - len(syms))
-        elif not v & 0x4000:                   # 1-bit vector
-            syms += [(v >> (13 - j)) & 1 for j in range(14)][:count - len(syms)]
-        else:                                  # 2-bit vector
-            syms += [(v >> (12 - 2 * j)) & 3 for j in range(7)][:count - len(syms)]
-    t = ref * 64000
-    out = []
-    for i, sym in enumerate(syms):
-        seq = (base + i) & 0xFFFF
-        if sym == 0:
-            out.append((seq, None))
-            continue
-        if sym == 1:
-            d = pkt[off]
-            off += 1
-        else:
-            (d,) = struct.unpack_from("!h", pkt, off)
-            off += 2
-        t += d * 250
-        out.append((seq, t))
-    return sender, media, base, rf & 0xFF, out
+parse = twccmodel.parse_twcc
 
 
 def _selftest():

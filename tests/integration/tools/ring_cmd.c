@@ -8,7 +8,9 @@
  * One command per line, `op key=value ...`; blank lines and lines starting with '#' are skipped.
  *   participant id= meeting= addr= port= dp_port= mac= role=      (plain RTP: SRTP suite 0, no keys)
  *   stream      id= participant= ssrc= kind= codec= tl= sl= group= enc= dd=
- *   sub         id= stream= subscriber= out_ssrc= tid= sid= dt= enc= sel=
+ *   participant ... twcc= abs= level=                            (header extension ids, issue 12)
+ *   sub         id= stream= subscriber= out_ssrc= tid= sid= dt= enc= sel= slot=   (slot: topn_slot)
+ *   meeting     id= top_n=                                         (MEETING_PUT)
  *   counters    (pushes nothing: prints the segment's rejected, head, tail and applied_seq)
  * The long field names of cmd_chan.h work too (meeting_id, udp_port, participant_id, temporal_layers,
  * spatial_layers, group_id, encoding, dd_ext_id, stream_id, subscriber_id, target_tid, target_sid,
@@ -63,6 +65,9 @@ static const struct field participant_fields[] = {
 	PF("rtx0_pt", "rtx_map[0].pt", F_U8, rtx_map[0].pt),
 	PF("rtx1_apt", "rtx_map[1].apt", F_U8, rtx_map[1].apt),
 	PF("rtx1_pt", "rtx_map[1].pt", F_U8, rtx_map[1].pt),
+	PF("twcc", "twcc_ext_id", F_U8, twcc_ext_id),
+	PF("abs", "abs_ext_id", F_U8, abs_ext_id),
+	PF("level", "level_ext_id", F_U8, level_ext_id),
 	{ NULL, NULL, F_U8, 0 },
 };
 
@@ -96,6 +101,14 @@ static const struct field sub_fields[] = {
 	UF("enc", "target_encoding", F_U8, target_encoding),
 	UF("sel", "sel_id", F_ID, sel_id),
 	UF("rtx_ssrc", "rtx_ssrc", F_U32, rtx_ssrc),
+	UF("slot", "topn_slot", F_U8, topn_slot),
+	{ NULL, NULL, F_U8, 0 },
+};
+
+#define MF(n, a, t, m) { n, a, t, offsetof(struct mmr_cmd_meeting, m) }
+static const struct field meeting_fields[] = {
+	MF("id", "meeting_id", F_U32, meeting_id),
+	MF("top_n", "top_n", F_U8, top_n),
 	{ NULL, NULL, F_U8, 0 },
 };
 
@@ -184,6 +197,10 @@ static int parse_line(char *line, struct mmr_cmd *cmd, char *err, size_t errlen)
 		cmd->op = MMR_CMD_SUB_PUT;
 		fields = sub_fields;
 		body = &cmd->u.sub;
+	} else if (strcmp(op, "meeting") == 0) {
+		cmd->op = MMR_CMD_MEETING_PUT;
+		fields = meeting_fields;
+		body = &cmd->u.meeting;
 	} else if (strcmp(op, "counters") == 0) {
 		if (strtok_r(NULL, sep, &save)) {
 			snprintf(err, errlen, "counters takes no arguments");
@@ -191,7 +208,7 @@ static int parse_line(char *line, struct mmr_cmd *cmd, char *err, size_t errlen)
 		}
 		return 2;
 	} else {
-		snprintf(err, errlen, "unknown op '%s' (participant, stream, sub, counters)", op);
+		snprintf(err, errlen, "unknown op '%s' (participant, stream, sub, meeting, counters)", op);
 		return -1;
 	}
 	int sel_given = 0;

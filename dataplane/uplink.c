@@ -131,7 +131,7 @@ void uplink_packet(struct worker *w, const struct fwd_participant *part, struct 
 	uint64_t now = w->now_tsc;
 	uint64_t now_us = now / u->tsc_per_us;
 	if (unlikely(!u->started)) {
-		const struct gcc_cfg cfg = { UPLINK_START_BPS, UPLINK_MIN_BPS, UPLINK_MAX_BPS };
+		const struct gcc_cfg cfg = { .start_bps = UPLINK_START_BPS, .min_bps = UPLINK_MIN_BPS, .max_bps = UPLINK_MAX_BPS };
 		gcc_init(&u->gcc, &cfg, now_us);
 		twcc_recv_init(&u->tr);
 		u->next_fb_tsc = now + w->tsc_hz / 1000u * w->dp->cfg->twcc_fb_ms;

@@ -536,6 +536,8 @@ static void probe_finish(struct gcc *g, struct gcc_probe_state *c, uint64_t now_
 	uint64_t r = probe_result(c);
 
 	c->done = 1;
+	if (r)
+		g->probe_seen_bps = r;
 	if (r && r > (uint64_t)g->delay_bps && !g->batch_overuse && g->signal != SIG_OVER) {
 		double before = g->delay_bps;
 		g->st.probes_ok++;
@@ -801,7 +803,7 @@ uint64_t gcc_loss_bps(const struct gcc *g) { return (uint64_t)g->loss_bps; }
 uint8_t gcc_loss_frac(const struct gcc *g) { return g->loss_frac; }
 uint64_t gcc_acked_bps(const struct gcc *g) { return g->acked_bps; }
 
-uint64_t gcc_probe_result_bps(const struct gcc *g) { return g->probe_bps; }
+uint64_t gcc_probe_result_bps(const struct gcc *g) { return g->probe_seen_bps; }
 
 uint64_t gcc_last_decrease_us(const struct gcc *g)
 {

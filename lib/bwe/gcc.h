@@ -161,7 +161,8 @@ struct gcc {
 	struct gcc_probe_state probe[GCC_PROBE_CLUSTERS];
 	uint8_t  probe_next_id, initial_probes;     /* initial probes still to hand out (2, 1, 0) */
 	uint64_t probe_next_us, probe_backoff_us, probe_peak_bps, probe_peak_us;
-	uint64_t probe_bps;                         /* last probe result */
+	uint64_t probe_bps;                         /* last probe result that raised the estimate */
+	uint64_t probe_seen_bps;                    /* last valid probe result */
 	uint64_t probe_ok_start_us;                 /* start of the last cluster that raised the estimate */
 	uint64_t probe_2x_bps;                      /* a further probe is due at this rate (0: none) */
 	uint64_t target_bps;
@@ -208,7 +209,8 @@ uint64_t gcc_delay_bps(const struct gcc *g);
 uint64_t gcc_loss_bps(const struct gcc *g);
 uint8_t  gcc_loss_frac(const struct gcc *g);        /* 0..255 */
 uint64_t gcc_acked_bps(const struct gcc *g);
-/* The last probe result that raised the estimate (0: none). */
+/* The last valid probe result, whether it raised the estimate or not (0: none): what the path was
+ * last seen to carry. */
 uint64_t gcc_probe_result_bps(const struct gcc *g);
 /* When the estimate last fell for congestion (over-use or loss; 0: never). */
 uint64_t gcc_last_decrease_us(const struct gcc *g);

@@ -374,14 +374,7 @@ static void feedback_done(struct worker *w, const struct fwd_participant *part, 
 	 * AIMD while we sent far less (app-limited) is unproven; allocating it at once (S2T1 -> S2T2:
 	 * +90 %) congests the path. A larger step waits for a probe that carried it (mediasoup's
 	 * probation does the same). */
-	uint64_t bps = gcc_target_bps(&b->gcc), acked = gcc_acked_bps(&b->gcc);
-	if (acked) {
-		uint64_t seen = acked * 3 / 2, pr = gcc_probe_result_bps(&b->gcc);
-		if (pr > seen)
-			seen = pr;
-		if (bps > seen)
-			bps = seen;
-	}
+	uint64_t bps = gcc_proven_bps(&b->gcc);
 	const struct fwd_rx_subs *rs = rcu_dereference(part->rx_subs);
 	if (alloc_due(w, b, bps, rs))
 		run_alloc(w, part, b, rs, bps, (const void *)rs != b->alloc_subs ? ALLOC_FORCE : 0, 0);

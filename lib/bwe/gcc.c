@@ -455,6 +455,17 @@ static void loss_update(struct gcc *g, uint64_t now_us)
 
 /* ---- probes ----------------------------------------------------------------------------------- */
 
+uint64_t gcc_proven_bps(const struct gcc *g)
+{
+	uint64_t t = g->target_bps, seen = g->acked_bps * 3 / 2;
+
+	if (!g->acked_bps || g->remb_mode)
+		return t;
+	if (g->probe_seen_bps > seen)
+		seen = g->probe_seen_bps;
+	return t < seen ? t : seen;
+}
+
 static struct gcc_probe_state *probe_find(struct gcc *g, uint8_t id)
 {
 	for (unsigned i = 0; i < GCC_PROBE_CLUSTERS; i++)
@@ -561,6 +572,12 @@ static void probe_finish(struct gcc *g, struct gcc_probe_state *c, uint64_t now_
 			g->probe_backoff_us * 2;
 	} else {
 		g->st.probes_failed++;
+		if (r && r * 10 >= c->bps * 7 && r >= gcc_proven_bps(g)) {
+			/* carried, below the estimate but above what was proven: on at twice it */
+			g->probe_2x_bps = 2 * r;
+			g->probe_next_us = now_us;
+			return;
+		}
 		if (g->st.probes_ok && c->start_us <= g->probe_ok_start_us)
 			return;                 /* sent with a cluster that did raise it: no backoff */
 		g->probe_2x_bps = 0;
@@ -631,11 +648,12 @@ int gcc_probe_request(struct gcc *g, uint64_t now_us, uint64_t want_bps, struct 
 			return 0;               /* one in flight */
 	if (want_bps > g->cfg.max_bps)
 		want_bps = g->cfg.max_bps;
-	if (want_bps <= g->target_bps || g->signal == SIG_OVER || now_us < g->probe_next_us ||
+	uint64_t proven = gcc_proven_bps(g);
+	if (want_bps <= proven || g->signal == SIG_OVER || now_us < g->probe_next_us ||
 	    (g->aimd_last_decrease_us && now_us - g->aimd_last_decrease_us < 1000000))
 		return 0;
 	uint64_t bps = want_bps;                /* at most twice the estimate (or the result) at a time */
-	uint64_t step = g->probe_2x_bps ? g->probe_2x_bps : 2 * g->target_bps;
+	uint64_t step = g->probe_2x_bps ? g->probe_2x_bps : 2 * proven;
 	if (step < bps)
 		bps = step;
 	g->probe_2x_bps = 0;

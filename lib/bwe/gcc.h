@@ -193,12 +193,12 @@ void gcc_on_arrival(struct gcc *g, uint64_t send_us, uint64_t arrival_us, uint32
 /* Ask for a probe cluster to send now toward a receiver whose allocation wants want_bps (0: only the
  * initial probes). 1: *p filled (send it, stamping each packet with p->id; call again: the initial
  * probes are two clusters), 0: nothing to send. Rules: the first calls hand out clusters at 3x and 6x
- * the start rate; later, when want_bps is above the estimate, one cluster at min(want, max, 2 x the
- * estimate) unless one is in flight, the detector over-uses or a decrease was less than 1 s ago, at
+ * the start rate; later, when want_bps is above the proven rate (gcc_proven_bps), one cluster at
+ * min(want, max, 2 x the proven rate) unless one is in flight, the detector over-uses or a decrease was less than 1 s ago, at
  * most once per backoff (1 s, doubled on each probe that raised nothing or less than 20 %, at most
  * 2 s: a path that came back is found within a few seconds); a probe that
- * came back at >= 0.7 of its rate and raised the estimate >= 20 % is followed at once by one at
- * min(want, 2 x its result). A cluster's result: its received bytes over its receive span (a train,
+ * came back at >= 0.7 of its rate and raised the estimate >= 20 % (or, below the estimate, came
+ * back above the proven rate) is followed at once by one at min(want, 2 x its result). A cluster's result: its received bytes over its receive span (a train,
  * sent in under 5 ms: its second half's, since a shaper's burst allowance carries the head at once;
  * a paced one: compared with its send rate), never above its rate; above the estimate it raises it.
  * cfg.probe_min_bytes makes clusters at least that large (a train must outlast that allowance). */
@@ -212,6 +212,10 @@ uint64_t gcc_acked_bps(const struct gcc *g);
 /* The last valid probe result, whether it raised the estimate or not (0: none): what the path was
  * last seen to carry. */
 uint64_t gcc_probe_result_bps(const struct gcc *g);
+/* The estimate, at most what the path was seen to carry: 1.5 x the acknowledged rate (GCC's own
+ * growth cap) or the last valid probe result (REMB: the estimate). An estimate that grew while we
+ * sent far less is unproven: the allocation's budget, and probes start from this. */
+uint64_t gcc_proven_bps(const struct gcc *g);
 /* When the estimate last fell for congestion (over-use or loss; 0: never). */
 uint64_t gcc_last_decrease_us(const struct gcc *g);
 

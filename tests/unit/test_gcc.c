@@ -382,6 +382,9 @@ static void test_keyframe_burst(void **state)
 	run(&S, 5000000, NULL);
 	print_state("before bursts");
 	assert_true(target() >= 850000);
+	/* app-limited at 600k, no probe: the proven rate is 1.5 x what was acknowledged */
+	assert_true(gcc_proven_bps(&S.g) <= target());
+	assert_true(gcc_proven_bps(&S.g) == gcc_acked_bps(&S.g) * 3 / 2 || gcc_proven_bps(&S.g) == target());
 	uint32_t over = S.g.st.overuse;
 	run(&S, 20000000, burst_cb);
 	print_state("bursts");

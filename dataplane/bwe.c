@@ -373,8 +373,15 @@ static void feedback_done(struct worker *w, const struct fwd_participant *part, 
 	 * the acknowledged rate (GCC's own growth cap) or a probe's result. An estimate that grew by
 	 * AIMD while we sent far less (app-limited) is unproven; allocating it at once (S2T1 -> S2T2:
 	 * +90 %) congests the path. A larger step waits for a probe that carried it (mediasoup's
-	 * probation does the same). */
-	uint64_t bps = gcc_proven_bps(&b->gcc);
+	 * probation does the same). The cap limits raising only: what is allocated now stays within
+	 * the budget while the estimate covers it (an acknowledged rate low after a loss burst must
+	 * not take layers away). */
+	uint64_t bps = gcc_proven_bps(&b->gcc), est = gcc_target_bps(&b->gcc);
+	uint64_t now_alloc = w->part_stats[part->id].alloc_bps;
+	if (now_alloc > est)
+		now_alloc = est;
+	if (bps < now_alloc)
+		bps = now_alloc;
 	const struct fwd_rx_subs *rs = rcu_dereference(part->rx_subs);
 	if (alloc_due(w, b, bps, rs))
 		run_alloc(w, part, b, rs, bps, (const void *)rs != b->alloc_subs ? ALLOC_FORCE : 0, 0);

@@ -740,7 +740,8 @@ unsigned gcc_on_twcc(struct gcc *g, uint64_t now_us, const struct twcc_fb *fb, c
 			tx_first = e->send_us;
 		if (!used || e->send_us > tx_last)
 			tx_last = e->send_us;
-		bytes += e->size;
+		if (!e->probe_cluster)
+			bytes += e->size;       /* acked: media only (probe trains would inflate the cap) */
 		used++;
 		if (e->probe_cluster)
 			probe_account(g, e, 1, arrival);

@@ -136,7 +136,7 @@ struct gcc {
 	double   cap_kbps, cap_dev;                 /* link capacity estimate (kbps), normalized variance */
 	uint8_t  have_cap;
 	uint64_t rtt_us;
-	/* acked bitrate (send side): per feedback, the bytes received over their receive span and over
+	/* acked bitrate (send side): per feedback, the media bytes (not probes) received over their receive span and over
 	 * their send span; the last GCC_ACK_SAMPLES feedbacks summed; the smaller of the two (a lying
 	 * receive clock gains nothing; a lost feedback costs nothing) */
 	uint32_t ack_bytes[GCC_ACK_SAMPLES];

@@ -14,7 +14,7 @@ higher each time, and change nothing: sel_id naming another receiver's subscript
 subscription to the non-group stream, an unused id, an id out of range; target_sid 3; target_encoding
 3; spatial_layers 4; codec 9; audio kind with the VP8 codec; AV1 without dd_ext_id; a simulcast group
 on an audio stream; RTCP fields (issue 11): an RTX payload type without an RTX SSRC, one out of range,
-an RTX SSRC equal to the media SSRC, a clock rate of 5 Hz, unknown feedback flags, an RTX map pair
+an RTX SSRC equal to the media SSRC, a clock rate of 5 Hz, unknown feedback flags, REMB without its abs-send-time extension, an RTX map pair
 with the same payload type twice or two pairs for one media payload type, a subscription's RTX SSRC
 equal to its out SSRC or to another subscription's out SSRC toward the receiver, a receiver's mmr_ssrc equal to an SSRC it receives, a subscription's out SSRC
 equal to the receiver's mmr_ssrc. Afterwards the dataplane's status line still counts 2 participants, 3 streams, 4
@@ -92,8 +92,10 @@ BAD = [
      'STREAM_PUT', 'stream 2: RTX SSRC %d is its media SSRC' % PLAIN),
     ('clock rate 5 Hz', 'stream id=2 participant=0 ssrc=%d %s group=none clock=5' % (PLAIN, VP8),
      'STREAM_PUT', 'stream 2: clock rate 5 Hz out of range 1000..1000000'),
-    ('unknown feedback flags', 'participant id=1 meeting=0 addr=%s port=%d dp_port=0 role=1 fb=64' % (CLIENT_IP, RX_PORT),
-     'PARTICIPANT_PUT', 'participant 1: unknown feedback flags 0x40'),
+    ('unknown feedback flags', 'participant id=1 meeting=0 addr=%s port=%d dp_port=0 role=1 fb=128' % (CLIENT_IP, RX_PORT),
+     'PARTICIPANT_PUT', 'participant 1: unknown feedback flags 0x80'),
+    ('REMB without abs-send-time', 'participant id=1 meeting=0 addr=%s port=%d dp_port=0 role=1 fb=64' % (CLIENT_IP, RX_PORT),
+     'PARTICIPANT_PUT', 'participant 1: REMB without the abs-send-time extension id'),
     ('RTX pair 96:96', 'participant id=1 meeting=0 addr=%s port=%d dp_port=0 role=1 rtx0_apt=96 rtx0_pt=96' % (CLIENT_IP, RX_PORT),
      'PARTICIPANT_PUT', 'participant 1: bad RTX payload types 96:96 (media 0..127, RTX 1..127, different)'),
     ('two RTX pairs for one payload type',

@@ -206,30 +206,14 @@ def meeting_show(env, name):
     return cp.stdout if cp.returncode == 0 and isinstance(cp.stdout, dict) else {}
 
 
-def find_key(o, key):
-    if isinstance(o, dict):
-        if key in o:
-            return o[key]
-        for v in o.values():
-            r = find_key(v, key)
-            if r is not None:
-                return r
-    elif isinstance(o, list):
-        for v in o:
-            r = find_key(v, key)
-            if r is not None:
-                return r
-    return None
-
-
 def dominant(env, meeting):
-    v = find_key(meeting_show(env, meeting), 'dominant_speaker')
+    v = mmrtest.find_key(meeting_show(env, meeting), 'dominant_speaker')
     return v if isinstance(v, str) else None
 
 
 def part_counter(env, meeting, name, key):
     cp = env.ctl('participant', 'show', meeting, name, json=True, check=False)
-    v = find_key(cp.stdout, key) if cp.returncode == 0 else None
+    v = mmrtest.find_key(cp.stdout, key) if cp.returncode == 0 else None
     return int(v or 0)
 
 
@@ -343,14 +327,14 @@ def body_speaker(env, c):
         c.check(part_counter(env, 'm1', 'bob', 'remb_out') >= len(rembs) > 0, 'remb_out counts them')
 
         # ---- events: read without refusals; a restarted controller learns the speaker again ----
-        ev = find_key(env.status(), 'events') or {}
+        ev = mmrtest.find_key(env.status(), 'events') or {}
         c.check(int(ev.get('read', 0)) > 0 and int(ev.get('bad', 1)) == 0, 'controller: events read, none bad', ev)
-        snap0 = find_key(env.stats(), 'snapshot_events') or 0
+        snap0 = mmrtest.find_key(env.stats(), 'snapshot_events') or 0
         env.kill_controller()
         env.start_controller()
         env.wait_dp_attached(10)
         c.check(wait_for(lambda: dominant(env, 'm1') == 'bob', 3), 'after a controller restart (snapshot): bob')
-        c.check((find_key(env.stats(), 'snapshot_events') or 0) > snap0, 'the snapshot restated events')
+        c.check((mmrtest.find_key(env.stats(), 'snapshot_events') or 0) > snap0, 'the snapshot restated events')
     finally:
         cl.close()
 
@@ -409,7 +393,7 @@ def body_topn(env, c):
         add_participant(env, 'm2', nm, ports[nm], None, 'audio-level=%d' % LEVEL_ID)
         env.stream('m2', nm, ssrcs[i], 'audio')
     txt = env.ctl('meeting', 'show', 'm2').stdout
-    c.check('top-n: 3' in txt and find_key(meeting_show(env, 'm2'), 'top_n') == 3,
+    c.check('top-n: 3' in txt and mmrtest.find_key(meeting_show(env, 'm2'), 'top_n') == 3,
             'meeting show: "top-n: 3", JSON top_n 3', txt)
     socks = {nm: env.udp_socket(ports[nm]) for nm in names}
     senders = {nm: Sender(i, ssrcs[i]) for i, nm in enumerate(names)}

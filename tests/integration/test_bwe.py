@@ -68,29 +68,6 @@ def vp8_tid(pkt):
     return d.get('tid') if isinstance(d, dict) else getattr(d, 'tid', None)
 
 
-def participant_counters(env, meeting, name):
-    """The participant's counters object of `mmrctl --json participant show` (the one with
-    twcc_in), or {}."""
-    try:
-        cp = env.ctl('participant', 'show', meeting, name, json=True, check=False)
-    except mmrtest.HarnessError:
-        return {}
-    found = []
-
-    def walk(o):
-        if isinstance(o, dict):
-            if 'twcc_in' in o:
-                found.append(o)
-            for v in o.values():
-                walk(v)
-        elif isinstance(o, list):
-            for v in o:
-                walk(v)
-    if cp.returncode == 0:
-        walk(cp.stdout)
-    return {k: (v or 0) for k, v in found[0].items()} if found else {}
-
-
 def lies(me, media):
     """eve's bad feedback: an absurd REMB, TWCC about seqs never sent, and TWCC FCIs that do not parse
     (status count 0; chunks running past the packet) inside well-formed RTCP."""
@@ -225,7 +202,7 @@ def run(env, c, bwe_on):
             parse_rtp(d).pt == rtpgen.PT_VP8]
     c.check(allt.count(2) == 0, 'eve: no T2 packet at all', allt.count(2))
 
-    pc = {n: participant_counters(env, m, n) for n in RX}
+    pc = {n: mmrtest.participant_counters(env, m, n) for n in RX}
     c.note('bwe_bps: ' + ', '.join('%s %s' % (n, pc[n].get('bwe_bps')) for n in RX))
     c.check(0 < int(pc['carol'].get('bwe_bps', 0)) < 400000, 'carol: estimate below 400 kbit/s',
             pc['carol'].get('bwe_bps'))
@@ -338,7 +315,7 @@ def run_srtp(env, c):
     cv = [twccmodel.twcc_seq(d, PUB_ID) for d in got['carol']]
     c.check(cv and all(v in sent_values for v in cv), 'carol (no TWCC): the publisher\'s values and id, '
             'whatever the receivers\' order', '%d copies' % len(cv))
-    pb = participant_counters(env, m, 'bob')
+    pb = mmrtest.participant_counters(env, m, 'bob')
     c.check(int(pb.get('twcc_fb_in', 0)) > 5 and int(pb.get('bwe_bps', 0)) > 0,
             'bob: his SRTCP TWCC feedback used (twcc_fb_in, bwe_bps)', (pb.get('twcc_fb_in'), pb.get('bwe_bps')))
 

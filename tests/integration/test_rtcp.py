@@ -164,29 +164,6 @@ def wait_for(cond, timeout, step=0.05):
         time.sleep(step)
 
 
-def participant_counters(env, name, meeting='m1'):
-    """The per-participant RTCP counters of `name` (`mmrctl participant show M NAME --json`: the
-    object holding rtt_us), or {}."""
-    try:
-        cp = env.ctl('participant', 'show', meeting, name, json=True, check=False)
-    except mmrtest.HarnessError:
-        return {}
-    found = []
-
-    def walk(o):
-        if isinstance(o, dict):
-            if 'rtt_us' in o:
-                found.append(o)
-            for v in o.values():
-                walk(v)
-        elif isinstance(o, list):
-            for v in o:
-                walk(v)
-    if cp.returncode == 0:
-        walk(cp.stdout)
-    return {k: (v or 0) for k, v in found[0].items()} if found else {}
-
-
 def packets(d):
     try:
         return R.parse(d)
@@ -340,8 +317,8 @@ def body(c):
         time.sleep(1.6)
         check_sr(c, net, t_sr, sr_rtp)
         check_rr(c, net, pub, t_sr, sr_ntp, {A_VIDEO, A_AUDIO, B_OUT})
-        pa = wait_for(lambda: int(participant_counters(env, 'alice').get('rtt_us', 0)), 3)
-        pb = wait_for(lambda: int(participant_counters(env, 'bob').get('rtt_us', 0)), 3)
+        pa = wait_for(lambda: int(mmrtest.participant_counters(env, 'm1', 'alice').get('rtt_us', 0)), 3)
+        pb = wait_for(lambda: int(mmrtest.participant_counters(env, 'm1', 'bob').get('rtt_us', 0)), 3)
         c.check(0 < pa < 50000, 'alice: RTT from her XR DLRR, small and positive (%s us)' % pa, pa)
         c.check(0 < pb < 50000, 'bob: RTT from his RR about his copy, small and positive (%s us)' % pb, pb)
         st = env.stats()
@@ -399,7 +376,7 @@ def body(c):
         def snapshot():
             st = env.stats()
             return (mmrtest.drop_counts(st), mmrtest.stream_stats(st, A_VIDEO) or {},
-                    participant_counters(env, 'bob'))
+                    mmrtest.participant_counters(env, 'm1', 'bob'))
         good_rr = R.rr(0xB0B0B0B1)
         cases = [
             ('bad_rtcp', 'second packet of version 1', good_rr + b'\x41' + R.pli(1, B_OUT)[1:]),

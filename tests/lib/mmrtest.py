@@ -992,22 +992,47 @@ def _recv_exact(s, n):
 
 # ---- reading the controller's JSON -----------------------------------------------------------------
 
-def _find_key(obj, names):
+def find_key(obj, *names):
     """First value found for any of names, searching dicts depth-first."""
     if isinstance(obj, dict):
         for n in names:
             if n in obj:
                 return obj[n]
         for v in obj.values():
-            r = _find_key(v, names)
+            r = find_key(v, *names)
             if r is not None:
                 return r
     elif isinstance(obj, list):
         for v in obj:
-            r = _find_key(v, names)
+            r = find_key(v, *names)
             if r is not None:
                 return r
     return None
+
+
+def _find_holder(obj, name):
+    """The first dict (depth-first) that has key name, or None."""
+    if isinstance(obj, dict):
+        if name in obj:
+            return obj
+        obj = list(obj.values())
+    if isinstance(obj, list):
+        for v in obj:
+            r = _find_holder(v, name)
+            if r is not None:
+                return r
+    return None
+
+
+def participant_counters(env, meeting, name):
+    """The per-participant counters of `mmrctl --json participant show MEETING NAME` (the object
+    holding rtt_us, twcc_in, ...; null values as 0), or {}."""
+    try:
+        cp = env.ctl('participant', 'show', meeting, name, json=True, check=False)
+    except HarnessError:
+        return {}
+    found = _find_holder(cp.stdout, 'rtt_us') if cp.returncode == 0 else None
+    return {k: (v or 0) for k, v in found.items()} if found else {}
 
 
 def dp_attached(status):

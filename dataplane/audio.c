@@ -173,7 +173,7 @@ const struct fwd_meeting *audio_packet(struct worker *w, const struct fwd_partic
 				       const struct fwd_stream *s, const uint8_t *rtp, const struct rtp_info *ri)
 {
 	uint64_t now = w->now_tsc;
-	uint64_t now_ms = now / (w->tsc_hz / 1000u);
+	uint64_t now_ms = now / w->tsc_per_ms;
 	if (part->level_ext_id && ri->has_ext && s->speaker) {
 		uint8_t level, voice;
 		int r = audio_level_find(rtp, ri, part->level_ext_id, &level, &voice);
@@ -201,11 +201,11 @@ const struct fwd_meeting *audio_packet(struct worker *w, const struct fwd_partic
 		if (decide_now) {
 			decide(w, mt, ma, now_ms);
 			ma->next_decide_tsc = next_tick(ma->next_decide_tsc, now,
-							w->tsc_hz / 1000u * w->dp->cfg->speaker_interval_ms);
+							w->tsc_per_ms * w->dp->cfg->speaker_interval_ms);
 		}
 		if (rank_now) {
 			rank(ma, top_n, now_ms);
-			ma->next_rank_tsc = next_tick(ma->next_rank_tsc, now, w->tsc_hz / 1000u * w->dp->cfg->topn_ms);
+			ma->next_rank_tsc = next_tick(ma->next_rank_tsc, now, w->tsc_per_ms * w->dp->cfg->topn_ms);
 		}
 	}
 	return top_n ? mt : NULL;

@@ -87,7 +87,7 @@ static void send_remb(struct worker *w, const struct fwd_participant *part, stru
 /* The publisher's feedback is due (its TWCC period passed). */
 static void uplink_due(struct worker *w, const struct fwd_participant *part, struct part_uplink *u)
 {
-	uint64_t now = w->now_tsc, period = w->tsc_hz / 1000u * w->dp->cfg->twcc_fb_ms;
+	uint64_t now = w->now_tsc, period = w->tsc_per_ms * w->dp->cfg->twcc_fb_ms;
 	/* on the period's grid (packets find it late by up to their spacing), unless it fell behind */
 	u->next_fb_tsc += period;
 	if (u->next_fb_tsc <= now)
@@ -98,7 +98,7 @@ static void uplink_due(struct worker *w, const struct fwd_participant *part, str
 		send_twcc(w, part, u);
 	if ((part->fb & MMR_FB_REMB) && u->n_ssrcs) {
 		uint64_t bps = gcc_target_bps(&u->gcc);
-		uint64_t remb_period = w->tsc_hz / 1000u * UPLINK_REMB_MS;
+		uint64_t remb_period = w->tsc_per_ms * UPLINK_REMB_MS;
 		if (now >= u->next_remb_tsc) {
 			u->next_remb_tsc += remb_period;
 			if (u->next_remb_tsc <= now)
@@ -134,8 +134,8 @@ void uplink_packet(struct worker *w, const struct fwd_participant *part, struct 
 		const struct gcc_cfg cfg = { .start_bps = UPLINK_START_BPS, .min_bps = UPLINK_MIN_BPS, .max_bps = UPLINK_MAX_BPS };
 		gcc_init(&u->gcc, &cfg, now_us);
 		twcc_recv_init(&u->tr);
-		u->next_fb_tsc = now + w->tsc_hz / 1000u * w->dp->cfg->twcc_fb_ms;
-		u->next_remb_tsc = now + w->tsc_hz / 1000u * UPLINK_REMB_MS;
+		u->next_fb_tsc = now + w->tsc_per_ms * w->dp->cfg->twcc_fb_ms;
+		u->next_remb_tsc = now + w->tsc_per_ms * UPLINK_REMB_MS;
 		u->started = 1;
 	}
 	u->media_ssrc = ri->ssrc;

@@ -123,6 +123,7 @@ int worker_init(struct worker *w, struct dataplane *dp, unsigned idx)
 	w->rtcp = &dp->rtcp;
 	w->part_stats = dp->shm->stats.participant;
 	w->tsc_hz = rte_get_tsc_hz();
+	w->tsc_per_ms = w->tsc_hz / 1000u ? w->tsc_hz / 1000u : 1u;
 	w->rr_tsc = w->tsc_hz / 1000 * dp->cfg->rr_ms;
 	w->sr_video_tsc = w->tsc_hz / 1000 * dp->cfg->sr_video_ms;
 	w->sr_audio_tsc = w->tsc_hz / 1000 * dp->cfg->sr_audio_ms;

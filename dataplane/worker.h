@@ -69,6 +69,7 @@ struct worker {
 	const struct rtcp_tables *rtcp; /* dp->rtcp: the state (rtcp_state.h) */
 	struct mmr_participant_stats *part_stats; /* shm->stats.participant */
 	uint64_t tsc_hz;
+	uint64_t tsc_per_ms;          /* tsc_hz / 1000, at least 1: millisecond clocks (audio levels, timers) */
 	uint64_t rr_tsc;             /* rr_ms in TSC cycles */
 	uint64_t sr_video_tsc;       /* sr_video_ms */
 	uint64_t sr_audio_tsc;       /* sr_audio_ms */

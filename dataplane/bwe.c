@@ -262,6 +262,10 @@ static void publish_estimate(struct worker *w, struct part_bwe *b)
 	ps->bwe_delay_bps = gcc_delay_bps(&b->gcc);
 	ps->bwe_loss_bps = gcc_loss_bps(&b->gcc);
 	ps->bwe_loss = gcc_loss_frac(&b->gcc);
+	ps->bwe_overuse = b->gcc.st.overuse;
+	ps->bwe_burst_ignored = b->gcc.st.burst_ignored;
+	ps->probes_ok = b->gcc.st.probes_ok;
+	ps->probes_failed = b->gcc.st.probes_failed;
 	uint32_t kbps = (uint32_t)((bps + 500u) / 1000u);
 	uint32_t d = kbps > b->ev_kbps ? kbps - b->ev_kbps : b->ev_kbps - kbps;
 	if ((b->ev_us == 0 || w->now_us - b->ev_us >= BWE_EV_MIN_US) && (uint64_t)d * 10u > b->ev_kbps) {

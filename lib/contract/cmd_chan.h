@@ -68,7 +68,7 @@
 #include "stats.h"
 
 #define MMR_SHM_MAGIC         0x4d4d5253u  /* "MMRS" */
-#define MMR_SHM_VERSION       11u        /* 2: SRTP suite and keys in PARTICIPANT_PUT;
+#define MMR_SHM_VERSION       12u        /* 2: SRTP suite and keys in PARTICIPANT_PUT;
 					      3: SRTP positions (srtp_index) in the counters and PUTs;
 					      4: VP9/AV1/H.264, spatial layers, simulcast groups, decode
 					         targets, current layers in the counters;
@@ -92,8 +92,9 @@
 					         STREAM_PUT, priority and top-N slot in SUB_PUT,
 					         MEETING_PUT/DEL, BWE/allocation/audio counters, layer
 					         rates, meeting_speaker[], drop reasons paused/topn,
-					         events SPEAKER and BWE */
-#define MMR_SHM_LAYOUT        0xdaccbcf64b92cae0ull /* the layout of this version (see the check below) */
+					         events SPEAKER and BWE;
+					      12: over-use and probe counters per participant */
+#define MMR_SHM_LAYOUT        0xdc1732517434f856ull /* the layout of this version (see the check below) */
 #define MMR_CMD_RING          4096u        /* power of two */
 #define MMR_HEARTBEAT_NS      100000000ull /* 100 ms */
 #define MMR_HEARTBEAT_DEAD_NS 1000000000ull /* 1 s */

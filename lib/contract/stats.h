@@ -185,7 +185,11 @@ struct mmr_stream_stats {
 	_(alloc_changes, "alloc_changes", "subscriptions of it whose allocated layers changed")           \
 	_(paused,        "paused",        "its video subscriptions paused now (the lowest layer does not fit); a value") \
 	_(twcc_fb_out,   "twcc_fb_out",   "TWCC feedback messages sent to it about what it publishes")    \
-	_(remb_out,      "remb_out",      "REMB messages sent to it about what it publishes")
+	_(remb_out,      "remb_out",      "REMB messages sent to it about what it publishes")             \
+	_(bwe_overuse,   "bwe_overuse",   "over-use signals of the delay-based estimate toward it (each a decrease)") \
+	_(bwe_burst_ignored, "bwe_burst_ignored", "over-use signals put down to a burst we sent in one go (a keyframe) and not taken") \
+	_(probes_ok,     "probes_ok",     "probe clusters to it that raised its estimate")                \
+	_(probes_failed, "probes_failed", "probe clusters to it that did not raise its estimate")
 
 enum mmr_participant_counter {
 #define _(f, name, doc) MMR_PC_##f,

@@ -6,6 +6,7 @@
  * moves tail backwards. The segment is an ordinary heap copy of struct mmr_shm. Version 11 (issue
  * 12): the QoS fields and MEETING_PUT/DEL travel through a slot unchanged, and the layout's fixed
  * sizes hold (a command fits the ring slot, fields in the old structs' padding).
+ * Version 12 adds per-participant counters only.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -173,7 +174,7 @@ static void test_qos_fields(void **state)
 	assert_true(MMR_FB_ALL <= 0xff);
 	assert_int_equal(sizeof(struct mmr_cmd_stream), 32);   /* screen took the old pad byte */
 	assert_int_equal(sizeof(struct mmr_cmd_meeting), 8);
-	assert_int_equal(MMR_SHM_VERSION, 11);
+	assert_int_equal(MMR_SHM_VERSION, 12);   /* 12: over-use and probe counters */
 	free(s);
 }
 

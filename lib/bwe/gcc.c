@@ -544,7 +544,7 @@ static uint64_t probe_result(const struct gcc_probe_state *c)
 
 static void probe_finish(struct gcc *g, struct gcc_probe_state *c, uint64_t now_us)
 {
-	uint64_t r = probe_result(c);
+	uint64_t r = probe_result(c), proven = gcc_proven_bps(g);
 
 	c->done = 1;
 	if (r)
@@ -572,8 +572,11 @@ static void probe_finish(struct gcc *g, struct gcc_probe_state *c, uint64_t now_
 			g->probe_backoff_us * 2;
 	} else {
 		g->st.probes_failed++;
-		if (r && r * 10 >= c->bps * 7 && r >= gcc_proven_bps(g)) {
-			/* carried, below the estimate but above what was proven: on at twice it */
+		if (r && r * 10 >= c->bps * 7 && (double)r >= PROBE_GAIN * (double)proven) {
+			/* carried, below the estimate but well above what was proven before it: on at
+			 * twice it. (Not when it only equals what was proven: the result of the last
+			 * failed probe is proven, and every cluster would be followed by another at once,
+			 * trains that overload the path they measure.) */
 			g->probe_2x_bps = 2 * r;
 			g->probe_next_us = now_us;
 			return;

@@ -198,7 +198,7 @@ void gcc_on_arrival(struct gcc *g, uint64_t send_us, uint64_t arrival_us, uint32
  * most once per backoff (1 s, doubled on each probe that raised nothing or less than 20 %, at most
  * 2 s: a path that came back is found within a few seconds); a probe that
  * came back at >= 0.7 of its rate and raised the estimate >= 20 % (or, below the estimate, came
- * back above the proven rate) is followed at once by one at min(want, 2 x its result). A cluster's result: its received bytes over its receive span (a train,
+ * back >= 20 % above the rate proven before it) is followed at once by one at min(want, 2 x its result). A cluster's result: its received bytes over its receive span (a train,
  * sent in under 5 ms: its second half's, since a shaper's burst allowance carries the head at once;
  * a paced one: compared with its send rate), never above its rate; above the estimate it raises it.
  * cfg.probe_min_bytes makes clusters at least that large (a train must outlast that allowance). */

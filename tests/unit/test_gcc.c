@@ -623,6 +623,31 @@ static void test_probe_rules(void **state)
 		assert_int_equal(gcc_probe_request(&S.g, t, 400000, &p), 0);
 }
 
+/* A receiver whose ceiling wants more than its link carries (1.3 Mbit/s over 1 Mbit/s, sending
+ * 400 kbit/s of media): every probe comes back at about what the link carries, below the estimate.
+ * Such a result must not call for another probe at once: it did (48 probes in 30 s here; the e2e
+ * 1 Mbit/s receiver got 5-7 trains a second, whose queue was taken for over-use and cost it its
+ * layers). Probes back off to one per 2 s, and the estimate stays near the link. */
+static void test_probe_near_capacity(void **state)
+{
+	(void)state;
+	sim_init(&S, 1e6, 1000000, 1);
+	S.app_max_bps = 400000;
+	S.want_bps = 1300000;
+	run(&S, 10000000, NULL);
+	uint32_t sent = S.g.st.probes_sent, over = S.g.st.overuse;
+	lo_seen = hi_seen = 0;
+	while (S.now < 40000000) {
+		run(&S, S.now + FB_US, NULL);
+		track_bounds(&S);
+	}
+	print_state("near cap");
+	print_message("  probes in the last 30 s: %u, over-uses %u, estimate %.0f-%.0f kbit/s\n",
+		      S.g.st.probes_sent - sent, S.g.st.overuse - over, lo_seen / 1e3, hi_seen / 1e3);
+	assert_true(S.g.st.probes_sent - sent <= 16);
+	assert_true(lo_seen >= 600000);
+}
+
 /* the receive side: publisher's packets over the same bottleneck, abs-send-time as send time */
 static void test_receive_side(void **state)
 {
@@ -676,6 +701,7 @@ int main(void)
 		cmocka_unit_test(test_lying),
 		cmocka_unit_test(test_probe_lie),
 		cmocka_unit_test(test_probe_rules),
+		cmocka_unit_test(test_probe_near_capacity),
 		cmocka_unit_test(test_receive_side),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

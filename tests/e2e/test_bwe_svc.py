@@ -387,7 +387,7 @@ class Poller(threading.Thread):
         super().__init__(daemon=True)
         self.env, self.mmrtest, self.meeting = env, mmrtest, meeting
         self.log = []           # (monotonic, {subscriber: current dict or None})
-        self.est = []           # (monotonic, {participant: (bwe_bps, alloc_bps, paused, delay, loss, loss/256)})
+        self.est = []           # (monotonic, {participant: find_estimates' tuple})
         self.layer_kbps = []    # the video stream's layer_kbps samples
         self.errors = 0
         self.stop = threading.Event()
@@ -411,13 +411,15 @@ class Poller(threading.Thread):
 
 
 def find_estimates(obj):
-    """(participant name, (bwe_bps, alloc_bps, paused, bwe_delay_bps, bwe_loss_bps, bwe_loss)) of every
-    participant in `stats --participants`."""
+    """(participant name, (bwe_bps, alloc_bps, paused, bwe_delay_bps, bwe_loss_bps, bwe_loss, (over-uses,
+    over-uses put down to a burst, probes ok, probes failed))) of every participant in `stats --participants`."""
     if isinstance(obj, dict):
         if "bwe_bps" in obj:
             name = obj.get("participant", obj.get("name"))
             yield name, (obj.get("bwe_bps"), obj.get("alloc_bps"), obj.get("paused"),
-                         obj.get("bwe_delay_bps"), obj.get("bwe_loss_bps"), obj.get("bwe_loss"))
+                         obj.get("bwe_delay_bps"), obj.get("bwe_loss_bps"), obj.get("bwe_loss"),
+                         tuple(obj.get(k) or 0 for k in ("bwe_overuse", "bwe_burst_ignored",
+                                                         "probes_ok", "probes_failed")))
         else:
             for v in obj.values():
                 yield from find_estimates(v)
@@ -781,6 +783,13 @@ def verdict(c, args, stream, rx, poll, start, a_sent, opus, frames, tool, work):
         c.note("%s delay-based/loss-based kbit/s, loss/256 by second: %s" % (s.name, " ".join(
             "%d:%d/%d,%d" % (k, (v[3] or 0) // 1000, (v[4] or 0) // 1000, v[5] or 0)
             for k, v in sorted(row.items()))))
+        prev, ev = (0, 0, 0, 0), []
+        for k, v in sorted(row.items()):
+            if v[6] != prev:
+                ev.append("%d:%s" % (k, "/".join("%+d" % (a - b) for a, b in zip(v[6], prev))))
+                prev = v[6]
+        c.note("%s over-uses/ignored bursts/probes ok/probes failed, when they changed: %s"
+               % (s.name, " ".join(ev)))
     for f in figures:
         print("figures: " + f)
     return ok_all

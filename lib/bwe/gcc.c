@@ -13,6 +13,7 @@
 #define SIG_UNDER  (-1)
 #define SIG_NORMAL 0
 #define SIG_OVER   1
+#define SIG_HOLD   2      /* over-use put down to our own burst: no decrease, but no increase either */
 #define ST_HOLD     0
 #define ST_INCREASE 1
 #define ST_DECREASE 2
@@ -157,10 +158,12 @@ static void detect(struct gcc *g, double send_delta_ms, double now_ms)
 		if (g->time_over_ms > GCC_OVERUSE_MS && g->overuse_count >= GCC_OVERUSE_SAMPLES &&
 		    g->trend >= g->prev_trend && g->det_send_us < g->burst_until_send_us) {
 			/* the queue of a burst we sent in one go (a keyframe), draining: no pacer here
-			 * spreads it, so the delay it makes says nothing about the path */
+			 * spreads it, so the delay it makes says little about the path; not a decrease,
+			 * but the estimate does not grow meanwhile (it did, at 8 %/s while keyframes came
+			 * every 1.6 s: 1.25 Mbit/s on a 1 Mbit/s link) */
 			g->time_over_ms = 0;
 			g->overuse_count = 0;
-			g->signal = SIG_NORMAL;
+			g->signal = SIG_HOLD;
 			g->st.burst_ignored++;
 		} else if (g->time_over_ms > GCC_OVERUSE_MS && g->overuse_count >= GCC_OVERUSE_SAMPLES &&
 		    g->trend >= g->prev_trend) {
@@ -319,7 +322,7 @@ static void aimd_update(struct gcc *g, uint64_t now_us, int signal)
 		    !(acked > 0 && acked < 0.5 * cur))
 			return;                 /* reduced less than an RTT ago */
 		g->aimd_state = ST_DECREASE;
-	} else if (signal == SIG_UNDER) {
+	} else if (signal == SIG_UNDER || signal == SIG_HOLD) {
 		g->aimd_state = ST_HOLD;
 	} else if (g->aimd_state == ST_HOLD) {
 		g->aimd_state = ST_INCREASE;
@@ -474,16 +477,17 @@ static struct gcc_probe_state *probe_find(struct gcc *g, uint8_t id)
 	return NULL;
 }
 
-static void probe_account(struct gcc *g, const struct send_log_entry *e, int received, int64_t arrival_us)
+static void probe_account(struct gcc *g, const struct send_log_entry *e, uint64_t send_us, int received,
+			  int64_t arrival_us)
 {
 	struct gcc_probe_state *c = probe_find(g, e->probe_cluster);
 
 	if (!c || c->done)
 		return;
-	if (!c->sent_pkts || e->send_us < c->first_send_us)
-		c->first_send_us = e->send_us;
-	if (!c->sent_pkts || e->send_us >= c->last_send_us) {
-		c->last_send_us = e->send_us;
+	if (!c->sent_pkts || send_us < c->first_send_us)
+		c->first_send_us = send_us;
+	if (!c->sent_pkts || send_us >= c->last_send_us) {
+		c->last_send_us = send_us;
 		c->last_send_size = e->size;
 	}
 	c->sent_pkts++;
@@ -711,7 +715,7 @@ unsigned gcc_on_twcc(struct gcc *g, uint64_t now_us, const struct twcc_fb *fb, c
 				g->loss_total++;
 				g->loss_lost++;
 				if (e->probe_cluster)
-					probe_account(g, e, 0, 0);
+					probe_account(g, e, send_log_time(log, e), 0, 0);
 			}
 			continue;
 		}
@@ -721,8 +725,9 @@ unsigned gcc_on_twcc(struct gcc *g, uint64_t now_us, const struct twcc_fb *fb, c
 			continue;
 		}
 		int64_t arrival = st[i].arrival_us;
+		uint64_t send_us = send_log_time(log, e);
 		if (g->have_last) {
-			int64_t jump = (arrival - g->last_arrival) - ((int64_t)e->send_us - (int64_t)g->last_send);
+			int64_t jump = (arrival - g->last_arrival) - ((int64_t)send_us - (int64_t)g->last_send);
 			if ((jump > GCC_ABSURD_US || jump < -GCC_ABSURD_US) && ++g->absurd_run < 100) {
 				g->st.absurd++;
 				refused++;
@@ -739,15 +744,15 @@ unsigned gcc_on_twcc(struct gcc *g, uint64_t now_us, const struct twcc_fb *fb, c
 			rx_first = arrival;
 		if (!used || arrival > rx_last)
 			rx_last = arrival;
-		if (!used || e->send_us < tx_first)
-			tx_first = e->send_us;
-		if (!used || e->send_us > tx_last)
-			tx_last = e->send_us;
+		if (!used || send_us < tx_first)
+			tx_first = send_us;
+		if (!used || send_us > tx_last)
+			tx_last = send_us;
 		if (!e->probe_cluster)
 			bytes += e->size;       /* acked: media only (probe trains would inflate the cap) */
 		used++;
 		if (e->probe_cluster)
-			probe_account(g, e, 1, arrival);
+			probe_account(g, e, send_us, 1, arrival);
 		if (g->have_last && arrival < g->last_arrival) {
 			g->st.reordered++;      /* used for loss and throughput, not for delay */
 			refused++;
@@ -755,8 +760,8 @@ unsigned gcc_on_twcc(struct gcc *g, uint64_t now_us, const struct twcc_fb *fb, c
 		}
 		g->have_last = 1;
 		g->last_arrival = arrival;
-		g->last_send = e->send_us;
-		group_add(g, e->send_us, arrival, e->size);
+		g->last_send = send_us;
+		group_add(g, send_us, arrival, e->size);
 	}
 	if (!used)
 		return refused;                 /* nothing believable: nothing changes */

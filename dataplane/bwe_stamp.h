@@ -25,6 +25,9 @@ struct bwe_pkt {
 	uint8_t  tw_id_byte;      /* the id bytes as received */
 	uint8_t  abs_id_byte;
 	uint8_t  tw_id, abs_id;   /* the publisher's ids (a resend's kept packet is searched again) */
+	uint8_t  tw_odd;          /* tw_off is odd: a 16-bit value there sums byte-swapped */
+	uint32_t tw_old_sum;      /* the checksum words of the seq bytes as received, complemented:
+				   * the same for every copy (each starts from the received header) */
 	uint16_t sport_be;        /* our UDP source port for this packet's copies (probes) */
 };
 
@@ -41,6 +44,8 @@ static inline void bwe_pkt_find(struct bwe_pkt *bp, const uint8_t *rtp, const st
 	uint16_t off, len;
 	bp->tw_off = bp->abs_off = bp->tw_id_pos = bp->abs_id_pos = 0;
 	bp->tw_id_byte = bp->abs_id_byte = 0;
+	bp->tw_odd = 0;
+	bp->tw_old_sum = 0;
 	bp->tw_id = tw_id;
 	bp->abs_id = abs_id;
 	bp->two_byte = (ri->ext_profile & 0xfff0) == 0x1000;
@@ -50,6 +55,9 @@ static inline void bwe_pkt_find(struct bwe_pkt *bp, const uint8_t *rtp, const st
 		bp->tw_off = off;
 		bp->tw_id_pos = (uint16_t)(off - (bp->two_byte ? 2 : 1));
 		bp->tw_id_byte = rtp[bp->tw_id_pos];
+		bp->tw_odd = off & 1;
+		bp->tw_old_sum = (uint16_t)~bwe_byte_word(off, rtp[off]) +
+				 (uint16_t)~bwe_byte_word(off + 1u, rtp[off + 1u]);
 	}
 	if (abs_id && rtp_find_ext(rtp, ri, abs_id, &off, &len) == 1 && len == 3) {
 		bp->abs_off = off;
@@ -68,23 +76,24 @@ static inline uint8_t bwe_id_byte(const struct bwe_pkt *bp, uint8_t id, unsigned
 }
 
 /*
- * Write receiver values into the copy's RTP header at rtp: the transport-wide seq (when tw_id: the
- * receiver's element id) and/or the 24-bit abs-send-time (when abs_id). Returns the checksum
- * change to add to the copy's UDP checksum sum (the old bytes' complements plus the new bytes'
- * words), 0 when nothing was written. An id the block's form cannot carry keeps the packet's id.
+ * Write receiver values into the copy's RTP header at rtp (its element bytes as received: bp's): the
+ * transport-wide seq (when tw_id: the receiver's element id) and/or the 24-bit abs-send-time (when
+ * abs_id). Returns the checksum change to add to the copy's UDP checksum sum (the old bytes'
+ * complements plus the new bytes' words), 0 when nothing was written. An id the block's form cannot
+ * carry keeps the packet's id.
  */
 static inline uint32_t bwe_write_twcc(uint8_t *rtp, const struct bwe_pkt *bp, uint8_t id, uint16_t seq)
 {
 	uint32_t p = bp->tw_off;
-	uint32_t s = (uint16_t)~bwe_byte_word(p, rtp[p]) + (uint16_t)~bwe_byte_word(p + 1, rtp[p + 1]);
+	uint32_t s = bp->tw_old_sum + (bp->tw_odd ? (uint16_t)(seq << 8 | seq >> 8) : seq);
 	uint8_t ib = bwe_id_byte(bp, id, 2);
-	if (ib && ib != rtp[bp->tw_id_pos]) {
-		s += (uint16_t)~bwe_byte_word(bp->tw_id_pos, rtp[bp->tw_id_pos]) + bwe_byte_word(bp->tw_id_pos, ib);
+	if (__builtin_expect(ib && ib != bp->tw_id_byte, 0)) {
+		s += (uint16_t)~bwe_byte_word(bp->tw_id_pos, bp->tw_id_byte) + bwe_byte_word(bp->tw_id_pos, ib);
 		rtp[bp->tw_id_pos] = ib;
 	}
 	rtp[p] = (uint8_t)(seq >> 8);
 	rtp[p + 1] = (uint8_t)seq;
-	return s + bwe_byte_word(p, rtp[p]) + bwe_byte_word(p + 1, rtp[p + 1]);
+	return s;
 }
 
 static inline uint32_t bwe_write_abs(uint8_t *rtp, const struct bwe_pkt *bp, uint8_t id, uint32_t abs24)

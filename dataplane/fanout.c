@@ -168,20 +168,18 @@ static inline struct rte_mbuf *build_copy(struct worker *w, struct rte_mbuf *m, 
 		rte_memcpy(p + head, rte_pktmbuf_mtod_offset(m, const uint8_t *, fp->body_off), fp->body_len);
 	}
 
-	write_copy_headers(p, o, fp, lo);
+	if (o->bwe) {
+		/* a receiver with a bandwidth estimate: its transport-wide seq and abs-send-time in the
+		 * copy's header (the offsets found once per packet: w->bwe_in), their words in the one
+		 * checksum computation */
+		uint8_t *udp;
+		uint64_t sum = write_copy_headers_sum(p, o, fp, lo, &udp);
+		sum += bwe_stamp(w, o, &w->bwe_in, udp + UDP_LEN, fp->udp_len - UDP_LEN);
+		put_be16(udp + 6, udp_csum_field(sum));
+	} else {
+		write_copy_headers(p, o, fp, lo);
+	}
 	return h;
-}
-
-/* A copy c (its headers written) to a receiver with a bandwidth estimate: its transport-wide seq and
- * abs-send-time in the copy's header (the offsets found once per packet: w->bwe_in), the UDP
- * checksum changed by what was written. */
-static inline void stamp_copy(struct worker *w, struct rte_mbuf *c, const struct fwd_output *o,
-			      const struct fanout_pkt *fp)
-{
-	uint8_t *udp = rte_pktmbuf_mtod_offset(c, uint8_t *, ETH_LEN + (o->family == MMR_AF_INET ? IP4_LEN : IP6_LEN));
-	uint32_t sum = bwe_stamp(w, o, &w->bwe_in, udp + UDP_LEN, fp->udp_len - UDP_LEN);
-	if (sum)
-		bwe_csum_adjust(udp + 6, sum);
 }
 
 /* Build and send the copies for k outputs whose layer decisions said forward (lo[i] for fo[i]). */
@@ -228,7 +226,9 @@ static void fanout_chunk(struct worker *w, struct rte_mbuf *m, const struct fano
 	if (w->tsc_per_us && fo[0]->bwe)
 		bwe_prefetch_entry(fo[0]);     /* the next ones one copy ahead, below */
 	for (uint32_t i = 0; i < k; i++) {
-		struct rte_mbuf *c = build_copy(w, m, &ca, fp, fo[i], &lo[i]);
+		if (fo[i]->bwe && i + 1 < k && fo[i + 1]->bwe)
+			bwe_prefetch_entry(fo[i + 1]);
+		struct rte_mbuf *c = build_copy(w, m, &ca, fp, fo[i], &lo[i]);   /* stamped */
 		if (unlikely(!c)) {
 			w->st->drops[MMR_DROP_NO_MBUF]++;
 			continue;
@@ -237,9 +237,6 @@ static void fanout_chunk(struct worker *w, struct rte_mbuf *m, const struct fano
 		ss->fwd_copies++;
 		repair_record(fo[i]->repair, w->in_ext_seq, w->in_encoding, &lo[i]);
 		if (fo[i]->bwe) {
-			if (i + 1 < k && fo[i + 1]->bwe)
-				bwe_prefetch_entry(fo[i + 1]);
-			stamp_copy(w, c, fo[i], fp);
 			worker_send(w, fo[i]->dp_port, c);
 			bwe_after_copy(w, fo[i]);
 		} else {

@@ -194,9 +194,10 @@ static inline uint16_t udp_csum_field(uint64_t sum)
 /* One copy's headers at p: Ethernet, IP and UDP (write_headers), the RTP header and descriptor
  * (fp->rtp_hdr_len bytes) with receiver o's SSRC and lo's fields, and the UDP checksum from
  * fp->const_sum (prepare_sum) plus the words that differ per copy: the payload that follows (at
- * p + headers, or chained) is never read. */
-static inline void write_copy_headers(uint8_t *p, const struct fwd_output *o, const struct fanout_pkt *fp,
-				      const struct layer_out *lo)
+ * p + headers, or chained) is never read. write_copy_headers_sum leaves the checksum field to the
+ * caller (more per-receiver words to add: bandwidth estimation's stamps) and returns its sum. */
+static inline uint64_t write_copy_headers_sum(uint8_t *p, const struct fwd_output *o, const struct fanout_pkt *fp,
+					      const struct layer_out *lo, uint8_t **udp_out)
 {
 	uint8_t *udp = write_headers(p, o, fp);
 	uint8_t *rtp = udp + UDP_LEN;
@@ -205,7 +206,15 @@ static inline void write_copy_headers(uint8_t *p, const struct fwd_output *o, co
 		       (ssrc >> 16) + (ssrc & 0xffff);
 	rte_memcpy(rtp, fp->rtp, fp->rtp_hdr_len);
 	memcpy(rtp + 8, &o->out_ssrc_be, 4);
-	sum += write_rewrites(rtp, fp, lo);
+	*udp_out = udp;
+	return sum + write_rewrites(rtp, fp, lo);
+}
+
+static inline void write_copy_headers(uint8_t *p, const struct fwd_output *o, const struct fanout_pkt *fp,
+				      const struct layer_out *lo)
+{
+	uint8_t *udp;
+	uint64_t sum = write_copy_headers_sum(p, o, fp, lo, &udp);
 	put_be16(udp + 6, udp_csum_field(sum));
 }
 

@@ -82,14 +82,21 @@ void part_bwe_free(void *p);
 
 void bwe_layer_rate_publish(struct worker *w, const struct fwd_stream *s);
 
-/* Per received packet of stream s from pub (before its fan-out; bandwidth estimation on): where its
- * transport-cc and abs-send-time elements are (the publisher's ids), into w->bwe_in; a video
- * packet's bytes into the stream's layer rate meter (mp: its layers; NULL: audio). */
-static inline void bwe_on_packet(struct worker *w, const struct fwd_participant *pub, const struct fwd_stream *s,
-				 const uint8_t *rtp, const struct rtp_info *ri, const struct media_pkt *mp,
+/* Per received RTP packet from pub (bandwidth estimation on), as soon as it parsed and before the
+ * uplink's feedback reads it: where its transport-cc and abs-send-time elements are (the publisher's
+ * ids), into w->bwe_in (found once for the uplink and every copy; again after an RTX unwrap), the
+ * elements that could not be read counted (ext_bad). */
+static inline void bwe_find(struct worker *w, const struct fwd_participant *pub, const uint8_t *rtp,
+			    const struct rtp_info *ri)
+{
+	w->st->ext_bad += bwe_pkt_find(&w->bwe_in, rtp, ri, pub->twcc_ext_id, pub->abs_ext_id);
+}
+
+/* Per received packet of stream s (before its fan-out; bandwidth estimation on; bwe_find done): our UDP port for its copies, a video packet's bytes into the stream's layer rate meter
+ * (mp: its layers; NULL: audio). */
+static inline void bwe_on_packet(struct worker *w, const struct fwd_stream *s, const struct media_pkt *mp,
 				 const struct pkt_info *pi)
 {
-	bwe_pkt_find(&w->bwe_in, rtp, ri, pub->twcc_ext_id, pub->abs_ext_id);
 	w->bwe_in.sport_be = w->udp_port_be ? w->udp_port_be : rte_cpu_to_be_16(pi->dport);
 	if (mp && s->rate) {
 		uint64_t end = s->rate->bucket_end_us;
@@ -101,8 +108,8 @@ static inline void bwe_on_packet(struct worker *w, const struct fwd_participant 
 
 /* A copy of rtp_len RTP bytes to o (o->bwe set): stamp the copy's RTP header at rtp; returns the
  * UDP checksum change (bwe_csum_adjust), 0 when nothing was written. */
-static inline uint32_t bwe_stamp(struct worker *w, const struct fwd_output *o, const struct bwe_pkt *bp,
-				 uint8_t *rtp, uint32_t rtp_len)
+static inline __attribute__((always_inline)) uint32_t
+bwe_stamp(struct worker *w, const struct fwd_output *o, const struct bwe_pkt *bp, uint8_t *rtp, uint32_t rtp_len)
 {
 	struct part_bwe *b = o->bwe;
 	uint32_t sum = 0;

@@ -37,11 +37,15 @@ static inline uint32_t bwe_byte_word(uint32_t pos, uint8_t b)
 	return (pos & 1) ? b : (uint32_t)b << 8;
 }
 
-/* Find the elements of ids tw_id and abs_id (0: not negotiated) in the packet rtp parsed as ri. */
-static inline void bwe_pkt_find(struct bwe_pkt *bp, const uint8_t *rtp, const struct rtp_info *ri,
-				uint8_t tw_id, uint8_t abs_id)
+/* Find the elements of ids tw_id and abs_id (0: not negotiated) in the packet rtp parsed as ri.
+ * Returns how many of them could not be read (present with another length, or the walk to them ran
+ * past the block): the caller's ext_bad. */
+static inline unsigned bwe_pkt_find(struct bwe_pkt *bp, const uint8_t *rtp, const struct rtp_info *ri,
+				    uint8_t tw_id, uint8_t abs_id)
 {
 	uint16_t off, len;
+	unsigned bad = 0;
+	int r;
 	bp->tw_off = bp->abs_off = bp->tw_id_pos = bp->abs_id_pos = 0;
 	bp->tw_id_byte = bp->abs_id_byte = 0;
 	bp->tw_odd = 0;
@@ -50,20 +54,31 @@ static inline void bwe_pkt_find(struct bwe_pkt *bp, const uint8_t *rtp, const st
 	bp->abs_id = abs_id;
 	bp->two_byte = (ri->ext_profile & 0xfff0) == 0x1000;
 	if (!ri->has_ext)
-		return;
-	if (tw_id && rtp_find_ext(rtp, ri, tw_id, &off, &len) == 1 && len == 2) {
-		bp->tw_off = off;
-		bp->tw_id_pos = (uint16_t)(off - (bp->two_byte ? 2 : 1));
-		bp->tw_id_byte = rtp[bp->tw_id_pos];
-		bp->tw_odd = off & 1;
-		bp->tw_old_sum = (uint16_t)~bwe_byte_word(off, rtp[off]) +
-				 (uint16_t)~bwe_byte_word(off + 1u, rtp[off + 1u]);
+		return 0;
+	if (tw_id) {
+		r = rtp_find_ext(rtp, ri, tw_id, &off, &len);
+		if (r == 1 && len == 2) {
+			bp->tw_off = off;
+			bp->tw_id_pos = (uint16_t)(off - (bp->two_byte ? 2 : 1));
+			bp->tw_id_byte = rtp[bp->tw_id_pos];
+			bp->tw_odd = off & 1;
+			bp->tw_old_sum = (uint16_t)~bwe_byte_word(off, rtp[off]) +
+					 (uint16_t)~bwe_byte_word(off + 1u, rtp[off + 1u]);
+		} else if (r != 0) {
+			bad++;
+		}
 	}
-	if (abs_id && rtp_find_ext(rtp, ri, abs_id, &off, &len) == 1 && len == 3) {
-		bp->abs_off = off;
-		bp->abs_id_pos = (uint16_t)(off - (bp->two_byte ? 2 : 1));
-		bp->abs_id_byte = rtp[bp->abs_id_pos];
+	if (abs_id) {
+		r = rtp_find_ext(rtp, ri, abs_id, &off, &len);
+		if (r == 1 && len == 3) {
+			bp->abs_off = off;
+			bp->abs_id_pos = (uint16_t)(off - (bp->two_byte ? 2 : 1));
+			bp->abs_id_byte = rtp[bp->abs_id_pos];
+		} else if (r != 0) {
+			bad++;
+		}
 	}
+	return bad;
 }
 
 /* The id byte of an element of data length dlen under id in this block's form; 0: the id does not

@@ -126,10 +126,11 @@ static inline int read_ext(struct worker *w, const uint8_t *rtp, const struct rt
 }
 
 void uplink_packet(struct worker *w, const struct fwd_participant *part, struct part_uplink *u,
-		   const uint8_t *rtp, const struct rtp_info *ri, uint32_t size)
+		   const uint8_t *rtp, const struct rtp_info *ri, uint32_t size, const struct bwe_pkt *bp)
 {
 	uint64_t now = w->now_tsc;
-	uint64_t now_us = now / u->tsc_per_us;
+	/* the iteration's microseconds when bandwidth estimation keeps them (no division per packet) */
+	uint64_t now_us = w->tsc_per_us ? w->now_us : now / u->tsc_per_us;
 	if (unlikely(!u->started)) {
 		const struct gcc_cfg cfg = { .start_bps = UPLINK_START_BPS, .min_bps = UPLINK_MIN_BPS, .max_bps = UPLINK_MAX_BPS };
 		gcc_init(&u->gcc, &cfg, now_us);
@@ -146,7 +147,15 @@ void uplink_packet(struct worker *w, const struct fwd_participant *part, struct 
 		if (i == u->n_ssrcs && i < UPLINK_MAX_SSRCS)
 			u->ssrcs[u->n_ssrcs++] = ri->ssrc;
 	}
-	if (ri->has_ext) {
+	if (bp) {
+		if (bp->tw_off)
+			twcc_recv_on_pkt(&u->tr, get_be16(rtp + bp->tw_off), now_us);
+		if ((part->fb & MMR_FB_REMB) && bp->abs_off) {
+			const uint8_t *a = rtp + bp->abs_off;
+			uint32_t ast = (uint32_t)a[0] << 16 | (uint32_t)a[1] << 8 | a[2];
+			gcc_on_arrival(&u->gcc, abs_send_unwrap(&u->abs_last_us, ast), now_us, size);
+		}
+	} else if (ri->has_ext) {
 		uint16_t off;
 		if (part->twcc_ext_id && read_ext(w, rtp, ri, part->twcc_ext_id, 2, &off) == 1)
 			twcc_recv_on_pkt(&u->tr, get_be16(rtp + off), now_us);

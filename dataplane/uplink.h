@@ -25,6 +25,7 @@
 
 #include <stdint.h>
 #include <rte_branch_prediction.h>
+#include "bwe_stamp.h"
 #include "fwd_table.h"
 #include "gcc.h"
 #include "rtp.h"
@@ -53,19 +54,20 @@ struct part_uplink {
 
 /* The packet path's part, out of line: see uplink_on_rtp. */
 void uplink_packet(struct worker *w, const struct fwd_participant *part, struct part_uplink *u,
-		   const uint8_t *rtp, const struct rtp_info *ri, uint32_t size);
+		   const uint8_t *rtp, const struct rtp_info *ri, uint32_t size, const struct bwe_pkt *bp);
 
 /*
  * An RTP packet from publisher part (rtp: its header, parsed as ri; size: its UDP payload bytes),
  * received by the lcore owning its meeting; SRTP: after it authenticated (the extensions are in
- * clear either way). Media and RTX alike: transport-wide numbers count every packet.
+ * clear either way). Media and RTX alike: transport-wide numbers count every packet. bp: its elements
+ * as bandwidth estimation found them for this packet (the publisher's ids), NULL: found here.
  */
 static inline void uplink_on_rtp(struct worker *w, const struct fwd_participant *part, const uint8_t *rtp,
-				 const struct rtp_info *ri, uint32_t size)
+				 const struct rtp_info *ri, uint32_t size, const struct bwe_pkt *bp)
 {
 	struct part_uplink *u = part->uplink;
 	if (unlikely(u != NULL))
-		uplink_packet(w, part, u, rtp, ri, size);
+		uplink_packet(w, part, u, rtp, ri, size, bp);
 }
 
 #endif

@@ -82,18 +82,23 @@ void part_bwe_free(void *p);
 
 void bwe_layer_rate_publish(struct worker *w, const struct fwd_stream *s);
 
-/* Per received RTP packet from pub (bandwidth estimation on), as soon as it parsed and before the
- * uplink's feedback reads it: where its transport-cc and abs-send-time elements are (the publisher's
- * ids), into w->bwe_in (found once for the uplink and every copy; again after an RTX unwrap), the
- * elements that could not be read counted (ext_bad). */
-static inline void bwe_find(struct worker *w, const struct fwd_participant *pub, const uint8_t *rtp,
-			    const struct rtp_info *ri)
+/* Per received RTP packet from pub, as soon as it parsed and before the uplink's feedback reads it:
+ * with bandwidth estimation on, where its transport-cc and abs-send-time elements are (the
+ * publisher's ids), into w->bwe_in, found once for the uplink and every copy (an RTX unwrap moves
+ * the header whole: the offsets still hold), the elements that could not be read counted (ext_bad);
+ * returns &w->bwe_in, or NULL with estimation off (the uplink then reads the elements itself). */
+static inline const struct bwe_pkt *bwe_find(struct worker *w, const struct fwd_participant *pub,
+					     const uint8_t *rtp, const struct rtp_info *ri)
 {
+	if (!w->tsc_per_us)
+		return NULL;
 	w->st->ext_bad += bwe_pkt_find(&w->bwe_in, rtp, ri, pub->twcc_ext_id, pub->abs_ext_id);
+	return &w->bwe_in;
 }
 
-/* Per received packet of stream s (before its fan-out; bandwidth estimation on; bwe_find done): our UDP port for its copies, a video packet's bytes into the stream's layer rate meter
- * (mp: its layers; NULL: audio). */
+/* Per received packet of stream s (before its fan-out; bandwidth estimation on; bwe_find done): our
+ * UDP port for its copies, a video packet's bytes into the stream's layer rate meter (mp: its
+ * layers; NULL: audio). */
 static inline void bwe_on_packet(struct worker *w, const struct fwd_stream *s, const struct media_pkt *mp,
 				 const struct pkt_info *pi)
 {

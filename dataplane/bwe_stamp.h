@@ -37,15 +37,24 @@ static inline uint32_t bwe_byte_word(uint32_t pos, uint8_t b)
 	return (pos & 1) ? b : (uint32_t)b << 8;
 }
 
+/* Element id's data in the packet rtp parsed as ri when it is exactly dlen bytes: 1 (*off set), 0
+ * when absent, -1 when it cannot be read (another length, or the walk to it ran past the block). */
+static inline int bwe_ext_find(const uint8_t *rtp, const struct rtp_info *ri, uint8_t id, uint16_t dlen,
+			       uint16_t *off)
+{
+	uint16_t len;
+	int r = rtp_find_ext(rtp, ri, id, off, &len);
+	return r == 1 ? (len == dlen ? 1 : -1) : r == 0 ? 0 : -1;
+}
+
 /* Find the elements of ids tw_id and abs_id (0: not negotiated) in the packet rtp parsed as ri.
  * Returns how many of them could not be read (present with another length, or the walk to them ran
  * past the block): the caller's ext_bad. */
 static inline unsigned bwe_pkt_find(struct bwe_pkt *bp, const uint8_t *rtp, const struct rtp_info *ri,
 				    uint8_t tw_id, uint8_t abs_id)
 {
-	uint16_t off, len;
+	uint16_t off;
 	unsigned bad = 0;
-	int r;
 	bp->tw_off = bp->abs_off = bp->tw_id_pos = bp->abs_id_pos = 0;
 	bp->tw_id_byte = bp->abs_id_byte = 0;
 	bp->tw_odd = 0;
@@ -56,27 +65,25 @@ static inline unsigned bwe_pkt_find(struct bwe_pkt *bp, const uint8_t *rtp, cons
 	if (!ri->has_ext)
 		return 0;
 	if (tw_id) {
-		r = rtp_find_ext(rtp, ri, tw_id, &off, &len);
-		if (r == 1 && len == 2) {
+		int r = bwe_ext_find(rtp, ri, tw_id, 2, &off);
+		if (r == 1) {
 			bp->tw_off = off;
 			bp->tw_id_pos = (uint16_t)(off - (bp->two_byte ? 2 : 1));
 			bp->tw_id_byte = rtp[bp->tw_id_pos];
 			bp->tw_odd = off & 1;
 			bp->tw_old_sum = (uint16_t)~bwe_byte_word(off, rtp[off]) +
 					 (uint16_t)~bwe_byte_word(off + 1u, rtp[off + 1u]);
-		} else if (r != 0) {
-			bad++;
 		}
+		bad += r < 0;
 	}
 	if (abs_id) {
-		r = rtp_find_ext(rtp, ri, abs_id, &off, &len);
-		if (r == 1 && len == 3) {
+		int r = bwe_ext_find(rtp, ri, abs_id, 3, &off);
+		if (r == 1) {
 			bp->abs_off = off;
 			bp->abs_id_pos = (uint16_t)(off - (bp->two_byte ? 2 : 1));
 			bp->abs_id_byte = rtp[bp->abs_id_pos];
-		} else if (r != 0) {
-			bad++;
 		}
+		bad += r < 0;
 	}
 	return bad;
 }

@@ -116,13 +116,10 @@ static void uplink_due(struct worker *w, const struct fwd_participant *part, str
 static inline int read_ext(struct worker *w, const uint8_t *rtp, const struct rtp_info *ri, uint8_t id,
 			   uint16_t len, uint16_t *off)
 {
-	uint16_t l;
-	int r = rtp_find_ext(rtp, ri, id, off, &l);
-	if (likely(r == 1 && l == len))
-		return 1;
-	if (r != 0)
+	int r = bwe_ext_find(rtp, ri, id, len, off);
+	if (unlikely(r < 0))
 		w->st->ext_bad++;
-	return r == 0 ? 0 : -1;
+	return r;
 }
 
 void uplink_packet(struct worker *w, const struct fwd_participant *part, struct part_uplink *u,

@@ -217,17 +217,13 @@ static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, co
 	why = rtp_parse(pkt, len, &ri);
 	if (unlikely(why != MMR_DROP_NONE))
 		return why;
-	if (w->tsc_per_us)
-		bwe_find(w, part, pkt, &ri);
-	uplink_on_rtp(w, part, pkt, &ri, len, w->tsc_per_us ? &w->bwe_in : NULL);
+	uplink_on_rtp(w, part, pkt, &ri, len, bwe_find(w, part, pkt, &ri));
 	struct pkt_info pi_rtx;
 	if (unlikely(s->is_rtx)) {
 		/* the publisher's retransmission: from here on, the media packet it carries */
 		why = repair_rtx_unwrap(w, s, &pkt, &len, &ri, &s);
 		if (unlikely(why != MMR_DROP_NONE))
 			return why;
-		if (w->tsc_per_us)
-			bwe_pkt_find(&w->bwe_in, pkt, &ri, part->twcc_ext_id, part->abs_ext_id);
 		pi_rtx = *pi;
 		pi_rtx.payload_off += 2;
 		pi_rtx.payload_len -= 2;
@@ -319,9 +315,7 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 	const struct fwd_stream *s = fwd_stream_lookup(&w->dp->fwd, part->id, ri.ssrc);
 	if (unlikely(!s))
 		return MMR_DROP_UNKNOWN_SSRC;
-	if (w->tsc_per_us)
-		bwe_find(w, part, payload, &ri);
-	uplink_on_rtp(w, part, payload, &ri, pi->payload_len, w->tsc_per_us ? &w->bwe_in : NULL);
+	uplink_on_rtp(w, part, payload, &ri, pi->payload_len, bwe_find(w, part, payload, &ri));
 	struct pkt_info pi_rtx;
 	if (unlikely(s->is_rtx)) {
 		/* the publisher's retransmission: from here on, the media packet it carries */
@@ -330,8 +324,6 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 		why = repair_rtx_unwrap(w, s, &rtp, &len, &ri, &s);
 		if (unlikely(why != MMR_DROP_NONE))
 			return why;
-		if (w->tsc_per_us)
-			bwe_pkt_find(&w->bwe_in, rtp, &ri, part->twcc_ext_id, part->abs_ext_id);
 		pi_rtx = *pi;
 		pi_rtx.payload_off += 2;
 		pi_rtx.payload_len = len;

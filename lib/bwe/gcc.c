@@ -587,6 +587,9 @@ static void probe_finish(struct gcc *g, struct gcc_probe_state *c, uint64_t now_
 		}
 		if (g->st.probes_ok && c->start_us <= g->probe_ok_start_us)
 			return;                 /* sent with a cluster that did raise it: no backoff */
+		if (g->probe_fail_us && c->start_us <= g->probe_fail_us)
+			return;                 /* sent before the last failure backed off: one backoff */
+		g->probe_fail_us = now_us;
 		g->probe_2x_bps = 0;
 		g->probe_next_us = now_us + g->probe_backoff_us;
 		g->probe_backoff_us = g->probe_backoff_us * 2 > PROBE_BACKOFF_MAX_US ? PROBE_BACKOFF_MAX_US :

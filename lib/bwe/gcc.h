@@ -164,6 +164,7 @@ struct gcc {
 	uint64_t probe_bps;                         /* last probe result that raised the estimate */
 	uint64_t probe_seen_bps;                    /* last valid probe result */
 	uint64_t probe_ok_start_us;                 /* start of the last cluster that raised the estimate */
+	uint64_t probe_fail_us;                     /* when the last backoff for a failed cluster began */
 	uint64_t probe_2x_bps;                      /* a further probe is due at this rate (0: none) */
 	uint64_t target_bps;
 	uint64_t start_us;
@@ -195,8 +196,8 @@ void gcc_on_arrival(struct gcc *g, uint64_t send_us, uint64_t arrival_us, uint32
  * probes are two clusters), 0: nothing to send. Rules: the first calls hand out clusters at 3x and 6x
  * the start rate; later, when want_bps is above the proven rate (gcc_proven_bps), one cluster at
  * min(want, max, 2 x the proven rate) unless one is in flight, the detector over-uses or a decrease was less than 1 s ago, at
- * most once per backoff (1 s, doubled on each probe that raised nothing or less than 20 %, at most
- * 2 s: a path that came back is found within a few seconds); a probe that
+ * most once per backoff (1 s, doubled on each probe that raised nothing or less than 20 %, once
+ * for clusters in flight together, at most 2 s: a path that came back is found within a few seconds); a probe that
  * came back at >= 0.7 of its rate and raised the estimate >= 20 % (or, below the estimate, came
  * back >= 20 % above the rate proven before it) is followed at once by one at min(want, 2 x its result). A cluster's result: its received bytes over its receive span (a train,
  * sent in under 5 ms: its second half's, since a shaper's burst allowance carries the head at once;

@@ -29,7 +29,9 @@ measured from the encoded stream; an option FITS a link when its rate fits the l
 highest layers that fit are the highest option that fits the link, or the highest that fits 75 % of
 it (GCC's estimate settles at 85-95 % of a bottleneck, an allocation keeps about 10 % margin). The
 shapers run in a forked process of their own (their timing is the link's), driven through the relay's
-control socket. Checks (receiver side: what it received and decoded; MMR side: the
+control socket; they, alice and the receivers run on SCHED_FIFO where the kernel allows (the network
+and the clients keep their timing on a busy 2-CPU machine whose other CPU the dataplane polls flat
+out; they sleep between packets). Checks (receiver side: what it received and decoded; MMR side: the
 controller's `sub list` current layers from the layers events, polled every POLL_S):
   - no corrupt picture, ever (every receiver, every phase);
   - each receiver settles on the highest layers that fit within SETTLE_MAX s of the start and keeps
@@ -90,6 +92,7 @@ OPUS_BPS = 8000
 FEEDBACK_S = 0.100
 POLL_S = 0.25
 QUEUE_MS = 300
+RT_RELAY, RT_CLIENTS = 20, 10   # SCHED_FIFO priorities of the shapers and of alice + the receivers
 
 T_DROP = 8.0                # stream time (s): r1m -> 250 kbit/s, r300 -> PAUSE_BPS
 T_LIFT = 14.0               # r1m -> 1 Mbit/s
@@ -226,6 +229,8 @@ def rtp(pt, seq, ts, ssrc, marker, payload):
 # ---- the call -----------------------------------------------------------------------------------
 
 def _relay_main(ip, mmr, conn):
+    import mmrtest
+    mmrtest.fixture_realtime(RT_RELAY)      # the links' clocks first
     links = [ir.Link(s.name, (ip, s.relay_port), (ip, s.mmr_port), mmr, (ip, s.local_port),
                      shape_down=ir.Shaper(s.rate, queue_ms=QUEUE_MS)) for s in SPECS]
     relay = ir.ImpairRelay(links, (ip, RELAY_CTL_PORT)).start()
@@ -456,6 +461,7 @@ def run_call(env, mmrtest, c, stream, opus_pkts, frames, events):
     """Send the call in real time; returns what the receivers got and the timeline."""
     ip = mmrtest.CLIENT_IP
     mmr = (mmrtest.MMR_IP, mmrtest.MMR_PORT)
+    rt = mmrtest.fixture_realtime(RT_CLIENTS)     # the publisher's pacing, the receivers' feedback
     relay = RelayProcess(ip, mmr)
     socks = [env.udp_socket(s.local_port) for s in SPECS]
     rx = Receivers(socks, SPECS, ip)
@@ -512,6 +518,10 @@ def run_call(env, mmrtest, c, stream, opus_pkts, frames, events):
     relay_stats = relay.stop()
     for s in socks + [pub]:
         s.close()
+    if rt:
+        os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+    c.note("the shapers, alice and the receivers ran %s" % ("on SCHED_FIFO" if rt else
+                                                              "at normal priority (SCHED_FIFO refused)"))
     c.check(fails == 0, "alice sent all %d packets in real time (largest lag %.0f ms)"
             % (len(sched), lag * 1000), "%d sends failed" % fails)
     c.note("link changes at stream times: %s" % ", ".join("%s %s at %.2f s" % (n, r, t)

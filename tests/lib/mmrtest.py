@@ -81,6 +81,19 @@ def _pid_alive(pid):
         return True
 
 
+def fixture_realtime(prio):
+    """The calling thread (and the threads it starts after) on SCHED_FIFO at prio, not passed on to
+    processes it forks: for a test's own network (a shaper's clock) and clients (a sender's pacing),
+    whose timing a busy 2-CPU machine would otherwise bend: the dataplane's lcore polls one CPU
+    flat out. They sleep between packets, so the MMR keeps the CPU they leave. Returns False where
+    the kernel refuses (no CAP_SYS_NICE): the test then runs at normal priority."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO | os.SCHED_RESET_ON_FORK, os.sched_param(prio))
+        return True
+    except (PermissionError, OSError, AttributeError):
+        return False
+
+
 def hugepages_usable(need=256):
     """Enough free 2 MiB hugepages (and hugetlbfs mounted) for an --in-memory EAL?"""
     try:

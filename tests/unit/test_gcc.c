@@ -648,6 +648,37 @@ static void test_probe_near_capacity(void **state)
 	assert_true(lo_seen >= 600000);
 }
 
+/* Both initial clusters lost (a receiver still starting, a machine too busy to read them): one
+ * backoff of 1 s for the pair, not 1 s then 2 s (the 1 Mbit/s e2e receiver waited 6 s for its
+ * layers that way). */
+static void test_probe_fail_once(void **state)
+{
+	(void)state;
+	struct gcc_probe p[2];
+	static struct twcc_status st[64];
+	struct twcc_fb fb = { .base_seq = 0 };
+
+	sim_init(&S, 1e6, 500000, 0);
+	assert_int_equal(gcc_probe_request(&S.g, 0, 0, &p[0]), 1);
+	assert_int_equal(gcc_probe_request(&S.g, 50000, 0, &p[1]), 1);
+	uint64_t fb_us[2] = { 100000, 150000 };
+	for (unsigned c = 0; c < 2; c++) {
+		unsigned n = 0;
+		for (uint32_t sent = 0; sent < p[c].bytes && n < 64; sent += 1000, n++) {
+			st[n].seq = send_log_add(&S.log, 50000 * c + 100 * n, 1000, p[c].id);
+			st[n].received = 0;
+		}
+		gcc_on_twcc(&S.g, fb_us[c], &fb, st, n, &S.log);
+	}
+	uint64_t t = fb_us[1];
+	struct gcc_probe q;
+	while (!gcc_probe_request(&S.g, t, 5000000, &q) && t < 5000000)
+		t += 10000;
+	print_message("both initial probes lost: the next %.2f s after the second\n", (t - fb_us[1]) / 1e6);
+	assert_int_equal(S.g.st.probes_failed, 2);
+	assert_true(t - fb_us[1] <= 1010000);   /* judged at the first request after both */
+}
+
 /* the receive side: publisher's packets over the same bottleneck, abs-send-time as send time */
 static void test_receive_side(void **state)
 {
@@ -702,6 +733,7 @@ int main(void)
 		cmocka_unit_test(test_probe_lie),
 		cmocka_unit_test(test_probe_rules),
 		cmocka_unit_test(test_probe_near_capacity),
+		cmocka_unit_test(test_probe_fail_once),
 		cmocka_unit_test(test_receive_side),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

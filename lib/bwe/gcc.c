@@ -23,6 +23,7 @@
 #define PROBE_BACKOFF_MAX_US 2000000
 #define PROBE_GAIN 1.2                  /* a probe that raised less than this backs off */
 #define LOSS_START_PHASE_US 2000000
+#define LOSS_GUESS_PHASE_US 4000000   /* a loss decrease goes at most to beta x the receive rate */
 #define ACK_RX_MIN_SPAN_US 20000
 
 static int64_t fdiv64(int64_t a, int64_t b)
@@ -83,7 +84,8 @@ static uint64_t rate_bps(const struct gcc_rate *r)
 }
 
 /* One feedback's received bytes (n packets) over its receive and send spans. */
-static void ack_sample(struct gcc *g, uint64_t bytes, uint32_t n, int64_t rx_span, uint64_t tx_span)
+static void ack_sample(struct gcc *g, uint64_t bytes, uint64_t all_bytes, uint32_t n, int64_t rx_span,
+		       uint64_t tx_span)
 {
 	if (n < 2 || tx_span == 0 || tx_span > 5000000)
 		return;
@@ -92,6 +94,8 @@ static void ack_sample(struct gcc *g, uint64_t bytes, uint32_t n, int64_t rx_spa
 	if (rx_span > 5000000)
 		rx_span = 5000000;
 	bytes = bytes * (n - 1) / n;            /* n packets span n - 1 intervals */
+	all_bytes = all_bytes * (n - 1) / n;
+	g->ack_all_bytes[g->ack_head] = (uint32_t)(all_bytes > UINT32_MAX ? UINT32_MAX : all_bytes);
 	g->ack_rx_bps[g->ack_head] = rx_span >= ACK_RX_MIN_SPAN_US ? bytes * 8000000ull / (uint64_t)rx_span : 0;
 	g->ack_bytes[g->ack_head] = (uint32_t)(bytes > UINT32_MAX ? UINT32_MAX : bytes);
 	g->ack_rx_span[g->ack_head] = (uint32_t)rx_span;
@@ -99,6 +103,18 @@ static void ack_sample(struct gcc *g, uint64_t bytes, uint32_t n, int64_t rx_spa
 	g->ack_head = (g->ack_head + 1) % GCC_ACK_SAMPLES;
 	if (g->ack_n < GCC_ACK_SAMPLES)
 		g->ack_n++;
+}
+
+/* What the acknowledged window's packets came at, by their receive times (0: too short to say). */
+static uint64_t acked_rx_bps(const struct gcc *g)
+{
+	uint64_t bytes = 0, rx = 0;
+
+	for (unsigned i = 0; i < g->ack_n; i++) {
+		bytes += g->ack_all_bytes[i];
+		rx += g->ack_rx_span[i];
+	}
+	return rx >= RATE_MIN_SPAN_US ? bytes * 8000000ull / rx : 0;
 }
 
 static void update_acked(struct gcc *g)
@@ -446,6 +462,24 @@ static void loss_update(struct gcc *g, uint64_t now_us)
 			if (!g->loss_decreased && (!g->loss_last_decrease_us ||
 						   now_us - g->loss_last_decrease_us >= wait)) {
 				next = cur * (1 - 0.5 * frac);
+				/* the start: an estimate no probe has raised is the start value, a guess. A
+				 * tail-drop queue that overflowed at once (the start's rate and probes into a
+				 * narrow link) shows no delay gradient (its delay stands at its depth), only
+				 * loss; what got through, at its receive rate, is what the path carries. Down to
+				 * GCC's over-use answer, beta x that rate (libwebrtc's loss-based v1.5 fell to
+				 * the acknowledged rate too), not 1 - loss/2 per 300 ms from the guess: that took
+				 * 2 s and left a 300 kbit/s receiver on layers its link could not carry. Only
+				 * lower: a receiver that lies about its arrival times gains nothing by it. */
+				uint64_t rx_bps = acked_rx_bps(g);
+				if (!g->loss_from_send_us && !g->st.probes_ok && g->ack_n == GCC_ACK_SAMPLES &&
+				    now_us - g->start_us < LOSS_GUESS_PHASE_US && rx_bps &&
+				    next > GCC_AIMD_BETA * (double)rx_bps) {
+					next = GCC_AIMD_BETA * (double)rx_bps;
+					g->loss_from_send_us = now_us;   /* the rest of that overflow: not again */
+					if (g->delay_bps > next)          /* the guess was the delay part's too */
+						g->delay_bps = next;
+					g->probe_seen_bps = rx_bps;       /* carried: the allocation may use it */
+				}
 				g->loss_decreased = 1;
 				g->loss_last_decrease_us = now_us;
 			}
@@ -698,7 +732,7 @@ unsigned gcc_on_twcc(struct gcc *g, uint64_t now_us, const struct twcc_fb *fb, c
 		     unsigned n, struct send_log *log)
 {
 	unsigned refused = 0, used = 0;
-	uint64_t bytes = 0, tx_first = 0, tx_last = 0;
+	uint64_t bytes = 0, all_bytes = 0, tx_first = 0, tx_last = 0;
 	int64_t rx_first = 0, rx_last = 0;
 
 	(void)fb;
@@ -715,8 +749,10 @@ unsigned gcc_on_twcc(struct gcc *g, uint64_t now_us, const struct twcc_fb *fb, c
 		if (!st[i].received) {
 			if (!(e->flags & SEND_LOG_REPORTED)) {
 				e->flags |= SEND_LOG_REPORTED;
-				g->loss_total++;
-				g->loss_lost++;
+				if (!g->loss_from_send_us || send_log_time(log, e) >= g->loss_from_send_us) {
+					g->loss_total++;
+					g->loss_lost++;
+				}
 				if (e->probe_cluster)
 					probe_account(g, e, send_log_time(log, e), 0, 0);
 			}
@@ -738,7 +774,9 @@ unsigned gcc_on_twcc(struct gcc *g, uint64_t now_us, const struct twcc_fb *fb, c
 			}
 		}
 		g->absurd_run = 0;
-		if (!(e->flags & SEND_LOG_REPORTED))
+		if (g->loss_from_send_us && send_us < g->loss_from_send_us)
+			;                       /* sent at the start's guess, answered by its cut */
+		else if (!(e->flags & SEND_LOG_REPORTED))
 			g->loss_total++;
 		else if (g->loss_lost)
 			g->loss_lost--;         /* reported lost before, arrived late */
@@ -753,6 +791,7 @@ unsigned gcc_on_twcc(struct gcc *g, uint64_t now_us, const struct twcc_fb *fb, c
 			tx_last = send_us;
 		if (!e->probe_cluster)
 			bytes += e->size;       /* acked: media only (probe trains would inflate the cap) */
+		all_bytes += e->size;
 		used++;
 		if (e->probe_cluster)
 			probe_account(g, e, send_us, 1, arrival);
@@ -768,7 +807,7 @@ unsigned gcc_on_twcc(struct gcc *g, uint64_t now_us, const struct twcc_fb *fb, c
 	}
 	if (!used)
 		return refused;                 /* nothing believable: nothing changes */
-	ack_sample(g, bytes, used, rx_last - rx_first, tx_last - tx_first);
+	ack_sample(g, bytes, all_bytes, used, rx_last - rx_first, tx_last - tx_first);
 	update_acked(g);
 	probes_check(g, now_us);
 	if (!g->remb_mode)

@@ -139,7 +139,8 @@ struct gcc {
 	/* acked bitrate (send side): per feedback, the media bytes (not probes) received over their receive span and over
 	 * their send span; the last GCC_ACK_SAMPLES feedbacks summed; the smaller of the two (a lying
 	 * receive clock gains nothing; a lost feedback costs nothing) */
-	uint32_t ack_bytes[GCC_ACK_SAMPLES];
+	uint32_t ack_bytes[GCC_ACK_SAMPLES];         /* media bytes */
+	uint32_t ack_all_bytes[GCC_ACK_SAMPLES];     /* every byte received (probes too) */
 	uint32_t ack_rx_span[GCC_ACK_SAMPLES], ack_tx_span[GCC_ACK_SAMPLES];
 	uint64_t ack_rx_bps[GCC_ACK_SAMPLES];       /* each feedback's own receive rate (0: too short) */
 	uint32_t ack_head, ack_n;
@@ -151,6 +152,7 @@ struct gcc {
 	uint32_t loss_lost, loss_total;
 	uint8_t  loss_frac, have_loss, loss_decreased;
 	uint64_t loss_last_decrease_us;
+	uint64_t loss_from_send_us;                 /* loss of packets sent before: not counted (0: all) */
 	uint64_t minhist_us[GCC_MINHIST];
 	double   minhist_bps[GCC_MINHIST];
 	uint32_t minhist_head, minhist_n;
@@ -162,7 +164,7 @@ struct gcc {
 	uint8_t  probe_next_id, initial_probes;     /* initial probes still to hand out (2, 1, 0) */
 	uint64_t probe_next_us, probe_backoff_us, probe_peak_bps, probe_peak_us;
 	uint64_t probe_bps;                         /* last probe result that raised the estimate */
-	uint64_t probe_seen_bps;                    /* last valid probe result */
+	uint64_t probe_seen_bps;                    /* last valid probe result (or the start's receive rate) */
 	uint64_t probe_ok_start_us;                 /* start of the last cluster that raised the estimate */
 	uint64_t probe_fail_us;                     /* when the last backoff for a failed cluster began */
 	uint64_t probe_2x_bps;                      /* a further probe is due at this rate (0: none) */

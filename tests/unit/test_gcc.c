@@ -679,6 +679,34 @@ static void test_probe_fail_once(void **state)
 	assert_true(t - fb_us[1] <= 1010000);   /* judged at the first request after both */
 }
 
+/* The start over a link narrower than the start value: 1 Mbit/s guessed (737 kbit/s sent, and the
+ * initial probes) into 300 kbit/s with a 300 ms tail-drop queue. The queue fills before the
+ * trendline has its window, its delay then stands still: no over-use, only loss. The first loss
+ * decrease goes to 0.85 x what came through (it took 2 s from the guess by 1 - loss/2, and the
+ * e2e 300 kbit/s receiver was given layers its link could not carry meanwhile), the delay part
+ * with it, and the rest of that overflow's loss does not cut again. */
+static void test_start_narrow(void **state)
+{
+	(void)state;
+	sim_init(&S, 300000, 1000000, 1);
+	S.queue_bytes = 300000 * 300 / 8000;
+	S.app_max_bps = 737000;
+	S.want_bps = 1300000;
+	run(&S, 1000000, NULL);
+	print_state("narrow 1 s");
+	assert_true(target() <= 300000 && target() >= 200000);
+	lo_seen = hi_seen = 0;
+	while (S.now < 10000000) {
+		run(&S, S.now + FB_US, NULL);
+		uint64_t t = target();
+		lo_seen = !lo_seen || t < lo_seen ? t : lo_seen;
+		hi_seen = t > hi_seen ? t : hi_seen;
+	}
+	print_state("narrow 10 s");
+	print_message("  1-10 s: %.0f..%.0f kbit/s\n", lo_seen / 1e3, hi_seen / 1e3);
+	assert_true(lo_seen >= 180000 && hi_seen <= 360000);
+}
+
 /* the receive side: publisher's packets over the same bottleneck, abs-send-time as send time */
 static void test_receive_side(void **state)
 {
@@ -734,6 +762,7 @@ int main(void)
 		cmocka_unit_test(test_probe_rules),
 		cmocka_unit_test(test_probe_near_capacity),
 		cmocka_unit_test(test_probe_fail_once),
+		cmocka_unit_test(test_start_narrow),
 		cmocka_unit_test(test_receive_side),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

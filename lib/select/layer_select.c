@@ -102,8 +102,12 @@ static uint8_t decide_vp9(struct layer_sel *s, const struct layer_target *t, con
 	if (!s->started)
 		return 0;
 	if (new_pic) {
-		/* One temporal decision for the whole picture; spatial down-switch here too. */
-		if (ttid < s->cur_tid) {
+		/* One temporal decision for the whole picture; spatial down-switch here too. A temporal
+		 * down-switch waits while a spatial up-switch is pending (S0T2 -> S1T0, one step up the
+		 * allocator's ladder: dropping to S0T0 at once until S1's switch point, up to a sync
+		 * period, gave the receiver less than it had; the ladder's spatial layer never falls
+		 * along it, so the layers kept meanwhile cost less than the target's). */
+		if (ttid < s->cur_tid && tsid <= s->cur_sid) {
 			s->cur_tid = ttid;
 			s->dirty = 1;
 		} else if (mp->start && mp->has_layers && mp->switch_up && tid == s->cur_tid + 1 &&
@@ -122,11 +126,14 @@ static uint8_t decide_vp9(struct layer_sel *s, const struct layer_target *t, con
 	}
 	if (!s->pic_tfwd)
 		return 0;
-	/* Spatial up one layer: no reference to an earlier picture of its layer, and its inter-layer
-	 * reference (if any) went out in this picture. */
-	if (mp->start && sid == s->cur_sid + 1 && sid <= tsid && !mp->inter_pic &&
+	/* Spatial up one layer: no reference to an earlier picture of its layer, its inter-layer
+	 * reference (if any) went out in this picture, and a temporal layer the target keeps (later
+	 * frames of the target's temporal layers may reference it). */
+	if (mp->start && sid == s->cur_sid + 1 && sid <= tsid && tid <= ttid && !mp->inter_pic &&
 	    (!mp->inter_layer || (s->pic_sids >> (sid - 1) & 1))) {
 		s->cur_sid = sid;
+		if (s->cur_tid > ttid)
+			s->cur_tid = ttid;      /* the temporal down-switch that waited for this */
 		s->dirty = 1;
 	}
 	if (sid > s->cur_sid)

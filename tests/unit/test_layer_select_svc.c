@@ -346,6 +346,50 @@ static void test_vp9_spatial_up(void **state)
 	(void)n;
 }
 
+/* S0T2 -> S1T0 (one step up the allocator's ladder): S0's T1/T2 pictures keep flowing until S1's
+ * switch point (not S0T0 meanwhile), the switch only at a picture of a temporal layer the target
+ * keeps, then T0 only. */
+static void test_vp9_spatial_up_keeps_temporal(void **state)
+{
+	struct vp9s s;
+	struct rx r;
+	struct pkt p[MAXP];
+	int n;
+
+	(void)state;
+	vp9_init(&s, false);
+	rx_init(&r, 0, 2, 0, 0);
+	n = vp9_picture(&s, p, 2, true, -1);                /* k 0: keyframe */
+	assert_int_equal(feed_vp9(&r, p, n), 1);
+	r.t.sid = 1;
+	r.t.tid = 0;
+	for (int k = 1; k < 4; k++) {                       /* T2, T1, T2 of S0: still forwarded */
+		n = vp9_picture(&s, p, 2, false, -1);
+		assert_int_equal(feed_vp9(&r, p, n), 1);
+		assert_int_equal(r.sel.cur_tid, 2);
+	}
+	n = vp9_picture(&s, p, 2, false, -1);               /* k 4: T0, no switch point */
+	assert_int_equal(feed_vp9(&r, p, n), 1);
+	n = vp9_picture(&s, p, 2, false, 1);                /* k 5: T2 with S1 P=0: not a switch */
+	assert_int_equal(feed_vp9(&r, p, n), 1);
+	assert_int_equal(r.sel.cur_sid, 0);
+	n = vp9_picture(&s, p, 2, false, -1);               /* k 6: T1 */
+	assert_int_equal(feed_vp9(&r, p, n), 1);
+	n = vp9_picture(&s, p, 2, false, -1);               /* k 7: T2 */
+	assert_int_equal(feed_vp9(&r, p, n), 1);
+	n = vp9_picture(&s, p, 2, false, 1);                /* k 8: T0 with S1 P=0: up */
+	assert_int_equal(feed_vp9(&r, p, n), 3);
+	assert_int_equal(r.sel.cur_sid, 1);
+	assert_int_equal(r.sel.cur_tid, 0);                 /* at once: never S1T2 */
+	for (int k = 9; k < 12; k++) {                      /* T2, T1, T2: the target's T0 only now */
+		n = vp9_picture(&s, p, 2, false, -1);
+		assert_int_equal(feed_vp9(&r, p, n), 0);
+		assert_int_equal(r.sel.cur_tid, 0);
+	}
+	n = vp9_picture(&s, p, 2, false, -1);               /* k 12: T0 */
+	assert_int_equal(feed_vp9(&r, p, n), 3);
+}
+
 /* Spatial down-switch at the next picture; the marker moves to the new top layer frame. */
 static void test_vp9_spatial_down_and_marker(void **state)
 {
@@ -1031,6 +1075,7 @@ int main(void)
 		cmocka_unit_test(test_vp9_ksvc_targets),
 		cmocka_unit_test(test_vp9_temporal_switches),
 		cmocka_unit_test(test_vp9_spatial_up),
+		cmocka_unit_test(test_vp9_spatial_up_keeps_temporal),
 		cmocka_unit_test(test_vp9_spatial_down_and_marker),
 		cmocka_unit_test(test_vp9_limits_late_dup),
 		cmocka_unit_test(test_vp9_alloc_pause),

@@ -583,14 +583,29 @@ class Timeline:
                 return o
         return None
 
+    def window_switch(self, a, prev, opts):
+        """Whether the window [a, a+WIN) is a switch from option prev to another of opts: its
+        pictures at prev up to some picture, at that other option from there (WIN_OK of them)."""
+        for o in opts:
+            if o == prev:
+                continue
+            for k in range(a + 1, a + WIN):
+                ok = sum(self.at(p, prev) for p in range(a, k)) + sum(self.at(p, o) for p in range(k, a + WIN))
+                if ok >= WIN_OK * WIN:
+                    return True
+        return False
+
     def settle(self, a, b, opts):
         """Stream time from picture a until the receiver is at one of opts in every window up to
-        b (None: never), and the option of the last window."""
+        b (None: never), and the option of the last window. A window that switches from one of opts
+        to another (S0T2 -> S1T0 at S1's switch point) keeps it settled."""
         step = 3
         last = None
         since = None
         for w in range(a, b - WIN + 1, step):
             o = self.window_opt(w, opts)
+            if o is None and since is not None and last in opts and self.window_switch(w, last, opts):
+                continue
             if o is None:
                 since = None
             elif since is None:
@@ -800,6 +815,14 @@ def verdict(c, args, stream, rx, poll, start, a_sent, opus, frames, tool, work):
                 prev = v[6]
         c.note("%s over-uses/ignored bursts/probes ok/probes failed, when they changed: %s"
                % (s.name, " ".join(ev)))
+        prev, ev = "", []
+        for t, cur in poll.log:
+            o = mmr_layers(cur.get(s.name))
+            o = o if o in (None, "paused") else "S%sT%s" % o
+            if o != prev:
+                ev.append("%.2f:%s" % (t - start, o))
+                prev = o
+        c.note("%s the MMR's layers, when they changed: %s" % (s.name, " ".join(ev)))
     for f in figures:
         print("figures: " + f)
     return ok_all

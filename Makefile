@@ -22,10 +22,10 @@ URCU_LIBS   := $(shell pkg-config --libs liburcu-qsbr liburcu-cds 2>/dev/null)
 URCU_CFLAGS := $(shell pkg-config --cflags liburcu-qsbr 2>/dev/null)
 CONFIG_LIBS := $(shell pkg-config --libs libconfig 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
-CRYPTO_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null)
+CRYPTO_LIBS := $(shell pkg-config --libs libcrypto zlib 2>/dev/null)
 # libsrtp2 is only the reference the SRTP unit test checks lib/srtp/srtp_fast.c against.
 SRTP2_LIBS  := $(shell pkg-config --libs libsrtp2 2>/dev/null)
-GEN_LIBS    := $(shell pkg-config --libs libcrypto 2>/dev/null)
+GEN_LIBS    := $(shell pkg-config --libs libcrypto zlib 2>/dev/null)
 
 WARN    := -Wall -Wextra -Werror -Wno-address-of-packed-member
 # lib/ is in sub-folders by concern (lib/README.md); every one is on the include path, so sources

@@ -733,6 +733,11 @@ int main(int argc, char **argv)
 		if (state_store_pending(&store))
 			commit_batch(&ctx, now);   /* only the test hook leaves one behind */
 		dp_link_tick(&dp, now);
+		/* what the dataplane's ICE agent learned (addresses, lost consent): changes of our own,
+		 * committed with the next batch */
+		struct mmr_event iev;
+		while (events_ice_pop(&dp.ev, &iev))
+			requests_ice_event(&ctx, &iev);
 
 		/* settle waiting requests, send the answers that are due, expire slow clients */
 		bool waiting = false;

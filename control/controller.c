@@ -241,7 +241,18 @@ static void summarise(struct slot *sl, int argc, char **argv)
 	size_t off = 0;
 	sl->what[0] = '\0';
 	for (int i = 0; i < argc && off < sizeof(sl->what) - 1; i++) {
-		int n = snprintf(sl->what + off, sizeof(sl->what) - off, "%s%s", i ? " " : "", argv[i]);
+		/* --ice UFRAG:PWD: the pwd is key material, never logged (only the ufrag) */
+		const char *a = argv[i];
+		int alen = (int)strlen(a);
+		bool ice = i > 0 && strcmp(argv[i - 1], "--ice") == 0;
+		if (strncmp(a, "--ice=", 6) == 0 && strchr(a, ':'))
+			alen = (int)(strchr(a, ':') - a), ice = true;
+		else if (ice && strchr(a, ':'))
+			alen = (int)(strchr(a, ':') - a);
+		else
+			ice = false;
+		int n = snprintf(sl->what + off, sizeof(sl->what) - off, "%s%.*s%s", i ? " " : "", alen, a,
+				 ice ? ":(pwd)" : "");
 		if (n < 0)
 			break;
 		off += (size_t)n;

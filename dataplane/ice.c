@@ -48,6 +48,8 @@ struct dp_ice {
 	uint8_t *reported;            /* control thread: consent loss reported for its current address */
 	uint32_t n;
 	uint64_t consent_tsc, gap_tsc, next_scan;
+	int no_learn;                 /* MMR_TEST_ICE_NO_LEARN=1: never report an address (the
+					 integration test's negative control) */
 };
 
 static struct dp_ice ice;
@@ -87,6 +89,10 @@ int dp_ice_init(struct dataplane *dp)
 	}
 	ice.consent_tsc = (uint64_t)dp->cfg->ice_consent_s * rte_get_tsc_hz();
 	ice.gap_tsc = rte_get_tsc_hz() / 1000 * ICE_EVENT_GAP_MS;
+	const char *nl = getenv("MMR_TEST_ICE_NO_LEARN");
+	ice.no_learn = nl && strcmp(nl, "1") == 0;
+	if (ice.no_learn)
+		dp_log("MMR_TEST_ICE_NO_LEARN=1: ICE addresses are never learned (test hook)");
 	return 0;
 }
 
@@ -322,7 +328,7 @@ enum mmr_drop_reason dp_ice_stun(struct worker *w, struct rte_mbuf *m, const str
 		   memcmp(n->ip, pi->src.ip, pi->src.family == MMR_AF_INET ? 4 : 16) == 0;
 	if (same) {
 		__atomic_store_n(&ice.part[pid].last_ok_tsc, now, __ATOMIC_RELAXED);
-	} else if (msg.use_candidate || !n->port) {
+	} else if ((msg.use_candidate || !n->port) && !ice.no_learn) {
 		if (pi->src.family != MMR_AF_INET) {
 			w->st->ice_addr_v6++;
 		} else if (now - __atomic_load_n(&ice.part[pid].last_ev_tsc, __ATOMIC_RELAXED) >= ice.gap_tsc) {

@@ -144,6 +144,9 @@ done
 [ -f tests/integration/test_audio.py ] &&
 	run_negative integration/test_audio--no-levels 300 '^FAIL dominant speaker: alice talking' \
 		"$PY" tests/integration/test_audio.py --no-levels
+[ -f tests/integration/test_ice_lite.py ] &&
+	run_negative integration/test_ice_lite--no-learn 300 "^FAIL bob's address learned from the check" \
+		"$PY" tests/integration/test_ice_lite.py --no-learn
 [ -f tests/integration/test_bwe.py ] &&
 	run_negative integration/test_bwe--bwe-off 300 '^FAIL bob: its transport-wide seqs are consecutive' \
 		"$PY" tests/integration/test_bwe.py --bwe-off

@@ -16,6 +16,7 @@
 #include "be_bytes.h"
 #include "cmd_chan.h"
 #include "dataplane.h"
+#include "ice_check.h"
 #include "mix64.h"
 #include "shadow.h"
 #include "stun.h"
@@ -291,44 +292,37 @@ static enum mmr_drop_reason answer_error(struct worker *w, struct rte_mbuf *m, c
 enum mmr_drop_reason dp_ice_stun(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi)
 {
 	const uint8_t *p = rte_pktmbuf_mtod_offset(m, const uint8_t *, pi->payload_off);
-	uint32_t len = pi->payload_len;
 	struct stun_msg msg;
-	if (!stun_is(p, len) || stun_parse(p, len, &msg) != STUN_OK)
-		return MMR_DROP_STUN_BAD;
-	if (msg.type != STUN_BINDING_REQUEST)
-		return MMR_DROP_STUN_OTHER;    /* indications, responses (we send no requests), other methods */
-	if (msg.fp_off && !stun_fingerprint_ok(p, &msg))
-		return MMR_DROP_STUN_BAD;      /* not STUN after all (RFC 7983 demux): no answer */
-	if (!msg.fp_off || !msg.username_len || !msg.mi_off)
-		return answer_error(w, m, pi, p, 400, 0, NULL, 0, MMR_DROP_STUN_BAD);
-	const char *u = (const char *)p + msg.username_off;
+	struct ice_verdict v;
 	unsigned ulen = 0;
-	while (ulen < msg.username_len && u[ulen] != ':')
-		ulen++;
-	struct ufrag_key k = { u, ulen };
-	struct cds_lfht_iter it;
-	cds_lfht_lookup(ice.ht, ufrag_hash(u, ulen), ufrag_match, &k, &it);
-	struct cds_lfht_node *hn = cds_lfht_iter_get_node(&it);
-	if (!hn || ulen == msg.username_len)
-		return MMR_DROP_STUN_UFRAG;
-	const struct ice_node *n = caa_container_of(hn, struct ice_node, node);
-	if (!stun_integrity_ok(p, &msg, n->pwd, n->pwd_len))
-		return answer_error(w, m, pi, p, 401, 0, NULL, 0, MMR_DROP_STUN_AUTH);
-	if (msg.unknown_attr)
-		return answer_error(w, m, pi, p, 420, msg.unknown_attr, n->pwd, n->pwd_len, MMR_DROP_STUN_BAD);
-	if (msg.ice_controlled)
-		return answer_error(w, m, pi, p, 487, 0, n->pwd, n->pwd_len, MMR_DROP_STUN_ROLE);
-
+	const struct ice_node *n = NULL;
+	if (ice_check_pre(p, pi->payload_len, &msg, &ulen, &v)) {
+		const char *u = (const char *)p + msg.username_off;
+		struct ufrag_key k = { u, ulen };
+		struct cds_lfht_iter it;
+		cds_lfht_lookup(ice.ht, ufrag_hash(u, ulen), ufrag_match, &k, &it);
+		struct cds_lfht_node *hn = cds_lfht_iter_get_node(&it);
+		n = hn ? caa_container_of(hn, struct ice_node, node) : NULL;
+		struct ice_peer peer;
+		if (n)
+			peer = (struct ice_peer){ n->pwd, n->pwd_len, n->family, n->port, n->ip };
+		ice_check_auth(p, &msg, n ? &peer : NULL, pi->src.family, pi->src.ip, pi->sport, &v);
+	}
+	if (v.answer == 0)
+		return (enum mmr_drop_reason)v.drop;
+	if (v.answer != 200) {
+		/* 420/487 come from an authenticated request: signed with the pwd; 400/401 are not */
+		int signed_err = v.answer == 420 || v.answer == 487;
+		return answer_error(w, m, pi, p, v.answer, v.answer == 420 ? msg.unknown_attr : 0,
+				    signed_err ? n->pwd : NULL, signed_err ? n->pwd_len : 0,
+				    (enum mmr_drop_reason)v.drop);
+	}
 	/* a valid check */
-	struct stun_addr from = { .family = pi->src.family == MMR_AF_INET ? 4 : 6, .port = pi->sport };
-	memcpy(from.ip, pi->src.ip, 16);
 	uint64_t now = rte_rdtsc();
 	uint32_t pid = n->part;
-	int same = n->port == pi->sport && n->family == pi->src.family &&
-		   memcmp(n->ip, pi->src.ip, pi->src.family == MMR_AF_INET ? 4 : 16) == 0;
-	if (same) {
+	if (v.fresh) {
 		__atomic_store_n(&ice.part[pid].last_ok_tsc, now, __ATOMIC_RELAXED);
-	} else if ((msg.use_candidate || !n->port) && !ice.no_learn) {
+	} else if (v.learn && !ice.no_learn) {
 		if (pi->src.family != MMR_AF_INET) {
 			w->st->ice_addr_v6++;
 		} else if (now - __atomic_load_n(&ice.part[pid].last_ev_tsc, __ATOMIC_RELAXED) >= ice.gap_tsc) {
@@ -339,6 +333,8 @@ enum mmr_drop_reason dp_ice_stun(struct worker *w, struct rte_mbuf *m, const str
 			w->st->ice_addr_events++;
 		}
 	}
+	struct stun_addr from = { .family = pi->src.family == MMR_AF_INET ? 4 : 6, .port = pi->sport };
+	memcpy(from.ip, pi->src.ip, 16);
 	uint8_t ans[STUN_ANSWER_MAX];
 	uint32_t alen = stun_binding_success(ans, sizeof(ans), p, &from, n->pwd, n->pwd_len);
 	if (!alen)

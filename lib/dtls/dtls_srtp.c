@@ -390,6 +390,30 @@ static void step_connected(struct dtls_srtp *s)
 	ERR_clear_error();
 }
 
+/* A session's own subset of the profiles, in the context's order. */
+static int set_profiles(SSL *ssl, uint8_t suites)
+{
+	static const struct { enum srtp_suite suite; const char *name; } order[] = {
+		{ SRTP_SUITE_AEAD_AES_256_GCM, "SRTP_AEAD_AES_256_GCM" },
+		{ SRTP_SUITE_AEAD_AES_128_GCM, "SRTP_AEAD_AES_128_GCM" },
+		{ SRTP_SUITE_AES_CM_128_HMAC_SHA1_80, "SRTP_AES128_CM_SHA1_80" },
+	};
+	char list[96] = "";
+	uint8_t known = 0;
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		known |= (uint8_t)DTLS_SUITE_BIT(order[i].suite);
+		if (!(suites & DTLS_SUITE_BIT(order[i].suite)))
+			continue;
+		if (list[0])
+			strcat(list, ":");
+		strcat(list, order[i].name);
+	}
+	if ((suites & ~known) || !list[0])
+		return -EINVAL;
+	return SSL_set_tlsext_use_srtp(ssl, list) == 0 ? 0 : -EINVAL;   /* 0 is success here */
+}
+
 struct dtls_srtp *dtls_srtp_new(struct dtls_ctx *ctx, const struct dtls_srtp_cfg *cfg, uint64_t now_ms)
 {
 	struct dtls_srtp *s;
@@ -435,6 +459,13 @@ struct dtls_srtp *dtls_srtp_new(struct dtls_ctx *ctx, const struct dtls_srtp_cfg
 	SSL_set_bio(s->ssl, bio, bio);   /* the SSL owns it now */
 	SSL_set_app_data(s->ssl, s);
 	SSL_set_mtu(s->ssl, s->cfg.mtu);
+	if (cfg->suites && set_profiles(s->ssl, cfg->suites) < 0) {
+		SSL_free(s->ssl);
+		free(s);
+		ERR_clear_error();
+		errno = EINVAL;
+		return NULL;
+	}
 	DTLS_set_timer_cb(s->ssl, timer_cb);
 	if (s->cfg.role == DTLS_ROLE_CLIENT) {
 		SSL_set_connect_state(s->ssl);

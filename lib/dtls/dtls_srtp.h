@@ -88,7 +88,10 @@ struct dtls_srtp_cfg {
 	uint32_t rtx_initial_ms;        /* 0: DTLS_RTX_INITIAL_MS */
 	uint16_t mtu;                   /* 0: DTLS_MTU_DEFAULT; DTLS_MTU_MIN..DTLS_MTU_MAX */
 	uint16_t in_per_s;              /* 0: DTLS_IN_PER_S */
+	uint8_t suites;                 /* 0: all three; else a set of DTLS_SUITE_BIT(enum srtp_suite),
+	                                 * offered or accepted in the order above */
 };
+#define DTLS_SUITE_BIT(suite) (1u << (suite))
 
 struct dtls_srtp_stats {
 	uint64_t in_dgrams, in_bytes;   /* handed to OpenSSL */

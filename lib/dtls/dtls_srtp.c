@@ -619,7 +619,7 @@ const struct dtls_srtp_stats *dtls_srtp_stats(const struct dtls_srtp *s)
 
 int dtls_srtp_keys(const struct dtls_srtp *s, struct srtp_master *local, struct srtp_master *remote)
 {
-	if (s->suite == SRTP_SUITE_NONE)
+	if (s->suite == SRTP_SUITE_NONE || s->state == DTLS_FAILED)
 		return -EAGAIN;
 	if (local)
 		*local = s->local;

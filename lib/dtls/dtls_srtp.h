@@ -142,7 +142,8 @@ const char *dtls_state_name(enum dtls_state st);
 
 /* The exported keys (DTLS_CONNECTED or DTLS_CLOSED after a connection): local = our direction
  * (server_key/server_salt for the server role), remote = the peer's; the suite is the negotiated
- * profile. 0, or -EAGAIN before the handshake completed (outputs untouched). Wipe your copies. */
+ * profile. 0, or -EAGAIN before the handshake completed or once the session failed (a fatal alert
+ * after the connection: the peer gave up on it) (outputs untouched). Wipe your copies. */
 int dtls_srtp_keys(const struct dtls_srtp *s, struct srtp_master *local, struct srtp_master *remote);
 enum srtp_suite dtls_srtp_suite(const struct dtls_srtp *s);   /* SRTP_SUITE_NONE until connected */
 

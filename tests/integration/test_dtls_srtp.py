@@ -13,9 +13,12 @@ drives the module over a socket and prints what it exported. No DPDK, no root.
             remote key the client half; the certificate s_client received has the fingerprint
             dtls_peer printed (what SDP would carry); s_client's close_notify closes the session;
   preference s_client offering all three (CM first): the MMR picks AEAD_AES_256_GCM;
+  after     s_client sends a line of application data (ignored and counted) and asks to
+            renegotiate ("R"): refused (SSL_OP_NO_RENEGOTIATION), the keys are exported once;
   refusals  s_client offering only SRTP_AES128_CM_SHA1_32 (lib/srtp lacks it): the session fails
             with no_srtp_profile and no keys; a client certificate whose fingerprint is not the one
-            given (as from the SDP): the session fails with `fingerprint`, s_client gets no keys;
+            given (as from the SDP): the session fails with `fingerprint`, s_client gets a
+            bad_certificate alert;
   client role (a=setup:active), s_server as the peer (requiring our certificate, -Verify 1):
             s_server's keying material equals ours, the mirrored halves; a server certificate that
             is not the pinned one fails with `fingerprint`.
@@ -152,6 +155,36 @@ def body(c):
             c.check('closed' in ptext.splitlines(), '%s: s_client\'s close_notify closed the session' % tag,
                     ptext)
 
+        # ---- after the handshake: application data ignored and counted, renegotiation refused ----
+        p = subprocess.Popen([PEER, '--role', 'server', '--port', '0', '--peer-fp', cli_fp,
+                              '--timeout-ms', '8000', '--linger-ms', '4000'],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        first = [p.stdout.readline(), p.stdout.readline()]
+        port = int(first[1].split()[1])
+        cli = subprocess.Popen(['openssl', 's_client', '-dtls1_2', '-use_srtp', 'SRTP_AEAD_AES_128_GCM',
+                                '-connect', '127.0.0.1:%d' % port, '-cert', cli_crt, '-key', cli_key],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+        for line in ('hello\n', 'R\n'):   # s_client: a line of data, then "R" = renegotiate
+            time.sleep(0.7)
+            try:
+                cli.stdin.write(line)
+                cli.stdin.flush()
+            except BrokenPipeError:
+                pass
+        time.sleep(0.7)
+        ctext, _ = cli.communicate(timeout=10)   # closes its stdin: s_client ends
+        rest, _ = p.communicate(timeout=20)
+        ptext = ''.join(first) + rest
+        kv = parse_peer(ptext)
+        stats = dict(zip(kv.get('stats', '').split()[::2], kv.get('stats', '').split()[1::2]))
+        c.check(int(stats.get('app_data_ignored', 0)) >= 1, 'application data after the handshake ignored and counted',
+                ptext)
+        c.check('RENEGOTIATING' in ctext and ptext.count('keying_material') == 1 and
+                (kv.get('failed') is None or kv['failed'].startswith('handshake')),
+                's_client\'s renegotiation refused: one key export, the peer\'s alert at most fails the session',
+                ptext)
+
         # ---- our preference among the offered ----
         offer = 'SRTP_AES128_CM_SHA1_80:SRTP_AEAD_AES_128_GCM:SRTP_AEAD_AES_256_GCM'
         kv, ptext, ctext, rc = run_server_case(d, offer, 88, cli_fp, cli_key, cli_crt)
@@ -167,8 +200,8 @@ def body(c):
         kv, ptext, ctext, rc = run_server_case(d, 'SRTP_AEAD_AES_128_GCM', 56, cli_fp, bad_key, bad_crt)
         c.check(rc == 1 and (kv.get('failed') or '').startswith('fingerprint') and 'keying_material' not in kv,
                 'server: a client certificate other than the SDP\'s fails with `fingerprint`', ptext)
-        c.check(keymat_of(ctext) is None,
-                'server: s_client with the wrong certificate gets no keys', ctext[-400:])
+        c.check('alert bad certificate' in ctext,
+                'server: s_client with the wrong certificate gets a bad_certificate alert', ctext[-400:])
 
         # ---- client role against s_server ----
         srv_key, srv_crt, srv_fp = make_cert(d, 'peer-server')

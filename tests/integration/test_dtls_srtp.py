@@ -19,6 +19,10 @@ drives the module over a socket and prints what it exported. No DPDK, no root.
             with no_srtp_profile and no keys; a client certificate whose fingerprint is not the one
             given (as from the SDP): the session fails with `fingerprint`, s_client gets a
             bad_certificate alert;
+  aiortc    python3-aiortc 1.4's RTCDtlsTransport (its own DTLS driver on pyOpenSSL, the key split
+            of a WebRTC stack, AES_CM_128_HMAC_SHA1_80 only) over UDP, with dtls_peer as server and
+            as client: both connect; our close_notify closes aiortc's transport; SRTP (pylibsrtp) protected by aiortc unprotects under our
+            remote key, and ours under our local key unprotects in aiortc;
   client role (a=setup:active), s_server as the peer (requiring our certificate, -Verify 1):
             s_server's keying material equals ours, the mirrored halves; a server certificate that
             is not the pinned one fails with `fingerprint`.
@@ -121,6 +125,104 @@ def run_client_case(d, offer, keylen, pinned_fp, srv_key, srv_crt):
     return parse_peer(p.stdout), p.stdout + p.stderr, srv_out, p.returncode
 
 
+class UdpIce:
+    """What aiortc's RTCDtlsTransport uses of an RTCIceTransport (role, _send, _recv), on a UDP socket:
+    connected to `port`, or (port None) bound and connected to whoever sends first."""
+
+    def __init__(self, role, port=None):
+        self.role = role
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(('127.0.0.1', 0))
+        self.sock.setblocking(False)
+        self.connected = port is not None
+        if port is not None:
+            self.sock.connect(('127.0.0.1', port))
+
+    async def _send(self, data):
+        self.sock.send(data)
+
+    async def _recv(self):
+        import asyncio
+        loop = asyncio.get_running_loop()
+        data, addr = await loop.sock_recvfrom(self.sock, 4096)
+        if not self.connected:
+            self.sock.connect(addr)
+            self.connected = True
+        return data
+
+
+def aiortc_case(c, our_role):
+    """aiortc 1.4 (python3-aiortc: pyOpenSSL for DTLS, pylibsrtp for SRTP, AES_CM_128_HMAC_SHA1_80
+    only) against dtls_peer; then SRTP both ways with the keys each side exported: a packet aiortc
+    protects unprotects under our remote key, one protected under our local key unprotects in
+    aiortc."""
+    import asyncio
+    from aiortc.rtcdtlstransport import (RTCCertificate, RTCDtlsFingerprint, RTCDtlsParameters,
+                                         RTCDtlsTransport)
+    import pylibsrtp
+
+    tag = 'aiortc, dtls_peer as %s' % our_role
+    cert = RTCCertificate.generateCertificate()
+    their_fp = [f.value for f in cert.getFingerprints() if f.algorithm == 'sha-256'][0]
+
+    async def run():
+        if our_role == 'server':
+            p = await asyncio.create_subprocess_exec(
+                PEER, '--role', 'server', '--port', '0', '--peer-fp', their_fp, '--timeout-ms', '8000',
+                '--linger-ms', '1500', stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+            our_fp = (await p.stdout.readline()).decode().split()[1]
+            port = int((await p.stdout.readline()).decode().split()[1])
+            ice = UdpIce('controlled', port)              # ICE controlled -> aiortc is the DTLS client
+        else:
+            ice = UdpIce('controlling')                   # aiortc the DTLS server
+            port = ice.sock.getsockname()[1]
+            p = await asyncio.create_subprocess_exec(
+                PEER, '--role', 'client', '--connect', str(port), '--peer-fp', their_fp,
+                '--timeout-ms', '8000', '--linger-ms', '1500',
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+            our_fp = (await p.stdout.readline()).decode().split()[1]
+        dtls = RTCDtlsTransport(ice, [cert])
+        await asyncio.wait_for(dtls.start(RTCDtlsParameters(
+            fingerprints=[RTCDtlsFingerprint(algorithm='sha-256', value=our_fp)])), 10)
+        state = dtls.state
+        out, _ = await asyncio.wait_for(p.communicate(), 15)
+        return dtls, state, out.decode(), p.returncode
+
+    dtls, state, out, rc = asyncio.run(run())
+    kv = parse_peer(out)
+    c.check(rc == 0 and state == 'connected', '%s: both completed the handshake' % tag,
+            'aiortc %s; %s' % (state, out))
+    # dtls_peer sends close_notify when it ends: aiortc's transport closes on it
+    c.eq(dtls.state, 'closed', '%s: our close_notify closed aiortc\'s transport' % tag)
+    c.eq(kv.get('suite'), 'AES_CM_128_HMAC_SHA1_80', '%s: suite (aiortc offers only this)' % tag)
+    if rc != 0 or state != 'connected':
+        return
+    rtp = bytes([0x80, 96, 0x12, 0x34, 0, 0, 0x10, 0, 0xca, 0xfe, 0xba, 0xbe]) + bytes(range(100))
+    remote = pylibsrtp.Session(pylibsrtp.Policy(
+        key=bytes.fromhex(kv['remote_key'] + kv['remote_salt']), ssrc_type=pylibsrtp.Policy.SSRC_ANY_INBOUND))
+    local = pylibsrtp.Session(pylibsrtp.Policy(
+        key=bytes.fromhex(kv['local_key'] + kv['local_salt']), ssrc_type=pylibsrtp.Policy.SSRC_ANY_OUTBOUND))
+    try:
+        got = remote.unprotect(dtls._tx_srtp.protect(rtp))
+    except pylibsrtp.Error as e:
+        got = e
+    c.eq(got, rtp, '%s: aiortc\'s SRTP unprotects under our remote key' % tag)
+    wrong = pylibsrtp.Session(pylibsrtp.Policy(   # the check's negative control: the other half
+        key=bytes.fromhex(kv['local_key'] + kv['local_salt']), ssrc_type=pylibsrtp.Policy.SSRC_ANY_INBOUND))
+    rtp2 = rtp[:3] + b'\x35' + rtp[4:]
+    try:
+        wrong.unprotect(dtls._tx_srtp.protect(rtp2))
+        refused = False
+    except pylibsrtp.Error:
+        refused = True
+    c.check(refused, '%s: ... and not under our local key (negative control)' % tag)
+    try:
+        got = dtls._rx_srtp.unprotect(local.protect(rtp))
+    except pylibsrtp.Error as e:
+        got = e
+    c.eq(got, rtp, '%s: SRTP under our local key unprotects in aiortc' % tag)
+
+
 def body(c):
     if not os.access(PEER, os.X_OK):
         c.check(False, 'build/tests/integration/dtls_peer is built (make)')
@@ -202,6 +304,15 @@ def body(c):
                 'server: a client certificate other than the SDP\'s fails with `fingerprint`', ptext)
         c.check('alert bad certificate' in ctext,
                 'server: s_client with the wrong certificate gets a bad_certificate alert', ctext[-400:])
+
+        # ---- a WebRTC stack: aiortc, with SRTP on the exported keys ----
+        try:
+            import aiortc  # noqa: F401
+        except ImportError:
+            c.check(False, 'python3-aiortc is installed (scripts/install-deps.sh)')
+        else:
+            aiortc_case(c, 'server')
+            aiortc_case(c, 'client')
 
         # ---- client role against s_server ----
         srv_key, srv_crt, srv_fp = make_cert(d, 'peer-server')

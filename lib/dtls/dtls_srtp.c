@@ -355,8 +355,12 @@ static void step_handshake(struct dtls_srtp *s, uint64_t now_ms)
 	} else {
 		int e = SSL_get_error(s->ssl, r);
 
+		/* a client that sent no certificate has no fingerprint to match */
+		int no_cert = ERR_GET_LIB(ERR_peek_error()) == ERR_LIB_SSL &&
+			ERR_GET_REASON(ERR_peek_error()) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE;
+
 		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
-			fail(s, s->fp_mismatch ? DTLS_FAIL_FINGERPRINT :
+			fail(s, s->fp_mismatch || no_cert ? DTLS_FAIL_FINGERPRINT :
 				e == SSL_ERROR_SSL ? DTLS_FAIL_HANDSHAKE : DTLS_FAIL_INTERNAL);
 	}
 	ERR_clear_error();

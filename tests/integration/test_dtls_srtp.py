@@ -18,7 +18,7 @@ drives the module over a socket and prints what it exported. No DPDK, no root.
   refusals  s_client offering only SRTP_AES128_CM_SHA1_32 (lib/srtp lacks it): the session fails
             with no_srtp_profile and no keys; a client certificate whose fingerprint is not the one
             given (as from the SDP): the session fails with `fingerprint`, s_client gets a
-            bad_certificate alert;
+            bad_certificate alert; a client with no certificate fails the same way;
   aiortc    python3-aiortc 1.4's RTCDtlsTransport (its own DTLS driver on pyOpenSSL, the key split
             of a WebRTC stack, AES_CM_128_HMAC_SHA1_80 only) over UDP, with dtls_peer as server and
             as client: both connect; our close_notify closes aiortc's transport; SRTP (pylibsrtp) protected by aiortc unprotects under our
@@ -313,6 +313,20 @@ def body(c):
         else:
             aiortc_case(c, 'server')
             aiortc_case(c, 'client')
+
+        # ---- a client without a certificate ----
+        p = subprocess.Popen([PEER, '--role', 'server', '--port', '0', '--peer-fp', cli_fp,
+                              '--timeout-ms', '8000', '--linger-ms', '500'],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        first = [p.stdout.readline(), p.stdout.readline()]
+        port = int(first[1].split()[1])
+        subprocess.run(['openssl', 's_client', '-dtls1_2', '-use_srtp', 'SRTP_AEAD_AES_128_GCM',
+                        '-connect', '127.0.0.1:%d' % port], stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=20)
+        rest, _ = p.communicate(timeout=20)
+        kv = parse_peer(''.join(first) + rest)
+        c.check(p.returncode == 1 and (kv.get('failed') or '').startswith('fingerprint'),
+                'server: a client without a certificate fails with `fingerprint`', ''.join(first) + rest)
 
         # ---- client role against s_server ----
         srv_key, srv_crt, srv_fp = make_cert(d, 'peer-server')

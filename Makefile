@@ -176,9 +176,16 @@ selfcheck:
 # ---- fuzzing (clang + libFuzzer) -------------------------------------------------------------
 FUZZ_SECONDS ?= 20
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
-build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+# the lib/ sources compiled once with coverage and sanitizers, linked into every target
+FUZZ_OBJ := $(LIB_SRC:%.c=build-fuzz/obj/%.o)
+FUZZ_CFLAGS := -g -O1 $(LIB_INC) -Wall -Wextra -Werror -MMD -MP
+.SECONDARY: $(FUZZ_OBJ)
+build-fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
-	clang -g -O1 $(LIB_INC) -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined $< $(LIB_SRC) -o $@ $(CRYPTO_LIBS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined $< $(FUZZ_OBJ) -o $@ $(CRYPTO_LIBS)
 fuzz: $(FUZZ_BIN)
 	@set -o pipefail; for f in $(FUZZ_BIN); do mkdir -p build-fuzz/corpus-$$(basename $$f); \
 	  echo "fuzz: $$f for $(FUZZ_SECONDS)s"; \
@@ -194,7 +201,7 @@ bench: progs
 clean:
 	rm -rf build build-asan build-check build-fuzz
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) build-fuzz/obj -name '*.d' 2>/dev/null)
 
 # The fingerprint of the shared-memory layout (MMR_SHM_LAYOUT in lib/contract/cmd_chan.h).
 shm-layout:

@@ -377,7 +377,7 @@ int http_status_of_error(const char *e)
 	if (strncmp(e, "out of memory", 13) == 0 || strncmp(e, "cannot save the state", 21) == 0 ||
 	    strstr(e, "random generator failed"))
 		return 500;
-	if (strncmp(e, "the dataplane is not attached", 29) == 0)
+	if (strncmp(e, "the dataplane is not attached", 29) == 0 || strncmp(e, "dataplane offline", 17) == 0)
 		return 503;
 	if (strstr(e, "' already exists") || strstr(e, " is already used ") || strstr(e, " is already ") ||
 	    (strncmp(e, "too many ", 9) == 0 && strstr(e, "(the limit is ")) || strncmp(e, "fenced: ", 8) == 0 ||

@@ -54,7 +54,8 @@ bool http_method_has_body(const char *method);
 
 /* The HTTP status of a request_run() error (its text, without "error: "): 404 for an unknown
  * meeting, participant, stream or subscription; 409 for what exists already or collides (names,
- * addresses, SSRCs, limits) and a fenced controller; 503 when the dataplane must be attached; 500
+ * addresses, SSRCs, limits) and a fenced controller; 503 when the dataplane must be attached (stats,
+ * meeting move) and is not; 500
  * for the controller's own failures (memory, disk, random generator); 400 for everything else. */
 int http_status_of_error(const char *err);
 

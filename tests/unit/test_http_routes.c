@@ -206,6 +206,7 @@ static void test_status_of_error(void **state)
 		{ "fenced: another controller (pid 5) took the dataplane over", 409 },
 		{ "the dataplane's tables are not held: driving", 409 },
 		{ "the dataplane is not attached: a meeting's lcore exists only in a running dataplane", 503 },
+		{ "dataplane offline (no segment /x (dataplane not running)): no counters", 503 },
 		{ "out of memory", 500 },
 		{ "cannot save the state, nothing changed: disk full", 500 },
 		{ "the random generator failed: no SSRC for the participant's RTCP", 500 },

@@ -28,6 +28,7 @@ python's http.client, its own HS256 tokens (hmac + base64url, independent of con
     non-loopback address, a secret file readable by others, TLS files without http_listen (exit 2 or
     1 with the reason).
  7. `mmrctl token mint` makes a token this test verifies with its own HMAC; bad options refused.
+ 8. docs/openapi.yaml's operations are exactly the routes the server answers.
 
 Prints "ok ..." / "FAIL ..." per check; exit 0 only if all passed.
 Negative control (tests/run-all.sh): --no-auth runs the controller with MMR_TEST_NO_AUTH=1 (no token
@@ -472,6 +473,27 @@ def run(tmp, ctls):
           str(h))
     st, js, h, _ = api.req('OPTIONS', '/v1/nothing', token=None, headers={'Origin': ORIGIN})
     check(st == 404, 'preflight of an unknown path: 404', str(st))
+
+    # docs/openapi.yaml names exactly the server's routes (each answered by a route: not "no such
+    # resource", not 405; and no route the server takes is missing from it)
+    try:
+        import yaml
+        spec = yaml.safe_load(open(os.path.join(ROOT, 'docs', 'openapi.yaml')))
+    except ImportError:
+        spec = None
+    if check(spec is not None, 'docs/openapi.yaml loads (python3-yaml)'):
+        bad = []
+        n = 0
+        for path, item in spec['paths'].items():
+            concrete = path.replace('{meeting}', 'nomeeting').replace('{participant}', 'nobody').replace('{ssrc}', '1')
+            for method in ('get', 'post', 'patch', 'delete', 'put'):
+                st, js, _, _ = api.req(method.upper(), concrete, {} if method in ('post', 'patch', 'put') else None)
+                routed = st != 405 and not (st == 404 and 'no such resource' in (js or {}).get('error', ''))
+                n += method in item
+                if routed != (method in item):
+                    bad.append('%s %s: %s %s' % (method.upper(), path, st, js))
+        check(not bad and n == 19, 'docs/openapi.yaml: its %d operations are exactly the routes the server takes' % n,
+              '; '.join(bad))
 
     # keys never in the log
     log = open(c.log).read()

@@ -29,6 +29,10 @@ python's http.client, its own HS256 tokens (hmac + base64url, independent of con
     1 with the reason).
  7. `mmrctl token mint` makes a token this test verifies with its own HMAC; bad options refused.
  8. docs/openapi.yaml's operations are exactly the routes the server answers.
+ 9. with a stand-in dataplane attached (tests/integration/tools/standin_dp.c: takes commands off the
+    ring, applies none): a change waits for it and answers 200 applied; 16 concurrent changes (16
+    suspended connections) all do; the stand-in stopped (SIGSTOP), a change answers 202 "not applied
+    within 300 ms" after the timeout while a GET meanwhile is answered at once.
 
 Prints "ok ..." / "FAIL ..." per check; exit 0 only if all passed.
 Negative control (tests/run-all.sh): --no-auth runs the controller with MMR_TEST_NO_AUTH=1 (no token
@@ -46,6 +50,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
@@ -104,11 +109,12 @@ class Controller:
             f.write(self.secret + b'\n')
         os.chmod(self.secret_file, 0o600)
         self.conf = os.path.join(self.dir, 'controller.conf')
+        self.shm = '/mmr-http-test-%d-%s' % (os.getpid(), name)
         with open(self.conf, 'w') as f:
-            f.write('socket = "%s";\nstate_file = "%s";\nshm_name = "/mmr-http-test-%d-%s";\n'
+            f.write('socket = "%s";\nstate_file = "%s";\nshm_name = "%s";\n'
                     'apply_timeout_ms = 300;\njournal_max_records = 1;\n'
                     'token_secret_file = "%s";\n%s'
-                    % (self.sock, self.state, os.getpid(), name, self.secret_file, extra_conf))
+                    % (self.sock, self.state, self.shm, self.secret_file, extra_conf))
         self.log = os.path.join(self.dir, 'controller.log')
         self.env = dict(os.environ)
         self.env.pop('MMR_TEST_NO_AUTH', None)
@@ -494,6 +500,66 @@ def run(tmp, ctls):
                     bad.append('%s %s: %s %s' % (method.upper(), path, st, js))
         check(not bad and n == 19, 'docs/openapi.yaml: its %d operations are exactly the routes the server takes' % n,
               '; '.join(bad))
+
+    # -- 9. with a (stand-in) dataplane attached: changes wait for it, suspended -----------------------------
+    standin = os.path.join(BUILD, 'tests', 'integration', 'standin_dp')
+    if check(os.access(standin, os.X_OK), 'the stand-in dataplane is built (%s)' % standin):
+        dp = subprocess.Popen([standin, c.shm], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            dp.stdout.readline()
+            attached = False
+            for _ in range(200):
+                if c.ctl_json('status').get('dataplane', {}).get('attached') or \
+                        '"attached": true' in c.ctl('--json', 'status')[1]:
+                    attached = True
+                    break
+                time.sleep(0.05)
+            check(attached, 'the controller attached to the stand-in dataplane')
+            st, js, _, _ = api.req('POST', '/v1/meetings/m1/participants', {'name': 'gina', 'addr': '10.0.1.1',
+                                                                              'port': 5000})
+            check(st == 200 and js == {'applied': True}, 'attached: a change waits for the dataplane, 200 applied',
+                  str((st, js)))
+            results = []
+
+            def add(i):
+                results.append(api.req('POST', '/v1/meetings/m1/participants',
+                                       {'name': 'p%d' % i, 'addr': '10.0.2.%d' % (i + 1), 'port': 5000})[:2])
+            threads = [threading.Thread(target=add, args=(i,)) for i in range(16)]
+            for t_ in threads:
+                t_.start()
+            for t_ in threads:
+                t_.join()
+            names = {p['name'] for p in c.ctl_json('participant', 'list', 'm1')}
+            check(len(results) == 16 and all(r == (200, {'applied': True}) for r in results) and
+                  all('p%d' % i in names for i in range(16)),
+                  '16 concurrent changes (16 suspended connections): all 200 applied, all in mmrctl',
+                  str(results[:3]))
+            os.kill(dp.pid, signal.SIGSTOP)
+            out = {}
+
+            def slow():
+                t0 = time.monotonic()
+                out['r'] = api.req('POST', '/v1/meetings/m1/participants', {'name': 'hank', 'addr': '10.0.1.2',
+                                                                             'port': 5000})[:2]
+                out['dt'] = time.monotonic() - t0
+            th = threading.Thread(target=slow)
+            th.start()
+            time.sleep(0.05)
+            t0 = time.monotonic()
+            st, _, _, _ = api.req('GET', '/v1/meetings/m1/participants/gina')
+            dt_get = time.monotonic() - t0
+            th.join()
+            st2, js2 = out['r']
+            check(st2 == 202 and js2.get('applied') is False and 'within 300 ms' in js2.get('note', '') and
+                  out['dt'] >= 0.29, 'dataplane stopped: the change answers 202 after apply_timeout_ms (%.0f ms)' %
+                  (out['dt'] * 1000), str((st2, js2)))
+            check(st == 200 and dt_get < 0.25, 'meanwhile a GET is answered at once (%.0f ms): the loop never blocks' %
+                  (dt_get * 1000), str(st))
+            os.kill(dp.pid, signal.SIGCONT)
+        finally:
+            os.kill(dp.pid, signal.SIGCONT)
+            dp.terminate()
+            dp.wait(10)
 
     # keys never in the log
     log = open(c.log).read()

@@ -1,20 +1,26 @@
 /*
  * send_log.h - the per-receiver log of what was sent toward it (header-only): the dataplane stamps
  * each copy's transport-wide seq from send_log_add() and the congestion controller (gcc.h) finds
- * each packet a TWCC feedback reports with send_log_find(). Also a sent-rate meter (two 250 ms
- * buckets) that caps what REMB may claim. Fixed size, no allocation, a few stores per packet.
+ * each packet a TWCC feedback reports with send_log_find(). The sent rate that caps what REMB may
+ * claim is read from the log when a REMB comes (send_log_rate_bps), not metered per copy. Fixed
+ * size, no allocation: one 8-byte entry store and two header fields per packet.
  */
 #ifndef MMR_SEND_LOG_H
 #define MMR_SEND_LOG_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "send_log_add writes an entry as one little-endian word"
+#endif
 
 #define SEND_LOG_SIZE       1024        /* power of 2; divides 65536 */
 #define SEND_LOG_VALID      0x01        /* the entry holds a sent packet */
 #define SEND_LOG_ACKED      0x02        /* feedback said received (a second "received" is a duplicate) */
 #define SEND_LOG_REPORTED   0x04        /* feedback reported it (received or lost) */
-#define SEND_LOG_RATE_US    250000      /* sent-rate bucket */
+#define SEND_LOG_RATE_US    500000      /* send_log_rate_bps's window */
 
 /* 8 bytes: a copy writes one, so 8 share a cache line (the logs of a lcore's receivers stay in its L2).
  * The seq is the entry's place (sent in order); the send time's low 32 bits (send_log_time gives it
@@ -29,9 +35,6 @@ struct send_log_entry {
 struct send_log {
 	uint16_t next_seq;
 	uint64_t last_us;                   /* the newest entry's send time */
-	uint64_t rate_bucket;               /* now_us / SEND_LOG_RATE_US of bytes_cur */
-	uint64_t rate_end_us;               /* where that bucket ends (no division per packet) */
-	uint32_t bytes_cur, bytes_prev;
 	struct send_log_entry e[SEND_LOG_SIZE];
 };
 
@@ -39,31 +42,19 @@ static inline void send_log_init(struct send_log *l, uint16_t first_seq)
 {
 	l->next_seq = first_seq;
 	l->last_us = 0;
-	l->rate_bucket = 0;
-	l->rate_end_us = 0;
-	l->bytes_cur = l->bytes_prev = 0;
 	for (unsigned i = 0; i < SEND_LOG_SIZE; i++)
 		l->e[i].flags = 0;
 }
 
-/* Log one packet sent now; returns the transport-wide seq to stamp into it. */
+/* Log one packet sent now; returns the transport-wide seq to stamp into it. The entry is written in
+ * one 8-byte store (its fields in little-endian order). */
 static inline uint16_t send_log_add(struct send_log *l, uint64_t send_us, uint16_t size, uint8_t probe_cluster)
 {
 	uint16_t seq = l->next_seq++;
-	struct send_log_entry *e = &l->e[seq & (SEND_LOG_SIZE - 1)];
+	uint64_t v = (uint64_t)(uint32_t)send_us | (uint64_t)size << 32 | (uint64_t)probe_cluster << 48 |
+		     (uint64_t)SEND_LOG_VALID << 56;
 
-	e->send_lo = (uint32_t)send_us;
-	e->size = size;
-	e->probe_cluster = probe_cluster;
-	e->flags = SEND_LOG_VALID;
-	if (send_us >= l->rate_end_us || send_us < l->rate_end_us - SEND_LOG_RATE_US) {
-		uint64_t b = send_us / SEND_LOG_RATE_US;
-		l->bytes_prev = b == l->rate_bucket + 1 ? l->bytes_cur : 0;
-		l->bytes_cur = 0;
-		l->rate_bucket = b;
-		l->rate_end_us = (b + 1) * SEND_LOG_RATE_US;
-	}
-	l->bytes_cur += size;
+	memcpy(&l->e[seq & (SEND_LOG_SIZE - 1)], &v, sizeof(v));
 	l->last_us = send_us;
 	return seq;
 }
@@ -82,20 +73,24 @@ static inline uint64_t send_log_time(const struct send_log *l, const struct send
 	return l->last_us - (uint32_t)((uint32_t)l->last_us - e->send_lo);
 }
 
-/* Sent bits per second over the last full bucket and the current one (0.25-0.5 s). */
+/* Sent bits per second over the last SEND_LOG_RATE_US before now (over the log's oldest entry to now
+ * when the log wraps sooner); 0: nothing sent in that window. A walk back from the newest entry:
+ * per REMB, not per packet. */
 static inline uint64_t send_log_rate_bps(const struct send_log *l, uint64_t now_us)
 {
-	uint64_t b = now_us / SEND_LOG_RATE_US;
-	uint64_t bytes, span;
+	uint64_t bytes = 0, from = now_us > SEND_LOG_RATE_US ? now_us - SEND_LOG_RATE_US : 0, span = now_us - from;
+	uint16_t seq = (uint16_t)(l->next_seq - 1u);
 
-	if (b == l->rate_bucket)
-		bytes = l->bytes_cur + l->bytes_prev;
-	else if (b == l->rate_bucket + 1)
-		bytes = l->bytes_cur;
-	else
-		return 0;
-	span = SEND_LOG_RATE_US + now_us % SEND_LOG_RATE_US;
-	return bytes * 8ull * 1000000ull / span;
+	for (unsigned n = 0; n < SEND_LOG_SIZE; n++, seq--) {
+		const struct send_log_entry *e = &l->e[seq & (SEND_LOG_SIZE - 1)];
+		uint64_t t = send_log_time(l, e);
+		if (!(e->flags & SEND_LOG_VALID) || t < from || t > now_us)
+			break;
+		bytes += e->size;
+		if (n == SEND_LOG_SIZE - 1)
+			span = now_us - t;      /* the log wrapped inside the window */
+	}
+	return bytes && span ? bytes * 8ull * 1000000ull / span : 0;
 }
 
 #endif

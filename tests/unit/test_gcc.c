@@ -738,6 +738,40 @@ static void test_receive_side(void **state)
 	assert_true(abs_send_unwrap(&last, 0x000010) > 64000000);
 }
 
+/* The send log: seq by place, whole send times back from 32 bits, find refusing what was overwritten
+ * or never sent, and the sent rate read back from the entries (window; a log that wraps sooner). */
+static void test_send_log(void **state)
+{
+	(void)state;
+	static struct send_log l;
+	uint64_t t0 = 5000000000ull;            /* past 2^32 us: the low 32 bits wrap */
+
+	send_log_init(&l, 65530);
+	assert_null(send_log_find(&l, 65530));
+	for (unsigned i = 0; i < 100; i++)      /* 1000 bytes every 10 ms: 800 kbit/s */
+		assert_int_equal(send_log_add(&l, t0 + 10000ull * i, 1000, i == 7 ? 3 : 0), (uint16_t)(65530 + i));
+	struct send_log_entry *e = send_log_find(&l, (uint16_t)(65530 + 7));
+	assert_non_null(e);
+	assert_int_equal(e->size, 1000);
+	assert_int_equal(e->probe_cluster, 3);
+	assert_int_equal(e->flags, SEND_LOG_VALID);
+	assert_true(send_log_time(&l, e) == t0 + 70000);
+	assert_null(send_log_find(&l, (uint16_t)(65530 + 100)));            /* not sent yet */
+	uint64_t now = t0 + 990000;
+	uint64_t r = send_log_rate_bps(&l, now);
+	print_message("send log rate %lu bit/s\n", (unsigned long)r);
+	assert_true(r >= 780000 && r <= 820000);
+	assert_int_equal(send_log_rate_bps(&l, now + 2 * SEND_LOG_RATE_US), 0);   /* nothing lately */
+	/* 4000 packets in 200 ms: the log holds the last 1024, over their own span */
+	for (unsigned i = 0; i < 4000; i++)
+		send_log_add(&l, now + 50ull * i, 100, 0);
+	assert_null(send_log_find(&l, (uint16_t)(l.next_seq - 1u - SEND_LOG_SIZE)));
+	assert_non_null(send_log_find(&l, (uint16_t)(l.next_seq - SEND_LOG_SIZE)));
+	r = send_log_rate_bps(&l, now + 50ull * 3999);
+	print_message("wrapped log rate %lu bit/s (16 Mbit/s sent)\n", (unsigned long)r);
+	assert_true(r >= 15000000 && r <= 17000000);
+}
+
 static void test_size(void **state)
 {
 	(void)state;
@@ -750,6 +784,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_size),
+		cmocka_unit_test(test_send_log),
 		cmocka_unit_test(test_steady),
 		cmocka_unit_test(test_step_down),
 		cmocka_unit_test(test_step_up),

@@ -587,7 +587,7 @@ void http_server_committed(struct http_server *hs, int rc, const char *err, uint
 
 bool http_server_service(struct http_server *hs, uint64_t now)
 {
-	bool waiting = false;
+	bool waiting = false, resumed = false;
 	for (struct http_req *r = hs->reqs; r; r = r->next) {
 		if (!r->started || !r->suspended)
 			continue;
@@ -596,8 +596,13 @@ bool http_server_service(struct http_server *hs, uint64_t now)
 		if (r->sl.state == SLOT_DONE) {
 			r->suspended = false;
 			MHD_resume_connection(r->conn);
+			resumed = true;
 		}
 	}
+	/* libmicrohttpd takes resumed connections up in its next run (and may not wake its epoll fd for
+	 * them): run it now, so the answers go out without waiting for the next event */
+	if (resumed)
+		MHD_run(hs->d);
 	return waiting;
 }
 

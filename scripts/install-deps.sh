@@ -7,7 +7,7 @@ set -u
 PKGS=(
 	build-essential pkg-config
 	dpdk dpdk-dev libdpdk-dev
-	libsrtp2-dev liburcu-dev libconfig-dev libssl-dev libcmocka-dev libpcap-dev
+	libsrtp2-dev liburcu-dev libconfig-dev libssl-dev libcmocka-dev libpcap-dev zlib1g-dev
 	libmicrohttpd-dev libjansson-dev python3-yaml
 	clang libclang-rt-14-dev
 	iproute2 iputils-ping python3 tcpdump

@@ -8,7 +8,7 @@ python's http.client, its own HS256 tokens (hmac + base64url, independent of con
  1. every route: meetings (create plain/SRTP/top-N, list, show, set, end), participants (add with
     every option, list, show, keys, rekey, remove), streams (add, simulcast from a JSON array,
     remove), subscriptions (list, set), stats (query flags), status; 50 changes in a row answered
-    without waiting for the loop's heartbeat (< 2.5 s); every GET's JSON equals
+    without waiting for the loop's heartbeat (< 4 s, 5 s if each waited for it); every GET's JSON equals
     `mmrctl --json` of the same command; changes answer 202 {"applied": false, "note": "dataplane
     offline ..."} (or 200 when nothing goes to the dataplane) and show in `mmrctl`; SRTP keys: the
     add reply, `keys` and `rekey` agree with `mmrctl participant keys`, and no key is in the log.
@@ -339,7 +339,8 @@ def run(tmp, ctls):
         sts.append(api.req('POST', '/v1/meetings', {'name': 'q%d' % i})[0])
         sts.append(api.req('DELETE', '/v1/meetings/q%d' % i)[0])
     dt = time.monotonic() - t0
-    check(all(x == 200 for x in sts) and dt < 2.5, '50 changes one after the other in %.2f s (< 2.5 s)' % dt,
+    check(all(x == 200 for x in sts) and dt < 4.0,
+          '50 changes one after the other in %.2f s (< 4 s; ~5 s when each waited for the heartbeat)' % dt,
           str(sts[:4]))
 
     # -- 2. the same errors as mmrctl, nothing changed ------------------------------------------------

@@ -135,6 +135,9 @@ done
 [ -f tests/integration/test_ctl_fencing.py ] &&
 	run_negative integration/test_ctl_fencing--negative-wipe 300 '^FAIL 1: the tables keep their 2 participants: got 0, want 2$' \
 		"$PY" tests/integration/test_ctl_fencing.py --negative-wipe
+[ -f tests/integration/test_http_api.py ] &&
+	run_negative integration/test_http_api--no-auth 300 '^FAIL 401 for forged signature' \
+		"$PY" tests/integration/test_http_api.py --no-auth
 [ -f tests/integration/test_ctl_journal.py ] &&
 	run_negative integration/test_ctl_journal--ack-early 300 '^FAIL .*acknowledged change lost' \
 		"$PY" tests/integration/test_ctl_journal.py --ack-early

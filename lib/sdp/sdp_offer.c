@@ -232,14 +232,18 @@ static int parse_fingerprint(struct ctx *c, struct span v, char *dst, uint8_t *n
 
 static int parse_setup(struct ctx *c, struct span v, uint8_t *dst)
 {
+	uint8_t s;
 	if (span_eq(v, "actpass"))
-		*dst = SDP_SETUP_ACTPASS;
+		s = SDP_SETUP_ACTPASS;
 	else if (span_eq(v, "active"))
-		*dst = SDP_SETUP_ACTIVE;
+		s = SDP_SETUP_ACTIVE;
 	else if (span_eq(v, "passive"))
-		*dst = SDP_SETUP_PASSIVE;
+		s = SDP_SETUP_PASSIVE;
 	else
 		return fail(c, "setup must be actpass, active or passive");
+	if (*dst && *dst != s)
+		return fail(c, "a second, different a=setup");
+	*dst = s;
 	return 0;
 }
 
@@ -456,8 +460,14 @@ static int parse_ssrc(struct ctx *c, struct span v)
 	if (!e)
 		return -1;
 	if (span_eq(attr, "cname")) {
-		if (!has_val || copy_tok(v, e->cname, sizeof(e->cname), 0) < 0)
-			return fail(c, "ssrc cname must be 1-%d token characters", SDP_TOKEN - 1);
+		/* RFC 5576: a byte-string; browsers send base64 (with + and /) */
+		int ok = has_val && v.n && v.n < sizeof(e->cname);
+		for (size_t i = 0; ok && i < v.n; i++)
+			ok = (unsigned char)v.p[i] > 0x20 && (unsigned char)v.p[i] < 0x7f;
+		if (!ok)
+			return fail(c, "ssrc cname must be 1-%d visible characters", SDP_TOKEN - 1);
+		memcpy(e->cname, v.p, v.n);
+		e->cname[v.n] = 0;
 	}
 	return 0;
 }
@@ -816,7 +826,6 @@ int sdp_parse_offer(const char *text, size_t len, struct sdp_offer *o, char *err
 			c.line.n--;
 		pos = nl ? end + 1 : len;
 		if (c.line.n > SDP_MAX_LINE) {
-			c.line.n = 40;
 			return fail(&c, "longer than %d bytes", SDP_MAX_LINE);
 		}
 		for (size_t i = 0; i < c.line.n; i++) {

@@ -213,7 +213,7 @@ struct sdp_result_media {
 	/* receiver: the slot and the MMR's SSRCs on it */
 	int8_t   slot;              /* -1: none */
 	uint32_t out_ssrc, out_rtx_ssrc;
-	char     reason[96];        /* why rejected or inactive ("" if neither) */
+	char     reason[160];        /* why rejected or inactive ("" if neither) */
 };
 
 struct sdp_result {
@@ -234,5 +234,26 @@ struct sdp_result {
  */
 int sdp_answer(const struct sdp_offer *o, const struct sdp_answer_cfg *cfg, char *out, size_t cap,
 	       struct sdp_result *r, char *err, size_t errlen);
+
+/*
+ * The result as the controller's command options (docs/interfaces.md), into buf (NUL-terminated);
+ * the length, or -1 (buf too small, or a result the options cannot say: two ids for one extension,
+ * one payload type with two RTX payload types, more than 4 RTX pairs).
+ *
+ * sdp_result_participant_args: `participant add` options for the whole peer connection:
+ *   "--rtcp nack,pli,fir,twcc,remb,rsize|none [--rtx APT:PT,...] [--ext twcc=ID,abs-send-time=ID,
+ *   audio-level=ID] [--ext-two-byte]" (the union over the accepted m-sections).
+ * sdp_result_stream_args: `stream add` options for an accepted m-section the participant publishes
+ *   on: "--kind K --codec C [--clock HZ] [--dd-ext ID] [--ssrc A[,B,C] [--rtx-ssrc X[,Y,Z] --rtx-pt PT]]";
+ *   -1 if it publishes nothing there. Without --ssrc (rid simulcast: m->n_rid rids, no SSRCs in the
+ *   SDP) the SSRCs are learned from the rid/repaired-rid extensions.
+ *
+ * SVC: an offer says nothing about it. Chromium 156's offers for a VP9 or AV1 L3T3 sender
+ * (scalabilityMode) are the same as for a single-layer one (tests/fixtures/sdp/); the layers are in
+ * the VP9 payload descriptor or the AV1 Dependency Descriptor of the packets, so `--layers` and
+ * `--spatial` come from the caller (the publisher's own request) or from what the dataplane sees.
+ */
+int sdp_result_participant_args(const struct sdp_result *r, char *buf, size_t cap);
+int sdp_result_stream_args(const struct sdp_result_media *m, char *buf, size_t cap);
 
 #endif

@@ -159,15 +159,19 @@ static int codec_of(const struct sdp_pt *p, int kind)
 	}
 }
 
-/* The payload type to keep: index into m->pt, or -1. */
+/* The payload type to keep: index into m->pt, or -1. AV1 only with the Dependency Descriptor (the
+ * MMR reads AV1 layers from it: stream add --dd-ext is required). */
 static int pick_codec(const struct sdp_media *m, const uint8_t *pref)
 {
 	static const uint8_t all[] = { 0 };
 	if (m->kind == SDP_KIND_AUDIO || !pref)
 		pref = all;
+	int dd = sdp_media_ext_id(m, SDP_EXT_DD) != 0;
 	for (const uint8_t *c = pref;; c++) {
 		for (int i = 0; i < m->n_pt; i++) {
 			int k = codec_of(&m->pt[i], m->kind);
+			if (k == MMR_CODEC_AV1 && !dd)
+				continue;
 			if (k && (!*c || k == *c))
 				return i;
 		}
@@ -236,8 +240,8 @@ static int decide(const struct sdp_offer *o, int i, const struct sdp_answer_cfg 
 	int ci = pick_codec(m, cfg->video_codecs);
 	if (ci < 0) {
 		reason(rm, "%s", m->kind == SDP_KIND_AUDIO ? "no codec the MMR forwards (audio: opus/48000/2)"
-		       : "no codec the MMR forwards (video: VP8, VP9 profile 0, AV1 profile 0, H.264 "
-			 "packetization-mode 0/1)");
+		       : "no codec the MMR forwards (video: VP8, VP9 profile 0, AV1 profile 0 with the "
+			 "Dependency Descriptor, H.264 packetization-mode 0/1)");
 		return 0;
 	}
 	const struct sdp_pt *p = &m->pt[ci];
@@ -469,8 +473,33 @@ int sdp_answer(const struct sdp_offer *o, const struct sdp_answer_cfg *cfg, char
 
 	r->n_media = o->n_media;
 	int vslot = 0, aslot = 0, first = -1;
+	/* BUNDLE: one transport, one meaning per extension id (RFC 8285, 9143) and the controller keeps
+	 * one id per extension per participant: a later m-section that gives an id another extension
+	 * already has, or another id to an extension, does not get that extension (aiortc 1.4 offers
+	 * audio-level and abs-send-time both as id 2) */
+	int8_t id_ext[256];
+	uint8_t ext_id[SDP_EXT_N] = { 0 };
+	memset(id_ext, -1, sizeof(id_ext));
 	for (int i = 0; i < o->n_media; i++) {
-		r->n_accepted += (uint8_t)decide(o, i, cfg, &vslot, &aslot, &r->m[i]);
+		struct sdp_result_media *rm = &r->m[i];
+		if (!decide(o, i, cfg, &vslot, &aslot, rm))
+			continue;
+		r->n_accepted++;
+		for (int e = 0; e < SDP_EXT_N; e++) {
+			uint8_t id = rm->ext_id[e];
+			if (!id)
+				continue;
+			if ((id_ext[id] >= 0 && id_ext[id] != e) || (ext_id[e] && ext_id[e] != id)) {
+				rm->ext_id[e] = 0;
+				continue;
+			}
+			id_ext[id] = (int8_t)e;
+			ext_id[e] = id;
+		}
+		if (!rm->ext_id[SDP_EXT_TWCC])
+			rm->fb &= (uint8_t)~SDP_FB_TWCC;
+		if (!rm->ext_id[SDP_EXT_ABS_SEND_TIME])
+			rm->fb &= (uint8_t)~SDP_FB_REMB;
 	}
 	if (!r->n_accepted)
 		return errf(err, errlen, "offer: nothing the MMR can accept: m-section 1 (%s, mid %s): %s",
@@ -511,4 +540,100 @@ int sdp_answer(const struct sdp_offer *o, const struct sdp_answer_cfg *cfg, char
 		return errf(err, errlen, "answer: longer than the %zu-byte buffer", cap);
 	}
 	return (int)w.n;
+}
+
+static const char *const codec_names[] = { "?", "opus", "vp8", "vp9", "av1", "h264" };
+
+int sdp_result_participant_args(const struct sdp_result *r, char *buf, size_t cap)
+{
+	struct w w = { buf, cap, 0, 0 };
+	uint8_t fb = 0, rsize = 0, ext[SDP_EXT_N] = { 0 };
+	uint8_t rtx[4][2];
+	int n_rtx = 0;
+	if (!buf || !cap)
+		return -1;
+	buf[0] = 0;
+	for (int i = 0; i < r->n_media && i < SDP_MAX_MEDIA; i++) {
+		const struct sdp_result_media *m = &r->m[i];
+		if (!m->accepted)
+			continue;
+		fb |= m->fb;
+		rsize |= m->rsize;
+		for (int e = 0; e < SDP_EXT_N; e++) {
+			if (!m->ext_id[e])
+				continue;
+			if (ext[e] && ext[e] != m->ext_id[e])
+				return -1;      /* one id per extension across the BUNDLE (RFC 8285/9143) */
+			ext[e] = m->ext_id[e];
+		}
+		if (!m->rtx_pt)
+			continue;
+		int dup = 0;
+		for (int k = 0; k < n_rtx; k++) {
+			if (rtx[k][0] == m->pt && rtx[k][1] == m->rtx_pt)
+				dup = 1;
+			else if (rtx[k][0] == m->pt || rtx[k][1] == m->rtx_pt)
+				return -1;
+		}
+		if (dup)
+			continue;
+		if (n_rtx == 4)
+			return -1;
+		rtx[n_rtx][0] = m->pt;
+		rtx[n_rtx][1] = m->rtx_pt;
+		n_rtx++;
+	}
+	static const struct { uint8_t bit; const char *name; } fbs[] = {
+		{ SDP_FB_NACK, "nack" }, { SDP_FB_PLI, "pli" }, { SDP_FB_FIR, "fir" }, { SDP_FB_TWCC, "twcc" },
+		{ SDP_FB_REMB, "remb" },
+	};
+	wr(&w, "--rtcp ");
+	int any = 0;
+	for (size_t k = 0; k < sizeof(fbs) / sizeof(fbs[0]); k++)
+		if (fb & fbs[k].bit)
+			wr(&w, "%s%s", any++ ? "," : "", fbs[k].name);
+	if (rsize)
+		wr(&w, "%srsize", any++ ? "," : "");
+	if (!any)
+		wr(&w, "none");
+	for (int k = 0; k < n_rtx; k++)
+		wr(&w, "%s%u:%u", k ? "," : " --rtx ", rtx[k][0], rtx[k][1]);
+	static const int ctl_ext[] = { SDP_EXT_TWCC, SDP_EXT_ABS_SEND_TIME, SDP_EXT_AUDIO_LEVEL };
+	int two = 0;
+	any = 0;
+	for (size_t k = 0; k < sizeof(ctl_ext) / sizeof(ctl_ext[0]); k++) {
+		int e = ctl_ext[k];
+		if (!ext[e])
+			continue;
+		wr(&w, "%s%s=%u", any++ ? "," : " --ext ", sdp_ext_names[e], ext[e]);
+		two |= ext[e] > 14;
+	}
+	if (two)
+		wr(&w, " --ext-two-byte");
+	return w.over ? (buf[0] = 0, -1) : (int)w.n;
+}
+
+int sdp_result_stream_args(const struct sdp_result_media *m, char *buf, size_t cap)
+{
+	struct w w = { buf, cap, 0, 0 };
+	if (!buf || !cap)
+		return -1;
+	buf[0] = 0;
+	if (!m->accepted || !m->publish || !m->codec || m->codec > MMR_CODEC_H264)
+		return -1;
+	wr(&w, "--kind %s --codec %s", m->kind == SDP_KIND_AUDIO ? "audio" : "video", codec_names[m->codec]);
+	if (m->clock != (m->kind == SDP_KIND_AUDIO ? 48000u : 90000u))
+		wr(&w, " --clock %u", m->clock);
+	if (m->codec == MMR_CODEC_AV1)
+		wr(&w, " --dd-ext %u", m->ext_id[SDP_EXT_DD]);
+	for (int k = 0; k < m->n_ssrc; k++)
+		wr(&w, "%s%u", k ? "," : " --ssrc ", m->ssrc[k]);
+	int rtx = m->n_ssrc && m->rtx_pt;
+	for (int k = 0; rtx && k < m->n_ssrc; k++)
+		rtx = m->rtx_ssrc[k] != 0;
+	for (int k = 0; rtx && k < m->n_ssrc; k++)
+		wr(&w, "%s%u", k ? "," : " --rtx-ssrc ", m->rtx_ssrc[k]);
+	if (rtx)
+		wr(&w, " --rtx-pt %u", m->rtx_pt);
+	return w.over ? (buf[0] = 0, -1) : (int)w.n;
 }

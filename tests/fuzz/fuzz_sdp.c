@@ -5,7 +5,8 @@
  * RTX apt offered, ICE credentials and a sha-256 fingerprint for every live m-section) and is
  * answered; an answer is NUL-terminated within its buffer, parses back with the same parser into as
  * many m-sections, with ICE-lite and the MMR's credentials, and agrees with the result (codec
- * payload type kept from the offer, receive slots within the configured counts).
+ * payload type kept from the offer, receive slots within the configured counts); the controller
+ * options made from the result fit their buffer or are refused with an empty one.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -95,6 +96,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(!r->rtx_pt || sdp_media_pt(&offer.m[i], r->rtx_pt)->apt == r->pt);
 		CHECK(back.m[i].dir == r->dir);
 		CHECK(r->slot < 0 || r->receive);
+		char args[256];
+		int a = sdp_result_stream_args(r, args, k & 0x40 ? 30 : sizeof(args));
+		CHECK(a == -1 ? args[0] == 0 : (size_t)a == strlen(args) && r->publish);
 	}
+	char args[256];
+	int a = sdp_result_participant_args(&res, args, k & 0x40 ? 30 : sizeof(args));
+	CHECK(a == -1 ? args[0] == 0 : (size_t)a == strlen(args) && !strncmp(args, "--rtcp ", 7));
 	return 0;
 }

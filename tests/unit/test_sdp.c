@@ -213,6 +213,17 @@ static void test_vp9_publisher(void **state)
 	assert_int_equal(res.m[0].fb, SDP_FB_TWCC);
 	assert_int_equal(res.m[0].ext_id[SDP_EXT_AUDIO_LEVEL], 1);
 
+	char args[512];
+	assert_true(sdp_result_participant_args(&res, args, sizeof(args)) > 0);
+	assert_string_equal(args, "--rtcp nack,pli,fir,twcc,remb,rsize --rtx 98:99 --ext twcc=3,abs-send-time=2,"
+			    "audio-level=1");
+	assert_true(sdp_result_stream_args(&res.m[1], args, sizeof(args)) > 0);
+	assert_string_equal(args, "--kind video --codec vp9 --ssrc 1847236608 --rtx-ssrc 1597591478 --rtx-pt 99");
+	assert_true(sdp_result_stream_args(&res.m[0], args, sizeof(args)) > 0);
+	assert_string_equal(args, "--kind audio --codec opus --ssrc 3639707792");
+	assert_int_equal(sdp_result_stream_args(&res.m[0], args, 20), -1);
+	assert_string_equal(args, "");
+
 	assert_int_equal(count_line(answer, "a=ice-lite"), 1);
 	assert_int_equal(count_line(answer, "a=group:BUNDLE 0 1"), 1);
 	assert_int_equal(count_line(answer, "a=extmap-allow-mixed"), 1);
@@ -264,6 +275,10 @@ static void test_av1_publisher(void **state)
 				    "#dependency-descriptor-rtp-header-extension"), 1);
 	assert_int_equal(count_line(sec, "a=fmtp:45 level-idx=5;profile=0;tier=0"), 1);
 	parse_back();
+	char args[512];
+	assert_true(sdp_result_stream_args(&res.m[1], args, sizeof(args)) > 0);
+	assert_string_equal(args, "--kind video --codec av1 --dd-ext 12 --ssrc 2823458025 --rtx-ssrc 2887153264 "
+			    "--rtx-pt 46");
 	/* DD id 12 needs no two-byte form; the caller's VP8-only preference picks VP8 instead */
 	static const uint8_t vp8_only[] = { MMR_CODEC_VP8, 0 };
 	cfg.video_codecs = vp8_only;
@@ -311,6 +326,9 @@ static void test_vp8_simulcast(void **state)
 	assert_int_equal(count_line(sec, "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"), 1);
 	assert_int_equal(count_line(sec, "a=extmap:11 urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id"), 1);
 	parse_back();
+	char args[512];
+	assert_true(sdp_result_stream_args(r, args, sizeof(args)) > 0);
+	assert_string_equal(args, "--kind video --codec vp8");      /* SSRCs learned from the rids */
 	/* a viewer-only participant: its simulcast is not taken, the section is inactive */
 	cfg.may_send = 0;
 	assert_true(do_answer(&cfg) > 0);
@@ -344,6 +362,11 @@ static void test_viewer_slots(void **state)
 	assert_int_equal(res.m[1].out_rtx_ssrc, 2001);
 	assert_int_equal(res.m[2].slot, 1);
 	assert_int_equal(res.m[2].out_ssrc, 1002);
+	char args[512];
+	assert_int_equal(sdp_result_stream_args(&res.m[1], args, sizeof(args)), -1);   /* publishes nothing */
+	assert_true(sdp_result_participant_args(&res, args, sizeof(args)) > 0);
+	assert_string_equal(args, "--rtcp nack,pli,fir,twcc,remb,rsize --rtx 96:97 --ext twcc=3,abs-send-time=2,"
+			    "audio-level=1");
 	for (int i = 0; i < 3; i++) {
 		assert_true(res.m[i].receive && !res.m[i].publish);
 		assert_int_equal(res.m[i].dir, SDP_SENDONLY);
@@ -423,11 +446,23 @@ static void test_aiortc(void **state)
 	assert_int_equal(res.m[1].codec, MMR_CODEC_VP8);
 	assert_int_equal(res.m[1].pt, 97);
 	assert_int_equal(res.m[1].rtx_pt, 98);
-	/* no transport-wide-cc extension: REMB (abs-send-time offered), no transport-cc */
-	assert_int_equal(res.m[1].fb, SDP_FB_NACK | SDP_FB_PLI | SDP_FB_REMB);
+	/* aiortc gives id 2 to audio-level (audio) and abs-send-time (video) in one BUNDLE: the first
+	 * keeps it, so the video has no abs-send-time, hence no REMB; no transport-wide-cc offered */
 	assert_int_equal(res.m[0].pt, 96);
 	assert_int_equal(res.m[0].ext_id[SDP_EXT_AUDIO_LEVEL], 2);
+	assert_int_equal(res.m[1].ext_id[SDP_EXT_ABS_SEND_TIME], 0);
+	assert_int_equal(res.m[1].ext_id[SDP_EXT_MID], 1);
+	assert_int_equal(res.m[1].fb, SDP_FB_NACK | SDP_FB_PLI);
+	char sec[4096];
+	section(answer, 1, sec, sizeof(sec));
+	assert_null(strstr(sec, "abs-send-time"));
+	assert_null(strstr(sec, "goog-remb"));
 	parse_back();
+	char args[512];
+	assert_true(sdp_result_participant_args(&res, args, sizeof(args)) > 0);
+	assert_string_equal(args, "--rtcp nack,pli --rtx 97:98 --ext audio-level=2");
+	assert_true(sdp_result_stream_args(&res.m[1], args, sizeof(args)) > 0);
+	assert_string_equal(args, "--kind video --codec vp8 --ssrc 2963078404 --rtx-ssrc 2621690736 --rtx-pt 98");
 }
 
 /* ---- refusals ---- */
@@ -577,6 +612,19 @@ static void test_answer_refusals(void **state)
 		"97:00:9E:57:5F:EF:8B:55:74:BD:7A:F4:4D:03:54:A8:DB:6D:0E:8D:29:C7:CC:49:0A:2C:CA:E5:77:1E:1A:C5\r\n"
 		"a=mid:0\r\na=rtcp-mux\r\na=rtpmap:96 H265/90000\r\na=rtpmap:97 VP9/90000\r\na=fmtp:97 profile-id=2\r\n"
 		"a=rtpmap:98 red/90000\r\n";
+	assert_int_equal(answer_text(h265, &cfg), -1);
+	assert_non_null(strstr(err, "nothing the MMR can accept: m-section 1 (video, mid 0): no codec the MMR forwards"));
+	/* AV1 without the Dependency Descriptor extension: not taken */
+	static char av1[2048];
+	snprintf(av1, sizeof(av1), "%s", h265);
+	memcpy(strstr(av1, "H265"), "AV1 ", 4);
+	memcpy(strstr(av1, "AV1 /90000"), "AV1/90000 ", 10);
+	assert_int_equal(answer_text(av1, &cfg), -1);
+	assert_non_null(strstr(err, "AV1 profile 0 with the Dependency Descriptor"));
+	snprintf(av1 + strlen(av1), sizeof(av1) - strlen(av1), "a=extmap:5 %s\r\n", sdp_ext_uris[SDP_EXT_DD]);
+	assert_true(answer_text(av1, &cfg) > 0);
+	assert_int_equal(res.m[0].codec, MMR_CODEC_AV1);
+	assert_int_equal(res.m[0].ext_id[SDP_EXT_DD], 5);
 	assert_int_equal(answer_text(h265, &cfg), -1);
 	assert_non_null(strstr(err, "nothing the MMR can accept: m-section 1 (video, mid 0): no codec the MMR forwards"));
 	assert_string_equal(answer, "");

@@ -7,7 +7,8 @@
  * A fixture's "# ..." header line is skipped. Fixed MMR parameters: ufrag "mmrU", a test password
  * and fingerprint, candidate 127.0.0.1:40000, two video and two audio receive slots; the participant
  * may send and receive unless --recvonly (may only receive) or --sendonly (may only send). Prints
- * the answer (with --result: what was negotiated per m-section instead); exit 1 with the error on
+ * the answer (with --result: what was negotiated per m-section, and the participant add and stream add
+ * options made from it, instead); exit 1 with the error on
  * stderr if the offer is refused.
  */
 #include <stdio.h>
@@ -73,6 +74,12 @@ int main(int argc, char **argv)
 			if (m->ext_id[e])
 				printf(" %s=%d", sdp_ext_names[e], m->ext_id[e]);
 		printf("%s%s\n", m->reason[0] ? " reason: " : "", m->reason);
+		char args[256];
+		if (sdp_result_stream_args(m, args, sizeof(args)) > 0)
+			printf("  stream add %s\n", args);
 	}
+	char args[256];
+	if (sdp_result_participant_args(&res, args, sizeof(args)) > 0)
+		printf("participant add %s\n", args);
 	return 0;
 }

@@ -21,7 +21,10 @@
  *   the extensions the MMR uses with the offered ids (mid, twcc, abs-send-time; audio-level for
  *   audio; rid and repaired-rid for an accepted rid simulcast; the Dependency Descriptor for AV1
  *   only: for VP8/VP9/H.264 the MMR reads the payload descriptor, and would have to rewrite a DD
- *   it does not read). red, ulpfec, flexfec, CN, telephone-event and unknown codecs are left out.
+ *   it does not read; AV1 is taken only when the DD is offered). An extension id is kept for one
+ *   extension across the BUNDLE (a later m-section reusing it for another is not given that one).
+ *   a=rtcp-rsize and a=extmap-allow-mixed when offered (ids over 14 only with the latter).
+ *   red, ulpfec, flexfec, CN, telephone-event and unknown codecs are left out.
  * - direction mirrored, within what the participant may do (cfg->may_send, may_recv): the
  *   participant's sendonly becomes recvonly, its recvonly sendonly on the next free receive slot of
  *   that kind (the MMR's SSRC for the slot with a=ssrc cname and msid lines, so publishers joining

@@ -47,7 +47,7 @@ struct rtcp_item;
 #define BWE_PROBE_PER_COPY 32u        /* probe packets sent after one copy at most: a BWE_PROBE_MIN_TRAIN train at once */
 
 /* Per copy the fan-out touches the first cache line (probe_pkts_left and the send log's header:
- * next_seq, the sent-rate bucket) and the log entry of the copy's seq (prefetched ahead). */
+ * next_seq, last_us) and the log entry of the copy's seq (prefetched ahead). */
 struct part_bwe {
 	uint16_t probe_pkts_left;     /* probe packets of the current cluster still to send (0: none) */
 	uint8_t  probe_id;            /* that cluster's id (gcc_probe) */

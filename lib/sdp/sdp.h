@@ -10,6 +10,7 @@
  * Two steps:
  *   sdp_parse_offer(text, len, &offer, err, errlen)    the offer's facts, or -1 and why
  *   sdp_answer(&offer, &cfg, out, cap, &result, ...)   the answer text and what was negotiated
+ * and the result as the controller's command options (sdp_result_participant_args, _stream_args).
  */
 #ifndef MMR_SDP_H
 #define MMR_SDP_H
@@ -162,7 +163,7 @@ const char *sdp_media_pwd(const struct sdp_offer *o, int i);
 const char *sdp_media_fingerprint(const struct sdp_offer *o, int i);
 int sdp_media_setup(const struct sdp_offer *o, int i);
 
-/* Index of the extmap of ext in m-section m, the offered id, or 0 if not offered. */
+/* The id the offer gives ext in m-section m, or 0 if not offered. */
 int sdp_media_ext_id(const struct sdp_media *m, enum sdp_ext ext);
 /* The payload type entry with number pt, or NULL. */
 const struct sdp_pt *sdp_media_pt(const struct sdp_media *m, int pt);

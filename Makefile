@@ -39,24 +39,30 @@ LIB_DIRS := $(sort $(dir $(wildcard lib/*/*.h lib/*/*.c)))
 LIB_INC  := $(patsubst %/,-I%,$(LIB_DIRS))
 BASE_CFLAGS := $(OPT) -g -std=gnu11 $(WARN) -MMD -MP $(SAN)
 CFLAGS  := $(BASE_CFLAGS) $(LIB_INC)
-# The controller and mmrctl see the contract only (lib/contract, lib/util): a media header
-# included there fails to compile.
-CTL_CFLAGS := $(BASE_CFLAGS) -Ilib/contract -Ilib/util
+# The controller and mmrctl see the contract only (lib/contract, lib/util), and the controller the
+# SDP offer/answer code (lib/sdp, pure text, no media code): a media header included there fails
+# to compile.
+CTL_CFLAGS := $(BASE_CFLAGS) -Ilib/contract -Ilib/util -Ilib/sdp
 # DPDK's pkg-config carries -march=corei7; ours goes after it.
 DP_CFLAGS := $(DPDK_CFLAGS) -march=native $(URCU_CFLAGS) -DALLOW_EXPERIMENTAL_API -Wno-deprecated-declarations
 LDFLAGS := $(SAN)
 
-# Two archives (lib/README.md): the contract between the processes (the shared segment, the
+# Three archives (lib/README.md): the contract between the processes (the shared segment, the
 # controller's wire format, SRTP master keys), linked by everyone; the media code (parsers, layer
-# selection, SRTP packet crypto and ledger), linked by the dataplane, mmr-gen, tests and fuzzers.
+# selection, SRTP packet crypto and ledger), linked by the dataplane, mmr-gen, tests and fuzzers;
+# the SDP offer/answer code (lib/sdp), linked by the controller, tests and fuzzers.
 # Every .c of a folder goes into its folder's archive.
 CONTRACT_DIRS := lib/contract lib/util
 CONTRACT_SRC := $(foreach d,$(CONTRACT_DIRS),$(wildcard $(d)/*.c))
-MEDIA_SRC := $(filter-out $(CONTRACT_SRC),$(wildcard lib/*/*.c))
-LIB_SRC  := $(CONTRACT_SRC) $(MEDIA_SRC)
+# WebRTC signalling (SDP offers in, answers out): its own archive, linked by the controller (its
+# WHIP/WHEP endpoints) and by the tests; it uses the contract's types only.
+SDP_SRC  := $(wildcard lib/sdp/*.c)
+MEDIA_SRC := $(filter-out $(CONTRACT_SRC) $(SDP_SRC),$(wildcard lib/*/*.c))
+LIB_SRC  := $(CONTRACT_SRC) $(SDP_SRC) $(MEDIA_SRC)
 CONTRACT_A := $(BUILD)/libmmr_contract.a
 MEDIA_A := $(BUILD)/libmmr_media.a
-LIBS_A := $(MEDIA_A) $(CONTRACT_A)
+SDP_A   := $(BUILD)/libmmr_sdp.a
+LIBS_A := $(MEDIA_A) $(SDP_A) $(CONTRACT_A)
 DP_SRC   := $(wildcard dataplane/*.c)
 DP_OBJ   := $(DP_SRC:%.c=$(BUILD)/%.o)
 CTL_SRC  := $(filter-out control/mmrctl.c,$(wildcard control/*.c))
@@ -93,6 +99,10 @@ $(MEDIA_A): $(MEDIA_SRC:%.c=$(BUILD)/%.o)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
+$(SDP_A): $(SDP_SRC:%.c=$(BUILD)/%.o)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
 $(BUILD)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
@@ -115,7 +125,7 @@ $(BUILD)/control/%.o: control/%.c
 $(BUILD)/mmr-dataplane: $(DP_OBJ) $(LIBS_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(DPDK_LIBS) $(URCU_LIBS) $(CONFIG_LIBS) $(CRYPTO_LIBS) -lpthread
 
-$(BUILD)/mmr-controller: $(CTL_OBJ) $(CONTRACT_A)
+$(BUILD)/mmr-controller: $(CTL_OBJ) $(SDP_A) $(CONTRACT_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CONFIG_LIBS) $(MHD_LIBS) $(JANSSON_LIBS) $(CRYPTO_LIBS) -lpthread
 
 # mmrctl mints access tokens itself (token mint): control/token.c and the wiping JSON allocator

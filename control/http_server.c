@@ -502,8 +502,15 @@ struct http_server *http_server_start(struct ctl_ctx *ctx, char *err, size_t err
 	hs->ctx = ctx;
 	const char *hook = getenv("MMR_TEST_NO_AUTH");
 	hs->no_auth = hook && strcmp(hook, "1") == 0;
+	if (hs->no_auth && cfg->http_tls_cert[0]) {
+		/* the negative control's hook, never on a listener others can reach: plain HTTP is
+		 * loopback only (config.c), HTTPS may not be */
+		snprintf(err, errlen, "MMR_TEST_NO_AUTH=1 is refused on an HTTPS listener (test hook: "
+			 "plain loopback HTTP only)");
+		goto err;
+	}
 	if (hs->no_auth)
-		ctl_log("MMR_TEST_NO_AUTH=1: the HTTP API checks NO token (test hook)");
+		ctl_log("MMR_TEST_NO_AUTH=1: the HTTP API checks NO token (test hook, loopback only)");
 	if (token_load_secret(cfg->token_secret_file, hs->secret, &hs->secret_len, err, errlen) < 0)
 		goto err;
 	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;

@@ -23,6 +23,8 @@ URCU_CFLAGS := $(shell pkg-config --cflags liburcu-qsbr 2>/dev/null)
 CONFIG_LIBS := $(shell pkg-config --libs libconfig 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 CRYPTO_LIBS := $(shell pkg-config --libs libcrypto zlib 2>/dev/null)
+# lib/dtls (DTLS-SRTP handshakes) needs libssl; it goes first (it uses libcrypto).
+CRYPTO_LIBS := $(shell pkg-config --libs libssl 2>/dev/null) $(CRYPTO_LIBS)
 # libsrtp2 is only the reference the SRTP unit test checks lib/srtp/srtp_fast.c against.
 SRTP2_LIBS  := $(shell pkg-config --libs libsrtp2 2>/dev/null)
 GEN_LIBS    := $(shell pkg-config --libs libcrypto zlib 2>/dev/null)

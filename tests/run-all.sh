@@ -119,6 +119,7 @@ else
 fi
 
 # ---- integration on DPDK virtual devices --------------------------------------------------------------
+# (test_dtls_srtp needs no DPDK: lib/dtls against openssl s_client/s_server on 127.0.0.1)
 for t in tests/integration/test_*.py; do
 	[ -f "$t" ] || continue
 	n=$(basename "$t" .py)

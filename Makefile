@@ -23,9 +23,14 @@ URCU_CFLAGS := $(shell pkg-config --cflags liburcu-qsbr 2>/dev/null)
 CONFIG_LIBS := $(shell pkg-config --libs libconfig 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 CRYPTO_LIBS := $(shell pkg-config --libs libcrypto zlib 2>/dev/null)
+# lib/dtls (DTLS-SRTP handshakes) needs libssl; it goes first (it uses libcrypto).
+CRYPTO_LIBS := $(shell pkg-config --libs libssl 2>/dev/null) $(CRYPTO_LIBS)
 # libsrtp2 is only the reference the SRTP unit test checks lib/srtp/srtp_fast.c against.
 SRTP2_LIBS  := $(shell pkg-config --libs libsrtp2 2>/dev/null)
 GEN_LIBS    := $(shell pkg-config --libs libcrypto zlib 2>/dev/null)
+# the controller's HTTP API: libmicrohttpd (the server) and jansson (JSON; tokens, bodies)
+MHD_LIBS    := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
+JANSSON_LIBS := $(shell pkg-config --libs jansson 2>/dev/null)
 
 WARN    := -Wall -Wextra -Werror -Wno-address-of-packed-member
 # lib/ is in sub-folders by concern (lib/README.md); every one is on the include path, so sources
@@ -34,24 +39,30 @@ LIB_DIRS := $(sort $(dir $(wildcard lib/*/*.h lib/*/*.c)))
 LIB_INC  := $(patsubst %/,-I%,$(LIB_DIRS))
 BASE_CFLAGS := $(OPT) -g -std=gnu11 $(WARN) -MMD -MP $(SAN)
 CFLAGS  := $(BASE_CFLAGS) $(LIB_INC)
-# The controller and mmrctl see the contract only (lib/contract, lib/util): a media header
-# included there fails to compile.
-CTL_CFLAGS := $(BASE_CFLAGS) -Ilib/contract -Ilib/util
+# The controller and mmrctl see the contract only (lib/contract, lib/util), and the controller the
+# SDP offer/answer code (lib/sdp, pure text, no media code): a media header included there fails
+# to compile.
+CTL_CFLAGS := $(BASE_CFLAGS) -Ilib/contract -Ilib/util -Ilib/sdp
 # DPDK's pkg-config carries -march=corei7; ours goes after it.
 DP_CFLAGS := $(DPDK_CFLAGS) -march=native $(URCU_CFLAGS) -DALLOW_EXPERIMENTAL_API -Wno-deprecated-declarations
 LDFLAGS := $(SAN)
 
-# Two archives (lib/README.md): the contract between the processes (the shared segment, the
+# Three archives (lib/README.md): the contract between the processes (the shared segment, the
 # controller's wire format, SRTP master keys), linked by everyone; the media code (parsers, layer
-# selection, SRTP packet crypto and ledger), linked by the dataplane, mmr-gen, tests and fuzzers.
+# selection, SRTP packet crypto and ledger), linked by the dataplane, mmr-gen, tests and fuzzers;
+# the SDP offer/answer code (lib/sdp), linked by the controller, tests and fuzzers.
 # Every .c of a folder goes into its folder's archive.
 CONTRACT_DIRS := lib/contract lib/util
 CONTRACT_SRC := $(foreach d,$(CONTRACT_DIRS),$(wildcard $(d)/*.c))
-MEDIA_SRC := $(filter-out $(CONTRACT_SRC),$(wildcard lib/*/*.c))
-LIB_SRC  := $(CONTRACT_SRC) $(MEDIA_SRC)
+# WebRTC signalling (SDP offers in, answers out): its own archive, linked by the controller (its
+# WHIP/WHEP endpoints) and by the tests; it uses the contract's types only.
+SDP_SRC  := $(wildcard lib/sdp/*.c)
+MEDIA_SRC := $(filter-out $(CONTRACT_SRC) $(SDP_SRC),$(wildcard lib/*/*.c))
+LIB_SRC  := $(CONTRACT_SRC) $(SDP_SRC) $(MEDIA_SRC)
 CONTRACT_A := $(BUILD)/libmmr_contract.a
 MEDIA_A := $(BUILD)/libmmr_media.a
-LIBS_A := $(MEDIA_A) $(CONTRACT_A)
+SDP_A   := $(BUILD)/libmmr_sdp.a
+LIBS_A := $(MEDIA_A) $(SDP_A) $(CONTRACT_A)
 DP_SRC   := $(wildcard dataplane/*.c)
 DP_OBJ   := $(DP_SRC:%.c=$(BUILD)/%.o)
 CTL_SRC  := $(filter-out control/mmrctl.c,$(wildcard control/*.c))
@@ -88,6 +99,10 @@ $(MEDIA_A): $(MEDIA_SRC:%.c=$(BUILD)/%.o)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
+$(SDP_A): $(SDP_SRC:%.c=$(BUILD)/%.o)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
 $(BUILD)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
@@ -110,11 +125,12 @@ $(BUILD)/control/%.o: control/%.c
 $(BUILD)/mmr-dataplane: $(DP_OBJ) $(LIBS_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(DPDK_LIBS) $(URCU_LIBS) $(CONFIG_LIBS) $(CRYPTO_LIBS) -lpthread
 
-$(BUILD)/mmr-controller: $(CTL_OBJ) $(CONTRACT_A)
-	$(CC) $(LDFLAGS) -o $@ $^ $(CONFIG_LIBS) $(CRYPTO_LIBS) -lpthread
+$(BUILD)/mmr-controller: $(CTL_OBJ) $(SDP_A) $(CONTRACT_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CONFIG_LIBS) $(MHD_LIBS) $(JANSSON_LIBS) $(CRYPTO_LIBS) -lpthread
 
-$(BUILD)/mmrctl: $(BUILD)/control/mmrctl.o $(CONTRACT_A)
-	$(CC) $(LDFLAGS) -o $@ $^ $(CRYPTO_LIBS)
+# mmrctl mints access tokens itself (token mint): control/token.c and the wiping JSON allocator
+$(BUILD)/mmrctl: $(BUILD)/control/mmrctl.o $(BUILD)/control/token.o $(BUILD)/control/jwipe.o $(CONTRACT_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(JANSSON_LIBS) $(CRYPTO_LIBS)
 
 # A unit test of pure code in dataplane/ or control/ names the objects it links as extra
 # prerequisites (filtered into the link below) and its include flags in TEST_CFLAGS.
@@ -139,6 +155,11 @@ $(BUILD)/tests/test_gen_twcc_fb: $(BUILD)/gen/twcc_fb.o $(BUILD)/gen/model.o $(B
 $(BUILD)/tests/test_journal: $(addprefix $(BUILD)/control/,journal.o state_store.o state_file.o model.o values.o \
 			     keys.o log.o outbuf.o id_index.o id_pool.o)
 $(BUILD)/tests/test_journal: TEST_CFLAGS := -Icontrol
+# the HTTP API's access tokens and its route table (control/token.c, http_routes.c)
+$(BUILD)/tests/test_token: $(BUILD)/control/token.o $(BUILD)/control/jwipe.o
+$(BUILD)/tests/test_http_routes: $(BUILD)/control/http_routes.o $(BUILD)/control/jwipe.o
+$(BUILD)/tests/test_token $(BUILD)/tests/test_http_routes: TEST_CFLAGS := -Icontrol
+$(BUILD)/tests/test_token $(BUILD)/tests/test_http_routes: TEST_EXTRA_LIBS := $(JANSSON_LIBS)
 
 $(BUILD)/tests/integration/%: tests/integration/tools/%.c $(LIBS_A)
 	@mkdir -p $(@D)
@@ -178,9 +199,21 @@ selfcheck:
 # ---- fuzzing (clang + libFuzzer) -------------------------------------------------------------
 FUZZ_SECONDS ?= 20
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
-build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+# the lib/ sources compiled once with coverage and sanitizers, linked into every target
+FUZZ_OBJ := $(LIB_SRC:%.c=build-fuzz/obj/%.o)
+FUZZ_CFLAGS := -g -O1 $(LIB_INC) -Wall -Wextra -Werror -MMD -MP
+.SECONDARY: $(FUZZ_OBJ)
+build-fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
-	clang -g -O1 $(LIB_INC) -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined $< $(LIB_SRC) -o $@ $(CRYPTO_LIBS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined $< $(FUZZ_OBJ) -o $@ $(CRYPTO_LIBS)
+# the token parser is the controller's (control/token.c), with jansson
+build-fuzz/fuzz_token: tests/fuzz/fuzz_token.c control/token.c control/token.h
+	@mkdir -p $(@D)
+	clang -g -O1 -Icontrol -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined $< control/token.c -o $@ \
+		$(JANSSON_LIBS) $(CRYPTO_LIBS)
 fuzz: $(FUZZ_BIN)
 	@set -o pipefail; for f in $(FUZZ_BIN); do mkdir -p build-fuzz/corpus-$$(basename $$f); \
 	  echo "fuzz: $$f for $(FUZZ_SECONDS)s"; \
@@ -196,7 +229,7 @@ bench: progs
 clean:
 	rm -rf build build-asan build-check build-fuzz
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) build-fuzz/obj -name '*.d' 2>/dev/null)
 
 # The fingerprint of the shared-memory layout (MMR_SHM_LAYOUT in lib/contract/cmd_chan.h).
 shm-layout:

@@ -4,7 +4,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <grp.h>
+#include <netinet/in.h>
+#include <stdlib.h>
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,6 +47,48 @@ static int get_string(const config_setting_t *s, char *dst, size_t cap, bool may
 	return 0;
 }
 
+/* "IPV4:PORT" or "[IPV6]:PORT" into the config's address. 0, or -1 with err. */
+static int parse_listen(const config_setting_t *s, struct ctl_config *cfg, char *err, size_t errlen)
+{
+	char host[64];
+	const char *v = cfg->http_listen, *colon;
+	if (v[0] == '[') {
+		const char *end = strchr(v, ']');
+		if (!end || end[1] != ':' || (size_t)(end - v - 1) >= sizeof(host))
+			return bad(err, errlen, s, "http_listen '%s' must be \"IPV4:PORT\" or \"[IPV6]:PORT\"", v);
+		memcpy(host, v + 1, (size_t)(end - v - 1));
+		host[end - v - 1] = '\0';
+		colon = end + 1;
+	} else {
+		colon = strrchr(v, ':');
+		if (!colon || (size_t)(colon - v) >= sizeof(host))
+			return bad(err, errlen, s, "http_listen '%s' must be \"IPV4:PORT\" or \"[IPV6]:PORT\"", v);
+		memcpy(host, v, (size_t)(colon - v));
+		host[colon - v] = '\0';
+	}
+	char *end;
+	errno = 0;
+	unsigned long port = strtoul(colon + 1, &end, 10);
+	if (!colon[1] || *end || errno || port > 65535 || colon[1] == '-' || colon[1] == '+')
+		return bad(err, errlen, s, "http_listen '%s': bad port (0-65535; 0 picks a free one)", v);
+	memset(&cfg->http_addr, 0, sizeof(cfg->http_addr));
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&cfg->http_addr;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&cfg->http_addr;
+	if (v[0] != '[' && inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		cfg->http_loopback = (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
+	} else if (v[0] == '[' && inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		cfg->http_loopback = IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
+	} else {
+		return bad(err, errlen, s, "http_listen '%s': '%s' is not an IPv4 address (or an IPv6 one in [])", v,
+			   host);
+	}
+	return 0;
+}
+
 int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t errlen)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -80,6 +125,7 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 		goto out;
 	}
 	config_setting_t *root = config_root_setting(&c);
+	const config_setting_t *listen_s = NULL, *tls_s = NULL;
 	for (int i = 0; i < config_setting_length(root); i++) {
 		config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
 		const char *name = config_setting_name(s);
@@ -134,11 +180,72 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 				cfg->journal_max_records = (uint64_t)v;
 			else
 				cfg->journal_max_bytes = (uint64_t)v;
+		} else if (strcmp(name, "http_listen") == 0) {
+			if (get_string(s, cfg->http_listen, sizeof(cfg->http_listen), false, err, errlen) < 0 ||
+			    parse_listen(s, cfg, err, errlen) < 0)
+				goto out;
+			cfg->http = true;
+			listen_s = s;
+		} else if (strcmp(name, "http_tls_cert") == 0) {
+			if (get_string(s, cfg->http_tls_cert, sizeof(cfg->http_tls_cert), false, err, errlen) < 0)
+				goto out;
+			tls_s = s;
+		} else if (strcmp(name, "http_tls_key") == 0) {
+			if (get_string(s, cfg->http_tls_key, sizeof(cfg->http_tls_key), false, err, errlen) < 0)
+				goto out;
+			tls_s = s;
+		} else if (strcmp(name, "token_secret_file") == 0) {
+			if (get_string(s, cfg->token_secret_file, sizeof(cfg->token_secret_file), false, err, errlen) < 0)
+				goto out;
+			tls_s = tls_s ? tls_s : s;
+		} else if (strcmp(name, "http_cors_origins") == 0) {
+			if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST) {
+				bad(err, errlen, s, "http_cors_origins must be an array of strings, e.g. "
+						    "[ \"https://meet.example.com\" ]");
+				goto out;
+			}
+			int n = config_setting_length(s);
+			if (n > CTL_MAX_CORS) {
+				bad(err, errlen, s, "http_cors_origins: at most %d origins", CTL_MAX_CORS);
+				goto out;
+			}
+			for (int k = 0; k < n; k++) {
+				config_setting_t *e = config_setting_get_elem(s, (unsigned)k);
+				const char *o = config_setting_type(e) == CONFIG_TYPE_STRING ? config_setting_get_string(e) : NULL;
+				if (!o || !o[0] || strlen(o) >= sizeof(cfg->cors_origins[0]) ||
+				    (strcmp(o, "*") != 0 && strncmp(o, "http://", 7) != 0 && strncmp(o, "https://", 8) != 0) ||
+				    strpbrk(o, " \t\r\n,")) {
+					bad(err, errlen, s, "http_cors_origins: each must be \"*\" or an origin such as "
+							    "\"https://meet.example.com\" (no path, no blanks)");
+					goto out;
+				}
+				strcpy(cfg->cors_origins[cfg->n_cors++], o);
+			}
 		} else {
 			bad(err, errlen, s, "unknown setting '%s' (known: socket, socket_group, state_file, "
-					    "shm_name, apply_timeout_ms, journal_max_records, journal_max_bytes)", name);
+					    "shm_name, apply_timeout_ms, journal_max_records, journal_max_bytes, http_listen, "
+					    "http_tls_cert, http_tls_key, token_secret_file, http_cors_origins)", name);
 			goto out;
 		}
+	}
+	/* the HTTP API: authenticated always, TLS unless it listens on loopback only */
+	if (!cfg->http && tls_s) {
+		bad(err, errlen, tls_s, "http_tls_cert, http_tls_key and token_secret_file need http_listen");
+		goto out;
+	}
+	if (cfg->http && !cfg->token_secret_file[0]) {
+		bad(err, errlen, listen_s, "http_listen needs token_secret_file (the zone secret that signs the "
+					   "API's access tokens)");
+		goto out;
+	}
+	if (cfg->http && !cfg->http_tls_cert[0] != !cfg->http_tls_key[0]) {
+		bad(err, errlen, listen_s, "http_tls_cert and http_tls_key go together");
+		goto out;
+	}
+	if (cfg->http && !cfg->http_tls_cert[0] && !cfg->http_loopback) {
+		bad(err, errlen, listen_s, "http_listen '%s' is not a loopback address: plain HTTP is allowed on "
+					   "loopback only; give http_tls_cert and http_tls_key for HTTPS", cfg->http_listen);
+		goto out;
 	}
 	rc = 0;
 out:

@@ -1,7 +1,8 @@
 /*
  * config.h - mmr-controller's configuration file (libconfig syntax; keys in docs/interfaces.md):
  * socket, socket_group, state_file, shm_name, apply_timeout_ms, journal_max_records,
- * journal_max_bytes. Unknown keys, wrong types and bad
+ * journal_max_bytes, and the HTTP API's http_listen, http_tls_cert, http_tls_key, token_secret_file,
+ * http_cors_origins (http_server.h). Unknown keys, wrong types and bad
  * values are errors reported as "FILE:LINE: why".
  */
 #ifndef MMR_CTL_CONFIG_H
@@ -10,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/un.h>
 
@@ -23,6 +25,17 @@ struct ctl_config {
 	unsigned apply_timeout_ms;
 	uint64_t journal_max_records;   /* compaction thresholds (state_store.h) */
 	uint64_t journal_max_bytes;
+	/* the HTTP API (off unless http_listen is given) */
+	bool http;
+	char http_listen[96];           /* as written: "127.0.0.1:8080", "[::1]:8080" */
+	struct sockaddr_storage http_addr;
+	bool http_loopback;
+	char http_tls_cert[1024];       /* "" = plain HTTP (loopback only) */
+	char http_tls_key[1024];
+	char token_secret_file[1024];
+#define CTL_MAX_CORS 8
+	char cors_origins[CTL_MAX_CORS][256];   /* "*" = any */
+	unsigned n_cors;
 };
 
 /* 0, or -1 with one line in err. */

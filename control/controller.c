@@ -14,6 +14,10 @@
  * error reply and is closed; one that vanishes is dropped. SIGINT/SIGTERM stop the loop cleanly;
  * every acknowledged change is on disk.
  *
+ * The HTTP API (http_server.h, off unless configured) runs in the same loop: libmicrohttpd in its
+ * external-epoll mode, its epoll fd polled with ours, its requests held in the same slots (slot.h)
+ * and committed with the same batches; one waiting for the dataplane is a suspended connection.
+ *
  *   mmr-controller -c FILE [--take-over] [--wipe-dataplane]
  *
  * --take-over: take the dataplane over even from a controller whose heartbeat is fresh (without it,
@@ -48,6 +52,8 @@
 #include "log.h"
 #include "model.h"
 #include "requests.h"
+#include "slot.h"
+#include "http_server.h"
 #include "state_file.h"
 
 #define MAX_CONNS        64
@@ -56,17 +62,6 @@
 #define IDLE_TIMEOUT_NS  300000000000ull  /* a connection with nothing to do for 5 min is closed */
 #define WRITE_TIMEOUT_NS 30000000000ull   /* a reader that takes nothing for 30 s is dropped */
 #define WAIT_POLL_NS     50000ull         /* while a request waits for the dataplane */
-
-/* A request on a connection: run, then (a change) committed with its batch, then live. */
-enum slot_state { SLOT_COMMIT, SLOT_WAIT, SLOT_DONE };
-
-struct slot {
-	struct request req;
-	enum slot_state state;
-	enum apply_outcome how;
-	uint64_t deadline_ns;           /* SLOT_WAIT: apply_timeout_ms from the commit */
-	char what[160];                 /* the command line, for the log */
-};
 
 struct conn {
 	int fd;
@@ -223,6 +218,7 @@ static bool peer_allowed(int fd, const struct ctl_config *cfg, uint32_t *uid)
 
 static struct conn *conns[MAX_CONNS];
 static unsigned nconns;
+static struct http_server *http;        /* the HTTP API, NULL when off */
 
 static void conn_free(struct conn *c)
 {
@@ -327,25 +323,11 @@ static void commit_batch(struct ctl_ctx *ctx, uint64_t now)
 		dp_link_drop_held(ctx->dp);
 	for (unsigned i = 0; i < nconns; i++) {
 		struct conn *c = conns[i];
-		for (unsigned k = 0; k < c->q_len; k++) {
-			struct slot *sl = &c->q[(c->q_head + k) % CONN_QUEUE];
-			if (sl->state != SLOT_COMMIT)
-				continue;
-			if (rc < 0) {
-				sl->req.failed = true;
-				sl->req.mutating = false;
-				sl->req.wait = false;
-				snprintf(sl->req.err, sizeof(sl->req.err), "cannot save the state, nothing changed: %s", err);
-				sl->state = SLOT_DONE;
-			} else if (sl->req.wait) {
-				sl->state = SLOT_WAIT;
-				sl->deadline_ns = now + (uint64_t)ctx->cfg->apply_timeout_ms * 1000000ull;
-			} else {
-				sl->state = SLOT_DONE;
-				sl->how = APPLY_DONE;
-			}
-		}
+		for (unsigned k = 0; k < c->q_len; k++)
+			slot_committed(ctx, &c->q[(c->q_head + k) % CONN_QUEUE], rc, err, now);
 	}
+	if (http)
+		http_server_committed(http, rc, err, now);
 	if (rc < 0) {
 		ctl_log("cannot save the state: %s; the batch's changes are undone", err);
 		char why[400];
@@ -357,6 +339,60 @@ static void commit_batch(struct ctl_ctx *ctx, uint64_t now)
 	}
 	if (state_store_want_compact(st) && state_store_compact(st, ctx->model, err, sizeof(err)) < 0)
 		ctl_log("compaction failed (the journal goes on growing): %s", err);
+}
+
+void slot_committed(const struct ctl_ctx *ctx, struct slot *sl, int rc, const char *err, uint64_t now)
+{
+	if (sl->state != SLOT_COMMIT)
+		return;
+	if (rc < 0) {
+		sl->req.failed = true;
+		sl->req.mutating = false;
+		sl->req.wait = false;
+		snprintf(sl->req.err, sizeof(sl->req.err), "cannot save the state, nothing changed: %s", err);
+		sl->state = SLOT_DONE;
+	} else if (sl->req.wait) {
+		sl->state = SLOT_WAIT;
+		sl->deadline_ns = now + (uint64_t)ctx->cfg->apply_timeout_ms * 1000000ull;
+	} else {
+		sl->state = SLOT_DONE;
+		sl->how = APPLY_DONE;
+	}
+}
+
+bool slot_settle(struct ctl_ctx *ctx, struct slot *sl, uint64_t now)
+{
+	struct dp_link *dp = ctx->dp;
+	if (sl->state != SLOT_WAIT)
+		return sl->state == SLOT_DONE;
+	if (!dp->attached || dp->attach_id != sl->req.attach_id)
+		sl->how = APPLY_LOST;
+	else if (dp_link_applied(dp, sl->req.wait_seq))
+		sl->how = APPLY_DONE;
+	else if (now >= sl->deadline_ns)
+		sl->how = APPLY_TIMEOUT;
+	else
+		return false;
+	sl->state = SLOT_DONE;
+	return true;
+}
+
+void slot_run(struct ctl_ctx *ctx, struct slot *sl, int argc, char **argv, uint64_t now)
+{
+	/* a read sees only what is durable: commit the changes run before it first */
+	if (state_store_pending(ctx->store) && !request_mutates(argc, argv))
+		commit_batch(ctx, now);
+	summarise(sl, argc, argv);
+	request_run(ctx, argc, argv, &sl->req);
+	ctx->requests++;
+	sl->how = APPLY_DONE;
+	if (sl->req.mutating && !state_store_pending(ctx->store)) {
+		/* a change with nothing to make durable (meeting move: placement is not saved) */
+		sl->state = sl->req.wait ? SLOT_WAIT : SLOT_DONE;
+		sl->deadline_ns = now + (uint64_t)ctx->cfg->apply_timeout_ms * 1000000ull;
+	} else {
+		sl->state = sl->req.mutating ? SLOT_COMMIT : SLOT_DONE;
+	}
 }
 
 /* Run the request in frame body (len bytes). */
@@ -372,22 +408,9 @@ static void conn_run(struct ctl_ctx *ctx, struct conn *c, const uint8_t *body, s
 		slot_error(c, "malformed request");
 		return;
 	}
-	/* a read sees only what is durable: commit the changes run before it first */
-	if (state_store_pending(ctx->store) && !request_mutates(r.argc, r.argv))
-		commit_batch(ctx, now);
 	struct slot *sl = slot_new(c);
-	summarise(sl, r.argc, r.argv);
-	request_run(ctx, r.argc, r.argv, &sl->req);
-	ctx->requests++;
+	slot_run(ctx, sl, r.argc, r.argv, now);
 	ctl_request_free(&r);
-	sl->how = APPLY_DONE;
-	if (sl->req.mutating && !state_store_pending(ctx->store)) {
-		/* a change with nothing to make durable (meeting move: placement is not saved) */
-		sl->state = sl->req.wait ? SLOT_WAIT : SLOT_DONE;
-		sl->deadline_ns = now + (uint64_t)ctx->cfg->apply_timeout_ms * 1000000ull;
-	} else {
-		sl->state = sl->req.mutating ? SLOT_COMMIT : SLOT_DONE;
-	}
 }
 
 /* Does the input buffer end in a request that is not whole yet? (Whole ones waiting for room in the
@@ -492,22 +515,10 @@ static bool conn_write(struct conn *c, uint64_t now)
  * connection should go. */
 static bool conn_service(struct ctl_ctx *ctx, struct conn *c, uint64_t now, bool *waiting)
 {
-	struct dp_link *dp = ctx->dp;
 	for (unsigned k = 0; k < c->q_len; k++) {
 		struct slot *sl = &c->q[(c->q_head + k) % CONN_QUEUE];
-		if (sl->state != SLOT_WAIT)
-			continue;
-		if (!dp->attached || dp->attach_id != sl->req.attach_id)
-			sl->how = APPLY_LOST;
-		else if (dp_link_applied(dp, sl->req.wait_seq))
-			sl->how = APPLY_DONE;
-		else if (now >= sl->deadline_ns)
-			sl->how = APPLY_TIMEOUT;
-		else {
+		if (sl->state == SLOT_WAIT && !slot_settle(ctx, sl, now))
 			*waiting = true;
-			continue;
-		}
-		sl->state = SLOT_DONE;
 	}
 	bool had_out = c->out.len > c->out_off;
 	while (c->q_len && c->q[c->q_head].state == SLOT_DONE) {
@@ -735,10 +746,18 @@ int main(int argc, char **argv)
 	lfd = open_listener(&cfg, &sock_ino);
 	if (lfd < 0)
 		goto out_dp;
+	if (cfg.http) {
+		http = http_server_start(&ctx, err, sizeof(err));
+		if (!http) {
+			ctl_log("error: HTTP API: %s", err);
+			goto out_listener;
+		}
+	}
 	ctl_log("MMR-CONTROLLER READY (pid %d, socket %s, dataplane %s)", (int)ctx.pid, cfg.socket, cfg.shm_name);
 
-	struct pollfd pfd[MAX_CONNS + 1];
-	struct conn *polled[MAX_CONNS + 1];
+	struct pollfd pfd[MAX_CONNS + 2];
+	struct conn *polled[MAX_CONNS + 2];
+	static struct conn http_marker;     /* polled[] entry of the HTTP API's fd */
 	while (!stop_signal) {
 		uint64_t now = mmr_now_ns();
 		if (state_store_pending(&store))
@@ -760,8 +779,14 @@ int main(int argc, char **argv)
 			}
 			i++;
 		}
+		if (http && http_server_service(http, now))
+			waiting = true;
 
 		unsigned np = 0;
+		if (http) {
+			pfd[np] = (struct pollfd){ .fd = http_server_fd(http), .events = POLLIN };
+			polled[np++] = &http_marker;
+		}
 		if (nconns < MAX_CONNS) {
 			pfd[np] = (struct pollfd){ .fd = lfd, .events = POLLIN };
 			polled[np++] = NULL;
@@ -793,6 +818,11 @@ int main(int argc, char **argv)
 				if (d[k] && d[k] > now && d[k] - now < wait_ns)
 					wait_ns = d[k] - now;
 		}
+		if (http) {
+			uint64_t h = http_server_timeout_ns(http);
+			if (h < wait_ns)
+				wait_ns = h;
+		}
 		struct timespec ts = { (time_t)(wait_ns / 1000000000ull), (long)(wait_ns % 1000000000ull) };
 		int n = ppoll(pfd, np, &ts, &waitmask);
 		if (n < 0) {
@@ -810,6 +840,8 @@ int main(int argc, char **argv)
 				accept_all(lfd, &cfg, now);
 				continue;
 			}
+			if (c == &http_marker)
+				continue;       /* below, every round */
 			bool keep = true;
 			if (pfd[i].revents & POLLNVAL)
 				keep = false;
@@ -820,6 +852,9 @@ int main(int argc, char **argv)
 			if (!keep)
 				conn_drop(c);
 		}
+		/* the HTTP API: its sockets, its timeouts, and the connections resumed above */
+		if (http)
+			http_server_run(http);
 		/* group commit: every change the requests of this round made, one fdatasync */
 		if (state_store_pending(&store))
 			commit_batch(&ctx, now);
@@ -832,6 +867,10 @@ int main(int argc, char **argv)
 		commit_batch(&ctx, mmr_now_ns() + 1000000000ull);   /* the test hook's, if any */
 	for (unsigned i = 0; i < nconns; i++)
 		conn_free(conns[i]);
+	if (http)
+		http_server_stop(http);
+	http = NULL;
+out_listener:
 	close(lfd);
 	struct stat st;
 	if (stat(cfg.socket, &st) == 0 && st.st_ino == sock_ino)

@@ -3,6 +3,7 @@
  *
  *   mmrctl [-S SOCKET] [--json] COMMAND ...
  *   mmrctl [-S SOCKET] batch [--window N] < COMMANDS
+ *   mmrctl token mint --secret-file F --meeting M|'*' --identity I --role R --ttl S [--issuer ISS]
  *
  * Sends the command line (everything but -S) to the controller's Unix socket as one request
  * (lib/contract/ctl_proto.h) and prints the reply: the body on stdout, an error line on stderr. Exit 0 on
@@ -14,6 +15,9 @@
  * (pipelining, docs/interfaces.md). Each answer's body goes to stdout as it comes, in order; an
  * error to stderr as "error: WHY (line L: COMMAND)". Exit 0 if every command succeeded, 1 if any
  * failed, 2 if the controller cannot be reached or breaks off.
+ *
+ * token mint: an access token for the HTTP API (token.h), signed here with the zone secret (the
+ * controller's token_secret_file); no controller needed. Prints the token and a newline.
  */
 #include <errno.h>
 #include <poll.h>
@@ -24,9 +28,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl_proto.h"
+#include "jwipe.h"
+#include "token.h"
 
 #define REPLY_TIMEOUT_MS 120000    /* no byte for this long: the controller is stuck */
 
@@ -37,6 +44,8 @@ static void usage(FILE *f)
 		   "  --json      JSON output (read commands)\n"
 		   "mmrctl [-S SOCKET] batch [--window N] < COMMANDS: one command per line, over one\n"
 		   "connection, up to N (default 64) ahead of their answers.\n"
+		   "mmrctl token mint --secret-file F --meeting M|'*' --identity I --role R --ttl S [--issuer ISS]:\n"
+		   "an access token for the HTTP API (role admin, publisher, viewer or participant).\n"
 		   "'mmrctl help' lists the commands.\n", CTL_DEFAULT_SOCKET);
 }
 
@@ -230,6 +239,95 @@ static int run_batch(const char *sock, int argc, char **argv)
 	return rc ? rc : failed ? 1 : 0;
 }
 
+#define TOKEN_USAGE "usage: mmrctl token mint --secret-file F --meeting M|'*' --identity I --role R --ttl S " \
+		    "[--issuer ISS]"
+
+/* mmrctl token mint ...: 0, or 1 with one error line. */
+static int token_mint_cmd(int argc, char **argv)
+{
+	static const char *const names[] = { "secret-file", "meeting", "identity", "role", "ttl", "issuer" };
+	const char *v[6] = { 0 };
+	if (argc < 1 || strcmp(argv[0], "mint") != 0) {
+		fprintf(stderr, "error: 'token' needs a subcommand: mint; " TOKEN_USAGE "\n");
+		return 1;
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *eq = strchr(a, '=');
+		size_t nl = eq ? (size_t)(eq - a) : strlen(a);
+		int k = -1;
+		for (int j = 0; j < 6; j++)
+			if (strncmp(a, "--", 2) == 0 && nl - 2 == strlen(names[j]) && strncmp(a + 2, names[j], nl - 2) == 0)
+				k = j;
+		if (k < 0) {
+			fprintf(stderr, "error: unknown option '%.*s'; " TOKEN_USAGE "\n", (int)nl, a);
+			return 1;
+		}
+		if (v[k]) {
+			fprintf(stderr, "error: option --%s given twice; " TOKEN_USAGE "\n", names[k]);
+			return 1;
+		}
+		if (eq)
+			v[k] = eq + 1;
+		else if (i + 1 < argc)
+			v[k] = argv[++i];
+		else {
+			fprintf(stderr, "error: option --%s needs a value; " TOKEN_USAGE "\n", names[k]);
+			return 1;
+		}
+	}
+	for (int j = 0; j < 5; j++)
+		if (!v[j]) {
+			fprintf(stderr, "error: missing option --%s; " TOKEN_USAGE "\n", names[j]);
+			return 1;
+		}
+	struct token_claims c = { .nbf = 0 };
+	char *end;
+	errno = 0;
+	long long ttl = strtoll(v[4], &end, 10);
+	if (!*v[4] || *end || errno || ttl < 1 || ttl > 366LL * 86400) {
+		fprintf(stderr, "error: bad --ttl '%s' (seconds, 1-31622400)\n", v[4]);
+		return 1;
+	}
+	if (token_role_parse(v[3], &c.role) < 0) {
+		fprintf(stderr, "error: bad --role '%s' (admin, publisher, viewer or participant)\n", v[3]);
+		return 1;
+	}
+	const char *iss = v[5] ? v[5] : "mmrctl";
+	if (strlen(iss) >= sizeof(c.iss) || strlen(v[2]) >= sizeof(c.sub) || strlen(v[1]) >= sizeof(c.meeting)) {
+		fprintf(stderr, "error: --issuer, --identity and --meeting are at most 63 characters\n");
+		return 1;
+	}
+	strcpy(c.iss, iss);
+	strcpy(c.sub, v[2]);
+	strcpy(c.meeting, v[1]);
+	int64_t now = (int64_t)time(NULL);
+	c.iat = now;
+	c.nbf = now;
+	c.exp = now + ttl;
+	jwipe_install();
+	uint8_t secret[TOKEN_SECRET_MAX];
+	size_t slen;
+	char err[400], tok[TOKEN_MAX_LEN + 1];
+	if (token_load_secret(v[0], secret, &slen, err, sizeof(err)) < 0) {
+		fprintf(stderr, "error: %s\n", err);
+		return 1;
+	}
+	int rc = token_mint(secret, slen, &c, tok, sizeof(tok), err, sizeof(err));
+	explicit_bzero(secret, sizeof(secret));
+	if (rc < 0) {
+		fprintf(stderr, "error: %s\n", err);
+		return 1;
+	}
+	printf("%s\n", tok);
+	explicit_bzero(tok, sizeof(tok));
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "error: writing the output: %s\n", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *sock = getenv("MMR_SOCKET");
@@ -258,6 +356,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (nargs > 0 && strcmp(argv[i], "batch") == 0)
 		return run_batch(sock, nargs - 1, argv + i + 1);
+	if (nargs > 0 && strcmp(argv[i], "token") == 0)
+		return token_mint_cmd(nargs - 1, argv + i + 1);
 	bool any_command = false;
 	for (int k = i; k < argc; k++)
 		if (strcmp(argv[k], "--json") != 0)

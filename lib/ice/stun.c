@@ -10,30 +10,7 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #include <openssl/sha.h>
-
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
+#include "be_bytes.h"
 
 const char *stun_err_name(enum stun_err e)
 {
@@ -49,17 +26,17 @@ enum stun_err stun_parse(const uint8_t *p, uint32_t len, struct stun_msg *m)
 	memset(m, 0, sizeof(*m));
 	if (len < STUN_HDR_LEN)
 		return STUN_ERR_SHORT;
-	uint16_t blen = rd16(p + 2);
-	if ((p[0] & 0xC0) || (blen & 3) || rd32(p + 4) != STUN_COOKIE)
+	uint16_t blen = get_be16(p + 2);
+	if ((p[0] & 0xC0) || (blen & 3) || get_be32(p + 4) != STUN_COOKIE)
 		return STUN_ERR_HEADER;
 	if ((uint32_t)blen + STUN_HDR_LEN != len)
 		return STUN_ERR_SHORT;
-	m->type = rd16(p);
+	m->type = get_be16(p);
 	m->len = (uint16_t)(blen + STUN_HDR_LEN);
 	for (uint32_t off = STUN_HDR_LEN; off < m->len;) {
 		if (off + 4 > m->len)
 			return STUN_ERR_ATTR;
-		uint16_t t = rd16(p + off), alen = rd16(p + off + 2);
+		uint16_t t = get_be16(p + off), alen = get_be16(p + off + 2);
 		uint32_t next = off + 4 + (((uint32_t)alen + 3) & ~3u);
 		if (next > m->len)
 			return STUN_ERR_ATTR;
@@ -89,7 +66,7 @@ enum stun_err stun_parse(const uint8_t *p, uint32_t len, struct stun_msg *m)
 			if (alen != 4)
 				return STUN_ERR_ATTR;
 			m->has_priority = 1;
-			m->priority = rd32(v);
+			m->priority = get_be32(v);
 			break;
 		case STUN_ATTR_USE_CANDIDATE:
 			if (alen != 0)
@@ -104,7 +81,7 @@ enum stun_err stun_parse(const uint8_t *p, uint32_t len, struct stun_msg *m)
 				m->ice_controlling = 1;
 			else
 				m->ice_controlled = 1;
-			m->tiebreaker = (uint64_t)rd32(v) << 32 | rd32(v + 4);
+			m->tiebreaker = get_be64(v);
 			break;
 		default:
 			if (t < 0x8000 && !m->unknown_attr)
@@ -121,7 +98,7 @@ enum stun_err stun_parse(const uint8_t *p, uint32_t len, struct stun_msg *m)
 static void covered_header(uint8_t hdr[STUN_HDR_LEN], const uint8_t *p, uint32_t end_off, uint32_t attr_len)
 {
 	memcpy(hdr, p, STUN_HDR_LEN);
-	wr16(hdr + 2, (uint16_t)(end_off + 4 + attr_len - STUN_HDR_LEN));
+	put_be16(hdr + 2, (uint16_t)(end_off + 4 + attr_len - STUN_HDR_LEN));
 }
 
 static uint32_t fingerprint(const uint8_t *p, uint32_t fp_off)
@@ -136,7 +113,7 @@ static uint32_t fingerprint(const uint8_t *p, uint32_t fp_off)
 
 int stun_fingerprint_ok(const uint8_t *p, const struct stun_msg *m)
 {
-	return m->fp_off && rd32(p + m->fp_off + 4) == fingerprint(p, m->fp_off);
+	return m->fp_off && get_be32(p + m->fp_off + 4) == fingerprint(p, m->fp_off);
 }
 
 /* HMAC-SHA1 (RFC 2104) of the message up to the attribute at mi_off, header length adjusted. */
@@ -198,14 +175,14 @@ static uint32_t finish(uint8_t *out, uint32_t cap, uint16_t type, const uint8_t 
 {
 	uint32_t end = STUN_HDR_LEN + n;
 
-	wr16(out, type);
-	wr32(out + 4, STUN_COOKIE);
+	put_be16(out, type);
+	put_be32(out + 4, STUN_COOKIE);
 	memcpy(out + 8, reqp + 8, STUN_TXID_LEN);
 	if (key) {
 		if (end + 4 + STUN_ATTR_MI_LEN > cap)
 			return 0;
-		wr16(out + end, STUN_ATTR_MESSAGE_INTEGRITY);
-		wr16(out + end + 2, STUN_ATTR_MI_LEN);
+		put_be16(out + end, STUN_ATTR_MESSAGE_INTEGRITY);
+		put_be16(out + end + 2, STUN_ATTR_MI_LEN);
 		uint8_t mac[SHA_DIGEST_LENGTH];
 		integrity(mac, out, end, key, key_len);
 		memcpy(out + end + 4, mac, STUN_ATTR_MI_LEN);
@@ -213,11 +190,11 @@ static uint32_t finish(uint8_t *out, uint32_t cap, uint16_t type, const uint8_t 
 	}
 	if (end + 8 > cap)
 		return 0;
-	wr16(out + end, STUN_ATTR_FINGERPRINT);
-	wr16(out + end + 2, 4);
-	wr32(out + end + 4, fingerprint(out, end));
+	put_be16(out + end, STUN_ATTR_FINGERPRINT);
+	put_be16(out + end + 2, 4);
+	put_be32(out + end + 4, fingerprint(out, end));
 	end += 8;
-	wr16(out + 2, (uint16_t)(end - STUN_HDR_LEN));
+	put_be16(out + 2, (uint16_t)(end - STUN_HDR_LEN));
 	return end;
 }
 
@@ -229,13 +206,13 @@ uint32_t stun_binding_success(uint8_t *out, uint32_t cap, const uint8_t *reqp, c
 	if (cap < STUN_HDR_LEN + n || (from->family != 4 && from->family != 6))
 		return 0;
 	uint8_t *a = out + STUN_HDR_LEN;
-	wr16(a, STUN_ATTR_XOR_MAPPED_ADDRESS);
-	wr16(a + 2, (uint16_t)(4 + alen));
+	put_be16(a, STUN_ATTR_XOR_MAPPED_ADDRESS);
+	put_be16(a + 2, (uint16_t)(4 + alen));
 	a[4] = 0;
 	a[5] = from->family == 6 ? 0x02 : 0x01;
-	wr16(a + 6, (uint16_t)(from->port ^ (STUN_COOKIE >> 16)));
+	put_be16(a + 6, (uint16_t)(from->port ^ (STUN_COOKIE >> 16)));
 	uint8_t x[16];                          /* cookie, then the transaction id */
-	wr32(x, STUN_COOKIE);
+	put_be32(x, STUN_COOKIE);
 	memcpy(x + 4, reqp + 8, STUN_TXID_LEN);
 	for (uint32_t i = 0; i < alen; i++)
 		a[8 + i] = (uint8_t)(from->ip[i] ^ x[i]);
@@ -255,16 +232,16 @@ uint32_t stun_binding_error(uint8_t *out, uint32_t cap, const uint8_t *reqp, uin
 		return 0;
 	uint8_t *a = out + STUN_HDR_LEN;
 	memset(a, 0, n);
-	wr16(a, STUN_ATTR_ERROR_CODE);
-	wr16(a + 2, (uint16_t)vlen);
+	put_be16(a, STUN_ATTR_ERROR_CODE);
+	put_be16(a + 2, (uint16_t)vlen);
 	a[6] = (uint8_t)(code / 100);
 	a[7] = (uint8_t)(code % 100);
 	memcpy(a + 8, reason, rlen);
 	if (code == 420 && unknown_attr) {
 		uint8_t *u = a + 4 + ((vlen + 3) & ~3u);
-		wr16(u, STUN_ATTR_UNKNOWN_ATTRIBUTES);
-		wr16(u + 2, 2);
-		wr16(u + 4, unknown_attr);
+		put_be16(u, STUN_ATTR_UNKNOWN_ATTRIBUTES);
+		put_be16(u + 2, 2);
+		put_be16(u + 4, unknown_attr);
 	}
 	return finish(out, cap, STUN_BINDING_ERROR, reqp, n, key, key_len);
 }

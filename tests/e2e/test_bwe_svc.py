@@ -39,9 +39,10 @@ controller's `sub list` current layers from the layers events, polled every POLL
   - r1m at 250 kbit/s: down-switched (nothing above what 250 kbit/s carries forwarded any more) within
     DOWN_MAX s, decodes again at the lower layers, and back at its old layers within RETURN_MAX s of
     T_LIFT;
-  - r300 at PAUSE_BPS: its video paused (at most 10 % of the pictures reach it), its audio kept
-    (>= 90 % of the audio packets, byte-exact, decodable), and its video back (decoded) within
-    VIDEO_BACK_MAX s of T_BACK.
+  - r300 at PAUSE_BPS: its video paused (at most 10 % of the pictures reach it; the MMR's pause
+    within PAUSE_MAX s of the fall), its audio kept while its video is paused (>= 90 % of the audio
+    packets sent from the MMR's pause + QUEUE_DRAIN_S, at least from T_DROP + 2 s, to T_BACK,
+    byte-exact, decodable), and its video back (decoded) within VIDEO_BACK_MAX s of T_BACK.
 Measured times (settling, down-switch, return, video back) are printed as "figures ..." lines.
 
 --bwe-off: the negative control (tests/run-all.sh, must FAIL): the dataplane runs with `bwe = false;`
@@ -102,6 +103,8 @@ DROP_BPS = 250000
 SETTLE_MAX = 5.0
 DOWN_MAX = 2.0
 RETURN_MAX = 10.0
+PAUSE_MAX = 6.0             # r300: the MMR pauses its video within this of the fall to PAUSE_BPS
+QUEUE_DRAIN_S = 1.0         # the shaper's smallest queue (3000 bytes) at PAUSE_BPS: 1 s
 VIDEO_BACK_MAX = 14.0
 HEADROOM = 0.75             # the highest option under this share of a link also counts as "fits"
 WIN = 30                    # pictures per window (1 s)
@@ -767,8 +770,12 @@ def verdict(c, args, stream, rx, poll, start, a_sent, opus, frames, tool, work):
             ok_all &= c.check(n_rx <= 0.1 * (p_back - a0), "r300: video paused on a link that cannot "
                               "carry its lowest layer (%d kbit/s)" % (PAUSE_BPS // 1000),
                               "%d of %d pictures received" % (n_rx, p_back - a0))
-            # audio during the pause, byte-exact and decodable
-            t_a, t_b = T_DROP + 2.0, T_BACK
+            ok_all &= c.check(m_pause is not None and m_pause <= PAUSE_MAX,
+                              "r300: video paused by the MMR within %.0f s of its link falling"
+                              % PAUSE_MAX, "paused after %s" % fmt(m_pause))
+            # audio while its video is paused (from the MMR's pause, once the link's queue of the
+            # video sent before it has drained: QUEUE_DRAIN_S), byte-exact and decodable
+            t_a, t_b = T_DROP + max(2.0, (m_pause or 0.0) + QUEUE_DRAIN_S), T_BACK
             want = {q for q, (t, _) in a_sent.items() if t_a <= t < t_b}
             got = {}
             for _, pkt in rx.audio[i]:
@@ -783,8 +790,8 @@ def verdict(c, args, stream, rx, poll, start, a_sent, opus, frames, tool, work):
                 pl = pkt[hl:]
                 if pl != a_sent[q][1] or opus.decodes(pl) <= 0:
                     bad += 1
-            figures.append("r300 audio during the pause: %d of %d packets, %d not byte-exact or "
-                           "undecodable" % (len(got), len(want), bad))
+            figures.append("r300 audio during the pause (sent %.1f-%.1f s): %d of %d packets, %d not "
+                           "byte-exact or undecodable" % (t_a, t_b, len(got), len(want), bad))
             ok_all &= c.check(len(got) >= 0.9 * len(want) and not bad,
                               "r300: keeps its audio while its video is paused (>= 90 %, byte-exact, "
                               "decodable)", "%d of %d, %d bad" % (len(got), len(want), bad))

@@ -107,12 +107,15 @@ static void node_free(void *p)
 void dp_ice_free(struct dataplane *dp)
 {
 	(void)dp;
-	if (ice.node)
+	/* the workers have stopped; the caller is an online RCU thread when anything was published */
+	if (ice.node && ice.ht)
 		for (uint32_t i = 0; i < MMR_MAX_PARTICIPANTS; i++)
-			if (ice.node[i])
+			if (ice.node[i]) {
+				cds_lfht_del(ice.ht, &ice.node[i]->node);
 				node_free(ice.node[i]);
-	if (ice.ht)
-		cds_lfht_destroy(ice.ht, NULL);
+			}
+	if (ice.ht && cds_lfht_destroy(ice.ht, NULL) != 0)
+		dp_log("ICE table not empty at exit; not freed");
 	rte_free(ice.part);
 	free(ice.node);
 	free(ice.ids);
@@ -215,7 +218,7 @@ void dp_ice_service(struct dataplane *dp, uint64_t now)
 		if (!n || !n->port || ice.reported[pid])
 			continue;
 		uint64_t last = __atomic_load_n(&ice.part[pid].last_ok_tsc, __ATOMIC_RELAXED);
-		if (now - last < ice.consent_tsc)
+		if (last >= now || now - last < ice.consent_tsc)   /* (another core's TSC may be a little ahead) */
 			continue;
 		if (!ev_room(&dp->ctl_events.ev))
 			return;    /* next second */
@@ -325,7 +328,8 @@ enum mmr_drop_reason dp_ice_stun(struct worker *w, struct rte_mbuf *m, const str
 	} else if (v.learn && !ice.no_learn) {
 		if (pi->src.family != MMR_AF_INET) {
 			w->st->ice_addr_v6++;
-		} else if (now - __atomic_load_n(&ice.part[pid].last_ev_tsc, __ATOMIC_RELAXED) >= ice.gap_tsc) {
+		} else if ((int64_t)(now - __atomic_load_n(&ice.part[pid].last_ev_tsc, __ATOMIC_RELAXED)) >=
+			   (int64_t)ice.gap_tsc) {
 			__atomic_store_n(&ice.part[pid].last_ev_tsc, now, __ATOMIC_RELAXED);
 			uint32_t v4;
 			memcpy(&v4, pi->src.ip, 4);

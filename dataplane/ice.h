@@ -35,6 +35,8 @@ struct mmr_cmd_participant;
 
 /* Start-up: the table and the per-participant state. 0 or -ENOMEM. */
 int dp_ice_init(struct dataplane *dp);
+/* Exit (workers stopped; an online RCU thread if anything was published): every node removed and
+ * wiped, the table freed. Again: nothing. */
 void dp_ice_free(struct dataplane *dp);
 /* Control thread, after a PARTICIPANT_PUT was applied / before its delete: publish, replace or
  * retire its node (its credentials and address). */

@@ -267,6 +267,7 @@ out_workers:
 	if (rcu_registered) {
 		rcu_thread_online();
 		cmd_apply_free(ca);
+		dp_ice_free(&dp);       /* its nodes unpublished while online, like the tables above */
 		rcu_thread_offline();
 		rcu_unregister_thread();
 	} else {

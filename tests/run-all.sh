@@ -127,6 +127,8 @@ for t in tests/integration/test_*.py; do
 	args=()
 	# the stress test's dataplane is the self-check build (make selfcheck)
 	[ "$n" = test_stress ] && limit=420 && args=(--selfcheck)
+	# the ICE-lite test on the self-check dataplane too (ICE participants without an address share a key)
+	[ "$n" = test_ice_lite ] && args=(--selfcheck)
 	run_test "integration/$n" "$limit" "$PY" "$t" "${args[@]}"
 done
 # negative controls: a test run with a planted defect must fail

@@ -14,6 +14,8 @@ USE-CANDIDATE is answered and moves nothing, one with USE-CANDIDATE moves bob (N
 audio follows; with ice_consent_s = 2 and no checks the address is cleared (ice_consent_lost, the
 controller's log, the audio stops) and a new check brings it back. The pwd never appears in what
 mmrctl prints or the controller logs. Bad --ice values and a duplicate ufrag are refused.
+`--selfcheck` (what run-all.sh runs): the dataplane is build-check/mmr-dataplane (ASan and the table
+self-check after every batch: ICE participants without an address share the key 0.0.0.0 port 0).
 `--no-learn` (negative control in run-all.sh): the dataplane runs with MMR_TEST_ICE_NO_LEARN=1 (it
 answers checks but never reports an address): the address and audio checks must fail.
 """
@@ -31,6 +33,8 @@ from aioice import stun  # noqa: E402
 UFRAG, PWD = 'bobU', 'bobPasswordOf24Chars+/x'
 AUDIO = 0x41000001
 NO_LEARN = '--no-learn' in sys.argv
+SELFCHECK = '--selfcheck' in sys.argv     # the self-check dataplane (make selfcheck): what run-all.sh runs
+CHECK_DP = os.path.join(mmrtest.ROOT, 'build-check', 'mmr-dataplane')
 
 
 def request(ufrag=UFRAG, pwd=PWD, use_candidate=False, controlled=False, fingerprint=True,
@@ -90,6 +94,10 @@ def body(c):
         os.environ['MMR_TEST_ICE_NO_LEARN'] = '1'
     env = MmrEnv('ice_lite_nl' if NO_LEARN else 'ice_lite')
     env.extra_dp_conf += 'ice_consent_s = 2;\n'
+    if SELFCHECK:
+        if not c.check(os.access(CHECK_DP, os.X_OK), 'self-check dataplane present (run `make selfcheck`)', CHECK_DP):
+            return
+        env.dp_bin = CHECK_DP
     with env:
         env.wait_dp_attached(10)
         env.meeting('m')
@@ -193,6 +201,9 @@ def body(c):
         c.check(PWD not in text, 'the pwd appears in no mmrctl output and no log')
         c.check(all(env.alive()), 'dataplane and controller alive')
         c.check(not env.sanitizer_errors(), 'no sanitizer reports in the logs', env.sanitizer_errors()[:3])
+        if SELFCHECK:
+            bad = [ln for ln in env.log_text('dataplane').splitlines() if 'SELF-CHECK FAILED' in ln]
+            c.check(not bad, 'table self-check after every batch found nothing wrong', bad[:1])
 
 
 if __name__ == '__main__':

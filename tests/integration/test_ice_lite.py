@@ -12,7 +12,8 @@ ufrag no answer (stun_ufrag), ICE-CONTROLLED a 487 (stun_role), a request withou
 (stun_bad), a Binding indication nothing (stun_other); a check from another port without
 USE-CANDIDATE is answered and moves nothing, one with USE-CANDIDATE moves bob (NAT rebinding) and the
 audio follows; with ice_consent_s = 2 and no checks the address is cleared (ice_consent_lost, the
-controller's log, the audio stops) and a new check brings it back. The pwd never appears in what
+controller's log, the audio stops) and a new check brings it back; a controller kill -9 and restart
+keeps the learned address and the audio flowing (journal, replay). The pwd never appears in what
 mmrctl prints or the controller logs. Bad --ice values and a duplicate ufrag are refused.
 `--selfcheck` (what run-all.sh runs): the dataplane is build-check/mmr-dataplane (ASan and the table
 self-check after every batch: ICE participants without an address share the key 0.0.0.0 port 0).
@@ -193,6 +194,17 @@ def body(c):
         c.eq(wait_port(env, 7102), 7102, 'a new valid check brings the address back')
         got = audio_reaches(env, alice, b2, packets, 40)
         c.eq(got, [p.seq for p in packets[40:50]], 'and the audio with it')
+
+        # the learned address is the controller's state: a kill -9 and restart keeps it, and the
+        # replay to the dataplane keeps bob's credentials (checks still answered, audio still there)
+        env.kill_controller()
+        env.start_controller()
+        env.wait_dp_attached(10)
+        c.eq(show(env)['port'], 7102, 'after a controller kill -9 and restart bob is still at the learned port')
+        ans, _ = exchange(env, b2, request())
+        c.check(ans is not None and ans.message_class == stun.Class.RESPONSE, 'checks answered after the replay', ans)
+        got = audio_reaches(env, alice, b2, packets, 50)
+        c.eq(got, [p.seq for p in packets[50:60]], 'the audio still reaches bob after the replay')
 
         text = ''.join(str(env.ctl(*a).stdout) for a in (('participant', 'show', 'm', 'bob'),
                                                           ('participant', 'list', 'm'),

@@ -143,6 +143,8 @@ $(BUILD)/tests/test_srtp_fast: TEST_EXTRA_LIBS := $(SRTP2_LIBS)
 $(BUILD)/tests/test_dominant_speaker: TEST_EXTRA_LIBS := -lm
 # dataplane/csum.h and rewrite.h: header-only, DPDK's headers but no DPDK library
 $(BUILD)/tests/test_csum $(BUILD)/tests/test_rewrite $(BUILD)/tests/test_bwe_stamp: TEST_CFLAGS := $(DP_CFLAGS) -Idataplane
+# dataplane/ice_check.h: header-only, pure (lib/ice/stun.c from the media archive)
+$(BUILD)/tests/test_ice_check: TEST_CFLAGS := -Idataplane
 # control/model.c with its indexes and id pools
 $(BUILD)/tests/test_model: $(BUILD)/control/model.o $(BUILD)/control/id_index.o $(BUILD)/control/id_pool.o
 $(BUILD)/tests/test_model: TEST_CFLAGS := -Icontrol

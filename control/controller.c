@@ -237,7 +237,18 @@ static void summarise(struct slot *sl, int argc, char **argv)
 	size_t off = 0;
 	sl->what[0] = '\0';
 	for (int i = 0; i < argc && off < sizeof(sl->what) - 1; i++) {
-		int n = snprintf(sl->what + off, sizeof(sl->what) - off, "%s%s", i ? " " : "", argv[i]);
+		/* --ice UFRAG:PWD: the pwd is key material, never logged (only the ufrag) */
+		const char *a = argv[i];
+		int alen = (int)strlen(a);
+		bool ice = i > 0 && strcmp(argv[i - 1], "--ice") == 0;
+		if (strncmp(a, "--ice=", 6) == 0 && strchr(a, ':'))
+			alen = (int)(strchr(a, ':') - a), ice = true;
+		else if (ice && strchr(a, ':'))
+			alen = (int)(strchr(a, ':') - a);
+		else
+			ice = false;
+		int n = snprintf(sl->what + off, sizeof(sl->what) - off, "%s%.*s%s", i ? " " : "", alen, a,
+				 ice ? ":(pwd)" : "");
 		if (n < 0)
 			break;
 		off += (size_t)n;
@@ -752,6 +763,11 @@ int main(int argc, char **argv)
 		if (state_store_pending(&store))
 			commit_batch(&ctx, now);   /* only the test hook leaves one behind */
 		dp_link_tick(&dp, now);
+		/* what the dataplane's ICE agent learned (addresses, lost consent): changes of our own,
+		 * committed with the next batch */
+		struct mmr_event iev;
+		while (events_ice_pop(&dp.ev, &iev))
+			requests_ice_event(&ctx, &iev);
 
 		/* settle waiting requests, send the answers that are due, expire slow clients */
 		bool waiting = false;

@@ -242,6 +242,11 @@ uint64_t dp_link_put_participant(struct dp_link *l, uint32_t id)
 	c.u.participant.twcc_ext_id = p->twcc_ext_id;
 	c.u.participant.abs_ext_id = p->abs_ext_id;
 	c.u.participant.level_ext_id = p->level_ext_id;
+	c.u.participant.ice = p->ice;
+	c.u.participant.ice_ufrag_len = p->ice_ufrag_len;
+	c.u.participant.ice_pwd_len = p->ice_pwd_len;
+	memcpy(c.u.participant.ice_ufrag, p->ice_ufrag, sizeof(c.u.participant.ice_ufrag));
+	memcpy(c.u.participant.ice_pwd, p->ice_pwd, sizeof(c.u.participant.ice_pwd));
 	if (c.u.participant.srtp_suite != SRTP_SUITE_NONE) {
 		c.u.participant.send_key = p->send_key;
 		c.u.participant.recv_key = p->recv_key;

@@ -66,6 +66,15 @@ static void apply(struct ctl_events *e, const struct mmr_event *ev)
 	case MMR_EV_BWE:
 		table = e->bwe, limit = MMR_MAX_PARTICIPANTS, hw = &e->bwe_hw;
 		break;
+	case MMR_EV_ADDRESS:
+	case MMR_EV_CONSENT:
+		if (ev->id >= MMR_MAX_PARTICIPANTS)
+			e->bad++;
+		else if (e->ice_tail - e->ice_head >= CTL_EV_ICE_QUEUE)
+			e->lost++;
+		else
+			e->ice[e->ice_tail++ % CTL_EV_ICE_QUEUE] = *ev;
+		return;
 	default:
 		e->bad++;
 		return;
@@ -141,6 +150,14 @@ bool events_speaker(const struct ctl_events *e, uint32_t meeting, uint32_t *part
 	if (meeting >= MMR_MAX_MEETINGS || e->speaker[meeting] == 0)
 		return false;
 	*participant = (uint32_t)e->speaker[meeting];
+	return true;
+}
+
+bool events_ice_pop(struct ctl_events *e, struct mmr_event *ev)
+{
+	if (e->ice_head == e->ice_tail)
+		return false;
+	*ev = e->ice[e->ice_head++ % CTL_EV_ICE_QUEUE];
 	return true;
 }
 

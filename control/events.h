@@ -22,6 +22,8 @@
 #include <stdint.h>
 #include "cmd_chan.h"
 
+#define CTL_EV_ICE_QUEUE 1024u   /* power of two */
+
 struct ctl_events {
 	uint64_t *layers;            /* MMR_MAX_SUBS: version << 32 | mmr_layers_pack value; 0: unknown */
 	uint32_t layers_hw;          /* 1 + the highest sel_id ever set (what an attach clears) */
@@ -29,6 +31,10 @@ struct ctl_events {
 	uint32_t speaker_hw;
 	uint64_t *bwe;               /* MMR_MAX_PARTICIPANTS: version << 32 | kbit/s; 0: unknown */
 	uint32_t bwe_hw;
+	/* ICE events (MMR_EV_ADDRESS, MMR_EV_CONSENT, issue 13) are actions, not values: queued here in
+	 * order for the controller to apply (events_ice_pop); a full queue drops (counted in lost) */
+	struct mmr_event ice[CTL_EV_ICE_QUEUE];
+	uint32_t ice_head, ice_tail;
 	uint64_t seen_dropped[MMR_EV_RINGS];  /* each ring's `dropped` when we last looked */
 	uint64_t snap_want;          /* the snapshot request we wait for (0: none) */
 	bool     complete;           /* a snapshot asked for since the last attach has been read whole */
@@ -56,6 +62,8 @@ bool events_layers(const struct ctl_events *e, uint32_t sel_id, uint32_t *v);
 /* The dominant speaker of a meeting (a participant id, or MMR_ID_NONE: nobody): true, or false when
  * the dataplane never told. */
 bool events_speaker(const struct ctl_events *e, uint32_t meeting, uint32_t *participant);
+/* The next ICE event read (in ring order): true and *ev, or false: none. */
+bool events_ice_pop(struct ctl_events *e, struct mmr_event *ev);
 /* The last bandwidth estimate toward a participant, kbit/s: true, or false when never told. */
 bool events_bwe(const struct ctl_events *e, uint32_t participant, uint32_t *kbps);
 

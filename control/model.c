@@ -109,6 +109,7 @@ void model_free(struct model *m)
 			if (m->parts[id].used) {
 				explicit_bzero(&m->parts[id].send_key, sizeof(m->parts[id].send_key));
 				explicit_bzero(&m->parts[id].recv_key, sizeof(m->parts[id].recv_key));
+				explicit_bzero(m->parts[id].ice_pwd, sizeof(m->parts[id].ice_pwd));
 			}
 	id_index_free(&m->meeting_by_name);
 	id_index_free(&m->part_by_name);
@@ -262,7 +263,8 @@ uint32_t model_participant_add(struct model *m, uint32_t id, uint32_t meeting, c
 	if (val_role_receives(role))
 		mt->n_receivers++;
 	id_index_insert(&m->part_by_name, hash_part_name(meeting, name), id);
-	id_index_insert(&m->part_by_addr, hash_addr(addr, port), id);
+	if (port)      /* an ICE participant without an address yet is in no address index */
+		id_index_insert(&m->part_by_addr, hash_addr(addr, port), id);
 	m->n_parts++;
 	return id;
 }
@@ -729,8 +731,13 @@ void model_participant_remove(struct model *m, uint32_t id)
 	if (val_role_receives(p->role))
 		mt->n_receivers--;
 	id_index_remove(&m->part_by_name, hash_part_name(p->meeting, p->name), id);
-	id_index_remove(&m->part_by_addr, hash_addr(&p->addr, p->udp_port), id);
+	if (p->udp_port)
+		id_index_remove(&m->part_by_addr, hash_addr(&p->addr, p->udp_port), id);
 	explicit_bzero(&p->send_key, sizeof(p->send_key));
+	explicit_bzero(p->ice_pwd, sizeof(p->ice_pwd));
+	explicit_bzero(p->ice_ufrag, sizeof(p->ice_ufrag));
+	p->ice = 0;
+	p->ice_ufrag_len = p->ice_pwd_len = 0;
 	explicit_bzero(&p->recv_key, sizeof(p->recv_key));
 	p->used = false;
 	id_pool_release(&m->part_ids, id);
@@ -773,4 +780,39 @@ void model_rebuild_pools(struct model *m)
 	id_pool_rebuild(&m->part_ids, part_taken, m);
 	id_pool_rebuild(&m->stream_ids, stream_taken, m);
 	id_pool_rebuild(&m->sub_ids, sub_taken, m);
+}
+
+uint32_t model_find_participant_by_ufrag(const struct model *m, const char *ufrag, size_t len)
+{
+	/* a scan: ICE credentials are looked up when a participant is added or set, not per packet */
+	for (uint32_t i = 0; i < model_part_bound(m); i++) {
+		const struct m_participant *p = &m->parts[i];
+		if (p->used && p->ice && p->ice_ufrag_len == len && memcmp(p->ice_ufrag, ufrag, len) == 0)
+			return i;
+	}
+	return MMR_ID_NONE;
+}
+
+void model_participant_set_addr(struct model *m, uint32_t id, const struct mmr_addr *addr, uint16_t port)
+{
+	struct m_participant *p = &m->parts[id];
+	if (p->udp_port)
+		id_index_remove(&m->part_by_addr, hash_addr(&p->addr, p->udp_port), id);
+	p->addr = *addr;
+	p->udp_port = port;
+	if (port)
+		id_index_insert(&m->part_by_addr, hash_addr(addr, port), id);
+}
+
+void model_participant_set_ice(struct model *m, uint32_t id, const char *ufrag, size_t ulen, const char *pwd,
+			       size_t plen)
+{
+	struct m_participant *p = &m->parts[id];
+	explicit_bzero(p->ice_pwd, sizeof(p->ice_pwd));
+	memset(p->ice_ufrag, 0, sizeof(p->ice_ufrag));
+	p->ice = ulen > 0;
+	p->ice_ufrag_len = (uint8_t)ulen;
+	p->ice_pwd_len = (uint8_t)plen;
+	memcpy(p->ice_ufrag, ufrag, ulen);
+	memcpy(p->ice_pwd, pwd, plen);
 }

@@ -104,6 +104,12 @@ struct m_participant {
 	uint32_t mmr_ssrc;
 	struct mmr_rtx_pt rtx_map[MMR_RTX_MAP_MAX];
 	uint8_t twcc_ext_id, abs_ext_id, level_ext_id;  /* header extension ids (issue 12); 0: none */
+	/* ICE-lite (issue 13): the MMR's ice-ufrag and ice-pwd for it (ice 0: none). With ice, port 0
+	 * (address 0.0.0.0) is "no address yet": the dataplane learns one from its checks. The pwd is
+	 * key material: never printed, wiped when freed. */
+	uint8_t ice, ice_ufrag_len, ice_pwd_len;
+	char ice_ufrag[MMR_ICE_UFRAG_MAX];
+	char ice_pwd[MMR_ICE_PWD_MAX];
 };
 
 struct m_stream {
@@ -196,6 +202,13 @@ void model_free(struct model *m);
 uint32_t model_find_meeting(const struct model *m, const char *name);
 uint32_t model_find_participant(const struct model *m, uint32_t meeting, const char *name);
 uint32_t model_find_participant_by_addr(const struct model *m, const struct mmr_addr *addr, uint16_t port);
+/* The participant whose ICE ufrag is ufrag (len bytes); MMR_ID_NONE: none. A scan. */
+uint32_t model_find_participant_by_ufrag(const struct model *m, const char *ufrag, size_t len);
+/* A participant's address and port change (port 0: none, an ICE participant's; the index follows). */
+void model_participant_set_addr(struct model *m, uint32_t id, const struct mmr_addr *addr, uint16_t port);
+/* A participant's ICE credentials (ulen 0: none); the old pwd wiped. */
+void model_participant_set_ice(struct model *m, uint32_t id, const char *ufrag, size_t ulen, const char *pwd,
+			       size_t plen);
 uint32_t model_find_stream(const struct model *m, uint32_t meeting, uint32_t ssrc);
 uint32_t model_find_sub(const struct model *m, uint32_t stream, uint32_t subscriber);
 

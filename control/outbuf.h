@@ -31,7 +31,7 @@ void ob_json_str(struct outbuf *b, const char *s);
 void ob_json_strn(struct outbuf *b, const char *s, size_t n);
 
 /* An aligned text table: columns named in the header, numbers right-aligned. */
-#define TABLE_MAX_COLS 32
+#define TABLE_MAX_COLS 40
 struct table {
 	unsigned ncols;
 	const char *head[TABLE_MAX_COLS];

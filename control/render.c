@@ -665,6 +665,11 @@ void render_participant_show(const struct ctl_ctx *ctx, uint32_t p, bool json, s
 		ob_printf(out, ", \"dp_port\": %u, \"streams\": %u, \"subscriptions\": %u", pp->dp_port,
 			  pp->n_streams, pp->n_rsubs);
 		json_ext(pp, out);
+		ob_puts(out, ", \"ice_ufrag\": ");   /* the pwd is never shown */
+		if (pp->ice)
+			ob_printf(out, "\"%.*s\"", (int)pp->ice_ufrag_len, pp->ice_ufrag);
+		else
+			ob_puts(out, "null");
 		json_part_rtcp(ctx, p, true, out);
 		ob_puts(out, "}\n");
 		return;
@@ -675,6 +680,9 @@ void render_participant_show(const struct ctl_ctx *ctx, uint32_t p, bool json, s
 	const uint8_t ids[VAL_EXT_N] = { pp->twcc_ext_id, pp->abs_ext_id, pp->level_ext_id };
 	char ext[VAL_EXT_STRLEN];
 	ob_printf(out, "ext: %s\n", val_ext_fmt(ids, ext));
+	if (pp->ice)
+		ob_printf(out, "ice: ufrag %.*s, %s\n", (int)pp->ice_ufrag_len, pp->ice_ufrag,
+			  pp->udp_port ? "address learned or given" : "no address yet (nothing sent to it)");
 	if (c && (pp->fb & (MMR_FB_TWCC | MMR_FB_REMB)))
 		ob_printf(out, "bandwidth estimate: %.0f kbit/s (delay %.0f, loss %.0f), allocated %.0f kbit/s, %llu "
 			       "paused\n", (double)rd(&c->bwe_bps) / 1e3, (double)rd(&c->bwe_delay_bps) / 1e3,

@@ -450,7 +450,89 @@ static void cmd_meeting_show(struct ctl_ctx *ctx, const struct args *a, struct r
 
 /* ---- participant ---------------------------------------------------------------------------- */
 
-enum { PA_ADDR, PA_PORT, PA_ROLE, PA_MAC, PA_DP_PORT, PA_SRTP, PA_PLAIN, PA_RTCP, PA_RTX, PA_EXT, PA_EXT_TWO_BYTE };
+enum { PA_ADDR, PA_PORT, PA_ROLE, PA_MAC, PA_DP_PORT, PA_SRTP, PA_PLAIN, PA_RTCP, PA_RTX, PA_EXT, PA_EXT_TWO_BYTE,
+       PA_ICE };
+
+/* ICE credentials: --ice UFRAG:PWD, checked (characters, lengths, the ufrag unique across the MMR
+ * but for participant self). Fills ice; false: failed (the pwd is never quoted). */
+struct ice_cred {
+	size_t ulen, plen;
+	char ufrag[MMR_ICE_UFRAG_MAX];
+	char pwd[MMR_ICE_PWD_MAX];
+};
+static void ice_wipe(struct ice_cred *ice)
+{
+	explicit_bzero(ice, sizeof(*ice));
+}
+
+static bool get_ice(struct ctl_ctx *ctx, const char *opt, uint32_t self, struct ice_cred *ice, struct request *req)
+{
+	int rc = val_ice(opt, ice->ufrag, &ice->ulen, ice->pwd, &ice->plen);
+	if (rc == -2)
+		fail(req, "bad ICE ufrag: %u to %u ICE characters (A-Z a-z 0-9 + /)", MMR_ICE_UFRAG_MIN, MMR_ICE_UFRAG_MAX);
+	else if (rc == -3)
+		fail(req, "bad ICE pwd: %u to %u ICE characters (A-Z a-z 0-9 + /)", MMR_ICE_PWD_MIN, MMR_ICE_PWD_MAX);
+	else if (rc < 0)
+		fail(req, "bad ICE credentials (UFRAG:PWD of ICE characters A-Z a-z 0-9 + /)");
+	if (rc < 0) {
+		explicit_bzero(ice, sizeof(*ice));
+		return false;
+	}
+	uint32_t other = model_find_participant_by_ufrag(ctx->model, ice->ufrag, ice->ulen);
+	if (other != MMR_ID_NONE && other != self) {
+		const struct m_participant *o = &ctx->model->parts[other];
+		fail(req, "ICE ufrag '%.*s' is already used by participant '%s' in meeting '%s'", (int)ice->ulen,
+		     ice->ufrag, o->name, ctx->model->meetings[o->meeting].name);
+		explicit_bzero(ice, sizeof(*ice));
+		return false;
+	}
+	return true;
+}
+
+/* --addr and --port (both, or neither when ICE will learn them: addr 0.0.0.0, port 0); not used by
+ * another participant but self. */
+static bool get_addr_port(struct ctl_ctx *ctx, const struct args *a, int ia, int ip, bool ice, uint32_t self,
+			  struct mmr_addr *addr, uint16_t *port, struct request *req)
+{
+	struct model *m = ctx->model;
+	memset(addr, 0, sizeof(*addr));
+	addr->family = MMR_AF_INET;
+	*port = 0;
+	if (!a->opt[ia] && !a->opt[ip]) {
+		if (ice)
+			return true;
+		fail(req, "--addr and --port are needed (or --ice UFRAG:PWD: the address is learned from its checks)");
+		return false;
+	}
+	if (!a->opt[ia] || !a->opt[ip]) {
+		fail(req, "--addr and --port go together");
+		return false;
+	}
+	int rc = val_addr(a->opt[ia], addr);
+	if (rc == -1) {
+		fail(req, "bad IP address '%s'", a->opt[ia]);
+		return false;
+	}
+	if (rc == -2) {
+		fail(req, "IP address '%s' is not a unicast address", a->opt[ia]);
+		return false;
+	}
+	uint64_t v;
+	if (val_uint(a->opt[ip], 65535, &v) < 0 || v == 0) {
+		fail(req, "bad UDP port '%s' (1-65535)", a->opt[ip]);
+		return false;
+	}
+	*port = (uint16_t)v;
+	uint32_t other = model_find_participant_by_addr(m, addr, *port);
+	if (other != MMR_ID_NONE && other != self) {
+		char text[VAL_ADDR_STRLEN];
+		fail(req, "address %s port %u is already used by participant '%s' in meeting '%s'",
+		     val_addr_fmt(addr, text), (unsigned)*port, m->parts[other].name,
+		     m->meetings[m->parts[other].meeting].name);
+		return false;
+	}
+	return true;
+}
 
 static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struct request *req)
 {
@@ -474,25 +556,21 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 		     m->meetings[meeting].name, suite ? "SRTP " : "", security_text(suite), want ? "SRTP " : "",
 		     security_text(want));
 
+	struct ice_cred ice __attribute__((cleanup(ice_wipe))) = { 0 };
+	if (a->opt[PA_ICE] && !get_ice(ctx, a->opt[PA_ICE], MMR_ID_NONE, &ice, req))
+		return;
 	struct mmr_addr addr;
-	int rc = val_addr(a->opt[PA_ADDR], &addr);
-	if (rc == -1)
-		FAIL("bad IP address '%s'", a->opt[PA_ADDR]);
-	if (rc == -2)
-		FAIL("IP address '%s' is not a unicast address", a->opt[PA_ADDR]);
-	uint64_t port;
-	if (val_uint(a->opt[PA_PORT], 65535, &port) < 0 || port == 0)
-		FAIL("bad UDP port '%s' (1-65535)", a->opt[PA_PORT]);
-	uint32_t other = model_find_participant_by_addr(m, &addr, (uint16_t)port);
-	if (other != MMR_ID_NONE) {
-		char text[VAL_ADDR_STRLEN];
-		FAIL("address %s port %u is already used by participant '%s' in meeting '%s'",
-			    val_addr_fmt(&addr, text), (unsigned)port, m->parts[other].name,
-			    m->meetings[m->parts[other].meeting].name);
+	uint16_t port;
+	if (!get_addr_port(ctx, a, PA_ADDR, PA_PORT, a->opt[PA_ICE] != NULL, MMR_ID_NONE, &addr, &port, req)) {
+		explicit_bzero(&ice, sizeof(ice));
+		return;
 	}
+	int rc;
 	int role = MMR_ROLE_SENDRECV;
-	if (a->opt[PA_ROLE] && (role = val_role(a->opt[PA_ROLE])) < 0)
+	if (a->opt[PA_ROLE] && (role = val_role(a->opt[PA_ROLE])) < 0) {
+		explicit_bzero(&ice, sizeof(ice));
 		FAIL("bad role '%s' (sendrecv, recvonly or sendonly)", a->opt[PA_ROLE]);
+	}
 	uint8_t mac[6];
 	if (a->opt[PA_MAC]) {
 		rc = val_mac(a->opt[PA_MAC], mac);
@@ -561,9 +639,11 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 	if (suite != SRTP_SUITE_NONE && !new_keys(suite, keys, req))
 		return;
 
-	uint32_t id = model_participant_join(m, meeting, name, &addr, (uint16_t)port, (unsigned)role,
+	uint32_t id = model_participant_join(m, meeting, name, &addr, port, (unsigned)role,
 					     a->opt[PA_MAC] ? mac : NULL, (uint16_t)dp_port);
 	model_participant_set_keys(m, id, &keys[0], &keys[1]);
+	model_participant_set_ice(m, id, ice.ufrag, ice.ulen, ice.pwd, ice.plen);
+	explicit_bzero(&ice, sizeof(ice));
 	model_participant_set_rtcp(m, id, fb, mmr_ssrc, map);   /* its subscriptions' RTX SSRCs too */
 	m->parts[id].twcc_ext_id = ext[0];
 	m->parts[id].abs_ext_id = ext[1];
@@ -584,6 +664,116 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 	dp_end(ctx, req, last, true);
 	if (suite != SRTP_SUITE_NONE)
 		reply_keys(ctx, id, req, true);
+}
+
+/* The participant's address or ICE credentials changed in the model: journal it and tell the
+ * dataplane (its PUT replaces the participant's address and outputs under RCU). */
+static void participant_changed(struct ctl_ctx *ctx, uint32_t id)
+{
+	state_line_paddr(change_begin(ctx), ctx->model, id);
+}
+
+enum { PS_ADDR, PS_PORT, PS_ICE, PS_NO_ADDR };
+
+static void cmd_participant_set(struct ctl_ctx *ctx, const struct args *a, struct request *req)
+{
+	struct model *m = ctx->model;
+	uint32_t meeting, id;
+	if (!get_meeting(ctx, a->pos[0], req, &meeting) || !get_participant(ctx, meeting, a->pos[1], req, &id))
+		return;
+	struct m_participant *pp = &m->parts[id];
+	if (!a->opt[PS_ADDR] && !a->opt[PS_PORT] && !a->opt[PS_ICE] && !a->opt[PS_NO_ADDR])
+		FAIL("nothing to set (--addr IP --port N, --no-addr, --ice UFRAG:PWD or --ice -)");
+	if (a->opt[PS_NO_ADDR] && (a->opt[PS_ADDR] || a->opt[PS_PORT]))
+		FAIL("--no-addr goes without --addr and --port");
+	struct ice_cred ice __attribute__((cleanup(ice_wipe))) = { 0 };
+	bool ice_given = a->opt[PS_ICE] != NULL, ice_none = ice_given && strcmp(a->opt[PS_ICE], "-") == 0;
+	if (ice_given && !ice_none && !get_ice(ctx, a->opt[PS_ICE], id, &ice, req))
+		return;
+	bool has_ice = ice_given ? !ice_none : pp->ice;
+	struct mmr_addr addr = pp->addr;
+	uint16_t port = pp->udp_port;
+	if (a->opt[PS_NO_ADDR]) {
+		memset(&addr, 0, sizeof(addr));
+		addr.family = MMR_AF_INET;
+		port = 0;
+	} else if ((a->opt[PS_ADDR] || a->opt[PS_PORT]) &&
+		   !get_addr_port(ctx, a, PS_ADDR, PS_PORT, has_ice, id, &addr, &port, req)) {
+		return;
+	}
+	if (!has_ice && port == 0)
+		FAIL("participant '%s' needs an address (--addr IP --port N) without ICE credentials", pp->name);
+	/* the old values, to undo */
+	struct mmr_addr old_addr = pp->addr;
+	uint16_t old_port = pp->udp_port;
+	struct ice_cred old __attribute__((cleanup(ice_wipe))) = { .ulen = pp->ice_ufrag_len, .plen = pp->ice_pwd_len };
+	memcpy(old.ufrag, pp->ice_ufrag, sizeof(old.ufrag));
+	memcpy(old.pwd, pp->ice_pwd, sizeof(old.pwd));
+	model_participant_set_addr(m, id, &addr, port);
+	if (ice_given)
+		model_participant_set_ice(m, id, ice.ufrag, ice.ulen, ice.pwd, ice.plen);
+	participant_changed(ctx, id);
+	if (!change_end(ctx, req)) {
+		model_participant_set_addr(m, id, &old_addr, old_port);
+		model_participant_set_ice(m, id, old.ufrag, old.ulen, old.pwd, old.plen);
+		return;
+	}
+	dp_begin(ctx, req);
+	dp_end(ctx, req, dp_link_put_participant(ctx->dp, id), true);
+}
+
+/* An ICE event from the dataplane (events.h: MMR_EV_ADDRESS, MMR_EV_CONSENT): the participant's
+ * learned address set, or cleared after its consent expired; journalled and sent like `participant
+ * set`. Stale or impossible events (no such ICE participant, an address another participant uses)
+ * are logged and ignored. */
+void requests_ice_event(struct ctl_ctx *ctx, const struct mmr_event *ev)
+{
+	struct model *m = ctx->model;
+	if (ev->id >= MMR_MAX_PARTICIPANTS || !m->parts[ev->id].used || !m->parts[ev->id].ice)
+		return;
+	struct m_participant *pp = &m->parts[ev->id];
+	struct mmr_addr addr;
+	memset(&addr, 0, sizeof(addr));
+	addr.family = MMR_AF_INET;
+	uint16_t port = 0;
+	char was[VAL_ADDR_STRLEN], now[VAL_ADDR_STRLEN];
+	if (ev->type == MMR_EV_ADDRESS) {
+		memcpy(addr.ip, &ev->v0, 4);
+		port = (uint16_t)ev->v1;
+		if (port == 0 || ev->v1 > 65535)
+			return;
+		if (port == pp->udp_port && mmr_addr_eq(&addr, &pp->addr))
+			return;     /* already there (an event sent before our PUT reached it) */
+		uint32_t other = model_find_participant_by_addr(m, &addr, port);
+		if (other != MMR_ID_NONE) {
+			ctl_log("ICE: participant '%s' checked from %s port %u, which participant '%s' uses: not moved",
+				pp->name, val_addr_fmt(&addr, now), port, m->parts[other].name);
+			return;
+		}
+		ctl_log("ICE: participant '%s' in meeting '%s' is at %s port %u (was %s port %u)", pp->name,
+			m->meetings[pp->meeting].name, val_addr_fmt(&addr, now), port,
+			val_addr_fmt(&pp->addr, was), pp->udp_port);
+	} else if (ev->type == MMR_EV_CONSENT) {
+		if (pp->udp_port == 0 || ev->v0 != pp->udp_port)
+			return;     /* cleared already, or moved since */
+		ctl_log("ICE: participant '%s' in meeting '%s' lost consent (no valid check): address %s port %u "
+			"cleared", pp->name, m->meetings[pp->meeting].name, val_addr_fmt(&pp->addr, was), pp->udp_port);
+	} else {
+		return;
+	}
+	struct mmr_addr old_addr = pp->addr;
+	uint16_t old_port = pp->udp_port;
+	model_participant_set_addr(m, ev->id, &addr, port);
+	participant_changed(ctx, ev->id);
+	if (!state_store_change_end(ctx->store)) {
+		model_participant_set_addr(m, ev->id, &old_addr, old_port);
+		ctl_log("ICE: out of memory recording participant '%s''s address: ignored", pp->name);
+		return;
+	}
+	m->state_changes++;
+	if (state_store_pending(ctx->store))
+		dp_link_hold(ctx->dp);
+	dp_link_put_participant(ctx->dp, ev->id);
 }
 
 static void cmd_participant_list(struct ctl_ctx *ctx, const struct args *a, struct request *req)
@@ -1222,12 +1412,16 @@ static const struct command commands[] = {
 	{ "meeting", "list", 0, { 0 }, "meeting list", cmd_meeting_list, false },
 	{ "meeting", "show", 1, { 0 }, "meeting show NAME", cmd_meeting_show, false },
 	{ "meeting", "move", 1, { "!lcore=" }, "meeting move NAME --lcore N", cmd_meeting_move, true },
-	{ "participant", "add", 2, { "!addr=", "!port=", "role=", "mac=", "dp-port=", "srtp=", "plain", "rtcp=",
-				     "rtx=", "ext=", "ext-two-byte" },
-	  "participant add MEETING NAME --addr IP --port N [--role sendrecv|recvonly|sendonly] [--mac MAC] "
+	{ "participant", "add", 2, { "addr=", "port=", "role=", "mac=", "dp-port=", "srtp=", "plain", "rtcp=",
+				     "rtx=", "ext=", "ext-two-byte", "ice=" },
+	  "participant add MEETING NAME (--addr IP --port N | --ice UFRAG:PWD [--addr IP --port N]) "
+	  "[--role sendrecv|recvonly|sendonly] [--mac MAC] "
 	  "[--dp-port N] [--plain | --srtp SUITE] [--rtcp nack,pli,fir,rsize,twcc,remb|none] [--rtx APT:PT,...] "
 	  "[--ext twcc=ID,abs-send-time=ID,audio-level=ID [--ext-two-byte]]",
 	  cmd_participant_add, true },
+	{ "participant", "set", 2, { "addr=", "port=", "ice=", "no-addr" },
+	  "participant set MEETING NAME [--addr IP --port N | --no-addr] [--ice UFRAG:PWD | --ice -]",
+	  cmd_participant_set, true },
 	{ "participant", "list", 1, { 0 }, "participant list MEETING", cmd_participant_list, false },
 	{ "participant", "show", 2, { 0 }, "participant show MEETING NAME", cmd_participant_show, false },
 	{ "participant", "remove", 2, { 0 }, "participant remove MEETING NAME", cmd_participant_remove, true },

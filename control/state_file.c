@@ -17,7 +17,7 @@
 #include "outbuf.h"
 
 #define STATE_MAGIC "mmr-state"
-#define STATE_VERSION 7
+#define STATE_VERSION 8
 
 /* ---- writing -------------------------------------------------------------------------------- */
 
@@ -48,6 +48,28 @@ void state_line_meeting(struct outbuf *b, const struct model *m, uint32_t id)
 		  mt->top_n);
 }
 
+/* A participant's ICE credentials as one token: UFRAG:PWD, or - (version 8). Key material: the
+ * caller wipes buf. */
+#define ICE_TOKEN_MAX (MMR_ICE_UFRAG_MAX + 1 + MMR_ICE_PWD_MAX + 1)
+static const char *ice_token(const struct m_participant *pp, char buf[ICE_TOKEN_MAX])
+{
+	if (!pp->ice)
+		return "-";
+	memcpy(buf, pp->ice_ufrag, pp->ice_ufrag_len);
+	buf[pp->ice_ufrag_len] = ':';
+	memcpy(buf + pp->ice_ufrag_len + 1, pp->ice_pwd, pp->ice_pwd_len);
+	buf[pp->ice_ufrag_len + 1 + pp->ice_pwd_len] = 0;
+	return buf;
+}
+
+void state_line_paddr(struct outbuf *b, const struct model *m, uint32_t p)
+{
+	const struct m_participant *pp = &m->parts[p];
+	char addr[VAL_ADDR_STRLEN], ice[ICE_TOKEN_MAX];
+	ob_printf(b, "paddr %u %s %u %s\n", p, val_addr_fmt(&pp->addr, addr), pp->udp_port, ice_token(pp, ice));
+	explicit_bzero(ice, sizeof(ice));
+}
+
 void state_line_participant(struct outbuf *b, const struct model *m, uint32_t p)
 {
 	const struct m_participant *pp = &m->parts[p];
@@ -58,13 +80,14 @@ void state_line_participant(struct outbuf *b, const struct model *m, uint32_t p)
 		strcpy(skey, "-");
 		strcpy(rkey, "-");
 	}
-	char fb[VAL_FB_STRLEN], rtx[VAL_RTX_MAP_STRLEN], ext[VAL_EXT_STRLEN];
+	char fb[VAL_FB_STRLEN], rtx[VAL_RTX_MAP_STRLEN], ext[VAL_EXT_STRLEN], ice[ICE_TOKEN_MAX];
 	const uint8_t ids[VAL_EXT_N] = { pp->twcc_ext_id, pp->abs_ext_id, pp->level_ext_id };
-	ob_printf(b, "participant %u %u %s %s %u %s %s %u %s %s %s 0x%08x %s %s\n", p, pp->meeting, pp->name,
+	ob_printf(b, "participant %u %u %s %s %u %s %s %u %s %s %s 0x%08x %s %s %s\n", p, pp->meeting, pp->name,
 		  val_addr_fmt(&pp->addr, addr), pp->udp_port, val_role_name(pp->role),
 		  pp->has_mac ? val_mac_fmt(pp->mac, mac) : "-", pp->dp_port, skey, rkey,
 		  val_fb_fmt(pp->fb & (uint8_t)~MMR_FB_RTX, fb), pp->mmr_ssrc, val_rtx_map_fmt(pp->rtx_map, rtx),
-		  val_ext_fmt(ids, ext));
+		  val_ext_fmt(ids, ext), ice_token(pp, ice));
+	explicit_bzero(ice, sizeof(ice));
 	explicit_bzero(skey, sizeof(skey));
 	explicit_bzero(rkey, sizeof(rkey));
 }
@@ -381,6 +404,49 @@ static int load_meeting(struct loader *ld)
 	return 0;
 }
 
+struct ice_tok {
+	size_t ulen, plen;
+	char ufrag[MMR_ICE_UFRAG_MAX];
+	char pwd[MMR_ICE_PWD_MAX];
+};
+static void ice_tok_wipe(struct ice_tok *t)
+{
+	explicit_bzero(t, sizeof(*t));
+}
+
+/* ICE: UFRAG:PWD or - (never quoted in an error: it holds the pwd). */
+static int load_ice(struct loader *ld, const char *t, struct ice_tok *ice)
+{
+	if (strcmp(t, "-") == 0)
+		return 0;
+	if (val_ice(t, ice->ufrag, &ice->ulen, ice->pwd, &ice->plen) < 0)
+		return fail(ld, "bad ICE credentials");
+	return 0;
+}
+
+/* ADDR PORT at tok[i], tok[i + 1]: port 0 only with ICE; the address not another participant's. */
+static int load_addr_self(struct loader *ld, int i, bool ice, uint32_t self, struct mmr_addr *addr, uint64_t *port)
+{
+	if (val_addr(ld->tok[i], addr) < 0 && !(ice && strcmp(ld->tok[i + 1], "0") == 0))
+		return fail(ld, "bad address '%s'", ld->tok[i]);
+	if (val_uint(ld->tok[i + 1], 65535, port) < 0 || (*port == 0 && !ice))
+		return fail(ld, "bad UDP port '%s'", ld->tok[i + 1]);
+	if (*port == 0) {
+		memset(addr, 0, sizeof(*addr));
+		addr->family = MMR_AF_INET;
+		return 0;
+	}
+	uint32_t other = model_find_participant_by_addr(ld->m, addr, (uint16_t)*port);
+	if (other != MMR_ID_NONE && other != self)
+		return fail(ld, "address %s port %s used twice", ld->tok[i], ld->tok[i + 1]);
+	return 0;
+}
+
+static int load_addr(struct loader *ld, int i, bool ice, struct mmr_addr *addr, uint64_t *port)
+{
+	return load_addr_self(ld, i, ice, MMR_ID_NONE, addr, port);
+}
+
 static int load_participant(struct loader *ld)
 {
 	struct model *m = ld->m;
@@ -390,10 +456,13 @@ static int load_participant(struct loader *ld)
 	uint8_t mac[6];
 	/* version 6 writes the RTCP fields; a version 5 journal record may follow a version 6 snapshot
 	 * (an upgrade between a snapshot and its journal): both forms replay */
-	bool qos = ld->version >= 7 && ld->ntok == 15;   /* version 7: EXT */
+	bool ice_tok = ld->version >= 8 && ld->ntok == 16;  /* version 8: ICE */
+	bool qos = ld->version >= 7 && (ld->ntok == 15 || ice_tok);   /* version 7: EXT */
 	bool rtcp = ld->version >= 6 && (ld->ntok == 14 || qos);
 	if (!rtcp && ld->ntok != (ld->version >= 2 ? 11 : 9))
-		return fail(ld, ld->version >= 7 ?
+		return fail(ld, ld->version >= 8 ?
+			    "participant: expected 'participant ID MEETING NAME ADDR PORT ROLE MAC DP_PORT SEND_KEY RECV_KEY FB MMR_SSRC RTX EXT ICE'" :
+			    ld->version >= 7 ?
 			    "participant: expected 'participant ID MEETING NAME ADDR PORT ROLE MAC DP_PORT SEND_KEY RECV_KEY FB MMR_SSRC RTX EXT'" :
 			    ld->version >= 6 ?
 			    "participant: expected 'participant ID MEETING NAME ADDR PORT ROLE MAC DP_PORT SEND_KEY RECV_KEY FB MMR_SSRC RTX'" :
@@ -412,12 +481,11 @@ static int load_participant(struct loader *ld)
 		return fail(ld, "bad participant name '%s'", name);
 	if (model_find_participant(m, mt, name) != MMR_ID_NONE)
 		return fail(ld, "participant '%s' appears twice in meeting '%s'", name, m->meetings[mt].name);
-	if (val_addr(ld->tok[4], &addr) < 0)
-		return fail(ld, "bad address '%s'", ld->tok[4]);
-	if (val_uint(ld->tok[5], 65535, &port) < 0 || port == 0)
-		return fail(ld, "bad UDP port '%s'", ld->tok[5]);
-	if (model_find_participant_by_addr(m, &addr, (uint16_t)port) != MMR_ID_NONE)
-		return fail(ld, "address %s port %s used twice", ld->tok[4], ld->tok[5]);
+	struct ice_tok ice __attribute__((cleanup(ice_tok_wipe))) = { 0 };
+	if (ice_tok && load_ice(ld, ld->tok[15], &ice) < 0)
+		return -1;
+	if (load_addr(ld, 4, ice.ulen > 0, &addr, &port) < 0)
+		return -1;
 	int role = val_role(ld->tok[6]);
 	if (role < 0)
 		return fail(ld, "bad role '%s'", ld->tok[6]);
@@ -470,6 +538,10 @@ static int load_participant(struct loader *ld)
 		explicit_bzero(keys, sizeof(keys));
 		return fail(ld, "participant '%s': twcc/remb feedback without its header extension id", name);
 	}
+	if (ice.ulen && model_find_participant_by_ufrag(m, ice.ufrag, ice.ulen) != MMR_ID_NONE) {
+		explicit_bzero(keys, sizeof(keys));
+		return fail(ld, "participant '%s': ICE ufrag used twice", name);
+	}
 	if (reserve_one(ld, 0, 1, 0, 0) < 0) {
 		explicit_bzero(keys, sizeof(keys));
 		return -1;
@@ -482,7 +554,33 @@ static int load_participant(struct loader *ld)
 	m->parts[id].twcc_ext_id = ext[0];
 	m->parts[id].abs_ext_id = ext[1];
 	m->parts[id].level_ext_id = ext[2];
+	model_participant_set_ice(m, id, ice.ufrag, ice.ulen, ice.pwd, ice.plen);
 	explicit_bzero(keys, sizeof(keys));
+	return 0;
+}
+
+/* paddr ID ADDR PORT ICE (journal, version 8): a participant's address and ICE credentials changed
+ * (`participant set`, an address learned by ICE, consent lost). */
+static int load_paddr(struct loader *ld)
+{
+	struct model *m = ld->m;
+	uint32_t id = 0;
+	if (ld->ntok != 5)
+		return fail(ld, "paddr: expected 'paddr PARTICIPANT ADDR PORT ICE'");
+	if (get_id(ld, 1, MMR_MAX_PARTICIPANTS, &id, "participant") < 0)
+		return -1;
+	if (!m->parts[id].used)
+		return fail(ld, "paddr: no participant with id %u", id);
+	struct ice_tok ice __attribute__((cleanup(ice_tok_wipe))) = { 0 };
+	struct mmr_addr addr;
+	uint64_t port;
+	if (load_ice(ld, ld->tok[4], &ice) < 0 || load_addr_self(ld, 2, ice.ulen > 0, id, &addr, &port) < 0)
+		return -1;
+	uint32_t other = ice.ulen ? model_find_participant_by_ufrag(m, ice.ufrag, ice.ulen) : MMR_ID_NONE;
+	if (other != MMR_ID_NONE && other != id)
+		return fail(ld, "paddr: participant %u: ICE ufrag used twice", id);
+	model_participant_set_addr(m, id, &addr, (uint16_t)port);
+	model_participant_set_ice(m, id, ice.ufrag, ice.ulen, ice.pwd, ice.plen);
 	return 0;
 }
 
@@ -1055,6 +1153,8 @@ static int load_record(struct loader *ld, bool *is_end)
 			return load_target(ld);
 		if (strcmp(kw, "keys") == 0)
 			return load_keys(ld);
+		if (strcmp(kw, "paddr") == 0)
+			return load_paddr(ld);
 		if (strcmp(kw, "remove") == 0)
 			return load_remove(ld);
 		if (strcmp(kw, "topn") == 0)

@@ -108,6 +108,8 @@ void state_line_stream(struct outbuf *b, const struct model *m, uint32_t id);
 void state_line_sub(struct outbuf *b, const struct model *m, uint32_t id);
 void state_line_target(struct outbuf *b, const struct model *m, uint32_t sub);
 void state_line_topn(struct outbuf *b, const struct model *m, uint32_t meeting);
+/* paddr ID ADDR PORT ICE (journal): a participant's address and ICE credentials now. */
+void state_line_paddr(struct outbuf *b, const struct model *m, uint32_t participant);
 void state_line_keys(struct outbuf *b, const struct model *m, uint32_t participant);
 void state_line_ledger(struct outbuf *b, const struct model *m);
 /* kind: "meeting", "participant", "stream" or "sub" */

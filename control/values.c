@@ -293,3 +293,32 @@ const char *val_ext_name(unsigned i)
 {
 	return i < VAL_EXT_N ? ext_names[i] : "?";
 }
+
+/* ICE characters (RFC 8839 ice-char): ALPHA / DIGIT / "+" / "/" */
+static int ice_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+int val_ice(const char *s, char ufrag[MMR_ICE_UFRAG_MAX], size_t *ulen, char pwd[MMR_ICE_PWD_MAX], size_t *plen)
+{
+	const char *colon = strchr(s, ':');
+	if (!colon)
+		return -1;
+	size_t u = (size_t)(colon - s), p = strlen(colon + 1);
+	for (size_t i = 0; i < u; i++)
+		if (!ice_char(s[i]))
+			return -1;
+	for (size_t i = 0; i < p; i++)
+		if (!ice_char(colon[1 + i]))
+			return -1;
+	if (u < MMR_ICE_UFRAG_MIN || u > MMR_ICE_UFRAG_MAX)
+		return -2;
+	if (p < MMR_ICE_PWD_MIN || p > MMR_ICE_PWD_MAX)
+		return -3;
+	memcpy(ufrag, s, u);
+	memcpy(pwd, colon + 1, p);
+	*ulen = u;
+	*plen = p;
+	return 0;
+}

@@ -7,6 +7,7 @@
 #define MMR_VALUES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "mmr_types.h"
 
@@ -23,6 +24,9 @@ int val_addr(const char *s, struct mmr_addr *out);
 char *val_addr_fmt(const struct mmr_addr *a, char buf[VAL_ADDR_STRLEN]);
 /* aa:bb:cc:dd:ee:ff; -2: all-zero or a group (multicast/broadcast) address. */
 int val_mac(const char *s, uint8_t mac[6]);
+/* "UFRAG:PWD" ICE credentials (ICE characters A-Z a-z 0-9 + /; ufrag 4-32, pwd 22-64): 0, -1 bad
+ * syntax or characters, -2 ufrag length, -3 pwd length. Not terminated (lengths out). */
+int val_ice(const char *s, char ufrag[MMR_ICE_UFRAG_MAX], size_t *ulen, char pwd[MMR_ICE_PWD_MAX], size_t *plen);
 char *val_mac_fmt(const uint8_t mac[6], char buf[18]);
 
 /* enum mmr_role / mmr_media_kind / mmr_codec from text, or -1; and back ("?" if unknown). */

@@ -232,6 +232,10 @@ void audio_topn_fanout(struct worker *w, struct rte_mbuf *m, const struct pkt_in
 		const struct fwd_output *o = &outs->o[i];
 		if (o->receiver_id == s->participant_id || !o->topn)
 			continue;           /* never its own voice back */
+		if (unlikely(!o->dst_port_be)) {   /* an ICE receiver without an address */
+			w->st->drops[MMR_DROP_NO_ADDRESS]++;
+			continue;
+		}
 		struct slot_out *so = (struct slot_out *)(void *)o->topn;
 		if (unlikely(so->epoch != ma->slot_epoch[k])) {
 			so->epoch = ma->slot_epoch[k];

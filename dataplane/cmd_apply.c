@@ -44,6 +44,7 @@
 #include "qos_hooks.h"
 #include "rewrite.h"
 #include "shadow.h"
+#include "ice.h"
 #include "srtp_ctl.h"
 #include "steer.h"
 
@@ -1592,7 +1593,7 @@ static int rtcp_check(struct mmr_cmd_participant *c, char *err, size_t errlen)
 static void participant_steer(struct cmd_apply *ca, uint32_t pid)
 {
 	const struct sh_participant *p = &ca->P[pid];
-	if (!p->used || !p->node)
+	if (!p->used || !p->node || !p->c.udp_port)   /* an ICE participant without an address */
 		return;
 	steer_participant(ca->steer, pid, &p->c.addr, p->c.udp_port, p->c.dp_port,
 			  ca->dp->owner[p->c.meeting_id] & MMR_OWNER_INDEX);
@@ -1609,7 +1610,8 @@ static void participant_install(struct cmd_apply *ca, uint32_t pid, struct fwd_p
 		char a[64];
 		ca->P[old->id].node = NULL;
 		ca->n_shadowed_p++;
-		dp_log("participant %u takes address %s port %u from participant %u", pid,
+		if (n->udp_port)   /* (ICE participants without an address all share port 0) */
+			dp_log("participant %u takes address %s port %u from participant %u", pid,
 		       mmr_addr_format(&n->addr, a, sizeof(a)), n->udp_port, old->id);
 	}
 	retire(ca, old);
@@ -1670,6 +1672,7 @@ static void participant_delete(struct cmd_apply *ca, uint32_t pid)
 		ca->n_shadowed_p--;
 	}
 	srtp_ctl_participant_fini(ca, pid);
+	dp_ice_del(ca, pid);
 	shadow_retire(ca, p->rtcp, part_rtcp_free);
 	p->rtcp = NULL;
 	shadow_retire(ca, p->bwe, part_bwe_free);
@@ -1699,7 +1702,19 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 		memset(c.addr.ip + 4, 0, 12);
 	else if (c.addr.family != MMR_AF_INET6)
 		return refuse(err, errlen, "participant %u: unknown address family %u", c.id, c.addr.family);
-	if (c.udp_port == 0)
+	if (c.ice) {
+		if (c.ice_ufrag_len < MMR_ICE_UFRAG_MIN || c.ice_ufrag_len > MMR_ICE_UFRAG_MAX ||
+		    c.ice_pwd_len < MMR_ICE_PWD_MIN || c.ice_pwd_len > MMR_ICE_PWD_MAX)
+			return refuse(err, errlen, "participant %u: ICE ufrag or pwd length out of range", c.id);
+		c.ice = 1;
+		memset(c.ice_ufrag + c.ice_ufrag_len, 0, MMR_ICE_UFRAG_MAX - c.ice_ufrag_len);
+		memset(c.ice_pwd + c.ice_pwd_len, 0, MMR_ICE_PWD_MAX - c.ice_pwd_len);
+	} else {
+		c.ice_ufrag_len = c.ice_pwd_len = 0;
+		memset(c.ice_ufrag, 0, sizeof(c.ice_ufrag));
+		memset(c.ice_pwd, 0, sizeof(c.ice_pwd));
+	}
+	if (c.udp_port == 0 && !c.ice)
 		return refuse(err, errlen, "participant %u: UDP port 0", c.id);
 	if (c.dp_port >= dp->n_ports)
 		return refuse(err, errlen, "participant %u: dataplane port %u out of range (< %u)", c.id,
@@ -1922,6 +1937,8 @@ int cmd_apply_one(struct cmd_apply *ca, const struct mmr_cmd *c, char *err, size
 		break;
 	case MMR_CMD_PARTICIPANT_PUT:
 		rc = participant_put(ca, &c->u.participant, err, errlen);
+		if (rc == 0)
+			dp_ice_put(ca, &ca->P[c->u.participant.id].c);
 		break;
 	case MMR_CMD_PARTICIPANT_DEL:
 		if (id >= MMR_MAX_PARTICIPANTS || !ca->P[id].used)

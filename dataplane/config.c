@@ -305,7 +305,7 @@ static int parse_root(const config_setting_t *root, struct dp_config *cfg, const
 					     "sr_video_ms", "sr_audio_ms", "rr_ms", "kf_throttle_ms", "nack_max_tries",
 					     "speaker_interval_ms", "topn_ms", "twcc_fb_ms",
 					     "bwe", "bwe_start_kbps", "bwe_min_kbps", "bwe_max_kbps", "bwe_alloc_ms",
-					     "bwe_no_feedback", "bwe_probe",
+					     "bwe_no_feedback", "bwe_probe", "ice_consent_s",
 					     NULL };
 	if (check_known(root, known, path, err, errlen) < 0)
 		return -1;
@@ -372,6 +372,7 @@ static int parse_root(const config_setting_t *root, struct dp_config *cfg, const
 	    get_uint(root, "speaker_interval_ms", 100, 5000, DEFAULT_SPEAKER_MS, &cfg->speaker_interval_ms,
 		     path, err, errlen) < 0 ||
 	    get_uint(root, "topn_ms", 20, 5000, DEFAULT_TOPN_MS, &cfg->topn_ms, path, err, errlen) < 0 ||
+	    get_uint(root, "ice_consent_s", 0, 3600, 30, &cfg->ice_consent_s, path, err, errlen) < 0 ||
 	    get_uint(root, "twcc_fb_ms", 20, 1000, DEFAULT_TWCC_FB_MS, &cfg->twcc_fb_ms, path, err,
 		     errlen) < 0)
 		return -1;

@@ -58,6 +58,8 @@ struct dp_config {
 	uint32_t speaker_interval_ms;        /* dominant speaker decision per meeting (100..5000) */
 	uint32_t topn_ms;                    /* top-N audio ranking per meeting (20..5000) */
 	uint32_t twcc_fb_ms;                 /* transport-wide feedback to a publisher (20..1000) */
+	uint32_t ice_consent_s;              /* ICE consent (RFC 7675): seconds without a valid check
+					        before an address is cleared (default 30; 0: never) */
 	/* per-receiver downlink bandwidth estimation and allocation (issue 12; dataplane/bwe.h) */
 	uint8_t  bwe;                        /* 1 (default): stamp, estimate, allocate; 0: none of it */
 	uint8_t  bwe_probe;                  /* 1 (default): probe for headroom before raising */

@@ -32,6 +32,7 @@
  */
 #define _LGPL_SOURCE
 #include "ctl_loop.h"
+#include "ice.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -330,6 +331,7 @@ void ctl_loop_run(struct dataplane *dp, struct cmd_apply *ca)
 			check_controller(dp, &cs, now);
 			rcu_thread_online();
 			cmd_apply_tick(ca, rte_rdtsc());
+			dp_ice_service(dp, rte_rdtsc());
 			rcu_thread_offline();
 			cmd_apply_reclaim(ca);
 			next_hk = now + MMR_HEARTBEAT_NS;

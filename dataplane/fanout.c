@@ -414,6 +414,10 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 						continue;
 					}
 				}
+				if (unlikely(!o->dst_port_be)) {   /* an ICE receiver without an address */
+					w->st->drops[MMR_DROP_NO_ADDRESS]++;
+					continue;
+				}
 				fo[k++] = o;
 			}
 			if (k == 0)
@@ -426,9 +430,15 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 					rte_prefetch0(&outs->o[i + SEL_PREFETCH_AHEAD]);
 				if (i + SEL_PREFETCH_AHEAD / 2 < n)   /* its line was asked for 3 outputs ago */
 					rtcp_prefetch_copy(w, &outs->o[i + SEL_PREFETCH_AHEAD / 2]);
+				if (unlikely(!outs->o[i].dst_port_be)) {   /* an ICE receiver without an address */
+					w->st->drops[MMR_DROP_NO_ADDRESS]++;
+					continue;
+				}
 				layer_out_passthrough(ri, &lo[k]);
 				fo[k++] = &outs->o[i];
 			}
+			if (k == 0)
+				continue;
 		}
 		if (unlikely(!have_sum)) {
 			find_rewrites(&fp, mp, s);
@@ -538,6 +548,10 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 			fwd = select_layers(w, o, ri, mp, &lo);
 		else
 			layer_out_passthrough(ri, &lo);
+		if (unlikely(!o->dst_port_be) && fwd > 0) {   /* an ICE receiver without an address */
+			w->st->drops[MMR_DROP_NO_ADDRESS]++;
+			continue;
+		}
 		if (fwd <= 0) {
 			if (unlikely(fwd == LAYER_SEL_PAUSED)) {
 				/* the allocator paused it: no keyframe request */

@@ -33,6 +33,7 @@
 #include "dp_events.h"
 #include "dataplane.h"
 #include "fwd_table.h"
+#include "ice.h"
 #include "port.h"
 #include "srtp_lease.h"
 #include "handoff.h"
@@ -222,6 +223,10 @@ int main(int argc, char **argv)
 	tables_made = 1;
 	if (rtcp_state_alloc(&dp.rtcp, cfg.kf_throttle_ms) < 0)
 		goto out_tables;
+	if (dp_ice_init(&dp) < 0) {
+		dp_log("cannot create the ICE tables");
+		goto out_tables;
+	}
 	ca = cmd_apply_new(&dp);
 	if (!ca) {
 		dp_log("cannot allocate the control thread's tables");
@@ -262,12 +267,14 @@ out_workers:
 	if (rcu_registered) {
 		rcu_thread_online();
 		cmd_apply_free(ca);
+		dp_ice_free(&dp);       /* its nodes unpublished while online, like the tables above */
 		rcu_thread_offline();
 		rcu_unregister_thread();
 	} else {
 		cmd_apply_free(ca);
 	}
 out_tables:
+	dp_ice_free(&dp);
 	rtcp_state_free(&dp.rtcp);
 	if (tables_made)
 		fwd_tables_destroy(&dp.fwd);

@@ -57,7 +57,6 @@ static void normalise(struct srtp_master *m)
 int srtp_ctl_check(struct mmr_cmd_participant *c, char *err, size_t errlen)
 {
 	enum srtp_suite suite = (enum srtp_suite)c->srtp_suite;
-	memset(c->pad2, 0, sizeof(c->pad2));
 	if (suite == SRTP_SUITE_NONE) {
 		memset(&c->send_key, 0, sizeof(c->send_key));
 		memset(&c->recv_key, 0, sizeof(c->recv_key));

@@ -46,6 +46,7 @@
 #include "fanout.h"
 #include "fwd_table.h"
 #include "handoff.h"
+#include "ice.h"
 #include "local_reply.h"
 #include "media.h"
 #include "media_parse.h"
@@ -382,6 +383,14 @@ static inline void handle_packet(struct worker *w, uint16_t pidx, struct rte_mbu
 			     (w->dp->udp_port && pi.dport != w->dp->udp_port))) {
 			why = MMR_DROP_NOT_FOR_US;
 			goto drop;
+		}
+		if (unlikely(pi.payload_len && *rte_pktmbuf_mtod_offset(m, const uint8_t *, pi.payload_off) < 4)) {
+			/* RFC 7983: STUN (ice.h), answered here whoever owns the meeting */
+			why = dp_ice_stun(w, m, &pi);
+			if (why != MMR_DROP_NONE)
+				goto drop;
+			worker_send(w, pidx, m);
+			return;
 		}
 		why = handle_media(w, m, &pi, from_ring);
 		if (why != MMR_DROP_NONE) {

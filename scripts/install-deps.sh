@@ -13,7 +13,7 @@ PKGS=(
 	iproute2 iputils-ping python3 tcpdump
 	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
 	gstreamer1.0-libav python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
-	ffmpeg python3-pylibsrtp
+	ffmpeg python3-pylibsrtp python3-aioice
 	openssl python3-aiortc
 	libvpx-dev libaom-dev libopus-dev
 )

@@ -127,6 +127,8 @@ for t in tests/integration/test_*.py; do
 	args=()
 	# the stress test's dataplane is the self-check build (make selfcheck)
 	[ "$n" = test_stress ] && limit=420 && args=(--selfcheck)
+	# the ICE-lite test on the self-check dataplane too (ICE participants without an address share a key)
+	[ "$n" = test_ice_lite ] && args=(--selfcheck)
 	run_test "integration/$n" "$limit" "$PY" "$t" "${args[@]}"
 done
 # negative controls: a test run with a planted defect must fail
@@ -148,6 +150,9 @@ done
 [ -f tests/integration/test_audio.py ] &&
 	run_negative integration/test_audio--no-levels 300 '^FAIL dominant speaker: alice talking' \
 		"$PY" tests/integration/test_audio.py --no-levels
+[ -f tests/integration/test_ice_lite.py ] &&
+	run_negative integration/test_ice_lite--no-learn 300 "^FAIL bob's address learned from the check" \
+		"$PY" tests/integration/test_ice_lite.py --no-learn
 [ -f tests/integration/test_bwe.py ] &&
 	run_negative integration/test_bwe--bwe-off 300 '^FAIL bob: its transport-wide seqs are consecutive' \
 		"$PY" tests/integration/test_bwe.py --bwe-off

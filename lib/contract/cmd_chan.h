@@ -68,7 +68,7 @@
 #include "stats.h"
 
 #define MMR_SHM_MAGIC         0x4d4d5253u  /* "MMRS" */
-#define MMR_SHM_VERSION       12u        /* 2: SRTP suite and keys in PARTICIPANT_PUT;
+#define MMR_SHM_VERSION       13u        /* 2: SRTP suite and keys in PARTICIPANT_PUT;
 					      3: SRTP positions (srtp_index) in the counters and PUTs;
 					      4: VP9/AV1/H.264, spatial layers, simulcast groups, decode
 					         targets, current layers in the counters;
@@ -93,8 +93,12 @@
 					         MEETING_PUT/DEL, BWE/allocation/audio counters, layer
 					         rates, meeting_speaker[], drop reasons paused/topn,
 					         events SPEAKER and BWE;
-					      12: over-use and probe counters per participant */
-#define MMR_SHM_LAYOUT        0xdc1732517434f856ull /* the layout of this version (see the check below) */
+					      12: over-use and probe counters per participant;
+					      13: ICE-lite (issue 13): ICE credentials in PARTICIPANT_PUT
+					         (a participant with them may have no address: port 0),
+					         STUN counters and drop reasons, events ADDRESS and
+					         CONSENT, consent counter */
+#define MMR_SHM_LAYOUT        0xb88b33c7b99f3ccaull /* the layout of this version (see the check below) */
 #define MMR_CMD_RING          4096u        /* power of two */
 #define MMR_HEARTBEAT_NS      100000000ull /* 100 ms */
 #define MMR_HEARTBEAT_DEAD_NS 1000000000ull /* 1 s */
@@ -147,7 +151,15 @@ struct mmr_cmd_participant {
 	struct mmr_rtx_pt rtx_map[MMR_RTX_MAP_MAX];  /* RTX payload types of what it receives */
 	uint8_t  level_ext_id;     /* (version 11) its audio level (RFC 6464) header extension id; 0: none.
 				      Extension ids: 1..14 (one-byte form) or 1..255 (two-byte form) */
-	uint8_t  pad2[3];
+	/* ICE-lite (version 13): the MMR's own ice-ufrag and ice-pwd for this participant (what the SDP
+	 * answer carries): its connectivity checks are answered with them, and its address is learned
+	 * from them. ice 0: none (the lengths 0, the bytes zero). With ice, udp_port 0 (address
+	 * 0.0.0.0 or ::) means no address yet: nothing is sent to it. */
+	uint8_t  ice;
+	uint8_t  ice_ufrag_len;    /* MMR_ICE_UFRAG_MIN..MAX */
+	uint8_t  ice_pwd_len;      /* MMR_ICE_PWD_MIN..MAX */
+	char     ice_ufrag[MMR_ICE_UFRAG_MAX];   /* ICE characters (A-Z a-z 0-9 + /), not terminated */
+	char     ice_pwd[MMR_ICE_PWD_MAX];       /* key material: wiped where freed */
 };
 
 struct mmr_cmd_stream {

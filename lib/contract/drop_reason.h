@@ -49,7 +49,19 @@
 					    "padding only, another payload type, or before the stream's payload type is known") \
 	_(PAUSED,         "paused",         "not forwarded to a receiver whose subscription the allocator paused " \
 					    "(per copy; its bandwidth does not carry the lowest layer)")      \
-	_(TOPN,           "topn",           "an audio packet not forwarded: not among its meeting's top N")
+	_(TOPN,           "topn",           "an audio packet not forwarded: not among its meeting's top N")      \
+	_(STUN_BAD,       "stun_bad",       "STUN malformed (lengths, attribute order, trailing bytes), or a " \
+					    "Binding request without USERNAME, MESSAGE-INTEGRITY or FINGERPRINT, or " \
+					    "with a wrong FINGERPRINT or an unknown comprehension-required attribute " \
+					    "(400 or 420 answered where the request parsed)")                     \
+	_(STUN_UFRAG,     "stun_ufrag",     "STUN Binding request for an ice-ufrag no participant has (no answer)") \
+	_(STUN_AUTH,      "stun_auth",      "STUN Binding request with a wrong MESSAGE-INTEGRITY (401 answered)") \
+	_(STUN_ROLE,      "stun_role",      "STUN Binding request from an ICE-CONTROLLED peer: both sides "    \
+					    "controlled (487 answered)")                                          \
+	_(STUN_OTHER,     "stun_other",     "STUN other than a Binding request (indications, responses, "     \
+					    "other methods): ignored")                                            \
+	_(NO_ADDRESS,     "no_address",     "a copy not sent: its receiver (ICE) has no address yet, or its "  \
+					    "consent expired (per copy)")
 
 enum mmr_drop_reason {
 #define _(sym, name, doc) MMR_DROP_##sym,

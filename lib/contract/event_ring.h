@@ -47,9 +47,18 @@ enum mmr_event_type {
 	 * owning its meeting at most once a second, when the estimate moved by more than 10%, and in
 	 * snapshots (issue 12). The participant's bwe_bps counter holds the current value. */
 	MMR_EV_BWE = 3,
-	/* Reserved for the next issues (not sent yet):
-	 *   MMR_EV_ADDRESS  id: participant; v0/v1: the address it was learned at (an index into a table
-	 *                   the controller reads: an event holds no IPv6 address) */
+	/* id: a participant with ICE credentials. v0: the IPv4 address (network order bytes, as stored
+	 * by memcpy), v1: the UDP port (host order) a valid connectivity check came from: a first
+	 * address, or a new one with USE-CANDIDATE (nomination, NAT rebinding). The controller makes it
+	 * the participant's address (as `participant set --addr --port`). Sent by the lcore that
+	 * answered the check, at most once per participant per 100 ms (issue 13). IPv6 sources are
+	 * answered but not reported (an event holds no IPv6 address: not supported yet). */
+	MMR_EV_ADDRESS = 4,
+	/* id: a participant with ICE credentials and an address. No valid check for ice_consent_s
+	 * (RFC 7675): the controller clears its address (nothing is sent to it) until a check comes.
+	 * v0: the UDP port it had (host order), to refuse a stale event; v1: 0. Sent by the control
+	 * thread (issue 13). */
+	MMR_EV_CONSENT = 5,
 	MMR_EV__COUNT
 };
 

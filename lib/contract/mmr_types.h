@@ -19,6 +19,11 @@
 #define MMR_MAX_PORTS         8
 #define MMR_MAX_LCORES        16
 #define MMR_MAX_TLAYERS       4            /* temporal layers 0..3 (VP8 TID is 2 bits) */
+/* ICE credentials (RFC 8839: ice-ufrag 4..256 and ice-pwd 22..256 ICE characters; we bound them) */
+#define MMR_ICE_UFRAG_MIN 4
+#define MMR_ICE_UFRAG_MAX 32
+#define MMR_ICE_PWD_MIN   22
+#define MMR_ICE_PWD_MAX   64
 #define MMR_MAX_MEETINGS      MMR_MAX_PARTICIPANTS   /* meeting ids: each owned by one worker lcore */
 #define MEDIA_MAX_SPATIAL  3   /* spatial layers 0..2 a target may name (VP9 SID is 3 bits: more parse, are dropped) */
 #define MEDIA_MAX_TEMPORAL 4   /* temporal layers 0..3 (VP8 TID 2 bits; VP9 TID 3 bits: more are dropped) */

@@ -51,7 +51,14 @@
 	_(speaker_runs, "speaker_runs", "dominant speaker decisions run (one per meeting per interval)") \
 	_(ext_bad,      "ext_bad",      "publishers' header extension elements that could not be read (audio " \
 					"level, transport-wide seq, abs-send-time: malformed or of the wrong length); " \
-					"the packet was forwarded as usual")
+					"the packet was forwarded as usual") \
+	_(stun_answered, "stun_answered", "STUN connectivity checks answered with a Binding success " \
+					"response (ICE-lite)") \
+	_(stun_errors,  "stun_errors",  "STUN Binding error responses sent (400, 401, 420, 487)") \
+	_(ice_addr_events, "ice_addr_events", "addresses learned from valid checks reported to the " \
+					"controller (a new address with USE-CANDIDATE, or a first one)") \
+	_(ice_addr_v6,  "ice_addr_v6",  "valid checks from an IPv6 address that would change the participant's " \
+					"address: answered, not learned (IPv6 learning is not supported yet)")
 
 enum mmr_lcore_counter {
 #define _(f, name, doc) MMR_LC_##f,
@@ -219,7 +226,9 @@ struct mmr_participant_stats {
 	_(grace_periods,    "grace_periods",    "RCU grace periods waited for (synchronize_rcu)")             \
 	_(target_updates,   "target_updates",   "SUB_PUTs that changed only a target: one word stored, nothing published") \
 	_(snapshots,        "snapshots",        "event snapshots sent (a controller asked, cmd_chan.h)")       \
-	_(snapshot_events,  "snapshot_events",  "events those snapshots sent")
+	_(snapshot_events,  "snapshot_events",  "events those snapshots sent")                          \
+	_(ice_consent_lost, "ice_consent_lost", "ICE participants whose consent expired (no valid check for " \
+						"ice_consent_s): reported to the controller, which clears the address")
 
 enum mmr_ctl_counter {
 #define _(f, name, doc) MMR_CC_##f,

@@ -471,7 +471,7 @@ static void test_rtcp_fields(void **state)
 	if (reopen(&got, 1000, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 	assert_string_equal(got, want);
-	assert_non_null(strstr(got, " nack,rsize 0x00001234 96:97 -\n"));
+	assert_non_null(strstr(got, " nack,rsize 0x00001234 96:97 - -\n"));
 	assert_non_null(strstr(got, " nack,pli,fir "));
 	assert_non_null(strstr(got, "stream 0 1 0x00000500 video vp8 3 1 - 0 - 0x00000555 107 90000 -\n"));
 	assert_non_null(strstr(got, " 0x00000abc - -\n"));
@@ -630,7 +630,7 @@ static void test_qos_fields(void **state)
 	assert_string_equal(got, want);
 	assert_non_null(strstr(got, "meeting 0 q plain 1\n"));
 	assert_non_null(strstr(got, " nack,pli,fir,twcc,remb 0x"));
-	assert_non_null(strstr(got, " twcc=3,abs-send-time=200,audio-level=1\n"));
+	assert_non_null(strstr(got, " twcc=3,abs-send-time=200,audio-level=1 -\n"));
 	assert_non_null(strstr(got, " 0x00000901 video vp8 3 1 - 0 - - - 90000 screen\n"));
 	assert_non_null(strstr(got, " pinned -\n"));
 	assert_non_null(strstr(got, " 0 0 0 - - 0\n"));      /* a slot line */
@@ -695,7 +695,7 @@ static void test_v6_file(void **state)
 	assert_int_equal(m.subs[1].priority, MMR_PRIO_NORMAL);
 	assert_int_equal(m.subs[1].topn_slot, 0);
 	char *text = model_text(&m);
-	assert_non_null(strstr(text, "mmr-state 7\n"));
+	assert_non_null(strstr(text, "mmr-state 8\n"));
 	assert_non_null(strstr(text, "meeting 0 old plain 0\n"));
 	assert_non_null(strstr(text, "sub 1 1 1 2 0x00000020 0 0 0 - - -\n"));
 	free(text);
@@ -703,6 +703,77 @@ static void test_v6_file(void **state)
 	model_free(&m);
 	unlink(path);
 	unlink(jpath);
+}
+
+/* ICE credentials (state version 8): a participant added with ICE and no address (0.0.0.0 port 0,
+ * out of the address index), its address learned and then cleared (paddr records), its credentials
+ * replaced, through the journal, a reopen and a compaction; a second participant without an
+ * address beside it; the pwd never in the model's text but in the file's ICE token. */
+static void test_ice_fields(void **state)
+{
+	(void)state;
+	struct model m;
+	struct state_store st;
+	char err[256], *got;
+	const char *what;
+	assert_int_equal(model_init(&m), 0);
+	assert_int_equal(state_store_open(&st, &m, path, 1000, 1u << 30, err, sizeof(err)), 1);
+	uint32_t mt;
+	change_meeting(&st, &m, "ice", &mt);
+	struct mmr_addr none = { .family = MMR_AF_INET };
+	uint32_t p[2];
+	for (int i = 0; i < 2; i++) {
+		char name[8];
+		snprintf(name, sizeof(name), "b%d", i);
+		assert_int_equal(model_reserve(&m, 0, 1, 0, model_join_sub_count(&m, mt, MMR_ROLE_SENDRECV), &what), 0);
+		p[i] = model_participant_join(&m, mt, name, &none, 0, MMR_ROLE_SENDRECV, NULL, 0);
+		const char *u = i ? "uFr2" : "uFr1";
+		model_participant_set_ice(&m, p[i], u, 4, "0123456789abcdef+/ABCDEF", 24);
+		struct outbuf *b = state_store_change_begin(&st);
+		state_line_participant(b, &m, p[i]);
+		assert_true(state_store_change_end(&st));
+	}
+	commit(&st, &m);
+	assert_int_equal(model_find_participant_by_ufrag(&m, "uFr2", 4), p[1]);
+	assert_int_equal(model_find_participant_by_ufrag(&m, "uFr3", 4), MMR_ID_NONE);
+	/* learned, then b1's address cleared and its credentials replaced */
+	struct mmr_addr a = addr_of(3);
+	model_participant_set_addr(&m, p[0], &a, 40000);
+	state_line_paddr(state_store_change_begin(&st), &m, p[0]);
+	assert_true(state_store_change_end(&st));
+	model_participant_set_addr(&m, p[1], &a, 40001);
+	state_line_paddr(state_store_change_begin(&st), &m, p[1]);
+	assert_true(state_store_change_end(&st));
+	model_participant_set_addr(&m, p[1], &none, 0);
+	model_participant_set_ice(&m, p[1], "newUfrag", 8, "zyxwvutsrqponmlkjihgfedcba", 26);
+	state_line_paddr(state_store_change_begin(&st), &m, p[1]);
+	assert_true(state_store_change_end(&st));
+	commit(&st, &m);
+	assert_int_equal(model_find_participant_by_addr(&m, &a, 40000), p[0]);
+	assert_int_equal(model_find_participant_by_addr(&m, &a, 40001), MMR_ID_NONE);
+	char *want = model_text(&m);
+	state_store_close(&st);
+	if (reopen(&got, 1000, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(got, want);
+	assert_non_null(strstr(got, " 40000 sendrecv - 0 - - nack,pli,fir "));
+	assert_non_null(strstr(got, " uFr1:0123456789abcdef+/ABCDEF\n"));
+	assert_non_null(strstr(got, " 0.0.0.0 0 sendrecv "));
+	assert_non_null(strstr(got, " newUfrag:zyxwvutsrqponmlkjihgfedcba\n"));
+	free(got);
+	/* compacted, and loaded from the snapshot */
+	struct model m2;
+	assert_int_equal(model_init(&m2), 0);
+	assert_int_equal(state_store_open(&st, &m2, path, 1000, 1u << 30, err, sizeof(err)), 0);
+	assert_int_equal(state_store_compact(&st, &m2, err, sizeof(err)), 0);
+	state_store_close(&st);
+	model_free(&m2);
+	if (reopen(&got, 1000, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+	model_free(&m);
 }
 
 int main(void)
@@ -721,6 +792,7 @@ int main(void)
 		cmocka_unit_test(test_v5_file),
 		cmocka_unit_test(test_qos_fields),
 		cmocka_unit_test(test_v6_file),
+		cmocka_unit_test(test_ice_fields),
 	};
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }

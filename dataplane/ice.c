@@ -79,7 +79,11 @@ int dp_ice_init(struct dataplane *dp)
 {
 	memset(&ice, 0, sizeof(ice));
 	ice.ht = cds_lfht_new(1024, 1024, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
-	ice.part = rte_zmalloc("ice_part", MMR_MAX_PARTICIPANTS * sizeof(*ice.part), 64);
+	/* ordinary memory: touched only on the STUN path, and hugepages may be all the pools' (a
+	 * bench dataplane sizes its pools to what it has) */
+	ice.part = aligned_alloc(64, MMR_MAX_PARTICIPANTS * sizeof(*ice.part));
+	if (ice.part)
+		memset(ice.part, 0, MMR_MAX_PARTICIPANTS * sizeof(*ice.part));
 	ice.node = calloc(MMR_MAX_PARTICIPANTS, sizeof(*ice.node));
 	ice.ids = calloc(MMR_MAX_PARTICIPANTS, sizeof(*ice.ids));
 	ice.pos = calloc(MMR_MAX_PARTICIPANTS, sizeof(*ice.pos));
@@ -116,7 +120,7 @@ void dp_ice_free(struct dataplane *dp)
 			}
 	if (ice.ht && cds_lfht_destroy(ice.ht, NULL) != 0)
 		dp_log("ICE table not empty at exit; not freed");
-	rte_free(ice.part);
+	free(ice.part);
 	free(ice.node);
 	free(ice.ids);
 	free(ice.pos);

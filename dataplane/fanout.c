@@ -199,8 +199,8 @@ static void fanout_chunk(struct worker *w, struct rte_mbuf *m, const struct fano
 			n_hdr++;
 		}
 	}
-	if (w->tsc_per_us)      /* bandwidth estimation on: the receivers' send logs, ahead */
-		for (uint32_t i = 0; i < k; i++)
+	if (w->tsc_per_us)      /* bandwidth estimation on: the first two receivers' send logs, ahead */
+		for (uint32_t i = 0; i < k && i < 2; i++)
 			if (fo[i]->bwe)
 				bwe_prefetch(fo[i]);
 	ca.next_hdr = ca.next_clone = 0;
@@ -226,8 +226,12 @@ static void fanout_chunk(struct worker *w, struct rte_mbuf *m, const struct fano
 	if (w->tsc_per_us && fo[0]->bwe)
 		bwe_prefetch_entry(fo[0]);     /* the next ones one copy ahead, below */
 	for (uint32_t i = 0; i < k; i++) {
+		/* the next receiver's log entry (its header line came two copies ago), the header line
+		 * of the one after */
 		if (fo[i]->bwe && i + 1 < k && fo[i + 1]->bwe)
 			bwe_prefetch_entry(fo[i + 1]);
+		if (w->tsc_per_us && i + 2 < k && fo[i + 2]->bwe)
+			bwe_prefetch(fo[i + 2]);
 		struct rte_mbuf *c = build_copy(w, m, &ca, fp, fo[i], &lo[i]);   /* stamped */
 		if (unlikely(!c)) {
 			w->st->drops[MMR_DROP_NO_MBUF]++;

@@ -212,7 +212,7 @@ build-fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
 # the token parser is the controller's (control/token.c), with jansson
 build-fuzz/fuzz_token: tests/fuzz/fuzz_token.c control/token.c control/token.h
 	@mkdir -p $(@D)
-	clang -g -O1 -Icontrol -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined $< control/token.c -o $@ \
+	clang -g -O1 -Icontrol -Ilib/util -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined $< control/token.c -o $@ \
 		$(JANSSON_LIBS) $(CRYPTO_LIBS)
 fuzz: $(FUZZ_BIN)
 	@set -o pipefail; for f in $(FUZZ_BIN); do mkdir -p build-fuzz/corpus-$$(basename $$f); \

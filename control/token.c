@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "b64_value.h"
+
 #define SIG_LEN 32
 #define PART_MAX TOKEN_MAX_LEN          /* decoded part: never longer than its text */
 
@@ -79,21 +81,6 @@ static size_t b64u_encode(const uint8_t *in, size_t n, char *out)
 	return o;
 }
 
-static int b64u_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
 /* Canonical decoding only: the alphabet, no padding, no length of 1 mod 4, unused bits zero (so one
  * token has one spelling). The output length, or -1. */
 static long b64u_decode(const char *in, size_t n, uint8_t *out, size_t cap)
@@ -104,7 +91,7 @@ static long b64u_decode(const char *in, size_t n, uint8_t *out, size_t cap)
 	uint32_t acc = 0;
 	unsigned bits = 0;
 	for (size_t i = 0; i < n; i++) {
-		int v = b64u_value(in[i]);
+		int v = b64_char_value(in[i], '-', '_');
 		if (v < 0)
 			return -1;
 		acc = acc << 6 | (uint32_t)v;

@@ -8,6 +8,7 @@
 
 #include <openssl/crypto.h>
 
+#include "b64_value.h"
 #include "srtp_master.h"
 
 struct suite_desc {
@@ -67,21 +68,6 @@ int srtp_suite_salt_len(enum srtp_suite s)
 
 static const char b64_alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static int b64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
 
 int srtp_master_to_inline(const struct srtp_master *m, char *out, size_t cap)
 {
@@ -146,7 +132,7 @@ int srtp_master_from_inline(enum srtp_suite suite, const char *text, struct srtp
 			}
 			if (pad)          /* a data character after '=' */
 				goto out;
-			v[j] = b64_value(c);
+			v[j] = b64_char_value(c, '+', '/');
 			if (v[j] < 0)
 				goto out;
 		}

@@ -478,7 +478,9 @@ static void loss_update(struct gcc *g, uint64_t now_us)
 					g->loss_from_send_us = now_us;   /* the rest of that overflow: not again */
 					if (g->delay_bps > next)          /* the guess was the delay part's too */
 						g->delay_bps = next;
-					g->probe_seen_bps = rx_bps;       /* carried: the allocation may use it */
+					/* carried, so the allocation may use it; never above the guess (a
+					 * receiver's compressed arrivals would make it anything) */
+					g->probe_seen_bps = rx_bps < (uint64_t)cur ? rx_bps : (uint64_t)cur;
 				}
 				g->loss_decreased = 1;
 				g->loss_last_decrease_us = now_us;

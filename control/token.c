@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "b64_value.h"
+#include "char_value.h"
 
 #define SIG_LEN 32
 #define PART_MAX TOKEN_MAX_LEN          /* decoded part: never longer than its text */

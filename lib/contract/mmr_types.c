@@ -3,6 +3,7 @@
  * addresses, as they appear in configs, mmrctl arguments and logs. Not used on the packet path.
  */
 #include "mmr_types.h"
+#include "char_value.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -51,17 +52,6 @@ char *mmr_addr_format(const struct mmr_addr *a, char *buf, unsigned len)
 	return buf;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Exactly six groups of two hex digits separated by ':' (or all by '-'), nothing else. */
 int mmr_mac_parse(const char *s, uint8_t mac[6])
 {
@@ -75,7 +65,7 @@ int mmr_mac_parse(const char *s, uint8_t mac[6])
 		return -1;
 	for (int i = 0; i < 6; i++) {
 		const char *g = s + 3 * i;
-		int hi = hex_digit(g[0]), lo = hex_digit(g[1]);
+		int hi = hex_char_value(g[0]), lo = hex_char_value(g[1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;

@@ -8,7 +8,7 @@
 
 #include <openssl/crypto.h>
 
-#include "b64_value.h"
+#include "char_value.h"
 #include "srtp_master.h"
 
 struct suite_desc {

@@ -3,6 +3,7 @@
  * SHA-256 fingerprints in SDP form, PEM load and save. OpenSSL 3 APIs only (EVP_EC_gen).
  */
 #include "dtls_cert.h"
+#include "char_value.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,17 +46,6 @@ void dtls_fp_format(const uint8_t fp[DTLS_FP_LEN], char out[DTLS_FP_TEXT_LEN + 1
 	out[DTLS_FP_TEXT_LEN] = '\0';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int dtls_fp_parse(const char *text, uint8_t fp[DTLS_FP_LEN])
 {
 	uint8_t out[DTLS_FP_LEN];
@@ -71,7 +61,7 @@ int dtls_fp_parse(const char *text, uint8_t fp[DTLS_FP_LEN])
 			p++;
 	}
 	for (int i = 0; i < DTLS_FP_LEN; i++) {
-		int h = hexval(p[0]), l = h < 0 ? -1 : hexval(p[1]);
+		int h = hex_char_value(p[0]), l = h < 0 ? -1 : hex_char_value(p[1]);
 
 		if (h < 0 || l < 0)
 			return -EINVAL;

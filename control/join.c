@@ -782,12 +782,6 @@ static enum MHD_Result do_join(struct join *j, struct http_req *r, enum endpoint
 	if (m->meetings[meeting].srtp_suite == SRTP_SUITE_NONE)
 		return refuse(j, r, 409, "meeting '%s' is plain RTP: browsers join SRTP meetings only (DTLS-SRTP)",
 			      meeting_name);
-	if (!cfg->join_candidate[0])
-		return refuse(j, r, 503, "joining is not configured (join_candidate in the controller's config)");
-	char fp[SDP_FP_MAX];
-	if (!dp_fingerprint(j, fp, sizeof(fp)))
-		return refuse(j, r, 503, "the dataplane is not attached or has no DTLS certificate (no fingerprint "
-					 "to answer with)");
 	struct join_session *s = NULL;
 	for (unsigned i = 0; i < JOIN_MAX_SESSIONS && !s; i++)
 		if (!j->s[i].used)
@@ -799,6 +793,12 @@ static enum MHD_Result do_join(struct join *j, struct http_req *r, enum endpoint
 	char why[400];
 	if (sdp_parse_offer(r->body, r->body_len, &w.offer, why, sizeof(why)) < 0)
 		return refuse(j, r, 400, "bad SDP offer: %s", why);
+	if (!cfg->join_candidate[0])
+		return refuse(j, r, 503, "joining is not configured (join_candidate in the controller's config)");
+	char fp[SDP_FP_MAX];
+	if (!dp_fingerprint(j, fp, sizeof(fp)))
+		return refuse(j, r, 503, "the dataplane is not attached or has no DTLS certificate (no fingerprint "
+					 "to answer with)");
 
 	memset(s, 0, sizeof(*s));
 	if (random_hex(s->id, 16) < 0 || random_ice(s->ufrag, 16) < 0 || random_ice(s->pwd, 32) < 0) {

@@ -767,7 +767,10 @@ int main(int argc, char **argv)
 		 * committed with the next batch */
 		struct mmr_event iev;
 		while (events_ice_pop(&dp.ev, &iev))
-			requests_ice_event(&ctx, &iev);
+			if (iev.type == MMR_EV_SSRC)
+				requests_ssrc_event(&ctx, &iev);
+			else
+				requests_ice_event(&ctx, &iev);
 
 		/* settle waiting requests, send the answers that are due, expire slow clients */
 		bool waiting = false;

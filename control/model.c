@@ -439,6 +439,67 @@ uint32_t model_find_mmr_ssrc(const struct model *m, uint32_t meeting, uint32_t s
 	return MMR_ID_NONE;
 }
 
+void model_stream_set_ssrc(struct model *m, uint32_t s, uint32_t ssrc)
+{
+	struct m_stream *st = &m->streams[s];
+	uint32_t meeting = m->parts[st->participant].meeting;
+	id_index_remove(&m->stream_by_ssrc, hash_pair(meeting, st->ssrc), s);
+	st->ssrc = ssrc;
+	st->learn &= (uint8_t)~MMR_LEARN_MEDIA;
+	id_index_insert(&m->stream_by_ssrc, hash_pair(meeting, ssrc), s);
+}
+
+void model_stream_set_rtx(struct model *m, uint32_t s, uint32_t rtx_ssrc)
+{
+	m->streams[s].rtx_ssrc = rtx_ssrc;
+	m->streams[s].learn &= (uint8_t)~MMR_LEARN_RTX;
+}
+
+unsigned model_learn_table(const struct model *m, uint32_t p, struct mmr_learn *out, unsigned max)
+{
+	unsigned n = 0;
+	for (uint32_t s = m->parts[p].first_stream; s != MMR_ID_NONE && n < max; s = m->streams[s].next) {
+		const struct m_stream *st = &m->streams[s];
+		if (!st->learn || !st->mid[0])
+			continue;
+		struct mmr_learn *e = &out[n++];
+		memset(e, 0, sizeof(*e));
+		e->stream_id = s;
+		e->need = st->learn;
+		e->mid_len = (uint8_t)strnlen(st->mid, MMR_MID_MAX);
+		e->rid_len = (uint8_t)strnlen(st->rid, MMR_MID_MAX);
+		memcpy(e->mid, st->mid, e->mid_len);
+		memcpy(e->rid, st->rid, e->rid_len);
+	}
+	return n;
+}
+
+uint8_t model_learned_encoding(const struct model *m, uint32_t s, uint8_t encoding)
+{
+	uint32_t head = model_group_head(m, s);
+	if (m->streams[head].group == MMR_ID_NONE)
+		return encoding;
+	int best = -1;
+	bool all = true;
+	for (uint32_t x = head; x != MMR_ID_NONE && model_group_head(m, x) == head; x = m->streams[x].next) {
+		if (m->streams[x].learn & MMR_LEARN_MEDIA)
+			all = false;
+		else if (m->streams[x].encoding <= encoding && (int)m->streams[x].encoding > best)
+			best = m->streams[x].encoding;
+	}
+	return all || best < 0 ? encoding : (uint8_t)best;
+}
+
+void model_participant_ext_ids(const struct m_participant *pp, uint8_t ids[6])
+{
+	ids[0] = pp->twcc_ext_id;
+	ids[1] = pp->abs_ext_id;
+	ids[2] = pp->level_ext_id;
+	ids[3] = pp->mid_ext_id;
+	ids[4] = pp->rid_ext_id;
+	ids[5] = pp->rrid_ext_id;
+}
+
 uint32_t model_find_rtx_ssrc(const struct model *m, uint32_t meeting, uint32_t ssrc)
 {
 	if (ssrc == 0)

@@ -59,6 +59,13 @@
  * under (lib/contract/cmd_chan.h). A key used under one ledger must never be used under another: a new ledger
  * knows nothing of the indexes the old one leased (requests.h, request_ledger_check, at attach).
  *
+ * SSRC learning (issue 13): a stream a browser announces by mid (and rid) but not by SSRC is added
+ * with a random stand-in SSRC (learn MMR_LEARN_MEDIA; unused in its meeting; the index, the
+ * subscriptions' out SSRCs and the dataplane's tables use it like any SSRC) until the dataplane
+ * reports the real one (MMR_EV_SSRC); model_stream_set_ssrc then re-keys it. The subscriptions keep
+ * the stand-in as their out SSRC: receivers see no change. Its RTX SSRC is learned the same way
+ * (MMR_LEARN_RTX; 0 until then).
+ *
  * The mutators do not check their arguments beyond what the caller promised: requests validate
  * first and reserve capacity (model_reserve), then mutate, so a failed request changes nothing.
  */
@@ -104,6 +111,7 @@ struct m_participant {
 	uint32_t mmr_ssrc;
 	struct mmr_rtx_pt rtx_map[MMR_RTX_MAP_MAX];
 	uint8_t twcc_ext_id, abs_ext_id, level_ext_id;  /* header extension ids (issue 12); 0: none */
+	uint8_t mid_ext_id, rid_ext_id, rrid_ext_id;    /* mid, rid, repaired-rid (SSRC learning); 0: none */
 	/* ICE-lite (issue 13): the MMR's ice-ufrag and ice-pwd for it (ice 0: none). With ice, port 0
 	 * (address 0.0.0.0) is "no address yet": the dataplane learns one from its checks. The pwd is
 	 * key material: never printed, wiped when freed. */
@@ -128,6 +136,12 @@ struct m_stream {
 	uint32_t rtx_ssrc;                  /* the publisher's RTX SSRC for it; 0: none */
 	uint32_t clock_hz;                  /* RTP clock rate */
 	uint8_t screen;                     /* a screen share (issue 12) */
+	/* SSRC learning (issue 13, see above): the publisher's mid for it ("" none) and rid ("" none),
+	 * and what is not known yet (MMR_LEARN_MEDIA: `ssrc` is a stand-in, MMR_LEARN_RTX: rtx_ssrc
+	 * is 0 though rtx_pt is set) */
+	uint8_t learn;
+	char mid[MMR_MID_MAX + 1];
+	char rid[MMR_MID_MAX + 1];
 };
 
 struct m_sub {
@@ -283,6 +297,21 @@ static inline bool model_stream_subscribed(const struct model *m, uint32_t meeti
 }
 /* The subscriptions stream s must have: one per other receiver of its meeting, or none. */
 uint32_t model_stream_sub_count(const struct model *m, uint32_t s);
+
+/* SSRC learning: stream s's SSRC becomes ssrc (the index follows; its subscriptions keep their out
+ * SSRCs) and MMR_LEARN_MEDIA is cleared; model_stream_set_rtx: its RTX SSRC, MMR_LEARN_RTX cleared.
+ * The caller checked that no other stream, RTX or view of the meeting uses it. */
+void model_stream_set_ssrc(struct model *m, uint32_t s, uint32_t ssrc);
+void model_stream_set_rtx(struct model *m, uint32_t s, uint32_t rtx_ssrc);
+/* Participant p's streams still learning, as the dataplane gets them (struct mmr_learn); returns
+ * how many (at most max). */
+unsigned model_learn_table(const struct model *m, uint32_t p, struct mmr_learn *out, unsigned max);
+/* The encoding a subscription to (a member of) s's group with ceiling `encoding` is given while the
+ * group learns its SSRCs: the highest learned encoding not above the ceiling; the ceiling itself
+ * when none is learned yet, or outside a group. */
+uint8_t model_learned_encoding(const struct model *m, uint32_t s, uint8_t encoding);
+/* A participant's extension ids in val_ext order (values.h). */
+void model_participant_ext_ids(const struct m_participant *pp, uint8_t ids[6]);
 
 /* Set (or replace) a participant's SRTP keys. */
 void model_participant_set_keys(struct model *m, uint32_t id, const struct srtp_master *send_key,

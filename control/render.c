@@ -215,7 +215,8 @@ static void json_opt_u(struct outbuf *out, const char *name, bool applies, unsig
 /* JSON: ", \"ext\": {\"twcc\": ID, ...}" with the ids it negotiated (issue 12) */
 static void json_ext(const struct m_participant *pp, struct outbuf *out)
 {
-	const uint8_t ids[VAL_EXT_N] = { pp->twcc_ext_id, pp->abs_ext_id, pp->level_ext_id };
+	uint8_t ids[VAL_EXT_N];
+	model_participant_ext_ids(pp, ids);
 	bool first = true;
 	ob_puts(out, ", \"ext\": {");
 	for (unsigned i = 0; i < VAL_EXT_N; i++)
@@ -224,6 +225,48 @@ static void json_ext(const struct m_participant *pp, struct outbuf *out)
 			first = false;
 		}
 	ob_puts(out, "}");
+}
+
+/* JSON: a stream's SSRC learning fields (issue 13): "learned" (false: `ssrc` is a stand-in until
+ * the packets' mid/rid name the real one), "rtx_learned", "mid", "rid" (null: none), "rtx_ssrc". */
+static void json_stream_learn(const struct m_stream *ss, struct outbuf *out)
+{
+	ob_printf(out, ", \"learned\": %s, \"rtx_learned\": %s, \"mid\": ",
+		  ss->learn & MMR_LEARN_MEDIA ? "false" : "true", ss->learn & MMR_LEARN_RTX ? "false" : "true");
+	if (ss->mid[0])
+		ob_json_str(out, ss->mid);
+	else
+		ob_puts(out, "null");
+	ob_puts(out, ", \"rid\": ");
+	if (ss->rid[0])
+		ob_json_str(out, ss->rid);
+	else
+		ob_puts(out, "null");
+	json_opt_u(out, "rtx_ssrc", ss->rtx_ssrc != 0, ss->rtx_ssrc);
+}
+
+/* Text: one line per stream of p, with what SSRC learning knows (issue 13). */
+static void text_part_streams(const struct model *m, uint32_t p, struct outbuf *out)
+{
+	for (uint32_t s = m->parts[p].first_stream; s != MMR_ID_NONE; s = m->streams[s].next) {
+		const struct m_stream *ss = &m->streams[s];
+		ob_printf(out, "stream %u: %s %s", s, val_kind_name(ss->kind), val_codec_name(ss->codec));
+		if (ss->learn & MMR_LEARN_MEDIA)
+			ob_printf(out, ", ssrc learning (stand-in 0x%08x)", ss->ssrc);
+		else
+			ob_printf(out, ", ssrc 0x%08x", ss->ssrc);
+		if (ss->group != MMR_ID_NONE)
+			ob_printf(out, ", encoding %u of group %u", ss->encoding, ss->group);
+		if (ss->mid[0])
+			ob_printf(out, ", mid %s", ss->mid);
+		if (ss->rid[0])
+			ob_printf(out, ", rid %s", ss->rid);
+		if (ss->learn & MMR_LEARN_RTX)
+			ob_printf(out, ", rtx learning (pt %u)", ss->rtx_pt);
+		else if (ss->rtx_ssrc)
+			ob_printf(out, ", rtx 0x%08x pt %u", ss->rtx_ssrc, ss->rtx_pt);
+		ob_puts(out, "\n");
+	}
 }
 
 static void json_participant(const struct model *m, uint32_t p, struct outbuf *out)
@@ -248,7 +291,9 @@ static void json_participant(const struct model *m, uint32_t p, struct outbuf *o
 		json_opt_u(out, "dd_ext_id", ss->dd_ext_id != 0, ss->dd_ext_id);
 		json_opt_u(out, "group", ss->group != MMR_ID_NONE, ss->group);
 		json_opt_u(out, "encoding", ss->group != MMR_ID_NONE, ss->encoding);
-		ob_printf(out, ", \"screen\": %s, \"subscribers\": %u}", ss->screen ? "true" : "false", ss->n_subs);
+		ob_printf(out, ", \"screen\": %s, \"subscribers\": %u", ss->screen ? "true" : "false", ss->n_subs);
+		json_stream_learn(ss, out);
+		ob_puts(out, "}");
 	}
 	ob_printf(out, "], \"subscriptions\": %u", pp->n_rsubs);
 	json_ext(pp, out);
@@ -665,6 +710,18 @@ void render_participant_show(const struct ctl_ctx *ctx, uint32_t p, bool json, s
 		ob_printf(out, ", \"dp_port\": %u, \"streams\": %u, \"subscriptions\": %u", pp->dp_port,
 			  pp->n_streams, pp->n_rsubs);
 		json_ext(pp, out);
+		ob_puts(out, ", \"published\": [");
+		for (uint32_t s = pp->first_stream; s != MMR_ID_NONE; s = m->streams[s].next) {
+			const struct m_stream *ss = &m->streams[s];
+			ob_printf(out, "%s{\"id\": %u, \"ssrc\": %u, \"kind\": \"%s\", \"codec\": \"%s\"",
+				  s == pp->first_stream ? "" : ", ", s, ss->ssrc, val_kind_name(ss->kind),
+				  val_codec_name(ss->codec));
+			json_opt_u(out, "group", ss->group != MMR_ID_NONE, ss->group);
+			json_opt_u(out, "encoding", ss->group != MMR_ID_NONE, ss->encoding);
+			json_stream_learn(ss, out);
+			ob_puts(out, "}");
+		}
+		ob_puts(out, "]");
 		ob_puts(out, ", \"ice_ufrag\": ");   /* the pwd is never shown */
 		if (pp->ice)
 			ob_printf(out, "\"%.*s\"", (int)pp->ice_ufrag_len, pp->ice_ufrag);
@@ -677,9 +734,11 @@ void render_participant_show(const struct ctl_ctx *ctx, uint32_t p, bool json, s
 	ob_printf(out, "participant %s (id %u) in meeting %s: %s port %u, %s, %u streams, receives %u\n",
 		  pp->name, p, m->meetings[pp->meeting].name, val_addr_fmt(&pp->addr, addr), pp->udp_port,
 		  val_role_name(pp->role), pp->n_streams, pp->n_rsubs);
-	const uint8_t ids[VAL_EXT_N] = { pp->twcc_ext_id, pp->abs_ext_id, pp->level_ext_id };
+	uint8_t ids[VAL_EXT_N];
+	model_participant_ext_ids(pp, ids);
 	char ext[VAL_EXT_STRLEN];
 	ob_printf(out, "ext: %s\n", val_ext_fmt(ids, ext));
+	text_part_streams(m, p, out);
 	if (pp->ice)
 		ob_printf(out, "ice: ufrag %.*s, %s\n", (int)pp->ice_ufrag_len, pp->ice_ufrag,
 			  pp->udp_port ? "address learned or given" : "no address yet (nothing sent to it)");
@@ -1105,10 +1164,12 @@ void render_status(const struct ctl_ctx *ctx, bool json, struct outbuf *out)
 			  (unsigned long long)dp->syncs, (unsigned long long)rejected);
 		ob_json_str(out, last_error);
 		ob_printf(out, ", \"events\": {\"read\": %llu, \"stale\": %llu, \"bad\": %llu, \"lost\": %llu, "
-			       "\"snapshots_asked\": %llu, \"layers_known\": %s}",
+			       "\"snapshots_asked\": %llu, \"layers_known\": %s, \"ssrc_learned\": %llu, "
+			       "\"ssrc_refused\": %llu}",
 			  (unsigned long long)dp->ev.received, (unsigned long long)dp->ev.stale,
 			  (unsigned long long)dp->ev.bad, (unsigned long long)dp->ev.lost,
-			  (unsigned long long)dp->ev.snapshots, dp->ev.complete ? "true" : "false");
+			  (unsigned long long)dp->ev.snapshots, dp->ev.complete ? "true" : "false",
+			  (unsigned long long)dp->ev.ssrc_learned, (unsigned long long)dp->ev.ssrc_refused);
 		ob_puts(out, "}}\n");
 		return;
 	}
@@ -1159,11 +1220,13 @@ void render_status(const struct ctl_ctx *ctx, bool json, struct outbuf *out)
 		       "  full syncs     %llu (last gen %u)\n"
 		       "  rejected       %llu\n"
 		       "  last error     %s\n"
-		       "  events         %llu read, %llu stale, %llu lost (rings full), %llu snapshots asked; layers %s\n",
+		       "  events         %llu read, %llu stale, %llu lost (rings full), %llu snapshots asked; layers %s\n"
+		       "  ssrc learning  %llu learned, %llu refused (SSRC already used in the meeting)\n",
 		  dp_pid, ready ? "yes" : "no", (unsigned long long)dp->epoch, a1, a2, (unsigned long long)head,
 		  (unsigned long long)tail, (unsigned long long)applied, (unsigned long long)(tail - head),
 		  dp->fifo_len, (unsigned long long)dp->syncs, dp->gen, (unsigned long long)rejected,
 		  last_error[0] ? last_error : "-", (unsigned long long)dp->ev.received,
 		  (unsigned long long)dp->ev.stale, (unsigned long long)dp->ev.lost,
-		  (unsigned long long)dp->ev.snapshots, dp->ev.complete ? "known" : "waiting for a snapshot");
+		  (unsigned long long)dp->ev.snapshots, dp->ev.complete ? "known" : "waiting for a snapshot",
+		  (unsigned long long)dp->ev.ssrc_learned, (unsigned long long)dp->ev.ssrc_refused);
 }

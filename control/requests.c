@@ -586,7 +586,7 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 	if (a->opt[PA_RTCP] && val_fb(a->opt[PA_RTCP], &fb) < 0)
 		FAIL("bad RTCP feedback '%s' (a list of nack, pli, fir, rsize, twcc, remb, or none)", a->opt[PA_RTCP]);
 	/* its RTP header extension ids: what it publishes carries them, what it receives gets them */
-	uint8_t ext[VAL_EXT_N] = { 0, 0, 0 };
+	uint8_t ext[VAL_EXT_N] = { 0 };
 	if (a->opt[PA_EXT_TWO_BYTE] && !a->opt[PA_EXT])
 		FAIL("--ext-two-byte goes with --ext (the ids it allows: 1-255)");
 	if (a->opt[PA_EXT]) {
@@ -600,7 +600,8 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 		if (rc == -4)
 			FAIL("two header extensions share an id in '%s'", a->opt[PA_EXT]);
 		if (rc < 0)
-			FAIL("bad header extensions '%s' (twcc=ID,abs-send-time=ID,audio-level=ID, any of them)",
+			FAIL("bad header extensions '%s' (twcc=ID,abs-send-time=ID,audio-level=ID,mid=ID,rid=ID,rrid=ID, "
+			     "any of them)",
 			     a->opt[PA_EXT]);
 	}
 	if ((fb & MMR_FB_TWCC) && !ext[0])
@@ -648,6 +649,9 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 	m->parts[id].twcc_ext_id = ext[0];
 	m->parts[id].abs_ext_id = ext[1];
 	m->parts[id].level_ext_id = ext[2];
+	m->parts[id].mid_ext_id = ext[3];
+	m->parts[id].rid_ext_id = ext[4];
+	m->parts[id].rrid_ext_id = ext[5];
 	explicit_bzero(keys, sizeof(keys));
 	struct outbuf *b = change_begin(ctx);
 	state_line_participant(b, m, id);
@@ -774,6 +778,63 @@ void requests_ice_event(struct ctl_ctx *ctx, const struct mmr_event *ev)
 	if (state_store_pending(ctx->store))
 		dp_link_hold(ctx->dp);
 	dp_link_put_participant(ctx->dp, ev->id);
+}
+
+static bool ssrc_free(const struct model *m, uint32_t meeting, uint32_t ssrc);
+
+void requests_ssrc_event(struct ctl_ctx *ctx, const struct mmr_event *ev)
+{
+	struct model *m = ctx->model;
+	struct ctl_events *e = &ctx->dp->ev;
+	uint32_t p = ev->id, s = ev->v1, ssrc = ev->v0;
+	bool rtx = ev->flags == MMR_LEARN_RTX;
+	if (p >= model_part_bound(m) || !m->parts[p].used || s >= model_stream_bound(m) || !m->streams[s].used ||
+	    m->streams[s].participant != p || (ev->flags != MMR_LEARN_MEDIA && !rtx))
+		return;
+	struct m_stream *ss = &m->streams[s];
+	if (!(ss->learn & ev->flags))
+		return;     /* learned already (an event sent before our PUT reached the dataplane) */
+	uint32_t meeting = m->parts[p].meeting;
+	if (!ssrc_free(m, meeting, ssrc) || (rtx && ssrc == ss->ssrc)) {
+		e->ssrc_refused++;
+		if (e->ssrc_refused_last != ssrc)
+			ctl_log("SSRC learning: participant '%s' in meeting '%s' sends SSRC %u (0x%08x) for mid %s%s%s%s, "
+				"which is used in the meeting already: refused", m->parts[p].name,
+				m->meetings[meeting].name, ssrc, ssrc, ss->mid, ss->rid[0] ? " rid " : "", ss->rid,
+				rtx ? " (RTX)" : "");
+		e->ssrc_refused_last = ssrc;
+		return;
+	}
+	uint32_t old_ssrc = ss->ssrc, old_rtx = ss->rtx_ssrc;
+	uint8_t old_learn = ss->learn;
+	if (rtx)
+		model_stream_set_rtx(m, s, ssrc);
+	else
+		model_stream_set_ssrc(m, s, ssrc);
+	state_line_ssrc(change_begin(ctx), m, s);
+	if (!state_store_change_end(ctx->store)) {
+		if (!rtx)
+			model_stream_set_ssrc(m, s, old_ssrc);
+		ss->rtx_ssrc = old_rtx;
+		ss->learn = old_learn;
+		ctl_log("SSRC learning: out of memory recording stream %u's SSRC: ignored", s);
+		return;
+	}
+	m->state_changes++;
+	e->ssrc_learned++;
+	ctl_log("learned SSRC %u (0x%08x) for participant '%s' mid %s%s%s%s", ssrc, ssrc, m->parts[p].name, ss->mid,
+		ss->rid[0] ? " rid " : "", ss->rid, rtx ? " (RTX)" : "");
+	if (state_store_pending(ctx->store))
+		dp_link_hold(ctx->dp);
+	dp_link_put_stream(ctx->dp, s);
+	if (!rtx && ss->group != MMR_ID_NONE) {
+		/* the group's receivers: the encoding they are given may change (model_learned_encoding) */
+		uint32_t head = model_group_head(m, s);
+		for (uint32_t x = head; x != MMR_ID_NONE && model_group_head(m, x) == head; x = m->streams[x].next)
+			for (uint32_t b = m->streams[x].first_sub; b != MMR_ID_NONE; b = m->subs[b].s_next)
+				dp_link_put_sub(ctx->dp, b);
+	}
+	dp_link_put_participant(ctx->dp, p);   /* its learn table without what is known now */
 }
 
 static void cmd_participant_list(struct ctl_ctx *ctx, const struct args *a, struct request *req)
@@ -971,7 +1032,56 @@ static void cmd_participant_remove(struct ctl_ctx *ctx, const struct args *a, st
 
 /* ---- stream --------------------------------------------------------------------------------- */
 
-enum { ST_SSRC, ST_KIND, ST_CODEC, ST_LAYERS, ST_SPATIAL, ST_DD_EXT, ST_RTX_SSRC, ST_RTX_PT, ST_CLOCK, ST_SCREEN };
+enum { ST_SSRC, ST_KIND, ST_CODEC, ST_LAYERS, ST_SPATIAL, ST_DD_EXT, ST_RTX_SSRC, ST_RTX_PT, ST_CLOCK, ST_SCREEN,
+       ST_MID, ST_RID };
+
+/* Is ssrc free in the meeting: no stream's or RTX SSRC, no MMR RTCP SSRC, nothing a receiver sees
+ * (an out or RTX SSRC)? */
+static bool ssrc_free(const struct model *m, uint32_t meeting, uint32_t ssrc)
+{
+	if (ssrc == 0 || model_find_stream(m, meeting, ssrc) != MMR_ID_NONE ||
+	    model_find_rtx_ssrc(m, meeting, ssrc) != MMR_ID_NONE || model_find_mmr_ssrc(m, meeting, ssrc) != MMR_ID_NONE)
+		return false;
+	for (uint32_t r = m->meetings[meeting].first_part; r != MMR_ID_NONE; r = m->parts[r].next)
+		if (model_view_ssrc_taken(m, r, ssrc, MMR_ID_NONE))
+			return false;
+	return true;
+}
+
+/* --rid R0[,R1[,R2]]: a simulcast group's rids, lowest encoding first (RFC 8851 rid-ids of
+ * 1..MMR_MID_MAX characters), no duplicates. */
+static bool get_rid_list(const char *text, struct request *req, char rids[MEDIA_MAX_ENCODINGS][MMR_MID_MAX + 1],
+			 unsigned *n)
+{
+	const char *p = text;
+	*n = 0;
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		if (*n == MEDIA_MAX_ENCODINGS) {
+			fail(req, "too many rids in '%s' (a simulcast group has 2 or 3 encodings)", text);
+			return false;
+		}
+		if (len == 0 || len > MMR_MID_MAX) {
+			fail(req, "bad rid '%.*s' in '%s' (1-%u of A-Z a-z 0-9 - _ .)", (int)len, p, text, MMR_MID_MAX);
+			return false;
+		}
+		memcpy(rids[*n], p, len);
+		rids[*n][len] = '\0';
+		if (!val_mid_ok(rids[*n])) {
+			fail(req, "bad rid '%s' (1-%u of A-Z a-z 0-9 - _ .)", rids[*n], MMR_MID_MAX);
+			return false;
+		}
+		for (unsigned i = 0; i < *n; i++)
+			if (strcmp(rids[i], rids[*n]) == 0) {
+				fail(req, "rid '%s' appears twice in '%s'", rids[*n], text);
+				return false;
+			}
+		(*n)++;
+		if (p[len] == '\0')
+			return true;
+		p += len + 1;
+	}
+}
 
 #define CODEC_CHOICES "opus, vp8, vp9, av1 or h264"
 
@@ -1089,8 +1199,57 @@ static void cmd_stream_add(struct ctl_ctx *ctx, const struct args *a, struct req
 	if (!val_role_sends(m->parts[p].role))
 		FAIL("participant '%s' is %s and may not publish", m->parts[p].name,
 			    val_role_name(m->parts[p].role));
-	if (!get_ssrc_list(ctx, meeting, a->opt[ST_SSRC], req, ssrcs, &n))
+	/* SSRC learning (issue 13): --mid [--rid] without --ssrc: stand-in SSRCs until the packets'
+	 * mid/rid/repaired-rid name the real ones (model.h) */
+	const char *mid = a->opt[ST_MID];
+	char rids[MEDIA_MAX_ENCODINGS][MMR_MID_MAX + 1];
+	unsigned n_rid = 0;
+	memset(rids, 0, sizeof(rids));
+	bool learning = !a->opt[ST_SSRC];
+	if (learning && !mid)
+		FAIL("give --ssrc N[,N2[,N3]], or --mid MID [--rid R0,R1[,R2]] for SSRCs learned from the packets");
+	if (mid && !val_mid_ok(mid))
+		FAIL("bad mid '%s' (1-%u of A-Z a-z 0-9 - _ .)", mid, MMR_MID_MAX);
+	if (a->opt[ST_RID] && !mid)
+		FAIL("--rid goes with --mid (the rids of that m-section)");
+	if (a->opt[ST_RID] && !get_rid_list(a->opt[ST_RID], req, rids, &n_rid))
 		return;
+	for (uint32_t o = m->parts[p].first_stream; mid && o != MMR_ID_NONE; o = m->streams[o].next)
+		if (strcmp(m->streams[o].mid, mid) == 0)
+			FAIL("participant '%s' already publishes a stream with mid '%s'", m->parts[p].name, mid);
+	if (learning) {
+		const struct m_participant *pp = &m->parts[p];
+		if (!pp->mid_ext_id)
+			FAIL("participant '%s' has no mid header extension id (participant add --ext mid=ID): its "
+			     "SSRCs cannot be learned; give --ssrc", pp->name);
+		if (n_rid && !pp->rid_ext_id)
+			FAIL("participant '%s' has no rid header extension id (participant add --ext rid=ID)", pp->name);
+		if (a->opt[ST_RTX_SSRC])
+			FAIL("--rtx-ssrc goes with --ssrc; with --mid the RTX SSRCs are learned (--rtx-pt PT alone)");
+		if (a->opt[ST_RTX_PT] && (!n_rid || !pp->rrid_ext_id))
+			FAIL("a learned RTX stream is found by repaired-rid: --rtx-pt without --rtx-ssrc needs --rid and "
+			     "the participant's rrid extension id (participant add --ext rrid=ID)");
+		n = n_rid ? n_rid : 1;
+		unsigned pending = 0;
+		for (uint32_t o = pp->first_stream; o != MMR_ID_NONE; o = m->streams[o].next)
+			pending += m->streams[o].learn != 0;
+		if (pending + n > MMR_LEARN_MAX)
+			FAIL("participant '%s' would have %u streams whose SSRCs are being learned (at most %u)", pp->name,
+			     pending + n, MMR_LEARN_MAX);
+		for (unsigned i = 0; i < n; i++) {
+			unsigned tries = 0;
+			do {
+				if (++tries > 64 || keys_random_ssrc(&ssrcs[i]) < 0)
+					FAIL("the random generator failed: no stand-in SSRC for the stream");
+			} while (!ssrc_free(m, meeting, ssrcs[i]) || (i > 0 && ssrcs[i] == ssrcs[0]) ||
+				 (i > 1 && ssrcs[i] == ssrcs[1]));
+		}
+	} else {
+		if (!get_ssrc_list(ctx, meeting, a->opt[ST_SSRC], req, ssrcs, &n))
+			return;
+		if (n_rid && n_rid != n)
+			FAIL("--rid has %u rids, --ssrc %u SSRCs: one rid per encoding", n_rid, n);
+	}
 	int kind = val_kind(a->opt[ST_KIND]);
 	if (kind < 0)
 		FAIL("bad kind '%s' (audio or video)", a->opt[ST_KIND]);
@@ -1110,8 +1269,14 @@ static void cmd_stream_add(struct ctl_ctx *ctx, const struct args *a, struct req
 		FAIL("--screen is for video: a screen share is a video stream");
 	d.screen = a->opt[ST_SCREEN] != NULL;
 	/* the publisher's RTX: one RTX SSRC per SSRC, and its payload type */
-	if (!a->opt[ST_RTX_SSRC] != !a->opt[ST_RTX_PT])
+	if (!learning && !a->opt[ST_RTX_SSRC] != !a->opt[ST_RTX_PT])
 		FAIL("--rtx-ssrc and --rtx-pt go together (the publisher's RTX stream: its SSRC and payload type)");
+	if (learning && a->opt[ST_RTX_PT]) {
+		uint64_t v;
+		if (val_uint(a->opt[ST_RTX_PT], 127, &v) < 0 || v == 0)
+			FAIL("bad RTX payload type '%s' (1-127)", a->opt[ST_RTX_PT]);
+		d.rtx_pt = (uint8_t)v;
+	}
 	if (a->opt[ST_RTX_SSRC]) {
 		uint32_t rtx[MEDIA_MAX_ENCODINGS];
 		unsigned nr;
@@ -1139,6 +1304,16 @@ static void cmd_stream_add(struct ctl_ctx *ctx, const struct args *a, struct req
 		return;
 
 	uint32_t id = model_stream_publish(m, p, ssrcs, n, &d);
+	unsigned k = 0;
+	for (uint32_t s = id; mid && s != MMR_ID_NONE && model_group_head(m, s) == id; s = m->streams[s].next, k++) {
+		struct m_stream *ss = &m->streams[s];
+		snprintf(ss->mid, sizeof(ss->mid), "%s", mid);
+		snprintf(ss->rid, sizeof(ss->rid), "%s", k < n_rid ? rids[k] : "");
+		if (learning) {
+			ss->learn = MMR_LEARN_MEDIA | (d.rtx_pt ? MMR_LEARN_RTX : 0);
+			ss->rtx_pt = d.rtx_pt;
+		}
+	}
 	struct outbuf *b = change_begin(ctx);
 	for (uint32_t s = id; s != MMR_ID_NONE && model_group_head(m, s) == id; s = m->streams[s].next)
 		state_line_stream(b, m, s);
@@ -1157,6 +1332,8 @@ static void cmd_stream_add(struct ctl_ctx *ctx, const struct args *a, struct req
 	for (uint32_t s = id; s != MMR_ID_NONE && model_group_head(m, s) == id; s = m->streams[s].next)
 		for (uint32_t b = m->streams[s].first_sub; b != MMR_ID_NONE; b = m->subs[b].s_next)
 			last = dp_link_put_sub(ctx->dp, b);
+	if (learning)    /* its learn table (dp_link_put_participant) now names the new streams */
+		last = dp_link_put_participant(ctx->dp, p);
 	dp_end(ctx, req, last, true);
 	warn_unranked_audio(m, meeting, p, req);
 }
@@ -1427,10 +1604,12 @@ static const struct command commands[] = {
 	{ "participant", "remove", 2, { 0 }, "participant remove MEETING NAME", cmd_participant_remove, true },
 	{ "participant", "keys", 2, { 0 }, "participant keys MEETING NAME", cmd_participant_keys, false },
 	{ "participant", "rekey", 2, { 0 }, "participant rekey MEETING NAME", cmd_participant_rekey, true },
-	{ "stream", "add", 2, { "!ssrc=", "!kind=", "!codec=", "layers=", "spatial=", "dd-ext=", "rtx-ssrc=",
-				"rtx-pt=", "clock=", "screen" },
-	  "stream add MEETING PARTICIPANT --ssrc N[,N2[,N3]] --kind audio|video --codec opus|vp8|vp9|av1|h264 "
-	  "[--layers T] [--spatial S] [--dd-ext ID] [--rtx-ssrc N[,N2[,N3]] --rtx-pt PT] [--clock HZ] [--screen]",
+	{ "stream", "add", 2, { "ssrc=", "!kind=", "!codec=", "layers=", "spatial=", "dd-ext=", "rtx-ssrc=",
+				"rtx-pt=", "clock=", "screen", "mid=", "rid=" },
+	  "stream add MEETING PARTICIPANT (--ssrc N[,N2[,N3]] [--mid MID [--rid R0,R1[,R2]]] | --mid MID "
+	  "[--rid R0[,R1[,R2]]]) --kind audio|video --codec opus|vp8|vp9|av1|h264 "
+	  "[--layers T] [--spatial S] [--dd-ext ID] [--rtx-ssrc N[,N2[,N3]] --rtx-pt PT | --rtx-pt PT] [--clock HZ] "
+	  "[--screen]",
 	  cmd_stream_add, true },
 	{ "stream", "remove", 2, { "!ssrc=" }, "stream remove MEETING PARTICIPANT --ssrc N", cmd_stream_remove, true },
 	{ "sub", "set", 2, { "!ssrc=", "target=", "spatial=", "dt=", "encoding=", "out-ssrc=", "rtx-ssrc=", "pin",
@@ -1470,7 +1649,12 @@ static void cmd_help(struct ctl_ctx *ctx, const struct args *a, struct request *
 		"  what its bandwidth carries, up to them; --pin serves a video first (as stream add --screen).\n"
 		"  participant add --rtcp ...,twcc|remb needs --ext twcc=ID|abs-send-time=ID (ids 1-14, 1-255 with\n"
 		"  --ext-two-byte); audio-level=ID: its audio levels (dominant speaker). meeting create/set\n"
-		"  --top-n N: each receiver gets only the N loudest audio streams, on N SSRCs of its own (0 = off).\n");
+		"  --top-n N: each receiver gets only the N loudest audio streams, on N SSRCs of its own (0 = off).\n"
+		"ssrc learning:\n"
+		"  stream add --mid MID [--rid R0,R1,R2] without --ssrc: the SSRCs (and with --rtx-pt the RTX SSRCs,\n"
+		"  by repaired-rid) are learned from the packets' header extensions (participant add --ext\n"
+		"  mid=ID,rid=ID,rrid=ID); rids lowest encoding first. Until then the stream has a stand-in SSRC\n"
+		"  (participant show), which stays its receivers' out SSRC.\n");
 }
 
 /* ---- parsing -------------------------------------------------------------------------------- */

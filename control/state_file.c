@@ -17,7 +17,7 @@
 #include "outbuf.h"
 
 #define STATE_MAGIC "mmr-state"
-#define STATE_VERSION 8
+#define STATE_VERSION 9
 
 /* ---- writing -------------------------------------------------------------------------------- */
 
@@ -81,7 +81,8 @@ void state_line_participant(struct outbuf *b, const struct model *m, uint32_t p)
 		strcpy(rkey, "-");
 	}
 	char fb[VAL_FB_STRLEN], rtx[VAL_RTX_MAP_STRLEN], ext[VAL_EXT_STRLEN], ice[ICE_TOKEN_MAX];
-	const uint8_t ids[VAL_EXT_N] = { pp->twcc_ext_id, pp->abs_ext_id, pp->level_ext_id };
+	uint8_t ids[VAL_EXT_N];
+	model_participant_ext_ids(pp, ids);
 	ob_printf(b, "participant %u %u %s %s %u %s %s %u %s %s %s 0x%08x %s %s %s\n", p, pp->meeting, pp->name,
 		  val_addr_fmt(&pp->addr, addr), pp->udp_port, val_role_name(pp->role),
 		  pp->has_mac ? val_mac_fmt(pp->mac, mac) : "-", pp->dp_port, skey, rkey,
@@ -117,9 +118,19 @@ void state_line_stream(struct outbuf *b, const struct model *m, uint32_t s)
 		snprintf(rtx, sizeof(rtx), "0x%08x", ss->rtx_ssrc);
 		snprintf(rtx_pt, sizeof(rtx_pt), "%u", ss->rtx_pt);
 	}
-	ob_printf(b, "stream %u %u 0x%08x %s %s %u %u %s %u %s %s %s %u %s\n", s, ss->participant, ss->ssrc,
+	/* version 9: MID:RID:LEARN:RTX_PT (SSRC learning; RID may be empty) or - */
+	char learn[2 * MMR_MID_MAX + 16] = "-";
+	if (ss->mid[0])
+		snprintf(learn, sizeof(learn), "%s:%s:%u:%u", ss->mid, ss->rid, ss->learn, ss->rtx_pt);
+	ob_printf(b, "stream %u %u 0x%08x %s %s %u %u %s %u %s %s %s %u %s %s\n", s, ss->participant, ss->ssrc,
 		  val_kind_name(ss->kind), val_codec_name(ss->codec), ss->layers, ss->spatial, group,
-		  ss->encoding, dd, rtx, rtx_pt, ss->clock_hz, ss->screen ? "screen" : "-");
+		  ss->encoding, dd, rtx, rtx_pt, ss->clock_hz, ss->screen ? "screen" : "-", learn);
+}
+
+void state_line_ssrc(struct outbuf *b, const struct model *m, uint32_t s)
+{
+	const struct m_stream *ss = &m->streams[s];
+	ob_printf(b, "sssrc %u 0x%08x 0x%08x %u\n", s, ss->ssrc, ss->rtx_ssrc, ss->learn);
 }
 
 /* " TARGET OUT_SSRC TARGET_SID TARGET_DT TARGET_ENCODING RTX_SSRC|- PRIORITY" */
@@ -326,7 +337,8 @@ struct loader {
 	int ntok;
 	int version;      /* of the file: 1 (no SRTP), 2 (no spatial layers, simulcast), 3 (no SRTP
 			     ledger line), 4 (no journal line, no state id), 5 (no RTCP fields), 6 (no
-			     QoS fields: top-N, extension ids, screen, priority, slots) or 7 */
+			     QoS fields: top-N, extension ids, screen, priority, slots), 7, 8 (no SSRC
+			     learning token, no sssrc record) or 9 */
 	bool have_ledger; /* the srtp_ledger line was read */
 	bool have_state_id;
 	bool have_journal;/* the journal line was read */
@@ -529,7 +541,7 @@ static int load_participant(struct loader *ld)
 			return fail(ld, "participant '%s': bad RTX payload types '%s'", name, ld->tok[13]);
 		}
 	}
-	uint8_t ext[VAL_EXT_N] = { 0, 0, 0 };
+	uint8_t ext[VAL_EXT_N] = { 0 };
 	if (qos && val_ext(ld->tok[14], ext, VAL_EXT_TWO_BYTE_MAX) < 0) {
 		explicit_bzero(keys, sizeof(keys));
 		return fail(ld, "participant '%s': bad header extension ids '%s'", name, ld->tok[14]);
@@ -554,6 +566,9 @@ static int load_participant(struct loader *ld)
 	m->parts[id].twcc_ext_id = ext[0];
 	m->parts[id].abs_ext_id = ext[1];
 	m->parts[id].level_ext_id = ext[2];
+	m->parts[id].mid_ext_id = ext[3];
+	m->parts[id].rid_ext_id = ext[4];
+	m->parts[id].rrid_ext_id = ext[5];
 	model_participant_set_ice(m, id, ice.ufrag, ice.ulen, ice.pwd, ice.plen);
 	explicit_bzero(keys, sizeof(keys));
 	return 0;
@@ -639,7 +654,8 @@ static int load_stream(struct loader *ld)
 	struct model *m = ld->m;
 	uint32_t id = 0, p = 0, ssrc;
 	uint64_t layers;
-	bool qos = ld->version >= 7 && ld->ntok == 15;   /* version 7: SCREEN */
+	bool learn = ld->version >= 9 && ld->ntok == 16; /* version 9: MID:RID:LEARN:RTX_PT */
+	bool qos = ld->version >= 7 && (ld->ntok == 15 || learn);   /* version 7: SCREEN */
 	bool rtcp = ld->version >= 6 && (ld->ntok == 14 || qos);   /* version 6 (both forms replay: participant) */
 	if (!rtcp && ld->ntok != (ld->version >= 3 ? 11 : 7))
 		return fail(ld, ld->version >= 7 ?
@@ -707,9 +723,65 @@ static int load_stream(struct loader *ld)
 		if (d.screen && kind != MMR_KIND_VIDEO)
 			return fail(ld, "stream %u: an audio stream is no screen share", id);
 	}
+	char mid[MMR_MID_MAX + 1] = "", rid[MMR_MID_MAX + 1] = "";
+	unsigned need = 0, rtx_pt = 0;
+	if (learn && strcmp(ld->tok[15], "-") != 0) {
+		const char *t = ld->tok[15];
+		size_t ml = strcspn(t, ":");
+		const char *r = t + ml + (t[ml] == ':');
+		size_t rl = strcspn(r, ":");
+		char tail[16];
+		if (t[ml] != ':' || r[rl] != ':' || ml == 0 || ml > MMR_MID_MAX || rl > MMR_MID_MAX ||
+		    strlen(r + rl + 1) >= sizeof(tail))
+			return fail(ld, "stream %u: bad learning token '%s' (MID:RID:LEARN:RTX_PT)", id, t);
+		memcpy(mid, t, ml);
+		mid[ml] = '\0';
+		memcpy(rid, r, rl);
+		rid[rl] = '\0';
+		strcpy(tail, r + rl + 1);
+		if (sscanf(tail, "%u:%u", &need, &rtx_pt) != 2 || need > 3 || rtx_pt > 127 ||
+		    !val_mid_ok(mid) || (rl && !val_mid_ok(rid)) || ((need & MMR_LEARN_RTX) && (!rtx_pt || d.rtx_pt)))
+			return fail(ld, "stream %u: bad learning token '%s' (MID:RID:LEARN:RTX_PT)", id, t);
+	}
 	if (reserve_one(ld, 0, 0, 1, 0) < 0)
 		return -1;
 	model_stream_add(m, id, p, ssrc, &d);
+	struct m_stream *ss = &m->streams[id];
+	memcpy(ss->mid, mid, sizeof(ss->mid));
+	memcpy(ss->rid, rid, sizeof(ss->rid));
+	ss->learn = (uint8_t)need;
+	if (need & MMR_LEARN_RTX)
+		ss->rtx_pt = (uint8_t)rtx_pt;
+	return 0;
+}
+
+/* sssrc ID SSRC RTX_SSRC LEARN (journal, version 9): a stream's SSRC or RTX SSRC learned. */
+static int load_sssrc(struct loader *ld)
+{
+	struct model *m = ld->m;
+	uint32_t id = 0, ssrc, rtx;
+	uint64_t need;
+	if (ld->ntok != 5)
+		return fail(ld, "sssrc: expected 'sssrc STREAM SSRC RTX_SSRC LEARN'");
+	if (get_id(ld, 1, MMR_MAX_STREAMS, &id, "stream") < 0)
+		return -1;
+	if (!m->streams[id].used)
+		return fail(ld, "sssrc: no stream with id %u", id);
+	if (val_ssrc(ld->tok[2], &ssrc) < 0 || val_ssrc(ld->tok[3], &rtx) < 0 || val_uint(ld->tok[4], 3, &need) < 0)
+		return fail(ld, "sssrc: bad values for stream %u", id);
+	struct m_stream *ss = &m->streams[id];
+	uint32_t meeting = m->parts[ss->participant].meeting;
+	uint32_t other = model_find_stream(m, meeting, ssrc);
+	if (ssrc == 0 || (other != MMR_ID_NONE && other != id))
+		return fail(ld, "sssrc: stream %u: SSRC %s used twice", id, ld->tok[2]);
+	if (rtx && ((other = model_find_rtx_ssrc(m, meeting, rtx)) != MMR_ID_NONE && other != id))
+		return fail(ld, "sssrc: stream %u: RTX SSRC %s used twice", id, ld->tok[3]);
+	if (rtx && (!ss->rtx_pt || rtx == ssrc))
+		return fail(ld, "sssrc: stream %u: bad RTX SSRC %s", id, ld->tok[3]);
+	if (ssrc != ss->ssrc)
+		model_stream_set_ssrc(m, id, ssrc);
+	ss->rtx_ssrc = rtx;
+	ss->learn = (uint8_t)need;
 	return 0;
 }
 
@@ -1155,6 +1227,8 @@ static int load_record(struct loader *ld, bool *is_end)
 			return load_keys(ld);
 		if (strcmp(kw, "paddr") == 0)
 			return load_paddr(ld);
+		if (strcmp(kw, "sssrc") == 0)
+			return load_sssrc(ld);
 		if (strcmp(kw, "remove") == 0)
 			return load_remove(ld);
 		if (strcmp(kw, "topn") == 0)

@@ -1524,6 +1524,11 @@ static struct fwd_participant *participant_node_new(const struct mmr_cmd_partici
 	n->twcc_ext_id = c->twcc_ext_id;
 	n->abs_ext_id = c->abs_ext_id;
 	n->level_ext_id = c->level_ext_id;
+	n->mid_ext_id = c->mid_ext_id;
+	n->rid_ext_id = c->rid_ext_id;
+	n->rrid_ext_id = c->rrid_ext_id;
+	n->n_learn = c->n_learn;
+	memcpy(n->learn, c->learn, sizeof(n->learn));
 	n->bwe = p->bwe;
 	n->uplink = p->uplink;
 	n->rx_subs = p->rx_subs;
@@ -1546,10 +1551,11 @@ static int wants_uplink(const struct mmr_cmd_participant *c)
 /* Check the header extension ids of a PARTICIPANT_PUT (issue 12): 0 (none) or 1..255, and two
  * extensions never share an id. The one-byte form's 1..14 limit is the controller's to enforce
  * (it knows what the client negotiated); 15 is reserved in the one-byte form only. */
-static int ext_check(const struct mmr_cmd_participant *c, char *err, size_t errlen)
+static int ext_check(struct mmr_cmd_participant *c, char *err, size_t errlen)
 {
-	const uint8_t id[3] = { c->twcc_ext_id, c->abs_ext_id, c->level_ext_id };
-	for (unsigned i = 0; i < 3; i++)
+	const uint8_t id[6] = { c->twcc_ext_id, c->abs_ext_id, c->level_ext_id, c->mid_ext_id, c->rid_ext_id,
+				c->rrid_ext_id };
+	for (unsigned i = 0; i < 6; i++)
 		for (unsigned j = 0; j < i; j++)
 			if (id[i] && id[i] == id[j])
 				return refuse(err, errlen, "participant %u: two header extensions share the id %u", c->id,
@@ -1559,6 +1565,23 @@ static int ext_check(const struct mmr_cmd_participant *c, char *err, size_t errl
 			      c->id);
 	if ((c->fb & MMR_FB_REMB) && !c->abs_ext_id)
 		return refuse(err, errlen, "participant %u: REMB without the abs-send-time extension id", c->id);
+	/* SSRC learning (version 14): pending streams need the mid extension; unused entries zeroed */
+	if (c->n_learn > MMR_LEARN_MAX)
+		return refuse(err, errlen, "participant %u: %u streams to learn (at most %u)", c->id, c->n_learn,
+			      MMR_LEARN_MAX);
+	if (c->n_learn && !c->mid_ext_id)
+		return refuse(err, errlen, "participant %u: streams to learn without the mid extension id", c->id);
+	for (unsigned i = 0; i < c->n_learn; i++) {
+		struct mmr_learn *e = &c->learn[i];
+		if (e->stream_id >= MMR_MAX_STREAMS || !(e->need & (MMR_LEARN_MEDIA | MMR_LEARN_RTX)) ||
+		    e->mid_len < 1 || e->mid_len > MMR_MID_MAX || e->rid_len > MMR_MID_MAX)
+			return refuse(err, errlen, "participant %u: bad stream to learn (entry %u)", c->id, i);
+		e->need &= MMR_LEARN_MEDIA | MMR_LEARN_RTX;
+		e->pad = 0;
+		memset(e->mid + e->mid_len, 0, MMR_MID_MAX - e->mid_len);
+		memset(e->rid + e->rid_len, 0, MMR_MID_MAX - e->rid_len);
+	}
+	memset(c->learn + c->n_learn, 0, (MMR_LEARN_MAX - c->n_learn) * sizeof(c->learn[0]));
 	return 0;
 }
 
@@ -1760,7 +1783,9 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 		int same_fb = p->c.fb == c.fb && memcmp(p->c.rtx_map, c.rtx_map, sizeof(c.rtx_map)) == 0;
 		int same_rtcp = same_fb && p->c.mmr_ssrc == c.mmr_ssrc;
 		int same_ext = p->c.twcc_ext_id == c.twcc_ext_id && p->c.abs_ext_id == c.abs_ext_id &&
-			       p->c.level_ext_id == c.level_ext_id;
+			       p->c.level_ext_id == c.level_ext_id && p->c.mid_ext_id == c.mid_ext_id &&
+			       p->c.rid_ext_id == c.rid_ext_id && p->c.rrid_ext_id == c.rrid_ext_id &&
+			       p->c.n_learn == c.n_learn && memcmp(p->c.learn, c.learn, sizeof(c.learn)) == 0;
 		int new_bwe = wants_bwe(&c) && !p->bwe, drop_bwe = !wants_bwe(&c) && p->bwe;
 		int new_uplink = wants_uplink(&c) && !p->uplink, drop_uplink = !wants_uplink(&c) && p->uplink;
 		int same_qos = same_ext && !new_bwe && !drop_bwe && !new_uplink && !drop_uplink;

@@ -34,6 +34,7 @@
 #include "dataplane.h"
 #include "fwd_table.h"
 #include "ice.h"
+#include "learn.h"
 #include "port.h"
 #include "srtp_lease.h"
 #include "handoff.h"
@@ -227,6 +228,10 @@ int main(int argc, char **argv)
 		dp_log("cannot create the ICE tables");
 		goto out_tables;
 	}
+	if (dp_learn_init() < 0) {
+		dp_log("cannot allocate the SSRC learning state");
+		goto out_tables;
+	}
 	ca = cmd_apply_new(&dp);
 	if (!ca) {
 		dp_log("cannot allocate the control thread's tables");
@@ -275,6 +280,7 @@ out_workers:
 	}
 out_tables:
 	dp_ice_free(&dp);
+	dp_learn_free();
 	rtcp_state_free(&dp.rtcp);
 	if (tables_made)
 		fwd_tables_destroy(&dp.fwd);

@@ -68,7 +68,7 @@
 #include "stats.h"
 
 #define MMR_SHM_MAGIC         0x4d4d5253u  /* "MMRS" */
-#define MMR_SHM_VERSION       13u        /* 2: SRTP suite and keys in PARTICIPANT_PUT;
+#define MMR_SHM_VERSION       14u        /* 2: SRTP suite and keys in PARTICIPANT_PUT;
 					      3: SRTP positions (srtp_index) in the counters and PUTs;
 					      4: VP9/AV1/H.264, spatial layers, simulcast groups, decode
 					         targets, current layers in the counters;
@@ -97,8 +97,11 @@
 					      13: ICE-lite (issue 13): ICE credentials in PARTICIPANT_PUT
 					         (a participant with them may have no address: port 0),
 					         STUN counters and drop reasons, events ADDRESS and
-					         CONSENT, consent counter */
-#define MMR_SHM_LAYOUT        0xb88b33c7b99f3ccaull /* the layout of this version (see the check below) */
+					         CONSENT, consent counter;
+					      14: SSRC learning: mid/rid/repaired-rid extension ids and
+					         pending streams in PARTICIPANT_PUT, event SSRC, drop
+					         reason ssrc_learning */
+#define MMR_SHM_LAYOUT        0xd59920f48f91fe5eull /* the layout of this version (see the check below) */
 #define MMR_CMD_RING          4096u        /* power of two */
 #define MMR_HEARTBEAT_NS      100000000ull /* 100 ms */
 #define MMR_HEARTBEAT_DEAD_NS 1000000000ull /* 1 s */
@@ -160,6 +163,15 @@ struct mmr_cmd_participant {
 	uint8_t  ice_pwd_len;      /* MMR_ICE_PWD_MIN..MAX */
 	char     ice_ufrag[MMR_ICE_UFRAG_MAX];   /* ICE characters (A-Z a-z 0-9 + /), not terminated */
 	char     ice_pwd[MMR_ICE_PWD_MAX];       /* key material: wiped where freed */
+	/* SSRC learning (version 14): its mid, rid and repaired-rid header extension ids (0: none)
+	 * and its streams whose SSRCs are not known yet (mmr_types.h, struct mmr_learn): a packet of
+	 * an unknown SSRC carrying one's mid (and rid, or repaired-rid for its RTX) is reported
+	 * (MMR_EV_SSRC, event_ring.h) and dropped (ssrc_learning) */
+	uint8_t  mid_ext_id;
+	uint8_t  rid_ext_id;
+	uint8_t  rrid_ext_id;
+	uint8_t  n_learn;          /* 0..MMR_LEARN_MAX */
+	struct mmr_learn learn[MMR_LEARN_MAX];
 };
 
 struct mmr_cmd_stream {
@@ -472,7 +484,11 @@ struct mmr_shm {
 	_(162, offsetof(struct mmr_cmd_meeting, top_n)) \
 	_(163, offsetof(struct mmr_stream_stats, layer_kbps)) \
 	_(164, offsetof(struct mmr_stats_area, meeting_speaker)) \
-	_(165, MMR_TOPN_MAX)
+	_(165, MMR_TOPN_MAX) \
+	_(166, offsetof(struct mmr_cmd_participant, mid_ext_id)) \
+	_(167, offsetof(struct mmr_cmd_participant, learn)) \
+	_(168, sizeof(struct mmr_learn)) \
+	_(169, MMR_LEARN_MAX)
 #define MMR_LAYOUT_TERM(n, x) + ((uint64_t)(x) + 1u) * ((2u * (uint64_t)(n) + 1u) * 0x9e3779b97f4a7c15ull)
 /* list entries: where each sits, weighted by its name's length (a reorder of the list shows) */
 #define MMR_LAYOUT_LC(f, name, doc) \

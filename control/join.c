@@ -928,6 +928,10 @@ static enum MHD_Result do_join(struct join *j, struct http_req *r, enum endpoint
 		const struct sdp_result_media *rm = &w.res.m[i];
 		if (!rm->accepted || !rm->publish || sdp_result_stream_args(rm, w.args, sizeof(w.args)) < 0)
 			continue;
+		if (!strstr(w.args, "--mid ") && rm->mid[0]) {   /* until lib/sdp emits it itself */
+			size_t l = strlen(w.args);
+			snprintf(w.args + l, sizeof(w.args) - l, " --mid %s", rm->mid);
+		}
 		snprintf(w.line, sizeof(w.line), "stream add %s %s %s --json", meeting_name, s->name, w.args);
 		if (run_line(j, w.line, &req) < 0)
 			goto cmd_fail;

@@ -805,7 +805,7 @@ static enum MHD_Result do_join(struct join *j, struct http_req *r, enum endpoint
 		session_clear(s);
 		return refuse(j, r, 500, "the random generator failed");
 	}
-	snprintf(s->meeting, sizeof(s->meeting), "%s", meeting_name);
+	snprintf(s->meeting, sizeof(s->meeting), "%.63s", meeting_name);
 	snprintf(s->name, sizeof(s->name), "%s", cl.sub);
 	s->meeting_id = meeting;
 	s->ep = ep;
@@ -965,7 +965,7 @@ static enum MHD_Result do_join(struct join *j, struct http_req *r, enum endpoint
 	r->sl.req.attach_id = last.attach_id;
 	r->sl.req.rejected_before = last.rejected_before;
 	request_free(&last);
-	snprintf(r->sl.what, sizeof(r->sl.what), "join %s %s (%s)", meeting_name, s->name, ep_names[ep]);
+	snprintf(r->sl.what, sizeof(r->sl.what), "join %.63s %.63s (%s)", meeting_name, s->name, ep_names[ep]);
 	if (state_store_pending(ctx->store)) {
 		r->sl.state = SLOT_COMMIT;
 	} else {

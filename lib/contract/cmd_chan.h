@@ -68,7 +68,7 @@
 #include "stats.h"
 
 #define MMR_SHM_MAGIC         0x4d4d5253u  /* "MMRS" */
-#define MMR_SHM_VERSION       13u        /* 2: SRTP suite and keys in PARTICIPANT_PUT;
+#define MMR_SHM_VERSION       14u        /* 2: SRTP suite and keys in PARTICIPANT_PUT;
 					      3: SRTP positions (srtp_index) in the counters and PUTs;
 					      4: VP9/AV1/H.264, spatial layers, simulcast groups, decode
 					         targets, current layers in the counters;
@@ -97,8 +97,11 @@
 					      13: ICE-lite (issue 13): ICE credentials in PARTICIPANT_PUT
 					         (a participant with them may have no address: port 0),
 					         STUN counters and drop reasons, events ADDRESS and
-					         CONSENT, consent counter */
-#define MMR_SHM_LAYOUT        0xb88b33c7b99f3ccaull /* the layout of this version (see the check below) */
+					         CONSENT, consent counter;
+					      14: DTLS-SRTP (issue 13): dtls, role and peer fingerprint in
+					         PARTICIPANT_PUT, the dataplane's certificate fingerprint in the
+					         header, event DTLS, DTLS counters and drop reasons */
+#define MMR_SHM_LAYOUT        0x928ed3bdbd9223e0ull /* the layout of this version (see the check below) */
 #define MMR_CMD_RING          4096u        /* power of two */
 #define MMR_HEARTBEAT_NS      100000000ull /* 100 ms */
 #define MMR_HEARTBEAT_DEAD_NS 1000000000ull /* 1 s */
@@ -160,6 +163,14 @@ struct mmr_cmd_participant {
 	uint8_t  ice_pwd_len;      /* MMR_ICE_PWD_MIN..MAX */
 	char     ice_ufrag[MMR_ICE_UFRAG_MAX];   /* ICE characters (A-Z a-z 0-9 + /), not terminated */
 	char     ice_pwd[MMR_ICE_PWD_MAX];       /* key material: wiped where freed */
+	/* DTLS-SRTP (version 14): dtls 1: the participant's SRTP keys come from a DTLS handshake on the
+	 * media port (dataplane/dtls_path.h), not from this command: send_key and recv_key are ignored
+	 * (zero), and a PUT with the same role and fingerprint keeps the keys the handshake gave. Needs
+	 * ice and an SRTP suite. dtls_role: the MMR's (enum mmr_dtls_role); dtls_fp: the SHA-256
+	 * fingerprint the peer's certificate must have (its SDP's a=fingerprint). dtls 0: all zero. */
+	uint8_t  dtls;
+	uint8_t  dtls_role;
+	uint8_t  dtls_fp[MMR_DTLS_FP_LEN];
 };
 
 struct mmr_cmd_stream {
@@ -262,6 +273,10 @@ struct mmr_shm {
 	 * reader that saw dp_ready == 1 (acquire) may read it. The controller compares it with the id its
 	 * keys were used under and rekeys every SRTP participant when it differs (version 5). */
 	uint8_t srtp_ledger_id[MMR_SRTP_LEDGER_ID_LEN];
+	/* the SHA-256 fingerprint of the dataplane's DTLS certificate, "AB:CD:..." NUL-terminated (what
+	 * SDP answers carry as a=fingerprint; version 14). Written before dp_ready like the ledger id;
+	 * all zero when the dataplane has no DTLS. */
+	char dtls_fingerprint[MMR_DTLS_FP_TEXT_LEN + 1];
 
 	/* fencing (version 7): the owner's token, bumped by cmd_chan_take_over (compare-and-swap) */
 	_Atomic uint64_t owner_token;
@@ -472,7 +487,11 @@ struct mmr_shm {
 	_(162, offsetof(struct mmr_cmd_meeting, top_n)) \
 	_(163, offsetof(struct mmr_stream_stats, layer_kbps)) \
 	_(164, offsetof(struct mmr_stats_area, meeting_speaker)) \
-	_(165, MMR_TOPN_MAX)
+	_(165, MMR_TOPN_MAX) \
+	_(166, offsetof(struct mmr_cmd_participant, dtls)) \
+	_(167, offsetof(struct mmr_cmd_participant, dtls_role)) \
+	_(168, offsetof(struct mmr_cmd_participant, dtls_fp)) \
+	_(169, offsetof(struct mmr_shm, dtls_fingerprint))
 #define MMR_LAYOUT_TERM(n, x) + ((uint64_t)(x) + 1u) * ((2u * (uint64_t)(n) + 1u) * 0x9e3779b97f4a7c15ull)
 /* list entries: where each sits, weighted by its name's length (a reorder of the list shows) */
 #define MMR_LAYOUT_LC(f, name, doc) \

@@ -251,7 +251,10 @@ uint64_t dp_link_put_participant(struct dp_link *l, uint32_t id)
 	c.u.participant.ice_pwd_len = p->ice_pwd_len;
 	memcpy(c.u.participant.ice_ufrag, p->ice_ufrag, sizeof(c.u.participant.ice_ufrag));
 	memcpy(c.u.participant.ice_pwd, p->ice_pwd, sizeof(c.u.participant.ice_pwd));
-	if (c.u.participant.srtp_suite != SRTP_SUITE_NONE) {
+	c.u.participant.dtls = p->dtls;
+	c.u.participant.dtls_role = p->dtls_role;
+	memcpy(c.u.participant.dtls_fp, p->dtls_fp, sizeof(c.u.participant.dtls_fp));
+	if (c.u.participant.srtp_suite != SRTP_SUITE_NONE && !p->dtls) {   /* DTLS: the handshake's keys */
 		c.u.participant.send_key = p->send_key;
 		c.u.participant.recv_key = p->recv_key;
 	}

@@ -800,6 +800,7 @@ void model_participant_remove(struct model *m, uint32_t id)
 	p->ice = 0;
 	p->ice_ufrag_len = p->ice_pwd_len = 0;
 	explicit_bzero(&p->recv_key, sizeof(p->recv_key));
+	model_participant_set_dtls(m, id, false, 0, NULL);
 	p->used = false;
 	id_pool_release(&m->part_ids, id);
 	m->n_parts--;
@@ -876,4 +877,17 @@ void model_participant_set_ice(struct model *m, uint32_t id, const char *ufrag, 
 	p->ice_pwd_len = (uint8_t)plen;
 	memcpy(p->ice_ufrag, ufrag, ulen);
 	memcpy(p->ice_pwd, pwd, plen);
+}
+
+void model_participant_set_dtls(struct model *m, uint32_t id, bool dtls, unsigned role, const uint8_t *fp)
+{
+	struct m_participant *p = &m->parts[id];
+	p->dtls = dtls;
+	p->dtls_role = dtls ? (uint8_t)role : 0;
+	if (dtls)
+		memcpy(p->dtls_fp, fp, sizeof(p->dtls_fp));
+	else
+		memset(p->dtls_fp, 0, sizeof(p->dtls_fp));
+	p->dtls_state = dtls ? MMR_DTLS_WAITING : MMR_DTLS_NONE;
+	p->dtls_fail = p->dtls_suite = 0;
 }

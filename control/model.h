@@ -118,6 +118,14 @@ struct m_participant {
 	uint8_t ice, ice_ufrag_len, ice_pwd_len;
 	char ice_ufrag[MMR_ICE_UFRAG_MAX];
 	char ice_pwd[MMR_ICE_PWD_MAX];
+	/* DTLS-SRTP (issue 13): dtls 1: its SRTP keys come from its DTLS handshake with the dataplane
+	 * (send_key/recv_key stay zero here and are never printed); dtls_role the MMR's (enum
+	 * mmr_dtls_role), dtls_fp the SHA-256 fingerprint its certificate must have. Needs ice and an
+	 * SRTP meeting. Persisted. dtls_state/fail/suite: what the dataplane last reported (MMR_EV_DTLS;
+	 * not persisted: MMR_DTLS_WAITING until it reports). */
+	uint8_t dtls, dtls_role;
+	uint8_t dtls_fp[MMR_DTLS_FP_LEN];
+	uint8_t dtls_state, dtls_fail, dtls_suite;
 };
 
 struct m_stream {
@@ -220,6 +228,8 @@ uint32_t model_find_participant_by_addr(const struct model *m, const struct mmr_
 uint32_t model_find_participant_by_ufrag(const struct model *m, const char *ufrag, size_t len);
 /* A participant's address and port change (port 0: none, an ICE participant's; the index follows). */
 void model_participant_set_addr(struct model *m, uint32_t id, const struct mmr_addr *addr, uint16_t port);
+/* A participant's DTLS settings (dtls false: none; its reported state back to waiting/none). */
+void model_participant_set_dtls(struct model *m, uint32_t id, bool dtls, unsigned role, const uint8_t *fp);
 /* A participant's ICE credentials (ulen 0: none); the old pwd wiped. */
 void model_participant_set_ice(struct model *m, uint32_t id, const char *ufrag, size_t ulen, const char *pwd,
 			       size_t plen);

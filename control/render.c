@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "render.h"
+#include "dtls_fp.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -641,6 +642,40 @@ static void json_part_rtcp(const struct ctl_ctx *ctx, uint32_t p, bool counters,
 			json_u64_field(out, mmr_participant_counter_names[k], rd(&c->c[k]), true);
 }
 
+/* A participant's DTLS state as shown: "none", "waiting", "handshaking", "connected", "closed", or
+ * "failed:REASON" */
+static const char *dtls_text(const struct m_participant *pp, char buf[40])
+{
+	if (!pp->dtls)
+		return "none";
+	if (pp->dtls_state == MMR_DTLS_FAILED)
+		snprintf(buf, 40, "failed:%s", mmr_dtls_fail_name(pp->dtls_fail));
+	else
+		snprintf(buf, 40, "%s", mmr_dtls_state_name(pp->dtls_state));
+	return buf;
+}
+
+/* , "dtls": "...", "dtls_role": ..., "dtls_suite": ..., "dtls_peer_fingerprint": ... */
+static void json_dtls(const struct m_participant *pp, bool full, struct outbuf *out)
+{
+	char st[40];
+	ob_printf(out, ", \"dtls\": \"%s\"", dtls_text(pp, st));
+	if (pp->dtls && pp->dtls_state == MMR_DTLS_CONNECTED)
+		ob_printf(out, ", \"dtls_suite\": \"%s\"", srtp_suite_name((enum srtp_suite)pp->dtls_suite));
+	else
+		ob_puts(out, ", \"dtls_suite\": null");
+	if (!full)
+		return;
+	if (pp->dtls) {
+		char fp[MMR_DTLS_FP_TEXT_LEN + 1];
+		dtls_fp_format(pp->dtls_fp, fp);
+		ob_printf(out, ", \"dtls_role\": \"%s\", \"dtls_peer_fingerprint\": \"%s\"",
+			  pp->dtls_role == MMR_DTLS_CLIENT ? "client" : "server", fp);
+	} else {
+		ob_puts(out, ", \"dtls_role\": null, \"dtls_peer_fingerprint\": null");
+	}
+}
+
 void render_participant_list(const struct ctl_ctx *ctx, uint32_t meeting, bool json, struct outbuf *out)
 {
 	const struct model *m = ctx->model;
@@ -654,6 +689,7 @@ void render_participant_list(const struct ctl_ctx *ctx, uint32_t meeting, bool j
 			ob_json_str(out, pp->name);
 			ob_printf(out, ", \"id\": %u, \"addr\": \"%s\", \"port\": %u, \"role\": \"%s\"", p,
 				  val_addr_fmt(&pp->addr, addr), pp->udp_port, val_role_name(pp->role));
+			json_dtls(pp, false, out);
 			json_part_rtcp(ctx, p, false, out);
 			ob_puts(out, "}");
 		}
@@ -664,19 +700,20 @@ void render_participant_list(const struct ctl_ctx *ctx, uint32_t meeting, bool j
 		ob_puts(out, "(no participants)\n");
 		return;
 	}
-	static const char *const cols[] = { "NAME", ">ID", "ADDRESS", ">PORT", "ROLE", "RTCP", "RTX", "MMR_SSRC",
+	static const char *const cols[] = { "NAME", ">ID", "ADDRESS", ">PORT", "ROLE", "DTLS", "RTCP", "RTX", "MMR_SSRC",
 					    ">RTT", ">LOSS", ">CUM_LOST" };
 	struct table t;
-	table_init(&t, 11, cols);
+	table_init(&t, 12, cols);
 	for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
 		const struct m_participant *pp = &m->parts[p];
 		const struct mmr_participant_stats *c = part_stats(ctx, p);
-		char fb[VAL_FB_STRLEN], rtx[VAL_RTX_MAP_STRLEN], rtt[32], loss[32];
+		char fb[VAL_FB_STRLEN], rtx[VAL_RTX_MAP_STRLEN], rtt[32], loss[32], dst[40];
 		table_cell(&t, pp->name);
 		table_cell_u64(&t, p);
 		table_cell(&t, val_addr_fmt(&pp->addr, addr));
 		table_cell_u64(&t, pp->udp_port);
 		table_cell(&t, val_role_name(pp->role));
+		table_cell(&t, pp->dtls ? dtls_text(pp, dst) : "-");
 		table_cell(&t, val_fb_fmt(pp->fb & (uint8_t)~MMR_FB_RTX, fb));
 		table_cell(&t, val_rtx_map_fmt(pp->rtx_map, rtx));
 		table_cellf(&t, "0x%08x", pp->mmr_ssrc);
@@ -727,6 +764,7 @@ void render_participant_show(const struct ctl_ctx *ctx, uint32_t p, bool json, s
 			ob_printf(out, "\"%.*s\"", (int)pp->ice_ufrag_len, pp->ice_ufrag);
 		else
 			ob_puts(out, "null");
+		json_dtls(pp, true, out);
 		json_part_rtcp(ctx, p, true, out);
 		ob_puts(out, "}\n");
 		return;
@@ -742,6 +780,15 @@ void render_participant_show(const struct ctl_ctx *ctx, uint32_t p, bool json, s
 	if (pp->ice)
 		ob_printf(out, "ice: ufrag %.*s, %s\n", (int)pp->ice_ufrag_len, pp->ice_ufrag,
 			  pp->udp_port ? "address learned or given" : "no address yet (nothing sent to it)");
+	if (pp->dtls) {
+		char fp[MMR_DTLS_FP_TEXT_LEN + 1], st[40];
+		dtls_fp_format(pp->dtls_fp, fp);
+		ob_printf(out, "dtls: %s", dtls_text(pp, st));
+		if (pp->dtls_state == MMR_DTLS_CONNECTED)
+			ob_printf(out, " (%s)", srtp_suite_name((enum srtp_suite)pp->dtls_suite));
+		ob_printf(out, ", MMR role %s, peer fingerprint sha-256 %s\n",
+			  pp->dtls_role == MMR_DTLS_CLIENT ? "client" : "server", fp);
+	}
 	if (c && (pp->fb & (MMR_FB_TWCC | MMR_FB_REMB)))
 		ob_printf(out, "bandwidth estimate: %.0f kbit/s (delay %.0f, loss %.0f), allocated %.0f kbit/s, %llu "
 			       "paused\n", (double)rd(&c->bwe_bps) / 1e3, (double)rd(&c->bwe_delay_bps) / 1e3,
@@ -1102,6 +1149,7 @@ void render_status(const struct ctl_ctx *ctx, bool json, struct outbuf *out)
 	uint64_t dp_hb = 0, ctl_hb = 0, head = 0, tail = 0, applied = 0, rejected = 0;
 	uint32_t dp_pid = 0, ready = 0;
 	char last_error[sizeof(s->last_error) + 1] = "";
+	char dtls_fp[MMR_DTLS_FP_TEXT_LEN + 1] = "";
 	if (s) {
 		dp_hb = atomic_load_explicit(&s->dp_heartbeat_ns, memory_order_relaxed);
 		ctl_hb = atomic_load_explicit(&s->ctl_heartbeat_ns, memory_order_relaxed);
@@ -1113,6 +1161,12 @@ void render_status(const struct ctl_ctx *ctx, bool json, struct outbuf *out)
 		ready = atomic_load_explicit(&s->dp_ready, memory_order_relaxed);
 		memcpy(last_error, (const char *)s->last_error, sizeof(s->last_error));
 		last_error[sizeof(s->last_error)] = '\0';
+		if (ready) {   /* written before dp_ready (cmd_chan.h) */
+			memcpy(dtls_fp, s->dtls_fingerprint, MMR_DTLS_FP_TEXT_LEN);
+			dtls_fp[MMR_DTLS_FP_TEXT_LEN] = '\0';
+			if (strlen(dtls_fp) != MMR_DTLS_FP_TEXT_LEN)
+				dtls_fp[0] = '\0';
+		}
 	}
 
 	char ledger[9], rekeyed[32];
@@ -1160,6 +1214,11 @@ void render_status(const struct ctl_ctx *ctx, bool json, struct outbuf *out)
 			       "\"queued_in_controller\": %zu}",
 			  (unsigned long long)head, (unsigned long long)tail, (unsigned long long)applied, MMR_CMD_RING,
 			  dp->fifo_len);
+		ob_puts(out, ", \"dtls_fingerprint\": ");
+		if (dtls_fp[0])
+			ob_json_str(out, dtls_fp);
+		else
+			ob_puts(out, "null");
 		ob_printf(out, ", \"sync_gen\": %u, \"syncs\": %llu, \"rejected\": %llu, \"last_error\": ", dp->gen,
 			  (unsigned long long)dp->syncs, (unsigned long long)rejected);
 		ob_json_str(out, last_error);
@@ -1211,6 +1270,7 @@ void render_status(const struct ctl_ctx *ctx, bool json, struct outbuf *out)
 	char a1[32], a2[32];
 	age_text(a1, sizeof(a1), dp_hb, now);
 	age_text(a2, sizeof(a2), ctl_hb, now);
+	ob_printf(out, "  dtls cert      sha-256 %s\n", dtls_fp[0] ? dtls_fp : "(none yet)");
 	ob_printf(out, "  attached       yes\n"
 		       "  pid            %u\n"
 		       "  ready          %s\n"

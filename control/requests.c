@@ -20,6 +20,7 @@
  * participant the way `participant rekey` rekeys one.
  */
 #include "requests.h"
+#include "dtls_fp.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,7 +36,7 @@
 #include "values.h"
 
 #define MAX_POS  3
-#define MAX_OPTS 12
+#define MAX_OPTS 16
 
 struct args {
 	const char *pos[MAX_POS];
@@ -451,7 +452,40 @@ static void cmd_meeting_show(struct ctl_ctx *ctx, const struct args *a, struct r
 /* ---- participant ---------------------------------------------------------------------------- */
 
 enum { PA_ADDR, PA_PORT, PA_ROLE, PA_MAC, PA_DP_PORT, PA_SRTP, PA_PLAIN, PA_RTCP, PA_RTX, PA_EXT, PA_EXT_TWO_BYTE,
-       PA_ICE };
+       PA_ICE, PA_DTLS_FP, PA_DTLS_ROLE };
+
+/* --dtls-fp FP [--dtls-role server|client]: the peer's SHA-256 fingerprint (dtls_fp.h) and the MMR's
+ * role; needs ICE credentials (has_ice) and an SRTP meeting (suite). false: failed. */
+static bool get_dtls(const char *fp_text, const char *role_text, bool has_ice, enum srtp_suite suite, const char *meeting,
+		     uint8_t fp[MMR_DTLS_FP_LEN], unsigned *role, struct request *req)
+{
+	if (!fp_text) {
+		fail(req, "--dtls-role goes with --dtls-fp FINGERPRINT");
+		return false;
+	}
+	if (dtls_fp_parse(fp_text, fp) < 0) {
+		fail(req, "bad DTLS fingerprint '%s' (sha-256: 32 hex pairs separated by ':', as in a=fingerprint)",
+		     fp_text);
+		return false;
+	}
+	*role = MMR_DTLS_SERVER;
+	if (role_text && strcmp(role_text, "server") != 0) {
+		if (strcmp(role_text, "client") != 0) {
+			fail(req, "bad DTLS role '%s' (server: the answer says a=setup:passive; client: active)", role_text);
+			return false;
+		}
+		*role = MMR_DTLS_CLIENT;
+	}
+	if (!has_ice) {
+		fail(req, "DTLS needs ICE credentials (--ice UFRAG:PWD): the handshake runs on the learned address");
+		return false;
+	}
+	if (suite == SRTP_SUITE_NONE) {
+		fail(req, "meeting '%s' is plain RTP: DTLS-SRTP needs an SRTP meeting", meeting);
+		return false;
+	}
+	return true;
+}
 
 /* ICE credentials: --ice UFRAG:PWD, checked (characters, lengths, the ufrag unique across the MMR
  * but for participant self). Fills ice; false: failed (the pwd is never quoted). */
@@ -565,6 +599,12 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 		explicit_bzero(&ice, sizeof(ice));
 		return;
 	}
+	uint8_t dtls_fp[MMR_DTLS_FP_LEN] = { 0 };
+	unsigned dtls_role = 0;
+	bool dtls = a->opt[PA_DTLS_FP] || a->opt[PA_DTLS_ROLE];
+	if (dtls && !get_dtls(a->opt[PA_DTLS_FP], a->opt[PA_DTLS_ROLE], a->opt[PA_ICE] != NULL, suite,
+			      m->meetings[meeting].name, dtls_fp, &dtls_role, req))
+		return;
 	int rc;
 	int role = MMR_ROLE_SENDRECV;
 	if (a->opt[PA_ROLE] && (role = val_role(a->opt[PA_ROLE])) < 0) {
@@ -637,14 +677,15 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 		FAIL("the random generator failed: no SSRCs for the participant's top-N slots");
 	struct srtp_master keys[2];
 	memset(keys, 0, sizeof(keys));
-	if (suite != SRTP_SUITE_NONE && !new_keys(suite, keys, req))
-		return;
+	if (suite != SRTP_SUITE_NONE && !dtls && !new_keys(suite, keys, req))
+		return;    /* (DTLS: its keys come from its handshake, none here) */
 
 	uint32_t id = model_participant_join(m, meeting, name, &addr, port, (unsigned)role,
 					     a->opt[PA_MAC] ? mac : NULL, (uint16_t)dp_port);
 	model_participant_set_keys(m, id, &keys[0], &keys[1]);
 	model_participant_set_ice(m, id, ice.ufrag, ice.ulen, ice.pwd, ice.plen);
 	explicit_bzero(&ice, sizeof(ice));
+	model_participant_set_dtls(m, id, dtls, dtls_role, dtls_fp);
 	model_participant_set_rtcp(m, id, fb, mmr_ssrc, map);   /* its subscriptions' RTX SSRCs too */
 	m->parts[id].twcc_ext_id = ext[0];
 	m->parts[id].abs_ext_id = ext[1];
@@ -666,7 +707,7 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 	for (uint32_t b = m->parts[id].first_rsub; b != MMR_ID_NONE; b = m->subs[b].r_next)
 		last = dp_link_put_sub(ctx->dp, b);
 	dp_end(ctx, req, last, true);
-	if (suite != SRTP_SUITE_NONE)
+	if (suite != SRTP_SUITE_NONE && !dtls)
 		reply_keys(ctx, id, req, true);
 }
 
@@ -677,7 +718,7 @@ static void participant_changed(struct ctl_ctx *ctx, uint32_t id)
 	state_line_paddr(change_begin(ctx), ctx->model, id);
 }
 
-enum { PS_ADDR, PS_PORT, PS_ICE, PS_NO_ADDR };
+enum { PS_ADDR, PS_PORT, PS_ICE, PS_NO_ADDR, PS_DTLS_FP, PS_DTLS_ROLE };
 
 static void cmd_participant_set(struct ctl_ctx *ctx, const struct args *a, struct request *req)
 {
@@ -686,8 +727,10 @@ static void cmd_participant_set(struct ctl_ctx *ctx, const struct args *a, struc
 	if (!get_meeting(ctx, a->pos[0], req, &meeting) || !get_participant(ctx, meeting, a->pos[1], req, &id))
 		return;
 	struct m_participant *pp = &m->parts[id];
-	if (!a->opt[PS_ADDR] && !a->opt[PS_PORT] && !a->opt[PS_ICE] && !a->opt[PS_NO_ADDR])
-		FAIL("nothing to set (--addr IP --port N, --no-addr, --ice UFRAG:PWD or --ice -)");
+	if (!a->opt[PS_ADDR] && !a->opt[PS_PORT] && !a->opt[PS_ICE] && !a->opt[PS_NO_ADDR] && !a->opt[PS_DTLS_FP] &&
+	    !a->opt[PS_DTLS_ROLE])
+		FAIL("nothing to set (--addr IP --port N, --no-addr, --ice UFRAG:PWD or --ice -, --dtls-fp FP "
+		     "[--dtls-role server|client])");
 	if (a->opt[PS_NO_ADDR] && (a->opt[PS_ADDR] || a->opt[PS_PORT]))
 		FAIL("--no-addr goes without --addr and --port");
 	struct ice_cred ice __attribute__((cleanup(ice_wipe))) = { 0 };
@@ -695,6 +738,25 @@ static void cmd_participant_set(struct ctl_ctx *ctx, const struct args *a, struc
 	if (ice_given && !ice_none && !get_ice(ctx, a->opt[PS_ICE], id, &ice, req))
 		return;
 	bool has_ice = ice_given ? !ice_none : pp->ice;
+	/* DTLS: a new fingerprint (a new handshake) or role; never back to SDES keys (remove and add) */
+	bool dtls_given = a->opt[PS_DTLS_FP] || a->opt[PS_DTLS_ROLE];
+	uint8_t dtls_fp[MMR_DTLS_FP_LEN];
+	unsigned dtls_role = pp->dtls_role;
+	memcpy(dtls_fp, pp->dtls_fp, sizeof(dtls_fp));
+	if (dtls_given) {
+		char cur[MMR_DTLS_FP_TEXT_LEN + 1];
+		dtls_fp_format(pp->dtls_fp, cur);
+		const char *fp_text = a->opt[PS_DTLS_FP] ? a->opt[PS_DTLS_FP] : pp->dtls ? cur : NULL;
+		const char *role_text = a->opt[PS_DTLS_ROLE] ? a->opt[PS_DTLS_ROLE] :
+					pp->dtls_role == MMR_DTLS_CLIENT ? "client" : "server";
+		if (!get_dtls(fp_text, role_text, has_ice, (enum srtp_suite)m->meetings[pp->meeting].srtp_suite,
+			      m->meetings[pp->meeting].name, dtls_fp, &dtls_role, req))
+			return;
+	} else if (pp->dtls && !has_ice) {
+		FAIL("participant '%s' uses DTLS: it keeps ICE credentials (--ice UFRAG:PWD, not -)", pp->name);
+	}
+	if (dtls_given && !pp->dtls)
+		FAIL("participant '%s' has SDES keys: DTLS is chosen when a participant is added", pp->name);
 	struct mmr_addr addr = pp->addr;
 	uint16_t port = pp->udp_port;
 	if (a->opt[PS_NO_ADDR]) {
@@ -713,13 +775,28 @@ static void cmd_participant_set(struct ctl_ctx *ctx, const struct args *a, struc
 	struct ice_cred old __attribute__((cleanup(ice_wipe))) = { .ulen = pp->ice_ufrag_len, .plen = pp->ice_pwd_len };
 	memcpy(old.ufrag, pp->ice_ufrag, sizeof(old.ufrag));
 	memcpy(old.pwd, pp->ice_pwd, sizeof(old.pwd));
+	uint8_t old_fp[MMR_DTLS_FP_LEN];
+	unsigned old_role = pp->dtls_role, old_state = pp->dtls_state, old_fail = pp->dtls_fail,
+		 old_suite = pp->dtls_suite;
+	memcpy(old_fp, pp->dtls_fp, sizeof(old_fp));
+	bool dtls_new = dtls_given && (dtls_role != pp->dtls_role || memcmp(dtls_fp, pp->dtls_fp, sizeof(dtls_fp)));
 	model_participant_set_addr(m, id, &addr, port);
 	if (ice_given)
 		model_participant_set_ice(m, id, ice.ufrag, ice.ulen, ice.pwd, ice.plen);
+	if (dtls_new)
+		model_participant_set_dtls(m, id, true, dtls_role, dtls_fp);
 	participant_changed(ctx, id);
+	if (dtls_new)
+		state_line_pdtls(change_begin(ctx), m, id);
 	if (!change_end(ctx, req)) {
 		model_participant_set_addr(m, id, &old_addr, old_port);
 		model_participant_set_ice(m, id, old.ufrag, old.ulen, old.pwd, old.plen);
+		if (dtls_new) {
+			model_participant_set_dtls(m, id, true, old_role, old_fp);
+			pp->dtls_state = (uint8_t)old_state;
+			pp->dtls_fail = (uint8_t)old_fail;
+			pp->dtls_suite = (uint8_t)old_suite;
+		}
 		return;
 	}
 	dp_begin(ctx, req);
@@ -837,6 +914,32 @@ void requests_ssrc_event(struct ctl_ctx *ctx, const struct mmr_event *ev)
 	dp_link_put_participant(ctx->dp, p);   /* its learn table without what is known now */
 }
 
+/* A DTLS event from the dataplane (MMR_EV_DTLS): the participant's handshake state, shown by
+ * `participant show/list`, and logged when it connects or fails. Not journalled (a new dataplane
+ * means a new handshake). */
+void requests_dtls_event(struct ctl_ctx *ctx, const struct mmr_event *ev)
+{
+	struct model *m = ctx->model;
+	if (ev->id >= MMR_MAX_PARTICIPANTS || !m->parts[ev->id].used || !m->parts[ev->id].dtls)
+		return;
+	struct m_participant *pp = &m->parts[ev->id];
+	unsigned st = MMR_DTLS_STATE(ev->v0), why = MMR_DTLS_FAIL(ev->v0), suite = MMR_DTLS_SUITE(ev->v0);
+	if (st < MMR_DTLS_HANDSHAKING || st >= MMR_DTLS__STATES)
+		return;
+	pp->dtls_state = (uint8_t)st;
+	pp->dtls_fail = st == MMR_DTLS_FAILED ? (uint8_t)why : 0;
+	pp->dtls_suite = st == MMR_DTLS_CONNECTED ? (uint8_t)suite : 0;
+	if (st == MMR_DTLS_CONNECTED)
+		ctl_log("DTLS: participant '%s' in meeting '%s' connected (%s)", pp->name, m->meetings[pp->meeting].name,
+			srtp_suite_name((enum srtp_suite)suite));
+	else if (st == MMR_DTLS_FAILED)
+		ctl_log("DTLS: participant '%s' in meeting '%s' failed: %s", pp->name, m->meetings[pp->meeting].name,
+			mmr_dtls_fail_name(why));
+	else if (st == MMR_DTLS_CLOSED)
+		ctl_log("DTLS: participant '%s' in meeting '%s' closed by the peer", pp->name,
+			m->meetings[pp->meeting].name);
+}
+
 static void cmd_participant_list(struct ctl_ctx *ctx, const struct args *a, struct request *req)
 {
 	uint32_t meeting;
@@ -859,6 +962,11 @@ static bool get_srtp_participant(struct ctl_ctx *ctx, const struct args *a, stru
 		return false;
 	if (ctx->model->meetings[meeting].srtp_suite == SRTP_SUITE_NONE) {
 		fail(req, "meeting '%s' is plain RTP: its participants have no keys", ctx->model->meetings[meeting].name);
+		return false;
+	}
+	if (ctx->model->parts[*id].dtls) {
+		fail(req, "participant '%s' gets its keys from its DTLS handshake (none to show or replace; a new "
+		     "--dtls-fp makes a new handshake)", ctx->model->parts[*id].name);
 		return false;
 	}
 	return true;
@@ -903,9 +1011,10 @@ static void cmd_participant_rekey(struct ctl_ctx *ctx, const struct args *a, str
 
 /* ---- the SRTP ledger, at attach --------------------------------------------------------------- */
 
+/* (an SDES one: a DTLS participant's keys come from its handshake, a fresh one per dataplane) */
 static bool srtp_participant(const struct model *m, uint32_t p)
 {
-	return m->parts[p].used && m->meetings[m->parts[p].meeting].srtp_suite != SRTP_SUITE_NONE;
+	return m->parts[p].used && !m->parts[p].dtls && m->meetings[m->parts[p].meeting].srtp_suite != SRTP_SUITE_NONE;
 }
 
 /*
@@ -1590,14 +1699,16 @@ static const struct command commands[] = {
 	{ "meeting", "show", 1, { 0 }, "meeting show NAME", cmd_meeting_show, false },
 	{ "meeting", "move", 1, { "!lcore=" }, "meeting move NAME --lcore N", cmd_meeting_move, true },
 	{ "participant", "add", 2, { "addr=", "port=", "role=", "mac=", "dp-port=", "srtp=", "plain", "rtcp=",
-				     "rtx=", "ext=", "ext-two-byte", "ice=" },
-	  "participant add MEETING NAME (--addr IP --port N | --ice UFRAG:PWD [--addr IP --port N]) "
+				     "rtx=", "ext=", "ext-two-byte", "ice=", "dtls-fp=", "dtls-role=" },
+	  "participant add MEETING NAME (--addr IP --port N | --ice UFRAG:PWD [--addr IP --port N] "
+	  "[--dtls-fp FP [--dtls-role server|client]]) "
 	  "[--role sendrecv|recvonly|sendonly] [--mac MAC] "
 	  "[--dp-port N] [--plain | --srtp SUITE] [--rtcp nack,pli,fir,rsize,twcc,remb|none] [--rtx APT:PT,...] "
 	  "[--ext twcc=ID,abs-send-time=ID,audio-level=ID [--ext-two-byte]]",
 	  cmd_participant_add, true },
-	{ "participant", "set", 2, { "addr=", "port=", "ice=", "no-addr" },
-	  "participant set MEETING NAME [--addr IP --port N | --no-addr] [--ice UFRAG:PWD | --ice -]",
+	{ "participant", "set", 2, { "addr=", "port=", "ice=", "no-addr", "dtls-fp=", "dtls-role=" },
+	  "participant set MEETING NAME [--addr IP --port N | --no-addr] [--ice UFRAG:PWD | --ice -] "
+	  "[--dtls-fp FP] [--dtls-role server|client]",
 	  cmd_participant_set, true },
 	{ "participant", "list", 1, { 0 }, "participant list MEETING", cmd_participant_list, false },
 	{ "participant", "show", 2, { 0 }, "participant show MEETING NAME", cmd_participant_show, false },

@@ -15,6 +15,7 @@
 
 #include "keys.h"
 #include "outbuf.h"
+#include "dtls_fp.h"
 
 #define STATE_MAGIC "mmr-state"
 #define STATE_VERSION 9
@@ -62,6 +63,24 @@ static const char *ice_token(const struct m_participant *pp, char buf[ICE_TOKEN_
 	return buf;
 }
 
+/* A participant's DTLS settings as one token: ROLE:FINGERPRINT ("server:AB:CD:..."), or - (version 9) */
+#define DTLS_TOKEN_MAX (7 + MMR_DTLS_FP_TEXT_LEN + 1)
+static const char *dtls_token(const struct m_participant *pp, char buf[DTLS_TOKEN_MAX])
+{
+	if (!pp->dtls)
+		return "-";
+	char fp[MMR_DTLS_FP_TEXT_LEN + 1];
+	dtls_fp_format(pp->dtls_fp, fp);
+	snprintf(buf, DTLS_TOKEN_MAX, "%s:%s", pp->dtls_role == MMR_DTLS_CLIENT ? "client" : "server", fp);
+	return buf;
+}
+
+void state_line_pdtls(struct outbuf *b, const struct model *m, uint32_t p)
+{
+	char tok[DTLS_TOKEN_MAX];
+	ob_printf(b, "pdtls %u %s\n", p, dtls_token(&m->parts[p], tok));
+}
+
 void state_line_paddr(struct outbuf *b, const struct model *m, uint32_t p)
 {
 	const struct m_participant *pp = &m->parts[p];
@@ -73,21 +92,21 @@ void state_line_paddr(struct outbuf *b, const struct model *m, uint32_t p)
 void state_line_participant(struct outbuf *b, const struct model *m, uint32_t p)
 {
 	const struct m_participant *pp = &m->parts[p];
-	bool srtp = m->meetings[pp->meeting].srtp_suite != SRTP_SUITE_NONE;
+	bool srtp = m->meetings[pp->meeting].srtp_suite != SRTP_SUITE_NONE && !pp->dtls;   /* DTLS: no keys */
 	char addr[VAL_ADDR_STRLEN], mac[18], skey[KEYS_INLINE_MAX] = "-", rkey[KEYS_INLINE_MAX] = "-";
 	if (srtp && (keys_to_inline(&pp->send_key, skey) < 0 || keys_to_inline(&pp->recv_key, rkey) < 0)) {
 		b->oom = true;    /* cannot happen for keys the model accepted; fail the save */
 		strcpy(skey, "-");
 		strcpy(rkey, "-");
 	}
-	char fb[VAL_FB_STRLEN], rtx[VAL_RTX_MAP_STRLEN], ext[VAL_EXT_STRLEN], ice[ICE_TOKEN_MAX];
+	char fb[VAL_FB_STRLEN], rtx[VAL_RTX_MAP_STRLEN], ext[VAL_EXT_STRLEN], ice[ICE_TOKEN_MAX], dtls[DTLS_TOKEN_MAX];
 	uint8_t ids[VAL_EXT_N];
 	model_participant_ext_ids(pp, ids);
-	ob_printf(b, "participant %u %u %s %s %u %s %s %u %s %s %s 0x%08x %s %s %s\n", p, pp->meeting, pp->name,
+	ob_printf(b, "participant %u %u %s %s %u %s %s %u %s %s %s 0x%08x %s %s %s %s\n", p, pp->meeting, pp->name,
 		  val_addr_fmt(&pp->addr, addr), pp->udp_port, val_role_name(pp->role),
 		  pp->has_mac ? val_mac_fmt(pp->mac, mac) : "-", pp->dp_port, skey, rkey,
 		  val_fb_fmt(pp->fb & (uint8_t)~MMR_FB_RTX, fb), pp->mmr_ssrc, val_rtx_map_fmt(pp->rtx_map, rtx),
-		  val_ext_fmt(ids, ext), ice_token(pp, ice));
+		  val_ext_fmt(ids, ext), ice_token(pp, ice), dtls_token(pp, dtls));
 	explicit_bzero(ice, sizeof(ice));
 	explicit_bzero(skey, sizeof(skey));
 	explicit_bzero(rkey, sizeof(rkey));
@@ -333,7 +352,7 @@ struct loader {
 	unsigned line;
 	char *err;
 	size_t errlen;
-	char *tok[16];
+	char *tok[24];
 	int ntok;
 	int version;      /* of the file: 1 (no SRTP), 2 (no spatial layers, simulcast), 3 (no SRTP
 			     ledger line), 4 (no journal line, no state id), 5 (no RTCP fields), 6 (no
@@ -459,6 +478,30 @@ static int load_addr(struct loader *ld, int i, bool ice, struct mmr_addr *addr, 
 	return load_addr_self(ld, i, ice, MMR_ID_NONE, addr, port);
 }
 
+/* DTLS: ROLE:FINGERPRINT or - (version 9); needs ICE and an SRTP meeting */
+struct dtls_tok {
+	bool on;
+	unsigned role;
+	uint8_t fp[MMR_DTLS_FP_LEN];
+};
+static int load_dtls(struct loader *ld, const char *t, bool ice, unsigned suite, struct dtls_tok *d)
+{
+	if (strcmp(t, "-") == 0)
+		return 0;
+	if (strncmp(t, "server:", 7) == 0)
+		d->role = MMR_DTLS_SERVER;
+	else if (strncmp(t, "client:", 7) == 0)
+		d->role = MMR_DTLS_CLIENT;
+	else
+		return fail(ld, "bad DTLS '%s' (server:FINGERPRINT, client:FINGERPRINT or -)", t);
+	if (dtls_fp_parse(t + 7, d->fp) < 0)
+		return fail(ld, "bad DTLS fingerprint '%s'", t + 7);
+	if (!ice || suite == SRTP_SUITE_NONE)
+		return fail(ld, "DTLS without ICE credentials or in a plain RTP meeting");
+	d->on = true;
+	return 0;
+}
+
 static int load_participant(struct loader *ld)
 {
 	struct model *m = ld->m;
@@ -468,11 +511,14 @@ static int load_participant(struct loader *ld)
 	uint8_t mac[6];
 	/* version 6 writes the RTCP fields; a version 5 journal record may follow a version 6 snapshot
 	 * (an upgrade between a snapshot and its journal): both forms replay */
-	bool ice_tok = ld->version >= 8 && ld->ntok == 16;  /* version 8: ICE */
+	bool dtls_tok = ld->version >= 9 && ld->ntok == 17;  /* version 9: DTLS */
+	bool ice_tok = ld->version >= 8 && (ld->ntok == 16 || dtls_tok);  /* version 8: ICE */
 	bool qos = ld->version >= 7 && (ld->ntok == 15 || ice_tok);   /* version 7: EXT */
 	bool rtcp = ld->version >= 6 && (ld->ntok == 14 || qos);
 	if (!rtcp && ld->ntok != (ld->version >= 2 ? 11 : 9))
-		return fail(ld, ld->version >= 8 ?
+		return fail(ld, ld->version >= 9 ?
+			    "participant: expected 'participant ID MEETING NAME ADDR PORT ROLE MAC DP_PORT SEND_KEY RECV_KEY FB MMR_SSRC RTX EXT ICE DTLS'" :
+			    ld->version >= 8 ?
 			    "participant: expected 'participant ID MEETING NAME ADDR PORT ROLE MAC DP_PORT SEND_KEY RECV_KEY FB MMR_SSRC RTX EXT ICE'" :
 			    ld->version >= 7 ?
 			    "participant: expected 'participant ID MEETING NAME ADDR PORT ROLE MAC DP_PORT SEND_KEY RECV_KEY FB MMR_SSRC RTX EXT'" :
@@ -498,6 +544,9 @@ static int load_participant(struct loader *ld)
 		return -1;
 	if (load_addr(ld, 4, ice.ulen > 0, &addr, &port) < 0)
 		return -1;
+	struct dtls_tok dtls = { 0 };
+	if (dtls_tok && load_dtls(ld, ld->tok[16], ice.ulen > 0, m->meetings[mt].srtp_suite, &dtls) < 0)
+		return -1;
 	int role = val_role(ld->tok[6]);
 	if (role < 0)
 		return fail(ld, "bad role '%s'", ld->tok[6]);
@@ -515,7 +564,10 @@ static int load_participant(struct loader *ld)
 		if (suite == SRTP_SUITE_NONE && strcmp(t, "-") != 0)
 			return fail(ld, "participant '%s': a %s key in plain RTP meeting '%s'", name, which,
 				    m->meetings[mt].name);
-		if (suite != SRTP_SUITE_NONE && keys_from_inline(suite, t, &keys[k]) < 0) {
+		if (dtls.on && strcmp(t, "-") != 0)
+			return fail(ld, "participant '%s': a %s key with DTLS (its keys come from its handshake)", name,
+				    which);
+		if (suite != SRTP_SUITE_NONE && !dtls.on && keys_from_inline(suite, t, &keys[k]) < 0) {
 			explicit_bzero(keys, sizeof(keys));
 			return fail(ld, "participant '%s': bad or missing %s key for %s", name, which,
 				    srtp_suite_name(suite));
@@ -570,7 +622,28 @@ static int load_participant(struct loader *ld)
 	m->parts[id].rid_ext_id = ext[4];
 	m->parts[id].rrid_ext_id = ext[5];
 	model_participant_set_ice(m, id, ice.ufrag, ice.ulen, ice.pwd, ice.plen);
+	model_participant_set_dtls(m, id, dtls.on, dtls.role, dtls.fp);
 	explicit_bzero(keys, sizeof(keys));
+	return 0;
+}
+
+/* pdtls ID DTLS (journal, version 9): a DTLS participant's role or peer fingerprint changed. */
+static int load_pdtls(struct loader *ld)
+{
+	struct model *m = ld->m;
+	uint32_t id = 0;
+	if (ld->ntok != 3)
+		return fail(ld, "pdtls: expected 'pdtls PARTICIPANT DTLS'");
+	if (get_id(ld, 1, MMR_MAX_PARTICIPANTS, &id, "participant") < 0)
+		return -1;
+	if (!m->parts[id].used || !m->parts[id].dtls)
+		return fail(ld, "pdtls: no DTLS participant with id %u", id);
+	struct dtls_tok dtls = { 0 };
+	if (load_dtls(ld, ld->tok[2], m->parts[id].ice, m->meetings[m->parts[id].meeting].srtp_suite, &dtls) < 0)
+		return -1;
+	if (!dtls.on)
+		return fail(ld, "pdtls: participant %u: DTLS cannot be removed", id);
+	model_participant_set_dtls(m, id, true, dtls.role, dtls.fp);
 	return 0;
 }
 
@@ -594,6 +667,8 @@ static int load_paddr(struct loader *ld)
 	uint32_t other = ice.ulen ? model_find_participant_by_ufrag(m, ice.ufrag, ice.ulen) : MMR_ID_NONE;
 	if (other != MMR_ID_NONE && other != id)
 		return fail(ld, "paddr: participant %u: ICE ufrag used twice", id);
+	if (m->parts[id].dtls && !ice.ulen)
+		return fail(ld, "paddr: participant %u: DTLS without ICE credentials", id);
 	model_participant_set_addr(m, id, &addr, (uint16_t)port);
 	model_participant_set_ice(m, id, ice.ufrag, ice.ulen, ice.pwd, ice.plen);
 	return 0;
@@ -1229,6 +1304,8 @@ static int load_record(struct loader *ld, bool *is_end)
 			return load_paddr(ld);
 		if (strcmp(kw, "sssrc") == 0)
 			return load_sssrc(ld);
+		if (strcmp(kw, "pdtls") == 0)
+			return load_pdtls(ld);
 		if (strcmp(kw, "remove") == 0)
 			return load_remove(ld);
 		if (strcmp(kw, "topn") == 0)

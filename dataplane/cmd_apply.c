@@ -46,6 +46,8 @@
 #include "shadow.h"
 #include "ice.h"
 #include "srtp_ctl.h"
+#include "dtls_path.h"
+#include <openssl/rand.h>
 #include "steer.h"
 
 static int refuse(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -1696,6 +1698,7 @@ static void participant_delete(struct cmd_apply *ca, uint32_t pid)
 	}
 	srtp_ctl_participant_fini(ca, pid);
 	dp_ice_del(ca, pid);
+	dp_dtls_del(pid);
 	shadow_retire(ca, p->rtcp, part_rtcp_free);
 	p->rtcp = NULL;
 	shadow_retire(ca, p->bwe, part_bwe_free);
@@ -1896,6 +1899,68 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * DTLS participants (dtls_path.h): their keys come from their handshakes, not from PUTs
+ */
+
+/* A PUT of a DTLS participant carries no keys: it keeps those of its last handshake while its role,
+ * fingerprint, meeting and suite stay; otherwise (new, or a new fingerprint: a new handshake comes)
+ * its contexts get random keys nobody knows until the handshake's are installed. */
+static int dtls_keys_for_put(struct cmd_apply *ca, struct mmr_cmd_participant *c, char *err, size_t errlen)
+{
+	if (!c->dtls) {
+		c->dtls_role = 0;
+		memset(c->dtls_fp, 0, sizeof(c->dtls_fp));
+		return 0;
+	}
+	c->dtls = 1;
+	if (c->id >= MMR_MAX_PARTICIPANTS)
+		return 0;     /* participant_put refuses it */
+	if (c->dtls_role > MMR_DTLS_CLIENT)
+		return refuse(err, errlen, "participant %u: unknown DTLS role %u", c->id, c->dtls_role);
+	if (!c->ice)
+		return refuse(err, errlen, "participant %u: DTLS without ICE credentials", c->id);
+	int kl = srtp_suite_key_len(c->srtp_suite), sl = srtp_suite_salt_len(c->srtp_suite);
+	if (c->srtp_suite == SRTP_SUITE_NONE || kl <= 0 || sl <= 0)
+		return refuse(err, errlen, "participant %u: DTLS in a meeting without SRTP", c->id);
+	const struct sh_participant *p = &ca->P[c->id];
+	if (p->used && p->c.dtls && p->c.dtls_role == c->dtls_role && p->c.meeting_id == c->meeting_id &&
+	    p->c.srtp_suite == c->srtp_suite && memcmp(p->c.dtls_fp, c->dtls_fp, sizeof(c->dtls_fp)) == 0) {
+		c->send_key = p->c.send_key;
+		c->recv_key = p->c.recv_key;
+		return 0;
+	}
+	struct srtp_master *k[2] = { &c->send_key, &c->recv_key };
+	for (int i = 0; i < 2; i++) {
+		memset(k[i], 0, sizeof(*k[i]));
+		k[i]->suite = c->srtp_suite;
+		k[i]->key_len = (uint8_t)kl;
+		k[i]->salt_len = (uint8_t)sl;
+		if (RAND_bytes(k[i]->key, kl) != 1 || RAND_bytes(k[i]->salt, sl) != 1)
+			return refuse(err, errlen, "participant %u: no random bytes for its placeholder keys", c->id);
+	}
+	return 0;
+}
+
+int cmd_apply_dtls_keys(struct cmd_apply *ca, uint32_t pid, const struct srtp_master *send,
+			const struct srtp_master *recv, char *err, size_t errlen)
+{
+	if (pid >= MMR_MAX_PARTICIPANTS || !ca->P[pid].used || !ca->P[pid].c.dtls)
+		return refuse(err, errlen, "participant %u: not a DTLS participant (any more)", pid);
+	struct sh_participant *p = &ca->P[pid];
+	if (send->suite != p->c.srtp_suite || recv->suite != p->c.srtp_suite)
+		return refuse(err, errlen, "participant %u: DTLS negotiated suite %u, not the meeting's %u", pid,
+			      send->suite, p->c.srtp_suite);
+	struct mmr_cmd_participant c = p->c;
+	c.send_key = *send;
+	c.recv_key = *recv;
+	uint32_t stamp = p->stamp;     /* not a PUT of the controller's: a sync's sweep must not see one */
+	int rc = participant_put(ca, &c, err, errlen);
+	p->stamp = stamp;
+	explicit_bzero(&c, sizeof(c));
+	return rc;
+}
+
+/* ---------------------------------------------------------------------------------------------
  * Sync (full replay from a controller)
  */
 
@@ -1960,11 +2025,18 @@ int cmd_apply_one(struct cmd_apply *ca, const struct mmr_cmd *c, char *err, size
 	case MMR_CMD_SYNC_END:
 		rc = sync_end(ca, c->u.sync.gen, err, errlen);
 		break;
-	case MMR_CMD_PARTICIPANT_PUT:
-		rc = participant_put(ca, &c->u.participant, err, errlen);
+	case MMR_CMD_PARTICIPANT_PUT: {
+		struct mmr_cmd_participant pc = c->u.participant;
+		rc = dtls_keys_for_put(ca, &pc, err, errlen);
 		if (rc == 0)
+			rc = participant_put(ca, &pc, err, errlen);
+		explicit_bzero(&pc, sizeof(pc));
+		if (rc == 0) {
 			dp_ice_put(ca, &ca->P[c->u.participant.id].c);
+			dp_dtls_put(&ca->P[c->u.participant.id].c);
+		}
 		break;
+	}
 	case MMR_CMD_PARTICIPANT_DEL:
 		if (id >= MMR_MAX_PARTICIPANTS || !ca->P[id].used)
 			rc = refuse(err, errlen, "unknown participant %u", id);

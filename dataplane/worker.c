@@ -3,7 +3,8 @@
  *
  * Every iteration: a burst of up to 32 packets from our queue of each port; each packet is parsed
  * (pkt_parse) and is either answered in place (ARP, ICMP echo, IPv6 neighbour solicitation; see
- * local_reply.c), forwarded to the receivers of its stream (fanout.c), or dropped with its reason
+ * local_reply.c; STUN checks, ice.h), handed to the DTLS thread (first byte 20..63, dtls_path.h),
+ * forwarded to the receivers of its stream (fanout.c), or dropped with its reason
  * counted. Then the TX buffers are flushed and we report an RCU quiescent state: no table pointer
  * survives an iteration.
  *
@@ -40,9 +41,11 @@
 #include <rte_malloc.h>
 #include <rte_memcpy.h>
 #include <rte_prefetch.h>
+#include <rte_ring.h>
 
 #include "audio.h"
 #include "bwe.h"
+#include "dtls_path.h"
 #include "fanout.h"
 #include "fwd_table.h"
 #include "handoff.h"
@@ -385,13 +388,23 @@ static inline void handle_packet(struct worker *w, uint16_t pidx, struct rte_mbu
 			why = MMR_DROP_NOT_FOR_US;
 			goto drop;
 		}
-		if (unlikely(pi.payload_len && *rte_pktmbuf_mtod_offset(m, const uint8_t *, pi.payload_off) < 4)) {
-			/* RFC 7983: STUN (ice.h), answered here whoever owns the meeting */
-			why = dp_ice_stun(w, m, &pi);
-			if (why != MMR_DROP_NONE)
-				goto drop;
-			worker_send(w, pidx, m);
-			return;
+		if (unlikely(pi.payload_len && *rte_pktmbuf_mtod_offset(m, const uint8_t *, pi.payload_off) < 64)) {
+			uint8_t b0 = *rte_pktmbuf_mtod_offset(m, const uint8_t *, pi.payload_off);
+			if (b0 < 4) {
+				/* RFC 7983: STUN (ice.h), answered here whoever owns the meeting */
+				why = dp_ice_stun(w, m, &pi);
+				if (why != MMR_DROP_NONE)
+					goto drop;
+				worker_send(w, pidx, m);
+				return;
+			}
+			if (b0 >= 20) {
+				/* RFC 7983: DTLS, to the DTLS thread (dtls_path.h) */
+				why = dp_dtls_in(w, m, &pi);
+				if (why != MMR_DROP_NONE)
+					goto drop;
+				return;
+			}
 		}
 		why = handle_media(w, m, &pi, from_ring);
 		if (why != MMR_DROP_NONE) {
@@ -566,6 +579,8 @@ int worker_main(void *arg)
 		}
 		if (w->rtx_n_free)
 			repair_flush(w);
+		if (unlikely(!rte_ring_empty(dp->dtls_tx[w->idx])))
+			dp_dtls_tx(w);       /* the DTLS thread's flights (dtls_path.h) */
 		worker_flush_tx(w);
 		w->st->loops++;
 		if (got) {

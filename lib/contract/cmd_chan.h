@@ -100,8 +100,11 @@
 					         CONSENT, consent counter;
 					      14: SSRC learning: mid/rid/repaired-rid extension ids and
 					         pending streams in PARTICIPANT_PUT, event SSRC, drop
-					         reason ssrc_learning */
-#define MMR_SHM_LAYOUT        0xd59920f48f91fe5eull /* the layout of this version (see the check below) */
+					         reason ssrc_learning; DTLS-SRTP (issue 13): dtls, role and
+					         peer fingerprint in PARTICIPANT_PUT, the dataplane's
+					         certificate fingerprint in the header, event DTLS, DTLS
+					         counters and drop reasons */
+#define MMR_SHM_LAYOUT        0x4fffcf5931a2a628ull /* the layout of this version (see the check below) */
 #define MMR_CMD_RING          4096u        /* power of two */
 #define MMR_HEARTBEAT_NS      100000000ull /* 100 ms */
 #define MMR_HEARTBEAT_DEAD_NS 1000000000ull /* 1 s */
@@ -172,6 +175,14 @@ struct mmr_cmd_participant {
 	uint8_t  rrid_ext_id;
 	uint8_t  n_learn;          /* 0..MMR_LEARN_MAX */
 	struct mmr_learn learn[MMR_LEARN_MAX];
+	/* DTLS-SRTP (version 14): dtls 1: the participant's SRTP keys come from a DTLS handshake on the
+	 * media port (dataplane/dtls_path.h), not from this command: send_key and recv_key are ignored
+	 * (zero), and a PUT with the same role and fingerprint keeps the keys the handshake gave. Needs
+	 * ice and an SRTP suite. dtls_role: the MMR's (enum mmr_dtls_role); dtls_fp: the SHA-256
+	 * fingerprint the peer's certificate must have (its SDP's a=fingerprint). dtls 0: all zero. */
+	uint8_t  dtls;
+	uint8_t  dtls_role;
+	uint8_t  dtls_fp[MMR_DTLS_FP_LEN];
 };
 
 struct mmr_cmd_stream {
@@ -274,6 +285,10 @@ struct mmr_shm {
 	 * reader that saw dp_ready == 1 (acquire) may read it. The controller compares it with the id its
 	 * keys were used under and rekeys every SRTP participant when it differs (version 5). */
 	uint8_t srtp_ledger_id[MMR_SRTP_LEDGER_ID_LEN];
+	/* the SHA-256 fingerprint of the dataplane's DTLS certificate, "AB:CD:..." NUL-terminated (what
+	 * SDP answers carry as a=fingerprint; version 14). Written before dp_ready like the ledger id;
+	 * all zero when the dataplane has no DTLS. */
+	char dtls_fingerprint[MMR_DTLS_FP_TEXT_LEN + 1];
 
 	/* fencing (version 7): the owner's token, bumped by cmd_chan_take_over (compare-and-swap) */
 	_Atomic uint64_t owner_token;
@@ -488,7 +503,11 @@ struct mmr_shm {
 	_(166, offsetof(struct mmr_cmd_participant, mid_ext_id)) \
 	_(167, offsetof(struct mmr_cmd_participant, learn)) \
 	_(168, sizeof(struct mmr_learn)) \
-	_(169, MMR_LEARN_MAX)
+	_(169, MMR_LEARN_MAX) \
+	_(170, offsetof(struct mmr_cmd_participant, dtls)) \
+	_(171, offsetof(struct mmr_cmd_participant, dtls_role)) \
+	_(172, offsetof(struct mmr_cmd_participant, dtls_fp)) \
+	_(173, offsetof(struct mmr_shm, dtls_fingerprint))
 #define MMR_LAYOUT_TERM(n, x) + ((uint64_t)(x) + 1u) * ((2u * (uint64_t)(n) + 1u) * 0x9e3779b97f4a7c15ull)
 /* list entries: where each sits, weighted by its name's length (a reorder of the list shows) */
 #define MMR_LAYOUT_LC(f, name, doc) \

@@ -66,6 +66,14 @@ enum mmr_event_type {
 	 * to the stream (as `stream add --ssrc` would) unless another stream of the meeting uses it.
 	 * Sent by the lcore owning the participant's meeting, at most once per SSRC per 100 ms (issue 13). */
 	MMR_EV_SSRC = 6,
+	/* id: a DTLS participant (version 14). v0: mmr_dtls_pack(state, fail, suite): its handshake's
+	 * state (enum mmr_dtls_state: HANDSHAKING when a session is made, CONNECTED once its keys are
+	 * in its SRTP contexts, FAILED with the reason, CLOSED), the failure reason (enum
+	 * mmr_dtls_fail), the negotiated SRTP suite (enum srtp_suite, 0 until connected). v1: the
+	 * generation of the participant's DTLS configuration in the dataplane (never 0; new at every
+	 * role or fingerprint change): events of one participant come in order from one ring. Sent by
+	 * the dataplane's control thread. Not restated in snapshots. */
+	MMR_EV_DTLS = 7,
 	MMR_EV__COUNT
 };
 
@@ -100,6 +108,15 @@ static inline uint32_t mmr_layers_pack(unsigned started, unsigned encoding, unsi
 #define MMR_LAYERS_DT(v)       (((v) >> 16) & 255u)
 #define MMR_LAYERS_SID(v)      (((v) >> 8) & 15u)
 #define MMR_LAYERS_TID(v)      ((v) & 15u)
+
+/* MMR_EV_DTLS v0 packing: bits 0-7 state, 8-15 failure reason, 16-23 SRTP suite. */
+static inline uint32_t mmr_dtls_pack(unsigned state, unsigned fail, unsigned suite)
+{
+	return (state & 255u) | (fail & 255u) << 8 | (suite & 255u) << 16;
+}
+#define MMR_DTLS_STATE(v) ((v) & 255u)
+#define MMR_DTLS_FAIL(v)  (((v) >> 8) & 255u)
+#define MMR_DTLS_SUITE(v) (((v) >> 16) & 255u)
 
 /* Is version a newer than (or the same as) b? 32-bit wrapping order. */
 static inline int mmr_ev_version_ge(uint32_t a, uint32_t b)

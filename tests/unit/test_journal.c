@@ -695,7 +695,7 @@ static void test_v6_file(void **state)
 	assert_int_equal(m.subs[1].priority, MMR_PRIO_NORMAL);
 	assert_int_equal(m.subs[1].topn_slot, 0);
 	char *text = model_text(&m);
-	assert_non_null(strstr(text, "mmr-state 8\n"));
+	assert_non_null(strstr(text, "mmr-state 9\n"));
 	assert_non_null(strstr(text, "meeting 0 old plain 0\n"));
 	assert_non_null(strstr(text, "sub 1 1 1 2 0x00000020 0 0 0 - - -\n"));
 	free(text);

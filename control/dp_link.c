@@ -307,6 +307,8 @@ uint64_t dp_link_put_sub(struct dp_link *l, uint32_t id)
 	c.u.sub.rtx_ssrc = b->rtx_ssrc;
 	c.u.sub.priority = b->priority;
 	c.u.sub.topn_slot = b->topn_slot;
+	c.u.sub.video_slot = b->video_slot;
+	c.u.sub.slot_gen = b->slot_gen;
 	return dp_link_push(l, &c);
 }
 

@@ -305,6 +305,8 @@ static void json_participant(const struct model *m, uint32_t p, struct outbuf *o
  * whose id is the group's sel_id). */
 static bool sub_row(const struct model *m, uint32_t b)
 {
+	if (m->subs[b].video_slot)
+		return false;   /* a receive slot's: `slot list` shows them */
 	return m->subs[b].topn_slot || model_group_head(m, m->subs[b].stream) == m->subs[b].stream;
 }
 
@@ -563,6 +565,124 @@ void render_sub_list(const struct ctl_ctx *ctx, uint32_t meeting, bool json, str
 		return;
 	}
 	text_subs(m, ctx->dp, true, meeting, out, 0);
+}
+
+/* ---- receive slots (issue 13) --------------------------------------------------------------- */
+
+/* Rows: every receiver's video slots, then its top-N audio slots. */
+void render_slot_list(const struct ctl_ctx *ctx, uint32_t meeting, bool json, struct outbuf *out)
+{
+	const struct model *m = ctx->model;
+	static const char *const cols[] = { "RECEIVER", "KIND", "SLOT", "OUT_SSRC", "RTX_SSRC", "PUBLISHER", "SSRC",
+					    "TARGET", "ASSIGNMENT", "CURRENT" };
+	struct table t;
+	bool first = true;
+	char buf[64];
+	if (json) {
+		ob_puts(out, "{\"meeting\": ");
+		ob_json_str(out, m->meetings[meeting].name);
+		ob_puts(out, ",\n  \"slots\": [");
+	} else {
+		table_init(&t, 10, cols);
+	}
+	for (uint32_t p = m->meetings[meeting].first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
+		const struct m_participant *rp = &m->parts[p];
+		for (unsigned k = 0; k < rp->n_vslots; k++) {
+			uint32_t a = rp->vslot_sub[k], mem[MEDIA_MAX_ENCODINGS];
+			if (a == MMR_ID_NONE)
+				continue;
+			const struct m_sub *sb = &m->subs[a];
+			unsigned n = model_vslot_members(m, a, mem);
+			const struct m_stream *ss = n ? &m->streams[m->subs[mem[0]].stream] : NULL;
+			if (json) {
+				ob_puts(out, first ? "\n    {\"receiver\": " : ",\n    {\"receiver\": ");
+				first = false;
+				ob_json_str(out, rp->name);
+				ob_printf(out, ", \"kind\": \"video\", \"slot\": %u, \"out_ssrc\": %u", k, sb->out_ssrc);
+				json_opt_u(out, "rtx_ssrc", sb->rtx_ssrc != 0, sb->rtx_ssrc);
+				ob_printf(out, ", \"id\": %u, \"assignment\": %u, \"publisher\": ", a, sb->slot_gen);
+				if (!ss) {
+					ob_puts(out, "null, \"ssrc\": null, \"ssrcs\": [], \"codec\": null, \"current\": null}");
+					continue;
+				}
+				ob_json_str(out, m->parts[ss->participant].name);
+				ob_printf(out, ", \"ssrc\": %u, \"ssrcs\": [", ss->ssrc);
+				for (unsigned i = 0; i < n; i++)
+					ob_printf(out, "%s%u", i ? ", " : "", m->streams[m->subs[mem[i]].stream].ssrc);
+				ob_printf(out, "], \"codec\": \"%s\"", val_codec_name(ss->codec));
+				json_opt_u(out, "target", ss->codec != MMR_CODEC_AV1, sb->target);
+				json_opt_u(out, "target_spatial", ss->codec == MMR_CODEC_VP9, sb->target_sid);
+				json_opt_u(out, "target_dt", ss->codec == MMR_CODEC_AV1, sb->target_dt);
+				json_opt_u(out, "target_encoding", n > 1, sb->target_encoding);
+				uint32_t v;
+				const struct dp_link *dp = ctx->dp;
+				if (!dp || !dp->attached || !events_layers(&dp->ev, a, &v))
+					ob_puts(out, ", \"current\": null}");
+				else if (!MMR_LAYERS_STARTED(v))
+					ob_puts(out, ", \"current\": {\"started\": false}}");
+				else
+					ob_printf(out, ", \"current\": {\"started\": true, \"encoding\": %u, \"spatial\": %u, "
+						       "\"temporal\": %u, \"dt\": %u}}", MMR_LAYERS_ENCODING(v),
+						  MMR_LAYERS_SID(v), MMR_LAYERS_TID(v), MMR_LAYERS_DT(v));
+				continue;
+			}
+			table_cell(&t, rp->name);
+			table_cell(&t, "video");
+			table_cell_u64(&t, k);
+			table_cellf(&t, "0x%08x", sb->out_ssrc);
+			if (sb->rtx_ssrc)
+				table_cellf(&t, "0x%08x", sb->rtx_ssrc);
+			else
+				table_cell(&t, "-");
+			if (!ss) {
+				table_cell(&t, "(empty)");
+				table_cell(&t, "-");
+				table_cell(&t, "-");
+				table_cell_u64(&t, sb->slot_gen);
+				table_cell(&t, "-");
+				continue;
+			}
+			table_cell(&t, m->parts[ss->participant].name);
+			table_cellf(&t, "0x%08x", ss->ssrc);
+			table_cell(&t, target_text(m, mem[0], buf, sizeof(buf)));
+			table_cell_u64(&t, sb->slot_gen);
+			table_cell(&t, current_text(m, ctx->dp, mem[0], buf, sizeof(buf)));
+		}
+		for (uint32_t b = rp->first_rsub; b != MMR_ID_NONE; b = m->subs[b].r_next) {
+			const struct m_sub *sb = &m->subs[b];
+			if (!sb->topn_slot)
+				continue;
+			if (json) {
+				ob_puts(out, first ? "\n    {\"receiver\": " : ",\n    {\"receiver\": ");
+				first = false;
+				ob_json_str(out, rp->name);
+				ob_printf(out, ", \"kind\": \"audio\", \"slot\": %u, \"out_ssrc\": %u, \"rtx_ssrc\": null, "
+					       "\"id\": %u, \"publisher\": null, \"top_n\": true}",
+					  sb->topn_slot - 1u, sb->out_ssrc, b);
+				continue;
+			}
+			table_cell(&t, rp->name);
+			table_cell(&t, "audio");
+			table_cell_u64(&t, sb->topn_slot - 1u);
+			table_cellf(&t, "0x%08x", sb->out_ssrc);
+			table_cell(&t, "-");
+			table_cellf(&t, "(top-N %u)", sb->topn_slot - 1u);
+			table_cell(&t, "-");
+			table_cell(&t, "-");
+			table_cell(&t, "-");
+			table_cell(&t, "-");
+		}
+	}
+	if (json) {
+		ob_puts(out, first ? "]}\n" : "\n  ]}\n");
+		return;
+	}
+	if (t.nrows == 0) {
+		table_free(&t);
+		ob_puts(out, "(no slots)\n");
+		return;
+	}
+	table_emit(&t, out, 0);
 }
 
 /* ---- stats ---------------------------------------------------------------------------------- */

@@ -176,10 +176,41 @@ static void sub_tail(struct outbuf *b, const struct m_sub *b2)
 		ob_add(b, " -", 2);
 }
 
+/* vslot ID SUBSCRIBER K OUT_SSRC RTX_SSRC|- TARGET TARGET_SID TARGET_DT TARGET_ENCODING GEN (version 9):
+ * receiver SUBSCRIBER's video slot K (created, or its targets and assignment number changed);
+ * vmember ID STREAM SLOT: stream STREAM on video slot SLOT (a subscription id) */
+static void vslot_line(struct outbuf *b, const struct model *m, uint32_t s)
+{
+	const struct m_sub *b2 = &m->subs[s];
+	char rtx[16] = "-";
+	if (b2->rtx_ssrc)
+		snprintf(rtx, sizeof(rtx), "0x%08x", b2->rtx_ssrc);
+	if (b2->stream == MMR_ID_NONE)
+		ob_printf(b, "vslot %u %u %u 0x%08x %s %u %u %u %u %u\n", s, b2->subscriber, b2->video_slot - 1u,
+			  b2->out_ssrc, rtx, b2->target, b2->target_sid, b2->target_dt, b2->target_encoding,
+			  b2->slot_gen);
+	else
+		ob_printf(b, "vmember %u %u %u\n", s, b2->stream, b2->sel_id);
+}
+
+/* aslots PARTICIPANT SSRC,... (version 9): a participant's audio slot SSRCs */
+void state_line_aslots(struct outbuf *b, const struct model *m, uint32_t p)
+{
+	const struct m_participant *pp = &m->parts[p];
+	ob_printf(b, "aslots %u", p);
+	for (unsigned k = 0; k < pp->n_aslots; k++)
+		ob_printf(b, "%c0x%08x", k ? ',' : ' ', pp->aslot_ssrc[k]);
+	ob_char(b, '\n');
+}
+
 /* the bulk of a big state: formatted by hand, printf is several times slower */
 void state_line_sub(struct outbuf *b, const struct model *m, uint32_t s)
 {
 	const struct m_sub *b2 = &m->subs[s];
+	if (b2->video_slot) {
+		vslot_line(b, m, s);
+		return;
+	}
 	ob_add(b, "sub ", 4);
 	ob_u64(b, s);
 	ob_char(b, ' ');
@@ -236,6 +267,8 @@ static void write_meeting(const struct model *m, uint32_t id, struct outbuf *b, 
 	c->meetings++;
 	for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
 		state_line_participant(b, m, p);
+		if (m->parts[p].n_aslots)
+			state_line_aslots(b, m, p);
 		c->parts++;
 	}
 	for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next)
@@ -903,6 +936,102 @@ static int load_slot(struct loader *ld, uint32_t id)
 	return 0;
 }
 
+/* vslot ... (version 9, above): create video slot K of SUBSCRIBER, or (journal) set an existing
+ * one's targets and assignment number */
+static int load_vslot(struct loader *ld)
+{
+	struct model *m = ld->m;
+	uint32_t id = 0, r = 0, out_ssrc, rtx = 0;
+	uint64_t k, v[5];
+	if (ld->version < 9)
+		return fail(ld, "unknown record 'vslot' in a version %d file", ld->version);
+	if (ld->ntok != 11)
+		return fail(ld, "vslot: expected 'vslot ID SUBSCRIBER K OUT_SSRC RTX_SSRC|- TARGET TARGET_SID TARGET_DT TARGET_ENCODING GEN'");
+	if (get_id(ld, 1, MMR_MAX_SUBS, &id, "subscription") < 0 || get_id(ld, 2, MMR_MAX_PARTICIPANTS, &r, "participant") < 0)
+		return -1;
+	if (!m->parts[r].used || !val_role_receives(m->parts[r].role))
+		return fail(ld, "vslot %u: no receiving participant with id %u", id, r);
+	if (val_uint(ld->tok[3], MMR_VSLOT_MAX - 1u, &k) < 0 || val_ssrc(ld->tok[4], &out_ssrc) < 0 || out_ssrc == 0 ||
+	    (strcmp(ld->tok[5], "-") != 0 && (val_ssrc(ld->tok[5], &rtx) < 0 || rtx == 0 || rtx == out_ssrc)) ||
+	    val_uint(ld->tok[6], MMR_MAX_TLAYERS - 1u, &v[0]) < 0 || val_uint(ld->tok[7], MEDIA_MAX_SPATIAL - 1u, &v[1]) < 0 ||
+	    val_uint(ld->tok[8], 31u /* AV1_MAX_DT - 1 */, &v[2]) < 0 || val_uint(ld->tok[9], MEDIA_MAX_ENCODINGS - 1u, &v[3]) < 0 ||
+	    val_uint(ld->tok[10], 255, &v[4]) < 0)
+		return fail(ld, "vslot %u: bad slot, SSRCs, targets or assignment number", id);
+	struct m_sub *b;
+	if (m->subs[id].used) {
+		b = &m->subs[id];
+		if (!ld->journal || b->stream != MMR_ID_NONE || b->video_slot != k + 1 || b->subscriber != r ||
+		    b->out_ssrc != out_ssrc || b->rtx_ssrc != rtx)
+			return fail(ld, "subscription id %u used twice", id);
+	} else {
+		if (m->parts[r].n_vslots > k && m->parts[r].vslot_sub[k] != MMR_ID_NONE)
+			return fail(ld, "vslot %u: participant %u's video slot %llu appears twice", id, r,
+				    (unsigned long long)k);
+		if (reserve_one(ld, 0, 0, 0, 1) < 0)
+			return -1;
+		b = &m->subs[model_vslot_add(m, id, r, (unsigned)k, out_ssrc, rtx)];
+	}
+	b->target = (uint8_t)v[0];
+	b->target_sid = (uint8_t)v[1];
+	b->target_dt = (uint8_t)v[2];
+	b->target_encoding = (uint8_t)v[3];
+	b->slot_gen = (uint8_t)v[4];
+	return 0;
+}
+
+/* vmember ID STREAM SLOT (version 9): a stream on a video slot */
+static int load_vmember(struct loader *ld)
+{
+	struct model *m = ld->m;
+	uint32_t id = 0, s = 0, slot = 0;
+	if (ld->version < 9)
+		return fail(ld, "unknown record 'vmember' in a version %d file", ld->version);
+	if (ld->ntok != 4)
+		return fail(ld, "vmember: expected 'vmember ID STREAM SLOT'");
+	if (get_id(ld, 1, MMR_MAX_SUBS, &id, "subscription") < 0 || get_id(ld, 2, MMR_MAX_STREAMS, &s, "stream") < 0 ||
+	    get_id(ld, 3, MMR_MAX_SUBS, &slot, "subscription") < 0)
+		return -1;
+	if (m->subs[id].used)
+		return fail(ld, "subscription id %u used twice", id);
+	const struct m_sub *a = &m->subs[slot];
+	if (!a->used || !a->video_slot || a->stream != MMR_ID_NONE)
+		return fail(ld, "vmember %u: no video slot with id %u", id, slot);
+	if (!m->streams[s].used || m->streams[s].kind != MMR_KIND_VIDEO || m->streams[s].participant == a->subscriber ||
+	    model_stream_meeting(m, s) != m->parts[a->subscriber].meeting)
+		return fail(ld, "vmember %u: stream %u is no video stream of another participant of the slot's meeting", id, s);
+	if (model_find_sub(m, s, a->subscriber) != MMR_ID_NONE)
+		return fail(ld, "vmember %u: participant %u receives stream %u twice", id, a->subscriber, s);
+	if (reserve_one(ld, 0, 0, 0, 1) < 0)
+		return -1;
+	model_vslot_member_add(m, id, s, slot);
+	return 0;
+}
+
+/* aslots PARTICIPANT SSRC,... (version 9) */
+static int load_aslots(struct loader *ld)
+{
+	struct model *m = ld->m;
+	uint32_t p = 0;
+	if (ld->version < 9)
+		return fail(ld, "unknown record 'aslots' in a version %d file", ld->version);
+	if (ld->ntok != 3)
+		return fail(ld, "aslots: expected 'aslots PARTICIPANT SSRC,...'");
+	if (get_id(ld, 1, MMR_MAX_PARTICIPANTS, &p, "participant") < 0)
+		return -1;
+	if (!m->parts[p].used)
+		return fail(ld, "aslots: no participant with id %u", p);
+	unsigned n = 0;
+	char *save = NULL;
+	for (char *t = strtok_r(ld->tok[2], ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		uint32_t v;
+		if (n == MMR_TOPN_MAX || val_ssrc(t, &v) < 0 || v == 0)
+			return fail(ld, "aslots: bad SSRC list for participant %u", p);
+		m->parts[p].aslot_ssrc[n++] = v;
+	}
+	m->parts[p].n_aslots = (uint8_t)n;
+	return 0;
+}
+
 static int load_sub(struct loader *ld)
 {
 	struct model *m = ld->m;
@@ -1205,10 +1334,12 @@ static int check_subscriptions(struct loader *ld)
 	for (uint32_t s = 0; s < model_stream_bound(m); s++) {
 		if (!m->streams[s].used)
 			continue;
-		uint32_t want = model_stream_sub_count(m, s);
-		if (m->streams[s].n_subs != want)
+		uint32_t want = model_stream_sub_count(m, s), have = 0;
+		for (uint32_t b = m->streams[s].first_sub; b != MMR_ID_NONE; b = m->subs[b].s_next)
+			have += m->subs[b].video_slot == 0;   /* not one on a receiver's video slot */
+		if (have != want)
 			return fail(ld, "stream %u (SSRC 0x%08x) has %u subscriptions, the meeting's receivers need %u",
-				    s, m->streams[s].ssrc, m->streams[s].n_subs, want);
+				    s, m->streams[s].ssrc, have, want);
 		if (m->streams[s].group == s && model_group_size(m, s) < 2)
 			return fail(ld, "stream %u (SSRC 0x%08x): a simulcast group of one", s, m->streams[s].ssrc);
 	}
@@ -1217,7 +1348,8 @@ static int check_subscriptions(struct loader *ld)
 		const struct m_participant *rp = &m->parts[r];
 		if (!rp->used)
 			continue;
-		unsigned want = val_role_receives(rp->role) ? m->meetings[rp->meeting].top_n : 0, have = 0;
+		unsigned want = val_role_receives(rp->role) ? model_topn_slots_of(rp, m->meetings[rp->meeting].top_n) : 0,
+			 have = 0;
 		for (uint32_t b = rp->first_rsub; b != MMR_ID_NONE; b = m->subs[b].r_next)
 			if (m->subs[b].topn_slot) {
 				if (m->subs[b].topn_slot > want)
@@ -1239,8 +1371,8 @@ static int set_sel_ids(struct loader *ld)
 	struct model *m = ld->m;
 	for (uint32_t b = 0; b < model_sub_bound(m); b++) {
 		struct m_sub *sb = &m->subs[b];
-		if (!sb->used || sb->topn_slot)
-			continue;
+		if (!sb->used || sb->topn_slot || sb->video_slot)
+			continue;      /* a slot's, and a stream on a video slot (its sel_id is the slot's) */
 		uint32_t head = model_group_head(m, sb->stream);
 		if (head == sb->stream)
 			continue;
@@ -1284,6 +1416,12 @@ static int load_record(struct loader *ld, bool *is_end)
 		return load_stream(ld);
 	if (strcmp(kw, "sub") == 0)
 		return load_sub(ld);
+	if (strcmp(kw, "vslot") == 0)
+		return load_vslot(ld);
+	if (strcmp(kw, "vmember") == 0)
+		return load_vmember(ld);
+	if (strcmp(kw, "aslots") == 0)
+		return load_aslots(ld);
 	if (strcmp(kw, "srtp_ledger") == 0)
 		return load_ledger(ld);
 	if (!ld->journal) {

@@ -107,6 +107,8 @@ void state_line_participant(struct outbuf *b, const struct model *m, uint32_t id
 void state_line_stream(struct outbuf *b, const struct model *m, uint32_t id);
 void state_line_sub(struct outbuf *b, const struct model *m, uint32_t id);
 void state_line_target(struct outbuf *b, const struct model *m, uint32_t sub);
+/* aslots PARTICIPANT SSRC,...: its audio slot SSRCs (issue 13) */
+void state_line_aslots(struct outbuf *b, const struct model *m, uint32_t p);
 void state_line_topn(struct outbuf *b, const struct model *m, uint32_t meeting);
 /* paddr ID ADDR PORT ICE (journal): a participant's address and ICE credentials now. */
 void state_line_paddr(struct outbuf *b, const struct model *m, uint32_t participant);

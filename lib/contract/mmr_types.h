@@ -157,6 +157,9 @@ const char *mmr_dtls_fail_name(unsigned f);      /* "fingerprint", ...; "?" */
 /* Top-N audio (issue 12): a meeting forwards to each receiver only its N loudest audio streams, on N
  * slot subscriptions per receiver (mmr_cmd_sub.topn_slot); N = 0 (off) .. MMR_TOPN_MAX. */
 #define MMR_TOPN_MAX 8u
+/* Receive slots (issue 13): a receiver's video slots (mmr_cmd_sub.video_slot), at most this many;
+ * its audio slots are its meeting's top-N slots (at most MMR_TOPN_MAX). */
+#define MMR_VSLOT_MAX 8u
 
 /* Allocation priority of a subscription (issue 12, mmr_cmd_sub.priority): a pinned one is served
  * before the others (like a screen share, mmr_cmd_stream.screen). */

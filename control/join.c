@@ -895,7 +895,7 @@ static enum MHD_Result do_join(struct join *j, struct http_req *r, enum endpoint
 	ob_init(&last.body);
 	bool added = false;
 	const char *role = publishes && receives ? "sendrecv" : publishes ? "sendonly" : "recvonly";
-	if (s->n_aslots && m->meetings[meeting].top_n == 0) {
+	if (s->n_aslots > m->meetings[meeting].top_n) {    /* top-N must cover the audio slots */
 		snprintf(w.line, sizeof(w.line), "meeting set %s --top-n %u --json", meeting_name, s->n_aslots);
 		if (run_line(j, w.line, &req) < 0)
 			goto cmd_fail;

@@ -257,7 +257,7 @@ static bool dp_fingerprint(const struct join *j, char *fp, size_t cap)
 	char tmp[MMR_DTLS_FP_TEXT_LEN + 1];
 	memcpy(tmp, (const char *)dp->ch.shm->dtls_fingerprint, sizeof(tmp));
 	tmp[MMR_DTLS_FP_TEXT_LEN] = '\0';
-	if (!tmp[0] || strlen(tmp) >= cap)
+	if (strlen(tmp) != MMR_DTLS_FP_TEXT_LEN || strlen(tmp) >= cap)
 		return false;
 	strcpy(fp, tmp);
 	return true;

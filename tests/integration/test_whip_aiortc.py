@@ -6,7 +6,7 @@ POST /whep on one video and one audio slot and decodes the publisher's video. Th
 dataplane on net_tap (tests/lib/mmrtest.py); aiortc runs in the test's network namespace, its host
 candidate on the tap's address, the MMR's candidate the dataplane's (join_candidate). ICE (aiortc
 full, the MMR lite), DTLS (aiortc client, the MMR server), SRTP (AES_CM_128_HMAC_SHA1_80: what
-aiortc 1.4 negotiates), BUNDLE and rtcp-mux are all the real ones.
+aiortc 1.4 negotiates); the audio is a tone, so that top-N picks it, BUNDLE and rtcp-mux are all the real ones.
 
 Checks: both joins 201; both peer connections reach "connected"; the MMR learned both addresses and
 finished both DTLS handshakes (`participant show`); the viewer's event stream names the publisher on
@@ -31,6 +31,23 @@ from test_join_api import Events, Http, make_token  # noqa: E402
 logging.getLogger('asyncio').setLevel(logging.CRITICAL)
 
 
+def tone_track():
+    """An audio track of a 440 Hz tone at about -12 dBov (silence would never be in the top-N)."""
+    import math
+    import struct
+    from aiortc.mediastreams import AudioStreamTrack
+
+    class Tone(AudioStreamTrack):
+        async def recv(self):
+            frame = await super().recv()
+            n = frame.samples
+            pcm = struct.pack('<%dh' % n, *(int(8000 * math.sin(2 * math.pi * 440 * (frame.pts + i) / 8000))
+                                             for i in range(n)))
+            frame.planes[0].update(pcm)
+            return frame
+    return Tone()
+
+
 async def http_post(api, path, sdp, token):
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(None, lambda: api.req('POST', path, sdp.encode(), token, 'application/sdp'))
@@ -49,10 +66,10 @@ async def wait_state(pc, want, timeout):
 
 async def scenario(c, env, api, secret, port):
     from aiortc import RTCPeerConnection, RTCSessionDescription
-    from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
+    from aiortc.mediastreams import VideoStreamTrack
 
     pub = RTCPeerConnection()
-    pub.addTransceiver(AudioStreamTrack(), direction='sendonly')
+    pub.addTransceiver(tone_track(), direction='sendonly')
     pub.addTransceiver(VideoStreamTrack(), direction='sendonly')
     await pub.setLocalDescription(await pub.createOffer())
     st, h, text = await http_post(api, '/v1/meetings/live/whip', pub.localDescription.sdp,

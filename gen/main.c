@@ -122,6 +122,8 @@ static void usage(FILE *f)
 "  --audio-bytes B         Opus payload bytes per 20 ms (100)\n"
 "  --fixed-rtp-bytes B     every video RTP packet exactly B bytes (header included)\n"
 "  --no-rtp-ext            no RTP header extension (default: 12 bytes, like a browser)\n"
+"  --browser-ext           VP8 and audio: 8 more extension bytes, the rest of a browser's set on its\n"
+"                          first packets: mid (id 9), playout-delay (6), video-content-type (7)\n"
 "  --level-ext ID          audio packets carry the audio level (RFC 6464) as extension ID (3-14),\n"
 "                          one loud talker per meeting at a time (participants: --ext audio-level=ID)\n"
 "  --udp-csum              compute UDP checksums (default 0, valid for IPv4)\n"
@@ -221,7 +223,7 @@ enum {
 	O_GENIP, O_SRCMAC, O_BASEIP, O_SINK, O_PROBE, O_SETUP, O_SCRIPT, O_SETUPDELAY, O_SOCKET, O_SHM, O_DPSHM,
 	O_SHUFFLE, O_SRTP, O_SRTPEVERY, O_UPD, O_UPDRATE, O_UPDFLOWS, O_UPDINFL, O_UPDBULK, O_UPDTGT, O_PCAP, O_PCAPN,
 	O_PCAPONLY, O_RXPCAP, O_JSON, O_PORT, O_MBUFS, O_QUIET, O_GCM, O_VIDEO, O_DDEXT, O_QUEUES, O_NACKS,
-	O_LEVELEXT, O_TWCC, O_TOPN, O_TWCCFB, O_STUN, O_HELP
+	O_LEVELEXT, O_TWCC, O_TOPN, O_TWCCFB, O_STUN, O_BROWSEREXT, O_HELP
 };
 
 static const struct option long_opts[] = {
@@ -246,6 +248,7 @@ static const struct option long_opts[] = {
 	{ "video", 1, 0, O_VIDEO }, { "dd-ext", 1, 0, O_DDEXT }, { "nack-per-s", 1, 0, O_NACKS },
 	{ "level-ext", 1, 0, O_LEVELEXT }, { "twcc", 0, 0, O_TWCC }, { "top-n", 1, 0, O_TOPN },
 	{ "twcc-fb-per-s", 1, 0, O_TWCCFB }, { "stun-per-s", 1, 0, O_STUN },
+	{ "browser-ext", 0, 0, O_BROWSEREXT },
 	{ "help", 0, 0, O_HELP }, { 0, 0, 0, 0 }
 };
 
@@ -302,6 +305,7 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 		case O_ABYTES: if (parse_u32(optarg, &o->mc.audio_bytes, 20, 1200)) return bad(name, optarg); break;
 		case O_FIXED: if (parse_u32(optarg, &o->mc.fixed_video_bytes, 80, 1440)) return bad(name, optarg); break;
 		case O_NOEXT: o->mc.rtp_ext = 0; break;
+		case O_BROWSEREXT: o->mc.browser_ext = 1; break;
 		case O_VIDEO:
 			if (strcmp(optarg, "vp8") == 0)
 				o->mc.video_codec = GEN_VC_VP8;
@@ -411,6 +415,12 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 				   (o->mc.video_codec == GEN_VC_AV1 && o->mc.level_ext_id == o->mc.dd_ext_id))) {
 		fprintf(stderr, "mmr-gen: --level-ext needs the RTP extension and an id other than 1, 2 "
 			"(transport-cc, abs-send-time) and the AV1 --dd-ext\n");
+		return -1;
+	}
+	if (o->mc.browser_ext && (!o->mc.rtp_ext || o->mc.video_codec != GEN_VC_VP8 || o->mc.level_ext_id == 6 ||
+				  o->mc.level_ext_id == 7 || o->mc.level_ext_id == 9)) {
+		fprintf(stderr, "mmr-gen: --browser-ext goes with VP8 video and the RTP extension, and takes ids 6, 7 "
+			"and 9 (not for --level-ext)\n");
 		return -1;
 	}
 	if (o->twcc && !o->mc.rtp_ext) {

@@ -146,6 +146,8 @@ KEYS = [
     ('topn_meeting_copies_per_s', 'copies/s', '', None),
     ('meetings_per_lcore', 'meetings', '', None),
     ('stun_answers_per_s', 'answers/s', '', None),
+    ('plain_browser_ext_cycles_per_copy', 'cycles', '', None),
+    ('browser_ext_cost_ratio', '', '', None),
 ]
 SVC_CODECS = ('vp8', 'vp9', 'av1')
 
@@ -1057,12 +1059,36 @@ class Bench:
         self.add('stun_forwarding_copies_per_s_on', db['copies'] / db['window_s'], extra=True)
         return b
 
+    def sc_browserext(self, name):
+        """Issue 13: the plain mix with today's extension block (transport-cc, abs-send-time: 12 bytes)
+        and with a browser's set on every packet (mmr-gen --browser-ext: + mid, playout-delay,
+        video-content-type, 20 bytes, what libwebrtc sends until the MMR's receiver reports name
+        the SSRC), in one run, the order alternating between runs: browser_ext_cost_ratio = cycles
+        per copy with the browser set / without."""
+        cpc = {}
+        order = ('plain', 'browser') if self.nrun % 2 else ('browser', 'plain')
+        for i, mode in enumerate(order):
+            if i:
+                self.cleanup()
+            n = '%s_%s' % (name, mode)
+            r = self.run_gen(n, ['--setup', 'ctl', '--max'] + (['--browser-ext'] if mode == 'browser' else []) +
+                             self.PLAIN_MIX + self.timing(), controller=True)
+            self.dp_note(n, r)
+            if r['dp']['copies'] == 0:
+                raise BenchError('%s: no copies (drops: %s)' % (n, r['dp'].get('drops')))
+            cpc[mode] = self.dp_cpc(r)
+        self.add('plain_browser_ext_cycles_per_copy', cpc['browser'])
+        self.add('browser_ext_plain_cycles_per_copy', cpc['plain'], extra=True)
+        self.add('browser_ext_cost_ratio', cpc['browser'] / cpc['plain'])
+        return r
+
     SCENARIOS = [('testpmd', 'sc_testpmd', 5), ('plain', 'sc_plain', 5), ('latency', 'sc_latency', 5),
                  ('srtp', 'sc_srtp', 5), ('scale', 'sc_scale', 3), ('updates', 'sc_updates', 5),
                  ('ctl', 'sc_ctl', 5),
                  ('svc', 'sc_svc', 5), ('handoff', 'sc_handoff', 3), ('rtcp', 'sc_rtcp', 5),
                  ('rtx', 'sc_rtx', 3), ('twcc', 'sc_twcc', 3), ('bwe', 'sc_bwe', 3), ('topn', 'sc_topn', 3),
-                 ('meetings', 'sc_meetings', 1), ('stun', 'sc_stun', 3)]
+                 ('meetings', 'sc_meetings', 1), ('stun', 'sc_stun', 3),
+                 ('browserext', 'sc_browserext', 3)]
 
     def run(self):
         only = set(self.args.only.split(',')) if self.args.only else None

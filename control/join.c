@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <jansson.h>
 
 #include "events.h"
 #include "http_routes.h"
@@ -56,6 +57,7 @@ struct join_session {
 	uint32_t vssrc[JOIN_MAX_SLOTS], vrtx[JOIN_MAX_SLOTS], assrc[JOIN_MAX_SLOTS];
 	uint32_t vpub[JOIN_MAX_SLOTS];      /* the stream (group head) on video slot k; MMR_ID_NONE */
 	uint32_t vpub_ssrc[JOIN_MAX_SLOTS]; /* its SSRC when set (a reused id is not the same stream) */
+	char vceil[JOIN_MAX_SLOTS][80]; /* video slot k's ceiling as slot set options ("" none) */
 	uint32_t speaker_told;          /* the speaker its event streams were last told */
 	bool slot_error_logged;
 };
@@ -288,6 +290,23 @@ static bool parse_join_url(const char *url, enum endpoint *ep, char *meeting, si
 	return false;
 }
 
+/* "/v1/sessions/ID/slots/video/K" -> ID (in id, 33 bytes) and K. */
+static bool parse_slot_url(const char *url, char *id, unsigned *k)
+{
+	if (strncmp(url, "/v1/sessions/", 13) != 0)
+		return false;
+	const char *p = url + 13, *slash = strchr(p, '/');
+	if (!slash || slash == p || slash - p > 32 || strncmp(slash, "/slots/video/", 13) != 0)
+		return false;
+	const char *d = slash + 13;
+	if (d[0] < '0' || d[0] > '9' || (d[1] && (d[1] < '0' || d[1] > '9' || d[2])))
+		return false;
+	*k = (unsigned)atoi(d);
+	memcpy(id, p, (size_t)(slash - p));
+	id[slash - p] = '\0';
+	return true;
+}
+
 /* "/v1/sessions/ID[/events]" -> ID (in id, 33 bytes), *events. */
 static bool parse_session_url(const char *url, char *id, bool *events)
 {
@@ -308,8 +327,9 @@ bool join_owns_url(const char *url)
 	char buf[64];
 	enum endpoint ep;
 	bool ev;
+	unsigned k;
 	return parse_join_url(url, &ep, buf, sizeof(buf)) || strcmp(url, "/v1/sessions") == 0 ||
-	       parse_session_url(url, buf, &ev);
+	       parse_session_url(url, buf, &ev) || parse_slot_url(url, buf, &k);
 }
 
 bool join_is_join_url(const char *url)
@@ -324,9 +344,12 @@ const char *join_route_methods(const char *url, char *buf, size_t cap)
 	char id[64];
 	enum endpoint ep;
 	bool ev;
+	unsigned k;
 	const char *m = NULL;
 	if (parse_join_url(url, &ep, id, sizeof(id)))
 		m = "POST";
+	else if (parse_slot_url(url, id, &k))
+		m = "PATCH";
 	else if (strcmp(url, "/v1/sessions") == 0)
 		m = "GET";
 	else if (parse_session_url(url, id, &ev))
@@ -537,8 +560,8 @@ static void slot_assign(struct join *j, struct join_session *s, unsigned k, cons
 {
 	char line[256];
 	if (p)
-		snprintf(line, sizeof(line), "slot set %s %s --video %u --ssrc %u --json", s->meeting, s->name, k,
-			 p->ssrc);
+		snprintf(line, sizeof(line), "slot set %s %s --video %u --ssrc %u%s --json", s->meeting, s->name, k,
+			 p->ssrc, s->vceil[k]);
 	else
 		snprintf(line, sizeof(line), "slot set %s %s --video %u --none --json", s->meeting, s->name, k);
 	struct request req;
@@ -1203,6 +1226,69 @@ static enum MHD_Result list_sessions(struct join *j, struct http_req *r)
 	return rc;
 }
 
+/* PATCH /v1/sessions/ID/slots/video/K, JSON {"spatial", "target", "dt", "encoding"}: the receiver's
+ * ceiling on its video slot K, kept with the session (every later `slot set` of the slot carries
+ * it) and applied now when a publisher is on the slot. */
+static enum MHD_Result do_ceiling(struct join *j, struct http_req *r, struct join_session *s, unsigned k)
+{
+	if (k >= s->n_vslots)
+		return http_reply_error(r, 404, "no video slot %u (the session has %u)", k, s->n_vslots);
+	if (!http_content_type_is(r, "application/json"))
+		return http_reply_error(r, 415, "the body must be JSON (Content-Type: application/json)");
+	json_error_t je;
+	json_t *body = json_loadb(r->body ? r->body : "", r->body_len, JSON_REJECT_DUPLICATES, &je);
+	if (!body || !json_is_object(body)) {
+		json_decref(body);
+		return http_reply_error(r, 400, "the body must be a JSON object (spatial, target, dt, encoding)");
+	}
+	static const char *const fields[] = { "spatial", "target", "dt", "encoding" };
+	char opts[80] = "";
+	const char *key;
+	json_t *v;
+	json_object_foreach(body, key, v) {
+		int f = -1;
+		for (int i = 0; i < 4; i++)
+			if (strcmp(key, fields[i]) == 0)
+				f = i;
+		char val[16];
+		if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) < 1000) {
+			snprintf(val, sizeof(val), "%d", (int)json_integer_value(v));
+		} else if (json_is_string(v) && json_string_length(v) >= 1 && json_string_length(v) <= 8 &&
+			   strspn(json_string_value(v), "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") ==
+				   json_string_length(v)) {
+			snprintf(val, sizeof(val), "%s", json_string_value(v));
+		} else {
+			f = -2;
+		}
+		if (f < 0) {
+			json_decref(body);
+			return http_reply_error(r, 400, f == -1 ? "unknown field '%.40s' (spatial, target, dt, encoding)" :
+							"field '%.40s' must be a small integer or a short layer name", key);
+		}
+		size_t l = strlen(opts);
+		snprintf(opts + l, sizeof(opts) - l, " --%s %s", fields[f], val);
+	}
+	json_decref(body);
+	if (s->vpub[k] != MMR_ID_NONE) {
+		char line[256];
+		struct request req;
+		snprintf(line, sizeof(line), "slot set %s %s --video %u --ssrc %u%s --json", s->meeting, s->name, k,
+			 s->vpub_ssrc[k], opts);
+		if (run_line(j, line, &req) < 0) {
+			char err[sizeof(req.err)];
+			snprintf(err, sizeof(err), "%s", req.err);
+			request_free(&req);
+			return http_reply_error(r, (unsigned)http_status_of_error(err), "%s", err);
+		}
+		request_free(&req);
+	}
+	memcpy(s->vceil[k], opts, sizeof(s->vceil[k]));
+	char reply[160];
+	int n = snprintf(reply, sizeof(reply), "{\"slot\": %u, \"applied_now\": %s}\n", k,
+			 s->vpub[k] != MMR_ID_NONE ? "true" : "false");
+	return http_reply(r, 200, "application/json", reply, (size_t)n, NULL);
+}
+
 enum MHD_Result join_handle(struct join *j, struct http_req *r, const char *url, const char *method)
 {
 	char name[96];
@@ -1223,6 +1309,17 @@ enum MHD_Result join_handle(struct join *j, struct http_req *r, const char *url,
 		if (cl.role != TOKEN_ROLE_ADMIN || strcmp(cl.meeting, "*") != 0)
 			return http_reply_error(r, 403, "the session list needs an admin token for every meeting");
 		return list_sessions(j, r);
+	}
+	unsigned slot_k;
+	if (parse_slot_url(url, name, &slot_k)) {
+		if (strcmp(method, "PATCH") != 0)
+			return method_not_allowed(r, url, method);
+		if (http_authenticate(r, NULL, &cl, &rc) < 0)
+			return rc;
+		struct join_session *s = session_by_id(j, name);
+		if (!s || !s->live || !session_alive(j, s) || !token_owns(&cl, s))
+			return http_reply_error(r, 404, "no session %.40s", name);
+		return do_ceiling(j, r, s, slot_k);
 	}
 	if (!parse_session_url(url, name, &events))
 		return http_reply_error(r, 404, "no such resource: %.200s", url);

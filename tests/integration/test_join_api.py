@@ -312,6 +312,18 @@ def body(c):
             c.check(any(x[0] == 'slot' and x[1].get('publisher') == 'pat' for x in ev.events),
                     '  ... pat on a slot', str(ev.events[:4]))
 
+        if view_loc:
+            s, h, text = api.req('PATCH', view_loc + '/slots/video/0', b'{"target": 0}', T('vic', 'viewer'),
+                                 'application/json')
+            cp = env.ctl('slot', 'list', 'web', json=True, check=False)
+            c.check(s == 200 and b'"applied_now": true' in text, 'PATCH .../slots/video/0 {"target": 0}: 200, '
+                    'slot set with the ceiling', '%s %s %s' % (s, text, str(cp.stdout)[:300]))
+            s, h, text = api.req('PATCH', view_loc + '/slots/video/7', b'{"target": 1}', T('vic', 'viewer'),
+                                 'application/json')
+            c.check(s == 404, '  ... a slot the session does not have: 404', '%s %s' % (s, text))
+            s, h, text = api.req('PATCH', view_loc + '/slots/video/0', b'{"colour": 1}', T('vic', 'viewer'),
+                                 'application/json')
+            c.check(s == 400 and b'unknown field' in text, '  ... an unknown field: 400', '%s %s' % (s, text))
         s, h, text = api.req('POST', '/v1/meetings/web/join', offer('aiortc_sendrecv.sdp'), T('ann', 'participant'),
                              'application/sdp', src='127.0.2.3')
         join_loc = h.get('location', '')

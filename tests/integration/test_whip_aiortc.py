@@ -8,10 +8,12 @@ candidate on the tap's address, the MMR's candidate the dataplane's (join_candid
 full, the MMR lite), DTLS (aiortc client, the MMR server), SRTP (AES_CM_128_HMAC_SHA1_80: what
 aiortc 1.4 negotiates); the audio is a tone, so that top-N picks it, BUNDLE and rtcp-mux are all the real ones.
 
-Checks: both joins 201; both peer connections reach "connected"; the MMR learned both addresses and
-finished both DTLS handshakes (`participant show`); the viewer's event stream names the publisher on
-its video slot; the viewer decodes video frames (at least 30 in 10 s) of the sent size (640x480) and
-gets audio frames; DELETE of both sessions: 200, participants gone.
+Checks: quiet (silent audio + video) publishes, the viewer (one video, one audio slot) joins: its
+event stream puts quiet on its video slot; pubby (a tone + video) publishes: it becomes the dominant
+speaker (a speaker event) and replaces quiet on the viewer's slot (the slot policy); every join 201,
+every peer connection "connected"; the MMR learned every address and finished every DTLS handshake
+(`participant show`); the viewer decodes video frames (at least 30 in 10 s) of the sent size
+(640x480) and gets audio frames; DELETE of every session: 200, participants gone.
 """
 import asyncio
 import json
@@ -53,6 +55,17 @@ async def http_post(api, path, sdp, token):
     return await loop.run_in_executor(None, lambda: api.req('POST', path, sdp.encode(), token, 'application/sdp'))
 
 
+async def wait_event(ev, pred, timeout):
+    """Events.wait_for without blocking the event loop (aiortc sends from it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for e in list(ev.events):
+            if pred(e):
+                return e
+        await asyncio.sleep(0.05)
+    return None
+
+
 async def wait_state(pc, want, timeout):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -66,20 +79,26 @@ async def wait_state(pc, want, timeout):
 
 async def scenario(c, env, api, secret, port):
     from aiortc import RTCPeerConnection, RTCSessionDescription
-    from aiortc.mediastreams import VideoStreamTrack
+    from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
 
-    pub = RTCPeerConnection()
-    pub.addTransceiver(tone_track(), direction='sendonly')
-    pub.addTransceiver(VideoStreamTrack(), direction='sendonly')
-    await pub.setLocalDescription(await pub.createOffer())
-    st, h, text = await http_post(api, '/v1/meetings/live/whip', pub.localDescription.sdp,
-                                  make_token(secret, 'pubby', 'live', 'publisher'))
-    pub_loc = h.get('location', '')
-    if not c.check(st == 201, 'aiortc publisher: POST /whip 201', '%s %s' % (st, text[:300])):
-        await pub.close()
+    async def publish(name, audio_track):
+        pc = RTCPeerConnection()
+        pc.addTransceiver(audio_track, direction='sendonly')
+        pc.addTransceiver(VideoStreamTrack(), direction='sendonly')
+        await pc.setLocalDescription(await pc.createOffer())
+        st, h, text = await http_post(api, '/v1/meetings/live/whip', pc.localDescription.sdp,
+                                      make_token(secret, name, 'live', 'publisher'))
+        if not c.check(st == 201, 'aiortc publisher %s: POST /whip 201' % name, '%s %s' % (st, text[:300])):
+            await pc.close()
+            return None, ''
+        await pc.setRemoteDescription(RTCSessionDescription(text.decode(), 'answer'))
+        return pc, h.get('location', '')
+
+    # quiet (silence) first: it takes the viewer's one video slot; pubby (a tone) later: as the
+    # dominant speaker it replaces quiet there
+    quiet, quiet_loc = await publish('quiet', AudioStreamTrack())
+    if not quiet:
         return
-    await pub.setRemoteDescription(RTCSessionDescription(text.decode(), 'answer'))
-
     view = RTCPeerConnection()
     view.addTransceiver('audio', direction='recvonly')
     view.addTransceiver('video', direction='recvonly')
@@ -103,23 +122,38 @@ async def scenario(c, env, api, secret, port):
     st, h, text = await http_post(api, '/v1/meetings/live/whep', view.localDescription.sdp, vtok)
     view_loc = h.get('location', '')
     if not c.check(st == 201, 'aiortc viewer: POST /whep 201', '%s %s' % (st, text[:300])):
-        await pub.close()
+        await quiet.close()
         await view.close()
         return
     ev = Events(port, '%s/events?access_token=%s' % (view_loc, vtok))
     ev.start()
     await view.setRemoteDescription(RTCSessionDescription(text.decode(), 'answer'))
+    e = await wait_event(ev, lambda e: e[0] == 'slot' and e[1].get('publisher') == 'quiet', 5)
+    c.check(e is not None, 'viewer\'s events: quiet on its one video slot', str(ev.events[:5]))
+    pub, pub_loc = await publish('pubby', tone_track())
+    if not pub:
+        return
 
+    c.check(await wait_state(quiet, 'connected', 15), 'quiet connected (ICE + DTLS with the MMR)',
+            quiet.connectionState)
     c.check(await wait_state(pub, 'connected', 15), 'publisher connected (ICE + DTLS with the MMR)',
             pub.connectionState)
     c.check(await wait_state(view, 'connected', 15), 'viewer connected', view.connectionState)
-    for name in ('pubby', 'viewy'):
+    for name in ('quiet', 'pubby', 'viewy'):
         cp = env.ctl('participant', 'show', 'live', name, json=True, check=False)
         show = cp.stdout if cp.returncode == 0 else {}
         c.check(show.get('port', 0) != 0 and 'connected' in json.dumps(show.get('dtls', '')),
                 '%s: address learned and DTLS connected in mmrctl' % name, str(show)[:400])
-    e = ev.wait_for(lambda e: e[0] == 'slot' and e[1].get('publisher') == 'pubby', timeout=5)
-    c.check(e is not None, 'viewer\'s events: pubby on its video slot', str(ev.events[:5]))
+    e = await wait_event(ev, lambda e: e[0] == 'speaker' and e[1].get('participant') == 'pubby', 10)
+    if not c.check(e is not None, 'viewer\'s events: pubby (the tone) is the dominant speaker', str(ev.events[-5:])):
+        c.note('meeting show: %s' % env.ctl('meeting', 'show', 'live', json=True).stdout)
+        c.note('stats drops: %s' % mmrtest.find_key(env.ctl('stats', '--streams', json=True, check=False).stdout or {},
+                                                   'drops'))
+        c.note('streams: %s' % str(env.ctl('stats', '--streams', json=True, check=False).stdout)[-3000:])
+    e = await wait_event(ev, lambda e: e[0] == 'slot' and e[1].get('publisher') == 'pubby' and e[1].get('slot') == 0,
+                         5)
+    c.check(e is not None, 'viewer\'s events: pubby replaces quiet on its video slot (the speaker policy)',
+            str(ev.events[-5:]))
 
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and len(got['video']) < 30:
@@ -131,6 +165,7 @@ async def scenario(c, env, api, secret, port):
     ev.close()
 
     for loc, tok, name in ((pub_loc, make_token(secret, 'pubby', 'live', 'publisher'), 'pubby'),
+                           (quiet_loc, make_token(secret, 'quiet', 'live', 'publisher'), 'quiet'),
                            (view_loc, vtok, 'viewy')):
         loop = asyncio.get_running_loop()
         st, h, text = await loop.run_in_executor(None, lambda: api.req('DELETE', loc, token=tok))
@@ -142,6 +177,7 @@ async def scenario(c, env, api, secret, port):
     for t in tasks:
         t.cancel()
     await pub.close()
+    await quiet.close()
     await view.close()
 
 

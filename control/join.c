@@ -1261,9 +1261,11 @@ static enum MHD_Result do_ceiling(struct join *j, struct http_req *r, struct joi
 			f = -2;
 		}
 		if (f < 0) {
+			char k[48];
+			snprintf(k, sizeof(k), "%s", key);     /* key is the body's: copied before it is freed */
 			json_decref(body);
 			return http_reply_error(r, 400, f == -1 ? "unknown field '%.40s' (spatial, target, dt, encoding)" :
-							"field '%.40s' must be a small integer or a short layer name", key);
+							"field '%.40s' must be a small integer or a short layer name", k);
 		}
 		size_t l = strlen(opts);
 		snprintf(opts + l, sizeof(opts) - l, " --%s %s", fields[f], val);

@@ -203,7 +203,7 @@ def body(c):
     with open(os.path.join(sec_dir, 'secret-outside'), 'w') as f:
         f.write('outside\n')
 
-    env = MmrEnv('join_api')
+    env = MmrEnv('join_api', asan=os.environ.get('MMR_TEST_ASAN') == '1')   # MMR_TEST_ASAN=1: the ASan build
     env.extra_ctl_conf = ('http_listen = "127.0.0.1:0";\ntoken_secret_file = "%s";\nhttp_cors_origins = [ "%s" ];\n'
                           'join_candidate = "%s:%d";\ndemo_dir = "%s";\n'
                           % (secret_file, ORIGIN, MMR_IP, MMR_PORT, web))

@@ -193,7 +193,7 @@ def body(c):
     with open(sf, 'wb') as f:
         f.write(secret + b'\n')
     os.chmod(sf, 0o600)
-    env = MmrEnv('whip_aiortc')
+    env = MmrEnv('whip_aiortc', asan=os.environ.get('MMR_TEST_ASAN') == '1')   # MMR_TEST_ASAN=1: the ASan build
     env.extra_ctl_conf = ('http_listen = "127.0.0.1:0";\ntoken_secret_file = "%s";\njoin_candidate = "%s:%d";\n'
                           % (sf, MMR_IP, MMR_PORT))
     with env:

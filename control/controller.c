@@ -766,8 +766,14 @@ int main(int argc, char **argv)
 		/* what the dataplane's ICE agent learned (addresses, lost consent): changes of our own,
 		 * committed with the next batch */
 		struct mmr_event iev;
-		while (events_ice_pop(&dp.ev, &iev))
-			requests_ice_event(&ctx, &iev);
+		while (events_ice_pop(&dp.ev, &iev)) {
+			if (iev.type == MMR_EV_SSRC)
+				requests_ssrc_event(&ctx, &iev);
+			else if (iev.type == MMR_EV_DTLS)
+				requests_dtls_event(&ctx, &iev);
+			else
+				requests_ice_event(&ctx, &iev);
+		}
 
 		/* settle waiting requests, send the answers that are due, expire slow clients */
 		bool waiting = false;

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "render.h"
+#include "dtls_fp.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,7 +216,8 @@ static void json_opt_u(struct outbuf *out, const char *name, bool applies, unsig
 /* JSON: ", \"ext\": {\"twcc\": ID, ...}" with the ids it negotiated (issue 12) */
 static void json_ext(const struct m_participant *pp, struct outbuf *out)
 {
-	const uint8_t ids[VAL_EXT_N] = { pp->twcc_ext_id, pp->abs_ext_id, pp->level_ext_id };
+	uint8_t ids[VAL_EXT_N];
+	model_participant_ext_ids(pp, ids);
 	bool first = true;
 	ob_puts(out, ", \"ext\": {");
 	for (unsigned i = 0; i < VAL_EXT_N; i++)
@@ -224,6 +226,48 @@ static void json_ext(const struct m_participant *pp, struct outbuf *out)
 			first = false;
 		}
 	ob_puts(out, "}");
+}
+
+/* JSON: a stream's SSRC learning fields (issue 13): "learned" (false: `ssrc` is a stand-in until
+ * the packets' mid/rid name the real one), "rtx_learned", "mid", "rid" (null: none), "rtx_ssrc". */
+static void json_stream_learn(const struct m_stream *ss, struct outbuf *out)
+{
+	ob_printf(out, ", \"learned\": %s, \"rtx_learned\": %s, \"mid\": ",
+		  ss->learn & MMR_LEARN_MEDIA ? "false" : "true", ss->learn & MMR_LEARN_RTX ? "false" : "true");
+	if (ss->mid[0])
+		ob_json_str(out, ss->mid);
+	else
+		ob_puts(out, "null");
+	ob_puts(out, ", \"rid\": ");
+	if (ss->rid[0])
+		ob_json_str(out, ss->rid);
+	else
+		ob_puts(out, "null");
+	json_opt_u(out, "rtx_ssrc", ss->rtx_ssrc != 0, ss->rtx_ssrc);
+}
+
+/* Text: one line per stream of p, with what SSRC learning knows (issue 13). */
+static void text_part_streams(const struct model *m, uint32_t p, struct outbuf *out)
+{
+	for (uint32_t s = m->parts[p].first_stream; s != MMR_ID_NONE; s = m->streams[s].next) {
+		const struct m_stream *ss = &m->streams[s];
+		ob_printf(out, "stream %u: %s %s", s, val_kind_name(ss->kind), val_codec_name(ss->codec));
+		if (ss->learn & MMR_LEARN_MEDIA)
+			ob_printf(out, ", ssrc learning (stand-in 0x%08x)", ss->ssrc);
+		else
+			ob_printf(out, ", ssrc 0x%08x", ss->ssrc);
+		if (ss->group != MMR_ID_NONE)
+			ob_printf(out, ", encoding %u of group %u", ss->encoding, ss->group);
+		if (ss->mid[0])
+			ob_printf(out, ", mid %s", ss->mid);
+		if (ss->rid[0])
+			ob_printf(out, ", rid %s", ss->rid);
+		if (ss->learn & MMR_LEARN_RTX)
+			ob_printf(out, ", rtx learning (pt %u)", ss->rtx_pt);
+		else if (ss->rtx_ssrc)
+			ob_printf(out, ", rtx 0x%08x pt %u", ss->rtx_ssrc, ss->rtx_pt);
+		ob_puts(out, "\n");
+	}
 }
 
 static void json_participant(const struct model *m, uint32_t p, struct outbuf *out)
@@ -248,7 +292,9 @@ static void json_participant(const struct model *m, uint32_t p, struct outbuf *o
 		json_opt_u(out, "dd_ext_id", ss->dd_ext_id != 0, ss->dd_ext_id);
 		json_opt_u(out, "group", ss->group != MMR_ID_NONE, ss->group);
 		json_opt_u(out, "encoding", ss->group != MMR_ID_NONE, ss->encoding);
-		ob_printf(out, ", \"screen\": %s, \"subscribers\": %u}", ss->screen ? "true" : "false", ss->n_subs);
+		ob_printf(out, ", \"screen\": %s, \"subscribers\": %u", ss->screen ? "true" : "false", ss->n_subs);
+		json_stream_learn(ss, out);
+		ob_puts(out, "}");
 	}
 	ob_printf(out, "], \"subscriptions\": %u", pp->n_rsubs);
 	json_ext(pp, out);
@@ -259,6 +305,8 @@ static void json_participant(const struct model *m, uint32_t p, struct outbuf *o
  * whose id is the group's sel_id). */
 static bool sub_row(const struct model *m, uint32_t b)
 {
+	if (m->subs[b].video_slot)
+		return false;   /* a receive slot's: `slot list` shows them */
 	return m->subs[b].topn_slot || model_group_head(m, m->subs[b].stream) == m->subs[b].stream;
 }
 
@@ -519,6 +567,124 @@ void render_sub_list(const struct ctl_ctx *ctx, uint32_t meeting, bool json, str
 	text_subs(m, ctx->dp, true, meeting, out, 0);
 }
 
+/* ---- receive slots (issue 13) --------------------------------------------------------------- */
+
+/* Rows: every receiver's video slots, then its top-N audio slots. */
+void render_slot_list(const struct ctl_ctx *ctx, uint32_t meeting, bool json, struct outbuf *out)
+{
+	const struct model *m = ctx->model;
+	static const char *const cols[] = { "RECEIVER", "KIND", "SLOT", "OUT_SSRC", "RTX_SSRC", "PUBLISHER", "SSRC",
+					    "TARGET", "ASSIGNMENT", "CURRENT" };
+	struct table t;
+	bool first = true;
+	char buf[64];
+	if (json) {
+		ob_puts(out, "{\"meeting\": ");
+		ob_json_str(out, m->meetings[meeting].name);
+		ob_puts(out, ",\n  \"slots\": [");
+	} else {
+		table_init(&t, 10, cols);
+	}
+	for (uint32_t p = m->meetings[meeting].first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
+		const struct m_participant *rp = &m->parts[p];
+		for (unsigned k = 0; k < rp->n_vslots; k++) {
+			uint32_t a = rp->vslot_sub[k], mem[MEDIA_MAX_ENCODINGS];
+			if (a == MMR_ID_NONE)
+				continue;
+			const struct m_sub *sb = &m->subs[a];
+			unsigned n = model_vslot_members(m, a, mem);
+			const struct m_stream *ss = n ? &m->streams[m->subs[mem[0]].stream] : NULL;
+			if (json) {
+				ob_puts(out, first ? "\n    {\"receiver\": " : ",\n    {\"receiver\": ");
+				first = false;
+				ob_json_str(out, rp->name);
+				ob_printf(out, ", \"kind\": \"video\", \"slot\": %u, \"out_ssrc\": %u", k, sb->out_ssrc);
+				json_opt_u(out, "rtx_ssrc", sb->rtx_ssrc != 0, sb->rtx_ssrc);
+				ob_printf(out, ", \"id\": %u, \"assignment\": %u, \"publisher\": ", a, sb->slot_gen);
+				if (!ss) {
+					ob_puts(out, "null, \"ssrc\": null, \"ssrcs\": [], \"codec\": null, \"current\": null}");
+					continue;
+				}
+				ob_json_str(out, m->parts[ss->participant].name);
+				ob_printf(out, ", \"ssrc\": %u, \"ssrcs\": [", ss->ssrc);
+				for (unsigned i = 0; i < n; i++)
+					ob_printf(out, "%s%u", i ? ", " : "", m->streams[m->subs[mem[i]].stream].ssrc);
+				ob_printf(out, "], \"codec\": \"%s\"", val_codec_name(ss->codec));
+				json_opt_u(out, "target", ss->codec != MMR_CODEC_AV1, sb->target);
+				json_opt_u(out, "target_spatial", ss->codec == MMR_CODEC_VP9, sb->target_sid);
+				json_opt_u(out, "target_dt", ss->codec == MMR_CODEC_AV1, sb->target_dt);
+				json_opt_u(out, "target_encoding", n > 1, sb->target_encoding);
+				uint32_t v;
+				const struct dp_link *dp = ctx->dp;
+				if (!dp || !dp->attached || !events_layers(&dp->ev, a, &v))
+					ob_puts(out, ", \"current\": null}");
+				else if (!MMR_LAYERS_STARTED(v))
+					ob_puts(out, ", \"current\": {\"started\": false}}");
+				else
+					ob_printf(out, ", \"current\": {\"started\": true, \"encoding\": %u, \"spatial\": %u, "
+						       "\"temporal\": %u, \"dt\": %u}}", MMR_LAYERS_ENCODING(v),
+						  MMR_LAYERS_SID(v), MMR_LAYERS_TID(v), MMR_LAYERS_DT(v));
+				continue;
+			}
+			table_cell(&t, rp->name);
+			table_cell(&t, "video");
+			table_cell_u64(&t, k);
+			table_cellf(&t, "0x%08x", sb->out_ssrc);
+			if (sb->rtx_ssrc)
+				table_cellf(&t, "0x%08x", sb->rtx_ssrc);
+			else
+				table_cell(&t, "-");
+			if (!ss) {
+				table_cell(&t, "(empty)");
+				table_cell(&t, "-");
+				table_cell(&t, "-");
+				table_cell_u64(&t, sb->slot_gen);
+				table_cell(&t, "-");
+				continue;
+			}
+			table_cell(&t, m->parts[ss->participant].name);
+			table_cellf(&t, "0x%08x", ss->ssrc);
+			table_cell(&t, target_text(m, mem[0], buf, sizeof(buf)));
+			table_cell_u64(&t, sb->slot_gen);
+			table_cell(&t, current_text(m, ctx->dp, mem[0], buf, sizeof(buf)));
+		}
+		for (uint32_t b = rp->first_rsub; b != MMR_ID_NONE; b = m->subs[b].r_next) {
+			const struct m_sub *sb = &m->subs[b];
+			if (!sb->topn_slot)
+				continue;
+			if (json) {
+				ob_puts(out, first ? "\n    {\"receiver\": " : ",\n    {\"receiver\": ");
+				first = false;
+				ob_json_str(out, rp->name);
+				ob_printf(out, ", \"kind\": \"audio\", \"slot\": %u, \"out_ssrc\": %u, \"rtx_ssrc\": null, "
+					       "\"id\": %u, \"publisher\": null, \"top_n\": true}",
+					  sb->topn_slot - 1u, sb->out_ssrc, b);
+				continue;
+			}
+			table_cell(&t, rp->name);
+			table_cell(&t, "audio");
+			table_cell_u64(&t, sb->topn_slot - 1u);
+			table_cellf(&t, "0x%08x", sb->out_ssrc);
+			table_cell(&t, "-");
+			table_cellf(&t, "(top-N %u)", sb->topn_slot - 1u);
+			table_cell(&t, "-");
+			table_cell(&t, "-");
+			table_cell(&t, "-");
+			table_cell(&t, "-");
+		}
+	}
+	if (json) {
+		ob_puts(out, first ? "]}\n" : "\n  ]}\n");
+		return;
+	}
+	if (t.nrows == 0) {
+		table_free(&t);
+		ob_puts(out, "(no slots)\n");
+		return;
+	}
+	table_emit(&t, out, 0);
+}
+
 /* ---- stats ---------------------------------------------------------------------------------- */
 
 static const char *drop_name(unsigned i)
@@ -596,6 +762,40 @@ static void json_part_rtcp(const struct ctl_ctx *ctx, uint32_t p, bool counters,
 			json_u64_field(out, mmr_participant_counter_names[k], rd(&c->c[k]), true);
 }
 
+/* A participant's DTLS state as shown: "none", "waiting", "handshaking", "connected", "closed", or
+ * "failed:REASON" */
+static const char *dtls_text(const struct m_participant *pp, char buf[40])
+{
+	if (!pp->dtls)
+		return "none";
+	if (pp->dtls_state == MMR_DTLS_FAILED)
+		snprintf(buf, 40, "failed:%s", mmr_dtls_fail_name(pp->dtls_fail));
+	else
+		snprintf(buf, 40, "%s", mmr_dtls_state_name(pp->dtls_state));
+	return buf;
+}
+
+/* , "dtls": "...", "dtls_role": ..., "dtls_suite": ..., "dtls_peer_fingerprint": ... */
+static void json_dtls(const struct m_participant *pp, bool full, struct outbuf *out)
+{
+	char st[40];
+	ob_printf(out, ", \"dtls\": \"%s\"", dtls_text(pp, st));
+	if (pp->dtls && pp->dtls_state == MMR_DTLS_CONNECTED)
+		ob_printf(out, ", \"dtls_suite\": \"%s\"", srtp_suite_name((enum srtp_suite)pp->dtls_suite));
+	else
+		ob_puts(out, ", \"dtls_suite\": null");
+	if (!full)
+		return;
+	if (pp->dtls) {
+		char fp[MMR_DTLS_FP_TEXT_LEN + 1];
+		dtls_fp_format(pp->dtls_fp, fp);
+		ob_printf(out, ", \"dtls_role\": \"%s\", \"dtls_peer_fingerprint\": \"%s\"",
+			  pp->dtls_role == MMR_DTLS_CLIENT ? "client" : "server", fp);
+	} else {
+		ob_puts(out, ", \"dtls_role\": null, \"dtls_peer_fingerprint\": null");
+	}
+}
+
 void render_participant_list(const struct ctl_ctx *ctx, uint32_t meeting, bool json, struct outbuf *out)
 {
 	const struct model *m = ctx->model;
@@ -609,6 +809,7 @@ void render_participant_list(const struct ctl_ctx *ctx, uint32_t meeting, bool j
 			ob_json_str(out, pp->name);
 			ob_printf(out, ", \"id\": %u, \"addr\": \"%s\", \"port\": %u, \"role\": \"%s\"", p,
 				  val_addr_fmt(&pp->addr, addr), pp->udp_port, val_role_name(pp->role));
+			json_dtls(pp, false, out);
 			json_part_rtcp(ctx, p, false, out);
 			ob_puts(out, "}");
 		}
@@ -619,19 +820,20 @@ void render_participant_list(const struct ctl_ctx *ctx, uint32_t meeting, bool j
 		ob_puts(out, "(no participants)\n");
 		return;
 	}
-	static const char *const cols[] = { "NAME", ">ID", "ADDRESS", ">PORT", "ROLE", "RTCP", "RTX", "MMR_SSRC",
+	static const char *const cols[] = { "NAME", ">ID", "ADDRESS", ">PORT", "ROLE", "DTLS", "RTCP", "RTX", "MMR_SSRC",
 					    ">RTT", ">LOSS", ">CUM_LOST" };
 	struct table t;
-	table_init(&t, 11, cols);
+	table_init(&t, 12, cols);
 	for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
 		const struct m_participant *pp = &m->parts[p];
 		const struct mmr_participant_stats *c = part_stats(ctx, p);
-		char fb[VAL_FB_STRLEN], rtx[VAL_RTX_MAP_STRLEN], rtt[32], loss[32];
+		char fb[VAL_FB_STRLEN], rtx[VAL_RTX_MAP_STRLEN], rtt[32], loss[32], dst[40];
 		table_cell(&t, pp->name);
 		table_cell_u64(&t, p);
 		table_cell(&t, val_addr_fmt(&pp->addr, addr));
 		table_cell_u64(&t, pp->udp_port);
 		table_cell(&t, val_role_name(pp->role));
+		table_cell(&t, pp->dtls ? dtls_text(pp, dst) : "-");
 		table_cell(&t, val_fb_fmt(pp->fb & (uint8_t)~MMR_FB_RTX, fb));
 		table_cell(&t, val_rtx_map_fmt(pp->rtx_map, rtx));
 		table_cellf(&t, "0x%08x", pp->mmr_ssrc);
@@ -665,11 +867,24 @@ void render_participant_show(const struct ctl_ctx *ctx, uint32_t p, bool json, s
 		ob_printf(out, ", \"dp_port\": %u, \"streams\": %u, \"subscriptions\": %u", pp->dp_port,
 			  pp->n_streams, pp->n_rsubs);
 		json_ext(pp, out);
+		ob_puts(out, ", \"published\": [");
+		for (uint32_t s = pp->first_stream; s != MMR_ID_NONE; s = m->streams[s].next) {
+			const struct m_stream *ss = &m->streams[s];
+			ob_printf(out, "%s{\"id\": %u, \"ssrc\": %u, \"kind\": \"%s\", \"codec\": \"%s\"",
+				  s == pp->first_stream ? "" : ", ", s, ss->ssrc, val_kind_name(ss->kind),
+				  val_codec_name(ss->codec));
+			json_opt_u(out, "group", ss->group != MMR_ID_NONE, ss->group);
+			json_opt_u(out, "encoding", ss->group != MMR_ID_NONE, ss->encoding);
+			json_stream_learn(ss, out);
+			ob_puts(out, "}");
+		}
+		ob_puts(out, "]");
 		ob_puts(out, ", \"ice_ufrag\": ");   /* the pwd is never shown */
 		if (pp->ice)
 			ob_printf(out, "\"%.*s\"", (int)pp->ice_ufrag_len, pp->ice_ufrag);
 		else
 			ob_puts(out, "null");
+		json_dtls(pp, true, out);
 		json_part_rtcp(ctx, p, true, out);
 		ob_puts(out, "}\n");
 		return;
@@ -677,12 +892,23 @@ void render_participant_show(const struct ctl_ctx *ctx, uint32_t p, bool json, s
 	ob_printf(out, "participant %s (id %u) in meeting %s: %s port %u, %s, %u streams, receives %u\n",
 		  pp->name, p, m->meetings[pp->meeting].name, val_addr_fmt(&pp->addr, addr), pp->udp_port,
 		  val_role_name(pp->role), pp->n_streams, pp->n_rsubs);
-	const uint8_t ids[VAL_EXT_N] = { pp->twcc_ext_id, pp->abs_ext_id, pp->level_ext_id };
+	uint8_t ids[VAL_EXT_N];
+	model_participant_ext_ids(pp, ids);
 	char ext[VAL_EXT_STRLEN];
 	ob_printf(out, "ext: %s\n", val_ext_fmt(ids, ext));
+	text_part_streams(m, p, out);
 	if (pp->ice)
 		ob_printf(out, "ice: ufrag %.*s, %s\n", (int)pp->ice_ufrag_len, pp->ice_ufrag,
 			  pp->udp_port ? "address learned or given" : "no address yet (nothing sent to it)");
+	if (pp->dtls) {
+		char fp[MMR_DTLS_FP_TEXT_LEN + 1], st[40];
+		dtls_fp_format(pp->dtls_fp, fp);
+		ob_printf(out, "dtls: %s", dtls_text(pp, st));
+		if (pp->dtls_state == MMR_DTLS_CONNECTED)
+			ob_printf(out, " (%s)", srtp_suite_name((enum srtp_suite)pp->dtls_suite));
+		ob_printf(out, ", MMR role %s, peer fingerprint sha-256 %s\n",
+			  pp->dtls_role == MMR_DTLS_CLIENT ? "client" : "server", fp);
+	}
 	if (c && (pp->fb & (MMR_FB_TWCC | MMR_FB_REMB)))
 		ob_printf(out, "bandwidth estimate: %.0f kbit/s (delay %.0f, loss %.0f), allocated %.0f kbit/s, %llu "
 			       "paused\n", (double)rd(&c->bwe_bps) / 1e3, (double)rd(&c->bwe_delay_bps) / 1e3,
@@ -1043,6 +1269,7 @@ void render_status(const struct ctl_ctx *ctx, bool json, struct outbuf *out)
 	uint64_t dp_hb = 0, ctl_hb = 0, head = 0, tail = 0, applied = 0, rejected = 0;
 	uint32_t dp_pid = 0, ready = 0;
 	char last_error[sizeof(s->last_error) + 1] = "";
+	char dtls_fp[MMR_DTLS_FP_TEXT_LEN + 1] = "";
 	if (s) {
 		dp_hb = atomic_load_explicit(&s->dp_heartbeat_ns, memory_order_relaxed);
 		ctl_hb = atomic_load_explicit(&s->ctl_heartbeat_ns, memory_order_relaxed);
@@ -1054,6 +1281,12 @@ void render_status(const struct ctl_ctx *ctx, bool json, struct outbuf *out)
 		ready = atomic_load_explicit(&s->dp_ready, memory_order_relaxed);
 		memcpy(last_error, (const char *)s->last_error, sizeof(s->last_error));
 		last_error[sizeof(s->last_error)] = '\0';
+		if (ready) {   /* written before dp_ready (cmd_chan.h) */
+			memcpy(dtls_fp, s->dtls_fingerprint, MMR_DTLS_FP_TEXT_LEN);
+			dtls_fp[MMR_DTLS_FP_TEXT_LEN] = '\0';
+			if (strlen(dtls_fp) != MMR_DTLS_FP_TEXT_LEN)
+				dtls_fp[0] = '\0';
+		}
 	}
 
 	char ledger[9], rekeyed[32];
@@ -1101,14 +1334,21 @@ void render_status(const struct ctl_ctx *ctx, bool json, struct outbuf *out)
 			       "\"queued_in_controller\": %zu}",
 			  (unsigned long long)head, (unsigned long long)tail, (unsigned long long)applied, MMR_CMD_RING,
 			  dp->fifo_len);
+		ob_puts(out, ", \"dtls_fingerprint\": ");
+		if (dtls_fp[0])
+			ob_json_str(out, dtls_fp);
+		else
+			ob_puts(out, "null");
 		ob_printf(out, ", \"sync_gen\": %u, \"syncs\": %llu, \"rejected\": %llu, \"last_error\": ", dp->gen,
 			  (unsigned long long)dp->syncs, (unsigned long long)rejected);
 		ob_json_str(out, last_error);
 		ob_printf(out, ", \"events\": {\"read\": %llu, \"stale\": %llu, \"bad\": %llu, \"lost\": %llu, "
-			       "\"snapshots_asked\": %llu, \"layers_known\": %s}",
+			       "\"snapshots_asked\": %llu, \"layers_known\": %s, \"ssrc_learned\": %llu, "
+			       "\"ssrc_refused\": %llu}",
 			  (unsigned long long)dp->ev.received, (unsigned long long)dp->ev.stale,
 			  (unsigned long long)dp->ev.bad, (unsigned long long)dp->ev.lost,
-			  (unsigned long long)dp->ev.snapshots, dp->ev.complete ? "true" : "false");
+			  (unsigned long long)dp->ev.snapshots, dp->ev.complete ? "true" : "false",
+			  (unsigned long long)dp->ev.ssrc_learned, (unsigned long long)dp->ev.ssrc_refused);
 		ob_puts(out, "}}\n");
 		return;
 	}
@@ -1150,6 +1390,7 @@ void render_status(const struct ctl_ctx *ctx, bool json, struct outbuf *out)
 	char a1[32], a2[32];
 	age_text(a1, sizeof(a1), dp_hb, now);
 	age_text(a2, sizeof(a2), ctl_hb, now);
+	ob_printf(out, "  dtls cert      sha-256 %s\n", dtls_fp[0] ? dtls_fp : "(none yet)");
 	ob_printf(out, "  attached       yes\n"
 		       "  pid            %u\n"
 		       "  ready          %s\n"
@@ -1159,11 +1400,13 @@ void render_status(const struct ctl_ctx *ctx, bool json, struct outbuf *out)
 		       "  full syncs     %llu (last gen %u)\n"
 		       "  rejected       %llu\n"
 		       "  last error     %s\n"
-		       "  events         %llu read, %llu stale, %llu lost (rings full), %llu snapshots asked; layers %s\n",
+		       "  events         %llu read, %llu stale, %llu lost (rings full), %llu snapshots asked; layers %s\n"
+		       "  ssrc learning  %llu learned, %llu refused (SSRC already used in the meeting)\n",
 		  dp_pid, ready ? "yes" : "no", (unsigned long long)dp->epoch, a1, a2, (unsigned long long)head,
 		  (unsigned long long)tail, (unsigned long long)applied, (unsigned long long)(tail - head),
 		  dp->fifo_len, (unsigned long long)dp->syncs, dp->gen, (unsigned long long)rejected,
 		  last_error[0] ? last_error : "-", (unsigned long long)dp->ev.received,
 		  (unsigned long long)dp->ev.stale, (unsigned long long)dp->ev.lost,
-		  (unsigned long long)dp->ev.snapshots, dp->ev.complete ? "known" : "waiting for a snapshot");
+		  (unsigned long long)dp->ev.snapshots, dp->ev.complete ? "known" : "waiting for a snapshot",
+		  (unsigned long long)dp->ev.ssrc_learned, (unsigned long long)dp->ev.ssrc_refused);
 }

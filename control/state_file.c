@@ -15,9 +15,10 @@
 
 #include "keys.h"
 #include "outbuf.h"
+#include "dtls_fp.h"
 
 #define STATE_MAGIC "mmr-state"
-#define STATE_VERSION 8
+#define STATE_VERSION 9
 
 /* ---- writing -------------------------------------------------------------------------------- */
 
@@ -62,6 +63,24 @@ static const char *ice_token(const struct m_participant *pp, char buf[ICE_TOKEN_
 	return buf;
 }
 
+/* A participant's DTLS settings as one token: ROLE:FINGERPRINT ("server:AB:CD:..."), or - (version 9) */
+#define DTLS_TOKEN_MAX (7 + MMR_DTLS_FP_TEXT_LEN + 1)
+static const char *dtls_token(const struct m_participant *pp, char buf[DTLS_TOKEN_MAX])
+{
+	if (!pp->dtls)
+		return "-";
+	char fp[MMR_DTLS_FP_TEXT_LEN + 1];
+	dtls_fp_format(pp->dtls_fp, fp);
+	snprintf(buf, DTLS_TOKEN_MAX, "%s:%s", pp->dtls_role == MMR_DTLS_CLIENT ? "client" : "server", fp);
+	return buf;
+}
+
+void state_line_pdtls(struct outbuf *b, const struct model *m, uint32_t p)
+{
+	char tok[DTLS_TOKEN_MAX];
+	ob_printf(b, "pdtls %u %s\n", p, dtls_token(&m->parts[p], tok));
+}
+
 void state_line_paddr(struct outbuf *b, const struct model *m, uint32_t p)
 {
 	const struct m_participant *pp = &m->parts[p];
@@ -73,20 +92,21 @@ void state_line_paddr(struct outbuf *b, const struct model *m, uint32_t p)
 void state_line_participant(struct outbuf *b, const struct model *m, uint32_t p)
 {
 	const struct m_participant *pp = &m->parts[p];
-	bool srtp = m->meetings[pp->meeting].srtp_suite != SRTP_SUITE_NONE;
+	bool srtp = m->meetings[pp->meeting].srtp_suite != SRTP_SUITE_NONE && !pp->dtls;   /* DTLS: no keys */
 	char addr[VAL_ADDR_STRLEN], mac[18], skey[KEYS_INLINE_MAX] = "-", rkey[KEYS_INLINE_MAX] = "-";
 	if (srtp && (keys_to_inline(&pp->send_key, skey) < 0 || keys_to_inline(&pp->recv_key, rkey) < 0)) {
 		b->oom = true;    /* cannot happen for keys the model accepted; fail the save */
 		strcpy(skey, "-");
 		strcpy(rkey, "-");
 	}
-	char fb[VAL_FB_STRLEN], rtx[VAL_RTX_MAP_STRLEN], ext[VAL_EXT_STRLEN], ice[ICE_TOKEN_MAX];
-	const uint8_t ids[VAL_EXT_N] = { pp->twcc_ext_id, pp->abs_ext_id, pp->level_ext_id };
-	ob_printf(b, "participant %u %u %s %s %u %s %s %u %s %s %s 0x%08x %s %s %s\n", p, pp->meeting, pp->name,
+	char fb[VAL_FB_STRLEN], rtx[VAL_RTX_MAP_STRLEN], ext[VAL_EXT_STRLEN], ice[ICE_TOKEN_MAX], dtls[DTLS_TOKEN_MAX];
+	uint8_t ids[VAL_EXT_N];
+	model_participant_ext_ids(pp, ids);
+	ob_printf(b, "participant %u %u %s %s %u %s %s %u %s %s %s 0x%08x %s %s %s %s\n", p, pp->meeting, pp->name,
 		  val_addr_fmt(&pp->addr, addr), pp->udp_port, val_role_name(pp->role),
 		  pp->has_mac ? val_mac_fmt(pp->mac, mac) : "-", pp->dp_port, skey, rkey,
 		  val_fb_fmt(pp->fb & (uint8_t)~MMR_FB_RTX, fb), pp->mmr_ssrc, val_rtx_map_fmt(pp->rtx_map, rtx),
-		  val_ext_fmt(ids, ext), ice_token(pp, ice));
+		  val_ext_fmt(ids, ext), ice_token(pp, ice), dtls_token(pp, dtls));
 	explicit_bzero(ice, sizeof(ice));
 	explicit_bzero(skey, sizeof(skey));
 	explicit_bzero(rkey, sizeof(rkey));
@@ -117,9 +137,19 @@ void state_line_stream(struct outbuf *b, const struct model *m, uint32_t s)
 		snprintf(rtx, sizeof(rtx), "0x%08x", ss->rtx_ssrc);
 		snprintf(rtx_pt, sizeof(rtx_pt), "%u", ss->rtx_pt);
 	}
-	ob_printf(b, "stream %u %u 0x%08x %s %s %u %u %s %u %s %s %s %u %s\n", s, ss->participant, ss->ssrc,
+	/* version 9: MID:RID:LEARN:RTX_PT (SSRC learning; RID may be empty) or - */
+	char learn[2 * MMR_MID_MAX + 16] = "-";
+	if (ss->mid[0])
+		snprintf(learn, sizeof(learn), "%s:%s:%u:%u", ss->mid, ss->rid, ss->learn, ss->rtx_pt);
+	ob_printf(b, "stream %u %u 0x%08x %s %s %u %u %s %u %s %s %s %u %s %s\n", s, ss->participant, ss->ssrc,
 		  val_kind_name(ss->kind), val_codec_name(ss->codec), ss->layers, ss->spatial, group,
-		  ss->encoding, dd, rtx, rtx_pt, ss->clock_hz, ss->screen ? "screen" : "-");
+		  ss->encoding, dd, rtx, rtx_pt, ss->clock_hz, ss->screen ? "screen" : "-", learn);
+}
+
+void state_line_ssrc(struct outbuf *b, const struct model *m, uint32_t s)
+{
+	const struct m_stream *ss = &m->streams[s];
+	ob_printf(b, "sssrc %u 0x%08x 0x%08x %u\n", s, ss->ssrc, ss->rtx_ssrc, ss->learn);
 }
 
 /* " TARGET OUT_SSRC TARGET_SID TARGET_DT TARGET_ENCODING RTX_SSRC|- PRIORITY" */
@@ -146,10 +176,41 @@ static void sub_tail(struct outbuf *b, const struct m_sub *b2)
 		ob_add(b, " -", 2);
 }
 
+/* vslot ID SUBSCRIBER K OUT_SSRC RTX_SSRC|- TARGET TARGET_SID TARGET_DT TARGET_ENCODING GEN (version 9):
+ * receiver SUBSCRIBER's video slot K (created, or its targets and assignment number changed);
+ * vmember ID STREAM SLOT: stream STREAM on video slot SLOT (a subscription id) */
+static void vslot_line(struct outbuf *b, const struct model *m, uint32_t s)
+{
+	const struct m_sub *b2 = &m->subs[s];
+	char rtx[16] = "-";
+	if (b2->rtx_ssrc)
+		snprintf(rtx, sizeof(rtx), "0x%08x", b2->rtx_ssrc);
+	if (b2->stream == MMR_ID_NONE)
+		ob_printf(b, "vslot %u %u %u 0x%08x %s %u %u %u %u %u\n", s, b2->subscriber, b2->video_slot - 1u,
+			  b2->out_ssrc, rtx, b2->target, b2->target_sid, b2->target_dt, b2->target_encoding,
+			  b2->slot_gen);
+	else
+		ob_printf(b, "vmember %u %u %u\n", s, b2->stream, b2->sel_id);
+}
+
+/* aslots PARTICIPANT SSRC,... (version 9): a participant's audio slot SSRCs */
+void state_line_aslots(struct outbuf *b, const struct model *m, uint32_t p)
+{
+	const struct m_participant *pp = &m->parts[p];
+	ob_printf(b, "aslots %u", p);
+	for (unsigned k = 0; k < pp->n_aslots; k++)
+		ob_printf(b, "%c0x%08x", k ? ',' : ' ', pp->aslot_ssrc[k]);
+	ob_char(b, '\n');
+}
+
 /* the bulk of a big state: formatted by hand, printf is several times slower */
 void state_line_sub(struct outbuf *b, const struct model *m, uint32_t s)
 {
 	const struct m_sub *b2 = &m->subs[s];
+	if (b2->video_slot) {
+		vslot_line(b, m, s);
+		return;
+	}
 	ob_add(b, "sub ", 4);
 	ob_u64(b, s);
 	ob_char(b, ' ');
@@ -206,6 +267,8 @@ static void write_meeting(const struct model *m, uint32_t id, struct outbuf *b, 
 	c->meetings++;
 	for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
 		state_line_participant(b, m, p);
+		if (m->parts[p].n_aslots)
+			state_line_aslots(b, m, p);
 		c->parts++;
 	}
 	for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next)
@@ -322,11 +385,12 @@ struct loader {
 	unsigned line;
 	char *err;
 	size_t errlen;
-	char *tok[16];
+	char *tok[24];
 	int ntok;
 	int version;      /* of the file: 1 (no SRTP), 2 (no spatial layers, simulcast), 3 (no SRTP
 			     ledger line), 4 (no journal line, no state id), 5 (no RTCP fields), 6 (no
-			     QoS fields: top-N, extension ids, screen, priority, slots) or 7 */
+			     QoS fields: top-N, extension ids, screen, priority, slots), 7, 8 (no SSRC
+			     learning token, no sssrc record) or 9 */
 	bool have_ledger; /* the srtp_ledger line was read */
 	bool have_state_id;
 	bool have_journal;/* the journal line was read */
@@ -447,6 +511,30 @@ static int load_addr(struct loader *ld, int i, bool ice, struct mmr_addr *addr, 
 	return load_addr_self(ld, i, ice, MMR_ID_NONE, addr, port);
 }
 
+/* DTLS: ROLE:FINGERPRINT or - (version 9); needs ICE and an SRTP meeting */
+struct dtls_tok {
+	bool on;
+	unsigned role;
+	uint8_t fp[MMR_DTLS_FP_LEN];
+};
+static int load_dtls(struct loader *ld, const char *t, bool ice, unsigned suite, struct dtls_tok *d)
+{
+	if (strcmp(t, "-") == 0)
+		return 0;
+	if (strncmp(t, "server:", 7) == 0)
+		d->role = MMR_DTLS_SERVER;
+	else if (strncmp(t, "client:", 7) == 0)
+		d->role = MMR_DTLS_CLIENT;
+	else
+		return fail(ld, "bad DTLS '%s' (server:FINGERPRINT, client:FINGERPRINT or -)", t);
+	if (dtls_fp_parse(t + 7, d->fp) < 0)
+		return fail(ld, "bad DTLS fingerprint '%s'", t + 7);
+	if (!ice || suite == SRTP_SUITE_NONE)
+		return fail(ld, "DTLS without ICE credentials or in a plain RTP meeting");
+	d->on = true;
+	return 0;
+}
+
 static int load_participant(struct loader *ld)
 {
 	struct model *m = ld->m;
@@ -456,11 +544,14 @@ static int load_participant(struct loader *ld)
 	uint8_t mac[6];
 	/* version 6 writes the RTCP fields; a version 5 journal record may follow a version 6 snapshot
 	 * (an upgrade between a snapshot and its journal): both forms replay */
-	bool ice_tok = ld->version >= 8 && ld->ntok == 16;  /* version 8: ICE */
+	bool dtls_tok = ld->version >= 9 && ld->ntok == 17;  /* version 9: DTLS */
+	bool ice_tok = ld->version >= 8 && (ld->ntok == 16 || dtls_tok);  /* version 8: ICE */
 	bool qos = ld->version >= 7 && (ld->ntok == 15 || ice_tok);   /* version 7: EXT */
 	bool rtcp = ld->version >= 6 && (ld->ntok == 14 || qos);
 	if (!rtcp && ld->ntok != (ld->version >= 2 ? 11 : 9))
-		return fail(ld, ld->version >= 8 ?
+		return fail(ld, ld->version >= 9 ?
+			    "participant: expected 'participant ID MEETING NAME ADDR PORT ROLE MAC DP_PORT SEND_KEY RECV_KEY FB MMR_SSRC RTX EXT ICE DTLS'" :
+			    ld->version >= 8 ?
 			    "participant: expected 'participant ID MEETING NAME ADDR PORT ROLE MAC DP_PORT SEND_KEY RECV_KEY FB MMR_SSRC RTX EXT ICE'" :
 			    ld->version >= 7 ?
 			    "participant: expected 'participant ID MEETING NAME ADDR PORT ROLE MAC DP_PORT SEND_KEY RECV_KEY FB MMR_SSRC RTX EXT'" :
@@ -486,6 +577,9 @@ static int load_participant(struct loader *ld)
 		return -1;
 	if (load_addr(ld, 4, ice.ulen > 0, &addr, &port) < 0)
 		return -1;
+	struct dtls_tok dtls = { 0 };
+	if (dtls_tok && load_dtls(ld, ld->tok[16], ice.ulen > 0, m->meetings[mt].srtp_suite, &dtls) < 0)
+		return -1;
 	int role = val_role(ld->tok[6]);
 	if (role < 0)
 		return fail(ld, "bad role '%s'", ld->tok[6]);
@@ -503,7 +597,10 @@ static int load_participant(struct loader *ld)
 		if (suite == SRTP_SUITE_NONE && strcmp(t, "-") != 0)
 			return fail(ld, "participant '%s': a %s key in plain RTP meeting '%s'", name, which,
 				    m->meetings[mt].name);
-		if (suite != SRTP_SUITE_NONE && keys_from_inline(suite, t, &keys[k]) < 0) {
+		if (dtls.on && strcmp(t, "-") != 0)
+			return fail(ld, "participant '%s': a %s key with DTLS (its keys come from its handshake)", name,
+				    which);
+		if (suite != SRTP_SUITE_NONE && !dtls.on && keys_from_inline(suite, t, &keys[k]) < 0) {
 			explicit_bzero(keys, sizeof(keys));
 			return fail(ld, "participant '%s': bad or missing %s key for %s", name, which,
 				    srtp_suite_name(suite));
@@ -529,7 +626,7 @@ static int load_participant(struct loader *ld)
 			return fail(ld, "participant '%s': bad RTX payload types '%s'", name, ld->tok[13]);
 		}
 	}
-	uint8_t ext[VAL_EXT_N] = { 0, 0, 0 };
+	uint8_t ext[VAL_EXT_N] = { 0 };
 	if (qos && val_ext(ld->tok[14], ext, VAL_EXT_TWO_BYTE_MAX) < 0) {
 		explicit_bzero(keys, sizeof(keys));
 		return fail(ld, "participant '%s': bad header extension ids '%s'", name, ld->tok[14]);
@@ -554,8 +651,32 @@ static int load_participant(struct loader *ld)
 	m->parts[id].twcc_ext_id = ext[0];
 	m->parts[id].abs_ext_id = ext[1];
 	m->parts[id].level_ext_id = ext[2];
+	m->parts[id].mid_ext_id = ext[3];
+	m->parts[id].rid_ext_id = ext[4];
+	m->parts[id].rrid_ext_id = ext[5];
 	model_participant_set_ice(m, id, ice.ufrag, ice.ulen, ice.pwd, ice.plen);
+	model_participant_set_dtls(m, id, dtls.on, dtls.role, dtls.fp);
 	explicit_bzero(keys, sizeof(keys));
+	return 0;
+}
+
+/* pdtls ID DTLS (journal, version 9): a DTLS participant's role or peer fingerprint changed. */
+static int load_pdtls(struct loader *ld)
+{
+	struct model *m = ld->m;
+	uint32_t id = 0;
+	if (ld->ntok != 3)
+		return fail(ld, "pdtls: expected 'pdtls PARTICIPANT DTLS'");
+	if (get_id(ld, 1, MMR_MAX_PARTICIPANTS, &id, "participant") < 0)
+		return -1;
+	if (!m->parts[id].used || !m->parts[id].dtls)
+		return fail(ld, "pdtls: no DTLS participant with id %u", id);
+	struct dtls_tok dtls = { 0 };
+	if (load_dtls(ld, ld->tok[2], m->parts[id].ice, m->meetings[m->parts[id].meeting].srtp_suite, &dtls) < 0)
+		return -1;
+	if (!dtls.on)
+		return fail(ld, "pdtls: participant %u: DTLS cannot be removed", id);
+	model_participant_set_dtls(m, id, true, dtls.role, dtls.fp);
 	return 0;
 }
 
@@ -579,6 +700,8 @@ static int load_paddr(struct loader *ld)
 	uint32_t other = ice.ulen ? model_find_participant_by_ufrag(m, ice.ufrag, ice.ulen) : MMR_ID_NONE;
 	if (other != MMR_ID_NONE && other != id)
 		return fail(ld, "paddr: participant %u: ICE ufrag used twice", id);
+	if (m->parts[id].dtls && !ice.ulen)
+		return fail(ld, "paddr: participant %u: DTLS without ICE credentials", id);
 	model_participant_set_addr(m, id, &addr, (uint16_t)port);
 	model_participant_set_ice(m, id, ice.ufrag, ice.ulen, ice.pwd, ice.plen);
 	return 0;
@@ -639,7 +762,8 @@ static int load_stream(struct loader *ld)
 	struct model *m = ld->m;
 	uint32_t id = 0, p = 0, ssrc;
 	uint64_t layers;
-	bool qos = ld->version >= 7 && ld->ntok == 15;   /* version 7: SCREEN */
+	bool learn = ld->version >= 9 && ld->ntok == 16; /* version 9: MID:RID:LEARN:RTX_PT */
+	bool qos = ld->version >= 7 && (ld->ntok == 15 || learn);   /* version 7: SCREEN */
 	bool rtcp = ld->version >= 6 && (ld->ntok == 14 || qos);   /* version 6 (both forms replay: participant) */
 	if (!rtcp && ld->ntok != (ld->version >= 3 ? 11 : 7))
 		return fail(ld, ld->version >= 7 ?
@@ -707,9 +831,65 @@ static int load_stream(struct loader *ld)
 		if (d.screen && kind != MMR_KIND_VIDEO)
 			return fail(ld, "stream %u: an audio stream is no screen share", id);
 	}
+	char mid[MMR_MID_MAX + 1] = "", rid[MMR_MID_MAX + 1] = "";
+	unsigned need = 0, rtx_pt = 0;
+	if (learn && strcmp(ld->tok[15], "-") != 0) {
+		const char *t = ld->tok[15];
+		size_t ml = strcspn(t, ":");
+		const char *r = t + ml + (t[ml] == ':');
+		size_t rl = strcspn(r, ":");
+		char tail[16];
+		if (t[ml] != ':' || r[rl] != ':' || ml == 0 || ml > MMR_MID_MAX || rl > MMR_MID_MAX ||
+		    strlen(r + rl + 1) >= sizeof(tail))
+			return fail(ld, "stream %u: bad learning token '%s' (MID:RID:LEARN:RTX_PT)", id, t);
+		memcpy(mid, t, ml);
+		mid[ml] = '\0';
+		memcpy(rid, r, rl);
+		rid[rl] = '\0';
+		strcpy(tail, r + rl + 1);
+		if (sscanf(tail, "%u:%u", &need, &rtx_pt) != 2 || need > 3 || rtx_pt > 127 ||
+		    !val_mid_ok(mid) || (rl && !val_mid_ok(rid)) || ((need & MMR_LEARN_RTX) && (!rtx_pt || d.rtx_pt)))
+			return fail(ld, "stream %u: bad learning token '%s' (MID:RID:LEARN:RTX_PT)", id, t);
+	}
 	if (reserve_one(ld, 0, 0, 1, 0) < 0)
 		return -1;
 	model_stream_add(m, id, p, ssrc, &d);
+	struct m_stream *ss = &m->streams[id];
+	memcpy(ss->mid, mid, sizeof(ss->mid));
+	memcpy(ss->rid, rid, sizeof(ss->rid));
+	ss->learn = (uint8_t)need;
+	if (need & MMR_LEARN_RTX)
+		ss->rtx_pt = (uint8_t)rtx_pt;
+	return 0;
+}
+
+/* sssrc ID SSRC RTX_SSRC LEARN (journal, version 9): a stream's SSRC or RTX SSRC learned. */
+static int load_sssrc(struct loader *ld)
+{
+	struct model *m = ld->m;
+	uint32_t id = 0, ssrc, rtx;
+	uint64_t need;
+	if (ld->ntok != 5)
+		return fail(ld, "sssrc: expected 'sssrc STREAM SSRC RTX_SSRC LEARN'");
+	if (get_id(ld, 1, MMR_MAX_STREAMS, &id, "stream") < 0)
+		return -1;
+	if (!m->streams[id].used)
+		return fail(ld, "sssrc: no stream with id %u", id);
+	if (val_ssrc(ld->tok[2], &ssrc) < 0 || val_ssrc(ld->tok[3], &rtx) < 0 || val_uint(ld->tok[4], 3, &need) < 0)
+		return fail(ld, "sssrc: bad values for stream %u", id);
+	struct m_stream *ss = &m->streams[id];
+	uint32_t meeting = m->parts[ss->participant].meeting;
+	uint32_t other = model_find_stream(m, meeting, ssrc);
+	if (ssrc == 0 || (other != MMR_ID_NONE && other != id))
+		return fail(ld, "sssrc: stream %u: SSRC %s used twice", id, ld->tok[2]);
+	if (rtx && ((other = model_find_rtx_ssrc(m, meeting, rtx)) != MMR_ID_NONE && other != id))
+		return fail(ld, "sssrc: stream %u: RTX SSRC %s used twice", id, ld->tok[3]);
+	if (rtx && (!ss->rtx_pt || rtx == ssrc))
+		return fail(ld, "sssrc: stream %u: bad RTX SSRC %s", id, ld->tok[3]);
+	if (ssrc != ss->ssrc)
+		model_stream_set_ssrc(m, id, ssrc);
+	ss->rtx_ssrc = rtx;
+	ss->learn = (uint8_t)need;
 	return 0;
 }
 
@@ -753,6 +933,102 @@ static int load_slot(struct loader *ld, uint32_t id)
 	if (reserve_one(ld, 0, 0, 0, 1) < 0)
 		return -1;
 	model_slot_add(m, id, r, (unsigned)slot, out_ssrc);
+	return 0;
+}
+
+/* vslot ... (version 9, above): create video slot K of SUBSCRIBER, or (journal) set an existing
+ * one's targets and assignment number */
+static int load_vslot(struct loader *ld)
+{
+	struct model *m = ld->m;
+	uint32_t id = 0, r = 0, out_ssrc, rtx = 0;
+	uint64_t k, v[5];
+	if (ld->version < 9)
+		return fail(ld, "unknown record 'vslot' in a version %d file", ld->version);
+	if (ld->ntok != 11)
+		return fail(ld, "vslot: expected 'vslot ID SUBSCRIBER K OUT_SSRC RTX_SSRC|- TARGET TARGET_SID TARGET_DT TARGET_ENCODING GEN'");
+	if (get_id(ld, 1, MMR_MAX_SUBS, &id, "subscription") < 0 || get_id(ld, 2, MMR_MAX_PARTICIPANTS, &r, "participant") < 0)
+		return -1;
+	if (!m->parts[r].used || !val_role_receives(m->parts[r].role))
+		return fail(ld, "vslot %u: no receiving participant with id %u", id, r);
+	if (val_uint(ld->tok[3], MMR_VSLOT_MAX - 1u, &k) < 0 || val_ssrc(ld->tok[4], &out_ssrc) < 0 || out_ssrc == 0 ||
+	    (strcmp(ld->tok[5], "-") != 0 && (val_ssrc(ld->tok[5], &rtx) < 0 || rtx == 0 || rtx == out_ssrc)) ||
+	    val_uint(ld->tok[6], MMR_MAX_TLAYERS - 1u, &v[0]) < 0 || val_uint(ld->tok[7], MEDIA_MAX_SPATIAL - 1u, &v[1]) < 0 ||
+	    val_uint(ld->tok[8], 31u /* AV1_MAX_DT - 1 */, &v[2]) < 0 || val_uint(ld->tok[9], MEDIA_MAX_ENCODINGS - 1u, &v[3]) < 0 ||
+	    val_uint(ld->tok[10], 255, &v[4]) < 0)
+		return fail(ld, "vslot %u: bad slot, SSRCs, targets or assignment number", id);
+	struct m_sub *b;
+	if (m->subs[id].used) {
+		b = &m->subs[id];
+		if (!ld->journal || b->stream != MMR_ID_NONE || b->video_slot != k + 1 || b->subscriber != r ||
+		    b->out_ssrc != out_ssrc || b->rtx_ssrc != rtx)
+			return fail(ld, "subscription id %u used twice", id);
+	} else {
+		if (m->parts[r].n_vslots > k && m->parts[r].vslot_sub[k] != MMR_ID_NONE)
+			return fail(ld, "vslot %u: participant %u's video slot %llu appears twice", id, r,
+				    (unsigned long long)k);
+		if (reserve_one(ld, 0, 0, 0, 1) < 0)
+			return -1;
+		b = &m->subs[model_vslot_add(m, id, r, (unsigned)k, out_ssrc, rtx)];
+	}
+	b->target = (uint8_t)v[0];
+	b->target_sid = (uint8_t)v[1];
+	b->target_dt = (uint8_t)v[2];
+	b->target_encoding = (uint8_t)v[3];
+	b->slot_gen = (uint8_t)v[4];
+	return 0;
+}
+
+/* vmember ID STREAM SLOT (version 9): a stream on a video slot */
+static int load_vmember(struct loader *ld)
+{
+	struct model *m = ld->m;
+	uint32_t id = 0, s = 0, slot = 0;
+	if (ld->version < 9)
+		return fail(ld, "unknown record 'vmember' in a version %d file", ld->version);
+	if (ld->ntok != 4)
+		return fail(ld, "vmember: expected 'vmember ID STREAM SLOT'");
+	if (get_id(ld, 1, MMR_MAX_SUBS, &id, "subscription") < 0 || get_id(ld, 2, MMR_MAX_STREAMS, &s, "stream") < 0 ||
+	    get_id(ld, 3, MMR_MAX_SUBS, &slot, "subscription") < 0)
+		return -1;
+	if (m->subs[id].used)
+		return fail(ld, "subscription id %u used twice", id);
+	const struct m_sub *a = &m->subs[slot];
+	if (!a->used || !a->video_slot || a->stream != MMR_ID_NONE)
+		return fail(ld, "vmember %u: no video slot with id %u", id, slot);
+	if (!m->streams[s].used || m->streams[s].kind != MMR_KIND_VIDEO || m->streams[s].participant == a->subscriber ||
+	    model_stream_meeting(m, s) != m->parts[a->subscriber].meeting)
+		return fail(ld, "vmember %u: stream %u is no video stream of another participant of the slot's meeting", id, s);
+	if (model_find_sub(m, s, a->subscriber) != MMR_ID_NONE)
+		return fail(ld, "vmember %u: participant %u receives stream %u twice", id, a->subscriber, s);
+	if (reserve_one(ld, 0, 0, 0, 1) < 0)
+		return -1;
+	model_vslot_member_add(m, id, s, slot);
+	return 0;
+}
+
+/* aslots PARTICIPANT SSRC,... (version 9) */
+static int load_aslots(struct loader *ld)
+{
+	struct model *m = ld->m;
+	uint32_t p = 0;
+	if (ld->version < 9)
+		return fail(ld, "unknown record 'aslots' in a version %d file", ld->version);
+	if (ld->ntok != 3)
+		return fail(ld, "aslots: expected 'aslots PARTICIPANT SSRC,...'");
+	if (get_id(ld, 1, MMR_MAX_PARTICIPANTS, &p, "participant") < 0)
+		return -1;
+	if (!m->parts[p].used)
+		return fail(ld, "aslots: no participant with id %u", p);
+	unsigned n = 0;
+	char *save = NULL;
+	for (char *t = strtok_r(ld->tok[2], ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		uint32_t v;
+		if (n == MMR_TOPN_MAX || val_ssrc(t, &v) < 0 || v == 0)
+			return fail(ld, "aslots: bad SSRC list for participant %u", p);
+		m->parts[p].aslot_ssrc[n++] = v;
+	}
+	m->parts[p].n_aslots = (uint8_t)n;
 	return 0;
 }
 
@@ -1058,10 +1334,12 @@ static int check_subscriptions(struct loader *ld)
 	for (uint32_t s = 0; s < model_stream_bound(m); s++) {
 		if (!m->streams[s].used)
 			continue;
-		uint32_t want = model_stream_sub_count(m, s);
-		if (m->streams[s].n_subs != want)
+		uint32_t want = model_stream_sub_count(m, s), have = 0;
+		for (uint32_t b = m->streams[s].first_sub; b != MMR_ID_NONE; b = m->subs[b].s_next)
+			have += m->subs[b].video_slot == 0;   /* not one on a receiver's video slot */
+		if (have != want)
 			return fail(ld, "stream %u (SSRC 0x%08x) has %u subscriptions, the meeting's receivers need %u",
-				    s, m->streams[s].ssrc, m->streams[s].n_subs, want);
+				    s, m->streams[s].ssrc, have, want);
 		if (m->streams[s].group == s && model_group_size(m, s) < 2)
 			return fail(ld, "stream %u (SSRC 0x%08x): a simulcast group of one", s, m->streams[s].ssrc);
 	}
@@ -1070,7 +1348,8 @@ static int check_subscriptions(struct loader *ld)
 		const struct m_participant *rp = &m->parts[r];
 		if (!rp->used)
 			continue;
-		unsigned want = val_role_receives(rp->role) ? m->meetings[rp->meeting].top_n : 0, have = 0;
+		unsigned want = val_role_receives(rp->role) ? model_topn_slots_of(rp, m->meetings[rp->meeting].top_n) : 0,
+			 have = 0;
 		for (uint32_t b = rp->first_rsub; b != MMR_ID_NONE; b = m->subs[b].r_next)
 			if (m->subs[b].topn_slot) {
 				if (m->subs[b].topn_slot > want)
@@ -1092,8 +1371,8 @@ static int set_sel_ids(struct loader *ld)
 	struct model *m = ld->m;
 	for (uint32_t b = 0; b < model_sub_bound(m); b++) {
 		struct m_sub *sb = &m->subs[b];
-		if (!sb->used || sb->topn_slot)
-			continue;
+		if (!sb->used || sb->topn_slot || sb->video_slot)
+			continue;      /* a slot's, and a stream on a video slot (its sel_id is the slot's) */
 		uint32_t head = model_group_head(m, sb->stream);
 		if (head == sb->stream)
 			continue;
@@ -1137,6 +1416,12 @@ static int load_record(struct loader *ld, bool *is_end)
 		return load_stream(ld);
 	if (strcmp(kw, "sub") == 0)
 		return load_sub(ld);
+	if (strcmp(kw, "vslot") == 0)
+		return load_vslot(ld);
+	if (strcmp(kw, "vmember") == 0)
+		return load_vmember(ld);
+	if (strcmp(kw, "aslots") == 0)
+		return load_aslots(ld);
 	if (strcmp(kw, "srtp_ledger") == 0)
 		return load_ledger(ld);
 	if (!ld->journal) {
@@ -1155,6 +1440,10 @@ static int load_record(struct loader *ld, bool *is_end)
 			return load_keys(ld);
 		if (strcmp(kw, "paddr") == 0)
 			return load_paddr(ld);
+		if (strcmp(kw, "sssrc") == 0)
+			return load_sssrc(ld);
+		if (strcmp(kw, "pdtls") == 0)
+			return load_pdtls(ld);
 		if (strcmp(kw, "remove") == 0)
 			return load_remove(ld);
 		if (strcmp(kw, "topn") == 0)

@@ -58,4 +58,11 @@ uint32_t cmd_apply_next_sel(const struct cmd_apply *ca, uint32_t from);
  * Call after cmd_apply_publish(), as an online RCU reader. */
 int cmd_apply_check(struct cmd_apply *ca, char *err, size_t errlen);
 
+/* Keys from participant pid's DTLS handshake (dtls_path.h): installed as a PUT with these keys
+ * would (a rekey: fresh contexts, fresh leases; the old keys retired). send: what it protects with,
+ * recv: what we protect its copies with. Online RCU reader; publish after. 0, or -1 with err. */
+struct srtp_master;
+int cmd_apply_dtls_keys(struct cmd_apply *ca, uint32_t pid, const struct srtp_master *send,
+			const struct srtp_master *recv, char *err, size_t errlen);
+
 #endif

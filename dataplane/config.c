@@ -306,7 +306,7 @@ static int parse_root(const config_setting_t *root, struct dp_config *cfg, const
 					     "speaker_interval_ms", "topn_ms", "twcc_fb_ms",
 					     "bwe", "bwe_start_kbps", "bwe_min_kbps", "bwe_max_kbps", "bwe_alloc_ms",
 					     "bwe_no_feedback", "bwe_probe", "ice_consent_s",
-					     NULL };
+					     "dtls_cert", NULL };
 	if (check_known(root, known, path, err, errlen) < 0)
 		return -1;
 
@@ -345,6 +345,15 @@ static int parse_root(const config_setting_t *root, struct dp_config *cfg, const
 		return -1;
 	}
 	snprintf(cfg->srtp_ledger, sizeof(cfg->srtp_ledger), "%s", ledger);
+	const char *cert;
+	if (get_string(root, "dtls_cert", &cert, &s, path, err, errlen) < 0)
+		return -1;
+	if (cert && (cert[0] != '/' || strlen(cert) >= sizeof(cfg->dtls_cert))) {
+		set_err(err, errlen, path, s, "'dtls_cert' = \"%s\" must be an absolute path (< %zu characters)",
+			cert, sizeof(cfg->dtls_cert));
+		return -1;
+	}
+	snprintf(cfg->dtls_cert, sizeof(cfg->dtls_cert), "%s", cert ? cert : "");
 	/* outbound: a receiver's copies jump ahead by up to one window after a restart; its ROC guess
 	 * needs well under 2^15 (docs/design.md). inbound: up to one window (video: two) of a publisher's packets are refused. */
 	if (get_uint(root, "srtp_lease_out", 64, 8192, DEFAULT_LEASE_OUT, &cfg->srtp_lease_out, path,

@@ -41,6 +41,8 @@ struct dp_config {
 	struct dp_port_config port[MMR_MAX_PORTS];
 	uint32_t status_interval_ms;         /* 0 = no status line */
 	char srtp_ledger[256];               /* the SRTP lease ledger file (srtp_lease.h) */
+	char dtls_cert[256];                 /* PEM (key and certificate) of the DTLS identity; "": a fresh
+					        certificate per start (dtls_path.h) */
 	uint32_t srtp_lease_out;             /* outbound lease window, packets (64..8192) */
 	uint32_t srtp_lease_in;              /* inbound lease window, packets (video: twice that) */
 	/* RTCP termination and repair (issue 11; docs/interfaces.md) */

@@ -23,6 +23,10 @@
  * iteration: a snapshot of the current layers when the controller asked for one (dp_events.c),
  * as much of it as its event ring takes.
  *
+ * Every iteration (not during a meeting move): the DTLS thread's results (dtls_path.h): keys of
+ * completed handshakes installed like a PUT's (a batch of their own, published), MMR_EV_DTLS
+ * events.
+ *
  * A PARTICIPANT_PUT's key bytes are wiped from its ring slot as soon as the command is copied out.
  *
  * Fencing (cmd_chan.h, version 7): a command whose token is not the segment's owner_token, or whose
@@ -32,6 +36,7 @@
  */
 #define _LGPL_SOURCE
 #include "ctl_loop.h"
+#include "dtls_path.h"
 #include "ice.h"
 
 #include <inttypes.h>
@@ -209,6 +214,48 @@ static unsigned apply_batch(struct dataplane *dp, struct cmd_apply *ca, struct m
 	return (unsigned)n;
 }
 
+/* What the DTLS thread finished (dtls_path.h): connected handshakes' keys installed in their
+ * participants' SRTP contexts (published as a batch), and every state change posted as MMR_EV_DTLS.
+ * Results of a configuration that changed since are dropped. Returns how many were read. */
+static unsigned apply_dtls(struct dataplane *dp, struct cmd_apply *ca)
+{
+	struct dp_dtls_result r;
+	unsigned n = 0, keys = 0;
+	while (n < 64 && dp_dtls_result_pop(&r)) {
+		n++;
+		if (r.gen == 0 || r.gen != dp_dtls_gen(r.pid)) {
+			explicit_bzero(&r, sizeof(r));
+			continue;
+		}
+		uint8_t state = r.state, fail = r.fail;
+		if (state == MMR_DTLS_CONNECTED) {
+			char err[128];
+			if (!keys++)
+				rcu_thread_online();
+			if (cmd_apply_dtls_keys(ca, r.pid, &r.remote, &r.local, err, sizeof(err)) == 0) {
+				dp->shm->stats.ctl.dtls_keys++;
+				dp_log("participant %u: DTLS connected (%s): keys installed", r.pid,
+				       srtp_suite_name((enum srtp_suite)r.suite));
+			} else {
+				dp->shm->stats.ctl.dtls_keys_refused++;
+				dp_log("participant %u: DTLS keys refused: %s", r.pid, err);
+				state = MMR_DTLS_FAILED;
+				fail = MMR_DTLS_FAIL_KEYS;
+			}
+		}
+		ev_push(&dp->ctl_events.ev, MMR_EV_DTLS, r.pid, mmr_dtls_pack(state, fail, r.suite), r.gen);
+		explicit_bzero(&r, sizeof(r));
+	}
+	if (keys) {
+		srtp_leases_service(dp->leases, 0);   /* the new contexts' first windows durable first */
+		cmd_apply_publish(ca);
+		publish_counts(dp->shm, ca);
+		rcu_thread_offline();
+		cmd_apply_reclaim(ca);
+	}
+	return n;
+}
+
 static void copy_port_stats(struct dataplane *dp)
 {
 	for (unsigned i = 0; i < dp->n_ports; i++) {
@@ -322,6 +369,8 @@ void ctl_loop_run(struct dataplane *dp, struct cmd_apply *ca)
 	struct move_wait mw = { 0 };
 	while (!atomic_load_explicit(&dp->stop, memory_order_relaxed)) {
 		unsigned n = apply_batch(dp, ca, &mw);
+		if (!mw.active)
+			n += apply_dtls(dp, ca);
 		srtp_leases_service(dp->leases, 1);   /* the lcores' requests for more index */
 		int snapshot = dp_events_service(dp, ca);   /* a controller asked for every current value */
 		now = mmr_now_ns();

@@ -89,6 +89,10 @@ struct dataplane {
 	struct rte_ring *handoff[MMR_MAX_LCORES][MMR_MAX_LCORES];
 	uint8_t pidx_of[RTE_MAX_ETHPORTS];   /* DPDK port id -> our port index (mbuf->port -> pidx) */
 	struct srtp_leases *leases;  /* SRTP index leases and their ledger (srtp_lease.h) */
+	/* DTLS (dtls_path.h): the workers' datagrams to the DTLS thread (multi-producer), and its
+	 * datagrams to each worker (SP/SC) */
+	struct rte_ring *dtls_in;
+	struct rte_ring *dtls_tx[MMR_MAX_LCORES];
 	struct rtcp_tables rtcp;     /* RTCP state per stream, subscription, participant (rtcp_state.h) */
 	struct ntp_clock ntp;        /* wall clock for the lcores' RTCP (ntp_time.h): published by the
 					control thread before the lcores start and about once a second */

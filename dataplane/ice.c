@@ -17,6 +17,7 @@
 #include "cmd_chan.h"
 #include "dataplane.h"
 #include "ice_check.h"
+#include "local_reply.h"
 #include "mix64.h"
 #include "shadow.h"
 #include "stun.h"
@@ -39,7 +40,14 @@ struct ice_node {
 struct ice_part {
 	uint64_t last_ok_tsc;         /* any lcore (relaxed): last valid check from its address */
 	uint64_t last_ev_tsc;         /* any lcore (relaxed): last address event */
+	uint64_t last_src;            /* any lcore (relaxed): recent_key() of its last valid check's
+					 IPv4 source (0: none yet, or IPv6) */
 };
+
+/* The recent checks (dp_ice_recent in ice.h): a direct-mapped table, source -> participant id + 1,
+ * written by whichever lcore answered a valid check; a reader confirms an entry against the
+ * participant's own last_src (a collision or a later check elsewhere shows as a mismatch). */
+#define ICE_RECENT 4096u
 
 struct dp_ice {
 	struct cds_lfht *ht;
@@ -47,6 +55,7 @@ struct dp_ice {
 	struct ice_node **node;       /* control thread: each participant's published node */
 	uint32_t *ids, *pos;          /* control thread: the ICE participants (dense) and each one's index */
 	uint8_t *reported;            /* control thread: consent loss reported for its current address */
+	uint32_t *recent;             /* ICE_RECENT entries */
 	uint32_t n;
 	uint64_t consent_tsc, gap_tsc, next_scan;
 	int no_learn;                 /* MMR_TEST_ICE_NO_LEARN=1: never report an address (the
@@ -88,7 +97,8 @@ int dp_ice_init(struct dataplane *dp)
 	ice.ids = calloc(MMR_MAX_PARTICIPANTS, sizeof(*ice.ids));
 	ice.pos = calloc(MMR_MAX_PARTICIPANTS, sizeof(*ice.pos));
 	ice.reported = calloc(MMR_MAX_PARTICIPANTS, 1);
-	if (!ice.ht || !ice.part || !ice.node || !ice.ids || !ice.pos || !ice.reported) {
+	ice.recent = calloc(ICE_RECENT, sizeof(*ice.recent));
+	if (!ice.ht || !ice.part || !ice.node || !ice.ids || !ice.pos || !ice.reported || !ice.recent) {
 		dp_ice_free(dp);
 		return -ENOMEM;
 	}
@@ -125,6 +135,7 @@ void dp_ice_free(struct dataplane *dp)
 	free(ice.ids);
 	free(ice.pos);
 	free(ice.reported);
+	free(ice.recent);
 	memset(&ice, 0, sizeof(ice));
 }
 
@@ -148,6 +159,7 @@ void dp_ice_del(struct cmd_apply *ca, uint32_t pid)
 		return;
 	cds_lfht_del(ice.ht, &old->node);
 	ice.node[pid] = NULL;
+	__atomic_store_n(&ice.part[pid].last_src, 0, __ATOMIC_RELAXED);
 	list_del(pid);
 	shadow_retire(ca, old, node_free);
 }
@@ -235,51 +247,31 @@ void dp_ice_service(struct dataplane *dp, uint64_t now)
 
 /* ---- the packet path ------------------------------------------------------------------------ */
 
-/* Turn m into a reply carrying the n bytes at ans: addresses and ports swapped, lengths and
- * checksums new (VLAN tags kept). */
-static enum mmr_drop_reason reply_in_place(const struct dp_port *pt, struct rte_mbuf *m, const struct pkt_info *pi,
-					   const uint8_t *ans, uint32_t n)
+/* An IPv4 source as one word (never 0); 0 for IPv6 */
+static inline uint64_t recent_key(const struct pkt_info *pi)
 {
-	uint32_t want = (uint32_t)pi->payload_off + n;
-	if (m->data_len < want) {
-		if (!rte_pktmbuf_append(m, (uint16_t)(want - m->data_len)))
-			return MMR_DROP_NO_MBUF;
-	} else if (m->data_len > want) {
-		rte_pktmbuf_trim(m, (uint16_t)(m->data_len - want));
-	}
-	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
-	uint8_t *ip = f + pi->l3_off, *udp = f + pi->l4_off;
-	uint8_t tmp[16];
-	memcpy(f, f + 6, 6);
-	memcpy(f + 6, pt->mac, 6);
-	memcpy(f + pi->payload_off, ans, n);
-	uint32_t udp_len = 8 + n, sum;
-	if (pi->ip_version == 4) {
-		uint32_t ihl = (uint32_t)(ip[0] & 0x0f) * 4;
-		memcpy(tmp, ip + 12, 4);
-		memcpy(ip + 12, ip + 16, 4);
-		memcpy(ip + 16, tmp, 4);
-		put_be16(ip + 2, (uint16_t)(ihl + udp_len));
-		ip[8] = 64;
-		put_be16(ip + 10, 0);
-		put_be16(ip + 10, pkt_fold_sum(pkt_raw_sum(ip, ihl, 0)));
-		sum = pkt_raw_sum(ip + 12, 8, 0);
-	} else {
-		memcpy(tmp, ip + 8, 16);
-		memcpy(ip + 8, ip + 24, 16);
-		memcpy(ip + 24, tmp, 16);
-		put_be16(ip + 4, (uint16_t)udp_len);
-		ip[7] = 64;
-		sum = pkt_raw_sum(ip + 8, 32, 0);
-	}
-	put_be16(udp, pi->dport);
-	put_be16(udp + 2, pi->sport);
-	put_be16(udp + 4, (uint16_t)udp_len);
-	put_be16(udp + 6, 0);
-	sum += 17 + udp_len;
-	uint16_t c = pkt_fold_sum(pkt_raw_sum(udp, udp_len, sum));
-	put_be16(udp + 6, c ? c : 0xffff);
-	return MMR_DROP_NONE;
+	uint32_t v4;
+	if (pi->src.family != MMR_AF_INET)
+		return 0;
+	memcpy(&v4, pi->src.ip, 4);
+	return 1ull << 48 | (uint64_t)v4 << 16 | pi->sport;
+}
+
+static inline unsigned recent_slot(uint64_t key)
+{
+	return (unsigned)(mix64(key) & (ICE_RECENT - 1));
+}
+
+uint32_t dp_ice_recent(const struct pkt_info *pi)
+{
+	uint64_t key = recent_key(pi);
+	if (!key)
+		return MMR_ID_NONE;
+	uint32_t e = __atomic_load_n(&ice.recent[recent_slot(key)], __ATOMIC_RELAXED);
+	if (e == 0 || e > MMR_MAX_PARTICIPANTS)
+		return MMR_ID_NONE;
+	uint32_t pid = e - 1;
+	return __atomic_load_n(&ice.part[pid].last_src, __ATOMIC_RELAXED) == key ? pid : MMR_ID_NONE;
 }
 
 static enum mmr_drop_reason answer_error(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
@@ -288,7 +280,7 @@ static enum mmr_drop_reason answer_error(struct worker *w, struct rte_mbuf *m, c
 {
 	uint8_t ans[STUN_ANSWER_MAX];
 	uint32_t n = stun_binding_error(ans, sizeof(ans), req, code, unknown, key, key_len);
-	if (n && reply_in_place(&w->dp->port[w->dp->pidx_of[m->port]], m, pi, ans, n) == MMR_DROP_NONE) {
+	if (n && local_reply_udp(&w->dp->port[w->dp->pidx_of[m->port]], m, pi, ans, n) == MMR_DROP_NONE) {
 		w->st->stun_errors++;
 		w->st->drops[why]++;     /* the request is counted under its reason; the answer is sent */
 		return MMR_DROP_NONE;
@@ -327,6 +319,11 @@ enum mmr_drop_reason dp_ice_stun(struct worker *w, struct rte_mbuf *m, const str
 	/* a valid check */
 	uint64_t now = rte_rdtsc();
 	uint32_t pid = n->part;
+	uint64_t key = recent_key(pi);
+	if (key && __atomic_load_n(&ice.part[pid].last_src, __ATOMIC_RELAXED) != key) {
+		__atomic_store_n(&ice.part[pid].last_src, key, __ATOMIC_RELAXED);
+		__atomic_store_n(&ice.recent[recent_slot(key)], pid + 1, __ATOMIC_RELAXED);
+	}
 	if (v.fresh) {
 		__atomic_store_n(&ice.part[pid].last_ok_tsc, now, __ATOMIC_RELAXED);
 	} else if (v.learn && !ice.no_learn) {
@@ -347,7 +344,7 @@ enum mmr_drop_reason dp_ice_stun(struct worker *w, struct rte_mbuf *m, const str
 	uint32_t alen = stun_binding_success(ans, sizeof(ans), p, &from, n->pwd, n->pwd_len);
 	if (!alen)
 		return MMR_DROP_STUN_BAD;
-	enum mmr_drop_reason why = reply_in_place(&w->dp->port[w->dp->pidx_of[m->port]], m, pi, ans, alen);
+	enum mmr_drop_reason why = local_reply_udp(&w->dp->port[w->dp->pidx_of[m->port]], m, pi, ans, alen);
 	if (why == MMR_DROP_NONE)
 		w->st->stun_answered++;
 	return why;

@@ -49,5 +49,9 @@ void dp_ice_service(struct dataplane *dp, uint64_t now_tsc);
  * m is now the answer (Binding success or error response), to be sent back on the port it came
  * from; otherwise the drop reason (m untouched). */
 enum mmr_drop_reason dp_ice_stun(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi);
+/* Worker: the participant whose latest valid check came from pi's source (IPv4 only), or
+ * MMR_ID_NONE. For DTLS that follows a first check before the controller's `participant set
+ * --addr` came back (dtls_path.h). Lock-free, O(1); a later check from elsewhere makes it none. */
+uint32_t dp_ice_recent(const struct pkt_info *pi);
 
 #endif

@@ -126,3 +126,48 @@ enum mmr_drop_reason local_reply_ns(const struct dp_port *pt, struct rte_mbuf *m
 	put_be16(icmp + 2, icmp6_checksum(ip, icmp, ICMP6_NA_LEN));
 	return MMR_DROP_NONE;
 }
+
+enum mmr_drop_reason local_reply_udp(const struct dp_port *pt, struct rte_mbuf *m, const struct pkt_info *pi,
+					   const uint8_t *ans, uint32_t n)
+{
+	uint32_t want = (uint32_t)pi->payload_off + n;
+	if (m->data_len < want) {
+		if (!rte_pktmbuf_append(m, (uint16_t)(want - m->data_len)))
+			return MMR_DROP_NO_MBUF;
+	} else if (m->data_len > want) {
+		rte_pktmbuf_trim(m, (uint16_t)(m->data_len - want));
+	}
+	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
+	uint8_t *ip = f + pi->l3_off, *udp = f + pi->l4_off;
+	uint8_t tmp[16];
+	memcpy(f, f + 6, 6);
+	memcpy(f + 6, pt->mac, 6);
+	memcpy(f + pi->payload_off, ans, n);
+	uint32_t udp_len = 8 + n, sum;
+	if (pi->ip_version == 4) {
+		uint32_t ihl = (uint32_t)(ip[0] & 0x0f) * 4;
+		memcpy(tmp, ip + 12, 4);
+		memcpy(ip + 12, ip + 16, 4);
+		memcpy(ip + 16, tmp, 4);
+		put_be16(ip + 2, (uint16_t)(ihl + udp_len));
+		ip[8] = 64;
+		put_be16(ip + 10, 0);
+		put_be16(ip + 10, pkt_fold_sum(pkt_raw_sum(ip, ihl, 0)));
+		sum = pkt_raw_sum(ip + 12, 8, 0);
+	} else {
+		memcpy(tmp, ip + 8, 16);
+		memcpy(ip + 8, ip + 24, 16);
+		memcpy(ip + 24, tmp, 16);
+		put_be16(ip + 4, (uint16_t)udp_len);
+		ip[7] = 64;
+		sum = pkt_raw_sum(ip + 8, 32, 0);
+	}
+	put_be16(udp, pi->dport);
+	put_be16(udp + 2, pi->sport);
+	put_be16(udp + 4, (uint16_t)udp_len);
+	put_be16(udp + 6, 0);
+	sum += 17 + udp_len;
+	uint16_t c = pkt_fold_sum(pkt_raw_sum(udp, udp_len, sum));
+	put_be16(udp + 6, c ? c : 0xffff);
+	return MMR_DROP_NONE;
+}

@@ -33,7 +33,9 @@
 #include "dp_events.h"
 #include "dataplane.h"
 #include "fwd_table.h"
+#include "dtls_path.h"
 #include "ice.h"
+#include "learn.h"
 #include "port.h"
 #include "srtp_lease.h"
 #include "handoff.h"
@@ -227,6 +229,12 @@ int main(int argc, char **argv)
 		dp_log("cannot create the ICE tables");
 		goto out_tables;
 	}
+	if (dp_learn_init() < 0) {
+		dp_log("cannot allocate the SSRC learning state");
+		goto out_tables;
+	}
+	if (dp_dtls_init(&dp) < 0)     /* before the workers: its rings; the fingerprint before dp_ready */
+		goto out_tables;
 	ca = cmd_apply_new(&dp);
 	if (!ca) {
 		dp_log("cannot allocate the control thread's tables");
@@ -251,6 +259,10 @@ int main(int argc, char **argv)
 		}
 		n_launched++;
 	}
+	if (dp_dtls_start(&dp) < 0) {
+		atomic_store(&dp.stop, 1);
+		goto out_workers;
+	}
 	dp_log("%u worker lcore(s), %u port(s), shared memory %s, UDP port %u%s", dp.n_workers,
 	       dp.n_ports, cfg.shm_name, cfg.udp_port, cfg.udp_port ? "" : " (any)");
 
@@ -262,6 +274,7 @@ out_workers:
 	atomic_store(&dp.stop, 1);
 	if (n_launched)
 		rte_eal_mp_wait_lcore();
+	dp_dtls_stop(&dp);     /* after the workers: nothing enqueues any more */
 	for (unsigned i = 0; i < n_init_workers; i++)
 		worker_fini(&workers[i]);
 	if (rcu_registered) {
@@ -274,7 +287,9 @@ out_workers:
 		cmd_apply_free(ca);
 	}
 out_tables:
+	dp_dtls_stop(&dp);
 	dp_ice_free(&dp);
+	dp_learn_free();
 	rtcp_state_free(&dp.rtcp);
 	if (tables_made)
 		fwd_tables_destroy(&dp.fwd);

@@ -3,7 +3,8 @@
  *
  * Every iteration: a burst of up to 32 packets from our queue of each port; each packet is parsed
  * (pkt_parse) and is either answered in place (ARP, ICMP echo, IPv6 neighbour solicitation; see
- * local_reply.c), forwarded to the receivers of its stream (fanout.c), or dropped with its reason
+ * local_reply.c; STUN checks, ice.h), handed to the DTLS thread (first byte 20..63, dtls_path.h),
+ * forwarded to the receivers of its stream (fanout.c), or dropped with its reason
  * counted. Then the TX buffers are flushed and we report an RCU quiescent state: no table pointer
  * survives an iteration.
  *
@@ -40,13 +41,16 @@
 #include <rte_malloc.h>
 #include <rte_memcpy.h>
 #include <rte_prefetch.h>
+#include <rte_ring.h>
 
 #include "audio.h"
 #include "bwe.h"
+#include "dtls_path.h"
 #include "fanout.h"
 #include "fwd_table.h"
 #include "handoff.h"
 #include "ice.h"
+#include "learn.h"
 #include "local_reply.h"
 #include "media.h"
 #include "media_parse.h"
@@ -207,7 +211,7 @@ static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, co
 		return MMR_DROP_BAD_RTP;
 	const struct fwd_stream *s = fwd_stream_lookup(&w->dp->fwd, part->id, get_be32(pkt + 8));
 	if (unlikely(!s))
-		return MMR_DROP_UNKNOWN_SSRC;
+		return dp_learn_unknown_ssrc(w, part, pkt, len);    /* mid/rid in clear (learn.h) */
 	rtcp_prefetch_stream(w, s);
 	struct fwd_srtp_in *in = rcu_dereference(s->srtp_in);
 	if (unlikely(!in))
@@ -315,7 +319,7 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 		return MMR_DROP_UNKNOWN_SENDER;
 	const struct fwd_stream *s = fwd_stream_lookup(&w->dp->fwd, part->id, ri.ssrc);
 	if (unlikely(!s))
-		return MMR_DROP_UNKNOWN_SSRC;
+		return dp_learn_unknown_ssrc(w, part, payload, pi->payload_len);
 	uplink_on_rtp(w, part, payload, &ri, pi->payload_len, bwe_find(w, part, payload, &ri));
 	struct pkt_info pi_rtx;
 	if (unlikely(s->is_rtx)) {
@@ -384,13 +388,23 @@ static inline void handle_packet(struct worker *w, uint16_t pidx, struct rte_mbu
 			why = MMR_DROP_NOT_FOR_US;
 			goto drop;
 		}
-		if (unlikely(pi.payload_len && *rte_pktmbuf_mtod_offset(m, const uint8_t *, pi.payload_off) < 4)) {
-			/* RFC 7983: STUN (ice.h), answered here whoever owns the meeting */
-			why = dp_ice_stun(w, m, &pi);
-			if (why != MMR_DROP_NONE)
-				goto drop;
-			worker_send(w, pidx, m);
-			return;
+		if (unlikely(pi.payload_len && *rte_pktmbuf_mtod_offset(m, const uint8_t *, pi.payload_off) < 64)) {
+			uint8_t b0 = *rte_pktmbuf_mtod_offset(m, const uint8_t *, pi.payload_off);
+			if (b0 < 4) {
+				/* RFC 7983: STUN (ice.h), answered here whoever owns the meeting */
+				why = dp_ice_stun(w, m, &pi);
+				if (why != MMR_DROP_NONE)
+					goto drop;
+				worker_send(w, pidx, m);
+				return;
+			}
+			if (b0 >= 20) {
+				/* RFC 7983: DTLS, to the DTLS thread (dtls_path.h) */
+				why = dp_dtls_in(w, m, &pi);
+				if (why != MMR_DROP_NONE)
+					goto drop;
+				return;
+			}
 		}
 		why = handle_media(w, m, &pi, from_ring);
 		if (why != MMR_DROP_NONE) {
@@ -565,6 +579,8 @@ int worker_main(void *arg)
 		}
 		if (w->rtx_n_free)
 			repair_flush(w);
+		if (unlikely(!rte_ring_empty(dp->dtls_tx[w->idx])))
+			dp_dtls_tx(w);       /* the DTLS thread's flights (dtls_path.h) */
 		worker_flush_tx(w);
 		w->st->loops++;
 		if (got) {

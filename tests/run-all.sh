@@ -153,6 +153,9 @@ done
 [ -f tests/integration/test_ice_lite.py ] &&
 	run_negative integration/test_ice_lite--no-learn 300 "^FAIL bob's address learned from the check" \
 		"$PY" tests/integration/test_ice_lite.py --no-learn
+[ -f tests/integration/test_dtls_ingress.py ] &&
+	run_negative integration/test_dtls_ingress--wrong-fp 300 "^FAIL bob's media both ways" \
+		"$PY" tests/integration/test_dtls_ingress.py --wrong-fp
 [ -f tests/integration/test_bwe.py ] &&
 	run_negative integration/test_bwe--bwe-off 300 '^FAIL bob: its transport-wide seqs are consecutive' \
 		"$PY" tests/integration/test_bwe.py --bwe-off

@@ -76,3 +76,25 @@ int mmr_mac_parse(const char *s, uint8_t mac[6])
 	memcpy(mac, m, 6);
 	return 0;
 }
+
+const char *mmr_dtls_state_name(unsigned st)
+{
+	static const char *const names[MMR_DTLS__STATES] = {
+		[MMR_DTLS_NONE] = "none", [MMR_DTLS_WAITING] = "waiting", [MMR_DTLS_HANDSHAKING] = "handshaking",
+		[MMR_DTLS_CONNECTED] = "connected", [MMR_DTLS_FAILED] = "failed", [MMR_DTLS_CLOSED] = "closed",
+	};
+	return st < MMR_DTLS__STATES ? names[st] : "?";
+}
+
+const char *mmr_dtls_fail_name(unsigned f)
+{
+	/* lib/dtls's dtls_fail_name words for the same reasons */
+	static const char *const names[MMR_DTLS__FAILS] = {
+		[MMR_DTLS_FAIL_NONE] = "none", [MMR_DTLS_FAIL_FINGERPRINT] = "fingerprint",
+		[MMR_DTLS_FAIL_NO_SRTP] = "no_srtp_profile", [MMR_DTLS_FAIL_HANDSHAKE] = "handshake",
+		[MMR_DTLS_FAIL_DEADLINE] = "deadline", [MMR_DTLS_FAIL_RETRANSMIT] = "retransmit_limit",
+		[MMR_DTLS_FAIL_EXPORT] = "export", [MMR_DTLS_FAIL_INTERNAL] = "internal",
+		[MMR_DTLS_FAIL_KEYS] = "keys",
+	};
+	return f < MMR_DTLS__FAILS ? names[f] : "?";
+}

@@ -24,12 +24,36 @@
 #define MMR_ICE_UFRAG_MAX 32
 #define MMR_ICE_PWD_MIN   22
 #define MMR_ICE_PWD_MAX   64
+/* DTLS-SRTP (version 14): a peer certificate's SHA-256 fingerprint (dtls_fp.h: its text form) */
+#define MMR_DTLS_FP_LEN      32
+#define MMR_DTLS_FP_TEXT_LEN 95
 #define MMR_MAX_MEETINGS      MMR_MAX_PARTICIPANTS   /* meeting ids: each owned by one worker lcore */
 #define MEDIA_MAX_SPATIAL  3   /* spatial layers 0..2 a target may name (VP9 SID is 3 bits: more parse, are dropped) */
 #define MEDIA_MAX_TEMPORAL 4   /* temporal layers 0..3 (VP8 TID 2 bits; VP9 TID 3 bits: more are dropped) */
 #define MEDIA_MAX_ENCODINGS 3  /* simulcast encodings per group */
 
 #define MMR_ID_NONE           UINT32_MAX
+
+/*
+ * SSRC learning (issue 13, RFC 8843 mid, RFC 8852 rid and repaired-rid): a stream a browser does not
+ * announce by SSRC is found by the mid (and rid) its packets carry in header extensions. One entry
+ * per stream (a simulcast encoding) whose media or RTX SSRC is not known yet. mid and rid are
+ * RFC 8842 tokens of 1..MMR_MID_MAX bytes (what the one-byte header form carries); rid_len 0: the
+ * stream has no rid (a single encoding), packets carry mid alone.
+ */
+#define MMR_MID_MAX    16
+#define MMR_LEARN_MAX  8     /* streams per participant whose SSRCs may be pending at once */
+#define MMR_LEARN_MEDIA 1u   /* mmr_learn.need: the media SSRC is not known yet */
+#define MMR_LEARN_RTX   2u   /*                 its RTX SSRC is not known yet (repaired-rid) */
+struct mmr_learn {
+	uint32_t stream_id;    /* the stream (the encoding's own id) */
+	uint8_t  need;         /* MMR_LEARN_* */
+	uint8_t  mid_len;      /* 1..MMR_MID_MAX */
+	uint8_t  rid_len;      /* 0..MMR_MID_MAX */
+	uint8_t  pad;
+	char     mid[MMR_MID_MAX];  /* not terminated */
+	char     rid[MMR_MID_MAX];
+};
 
 /* An IPv4 or IPv6 address. IPv4 is stored in ip[0..3], the rest zero. Network byte order. */
 struct mmr_addr {
@@ -71,6 +95,40 @@ enum mmr_role {
 	MMR_ROLE_SENDONLY = 3,  /* publishes only, gets no subscriptions */
 };
 
+/* The MMR's DTLS role toward a participant (PARTICIPANT_PUT.dtls_role): server when its answer
+ * says a=setup:passive (the browser, a=setup:active, starts the handshake), client for active. */
+enum mmr_dtls_role {
+	MMR_DTLS_SERVER = 0,
+	MMR_DTLS_CLIENT = 1,
+};
+
+/* A DTLS participant's handshake as the dataplane reports it (MMR_EV_DTLS, event_ring.h). */
+enum mmr_dtls_state {
+	MMR_DTLS_NONE = 0,        /* not a DTLS participant */
+	MMR_DTLS_WAITING,         /* no handshake datagram seen yet (the controller's own state) */
+	MMR_DTLS_HANDSHAKING,
+	MMR_DTLS_CONNECTED,       /* keys exported and installed in its SRTP contexts */
+	MMR_DTLS_FAILED,          /* v0's reason says why (enum mmr_dtls_fail) */
+	MMR_DTLS_CLOSED,          /* the peer sent close_notify (its keys stay until a new handshake) */
+	MMR_DTLS__STATES
+};
+
+/* Why a handshake failed (the same list as lib/dtls's enum dtls_fail, in its order) */
+enum mmr_dtls_fail {
+	MMR_DTLS_FAIL_NONE = 0,
+	MMR_DTLS_FAIL_FINGERPRINT,    /* the peer's certificate is not the one its SDP named */
+	MMR_DTLS_FAIL_NO_SRTP,        /* no SRTP profile in common (the meeting's suite) */
+	MMR_DTLS_FAIL_HANDSHAKE,      /* protocol error or fatal alert */
+	MMR_DTLS_FAIL_DEADLINE,       /* took too long */
+	MMR_DTLS_FAIL_RETRANSMIT,     /* retransmission limit */
+	MMR_DTLS_FAIL_EXPORT,         /* key export failed */
+	MMR_DTLS_FAIL_INTERNAL,       /* out of memory, OpenSSL setup */
+	MMR_DTLS_FAIL_KEYS,           /* the keys could not be installed (the dataplane refused them) */
+	MMR_DTLS__FAILS
+};
+const char *mmr_dtls_state_name(unsigned st);    /* "none", "waiting", ...; "?" */
+const char *mmr_dtls_fail_name(unsigned f);      /* "fingerprint", ...; "?" */
+
 /* RTCP feedback a participant takes (issue 11): PARTICIPANT_PUT.fb and fwd_participant.fb. What it
  * negotiated in its SDP (a=rtcp-fb, a=rtcp-rsize, RTX payload types); the dataplane sends it only
  * these kinds of feedback and repairs only as it can take them. */
@@ -99,6 +157,9 @@ enum mmr_role {
 /* Top-N audio (issue 12): a meeting forwards to each receiver only its N loudest audio streams, on N
  * slot subscriptions per receiver (mmr_cmd_sub.topn_slot); N = 0 (off) .. MMR_TOPN_MAX. */
 #define MMR_TOPN_MAX 8u
+/* Receive slots (issue 13): a receiver's video slots (mmr_cmd_sub.video_slot), at most this many;
+ * its audio slots are its meeting's top-N slots (at most MMR_TOPN_MAX). */
+#define MMR_VSLOT_MAX 8u
 
 /* Allocation priority of a subscription (issue 12, mmr_cmd_sub.priority): a pinned one is served
  * before the others (like a screen share, mmr_cmd_stream.screen). */

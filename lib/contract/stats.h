@@ -58,7 +58,13 @@
 	_(ice_addr_events, "ice_addr_events", "addresses learned from valid checks reported to the " \
 					"controller (a new address with USE-CANDIDATE, or a first one)") \
 	_(ice_addr_v6,  "ice_addr_v6",  "valid checks from an IPv6 address that would change the participant's " \
-					"address: answered, not learned (IPv6 learning is not supported yet)")
+					"address: answered, not learned (IPv6 learning is not supported yet)") \
+	_(dtls_in,      "dtls_in",      "DTLS datagrams of DTLS participants handed to the DTLS thread") \
+	_(dtls_out,     "dtls_out",     "DTLS datagrams the DTLS thread made, sent on this lcore's TX queue") \
+	_(slot_switches, "slot_switches", "receivers' video slots that took up a new publisher stream (the " \
+					"selection restarts at its keyframe, the slot's numbering continues)") \
+	_(slot_nack_stale, "slot_nack_stale", "sequence numbers a receiver NACKed on a video slot from before " \
+					"its last publisher change: ignored")
 
 enum mmr_lcore_counter {
 #define _(f, name, doc) MMR_LC_##f,
@@ -228,7 +234,18 @@ struct mmr_participant_stats {
 	_(snapshots,        "snapshots",        "event snapshots sent (a controller asked, cmd_chan.h)")       \
 	_(snapshot_events,  "snapshot_events",  "events those snapshots sent")                          \
 	_(ice_consent_lost, "ice_consent_lost", "ICE participants whose consent expired (no valid check for " \
-						"ice_consent_s): reported to the controller, which clears the address")
+						"ice_consent_s): reported to the controller, which clears the address") \
+	_(dtls_keys,        "dtls_keys",        "DTLS handshakes whose keys were installed in the participant's SRTP contexts") \
+	_(dtls_keys_refused, "dtls_keys_refused", "DTLS handshakes whose keys could not be installed (ledger, memory)") \
+	/* the DTLS thread's (dtls_path.h; one writer each, like every counter) */ \
+	_(dtls_sessions,    "dtls_sessions",    "DTLS sessions made (a participant's first handshake datagram)") \
+	_(dtls_replaced,    "dtls_replaced",    "DTLS sessions ended because the participant went or its role or fingerprint changed") \
+	_(dtls_connected,   "dtls_connected",   "DTLS handshakes completed (keys exported)") \
+	_(dtls_failed,      "dtls_failed",      "DTLS handshakes failed (wrong fingerprint, no common profile, timeout, ...)") \
+	_(dtls_ignored,     "dtls_ignored",     "DTLS datagrams a session ignored (not DTLS, too big, over its rate, after it ended)") \
+	_(dtls_out_dropped, "dtls_out_dropped", "DTLS datagrams not sent: no mbuf, or the worker's TX ring full") \
+	_(dtls_results_full, "dtls_results_full", "handshake results waiting: the ring to the control thread was full (retried)") \
+	_(dtls_unknown_late, "dtls_unknown_late", "DTLS datagrams for a participant that was gone or no longer DTLS when the thread read them")
 
 enum mmr_ctl_counter {
 #define _(f, name, doc) MMR_CC_##f,

@@ -12,9 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <openssl/types.h>
+#include "dtls_fp.h"   /* DTLS_FP_LEN, dtls_fp_parse, dtls_fp_format */
 
-#define DTLS_FP_LEN      32                      /* SHA-256 */
-#define DTLS_FP_TEXT_LEN (DTLS_FP_LEN * 3 - 1)   /* "AB:CD:...": 95 characters */
 #define DTLS_CERT_DAYS   30
 
 struct dtls_cert;
@@ -41,15 +40,8 @@ X509 *dtls_cert_x509(const struct dtls_cert *c);
 EVP_PKEY *dtls_cert_pkey(const struct dtls_cert *c);
 void dtls_cert_free(struct dtls_cert *c);
 
-/*
- * Fingerprints as SDP writes them. dtls_fp_parse takes the a=fingerprint value, with or without
- * the "sha-256 " hash name (any case; other hash functions are refused), then exactly 32 hex pairs
- * separated by ':' (either case), nothing after them except trailing spaces or CR/LF. 0 (fp filled)
- * or -EINVAL. dtls_fp_format writes DTLS_FP_TEXT_LEN characters and a NUL into out (cap >= 96).
- * dtls_fp_of_x509: SHA-256 of the certificate's DER encoding; 0 or -EIO.
- */
-int dtls_fp_parse(const char *text, uint8_t fp[DTLS_FP_LEN]);
-void dtls_fp_format(const uint8_t fp[DTLS_FP_LEN], char out[DTLS_FP_TEXT_LEN + 1]);
+/* dtls_fp_of_x509: SHA-256 of the certificate's DER encoding; 0 or -EIO. (The text forms:
+ * dtls_fp.h, in the contract.) */
 int dtls_fp_of_x509(X509 *x, uint8_t fp[DTLS_FP_LEN]);
 
 #endif

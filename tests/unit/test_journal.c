@@ -471,9 +471,9 @@ static void test_rtcp_fields(void **state)
 	if (reopen(&got, 1000, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 	assert_string_equal(got, want);
-	assert_non_null(strstr(got, " nack,rsize 0x00001234 96:97 - -\n"));
+	assert_non_null(strstr(got, " nack,rsize 0x00001234 96:97 - - -\n"));
 	assert_non_null(strstr(got, " nack,pli,fir "));
-	assert_non_null(strstr(got, "stream 0 1 0x00000500 video vp8 3 1 - 0 - 0x00000555 107 90000 -\n"));
+	assert_non_null(strstr(got, "stream 0 1 0x00000500 video vp8 3 1 - 0 - 0x00000555 107 90000 - -\n"));
 	assert_non_null(strstr(got, " 0x00000abc - -\n"));
 	free(got);
 	free(want);
@@ -630,8 +630,8 @@ static void test_qos_fields(void **state)
 	assert_string_equal(got, want);
 	assert_non_null(strstr(got, "meeting 0 q plain 1\n"));
 	assert_non_null(strstr(got, " nack,pli,fir,twcc,remb 0x"));
-	assert_non_null(strstr(got, " twcc=3,abs-send-time=200,audio-level=1 -\n"));
-	assert_non_null(strstr(got, " 0x00000901 video vp8 3 1 - 0 - - - 90000 screen\n"));
+	assert_non_null(strstr(got, " twcc=3,abs-send-time=200,audio-level=1 - -\n"));
+	assert_non_null(strstr(got, " 0x00000901 video vp8 3 1 - 0 - - - 90000 screen -\n"));
 	assert_non_null(strstr(got, " pinned -\n"));
 	assert_non_null(strstr(got, " 0 0 0 - - 0\n"));      /* a slot line */
 	assert_null(strstr(got, " 0 0 0 - - 1\n"));          /* no slot 1 with top-n 1 */
@@ -695,7 +695,7 @@ static void test_v6_file(void **state)
 	assert_int_equal(m.subs[1].priority, MMR_PRIO_NORMAL);
 	assert_int_equal(m.subs[1].topn_slot, 0);
 	char *text = model_text(&m);
-	assert_non_null(strstr(text, "mmr-state 8\n"));
+	assert_non_null(strstr(text, "mmr-state 9\n"));
 	assert_non_null(strstr(text, "meeting 0 old plain 0\n"));
 	assert_non_null(strstr(text, "sub 1 1 1 2 0x00000020 0 0 0 - - -\n"));
 	free(text);
@@ -757,14 +757,74 @@ static void test_ice_fields(void **state)
 		fail_msg("%s", err);
 	assert_string_equal(got, want);
 	assert_non_null(strstr(got, " 40000 sendrecv - 0 - - nack,pli,fir "));
-	assert_non_null(strstr(got, " uFr1:0123456789abcdef+/ABCDEF\n"));
+	assert_non_null(strstr(got, " uFr1:0123456789abcdef+/ABCDEF -\n"));
 	assert_non_null(strstr(got, " 0.0.0.0 0 sendrecv "));
-	assert_non_null(strstr(got, " newUfrag:zyxwvutsrqponmlkjihgfedcba\n"));
+	assert_non_null(strstr(got, " newUfrag:zyxwvutsrqponmlkjihgfedcba -\n"));
 	free(got);
 	/* compacted, and loaded from the snapshot */
 	struct model m2;
 	assert_int_equal(model_init(&m2), 0);
 	assert_int_equal(state_store_open(&st, &m2, path, 1000, 1u << 30, err, sizeof(err)), 0);
+	assert_int_equal(state_store_compact(&st, &m2, err, sizeof(err)), 0);
+	state_store_close(&st);
+	model_free(&m2);
+	if (reopen(&got, 1000, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+	model_free(&m);
+}
+
+/* DTLS (state version 9): a participant with ICE and a peer fingerprint in an SRTP meeting (no keys
+ * in its line: "- -"), its fingerprint and role changed (a pdtls record), through the journal, a
+ * reopen and a compaction. */
+static void test_dtls_fields(void **state)
+{
+	(void)state;
+	struct model m;
+	struct state_store st;
+	char err[256], *got;
+	const char *what;
+	unlink(path);
+	unlink(jpath);
+	assert_int_equal(model_init(&m), 0);
+	assert_int_equal(state_store_open(&st, &m, path, 1000, 1u << 30, err, sizeof(err)), 1);
+	assert_int_equal(model_reserve(&m, 1, 0, 0, 0, &what), 0);
+	uint32_t mt = model_meeting_add(&m, MMR_ID_NONE, "dt", SRTP_SUITE_AEAD_AES_128_GCM);
+	state_line_meeting(state_store_change_begin(&st), &m, mt);
+	assert_true(state_store_change_end(&st));
+	struct mmr_addr none = { .family = MMR_AF_INET };
+	assert_int_equal(model_reserve(&m, 0, 1, 0, model_join_sub_count(&m, mt, MMR_ROLE_SENDRECV), &what), 0);
+	uint32_t p = model_participant_join(&m, mt, "web", &none, 0, MMR_ROLE_SENDRECV, NULL, 0);
+	model_participant_set_ice(&m, p, "dtU1", 4, "0123456789abcdef+/ABCDEF", 24);
+	uint8_t fp[MMR_DTLS_FP_LEN];
+	for (int i = 0; i < MMR_DTLS_FP_LEN; i++)
+		fp[i] = (uint8_t)(0xa0 + i);
+	model_participant_set_dtls(&m, p, true, MMR_DTLS_SERVER, fp);
+	state_line_participant(state_store_change_begin(&st), &m, p);
+	assert_true(state_store_change_end(&st));
+	commit(&st, &m);
+	fp[0] = 0x01;
+	model_participant_set_dtls(&m, p, true, MMR_DTLS_CLIENT, fp);
+	state_line_pdtls(state_store_change_begin(&st), &m, p);
+	assert_true(state_store_change_end(&st));
+	commit(&st, &m);
+	char *want = model_text(&m);
+	state_store_close(&st);
+	if (reopen(&got, 1000, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(got, want);
+	assert_non_null(strstr(got, " - - nack,pli,fir "));     /* no keys */
+	assert_non_null(strstr(got, " dtU1:0123456789abcdef+/ABCDEF client:01:A1:A2:A3:"));
+	free(got);
+	struct model m2;
+	assert_int_equal(model_init(&m2), 0);
+	assert_int_equal(state_store_open(&st, &m2, path, 1000, 1u << 30, err, sizeof(err)), 0);
+	assert_true(m2.parts[p].dtls);
+	assert_int_equal(m2.parts[p].dtls_role, MMR_DTLS_CLIENT);
+	assert_memory_equal(m2.parts[p].dtls_fp, fp, MMR_DTLS_FP_LEN);
+	assert_int_equal(m2.parts[p].dtls_state, MMR_DTLS_WAITING);
 	assert_int_equal(state_store_compact(&st, &m2, err, sizeof(err)), 0);
 	state_store_close(&st);
 	model_free(&m2);
@@ -793,6 +853,7 @@ int main(void)
 		cmocka_unit_test(test_qos_fields),
 		cmocka_unit_test(test_v6_file),
 		cmocka_unit_test(test_ice_fields),
+		cmocka_unit_test(test_dtls_fields),
 	};
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }

@@ -6,7 +6,12 @@
  * the exported keys; then lingers answering retransmissions until close_notify or --linger-ms.
  *
  *   dtls_peer --role server|client [--port N | --connect PORT] --peer-fp AB:CD:... [--cert PEM]
- *             [--timeout-ms N] [--linger-ms N]
+ *             [--timeout-ms N] [--linger-ms N] [--host IP] [--bind IP:PORT] [--no-close]
+ *   dtls_peer --cert PEM --print-fp        (the certificate's fingerprint only; made if absent)
+ *
+ * --host: the server to connect to (default 127.0.0.1); --bind: the client's own address and port
+ * (test_dtls_ingress.py: the port its ICE check came from); --no-close: no close_notify at the end
+ * (the MMR's session stays connected).
  *
  * Output lines: "fingerprint FP", "port N" (server, the bound port), "suite NAME", "keying_material
  * HEX" (client_key|server_key|client_salt|server_salt, as RFC 5764 4.2 and s_client print it),
@@ -56,7 +61,8 @@ static void flush_out(int fd, struct dtls_srtp *s, int connected)
 static int usage(void)
 {
 	fprintf(stderr, "usage: dtls_peer --role server|client [--port N | --connect PORT] --peer-fp FP "
-		"[--cert PEM] [--timeout-ms N] [--linger-ms N]\n");
+		"[--cert PEM] [--timeout-ms N] [--linger-ms N] [--host IP] [--bind IP:PORT] [--no-close]\n"
+		"       dtls_peer --cert PEM --print-fp\n");
 	return 2;
 }
 
@@ -65,10 +71,20 @@ int main(int argc, char **argv)
 	const char *role = "server", *fp_text = NULL, *cert_path = NULL;
 	int port = 0, connect_port = 0;
 	unsigned timeout_ms = 10000, linger_ms = 3000;
+	const char *host = "127.0.0.1", *bind_to = NULL;
+	int no_close = 0, print_fp = 0;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
+		if (!strcmp(a, "--no-close")) {
+			no_close = 1;
+			continue;
+		}
+		if (!strcmp(a, "--print-fp")) {
+			print_fp = 1;
+			continue;
+		}
 		if (!v)
 			return usage();
 		if (!strcmp(a, "--role"))
@@ -85,6 +101,10 @@ int main(int argc, char **argv)
 			timeout_ms = (unsigned)atoi(v);
 		else if (!strcmp(a, "--linger-ms"))
 			linger_ms = (unsigned)atoi(v);
+		else if (!strcmp(a, "--host"))
+			host = v;
+		else if (!strcmp(a, "--bind"))
+			bind_to = v;
 		else
 			return usage();
 		i++;
@@ -95,11 +115,11 @@ int main(int argc, char **argv)
 		cfg.role = DTLS_ROLE_CLIENT;
 	else if (strcmp(role, "server"))
 		return usage();
-	if (!fp_text || dtls_fp_parse(fp_text, cfg.peer_fp) < 0) {
+	if (!print_fp && (!fp_text || dtls_fp_parse(fp_text, cfg.peer_fp) < 0)) {
 		fprintf(stderr, "dtls_peer: --peer-fp: not a sha-256 fingerprint\n");
 		return 2;
 	}
-	if (cfg.role == DTLS_ROLE_CLIENT && !connect_port)
+	if (cfg.role == DTLS_ROLE_CLIENT && !connect_port && !print_fp)
 		return usage();
 
 	struct dtls_cert *cert = NULL;
@@ -128,6 +148,10 @@ int main(int argc, char **argv)
 	}
 	printf("fingerprint %s\n", dtls_cert_fingerprint(cert));
 	dtls_cert_free(cert);
+	if (print_fp) {
+		dtls_ctx_free(ctx);
+		return 0;
+	}
 
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -143,6 +167,25 @@ int main(int argc, char **argv)
 			return perror("bind"), 1;
 		printf("port %u\n", ntohs(sa.sin_port));
 	} else {
+		if (bind_to) {
+			struct sockaddr_in la = { .sin_family = AF_INET };
+			char ip[64];
+			const char *colon = strrchr(bind_to, ':');
+			int one = 1;
+
+			if (!colon || (size_t)(colon - bind_to) >= sizeof(ip))
+				return usage();
+			memcpy(ip, bind_to, (size_t)(colon - bind_to));
+			ip[colon - bind_to] = '\0';
+			la.sin_port = htons((uint16_t)atoi(colon + 1));
+			if (inet_pton(AF_INET, ip, &la.sin_addr) != 1)
+				return usage();
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+			if (bind(fd, (struct sockaddr *)&la, sizeof(la)) < 0)
+				return perror("bind"), 1;
+		}
+		if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+			return usage();
 		sa.sin_port = htons((uint16_t)connect_port);
 		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 			return perror("connect"), 1;
@@ -230,7 +273,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)ss->ignored_not_dtls);
 	int rc = printed ? 0 : 1;
 
-	if (st == DTLS_CONNECTED) {
+	if (st == DTLS_CONNECTED && !no_close) {
 		dtls_srtp_close(s);
 		flush_out(fd, s, connected);
 	}

@@ -138,6 +138,11 @@ class MmrClient {
       this.sent.video = pc.addTransceiver(v, {direction: 'sendonly', streams: [this.local],
                                               sendEncodings: this.sendEncodings()});
       preferCodec(this.sent.video, 'video', o.codec.toUpperCase() === 'H264' ? 'H264' : o.codec.toUpperCase());
+      // a busy machine makes Chromium scale the picture down (CPU adaptation): keep the layer sizes
+      // the receivers' ceilings are about, drop frames instead
+      const sp = this.sent.video.sender.getParameters();
+      sp.degradationPreference = 'maintain-resolution';
+      this.sent.video.sender.setParameters(sp).catch(e => this.log('degradationPreference: ' + e));
       if (this.sent.audio) preferCodec(this.sent.audio, 'audio', 'opus');
     }
     if (this.receives) {

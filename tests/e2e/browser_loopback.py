@@ -66,6 +66,10 @@ def enter_netns(name):
 
 def serve_web():
     class Quiet(http.server.SimpleHTTPRequestHandler):
+        # web/ under /demo/, as the controller serves it
+        def translate_path(self, path):
+            return super().translate_path(path[5:] if path.startswith('/demo/') else path)
+
         def log_message(self, *a):
             pass
     h = functools.partial(Quiet, directory=os.path.join(ROOT, 'web'))
@@ -76,7 +80,7 @@ def serve_web():
 
 def open_case(ch, base, q):
     extra = os.environ.get('MMR_LOOPBACK_QUERY', '')   # e.g. fps=15&width=640&height=360
-    p = ch.open('%s/demo.html?mode=loopback&auto=1&%s%s' % (base, q, '&' + extra if extra else ''))
+    p = ch.open('%s/demo/demo.html?mode=loopback&auto=1&%s%s' % (base, q, '&' + extra if extra else ''))
     p.wait('window.mmrJoined === true || window.mmrError', 20)
     err = p.eval('window.mmrError || null')
     if err:

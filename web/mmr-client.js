@@ -74,14 +74,15 @@ function preferCodec(transceiver, kind, name) {
 // Options (all optional but meeting and token):
 //   base ('' = this page's origin), meeting, token, mode 'join'|'whip'|'whep'|'loopback',
 //   codec 'vp9'|'av1'|'vp8'|'h264', svc 'L3T3' (scalabilityMode), simulcast 3 (three rids low to high),
-//   videoSlots, audioSlots, maxHeight (the ceiling asked for on every video slot after joining),
+//   videoSlots, audioSlots, maxHeight (the ceiling asked for on every video slot after joining, as a
+//   picture height of a 1280x720 publisher) or maxSpatial (the same as a spatial layer / encoding index),
 //   source 'camera'|'canvas' (camera falls back to canvas), width, height, fps, audio (true)
 //   onslot(ev), onspeaker(ev), onlog(text), ontrack(slotInfo) callbacks.
 class MmrClient {
   constructor(opts) {
     this.o = Object.assign({
       base: '', mode: 'join', codec: 'vp9', svc: '', simulcast: 0, videoSlots: 2, audioSlots: 1,
-      maxHeight: 0, source: 'camera', width: 1280, height: 720, fps: 30, audio: true,
+      maxHeight: 0, maxSpatial: null, source: 'camera', width: 1280, height: 720, fps: 30, audio: true,
     }, opts || {});
     this.pc = null;
     this.local = null;
@@ -203,8 +204,10 @@ class MmrClient {
     pc.addEventListener('signalingstatechange', () => { if (pc.signalingState !== 'stable') this.sdpChanges++; });
     pc.addEventListener('negotiationneeded', () => { this.sdpChanges++; });
     if (this.receives) this.openEvents();
-    if (o.maxHeight) {
-      // the ceiling is the receiver's: ask it once the slot map is known (events may come later)
+    if (o.maxSpatial !== '' && o.maxSpatial != null) {
+      this.setCeilingAllSpatial(+o.maxSpatial).catch(e => this.log('ceiling: ' + e));
+    } else if (o.maxHeight) {
+      // the ceiling is the receiver's: asked for every video slot, whoever is on it
       this.setCeilingAll(+o.maxHeight).catch(e => this.log('ceiling: ' + e));
     }
     return this.session;
@@ -258,9 +261,12 @@ class MmrClient {
   }
 
   async setCeilingAll(height) {
-    const s = spatialForHeight(height);
+    return this.setCeilingAllSpatial(spatialForHeight(height));
+  }
+
+  async setCeilingAllSpatial(s, target) {
     const res = [];
-    for (let k = 0; k < this.slots.video.length; k++) res.push(await this.setCeiling(k, s));
+    for (let k = 0; k < this.slots.video.length; k++) res.push(await this.setCeiling(k, s, target));
     return res;
   }
 

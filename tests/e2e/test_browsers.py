@@ -17,11 +17,11 @@ pvp9 VP9 L3T3, pav1 AV1 L3T3 (Dependency Descriptor), pvp8 VP8 simulcast over ri
   2. every receiver gets a slot event naming each publisher (a publisher joining changes the slot
      events), and its signalling state never leaves stable (no renegotiation, same transceivers).
   3. over a 10 s window sampled every 250 ms, on each receiver and each video slot: frames decoded
-     grow, the decoded height is the one its ceiling allows (H/4, H/2, H), no stall of frames
+     grow, the decoded width is the one its ceiling allows (W/4, W/2, W), no stall of frames
      decoded longer than 1 s (and Chromium's own freeze counters reported); audio samples grow.
   4. ceiling changed mid-call (r2 down to spatial 0 through the page's setCeiling, which PATCHes
      /v1/sessions/ID/slots/video/K; with `mmrctl slot set --spatial` if the API lacks that route):
-     the decoded height is H/4 on every slot within 2 s; back up to H after (within 2 s too).
+     the decoded width is W/4 on every slot within 2 s; back up to W after (within 2 s too).
   5. the publishers' availableOutgoingBitrate (Chromium's send-side estimate) grows from its start
      value as the MMR's transport-wide feedback arrives (`twcc_fb_out` / feedback counted for the
      publisher in `mmrctl`).
@@ -61,7 +61,8 @@ PUBLISHERS = {           # name -> page parameters
     'pvp8': 'codec=vp8&simulcast=3',
 }
 RECEIVERS = {'r0': 0, 'r1': 1, 'r2': 2}              # name -> ceiling (spatial layer / encoding)
-HEIGHTS = [H // 4, H // 2, H]                          # spatial layer / encoding -> height
+WIDTHS = [W // 4, W // 2, W]                           # spatial layer / encoding -> picture width
+# (widths, not heights: 540 / 4 = 135 is coded as 136 lines)
 
 
 class BrowserEnv(MmrEnv):
@@ -173,13 +174,20 @@ def set_ceiling(env, c, page, who, spatial):
     st = page.eval('mmr.stats()')
     for k in range(len(st['slots']['video'])):
         ssrc = slot_ssrc(slots, who, k)
-        args = ['slot', 'set', MEETING, who, '--video', str(k), '--spatial', str(spatial)]
-        if ssrc is not None:
-            args += ['--ssrc', str(ssrc)]
-        r = env.ctl(*args, check=False)
-        ok = ok and r.returncode == 0
-        if r.returncode != 0:
-            c.note('mmrctl %s: %s' % (' '.join(args), (r.stdout + r.stderr).strip()[:200]))
+        # the ceiling in the form the publisher's codec takes: a VP9 spatial layer, an AV1 decode
+        # target (L3T3: spatial * 3 + 2), a simulcast encoding
+        errs = []
+        for form in (['--spatial', spatial], ['--dt', spatial * 3 + 2], ['--encoding', spatial]):
+            args = ['slot', 'set', MEETING, who, '--video', str(k)] + [str(v) for v in form]
+            if ssrc is not None:
+                args += ['--ssrc', str(ssrc)]
+            r = env.ctl(*args, check=False)
+            if r.returncode == 0:
+                break
+            errs.append('%s: %s' % (form[0], (r.stdout + r.stderr).strip()[:160]))
+        else:
+            ok = False
+            c.note('mmrctl slot set %s --video %d: %s' % (who, k, '; '.join(errs)))
     return 'mmrctl' if ok else None
 
 
@@ -289,8 +297,8 @@ def run(env, c, chr_, chp):
         ok = True
         for name, p in rx.items():
             st = p.eval('mmr.stats()')
-            want = HEIGHTS[RECEIVERS[name]]
-            hs = [x.get('frameHeight') for x in vin(st) if slot_of(st, x['mid'])]
+            want = WIDTHS[RECEIVERS[name]]
+            hs = [x.get('frameWidth') for x in vin(st) if slot_of(st, x['mid'])]
             ok = ok and len(hs) == len(tx) and all(h == want for h in hs)
         if ok:
             break
@@ -306,7 +314,7 @@ def run(env, c, chr_, chp):
             c.check(False, '%s: stats sampled' % name)
             continue
         a, b = series[0], series[-1]
-        want = HEIGHTS[RECEIVERS[name]]
+        want = WIDTHS[RECEIVERS[name]]
         for x in vin(b):
             pub = slot_of(b, x['mid'])
             if not pub:
@@ -319,7 +327,7 @@ def run(env, c, chr_, chp):
                        name, x['mid'], pub, x.get('codec'), x.get('frameWidth'), x.get('frameHeight'), d, stall,
                        x.get('freezeCount'), x.get('totalFreezesDuration') or 0, x.get('nackCount'), x.get('pliCount')))
             c.check(d > FPS * 10 * 0.5, '%s <- %s: frames decoded grow (%d in 10 s)' % (name, pub, d))
-            c.eq(x.get('frameHeight'), want, '%s <- %s: decoded height under ceiling %d' % (name, pub, want))
+            c.eq(x.get('frameWidth'), want, '%s <- %s: decoded width under its ceiling: %d' % (name, pub, want))
             c.check(stall <= 1.0, '%s <- %s: no stall over 1 s' % (name, pub), '%.2f s' % stall)
         aud = [x for x in b['inbound'] if x['kind'] == 'audio']
         a_aud = {x['ssrc']: x for x in a['inbound'] if x['kind'] == 'audio'}
@@ -330,20 +338,20 @@ def run(env, c, chr_, chp):
     if 'r2' in rx:
         p = rx['r2']
         for spatial in (0, 2):
-            want = HEIGHTS[spatial]
+            want = WIDTHS[spatial]
             t0 = time.monotonic()
             how = set_ceiling(env, c, p, 'r2', spatial)
             took = None
             while time.monotonic() - t0 < 6:
                 st = p.eval('mmr.stats()')
-                hs = [x.get('frameHeight') for x in vin(st) if slot_of(st, x['mid'])]
+                hs = [x.get('frameWidth') for x in vin(st) if slot_of(st, x['mid'])]
                 if hs and all(h == want for h in hs):
                     took = time.monotonic() - t0
                     break
                 time.sleep(0.1)
             c.check(took is not None and took <= 2.0,
-                    'r2: ceiling spatial %d (%s) gives height %d on every slot within 2 s' % (spatial, how, want),
-                    'took %s, heights %s' % (took and '%.2f s' % took, hs))
+                    'r2: ceiling spatial %d (%s) gives width %d on every slot within 2 s' % (spatial, how, want),
+                    'took %s, widths %s' % (took and '%.2f s' % took, hs))
 
     # 5. the publishers' send-side estimate follows the MMR's feedback
     for name, p in tx.items():

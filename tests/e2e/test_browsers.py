@@ -36,6 +36,7 @@ pvp9 VP9 L3T3, pav1 AV1 L3T3 (Dependency Descriptor), pvp8 VP8 simulcast over ri
     MMR_BROWSERS_SIZE=WxH                  their camera size (default 960x540; L3T3 needs >= 960x540)
 Logs: build/test-logs/browsers/ (dataplane, controller, chromium-*.log, console-*.log).
 """
+import json
 import os
 import subprocess
 import sys
@@ -210,6 +211,28 @@ def slot_ssrc(slots, who, k):
     return found[0] if found else None
 
 
+def diagnostics(env, c, tx, rx):
+    """What the MMR saw, for whoever reads a failure: drops by reason, each publisher's streams
+    (SSRC, codec, layers, packets) and the slots; also saved as build/test-logs/browsers/mmr-*.json."""
+    try:
+        st = env.ctl('stats', '--streams', '--participants', json=True, check=False).stdout
+        drops = {k: v for k, v in mmrtest.drop_counts(st).items() if v} if isinstance(st, dict) else {}
+        c.note('drops: %s' % drops)
+        with open(os.path.join(env.logdir, 'mmr-stats.json'), 'w') as f:
+            f.write(json.dumps(st, indent=1))
+        for s in (st.get('streams', []) if isinstance(st, dict) else []):
+            c.note('stream %s' % json.dumps({k: v for k, v in s.items() if not isinstance(v, (list, dict))})[:400])
+        sl = env.ctl('slot', 'list', MEETING, json=True, check=False).stdout
+        with open(os.path.join(env.logdir, 'mmr-slots.json'), 'w') as f:
+            f.write(json.dumps(sl, indent=1) if not isinstance(sl, str) else sl)
+        for name in list(tx) + list(rx):
+            with open(os.path.join(env.logdir, 'mmr-participant-%s.json' % name), 'w') as f:
+                d = show(env, name)
+                f.write(json.dumps(d, indent=1))
+    except (mmrtest.HarnessError, OSError, ValueError) as e:
+        c.note('diagnostics: %s' % e)
+
+
 def body(c):
     env = BrowserEnv('browsers')
     with env:
@@ -373,6 +396,8 @@ def run(env, c, chr_, chp):
                                                           pc.get('rtt_us')))
         c.check(int(pc.get('bwe_bps') or 0) > 0, '%s: the MMR\'s estimate is in mmrctl (bwe_bps)' % name)
         c.check(int(pc.get('twcc_fb_in') or 0) > 10, '%s: its TWCC feedback counted' % name)
+
+    diagnostics(env, c, tx, rx)
 
     # 7. a publisher leaves: slot events, no renegotiation; a receiver leaves
     if 'pvp8' in tx:

@@ -34,6 +34,7 @@ pvp9 VP9 L3T3, pav1 AV1 L3T3 (Dependency Descriptor), pvp8 VP8 simulcast over ri
     tests/e2e/test_browsers.py             the test (root; build/ must be built)
     MMR_BROWSERS_FPS=N                     the publishers' frame rate (default 15: 2 CPUs)
     MMR_BROWSERS_SIZE=WxH                  their camera size (default 960x540; L3T3 needs >= 960x540)
+    MMR_BROWSERS_ONLY=pvp9,r2              only these pages (by hand, to look into one thing)
 Logs: build/test-logs/browsers/ (dataplane, controller, chromium-*.log, console-*.log).
 """
 import json
@@ -62,6 +63,10 @@ PUBLISHERS = {           # name -> page parameters
     'pvp8': 'codec=vp8&simulcast=3',
 }
 RECEIVERS = {'r0': 0, 'r1': 1, 'r2': 2}              # name -> ceiling (spatial layer / encoding)
+if os.environ.get('MMR_BROWSERS_ONLY'):                # a subset, to look into one thing: "pvp9,r2"
+    _only = os.environ['MMR_BROWSERS_ONLY'].split(',')
+    PUBLISHERS = {k: v for k, v in PUBLISHERS.items() if k in _only}
+    RECEIVERS = {k: v for k, v in RECEIVERS.items() if k in _only}
 WIDTHS = [W // 4, W // 2, W]                           # spatial layer / encoding -> picture width
 # (widths, not heights: 540 / 4 = 135 is coded as 136 lines)
 

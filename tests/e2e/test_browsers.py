@@ -17,7 +17,7 @@ pvp9 VP9 L3T3, pav1 AV1 L3T3 (Dependency Descriptor), pvp8 VP8 simulcast over ri
   2. every receiver gets a slot event naming each publisher (a publisher joining changes the slot
      events), and its signalling state never leaves stable (no renegotiation, same transceivers).
   3. over a 10 s window sampled every 250 ms, on each receiver and each video slot: frames decoded
-     grow, the decoded width is the one its ceiling allows (W/4, W/2, W), no stall of frames
+     grow (over a fifth of the frame rate: T0 may be all a low estimate allows), the decoded width is the one its ceiling allows (W/4, W/2, W), no stall of frames
      decoded longer than 1 s (and Chromium's own freeze counters reported); audio samples grow.
   4. ceiling changed mid-call (r2 down to spatial 0 through the page's setCeiling, which PATCHes
      /v1/sessions/ID/slots/video/K; with `mmrctl slot set --spatial` if the API lacks that route):
@@ -354,7 +354,8 @@ def run(env, c, chr_, chp):
                    'freezes %s (%.2f s), nack %s pli %s' % (
                        name, x['mid'], pub, x.get('codec'), x.get('frameWidth'), x.get('frameHeight'), d, stall,
                        x.get('freezeCount'), x.get('totalFreezesDuration') or 0, x.get('nackCount'), x.get('pliCount')))
-            c.check(d > FPS * 10 * 0.5, '%s <- %s: frames decoded grow (%d in 10 s)' % (name, pub, d))
+            # at least a fifth of the frame rate: a receiver on a low estimate may get T0 of L1T3/L3T3
+            c.check(d > FPS * 10 * 0.2, '%s <- %s: frames decoded grow (%d in 10 s)' % (name, pub, d))
             c.eq(x.get('frameWidth'), want, '%s <- %s: decoded width under its ceiling: %d' % (name, pub, want))
             c.check(stall <= 1.0, '%s <- %s: no stall over 1 s' % (name, pub), '%.2f s' % stall)
         aud = [x for x in b['inbound'] if x['kind'] == 'audio']

@@ -178,7 +178,9 @@ def set_ceiling(env, c, page, who, spatial):
     slots = cp.stdout if cp.returncode == 0 else None
     ok = True
     st = page.eval('mmr.stats()')
-    for k in range(len(st['slots']['video'])):
+    for k, sl in enumerate(st['slots']['video']):
+        if not sl.get('publisher'):
+            continue            # an empty slot: nothing to set (slot set needs --ssrc or --none)
         ssrc = slot_ssrc(slots, who, k)
         # the ceiling in the form the publisher's codec takes: a VP9 spatial layer, an AV1 decode
         # target (L3T3: spatial * 3 + 2), a simulcast encoding

@@ -17,7 +17,9 @@ rx moves to f at its keyframe; an RTX packet with repaired-rid q teaches q's RTX
 with an unknown mid, an unknown rid, or a new SSRC for an encoding already learned is unknown_ssrc
 (nothing learned); an SSRC another participant's stream has is refused (ssrc_refused, logged once)
 and the stream stays unlearned until a free SSRC comes; a controller kill -9 and restart keeps
-every learned SSRC (journal) and the forwarding. SRTP (AEAD_AES_128_GCM meeting, pylibsrtp): an
+every learned SSRC (journal) and the forwarding. `--no-clamp` (negative control in run-all.sh): the
+controller runs with MMR_TEST_NO_LEARN_CLAMP=1 (a learning group's receivers get their ceiling):
+rx must then get nothing while f is unknown, and the check fails. SRTP (AEAD_AES_128_GCM meeting, pylibsrtp): an
 encrypted packet's clear mid teaches its SSRC (no srtp_auth), and the receiver then decrypts the
 stream's audio.
 """
@@ -137,8 +139,13 @@ def srtp_phase(env, c):
             got[-1].payload[:8] if got else None)
 
 
+NO_CLAMP = '--no-clamp' in sys.argv
+
+
 def body(c):
-    env = MmrEnv('ssrc_learning')
+    if NO_CLAMP:
+        os.environ['MMR_TEST_NO_LEARN_CLAMP'] = '1'
+    env = MmrEnv('ssrc_learning_nc' if NO_CLAMP else 'ssrc_learning')
     with env:
         env.wait_dp_attached(10)
         env.meeting('m')
@@ -288,4 +295,4 @@ def body(c):
 
 
 if __name__ == '__main__':
-    mmrtest.run_test('test_ssrc_learning', body)
+    mmrtest.run_test('test_ssrc_learning' + ('--no-clamp' if NO_CLAMP else ''), body)

@@ -1437,10 +1437,15 @@ static void cmd_stream_remove(struct ctl_ctx *ctx, const struct args *a, struct 
 		return;
 	dp_begin(ctx, req);
 	uint64_t last = UINT64_MAX;
+	bool learning = false;
+	for (unsigned i = 0; i < n; i++)
+		learning |= m->streams[members[i]].learn != 0;
 	while (n > 0)     /* encoding 0 last: the others' sel_id name its subscriptions */
 		last = dp_link_del(ctx->dp, MMR_CMD_STREAM_DEL, members[--n]);
-	dp_end(ctx, req, last, true);
 	model_group_remove(m, head);
+	if (learning)     /* its learn table without the removed streams (their ids may be reused) */
+		last = dp_link_put_participant(ctx->dp, p);
+	dp_end(ctx, req, last, true);
 }
 
 /* ---- subscriptions -------------------------------------------------------------------------- */

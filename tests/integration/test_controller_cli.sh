@@ -532,10 +532,10 @@ jq_eq '[(s["ssrc"], s["target"], s["target_encoding"], s["out_ssrc"]) for s in j
 # every member's subscription changed, in the state file too
 grep -Eq '^sub [0-9]+ [0-9]+ [0-9]+ 1 0x00007777 0 [0-9]+ 0 - - -$' "$STATE" || fail "state file: group subscriptions: $(grep '^sub' "$STATE")"
 [ "$(grep -c ' 0x00007777 ' "$STATE")" = 3 ] || fail "state file: want 3 subscriptions with out SSRC 0x7777: $(grep '^sub' "$STATE")"
-grep -q '^mmr-state 8$' "$STATE" || fail "state file version: $(head -3 "$STATE")"
+grep -q '^mmr-state 9$' "$STATE" || fail "state file version: $(head -3 "$STATE")"
 grep -Eq '^state_id [0-9a-f]{32} [0-9]+ [0-9]+$' "$STATE" || fail "state file: no state id: $(head -3 "$STATE")"
-grep -Eq '^stream [0-9]+ [0-9]+ 0x0000a000 video av1 2 3 - 0 12 - - 90000 -$' "$STATE" || fail "state file: av1 stream: $(grep '^stream' "$STATE")"
-grep -Eq '^stream [0-9]+ [0-9]+ 0x00000102 video vp8 3 1 [0-9]+ 2 - - - 90000 -$' "$STATE" || fail "state file: group member: $(grep '^stream' "$STATE")"
+grep -Eq '^stream [0-9]+ [0-9]+ 0x0000a000 video av1 2 3 - 0 12 - - 90000 - -$' "$STATE" || fail "state file: av1 stream: $(grep '^stream' "$STATE")"
+grep -Eq '^stream [0-9]+ [0-9]+ 0x00000102 video vp8 3 1 [0-9]+ 2 - - - 90000 - -$' "$STATE" || fail "state file: group member: $(grep '^stream' "$STATE")"
 
 step "layered video: errors"
 bad "--spatial is for vp9 and av1: vp8 has no spatial layers" stream add lv pub --ssrc 1 --kind video --codec vp8 --spatial 2
@@ -898,8 +898,8 @@ grep -Eq '^rx +pub +0x00007000 +video +vp8 +L1T1 +T0 +0x00007000 +0x[0-9a-f]{8} 
 grep -Eq '^prx +pub +0x00007000 +video +vp8 +L1T1 +T0 +0x00007000 +- +- +[0-9]+ +unknown$' "$OUT" || fail "sub list rt: $(cat "$OUT")"
 grep -Eq '^participant [0-9]+ [0-9]+ rx 203\.0\.113\.91 7000 sendrecv - 0 - - nack,pli,rsize 0x[0-9a-f]{8} 96:97,111:112 - -$' "$STATE" ||
 	fail "state file: rx: $(grep ' rx ' "$STATE")"
-grep -Eq '^stream [0-9]+ [0-9]+ 0x00007000 video vp8 1 1 - 0 - 0x00007001 97 90000 -$' "$STATE" || fail "state file: stream: $(grep 0x00007000 "$STATE")"
-grep -Eq '^stream [0-9]+ [0-9]+ 0x00007100 audio opus 1 1 - 0 - - - 48000 -$' "$STATE" || fail "state file: audio stream: $(grep 0x00007100 "$STATE")"
+grep -Eq '^stream [0-9]+ [0-9]+ 0x00007000 video vp8 1 1 - 0 - 0x00007001 97 90000 - -$' "$STATE" || fail "state file: stream: $(grep 0x00007000 "$STATE")"
+grep -Eq '^stream [0-9]+ [0-9]+ 0x00007100 audio opus 1 1 - 0 - - - 48000 - -$' "$STATE" || fail "state file: audio stream: $(grep 0x00007100 "$STATE")"
 # sub set --rtx-ssrc: the whole group; 0 = none
 ok sub set rt rx --ssrc 0x7201 --rtx-ssrc 0x9999
 [ "$(grep -c ' 0x00009999 - -$' "$STATE")" = 2 ] || fail "sub set --rtx-ssrc on a group: $(grep 9999 "$STATE")"
@@ -995,7 +995,7 @@ grep -q '^ext: abs-send-time=2$' "$OUT" || fail "participant show qn b: $(cat "$
 grep -Eq '^meeting [0-9]+ qn plain 2$' "$STATE" || fail "state file: meeting qn: $(grep qn "$STATE")"
 grep -Eq '^participant [0-9]+ [0-9]+ a .* nack,pli,twcc 0x[0-9a-f]{8} - twcc=3,audio-level=1 -$' "$STATE" ||
 	fail "state file: participant a: $(grep ' a ' "$STATE")"
-grep -Eq '^stream [0-9]+ [0-9]+ 0x00008001 video vp8 3 1 - 0 - - - 90000 screen$' "$STATE" || fail "state file: screen: $(grep 0x00008001 "$STATE")"
+grep -Eq '^stream [0-9]+ [0-9]+ 0x00008001 video vp8 3 1 - 0 - - - 90000 screen -$' "$STATE" || fail "state file: screen: $(grep 0x00008001 "$STATE")"
 [ "$(grep -Ec '^sub [0-9]+ - [0-9]+ 0 0x[0-9a-f]{8} 0 0 0 - - [01]$' "$STATE")" = 6 ] || fail "state file: slots: $(grep '^sub' "$STATE")"
 grep -Eq '^sub [0-9]+ [0-9]+ [0-9]+ 2 0x00008101 2 8 0 - pinned -$' "$STATE" || fail "state file: pinned: $(grep 0x00008101 "$STATE")"
 # top-n off: per-pair audio again; on: slots again, no per-pair audio
@@ -1203,9 +1203,9 @@ json sub list old
 jq_eq '[(s["ssrc"], s["target"], s["target_encoding"], s["out_ssrc"], s["sel_id"] == s["id"]) for s in j["subscriptions"]]' \
 	"[(16, 1, None, 119, True), (17, 0, None, 17, True)]"
 ok sub set old b --ssrc 0x10 --target 2
-grep -q '^mmr-state 8$' "$STATE" || fail "not rewritten as version 8: $(head -3 "$STATE")"
+grep -q '^mmr-state 9$' "$STATE" || fail "not rewritten as version 9: $(head -3 "$STATE")"
 grep -Eq '^state_id [0-9a-f]{32} [0-9]+ [0-9]+$' "$STATE" || fail "a version 2 file got no state id: $(head -3 "$STATE")"
-grep -qx 'stream 0 0 0x00000010 video vp8 3 1 - 0 - - - 90000 -' "$STATE" || fail "v2 stream as v3: $(grep '^stream' "$STATE")"
+grep -qx 'stream 0 0 0x00000010 video vp8 3 1 - 0 - - - 90000 - -' "$STATE" || fail "v2 stream as v3: $(grep '^stream' "$STATE")"
 grep -qx 'sub 0 0 1 2 0x00000077 0 0 0 - - -' "$STATE" || fail "v2 subscription as v3: $(grep '^sub' "$STATE")"
 kill_ctl TERM
 # a group whose members have lower ids than its encoding 0 (ids are reused), as a restart finds it
@@ -1239,7 +1239,7 @@ variant 's/^sub 1 0 1 0 0x00000023 1 3 0/sub 1 0 1 0 0x00000023 1 2 0/; s/^sub 1
 variant 's/^sub 1 0 1 0 0x00000023 1 3 0/sub 1 0 1 0 0x00000023 1 2 1/' "encoding outside a group" "bad target encoding '1'"
 variant 's/^sub 7 5 1 1 0x00000020 0 1 2/sub 7 5 1 1 0x00000020 0 2 2/' "decode target too high" "bad decode target '2'"
 variant 's/^stream 5 0 0x00000020 video vp8 2 1 5 0 -/stream 5 0 0x00000020 video vp8 2/' "v2 stream line in v3" "stream: expected"
-variant 's/^mmr-state 3/mmr-state 9/' "a newer version" "unsupported state file version '9'"
+variant 's/^mmr-state 3/mmr-state 10/' "a newer version" "unsupported state file version '10'"
 variant "s/^mmr-state 3/mmr-state 4\nstate_id $LEDGER1 1 1/" "a state id in version 4" "unknown record 'state_id' in a version 4 file"
 variant "s/^mmr-state 3/mmr-state 5\nstate_id $LEDGER1 1 1\nstate_id $LEDGER1 1 1/" "two state ids" "state_id appears twice"
 variant "s/^mmr-state 3/mmr-state 5\nstate_id ${LEDGER1}0 1 1/" "a bad state id" "state_id: bad id"
@@ -1357,7 +1357,7 @@ if [ -n "$FAKE_DP" ]; then
 	stop_fake_dp
 	# a state file from before ledgers (version 3) with SRTP participants: rekeyed at the first attach
 	kill_ctl TERM
-	sed -e '/^srtp_ledger /d' -e '/^state_id /d' -e '/^journal /d' -e 's/^mmr-state 8$/mmr-state 3/' \
+	sed -e '/^srtp_ledger /d' -e '/^state_id /d' -e '/^journal /d' -e 's/^mmr-state 9$/mmr-state 3/' \
 		-e 's/^\(participant .*\) [^ ]* [^ ]* [^ ]* [^ ]* [^ ]*$/\1/' -e 's/^\(stream .*\) [^ ]* [^ ]* [^ ]* [^ ]*$/\1/' \
 		-e 's/^\(sub .*\) [^ ]* [^ ]* [^ ]*$/\1/' -e 's/^\(meeting .*\) [^ ]*$/\1/' "$STATE" >"$TMP/state.v3"
 	cp "$TMP/state.v3" "$STATE"
@@ -1374,7 +1374,7 @@ if [ -n "$FAKE_DP" ]; then
 	dp_keys_check "version 3 file" "$TMP/keys_ka4" "$TMP/keys_kb4"
 	grep -Fq 'SRTP ledger changed (old id none -> new id 00112233..): the 2 SRTP participants got new keys' "$LOG" ||
 		fail "no log line for the version 3 file: $(grep 'SRTP ledger' "$LOG")"
-	grep -q '^mmr-state 8$' "$STATE" && grep -Eq "^srtp_ledger $LEDGER1 [0-9]+$" "$STATE" ||
+	grep -q '^mmr-state 9$' "$STATE" && grep -Eq "^srtp_ledger $LEDGER1 [0-9]+$" "$STATE" ||
 		fail "version 3 file not rewritten with the ledger: $(head -3 "$STATE")"
 	stop_fake_dp
 	# a version 4 file without the line was never attached (the line is written from the first

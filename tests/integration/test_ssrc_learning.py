@@ -14,8 +14,8 @@ their SSRCs learned (participant show, `status` ssrc_learned, the controller's l
 not learned rx gets encoding h (the highest learned within its ceiling: what the group has) and
 rx0 encoding q, all under the stand-in out SSRC; f's first packets (two-byte form) teach its SSRC and
 rx moves to f at its keyframe; an RTX packet with repaired-rid q teaches q's RTX SSRC; a packet
-with an unknown mid, an unknown rid, or a new SSRC for an encoding already learned is unknown_ssrc
-(nothing learned); an SSRC another participant's stream has is refused (ssrc_refused, logged once)
+with an unknown mid, an unknown rid, a new SSRC for an encoding already learned, or the mid of a
+removed learning stream is unknown_ssrc (nothing learned); an SSRC another participant's stream has is refused (ssrc_refused, logged once)
 and the stream stays unlearned until a free SSRC comes; a controller kill -9 and restart keeps
 every learned SSRC (journal) and the forwarding. `--no-clamp` (negative control in run-all.sh): the
 controller runs with MMR_TEST_NO_LEARN_CLAMP=1 (a learning group's receivers get their ceiling):
@@ -246,16 +246,22 @@ def body(c):
         c.eq((p[0]['rtx_learned'], p[0]['rtx_ssrc']), (True, RTX_Q), 'q\'s RTX SSRC learned from repaired-rid')
         c.eq([s['rtx_learned'] for s in p[:3]], [True, False, False], 'h and f RTX still learning')
 
-        # 4. spoofs: unknown mid, unknown rid, a new SSRC for a learned encoding: unknown_ssrc
+        # 4. spoofs: unknown mid, unknown rid, a new SSRC for a learned encoding, a removed learning
+        # stream's mid: unknown_ssrc
+        env.ctl('stream', 'add', 'm', 'pub', '--mid', 3, '--kind', 'audio', '--codec', 'opus')
+        gone = published(env)[4]
+        c.eq((gone['mid'], gone['learned']), ('3', False), 'a learning stream with mid 3 added')
+        env.ctl('stream', 'remove', 'm', 'pub', '--ssrc', gone['ssrc'])
+        c.eq(len(published(env)), 4, 'and removed by its stand-in SSRC')
         d0 = drops(env)
         learned0 = mmrtest.find_key(env.status(), 'ssrc_learned')
         for ssrc, ext in ((0x53000000, ext_one(b'9', b'q')), (0x53000001, ext_one(b'1', b'x')),
-                          (0x53000002, ext_one(b'1', b'q')), (0x53000003, None)):
+                          (0x53000002, ext_one(b'1', b'q')), (0x53000003, None), (0x53000004, ext_one(b'3'))):
             env.send(sock, rtpgen.rtp_packet(1, 1, ssrc, 96, b'\x90' * 20, ext=ext))
         time.sleep(0.3)
         d1 = drops(env)
-        c.eq(d1.get('unknown_ssrc', 0) - d0.get('unknown_ssrc', 0), 4,
-             'unknown mid, unknown rid, a learned rid, no extension: 4 unknown_ssrc')
+        c.eq(d1.get('unknown_ssrc', 0) - d0.get('unknown_ssrc', 0), 5,
+             'unknown mid, unknown rid, a learned rid, no extension, a removed stream\'s mid: 5 unknown_ssrc')
         c.eq(d1.get('ssrc_learning', 0) - d0.get('ssrc_learning', 0), 0, 'none of them ssrc_learning')
         c.eq(mmrtest.find_key(env.status(), 'ssrc_learned'), learned0, 'nothing learned from them')
 

@@ -15,8 +15,8 @@ not learned rx gets encoding h (the highest learned within its ceiling: what the
 rx0 encoding q, all under the stand-in out SSRC; f's first packets (two-byte form) teach its SSRC and
 rx moves to f at its keyframe; an RTX packet with repaired-rid q teaches q's RTX SSRC; a packet
 with an unknown mid, an unknown rid, a new SSRC for an encoding already learned, or the mid of a
-removed learning stream is unknown_ssrc (nothing learned); an SSRC another participant's stream has is refused (ssrc_refused, logged once)
-and the stream stays unlearned until a free SSRC comes; a controller kill -9 and restart keeps
+removed learning stream is unknown_ssrc (nothing learned); an SSRC another participant's stream
+has is refused (ssrc_refused, logged once) and the stream stays unlearned until a free SSRC comes; a controller kill -9 and restart keeps
 every learned SSRC (journal) and the forwarding. `--no-clamp` (negative control in run-all.sh): the
 controller runs with MMR_TEST_NO_LEARN_CLAMP=1 (a learning group's receivers get their ceiling):
 rx must then get nothing while f is unknown, and the check fails. SRTP (AEAD_AES_128_GCM meeting, pylibsrtp): an
@@ -217,8 +217,8 @@ def body(c):
                 d1.get('ssrc_learning', 0) - d0.get('ssrc_learning', 0))
         ev = mmrtest.find_key(env.status(), 'ssrc_learned')
         c.eq(ev, 2, 'status: ssrc_learned 2')
-        c.check('learned SSRC %u (0x%08x) for participant \'pub\' mid 1 rid q' % (SSRC[0], SSRC[0]) in env.log_text('ctl'),
-                'the controller logged "learned SSRC ... mid 1 rid q"')
+        line = 'learned SSRC %u (0x%08x) for participant \'pub\' mid 1 rid q' % (SSRC[0], SSRC[0])
+        c.check(line in env.log_text('ctl'), 'the controller logged "learned SSRC ... mid 1 rid q"')
         env.recv_all(rx, timeout=0.2)
         env.recv_all(rx0, timeout=0.1)
         send((0, 1), 12, key_first=True)

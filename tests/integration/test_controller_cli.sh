@@ -1066,6 +1066,37 @@ jq_eq '(j["ice_ufrag"], j["port"])' "('iceUfrag1', 0)"
 json participant show icem i1
 jq_eq '(j["ice_ufrag"], j["port"])' "(None, 7141)"
 ok meeting end icem
+step "SSRC learning (issue 13): --ext mid/rid/rrid, stream add --mid/--rid, participant set --ext"
+ok meeting create slm
+ok participant add slm lp --addr 203.0.113.150 --port 7150 --ext mid=4,rid=10,rrid=11
+ok participant add slm lr --addr 203.0.113.151 --port 7151
+bad "give --ssrc" stream add slm lp --kind video --codec vp8
+bad "has no mid header extension id" stream add slm lr --mid 1 --kind video --codec vp8
+bad "bad rid" stream add slm lp --mid 1 --rid q,,f --kind video --codec vp8
+bad "too many rids" stream add slm lp --mid 1 --rid a,b,c,d --kind video --codec vp8
+bad "--rid has 2 rids, --ssrc 1" stream add slm lp --ssrc 0x7150 --mid 1 --rid q,h --kind video --codec vp8
+bad "header extension id out of range" participant add slm lx --addr 203.0.113.152 --port 7152 --ext mid=15
+ok stream add slm lp --mid 1 --rid q,h,f --rtx-pt 97 --kind video --codec vp8 --layers 3
+bad "already publishes a stream with mid '1'" stream add slm lp --mid 1 --kind audio --codec opus
+ok stream add slm lp --ssrc 0x7777 --mid 0 --kind audio --codec opus
+json participant show slm lp
+jq_eq '[(s["mid"], s["rid"], s["learned"], s["rtx_learned"]) for s in j["published"]]' "[('1', 'q', False, False), ('1', 'h', False, False), ('1', 'f', False, False), ('0', None, True, True)]"
+jq_eq 'j["ext"]' "{'mid': 4, 'rid': 10, 'rrid': 11}"
+jq_eq 'j["published"][3]["ssrc"]' "30583"
+bad "still being learned" participant set slm lp --ext mid=4
+ok participant set slm lp --ext twcc=3,mid=5,rid=10,rrid=11
+grep -Eq '^stream [0-9]+ [0-9]+ 0x[0-9a-f]{8} video vp8 3 1 [0-9]+ 1 - - - 90000 - 1:h:3:97$' "$STATE" ||
+	fail "state file: learning stream: $(grep '^stream' "$STATE")"
+grep -Eq ' 0x00007777 audio opus 1 1 - 0 - - - 48000 - 0::0:0$' "$STATE" || fail "state file: mid of an SSRC stream: $(grep 0x00007777 "$STATE")"
+kill_ctl 9
+start_ctl
+json participant show slm lp
+jq_eq '[(s["mid"], s["rid"], s["learned"]) for s in j["published"]]' "[('1', 'q', False), ('1', 'h', False), ('1', 'f', False), ('0', None, True)]"
+jq_eq 'j["ext"]' "{'twcc': 3, 'mid': 5, 'rid': 10, 'rrid': 11}"
+ok participant show slm lp
+grep -q 'ssrc learning (stand-in 0x' "$OUT" && grep -q 'mid 1, rid f, rtx learning (pt 97)' "$OUT" ||
+	fail "participant show text: $(cat "$OUT")"
+ok meeting end slm
 step "QoS: persistence across kill -9"
 json sub list qn; qn_subs=$(cat "$OUT")
 json participant list qn; qn_parts=$(cat "$OUT")
@@ -1358,7 +1389,7 @@ if [ -n "$FAKE_DP" ]; then
 	# a state file from before ledgers (version 3) with SRTP participants: rekeyed at the first attach
 	kill_ctl TERM
 	sed -e '/^srtp_ledger /d' -e '/^state_id /d' -e '/^journal /d' -e 's/^mmr-state 9$/mmr-state 3/' \
-		-e 's/^\(participant .*\) [^ ]* [^ ]* [^ ]* [^ ]* [^ ]*$/\1/' -e 's/^\(stream .*\) [^ ]* [^ ]* [^ ]* [^ ]*$/\1/' \
+		-e 's/^\(participant .*\) [^ ]* [^ ]* [^ ]* [^ ]* [^ ]*$/\1/' -e 's/^\(stream .*\) [^ ]* [^ ]* [^ ]* [^ ]* [^ ]*$/\1/' \
 		-e 's/^\(sub .*\) [^ ]* [^ ]* [^ ]*$/\1/' -e 's/^\(meeting .*\) [^ ]*$/\1/' "$STATE" >"$TMP/state.v3"
 	cp "$TMP/state.v3" "$STATE"
 	start_ctl

@@ -286,6 +286,22 @@ uint64_t dp_link_put_stream(struct dp_link *l, uint32_t id)
 	return dp_link_push(l, &c);
 }
 
+/* MMR_TEST_NO_LEARN_CLAMP=1: a learning simulcast group's receivers are given their ceiling, learned or
+ * not (the SSRC learning test's negative control: a receiver then gets nothing while its encoding is
+ * unknown). */
+static bool no_learn_clamp(void)
+{
+	static int v = -1;
+	if (v < 0) {
+		const char *e = getenv("MMR_TEST_NO_LEARN_CLAMP");
+		v = e && strcmp(e, "1") == 0;
+		if (v)
+			ctl_log("MMR_TEST_NO_LEARN_CLAMP=1: receivers of a learning simulcast group get their ceiling "
+				"(test hook)");
+	}
+	return v;
+}
+
 uint64_t dp_link_put_sub(struct dp_link *l, uint32_t id)
 {
 	const struct m_sub *b = &l->model->subs[id];
@@ -301,7 +317,7 @@ uint64_t dp_link_put_sub(struct dp_link *l, uint32_t id)
 	c.u.sub.target_dt = b->target_dt;
 	/* a simulcast group still learning its SSRCs: the highest encoding learned within the ceiling
 	 * (model_learned_encoding), so a receiver gets what flows */
-	c.u.sub.target_encoding = b->stream != MMR_ID_NONE ?
+	c.u.sub.target_encoding = b->stream != MMR_ID_NONE && !no_learn_clamp() ?
 		model_learned_encoding(l->model, b->stream, b->target_encoding) : b->target_encoding;
 	c.u.sub.sel_id = b->sel_id;
 	c.u.sub.rtx_ssrc = b->rtx_ssrc;

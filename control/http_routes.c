@@ -71,7 +71,7 @@ static const struct route routes[] = {
 	{ "POST", "/meetings/:meeting/participants/:participant/streams", "stream", "add", HTTP_SCOPE_MEETING,
 	  { LIST("ssrc", "ssrc"), STR("kind", "kind"), STR("codec", "codec"), STR("layers", "layers"),
 	    STR("spatial", "spatial"), STR("dd_ext", "dd-ext"), LIST("rtx_ssrc", "rtx-ssrc"), STR("rtx_pt", "rtx-pt"),
-	    STR("clock", "clock"), FLAG("screen", "screen") },
+	    STR("clock", "clock"), FLAG("screen", "screen"), STR("mid", "mid"), LIST("rid", "rid") },
 	  { { 0 } } },
 	{ "DELETE", "/meetings/:meeting/participants/:participant/streams/=ssrc", "stream", "remove",
 	  HTTP_SCOPE_MEETING, { { 0 } }, { { 0 } } },

@@ -643,6 +643,31 @@ static bool get_addr_port(struct ctl_ctx *ctx, const struct args *a, int ia, int
 	return true;
 }
 
+/* --ext TEXT [--ext-two-byte]: header extension ids (values.h order) into ext (zeroed without
+ * --ext). */
+static bool get_ext(const char *text, bool two_byte, uint8_t ext[VAL_EXT_N], struct request *req)
+{
+	memset(ext, 0, VAL_EXT_N);
+	if (two_byte && !text) {
+		fail(req, "--ext-two-byte goes with --ext (the ids it allows: 1-255)");
+		return false;
+	}
+	if (!text)
+		return true;
+	int rc = val_ext(text, ext, two_byte ? VAL_EXT_TWO_BYTE_MAX : VAL_EXT_ONE_BYTE_MAX);
+	if (rc == -2)
+		fail(req, "header extension id out of range in '%s' (1-14 in the one-byte header form; 1-255 with "
+		     "--ext-two-byte)", text);
+	else if (rc == -3)
+		fail(req, "a header extension appears twice in '%s'", text);
+	else if (rc == -4)
+		fail(req, "two header extensions share an id in '%s'", text);
+	else if (rc < 0)
+		fail(req, "bad header extensions '%s' (twcc=ID,abs-send-time=ID,audio-level=ID,mid=ID,rid=ID,rrid=ID, "
+		     "any of them)", text);
+	return rc >= 0;
+}
+
 static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struct request *req)
 {
 	struct model *m = ctx->model;
@@ -702,23 +727,8 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 		FAIL("bad RTCP feedback '%s' (a list of nack, pli, fir, rsize, twcc, remb, or none)", a->opt[PA_RTCP]);
 	/* its RTP header extension ids: what it publishes carries them, what it receives gets them */
 	uint8_t ext[VAL_EXT_N] = { 0 };
-	if (a->opt[PA_EXT_TWO_BYTE] && !a->opt[PA_EXT])
-		FAIL("--ext-two-byte goes with --ext (the ids it allows: 1-255)");
-	if (a->opt[PA_EXT]) {
-		unsigned max = a->opt[PA_EXT_TWO_BYTE] ? VAL_EXT_TWO_BYTE_MAX : VAL_EXT_ONE_BYTE_MAX;
-		rc = val_ext(a->opt[PA_EXT], ext, max);
-		if (rc == -2)
-			FAIL("header extension id out of range in '%s' (1-14 in the one-byte header form; 1-255 with "
-			     "--ext-two-byte)", a->opt[PA_EXT]);
-		if (rc == -3)
-			FAIL("a header extension appears twice in '%s'", a->opt[PA_EXT]);
-		if (rc == -4)
-			FAIL("two header extensions share an id in '%s'", a->opt[PA_EXT]);
-		if (rc < 0)
-			FAIL("bad header extensions '%s' (twcc=ID,abs-send-time=ID,audio-level=ID,mid=ID,rid=ID,rrid=ID, "
-			     "any of them)",
-			     a->opt[PA_EXT]);
-	}
+	if (!get_ext(a->opt[PA_EXT], a->opt[PA_EXT_TWO_BYTE] != NULL, ext, req))
+		return;
 	if ((fb & MMR_FB_TWCC) && !ext[0])
 		FAIL("--rtcp twcc needs --ext twcc=ID: the transport-wide sequence number extension the MMR stamps "
 		     "on its copies");
@@ -825,7 +835,45 @@ static void participant_changed(struct ctl_ctx *ctx, uint32_t id)
 	state_line_paddr(change_begin(ctx), ctx->model, id);
 }
 
-enum { PS_ADDR, PS_PORT, PS_ICE, PS_NO_ADDR, PS_DTLS_FP, PS_DTLS_ROLE };
+enum { PS_ADDR, PS_PORT, PS_ICE, PS_NO_ADDR, PS_DTLS_FP, PS_DTLS_ROLE, PS_EXT, PS_EXT_TWO_BYTE };
+
+/* `participant set --ext`: the new ids must keep what the participant relies on: its TWCC / REMB
+ * feedback, and the extensions its streams still learning SSRCs are found by. */
+static bool ext_change_ok(const struct model *m, uint32_t id, const uint8_t ext[VAL_EXT_N], struct request *req)
+{
+	const struct m_participant *pp = &m->parts[id];
+	if ((pp->fb & MMR_FB_TWCC) && !ext[0]) {
+		fail(req, "participant '%s' takes TWCC feedback: it needs twcc=ID", pp->name);
+		return false;
+	}
+	if ((pp->fb & MMR_FB_REMB) && !ext[1]) {
+		fail(req, "participant '%s' takes REMB: it needs abs-send-time=ID", pp->name);
+		return false;
+	}
+	for (uint32_t s = pp->first_stream; s != MMR_ID_NONE; s = m->streams[s].next) {
+		const struct m_stream *ss = &m->streams[s];
+		if (!ss->learn)
+			continue;
+		if (!ext[3] || (ss->rid[0] && !ext[4]) || ((ss->learn & MMR_LEARN_RTX) && !ext[5])) {
+			fail(req, "participant '%s' has a stream (mid %s) whose SSRCs are still being learned: it needs "
+			     "mid=ID%s%s", pp->name, ss->mid, ss->rid[0] ? ",rid=ID" : "",
+			     (ss->learn & MMR_LEARN_RTX) ? ",rrid=ID" : "");
+			return false;
+		}
+	}
+	return true;
+}
+
+static void participant_set_ext(struct model *m, uint32_t id, const uint8_t ext[VAL_EXT_N])
+{
+	struct m_participant *pp = &m->parts[id];
+	pp->twcc_ext_id = ext[0];
+	pp->abs_ext_id = ext[1];
+	pp->level_ext_id = ext[2];
+	pp->mid_ext_id = ext[3];
+	pp->rid_ext_id = ext[4];
+	pp->rrid_ext_id = ext[5];
+}
 
 static void cmd_participant_set(struct ctl_ctx *ctx, const struct args *a, struct request *req)
 {
@@ -835,9 +883,17 @@ static void cmd_participant_set(struct ctl_ctx *ctx, const struct args *a, struc
 		return;
 	struct m_participant *pp = &m->parts[id];
 	if (!a->opt[PS_ADDR] && !a->opt[PS_PORT] && !a->opt[PS_ICE] && !a->opt[PS_NO_ADDR] && !a->opt[PS_DTLS_FP] &&
-	    !a->opt[PS_DTLS_ROLE])
+	    !a->opt[PS_DTLS_ROLE] && !a->opt[PS_EXT] && !a->opt[PS_EXT_TWO_BYTE])
 		FAIL("nothing to set (--addr IP --port N, --no-addr, --ice UFRAG:PWD or --ice -, --dtls-fp FP "
-		     "[--dtls-role server|client])");
+		     "[--dtls-role server|client], --ext ...)");
+	uint8_t ext[VAL_EXT_N], old_ext[VAL_EXT_N];
+	model_participant_ext_ids(pp, old_ext);
+	if (!get_ext(a->opt[PS_EXT], a->opt[PS_EXT_TWO_BYTE] != NULL, ext, req))
+		return;
+	if (a->opt[PS_EXT] && !ext_change_ok(m, id, ext, req))
+		return;
+	if (!a->opt[PS_EXT])
+		memcpy(ext, old_ext, sizeof(ext));
 	if (a->opt[PS_NO_ADDR] && (a->opt[PS_ADDR] || a->opt[PS_PORT]))
 		FAIL("--no-addr goes without --addr and --port");
 	struct ice_cred ice __attribute__((cleanup(ice_wipe))) = { 0 };
@@ -892,12 +948,16 @@ static void cmd_participant_set(struct ctl_ctx *ctx, const struct args *a, struc
 		model_participant_set_ice(m, id, ice.ufrag, ice.ulen, ice.pwd, ice.plen);
 	if (dtls_new)
 		model_participant_set_dtls(m, id, true, dtls_role, dtls_fp);
+	participant_set_ext(m, id, ext);
 	participant_changed(ctx, id);
 	if (dtls_new)
 		state_line_pdtls(change_begin(ctx), m, id);
+	if (a->opt[PS_EXT])
+		state_line_pext(change_begin(ctx), m, id);
 	if (!change_end(ctx, req)) {
 		model_participant_set_addr(m, id, &old_addr, old_port);
 		model_participant_set_ice(m, id, old.ufrag, old.ulen, old.pwd, old.plen);
+		participant_set_ext(m, id, old_ext);
 		if (dtls_new) {
 			model_participant_set_dtls(m, id, true, old_role, old_fp);
 			pp->dtls_state = (uint8_t)old_state;
@@ -1592,10 +1652,15 @@ static void cmd_stream_remove(struct ctl_ctx *ctx, const struct args *a, struct 
 		return;
 	dp_begin(ctx, req);
 	uint64_t last = UINT64_MAX;
+	bool learning = false;
+	for (unsigned i = 0; i < n; i++)
+		learning |= m->streams[members[i]].learn != 0;
 	while (n > 0)     /* encoding 0 last: the others' sel_id name its subscriptions */
 		last = dp_link_del(ctx->dp, MMR_CMD_STREAM_DEL, members[--n]);
-	dp_end(ctx, req, last, true);
 	model_group_remove(m, head);
+	if (learning)     /* its learn table without the removed streams (their ids may be reused) */
+		last = dp_link_put_participant(ctx->dp, p);
+	dp_end(ctx, req, last, true);
 }
 
 /* ---- subscriptions -------------------------------------------------------------------------- */
@@ -1982,12 +2047,13 @@ static const struct command commands[] = {
 	  "[--dtls-fp FP [--dtls-role server|client]]) "
 	  "[--role sendrecv|recvonly|sendonly] [--mac MAC] "
 	  "[--dp-port N] [--plain | --srtp SUITE] [--rtcp nack,pli,fir,rsize,twcc,remb|none] [--rtx APT:PT,...] "
-	  "[--ext twcc=ID,abs-send-time=ID,audio-level=ID [--ext-two-byte]] "
+	  "[--ext twcc=ID,abs-send-time=ID,audio-level=ID,mid=ID,rid=ID,rrid=ID [--ext-two-byte]] "
 	  "[--video-slots SSRC[:RTXSSRC],...] [--audio-slots SSRC,...]",
 	  cmd_participant_add, true },
-	{ "participant", "set", 2, { "addr=", "port=", "ice=", "no-addr", "dtls-fp=", "dtls-role=" },
+	{ "participant", "set", 2, { "addr=", "port=", "ice=", "no-addr", "dtls-fp=", "dtls-role=", "ext=", "ext-two-byte" },
 	  "participant set MEETING NAME [--addr IP --port N | --no-addr] [--ice UFRAG:PWD | --ice -] "
-	  "[--dtls-fp FP] [--dtls-role server|client]",
+	  "[--dtls-fp FP] [--dtls-role server|client] "
+	  "[--ext twcc=ID,abs-send-time=ID,audio-level=ID,mid=ID,rid=ID,rrid=ID|- [--ext-two-byte]]",
 	  cmd_participant_set, true },
 	{ "participant", "list", 1, { 0 }, "participant list MEETING", cmd_participant_list, false },
 	{ "participant", "show", 2, { 0 }, "participant show MEETING NAME", cmd_participant_show, false },

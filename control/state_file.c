@@ -146,6 +146,14 @@ void state_line_stream(struct outbuf *b, const struct model *m, uint32_t s)
 		  ss->encoding, dd, rtx, rtx_pt, ss->clock_hz, ss->screen ? "screen" : "-", learn);
 }
 
+void state_line_pext(struct outbuf *b, const struct model *m, uint32_t p)
+{
+	uint8_t ids[VAL_EXT_N];
+	char ext[VAL_EXT_STRLEN];
+	model_participant_ext_ids(&m->parts[p], ids);
+	ob_printf(b, "pext %u %s\n", p, val_ext_fmt(ids, ext));
+}
+
 void state_line_ssrc(struct outbuf *b, const struct model *m, uint32_t s)
 {
 	const struct m_stream *ss = &m->streams[s];
@@ -863,6 +871,32 @@ static int load_stream(struct loader *ld)
 	return 0;
 }
 
+/* pext ID EXT (journal, version 9): a participant's header extension ids changed (`participant set --ext`). */
+static int load_pext(struct loader *ld)
+{
+	struct model *m = ld->m;
+	uint32_t id = 0;
+	uint8_t ext[VAL_EXT_N];
+	if (ld->ntok != 3)
+		return fail(ld, "pext: expected 'pext PARTICIPANT EXT'");
+	if (get_id(ld, 1, MMR_MAX_PARTICIPANTS, &id, "participant") < 0)
+		return -1;
+	if (!m->parts[id].used)
+		return fail(ld, "pext: no participant with id %u", id);
+	if (val_ext(ld->tok[2], ext, VAL_EXT_TWO_BYTE_MAX) < 0)
+		return fail(ld, "pext: bad extension ids '%s'", ld->tok[2]);
+	struct m_participant *pp = &m->parts[id];
+	if (((pp->fb & MMR_FB_TWCC) && !ext[0]) || ((pp->fb & MMR_FB_REMB) && !ext[1]))
+		return fail(ld, "pext: participant %u's feedback needs its extension ids", id);
+	pp->twcc_ext_id = ext[0];
+	pp->abs_ext_id = ext[1];
+	pp->level_ext_id = ext[2];
+	pp->mid_ext_id = ext[3];
+	pp->rid_ext_id = ext[4];
+	pp->rrid_ext_id = ext[5];
+	return 0;
+}
+
 /* sssrc ID SSRC RTX_SSRC LEARN (journal, version 9): a stream's SSRC or RTX SSRC learned. */
 static int load_sssrc(struct loader *ld)
 {
@@ -1444,6 +1478,8 @@ static int load_record(struct loader *ld, bool *is_end)
 			return load_sssrc(ld);
 		if (strcmp(kw, "pdtls") == 0)
 			return load_pdtls(ld);
+		if (strcmp(kw, "pext") == 0)
+			return load_pext(ld);
 		if (strcmp(kw, "remove") == 0)
 			return load_remove(ld);
 		if (strcmp(kw, "topn") == 0)

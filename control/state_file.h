@@ -115,6 +115,8 @@ void state_line_paddr(struct outbuf *b, const struct model *m, uint32_t particip
 /* pdtls ID DTLS (journal, version 9): a DTLS participant's role and peer fingerprint now. */
 void state_line_pdtls(struct outbuf *b, const struct model *m, uint32_t participant);
 void state_line_keys(struct outbuf *b, const struct model *m, uint32_t participant);
+/* pext ID EXT (journal): a participant's header extension ids now (`participant set --ext`). */
+void state_line_pext(struct outbuf *b, const struct model *m, uint32_t participant);
 /* sssrc ID SSRC RTX_SSRC LEARN (journal): a stream's SSRC or RTX SSRC learned (issue 13). */
 void state_line_ssrc(struct outbuf *b, const struct model *m, uint32_t stream);
 void state_line_ledger(struct outbuf *b, const struct model *m);

@@ -156,6 +156,9 @@ done
 [ -f tests/integration/test_dtls_ingress.py ] &&
 	run_negative integration/test_dtls_ingress--wrong-fp 300 "^FAIL bob's media both ways" \
 		"$PY" tests/integration/test_dtls_ingress.py --wrong-fp
+[ -f tests/integration/test_ssrc_learning.py ] &&
+	run_negative integration/test_ssrc_learning--no-clamp 300 '^FAIL rx \(ceiling f\) gets encoding h while f is not learned' \
+		"$PY" tests/integration/test_ssrc_learning.py --no-clamp
 [ -f tests/integration/test_bwe.py ] &&
 	run_negative integration/test_bwe--bwe-off 300 '^FAIL bob: its transport-wide seqs are consecutive' \
 		"$PY" tests/integration/test_bwe.py --bwe-off

@@ -243,11 +243,17 @@ int sdp_answer(const struct sdp_offer *o, const struct sdp_answer_cfg *cfg, char
  *
  * sdp_result_participant_args: `participant add` options for the whole peer connection:
  *   "--rtcp nack,pli,fir,twcc,remb,rsize|none [--rtx APT:PT,...] [--ext twcc=ID,abs-send-time=ID,
- *   audio-level=ID] [--ext-two-byte]" (the union over the accepted m-sections).
+ *   audio-level=ID,mid=ID,rid=ID,rrid=ID] [--ext-two-byte]" (the union over the accepted m-sections).
  * sdp_result_stream_args: `stream add` options for an accepted m-section the participant publishes
- *   on: "--kind K --codec C [--clock HZ] [--dd-ext ID] [--ssrc A[,B,C] [--rtx-ssrc X[,Y,Z] --rtx-pt PT]]";
- *   -1 if it publishes nothing there. Without --ssrc (rid simulcast: m->n_rid rids, no SSRCs in the
- *   SDP) the SSRCs are learned from the rid/repaired-rid extensions.
+ *   on: "--kind K --codec C [--clock HZ] [--dd-ext ID] [--mid MID] (--ssrc A[,B,C] [--rtx-ssrc X[,Y,Z]
+ *   --rtx-pt PT] | --rid R0[,R1,R2] [--rtx-pt PT])"; -1 if it publishes nothing there (or announces
+ *   no SSRC and has no mid and rid extensions to learn them from). --mid: with --ssrc when the mid
+ *   extension is negotiated and the mid is one `stream add` takes (1-16 of A-Z a-z 0-9 - _ .),
+ *   always with --rid. Without --ssrc (rid simulcast: m->n_rid rids, no SSRCs in the SDP) the
+ *   controller learns the SSRCs from the mid/rid extensions and the RTX SSRCs (--rtx-pt, when
+ *   repaired-rid is negotiated) from repaired-rid. The rids are in a=simulcast order: the page's
+ *   sendEncodings order, which the MMR takes as encoding 0, 1, 2 = lowest quality first (what a
+ *   page does that lists scaleResolutionDownBy 4, 2, 1).
  *
  * SVC: an offer says nothing about it. Chromium 156's offers for a VP9 or AV1 L3T3 sender
  * (scalabilityMode) are the same as for a single-layer one (tests/fixtures/sdp/); the layers are in

@@ -604,7 +604,8 @@ int sdp_result_participant_args(const struct sdp_result *r, char *buf, size_t ca
 		wr(&w, "none");
 	for (int k = 0; k < n_rtx; k++)
 		wr(&w, "%s%u:%u", k ? "," : " --rtx ", rtx[k][0], rtx[k][1]);
-	static const int ctl_ext[] = { SDP_EXT_TWCC, SDP_EXT_ABS_SEND_TIME, SDP_EXT_AUDIO_LEVEL };
+	static const int ctl_ext[] = { SDP_EXT_TWCC, SDP_EXT_ABS_SEND_TIME, SDP_EXT_AUDIO_LEVEL, SDP_EXT_MID,
+				       SDP_EXT_RID, SDP_EXT_RRID };
 	int two = 0;
 	any = 0;
 	for (size_t k = 0; k < sizeof(ctl_ext) / sizeof(ctl_ext[0]); k++) {
@@ -617,6 +618,19 @@ int sdp_result_participant_args(const struct sdp_result *r, char *buf, size_t ca
 	if (two)
 		wr(&w, " --ext-two-byte");
 	return w.over ? (buf[0] = 0, -1) : (int)w.n;
+}
+
+/* A mid or rid `stream add` takes (control/values.c val_mid_ok): 1..16 of A-Z a-z 0-9 - _ . */
+static int ctl_token_ok(const char *t)
+{
+	size_t n = strlen(t);
+	if (n == 0 || n > MMR_MID_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z') || (t[i] >= '0' && t[i] <= '9') ||
+		      t[i] == '-' || t[i] == '_' || t[i] == '.'))
+			return 0;
+	return 1;
 }
 
 int sdp_result_stream_args(const struct sdp_result_media *m, char *buf, size_t cap)
@@ -632,6 +646,18 @@ int sdp_result_stream_args(const struct sdp_result_media *m, char *buf, size_t c
 		wr(&w, " --clock %u", m->clock);
 	if (m->codec == MMR_CODEC_AV1)
 		wr(&w, " --dd-ext %u", m->ext_id[SDP_EXT_DD]);
+	/* the mid (SSRC learning, issue 13): recorded with --ssrc; without SSRCs (rid simulcast) the
+	 * SSRCs are learned from the mid/rid/repaired-rid extensions, rids in a=simulcast order, which
+	 * is the page's sendEncodings order (lowest quality first when the page lists them so) */
+	int learn = !m->n_ssrc && m->n_rid && m->ext_id[SDP_EXT_MID] && m->ext_id[SDP_EXT_RID];
+	if (!m->n_ssrc && !learn)
+		return -1;      /* no SSRC and nothing to learn it from */
+	if (learn || (m->mid[0] && m->ext_id[SDP_EXT_MID] && ctl_token_ok(m->mid)))
+		wr(&w, " --mid %s", m->mid);
+	for (int k = 0; learn && k < m->n_rid; k++)
+		wr(&w, "%s%s", k ? "," : " --rid ", m->rid[k]);
+	if (learn && m->rtx_pt && m->ext_id[SDP_EXT_RRID])
+		wr(&w, " --rtx-pt %u", m->rtx_pt);
 	for (int k = 0; k < m->n_ssrc; k++)
 		wr(&w, "%s%u", k ? "," : " --ssrc ", m->ssrc[k]);
 	int rtx = m->n_ssrc && m->rtx_pt;

@@ -534,8 +534,8 @@ grep -Eq '^sub [0-9]+ [0-9]+ [0-9]+ 1 0x00007777 0 [0-9]+ 0 - - -$' "$STATE" || 
 [ "$(grep -c ' 0x00007777 ' "$STATE")" = 3 ] || fail "state file: want 3 subscriptions with out SSRC 0x7777: $(grep '^sub' "$STATE")"
 grep -q '^mmr-state 9$' "$STATE" || fail "state file version: $(head -3 "$STATE")"
 grep -Eq '^state_id [0-9a-f]{32} [0-9]+ [0-9]+$' "$STATE" || fail "state file: no state id: $(head -3 "$STATE")"
-grep -Eq '^stream [0-9]+ [0-9]+ 0x0000a000 video av1 2 3 - 0 12 - - 90000 -$' "$STATE" || fail "state file: av1 stream: $(grep '^stream' "$STATE")"
-grep -Eq '^stream [0-9]+ [0-9]+ 0x00000102 video vp8 3 1 [0-9]+ 2 - - - 90000 -$' "$STATE" || fail "state file: group member: $(grep '^stream' "$STATE")"
+grep -Eq '^stream [0-9]+ [0-9]+ 0x0000a000 video av1 2 3 - 0 12 - - 90000 - -$' "$STATE" || fail "state file: av1 stream: $(grep '^stream' "$STATE")"
+grep -Eq '^stream [0-9]+ [0-9]+ 0x00000102 video vp8 3 1 [0-9]+ 2 - - - 90000 - -$' "$STATE" || fail "state file: group member: $(grep '^stream' "$STATE")"
 
 step "layered video: errors"
 bad "--spatial is for vp9 and av1: vp8 has no spatial layers" stream add lv pub --ssrc 1 --kind video --codec vp8 --spatial 2
@@ -898,8 +898,8 @@ grep -Eq '^rx +pub +0x00007000 +video +vp8 +L1T1 +T0 +0x00007000 +0x[0-9a-f]{8} 
 grep -Eq '^prx +pub +0x00007000 +video +vp8 +L1T1 +T0 +0x00007000 +- +- +[0-9]+ +unknown$' "$OUT" || fail "sub list rt: $(cat "$OUT")"
 grep -Eq '^participant [0-9]+ [0-9]+ rx 203\.0\.113\.91 7000 sendrecv - 0 - - nack,pli,rsize 0x[0-9a-f]{8} 96:97,111:112 - -$' "$STATE" ||
 	fail "state file: rx: $(grep ' rx ' "$STATE")"
-grep -Eq '^stream [0-9]+ [0-9]+ 0x00007000 video vp8 1 1 - 0 - 0x00007001 97 90000 -$' "$STATE" || fail "state file: stream: $(grep 0x00007000 "$STATE")"
-grep -Eq '^stream [0-9]+ [0-9]+ 0x00007100 audio opus 1 1 - 0 - - - 48000 -$' "$STATE" || fail "state file: audio stream: $(grep 0x00007100 "$STATE")"
+grep -Eq '^stream [0-9]+ [0-9]+ 0x00007000 video vp8 1 1 - 0 - 0x00007001 97 90000 - -$' "$STATE" || fail "state file: stream: $(grep 0x00007000 "$STATE")"
+grep -Eq '^stream [0-9]+ [0-9]+ 0x00007100 audio opus 1 1 - 0 - - - 48000 - -$' "$STATE" || fail "state file: audio stream: $(grep 0x00007100 "$STATE")"
 # sub set --rtx-ssrc: the whole group; 0 = none
 ok sub set rt rx --ssrc 0x7201 --rtx-ssrc 0x9999
 [ "$(grep -c ' 0x00009999 - -$' "$STATE")" = 2 ] || fail "sub set --rtx-ssrc on a group: $(grep 9999 "$STATE")"
@@ -995,7 +995,7 @@ grep -q '^ext: abs-send-time=2$' "$OUT" || fail "participant show qn b: $(cat "$
 grep -Eq '^meeting [0-9]+ qn plain 2$' "$STATE" || fail "state file: meeting qn: $(grep qn "$STATE")"
 grep -Eq '^participant [0-9]+ [0-9]+ a .* nack,pli,twcc 0x[0-9a-f]{8} - twcc=3,audio-level=1 -$' "$STATE" ||
 	fail "state file: participant a: $(grep ' a ' "$STATE")"
-grep -Eq '^stream [0-9]+ [0-9]+ 0x00008001 video vp8 3 1 - 0 - - - 90000 screen$' "$STATE" || fail "state file: screen: $(grep 0x00008001 "$STATE")"
+grep -Eq '^stream [0-9]+ [0-9]+ 0x00008001 video vp8 3 1 - 0 - - - 90000 screen -$' "$STATE" || fail "state file: screen: $(grep 0x00008001 "$STATE")"
 [ "$(grep -Ec '^sub [0-9]+ - [0-9]+ 0 0x[0-9a-f]{8} 0 0 0 - - [01]$' "$STATE")" = 6 ] || fail "state file: slots: $(grep '^sub' "$STATE")"
 grep -Eq '^sub [0-9]+ [0-9]+ [0-9]+ 2 0x00008101 2 8 0 - pinned -$' "$STATE" || fail "state file: pinned: $(grep 0x00008101 "$STATE")"
 # top-n off: per-pair audio again; on: slots again, no per-pair audio
@@ -1066,6 +1066,37 @@ jq_eq '(j["ice_ufrag"], j["port"])' "('iceUfrag1', 0)"
 json participant show icem i1
 jq_eq '(j["ice_ufrag"], j["port"])' "(None, 7141)"
 ok meeting end icem
+step "SSRC learning (issue 13): --ext mid/rid/rrid, stream add --mid/--rid, participant set --ext"
+ok meeting create slm
+ok participant add slm lp --addr 203.0.113.150 --port 7150 --ext mid=4,rid=10,rrid=11
+ok participant add slm lr --addr 203.0.113.151 --port 7151
+bad "give --ssrc" stream add slm lp --kind video --codec vp8
+bad "has no mid header extension id" stream add slm lr --mid 1 --kind video --codec vp8
+bad "bad rid" stream add slm lp --mid 1 --rid q,,f --kind video --codec vp8
+bad "too many rids" stream add slm lp --mid 1 --rid a,b,c,d --kind video --codec vp8
+bad "--rid has 2 rids, --ssrc 1" stream add slm lp --ssrc 0x7150 --mid 1 --rid q,h --kind video --codec vp8
+bad "header extension id out of range" participant add slm lx --addr 203.0.113.152 --port 7152 --ext mid=15
+ok stream add slm lp --mid 1 --rid q,h,f --rtx-pt 97 --kind video --codec vp8 --layers 3
+bad "already publishes a stream with mid '1'" stream add slm lp --mid 1 --kind audio --codec opus
+ok stream add slm lp --ssrc 0x7777 --mid 0 --kind audio --codec opus
+json participant show slm lp
+jq_eq '[(s["mid"], s["rid"], s["learned"], s["rtx_learned"]) for s in j["published"]]' "[('1', 'q', False, False), ('1', 'h', False, False), ('1', 'f', False, False), ('0', None, True, True)]"
+jq_eq 'j["ext"]' "{'mid': 4, 'rid': 10, 'rrid': 11}"
+jq_eq 'j["published"][3]["ssrc"]' "30583"
+bad "still being learned" participant set slm lp --ext mid=4
+ok participant set slm lp --ext twcc=3,mid=5,rid=10,rrid=11
+grep -Eq '^stream [0-9]+ [0-9]+ 0x[0-9a-f]{8} video vp8 3 1 [0-9]+ 1 - - - 90000 - 1:h:3:97$' "$STATE" ||
+	fail "state file: learning stream: $(grep '^stream' "$STATE")"
+grep -Eq ' 0x00007777 audio opus 1 1 - 0 - - - 48000 - 0::0:0$' "$STATE" || fail "state file: mid of an SSRC stream: $(grep 0x00007777 "$STATE")"
+kill_ctl 9
+start_ctl
+json participant show slm lp
+jq_eq '[(s["mid"], s["rid"], s["learned"]) for s in j["published"]]' "[('1', 'q', False), ('1', 'h', False), ('1', 'f', False), ('0', None, True)]"
+jq_eq 'j["ext"]' "{'twcc': 3, 'mid': 5, 'rid': 10, 'rrid': 11}"
+ok participant show slm lp
+grep -q 'ssrc learning (stand-in 0x' "$OUT" && grep -q 'mid 1, rid f, rtx learning (pt 97)' "$OUT" ||
+	fail "participant show text: $(cat "$OUT")"
+ok meeting end slm
 step "QoS: persistence across kill -9"
 json sub list qn; qn_subs=$(cat "$OUT")
 json participant list qn; qn_parts=$(cat "$OUT")
@@ -1205,7 +1236,7 @@ jq_eq '[(s["ssrc"], s["target"], s["target_encoding"], s["out_ssrc"], s["sel_id"
 ok sub set old b --ssrc 0x10 --target 2
 grep -q '^mmr-state 9$' "$STATE" || fail "not rewritten as version 9: $(head -3 "$STATE")"
 grep -Eq '^state_id [0-9a-f]{32} [0-9]+ [0-9]+$' "$STATE" || fail "a version 2 file got no state id: $(head -3 "$STATE")"
-grep -qx 'stream 0 0 0x00000010 video vp8 3 1 - 0 - - - 90000 -' "$STATE" || fail "v2 stream as v3: $(grep '^stream' "$STATE")"
+grep -qx 'stream 0 0 0x00000010 video vp8 3 1 - 0 - - - 90000 - -' "$STATE" || fail "v2 stream as v3: $(grep '^stream' "$STATE")"
 grep -qx 'sub 0 0 1 2 0x00000077 0 0 0 - - -' "$STATE" || fail "v2 subscription as v3: $(grep '^sub' "$STATE")"
 kill_ctl TERM
 # a group whose members have lower ids than its encoding 0 (ids are reused), as a restart finds it
@@ -1358,7 +1389,7 @@ if [ -n "$FAKE_DP" ]; then
 	# a state file from before ledgers (version 3) with SRTP participants: rekeyed at the first attach
 	kill_ctl TERM
 	sed -e '/^srtp_ledger /d' -e '/^state_id /d' -e '/^journal /d' -e 's/^mmr-state 9$/mmr-state 3/' \
-		-e 's/^\(participant .*\) [^ ]* [^ ]* [^ ]* [^ ]* [^ ]*$/\1/' -e 's/^\(stream .*\) [^ ]* [^ ]* [^ ]* [^ ]*$/\1/' \
+		-e 's/^\(participant .*\) [^ ]* [^ ]* [^ ]* [^ ]* [^ ]*$/\1/' -e 's/^\(stream .*\) [^ ]* [^ ]* [^ ]* [^ ]* [^ ]*$/\1/' \
 		-e 's/^\(sub .*\) [^ ]* [^ ]* [^ ]*$/\1/' -e 's/^\(meeting .*\) [^ ]*$/\1/' "$STATE" >"$TMP/state.v3"
 	cp "$TMP/state.v3" "$STATE"
 	start_ctl

@@ -101,6 +101,11 @@ static void test_every_route(void **state)
 				"\"screen\": true}"),
 			    "stream add m1 alice --ssrc=256,0x101,258 --kind=video --codec=vp9 --layers=3 --spatial=2 "
 			    "--dd-ext=5 --rtx-ssrc=1,2,3 --rtx-pt=97 --clock=90000 --screen --json");
+	/* SSRC learning: mid and rids, no ssrc */
+	assert_string_equal(MAP("POST", "/v1/meetings/m1/participants/alice/streams",
+				"{\"mid\": \"1\", \"rid\": [\"q\", \"h\", \"f\"], \"kind\": \"video\", \"codec\": \"vp8\", "
+				"\"rtx_pt\": 97}"),
+			    "stream add m1 alice --kind=video --codec=vp8 --rtx-pt=97 --mid=1 --rid=q,h,f --json");
 	assert_string_equal(MAP("DELETE", "/v1/meetings/m1/participants/alice/streams/0x100", NULL),
 			    "stream remove m1 alice --ssrc=0x100 --json");
 	assert_string_equal(MAP("GET", "/v1/meetings/m1/subs", NULL), "sub list m1 --json");

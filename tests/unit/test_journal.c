@@ -836,6 +836,110 @@ static void test_dtls_fields(void **state)
 	model_free(&m);
 }
 
+/* SSRC learning (state version 9): a simulcast group added with mid and rids and stand-in SSRCs
+ * (the stream lines' MID:RID:LEARN:RTX_PT token), its encodings' SSRCs and one RTX SSRC learned
+ * (sssrc records), the publisher's extension ids changed (pext), through the journal, a reopen and
+ * a compaction; bad records refused. */
+static void test_learn_fields(void **state)
+{
+	(void)state;
+	struct model m;
+	struct state_store st;
+	char err[256], *got;
+	const char *what;
+	unlink(path);
+	unlink(jpath);
+	assert_int_equal(model_init(&m), 0);
+	assert_int_equal(state_store_open(&st, &m, path, 1000, 1u << 30, err, sizeof(err)), 1);
+	uint32_t mt;
+	change_meeting(&st, &m, "learn", &mt);
+	uint32_t pub = change_join(&st, &m, mt, 0);
+	change_join(&st, &m, mt, 1);
+	m.parts[pub].mid_ext_id = 4;
+	m.parts[pub].rid_ext_id = 10;
+	m.parts[pub].rrid_ext_id = 11;
+	state_line_pext(state_store_change_begin(&st), &m, pub);
+	assert_true(state_store_change_end(&st));
+	struct m_stream_desc d = { .kind = MMR_KIND_VIDEO, .codec = MMR_CODEC_VP8, .layers = 3, .spatial = 1,
+				   .group = MMR_ID_NONE, .rtx_pt = 97 };
+	uint32_t standin[3] = { 0x9000, 0x9001, 0x9002 };
+	assert_int_equal(model_reserve(&m, 0, 0, 3, 3 * model_publish_sub_count(&m, pub), &what), 0);
+	uint32_t s0 = model_stream_publish(&m, pub, standin, 3, &d);
+	static const char *const rids[3] = { "q", "h", "f" };
+	unsigned k = 0;
+	for (uint32_t s = s0; s != MMR_ID_NONE; s = m.streams[s].next, k++) {
+		strcpy(m.streams[s].mid, "1");
+		strcpy(m.streams[s].rid, rids[k]);
+		m.streams[s].learn = MMR_LEARN_MEDIA | MMR_LEARN_RTX;
+		m.streams[s].rtx_pt = 97;
+	}
+	struct outbuf *b = state_store_change_begin(&st);
+	for (uint32_t s = s0; s != MMR_ID_NONE; s = m.streams[s].next)
+		state_line_stream(b, &m, s);
+	for (uint32_t s = s0; s != MMR_ID_NONE; s = m.streams[s].next)
+		for (uint32_t x = m.streams[s].first_sub; x != MMR_ID_NONE; x = m.subs[x].s_next)
+			state_line_sub(b, &m, x);
+	assert_true(state_store_change_end(&st));
+	commit(&st, &m);
+	struct mmr_learn lt[MMR_LEARN_MAX];
+	assert_int_equal(model_learn_table(&m, pub, lt, MMR_LEARN_MAX), 3);
+	assert_int_equal(lt[1].stream_id, m.streams[s0].next);
+	assert_int_equal(lt[1].rid_len, 1);
+	assert_int_equal(lt[1].rid[0], 'h');
+	/* encoding 1 learned first: the group's receivers are given it (the highest learned) */
+	uint32_t s1 = m.streams[s0].next, s2 = m.streams[s1].next;
+	model_stream_set_ssrc(&m, s1, 0x51000001);
+	state_line_ssrc(state_store_change_begin(&st), &m, s1);
+	assert_true(state_store_change_end(&st));
+	assert_int_equal(model_learned_encoding(&m, s0, 2), 1);
+	assert_int_equal(model_learned_encoding(&m, s0, 0), 0);      /* nothing learned at or below 0 */
+	model_stream_set_ssrc(&m, s0, 0x51000000);
+	model_stream_set_rtx(&m, s0, 0x52000000);
+	state_line_ssrc(state_store_change_begin(&st), &m, s0);
+	assert_true(state_store_change_end(&st));
+	model_stream_set_ssrc(&m, s2, 0x51000002);
+	state_line_ssrc(state_store_change_begin(&st), &m, s2);
+	assert_true(state_store_change_end(&st));
+	assert_int_equal(model_learned_encoding(&m, s0, 2), 2);
+	assert_int_equal(model_find_stream(&m, mt, 0x51000002), s2);
+	assert_int_equal(model_find_stream(&m, mt, 0x9002), MMR_ID_NONE);
+	assert_int_equal(model_learn_table(&m, pub, lt, MMR_LEARN_MAX), 2);   /* h and f RTX */
+	m.parts[pub].twcc_ext_id = 3;
+	state_line_pext(state_store_change_begin(&st), &m, pub);
+	assert_true(state_store_change_end(&st));
+	commit(&st, &m);
+	/* the subscriptions keep the stand-in as their out SSRC */
+	assert_int_equal(m.subs[m.streams[s0].first_sub].out_ssrc, 0x9000);
+	char *want = model_text(&m);
+	state_store_close(&st);
+	if (reopen(&got, 1000, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(got, want);
+	assert_non_null(strstr(got, " 0x51000000 video vp8 3 1 "));
+	assert_non_null(strstr(got, " 0x52000000 97 90000 - 1:q:0:97\n"));
+	assert_non_null(strstr(got, " - - 90000 - 1:h:2:97\n"));
+	assert_non_null(strstr(got, "twcc=3,mid=4,rid=10,rrid=11"));
+	free(got);
+	/* compacted, and loaded from the snapshot */
+	struct model m2;
+	assert_int_equal(model_init(&m2), 0);
+	assert_int_equal(state_store_open(&st, &m2, path, 1000, 1u << 30, err, sizeof(err)), 0);
+	assert_int_equal(state_store_compact(&st, &m2, err, sizeof(err)), 0);
+	assert_int_equal(m2.streams[s1].learn, MMR_LEARN_RTX);
+	assert_int_equal(m2.streams[s1].rtx_pt, 97);
+	assert_string_equal(m2.streams[s2].rid, "f");
+	state_store_close(&st);
+	model_free(&m2);
+	if (reopen(&got, 1000, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+	model_free(&m);
+	unlink(path);
+	unlink(jpath);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -854,6 +958,7 @@ int main(void)
 		cmocka_unit_test(test_v6_file),
 		cmocka_unit_test(test_ice_fields),
 		cmocka_unit_test(test_dtls_fields),
+		cmocka_unit_test(test_learn_fields),
 	};
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }

@@ -216,11 +216,12 @@ static void test_vp9_publisher(void **state)
 	char args[512];
 	assert_true(sdp_result_participant_args(&res, args, sizeof(args)) > 0);
 	assert_string_equal(args, "--rtcp nack,pli,fir,twcc,rsize --rtx 98:99 --ext twcc=3,abs-send-time=2,"
-			    "audio-level=1");
+			    "audio-level=1,mid=4");
 	assert_true(sdp_result_stream_args(&res.m[1], args, sizeof(args)) > 0);
-	assert_string_equal(args, "--kind video --codec vp9 --ssrc 1847236608 --rtx-ssrc 1597591478 --rtx-pt 99");
+	assert_string_equal(args, "--kind video --codec vp9 --mid 1 --ssrc 1847236608 --rtx-ssrc 1597591478 "
+			    "--rtx-pt 99");
 	assert_true(sdp_result_stream_args(&res.m[0], args, sizeof(args)) > 0);
-	assert_string_equal(args, "--kind audio --codec opus --ssrc 3639707792");
+	assert_string_equal(args, "--kind audio --codec opus --mid 0 --ssrc 3639707792");
 	assert_int_equal(sdp_result_stream_args(&res.m[0], args, 20), -1);
 	assert_string_equal(args, "");
 
@@ -278,8 +279,8 @@ static void test_av1_publisher(void **state)
 	parse_back();
 	char args[512];
 	assert_true(sdp_result_stream_args(&res.m[1], args, sizeof(args)) > 0);
-	assert_string_equal(args, "--kind video --codec av1 --dd-ext 12 --ssrc 2823458025 --rtx-ssrc 2887153264 "
-			    "--rtx-pt 46");
+	assert_string_equal(args, "--kind video --codec av1 --dd-ext 12 --mid 1 --ssrc 2823458025 --rtx-ssrc "
+			    "2887153264 --rtx-pt 46");
 	/* DD id 12 needs no two-byte form; the caller's VP8-only preference picks VP8 instead */
 	static const uint8_t vp8_only[] = { MMR_CODEC_VP8, 0 };
 	cfg.video_codecs = vp8_only;
@@ -329,7 +330,19 @@ static void test_vp8_simulcast(void **state)
 	parse_back();
 	char args[512];
 	assert_true(sdp_result_stream_args(r, args, sizeof(args)) > 0);
-	assert_string_equal(args, "--kind video --codec vp8");      /* SSRCs learned from the rids */
+	/* SSRCs learned from mid/rid, RTX SSRCs from repaired-rid; rids in a=simulcast order */
+	assert_string_equal(args, "--kind video --codec vp8 --mid 1 --rid q,h,f --rtx-pt 97");
+	assert_true(sdp_result_participant_args(&res, args, sizeof(args)) > 0);
+	assert_non_null(strstr(args, ",rid=10,rrid=11"));
+	/* without the rid extension nothing tells the encodings apart: no stream */
+	struct sdp_result_media norid = *r;
+	norid.ext_id[SDP_EXT_RID] = 0;
+	assert_int_equal(sdp_result_stream_args(&norid, args, sizeof(args)), -1);
+	/* without repaired-rid the RTX SSRCs cannot be learned: no --rtx-pt */
+	norid = *r;
+	norid.ext_id[SDP_EXT_RRID] = 0;
+	assert_true(sdp_result_stream_args(&norid, args, sizeof(args)) > 0);
+	assert_string_equal(args, "--kind video --codec vp8 --mid 1 --rid q,h,f");
 	/* a viewer-only participant: its simulcast is not taken, the section is inactive */
 	cfg.may_send = 0;
 	assert_true(do_answer(&cfg) > 0);
@@ -367,7 +380,7 @@ static void test_viewer_slots(void **state)
 	assert_int_equal(sdp_result_stream_args(&res.m[1], args, sizeof(args)), -1);   /* publishes nothing */
 	assert_true(sdp_result_participant_args(&res, args, sizeof(args)) > 0);
 	assert_string_equal(args, "--rtcp nack,pli,fir,twcc,rsize --rtx 96:97 --ext twcc=3,abs-send-time=2,"
-			    "audio-level=1");
+			    "audio-level=1,mid=4");
 	for (int i = 0; i < 3; i++) {
 		assert_true(res.m[i].receive && !res.m[i].publish);
 		assert_int_equal(res.m[i].dir, SDP_SENDONLY);
@@ -461,9 +474,10 @@ static void test_aiortc(void **state)
 	parse_back();
 	char args[512];
 	assert_true(sdp_result_participant_args(&res, args, sizeof(args)) > 0);
-	assert_string_equal(args, "--rtcp nack,pli --rtx 97:98 --ext audio-level=2");
+	assert_string_equal(args, "--rtcp nack,pli --rtx 97:98 --ext audio-level=2,mid=1");
 	assert_true(sdp_result_stream_args(&res.m[1], args, sizeof(args)) > 0);
-	assert_string_equal(args, "--kind video --codec vp8 --ssrc 2963078404 --rtx-ssrc 2621690736 --rtx-pt 98");
+	assert_string_equal(args, "--kind video --codec vp8 --mid 1 --ssrc 2963078404 --rtx-ssrc 2621690736 "
+			    "--rtx-pt 98");
 }
 
 /* ---- refusals ---- */

@@ -42,6 +42,7 @@ struct gen_setup {
 				        stream's SSRC as its out SSRC) and the stream's subscription sharing it */
 	uint8_t twcc_ext_id;         /* ring: participants take TWCC (fb |= MMR_FB_TWCC) with this id; 0: none */
 	uint8_t level_ext_id;        /* ring: participants' audio level extension id; 0: none */
+	int ice;                     /* ctl/script: `participant add --ice` (stun_checks.h credentials) */
 
 	/* results */
 	uint32_t n_subs;

@@ -268,6 +268,9 @@ def body_plain(env, c):
         cp = env.ctl('slot', 'set', 'm', 'R', *args, check=False)
         c.check(cp.returncode != 0 and text in (cp.stderr + str(cp.stdout)), 'slot set refuses %s' % what,
                 (cp.stderr + str(cp.stdout))[:200])
+    cp = env.ctl('sub', 'set', 'm', 'R', '--ssrc', '0x%08x' % pubs['A'].vssrc, '--target', 0, check=False)
+    c.check(cp.returncode != 0 and 'slot set' in cp.stderr, 'sub set refused for video of a slot receiver',
+            cp.stderr[:200])
     cp = env.ctl('participant', 'add', 'm', 'X', '--addr', mmrtest.CLIENT_IP, '--port', 7499, '--role', 'sendonly',
                  '--video-slots', '0x77000000', check=False)
     c.check(cp.returncode != 0, 'slots refused for a sendonly participant')

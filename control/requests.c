@@ -1752,6 +1752,9 @@ static void cmd_sub_set(struct ctl_ctx *ctx, const struct args *a, struct reques
 	if (!model_stream_subscribed(m, meeting, ss->kind))
 		FAIL("meeting '%s' has top-n %u: its audio reaches '%s' through top-N slots, not per stream",
 		     m->meetings[meeting].name, m->meetings[meeting].top_n, rp->name);
+	if (rp->n_vslots && ss->kind == MMR_KIND_VIDEO)
+		FAIL("participant '%s' receives video on slots: slot set %s %s --video K --ssrc %s [targets]", rp->name,
+		     m->meetings[meeting].name, rp->name, a->opt[SU_SSRC]);
 	if (a->opt[SU_PIN] && a->opt[SU_UNPIN])
 		FAIL("--pin and --unpin exclude each other");
 	if ((a->opt[SU_PIN] || a->opt[SU_UNPIN]) && ss->kind != MMR_KIND_VIDEO)

@@ -1611,7 +1611,7 @@ int state_file_replay_end(struct model *m, const char *where, char *err, size_t 
 			     .journal = true };
 	/* sel_ids follow from the groups (set_sel_ids); clear the replayed ones' first */
 	for (uint32_t b = 0; b < model_sub_bound(m); b++)
-		if (m->subs[b].used)
+		if (m->subs[b].used && !m->subs[b].video_slot)   /* a stream on a video slot: the slot's */
 			m->subs[b].sel_id = b;
 	if (check_subscriptions(&ld) < 0 || set_sel_ids(&ld) < 0)
 		return -1;

@@ -361,10 +361,13 @@ static struct fwd_outputs *build_outputs_list(struct cmd_apply *ca, uint32_t hea
 		return NULL;
 	}
 	a->n = n;
-	a->pad = 0;
+	a->slotted = 0;
+	memset(a->pad, 0, sizeof(a->pad));
 	uint32_t i = 0;
-	for (uint32_t u = head; u != NIL; u = ca->U[u].s_next)
-		fill_output(ca, &a->o[i++], u);
+	for (uint32_t u = head; u != NIL; u = ca->U[u].s_next) {
+		fill_output(ca, &a->o[i], u);
+		a->slotted |= a->o[i++].slot_gen != 0;
+	}
 	return a;
 }
 
@@ -2515,6 +2518,7 @@ int cmd_apply_check(struct cmd_apply *ca, char *err, size_t errlen)
 			      u->s_next == NIL && u->s_prev == NIL, "sub %u: bad video slot", i);
 			CHECK((ca->P[u->c.subscriber_id].c.srtp_suite != SRTP_SUITE_NONE) == (u->srtp_out != NULL),
 			      "sub %u: video slot outbound SRTP state", i);
+			listed_u++;    /* in no stream's or meeting's list: counted here */
 			continue;
 		}
 		CHECK(!u->c.video_slot || (ca->U[u->c.sel_id].used && sub_is_vslot(&ca->U[u->c.sel_id].c) &&

@@ -419,6 +419,7 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 				if (unlikely(tells_active) && av1_active_for(w, s, mp, o, &mask)) {
 					if (unlikely(!have_sum)) {
 						find_rewrites(&fp, mp, s);
+						fp.rw_tsm |= outs->slotted;
 						prepare_sum(&fp, frame);
 						have_sum = 1;
 					}
@@ -464,6 +465,7 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 		}
 		if (unlikely(!have_sum)) {
 			find_rewrites(&fp, mp, s);
+			fp.rw_tsm |= outs->slotted;
 			prepare_sum(&fp, frame);
 			have_sum = 1;
 		}
@@ -545,6 +547,7 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 	fp.rtp = rtp;
 	fp.sport_be = w->udp_port_be ? w->udp_port_be : rte_cpu_to_be_16(pi->dport);
 	find_rewrites(&fp, mp, s);
+	fp.rw_tsm |= outs->slotted;
 	const int tells_active = av1_tells_active(mp);
 	int sr_budget = 1, need_kf = 0;     /* as in fanout_rtp */
 	/* bandwidth estimation: the elements' bytes as they came, written back for copies to receivers

@@ -133,7 +133,9 @@ static inline uint8_t fwd_output_rtx_pt(const struct fwd_output *o, uint8_t pt)
 
 struct fwd_outputs {
 	uint32_t n;
-	uint32_t pad;
+	uint8_t  slotted;         /* some output is a receive slot's (issue 13): its copies' timestamps
+				     are rebased, so every copy's timestamp is written (rw_tsm) */
+	uint8_t  pad[3];
 	struct fwd_output o[];
 };
 

@@ -67,6 +67,7 @@ struct gen_opts {
 	double stun_per_s;        /* connectivity checks a second, all participants (0: none) */
 	int twcc;                 /* participants negotiate transport-cc (set-up) */
 	uint32_t top_n;           /* meetings with top-N audio (set-up), 0: none */
+	int video_slots;          /* ring set-up: receivers get video on receive slots (issue 13) */
 	int max_rate;
 	unsigned queues;          /* port queues (memif: as many as the peer has); we send on queue 0 */
 	double duration, warmup, drain;
@@ -155,6 +156,9 @@ static void usage(FILE *f)
 "  --twcc                  participants take transport-wide feedback: --rtcp nack,pli,fir,twcc\n"
 "                          --ext twcc=1 (the MMR stamps their copies, sends them feedback)\n"
 "  --top-n N               meetings with top-N audio (meeting create --top-n N)\n"
+"  --video-slots           (--setup ring) every receiver gets each video stream on a receive slot of\n"
+"                          its own (issue 13: a slot subscription + the stream on it) instead of a\n"
+"                          per-pair subscription; the same copies, through the slot path\n"
 "updates:\n"
 "  --updates ctl|ring      change out SSRCs of subscriptions during the window\n"
 "  --update-rate R         updates per second (0: as fast as possible)\n"
@@ -223,7 +227,7 @@ enum {
 	O_GENIP, O_SRCMAC, O_BASEIP, O_SINK, O_PROBE, O_SETUP, O_SCRIPT, O_SETUPDELAY, O_SOCKET, O_SHM, O_DPSHM,
 	O_SHUFFLE, O_SRTP, O_SRTPEVERY, O_UPD, O_UPDRATE, O_UPDFLOWS, O_UPDINFL, O_UPDBULK, O_UPDTGT, O_PCAP, O_PCAPN,
 	O_PCAPONLY, O_RXPCAP, O_JSON, O_PORT, O_MBUFS, O_QUIET, O_GCM, O_VIDEO, O_DDEXT, O_QUEUES, O_NACKS,
-	O_LEVELEXT, O_TWCC, O_TOPN, O_TWCCFB, O_STUN, O_BROWSEREXT, O_HELP
+	O_LEVELEXT, O_TWCC, O_TOPN, O_TWCCFB, O_STUN, O_BROWSEREXT, O_VSLOTS, O_HELP
 };
 
 static const struct option long_opts[] = {
@@ -248,7 +252,7 @@ static const struct option long_opts[] = {
 	{ "video", 1, 0, O_VIDEO }, { "dd-ext", 1, 0, O_DDEXT }, { "nack-per-s", 1, 0, O_NACKS },
 	{ "level-ext", 1, 0, O_LEVELEXT }, { "twcc", 0, 0, O_TWCC }, { "top-n", 1, 0, O_TOPN },
 	{ "twcc-fb-per-s", 1, 0, O_TWCCFB }, { "stun-per-s", 1, 0, O_STUN },
-	{ "browser-ext", 0, 0, O_BROWSEREXT },
+	{ "browser-ext", 0, 0, O_BROWSEREXT }, { "video-slots", 0, 0, O_VSLOTS },
 	{ "help", 0, 0, O_HELP }, { 0, 0, 0, 0 }
 };
 
@@ -378,6 +382,7 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 			break;
 		case O_TWCC: o->twcc = 1; break;
 		case O_TOPN: if (parse_u32(optarg, &o->top_n, 1, 8)) return bad(name, optarg); break;
+		case O_VSLOTS: o->video_slots = 1; break;
 		case O_TWCCFB:
 			if (parse_double(optarg, &o->twcc_fb_per_s, 0)) return bad(name, optarg);
 			o->twcc = 1;
@@ -1308,6 +1313,7 @@ int main(int argc, char **argv)
 	g.su.rtcp_fb = o.twcc ? "nack,pli,fir,twcc" : NULL;
 	gen_ext_list(&o, g.su.ext, sizeof(g.su.ext));
 	g.su.top_n = (uint8_t)o.top_n;
+	g.su.video_slots = o.video_slots;
 	g.su.twcc_ext_id = o.twcc ? GEN_TWCC_EXT_ID : 0;
 	g.su.level_ext_id = o.mc.level_ext_id;
 	g.su.ice = o.stun_per_s > 0;

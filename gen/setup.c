@@ -558,6 +558,17 @@ int setup_ring(struct gen_setup *su, const struct gen_model *m, struct cmd_chan 
 		if (!su->top_n || m->streams[i].kind == GEN_VIDEO)
 			n_subs += m->per_meeting - 1;
 	n_subs += su->top_n * m->n_parts;        /* top-N: one subscription per receiver and slot */
+	uint32_t n_vslots = 0;                   /* --video-slots: one slot subscription per video one */
+	for (uint32_t i = 0; su->video_slots && i < m->n_streams; i++)
+		if (m->streams[i].kind == GEN_VIDEO)
+			n_vslots += m->per_meeting - 1;
+	if (n_subs + n_vslots > MMR_MAX_SUBS) {
+		fprintf(stderr, "mmr-gen: setup: %u subscriptions and %u video slots exceed the dataplane's limits\n",
+			n_subs, n_vslots);
+		rc = -E2BIG;
+		goto out;
+	}
+	uint32_t next_vslot = n_subs;            /* the slots' ids follow the subscriptions' */
 	if (n_subs > MMR_MAX_SUBS || m->n_streams > MMR_MAX_STREAMS || m->n_parts > MMR_MAX_PARTICIPANTS) {
 		fprintf(stderr, "mmr-gen: setup: %u participants, %u streams, %u subscriptions exceed the "
 			"dataplane's limits\n", m->n_parts, m->n_streams, n_subs);
@@ -645,6 +656,20 @@ int setup_ring(struct gen_setup *su, const struct gen_model *m, struct cmd_chan 
 			c.u.sub.out_ssrc = s->ssrc;
 			gen_sub_targets(m, p, s, &c.u.sub);
 			c.u.sub.sel_id = c.u.sub.id;
+			if (su->video_slots && s->kind == GEN_VIDEO) {
+				/* the receiver's slot for it first (the stream's SSRC as the slot's, so that
+				 * what comes back still names the stream), then the stream on the slot */
+				struct mmr_cmd a = c;
+				a.u.sub.id = next_vslot++;
+				a.u.sub.stream_id = MMR_ID_NONE;
+				a.u.sub.sel_id = a.u.sub.id;
+				a.u.sub.video_slot = 1;
+				if ((rc = ring_push_wait(ch, &a, 10000)) < 0)
+					goto out;
+				c.u.sub.sel_id = a.u.sub.id;
+				c.u.sub.video_slot = 1;
+				c.u.sub.slot_gen = 1;
+			}
 			su->sub_of_flow[p * m->slots_per_meeting + s->slot] = c.u.sub.id;
 			if ((rc = ring_push_wait(ch, &c, 10000)) < 0)
 				goto out;
@@ -675,7 +700,7 @@ int setup_ring(struct gen_setup *su, const struct gen_model *m, struct cmd_chan 
 		rc = -EINVAL;
 		goto out;
 	}
-	su->requests = (uint64_t)m->n_parts + m->n_streams + k;
+	su->requests = (uint64_t)m->n_parts + m->n_streams + k + (next_vslot - n_subs);
 	su->seconds = now_s() - t0;
 	rc = 0;
 out:

@@ -37,6 +37,9 @@ struct gen_setup {
 	const char *rtcp_fb;         /* ctl/script: `participant add --rtcp LIST` (NULL: the default) */
 	char ext[96];                /* ctl/script: `participant add --ext LIST` ("": none) */
 	uint8_t top_n;               /* ctl/script/ring: `meeting create --top-n N` / MEETING_PUT (0: none) */
+	int video_slots;             /* ring: each video subscription is a receive slot (issue 13) with the
+				        stream on it: a slot subscription (no stream, its own state, the
+				        stream's SSRC as its out SSRC) and the stream's subscription sharing it */
 	uint8_t twcc_ext_id;         /* ring: participants take TWCC (fb |= MMR_FB_TWCC) with this id; 0: none */
 	uint8_t level_ext_id;        /* ring: participants' audio level extension id; 0: none */
 	int ice;                     /* ctl/script: `participant add --ice` (stun_checks.h credentials) */

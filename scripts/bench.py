@@ -59,6 +59,10 @@ table shows min and max):
   twcc      (issue 12) the plain mix with every participant taking transport-wide feedback, the
             dataplane's bwe on (every copy stamped and logged) and off, in one run (order
             alternating): twcc_cost_ratio = cycles per copy on / off (goal <= 1.05).
+  slots     (issue 13) the plain mix with every video copy going out through a receiver's receive slot
+            (mmr-gen --video-slots: a slot subscription plus the stream on it, the slot's assignment
+            number checked and every timestamp written per copy) against per-pair subscriptions, in one
+            run (order alternating): slot_cost_ratio = cycles per copy slots / pairs.
   bwe       500 receivers (50 meetings of 10, real time, all back to the generator) with bwe on,
             sending 10 TWCC feedbacks a second each (built from what they received) and sending
             none, in one run: cycles per feedback, and bwe_receivers_per_lcore = the lcore's spare
@@ -142,6 +146,7 @@ KEYS = [
     ('rtx_buffer_bytes_per_stream', 'B', '', None),
     ('rtx_resends_per_s', '/s', '', None),
     ('twcc_cost_ratio', '', '<= 1.05', lambda v: v <= 1.05),
+    ('slot_cost_ratio', '', '', None),
     ('bwe_receivers_per_lcore', 'receivers', '', None),
     ('topn_meeting_copies_per_s', 'copies/s', '', None),
     ('meetings_per_lcore', 'meetings', '', None),
@@ -859,6 +864,32 @@ class Bench:
         self.add('twcc_cost_ratio', statistics.mean(cpc['on']) / statistics.mean(cpc['off']))
         return r
 
+    def sc_slots(self, name):
+        """The plain mix with every video subscription a receive slot (issue 13; mmr-gen --video-slots:
+        the receiver's slot subscription owns the selection state, the stream's subscription on it
+        carries the slot's assignment number) against per-pair subscriptions, in one run as A B B A
+        (pairs slots slots pairs, the next run slots pairs pairs slots; the smoke run: A B):
+        slot_cost_ratio = the mean cycles per copy with slots / the mean with pairs. The copies are
+        the same (the slot's SSRC is the stream's); the slot path adds the assignment check per copy
+        and writes every copy's timestamp (a plain VP8 stream's copies otherwise keep it as it came)."""
+        cpc = {'slots': [], 'pairs': []}
+        modes = ('slots', 'pairs', 'pairs', 'slots') if self.nrun % 2 else ('pairs', 'slots', 'slots', 'pairs')
+        r = None
+        for i, mode in enumerate(modes[:2] if self.smoke else modes):
+            if i:
+                self.cleanup()
+            n = '%s_%s' % (name, mode)
+            r = self.run_gen(n, ['--setup', 'ring', '--max'] + (['--video-slots'] if mode == 'slots' else []) +
+                             self.PLAIN_MIX + self.timing())
+            self.dp_note(n, r)
+            d = r['dp']
+            if d['copies'] == 0:
+                raise BenchError('slots %s: no copies (drops: %s)' % (mode, d.get('drops')))
+            cpc[mode].append(self.dp_cpc(r))
+            self.add(n + '_cycles_per_copy', cpc[mode][-1], extra=True)
+        self.add('slot_cost_ratio', statistics.mean(cpc['slots']) / statistics.mean(cpc['pairs']))
+        return r
+
     BWE_FB_PER_S = 10          # feedbacks per receiver per second (what libwebrtc sends, about)
     BWE_MIX = ['--meetings', '50', '--participants', '10', '--video-pubs', '2', '--audio-pubs', '3']
 
@@ -1086,8 +1117,8 @@ class Bench:
                  ('srtp', 'sc_srtp', 5), ('scale', 'sc_scale', 3), ('updates', 'sc_updates', 5),
                  ('ctl', 'sc_ctl', 5),
                  ('svc', 'sc_svc', 5), ('handoff', 'sc_handoff', 3), ('rtcp', 'sc_rtcp', 5),
-                 ('rtx', 'sc_rtx', 3), ('twcc', 'sc_twcc', 3), ('bwe', 'sc_bwe', 3), ('topn', 'sc_topn', 3),
-                 ('meetings', 'sc_meetings', 1), ('stun', 'sc_stun', 3),
+                 ('rtx', 'sc_rtx', 3), ('twcc', 'sc_twcc', 3), ('slots', 'sc_slots', 3), ('bwe', 'sc_bwe', 3),
+                 ('topn', 'sc_topn', 3), ('meetings', 'sc_meetings', 1), ('stun', 'sc_stun', 3),
                  ('browserext', 'sc_browserext', 3)]
 
     def run(self):

@@ -129,6 +129,8 @@ for t in tests/integration/test_*.py; do
 	[ "$n" = test_stress ] && limit=420 && args=(--selfcheck)
 	# the ICE-lite test on the self-check dataplane too (ICE participants without an address share a key)
 	[ "$n" = test_ice_lite ] && args=(--selfcheck)
+	# receive slots on the self-check dataplane too (the shadow's slot rules checked per batch)
+	[ "$n" = test_slots ] && args=(--selfcheck)
 	run_test "integration/$n" "$limit" "$PY" "$t" "${args[@]}"
 done
 # negative controls: a test run with a planted defect must fail
@@ -159,6 +161,9 @@ done
 [ -f tests/integration/test_ssrc_learning.py ] &&
 	run_negative integration/test_ssrc_learning--no-clamp 300 '^FAIL rx \(ceiling f\) gets encoding h while f is not learned' \
 		"$PY" tests/integration/test_ssrc_learning.py --no-clamp
+[ -f tests/integration/test_slots.py ] &&
+	run_negative integration/test_slots--no-kf-request 300 '^FAIL plain: R got video on its slot' \
+		"$PY" tests/integration/test_slots.py --no-kf-request
 [ -f tests/integration/test_bwe.py ] &&
 	run_negative integration/test_bwe--bwe-off 300 '^FAIL bob: its transport-wide seqs are consecutive' \
 		"$PY" tests/integration/test_bwe.py --bwe-off

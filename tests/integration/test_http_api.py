@@ -506,7 +506,7 @@ def run(tmp, ctls):
         for path, item in spec['paths'].items():
             concrete = path.replace('{meeting}', 'nomeeting').replace('{participant}', 'nobody').replace('{ssrc}', '1') \
                 .replace('{session}', '0' * 32).replace('{file}', 'nofile.html') \
-                .replace('{slot}', '0')
+                .replace('{slot}', '0').replace('{k}', '0')
             for method in ('get', 'post', 'patch', 'delete', 'put'):
                 st, js, _, _ = api.req(method.upper(), concrete, {} if method in ('post', 'patch', 'put') else None)
                 routed = st != 405 and not (st == 404 and 'no such resource' in (js or {}).get('error', ''))

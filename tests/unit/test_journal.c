@@ -940,6 +940,116 @@ static void test_learn_fields(void **state)
 	unlink(jpath);
 }
 
+/* Receive slots (state version 9, issue 13): a receiver's video slots (vslot), the streams put on
+ * them and taken off again (vmember, remove sub), its audio slot SSRCs (aslots) on its top-N slots,
+ * the stream's removal emptying the slot: the journal and a compaction give the same model; a stream
+ * on a slot keeps the slot as its sel_id after the replay. */
+static void slot_put(struct state_store *st, struct model *m, uint32_t slot, uint32_t s)
+{
+	const char *what;
+	uint32_t old[MEDIA_MAX_ENCODINGS];
+	unsigned n = model_vslot_members(m, slot, old);
+	struct outbuf *b = state_store_change_begin(st);
+	for (unsigned i = 0; i < n; i++) {
+		state_line_remove(b, "sub", old[i]);
+		model_sub_remove(m, old[i]);
+	}
+	m->subs[slot].slot_gen = model_slot_gen_next(m->subs[slot].slot_gen);
+	state_line_sub(b, m, slot);
+	if (s != MMR_ID_NONE) {
+		assert_int_equal(model_reserve(m, 0, 0, 0, 1, &what), 0);
+		state_line_sub(b, m, model_vslot_member_add(m, MMR_ID_NONE, s, slot));
+	}
+	assert_true(state_store_change_end(st));
+}
+
+static void test_slot_fields(void **state)
+{
+	(void)state;
+	struct model m;
+	struct state_store st;
+	char err[256], *got;
+	const char *what;
+	unlink(path);        /* the test before leaves its files */
+	unlink(jpath);
+	assert_int_equal(model_init(&m), 0);
+	assert_int_equal(state_store_open(&st, &m, path, 1000, 1u << 30, err, sizeof(err)), 1);
+	uint32_t mt;
+	change_meeting(&st, &m, "slots", &mt);
+	change_topn(&st, &m, mt, 2);
+	uint32_t a = change_join(&st, &m, mt, 0), b = change_join(&st, &m, mt, 1);
+	uint32_t sa = change_publish(&st, &m, a, 0xa0), sb = change_publish(&st, &m, b, 0xb0);
+	/* r: two video slots (one with RTX), two audio slots */
+	struct mmr_addr ar = addr_of(2);
+	assert_int_equal(model_reserve(&m, 0, 1, 0, model_join_sub_count(&m, mt, MMR_ROLE_RECVONLY) + 2, &what), 0);
+	uint32_t r = model_participant_join(&m, mt, "r", &ar, 5002, MMR_ROLE_RECVONLY, NULL, 0);
+	const uint32_t vs[2] = { 0x51, 0x52 }, vr[2] = { 0, 0x53 }, as[2] = { 0x61, 0x62 };
+	model_participant_set_slots(&m, r, 2, vs, vr, 2, as);
+	assert_int_equal(model_find_sub(&m, sa, r), MMR_ID_NONE);     /* no per-pair video */
+	assert_int_equal(m.subs[model_find_slot(&m, r, 1)].out_ssrc, 0x62);
+	struct outbuf *o = state_store_change_begin(&st);
+	state_line_participant(o, &m, r);
+	state_line_aslots(o, &m, r);
+	for (uint32_t x = m.parts[r].first_rsub; x != MMR_ID_NONE; x = m.subs[x].r_next)
+		state_line_sub(o, &m, x);
+	assert_true(state_store_change_end(&st));
+	commit(&st, &m);
+	uint32_t s0 = m.parts[r].vslot_sub[0], s1 = m.parts[r].vslot_sub[1];
+	slot_put(&st, &m, s0, sa);
+	slot_put(&st, &m, s1, sb);
+	commit(&st, &m);
+	slot_put(&st, &m, s0, sb == MMR_ID_NONE ? sa : MMR_ID_NONE);   /* emptied */
+	slot_put(&st, &m, s0, sa);
+	commit(&st, &m);
+	assert_int_equal(m.subs[s0].slot_gen, 3);
+	assert_int_equal(model_vslot_of_stream(&m, r, sb), s1);
+	char *want = model_text(&m);
+	state_store_close(&st);
+	if (reopen(&got, 1000, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(got, want);
+	assert_non_null(strstr(got, "aslots 2 0x00000061,0x00000062\n"));
+	if (!strstr(got, " 1 0x00000052 0x00000053 0 0 0 0 1\n"))
+		fail_msg("%s", got);
+	free(got);
+	/* compacted, loaded from the snapshot: the same; the streams keep their slots as sel_id */
+	struct model m2;
+	assert_int_equal(model_init(&m2), 0);
+	assert_int_equal(state_store_open(&st, &m2, path, 1000, 1u << 30, err, sizeof(err)), 0);
+	uint32_t on = model_find_sub(&m2, sa, r);
+	assert_true(on != MMR_ID_NONE && m2.subs[on].sel_id == s0 && m2.subs[on].video_slot == 1);
+	assert_int_equal(m2.parts[r].n_vslots, 2);
+	assert_int_equal(m2.parts[r].n_aslots, 2);
+	assert_int_equal(state_store_compact(&st, &m2, err, sizeof(err)), 0);
+	state_store_close(&st);
+	model_free(&m2);
+	if (reopen(&got, 1000, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+	/* the publisher's stream goes: its slot is empty, the model still loads */
+	assert_int_equal(model_init(&m2), 0);
+	assert_int_equal(state_store_open(&st, &m2, path, 1000, 1u << 30, err, sizeof(err)), 0);
+	state_line_remove(state_store_change_begin(&st), "stream", sa);
+	assert_true(state_store_change_end(&st));
+	model_group_remove(&m2, sa);
+	commit(&st, &m2);
+	uint32_t mem[MEDIA_MAX_ENCODINGS];
+	assert_int_equal(model_vslot_members(&m2, s0, mem), 0);
+	want = model_text(&m2);
+	state_store_close(&st);
+	model_free(&m2);
+	if (reopen(&got, 1000, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+	model_free(&m);
+	unlink(path);
+	unlink(jpath);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -959,6 +1069,7 @@ int main(void)
 		cmocka_unit_test(test_ice_fields),
 		cmocka_unit_test(test_dtls_fields),
 		cmocka_unit_test(test_learn_fields),
+		cmocka_unit_test(test_slot_fields),
 	};
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }

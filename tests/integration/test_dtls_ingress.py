@@ -24,6 +24,10 @@ certificate build/tests/integration/dtls_peer uses; the MMR is the DTLS server).
     still flows, both processes alive;
   - `participant set bob --dtls-fp` with another fingerprint ends the session (dtls_replaced, bob
     `waiting`); the state survives a controller kill -9 (the DTLS token replays).
+The MMR as DTLS client: erin (--dtls-role client, an address given) gets our ClientHello without
+sending anything first; dtls_peer as server completes the handshake, erin shows connected.
+`--no-learn` (run-all.sh): MMR_TEST_ICE_NO_LEARN=1, the controller never learns bob's address: the
+handshake still completes (DTLS accepted from the source of bob's latest valid check, dp_ice_recent).
 `--wrong-fp` (negative control in run-all.sh): bob is added with a fingerprint that is not
 dtls_peer's: the handshake and the media checks must fail.
 """
@@ -47,6 +51,7 @@ except ImportError:
 PEER = os.path.join(mmrtest.ROOT, 'build', 'tests', 'integration', 'dtls_peer')
 SUITE = 'AEAD_AES_128_GCM'
 WRONG_FP = '--wrong-fp' in sys.argv
+NO_LEARN = '--no-learn' in sys.argv      # the dataplane never reports addresses: DTLS only via the recent check
 UFRAG, PWD = 'bobU', 'bobPasswordOf24Chars+/x'
 A_AUDIO, B_AUDIO = 0x41000001, 0x42000002
 OTHER_FP = ':'.join(['AB'] * 32)
@@ -142,7 +147,9 @@ def body(c):
         return
     if not c.check(os.access(PEER, os.X_OK), 'dtls_peer built', PEER):
         return
-    env = MmrEnv('dtls_in_neg' if WRONG_FP else 'dtls_in')
+    if NO_LEARN:
+        os.environ['MMR_TEST_ICE_NO_LEARN'] = '1'
+    env = MmrEnv('dtls_in_neg' if WRONG_FP else 'dtls_in_nl' if NO_LEARN else 'dtls_in')
     with env:
         cert = os.path.join(env.tmp, 'peer.pem')
         cert2 = os.path.join(env.tmp, 'other.pem')
@@ -194,6 +201,11 @@ def body(c):
         c.check(mmrtest.lcore_total(st, 'dtls_in') >= 2 and mmrtest.lcore_total(st, 'dtls_out') >= 2,
                 'the lcores handed datagrams to the DTLS thread and sent its flights',
                 (mmrtest.lcore_total(st, 'dtls_in'), mmrtest.lcore_total(st, 'dtls_out')))
+        if NO_LEARN:
+            # the address never came back: the handshake went through the recent-check path alone
+            c.eq(show(env, 'bob').get('port'), 0, 'no address learned (MMR_TEST_ICE_NO_LEARN)')
+            c.check(all(env.alive()), 'dataplane and controller alive')
+            return
 
         b = env.udp_socket(7101)
         if hs.get('local_key'):
@@ -254,6 +266,23 @@ def body(c):
         hs3 = handshake(cert2, mmr_fp, 7101)
         c.eq(hs3.get('suite'), SUITE, 'a handshake with the new certificate completes')
         c.eq(wait_dtls(env, 'bob'), 'connected', 'bob connected again')
+
+        # the MMR as DTLS client (a=setup:active): erin has an address, so the dataplane starts the
+        # handshake itself (headers made from her address, no datagram from her before)
+        srv = subprocess.Popen([PEER, '--role', 'server', '--bind', '%s:7103' % CLIENT_IP, '--peer-fp', mmr_fp,
+                                '--cert', cert, '--timeout-ms', '4000', '--linger-ms', '300', '--no-close'],
+                               stdout=subprocess.PIPE, text=True)
+        time.sleep(0.3)
+        env.ctl('participant', 'add', 'm', 'erin', '--ice', 'erinU:%s' % PWD, '--addr', CLIENT_IP, '--port', '7103',
+                '--dtls-fp', fp, '--dtls-role', 'client')
+        try:
+            out, _ = srv.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            srv.kill()
+            out, _ = srv.communicate()
+        c.check('suite %s' % SUITE in out, 'MMR as DTLS client: dtls_peer as server completed the handshake', out)
+        c.eq(wait_dtls(env, 'erin'), 'connected', 'erin: dtls connected (MMR role client)')
+        c.eq(show(env, 'erin').get('dtls_role'), 'client', 'erin: MMR role client shown')
 
         env.kill_controller()
         env.start_controller()

@@ -129,6 +129,8 @@ for t in tests/integration/test_*.py; do
 	[ "$n" = test_stress ] && limit=420 && args=(--selfcheck)
 	# the ICE-lite test on the self-check dataplane too (ICE participants without an address share a key)
 	[ "$n" = test_ice_lite ] && args=(--selfcheck)
+	# DTLS too: the DTLS thread and its key installs under ASan and the table self-check
+	[ "$n" = test_dtls_ingress ] && args=(--selfcheck)
 	run_test "integration/$n" "$limit" "$PY" "$t" "${args[@]}"
 done
 # DTLS accepted from a recent ICE check's source alone (the controller never learns the address)

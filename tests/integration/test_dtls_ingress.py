@@ -28,6 +28,8 @@ The MMR as DTLS client: erin (--dtls-role client, an address given) gets our Cli
 sending anything first; dtls_peer as server completes the handshake, erin shows connected.
 `--no-learn` (run-all.sh): MMR_TEST_ICE_NO_LEARN=1, the controller never learns bob's address: the
 handshake still completes (DTLS accepted from the source of bob's latest valid check, dp_ice_recent).
+`--selfcheck` (what run-all.sh runs): the dataplane is build-check/mmr-dataplane (ASan, the table
+self-check after every batch).
 `--wrong-fp` (negative control in run-all.sh): bob is added with a fingerprint that is not
 dtls_peer's: the handshake and the media checks must fail.
 """
@@ -52,6 +54,8 @@ PEER = os.path.join(mmrtest.ROOT, 'build', 'tests', 'integration', 'dtls_peer')
 SUITE = 'AEAD_AES_128_GCM'
 WRONG_FP = '--wrong-fp' in sys.argv
 NO_LEARN = '--no-learn' in sys.argv      # the dataplane never reports addresses: DTLS only via the recent check
+SELFCHECK = '--selfcheck' in sys.argv    # the self-check dataplane (make selfcheck: ASan, table checks)
+CHECK_DP = os.path.join(mmrtest.ROOT, 'build-check', 'mmr-dataplane')
 UFRAG, PWD = 'bobU', 'bobPasswordOf24Chars+/x'
 A_AUDIO, B_AUDIO = 0x41000001, 0x42000002
 OTHER_FP = ':'.join(['AB'] * 32)
@@ -150,6 +154,10 @@ def body(c):
     if NO_LEARN:
         os.environ['MMR_TEST_ICE_NO_LEARN'] = '1'
     env = MmrEnv('dtls_in_neg' if WRONG_FP else 'dtls_in_nl' if NO_LEARN else 'dtls_in')
+    if SELFCHECK:
+        if not c.check(os.access(CHECK_DP, os.X_OK), 'self-check dataplane present (run `make selfcheck`)', CHECK_DP):
+            return
+        env.dp_bin = CHECK_DP
     with env:
         cert = os.path.join(env.tmp, 'peer.pem')
         cert2 = os.path.join(env.tmp, 'other.pem')
@@ -292,6 +300,7 @@ def body(c):
         sh = show(env, 'bob')
         c.eq((sh.get('dtls_peer_fingerprint'), sh.get('dtls_role')), (peer_fp(cert2), 'server'),
              'after a controller kill -9 and restart: bob\'s DTLS settings replayed')
+        c.eq(wait_dtls(env, 'bob'), 'connected', 'and its state restated by the dataplane\'s snapshot (connected)')
         if hs3.get('local_key') and hs.get('local_key'):
             # the replay's PUTs carry no keys: the dataplane keeps the handshake's (same fingerprint)
             bob_out = session(hs3['local_key'] + hs3['local_salt'], True)
@@ -300,6 +309,9 @@ def body(c):
             same(c, got, [p.data[8:] for p in pk], 'after the replay bob\'s media still flows under the DTLS keys')
         c.check(all(env.alive()), 'dataplane and controller alive')
         c.check(not env.sanitizer_errors(), 'no sanitizer reports in the logs', env.sanitizer_errors()[:3])
+        if SELFCHECK:
+            bad = [ln for ln in env.log_text('dataplane').splitlines() if 'SELF-CHECK FAILED' in ln]
+            c.check(not bad, 'table self-check after every batch found nothing wrong', bad[:1])
 
 
 if __name__ == '__main__':

@@ -532,7 +532,7 @@ jq_eq '[(s["ssrc"], s["target"], s["target_encoding"], s["out_ssrc"]) for s in j
 # every member's subscription changed, in the state file too
 grep -Eq '^sub [0-9]+ [0-9]+ [0-9]+ 1 0x00007777 0 [0-9]+ 0 - - -$' "$STATE" || fail "state file: group subscriptions: $(grep '^sub' "$STATE")"
 [ "$(grep -c ' 0x00007777 ' "$STATE")" = 3 ] || fail "state file: want 3 subscriptions with out SSRC 0x7777: $(grep '^sub' "$STATE")"
-grep -q '^mmr-state 8$' "$STATE" || fail "state file version: $(head -3 "$STATE")"
+grep -q '^mmr-state 9$' "$STATE" || fail "state file version: $(head -3 "$STATE")"
 grep -Eq '^state_id [0-9a-f]{32} [0-9]+ [0-9]+$' "$STATE" || fail "state file: no state id: $(head -3 "$STATE")"
 grep -Eq '^stream [0-9]+ [0-9]+ 0x0000a000 video av1 2 3 - 0 12 - - 90000 -$' "$STATE" || fail "state file: av1 stream: $(grep '^stream' "$STATE")"
 grep -Eq '^stream [0-9]+ [0-9]+ 0x00000102 video vp8 3 1 [0-9]+ 2 - - - 90000 -$' "$STATE" || fail "state file: group member: $(grep '^stream' "$STATE")"
@@ -896,7 +896,7 @@ rx_rtx2=$($PY -c "import json,sys; print([s['rtx_ssrc'] for s in json.load(open(
 ok sub list rt
 grep -Eq '^rx +pub +0x00007000 +video +vp8 +L1T1 +T0 +0x00007000 +0x[0-9a-f]{8} +- +[0-9]+ +unknown$' "$OUT" || fail "sub list rt: $(cat "$OUT")"
 grep -Eq '^prx +pub +0x00007000 +video +vp8 +L1T1 +T0 +0x00007000 +- +- +[0-9]+ +unknown$' "$OUT" || fail "sub list rt: $(cat "$OUT")"
-grep -Eq '^participant [0-9]+ [0-9]+ rx 203\.0\.113\.91 7000 sendrecv - 0 - - nack,pli,rsize 0x[0-9a-f]{8} 96:97,111:112 - -$' "$STATE" ||
+grep -Eq '^participant [0-9]+ [0-9]+ rx 203\.0\.113\.91 7000 sendrecv - 0 - - nack,pli,rsize 0x[0-9a-f]{8} 96:97,111:112 - - -$' "$STATE" ||
 	fail "state file: rx: $(grep ' rx ' "$STATE")"
 grep -Eq '^stream [0-9]+ [0-9]+ 0x00007000 video vp8 1 1 - 0 - 0x00007001 97 90000 -$' "$STATE" || fail "state file: stream: $(grep 0x00007000 "$STATE")"
 grep -Eq '^stream [0-9]+ [0-9]+ 0x00007100 audio opus 1 1 - 0 - - - 48000 -$' "$STATE" || fail "state file: audio stream: $(grep 0x00007100 "$STATE")"
@@ -993,7 +993,7 @@ jq_eq '(j["rtcp"], j["ext"])' "('nack,pli,twcc', {'twcc': 3, 'audio-level': 1})"
 ok participant show qn b
 grep -q '^ext: abs-send-time=2$' "$OUT" || fail "participant show qn b: $(cat "$OUT")"
 grep -Eq '^meeting [0-9]+ qn plain 2$' "$STATE" || fail "state file: meeting qn: $(grep qn "$STATE")"
-grep -Eq '^participant [0-9]+ [0-9]+ a .* nack,pli,twcc 0x[0-9a-f]{8} - twcc=3,audio-level=1 -$' "$STATE" ||
+grep -Eq '^participant [0-9]+ [0-9]+ a .* nack,pli,twcc 0x[0-9a-f]{8} - twcc=3,audio-level=1 - -$' "$STATE" ||
 	fail "state file: participant a: $(grep ' a ' "$STATE")"
 grep -Eq '^stream [0-9]+ [0-9]+ 0x00008001 video vp8 3 1 - 0 - - - 90000 screen$' "$STATE" || fail "state file: screen: $(grep 0x00008001 "$STATE")"
 [ "$(grep -Ec '^sub [0-9]+ - [0-9]+ 0 0x[0-9a-f]{8} 0 0 0 - - [01]$' "$STATE")" = 6 ] || fail "state file: slots: $(grep '^sub' "$STATE")"
@@ -1066,6 +1066,40 @@ jq_eq '(j["ice_ufrag"], j["port"])' "('iceUfrag1', 0)"
 json participant show icem i1
 jq_eq '(j["ice_ufrag"], j["port"])' "(None, 7141)"
 ok meeting end icem
+step "DTLS participants (issue 13)"
+FP1=$(printf 'A%X:' $(seq 0 15) | sed 's/:$//'):$(printf 'B%X:' $(seq 0 15) | sed 's/:$//')
+FP2=$(printf 'C%X:' $(seq 0 15) | sed 's/:$//'):$(printf 'D%X:' $(seq 0 15) | sed 's/:$//')
+ok meeting create dtm --srtp AEAD_AES_128_GCM
+ok meeting create dtp
+bad "DTLS needs ICE credentials" participant add dtm d0 --addr 203.0.113.150 --port 7150 --dtls-fp "$FP1"
+bad "bad DTLS fingerprint" participant add dtm d0 --ice dtlsU0:0123456789abcdefABCDEF+/ --dtls-fp AB:CD
+bad "bad DTLS role" participant add dtm d0 --ice dtlsU0:0123456789abcdefABCDEF+/ --dtls-fp "$FP1" --dtls-role both
+bad "--dtls-role goes with --dtls-fp" participant add dtm d0 --ice dtlsU0:0123456789abcdefABCDEF+/ --dtls-role client
+bad "DTLS-SRTP needs an SRTP meeting" participant add dtp d0 --ice dtlsU0:0123456789abcdefABCDEF+/ --dtls-fp "$FP1"
+ok participant add dtm d1 --ice dtlsU1:0123456789abcdefABCDEF+/ --dtls-fp "sha-256 $FP1"
+grep -q 'inline:' "$OUT" && fail "a DTLS participant's add printed keys: $(cat "$OUT")"
+ok participant add dtm s1 --addr 203.0.113.151 --port 7151
+grep -q 'send_key inline:' "$OUT" || fail "an SDES participant's add printed no keys"
+bad "gets its keys from its DTLS handshake" participant keys dtm d1
+bad "gets its keys from its DTLS handshake" participant rekey dtm d1
+bad "has SDES keys" participant set dtm s1 --dtls-fp "$FP1"
+bad "keeps ICE credentials" participant set dtm d1 --ice -
+json participant show dtm d1
+jq_eq '(j["dtls"], j["dtls_role"], j["dtls_peer_fingerprint"], j["dtls_suite"])' "('waiting', 'server', '$FP1', None)"
+ok participant set dtm d1 --dtls-fp "$FP2" --dtls-role client
+json participant show dtm d1
+jq_eq '(j["dtls"], j["dtls_role"], j["dtls_peer_fingerprint"])' "('waiting', 'client', '$FP2')"
+ok participant show dtm d1
+grep -q "dtls: waiting, MMR role client, peer fingerprint sha-256 $FP2" "$OUT" || fail "participant show: no dtls line: $(cat "$OUT")"
+json participant list dtm
+jq_eq '[(p["name"], p["dtls"]) for p in j]' "[('d1', 'waiting'), ('s1', 'none')]"
+kill_ctl 9
+start_ctl
+json participant show dtm d1
+jq_eq '(j["dtls"], j["dtls_role"], j["dtls_peer_fingerprint"])' "('waiting', 'client', '$FP2')"
+grep -q "^pdtls \|^participant .* client:$FP2\$" "$STATE" "$STATE".journal* 2>/dev/null || true
+ok meeting end dtm
+ok meeting end dtp
 step "QoS: persistence across kill -9"
 json sub list qn; qn_subs=$(cat "$OUT")
 json participant list qn; qn_parts=$(cat "$OUT")
@@ -1203,7 +1237,7 @@ json sub list old
 jq_eq '[(s["ssrc"], s["target"], s["target_encoding"], s["out_ssrc"], s["sel_id"] == s["id"]) for s in j["subscriptions"]]' \
 	"[(16, 1, None, 119, True), (17, 0, None, 17, True)]"
 ok sub set old b --ssrc 0x10 --target 2
-grep -q '^mmr-state 8$' "$STATE" || fail "not rewritten as version 8: $(head -3 "$STATE")"
+grep -q '^mmr-state 9$' "$STATE" || fail "not rewritten as version 9: $(head -3 "$STATE")"
 grep -Eq '^state_id [0-9a-f]{32} [0-9]+ [0-9]+$' "$STATE" || fail "a version 2 file got no state id: $(head -3 "$STATE")"
 grep -qx 'stream 0 0 0x00000010 video vp8 3 1 - 0 - - - 90000 -' "$STATE" || fail "v2 stream as v3: $(grep '^stream' "$STATE")"
 grep -qx 'sub 0 0 1 2 0x00000077 0 0 0 - - -' "$STATE" || fail "v2 subscription as v3: $(grep '^sub' "$STATE")"
@@ -1239,7 +1273,7 @@ variant 's/^sub 1 0 1 0 0x00000023 1 3 0/sub 1 0 1 0 0x00000023 1 2 0/; s/^sub 1
 variant 's/^sub 1 0 1 0 0x00000023 1 3 0/sub 1 0 1 0 0x00000023 1 2 1/' "encoding outside a group" "bad target encoding '1'"
 variant 's/^sub 7 5 1 1 0x00000020 0 1 2/sub 7 5 1 1 0x00000020 0 2 2/' "decode target too high" "bad decode target '2'"
 variant 's/^stream 5 0 0x00000020 video vp8 2 1 5 0 -/stream 5 0 0x00000020 video vp8 2/' "v2 stream line in v3" "stream: expected"
-variant 's/^mmr-state 3/mmr-state 9/' "a newer version" "unsupported state file version '9'"
+variant 's/^mmr-state 3/mmr-state 10/' "a newer version" "unsupported state file version '10'"
 variant "s/^mmr-state 3/mmr-state 4\nstate_id $LEDGER1 1 1/" "a state id in version 4" "unknown record 'state_id' in a version 4 file"
 variant "s/^mmr-state 3/mmr-state 5\nstate_id $LEDGER1 1 1\nstate_id $LEDGER1 1 1/" "two state ids" "state_id appears twice"
 variant "s/^mmr-state 3/mmr-state 5\nstate_id ${LEDGER1}0 1 1/" "a bad state id" "state_id: bad id"
@@ -1357,8 +1391,8 @@ if [ -n "$FAKE_DP" ]; then
 	stop_fake_dp
 	# a state file from before ledgers (version 3) with SRTP participants: rekeyed at the first attach
 	kill_ctl TERM
-	sed -e '/^srtp_ledger /d' -e '/^state_id /d' -e '/^journal /d' -e 's/^mmr-state 8$/mmr-state 3/' \
-		-e 's/^\(participant .*\) [^ ]* [^ ]* [^ ]* [^ ]* [^ ]*$/\1/' -e 's/^\(stream .*\) [^ ]* [^ ]* [^ ]* [^ ]*$/\1/' \
+	sed -e '/^srtp_ledger /d' -e '/^state_id /d' -e '/^journal /d' -e 's/^mmr-state 9$/mmr-state 3/' \
+		-e 's/^\(participant .*\) [^ ]* [^ ]* [^ ]* [^ ]* [^ ]* [^ ]*$/\1/' -e 's/^\(stream .*\) [^ ]* [^ ]* [^ ]* [^ ]*$/\1/' \
 		-e 's/^\(sub .*\) [^ ]* [^ ]* [^ ]*$/\1/' -e 's/^\(meeting .*\) [^ ]*$/\1/' "$STATE" >"$TMP/state.v3"
 	cp "$TMP/state.v3" "$STATE"
 	start_ctl
@@ -1374,7 +1408,7 @@ if [ -n "$FAKE_DP" ]; then
 	dp_keys_check "version 3 file" "$TMP/keys_ka4" "$TMP/keys_kb4"
 	grep -Fq 'SRTP ledger changed (old id none -> new id 00112233..): the 2 SRTP participants got new keys' "$LOG" ||
 		fail "no log line for the version 3 file: $(grep 'SRTP ledger' "$LOG")"
-	grep -q '^mmr-state 8$' "$STATE" && grep -Eq "^srtp_ledger $LEDGER1 [0-9]+$" "$STATE" ||
+	grep -q '^mmr-state 9$' "$STATE" && grep -Eq "^srtp_ledger $LEDGER1 [0-9]+$" "$STATE" ||
 		fail "version 3 file not rewritten with the ledger: $(head -3 "$STATE")"
 	stop_fake_dp
 	# a version 4 file without the line was never attached (the line is written from the first

@@ -47,6 +47,7 @@
 #include "setup.h"
 #include "srtp_fast.h"
 #include "stats.h"
+#include "stun_checks.h"
 #include "twcc_fb.h"
 #include "updates.h"
 
@@ -64,6 +65,7 @@ struct gen_opts {
 	double scale, pps;
 	double nack_per_s;        /* receivers' NACKs a second (0: none) */
 	double twcc_fb_per_s;     /* TWCC feedbacks a second per port-0 receiver (0: none) */
+	double stun_per_s;        /* connectivity checks a second, all participants (0: none) */
 	int twcc;                 /* participants negotiate transport-cc (set-up) */
 	uint32_t top_n;           /* meetings with top-N audio (set-up), 0: none */
 	int max_rate;
@@ -122,6 +124,8 @@ static void usage(FILE *f)
 "  --audio-bytes B         Opus payload bytes per 20 ms (100)\n"
 "  --fixed-rtp-bytes B     every video RTP packet exactly B bytes (header included)\n"
 "  --no-rtp-ext            no RTP header extension (default: 12 bytes, like a browser)\n"
+"  --browser-ext           VP8 and audio: 8 more extension bytes, the rest of a browser's set on its\n"
+"                          first packets: mid (id 9), playout-delay (6), video-content-type (7)\n"
 "  --level-ext ID          audio packets carry the audio level (RFC 6464) as extension ID (3-14),\n"
 "                          one loud talker per meeting at a time (participants: --ext audio-level=ID)\n"
 "  --udp-csum              compute UDP checksums (default 0, valid for IPv4)\n"
@@ -174,6 +178,10 @@ static void usage(FILE *f)
 "bandwidth estimation:\n"
 "  --twcc-fb-per-s R       every receiver of port 0 sends R transport-wide feedbacks a second\n"
 "                          (RR + RTPFB FMT 15 of the copies it received; implies --twcc)\n"
+"ICE:\n"
+"  --stun-per-s R          participants get ICE credentials at set-up (ctl or script) and send R\n"
+"                          connectivity checks a second in all, in turn, from their addresses\n"
+"                          (inf: as fast as the port takes them); the answers are counted\n"
 "other:\n"
 "  --gcm-bench SECONDS     no traffic: this core's raw OpenSSL AES-128-GCM rate on 1200-byte\n"
 "                          packets (12-byte header authenticated, the rest encrypted), and the cost\n"
@@ -219,7 +227,7 @@ enum {
 	O_GENIP, O_SRCMAC, O_BASEIP, O_SINK, O_PROBE, O_SETUP, O_SCRIPT, O_SETUPDELAY, O_SOCKET, O_SHM, O_DPSHM,
 	O_SHUFFLE, O_SRTP, O_SRTPEVERY, O_UPD, O_UPDRATE, O_UPDFLOWS, O_UPDINFL, O_UPDBULK, O_UPDTGT, O_PCAP, O_PCAPN,
 	O_PCAPONLY, O_RXPCAP, O_JSON, O_PORT, O_MBUFS, O_QUIET, O_GCM, O_DTLSB, O_VIDEO, O_DDEXT, O_QUEUES, O_NACKS,
-	O_LEVELEXT, O_TWCC, O_TOPN, O_TWCCFB, O_HELP
+	O_LEVELEXT, O_TWCC, O_TOPN, O_TWCCFB, O_STUN, O_BROWSEREXT, O_HELP
 };
 
 static const struct option long_opts[] = {
@@ -243,7 +251,8 @@ static const struct option long_opts[] = {
 	{ "port", 1, 0, O_PORT }, { "mbufs", 1, 0, O_MBUFS }, { "quiet", 0, 0, O_QUIET }, { "gcm-bench", 1, 0, O_GCM }, { "dtls-bench", 1, 0, O_DTLSB },
 	{ "video", 1, 0, O_VIDEO }, { "dd-ext", 1, 0, O_DDEXT }, { "nack-per-s", 1, 0, O_NACKS },
 	{ "level-ext", 1, 0, O_LEVELEXT }, { "twcc", 0, 0, O_TWCC }, { "top-n", 1, 0, O_TOPN },
-	{ "twcc-fb-per-s", 1, 0, O_TWCCFB },
+	{ "twcc-fb-per-s", 1, 0, O_TWCCFB }, { "stun-per-s", 1, 0, O_STUN },
+	{ "browser-ext", 0, 0, O_BROWSEREXT },
 	{ "help", 0, 0, O_HELP }, { 0, 0, 0, 0 }
 };
 
@@ -300,6 +309,7 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 		case O_ABYTES: if (parse_u32(optarg, &o->mc.audio_bytes, 20, 1200)) return bad(name, optarg); break;
 		case O_FIXED: if (parse_u32(optarg, &o->mc.fixed_video_bytes, 80, 1440)) return bad(name, optarg); break;
 		case O_NOEXT: o->mc.rtp_ext = 0; break;
+		case O_BROWSEREXT: o->mc.browser_ext = 1; break;
 		case O_VIDEO:
 			if (strcmp(optarg, "vp8") == 0)
 				o->mc.video_codec = GEN_VC_VP8;
@@ -376,6 +386,7 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 			if (parse_double(optarg, &o->twcc_fb_per_s, 0)) return bad(name, optarg);
 			o->twcc = 1;
 			break;
+		case O_STUN: if (parse_double(optarg, &o->stun_per_s, 0)) return bad(name, optarg); break;
 		case O_GCM: if (parse_double(optarg, &o->gcm_seconds, 0.01)) return bad(name, optarg); break;
 		case O_DTLSB: if (parse_double(optarg, &o->dtls_seconds, 0.01)) return bad(name, optarg); break;
 		case 'h':
@@ -411,12 +422,22 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 			"(transport-cc, abs-send-time) and the AV1 --dd-ext\n");
 		return -1;
 	}
+	if (o->mc.browser_ext && (!o->mc.rtp_ext || o->mc.video_codec != GEN_VC_VP8 || o->mc.level_ext_id == 6 ||
+				  o->mc.level_ext_id == 7 || o->mc.level_ext_id == 9)) {
+		fprintf(stderr, "mmr-gen: --browser-ext goes with VP8 video and the RTP extension, and takes ids 6, 7 "
+			"and 9 (not for --level-ext)\n");
+		return -1;
+	}
 	if (o->twcc && !o->mc.rtp_ext) {
 		fprintf(stderr, "mmr-gen: --twcc needs the RTP extension (no --no-rtp-ext)\n");
 		return -1;
 	}
 	if (o->srtp != SRTP_SUITE_NONE && o->setup != SETUP_CTL && !o->pcap_only) {
 		fprintf(stderr, "mmr-gen: --srtp needs --setup ctl (the keys come from the controller)\n");
+		return -1;
+	}
+	if (o->stun_per_s > 0 && o->setup != SETUP_CTL && !o->script) {
+		fprintf(stderr, "mmr-gen: --stun-per-s needs --setup ctl or --setup-script (ICE credentials)\n");
 		return -1;
 	}
 	if (o->upd == UPD_RING && o->setup != SETUP_RING) {
@@ -474,6 +495,9 @@ struct gen {
 	struct twcc_fb_gen fb;         /* --twcc-fb-per-s: the receivers' feedback */
 	int have_fb;
 	uint64_t fb_turns, w_fb, w_fb_statuses;  /* feedback turns so far; sent in the window */
+	struct stun_checks stun;       /* --stun-per-s */
+	int have_stun;
+	uint64_t w_stun_sent, w_stun_answered, w_stun_errors;   /* in the window */
 	struct dp_snapshot dp0, dp1;
 	uint64_t t_w0, t_w1;
 };
@@ -604,6 +628,25 @@ static void emit_fb(struct gen *g, uint32_t i, uint64_t now)
 	g->pend[g->npend++] = b;
 }
 
+/* --stun-per-s: the next participant's connectivity check into the pending TX queue. */
+static int emit_stun(struct gen *g)
+{
+	struct rte_mbuf *b = rte_pktmbuf_alloc(g->pool);
+	if (!b) {
+		g->tx_nombuf++;
+		return 0;
+	}
+	uint32_t p, len;
+	const uint8_t *req = stun_checks_next(&g->stun, &p, &len);
+	uint8_t *f = rte_pktmbuf_mtod(b, uint8_t *);
+	memcpy(f + GEN_L2L3_LEN, req, len);
+	uint32_t flen = gen_write_l2l3(&g->net, gen_part_ip(&g->m, p), gen_part_port(p), f, len);
+	b->data_len = (uint16_t)flen;
+	b->pkt_len = flen;
+	g->pend[g->npend++] = b;
+	return 1;
+}
+
 static void on_copy(void *ctx, uint32_t p, const uint8_t *rtp, uint32_t len, uint64_t now)
 {
 	twcc_fb_on_copy(ctx, p, rtp, len, now);
@@ -671,7 +714,11 @@ static unsigned receive(struct gen *g)
 				       (uint64_t)((double)(now - g->t_start) * 1e9 / (double)g->hz));
 			g->rx_pcap_left--;
 		}
-		rx_track_frame(&g->rx, rte_pktmbuf_mtod(mb, uint8_t *), mb->data_len, now);
+		uint8_t *fr = rte_pktmbuf_mtod(mb, uint8_t *);
+		if (g->have_stun && mb->data_len > GEN_L2L3_LEN && fr[12] == 0x08 && fr[13] == 0x00 && fr[23] == 17 &&
+		    stun_checks_on_rx(&g->stun, fr + GEN_L2L3_LEN, mb->data_len - GEN_L2L3_LEN))
+			continue;
+		rx_track_frame(&g->rx, fr, mb->data_len, now);
 	}
 	rte_pktmbuf_free_bulk(rx, n);
 	return n;
@@ -914,6 +961,9 @@ static void run_traffic(struct gen *g)
 			g->w_nacks = g->nacks_sent;
 			g->w_fb = g->fb.sent;
 			g->w_fb_statuses = g->fb.statuses;
+			g->w_stun_sent = g->stun.sent;
+			g->w_stun_answered = g->stun.answered;
+			g->w_stun_errors = g->stun.errors;
 			g->t_w0 = now;
 		} else if (phase == 1 && now >= t_w1) {
 			phase = 2;
@@ -924,6 +974,9 @@ static void run_traffic(struct gen *g)
 			g->w_nacks = g->nacks_sent - g->w_nacks;
 			g->w_fb = g->fb.sent - g->w_fb;
 			g->w_fb_statuses = g->fb.statuses - g->w_fb_statuses;
+			g->w_stun_sent = g->stun.sent - g->w_stun_sent;
+			g->w_stun_answered = g->stun.answered - g->w_stun_answered;
+			g->w_stun_errors = g->stun.errors - g->w_stun_errors;
 			g->t_w1 = now;
 			updates_stop(&g->upd);
 		} else if (phase == 2 && now >= t_end) {
@@ -942,6 +995,11 @@ static void run_traffic(struct gen *g)
 				emit_fb(g, (uint32_t)(g->fb_turns % g->fb.n_rx), now);
 				g->fb_turns++;
 			}
+		}
+		if (g->have_stun && phase < 2) {
+			double due = (double)(now - g->t_start) / (double)hz * o->stun_per_s;
+			while ((double)g->stun.sent < due && g->npend < TXQ_CAP && emit_stun(g))
+				;
 		}
 		if (g->npend)
 			transmit(g);
@@ -1092,6 +1150,11 @@ static void json_result(struct gen *g, FILE *f)
 			", \"srtcp_fail\": %" PRIu64 "}", t->n_rx, o->twcc_fb_per_s, t->sent, g->w_fb, g->w_fb_statuses,
 			t->empty, t->recorded, t->late, t->overflow, t->no_ext, t->build_fail, t->srtcp_fail);
 	}
+	if (g->have_stun)
+		fprintf(f, ",\n \"stun\": {\"per_s\": %.6g, \"sent\": %" PRIu64 ", \"answered\": %" PRIu64 ", \"errors\": %"
+			PRIu64 ", \"window_sent\": %" PRIu64 ", \"window_answered\": %" PRIu64 ", \"window_errors\": %" PRIu64
+			", \"answered_per_s\": %.1f}", o->stun_per_s, g->stun.sent, g->stun.answered, g->stun.errors,
+			g->w_stun_sent, g->w_stun_answered, g->w_stun_errors, win > 0 ? g->w_stun_answered / win : 0.0);
 	if (g->upd.mode != UPD_NONE) {
 		const struct updates *u = &g->upd;
 		fprintf(f, ",\n \"updates\": {\"mode\": \"%s\", \"flows\": %u, \"bulk_flows\": %u, \"issued\": %" PRIu64
@@ -1194,6 +1257,7 @@ int main(int argc, char **argv)
 		g.su.rtcp_fb = o.twcc ? "nack,pli,fir,twcc" : NULL;
 		gen_ext_list(&o, g.su.ext, sizeof(g.su.ext));
 		g.su.top_n = (uint8_t)o.top_n;
+		g.su.ice = o.stun_per_s > 0;
 		int e = setup_script(&g.su, &g.m, o.script);
 		if (e < 0) {
 			fprintf(stderr, "mmr-gen: cannot write %s: %s\n", o.script, strerror(-e));
@@ -1268,6 +1332,12 @@ int main(int argc, char **argv)
 	g.su.top_n = (uint8_t)o.top_n;
 	g.su.twcc_ext_id = o.twcc ? GEN_TWCC_EXT_ID : 0;
 	g.su.level_ext_id = o.mc.level_ext_id;
+	g.su.ice = o.stun_per_s > 0;
+	if (o.stun_per_s > 0) {
+		if (stun_checks_init(&g.stun, g.m.n_parts) < 0)
+			goto out_dp;
+		g.have_stun = 1;
+	}
 	if (o.twcc_fb_per_s > 0) {
 		if (twcc_fb_init(&g.fb, &g.m, GEN_TWCC_EXT_ID, g.hz) < 0)
 			goto out_dp;
@@ -1336,6 +1406,8 @@ out_srtp:
 out_dp:
 	if (g.have_fb)
 		twcc_fb_free(&g.fb);
+	if (g.have_stun)
+		stun_checks_free(&g.stun);
 	if (g.have_dp)
 		cmd_chan_close(&g.dp);
 	setup_free(&g.su);

@@ -15,6 +15,7 @@
 
 #define RTP_HDR     12u
 #define RTP_EXT_LEN 12u      /* 0xBEDE header (4) + transport-cc (3) + abs-send-time (4) + pad (1) */
+#define BROWSER_EXT_LEN 8u   /* --browser-ext: mid (2) + playout-delay (4) + video-content-type (2) */
 #define MIN_DATA    (10u + GEN_STAMP_LEN)  /* keyframe payload header + stamp */
 #define AUDIO_MIN   (1u + GEN_STAMP_LEN)
 #define VP9_SS_LEN  22u
@@ -78,7 +79,20 @@ static uint32_t rtp_hdr_len(const struct gen_media_cfg *mc)
 {
 	if (mc->video_codec == GEN_VC_AV1)
 		return RTP_HDR + av1_ext_len(mc, 0);
-	return RTP_HDR + (mc->rtp_ext ? RTP_EXT_LEN : 0);
+	return RTP_HDR + (mc->rtp_ext ? RTP_EXT_LEN + (mc->browser_ext ? BROWSER_EXT_LEN : 0) : 0);
+}
+
+/* --browser-ext: what else a browser's packets carry while the MMR has not acknowledged the SSRC
+ * (libwebrtc sends mid and rid until a receiver report names it) and on keyframes: mid "0" (id 9),
+ * playout-delay 0/0 (id 6), video-content-type 0 (id 7). The MMR forwards them untouched. */
+static void browser_elems(uint8_t *q)
+{
+	q[0] = 0x90;             /* id 9, 1 byte */
+	q[1] = '0';
+	q[2] = 0x62;             /* id 6, 3 bytes */
+	q[3] = q[4] = q[5] = 0;
+	q[6] = 0x70;             /* id 7, 1 byte */
+	q[7] = 0;
 }
 
 /* Payload descriptor bytes of an ordinary video packet (AV1: the aggregation header). */
@@ -369,18 +383,21 @@ uint32_t gen_build_rtp(const struct gen_media_cfg *mc, struct gen_stream *s, uin
 		/* RFC 8285 one-byte form: id 1 transport-wide seq (2 bytes), id 2 abs-send-time (3);
 		 * audio with --level-ext also the audio level (RFC 6464, 1 byte) */
 		int lvl = s->kind == GEN_AUDIO && mc->level_ext_id;
+		uint32_t bx = mc->browser_ext ? BROWSER_EXT_LEN : 0;
 		p[12] = 0xbe;
 		p[13] = 0xde;
-		put_be16(p + 14, lvl ? 3 : 2);
+		put_be16(p + 14, (uint16_t)((lvl ? 3 : 2) + bx / 4));
 		ext_elems_1(p + 16, next_tw_seq(s), tsc);
+		if (bx)
+			browser_elems(p + 23);
 		if (lvl) {
-			p[23] = (uint8_t)(mc->level_ext_id << 4);
-			p[24] = gen_audio_level(mc, s);
-			memset(p + 25, 0, 3);
+			p[23 + bx] = (uint8_t)(mc->level_ext_id << 4);
+			p[24 + bx] = gen_audio_level(mc, s);
+			memset(p + 25 + bx, 0, 3);
 		} else {
-			p[23] = 0;
+			p[23 + bx] = 0;
 		}
-		off += lvl ? RTP_EXT_LEN + 4u : RTP_EXT_LEN;
+		off += (lvl ? RTP_EXT_LEN + 4u : RTP_EXT_LEN) + bx;
 	}
 	s->seq++;
 	uint32_t data = fp->data_len[i];

@@ -94,6 +94,7 @@ struct gen_media_cfg {
 	uint32_t audio_bytes;        /* Opus payload bytes per 20 ms */
 	uint32_t fixed_video_bytes;  /* if nonzero: every video packet carries this many payload bytes */
 	int      rtp_ext;            /* add a one-byte header extension (8 bytes), like WebRTC */
+	int      browser_ext;        /* and the rest of a browser's first packets' set (media.h) */
 	uint8_t  video_codec;        /* enum gen_video_codec (GEN_VC_VP8 by default) */
 	uint8_t  dd_ext_id;          /* AV1: the Dependency Descriptor's extension id (1..14) */
 	uint8_t  level_ext_id;       /* audio level extension (RFC 6464) id on audio packets, 1..14; 0: none */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ctl_proto.h"
+#include "stun_checks.h"
 
 static double now_s(void)
 {
@@ -365,6 +366,12 @@ int setup_ctl(struct gen_setup *su, const struct gen_model *m)
 			snprintf(a[n++], 96, "--ext");
 			snprintf(a[n++], 96, "%s", su->ext);
 		}
+		if (su->ice) {
+			char ufrag[STUN_UFRAG_LEN + 1], pwd[STUN_PWD_LEN + 1];
+			stun_checks_creds(p, ufrag, pwd);
+			snprintf(a[n++], 96, "--ice");
+			snprintf(a[n++], 96, "%s:%s", ufrag, pwd);
+		}
 		if (pipe_send(&pp, n, v, su->srtp != SRTP_SUITE_NONE ? p : UINT32_MAX) < 0)
 			goto fail;
 	}
@@ -450,10 +457,13 @@ int setup_script(const struct gen_setup *su, const struct gen_model *m, const ch
 	for (uint32_t p = 0; p < m->n_parts; p++) {
 		char ip[32];
 		ip_text(gen_part_ip(m, p), ip, sizeof(ip));
-		fprintf(f, "$MMRCTL participant add m%u p%u --addr %s --port %u --role %s --dp-port %d%s%s%s%s\n",
+		char ufrag[STUN_UFRAG_LEN + 1], pwd[STUN_PWD_LEN + 1];
+		stun_checks_creds(p, ufrag, pwd);
+		fprintf(f, "$MMRCTL participant add m%u p%u --addr %s --port %u --role %s --dp-port %d%s%s%s%s%s%s%s%s\n",
 			gen_part_meeting(m, p), p, ip, gen_part_port(p),
 			gen_part_is_publisher(m, p) ? "sendrecv" : "recvonly", gen_part_dp_port(m, p),
-			su->rtcp_fb ? " --rtcp " : "", su->rtcp_fb ? su->rtcp_fb : "", su->ext[0] ? " --ext " : "", su->ext);
+			su->rtcp_fb ? " --rtcp " : "", su->rtcp_fb ? su->rtcp_fb : "", su->ext[0] ? " --ext " : "", su->ext,
+			su->ice ? " --ice " : "", su->ice ? ufrag : "", su->ice ? ":" : "", su->ice ? pwd : "");
 	}
 	for (uint32_t i = 0; i < m->n_streams; i++) {
 		const struct gen_stream *s = &m->streams[i];

@@ -39,6 +39,7 @@ struct gen_setup {
 	uint8_t top_n;               /* ctl/script/ring: `meeting create --top-n N` / MEETING_PUT (0: none) */
 	uint8_t twcc_ext_id;         /* ring: participants take TWCC (fb |= MMR_FB_TWCC) with this id; 0: none */
 	uint8_t level_ext_id;        /* ring: participants' audio level extension id; 0: none */
+	int ice;                     /* ctl/script: `participant add --ice` (stun_checks.h credentials) */
 
 	/* results */
 	uint32_t n_subs;

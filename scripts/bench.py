@@ -150,6 +150,9 @@ KEYS = [
     ('bwe_receivers_per_lcore', 'receivers', '', None),
     ('topn_meeting_copies_per_s', 'copies/s', '', None),
     ('meetings_per_lcore', 'meetings', '', None),
+    ('stun_answers_per_s', 'answers/s', '', None),
+    ('plain_browser_ext_cycles_per_copy', 'cycles', '', None),
+    ('browser_ext_cost_ratio', '', '', None),
     ('dtls_handshakes_per_s', '/s', '', None),
 ]
 SVC_CODECS = ('vp8', 'vp9', 'av1')
@@ -1038,12 +1041,72 @@ class Bench:
             self.dp_extra = ''
         return r
 
+    STUN_PER_S = 100000   # stun scenario: connectivity checks a second offered while forwarding
+
+    def sc_stun(self, name):
+        """Issue 13: ICE-lite checks answered by the worker lcore while it forwards. The plain mix as
+        fast as possible with every participant holding ICE credentials, once without checks (A) and
+        once with STUN_PER_S Binding requests a second from the participants' addresses (B: mmr-gen
+        --stun-per-s, USERNAME, PRIORITY, ICE-CONTROLLING, MESSAGE-INTEGRITY, FINGERPRINT, as a browser
+        sends them for consent), in one run. The lcore's cycles in B less B's copies at A's cost per
+        copy are the checks' cost: stun_answers_per_s = TSC Hz / (those cycles / checks answered), what
+        one worker lcore could answer if it did nothing else."""
+        base = ['--setup', 'ctl', '--max'] + self.PLAIN_MIX + self.timing()
+        a = self.run_gen(name + '_off', base + ['--stun-per-s', '0.001'], controller=True)
+        self.dp_note(name + '_off', a)
+        self.cleanup()
+        b = self.run_gen(name + '_on', base + ['--stun-per-s', str(self.STUN_PER_S)], controller=True)
+        self.dp_note(name + '_on', b)
+        da, db = a['dp'], b['dp']
+        answered = self.lc(b, 'stun_answered')
+        if da['copies'] == 0 or db['copies'] == 0 or answered == 0:
+            raise BenchError('stun: no copies or no answers (drops: %s / %s, stun %s)'
+                             % (da.get('drops'), db.get('drops'), b.get('stun')))
+        cpc_a = self.dp_cpc(a)
+        busy_b = db['busy_cycles_cpu'] if db.get('sched_ok') else db['busy_cycles']
+        per_answer = (busy_b - db['copies'] * cpc_a) / answered
+        if per_answer <= 0:
+            raise BenchError('stun: the checks cost nothing measurable (%.0f cycles)' % per_answer)
+        self.add('stun_answers_per_s', db['tsc_hz'] / per_answer)
+        self.add('stun_cycles_per_answer', per_answer, extra=True)
+        self.add('stun_answered_per_s_wall', answered / db['window_s'], extra=True)
+        st = b.get('stun', {})
+        self.add('stun_unanswered', st.get('sent', 0) - st.get('answered', 0), extra=True)
+        self.add('stun_errors', st.get('window_errors', 0), extra=True)
+        self.add('stun_plain_cycles_per_copy_off', cpc_a, extra=True)
+        self.add('stun_forwarding_copies_per_s_on', db['copies'] / db['window_s'], extra=True)
+        return b
+
+    def sc_browserext(self, name):
+        """Issue 13: the plain mix with today's extension block (transport-cc, abs-send-time: 12 bytes)
+        and with a browser's set on every packet (mmr-gen --browser-ext: + mid, playout-delay,
+        video-content-type, 20 bytes, what libwebrtc sends until the MMR's receiver reports name
+        the SSRC), in one run, the order alternating between runs: browser_ext_cost_ratio = cycles
+        per copy with the browser set / without."""
+        cpc = {}
+        order = ('plain', 'browser') if self.nrun % 2 else ('browser', 'plain')
+        for i, mode in enumerate(order):
+            if i:
+                self.cleanup()
+            n = '%s_%s' % (name, mode)
+            r = self.run_gen(n, ['--setup', 'ctl', '--max'] + (['--browser-ext'] if mode == 'browser' else []) +
+                             self.PLAIN_MIX + self.timing(), controller=True)
+            self.dp_note(n, r)
+            if r['dp']['copies'] == 0:
+                raise BenchError('%s: no copies (drops: %s)' % (n, r['dp'].get('drops')))
+            cpc[mode] = self.dp_cpc(r)
+        self.add('plain_browser_ext_cycles_per_copy', cpc['browser'])
+        self.add('browser_ext_plain_cycles_per_copy', cpc['plain'], extra=True)
+        self.add('browser_ext_cost_ratio', cpc['browser'] / cpc['plain'])
+        return r
+
     SCENARIOS = [('testpmd', 'sc_testpmd', 5), ('plain', 'sc_plain', 5), ('latency', 'sc_latency', 5),
                  ('srtp', 'sc_srtp', 5), ('scale', 'sc_scale', 3), ('updates', 'sc_updates', 5),
                  ('ctl', 'sc_ctl', 5),
                  ('svc', 'sc_svc', 5), ('handoff', 'sc_handoff', 3), ('rtcp', 'sc_rtcp', 5),
                  ('rtx', 'sc_rtx', 3), ('twcc', 'sc_twcc', 3), ('bwe', 'sc_bwe', 3), ('topn', 'sc_topn', 3),
-                 ('meetings', 'sc_meetings', 1), ('dtls', 'sc_dtls', 3)]
+                 ('meetings', 'sc_meetings', 1), ('stun', 'sc_stun', 3),
+                 ('browserext', 'sc_browserext', 3), ('dtls', 'sc_dtls', 3)]
 
     def run(self):
         only = set(self.args.only.split(',')) if self.args.only else None

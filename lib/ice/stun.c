@@ -246,4 +246,32 @@ uint32_t stun_binding_error(uint8_t *out, uint32_t cap, const uint8_t *reqp, uin
 	return finish(out, cap, STUN_BINDING_ERROR, reqp, n, key, key_len);
 }
 
+uint32_t stun_binding_request(uint8_t *out, uint32_t cap, const uint8_t txid[STUN_TXID_LEN], const char *username,
+			      size_t username_len, uint32_t priority, uint64_t tiebreaker, int use_candidate,
+			      const uint8_t *key, size_t key_len)
+{
+	uint32_t ulen = (uint32_t)((username_len + 3) & ~(size_t)3), n = 4 + ulen + 8 + 12 + (use_candidate ? 4 : 0);
+	uint8_t hdr[STUN_HDR_LEN] = { 0 };      /* finish() takes the transaction id from a header */
+
+	if (username_len == 0 || username_len > STUN_MAX_USERNAME || cap < STUN_HDR_LEN + n)
+		return 0;
+	memcpy(hdr + 8, txid, STUN_TXID_LEN);
+	uint8_t *a = out + STUN_HDR_LEN;
+	memset(a, 0, n);
+	put_be16(a, STUN_ATTR_USERNAME);
+	put_be16(a + 2, (uint16_t)username_len);
+	memcpy(a + 4, username, username_len);
+	a += 4 + ulen;
+	put_be16(a, STUN_ATTR_PRIORITY);
+	put_be16(a + 2, 4);
+	put_be32(a + 4, priority);
+	put_be16(a + 8, STUN_ATTR_ICE_CONTROLLING);
+	put_be16(a + 10, 8);
+	put_be32(a + 12, (uint32_t)(tiebreaker >> 32));
+	put_be32(a + 16, (uint32_t)tiebreaker);
+	if (use_candidate)
+		put_be16(a + 20, STUN_ATTR_USE_CANDIDATE);   /* length 0 */
+	return finish(out, cap, STUN_BINDING_REQUEST, hdr, n, key, key_len);
+}
+
 #pragma GCC diagnostic pop

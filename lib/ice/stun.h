@@ -96,6 +96,16 @@ uint32_t stun_binding_success(uint8_t *out, uint32_t cap, const uint8_t *reqp, c
 uint32_t stun_binding_error(uint8_t *out, uint32_t cap, const uint8_t *reqp, uint16_t code, uint16_t unknown_attr,
 			    const uint8_t *key, size_t key_len);
 
+/* Build a Binding request as a controlling full ICE agent sends its connectivity checks (what a
+ * browser sends the MMR; the traffic generator's and the tests' side): the transaction id, USERNAME
+ * (the MMR's ufrag ":" the peer's), PRIORITY, ICE-CONTROLLING with the tiebreaker, USE-CANDIDATE when
+ * use_candidate, MESSAGE-INTEGRITY under key (the MMR's ice-pwd) and FINGERPRINT, in aioice's and
+ * libwebrtc's order. Returns its length, 0 if cap is too small or the username is empty or longer
+ * than STUN_MAX_USERNAME. */
+uint32_t stun_binding_request(uint8_t *out, uint32_t cap, const uint8_t txid[STUN_TXID_LEN], const char *username,
+			      size_t username_len, uint32_t priority, uint64_t tiebreaker, int use_candidate,
+			      const uint8_t *key, size_t key_len);
+
 const char *stun_err_name(enum stun_err e);
 
 #endif

@@ -156,6 +156,51 @@ int rtp_find_ext(const uint8_t *p, const struct rtp_info *ri, uint8_t id, uint16
 	return r;
 }
 
+static int id_in(uint8_t id, const uint8_t *ids, unsigned n)
+{
+	for (unsigned k = 0; k < n; k++)
+		if (ids[k] && ids[k] == id)
+			return 1;
+	return 0;
+}
+
+int rtp_blank_ext(uint8_t *p, const struct rtp_info *ri, const uint8_t *ids, unsigned n)
+{
+	int one_byte = ri->ext_profile == 0xbede, blanked = 0;
+
+	if (!ri->has_ext || (!one_byte && (ri->ext_profile & 0xfff0) != 0x1000))
+		return 0;
+	uint8_t *e = p + ri->ext_off;
+	uint32_t i = 0, len = ri->ext_len;
+	while (i < len) {
+		uint32_t hdr = one_byte ? 1u : 2u, elen;
+		uint8_t eid;
+		if (e[i] == 0) {
+			i++;
+			continue;
+		}
+		if (one_byte) {
+			eid = e[i] >> 4;
+			elen = (e[i] & 0x0fu) + 1u;
+			if (eid == 0 || eid == 15)
+				break;
+		} else {
+			if (len - i < 2)
+				break;
+			eid = e[i];
+			elen = e[i + 1];
+		}
+		if (elen > len - i - hdr)
+			break;
+		if (id_in(eid, ids, n)) {
+			memset(e + i, 0, hdr + elen);
+			blanked++;
+		}
+		i += hdr + elen;
+	}
+	return blanked;
+}
+
 void rtp_set_seq(uint8_t *p, uint16_t seq)
 {
 	p[2] = (uint8_t)(seq >> 8);

@@ -51,6 +51,16 @@ int rtp_find_ext(const uint8_t *p, const struct rtp_info *ri, uint8_t id, uint16
 int rtp_replace_ext(const uint8_t *p, uint32_t len, const struct rtp_info *ri, uint16_t off,
 		    uint16_t old_len, const uint8_t *data, uint32_t dlen, uint8_t *out, uint32_t cap);
 
+/*
+ * Blank in place every extension element whose ID is one of ids[0..n) (0 entries ignored): its
+ * header and data bytes become zero bytes, which RFC 8285 reads as padding in both forms, so the
+ * block keeps its length and every other element its place. What a receiver must not see from
+ * another peer: the publisher's mid, rid and repaired-rid (a browser routes by mid before SSRC and
+ * drops a packet whose mid it does not know). Returns the elements blanked; the walk stops where
+ * rtp_find_ext's would (ID 15, a malformed element: nothing after it is touched).
+ */
+int rtp_blank_ext(uint8_t *p, const struct rtp_info *ri, const uint8_t *ids, unsigned n);
+
 /* Write fields in place (network byte order). */
 void rtp_set_seq(uint8_t *p, uint16_t seq);
 void rtp_set_ssrc(uint8_t *p, uint32_t ssrc);

@@ -2,7 +2,8 @@
  * fuzz_rtp_vp8.c - libFuzzer target for the RTP parser (lib/pkt/rtp.c) and the VP8 payload descriptor
  * parser (lib/codec/vp8.c), chained as the dataplane chains them: the RTP payload goes to vp8_parse.
  * Checks that accepted packets have consistent lengths and that rewriting PictureID / TL0PICIDX /
- * sequence number / SSRC in a copy changes exactly those fields.
+ * sequence number / SSRC in a copy changes exactly those fields, and that blanking extension
+ * elements (rtp_blank_ext) keeps every other element where it was.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -73,6 +74,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(rtp_parse(copy, len, &ri2) == MMR_DROP_NONE);
 		CHECK(ri2.seq == (uint16_t)(ri.seq + 1) && ri2.ssrc == ~ri.ssrc);
 		CHECK(ri2.ts == ri.ts && ri2.hdr_len == ri.hdr_len && ri2.payload_len == ri.payload_len);
+		/* blanking the mid/rid-like ids (taken from the packet's last bytes) leaves the rest */
+		memcpy(copy, data, len);
+		const uint8_t ids[3] = { data[len - 1], data[len - 2], (uint8_t)(data[len - 3] & 15) };
+		int nb = rtp_blank_ext(copy, &ri, ids, 3);
+		CHECK(nb >= 0 && memcmp(copy, data, ri.ext_off) == 0 &&
+		      memcmp(copy + ri.hdr_len, data + ri.hdr_len, len - ri.hdr_len) == 0);
+		CHECK(rtp_parse(copy, len, &ri2) == MMR_DROP_NONE && ri2.hdr_len == ri.hdr_len);
+		for (unsigned id = 1; id < 256; id++) {
+			uint16_t o1 = 0, l1 = 0, o2 = 0, l2 = 0;
+			if (id == ids[0] || id == ids[1] || id == ids[2])
+				continue;
+			if (rtp_find_ext(data, &ri, (uint8_t)id, &o1, &l1) == 1)
+				CHECK(rtp_find_ext(copy, &ri2, (uint8_t)id, &o2, &l2) == 1 && o1 == o2 && l1 == l2);
+		}
 		free(copy);
 	}
 	/* the descriptor parser on its own, too */

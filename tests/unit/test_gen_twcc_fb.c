@@ -4,7 +4,9 @@
  * its feedback (RR + RTPFB FMT 15, parsed with lib/rtcp/twcc.h) with the missing ones as not
  * received and the arrival times to 250 us, across the 16-bit wrap; nothing new gives no feedback;
  * late copies, RTCP to the receiver and receivers of the sink port are left out; a publisher's
- * packets carry one transport-wide sequence over its streams and audio packets the audio level.
+ * packets carry one transport-wide sequence over its streams and audio packets the audio level;
+ * --browser-ext adds mid, playout-delay and video-content-type, every element found by lib/pkt's
+ * extension walker.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,7 @@
 #include "be_bytes.h"
 #include "../../gen/media.h"
 #include "../../gen/model.h"
+#include "rtp.h"
 #include "twcc.h"
 #include "../../gen/twcc_fb.h"
 
@@ -201,12 +204,48 @@ static void test_media_extensions(void **state)
 	gen_model_free(&m);
 }
 
+/* --browser-ext: each element where rtp_find_ext looks for it, the payload right after the block. */
+static void test_browser_extensions(void **state)
+{
+	(void)state;
+	struct gen_media_cfg mc = MC;
+	struct gen_model m;
+	uint8_t p[1600];
+	struct rtp_info ri;
+	uint16_t off, len;
+
+	mc.browser_ext = 1;
+	assert_int_equal(gen_model_init(&m, 1, 4, 4, 4, 0xc6120100u, -1, 1, &mc), 0);
+	for (unsigned si = 0; si < 2; si++) {
+		struct gen_stream *s = &m.streams[si];
+		struct gen_frame_plan fp;
+		gen_frame_plan(&mc, s, &fp);
+		uint32_t n = gen_build_rtp(&mc, s, si, &fp, 0, 0, p);
+		assert_int_equal(rtp_parse(p, n, &ri), MMR_DROP_NONE);
+		static const uint8_t ids[] = { 1, 2, 9, 6, 7 }, lens[] = { 2, 3, 1, 3, 1 };
+		for (unsigned k = 0; k < sizeof(ids); k++) {
+			assert_int_equal(rtp_find_ext(p, &ri, ids[k], &off, &len), 1);
+			assert_int_equal(len, lens[k]);
+		}
+		assert_int_equal(p[off - 2 - 4], '0');         /* mid "0", before playout-delay */
+		if (si == 1) {
+			assert_int_equal(rtp_find_ext(p, &ri, 4, &off, &len), 1);   /* audio level */
+			assert_int_equal(p[ri.hdr_len], 0x78);      /* the Opus TOC after the block */
+		} else {
+			assert_int_equal(p[ri.hdr_len] & 0x80, 0x80); /* the VP8 descriptor's X bit */
+		}
+		gen_frame_done(s, &fp);
+	}
+	gen_model_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_overflow_and_sink),
 		cmocka_unit_test(test_media_extensions),
+		cmocka_unit_test(test_browser_extensions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

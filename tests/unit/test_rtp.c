@@ -620,6 +620,71 @@ static void test_replace_ext(void **state)
 	}
 }
 
+/* rtp_blank_ext: the named elements become padding, the others stay found where they were; a
+ * malformed element stops the walk. */
+static void test_blank_ext(void **state)
+{
+	(void)state;
+	uint8_t b[128], before[128];
+	struct rtp_info ri;
+	uint16_t off, len;
+	/* one-byte: id 1 (2 bytes), id 9 "0" (mid), id 10 "h" (rid), id 2 (3 bytes), padding x3 */
+	const uint8_t el[12] = { 0x11, 0xa1, 0xa2, 0x90, '0', 0xa0, 'h', 0x22, 0xb1, 0xb2, 0xb3, 0x00 };
+	const uint8_t ids[3] = { 9, 10, 11 };
+	uint32_t plen = build_ext(b, 0xbede, el, sizeof(el));
+	memcpy(before, b, plen);
+	assert_int_equal(rtp_parse(b, plen, &ri), MMR_DROP_NONE);
+	assert_int_equal(rtp_blank_ext(b, &ri, ids, 3), 2);
+	assert_int_equal(rtp_parse(b, plen, &ri), MMR_DROP_NONE);
+	assert_int_equal(rtp_find_ext(b, &ri, 9, &off, &len), 0);
+	assert_int_equal(rtp_find_ext(b, &ri, 10, &off, &len), 0);
+	assert_int_equal(rtp_find_ext(b, &ri, 2, &off, &len), 1);
+	assert_int_equal(off, 16 + 8);
+	assert_memory_equal(b + 16 + 3, "\0\0\0\0", 4);
+	assert_memory_equal(b, before, 16 + 3);                  /* header and id 1 untouched */
+	assert_memory_equal(b + 16 + 7, before + 16 + 7, plen - 16 - 7);
+	assert_int_equal(rtp_blank_ext(b, &ri, ids, 3), 0);     /* again: nothing left */
+	/* nothing named, or 0 entries only */
+	const uint8_t none[2] = { 0, 0 };
+	plen = build_ext(b, 0xbede, el, sizeof(el));
+	assert_int_equal(rtp_blank_ext(b, &ri, none, 2), 0);
+	assert_memory_equal(b, before, plen);
+	/* ID 15 stops the walk: the rid after it stays */
+	uint8_t e2[12];
+	memcpy(e2, el, sizeof(e2));
+	e2[3] = 0xf0;
+	plen = build_ext(b, 0xbede, e2, sizeof(e2));
+	assert_int_equal(rtp_parse(b, plen, &ri), MMR_DROP_NONE);
+	assert_int_equal(rtp_blank_ext(b, &ri, ids, 3), 0);
+	/* an element running past the block: stops, nothing written */
+	const uint8_t e3[4] = { 0x90, '0', 0xa5, 'h' };
+	plen = build_ext(b, 0xbede, e3, sizeof(e3));
+	assert_int_equal(rtp_parse(b, plen, &ri), MMR_DROP_NONE);
+	assert_int_equal(rtp_blank_ext(b, &ri, ids, 3), 1);
+	assert_int_equal(b[16 + 2], 0xa5);
+	/* two-byte form: id 9 (1 byte), id 200 (2 bytes), id 11 (0 bytes) */
+	const uint8_t t[8] = { 9, 1, '1', 200, 2, 0xc1, 0xc2, 11 };
+	uint8_t t2[12] = { 0 };
+	memcpy(t2, t, sizeof(t));
+	t2[8] = 0;
+	plen = build_ext(b, 0x1000, t2, sizeof(t2));
+	assert_int_equal(rtp_parse(b, plen, &ri), MMR_DROP_NONE);
+	assert_int_equal(rtp_blank_ext(b, &ri, ids, 3), 2);      /* id 9 and the empty id 11 */
+	assert_int_equal(rtp_find_ext(b, &ri, 200, &off, &len), 1);
+	assert_int_equal(len, 2);
+	assert_int_equal(b[off], 0xc1);
+	assert_int_equal(rtp_find_ext(b, &ri, 9, &off, &len), 0);
+	assert_int_equal(rtp_find_ext(b, &ri, 11, &off, &len), 0);
+	plen = build_ext(b, 0x1000, t, sizeof(t));               /* id 11's length byte past the block */
+	assert_int_equal(rtp_parse(b, plen, &ri), MMR_DROP_NONE);
+	assert_int_equal(rtp_blank_ext(b, &ri, ids, 3), 1);
+	assert_int_equal(b[16 + 7], 11);
+	/* no extension at all */
+	uint8_t plain[20] = { 0x80, 96 };
+	assert_int_equal(rtp_parse(plain, sizeof(plain), &ri), MMR_DROP_NONE);
+	assert_int_equal(rtp_blank_ext(plain, &ri, ids, 3), 0);
+}
+
 static void test_random_garbage(void **state)
 {
 	uint8_t b[512];
@@ -671,6 +736,7 @@ int main(void)
 		cmocka_unit_test(test_find_ext_two_byte),
 		cmocka_unit_test(test_find_ext_none),
 		cmocka_unit_test(test_replace_ext),
+		cmocka_unit_test(test_blank_ext),
 	};
 
 	return cmocka_run_group_tests_name("rtp", tests, NULL, NULL);

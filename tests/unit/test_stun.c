@@ -77,6 +77,29 @@ static void test_parse_browser_request(void **state)
 	assert_true(request_ok(REQ, sizeof(REQ)));
 }
 
+/* Our request builder gives aioice's bytes exactly (the generator's and the tests' checks). */
+static void test_request_matches_aioice(void **state)
+{
+	(void)state;
+	uint8_t out[256], txid[STUN_TXID_LEN];
+	for (unsigned i = 0; i < STUN_TXID_LEN; i++)
+		txid[i] = (uint8_t)(0xa0 + i);
+	uint32_t n = stun_binding_request(out, sizeof(out), txid, "mmrU:Brws", 9, 1853824767u, 0x1122334455667788ull,
+					  1, (const uint8_t *)PWD, strlen(PWD));
+	assert_int_equal(n, sizeof(REQ));
+	assert_memory_equal(out, REQ, sizeof(REQ));
+	assert_int_equal(stun_binding_request(out, sizeof(REQ) - 1, txid, "mmrU:Brws", 9, 1, 1, 1,
+					      (const uint8_t *)PWD, strlen(PWD)), 0);
+	assert_int_equal(stun_binding_request(out, sizeof(out), txid, "", 0, 1, 1, 1, (const uint8_t *)PWD,
+					      strlen(PWD)), 0);
+	n = stun_binding_request(out, sizeof(out), txid, "mmrU:B", 6, 7, 9, 0, (const uint8_t *)PWD, strlen(PWD));
+	struct stun_msg m;
+	assert_int_equal(stun_parse(out, n, &m), STUN_OK);
+	assert_false(m.use_candidate);
+	assert_true(m.priority == 7 && m.tiebreaker == 9);
+	assert_true(request_ok(out, n));
+}
+
 static void test_responses_match_aioice(void **state)
 {
 	(void)state;
@@ -203,6 +226,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_browser_request),
+		cmocka_unit_test(test_request_matches_aioice),
 		cmocka_unit_test(test_responses_match_aioice),
 		cmocka_unit_test(test_every_bit_flip),
 		cmocka_unit_test(test_malformed),

@@ -160,6 +160,9 @@ $(BUILD)/tests/test_token: $(BUILD)/control/token.o $(BUILD)/control/jwipe.o
 $(BUILD)/tests/test_http_routes: $(BUILD)/control/http_routes.o $(BUILD)/control/jwipe.o
 $(BUILD)/tests/test_token $(BUILD)/tests/test_http_routes: TEST_CFLAGS := -Icontrol
 $(BUILD)/tests/test_token $(BUILD)/tests/test_http_routes: TEST_EXTRA_LIBS := $(JANSSON_LIBS)
+# the join endpoints' rate limits (control/rate_limit.c)
+$(BUILD)/tests/test_rate_limit: $(BUILD)/control/rate_limit.o
+$(BUILD)/tests/test_rate_limit: TEST_CFLAGS := -Icontrol
 
 $(BUILD)/tests/integration/%: tests/integration/tools/%.c $(LIBS_A)
 	@mkdir -p $(@D)

@@ -1,6 +1,7 @@
 /*
  * config.c - read and check mmr-controller's configuration (see config.h).
  */
+#define _GNU_SOURCE
 #include "config.h"
 
 #include <errno.h>
@@ -13,6 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <limits.h>
+#include <unistd.h>
 
 #include "cmd_chan.h"
 #include "ctl_proto.h"
@@ -89,6 +92,48 @@ static int parse_listen(const config_setting_t *s, struct ctl_config *cfg, char 
 	return 0;
 }
 
+/* demo_dir's default: the tree's web/ beside the build directory the controller runs from
+ * (build/mmr-controller -> web/), if there is one; else "" (no /demo). */
+static void default_demo_dir(char *out, size_t cap)
+{
+	char exe[900], path[1024];
+	out[0] = '\0';
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return;
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	snprintf(path, sizeof(path), "%s/../web", exe);
+	char real[PATH_MAX];
+	struct stat st;
+	if (realpath(path, real) && stat(real, &st) == 0 && S_ISDIR(st.st_mode) && strlen(real) < cap)
+		strcpy(out, real);
+}
+
+/* join_candidate "IPV4:PORT" (port 1-65535). 0, or -1 with err. */
+static int parse_candidate(const config_setting_t *s, struct ctl_config *cfg, char *err, size_t errlen)
+{
+	const char *v = cfg->join_candidate, *colon = strrchr(v, ':');
+	struct in_addr a;
+	if (!colon || (size_t)(colon - v) >= sizeof(cfg->join_cand_ip))
+		return bad(err, errlen, s, "join_candidate '%s' must be \"IPV4:PORT\" (the dataplane port's address "
+				   "and udp_port as clients reach them)", v);
+	memcpy(cfg->join_cand_ip, v, (size_t)(colon - v));
+	cfg->join_cand_ip[colon - v] = '\0';
+	char *end;
+	errno = 0;
+	unsigned long port = strtoul(colon + 1, &end, 10);
+	if (inet_pton(AF_INET, cfg->join_cand_ip, &a) != 1)
+		return bad(err, errlen, s, "join_candidate '%s': '%s' is not an IPv4 address", v, cfg->join_cand_ip);
+	if (!colon[1] || *end || errno || port == 0 || port > 65535 || colon[1] == '-' || colon[1] == '+')
+		return bad(err, errlen, s, "join_candidate '%s': bad port (1-65535)", v);
+	cfg->join_cand_port = (uint16_t)port;
+	return 0;
+}
+
 int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t errlen)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -97,6 +142,7 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 	snprintf(cfg->shm_name, sizeof(cfg->shm_name), "%s", MMR_SHM_DEFAULT_NAME);
 	cfg->apply_timeout_ms = 1000;
 	cfg->journal_max_records = 1000000;
+	default_demo_dir(cfg->demo_dir, sizeof(cfg->demo_dir));
 	cfg->journal_max_bytes = 64u << 20;
 
 	/* libconfig says little about a file it cannot open: check that first */
@@ -221,10 +267,22 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 				}
 				strcpy(cfg->cors_origins[cfg->n_cors++], o);
 			}
+		} else if (strcmp(name, "join_candidate") == 0) {
+			if (get_string(s, cfg->join_candidate, sizeof(cfg->join_candidate), false, err, errlen) < 0 ||
+			    parse_candidate(s, cfg, err, errlen) < 0)
+				goto out;
+		} else if (strcmp(name, "demo_dir") == 0) {
+			if (get_string(s, cfg->demo_dir, sizeof(cfg->demo_dir), true, err, errlen) < 0)
+				goto out;
+			if (cfg->demo_dir[0] && cfg->demo_dir[0] != '/') {
+				bad(err, errlen, s, "demo_dir must be an absolute path (or \"\": no /demo)");
+				goto out;
+			}
 		} else {
 			bad(err, errlen, s, "unknown setting '%s' (known: socket, socket_group, state_file, "
 					    "shm_name, apply_timeout_ms, journal_max_records, journal_max_bytes, http_listen, "
-					    "http_tls_cert, http_tls_key, token_secret_file, http_cors_origins)", name);
+					    "http_tls_cert, http_tls_key, token_secret_file, http_cors_origins, "
+					    "join_candidate, demo_dir)", name);
 			goto out;
 		}
 	}

@@ -2,7 +2,7 @@
  * config.h - mmr-controller's configuration file (libconfig syntax; keys in docs/interfaces.md):
  * socket, socket_group, state_file, shm_name, apply_timeout_ms, journal_max_records,
  * journal_max_bytes, and the HTTP API's http_listen, http_tls_cert, http_tls_key, token_secret_file,
- * http_cors_origins (http_server.h). Unknown keys, wrong types and bad
+ * http_cors_origins (http_server.h), join_candidate and demo_dir (join.h). Unknown keys, wrong types and bad
  * values are errors reported as "FILE:LINE: why".
  */
 #ifndef MMR_CTL_CONFIG_H
@@ -36,6 +36,13 @@ struct ctl_config {
 #define CTL_MAX_CORS 8
 	char cors_origins[CTL_MAX_CORS][256];   /* "*" = any */
 	unsigned n_cors;
+	/* joining (join.h): the host candidate the answers give (the dataplane port's address as the
+	 * browsers reach it, e.g. a public one before a 1:1 NAT; "" = the join endpoints answer 503),
+	 * and the directory /demo serves ("" = none: 404) */
+	char join_candidate[96];        /* as written: "198.51.100.2:5000" */
+	char join_cand_ip[64];
+	uint16_t join_cand_port;
+	char demo_dir[1024];
 };
 
 /* 0, or -1 with one line in err. */

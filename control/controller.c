@@ -767,7 +767,9 @@ int main(int argc, char **argv)
 		 * committed with the next batch */
 		struct mmr_event iev;
 		while (events_ice_pop(&dp.ev, &iev)) {
-			if (iev.type == MMR_EV_DTLS)
+			if (iev.type == MMR_EV_SSRC)
+				requests_ssrc_event(&ctx, &iev);
+			else if (iev.type == MMR_EV_DTLS)
 				requests_dtls_event(&ctx, &iev);
 			else
 				requests_ice_event(&ctx, &iev);

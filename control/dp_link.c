@@ -242,6 +242,10 @@ uint64_t dp_link_put_participant(struct dp_link *l, uint32_t id)
 	c.u.participant.twcc_ext_id = p->twcc_ext_id;
 	c.u.participant.abs_ext_id = p->abs_ext_id;
 	c.u.participant.level_ext_id = p->level_ext_id;
+	c.u.participant.mid_ext_id = p->mid_ext_id;
+	c.u.participant.rid_ext_id = p->rid_ext_id;
+	c.u.participant.rrid_ext_id = p->rrid_ext_id;
+	c.u.participant.n_learn = (uint8_t)model_learn_table(l->model, id, c.u.participant.learn, MMR_LEARN_MAX);
 	c.u.participant.ice = p->ice;
 	c.u.participant.ice_ufrag_len = p->ice_ufrag_len;
 	c.u.participant.ice_pwd_len = p->ice_pwd_len;
@@ -295,11 +299,16 @@ uint64_t dp_link_put_sub(struct dp_link *l, uint32_t id)
 	c.u.sub.target_tid = b->target;
 	c.u.sub.target_sid = b->target_sid;
 	c.u.sub.target_dt = b->target_dt;
-	c.u.sub.target_encoding = b->target_encoding;
+	/* a simulcast group still learning its SSRCs: the highest encoding learned within the ceiling
+	 * (model_learned_encoding), so a receiver gets what flows */
+	c.u.sub.target_encoding = b->stream != MMR_ID_NONE ?
+		model_learned_encoding(l->model, b->stream, b->target_encoding) : b->target_encoding;
 	c.u.sub.sel_id = b->sel_id;
 	c.u.sub.rtx_ssrc = b->rtx_ssrc;
 	c.u.sub.priority = b->priority;
 	c.u.sub.topn_slot = b->topn_slot;
+	c.u.sub.video_slot = b->video_slot;
+	c.u.sub.slot_gen = b->slot_gen;
 	return dp_link_push(l, &c);
 }
 

@@ -68,6 +68,7 @@ static void apply(struct ctl_events *e, const struct mmr_event *ev)
 		break;
 	case MMR_EV_ADDRESS:
 	case MMR_EV_CONSENT:
+	case MMR_EV_SSRC:
 	case MMR_EV_DTLS:
 		if (ev->id >= MMR_MAX_PARTICIPANTS)
 			e->bad++;

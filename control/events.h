@@ -31,8 +31,9 @@ struct ctl_events {
 	uint32_t speaker_hw;
 	uint64_t *bwe;               /* MMR_MAX_PARTICIPANTS: version << 32 | kbit/s; 0: unknown */
 	uint32_t bwe_hw;
-	/* ICE events (MMR_EV_ADDRESS, MMR_EV_CONSENT, issue 13) are actions, not values: queued here in
-	 * order for the controller to apply (events_ice_pop); a full queue drops (counted in lost) */
+	/* ICE events (MMR_EV_ADDRESS, MMR_EV_CONSENT, issue 13) and learned SSRCs (MMR_EV_SSRC) are
+	 * actions, not values: queued here in order for the controller to apply (events_ice_pop); a
+	 * full queue drops (counted in lost) */
 	struct mmr_event ice[CTL_EV_ICE_QUEUE];
 	uint32_t ice_head, ice_tail;
 	uint64_t seen_dropped[MMR_EV_RINGS];  /* each ring's `dropped` when we last looked */
@@ -44,6 +45,9 @@ struct ctl_events {
 	uint64_t bad;                /* unknown type, id out of range, version 0 (ignored) */
 	uint64_t lost;               /* events the dataplane dropped (its rings were full) */
 	uint64_t snapshots;          /* snapshots asked for */
+	uint64_t ssrc_learned;       /* MMR_EV_SSRC applied: an SSRC bound to its stream (issue 13) */
+	uint64_t ssrc_refused;       /* MMR_EV_SSRC refused: the SSRC is used in the meeting already */
+	uint32_t ssrc_refused_last;  /* the last refused SSRC (each is logged once in a row) */
 };
 
 /* 0 or -ENOMEM. */

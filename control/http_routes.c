@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MAX_FIELDS 12
+#define MAX_FIELDS 16
 #define MAX_SEGS   8
 
 enum ftype {
@@ -57,7 +57,8 @@ static const struct route routes[] = {
 	{ "POST", "/meetings/:meeting/participants", "participant", "add", HTTP_SCOPE_MEETING,
 	  { POS("name", "participant"), STR("addr", "addr"), STR("port", "port"), STR("role", "role"),
 	    STR("mac", "mac"), STR("dp_port", "dp-port"), STR("srtp", "srtp"), FLAG("plain", "plain"),
-	    STR("rtcp", "rtcp"), STR("rtx", "rtx"), STR("ext", "ext"), FLAG("ext_two_byte", "ext-two-byte") },
+	    STR("rtcp", "rtcp"), STR("rtx", "rtx"), STR("ext", "ext"), FLAG("ext_two_byte", "ext-two-byte"),
+	    LIST("video_slots", "video-slots"), LIST("audio_slots", "audio-slots") },
 	  { { 0 } } },
 	{ "GET", "/meetings/:meeting/participants/:participant", "participant", "show", HTTP_SCOPE_MEETING,
 	  { { 0 } }, { { 0 } } },
@@ -78,6 +79,11 @@ static const struct route routes[] = {
 	{ "PATCH", "/meetings/:meeting/participants/:participant/subs/=ssrc", "sub", "set", HTTP_SCOPE_MEETING,
 	  { STR("target", "target"), STR("spatial", "spatial"), STR("dt", "dt"), STR("encoding", "encoding"),
 	    STR("out_ssrc", "out-ssrc"), STR("rtx_ssrc", "rtx-ssrc"), FLAG("pin", "pin"), FLAG("unpin", "unpin") },
+	  { { 0 } } },
+	{ "GET", "/meetings/:meeting/slots", "slot", "list", HTTP_SCOPE_MEETING, { { 0 } }, { { 0 } } },
+	{ "PUT", "/meetings/:meeting/participants/:participant/slots/video/=video", "slot", "set", HTTP_SCOPE_MEETING,
+	  { STR("ssrc", "ssrc"), FLAG("none", "none"), STR("target", "target"), STR("spatial", "spatial"),
+	    STR("dt", "dt"), STR("encoding", "encoding") },
 	  { { 0 } } },
 	{ "POST", "/dataplane/reset", "dataplane", "reset", HTTP_SCOPE_ZONE, { FLAG("yes_wipe", "yes-wipe") },
 	  { { 0 } } },

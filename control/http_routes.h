@@ -9,7 +9,8 @@
  * created); an unknown field, a value of the wrong JSON type or a query parameter the route does not
  * take is refused here. The argv ends in --json: replies are JSON.
  *
- * Routes for joining (WHIP/WHEP, later) go into the same table with their own handler.
+ * The join endpoints (WHIP/WHEP, sessions, events) and /demo are not rows here: join.h and
+ * static_files.h, dispatched by http_server.c before this table.
  */
 #ifndef MMR_CTL_HTTP_ROUTES_H
 #define MMR_CTL_HTTP_ROUTES_H

@@ -26,7 +26,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http_internal.h"
 #include "http_routes.h"
+#include "join.h"
+#include "static_files.h"
 #include "jwipe.h"
 #include "log.h"
 #include "outbuf.h"
@@ -36,32 +39,6 @@
 #define DRAIN_MAX    (1024 * 1024)    /* a declared body past this is refused without reading it */
 #define MAX_QUERY    8
 #define PEM_MAX      (64 * 1024)
-
-struct http_req {
-	struct http_req *next, *prev;
-	struct http_server *hs;
-	struct MHD_Connection *conn;
-	char *body;
-	size_t body_len;
-	bool too_large;
-	bool started;                   /* sl holds a request */
-	bool suspended;
-	struct slot sl;
-	char who[96];                   /* peer and token subject, for the log */
-	const char *origin;             /* CORS: the allowed Origin to echo (MHD's storage), or NULL */
-};
-
-struct http_server {
-	struct ctl_ctx *ctx;
-	struct MHD_Daemon *d;
-	int fd;
-	bool no_auth;                   /* MMR_TEST_NO_AUTH=1 */
-	uint8_t secret[TOKEN_SECRET_MAX];
-	size_t secret_len;
-	char *cert, *key;               /* PEM, for libmicrohttpd; wiped at stop */
-	size_t key_len;
-	struct http_req *reqs;          /* every live request */
-};
 
 /* ---- replies ------------------------------------------------------------------------------------ */
 
@@ -77,17 +54,17 @@ static void free_wiped(void *cls)
 	free(b);
 }
 
-static void add_cors(const struct http_req *r, struct MHD_Response *resp)
+void http_add_cors(const struct http_req *r, struct MHD_Response *resp)
 {
 	if (!r->origin)
 		return;
 	MHD_add_response_header(resp, "Access-Control-Allow-Origin", r->origin);
+	MHD_add_response_header(resp, "Access-Control-Expose-Headers", "Location, ETag, Link, Retry-After");
 	MHD_add_response_header(resp, "Vary", "Origin");
 }
 
-/* Queue status with body (len bytes, copied into a buffer wiped when libmicrohttpd is done). */
-static enum MHD_Result reply(struct http_req *r, unsigned status, const char *body, size_t len,
-			     const char *allow, bool auth_challenge)
+enum MHD_Result http_reply(struct http_req *r, unsigned status, const char *ctype, const char *body, size_t len,
+			   const struct http_hdr *hdrs)
 {
 	struct wiped_buf *b = malloc(sizeof(*b) + len + 1);
 	if (!b)
@@ -99,22 +76,32 @@ static enum MHD_Result reply(struct http_req *r, unsigned status, const char *bo
 		free_wiped(b);
 		return MHD_NO;
 	}
-	if (len)
-		MHD_add_response_header(resp, "Content-Type", "application/json");
+	if (ctype && ctype[0])
+		MHD_add_response_header(resp, "Content-Type", ctype);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	if (allow)
-		MHD_add_response_header(resp, "Allow", allow);
-	if (auth_challenge)
-		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"mmr\", error=\"invalid_token\"");
-	add_cors(r, resp);
+	for (const struct http_hdr *h = hdrs; h && h->name; h++)
+		MHD_add_response_header(resp, h->name, h->value);
+	http_add_cors(r, resp);
 	enum MHD_Result rc = MHD_queue_response(r->conn, status, resp);
 	MHD_destroy_response(resp);
 	return rc;
 }
 
-/* {"error": WHY} */
-__attribute__((format(printf, 3, 4)))
-static enum MHD_Result reply_error(struct http_req *r, unsigned status, const char *fmt, ...)
+/* Queue status with a JSON body (len bytes; none when 0). */
+static enum MHD_Result reply(struct http_req *r, unsigned status, const char *body, size_t len,
+			     const char *allow, bool auth_challenge)
+{
+	struct http_hdr h[3];
+	unsigned n = 0;
+	if (allow)
+		h[n++] = (struct http_hdr){ "Allow", allow };
+	if (auth_challenge)
+		h[n++] = (struct http_hdr){ "WWW-Authenticate", "Bearer realm=\"mmr\", error=\"invalid_token\"" };
+	h[n] = (struct http_hdr){ NULL, NULL };
+	return http_reply(r, status, len ? "application/json" : "", body, len, h);
+}
+
+enum MHD_Result http_reply_error(struct http_req *r, unsigned status, const char *fmt, ...)
 {
 	char why[600];
 	va_list ap;
@@ -151,7 +138,7 @@ static enum MHD_Result reply_slot(struct http_req *r)
 		return rc;
 	}
 	if (sl->req.body.oom)
-		return reply_error(r, 500, "out of memory building the reply");
+		return http_reply_error(r, 500, "out of memory building the reply");
 	const char *p = sl->req.body.p ? sl->req.body.p : "";
 	size_t n = sl->req.body.len;
 	while (n && (*p == ' ' || *p == '\n')) {
@@ -189,17 +176,19 @@ static bool origin_allowed(const struct ctl_config *cfg, const char *origin)
 static enum MHD_Result preflight(struct http_req *r, const char *url)
 {
 	char methods[64], allow[80];
-	if (!http_route_methods(url, methods, sizeof(methods)))
-		return reply_error(r, 404, "no such resource: %.200s (see docs/openapi.yaml)", url);
+	if (!join_route_methods(url, methods, sizeof(methods)) && !http_route_methods(url, methods, sizeof(methods)))
+		return http_reply_error(r, 404, "no such resource: %.200s (see docs/openapi.yaml)", url);
 	snprintf(allow, sizeof(allow), "%s, OPTIONS", methods);
 	struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 	if (!resp)
 		return MHD_NO;
 	MHD_add_response_header(resp, "Allow", allow);
+	if (strstr(methods, "POST") && join_is_join_url(url))
+		MHD_add_response_header(resp, "Accept-Post", "application/sdp");
 	if (r->origin) {
-		add_cors(r, resp);
+		http_add_cors(r, resp);
 		MHD_add_response_header(resp, "Access-Control-Allow-Methods", allow);
-		MHD_add_response_header(resp, "Access-Control-Allow-Headers", "Authorization, Content-Type");
+		MHD_add_response_header(resp, "Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match");
 		MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
 	}
 	enum MHD_Result rc = MHD_queue_response(r->conn, 204, resp);
@@ -225,16 +214,16 @@ static enum MHD_Result on_query(void *cls, enum MHD_ValueKind kind, const char *
 	return MHD_YES;
 }
 
-static bool json_content_type(const char *ct)
+bool http_content_type_is(struct http_req *r, const char *type)
 {
+	const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
 	if (!ct)
 		return false;
-	size_t n = strlen("application/json");
-	return strncasecmp(ct, "application/json", n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+	size_t n = strlen(type);
+	return strncasecmp(ct, type, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
-/* The token check: 0 and the claims, or the reply was queued (*rc). */
-static int authenticate(struct http_req *r, struct token_claims *cl, enum MHD_Result *rc)
+int http_authenticate(struct http_req *r, const char *tok, struct token_claims *cl, enum MHD_Result *rc)
 {
 	struct http_server *hs = r->hs;
 	if (hs->no_auth) {
@@ -245,21 +234,29 @@ static int authenticate(struct http_req *r, struct token_claims *cl, enum MHD_Re
 		return 0;
 	}
 	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	static char bearer[TOKEN_MAX_LEN + 8];
+	if (tok && (!h || !*h)) {
+		snprintf(bearer, sizeof(bearer), "Bearer %s", tok);
+		h = bearer;
+	}
 	if (!h || !*h) {
-		*rc = reply_error(r, 401, "missing bearer token (header Authorization: Bearer TOKEN; "
+		*rc = http_reply_error(r, 401, "missing bearer token (header Authorization: Bearer TOKEN; "
 					  "'mmrctl token mint' makes one)");
 		return -1;
 	}
 	if (strncasecmp(h, "Bearer ", 7) != 0) {
-		*rc = reply_error(r, 401, "the Authorization header must be 'Bearer TOKEN'");
+		*rc = http_reply_error(r, 401, "the Authorization header must be 'Bearer TOKEN'");
 		return -1;
 	}
 	h += 7;
 	while (*h == ' ')
 		h++;
 	char why[300];
-	if (token_verify(hs->secret, hs->secret_len, h, strlen(h), (int64_t)time(NULL), cl, why, sizeof(why)) < 0) {
-		*rc = reply_error(r, 401, "%s", why);
+	int vr = token_verify(hs->secret, hs->secret_len, h, strlen(h), (int64_t)time(NULL), cl, why, sizeof(why));
+	if (tok)
+		explicit_bzero(bearer, sizeof(bearer));
+	if (vr < 0) {
+		*rc = http_reply_error(r, 401, "%s", why);
 		return -1;
 	}
 	size_t l = strlen(r->who);
@@ -273,30 +270,34 @@ static enum MHD_Result handle(struct http_req *r, const char *url, const char *m
 	if (strcmp(method, "OPTIONS") == 0)
 		return preflight(r, url);
 	if (r->too_large)
-		return reply_error(r, 413, "the request body is too large (at most %d bytes)", HTTP_MAX_BODY);
+		return http_reply_error(r, 413, "the request body is too large (at most %d bytes)", HTTP_MAX_BODY);
+	if (static_files_url(url))
+		return static_files_serve(r, hs->ctx->cfg->demo_dir, url, method);
+	if (join_owns_url(url))
+		return join_handle(hs->join, r, url, method);
 
 	struct token_claims cl;
 	enum MHD_Result rc = MHD_NO;
-	if (authenticate(r, &cl, &rc) < 0)
+	if (http_authenticate(r, NULL, &cl, &rc) < 0)
 		return rc;
 
 	json_t *body = NULL;
 	if (r->body_len) {
 		if (!http_method_has_body(method))
-			return reply_error(r, 400, "%s takes no request body", method);
-		if (!json_content_type(MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type")))
-			return reply_error(r, 415, "the request body must be JSON (Content-Type: application/json)");
+			return http_reply_error(r, 400, "%s takes no request body", method);
+		if (!http_content_type_is(r, "application/json"))
+			return http_reply_error(r, 415, "the request body must be JSON (Content-Type: application/json)");
 		json_error_t je;
 		body = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &je);
 		if (!body)
-			return reply_error(r, 400, "the request body is not JSON: line %d column %d: %s", je.line,
+			return http_reply_error(r, 400, "the request body is not JSON: line %d column %d: %s", je.line,
 					   je.column, je.text);
 	}
 	struct query_acc qa = { .n = 0 };
 	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, on_query, &qa);
 	if (qa.overflow) {
 		json_decref(body);
-		return reply_error(r, 400, "too many query parameters (at most %d)", MAX_QUERY);
+		return http_reply_error(r, 400, "too many query parameters (at most %d)", MAX_QUERY);
 	}
 
 	static struct http_call call;   /* 4 KiB: off the stack; one request at a time (one thread) */
@@ -319,18 +320,18 @@ static enum MHD_Result handle(struct http_req *r, const char *url, const char *m
 			ctl_log("http %s: %s %s -> 405", r->who, method, url);
 			return rc;
 		}
-		return reply_error(r, (unsigned)st, "%s", why);
+		return http_reply_error(r, (unsigned)st, "%s", why);
 	}
 	if (cl.role != TOKEN_ROLE_ADMIN) {
 		explicit_bzero(&call, sizeof(call));
-		return reply_error(r, 403, "role '%s' may not use the management API (it needs an admin token)",
+		return http_reply_error(r, 403, "role '%s' may not use the management API (it needs an admin token)",
 				   token_role_name(cl.role));
 	}
 	if (strcmp(cl.meeting, "*") != 0 &&
 	    (call.scope == HTTP_SCOPE_ZONE || !call.meeting || strcmp(call.meeting, cl.meeting) != 0)) {
 		bool zone = call.scope == HTTP_SCOPE_ZONE;
 		explicit_bzero(&call, sizeof(call));
-		return reply_error(r, 403, zone ? "the token is for meeting '%s' only; %s %s needs a token for every "
+		return http_reply_error(r, 403, zone ? "the token is for meeting '%s' only; %s %s needs a token for every "
 						  "meeting (meeting \"*\")" :
 						  "the token is for meeting '%s' only, not this one (%s %s)",
 				   cl.meeting, method, url);
@@ -354,6 +355,7 @@ static void req_free(struct http_req *r)
 		hs->reqs = r->next;
 	if (r->next)
 		r->next->prev = r->prev;
+	join_req_gone(hs->join, r);
 	if (r->started)
 		request_free(&r->sl.req);
 	if (r->body) {
@@ -385,6 +387,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		char addr[INET6_ADDRSTRLEN] = "?";
 		if (ci && ci->client_addr) {
 			const struct sockaddr *sa = ci->client_addr;
+			memcpy(&r->peer, sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+					     sizeof(struct sockaddr_in));
 			if (sa->sa_family == AF_INET)
 				inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, addr, sizeof(addr));
 			else if (sa->sa_family == AF_INET6)
@@ -400,7 +404,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 			if (v > HTTP_MAX_BODY)
 				r->too_large = true;
 			if (v > DRAIN_MAX)   /* not worth reading: answer now, libmicrohttpd closes after it */
-				return reply_error(r, 413, "the request body is too large (at most %d bytes)", HTTP_MAX_BODY);
+				return http_reply_error(r, 413, "the request body is too large (at most %d bytes)", HTTP_MAX_BODY);
 		}
 		return MHD_YES;
 	}
@@ -420,6 +424,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		}
 		*upload_size = 0;
 		return MHD_YES;
+	}
+	if (r->kind == HTTP_REQ_JOIN) {
+		/* resumed: the join's commands settled */
+		r->suspended = false;
+		return join_resumed(hs->join, r);
 	}
 	if (r->started) {
 		/* resumed: the change settled */
@@ -511,6 +520,11 @@ struct http_server *http_server_start(struct ctl_ctx *ctx, char *err, size_t err
 	}
 	if (hs->no_auth)
 		ctl_log("MMR_TEST_NO_AUTH=1: the HTTP API checks NO token (test hook, loopback only)");
+	hs->join = join_new(hs);
+	if (!hs->join) {
+		snprintf(err, errlen, "out of memory");
+		goto err;
+	}
 	if (token_load_secret(cfg->token_secret_file, hs->secret, &hs->secret_len, err, errlen) < 0)
 		goto err;
 	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
@@ -606,6 +620,7 @@ bool http_server_service(struct http_server *hs, uint64_t now)
 			resumed = true;
 		}
 	}
+	join_service(hs->join, now);
 	/* libmicrohttpd takes resumed connections up in its next run (and may not wake its epoll fd for
 	 * them): run it now, so the answers go out without waiting for the next event */
 	if (resumed)
@@ -617,6 +632,7 @@ void http_server_stop(struct http_server *hs)
 {
 	if (!hs)
 		return;
+	join_stop_streams(hs->join);
 	if (hs->d) {
 		for (struct http_req *r = hs->reqs; r; r = r->next)
 			if (r->suspended) {
@@ -627,6 +643,8 @@ void http_server_stop(struct http_server *hs)
 	}
 	while (hs->reqs)
 		req_free(hs->reqs);
+	join_free(hs->join);
+	hs->join = NULL;
 	explicit_bzero(hs->secret, sizeof(hs->secret));
 	if (hs->key)
 		explicit_bzero(hs->key, hs->key_len);

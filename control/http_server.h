@@ -2,7 +2,8 @@
  * http_server.h - the controller's HTTP API (docs/interfaces.md "HTTP API", docs/openapi.yaml):
  * libmicrohttpd in external-epoll mode inside the controller's one poll loop, so the model stays
  * single-threaded. HTTPS with the configured certificate and key (plain HTTP only on loopback, which
- * config.c enforces); every route needs a bearer token (token.h) of role admin; the request is mapped
+ * config.c enforces); every management route needs a bearer token (token.h) of role admin (the join
+ * endpoints take the other roles: join.h; /demo none: static_files.h); the request is mapped
  * onto an mmrctl command line (http_routes.h) and run in a slot (slot.h) like a socket request, its
  * reply JSON, its errors mmrctl's with an HTTP status from their class. A change that waits for the
  * dataplane suspends its connection until it settles. CORS for the configured origins.

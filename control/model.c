@@ -193,9 +193,15 @@ uint32_t model_join_sub_count(const struct model *m, uint32_t meeting, unsigned 
 uint32_t model_stream_sub_count(const struct model *m, uint32_t s)
 {
 	const struct m_stream *ss = &m->streams[s];
-	if (!model_stream_subscribed(m, model_stream_meeting(m, s), ss->kind))
+	uint32_t meeting = model_stream_meeting(m, s);
+	if (!model_stream_subscribed(m, meeting, ss->kind))
 		return 0;
-	return model_publish_sub_count(m, ss->participant);
+	uint32_t n = model_publish_sub_count(m, ss->participant);
+	if (ss->kind == MMR_KIND_VIDEO)   /* receivers with video slots get it on a slot, if at all */
+		for (uint32_t r = m->meetings[meeting].first_part; r != MMR_ID_NONE; r = m->parts[r].next)
+			if (r != ss->participant && m->parts[r].n_vslots && val_role_receives(m->parts[r].role))
+				n--;
+	return n;
 }
 
 uint32_t model_publish_sub_count(const struct model *m, uint32_t participant)
@@ -374,6 +380,8 @@ static uint32_t default_sub(struct model *m, uint32_t stream, uint32_t subscribe
 {
 	if (!model_stream_subscribed(m, model_stream_meeting(m, stream), m->streams[stream].kind))
 		return MMR_ID_NONE;   /* audio of a top-N meeting: the receivers' slots carry it */
+	if (m->streams[stream].kind == MMR_KIND_VIDEO && m->parts[subscriber].n_vslots)
+		return MMR_ID_NONE;   /* video to a receiver with video slots: `slot set` puts it on one */
 	struct m_target t;
 	uint32_t head = model_group_head(m, stream), sel = MMR_ID_NONE;
 	model_default_target(m, stream, &t);
@@ -439,6 +447,67 @@ uint32_t model_find_mmr_ssrc(const struct model *m, uint32_t meeting, uint32_t s
 	return MMR_ID_NONE;
 }
 
+void model_stream_set_ssrc(struct model *m, uint32_t s, uint32_t ssrc)
+{
+	struct m_stream *st = &m->streams[s];
+	uint32_t meeting = m->parts[st->participant].meeting;
+	id_index_remove(&m->stream_by_ssrc, hash_pair(meeting, st->ssrc), s);
+	st->ssrc = ssrc;
+	st->learn &= (uint8_t)~MMR_LEARN_MEDIA;
+	id_index_insert(&m->stream_by_ssrc, hash_pair(meeting, ssrc), s);
+}
+
+void model_stream_set_rtx(struct model *m, uint32_t s, uint32_t rtx_ssrc)
+{
+	m->streams[s].rtx_ssrc = rtx_ssrc;
+	m->streams[s].learn &= (uint8_t)~MMR_LEARN_RTX;
+}
+
+unsigned model_learn_table(const struct model *m, uint32_t p, struct mmr_learn *out, unsigned max)
+{
+	unsigned n = 0;
+	for (uint32_t s = m->parts[p].first_stream; s != MMR_ID_NONE && n < max; s = m->streams[s].next) {
+		const struct m_stream *st = &m->streams[s];
+		if (!st->learn || !st->mid[0])
+			continue;
+		struct mmr_learn *e = &out[n++];
+		memset(e, 0, sizeof(*e));
+		e->stream_id = s;
+		e->need = st->learn;
+		e->mid_len = (uint8_t)strnlen(st->mid, MMR_MID_MAX);
+		e->rid_len = (uint8_t)strnlen(st->rid, MMR_MID_MAX);
+		memcpy(e->mid, st->mid, e->mid_len);
+		memcpy(e->rid, st->rid, e->rid_len);
+	}
+	return n;
+}
+
+uint8_t model_learned_encoding(const struct model *m, uint32_t s, uint8_t encoding)
+{
+	uint32_t head = model_group_head(m, s);
+	if (m->streams[head].group == MMR_ID_NONE)
+		return encoding;
+	int best = -1;
+	bool all = true;
+	for (uint32_t x = head; x != MMR_ID_NONE && model_group_head(m, x) == head; x = m->streams[x].next) {
+		if (m->streams[x].learn & MMR_LEARN_MEDIA)
+			all = false;
+		else if (m->streams[x].encoding <= encoding && (int)m->streams[x].encoding > best)
+			best = m->streams[x].encoding;
+	}
+	return all || best < 0 ? encoding : (uint8_t)best;
+}
+
+void model_participant_ext_ids(const struct m_participant *pp, uint8_t ids[6])
+{
+	ids[0] = pp->twcc_ext_id;
+	ids[1] = pp->abs_ext_id;
+	ids[2] = pp->level_ext_id;
+	ids[3] = pp->mid_ext_id;
+	ids[4] = pp->rid_ext_id;
+	ids[5] = pp->rrid_ext_id;
+}
+
 uint32_t model_find_rtx_ssrc(const struct model *m, uint32_t meeting, uint32_t ssrc)
 {
 	if (ssrc == 0)
@@ -465,6 +534,8 @@ void model_participant_set_rtcp(struct model *m, uint32_t id, uint8_t fb, uint32
 		struct m_sub *x = &m->subs[b];
 		if (!any || x->topn_slot)
 			x->rtx_ssrc = 0;   /* a top-N slot carries audio: no RTX */
+		else if (x->video_slot && x->stream == MMR_ID_NONE)
+			;                  /* a video slot's RTX SSRC is the receiver's own (or none) */
 		else if (x->sel_id != b)
 			x->rtx_ssrc = m->subs[x->sel_id].rtx_ssrc;
 		else if (x->rtx_ssrc == 0)
@@ -488,6 +559,83 @@ uint32_t model_participant_join(struct model *m, uint32_t meeting, const char *n
 	for (unsigned k = 0; k < m->meetings[meeting].top_n; k++)
 		model_slot_add(m, MMR_ID_NONE, id, k, model_pick_rtx_ssrc(m, id, m->ssrc_seed + k * 0x9e3779b9u));
 	return id;
+}
+
+/* ---- receive slots (issue 13) --------------------------------------------------------------- */
+
+uint32_t model_topn_slot_ssrc(const struct model *m, uint32_t r, unsigned k)
+{
+	if (k < m->parts[r].n_aslots)
+		return m->parts[r].aslot_ssrc[k];
+	return model_pick_rtx_ssrc(m, r, m->ssrc_seed + k * 0x9e3779b9u);
+}
+
+void model_participant_set_slots(struct model *m, uint32_t id, unsigned n_v, const uint32_t *v_ssrc,
+				 const uint32_t *v_rtx, unsigned n_a, const uint32_t *a_ssrc)
+{
+	struct m_participant *p = &m->parts[id];
+	uint32_t next;
+	p->n_aslots = (uint8_t)n_a;
+	for (unsigned k = 0; k < n_a; k++)
+		p->aslot_ssrc[k] = a_ssrc[k];
+	for (uint32_t b = p->first_rsub; b != MMR_ID_NONE; b = next) {
+		struct m_sub *x = &m->subs[b];
+		next = x->r_next;
+		if (n_v && x->stream != MMR_ID_NONE && m->streams[x->stream].kind == MMR_KIND_VIDEO)
+			model_sub_remove(m, b);
+		else if (n_a && x->topn_slot && x->topn_slot > n_a)
+			model_sub_remove(m, b);
+		else if (n_a && x->topn_slot)
+			x->out_ssrc = a_ssrc[x->topn_slot - 1u];
+	}
+	for (unsigned k = 0; k < n_v; k++)
+		model_vslot_add(m, MMR_ID_NONE, id, k, v_ssrc[k], v_rtx[k]);
+}
+
+uint32_t model_vslot_add(struct model *m, uint32_t id, uint32_t r, unsigned k, uint32_t out_ssrc,
+			 uint32_t rtx_ssrc)
+{
+	id = model_slot_add(m, id, r, 0, out_ssrc);   /* a streamless subscription in r's list */
+	struct m_sub *b = &m->subs[id];
+	struct m_participant *rp = &m->parts[r];
+	b->topn_slot = 0;
+	b->video_slot = (uint8_t)(k + 1);
+	b->rtx_ssrc = rtx_ssrc;
+	if (rp->n_vslots == 0)
+		for (unsigned i = 0; i < MMR_VSLOT_MAX; i++)
+			rp->vslot_sub[i] = MMR_ID_NONE;
+	rp->vslot_sub[k] = id;
+	if (k + 1 > rp->n_vslots)
+		rp->n_vslots = (uint8_t)(k + 1);
+	return id;
+}
+
+uint32_t model_vslot_member_add(struct model *m, uint32_t id, uint32_t s, uint32_t slot)
+{
+	const struct m_sub a = m->subs[slot];
+	const struct m_target t = { a.target, a.target_sid, a.target_dt, a.target_encoding };
+	id = model_sub_add(m, id, s, a.subscriber, &t, a.out_ssrc, slot);
+	struct m_sub *b = &m->subs[id];
+	b->rtx_ssrc = a.rtx_ssrc;
+	b->priority = a.priority;
+	b->video_slot = a.video_slot;
+	b->slot_gen = a.slot_gen;
+	return id;
+}
+
+unsigned model_vslot_members(const struct model *m, uint32_t slot, uint32_t *out)
+{
+	unsigned n = 0;
+	for (uint32_t b = m->parts[m->subs[slot].subscriber].first_rsub; b != MMR_ID_NONE; b = m->subs[b].r_next)
+		if (b != slot && m->subs[b].sel_id == slot && n < MEDIA_MAX_ENCODINGS)
+			out[n++] = b;
+	return n;
+}
+
+uint32_t model_vslot_of_stream(const struct model *m, uint32_t r, uint32_t s)
+{
+	uint32_t b = model_find_sub(m, s, r);
+	return b != MMR_ID_NONE && m->subs[b].video_slot ? m->subs[b].sel_id : MMR_ID_NONE;
 }
 
 /* ---- top-N audio ---------------------------------------------------------------------------- */
@@ -545,7 +693,7 @@ void model_topn_change_count(const struct model *m, uint32_t meeting, unsigned n
 			continue;
 		for (uint32_t b = rp->first_rsub; b != MMR_ID_NONE; b = m->subs[b].r_next)
 			*remove += topn_removes(m, b, mt->top_n, n);
-		for (unsigned k = 0; k < n; k++)
+		for (unsigned k = 0; k < model_topn_slots_of(rp, n); k++)
 			*add += model_find_slot(m, r, k) == MMR_ID_NONE;
 		if (mt->top_n && n == 0)   /* every other sender's audio */
 			for (uint32_t o = mt->first_part; o != MMR_ID_NONE; o = m->parts[o].next)
@@ -590,10 +738,9 @@ uint32_t model_meeting_set_top_n(struct model *m, uint32_t meeting, unsigned n, 
 							added[k] = b;
 						k++;
 					}
-		for (unsigned sl = 0; sl < n; sl++)
+		for (unsigned sl = 0; sl < model_topn_slots_of(&m->parts[r], n); sl++)
 			if (model_find_slot(m, r, sl) == MMR_ID_NONE) {
-				uint32_t b = model_slot_add(m, MMR_ID_NONE, r, sl,
-							    model_pick_rtx_ssrc(m, r, m->ssrc_seed + sl * 0x9e3779b9u));
+				uint32_t b = model_slot_add(m, MMR_ID_NONE, r, sl, model_topn_slot_ssrc(m, r, sl));
 				if (added)
 					added[k] = b;
 				k++;
@@ -639,7 +786,9 @@ void model_sub_remove(struct model *m, uint32_t id)
 	struct m_sub *b = &m->subs[id];
 	struct m_participant *r = &m->parts[b->subscriber];
 
-	if (!b->topn_slot) {
+	if (b->video_slot && b->stream == MMR_ID_NONE)
+		r->vslot_sub[b->video_slot - 1u] = MMR_ID_NONE;   /* only with its participant */
+	if (!model_sub_streamless(b)) {
 		struct m_stream *s = &m->streams[b->stream];
 		if (b->s_prev != MMR_ID_NONE)
 			m->subs[b->s_prev].s_next = b->s_next;

@@ -55,9 +55,28 @@
  * (each meeting's dominant speaker, each receiver's bandwidth estimate) is the events' (events.h),
  * like the layers each receiver gets.
  *
+ * Receive slots (issue 13): a participant may receive on fixed slots. With video slots (up to
+ * MMR_VSLOT_MAX, vslot_sub[k]) it has no per-pair video subscriptions; each video slot is a
+ * subscription with video_slot k+1, stream MMR_ID_NONE, its own sel_id and the slot's out and RTX
+ * SSRCs (given by the participant, kept), its targets the slot's ceiling and slot_gen its
+ * assignment number (1..255, then 1: bumped each time another publisher is put on it); it is in its
+ * receiver's list, in no stream's list and not in the index. The publisher stream (or each stream
+ * of a simulcast group) on the slot is a subscription to that stream with the slot's video_slot,
+ * out/RTX SSRCs, targets and slot_gen and sel_id = the slot's id (in the stream's list and the
+ * index; a stream is on at most one slot of a receiver). Removing the stream empties the slot.
+ * With audio slots (n_aslots SSRCs) its top-N slot subscriptions use those SSRCs, one per slot
+ * below min(top_n, n_aslots).
+ *
  * The model also records the id of the dataplane's SRTP index ledger the SRTP keys have been used
  * under (lib/contract/cmd_chan.h). A key used under one ledger must never be used under another: a new ledger
  * knows nothing of the indexes the old one leased (requests.h, request_ledger_check, at attach).
+ *
+ * SSRC learning (issue 13): a stream a browser announces by mid (and rid) but not by SSRC is added
+ * with a random stand-in SSRC (learn MMR_LEARN_MEDIA; unused in its meeting; the index, the
+ * subscriptions' out SSRCs and the dataplane's tables use it like any SSRC) until the dataplane
+ * reports the real one (MMR_EV_SSRC); model_stream_set_ssrc then re-keys it. The subscriptions keep
+ * the stand-in as their out SSRC: receivers see no change. Its RTX SSRC is learned the same way
+ * (MMR_LEARN_RTX; 0 until then).
  *
  * The mutators do not check their arguments beyond what the caller promised: requests validate
  * first and reserve capacity (model_reserve), then mutate, so a failed request changes nothing.
@@ -104,6 +123,7 @@ struct m_participant {
 	uint32_t mmr_ssrc;
 	struct mmr_rtx_pt rtx_map[MMR_RTX_MAP_MAX];
 	uint8_t twcc_ext_id, abs_ext_id, level_ext_id;  /* header extension ids (issue 12); 0: none */
+	uint8_t mid_ext_id, rid_ext_id, rrid_ext_id;    /* mid, rid, repaired-rid (SSRC learning); 0: none */
 	/* ICE-lite (issue 13): the MMR's ice-ufrag and ice-pwd for it (ice 0: none). With ice, port 0
 	 * (address 0.0.0.0) is "no address yet": the dataplane learns one from its checks. The pwd is
 	 * key material: never printed, wiped when freed. */
@@ -118,6 +138,10 @@ struct m_participant {
 	uint8_t dtls, dtls_role;
 	uint8_t dtls_fp[MMR_DTLS_FP_LEN];
 	uint8_t dtls_state, dtls_fail, dtls_suite;
+	/* receive slots (issue 13, above) */
+	uint8_t n_vslots, n_aslots;
+	uint32_t vslot_sub[MMR_VSLOT_MAX];  /* slot k's subscription (MMR_ID_NONE beyond n_vslots) */
+	uint32_t aslot_ssrc[MMR_TOPN_MAX];  /* audio slot k's SSRC */
 };
 
 struct m_stream {
@@ -136,6 +160,12 @@ struct m_stream {
 	uint32_t rtx_ssrc;                  /* the publisher's RTX SSRC for it; 0: none */
 	uint32_t clock_hz;                  /* RTP clock rate */
 	uint8_t screen;                     /* a screen share (issue 12) */
+	/* SSRC learning (issue 13, see above): the publisher's mid for it ("" none) and rid ("" none),
+	 * and what is not known yet (MMR_LEARN_MEDIA: `ssrc` is a stand-in, MMR_LEARN_RTX: rtx_ssrc
+	 * is 0 though rtx_pt is set) */
+	uint8_t learn;
+	char mid[MMR_MID_MAX + 1];
+	char rid[MMR_MID_MAX + 1];
 };
 
 struct m_sub {
@@ -150,6 +180,8 @@ struct m_sub {
 	uint8_t priority;                   /* MMR_PRIO_* (issue 12) */
 	uint8_t topn_slot;                  /* 0: a subscription to `stream`; k+1: top-N audio slot k
 					       (stream MMR_ID_NONE, above) */
+	uint8_t video_slot;                 /* k+1: video slot k itself (stream MMR_ID_NONE) or a stream on it */
+	uint8_t slot_gen;                   /* video slot: its assignment number (above); 0: none */
 	uint32_t s_prev, s_next;            /* in the stream's list (not for a slot) */
 	uint32_t r_prev, r_next;            /* in the subscriber's list */
 };
@@ -293,6 +325,55 @@ static inline bool model_stream_subscribed(const struct model *m, uint32_t meeti
 }
 /* The subscriptions stream s must have: one per other receiver of its meeting, or none. */
 uint32_t model_stream_sub_count(const struct model *m, uint32_t s);
+
+/* SSRC learning: stream s's SSRC becomes ssrc (the index follows; its subscriptions keep their out
+ * SSRCs) and MMR_LEARN_MEDIA is cleared; model_stream_set_rtx: its RTX SSRC, MMR_LEARN_RTX cleared.
+ * The caller checked that no other stream, RTX or view of the meeting uses it. */
+void model_stream_set_ssrc(struct model *m, uint32_t s, uint32_t ssrc);
+void model_stream_set_rtx(struct model *m, uint32_t s, uint32_t rtx_ssrc);
+/* Participant p's streams still learning, as the dataplane gets them (struct mmr_learn); returns
+ * how many (at most max). */
+unsigned model_learn_table(const struct model *m, uint32_t p, struct mmr_learn *out, unsigned max);
+/* The encoding a subscription to (a member of) s's group with ceiling `encoding` is given while the
+ * group learns its SSRCs: the highest learned encoding not above the ceiling; the ceiling itself
+ * when none is learned yet, or outside a group. */
+uint8_t model_learned_encoding(const struct model *m, uint32_t s, uint8_t encoding);
+/* A participant's extension ids in val_ext order (values.h). */
+void model_participant_ext_ids(const struct m_participant *pp, uint8_t ids[6]);
+/* ---- receive slots (issue 13) ---- */
+/* Has no stream behind it (a top-N or a video slot itself)? */
+static inline bool model_sub_streamless(const struct m_sub *b)
+{
+	return b->stream == MMR_ID_NONE;
+}
+/* Give participant id (just joined) its receive slots: n_v video slots with their SSRCs (v_rtx[k]
+ * 0: none) instead of its per-pair video subscriptions, n_a audio slots (its top-N slots use those
+ * SSRCs; none beyond n_a). */
+void model_participant_set_slots(struct model *m, uint32_t id, unsigned n_v, const uint32_t *v_ssrc,
+				 const uint32_t *v_rtx, unsigned n_a, const uint32_t *a_ssrc);
+/* Add video slot k (0-based) of receiver r with its SSRCs (rtx_ssrc 0: none), empty, targets 0. */
+uint32_t model_vslot_add(struct model *m, uint32_t id, uint32_t r, unsigned k, uint32_t out_ssrc,
+			 uint32_t rtx_ssrc);
+/* Put stream s (one stream; a simulcast group is one call per member, encoding 0 first) on video
+ * slot `slot` (the slot's subscription id): a subscription with the slot's SSRCs, targets, gen. */
+uint32_t model_vslot_member_add(struct model *m, uint32_t id, uint32_t s, uint32_t slot);
+/* The subscriptions of the streams on video slot `slot` (up to MEDIA_MAX_ENCODINGS, encoding 0
+ * first) into out; returns how many (0: empty). */
+unsigned model_vslot_members(const struct model *m, uint32_t slot, uint32_t *out);
+/* The video slot of receiver r that stream s is on; MMR_ID_NONE: none. */
+uint32_t model_vslot_of_stream(const struct model *m, uint32_t r, uint32_t s);
+/* The next assignment number after g (1..255, 0 skipped). */
+static inline uint8_t model_slot_gen_next(uint8_t g)
+{
+	return (uint8_t)(g == 255 ? 1 : g + 1);
+}
+/* How many top-N slots receiver r has in a meeting with top_n n: n, or at most its audio slots. */
+static inline unsigned model_topn_slots_of(const struct m_participant *r, unsigned n)
+{
+	return r->n_aslots && r->n_aslots < n ? r->n_aslots : n;
+}
+/* The out SSRC of receiver r's top-N slot k: its audio slot's, else one picked from the seed. */
+uint32_t model_topn_slot_ssrc(const struct model *m, uint32_t r, unsigned k);
 
 /* Set (or replace) a participant's SRTP keys. */
 void model_participant_set_keys(struct model *m, uint32_t id, const struct srtp_master *send_key,

@@ -216,7 +216,8 @@ static void json_opt_u(struct outbuf *out, const char *name, bool applies, unsig
 /* JSON: ", \"ext\": {\"twcc\": ID, ...}" with the ids it negotiated (issue 12) */
 static void json_ext(const struct m_participant *pp, struct outbuf *out)
 {
-	const uint8_t ids[VAL_EXT_N] = { pp->twcc_ext_id, pp->abs_ext_id, pp->level_ext_id };
+	uint8_t ids[VAL_EXT_N];
+	model_participant_ext_ids(pp, ids);
 	bool first = true;
 	ob_puts(out, ", \"ext\": {");
 	for (unsigned i = 0; i < VAL_EXT_N; i++)
@@ -225,6 +226,48 @@ static void json_ext(const struct m_participant *pp, struct outbuf *out)
 			first = false;
 		}
 	ob_puts(out, "}");
+}
+
+/* JSON: a stream's SSRC learning fields (issue 13): "learned" (false: `ssrc` is a stand-in until
+ * the packets' mid/rid name the real one), "rtx_learned", "mid", "rid" (null: none), "rtx_ssrc". */
+static void json_stream_learn(const struct m_stream *ss, struct outbuf *out)
+{
+	ob_printf(out, ", \"learned\": %s, \"rtx_learned\": %s, \"mid\": ",
+		  ss->learn & MMR_LEARN_MEDIA ? "false" : "true", ss->learn & MMR_LEARN_RTX ? "false" : "true");
+	if (ss->mid[0])
+		ob_json_str(out, ss->mid);
+	else
+		ob_puts(out, "null");
+	ob_puts(out, ", \"rid\": ");
+	if (ss->rid[0])
+		ob_json_str(out, ss->rid);
+	else
+		ob_puts(out, "null");
+	json_opt_u(out, "rtx_ssrc", ss->rtx_ssrc != 0, ss->rtx_ssrc);
+}
+
+/* Text: one line per stream of p, with what SSRC learning knows (issue 13). */
+static void text_part_streams(const struct model *m, uint32_t p, struct outbuf *out)
+{
+	for (uint32_t s = m->parts[p].first_stream; s != MMR_ID_NONE; s = m->streams[s].next) {
+		const struct m_stream *ss = &m->streams[s];
+		ob_printf(out, "stream %u: %s %s", s, val_kind_name(ss->kind), val_codec_name(ss->codec));
+		if (ss->learn & MMR_LEARN_MEDIA)
+			ob_printf(out, ", ssrc learning (stand-in 0x%08x)", ss->ssrc);
+		else
+			ob_printf(out, ", ssrc 0x%08x", ss->ssrc);
+		if (ss->group != MMR_ID_NONE)
+			ob_printf(out, ", encoding %u of group %u", ss->encoding, ss->group);
+		if (ss->mid[0])
+			ob_printf(out, ", mid %s", ss->mid);
+		if (ss->rid[0])
+			ob_printf(out, ", rid %s", ss->rid);
+		if (ss->learn & MMR_LEARN_RTX)
+			ob_printf(out, ", rtx learning (pt %u)", ss->rtx_pt);
+		else if (ss->rtx_ssrc)
+			ob_printf(out, ", rtx 0x%08x pt %u", ss->rtx_ssrc, ss->rtx_pt);
+		ob_puts(out, "\n");
+	}
 }
 
 static void json_participant(const struct model *m, uint32_t p, struct outbuf *out)
@@ -249,7 +292,9 @@ static void json_participant(const struct model *m, uint32_t p, struct outbuf *o
 		json_opt_u(out, "dd_ext_id", ss->dd_ext_id != 0, ss->dd_ext_id);
 		json_opt_u(out, "group", ss->group != MMR_ID_NONE, ss->group);
 		json_opt_u(out, "encoding", ss->group != MMR_ID_NONE, ss->encoding);
-		ob_printf(out, ", \"screen\": %s, \"subscribers\": %u}", ss->screen ? "true" : "false", ss->n_subs);
+		ob_printf(out, ", \"screen\": %s, \"subscribers\": %u", ss->screen ? "true" : "false", ss->n_subs);
+		json_stream_learn(ss, out);
+		ob_puts(out, "}");
 	}
 	ob_printf(out, "], \"subscriptions\": %u", pp->n_rsubs);
 	json_ext(pp, out);
@@ -260,6 +305,8 @@ static void json_participant(const struct model *m, uint32_t p, struct outbuf *o
  * whose id is the group's sel_id). */
 static bool sub_row(const struct model *m, uint32_t b)
 {
+	if (m->subs[b].video_slot)
+		return false;   /* a receive slot's: `slot list` shows them */
 	return m->subs[b].topn_slot || model_group_head(m, m->subs[b].stream) == m->subs[b].stream;
 }
 
@@ -520,6 +567,124 @@ void render_sub_list(const struct ctl_ctx *ctx, uint32_t meeting, bool json, str
 	text_subs(m, ctx->dp, true, meeting, out, 0);
 }
 
+/* ---- receive slots (issue 13) --------------------------------------------------------------- */
+
+/* Rows: every receiver's video slots, then its top-N audio slots. */
+void render_slot_list(const struct ctl_ctx *ctx, uint32_t meeting, bool json, struct outbuf *out)
+{
+	const struct model *m = ctx->model;
+	static const char *const cols[] = { "RECEIVER", "KIND", "SLOT", "OUT_SSRC", "RTX_SSRC", "PUBLISHER", "SSRC",
+					    "TARGET", "ASSIGNMENT", "CURRENT" };
+	struct table t;
+	bool first = true;
+	char buf[64];
+	if (json) {
+		ob_puts(out, "{\"meeting\": ");
+		ob_json_str(out, m->meetings[meeting].name);
+		ob_puts(out, ",\n  \"slots\": [");
+	} else {
+		table_init(&t, 10, cols);
+	}
+	for (uint32_t p = m->meetings[meeting].first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
+		const struct m_participant *rp = &m->parts[p];
+		for (unsigned k = 0; k < rp->n_vslots; k++) {
+			uint32_t a = rp->vslot_sub[k], mem[MEDIA_MAX_ENCODINGS];
+			if (a == MMR_ID_NONE)
+				continue;
+			const struct m_sub *sb = &m->subs[a];
+			unsigned n = model_vslot_members(m, a, mem);
+			const struct m_stream *ss = n ? &m->streams[m->subs[mem[0]].stream] : NULL;
+			if (json) {
+				ob_puts(out, first ? "\n    {\"receiver\": " : ",\n    {\"receiver\": ");
+				first = false;
+				ob_json_str(out, rp->name);
+				ob_printf(out, ", \"kind\": \"video\", \"slot\": %u, \"out_ssrc\": %u", k, sb->out_ssrc);
+				json_opt_u(out, "rtx_ssrc", sb->rtx_ssrc != 0, sb->rtx_ssrc);
+				ob_printf(out, ", \"id\": %u, \"assignment\": %u, \"publisher\": ", a, sb->slot_gen);
+				if (!ss) {
+					ob_puts(out, "null, \"ssrc\": null, \"ssrcs\": [], \"codec\": null, \"current\": null}");
+					continue;
+				}
+				ob_json_str(out, m->parts[ss->participant].name);
+				ob_printf(out, ", \"ssrc\": %u, \"ssrcs\": [", ss->ssrc);
+				for (unsigned i = 0; i < n; i++)
+					ob_printf(out, "%s%u", i ? ", " : "", m->streams[m->subs[mem[i]].stream].ssrc);
+				ob_printf(out, "], \"codec\": \"%s\"", val_codec_name(ss->codec));
+				json_opt_u(out, "target", ss->codec != MMR_CODEC_AV1, sb->target);
+				json_opt_u(out, "target_spatial", ss->codec == MMR_CODEC_VP9, sb->target_sid);
+				json_opt_u(out, "target_dt", ss->codec == MMR_CODEC_AV1, sb->target_dt);
+				json_opt_u(out, "target_encoding", n > 1, sb->target_encoding);
+				uint32_t v;
+				const struct dp_link *dp = ctx->dp;
+				if (!dp || !dp->attached || !events_layers(&dp->ev, a, &v))
+					ob_puts(out, ", \"current\": null}");
+				else if (!MMR_LAYERS_STARTED(v))
+					ob_puts(out, ", \"current\": {\"started\": false}}");
+				else
+					ob_printf(out, ", \"current\": {\"started\": true, \"encoding\": %u, \"spatial\": %u, "
+						       "\"temporal\": %u, \"dt\": %u}}", MMR_LAYERS_ENCODING(v),
+						  MMR_LAYERS_SID(v), MMR_LAYERS_TID(v), MMR_LAYERS_DT(v));
+				continue;
+			}
+			table_cell(&t, rp->name);
+			table_cell(&t, "video");
+			table_cell_u64(&t, k);
+			table_cellf(&t, "0x%08x", sb->out_ssrc);
+			if (sb->rtx_ssrc)
+				table_cellf(&t, "0x%08x", sb->rtx_ssrc);
+			else
+				table_cell(&t, "-");
+			if (!ss) {
+				table_cell(&t, "(empty)");
+				table_cell(&t, "-");
+				table_cell(&t, "-");
+				table_cell_u64(&t, sb->slot_gen);
+				table_cell(&t, "-");
+				continue;
+			}
+			table_cell(&t, m->parts[ss->participant].name);
+			table_cellf(&t, "0x%08x", ss->ssrc);
+			table_cell(&t, target_text(m, mem[0], buf, sizeof(buf)));
+			table_cell_u64(&t, sb->slot_gen);
+			table_cell(&t, current_text(m, ctx->dp, mem[0], buf, sizeof(buf)));
+		}
+		for (uint32_t b = rp->first_rsub; b != MMR_ID_NONE; b = m->subs[b].r_next) {
+			const struct m_sub *sb = &m->subs[b];
+			if (!sb->topn_slot)
+				continue;
+			if (json) {
+				ob_puts(out, first ? "\n    {\"receiver\": " : ",\n    {\"receiver\": ");
+				first = false;
+				ob_json_str(out, rp->name);
+				ob_printf(out, ", \"kind\": \"audio\", \"slot\": %u, \"out_ssrc\": %u, \"rtx_ssrc\": null, "
+					       "\"id\": %u, \"publisher\": null, \"top_n\": true}",
+					  sb->topn_slot - 1u, sb->out_ssrc, b);
+				continue;
+			}
+			table_cell(&t, rp->name);
+			table_cell(&t, "audio");
+			table_cell_u64(&t, sb->topn_slot - 1u);
+			table_cellf(&t, "0x%08x", sb->out_ssrc);
+			table_cell(&t, "-");
+			table_cellf(&t, "(top-N %u)", sb->topn_slot - 1u);
+			table_cell(&t, "-");
+			table_cell(&t, "-");
+			table_cell(&t, "-");
+			table_cell(&t, "-");
+		}
+	}
+	if (json) {
+		ob_puts(out, first ? "]}\n" : "\n  ]}\n");
+		return;
+	}
+	if (t.nrows == 0) {
+		table_free(&t);
+		ob_puts(out, "(no slots)\n");
+		return;
+	}
+	table_emit(&t, out, 0);
+}
+
 /* ---- stats ---------------------------------------------------------------------------------- */
 
 static const char *drop_name(unsigned i)
@@ -706,6 +871,18 @@ void render_participant_show(const struct ctl_ctx *ctx, uint32_t p, bool json, s
 		ob_printf(out, ", \"dp_port\": %u, \"streams\": %u, \"subscriptions\": %u", pp->dp_port,
 			  pp->n_streams, pp->n_rsubs);
 		json_ext(pp, out);
+		ob_puts(out, ", \"published\": [");
+		for (uint32_t s = pp->first_stream; s != MMR_ID_NONE; s = m->streams[s].next) {
+			const struct m_stream *ss = &m->streams[s];
+			ob_printf(out, "%s{\"id\": %u, \"ssrc\": %u, \"kind\": \"%s\", \"codec\": \"%s\"",
+				  s == pp->first_stream ? "" : ", ", s, ss->ssrc, val_kind_name(ss->kind),
+				  val_codec_name(ss->codec));
+			json_opt_u(out, "group", ss->group != MMR_ID_NONE, ss->group);
+			json_opt_u(out, "encoding", ss->group != MMR_ID_NONE, ss->encoding);
+			json_stream_learn(ss, out);
+			ob_puts(out, "}");
+		}
+		ob_puts(out, "]");
 		ob_puts(out, ", \"ice_ufrag\": ");   /* the pwd is never shown */
 		if (pp->ice)
 			ob_printf(out, "\"%.*s\"", (int)pp->ice_ufrag_len, pp->ice_ufrag);
@@ -719,9 +896,11 @@ void render_participant_show(const struct ctl_ctx *ctx, uint32_t p, bool json, s
 	ob_printf(out, "participant %s (id %u) in meeting %s: %s port %u, %s, %u streams, receives %u\n",
 		  pp->name, p, m->meetings[pp->meeting].name, val_addr_fmt(&pp->addr, addr), pp->udp_port,
 		  val_role_name(pp->role), pp->n_streams, pp->n_rsubs);
-	const uint8_t ids[VAL_EXT_N] = { pp->twcc_ext_id, pp->abs_ext_id, pp->level_ext_id };
+	uint8_t ids[VAL_EXT_N];
+	model_participant_ext_ids(pp, ids);
 	char ext[VAL_EXT_STRLEN];
 	ob_printf(out, "ext: %s\n", val_ext_fmt(ids, ext));
+	text_part_streams(m, p, out);
 	if (pp->ice)
 		ob_printf(out, "ice: ufrag %.*s, %s\n", (int)pp->ice_ufrag_len, pp->ice_ufrag,
 			  pp->udp_port ? "address learned or given" : "no address yet (nothing sent to it)");
@@ -1168,10 +1347,12 @@ void render_status(const struct ctl_ctx *ctx, bool json, struct outbuf *out)
 			  (unsigned long long)dp->syncs, (unsigned long long)rejected);
 		ob_json_str(out, last_error);
 		ob_printf(out, ", \"events\": {\"read\": %llu, \"stale\": %llu, \"bad\": %llu, \"lost\": %llu, "
-			       "\"snapshots_asked\": %llu, \"layers_known\": %s}",
+			       "\"snapshots_asked\": %llu, \"layers_known\": %s, \"ssrc_learned\": %llu, "
+			       "\"ssrc_refused\": %llu}",
 			  (unsigned long long)dp->ev.received, (unsigned long long)dp->ev.stale,
 			  (unsigned long long)dp->ev.bad, (unsigned long long)dp->ev.lost,
-			  (unsigned long long)dp->ev.snapshots, dp->ev.complete ? "true" : "false");
+			  (unsigned long long)dp->ev.snapshots, dp->ev.complete ? "true" : "false",
+			  (unsigned long long)dp->ev.ssrc_learned, (unsigned long long)dp->ev.ssrc_refused);
 		ob_puts(out, "}}\n");
 		return;
 	}
@@ -1223,11 +1404,13 @@ void render_status(const struct ctl_ctx *ctx, bool json, struct outbuf *out)
 		       "  full syncs     %llu (last gen %u)\n"
 		       "  rejected       %llu\n"
 		       "  last error     %s\n"
-		       "  events         %llu read, %llu stale, %llu lost (rings full), %llu snapshots asked; layers %s\n",
+		       "  events         %llu read, %llu stale, %llu lost (rings full), %llu snapshots asked; layers %s\n"
+		       "  ssrc learning  %llu learned, %llu refused (SSRC already used in the meeting)\n",
 		  dp_pid, ready ? "yes" : "no", (unsigned long long)dp->epoch, a1, a2, (unsigned long long)head,
 		  (unsigned long long)tail, (unsigned long long)applied, (unsigned long long)(tail - head),
 		  dp->fifo_len, (unsigned long long)dp->syncs, dp->gen, (unsigned long long)rejected,
 		  last_error[0] ? last_error : "-", (unsigned long long)dp->ev.received,
 		  (unsigned long long)dp->ev.stale, (unsigned long long)dp->ev.lost,
-		  (unsigned long long)dp->ev.snapshots, dp->ev.complete ? "known" : "waiting for a snapshot");
+		  (unsigned long long)dp->ev.snapshots, dp->ev.complete ? "known" : "waiting for a snapshot",
+		  (unsigned long long)dp->ev.ssrc_learned, (unsigned long long)dp->ev.ssrc_refused);
 }

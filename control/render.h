@@ -21,6 +21,9 @@ void render_meeting_show(const struct model *m, const uint8_t *owners, uint32_t 
  * (as the dataplane's events told, events.h; "unknown" / null without a dataplane or before its
  * snapshot was read). */
 void render_sub_list(const struct ctl_ctx *ctx, uint32_t meeting, bool json, struct outbuf *out);
+/* slot list MEETING (issue 13): every receiver's video slots (who is on them, target, layers now)
+ * and top-N audio slots */
+void render_slot_list(const struct ctl_ctx *ctx, uint32_t meeting, bool json, struct outbuf *out);
 /* participants: the per-participant RTCP counters too (stats.h). */
 int render_stats(const struct ctl_ctx *ctx, bool streams, bool participants, bool json, struct outbuf *out,
 		 char *err, size_t errlen);

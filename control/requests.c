@@ -452,7 +452,7 @@ static void cmd_meeting_show(struct ctl_ctx *ctx, const struct args *a, struct r
 /* ---- participant ---------------------------------------------------------------------------- */
 
 enum { PA_ADDR, PA_PORT, PA_ROLE, PA_MAC, PA_DP_PORT, PA_SRTP, PA_PLAIN, PA_RTCP, PA_RTX, PA_EXT, PA_EXT_TWO_BYTE,
-       PA_ICE, PA_DTLS_FP, PA_DTLS_ROLE };
+       PA_ICE, PA_DTLS_FP, PA_DTLS_ROLE, PA_VIDEO_SLOTS, PA_AUDIO_SLOTS };
 
 /* --dtls-fp FP [--dtls-role server|client]: the peer's SHA-256 fingerprint (dtls_fp.h) and the MMR's
  * role; needs ICE credentials (has_ice) and an SRTP meeting (suite). false: failed. */
@@ -485,6 +485,81 @@ static bool get_dtls(const char *fp_text, const char *role_text, bool has_ice, e
 		return false;
 	}
 	return true;
+}
+
+/* Is ssrc one of meeting's: a stream's or RTX SSRC, an MMR RTCP SSRC, one a receiver sees, or an
+ * audio slot's? */
+static bool meeting_ssrc_used(const struct model *m, uint32_t meeting, uint32_t ssrc)
+{
+	if (model_find_stream(m, meeting, ssrc) != MMR_ID_NONE || model_find_rtx_ssrc(m, meeting, ssrc) != MMR_ID_NONE ||
+	    model_find_mmr_ssrc(m, meeting, ssrc) != MMR_ID_NONE)
+		return true;
+	for (uint32_t r = m->meetings[meeting].first_part; r != MMR_ID_NONE; r = m->parts[r].next) {
+		if (model_view_ssrc_taken(m, r, ssrc, MMR_ID_NONE))
+			return true;
+		for (unsigned k = 0; k < m->parts[r].n_aslots; k++)
+			if (m->parts[r].aslot_ssrc[k] == ssrc)
+				return true;
+	}
+	return false;
+}
+
+/* --video-slots SSRC[:RTXSSRC],... or --audio-slots SSRC,... (rtx NULL): up to max, each SSRC not
+ * 0, not twice in both lists, none of the meeting's; n is added to (both lists share seen[]). */
+static bool get_slot_ssrcs(const struct model *m, uint32_t meeting, const char *opt, const char *text,
+			   unsigned max, uint32_t *ssrc, uint32_t *rtx, unsigned *n, uint32_t *seen, unsigned *n_seen,
+			   struct request *req)
+{
+	char item[48];
+	const char *p = text;
+	*n = 0;
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		if (*n == max) {
+			fail(req, "too many slots in --%s '%s' (at most %u)", opt, text, max);
+			return false;
+		}
+		if (len == 0 || len >= sizeof(item)) {
+			fail(req, "bad --%s '%s' (%s)", opt, text, rtx ? "SSRC[:RTXSSRC],..." : "SSRC,...");
+			return false;
+		}
+		memcpy(item, p, len);
+		item[len] = '\0';
+		char *colon = strchr(item, ':');
+		if (colon && !rtx) {
+			fail(req, "bad --%s '%s': audio slots have no RTX SSRC", opt, text);
+			return false;
+		}
+		if (colon)
+			*colon = '\0';
+		uint32_t v[2] = { 0, 0 };
+		if (!get_ssrc(item, "slot SSRC", req, &v[0]) || (colon && !get_ssrc(colon + 1, "slot RTX SSRC", req, &v[1])))
+			return false;
+		for (unsigned j = 0; j < (colon ? 2u : 1u); j++) {
+			if (v[j] == 0) {
+				fail(req, "slot SSRC 0 in --%s '%s': an SSRC is never 0", opt, text);
+				return false;
+			}
+			for (unsigned i = 0; i < *n_seen; i++)
+				if (seen[i] == v[j]) {
+					fail(req, "SSRC 0x%08x appears twice in the slots", v[j]);
+					return false;
+				}
+			if (meeting_ssrc_used(m, meeting, v[j])) {
+				fail(req, "slot SSRC 0x%08x is already used in meeting '%s': choose another", v[j],
+				     m->meetings[meeting].name);
+				return false;
+			}
+			seen[(*n_seen)++] = v[j];
+		}
+		ssrc[*n] = v[0];
+		if (rtx)
+			rtx[*n] = v[1];
+		(*n)++;
+		if (p[len] == '\0')
+			return true;
+		p += len + 1;
+	}
 }
 
 /* ICE credentials: --ice UFRAG:PWD, checked (characters, lengths, the ufrag unique across the MMR
@@ -626,7 +701,7 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 	if (a->opt[PA_RTCP] && val_fb(a->opt[PA_RTCP], &fb) < 0)
 		FAIL("bad RTCP feedback '%s' (a list of nack, pli, fir, rsize, twcc, remb, or none)", a->opt[PA_RTCP]);
 	/* its RTP header extension ids: what it publishes carries them, what it receives gets them */
-	uint8_t ext[VAL_EXT_N] = { 0, 0, 0 };
+	uint8_t ext[VAL_EXT_N] = { 0 };
 	if (a->opt[PA_EXT_TWO_BYTE] && !a->opt[PA_EXT])
 		FAIL("--ext-two-byte goes with --ext (the ids it allows: 1-255)");
 	if (a->opt[PA_EXT]) {
@@ -640,7 +715,8 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 		if (rc == -4)
 			FAIL("two header extensions share an id in '%s'", a->opt[PA_EXT]);
 		if (rc < 0)
-			FAIL("bad header extensions '%s' (twcc=ID,abs-send-time=ID,audio-level=ID, any of them)",
+			FAIL("bad header extensions '%s' (twcc=ID,abs-send-time=ID,audio-level=ID,mid=ID,rid=ID,rrid=ID, "
+			     "any of them)",
 			     a->opt[PA_EXT]);
 	}
 	if ((fb & MMR_FB_TWCC) && !ext[0])
@@ -663,15 +739,43 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 		if (!val_role_receives((unsigned)role))
 			FAIL("--rtx is for participants that receive (this one is %s)", val_role_name((unsigned)role));
 	}
-	if (!reserve(ctx, req, 0, 1, 0, model_join_sub_count(m, meeting, (unsigned)role)))
+	/* receive slots (issue 13): the SSRCs of its fixed m-sections */
+	uint32_t v_ssrc[MMR_VSLOT_MAX], v_rtx[MMR_VSLOT_MAX], a_ssrc[MMR_TOPN_MAX], seen[2 * MMR_VSLOT_MAX + MMR_TOPN_MAX];
+	unsigned n_v = 0, n_a = 0, n_seen = 0;
+	if ((a->opt[PA_VIDEO_SLOTS] || a->opt[PA_AUDIO_SLOTS]) && !val_role_receives((unsigned)role))
+		FAIL("--video-slots and --audio-slots are for participants that receive (this one is %s)",
+		     val_role_name((unsigned)role));
+	if (a->opt[PA_VIDEO_SLOTS] && !get_slot_ssrcs(m, meeting, "video-slots", a->opt[PA_VIDEO_SLOTS], MMR_VSLOT_MAX,
+						      v_ssrc, v_rtx, &n_v, seen, &n_seen, req))
 		return;
-	/* the SSRC the MMR sends it RTCP under: random, none of its meeting's streams' */
+	if (a->opt[PA_AUDIO_SLOTS]) {
+		if (!get_slot_ssrcs(m, meeting, "audio-slots", a->opt[PA_AUDIO_SLOTS], MMR_TOPN_MAX, a_ssrc, NULL, &n_a,
+				    seen, &n_seen, req))
+			return;
+		if (n_a > m->meetings[meeting].top_n)
+			FAIL("meeting '%s' has top-n %u: %u audio slots need top-n %u or more (meeting set %s --top-n %u)",
+			     m->meetings[meeting].name, m->meetings[meeting].top_n, n_a, n_a, m->meetings[meeting].name,
+			     n_a);
+	}
+	bool takes_rtx = false;
+	for (unsigned i = 0; i < MMR_RTX_MAP_MAX; i++)
+		takes_rtx |= map[i].pt != 0;
+	for (unsigned k = 0; k < n_v; k++)
+		if (v_rtx[k] && !takes_rtx)
+			FAIL("video slot %u has an RTX SSRC but the participant takes no RTX (--rtx APT:PT)", k);
+	if (!reserve(ctx, req, 0, 1, 0, model_join_sub_count(m, meeting, (unsigned)role) + n_v))
+		return;
+	/* the SSRC the MMR sends it RTCP under: random, none of its meeting's streams' nor its slots' */
 	uint32_t mmr_ssrc;
+	bool clash;
 	do {
 		if (keys_random_ssrc(&mmr_ssrc) < 0)
 			FAIL("the random generator failed: no SSRC for the participant's RTCP");
-	} while (model_find_stream(m, meeting, mmr_ssrc) != MMR_ID_NONE ||
-		 model_find_rtx_ssrc(m, meeting, mmr_ssrc) != MMR_ID_NONE);
+		clash = model_find_stream(m, meeting, mmr_ssrc) != MMR_ID_NONE ||
+			model_find_rtx_ssrc(m, meeting, mmr_ssrc) != MMR_ID_NONE;
+		for (unsigned i = 0; i < n_seen; i++)
+			clash |= seen[i] == mmr_ssrc;
+	} while (clash);
 	if (m->meetings[meeting].top_n && keys_random_ssrc(&m->ssrc_seed) < 0)
 		FAIL("the random generator failed: no SSRCs for the participant's top-N slots");
 	struct srtp_master keys[2];
@@ -683,15 +787,22 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 					     a->opt[PA_MAC] ? mac : NULL, (uint16_t)dp_port);
 	model_participant_set_keys(m, id, &keys[0], &keys[1]);
 	model_participant_set_ice(m, id, ice.ufrag, ice.ulen, ice.pwd, ice.plen);
+	if (n_v || n_a)
+		model_participant_set_slots(m, id, n_v, v_ssrc, v_rtx, n_a, a_ssrc);
 	explicit_bzero(&ice, sizeof(ice));
 	model_participant_set_dtls(m, id, dtls, dtls_role, dtls_fp);
 	model_participant_set_rtcp(m, id, fb, mmr_ssrc, map);   /* its subscriptions' RTX SSRCs too */
 	m->parts[id].twcc_ext_id = ext[0];
 	m->parts[id].abs_ext_id = ext[1];
 	m->parts[id].level_ext_id = ext[2];
+	m->parts[id].mid_ext_id = ext[3];
+	m->parts[id].rid_ext_id = ext[4];
+	m->parts[id].rrid_ext_id = ext[5];
 	explicit_bzero(keys, sizeof(keys));
 	struct outbuf *b = change_begin(ctx);
 	state_line_participant(b, m, id);
+	if (n_a)
+		state_line_aslots(b, m, id);
 	for (uint32_t s = m->parts[id].first_rsub; s != MMR_ID_NONE; s = m->subs[s].r_next)
 		state_line_sub(b, m, s);
 	if (!change_end(ctx, req)) {
@@ -851,6 +962,63 @@ void requests_ice_event(struct ctl_ctx *ctx, const struct mmr_event *ev)
 	if (state_store_pending(ctx->store))
 		dp_link_hold(ctx->dp);
 	dp_link_put_participant(ctx->dp, ev->id);
+}
+
+static bool ssrc_free(const struct model *m, uint32_t meeting, uint32_t ssrc);
+
+void requests_ssrc_event(struct ctl_ctx *ctx, const struct mmr_event *ev)
+{
+	struct model *m = ctx->model;
+	struct ctl_events *e = &ctx->dp->ev;
+	uint32_t p = ev->id, s = ev->v1, ssrc = ev->v0;
+	bool rtx = ev->flags == MMR_LEARN_RTX;
+	if (p >= model_part_bound(m) || !m->parts[p].used || s >= model_stream_bound(m) || !m->streams[s].used ||
+	    m->streams[s].participant != p || (ev->flags != MMR_LEARN_MEDIA && !rtx))
+		return;
+	struct m_stream *ss = &m->streams[s];
+	if (!(ss->learn & ev->flags))
+		return;     /* learned already (an event sent before our PUT reached the dataplane) */
+	uint32_t meeting = m->parts[p].meeting;
+	if (!ssrc_free(m, meeting, ssrc) || (rtx && ssrc == ss->ssrc)) {
+		e->ssrc_refused++;
+		if (e->ssrc_refused_last != ssrc)
+			ctl_log("SSRC learning: participant '%s' in meeting '%s' sends SSRC %u (0x%08x) for mid %s%s%s%s, "
+				"which is used in the meeting already: refused", m->parts[p].name,
+				m->meetings[meeting].name, ssrc, ssrc, ss->mid, ss->rid[0] ? " rid " : "", ss->rid,
+				rtx ? " (RTX)" : "");
+		e->ssrc_refused_last = ssrc;
+		return;
+	}
+	uint32_t old_ssrc = ss->ssrc, old_rtx = ss->rtx_ssrc;
+	uint8_t old_learn = ss->learn;
+	if (rtx)
+		model_stream_set_rtx(m, s, ssrc);
+	else
+		model_stream_set_ssrc(m, s, ssrc);
+	state_line_ssrc(change_begin(ctx), m, s);
+	if (!state_store_change_end(ctx->store)) {
+		if (!rtx)
+			model_stream_set_ssrc(m, s, old_ssrc);
+		ss->rtx_ssrc = old_rtx;
+		ss->learn = old_learn;
+		ctl_log("SSRC learning: out of memory recording stream %u's SSRC: ignored", s);
+		return;
+	}
+	m->state_changes++;
+	e->ssrc_learned++;
+	ctl_log("learned SSRC %u (0x%08x) for participant '%s' mid %s%s%s%s", ssrc, ssrc, m->parts[p].name, ss->mid,
+		ss->rid[0] ? " rid " : "", ss->rid, rtx ? " (RTX)" : "");
+	if (state_store_pending(ctx->store))
+		dp_link_hold(ctx->dp);
+	dp_link_put_stream(ctx->dp, s);
+	if (!rtx && ss->group != MMR_ID_NONE) {
+		/* the group's receivers: the encoding they are given may change (model_learned_encoding) */
+		uint32_t head = model_group_head(m, s);
+		for (uint32_t x = head; x != MMR_ID_NONE && model_group_head(m, x) == head; x = m->streams[x].next)
+			for (uint32_t b = m->streams[x].first_sub; b != MMR_ID_NONE; b = m->subs[b].s_next)
+				dp_link_put_sub(ctx->dp, b);
+	}
+	dp_link_put_participant(ctx->dp, p);   /* its learn table without what is known now */
 }
 
 /* A DTLS event from the dataplane (MMR_EV_DTLS): the participant's handshake state, shown by
@@ -1080,7 +1248,56 @@ static void cmd_participant_remove(struct ctl_ctx *ctx, const struct args *a, st
 
 /* ---- stream --------------------------------------------------------------------------------- */
 
-enum { ST_SSRC, ST_KIND, ST_CODEC, ST_LAYERS, ST_SPATIAL, ST_DD_EXT, ST_RTX_SSRC, ST_RTX_PT, ST_CLOCK, ST_SCREEN };
+enum { ST_SSRC, ST_KIND, ST_CODEC, ST_LAYERS, ST_SPATIAL, ST_DD_EXT, ST_RTX_SSRC, ST_RTX_PT, ST_CLOCK, ST_SCREEN,
+       ST_MID, ST_RID };
+
+/* Is ssrc free in the meeting: no stream's or RTX SSRC, no MMR RTCP SSRC, nothing a receiver sees
+ * (an out or RTX SSRC)? */
+static bool ssrc_free(const struct model *m, uint32_t meeting, uint32_t ssrc)
+{
+	if (ssrc == 0 || model_find_stream(m, meeting, ssrc) != MMR_ID_NONE ||
+	    model_find_rtx_ssrc(m, meeting, ssrc) != MMR_ID_NONE || model_find_mmr_ssrc(m, meeting, ssrc) != MMR_ID_NONE)
+		return false;
+	for (uint32_t r = m->meetings[meeting].first_part; r != MMR_ID_NONE; r = m->parts[r].next)
+		if (model_view_ssrc_taken(m, r, ssrc, MMR_ID_NONE))
+			return false;
+	return true;
+}
+
+/* --rid R0[,R1[,R2]]: a simulcast group's rids, lowest encoding first (RFC 8851 rid-ids of
+ * 1..MMR_MID_MAX characters), no duplicates. */
+static bool get_rid_list(const char *text, struct request *req, char rids[MEDIA_MAX_ENCODINGS][MMR_MID_MAX + 1],
+			 unsigned *n)
+{
+	const char *p = text;
+	*n = 0;
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		if (*n == MEDIA_MAX_ENCODINGS) {
+			fail(req, "too many rids in '%s' (a simulcast group has 2 or 3 encodings)", text);
+			return false;
+		}
+		if (len == 0 || len > MMR_MID_MAX) {
+			fail(req, "bad rid '%.*s' in '%s' (1-%u of A-Z a-z 0-9 - _ .)", (int)len, p, text, MMR_MID_MAX);
+			return false;
+		}
+		memcpy(rids[*n], p, len);
+		rids[*n][len] = '\0';
+		if (!val_mid_ok(rids[*n])) {
+			fail(req, "bad rid '%s' (1-%u of A-Z a-z 0-9 - _ .)", rids[*n], MMR_MID_MAX);
+			return false;
+		}
+		for (unsigned i = 0; i < *n; i++)
+			if (strcmp(rids[i], rids[*n]) == 0) {
+				fail(req, "rid '%s' appears twice in '%s'", rids[*n], text);
+				return false;
+			}
+		(*n)++;
+		if (p[len] == '\0')
+			return true;
+		p += len + 1;
+	}
+}
 
 #define CODEC_CHOICES "opus, vp8, vp9, av1 or h264"
 
@@ -1198,8 +1415,57 @@ static void cmd_stream_add(struct ctl_ctx *ctx, const struct args *a, struct req
 	if (!val_role_sends(m->parts[p].role))
 		FAIL("participant '%s' is %s and may not publish", m->parts[p].name,
 			    val_role_name(m->parts[p].role));
-	if (!get_ssrc_list(ctx, meeting, a->opt[ST_SSRC], req, ssrcs, &n))
+	/* SSRC learning (issue 13): --mid [--rid] without --ssrc: stand-in SSRCs until the packets'
+	 * mid/rid/repaired-rid name the real ones (model.h) */
+	const char *mid = a->opt[ST_MID];
+	char rids[MEDIA_MAX_ENCODINGS][MMR_MID_MAX + 1];
+	unsigned n_rid = 0;
+	memset(rids, 0, sizeof(rids));
+	bool learning = !a->opt[ST_SSRC];
+	if (learning && !mid)
+		FAIL("give --ssrc N[,N2[,N3]], or --mid MID [--rid R0,R1[,R2]] for SSRCs learned from the packets");
+	if (mid && !val_mid_ok(mid))
+		FAIL("bad mid '%s' (1-%u of A-Z a-z 0-9 - _ .)", mid, MMR_MID_MAX);
+	if (a->opt[ST_RID] && !mid)
+		FAIL("--rid goes with --mid (the rids of that m-section)");
+	if (a->opt[ST_RID] && !get_rid_list(a->opt[ST_RID], req, rids, &n_rid))
 		return;
+	for (uint32_t o = m->parts[p].first_stream; mid && o != MMR_ID_NONE; o = m->streams[o].next)
+		if (strcmp(m->streams[o].mid, mid) == 0)
+			FAIL("participant '%s' already publishes a stream with mid '%s'", m->parts[p].name, mid);
+	if (learning) {
+		const struct m_participant *pp = &m->parts[p];
+		if (!pp->mid_ext_id)
+			FAIL("participant '%s' has no mid header extension id (participant add --ext mid=ID): its "
+			     "SSRCs cannot be learned; give --ssrc", pp->name);
+		if (n_rid && !pp->rid_ext_id)
+			FAIL("participant '%s' has no rid header extension id (participant add --ext rid=ID)", pp->name);
+		if (a->opt[ST_RTX_SSRC])
+			FAIL("--rtx-ssrc goes with --ssrc; with --mid the RTX SSRCs are learned (--rtx-pt PT alone)");
+		if (a->opt[ST_RTX_PT] && (!n_rid || !pp->rrid_ext_id))
+			FAIL("a learned RTX stream is found by repaired-rid: --rtx-pt without --rtx-ssrc needs --rid and "
+			     "the participant's rrid extension id (participant add --ext rrid=ID)");
+		n = n_rid ? n_rid : 1;
+		unsigned pending = 0;
+		for (uint32_t o = pp->first_stream; o != MMR_ID_NONE; o = m->streams[o].next)
+			pending += m->streams[o].learn != 0;
+		if (pending + n > MMR_LEARN_MAX)
+			FAIL("participant '%s' would have %u streams whose SSRCs are being learned (at most %u)", pp->name,
+			     pending + n, MMR_LEARN_MAX);
+		for (unsigned i = 0; i < n; i++) {
+			unsigned tries = 0;
+			do {
+				if (++tries > 64 || keys_random_ssrc(&ssrcs[i]) < 0)
+					FAIL("the random generator failed: no stand-in SSRC for the stream");
+			} while (!ssrc_free(m, meeting, ssrcs[i]) || (i > 0 && ssrcs[i] == ssrcs[0]) ||
+				 (i > 1 && ssrcs[i] == ssrcs[1]));
+		}
+	} else {
+		if (!get_ssrc_list(ctx, meeting, a->opt[ST_SSRC], req, ssrcs, &n))
+			return;
+		if (n_rid && n_rid != n)
+			FAIL("--rid has %u rids, --ssrc %u SSRCs: one rid per encoding", n_rid, n);
+	}
 	int kind = val_kind(a->opt[ST_KIND]);
 	if (kind < 0)
 		FAIL("bad kind '%s' (audio or video)", a->opt[ST_KIND]);
@@ -1219,8 +1485,14 @@ static void cmd_stream_add(struct ctl_ctx *ctx, const struct args *a, struct req
 		FAIL("--screen is for video: a screen share is a video stream");
 	d.screen = a->opt[ST_SCREEN] != NULL;
 	/* the publisher's RTX: one RTX SSRC per SSRC, and its payload type */
-	if (!a->opt[ST_RTX_SSRC] != !a->opt[ST_RTX_PT])
+	if (!learning && !a->opt[ST_RTX_SSRC] != !a->opt[ST_RTX_PT])
 		FAIL("--rtx-ssrc and --rtx-pt go together (the publisher's RTX stream: its SSRC and payload type)");
+	if (learning && a->opt[ST_RTX_PT]) {
+		uint64_t v;
+		if (val_uint(a->opt[ST_RTX_PT], 127, &v) < 0 || v == 0)
+			FAIL("bad RTX payload type '%s' (1-127)", a->opt[ST_RTX_PT]);
+		d.rtx_pt = (uint8_t)v;
+	}
 	if (a->opt[ST_RTX_SSRC]) {
 		uint32_t rtx[MEDIA_MAX_ENCODINGS];
 		unsigned nr;
@@ -1248,6 +1520,16 @@ static void cmd_stream_add(struct ctl_ctx *ctx, const struct args *a, struct req
 		return;
 
 	uint32_t id = model_stream_publish(m, p, ssrcs, n, &d);
+	unsigned k = 0;
+	for (uint32_t s = id; mid && s != MMR_ID_NONE && model_group_head(m, s) == id; s = m->streams[s].next, k++) {
+		struct m_stream *ss = &m->streams[s];
+		snprintf(ss->mid, sizeof(ss->mid), "%s", mid);
+		snprintf(ss->rid, sizeof(ss->rid), "%s", k < n_rid ? rids[k] : "");
+		if (learning) {
+			ss->learn = MMR_LEARN_MEDIA | (d.rtx_pt ? MMR_LEARN_RTX : 0);
+			ss->rtx_pt = d.rtx_pt;
+		}
+	}
 	struct outbuf *b = change_begin(ctx);
 	for (uint32_t s = id; s != MMR_ID_NONE && model_group_head(m, s) == id; s = m->streams[s].next)
 		state_line_stream(b, m, s);
@@ -1266,6 +1548,8 @@ static void cmd_stream_add(struct ctl_ctx *ctx, const struct args *a, struct req
 	for (uint32_t s = id; s != MMR_ID_NONE && model_group_head(m, s) == id; s = m->streams[s].next)
 		for (uint32_t b = m->streams[s].first_sub; b != MMR_ID_NONE; b = m->subs[b].s_next)
 			last = dp_link_put_sub(ctx->dp, b);
+	if (learning)    /* its learn table (dp_link_put_participant) now names the new streams */
+		last = dp_link_put_participant(ctx->dp, p);
 	dp_end(ctx, req, last, true);
 	warn_unranked_audio(m, meeting, p, req);
 }
@@ -1483,6 +1767,176 @@ static void cmd_sub_list(struct ctl_ctx *ctx, const struct args *a, struct reque
 	}
 }
 
+/* ---- receive slots (issue 13) --------------------------------------------------------------- */
+
+enum { SL_VIDEO, SL_SSRC, SL_NONE, SL_TARGET, SL_SPATIAL, SL_DT, SL_ENCODING };
+
+/* The slot's targets for stream s: the stream's top (a new stream) or what the slot has (the same
+ * one), then the options, checked against the stream's codec and layers. */
+static bool get_slot_targets(const struct model *m, uint32_t s, bool same, const struct m_sub *slot,
+			     const struct args *a, struct request *req, struct m_target *t)
+{
+	const struct m_stream *ss = &m->streams[s];
+	const char *cname = val_codec_name(ss->codec), *ssrc = a->opt[SL_SSRC];
+	if (same)
+		*t = (struct m_target){ slot->target, slot->target_sid, slot->target_dt, slot->target_encoding };
+	else
+		model_default_target(m, s, t);
+	if (ss->codec == MMR_CODEC_AV1 && (a->opt[SL_TARGET] || a->opt[SL_SPATIAL])) {
+		fail(req, "SSRC %s is av1: give its decode target with --dt (dt = spatial * %u + temporal)", ssrc,
+		     ss->layers);
+		return false;
+	}
+	if (a->opt[SL_TARGET] && !get_target(a->opt[SL_TARGET], "target layer", ss->layers, "layer", req, &t->tid))
+		return false;
+	if (a->opt[SL_SPATIAL]) {
+		if (ss->codec != MMR_CODEC_VP9) {
+			fail(req, "--spatial is for vp9: SSRC %s is %s and has no spatial layers", ssrc, cname);
+			return false;
+		}
+		if (!get_target(a->opt[SL_SPATIAL], "spatial layer", ss->spatial, "spatial layer", req, &t->sid))
+			return false;
+	}
+	if (a->opt[SL_DT]) {
+		if (ss->codec != MMR_CODEC_AV1) {
+			fail(req, "--dt is for av1: SSRC %s is %s and has no decode targets", ssrc, cname);
+			return false;
+		}
+		if (!get_target(a->opt[SL_DT], "decode target", (unsigned)ss->spatial * ss->layers, "decode target",
+				req, &t->dt))
+			return false;
+	}
+	if (a->opt[SL_ENCODING]) {
+		unsigned n = model_group_size(m, s);
+		if (n == 1) {
+			fail(req, "--encoding is for simulcast: SSRC %s is not in a simulcast group", ssrc);
+			return false;
+		}
+		if (!get_target(a->opt[SL_ENCODING], "encoding", n, "encoding", req, &t->encoding))
+			return false;
+	}
+	return true;
+}
+
+static void cmd_slot_set(struct ctl_ctx *ctx, const struct args *a, struct request *req)
+{
+	struct model *m = ctx->model;
+	uint32_t meeting, r;
+	if (!get_meeting(ctx, a->pos[0], req, &meeting) || !get_participant(ctx, meeting, a->pos[1], req, &r))
+		return;
+	const struct m_participant *rp = &m->parts[r];
+	if (!rp->n_vslots)
+		FAIL("participant '%s' has no video slots (participant add ... --video-slots)", rp->name);
+	uint64_t k;
+	if (val_uint(a->opt[SL_VIDEO], MMR_VSLOT_MAX - 1u, &k) < 0 || k >= rp->n_vslots)
+		FAIL("bad video slot '%s' (participant '%s' has %u: 0-%u)", a->opt[SL_VIDEO], rp->name, rp->n_vslots,
+		     rp->n_vslots - 1u);
+	if (!a->opt[SL_SSRC] == !a->opt[SL_NONE])
+		FAIL("give --ssrc N (the stream to put on the slot) or --none (empty it)");
+	if (a->opt[SL_NONE] && (a->opt[SL_TARGET] || a->opt[SL_SPATIAL] || a->opt[SL_DT] || a->opt[SL_ENCODING]))
+		FAIL("--none takes no targets");
+	uint32_t slot = rp->vslot_sub[k];
+	uint32_t old[MEDIA_MAX_ENCODINGS], head = MMR_ID_NONE, ssrc;
+	unsigned n_old = model_vslot_members(m, slot, old);
+	bool same = false;
+	struct m_target t = { 0, 0, 0, 0 };
+	if (a->opt[SL_SSRC]) {
+		if (!get_ssrc(a->opt[SL_SSRC], "SSRC", req, &ssrc))
+			return;
+		uint32_t s = model_find_stream(m, meeting, ssrc);
+		if (s == MMR_ID_NONE)
+			FAIL("no stream with SSRC %s in meeting '%s'", a->opt[SL_SSRC], m->meetings[meeting].name);
+		if (m->streams[s].kind != MMR_KIND_VIDEO)
+			FAIL("SSRC %s is audio: a video slot carries video (audio slots follow the meeting's top-N)",
+			     a->opt[SL_SSRC]);
+		if (m->streams[s].participant == r)
+			FAIL("SSRC %s is '%s''s own stream", a->opt[SL_SSRC], rp->name);
+		head = model_group_head(m, s);
+		uint32_t on = model_vslot_of_stream(m, r, head);
+		if (on != MMR_ID_NONE && on != slot)
+			FAIL("SSRC %s is on video slot %u of '%s' already: empty that slot first (--none)",
+			     a->opt[SL_SSRC], m->subs[on].video_slot - 1u, rp->name);
+		same = on == slot;
+		if (!get_slot_targets(m, head, same, &m->subs[slot], a, req, &t))
+			return;
+	} else if (n_old == 0) {
+		return;     /* empty already */
+	}
+	unsigned n_new = head == MMR_ID_NONE || same ? 0 : model_group_size(m, head);
+	if (n_new && !reserve(ctx, req, 0, 0, 0, n_new))
+		return;
+	struct m_sub was = m->subs[slot];
+	struct m_sub old_subs[MEDIA_MAX_ENCODINGS];
+	struct m_sub *sb = &m->subs[slot];
+	if (a->opt[SL_SSRC]) {
+		sb->target = t.tid;
+		sb->target_sid = t.sid;
+		sb->target_dt = t.dt;
+		sb->target_encoding = t.encoding;
+	}
+	if (!same) {
+		for (unsigned i = 0; i < n_old; i++) {
+			old_subs[i] = m->subs[old[i]];
+			model_sub_remove(m, old[i]);
+		}
+	}
+	uint32_t added[MEDIA_MAX_ENCODINGS];
+	if (n_new) {
+		sb->slot_gen = model_slot_gen_next(sb->slot_gen);
+		uint32_t x = head;
+		for (unsigned i = 0; i < n_new; i++, x = m->streams[x].next)
+			added[i] = model_vslot_member_add(m, MMR_ID_NONE, x, slot);
+	}
+	if (same)      /* the members follow the slot's targets */
+		for (unsigned i = 0; i < n_old; i++) {
+			old_subs[i] = m->subs[old[i]];
+			m->subs[old[i]].target = t.tid;
+			m->subs[old[i]].target_sid = t.sid;
+			m->subs[old[i]].target_dt = t.dt;
+			m->subs[old[i]].target_encoding = t.encoding;
+		}
+	struct outbuf *b = change_begin(ctx);
+	for (unsigned i = 0; !same && i < n_old; i++)
+		state_line_remove(b, "sub", old[i]);
+	state_line_sub(b, m, slot);
+	for (unsigned i = 0; i < n_new; i++)
+		state_line_sub(b, m, added[i]);
+	for (unsigned i = 0; same && i < n_old; i++)
+		state_line_target(b, m, old[i]);
+	if (!change_end(ctx, req)) {
+		/* back as it was: the new members out, the old ones in under their ids */
+		for (unsigned i = 0; i < n_new; i++)
+			model_sub_remove(m, added[i]);
+		m->subs[slot] = was;
+		for (unsigned i = 0; i < n_old; i++) {
+			if (same)
+				m->subs[old[i]] = old_subs[i];
+			else
+				model_vslot_member_add(m, old[i], old_subs[i].stream, slot);
+		}
+		return;
+	}
+	dp_begin(ctx, req);
+	uint64_t last = UINT64_MAX;
+	for (unsigned i = 0; !same && i < n_old; i++)
+		last = dp_link_del(ctx->dp, MMR_CMD_SUB_DEL, old[i]);
+	last = dp_link_put_sub(ctx->dp, slot);
+	for (unsigned i = 0; i < n_new; i++)
+		last = dp_link_put_sub(ctx->dp, added[i]);
+	for (unsigned i = 0; same && i < n_old; i++)
+		last = dp_link_put_sub(ctx->dp, old[i]);
+	dp_end(ctx, req, last, true);
+}
+
+static void cmd_slot_list(struct ctl_ctx *ctx, const struct args *a, struct request *req)
+{
+	uint32_t id;
+	if (get_meeting(ctx, a->pos[0], req, &id)) {
+		dp_link_events(ctx->dp);    /* the current layers as of now */
+		render_slot_list(ctx, id, req->json, &req->body);
+	}
+}
+
 /* ---- status, stats, help -------------------------------------------------------------------- */
 
 static void cmd_status(struct ctl_ctx *ctx, const struct args *a, struct request *req)
@@ -1522,12 +1976,14 @@ static const struct command commands[] = {
 	{ "meeting", "show", 1, { 0 }, "meeting show NAME", cmd_meeting_show, false },
 	{ "meeting", "move", 1, { "!lcore=" }, "meeting move NAME --lcore N", cmd_meeting_move, true },
 	{ "participant", "add", 2, { "addr=", "port=", "role=", "mac=", "dp-port=", "srtp=", "plain", "rtcp=",
-				     "rtx=", "ext=", "ext-two-byte", "ice=", "dtls-fp=", "dtls-role=" },
+				     "rtx=", "ext=", "ext-two-byte", "ice=", "dtls-fp=", "dtls-role=", "video-slots=",
+				     "audio-slots=" },
 	  "participant add MEETING NAME (--addr IP --port N | --ice UFRAG:PWD [--addr IP --port N] "
 	  "[--dtls-fp FP [--dtls-role server|client]]) "
 	  "[--role sendrecv|recvonly|sendonly] [--mac MAC] "
 	  "[--dp-port N] [--plain | --srtp SUITE] [--rtcp nack,pli,fir,rsize,twcc,remb|none] [--rtx APT:PT,...] "
-	  "[--ext twcc=ID,abs-send-time=ID,audio-level=ID [--ext-two-byte]]",
+	  "[--ext twcc=ID,abs-send-time=ID,audio-level=ID [--ext-two-byte]] "
+	  "[--video-slots SSRC[:RTXSSRC],...] [--audio-slots SSRC,...]",
 	  cmd_participant_add, true },
 	{ "participant", "set", 2, { "addr=", "port=", "ice=", "no-addr", "dtls-fp=", "dtls-role=" },
 	  "participant set MEETING NAME [--addr IP --port N | --no-addr] [--ice UFRAG:PWD | --ice -] "
@@ -1538,10 +1994,12 @@ static const struct command commands[] = {
 	{ "participant", "remove", 2, { 0 }, "participant remove MEETING NAME", cmd_participant_remove, true },
 	{ "participant", "keys", 2, { 0 }, "participant keys MEETING NAME", cmd_participant_keys, false },
 	{ "participant", "rekey", 2, { 0 }, "participant rekey MEETING NAME", cmd_participant_rekey, true },
-	{ "stream", "add", 2, { "!ssrc=", "!kind=", "!codec=", "layers=", "spatial=", "dd-ext=", "rtx-ssrc=",
-				"rtx-pt=", "clock=", "screen" },
-	  "stream add MEETING PARTICIPANT --ssrc N[,N2[,N3]] --kind audio|video --codec opus|vp8|vp9|av1|h264 "
-	  "[--layers T] [--spatial S] [--dd-ext ID] [--rtx-ssrc N[,N2[,N3]] --rtx-pt PT] [--clock HZ] [--screen]",
+	{ "stream", "add", 2, { "ssrc=", "!kind=", "!codec=", "layers=", "spatial=", "dd-ext=", "rtx-ssrc=",
+				"rtx-pt=", "clock=", "screen", "mid=", "rid=" },
+	  "stream add MEETING PARTICIPANT (--ssrc N[,N2[,N3]] [--mid MID [--rid R0,R1[,R2]]] | --mid MID "
+	  "[--rid R0[,R1[,R2]]]) --kind audio|video --codec opus|vp8|vp9|av1|h264 "
+	  "[--layers T] [--spatial S] [--dd-ext ID] [--rtx-ssrc N[,N2[,N3]] --rtx-pt PT | --rtx-pt PT] [--clock HZ] "
+	  "[--screen]",
 	  cmd_stream_add, true },
 	{ "stream", "remove", 2, { "!ssrc=" }, "stream remove MEETING PARTICIPANT --ssrc N", cmd_stream_remove, true },
 	{ "sub", "set", 2, { "!ssrc=", "target=", "spatial=", "dt=", "encoding=", "out-ssrc=", "rtx-ssrc=", "pin",
@@ -1549,6 +2007,10 @@ static const struct command commands[] = {
 	  "sub set MEETING SUBSCRIBER --ssrc N [--target TID] [--spatial SID] [--dt DT] [--encoding E] "
 	  "[--out-ssrc N] [--rtx-ssrc N] [--pin | --unpin]", cmd_sub_set, true },
 	{ "sub", "list", 1, { 0 }, "sub list MEETING", cmd_sub_list, false },
+	{ "slot", "set", 2, { "!video=", "ssrc=", "none", "target=", "spatial=", "dt=", "encoding=" },
+	  "slot set MEETING PARTICIPANT --video K (--ssrc N | --none) [--target TID] [--spatial SID] [--dt DT] "
+	  "[--encoding E]", cmd_slot_set, true },
+	{ "slot", "list", 1, { 0 }, "slot list MEETING", cmd_slot_list, false },
 	{ "stats", NULL, 0, { "streams", "participants" }, "stats [--streams] [--participants]", cmd_stats, false },
 	/* changes no model: dp_link refuses it unless the tables are held (and never when fenced) */
 	{ "dataplane", "reset", 0, { "!yes-wipe" }, "dataplane reset --yes-wipe", cmd_dataplane_reset, false },
@@ -1581,7 +2043,12 @@ static void cmd_help(struct ctl_ctx *ctx, const struct args *a, struct request *
 		"  what its bandwidth carries, up to them; --pin serves a video first (as stream add --screen).\n"
 		"  participant add --rtcp ...,twcc|remb needs --ext twcc=ID|abs-send-time=ID (ids 1-14, 1-255 with\n"
 		"  --ext-two-byte); audio-level=ID: its audio levels (dominant speaker). meeting create/set\n"
-		"  --top-n N: each receiver gets only the N loudest audio streams, on N SSRCs of its own (0 = off).\n");
+		"  --top-n N: each receiver gets only the N loudest audio streams, on N SSRCs of its own (0 = off).\n"
+		"ssrc learning:\n"
+		"  stream add --mid MID [--rid R0,R1,R2] without --ssrc: the SSRCs (and with --rtx-pt the RTX SSRCs,\n"
+		"  by repaired-rid) are learned from the packets' header extensions (participant add --ext\n"
+		"  mid=ID,rid=ID,rrid=ID); rids lowest encoding first. Until then the stream has a stand-in SSRC\n"
+		"  (participant show), which stays its receivers' out SSRC.\n");
 }
 
 /* ---- parsing -------------------------------------------------------------------------------- */

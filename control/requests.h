@@ -39,6 +39,10 @@ enum apply_outcome { APPLY_DONE, APPLY_TIMEOUT, APPLY_LOST };
  * the caller commits the batch). Stale events are ignored. */
 struct mmr_event;
 void requests_ice_event(struct ctl_ctx *ctx, const struct mmr_event *ev);
+/* A learned SSRC from the dataplane (MMR_EV_SSRC, issue 13): bound to its stream (or its RTX) as
+ * `stream add --ssrc` would have, journalled and sent; an SSRC already used in the meeting is
+ * refused (counted, logged once). Stale events are ignored. */
+void requests_ssrc_event(struct ctl_ctx *ctx, const struct mmr_event *ev);
 /* A DTLS event from the dataplane (MMR_EV_DTLS): the participant's handshake state (shown, logged). */
 void requests_dtls_event(struct ctl_ctx *ctx, const struct mmr_event *ev);
 /* Does argv name a command that may change the state? (false: it only reads; unknown: false) */

@@ -100,7 +100,8 @@ void state_line_participant(struct outbuf *b, const struct model *m, uint32_t p)
 		strcpy(rkey, "-");
 	}
 	char fb[VAL_FB_STRLEN], rtx[VAL_RTX_MAP_STRLEN], ext[VAL_EXT_STRLEN], ice[ICE_TOKEN_MAX], dtls[DTLS_TOKEN_MAX];
-	const uint8_t ids[VAL_EXT_N] = { pp->twcc_ext_id, pp->abs_ext_id, pp->level_ext_id };
+	uint8_t ids[VAL_EXT_N];
+	model_participant_ext_ids(pp, ids);
 	ob_printf(b, "participant %u %u %s %s %u %s %s %u %s %s %s 0x%08x %s %s %s %s\n", p, pp->meeting, pp->name,
 		  val_addr_fmt(&pp->addr, addr), pp->udp_port, val_role_name(pp->role),
 		  pp->has_mac ? val_mac_fmt(pp->mac, mac) : "-", pp->dp_port, skey, rkey,
@@ -136,9 +137,19 @@ void state_line_stream(struct outbuf *b, const struct model *m, uint32_t s)
 		snprintf(rtx, sizeof(rtx), "0x%08x", ss->rtx_ssrc);
 		snprintf(rtx_pt, sizeof(rtx_pt), "%u", ss->rtx_pt);
 	}
-	ob_printf(b, "stream %u %u 0x%08x %s %s %u %u %s %u %s %s %s %u %s\n", s, ss->participant, ss->ssrc,
+	/* version 9: MID:RID:LEARN:RTX_PT (SSRC learning; RID may be empty) or - */
+	char learn[2 * MMR_MID_MAX + 16] = "-";
+	if (ss->mid[0])
+		snprintf(learn, sizeof(learn), "%s:%s:%u:%u", ss->mid, ss->rid, ss->learn, ss->rtx_pt);
+	ob_printf(b, "stream %u %u 0x%08x %s %s %u %u %s %u %s %s %s %u %s %s\n", s, ss->participant, ss->ssrc,
 		  val_kind_name(ss->kind), val_codec_name(ss->codec), ss->layers, ss->spatial, group,
-		  ss->encoding, dd, rtx, rtx_pt, ss->clock_hz, ss->screen ? "screen" : "-");
+		  ss->encoding, dd, rtx, rtx_pt, ss->clock_hz, ss->screen ? "screen" : "-", learn);
+}
+
+void state_line_ssrc(struct outbuf *b, const struct model *m, uint32_t s)
+{
+	const struct m_stream *ss = &m->streams[s];
+	ob_printf(b, "sssrc %u 0x%08x 0x%08x %u\n", s, ss->ssrc, ss->rtx_ssrc, ss->learn);
 }
 
 /* " TARGET OUT_SSRC TARGET_SID TARGET_DT TARGET_ENCODING RTX_SSRC|- PRIORITY" */
@@ -165,10 +176,41 @@ static void sub_tail(struct outbuf *b, const struct m_sub *b2)
 		ob_add(b, " -", 2);
 }
 
+/* vslot ID SUBSCRIBER K OUT_SSRC RTX_SSRC|- TARGET TARGET_SID TARGET_DT TARGET_ENCODING GEN (version 9):
+ * receiver SUBSCRIBER's video slot K (created, or its targets and assignment number changed);
+ * vmember ID STREAM SLOT: stream STREAM on video slot SLOT (a subscription id) */
+static void vslot_line(struct outbuf *b, const struct model *m, uint32_t s)
+{
+	const struct m_sub *b2 = &m->subs[s];
+	char rtx[16] = "-";
+	if (b2->rtx_ssrc)
+		snprintf(rtx, sizeof(rtx), "0x%08x", b2->rtx_ssrc);
+	if (b2->stream == MMR_ID_NONE)
+		ob_printf(b, "vslot %u %u %u 0x%08x %s %u %u %u %u %u\n", s, b2->subscriber, b2->video_slot - 1u,
+			  b2->out_ssrc, rtx, b2->target, b2->target_sid, b2->target_dt, b2->target_encoding,
+			  b2->slot_gen);
+	else
+		ob_printf(b, "vmember %u %u %u\n", s, b2->stream, b2->sel_id);
+}
+
+/* aslots PARTICIPANT SSRC,... (version 9): a participant's audio slot SSRCs */
+void state_line_aslots(struct outbuf *b, const struct model *m, uint32_t p)
+{
+	const struct m_participant *pp = &m->parts[p];
+	ob_printf(b, "aslots %u", p);
+	for (unsigned k = 0; k < pp->n_aslots; k++)
+		ob_printf(b, "%c0x%08x", k ? ',' : ' ', pp->aslot_ssrc[k]);
+	ob_char(b, '\n');
+}
+
 /* the bulk of a big state: formatted by hand, printf is several times slower */
 void state_line_sub(struct outbuf *b, const struct model *m, uint32_t s)
 {
 	const struct m_sub *b2 = &m->subs[s];
+	if (b2->video_slot) {
+		vslot_line(b, m, s);
+		return;
+	}
 	ob_add(b, "sub ", 4);
 	ob_u64(b, s);
 	ob_char(b, ' ');
@@ -225,6 +267,8 @@ static void write_meeting(const struct model *m, uint32_t id, struct outbuf *b, 
 	c->meetings++;
 	for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
 		state_line_participant(b, m, p);
+		if (m->parts[p].n_aslots)
+			state_line_aslots(b, m, p);
 		c->parts++;
 	}
 	for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next)
@@ -345,7 +389,8 @@ struct loader {
 	int ntok;
 	int version;      /* of the file: 1 (no SRTP), 2 (no spatial layers, simulcast), 3 (no SRTP
 			     ledger line), 4 (no journal line, no state id), 5 (no RTCP fields), 6 (no
-			     QoS fields: top-N, extension ids, screen, priority, slots) or 7 */
+			     QoS fields: top-N, extension ids, screen, priority, slots), 7, 8 (no SSRC
+			     learning token, no sssrc record) or 9 */
 	bool have_ledger; /* the srtp_ledger line was read */
 	bool have_state_id;
 	bool have_journal;/* the journal line was read */
@@ -581,7 +626,7 @@ static int load_participant(struct loader *ld)
 			return fail(ld, "participant '%s': bad RTX payload types '%s'", name, ld->tok[13]);
 		}
 	}
-	uint8_t ext[VAL_EXT_N] = { 0, 0, 0 };
+	uint8_t ext[VAL_EXT_N] = { 0 };
 	if (qos && val_ext(ld->tok[14], ext, VAL_EXT_TWO_BYTE_MAX) < 0) {
 		explicit_bzero(keys, sizeof(keys));
 		return fail(ld, "participant '%s': bad header extension ids '%s'", name, ld->tok[14]);
@@ -606,6 +651,9 @@ static int load_participant(struct loader *ld)
 	m->parts[id].twcc_ext_id = ext[0];
 	m->parts[id].abs_ext_id = ext[1];
 	m->parts[id].level_ext_id = ext[2];
+	m->parts[id].mid_ext_id = ext[3];
+	m->parts[id].rid_ext_id = ext[4];
+	m->parts[id].rrid_ext_id = ext[5];
 	model_participant_set_ice(m, id, ice.ufrag, ice.ulen, ice.pwd, ice.plen);
 	model_participant_set_dtls(m, id, dtls.on, dtls.role, dtls.fp);
 	explicit_bzero(keys, sizeof(keys));
@@ -714,7 +762,8 @@ static int load_stream(struct loader *ld)
 	struct model *m = ld->m;
 	uint32_t id = 0, p = 0, ssrc;
 	uint64_t layers;
-	bool qos = ld->version >= 7 && ld->ntok == 15;   /* version 7: SCREEN */
+	bool learn = ld->version >= 9 && ld->ntok == 16; /* version 9: MID:RID:LEARN:RTX_PT */
+	bool qos = ld->version >= 7 && (ld->ntok == 15 || learn);   /* version 7: SCREEN */
 	bool rtcp = ld->version >= 6 && (ld->ntok == 14 || qos);   /* version 6 (both forms replay: participant) */
 	if (!rtcp && ld->ntok != (ld->version >= 3 ? 11 : 7))
 		return fail(ld, ld->version >= 7 ?
@@ -782,9 +831,65 @@ static int load_stream(struct loader *ld)
 		if (d.screen && kind != MMR_KIND_VIDEO)
 			return fail(ld, "stream %u: an audio stream is no screen share", id);
 	}
+	char mid[MMR_MID_MAX + 1] = "", rid[MMR_MID_MAX + 1] = "";
+	unsigned need = 0, rtx_pt = 0;
+	if (learn && strcmp(ld->tok[15], "-") != 0) {
+		const char *t = ld->tok[15];
+		size_t ml = strcspn(t, ":");
+		const char *r = t + ml + (t[ml] == ':');
+		size_t rl = strcspn(r, ":");
+		char tail[16];
+		if (t[ml] != ':' || r[rl] != ':' || ml == 0 || ml > MMR_MID_MAX || rl > MMR_MID_MAX ||
+		    strlen(r + rl + 1) >= sizeof(tail))
+			return fail(ld, "stream %u: bad learning token '%s' (MID:RID:LEARN:RTX_PT)", id, t);
+		memcpy(mid, t, ml);
+		mid[ml] = '\0';
+		memcpy(rid, r, rl);
+		rid[rl] = '\0';
+		strcpy(tail, r + rl + 1);
+		if (sscanf(tail, "%u:%u", &need, &rtx_pt) != 2 || need > 3 || rtx_pt > 127 ||
+		    !val_mid_ok(mid) || (rl && !val_mid_ok(rid)) || ((need & MMR_LEARN_RTX) && (!rtx_pt || d.rtx_pt)))
+			return fail(ld, "stream %u: bad learning token '%s' (MID:RID:LEARN:RTX_PT)", id, t);
+	}
 	if (reserve_one(ld, 0, 0, 1, 0) < 0)
 		return -1;
 	model_stream_add(m, id, p, ssrc, &d);
+	struct m_stream *ss = &m->streams[id];
+	memcpy(ss->mid, mid, sizeof(ss->mid));
+	memcpy(ss->rid, rid, sizeof(ss->rid));
+	ss->learn = (uint8_t)need;
+	if (need & MMR_LEARN_RTX)
+		ss->rtx_pt = (uint8_t)rtx_pt;
+	return 0;
+}
+
+/* sssrc ID SSRC RTX_SSRC LEARN (journal, version 9): a stream's SSRC or RTX SSRC learned. */
+static int load_sssrc(struct loader *ld)
+{
+	struct model *m = ld->m;
+	uint32_t id = 0, ssrc, rtx;
+	uint64_t need;
+	if (ld->ntok != 5)
+		return fail(ld, "sssrc: expected 'sssrc STREAM SSRC RTX_SSRC LEARN'");
+	if (get_id(ld, 1, MMR_MAX_STREAMS, &id, "stream") < 0)
+		return -1;
+	if (!m->streams[id].used)
+		return fail(ld, "sssrc: no stream with id %u", id);
+	if (val_ssrc(ld->tok[2], &ssrc) < 0 || val_ssrc(ld->tok[3], &rtx) < 0 || val_uint(ld->tok[4], 3, &need) < 0)
+		return fail(ld, "sssrc: bad values for stream %u", id);
+	struct m_stream *ss = &m->streams[id];
+	uint32_t meeting = m->parts[ss->participant].meeting;
+	uint32_t other = model_find_stream(m, meeting, ssrc);
+	if (ssrc == 0 || (other != MMR_ID_NONE && other != id))
+		return fail(ld, "sssrc: stream %u: SSRC %s used twice", id, ld->tok[2]);
+	if (rtx && ((other = model_find_rtx_ssrc(m, meeting, rtx)) != MMR_ID_NONE && other != id))
+		return fail(ld, "sssrc: stream %u: RTX SSRC %s used twice", id, ld->tok[3]);
+	if (rtx && (!ss->rtx_pt || rtx == ssrc))
+		return fail(ld, "sssrc: stream %u: bad RTX SSRC %s", id, ld->tok[3]);
+	if (ssrc != ss->ssrc)
+		model_stream_set_ssrc(m, id, ssrc);
+	ss->rtx_ssrc = rtx;
+	ss->learn = (uint8_t)need;
 	return 0;
 }
 
@@ -828,6 +933,102 @@ static int load_slot(struct loader *ld, uint32_t id)
 	if (reserve_one(ld, 0, 0, 0, 1) < 0)
 		return -1;
 	model_slot_add(m, id, r, (unsigned)slot, out_ssrc);
+	return 0;
+}
+
+/* vslot ... (version 9, above): create video slot K of SUBSCRIBER, or (journal) set an existing
+ * one's targets and assignment number */
+static int load_vslot(struct loader *ld)
+{
+	struct model *m = ld->m;
+	uint32_t id = 0, r = 0, out_ssrc, rtx = 0;
+	uint64_t k, v[5];
+	if (ld->version < 9)
+		return fail(ld, "unknown record 'vslot' in a version %d file", ld->version);
+	if (ld->ntok != 11)
+		return fail(ld, "vslot: expected 'vslot ID SUBSCRIBER K OUT_SSRC RTX_SSRC|- TARGET TARGET_SID TARGET_DT TARGET_ENCODING GEN'");
+	if (get_id(ld, 1, MMR_MAX_SUBS, &id, "subscription") < 0 || get_id(ld, 2, MMR_MAX_PARTICIPANTS, &r, "participant") < 0)
+		return -1;
+	if (!m->parts[r].used || !val_role_receives(m->parts[r].role))
+		return fail(ld, "vslot %u: no receiving participant with id %u", id, r);
+	if (val_uint(ld->tok[3], MMR_VSLOT_MAX - 1u, &k) < 0 || val_ssrc(ld->tok[4], &out_ssrc) < 0 || out_ssrc == 0 ||
+	    (strcmp(ld->tok[5], "-") != 0 && (val_ssrc(ld->tok[5], &rtx) < 0 || rtx == 0 || rtx == out_ssrc)) ||
+	    val_uint(ld->tok[6], MMR_MAX_TLAYERS - 1u, &v[0]) < 0 || val_uint(ld->tok[7], MEDIA_MAX_SPATIAL - 1u, &v[1]) < 0 ||
+	    val_uint(ld->tok[8], 31u /* AV1_MAX_DT - 1 */, &v[2]) < 0 || val_uint(ld->tok[9], MEDIA_MAX_ENCODINGS - 1u, &v[3]) < 0 ||
+	    val_uint(ld->tok[10], 255, &v[4]) < 0)
+		return fail(ld, "vslot %u: bad slot, SSRCs, targets or assignment number", id);
+	struct m_sub *b;
+	if (m->subs[id].used) {
+		b = &m->subs[id];
+		if (!ld->journal || b->stream != MMR_ID_NONE || b->video_slot != k + 1 || b->subscriber != r ||
+		    b->out_ssrc != out_ssrc || b->rtx_ssrc != rtx)
+			return fail(ld, "subscription id %u used twice", id);
+	} else {
+		if (m->parts[r].n_vslots > k && m->parts[r].vslot_sub[k] != MMR_ID_NONE)
+			return fail(ld, "vslot %u: participant %u's video slot %llu appears twice", id, r,
+				    (unsigned long long)k);
+		if (reserve_one(ld, 0, 0, 0, 1) < 0)
+			return -1;
+		b = &m->subs[model_vslot_add(m, id, r, (unsigned)k, out_ssrc, rtx)];
+	}
+	b->target = (uint8_t)v[0];
+	b->target_sid = (uint8_t)v[1];
+	b->target_dt = (uint8_t)v[2];
+	b->target_encoding = (uint8_t)v[3];
+	b->slot_gen = (uint8_t)v[4];
+	return 0;
+}
+
+/* vmember ID STREAM SLOT (version 9): a stream on a video slot */
+static int load_vmember(struct loader *ld)
+{
+	struct model *m = ld->m;
+	uint32_t id = 0, s = 0, slot = 0;
+	if (ld->version < 9)
+		return fail(ld, "unknown record 'vmember' in a version %d file", ld->version);
+	if (ld->ntok != 4)
+		return fail(ld, "vmember: expected 'vmember ID STREAM SLOT'");
+	if (get_id(ld, 1, MMR_MAX_SUBS, &id, "subscription") < 0 || get_id(ld, 2, MMR_MAX_STREAMS, &s, "stream") < 0 ||
+	    get_id(ld, 3, MMR_MAX_SUBS, &slot, "subscription") < 0)
+		return -1;
+	if (m->subs[id].used)
+		return fail(ld, "subscription id %u used twice", id);
+	const struct m_sub *a = &m->subs[slot];
+	if (!a->used || !a->video_slot || a->stream != MMR_ID_NONE)
+		return fail(ld, "vmember %u: no video slot with id %u", id, slot);
+	if (!m->streams[s].used || m->streams[s].kind != MMR_KIND_VIDEO || m->streams[s].participant == a->subscriber ||
+	    model_stream_meeting(m, s) != m->parts[a->subscriber].meeting)
+		return fail(ld, "vmember %u: stream %u is no video stream of another participant of the slot's meeting", id, s);
+	if (model_find_sub(m, s, a->subscriber) != MMR_ID_NONE)
+		return fail(ld, "vmember %u: participant %u receives stream %u twice", id, a->subscriber, s);
+	if (reserve_one(ld, 0, 0, 0, 1) < 0)
+		return -1;
+	model_vslot_member_add(m, id, s, slot);
+	return 0;
+}
+
+/* aslots PARTICIPANT SSRC,... (version 9) */
+static int load_aslots(struct loader *ld)
+{
+	struct model *m = ld->m;
+	uint32_t p = 0;
+	if (ld->version < 9)
+		return fail(ld, "unknown record 'aslots' in a version %d file", ld->version);
+	if (ld->ntok != 3)
+		return fail(ld, "aslots: expected 'aslots PARTICIPANT SSRC,...'");
+	if (get_id(ld, 1, MMR_MAX_PARTICIPANTS, &p, "participant") < 0)
+		return -1;
+	if (!m->parts[p].used)
+		return fail(ld, "aslots: no participant with id %u", p);
+	unsigned n = 0;
+	char *save = NULL;
+	for (char *t = strtok_r(ld->tok[2], ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		uint32_t v;
+		if (n == MMR_TOPN_MAX || val_ssrc(t, &v) < 0 || v == 0)
+			return fail(ld, "aslots: bad SSRC list for participant %u", p);
+		m->parts[p].aslot_ssrc[n++] = v;
+	}
+	m->parts[p].n_aslots = (uint8_t)n;
 	return 0;
 }
 
@@ -1133,10 +1334,12 @@ static int check_subscriptions(struct loader *ld)
 	for (uint32_t s = 0; s < model_stream_bound(m); s++) {
 		if (!m->streams[s].used)
 			continue;
-		uint32_t want = model_stream_sub_count(m, s);
-		if (m->streams[s].n_subs != want)
+		uint32_t want = model_stream_sub_count(m, s), have = 0;
+		for (uint32_t b = m->streams[s].first_sub; b != MMR_ID_NONE; b = m->subs[b].s_next)
+			have += m->subs[b].video_slot == 0;   /* not one on a receiver's video slot */
+		if (have != want)
 			return fail(ld, "stream %u (SSRC 0x%08x) has %u subscriptions, the meeting's receivers need %u",
-				    s, m->streams[s].ssrc, m->streams[s].n_subs, want);
+				    s, m->streams[s].ssrc, have, want);
 		if (m->streams[s].group == s && model_group_size(m, s) < 2)
 			return fail(ld, "stream %u (SSRC 0x%08x): a simulcast group of one", s, m->streams[s].ssrc);
 	}
@@ -1145,7 +1348,8 @@ static int check_subscriptions(struct loader *ld)
 		const struct m_participant *rp = &m->parts[r];
 		if (!rp->used)
 			continue;
-		unsigned want = val_role_receives(rp->role) ? m->meetings[rp->meeting].top_n : 0, have = 0;
+		unsigned want = val_role_receives(rp->role) ? model_topn_slots_of(rp, m->meetings[rp->meeting].top_n) : 0,
+			 have = 0;
 		for (uint32_t b = rp->first_rsub; b != MMR_ID_NONE; b = m->subs[b].r_next)
 			if (m->subs[b].topn_slot) {
 				if (m->subs[b].topn_slot > want)
@@ -1167,8 +1371,8 @@ static int set_sel_ids(struct loader *ld)
 	struct model *m = ld->m;
 	for (uint32_t b = 0; b < model_sub_bound(m); b++) {
 		struct m_sub *sb = &m->subs[b];
-		if (!sb->used || sb->topn_slot)
-			continue;
+		if (!sb->used || sb->topn_slot || sb->video_slot)
+			continue;      /* a slot's, and a stream on a video slot (its sel_id is the slot's) */
 		uint32_t head = model_group_head(m, sb->stream);
 		if (head == sb->stream)
 			continue;
@@ -1212,6 +1416,12 @@ static int load_record(struct loader *ld, bool *is_end)
 		return load_stream(ld);
 	if (strcmp(kw, "sub") == 0)
 		return load_sub(ld);
+	if (strcmp(kw, "vslot") == 0)
+		return load_vslot(ld);
+	if (strcmp(kw, "vmember") == 0)
+		return load_vmember(ld);
+	if (strcmp(kw, "aslots") == 0)
+		return load_aslots(ld);
 	if (strcmp(kw, "srtp_ledger") == 0)
 		return load_ledger(ld);
 	if (!ld->journal) {
@@ -1230,6 +1440,8 @@ static int load_record(struct loader *ld, bool *is_end)
 			return load_keys(ld);
 		if (strcmp(kw, "paddr") == 0)
 			return load_paddr(ld);
+		if (strcmp(kw, "sssrc") == 0)
+			return load_sssrc(ld);
 		if (strcmp(kw, "pdtls") == 0)
 			return load_pdtls(ld);
 		if (strcmp(kw, "remove") == 0)

@@ -107,12 +107,16 @@ void state_line_participant(struct outbuf *b, const struct model *m, uint32_t id
 void state_line_stream(struct outbuf *b, const struct model *m, uint32_t id);
 void state_line_sub(struct outbuf *b, const struct model *m, uint32_t id);
 void state_line_target(struct outbuf *b, const struct model *m, uint32_t sub);
+/* aslots PARTICIPANT SSRC,...: its audio slot SSRCs (issue 13) */
+void state_line_aslots(struct outbuf *b, const struct model *m, uint32_t p);
 void state_line_topn(struct outbuf *b, const struct model *m, uint32_t meeting);
 /* paddr ID ADDR PORT ICE (journal): a participant's address and ICE credentials now. */
 void state_line_paddr(struct outbuf *b, const struct model *m, uint32_t participant);
 /* pdtls ID DTLS (journal, version 9): a DTLS participant's role and peer fingerprint now. */
 void state_line_pdtls(struct outbuf *b, const struct model *m, uint32_t participant);
 void state_line_keys(struct outbuf *b, const struct model *m, uint32_t participant);
+/* sssrc ID SSRC RTX_SSRC LEARN (journal): a stream's SSRC or RTX SSRC learned (issue 13). */
+void state_line_ssrc(struct outbuf *b, const struct model *m, uint32_t stream);
 void state_line_ledger(struct outbuf *b, const struct model *m);
 /* kind: "meeting", "participant", "stream" or "sub" */
 void state_line_remove(struct outbuf *b, const char *kind, uint32_t id);

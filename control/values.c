@@ -236,7 +236,7 @@ char *val_rtx_map_fmt(const struct mmr_rtx_pt map[MMR_RTX_MAP_MAX], char buf[VAL
 
 /* ---- RTP header extension ids (issue 12) ------------------------------------------------------ */
 
-static const char *const ext_names[VAL_EXT_N] = { "twcc", "abs-send-time", "audio-level" };
+static const char *const ext_names[VAL_EXT_N] = { "twcc", "abs-send-time", "audio-level", "mid", "rid", "rrid" };
 
 int val_ext(const char *s, uint8_t ids[VAL_EXT_N], unsigned max_id)
 {
@@ -292,6 +292,18 @@ char *val_ext_fmt(const uint8_t ids[VAL_EXT_N], char buf[VAL_EXT_STRLEN])
 const char *val_ext_name(unsigned i)
 {
 	return i < VAL_EXT_N ? ext_names[i] : "?";
+}
+
+bool val_mid_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > MMR_MID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+		      s[i] == '-' || s[i] == '_' || s[i] == '.'))
+			return false;
+	return true;
 }
 
 /* ICE characters (RFC 8839 ice-char): ALPHA / DIGIT / "+" / "/" */

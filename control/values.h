@@ -66,16 +66,19 @@ int val_rtx_map(const char *s, struct mmr_rtx_pt map[MMR_RTX_MAP_MAX]);
 char *val_rtx_map_fmt(const struct mmr_rtx_pt map[MMR_RTX_MAP_MAX], char buf[VAL_RTX_MAP_STRLEN]);
 
 /* RTP header extension ids (issue 12), in this order: twcc (transport-wide sequence number),
- * abs-send-time, audio-level. Text "twcc=ID,abs-send-time=ID,audio-level=ID" (any subset, any
- * order) or "-"/"none"; ids 1..max_id (14 in the one-byte header form, 255 in the two-byte form).
+ * abs-send-time, audio-level, and (issue 13, SSRC learning) mid, rid, rrid (repaired-rid). Text
+ * "twcc=ID,abs-send-time=ID,audio-level=ID,mid=ID,rid=ID,rrid=ID" (any subset, any order) or
+ * "-"/"none"; ids 1..max_id (14 in the one-byte header form, 255 in the two-byte form).
  * -1 bad text, -2 an id 0 or above max_id, -3 an extension twice, -4 two extensions with one id. */
-#define VAL_EXT_N 3
+#define VAL_EXT_N 6
 #define VAL_EXT_ONE_BYTE_MAX 14u
 #define VAL_EXT_TWO_BYTE_MAX 255u
 int val_ext(const char *s, uint8_t ids[VAL_EXT_N], unsigned max_id);
-#define VAL_EXT_STRLEN 64
+#define VAL_EXT_STRLEN 96
 char *val_ext_fmt(const uint8_t ids[VAL_EXT_N], char buf[VAL_EXT_STRLEN]);
 const char *val_ext_name(unsigned i);
+/* A mid or rid (RFC 8843, RFC 8851): 1..MMR_MID_MAX of A-Z a-z 0-9 - _ . */
+bool val_mid_ok(const char *s);
 
 static inline bool val_role_sends(unsigned role)
 {

@@ -258,11 +258,24 @@ static void rx_mark_dirty(struct cmd_apply *ca, uint32_t pid)
 	ca->rxdirty[ca->n_rxdirty++] = pid;
 }
 
+/* A receiver's video slot itself (issue 13): a subscription with no stream that owns the slot's
+ * per-receiver state (selection, SRTP contexts, sequence map); the publisher streams on it are
+ * subscriptions whose sel_id is its id (their outputs use its state, as a simulcast group's
+ * followers use their leader's). */
+static inline int sub_is_vslot(const struct mmr_cmd_sub *c)
+{
+	return c->video_slot && c->stream_id == MMR_ID_NONE;
+}
+
+static void sub_dirty_followers(struct cmd_apply *ca, uint32_t uid);
+
 void shadow_mark_sub_dirty(struct cmd_apply *ca, uint32_t uid)
 {
 	const struct sh_sub *u = &ca->U[uid];
 	if (u->c.topn_slot)
 		meeting_mark_dirty(ca, ca->P[u->c.subscriber_id].c.meeting_id);
+	else if (sub_is_vslot(&u->c))
+		sub_dirty_followers(ca, uid);   /* no output of its own: the streams on it have them */
 	else
 		shadow_mark_dirty(ca, u->c.stream_id);
 }
@@ -324,6 +337,7 @@ static void fill_output(const struct cmd_apply *ca, struct fwd_output *o, uint32
 	o->repair = l->repair;
 	if (u->c.topn_slot)
 		o->topn = u->topn;      /* a slot output has no RTX (rtx_ssrc 0) */
+	o->slot_gen = u->c.video_slot ? u->c.slot_gen : 0;
 	o->receiver_id = u->c.subscriber_id;
 	o->twcc_ext_id = r->c.twcc_ext_id;
 	o->abs_ext_id = r->c.abs_ext_id;
@@ -359,11 +373,28 @@ static struct fwd_outputs *build_outputs(struct cmd_apply *ca, uint32_t sid, int
 	return build_outputs_list(ca, ca->S[sid].subs, oom);
 }
 
-/* Is u a video subscription of its own selection state (what rx_subs lists)? */
+/* The stream that describes selection state u for the allocator: its own, or for a video slot
+ * the first stream on it; NIL: none (an empty slot). */
+static uint32_t rx_stream(const struct cmd_apply *ca, uint32_t u)
+{
+	const struct sh_sub *x = &ca->U[u];
+	if (!sub_is_vslot(&x->c))
+		return x->c.stream_id;
+	for (uint32_t f = ca->P[x->c.subscriber_id].rsubs; f != NIL; f = ca->U[f].r_next)
+		if (f != u && ca->U[f].used && ca->U[f].c.sel_id == u && ca->U[f].c.stream_id != MMR_ID_NONE)
+			return ca->U[f].c.stream_id;
+	return NIL;
+}
+
+/* Is u a video subscription of its own selection state (what rx_subs lists)? A video slot with a
+ * stream on it is one (issue 13). */
 static int rx_leader(const struct cmd_apply *ca, uint32_t u)
 {
 	const struct sh_sub *x = &ca->U[u];
-	return x->used && !x->c.topn_slot && x->c.sel_id == u && ca->S[x->c.stream_id].c.kind == MMR_KIND_VIDEO;
+	if (!x->used || x->c.topn_slot || x->c.sel_id != u)
+		return 0;
+	uint32_t sid = rx_stream(ca, u);
+	return sid != NIL && ca->S[sid].c.kind == MMR_KIND_VIDEO;
 }
 
 /* Participant pid's rx_subs: one entry per video selection state it receives (issue 12). */
@@ -385,7 +416,7 @@ static struct fwd_rx_subs *build_rx_subs(struct cmd_apply *ca, uint32_t pid, int
 		if (!rx_leader(ca, u))
 			continue;
 		const struct sh_sub *x = &ca->U[u];
-		const struct sh_stream *st = &ca->S[x->c.stream_id];
+		const struct sh_stream *st = &ca->S[rx_stream(ca, u)];
 		struct fwd_rx_sub *e = &a->e[a->n++];
 		e->sel_id = u;
 		e->publisher = st->c.participant_id;
@@ -399,7 +430,7 @@ static struct fwd_rx_subs *build_rx_subs(struct cmd_apply *ca, uint32_t pid, int
 		/* the group's members toward this receiver (the leader included), by encoding */
 		for (uint32_t f = p->rsubs; f != NIL; f = ca->U[f].r_next) {
 			const struct sh_sub *y = &ca->U[f];
-			if (!y->used || y->c.topn_slot || y->c.sel_id != u)
+			if (!y->used || y->c.topn_slot || y->c.sel_id != u || y->c.stream_id == MMR_ID_NONE)
 				continue;
 			const struct sh_stream *fs = &ca->S[y->c.stream_id];
 			unsigned k = fs->c.group_id != MMR_ID_NONE ? fs->c.encoding : 0;
@@ -585,13 +616,15 @@ static uint32_t *sub_list_head(struct cmd_apply *ca, const struct sh_sub *u)
 static void sub_link(struct cmd_apply *ca, uint32_t uid)
 {
 	struct sh_sub *u = &ca->U[uid];
-	uint32_t *head = sub_list_head(ca, u);
 	struct sh_participant *r = &ca->P[u->c.subscriber_id];
-	u->s_prev = NIL;
-	u->s_next = *head;
-	if (*head != NIL)
-		ca->U[*head].s_prev = uid;
-	*head = uid;
+	u->s_prev = u->s_next = NIL;
+	if (!sub_is_vslot(&u->c)) {   /* a video slot is in its receiver's list only */
+		uint32_t *head = sub_list_head(ca, u);
+		u->s_next = *head;
+		if (*head != NIL)
+			ca->U[*head].s_prev = uid;
+		*head = uid;
+	}
 	u->r_prev = NIL;
 	u->r_next = r->rsubs;
 	if (r->rsubs != NIL)
@@ -604,7 +637,7 @@ static void sub_unlink(struct cmd_apply *ca, uint32_t uid)
 	struct sh_sub *u = &ca->U[uid];
 	if (u->s_prev != NIL)
 		ca->U[u->s_prev].s_next = u->s_next;
-	else
+	else if (!sub_is_vslot(&u->c))
 		*sub_list_head(ca, u) = u->s_next;
 	if (u->s_next != NIL)
 		ca->U[u->s_next].s_prev = u->s_prev;
@@ -747,7 +780,7 @@ static int view_match(const struct cmd_apply *ca, uint32_t u, uint32_t rid, uint
 	if (u >= MMR_MAX_SUBS)
 		return 0;
 	const struct sh_sub *x = &ca->U[u];
-	return x->used && !x->c.topn_slot && x->c.subscriber_id == rid &&
+	return x->used && !x->c.topn_slot && x->c.stream_id != MMR_ID_NONE && x->c.subscriber_id == rid &&
 	       (is_rtx ? x->c.rtx_ssrc != 0 && x->c.rtx_ssrc == ssrc : x->c.out_ssrc == ssrc);
 }
 
@@ -839,8 +872,8 @@ static void view_refresh(struct cmd_apply *ca, uint32_t rid, uint32_t ssrc, int 
 static void sub_views_refresh(struct cmd_apply *ca, uint32_t uid, uint32_t rid, uint32_t out_ssrc,
 			      uint32_t rtx_ssrc)
 {
-	if (ca->U[uid].c.topn_slot)
-		return;     /* a top-N slot is in no view: no stream is behind its SSRC */
+	if (ca->U[uid].c.topn_slot || sub_is_vslot(&ca->U[uid].c))
+		return;     /* a top-N or video slot itself is in no view: the streams on it are */
 	view_refresh(ca, rid, out_ssrc, 0, uid);
 	if (rtx_ssrc && rtx_ssrc != out_ssrc)
 		view_refresh(ca, rid, rtx_ssrc, 1, uid);
@@ -868,6 +901,15 @@ static void sel_start(struct cmd_apply *ca, uint32_t id, const struct layer_targ
 static void sub_delete(struct cmd_apply *ca, uint32_t uid)
 {
 	struct sh_sub *u = &ca->U[uid];
+	if (sub_is_vslot(&u->c)) {
+		/* the streams on a video slot go with it (they would have no SRTP context or state) */
+		uint32_t next;
+		for (uint32_t f = ca->P[u->c.subscriber_id].rsubs; f != NIL; f = next) {
+			next = ca->U[f].r_next;
+			if (f != uid && ca->U[f].c.sel_id == uid)
+				sub_delete(ca, f);
+		}
+	}
 	shadow_mark_sub_dirty(ca, uid);
 	if (!u->c.topn_slot)
 		rx_mark_dirty(ca, u->c.subscriber_id);
@@ -888,16 +930,55 @@ static void sub_delete(struct cmd_apply *ca, uint32_t uid)
 	ca->n_u--;
 }
 
+/* A leader subscription's repair state (its sequence map): of its stream's kind; a video slot's is
+ * video (the streams put on it are). */
+static struct sub_repair *sub_repair_make(struct cmd_apply *ca, const struct mmr_cmd_sub *c)
+{
+	static const struct mmr_cmd_stream video = { .kind = MMR_KIND_VIDEO };
+	const struct mmr_cmd_stream *st = sub_is_vslot(c) ? &video : &ca->S[c->stream_id].c;
+	return sub_repair_new(ca->dp, c, st, &ca->P[c->subscriber_id].c);
+}
+
 static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err, size_t errlen)
 {
 	struct mmr_cmd_sub c = *in;
-	memset(c.pad, 0, sizeof(c.pad));
 	if (c.id >= MMR_MAX_SUBS)
 		return refuse(err, errlen, "subscription id %u out of range (< %u)", c.id, MMR_MAX_SUBS);
 	int slot = c.topn_slot != 0;
 	if (c.topn_slot > MMR_TOPN_MAX)
 		return refuse(err, errlen, "subscription %u: top-N slot %u out of range (1..%u, 0: none)", c.id,
 			      c.topn_slot, MMR_TOPN_MAX);
+	if (c.video_slot > MMR_VSLOT_MAX)
+		return refuse(err, errlen, "subscription %u: video slot %u out of range (1..%u, 0: none)", c.id,
+			      c.video_slot, MMR_VSLOT_MAX);
+	if (c.video_slot && slot)
+		return refuse(err, errlen, "subscription %u: both a top-N and a video slot", c.id);
+	if (!c.video_slot)
+		c.slot_gen = 0;
+	int vslot = sub_is_vslot(&c);     /* the slot itself (issue 13) */
+	if (vslot) {
+		if (c.sel_id != c.id)
+			return refuse(err, errlen, "subscription %u: a video slot has its own selection state (not %u)",
+				      c.id, c.sel_id);
+		c.slot_gen = 0;
+	} else if (c.video_slot) {
+		/* a publisher stream on the slot: a video stream of another participant, the slot's state */
+		if (c.stream_id >= MMR_MAX_STREAMS || !ca->S[c.stream_id].used)
+			return refuse(err, errlen, "subscription %u: unknown stream %u", c.id, c.stream_id);
+		if (ca->S[c.stream_id].c.kind != MMR_KIND_VIDEO)
+			return refuse(err, errlen, "subscription %u: stream %u on video slot %u is not video", c.id,
+				      c.stream_id, c.video_slot - 1u);
+		if (ca->S[c.stream_id].c.participant_id == c.subscriber_id)
+			return refuse(err, errlen, "subscription %u: stream %u is the receiver's own", c.id, c.stream_id);
+		if (c.slot_gen == 0)
+			return refuse(err, errlen, "subscription %u: a stream on a video slot needs its assignment number (1..255)",
+				      c.id);
+		const struct sh_sub *l = c.sel_id < MMR_MAX_SUBS ? &ca->U[c.sel_id] : NULL;
+		if (!l || !l->used || !sub_is_vslot(&l->c) || l->c.subscriber_id != c.subscriber_id ||
+		    l->c.video_slot != c.video_slot || l->c.out_ssrc != c.out_ssrc || l->c.rtx_ssrc != c.rtx_ssrc)
+			return refuse(err, errlen, "subscription %u: selection state %u is not the receiver's video slot %u with its SSRCs",
+				      c.id, c.sel_id, c.video_slot - 1u);
+	}
 	if (slot) {
 		/* an audio slot of the subscriber's meeting: no stream, no layers, no RTX, its own state */
 		if (c.stream_id != MMR_ID_NONE)
@@ -910,7 +991,7 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 			return refuse(err, errlen, "subscription %u: a top-N slot has no RTX SSRC", c.id);
 		c.target_tid = c.target_sid = c.target_dt = c.target_encoding = 0;
 		c.priority = MMR_PRIO_NORMAL;
-	} else if (c.stream_id >= MMR_MAX_STREAMS || !ca->S[c.stream_id].used) {
+	} else if (!vslot && (c.stream_id >= MMR_MAX_STREAMS || !ca->S[c.stream_id].used)) {
 		return refuse(err, errlen, "subscription %u: unknown stream %u", c.id, c.stream_id);
 	}
 	if (c.priority > MMR_PRIO_PINNED)
@@ -932,12 +1013,12 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 	if (c.sel_id >= MMR_MAX_SUBS)
 		return refuse(err, errlen, "subscription %u: selection state %u out of range (< %u)", c.id,
 			      c.sel_id, MMR_MAX_SUBS);
-	if (c.sel_id != c.id && !slot) {
+	if (c.sel_id != c.id && !slot && !c.video_slot) {
 		/* shared selection state: only the same receiver's subscription to another stream of the
 		 * same simulcast group (same sender, so the same lcore owns both) */
 		const struct sh_sub *l = &ca->U[c.sel_id];
 		uint32_t g = ca->S[c.stream_id].c.group_id;
-		if (!l->used || l->c.subscriber_id != c.subscriber_id || g == MMR_ID_NONE ||
+		if (!l->used || l->c.subscriber_id != c.subscriber_id || g == MMR_ID_NONE || l->c.stream_id == MMR_ID_NONE ||
 		    ca->S[l->c.stream_id].c.group_id != g)
 			return refuse(err, errlen, "subscription %u: selection state %u is not the same receiver's subscription to its simulcast group",
 				      c.id, c.sel_id);
@@ -960,7 +1041,7 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 	if (other != NIL)
 		return refuse(err, errlen, "subscription %u: RTX SSRC 0x%08x is subscription %u's out SSRC toward receiver %u",
 			      c.id, c.rtx_ssrc, other, c.subscriber_id);
-	uint32_t pub = slot ? c.subscriber_id : ca->S[c.stream_id].c.participant_id;
+	uint32_t pub = slot || vslot ? c.subscriber_id : ca->S[c.stream_id].c.participant_id;
 	if (ca->P[pub].c.meeting_id != ca->P[c.subscriber_id].c.meeting_id)
 		return refuse(err, errlen, "subscription %u: stream %u (meeting %u) and subscriber %u (meeting %u) are in different meetings",
 			      c.id, c.stream_id, ca->P[pub].c.meeting_id, c.subscriber_id,
@@ -972,7 +1053,7 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 
 	struct sh_sub *u = &ca->U[c.id];
 	int same = u->used && u->c.stream_id == c.stream_id && u->c.subscriber_id == c.subscriber_id &&
-		   u->c.topn_slot == c.topn_slot;
+		   u->c.topn_slot == c.topn_slot && u->c.video_slot == c.video_slot;
 	uint32_t mid = ca->P[c.subscriber_id].c.meeting_id;
 	if (slot && meeting_ensure(ca, mid) < 0)   /* it has one: its subscriber is in it */
 		return refuse(err, errlen, "subscription %u: out of memory", c.id);
@@ -1023,7 +1104,8 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 			       u->c.target_dt != c.target_dt || u->c.target_encoding != c.target_encoding;
 		int drop_rtx = u->rtx_out && (!leader || !c.rtx_ssrc);
 		int restructure = u->c.sel_id != c.sel_id || u->c.out_ssrc != c.out_ssrc || new_out ||
-				  (!leader && u->srtp_out) || u->c.rtx_ssrc != c.rtx_ssrc || new_rtx || drop_rtx;
+				  (!leader && u->srtp_out) || u->c.rtx_ssrc != c.rtx_ssrc || new_rtx || drop_rtx ||
+				  u->c.slot_gen != c.slot_gen;
 		if (restructure) {
 			if (new_out || (!leader && u->srtp_out)) {
 				srtp_ctl_retire_out(ca, u->srtp_out);
@@ -1041,7 +1123,7 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 				u->repair = NULL;
 			}
 			if (leader && !u->repair && !slot)
-				u->repair = sub_repair_new(ca->dp, &c, &ca->S[c.stream_id].c, &ca->P[c.subscriber_id].c);
+				u->repair = sub_repair_make(ca, &c);
 			/* a slot's output numbering goes with its out SSRC */
 			if (slot && u->c.out_ssrc != c.out_ssrc) {
 				shadow_retire(ca, u->topn, slot_topn_free);
@@ -1085,8 +1167,7 @@ static int sub_put(struct cmd_apply *ca, const struct mmr_cmd_sub *in, char *err
 	u->c = c;
 	u->srtp_out = out;
 	u->rtx_out = rtx;
-	u->repair = leader && !slot ? sub_repair_new(ca->dp, &c, &ca->S[c.stream_id].c, &ca->P[c.subscriber_id].c)
-				    : NULL;
+	u->repair = leader && !slot ? sub_repair_make(ca, &c) : NULL;
 	u->topn = slot ? slot_topn_new(ca->dp, &c) : NULL;
 	u->stamp = ca->stamp;
 	sub_link(ca, c.id);
@@ -1526,6 +1607,11 @@ static struct fwd_participant *participant_node_new(const struct mmr_cmd_partici
 	n->twcc_ext_id = c->twcc_ext_id;
 	n->abs_ext_id = c->abs_ext_id;
 	n->level_ext_id = c->level_ext_id;
+	n->mid_ext_id = c->mid_ext_id;
+	n->rid_ext_id = c->rid_ext_id;
+	n->rrid_ext_id = c->rrid_ext_id;
+	n->n_learn = c->n_learn;
+	memcpy(n->learn, c->learn, sizeof(n->learn));
 	n->bwe = p->bwe;
 	n->uplink = p->uplink;
 	n->rx_subs = p->rx_subs;
@@ -1548,10 +1634,11 @@ static int wants_uplink(const struct mmr_cmd_participant *c)
 /* Check the header extension ids of a PARTICIPANT_PUT (issue 12): 0 (none) or 1..255, and two
  * extensions never share an id. The one-byte form's 1..14 limit is the controller's to enforce
  * (it knows what the client negotiated); 15 is reserved in the one-byte form only. */
-static int ext_check(const struct mmr_cmd_participant *c, char *err, size_t errlen)
+static int ext_check(struct mmr_cmd_participant *c, char *err, size_t errlen)
 {
-	const uint8_t id[3] = { c->twcc_ext_id, c->abs_ext_id, c->level_ext_id };
-	for (unsigned i = 0; i < 3; i++)
+	const uint8_t id[6] = { c->twcc_ext_id, c->abs_ext_id, c->level_ext_id, c->mid_ext_id, c->rid_ext_id,
+				c->rrid_ext_id };
+	for (unsigned i = 0; i < 6; i++)
 		for (unsigned j = 0; j < i; j++)
 			if (id[i] && id[i] == id[j])
 				return refuse(err, errlen, "participant %u: two header extensions share the id %u", c->id,
@@ -1561,6 +1648,23 @@ static int ext_check(const struct mmr_cmd_participant *c, char *err, size_t errl
 			      c->id);
 	if ((c->fb & MMR_FB_REMB) && !c->abs_ext_id)
 		return refuse(err, errlen, "participant %u: REMB without the abs-send-time extension id", c->id);
+	/* SSRC learning (version 14): pending streams need the mid extension; unused entries zeroed */
+	if (c->n_learn > MMR_LEARN_MAX)
+		return refuse(err, errlen, "participant %u: %u streams to learn (at most %u)", c->id, c->n_learn,
+			      MMR_LEARN_MAX);
+	if (c->n_learn && !c->mid_ext_id)
+		return refuse(err, errlen, "participant %u: streams to learn without the mid extension id", c->id);
+	for (unsigned i = 0; i < c->n_learn; i++) {
+		struct mmr_learn *e = &c->learn[i];
+		if (e->stream_id >= MMR_MAX_STREAMS || !(e->need & (MMR_LEARN_MEDIA | MMR_LEARN_RTX)) ||
+		    e->mid_len < 1 || e->mid_len > MMR_MID_MAX || e->rid_len > MMR_MID_MAX)
+			return refuse(err, errlen, "participant %u: bad stream to learn (entry %u)", c->id, i);
+		e->need &= MMR_LEARN_MEDIA | MMR_LEARN_RTX;
+		e->pad = 0;
+		memset(e->mid + e->mid_len, 0, MMR_MID_MAX - e->mid_len);
+		memset(e->rid + e->rid_len, 0, MMR_MID_MAX - e->rid_len);
+	}
+	memset(c->learn + c->n_learn, 0, (MMR_LEARN_MAX - c->n_learn) * sizeof(c->learn[0]));
 	return 0;
 }
 
@@ -1763,7 +1867,9 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 		int same_fb = p->c.fb == c.fb && memcmp(p->c.rtx_map, c.rtx_map, sizeof(c.rtx_map)) == 0;
 		int same_rtcp = same_fb && p->c.mmr_ssrc == c.mmr_ssrc;
 		int same_ext = p->c.twcc_ext_id == c.twcc_ext_id && p->c.abs_ext_id == c.abs_ext_id &&
-			       p->c.level_ext_id == c.level_ext_id;
+			       p->c.level_ext_id == c.level_ext_id && p->c.mid_ext_id == c.mid_ext_id &&
+			       p->c.rid_ext_id == c.rid_ext_id && p->c.rrid_ext_id == c.rrid_ext_id &&
+			       p->c.n_learn == c.n_learn && memcmp(p->c.learn, c.learn, sizeof(c.learn)) == 0;
 		int new_bwe = wants_bwe(&c) && !p->bwe, drop_bwe = !wants_bwe(&c) && p->bwe;
 		int new_uplink = wants_uplink(&c) && !p->uplink, drop_uplink = !wants_uplink(&c) && p->uplink;
 		int same_qos = same_ext && !new_bwe && !drop_bwe && !new_uplink && !drop_uplink;
@@ -2403,6 +2509,17 @@ int cmd_apply_check(struct cmd_apply *ca, char *err, size_t errlen)
 			continue;
 		}
 		CHECK(!u->topn, "sub %u: top-N state of a normal subscription", i);
+		if (sub_is_vslot(&u->c)) {
+			/* a video slot: in its receiver's list only, its own state, in no view */
+			CHECK(u->c.video_slot <= MMR_VSLOT_MAX && u->c.sel_id == i && ca->P[u->c.subscriber_id].used &&
+			      u->s_next == NIL && u->s_prev == NIL, "sub %u: bad video slot", i);
+			CHECK((ca->P[u->c.subscriber_id].c.srtp_suite != SRTP_SUITE_NONE) == (u->srtp_out != NULL),
+			      "sub %u: video slot outbound SRTP state", i);
+			continue;
+		}
+		CHECK(!u->c.video_slot || (ca->U[u->c.sel_id].used && sub_is_vslot(&ca->U[u->c.sel_id].c) &&
+					    u->c.slot_gen != 0),
+		      "sub %u: a stream on a video slot without its slot", i);
 		CHECK(ca->S[u->c.stream_id].used && ca->P[u->c.subscriber_id].used, "sub %u: dangling", i);
 		CHECK((ca->P[u->c.subscriber_id].c.srtp_suite != SRTP_SUITE_NONE && u->c.sel_id == i) ==
 		      (u->srtp_out != NULL), "sub %u: outbound SRTP state", i);

@@ -324,6 +324,22 @@ static struct rte_mbuf *build_av1_copy(struct worker *w, const struct fanout_pkt
 	return h;
 }
 
+/* A receive slot's output (issue 13) whose assignment number the slot's selection state has not
+ * seen: a new publisher stream on the slot (the selection restarts at its keyframe and continues the
+ * receiver's numbering; NACKs of the old stream's numbers are refused from here: the map's floor),
+ * or the previous one's output still published for a moment (-1: withhold). */
+static __attribute__((cold, noinline)) int slot_source(struct worker *w, const struct fwd_output *o,
+							struct layer_sel *sel)
+{
+	int src = layer_sel_slot_source(sel, o->slot_gen);
+	if (src == LAYER_SLOT_STALE)
+		return -1;
+	w->st->slot_switches++;
+	if (sel->rebase && o->repair && o->repair->has_map)
+		seq_map_set_floor(&o->repair->map, layer_sel_next_seq(sel));
+	return 0;
+}
+
 /* A receiver's layer decision for a video packet, under its target as it is now (a word in its
  * selection state the control thread may change at any time); reports its current layers to the
  * controller when they changed (an event on our ring, dp_events.h). */
@@ -331,6 +347,8 @@ static inline int select_layers(struct worker *w, const struct fwd_output *o, co
 				const struct media_pkt *mp, struct layer_out *lo)
 {
 	struct layer_sel *sel = &w->sel[o->sel_id];
+	if (unlikely(o->slot_gen != 0) && unlikely(o->slot_gen != sel->slot_gen) && slot_source(w, o, sel) < 0)
+		return LAYER_SEL_WITHHOLD;
 	const struct layer_target t = layer_sel_target(sel);
 	int fwd = layer_sel_video(sel, &t, ri, mp, w->now_rtp, lo);
 	if (unlikely(sel->dirty)) {

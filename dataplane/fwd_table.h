@@ -87,7 +87,8 @@ struct fwd_output {
 	uint8_t  fb;              /* the receiver's MMR_FB_* flags */
 	uint8_t  twcc_ext_id;     /* the receiver's transport-wide seq extension id (0: none) (issue 12) */
 	uint8_t  abs_ext_id;      /* the receiver's abs-send-time extension id (0: none) */
-	uint8_t  pad;
+	uint8_t  slot_gen;        /* a video slot's publisher stream (issue 13): the slot's assignment
+				     number (layer_sel_slot_source); 0: not on a slot */
 	uint8_t  family;          /* MMR_AF_INET / MMR_AF_INET6 */
 	uint8_t  dst_mac[6];      /* receiver's MAC or the port's gateway MAC */
 	uint8_t  src_mac[6];      /* the port's MAC */
@@ -159,6 +160,11 @@ struct fwd_participant {
 	struct part_uplink *uplink; /* the feedback we send it as a publisher (twcc_ext_id or
 				     MMR_FB_REMB); NULL: none */
 	struct fwd_rx_subs *rx_subs; /* RCU pointer: the video subscriptions it receives; NULL: none */
+	/* SSRC learning (issue 13): its mid / rid / repaired-rid extension ids and its streams whose
+	 * SSRCs are not known yet, read only on the unknown-SSRC path (dataplane/ssrc_learn.h) */
+	uint8_t  mid_ext_id, rid_ext_id, rrid_ext_id;
+	uint8_t  n_learn;
+	struct mmr_learn learn[MMR_LEARN_MAX];
 };
 
 /*

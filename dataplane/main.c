@@ -35,6 +35,7 @@
 #include "fwd_table.h"
 #include "dtls_path.h"
 #include "ice.h"
+#include "learn.h"
 #include "port.h"
 #include "srtp_lease.h"
 #include "handoff.h"
@@ -228,6 +229,10 @@ int main(int argc, char **argv)
 		dp_log("cannot create the ICE tables");
 		goto out_tables;
 	}
+	if (dp_learn_init() < 0) {
+		dp_log("cannot allocate the SSRC learning state");
+		goto out_tables;
+	}
 	if (dp_dtls_init(&dp) < 0)     /* before the workers: its rings; the fingerprint before dp_ready */
 		goto out_tables;
 	ca = cmd_apply_new(&dp);
@@ -284,6 +289,7 @@ out_workers:
 out_tables:
 	dp_dtls_stop(&dp);
 	dp_ice_free(&dp);
+	dp_learn_free();
 	rtcp_state_free(&dp.rtcp);
 	if (tables_made)
 		fwd_tables_destroy(&dp.fwd);

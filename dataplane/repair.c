@@ -458,6 +458,10 @@ static void resend_one(struct worker *w, struct nack_ctx *nc, uint16_t seq)
 	uint32_t in_ext;
 
 	if (sr && sr->has_map) {
+		if (unlikely(seq_map_before_floor(&sr->map, seq))) {
+			w->st->slot_nack_stale++;   /* a receive slot's previous publisher's packet */
+			return;
+		}
 		e = seq_map_lookup(&sr->map, seq);
 		if (!e && nc->sub->n == 1 && (e = hole_entry(&sr->map, s->repair, seq)) != NULL)
 			w->stream_stats[s->id].resent_hole++;

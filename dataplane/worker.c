@@ -50,6 +50,7 @@
 #include "fwd_table.h"
 #include "handoff.h"
 #include "ice.h"
+#include "learn.h"
 #include "local_reply.h"
 #include "media.h"
 #include "media_parse.h"
@@ -210,7 +211,7 @@ static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, co
 		return MMR_DROP_BAD_RTP;
 	const struct fwd_stream *s = fwd_stream_lookup(&w->dp->fwd, part->id, get_be32(pkt + 8));
 	if (unlikely(!s))
-		return MMR_DROP_UNKNOWN_SSRC;
+		return dp_learn_unknown_ssrc(w, part, pkt, len);    /* mid/rid in clear (learn.h) */
 	rtcp_prefetch_stream(w, s);
 	struct fwd_srtp_in *in = rcu_dereference(s->srtp_in);
 	if (unlikely(!in))
@@ -318,7 +319,7 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 		return MMR_DROP_UNKNOWN_SENDER;
 	const struct fwd_stream *s = fwd_stream_lookup(&w->dp->fwd, part->id, ri.ssrc);
 	if (unlikely(!s))
-		return MMR_DROP_UNKNOWN_SSRC;
+		return dp_learn_unknown_ssrc(w, part, payload, pi->payload_len);
 	uplink_on_rtp(w, part, payload, &ri, pi->payload_len, bwe_find(w, part, payload, &ri));
 	struct pkt_info pi_rtx;
 	if (unlikely(s->is_rtx)) {

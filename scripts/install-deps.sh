@@ -15,6 +15,7 @@ PKGS=(
 	gstreamer1.0-libav python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
 	ffmpeg python3-pylibsrtp python3-aioice
 	openssl python3-aiortc
+	chromium
 	libvpx-dev libaom-dev libopus-dev
 )
 

@@ -98,10 +98,14 @@
 					         (a participant with them may have no address: port 0),
 					         STUN counters and drop reasons, events ADDRESS and
 					         CONSENT, consent counter;
-					      14: DTLS-SRTP (issue 13): dtls, role and peer fingerprint in
-					         PARTICIPANT_PUT, the dataplane's certificate fingerprint in the
-					         header, event DTLS, DTLS counters and drop reasons */
-#define MMR_SHM_LAYOUT        0x928ed3bdbd9223e0ull /* the layout of this version (see the check below) */
+					      14: SSRC learning: mid/rid/repaired-rid extension ids and
+					         pending streams in PARTICIPANT_PUT, event SSRC, drop
+					         reason ssrc_learning; DTLS-SRTP (issue 13): dtls, role and
+					         peer fingerprint in PARTICIPANT_PUT, the dataplane's
+					         certificate fingerprint in the header, event DTLS, DTLS
+					         counters and drop reasons; receive slots (issue 13):
+					         video_slot and slot_gen in SUB_PUT, slot counters per lcore */
+#define MMR_SHM_LAYOUT        0x33262859c9c68300ull /* the layout of this version (see the check below) */
 #define MMR_CMD_RING          4096u        /* power of two */
 #define MMR_HEARTBEAT_NS      100000000ull /* 100 ms */
 #define MMR_HEARTBEAT_DEAD_NS 1000000000ull /* 1 s */
@@ -163,6 +167,15 @@ struct mmr_cmd_participant {
 	uint8_t  ice_pwd_len;      /* MMR_ICE_PWD_MIN..MAX */
 	char     ice_ufrag[MMR_ICE_UFRAG_MAX];   /* ICE characters (A-Z a-z 0-9 + /), not terminated */
 	char     ice_pwd[MMR_ICE_PWD_MAX];       /* key material: wiped where freed */
+	/* SSRC learning (version 14): its mid, rid and repaired-rid header extension ids (0: none)
+	 * and its streams whose SSRCs are not known yet (mmr_types.h, struct mmr_learn): a packet of
+	 * an unknown SSRC carrying one's mid (and rid, or repaired-rid for its RTX) is reported
+	 * (MMR_EV_SSRC, event_ring.h) and dropped (ssrc_learning) */
+	uint8_t  mid_ext_id;
+	uint8_t  rid_ext_id;
+	uint8_t  rrid_ext_id;
+	uint8_t  n_learn;          /* 0..MMR_LEARN_MAX */
+	struct mmr_learn learn[MMR_LEARN_MAX];
 	/* DTLS-SRTP (version 14): dtls 1: the participant's SRTP keys come from a DTLS handshake on the
 	 * media port (dataplane/dtls_path.h), not from this command: send_key and recv_key are ignored
 	 * (zero), and a PUT with the same role and fingerprint keeps the keys the handshake gave. Needs
@@ -219,7 +232,16 @@ struct mmr_cmd_sub {
 	uint8_t  topn_slot;        /* 0: a normal subscription. k+1: audio slot k (< the meeting's top_n) of
 				      the subscriber's top-N meeting: stream_id is MMR_ID_NONE, out_ssrc
 				      the slot's SSRC, targets 0, sel_id its own id, rtx_ssrc 0 */
-	uint8_t  pad[2];
+	/* (version 14) Receive slots (issue 13): k+1 for the subscriber's video slot k (< MMR_VSLOT_MAX),
+	 * 0: none. The slot itself is a subscription with stream_id MMR_ID_NONE, sel_id its own id: it
+	 * owns the receiver's selection state, out SSRC (+ RTX SSRC), SRTP contexts and sequence map,
+	 * and outlives the publishers put on it. The publisher stream (or each stream of a simulcast
+	 * group) on it is a subscription with that stream, sel_id the slot's id, the slot's out and RTX
+	 * SSRCs and video_slot, and slot_gen the slot's assignment number (1..255, then 1 again; 0 is
+	 * never one): a new number restarts the selection at the new stream's keyframe, continuing the
+	 * receiver's numbering (layer_select.h). */
+	uint8_t  video_slot;
+	uint8_t  slot_gen;
 };
 
 /* A meeting's settings (version 11). A meeting exists in the dataplane while it has participants
@@ -488,10 +510,17 @@ struct mmr_shm {
 	_(163, offsetof(struct mmr_stream_stats, layer_kbps)) \
 	_(164, offsetof(struct mmr_stats_area, meeting_speaker)) \
 	_(165, MMR_TOPN_MAX) \
-	_(166, offsetof(struct mmr_cmd_participant, dtls)) \
-	_(167, offsetof(struct mmr_cmd_participant, dtls_role)) \
-	_(168, offsetof(struct mmr_cmd_participant, dtls_fp)) \
-	_(169, offsetof(struct mmr_shm, dtls_fingerprint))
+	_(166, offsetof(struct mmr_cmd_participant, mid_ext_id)) \
+	_(167, offsetof(struct mmr_cmd_participant, learn)) \
+	_(168, sizeof(struct mmr_learn)) \
+	_(169, MMR_LEARN_MAX) \
+	_(170, offsetof(struct mmr_cmd_participant, dtls)) \
+	_(171, offsetof(struct mmr_cmd_participant, dtls_role)) \
+	_(172, offsetof(struct mmr_cmd_participant, dtls_fp)) \
+	_(173, offsetof(struct mmr_shm, dtls_fingerprint)) \
+	_(174, offsetof(struct mmr_cmd_sub, video_slot)) \
+	_(175, offsetof(struct mmr_cmd_sub, slot_gen)) \
+	_(176, MMR_VSLOT_MAX)
 #define MMR_LAYOUT_TERM(n, x) + ((uint64_t)(x) + 1u) * ((2u * (uint64_t)(n) + 1u) * 0x9e3779b97f4a7c15ull)
 /* list entries: where each sits, weighted by its name's length (a reorder of the list shows) */
 #define MMR_LAYOUT_LC(f, name, doc) \

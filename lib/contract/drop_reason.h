@@ -61,7 +61,10 @@
 	_(STUN_OTHER,     "stun_other",     "STUN other than a Binding request (indications, responses, "     \
 					    "other methods): ignored")                                            \
 	_(NO_ADDRESS,     "no_address",     "a copy not sent: its receiver (ICE) has no address yet, or its "  \
-					    "consent expired (per copy)")                                         \
+					    "consent expired (per copy)")                                       \
+	_(SSRC_LEARNING,  "ssrc_learning",  "an unknown SSRC whose mid/rid (or repaired-rid) header extensions " \
+					    "name a stream of its sender whose SSRC is not known yet: reported " \
+					    "to the controller (at most once per SSRC per 100 ms) and dropped") \
 	_(DTLS_UNKNOWN,   "dtls_unknown",   "DTLS from an address that is no participant's and sent no valid ICE " \
 					    "check just before")                                                  \
 	_(DTLS_OFF,       "dtls_off",       "DTLS from a participant without --dtls-fp (SDES keys, or plain)") \

@@ -59,6 +59,13 @@ enum mmr_event_type {
 	 * v0: the UDP port it had (host order), to refuse a stale event; v1: 0. Sent by the control
 	 * thread (issue 13). */
 	MMR_EV_CONSENT = 5,
+	/* id: a participant. v0: an SSRC its packets came with that is none of its streams', carrying
+	 * the mid (and rid, or repaired-rid) of one of its streams whose SSRC is not known yet
+	 * (cmd_chan.h, struct mmr_learn). v1: that stream's id. flags: MMR_LEARN_MEDIA (the stream's
+	 * media SSRC) or MMR_LEARN_RTX (its RTX SSRC, from repaired-rid). The controller binds the SSRC
+	 * to the stream (as `stream add --ssrc` would) unless another stream of the meeting uses it.
+	 * Sent by the lcore owning the participant's meeting, at most once per SSRC per 100 ms (issue 13). */
+	MMR_EV_SSRC = 6,
 	/* id: a DTLS participant (version 14). v0: mmr_dtls_pack(state, fail, suite): its handshake's
 	 * state (enum mmr_dtls_state: HANDSHAKING when a session is made, CONNECTED once its keys are
 	 * in its SRTP contexts, FAILED with the reason, CLOSED), the failure reason (enum
@@ -67,14 +74,14 @@ enum mmr_event_type {
 	 * role or fingerprint change): events of one participant come in order from one ring. Sent by
 	 * the dataplane's control thread, and in snapshots (the last one of each DTLS participant whose
 	 * configuration did not change since). */
-	MMR_EV_DTLS = 6,
+	MMR_EV_DTLS = 7,
 	MMR_EV__COUNT
 };
 
 /* 16 bytes: four to a cache line. */
 struct mmr_event {
 	uint16_t type;     /* enum mmr_event_type */
-	uint16_t flags;    /* 0 (room for later use) */
+	uint16_t flags;    /* 0, except where the type says (MMR_EV_SSRC) */
 	uint32_t id;
 	uint32_t v0;
 	uint32_t v1;
@@ -146,8 +153,10 @@ static inline int ev_room(struct ev_producer *p)
 	return p->tail - p->head_cache < MMR_EV_RING;
 }
 
-/* Queue one event; 1, or 0 when the ring is full (the event is dropped and counted). */
-static inline int ev_push(struct ev_producer *p, uint16_t type, uint32_t id, uint32_t v0, uint32_t v1)
+/* Queue one event (flags: what the type says, else 0); 1, or 0 when the ring is full (the event is
+ * dropped and counted). */
+static inline int ev_push_flags(struct ev_producer *p, uint16_t type, uint16_t flags, uint32_t id, uint32_t v0,
+				uint32_t v1)
 {
 	if (__builtin_expect(!ev_room(p), 0)) {
 		atomic_store_explicit(&p->r->dropped, ++p->dropped, memory_order_release);
@@ -155,12 +164,18 @@ static inline int ev_push(struct ev_producer *p, uint16_t type, uint32_t id, uin
 	}
 	struct mmr_event *e = &p->r->ev[p->tail & (MMR_EV_RING - 1)];
 	e->type = type;
-	e->flags = 0;
+	e->flags = flags;
 	e->id = id;
 	e->v0 = v0;
 	e->v1 = v1;
 	atomic_store_explicit(&p->r->tail, ++p->tail, memory_order_release);
 	return 1;
+}
+
+/* Queue one event with flags 0. */
+static inline int ev_push(struct ev_producer *p, uint16_t type, uint32_t id, uint32_t v0, uint32_t v1)
+{
+	return ev_push_flags(p, type, 0, id, v0, v1);
 }
 
 /* ---- consumer ---------------------------------------------------------------------------------- */

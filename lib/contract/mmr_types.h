@@ -34,6 +34,27 @@
 
 #define MMR_ID_NONE           UINT32_MAX
 
+/*
+ * SSRC learning (issue 13, RFC 8843 mid, RFC 8852 rid and repaired-rid): a stream a browser does not
+ * announce by SSRC is found by the mid (and rid) its packets carry in header extensions. One entry
+ * per stream (a simulcast encoding) whose media or RTX SSRC is not known yet. mid and rid are
+ * RFC 8842 tokens of 1..MMR_MID_MAX bytes (what the one-byte header form carries); rid_len 0: the
+ * stream has no rid (a single encoding), packets carry mid alone.
+ */
+#define MMR_MID_MAX    16
+#define MMR_LEARN_MAX  8     /* streams per participant whose SSRCs may be pending at once */
+#define MMR_LEARN_MEDIA 1u   /* mmr_learn.need: the media SSRC is not known yet */
+#define MMR_LEARN_RTX   2u   /*                 its RTX SSRC is not known yet (repaired-rid) */
+struct mmr_learn {
+	uint32_t stream_id;    /* the stream (the encoding's own id) */
+	uint8_t  need;         /* MMR_LEARN_* */
+	uint8_t  mid_len;      /* 1..MMR_MID_MAX */
+	uint8_t  rid_len;      /* 0..MMR_MID_MAX */
+	uint8_t  pad;
+	char     mid[MMR_MID_MAX];  /* not terminated */
+	char     rid[MMR_MID_MAX];
+};
+
 /* An IPv4 or IPv6 address. IPv4 is stored in ip[0..3], the rest zero. Network byte order. */
 struct mmr_addr {
 	uint8_t family;        /* MMR_AF_INET or MMR_AF_INET6 */
@@ -136,6 +157,9 @@ const char *mmr_dtls_fail_name(unsigned f);      /* "fingerprint", ...; "?" */
 /* Top-N audio (issue 12): a meeting forwards to each receiver only its N loudest audio streams, on N
  * slot subscriptions per receiver (mmr_cmd_sub.topn_slot); N = 0 (off) .. MMR_TOPN_MAX. */
 #define MMR_TOPN_MAX 8u
+/* Receive slots (issue 13): a receiver's video slots (mmr_cmd_sub.video_slot), at most this many;
+ * its audio slots are its meeting's top-N slots (at most MMR_TOPN_MAX). */
+#define MMR_VSLOT_MAX 8u
 
 /* Allocation priority of a subscription (issue 12, mmr_cmd_sub.priority): a pinned one is served
  * before the others (like a screen share, mmr_cmd_stream.screen). */

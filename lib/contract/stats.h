@@ -60,7 +60,11 @@
 	_(ice_addr_v6,  "ice_addr_v6",  "valid checks from an IPv6 address that would change the participant's " \
 					"address: answered, not learned (IPv6 learning is not supported yet)") \
 	_(dtls_in,      "dtls_in",      "DTLS datagrams of DTLS participants handed to the DTLS thread") \
-	_(dtls_out,     "dtls_out",     "DTLS datagrams the DTLS thread made, sent on this lcore's TX queue")
+	_(dtls_out,     "dtls_out",     "DTLS datagrams the DTLS thread made, sent on this lcore's TX queue") \
+	_(slot_switches, "slot_switches", "receivers' video slots that took up a new publisher stream (the " \
+					"selection restarts at its keyframe, the slot's numbering continues)") \
+	_(slot_nack_stale, "slot_nack_stale", "sequence numbers a receiver NACKed on a video slot from before " \
+					"its last publisher change: ignored")
 
 enum mmr_lcore_counter {
 #define _(f, name, doc) MMR_LC_##f,

@@ -19,9 +19,14 @@ void seq_map_record(struct seq_map *m, uint32_t in_ext_seq, uint8_t encoding, co
 	uint64_t resent = 0;
 
 	if (m->have_newest) {
-		if ((int16_t)(out->seq - m->newest) > 0)
+		if ((int16_t)(out->seq - m->newest) > 0) {
 			m->newest = out->seq;
-		else if ((uint16_t)(m->newest - out->seq) >= SEQ_MAP_SIZE)
+			/* the map's window is past the floor: the window alone refuses the old stream's
+			 * numbers from here (a floor kept would flip sign half the number space later) */
+			if (m->has_floor && (uint16_t)(m->newest - m->floor) >= SEQ_MAP_SIZE &&
+			    (int16_t)(uint16_t)(m->newest - m->floor) > 0)
+				m->has_floor = 0;
+		} else if ((uint16_t)(m->newest - out->seq) >= SEQ_MAP_SIZE)
 			return;         /* too old: its slot belongs to a newer seq */
 	} else {
 		m->newest = out->seq;
@@ -43,7 +48,7 @@ struct seq_map_entry *seq_map_lookup(struct seq_map *m, uint16_t out_seq)
 {
 	struct seq_map_entry *e = &m->e[out_seq & (SEQ_MAP_SIZE - 1)];
 
-	if (!m->have_newest || (uint16_t)(m->newest - out_seq) >= SEQ_MAP_SIZE)
+	if (!m->have_newest || (uint16_t)(m->newest - out_seq) >= SEQ_MAP_SIZE || seq_map_before_floor(m, out_seq))
 		return NULL;
 	if (!(e->flags & SEQ_MAP_VALID) || e->out_seq != out_seq)
 		return NULL;

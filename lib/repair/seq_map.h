@@ -41,7 +41,10 @@ struct seq_map_entry {
 struct seq_map {
 	uint16_t newest;           /* newest out seq recorded (valid when have_newest) */
 	uint8_t  have_newest;
-	uint8_t  pad[5];
+	uint8_t  has_floor;        /* a floor is set (seq_map_set_floor) */
+	uint16_t floor;            /* out seqs older than this are refused (a receive slot's publisher
+				      change: they are another stream's) */
+	uint8_t  pad[2];
 	struct seq_map_entry e[SEQ_MAP_SIZE];
 };
 
@@ -53,7 +56,21 @@ void seq_map_init(struct seq_map *m);
  * for the same input keeps its last_resent_tsc. */
 void seq_map_record(struct seq_map *m, uint32_t in_ext_seq, uint8_t encoding, const struct layer_out *out);
 
-/* The entry for out_seq, or NULL (never recorded, overwritten, or too old). */
+/* A video slot changed publisher (issue 13): out seqs older than floor (the first number of the new
+ * stream) stand for packets of the old one and are never looked up again. */
+static inline void seq_map_set_floor(struct seq_map *m, uint16_t floor)
+{
+	m->floor = floor;
+	m->has_floor = 1;
+}
+
+/* Is out_seq from before the floor? */
+static inline int seq_map_before_floor(const struct seq_map *m, uint16_t out_seq)
+{
+	return m->has_floor && (int16_t)(uint16_t)(out_seq - m->floor) < 0;
+}
+
+/* The entry for out_seq, or NULL (never recorded, overwritten, too old, or before the floor). */
 struct seq_map_entry *seq_map_lookup(struct seq_map *m, uint16_t out_seq);
 
 /* The entry's out fields back as a struct layer_out. */

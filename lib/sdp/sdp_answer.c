@@ -17,7 +17,10 @@
  *   --codec`), the offered payload type number kept: video VP8, VP9 profile 0, AV1, H.264 (in
  *   cfg->video_codecs order, else the offer's), audio Opus/48000/2; the RTX payload type whose apt
  *   is that codec; the rtcp-fb the MMR implements that were offered (nack, nack pli, ccm fir;
- *   transport-cc only with the transport-wide-cc extension, goog-remb only with abs-send-time);
+ *   transport-cc only with the transport-wide-cc extension, goog-remb only with abs-send-time and
+ *   without transport-cc: a sender with transport-cc estimates for itself, and a REMB from the
+ *   MMR's receive-side estimate would cap it (Chromium 156 publishers were held at 84 kbit/s, its
+ *   floor, by the MMR's REMB while the transport-wide feedback alone gave 1.5-3 Mbit/s);
  *   the extensions the MMR uses with the offered ids (mid, twcc, abs-send-time; audio-level for
  *   audio; rid and repaired-rid for an accepted rid simulcast; the Dependency Descriptor for AV1
  *   only: for VP8/VP9/H.264 the MMR reads the payload descriptor, and would have to rewrite a DD
@@ -334,8 +337,8 @@ static int decide(const struct sdp_offer *o, int i, const struct sdp_answer_cfg 
 	uint8_t fb = (uint8_t)((p->fb | m->fb_any) & (SDP_FB_NACK | SDP_FB_PLI | SDP_FB_FIR | SDP_FB_REMB | SDP_FB_TWCC));
 	if (!rm->ext_id[SDP_EXT_TWCC])
 		fb &= (uint8_t)~SDP_FB_TWCC;
-	if (!rm->ext_id[SDP_EXT_ABS_SEND_TIME])
-		fb &= (uint8_t)~SDP_FB_REMB;
+	if (!rm->ext_id[SDP_EXT_ABS_SEND_TIME] || (fb & SDP_FB_TWCC))
+		fb &= (uint8_t)~SDP_FB_REMB;   /* see the top: no REMB beside transport-cc */
 	rm->fb = fb;
 	return 1;
 }
@@ -501,7 +504,7 @@ int sdp_answer(const struct sdp_offer *o, const struct sdp_answer_cfg *cfg, char
 		}
 		if (!rm->ext_id[SDP_EXT_TWCC])
 			rm->fb &= (uint8_t)~SDP_FB_TWCC;
-		if (!rm->ext_id[SDP_EXT_ABS_SEND_TIME])
+		if (!rm->ext_id[SDP_EXT_ABS_SEND_TIME] || (rm->fb & SDP_FB_TWCC))
 			rm->fb &= (uint8_t)~SDP_FB_REMB;
 	}
 	if (!r->n_accepted)

@@ -136,7 +136,8 @@ struct layer_sel {
 				    (layer_sel_alloc_store), by the control thread only in layer_sel_init */
 	uint8_t  rebase;         /* paused since the last forwarded packet: the next keyframe continues
 				    the receiver's numbering from what it saw last (as a simulcast switch) */
-	uint8_t  spare;
+	uint8_t  slot_gen;       /* video slot (issue 13): the assignment number of the publisher stream
+				    whose packets this state follows (layer_sel_slot_source); 0: none yet */
 	union {
 		struct {                     /* VP8, VP9, H.264 */
 			uint16_t pid_offset;     /* out picture id = in - pid_offset (mod 2^15 or 2^7) */
@@ -276,6 +277,46 @@ static inline struct layer_target layer_sel_effective(const struct layer_sel *s)
  * time in the stream's RTP clock (wrapping). */
 int layer_sel_video(struct layer_sel *s, const struct layer_target *t, const struct rtp_info *ri,
 		    const struct media_pkt *mp, uint32_t arrival_rtp, struct layer_out *out);
+
+/*
+ * Video slots (issue 13): one selection state per receiver slot outlives the publisher streams
+ * put on it. Each assignment has a number gen (1..255, then 1 again; 0 is never used), carried by
+ * the slot's outputs. layer_sel_slot_source, called by the owner before layer_sel_video for a
+ * slot output:
+ *  - gen newer than s->slot_gen (serial arithmetic mod 256; or s has none): another stream is on
+ *    the slot now. If the receiver saw anything, it is treated as after a pause (rebase): nothing
+ *    of the new stream goes out before a keyframe start of the target encoding, and that keyframe
+ *    continues the receiver's numbering: seq = last out + 1 (+1 when the last forwarded frame was
+ *    cut), ts = last out ts + the arrival time elapsed (>= 1), PictureID / TL0PICIDX / frame
+ *    number = last out + 1. Returns LAYER_SLOT_NEW;
+ *  - gen older: an output of a previous assignment still published for a moment: withhold
+ *    (LAYER_SLOT_STALE);
+ *  - the same: LAYER_SLOT_SAME.
+ */
+#define LAYER_SLOT_SAME  0
+#define LAYER_SLOT_NEW   1
+#define LAYER_SLOT_STALE (-1)
+static inline int layer_sel_slot_source(struct layer_sel *s, uint8_t gen)
+{
+	if (gen == s->slot_gen)
+		return LAYER_SLOT_SAME;
+	if (s->slot_gen && (int8_t)(uint8_t)(gen - s->slot_gen) < 0)
+		return LAYER_SLOT_STALE;
+	s->slot_gen = gen;
+	if (s->started) {
+		s->started = 0;
+		s->rebase = 1;
+		s->dirty = 1;
+	}
+	return LAYER_SLOT_NEW;
+}
+
+/* The sequence number the receiver's next packet will have after a rebase (what it saw last + 1,
+ * + 1 more when the last forwarded frame was cut); meaningful when something was forwarded. */
+static inline uint16_t layer_sel_next_seq(const struct layer_sel *s)
+{
+	return (uint16_t)(s->highest_in_seq - s->seq_offset + 1 + s->open);
+}
 
 /* What the receiver gets now. */
 void layer_sel_current(const struct layer_sel *s, struct layer_current *c);

@@ -302,6 +302,7 @@ class MmrEnv:
         self.tmp = None
         self.ledger_path = None      # the SRTP ledger (in tmp unless set before start)
         self.extra_dp_conf = ''       # more dataplane.conf lines (set before start)
+        self.extra_ctl_conf = ''      # more controller.conf lines (set before start)
         if not rtcp:                  # the dataplane counts RTCP as drop `rtcp` and sends none
             self.extra_dp_conf = 'rtcp = false;\n'
         self.dp = None
@@ -501,6 +502,7 @@ class MmrEnv:
                'socket = "%s";\nsocket_group = "";\nstate_file = "%s";\nshm_name = "%s";\n'
                'apply_timeout_ms = %d;\n' % (self.name, self.socket_path, self.state_file,
                                              self.shm_name, self.apply_timeout_ms))
+        ctl += self.extra_ctl_conf
         with open(os.path.join(self.tmp, 'controller.conf'), 'w') as f:
             f.write(ctl)
 

@@ -473,7 +473,7 @@ static void test_rtcp_fields(void **state)
 	assert_string_equal(got, want);
 	assert_non_null(strstr(got, " nack,rsize 0x00001234 96:97 - - -\n"));
 	assert_non_null(strstr(got, " nack,pli,fir "));
-	assert_non_null(strstr(got, "stream 0 1 0x00000500 video vp8 3 1 - 0 - 0x00000555 107 90000 -\n"));
+	assert_non_null(strstr(got, "stream 0 1 0x00000500 video vp8 3 1 - 0 - 0x00000555 107 90000 - -\n"));
 	assert_non_null(strstr(got, " 0x00000abc - -\n"));
 	free(got);
 	free(want);
@@ -631,7 +631,7 @@ static void test_qos_fields(void **state)
 	assert_non_null(strstr(got, "meeting 0 q plain 1\n"));
 	assert_non_null(strstr(got, " nack,pli,fir,twcc,remb 0x"));
 	assert_non_null(strstr(got, " twcc=3,abs-send-time=200,audio-level=1 - -\n"));
-	assert_non_null(strstr(got, " 0x00000901 video vp8 3 1 - 0 - - - 90000 screen\n"));
+	assert_non_null(strstr(got, " 0x00000901 video vp8 3 1 - 0 - - - 90000 screen -\n"));
 	assert_non_null(strstr(got, " pinned -\n"));
 	assert_non_null(strstr(got, " 0 0 0 - - 0\n"));      /* a slot line */
 	assert_null(strstr(got, " 0 0 0 - - 1\n"));          /* no slot 1 with top-n 1 */

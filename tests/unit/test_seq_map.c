@@ -10,7 +10,8 @@
  *    (TID 2 frames withheld), input seqs across the wrap, random input loss, reordering and
  *    duplicates, and a 3-encoding simulcast group with switches up and down. Every out seq the
  *    receiver got maps back to exactly the input packet (encoding, seq) that produced it, with
- *    the fields it was sent with; every out seq it did not get (or too old) maps to nothing.
+ *    the fields it was sent with; every out seq it did not get (or too old) maps to nothing;
+ *  - a receive slot's floor (issue 13): numbers of the previous publisher refused, across the wrap.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -385,6 +386,35 @@ static void test_simulcast_switch(void **state)
 	free(g);
 }
 
+/* A receive slot's publisher change (issue 13): numbers from before the floor are never looked up
+ * (they are the old stream's input packets), across the wrap; the floor stops mattering once the
+ * map's window is past it (no sign flip half the number space later). */
+static void test_floor(void **state)
+{
+	(void)state;
+	static struct seq_map m;
+	seq_map_init(&m);
+	for (unsigned i = 0; i < 20; i++) {
+		struct layer_out o = lo((uint16_t)(65525 + i), 1000 + i, 0, 0, 0, 0);
+		seq_map_record(&m, 500 + i, 0, &o);
+	}
+	/* the slot's next number is 65525 + 20 = 9 (after the wrap) */
+	seq_map_set_floor(&m, 9);
+	assert_null(seq_map_lookup(&m, 8));
+	assert_null(seq_map_lookup(&m, 65530));
+	assert_true(seq_map_before_floor(&m, 65530));
+	assert_false(seq_map_before_floor(&m, 9));
+	struct layer_out o = lo(9, 5000, 1, 0, 0, 0);
+	seq_map_record(&m, 70000, 0, &o);
+	assert_non_null(seq_map_lookup(&m, 9));
+	for (unsigned i = 10; i < 10 + SEQ_MAP_SIZE + 1; i++) {
+		struct layer_out q = lo((uint16_t)i, 5000 + i, 0, 0, 0, 0);
+		seq_map_record(&m, 70000 + i, 0, &q);
+	}
+	assert_false(m.has_floor);
+	assert_non_null(seq_map_lookup(&m, (uint16_t)(10 + SEQ_MAP_SIZE)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -393,6 +423,7 @@ int main(void)
 		cmocka_unit_test(test_late_and_resend),
 		cmocka_unit_test(test_layer_drop),
 		cmocka_unit_test(test_simulcast_switch),
+		cmocka_unit_test(test_floor),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,1426 @@
+/*
+ * join.c - the join endpoints, their sessions, the slot policy and the event streams (see join.h).
+ *
+ * A join: checks (content type, token, role, rate limits, meeting), the offer parsed and answered
+ * (lib/sdp) with fresh ICE credentials and receive-slot SSRCs, then the command lines run one after
+ * the other through request_run (in this loop round: they share its batch commit); any failure
+ * after `participant add` runs `participant remove`. The request then waits like any change (its
+ * slot holds the last command's wait) and, resumed, answers 201.
+ *
+ * The event streams are libmicrohttpd callback responses: the reader hands out what was queued,
+ * and with nothing queued suspends its connection (allowed from a content reader); queueing an
+ * event resumes it. Nothing here blocks the loop.
+ */
+#define _GNU_SOURCE
+#include "join.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <jansson.h>
+
+#include "events.h"
+#include "http_routes.h"
+#include "keys.h"
+#include "log.h"
+#include "model.h"
+#include "outbuf.h"
+#include "rate_limit.h"
+#include "requests.h"
+#include "sdp.h"
+#include "slot.h"
+#include "state_store.h"
+
+enum endpoint { EP_WHIP, EP_WHEP, EP_JOIN };
+static const char *const ep_names[] = { "whip", "whep", "join" };
+
+struct join_session {
+	bool used;
+	bool live;                      /* answered (201); before that a join in progress */
+	char id[33];                    /* 128 random bits, hex: the resource name */
+	char etag[40];
+	char meeting[VAL_NAME_MAX + 1], name[VAL_NAME_MAX + 1];
+	uint32_t meeting_id, part_id;
+	enum endpoint ep;
+	char ufrag[17], pwd[33];        /* the MMR's ICE credentials (pwd: key material) */
+	char remote_ufrag[SDP_ICE_MAX]; /* the client's */
+	char bundle_mid[SDP_TOKEN];     /* the first accepted m-section: for restart fragments */
+	char bundle_kind[16];
+	char *answer;                   /* until sent */
+	size_t answer_len;
+	uint8_t n_vslots, n_aslots;
+	char vmid[JOIN_MAX_SLOTS][SDP_TOKEN], amid[JOIN_MAX_SLOTS][SDP_TOKEN];
+	uint32_t vssrc[JOIN_MAX_SLOTS], vrtx[JOIN_MAX_SLOTS], assrc[JOIN_MAX_SLOTS];
+	uint32_t vpub[JOIN_MAX_SLOTS];      /* the stream (group head) on video slot k; MMR_ID_NONE */
+	uint32_t vpub_ssrc[JOIN_MAX_SLOTS]; /* its SSRC when set (a reused id is not the same stream) */
+	char vceil[JOIN_MAX_SLOTS][80]; /* video slot k's ceiling as slot set options ("" none) */
+	uint32_t speaker_told;          /* the speaker its event streams were last told */
+	bool slot_error_logged;
+};
+
+struct join_stream {
+	struct join_stream *next;
+	struct join *j;
+	struct http_req *r;             /* NULL once the request is gone */
+	struct join_session *s;         /* NULL once the session ended */
+	struct outbuf buf;
+	size_t off;
+	bool suspended, ended, resp_freed;
+	uint64_t last_ns;
+};
+
+struct join {
+	struct http_server *hs;
+	struct ctl_ctx *ctx;
+	struct join_session s[JOIN_MAX_SESSIONS];
+	struct join_stream *streams;
+	unsigned n_streams;
+	struct rate_limit rl_ip, rl_token;
+	uint64_t *last_spoke;           /* by participant id: when it last became the dominant speaker */
+	uint64_t next_policy_ns;
+	bool need_run;                  /* a stream was resumed: run libmicrohttpd once more */
+#define J_COUNTER(n, s, d) uint64_t n;
+	struct { foreach_join_counter(J_COUNTER) } c;
+#undef J_COUNTER
+};
+
+/* ---- small helpers ------------------------------------------------------------------------------ */
+
+struct join *join_new(struct http_server *hs)
+{
+	struct join *j = calloc(1, sizeof(*j));
+	if (!j)
+		return NULL;
+	j->last_spoke = calloc(MMR_MAX_PARTICIPANTS, sizeof(uint64_t));
+	if (!j->last_spoke) {
+		free(j);
+		return NULL;
+	}
+	j->hs = hs;
+	j->ctx = hs->ctx;
+	rl_init(&j->rl_ip, JOIN_RATE_IP, JOIN_BURST_IP);
+	rl_init(&j->rl_token, JOIN_RATE_TOKEN, JOIN_BURST_TOKEN);
+	return j;
+}
+
+static void session_clear(struct join_session *s)
+{
+	if (s->answer) {
+		explicit_bzero(s->answer, s->answer_len);
+		free(s->answer);
+	}
+	explicit_bzero(s, sizeof(*s));
+}
+
+void join_free(struct join *j)
+{
+	if (!j)
+		return;
+	for (unsigned i = 0; i < JOIN_MAX_SESSIONS; i++)
+		session_clear(&j->s[i]);
+	while (j->streams) {
+		struct join_stream *st = j->streams;
+		j->streams = st->next;
+		ob_free(&st->buf);
+		free(st);
+	}
+	free(j->last_spoke);
+	free(j);
+}
+
+/* n random bytes as 2n lower-case hex digits. 0 or -1. */
+static int random_hex(char *out, size_t nbytes)
+{
+	uint8_t b[32];
+	if (nbytes > sizeof(b) || getrandom(b, nbytes, 0) != (ssize_t)nbytes)
+		return -1;
+	for (size_t i = 0; i < nbytes; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+	explicit_bzero(b, sizeof(b));
+	return 0;
+}
+
+/* n ICE characters (RFC 8839 ice-char: ALPHA / DIGIT / "+" / "/"), unbiased. 0 or -1. */
+static int random_ice(char *out, size_t n)
+{
+	static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	uint8_t b[64];
+	if (n > sizeof(b) || getrandom(b, n, 0) != (ssize_t)n)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		out[i] = set[b[i] & 63];
+	out[n] = '\0';
+	explicit_bzero(b, sizeof(b));
+	return 0;
+}
+
+/* Split line (modified) at blanks into argv (room for max, NULL-terminated). The count, -1: too many. */
+static int split_line(char *line, char **argv, int max)
+{
+	int n = 0;
+	for (char *p = strtok(line, " "); p; p = strtok(NULL, " ")) {
+		if (n == max - 1)
+			return -1;
+		argv[n++] = p;
+	}
+	argv[n] = NULL;
+	return n;
+}
+
+/* Run one command line (wiped after) through request_run into req (request_free it). 0, or -1 with
+ * req->err (the command's error) or a line too long. */
+static int run_line(struct join *j, char *line, struct request *req)
+{
+	char *argv[64];
+	char what[200];
+	/* what the log may say: up to the first option whose value is key material */
+	snprintf(what, sizeof(what), "%s", line);
+	char *cut = strstr(what, " --ice");
+	if (cut)
+		snprintf(cut, sizeof(what) - (size_t)(cut - what), " --ice (...)");
+	int argc = split_line(line, argv, 64);
+	if (argc < 0) {
+		memset(req, 0, sizeof(*req));
+		ob_init(&req->body);
+		req->failed = true;
+		snprintf(req->err, sizeof(req->err), "too many arguments");
+		explicit_bzero(line, strlen(line));
+		return -1;
+	}
+	request_run(j->ctx, argc, argv, req);
+	j->ctx->requests++;
+	for (int i = 0; i < argc; i++)
+		explicit_bzero(argv[i], strlen(argv[i]));
+	if (req->failed)
+		ctl_log("join: %s -> error: %s", what, req->err);
+	return req->failed ? -1 : 0;
+}
+
+static struct join_session *session_by_id(struct join *j, const char *id)
+{
+	for (unsigned i = 0; i < JOIN_MAX_SESSIONS; i++)
+		if (j->s[i].used && strcmp(j->s[i].id, id) == 0)
+			return &j->s[i];
+	return NULL;
+}
+
+/* Does the session's participant still exist (the same one)? */
+static bool session_alive(const struct join *j, const struct join_session *s)
+{
+	const struct model *m = j->ctx->model;
+	uint32_t mid = model_find_meeting(m, s->meeting);
+	return mid == s->meeting_id && model_find_participant(m, mid, s->name) == s->part_id;
+}
+
+static bool ssrc_taken(const struct join *j, uint32_t meeting, uint32_t ssrc)
+{
+	const struct model *m = j->ctx->model;
+	if (ssrc == 0 || model_find_stream(m, meeting, ssrc) != MMR_ID_NONE ||
+	    model_find_rtx_ssrc(m, meeting, ssrc) != MMR_ID_NONE || model_find_mmr_ssrc(m, meeting, ssrc) != MMR_ID_NONE)
+		return true;
+	for (unsigned i = 0; i < JOIN_MAX_SESSIONS; i++) {
+		const struct join_session *s = &j->s[i];
+		if (!s->used || s->meeting_id != meeting)
+			continue;
+		for (unsigned k = 0; k < JOIN_MAX_SLOTS; k++)
+			if (s->vssrc[k] == ssrc || s->vrtx[k] == ssrc || s->assrc[k] == ssrc)
+				return true;
+	}
+	return false;
+}
+
+static int fresh_ssrc(const struct join *j, uint32_t meeting, const uint32_t *also, unsigned n_also, uint32_t *out)
+{
+	for (int tries = 0; tries < 64; tries++) {
+		if (keys_random_ssrc(out) < 0)
+			return -1;
+		bool dup = ssrc_taken(j, meeting, *out);
+		for (unsigned i = 0; i < n_also && !dup; i++)
+			dup = also[i] == *out;
+		if (!dup)
+			return 0;
+	}
+	return -1;
+}
+
+/* The dataplane's DTLS certificate fingerprint (the segment's header, lib/contract/cmd_chan.h):
+ * true and fp, or false (not attached, no DTLS). */
+static bool dp_fingerprint(const struct join *j, char *fp, size_t cap)
+{
+	fp[0] = '\0';
+#ifdef MMR_DTLS_FP_TEXT_LEN
+	const struct dp_link *dp = j->ctx->dp;
+	if (!dp->attached || !dp->ch.shm)
+		return false;
+	char tmp[MMR_DTLS_FP_TEXT_LEN + 1];
+	memcpy(tmp, (const char *)dp->ch.shm->dtls_fingerprint, sizeof(tmp));
+	tmp[MMR_DTLS_FP_TEXT_LEN] = '\0';
+	if (strlen(tmp) != MMR_DTLS_FP_TEXT_LEN || strlen(tmp) >= cap)
+		return false;
+	strcpy(fp, tmp);
+	return true;
+#else
+	(void)j;
+	(void)cap;
+	return false;
+#endif
+}
+
+/* ---- URLs ------------------------------------------------------------------------------------- */
+
+/* "/v1/meetings/M/whip" -> the endpoint and M (in meeting, cap bytes). */
+static bool parse_join_url(const char *url, enum endpoint *ep, char *meeting, size_t cap)
+{
+	if (strncmp(url, "/v1/meetings/", 13) != 0)
+		return false;
+	const char *m = url + 13, *slash = strchr(m, '/');
+	if (!slash || slash == m || (size_t)(slash - m) >= cap)
+		return false;
+	for (int e = 0; e < 3; e++)
+		if (strcmp(slash + 1, ep_names[e]) == 0) {
+			memcpy(meeting, m, (size_t)(slash - m));
+			meeting[slash - m] = '\0';
+			*ep = (enum endpoint)e;
+			return true;
+		}
+	return false;
+}
+
+/* "/v1/sessions/ID/slots/video/K" -> ID (in id, 33 bytes) and K. */
+static bool parse_slot_url(const char *url, char *id, unsigned *k)
+{
+	if (strncmp(url, "/v1/sessions/", 13) != 0)
+		return false;
+	const char *p = url + 13, *slash = strchr(p, '/');
+	if (!slash || slash == p || slash - p > 32 || strncmp(slash, "/slots/video/", 13) != 0)
+		return false;
+	const char *d = slash + 13;
+	if (d[0] < '0' || d[0] > '9' || (d[1] && (d[1] < '0' || d[1] > '9' || d[2])))
+		return false;
+	*k = (unsigned)atoi(d);
+	memcpy(id, p, (size_t)(slash - p));
+	id[slash - p] = '\0';
+	return true;
+}
+
+/* "/v1/sessions/ID[/events]" -> ID (in id, 33 bytes), *events. */
+static bool parse_session_url(const char *url, char *id, bool *events)
+{
+	if (strncmp(url, "/v1/sessions/", 13) != 0)
+		return false;
+	const char *p = url + 13, *slash = strchr(p, '/');
+	size_t n = slash ? (size_t)(slash - p) : strlen(p);
+	if (n == 0 || n > 32 || (slash && strcmp(slash, "/events") != 0))
+		return false;
+	memcpy(id, p, n);
+	id[n] = '\0';
+	*events = slash != NULL;
+	return true;
+}
+
+bool join_owns_url(const char *url)
+{
+	char buf[64];
+	enum endpoint ep;
+	bool ev;
+	unsigned k;
+	return parse_join_url(url, &ep, buf, sizeof(buf)) || strcmp(url, "/v1/sessions") == 0 ||
+	       parse_session_url(url, buf, &ev) || parse_slot_url(url, buf, &k);
+}
+
+bool join_is_join_url(const char *url)
+{
+	char buf[64];
+	enum endpoint ep;
+	return parse_join_url(url, &ep, buf, sizeof(buf));
+}
+
+const char *join_route_methods(const char *url, char *buf, size_t cap)
+{
+	char id[64];
+	enum endpoint ep;
+	bool ev;
+	unsigned k;
+	const char *m = NULL;
+	if (parse_join_url(url, &ep, id, sizeof(id)))
+		m = "POST";
+	else if (parse_slot_url(url, id, &k))
+		m = "PATCH";
+	else if (strcmp(url, "/v1/sessions") == 0)
+		m = "GET";
+	else if (parse_session_url(url, id, &ev))
+		m = ev ? "GET" : "PATCH, DELETE";
+	if (!m || strlen(m) >= cap)
+		return NULL;
+	strcpy(buf, m);
+	return buf;
+}
+
+/* ---- replies ---------------------------------------------------------------------------------- */
+
+static enum MHD_Result refuse(struct join *j, struct http_req *r, unsigned status, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static enum MHD_Result refuse(struct join *j, struct http_req *r, unsigned status, const char *fmt, ...)
+{
+	char why[600];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	j->c.join_refused++;
+	return http_reply_error(r, status, "%s", why);
+}
+
+static enum MHD_Result method_not_allowed(struct http_req *r, const char *url, const char *method)
+{
+	char m[64], allow[80];
+	join_route_methods(url, m, sizeof(m));
+	snprintf(allow, sizeof(allow), "%s, OPTIONS", m);
+	struct http_hdr h[] = { { "Allow", allow }, { NULL, NULL } };
+	char body[200];
+	int n = snprintf(body, sizeof(body), "{\"error\": \"method %.10s is not allowed here (allowed: %s)\"}\n", method,
+			 m);
+	return http_reply(r, 405, "application/json", body, (size_t)n, h);
+}
+
+/* ---- events (SSE) ----------------------------------------------------------------------------- */
+
+static void stream_push(struct join *j, struct join_stream *st, const char *text)
+{
+	if (st->ended)
+		return;
+	st->last_ns = mmr_now_ns();
+	ob_puts(&st->buf, text);
+	if (st->buf.oom) {
+		st->ended = true;       /* the client will reconnect and get the whole map again */
+		ob_reset(&st->buf);
+		st->off = 0;
+	}
+	if (st->suspended && st->r) {
+		st->suspended = false;
+		MHD_resume_connection(st->r->conn);
+		j->need_run = true;
+	}
+}
+
+static void session_event(struct join *j, const struct join_session *s, const char *text)
+{
+	for (struct join_stream *st = j->streams; st; st = st->next)
+		if (st->s == s)
+			stream_push(j, st, text);
+}
+
+static void slot_event_text(const struct join *j, const struct join_session *s, unsigned k, char *out, size_t cap)
+{
+	struct outbuf b;
+	ob_init(&b);
+	ob_printf(&b, "event: slot\ndata: {\"kind\": \"video\", \"slot\": %u, \"mid\": ", k);
+	ob_json_str(&b, s->vmid[k]);
+	ob_puts(&b, ", \"publisher\": ");
+	const struct model *m = j->ctx->model;
+	if (s->vpub[k] != MMR_ID_NONE && m->streams[s->vpub[k]].used)
+		ob_json_str(&b, m->parts[m->streams[s->vpub[k]].participant].name);
+	else
+		ob_puts(&b, "null");
+	ob_puts(&b, "}\n\n");
+	snprintf(out, cap, "%s", b.oom ? "" : b.p);
+	ob_free(&b);
+}
+
+static void speaker_event_text(const struct join *j, uint32_t pid, char *out, size_t cap)
+{
+	struct outbuf b;
+	ob_init(&b);
+	ob_puts(&b, "event: speaker\ndata: {\"participant\": ");
+	if (pid != MMR_ID_NONE && pid < MMR_MAX_PARTICIPANTS && j->ctx->model->parts[pid].used)
+		ob_json_str(&b, j->ctx->model->parts[pid].name);
+	else
+		ob_puts(&b, "null");
+	ob_puts(&b, "}\n\n");
+	snprintf(out, cap, "%s", b.oom ? "" : b.p);
+	ob_free(&b);
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)pos;
+	struct join_stream *st = cls;
+	if (!st->r)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	size_t avail = st->buf.len - st->off;
+	if (avail) {
+		size_t n = avail < max ? avail : max;
+		memcpy(buf, st->buf.p + st->off, n);
+		st->off += n;
+		if (st->off == st->buf.len) {
+			ob_reset(&st->buf);
+			st->off = 0;
+		}
+		return (ssize_t)n;
+	}
+	if (st->ended)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	MHD_suspend_connection(st->r->conn);
+	st->suspended = true;
+	return 0;
+}
+
+static void stream_unlink(struct join *j, struct join_stream *st)
+{
+	for (struct join_stream **pp = &j->streams; *pp; pp = &(*pp)->next)
+		if (*pp == st) {
+			*pp = st->next;
+			j->n_streams--;
+			return;
+		}
+}
+
+static void stream_free_cb(void *cls)
+{
+	struct join_stream *st = cls;
+	st->resp_freed = true;
+	if (!st->r) {
+		ob_free(&st->buf);
+		free(st);
+	}
+}
+
+static enum MHD_Result events_open(struct join *j, struct http_req *r, struct join_session *s)
+{
+	if (j->n_streams >= JOIN_MAX_STREAMS) {
+		j->c.events_refused++;
+		struct http_hdr h[] = { { "Retry-After", "5" }, { NULL, NULL } };
+		const char *body = "{\"error\": \"too many event streams open\"}\n";
+		return http_reply(r, 503, "application/json", body, strlen(body), h);
+	}
+	struct join_stream *st = calloc(1, sizeof(*st));
+	if (!st)
+		return MHD_NO;
+	ob_init(&st->buf);
+	st->j = j;
+	st->r = r;
+	st->s = s;
+	st->last_ns = mmr_now_ns();
+	ob_puts(&st->buf, "retry: 3000\n\n");
+	char text[512];
+	for (unsigned k = 0; k < s->n_vslots; k++) {
+		slot_event_text(j, s, k, text, sizeof(text));
+		ob_puts(&st->buf, text);
+	}
+	speaker_event_text(j, s->speaker_told, text, sizeof(text));
+	ob_puts(&st->buf, text);
+	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1024, stream_read, st,
+								     stream_free_cb);
+	if (!resp) {
+		ob_free(&st->buf);
+		free(st);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", "text/event-stream");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+	http_add_cors(r, resp);
+	r->kind = HTTP_REQ_EVENTS;
+	r->stream = st;
+	st->next = j->streams;
+	j->streams = st;
+	j->n_streams++;
+	enum MHD_Result rc = MHD_queue_response(r->conn, 200, resp);
+	MHD_destroy_response(resp);
+	ctl_log("http %s: events of session %.8s... (%s in %s) open", r->who, s->id, s->name, s->meeting);
+	return rc;
+}
+
+/* ---- the slot policy --------------------------------------------------------------------------- */
+
+struct pub {
+	uint32_t stream, ssrc, part;
+};
+
+/* The meeting's video publications in join order (participants in the meeting's order, each one's
+ * streams in its order; one per simulcast group; only those with a known SSRC). */
+static unsigned meeting_pubs(const struct model *m, uint32_t meeting, struct pub *out, unsigned cap)
+{
+	unsigned n = 0;
+	for (uint32_t p = m->meetings[meeting].first_part; p != MMR_ID_NONE && n < cap; p = m->parts[p].next)
+		for (uint32_t s = m->parts[p].first_stream; s != MMR_ID_NONE && n < cap; s = m->streams[s].next) {
+			const struct m_stream *st = &m->streams[s];
+			if (st->kind != MMR_KIND_VIDEO || model_group_head(m, s) != s || st->ssrc == 0)
+				continue;
+			out[n++] = (struct pub){ s, st->ssrc, p };
+		}
+	return n;
+}
+
+static void slot_assign(struct join *j, struct join_session *s, unsigned k, const struct pub *p)
+{
+	char line[256];
+	if (p)
+		snprintf(line, sizeof(line), "slot set %s %s --video %u --ssrc %u%s --json", s->meeting, s->name, k,
+			 p->ssrc, s->vceil[k]);
+	else
+		snprintf(line, sizeof(line), "slot set %s %s --video %u --none --json", s->meeting, s->name, k);
+	struct request req;
+	j->c.slot_sets++;
+	if (run_line(j, line, &req) < 0) {
+		j->c.slot_set_errors++;
+		if (!s->slot_error_logged)
+			ctl_log("join: session %.8s...: slot set failed: %s (further failures not logged)", s->id,
+				req.err);
+		s->slot_error_logged = true;
+	}
+	request_free(&req);
+	s->vpub[k] = p ? p->stream : MMR_ID_NONE;
+	s->vpub_ssrc[k] = p ? p->ssrc : 0;
+	char text[512];
+	slot_event_text(j, s, k, text, sizeof(text));
+	session_event(j, s, text);
+}
+
+static void policy_session(struct join *j, struct join_session *s, const struct pub *pubs, unsigned n,
+			   uint32_t speaker)
+{
+	/* 1. publications gone */
+	for (unsigned k = 0; k < s->n_vslots; k++) {
+		if (s->vpub[k] == MMR_ID_NONE)
+			continue;
+		bool found = false;
+		for (unsigned i = 0; i < n && !found; i++)
+			found = pubs[i].stream == s->vpub[k] && pubs[i].ssrc == s->vpub_ssrc[k];
+		if (!found)
+			slot_assign(j, s, k, NULL);
+	}
+	/* 2. free slots filled in join order */
+	for (unsigned i = 0; i < n; i++) {
+		if (pubs[i].part == s->part_id)
+			continue;
+		bool on = false;
+		int free_k = -1;
+		for (unsigned k = 0; k < s->n_vslots; k++) {
+			on |= s->vpub[k] == pubs[i].stream;
+			if (free_k < 0 && s->vpub[k] == MMR_ID_NONE)
+				free_k = (int)k;
+		}
+		if (on)
+			continue;
+		if (free_k < 0)
+			break;
+		slot_assign(j, s, (unsigned)free_k, &pubs[i]);
+	}
+	/* 3. the dominant speaker onto a slot when none of its publications is on one */
+	if (speaker == MMR_ID_NONE || speaker == s->part_id || s->n_vslots == 0)
+		return;
+	const struct pub *sp = NULL;
+	for (unsigned i = 0; i < n; i++) {
+		if (pubs[i].part != speaker)
+			continue;
+		if (!sp)
+			sp = &pubs[i];
+		for (unsigned k = 0; k < s->n_vslots; k++)
+			if (s->vpub[k] == pubs[i].stream)
+				return;
+	}
+	if (!sp)
+		return;
+	const struct model *m = j->ctx->model;
+	unsigned victim = 0;
+	uint64_t oldest = UINT64_MAX;
+	for (unsigned k = 0; k < s->n_vslots; k++) {
+		uint32_t p = s->vpub[k] != MMR_ID_NONE ? m->streams[s->vpub[k]].participant : MMR_ID_NONE;
+		uint64_t t = p == MMR_ID_NONE ? 0 : j->last_spoke[p];
+		if (t <= oldest) {      /* ties: the later slot (the later joiner, as slots fill in order) */
+			oldest = t;
+			victim = k;
+		}
+	}
+	slot_assign(j, s, victim, sp);
+}
+
+static void policy_meeting(struct join *j, uint32_t meeting)
+{
+	static struct pub pubs[1024];
+	const struct model *m = j->ctx->model;
+	if (meeting >= model_meeting_bound(m) || !m->meetings[meeting].used)
+		return;
+	unsigned n = meeting_pubs(m, meeting, pubs, 1024);
+	uint32_t speaker = MMR_ID_NONE;
+	events_speaker(&j->ctx->dp->ev, meeting, &speaker);
+	for (unsigned i = 0; i < JOIN_MAX_SESSIONS; i++) {
+		struct join_session *s = &j->s[i];
+		if (s->used && s->meeting_id == meeting && s->n_vslots && session_alive(j, s))
+			policy_session(j, s, pubs, n, speaker);
+	}
+}
+
+/* ---- sessions ending ---------------------------------------------------------------------------- */
+
+static void session_end(struct join *j, struct join_session *s, const char *why)
+{
+	ctl_log("join: session %.8s... (%s in %s) ended: %s", s->id, s->name, s->meeting, why);
+	j->c.sessions_ended++;
+	for (struct join_stream *st = j->streams; st; st = st->next)
+		if (st->s == s) {
+			stream_push(j, st, "event: end\ndata: {}\n\n");
+			st->ended = true;
+			st->s = NULL;
+			if (st->suspended && st->r) {
+				st->suspended = false;
+				MHD_resume_connection(st->r->conn);
+				j->need_run = true;
+			}
+		}
+	uint32_t meeting = s->meeting_id;
+	session_clear(s);
+	policy_meeting(j, meeting);
+}
+
+/* ---- the join ----------------------------------------------------------------------------------- */
+
+/* The offer's receiving m-sections of a kind (recvonly or sendrecv, not rejected), at most
+ * JOIN_MAX_SLOTS. */
+static unsigned count_recv(const struct sdp_offer *o, uint8_t kind)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < o->n_media; i++) {
+		const struct sdp_media *m = &o->m[i];
+		if (m->kind == kind && (m->dir == SDP_RECVONLY || m->dir == SDP_SENDRECV) && !(m->port0 && !m->bundle_only))
+			n++;
+	}
+	return n < JOIN_MAX_SLOTS ? n : JOIN_MAX_SLOTS;
+}
+
+/* Append " --ext mid=..,rid=..,rrid=.." names the SDP negotiated to args, merged into its --ext. */
+static void add_mid_rid_ext(const struct sdp_result *res, char *args, size_t cap)
+{
+	static const int want[] = { SDP_EXT_MID, SDP_EXT_RID, SDP_EXT_RRID };
+	char extra[96] = "";
+	for (size_t k = 0; k < 3; k++) {
+		int e = want[k], id = 0;
+		for (unsigned i = 0; i < res->n_media && !id; i++)
+			if (res->m[i].accepted)
+				id = res->m[i].ext_id[e];
+		char name_eq[24];
+		snprintf(name_eq, sizeof(name_eq), "%s=", sdp_ext_names[e]);
+		if (!id || strstr(args, name_eq))
+			continue;
+		size_t l = strlen(extra);
+		snprintf(extra + l, sizeof(extra) - l, "%s%s=%d", l ? "," : "", sdp_ext_names[e], id);
+	}
+	if (!extra[0])
+		return;
+	char *ext = strstr(args, "--ext ");
+	if (!ext) {
+		size_t l = strlen(args);
+		snprintf(args + l, cap - l, " --ext %s", extra);
+		return;
+	}
+	/* insert ",extra" after the --ext value */
+	char *end = ext + 6;
+	while (*end && *end != ' ')
+		end++;
+	char tail[1024];
+	snprintf(tail, sizeof(tail), "%s", end);
+	snprintf(end, cap - (size_t)(end - args), ",%s%s", extra, tail);
+}
+
+/* Drop "--rtx X" from args (a participant that only publishes takes no RTX map). */
+static void drop_rtx(char *args)
+{
+	char *p = strstr(args, " --rtx ");
+	if (!p)
+		return;
+	char *end = p + 7;
+	while (*end && *end != ' ')
+		end++;
+	memmove(p, end, strlen(end) + 1);
+}
+
+struct join_work {
+	struct sdp_offer offer;
+	struct sdp_result res;
+	char answer[SDP_MAX_TEXT];
+	char line[4096];
+	char args[1024];
+};
+
+static enum MHD_Result do_join(struct join *j, struct http_req *r, enum endpoint ep, const char *meeting_name)
+{
+	struct ctl_ctx *ctx = j->ctx;
+	const struct ctl_config *cfg = ctx->cfg;
+	struct model *m = ctx->model;
+	uint64_t now = mmr_now_ns();
+
+	/* the source's rate first: before any work (a token check is work too) */
+	char ipkey[INET6_ADDRSTRLEN + 8] = "?";
+	if (r->peer.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)&r->peer)->sin_addr, ipkey, sizeof(ipkey));
+	else if (r->peer.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&r->peer)->sin6_addr, ipkey, sizeof(ipkey));
+	unsigned retry;
+	char ra[16];
+	if (rl_take(&j->rl_ip, ipkey, now, &retry) < 0) {
+		j->c.join_rate_ip++;
+		snprintf(ra, sizeof(ra), "%u", retry);
+		struct http_hdr h[] = { { "Retry-After", ra }, { NULL, NULL } };
+		const char *body = "{\"error\": \"too many joins from this address (rate limit)\"}\n";
+		ctl_log("http %s: refused 429: joins from this address over the rate", r->who);
+		return http_reply(r, 429, "application/json", body, strlen(body), h);
+	}
+	struct token_claims cl;
+	enum MHD_Result rc;
+	if (http_authenticate(r, NULL, &cl, &rc) < 0) {
+		j->c.join_refused++;
+		return rc;
+	}
+	bool admin = cl.role == TOKEN_ROLE_ADMIN;
+	if (strcmp(cl.meeting, meeting_name) != 0 && !(admin && strcmp(cl.meeting, "*") == 0))
+		return refuse(j, r, 403, "the token is for meeting '%s', not '%s'", cl.meeting, meeting_name);
+	bool may_send = admin || cl.role == TOKEN_ROLE_PUBLISHER || cl.role == TOKEN_ROLE_PARTICIPANT;
+	bool may_recv = admin || cl.role == TOKEN_ROLE_VIEWER || cl.role == TOKEN_ROLE_PARTICIPANT;
+	if ((ep != EP_WHEP && !may_send) || (ep != EP_WHIP && !may_recv))
+		return refuse(j, r, 403, "role '%s' may not use /%s (%s)", token_role_name(cl.role), ep_names[ep],
+			      ep == EP_WHIP ? "publishing needs publisher or participant" :
+			      ep == EP_WHEP ? "receiving needs viewer or participant" : "both need participant");
+	char tkey[160];
+	snprintf(tkey, sizeof(tkey), "%s/%s", cl.meeting, cl.sub);
+	if (rl_take(&j->rl_token, tkey, now, &retry) < 0) {
+		j->c.join_rate_token++;
+		snprintf(ra, sizeof(ra), "%u", retry);
+		struct http_hdr h[] = { { "Retry-After", ra }, { NULL, NULL } };
+		const char *body = "{\"error\": \"too many joins with this token's identity (rate limit)\"}\n";
+		ctl_log("http %s: refused 429: joins of %s over the rate", r->who, tkey);
+		return http_reply(r, 429, "application/json", body, strlen(body), h);
+	}
+	if (!http_content_type_is(r, "application/sdp"))
+		return refuse(j, r, 415, "the offer must be Content-Type: application/sdp");
+	if (!r->body_len)
+		return refuse(j, r, 400, "no SDP offer in the body");
+	uint32_t meeting = model_find_meeting(m, meeting_name);
+	if (meeting == MMR_ID_NONE)
+		return refuse(j, r, 404, "no meeting '%.64s'", meeting_name);
+	if (m->meetings[meeting].srtp_suite == SRTP_SUITE_NONE)
+		return refuse(j, r, 409, "meeting '%s' is plain RTP: browsers join SRTP meetings only (DTLS-SRTP)",
+			      meeting_name);
+	struct join_session *s = NULL;
+	for (unsigned i = 0; i < JOIN_MAX_SESSIONS && !s; i++)
+		if (!j->s[i].used)
+			s = &j->s[i];
+	if (!s)
+		return refuse(j, r, 503, "too many sessions (at most %d)", JOIN_MAX_SESSIONS);
+
+	static struct join_work w;      /* ~80 KiB: off the stack; one request at a time */
+	char why[400];
+	if (sdp_parse_offer(r->body, r->body_len, &w.offer, why, sizeof(why)) < 0)
+		return refuse(j, r, 400, "bad SDP offer: %s", why);
+	if (!cfg->join_candidate[0])
+		return refuse(j, r, 503, "joining is not configured (join_candidate in the controller's config)");
+	char fp[SDP_FP_MAX];
+	if (!dp_fingerprint(j, fp, sizeof(fp)))
+		return refuse(j, r, 503, "the dataplane is not attached or has no DTLS certificate (no fingerprint "
+					 "to answer with)");
+
+	memset(s, 0, sizeof(*s));
+	if (random_hex(s->id, 16) < 0 || random_ice(s->ufrag, 16) < 0 || random_ice(s->pwd, 32) < 0) {
+		session_clear(s);
+		return refuse(j, r, 500, "the random generator failed");
+	}
+	snprintf(s->meeting, sizeof(s->meeting), "%.63s", meeting_name);
+	snprintf(s->name, sizeof(s->name), "%s", cl.sub);
+	s->meeting_id = meeting;
+	s->ep = ep;
+	s->speaker_told = MMR_ID_NONE;
+	for (unsigned k = 0; k < JOIN_MAX_SLOTS; k++)
+		s->vpub[k] = MMR_ID_NONE;
+	snprintf(s->etag, sizeof(s->etag), "\"%.16s\"", s->ufrag);
+
+	struct sdp_answer_cfg ac = {
+		.ice_ufrag = s->ufrag, .ice_pwd = s->pwd, .fingerprint = fp, .cand_ip = cfg->join_cand_ip,
+		.cand_port = cfg->join_cand_port, .cname = "mmr", .may_send = ep != EP_WHEP, .may_recv = ep != EP_WHIP,
+	};
+	uint64_t sid;
+	if (getrandom(&sid, sizeof(sid), 0) != sizeof(sid)) {
+		session_clear(s);
+		return refuse(j, r, 500, "the random generator failed");
+	}
+	ac.session_id = sid >> 2;
+	if (ep != EP_WHIP) {
+		ac.n_video_slots = (uint8_t)count_recv(&w.offer, SDP_KIND_VIDEO);
+		ac.n_audio_slots = (uint8_t)count_recv(&w.offer, SDP_KIND_AUDIO);
+		uint32_t mine[3 * JOIN_MAX_SLOTS];
+		unsigned nm = 0;
+		for (unsigned k = 0; k < ac.n_video_slots; k++) {
+			if (fresh_ssrc(j, meeting, mine, nm, &ac.video_ssrc[k]) < 0)
+				goto rnd_fail;
+			mine[nm++] = ac.video_ssrc[k];
+			if (fresh_ssrc(j, meeting, mine, nm, &ac.video_rtx_ssrc[k]) < 0)
+				goto rnd_fail;
+			mine[nm++] = ac.video_rtx_ssrc[k];
+		}
+		for (unsigned k = 0; k < ac.n_audio_slots; k++) {
+			if (fresh_ssrc(j, meeting, mine, nm, &ac.audio_ssrc[k]) < 0)
+				goto rnd_fail;
+			mine[nm++] = ac.audio_ssrc[k];
+		}
+	}
+	int alen = sdp_answer(&w.offer, &ac, w.answer, sizeof(w.answer), &w.res, why, sizeof(why));
+	if (alen < 0) {
+		session_clear(s);
+		return refuse(j, r, 400, "cannot answer the offer: %s", why);
+	}
+	snprintf(s->remote_ufrag, sizeof(s->remote_ufrag), "%s", w.res.remote_ufrag);
+	/* the slots the answer used, with their mids */
+	for (unsigned i = 0; i < w.res.n_media; i++) {
+		const struct sdp_result_media *rm = &w.res.m[i];
+		if (rm->accepted && !s->bundle_mid[0]) {
+			snprintf(s->bundle_mid, sizeof(s->bundle_mid), "%s", rm->mid);
+			snprintf(s->bundle_kind, sizeof(s->bundle_kind), "%s", rm->kind == SDP_KIND_VIDEO ? "video" : "audio");
+		}
+		if (!rm->accepted || !rm->receive || rm->slot < 0 || rm->slot >= JOIN_MAX_SLOTS)
+			continue;
+		if (rm->kind == SDP_KIND_VIDEO) {
+			snprintf(s->vmid[rm->slot], SDP_TOKEN, "%s", rm->mid);
+			s->vssrc[rm->slot] = rm->out_ssrc;
+			s->vrtx[rm->slot] = rm->out_rtx_ssrc;
+			if ((unsigned)rm->slot + 1 > s->n_vslots)
+				s->n_vslots = (uint8_t)(rm->slot + 1);
+		} else if (rm->kind == SDP_KIND_AUDIO) {
+			snprintf(s->amid[rm->slot], SDP_TOKEN, "%s", rm->mid);
+			s->assrc[rm->slot] = rm->out_ssrc;
+			if ((unsigned)rm->slot + 1 > s->n_aslots)
+				s->n_aslots = (uint8_t)(rm->slot + 1);
+		}
+	}
+	bool publishes = false;
+	for (unsigned i = 0; i < w.res.n_media; i++)
+		publishes |= w.res.m[i].accepted && w.res.m[i].publish;
+	bool receives = s->n_vslots || s->n_aslots;
+	if (!publishes && !receives) {
+		session_clear(s);
+		return refuse(j, r, 400, "the offer has nothing to publish or receive here (%s)", w.res.m[0].reason[0] ?
+			      w.res.m[0].reason : "every m-section inactive");
+	}
+	if (sdp_result_participant_args(&w.res, w.args, sizeof(w.args)) < 0) {
+		session_clear(s);
+		return refuse(j, r, 400, "the offer negotiates what the MMR cannot take (two ids for one header "
+					 "extension, or one payload type with two RTX types)");
+	}
+	add_mid_rid_ext(&w.res, w.args, sizeof(w.args));
+	if (!receives)
+		drop_rtx(w.args);
+
+	/* the commands */
+	struct request req, last;
+	memset(&last, 0, sizeof(last));
+	ob_init(&last.body);
+	bool added = false;
+	const char *role = publishes && receives ? "sendrecv" : publishes ? "sendonly" : "recvonly";
+	if (s->n_aslots > m->meetings[meeting].top_n) {    /* top-N must cover the audio slots */
+		snprintf(w.line, sizeof(w.line), "meeting set %s --top-n %u --json", meeting_name, s->n_aslots);
+		if (run_line(j, w.line, &req) < 0)
+			goto cmd_fail;
+		request_free(&last);
+		last = req;
+	}
+	int n = snprintf(w.line, sizeof(w.line), "participant add %s %s --ice %s:%s --dtls-fp %s --role %s %s",
+			 meeting_name, s->name, s->ufrag, s->pwd, w.res.remote_fingerprint, role, w.args);
+	if (s->n_vslots) {
+		n += snprintf(w.line + n, sizeof(w.line) - (size_t)n, " --video-slots ");
+		for (unsigned k = 0; k < s->n_vslots; k++) {
+			n += snprintf(w.line + n, sizeof(w.line) - (size_t)n, "%s%u", k ? "," : "", s->vssrc[k]);
+			if (s->vrtx[k])
+				n += snprintf(w.line + n, sizeof(w.line) - (size_t)n, ":%u", s->vrtx[k]);
+		}
+	}
+	if (s->n_aslots) {
+		n += snprintf(w.line + n, sizeof(w.line) - (size_t)n, " --audio-slots ");
+		for (unsigned k = 0; k < s->n_aslots; k++)
+			n += snprintf(w.line + n, sizeof(w.line) - (size_t)n, "%s%u", k ? "," : "", s->assrc[k]);
+	}
+	snprintf(w.line + n, sizeof(w.line) - (size_t)n, " --json");
+	if (run_line(j, w.line, &req) < 0)
+		goto cmd_fail;
+	added = true;
+	s->part_id = model_find_participant(m, meeting, s->name);
+	request_free(&last);
+	last = req;
+	for (unsigned i = 0; i < w.res.n_media; i++) {
+		const struct sdp_result_media *rm = &w.res.m[i];
+		if (!rm->accepted || !rm->publish || sdp_result_stream_args(rm, w.args, sizeof(w.args)) < 0)
+			continue;
+		if (!strstr(w.args, "--mid ") && rm->mid[0]) {   /* until lib/sdp emits it itself */
+			size_t l = strlen(w.args);
+			snprintf(w.args + l, sizeof(w.args) - l, " --mid %s", rm->mid);
+		}
+		snprintf(w.line, sizeof(w.line), "stream add %s %s %s --json", meeting_name, s->name, w.args);
+		if (run_line(j, w.line, &req) < 0)
+			goto cmd_fail;
+		request_free(&last);
+		last = req;
+	}
+	explicit_bzero(w.line, sizeof(w.line));
+	s->used = true;
+	s->answer = malloc((size_t)alen);
+	if (!s->answer) {
+		memset(&req, 0, sizeof(req));
+		ob_init(&req.body);
+		req.failed = true;
+		snprintf(req.err, sizeof(req.err), "out of memory keeping the answer");
+		goto cmd_fail;
+	}
+	memcpy(s->answer, w.answer, (size_t)alen);
+	s->answer_len = (size_t)alen;
+	explicit_bzero(w.answer, sizeof(w.answer));
+	/* slots for what is there already (the same batch) */
+	policy_meeting(j, meeting);
+
+	/* the request waits like the last command would */
+	memset(&r->sl, 0, sizeof(r->sl));
+	ob_init(&r->sl.req.body);
+	r->sl.req.json = true;
+	r->sl.req.mutating = true;
+	r->sl.req.wait = last.wait;
+	r->sl.req.offline = last.offline;
+	r->sl.req.wait_seq = last.wait_seq;
+	r->sl.req.attach_id = last.attach_id;
+	r->sl.req.rejected_before = last.rejected_before;
+	request_free(&last);
+	snprintf(r->sl.what, sizeof(r->sl.what), "join %.63s %.63s (%s)", meeting_name, s->name, ep_names[ep]);
+	if (state_store_pending(ctx->store)) {
+		r->sl.state = SLOT_COMMIT;
+	} else {
+		r->sl.state = r->sl.req.wait ? SLOT_WAIT : SLOT_DONE;
+		r->sl.deadline_ns = now + (uint64_t)cfg->apply_timeout_ms * 1000000ull;
+	}
+	r->started = true;
+	r->kind = HTTP_REQ_JOIN;
+	r->session = s;
+	if (r->sl.state == SLOT_DONE)
+		return join_resumed(j, r);
+	MHD_suspend_connection(r->conn);
+	r->suspended = true;
+	return MHD_YES;
+
+cmd_fail: {
+	char err[sizeof(req.err)];
+	snprintf(err, sizeof(err), "%s", req.err);
+	request_free(&req);
+	request_free(&last);
+	explicit_bzero(w.line, sizeof(w.line));
+	explicit_bzero(w.answer, sizeof(w.answer));
+	if (added) {
+		snprintf(w.line, sizeof(w.line), "participant remove %s %s --json", meeting_name, s->name);
+		if (run_line(j, w.line, &req) < 0)
+			ctl_log("join: rolling back %s in %s failed: %s", s->name, meeting_name, req.err);
+		request_free(&req);
+		j->c.join_rolled_back++;
+	}
+	session_clear(s);
+	j->c.join_refused++;
+	int st = http_status_of_error(err);
+	return http_reply_error(r, (unsigned)st, "%s", err);
+}
+rnd_fail:
+	session_clear(s);
+	return refuse(j, r, 500, "the random generator failed (no SSRC for a receive slot)");
+}
+
+enum MHD_Result join_resumed(struct join *j, struct http_req *r)
+{
+	struct join_session *s = r->session;
+	r->session = NULL;
+	r->kind = HTTP_REQ_API;
+	if (!s || !s->used)
+		return http_reply_error(r, 500, "the session went while it was being made");
+	if (r->sl.req.failed) {
+		/* the batch could not be made durable: the model was reloaded, nothing of it is there */
+		char err[sizeof(r->sl.req.err)];
+		snprintf(err, sizeof(err), "%s", r->sl.req.err);
+		session_clear(s);
+		j->c.join_refused++;
+		return http_reply_error(r, 500, "%s", err);
+	}
+	s->live = true;
+	j->c.joins++;
+	char loc[64], link[160];
+	snprintf(loc, sizeof(loc), "/v1/sessions/%s", s->id);
+	snprintf(link, sizeof(link), "</v1/sessions/%s/events>; rel=\"urn:mmr:events\"", s->id);
+	struct http_hdr h[] = { { "Location", loc }, { "ETag", s->etag }, { "Link", link }, { NULL, NULL } };
+	ctl_log("http %s: %s -> 201 session %.8s...%s", r->who, r->sl.what, s->id,
+		r->sl.how == APPLY_DONE ? "" : " (not applied yet)");
+	enum MHD_Result rc = http_reply(r, 201, "application/sdp", s->answer, s->answer_len, h);
+	explicit_bzero(s->answer, s->answer_len);
+	free(s->answer);
+	s->answer = NULL;
+	s->answer_len = 0;
+	return rc;
+}
+
+void join_req_gone(struct join *j, struct http_req *r)
+{
+	if (!j)
+		return;
+	if (r->kind == HTTP_REQ_JOIN && r->session && r->session->used && !r->session->live) {
+		/* the client went before its answer: nobody can use the participant */
+		struct join_session *s = r->session;
+		if (session_alive(j, s)) {
+			char line[200];
+			struct request req;
+			snprintf(line, sizeof(line), "participant remove %s %s --json", s->meeting, s->name);
+			if (run_line(j, line, &req) == 0)
+				j->c.join_rolled_back++;
+			request_free(&req);
+		}
+		session_clear(s);
+	}
+	if (r->kind == HTTP_REQ_EVENTS && r->stream) {
+		struct join_stream *st = r->stream;
+		stream_unlink(j, st);
+		st->r = NULL;
+		if (st->resp_freed) {
+			ob_free(&st->buf);
+			free(st);
+		}
+	}
+	r->session = NULL;
+	r->stream = NULL;
+}
+
+/* ---- PATCH (RFC 8840 fragments), DELETE, events ----------------------------------------------- */
+
+/* The token may act on session s: its own identity in its meeting, or an admin of the meeting. */
+static bool token_owns(const struct token_claims *cl, const struct join_session *s)
+{
+	if (cl->role == TOKEN_ROLE_ADMIN)
+		return strcmp(cl->meeting, "*") == 0 || strcmp(cl->meeting, s->meeting) == 0;
+	return strcmp(cl->meeting, s->meeting) == 0 && strcmp(cl->sub, s->name) == 0;
+}
+
+static enum MHD_Result do_patch(struct join *j, struct http_req *r, struct join_session *s)
+{
+	if (!http_content_type_is(r, "application/trickle-ice-sdpfrag"))
+		return http_reply_error(r, 415, "PATCH takes Content-Type: application/trickle-ice-sdpfrag (RFC 8840)");
+	const char *im = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "If-Match");
+	if (im && strcmp(im, "*") != 0 && strcmp(im, s->etag) != 0)
+		return http_reply_error(r, 412, "If-Match %.60s is not the session's ETag (an ICE restart since?)", im);
+	char ufrag[SDP_ICE_MAX] = "", pwd[SDP_ICE_MAX] = "";
+	unsigned cands = 0;     /* counted, not used: ICE-lite learns the address from the checks */
+	const char *p = r->body, *end = r->body + r->body_len;
+	unsigned lineno = 0;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		lineno++;
+		char line[SDP_MAX_LINE + 1];
+		size_t ln = n && p[n - 1] == '\r' ? n - 1 : n;
+		if (ln > SDP_MAX_LINE) {
+			explicit_bzero(pwd, sizeof(pwd));
+			return http_reply_error(r, 400, "line %u: too long", lineno);
+		}
+		memcpy(line, p, ln);
+		line[ln] = '\0';
+		p += n + (nl ? 1 : 0);
+		if (!ln)
+			continue;
+		if (ln < 2 || line[1] != '=' || !strchr("amc", line[0])) {
+			explicit_bzero(pwd, sizeof(pwd));
+			return http_reply_error(r, 400, "line %u: not a trickle-ice-sdpfrag line (a=, m=, c=)", lineno);
+		}
+		char *dst = NULL;
+		size_t skip = 0;
+		if (strncmp(line, "a=ice-ufrag:", 12) == 0)
+			dst = ufrag, skip = 12;
+		else if (strncmp(line, "a=ice-pwd:", 10) == 0)
+			dst = pwd, skip = 10;
+		else if (strncmp(line, "a=candidate:", 12) == 0)
+			cands++;
+		if (dst) {
+			size_t vl = ln - skip;
+			if (vl == 0 || vl >= SDP_ICE_MAX) {
+				explicit_bzero(line, sizeof(line));
+				explicit_bzero(pwd, sizeof(pwd));
+				return http_reply_error(r, 400, "line %u: bad ICE ufrag or pwd length", lineno);
+			}
+			memcpy(dst, line + skip, vl);
+			dst[vl] = '\0';
+		}
+		explicit_bzero(line, sizeof(line));
+	}
+	if (!ufrag[0] != !pwd[0]) {
+		explicit_bzero(pwd, sizeof(pwd));
+		return http_reply_error(r, 400, "a fragment has both a=ice-ufrag and a=ice-pwd or neither");
+	}
+	if (!ufrag[0] || strcmp(ufrag, s->remote_ufrag) == 0) {
+		/* trickle: an ICE-lite agent needs no remote candidates (the checks tell it the address) */
+		explicit_bzero(pwd, sizeof(pwd));
+		(void)cands;
+		j->c.trickles++;
+		struct http_hdr h[] = { { "ETag", s->etag }, { NULL, NULL } };
+		return http_reply(r, 204, "", "", 0, h);
+	}
+	explicit_bzero(pwd, sizeof(pwd));
+	/* ICE restart: new credentials of ours */
+	char nu[17], np[33], line[256];
+	if (random_ice(nu, 16) < 0 || random_ice(np, 32) < 0)
+		return http_reply_error(r, 500, "the random generator failed");
+	snprintf(line, sizeof(line), "participant set %s %s --ice %s:%s --json", s->meeting, s->name, nu, np);
+	struct request req;
+	if (run_line(j, line, &req) < 0) {
+		char err[sizeof(req.err)];
+		snprintf(err, sizeof(err), "%s", req.err);
+		request_free(&req);
+		explicit_bzero(np, sizeof(np));
+		return http_reply_error(r, (unsigned)http_status_of_error(err), "%s", err);
+	}
+	request_free(&req);
+	memcpy(s->ufrag, nu, sizeof(s->ufrag));
+	memcpy(s->pwd, np, sizeof(s->pwd));
+	memcpy(s->remote_ufrag, ufrag, sizeof(s->remote_ufrag));
+	snprintf(s->etag, sizeof(s->etag), "\"%s\"", nu);
+	j->c.ice_restarts++;
+	const struct ctl_config *cfg = j->ctx->cfg;
+	struct outbuf b;
+	ob_init(&b);
+	ob_printf(&b, "a=ice-lite\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\nm=%s 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:%s\r\n"
+		  "a=candidate:1 1 udp 2130706431 %s %u typ host\r\na=end-of-candidates\r\n", s->ufrag, s->pwd,
+		  s->bundle_kind[0] ? s->bundle_kind : "audio", s->bundle_mid, cfg->join_cand_ip, cfg->join_cand_port);
+	explicit_bzero(np, sizeof(np));
+	ctl_log("http %s: ICE restart of session %.8s... (%s in %s)", r->who, s->id, s->name, s->meeting);
+	struct http_hdr h[] = { { "ETag", s->etag }, { NULL, NULL } };
+	enum MHD_Result rc = b.oom ? MHD_NO : http_reply(r, 200, "application/trickle-ice-sdpfrag", b.p, b.len, h);
+	if (b.p)
+		explicit_bzero(b.p, b.len);
+	ob_free(&b);
+	return rc;
+}
+
+static enum MHD_Result list_sessions(struct join *j, struct http_req *r)
+{
+	struct outbuf b;
+	ob_init(&b);
+	ob_puts(&b, "{\"sessions\": [");
+	bool first = true;
+	for (unsigned i = 0; i < JOIN_MAX_SESSIONS; i++) {
+		const struct join_session *s = &j->s[i];
+		if (!s->used || !s->live)
+			continue;
+		ob_printf(&b, "%s{\"id\": \"%s\", \"meeting\": ", first ? "" : ", ", s->id);
+		ob_json_str(&b, s->meeting);
+		ob_puts(&b, ", \"participant\": ");
+		ob_json_str(&b, s->name);
+		ob_printf(&b, ", \"endpoint\": \"%s\", \"video_slots\": %u, \"audio_slots\": %u}", ep_names[s->ep],
+			  s->n_vslots, s->n_aslots);
+		first = false;
+	}
+	ob_printf(&b, "], \"event_streams\": %u, \"counters\": {", j->n_streams);
+	first = true;
+#define J_PRINT(n, s, d) ob_printf(&b, "%s\"%s\": %llu", first ? "" : ", ", s, (unsigned long long)j->c.n), first = false;
+	foreach_join_counter(J_PRINT)
+#undef J_PRINT
+	ob_puts(&b, "}}\n");
+	enum MHD_Result rc = b.oom ? MHD_NO : http_reply(r, 200, "application/json", b.p, b.len, NULL);
+	ob_free(&b);
+	return rc;
+}
+
+/* PATCH /v1/sessions/ID/slots/video/K, JSON {"spatial", "target", "dt", "encoding"}: the receiver's
+ * ceiling on its video slot K, kept with the session (every later `slot set` of the slot carries
+ * it) and applied now when a publisher is on the slot. */
+static enum MHD_Result do_ceiling(struct join *j, struct http_req *r, struct join_session *s, unsigned k)
+{
+	if (k >= s->n_vslots)
+		return http_reply_error(r, 404, "no video slot %u (the session has %u)", k, s->n_vslots);
+	if (!http_content_type_is(r, "application/json"))
+		return http_reply_error(r, 415, "the body must be JSON (Content-Type: application/json)");
+	json_error_t je;
+	json_t *body = json_loadb(r->body ? r->body : "", r->body_len, JSON_REJECT_DUPLICATES, &je);
+	if (!body || !json_is_object(body)) {
+		json_decref(body);
+		return http_reply_error(r, 400, "the body must be a JSON object (spatial, target, dt, encoding)");
+	}
+	static const char *const fields[] = { "spatial", "target", "dt", "encoding" };
+	char opts[80] = "";
+	const char *key;
+	json_t *v;
+	json_object_foreach(body, key, v) {
+		int f = -1;
+		for (int i = 0; i < 4; i++)
+			if (strcmp(key, fields[i]) == 0)
+				f = i;
+		char val[16];
+		if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) < 1000) {
+			snprintf(val, sizeof(val), "%d", (int)json_integer_value(v));
+		} else if (json_is_string(v) && json_string_length(v) >= 1 && json_string_length(v) <= 8 &&
+			   strspn(json_string_value(v), "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") ==
+				   json_string_length(v)) {
+			snprintf(val, sizeof(val), "%s", json_string_value(v));
+		} else {
+			f = -2;
+		}
+		if (f < 0) {
+			char k[48];
+			snprintf(k, sizeof(k), "%s", key);     /* key is the body's: copied before it is freed */
+			json_decref(body);
+			return http_reply_error(r, 400, f == -1 ? "unknown field '%.40s' (spatial, target, dt, encoding)" :
+							"field '%.40s' must be a small integer or a short layer name", k);
+		}
+		size_t l = strlen(opts);
+		snprintf(opts + l, sizeof(opts) - l, " --%s %s", fields[f], val);
+	}
+	json_decref(body);
+	if (s->vpub[k] != MMR_ID_NONE) {
+		char line[256];
+		struct request req;
+		snprintf(line, sizeof(line), "slot set %s %s --video %u --ssrc %u%s --json", s->meeting, s->name, k,
+			 s->vpub_ssrc[k], opts);
+		if (run_line(j, line, &req) < 0) {
+			char err[sizeof(req.err)];
+			snprintf(err, sizeof(err), "%s", req.err);
+			request_free(&req);
+			return http_reply_error(r, (unsigned)http_status_of_error(err), "%s", err);
+		}
+		request_free(&req);
+	}
+	memcpy(s->vceil[k], opts, sizeof(s->vceil[k]));
+	char reply[160];
+	int n = snprintf(reply, sizeof(reply), "{\"slot\": %u, \"applied_now\": %s}\n", k,
+			 s->vpub[k] != MMR_ID_NONE ? "true" : "false");
+	return http_reply(r, 200, "application/json", reply, (size_t)n, NULL);
+}
+
+enum MHD_Result join_handle(struct join *j, struct http_req *r, const char *url, const char *method)
+{
+	char name[96];
+	enum endpoint ep;
+	bool events;
+	if (parse_join_url(url, &ep, name, sizeof(name))) {
+		if (strcmp(method, "POST") != 0)
+			return method_not_allowed(r, url, method);
+		return do_join(j, r, ep, name);
+	}
+	struct token_claims cl;
+	enum MHD_Result rc;
+	if (strcmp(url, "/v1/sessions") == 0) {
+		if (strcmp(method, "GET") != 0)
+			return method_not_allowed(r, url, method);
+		if (http_authenticate(r, NULL, &cl, &rc) < 0)
+			return rc;
+		if (cl.role != TOKEN_ROLE_ADMIN || strcmp(cl.meeting, "*") != 0)
+			return http_reply_error(r, 403, "the session list needs an admin token for every meeting");
+		return list_sessions(j, r);
+	}
+	unsigned slot_k;
+	if (parse_slot_url(url, name, &slot_k)) {
+		if (strcmp(method, "PATCH") != 0)
+			return method_not_allowed(r, url, method);
+		if (http_authenticate(r, NULL, &cl, &rc) < 0)
+			return rc;
+		struct join_session *s = session_by_id(j, name);
+		if (!s || !s->live || !session_alive(j, s) || !token_owns(&cl, s))
+			return http_reply_error(r, 404, "no session %.40s", name);
+		return do_ceiling(j, r, s, slot_k);
+	}
+	if (!parse_session_url(url, name, &events))
+		return http_reply_error(r, 404, "no such resource: %.200s", url);
+	if (events ? strcmp(method, "GET") != 0 : strcmp(method, "PATCH") != 0 && strcmp(method, "DELETE") != 0)
+		return method_not_allowed(r, url, method);
+	/* EventSource cannot set headers: the events route takes the token as ?access_token= too */
+	const char *qtok = events ? MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "access_token") : NULL;
+	if (http_authenticate(r, qtok, &cl, &rc) < 0)
+		return rc;
+	struct join_session *s = session_by_id(j, name);
+	if (s && s->live && !session_alive(j, s)) {
+		session_end(j, s, "its participant was removed");
+		s = NULL;
+	}
+	if (!s || !s->live || !token_owns(&cl, s))
+		return http_reply_error(r, 404, "no session %.40s", name);
+	if (events)
+		return events_open(j, r, s);
+	if (strcmp(method, "PATCH") == 0)
+		return do_patch(j, r, s);
+	/* DELETE: the participant goes (through the same command as everywhere) */
+	char line[200];
+	snprintf(line, sizeof(line), "participant remove %s %s --json", s->meeting, s->name);
+	char *argv[8];
+	int argc = split_line(line, argv, 8);
+	slot_run(j->ctx, &r->sl, argc, argv, mmr_now_ns());
+	r->started = true;
+	session_end(j, s, "DELETE");
+	if (r->sl.state == SLOT_DONE) {
+		bool failed = r->sl.req.failed;
+		return failed ? http_reply_error(r, (unsigned)http_status_of_error(r->sl.req.err), "%s", r->sl.req.err) :
+				http_reply(r, 200, "application/json", "{}\n", 3, NULL);
+	}
+	MHD_suspend_connection(r->conn);
+	r->suspended = true;
+	return MHD_YES;
+}
+
+/* ---- every round --------------------------------------------------------------------------------- */
+
+void join_service(struct join *j, uint64_t now)
+{
+	if (!j)
+		return;
+	struct ctl_ctx *ctx = j->ctx;
+	/* sessions whose participant went (mmrctl, the REST API, the meeting ended) */
+	for (unsigned i = 0; i < JOIN_MAX_SESSIONS; i++) {
+		struct join_session *s = &j->s[i];
+		if (s->used && s->live && !session_alive(j, s))
+			session_end(j, s, "its participant was removed");
+	}
+	/* dominant speaker changes */
+	for (unsigned i = 0; i < JOIN_MAX_SESSIONS; i++) {
+		struct join_session *s = &j->s[i];
+		uint32_t sp = MMR_ID_NONE;
+		if (!s->used || !s->live || !events_speaker(&ctx->dp->ev, s->meeting_id, &sp) || sp == s->speaker_told)
+			continue;
+		if (sp != MMR_ID_NONE && sp < MMR_MAX_PARTICIPANTS)
+			j->last_spoke[sp] = now;
+		s->speaker_told = sp;
+		char text[256];
+		speaker_event_text(j, sp, text, sizeof(text));
+		session_event(j, s, text);
+		if (s->n_vslots)
+			policy_meeting(j, s->meeting_id);
+	}
+	/* the slot policy, for what changed around it (streams, learned SSRCs) */
+	if (now >= j->next_policy_ns) {
+		j->next_policy_ns = now + JOIN_POLICY_NS;
+		for (unsigned i = 0; i < JOIN_MAX_SESSIONS; i++) {
+			struct join_session *s = &j->s[i];
+			bool first = true;
+			for (unsigned k = 0; k < i && first; k++)
+				first = !(j->s[k].used && j->s[k].live && j->s[k].n_vslots && j->s[k].meeting_id == s->meeting_id);
+			if (s->used && s->live && s->n_vslots && first)
+				policy_meeting(j, s->meeting_id);
+		}
+	}
+	/* keep-alives */
+	for (struct join_stream *st = j->streams; st; st = st->next)
+		if (now - st->last_ns >= JOIN_KEEPALIVE_NS) {
+			st->last_ns = now;
+			stream_push(j, st, ": keep-alive\n\n");
+		}
+	if (j->need_run) {
+		j->need_run = false;
+		MHD_run(j->hs->d);
+	}
+}
+
+void join_stop_streams(struct join *j)
+{
+	if (!j)
+		return;
+	for (struct join_stream *st = j->streams; st; st = st->next) {
+		st->ended = true;
+		if (st->suspended && st->r) {
+			st->suspended = false;
+			MHD_resume_connection(st->r->conn);
+		}
+	}
+}

@@ -1,0 +1,36 @@
+/*
+ * learn.h - the dataplane's side of SSRC learning (issue 13): a packet from a known participant
+ * with an SSRC none of its streams has, when that participant negotiated the mid header extension
+ * and has streams whose SSRCs are not known yet (fwd_participant.learn, from PARTICIPANT_PUT).
+ *
+ * Only the unknown-SSRC path comes here (the normal path is unchanged). The header is read in
+ * clear (in SRTP too: RFC 3711 leaves the header, extensions included, unencrypted; the padding
+ * count is not read, it may be encrypted), its mid/rid/repaired-rid matched against the pending
+ * streams (lib/pkt/ssrc_learn.h). A match posts MMR_EV_SSRC (event_ring.h) on the lcore's ring,
+ * at most once per SSRC per 100 ms per participant (and at most LEARN_LIMIT_BURST reports per 100
+ * ms whatever the SSRCs), and the packet is dropped as ssrc_learning; no match stays unknown_ssrc.
+ * The controller binds the SSRC (its PUTs bring the stream here); until then packets keep coming
+ * here. Nothing is trusted beyond binding an SSRC to a stream of the same participant.
+ *
+ * Rate-limit state: plain memory indexed by participant id, allocated at start-up, written only
+ * by the lcore owning the participant's meeting.
+ */
+#ifndef MMR_DP_LEARN_H
+#define MMR_DP_LEARN_H
+
+#include <stdint.h>
+#include "drop_reason.h"
+
+struct worker;
+struct fwd_participant;
+
+/* Start-up: the per-participant rate-limit state. 0 or -ENOMEM. */
+int dp_learn_init(void);
+void dp_learn_free(void);
+
+/* A packet (len bytes at pkt, the RTP header in clear) from part with an SSRC none of its streams
+ * has: MMR_DROP_SSRC_LEARNING (reported, or within the rate limit) or MMR_DROP_UNKNOWN_SSRC. */
+enum mmr_drop_reason dp_learn_unknown_ssrc(struct worker *w, const struct fwd_participant *part,
+					   const uint8_t *pkt, uint32_t len);
+
+#endif

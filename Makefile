@@ -27,7 +27,7 @@ CRYPTO_LIBS := $(shell pkg-config --libs libcrypto zlib 2>/dev/null)
 CRYPTO_LIBS := $(shell pkg-config --libs libssl 2>/dev/null) $(CRYPTO_LIBS)
 # libsrtp2 is only the reference the SRTP unit test checks lib/srtp/srtp_fast.c against.
 SRTP2_LIBS  := $(shell pkg-config --libs libsrtp2 2>/dev/null)
-GEN_LIBS    := $(shell pkg-config --libs libcrypto zlib 2>/dev/null)
+GEN_LIBS    := $(shell pkg-config --libs libssl libcrypto zlib 2>/dev/null)
 # the controller's HTTP API: libmicrohttpd (the server) and jansson (JSON; tokens, bodies)
 MHD_LIBS    := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 JANSSON_LIBS := $(shell pkg-config --libs jansson 2>/dev/null)

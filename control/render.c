@@ -820,10 +820,13 @@ void render_participant_list(const struct ctl_ctx *ctx, uint32_t meeting, bool j
 		ob_puts(out, "(no participants)\n");
 		return;
 	}
-	static const char *const cols[] = { "NAME", ">ID", "ADDRESS", ">PORT", "ROLE", "DTLS", "RTCP", "RTX", "MMR_SSRC",
-					    ">RTT", ">LOSS", ">CUM_LOST" };
+	static const char *const cols[] = { "NAME", ">ID", "ADDRESS", ">PORT", "ROLE", "RTCP", "RTX", "MMR_SSRC",
+					    ">RTT", ">LOSS", ">CUM_LOST", "DTLS" };
 	struct table t;
-	table_init(&t, 12, cols);
+	bool any_dtls = false;     /* the DTLS column only where a participant uses DTLS */
+	for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next)
+		any_dtls |= m->parts[p].dtls;
+	table_init(&t, any_dtls ? 12 : 11, cols);
 	for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
 		const struct m_participant *pp = &m->parts[p];
 		const struct mmr_participant_stats *c = part_stats(ctx, p);
@@ -833,7 +836,6 @@ void render_participant_list(const struct ctl_ctx *ctx, uint32_t meeting, bool j
 		table_cell(&t, val_addr_fmt(&pp->addr, addr));
 		table_cell_u64(&t, pp->udp_port);
 		table_cell(&t, val_role_name(pp->role));
-		table_cell(&t, pp->dtls ? dtls_text(pp, dst) : "-");
 		table_cell(&t, val_fb_fmt(pp->fb & (uint8_t)~MMR_FB_RTX, fb));
 		table_cell(&t, val_rtx_map_fmt(pp->rtx_map, rtx));
 		table_cellf(&t, "0x%08x", pp->mmr_ssrc);
@@ -843,6 +845,8 @@ void render_participant_list(const struct ctl_ctx *ctx, uint32_t meeting, bool j
 			table_cell_u64(&t, rd(&c->cum_lost));
 		else
 			table_cell(&t, "-");
+		if (any_dtls)
+			table_cell(&t, pp->dtls ? dtls_text(pp, dst) : "-");
 	}
 	table_emit(&t, out, 0);
 }

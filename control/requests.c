@@ -906,6 +906,8 @@ static void cmd_participant_set(struct ctl_ctx *ctx, const struct args *a, struc
 	uint8_t dtls_fp[MMR_DTLS_FP_LEN];
 	unsigned dtls_role = pp->dtls_role;
 	memcpy(dtls_fp, pp->dtls_fp, sizeof(dtls_fp));
+	if (dtls_given && !pp->dtls)
+		FAIL("participant '%s' has SDES keys: DTLS is chosen when a participant is added", pp->name);
 	if (dtls_given) {
 		char cur[MMR_DTLS_FP_TEXT_LEN + 1];
 		dtls_fp_format(pp->dtls_fp, cur);
@@ -918,8 +920,6 @@ static void cmd_participant_set(struct ctl_ctx *ctx, const struct args *a, struc
 	} else if (pp->dtls && !has_ice) {
 		FAIL("participant '%s' uses DTLS: it keeps ICE credentials (--ice UFRAG:PWD, not -)", pp->name);
 	}
-	if (dtls_given && !pp->dtls)
-		FAIL("participant '%s' has SDES keys: DTLS is chosen when a participant is added", pp->name);
 	struct mmr_addr addr = pp->addr;
 	uint16_t port = pp->udp_port;
 	if (a->opt[PS_NO_ADDR]) {

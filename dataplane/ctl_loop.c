@@ -244,6 +244,7 @@ static unsigned apply_dtls(struct dataplane *dp, struct cmd_apply *ca)
 			}
 		}
 		ev_push(&dp->ctl_events.ev, MMR_EV_DTLS, r.pid, mmr_dtls_pack(state, fail, r.suite), r.gen);
+		dp_dtls_state_sent(r.pid, r.gen, mmr_dtls_pack(state, fail, r.suite));   /* for snapshots */
 		explicit_bzero(&r, sizeof(r));
 	}
 	if (keys) {

@@ -5,6 +5,7 @@
 #include "dp_events.h"
 
 #include "audio.h"
+#include "dtls_path.h"
 #include "cmd_apply.h"
 #include "dataplane.h"
 
@@ -16,6 +17,7 @@ void dp_events_init(struct dataplane *dp)
 	e->want = 0;
 	e->cursor = 0;
 	e->meetings = 0;
+	e->dtls = 0;
 	e->sent = 0;
 }
 
@@ -35,6 +37,7 @@ int dp_events_service(struct dataplane *dp, const struct cmd_apply *ca)
 		e->want = req;
 		e->cursor = 0;
 		e->meetings = 0;
+		e->dtls = 0;
 		e->sent = 0;
 	}
 	/* as much as the ring takes now; the rest at the next iteration */
@@ -54,7 +57,7 @@ int dp_events_service(struct dataplane *dp, const struct cmd_apply *ca)
 		e->cursor = 0;
 	}
 	/* then the dominant speaker of every meeting with audio state (audio.h) */
-	for (id = e->cursor; id < MMR_MAX_MEETINGS; id++) {
+	for (id = e->cursor; !e->dtls && id < MMR_MAX_MEETINGS; id++) {
 		uint64_t w = audio_speaker_word(dp, id);
 		if (!w)
 			continue;
@@ -63,6 +66,22 @@ int dp_events_service(struct dataplane *dp, const struct cmd_apply *ca)
 			return 1;
 		}
 		ev_push(&e->ev, MMR_EV_SPEAKER, id, (uint32_t)w, (uint32_t)(w >> 32));
+		e->sent++;
+	}
+	if (!e->dtls) {
+		e->dtls = 1;
+		e->cursor = 0;
+	}
+	/* then the DTLS state of every DTLS participant that has one (dtls_path.h) */
+	for (id = e->cursor; id < MMR_MAX_PARTICIPANTS; id++) {
+		uint64_t w = dp_dtls_state_word(id);
+		if (!w)
+			continue;
+		if (!ev_room(&e->ev)) {
+			e->cursor = id;
+			return 1;
+		}
+		ev_push(&e->ev, MMR_EV_DTLS, id, (uint32_t)w, (uint32_t)(w >> 32));
 		e->sent++;
 	}
 	struct mmr_ctl_stats *cs = &shm->stats.ctl;

@@ -32,6 +32,7 @@ struct dp_events {
 	uint64_t want;               /* the one being answered (0: none) */
 	uint32_t cursor;             /* next subscription id (then meeting id) it looks at */
 	uint8_t  meetings;           /* the subscriptions are done: now the meetings' speakers */
+	uint8_t  dtls;               /* the speakers are done: now the DTLS participants' states */
 	uint32_t sent;               /* events it sent so far */
 };
 

@@ -81,6 +81,7 @@ static struct {
 	struct rte_ring *tx[MMR_MAX_LCORES];
 	uint8_t *on;                  /* MMR_MAX_PARTICIPANTS: a DTLS participant (workers read) */
 	struct dcfg *cfg;             /* MMR_MAX_PARTICIPANTS */
+	uint64_t *state;              /* MMR_MAX_PARTICIPANTS: control thread, the last event (gen << 32 | v0) */
 	uint32_t next_gen;            /* control thread */
 	/* the DTLS thread's */
 	struct dsess **sess;          /* MMR_MAX_PARTICIPANTS */
@@ -208,6 +209,20 @@ void dp_dtls_del(uint32_t pid)
 	struct dcfg v = { 0 };
 	__atomic_store_n(&g.on[pid], 0, __ATOMIC_RELAXED);
 	cfg_write(pid, &v);
+}
+
+uint64_t dp_dtls_state_word(uint32_t pid)
+{
+	if (!g.state || pid >= MMR_MAX_PARTICIPANTS)
+		return 0;
+	uint64_t w = g.state[pid];
+	return w && (uint32_t)(w >> 32) == g.cfg[pid].gen ? w : 0;
+}
+
+void dp_dtls_state_sent(uint32_t pid, uint32_t gen, uint32_t v0)
+{
+	if (g.state && pid < MMR_MAX_PARTICIPANTS)
+		g.state[pid] = (uint64_t)gen << 32 | v0;
 }
 
 uint32_t dp_dtls_gen(uint32_t pid)
@@ -550,10 +565,11 @@ int dp_dtls_init(struct dataplane *dp)
 	g.ctx = dtls_ctx_new(g.cert);
 	g.on = calloc(MMR_MAX_PARTICIPANTS, 1);
 	g.cfg = calloc(MMR_MAX_PARTICIPANTS, sizeof(*g.cfg));
+	g.state = calloc(MMR_MAX_PARTICIPANTS, sizeof(*g.state));
 	g.sess = calloc(MMR_MAX_PARTICIPANTS, sizeof(*g.sess));
 	g.list = calloc(MMR_MAX_PARTICIPANTS, sizeof(*g.list));
 	g.in = rte_ring_create("mmr_dtls_in", DTLS_IN_RING, SOCKET_ID_ANY, RING_F_SC_DEQ);
-	if (!g.ctx || !g.on || !g.cfg || !g.sess || !g.list || !g.in) {
+	if (!g.ctx || !g.on || !g.cfg || !g.state || !g.sess || !g.list || !g.in) {
 		dp_log("cannot set up the DTLS path (context, tables, ring)");
 		dp_dtls_stop(dp);
 		return -1;
@@ -626,6 +642,8 @@ void dp_dtls_stop(struct dataplane *dp)
 	g.cert = NULL;
 	free(g.on);
 	free(g.cfg);
+	free(g.state);
+	g.state = NULL;
 	free(g.sess);
 	free(g.list);
 	g.on = NULL;

@@ -62,6 +62,10 @@ void dp_dtls_put(const struct mmr_cmd_participant *c);
 void dp_dtls_del(uint32_t pid);
 /* Control thread: the generation of pid's DTLS configuration (0: not DTLS). */
 uint32_t dp_dtls_gen(uint32_t pid);
+/* Control thread: the last MMR_EV_DTLS sent for pid, as generation << 32 | v0 (0: none, or its
+ * configuration changed since), for snapshots (dp_events.c); and the record of one sent. */
+uint64_t dp_dtls_state_word(uint32_t pid);
+void dp_dtls_state_sent(uint32_t pid, uint32_t gen, uint32_t v0);
 
 /* A handshake's outcome for the control thread. */
 struct dp_dtls_result {

@@ -37,6 +37,7 @@
 #include <rte_mbuf.h>
 
 #include "dp_counters.h"
+#include "dtls_bench.h"
 #include "gcm_bench.h"
 #include "latency_hist.h"
 #include "media.h"
@@ -94,6 +95,7 @@ struct gen_opts {
 	uint32_t mbufs;
 	int udp_csum;
 	double gcm_seconds;
+	double dtls_seconds;
 	double setup_delay;
 };
 
@@ -187,7 +189,9 @@ static void usage(FILE *f)
 "other:\n"
 "  --gcm-bench SECONDS     no traffic: this core's raw OpenSSL AES-128-GCM rate on 1200-byte\n"
 "                          packets (12-byte header authenticated, the rest encrypted), and the cost\n"
-"                          of SRTP index leases (leased vs unleased protect, alternating), as JSON\n");
+"                          of SRTP index leases (leased vs unleased protect, alternating), as JSON\n"
+"  --dtls-bench SECONDS    no traffic: DTLS-SRTP handshakes (lib/dtls server and client sessions in\n"
+"                          memory on this thread): the server side's rate and the pair's, as JSON\n");
 }
 
 static int parse_ip(const char *s, uint32_t *out)
@@ -226,7 +230,7 @@ enum {
 	O_CSUM, O_SCALE, O_PPS, O_MAX, O_WARMUP, O_DURATION, O_DRAIN, O_MMRIP, O_MMRPORT, O_MMRMAC,
 	O_GENIP, O_SRCMAC, O_BASEIP, O_SINK, O_PROBE, O_SETUP, O_SCRIPT, O_SETUPDELAY, O_SOCKET, O_SHM, O_DPSHM,
 	O_SHUFFLE, O_SRTP, O_SRTPEVERY, O_UPD, O_UPDRATE, O_UPDFLOWS, O_UPDINFL, O_UPDBULK, O_UPDTGT, O_PCAP, O_PCAPN,
-	O_PCAPONLY, O_RXPCAP, O_JSON, O_PORT, O_MBUFS, O_QUIET, O_GCM, O_VIDEO, O_DDEXT, O_QUEUES, O_NACKS,
+	O_PCAPONLY, O_RXPCAP, O_JSON, O_PORT, O_MBUFS, O_QUIET, O_GCM, O_DTLSB, O_VIDEO, O_DDEXT, O_QUEUES, O_NACKS,
 	O_LEVELEXT, O_TWCC, O_TOPN, O_TWCCFB, O_STUN, O_BROWSEREXT, O_VSLOTS, O_HELP
 };
 
@@ -248,7 +252,7 @@ static const struct option long_opts[] = {
 	{ "update-rate", 1, 0, O_UPDRATE }, { "update-flows", 1, 0, O_UPDFLOWS },
 	{ "update-inflight", 1, 0, O_UPDINFL }, { "update-bulk", 0, 0, O_UPDBULK }, { "update-targets", 0, 0, O_UPDTGT }, { "pcap", 1, 0, O_PCAP },
 	{ "pcap-packets", 1, 0, O_PCAPN }, { "pcap-only", 0, 0, O_PCAPONLY }, { "rx-pcap", 1, 0, O_RXPCAP }, { "json", 1, 0, O_JSON },
-	{ "port", 1, 0, O_PORT }, { "mbufs", 1, 0, O_MBUFS }, { "quiet", 0, 0, O_QUIET }, { "gcm-bench", 1, 0, O_GCM },
+	{ "port", 1, 0, O_PORT }, { "mbufs", 1, 0, O_MBUFS }, { "quiet", 0, 0, O_QUIET }, { "gcm-bench", 1, 0, O_GCM }, { "dtls-bench", 1, 0, O_DTLSB },
 	{ "video", 1, 0, O_VIDEO }, { "dd-ext", 1, 0, O_DDEXT }, { "nack-per-s", 1, 0, O_NACKS },
 	{ "level-ext", 1, 0, O_LEVELEXT }, { "twcc", 0, 0, O_TWCC }, { "top-n", 1, 0, O_TOPN },
 	{ "twcc-fb-per-s", 1, 0, O_TWCCFB }, { "stun-per-s", 1, 0, O_STUN },
@@ -389,6 +393,7 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 			break;
 		case O_STUN: if (parse_double(optarg, &o->stun_per_s, 0)) return bad(name, optarg); break;
 		case O_GCM: if (parse_double(optarg, &o->gcm_seconds, 0.01)) return bad(name, optarg); break;
+		case O_DTLSB: if (parse_double(optarg, &o->dtls_seconds, 0.01)) return bad(name, optarg); break;
 		case 'h':
 		case O_HELP: return 1;
 		default: return -1;
@@ -1190,6 +1195,23 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	g.o = &o;
+	if (o.dtls_seconds > 0) {
+		struct dtls_bench_result dr;
+		if (dtls_bench_run(o.dtls_seconds, &dr) < 0) {
+			fprintf(stderr, "mmr-gen: the DTLS handshake measurement failed\n");
+			return EXIT_FAILURE;
+		}
+		FILE *jf = o.json ? fopen(o.json, "w") : stdout;
+		if (!jf)
+			return EXIT_FAILURE;
+		fprintf(jf, "{\"tool\": \"mmr-gen\", \"dtls_handshakes\": %" PRIu64 ", \"dtls_suite\": \"%s\""
+			", \"dtls_handshakes_per_s\": %.1f, \"dtls_pair_handshakes_per_s\": %.1f"
+			", \"dtls_server_us\": %.1f, \"dtls_client_us\": %.1f}\n", dr.handshakes, dr.suite,
+			dr.server_per_s, dr.pair_per_s, dr.server_us, dr.client_us);
+		if (jf != stdout)
+			fclose(jf);
+		return EXIT_SUCCESS;
+	}
 	if (o.gcm_seconds > 0) {
 		struct gcm_result gr;
 		if (gcm_bench_run(o.gcm_seconds, 1200, &gr) < 0) {

@@ -73,6 +73,11 @@ table shows min and max):
             participant, bwe on, RTCP on, feedback from two probes per meeting): a run at 8 gives
             the cost of a meeting, then a ramp down from the 90 %-busy estimate until a run has no
             loss and the worker under 95 % busy: meetings_per_lcore.
+  dtls      (issue 13) DTLS-SRTP handshakes on the slow path (mmr-gen --dtls-bench, no DPDK, on the
+            worker's core): lib/dtls server and client sessions (ECDSA P-256, AEAD_AES_128_GCM
+            profile) in memory on one thread: dtls_handshakes_per_s = 1 / the server side's time
+            per handshake (what the dataplane's DTLS thread spends per joining browser); extra
+            dtls_pair_handshakes_per_s (both sides on the thread), dtls_client_us.
 
 Usage: scripts/bench.py [--smoke] [--runs N] [--only NAME,...] [--out FILE] [--keep-logs]
 --smoke runs every scenario once, briefly (well under 90 s), and checks that the JSON has every key.
@@ -153,6 +158,7 @@ KEYS = [
     ('stun_answers_per_s', 'answers/s', '', None),
     ('plain_browser_ext_cycles_per_copy', 'cycles', '', None),
     ('browser_ext_cost_ratio', '', '', None),
+    ('dtls_handshakes_per_s', '/s', '', None),
 ]
 SVC_CODECS = ('vp8', 'vp9', 'av1')
 
@@ -548,6 +554,18 @@ class Bench:
         self.add('latency_memif_loop_p50_us', b['lat_p50_us'], extra=True)
         self.add('latency_memif_loop_p99_us', b['lat_p99_us'], extra=True)
         return r
+
+    def sc_dtls(self, name):
+        # the slow path's handshake rate: lib/dtls server and client sessions in memory on the
+        # worker's core (no DPDK); the server side's rate is the DTLS thread's capacity
+        cp = subprocess.run(['taskset', '-c', str(WORKER_CPU), GEN, '--dtls-bench', '0.5' if self.smoke else '3'],
+                            capture_output=True, text=True, timeout=120)
+        if cp.returncode != 0:
+            raise BenchError('mmr-gen --dtls-bench failed: ' + cp.stderr.strip())
+        d = json.loads(cp.stdout)
+        self.add('dtls_handshakes_per_s', d['dtls_handshakes_per_s'])
+        self.add('dtls_pair_handshakes_per_s', d['dtls_pair_handshakes_per_s'], extra=True)
+        self.add('dtls_client_us', d['dtls_client_us'], extra=True)
 
     def sc_srtp(self, name):
         # the reference: one core's raw AES-128-GCM rate, on the core the worker uses
@@ -1119,7 +1137,7 @@ class Bench:
                  ('svc', 'sc_svc', 5), ('handoff', 'sc_handoff', 3), ('rtcp', 'sc_rtcp', 5),
                  ('rtx', 'sc_rtx', 3), ('twcc', 'sc_twcc', 3), ('slots', 'sc_slots', 3), ('bwe', 'sc_bwe', 3),
                  ('topn', 'sc_topn', 3), ('meetings', 'sc_meetings', 1), ('stun', 'sc_stun', 3),
-                 ('browserext', 'sc_browserext', 3)]
+                 ('browserext', 'sc_browserext', 3), ('dtls', 'sc_dtls', 3)]
 
     def run(self):
         only = set(self.args.only.split(',')) if self.args.only else None

@@ -131,8 +131,13 @@ for t in tests/integration/test_*.py; do
 	[ "$n" = test_ice_lite ] && args=(--selfcheck)
 	# receive slots on the self-check dataplane too (the shadow's slot rules checked per batch)
 	[ "$n" = test_slots ] && args=(--selfcheck)
+	# DTLS too: the DTLS thread and its key installs under ASan and the table self-check
+	[ "$n" = test_dtls_ingress ] && args=(--selfcheck)
 	run_test "integration/$n" "$limit" "$PY" "$t" "${args[@]}"
 done
+# DTLS accepted from a recent ICE check's source alone (the controller never learns the address)
+[ -f tests/integration/test_dtls_ingress.py ] &&
+	run_test integration/test_dtls_ingress--no-learn 300 "$PY" tests/integration/test_dtls_ingress.py --no-learn
 # negative controls: a test run with a planted defect must fail
 [ -f tests/integration/test_srtp_keystream.py ] &&
 	run_negative integration/test_srtp_keystream--forget-ledger 300 '^FAIL .*no \(key, SSRC, index\) sent twice' \

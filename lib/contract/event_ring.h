@@ -72,7 +72,8 @@ enum mmr_event_type {
 	 * mmr_dtls_fail), the negotiated SRTP suite (enum srtp_suite, 0 until connected). v1: the
 	 * generation of the participant's DTLS configuration in the dataplane (never 0; new at every
 	 * role or fingerprint change): events of one participant come in order from one ring. Sent by
-	 * the dataplane's control thread. Not restated in snapshots. */
+	 * the dataplane's control thread, and in snapshots (the last one of each DTLS participant whose
+	 * configuration did not change since). */
 	MMR_EV_DTLS = 7,
 	MMR_EV__COUNT
 };

@@ -896,7 +896,7 @@ rx_rtx2=$($PY -c "import json,sys; print([s['rtx_ssrc'] for s in json.load(open(
 ok sub list rt
 grep -Eq '^rx +pub +0x00007000 +video +vp8 +L1T1 +T0 +0x00007000 +0x[0-9a-f]{8} +- +[0-9]+ +unknown$' "$OUT" || fail "sub list rt: $(cat "$OUT")"
 grep -Eq '^prx +pub +0x00007000 +video +vp8 +L1T1 +T0 +0x00007000 +- +- +[0-9]+ +unknown$' "$OUT" || fail "sub list rt: $(cat "$OUT")"
-grep -Eq '^participant [0-9]+ [0-9]+ rx 203\.0\.113\.91 7000 sendrecv - 0 - - nack,pli,rsize 0x[0-9a-f]{8} 96:97,111:112 - -$' "$STATE" ||
+grep -Eq '^participant [0-9]+ [0-9]+ rx 203\.0\.113\.91 7000 sendrecv - 0 - - nack,pli,rsize 0x[0-9a-f]{8} 96:97,111:112 - - -$' "$STATE" ||
 	fail "state file: rx: $(grep ' rx ' "$STATE")"
 grep -Eq '^stream [0-9]+ [0-9]+ 0x00007000 video vp8 1 1 - 0 - 0x00007001 97 90000 - -$' "$STATE" || fail "state file: stream: $(grep 0x00007000 "$STATE")"
 grep -Eq '^stream [0-9]+ [0-9]+ 0x00007100 audio opus 1 1 - 0 - - - 48000 - -$' "$STATE" || fail "state file: audio stream: $(grep 0x00007100 "$STATE")"
@@ -993,7 +993,7 @@ jq_eq '(j["rtcp"], j["ext"])' "('nack,pli,twcc', {'twcc': 3, 'audio-level': 1})"
 ok participant show qn b
 grep -q '^ext: abs-send-time=2$' "$OUT" || fail "participant show qn b: $(cat "$OUT")"
 grep -Eq '^meeting [0-9]+ qn plain 2$' "$STATE" || fail "state file: meeting qn: $(grep qn "$STATE")"
-grep -Eq '^participant [0-9]+ [0-9]+ a .* nack,pli,twcc 0x[0-9a-f]{8} - twcc=3,audio-level=1 -$' "$STATE" ||
+grep -Eq '^participant [0-9]+ [0-9]+ a .* nack,pli,twcc 0x[0-9a-f]{8} - twcc=3,audio-level=1 - -$' "$STATE" ||
 	fail "state file: participant a: $(grep ' a ' "$STATE")"
 grep -Eq '^stream [0-9]+ [0-9]+ 0x00008001 video vp8 3 1 - 0 - - - 90000 screen -$' "$STATE" || fail "state file: screen: $(grep 0x00008001 "$STATE")"
 [ "$(grep -Ec '^sub [0-9]+ - [0-9]+ 0 0x[0-9a-f]{8} 0 0 0 - - [01]$' "$STATE")" = 6 ] || fail "state file: slots: $(grep '^sub' "$STATE")"
@@ -1097,6 +1097,41 @@ ok participant show slm lp
 grep -q 'ssrc learning (stand-in 0x' "$OUT" && grep -q 'mid 1, rid f, rtx learning (pt 97)' "$OUT" ||
 	fail "participant show text: $(cat "$OUT")"
 ok meeting end slm
+
+step "DTLS participants (issue 13)"
+FP1=$(printf 'A%X:' $(seq 0 15) | sed 's/:$//'):$(printf 'B%X:' $(seq 0 15) | sed 's/:$//')
+FP2=$(printf 'C%X:' $(seq 0 15) | sed 's/:$//'):$(printf 'D%X:' $(seq 0 15) | sed 's/:$//')
+ok meeting create dtm --srtp AEAD_AES_128_GCM
+ok meeting create dtp
+bad "DTLS needs ICE credentials" participant add dtm d0 --addr 203.0.113.160 --port 7160 --dtls-fp "$FP1"
+bad "bad DTLS fingerprint" participant add dtm d0 --ice dtlsU0:0123456789abcdefABCDEF+/ --dtls-fp AB:CD
+bad "bad DTLS role" participant add dtm d0 --ice dtlsU0:0123456789abcdefABCDEF+/ --dtls-fp "$FP1" --dtls-role both
+bad "--dtls-role goes with --dtls-fp" participant add dtm d0 --ice dtlsU0:0123456789abcdefABCDEF+/ --dtls-role client
+bad "DTLS-SRTP needs an SRTP meeting" participant add dtp d0 --ice dtlsU0:0123456789abcdefABCDEF+/ --dtls-fp "$FP1"
+ok participant add dtm d1 --ice dtlsU1:0123456789abcdefABCDEF+/ --dtls-fp "sha-256 $FP1"
+grep -q 'inline:' "$OUT" && fail "a DTLS participant's add printed keys: $(cat "$OUT")"
+ok participant add dtm s1 --addr 203.0.113.161 --port 7161
+grep -q 'send_key inline:' "$OUT" || fail "an SDES participant's add printed no keys"
+bad "gets its keys from its DTLS handshake" participant keys dtm d1
+bad "gets its keys from its DTLS handshake" participant rekey dtm d1
+bad "has SDES keys" participant set dtm s1 --dtls-fp "$FP1"
+bad "keeps ICE credentials" participant set dtm d1 --ice -
+json participant show dtm d1
+jq_eq '(j["dtls"], j["dtls_role"], j["dtls_peer_fingerprint"], j["dtls_suite"])' "('waiting', 'server', '$FP1', None)"
+ok participant set dtm d1 --dtls-fp "$FP2" --dtls-role client
+json participant show dtm d1
+jq_eq '(j["dtls"], j["dtls_role"], j["dtls_peer_fingerprint"])' "('waiting', 'client', '$FP2')"
+ok participant show dtm d1
+grep -q "dtls: waiting, MMR role client, peer fingerprint sha-256 $FP2" "$OUT" || fail "participant show: no dtls line: $(cat "$OUT")"
+json participant list dtm
+jq_eq '[(p["name"], p["dtls"]) for p in j]' "[('d1', 'waiting'), ('s1', 'none')]"
+kill_ctl 9
+start_ctl
+json participant show dtm d1
+jq_eq '(j["dtls"], j["dtls_role"], j["dtls_peer_fingerprint"])' "('waiting', 'client', '$FP2')"
+grep -q "^pdtls \|^participant .* client:$FP2\$" "$STATE" "$STATE".journal* 2>/dev/null || true
+ok meeting end dtm
+ok meeting end dtp
 step "QoS: persistence across kill -9"
 json sub list qn; qn_subs=$(cat "$OUT")
 json participant list qn; qn_parts=$(cat "$OUT")
@@ -1389,7 +1424,7 @@ if [ -n "$FAKE_DP" ]; then
 	# a state file from before ledgers (version 3) with SRTP participants: rekeyed at the first attach
 	kill_ctl TERM
 	sed -e '/^srtp_ledger /d' -e '/^state_id /d' -e '/^journal /d' -e 's/^mmr-state 9$/mmr-state 3/' \
-		-e 's/^\(participant .*\) [^ ]* [^ ]* [^ ]* [^ ]* [^ ]*$/\1/' -e 's/^\(stream .*\) [^ ]* [^ ]* [^ ]* [^ ]* [^ ]*$/\1/' \
+		-e 's/^\(participant .*\) [^ ]* [^ ]* [^ ]* [^ ]* [^ ]* [^ ]*$/\1/' -e 's/^\(stream .*\) [^ ]* [^ ]* [^ ]* [^ ]* [^ ]*$/\1/' \
 		-e 's/^\(sub .*\) [^ ]* [^ ]* [^ ]*$/\1/' -e 's/^\(meeting .*\) [^ ]*$/\1/' "$STATE" >"$TMP/state.v3"
 	cp "$TMP/state.v3" "$STATE"
 	start_ctl

@@ -24,6 +24,12 @@ certificate build/tests/integration/dtls_peer uses; the MMR is the DTLS server).
     still flows, both processes alive;
   - `participant set bob --dtls-fp` with another fingerprint ends the session (dtls_replaced, bob
     `waiting`); the state survives a controller kill -9 (the DTLS token replays).
+The MMR as DTLS client: erin (--dtls-role client, an address given) gets our ClientHello without
+sending anything first; dtls_peer as server completes the handshake, erin shows connected.
+`--no-learn` (run-all.sh): MMR_TEST_ICE_NO_LEARN=1, the controller never learns bob's address: the
+handshake still completes (DTLS accepted from the source of bob's latest valid check, dp_ice_recent).
+`--selfcheck` (what run-all.sh runs): the dataplane is build-check/mmr-dataplane (ASan, the table
+self-check after every batch).
 `--wrong-fp` (negative control in run-all.sh): bob is added with a fingerprint that is not
 dtls_peer's: the handshake and the media checks must fail.
 """
@@ -47,6 +53,9 @@ except ImportError:
 PEER = os.path.join(mmrtest.ROOT, 'build', 'tests', 'integration', 'dtls_peer')
 SUITE = 'AEAD_AES_128_GCM'
 WRONG_FP = '--wrong-fp' in sys.argv
+NO_LEARN = '--no-learn' in sys.argv      # the dataplane never reports addresses: DTLS only via the recent check
+SELFCHECK = '--selfcheck' in sys.argv    # the self-check dataplane (make selfcheck: ASan, table checks)
+CHECK_DP = os.path.join(mmrtest.ROOT, 'build-check', 'mmr-dataplane')
 UFRAG, PWD = 'bobU', 'bobPasswordOf24Chars+/x'
 A_AUDIO, B_AUDIO = 0x41000001, 0x42000002
 OTHER_FP = ':'.join(['AB'] * 32)
@@ -142,7 +151,13 @@ def body(c):
         return
     if not c.check(os.access(PEER, os.X_OK), 'dtls_peer built', PEER):
         return
-    env = MmrEnv('dtls_in_neg' if WRONG_FP else 'dtls_in')
+    if NO_LEARN:
+        os.environ['MMR_TEST_ICE_NO_LEARN'] = '1'
+    env = MmrEnv('dtls_in_neg' if WRONG_FP else 'dtls_in_nl' if NO_LEARN else 'dtls_in')
+    if SELFCHECK:
+        if not c.check(os.access(CHECK_DP, os.X_OK), 'self-check dataplane present (run `make selfcheck`)', CHECK_DP):
+            return
+        env.dp_bin = CHECK_DP
     with env:
         cert = os.path.join(env.tmp, 'peer.pem')
         cert2 = os.path.join(env.tmp, 'other.pem')
@@ -194,6 +209,11 @@ def body(c):
         c.check(mmrtest.lcore_total(st, 'dtls_in') >= 2 and mmrtest.lcore_total(st, 'dtls_out') >= 2,
                 'the lcores handed datagrams to the DTLS thread and sent its flights',
                 (mmrtest.lcore_total(st, 'dtls_in'), mmrtest.lcore_total(st, 'dtls_out')))
+        if NO_LEARN:
+            # the address never came back: the handshake went through the recent-check path alone
+            c.eq(show(env, 'bob').get('port'), 0, 'no address learned (MMR_TEST_ICE_NO_LEARN)')
+            c.check(all(env.alive()), 'dataplane and controller alive')
+            return
 
         b = env.udp_socket(7101)
         if hs.get('local_key'):
@@ -251,9 +271,28 @@ def body(c):
         c.eq(show(env, 'bob').get('dtls'), 'waiting', 'a new fingerprint: bob waits for a new handshake')
         time.sleep(0.3)
         c.check(env.stats().get('control', {}).get('dtls_replaced', 0) > r0, 'the old session ended (dtls_replaced)')
+        b.close()
         hs3 = handshake(cert2, mmr_fp, 7101)
+        b = env.udp_socket(7101)
         c.eq(hs3.get('suite'), SUITE, 'a handshake with the new certificate completes')
         c.eq(wait_dtls(env, 'bob'), 'connected', 'bob connected again')
+
+        # the MMR as DTLS client (a=setup:active): erin has an address, so the dataplane starts the
+        # handshake itself (headers made from her address, no datagram from her before)
+        srv = subprocess.Popen([PEER, '--role', 'server', '--bind', '%s:7103' % CLIENT_IP, '--peer-fp', mmr_fp,
+                                '--cert', cert, '--timeout-ms', '4000', '--linger-ms', '300', '--no-close'],
+                               stdout=subprocess.PIPE, text=True)
+        time.sleep(0.3)
+        env.ctl('participant', 'add', 'm', 'erin', '--ice', 'erinU:%s' % PWD, '--addr', CLIENT_IP, '--port', '7103',
+                '--dtls-fp', fp, '--dtls-role', 'client')
+        try:
+            out, _ = srv.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            srv.kill()
+            out, _ = srv.communicate()
+        c.check('suite %s' % SUITE in out, 'MMR as DTLS client: dtls_peer as server completed the handshake', out)
+        c.eq(wait_dtls(env, 'erin'), 'connected', 'erin: dtls connected (MMR role client)')
+        c.eq(show(env, 'erin').get('dtls_role'), 'client', 'erin: MMR role client shown')
 
         env.kill_controller()
         env.start_controller()
@@ -261,8 +300,18 @@ def body(c):
         sh = show(env, 'bob')
         c.eq((sh.get('dtls_peer_fingerprint'), sh.get('dtls_role')), (peer_fp(cert2), 'server'),
              'after a controller kill -9 and restart: bob\'s DTLS settings replayed')
+        c.eq(wait_dtls(env, 'bob'), 'connected', 'and its state restated by the dataplane\'s snapshot (connected)')
+        if hs3.get('local_key') and hs.get('local_key'):
+            # the replay's PUTs carry no keys: the dataplane keeps the handshake's (same fingerprint)
+            bob_out = session(hs3['local_key'] + hs3['local_salt'], True)
+            pk = rtpgen.OpusLike(B_AUDIO, seq=3000).packets(10)
+            got = relay(env, b, alice, pk, bob_out, alice_in)
+            same(c, got, [p.data[8:] for p in pk], 'after the replay bob\'s media still flows under the DTLS keys')
         c.check(all(env.alive()), 'dataplane and controller alive')
         c.check(not env.sanitizer_errors(), 'no sanitizer reports in the logs', env.sanitizer_errors()[:3])
+        if SELFCHECK:
+            bad = [ln for ln in env.log_text('dataplane').splitlines() if 'SELF-CHECK FAILED' in ln]
+            c.check(not bad, 'table self-check after every batch found nothing wrong', bad[:1])
 
 
 if __name__ == '__main__':

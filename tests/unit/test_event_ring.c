@@ -17,6 +17,8 @@
 
 #include "cmd_chan.h"
 #include "event_ring.h"
+#include "dtls_srtp.h"
+#include "mmr_types.h"
 #include "unit_util.h"
 
 /* the controller's reader, built into this test (its log goes nowhere) */
@@ -220,6 +222,27 @@ static void serve_snapshot(struct mmr_shm *s, struct ev_producer *ctl, const uin
 	atomic_store(&s->ev_snap_done, req);
 }
 
+/* MMR_EV_DTLS (version 14): state, reason and suite packed and read back; the names the controller
+ * shows; lib/dtls's reason words are the contract's */
+static void test_dtls_pack(void **state)
+{
+	(void)state;
+	uint32_t v = mmr_dtls_pack(MMR_DTLS_FAILED, MMR_DTLS_FAIL_FINGERPRINT, 3);
+	assert_int_equal(MMR_DTLS_STATE(v), MMR_DTLS_FAILED);
+	assert_int_equal(MMR_DTLS_FAIL(v), MMR_DTLS_FAIL_FINGERPRINT);
+	assert_int_equal(MMR_DTLS_SUITE(v), 3);
+	v = mmr_dtls_pack(MMR_DTLS_CONNECTED, 0, 1);
+	assert_int_equal(MMR_DTLS_STATE(v), MMR_DTLS_CONNECTED);
+	assert_int_equal(MMR_DTLS_FAIL(v), 0);
+	assert_int_equal(MMR_DTLS_SUITE(v), 1);
+	assert_string_equal(mmr_dtls_state_name(MMR_DTLS_WAITING), "waiting");
+	assert_string_equal(mmr_dtls_state_name(MMR_DTLS__STATES), "?");
+	assert_string_equal(mmr_dtls_fail_name(MMR_DTLS_FAIL_KEYS), "keys");
+	assert_string_equal(mmr_dtls_fail_name(MMR_DTLS__FAILS), "?");
+	for (unsigned f = 0; f < DTLS_FAIL_COUNT; f++)
+		assert_string_equal(mmr_dtls_fail_name(f), dtls_fail_name((enum dtls_fail)f));
+}
+
 static void test_reader(void **state)
 {
 	(void)state;
@@ -322,6 +345,7 @@ int main(void)
 		cmocka_unit_test(test_threads_dropping),
 		cmocka_unit_test(test_pack_and_versions),
 		cmocka_unit_test(test_reader),
+		cmocka_unit_test(test_dtls_pack),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

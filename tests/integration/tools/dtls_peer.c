@@ -10,7 +10,7 @@
  *   dtls_peer --cert PEM --print-fp        (the certificate's fingerprint only; made if absent)
  *
  * --host: the server to connect to (default 127.0.0.1); --bind: the client's own address and port
- * (test_dtls_ingress.py: the port its ICE check came from); --no-close: no close_notify at the end
+ * (test_dtls_ingress.py: the port its ICE check came from), or the server's instead of --port; --no-close: no close_notify at the end
  * (the MMR's session stays connected).
  *
  * Output lines: "fingerprint FP", "port N" (server, the bound port), "suite NAME", "keying_material
@@ -162,6 +162,18 @@ int main(int argc, char **argv)
 		return perror("socket"), 1;
 	if (cfg.role == DTLS_ROLE_SERVER) {
 		sa.sin_port = htons((uint16_t)port);
+		if (bind_to) {      /* --bind IP:PORT instead of 127.0.0.1:--port */
+			char ip[64];
+			const char *colon = strrchr(bind_to, ':');
+
+			if (!colon || (size_t)(colon - bind_to) >= sizeof(ip))
+				return usage();
+			memcpy(ip, bind_to, (size_t)(colon - bind_to));
+			ip[colon - bind_to] = '\0';
+			sa.sin_port = htons((uint16_t)atoi(colon + 1));
+			if (inet_pton(AF_INET, ip, &sa.sin_addr) != 1)
+				return usage();
+		}
 		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 		    getsockname(fd, (struct sockaddr *)&sa, &sl) < 0)
 			return perror("bind"), 1;

@@ -951,9 +951,13 @@ static enum MHD_Result do_join(struct join *j, struct http_req *r, enum endpoint
 		const struct sdp_result_media *rm = &w.res.m[i];
 		if (!rm->accepted || !rm->publish || sdp_result_stream_args(rm, w.args, sizeof(w.args)) < 0)
 			continue;
-		if (!strstr(w.args, "--mid ") && rm->mid[0]) {   /* until lib/sdp emits it itself */
+		if (rm->kind == SDP_KIND_VIDEO && rm->codec != MMR_CODEC_H264) {
+			/* An offer says nothing of SVC (sdp.h): the stream is declared with the most a
+			 * browser sends (VP9 and AV1 L3T3 with scalabilityMode, VP8 L1T3 per encoding);
+			 * the selection follows what the packets carry, so fewer layers are fine. */
 			size_t l = strlen(w.args);
-			snprintf(w.args + l, sizeof(w.args) - l, " --mid %s", rm->mid);
+			snprintf(w.args + l, sizeof(w.args) - l, "%s", rm->codec == MMR_CODEC_VP8 ? " --layers 3" :
+				 " --layers 3 --spatial 3");
 		}
 		snprintf(w.line, sizeof(w.line), "stream add %s %s %s --json", meeting_name, s->name, w.args);
 		if (run_line(j, w.line, &req) < 0)

@@ -20,6 +20,8 @@
 
 #include <stdint.h>
 #include "drop_reason.h"
+#include "fwd_table.h"
+#include "rtp.h"
 
 struct worker;
 struct fwd_participant;
@@ -32,5 +34,18 @@ void dp_learn_free(void);
  * has: MMR_DROP_SSRC_LEARNING (reported, or within the rate limit) or MMR_DROP_UNKNOWN_SSRC. */
 enum mmr_drop_reason dp_learn_unknown_ssrc(struct worker *w, const struct fwd_participant *part,
 					   const uint8_t *pkt, uint32_t len);
+
+/* Every packet of a participant that negotiated mid / rid / repaired-rid, before its copies are
+ * made: those elements (the publisher's own names for its streams) become padding (rtp_blank_ext).
+ * A browser receiver routes a packet by its mid before its SSRC and drops one whose mid it does
+ * not know (or hands it to its m-section of that mid); the copies are on the receiver's slots,
+ * which its answer names by SSRC. One walk of the extension block; nothing for other senders. */
+static inline void dp_learn_blank_ids(const struct fwd_participant *part, uint8_t *pkt, const struct rtp_info *ri)
+{
+	if (__builtin_expect(!(part->mid_ext_id | part->rid_ext_id | part->rrid_ext_id), 1) || !ri->has_ext)
+		return;
+	const uint8_t ids[3] = { part->mid_ext_id, part->rid_ext_id, part->rrid_ext_id };
+	rtp_blank_ext(pkt, ri, ids, 3);
+}
 
 #endif

@@ -234,6 +234,7 @@ static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, co
 		pi_rtx.payload_len -= 2;
 		pi = &pi_rtx;
 	}
+	dp_learn_blank_ids(part, pkt, &ri);
 
 	struct mmr_stream_stats *ss = &w->stream_stats[s->id];
 	w->st->rtp_pkts++;
@@ -336,6 +337,7 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 		payload = rtp;
 	}
 	rtcp_prefetch_stream(w, s);
+	dp_learn_blank_ids(part, (uint8_t *)(uintptr_t)payload, &ri);
 
 	struct mmr_stream_stats *ss = &w->stream_stats[s->id];
 	w->st->rtp_pkts++;

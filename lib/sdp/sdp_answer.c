@@ -22,9 +22,11 @@
  *   MMR's receive-side estimate would cap it (Chromium 156 publishers were held at 84 kbit/s, its
  *   floor, by the MMR's REMB while the transport-wide feedback alone gave 1.5-3 Mbit/s);
  *   the extensions the MMR uses with the offered ids (mid, twcc, abs-send-time; audio-level for
- *   audio; rid and repaired-rid for an accepted rid simulcast; the Dependency Descriptor for AV1
- *   only: for VP8/VP9/H.264 the MMR reads the payload descriptor, and would have to rewrite a DD
- *   it does not read; AV1 is taken only when the DD is offered). An extension id is kept for one
+ *   audio; rid and repaired-rid for an accepted rid simulcast; the Dependency Descriptor for AV1,
+ *   and on a receive-only slot whatever its codec (an AV1 publisher may be put on it, and Chromium
+ *   decodes AV1 spatial layers above the first only with the DD); not for a VP8/VP9/H.264 section
+ *   the participant sends on: the MMR reads their payload descriptor, and would have to rewrite a
+ *   DD it does not read; AV1 is taken only when the DD is offered). An extension id is kept for one
  *   extension across the BUNDLE (a later m-section reusing it for another is not given that one).
  *   a=rtcp-rsize and a=extmap-allow-mixed when offered (ids over 14 only with the latter).
  *   red, ulpfec, flexfec, CN, telephone-event and unknown codecs are left out.
@@ -301,7 +303,10 @@ static int decide(const struct sdp_offer *o, int i, const struct sdp_answer_cfg 
 			continue;
 		if (e == SDP_EXT_AUDIO_LEVEL && m->kind != SDP_KIND_AUDIO)
 			continue;
-		if (e == SDP_EXT_DD && rm->codec != MMR_CODEC_AV1)
+		/* a receive slot carries whichever publisher is on it, AV1 included, whatever codec its
+		 * answer names: the DD goes with AV1 copies (a browser that did not negotiate it decodes
+		 * only the lowest spatial layer); a section the participant sends on gets it for AV1 only */
+		if (e == SDP_EXT_DD && rm->codec != MMR_CODEC_AV1 && (rm->publish || !rm->receive))
 			continue;
 		if ((e == SDP_EXT_RID || e == SDP_EXT_RRID) && m->kind != SDP_KIND_VIDEO)
 			continue;

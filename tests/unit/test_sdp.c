@@ -613,6 +613,63 @@ static int answer_text(const char *text, const struct sdp_answer_cfg *cfg)
 	return sdp_answer(&offer, cfg, answer, sizeof(answer), &res, err, sizeof(err));
 }
 
+/* A fixture's text with "a=extmap:12 <DD>" after each "a=extmap:11 " line (a video section's last
+ * extension): what Chromium offers once a page enables the DD on the transceiver
+ * (setHeaderExtensionsToNegotiate; on a recvonly one it is 'stopped' by default). */
+static const char *with_dd(const char *name)
+{
+	static char buf[SDP_MAX_TEXT + 1];
+	size_t len, n = 0;
+	const char *t = fixture(name, &len), *end = t + len;
+	while (t < end) {
+		const char *nl = memchr(t, '\n', (size_t)(end - t));
+		size_t l = nl ? (size_t)(nl + 1 - t) : (size_t)(end - t);
+		assert_true(n + l < sizeof(buf));
+		memcpy(buf + n, t, l);
+		n += l;
+		if (!strncmp(t, "a=extmap:11 ", 12))
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "a=extmap:12 %s\r\n", sdp_ext_uris[SDP_EXT_DD]);
+		assert_true(n < sizeof(buf));
+		t += l;
+	}
+	buf[n] = 0;
+	return buf;
+}
+
+/* A viewer's receive slots keep the offered Dependency Descriptor although their answer names VP9:
+ * an AV1 publisher on the slot goes out with its DD, without which Chromium decodes AV1 spatial
+ * layers above the first not at all (issue 13: receivers with ceilings 1 and 2 decoded 0 frames). A
+ * section the participant sends VP9/VP8 on does not get it. */
+static void test_viewer_slots_dd(void **state)
+{
+	(void)state;
+	struct sdp_answer_cfg cfg = base_cfg();
+	cfg.may_send = 0;
+	assert_true(answer_text(with_dd("chromium_viewer"), &cfg) > 0);
+	for (int i = 1; i < 3; i++) {
+		assert_true(res.m[i].receive && !res.m[i].publish);
+		assert_int_not_equal(res.m[i].codec, MMR_CODEC_AV1);
+		assert_int_equal(res.m[i].ext_id[SDP_EXT_DD], 12);
+		char sec[8192];
+		section(answer, i, sec, sizeof(sec));
+		assert_int_equal(count_line(sec, "a=extmap:12 https://aomediacodec.github.io/av1-rtp-spec/"
+					    "#dependency-descriptor-rtp-header-extension"), 1);
+	}
+	assert_int_equal(res.m[0].ext_id[SDP_EXT_DD], 0);          /* audio */
+	parse_back();
+	/* sendrecv VP8: the participant would send a DD the MMR does not rewrite */
+	cfg = base_cfg();
+	assert_true(answer_text(with_dd("chromium_sendrecv"), &cfg) > 0);
+	assert_true(res.m[1].publish && res.m[1].receive);
+	assert_int_equal(res.m[1].codec, MMR_CODEC_VP8);
+	assert_int_equal(res.m[1].ext_id[SDP_EXT_DD], 0);
+	/* a viewer-only participant's sendrecv section is a receive slot: DD kept */
+	cfg.may_send = 0;
+	assert_true(answer_text(with_dd("chromium_sendrecv"), &cfg) > 0);
+	assert_true(!res.m[1].publish && res.m[1].receive);
+	assert_int_equal(res.m[1].ext_id[SDP_EXT_DD], 12);
+}
+
 static void test_answer_refusals(void **state)
 {
 	(void)state;
@@ -760,6 +817,7 @@ int main(void)
 		cmocka_unit_test(test_av1_publisher),
 		cmocka_unit_test(test_vp8_simulcast),
 		cmocka_unit_test(test_viewer_slots),
+		cmocka_unit_test(test_viewer_slots_dd),
 		cmocka_unit_test(test_sendrecv_and_datachannel),
 		cmocka_unit_test(test_aiortc),
 		cmocka_unit_test(test_malformed),

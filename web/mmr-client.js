@@ -71,6 +71,20 @@ function preferCodec(transceiver, kind, name) {
   transceiver.setCodecPreferences(first.concat(caps.codecs.filter(c => c.mimeType.toLowerCase() !== mime)));
 }
 
+// The AV1 Dependency Descriptor on a receiving transceiver. Chromium offers it only on a transceiver that
+// sends AV1 with a scalabilityMode: on a recvonly one it is 'stopped', so the offer leaves it out, the MMR's
+// answer cannot add it (RFC 8285) and the browser ignores the descriptor on what it receives. Without
+// it an AV1 slot decodes only a single-layer stream (spatial layer 0): Chromium cannot tell the layer
+// frames of a picture apart and keeps asking for keyframes. Enabled wherever the browser lets a page
+// choose its header extensions (setHeaderExtensionsToNegotiate, Chromium 124 and later).
+const DD_URI = 'https://aomediacodec.github.io/av1-rtp-spec/#dependency-descriptor-rtp-header-extension';
+function receiveDependencyDescriptor(transceiver) {
+  if (!transceiver.getHeaderExtensionsToNegotiate || !transceiver.setHeaderExtensionsToNegotiate) return;
+  const exts = transceiver.getHeaderExtensionsToNegotiate();
+  if (!exts.some(e => e.uri === DD_URI && e.direction === 'stopped')) return;
+  transceiver.setHeaderExtensionsToNegotiate(exts.map(e => e.uri === DD_URI ? {uri: e.uri, direction: 'sendrecv'} : e));
+}
+
 // Options (all optional but meeting and token):
 //   base ('' = this page's origin), meeting, token, mode 'join'|'whip'|'whep'|'loopback',
 //   codec 'vp9'|'av1'|'vp8'|'h264', svc 'L3T3' (scalabilityMode), simulcast 3 (three rids low to high),
@@ -153,6 +167,7 @@ class MmrClient {
       for (let k = 0; k < +o.videoSlots; k++) {
         const t = pc.addTransceiver('video', {direction: 'recvonly'});
         try { preferCodec(t, 'video', o.codec.toUpperCase()); } catch (e) { /* any */ }
+        try { receiveDependencyDescriptor(t); } catch (e) { /* AV1 layers >0 undecodable */ }
         this.slots.video.push({transceiver: t, publisher: null, mid: null, track: null});
       }
     }

@@ -87,7 +87,7 @@ GEN_OBJ  := $(GEN_SRC:%.c=$(BUILD)/%.o)
 
 PROGS := $(BUILD)/mmr-dataplane $(BUILD)/mmr-controller $(BUILD)/mmrctl $(if $(GEN_SRC),$(BUILD)/mmr-gen)
 
-.PHONY: all progs unit test demo asan selfcheck fuzz bench clean deps shm-layout
+.PHONY: all progs unit test test-browsers demo asan selfcheck fuzz bench clean deps shm-layout
 all: progs $(UNIT_BIN) $(E2E_BIN) $(ITOOL_BIN)
 progs: $(PROGS)
 
@@ -185,6 +185,12 @@ test: deps
 	$(MAKE) asan
 	$(MAKE) selfcheck
 	tests/run-all.sh
+
+# issue 13's Chromium end-to-end test (three publishers, three receivers), outside `make test` until
+# it passes on a two-core machine (tests/README.md)
+test-browsers: deps
+	$(MAKE) all
+	MMR_RUN_BROWSERS=1 tests/run-all.sh test_browsers
 
 unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do $$t || fail=1; done; exit $$fail

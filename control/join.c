@@ -38,6 +38,14 @@
 enum endpoint { EP_WHIP, EP_WHEP, EP_JOIN };
 static const char *const ep_names[] = { "whip", "whep", "join" };
 
+/* A receiver's ceiling on one of its video slots, in the codec-free form a page gives it (-1: none):
+ * the highest spatial layer (VP9, AV1) or simulcast encoding (0 = lowest), the highest temporal
+ * layer; dt (AV1 decode target) and encoding override them for those codecs. Translated into
+ * `slot set` options for whichever publisher is on the slot (ceiling_opts). */
+struct slot_ceiling {
+	int16_t spatial, target, dt, encoding;
+};
+
 struct join_session {
 	bool used;
 	bool live;                      /* answered (201); before that a join in progress */
@@ -57,7 +65,7 @@ struct join_session {
 	uint32_t vssrc[JOIN_MAX_SLOTS], vrtx[JOIN_MAX_SLOTS], assrc[JOIN_MAX_SLOTS];
 	uint32_t vpub[JOIN_MAX_SLOTS];      /* the stream (group head) on video slot k; MMR_ID_NONE */
 	uint32_t vpub_ssrc[JOIN_MAX_SLOTS]; /* its SSRC when set (a reused id is not the same stream) */
-	char vceil[JOIN_MAX_SLOTS][80]; /* video slot k's ceiling as slot set options ("" none) */
+	struct slot_ceiling vceil[JOIN_MAX_SLOTS];   /* the receiver's ceiling on video slot k */
 	uint32_t speaker_told;          /* the speaker its event streams were last told */
 	bool slot_error_logged;
 };
@@ -556,14 +564,54 @@ static unsigned meeting_pubs(const struct model *m, uint32_t meeting, struct pub
 	return n;
 }
 
+/* Slot k's ceiling as `slot set` options for the publisher stream with SSRC ssrc: VP9 --spatial and
+ * --target; AV1 --dt (spatial * T + temporal, the top temporal layer unless given); a simulcast
+ * group --encoding (clamped to its encodings) and --target; one VP8 or H.264 stream --target. */
+static void ceiling_opts(const struct join *j, const struct join_session *s, unsigned k, uint32_t ssrc, char *out,
+			 size_t cap)
+{
+	const struct model *m = j->ctx->model;
+	const struct slot_ceiling *c = &s->vceil[k];
+	out[0] = 0;
+	uint32_t x = model_find_stream(m, s->meeting_id, ssrc);
+	if (x == MMR_ID_NONE)
+		return;
+	const struct m_stream *st = &m->streams[x];
+	int tl = st->layers ? st->layers : 1, n = 0;
+	int t = c->target >= 0 ? (c->target < tl ? c->target : tl - 1) : -1;
+	if (st->group != MMR_ID_NONE) {
+		int encs = (int)model_group_size(m, x), e = c->encoding >= 0 ? c->encoding : c->spatial;
+		if (e >= 0)
+			n += snprintf(out + n, cap - (size_t)n, " --encoding %d", e < encs ? e : encs - 1);
+		if (t >= 0 && st->codec != MMR_CODEC_H264)
+			snprintf(out + n, cap - (size_t)n, " --target %d", t);
+	} else if (st->codec == MMR_CODEC_AV1) {
+		int sl = st->spatial ? st->spatial : 1;
+		int sp = c->spatial >= 0 ? (c->spatial < sl ? c->spatial : sl - 1) : sl - 1;
+		int dt = c->dt >= 0 ? c->dt : (c->spatial >= 0 || t >= 0) ? sp * tl + (t >= 0 ? t : tl - 1) : -1;
+		if (dt >= 0)
+			snprintf(out, cap, " --dt %d", dt < sl * tl ? dt : sl * tl - 1);
+	} else if (st->codec == MMR_CODEC_VP9) {
+		int sl = st->spatial ? st->spatial : 1;
+		if (c->spatial >= 0)
+			n += snprintf(out + n, cap - (size_t)n, " --spatial %d", c->spatial < sl ? c->spatial : sl - 1);
+		if (t >= 0)
+			snprintf(out + n, cap - (size_t)n, " --target %d", t);
+	} else if (st->codec == MMR_CODEC_VP8 && t >= 0) {
+		snprintf(out, cap, " --target %d", t);
+	}
+}
+
 static void slot_assign(struct join *j, struct join_session *s, unsigned k, const struct pub *p)
 {
-	char line[256];
-	if (p)
+	char line[256], ceil[64];
+	if (p) {
+		ceiling_opts(j, s, k, p->ssrc, ceil, sizeof(ceil));
 		snprintf(line, sizeof(line), "slot set %s %s --video %u --ssrc %u%s --json", s->meeting, s->name, k,
-			 p->ssrc, s->vceil[k]);
-	else
+			 p->ssrc, ceil);
+	} else {
 		snprintf(line, sizeof(line), "slot set %s %s --video %u --none --json", s->meeting, s->name, k);
+	}
 	struct request req;
 	j->c.slot_sets++;
 	if (run_line(j, line, &req) < 0) {
@@ -824,6 +872,8 @@ static enum MHD_Result do_join(struct join *j, struct http_req *r, enum endpoint
 					 "to answer with)");
 
 	memset(s, 0, sizeof(*s));
+	for (unsigned k = 0; k < JOIN_MAX_SLOTS; k++)
+		s->vceil[k] = (struct slot_ceiling){ -1, -1, -1, -1 };
 	if (random_hex(s->id, 16) < 0 || random_ice(s->ufrag, 16) < 0 || random_ice(s->pwd, 32) < 0) {
 		session_clear(s);
 		return refuse(j, r, 500, "the random generator failed");
@@ -1246,7 +1296,8 @@ static enum MHD_Result do_ceiling(struct join *j, struct http_req *r, struct joi
 		return http_reply_error(r, 400, "the body must be a JSON object (spatial, target, dt, encoding)");
 	}
 	static const char *const fields[] = { "spatial", "target", "dt", "encoding" };
-	char opts[80] = "";
+	struct slot_ceiling c = { -1, -1, -1, -1 };
+	int16_t *slot_of[4] = { &c.spatial, &c.target, &c.dt, &c.encoding };
 	const char *key;
 	json_t *v;
 	json_object_foreach(body, key, v) {
@@ -1254,41 +1305,37 @@ static enum MHD_Result do_ceiling(struct join *j, struct http_req *r, struct joi
 		for (int i = 0; i < 4; i++)
 			if (strcmp(key, fields[i]) == 0)
 				f = i;
-		char val[16];
-		if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) < 1000) {
-			snprintf(val, sizeof(val), "%d", (int)json_integer_value(v));
-		} else if (json_is_string(v) && json_string_length(v) >= 1 && json_string_length(v) <= 8 &&
-			   strspn(json_string_value(v), "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") ==
-				   json_string_length(v)) {
-			snprintf(val, sizeof(val), "%s", json_string_value(v));
-		} else {
+		if (f >= 0 && json_is_null(v))
+			continue;                               /* null: no ceiling of that kind */
+		if (f >= 0 && (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 31))
 			f = -2;
-		}
 		if (f < 0) {
-			char k[48];
-			snprintf(k, sizeof(k), "%s", key);     /* key is the body's: copied before it is freed */
+			char kb[48];
+			snprintf(kb, sizeof(kb), "%s", key);   /* key is the body's: copied before it is freed */
 			json_decref(body);
 			return http_reply_error(r, 400, f == -1 ? "unknown field '%.40s' (spatial, target, dt, encoding)" :
-							"field '%.40s' must be a small integer or a short layer name", k);
+							"field '%.40s' must be an integer 0-31 or null", kb);
 		}
-		size_t l = strlen(opts);
-		snprintf(opts + l, sizeof(opts) - l, " --%s %s", fields[f], val);
+		*slot_of[f] = (int16_t)json_integer_value(v);
 	}
 	json_decref(body);
+	struct slot_ceiling old = s->vceil[k];
+	s->vceil[k] = c;
 	if (s->vpub[k] != MMR_ID_NONE) {
-		char line[256];
+		char line[256], opts[64];
 		struct request req;
+		ceiling_opts(j, s, k, s->vpub_ssrc[k], opts, sizeof(opts));
 		snprintf(line, sizeof(line), "slot set %s %s --video %u --ssrc %u%s --json", s->meeting, s->name, k,
 			 s->vpub_ssrc[k], opts);
 		if (run_line(j, line, &req) < 0) {
 			char err[sizeof(req.err)];
 			snprintf(err, sizeof(err), "%s", req.err);
 			request_free(&req);
+			s->vceil[k] = old;
 			return http_reply_error(r, (unsigned)http_status_of_error(err), "%s", err);
 		}
 		request_free(&req);
 	}
-	memcpy(s->vceil[k], opts, sizeof(s->vceil[k]));
 	char reply[160];
 	int n = snprintf(reply, sizeof(reply), "{\"slot\": %u, \"applied_now\": %s}\n", k,
 			 s->vpub[k] != MMR_ID_NONE ? "true" : "false");

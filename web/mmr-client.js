@@ -267,7 +267,7 @@ class MmrClient {
   async setCeiling(k, spatial, target) {
     if (!this.session) throw new Error('not joined');
     const body = {spatial};
-    if (target) body.target = target;
+    if (target !== undefined && target !== null) body.target = target;
     const r = await fetch(this.session + '/slots/video/' + k,
                           {method: 'PATCH', headers: this.headers('application/json'), body: JSON.stringify(body)});
     const text = await r.text();

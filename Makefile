@@ -87,7 +87,7 @@ GEN_OBJ  := $(GEN_SRC:%.c=$(BUILD)/%.o)
 
 PROGS := $(BUILD)/mmr-dataplane $(BUILD)/mmr-controller $(BUILD)/mmrctl $(if $(GEN_SRC),$(BUILD)/mmr-gen)
 
-.PHONY: all progs unit test test-browsers demo asan selfcheck fuzz bench clean deps shm-layout
+.PHONY: all progs unit test test-browsers demo demo-browser asan selfcheck fuzz bench clean deps shm-layout
 all: progs $(UNIT_BIN) $(E2E_BIN) $(ITOOL_BIN)
 progs: $(PROGS)
 
@@ -179,6 +179,11 @@ deps:
 demo: deps
 	$(MAKE) progs
 	scripts/demo.sh $(DURATION)
+
+# issue 13: a browser joins a demo meeting through the controller's join endpoints (README)
+demo-browser: deps
+	$(MAKE) progs
+	scripts/demo_browser.py $(ARGS)
 
 test: deps
 	$(MAKE) all

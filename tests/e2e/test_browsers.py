@@ -47,12 +47,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, '..', '..'))
 sys.path.insert(0, os.path.join(ROOT, 'tests', 'lib'))
 import mmrtest  # noqa: E402
-from mmrtest import MmrEnv, MMR_IP, MMR_PORT  # noqa: E402
 import browser  # noqa: E402
+from mmrjoin import JoinEnv, HTTP, BASE  # noqa: E402,F401
 
 MEETING = 'b'
-HTTP = '127.0.0.1:8089'
-BASE = 'http://' + HTTP
 FPS = int(os.environ.get('MMR_BROWSERS_FPS', '15'))
 # the publishers' picture: L3T3 needs at least 960x540 in Chromium 156 (640x360 falls back to L2T3);
 # 960x540 rather than 1280x720 by default: 2 CPUs, one polled by the dataplane
@@ -71,24 +69,9 @@ WIDTHS = [W // 4, W // 2, W]                           # spatial layer / encodin
 # (widths, not heights: 540 / 4 = 135 is coded as 136 lines)
 
 
-class BrowserEnv(MmrEnv):
-    """MmrEnv with the controller's HTTP API, join candidate and /demo configured."""
-
-    def _write_configs(self):
-        super()._write_configs()
-        secret = os.path.join(self.tmp, 'token.secret')
-        fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.write(fd, os.urandom(32).hex().encode() + b'\n')
-        os.close(fd)
-        self.secret = secret
-        with open(os.path.join(self.tmp, 'controller.conf'), 'a') as f:
-            f.write('http_listen = "%s";\ntoken_secret_file = "%s";\njoin_candidate = "%s:%d";\n'
-                    'demo_dir = "%s";\n' % (HTTP, secret, MMR_IP, MMR_PORT, os.path.join(ROOT, 'web')))
-
+class BrowserEnv(JoinEnv):
     def token(self, identity, role, meeting=MEETING):
-        cp = self.ctl('token', 'mint', '--secret-file', self.secret, '--meeting', meeting,
-                      '--identity', identity, '--role', role, '--ttl', '3600')
-        return cp.stdout.strip()
+        return super().token(identity, role, meeting)
 
 
 def page_url(name, token, mode, extra):

@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "config.h"
+#include "join.h"
 
 #include <errno.h>
 #include <arpa/inet.h>
@@ -143,6 +144,10 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 	cfg->apply_timeout_ms = 1000;
 	cfg->journal_max_records = 1000000;
 	default_demo_dir(cfg->demo_dir, sizeof(cfg->demo_dir));
+	cfg->join_rate_ip = JOIN_RATE_IP;
+	cfg->join_burst_ip = JOIN_BURST_IP;
+	cfg->join_rate_token = JOIN_RATE_TOKEN;
+	cfg->join_burst_token = JOIN_BURST_TOKEN;
 	cfg->journal_max_bytes = 64u << 20;
 
 	/* libconfig says little about a file it cannot open: check that first */
@@ -271,6 +276,19 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 			if (get_string(s, cfg->join_candidate, sizeof(cfg->join_candidate), false, err, errlen) < 0 ||
 			    parse_candidate(s, cfg, err, errlen) < 0)
 				goto out;
+		} else if (strcmp(name, "join_rate_ip") == 0 || strcmp(name, "join_burst_ip") == 0 ||
+			   strcmp(name, "join_rate_token") == 0 || strcmp(name, "join_burst_token") == 0) {
+			int t = config_setting_type(s);
+			double v = t == CONFIG_TYPE_FLOAT ? config_setting_get_float(s) :
+				   t == CONFIG_TYPE_INT ? config_setting_get_int(s) : -1.0;
+			bool burst = strstr(name, "burst") != NULL;
+			if (!(v >= (burst ? 1.0 : 0.001) && v <= 1e6)) {
+				bad(err, errlen, s, "%s must be a number %s..1000000", name, burst ? "1" : "0.001");
+				goto out;
+			}
+			*(strcmp(name, "join_rate_ip") == 0 ? &cfg->join_rate_ip : strcmp(name, "join_burst_ip") == 0 ?
+			  &cfg->join_burst_ip : strcmp(name, "join_rate_token") == 0 ? &cfg->join_rate_token :
+			  &cfg->join_burst_token) = v;
 		} else if (strcmp(name, "demo_dir") == 0) {
 			if (get_string(s, cfg->demo_dir, sizeof(cfg->demo_dir), true, err, errlen) < 0)
 				goto out;
@@ -282,7 +300,8 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 			bad(err, errlen, s, "unknown setting '%s' (known: socket, socket_group, state_file, "
 					    "shm_name, apply_timeout_ms, journal_max_records, journal_max_bytes, http_listen, "
 					    "http_tls_cert, http_tls_key, token_secret_file, http_cors_origins, "
-					    "join_candidate, demo_dir)", name);
+					    "join_candidate, demo_dir, join_rate_ip, join_burst_ip, join_rate_token, "
+					    "join_burst_token)", name);
 			goto out;
 		}
 	}

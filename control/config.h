@@ -43,6 +43,8 @@ struct ctl_config {
 	char join_cand_ip[64];
 	uint16_t join_cand_port;
 	char demo_dir[1024];
+	/* join rate limits (token buckets, rate_limit.h): per client address and per token identity */
+	double join_rate_ip, join_burst_ip, join_rate_token, join_burst_token;
 };
 
 /* 0, or -1 with one line in err. */

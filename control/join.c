@@ -110,8 +110,8 @@ struct join *join_new(struct http_server *hs)
 	}
 	j->hs = hs;
 	j->ctx = hs->ctx;
-	rl_init(&j->rl_ip, JOIN_RATE_IP, JOIN_BURST_IP);
-	rl_init(&j->rl_token, JOIN_RATE_TOKEN, JOIN_BURST_TOKEN);
+	rl_init(&j->rl_ip, hs->ctx->cfg->join_rate_ip, hs->ctx->cfg->join_burst_ip);
+	rl_init(&j->rl_token, hs->ctx->cfg->join_rate_token, hs->ctx->cfg->join_burst_token);
 	return j;
 }
 

@@ -41,7 +41,8 @@
 #define JOIN_MAX_SLOTS      8           /* video and audio receive slots of one session, each */
 #define JOIN_KEEPALIVE_NS   15000000000ull
 #define JOIN_POLICY_NS      200000000ull  /* slots looked at again (streams added, SSRCs learned) */
-/* rate limits: joins per client address and per token identity (meeting + sub) */
+/* rate limits, defaults of the config keys join_rate_ip, join_burst_ip, join_rate_token, join_burst_token:
+ * joins per second and burst per client address and per token identity (meeting + sub) */
 #define JOIN_RATE_IP        5.0
 #define JOIN_BURST_IP       10.0
 #define JOIN_RATE_TOKEN     1.0

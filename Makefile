@@ -237,7 +237,7 @@ fuzz: $(FUZZ_BIN)
 	    build-fuzz/corpus-$$(basename $$f) $$seeds > build-fuzz/$$(basename $$f).log 2>&1 \
 	    || { tail -n 30 build-fuzz/$$(basename $$f).log; exit 1; }; tail -n 1 build-fuzz/$$(basename $$f).log; done
 
-bench: progs
+bench: progs $(BUILD)/tests/integration/dtls_peer
 	scripts/bench.sh
 
 clean:

@@ -78,6 +78,12 @@ table shows min and max):
             profile) in memory on one thread: dtls_handshakes_per_s = 1 / the server side's time
             per handshake (what the dataplane's DTLS thread spends per joining browser); extra
             dtls_pair_handshakes_per_s (both sides on the thread), dtls_client_us.
+  stun      (issue 13) ICE-lite checks answered by the worker while forwarding the plain mix:
+            stun_answers_per_s (see docs/bench.md).
+  browserext (issue 13) the plain mix with a browser's header extension set on every packet against
+            today's: plain_browser_ext_cycles_per_copy, browser_ext_cost_ratio.
+  joins     (issue 13) joins end to end through the HTTP API, offer to media flowing, with a scripted
+            client (scripts/bench_joins.py: 80 joins by 8 clients at once): joins_per_s.
 
 Usage: scripts/bench.py [--smoke] [--runs N] [--only NAME,...] [--out FILE] [--keep-logs]
 --smoke runs every scenario once, briefly (well under 90 s), and checks that the JSON has every key.
@@ -159,6 +165,7 @@ KEYS = [
     ('plain_browser_ext_cycles_per_copy', 'cycles', '', None),
     ('browser_ext_cost_ratio', '', '', None),
     ('dtls_handshakes_per_s', '/s', '', None),
+    ('joins_per_s', '/s', '', None),
 ]
 SVC_CODECS = ('vp8', 'vp9', 'av1')
 
@@ -1131,13 +1138,36 @@ class Bench:
         self.add('browser_ext_cost_ratio', cpc['browser'] / cpc['plain'])
         return r
 
+    def sc_joins(self, name):
+        """Issue 13: joins end to end through the HTTP API (offer to media flowing) with a scripted
+        client: scripts/bench_joins.py (its own controller and dataplane on a tap in a namespace), 80
+        joins by 8 clients at once (the smoke run: 8 by 2)."""
+        out = self.path(name + '.json')
+        n, k = ('8', '2') if self.smoke else ('80', '8')
+        cp = subprocess.run(['/usr/bin/python3', os.path.join(ROOT, 'scripts', 'bench_joins.py'), '--joins', n,
+                             '--concurrency', k, '--json', out], capture_output=True, text=True, timeout=300)
+        with open(self.logpath(name + '-joins'), 'w') as f:
+            f.write(cp.stdout + cp.stderr)
+        if cp.returncode != 0 or not os.path.exists(out):
+            raise BenchError('joins: bench_joins.py failed (%d): %s' % (cp.returncode, (cp.stdout + cp.stderr)[-300:]))
+        with open(out) as f:
+            r = json.load(f)
+        if r['failed']:
+            raise BenchError('joins: %d of %d joins did not get media flowing: %s' % (r['failed'], r['joins'],
+                                                                                      r['why_failed']))
+        self.add('joins_per_s', r['joins_per_s'])
+        for k2 in ('latency_p50_s', 'latency_p90_s', 'latency_max_s', 'answer_p50_s'):
+            self.add('joins_' + k2, r[k2], extra=True)
+        return r
+
     SCENARIOS = [('testpmd', 'sc_testpmd', 5), ('plain', 'sc_plain', 5), ('latency', 'sc_latency', 5),
                  ('srtp', 'sc_srtp', 5), ('scale', 'sc_scale', 3), ('updates', 'sc_updates', 5),
                  ('ctl', 'sc_ctl', 5),
                  ('svc', 'sc_svc', 5), ('handoff', 'sc_handoff', 3), ('rtcp', 'sc_rtcp', 5),
                  ('rtx', 'sc_rtx', 3), ('twcc', 'sc_twcc', 3), ('slots', 'sc_slots', 3), ('bwe', 'sc_bwe', 3),
                  ('topn', 'sc_topn', 3), ('meetings', 'sc_meetings', 1), ('stun', 'sc_stun', 3),
-                 ('browserext', 'sc_browserext', 3), ('dtls', 'sc_dtls', 3)]
+                 ('browserext', 'sc_browserext', 3), ('dtls', 'sc_dtls', 3),
+                 ('joins', 'sc_joins', 3)]
 
     def run(self):
         only = set(self.args.only.split(',')) if self.args.only else None

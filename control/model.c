@@ -508,6 +508,16 @@ void model_participant_ext_ids(const struct m_participant *pp, uint8_t ids[6])
 	ids[5] = pp->rrid_ext_id;
 }
 
+void model_participant_set_ext_ids(struct m_participant *pp, const uint8_t ids[6])
+{
+	pp->twcc_ext_id = ids[0];
+	pp->abs_ext_id = ids[1];
+	pp->level_ext_id = ids[2];
+	pp->mid_ext_id = ids[3];
+	pp->rid_ext_id = ids[4];
+	pp->rrid_ext_id = ids[5];
+}
+
 uint32_t model_find_rtx_ssrc(const struct model *m, uint32_t meeting, uint32_t ssrc)
 {
 	if (ssrc == 0)

@@ -866,13 +866,7 @@ static bool ext_change_ok(const struct model *m, uint32_t id, const uint8_t ext[
 
 static void participant_set_ext(struct model *m, uint32_t id, const uint8_t ext[VAL_EXT_N])
 {
-	struct m_participant *pp = &m->parts[id];
-	pp->twcc_ext_id = ext[0];
-	pp->abs_ext_id = ext[1];
-	pp->level_ext_id = ext[2];
-	pp->mid_ext_id = ext[3];
-	pp->rid_ext_id = ext[4];
-	pp->rrid_ext_id = ext[5];
+	model_participant_set_ext_ids(&m->parts[id], ext);
 }
 
 static void cmd_participant_set(struct ctl_ctx *ctx, const struct args *a, struct request *req)

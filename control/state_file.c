@@ -888,12 +888,7 @@ static int load_pext(struct loader *ld)
 	struct m_participant *pp = &m->parts[id];
 	if (((pp->fb & MMR_FB_TWCC) && !ext[0]) || ((pp->fb & MMR_FB_REMB) && !ext[1]))
 		return fail(ld, "pext: participant %u's feedback needs its extension ids", id);
-	pp->twcc_ext_id = ext[0];
-	pp->abs_ext_id = ext[1];
-	pp->level_ext_id = ext[2];
-	pp->mid_ext_id = ext[3];
-	pp->rid_ext_id = ext[4];
-	pp->rrid_ext_id = ext[5];
+	model_participant_set_ext_ids(pp, ext);
 	return 0;
 }
 

@@ -403,8 +403,10 @@ static void stream_push(struct join *j, struct join_stream *st, const char *text
 		return;
 	st->last_ns = mmr_now_ns();
 	ob_puts(&st->buf, text);
-	if (st->buf.oom) {
-		st->ended = true;       /* the client will reconnect and get the whole map again */
+	if (st->buf.oom || st->buf.len - st->off > JOIN_STREAM_BUF_MAX) {
+		/* out of memory, or a client that stopped reading: the stream ends; the client will
+		 * reconnect and get the whole map again */
+		st->ended = true;
 		ob_reset(&st->buf);
 		st->off = 0;
 	}
@@ -499,6 +501,15 @@ static void stream_free_cb(void *cls)
 
 static enum MHD_Result events_open(struct join *j, struct http_req *r, struct join_session *s)
 {
+	unsigned mine = 0;
+	for (struct join_stream *o = j->streams; o; o = o->next)
+		mine += o->s == s && !o->ended;
+	if (mine >= JOIN_STREAMS_PER_SESSION) {
+		j->c.events_refused++;
+		struct http_hdr h[] = { { "Retry-After", "5" }, { NULL, NULL } };
+		const char *body = "{\"error\": \"this session has its event streams open already\"}\n";
+		return http_reply(r, 429, "application/json", body, strlen(body), h);
+	}
 	if (j->n_streams >= JOIN_MAX_STREAMS) {
 		j->c.events_refused++;
 		struct http_hdr h[] = { { "Retry-After", "5" }, { NULL, NULL } };
@@ -742,6 +753,16 @@ static unsigned count_recv(const struct sdp_offer *o, uint8_t kind)
 }
 
 /* Append " --ext mid=..,rid=..,rrid=.." names the SDP negotiated to args, merged into its --ext. */
+/* Does the `--ext` list in args name extension `name` ("rid" is not "rrid")? */
+static bool ext_named(const char *args, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = strstr(args, name); p; p = strstr(p + 1, name))
+		if (p > args && (p[-1] == ' ' || p[-1] == ',') && p[n] == '=')
+			return true;
+	return false;
+}
+
 static void add_mid_rid_ext(const struct sdp_result *res, char *args, size_t cap)
 {
 	static const int want[] = { SDP_EXT_MID, SDP_EXT_RID, SDP_EXT_RRID };
@@ -751,9 +772,7 @@ static void add_mid_rid_ext(const struct sdp_result *res, char *args, size_t cap
 		for (unsigned i = 0; i < res->n_media && !id; i++)
 			if (res->m[i].accepted)
 				id = res->m[i].ext_id[e];
-		char name_eq[24];
-		snprintf(name_eq, sizeof(name_eq), "%s=", sdp_ext_names[e]);
-		if (!id || strstr(args, name_eq))
+		if (!id || ext_named(args, sdp_ext_names[e]))
 			continue;
 		size_t l = strlen(extra);
 		snprintf(extra + l, sizeof(extra) - l, "%s%s=%d", l ? "," : "", sdp_ext_names[e], id);
@@ -871,6 +890,27 @@ static enum MHD_Result do_join(struct join *j, struct http_req *r, enum endpoint
 		return refuse(j, r, 503, "the dataplane is not attached or has no DTLS certificate (no fingerprint "
 					 "to answer with)");
 
+	/* the same identity joining again (a reload, a network change, a tab closed without DELETE):
+	 * its earlier session and participant go first; a participant added by other means than a join
+	 * stays (participant add then refuses the name: 409) */
+	for (unsigned i = 0; i < JOIN_MAX_SESSIONS; i++) {
+		struct join_session *old = &j->s[i];
+		if (!old->used || !old->live || old->meeting_id != meeting || strcmp(old->name, cl.sub) != 0)
+			continue;
+		char line[200];
+		struct request req;
+		snprintf(line, sizeof(line), "participant remove %s %s --json", old->meeting, old->name);
+		if (run_line(j, line, &req) < 0 && session_alive(j, old)) {
+			char err[sizeof(req.err)];
+			snprintf(err, sizeof(err), "%s", req.err);
+			request_free(&req);
+			return refuse(j, r, (unsigned)http_status_of_error(err), "the earlier session of '%s' cannot end: %s",
+				      cl.sub, err);
+		}
+		request_free(&req);
+		j->c.sessions_replaced++;
+		session_end(j, old, "replaced by a new join of the same identity");
+	}
 	memset(s, 0, sizeof(*s));
 	for (unsigned k = 0; k < JOIN_MAX_SLOTS; k++)
 		s->vceil[k] = (struct slot_ceiling){ -1, -1, -1, -1 };

@@ -38,6 +38,8 @@
 
 #define JOIN_MAX_SESSIONS   256
 #define JOIN_MAX_STREAMS    32          /* SSE connections at once (each holds an HTTP connection) */
+#define JOIN_STREAMS_PER_SESSION 2     /* SSE connections of one session at once (429 beyond) */
+#define JOIN_STREAM_BUF_MAX (64u << 10) /* events waiting for a client that does not read: beyond, it ends */
 #define JOIN_MAX_SLOTS      8           /* video and audio receive slots of one session, each */
 #define JOIN_KEEPALIVE_NS   15000000000ull
 #define JOIN_POLICY_NS      200000000ull  /* slots looked at again (streams added, SSRCs learned) */
@@ -57,6 +59,7 @@
 	_(join_rolled_back, "join_rolled_back", "joins whose participant was removed again (a later command " \
 						"failed, or the client went before the answer)") \
 	_(sessions_ended,   "sessions_ended",   "sessions ended (DELETE, or their participant removed)") \
+	_(sessions_replaced, "sessions_replaced", "sessions ended by a new join of the same identity (its participant removed first)") \
 	_(trickles,         "trickles",         "PATCH with candidates only (204)") \
 	_(ice_restarts,     "ice_restarts",     "PATCH with new ICE credentials (200)") \
 	_(slot_sets,        "slot_sets",        "slot set commands run by the slot policy") \

@@ -77,7 +77,9 @@ enum MHD_Result static_files_serve(struct http_req *r, const char *dir, const ch
 		free(buf);
 		return http_reply_error(r, 500, "cannot read the file");
 	}
-	static const struct http_hdr hdrs[] = { { "X-Content-Type-Options", "nosniff" }, { NULL, NULL } };
+	/* no-referrer: the page takes its token from its URL (?token=), which must not leak onward */
+	static const struct http_hdr hdrs[] = { { "X-Content-Type-Options", "nosniff" },
+						 { "Referrer-Policy", "no-referrer" }, { NULL, NULL } };
 	enum MHD_Result rc = http_reply(r, 200, content_type(name), buf, len, hdrs);
 	free(buf);
 	return rc;

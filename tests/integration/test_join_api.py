@@ -14,7 +14,8 @@ recorded browser offers (tests/fixtures/sdp) and python's http.client; tokens ma
  2. refusals, each with a clear body and nothing changed (`mmrctl participant list`): wrong content
     type 415, malformed offer 400 (the parser's reason), no body 400, expired / forged token 401, a
     token of another meeting 403, a viewer on /whip 403, a publisher on /join 403, an unknown meeting
-    404, a plain meeting 409, a second join of the same identity 409 (and its participant untouched).
+    404, a plain meeting 409; a second join of the same identity replaces its session (the first one 404), one
+    with the name of a participant added by mmrctl 409 (and its participant untouched).
  3. rate limits: 12 joins at once from one address -> 429 with Retry-After after the burst (10); 4
     from one token identity -> the 4th 429; counted in GET /v1/sessions.
  4. sessions: PATCH wrong type 415, If-Match mismatch 412, candidates only 204, new ufrag/pwd 200 with
@@ -335,10 +336,20 @@ def body(c):
             c.check(e is not None and e[1].get('kind') == 'video' and isinstance(e[1].get('slot'), int) and
                     e[1].get('mid'), 'events: a slot event names ann when it joins', str(ev.events[-4:]))
 
-        before = parts()
         s, h, text = api.req('POST', '/v1/meetings/web/whip', chrome, T('pat', 'publisher'), 'application/sdp',
                              src='127.0.2.4')
-        c.check(s == 409 and "already exists" in text.decode(), 'a second join of pat: 409', '%s %s' % (s, text))
+        c.check(s == 201, 'a second join of pat replaces its first session: 201', '%s %s' % (s, text[:200]))
+        if s == 201 and pub_loc:
+            s2, _, _ = api.req('PATCH', pub_loc, b'a=candidate:1 1 udp 1 10.0.0.1 9 typ host\r\n',
+                               T('pat', 'publisher'), 'application/trickle-ice-sdpfrag')
+            c.check(s2 == 404, '  ... its first session is gone: 404', str(s2))
+            pub_loc, pub_etag = h.get('location', ''), h.get('etag')
+        env.ctl('participant', 'add', 'web', 'mo', '--addr', '203.0.113.77', '--port', '7777')
+        before = parts()
+        s, h, text = api.req('POST', '/v1/meetings/web/whip', chrome, T('mo', 'publisher'), 'application/sdp',
+                             src='127.0.2.5')
+        c.check(s == 409 and "already exists" in text.decode(), 'a join with the name of a participant added by '
+                'mmrctl: 409', '%s %s' % (s, text))
         c.check(parts() == before, '  ... and nothing changed')
 
         # -- 3. rate limits -----------------------------------------------------------------------------

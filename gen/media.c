@@ -84,10 +84,11 @@ static uint32_t rtp_hdr_len(const struct gen_media_cfg *mc)
 
 /* --browser-ext: what else a browser's packets carry while the MMR has not acknowledged the SSRC
  * (libwebrtc sends mid and rid until a receiver report names it) and on keyframes: mid "0" (id 9),
- * playout-delay 0/0 (id 6), video-content-type 0 (id 7). The MMR forwards them untouched. */
+ * playout-delay 0/0 (id 6), video-content-type 0 (id 7). The MMR forwards them untouched, but for a
+ * mid the participants negotiated (--mid-ext): that one it blanks. */
 static void browser_elems(uint8_t *q)
 {
-	q[0] = 0x90;             /* id 9, 1 byte */
+	q[0] = (uint8_t)(GEN_MID_EXT_ID << 4);   /* 1 byte */
 	q[1] = '0';
 	q[2] = 0x62;             /* id 6, 3 bytes */
 	q[3] = q[4] = q[5] = 0;

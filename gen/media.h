@@ -59,6 +59,7 @@
 #define GEN_TWCC_EXT_ID  1u              /* the browser-like extension ids of generated packets */
 #define GEN_ABS_EXT_ID   2u
 #define GEN_LEVEL_EXT_ID 4u              /* default audio level id (--level-ext) */
+#define GEN_MID_EXT_ID   9u              /* --browser-ext's mid element (--mid-ext: negotiated) */
 
 struct gen_stamp {
 	uint32_t magic;

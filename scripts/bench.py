@@ -81,7 +81,9 @@ table shows min and max):
   stun      (issue 13) ICE-lite checks answered by the worker while forwarding the plain mix:
             stun_answers_per_s (see docs/bench.md).
   browserext (issue 13) the plain mix with a browser's header extension set on every packet against
-            today's: plain_browser_ext_cycles_per_copy, browser_ext_cost_ratio.
+            today's: plain_browser_ext_cycles_per_copy, browser_ext_cost_ratio; and with the
+            participants negotiating that mid (mmr-gen --mid-ext: the dataplane blanks it in every
+            packet): mid_blank_cost_ratio = cycles per copy with / without the blanking.
   joins     (issue 13) joins end to end through the HTTP API, offer to media flowing, with a scripted
             client (scripts/bench_joins.py: 80 joins by 8 clients at once): joins_per_s.
 
@@ -164,6 +166,7 @@ KEYS = [
     ('stun_answers_per_s', 'answers/s', '', None),
     ('plain_browser_ext_cycles_per_copy', 'cycles', '', None),
     ('browser_ext_cost_ratio', '', '', None),
+    ('mid_blank_cost_ratio', '', '', None),
     ('dtls_handshakes_per_s', '/s', '', None),
     ('joins_per_s', '/s', '', None),
 ]
@@ -1090,6 +1093,7 @@ class Bench:
         copy are the checks' cost: stun_answers_per_s = TSC Hz / (those cycles / checks answered), what
         one worker lcore could answer if it did nothing else."""
         base = ['--setup', 'ctl', '--max'] + self.PLAIN_MIX + self.timing()
+        # A: the credentials without checks (a rate under one check per run sends none)
         a = self.run_gen(name + '_off', base + ['--stun-per-s', '0.001'], controller=True)
         self.dp_note(name + '_off', a)
         self.cleanup()
@@ -1119,16 +1123,19 @@ class Bench:
         """Issue 13: the plain mix with today's extension block (transport-cc, abs-send-time: 12 bytes)
         and with a browser's set on every packet (mmr-gen --browser-ext: + mid, playout-delay,
         video-content-type, 20 bytes, what libwebrtc sends until the MMR's receiver reports name
-        the SSRC), in one run, the order alternating between runs: browser_ext_cost_ratio = cycles
-        per copy with the browser set / without."""
+        the SSRC), and the same with the participants negotiating that mid (--mid-ext: the
+        dataplane blanks it, rtp_blank_ext, before the copies), in one run, the order reversed
+        between runs: browser_ext_cost_ratio = cycles per copy with the browser set / without;
+        mid_blank_cost_ratio = with the blanking / without."""
         cpc = {}
-        order = ('plain', 'browser') if self.nrun % 2 else ('browser', 'plain')
+        modes = {'plain': [], 'browser': ['--browser-ext'], 'blank': ['--browser-ext', '--mid-ext']}
+        order = ('plain', 'browser', 'blank') if self.nrun % 2 else ('blank', 'browser', 'plain')
         for i, mode in enumerate(order):
             if i:
                 self.cleanup()
             n = '%s_%s' % (name, mode)
-            r = self.run_gen(n, ['--setup', 'ctl', '--max'] + (['--browser-ext'] if mode == 'browser' else []) +
-                             self.PLAIN_MIX + self.timing(), controller=True)
+            r = self.run_gen(n, ['--setup', 'ctl', '--max'] + modes[mode] + self.PLAIN_MIX + self.timing(),
+                             controller=True)
             self.dp_note(n, r)
             if r['dp']['copies'] == 0:
                 raise BenchError('%s: no copies (drops: %s)' % (n, r['dp'].get('drops')))
@@ -1136,6 +1143,8 @@ class Bench:
         self.add('plain_browser_ext_cycles_per_copy', cpc['browser'])
         self.add('browser_ext_plain_cycles_per_copy', cpc['plain'], extra=True)
         self.add('browser_ext_cost_ratio', cpc['browser'] / cpc['plain'])
+        self.add('mid_blank_cost_ratio', cpc['blank'] / cpc['browser'])
+        self.add('browser_ext_blank_cycles_per_copy', cpc['blank'], extra=True)
         return r
 
     def sc_joins(self, name):

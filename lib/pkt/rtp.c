@@ -76,82 +76,55 @@ enum mmr_drop_reason rtp_parse(const uint8_t *p, uint32_t len, struct rtp_info *
 }
 
 /*
- * RFC 8285 one-byte elements: |ID(4)|L(4)| then L+1 bytes. A zero byte between elements is
- * padding. ID 15 is reserved: the walk stops there and only what came before counts; a non-zero
- * byte with ID 0 is no valid padding, and libwebrtc stops there too, so we do the same.
+ * The next RFC 8285 element at or after *pos in the extension block e (n bytes), padding (zero
+ * bytes) skipped: 1 with its id, the offset of its data (*at) and its length, *pos past it; 0 at the
+ * end of the block; -1 when the element runs past the block. One-byte form: |ID(4)|L(4)| then L+1
+ * bytes; ID 15 is reserved: the walk stops there and only what came before counts; a non-zero byte
+ * with ID 0 is no valid padding, and libwebrtc stops there too, so we do the same (0). Two-byte
+ * form: |ID(8)|length(8)| then length bytes (0 allowed).
  */
-static int find_one_byte(const uint8_t *e, uint32_t n, uint8_t id, uint32_t *at, uint32_t *len)
+static inline int ext_next(const uint8_t *e, uint32_t n, int one_byte, uint32_t *pos, uint8_t *id, uint32_t *at,
+			   uint32_t *len)
 {
-	uint32_t i = 0;
+	uint32_t i = *pos, hdr = one_byte ? 1u : 2u, elen;
 
-	while (i < n) {
-		uint8_t eid = e[i] >> 4;
-		uint32_t elen = (e[i] & 0x0fu) + 1;
-
-		if (e[i] == 0) {
-			i++;
-			continue;
-		}
-		if (eid == 0 || eid == 15)
+	while (i < n && e[i] == 0)
+		i++;
+	if (i >= n)
+		return 0;
+	if (one_byte) {
+		*id = e[i] >> 4;
+		elen = (e[i] & 0x0fu) + 1u;
+		if (*id == 0 || *id == 15)
 			return 0;
-		if (elen > n - i - 1)
-			return -1;
-		if (eid == id) {
-			*at = i + 1;
-			*len = elen;
-			return 1;
-		}
-		i += 1 + elen;
-	}
-	return 0;
-}
-
-/* RFC 8285 two-byte elements: |ID(8)|length(8)| then length bytes (0 allowed); ID 0 is a padding byte. */
-static int find_two_byte(const uint8_t *e, uint32_t n, uint8_t id, uint32_t *at, uint32_t *len)
-{
-	uint32_t i = 0;
-
-	while (i < n) {
-		uint32_t elen;
-
-		if (e[i] == 0) {
-			i++;
-			continue;
-		}
+	} else {
 		if (n - i < 2)
 			return -1;
+		*id = e[i];
 		elen = e[i + 1];
-		if (elen > n - i - 2)
-			return -1;
-		if (e[i] == id) {
-			*at = i + 2;
-			*len = elen;
-			return 1;
-		}
-		i += 2 + elen;
 	}
-	return 0;
+	if (elen > n - i - hdr)
+		return -1;
+	*at = i + hdr;
+	*len = elen;
+	*pos = i + hdr + elen;
+	return 1;
 }
 
 int rtp_find_ext(const uint8_t *p, const struct rtp_info *ri, uint8_t id, uint16_t *off, uint16_t *len)
 {
-	uint32_t at = 0, elen = 0;
-	int r;
+	int one_byte = ri->ext_profile == 0xbede, r;
+	uint32_t pos = 0, at, elen;
+	uint8_t eid;
 
-	if (!ri->has_ext || id == 0)
+	if (!ri->has_ext || id == 0 || (one_byte ? id > 14 : (ri->ext_profile & 0xfff0) != 0x1000))
 		return 0;
-	if (ri->ext_profile == 0xbede) {
-		if (id > 14)
-			return 0;
-		r = find_one_byte(p + ri->ext_off, ri->ext_len, id, &at, &elen);
-	} else if ((ri->ext_profile & 0xfff0) == 0x1000) {
-		r = find_two_byte(p + ri->ext_off, ri->ext_len, id, &at, &elen);
-	} else {
-		return 0;
-	}
-	if (r == 1) {
-		*off = (uint16_t)(ri->ext_off + at);
-		*len = (uint16_t)elen;
+	while ((r = ext_next(p + ri->ext_off, ri->ext_len, one_byte, &pos, &eid, &at, &elen)) == 1) {
+		if (eid == id) {
+			*off = (uint16_t)(ri->ext_off + at);
+			*len = (uint16_t)elen;
+			return 1;
+		}
 	}
 	return r;
 }
@@ -167,36 +140,18 @@ static int id_in(uint8_t id, const uint8_t *ids, unsigned n)
 int rtp_blank_ext(uint8_t *p, const struct rtp_info *ri, const uint8_t *ids, unsigned n)
 {
 	int one_byte = ri->ext_profile == 0xbede, blanked = 0;
+	uint32_t pos = 0, at, elen, hdr = one_byte ? 1u : 2u;
+	uint8_t eid;
 
 	if (!ri->has_ext || (!one_byte && (ri->ext_profile & 0xfff0) != 0x1000))
 		return 0;
 	uint8_t *e = p + ri->ext_off;
-	uint32_t i = 0, len = ri->ext_len;
-	while (i < len) {
-		uint32_t hdr = one_byte ? 1u : 2u, elen;
-		uint8_t eid;
-		if (e[i] == 0) {
-			i++;
-			continue;
-		}
-		if (one_byte) {
-			eid = e[i] >> 4;
-			elen = (e[i] & 0x0fu) + 1u;
-			if (eid == 0 || eid == 15)
-				break;
-		} else {
-			if (len - i < 2)
-				break;
-			eid = e[i];
-			elen = e[i + 1];
-		}
-		if (elen > len - i - hdr)
-			break;
+	while (ext_next(e, ri->ext_len, one_byte, &pos, &eid, &at, &elen) == 1) {
 		if (id_in(eid, ids, n)) {
-			memset(e + i, 0, hdr + elen);
+			for (uint32_t k = at - hdr; k < at + elen; k++)
+				e[k] = 0;
 			blanked++;
 		}
-		i += hdr + elen;
 	}
 	return blanked;
 }

@@ -2,8 +2,9 @@
  * config.h - mmr-controller's configuration file (libconfig syntax; keys in docs/interfaces.md):
  * socket, socket_group, state_file, shm_name, apply_timeout_ms, journal_max_records,
  * journal_max_bytes, and the HTTP API's http_listen, http_tls_cert, http_tls_key, token_secret_file,
- * http_cors_origins (http_server.h), join_candidate and demo_dir (join.h). Unknown keys, wrong types and bad
- * values are errors reported as "FILE:LINE: why".
+ * http_cors_origins (http_server.h), join_candidate, join_rate_ip, join_burst_ip, join_rate_token and
+ * join_burst_token (join.h), demo_dir (static_files.h). Unknown keys, wrong types and bad values are
+ * errors reported as "FILE:LINE: why".
  */
 #ifndef MMR_CTL_CONFIG_H
 #define MMR_CTL_CONFIG_H

@@ -752,48 +752,6 @@ static unsigned count_recv(const struct sdp_offer *o, uint8_t kind)
 	return n < JOIN_MAX_SLOTS ? n : JOIN_MAX_SLOTS;
 }
 
-/* Append " --ext mid=..,rid=..,rrid=.." names the SDP negotiated to args, merged into its --ext. */
-/* Does the `--ext` list in args name extension `name` ("rid" is not "rrid")? */
-static bool ext_named(const char *args, const char *name)
-{
-	size_t n = strlen(name);
-	for (const char *p = strstr(args, name); p; p = strstr(p + 1, name))
-		if (p > args && (p[-1] == ' ' || p[-1] == ',') && p[n] == '=')
-			return true;
-	return false;
-}
-
-static void add_mid_rid_ext(const struct sdp_result *res, char *args, size_t cap)
-{
-	static const int want[] = { SDP_EXT_MID, SDP_EXT_RID, SDP_EXT_RRID };
-	char extra[96] = "";
-	for (size_t k = 0; k < 3; k++) {
-		int e = want[k], id = 0;
-		for (unsigned i = 0; i < res->n_media && !id; i++)
-			if (res->m[i].accepted)
-				id = res->m[i].ext_id[e];
-		if (!id || ext_named(args, sdp_ext_names[e]))
-			continue;
-		size_t l = strlen(extra);
-		snprintf(extra + l, sizeof(extra) - l, "%s%s=%d", l ? "," : "", sdp_ext_names[e], id);
-	}
-	if (!extra[0])
-		return;
-	char *ext = strstr(args, "--ext ");
-	if (!ext) {
-		size_t l = strlen(args);
-		snprintf(args + l, cap - l, " --ext %s", extra);
-		return;
-	}
-	/* insert ",extra" after the --ext value */
-	char *end = ext + 6;
-	while (*end && *end != ' ')
-		end++;
-	char tail[1024];
-	snprintf(tail, sizeof(tail), "%s", end);
-	snprintf(end, cap - (size_t)(end - args), ",%s%s", extra, tail);
-}
-
 /* Drop "--rtx X" from args (a participant that only publishes takes no RTX map). */
 static void drop_rtx(char *args)
 {
@@ -890,27 +848,6 @@ static enum MHD_Result do_join(struct join *j, struct http_req *r, enum endpoint
 		return refuse(j, r, 503, "the dataplane is not attached or has no DTLS certificate (no fingerprint "
 					 "to answer with)");
 
-	/* the same identity joining again (a reload, a network change, a tab closed without DELETE):
-	 * its earlier session and participant go first; a participant added by other means than a join
-	 * stays (participant add then refuses the name: 409) */
-	for (unsigned i = 0; i < JOIN_MAX_SESSIONS; i++) {
-		struct join_session *old = &j->s[i];
-		if (!old->used || !old->live || old->meeting_id != meeting || strcmp(old->name, cl.sub) != 0)
-			continue;
-		char line[200];
-		struct request req;
-		snprintf(line, sizeof(line), "participant remove %s %s --json", old->meeting, old->name);
-		if (run_line(j, line, &req) < 0 && session_alive(j, old)) {
-			char err[sizeof(req.err)];
-			snprintf(err, sizeof(err), "%s", req.err);
-			request_free(&req);
-			return refuse(j, r, (unsigned)http_status_of_error(err), "the earlier session of '%s' cannot end: %s",
-				      cl.sub, err);
-		}
-		request_free(&req);
-		j->c.sessions_replaced++;
-		session_end(j, old, "replaced by a new join of the same identity");
-	}
 	memset(s, 0, sizeof(*s));
 	for (unsigned k = 0; k < JOIN_MAX_SLOTS; k++)
 		s->vceil[k] = (struct slot_ceiling){ -1, -1, -1, -1 };
@@ -998,10 +935,32 @@ static enum MHD_Result do_join(struct join *j, struct http_req *r, enum endpoint
 		return refuse(j, r, 400, "the offer negotiates what the MMR cannot take (two ids for one header "
 					 "extension, or one payload type with two RTX types)");
 	}
-	add_mid_rid_ext(&w.res, w.args, sizeof(w.args));
 	if (!receives)
 		drop_rtx(w.args);
 
+	/* the same identity joining again (a reload, a network change, a tab closed without DELETE):
+	 * its earlier session and participant go, once the new offer has been answered (a bad offer
+	 * leaves the old session as it was); a participant added by other means than a join stays
+	 * (participant add then refuses the name: 409) */
+	for (unsigned i = 0; i < JOIN_MAX_SESSIONS; i++) {
+		struct join_session *old = &j->s[i];
+		if (!old->used || !old->live || old->meeting_id != meeting || strcmp(old->name, cl.sub) != 0)
+			continue;
+		char line[200];
+		struct request req;
+		snprintf(line, sizeof(line), "participant remove %s %s --json", old->meeting, old->name);
+		if (run_line(j, line, &req) < 0 && session_alive(j, old)) {
+			char err[sizeof(req.err)];
+			snprintf(err, sizeof(err), "%s", req.err);
+			request_free(&req);
+			session_clear(s);
+			return refuse(j, r, (unsigned)http_status_of_error(err), "the earlier session of '%s' cannot end: %s",
+				      cl.sub, err);
+		}
+		request_free(&req);
+		j->c.sessions_replaced++;
+		session_end(j, old, "replaced by a new join of the same identity");
+	}
 	/* the commands */
 	struct request req, last;
 	memset(&last, 0, sizeof(last));
@@ -1493,7 +1452,7 @@ void join_service(struct join *j, uint64_t now)
 	}
 	/* keep-alives */
 	for (struct join_stream *st = j->streams; st; st = st->next)
-		if (now - st->last_ns >= JOIN_KEEPALIVE_NS) {
+		if (now >= st->last_ns + JOIN_KEEPALIVE_NS) {   /* last_ns may be later than now */
 			st->last_ns = now;
 			stream_push(j, st, ": keep-alive\n\n");
 		}

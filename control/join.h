@@ -22,7 +22,7 @@
  * fills a free slot of every receiver (not its own), one leaving frees its slots, refilled from
  * publishers not on one; the dominant speaker, when not on a receiver's slots, replaces the slot
  * whose publisher spoke least recently. Every change is a `slot set` and an SSE `slot` event.
- * Audio slots are the meeting's top-N (turned on, with the session's audio slot count, when off).
+ * Audio slots are the meeting's top-N (raised to the session's audio slot count when below it).
  *
  * Sessions live in the controller's memory only: after a restart the participants are still
  * there (and their media flows), but their session resources are gone (404).
@@ -64,7 +64,7 @@
 	_(ice_restarts,     "ice_restarts",     "PATCH with new ICE credentials (200)") \
 	_(slot_sets,        "slot_sets",        "slot set commands run by the slot policy") \
 	_(slot_set_errors,  "slot_set_errors",  "slot set commands that failed (logged)") \
-	_(events_refused,   "events_refused",   "event streams refused: JOIN_MAX_STREAMS open")
+	_(events_refused,   "events_refused",   "event streams refused: JOIN_MAX_STREAMS open, or the session's JOIN_STREAMS_PER_SESSION")
 
 struct join *join_new(struct http_server *hs);
 void join_free(struct join *j);

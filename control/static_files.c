@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
+
 bool static_files_url(const char *url)
 {
 	return strcmp(url, "/demo") == 0 || strncmp(url, "/demo/", 6) == 0;
@@ -54,8 +56,11 @@ enum MHD_Result static_files_serve(struct http_req *r, const char *dir, const ch
 	if (!name_ok(name))
 		return http_reply_error(r, 404, "no such file under /demo");
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return http_reply_error(r, 404, "no demo page here (demo_dir %s: %s)", dir, strerror(errno));
+	if (dfd < 0) {
+		/* the server's path is for its log, not for an unauthenticated client */
+		ctl_log("http %s: /demo: demo_dir %s: %s", r->who, dir, strerror(errno));
+		return http_reply_error(r, 404, "no demo page here");
+	}
 	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	close(dfd);
 	struct stat st;

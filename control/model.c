@@ -498,7 +498,7 @@ uint8_t model_learned_encoding(const struct model *m, uint32_t s, uint8_t encodi
 	return all || best < 0 ? encoding : (uint8_t)best;
 }
 
-void model_participant_ext_ids(const struct m_participant *pp, uint8_t ids[6])
+void model_participant_ext_ids(const struct m_participant *pp, uint8_t ids[VAL_EXT_N])
 {
 	ids[0] = pp->twcc_ext_id;
 	ids[1] = pp->abs_ext_id;
@@ -508,7 +508,7 @@ void model_participant_ext_ids(const struct m_participant *pp, uint8_t ids[6])
 	ids[5] = pp->rrid_ext_id;
 }
 
-void model_participant_set_ext_ids(struct m_participant *pp, const uint8_t ids[6])
+void model_participant_set_ext_ids(struct m_participant *pp, const uint8_t ids[VAL_EXT_N])
 {
 	pp->twcc_ext_id = ids[0];
 	pp->abs_ext_id = ids[1];

@@ -339,8 +339,8 @@ unsigned model_learn_table(const struct model *m, uint32_t p, struct mmr_learn *
  * when none is learned yet, or outside a group. */
 uint8_t model_learned_encoding(const struct model *m, uint32_t s, uint8_t encoding);
 /* A participant's extension ids in val_ext order (values.h): read, and set. */
-void model_participant_ext_ids(const struct m_participant *pp, uint8_t ids[6]);
-void model_participant_set_ext_ids(struct m_participant *pp, const uint8_t ids[6]);
+void model_participant_ext_ids(const struct m_participant *pp, uint8_t ids[VAL_EXT_N]);
+void model_participant_set_ext_ids(struct m_participant *pp, const uint8_t ids[VAL_EXT_N]);
 /* ---- receive slots (issue 13) ---- */
 /* Has no stream behind it (a top-N or a video slot itself)? */
 static inline bool model_sub_streamless(const struct m_sub *b)

@@ -504,6 +504,12 @@ static bool meeting_ssrc_used(const struct model *m, uint32_t meeting, uint32_t 
 	return false;
 }
 
+/* Is ssrc free for a new stream, a learned SSRC or a stand-in: not 0 and none of the meeting's. */
+static bool ssrc_free(const struct model *m, uint32_t meeting, uint32_t ssrc)
+{
+	return ssrc != 0 && !meeting_ssrc_used(m, meeting, ssrc);
+}
+
 /* --video-slots SSRC[:RTXSSRC],... or --audio-slots SSRC,... (rtx NULL): up to max, each SSRC not
  * 0, not twice in both lists, none of the meeting's; n is added to (both lists share seen[]). */
 static bool get_slot_ssrcs(const struct model *m, uint32_t meeting, const char *opt, const char *text,
@@ -802,12 +808,7 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 	explicit_bzero(&ice, sizeof(ice));
 	model_participant_set_dtls(m, id, dtls, dtls_role, dtls_fp);
 	model_participant_set_rtcp(m, id, fb, mmr_ssrc, map);   /* its subscriptions' RTX SSRCs too */
-	m->parts[id].twcc_ext_id = ext[0];
-	m->parts[id].abs_ext_id = ext[1];
-	m->parts[id].level_ext_id = ext[2];
-	m->parts[id].mid_ext_id = ext[3];
-	m->parts[id].rid_ext_id = ext[4];
-	m->parts[id].rrid_ext_id = ext[5];
+	model_participant_set_ext_ids(&m->parts[id], ext);
 	explicit_bzero(keys, sizeof(keys));
 	struct outbuf *b = change_begin(ctx);
 	state_line_participant(b, m, id);
@@ -864,10 +865,6 @@ static bool ext_change_ok(const struct model *m, uint32_t id, const uint8_t ext[
 	return true;
 }
 
-static void participant_set_ext(struct model *m, uint32_t id, const uint8_t ext[VAL_EXT_N])
-{
-	model_participant_set_ext_ids(&m->parts[id], ext);
-}
 
 static void cmd_participant_set(struct ctl_ctx *ctx, const struct args *a, struct request *req)
 {
@@ -886,8 +883,6 @@ static void cmd_participant_set(struct ctl_ctx *ctx, const struct args *a, struc
 		return;
 	if (a->opt[PS_EXT] && !ext_change_ok(m, id, ext, req))
 		return;
-	if (!a->opt[PS_EXT])
-		memcpy(ext, old_ext, sizeof(ext));
 	if (a->opt[PS_NO_ADDR] && (a->opt[PS_ADDR] || a->opt[PS_PORT]))
 		FAIL("--no-addr goes without --addr and --port");
 	struct ice_cred ice __attribute__((cleanup(ice_wipe))) = { 0 };
@@ -942,7 +937,8 @@ static void cmd_participant_set(struct ctl_ctx *ctx, const struct args *a, struc
 		model_participant_set_ice(m, id, ice.ufrag, ice.ulen, ice.pwd, ice.plen);
 	if (dtls_new)
 		model_participant_set_dtls(m, id, true, dtls_role, dtls_fp);
-	participant_set_ext(m, id, ext);
+	if (a->opt[PS_EXT])
+		model_participant_set_ext_ids(pp, ext);
 	participant_changed(ctx, id);
 	if (dtls_new)
 		state_line_pdtls(change_begin(ctx), m, id);
@@ -951,7 +947,7 @@ static void cmd_participant_set(struct ctl_ctx *ctx, const struct args *a, struc
 	if (!change_end(ctx, req)) {
 		model_participant_set_addr(m, id, &old_addr, old_port);
 		model_participant_set_ice(m, id, old.ufrag, old.ulen, old.pwd, old.plen);
-		participant_set_ext(m, id, old_ext);
+		model_participant_set_ext_ids(pp, old_ext);
 		if (dtls_new) {
 			model_participant_set_dtls(m, id, true, old_role, old_fp);
 			pp->dtls_state = (uint8_t)old_state;
@@ -1018,7 +1014,6 @@ void requests_ice_event(struct ctl_ctx *ctx, const struct mmr_event *ev)
 	dp_link_put_participant(ctx->dp, ev->id);
 }
 
-static bool ssrc_free(const struct model *m, uint32_t meeting, uint32_t ssrc);
 
 void requests_ssrc_event(struct ctl_ctx *ctx, const struct mmr_event *ev)
 {
@@ -1033,7 +1028,7 @@ void requests_ssrc_event(struct ctl_ctx *ctx, const struct mmr_event *ev)
 	if (!(ss->learn & ev->flags))
 		return;     /* learned already (an event sent before our PUT reached the dataplane) */
 	uint32_t meeting = m->parts[p].meeting;
-	if (!ssrc_free(m, meeting, ssrc) || (rtx && ssrc == ss->ssrc)) {
+	if (!ssrc_free(m, meeting, ssrc)) {    /* the stream's own SSRC is one of the meeting's too */
 		e->ssrc_refused++;
 		if (e->ssrc_refused_last != ssrc)
 			ctl_log("SSRC learning: participant '%s' in meeting '%s' sends SSRC %u (0x%08x) for mid %s%s%s%s, "
@@ -1304,19 +1299,6 @@ static void cmd_participant_remove(struct ctl_ctx *ctx, const struct args *a, st
 
 enum { ST_SSRC, ST_KIND, ST_CODEC, ST_LAYERS, ST_SPATIAL, ST_DD_EXT, ST_RTX_SSRC, ST_RTX_PT, ST_CLOCK, ST_SCREEN,
        ST_MID, ST_RID };
-
-/* Is ssrc free in the meeting: no stream's or RTX SSRC, no MMR RTCP SSRC, nothing a receiver sees
- * (an out or RTX SSRC)? */
-static bool ssrc_free(const struct model *m, uint32_t meeting, uint32_t ssrc)
-{
-	if (ssrc == 0 || model_find_stream(m, meeting, ssrc) != MMR_ID_NONE ||
-	    model_find_rtx_ssrc(m, meeting, ssrc) != MMR_ID_NONE || model_find_mmr_ssrc(m, meeting, ssrc) != MMR_ID_NONE)
-		return false;
-	for (uint32_t r = m->meetings[meeting].first_part; r != MMR_ID_NONE; r = m->parts[r].next)
-		if (model_view_ssrc_taken(m, r, ssrc, MMR_ID_NONE))
-			return false;
-	return true;
-}
 
 /* --rid R0[,R1[,R2]]: a simulcast group's rids, lowest encoding first (RFC 8851 rid-ids of
  * 1..MMR_MID_MAX characters), no duplicates. */

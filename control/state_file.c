@@ -656,12 +656,7 @@ static int load_participant(struct loader *ld)
 	model_participant_set_keys(m, id, &keys[0], &keys[1]);
 	if (rtcp)
 		model_participant_set_rtcp(m, id, fb, mmr_ssrc, map);
-	m->parts[id].twcc_ext_id = ext[0];
-	m->parts[id].abs_ext_id = ext[1];
-	m->parts[id].level_ext_id = ext[2];
-	m->parts[id].mid_ext_id = ext[3];
-	m->parts[id].rid_ext_id = ext[4];
-	m->parts[id].rrid_ext_id = ext[5];
+	model_participant_set_ext_ids(&m->parts[id], ext);
 	model_participant_set_ice(m, id, ice.ufrag, ice.ulen, ice.pwd, ice.plen);
 	model_participant_set_dtls(m, id, dtls.on, dtls.role, dtls.fp);
 	explicit_bzero(keys, sizeof(keys));

@@ -33,7 +33,6 @@
 #include "worker.h"
 
 _Static_assert((int)DTLS_FAIL_COUNT == (int)MMR_DTLS_FAIL_KEYS, "enum mmr_dtls_fail follows enum dtls_fail");
-_Static_assert(DTLS_FP_LEN == MMR_DTLS_FP_LEN && DTLS_FP_TEXT_LEN == MMR_DTLS_FP_TEXT_LEN, "fingerprint sizes");
 _Static_assert((int)DTLS_ROLE_SERVER == (int)MMR_DTLS_SERVER && (int)DTLS_ROLE_CLIENT == (int)MMR_DTLS_CLIENT,
 	       "roles");
 

@@ -163,7 +163,7 @@ struct fwd_participant {
 				     MMR_FB_REMB); NULL: none */
 	struct fwd_rx_subs *rx_subs; /* RCU pointer: the video subscriptions it receives; NULL: none */
 	/* SSRC learning (issue 13): its mid / rid / repaired-rid extension ids and its streams whose
-	 * SSRCs are not known yet, read only on the unknown-SSRC path (dataplane/ssrc_learn.h) */
+	 * SSRCs are not known yet, read only on the unknown-SSRC path (dataplane/learn.h, lib/pkt/ssrc_learn.h) */
 	uint8_t  mid_ext_id, rid_ext_id, rrid_ext_id;
 	uint8_t  n_learn;
 	struct mmr_learn learn[MMR_LEARN_MAX];

@@ -8,9 +8,10 @@
 #define MMR_DTLS_FP_H
 
 #include <stdint.h>
+#include "mmr_types.h"
 
-#define DTLS_FP_LEN      32                      /* SHA-256 */
-#define DTLS_FP_TEXT_LEN (DTLS_FP_LEN * 3 - 1)   /* "AB:CD:...": 95 characters */
+#define DTLS_FP_LEN      MMR_DTLS_FP_LEN         /* SHA-256 (mmr_types.h: the contract's size) */
+#define DTLS_FP_TEXT_LEN MMR_DTLS_FP_TEXT_LEN    /* "AB:CD:...": 95 characters */
 
 /*
  * dtls_fp_parse takes the a=fingerprint value, with or without the "sha-256 " hash name (any case;

@@ -26,7 +26,7 @@
 #define MMR_ICE_PWD_MAX   64
 /* DTLS-SRTP (version 14): a peer certificate's SHA-256 fingerprint (dtls_fp.h: its text form) */
 #define MMR_DTLS_FP_LEN      32
-#define MMR_DTLS_FP_TEXT_LEN 95
+#define MMR_DTLS_FP_TEXT_LEN (MMR_DTLS_FP_LEN * 3 - 1)
 #define MMR_MAX_MEETINGS      MMR_MAX_PARTICIPANTS   /* meeting ids: each owned by one worker lcore */
 #define MEDIA_MAX_SPATIAL  3   /* spatial layers 0..2 a target may name (VP9 SID is 3 bits: more parse, are dropped) */
 #define MEDIA_MAX_TEMPORAL 4   /* temporal layers 0..3 (VP8 TID 2 bits; VP9 TID 3 bits: more are dropped) */

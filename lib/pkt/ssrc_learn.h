@@ -43,7 +43,7 @@ int ssrc_learn_header(const uint8_t *p, uint32_t len, struct rtp_info *ri);
 
 /* 1: the packet names e[*idx] (*what MMR_LEARN_MEDIA or MMR_LEARN_RTX, a need that entry still
  * has); 0: it names none (or carries no mid); -1: its extension block is malformed before the
- * elements we look for. p, ri: a packet rtp_parse accepted. */
+ * elements we look for. p, ri: a header ssrc_learn_header (or rtp_parse) accepted. */
 int ssrc_learn_match(const uint8_t *p, const struct rtp_info *ri, const struct learn_ext_ids *ids,
 		     const struct mmr_learn *e, unsigned n, unsigned *idx, uint8_t *what);
 

@@ -235,9 +235,11 @@ def body(c):
             env.send(b, b'\x17\xfe\xfd' + bytes(40))      # application data nobody can read
             env.send(b, b'\x16\xfe\xfd\x00\x00' + b'\xff' * 30)   # a handshake record of garbage
             time.sleep(0.3)
-            c.check(env.stats().get('control', {}).get('dtls_ignored', 0) > d0 or
-                    wait_dtls(env, 'bob', 'connected', 0.1) == 'connected',
-                    'garbage DTLS from bob ignored (dtls_ignored) or harmless')
+            # OpenSSL drops records it cannot read without a word (RFC 6347 4.1.2.7), so the counter
+            # may not move: what must hold is that the session stays connected (and the media below)
+            d1 = env.stats().get('control', {}).get('dtls_ignored', 0)
+            c.check(wait_dtls(env, 'bob', 'connected', 0.1) == 'connected',
+                    'garbage DTLS from bob leaves its session connected (dtls_ignored %d -> %d)' % (d0, d1))
             got = relay(env, b, alice, pk[20:30], bob_out, alice_in)
             same(c, got, [p.data[8:] for p in pk[20:30]], 'bob\'s media still flows after the garbage')
         else:

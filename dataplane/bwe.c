@@ -38,6 +38,7 @@
 #define BWE_TWCC_MAX_STATUS 1024u     /* statuses of one feedback packet used at most */
 #define BWE_RATE_PUBLISH_US 250000u   /* layer_kbps in the stats at most this often */
 #define BWE_MIN_PROBE_GAP_US 0u
+#define BWE_PROBE_WAIT_US 200000u     /* a cluster no copy could carry this long is given up */
 #define BWE_PROBE_MIN_TRAIN 6000u      /* bytes: a probe train outlasts a shaper's burst allowance */
 #define BWE_CONGESTION_US 1000000u    /* an allocation this soon after a congestion decrease: ALLOC_CONGESTION */
 
@@ -119,7 +120,9 @@ void bwe_layer_rate_publish(struct worker *w, const struct fwd_stream *s)
 /*
  * One padding-only RTP packet of pad bytes of padding to o's receiver, stamped with its next
  * transport-wide seq (cluster b->probe_id): on the subscription's RTX SSRC (its RTX payload type)
- * when it has one, else (plain RTP only) on the MMR's SSRC for the receiver. 0 sent, -1 not.
+ * when it has one, else (plain RTP only) on the MMR's SSRC for the receiver. 0 sent, -1 not (no
+ * mbuf), 1 not on this output (an SRTP output without RTX: an audio slot, or a receiver without
+ * RTX; the cluster waits for the next copy to one that can carry it).
  */
 static int probe_one(struct worker *w, const struct fwd_output *o, struct part_bwe *b, uint32_t pad)
 {
@@ -132,7 +135,7 @@ static int probe_one(struct worker *w, const struct fwd_output *o, struct part_b
 	struct srtp_stream *ctx = NULL;
 	if (o->srtp) {            /* SRTP meeting: only on RTX, under its own context */
 		if (!on_rtx || !o->rtx_srtp)
-			return -1;
+			return 1;
 		ctx = o->rtx_srtp;
 	}
 	uint16_t seq;
@@ -212,6 +215,10 @@ void bwe_probe_send(struct worker *w, const struct fwd_output *o, struct part_bw
 	 * paced by them, a 15 ms cluster went out over 100-200 ms at a fraction of its rate and could
 	 * never raise the estimate; sent as one train after a copy, its receive rate is what the path
 	 * let through (gcc: the result is never above the cluster's rate). */
+	if (!b->probe_sent_bytes && w->now_us - b->probe_start_us > BWE_PROBE_WAIT_US) {
+		b->probe_pkts_left = 0;   /* no copy could carry it: the estimator times it out */
+		return;
+	}
 	uint64_t due = (w->now_us - b->probe_start_us) * b->probe_bps / 8000000u +
 		       BWE_PROBE_PER_COPY * (BWE_PROBE_PAD_MAX + 20u);
 	for (unsigned k = 0; k < BWE_PROBE_PER_COPY && b->probe_pkts_left && b->probe_sent_bytes < due; k++) {
@@ -221,12 +228,17 @@ void bwe_probe_send(struct worker *w, const struct fwd_output *o, struct part_bw
 			pad = GCC_PROBE_MIN_BYTES - 20u;
 		if (pad > BWE_PROBE_PAD_MAX)
 			pad = BWE_PROBE_PAD_MAX;
-		if (probe_one(w, o, b, pad) < 0) {
-			/* no mbuf, or an SRTP receiver without RTX: the cluster ends (the estimate then
-			 * rises by the estimator's own increase only) */
+		int r = probe_one(w, o, b, pad);
+		if (r > 0)
+			return;       /* not on this output: the cluster goes with a later copy */
+		if (r < 0) {
+			/* no mbuf: the cluster ends (the estimate then rises by the estimator's own
+			 * increase only) */
 			b->probe_pkts_left = 0;
 			return;
 		}
+		if (!b->probe_sent_bytes)
+			b->probe_start_us = w->now_us;    /* its rate counts from its first packet */
 		b->probe_pkts_left--;
 		b->probe_bytes_left = b->probe_bytes_left > pad + 20u ? b->probe_bytes_left - (pad + 20u) : 0;
 		b->probe_sent_bytes += pad + 20u;
@@ -320,6 +332,11 @@ static void run_alloc(struct worker *w, const struct fwd_participant *part, stru
 			  e->publisher == speaker && speaker != MMR_ID_NONE ? ALLOC_PRIO_SPEAKER : ALLOC_PRIO_NORMAL;
 		a->codec = e->codec;
 		a->ceiling = layer_sel_target(&w->sel[e->sel_id]);
+		/* simulcast: the encodings within the ceiling only (the ladder drops an option that
+		 * costs more than a higher encoding's: measured above the ceiling, that would leave
+		 * nothing within it, and the sub paused) */
+		if (n_enc > 1u && a->ceiling.encoding + 1u < n_enc)
+			n_enc = a->ceiling.encoding + 1u;
 		alloc_ladder_build(a, e->codec, e->spatial, e->temporal, n_enc,
 				   (const uint32_t (*)[MEDIA_MAX_SPATIAL][MEDIA_MAX_TEMPORAL])bps);
 	}

@@ -48,9 +48,19 @@ unsigned alloc_ladder_build(struct alloc_sub *sub, uint8_t codec, unsigned spati
 		temporal = MEDIA_MAX_TEMPORAL;
 
 	if (n_enc > 1) {
-		/* simulcast: (encoding e, t) costs the layers t' <= t of e's stream */
+		/* simulcast: (encoding e, t) costs the layers t' <= t of e's stream. An encoding nothing
+		 * was measured on while another was is one the publisher does not send now (a browser
+		 * drops its top encodings when its uplink or CPU is short): no options, as the floors
+		 * would make it the cheapest, and a switch to it would wait for a keyframe that never
+		 * comes. With nothing measured at all, every encoding gets the floors. */
+		uint32_t sent = 0;
+		for (unsigned e = 0; e < n_enc && bps; e++)
+			for (unsigned t = 0; t < temporal; t++)
+				sent |= bps[e][0][t] ? 1u << e : 0;
 		for (unsigned e = 0; e < n_enc; e++) {
 			uint32_t cum = 0;
+			if (sent && !(sent >> e & 1))
+				continue;
 			for (unsigned t = 0; t < temporal; t++) {
 				cum += floor_rate(bps ? bps[e][0][t] : 0, t);
 				tmp[n].t = (struct layer_target){ .sid = 0, .tid = (uint8_t)t, .dt = (uint8_t)t,

@@ -77,6 +77,16 @@ static void test_ladders(void **state)
 		assert_true(s.opt[j].bps >= s.opt[j - 1].bps);
 		assert_true(s.opt[j].t.encoding >= s.opt[j - 1].t.encoding);
 	}
+	/* an encoding not sent now (nothing measured on it while the others are): no options; with
+	 * it, its floors (30k, 40k) would have been the cheapest steps and pruned e0 and e1 away */
+	uint32_t part[3][MEDIA_MAX_SPATIAL][MEDIA_MAX_TEMPORAL] = { { { 100000, 50000 } }, { { 300000, 100000 } },
+								   { { 0, 0 } } };
+	alloc_ladder_build(&s, MMR_CODEC_VP8, 1, 2, 3, (const uint32_t (*)[MEDIA_MAX_SPATIAL][MEDIA_MAX_TEMPORAL])part);
+	assert_int_equal(s.n_opt, 4);
+	assert_int_equal(s.opt[0].t.encoding, 0);
+	assert_int_equal(s.opt[0].bps, 100000);
+	assert_int_equal(s.opt[3].t.encoding, 1);
+	assert_int_equal(s.opt[3].bps, 400000);
 	/* H.264 simulcast: (e, 0) only */
 	alloc_ladder_build(&s, MMR_CODEC_H264, 1, 3, 2, (const uint32_t (*)[MEDIA_MAX_SPATIAL][MEDIA_MAX_TEMPORAL])sim);
 	assert_int_equal(s.n_opt, 2);

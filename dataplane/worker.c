@@ -192,6 +192,17 @@ static enum mmr_drop_reason handle_srtcp(struct worker *w, struct rte_mbuf *m, c
 	return why != MMR_DROP_NONE ? why : MMR_DROP_RTCP;   /* not terminated: rtcp off */
 }
 
+/* An AV1 packet of stream s without a usable Dependency Descriptor structure: the MMR missed the
+ * keyframe that carried it (the stream learned late, a restart, loss), and nothing of the stream
+ * can be forwarded until the next one. Counted in its reception (its RR) and a keyframe asked for
+ * (kf_req throttles and repeats it until one comes); the drop itself is the caller's. */
+static __attribute__((cold, noinline)) void media_without_structure(struct worker *w, const struct fwd_participant *part,
+								    const struct fwd_stream *s, const struct rte_mbuf *m,
+								    const struct pkt_info *pi, const struct rtp_info *ri)
+{
+	rtcp_kf_ask(w, s);
+	rtcp_on_rtp(w, part, s, rte_pktmbuf_mtod(m, const uint8_t *), pi, w->dp->pidx_of[m->port], ri, NULL);
+}
 /* SRTP from an SRTP participant: the header (in clear) finds the stream; the packet is opened in
  * place, and only then parsed past the header (padding, codec descriptor) and fanned out. */
 static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
@@ -242,8 +253,11 @@ static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, co
 	ss->rx_bytes += pi->payload_len;
 	ss->last_seq = ri.seq;
 	why = parse_media(s, pkt, &ri, &mp, &layered);
-	if (unlikely(why != MMR_DROP_NONE))
+	if (unlikely(why != MMR_DROP_NONE)) {
+		if (why == MMR_DROP_NO_STRUCTURE)
+			media_without_structure(w, part, s, m, pi, &ri);
 		return why;
+	}
 	if (layered)
 		ss->last_tid = mp.tid;
 	if (w->tsc_per_us)
@@ -345,8 +359,11 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 	ss->rx_bytes += pi->payload_len;
 	ss->last_seq = ri.seq;
 	why = parse_media(s, payload, &ri, &mp, &layered);
-	if (unlikely(why != MMR_DROP_NONE))
+	if (unlikely(why != MMR_DROP_NONE)) {
+		if (why == MMR_DROP_NO_STRUCTURE)
+			media_without_structure(w, part, s, m, pi, &ri);
 		return why;
+	}
 	if (layered)
 		ss->last_tid = mp.tid;
 	if (w->tsc_per_us)

@@ -1320,6 +1320,10 @@ static enum MHD_Result do_ceiling(struct join *j, struct http_req *r, struct joi
 	json_decref(body);
 	struct slot_ceiling old = s->vceil[k];
 	s->vceil[k] = c;
+	/* the slots brought up to date first: the SSRC a slot was set with may have changed since (a
+	 * simulcast group's learned SSRCs replace its stand-ins; a publisher left); a slot assigned
+	 * now carries the new ceiling already */
+	policy_meeting(j, s->meeting_id);
 	if (s->vpub[k] != MMR_ID_NONE) {
 		char line[256], opts[64];
 		struct request req;

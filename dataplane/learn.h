@@ -12,6 +12,14 @@
  * The controller binds the SSRC (its PUTs bring the stream here); until then packets keep coming
  * here. Nothing is trusted beyond binding an SSRC to a stream of the same participant.
  *
+ * SRTP meetings: the clear mid/rid are not enough (an off-path sender spoofing the participant's
+ * address could bind any SSRC to its stream). After a match and before the rate limit, the packet's
+ * tag must verify under the participant's SEND key as a new stream's (ROC 0, index = sequence
+ * number; srtp_verify_rtp_new on the RTP side of its rtcp_in contexts, cur then prev in a rekey):
+ * verify only, on the owner lcore, no ROC or replay state changed, no allocation. A packet that
+ * fails is dropped as ssrc_learn_auth and reports nothing. (A stream learned only after its
+ * sequence number wrapped, ROC 1, cannot be learned: a browser's first packets are at ROC 0.)
+ *
  * Rate-limit state: plain memory indexed by participant id, allocated at start-up, written only
  * by the lcore owning the participant's meeting.
  */
@@ -31,7 +39,8 @@ int dp_learn_init(void);
 void dp_learn_free(void);
 
 /* A packet (len bytes at pkt, the RTP header in clear) from part with an SSRC none of its streams
- * has: MMR_DROP_SSRC_LEARNING (reported, or within the rate limit) or MMR_DROP_UNKNOWN_SSRC. */
+ * has: MMR_DROP_SSRC_LEARNING (reported, or within the rate limit), MMR_DROP_SSRC_LEARN_AUTH (SRTP:
+ * its tag does not verify) or MMR_DROP_UNKNOWN_SSRC. */
 enum mmr_drop_reason dp_learn_unknown_ssrc(struct worker *w, const struct fwd_participant *part,
 					   const uint8_t *pkt, uint32_t len);
 

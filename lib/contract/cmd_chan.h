@@ -68,7 +68,7 @@
 #include "stats.h"
 
 #define MMR_SHM_MAGIC         0x4d4d5253u  /* "MMRS" */
-#define MMR_SHM_VERSION       14u        /* 2: SRTP suite and keys in PARTICIPANT_PUT;
+#define MMR_SHM_VERSION       15u        /* 2: SRTP suite and keys in PARTICIPANT_PUT;
 					      3: SRTP positions (srtp_index) in the counters and PUTs;
 					      4: VP9/AV1/H.264, spatial layers, simulcast groups, decode
 					         targets, current layers in the counters;
@@ -104,8 +104,9 @@
 					         peer fingerprint in PARTICIPANT_PUT, the dataplane's
 					         certificate fingerprint in the header, event DTLS, DTLS
 					         counters and drop reasons; receive slots (issue 13):
-					         video_slot and slot_gen in SUB_PUT, slot counters per lcore */
-#define MMR_SHM_LAYOUT        0x33262859c9c68300ull /* the layout of this version (see the check below) */
+					         video_slot and slot_gen in SUB_PUT, slot counters per lcore;
+					      15: drop reason ssrc_learn_auth */
+#define MMR_SHM_LAYOUT        0x4c70c122c978a811ull /* the layout of this version (see the check below) */
 #define MMR_CMD_RING          4096u        /* power of two */
 #define MMR_HEARTBEAT_NS      100000000ull /* 100 ms */
 #define MMR_HEARTBEAT_DEAD_NS 1000000000ull /* 1 s */

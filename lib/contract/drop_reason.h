@@ -68,7 +68,11 @@
 	_(DTLS_UNKNOWN,   "dtls_unknown",   "DTLS from an address that is no participant's and sent no valid ICE " \
 					    "check just before")                                                  \
 	_(DTLS_OFF,       "dtls_off",       "DTLS from a participant without --dtls-fp (SDES keys, or plain)") \
-	_(DTLS_FULL,      "dtls_full",      "DTLS datagram not handed to the DTLS thread: its ring was full")
+	_(DTLS_FULL,      "dtls_full",      "DTLS datagram not handed to the DTLS thread: its ring was full") \
+	_(SSRC_LEARN_AUTH, "ssrc_learn_auth", "SRTP meeting: an unknown SSRC whose mid/rid (or repaired-rid) " \
+					    "name a stream still learning, but whose SRTP tag does not verify " \
+					    "under its sender's key as a new stream (ROC 0): not reported, " \
+					    "nothing learned (forged, tampered or without a tag)")
 
 enum mmr_drop_reason {
 #define _(sym, name, doc) MMR_DROP_##sym,

@@ -14,8 +14,8 @@
  *   - else: the media SSRC of the stream with that mid and no rid.
  * No mid, an element longer than MMR_MID_MAX or empty, no pending stream of that name: no match.
  * Nothing here is trusted beyond this: in SRTP the header extensions are in clear (RFC 3711) and
- * not yet authenticated when the SSRC is unknown, so a match only ever binds an SSRC to a stream
- * of the same sender (whose address already identifies it).
+ * not authenticated by this code; a match only ever binds an SSRC to a stream of the same sender,
+ * and in SRTP the dataplane verifies the packet's tag before it reports one (dataplane/learn.h).
  *
  * learn_limit_allow() is the reporting rate limit: one report per SSRC per `gap` (the dataplane:
  * 100 ms), with the last LEARN_LIMIT_SLOTS SSRCs remembered, and at most LEARN_LIMIT_BURST

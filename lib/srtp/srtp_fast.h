@@ -147,6 +147,17 @@ enum mmr_drop_reason srtp_protect_why(const struct srtp_stream *s);
  *   authenticated-only SRTCP (E clear).
  */
 enum mmr_drop_reason srtp_unprotect_rtp(struct srtp_stream *s, uint8_t *pkt, uint32_t *len);
+/*
+ * srtp_verify_rtp_new: is the SRTP packet pkt (len bytes, tag included) authentic under s's RTP
+ *   session keys as a packet of a NEW stream, i.e. at ROC 0 (index = its sequence number)?
+ *   MMR_DROP_NONE, or MMR_DROP_SRTP_AUTH (tag mismatch, too short, header not well formed).
+ *   Verify only: the packet is not written (GCM decrypts into a small stack buffer, AES-CM checks
+ *   the HMAC alone), and nothing of s's ROC, replay window, lease or position is read or changed;
+ *   only its cipher context is re-initialised, as by any packet. So any context of the sender's key
+ *   will do, whatever SSRC it serves (SSRC learning uses the participant's RTCP context, learn.h).
+ *   No allocation.
+ */
+enum mmr_drop_reason srtp_verify_rtp_new(struct srtp_stream *s, const uint8_t *pkt, uint32_t len);
 uint32_t srtp_protect_rtp_copy(struct srtp_stream *s, const uint8_t *src, uint32_t len,
 			       uint8_t *dst, uint32_t dst_cap);
 enum mmr_drop_reason srtp_fast_unprotect_rtcp(struct srtp_stream *s, uint8_t *pkt, uint32_t *len);

@@ -3,12 +3,15 @@
  * master key per suite. The first byte picks the suite (bits 0-1) and a mode (bits 2-4); the rest
  * is the packet, copied into a heap buffer of its exact length so that ASan sees any over-read.
  *   raw SRTP / raw SRTCP: unprotect the bytes; the result is a drop reason of the three allowed, a
- *     dropped packet is unchanged, an accepted packet shrinks by exactly the trailer (the fuzzer
+ *     dropped packet is unchanged, an accepted packet shrinks by exactly the trailer (SRTP: and
+ *     srtp_verify_rtp_new, run first on the same fresh context, gives the same verdict and writes
+ *     nothing: a fresh context's first packet is at ROC 0 too) (the fuzzer
  *     cannot forge tags, so this mostly exercises header parsing, length checks and the replay
  *     window in front of them);
  *   round trip SRTP / SRTCP: protect the bytes (a malformed header may be refused), unprotect them
  *     with a second context of the same key: accepted and identical to the input; the same packet
- *     with one bit flipped (position from the input) fails authentication and is left unchanged;
+ *     with one bit flipped (position from the input) fails authentication and is left unchanged
+ *     (SRTP: srtp_verify_rtp_new refuses it and passes the original, writing neither);
  *     a second copy is a replay;
  *   sequence: every two bytes are a sequence number; each makes a small RTP packet that is
  *     protected and delivered in order: the sender's and the receiver's ROC guesses never part
@@ -71,7 +74,11 @@ static void raw(enum srtp_suite s, int rtcp, const uint8_t *data, uint32_t len)
 
 	CHECK(rx && p);
 	memcpy(p, data, len);
+	enum mmr_drop_reason v = rtcp ? MMR_DROP_NONE : srtp_verify_rtp_new(rx, p, len);
+	CHECK(memcmp(p, data, len) == 0);
 	r = unprotect(rx, rtcp, p, &l);
+	if (!rtcp)
+		CHECK(v == (r == MMR_DROP_NONE ? MMR_DROP_NONE : MMR_DROP_SRTP_AUTH));
 	CHECK(r == MMR_DROP_NONE || r == MMR_DROP_SRTP_AUTH || r == MMR_DROP_SRTP_REPLAY);
 	if (r == MMR_DROP_NONE)
 		CHECK(l + trailer_len(s, rtcp) == len);
@@ -107,6 +114,13 @@ static void round_trip(enum srtp_suite s, int rtcp, const uint8_t *data, uint32_
 	p[flip / 8] ^= (uint8_t)(1u << (flip % 8));
 	CHECK(memcmp(p, prot, n) == 0);                  /* a dropped packet is left as it was */
 
+	if (!rtcp) {     /* verify only: the flipped one fails, the genuine one passes, neither written */
+		p[flip / 8] ^= (uint8_t)(1u << (flip % 8));
+		CHECK(srtp_verify_rtp_new(rx, p, n) == MMR_DROP_SRTP_AUTH);
+		p[flip / 8] ^= (uint8_t)(1u << (flip % 8));
+		CHECK(srtp_verify_rtp_new(rx, p, n) == MMR_DROP_NONE);
+		CHECK(memcmp(p, prot, n) == 0);
+	}
 	memcpy(p, prot, n);
 	l = n;
 	CHECK(unprotect(rx, rtcp, p, &l) == MMR_DROP_NONE);

@@ -19,9 +19,11 @@ removed learning stream is unknown_ssrc (nothing learned); an SSRC another parti
 has is refused (ssrc_refused, logged once) and the stream stays unlearned until a free SSRC comes; a controller kill -9 and restart keeps
 every learned SSRC (journal) and the forwarding. `--no-clamp` (negative control in run-all.sh): the
 controller runs with MMR_TEST_NO_LEARN_CLAMP=1 (a learning group's receivers get their ceiling):
-rx must then get nothing while f is unknown, and the check fails. SRTP (AEAD_AES_128_GCM meeting, pylibsrtp): an
-encrypted packet's clear mid teaches its SSRC (no srtp_auth), and the receiver then decrypts the
-stream's audio.
+rx must then get nothing while f is unknown, and the check fails. SRTP (an AEAD_AES_128_GCM and an
+AES_CM_128_HMAC_SHA1_80 meeting, pylibsrtp): packets with the right clear mid but a made-up tag, no
+tag, or a genuine packet's SSRC rewritten are dropped as ssrc_learn_auth and bind nothing (status
+ssrc_learned unchanged); a genuine encrypted packet's clear mid then teaches its SSRC (no srtp_auth),
+and the receiver decrypts the stream's audio.
 """
 import os
 import sys
@@ -89,39 +91,68 @@ def sizes_of(datas, out_ssrc):
     return enc, other
 
 
-def srtp_phase(env, c):
+def srtp_phase(env, c, tag, suite, prof, mtg, port):
+    """An SRTP meeting mtg (suite) with publisher spub (port) learning an audio stream by mid 0: forged
+    packets (right mid, a made-up tag, no tag, a genuine packet's SSRC changed) are dropped as
+    ssrc_learn_auth and bind nothing; the genuine one binds, and its receiver decrypts the stream."""
     if pylibsrtp is None:
         c.check(False, 'python3-pylibsrtp installed (the SRTP phase needs it)')
         return
-    suite, prof = 'AEAD_AES_128_GCM', pylibsrtp.Policy.SRTP_PROFILE_AEAD_AES_128_GCM
-    env.meeting('s', srtp=suite)
-    env.ctl('participant', 'add', 's', 'spub', '--addr', CLIENT_IP, '--port', 7411, '--ext', 'mid=%d' % MID_ID)
-    env.participant('s', 'srx', 7412)
-    env.ctl('stream', 'add', 's', 'spub', '--mid', 0, '--kind', 'audio', '--codec', 'opus')
-    standin = env.ctl('participant', 'show', 's', 'spub', json=True).stdout['published'][0]['ssrc']
-    keys = {n: env.participant_keys('s', n) for n in ('spub', 'srx')}
+    env.meeting(mtg, srtp=suite)
+    env.ctl('participant', 'add', mtg, 'spub', '--addr', CLIENT_IP, '--port', port, '--ext', 'mid=%d' % MID_ID)
+    env.participant(mtg, 'srx', port + 1)
+    env.ctl('stream', 'add', mtg, 'spub', '--mid', 0, '--kind', 'audio', '--codec', 'opus')
+
+    def first():
+        return env.ctl('participant', 'show', mtg, 'spub', json=True).stdout['published'][0]
+    standin = first()['ssrc']
+    keys = {n: env.participant_keys(mtg, n) for n in ('spub', 'srx')}
 
     def sess(key, outbound):
         return pylibsrtp.Session(pylibsrtp.Policy(
             key=mmrtest.key_bytes(key), srtp_profile=prof,
             ssrc_type=pylibsrtp.Policy.SSRC_ANY_OUTBOUND if outbound else pylibsrtp.Policy.SSRC_ANY_INBOUND))
     tx, rxs = sess(keys['spub']['send_key'], True), sess(keys['srx']['recv_key'], False)
-    sock, rsock = env.udp_socket(7411), env.udp_socket(7412)
-    ssrc = 0x55000000
+    sock, rsock = env.udp_socket(port), env.udp_socket(port + 1)
+    ssrc, forged_ssrc = 0x55000000, 0x56000000
     plain = [rtpgen.rtp_packet(2000 + i, 960 * i, ssrc, 111, b'\x48' + bytes([i]) * 50, ext=ext_one(b'0'))
              for i in range(40)]
+    tag_len = 10 if 'HMAC' in suite else 16
+
+    # forged (an off-path sender spoofing spub's address): the right mid in clear, but a made-up
+    # tag, no tag at all, or a genuine packet (of another SSRC) whose SSRC was rewritten
+    fp = rtpgen.rtp_packet(1, 960, forged_ssrc, 111, b'\x48' * 50, ext=ext_one(b'0'))
+    genuine_other = bytearray(sess(keys['spub']['send_key'], True).protect(
+        rtpgen.rtp_packet(7, 960, 0x57000000, 111, b'\x48' * 50, ext=ext_one(b'0'))))
+    genuine_other[8:12] = forged_ssrc.to_bytes(4, 'big')
+    forged = [fp + os.urandom(tag_len), fp, bytes(genuine_other)]
     d0 = drops(env)
+    learned0 = mmrtest.find_key(env.status(), 'ssrc_learned')
+    for pk in forged:
+        env.send(sock, pk)
+    time.sleep(0.4)
+    d1 = drops(env)
+    c.eq(d1.get('ssrc_learn_auth', 0) - d0.get('ssrc_learn_auth', 0), len(forged),
+         'SRTP (%s): forged packets with the right mid (made-up tag, no tag, a rewritten SSRC) dropped as '
+         'ssrc_learn_auth' % tag)
+    c.eq(d1.get('ssrc_learning', 0) - d0.get('ssrc_learning', 0), 0, 'SRTP (%s): none of them ssrc_learning' % tag)
+    c.eq((first()['learned'], mmrtest.find_key(env.status(), 'ssrc_learned')), (False, learned0),
+         'SRTP (%s): a forged packet binds nothing' % tag)
+
     for pk in plain[:3]:
         env.send(sock, tx.protect(pk))
     end = time.monotonic() + 3
     while time.monotonic() < end:
-        p = env.ctl('participant', 'show', 's', 'spub', json=True).stdout['published'][0]
+        p = first()
         if p['learned']:
             break
         time.sleep(0.05)
-    c.eq((p['learned'], p['ssrc']), (True, ssrc), 'SRTP: the SSRC learned from the clear mid of an encrypted packet')
-    d1 = drops(env)
-    c.eq(d1.get('srtp_auth', 0) - d0.get('srtp_auth', 0), 0, 'SRTP: no srtp_auth drop while learning')
+    c.eq((p['learned'], p['ssrc']), (True, ssrc),
+         'SRTP (%s): the SSRC learned from the clear mid of a genuine encrypted packet' % tag)
+    d2 = drops(env)
+    c.eq(d2.get('srtp_auth', 0) - d0.get('srtp_auth', 0), 0, 'SRTP (%s): no srtp_auth drop while learning' % tag)
+    c.eq(d2.get('ssrc_learn_auth', 0) - d1.get('ssrc_learn_auth', 0), 0,
+         'SRTP (%s): the genuine packets pass the learning check' % tag)
     env.recv_all(rsock, timeout=0.1)
     for pk in plain[3:]:
         env.send(sock, tx.protect(pk))
@@ -134,8 +165,8 @@ def srtp_phase(env, c):
             except pylibsrtp.Error:
                 pass
     c.check(len(got) >= 30 and all(r.ssrc == standin for r in got),
-            'SRTP: the receiver decrypts the learned stream\'s audio under the stand-in SSRC', len(got))
-    c.check(got and got[-1].payload[1:] == bytes([39]) * 50, 'SRTP: payloads intact',
+            'SRTP (%s): the receiver decrypts the learned stream\'s audio under the stand-in SSRC' % tag, len(got))
+    c.check(got and got[-1].payload[1:] == bytes([39]) * 50, 'SRTP (%s): payloads intact' % tag,
             got[-1].payload[:8] if got else None)
 
 
@@ -278,9 +309,15 @@ def body(c):
         p = wait_learned(env, (3,))
         c.eq((p[3]['learned'], p[3]['ssrc']), (True, 0x54000000), 'then a free SSRC for mid 2 is learned')
 
-        # 6. SRTP: the header extensions are in clear (RFC 3711), the packet is not opened before
-        # its SSRC is known; once learned, the stream's packets decrypt and reach the receiver
-        srtp_phase(env, c)
+        # 6. SRTP: the header extensions are in clear (RFC 3711), but the packet's tag must verify
+        # (as a new stream's) before its SSRC is reported; once learned, the stream's packets
+        # decrypt and reach the receiver
+        if pylibsrtp is None:
+            srtp_phase(env, c, None, None, None, None, None)
+        else:
+            srtp_phase(env, c, 'GCM', 'AEAD_AES_128_GCM', pylibsrtp.Policy.SRTP_PROFILE_AEAD_AES_128_GCM, 's', 7411)
+            srtp_phase(env, c, 'AES-CM', 'AES_CM_128_HMAC_SHA1_80', pylibsrtp.Policy.SRTP_PROFILE_AES128_CM_SHA1_80,
+                       'sc', 7413)
 
         # 7. a controller kill -9 and restart keeps what was learned (journal), and the forwarding
         env.kill_controller()

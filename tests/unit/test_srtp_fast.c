@@ -1327,6 +1327,90 @@ static void test_inline(void **state)
 	assert_int_equal(srtp_master_to_inline(&m, text, sizeof(text)), -EINVAL);
 }
 
+/* ---- verify only (SSRC learning) ----------------------------------------------------------- */
+
+/*
+ * srtp_verify_rtp_new (dataplane/learn.c): a genuine first packet of a new stream (ours and
+ * libsrtp2's, payloads under and over the GCM scratch chunk) verifies; every bit flip, a forged tag,
+ * no tag, a truncation, the wrong key and a packet at ROC 1 fail; the packet is never written, no
+ * OpenSSL allocation is made; and the context's ROC and replay window are untouched (a packet
+ * verified first is then still accepted by srtp_unprotect_rtp on the same context, twice verified).
+ */
+static void test_verify_new(void **state)
+{
+	static const struct shape shapes_v[] = { { 0, 0, 0 }, { 0, 2, 40 }, { 2, 1, 255 }, { 0, 3, 1100 } };
+	uint8_t plain[BUF], prot[BUF], t[BUF];
+
+	(void)state;
+	for (size_t si = 0; si < N_SUITES; si++) {
+		struct srtp_master m, other;
+		struct srtp_stream *tx, *v, *wrong;
+		srtp_t ref_tx;
+		uint32_t plen, n, tag_len = all_suites[si] == SRTP_SUITE_AES_CM_128_HMAC_SHA1_80 ? 10 : 16;
+
+		make_master(&m, all_suites[si], 31);
+		make_master(&other, all_suites[si], 32);
+		tx = stream_of(&m);
+		v = stream_of(&m);
+		wrong = stream_of(&other);
+		ref_tx = ref_session(&m, 1);
+		for (size_t k = 0; k < sizeof(shapes_v) / sizeof(shapes_v[0]); k++) {
+			plen = build_rtp(plain, (uint16_t)(3000 + k), 0x5500aa00u + (uint32_t)k, &shapes_v[k]);
+			n = srtp_protect_rtp_copy(tx, plain, plen, prot, sizeof(prot));
+			assert_int_equal(n, plen + tag_len);
+			memcpy(t, prot, n);
+			long before = ossl_allocs;
+			assert_int_equal(srtp_verify_rtp_new(v, t, n), MMR_DROP_NONE);
+			assert_int_equal(srtp_verify_rtp_new(v, t, n), MMR_DROP_NONE);
+			assert_int_equal(ossl_allocs, before);
+			assert_memory_equal(t, prot, n);                /* not written */
+			assert_int_equal(srtp_verify_rtp_new(wrong, t, n), MMR_DROP_SRTP_AUTH);
+			/* libsrtp2's packet of the same stream verifies too */
+			int nt = (int)plen;
+			memcpy(t, plain, plen);
+			assert_int_equal(srtp_protect(ref_tx, t, &nt), srtp_err_status_ok);
+			assert_int_equal(srtp_verify_rtp_new(v, t, (uint32_t)nt), MMR_DROP_NONE);
+			/* every bit flip (two per byte): refused, the packet as it was */
+			for (uint32_t i = 0; i < n; i++) {
+				for (int bit = 0; bit < 8; bit += 7) {
+					memcpy(t, prot, n);
+					t[i] ^= (uint8_t)(1u << bit);
+					assert_int_equal(srtp_verify_rtp_new(v, t, n), MMR_DROP_SRTP_AUTH);
+					t[i] ^= (uint8_t)(1u << bit);
+					assert_memory_equal(t, prot, n);
+				}
+			}
+			/* forged: the clear packet with a made-up tag; the clear packet alone; truncated */
+			memcpy(t, plain, plen);
+			for (uint32_t i = 0; i < tag_len; i++)
+				t[plen + i] = rnd8();
+			assert_int_equal(srtp_verify_rtp_new(v, t, plen + tag_len), MMR_DROP_SRTP_AUTH);
+			memset(t + plen, 0, tag_len);
+			assert_int_equal(srtp_verify_rtp_new(v, t, plen + tag_len), MMR_DROP_SRTP_AUTH);
+			assert_int_equal(srtp_verify_rtp_new(v, plain, plen), MMR_DROP_SRTP_AUTH);
+			for (uint32_t cut = 0; cut < n; cut += 3)
+				assert_int_equal(srtp_verify_rtp_new(v, prot, cut), MMR_DROP_SRTP_AUTH);
+			/* the context's inbound state is untouched: the verified packet is still new to it */
+			assert_int_equal(srtp_unprotect_rtp(v, prot, &n), MMR_DROP_NONE);
+			assert_int_equal(n, plen);
+			assert_memory_equal(prot, plain, plen);
+		}
+		/* ROC 1 (after a wrap): not a new stream's packet */
+		struct srtp_stream *tx2 = stream_of(&m);
+		plen = build_rtp(plain, 65535, 0x77, &shapes_v[1]);
+		n = srtp_protect_rtp_copy(tx2, plain, plen, prot, sizeof(prot));
+		assert_int_equal(srtp_verify_rtp_new(v, prot, n), MMR_DROP_NONE);
+		plen = build_rtp(plain, 0, 0x77, &shapes_v[1]);
+		n = srtp_protect_rtp_copy(tx2, plain, plen, prot, sizeof(prot));
+		assert_int_equal(srtp_verify_rtp_new(v, prot, n), MMR_DROP_SRTP_AUTH);
+		srtp_stream_free(tx2);
+		srtp_dealloc(ref_tx);
+		srtp_stream_free(tx);
+		srtp_stream_free(v);
+		srtp_stream_free(wrong);
+	}
+}
+
 /* ---- no allocation on the packet path ------------------------------------------------------ */
 
 static void test_no_alloc_per_packet(void **state)
@@ -1382,6 +1466,7 @@ int main(void)
 		cmocka_unit_test(test_protect_args),
 		cmocka_unit_test(test_keys_new_checks),
 		cmocka_unit_test(test_inline),
+		cmocka_unit_test(test_verify_new),
 		cmocka_unit_test(test_no_alloc_per_packet),
 	};
 

@@ -14,7 +14,6 @@
 #define _GNU_SOURCE
 #include "join.h"
 
-#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -780,11 +779,8 @@ static enum MHD_Result do_join(struct join *j, struct http_req *r, enum endpoint
 	uint64_t now = mmr_now_ns();
 
 	/* the source's rate first: before any work (a token check is work too) */
-	char ipkey[INET6_ADDRSTRLEN + 8] = "?";
-	if (r->peer.ss_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)&r->peer)->sin_addr, ipkey, sizeof(ipkey));
-	else if (r->peer.ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&r->peer)->sin6_addr, ipkey, sizeof(ipkey));
+	char ipkey[RL_ADDR_KEY];
+	rl_addr_key(&r->peer, ipkey, sizeof(ipkey));
 	unsigned retry;
 	char ra[16];
 	if (rl_take(&j->rl_ip, ipkey, now, &retry) < 0) {

@@ -20,7 +20,10 @@ recorded browser offers (tests/fixtures/sdp) and python's http.client; tokens ma
     from one token identity -> the 4th 429; counted in GET /v1/sessions.
  4. sessions: PATCH wrong type 415, If-Match mismatch 412, candidates only 204, new ufrag/pwd 200 with
     a fragment carrying a new ufrag (the participant's in mmrctl) and a new ETag; DELETE with another
-    identity's token 404, with its own 200 (the participant gone, the resource 404 after).
+    identity's token 404; a DELETE whose participant remove fails (the journal held at its size by a
+    file-size limit on the controller: the commit fails) is an error naming the session and keeps both
+    the participant and the session (PATCH 204 after); with its own token 200 (the participant gone,
+    the resource 404 after).
  5. events: GET /v1/sessions/ID/events (token in ?access_token=): text/event-stream, the slot map at
     once; a publisher joining gives a slot event naming it; it leaving gives one with another
     publisher or null. A session whose participant `mmrctl` removed is 404.
@@ -35,6 +38,7 @@ import json
 import os
 import re
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -403,6 +407,23 @@ def body(c):
                     '%s %s %s %s' % (s, h, text[:300], (uf0, uf1)))
             s, h, text = api.req('DELETE', pub_loc, token=T('vic', 'viewer'))
             c.check(s == 404, 'DELETE with another identity\'s token: 404', '%s %s' % (s, text))
+            # the remove fails: the journal may not grow (a soft RLIMIT_FSIZE at its size; the controller
+            # ignores SIGXFSZ, so the write fails with EFBIG; its log lines in between are lost too)
+            jsize = os.path.getsize(env.state_file + '.journal')
+            cp = subprocess.run(['prlimit', '--pid', str(env.ctl_proc.pid), '--fsize=%d:' % jsize],
+                                capture_output=True, text=True)
+            if c.check(cp.returncode == 0, 'the controller\'s journal held at its size (prlimit --fsize)', cp.stderr):
+                try:
+                    s, h, text = api.req('DELETE', pub_loc, token=tok)
+                finally:
+                    subprocess.run(['prlimit', '--pid', str(env.ctl_proc.pid), '--fsize=unlimited:'], check=True)
+                t = text.decode(errors='replace')
+                c.check((s >= 500 or s == 409) and 'cannot save the state' in t and 'not ended' in t and
+                        'pat' in parts(), 'DELETE whose participant remove fails: %s naming why, pat still there'
+                        % s, '%s %s %s' % (s, t, parts()))
+                s, h, text = api.req('PATCH', pub_loc, frag % (b'newU', b'abcdefghijklmnopqrstuvwx'), tok,
+                                     'application/trickle-ice-sdpfrag', headers={'If-Match': '*'})
+                c.check(s == 204, '  ... and the session stays (PATCH 204)', '%s %s' % (s, text))
             s, h, text = api.req('DELETE', pub_loc, token=tok)
             c.check(s == 200 and 'pat' not in parts(), 'DELETE with its own token: 200, pat gone', '%s %s' %
                     (s, text))

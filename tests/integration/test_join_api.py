@@ -14,7 +14,8 @@ recorded browser offers (tests/fixtures/sdp) and python's http.client; tokens ma
  2. refusals, each with a clear body and nothing changed (`mmrctl participant list`): wrong content
     type 415, malformed offer 400 (the parser's reason), no body 400, expired / forged token 401, a
     token of another meeting 403, a viewer on /whip 403, a publisher on /join 403, an unknown meeting
-    404, a plain meeting 409; a second join of the same identity replaces its session (the first one 404), one
+    404, a plain meeting 409, a simulcast rid longer than 16 bytes 400 naming it; a second join of
+    the same identity replaces its session (the first one 404), one
     with the name of a participant added by mmrctl 409 (and its participant untouched).
  3. rate limits: 12 joins at once from one address -> 429 with Retry-After after the burst (10); 4
     from one token identity -> the 4th 429; counted in GET /v1/sessions.
@@ -242,6 +243,9 @@ def body(c):
         # -- 2. refusals first (nothing there yet) ---------------------------------------------------
         chrome = offer('chromium_sendrecv.sdp')
         no_ufrag = b''.join(ln for ln in chrome.splitlines(True) if not ln.startswith(b'a=ice-ufrag'))
+        # a rid simulcast publisher whose rid f is 17 bytes: longer than the dataplane learns SSRCs by
+        long_rid = offer('chromium_vp8_simulcast.sdp').replace(b'a=rid:f send', b'a=rid:f2345678901234567 send') \
+            .replace(b'a=simulcast:send q;h;f', b'a=simulcast:send q;h;f2345678901234567')
         cases = [
             ('text/plain', chrome, T('r1', 'publisher'), '/v1/meetings/web/whip', 415, 'application/sdp'),
             ('application/sdp', no_ufrag, T('r2', 'publisher'), '/v1/meetings/web/whip', 400, 'bad SDP offer'),
@@ -257,6 +261,8 @@ def body(c):
              "no meeting 'nope'"),
             ('application/sdp', chrome, T('r10', 'publisher', meeting='plainm'), '/v1/meetings/plainm/whip', 409,
              'plain RTP'),
+            ('application/sdp', long_rid, T('r11', 'publisher'), '/v1/meetings/web/whip', 400,
+             "rid 'f2345678901234567' is longer than the 16 characters"),
         ]
         # (each case with its own identity and address: the rate limits are section 3's)
         for i, (ctype, data, tok, path, want, why) in enumerate(cases):

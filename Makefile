@@ -160,8 +160,8 @@ $(BUILD)/tests/test_token: $(BUILD)/control/token.o $(BUILD)/control/jwipe.o
 $(BUILD)/tests/test_http_routes: $(BUILD)/control/http_routes.o $(BUILD)/control/jwipe.o
 $(BUILD)/tests/test_token $(BUILD)/tests/test_http_routes: TEST_CFLAGS := -Icontrol
 $(BUILD)/tests/test_token $(BUILD)/tests/test_http_routes: TEST_EXTRA_LIBS := $(JANSSON_LIBS)
-# the join endpoints' rate limits (control/rate_limit.c)
-$(BUILD)/tests/test_rate_limit: $(BUILD)/control/rate_limit.o
+# the join endpoints' rate limits (control/rate_limit.c, hashing with id_index.c's id_hash_bytes)
+$(BUILD)/tests/test_rate_limit: $(BUILD)/control/rate_limit.o $(BUILD)/control/id_index.o
 $(BUILD)/tests/test_rate_limit: TEST_CFLAGS := -Icontrol
 
 $(BUILD)/tests/integration/%: tests/integration/tools/%.c $(LIBS_A)

@@ -687,6 +687,9 @@ int main(int argc, char **argv)
 	}
 
 	signal(SIGPIPE, SIG_IGN);
+	/* a file-size limit reached fails the write (EFBIG: the batch fails, the requests get the error)
+	 * rather than killing the controller mid-commit */
+	signal(SIGXFSZ, SIG_IGN);
 	sigset_t block, waitmask;
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);

@@ -23,6 +23,7 @@ enum http_req_kind {
 	HTTP_REQ_API,                   /* a REST route: its slot's reply */
 	HTTP_REQ_JOIN,                  /* a join waiting for its commands to settle: 201 + the answer */
 	HTTP_REQ_EVENTS,                /* a Server-Sent Events stream (join.c) */
+	HTTP_REQ_DELETE,                /* a session's DELETE waiting for its remove: its slot's reply */
 };
 
 struct http_req {
@@ -39,7 +40,7 @@ struct http_req {
 	const char *origin;             /* CORS: the allowed Origin to echo (MHD's storage), or NULL */
 	struct sockaddr_storage peer;   /* the client's address (rate limits) */
 	enum http_req_kind kind;
-	struct join_session *session;   /* HTTP_REQ_JOIN: the session being made */
+	struct join_session *session;   /* HTTP_REQ_JOIN: the session being made; _DELETE: ended */
 	struct join_stream *stream;     /* HTTP_REQ_EVENTS */
 };
 

@@ -433,6 +433,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	if (r->started) {
 		/* resumed: the change settled */
 		r->suspended = false;
+		if (r->kind == HTTP_REQ_DELETE)
+			join_delete_settled(hs->join, r);
 		return reply_slot(r);
 	}
 	return handle(r, url, method);

@@ -14,7 +14,6 @@
 #define _GNU_SOURCE
 #include "join.h"
 
-#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +48,8 @@ struct slot_ceiling {
 struct join_session {
 	bool used;
 	bool live;                      /* answered (201); before that a join in progress */
+	bool deleting;                  /* a DELETE's participant remove is settling: ended (or kept,
+					 * if it failed) once it has (join_delete_settled) */
 	char id[33];                    /* 128 random bits, hex: the resource name */
 	char etag[40];
 	char meeting[VAL_NAME_MAX + 1], name[VAL_NAME_MAX + 1];
@@ -780,11 +781,8 @@ static enum MHD_Result do_join(struct join *j, struct http_req *r, enum endpoint
 	uint64_t now = mmr_now_ns();
 
 	/* the source's rate first: before any work (a token check is work too) */
-	char ipkey[INET6_ADDRSTRLEN + 8] = "?";
-	if (r->peer.ss_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)&r->peer)->sin_addr, ipkey, sizeof(ipkey));
-	else if (r->peer.ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&r->peer)->sin6_addr, ipkey, sizeof(ipkey));
+	char ipkey[RL_ADDR_KEY];
+	rl_addr_key(&r->peer, ipkey, sizeof(ipkey));
 	unsigned retry;
 	char ra[16];
 	if (rl_take(&j->rl_ip, ipkey, now, &retry) < 0) {
@@ -946,6 +944,11 @@ static enum MHD_Result do_join(struct join *j, struct http_req *r, enum endpoint
 		struct join_session *old = &j->s[i];
 		if (!old->used || !old->live || old->meeting_id != meeting || strcmp(old->name, cl.sub) != 0)
 			continue;
+		if (old->deleting) {
+			session_clear(s);
+			return refuse(j, r, 409, "the earlier session of '%s' is being ended (a DELETE is settling): "
+				      "try again", cl.sub);
+		}
 		char line[200];
 		struct request req;
 		snprintf(line, sizeof(line), "participant remove %s %s --json", old->meeting, old->name);
@@ -1112,10 +1115,34 @@ enum MHD_Result join_resumed(struct join *j, struct http_req *r)
 	return rc;
 }
 
+void join_delete_settled(struct join *j, struct http_req *r)
+{
+	struct join_session *s = r->session;
+	r->session = NULL;
+	r->kind = HTTP_REQ_API;
+	if (!j || !s || !s->used || !s->deleting)
+		return;
+	s->deleting = false;
+	if (!r->sl.req.failed) {
+		session_end(j, s, "DELETE");
+		return;
+	}
+	/* nothing changed (a refused remove, or a batch that could not be made durable: the model was
+	 * reloaded): the participant is still there, so is its session */
+	size_t n = strlen(r->sl.req.err);
+	snprintf(r->sl.req.err + n, sizeof(r->sl.req.err) - n, "; session %.8s... not ended", s->id);
+	ctl_log("join: session %.8s... (%s in %s): DELETE failed, the session stays: %s", s->id, s->name, s->meeting,
+		r->sl.req.err);
+	if (!session_alive(j, s))
+		session_end(j, s, "its participant was removed");
+}
+
 void join_req_gone(struct join *j, struct http_req *r)
 {
 	if (!j)
 		return;
+	if (r->kind == HTTP_REQ_DELETE && r->session && r->session->used)
+		r->session->deleting = false;   /* join_service ends it if its participant went */
 	if (r->kind == HTTP_REQ_JOIN && r->session && r->session->used && !r->session->live) {
 		/* the client went before its answer: nobody can use the participant */
 		struct join_session *s = r->session;
@@ -1386,25 +1413,31 @@ enum MHD_Result join_handle(struct join *j, struct http_req *r, const char *url,
 	if (http_authenticate(r, qtok, &cl, &rc) < 0)
 		return rc;
 	struct join_session *s = session_by_id(j, name);
-	if (s && s->live && !session_alive(j, s)) {
+	if (s && s->live && !s->deleting && !session_alive(j, s)) {
 		session_end(j, s, "its participant was removed");
 		s = NULL;
 	}
 	if (!s || !s->live || !token_owns(&cl, s))
 		return http_reply_error(r, 404, "no session %.40s", name);
+	if (s->deleting)
+		return http_reply_error(r, 409, "session %.8s... is being ended (a DELETE is settling)", s->id);
 	if (events)
 		return events_open(j, r, s);
 	if (strcmp(method, "PATCH") == 0)
 		return do_patch(j, r, s);
-	/* DELETE: the participant goes (through the same command as everywhere) */
+	/* DELETE: the participant goes (through the same command as everywhere); the session ends once
+	 * that has settled, and only if it did not fail (join_delete_settled) */
 	char line[200];
 	snprintf(line, sizeof(line), "participant remove %s %s --json", s->meeting, s->name);
 	char *argv[8];
 	int argc = split_line(line, argv, 8);
 	slot_run(j->ctx, &r->sl, argc, argv, mmr_now_ns());
 	r->started = true;
-	session_end(j, s, "DELETE");
+	r->kind = HTTP_REQ_DELETE;
+	r->session = s;
+	s->deleting = true;
 	if (r->sl.state == SLOT_DONE) {
+		join_delete_settled(j, r);
 		bool failed = r->sl.req.failed;
 		return failed ? http_reply_error(r, (unsigned)http_status_of_error(r->sl.req.err), "%s", r->sl.req.err) :
 				http_reply(r, 200, "application/json", "{}\n", 3, NULL);
@@ -1424,7 +1457,7 @@ void join_service(struct join *j, uint64_t now)
 	/* sessions whose participant went (mmrctl, the REST API, the meeting ended) */
 	for (unsigned i = 0; i < JOIN_MAX_SESSIONS; i++) {
 		struct join_session *s = &j->s[i];
-		if (s->used && s->live && !session_alive(j, s))
+		if (s->used && s->live && !s->deleting && !session_alive(j, s))
 			session_end(j, s, "its participant was removed");
 	}
 	/* dominant speaker changes */

@@ -77,6 +77,9 @@ const char *join_route_methods(const char *url, char *buf, size_t cap);
 enum MHD_Result join_handle(struct join *j, struct http_req *r, const char *url, const char *method);
 /* A join request resumed (its commands settled): answer it. */
 enum MHD_Result join_resumed(struct join *j, struct http_req *r);
+/* A DELETE's participant remove settled (r's slot is SLOT_DONE): its session ends, or, if the
+ * remove failed (nothing changed), stays, and r's error says so. Before r is answered. */
+void join_delete_settled(struct join *j, struct http_req *r);
 /* r is being freed: forget it (a join not answered yet is rolled back). */
 void join_req_gone(struct join *j, struct http_req *r);
 /* Every loop round: sessions whose participant went, speaker changes, the slot policy,

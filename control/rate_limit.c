@@ -3,8 +3,12 @@
  */
 #include "rate_limit.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "id_index.h"
 
 void rl_init(struct rate_limit *rl, double rate, double burst)
 {
@@ -13,18 +17,35 @@ void rl_init(struct rate_limit *rl, double rate, double burst)
 	rl->burst = burst;
 }
 
-/* FNV-1a, never 0 */
-static uint64_t hash_key(const char *k)
+/* never 0 (0 marks an empty slot) */
+static uint32_t hash_key(const char *k)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (; *k; k++)
-		h = (h ^ (uint8_t)*k) * 1099511628211ull;
+	uint32_t h = id_hash_bytes(k, (uint32_t)strnlen(k, RL_KEY - 1), 0x726c696du);
 	return h ? h : 1;
+}
+
+void rl_addr_key(const struct sockaddr_storage *ss, char *out, size_t n)
+{
+	snprintf(out, n, "?");
+	if (ss->ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, out, (socklen_t)n);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(a)) {
+			inet_ntop(AF_INET, &a->s6_addr[12], out, (socklen_t)n);
+			return;
+		}
+		struct in6_addr p = *a;
+		memset(&p.s6_addr[8], 0, 8);
+		char t[INET6_ADDRSTRLEN];
+		if (inet_ntop(AF_INET6, &p, t, sizeof(t)))
+			snprintf(out, n, "%s/64", t);
+	}
 }
 
 int rl_take(struct rate_limit *rl, const char *key, uint64_t now, unsigned *retry_s)
 {
-	uint64_t h = hash_key(key);
+	uint32_t h = hash_key(key);
 	struct rl_bucket *hit = NULL, *victim = NULL;
 	for (unsigned i = 0; i < RL_PROBE && !hit; i++) {
 		struct rl_bucket *b = &rl->b[(h + i) & (RL_SLOTS - 1)];

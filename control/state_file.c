@@ -854,6 +854,14 @@ static int load_stream(struct loader *ld)
 		    !val_mid_ok(mid) || (rl && !val_mid_ok(rid)) || ((need & MMR_LEARN_RTX) && (!rtx_pt || d.rtx_pt)))
 			return fail(ld, "stream %u: bad learning token '%s' (MID:RID:LEARN:RTX_PT)", id, t);
 	}
+	if (need) {
+		unsigned pending = 1;
+		for (uint32_t o = m->parts[p].first_stream; o != MMR_ID_NONE; o = m->streams[o].next)
+			pending += m->streams[o].learn != 0;
+		if (pending > MMR_LEARN_MAX)
+			return fail(ld, "stream %u: participant %u would have %u streams whose SSRCs are being learned "
+				    "(at most %u)", id, p, pending, MMR_LEARN_MAX);
+	}
 	if (reserve_one(ld, 0, 0, 1, 0) < 0)
 		return -1;
 	model_stream_add(m, id, p, ssrc, &d);
@@ -910,6 +918,9 @@ static int load_sssrc(struct loader *ld)
 		return fail(ld, "sssrc: stream %u: RTX SSRC %s used twice", id, ld->tok[3]);
 	if (rtx && (!ss->rtx_pt || rtx == ssrc))
 		return fail(ld, "sssrc: stream %u: bad RTX SSRC %s", id, ld->tok[3]);
+	if (need & ~(uint64_t)ss->learn)
+		return fail(ld, "sssrc: stream %u: learning %llu where it was %u (a learned SSRC only ends learning)", id,
+			    (unsigned long long)need, ss->learn);
 	if (ssrc != ss->ssrc)
 		model_stream_set_ssrc(m, id, ssrc);
 	ss->rtx_ssrc = rtx;
@@ -1050,6 +1061,9 @@ static int load_aslots(struct loader *ld)
 		uint32_t v;
 		if (n == MMR_TOPN_MAX || val_ssrc(t, &v) < 0 || v == 0)
 			return fail(ld, "aslots: bad SSRC list for participant %u", p);
+		for (unsigned k = 0; k < n; k++)
+			if (m->parts[p].aslot_ssrc[k] == v)
+				return fail(ld, "aslots: participant %u: SSRC 0x%08x twice", p, v);
 		m->parts[p].aslot_ssrc[n++] = v;
 	}
 	m->parts[p].n_aslots = (uint8_t)n;
@@ -1388,6 +1402,55 @@ static int check_subscriptions(struct loader *ld)
 	return 0;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* What a request never makes and the records checked one by one cannot see (a snapshot has the
+ * aslots lines before the streams): an audio slot SSRC that is another of its meeting's (a
+ * stream's, an RTX or MMR SSRC, another audio slot's). */
+static int check_ssrcs(struct loader *ld)
+{
+	struct model *m = ld->m;
+	uint32_t n = 0;
+	for (uint32_t p = 0; p < model_part_bound(m); p++) {
+		const struct m_participant *pp = &m->parts[p];
+		if (!pp->used)
+			continue;
+		for (unsigned k = 0; k < pp->n_aslots; k++) {
+			uint32_t v = pp->aslot_ssrc[k], x;
+			if ((x = model_find_stream(m, pp->meeting, v)) != MMR_ID_NONE ||
+			    (x = model_find_rtx_ssrc(m, pp->meeting, v)) != MMR_ID_NONE)
+				return fail(ld, "participant %u: audio slot SSRC 0x%08x is stream %u's too", p, v, x);
+			if ((x = model_find_mmr_ssrc(m, pp->meeting, v)) != MMR_ID_NONE)
+				return fail(ld, "participant %u: audio slot SSRC 0x%08x is participant %u's MMR SSRC too", p,
+					    v, x);
+			n++;
+		}
+	}
+	if (n < 2)
+		return 0;
+	/* another participant's audio slot in the same meeting: (meeting, SSRC) sorted */
+	uint64_t *all = malloc((size_t)n * sizeof(*all));
+	if (!all)
+		return fail(ld, "out of memory");
+	n = 0;
+	for (uint32_t p = 0; p < model_part_bound(m); p++)
+		for (unsigned k = 0; m->parts[p].used && k < m->parts[p].n_aslots; k++)
+			all[n++] = (uint64_t)m->parts[p].meeting << 32 | m->parts[p].aslot_ssrc[k];
+	qsort(all, n, sizeof(*all), cmp_u64);
+	for (uint32_t i = 1; i < n; i++)
+		if (all[i] == all[i - 1]) {
+			uint32_t meeting = (uint32_t)(all[i] >> 32), v = (uint32_t)all[i];
+			free(all);
+			return fail(ld, "audio slot SSRC 0x%08x used twice in meeting '%s'", v, m->meetings[meeting].name);
+		}
+	free(all);
+	return 0;
+}
+
 /* A receiver's subscriptions to a group's members share the encoding-0 one's sel_id, out SSRC and
  * targets (a request never makes them differ). */
 static int set_sel_ids(struct loader *ld)
@@ -1545,7 +1608,7 @@ int state_file_load(struct model *m, const char *path, uint64_t *journal_gen, ch
 		fail(&ld, "truncated: no end line");
 		goto out;
 	}
-	if (check_subscriptions(&ld) < 0 || set_sel_ids(&ld) < 0)
+	if (check_subscriptions(&ld) < 0 || check_ssrcs(&ld) < 0 || set_sel_ids(&ld) < 0)
 		goto out;
 	model_rebuild_pools(m);
 	/* before ledgers (versions 1-3) keys were used without one: unknown where. From version 4 the
@@ -1603,7 +1666,7 @@ int state_file_replay_end(struct model *m, const char *where, char *err, size_t 
 	for (uint32_t b = 0; b < model_sub_bound(m); b++)
 		if (m->subs[b].used && !m->subs[b].video_slot)   /* a stream on a video slot: the slot's */
 			m->subs[b].sel_id = b;
-	if (check_subscriptions(&ld) < 0 || set_sel_ids(&ld) < 0)
+	if (check_subscriptions(&ld) < 0 || check_ssrcs(&ld) < 0 || set_sel_ids(&ld) < 0)
 		return -1;
 	model_rebuild_pools(m);
 	return 0;

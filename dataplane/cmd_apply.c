@@ -1661,7 +1661,24 @@ static int ext_check(struct mmr_cmd_participant *c, char *err, size_t errlen)
 		struct mmr_learn *e = &c->learn[i];
 		if (e->stream_id >= MMR_MAX_STREAMS || !(e->need & (MMR_LEARN_MEDIA | MMR_LEARN_RTX)) ||
 		    e->mid_len < 1 || e->mid_len > MMR_MID_MAX || e->rid_len > MMR_MID_MAX)
-			return refuse(err, errlen, "participant %u: bad stream to learn (entry %u)", c->id, i);
+			return refuse(err, errlen, "participant %u: bad stream %u to learn (need %u, mid %u bytes: 1..%u, "
+				      "rid %u: 0..%u)", c->id, e->stream_id, e->need, e->mid_len, MMR_MID_MAX, e->rid_len,
+				      MMR_MID_MAX);
+		/* entries no packet can ever match (lib/pkt/ssrc_learn.h): a media SSRC by rid needs
+		 * the rid extension; an RTX SSRC is found by repaired-rid, which names a rid */
+		if ((e->need & MMR_LEARN_MEDIA) && e->rid_len && !c->rid_ext_id)
+			return refuse(err, errlen, "participant %u: stream %u to learn by rid '%.*s' without the rid "
+				      "extension id", c->id, e->stream_id, (int)e->rid_len, e->rid);
+		if ((e->need & MMR_LEARN_RTX) && (!e->rid_len || !c->rrid_ext_id))
+			return refuse(err, errlen, "participant %u: stream %u's RTX SSRC to learn needs %s", c->id,
+				      e->stream_id, !e->rid_len ? "a rid (repaired-rid names one)" :
+				      "the repaired-rid extension id");
+		for (unsigned k = 0; k < i; k++)
+			if (c->learn[k].mid_len == e->mid_len && c->learn[k].rid_len == e->rid_len &&
+			    !memcmp(c->learn[k].mid, e->mid, e->mid_len) && !memcmp(c->learn[k].rid, e->rid, e->rid_len))
+				return refuse(err, errlen, "participant %u: streams %u and %u to learn both by mid '%.*s' "
+					      "rid '%.*s'", c->id, c->learn[k].stream_id, e->stream_id, (int)e->mid_len,
+					      e->mid, (int)e->rid_len, e->rid);
 		e->need &= MMR_LEARN_MEDIA | MMR_LEARN_RTX;
 		e->pad = 0;
 		memset(e->mid + e->mid_len, 0, MMR_MID_MAX - e->mid_len);

@@ -231,7 +231,9 @@ struct sdp_result {
  * Build the answer to a parsed offer into out (cap bytes, NUL-terminated) and say what was
  * negotiated in *r. Returns the answer's length, or -1 with a reason in err: a bad cfg, an
  * ICE-lite offerer, an offer without BUNDLE or rtcp-mux, nothing acceptable in the whole offer (each
- * m-section's reason is in r->m[i].reason, and err says the first), or cap too small.
+ * m-section's reason is in r->m[i].reason, and err says the first), a published stream whose SSRCs
+ * would be learned by a mid or rid the dataplane cannot hold (1-16 of A-Z a-z 0-9 - _ ., MMR_MID_MAX),
+ * or cap too small.
  */
 int sdp_answer(const struct sdp_offer *o, const struct sdp_answer_cfg *cfg, char *out, size_t cap,
 	       struct sdp_result *r, char *err, size_t errlen);

@@ -463,6 +463,26 @@ static void write_media(struct w *w, const struct sdp_offer *o, int i, const str
 	   cfg->cand_port);
 }
 
+/* A mid or rid `stream add` takes (control/values.c val_mid_ok): 1..16 of A-Z a-z 0-9 - _ . */
+static int ctl_token_ok(const char *t)
+{
+	size_t n = strlen(t);
+	if (n == 0 || n > MMR_MID_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z') || (t[i] >= '0' && t[i] <= '9') ||
+		      t[i] == '-' || t[i] == '_' || t[i] == '.'))
+			return 0;
+	return 1;
+}
+
+/* Does the participant's publishing m-section have its SSRCs learned (rid simulcast with the mid
+ * and rid extensions, no a=ssrc)? */
+static int learns(const struct sdp_result_media *m)
+{
+	return m->publish && !m->n_ssrc && m->n_rid && m->ext_id[SDP_EXT_MID] && m->ext_id[SDP_EXT_RID];
+}
+
 int sdp_answer(const struct sdp_offer *o, const struct sdp_answer_cfg *cfg, char *out, size_t cap,
 	       struct sdp_result *r, char *err, size_t errlen)
 {
@@ -515,6 +535,21 @@ int sdp_answer(const struct sdp_offer *o, const struct sdp_answer_cfg *cfg, char
 	if (!r->n_accepted)
 		return errf(err, errlen, "offer: nothing the MMR can accept: m-section 1 (%s, mid %s): %s",
 			    o->m[0].kind_text, o->m[0].mid[0] ? o->m[0].mid : "none", r->m[0].reason);
+	/* a stream whose SSRCs are learned is found by its mid and rid, which the dataplane holds as
+	 * 1-16 bytes (MMR_MID_MAX): one it cannot hold is refused now, not by `stream add` after */
+	for (int i = 0; i < o->n_media; i++) {
+		const struct sdp_result_media *rm = &r->m[i];
+		if (!rm->accepted || !learns(rm))
+			continue;
+		if (!ctl_token_ok(rm->mid))
+			return errf(err, errlen, "offer: m-section %d: mid '%.40s' for SSRC learning must be 1-%d of "
+				    "A-Z a-z 0-9 - _ .", i + 1, rm->mid, MMR_MID_MAX);
+		for (int k = 0; k < rm->n_rid; k++)
+			if (!ctl_token_ok(rm->rid[k]))
+				return errf(err, errlen, "offer: m-section %d (mid %s): rid '%.40s' is longer than the "
+					    "%d characters the MMR learns SSRCs by (or not A-Z a-z 0-9 - _ .)", i + 1,
+					    rm->mid, rm->rid[k], MMR_MID_MAX);
+	}
 	/* One transport: the ICE and DTLS parameters of the BUNDLE tag (the first accepted mid of the
 	 * offer's group); an offerer such as aiortc may give each m-section its own in the offer. */
 	for (int b = 0; b < o->n_bundle && first < 0; b++)
@@ -625,19 +660,6 @@ int sdp_result_participant_args(const struct sdp_result *r, char *buf, size_t ca
 	return w.over ? (buf[0] = 0, -1) : (int)w.n;
 }
 
-/* A mid or rid `stream add` takes (control/values.c val_mid_ok): 1..16 of A-Z a-z 0-9 - _ . */
-static int ctl_token_ok(const char *t)
-{
-	size_t n = strlen(t);
-	if (n == 0 || n > MMR_MID_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z') || (t[i] >= '0' && t[i] <= '9') ||
-		      t[i] == '-' || t[i] == '_' || t[i] == '.'))
-			return 0;
-	return 1;
-}
-
 int sdp_result_stream_args(const struct sdp_result_media *m, char *buf, size_t cap)
 {
 	struct w w = { buf, cap, 0, 0 };
@@ -654,7 +676,7 @@ int sdp_result_stream_args(const struct sdp_result_media *m, char *buf, size_t c
 	/* the mid (SSRC learning, issue 13): recorded with --ssrc; without SSRCs (rid simulcast) the
 	 * SSRCs are learned from the mid/rid/repaired-rid extensions, rids in a=simulcast order, which
 	 * is the page's sendEncodings order (lowest quality first when the page lists them so) */
-	int learn = !m->n_ssrc && m->n_rid && m->ext_id[SDP_EXT_MID] && m->ext_id[SDP_EXT_RID];
+	int learn = learns(m);
 	if (!m->n_ssrc && !learn)
 		return -1;      /* no SSRC and nothing to learn it from */
 	if (learn || (m->mid[0] && m->ext_id[SDP_EXT_MID] && ctl_token_ok(m->mid)))

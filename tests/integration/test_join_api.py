@@ -14,13 +14,17 @@ recorded browser offers (tests/fixtures/sdp) and python's http.client; tokens ma
  2. refusals, each with a clear body and nothing changed (`mmrctl participant list`): wrong content
     type 415, malformed offer 400 (the parser's reason), no body 400, expired / forged token 401, a
     token of another meeting 403, a viewer on /whip 403, a publisher on /join 403, an unknown meeting
-    404, a plain meeting 409; a second join of the same identity replaces its session (the first one 404), one
+    404, a plain meeting 409, a simulcast rid longer than 16 bytes 400 naming it; a second join of
+    the same identity replaces its session (the first one 404), one
     with the name of a participant added by mmrctl 409 (and its participant untouched).
  3. rate limits: 12 joins at once from one address -> 429 with Retry-After after the burst (10); 4
     from one token identity -> the 4th 429; counted in GET /v1/sessions.
  4. sessions: PATCH wrong type 415, If-Match mismatch 412, candidates only 204, new ufrag/pwd 200 with
     a fragment carrying a new ufrag (the participant's in mmrctl) and a new ETag; DELETE with another
-    identity's token 404, with its own 200 (the participant gone, the resource 404 after).
+    identity's token 404; a DELETE whose participant remove fails (the journal held at its size by a
+    file-size limit on the controller: the commit fails) is an error naming the session and keeps both
+    the participant and the session (PATCH 204 after); with its own token 200 (the participant gone,
+    the resource 404 after).
  5. events: GET /v1/sessions/ID/events (token in ?access_token=): text/event-stream, the slot map at
     once; a publisher joining gives a slot event naming it; it leaving gives one with another
     publisher or null. A session whose participant `mmrctl` removed is 404.
@@ -35,6 +39,7 @@ import json
 import os
 import re
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -238,6 +243,9 @@ def body(c):
         # -- 2. refusals first (nothing there yet) ---------------------------------------------------
         chrome = offer('chromium_sendrecv.sdp')
         no_ufrag = b''.join(ln for ln in chrome.splitlines(True) if not ln.startswith(b'a=ice-ufrag'))
+        # a rid simulcast publisher whose rid f is 17 bytes: longer than the dataplane learns SSRCs by
+        long_rid = offer('chromium_vp8_simulcast.sdp').replace(b'a=rid:f send', b'a=rid:f2345678901234567 send') \
+            .replace(b'a=simulcast:send q;h;f', b'a=simulcast:send q;h;f2345678901234567')
         cases = [
             ('text/plain', chrome, T('r1', 'publisher'), '/v1/meetings/web/whip', 415, 'application/sdp'),
             ('application/sdp', no_ufrag, T('r2', 'publisher'), '/v1/meetings/web/whip', 400, 'bad SDP offer'),
@@ -253,6 +261,8 @@ def body(c):
              "no meeting 'nope'"),
             ('application/sdp', chrome, T('r10', 'publisher', meeting='plainm'), '/v1/meetings/plainm/whip', 409,
              'plain RTP'),
+            ('application/sdp', long_rid, T('r11', 'publisher'), '/v1/meetings/web/whip', 400,
+             "rid 'f2345678901234567' is longer than the 16 characters"),
         ]
         # (each case with its own identity and address: the rate limits are section 3's)
         for i, (ctype, data, tok, path, want, why) in enumerate(cases):
@@ -403,6 +413,23 @@ def body(c):
                     '%s %s %s %s' % (s, h, text[:300], (uf0, uf1)))
             s, h, text = api.req('DELETE', pub_loc, token=T('vic', 'viewer'))
             c.check(s == 404, 'DELETE with another identity\'s token: 404', '%s %s' % (s, text))
+            # the remove fails: the journal may not grow (a soft RLIMIT_FSIZE at its size; the controller
+            # ignores SIGXFSZ, so the write fails with EFBIG; its log lines in between are lost too)
+            jsize = os.path.getsize(env.state_file + '.journal')
+            cp = subprocess.run(['prlimit', '--pid', str(env.ctl_proc.pid), '--fsize=%d:' % jsize],
+                                capture_output=True, text=True)
+            if c.check(cp.returncode == 0, 'the controller\'s journal held at its size (prlimit --fsize)', cp.stderr):
+                try:
+                    s, h, text = api.req('DELETE', pub_loc, token=tok)
+                finally:
+                    subprocess.run(['prlimit', '--pid', str(env.ctl_proc.pid), '--fsize=unlimited:'], check=True)
+                t = text.decode(errors='replace')
+                c.check((s >= 500 or s == 409) and 'cannot save the state' in t and 'not ended' in t and
+                        'pat' in parts(), 'DELETE whose participant remove fails: %s naming why, pat still there'
+                        % s, '%s %s %s' % (s, t, parts()))
+                s, h, text = api.req('PATCH', pub_loc, frag % (b'newU', b'abcdefghijklmnopqrstuvwx'), tok,
+                                     'application/trickle-ice-sdpfrag', headers={'If-Match': '*'})
+                c.check(s == 204, '  ... and the session stays (PATCH 204)', '%s %s' % (s, text))
             s, h, text = api.req('DELETE', pub_loc, token=tok)
             c.check(s == 200 and 'pat' not in parts(), 'DELETE with its own token: 200, pat gone', '%s %s' %
                     (s, text))

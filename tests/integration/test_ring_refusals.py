@@ -17,7 +17,9 @@ on an audio stream; RTCP fields (issue 11): an RTX payload type without an RTX S
 an RTX SSRC equal to the media SSRC, a clock rate of 5 Hz, unknown feedback flags, REMB without its abs-send-time extension, an RTX map pair
 with the same payload type twice or two pairs for one media payload type, a subscription's RTX SSRC
 equal to its out SSRC or to another subscription's out SSRC toward the receiver, a receiver's mmr_ssrc equal to an SSRC it receives, a subscription's out SSRC
-equal to the receiver's mmr_ssrc. Afterwards the dataplane's status line still counts 2 participants, 3 streams, 4
+equal to the receiver's mmr_ssrc; SSRC learning entries no packet can match (issue 13): an empty mid, a rid
+without the rid extension id, an RTX SSRC without the repaired-rid id or without a rid, two entries of
+one mid and rid (the publisher's set-up PUT has a valid one). Afterwards the dataplane's status line still counts 2 participants, 3 streams, 4
 subscriptions, and real VP8 packets from the publisher reach every valid subscription as before: the
 receiver gets exactly encoding 1 under the group's SSRC and the whole plain stream, the publisher
 exactly encoding 0.
@@ -46,8 +48,10 @@ MAX_SUBS = 1 << 20                      # MMR_MAX_SUBS
 RX_MMR = 0x5a000001                     # the receiver's mmr_ssrc (the SSRC our RTCP to it comes from)
 
 VP8 = 'kind=2 codec=2 tl=3 sl=1'
+PUB = 'participant id=0 meeting=0 addr=%s port=%d dp_port=0 role=1' % (CLIENT_IP, PUB_PORT)
+LEARN = ' mid_ext=4 rid_ext=10 rrid_ext=11 n_learn=1 l0_stream=5 l0_mid=1'   # stream 5 by mid 1 (issue 13)
 SETUP = [
-    'participant id=0 meeting=0 addr=%s port=%d dp_port=0 role=1' % (CLIENT_IP, PUB_PORT),
+    PUB + LEARN + ' l0_need=3 l0_rid=q',               # learning its media and RTX SSRCs: valid
     'participant id=1 meeting=0 addr=%s port=%d dp_port=0 role=1 mmr_ssrc=%d' % (CLIENT_IP, RX_PORT, RX_MMR),
     'stream id=0 participant=0 ssrc=%d %s group=0 enc=0' % (SIM[0], VP8),
     'stream id=1 participant=0 ssrc=%d %s group=0 enc=1' % (SIM[1], VP8),
@@ -111,6 +115,20 @@ BAD = [
      'PARTICIPANT_PUT', 'participant 1: mmr_ssrc 0x%08x is subscription 2\'s SSRC toward it' % PLAIN),
     ('out SSRC = the receiver\'s mmr_ssrc', 'sub id=2 stream=2 subscriber=1 out_ssrc=%d tid=2 sel=2' % RX_MMR,
      'SUB_PUT', 'subscription 2: SSRC 0x%08x is the MMR\'s own RTCP SSRC toward receiver 1' % RX_MMR),
+    # SSRC learning entries no packet can match (issue 13)
+    ('a stream to learn with an empty mid', PUB + ' mid_ext=4 n_learn=1 l0_stream=5 l0_need=1', 'PARTICIPANT_PUT',
+     'participant 0: bad stream 5 to learn (need 1, mid 0 bytes: 1..16, rid 0: 0..16)'),
+    ('a stream to learn by rid without the rid extension', PUB + ' mid_ext=4 n_learn=1 l0_stream=5 l0_need=1 '
+     'l0_mid=1 l0_rid=q', 'PARTICIPANT_PUT',
+     'participant 0: stream 5 to learn by rid \'q\' without the rid extension id'),
+    ('an RTX SSRC to learn without repaired-rid', PUB + ' mid_ext=4 rid_ext=10 n_learn=1 l0_stream=5 l0_need=2 '
+     'l0_mid=1 l0_rid=q', 'PARTICIPANT_PUT',
+     'participant 0: stream 5\'s RTX SSRC to learn needs the repaired-rid extension id'),
+    ('an RTX SSRC to learn without a rid', PUB + LEARN + ' l0_need=2', 'PARTICIPANT_PUT',
+     'participant 0: stream 5\'s RTX SSRC to learn needs a rid (repaired-rid names one)'),
+    ('two streams to learn by one mid and rid', PUB + LEARN.replace('n_learn=1', 'n_learn=2') +
+     ' l0_need=1 l0_rid=q l1_stream=6 l1_need=1 l1_mid=1 l1_rid=q', 'PARTICIPANT_PUT',
+     'participant 0: streams 5 and 6 to learn both by mid \'1\' rid \'q\''),
 ]
 REFUSED_RE = re.compile(r'^refused: seq (\d+) (\w+): (.*)$')
 COUNTERS_RE = re.compile(r'^rejected=(\d+) head=(\d+) tail=(\d+) applied_seq=(\d+)$')

@@ -1050,6 +1050,127 @@ static void test_slot_fields(void **state)
 	unlink(jpath);
 }
 
+/* Bad audio slots and SSRC learning (state version 9), each refused with a clear error where the
+ * same model without the fault loads: an audio slot SSRC twice in a receiver's list, another
+ * receiver's audio slot SSRC, a stream's SSRC as an audio slot's; a participant with more streams
+ * being learned than MMR_LEARN_MAX (a snapshot, and a journal record adding one); a journal record
+ * that starts learning a stream's SSRC again. */
+enum bad_kind { BAD_NONE, BAD_ASLOT_TWICE, BAD_ASLOT_OTHER, BAD_ASLOT_STREAM, BAD_LEARN_MAX };
+
+static void bad_model(struct model *m, enum bad_kind bad, uint32_t *learner)
+{
+	struct state_store st;
+	char err[256];
+	const char *what;
+	unlink(path);
+	unlink(jpath);
+	assert_int_equal(model_init(m), 0);
+	assert_int_equal(state_store_open(&st, m, path, 1000, 1u << 30, err, sizeof(err)), 1);
+	uint32_t mt;
+	change_meeting(&st, m, "bad", &mt);
+	change_topn(&st, m, mt, 2);
+	uint32_t pub = change_join(&st, m, mt, 0);
+	change_publish(&st, m, pub, 0xa0);
+	/* a publisher learning MMR_LEARN_MAX streams (one more with BAD_LEARN_MAX) */
+	uint32_t lp = change_join(&st, m, mt, 1);
+	m->parts[lp].mid_ext_id = 4;
+	struct m_stream_desc d = { .kind = MMR_KIND_AUDIO, .codec = MMR_CODEC_OPUS, .layers = 1, .spatial = 1,
+				   .group = MMR_ID_NONE, .clock_hz = 48000 };
+	for (unsigned i = 0; i < MMR_LEARN_MAX + (bad == BAD_LEARN_MAX); i++) {
+		uint32_t standin = 0x9000 + i;
+		assert_int_equal(model_reserve(m, 0, 0, 1, model_publish_sub_count(m, lp), &what), 0);
+		uint32_t s = model_stream_publish(m, lp, &standin, 1, &d);
+		snprintf(m->streams[s].mid, sizeof(m->streams[s].mid), "%u", i);
+		m->streams[s].learn = MMR_LEARN_MEDIA;
+	}
+	/* two receivers with audio slots */
+	const uint32_t as1[2] = { 0x61, bad == BAD_ASLOT_TWICE ? 0x61 : bad == BAD_ASLOT_STREAM ? 0xa0 : 0x62 };
+	const uint32_t as2[2] = { 0x71, bad == BAD_ASLOT_OTHER ? 0x62 : 0x72 };
+	for (unsigned i = 0; i < 2; i++) {
+		struct mmr_addr a = addr_of(2 + i);
+		char name[8];
+		snprintf(name, sizeof(name), "r%u", i);
+		assert_int_equal(model_reserve(m, 0, 1, 0, model_join_sub_count(m, mt, MMR_ROLE_RECVONLY), &what), 0);
+		uint32_t r = model_participant_join(m, mt, name, &a, 5000, MMR_ROLE_RECVONLY, NULL, 0);
+		model_participant_set_slots(m, r, 0, NULL, NULL, 2, i ? as2 : as1);
+	}
+	state_store_close(&st);
+	unlink(jpath);
+	assert_int_equal(state_file_save(m, path, 0, NULL, err, sizeof(err)), 0);
+	*learner = lp;
+}
+
+static int bad_open(struct model *m2, struct state_store *st, char *err, size_t errlen)
+{
+	assert_int_equal(model_init(m2), 0);
+	int rc = state_store_open(st, m2, path, 1000, 1u << 30, err, errlen);
+	return rc;
+}
+
+static void test_bad_slots_learning(void **state)
+{
+	(void)state;
+	static const struct { enum bad_kind bad; const char *why; } cases[] = {
+		{ BAD_ASLOT_TWICE, "SSRC 0x00000061 twice" },
+		{ BAD_ASLOT_OTHER, "audio slot SSRC 0x00000062 used twice in meeting 'bad'" },
+		{ BAD_ASLOT_STREAM, "audio slot SSRC 0x000000a0 is stream 0's too" },
+		{ BAD_LEARN_MAX, "would have 9 streams whose SSRCs are being learned (at most 8)" },
+	};
+	struct model m, m2;
+	struct state_store st;
+	char err[256];
+	uint32_t lp;
+	/* the model without a fault loads */
+	bad_model(&m, BAD_NONE, &lp);
+	if (bad_open(&m2, &st, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	/* then a journal record adding a ninth learning stream, and one starting learning again */
+	uint32_t s0 = m2.parts[lp].first_stream;
+	for (int j = 0; j < 2; j++) {
+		struct outbuf *b = state_store_change_begin(&st);
+		if (j == 0) {
+			ob_puts(b, "stream 40 1 0x00009040 audio opus 1 1 - 0 - - - 48000 - 9::1:0\n");
+		} else {
+			m2.streams[s0].learn = MMR_LEARN_MEDIA;
+			state_line_ssrc(b, &m2, s0);   /* the stand-in's SSRC still learning */
+		}
+		assert_true(state_store_change_end(&st));
+		char cerr[256];
+		assert_int_equal(state_store_commit(&st, 1, cerr, sizeof(cerr)), 0);
+		state_store_close(&st);
+		model_free(&m2);
+		struct model m3;
+		struct state_store st3;
+		assert_int_equal(bad_open(&m3, &st3, err, sizeof(err)), -1);
+		const char *why = j == 0 ? "would have 9 streams whose SSRCs are being learned (at most 8)" :
+			"a learned SSRC only ends learning";
+		if (!strstr(err, why))
+			fail_msg("journal case %d: %s", j, err);
+		model_free(&m3);
+		if (j == 0) {
+			/* a learned SSRC record (learning 0) then one with learning 1 for the same stream */
+			model_free(&m);
+			bad_model(&m, BAD_NONE, &lp);
+			assert_int_equal(bad_open(&m2, &st, err, sizeof(err)), 0);
+			s0 = m2.parts[lp].first_stream;
+			model_stream_set_ssrc(&m2, s0, 0x51000000);
+			state_line_ssrc(state_store_change_begin(&st), &m2, s0);
+			assert_true(state_store_change_end(&st));
+		}
+	}
+	model_free(&m);
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bad_model(&m, cases[i].bad, &lp);
+		model_free(&m);
+		assert_int_equal(bad_open(&m2, &st, err, sizeof(err)), -1);
+		if (!strstr(err, cases[i].why))
+			fail_msg("case %u: %s", i, err);
+		model_free(&m2);
+	}
+	unlink(path);
+	unlink(jpath);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1070,6 +1191,7 @@ int main(void)
 		cmocka_unit_test(test_dtls_fields),
 		cmocka_unit_test(test_learn_fields),
 		cmocka_unit_test(test_slot_fields),
+		cmocka_unit_test(test_bad_slots_learning),
 	};
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }

@@ -670,6 +670,38 @@ static void test_viewer_slots_dd(void **state)
 	assert_int_equal(res.m[1].ext_id[SDP_EXT_DD], 12);
 }
 
+/* The VP8 simulcast fixture with rid f renamed (its a=rid and a=simulcast lines). */
+static const char *with_rid_f(const char *rid)
+{
+	static char buf[SDP_MAX_TEXT + 1];
+	size_t len;
+	const char *t = fixture("chromium_vp8_simulcast", &len);
+	char *a = strstr(t, "a=rid:f send\r\n"), *b = strstr(t, "a=simulcast:send q;h;f\r\n");
+	assert_true(a && b && a < b);
+	snprintf(buf, sizeof(buf), "%.*sa=rid:%s send\r\n%.*sa=simulcast:send q;h;%s\r\n%s", (int)(a - t), t, rid,
+		 (int)(b - (a + 14)), a + 14, rid, b + 24);
+	return buf;
+}
+
+/* A learned stream's rid longer than the dataplane's 16 bytes (MMR_MID_MAX): the answer is refused
+ * naming it (it would have been answered and then refused by `stream add`); 16 bytes are taken. */
+static void test_simulcast_rid_too_long(void **state)
+{
+	(void)state;
+	struct sdp_answer_cfg cfg = base_cfg();
+	assert_true(answer_text(with_rid_f("f234567890123456"), &cfg) > 0);
+	char args[512];
+	assert_true(sdp_result_stream_args(&res.m[1], args, sizeof(args)) > 0);
+	assert_string_equal(args, "--kind video --codec vp8 --mid 1 --rid q,h,f234567890123456 --rtx-pt 97");
+	assert_int_equal(answer_text(with_rid_f("f2345678901234567"), &cfg), -1);
+	if (!strstr(err, "m-section 2 (mid 1): rid 'f2345678901234567' is longer than the 16 characters"))
+		fail_msg("%s", err);
+	assert_string_equal(answer, "");
+	/* a viewer-only participant takes no simulcast: nothing to learn, answered */
+	cfg.may_send = 0;
+	assert_true(answer_text(with_rid_f("f2345678901234567"), &cfg) > 0);
+}
+
 static void test_answer_refusals(void **state)
 {
 	(void)state;
@@ -816,6 +848,7 @@ int main(void)
 		cmocka_unit_test(test_vp9_publisher),
 		cmocka_unit_test(test_av1_publisher),
 		cmocka_unit_test(test_vp8_simulcast),
+		cmocka_unit_test(test_simulcast_rid_too_long),
 		cmocka_unit_test(test_viewer_slots),
 		cmocka_unit_test(test_viewer_slots_dd),
 		cmocka_unit_test(test_sendrecv_and_datachannel),

@@ -9,6 +9,9 @@
  *   participant id= meeting= addr= port= dp_port= mac= role=      (plain RTP: SRTP suite 0, no keys)
  *   stream      id= participant= ssrc= kind= codec= tl= sl= group= enc= dd=
  *   participant ... twcc= abs= level=                            (header extension ids, issue 12)
+ *   participant ... mid_ext= rid_ext= rrid_ext= n_learn= lK_stream= lK_need= lK_mid= lK_rid=
+ *                                               (SSRC learning, issue 13: entries K 0 and 1; lK_mid
+ *                                                and lK_rid are text, their lengths set with them)
  *   sub         id= stream= subscriber= out_ssrc= tid= sid= dt= enc= sel= slot=   (slot: topn_slot)
  *   meeting     id= top_n=                                         (MEETING_PUT)
  *   counters    (pushes nothing: prints the segment's rejected, head, tail and applied_seq)
@@ -41,7 +44,7 @@
 
 #include "cmd_chan.h"
 
-enum ftype { F_U8, F_U16, F_U32, F_ID, F_ADDR, F_MAC };
+enum ftype { F_U8, F_U16, F_U32, F_ID, F_ADDR, F_MAC, F_LMID, F_LRID };   /* F_L*: a struct mmr_learn */
 
 struct field {
 	const char *name;        /* short key */
@@ -68,6 +71,18 @@ static const struct field participant_fields[] = {
 	PF("twcc", "twcc_ext_id", F_U8, twcc_ext_id),
 	PF("abs", "abs_ext_id", F_U8, abs_ext_id),
 	PF("level", "level_ext_id", F_U8, level_ext_id),
+	PF("mid_ext", "mid_ext_id", F_U8, mid_ext_id),
+	PF("rid_ext", "rid_ext_id", F_U8, rid_ext_id),
+	PF("rrid_ext", "rrid_ext_id", F_U8, rrid_ext_id),
+	PF("n_learn", "n_learn", F_U8, n_learn),
+	PF("l0_stream", "learn[0].stream_id", F_U32, learn[0].stream_id),
+	PF("l0_need", "learn[0].need", F_U8, learn[0].need),
+	PF("l0_mid", "learn[0].mid", F_LMID, learn[0]),
+	PF("l0_rid", "learn[0].rid", F_LRID, learn[0]),
+	PF("l1_stream", "learn[1].stream_id", F_U32, learn[1].stream_id),
+	PF("l1_need", "learn[1].need", F_U8, learn[1].need),
+	PF("l1_mid", "learn[1].mid", F_LMID, learn[1]),
+	PF("l1_rid", "learn[1].rid", F_LRID, learn[1]),
 	{ NULL, NULL, F_U8, 0 },
 };
 
@@ -167,6 +182,18 @@ static int set_field(void *body, const struct field *f, const char *val, char *e
 		}
 		((struct mmr_cmd_participant *)body)->has_mac = 1;
 		return 0;
+	case F_LMID:
+	case F_LRID: {
+		struct mmr_learn *e = (struct mmr_learn *)(void *)p;
+		size_t n = strlen(val);
+		if (n > MMR_MID_MAX) {
+			snprintf(err, errlen, "%s=%s: longer than %u bytes", f->name, val, MMR_MID_MAX);
+			return -1;
+		}
+		memcpy(f->type == F_LMID ? e->mid : e->rid, val, n);
+		*(f->type == F_LMID ? &e->mid_len : &e->rid_len) = (uint8_t)n;
+		return 0;
+	}
 	}
 	snprintf(err, errlen, "%s: bad field type", f->name);
 	return -1;

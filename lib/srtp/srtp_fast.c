@@ -100,12 +100,23 @@ enum first_roc {
 #define INDEX_POS_MASK   (~(uint64_t)(SRTP_INDEX_STEP - 1))
 #define POS_NONE         UINT64_MAX   /* nothing published yet */
 
+/* SRTCP inbound replay state of one sender SSRC (the index is per SSRC, RFC 3711 3.3.2): a
+ * participant's RTCP context hears several (a browser's receive streams report as 1 and 0xFA17FA17,
+ * beside its senders' SSRCs), each counting from its own start. */
+#define SRTCP_IN_SSRCS 8
+struct srtcp_in {
+	uint32_t ssrc;
+	uint8_t  used;
+	struct replay w;
+};
+
 struct srtp_stream {
 	enum srtp_suite suite;
 	int aead;                         /* GCM: 1, AES-CM + HMAC: 0 */
 	uint32_t tag_len;
 	struct proto_ctx rtp;
-	struct proto_ctx rtcp;
+	struct proto_ctx rtcp;            /* rtcp.in: the highest index accepted of any SSRC (leases) */
+	struct srtcp_in rtcp_in[SRTCP_IN_SSRCS];  /* unprotect: replay windows by sender SSRC */
 	/* restarts: RTP only */
 	enum first_roc first;
 	int probe;                        /* unsynchronised: retry a failed first packet at ROC +- 1 */
@@ -630,11 +641,20 @@ enum mmr_drop_reason srtp_fast_unprotect_rtcp(struct srtp_stream *s, uint8_t *pk
 	eidx = get_be32(trailer);
 	encrypted = (eidx & SRTCP_E_FLAG) != 0;
 	idx = eidx & SRTCP_INDEX_MAX;
-	if (replay_check(&pc->in, idx))
+	ssrc = get_be32(pkt + 4);
+	/* the sender SSRC's window; a new SSRC takes a free one when the packet authenticates (none
+	 * free: refused, as its replays could not be told) */
+	struct srtcp_in *win = NULL, *room = NULL;
+	for (unsigned i = 0; i < SRTCP_IN_SSRCS; i++) {
+		if (s->rtcp_in[i].used && s->rtcp_in[i].ssrc == ssrc)
+			win = &s->rtcp_in[i];
+		else if (!s->rtcp_in[i].used && !room)
+			room = &s->rtcp_in[i];
+	}
+	if (win ? replay_check(&win->w, idx) != 0 : room == NULL)
 		return MMR_DROP_SRTP_REPLAY;
 	if (__builtin_expect(idx < pc->lease.floor, 0))
 		return MMR_DROP_SRTP_REPLAY;    /* below the floor: accepted by a predecessor, maybe */
-	ssrc = get_be32(pkt + 4);
 
 	if (s->aead) {
 		uint8_t iv[12];
@@ -665,7 +685,14 @@ enum mmr_drop_reason srtp_fast_unprotect_rtcp(struct srtp_stream *s, uint8_t *pk
 	why = lease_check(&pc->lease, idx);
 	if (__builtin_expect(why != MMR_DROP_NONE, 0))
 		return why;
-	replay_accept(&pc->in, idx);
+	if (!win) {
+		win = room;
+		win->used = 1;
+		win->ssrc = ssrc;
+	}
+	replay_accept(&win->w, idx);
+	if (!pc->in.started || idx > pc->in.top)
+		replay_accept(&pc->in, idx);   /* its top: the highest of any SSRC (srtp_stream_lease_top) */
 	*len = RTCP_CLEAR_LEN + body;
 	return MMR_DROP_NONE;
 }

@@ -144,7 +144,9 @@ enum mmr_drop_reason srtp_protect_why(const struct srtp_stream *s);
  *   index up.
  * RTCP variants likewise: protect always encrypts (E flag set) and appends index (counting from the
  *   lease's floor) and tag (len + 20 GCM, len + 14 AES-CM); unprotect also takes
- *   authenticated-only SRTCP (E clear).
+ *   authenticated-only SRTCP (E clear), and keeps a replay window per sender SSRC (the SRTCP index
+ *   counts per SSRC; one context hears up to 8 sender SSRCs, a 9th is refused as a replay; the
+ *   inbound lease's floor holds for all of them).
  */
 enum mmr_drop_reason srtp_unprotect_rtp(struct srtp_stream *s, uint8_t *pkt, uint32_t *len);
 /*

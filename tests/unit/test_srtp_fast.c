@@ -484,6 +484,60 @@ static void interop_rtcp(enum srtp_suite suite)
 	srtp_stream_free(rx);
 }
 
+/*
+ * One context hears SRTCP from several sender SSRCs, each with its own index (a browser's receive
+ * streams report as 1 and 0xFA17FA17): each SSRC's packets are taken in its own window, whatever
+ * the others' indexes; a replay of either is refused; a ninth SSRC is refused (no window left).
+ */
+static void test_rtcp_several_ssrcs(void **state)
+{
+	(void)state;
+	struct srtp_master m;
+	make_master(&m, SRTP_SUITE_AEAD_AES_128_GCM, 0x31);
+	struct srtp_stream *rx = stream_of(&m);
+	srtp_t ref_tx = ref_session(&m, 1);
+	uint8_t plain[BUF], pkt[BUF], keep[BUF];
+	uint32_t n, keep_n = 0;
+	int ni;
+
+	/* SSRC 1 runs 300 packets ahead, then 0xFA17FA17 starts from index 1 */
+	for (int i = 0; i < 300; i++) {
+		n = build_rtcp(plain, 1, 6);
+		memcpy(pkt, plain, n);
+		ni = (int)n;
+		assert_int_equal(srtp_protect_rtcp(ref_tx, pkt, &ni), srtp_err_status_ok);
+		n = (uint32_t)ni;
+		if (i == 299) {
+			memcpy(keep, pkt, n);
+			keep_n = n;
+		}
+		assert_int_equal(srtp_fast_unprotect_rtcp(rx, pkt, &n), MMR_DROP_NONE);
+	}
+	for (int i = 0; i < 5; i++) {
+		n = build_rtcp(plain, 0xFA17FA17u, 6);
+		memcpy(pkt, plain, n);
+		ni = (int)n;
+		assert_int_equal(srtp_protect_rtcp(ref_tx, pkt, &ni), srtp_err_status_ok);
+		n = (uint32_t)ni;
+		assert_int_equal(srtp_fast_unprotect_rtcp(rx, pkt, &n), MMR_DROP_NONE);
+		assert_memory_equal(pkt, plain, n);
+	}
+	/* a replay of SSRC 1's last packet: refused */
+	n = keep_n;
+	assert_int_equal(srtp_fast_unprotect_rtcp(rx, keep, &n), MMR_DROP_SRTP_REPLAY);
+	/* six more SSRCs fill the windows; a ninth is refused */
+	for (uint32_t k = 0; k < 7; k++) {
+		n = build_rtcp(plain, 0x100 + k, 6);
+		memcpy(pkt, plain, n);
+		ni = (int)n;
+		assert_int_equal(srtp_protect_rtcp(ref_tx, pkt, &ni), srtp_err_status_ok);
+		n = (uint32_t)ni;
+		assert_int_equal(srtp_fast_unprotect_rtcp(rx, pkt, &n), k < 6 ? MMR_DROP_NONE : MMR_DROP_SRTP_REPLAY);
+	}
+	srtp_dealloc(ref_tx);
+	srtp_stream_free(rx);
+}
+
 static void test_interop_libsrtp2(void **state)
 {
 	(void)state;
@@ -1454,6 +1508,7 @@ int main(void)
 		cmocka_unit_test(test_rfc7714_rtp),
 		cmocka_unit_test(test_rfc7714_rtcp),
 		cmocka_unit_test(test_interop_libsrtp2),
+		cmocka_unit_test(test_rtcp_several_ssrcs),
 		cmocka_unit_test(test_seq_wrap),
 		cmocka_unit_test(test_before_first_packet),
 		cmocka_unit_test(test_restart_interop),

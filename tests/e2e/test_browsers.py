@@ -344,11 +344,14 @@ def run(env, c, chr_, chp):
     # 6. the MMR's estimate for each receiving browser
     for name in rx:
         pc = mmrtest.participant_counters(env, MEETING, name)
-        probes = {k: int(pc.get(k) or 0) for k in ('probe_pkts', 'probes_ok', 'probes_failed')}
+        probes = {k: int(pc.get(k) or 0) for k in ('probe_pkts', 'probes_ok', 'probes_failed', 'pli_in', 'nack_in')}
         c.note('%s: bwe_bps %s alloc_bps %s twcc_fb_in %s rtt_us %s %s' % (
             name, pc.get('bwe_bps'), pc.get('alloc_bps'), pc.get('twcc_fb_in'), pc.get('rtt_us'), probes))
         c.check(int(pc.get('bwe_bps') or 0) > 0, '%s: the MMR\'s estimate is in mmrctl (bwe_bps)' % name)
         c.check(int(pc.get('twcc_fb_in') or 0) > 10, '%s: its TWCC feedback counted' % name)
+        # its receiver reports (SRTCP from another sender SSRC than its feedback) authenticate
+        c.check(int(pc.get('rtt_us') or 0) > 0, '%s: the MMR knows its RTT (its RRs are taken)' % name,
+                pc.get('rtt_us'))
         # probes go on a video slot's RTX (SRTP: never on the audio slot); a cluster asked for
         # must reach the wire, whichever output's copy came first
         c.check(probes['probe_pkts'] > 0 or probes['probes_ok'] + probes['probes_failed'] == 0,

@@ -304,6 +304,13 @@ def body_plain(env, c):
             print('NACK seq', vid[-5]['seq'] if vid else None, 'drops', mmrtest.drop_counts(env.stats()))
         ok = mmrtest_wait(lambda: lcore_counter(env, 'slot_nack_stale') > stale0, 3)
         c.check(ok, 'a NACK of the previous publisher\'s number counts slot_nack_stale')
+        # a PLI from R about its slot (once A has had no request for a second): the publisher on
+        # the slot now, A, is asked for a keyframe
+        mmrtest_wait(lambda: not pubs['A'].kf_req_times or time.time() - pubs['A'].kf_req_times[-1] > 1.0, 5)
+        t_pli = time.time()
+        env.send(socks['R'], R.rr(0x0E000001) + R.pli(0x0E000001, SLOT_SSRC))
+        ok = mmrtest_wait(lambda: any(t >= t_pli for t in pubs['A'].kf_req_times), 3)
+        c.check(ok, 'a PLI from R about its slot reaches the publisher on it (A) as a keyframe request')
         cl.stop.set()
         cl.tx.join()
         time.sleep(0.3)

@@ -185,9 +185,6 @@ fi
 # ---- end to end with real GStreamer clients ------------------------------------------------------------
 for t in tests/e2e/test_*.py; do
 	[ -f "$t" ] || continue
-	# the six-Chromium test has its own target (make test-browsers): it does not pass yet (see
-	# tests/README.md), and six browsers beside a busy-polling lcore need more than two cores
-	[ "$(basename "$t")" = test_browsers.py ] && [ -z "${MMR_RUN_BROWSERS:-}" ] && continue
 	run_test "e2e/$(basename "$t" .py)" 420 "$PY" "$t"
 done
 # issue 11's negative control: the same lossy run with the dataplane's RTCP off must fail the checks

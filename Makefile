@@ -38,6 +38,10 @@ WARN    := -Wall -Wextra -Werror -Wno-address-of-packed-member
 LIB_DIRS := $(sort $(dir $(wildcard lib/*/*.h lib/*/*.c)))
 LIB_INC  := $(patsubst %/,-I%,$(LIB_DIRS))
 BASE_CFLAGS := $(OPT) -g -std=gnu11 $(WARN) -MMD -MP $(SAN)
+# the version (VERSION, the one place it is kept) as $(BUILD)/include/mmr_version.h (lib/util/version.h)
+VERSION := $(shell cat VERSION)
+VERSION_H := $(BUILD)/include/mmr_version.h
+BASE_CFLAGS += -I$(BUILD)/include
 CFLAGS  := $(BASE_CFLAGS) $(LIB_INC)
 # The controller and mmrctl see the contract only (lib/contract, lib/util), and the controller the
 # SDP offer/answer code (lib/sdp, pure text, no media code): a media header included there fails
@@ -102,6 +106,12 @@ $(MEDIA_A): $(MEDIA_SRC:%.c=$(BUILD)/%.o)
 $(SDP_A): $(SDP_SRC:%.c=$(BUILD)/%.o)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
+
+# rewritten only when VERSION changes, so the mains that print it rebuild then and only then
+$(VERSION_H): VERSION
+	@mkdir -p $(@D)
+	printf '#define MMR_VERSION "%s"\n' "$$(cat VERSION)" > $@.tmp && mv $@.tmp $@
+$(BUILD)/dataplane/main.o $(BUILD)/control/controller.o $(BUILD)/control/mmrctl.o $(BUILD)/gen/main.o: $(VERSION_H)
 
 $(BUILD)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)

@@ -91,7 +91,7 @@ GEN_OBJ  := $(GEN_SRC:%.c=$(BUILD)/%.o)
 
 PROGS := $(BUILD)/mmr-dataplane $(BUILD)/mmr-controller $(BUILD)/mmrctl $(if $(GEN_SRC),$(BUILD)/mmr-gen)
 
-.PHONY: all progs unit test test-browsers demo demo-browser asan selfcheck fuzz bench clean deps shm-layout
+.PHONY: install all progs unit test test-browsers demo demo-browser asan selfcheck fuzz bench clean deps shm-layout
 all: progs $(UNIT_BIN) $(E2E_BIN) $(ITOOL_BIN)
 progs: $(PROGS)
 
@@ -251,6 +251,29 @@ bench: progs $(BUILD)/tests/integration/dtls_peer
 
 clean:
 	rm -rf build build-asan build-check build-fuzz
+
+# ---- install (issue 14) ------------------------------------------------------------------------
+# `make install [PREFIX=/usr/local] [DESTDIR=]`: the daemons to sbin, mmrctl and mmr-gen to bin, man
+# pages, the host configs to /etc/mmr (an existing config is never overwritten), the systemd units,
+# the state directory /var/lib/mmr (0700). /etc, /var and the unit directory do not follow PREFIX.
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+UNITDIR    ?= /lib/systemd/system
+SYSCONFDIR ?= /etc/mmr
+STATEDIR   ?= /var/lib/mmr
+install: progs
+	install -d -m 0755 $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/share/mmr/examples $(DESTDIR)$(SYSCONFDIR)
+	install -d -m 0700 $(DESTDIR)$(STATEDIR)
+	install -m 0755 $(BUILD)/mmr-dataplane $(BUILD)/mmr-controller $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0755 $(BUILD)/mmrctl $(if $(GEN_SRC),$(BUILD)/mmr-gen) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 man/mmrctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 man/mmr-dataplane.8 man/mmr-controller.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 config/host/*.conf config/*-demo.conf $(DESTDIR)$(PREFIX)/share/mmr/examples/
+	@for f in config/host/*.conf; do d=$(DESTDIR)$(SYSCONFDIR)/$$(basename $$f); \
+	  if [ -e $$d ]; then echo "install: keeping the existing $$d"; \
+	  else echo "install -m 0644 $$f $$d"; install -m 0644 $$f $$d; fi; done
 
 -include $(shell find $(BUILD) build-fuzz/obj -name '*.d' 2>/dev/null)
 

@@ -31,6 +31,8 @@ GEN_LIBS    := $(shell pkg-config --libs libssl libcrypto zlib 2>/dev/null)
 # the controller's HTTP API: libmicrohttpd (the server) and jansson (JSON; tokens, bodies)
 MHD_LIBS    := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 JANSSON_LIBS := $(shell pkg-config --libs jansson 2>/dev/null)
+# sd_notify(READY=1) of the two daemons under systemd (Type=notify units in systemd/)
+SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null)
 
 WARN    := -Wall -Wextra -Werror -Wno-address-of-packed-member
 # lib/ is in sub-folders by concern (lib/README.md); every one is on the include path, so sources
@@ -133,10 +135,10 @@ $(BUILD)/control/%.o: control/%.c
 	$(CC) $(CTL_CFLAGS) -c $< -o $@
 
 $(BUILD)/mmr-dataplane: $(DP_OBJ) $(LIBS_A)
-	$(CC) $(LDFLAGS) -o $@ $^ $(DPDK_LIBS) $(URCU_LIBS) $(CONFIG_LIBS) $(CRYPTO_LIBS) -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(DPDK_LIBS) $(URCU_LIBS) $(CONFIG_LIBS) $(CRYPTO_LIBS) $(SYSTEMD_LIBS) -lpthread
 
 $(BUILD)/mmr-controller: $(CTL_OBJ) $(SDP_A) $(CONTRACT_A)
-	$(CC) $(LDFLAGS) -o $@ $^ $(CONFIG_LIBS) $(MHD_LIBS) $(JANSSON_LIBS) $(CRYPTO_LIBS) -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(CONFIG_LIBS) $(MHD_LIBS) $(JANSSON_LIBS) $(CRYPTO_LIBS) $(SYSTEMD_LIBS) -lpthread
 
 # mmrctl mints access tokens itself (token mint): control/token.c and the wiping JSON allocator
 $(BUILD)/mmrctl: $(BUILD)/control/mmrctl.o $(BUILD)/control/token.o $(BUILD)/control/jwipe.o $(CONTRACT_A)
@@ -271,6 +273,9 @@ install: progs
 	install -m 0644 man/mmrctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 man/mmr-dataplane.8 man/mmr-controller.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 config/host/*.conf config/*-demo.conf $(DESTDIR)$(PREFIX)/share/mmr/examples/
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	for u in systemd/*.service; do sed 's|/usr/sbin/|$(PREFIX)/sbin/|' $$u > $(DESTDIR)$(UNITDIR)/$${u#systemd/} && \
+	  chmod 0644 $(DESTDIR)$(UNITDIR)/$${u#systemd/} || exit 1; done
 	@for f in config/host/*.conf; do d=$(DESTDIR)$(SYSCONFDIR)/$$(basename $$f); \
 	  if [ -e $$d ]; then echo "install: keeping the existing $$d"; \
 	  else echo "install -m 0644 $$f $$d"; install -m 0644 $$f $$d; fi; done

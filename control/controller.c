@@ -44,6 +44,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "cmd_chan.h"
 #include "config.h"
 #include "controller.h"
@@ -760,6 +762,8 @@ int main(int argc, char **argv)
 		}
 	}
 	ctl_log("MMR-CONTROLLER READY (pid %d, socket %s, dataplane %s)", (int)ctx.pid, cfg.socket, cfg.shm_name);
+	/* systemd Type=notify (systemd/mmr-controller.service); a no-op without NOTIFY_SOCKET */
+	sd_notify(0, "READY=1");
 
 	struct pollfd pfd[MAX_CONNS + 2];
 	struct conn *polled[MAX_CONNS + 2];

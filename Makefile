@@ -49,8 +49,10 @@ CFLAGS  := $(BASE_CFLAGS) $(LIB_INC)
 # SDP offer/answer code (lib/sdp, pure text, no media code): a media header included there fails
 # to compile.
 CTL_CFLAGS := $(BASE_CFLAGS) -Ilib/contract -Ilib/util -Ilib/sdp
-# DPDK's pkg-config carries -march=corei7; ours goes after it.
-DP_CFLAGS := $(DPDK_CFLAGS) -march=native $(URCU_CFLAGS) -DALLOW_EXPERIMENTAL_API -Wno-deprecated-declarations
+# DPDK's pkg-config carries -march=corei7; ours goes after it (MARCH: `make deb` builds for any
+# x86-64 host Debian's DPDK runs on, corei7).
+MARCH ?= native
+DP_CFLAGS := $(DPDK_CFLAGS) -march=$(MARCH) $(URCU_CFLAGS) -DALLOW_EXPERIMENTAL_API -Wno-deprecated-declarations
 LDFLAGS := $(SAN)
 
 # Three archives (lib/README.md): the contract between the processes (the shared segment, the
@@ -93,7 +95,7 @@ GEN_OBJ  := $(GEN_SRC:%.c=$(BUILD)/%.o)
 
 PROGS := $(BUILD)/mmr-dataplane $(BUILD)/mmr-controller $(BUILD)/mmrctl $(if $(GEN_SRC),$(BUILD)/mmr-gen)
 
-.PHONY: install all progs unit test test-browsers demo demo-browser asan selfcheck fuzz bench clean deps shm-layout
+.PHONY: install deb all progs unit test test-browsers demo demo-browser asan selfcheck fuzz bench clean deps shm-layout
 all: progs $(UNIT_BIN) $(E2E_BIN) $(ITOOL_BIN)
 progs: $(PROGS)
 
@@ -252,7 +254,7 @@ bench: progs $(BUILD)/tests/integration/dtls_peer
 	scripts/bench.sh
 
 clean:
-	rm -rf build build-asan build-check build-fuzz
+	rm -rf build build-asan build-check build-fuzz build-deb
 
 # ---- install (issue 14) ------------------------------------------------------------------------
 # `make install [PREFIX=/usr/local] [DESTDIR=]`: the daemons to sbin, mmrctl and mmr-gen to bin, man
@@ -279,6 +281,11 @@ install: progs
 	@for f in config/host/*.conf; do d=$(DESTDIR)$(SYSCONFDIR)/$$(basename $$f); \
 	  if [ -e $$d ]; then echo "install: keeping the existing $$d"; \
 	  else echo "install -m 0644 $$f $$d"; install -m 0644 $$f $$d; fi; done
+
+# `make deb [DEB_DIR=build]`: build/mmr_VERSION_amd64.deb (scripts/make-deb.sh; built in build-deb/)
+DEB_DIR ?= $(BUILD)
+deb:
+	scripts/make-deb.sh build-deb $(DEB_DIR)
 
 -include $(shell find $(BUILD) build-fuzz/obj -name '*.d' 2>/dev/null)
 

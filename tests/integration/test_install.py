@@ -7,8 +7,8 @@ the installed controller started the way its unit starts it (sd_notify READY=1, 
 
 systemd is not PID 1 in this test machine's container: the units are verified, not started; the
 controller runs directly with its unit's ExecStart (the config path swapped for a temporary one) and
-NOTIFY_SOCKET pointing at a socket of ours. The dataplane is not started (no NIC, and every DPDK job
-runs under the lock of tests/run-all.sh elsewhere); only its --version.
+NOTIFY_SOCKET pointing at a socket of ours; the installed dataplane runs on the harness's tap device
+(tests/lib/mmrtest.py, a test config; run-all.sh holds the DPDK lock) and must send READY=1 too.
 Negative checks: a unit with a typo must fail the same verify; a second `make install` must keep an
 edited /etc/mmr config.
 """
@@ -21,6 +21,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+import mmrtest  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
 VERSION = open(os.path.join(ROOT, 'VERSION')).read().strip()
@@ -138,6 +141,30 @@ def installed_tests(tmp):
             rc = proc.wait()
         nsock.close()
     check(rc == 0, 'the controller stops cleanly on SIGTERM (exit 0)', 'exit %s' % rc)
+    # the installed dataplane on the harness's tap device (its network namespace; run-all.sh holds the
+    # DPDK lock): READY=1 comes with its READY line
+    bindir = os.path.join(tmp, 'installed-bin')
+    os.makedirs(bindir)
+    for prog in ['/usr/sbin/mmr-dataplane', '/usr/sbin/mmr-controller', '/usr/bin/mmrctl']:
+        os.symlink(prog, os.path.join(bindir, os.path.basename(prog)))
+    dsock_path = os.path.join(tmp, 'notify-dp')
+    dsock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    dsock.bind(dsock_path)
+    dsock.settimeout(5)
+    os.environ['NOTIFY_SOCKET'] = dsock_path
+    try:
+        with mmrtest.MmrEnv('install', build=bindir, controller=False):
+            try:
+                msg = dsock.recv(4096).decode()
+            except socket.timeout:
+                msg = ''
+            check('READY=1' in msg.split('\n'), 'the installed dataplane sends sd_notify READY=1 once ready',
+                  repr(msg))
+    except mmrtest.HarnessError as e:
+        check(False, 'the installed dataplane starts on a tap device and stops cleanly', str(e))
+    finally:
+        del os.environ['NOTIFY_SOCKET']
+        dsock.close()
     # without NOTIFY_SOCKET sd_notify is a no-op: --version and a bad config behave as before
     r = run(['/usr/sbin/mmr-controller', '-c', os.path.join(tmp, 'missing.conf')])
     check(r.returncode == 2 and 'error' in r.stdout, 'a missing config is an error (exit 2)', r.stdout)

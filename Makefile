@@ -10,6 +10,8 @@
 #   make fuzz       build the libFuzzer targets (clang) and run each for FUZZ_SECONDS (with
 #                   tests/fuzz/<target>.dict and the seeds in tests/fuzz/seeds/<target>/ when there are)
 #   make bench      benchmarks (see scripts/)
+#   make install    install the programs, man pages, /etc/mmr configs, systemd units (PREFIX, DESTDIR)
+#   make deb        build/mmr_VERSION_amd64.deb (scripts/make-deb.sh; DEB_DIR=dir to put it elsewhere)
 
 SHELL     := /bin/bash
 BUILD     ?= build
@@ -41,7 +43,6 @@ LIB_DIRS := $(sort $(dir $(wildcard lib/*/*.h lib/*/*.c)))
 LIB_INC  := $(patsubst %/,-I%,$(LIB_DIRS))
 BASE_CFLAGS := $(OPT) -g -std=gnu11 $(WARN) -MMD -MP $(SAN)
 # the version (VERSION, the one place it is kept) as $(BUILD)/include/mmr_version.h (lib/util/version.h)
-VERSION := $(shell cat VERSION)
 VERSION_H := $(BUILD)/include/mmr_version.h
 BASE_CFLAGS += -I$(BUILD)/include
 CFLAGS  := $(BASE_CFLAGS) $(LIB_INC)

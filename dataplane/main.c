@@ -38,9 +38,9 @@
 #include "learn.h"
 #include "port.h"
 #include "srtp_lease.h"
-#include "version.h"
 #include "handoff.h"
 #include "worker.h"
+#include "version.h"
 
 #define EXIT_BAD_CONFIG 2
 

@@ -44,6 +44,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "cmd_chan.h"
 #include "config.h"
 #include "controller.h"
@@ -55,6 +57,7 @@
 #include "slot.h"
 #include "http_server.h"
 #include "state_file.h"
+#include "version.h"
 
 #define MAX_CONNS        64
 #define CONN_QUEUE       64               /* requests in flight on one connection (pipelined) */
@@ -624,7 +627,7 @@ static void take_over_hook(void *arg, uint64_t token)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mmr-controller -c FILE [--take-over] [--wipe-dataplane]\n");
+	fprintf(f, "usage: mmr-controller -c FILE [--take-over] [--wipe-dataplane]\n       mmr-controller --version\n");
 }
 
 /* Every state has an id (model.h): a state without one (none on disk, or files from before ids) gets
@@ -650,6 +653,8 @@ static int ensure_state_id(struct model *m, struct state_store *st)
 
 int main(int argc, char **argv)
 {
+	if (mmr_version_arg("mmr-controller", argc, argv))
+		return 0;
 	const char *conf = NULL;
 	bool take_over = false, wipe = false;
 	static const struct option longopts[] = {
@@ -757,6 +762,8 @@ int main(int argc, char **argv)
 		}
 	}
 	ctl_log("MMR-CONTROLLER READY (pid %d, socket %s, dataplane %s)", (int)ctx.pid, cfg.socket, cfg.shm_name);
+	/* systemd Type=notify (systemd/mmr-controller.service); a no-op without NOTIFY_SOCKET */
+	sd_notify(0, "READY=1");
 
 	struct pollfd pfd[MAX_CONNS + 2];
 	struct conn *polled[MAX_CONNS + 2];

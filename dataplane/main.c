@@ -40,6 +40,7 @@
 #include "srtp_lease.h"
 #include "handoff.h"
 #include "worker.h"
+#include "version.h"
 
 #define EXIT_BAD_CONFIG 2
 
@@ -64,7 +65,7 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mmr-dataplane -c FILE [-- EXTRA EAL ARGS...]\n");
+	fprintf(f, "usage: mmr-dataplane -c FILE [-- EXTRA EAL ARGS...]\n       mmr-dataplane --version\n");
 }
 
 /* argv[0], the config's eal list, then whatever followed "--". */
@@ -98,6 +99,8 @@ int main(int argc, char **argv)
 	int n_launched = 0, rcu_registered = 0, chan_created = 0, tables_made = 0;
 	unsigned n_init_workers = 0;
 
+	if (mmr_version_arg("mmr-dataplane", argc, argv))
+		return 0;
 	while ((opt = getopt(argc, argv, "+c:h")) != -1) {
 		switch (opt) {
 		case 'c':

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "config.h"
 #include "join.h"
+#include "log.h"
 
 #include <errno.h>
 #include <arpa/inet.h>
@@ -149,6 +150,8 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 	cfg->join_rate_token = JOIN_RATE_TOKEN;
 	cfg->join_burst_token = JOIN_BURST_TOKEN;
 	cfg->journal_max_bytes = 64u << 20;
+	cfg->log_level = CTL_LOG_INFO;
+	cfg->log_target = CTL_LOG_AUTO;
 
 	/* libconfig says little about a file it cannot open: check that first */
 	FILE *f = fopen(path, "r");
@@ -296,12 +299,30 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 				bad(err, errlen, s, "demo_dir must be an absolute path (or \"\": no /demo)");
 				goto out;
 			}
+		} else if (strcmp(name, "metrics_public") == 0) {
+			if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+				bad(err, errlen, s, "metrics_public must be true or false");
+				goto out;
+			}
+			cfg->metrics_public = config_setting_get_bool(s);
+		} else if (strcmp(name, "log_level") == 0 || strcmp(name, "log_target") == 0) {
+			char v[32];
+			if (get_string(s, v, sizeof(v), false, err, errlen) < 0)
+				goto out;
+			bool level = strcmp(name, "log_level") == 0;
+			int x = level ? ctl_log_level_parse(v) : ctl_log_target_parse(v);
+			if (x < 0) {
+				bad(err, errlen, s, level ? "log_level must be debug, info, warning or error, not '%s'" :
+							    "log_target must be auto, stderr or syslog, not '%s'", v);
+				goto out;
+			}
+			*(level ? &cfg->log_level : &cfg->log_target) = x;
 		} else {
 			bad(err, errlen, s, "unknown setting '%s' (known: socket, socket_group, state_file, "
 					    "shm_name, apply_timeout_ms, journal_max_records, journal_max_bytes, http_listen, "
 					    "http_tls_cert, http_tls_key, token_secret_file, http_cors_origins, "
 					    "join_candidate, demo_dir, join_rate_ip, join_burst_ip, join_rate_token, "
-					    "join_burst_token)", name);
+					    "join_burst_token, metrics_public, log_level, log_target)", name);
 			goto out;
 		}
 	}

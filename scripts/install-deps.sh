@@ -17,6 +17,7 @@ PKGS=(
 	openssl python3-aiortc
 	chromium
 	libvpx-dev libaom-dev libopus-dev
+	prometheus
 )
 
 here=$(cd "$(dirname "$0")" && pwd)

@@ -56,14 +56,34 @@ bool metrics_doc_is_value(const char *doc)
 	return n >= k && strcmp(doc + n - k, "; a value") == 0;
 }
 
+/* Does a list entry's name end in _us (microseconds)? Prometheus wants base units: its family is
+ * NAME_seconds and its samples are divided by 1e6. */
+static bool entry_in_us(const char *entry)
+{
+	size_t n = strlen(entry);
+	return n > 3 && strcmp(entry + n - 3, "_us") == 0;
+}
+
 /* A list entry's family: mmr_PREFIXNAME_total (a count) or mmr_PREFIXNAME (a value). */
 static const char *entry_family(struct outbuf *out, char *name, size_t cap, const char *prefix, const char *entry,
 				const char *doc)
 {
 	bool value = metrics_doc_is_value(doc);
-	snprintf(name, cap, "mmr_%s%s%s", prefix, entry, value ? "" : "_total");
+	if (entry_in_us(entry))
+		snprintf(name, cap, "mmr_%s%.*s_seconds%s", prefix, (int)strlen(entry) - 3, entry, value ? "" : "_total");
+	else
+		snprintf(name, cap, "mmr_%s%s%s", prefix, entry, value ? "" : "_total");
 	metrics_family(out, name, value ? "gauge" : "counter", doc);
 	return name;
+}
+
+/* " VALUE\n" of a list entry's sample (microseconds as seconds) */
+static void entry_value(struct outbuf *out, const char *entry, uint64_t v)
+{
+	if (entry_in_us(entry))
+		ob_printf(out, " %.6f\n", (double)v / 1e6);
+	else
+		ob_printf(out, " %llu\n", (unsigned long long)v);
 }
 
 static void sample_u64(struct outbuf *out, const char *name, const char *labels, uint64_t v)
@@ -183,8 +203,8 @@ static void render_streams(struct outbuf *out, const struct model *m, const stru
 				continue;
 			ob_printf(out, "%s{", name);
 			part_labels(out, m, ss->participant);
-			ob_printf(out, ",stream=\"%u\",ssrc=\"%u\",kind=\"%s\"} %llu\n", s, ss->ssrc, val_kind_name(ss->kind),
-				  (unsigned long long)rd(&st->stream[s].c[k]));
+			ob_printf(out, ",stream=\"%u\",ssrc=\"%u\",kind=\"%s\"}", s, ss->ssrc, val_kind_name(ss->kind));
+			entry_value(out, mmr_stream_counter_names[k], rd(&st->stream[s].c[k]));
 		}
 	}
 }
@@ -200,7 +220,8 @@ static void render_participants(struct outbuf *out, const struct model *m, const
 				continue;
 			ob_printf(out, "%s{", name);
 			part_labels(out, m, p);
-			ob_printf(out, "} %llu\n", (unsigned long long)rd(&st->participant[p].c[k]));
+			ob_puts(out, "}");
+			entry_value(out, mmr_participant_counter_names[k], rd(&st->participant[p].c[k]));
 		}
 	}
 }

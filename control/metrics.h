@@ -2,7 +2,8 @@
  * metrics.h - GET /metrics: the controller's and the dataplane's counters in the Prometheus text
  * exposition format 0.0.4 (docs/interfaces.md, "Metrics"). Every dataplane counter comes from the
  * one declared list of its kind (lib/contract/stats.h, drop_reason.h): a family per list entry, its
- * HELP the entry's meaning, a counter (`_total`) unless the meaning says "a value" (a gauge).
+ * HELP the entry's meaning, a counter (`_total`) unless the meaning says "a value" (a gauge); a
+ * name in microseconds (NAME_us) becomes NAME_seconds (Prometheus' base unit).
  */
 #ifndef MMR_CTL_METRICS_H
 #define MMR_CTL_METRICS_H

@@ -12,7 +12,8 @@
  * head passes its last command or apply_timeout_ms runs out. Answers go back in request order. A
  * read waits for the changes run before it to be committed. A client that sends garbage gets an
  * error reply and is closed; one that vanishes is dropped. SIGINT/SIGTERM stop the loop cleanly;
- * every acknowledged change is on disk.
+ * every acknowledged change is on disk. SIGHUP rereads the config file's log_level and
+ * metrics_public (a bad file is logged and changes nothing; it never exits).
  *
  * The HTTP API (http_server.h, off unless configured) runs in the same loop: libmicrohttpd in its
  * external-epoll mode, its epoll fd polled with ours, its requests held in the same slots (slot.h)
@@ -80,11 +81,40 @@ struct conn {
 	uint64_t write_deadline_ns;
 };
 
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal, reload_signal;
 
 static void on_signal(int sig)
 {
 	stop_signal = sig;
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	reload_signal = 1;
+}
+
+/* SIGHUP: read the config file again and take its log_level and metrics_public; everything else
+ * needs a restart (said so when it differs). A bad file is logged and changes nothing. */
+static void reload_config(const char *conf, struct ctl_config *cfg)
+{
+	static struct ctl_config n;
+	char err[1024];
+	if (ctl_config_load(conf, &n, err, sizeof(err)) < 0) {
+		ctl_logl(CTL_LOG_ERROR, "SIGHUP: %s: nothing reloaded", err);
+		return;
+	}
+	bool other = strcmp(n.socket, cfg->socket) != 0 || strcmp(n.state_file, cfg->state_file) != 0 ||
+		     strcmp(n.shm_name, cfg->shm_name) != 0 || strcmp(n.http_listen, cfg->http_listen) != 0 ||
+		     n.log_target != cfg->log_target;
+	/* said before the new level applies, so that raising it still shows this line */
+	ctl_logl(CTL_LOG_WARNING, "SIGHUP: reloaded %s: log level %s (was %s), metrics_public %s%s", conf,
+		 ctl_log_level_name(n.log_level), ctl_log_level_name(ctl_log_get_level()),
+		 n.metrics_public ? "true" : "false", other ? "; other changed settings take effect at the next start" : "");
+	ctl_log_set_level(n.log_level);
+	cfg->log_level = n.log_level;
+	cfg->metrics_public = n.metrics_public;
+	explicit_bzero(&n, sizeof(n));
 }
 
 /* ---- the listening socket ------------------------------------------------------------------- */
@@ -685,6 +715,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mmr-controller: error: %s\n", err);
 		return 2;
 	}
+	ctl_log_setup(cfg.log_target, cfg.log_level);
 
 	signal(SIGPIPE, SIG_IGN);
 	/* a file-size limit reached fails the write (EFBIG: the batch fails, the requests get the error)
@@ -694,13 +725,18 @@ int main(int argc, char **argv)
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
 	sigprocmask(SIG_BLOCK, &block, &waitmask);
 	sigdelset(&waitmask, SIGINT);
 	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGHUP);
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	struct sigaction hup = { .sa_handler = on_hup };
+	sigemptyset(&hup.sa_mask);
+	sigaction(SIGHUP, &hup, NULL);
 
 	int rc = 1, lock_fd = -1, lfd = -1;
 	ino_t sock_ino = 0;
@@ -762,6 +798,10 @@ int main(int argc, char **argv)
 	struct conn *polled[MAX_CONNS + 2];
 	static struct conn http_marker;     /* polled[] entry of the HTTP API's fd */
 	while (!stop_signal) {
+		if (reload_signal) {
+			reload_signal = 0;
+			reload_config(conf, &cfg);
+		}
 		uint64_t now = mmr_now_ns();
 		if (state_store_pending(&store))
 			commit_batch(&ctx, now);   /* only the test hook leaves one behind */

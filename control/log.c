@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <syslog.h>
 #include <time.h>
@@ -37,10 +38,21 @@ int ctl_log_target_parse(const char *s)
 	       strcmp(s, "syslog") == 0 ? CTL_LOG_SYSLOG : -1;
 }
 
+/* Is stderr the journal's stream systemd gave us? JOURNAL_STREAM is "DEV:INODE" of it
+ * (systemd.exec(5)); a test or a shell redirecting stderr elsewhere keeps it. */
+static bool stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(2, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 void ctl_log_setup(int target, int level)
 {
-	bool sys = target == CTL_LOG_SYSLOG ||
-		   (target == CTL_LOG_AUTO && !isatty(2) && (getenv("JOURNAL_STREAM") || getenv("INVOCATION_ID")));
+	bool sys = target == CTL_LOG_SYSLOG || (target == CTL_LOG_AUTO && !isatty(2) && stderr_is_journal());
 	if (sys && !use_syslog)
 		openlog("mmr-controller", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	else if (!sys && use_syslog)

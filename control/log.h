@@ -1,8 +1,8 @@
 /*
  * log.h - the controller's log: one line per event with a severity. On stderr ("HH:MM:SS.mmm
  * mmr-controller: ...", flushed at once) in a terminal and under tests; through syslog(3)
- * (LOG_DAEMON, so journald keeps the severities) when run by systemd (JOURNAL_STREAM or
- * INVOCATION_ID set and stderr not a terminal) or when the config says log_target = "syslog".
+ * (LOG_DAEMON, so journald keeps the severities) when run by systemd with stderr on the journal
+ * (log_target = "auto": JOURNAL_STREAM names stderr) or when the config says log_target = "syslog".
  * Lines below the current level are not written; the level changes at run time (`mmrctl log level`,
  * SIGHUP rereads the config's log_level).
  */

@@ -142,19 +142,19 @@ static int open_listener(const struct ctl_config *cfg, ino_t *ino)
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", cfg->socket);
 	int rc = mkdir_parents(cfg->socket, 0755);
 	if (rc < 0) {
-		ctl_log("error: cannot create the directory of %s: %s", cfg->socket, strerror(-rc));
+		ctl_logl(CTL_LOG_ERROR, "cannot create the directory of %s: %s", cfg->socket, strerror(-rc));
 		return -1;
 	}
 	struct stat st;
 	if (lstat(cfg->socket, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			ctl_log("error: %s exists and is not a socket", cfg->socket);
+			ctl_logl(CTL_LOG_ERROR, "%s exists and is not a socket", cfg->socket);
 			return -1;
 		}
 		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
 			close(probe);
-			ctl_log("error: another controller is already listening on %s", cfg->socket);
+			ctl_logl(CTL_LOG_ERROR, "another controller is already listening on %s", cfg->socket);
 			return -1;
 		}
 		if (probe >= 0)
@@ -163,26 +163,26 @@ static int open_listener(const struct ctl_config *cfg, ino_t *ino)
 	}
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		ctl_log("error: socket: %s", strerror(errno));
+		ctl_logl(CTL_LOG_ERROR, "socket: %s", strerror(errno));
 		return -1;
 	}
 	mode_t old = umask(0117);       /* born 0660: never more open than that */
 	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
 	if (rc < 0) {
-		ctl_log("error: cannot bind %s: %s", cfg->socket, strerror(errno));
+		ctl_logl(CTL_LOG_ERROR, "cannot bind %s: %s", cfg->socket, strerror(errno));
 		goto err_close;
 	}
 	if (chmod(cfg->socket, 0660) < 0) {
-		ctl_log("error: cannot chmod %s: %s", cfg->socket, strerror(errno));
+		ctl_logl(CTL_LOG_ERROR, "cannot chmod %s: %s", cfg->socket, strerror(errno));
 		goto err_unlink;
 	}
 	if (cfg->has_group && chown(cfg->socket, (uid_t)-1, cfg->group_gid) < 0) {
-		ctl_log("error: cannot give %s to group %s: %s", cfg->socket, cfg->socket_group, strerror(errno));
+		ctl_logl(CTL_LOG_ERROR, "cannot give %s to group %s: %s", cfg->socket, cfg->socket_group, strerror(errno));
 		goto err_unlink;
 	}
 	if (listen(fd, 64) < 0) {
-		ctl_log("error: listen on %s: %s", cfg->socket, strerror(errno));
+		ctl_logl(CTL_LOG_ERROR, "listen on %s: %s", cfg->socket, strerror(errno));
 		goto err_unlink;
 	}
 	if (stat(cfg->socket, &st) == 0)
@@ -343,7 +343,7 @@ static void commit_batch(struct ctl_ctx *ctx, uint64_t now)
 	char err[400];
 	int rc = state_store_commit(st, now, err, sizeof(err));
 	if (rc == -2) {
-		ctl_log("error: the journal is in an unknown state: stopping (a restart loads what is on disk)");
+		ctl_logl(CTL_LOG_ERROR, "the journal is in an unknown state: stopping (a restart loads what is on disk)");
 		exit(1);
 	}
 	/* (with the test hook, rc 0 may leave the batch unwritten: its requests go on as if durable) */
@@ -362,7 +362,7 @@ static void commit_batch(struct ctl_ctx *ctx, uint64_t now)
 		ctl_log("cannot save the state: %s; the batch's changes are undone", err);
 		char why[400];
 		if (state_store_reload(st, ctx->model, why, sizeof(why)) < 0) {
-			ctl_log("error: cannot reload the state after a failed write: %s: stopping", why);
+			ctl_logl(CTL_LOG_ERROR, "cannot reload the state after a failed write: %s: stopping", why);
 			exit(1);
 		}
 		return;
@@ -620,11 +620,11 @@ static int lock_state(const char *state_file)
 	snprintf(path, sizeof(path), "%s.lock", state_file);
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		ctl_log("error: cannot open %s: %s", path, strerror(errno));
+		ctl_logl(CTL_LOG_ERROR, "cannot open %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		ctl_log("error: %s is locked: another controller uses state file %s", path, state_file);
+		ctl_logl(CTL_LOG_ERROR, "%s is locked: another controller uses state file %s", path, state_file);
 		close(fd);
 		return -1;
 	}
@@ -665,13 +665,13 @@ static int ensure_state_id(struct model *m, struct state_store *st)
 	if (m->has_state_id)
 		return 0;
 	if (getrandom(m->state_id, sizeof(m->state_id), 0) != (ssize_t)sizeof(m->state_id)) {
-		ctl_log("error: cannot make a state id: %s", strerror(errno));
+		ctl_logl(CTL_LOG_ERROR, "cannot make a state id: %s", strerror(errno));
 		return -1;
 	}
 	m->has_state_id = true;
 	char err[400];
 	if (state_store_checkpoint(st, m, err, sizeof(err)) < 0) {
-		ctl_log("error: cannot write the state with its new state id: %s", err);
+		ctl_logl(CTL_LOG_ERROR, "cannot write the state with its new state id: %s", err);
 		return -1;
 	}
 	ctl_log("state %s had no state id (new, or written before ids): gave it one", st->path);
@@ -747,12 +747,12 @@ int main(int argc, char **argv)
 			       .pid = getpid() };
 
 	if (model_init(&model) < 0) {
-		ctl_log("error: out of memory");
+		ctl_logl(CTL_LOG_ERROR, "out of memory");
 		return 1;
 	}
 	int mk = mkdir_parents(cfg.state_file, 0755);
 	if (mk < 0) {
-		ctl_log("error: cannot create the directory of %s: %s", cfg.state_file, strerror(-mk));
+		ctl_logl(CTL_LOG_ERROR, "cannot create the directory of %s: %s", cfg.state_file, strerror(-mk));
 		goto out_model;
 	}
 	lock_fd = lock_state(cfg.state_file);
@@ -761,7 +761,7 @@ int main(int argc, char **argv)
 	int ld = state_store_open(&store, &model, cfg.state_file, cfg.journal_max_records, cfg.journal_max_bytes,
 				  err, sizeof(err));
 	if (ld < 0) {
-		ctl_log("error: cannot load state file: %s", err);
+		ctl_logl(CTL_LOG_ERROR, "cannot load state file: %s", err);
 		goto out_store;
 	}
 	if (ld == 1)
@@ -773,7 +773,7 @@ int main(int argc, char **argv)
 	if (ensure_state_id(&model, &store) < 0)
 		goto out_store;
 	if (dp_link_init(&dp, cfg.shm_name, &model) < 0) {
-		ctl_log("error: out of memory");
+		ctl_logl(CTL_LOG_ERROR, "out of memory");
 		goto out_store;
 	}
 	dp.on_ledger = ledger_hook;
@@ -788,7 +788,7 @@ int main(int argc, char **argv)
 	if (cfg.http) {
 		http = http_server_start(&ctx, err, sizeof(err));
 		if (!http) {
-			ctl_log("error: HTTP API: %s", err);
+			ctl_logl(CTL_LOG_ERROR, "HTTP API: %s", err);
 			goto out_listener;
 		}
 	}
@@ -877,7 +877,7 @@ int main(int argc, char **argv)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			ctl_log("error: poll: %s", strerror(errno));
+			ctl_logl(CTL_LOG_ERROR, "poll: %s", strerror(errno));
 			break;
 		}
 		now = mmr_now_ns();

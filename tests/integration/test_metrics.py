@@ -2,7 +2,9 @@
 """
 test_metrics.py - GET /metrics of the real mmr-controller driving the real mmr-dataplane (net_tap):
 a meeting where alice publishes audio to bob and carol, and a stranger's packets (unknown_sender
-drops). Checks: the page is text/plain version=0.0.4 and `promtool check metrics` passes on it;
+drops), over HTTPS on every address. Checks: from loopback no token is needed, from the tap's
+address (not loopback) an admin token for "*" (401 without, 403 for one meeting's or a viewer's),
+and none once SIGHUP read metrics_public = true; the page is text/plain version=0.0.4 and `promtool check metrics` passes on it;
 every lcore counter of stats.h and every drop reason is there; mmr_copies_total and the streams'
 rx_pkts match what was sent; a real `prometheus` server scraping the controller every second
 returns mmr_copies_total > 0, mmr_drops_total{reason="unknown_sender"} and the stream's series
@@ -15,11 +17,14 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -41,8 +46,13 @@ def free_port():
     return p
 
 
+TLS = ssl.create_default_context()
+TLS.check_hostname = False
+TLS.verify_mode = ssl.CERT_NONE     # the test's own self-signed certificate
+
+
 def get(url, timeout=5):
-    with urllib.request.urlopen(url, timeout=timeout) as r:
+    with urllib.request.urlopen(url, timeout=timeout, context=TLS if url.startswith('https:') else None) as r:
         return r.status, r.headers.get('Content-Type', ''), r.read().decode()
 
 
@@ -85,7 +95,15 @@ def body(c):
     with open(secret, 'w') as f:
         f.write(os.urandom(24).hex() + '\n')
     os.chmod(secret, 0o600)
-    env.extra_ctl_conf = 'http_listen = "127.0.0.1:0";\ntoken_secret_file = "%s";\n' % secret
+    # HTTPS on every address: from loopback no token is needed, from the tap's address (not loopback) one is
+    cert, key = os.path.join(tmp, 'api.crt'), os.path.join(tmp, 'api.key')
+    cp = subprocess.run(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
+                         '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=mmr-test'],
+                        capture_output=True, text=True)
+    if not c.check(cp.returncode == 0, 'openssl made a self-signed certificate', cp.stderr[-300:]):
+        return
+    env.extra_ctl_conf = ('http_listen = "0.0.0.0:0";\nhttp_tls_cert = "%s";\nhttp_tls_key = "%s";\n'
+                          'token_secret_file = "%s";\n' % (cert, key, secret))
     prom = None
     try:
         env.start()
@@ -96,7 +114,34 @@ def body(c):
                 port = int(line.split('(port ')[1].split(',')[0])
         if not c.check(port, 'the controller serves its HTTP API', env.tail(env.ctl_log)):
             return
-        url = 'http://127.0.0.1:%d/metrics' % port
+        url = 'https://127.0.0.1:%d/metrics' % port
+        far = 'https://%s:%d/metrics' % (mmrtest.CLIENT_IP, port)
+
+        def mint(meeting, role):
+            cp = subprocess.run([env.mmrctl_bin, 'token', 'mint', '--secret-file', secret, '--meeting', meeting,
+                                 '--identity', 'ops', '--role', role, '--ttl', '600'], capture_output=True, text=True)
+            return cp.stdout.strip()
+
+        def status_of(u, token=None):
+            req = urllib.request.Request(u, headers={'Authorization': 'Bearer ' + token} if token else {})
+            try:
+                with urllib.request.urlopen(req, timeout=5, context=TLS) as r:
+                    return r.status
+            except urllib.error.HTTPError as e:
+                return e.code
+        c.eq(status_of(url), 200, 'GET /metrics from loopback without a token: 200')
+        c.eq(status_of(far), 401, 'GET /metrics from %s (not loopback) without a token: 401' % mmrtest.CLIENT_IP)
+        c.eq(status_of(far, mint('*', 'admin')), 200, 'from %s with an admin token for "*": 200' % mmrtest.CLIENT_IP)
+        c.eq(status_of(far, mint('m1', 'admin')), 403, 'with an admin token for one meeting: 403')
+        c.eq(status_of(far, mint('*', 'viewer')), 403, 'with a viewer token: 403')
+        with open(os.path.join(env.tmp, 'controller.conf'), 'a') as f:
+            f.write('metrics_public = true;\n')
+        env.ctl_proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and status_of(far) != 200:
+            time.sleep(0.1)
+        c.eq(status_of(far), 200, 'SIGHUP with metrics_public = true: 200 without a token from %s' % mmrtest.CLIENT_IP)
+        c.check(env.ctl_proc.poll() is None, 'the controller is still running after SIGHUP')
 
         env.meeting('m1')
         for name, p in PORTS.items():
@@ -160,7 +205,8 @@ def body(c):
         pconf = os.path.join(tmp, 'prometheus.yml')
         with open(pconf, 'w') as f:
             f.write('global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n'
-                    'scrape_configs:\n  - job_name: mmr\n    metrics_path: /metrics\n'
+                    'scrape_configs:\n  - job_name: mmr\n    metrics_path: /metrics\n    scheme: https\n'
+                    '    tls_config:\n      insecure_skip_verify: true\n'
                     '    static_configs:\n      - targets: ["127.0.0.1:%d"]\n' % port)
         plog = open(os.path.join(env.logdir, 'prometheus.log'), 'w')
         prom = subprocess.Popen(['prometheus', '--config.file=' + pconf, '--storage.tsdb.path=' + pdir,

@@ -82,16 +82,26 @@ static int parse_listen(const config_setting_t *s, struct ctl_config *cfg, char 
 	if (v[0] != '[' && inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
 		a4->sin_family = AF_INET;
 		a4->sin_port = htons((uint16_t)port);
-		cfg->http_loopback = (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
 	} else if (v[0] == '[' && inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
 		a6->sin6_family = AF_INET6;
 		a6->sin6_port = htons((uint16_t)port);
-		cfg->http_loopback = IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
 	} else {
 		return bad(err, errlen, s, "http_listen '%s': '%s' is not an IPv4 address (or an IPv6 one in [])", v,
 			   host);
 	}
+	cfg->http_loopback = ctl_addr_is_loopback(&cfg->http_addr);
 	return 0;
+}
+
+bool ctl_addr_is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+	if (ss->ss_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+		return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return false;
 }
 
 /* demo_dir's default: the tree's web/ beside the build directory the controller runs from

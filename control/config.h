@@ -54,6 +54,9 @@ struct ctl_config {
 	int log_target;                 /* enum ctl_log_target */
 };
 
+/* Is the address loopback (127.0.0.0/8, ::1, ::ffff:127.x.x.x)? */
+bool ctl_addr_is_loopback(const struct sockaddr_storage *ss);
+
 /* 0, or -1 with one line in err. */
 int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t errlen);
 

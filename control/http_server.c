@@ -266,17 +266,6 @@ int http_authenticate(struct http_req *r, const char *tok, struct token_claims *
 	return 0;
 }
 
-static bool peer_is_loopback(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
-	if (ss->ss_family == AF_INET6) {
-		const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
-		return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
-	}
-	return false;
-}
-
 /* GET /metrics (metrics.h): without a token from loopback or when metrics_public; else an admin
  * token for every meeting. */
 static enum MHD_Result serve_metrics(struct http_req *r, const char *method)
@@ -288,7 +277,7 @@ static enum MHD_Result serve_metrics(struct http_req *r, const char *method)
 		ctl_log("http %s: %s /metrics -> 405", r->who, method);
 		return http_reply(r, 405, "application/json", body, sizeof(body) - 1, h);
 	}
-	if (!hs->ctx->cfg->metrics_public && !peer_is_loopback(&r->peer)) {
+	if (!hs->ctx->cfg->metrics_public && !ctl_addr_is_loopback(&r->peer)) {
 		struct token_claims cl;
 		enum MHD_Result rc = MHD_NO;
 		if (http_authenticate(r, NULL, &cl, &rc) < 0)

@@ -90,7 +90,7 @@ def body(c):
         if not c.check(shutil.which(tool), '%s installed (Debian package prometheus)' % tool):
             return
     tmp = tempfile.mkdtemp(prefix='mmr-metrics-')
-    env = MmrEnv('metrics')
+    env = MmrEnv('metrics', asan='--asan' in sys.argv)   # --asan: the ASan build (make asan)
     secret = os.path.join(tmp, 'secret')
     with open(secret, 'w') as f:
         f.write(os.urandom(24).hex() + '\n')
@@ -262,6 +262,7 @@ def body(c):
                 r = query(re.sub(r'\$\w+', '1m', e))
                 c.check(r is not None, 'prometheus evaluates the dashboard expr %s' % e, r)
         c.check(all(env.alive()), 'dataplane and controller alive')
+        c.check(not env.sanitizer_errors(), 'no sanitizer reports in the logs', env.sanitizer_errors()[:3])
     finally:
         if prom is not None:
             prom.terminate()

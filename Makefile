@@ -178,6 +178,9 @@ $(BUILD)/tests/test_token $(BUILD)/tests/test_http_routes: TEST_EXTRA_LIBS := $(
 # the join endpoints' rate limits (control/rate_limit.c, hashing with id_index.c's id_hash_bytes)
 $(BUILD)/tests/test_rate_limit: $(BUILD)/control/rate_limit.o $(BUILD)/control/id_index.o
 $(BUILD)/tests/test_rate_limit: TEST_CFLAGS := -Icontrol
+# GET /metrics' page (control/metrics.c) with the model it reads
+$(BUILD)/tests/test_metrics: $(addprefix $(BUILD)/control/,metrics.o outbuf.o values.o model.o id_index.o id_pool.o)
+$(BUILD)/tests/test_metrics: TEST_CFLAGS := -Icontrol
 
 $(BUILD)/tests/integration/%: tests/integration/tools/%.c $(LIBS_A)
 	@mkdir -p $(@D)

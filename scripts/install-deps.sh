@@ -18,6 +18,7 @@ PKGS=(
 	openssl python3-aiortc
 	chromium
 	libvpx-dev libaom-dev libopus-dev
+	prometheus
 )
 
 here=$(cd "$(dirname "$0")" && pwd)

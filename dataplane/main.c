@@ -39,6 +39,7 @@
 #include "learn.h"
 #include "port.h"
 #include "srtp_lease.h"
+#include "telemetry.h"
 #include "handoff.h"
 #include "worker.h"
 
@@ -179,6 +180,8 @@ int main(int argc, char **argv)
 	chan_created = 1;
 	dp.shm = dp.chan.shm;
 	dp.shm->tsc_hz = rte_get_tsc_hz();
+	if (dp_telemetry_init(&dp) < 0)
+		goto out_chan;
 
 	dp.sel = rte_zmalloc("mmr_layer_sel", (size_t)MMR_MAX_SUBS * sizeof(struct layer_sel), 64);
 	if (!dp.sel) {
@@ -305,6 +308,7 @@ out_ports:
 	rte_free(dp.sel);
 	rte_free(dp.owner);
 out_chan:
+	dp_telemetry_stop();
 	if (chan_created) {
 		cmd_chan_close(&dp.chan);
 		cmd_chan_unlink(cfg.shm_name);

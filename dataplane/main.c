@@ -26,6 +26,7 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_pdump.h>
 
 #include "cmd_apply.h"
 #include "cmd_chan.h"
@@ -93,6 +94,7 @@ int main(int argc, char **argv)
 	char **eal_argv = NULL;
 	int n_launched = 0, rcu_registered = 0, chan_created = 0, tables_made = 0;
 	unsigned n_init_workers = 0;
+	int pdump = 0;
 
 	while ((opt = getopt(argc, argv, "+c:h")) != -1) {
 		switch (opt) {
@@ -137,6 +139,14 @@ int main(int argc, char **argv)
 		DP_ERR(DP_LT_DP, "cannot register the log types: %s", rte_strerror(rte_errno));
 		goto out_eal;
 	}
+	/* dpdk-dumpcap and dpdk-pdump attach as secondary processes: needs a primary with shared config
+	 * (a --file-prefix of its own, not --in-memory, which has no multi-process channel) */
+	pdump = rte_pdump_init() == 0;
+	if (pdump)
+		DP_INFO(DP_LT_DP, "packet capture ready: dpdk-dumpcap --file-prefix=%s -i PORT",
+			rte_eal_get_runtime_dir()[0] ? strrchr(rte_eal_get_runtime_dir(), '/') + 1 : "?");
+	else
+		DP_INFO(DP_LT_DP, "no packet capture (dpdk-dumpcap): %s", rte_strerror(rte_errno));
 	dp.cfg = &cfg;
 	dp.cfg_path = cfg_path;
 	atomic_init(&dp.reload, 0);
@@ -315,6 +325,8 @@ out_chan:
 	}
 out_eal:
 	g_dp = NULL;
+	if (pdump)
+		rte_pdump_uninit();
 	rte_eal_cleanup();
 out_cfg:
 	free(eal_argv);

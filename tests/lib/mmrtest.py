@@ -320,7 +320,7 @@ class MmrEnv:
     def __init__(self, name, build='build', workers=1, extra_eal=(), asan=False, vdev='tap',
                  ipv6=False, static_neigh=False, mbufs=8191, status_interval_ms=1000,
                  apply_timeout_ms=None, ready_timeout=30.0, controller=True, pcap_queues=1, rtcp=True,
-                 attachable=False):
+                 attachable=True):
         self.name = name
         self.pid = os.getpid()
         self.build = os.path.join(ROOT, 'build-asan' if asan else build)
@@ -360,7 +360,7 @@ class MmrEnv:
         self.use_huge = hugepages_usable() and os.environ.get('MMR_TEST_NO_HUGE', '') != '1'
         self.dp_mac = PCAP_DP_MAC if vdev == 'pcap' else DP_MAC
         self.with_controller = controller
-        # attachable: the dataplane is a primary process with its --file-prefix (the shm name) and
+        # attachable (the default where hugepages are usable): the dataplane is a primary process with its --file-prefix (the shm name) and
         # no --in-memory, so dpdk-proc-info and dpdk-dumpcap attach; its hugepage files
         # (/dev/hugepages/<prefix>map_*) are removed by stop() and cleanup_stale()
         self.attachable = attachable and self.use_huge

@@ -6,7 +6,8 @@ audio flows (alice sends, bob and carol receive): /mmr/status, /mmr/lcores, /mmr
 /mmr/meetings, /mmr/streams,ID read twice a second apart, and the counters grow between the reads
 (rx, copies, the port's packets, the stream's packets); /mmr/drops names every reason of the one
 list (drop_reason.h) and counts the unknown sender's packets as unknown_sender; a bad stream id
-gets an error, not counters.
+gets an error, not counters. The run has EAL's --log-level mmr.ctl:debug: its debug lines appear
+though the config says info.
 """
 import json
 import os
@@ -56,7 +57,8 @@ def body(c):
     if not os.access(TOOL, os.X_OK):
         c.check(False, '%s installed (Debian package dpdk)' % TOOL)
         return
-    with MmrEnv('dp_telemetry') as env:
+    # EAL's --log-level for one of the dataplane's types wins over the config's log_level (info)
+    with MmrEnv('dp_telemetry', extra_eal=['--log-level', 'mmr.ctl:debug'], status_interval_ms=300) as env:
         env.wait_dp_attached(10)
         env.meeting('m1')
         for name, port in PORTS.items():
@@ -127,6 +129,10 @@ def body(c):
         ka, kb = a.get('/mmr/streams,%s' % sid, {}), b.get('/mmr/streams,%s' % sid, {})
         c.check(kb.get('rx_pkts', 0) > ka.get('rx_pkts', 0) and kb.get('fwd_copies', 0) > ka.get('fwd_copies', 0),
                 '/mmr/streams,%s: rx_pkts and fwd_copies grow' % sid, (ka, kb))
+        log = open(env.dp_log, errors='replace').read()
+        c.check('[mmr.ctl] debug: status: port 0' in log and '[mmr.dp] info:' in log,
+                'EAL --log-level mmr.ctl:debug: the control thread logs at debug, the others at info')
+        c.eq(b.get('/mmr/status', {}).get('log_level'), 'debug', "/mmr/status: mmr.ctl's log level")
         c.check('error' in b.get('/mmr/streams,abc', {}) and 'error' in b.get('/mmr/streams', {}),
                 '/mmr/streams with a bad or no id: an error', (b.get('/mmr/streams,abc'), b.get('/mmr/streams')))
 

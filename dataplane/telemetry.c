@@ -95,7 +95,7 @@ static int tel_lcores_locked(const char *cmd, const char *params, struct rte_tel
 		rte_tel_data_add_dict_u64(c, "layer_drops", sum.layer_drops);
 		for (unsigned k = 0; k < MMR_LC__COUNT; k++)
 			rte_tel_data_add_dict_u64(c, mmr_lcore_counter_names[k], s.c[k]);
-		char name[16];
+		char name[24];
 		snprintf(name, sizeof(name), "worker%u", i);
 		if (rte_tel_data_add_dict_container(d, name, c, 0) < 0) {
 			rte_tel_data_free(c);
@@ -128,7 +128,7 @@ static int tel_ports_locked(const char *cmd, const char *params, struct rte_tel_
 		rte_tel_data_add_dict_u64(c, "rx_nombuf", rd(&p->rx_nombuf));
 		rte_tel_data_add_dict_u64(c, "flow_rules", rd(&p->flow_rules));
 		rte_tel_data_add_dict_u64(c, "flow_failed", rd(&p->flow_failed));
-		char name[16];
+		char name[24];
 		snprintf(name, sizeof(name), "port%u", i);
 		if (rte_tel_data_add_dict_container(d, name, c, 0) < 0) {
 			rte_tel_data_free(c);

@@ -10,6 +10,8 @@
 #   make fuzz       build the libFuzzer targets (clang) and run each for FUZZ_SECONDS (with
 #                   tests/fuzz/<target>.dict and the seeds in tests/fuzz/seeds/<target>/ when there are)
 #   make bench      benchmarks (see scripts/)
+#   make install    install the programs, man pages, /etc/mmr configs, systemd units (PREFIX, DESTDIR)
+#   make deb        build/mmr_VERSION_amd64.deb (scripts/make-deb.sh; DEB_DIR=dir to put it elsewhere)
 
 SHELL     := /bin/bash
 BUILD     ?= build
@@ -31,6 +33,8 @@ GEN_LIBS    := $(shell pkg-config --libs libssl libcrypto zlib 2>/dev/null)
 # the controller's HTTP API: libmicrohttpd (the server) and jansson (JSON; tokens, bodies)
 MHD_LIBS    := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 JANSSON_LIBS := $(shell pkg-config --libs jansson 2>/dev/null)
+# sd_notify(READY=1) of the two daemons under systemd (Type=notify units in systemd/)
+SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null)
 
 WARN    := -Wall -Wextra -Werror -Wno-address-of-packed-member
 # lib/ is in sub-folders by concern (lib/README.md); every one is on the include path, so sources
@@ -38,13 +42,18 @@ WARN    := -Wall -Wextra -Werror -Wno-address-of-packed-member
 LIB_DIRS := $(sort $(dir $(wildcard lib/*/*.h lib/*/*.c)))
 LIB_INC  := $(patsubst %/,-I%,$(LIB_DIRS))
 BASE_CFLAGS := $(OPT) -g -std=gnu11 $(WARN) -MMD -MP $(SAN)
+# the version (VERSION, the one place it is kept) as $(BUILD)/include/mmr_version.h (lib/util/version.h)
+VERSION_H := $(BUILD)/include/mmr_version.h
+BASE_CFLAGS += -I$(BUILD)/include
 CFLAGS  := $(BASE_CFLAGS) $(LIB_INC)
 # The controller and mmrctl see the contract only (lib/contract, lib/util), and the controller the
 # SDP offer/answer code (lib/sdp, pure text, no media code): a media header included there fails
 # to compile.
 CTL_CFLAGS := $(BASE_CFLAGS) -Ilib/contract -Ilib/util -Ilib/sdp
-# DPDK's pkg-config carries -march=corei7; ours goes after it.
-DP_CFLAGS := $(DPDK_CFLAGS) -march=native $(URCU_CFLAGS) -DALLOW_EXPERIMENTAL_API -Wno-deprecated-declarations
+# DPDK's pkg-config carries -march=corei7; ours goes after it (MARCH: `make deb` builds for any
+# x86-64 host Debian's DPDK runs on, corei7).
+MARCH ?= native
+DP_CFLAGS := $(DPDK_CFLAGS) -march=$(MARCH) $(URCU_CFLAGS) -DALLOW_EXPERIMENTAL_API -Wno-deprecated-declarations
 LDFLAGS := $(SAN)
 
 # Three archives (lib/README.md): the contract between the processes (the shared segment, the
@@ -87,7 +96,7 @@ GEN_OBJ  := $(GEN_SRC:%.c=$(BUILD)/%.o)
 
 PROGS := $(BUILD)/mmr-dataplane $(BUILD)/mmr-controller $(BUILD)/mmrctl $(if $(GEN_SRC),$(BUILD)/mmr-gen)
 
-.PHONY: all progs unit test test-browsers demo demo-browser asan selfcheck fuzz bench clean deps shm-layout
+.PHONY: install deb all progs unit test test-browsers demo demo-browser asan selfcheck fuzz bench clean deps shm-layout
 all: progs $(UNIT_BIN) $(E2E_BIN) $(ITOOL_BIN)
 progs: $(PROGS)
 
@@ -102,6 +111,12 @@ $(MEDIA_A): $(MEDIA_SRC:%.c=$(BUILD)/%.o)
 $(SDP_A): $(SDP_SRC:%.c=$(BUILD)/%.o)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
+
+# rewritten only when VERSION changes, so the mains that print it rebuild then and only then
+$(VERSION_H): VERSION
+	@mkdir -p $(@D)
+	printf '#define MMR_VERSION "%s"\n' "$$(cat VERSION)" > $@.tmp && mv $@.tmp $@
+$(BUILD)/dataplane/main.o $(BUILD)/control/controller.o $(BUILD)/control/mmrctl.o $(BUILD)/gen/main.o: $(VERSION_H)
 
 $(BUILD)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
@@ -123,10 +138,10 @@ $(BUILD)/control/%.o: control/%.c
 	$(CC) $(CTL_CFLAGS) -c $< -o $@
 
 $(BUILD)/mmr-dataplane: $(DP_OBJ) $(LIBS_A)
-	$(CC) $(LDFLAGS) -o $@ $^ $(DPDK_LIBS) $(URCU_LIBS) $(CONFIG_LIBS) $(CRYPTO_LIBS) -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(DPDK_LIBS) $(URCU_LIBS) $(CONFIG_LIBS) $(CRYPTO_LIBS) $(SYSTEMD_LIBS) -lpthread
 
 $(BUILD)/mmr-controller: $(CTL_OBJ) $(SDP_A) $(CONTRACT_A)
-	$(CC) $(LDFLAGS) -o $@ $^ $(CONFIG_LIBS) $(MHD_LIBS) $(JANSSON_LIBS) $(CRYPTO_LIBS) -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(CONFIG_LIBS) $(MHD_LIBS) $(JANSSON_LIBS) $(CRYPTO_LIBS) $(SYSTEMD_LIBS) -lpthread
 
 # mmrctl mints access tokens itself (token mint): control/token.c and the wiping JSON allocator
 $(BUILD)/mmrctl: $(BUILD)/control/mmrctl.o $(BUILD)/control/token.o $(BUILD)/control/jwipe.o $(CONTRACT_A)
@@ -163,6 +178,9 @@ $(BUILD)/tests/test_token $(BUILD)/tests/test_http_routes: TEST_EXTRA_LIBS := $(
 # the join endpoints' rate limits (control/rate_limit.c, hashing with id_index.c's id_hash_bytes)
 $(BUILD)/tests/test_rate_limit: $(BUILD)/control/rate_limit.o $(BUILD)/control/id_index.o
 $(BUILD)/tests/test_rate_limit: TEST_CFLAGS := -Icontrol
+# GET /metrics' page (control/metrics.c) with the model it reads
+$(BUILD)/tests/test_metrics: $(addprefix $(BUILD)/control/,metrics.o outbuf.o values.o model.o id_index.o id_pool.o)
+$(BUILD)/tests/test_metrics: TEST_CFLAGS := -Icontrol
 
 $(BUILD)/tests/integration/%: tests/integration/tools/%.c $(LIBS_A)
 	@mkdir -p $(@D)
@@ -240,7 +258,38 @@ bench: progs $(BUILD)/tests/integration/dtls_peer
 	scripts/bench.sh
 
 clean:
-	rm -rf build build-asan build-check build-fuzz
+	rm -rf build build-asan build-check build-fuzz build-deb
+
+# ---- install (issue 14) ------------------------------------------------------------------------
+# `make install [PREFIX=/usr/local] [DESTDIR=]`: the daemons to sbin, mmrctl and mmr-gen to bin, man
+# pages, the host configs to /etc/mmr (an existing config is never overwritten), the systemd units,
+# the state directory /var/lib/mmr (0700). /etc, /var and the unit directory do not follow PREFIX.
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+UNITDIR    ?= /lib/systemd/system
+SYSCONFDIR ?= /etc/mmr
+STATEDIR   ?= /var/lib/mmr
+install: progs
+	install -d -m 0755 $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/share/mmr/examples $(DESTDIR)$(SYSCONFDIR)
+	install -d -m 0700 $(DESTDIR)$(STATEDIR)
+	install -m 0755 $(BUILD)/mmr-dataplane $(BUILD)/mmr-controller $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0755 $(BUILD)/mmrctl $(if $(GEN_SRC),$(BUILD)/mmr-gen) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 man/mmrctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 man/mmr-dataplane.8 man/mmr-controller.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 config/host/*.conf config/*-demo.conf $(DESTDIR)$(PREFIX)/share/mmr/examples/
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	for u in systemd/*.service; do sed 's|/usr/sbin/|$(PREFIX)/sbin/|' $$u > $(DESTDIR)$(UNITDIR)/$${u#systemd/} && \
+	  chmod 0644 $(DESTDIR)$(UNITDIR)/$${u#systemd/} || exit 1; done
+	@for f in config/host/*.conf; do d=$(DESTDIR)$(SYSCONFDIR)/$$(basename $$f); \
+	  if [ -e $$d ]; then echo "install: keeping the existing $$d"; \
+	  else echo "install -m 0644 $$f $$d"; install -m 0644 $$f $$d; fi; done
+
+# `make deb [DEB_DIR=build]`: build/mmr_VERSION_amd64.deb (scripts/make-deb.sh; built in build-deb/)
+DEB_DIR ?= $(BUILD)
+deb:
+	scripts/make-deb.sh build-deb $(DEB_DIR)
 
 -include $(shell find $(BUILD) build-fuzz/obj -name '*.d' 2>/dev/null)
 

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "config.h"
 #include "join.h"
+#include "log.h"
 
 #include <errno.h>
 #include <arpa/inet.h>
@@ -81,16 +82,26 @@ static int parse_listen(const config_setting_t *s, struct ctl_config *cfg, char 
 	if (v[0] != '[' && inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
 		a4->sin_family = AF_INET;
 		a4->sin_port = htons((uint16_t)port);
-		cfg->http_loopback = (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
 	} else if (v[0] == '[' && inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
 		a6->sin6_family = AF_INET6;
 		a6->sin6_port = htons((uint16_t)port);
-		cfg->http_loopback = IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
 	} else {
 		return bad(err, errlen, s, "http_listen '%s': '%s' is not an IPv4 address (or an IPv6 one in [])", v,
 			   host);
 	}
+	cfg->http_loopback = ctl_addr_is_loopback(&cfg->http_addr);
 	return 0;
+}
+
+bool ctl_addr_is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+	if (ss->ss_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+		return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return false;
 }
 
 /* demo_dir's default: the tree's web/ beside the build directory the controller runs from
@@ -149,6 +160,8 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 	cfg->join_rate_token = JOIN_RATE_TOKEN;
 	cfg->join_burst_token = JOIN_BURST_TOKEN;
 	cfg->journal_max_bytes = 64u << 20;
+	cfg->log_level = CTL_LOG_INFO;
+	cfg->log_target = CTL_LOG_AUTO;
 
 	/* libconfig says little about a file it cannot open: check that first */
 	FILE *f = fopen(path, "r");
@@ -296,12 +309,30 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 				bad(err, errlen, s, "demo_dir must be an absolute path (or \"\": no /demo)");
 				goto out;
 			}
+		} else if (strcmp(name, "metrics_public") == 0) {
+			if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+				bad(err, errlen, s, "metrics_public must be true or false");
+				goto out;
+			}
+			cfg->metrics_public = config_setting_get_bool(s);
+		} else if (strcmp(name, "log_level") == 0 || strcmp(name, "log_target") == 0) {
+			char v[32];
+			if (get_string(s, v, sizeof(v), false, err, errlen) < 0)
+				goto out;
+			bool level = strcmp(name, "log_level") == 0;
+			int x = level ? ctl_log_level_parse(v) : ctl_log_target_parse(v);
+			if (x < 0) {
+				bad(err, errlen, s, level ? "log_level must be debug, info, warning or error, not '%s'" :
+							    "log_target must be auto, stderr or syslog, not '%s'", v);
+				goto out;
+			}
+			*(level ? &cfg->log_level : &cfg->log_target) = x;
 		} else {
 			bad(err, errlen, s, "unknown setting '%s' (known: socket, socket_group, state_file, "
 					    "shm_name, apply_timeout_ms, journal_max_records, journal_max_bytes, http_listen, "
 					    "http_tls_cert, http_tls_key, token_secret_file, http_cors_origins, "
 					    "join_candidate, demo_dir, join_rate_ip, join_burst_ip, join_rate_token, "
-					    "join_burst_token)", name);
+					    "join_burst_token, metrics_public, log_level, log_target)", name);
 			goto out;
 		}
 	}

@@ -3,7 +3,8 @@
  * socket, socket_group, state_file, shm_name, apply_timeout_ms, journal_max_records,
  * journal_max_bytes, and the HTTP API's http_listen, http_tls_cert, http_tls_key, token_secret_file,
  * http_cors_origins (http_server.h), join_candidate, join_rate_ip, join_burst_ip, join_rate_token and
- * join_burst_token (join.h), demo_dir (static_files.h). Unknown keys, wrong types and bad values are
+ * join_burst_token (join.h), demo_dir (static_files.h), metrics_public (metrics.h), log_level and
+ * log_target (log.h). Unknown keys, wrong types and bad values are
  * errors reported as "FILE:LINE: why".
  */
 #ifndef MMR_CTL_CONFIG_H
@@ -46,7 +47,15 @@ struct ctl_config {
 	char demo_dir[1024];
 	/* join rate limits (token buckets, rate_limit.h): per client address and per token identity */
 	double join_rate_ip, join_burst_ip, join_rate_token, join_burst_token;
+	/* GET /metrics (metrics.h) without a token from anywhere, not only from loopback */
+	bool metrics_public;
+	/* the log (log.h): its level ("debug", "info", "warning", "error") and where it goes */
+	int log_level;                  /* enum ctl_log_level */
+	int log_target;                 /* enum ctl_log_target */
 };
+
+/* Is the address loopback (127.0.0.0/8, ::1, ::ffff:127.x.x.x)? */
+bool ctl_addr_is_loopback(const struct sockaddr_storage *ss);
 
 /* 0, or -1 with one line in err. */
 int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t errlen);

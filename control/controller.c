@@ -12,7 +12,8 @@
  * head passes its last command or apply_timeout_ms runs out. Answers go back in request order. A
  * read waits for the changes run before it to be committed. A client that sends garbage gets an
  * error reply and is closed; one that vanishes is dropped. SIGINT/SIGTERM stop the loop cleanly;
- * every acknowledged change is on disk.
+ * every acknowledged change is on disk. SIGHUP rereads the config file's log_level and
+ * metrics_public (a bad file is logged and changes nothing; it never exits).
  *
  * The HTTP API (http_server.h, off unless configured) runs in the same loop: libmicrohttpd in its
  * external-epoll mode, its epoll fd polled with ours, its requests held in the same slots (slot.h)
@@ -44,6 +45,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "cmd_chan.h"
 #include "config.h"
 #include "controller.h"
@@ -55,6 +58,7 @@
 #include "slot.h"
 #include "http_server.h"
 #include "state_file.h"
+#include "version.h"
 
 #define MAX_CONNS        64
 #define CONN_QUEUE       64               /* requests in flight on one connection (pipelined) */
@@ -80,11 +84,40 @@ struct conn {
 	uint64_t write_deadline_ns;
 };
 
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal, reload_signal;
 
 static void on_signal(int sig)
 {
 	stop_signal = sig;
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	reload_signal = 1;
+}
+
+/* SIGHUP: read the config file again and take its log_level and metrics_public; everything else
+ * needs a restart (said so when it differs). A bad file is logged and changes nothing. */
+static void reload_config(const char *conf, struct ctl_config *cfg)
+{
+	static struct ctl_config n;
+	char err[1024];
+	if (ctl_config_load(conf, &n, err, sizeof(err)) < 0) {
+		ctl_logl(CTL_LOG_ERROR, "SIGHUP: %s: nothing reloaded", err);
+		return;
+	}
+	bool other = strcmp(n.socket, cfg->socket) != 0 || strcmp(n.state_file, cfg->state_file) != 0 ||
+		     strcmp(n.shm_name, cfg->shm_name) != 0 || strcmp(n.http_listen, cfg->http_listen) != 0 ||
+		     n.log_target != cfg->log_target;
+	/* said before the new level applies, so that raising it still shows this line */
+	ctl_logl(CTL_LOG_WARNING, "SIGHUP: reloaded %s: log level %s (was %s), metrics_public %s%s", conf,
+		 ctl_log_level_name(n.log_level), ctl_log_level_name(ctl_log_get_level()),
+		 n.metrics_public ? "true" : "false", other ? "; other changed settings take effect at the next start" : "");
+	ctl_log_set_level(n.log_level);
+	cfg->log_level = n.log_level;
+	cfg->metrics_public = n.metrics_public;
+	explicit_bzero(&n, sizeof(n));
 }
 
 /* ---- the listening socket ------------------------------------------------------------------- */
@@ -112,19 +145,19 @@ static int open_listener(const struct ctl_config *cfg, ino_t *ino)
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", cfg->socket);
 	int rc = mkdir_parents(cfg->socket, 0755);
 	if (rc < 0) {
-		ctl_log("error: cannot create the directory of %s: %s", cfg->socket, strerror(-rc));
+		ctl_logl(CTL_LOG_ERROR, "cannot create the directory of %s: %s", cfg->socket, strerror(-rc));
 		return -1;
 	}
 	struct stat st;
 	if (lstat(cfg->socket, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			ctl_log("error: %s exists and is not a socket", cfg->socket);
+			ctl_logl(CTL_LOG_ERROR, "%s exists and is not a socket", cfg->socket);
 			return -1;
 		}
 		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
 			close(probe);
-			ctl_log("error: another controller is already listening on %s", cfg->socket);
+			ctl_logl(CTL_LOG_ERROR, "another controller is already listening on %s", cfg->socket);
 			return -1;
 		}
 		if (probe >= 0)
@@ -133,26 +166,26 @@ static int open_listener(const struct ctl_config *cfg, ino_t *ino)
 	}
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		ctl_log("error: socket: %s", strerror(errno));
+		ctl_logl(CTL_LOG_ERROR, "socket: %s", strerror(errno));
 		return -1;
 	}
 	mode_t old = umask(0117);       /* born 0660: never more open than that */
 	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
 	if (rc < 0) {
-		ctl_log("error: cannot bind %s: %s", cfg->socket, strerror(errno));
+		ctl_logl(CTL_LOG_ERROR, "cannot bind %s: %s", cfg->socket, strerror(errno));
 		goto err_close;
 	}
 	if (chmod(cfg->socket, 0660) < 0) {
-		ctl_log("error: cannot chmod %s: %s", cfg->socket, strerror(errno));
+		ctl_logl(CTL_LOG_ERROR, "cannot chmod %s: %s", cfg->socket, strerror(errno));
 		goto err_unlink;
 	}
 	if (cfg->has_group && chown(cfg->socket, (uid_t)-1, cfg->group_gid) < 0) {
-		ctl_log("error: cannot give %s to group %s: %s", cfg->socket, cfg->socket_group, strerror(errno));
+		ctl_logl(CTL_LOG_ERROR, "cannot give %s to group %s: %s", cfg->socket, cfg->socket_group, strerror(errno));
 		goto err_unlink;
 	}
 	if (listen(fd, 64) < 0) {
-		ctl_log("error: listen on %s: %s", cfg->socket, strerror(errno));
+		ctl_logl(CTL_LOG_ERROR, "listen on %s: %s", cfg->socket, strerror(errno));
 		goto err_unlink;
 	}
 	if (stat(cfg->socket, &st) == 0)
@@ -313,7 +346,7 @@ static void commit_batch(struct ctl_ctx *ctx, uint64_t now)
 	char err[400];
 	int rc = state_store_commit(st, now, err, sizeof(err));
 	if (rc == -2) {
-		ctl_log("error: the journal is in an unknown state: stopping (a restart loads what is on disk)");
+		ctl_logl(CTL_LOG_ERROR, "the journal is in an unknown state: stopping (a restart loads what is on disk)");
 		exit(1);
 	}
 	/* (with the test hook, rc 0 may leave the batch unwritten: its requests go on as if durable) */
@@ -332,7 +365,7 @@ static void commit_batch(struct ctl_ctx *ctx, uint64_t now)
 		ctl_log("cannot save the state: %s; the batch's changes are undone", err);
 		char why[400];
 		if (state_store_reload(st, ctx->model, why, sizeof(why)) < 0) {
-			ctl_log("error: cannot reload the state after a failed write: %s: stopping", why);
+			ctl_logl(CTL_LOG_ERROR, "cannot reload the state after a failed write: %s: stopping", why);
 			exit(1);
 		}
 		return;
@@ -590,11 +623,11 @@ static int lock_state(const char *state_file)
 	snprintf(path, sizeof(path), "%s.lock", state_file);
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		ctl_log("error: cannot open %s: %s", path, strerror(errno));
+		ctl_logl(CTL_LOG_ERROR, "cannot open %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		ctl_log("error: %s is locked: another controller uses state file %s", path, state_file);
+		ctl_logl(CTL_LOG_ERROR, "%s is locked: another controller uses state file %s", path, state_file);
 		close(fd);
 		return -1;
 	}
@@ -624,7 +657,7 @@ static void take_over_hook(void *arg, uint64_t token)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mmr-controller -c FILE [--take-over] [--wipe-dataplane]\n");
+	fprintf(f, "usage: mmr-controller -c FILE [--take-over] [--wipe-dataplane]\n       mmr-controller --version\n");
 }
 
 /* Every state has an id (model.h): a state without one (none on disk, or files from before ids) gets
@@ -635,13 +668,13 @@ static int ensure_state_id(struct model *m, struct state_store *st)
 	if (m->has_state_id)
 		return 0;
 	if (getrandom(m->state_id, sizeof(m->state_id), 0) != (ssize_t)sizeof(m->state_id)) {
-		ctl_log("error: cannot make a state id: %s", strerror(errno));
+		ctl_logl(CTL_LOG_ERROR, "cannot make a state id: %s", strerror(errno));
 		return -1;
 	}
 	m->has_state_id = true;
 	char err[400];
 	if (state_store_checkpoint(st, m, err, sizeof(err)) < 0) {
-		ctl_log("error: cannot write the state with its new state id: %s", err);
+		ctl_logl(CTL_LOG_ERROR, "cannot write the state with its new state id: %s", err);
 		return -1;
 	}
 	ctl_log("state %s had no state id (new, or written before ids): gave it one", st->path);
@@ -650,6 +683,8 @@ static int ensure_state_id(struct model *m, struct state_store *st)
 
 int main(int argc, char **argv)
 {
+	if (mmr_version_arg("mmr-controller", argc, argv))
+		return 0;
 	const char *conf = NULL;
 	bool take_over = false, wipe = false;
 	static const struct option longopts[] = {
@@ -685,6 +720,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mmr-controller: error: %s\n", err);
 		return 2;
 	}
+	ctl_log_setup(cfg.log_target, cfg.log_level);
 
 	signal(SIGPIPE, SIG_IGN);
 	/* a file-size limit reached fails the write (EFBIG: the batch fails, the requests get the error)
@@ -694,13 +730,18 @@ int main(int argc, char **argv)
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
 	sigprocmask(SIG_BLOCK, &block, &waitmask);
 	sigdelset(&waitmask, SIGINT);
 	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGHUP);
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	struct sigaction hup = { .sa_handler = on_hup };
+	sigemptyset(&hup.sa_mask);
+	sigaction(SIGHUP, &hup, NULL);
 
 	int rc = 1, lock_fd = -1, lfd = -1;
 	ino_t sock_ino = 0;
@@ -711,12 +752,12 @@ int main(int argc, char **argv)
 			       .pid = getpid() };
 
 	if (model_init(&model) < 0) {
-		ctl_log("error: out of memory");
+		ctl_logl(CTL_LOG_ERROR, "out of memory");
 		return 1;
 	}
 	int mk = mkdir_parents(cfg.state_file, 0755);
 	if (mk < 0) {
-		ctl_log("error: cannot create the directory of %s: %s", cfg.state_file, strerror(-mk));
+		ctl_logl(CTL_LOG_ERROR, "cannot create the directory of %s: %s", cfg.state_file, strerror(-mk));
 		goto out_model;
 	}
 	lock_fd = lock_state(cfg.state_file);
@@ -725,7 +766,7 @@ int main(int argc, char **argv)
 	int ld = state_store_open(&store, &model, cfg.state_file, cfg.journal_max_records, cfg.journal_max_bytes,
 				  err, sizeof(err));
 	if (ld < 0) {
-		ctl_log("error: cannot load state file: %s", err);
+		ctl_logl(CTL_LOG_ERROR, "cannot load state file: %s", err);
 		goto out_store;
 	}
 	if (ld == 1)
@@ -737,7 +778,7 @@ int main(int argc, char **argv)
 	if (ensure_state_id(&model, &store) < 0)
 		goto out_store;
 	if (dp_link_init(&dp, cfg.shm_name, &model) < 0) {
-		ctl_log("error: out of memory");
+		ctl_logl(CTL_LOG_ERROR, "out of memory");
 		goto out_store;
 	}
 	dp.on_ledger = ledger_hook;
@@ -752,16 +793,22 @@ int main(int argc, char **argv)
 	if (cfg.http) {
 		http = http_server_start(&ctx, err, sizeof(err));
 		if (!http) {
-			ctl_log("error: HTTP API: %s", err);
+			ctl_logl(CTL_LOG_ERROR, "HTTP API: %s", err);
 			goto out_listener;
 		}
 	}
 	ctl_log("MMR-CONTROLLER READY (pid %d, socket %s, dataplane %s)", (int)ctx.pid, cfg.socket, cfg.shm_name);
+	/* systemd Type=notify (systemd/mmr-controller.service); a no-op without NOTIFY_SOCKET */
+	sd_notify(0, "READY=1");
 
 	struct pollfd pfd[MAX_CONNS + 2];
 	struct conn *polled[MAX_CONNS + 2];
 	static struct conn http_marker;     /* polled[] entry of the HTTP API's fd */
 	while (!stop_signal) {
+		if (reload_signal) {
+			reload_signal = 0;
+			reload_config(conf, &cfg);
+		}
 		uint64_t now = mmr_now_ns();
 		if (state_store_pending(&store))
 			commit_batch(&ctx, now);   /* only the test hook leaves one behind */
@@ -837,7 +884,7 @@ int main(int argc, char **argv)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			ctl_log("error: poll: %s", strerror(errno));
+			ctl_logl(CTL_LOG_ERROR, "poll: %s", strerror(errno));
 			break;
 		}
 		now = mmr_now_ns();

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "http_server.h"
+#include "metrics.h"
 #include "slot.h"
 #include "token.h"
 
@@ -55,6 +56,7 @@ struct http_server {
 	size_t key_len;
 	struct http_req *reqs;          /* every live request */
 	struct join *join;              /* the join endpoints' sessions (join.h) */
+	struct metrics_http metrics;    /* replies by status (GET /metrics) */
 };
 
 /* One extra header of a reply. */

@@ -176,7 +176,9 @@ static bool origin_allowed(const struct ctl_config *cfg, const char *origin)
 static enum MHD_Result preflight(struct http_req *r, const char *url)
 {
 	char methods[64], allow[80];
-	if (!join_route_methods(url, methods, sizeof(methods)) && !http_route_methods(url, methods, sizeof(methods)))
+	if (strcmp(url, "/metrics") == 0)
+		snprintf(methods, sizeof(methods), "GET, HEAD");
+	else if (!join_route_methods(url, methods, sizeof(methods)) && !http_route_methods(url, methods, sizeof(methods)))
 		return http_reply_error(r, 404, "no such resource: %.200s (see docs/openapi.yaml)", url);
 	snprintf(allow, sizeof(allow), "%s, OPTIONS", methods);
 	struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
@@ -264,6 +266,37 @@ int http_authenticate(struct http_req *r, const char *tok, struct token_claims *
 	return 0;
 }
 
+/* GET /metrics (metrics.h): without a token from loopback or when metrics_public; else an admin
+ * token for every meeting. */
+static enum MHD_Result serve_metrics(struct http_req *r, const char *method)
+{
+	struct http_server *hs = r->hs;
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+		struct http_hdr h[] = { { "Allow", "GET, HEAD, OPTIONS" }, { NULL, NULL } };
+		static const char body[] = "{\"error\": \"/metrics takes GET\"}\n";
+		ctl_log("http %s: %s /metrics -> 405", r->who, method);
+		return http_reply(r, 405, "application/json", body, sizeof(body) - 1, h);
+	}
+	if (!hs->ctx->cfg->metrics_public && !ctl_addr_is_loopback(&r->peer)) {
+		struct token_claims cl;
+		enum MHD_Result rc = MHD_NO;
+		if (http_authenticate(r, NULL, &cl, &rc) < 0)
+			return rc;
+		if (cl.role != TOKEN_ROLE_ADMIN || strcmp(cl.meeting, "*") != 0)
+			return http_reply_error(r, 403, "/metrics needs an admin token for every meeting (meeting \"*\"), "
+						   "or metrics_public = true");
+	}
+	if (r->body_len)
+		return http_reply_error(r, 400, "GET takes no request body");
+	struct outbuf b;
+	ob_init(&b);
+	metrics_render(hs->ctx, &hs->metrics, &b);
+	enum MHD_Result rc = b.oom ? http_reply_error(r, 500, "out of memory building the metrics") :
+				     http_reply(r, 200, METRICS_CONTENT_TYPE, b.p, b.len, NULL);
+	ob_free(&b);
+	return rc;
+}
+
 static enum MHD_Result handle(struct http_req *r, const char *url, const char *method)
 {
 	struct http_server *hs = r->hs;
@@ -271,6 +304,8 @@ static enum MHD_Result handle(struct http_req *r, const char *url, const char *m
 		return preflight(r, url);
 	if (r->too_large)
 		return http_reply_error(r, 413, "the request body is too large (at most %d bytes)", HTTP_MAX_BODY);
+	if (strcmp(url, "/metrics") == 0)
+		return serve_metrics(r, method);
 	if (static_files_url(url))
 		return static_files_serve(r, hs->ctx->cfg->demo_dir, url, method);
 	if (join_owns_url(url))
@@ -442,9 +477,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-	(void)cls;
-	(void)conn;
 	(void)toe;
+	struct http_server *hs = cls;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS);
+	if (ci && ci->http_status >= 100 && ci->http_status < METRICS_MAX_STATUS)
+		hs->metrics.by_status[ci->http_status]++;
 	struct http_req *r = *con_cls;
 	if (!r)
 		return;

@@ -34,6 +34,7 @@
 #include "ctl_proto.h"
 #include "jwipe.h"
 #include "token.h"
+#include "version.h"
 
 #define REPLY_TIMEOUT_MS 120000    /* no byte for this long: the controller is stuck */
 
@@ -46,7 +47,7 @@ static void usage(FILE *f)
 		   "connection, up to N (default 64) ahead of their answers.\n"
 		   "mmrctl token mint --secret-file F --meeting M|'*' --identity I --role R --ttl S [--issuer ISS]:\n"
 		   "an access token for the HTTP API (role admin, publisher, viewer or participant).\n"
-		   "'mmrctl help' lists the commands.\n", CTL_DEFAULT_SOCKET);
+		   "'mmrctl help' lists the commands; 'mmrctl --version' prints the version.\n", CTL_DEFAULT_SOCKET);
 }
 
 /* Read exactly len bytes, waiting at most REPLY_TIMEOUT_MS between bytes. */
@@ -330,6 +331,8 @@ static int token_mint_cmd(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	if (mmr_version_arg("mmrctl", argc, argv))
+		return 0;
 	const char *sock = getenv("MMR_SOCKET");
 	if (!sock || !*sock)
 		sock = CTL_DEFAULT_SOCKET;

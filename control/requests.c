@@ -2008,6 +2008,25 @@ static void cmd_dataplane_reset(struct ctl_ctx *ctx, const struct args *a, struc
 		  ctx->model->n_streams, ctx->model->n_subs);
 }
 
+/* log level LEVEL: the controller's log level from now on (log.h; SIGHUP sets the config's back) */
+static void cmd_log_level(struct ctl_ctx *ctx, const struct args *a, struct request *req)
+{
+	(void)ctx;
+	int level = ctl_log_level_parse(a->pos[0]);
+	if (level < 0)
+		FAIL("log level must be debug, info, warning or error, not '%s'", a->pos[0]);
+	int old = ctl_log_get_level();
+	ctl_logl(CTL_LOG_WARNING, "log level %s (was %s), set by a request", ctl_log_level_name(level),
+		 ctl_log_level_name(old));
+	ctl_log_set_level(level);
+	if (req->json)
+		ob_printf(&req->body, "{\"level\": \"%s\", \"was\": \"%s\", \"target\": \"%s\"}\n",
+			  ctl_log_level_name(level), ctl_log_level_name(old), ctl_log_target_name());
+	else
+		ob_printf(&req->body, "log level %s (was %s; the log goes to %s)\n", ctl_log_level_name(level),
+			  ctl_log_level_name(old), ctl_log_target_name());
+}
+
 static void cmd_help(struct ctl_ctx *ctx, const struct args *a, struct request *req);
 
 static const struct command commands[] = {
@@ -2057,6 +2076,7 @@ static const struct command commands[] = {
 	  "[--encoding E]", cmd_slot_set, true },
 	{ "slot", "list", 1, { 0 }, "slot list MEETING", cmd_slot_list, false },
 	{ "stats", NULL, 0, { "streams", "participants" }, "stats [--streams] [--participants]", cmd_stats, false },
+	{ "log", "level", 1, { 0 }, "log level debug|info|warning|error", cmd_log_level, false },
 	/* changes no model: dp_link refuses it unless the tables are held (and never when fenced) */
 	{ "dataplane", "reset", 0, { "!yes-wipe" }, "dataplane reset --yes-wipe", cmd_dataplane_reset, false },
 	{ "help", NULL, 0, { 0 }, "help", cmd_help, false },

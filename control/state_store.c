@@ -332,7 +332,7 @@ fail:
 	snprintf(err, errlen, "cannot %s %s: %s", what, st->jpath, strerror(errno));
 	batch_drop(st);
 	if (ftruncate(st->jfd, (off_t)st->jbytes) < 0) {
-		ctl_log("error: cannot cut %s back to its durable %llu bytes: %s", st->jpath,
+		ctl_logl(CTL_LOG_ERROR, "cannot cut %s back to its durable %llu bytes: %s", st->jpath,
 			(unsigned long long)st->jbytes, strerror(errno));
 		return -2;
 	}

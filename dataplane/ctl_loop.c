@@ -48,6 +48,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include <urcu-qsbr.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -391,6 +393,8 @@ void ctl_loop_run(struct dataplane *dp, struct cmd_apply *ca)
 	atomic_store(&dp->shm->dp_ready, 1);
 	fprintf(stderr, "MMR-DATAPLANE READY\n");
 	fflush(stderr);
+	/* systemd Type=notify (systemd/mmr-dataplane.service); a no-op without NOTIFY_SOCKET */
+	sd_notify(0, "READY=1");
 
 	uint64_t now = mmr_now_ns();
 	uint64_t next_hk = now;

@@ -43,6 +43,7 @@
 #include "telemetry.h"
 #include "handoff.h"
 #include "worker.h"
+#include "version.h"
 
 #define EXIT_BAD_CONFIG 2
 
@@ -61,7 +62,7 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mmr-dataplane -c FILE [-- EXTRA EAL ARGS...]\n");
+	fprintf(f, "usage: mmr-dataplane -c FILE [-- EXTRA EAL ARGS...]\n       mmr-dataplane --version\n");
 }
 
 /* argv[0], the config's eal list, then whatever followed "--". */
@@ -96,6 +97,8 @@ int main(int argc, char **argv)
 	unsigned n_init_workers = 0;
 	int pdump = 0;
 
+	if (mmr_version_arg("mmr-dataplane", argc, argv))
+		return 0;
 	while ((opt = getopt(argc, argv, "+c:h")) != -1) {
 		switch (opt) {
 		case 'c':

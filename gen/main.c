@@ -48,6 +48,7 @@
 #include "srtp_fast.h"
 #include "stats.h"
 #include "stun_checks.h"
+#include "version.h"
 #include "twcc_fb.h"
 #include "updates.h"
 
@@ -1196,6 +1197,8 @@ int main(int argc, char **argv)
 	static struct gen g;
 	int rc = EXIT_FAILURE, eal_up = 0, port_up = 0;
 
+	if (mmr_version_arg("mmr-gen", argc, argv))
+		return 0;
 	int pr = parse_opts(argc, argv, &o);
 	if (pr == 1) {
 		usage(stdout);

@@ -9,6 +9,7 @@ PKGS=(
 	dpdk dpdk-dev libdpdk-dev
 	libsrtp2-dev liburcu-dev libconfig-dev libssl-dev libcmocka-dev libpcap-dev zlib1g-dev
 	libmicrohttpd-dev libjansson-dev python3-yaml
+	libsystemd-dev systemd
 	clang libclang-rt-14-dev
 	iproute2 iputils-ping python3 tcpdump
 	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
@@ -17,6 +18,7 @@ PKGS=(
 	openssl python3-aiortc
 	chromium
 	libvpx-dev libaom-dev libopus-dev
+	prometheus
 )
 
 here=$(cd "$(dirname "$0")" && pwd)

@@ -173,9 +173,9 @@ struct mmr_stream_stats {
  * and cum_lost are values (the latest), the others counts. */
 #define foreach_mmr_participant_counter(_)                                                             \
 	_(rtt_us,        "rtt_us",        "round-trip time to it in microseconds, from its last report "  \
-					  "about a copy we sent it (LSR/DLSR, or XR DLRR); 0: not known") \
-	_(fraction_lost, "fraction_lost", "fraction of our copies it lost, from its last report (0-255 = 0-100%)") \
-	_(cum_lost,      "cum_lost",      "packets of our copies it lost in all, from its last report")   \
+					  "about a copy we sent it (LSR/DLSR, or XR DLRR); 0: not known; a value") \
+	_(fraction_lost, "fraction_lost", "fraction of our copies it lost, from its last report (0-255 = 0-100%); a value") \
+	_(cum_lost,      "cum_lost",      "packets of our copies it lost in all, from its last report; a value")   \
 	_(rtcp_in,       "rtcp_in",       "RTCP packets received from it")                                \
 	_(rtcp_out,      "rtcp_out",      "RTCP packets sent to it (reports and feedback)")               \
 	_(nack_in,       "nack_in",       "NACK messages from it (one per FCI entry)")                    \

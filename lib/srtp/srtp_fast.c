@@ -455,6 +455,20 @@ static int rtp_open(struct srtp_stream *s, uint8_t *pkt, uint32_t h, uint32_t bo
 	}
 }
 
+/* An SRTP packet of len bytes as header (*h) and encrypted body (*body), the tag after it: 0, or -1
+ * when it is too long, its RTP header is not well formed or it has no room for the tag. */
+static inline int srtp_rtp_split(const struct srtp_stream *s, const uint8_t *pkt, uint32_t len, uint32_t *h,
+				 uint32_t *body)
+{
+	if (len > MAX_PKT_LEN)
+		return -1;
+	*h = rtp_header_len(pkt, len);
+	if (!*h || len < *h + s->tag_len)
+		return -1;
+	*body = len - *h - s->tag_len;
+	return 0;
+}
+
 enum mmr_drop_reason srtp_unprotect_rtp(struct srtp_stream *s, uint8_t *pkt, uint32_t *len)
 {
 	struct proto_ctx *pc = &s->rtp;
@@ -464,12 +478,8 @@ enum mmr_drop_reason srtp_unprotect_rtp(struct srtp_stream *s, uint8_t *pkt, uin
 	uint64_t idx;
 	enum mmr_drop_reason why;
 
-	if (l > MAX_PKT_LEN)
+	if (srtp_rtp_split(s, pkt, l, &h, &body))
 		return MMR_DROP_SRTP_AUTH;
-	h = rtp_header_len(pkt, l);
-	if (!h || l < h + s->tag_len)
-		return MMR_DROP_SRTP_AUTH;
-	body = l - h - s->tag_len;
 	seq = get_be16(pkt + 2);
 	ssrc = get_be32(pkt + 8);
 	if (__builtin_expect(pc->in.started, 1)) {
@@ -514,12 +524,8 @@ enum mmr_drop_reason srtp_verify_rtp_new(struct srtp_stream *s, const uint8_t *p
 	uint32_t h, body, ssrc;
 	uint16_t seq;
 
-	if (len > MAX_PKT_LEN)
+	if (srtp_rtp_split(s, pkt, len, &h, &body))
 		return MMR_DROP_SRTP_AUTH;
-	h = rtp_header_len(pkt, len);
-	if (!h || len < h + s->tag_len)
-		return MMR_DROP_SRTP_AUTH;
-	body = len - h - s->tag_len;
 	seq = get_be16(pkt + 2);
 	ssrc = get_be32(pkt + 8);
 	if (s->aead) {

@@ -306,7 +306,7 @@ static int parse_root(const config_setting_t *root, struct dp_config *cfg, const
 					     "speaker_interval_ms", "topn_ms", "twcc_fb_ms",
 					     "bwe", "bwe_start_kbps", "bwe_min_kbps", "bwe_max_kbps", "bwe_alloc_ms",
 					     "bwe_no_feedback", "bwe_probe", "ice_consent_s",
-					     "dtls_cert", NULL };
+					     "dtls_cert", "log_level", NULL };
 	if (check_known(root, known, path, err, errlen) < 0)
 		return -1;
 
@@ -354,6 +354,15 @@ static int parse_root(const config_setting_t *root, struct dp_config *cfg, const
 		return -1;
 	}
 	snprintf(cfg->dtls_cert, sizeof(cfg->dtls_cert), "%s", cert ? cert : "");
+	const char *lvl;
+	if (get_string(root, "log_level", &lvl, &s, path, err, errlen) < 0)
+		return -1;
+	cfg->log_level = DP_LOG_INFO;
+	if (lvl && dp_log_level_parse(lvl, &cfg->log_level) < 0) {
+		set_err(err, errlen, path, s, "'log_level' = \"%s\" must be error, warning, notice, info or debug",
+			lvl);
+		return -1;
+	}
 	/* outbound: a receiver's copies jump ahead by up to one window after a restart; its ROC guess
 	 * needs well under 2^15 (docs/design.md). inbound: up to one window (video: two) of a publisher's packets are refused. */
 	if (get_uint(root, "srtp_lease_out", 64, 8192, DEFAULT_LEASE_OUT, &cfg->srtp_lease_out, path,

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "mmr_types.h"
+#include "dp_log.h"
 
 #define DP_MAX_EAL_ARGS 64
 
@@ -41,6 +42,8 @@ struct dp_config {
 	struct dp_port_config port[MMR_MAX_PORTS];
 	uint32_t status_interval_ms;         /* 0 = no status line */
 	char srtp_ledger[256];               /* the SRTP lease ledger file (srtp_lease.h) */
+	uint32_t log_level;                  /* `log_level`: the mmr.* log types' level (dp_log.h, RTE_LOG_*);
+					        re-read on SIGHUP */
 	char dtls_cert[256];                 /* PEM (key and certificate) of the DTLS identity; "": a fresh
 					        certificate per start (dtls_path.h) */
 	uint32_t srtp_lease_out;             /* outbound lease window, packets (64..8192) */

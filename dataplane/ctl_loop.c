@@ -16,6 +16,8 @@
  * two handshakes with the workers); no later command is applied before it is done, and the ring's
  * head moves past it only then. Everything else (leases, heartbeats, status) goes on meanwhile.
  *
+ * SIGHUP (dp->reload): the config's run-time settings re-read (reload_config), between two iterations.
+ *
  * About once a second: the wall clock for the lcores' RTCP (ctl_publish_ntp).
  *
  * Every iteration, and in each batch before it is published: the SRTP index leases
@@ -194,7 +196,7 @@ static unsigned apply_batch(struct dataplane *dp, struct cmd_apply *ca, struct m
 			snprintf(shm->last_error, sizeof(shm->last_error), "seq %" PRIu64 " %s: %.100s", head + k,
 				 op_name(op), err);
 			atomic_fetch_add_explicit(&shm->rejected, 1, memory_order_release);
-			dp_log("command seq %" PRIu64 " (%s) refused: %s", head + k, op_name(op), err);
+			DP_WARN(DP_LT_CTL, "command seq %" PRIu64 " (%s) refused: %s", head + k, op_name(op), err);
 		}
 	}
 	/* the first windows of the batch's new SRTP contexts are durable before anyone sees them */
@@ -203,7 +205,7 @@ static unsigned apply_batch(struct dataplane *dp, struct cmd_apply *ca, struct m
 #ifdef MMR_DP_SELFCHECK
 	char why[160];
 	if (cmd_apply_check(ca, why, sizeof(why)) < 0) {
-		dp_log("SELF-CHECK FAILED after seq %" PRIu64 ": %s", head + n - 1, why);
+		DP_ERR(DP_LT_CTL, "SELF-CHECK FAILED after seq %" PRIu64 ": %s", head + n - 1, why);
 		abort();
 	}
 #endif
@@ -236,11 +238,11 @@ static unsigned apply_dtls(struct dataplane *dp, struct cmd_apply *ca)
 				rcu_thread_online();
 			if (cmd_apply_dtls_keys(ca, r.pid, &r.remote, &r.local, err, sizeof(err)) == 0) {
 				dp->shm->stats.ctl.dtls_keys++;
-				dp_log("participant %u: DTLS connected (%s): keys installed", r.pid,
+				DP_INFO(DP_LT_CTL, "participant %u: DTLS connected (%s): keys installed", r.pid,
 				       srtp_suite_name((enum srtp_suite)r.suite));
 			} else {
 				dp->shm->stats.ctl.dtls_keys_refused++;
-				dp_log("participant %u: DTLS keys refused: %s", r.pid, err);
+				DP_WARN(DP_LT_CTL, "participant %u: DTLS keys refused: %s", r.pid, err);
 				state = MMR_DTLS_FAILED;
 				fail = MMR_DTLS_FAIL_KEYS;
 			}
@@ -282,11 +284,11 @@ static void check_controller(struct dataplane *dp, struct ctl_state *cs, uint64_
 	uint64_t hb = atomic_load_explicit(&dp->shm->ctl_heartbeat_ns, memory_order_relaxed);
 	if (mmr_alive(hb, now)) {
 		if (cs->ctl != CTL_ALIVE)
-			dp_log("controller alive (pid %u)",
+			DP_INFO(DP_LT_CTL, "controller alive (pid %u)",
 			       atomic_load_explicit(&dp->shm->ctl_pid, memory_order_relaxed));
 		cs->ctl = CTL_ALIVE;
 	} else if (cs->ctl == CTL_ALIVE) {
-		dp_log("controller heartbeat stale: forwarding continues with the current tables");
+		DP_WARN(DP_LT_CTL, "controller heartbeat stale: forwarding continues with the current tables");
 		cs->ctl = CTL_STALE;
 	}
 }
@@ -301,13 +303,13 @@ static void status_line(struct dataplane *dp, struct cmd_apply *ca, struct ctl_s
 	mmr_stats_summarize(&cs->last, &cur, dt > 0 ? dt : 1, &sum);
 	struct cmd_apply_counts cnt;
 	cmd_apply_counts(ca, &cnt);
-	dp_log("status: rx %.0f pps, tx %.0f pps, copies %.0f/s, drops %.0f/s, workers busy %.1f%%; "
+	DP_INFO(DP_LT_CTL, "status: rx %.0f pps, tx %.0f pps, copies %.0f/s, drops %.0f/s, workers busy %.1f%%; "
 	       "%u participants, %u streams, %u subscriptions; %" PRIu64 " commands, %" PRIu64 " refused",
 	       sum.rx_pps, sum.tx_pps, sum.copies_ps, sum.drops_ps, sum.busy_pct,
 	       cnt.participants, cnt.streams, cnt.subs, cnt.applied + cnt.refused, cnt.refused);
 	uint64_t stale = atomic_load_explicit(&dp->shm->stale_refused, memory_order_relaxed);
 	if (stale)
-		dp_log("status: fencing: owner token %" PRIu64 ", %" PRIu64 " commands refused for a stale token",
+		DP_INFO(DP_LT_CTL, "status: fencing: owner token %" PRIu64 ", %" PRIu64 " commands refused for a stale token",
 		       atomic_load_explicit(&dp->shm->owner_token, memory_order_relaxed), stale);
 	struct srtp_leases_counts lc;
 	srtp_leases_counts(dp->leases, &lc);
@@ -318,17 +320,46 @@ static void status_line(struct dataplane *dp, struct cmd_apply *ca, struct ctl_s
 		meeting_owner_load(cmd_apply_owner(ca), load, dp->n_workers, &moves);
 		for (unsigned i = 0, o = 0; i < dp->n_workers && o < sizeof(txt); i++)
 			o += (unsigned)snprintf(txt + o, sizeof(txt) - o, "%s%u", i ? "/" : "", load[i]);
-		dp_log("status: hand-offs %.0f/s; participants per worker %s; %" PRIu64 " meeting moves",
+		DP_INFO(DP_LT_CTL, "status: hand-offs %.0f/s; participants per worker %s; %" PRIu64 " meeting moves",
 		       (double)(cur.c[MMR_LC_handoff_out] - cs->last.c[MMR_LC_handoff_out]) / (dt > 0 ? dt : 1),
 		       txt, moves);
 	}
 	if (lc.ledger.records || lc.sync_errors)
-		dp_log("status: SRTP ledger: %" PRIu64 " leases, %" PRIu64 " retired keys; %" PRIu64
+		DP_INFO(DP_LT_CTL, "status: SRTP ledger: %" PRIu64 " leases, %" PRIu64 " retired keys; %" PRIu64
 		       " requests, %" PRIu64 " grants, %" PRIu64 " syncs, %" PRIu64 " sync errors, %" PRIu64
 		       " contexts refused", lc.ledger.records, lc.ledger.retired, lc.requests, lc.grants,
 		       lc.ledger.syncs, lc.sync_errors, lc.refused);
+	for (unsigned i = 0; i < dp->n_ports; i++) {
+		const struct mmr_port_stats *ps = &dp->shm->stats.port[i];
+		DP_DEBUG(DP_LT_CTL, "status: port %u (%s): %" PRIu64 " packets in, %" PRIu64 " out, %" PRIu64
+			 " missed, %" PRIu64 " errors in, %" PRIu64 " out, %" PRIu64 " no mbuf", ps->port_id, ps->name,
+			 ps->ipackets, ps->opackets, ps->imissed, ps->ierrors, ps->oerrors, ps->rx_nombuf);
+	}
 	cs->last = cur;
 	cs->last_status_ns = now;
+}
+
+/* SIGHUP (main.c sets dp->reload): re-read the config file and apply what may change at run time,
+ * the log level; the rest needs a restart and is left as it is. A config that does not load changes
+ * nothing. Forwarding is not touched: this runs between two iterations of the control loop. */
+static void reload_config(struct dataplane *dp)
+{
+	static struct dp_config fresh;
+	char err[512];
+	if (dp_config_load(dp->cfg_path, &fresh, err, sizeof(err)) < 0) {
+		DP_ERR(DP_LT_CTL, "SIGHUP: %s: nothing reloaded", err);
+		return;
+	}
+	uint32_t old = dp_log_get_level(DP_LT_CTL), lvl = fresh.log_level;
+	/* the line shows at whichever of the two levels is the more verbose */
+	if (old >= lvl)
+		DP_INFO(DP_LT_CTL, "SIGHUP: reloaded %s: log level %s -> %s", dp->cfg_path,
+			dp_log_level_name(old), dp_log_level_name(lvl));
+	dp_log_set_level(lvl);
+	if (old < lvl)
+		DP_INFO(DP_LT_CTL, "SIGHUP: reloaded %s: log level %s -> %s", dp->cfg_path,
+			dp_log_level_name(old), dp_log_level_name(lvl));
+	dp_config_free(&fresh);
 }
 
 static int workers_running(struct dataplane *dp)
@@ -378,6 +409,8 @@ void ctl_loop_run(struct dataplane *dp, struct cmd_apply *ca)
 			n += apply_dtls(dp, ca);
 		srtp_leases_service(dp->leases, 1);   /* the lcores' requests for more index */
 		int snapshot = dp_events_service(dp, ca);   /* a controller asked for every current value */
+		if (atomic_exchange_explicit(&dp->reload, 0, memory_order_relaxed))
+			reload_config(dp);
 		now = mmr_now_ns();
 		if (now >= next_hk) {
 			atomic_store(&dp->shm->dp_heartbeat_ns, now);

@@ -97,7 +97,10 @@ struct dataplane {
 	struct ntp_clock ntp;        /* wall clock for the lcores' RTCP (ntp_time.h): published by the
 					control thread before the lcores start and about once a second */
 
-	atomic_int stop;             /* set by the signal handler: everyone winds down */
+	atomic_int stop;             /* set by SIGINT/SIGTERM's handler: everyone winds down */
+	atomic_int reload;           /* set by SIGHUP's handler: the control thread re-reads the config's
+					run-time settings (ctl_loop.c) */
+	const char *cfg_path;        /* the config file, for that */
 };
 
 /* Header mbuf data room: Ethernet + IPv6 + UDP + an RTP header with extensions + descriptor. */
@@ -127,7 +130,5 @@ static inline void dp_synchronize_rcu(struct dataplane *dp)
 	dp->shm->stats.ctl.grace_periods++;
 }
 
-/* One line to stderr: "mmr-dataplane: ...". Control thread and start-up only. */
-void dp_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -6,14 +6,15 @@
  * Reads the config (exit 2 when it is bad), initialises the EAL with the config's `eal` list plus
  * the extra arguments, creates the mempools, ports, forwarding tables and the shared-memory
  * segment, launches one worker per non-main lcore and runs the control loop on the main lcore.
- * SIGINT/SIGTERM: workers stop, ports close, the segment is unlinked, exit 0.
+ * SIGINT/SIGTERM: workers stop, ports close, the segment is unlinked, exit 0. SIGHUP: the control
+ * thread re-reads what may change at run time (the log level, ctl_loop.c); forwarding goes on.
+ * Logs: dp_log.h (rte_log, types mmr.dp / mmr.worker / mmr.ctl).
  * See docs/dataplane.md for the design.
  */
 #define _LGPL_SOURCE
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_pdump.h>
 
 #include "cmd_apply.h"
 #include "cmd_chan.h"
@@ -38,6 +40,7 @@
 #include "learn.h"
 #include "port.h"
 #include "srtp_lease.h"
+#include "telemetry.h"
 #include "handoff.h"
 #include "worker.h"
 #include "version.h"
@@ -46,20 +49,14 @@
 
 static struct dataplane *g_dp;
 
-void dp_log(const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "mmr-dataplane: %s\n", line);
-}
-
+/* Handlers only set flags: the control thread acts on them (ctl_loop.c). */
 static void on_signal(int sig)
 {
-	(void)sig;
-	if (g_dp)
+	if (!g_dp)
+		return;
+	if (sig == SIGHUP)
+		atomic_store(&g_dp->reload, 1);
+	else
 		atomic_store(&g_dp->stop, 1);
 }
 
@@ -98,6 +95,7 @@ int main(int argc, char **argv)
 	char **eal_argv = NULL;
 	int n_launched = 0, rcu_registered = 0, chan_created = 0, tables_made = 0;
 	unsigned n_init_workers = 0;
+	int pdump = 0;
 
 	if (mmr_version_arg("mmr-dataplane", argc, argv))
 		return 0;
@@ -129,17 +127,32 @@ int main(int argc, char **argv)
 		return EXIT_BAD_CONFIG;
 	}
 
+	dp_log_stream_init();     /* EAL's lines get their timestamps too */
 	int eal_argc = build_eal_argv(&cfg, argv[0], argc - optind, argv + optind, &eal_argv);
 	if (eal_argc < 0) {
-		dp_log("out of memory");
+		DP_ERR(DP_LT_DP, "out of memory");
 		goto out_cfg;
 	}
 	if (rte_eal_init(eal_argc, eal_argv) < 0) {
-		dp_log("EAL initialisation failed: %s", rte_strerror(rte_errno));
+		DP_ERR(DP_LT_DP, "EAL initialisation failed: %s", rte_strerror(rte_errno));
 		goto out_cfg;
 	}
 
+	if (dp_log_types_init(cfg.log_level) < 0) {
+		DP_ERR(DP_LT_DP, "cannot register the log types: %s", rte_strerror(rte_errno));
+		goto out_eal;
+	}
+	/* dpdk-dumpcap and dpdk-pdump attach as secondary processes: needs a primary with shared config
+	 * (a --file-prefix of its own, not --in-memory, which has no multi-process channel) */
+	pdump = rte_pdump_init() == 0;
+	if (pdump)
+		DP_INFO(DP_LT_DP, "packet capture ready: dpdk-dumpcap --file-prefix=%s -i PORT",
+			rte_eal_get_runtime_dir()[0] ? strrchr(rte_eal_get_runtime_dir(), '/') + 1 : "?");
+	else
+		DP_INFO(DP_LT_DP, "no packet capture (dpdk-dumpcap): %s", rte_strerror(rte_errno));
 	dp.cfg = &cfg;
+	dp.cfg_path = cfg_path;
+	atomic_init(&dp.reload, 0);
 	dp.udp_port = cfg.udp_port;
 	atomic_init(&dp.stop, 0);
 	g_dp = &dp;
@@ -149,23 +162,24 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 
 	unsigned lcore;
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (dp.n_workers == MMR_MAX_LCORES) {
-			dp_log("more than %u worker lcores; give the EAL fewer (-l)", MMR_MAX_LCORES);
+			DP_ERR(DP_LT_DP, "more than %u worker lcores; give the EAL fewer (-l)", MMR_MAX_LCORES);
 			rc = EXIT_BAD_CONFIG;
 			goto out_eal;
 		}
 		dp.worker_lcore[dp.n_workers++] = lcore;
 	}
 	if (dp.n_workers == 0) {
-		dp_log("needs at least two lcores: the main one for control, one or more workers (-l 0,1)");
+		DP_ERR(DP_LT_DP, "needs at least two lcores: the main one for control, one or more workers (-l 0,1)");
 		rc = EXIT_BAD_CONFIG;
 		goto out_eal;
 	}
 	if (rte_eth_dev_count_avail() != cfg.n_ports) {
-		dp_log("the EAL found %u ethdev(s) but %s lists %u port(s); they must match",
+		DP_ERR(DP_LT_DP, "the EAL found %u ethdev(s) but %s lists %u port(s); they must match",
 		       rte_eth_dev_count_avail(), cfg_path, cfg.n_ports);
 		rc = EXIT_BAD_CONFIG;
 		goto out_eal;
@@ -173,30 +187,32 @@ int main(int argc, char **argv)
 
 	int e = cmd_chan_create(&dp.chan, cfg.shm_name, dp.n_workers, cfg.n_ports);
 	if (e < 0) {
-		dp_log("cannot create shared memory %s: %s", cfg.shm_name, strerror(-e));
+		DP_ERR(DP_LT_DP, "cannot create shared memory %s: %s", cfg.shm_name, strerror(-e));
 		goto out_eal;
 	}
 	chan_created = 1;
 	dp.shm = dp.chan.shm;
 	dp.shm->tsc_hz = rte_get_tsc_hz();
+	if (dp_telemetry_init(&dp) < 0)
+		goto out_chan;
 
 	dp.sel = rte_zmalloc("mmr_layer_sel", (size_t)MMR_MAX_SUBS * sizeof(struct layer_sel), 64);
 	if (!dp.sel) {
-		dp_log("cannot allocate the layer selection table (%zu MiB of hugepage memory)",
+		DP_ERR(DP_LT_DP, "cannot allocate the layer selection table (%zu MiB of hugepage memory)",
 		       (size_t)MMR_MAX_SUBS * sizeof(struct layer_sel) >> 20);
 		goto out_chan;
 	}
 	/* every meeting unplaced (owner.h) */
 	dp.owner = rte_malloc("mmr_meeting_owner", MMR_MAX_MEETINGS, 64);
 	if (!dp.owner) {
-		dp_log("cannot allocate the meeting owner table");
+		DP_ERR(DP_LT_DP, "cannot allocate the meeting owner table");
 		goto out_ports;
 	}
 	memset(dp.owner, MMR_OWNER_NONE, MMR_MAX_MEETINGS);
 	memset(dp.shm->stats.meeting_owner, MMR_OWNER_NONE, sizeof(dp.shm->stats.meeting_owner));
 	dp.layers_now = rte_zmalloc("mmr_layers_now", (size_t)MMR_MAX_SUBS * sizeof(*dp.layers_now), 64);
 	if (!dp.layers_now) {
-		dp_log("cannot allocate the current-layers table (%zu MiB of hugepage memory)",
+		DP_ERR(DP_LT_DP, "cannot allocate the current-layers table (%zu MiB of hugepage memory)",
 		       (size_t)MMR_MAX_SUBS * sizeof(*dp.layers_now) >> 20);
 		goto out_ports;
 	}
@@ -213,7 +229,7 @@ int main(int argc, char **argv)
 	char lerr[256];
 	dp.leases = srtp_leases_open(&cfg, &dp, lerr, sizeof(lerr));
 	if (!dp.leases) {
-		dp_log("SRTP ledger: %s", lerr);
+		DP_ERR(DP_LT_DP, "SRTP ledger: %s", lerr);
 		rc = EXIT_BAD_CONFIG;
 		goto out_ports;
 	}
@@ -222,25 +238,25 @@ int main(int argc, char **argv)
 	_Static_assert(sizeof(dp.shm->srtp_ledger_id) == SRTP_LEDGER_ID_LEN, "ledger id length");
 	memcpy(dp.shm->srtp_ledger_id, srtp_leases_ledger_id(dp.leases), SRTP_LEDGER_ID_LEN);
 	if (fwd_tables_init(&dp.fwd) < 0) {
-		dp_log("cannot create the forwarding tables");
+		DP_ERR(DP_LT_DP, "cannot create the forwarding tables");
 		goto out_ports;
 	}
 	tables_made = 1;
 	if (rtcp_state_alloc(&dp.rtcp, cfg.kf_throttle_ms) < 0)
 		goto out_tables;
 	if (dp_ice_init(&dp) < 0) {
-		dp_log("cannot create the ICE tables");
+		DP_ERR(DP_LT_DP, "cannot create the ICE tables");
 		goto out_tables;
 	}
 	if (dp_learn_init() < 0) {
-		dp_log("cannot allocate the SSRC learning state");
+		DP_ERR(DP_LT_DP, "cannot allocate the SSRC learning state");
 		goto out_tables;
 	}
 	if (dp_dtls_init(&dp) < 0)     /* before the workers: its rings; the fingerprint before dp_ready */
 		goto out_tables;
 	ca = cmd_apply_new(&dp);
 	if (!ca) {
-		dp_log("cannot allocate the control thread's tables");
+		DP_ERR(DP_LT_DP, "cannot allocate the control thread's tables");
 		goto out_tables;
 	}
 
@@ -256,7 +272,7 @@ int main(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < dp.n_workers; i++) {
 		if (rte_eal_remote_launch(worker_main, &workers[i], dp.worker_lcore[i]) != 0) {
-			dp_log("cannot launch worker %u on lcore %u", i, dp.worker_lcore[i]);
+			DP_ERR(DP_LT_DP, "cannot launch worker %u on lcore %u", i, dp.worker_lcore[i]);
 			atomic_store(&dp.stop, 1);
 			goto out_workers;
 		}
@@ -266,11 +282,11 @@ int main(int argc, char **argv)
 		atomic_store(&dp.stop, 1);
 		goto out_workers;
 	}
-	dp_log("%u worker lcore(s), %u port(s), shared memory %s, UDP port %u%s", dp.n_workers,
+	DP_INFO(DP_LT_DP, "%u worker lcore(s), %u port(s), shared memory %s, UDP port %u%s", dp.n_workers,
 	       dp.n_ports, cfg.shm_name, cfg.udp_port, cfg.udp_port ? "" : " (any)");
 
 	ctl_loop_run(&dp, ca);
-	dp_log("stopping");
+	DP_INFO(DP_LT_DP, "stopping");
 	rc = EXIT_SUCCESS;
 
 out_workers:
@@ -305,12 +321,15 @@ out_ports:
 	rte_free(dp.sel);
 	rte_free(dp.owner);
 out_chan:
+	dp_telemetry_stop();
 	if (chan_created) {
 		cmd_chan_close(&dp.chan);
 		cmd_chan_unlink(cfg.shm_name);
 	}
 out_eal:
 	g_dp = NULL;
+	if (pdump)
+		rte_pdump_uninit();
 	rte_eal_cleanup();
 out_cfg:
 	free(eal_argv);

@@ -139,13 +139,13 @@ int worker_init(struct worker *w, struct dataplane *dp, unsigned idx)
 	}
 	w->hold = rte_zmalloc_socket("mmr_hold", WORKER_HOLD_MAX * sizeof(*w->hold), 0, (int)socket);
 	if (!w->hold) {
-		dp_log("worker %u: cannot allocate its hold queue", idx);
+		DP_ERR(DP_LT_WORKER, "worker %u: cannot allocate its hold queue", idx);
 		return -1;
 	}
 	for (unsigned p = 0; p < dp->n_ports; p++) {
 		w->txb[p] = rte_zmalloc_socket("mmr_txb", RTE_ETH_TX_BUFFER_SIZE(WORKER_BURST), 0, (int)socket);
 		if (!w->txb[p]) {
-			dp_log("worker %u: cannot allocate its TX buffer", idx);
+			DP_ERR(DP_LT_WORKER, "worker %u: cannot allocate its TX buffer", idx);
 			worker_fini(w);
 			return -1;
 		}

@@ -147,6 +147,44 @@ def cleanup_stale():
                 continue
             if not _pid_alive(pid):
                 shutil.rmtree('/var/run/dpdk/' + n, ignore_errors=True)
+                remove_hugepage_files(n)
+    for m in ('/dev/hugepages',):   # hugepage files whose runtime dir went already
+        try:
+            names = os.listdir(m)
+        except OSError:
+            names = []
+        for n in names:
+            if n.startswith('mmrt-') and 'map_' in n:
+                try:
+                    pid = int(n.split('map_')[0].rsplit('-', 1)[1])
+                except ValueError:
+                    continue
+                if not _pid_alive(pid):
+                    try:
+                        os.unlink(os.path.join(m, n))
+                    except OSError:
+                        pass
+
+
+def remove_hugepage_files(prefix):
+    """A primary EAL's hugepage files (<prefix>map_N in every hugetlbfs mount): they stay after it
+    exits unless --in-memory."""
+    try:
+        with open('/proc/mounts') as f:
+            mounts = [l.split()[1] for l in f if len(l.split()) > 2 and l.split()[2] == 'hugetlbfs']
+    except OSError:
+        mounts = []
+    for m in mounts:
+        try:
+            names = os.listdir(m)
+        except OSError:
+            continue
+        for n in names:
+            if n.startswith(prefix + 'map_'):
+                try:
+                    os.unlink(os.path.join(m, n))
+                except OSError:
+                    pass
 
 
 class HarnessError(Exception):
@@ -281,7 +319,8 @@ class MmrEnv:
 
     def __init__(self, name, build='build', workers=1, extra_eal=(), asan=False, vdev='tap',
                  ipv6=False, static_neigh=False, mbufs=8191, status_interval_ms=1000,
-                 apply_timeout_ms=None, ready_timeout=30.0, controller=True, pcap_queues=1, rtcp=True):
+                 apply_timeout_ms=None, ready_timeout=30.0, controller=True, pcap_queues=1, rtcp=True,
+                 attachable=True):
         self.name = name
         self.pid = os.getpid()
         self.build = os.path.join(ROOT, 'build-asan' if asan else build)
@@ -321,6 +360,10 @@ class MmrEnv:
         self.use_huge = hugepages_usable() and os.environ.get('MMR_TEST_NO_HUGE', '') != '1'
         self.dp_mac = PCAP_DP_MAC if vdev == 'pcap' else DP_MAC
         self.with_controller = controller
+        # attachable (the default where hugepages are usable): the dataplane is a primary process with its --file-prefix (the shm name) and
+        # no --in-memory, so dpdk-proc-info and dpdk-dumpcap attach; its hugepage files
+        # (/dev/hugepages/<prefix>map_*) are removed by stop() and cleanup_stale()
+        self.attachable = attachable and self.use_huge
         for b in ('mmr-dataplane', 'mmr-controller', 'mmrctl') if controller else ('mmr-dataplane',):
             if not os.access(os.path.join(self.build, b), os.X_OK):
                 raise HarnessError('%s not built (run make%s)' % (os.path.join(self.build, b),
@@ -426,6 +469,7 @@ class MmrEnv:
         except OSError:
             pass
         shutil.rmtree('/var/run/dpdk/' + self.shm_name.lstrip('/'), ignore_errors=True)
+        remove_hugepage_files(self.shm_name.lstrip('/'))
         self._leave_netns()
         if self.tmp:
             for f in ('dataplane.conf', 'controller.conf', 'state', 'state.journal'):
@@ -472,7 +516,10 @@ class MmrEnv:
         else:
             # more lcores than CPUs (tests on a small machine): map them onto the CPUs we have
             lc = ['--lcores', ','.join('%d@%d' % (i, i % ncpu) for i in range(self.workers + 1))]
-        mem = ['--in-memory'] if self.use_huge else ['--no-huge', '-m', '1024', '--no-shconf']
+        if self.attachable:
+            mem = []
+        else:
+            mem = ['--in-memory'] if self.use_huge else ['--no-huge', '-m', '1024', '--no-shconf']
         if self.vdev == 'tap':
             vdev = '--vdev=net_tap0,iface=%s' % TAP_IFACE
         elif self.vdev == 'pcap':

@@ -108,10 +108,14 @@ static inline uint32_t bwe_write_twcc(uint8_t *rtp, const struct bwe_pkt *bp, ui
 {
 	uint32_t p = bp->tw_off;
 	uint32_t s = bp->tw_old_sum + (bp->tw_odd ? (uint16_t)(seq << 8 | seq >> 8) : seq);
-	uint8_t ib = bwe_id_byte(bp, id, 2);
-	if (__builtin_expect(ib && ib != bp->tw_id_byte, 0)) {
-		s += (uint16_t)~bwe_byte_word(bp->tw_id_pos, bp->tw_id_byte) + bwe_byte_word(bp->tw_id_pos, ib);
-		rtp[bp->tw_id_pos] = ib;
+	/* the receiver's id the publisher's (the usual case): the id byte as received is its id byte
+	 * (the element was found under that id), nothing to rewrite */
+	if (__builtin_expect(id != bp->tw_id, 0)) {
+		uint8_t ib = bwe_id_byte(bp, id, 2);
+		if (ib && ib != bp->tw_id_byte) {
+			s += (uint16_t)~bwe_byte_word(bp->tw_id_pos, bp->tw_id_byte) + bwe_byte_word(bp->tw_id_pos, ib);
+			rtp[bp->tw_id_pos] = ib;
+		}
 	}
 	rtp[p] = (uint8_t)(seq >> 8);
 	rtp[p + 1] = (uint8_t)seq;

@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <rte_cycles.h>
-#include <rte_malloc.h>
 #include <rte_mbuf.h>
 
 #include "config.h"
@@ -50,19 +49,12 @@ struct part_bwe *part_bwe_new(struct dataplane *dp, const struct mmr_cmd_partici
 	const struct dp_config *cfg = dp->cfg;
 	if (!cfg->bwe || !cfg->rtcp || !(c->fb & (MMR_FB_TWCC | MMR_FB_REMB)))
 		return NULL;
-	/* its first line is the one the fan-out touches per copy: on a line of its own; in hugepage
-	 * memory (the fan-out touches the first line and the log's entry line of every receiver in
-	 * turn: on 4 KB pages, two TLB entries each), the C heap when that is short */
+	/* its first line is the one the fan-out touches per copy: on a line of its own */
 	size_t size = (sizeof(struct part_bwe) + 63u) & ~(size_t)63u;
-	struct part_bwe *b = rte_zmalloc("mmr_part_bwe", size, 64);
-	int rte_mem = b != NULL;
-	if (!b) {
-		b = aligned_alloc(64, size);
-		if (!b)
-			return NULL;
-		memset(b, 0, size);
-	}
-	b->rte_mem = (uint8_t)rte_mem;
+	struct part_bwe *b = aligned_alloc(64, size);
+	if (!b)
+		return NULL;
+	memset(b, 0, size);
 	uint64_t now_us = rte_get_tsc_cycles() / (rte_get_tsc_hz() / 1000000u);
 	struct gcc_cfg gc = { .start_bps = (uint64_t)cfg->bwe_start_kbps * 1000u,
 			      .min_bps = (uint64_t)cfg->bwe_min_kbps * 1000u,
@@ -80,11 +72,7 @@ struct part_bwe *part_bwe_new(struct dataplane *dp, const struct mmr_cmd_partici
 
 void part_bwe_free(void *p)
 {
-	struct part_bwe *b = p;
-	if (b && b->rte_mem)
-		rte_free(b);
-	else
-		free(b);
+	free(p);
 }
 
 struct layer_rate *stream_layer_rate_new(struct dataplane *dp, const struct mmr_cmd_stream *c)

@@ -72,7 +72,6 @@ struct part_bwe {
 	uint64_t ev_us;
 	uint32_t ev_kbps;
 	uint32_t ev_version;
-	uint8_t  rte_mem;             /* allocated with rte_zmalloc (else the C heap): how to free it */
 };
 
 /* ---- control thread (the hooks cmd_apply.c calls; NULL: no estimation for it) ---- */

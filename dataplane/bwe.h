@@ -47,7 +47,7 @@ struct rtcp_item;
 #define BWE_PROBE_PER_COPY 32u        /* probe packets sent after one copy at most: a BWE_PROBE_MIN_TRAIN train at once */
 
 /* Per copy the fan-out touches the first cache line (probe_pkts_left and the send log's header:
- * next_seq, last_us) and the log entry of the copy's seq (prefetched ahead). */
+ * next_seq, last_us) and the log entry of the copy's seq (its line prefetched at the stamp 8 before). */
 struct part_bwe {
 	uint16_t probe_pkts_left;     /* probe packets of the current cluster still to send (0: none) */
 	uint8_t  probe_id;            /* that cluster's id (gcc_probe) */
@@ -121,6 +121,9 @@ bwe_stamp(struct worker *w, const struct fwd_output *o, const struct bwe_pkt *bp
 	if (o->twcc_ext_id) {
 		if (likely(bp->tw_off)) {
 			uint16_t seq = send_log_add(&b->log, w->now_us, (uint16_t)rtp_len, 0);
+			/* the line its log fills after this one (8 entries on), long before it is reached:
+			 * that store would otherwise miss, its last write 1024 of its copies ago */
+			rte_prefetch0(&b->log.e[(uint16_t)(seq + 8u) & (SEND_LOG_SIZE - 1)]);
 			sum = bwe_write_twcc(rtp, bp, o->twcc_ext_id, seq);
 			w->st->twcc_stamped++;
 		} else {
@@ -141,13 +144,6 @@ uint32_t bwe_stamp_whole(struct worker *w, const struct fwd_output *o, uint8_t *
 static inline void bwe_prefetch(const struct fwd_output *o)
 {
 	rte_prefetch0(o->bwe);
-}
-
-/* Ahead of the copy to o (o->bwe set; its first line fetched): the log entry it will fill. */
-static inline void bwe_prefetch_entry(const struct fwd_output *o)
-{
-	const struct part_bwe *b = o->bwe;
-	rte_prefetch0(&b->log.e[b->log.next_seq & (SEND_LOG_SIZE - 1)]);
 }
 
 /* After a copy to o was sent: the probe packets due with it (a cluster is being sent). */

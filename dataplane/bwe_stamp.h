@@ -11,9 +11,14 @@
 #define MMR_DP_BWE_STAMP_H
 
 #include <stdint.h>
+#include <string.h>
 #include "rtp.h"
 #include "be_bytes.h"
 #include "csum.h"
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "bwe_write_twcc stores the seq byte-swapped in one 16-bit store"
+#endif
 
 /* Where a received packet's elements are (offsets from the RTP header; 0: not in the packet). */
 struct bwe_pkt {
@@ -107,14 +112,18 @@ static inline uint8_t bwe_id_byte(const struct bwe_pkt *bp, uint8_t id, unsigned
 static inline uint32_t bwe_write_twcc(uint8_t *rtp, const struct bwe_pkt *bp, uint8_t id, uint16_t seq)
 {
 	uint32_t p = bp->tw_off;
-	uint32_t s = bp->tw_old_sum + (bp->tw_odd ? (uint16_t)(seq << 8 | seq >> 8) : seq);
-	uint8_t ib = bwe_id_byte(bp, id, 2);
-	if (__builtin_expect(ib && ib != bp->tw_id_byte, 0)) {
-		s += (uint16_t)~bwe_byte_word(bp->tw_id_pos, bp->tw_id_byte) + bwe_byte_word(bp->tw_id_pos, ib);
-		rtp[bp->tw_id_pos] = ib;
+	uint16_t be = (uint16_t)(seq << 8 | seq >> 8);     /* the seq as it sits in the packet */
+	uint32_t s = bp->tw_old_sum + (bp->tw_odd ? be : seq);
+	/* the receiver's id the publisher's (the usual case): the id byte as received is its id byte
+	 * (the element was found under that id), nothing to rewrite */
+	if (__builtin_expect(id != bp->tw_id, 0)) {
+		uint8_t ib = bwe_id_byte(bp, id, 2);
+		if (ib && ib != bp->tw_id_byte) {
+			s += (uint16_t)~bwe_byte_word(bp->tw_id_pos, bp->tw_id_byte) + bwe_byte_word(bp->tw_id_pos, ib);
+			rtp[bp->tw_id_pos] = ib;
+		}
 	}
-	rtp[p] = (uint8_t)(seq >> 8);
-	rtp[p + 1] = (uint8_t)seq;
+	memcpy(rtp + p, &be, 2);       /* big-endian in one store (a little-endian host, checked above) */
 	return s;
 }
 

@@ -223,13 +223,9 @@ static void fanout_chunk(struct worker *w, struct rte_mbuf *m, const struct fano
 		ca.body_data_off = (uint16_t)(m->data_off + fp->body_off);
 	}
 
-	if (w->tsc_per_us && fo[0]->bwe)
-		bwe_prefetch_entry(fo[0]);     /* the next ones one copy ahead, below */
 	for (uint32_t i = 0; i < k; i++) {
-		/* the next receiver's log entry (its header line came two copies ago), the header line
-		 * of the one after */
-		if (fo[i]->bwe && i + 1 < k && fo[i + 1]->bwe)
-			bwe_prefetch_entry(fo[i + 1]);
+		/* the header line of the receiver two copies on (its log entry's line was fetched at its
+		 * previous stamp: bwe_stamp) */
 		if (w->tsc_per_us && i + 2 < k && fo[i + 2]->bwe)
 			bwe_prefetch(fo[i + 2]);
 		struct rte_mbuf *c = build_copy(w, m, &ca, fp, fo[i], &lo[i]);   /* stamped */

@@ -13,7 +13,6 @@ import os
 import struct
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
@@ -24,9 +23,6 @@ SSRC = 0x0CA97001
 PORTS = {'alice': 6301, 'bob': 6302, 'carol': 6303}
 PPS = 300
 
-
-def rtp(seq):
-    return struct.pack('!BBHII', 0x80, 111, seq & 0xffff, seq * 960 & 0xffffffff, SSRC) + bytes(60)
 
 
 def pcapng_packets(path):
@@ -72,20 +68,8 @@ def body(c):
             env.participant('m1', name, port)
         env.stream('m1', 'alice', SSRC, 'audio')
         socks = {n: env.udp_socket(p) for n, p in PORTS.items()}
-        stop = threading.Event()
-        sent = [0]
-
-        def sender():
-            t0 = time.monotonic()
-            while not stop.is_set():
-                env.send(socks['alice'], rtp(sent[0]))
-                sent[0] += 1
-                d = t0 + sent[0] / PPS - time.monotonic()
-                if d > 0:
-                    time.sleep(d)
-
-        th = threading.Thread(target=sender)
-        th.start()
+        stop, th, sent = mmrtest.paced_sender(
+            PPS, lambda i: env.send(socks['alice'], mmrtest.audio_rtp(SSRC, i)))
         pcap = os.path.join(env.tmp, 'capture.pcapng')
         try:
             time.sleep(0.5)

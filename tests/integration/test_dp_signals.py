@@ -27,9 +27,6 @@ PORTS = {'alice': 6101, 'bob': 6102, 'carol': 6103}
 PPS = 400
 
 
-def rtp(seq):
-    return struct.pack('!BBHII', 0x80, 111, seq & 0xffff, seq * 960 & 0xffffffff, SSRC) + bytes(60)
-
 
 def set_level(env, level):
     path = os.path.join(env.tmp, 'dataplane.conf')
@@ -67,18 +64,8 @@ def body(c):
         env.stream('m1', 'alice', SSRC, 'audio')
         socks = {n: env.udp_socket(p) for n, p in PORTS.items()}
         got = {'bob': 0, 'carol': 0}
-        sent = [0]
-        stop = threading.Event()
-
-        def sender():
-            t0 = time.monotonic()
-            while not stop.is_set():
-                if env.send(socks['alice'], rtp(sent[0])):
-                    sent[0] += 1
-                t = t0 + sent[0] / PPS
-                d = t - time.monotonic()
-                if d > 0:
-                    time.sleep(d)
+        stop, sender, sent = mmrtest.paced_sender(
+            PPS, lambda i: env.send(socks['alice'], mmrtest.audio_rtp(SSRC, i)))
 
         def receiver(name):
             while True:
@@ -89,8 +76,8 @@ def body(c):
                 if stop.is_set() and not pk:
                     return
 
-        ths = [threading.Thread(target=sender)] + [threading.Thread(target=receiver, args=(n,)) for n in got]
-        for t in ths:
+        ths = [sender] + [threading.Thread(target=receiver, args=(n,)) for n in got]
+        for t in ths[1:]:
             t.start()
         time.sleep(1.0)
         hup(env, c, 'warning', 'log level info -> warning')

@@ -11,10 +11,8 @@ though the config says info.
 """
 import json
 import os
-import struct
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
@@ -27,9 +25,6 @@ PORTS = {'alice': 6201, 'bob': 6202, 'carol': 6203}
 STRANGER = 6299
 PPS = 300
 
-
-def rtp(seq, ssrc=SSRC):
-    return struct.pack('!BBHII', 0x80, 111, seq & 0xffff, seq * 960 & 0xffffffff, ssrc) + bytes(60)
 
 
 def query(prefix, *cmds):
@@ -68,22 +63,11 @@ def body(c):
         c.check(sid is not None, "mmrctl stats --streams gives alice's stream id (%s)" % sid)
         socks = {n: env.udp_socket(p) for n, p in PORTS.items()}
         stranger = env.udp_socket(STRANGER)
-        stop = threading.Event()
-        sent = [0]
-
-        def sender():
-            t0 = time.monotonic()
-            while not stop.is_set():
-                env.send(socks['alice'], rtp(sent[0]))
-                if sent[0] % 10 == 0:
-                    env.send(stranger, rtp(sent[0], 0x0BAD0BAD))
-                sent[0] += 1
-                d = t0 + sent[0] / PPS - time.monotonic()
-                if d > 0:
-                    time.sleep(d)
-
-        th = threading.Thread(target=sender)
-        th.start()
+        def send_one(i):
+            if i % 10 == 0:
+                env.send(stranger, mmrtest.audio_rtp(0x0BAD0BAD, i))    # an unknown sender's
+            return env.send(socks['alice'], mmrtest.audio_rtp(SSRC, i))
+        stop, th, sent = mmrtest.paced_sender(PPS, send_one)
         prefix = env.shm_name.lstrip('/')
         cmds = ['/', '/mmr/status', '/mmr/lcores', '/mmr/ports', '/mmr/drops', '/mmr/meetings',
                 '/mmr/streams,%s' % sid]

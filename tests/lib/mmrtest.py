@@ -1147,6 +1147,30 @@ def lcore_total(stats, key):
     return sum(int(lc.get(key, 0)) for lc in stats.get('lcores', []))
 
 
+def audio_rtp(ssrc, seq, pt=111):
+    """A minimal RTP packet (Opus-like: 960 ticks per packet, 60 zero bytes) of ssrc, number seq."""
+    return struct.pack('!BBHII', 0x80, pt, seq & 0xffff, seq * 960 & 0xffffffff, ssrc) + bytes(60)
+
+
+def paced_sender(pps, send_one):
+    """Start a thread calling send_one(i) pps times a second (i counts the calls that returned
+    true, e.g. env.send's result) until the returned event is set. Returns (stop event, thread,
+    [count])."""
+    stop, sent = threading.Event(), [0]
+
+    def run():
+        t0 = time.monotonic()
+        while not stop.is_set():
+            if send_one(sent[0]):
+                sent[0] += 1
+            d = t0 + sent[0] / pps - time.monotonic()
+            if d > 0:
+                time.sleep(d)
+    th = threading.Thread(target=run, daemon=True)
+    th.start()
+    return stop, th, sent
+
+
 def stream_stats(stats, ssrc):
     """The per-stream counters of the stream with this SSRC (None if absent)."""
     for s in stats.get('streams', []):

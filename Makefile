@@ -144,7 +144,8 @@ $(BUILD)/mmr-controller: $(CTL_OBJ) $(SDP_A) $(CONTRACT_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CONFIG_LIBS) $(MHD_LIBS) $(JANSSON_LIBS) $(CRYPTO_LIBS) $(SYSTEMD_LIBS) -lpthread
 
 # mmrctl mints access tokens itself (token mint): control/token.c and the wiping JSON allocator
-$(BUILD)/mmrctl: $(BUILD)/control/mmrctl.o $(BUILD)/control/token.o $(BUILD)/control/jwipe.o $(CONTRACT_A)
+$(BUILD)/mmrctl: $(BUILD)/control/mmrctl.o $(BUILD)/control/token.o $(BUILD)/control/jwipe.o $(BUILD)/control/outbuf.o \
+		 $(CONTRACT_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(JANSSON_LIBS) $(CRYPTO_LIBS)
 
 # A unit test of pure code in dataplane/ or control/ names the objects it links as extra

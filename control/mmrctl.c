@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "ctl_proto.h"
+#include "doctor.h"
 #include "jwipe.h"
 #include "outbuf.h"
 #include "token.h"
@@ -438,14 +439,19 @@ int main(int argc, char **argv)
 	int c = i;
 	while (c < argc && strcmp(argv[c], "--json") == 0)
 		c++;
-	if (c < argc && (strcmp(argv[c], "batch") == 0 || strcmp(argv[c], "token") == 0)) {
+	if (c < argc && (strcmp(argv[c], "batch") == 0 || strcmp(argv[c], "token") == 0 ||
+			 strcmp(argv[c], "doctor") == 0)) {
 		int n = 0;
 		for (int k = c + 1; k < argc; k++)
 			if (strcmp(argv[k], "--json") != 0)
 				argv[c + 1 + n++] = argv[k];
 		if (strcmp(argv[c], "batch") == 0)
 			return run_batch(sock, n, argv + c + 1);
-		return token_mint_cmd(n, argv + c + 1);
+		if (strcmp(argv[c], "token") == 0)
+			return token_mint_cmd(n, argv + c + 1);
+		char err[400];
+		int rc = doctor_main(n, argv + c + 1, json_errors, sock, err, sizeof(err));
+		return rc < 0 ? fail(1, "usage", "%s", err) : rc;
 	}
 	bool any_command = false;
 	for (int k = i; k < argc; k++)

@@ -4,10 +4,12 @@
  *   mmrctl [-S SOCKET] [--json] COMMAND ...
  *   mmrctl [-S SOCKET] batch [--window N] < COMMANDS
  *   mmrctl token mint --secret-file F --meeting M|'*' --identity I --role R --ttl S [--issuer ISS]
+ *   mmrctl [--json] doctor [--dataplane-config FILE] [--root DIR]     (doctor.c)
  *
  * Sends the command line (everything but -S) to the controller's Unix socket as one request
  * (lib/contract/ctl_proto.h) and prints the reply: the body on stdout, an error line on stderr. Exit 0 on
  * success, 1 when the controller reports an error, 2 when it cannot be reached or breaks off.
+ * Under --json every error is one JSON object on stderr instead (err_emit), the exit status the same.
  * The controller does all parsing and validation, so this program knows no command but help.
  *
  * batch: one command per line of stdin (words split at blanks; blank lines and lines starting
@@ -95,6 +97,9 @@ static void usage(FILE *f)
 		   "connection, up to N (default 64) ahead of their answers.\n"
 		   "mmrctl token mint --secret-file F --meeting M|'*' --identity I --role R --ttl S [--issuer ISS]:\n"
 		   "an access token for the HTTP API (role admin, publisher, viewer or participant).\n"
+		   "mmrctl [--json] doctor [--dataplane-config FILE] [--root DIR]: checks this host for the MMR\n"
+		   "(hugepages, NICs, IOMMU, lcores, ...), one ok/warn/FAIL line each; exit 1 on a FAIL.\n"
+		   "Under --json every error is one JSON object on stderr: {\"error\", \"code\", \"status\"}.\n"
 		   "'mmrctl help' lists the commands; 'mmrctl --version' prints the version.\n", CTL_DEFAULT_SOCKET);
 }
 

@@ -74,7 +74,7 @@ SDP_A   := $(BUILD)/libmmr_sdp.a
 LIBS_A := $(MEDIA_A) $(SDP_A) $(CONTRACT_A)
 DP_SRC   := $(wildcard dataplane/*.c)
 DP_OBJ   := $(DP_SRC:%.c=$(BUILD)/%.o)
-CTL_SRC  := $(filter-out control/mmrctl.c,$(wildcard control/*.c))
+CTL_SRC  := $(filter-out control/mmrctl.c control/doctor.c,$(wildcard control/*.c))
 CTL_OBJ  := $(CTL_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -144,8 +144,10 @@ $(BUILD)/mmr-controller: $(CTL_OBJ) $(SDP_A) $(CONTRACT_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CONFIG_LIBS) $(MHD_LIBS) $(JANSSON_LIBS) $(CRYPTO_LIBS) $(SYSTEMD_LIBS) -lpthread
 
 # mmrctl mints access tokens itself (token mint): control/token.c and the wiping JSON allocator
-$(BUILD)/mmrctl: $(BUILD)/control/mmrctl.o $(BUILD)/control/token.o $(BUILD)/control/jwipe.o $(CONTRACT_A)
-	$(CC) $(LDFLAGS) -o $@ $^ $(JANSSON_LIBS) $(CRYPTO_LIBS)
+# and checks a host (doctor: reads the dataplane config with libconfig)
+$(BUILD)/mmrctl: $(BUILD)/control/mmrctl.o $(BUILD)/control/token.o $(BUILD)/control/jwipe.o \
+		 $(BUILD)/control/doctor.o $(BUILD)/control/outbuf.o $(CONTRACT_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(JANSSON_LIBS) $(CRYPTO_LIBS) $(CONFIG_LIBS)
 
 # A unit test of pure code in dataplane/ or control/ names the objects it links as extra
 # prerequisites (filtered into the link below) and its include flags in TEST_CFLAGS.

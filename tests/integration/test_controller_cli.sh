@@ -132,6 +132,22 @@ snapshot() {   # what must not change when a request fails
 	} 2>&1
 }
 
+# json_err EXPECT STATUS: $ERR is one JSON object {"error": "...EXPECT...", "code": C, "status": STATUS}
+json_err() {
+	local got
+	got=$($PY -c '
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) == 1, "not one line"
+j = json.loads(lines[0])
+assert isinstance(j, dict) and set(j) >= {"error", "code", "status"}, "keys %s" % sorted(j)
+assert sys.argv[2] in j["error"], "error lacks the expected text"
+assert not j["error"].startswith("error:"), "error text keeps the error: prefix"
+assert j["status"] == int(sys.argv[3]), "status %r" % j["status"]
+print("ok")' "$ERR" "$1" "$2" 2>&1 | tail -n 1)
+	[ "$got" = ok ] || fail "JSON error: $got: $(head -c 300 "$ERR")"
+}
+
 # bad EXPECT ARGS...: must exit 1 with one "error: ...EXPECT..." line on stderr, nothing on stdout,
 # and change nothing
 bad() {
@@ -143,8 +159,12 @@ bad() {
 	cli "$@"
 	[ $RC -eq 1 ] || fail "mmrctl $* -> exit $RC, want 1 (stdout: $(head -c 200 "$OUT"))"
 	[ "$(wc -l <"$ERR")" -eq 1 ] || fail "mmrctl $*: want one error line, got: $(cat "$ERR")"
-	grep -q '^error: ' "$ERR" || fail "mmrctl $*: stderr does not start with 'error: ': $(cat "$ERR")"
-	grep -qF -- "$expect" "$ERR" || fail "mmrctl $*: error lacks '$expect': $(cat "$ERR")"
+	case " $* " in
+	*" --json "*) json_err "$expect" 1 ;;   # under --json the error is one JSON object
+	*)
+		grep -q '^error: ' "$ERR" || fail "mmrctl $*: stderr does not start with 'error: ': $(cat "$ERR")"
+		grep -qF -- "$expect" "$ERR" || fail "mmrctl $*: error lacks '$expect': $(cat "$ERR")" ;;
+	esac
 	[ ! -s "$OUT" ] || fail "mmrctl $*: printed on stdout after an error: $(head -c 200 "$OUT")"
 	after=$(snapshot)
 	[ "$before" = "$after" ] || fail "mmrctl $*: state changed by a failed request"
@@ -340,6 +360,32 @@ CHECKS=$((CHECKS + 1))
 [ $rc -eq 2 ] && grep -q "^error: cannot reach controller at $TMP/nonexistent.sock: " "$ERR" ||
 	fail "unreachable controller: exit $rc, $(cat "$ERR")"
 MMR_SOCKET=$SOCK "$CLI" status >/dev/null 2>&1 || fail "MMR_SOCKET not honoured"
+
+step "errors as JSON under --json (one object on stderr, same exit status)"
+bad "unknown command 'frobnicate'" --json frobnicate
+bad "no meeting 'nosuch'" meeting show nosuch --json
+bad "unknown option '--bogus'" --json stats --bogus
+CHECKS=$((CHECKS + 1))
+"$CLI" --json -S "$TMP/nonexistent.sock" status >"$OUT" 2>"$ERR"; rc=$?
+[ $rc -eq 2 ] || fail "--json unreachable controller: exit $rc"
+json_err "cannot reach controller at $TMP/nonexistent.sock" 2
+"$CLI" -S "$SOCK" --json meeting create "$(head -c 5000 /dev/zero | tr '\0' x)" >"$OUT" 2>"$ERR"; rc=$?
+[ $rc -eq 1 ] || fail "--json huge argument: exit $rc"
+json_err "command line too long" 1
+"$CLI" --json token mint --ttl 5 >"$OUT" 2>"$ERR"; rc=$?
+[ $rc -eq 1 ] || fail "--json token mint: exit $rc"
+json_err "missing option --secret-file" 1
+"$CLI" --json batch --window 0 </dev/null >"$OUT" 2>"$ERR"; rc=$?
+[ $rc -eq 1 ] || fail "--json batch --window 0: exit $rc"
+json_err "--window must be" 1
+printf 'meeting show nosuch\nstatus\n' | "$CLI" -S "$SOCK" --json batch >"$OUT" 2>"$ERR"; rc=$?
+[ $rc -eq 1 ] || fail "--json batch with a refused line: exit $rc"
+json_err "no meeting 'nosuch'" 1
+$PY -c 'import json,sys; j=json.loads(open(sys.argv[1]).read()); assert j["line"] == 1 and j["code"] == "refused" and j["command"] == "meeting show nosuch"' "$ERR" ||
+	fail "--json batch error lacks line/command/code: $(cat "$ERR")"
+# negative control: the text error is not accepted as a JSON error
+"$CLI" -S "$SOCK" frobnicate >"$OUT" 2>"$ERR"
+( json_err "unknown command" 1 ) >/dev/null && fail "json_err accepted a text error line"
 
 step "malformed frames and misbehaving clients"
 before=$(snapshot)

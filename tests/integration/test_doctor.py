@@ -14,17 +14,14 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+import mmrtest  # noqa: E402
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
 BUILD = os.environ.get('MMR_BUILD', os.path.join(ROOT, 'build'))
 MMRCTL = os.path.join(BUILD if os.path.isabs(BUILD) else os.path.join(ROOT, BUILD), 'mmrctl')
-failures = []
-
-
-def check(ok, what, detail=''):
-    print('%s %s%s' % ('PASS' if ok else 'FAIL', what, (': ' + detail) if detail and not ok else ''))
-    if not ok:
-        failures.append(what)
-    return ok
+CHECKS = mmrtest.Checks('test_doctor')
+check = CHECKS.check
 
 
 def doctor(*args):
@@ -171,8 +168,7 @@ def main():
     except ValueError:
         check(False, '--json usage error is JSON', cp.stderr)
 
-    print('%s (%d failed)' % ('PASS' if not failures else 'FAIL', len(failures)))
-    return 1 if failures else 0
+    CHECKS.done()
 
 
 if __name__ == '__main__':

@@ -28,14 +28,8 @@ import mmrtest  # noqa: E402
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
 VERSION = open(os.path.join(ROOT, 'VERSION')).read().strip()
 UNITS = ['mmr-dataplane.service', 'mmr-controller.service']
-failures = []
-
-
-def check(ok, what, detail=''):
-    print('%s %s%s' % ('PASS' if ok else 'FAIL', what, (': ' + detail) if detail and not ok else ''))
-    if not ok:
-        failures.append(what)
-    return ok
+CHECKS = mmrtest.Checks('test_install')
+check = CHECKS.check
 
 
 def run(cmd, **kw):
@@ -248,11 +242,7 @@ def main():
             check(r.returncode == 0 and not os.path.exists('/usr/sbin/mmr-controller'),
                   'apt-get purge mmr removes the package', r.stdout[-300:])
         shutil.rmtree(tmp, ignore_errors=True)
-    if failures:
-        print('%d check(s) failed: %s' % (len(failures), '; '.join(failures)))
-        return 1
-    print('OK test_install')
-    return 0
+    CHECKS.done()
 
 
 if __name__ == '__main__':

@@ -352,13 +352,10 @@ static void reload_config(struct dataplane *dp)
 	}
 	uint32_t old = dp_log_get_level(DP_LT_CTL), lvl = fresh.log_level;
 	/* the line shows at whichever of the two levels is the more verbose */
-	if (old >= lvl)
-		DP_INFO(DP_LT_CTL, "SIGHUP: reloaded %s: log level %s -> %s", dp->cfg_path,
-			dp_log_level_name(old), dp_log_level_name(lvl));
+	dp_log_set_level(old > lvl ? old : lvl);
+	DP_INFO(DP_LT_CTL, "SIGHUP: reloaded %s: log level %s -> %s", dp->cfg_path, dp_log_level_name(old),
+		dp_log_level_name(lvl));
 	dp_log_set_level(lvl);
-	if (old < lvl)
-		DP_INFO(DP_LT_CTL, "SIGHUP: reloaded %s: log level %s -> %s", dp->cfg_path,
-			dp_log_level_name(old), dp_log_level_name(lvl));
 	dp_config_free(&fresh);
 }
 

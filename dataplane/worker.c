@@ -203,6 +203,7 @@ static __attribute__((cold, noinline)) void media_without_structure(struct worke
 	rtcp_kf_ask(w, s);
 	rtcp_on_rtp(w, part, s, rte_pktmbuf_mtod(m, const uint8_t *), pi, w->dp->pidx_of[m->port], ri, NULL);
 }
+
 /* SRTP from an SRTP participant: the header (in clear) finds the stream; the packet is opened in
  * place, and only then parsed past the header (padding, codec descriptor) and fanned out. */
 static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,

@@ -9,6 +9,7 @@
 
 #include <libconfig.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -450,4 +451,86 @@ void dp_config_free(struct dp_config *cfg)
 	for (int i = 0; i < cfg->eal_argc; i++)
 		free(cfg->eal_argv[i]);
 	cfg->eal_argc = 0;
+}
+
+/* ---- SIGHUP: what a running dataplane takes from a re-read file ---------------------------- */
+
+struct field {
+	const char *name;
+	size_t off;
+	uint8_t size;             /* 1 or 4 bytes */
+};
+#define F32(n) { #n, offsetof(struct dp_config, n), 4 }
+#define F8(n)  { #n, offsetof(struct dp_config, n), 1 }
+
+/* Taken at run time: the readers load each with one relaxed load (dp_config_reload's stores are
+ * single aligned words, so nobody sees half a value). log_level is applied by the caller. */
+static const struct field runtime_fields[] = {
+	F32(status_interval_ms), F32(sr_video_ms), F32(sr_audio_ms), F32(rr_ms), F32(kf_throttle_ms),
+	F32(nack_max_tries), F32(speaker_interval_ms), F32(topn_ms), F32(twcc_fb_ms), F32(ice_consent_s),
+	F8(bwe_probe), { "bwe_no_feedback (1: lowest)", offsetof(struct dp_config, bwe_no_feedback_lowest), 1 },
+	F32(bwe_start_kbps), F32(bwe_min_kbps), F32(bwe_max_kbps),
+	F32(bwe_alloc_ms),
+};
+/* Sized at start (pools, rings, tables, the segment, EAL, ports): kept until a restart. */
+static const struct field restart_fields[] = {
+	F32(mbufs), F32(srtp_lease_out), F32(srtp_lease_in), F8(rtcp), F32(rtx_video_packets),
+	F32(rtx_audio_packets), F32(rtx_max_mbufs), F8(bwe),
+};
+
+static uint32_t field_get(const struct dp_config *c, const struct field *f)
+{
+	const char *p = (const char *)c + f->off;
+	return f->size == 1 ? *(const uint8_t *)p : *(const uint32_t *)p;
+}
+
+static void append(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	if (used + 1 >= len)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+void dp_config_reload(struct dp_config *live, const struct dp_config *fresh, char *changed, size_t changed_len,
+		      char *kept, size_t kept_len)
+{
+	changed[0] = kept[0] = '\0';
+	for (size_t i = 0; i < sizeof(runtime_fields) / sizeof(runtime_fields[0]); i++) {
+		const struct field *f = &runtime_fields[i];
+		uint32_t was = field_get(live, f), now = field_get(fresh, f);
+		if (was == now)
+			continue;
+		append(changed, changed_len, "%s%s %u -> %u", changed[0] ? ", " : "", f->name, was, now);
+		char *p = (char *)live + f->off;
+		if (f->size == 1)
+			__atomic_store_n((uint8_t *)p, (uint8_t)now, __ATOMIC_RELAXED);
+		else
+			__atomic_store_n((uint32_t *)p, now, __ATOMIC_RELAXED);
+	}
+	for (size_t i = 0; i < sizeof(restart_fields) / sizeof(restart_fields[0]); i++) {
+		const struct field *f = &restart_fields[i];
+		if (field_get(live, f) != field_get(fresh, f))
+			append(kept, kept_len, "%s%s", kept[0] ? ", " : "", f->name);
+	}
+	if (strcmp(live->shm_name, fresh->shm_name) != 0)
+		append(kept, kept_len, "%sshm_name", kept[0] ? ", " : "");
+	if (strcmp(live->srtp_ledger, fresh->srtp_ledger) != 0)
+		append(kept, kept_len, "%ssrtp_ledger", kept[0] ? ", " : "");
+	if (strcmp(live->dtls_cert, fresh->dtls_cert) != 0)
+		append(kept, kept_len, "%sdtls_cert", kept[0] ? ", " : "");
+	if (live->udp_port != fresh->udp_port)
+		append(kept, kept_len, "%sudp_port", kept[0] ? ", " : "");
+	int eal_same = live->eal_argc == fresh->eal_argc;
+	for (int i = 0; eal_same && i < live->eal_argc; i++)
+		eal_same = strcmp(live->eal_argv[i], fresh->eal_argv[i]) == 0;
+	if (!eal_same)
+		append(kept, kept_len, "%seal", kept[0] ? ", " : "");
+	if (live->n_ports != fresh->n_ports ||
+	    memcmp(live->port, fresh->port, sizeof(live->port[0]) * live->n_ports) != 0)
+		append(kept, kept_len, "%sports", kept[0] ? ", " : "");
 }

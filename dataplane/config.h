@@ -82,4 +82,14 @@ struct dp_config {
 int dp_config_load(const char *path, struct dp_config *cfg, char *err, size_t errlen);
 void dp_config_free(struct dp_config *cfg);
 
+/*
+ * SIGHUP: take fresh's run-time settings into live (the running dataplane's config; each a single
+ * aligned store, so lcores reading live never see half a value), and say which changed ("name
+ * old -> new, ...") and which changed but need a restart and were kept ("name, ..."). log_level
+ * is left to the caller. Readers that cache a setting (struct worker) refresh it when the control
+ * thread bumps their tunables_gen (dataplane.h).
+ */
+void dp_config_reload(struct dp_config *live, const struct dp_config *fresh, char *changed, size_t changed_len,
+		      char *kept, size_t kept_len);
+
 #endif

@@ -345,16 +345,24 @@ static void status_line(struct dataplane *dp, struct cmd_apply *ca, struct ctl_s
 static void reload_config(struct dataplane *dp)
 {
 	static struct dp_config fresh;
-	char err[512];
+	char err[512], changed[512], kept[256];
 	if (dp_config_load(dp->cfg_path, &fresh, err, sizeof(err)) < 0) {
 		DP_ERR(DP_LT_CTL, "SIGHUP: %s: nothing reloaded", err);
 		return;
 	}
 	uint32_t old = dp_log_get_level(DP_LT_CTL), lvl = fresh.log_level;
-	/* the line shows at whichever of the two levels is the more verbose */
+	dp_config_reload(dp->cfg, &fresh, changed, sizeof(changed), kept, sizeof(kept));
+	__atomic_store_n(&dp->rtcp.kf_throttle_ms, dp->cfg->kf_throttle_ms, __ATOMIC_RELAXED);
+	if (changed[0])   /* the workers re-read what they cache */
+		for (unsigned i = 0; i < dp->n_workers; i++)
+			atomic_fetch_add_explicit(&dp->req[i].tunables_gen, 1, memory_order_release);
+	/* the lines show at whichever of the two levels is the more verbose */
 	dp_log_set_level(old > lvl ? old : lvl);
-	DP_INFO(DP_LT_CTL, "SIGHUP: reloaded %s: log level %s -> %s", dp->cfg_path, dp_log_level_name(old),
-		dp_log_level_name(lvl));
+	DP_INFO(DP_LT_CTL, "SIGHUP: reloaded %s: log level %s -> %s; %s%s", dp->cfg_path, dp_log_level_name(old),
+		dp_log_level_name(lvl), changed[0] ? "changed: " : "no other run-time setting changed", changed);
+	if (kept[0])
+		DP_WARN(DP_LT_CTL, "SIGHUP: changed in %s but taken only at a restart (kept as they are): %s",
+			dp->cfg_path, kept);
 	dp_log_set_level(lvl);
 	dp_config_free(&fresh);
 }
@@ -406,8 +414,11 @@ void ctl_loop_run(struct dataplane *dp, struct cmd_apply *ca)
 			n += apply_dtls(dp, ca);
 		srtp_leases_service(dp->leases, 1);   /* the lcores' requests for more index */
 		int snapshot = dp_events_service(dp, ca);   /* a controller asked for every current value */
-		if (atomic_exchange_explicit(&dp->reload, 0, memory_order_relaxed))
+		if (atomic_exchange_explicit(&dp->reload, 0, memory_order_relaxed)) {
 			reload_config(dp);
+			interval_ns = (uint64_t)dp->cfg->status_interval_ms * 1000000ull;
+			next_status = mmr_now_ns() + interval_ns;
+		}
 		now = mmr_now_ns();
 		if (now >= next_hk) {
 			atomic_store(&dp->shm->dp_heartbeat_ns, now);

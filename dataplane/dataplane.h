@@ -39,6 +39,8 @@ struct dp_worker_req {
 	_Atomic uint32_t seq;
 	uint32_t kind;
 	uint32_t meeting;
+	_Atomic uint32_t tunables_gen;  /* bumped by the control thread after a SIGHUP changed run-time
+					   settings: the worker re-reads what it caches of dp->cfg */
 	_Atomic uint32_t ack __attribute__((aligned(64)));
 } __attribute__((aligned(64)));
 
@@ -65,7 +67,7 @@ struct dp_pools {
 };
 
 struct dataplane {
-	const struct dp_config *cfg;
+	struct dp_config *cfg;       /* run-time settings change on SIGHUP (dp_config_reload) */
 	struct cmd_chan chan;
 	struct mmr_shm *shm;
 

@@ -57,7 +57,7 @@ struct dp_ice {
 	uint8_t *reported;            /* control thread: consent loss reported for its current address */
 	uint32_t *recent;             /* ICE_RECENT entries */
 	uint32_t n;
-	uint64_t consent_tsc, gap_tsc, next_scan;
+	uint64_t gap_tsc, next_scan;
 	int no_learn;                 /* MMR_TEST_ICE_NO_LEARN=1: never report an address (the
 					 integration test's negative control) */
 };
@@ -102,7 +102,6 @@ int dp_ice_init(struct dataplane *dp)
 		dp_ice_free(dp);
 		return -ENOMEM;
 	}
-	ice.consent_tsc = (uint64_t)dp->cfg->ice_consent_s * rte_get_tsc_hz();
 	ice.gap_tsc = rte_get_tsc_hz() / 1000 * ICE_EVENT_GAP_MS;
 	const char *nl = getenv("MMR_TEST_ICE_NO_LEARN");
 	ice.no_learn = nl && strcmp(nl, "1") == 0;
@@ -226,7 +225,8 @@ void dp_ice_service(struct dataplane *dp, uint64_t now)
 	if (now < ice.next_scan)
 		return;
 	ice.next_scan = now + rte_get_tsc_hz();
-	if (!ice.consent_tsc)
+	uint64_t consent_tsc = (uint64_t)dp->cfg->ice_consent_s * rte_get_tsc_hz();   /* SIGHUP may change it */
+	if (!consent_tsc)
 		return;
 	for (uint32_t i = 0; i < ice.n; i++) {
 		uint32_t pid = ice.ids[i];
@@ -234,7 +234,7 @@ void dp_ice_service(struct dataplane *dp, uint64_t now)
 		if (!n || !n->port || ice.reported[pid])
 			continue;
 		uint64_t last = __atomic_load_n(&ice.part[pid].last_ok_tsc, __ATOMIC_RELAXED);
-		if (last >= now || now - last < ice.consent_tsc)   /* (another core's TSC may be a little ahead) */
+		if (last >= now || now - last < consent_tsc)   /* (another core's TSC may be a little ahead) */
 			continue;
 		if (!ev_room(&dp->ctl_events.ev))
 			return;    /* next second */

@@ -239,6 +239,7 @@ static inline void uplink_nack(struct worker *w, const struct fwd_participant *p
 		return;
 	uint16_t seqs[UPLINK_NACK_MAX];
 	uint32_t rtt_us = part_rtcp_get(w->rtcp, pub)->rtt_us;
+	g->max_tries = w->nack_max_tries;    /* the config's, reloadable (SIGHUP) */
 	unsigned n = nack_gen_due(g, w->now_tsc, rtt_us, seqs, UPLINK_NACK_MAX);
 	if (nack_gen_hopeless(g))
 		rtcp_kf_ask(w, s);    /* throttled; goes out at the stream's next RTCP check */

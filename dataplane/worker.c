@@ -93,6 +93,21 @@ static void tx_unsent(struct rte_mbuf **unsent, uint16_t count, void *userdata)
 	w->st->drops[MMR_DROP_TX_FULL] += count;
 }
 
+/* What the worker caches of the config's run-time settings (again after each SIGHUP that changed
+ * them: dp_config_reload stores each setting in one word, so a relaxed load sees old or new). */
+static void worker_read_tunables(struct worker *w)
+{
+	const struct dp_config *c = w->dp->cfg;
+	w->tunables_gen = atomic_load_explicit(&w->dp->req[w->idx].tunables_gen, memory_order_acquire);
+	w->bwe_probe = __atomic_load_n(&c->bwe_probe, __ATOMIC_RELAXED);
+	w->bwe_lowest = __atomic_load_n(&c->bwe_no_feedback_lowest, __ATOMIC_RELAXED);
+	w->bwe_alloc_us = (uint64_t)__atomic_load_n(&c->bwe_alloc_ms, __ATOMIC_RELAXED) * 1000u;
+	w->rr_tsc = w->tsc_hz / 1000 * __atomic_load_n(&c->rr_ms, __ATOMIC_RELAXED);
+	w->sr_video_tsc = w->tsc_hz / 1000 * __atomic_load_n(&c->sr_video_ms, __ATOMIC_RELAXED);
+	w->sr_audio_tsc = w->tsc_hz / 1000 * __atomic_load_n(&c->sr_audio_ms, __ATOMIC_RELAXED);
+	w->nack_max_tries = __atomic_load_n(&c->nack_max_tries, __ATOMIC_RELAXED);
+}
+
 int worker_init(struct worker *w, struct dataplane *dp, unsigned idx)
 {
 	unsigned lcore = dp->worker_lcore[idx];
@@ -115,9 +130,6 @@ int worker_init(struct worker *w, struct dataplane *dp, unsigned idx)
 		w->tsc_per_us = rte_get_tsc_hz() / 1000000 ? rte_get_tsc_hz() / 1000000 : 1;
 		w->now_us = rte_rdtsc() / w->tsc_per_us;
 	}
-	w->bwe_probe = dp->cfg->bwe_probe;
-	w->bwe_lowest = dp->cfg->bwe_no_feedback_lowest;
-	w->bwe_alloc_us = (uint64_t)dp->cfg->bwe_alloc_ms * 1000u;
 	w->pools = &dp->pools[socket];
 	w->rekey_grace_tsc = rte_get_tsc_hz() / 1000 * DP_REKEY_GRACE_MS;
 	w->slow_iter_tsc = rte_get_tsc_hz() / 1000;
@@ -129,9 +141,7 @@ int worker_init(struct worker *w, struct dataplane *dp, unsigned idx)
 	w->part_stats = dp->shm->stats.participant;
 	w->tsc_hz = rte_get_tsc_hz();
 	w->tsc_per_ms = w->tsc_hz / 1000u ? w->tsc_hz / 1000u : 1u;
-	w->rr_tsc = w->tsc_hz / 1000 * dp->cfg->rr_ms;
-	w->sr_video_tsc = w->tsc_hz / 1000 * dp->cfg->sr_video_ms;
-	w->sr_audio_tsc = w->tsc_hz / 1000 * dp->cfg->sr_audio_ms;
+	worker_read_tunables(w);
 	for (unsigned j = 0; j < dp->n_workers; j++) {
 		if (dp->handoff[j][idx])
 			w->ho_in[w->n_ho_in++] = dp->handoff[j][idx];
@@ -567,6 +577,9 @@ int worker_main(void *arg)
 		last_t0 = t0;
 		if (unlikely(atomic_load_explicit(&dp->req[w->idx].seq, memory_order_relaxed) != w->req_ack))
 			handle_request(w);
+		if (unlikely(atomic_load_explicit(&dp->req[w->idx].tunables_gen, memory_order_relaxed) !=
+			     w->tunables_gen))
+			worker_read_tunables(w);
 		for (uint16_t p = 0; p < n_ports; p++) {
 			uint16_t n = rte_eth_rx_burst(dp->port[p].port_id, w->queue, pkts, WORKER_BURST);
 			if (n == 0)

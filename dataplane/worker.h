@@ -73,6 +73,8 @@ struct worker {
 	uint64_t rr_tsc;             /* rr_ms in TSC cycles */
 	uint64_t sr_video_tsc;       /* sr_video_ms */
 	uint64_t sr_audio_tsc;       /* sr_audio_ms */
+	uint32_t nack_max_tries;     /* the config's: uplink NACKs per lost packet */
+	uint32_t tunables_gen;       /* dp->req[idx].tunables_gen these were read at */
 
 	/* ownership by meeting (owner.h, handoff.h) */
 	const uint8_t *owner;        /* dp->owner */

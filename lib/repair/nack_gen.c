@@ -22,6 +22,7 @@ void nack_gen_init(struct nack_gen *g, uint64_t tsc_hz)
 	g->min_interval_tsc = us_to_tsc(g, NACK_GEN_MIN_INTERVAL_US);
 	g->max_age_tsc = us_to_tsc(g, (uint64_t)NACK_GEN_MAX_AGE_MS * 1000u);
 	g->next_tsc = UINT64_MAX;
+	g->max_tries = NACK_GEN_MAX_TRIES;
 }
 
 void nack_gen_reset(struct nack_gen *g)
@@ -123,7 +124,7 @@ unsigned nack_gen_due(struct nack_gen *g, uint64_t now_tsc, uint32_t rtt_us, uin
 		struct nack_gen_item it = g->item[i];
 
 		expire = it.missing_tsc + g->max_age_tsc;
-		if (it.tries >= NACK_GEN_MAX_TRIES && it.sent_tsc + interval < expire)
+		if (it.tries >= g->max_tries && it.sent_tsc + interval < expire)
 			expire = it.sent_tsc + interval;   /* the last try's answer did not come */
 		if (now_tsc >= expire) {
 			g->given_up++;
@@ -131,16 +132,16 @@ unsigned nack_gen_due(struct nack_gen *g, uint64_t now_tsc, uint32_t rtt_us, uin
 			continue;
 		}
 		at = it.tries ? it.sent_tsc + interval : it.missing_tsc + g->reorder_tsc;
-		if (it.tries < NACK_GEN_MAX_TRIES && now_tsc >= at && out < max) {
+		if (it.tries < g->max_tries && now_tsc >= at && out < max) {
 			seqs[out++] = (uint16_t)it.ext_seq;
 			it.tries++;
 			it.sent_tsc = now_tsc;
 			g->asked++;
 			at = now_tsc + interval;
-			if (it.tries >= NACK_GEN_MAX_TRIES && at < expire)
+			if (it.tries >= g->max_tries && at < expire)
 				expire = at;
 		}
-		if (it.tries >= NACK_GEN_MAX_TRIES)
+		if (it.tries >= g->max_tries)
 			at = expire;
 		if (expire < at)
 			at = expire;

@@ -12,7 +12,8 @@
  *    the repair then came too late for the layer selector: tests/e2e/test_rtcp_loss.py). A reordered
  *    packet costs one needless NACK and a resend the MMR drops as rtx_unused.
  *  - Then re-asked once per RTT (the publisher's, from our RR; NACK_GEN_DEFAULT_RTT_US = 100 ms until
- *    known; at least NACK_GEN_MIN_INTERVAL_US = 20 ms), at most NACK_GEN_MAX_TRIES = 10 times.
+ *    known; at least NACK_GEN_MIN_INTERVAL_US = 20 ms), at most max_tries times (default
+ *    NACK_GEN_MAX_TRIES = 10).
  *  - At most NACK_GEN_MAX_MISSING = 256 seqs missing at once: a gap that would make more clears the
  *    list and makes the generator "hopeless" (the caller asks the publisher for a keyframe instead).
  *    A seq given up (tries used up, or missing longer than max_age_tsc, default NACK_GEN_MAX_AGE_MS =
@@ -55,6 +56,8 @@ struct nack_gen {
 	uint64_t min_interval_tsc;
 	uint64_t max_age_tsc;
 	uint64_t next_tsc;        /* nothing is due before this (UINT64_MAX: list empty) */
+	uint32_t max_tries;       /* NACKs per missing seq at most (NACK_GEN_MAX_TRIES by nack_gen_init;
+				     may be changed at any time; 0: none, a gap is given up at once) */
 	/* counters since init (the caller adds them to its own) */
 	uint64_t asked;           /* seqs put in NACKs (repeats included) */
 	uint64_t repaired;        /* missing seqs that arrived */

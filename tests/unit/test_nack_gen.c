@@ -75,6 +75,38 @@ static void test_gap_reask(void **state)
 	assert_false(nack_gen_hopeless(&g));
 }
 
+/* max_tries (the dataplane's nack_max_tries, changed at run time by SIGHUP): 3 asks then given up;
+ * 0: given up at once, never asked. */
+static void test_max_tries_setting(void **state)
+{
+	(void)state;
+	uint16_t s[8];
+	uint64_t t = 5 * MS, now;
+	unsigned asks = 0;
+
+	nack_gen_init(&g, HZ);
+	assert_int_equal(g.max_tries, NACK_GEN_MAX_TRIES);
+	g.max_tries = 3;
+	nack_gen_on_seq(&g, 100, t);
+	nack_gen_on_seq(&g, 102, t);
+	for (now = t; now < t + 900 * MS; now += MS)
+		asks += nack_gen_due(&g, now, 50000, s, 8);
+	assert_int_equal(asks, 3);
+	assert_int_equal(g.given_up, 1);
+	assert_true(nack_gen_hopeless(&g));
+
+	nack_gen_init(&g, HZ);
+	g.max_tries = 0;
+	nack_gen_on_seq(&g, 100, t);
+	nack_gen_on_seq(&g, 102, t);
+	asks = 0;
+	for (now = t; now < t + 900 * MS; now += MS)
+		asks += nack_gen_due(&g, now, 50000, s, 8);
+	assert_int_equal(asks, 0);
+	assert_int_equal(g.given_up, 1);
+	assert_true(nack_gen_hopeless(&g));
+}
+
 static void test_tries_and_age(void **state)
 {
 	(void)state;
@@ -259,6 +291,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gap_reask),
 		cmocka_unit_test(test_tries_and_age),
+		cmocka_unit_test(test_max_tries_setting),
 		cmocka_unit_test(test_overflow_keyframe_wrap),
 		cmocka_unit_test(test_random),
 	};

@@ -107,7 +107,7 @@ def body(c):
         share1 = got1 / max(1, 3 * sum(sent1))
         c.note('phase 1: quiet sent %s, its receivers got %d copies (%.3f of 3 x sent)' % (sent1, got1, share1))
         c.eq(pol1, 0, 'phase 1 (within the limits): nothing policed')
-        c.check(share1 >= 0.95, 'phase 1: the quiet meeting forwarded >= 95 %% of its copies', share1)
+        c.check(share1 >= 0.95, 'phase 1: the quiet meeting forwarded >= 95 % of its copies', share1)
 
         # ---- phase 2: flo floods its meeting -----------------------------------------------------
         sent2, got2, rx2, n_flood = quiet_phase(env, socks, lambda: flooder(env, socks[FLO], 0))

@@ -133,7 +133,7 @@ def body(c):
         text = open(path).read()
         open(path, 'w').write(text + 'police_audio_pps = 0;\npolice_audio_kbps = 0;\n')
         env.dp.send_signal(signal.SIGHUP)
-        want = 'policing on (audio 0 pps 0 kbit/s'
+        want = 'police_audio_pps 100 -> 0, police_audio_kbps 256 -> 0'
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and want not in open(env.dp_log, errors='replace').read():
             time.sleep(0.05)

@@ -162,6 +162,9 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 	cfg->journal_max_bytes = 64u << 20;
 	cfg->log_level = CTL_LOG_INFO;
 	cfg->log_target = CTL_LOG_AUTO;
+	cfg->meeting_max_participants = CTL_MEETING_MAX_PARTICIPANTS;
+	cfg->meeting_max_streams = CTL_MEETING_MAX_STREAMS;
+	cfg->meeting_max_subscriptions = CTL_MEETING_MAX_SUBS;
 
 	/* libconfig says little about a file it cannot open: check that first */
 	FILE *f = fopen(path, "r");
@@ -233,6 +236,19 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 				goto out;
 			}
 			cfg->apply_timeout_ms = (unsigned)v;
+		} else if (strcmp(name, "meeting_max_participants") == 0 || strcmp(name, "meeting_max_streams") == 0 ||
+			   strcmp(name, "meeting_max_subscriptions") == 0) {
+			bool parts = strcmp(name, "meeting_max_participants") == 0;
+			bool streams = strcmp(name, "meeting_max_streams") == 0;
+			long long max = parts ? MMR_MAX_PARTICIPANTS : streams ? MMR_MAX_STREAMS : MMR_MAX_SUBS;
+			long long v = config_setting_type(s) == CONFIG_TYPE_INT64 ? config_setting_get_int64(s) :
+				      config_setting_type(s) == CONFIG_TYPE_INT ? config_setting_get_int(s) : -1;
+			if (v < 1 || v > max) {
+				bad(err, errlen, s, "%s must be an integer 1..%lld", name, max);
+				goto out;
+			}
+			*(parts ? &cfg->meeting_max_participants : streams ? &cfg->meeting_max_streams :
+			  &cfg->meeting_max_subscriptions) = (uint32_t)v;
 		} else if (strcmp(name, "journal_max_records") == 0 || strcmp(name, "journal_max_bytes") == 0) {
 			long long v = config_setting_type(s) == CONFIG_TYPE_INT64 ? config_setting_get_int64(s) :
 				      config_setting_type(s) == CONFIG_TYPE_INT ? config_setting_get_int(s) : -1;
@@ -332,7 +348,8 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 					    "shm_name, apply_timeout_ms, journal_max_records, journal_max_bytes, http_listen, "
 					    "http_tls_cert, http_tls_key, token_secret_file, http_cors_origins, "
 					    "join_candidate, demo_dir, join_rate_ip, join_burst_ip, join_rate_token, "
-					    "join_burst_token, metrics_public, log_level, log_target)", name);
+					    "join_burst_token, metrics_public, log_level, log_target, meeting_max_participants, "
+					    "meeting_max_streams, meeting_max_subscriptions)", name);
 			goto out;
 		}
 	}

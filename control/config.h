@@ -4,7 +4,8 @@
  * journal_max_bytes, and the HTTP API's http_listen, http_tls_cert, http_tls_key, token_secret_file,
  * http_cors_origins (http_server.h), join_candidate, join_rate_ip, join_burst_ip, join_rate_token and
  * join_burst_token (join.h), demo_dir (static_files.h), metrics_public (metrics.h), log_level and
- * log_target (log.h). Unknown keys, wrong types and bad values are
+ * log_target (log.h), meeting_max_participants, meeting_max_streams and meeting_max_subscriptions
+ * (requests.c). Unknown keys, wrong types and bad values are
  * errors reported as "FILE:LINE: why".
  */
 #ifndef MMR_CTL_CONFIG_H
@@ -16,6 +17,12 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/un.h>
+
+/* the per-meeting quotas' defaults: a large meeting fits; no meeting takes more than a quarter of the
+ * zone's subscriptions (MMR_MAX_SUBS, 1,048,576) */
+#define CTL_MEETING_MAX_PARTICIPANTS 1000u
+#define CTL_MEETING_MAX_STREAMS      8192u
+#define CTL_MEETING_MAX_SUBS         262144u
 
 struct ctl_config {
 	char socket[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -52,6 +59,10 @@ struct ctl_config {
 	/* the log (log.h): its level ("debug", "info", "warning", "error") and where it goes */
 	int log_level;                  /* enum ctl_log_level */
 	int log_target;                 /* enum ctl_log_target */
+	/* per-meeting quotas (issue 15): a change that would take a meeting beyond one is refused */
+	uint32_t meeting_max_participants;
+	uint32_t meeting_max_streams;
+	uint32_t meeting_max_subscriptions;
 };
 
 /* Is the address loopback (127.0.0.0/8, ::1, ::ffff:127.x.x.x)? */

@@ -387,6 +387,7 @@ int http_status_of_error(const char *e)
 		return 503;
 	if (strstr(e, "' already exists") || strstr(e, " is already used ") || strstr(e, " is already ") ||
 	    (strncmp(e, "too many ", 9) == 0 && strstr(e, "(the limit is ")) || strncmp(e, "fenced: ", 8) == 0 ||
+	    (strncmp(e, "meeting '", 9) == 0 && strstr(e, "' is at its quota of ")) ||
 	    strncmp(e, "the dataplane's tables are not held", 35) == 0)
 		return 409;
 	return 400;

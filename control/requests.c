@@ -110,9 +110,31 @@ static bool get_ssrc(const char *text, const char *what, struct request *req, ui
 	return true;
 }
 
-static bool reserve(struct ctl_ctx *ctx, struct request *req, uint32_t meetings, uint32_t parts,
-		    uint32_t streams, uint32_t subs)
+/* Room for a change adding these to meeting (MMR_ID_NONE: a new meeting): its quotas (issue 15: the
+ * controller config's meeting_max_*; nothing changes beyond one), then the zone's tables. */
+static bool reserve(struct ctl_ctx *ctx, struct request *req, uint32_t meeting, uint32_t meetings,
+		    uint32_t parts, uint32_t streams, uint32_t subs)
 {
+	if (meeting != MMR_ID_NONE && ctx->cfg) {
+		const struct m_meeting *mt = &ctx->model->meetings[meeting];
+		const struct ctl_config *cfg = ctx->cfg;
+		const char *over = NULL, *key = NULL;
+		unsigned long long have = 0, limit = 0, add = 0;
+		if ((unsigned long long)mt->n_parts + parts > cfg->meeting_max_participants)
+			over = "participants", key = "meeting_max_participants", have = mt->n_parts,
+			limit = cfg->meeting_max_participants, add = parts;
+		else if ((unsigned long long)mt->n_streams + streams > cfg->meeting_max_streams)
+			over = "streams", key = "meeting_max_streams", have = mt->n_streams,
+			limit = cfg->meeting_max_streams, add = streams;
+		else if ((unsigned long long)mt->n_subs + subs > cfg->meeting_max_subscriptions)
+			over = "subscriptions", key = "meeting_max_subscriptions", have = mt->n_subs,
+			limit = cfg->meeting_max_subscriptions, add = subs;
+		if (over) {
+			fail(req, "meeting '%s' is at its quota of %s: it has %llu, this change adds %llu, the limit "
+			     "is %llu (controller config %s)", mt->name, over, have, add, limit, key);
+			return false;
+		}
+	}
 	const char *what;
 	int rc = model_reserve(ctx->model, meetings, parts, streams, subs, &what);
 	if (rc == 0)
@@ -273,7 +295,7 @@ static void cmd_meeting_create(struct ctl_ctx *ctx, const struct args *a, struct
 	unsigned top_n = 0;
 	if (a->opt[MC_TOP_N] && !get_top_n(a->opt[MC_TOP_N], req, &top_n))
 		return;
-	if (!reserve(ctx, req, 1, 0, 0, 0))
+	if (!reserve(ctx, req, MMR_ID_NONE, 1, 0, 0, 0))
 		return;
 	uint32_t id = model_meeting_add(ctx->model, MMR_ID_NONE, name, suite);
 	ctx->model->meetings[id].top_n = (uint8_t)top_n;
@@ -328,7 +350,7 @@ static void cmd_meeting_set(struct ctl_ctx *ctx, const struct args *a, struct re
 		return;     /* nothing to change */
 	uint32_t add, rem;
 	model_topn_change_count(m, id, n, &add, &rem);
-	if (!reserve(ctx, req, 0, 0, 0, add))
+	if (!reserve(ctx, req, id, 0, 0, 0, add))
 		return;
 	if (keys_random_ssrc(&m->ssrc_seed) < 0)
 		FAIL("the random generator failed: no SSRCs for the top-N slots");
@@ -779,7 +801,7 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 	for (unsigned k = 0; k < n_v; k++)
 		if (v_rtx[k] && !takes_rtx)
 			FAIL("video slot %u has an RTX SSRC but the participant takes no RTX (--rtx APT:PT)", k);
-	if (!reserve(ctx, req, 0, 1, 0, model_join_sub_count(m, meeting, (unsigned)role) + n_v))
+	if (!reserve(ctx, req, meeting, 0, 1, 0, model_join_sub_count(m, meeting, (unsigned)role) + n_v))
 		return;
 	/* the SSRC the MMR sends it RTCP under: random, none of its meeting's streams' nor its slots' */
 	uint32_t mmr_ssrc;
@@ -1552,7 +1574,7 @@ static void cmd_stream_add(struct ctl_ctx *ctx, const struct args *a, struct req
 			FAIL("bad clock rate '%s' (1000-1000000 Hz)", a->opt[ST_CLOCK]);
 		d.clock_hz = (uint32_t)v;
 	}
-	if (!reserve(ctx, req, 0, 0, n, n * model_publish_sub_count(m, p)))
+	if (!reserve(ctx, req, m->parts[p].meeting, 0, 0, n, n * model_publish_sub_count(m, p)))
 		return;
 
 	uint32_t id = model_stream_publish(m, p, ssrcs, n, &d);
@@ -1907,7 +1929,7 @@ static void cmd_slot_set(struct ctl_ctx *ctx, const struct args *a, struct reque
 		return;     /* empty already */
 	}
 	unsigned n_new = head == MMR_ID_NONE || same ? 0 : model_group_size(m, head);
-	if (n_new && !reserve(ctx, req, 0, 0, 0, n_new))
+	if (n_new && !reserve(ctx, req, rp->meeting, 0, 0, 0, n_new))
 		return;
 	struct m_sub was = m->subs[slot];
 	struct m_sub old_subs[MEDIA_MAX_ENCODINGS];

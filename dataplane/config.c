@@ -262,6 +262,28 @@ static int parse_eal(const config_setting_t *root, struct dp_config *cfg, const 
 	return 0;
 }
 
+/* The police* keys (issue 15, police.h): limits per publisher and stream kind. The defaults are
+ * generous for real media (several simulcast encodings, keyframe bursts). */
+static int parse_police(const config_setting_t *root, struct dp_config *cfg, const char *path,
+			char *err, size_t errlen)
+{
+	static const char *const kind[DP_POLICE_KINDS] = { "audio", "video", "screen", "rtcp" };
+	static const uint32_t def_pps[DP_POLICE_KINDS] = { 100, 3000, 3000, 1000 };
+	static const uint32_t def_kbps[DP_POLICE_KINDS] = { 256, 20000, 20000, 2000 };
+	if (get_bool(root, "police", 1, &cfg->police, path, err, errlen) < 0 ||
+	    get_uint(root, "police_burst_ms", 10, 10000, 500, &cfg->police_burst_ms, path, err, errlen) < 0)
+		return -1;
+	for (unsigned k = 0; k < DP_POLICE_KINDS; k++) {
+		char n_pps[32], n_kbps[32];
+		snprintf(n_pps, sizeof(n_pps), "police_%s_pps", kind[k]);
+		snprintf(n_kbps, sizeof(n_kbps), "police_%s_kbps", kind[k]);
+		if (get_uint(root, n_pps, 0, 100000000, def_pps[k], &cfg->police_pps[k], path, err, errlen) < 0 ||
+		    get_uint(root, n_kbps, 0, 1000000000, def_kbps[k], &cfg->police_kbps[k], path, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* The bwe* keys (issue 12): per-receiver downlink estimation and allocation. */
 static int parse_bwe(const config_setting_t *root, struct dp_config *cfg, const char *path,
 		     char *err, size_t errlen)
@@ -307,7 +329,10 @@ static int parse_root(const config_setting_t *root, struct dp_config *cfg, const
 					     "speaker_interval_ms", "topn_ms", "twcc_fb_ms",
 					     "bwe", "bwe_start_kbps", "bwe_min_kbps", "bwe_max_kbps", "bwe_alloc_ms",
 					     "bwe_no_feedback", "bwe_probe", "ice_consent_s",
-					     "dtls_cert", "log_level", NULL };
+					     "dtls_cert", "log_level", "police", "police_burst_ms",
+					     "police_audio_pps", "police_audio_kbps", "police_video_pps", "police_video_kbps",
+					     "police_screen_pps", "police_screen_kbps", "police_rtcp_pps", "police_rtcp_kbps",
+					     NULL };
 	if (check_known(root, known, path, err, errlen) < 0)
 		return -1;
 
@@ -395,7 +420,7 @@ static int parse_root(const config_setting_t *root, struct dp_config *cfg, const
 	    get_uint(root, "twcc_fb_ms", 20, 1000, DEFAULT_TWCC_FB_MS, &cfg->twcc_fb_ms, path, err,
 		     errlen) < 0)
 		return -1;
-	if (parse_bwe(root, cfg, path, err, errlen) < 0)
+	if (parse_bwe(root, cfg, path, err, errlen) < 0 || parse_police(root, cfg, path, err, errlen) < 0)
 		return -1;
 
 	config_setting_t *ports = config_setting_get_member(root, "ports");
@@ -471,6 +496,12 @@ static const struct field runtime_fields[] = {
 	F8(bwe_probe), { "bwe_no_feedback (1: lowest)", offsetof(struct dp_config, bwe_no_feedback_lowest), 1 },
 	F32(bwe_start_kbps), F32(bwe_min_kbps), F32(bwe_max_kbps),
 	F32(bwe_alloc_ms),
+	/* policing (police.h): the control thread turns them into the lcores' limits (police_set) */
+	F8(police), F32(police_burst_ms),
+#define POLICE_FIELDS(k, name) { "police_" name "_pps", offsetof(struct dp_config, police_pps[k]), 4 }, \
+			       { "police_" name "_kbps", offsetof(struct dp_config, police_kbps[k]), 4 }
+	POLICE_FIELDS(0, "audio"), POLICE_FIELDS(1, "video"), POLICE_FIELDS(2, "screen"), POLICE_FIELDS(3, "rtcp"),
+#undef POLICE_FIELDS
 };
 /* Sized at start (pools, rings, tables, the segment, EAL, ports): kept until a restart. */
 static const struct field restart_fields[] = {

@@ -11,6 +11,7 @@
 #include "dp_log.h"
 
 #define DP_MAX_EAL_ARGS 64
+#define DP_POLICE_KINDS 4    /* police.h: POLICE__KINDS */
 
 /* How copies of large payloads are built on a port (see fanout.c). */
 enum dp_multiseg {
@@ -73,6 +74,11 @@ struct dp_config {
 	uint32_t bwe_min_kbps;
 	uint32_t bwe_max_kbps;
 	uint32_t bwe_alloc_ms;               /* allocation per receiver at most this often (or on a >15 % move) */
+	/* per-publisher policing (issue 15; dataplane/police.h), re-read on SIGHUP */
+	uint8_t  police;                     /* 1 (default): enforce the limits below; 0: none */
+	uint32_t police_burst_ms;            /* burst tolerance of every meter */
+	uint32_t police_pps[DP_POLICE_KINDS];  /* by enum police_kind (audio, video, screen, rtcp); 0: no limit */
+	uint32_t police_kbps[DP_POLICE_KINDS];
 };
 
 /*

@@ -58,6 +58,7 @@
 #include "cmd_chan.h"
 #include "dataplane.h"
 #include "meeting_owner.h"
+#include "police.h"
 #include "dp_events.h"
 #include "srtp_lease.h"
 
@@ -340,12 +341,13 @@ static void status_line(struct dataplane *dp, struct cmd_apply *ca, struct ctl_s
 }
 
 /* SIGHUP (main.c sets dp->reload): re-read the config file and apply what may change at run time,
- * the log level; the rest needs a restart and is left as it is. A config that does not load changes
- * nothing. Forwarding is not touched: this runs between two iterations of the control loop. */
+ * the log level and the policing limits (police.h); the rest needs a restart and is left as it is.
+ * A config that does not load changes nothing. Forwarding is not touched: this runs between two
+ * iterations of the control loop (the lcores load the new limits with their next packet). */
 static void reload_config(struct dataplane *dp)
 {
 	static struct dp_config fresh;
-	char err[512], changed[512], kept[256];
+	char err[512], changed[1024], kept[256];
 	if (dp_config_load(dp->cfg_path, &fresh, err, sizeof(err)) < 0) {
 		DP_ERR(DP_LT_CTL, "SIGHUP: %s: nothing reloaded", err);
 		return;
@@ -353,6 +355,7 @@ static void reload_config(struct dataplane *dp)
 	uint32_t old = dp_log_get_level(DP_LT_CTL), lvl = fresh.log_level;
 	dp_config_reload(dp->cfg, &fresh, changed, sizeof(changed), kept, sizeof(kept));
 	__atomic_store_n(&dp->rtcp.kf_throttle_ms, dp->cfg->kf_throttle_ms, __ATOMIC_RELAXED);
+	police_set(&dp->police, dp->cfg, rte_get_tsc_hz());   /* the lcores load them per packet */
 	if (changed[0])   /* the workers re-read what they cache */
 		for (unsigned i = 0; i < dp->n_workers; i++)
 			atomic_fetch_add_explicit(&dp->req[i].tunables_gen, 1, memory_order_release);

@@ -6,7 +6,8 @@
  * Written once at start-up (main.c, port.c) before any lcore runs, then read-only for everyone,
  * except: fwd (tables, see fwd_table.h), sel[] (one writer per entry: the lcore owning the
  * stream's meeting; its `target` word: the control thread), layers_now[] and ctl_events
- * (dp_events.h), ntp (ntp_time.h), shm counters (one writer each, see stats.h), owner[] and req[] (owner.h,
+ * (dp_events.h), ntp (ntp_time.h), police and
+ * police_tat (police.h), shm counters (one writer each, see stats.h), owner[] and req[] (owner.h,
  * meeting_owner.h) and `stop`.
  */
 #ifndef MMR_DATAPLANE_H
@@ -42,6 +43,21 @@ struct dp_worker_req {
 	_Atomic uint32_t tunables_gen;  /* bumped by the control thread after a SIGHUP changed run-time
 					   settings: the worker re-reads what it caches of dp->cfg */
 	_Atomic uint32_t ack __attribute__((aligned(64)));
+} __attribute__((aligned(64)));
+
+/* Policing (police.h): the stream kinds a publisher is limited by, the limits in TSC cycles (stored
+ * by the control thread at start-up and on SIGHUP, loaded per packet) and one participant's meters. */
+enum police_kind { POLICE_AUDIO = 0, POLICE_VIDEO, POLICE_SCREEN, POLICE_RTCP, POLICE__KINDS };
+_Static_assert(POLICE__KINDS == DP_POLICE_KINDS, "config.h's DP_POLICE_KINDS");
+struct dp_police {
+	uint64_t on;                          /* the config's `police` */
+	uint64_t burst_tsc;                   /* police_burst_ms */
+	uint64_t pkt_tsc[POLICE__KINDS];      /* cycles per packet (0: packets/s not limited) */
+	uint64_t byte_tsc16[POLICE__KINDS];   /* cycles per byte << 16 (0: bits/s not limited) */
+};
+/* [kind] = { packets, bytes }: theoretical arrival times (TSC) */
+struct police_tat {
+	uint64_t t[POLICE__KINDS][2];
 } __attribute__((aligned(64)));
 
 /* Our side of one DPDK port. */
@@ -98,6 +114,10 @@ struct dataplane {
 	struct rtcp_tables rtcp;     /* RTCP state per stream, subscription, participant (rtcp_state.h) */
 	struct ntp_clock ntp;        /* wall clock for the lcores' RTCP (ntp_time.h): published by the
 					control thread before the lcores start and about once a second */
+
+	struct dp_police police;     /* policing limits (police.h): the control thread stores them */
+	struct police_tat *police_tat; /* MMR_MAX_PARTICIPANTS meters by participant id: its meeting's
+					owner lcore writes them */
 
 	atomic_int stop;             /* set by SIGINT/SIGTERM's handler: everyone winds down */
 	atomic_int reload;           /* set by SIGHUP's handler: the control thread re-reads the config's

@@ -38,6 +38,7 @@
 #include "dtls_path.h"
 #include "ice.h"
 #include "learn.h"
+#include "police.h"
 #include "port.h"
 #include "srtp_lease.h"
 #include "telemetry.h"
@@ -216,6 +217,14 @@ int main(int argc, char **argv)
 		       (size_t)MMR_MAX_SUBS * sizeof(*dp.layers_now) >> 20);
 		goto out_ports;
 	}
+	/* policing (police.h): the meters, 64 bytes per participant id, and the limits */
+	dp.police_tat = rte_zmalloc("mmr_police", (size_t)MMR_MAX_PARTICIPANTS * sizeof(*dp.police_tat), 64);
+	if (!dp.police_tat) {
+		DP_ERR(DP_LT_DP, "cannot allocate the policing meters (%zu MiB of hugepage memory)",
+		       (size_t)MMR_MAX_PARTICIPANTS * sizeof(*dp.police_tat) >> 20);
+		goto out_ports;
+	}
+	police_set(&dp.police, &cfg, rte_get_tsc_hz());
 	dp_events_init(&dp);
 	if (pools_init(&dp) < 0 || ports_init(&dp) < 0 || handoff_rings_create(&dp) < 0)
 		goto out_ports;
@@ -318,6 +327,7 @@ out_ports:
 	ports_close(&dp);
 	pools_free(&dp);
 	rte_free(dp.layers_now);
+	rte_free(dp.police_tat);
 	rte_free(dp.sel);
 	rte_free(dp.owner);
 out_chan:

@@ -56,6 +56,7 @@
 #include "media_parse.h"
 #include "owner.h"
 #include "pkt.h"
+#include "police.h"
 #include "repair.h"
 #include "rtp.h"
 #include "rtcp_in.h"
@@ -234,6 +235,8 @@ static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, co
 	const struct fwd_stream *s = fwd_stream_lookup(&w->dp->fwd, part->id, get_be32(pkt + 8));
 	if (unlikely(!s))
 		return dp_learn_unknown_ssrc(w, part, pkt, len);    /* mid/rid in clear (learn.h) */
+	if (unlikely(police_drop(w, part, police_kind_of(s), len)))
+		return MMR_DROP_POLICED;                 /* before the decrypt (police.h) */
 	rtcp_prefetch_stream(w, s);
 	struct fwd_srtp_in *in = rcu_dereference(s->srtp_in);
 	if (unlikely(!in))
@@ -329,6 +332,8 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 			return WORKER_TAKEN;
 	}
 	if (unlikely(rtcp)) {
+		if (part && unlikely(police_drop(w, part, POLICE_RTCP, pi->payload_len)))
+			return MMR_DROP_POLICED;
 		/* RTCP: terminated here (rtcp_in.c), or with `rtcp = false` counted and dropped as before */
 		if (unlikely(!w->rtcp_on))
 			return part && part->srtp ? handle_srtcp(w, m, pi, part) : MMR_DROP_RTCP;
@@ -346,6 +351,8 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 	const struct fwd_stream *s = fwd_stream_lookup(&w->dp->fwd, part->id, ri.ssrc);
 	if (unlikely(!s))
 		return dp_learn_unknown_ssrc(w, part, payload, pi->payload_len);
+	if (unlikely(police_drop(w, part, police_kind_of(s), pi->payload_len)))
+		return MMR_DROP_POLICED;                 /* before any per-stream work (police.h) */
 	uplink_on_rtp(w, part, payload, &ri, pi->payload_len, bwe_find(w, part, payload, &ri));
 	struct pkt_info pi_rtx;
 	if (unlikely(s->is_rtx)) {

@@ -59,6 +59,9 @@ table shows min and max):
   twcc      (issue 12) the plain mix with every participant taking transport-wide feedback, the
             dataplane's bwe on (every copy stamped and logged) and off, in one run (order
             alternating): twcc_cost_ratio = cycles per copy on / off (goal <= 1.05).
+  police    (issue 15) the plain mix with per-publisher policing on (every packet metered; the
+            limits, as in every scenario here, out of the generator's reach) and off, in one run,
+            A B B A: police_cost_ratio = cycles per copy on / off (goal <= 1.03).
   slots     (issue 13) the plain mix with every video copy going out through a receiver's receive slot
             (mmr-gen --video-slots: a slot subscription plus the stream on it, the slot's assignment
             number checked and every timestamp written per copy) against per-pair subscriptions, in one
@@ -160,6 +163,7 @@ KEYS = [
     ('rtx_resends_per_s', '/s', '', None),
     ('twcc_cost_ratio', '', '<= 1.05', lambda v: v <= 1.05),
     ('slot_cost_ratio', '', '', None),
+    ('police_cost_ratio', '', '<= 1.03', lambda v: v <= 1.03),
     ('bwe_receivers_per_lcore', 'receivers', '', None),
     ('topn_meeting_copies_per_s', 'copies/s', '', None),
     ('meetings_per_lcore', 'meetings', '', None),
@@ -301,9 +305,9 @@ class Bench:
             f.write('# written by scripts/bench.py\nshm_name = "%s";\neal = [ %s ];\nmbufs = %d;\n'
                     'udp_port = 5000;\nports = (\n  { ipv4 = "%s"; gateway_mac = "%s"; },\n'
                     '  { ipv4 = "%s"; gateway_mac = "%s"; tx_multiseg = "on"; }\n);\n'
-                    'status_interval_ms = 1000;\nsrtp_ledger = "%s";\n%s'
+                    'status_interval_ms = 1000;\nsrtp_ledger = "%s";\n%s%s'
                     % (self.shm, ', '.join('"%s"' % a for a in eal), mbufs, MMR_IP, GEN_MAC, SINK_IP,
-                       SINK_GW, self.path('srtp-ledger'), self.dp_extra))
+                       SINK_GW, self.path('srtp-ledger'), self.POLICE_LIMITS, self.dp_extra))
         p = Proc([DP, '-c', conf], self.logpath(name + '-dataplane'))
         self.procs.append(p)
         p.wait_line('MMR-DATAPLANE READY', 60)
@@ -892,6 +896,40 @@ class Bench:
         self.add('twcc_cost_ratio', statistics.mean(cpc['on']) / statistics.mean(cpc['off']))
         return r
 
+    # issue 15: every scenario's publishers send far beyond real media (--max): policing stays on
+    # (the default), its limits out of their reach, so every packet is metered and none policed
+    POLICE_LIMITS = ''.join('police_%s_pps = 100000000;\npolice_%s_kbps = 1000000000;\n' % (k, k)
+                            for k in ('audio', 'video', 'screen', 'rtcp'))
+    POLICE_CONF = {'on': 'police = true;\n', 'off': 'police = false;\n'}
+
+    def sc_police(self, name):
+        """The plain mix with per-publisher policing on (every packet metered against its publisher's
+        limits; POLICE_LIMITS: none exceeded) and off, in one run, as A B B A (off on on off, then on
+        off off on in the next run; the smoke run: A B): police_cost_ratio = the mean cycles per copy
+        on / the mean off. Both forward the same copies: a packet policed with it on is a fault."""
+        cpc = {'on': [], 'off': []}
+        modes = ('off', 'on', 'on', 'off') if self.nrun % 2 else ('on', 'off', 'off', 'on')
+        for i, mode in enumerate(modes[:2] if self.smoke else modes):
+            if i:
+                self.cleanup()
+            n = '%s_%s' % (name, mode)
+            self.dp_extra = self.POLICE_CONF[mode]
+            try:
+                r = self.run_gen(n, ['--setup', 'ring', '--max'] + self.PLAIN_MIX + self.timing())
+            finally:
+                self.dp_extra = ''
+            self.dp_note(n, r)
+            d = r['dp']
+            if d['copies'] == 0:
+                raise BenchError('police %s: no copies (drops: %s)' % (mode, d.get('drops')))
+            policed = d.get('drops', {}).get('policed', 0)
+            if policed:
+                raise BenchError('police %s: %d packets policed under limits out of reach' % (mode, policed))
+            cpc[mode].append(self.dp_cpc(r))
+            self.add(n + '_cycles_per_copy', cpc[mode][-1], extra=True)
+        self.add('police_cost_ratio', statistics.mean(cpc['on']) / statistics.mean(cpc['off']))
+        return r
+
     def sc_slots(self, name):
         """The plain mix with every video subscription a receive slot (issue 13; mmr-gen --video-slots:
         the receiver's slot subscription owns the selection state, the stream's subscription on it
@@ -1176,13 +1214,14 @@ class Bench:
                  ('rtx', 'sc_rtx', 3), ('twcc', 'sc_twcc', 3), ('slots', 'sc_slots', 3), ('bwe', 'sc_bwe', 3),
                  ('topn', 'sc_topn', 3), ('meetings', 'sc_meetings', 1), ('stun', 'sc_stun', 3),
                  ('browserext', 'sc_browserext', 3), ('dtls', 'sc_dtls', 3),
-                 ('joins', 'sc_joins', 3)]
+                 ('joins', 'sc_joins', 3), ('police', 'sc_police', 5)]
 
     def run(self):
         only = set(self.args.only.split(',')) if self.args.only else None
         failures = []
         for name, meth, full in self.SCENARIOS:
-            if only and name not in only:
+            # a scenario by its name or by one of its figures' (police_cost_ratio: police)
+            if only and name not in only and not any(o.startswith(name + '_') for o in only):
                 continue
             n = self.nruns(full)
             for i in range(n):

@@ -111,6 +111,8 @@ udp_port = 5000;
 ports = ( { ipv4 = "$MMR_IP"; gateway_mac = "$PKTGEN_MAC"; } );
 status_interval_ms = 1000;
 srtp_ledger = "$WORK/srtp-ledger";
+# line-rate publishers: policing on, its limits (per publisher) out of pktgen's reach
+police_audio_pps = 0; police_audio_kbps = 0; police_video_pps = 0; police_video_kbps = 0;
 EOF
 cat > "$WORK/controller.conf" <<EOF
 socket = "$SOCKET";

@@ -72,7 +72,10 @@
 	_(SSRC_LEARN_AUTH, "ssrc_learn_auth", "SRTP meeting: an unknown SSRC whose mid/rid (or repaired-rid) " \
 					    "name a stream still learning, but whose SRTP tag does not verify " \
 					    "under its sender's key as a new stream (ROC 0): not reported, " \
-					    "nothing learned (forged, tampered or without a tag)")
+					    "nothing learned (forged, tampered or without a tag)")             \
+	_(POLICED,        "policed",        "over its publisher's rate limit for the stream kind (audio, video, " \
+					    "screen, RTCP; the dataplane config's police_*): dropped before " \
+					    "decryption and fan-out")
 
 enum mmr_drop_reason {
 #define _(sym, name, doc) MMR_DROP_##sym,

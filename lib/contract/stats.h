@@ -202,7 +202,8 @@ struct mmr_stream_stats {
 	_(bwe_overuse,   "bwe_overuse",   "over-use signals of the delay-based estimate toward it (each a decrease)") \
 	_(bwe_burst_ignored, "bwe_burst_ignored", "over-use signals put down to a burst we sent in one go (a keyframe) and not taken") \
 	_(probes_ok,     "probes_ok",     "probe clusters to it that raised its estimate")                \
-	_(probes_failed, "probes_failed", "probe clusters to it that did not raise its estimate")
+	_(probes_failed, "probes_failed", "probe clusters to it that did not raise its estimate")    \
+	_(policed,       "policed",       "its packets dropped over its rate limit (drop reason policed)")
 
 enum mmr_participant_counter {
 #define _(f, name, doc) MMR_PC_##f,

@@ -207,6 +207,9 @@ static void test_status_of_error(void **state)
 		{ "address 10.0.0.1 port 5000 is already used by participant 'a' in meeting 'x'", 409 },
 		{ "SSRC 0x100 is already used in meeting 'x' (by 'a')", 409 },
 		{ "too many meetings (the limit is 4096)", 409 },
+		{ "meeting 'x' is at its quota of participants: it has 3, this change adds 1, the limit is 3 "
+		  "(controller config meeting_max_participants)", 409 },
+		{ "meeting 'x' is at its quota", 400 },   /* not the whole message: not this class */
 		{ "too many SSRCs in '1,2,3,4' (a simulcast group has 2 or 3 encodings)", 400 },
 		{ "fenced: another controller (pid 5) took the dataplane over", 409 },
 		{ "the dataplane's tables are not held: driving", 409 },

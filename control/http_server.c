@@ -33,6 +33,7 @@
 #include "jwipe.h"
 #include "log.h"
 #include "outbuf.h"
+#include "perm.h"
 #include "slot.h"
 #include "token.h"
 
@@ -282,7 +283,7 @@ static enum MHD_Result serve_metrics(struct http_req *r, const char *method)
 		enum MHD_Result rc = MHD_NO;
 		if (http_authenticate(r, NULL, &cl, &rc) < 0)
 			return rc;
-		if (cl.role != TOKEN_ROLE_ADMIN || strcmp(cl.meeting, "*") != 0)
+		if (!perm_allows(cl.role, PERM_OPERATE) || strcmp(cl.meeting, "*") != 0)
 			return http_reply_error(r, 403, "/metrics needs an admin token for every meeting (meeting \"*\"), "
 						   "or metrics_public = true");
 	}
@@ -357,10 +358,16 @@ static enum MHD_Result handle(struct http_req *r, const char *url, const char *m
 		}
 		return http_reply_error(r, (unsigned)st, "%s", why);
 	}
-	if (cl.role != TOKEN_ROLE_ADMIN) {
+	if (!perm_allows(cl.role, call.perm) || (call.keys && !perm_allows(cl.role, PERM_READ_KEYS))) {
+		enum perm need = perm_allows(cl.role, call.perm) ? PERM_READ_KEYS : call.perm;
 		explicit_bzero(&call, sizeof(call));
-		return http_reply_error(r, 403, "role '%s' may not use the management API (it needs an admin token)",
-				   token_role_name(cl.role));
+		return http_reply_error(r, 403, "role '%s' may not %s %s (it needs permission %s; docs/interfaces.md "
+				   "\"Roles and permissions\")", token_role_name(cl.role), method, url, perm_name(need));
+	}
+	if (strcmp(cl.meeting, "*") == 0 && cl.role != TOKEN_ROLE_ADMIN) {
+		explicit_bzero(&call, sizeof(call));
+		return http_reply_error(r, 403, "meeting \"*\" is for admin (operator) tokens only; a %s token names "
+				   "its meeting", token_role_name(cl.role));
 	}
 	if (strcmp(cl.meeting, "*") != 0 &&
 	    (call.scope == HTTP_SCOPE_ZONE || !call.meeting || strcmp(call.meeting, cl.meeting) != 0)) {

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "model.h"
 #include "outbuf.h"
+#include "perm.h"
 #include "rate_limit.h"
 #include "requests.h"
 #include "sdp.h"
@@ -799,15 +800,18 @@ static enum MHD_Result do_join(struct join *j, struct http_req *r, enum endpoint
 		j->c.join_refused++;
 		return rc;
 	}
-	bool admin = cl.role == TOKEN_ROLE_ADMIN;
-	if (strcmp(cl.meeting, meeting_name) != 0 && !(admin && strcmp(cl.meeting, "*") == 0))
+	bool zone = cl.role == TOKEN_ROLE_ADMIN && strcmp(cl.meeting, "*") == 0;
+	if (strcmp(cl.meeting, meeting_name) != 0 && !zone)
 		return refuse(j, r, 403, "the token is for meeting '%s', not '%s'", cl.meeting, meeting_name);
-	bool may_send = admin || cl.role == TOKEN_ROLE_PUBLISHER || cl.role == TOKEN_ROLE_PARTICIPANT;
-	bool may_recv = admin || cl.role == TOKEN_ROLE_VIEWER || cl.role == TOKEN_ROLE_PARTICIPANT;
-	if ((ep != EP_WHEP && !may_send) || (ep != EP_WHIP && !may_recv))
+	/* perm.h: /whip needs a publish permission, /whep receive; /join receive, and publish for
+	 * what the offer sends (checked once it is parsed: a receive-only role's /join offer that
+	 * sends media is refused, not answered recvonly) */
+	bool may_send = perm_allows(cl.role, PERM_PUBLISH_AUDIO) || perm_allows(cl.role, PERM_PUBLISH_VIDEO);
+	bool may_recv = perm_allows(cl.role, PERM_RECEIVE);
+	if ((ep == EP_WHIP && !may_send) || (ep != EP_WHIP && !may_recv))
 		return refuse(j, r, 403, "role '%s' may not use /%s (%s)", token_role_name(cl.role), ep_names[ep],
-			      ep == EP_WHIP ? "publishing needs publisher or participant" :
-			      ep == EP_WHEP ? "receiving needs viewer or participant" : "both need participant");
+			      ep == EP_WHIP ? "publishing needs host, co-host, participant or publisher" :
+			      "receiving needs host, co-host, participant or viewer");
 	char tkey[160];
 	snprintf(tkey, sizeof(tkey), "%s/%s", cl.meeting, cl.sub);
 	if (rl_take(&j->rl_token, tkey, now, &retry) < 0) {
@@ -839,6 +843,18 @@ static enum MHD_Result do_join(struct join *j, struct http_req *r, enum endpoint
 	char why[400];
 	if (sdp_parse_offer(r->body, r->body_len, &w.offer, why, sizeof(why)) < 0)
 		return refuse(j, r, 400, "bad SDP offer: %s", why);
+	if (ep == EP_JOIN) {
+		for (unsigned i = 0; i < w.offer.n_media; i++) {
+			const struct sdp_media *md = &w.offer.m[i];
+			bool sends = (md->dir == SDP_SENDONLY || md->dir == SDP_SENDRECV) && !(md->port0 && !md->bundle_only);
+			enum perm need = md->kind == SDP_KIND_AUDIO ? PERM_PUBLISH_AUDIO : PERM_PUBLISH_VIDEO;
+			if (sends && (md->kind == SDP_KIND_AUDIO || md->kind == SDP_KIND_VIDEO) && !perm_allows(cl.role, need))
+				return refuse(j, r, 403, "role '%s' may not send %s: the offer's m-section %u is %s (offer "
+					      "recvonly m-sections, or use /whep)", token_role_name(cl.role),
+					      md->kind == SDP_KIND_AUDIO ? "audio" : "video", i,
+					      md->dir == SDP_SENDONLY ? "sendonly" : "sendrecv");
+		}
+	}
 	if (!cfg->join_candidate[0])
 		return refuse(j, r, 503, "joining is not configured (join_candidate in the controller's config)");
 	char fp[SDP_FP_MAX];
@@ -1174,7 +1190,7 @@ void join_req_gone(struct join *j, struct http_req *r)
 /* The token may act on session s: its own identity in its meeting, or an admin of the meeting. */
 static bool token_owns(const struct token_claims *cl, const struct join_session *s)
 {
-	if (cl->role == TOKEN_ROLE_ADMIN)
+	if (perm_allows(cl->role, PERM_MANAGE))
 		return strcmp(cl->meeting, "*") == 0 || strcmp(cl->meeting, s->meeting) == 0;
 	return strcmp(cl->meeting, s->meeting) == 0 && strcmp(cl->sub, s->name) == 0;
 }
@@ -1389,7 +1405,7 @@ enum MHD_Result join_handle(struct join *j, struct http_req *r, const char *url,
 			return method_not_allowed(r, url, method);
 		if (http_authenticate(r, NULL, &cl, &rc) < 0)
 			return rc;
-		if (cl.role != TOKEN_ROLE_ADMIN || strcmp(cl.meeting, "*") != 0)
+		if (!perm_allows(cl.role, PERM_OPERATE) || strcmp(cl.meeting, "*") != 0)
 			return http_reply_error(r, 403, "the session list needs an admin token for every meeting");
 		return list_sessions(j, r);
 	}

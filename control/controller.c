@@ -47,6 +47,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "audit.h"
 #include "cmd_chan.h"
 #include "config.h"
 #include "controller.h"
@@ -280,8 +281,14 @@ static void summarise(struct slot *sl, int argc, char **argv)
 			alen = (int)(strchr(a, ':') - a);
 		else
 			ice = false;
-		int n = snprintf(sl->what + off, sizeof(sl->what) - off, "%s%.*s%s", i ? " " : "", alen, a,
-				 ice ? ":(pwd)" : "");
+		/* --passcode X: never logged either */
+		bool pc = false;
+		if (strncmp(a, "--passcode=", 11) == 0)
+			alen = 10, pc = true;
+		else if (i > 0 && strcmp(argv[i - 1], "--passcode") == 0)
+			alen = 0, pc = true;
+		int n = snprintf(sl->what + off, sizeof(sl->what) - off, "%s%.*s%s%s", i ? " " : "", alen, a,
+				 ice ? ":(pwd)" : "", pc ? (alen ? "=(secret)" : "(secret)") : "");
 		if (n < 0)
 			break;
 		off += (size_t)n;
@@ -298,6 +305,15 @@ static bool conn_reply(struct ctl_ctx *ctx, struct conn *c, struct slot *sl)
 	ob_add(&c->out, "\0\0\0\0\0\0\0\0", CTL_HDR_LEN);
 	request_finish(ctx, &sl->req, sl->how);
 	request_reply(&sl->req, &c->out);
+	if (sl->req.failed || sl->req.mutating || strncmp(sl->what, "participant keys", 16) == 0) {
+		char who[32], res[200];
+		snprintf(who, sizeof(who), "uid %u", c->uid);
+		if (sl->req.failed)
+			snprintf(res, sizeof(res), "error: %.180s", sl->req.err);
+		else
+			snprintf(res, sizeof(res), "ok%s", sl->how == APPLY_DONE ? "" : " (not applied yet)");
+		audit_add(who, "unix", sl->what, res);
+	}
 	if (sl->req.failed)
 		ctl_log("uid %u: %s -> error: %s", c->uid, sl->what, sl->req.err);
 	else if (sl->req.mutating)
@@ -777,6 +793,10 @@ int main(int argc, char **argv)
 			model.n_parts, model.n_streams, model.n_subs);
 	if (ensure_state_id(&model, &store) < 0)
 		goto out_store;
+	if (audit_open(cfg.state_file, err, sizeof(err)) < 0) {
+		ctl_logl(CTL_LOG_ERROR, "%s", err);
+		goto out_store;
+	}
 	if (dp_link_init(&dp, cfg.shm_name, &model) < 0) {
 		ctl_logl(CTL_LOG_ERROR, "out of memory");
 		goto out_store;
@@ -934,6 +954,7 @@ out_listener:
 out_dp:
 	dp_link_close(&dp);
 out_store:
+	audit_close();
 	state_store_close(&store);
 	close(lock_fd);
 out_model:

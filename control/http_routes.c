@@ -85,6 +85,7 @@ static const struct route routes[] = {
 	  { STR("ssrc", "ssrc"), FLAG("none", "none"), STR("target", "target"), STR("spatial", "spatial"),
 	    STR("dt", "dt"), STR("encoding", "encoding") },
 	  { { 0 } } },
+	{ "GET", "/audit", "audit", NULL, HTTP_SCOPE_ZONE, { { 0 } }, { { 0 } } },
 	{ "POST", "/dataplane/reset", "dataplane", "reset", HTTP_SCOPE_ZONE, { FLAG("yes_wipe", "yes-wipe") },
 	  { { 0 } } },
 };

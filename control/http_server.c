@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "http_internal.h"
 #include "http_routes.h"
 #include "join.h"
@@ -83,6 +84,11 @@ enum MHD_Result http_reply(struct http_req *r, unsigned status, const char *ctyp
 	for (const struct http_hdr *h = hdrs; h && h->name; h++)
 		MHD_add_response_header(resp, h->name, h->value);
 	http_add_cors(r, resp);
+	if (status >= 400 || r->audit) {
+		char res[260];
+		snprintf(res, sizeof(res), "%u%s%.200s", status, r->a_note[0] ? " " : "", r->a_note);
+		audit_add(r->a_who[0] ? r->a_who : "(no token)", r->a_from, r->a_what, res);
+	}
 	enum MHD_Result rc = MHD_queue_response(r->conn, status, resp);
 	MHD_destroy_response(resp);
 	return rc;
@@ -115,6 +121,7 @@ enum MHD_Result http_reply_error(struct http_req *r, unsigned status, const char
 	ob_json_str(&b, why);
 	ob_puts(&b, "}\n");
 	ctl_log("http %s: refused %u: %s", r->who, status, why);
+	snprintf(r->a_note, sizeof(r->a_note), "%.190s", why);
 	enum MHD_Result rc = b.oom ? MHD_NO : reply(r, status, b.p, b.len, NULL, status == 401);
 	ob_free(&b);
 	return rc;
@@ -128,6 +135,7 @@ static enum MHD_Result reply_slot(struct http_req *r)
 	request_finish(ctx, &sl->req, sl->how);
 	if (sl->req.failed) {
 		ctl_log("http %s: %s -> error: %s", r->who, sl->what, sl->req.err);
+		snprintf(r->a_note, sizeof(r->a_note), "%.190s", sl->req.err);
 		struct outbuf b;
 		ob_init(&b);
 		ob_puts(&b, "{\"error\": ");
@@ -234,6 +242,7 @@ int http_authenticate(struct http_req *r, const char *tok, struct token_claims *
 		cl->role = TOKEN_ROLE_ADMIN;
 		strcpy(cl->meeting, "*");
 		strcpy(cl->sub, "-");
+		snprintf(r->a_who, sizeof(r->a_who), "- (no auth: test hook)");
 		return 0;
 	}
 	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
@@ -264,6 +273,8 @@ int http_authenticate(struct http_req *r, const char *tok, struct token_claims *
 	}
 	size_t l = strlen(r->who);
 	snprintf(r->who + l, sizeof(r->who) - l, " %s", cl->sub);
+	snprintf(r->a_who, sizeof(r->a_who), "%.40s (%s, meeting %.30s)", cl->sub, token_role_name(cl->role),
+		 cl->meeting);
 	return 0;
 }
 
@@ -378,6 +389,7 @@ static enum MHD_Result handle(struct http_req *r, const char *url, const char *m
 						  "the token is for meeting '%s' only, not this one (%s %s)",
 				   cl.meeting, method, url);
 	}
+	r->audit |= call.keys;          /* a key read is audited whatever its method */
 	slot_run(hs->ctx, &r->sl, call.argc, call.argv, mmr_now_ns());
 	r->started = true;
 	explicit_bzero(&call, sizeof(call));
@@ -437,6 +449,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 				inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, addr, sizeof(addr));
 		}
 		snprintf(r->who, sizeof(r->who), "%s", addr);
+		snprintf(r->a_from, sizeof(r->a_from), "%s", addr);
+		snprintf(r->a_what, sizeof(r->a_what), "%s %.180s", method, url);
+		r->audit = strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 && strcmp(method, "OPTIONS") != 0;
 		const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
 		if (origin_allowed(hs->ctx->cfg, origin))
 			r->origin = origin;

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit.h"
 #include "keys.h"
 #include "log.h"
 #include "render.h"
@@ -2027,6 +2028,16 @@ static void cmd_log_level(struct ctl_ctx *ctx, const struct args *a, struct requ
 			  ctl_log_level_name(old), ctl_log_target_name());
 }
 
+/* audit [--limit N]: the audit log's last entries (audit.h) */
+static void cmd_audit(struct ctl_ctx *ctx, const struct args *a, struct request *req)
+{
+	(void)ctx;
+	uint64_t limit = 0;
+	if (a->opt[0] && (val_uint(a->opt[0], AUDIT_RING, &limit) < 0 || limit == 0))
+		FAIL("bad --limit '%s' (1-%u entries)", a->opt[0], AUDIT_RING);
+	audit_render(&req->body, (unsigned)limit, req->json);
+}
+
 static void cmd_help(struct ctl_ctx *ctx, const struct args *a, struct request *req);
 
 static const struct command commands[] = {
@@ -2076,6 +2087,7 @@ static const struct command commands[] = {
 	  "[--encoding E]", cmd_slot_set, true },
 	{ "slot", "list", 1, { 0 }, "slot list MEETING", cmd_slot_list, false },
 	{ "stats", NULL, 0, { "streams", "participants" }, "stats [--streams] [--participants]", cmd_stats, false },
+	{ "audit", NULL, 0, { "limit=" }, "audit [--limit N]", cmd_audit, false },
 	{ "log", "level", 1, { 0 }, "log level debug|info|warning|error", cmd_log_level, false },
 	/* changes no model: dp_link refuses it unless the tables are held (and never when fenced) */
 	{ "dataplane", "reset", 0, { "!yes-wipe" }, "dataplane reset --yes-wipe", cmd_dataplane_reset, false },

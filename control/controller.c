@@ -55,6 +55,7 @@
 #include "dp_link.h"
 #include "log.h"
 #include "model.h"
+#include "passcode.h"
 #include "requests.h"
 #include "slot.h"
 #include "http_server.h"
@@ -679,6 +680,12 @@ static void usage(FILE *f)
 /* Every state has an id (model.h): a state without one (none on disk, or files from before ids) gets
  * a random one here, written at once as a new snapshot, so that a controller restarted on this state
  * is recognised by the dataplane its replay built. 0 or -1 (logged). */
+/* passcode_load's keep: entries of meetings the state holds */
+static bool meeting_exists(const char *name, void *arg)
+{
+	return model_find_meeting(arg, name) != MMR_ID_NONE;
+}
+
 static int ensure_state_id(struct model *m, struct state_store *st)
 {
 	if (m->has_state_id)
@@ -793,6 +800,10 @@ int main(int argc, char **argv)
 			model.n_parts, model.n_streams, model.n_subs);
 	if (ensure_state_id(&model, &store) < 0)
 		goto out_store;
+	if (passcode_load(cfg.state_file, meeting_exists, &model, err, sizeof(err)) < 0) {
+		ctl_logl(CTL_LOG_ERROR, "cannot load the passcodes: %s", err);
+		goto out_store;
+	}
 	if (audit_open(cfg.state_file, err, sizeof(err)) < 0) {
 		ctl_logl(CTL_LOG_ERROR, "%s", err);
 		goto out_store;
@@ -955,6 +966,7 @@ out_dp:
 	dp_link_close(&dp);
 out_store:
 	audit_close();
+	passcode_reset();
 	state_store_close(&store);
 	close(lock_fd);
 out_model:

@@ -51,6 +51,9 @@ static const struct route routes[] = {
 	{ "GET", "/meetings/:meeting", "meeting", "show", HTTP_SCOPE_MEETING, { { 0 } }, { { 0 } } },
 	{ "PATCH", "/meetings/:meeting", "meeting", "set", HTTP_SCOPE_MEETING, { STR("top_n", "top-n") }, { { 0 } } },
 	{ "DELETE", "/meetings/:meeting", "meeting", "end", HTTP_SCOPE_MEETING, { { 0 } }, { { 0 } } },
+	{ "PUT", "/meetings/:meeting/passcode", "meeting", "passcode", HTTP_SCOPE_MEETING, { STR("passcode", "passcode") },
+	  { { 0 } } },
+	{ "DELETE", "/meetings/:meeting/passcode", "meeting", "passcode-clear", HTTP_SCOPE_MEETING, { { 0 } }, { { 0 } } },
 	{ "POST", "/meetings/:meeting/move", "meeting", "move", HTTP_SCOPE_MEETING, { STR("lcore", "lcore") },
 	  { { 0 } } },
 	{ "GET", "/meetings/:meeting/participants", "participant", "list", HTTP_SCOPE_MEETING, { { 0 } }, { { 0 } } },
@@ -307,7 +310,7 @@ static void route_perm(const struct route *r, struct http_call *c)
 		c->perm = PERM_VIEW;
 	else if (meeting && strcmp(c2, "end") == 0)
 		c->perm = PERM_LOCK_END;
-	else if (meeting && strcmp(c2, "passcode") == 0)
+	else if (meeting && strncmp(c2, "passcode", 8) == 0)
 		c->perm = PERM_PASSCODE;
 	else
 		c->perm = PERM_MANAGE;

@@ -199,7 +199,7 @@ static enum MHD_Result preflight(struct http_req *r, const char *url)
 	if (r->origin) {
 		http_add_cors(r, resp);
 		MHD_add_response_header(resp, "Access-Control-Allow-Methods", allow);
-		MHD_add_response_header(resp, "Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match");
+		MHD_add_response_header(resp, "Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match, MMR-Passcode");
 		MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
 	}
 	enum MHD_Result rc = MHD_queue_response(r->conn, 204, resp);

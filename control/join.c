@@ -28,6 +28,7 @@
 #include "log.h"
 #include "model.h"
 #include "outbuf.h"
+#include "passcode.h"
 #include "perm.h"
 #include "rate_limit.h"
 #include "requests.h"
@@ -90,6 +91,7 @@ struct join {
 	struct join_stream *streams;
 	unsigned n_streams;
 	struct rate_limit rl_ip, rl_token;
+	struct rate_limit rl_pc_ip, rl_pc_meeting;      /* wrong passcodes */
 	uint64_t *last_spoke;           /* by participant id: when it last became the dominant speaker */
 	uint64_t next_policy_ns;
 	bool need_run;                  /* a stream was resumed: run libmicrohttpd once more */
@@ -114,6 +116,8 @@ struct join *join_new(struct http_server *hs)
 	j->ctx = hs->ctx;
 	rl_init(&j->rl_ip, hs->ctx->cfg->join_rate_ip, hs->ctx->cfg->join_burst_ip);
 	rl_init(&j->rl_token, hs->ctx->cfg->join_rate_token, hs->ctx->cfg->join_burst_token);
+	rl_init(&j->rl_pc_ip, JOIN_PASSCODE_RATE_IP, JOIN_PASSCODE_BURST_IP);
+	rl_init(&j->rl_pc_meeting, JOIN_PASSCODE_RATE_MEETING, JOIN_PASSCODE_BURST_MEETING);
 	return j;
 }
 
@@ -812,6 +816,29 @@ static enum MHD_Result do_join(struct join *j, struct http_req *r, enum endpoint
 		return refuse(j, r, 403, "role '%s' may not use /%s (%s)", token_role_name(cl.role), ep_names[ep],
 			      ep == EP_WHIP ? "publishing needs host, co-host, participant or publisher" :
 			      "receiving needs host, co-host, participant or viewer");
+	/* the meeting's passcode (passcode.h): not asked of roles that may set it (admin, host, co-host);
+	 * wrong ones are limited per address and per meeting (peeked before, taken after a failure) */
+	if (passcode_required(meeting_name) && !perm_allows(cl.role, PERM_PASSCODE)) {
+		unsigned r1 = 0, r2 = 0;
+		if (rl_peek(&j->rl_pc_ip, ipkey, now, &r1) < 0 || rl_peek(&j->rl_pc_meeting, meeting_name, now, &r2) < 0) {
+			j->c.passcode_rate++;
+			snprintf(ra, sizeof(ra), "%u", r1 > r2 ? r1 : r2);
+			struct http_hdr h[] = { { "Retry-After", ra }, { NULL, NULL } };
+			const char *body = "{\"error\": \"too many wrong passcodes (from this address or for this meeting): "
+					   "try again after Retry-After seconds\"}\n";
+			snprintf(r->a_note, sizeof(r->a_note), "too many wrong passcodes");
+			ctl_log("http %s: refused 429: wrong passcodes for meeting %s over the rate", r->who, meeting_name);
+			return http_reply(r, 429, "application/json", body, strlen(body), h);
+		}
+		const char *pc = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, JOIN_PASSCODE_HEADER);
+		if (!passcode_check(meeting_name, pc, pc ? strlen(pc) : 0)) {
+			rl_take(&j->rl_pc_ip, ipkey, now, &r1);
+			rl_take(&j->rl_pc_meeting, meeting_name, now, &r2);
+			j->c.passcode_wrong++;
+			return refuse(j, r, 403, pc ? "wrong passcode for meeting '%s'" :
+					"meeting '%s' needs a passcode (header " JOIN_PASSCODE_HEADER ")", meeting_name);
+		}
+	}
 	char tkey[160];
 	snprintf(tkey, sizeof(tkey), "%s/%s", cl.meeting, cl.sub);
 	if (rl_take(&j->rl_token, tkey, now, &retry) < 0) {

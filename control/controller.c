@@ -5,7 +5,9 @@
  *
  * One thread, one poll() loop. A connection carries requests in sequence, pipelined (the next may
  * come before the previous answer): read frames (bounded size, bounded time), check the peer
- * (SO_PEERCRED: root, our own uid, or a member of socket_group), run each as soon as it is whole.
+ * (SO_PEERCRED: root, our own uid, or a member of admin_group), run each as soon as it is whole. At
+ * MAX_CONNS open, a new connection replaces the one waiting on its client that was heard from
+ * least recently (a refused peer's first): idle clients cannot keep mmrctl out.
  * A change goes into the store's batch (state_store.h); at the end of the loop iteration the
  * batch is made durable with one fdatasync for all of them (group commit), and only then do their
  * dataplane commands go; each then waits (without blocking the loop) until the dataplane's ring
@@ -84,6 +86,7 @@ struct conn {
 	uint64_t read_deadline_ns;      /* part of a request is here: the rest by then (0: none) */
 	uint64_t idle_deadline_ns;
 	uint64_t write_deadline_ns;
+	uint64_t last_ns;               /* accepted, or last read something */
 };
 
 static volatile sig_atomic_t stop_signal, reload_signal;
@@ -451,7 +454,8 @@ static void conn_run(struct ctl_ctx *ctx, struct conn *c, const uint8_t *body, s
 	struct ctl_request r;
 	if (!c->allowed) {
 		ctl_log("uid %u: request refused: permission denied", c->uid);
-		slot_error(c, "permission denied");
+		slot_error(c, "permission denied: only root, the controller's user and members of the admin group "
+			      "(admin_group) may use the control socket");
 		return;
 	}
 	if (ctl_request_decode(body, len, &r) < 0) {
@@ -530,6 +534,7 @@ static bool conn_read(struct ctl_ctx *ctx, struct conn *c, uint64_t now)
 			break;
 		}
 		c->in_len += (size_t)n;
+		c->last_ns = now;
 	}
 	conn_take(ctx, c, now);
 	if (c->eof && partial_frame(c) && !c->closing)
@@ -600,9 +605,29 @@ static bool conn_service(struct ctl_ctx *ctx, struct conn *c, uint64_t now, bool
 	return true;
 }
 
+static void conn_drop(struct conn *c);
+
+/* The connection to drop for a new one when MAX_CONNS are open: of those waiting on their client
+ * (nothing queued or being written: idle, or a request coming in slowly), the one heard from
+ * least recently; NULL when every one waits on us. So idle clients cannot keep others out. */
+static struct conn *conn_victim(void)
+{
+	struct conn *v = NULL;
+	for (unsigned i = 0; i < nconns; i++) {
+		struct conn *c = conns[i];
+		if (c->q_len == 0 && c->out.len == c->out_off &&
+		    (!v || (v->allowed && !c->allowed) || (v->allowed == c->allowed && c->last_ns < v->last_ns)))
+			v = c;
+	}
+	return v;
+}
+
 static void accept_all(int lfd, const struct ctl_config *cfg, uint64_t now)
 {
-	while (nconns < MAX_CONNS) {
+	for (;;) {
+		struct conn *old = nconns < MAX_CONNS ? NULL : conn_victim();
+		if (nconns == MAX_CONNS && !old)
+			return;
 		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
@@ -614,11 +639,23 @@ static void accept_all(int lfd, const struct ctl_config *cfg, uint64_t now)
 			close(fd);
 			return;
 		}
+		if (old) {
+			ctl_log("uid %u: connection closed for a new one (%d open; it was the one heard from least "
+				"recently, %llu ms ago)", old->uid, MAX_CONNS, (unsigned long long)((now - old->last_ns) / 1000000));
+			conn_drop(old);
+		}
 		c->fd = fd;
 		c->idle_deadline_ns = now + IDLE_TIMEOUT_NS;
+		c->last_ns = now;
 		c->allowed = peer_allowed(fd, cfg, &c->uid);
 		ob_init(&c->out);
 		conns[nconns++] = c;
+		if (!c->allowed) {
+			/* its requests are refused (conn_run); it is the first to go for a new connection */
+			char who[32];
+			snprintf(who, sizeof(who), "uid %u", c->uid);
+			audit_add(who, "unix", "connect", "refused: not root or in the admin group");
+		}
 	}
 }
 
@@ -874,7 +911,7 @@ int main(int argc, char **argv)
 			pfd[np] = (struct pollfd){ .fd = http_server_fd(http), .events = POLLIN };
 			polled[np++] = &http_marker;
 		}
-		if (nconns < MAX_CONNS) {
+		if (nconns < MAX_CONNS || conn_victim()) {
 			pfd[np] = (struct pollfd){ .fd = lfd, .events = POLLIN };
 			polled[np++] = NULL;
 		}

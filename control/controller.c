@@ -57,6 +57,7 @@
 #include "dp_link.h"
 #include "log.h"
 #include "model.h"
+#include "no_core_dump.h"
 #include "passcode.h"
 #include "requests.h"
 #include "slot.h"
@@ -773,6 +774,13 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* keys are made and held here: no core dumps (no_core_dump.h) */
+	int nd = mmr_no_core_dump();
+	if (nd < 0)
+		ctl_logl(CTL_LOG_WARNING, "cannot make the process non-dumpable: %s (a core dump could hold keys)",
+			 strerror(errno));
+	else if (nd == 1)
+		ctl_logl(CTL_LOG_WARNING, "MMR_ALLOW_CORE_DUMPS=1: core dumps allowed (they may hold keys)");
 
 	struct ctl_config cfg;
 	char err[1024];

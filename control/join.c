@@ -796,6 +796,7 @@ static enum MHD_Result do_join(struct join *j, struct http_req *r, enum endpoint
 		struct http_hdr h[] = { { "Retry-After", ra }, { NULL, NULL } };
 		const char *body = "{\"error\": \"too many joins from this address (rate limit)\"}\n";
 		ctl_log("http %s: refused 429: joins from this address over the rate", r->who);
+		snprintf(r->a_note, sizeof(r->a_note), "too many joins from this address");
 		return http_reply(r, 429, "application/json", body, strlen(body), h);
 	}
 	struct token_claims cl;
@@ -847,6 +848,7 @@ static enum MHD_Result do_join(struct join *j, struct http_req *r, enum endpoint
 		struct http_hdr h[] = { { "Retry-After", ra }, { NULL, NULL } };
 		const char *body = "{\"error\": \"too many joins with this token's identity (rate limit)\"}\n";
 		ctl_log("http %s: refused 429: joins of %s over the rate", r->who, tkey);
+		snprintf(r->a_note, sizeof(r->a_note), "too many joins with this token's identity");
 		return http_reply(r, 429, "application/json", body, strlen(body), h);
 	}
 	if (!http_content_type_is(r, "application/sdp"))

@@ -177,6 +177,13 @@ $(BUILD)/tests/test_token: $(BUILD)/control/token.o $(BUILD)/control/jwipe.o
 $(BUILD)/tests/test_http_routes: $(BUILD)/control/http_routes.o $(BUILD)/control/jwipe.o
 $(BUILD)/tests/test_token $(BUILD)/tests/test_http_routes: TEST_CFLAGS := -Icontrol
 $(BUILD)/tests/test_token $(BUILD)/tests/test_http_routes: TEST_EXTRA_LIBS := $(JANSSON_LIBS)
+# the role -> permission table (control/perm.c) with the token role names (token.c)
+$(BUILD)/tests/test_perm: $(BUILD)/control/perm.o $(BUILD)/control/token.o $(BUILD)/control/jwipe.o
+$(BUILD)/tests/test_perm: TEST_CFLAGS := -Icontrol
+$(BUILD)/tests/test_perm: TEST_EXTRA_LIBS := $(JANSSON_LIBS)
+# meeting passcodes (control/passcode.c) and the rate limit's peek
+$(BUILD)/tests/test_passcode: $(BUILD)/control/passcode.o $(BUILD)/control/rate_limit.o $(BUILD)/control/id_index.o
+$(BUILD)/tests/test_passcode: TEST_CFLAGS := -Icontrol
 # the join endpoints' rate limits (control/rate_limit.c, hashing with id_index.c's id_hash_bytes)
 $(BUILD)/tests/test_rate_limit: $(BUILD)/control/rate_limit.o $(BUILD)/control/id_index.o
 $(BUILD)/tests/test_rate_limit: TEST_CFLAGS := -Icontrol

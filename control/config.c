@@ -192,7 +192,7 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 		goto out;
 	}
 	config_setting_t *root = config_root_setting(&c);
-	const config_setting_t *listen_s = NULL, *tls_s = NULL;
+	const config_setting_t *listen_s = NULL, *tls_s = NULL, *group_s = NULL;
 	for (int i = 0; i < config_setting_length(root); i++) {
 		config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
 		const char *name = config_setting_name(s);
@@ -203,7 +203,13 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 				bad(err, errlen, s, "socket must be an absolute path");
 				goto out;
 			}
-		} else if (strcmp(name, "socket_group") == 0) {
+		} else if (strcmp(name, "admin_group") == 0 || strcmp(name, "socket_group") == 0) {
+			/* socket_group: the older name of admin_group */
+			if (group_s) {
+				bad(err, errlen, s, "admin_group given twice (socket_group is its older name)");
+				goto out;
+			}
+			group_s = s;
 			if (get_string(s, cfg->socket_group, sizeof(cfg->socket_group), true, err, errlen) < 0)
 				goto out;
 			if (cfg->socket_group[0]) {
@@ -344,13 +350,22 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 			}
 			*(level ? &cfg->log_level : &cfg->log_target) = x;
 		} else {
-			bad(err, errlen, s, "unknown setting '%s' (known: socket, socket_group, state_file, "
+			bad(err, errlen, s, "unknown setting '%s' (known: socket, admin_group, state_file, "
 					    "shm_name, apply_timeout_ms, journal_max_records, journal_max_bytes, http_listen, "
 					    "http_tls_cert, http_tls_key, token_secret_file, http_cors_origins, "
 					    "join_candidate, demo_dir, join_rate_ip, join_burst_ip, join_rate_token, "
 					    "join_burst_token, metrics_public, log_level, log_target, meeting_max_participants, "
 					    "meeting_max_streams, meeting_max_subscriptions)", name);
 			goto out;
+		}
+	}
+	/* the control socket's admin group: by default "mmr" when the system has it, else root only */
+	if (!group_s) {
+		struct group *g = getgrnam(CTL_DEFAULT_ADMIN_GROUP);
+		if (g) {
+			snprintf(cfg->socket_group, sizeof(cfg->socket_group), "%s", CTL_DEFAULT_ADMIN_GROUP);
+			cfg->has_group = true;
+			cfg->group_gid = g->gr_gid;
 		}
 	}
 	/* the HTTP API: authenticated always, TLS unless it listens on loopback only */

@@ -1,6 +1,6 @@
 /*
  * config.h - mmr-controller's configuration file (libconfig syntax; keys in docs/interfaces.md):
- * socket, socket_group, state_file, shm_name, apply_timeout_ms, journal_max_records,
+ * socket, admin_group (socket_group: its older name), state_file, shm_name, apply_timeout_ms, journal_max_records,
  * journal_max_bytes, and the HTTP API's http_listen, http_tls_cert, http_tls_key, token_secret_file,
  * http_cors_origins (http_server.h), join_candidate, join_rate_ip, join_burst_ip, join_rate_token and
  * join_burst_token (join.h), demo_dir (static_files.h), metrics_public (metrics.h), log_level and
@@ -26,7 +26,10 @@
 
 struct ctl_config {
 	char socket[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char socket_group[64];      /* "" = root only */
+	char socket_group[64];      /* the config's admin_group (or its older name socket_group): members
+				     * may use the control socket (mode 0660, this group); "" = root
+				     * (and the controller's own uid) only; not given: "mmr" if the
+				     * system has that group, else "" */
 	bool has_group;
 	gid_t group_gid;
 	char state_file[1024];
@@ -64,6 +67,8 @@ struct ctl_config {
 	uint32_t meeting_max_streams;
 	uint32_t meeting_max_subscriptions;
 };
+
+#define CTL_DEFAULT_ADMIN_GROUP "mmr"
 
 /* Is the address loopback (127.0.0.0/8, ::1, ::ffff:127.x.x.x)? */
 bool ctl_addr_is_loopback(const struct sockaddr_storage *ss);

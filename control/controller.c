@@ -5,7 +5,9 @@
  *
  * One thread, one poll() loop. A connection carries requests in sequence, pipelined (the next may
  * come before the previous answer): read frames (bounded size, bounded time), check the peer
- * (SO_PEERCRED: root, our own uid, or a member of socket_group), run each as soon as it is whole.
+ * (SO_PEERCRED: root, our own uid, or a member of admin_group), run each as soon as it is whole. At
+ * MAX_CONNS open, a new connection replaces the one waiting on its client that was heard from
+ * least recently (a refused peer's first): idle clients cannot keep mmrctl out.
  * A change goes into the store's batch (state_store.h); at the end of the loop iteration the
  * batch is made durable with one fdatasync for all of them (group commit), and only then do their
  * dataplane commands go; each then waits (without blocking the loop) until the dataplane's ring
@@ -47,6 +49,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "audit.h"
 #include "cmd_chan.h"
 #include "config.h"
 #include "controller.h"
@@ -54,6 +57,8 @@
 #include "dp_link.h"
 #include "log.h"
 #include "model.h"
+#include "no_core_dump.h"
+#include "passcode.h"
 #include "requests.h"
 #include "slot.h"
 #include "http_server.h"
@@ -82,6 +87,7 @@ struct conn {
 	uint64_t read_deadline_ns;      /* part of a request is here: the rest by then (0: none) */
 	uint64_t idle_deadline_ns;
 	uint64_t write_deadline_ns;
+	uint64_t last_ns;               /* accepted, or last read something */
 };
 
 static volatile sig_atomic_t stop_signal, reload_signal;
@@ -280,8 +286,14 @@ static void summarise(struct slot *sl, int argc, char **argv)
 			alen = (int)(strchr(a, ':') - a);
 		else
 			ice = false;
-		int n = snprintf(sl->what + off, sizeof(sl->what) - off, "%s%.*s%s", i ? " " : "", alen, a,
-				 ice ? ":(pwd)" : "");
+		/* --passcode X: never logged either */
+		bool pc = false;
+		if (strncmp(a, "--passcode=", 11) == 0)
+			alen = 10, pc = true;
+		else if (i > 0 && strcmp(argv[i - 1], "--passcode") == 0)
+			alen = 0, pc = true;
+		int n = snprintf(sl->what + off, sizeof(sl->what) - off, "%s%.*s%s%s", i ? " " : "", alen, a,
+				 ice ? ":(pwd)" : "", pc ? (alen ? "=(secret)" : "(secret)") : "");
 		if (n < 0)
 			break;
 		off += (size_t)n;
@@ -298,6 +310,15 @@ static bool conn_reply(struct ctl_ctx *ctx, struct conn *c, struct slot *sl)
 	ob_add(&c->out, "\0\0\0\0\0\0\0\0", CTL_HDR_LEN);
 	request_finish(ctx, &sl->req, sl->how);
 	request_reply(&sl->req, &c->out);
+	if (sl->req.failed || sl->req.mutating || strncmp(sl->what, "participant keys", 16) == 0) {
+		char who[32], res[200];
+		snprintf(who, sizeof(who), "uid %u", c->uid);
+		if (sl->req.failed)
+			snprintf(res, sizeof(res), "error: %.180s", sl->req.err);
+		else
+			snprintf(res, sizeof(res), "ok%s", sl->how == APPLY_DONE ? "" : " (not applied yet)");
+		audit_add(who, "unix", sl->what, res);
+	}
 	if (sl->req.failed)
 		ctl_log("uid %u: %s -> error: %s", c->uid, sl->what, sl->req.err);
 	else if (sl->req.mutating)
@@ -434,7 +455,8 @@ static void conn_run(struct ctl_ctx *ctx, struct conn *c, const uint8_t *body, s
 	struct ctl_request r;
 	if (!c->allowed) {
 		ctl_log("uid %u: request refused: permission denied", c->uid);
-		slot_error(c, "permission denied");
+		slot_error(c, "permission denied: only root, the controller's user and members of the admin group "
+			      "(admin_group) may use the control socket");
 		return;
 	}
 	if (ctl_request_decode(body, len, &r) < 0) {
@@ -513,6 +535,7 @@ static bool conn_read(struct ctl_ctx *ctx, struct conn *c, uint64_t now)
 			break;
 		}
 		c->in_len += (size_t)n;
+		c->last_ns = now;
 	}
 	conn_take(ctx, c, now);
 	if (c->eof && partial_frame(c) && !c->closing)
@@ -583,9 +606,29 @@ static bool conn_service(struct ctl_ctx *ctx, struct conn *c, uint64_t now, bool
 	return true;
 }
 
+static void conn_drop(struct conn *c);
+
+/* The connection to drop for a new one when MAX_CONNS are open: of those waiting on their client
+ * (nothing queued or being written: idle, or a request coming in slowly), the one heard from
+ * least recently; NULL when every one waits on us. So idle clients cannot keep others out. */
+static struct conn *conn_victim(void)
+{
+	struct conn *v = NULL;
+	for (unsigned i = 0; i < nconns; i++) {
+		struct conn *c = conns[i];
+		if (c->q_len == 0 && c->out.len == c->out_off &&
+		    (!v || (v->allowed && !c->allowed) || (v->allowed == c->allowed && c->last_ns < v->last_ns)))
+			v = c;
+	}
+	return v;
+}
+
 static void accept_all(int lfd, const struct ctl_config *cfg, uint64_t now)
 {
-	while (nconns < MAX_CONNS) {
+	for (;;) {
+		struct conn *old = nconns < MAX_CONNS ? NULL : conn_victim();
+		if (nconns == MAX_CONNS && !old)
+			return;
 		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
@@ -597,11 +640,23 @@ static void accept_all(int lfd, const struct ctl_config *cfg, uint64_t now)
 			close(fd);
 			return;
 		}
+		if (old) {
+			ctl_log("uid %u: connection closed for a new one (%d open; it was the one heard from least "
+				"recently, %llu ms ago)", old->uid, MAX_CONNS, (unsigned long long)((now - old->last_ns) / 1000000));
+			conn_drop(old);
+		}
 		c->fd = fd;
 		c->idle_deadline_ns = now + IDLE_TIMEOUT_NS;
+		c->last_ns = now;
 		c->allowed = peer_allowed(fd, cfg, &c->uid);
 		ob_init(&c->out);
 		conns[nconns++] = c;
+		if (!c->allowed) {
+			/* its requests are refused (conn_run); it is the first to go for a new connection */
+			char who[32];
+			snprintf(who, sizeof(who), "uid %u", c->uid);
+			audit_add(who, "unix", "connect", "refused: not root or in the admin group");
+		}
 	}
 }
 
@@ -663,6 +718,12 @@ static void usage(FILE *f)
 /* Every state has an id (model.h): a state without one (none on disk, or files from before ids) gets
  * a random one here, written at once as a new snapshot, so that a controller restarted on this state
  * is recognised by the dataplane its replay built. 0 or -1 (logged). */
+/* passcode_load's keep: entries of meetings the state holds */
+static bool meeting_exists(const char *name, void *arg)
+{
+	return model_find_meeting(arg, name) != MMR_ID_NONE;
+}
+
 static int ensure_state_id(struct model *m, struct state_store *st)
 {
 	if (m->has_state_id)
@@ -713,6 +774,13 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* keys are made and held here: no core dumps (no_core_dump.h) */
+	int nd = mmr_no_core_dump();
+	if (nd < 0)
+		ctl_logl(CTL_LOG_WARNING, "cannot make the process non-dumpable: %s (a core dump could hold keys)",
+			 strerror(errno));
+	else if (nd == 1)
+		ctl_logl(CTL_LOG_WARNING, "MMR_ALLOW_CORE_DUMPS=1: core dumps allowed (they may hold keys)");
 
 	struct ctl_config cfg;
 	char err[1024];
@@ -777,6 +845,14 @@ int main(int argc, char **argv)
 			model.n_parts, model.n_streams, model.n_subs);
 	if (ensure_state_id(&model, &store) < 0)
 		goto out_store;
+	if (passcode_load(cfg.state_file, meeting_exists, &model, err, sizeof(err)) < 0) {
+		ctl_logl(CTL_LOG_ERROR, "cannot load the passcodes: %s", err);
+		goto out_store;
+	}
+	if (audit_open(cfg.state_file, err, sizeof(err)) < 0) {
+		ctl_logl(CTL_LOG_ERROR, "%s", err);
+		goto out_store;
+	}
 	if (dp_link_init(&dp, cfg.shm_name, &model) < 0) {
 		ctl_logl(CTL_LOG_ERROR, "out of memory");
 		goto out_store;
@@ -843,7 +919,7 @@ int main(int argc, char **argv)
 			pfd[np] = (struct pollfd){ .fd = http_server_fd(http), .events = POLLIN };
 			polled[np++] = &http_marker;
 		}
-		if (nconns < MAX_CONNS) {
+		if (nconns < MAX_CONNS || conn_victim()) {
 			pfd[np] = (struct pollfd){ .fd = lfd, .events = POLLIN };
 			polled[np++] = NULL;
 		}
@@ -934,6 +1010,8 @@ out_listener:
 out_dp:
 	dp_link_close(&dp);
 out_store:
+	audit_close();
+	passcode_reset();
 	state_store_close(&store);
 	close(lock_fd);
 out_model:

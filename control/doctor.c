@@ -541,7 +541,7 @@ static void check_runtime(struct doctor *d, const struct dp_info *dp, const char
 	if (rc == 0)
 		report(d, OK, "controller socket", NULL, "%s accepts connections", sock);
 	else if (e == EACCES || e == EPERM)
-		report(d, WARN, "controller socket", "run as root or as a member of the controller's socket_group",
+		report(d, WARN, "controller socket", "run as root or as a member of the controller's admin_group",
 		       "%s: %s", sock, strerror(e));
 	else
 		report(d, FAIL, "controller socket", "systemctl restart mmr-controller", "%s: %s (a stale socket?)", sock,

@@ -38,6 +38,9 @@ struct http_req {
 	bool suspended;
 	struct slot sl;
 	char who[96];                   /* peer and token subject, for the log */
+	/* the audit log (audit.h): who (token subject and role), from where, what, and why refused */
+	char a_who[96], a_from[64], a_what[200], a_note[200];
+	bool audit;                     /* audited whatever the status (not a GET, or a key read) */
 	const char *origin;             /* CORS: the allowed Origin to echo (MHD's storage), or NULL */
 	struct sockaddr_storage peer;   /* the client's address (rate limits) */
 	enum http_req_kind kind;

@@ -51,6 +51,9 @@ static const struct route routes[] = {
 	{ "GET", "/meetings/:meeting", "meeting", "show", HTTP_SCOPE_MEETING, { { 0 } }, { { 0 } } },
 	{ "PATCH", "/meetings/:meeting", "meeting", "set", HTTP_SCOPE_MEETING, { STR("top_n", "top-n") }, { { 0 } } },
 	{ "DELETE", "/meetings/:meeting", "meeting", "end", HTTP_SCOPE_MEETING, { { 0 } }, { { 0 } } },
+	{ "PUT", "/meetings/:meeting/passcode", "meeting", "passcode", HTTP_SCOPE_MEETING, { STR("passcode", "passcode") },
+	  { { 0 } } },
+	{ "DELETE", "/meetings/:meeting/passcode", "meeting", "passcode-clear", HTTP_SCOPE_MEETING, { { 0 } }, { { 0 } } },
 	{ "POST", "/meetings/:meeting/move", "meeting", "move", HTTP_SCOPE_MEETING, { STR("lcore", "lcore") },
 	  { { 0 } } },
 	{ "GET", "/meetings/:meeting/participants", "participant", "list", HTTP_SCOPE_MEETING, { { 0 } }, { { 0 } } },
@@ -85,6 +88,7 @@ static const struct route routes[] = {
 	  { STR("ssrc", "ssrc"), FLAG("none", "none"), STR("target", "target"), STR("spatial", "spatial"),
 	    STR("dt", "dt"), STR("encoding", "encoding") },
 	  { { 0 } } },
+	{ "GET", "/audit", "audit", NULL, HTTP_SCOPE_ZONE, { { 0 } }, { { 0 } } },
 	{ "POST", "/dataplane/reset", "dataplane", "reset", HTTP_SCOPE_ZONE, { FLAG("yes_wipe", "yes-wipe") },
 	  { { 0 } } },
 };
@@ -292,6 +296,26 @@ static int add_query(struct http_call *c, const struct route *r, const struct ht
 	return 0;
 }
 
+/* The permission a route needs (http_call.perm) and whether its reply may hold keys. */
+static void route_perm(const struct route *r, struct http_call *c)
+{
+	bool part = strcmp(r->cmd1, "participant") == 0, meeting = strcmp(r->cmd1, "meeting") == 0;
+	const char *c2 = r->cmd2 ? r->cmd2 : "";
+	c->keys = part && (strcmp(c2, "keys") == 0 || strcmp(c2, "rekey") == 0 || strcmp(c2, "add") == 0);
+	if (r->scope == HTTP_SCOPE_ZONE)
+		c->perm = PERM_OPERATE;
+	else if (part && (strcmp(c2, "keys") == 0 || strcmp(c2, "rekey") == 0))
+		c->perm = PERM_READ_KEYS;
+	else if (strcmp(r->method, "GET") == 0)
+		c->perm = PERM_VIEW;
+	else if (meeting && strcmp(c2, "end") == 0)
+		c->perm = PERM_LOCK_END;
+	else if (meeting && strncmp(c2, "passcode", 8) == 0)
+		c->perm = PERM_PASSCODE;
+	else
+		c->perm = PERM_MANAGE;
+}
+
 int http_route(const char *method, const char *path, const struct http_query *q, unsigned nq, const json_t *body,
 	       struct http_call *c, const char **allow, char *err, size_t errlen)
 {
@@ -321,6 +345,7 @@ int http_route(const char *method, const char *path, const struct http_query *q,
 	if (!arena_add(c, r->cmd1, "", "") || (r->cmd2 && !arena_add(c, r->cmd2, "", "")))
 		return TOO_LONG(err, errlen);
 	c->scope = r->scope;
+	route_perm(r, c);
 
 	/* the path: positionals in order, options after them */
 	char rbuf[256], *rseg[MAX_SEGS], full[260];

@@ -19,6 +19,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "perm.h"
+
 #define HTTP_MAX_ARGS    40
 #define HTTP_ARG_SPACE   4096
 
@@ -35,6 +37,11 @@ struct http_call {
 	char *argv[HTTP_MAX_ARGS];
 	enum http_scope scope;
 	const char *meeting;            /* HTTP_SCOPE_MEETING: the path's meeting (in arena) */
+	enum perm perm;                 /* what the token's role must allow (perm.h): zone routes
+					 * PERM_OPERATE, keys/rekey PERM_READ_KEYS, other reads PERM_VIEW,
+					 * meeting end PERM_LOCK_END, passcode PERM_PASSCODE, else PERM_MANAGE */
+	bool keys;                      /* the reply may hold SRTP keys (audited as a key read, and
+					 * PERM_READ_KEYS is needed too) */
 	char arena[HTTP_ARG_SPACE];     /* the argv strings */
 	size_t used;
 };

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "http_internal.h"
 #include "http_routes.h"
 #include "join.h"
@@ -33,6 +34,7 @@
 #include "jwipe.h"
 #include "log.h"
 #include "outbuf.h"
+#include "perm.h"
 #include "slot.h"
 #include "token.h"
 
@@ -82,6 +84,11 @@ enum MHD_Result http_reply(struct http_req *r, unsigned status, const char *ctyp
 	for (const struct http_hdr *h = hdrs; h && h->name; h++)
 		MHD_add_response_header(resp, h->name, h->value);
 	http_add_cors(r, resp);
+	if (status >= 400 || r->audit) {
+		char res[260];
+		snprintf(res, sizeof(res), "%u%s%.200s", status, r->a_note[0] ? " " : "", r->a_note);
+		audit_add(r->a_who[0] ? r->a_who : "(no token)", r->a_from, r->a_what, res);
+	}
 	enum MHD_Result rc = MHD_queue_response(r->conn, status, resp);
 	MHD_destroy_response(resp);
 	return rc;
@@ -114,6 +121,7 @@ enum MHD_Result http_reply_error(struct http_req *r, unsigned status, const char
 	ob_json_str(&b, why);
 	ob_puts(&b, "}\n");
 	ctl_log("http %s: refused %u: %s", r->who, status, why);
+	snprintf(r->a_note, sizeof(r->a_note), "%.190s", why);
 	enum MHD_Result rc = b.oom ? MHD_NO : reply(r, status, b.p, b.len, NULL, status == 401);
 	ob_free(&b);
 	return rc;
@@ -127,6 +135,7 @@ static enum MHD_Result reply_slot(struct http_req *r)
 	request_finish(ctx, &sl->req, sl->how);
 	if (sl->req.failed) {
 		ctl_log("http %s: %s -> error: %s", r->who, sl->what, sl->req.err);
+		snprintf(r->a_note, sizeof(r->a_note), "%.190s", sl->req.err);
 		struct outbuf b;
 		ob_init(&b);
 		ob_puts(&b, "{\"error\": ");
@@ -190,7 +199,7 @@ static enum MHD_Result preflight(struct http_req *r, const char *url)
 	if (r->origin) {
 		http_add_cors(r, resp);
 		MHD_add_response_header(resp, "Access-Control-Allow-Methods", allow);
-		MHD_add_response_header(resp, "Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match");
+		MHD_add_response_header(resp, "Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match, MMR-Passcode");
 		MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
 	}
 	enum MHD_Result rc = MHD_queue_response(r->conn, 204, resp);
@@ -233,6 +242,7 @@ int http_authenticate(struct http_req *r, const char *tok, struct token_claims *
 		cl->role = TOKEN_ROLE_ADMIN;
 		strcpy(cl->meeting, "*");
 		strcpy(cl->sub, "-");
+		snprintf(r->a_who, sizeof(r->a_who), "- (no auth: test hook)");
 		return 0;
 	}
 	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
@@ -263,6 +273,8 @@ int http_authenticate(struct http_req *r, const char *tok, struct token_claims *
 	}
 	size_t l = strlen(r->who);
 	snprintf(r->who + l, sizeof(r->who) - l, " %s", cl->sub);
+	snprintf(r->a_who, sizeof(r->a_who), "%.40s (%s, meeting %.30s)", cl->sub, token_role_name(cl->role),
+		 cl->meeting);
 	return 0;
 }
 
@@ -282,7 +294,7 @@ static enum MHD_Result serve_metrics(struct http_req *r, const char *method)
 		enum MHD_Result rc = MHD_NO;
 		if (http_authenticate(r, NULL, &cl, &rc) < 0)
 			return rc;
-		if (cl.role != TOKEN_ROLE_ADMIN || strcmp(cl.meeting, "*") != 0)
+		if (!perm_allows(cl.role, PERM_OPERATE) || strcmp(cl.meeting, "*") != 0)
 			return http_reply_error(r, 403, "/metrics needs an admin token for every meeting (meeting \"*\"), "
 						   "or metrics_public = true");
 	}
@@ -357,10 +369,16 @@ static enum MHD_Result handle(struct http_req *r, const char *url, const char *m
 		}
 		return http_reply_error(r, (unsigned)st, "%s", why);
 	}
-	if (cl.role != TOKEN_ROLE_ADMIN) {
+	if (!perm_allows(cl.role, call.perm) || (call.keys && !perm_allows(cl.role, PERM_READ_KEYS))) {
+		enum perm need = perm_allows(cl.role, call.perm) ? PERM_READ_KEYS : call.perm;
 		explicit_bzero(&call, sizeof(call));
-		return http_reply_error(r, 403, "role '%s' may not use the management API (it needs an admin token)",
-				   token_role_name(cl.role));
+		return http_reply_error(r, 403, "role '%s' may not %s %s (it needs permission %s; docs/interfaces.md "
+				   "\"Roles and permissions\")", token_role_name(cl.role), method, url, perm_name(need));
+	}
+	if (strcmp(cl.meeting, "*") == 0 && cl.role != TOKEN_ROLE_ADMIN) {
+		explicit_bzero(&call, sizeof(call));
+		return http_reply_error(r, 403, "meeting \"*\" is for admin (operator) tokens only; a %s token names "
+				   "its meeting", token_role_name(cl.role));
 	}
 	if (strcmp(cl.meeting, "*") != 0 &&
 	    (call.scope == HTTP_SCOPE_ZONE || !call.meeting || strcmp(call.meeting, cl.meeting) != 0)) {
@@ -371,6 +389,7 @@ static enum MHD_Result handle(struct http_req *r, const char *url, const char *m
 						  "the token is for meeting '%s' only, not this one (%s %s)",
 				   cl.meeting, method, url);
 	}
+	r->audit |= call.keys;          /* a key read is audited whatever its method */
 	slot_run(hs->ctx, &r->sl, call.argc, call.argv, mmr_now_ns());
 	r->started = true;
 	explicit_bzero(&call, sizeof(call));
@@ -430,6 +449,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 				inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, addr, sizeof(addr));
 		}
 		snprintf(r->who, sizeof(r->who), "%s", addr);
+		snprintf(r->a_from, sizeof(r->a_from), "%s", addr);
+		snprintf(r->a_what, sizeof(r->a_what), "%s %.180s", method, url);
+		r->audit = strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 && strcmp(method, "OPTIONS") != 0;
 		const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
 		if (origin_allowed(hs->ctx->cfg, origin))
 			r->origin = origin;

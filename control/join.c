@@ -28,6 +28,8 @@
 #include "log.h"
 #include "model.h"
 #include "outbuf.h"
+#include "passcode.h"
+#include "perm.h"
 #include "rate_limit.h"
 #include "requests.h"
 #include "sdp.h"
@@ -89,6 +91,7 @@ struct join {
 	struct join_stream *streams;
 	unsigned n_streams;
 	struct rate_limit rl_ip, rl_token;
+	struct rate_limit rl_pc_ip, rl_pc_meeting;      /* wrong passcodes */
 	uint64_t *last_spoke;           /* by participant id: when it last became the dominant speaker */
 	uint64_t next_policy_ns;
 	bool need_run;                  /* a stream was resumed: run libmicrohttpd once more */
@@ -113,6 +116,8 @@ struct join *join_new(struct http_server *hs)
 	j->ctx = hs->ctx;
 	rl_init(&j->rl_ip, hs->ctx->cfg->join_rate_ip, hs->ctx->cfg->join_burst_ip);
 	rl_init(&j->rl_token, hs->ctx->cfg->join_rate_token, hs->ctx->cfg->join_burst_token);
+	rl_init(&j->rl_pc_ip, JOIN_PASSCODE_RATE_IP, JOIN_PASSCODE_BURST_IP);
+	rl_init(&j->rl_pc_meeting, JOIN_PASSCODE_RATE_MEETING, JOIN_PASSCODE_BURST_MEETING);
 	return j;
 }
 
@@ -791,6 +796,7 @@ static enum MHD_Result do_join(struct join *j, struct http_req *r, enum endpoint
 		struct http_hdr h[] = { { "Retry-After", ra }, { NULL, NULL } };
 		const char *body = "{\"error\": \"too many joins from this address (rate limit)\"}\n";
 		ctl_log("http %s: refused 429: joins from this address over the rate", r->who);
+		snprintf(r->a_note, sizeof(r->a_note), "too many joins from this address");
 		return http_reply(r, 429, "application/json", body, strlen(body), h);
 	}
 	struct token_claims cl;
@@ -799,15 +805,41 @@ static enum MHD_Result do_join(struct join *j, struct http_req *r, enum endpoint
 		j->c.join_refused++;
 		return rc;
 	}
-	bool admin = cl.role == TOKEN_ROLE_ADMIN;
-	if (strcmp(cl.meeting, meeting_name) != 0 && !(admin && strcmp(cl.meeting, "*") == 0))
+	bool zone = cl.role == TOKEN_ROLE_ADMIN && strcmp(cl.meeting, "*") == 0;
+	if (strcmp(cl.meeting, meeting_name) != 0 && !zone)
 		return refuse(j, r, 403, "the token is for meeting '%s', not '%s'", cl.meeting, meeting_name);
-	bool may_send = admin || cl.role == TOKEN_ROLE_PUBLISHER || cl.role == TOKEN_ROLE_PARTICIPANT;
-	bool may_recv = admin || cl.role == TOKEN_ROLE_VIEWER || cl.role == TOKEN_ROLE_PARTICIPANT;
-	if ((ep != EP_WHEP && !may_send) || (ep != EP_WHIP && !may_recv))
+	/* perm.h: /whip needs a publish permission, /whep receive; /join receive, and publish for
+	 * what the offer sends (checked once it is parsed: a receive-only role's /join offer that
+	 * sends media is refused, not answered recvonly) */
+	bool may_send = perm_allows(cl.role, PERM_PUBLISH_AUDIO) || perm_allows(cl.role, PERM_PUBLISH_VIDEO);
+	bool may_recv = perm_allows(cl.role, PERM_RECEIVE);
+	if ((ep == EP_WHIP && !may_send) || (ep != EP_WHIP && !may_recv))
 		return refuse(j, r, 403, "role '%s' may not use /%s (%s)", token_role_name(cl.role), ep_names[ep],
-			      ep == EP_WHIP ? "publishing needs publisher or participant" :
-			      ep == EP_WHEP ? "receiving needs viewer or participant" : "both need participant");
+			      ep == EP_WHIP ? "publishing needs host, co-host, participant or publisher" :
+			      "receiving needs host, co-host, participant or viewer");
+	/* the meeting's passcode (passcode.h): not asked of roles that may set it (admin, host, co-host);
+	 * wrong ones are limited per address and per meeting (peeked before, taken after a failure) */
+	if (passcode_required(meeting_name) && !perm_allows(cl.role, PERM_PASSCODE)) {
+		unsigned r1 = 0, r2 = 0;
+		if (rl_peek(&j->rl_pc_ip, ipkey, now, &r1) < 0 || rl_peek(&j->rl_pc_meeting, meeting_name, now, &r2) < 0) {
+			j->c.passcode_rate++;
+			snprintf(ra, sizeof(ra), "%u", r1 > r2 ? r1 : r2);
+			struct http_hdr h[] = { { "Retry-After", ra }, { NULL, NULL } };
+			const char *body = "{\"error\": \"too many wrong passcodes (from this address or for this meeting): "
+					   "try again after Retry-After seconds\"}\n";
+			snprintf(r->a_note, sizeof(r->a_note), "too many wrong passcodes");
+			ctl_log("http %s: refused 429: wrong passcodes for meeting %s over the rate", r->who, meeting_name);
+			return http_reply(r, 429, "application/json", body, strlen(body), h);
+		}
+		const char *pc = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, JOIN_PASSCODE_HEADER);
+		if (!passcode_check(meeting_name, pc, pc ? strlen(pc) : 0)) {
+			rl_take(&j->rl_pc_ip, ipkey, now, &r1);
+			rl_take(&j->rl_pc_meeting, meeting_name, now, &r2);
+			j->c.passcode_wrong++;
+			return refuse(j, r, 403, pc ? "wrong passcode for meeting '%s'" :
+					"meeting '%s' needs a passcode (header " JOIN_PASSCODE_HEADER ")", meeting_name);
+		}
+	}
 	char tkey[160];
 	snprintf(tkey, sizeof(tkey), "%s/%s", cl.meeting, cl.sub);
 	if (rl_take(&j->rl_token, tkey, now, &retry) < 0) {
@@ -816,6 +848,7 @@ static enum MHD_Result do_join(struct join *j, struct http_req *r, enum endpoint
 		struct http_hdr h[] = { { "Retry-After", ra }, { NULL, NULL } };
 		const char *body = "{\"error\": \"too many joins with this token's identity (rate limit)\"}\n";
 		ctl_log("http %s: refused 429: joins of %s over the rate", r->who, tkey);
+		snprintf(r->a_note, sizeof(r->a_note), "too many joins with this token's identity");
 		return http_reply(r, 429, "application/json", body, strlen(body), h);
 	}
 	if (!http_content_type_is(r, "application/sdp"))
@@ -839,6 +872,18 @@ static enum MHD_Result do_join(struct join *j, struct http_req *r, enum endpoint
 	char why[400];
 	if (sdp_parse_offer(r->body, r->body_len, &w.offer, why, sizeof(why)) < 0)
 		return refuse(j, r, 400, "bad SDP offer: %s", why);
+	if (ep == EP_JOIN) {
+		for (unsigned i = 0; i < w.offer.n_media; i++) {
+			const struct sdp_media *md = &w.offer.m[i];
+			bool sends = (md->dir == SDP_SENDONLY || md->dir == SDP_SENDRECV) && !(md->port0 && !md->bundle_only);
+			enum perm need = md->kind == SDP_KIND_AUDIO ? PERM_PUBLISH_AUDIO : PERM_PUBLISH_VIDEO;
+			if (sends && (md->kind == SDP_KIND_AUDIO || md->kind == SDP_KIND_VIDEO) && !perm_allows(cl.role, need))
+				return refuse(j, r, 403, "role '%s' may not send %s: the offer's m-section %u is %s (offer "
+					      "recvonly m-sections, or use /whep)", token_role_name(cl.role),
+					      md->kind == SDP_KIND_AUDIO ? "audio" : "video", i,
+					      md->dir == SDP_SENDONLY ? "sendonly" : "sendrecv");
+		}
+	}
 	if (!cfg->join_candidate[0])
 		return refuse(j, r, 503, "joining is not configured (join_candidate in the controller's config)");
 	char fp[SDP_FP_MAX];
@@ -1174,7 +1219,7 @@ void join_req_gone(struct join *j, struct http_req *r)
 /* The token may act on session s: its own identity in its meeting, or an admin of the meeting. */
 static bool token_owns(const struct token_claims *cl, const struct join_session *s)
 {
-	if (cl->role == TOKEN_ROLE_ADMIN)
+	if (perm_allows(cl->role, PERM_MANAGE))
 		return strcmp(cl->meeting, "*") == 0 || strcmp(cl->meeting, s->meeting) == 0;
 	return strcmp(cl->meeting, s->meeting) == 0 && strcmp(cl->sub, s->name) == 0;
 }
@@ -1389,7 +1434,7 @@ enum MHD_Result join_handle(struct join *j, struct http_req *r, const char *url,
 			return method_not_allowed(r, url, method);
 		if (http_authenticate(r, NULL, &cl, &rc) < 0)
 			return rc;
-		if (cl.role != TOKEN_ROLE_ADMIN || strcmp(cl.meeting, "*") != 0)
+		if (!perm_allows(cl.role, PERM_OPERATE) || strcmp(cl.meeting, "*") != 0)
 			return http_reply_error(r, 403, "the session list needs an admin token for every meeting");
 		return list_sessions(j, r);
 	}

@@ -50,6 +50,14 @@
 #define JOIN_RATE_TOKEN     1.0
 #define JOIN_BURST_TOKEN    3.0
 
+/* wrong passcodes (passcode.h) allowed per client address and per meeting: a refill rate a second
+ * and a burst; past them a join with a passcode is refused 429 before it is checked */
+#define JOIN_PASSCODE_RATE_IP       0.2
+#define JOIN_PASSCODE_BURST_IP      5.0
+#define JOIN_PASSCODE_RATE_MEETING  1.0
+#define JOIN_PASSCODE_BURST_MEETING 20.0
+#define JOIN_PASSCODE_HEADER        "MMR-Passcode"
+
 /* The join counters (GET /v1/sessions; docs/interfaces.md "Joining"). */
 #define foreach_join_counter(_) \
 	_(joins,            "joins",            "sessions made (201)") \
@@ -64,6 +72,8 @@
 	_(ice_restarts,     "ice_restarts",     "PATCH with new ICE credentials (200)") \
 	_(slot_sets,        "slot_sets",        "slot set commands run by the slot policy") \
 	_(slot_set_errors,  "slot_set_errors",  "slot set commands that failed (logged)") \
+	_(passcode_wrong,   "passcode_wrong",   "joins refused 403: a meeting's passcode missing or wrong") \
+	_(passcode_rate,    "passcode_rate",    "joins refused 429: too many wrong passcodes from the address or for the meeting") \
 	_(events_refused,   "events_refused",   "event streams refused: JOIN_MAX_STREAMS open, or the session's JOIN_STREAMS_PER_SESSION")
 
 struct join *join_new(struct http_server *hs);

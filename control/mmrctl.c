@@ -96,7 +96,7 @@ static void usage(FILE *f)
 		   "mmrctl [-S SOCKET] batch [--window N] < COMMANDS: one command per line, over one\n"
 		   "connection, up to N (default 64) ahead of their answers.\n"
 		   "mmrctl token mint --secret-file F --meeting M|'*' --identity I --role R --ttl S [--issuer ISS]:\n"
-		   "an access token for the HTTP API (role admin, publisher, viewer or participant).\n"
+		   "an access token for the HTTP API (role " TOKEN_ROLE_NAMES ").\n"
 		   "mmrctl [--json] doctor [--dataplane-config FILE] [--root DIR]: checks this host for the MMR\n"
 		   "(hugepages, NICs, IOMMU, lcores, ...), one ok/warn/FAIL line each; exit 1 on a FAIL.\n"
 		   "Under --json every error is one JSON object on stderr: {\"error\", \"code\", \"status\"}.\n"
@@ -371,7 +371,7 @@ static int token_mint_cmd(int argc, char **argv)
 		return fail(1, "usage", "bad --ttl '%s' (seconds, 1-31622400)", v[4]);
 	}
 	if (token_role_parse(v[3], &c.role) < 0) {
-		return fail(1, "usage", "bad --role '%s' (admin, publisher, viewer or participant)", v[3]);
+		return fail(1, "usage", "bad --role '%s' (" TOKEN_ROLE_NAMES ")", v[3]);
 	}
 	const char *iss = v[5] ? v[5] : "mmrctl";
 	if (strlen(iss) >= sizeof(c.iss) || strlen(v[2]) >= sizeof(c.sub) || strlen(v[1]) >= sizeof(c.meeting)) {

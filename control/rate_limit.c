@@ -43,6 +43,30 @@ void rl_addr_key(const struct sockaddr_storage *ss, char *out, size_t n)
 	}
 }
 
+static unsigned retry_of(const struct rate_limit *rl, double tokens)
+{
+	double wait = (1.0 - tokens) / rl->rate;
+	unsigned r = (unsigned)wait + ((double)(unsigned)wait < wait);
+	return r < 1 ? 1 : r;
+}
+
+int rl_peek(struct rate_limit *rl, const char *key, uint64_t now, unsigned *retry_s)
+{
+	uint32_t h = hash_key(key);
+	for (unsigned i = 0; i < RL_PROBE; i++) {
+		const struct rl_bucket *b = &rl->b[(h + i) & (RL_SLOTS - 1)];
+		if (b->hash == h && strncmp(b->key, key, RL_KEY - 1) == 0) {
+			double dt = now > b->last_ns ? (double)(now - b->last_ns) / 1e9 : 0.0;
+			double t = b->tokens + dt * rl->rate;
+			if (t >= 1.0)
+				return 0;
+			*retry_s = retry_of(rl, t);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int rl_take(struct rate_limit *rl, const char *key, uint64_t now, unsigned *retry_s)
 {
 	uint32_t h = hash_key(key);
@@ -70,9 +94,6 @@ int rl_take(struct rate_limit *rl, const char *key, uint64_t now, unsigned *retr
 		hit->tokens -= 1.0;
 		return 0;
 	}
-	double wait = (1.0 - hit->tokens) / rl->rate;
-	*retry_s = (unsigned)wait + ((double)(unsigned)wait < wait);
-	if (*retry_s < 1)
-		*retry_s = 1;
+	*retry_s = retry_of(rl, hit->tokens);
 	return -1;
 }

@@ -33,6 +33,10 @@ void rl_init(struct rate_limit *rl, double rate, double burst);
 /* Take a token for key at now: 0, or -1 (over the limit) with *retry_s the whole seconds until one
  * is there (at least 1). */
 int rl_take(struct rate_limit *rl, const char *key, uint64_t now, unsigned *retry_s);
+/* Would rl_take refuse key at now? -1 (and *retry_s) if its bucket holds less than one token, else
+ * 0; takes nothing and makes no bucket (for limits charged on failures only: peek first, take
+ * after a failure). */
+int rl_peek(struct rate_limit *rl, const char *key, uint64_t now, unsigned *retry_s);
 /* The per-source key of a client's address into out (RL_ADDR_KEY bytes): an IPv4 address whole
  * (also when IPv4-mapped in IPv6), an IPv6 address by its /64 prefix ("2001:db8:1:2::/64"): one
  * host holds a whole /64 and could rotate through it. "?" for another family. */

@@ -28,7 +28,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit.h"
 #include "keys.h"
+#include "passcode.h"
 #include "log.h"
 #include "render.h"
 #include "state_file.h"
@@ -297,6 +299,10 @@ static void cmd_meeting_create(struct ctl_ctx *ctx, const struct args *a, struct
 		return;
 	if (!reserve(ctx, req, MMR_ID_NONE, 1, 0, 0, 0))
 		return;
+	/* a passcode left by an ended meeting of this name goes (passcode.h): a new meeting starts open */
+	char why[200];
+	if (passcode_required(name) && passcode_set(name, NULL, why, sizeof(why)) < 0)
+		FAIL("%s; nothing changed", why);
 	uint32_t id = model_meeting_add(ctx->model, MMR_ID_NONE, name, suite);
 	ctx->model->meetings[id].top_n = (uint8_t)top_n;
 	state_line_meeting(change_begin(ctx), ctx->model, id);
@@ -2049,6 +2055,54 @@ static void cmd_log_level(struct ctl_ctx *ctx, const struct args *a, struct requ
 			  ctl_log_level_name(old), ctl_log_target_name());
 }
 
+/* meeting passcode NAME --passcode CODE | meeting passcode-clear NAME: the meeting's join passcode
+ * (passcode.h), saved hashed before the reply; changes no model (nothing for the journal or the
+ * dataplane) */
+static void passcode_reply(struct request *req, const char *meeting, bool set)
+{
+	req->mutating = true;
+	if (req->json) {
+		ob_puts(&req->body, "{\"meeting\": ");
+		ob_json_str(&req->body, meeting);
+		ob_printf(&req->body, ", \"passcode\": %s", set ? "true" : "false");
+		req->json_open = true;
+	} else {
+		ob_printf(&req->body, "meeting %s: %s\n", meeting, set ? "passcode set" : "no passcode");
+	}
+}
+
+static void cmd_meeting_passcode(struct ctl_ctx *ctx, const struct args *a, struct request *req)
+{
+	uint32_t id;
+	char why[200];
+	if (!get_meeting(ctx, a->pos[0], req, &id))
+		return;
+	if (passcode_set(a->pos[0], a->opt[0], why, sizeof(why)) < 0)
+		FAIL("%s; nothing changed", why);
+	passcode_reply(req, a->pos[0], true);
+}
+
+static void cmd_meeting_passcode_clear(struct ctl_ctx *ctx, const struct args *a, struct request *req)
+{
+	uint32_t id;
+	char why[200];
+	if (!get_meeting(ctx, a->pos[0], req, &id))
+		return;
+	if (passcode_set(a->pos[0], NULL, why, sizeof(why)) < 0)
+		FAIL("%s; nothing changed", why);
+	passcode_reply(req, a->pos[0], false);
+}
+
+/* audit [--limit N]: the audit log's last entries (audit.h) */
+static void cmd_audit(struct ctl_ctx *ctx, const struct args *a, struct request *req)
+{
+	(void)ctx;
+	uint64_t limit = 0;
+	if (a->opt[0] && (val_uint(a->opt[0], AUDIT_RING, &limit) < 0 || limit == 0))
+		FAIL("bad --limit '%s' (1-%u entries)", a->opt[0], AUDIT_RING);
+	audit_render(&req->body, (unsigned)limit, req->json);
+}
+
 static void cmd_help(struct ctl_ctx *ctx, const struct args *a, struct request *req);
 
 static const struct command commands[] = {
@@ -2060,6 +2114,9 @@ static const struct command commands[] = {
 	{ "meeting", "list", 0, { 0 }, "meeting list", cmd_meeting_list, false },
 	{ "meeting", "show", 1, { 0 }, "meeting show NAME", cmd_meeting_show, false },
 	{ "meeting", "move", 1, { "!lcore=" }, "meeting move NAME --lcore N", cmd_meeting_move, true },
+	{ "meeting", "passcode", 1, { "!passcode=" }, "meeting passcode NAME --passcode CODE", cmd_meeting_passcode,
+	  true },
+	{ "meeting", "passcode-clear", 1, { 0 }, "meeting passcode-clear NAME", cmd_meeting_passcode_clear, true },
 	{ "participant", "add", 2, { "addr=", "port=", "role=", "mac=", "dp-port=", "srtp=", "plain", "rtcp=",
 				     "rtx=", "ext=", "ext-two-byte", "ice=", "dtls-fp=", "dtls-role=", "video-slots=",
 				     "audio-slots=" },
@@ -2098,6 +2155,7 @@ static const struct command commands[] = {
 	  "[--encoding E]", cmd_slot_set, true },
 	{ "slot", "list", 1, { 0 }, "slot list MEETING", cmd_slot_list, false },
 	{ "stats", NULL, 0, { "streams", "participants" }, "stats [--streams] [--participants]", cmd_stats, false },
+	{ "audit", NULL, 0, { "limit=" }, "audit [--limit N]", cmd_audit, false },
 	{ "log", "level", 1, { 0 }, "log level debug|info|warning|error", cmd_log_level, false },
 	/* changes no model: dp_link refuses it unless the tables are held (and never when fenced) */
 	{ "dataplane", "reset", 0, { "!yes-wipe" }, "dataplane reset --yes-wipe", cmd_dataplane_reset, false },

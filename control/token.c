@@ -23,7 +23,7 @@
 #define SIG_LEN 32
 #define PART_MAX TOKEN_MAX_LEN          /* decoded part: never longer than its text */
 
-static const char *const role_names[] = { "admin", "publisher", "viewer", "participant" };
+static const char *const role_names[] = { "admin", "publisher", "viewer", "participant", "host", "co-host" };
 
 const char *token_role_name(enum token_role r)
 {
@@ -144,7 +144,7 @@ static int check_claims(const struct token_claims *c, char *err, size_t errlen)
 	if (strcmp(c->meeting, "*") != 0 && !name_ok(c->meeting))
 		return bad(err, errlen, "claim meeting must be a meeting name or \"*\"");
 	if (!token_role_name(c->role))
-		return bad(err, errlen, "claim role must be admin, publisher, viewer or participant");
+		return bad(err, errlen, "claim role must be " TOKEN_ROLE_NAMES);
 	if (c->exp <= 0)
 		return bad(err, errlen, "claim exp must be a positive integer (Unix seconds)");
 	if (c->nbf < 0 || c->iat < 0)
@@ -236,8 +236,8 @@ static int parse_claims(json_t *p, struct token_claims *c, char *err, size_t err
 			char role[16];
 			rc = get_str(v, k, role, sizeof(role), err, errlen);
 			if (rc == 0 && token_role_parse(role, &c->role) < 0)
-				rc = bad(err, errlen, "token is malformed: claim role must be admin, publisher, "
-						      "viewer or participant");
+				rc = bad(err, errlen, "token is malformed: claim role must be "
+						      TOKEN_ROLE_NAMES);
 			have_role = true;
 		} else if (strcmp(k, "exp") == 0) {
 			rc = get_int(v, k, &c->exp, err, errlen);

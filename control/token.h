@@ -7,7 +7,9 @@
  *   iss      the issuer, 1-63 printable ASCII characters (logged, not checked against anything)
  *   sub      the participant identity: a name (1-63 of A-Z a-z 0-9 _ . -, not starting with '-')
  *   meeting  the meeting the token is for: a name, or "*" for every meeting (admin tokens)
- *   role     admin (management routes), publisher, viewer or participant (joining, later)
+ *   role     admin (the operator: management routes), host, co-host, participant, viewer (the
+ *            attendee), or publisher (older tokens: publishes only); what each may do is perm.h's
+ *            table. Old tokens (admin, publisher, viewer, participant) keep their meaning.
  *   exp      expiry, Unix seconds (required); nbf not before (optional); iat issued at (optional)
  * The header must be {"alg":"HS256"} with an optional "typ":"JWT" and nothing else: "none", RS256
  * and every other alg are refused, whatever the signature says.
@@ -27,7 +29,11 @@
 #define TOKEN_SECRET_MIN  32     /* bytes of the zone secret */
 #define TOKEN_SECRET_MAX  512
 
-enum token_role { TOKEN_ROLE_ADMIN, TOKEN_ROLE_PUBLISHER, TOKEN_ROLE_VIEWER, TOKEN_ROLE_PARTICIPANT };
+/* (values stable: host and co-host were added after the first four) */
+enum token_role { TOKEN_ROLE_ADMIN, TOKEN_ROLE_PUBLISHER, TOKEN_ROLE_VIEWER, TOKEN_ROLE_PARTICIPANT, TOKEN_ROLE_HOST,
+		  TOKEN_ROLE_COHOST };
+#define TOKEN_ROLE_COUNT 6
+#define TOKEN_ROLE_NAMES "admin, host, co-host, participant, viewer or publisher"
 
 struct token_claims {
 	char iss[64];

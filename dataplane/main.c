@@ -45,6 +45,7 @@
 #include "handoff.h"
 #include "worker.h"
 #include "version.h"
+#include "no_core_dump.h"
 
 #define EXIT_BAD_CONFIG 2
 
@@ -138,6 +139,14 @@ int main(int argc, char **argv)
 		DP_ERR(DP_LT_DP, "EAL initialisation failed: %s", rte_strerror(rte_errno));
 		goto out_cfg;
 	}
+
+	/* after EAL (it reads /proc/self/pagemap and the like): every key this process holds, in its
+	 * hugepages too, stays out of core dumps (no_core_dump.h) */
+	int nd = mmr_no_core_dump();
+	if (nd < 0)
+		DP_WARN(DP_LT_DP, "cannot make the process non-dumpable: %s (a core dump could hold keys)", strerror(errno));
+	else if (nd == 1)
+		DP_WARN(DP_LT_DP, "MMR_ALLOW_CORE_DUMPS=1: core dumps allowed (they may hold keys)");
 
 	if (dp_log_types_init(cfg.log_level) < 0) {
 		DP_ERR(DP_LT_DP, "cannot register the log types: %s", rte_strerror(rte_errno));

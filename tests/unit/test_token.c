@@ -137,7 +137,7 @@ static void test_good(void **state)
 	assert_int_equal(token_verify(SECRET, SLEN, copy, n, NOW, &got, err, sizeof(err)), 0);
 	free(copy);
 	/* every role round-trips */
-	for (int r = 0; r < 4; r++) {
+	for (int r = 0; r < TOKEN_ROLE_COUNT; r++) {
 		c.role = (enum token_role)r;
 		assert_int_equal(token_mint(SECRET, SLEN, &c, tok, sizeof(tok), err, sizeof(err)), 0);
 		assert_int_equal(token_verify(SECRET, SLEN, tok, strlen(tok), NOW, &got, err, sizeof(err)), 0);

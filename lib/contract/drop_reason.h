@@ -72,7 +72,13 @@
 	_(SSRC_LEARN_AUTH, "ssrc_learn_auth", "SRTP meeting: an unknown SSRC whose mid/rid (or repaired-rid) " \
 					    "name a stream still learning, but whose SRTP tag does not verify " \
 					    "under its sender's key as a new stream (ROC 0): not reported, " \
-					    "nothing learned (forged, tampered or without a tag)")
+					    "nothing learned (forged, tampered or without a tag)")             \
+	_(NOT_ADMITTED,   "not_admitted",   "meeting controls: a packet from a participant in the waiting room " \
+					    "(not admitted yet), or a copy toward one (per copy)")              \
+	_(MUTED,          "muted",          "meeting controls: media of a kind its sender is muted for "       \
+					    "(audio, video or screen)")                                         \
+	_(SHARE_DENIED,   "share_denied",   "meeting controls: a screen share the meeting's policy does not "  \
+					    "allow this sender (host only, or beyond max sharers)")
 
 enum mmr_drop_reason {
 #define _(sym, name, doc) MMR_DROP_##sym,

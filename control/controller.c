@@ -362,14 +362,19 @@ static void commit_batch(struct ctl_ctx *ctx, uint64_t now)
 	if (http)
 		http_server_committed(http, rc, err, now);
 	if (rc < 0) {
-		ctl_log("cannot save the state: %s; the batch's changes are undone", err);
+		/* (while safety actions wait for the disk, the same failure every round: logged once) */
+		if (!requests_safety_unsaved())
+			ctl_log("cannot save the state: %s; the batch's changes are undone", err);
 		char why[400];
 		if (state_store_reload(st, ctx->model, why, sizeof(why)) < 0) {
 			ctl_logl(CTL_LOG_ERROR, "cannot reload the state after a failed write: %s: stopping", why);
 			exit(1);
 		}
+		/* meeting controls: the safety actions stay in force (requests.h) */
+		requests_safety_reapply(ctx);
 		return;
 	}
+	requests_safety_saved(ctx);
 	if (state_store_want_compact(st) && state_store_compact(st, ctx->model, err, sizeof(err)) < 0)
 		ctl_log("compaction failed (the journal goes on growing): %s", err);
 }
@@ -378,6 +383,11 @@ void slot_committed(const struct ctl_ctx *ctx, struct slot *sl, int rc, const ch
 {
 	if (sl->state != SLOT_COMMIT)
 		return;
+	if (rc < 0 && sl->req.safety) {
+		/* a safety action: in force in the dataplane already, saved when the disk takes it */
+		sl->req.unsaved = true;
+		rc = 0;
+	}
 	if (rc < 0) {
 		sl->req.failed = true;
 		sl->req.mutating = false;

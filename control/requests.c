@@ -2208,8 +2208,7 @@ void requests_safety_reapply(struct ctl_ctx *ctx)
 			free(r->lines);
 			continue;
 		}
-		m->state_changes++;
-		safety[k++] = *r;
+		safety[k++] = *r;     /* (the replay counted its change, as a request does) */
 	}
 	n_safety = k;
 	if (state_file_replay_end(m, "unsaved safety actions", err, sizeof(err)) < 0)

@@ -2213,10 +2213,13 @@ void requests_safety_reapply(struct ctl_ctx *ctx)
 	n_safety = k;
 	if (state_file_replay_end(m, "unsaved safety actions", err, sizeof(err)) < 0)
 		ctl_logl(CTL_LOG_ERROR, "meeting controls: after the unsaved safety actions: %s", err);
-	/* the reloaded model's blocks are unknown to it (block_sent is not saved): every participant of
-	 * the meetings concerned gets its block again; a held eject's DEL goes again */
+	/* commands that were held behind earlier changes were dropped with them: sent again (every
+	 * participant of the meeting concerned with its block; an eject's DEL) */
 	for (unsigned i = 0; i < n_safety; i++) {
-		if (safety[i].held && safety[i].del_part != MMR_ID_NONE)
+		if (!safety[i].held)
+			continue;   /* its commands went before the commit: the dataplane has them */
+		safety[i].held = false;   /* sent now: once */
+		if (safety[i].del_part != MMR_ID_NONE)
 			dp_link_del(ctx->dp, MMR_CMD_PARTICIPANT_DEL, safety[i].del_part);
 		uint32_t mt = safety[i].meeting;
 		if (mt != MMR_ID_NONE && m->meetings[mt].used)
@@ -2551,13 +2554,13 @@ static const struct command commands[] = {
 	{ "meeting", "set", 1, { "top-n=", "waiting-room=", "self-unmute=", "share=", "max-sharers=" },
 	  "meeting set NAME [--top-n N] [--waiting-room on|off] [--self-unmute allowed|forbidden] "
 	  "[--share everyone|host_only] [--max-sharers N]", cmd_meeting_set, true },
-	{ "meeting", "mute-all", 2, { 0 }, "meeting mute-all NAME audio|video|screen|all", cmd_meeting_mute_all, true },
-	{ "meeting", "lock", 1, { 0 }, "meeting lock NAME", cmd_meeting_lock, true },
-	{ "meeting", "unlock", 1, { 0 }, "meeting unlock NAME", cmd_meeting_unlock, true },
 	{ "meeting", "end", 1, { 0 }, "meeting end NAME", cmd_meeting_end, true },
 	{ "meeting", "list", 0, { 0 }, "meeting list", cmd_meeting_list, false },
 	{ "meeting", "show", 1, { 0 }, "meeting show NAME", cmd_meeting_show, false },
 	{ "meeting", "move", 1, { "!lcore=" }, "meeting move NAME --lcore N", cmd_meeting_move, true },
+	{ "meeting", "mute-all", 2, { 0 }, "meeting mute-all NAME audio|video|screen|all", cmd_meeting_mute_all, true },
+	{ "meeting", "lock", 1, { 0 }, "meeting lock NAME", cmd_meeting_lock, true },
+	{ "meeting", "unlock", 1, { 0 }, "meeting unlock NAME", cmd_meeting_unlock, true },
 	{ "participant", "add", 2, { "addr=", "port=", "role=", "mac=", "dp-port=", "srtp=", "plain", "rtcp=",
 				     "rtx=", "ext=", "ext-two-byte", "ice=", "dtls-fp=", "dtls-role=", "video-slots=",
 				     "audio-slots=" },

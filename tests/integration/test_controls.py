@@ -298,7 +298,16 @@ def body(c):
         audio('alice', A_AUD, 5)
         recv(['bob'])
         c.eq(drops().get('muted', 0) - d0.get('muted', 0), 5, 'after a restart: the dataplane still drops her audio')
-        c.check(all(env.alive()), 'dataplane and controller alive')
+        # ---- end: every participant removed, the meeting gone -----------------------------------
+        env.ctl('meeting', 'end', 'm2')
+        cp = env.ctl('meeting', 'show', 'm2', check=False)
+        c.check(cp.returncode != 0 and 'no meeting' in cp.stderr, 'meeting end: m2 gone', cp.stderr)
+        d0 = drops()
+        env.send(socks['erin'], mmrtest.audio_rtp(0x7777, 1))
+        time.sleep(0.3)
+        c.eq(drops().get('unknown_sender', 0) - d0.get('unknown_sender', 0), 1,
+             'meeting end: its participant erin is unknown to the dataplane')
+                c.check(all(env.alive()), 'dataplane and controller alive')
 
 
 if __name__ == '__main__':

@@ -344,6 +344,11 @@ static void commit_batch(struct ctl_ctx *ctx, uint64_t now)
 {
 	struct state_store *st = ctx->store;
 	char err[400];
+	/* safety actions waiting for the disk (requests.h): the disk is tried again once a second, not
+	 * at every loop round (each failure reloads the model) */
+	static uint64_t safety_retry_ns;
+	if (requests_safety_unsaved() && now < safety_retry_ns)
+		return;
 	int rc = state_store_commit(st, now, err, sizeof(err));
 	if (rc == -2) {
 		ctl_logl(CTL_LOG_ERROR, "the journal is in an unknown state: stopping (a restart loads what is on disk)");
@@ -372,6 +377,7 @@ static void commit_batch(struct ctl_ctx *ctx, uint64_t now)
 		}
 		/* meeting controls: the safety actions stay in force (requests.h) */
 		requests_safety_reapply(ctx);
+		safety_retry_ns = now + 1000000000ull;
 		return;
 	}
 	requests_safety_saved(ctx);

@@ -2314,25 +2314,32 @@ void ctl_participant_mute(struct ctl_ctx *ctx, uint32_t p, uint8_t kinds, bool m
 void ctl_meeting_mute_all(struct ctl_ctx *ctx, uint32_t meeting, uint8_t kinds, struct request *req)
 {
 	struct model *m = ctx->model;
+	uint8_t *old = malloc((size_t)m->meetings[meeting].n_parts + 1);
+	if (!old)
+		FAIL("out of memory");
 	bool held = safety_begin(ctx, req);
 	struct outbuf lines;
 	ob_init(&lines);
-	for (uint32_t p = m->meetings[meeting].first_part; p != MMR_ID_NONE; p = m->parts[p].next)
+	uint32_t k = 0;
+	for (uint32_t p = m->meetings[meeting].first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
+		old[k++] = m->parts[p].mute;
 		if ((m->parts[p].mute & kinds) != kinds) {
 			m->parts[p].mute |= kinds;
 			state_line_pctl(&lines, m, p);
 		}
-	if (!lines.len) {
-		ob_free(&lines);
-		req->mutating = false;
-		return;     /* everyone muted already */
 	}
-	bool ok = safety_record(ctx, req, &lines, meeting, MMR_ID_NONE, held);
+	bool changed = lines.len > 0;
+	bool ok = !changed || safety_record(ctx, req, &lines, meeting, MMR_ID_NONE, held);
 	ob_free(&lines);
-	if (!ok) {    /* out of memory: the model is reloaded... no: undo by hand is not kept; reload */
+	if (!ok || !changed) {
+		k = 0;   /* failed (the mutes as they were) or nothing to change */
+		for (uint32_t p = m->meetings[meeting].first_part; p != MMR_ID_NONE; p = m->parts[p].next)
+			m->parts[p].mute = old[k++];
+		free(old);
 		req->mutating = false;
 		return;
 	}
+	free(old);
 	safety_end(ctx, req, push_blocks(ctx, meeting, UINT64_MAX), true);
 	control_event(ctx, meeting, NULL, "muted", kinds);
 }

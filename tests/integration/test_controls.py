@@ -33,7 +33,7 @@ sys.path.insert(0, HERE)
 import mmrtest  # noqa: E402
 from mmrtest import MmrEnv, MMR_IP, MMR_PORT  # noqa: E402
 import rtpgen  # noqa: E402
-from test_join_api import make_token, Http  # noqa: E402
+from test_join_api import make_token, Http, Events, offer  # noqa: E402
 from test_srtp import session, unprotect  # noqa: E402
 
 PORTS = {'alice': 6001, 'bob': 6002, 'carol': 6003, 'dave': 6004, 'erin': 6005, 'fred': 6006}
@@ -232,8 +232,27 @@ def body(c):
         s, h, t = api.req('POST', '/v1/meetings/m2/join', body=b'v=0\r\n', token=tok_f, ctype='application/sdp')
         c.check(s != 403, 'another identity\'s token is not refused as ejected', (s, t))
 
+        # ---- 7. events: a joined session's event stream learns each change -----------------------
+        tok_h = make_token(secret, 'hank', 'm2', 'participant')
+        s, h, t = api.req('POST', '/v1/meetings/m2/join', offer('aiortc_sendrecv.sdp'), tok_h, 'application/sdp')
+        ev = None
+        if c.check(s == 201, 'hank joins m2 (aiortc offer): 201', (s, t[:200])):
+            ev = Events(http_port, '%s/events?access_token=%s' % (h.get('location', ''), tok_h))
+            ev.start()
+            time.sleep(0.3)
+            env.ctl('participant', 'mute', 'm2', 'hank', 'audio')
+            e = ev.wait_for(lambda e: e[0] == 'control' and isinstance(e[1], dict) and
+                            e[1].get('action') == 'muted' and e[1].get('participant') == 'hank' and
+                            e[1].get('kinds') == ['audio'])
+            c.check(e, 'SSE: event control {action muted, participant hank, kinds [audio]}', ev.events[-3:])
+
         # ---- 5. lock -----------------------------------------------------------------------------
         env.ctl('meeting', 'lock', 'm2')
+        if ev:
+            e = ev.wait_for(lambda e: e[0] == 'control' and isinstance(e[1], dict) and e[1].get('action') == 'locked'
+                            and (e[1].get('settings') or {}).get('locked') is True)
+            c.check(e, 'SSE: event control {action locked}', ev.events[-3:])
+            ev.stop = True
         s, h, t = api.req('POST', '/v1/meetings/m2/join', body=b'v=0\r\n', token=tok_f, ctype='application/sdp')
         c.check(s == 403 and b'locked' in t, 'locked meeting: join 403 naming the lock', (s, t))
         env.ctl('meeting', 'unlock', 'm2')
@@ -307,7 +326,7 @@ def body(c):
         time.sleep(0.3)
         c.eq(drops().get('unknown_sender', 0) - d0.get('unknown_sender', 0), 1,
              'meeting end: its participant erin is unknown to the dataplane')
-                c.check(all(env.alive()), 'dataplane and controller alive')
+        c.check(all(env.alive()), 'dataplane and controller alive')
 
 
 if __name__ == '__main__':

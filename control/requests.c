@@ -377,7 +377,9 @@ static void cmd_meeting_set(struct ctl_ctx *ctx, const struct args *a, struct re
 		ms = (int)v;
 	}
 	if (!a->opt[MS_TOP_N] && wr < 0 && uf < 0 && ho < 0 && ms < 0)
-		FAIL("meeting set: nothing to set (--top-n, --waiting-room, --self-unmute, --share, --max-sharers)");
+		FAIL("missing option --top-n (or --waiting-room, --self-unmute, --share, --max-sharers); usage: "
+		     "mmrctl meeting set NAME [--top-n N] [--waiting-room on|off] [--self-unmute allowed|forbidden] "
+		     "[--share everyone|host_only] [--max-sharers N]");
 	if (wr >= 0 || uf >= 0 || ho >= 0 || ms >= 0) {
 		ctl_meeting_controls(ctx, id, wr, uf, ho, ms, req);
 		if (req->failed)

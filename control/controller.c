@@ -365,6 +365,11 @@ static void commit_batch(struct ctl_ctx *ctx, uint64_t now)
 {
 	struct state_store *st = ctx->store;
 	char err[400];
+	/* safety actions waiting for the disk (requests.h): the disk is tried again once a second, not
+	 * at every loop round (each failure reloads the model) */
+	static uint64_t safety_retry_ns;
+	if (requests_safety_unsaved() && now < safety_retry_ns)
+		return;
 	int rc = state_store_commit(st, now, err, sizeof(err));
 	if (rc == -2) {
 		ctl_logl(CTL_LOG_ERROR, "the journal is in an unknown state: stopping (a restart loads what is on disk)");
@@ -383,14 +388,20 @@ static void commit_batch(struct ctl_ctx *ctx, uint64_t now)
 	if (http)
 		http_server_committed(http, rc, err, now);
 	if (rc < 0) {
-		ctl_log("cannot save the state: %s; the batch's changes are undone", err);
+		/* (while safety actions wait for the disk, the same failure every round: logged once) */
+		if (!requests_safety_unsaved())
+			ctl_log("cannot save the state: %s; the batch's changes are undone", err);
 		char why[400];
 		if (state_store_reload(st, ctx->model, why, sizeof(why)) < 0) {
 			ctl_logl(CTL_LOG_ERROR, "cannot reload the state after a failed write: %s: stopping", why);
 			exit(1);
 		}
+		/* meeting controls: the safety actions stay in force (requests.h) */
+		requests_safety_reapply(ctx);
+		safety_retry_ns = now + 1000000000ull;
 		return;
 	}
+	requests_safety_saved(ctx);
 	if (state_store_want_compact(st) && state_store_compact(st, ctx->model, err, sizeof(err)) < 0)
 		ctl_log("compaction failed (the journal goes on growing): %s", err);
 }
@@ -399,6 +410,11 @@ void slot_committed(const struct ctl_ctx *ctx, struct slot *sl, int rc, const ch
 {
 	if (sl->state != SLOT_COMMIT)
 		return;
+	if (rc < 0 && sl->req.safety) {
+		/* a safety action: in force in the dataplane already, saved when the disk takes it */
+		sl->req.unsaved = true;
+		rc = 0;
+	}
 	if (rc < 0) {
 		sl->req.failed = true;
 		sl->req.mutating = false;

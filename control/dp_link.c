@@ -205,6 +205,15 @@ void dp_link_release(struct dp_link *l)
 		cmd_chan_wake(&l->ch);
 }
 
+void dp_link_flush(struct dp_link *l)
+{
+	if (!l->attached)
+		return;
+	dp_link_poll(l);
+	if (l->attached)
+		cmd_chan_wake(&l->ch);
+}
+
 void dp_link_drop_held(struct dp_link *l)
 {
 	if (l->hold_seq == UINT64_MAX)
@@ -252,6 +261,8 @@ uint64_t dp_link_put_participant(struct dp_link *l, uint32_t id)
 	memcpy(c.u.participant.ice_ufrag, p->ice_ufrag, sizeof(c.u.participant.ice_ufrag));
 	memcpy(c.u.participant.ice_pwd, p->ice_pwd, sizeof(c.u.participant.ice_pwd));
 	c.u.participant.dtls = p->dtls;
+	c.u.participant.block = model_participant_block(l->model, id);   /* meeting controls */
+	l->model->parts[id].block_sent = c.u.participant.block;
 	c.u.participant.dtls_role = p->dtls_role;
 	memcpy(c.u.participant.dtls_fp, p->dtls_fp, sizeof(c.u.participant.dtls_fp));
 	if (c.u.participant.srtp_suite != SRTP_SUITE_NONE && !p->dtls) {   /* DTLS: the handshake's keys */

@@ -139,6 +139,8 @@ int dp_link_tables(const struct dp_link *l, struct dp_link_tables *t);
 void dp_link_hold(struct dp_link *l);
 void dp_link_release(struct dp_link *l);
 void dp_link_drop_held(struct dp_link *l);
+/* Send what may go now (not held) and wake the dataplane: the safety actions' "at once". */
+void dp_link_flush(struct dp_link *l);
 
 /* Has the dataplane applied every command up to and including seq? */
 bool dp_link_applied(const struct dp_link *l, uint64_t seq);

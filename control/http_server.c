@@ -33,6 +33,7 @@
 #include "static_files.h"
 #include "jwipe.h"
 #include "log.h"
+#include "model.h"
 #include "outbuf.h"
 #include "perm.h"
 #include "slot.h"
@@ -269,6 +270,12 @@ int http_authenticate(struct http_req *r, const char *tok, struct token_claims *
 		explicit_bzero(bearer, sizeof(bearer));
 	if (vr < 0) {
 		*rc = http_reply_error(r, 401, "%s", why);
+		return -1;
+	}
+	/* meeting controls (issue 15): an ejected identity's tokens for its meeting are revoked */
+	uint32_t mt = model_find_meeting(hs->ctx->model, cl->meeting);
+	if (mt != MMR_ID_NONE && model_banned(hs->ctx->model, mt, cl->sub)) {
+		*rc = http_reply_error(r, 403, "token revoked: '%s' was ejected from meeting '%s'", cl->sub, cl->meeting);
 		return -1;
 	}
 	size_t l = strlen(r->who);

@@ -102,6 +102,17 @@ struct join {
 
 /* ---- small helpers ------------------------------------------------------------------------------ */
 
+static void session_event(struct join *j, const struct join_session *s, const char *text);
+
+/* Meeting controls (issue 15, requests.h): a change's event to every session of its meeting. */
+static void control_hook(void *cls, uint32_t meeting, const char *text)
+{
+	struct join *j = cls;
+	for (unsigned i = 0; i < JOIN_MAX_SESSIONS; i++)
+		if (j->s[i].used && j->s[i].live && j->s[i].meeting_id == meeting)
+			session_event(j, &j->s[i], text);
+}
+
 struct join *join_new(struct http_server *hs)
 {
 	struct join *j = calloc(1, sizeof(*j));
@@ -118,6 +129,7 @@ struct join *join_new(struct http_server *hs)
 	rl_init(&j->rl_token, hs->ctx->cfg->join_rate_token, hs->ctx->cfg->join_burst_token);
 	rl_init(&j->rl_pc_ip, JOIN_PASSCODE_RATE_IP, JOIN_PASSCODE_BURST_IP);
 	rl_init(&j->rl_pc_meeting, JOIN_PASSCODE_RATE_MEETING, JOIN_PASSCODE_BURST_MEETING);
+	requests_set_control_hook(control_hook, j);
 	return j;
 }
 
@@ -134,6 +146,7 @@ void join_free(struct join *j)
 {
 	if (!j)
 		return;
+	requests_set_control_hook(NULL, NULL);
 	for (unsigned i = 0; i < JOIN_MAX_SESSIONS; i++)
 		session_clear(&j->s[i]);
 	while (j->streams) {
@@ -858,6 +871,12 @@ static enum MHD_Result do_join(struct join *j, struct http_req *r, enum endpoint
 	uint32_t meeting = model_find_meeting(m, meeting_name);
 	if (meeting == MMR_ID_NONE)
 		return refuse(j, r, 404, "no meeting '%.64s'", meeting_name);
+	/* meeting controls (issue 15) */
+	if (m->meetings[meeting].locked)
+		return refuse(j, r, 403, "meeting '%s' is locked: no new joins", meeting_name);
+	if (model_banned(m, meeting, cl.sub))
+		return refuse(j, r, 403, "'%s' was ejected from meeting '%s' and may not join it again", cl.sub,
+			      meeting_name);
 	if (m->meetings[meeting].srtp_suite == SRTP_SUITE_NONE)
 		return refuse(j, r, 409, "meeting '%s' is plain RTP: browsers join SRTP meetings only (DTLS-SRTP)",
 			      meeting_name);

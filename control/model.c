@@ -5,6 +5,7 @@
 #include "model.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,7 +84,8 @@ int model_init(struct model *m)
 	m->parts = calloc(MMR_MAX_PARTICIPANTS, sizeof(*m->parts));
 	m->streams = calloc(MMR_MAX_STREAMS, sizeof(*m->streams));
 	m->subs = calloc(MMR_MAX_SUBS, sizeof(*m->subs));
-	if (!m->meetings || !m->parts || !m->streams || !m->subs)
+	m->bans = calloc(MODEL_MAX_BANS, sizeof(*m->bans));
+	if (!m->meetings || !m->parts || !m->streams || !m->subs || !m->bans)
 		goto err;
 	if (id_pool_init(&m->meeting_ids, MODEL_MAX_MEETINGS) < 0 ||
 	    id_pool_init(&m->part_ids, MMR_MAX_PARTICIPANTS) < 0 ||
@@ -124,6 +126,7 @@ void model_free(struct model *m)
 	free(m->parts);
 	free(m->streams);
 	free(m->subs);
+	free(m->bans);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -910,9 +913,84 @@ void model_meeting_remove(struct model *m, uint32_t id)
 	while (mt->first_part != MMR_ID_NONE)
 		model_participant_remove(m, mt->first_part);
 	id_index_remove(&m->meeting_by_name, hash_meeting_name(mt->name), id);
+	/* its bans end with it (the id may serve another meeting) */
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < m->n_bans; i++)
+		if (m->bans[i].meeting != id)
+			m->bans[k++] = m->bans[i];
+	m->n_bans = k;
 	mt->used = false;
 	id_pool_release(&m->meeting_ids, id);
 	m->n_meetings--;
+}
+
+/* ---- meeting controls (issue 15) ------------------------------------------------------------ */
+
+static bool has_screen(const struct model *m, uint32_t p)
+{
+	for (uint32_t s = m->parts[p].first_stream; s != MMR_ID_NONE; s = m->streams[s].next)
+		if (m->streams[s].screen)
+			return true;
+	return false;
+}
+
+/* May p's screen share be forwarded under its meeting's policy? */
+static bool share_allowed(const struct model *m, uint32_t p)
+{
+	const struct m_meeting *mt = &m->meetings[m->parts[p].meeting];
+	if (mt->share_host_only && !m->parts[p].host)
+		return false;
+	if (!mt->max_sharers)
+		return true;
+	unsigned before = 0;   /* allowed sharers ahead of p in join order */
+	for (uint32_t q = mt->first_part; q != MMR_ID_NONE && q != p; q = m->parts[q].next)
+		if ((!mt->share_host_only || m->parts[q].host) && !m->parts[q].waiting && has_screen(m, q))
+			before++;
+	return before < mt->max_sharers;
+}
+
+uint8_t model_participant_block(const struct model *m, uint32_t p)
+{
+	const struct m_participant *pp = &m->parts[p];
+	uint8_t b = pp->mute & (MMR_BLOCK_AUDIO | MMR_BLOCK_VIDEO | MMR_BLOCK_SCREEN);
+	if (pp->waiting)
+		b |= MMR_BLOCK_WAITING;
+	if (!share_allowed(m, p))
+		b |= MMR_BLOCK_SHARE;
+	return b;
+}
+
+uint32_t model_block_changes(struct model *m, uint32_t meeting, uint32_t *out)
+{
+	uint32_t n = 0;
+	for (uint32_t p = m->meetings[meeting].first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
+		uint8_t b = model_participant_block(m, p);
+		if (b != m->parts[p].block_sent) {
+			m->parts[p].block_sent = b;
+			out[n++] = p;
+		}
+	}
+	return n;
+}
+
+bool model_banned(const struct model *m, uint32_t meeting, const char *name)
+{
+	for (uint32_t i = 0; i < m->n_bans; i++)
+		if (m->bans[i].meeting == meeting && strcmp(m->bans[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+int model_ban_add(struct model *m, uint32_t meeting, const char *name)
+{
+	if (model_banned(m, meeting, name))
+		return 0;
+	if (m->n_bans >= MODEL_MAX_BANS)
+		return -ENOSPC;
+	m->bans[m->n_bans].meeting = meeting;
+	snprintf(m->bans[m->n_bans].name, sizeof(m->bans[m->n_bans].name), "%s", name);
+	m->n_bans++;
+	return 0;
 }
 
 /* ---- after loading -------------------------------------------------------------------------- */

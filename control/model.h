@@ -102,6 +102,12 @@ struct m_meeting {
 	uint32_t first_part, last_part;     /* participants, in join order */
 	uint32_t n_parts, n_receivers, n_streams, n_subs;
 	uint8_t top_n;                      /* 0: off; 1..MMR_TOPN_MAX: top-N audio (above) */
+	/* meeting controls (issue 15, below) */
+	bool waiting_room;                  /* new participants wait until admitted */
+	bool unmute_forbidden;              /* self_unmute forbidden (checked by the API layer) */
+	bool share_host_only;               /* only hosts may share their screen */
+	bool locked;                        /* no new joins */
+	uint8_t max_sharers;                /* 0: no limit */
 };
 
 struct m_participant {
@@ -142,6 +148,11 @@ struct m_participant {
 	uint8_t n_vslots, n_aslots;
 	uint32_t vslot_sub[MMR_VSLOT_MAX];  /* slot k's subscription (MMR_ID_NONE beyond n_vslots) */
 	uint32_t aslot_ssrc[MMR_TOPN_MAX];  /* audio slot k's SSRC */
+	/* meeting controls (issue 15, below) */
+	bool waiting;                       /* in the waiting room: not admitted yet */
+	bool host;                          /* may share when the meeting's share policy is host_only */
+	uint8_t mute;                       /* MMR_BLOCK_AUDIO|VIDEO|SCREEN: muted kinds */
+	uint8_t block_sent;                 /* the block the dataplane was last given (not persisted) */
 };
 
 struct m_stream {
@@ -201,7 +212,16 @@ struct m_target {
 	uint8_t tid, sid, dt, encoding;
 };
 
+/* An identity ejected from a meeting (issue 15): it may not join it again (model_banned). */
+struct m_ban {
+	uint32_t meeting;
+	char name[VAL_NAME_MAX + 1];
+};
+#define MODEL_MAX_BANS 4096u
+
 struct model {
+	struct m_ban *bans;                 /* [MODEL_MAX_BANS], the first n_bans used */
+	uint32_t n_bans;
 	struct m_meeting *meetings;         /* [MODEL_MAX_MEETINGS] */
 	struct m_participant *parts;        /* [MMR_MAX_PARTICIPANTS] */
 	struct m_stream *streams;           /* [MMR_MAX_STREAMS] */
@@ -375,6 +395,24 @@ static inline unsigned model_topn_slots_of(const struct m_participant *r, unsign
 }
 /* The out SSRC of receiver r's top-N slot k: its audio slot's, else one picked from the seed. */
 uint32_t model_topn_slot_ssrc(const struct model *m, uint32_t r, unsigned k);
+
+/* ---- meeting controls (issue 15) ----
+ * A meeting may have a waiting room (participants added to it wait until admitted: nothing from
+ * them is forwarded, nothing goes to them), forbid self-unmute (recorded for the API layer), limit
+ * screen sharing (host_only: hosts only; max_sharers N: the first N allowed participants in join
+ * order that publish a screen stream), and be locked (no new joins). A participant may be muted per
+ * kind (audio, camera video, screen). The dataplane enforces all of it from one byte per
+ * participant (model_participant_block, PARTICIPANT_PUT.block). An ejected identity is banned from
+ * its meeting (model_ban_add) until the meeting ends. */
+/* The block byte (MMR_BLOCK_*) the dataplane must have for participant p now. */
+uint8_t model_participant_block(const struct model *m, uint32_t p);
+/* The participants of meeting whose block differs from block_sent, into out (room for n_parts);
+ * their block_sent is updated. Returns how many. */
+uint32_t model_block_changes(struct model *m, uint32_t meeting, uint32_t *out);
+/* Is identity `name` banned from meeting? */
+bool model_banned(const struct model *m, uint32_t meeting, const char *name);
+/* Ban it (idempotent); 0, or -ENOSPC (MODEL_MAX_BANS reached). */
+int model_ban_add(struct model *m, uint32_t meeting, const char *name);
 
 /* Set (or replace) a participant's SRTP keys. */
 void model_participant_set_keys(struct model *m, uint32_t id, const struct srtp_master *send_key,

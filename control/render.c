@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "render.h"
+#include "requests.h"
 #include "dtls_fp.h"
 
 #include <stdio.h>
@@ -451,6 +452,33 @@ static void text_subs(const struct model *m, const struct dp_link *dp, bool curr
 	table_emit(&t, out, indent);
 }
 
+/* Meeting controls (issue 15): a participant's and a meeting's. */
+static void mute_text(uint8_t mute, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s%s%s", mute & MMR_BLOCK_AUDIO ? ",audio" : "", mute & MMR_BLOCK_VIDEO ? ",video" : "",
+		 mute & MMR_BLOCK_SCREEN ? ",screen" : "");
+	if (out[0])
+		memmove(out, out + 1, strlen(out));
+}
+
+static void json_part_controls(const struct model *m, uint32_t p, struct outbuf *out)
+{
+	const struct m_participant *pp = &m->parts[p];
+	char mute[32];
+	mute_text(pp->mute, mute, sizeof(mute));
+	uint8_t b = model_participant_block(m, p);
+	ob_printf(out, ", \"waiting\": %s, \"host\": %s, \"muted\": \"%s\", \"share_denied\": %s",
+		  pp->waiting ? "true" : "false", pp->host ? "true" : "false", mute,
+		  b & MMR_BLOCK_SHARE ? "true" : "false");
+}
+
+static void json_meeting_controls(const struct m_meeting *mt, struct outbuf *out)
+{
+	ob_printf(out, ", \"waiting_room\": %s, \"self_unmute\": \"%s\", \"share\": \"%s\", \"max_sharers\": %u, "
+		  "\"locked\": %s", mt->waiting_room ? "true" : "false", mt->unmute_forbidden ? "forbidden" : "allowed",
+		  mt->share_host_only ? "host_only" : "everyone", mt->max_sharers, mt->locked ? "true" : "false");
+}
+
 void render_meeting_show(const struct model *m, const uint8_t *owners, uint32_t speaker, uint32_t meeting,
 			 bool json, struct outbuf *out)
 {
@@ -466,6 +494,7 @@ void render_meeting_show(const struct model *m, const uint8_t *owners, uint32_t 
 		ob_printf(out, ", \"id\": %u, \"srtp_suite\": ", meeting);
 		json_suite(out, mt->srtp_suite);
 		json_owner(owners, meeting, out);
+		json_meeting_controls(mt, out);
 		ob_printf(out, ", \"top_n\": %u, \"dominant_speaker\": ", mt->top_n);
 		if (speaker != MMR_ID_NONE)
 			ob_json_str(out, m->parts[speaker].name);
@@ -490,6 +519,10 @@ void render_meeting_show(const struct model *m, const uint8_t *owners, uint32_t 
 	else
 		ob_puts(out, "top-n: 0 (every audio stream to every receiver)\n");
 	ob_printf(out, "dominant speaker: %s\n", speaker != MMR_ID_NONE ? m->parts[speaker].name : "none");
+	ob_printf(out, "controls: waiting room %s, self-unmute %s, share %s, max sharers %u%s, %s\n",
+		  mt->waiting_room ? "on" : "off", mt->unmute_forbidden ? "forbidden" : "allowed",
+		  mt->share_host_only ? "host_only" : "everyone", mt->max_sharers, mt->max_sharers ? "" : " (no limit)",
+		  mt->locked ? "LOCKED (no new joins)" : "open");
 
 	ob_puts(out, "participants\n");
 	if (mt->n_parts == 0) {
@@ -890,8 +923,16 @@ void render_participant_show(const struct ctl_ctx *ctx, uint32_t p, bool json, s
 			ob_puts(out, "null");
 		json_dtls(pp, true, out);
 		json_part_rtcp(ctx, p, true, out);
+		json_part_controls(m, p, out);
 		ob_puts(out, "}\n");
 		return;
+	}
+	{
+		char mute[32];
+		mute_text(pp->mute, mute, sizeof(mute));
+		ob_printf(out, "controls: %s%s, muted %s%s\n", pp->waiting ? "WAITING (not admitted)" : "admitted",
+			  pp->host ? ", host" : "", mute[0] ? mute : "nothing",
+			  model_participant_block(m, p) & MMR_BLOCK_SHARE ? ", screen share denied by policy" : "");
 	}
 	ob_printf(out, "participant %s (id %u) in meeting %s: %s port %u, %s, %u streams, receives %u\n",
 		  pp->name, p, m->meetings[pp->meeting].name, val_addr_fmt(&pp->addr, addr), pp->udp_port,
@@ -1312,6 +1353,8 @@ void render_status(const struct ctl_ctx *ctx, bool json, struct outbuf *out)
 		ob_printf(out, ", \"meetings\": %u, \"participants\": %u, \"streams\": %u, \"subscriptions\": %u, "
 			       "\"requests\": %llu",
 			  m->n_meetings, m->n_parts, m->n_streams, m->n_subs, (unsigned long long)ctx->requests);
+		ob_printf(out, ", \"unsaved_safety_actions\": %u, \"safety_alarms\": %llu", requests_safety_unsaved(),
+			  (unsigned long long)requests_safety_alarms());
 		ob_printf(out, ", \"srtp_ledger\": %s%s%s, \"srtp_ledger_rekeyed\": %s%s%s},\n",
 			  ledger[0] ? "\"" : "", ledger[0] ? ledger : "null", ledger[0] ? "\"" : "",
 			  rekeyed[0] ? "\"" : "", rekeyed[0] ? rekeyed : "null", rekeyed[0] ? "\"" : "");
@@ -1369,6 +1412,10 @@ void render_status(const struct ctl_ctx *ctx, bool json, struct outbuf *out)
 		       "  requests       %llu\n",
 		  (int)ctx->pid, uptime, ctx->cfg->socket, ctx->cfg->state_file, m->n_meetings, m->n_parts,
 		  m->n_streams, m->n_subs, (unsigned long long)ctx->requests);
+	if (requests_safety_unsaved() || requests_safety_alarms())
+		ob_printf(out, "  unsaved safety %u%s (alarms raised: %llu)\n", requests_safety_unsaved(),
+			  requests_safety_unsaved() ? " ALARM: eject/mute/lock in force but not saved: the disk" : "",
+			  (unsigned long long)requests_safety_alarms());
 	if (ledger[0])
 		ob_printf(out, "  srtp ledger    %s..\n", ledger);
 	else

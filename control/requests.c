@@ -198,6 +198,29 @@ static void dp_end(struct ctl_ctx *ctx, struct request *req, uint64_t last, bool
 	req->attach_id = ctx->dp->attach_id;
 }
 
+/* Meeting controls: a PUT for every participant of meeting whose block byte changed (model.h);
+ * returns the last command's seq (last when none). */
+static uint64_t push_blocks(struct ctl_ctx *ctx, uint32_t meeting, uint64_t last)
+{
+	struct model *m = ctx->model;
+	if (meeting == MMR_ID_NONE || !m->meetings[meeting].used || !m->meetings[meeting].n_parts)
+		return last;
+	uint32_t *ids = malloc((size_t)m->meetings[meeting].n_parts * sizeof(*ids));
+	if (!ids) {   /* every participant then: a PUT carries its block */
+		for (uint32_t p = m->meetings[meeting].first_part; p != MMR_ID_NONE; p = m->parts[p].next)
+			last = dp_link_put_participant(ctx->dp, p);
+		return last;
+	}
+	uint32_t n = model_block_changes(m, meeting, ids);
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t q = dp_link_put_participant(ctx->dp, ids[i]);
+		if (q != UINT64_MAX)
+			last = q;
+	}
+	free(ids);
+	return last;
+}
+
 /* ---- security: --plain / --srtp SUITE ------------------------------------------------------- */
 
 #define SUITE_CHOICES "AEAD_AES_128_GCM, AEAD_AES_256_GCM or AES_CM_128_HMAC_SHA1_80"
@@ -344,13 +367,59 @@ static void warn_unranked_audio(const struct model *m, uint32_t meeting, uint32_
 	}
 }
 
+static void meeting_set_top_n(struct ctl_ctx *ctx, uint32_t id, unsigned n, struct request *req);
+
+enum { MS_TOP_N, MS_WAITING_ROOM, MS_SELF_UNMUTE, MS_SHARE, MS_MAX_SHARERS };
+
+/* on|off style option: 1, 0, or -1 (failed) */
+static int get_choice(const char *text, const char *opt, const char *yes, const char *no, struct request *req)
+{
+	if (strcmp(text, yes) == 0)
+		return 1;
+	if (strcmp(text, no) == 0)
+		return 0;
+	fail(req, "bad --%s '%s' (%s or %s)", opt, text, yes, no);
+	return -1;
+}
+
 static void cmd_meeting_set(struct ctl_ctx *ctx, const struct args *a, struct request *req)
 {
-	struct model *m = ctx->model;
 	uint32_t id;
-	unsigned n;
-	if (!get_meeting(ctx, a->pos[0], req, &id) || !get_top_n(a->opt[0], req, &n))
+	unsigned n = 0;
+	if (!get_meeting(ctx, a->pos[0], req, &id))
 		return;
+	if (a->opt[MS_TOP_N] && !get_top_n(a->opt[MS_TOP_N], req, &n))
+		return;
+	int wr = -1, uf = -1, ho = -1, ms = -1;
+	if (a->opt[MS_WAITING_ROOM] && (wr = get_choice(a->opt[MS_WAITING_ROOM], "waiting-room", "on", "off", req)) < 0)
+		return;
+	if (a->opt[MS_SELF_UNMUTE] &&
+	    (uf = get_choice(a->opt[MS_SELF_UNMUTE], "self-unmute", "forbidden", "allowed", req)) < 0)
+		return;
+	if (a->opt[MS_SHARE] && (ho = get_choice(a->opt[MS_SHARE], "share", "host_only", "everyone", req)) < 0)
+		return;
+	if (a->opt[MS_MAX_SHARERS]) {
+		uint64_t v;
+		if (val_uint(a->opt[MS_MAX_SHARERS], 255, &v) < 0)
+			FAIL("bad --max-sharers '%s' (0-255; 0: no limit)", a->opt[MS_MAX_SHARERS]);
+		ms = (int)v;
+	}
+	if (!a->opt[MS_TOP_N] && wr < 0 && uf < 0 && ho < 0 && ms < 0)
+		FAIL("missing option --top-n (or --waiting-room, --self-unmute, --share, --max-sharers); usage: "
+		     "mmrctl meeting set NAME [--top-n N] [--waiting-room on|off] [--self-unmute allowed|forbidden] "
+		     "[--share everyone|host_only] [--max-sharers N]");
+	if (wr >= 0 || uf >= 0 || ho >= 0 || ms >= 0) {
+		ctl_meeting_controls(ctx, id, wr, uf, ho, ms, req);
+		if (req->failed)
+			return;
+	}
+	if (a->opt[MS_TOP_N])
+		meeting_set_top_n(ctx, id, n, req);
+}
+
+static void meeting_set_top_n(struct ctl_ctx *ctx, uint32_t id, unsigned n, struct request *req)
+{
+	struct model *m = ctx->model;
 	unsigned old = m->meetings[id].top_n;
 	if (n == old)
 		return;     /* nothing to change */
@@ -838,10 +907,13 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 	model_participant_set_rtcp(m, id, fb, mmr_ssrc, map);   /* its subscriptions' RTX SSRCs too */
 	model_participant_set_ext_ids(&m->parts[id], ext);
 	explicit_bzero(keys, sizeof(keys));
+	m->parts[id].waiting = m->meetings[meeting].waiting_room;   /* meeting controls: until admitted */
 	struct outbuf *b = change_begin(ctx);
 	state_line_participant(b, m, id);
 	if (n_a)
 		state_line_aslots(b, m, id);
+	if (m->parts[id].waiting)
+		state_line_pctl(b, m, id);
 	for (uint32_t s = m->parts[id].first_rsub; s != MMR_ID_NONE; s = m->subs[s].r_next)
 		state_line_sub(b, m, s);
 	if (!change_end(ctx, req)) {
@@ -853,6 +925,9 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 	for (uint32_t b = m->parts[id].first_rsub; b != MMR_ID_NONE; b = m->subs[b].r_next)
 		last = dp_link_put_sub(ctx->dp, b);
 	dp_end(ctx, req, last, true);
+	if (m->parts[id].waiting && !req->json)
+		ob_printf(&req->body, "note: meeting '%s' has a waiting room: '%s' waits until admitted "
+			  "(participant admit %s %s)\n", m->meetings[meeting].name, name, m->meetings[meeting].name, name);
 	if (suite != SRTP_SUITE_NONE && !dtls)
 		reply_keys(ctx, id, req, true);
 }
@@ -1319,8 +1394,10 @@ static void cmd_participant_remove(struct ctl_ctx *ctx, const struct args *a, st
 		return;
 	dp_begin(ctx, req);
 	/* the dataplane drops its streams and every subscription to or from it with it */
-	dp_end(ctx, req, dp_link_del(ctx->dp, MMR_CMD_PARTICIPANT_DEL, id), true);
+	uint64_t last = dp_link_del(ctx->dp, MMR_CMD_PARTICIPANT_DEL, id);
 	model_participant_remove(ctx->model, id);
+	last = push_blocks(ctx, meeting, last);   /* a sharer gone may let another share */
+	dp_end(ctx, req, last, true);
 }
 
 /* ---- stream --------------------------------------------------------------------------------- */
@@ -1606,7 +1683,8 @@ static void cmd_stream_add(struct ctl_ctx *ctx, const struct args *a, struct req
 	}
 	/* the group's encoding 0 and its subscriptions first: the others' group_id and sel_id name them */
 	dp_begin(ctx, req);
-	uint64_t last = UINT64_MAX;
+	/* a screen share the policy denies is blocked before its stream exists in the dataplane */
+	uint64_t last = push_blocks(ctx, meeting, UINT64_MAX);
 	for (uint32_t s = id; s != MMR_ID_NONE && model_group_head(m, s) == id; s = m->streams[s].next)
 		last = dp_link_put_stream(ctx->dp, s);
 	for (uint32_t s = id; s != MMR_ID_NONE && model_group_head(m, s) == id; s = m->streams[s].next)
@@ -1664,6 +1742,7 @@ static void cmd_stream_remove(struct ctl_ctx *ctx, const struct args *a, struct 
 	model_group_remove(m, head);
 	if (learning)     /* its learn table without the removed streams (their ids may be reused) */
 		last = dp_link_put_participant(ctx->dp, p);
+	last = push_blocks(ctx, meeting, last);   /* a screen share gone may let another share */
 	dp_end(ctx, req, last, true);
 }
 
@@ -2103,13 +2182,463 @@ static void cmd_audit(struct ctl_ctx *ctx, const struct args *a, struct request 
 	audit_render(&req->body, (unsigned)limit, req->json);
 }
 
+/* ---- meeting controls (issue 15; requests.h) ------------------------------------------------- */
+
+/* The safety changes not yet durable, in order: their journal lines, to apply again after a failed
+ * commit reloads the model; `held`: their dataplane commands were held behind earlier changes (and
+ * so dropped with them), to be sent again then. */
+#define SAFETY_MAX 1024u
+struct safety_rec {
+	char *lines;
+	size_t len;
+	uint32_t meeting;               /* its participants' blocks are pushed again */
+	uint32_t del_part;              /* an eject's participant (DEL again); MMR_ID_NONE */
+	bool held;
+};
+static struct safety_rec safety[SAFETY_MAX];
+static unsigned n_safety;
+static uint64_t safety_alarms;       /* times the alarm was raised */
+static bool safety_alarm;
+
+unsigned requests_safety_unsaved(void)
+{
+	return n_safety;
+}
+
+uint64_t requests_safety_alarms(void)
+{
+	return safety_alarms;
+}
+
+/* Start a safety action: its commands are not held for the commit (dp_begin's hold), unless earlier
+ * changes of this round are held already (order is kept: then they go with them). */
+static bool safety_begin(struct ctl_ctx *ctx, struct request *req)
+{
+	req->mutating = true;
+	req->safety = true;
+	req->rejected_before = dp_link_rejected(ctx->dp);
+	req->wait_seq = UINT64_MAX;
+	return ctx->dp->hold_seq != UINT64_MAX;
+}
+
+/* Record a safety change: its lines (b, built by the caller) go into the batch and the unsaved list. */
+static bool safety_record(struct ctl_ctx *ctx, struct request *req, const struct outbuf *lines, uint32_t meeting,
+			  uint32_t del_part, bool held)
+{
+	if (lines->oom) {
+		fail(req, "out of memory recording the change, nothing changed");
+		return false;
+	}
+	ob_add(change_begin(ctx), lines->p, lines->len);
+	if (!change_end(ctx, req))
+		return false;
+	if (n_safety < SAFETY_MAX) {
+		char *copy = malloc(lines->len ? lines->len : 1);
+		if (copy) {
+			memcpy(copy, lines->p, lines->len);
+			safety[n_safety++] = (struct safety_rec){ copy, lines->len, meeting, del_part, held };
+		}
+	}
+	return true;
+}
+
+/* After the safety action's commands: send them now (not at the commit). */
+static void safety_end(struct ctl_ctx *ctx, struct request *req, uint64_t last, bool had_commands)
+{
+	dp_end(ctx, req, last, had_commands);
+	dp_link_flush(ctx->dp);
+}
+
+void requests_safety_saved(struct ctl_ctx *ctx)
+{
+	(void)ctx;
+	for (unsigned i = 0; i < n_safety; i++)
+		free(safety[i].lines);
+	if (safety_alarm && n_safety)
+		ctl_log("meeting controls: %u safety action(s) saved at last; alarm cleared", n_safety);
+	n_safety = 0;
+	safety_alarm = false;
+}
+
+void requests_safety_reapply(struct ctl_ctx *ctx)
+{
+	if (!n_safety)
+		return;
+	struct model *m = ctx->model;
+	if (!safety_alarm) {
+		safety_alarm = true;
+		safety_alarms++;
+		ctl_logl(CTL_LOG_ERROR, "meeting controls: ALARM: %u safety action(s) (eject, mute, lock) are in force "
+			 "in the dataplane but cannot be saved; they stay in force and are saved when the disk takes "
+			 "them (mmrctl status: unsaved_safety_actions)", n_safety);
+	}
+	unsigned k = 0;
+	char err[400];
+	for (unsigned i = 0; i < n_safety; i++) {
+		struct safety_rec *r = &safety[i];
+		if (state_file_replay(m, r->lines, r->len, "unsaved safety action", err, sizeof(err)) < 0) {
+			ctl_log("meeting controls: an unsaved safety action no longer applies (dropped): %s", err);
+			free(r->lines);
+			continue;
+		}
+		ob_add(change_begin(ctx), r->lines, r->len);
+		if (!state_store_change_end(ctx->store)) {
+			free(r->lines);
+			continue;
+		}
+		safety[k++] = *r;     /* (the replay counted its change, as a request does) */
+	}
+	n_safety = k;
+	if (state_file_replay_end(m, "unsaved safety actions", err, sizeof(err)) < 0)
+		ctl_logl(CTL_LOG_ERROR, "meeting controls: after the unsaved safety actions: %s", err);
+	/* commands that were held behind earlier changes were dropped with them: sent again (every
+	 * participant of the meeting concerned with its block; an eject's DEL) */
+	for (unsigned i = 0; i < n_safety; i++) {
+		if (!safety[i].held)
+			continue;   /* its commands went before the commit: the dataplane has them */
+		safety[i].held = false;   /* sent now: once */
+		if (safety[i].del_part != MMR_ID_NONE)
+			dp_link_del(ctx->dp, MMR_CMD_PARTICIPANT_DEL, safety[i].del_part);
+		uint32_t mt = safety[i].meeting;
+		if (mt != MMR_ID_NONE && m->meetings[mt].used)
+			for (uint32_t p = m->meetings[mt].first_part; p != MMR_ID_NONE; p = m->parts[p].next)
+				dp_link_put_participant(ctx->dp, p);
+	}
+	dp_link_flush(ctx->dp);
+}
+
+/* The API event stream (requests.h, requests_set_control_hook): one SSE event per change
+ *   event: control
+ *   data: {"meeting": M, "action": A, "participant": NAME|null, "kinds": [...], "settings": {...}}
+ * to every session of the meeting (join.c), and a log line. */
+static void (*control_hook)(void *cls, uint32_t meeting, const char *text);
+static void *control_cls;
+
+void requests_set_control_hook(void (*hook)(void *cls, uint32_t meeting, const char *text), void *cls)
+{
+	control_hook = hook;
+	control_cls = cls;
+}
+
+static void control_event(struct ctl_ctx *ctx, uint32_t meeting, const char *name, const char *action, uint8_t kinds)
+{
+	const struct m_meeting *mt = &ctx->model->meetings[meeting];
+	struct outbuf b;
+	ob_init(&b);
+	ob_puts(&b, "event: control\ndata: {\"meeting\": ");
+	ob_json_str(&b, mt->name);
+	ob_printf(&b, ", \"action\": \"%s\", \"participant\": ", action);
+	if (name)
+		ob_json_str(&b, name);
+	else
+		ob_puts(&b, "null");
+	ob_puts(&b, ", \"kinds\": [");
+	const char *sep = "";
+	static const struct { uint8_t bit; const char *name; } kn[] = {
+		{ MMR_BLOCK_AUDIO, "audio" }, { MMR_BLOCK_VIDEO, "video" }, { MMR_BLOCK_SCREEN, "screen" } };
+	for (unsigned i = 0; i < 3; i++)
+		if (kinds & kn[i].bit) {
+			ob_printf(&b, "%s\"%s\"", sep, kn[i].name);
+			sep = ", ";
+		}
+	ob_printf(&b, "], \"settings\": {\"waiting_room\": %s, \"self_unmute\": \"%s\", \"share\": \"%s\", "
+		  "\"max_sharers\": %u, \"locked\": %s}}\n\n", mt->waiting_room ? "true" : "false",
+		  mt->unmute_forbidden ? "forbidden" : "allowed", mt->share_host_only ? "host_only" : "everyone",
+		  mt->max_sharers, mt->locked ? "true" : "false");
+	ctl_log("meeting controls: meeting '%s': %s%s%s", mt->name, action, name ? " " : "", name ? name : "");
+	if (control_hook && !b.oom)
+		control_hook(control_cls, meeting, b.p);
+	ob_free(&b);
+}
+
+static uint8_t kinds_of(const char *text, struct request *req)
+{
+	if (strcmp(text, "audio") == 0)
+		return MMR_BLOCK_AUDIO;
+	if (strcmp(text, "video") == 0)
+		return MMR_BLOCK_VIDEO;
+	if (strcmp(text, "screen") == 0)
+		return MMR_BLOCK_SCREEN;
+	if (strcmp(text, "all") == 0)
+		return MMR_BLOCK_AUDIO | MMR_BLOCK_VIDEO | MMR_BLOCK_SCREEN;
+	fail(req, "bad kind '%s' (audio, video, screen or all)", text);
+	return 0;
+}
+
+void ctl_participant_mute(struct ctl_ctx *ctx, uint32_t p, uint8_t kinds, bool mute, struct request *req)
+{
+	struct model *m = ctx->model;
+	struct m_participant *pp = &m->parts[p];
+	uint8_t old = pp->mute;
+	uint8_t now = mute ? (uint8_t)(old | kinds) : (uint8_t)(old & ~kinds);
+	if (now == old)
+		return;     /* nothing to change */
+	bool held = safety_begin(ctx, req);
+	pp->mute = now;
+	struct outbuf lines;
+	ob_init(&lines);
+	state_line_pctl(&lines, m, p);
+	bool ok = safety_record(ctx, req, &lines, pp->meeting, MMR_ID_NONE, held);
+	ob_free(&lines);
+	if (!ok) {
+		pp->mute = old;
+		req->mutating = false;
+		return;
+	}
+	safety_end(ctx, req, push_blocks(ctx, pp->meeting, UINT64_MAX), true);
+	control_event(ctx, pp->meeting, pp->name, mute ? "muted" : "unmuted", mute ? now : (uint8_t)(old & kinds));
+}
+
+void ctl_meeting_mute_all(struct ctl_ctx *ctx, uint32_t meeting, uint8_t kinds, struct request *req)
+{
+	struct model *m = ctx->model;
+	uint8_t *old = malloc((size_t)m->meetings[meeting].n_parts + 1);
+	if (!old)
+		FAIL("out of memory");
+	bool held = safety_begin(ctx, req);
+	struct outbuf lines;
+	ob_init(&lines);
+	uint32_t k = 0;
+	for (uint32_t p = m->meetings[meeting].first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
+		old[k++] = m->parts[p].mute;
+		if ((m->parts[p].mute & kinds) != kinds) {
+			m->parts[p].mute |= kinds;
+			state_line_pctl(&lines, m, p);
+		}
+	}
+	bool changed = lines.len > 0;
+	bool ok = !changed || safety_record(ctx, req, &lines, meeting, MMR_ID_NONE, held);
+	ob_free(&lines);
+	if (!ok || !changed) {
+		k = 0;   /* failed (the mutes as they were) or nothing to change */
+		for (uint32_t p = m->meetings[meeting].first_part; p != MMR_ID_NONE; p = m->parts[p].next)
+			m->parts[p].mute = old[k++];
+		free(old);
+		req->mutating = false;
+		return;
+	}
+	free(old);
+	safety_end(ctx, req, push_blocks(ctx, meeting, UINT64_MAX), true);
+	control_event(ctx, meeting, NULL, "muted", kinds);
+}
+
+void ctl_participant_eject(struct ctl_ctx *ctx, uint32_t p, struct request *req)
+{
+	struct model *m = ctx->model;
+	uint32_t meeting = m->parts[p].meeting;
+	char name[VAL_NAME_MAX + 1];
+	snprintf(name, sizeof(name), "%s", m->parts[p].name);
+	if (!model_banned(m, meeting, name) && m->n_bans >= MODEL_MAX_BANS)
+		FAIL("too many ejected identities (the limit is %u)", MODEL_MAX_BANS);
+	bool held = safety_begin(ctx, req);
+	struct outbuf lines;
+	ob_init(&lines);
+	state_line_ban(&lines, meeting, name);
+	state_line_remove(&lines, "participant", p);
+	bool ok = safety_record(ctx, req, &lines, meeting, p, held);
+	ob_free(&lines);
+	if (!ok) {
+		req->mutating = false;
+		return;
+	}
+	/* out of the dataplane first: its bindings, keys, streams and subscriptions (the remove path) */
+	uint64_t last = dp_link_del(ctx->dp, MMR_CMD_PARTICIPANT_DEL, p);
+	dp_link_flush(ctx->dp);
+	model_ban_add(m, meeting, name);
+	model_participant_remove(m, p);
+	last = push_blocks(ctx, meeting, last);
+	safety_end(ctx, req, last, true);
+	control_event(ctx, meeting, name, "ejected", 0);
+}
+
+void ctl_meeting_lock(struct ctl_ctx *ctx, uint32_t meeting, bool locked, struct request *req)
+{
+	struct model *m = ctx->model;
+	if (m->meetings[meeting].locked == locked)
+		return;
+	bool held = safety_begin(ctx, req);
+	m->meetings[meeting].locked = locked;
+	struct outbuf lines;
+	ob_init(&lines);
+	state_line_mctl(&lines, m, meeting);
+	bool ok = safety_record(ctx, req, &lines, MMR_ID_NONE, MMR_ID_NONE, held);
+	ob_free(&lines);
+	if (!ok) {
+		m->meetings[meeting].locked = !locked;
+		req->mutating = false;
+		return;
+	}
+	safety_end(ctx, req, UINT64_MAX, false);
+	control_event(ctx, meeting, NULL, locked ? "locked" : "unlocked", 0);
+}
+
+void ctl_meeting_controls(struct ctl_ctx *ctx, uint32_t meeting, int waiting_room, int unmute_forbidden,
+			  int share_host_only, int max_sharers, struct request *req)
+{
+	struct model *m = ctx->model;
+	struct m_meeting *mt = &m->meetings[meeting], old = *mt;
+	if (waiting_room >= 0)
+		mt->waiting_room = waiting_room;
+	if (unmute_forbidden >= 0)
+		mt->unmute_forbidden = unmute_forbidden;
+	if (share_host_only >= 0)
+		mt->share_host_only = share_host_only;
+	if (max_sharers >= 0)
+		mt->max_sharers = (uint8_t)max_sharers;
+	if (mt->waiting_room == old.waiting_room && mt->unmute_forbidden == old.unmute_forbidden &&
+	    mt->share_host_only == old.share_host_only && mt->max_sharers == old.max_sharers)
+		return;
+	state_line_mctl(change_begin(ctx), m, meeting);
+	if (!change_end(ctx, req)) {
+		*mt = old;
+		return;
+	}
+	dp_begin(ctx, req);
+	uint64_t last = push_blocks(ctx, meeting, UINT64_MAX);
+	dp_end(ctx, req, last, last != UINT64_MAX);
+	control_event(ctx, meeting, NULL, "settings", 0);
+}
+
+/* admit / host: plain changes (held for the commit like any) */
+static void participant_ctl_change(struct ctl_ctx *ctx, uint32_t p, struct request *req, const char *what)
+{
+	struct model *m = ctx->model;
+	state_line_pctl(change_begin(ctx), m, p);
+	if (!change_end(ctx, req))
+		return;
+	dp_begin(ctx, req);
+	uint64_t last = push_blocks(ctx, m->parts[p].meeting, UINT64_MAX);
+	dp_end(ctx, req, last, last != UINT64_MAX);
+	control_event(ctx, m->parts[p].meeting, m->parts[p].name, what, 0);
+}
+
+void ctl_participant_admit(struct ctl_ctx *ctx, uint32_t p, struct request *req)
+{
+	struct m_participant *pp = &ctx->model->parts[p];
+	if (!pp->waiting)
+		FAIL("participant '%s' is not waiting (admitted already)", pp->name);
+	pp->waiting = false;
+	participant_ctl_change(ctx, p, req, "admitted");
+	if (req->failed)
+		pp->waiting = true;
+}
+
+void ctl_participant_host(struct ctl_ctx *ctx, uint32_t p, bool host, struct request *req)
+{
+	struct m_participant *pp = &ctx->model->parts[p];
+	if (pp->host == host)
+		return;
+	pp->host = host;
+	participant_ctl_change(ctx, p, req, host ? "host" : "not_host");
+	if (req->failed)
+		pp->host = !host;
+}
+
+void ctl_participant_deny(struct ctl_ctx *ctx, uint32_t p, struct request *req)
+{
+	struct model *m = ctx->model;
+	if (!m->parts[p].waiting)
+		FAIL("participant '%s' is not waiting (admitted already: eject it instead)", m->parts[p].name);
+	uint32_t meeting = m->parts[p].meeting;
+	state_line_remove(change_begin(ctx), "participant", p);
+	if (!change_end(ctx, req))
+		return;
+	dp_begin(ctx, req);
+	uint64_t last = dp_link_del(ctx->dp, MMR_CMD_PARTICIPANT_DEL, p);
+	control_event(ctx, meeting, m->parts[p].name, "denied", 0);
+	model_participant_remove(m, p);
+	dp_end(ctx, req, last, true);
+}
+
+/* the mmrctl commands */
+static bool get_meeting_participant(struct ctl_ctx *ctx, const struct args *a, struct request *req, uint32_t *p)
+{
+	uint32_t meeting;
+	return get_meeting(ctx, a->pos[0], req, &meeting) && get_participant(ctx, meeting, a->pos[1], req, p);
+}
+
+static void cmd_participant_admit(struct ctl_ctx *ctx, const struct args *a, struct request *req)
+{
+	uint32_t p;
+	if (get_meeting_participant(ctx, a, req, &p))
+		ctl_participant_admit(ctx, p, req);
+}
+
+static void cmd_participant_deny(struct ctl_ctx *ctx, const struct args *a, struct request *req)
+{
+	uint32_t p;
+	if (get_meeting_participant(ctx, a, req, &p))
+		ctl_participant_deny(ctx, p, req);
+}
+
+static void participant_mute_cmd(struct ctl_ctx *ctx, const struct args *a, struct request *req, bool mute)
+{
+	uint32_t p;
+	if (!get_meeting_participant(ctx, a, req, &p))
+		return;
+	uint8_t k = kinds_of(a->pos[2], req);
+	if (k)
+		ctl_participant_mute(ctx, p, k, mute, req);
+}
+
+static void cmd_participant_mute(struct ctl_ctx *ctx, const struct args *a, struct request *req)
+{
+	participant_mute_cmd(ctx, a, req, true);
+}
+
+static void cmd_participant_unmute(struct ctl_ctx *ctx, const struct args *a, struct request *req)
+{
+	participant_mute_cmd(ctx, a, req, false);
+}
+
+static void cmd_participant_host(struct ctl_ctx *ctx, const struct args *a, struct request *req)
+{
+	uint32_t p;
+	int on;
+	if (get_meeting_participant(ctx, a, req, &p) && (on = get_choice(a->pos[2], "host", "on", "off", req)) >= 0)
+		ctl_participant_host(ctx, p, on, req);
+}
+
+static void cmd_participant_eject(struct ctl_ctx *ctx, const struct args *a, struct request *req)
+{
+	uint32_t p;
+	if (get_meeting_participant(ctx, a, req, &p))
+		ctl_participant_eject(ctx, p, req);
+}
+
+static void cmd_meeting_mute_all(struct ctl_ctx *ctx, const struct args *a, struct request *req)
+{
+	uint32_t id;
+	if (!get_meeting(ctx, a->pos[0], req, &id))
+		return;
+	uint8_t k = kinds_of(a->pos[1], req);
+	if (k)
+		ctl_meeting_mute_all(ctx, id, k, req);
+}
+
+static void cmd_meeting_lock(struct ctl_ctx *ctx, const struct args *a, struct request *req)
+{
+	uint32_t id;
+	if (get_meeting(ctx, a->pos[0], req, &id))
+		ctl_meeting_lock(ctx, id, true, req);
+}
+
+static void cmd_meeting_unlock(struct ctl_ctx *ctx, const struct args *a, struct request *req)
+{
+	uint32_t id;
+	if (get_meeting(ctx, a->pos[0], req, &id))
+		ctl_meeting_lock(ctx, id, false, req);
+}
+
 static void cmd_help(struct ctl_ctx *ctx, const struct args *a, struct request *req);
 
 static const struct command commands[] = {
 	{ "status", NULL, 0, { 0 }, "status", cmd_status, false },
 	{ "meeting", "create", 1, { "plain", "srtp=", "top-n=" },
 	  "meeting create NAME [--plain | --srtp SUITE] [--top-n N]", cmd_meeting_create, true },
-	{ "meeting", "set", 1, { "!top-n=" }, "meeting set NAME --top-n N", cmd_meeting_set, true },
+	{ "meeting", "set", 1, { "top-n=", "waiting-room=", "self-unmute=", "share=", "max-sharers=" },
+	  "meeting set NAME [--top-n N] [--waiting-room on|off] [--self-unmute allowed|forbidden] "
+	  "[--share everyone|host_only] [--max-sharers N]", cmd_meeting_set, true },
 	{ "meeting", "end", 1, { 0 }, "meeting end NAME", cmd_meeting_end, true },
 	{ "meeting", "list", 0, { 0 }, "meeting list", cmd_meeting_list, false },
 	{ "meeting", "show", 1, { 0 }, "meeting show NAME", cmd_meeting_show, false },
@@ -2117,6 +2646,9 @@ static const struct command commands[] = {
 	{ "meeting", "passcode", 1, { "!passcode=" }, "meeting passcode NAME --passcode CODE", cmd_meeting_passcode,
 	  true },
 	{ "meeting", "passcode-clear", 1, { 0 }, "meeting passcode-clear NAME", cmd_meeting_passcode_clear, true },
+	{ "meeting", "mute-all", 2, { 0 }, "meeting mute-all NAME audio|video|screen|all", cmd_meeting_mute_all, true },
+	{ "meeting", "lock", 1, { 0 }, "meeting lock NAME", cmd_meeting_lock, true },
+	{ "meeting", "unlock", 1, { 0 }, "meeting unlock NAME", cmd_meeting_unlock, true },
 	{ "participant", "add", 2, { "addr=", "port=", "role=", "mac=", "dp-port=", "srtp=", "plain", "rtcp=",
 				     "rtx=", "ext=", "ext-two-byte", "ice=", "dtls-fp=", "dtls-role=", "video-slots=",
 				     "audio-slots=" },
@@ -2136,6 +2668,14 @@ static const struct command commands[] = {
 	{ "participant", "show", 2, { 0 }, "participant show MEETING NAME", cmd_participant_show, false },
 	{ "participant", "remove", 2, { 0 }, "participant remove MEETING NAME", cmd_participant_remove, true },
 	{ "participant", "keys", 2, { 0 }, "participant keys MEETING NAME", cmd_participant_keys, false },
+	{ "participant", "admit", 2, { 0 }, "participant admit MEETING NAME", cmd_participant_admit, true },
+	{ "participant", "deny", 2, { 0 }, "participant deny MEETING NAME", cmd_participant_deny, true },
+	{ "participant", "mute", 3, { 0 }, "participant mute MEETING NAME audio|video|screen|all",
+	  cmd_participant_mute, true },
+	{ "participant", "unmute", 3, { 0 }, "participant unmute MEETING NAME audio|video|screen|all",
+	  cmd_participant_unmute, true },
+	{ "participant", "host", 3, { 0 }, "participant host MEETING NAME on|off", cmd_participant_host, true },
+	{ "participant", "eject", 2, { 0 }, "participant eject MEETING NAME", cmd_participant_eject, true },
 	{ "participant", "rekey", 2, { 0 }, "participant rekey MEETING NAME", cmd_participant_rekey, true },
 	{ "stream", "add", 2, { "ssrc=", "!kind=", "!codec=", "layers=", "spatial=", "dd-ext=", "rtx-ssrc=",
 				"rtx-pt=", "clock=", "screen", "mid=", "rid=" },
@@ -2359,7 +2899,10 @@ void request_finish(struct ctl_ctx *ctx, struct request *req, enum apply_outcome
 		return;
 	char buf[320];
 	const char *note = NULL;
-	if (req->offline) {
+	if (req->unsaved) {
+		note = "in force in the dataplane but NOT SAVED yet (the state cannot be written): saved when the "
+		       "disk takes it (alarm: unsaved_safety_actions in status)";
+	} else if (req->offline) {
 		note = "dataplane offline, will apply on attach";
 	} else if (req->wait) {
 		if (how == APPLY_DONE) {
@@ -2384,7 +2927,10 @@ void request_finish(struct ctl_ctx *ctx, struct request *req, enum apply_outcome
 	}
 	if (req->json) {
 		/* a change that replied keys left its object open: "applied" goes into it */
-		ob_printf(&req->body, "%s\"applied\": %s", req->json_open ? ", " : "{", note ? "false" : "true");
+		ob_printf(&req->body, "%s\"applied\": %s", req->json_open ? ", " : "{",
+			  note && !req->unsaved ? "false" : "true");
+		if (req->unsaved)
+			ob_puts(&req->body, ", \"saved\": false");
 		if (note) {
 			ob_puts(&req->body, ", \"note\": ");
 			ob_json_str(&req->body, note);

@@ -27,6 +27,11 @@ struct request {
 	/* waiting for the dataplane */
 	bool wait;
 	bool offline;           /* mutated while the dataplane was not attached */
+	/* meeting controls (issue 15): a safety action (eject, mute, lock) takes effect in the dataplane
+	 * before its change is durable; if the commit fails it stays applied and is saved later
+	 * (unsaved: the reply says so; controls.h) */
+	bool safety;
+	bool unsaved;
 	uint64_t wait_seq;
 	uint64_t attach_id;
 	uint64_t rejected_before;
@@ -73,5 +78,39 @@ void request_free(struct request *req);
  */
 int request_ledger_check(struct ctl_ctx *ctx, const uint8_t id[MMR_SRTP_LEDGER_ID_LEN], char *why,
 			 size_t whylen);
+
+/*
+ * Meeting controls (issue 15): one function per action, for mmrctl's commands and the HTTP API
+ * (its permission checks are the caller's). Each validates, changes the model, records the change
+ * and queues the dataplane commands like any request (req: as request_run's; its error on failure).
+ * The safety actions (mute, mute-all, eject, lock) do not wait for the disk: their dataplane
+ * commands go at once (behind only the held commands of earlier changes of the same loop round),
+ * and if the commit fails they stay in force and are saved when the disk takes them
+ * (requests_safety_*: the controller's side of it).
+ * kinds: MMR_BLOCK_AUDIO|VIDEO|SCREEN.
+ */
+void ctl_participant_admit(struct ctl_ctx *ctx, uint32_t p, struct request *req);
+void ctl_participant_deny(struct ctl_ctx *ctx, uint32_t p, struct request *req);
+void ctl_participant_mute(struct ctl_ctx *ctx, uint32_t p, uint8_t kinds, bool mute, struct request *req);
+void ctl_participant_host(struct ctl_ctx *ctx, uint32_t p, bool host, struct request *req);
+void ctl_participant_eject(struct ctl_ctx *ctx, uint32_t p, struct request *req);
+void ctl_meeting_mute_all(struct ctl_ctx *ctx, uint32_t meeting, uint8_t kinds, struct request *req);
+void ctl_meeting_lock(struct ctl_ctx *ctx, uint32_t meeting, bool locked, struct request *req);
+/* Settings (not safety actions): waiting_room, self_unmute forbidden, share host_only, max_sharers;
+ * a negative value: unchanged. Turning the waiting room off does not admit anyone waiting. */
+void ctl_meeting_controls(struct ctl_ctx *ctx, uint32_t meeting, int waiting_room, int unmute_forbidden,
+			  int share_host_only, int max_sharers, struct request *req);
+
+/* The controller's side of the safety actions: after a failed commit and the model's reload, apply
+ * the safety changes not yet durable again (model, batch, and the dataplane commands that were held
+ * and dropped); after a successful one, forget them. requests_safety_unsaved: how many are waiting
+ * for the disk (the alarm: also in `mmrctl status` and the log). */
+void requests_safety_reapply(struct ctl_ctx *ctx);
+void requests_safety_saved(struct ctl_ctx *ctx);
+unsigned requests_safety_unsaved(void);
+/* Where each change's event goes (the join sessions' event streams, join.c): text is one SSE event
+ * ("event: control ..."); hook NULL: none. */
+void requests_set_control_hook(void (*hook)(void *cls, uint32_t meeting, const char *text), void *cls);
+uint64_t requests_safety_alarms(void);
 
 #endif

@@ -251,6 +251,40 @@ void state_line_topn(struct outbuf *b, const struct model *m, uint32_t meeting)
 	ob_printf(b, "topn %u %u\n", meeting, m->meetings[meeting].top_n);
 }
 
+/* ---- meeting controls (issue 15) ---- */
+
+void state_line_mctl(struct outbuf *b, const struct model *m, uint32_t meeting)
+{
+	const struct m_meeting *mt = &m->meetings[meeting];
+	ob_printf(b, "mctl %u %s %s %s %u %s\n", meeting, mt->waiting_room ? "on" : "off",
+		  mt->unmute_forbidden ? "forbidden" : "allowed", mt->share_host_only ? "host_only" : "everyone",
+		  mt->max_sharers, mt->locked ? "locked" : "open");
+}
+
+void state_line_pctl(struct outbuf *b, const struct model *m, uint32_t p)
+{
+	const struct m_participant *pp = &m->parts[p];
+	char mute[32] = "";
+	if (pp->mute & MMR_BLOCK_AUDIO)
+		strcat(mute, ",audio");
+	if (pp->mute & MMR_BLOCK_VIDEO)
+		strcat(mute, ",video");
+	if (pp->mute & MMR_BLOCK_SCREEN)
+		strcat(mute, ",screen");
+	ob_printf(b, "pctl %u %s %s %s\n", p, pp->waiting ? "waiting" : "admitted", pp->host ? "host" : "-",
+		  mute[0] ? mute + 1 : "-");
+}
+
+void state_line_ban(struct outbuf *b, uint32_t meeting, const char *name)
+{
+	ob_printf(b, "ban %u %s\n", meeting, name);
+}
+
+static bool mctl_default(const struct m_meeting *mt)
+{
+	return !mt->waiting_room && !mt->unmute_forbidden && !mt->share_host_only && !mt->max_sharers && !mt->locked;
+}
+
 void state_line_remove(struct outbuf *b, const char *kind, uint32_t id)
 {
 	ob_printf(b, "remove %s %u\n", kind, id);
@@ -272,13 +306,20 @@ static void write_meeting(const struct model *m, uint32_t id, struct outbuf *b, 
 {
 	const struct m_meeting *mt = &m->meetings[id];
 	state_line_meeting(b, m, id);
+	if (!mctl_default(mt))
+		state_line_mctl(b, m, id);
 	c->meetings++;
 	for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
 		state_line_participant(b, m, p);
 		if (m->parts[p].n_aslots)
 			state_line_aslots(b, m, p);
+		if (m->parts[p].waiting || m->parts[p].host || m->parts[p].mute)
+			state_line_pctl(b, m, p);
 		c->parts++;
 	}
+	for (uint32_t i = 0; i < m->n_bans; i++)
+		if (m->bans[i].meeting == id)
+			state_line_ban(b, id, m->bans[i].name);
 	for (uint32_t p = mt->first_part; p != MMR_ID_NONE; p = m->parts[p].next)
 		for (uint32_t s = m->parts[p].first_stream; s != MMR_ID_NONE; s = m->streams[s].next) {
 			state_line_stream(b, m, s);
@@ -1329,6 +1370,85 @@ static int load_remove(struct loader *ld)
 	return 0;
 }
 
+/* mctl MEETING WAITING_ROOM SELF_UNMUTE SHARE MAX_SHARERS LOCK (issue 15) */
+static int load_mctl(struct loader *ld)
+{
+	struct model *m = ld->m;
+	uint32_t id = 0;
+	uint64_t n;
+	if (ld->ntok != 7)
+		return fail(ld, "mctl: expected 'mctl MEETING on|off allowed|forbidden everyone|host_only N open|locked'");
+	if (get_id(ld, 1, MODEL_MAX_MEETINGS, &id, "meeting") < 0)
+		return -1;
+	if (!m->meetings[id].used)
+		return fail(ld, "mctl: no meeting with id %u", id);
+	struct m_meeting *mt = &m->meetings[id];
+	const char *w = ld->tok[2], *u = ld->tok[3], *sh = ld->tok[4], *lk = ld->tok[6];
+	if ((strcmp(w, "on") && strcmp(w, "off")) || (strcmp(u, "allowed") && strcmp(u, "forbidden")) ||
+	    (strcmp(sh, "everyone") && strcmp(sh, "host_only")) || (strcmp(lk, "open") && strcmp(lk, "locked")) ||
+	    val_uint(ld->tok[5], 255, &n) < 0)
+		return fail(ld, "mctl: bad value (on|off allowed|forbidden everyone|host_only 0-255 open|locked)");
+	mt->waiting_room = strcmp(w, "on") == 0;
+	mt->unmute_forbidden = strcmp(u, "forbidden") == 0;
+	mt->share_host_only = strcmp(sh, "host_only") == 0;
+	mt->max_sharers = (uint8_t)n;
+	mt->locked = strcmp(lk, "locked") == 0;
+	return 0;
+}
+
+/* pctl PARTICIPANT waiting|admitted host|- MUTE (issue 15; MUTE: audio,video,screen subset or -) */
+static int load_pctl(struct loader *ld)
+{
+	struct model *m = ld->m;
+	uint32_t id = 0;
+	if (ld->ntok != 5)
+		return fail(ld, "pctl: expected 'pctl PARTICIPANT waiting|admitted host|- MUTE'");
+	if (get_id(ld, 1, MMR_MAX_PARTICIPANTS, &id, "participant") < 0)
+		return -1;
+	if (!m->parts[id].used)
+		return fail(ld, "pctl: no participant with id %u", id);
+	const char *w = ld->tok[2], *h = ld->tok[3];
+	if ((strcmp(w, "waiting") && strcmp(w, "admitted")) || (strcmp(h, "host") && strcmp(h, "-")))
+		return fail(ld, "pctl: bad value '%s %s' (waiting|admitted host|-)", w, h);
+	uint8_t mute = 0;
+	if (strcmp(ld->tok[4], "-") != 0) {
+		char buf[64];
+		snprintf(buf, sizeof(buf), "%s", ld->tok[4]);
+		for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			if (strcmp(t, "audio") == 0)
+				mute |= MMR_BLOCK_AUDIO;
+			else if (strcmp(t, "video") == 0)
+				mute |= MMR_BLOCK_VIDEO;
+			else if (strcmp(t, "screen") == 0)
+				mute |= MMR_BLOCK_SCREEN;
+			else
+				return fail(ld, "pctl: bad mute kind '%s' (audio, video, screen)", t);
+		}
+	}
+	m->parts[id].waiting = strcmp(w, "waiting") == 0;
+	m->parts[id].host = strcmp(h, "host") == 0;
+	m->parts[id].mute = mute;
+	return 0;
+}
+
+/* ban MEETING NAME (issue 15): an ejected identity */
+static int load_ban(struct loader *ld)
+{
+	struct model *m = ld->m;
+	uint32_t id = 0;
+	if (ld->ntok != 3)
+		return fail(ld, "ban: expected 'ban MEETING NAME'");
+	if (get_id(ld, 1, MODEL_MAX_MEETINGS, &id, "meeting") < 0)
+		return -1;
+	if (!m->meetings[id].used)
+		return fail(ld, "ban: no meeting with id %u", id);
+	if (!val_name_ok(ld->tok[2]))
+		return fail(ld, "ban: bad name '%s'", ld->tok[2]);
+	if (model_ban_add(m, id, ld->tok[2]) < 0)
+		return fail(ld, "ban: too many bans (the limit is %u)", MODEL_MAX_BANS);
+	return 0;
+}
+
 /* topn MEETING N (version 7): a meeting's new top-N setting; the subscriptions it added and removed
  * follow as their own records */
 static int load_topn(struct loader *ld)
@@ -1511,6 +1631,12 @@ static int load_record(struct loader *ld, bool *is_end)
 		return load_aslots(ld);
 	if (strcmp(kw, "srtp_ledger") == 0)
 		return load_ledger(ld);
+	if (strcmp(kw, "mctl") == 0)
+		return load_mctl(ld);
+	if (strcmp(kw, "pctl") == 0)
+		return load_pctl(ld);
+	if (strcmp(kw, "ban") == 0)
+		return load_ban(ld);
 	if (!ld->journal) {
 		if (strcmp(kw, "journal") == 0)
 			return load_journal_gen(ld);

@@ -120,6 +120,16 @@ void state_line_pext(struct outbuf *b, const struct model *m, uint32_t participa
 /* sssrc ID SSRC RTX_SSRC LEARN (journal): a stream's SSRC or RTX SSRC learned (issue 13). */
 void state_line_ssrc(struct outbuf *b, const struct model *m, uint32_t stream);
 void state_line_ledger(struct outbuf *b, const struct model *m);
+/* Meeting controls (issue 15), in snapshots (after the meeting's line, a participant's lines, the
+ * meeting's participants) and as journal records:
+ *   mctl MEETING on|off allowed|forbidden everyone|host_only MAX_SHARERS open|locked
+ *                                   waiting room, self-unmute, share policy, max sharers, lock
+ *   pctl PARTICIPANT waiting|admitted host|- MUTE      MUTE: "audio,video,screen" subset or "-"
+ *   ban MEETING NAME                an identity ejected from the meeting (until it ends)
+ * A snapshot writes mctl and pctl only when not all default. */
+void state_line_mctl(struct outbuf *b, const struct model *m, uint32_t meeting);
+void state_line_pctl(struct outbuf *b, const struct model *m, uint32_t participant);
+void state_line_ban(struct outbuf *b, uint32_t meeting, const char *name);
 /* kind: "meeting", "participant", "stream" or "sub" */
 void state_line_remove(struct outbuf *b, const char *kind, uint32_t id);
 

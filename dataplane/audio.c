@@ -232,6 +232,10 @@ void audio_topn_fanout(struct worker *w, struct rte_mbuf *m, const struct pkt_in
 		const struct fwd_output *o = &outs->o[i];
 		if (o->receiver_id == s->participant_id || !o->topn)
 			continue;           /* never its own voice back */
+		if (unlikely(__atomic_load_n(&w->block[o->receiver_id], __ATOMIC_RELAXED) & MMR_BLOCK_WAITING)) {
+			w->st->drops[MMR_DROP_NOT_ADMITTED]++;   /* meeting controls: not admitted yet */
+			continue;
+		}
 		if (unlikely(!o->dst_port_be)) {   /* an ICE receiver without an address */
 			w->st->drops[MMR_DROP_NO_ADDRESS]++;
 			continue;

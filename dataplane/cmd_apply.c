@@ -1810,6 +1810,7 @@ static void participant_delete(struct cmd_apply *ca, uint32_t pid)
 	p->rx_subs = NULL;
 	meeting_leave(ca, pid);
 	meeting_owner_leave(ca->mo, p->c.meeting_id);
+	__atomic_store_n(&ca->dp->block[pid], 0, __ATOMIC_RELEASE);   /* the id may serve another */
 	ca->n_p--;
 }
 
@@ -1860,6 +1861,8 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 	}
 	if (c.role < MMR_ROLE_SENDRECV || c.role > MMR_ROLE_SENDONLY)
 		return refuse(err, errlen, "participant %u: unknown role %u", c.id, c.role);
+	if (c.block & ~MMR_BLOCK_MASK)
+		return refuse(err, errlen, "participant %u: unknown block bits 0x%02x", c.id, c.block & ~MMR_BLOCK_MASK);
 	if (srtp_ctl_check(&c, err, errlen) < 0 || rtcp_check(&c, err, errlen) < 0 || ext_check(&c, err, errlen) < 0)
 		return -1;
 
@@ -1908,6 +1911,7 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 		}
 		if (same_key && p->node && same_rtcp && same_qos) {
 			srtp_ctl_rekey_commit(ca, c.id, &rk);
+			__atomic_store_n(&dp->block[c.id], c.block, __ATOMIC_RELEASE);   /* at once */
 			p->c = c;
 			if (!same_out) {
 				participant_dirty_outputs(ca, c.id);
@@ -1944,6 +1948,7 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 		if (!old)
 			ca->n_shadowed_p--;
 		p->c = c;
+		__atomic_store_n(&dp->block[c.id], c.block, __ATOMIC_RELEASE);
 		participant_install(ca, c.id, n);
 		if (old && !same_key) {
 			fwd_participant_unpublish(&dp->fwd, old);
@@ -1991,6 +1996,7 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 	p->rsubs = NIL;
 	meeting_join(ca, c.id);
 	meeting_owner_join(ca->mo, c.meeting_id);   /* its meeting has an owner before its node is seen */
+	__atomic_store_n(&dp->block[c.id], c.block, __ATOMIC_RELEASE);   /* and its block */
 	participant_install(ca, c.id, n);
 	participant_steer(ca, c.id);
 	ca->n_p++;

@@ -7,7 +7,7 @@
  * except: fwd (tables, see fwd_table.h), sel[] (one writer per entry: the lcore owning the
  * stream's meeting; its `target` word: the control thread), layers_now[] and ctl_events
  * (dp_events.h), ntp (ntp_time.h), police and
- * police_tat (police.h), shm counters (one writer each, see stats.h), owner[] and req[] (owner.h,
+ * police_tat (police.h), shm counters (one writer each, see stats.h), owner[], block[] and req[] (owner.h,
  * meeting_owner.h) and `stop`.
  */
 #ifndef MMR_DATAPLANE_H
@@ -101,6 +101,9 @@ struct dataplane {
 					sel_id (dp_events.h) */
 	struct dp_events ctl_events; /* the control thread's event ring and snapshot (dp_events.h) */
 	uint8_t *owner;              /* MMR_MAX_MEETINGS owner words (owner.h), by meeting id */
+	uint8_t *block;              /* MMR_MAX_PARTICIPANTS bytes, by participant id: its MMR_BLOCK_*
+					(meeting controls, issue 15); stored by the control thread at every
+					PUT and DEL, read by the lcores per packet and per copy */
 	struct dp_worker_req req[MMR_MAX_LCORES];
 	/* hand-off rings, handoff[from][to] (single producer `from`, single consumer `to`); NULL on
 	 * the diagonal and with one worker */

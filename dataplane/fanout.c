@@ -357,6 +357,16 @@ static inline int select_layers(struct worker *w, const struct fwd_output *o, co
 	return fwd;
 }
 
+/* Meeting controls (issue 15): no copy to a receiver in the waiting room (one byte load per copy;
+ * counted not_admitted per copy). */
+static inline int fanout_waiting(struct worker *w, const struct fwd_output *o)
+{
+	if (likely(!(__atomic_load_n(&w->block[o->receiver_id], __ATOMIC_RELAXED) & MMR_BLOCK_WAITING)))
+		return 0;
+	w->st->drops[MMR_DROP_NOT_ADMITTED]++;
+	return 1;
+}
+
 void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 		const struct rtp_info *ri, const struct media_pkt *mp, const struct fwd_stream *s)
 {
@@ -397,6 +407,8 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 					rte_prefetch0(&w->sel[outs->o[i + SEL_PREFETCH_AHEAD].sel_id]);
 					rtcp_prefetch_copy(w, &outs->o[i + SEL_PREFETCH_AHEAD]);
 				}
+				if (unlikely(fanout_waiting(w, o)))
+					continue;
 				int fwd = select_layers(w, o, ri, mp, &lo[k]);
 				if (fwd <= 0) {
 					if (unlikely(fwd == LAYER_SEL_PAUSED)) {
@@ -449,6 +461,8 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 					rte_prefetch0(&outs->o[i + SEL_PREFETCH_AHEAD]);
 				if (i + SEL_PREFETCH_AHEAD / 2 < n)   /* its line was asked for 3 outputs ago */
 					rtcp_prefetch_copy(w, &outs->o[i + SEL_PREFETCH_AHEAD / 2]);
+				if (unlikely(fanout_waiting(w, &outs->o[i])))
+					continue;
 				if (unlikely(!outs->o[i].dst_port_be)) {   /* an ICE receiver without an address */
 					w->st->drops[MMR_DROP_NO_ADDRESS]++;
 					continue;
@@ -564,6 +578,8 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 		struct layer_out lo;
 		if (i + 1 < n)
 			rte_prefetch0(&w->sel[outs->o[i + 1].sel_id]);
+		if (unlikely(fanout_waiting(w, o)))
+			continue;
 		int fwd = 1;
 		if (mp)
 			fwd = select_layers(w, o, ri, mp, &lo);

@@ -220,6 +220,12 @@ int main(int argc, char **argv)
 	}
 	memset(dp.owner, MMR_OWNER_NONE, MMR_MAX_MEETINGS);
 	memset(dp.shm->stats.meeting_owner, MMR_OWNER_NONE, sizeof(dp.shm->stats.meeting_owner));
+	/* meeting controls: nobody blocked until a PUT says so */
+	dp.block = rte_zmalloc("mmr_part_block", MMR_MAX_PARTICIPANTS, 64);
+	if (!dp.block) {
+		DP_ERR(DP_LT_DP, "cannot allocate the participant block table");
+		goto out_ports;
+	}
 	dp.layers_now = rte_zmalloc("mmr_layers_now", (size_t)MMR_MAX_SUBS * sizeof(*dp.layers_now), 64);
 	if (!dp.layers_now) {
 		DP_ERR(DP_LT_DP, "cannot allocate the current-layers table (%zu MiB of hugepage memory)",
@@ -339,6 +345,7 @@ out_ports:
 	rte_free(dp.police_tat);
 	rte_free(dp.sel);
 	rte_free(dp.owner);
+	rte_free(dp.block);
 out_chan:
 	dp_telemetry_stop();
 	if (chan_created) {

@@ -135,6 +135,7 @@ int worker_init(struct worker *w, struct dataplane *dp, unsigned idx)
 	w->rekey_grace_tsc = rte_get_tsc_hz() / 1000 * DP_REKEY_GRACE_MS;
 	w->slow_iter_tsc = rte_get_tsc_hz() / 1000;
 	w->owner = dp->owner;
+	w->block = dp->block;
 	/* RTCP (rtcp_report.h): intervals in TSC cycles */
 	w->rtcp_on = dp->cfg->rtcp;
 	w->ntp = &dp->ntp;
@@ -215,10 +216,28 @@ static __attribute__((cold, noinline)) void media_without_structure(struct worke
 	rtcp_on_rtp(w, part, s, rte_pktmbuf_mtod(m, const uint8_t *), pi, w->dp->pidx_of[m->port], ri, NULL);
 }
 
+/* ---- meeting controls (issue 15) ------------------------------------------------------------ */
+
+/* What the sender's block byte (MMR_BLOCK_*, not 0) says of a packet of stream s: MMR_DROP_NONE
+ * (forward it), not_admitted (waiting room), muted (its kind), share_denied (a screen share the
+ * meeting's policy does not allow it). An RTX node is a copy of its media node: same kind. */
+static __attribute__((cold, noinline)) enum mmr_drop_reason blocked_media(uint8_t blk, const struct fwd_stream *s)
+{
+	if (blk & MMR_BLOCK_WAITING)
+		return MMR_DROP_NOT_ADMITTED;
+	if (s->kind == MMR_KIND_AUDIO)
+		return blk & MMR_BLOCK_AUDIO ? MMR_DROP_MUTED : MMR_DROP_NONE;
+	if (!s->screen)
+		return blk & MMR_BLOCK_VIDEO ? MMR_DROP_MUTED : MMR_DROP_NONE;
+	if (blk & MMR_BLOCK_SCREEN)
+		return MMR_DROP_MUTED;
+	return blk & MMR_BLOCK_SHARE ? MMR_DROP_SHARE_DENIED : MMR_DROP_NONE;
+}
+
 /* SRTP from an SRTP participant: the header (in clear) finds the stream; the packet is opened in
  * place, and only then parsed past the header (padding, codec descriptor) and fanned out. */
 static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
-					const struct fwd_participant *part)
+					const struct fwd_participant *part, uint8_t blk)
 {
 	uint8_t *pkt = rte_pktmbuf_mtod_offset(m, uint8_t *, pi->payload_off);
 	uint32_t len = pi->payload_len;
@@ -243,6 +262,10 @@ static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, co
 		return MMR_DROP_SRTP_AUTH;
 	why = srtp_in_open(w, in, pkt, &len, 0);
 	if (unlikely(why != MMR_DROP_NONE))
+		return why;
+	/* a blocked sender's packets are opened first: its context's rollover counter and replay window
+	 * follow its stream through a long mute (or wait) */
+	if (unlikely(blk) && (why = blocked_media(blk, s)) != MMR_DROP_NONE)
 		return why;
 	why = rtp_parse(pkt, len, &ri);
 	if (unlikely(why != MMR_DROP_NONE))
@@ -325,11 +348,17 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 
 	int rtcp = rtp_is_rtcp(payload, pi->payload_len);
 	const struct fwd_participant *part = fwd_participant_lookup(&w->dp->fwd, &pi->src, pi->sport);
+	uint8_t blk = 0;
 	if (likely(part != NULL)) {
 		/* the meeting's owner alone touches its state: the one load and compare of the plain path */
 		uint8_t owner = __atomic_load_n(&w->owner[part->meeting], __ATOMIC_RELAXED);
 		if (unlikely(owner != w->idx) && route_to_owner(w, m, owner, from_ring))
 			return WORKER_TAKEN;
+		/* meeting controls: the sender's block byte (one load); a waiting participant's RTCP and
+		 * plain RTP go no further (its SRTP is opened first: handle_srtp) */
+		blk = __atomic_load_n(&w->block[part->id], __ATOMIC_RELAXED);
+		if (unlikely(blk & MMR_BLOCK_WAITING) && (rtcp || !part->srtp))
+			return MMR_DROP_NOT_ADMITTED;
 	}
 	if (unlikely(rtcp)) {
 		if (part && unlikely(police_drop(w, part, POLICE_RTCP, pi->payload_len)))
@@ -342,7 +371,7 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 		return rtcp_in(w, m, pi, part);
 	}
 	if (unlikely(part && part->srtp))
-		return handle_srtp(w, m, pi, part);
+		return handle_srtp(w, m, pi, part, blk);
 	why = rtp_parse(payload, pi->payload_len, &ri);
 	if (unlikely(why != MMR_DROP_NONE))
 		return why;
@@ -351,6 +380,8 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 	const struct fwd_stream *s = fwd_stream_lookup(&w->dp->fwd, part->id, ri.ssrc);
 	if (unlikely(!s))
 		return dp_learn_unknown_ssrc(w, part, payload, pi->payload_len);
+	if (unlikely(blk) && (why = blocked_media(blk, s)) != MMR_DROP_NONE)
+		return why;
 	if (unlikely(police_drop(w, part, police_kind_of(s), pi->payload_len)))
 		return MMR_DROP_POLICED;                 /* before any per-stream work (police.h) */
 	uplink_on_rtp(w, part, payload, &ri, pi->payload_len, bwe_find(w, part, payload, &ri));

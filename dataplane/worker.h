@@ -78,6 +78,7 @@ struct worker {
 
 	/* ownership by meeting (owner.h, handoff.h) */
 	const uint8_t *owner;        /* dp->owner */
+	const uint8_t *block;        /* dp->block: participants' MMR_BLOCK_* (meeting controls) */
 	unsigned n_ho_in;
 	struct rte_ring *ho_in[MMR_MAX_LCORES];    /* rings toward us, drained every iteration */
 	struct rte_ring *ho_ring[MMR_MAX_LCORES];  /* our ring toward each other worker */

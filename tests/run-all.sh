@@ -172,6 +172,9 @@ done
 [ -f tests/integration/test_slots.py ] &&
 	run_negative integration/test_slots--no-kf-request 300 '^FAIL plain: R got video on its slot' \
 		"$PY" tests/integration/test_slots.py --no-kf-request
+[ -f tests/integration/test_controls.py ] &&
+	run_negative integration/test_controls--no-mute 300 '^FAIL muted audio: no copy at all' \
+		"$PY" tests/integration/test_controls.py --no-mute
 [ -f tests/integration/test_bwe.py ] &&
 	run_negative integration/test_bwe--bwe-off 300 '^FAIL bob: its transport-wide seqs are consecutive' \
 		"$PY" tests/integration/test_bwe.py --bwe-off

@@ -68,7 +68,7 @@
 #include "stats.h"
 
 #define MMR_SHM_MAGIC         0x4d4d5253u  /* "MMRS" */
-#define MMR_SHM_VERSION       15u        /* 2: SRTP suite and keys in PARTICIPANT_PUT;
+#define MMR_SHM_VERSION       16u        /* 2: SRTP suite and keys in PARTICIPANT_PUT;
 					      3: SRTP positions (srtp_index) in the counters and PUTs;
 					      4: VP9/AV1/H.264, spatial layers, simulcast groups, decode
 					         targets, current layers in the counters;
@@ -105,8 +105,12 @@
 					         certificate fingerprint in the header, event DTLS, DTLS
 					         counters and drop reasons; receive slots (issue 13):
 					         video_slot and slot_gen in SUB_PUT, slot counters per lcore;
-					      15: drop reason ssrc_learn_auth */
-#define MMR_SHM_LAYOUT        0x76e8c59da38d6cf1ull /* the layout of this version (see the check below) */
+					      15: drop reason ssrc_learn_auth;
+					      16: meeting controls (issue 15): block in PARTICIPANT_PUT,
+					         drop reasons not_admitted, muted, share_denied;
+					         policing (issue 15): drop reason and participant
+					         counter policed */
+#define MMR_SHM_LAYOUT        0x70ec4a52fd4beae9ull /* the layout of this version (see the check below) */
 #define MMR_CMD_RING          4096u        /* power of two */
 #define MMR_HEARTBEAT_NS      100000000ull /* 100 ms */
 #define MMR_HEARTBEAT_DEAD_NS 1000000000ull /* 1 s */
@@ -185,6 +189,10 @@ struct mmr_cmd_participant {
 	uint8_t  dtls;
 	uint8_t  dtls_role;
 	uint8_t  dtls_fp[MMR_DTLS_FP_LEN];
+	/* Meeting controls (version 16, issue 15): what the dataplane must not forward of or to this
+	 * participant, MMR_BLOCK_* (mmr_types.h): the controller's decision (waiting room, mutes, screen
+	 * share policy), applied at once on every PUT (a byte the owning lcore reads per packet) */
+	uint8_t  block;
 };
 
 struct mmr_cmd_stream {
@@ -521,7 +529,8 @@ struct mmr_shm {
 	_(173, offsetof(struct mmr_shm, dtls_fingerprint)) \
 	_(174, offsetof(struct mmr_cmd_sub, video_slot)) \
 	_(175, offsetof(struct mmr_cmd_sub, slot_gen)) \
-	_(176, MMR_VSLOT_MAX)
+	_(176, MMR_VSLOT_MAX) \
+	_(177, offsetof(struct mmr_cmd_participant, block))
 #define MMR_LAYOUT_TERM(n, x) + ((uint64_t)(x) + 1u) * ((2u * (uint64_t)(n) + 1u) * 0x9e3779b97f4a7c15ull)
 /* list entries: where each sits, weighted by its name's length (a reorder of the list shows) */
 #define MMR_LAYOUT_LC(f, name, doc) \

@@ -75,7 +75,13 @@
 					    "nothing learned (forged, tampered or without a tag)")             \
 	_(POLICED,        "policed",        "over its publisher's rate limit for the stream kind (audio, video, " \
 					    "screen, RTCP; the dataplane config's police_*): dropped before " \
-					    "decryption and fan-out")
+					    "decryption and fan-out")                                          \
+	_(NOT_ADMITTED,   "not_admitted",   "meeting controls: a packet from a participant in the waiting room " \
+					    "(not admitted yet), or a copy toward one (per copy)")              \
+	_(MUTED,          "muted",          "meeting controls: media of a kind its sender is muted for "       \
+					    "(audio, video or screen)")                                         \
+	_(SHARE_DENIED,   "share_denied",   "meeting controls: a screen share the meeting's policy does not "  \
+					    "allow this sender (host only, or beyond max sharers)")
 
 enum mmr_drop_reason {
 #define _(sym, name, doc) MMR_DROP_##sym,

@@ -95,6 +95,17 @@ enum mmr_role {
 	MMR_ROLE_SENDONLY = 3,  /* publishes only, gets no subscriptions */
 };
 
+/* Meeting controls (issue 15): PARTICIPANT_PUT.block, what the dataplane does not forward. A muted
+ * or denied kind's packets are dropped on arrival (muted, share_denied); a waiting participant's
+ * packets are all dropped (not_admitted; STUN and DTLS still answered, so admission is instant)
+ * and no copy goes to it. */
+#define MMR_BLOCK_AUDIO   0x01u   /* muted: audio */
+#define MMR_BLOCK_VIDEO   0x02u   /* muted: camera video */
+#define MMR_BLOCK_SCREEN  0x04u   /* muted: screen share */
+#define MMR_BLOCK_SHARE   0x08u   /* screen share not allowed by the meeting's policy */
+#define MMR_BLOCK_WAITING 0x80u   /* in the waiting room: nothing from it, nothing to it */
+#define MMR_BLOCK_MASK    0x8fu
+
 /* The MMR's DTLS role toward a participant (PARTICIPANT_PUT.dtls_role): server when its answer
  * says a=setup:passive (the browser, a=setup:active, starts the handshake), client for active. */
 enum mmr_dtls_role {

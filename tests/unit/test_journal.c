@@ -836,6 +836,79 @@ static void test_dtls_fields(void **state)
 	model_free(&m);
 }
 
+/* Meeting controls (issue 15): mctl, pctl and ban records through the journal, a reopen and a
+ * compaction (the snapshot writes them); bad records refused. */
+static void test_control_fields(void **state)
+{
+	(void)state;
+	struct model m;
+	struct state_store st;
+	char err[256], *got;
+	const char *what;
+	unlink(path);
+	unlink(jpath);
+	assert_int_equal(model_init(&m), 0);
+	assert_int_equal(state_store_open(&st, &m, path, 1000, 1u << 30, err, sizeof(err)), 1);
+	assert_int_equal(model_reserve(&m, 1, 0, 0, 0, &what), 0);
+	uint32_t mt = model_meeting_add(&m, MMR_ID_NONE, "ctl", 0);
+	state_line_meeting(state_store_change_begin(&st), &m, mt);
+	assert_true(state_store_change_end(&st));
+	struct mmr_addr a = addr_of(1);
+	assert_int_equal(model_reserve(&m, 0, 1, 0, model_join_sub_count(&m, mt, MMR_ROLE_SENDRECV), &what), 0);
+	uint32_t p = model_participant_join(&m, mt, "ann", &a, 5000, MMR_ROLE_SENDRECV, NULL, 0);
+	state_line_participant(state_store_change_begin(&st), &m, p);
+	assert_true(state_store_change_end(&st));
+	m.meetings[mt].waiting_room = true;
+	m.meetings[mt].share_host_only = true;
+	m.meetings[mt].max_sharers = 3;
+	m.meetings[mt].locked = true;
+	m.meetings[mt].unmute_forbidden = true;
+	state_line_mctl(state_store_change_begin(&st), &m, mt);
+	assert_true(state_store_change_end(&st));
+	m.parts[p].waiting = true;
+	m.parts[p].host = true;
+	m.parts[p].mute = MMR_BLOCK_AUDIO | MMR_BLOCK_SCREEN;
+	state_line_pctl(state_store_change_begin(&st), &m, p);
+	assert_true(state_store_change_end(&st));
+	assert_int_equal(model_ban_add(&m, mt, "bob"), 0);
+	state_line_ban(state_store_change_begin(&st), mt, "bob");
+	assert_true(state_store_change_end(&st));
+	commit(&st, &m);
+	char *want = model_text(&m);
+	state_store_close(&st);
+	assert_non_null(strstr(want, "mctl 0 on forbidden host_only 3 locked\n"));
+	assert_non_null(strstr(want, "pctl 0 waiting host audio,screen\n"));
+	assert_non_null(strstr(want, "ban 0 bob\n"));
+	if (reopen(&got, 1000, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(got, want);
+	free(got);
+	struct model m2;
+	assert_int_equal(model_init(&m2), 0);
+	assert_int_equal(state_store_open(&st, &m2, path, 1000, 1u << 30, err, sizeof(err)), 0);
+	assert_true(m2.meetings[mt].locked && m2.meetings[mt].waiting_room && m2.meetings[mt].unmute_forbidden);
+	assert_int_equal(m2.meetings[mt].max_sharers, 3);
+	assert_true(m2.parts[p].waiting && m2.parts[p].host);
+	assert_int_equal(m2.parts[p].mute, MMR_BLOCK_AUDIO | MMR_BLOCK_SCREEN);
+	assert_true(model_banned(&m2, mt, "bob"));
+	assert_false(model_banned(&m2, mt, "ann"));
+	assert_int_equal(state_store_compact(&st, &m2, err, sizeof(err)), 0);
+	state_store_close(&st);
+	model_free(&m2);
+	if (reopen(&got, 1000, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+	/* bad records: refused with a reason */
+	static const char *const bad[] = { "pctl 99 waiting - -\n", "pctl 0 maybe - -\n", "pctl 0 waiting - smell\n",
+					   "mctl 0 on allowed everyone 300 open\n", "mctl 0 on allowed all 1 open\n",
+					   "ban 9 x\n", "ban 0 -bad\n" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(state_file_replay(&m, bad[i], strlen(bad[i]), "test", err, sizeof(err)), -1);
+	model_free(&m);
+}
+
 /* SSRC learning (state version 9): a simulcast group added with mid and rids and stand-in SSRCs
  * (the stream lines' MID:RID:LEARN:RTX_PT token), its encodings' SSRCs and one RTX SSRC learned
  * (sssrc records), the publisher's extension ids changed (pext), through the journal, a reopen and
@@ -1182,6 +1255,7 @@ int main(void)
 		cmocka_unit_test(test_torn_on_disk),
 		cmocka_unit_test(test_damage_on_disk),
 		cmocka_unit_test(test_compaction_order),
+		cmocka_unit_test(test_control_fields),
 		cmocka_unit_test(test_v4_file),
 		cmocka_unit_test(test_rtcp_fields),
 		cmocka_unit_test(test_v5_file),

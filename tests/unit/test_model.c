@@ -12,7 +12,8 @@
  * stream's RTX fields and clock, the mmr_ssrc and RTX SSRC lookups. Top-N audio (issue 12): a
  * meeting with top_n has no per-pair audio subscriptions and every receiver has exactly top_n slot
  * subscriptions (stream none, own out SSRC unique in its view, own sel_id), through joins, publishes,
- * removals and top_n changes (on, up, down, off) in the randomized run too.
+ * removals and top_n changes (on, up, down, off) in the randomized run too. Meeting controls
+ * (issue 15): the block byte (waiting, mutes, share policy), its changes, bans.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -714,6 +715,86 @@ static void test_topn(void **state)
 	assert_int_equal(m->n_subs, before - 1 - 2);   /* its slot and its two videos (sv, sv2) */
 }
 
+/* Meeting controls (issue 15): the block byte from waiting, mutes and the share policy (host_only,
+ * max_sharers: the first allowed sharers in join order, waiting ones not counted), the changes
+ * reported once each, bans per meeting gone with it. */
+static void test_controls(void **state)
+{
+	struct model *m = *state;
+	uint32_t mt = meeting(m, "ctl");
+	uint32_t a = join(m, mt, "a", 1, MMR_ROLE_SENDRECV);
+	uint32_t b = join(m, mt, "b", 2, MMR_ROLE_SENDRECV);
+	uint32_t c = join(m, mt, "c", 3, MMR_ROLE_SENDRECV);
+	uint32_t ids[8];
+	assert_int_equal(model_participant_block(m, a), 0);
+	assert_int_equal(model_block_changes(m, mt, ids), 0);
+	m->parts[c].waiting = true;
+	m->parts[a].mute = MMR_BLOCK_AUDIO | MMR_BLOCK_SCREEN;
+	assert_int_equal(model_participant_block(m, c), MMR_BLOCK_WAITING);
+	assert_int_equal(model_participant_block(m, a), MMR_BLOCK_AUDIO | MMR_BLOCK_SCREEN);
+	assert_int_equal(model_block_changes(m, mt, ids), 2);
+	assert_int_equal(ids[0], a);
+	assert_int_equal(ids[1], c);
+	assert_int_equal(model_block_changes(m, mt, ids), 0);   /* reported once */
+	m->parts[a].mute = 0;
+	/* screen shares: a, b and c (waiting) publish one */
+	uint32_t s1 = 0x11, s2 = 0x22, s3 = 0x33;
+	struct m_stream_desc d;
+	memset(&d, 0, sizeof(d));
+	d.kind = MMR_KIND_VIDEO;
+	d.codec = MMR_CODEC_VP8;
+	d.layers = 1;
+	d.spatial = 1;
+	d.screen = 1;
+	reserve(m, 0, 0, 1, model_publish_sub_count(m, c));
+	model_stream_publish(m, c, &s3, 1, &d);
+	reserve(m, 0, 0, 1, model_publish_sub_count(m, b));
+	model_stream_publish(m, b, &s2, 1, &d);
+	reserve(m, 0, 0, 1, model_publish_sub_count(m, a));
+	model_stream_publish(m, a, &s1, 1, &d);
+	assert_false(model_participant_block(m, a) & MMR_BLOCK_SHARE);
+	m->meetings[mt].max_sharers = 1;
+	assert_false(model_participant_block(m, a) & MMR_BLOCK_SHARE);   /* first in join order */
+	assert_true(model_participant_block(m, b) & MMR_BLOCK_SHARE);
+	m->meetings[mt].max_sharers = 2;
+	assert_false(model_participant_block(m, b) & MMR_BLOCK_SHARE);
+	assert_true(model_participant_block(m, c) & MMR_BLOCK_SHARE);    /* the third */
+	m->meetings[mt].max_sharers = 1;
+	m->parts[a].waiting = true;      /* a waiting sharer is not counted ahead of b */
+	assert_false(model_participant_block(m, b) & MMR_BLOCK_SHARE);
+	m->parts[a].waiting = false;
+	m->meetings[mt].max_sharers = 2;
+	m->meetings[mt].share_host_only = true;
+	assert_true(model_participant_block(m, a) & MMR_BLOCK_SHARE);
+	m->parts[b].host = true;
+	assert_false(model_participant_block(m, b) & MMR_BLOCK_SHARE);
+	assert_true(model_participant_block(m, a) & MMR_BLOCK_SHARE);
+	model_participant_remove(m, a);   /* a sharer gone: the rest move up */
+	m->meetings[mt].share_host_only = false;
+	m->meetings[mt].max_sharers = 1;
+	assert_false(model_participant_block(m, b) & MMR_BLOCK_SHARE);
+	check_model(m);
+	/* bans */
+	uint32_t mt2 = meeting(m, "ctl2");
+	assert_false(model_banned(m, mt, "a"));
+	assert_int_equal(model_ban_add(m, mt, "a"), 0);
+	assert_int_equal(model_ban_add(m, mt, "a"), 0);   /* idempotent */
+	assert_int_equal(model_ban_add(m, mt2, "x"), 0);
+	assert_int_equal(m->n_bans, 2);
+	assert_true(model_banned(m, mt, "a"));
+	assert_false(model_banned(m, mt2, "a"));
+	assert_false(model_banned(m, mt, "b"));
+	model_meeting_remove(m, mt);
+	assert_int_equal(m->n_bans, 1);
+	assert_true(model_banned(m, mt2, "x"));
+	for (uint32_t i = m->n_bans; i < MODEL_MAX_BANS; i++) {
+		char n[16];
+		snprintf(n, sizeof(n), "n%u", i);
+		assert_int_equal(model_ban_add(m, mt2, n), 0);
+	}
+	assert_int_equal(model_ban_add(m, mt2, "full"), -ENOSPC);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -725,6 +806,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rtcp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_topn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_controls, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

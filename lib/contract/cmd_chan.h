@@ -105,8 +105,9 @@
 					         certificate fingerprint in the header, event DTLS, DTLS
 					         counters and drop reasons; receive slots (issue 13):
 					         video_slot and slot_gen in SUB_PUT, slot counters per lcore;
-					      15: drop reason ssrc_learn_auth */
-#define MMR_SHM_LAYOUT        0x76e8c59da38d6cf1ull /* the layout of this version (see the check below) */
+					      15: drop reason ssrc_learn_auth; (unreleased, issue 15: drop reason policed,
+					         udp_checksum, vlan, dst_mac: version 16) */
+#define MMR_SHM_LAYOUT        0xe7869efafb826e23ull /* the layout of this version (see the check below) */
 #define MMR_CMD_RING          4096u        /* power of two */
 #define MMR_HEARTBEAT_NS      100000000ull /* 100 ms */
 #define MMR_HEARTBEAT_DEAD_NS 1000000000ull /* 1 s */

@@ -75,7 +75,14 @@
 					    "nothing learned (forged, tampered or without a tag)")             \
 	_(POLICED,        "policed",        "over its publisher's rate limit for the stream kind (audio, video, " \
 					    "screen, RTCP; the dataplane config's police_*): dropped before " \
-					    "decryption and fan-out")
+					    "decryption and fan-out")                                          \
+	_(UDP_CHECKSUM,   "udp_checksum",   "UDP checksum wrong (the NIC's verdict, or verified in software): " \
+					    "IPv4 checksum 0 means none and is allowed, IPv6 checksum 0 is not") \
+	_(VLAN,           "vlan",           "VLAN tag not the port's: tagged on a port without `vlan`, another " \
+					    "VLAN or untagged on a port with one, or two tags")               \
+	_(DST_MAC,        "dst_mac",        "destination MAC not ours: another unicast MAC, broadcast other " \
+					    "than ARP, multicast other than IPv6 neighbour solicitation to " \
+					    "all-nodes or our solicited-node group")
 
 enum mmr_drop_reason {
 #define _(sym, name, doc) MMR_DROP_##sym,

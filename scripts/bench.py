@@ -726,7 +726,7 @@ class Bench:
         n = 1000 if self.smoke else 25000
         setup = []
         for c in range(CTL_CLIENTS):
-            setup.append('meeting create c%d' % c)
+            setup.append('meeting create c%d --plain' % c)
             for p in range(20):
                 setup.append('participant add c%d p%d --addr 10.%d.0.%d --port 5000 --role %s' %
                              (c, p, c + 1, p + 1, 'sendrecv' if p < 2 else 'recvonly'))

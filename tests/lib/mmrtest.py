@@ -4,7 +4,7 @@ virtual device inside a network namespace of the test's own, and gives the test 
 UDP sockets on the "client" side and process kill/restart.
 
     with MmrEnv('fwd') as env:            # netns mmrt-fwd-<pid>, dataplane on net_tap0 (iface mmr0)
-        env.ctl('meeting', 'create', 'm1')
+        env.ctl('meeting', 'create', 'm1', '--plain')
         s = env.udp_socket(6000)          # bound to CLIENT_IP:6000 inside the namespace
         env.send(s, rtp_bytes)            # to MMR_IP:MMR_PORT
         got = env.recv_all(s, 0.5)
@@ -746,10 +746,11 @@ class MmrEnv:
 
     # -- meeting set-up shorthands (mmrctl underneath) --
     def meeting(self, name, srtp=None):
-        """Create a meeting: plain RTP (the default), or SRTP with suite srtp ('AEAD_AES_128_GCM',
-        'AEAD_AES_256_GCM', 'AES_CM_128_HMAC_SHA1_80'). In an SRTP meeting participant() returns the
-        participant's keys in its stdout (parse_keys() reads them)."""
-        return self.ctl('meeting', 'create', name, *(('--srtp', srtp) if srtp else ()))
+        """Create a meeting: plain RTP (asked for explicitly: the controller's default is SRTP), or
+        SRTP with suite srtp ('AEAD_AES_128_GCM', 'AEAD_AES_256_GCM', 'AES_CM_128_HMAC_SHA1_80'). In an
+        SRTP meeting participant() returns the participant's keys in its stdout (parse_keys() reads
+        them)."""
+        return self.ctl('meeting', 'create', name, *(('--srtp', srtp) if srtp else ('--plain',)))
 
     def participant_keys(self, meeting, name):
         """An SRTP participant's keys: {'srtp_suite', 'send_key', 'recv_key'} ('inline:...' values;

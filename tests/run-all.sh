@@ -169,6 +169,9 @@ done
 [ -f tests/integration/test_slots.py ] &&
 	run_negative integration/test_slots--no-kf-request 300 '^FAIL plain: R got video on its slot' \
 		"$PY" tests/integration/test_slots.py --no-kf-request
+[ -f tests/integration/test_wire_checks.py ] &&
+	run_negative integration/test_wire_checks--no-verify 300 '^FAIL bob got exactly the good frames' \
+		"$PY" tests/integration/test_wire_checks.py --no-verify
 [ -f tests/integration/test_bwe.py ] &&
 	run_negative integration/test_bwe--bwe-off 300 '^FAIL bob: its transport-wide seqs are consecutive' \
 		"$PY" tests/integration/test_bwe.py --bwe-off

@@ -42,8 +42,9 @@ struct pkt_info {
  * payload length / ICMP or UDP header it announces), MMR_DROP_BAD_L2 (EtherType not IPv4/IPv6/ARP,
  * a third VLAN tag, ARP that is not IPv4-over-Ethernet request/reply), MMR_DROP_BAD_IP (bad
  * version, IHL < 5, total length < IHL, IPv4 header checksum, fragments: MF, offset, or an IPv6
- * fragment header, IPv4 options: IHL > 5), MMR_DROP_NOT_UDP (any other protocol; IPv6 extension headers, which are not
- * walked; ICMP other than echo request / NS; an NS with hop limit != 255 or code != 0, RFC 4861),
+ * fragment header, IPv4 options: IHL > 5), MMR_DROP_NOT_UDP (any other protocol; IPv6 extension
+ * headers, which are not walked; ICMP other than echo request / NS; an NS with hop limit != 255 or
+ * code != 0, RFC 4861),
  * MMR_DROP_BAD_UDP (UDP length < 8 or beyond the IP payload). The UDP checksum (pkt_udp_csum_*) and
  * the destination MAC and VLAN (pkt_l2_check) are the caller's, for frames it is going to use.
  * Trailing bytes after the IP packet (Ethernet padding) are allowed and ignored. On a drop, *pi

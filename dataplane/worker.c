@@ -3,8 +3,9 @@
  *
  * Every iteration: a burst of up to 32 packets from our queue of each port; each packet is parsed
  * (pkt_parse), its destination MAC and VLAN checked against its port (pkt_l2_check), a UDP datagram
- * to our address and port has its checksum checked (the NIC's verdict, or in software: rx_udp_csum),
- * and it is either answered in place (ARP, ICMP echo, IPv6 neighbour solicitation; see
+ * has its checksum checked just before it is used (STUN/DTLS at dispatch, media and RTCP once its
+ * sender is known, on its meeting's owner: the NIC's verdict, or in software: rx_udp_csum), and it
+ * is either answered in place (ARP, ICMP echo, IPv6 neighbour solicitation; see
  * local_reply.c; STUN checks, ice.h), handed to the DTLS thread (first byte 20..63, dtls_path.h),
  * forwarded to the receivers of its stream (fanout.c), or dropped with its reason
  * counted. Then the TX buffers are flushed and we report an RCU quiescent state: no table pointer
@@ -369,6 +370,13 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 		uint8_t owner = __atomic_load_n(&w->owner[part->meeting], __ATOMIC_RELAXED);
 		if (unlikely(owner != w->idx) && route_to_owner(w, m, owner, from_ring))
 			return WORKER_TAKEN;
+		/* a participant's datagram, about to be used: its checksum, once, on the meeting's owner
+		 * (a stranger's is dropped below without being summed) */
+		if (likely(w->verify_udp_csum)) {
+			why = rx_udp_csum(m, pi);
+			if (unlikely(why != MMR_DROP_NONE))
+				return why;
+		}
 	}
 	if (unlikely(rtcp)) {
 		if (part && unlikely(police_drop(w, part, POLICE_RTCP, pi->payload_len)))
@@ -471,13 +479,15 @@ static inline void handle_packet(struct worker *w, uint16_t pidx, struct rte_mbu
 			why = MMR_DROP_NOT_FOR_US;
 			goto drop;
 		}
-		if (!from_ring && likely(w->verify_udp_csum)) {
-			why = rx_udp_csum(m, &pi);
-			if (unlikely(why != MMR_DROP_NONE))
-				goto drop;
-		}
 		if (unlikely(pi.payload_len && *rte_pktmbuf_mtod_offset(m, const uint8_t *, pi.payload_off) < 64)) {
 			uint8_t b0 = *rte_pktmbuf_mtod_offset(m, const uint8_t *, pi.payload_off);
+			/* STUN and DTLS come from new addresses too: checked before they are used (the
+			 * rest, 4..19, as media) */
+			if ((b0 < 4 || b0 >= 20) && likely(w->verify_udp_csum)) {
+				why = rx_udp_csum(m, &pi);
+				if (unlikely(why != MMR_DROP_NONE))
+					goto drop;
+			}
 			if (b0 < 4) {
 				/* RFC 7983: STUN (ice.h), answered here whoever owns the meeting */
 				why = dp_ice_stun(w, m, &pi);

@@ -511,7 +511,7 @@ static const struct field runtime_fields[] = {
 /* Sized at start (pools, rings, tables, the segment, EAL, ports): kept until a restart. */
 static const struct field restart_fields[] = {
 	F32(mbufs), F32(srtp_lease_out), F32(srtp_lease_in), F8(rtcp), F32(rtx_video_packets),
-	F32(rtx_audio_packets), F32(rtx_max_mbufs), F8(bwe),
+	F32(rtx_audio_packets), F32(rtx_max_mbufs), F8(bwe), F8(verify_udp_checksum),
 };
 
 static uint32_t field_get(const struct dp_config *c, const struct field *f)

@@ -11,7 +11,8 @@
  * of a poll-loop iteration) and only then releases the held commands; a batch that cannot be made
  * durable fails all its requests and the model is reloaded from disk (controller.c).
  *
- * SRTP: a meeting's security (--plain, default, or --srtp SUITE) is set at creation; participants
+ * SRTP: a meeting's security (--srtp SUITE, by default AEAD_AES_128_GCM, or --plain: plain RTP, for
+ * trusted networks only, asked for explicitly) is set at creation; participants
  * of an SRTP meeting get fresh keys (keys.c) at `participant add` and `participant rekey`, made
  * before step 2, and the reply body carries them (and only these replies: nothing else prints or
  * logs a key). Format in docs/interfaces.md.
@@ -224,6 +225,8 @@ static uint64_t push_blocks(struct ctl_ctx *ctx, uint32_t meeting, uint64_t last
 /* ---- security: --plain / --srtp SUITE ------------------------------------------------------- */
 
 #define SUITE_CHOICES "AEAD_AES_128_GCM, AEAD_AES_256_GCM or AES_CM_128_HMAC_SHA1_80"
+/* A new meeting's security when neither --plain nor --srtp is given (issue 15: SRTP by default) */
+#define MEETING_DEFAULT_SUITE SRTP_SUITE_AEAD_AES_128_GCM
 
 /* The security the options ask for: *suite (SRTP_SUITE_NONE for --plain); *given false when
  * neither option is there. false (request failed) on a bad suite or both options. */
@@ -317,6 +320,8 @@ static void cmd_meeting_create(struct ctl_ctx *ctx, const struct args *a, struct
 	bool given;
 	if (!get_security(a->opt[MC_PLAIN], a->opt[MC_SRTP], req, &suite, &given))
 		return;
+	if (!given)
+		suite = MEETING_DEFAULT_SUITE;     /* SRTP unless plain RTP is asked for (--plain) */
 	unsigned top_n = 0;
 	if (a->opt[MC_TOP_N] && !get_top_n(a->opt[MC_TOP_N], req, &top_n))
 		return;
@@ -2635,7 +2640,7 @@ static void cmd_help(struct ctl_ctx *ctx, const struct args *a, struct request *
 static const struct command commands[] = {
 	{ "status", NULL, 0, { 0 }, "status", cmd_status, false },
 	{ "meeting", "create", 1, { "plain", "srtp=", "top-n=" },
-	  "meeting create NAME [--plain | --srtp SUITE] [--top-n N]", cmd_meeting_create, true },
+	  "meeting create NAME [--srtp SUITE (default AEAD_AES_128_GCM) | --plain] [--top-n N]", cmd_meeting_create, true },
 	{ "meeting", "set", 1, { "top-n=", "waiting-room=", "self-unmute=", "share=", "max-sharers=" },
 	  "meeting set NAME [--top-n N] [--waiting-room on|off] [--self-unmute allowed|forbidden] "
 	  "[--share everyone|host_only] [--max-sharers N]", cmd_meeting_set, true },

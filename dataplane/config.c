@@ -198,7 +198,7 @@ static int parse_addr_setting(const config_setting_t *group, const char *name, i
 static int parse_port(const config_setting_t *ps, struct dp_port_config *pc, unsigned idx,
 		      const char *path, char *err, size_t errlen)
 {
-	static const char *const known[] = { "ipv4", "ipv6", "gateway_mac", "mac", "tx_multiseg", NULL };
+	static const char *const known[] = { "ipv4", "ipv6", "gateway_mac", "mac", "tx_multiseg", "vlan", NULL };
 	if (!config_setting_is_group(ps)) {
 		set_err(err, errlen, path, ps, "ports[%u] must be a group { ... }", idx);
 		return -1;
@@ -224,6 +224,10 @@ static int parse_port(const config_setting_t *ps, struct dp_port_config *pc, uns
 		set_err(err, errlen, path, mss, "'tx_multiseg' = \"%s\" must be \"auto\", \"on\" or \"off\"", ms);
 		return -1;
 	}
+	uint32_t vlan;
+	if (get_uint(ps, "vlan", 0, 4094, 0, &vlan, path, err, errlen) < 0)
+		return -1;
+	pc->vlan = (uint16_t)vlan;
 	if (!pc->has_ipv4 && !pc->has_ipv6) {
 		set_err(err, errlen, path, ps, "ports[%u] needs 'ipv4' or 'ipv6'", idx);
 		return -1;
@@ -332,7 +336,7 @@ static int parse_root(const config_setting_t *root, struct dp_config *cfg, const
 					     "dtls_cert", "log_level", "police", "police_burst_ms",
 					     "police_audio_pps", "police_audio_kbps", "police_video_pps", "police_video_kbps",
 					     "police_screen_pps", "police_screen_kbps", "police_rtcp_pps", "police_rtcp_kbps",
-					     NULL };
+					     "verify_udp_checksum", NULL };
 	if (check_known(root, known, path, err, errlen) < 0)
 		return -1;
 
@@ -398,6 +402,7 @@ static int parse_root(const config_setting_t *root, struct dp_config *cfg, const
 		return -1;
 
 	if (get_bool(root, "rtcp", 1, &cfg->rtcp, path, err, errlen) < 0 ||
+	    get_bool(root, "verify_udp_checksum", 1, &cfg->verify_udp_checksum, path, err, errlen) < 0 ||
 	    get_ring_size(root, "rtx_video_packets", DEFAULT_RTX_VIDEO, &cfg->rtx_video_packets, path, err,
 			  errlen) < 0 ||
 	    get_ring_size(root, "rtx_audio_packets", DEFAULT_RTX_AUDIO, &cfg->rtx_audio_packets, path, err,
@@ -506,7 +511,7 @@ static const struct field runtime_fields[] = {
 /* Sized at start (pools, rings, tables, the segment, EAL, ports): kept until a restart. */
 static const struct field restart_fields[] = {
 	F32(mbufs), F32(srtp_lease_out), F32(srtp_lease_in), F8(rtcp), F32(rtx_video_packets),
-	F32(rtx_audio_packets), F32(rtx_max_mbufs), F8(bwe),
+	F32(rtx_audio_packets), F32(rtx_max_mbufs), F8(bwe), F8(verify_udp_checksum),
 };
 
 static uint32_t field_get(const struct dp_config *c, const struct field *f)

@@ -31,6 +31,8 @@ struct dp_port_config {
 	struct mmr_addr ipv6;
 	uint8_t mac[6];
 	uint8_t gateway_mac[6];   /* next hop for receivers that have no MAC of their own */
+	uint16_t vlan;            /* 0: untagged frames only; 1..4094: frames of this VLAN only, and
+				     everything sent tagged with it */
 };
 
 struct dp_config {
@@ -64,6 +66,8 @@ struct dp_config {
 	uint32_t speaker_interval_ms;        /* dominant speaker decision per meeting (100..5000) */
 	uint32_t topn_ms;                    /* top-N audio ranking per meeting (20..5000) */
 	uint32_t twcc_fb_ms;                 /* transport-wide feedback to a publisher (20..1000) */
+	uint8_t  verify_udp_checksum;        /* 1 (default): UDP checksums verified on receive (the NIC's
+					        verdict or software); 0: not (the bench's comparison only) */
 	uint32_t ice_consent_s;              /* ICE consent (RFC 7675): seconds without a valid check
 					        before an address is cleared (default 30; 0: never) */
 	/* per-receiver downlink bandwidth estimation and allocation (issue 12; dataplane/bwe.h) */

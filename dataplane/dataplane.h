@@ -23,6 +23,7 @@
 #include "layer_select.h"
 #include "mmr_types.h"
 #include "ntp_time.h"
+#include "pkt.h"
 #include "rtcp_state.h"
 
 struct rte_mempool;
@@ -72,6 +73,9 @@ struct dp_port {
 	uint8_t  gateway_mac[6];
 	struct mmr_addr ipv4;
 	struct mmr_addr ipv6;
+	uint16_t vlan_tci_be;        /* the config's `vlan` as a TCI, network order: copies and replies
+					leave tagged with it (worker_send); 0: untagged */
+	struct pkt_l2_filter l2;     /* what the port accepts: our MAC, VLAN, IPv6 (pkt_l2_check) */
 	char     name[48];
 };
 

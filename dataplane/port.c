@@ -141,6 +141,10 @@ static int port_setup(struct dataplane *dp, unsigned idx, uint16_t port_id)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 		pt->multiseg_tx = 1;
 	}
+	/* the NIC's UDP checksum verdict where it has one (mbuf ol_flags; the worker verifies in
+	 * software what it leaves UNKNOWN: net_tap, memif) */
+	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_UDP_CKSUM)
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
 	if (pc->tx_multiseg == DP_MULTISEG_ON)
 		pt->multiseg_tx = 1;      /* the operator knows the PMD takes chains */
 	else if (pc->tx_multiseg == DP_MULTISEG_OFF)
@@ -203,15 +207,24 @@ static int port_setup(struct dataplane *dp, unsigned idx, uint16_t port_id)
 	memcpy(pt->gateway_mac, pc->gateway_mac, 6);
 	if (pt->has_ipv6)
 		join_solicited_node(pt);
+	/* layer 2: what the worker accepts (pkt_l2_check) and the tag it sends with */
+	memcpy(pt->l2.mac, pt->mac, 6);
+	pt->l2.vlan = pc->vlan;
+	pt->l2.has_ipv6 = pt->has_ipv6;
+	memcpy(pt->l2.ipv6, pt->ipv6.ip, 16);
+	pt->vlan_tci_be = rte_cpu_to_be_16(pc->vlan);
 
 	char a4[64] = "-", a6[64] = "-";
 	if (pt->has_ipv4)
 		mmr_addr_format(&pt->ipv4, a4, sizeof(a4));
 	if (pt->has_ipv6)
 		mmr_addr_format(&pt->ipv6, a6, sizeof(a6));
-	dp_log("port %u (%s): MAC %02x:%02x:%02x:%02x:%02x:%02x, IPv4 %s, IPv6 %s, %u queue(s), %s, %s",
+	char vl[24] = "untagged";
+	if (pc->vlan)
+		snprintf(vl, sizeof(vl), "VLAN %u", pc->vlan);
+	dp_log("port %u (%s): MAC %02x:%02x:%02x:%02x:%02x:%02x, IPv4 %s, IPv6 %s, %s, %u queue(s), %s, %s",
 	       port_id, pt->name, pt->mac[0], pt->mac[1], pt->mac[2], pt->mac[3], pt->mac[4], pt->mac[5],
-	       a4, a6, nq, rss, pt->multiseg_tx ? "zero-copy (chained) fan-out" : "copying fan-out");
+	       a4, a6, vl, nq, rss, pt->multiseg_tx ? "zero-copy (chained) fan-out" : "copying fan-out");
 	return 0;
 }
 

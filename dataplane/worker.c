@@ -2,7 +2,10 @@
  * worker.c - the poll loop of a worker lcore and the per-packet dispatch.
  *
  * Every iteration: a burst of up to 32 packets from our queue of each port; each packet is parsed
- * (pkt_parse) and is either answered in place (ARP, ICMP echo, IPv6 neighbour solicitation; see
+ * (pkt_parse), its destination MAC and VLAN checked against its port (pkt_l2_check), a UDP datagram
+ * has its checksum checked just before it is used (STUN/DTLS at dispatch, media and RTCP once its
+ * sender is known, on its meeting's owner: the NIC's verdict, or in software: rx_udp_csum), and it
+ * is either answered in place (ARP, ICMP echo, IPv6 neighbour solicitation; see
  * local_reply.c; STUN checks, ice.h), handed to the DTLS thread (first byte 20..63, dtls_path.h),
  * forwarded to the receivers of its stream (fanout.c), or dropped with its reason
  * counted. Then the TX buffers are flushed and we report an RCU quiescent state: no table pointer
@@ -45,6 +48,7 @@
 
 #include "audio.h"
 #include "bwe.h"
+#include "csum.h"
 #include "dtls_path.h"
 #include "fanout.h"
 #include "fwd_table.h"
@@ -138,6 +142,7 @@ int worker_init(struct worker *w, struct dataplane *dp, unsigned idx)
 	w->block = dp->block;
 	/* RTCP (rtcp_report.h): intervals in TSC cycles */
 	w->rtcp_on = dp->cfg->rtcp;
+	w->verify_udp_csum = dp->cfg->verify_udp_checksum;
 	w->ntp = &dp->ntp;
 	w->rtcp = &dp->rtcp;
 	w->part_stats = dp->shm->stats.participant;
@@ -316,6 +321,41 @@ static enum mmr_drop_reason handle_srtp(struct worker *w, struct rte_mbuf *m, co
 
 /* ---- plain RTP and dispatch ------------------------------------------------------------------ */
 
+int worker_vlan_tag(struct rte_mbuf *m, uint16_t tci_be)
+{
+	uint8_t *old = rte_pktmbuf_mtod(m, uint8_t *);
+	if (m->data_len >= 14 && old[12] == 0x81 && old[13] == 0x00)
+		return 0;
+	if (!RTE_MBUF_DIRECT(m) || rte_mbuf_refcnt_read(m) > 1 || m->data_len < 14)
+		return -1;
+	uint8_t *p = (uint8_t *)rte_pktmbuf_prepend(m, 4);
+	if (!p)
+		return -1;
+	memmove(p, old, 12);
+	p[12] = 0x81;
+	p[13] = 0x00;
+	memcpy(p + 14, &tci_be, 2);
+	return 0;
+}
+
+/* The UDP checksum of a datagram we are going to use: the NIC's verdict where it gives one (GOOD, or
+ * NONE: the field is wrong but the data verified), else summed here (csum.h: about 40 ns per 1200
+ * bytes). */
+static inline enum mmr_drop_reason rx_udp_csum(const struct rte_mbuf *m, const struct pkt_info *pi)
+{
+	switch (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
+	case RTE_MBUF_F_RX_L4_CKSUM_GOOD:
+	case RTE_MBUF_F_RX_L4_CKSUM_NONE:
+		return MMR_DROP_NONE;
+	case RTE_MBUF_F_RX_L4_CKSUM_BAD:
+		return MMR_DROP_UDP_CHECKSUM;
+	default:
+		break;
+	}
+	const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
+	return pkt_udp_csum_verdict(frame, pi, csum_be16_bulk(frame + pi->l4_off, (uint32_t)pi->payload_len + 8u));
+}
+
 /* A packet of a meeting whose owner word is not our index: 1 if it was handed to another lcore or
  * held (m is taken), 0 to process it here (owner.h). */
 static __rte_noinline int route_to_owner(struct worker *w, struct rte_mbuf *m, uint8_t word, int from_ring)
@@ -354,6 +394,13 @@ static inline enum mmr_drop_reason handle_media(struct worker *w, struct rte_mbu
 		uint8_t owner = __atomic_load_n(&w->owner[part->meeting], __ATOMIC_RELAXED);
 		if (unlikely(owner != w->idx) && route_to_owner(w, m, owner, from_ring))
 			return WORKER_TAKEN;
+		/* a participant's datagram, about to be used: its checksum, once, on the meeting's owner
+		 * (a stranger's is dropped below without being summed) */
+		if (likely(w->verify_udp_csum)) {
+			why = rx_udp_csum(m, pi);
+			if (unlikely(why != MMR_DROP_NONE))
+				return why;
+		}
 		/* meeting controls: the sender's block byte (one load); a waiting participant's RTCP and
 		 * plain RTP go no further (its SRTP is opened first: handle_srtp) */
 		blk = __atomic_load_n(&w->block[part->id], __ATOMIC_RELAXED);
@@ -448,6 +495,13 @@ static inline void handle_packet(struct worker *w, uint16_t pidx, struct rte_mbu
 	why = pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, &pi);
 	if (unlikely(why != MMR_DROP_NONE))
 		goto drop;
+	/* from a ring: checked by the lcore that received it */
+	if (!from_ring) {
+		why = pkt_l2_check(rte_pktmbuf_mtod(m, const uint8_t *), &pi, &pt->l2,
+				   (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) != 0, m->vlan_tci);
+		if (unlikely(why != MMR_DROP_NONE))
+			goto drop;
+	}
 
 	switch (pi.kind) {
 	case PKT_UDP:
@@ -458,6 +512,13 @@ static inline void handle_packet(struct worker *w, uint16_t pidx, struct rte_mbu
 		}
 		if (unlikely(pi.payload_len && *rte_pktmbuf_mtod_offset(m, const uint8_t *, pi.payload_off) < 64)) {
 			uint8_t b0 = *rte_pktmbuf_mtod_offset(m, const uint8_t *, pi.payload_off);
+			/* STUN and DTLS come from new addresses too: checked before they are used (the
+			 * rest, 4..19, as media) */
+			if ((b0 < 4 || b0 >= 20) && likely(w->verify_udp_csum)) {
+				why = rx_udp_csum(m, &pi);
+				if (unlikely(why != MMR_DROP_NONE))
+					goto drop;
+			}
 			if (b0 < 4) {
 				/* RFC 7983: STUN (ice.h), answered here whoever owns the meeting */
 				why = dp_ice_stun(w, m, &pi);

@@ -64,6 +64,7 @@ struct worker {
 	uint64_t slow_iter_tsc;      /* 1 ms in TSC cycles (slow_cycles) */
 
 	/* RTCP termination and reports (rtcp_in.c, rtcp_report.h) */
+	uint8_t  verify_udp_csum;    /* the config's `verify_udp_checksum` */
 	uint8_t  rtcp_on;            /* the config's `rtcp`: 0 = RTCP counted and dropped, nothing sent */
 	const struct ntp_clock *ntp; /* dp->ntp: wall-clock time for SR/RR/XR */
 	const struct rtcp_tables *rtcp; /* dp->rtcp: the state (rtcp_state.h) */
@@ -95,11 +96,22 @@ void worker_fini(struct worker *w);
 /* rte_eal_remote_launch() entry: poll until dp->stop. */
 int worker_main(void *arg);
 
+/* A frame to a port with a `vlan`: its tag put in after the MACs (a frame that has one already, a
+ * reply built in place from a tagged request, is left alone). 0, or -1 (no headroom, or the first
+ * segment shared): the caller drops it. */
+int worker_vlan_tag(struct rte_mbuf *m, uint16_t tci_be);
+
 /* Queue one packet for transmission on port index pidx (flushed at the end of the loop
- * iteration). The packet is counted as sent; the buffer's error callback takes back what the
- * NIC refused (MMR_DROP_TX_FULL). */
+ * iteration), tagged on a port with a VLAN. The packet is counted as sent; the buffer's error
+ * callback takes back what the NIC refused (MMR_DROP_TX_FULL). */
 static inline void worker_send(struct worker *w, uint16_t pidx, struct rte_mbuf *m)
 {
+	uint16_t tci_be = w->dp->port[pidx].vlan_tci_be;
+	if (unlikely(tci_be != 0) && unlikely(worker_vlan_tag(m, tci_be) != 0)) {
+		w->st->drops[MMR_DROP_NO_MBUF]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
 	w->st->tx_pkts++;
 	w->st->tx_bytes += m->pkt_len;
 	rte_eth_tx_buffer(w->dp->port[pidx].port_id, w->queue, w->txb[pidx], m);

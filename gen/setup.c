@@ -334,6 +334,8 @@ int setup_ctl(struct gen_setup *su, const struct gen_model *m)
 		if (su->srtp != SRTP_SUITE_NONE) {
 			snprintf(a[n++], 96, "--srtp");
 			snprintf(a[n++], 96, "%s", srtp_suite_name(su->srtp));
+		} else {
+			snprintf(a[n++], 96, "--plain");     /* the controller's default is SRTP */
 		}
 		if (su->top_n) {
 			snprintf(a[n++], 96, "--top-n");
@@ -452,7 +454,7 @@ int setup_script(const struct gen_setup *su, const struct gen_model *m, const ch
 		if (srtp != SRTP_SUITE_NONE)
 			fprintf(f, "$MMRCTL meeting create m%u --srtp %s%s\n", mt, srtp_suite_name(srtp), topn);
 		else
-			fprintf(f, "$MMRCTL meeting create m%u%s\n", mt, topn);
+			fprintf(f, "$MMRCTL meeting create m%u --plain%s\n", mt, topn);
 	}
 	for (uint32_t p = 0; p < m->n_parts; p++) {
 		char ip[32];

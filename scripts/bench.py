@@ -87,6 +87,9 @@ table shows min and max):
             today's: plain_browser_ext_cycles_per_copy, browser_ext_cost_ratio; and with the
             participants negotiating that mid (mmr-gen --mid-ext: the dataplane blanks it in every
             packet): mid_blank_cost_ratio = cycles per copy with / without the blanking.
+  udpcsum   (issue 15) the plain mix with UDP checksums on every packet (mmr-gen --udp-csum), verified
+            by the dataplane (verify_udp_checksum = true, the default) and not, in one run (A B B A):
+            udp_csum_cost_ratio = cycles per copy on / off.
   joins     (issue 13) joins end to end through the HTTP API, offer to media flowing, with a scripted
             client (scripts/bench_joins.py: 80 joins by 8 clients at once): joins_per_s.
 
@@ -162,6 +165,7 @@ KEYS = [
     ('rtx_buffer_bytes_per_stream', 'B', '', None),
     ('rtx_resends_per_s', '/s', '', None),
     ('twcc_cost_ratio', '', '<= 1.05', lambda v: v <= 1.05),
+    ('udp_csum_cost_ratio', '', '', None),
     ('slot_cost_ratio', '', '', None),
     ('police_cost_ratio', '', '<= 1.03', lambda v: v <= 1.03),
     ('bwe_receivers_per_lcore', 'receivers', '', None),
@@ -726,7 +730,7 @@ class Bench:
         n = 1000 if self.smoke else 25000
         setup = []
         for c in range(CTL_CLIENTS):
-            setup.append('meeting create c%d' % c)
+            setup.append('meeting create c%d --plain' % c)
             for p in range(20):
                 setup.append('participant add c%d p%d --addr 10.%d.0.%d --port 5000 --role %s' %
                              (c, p, c + 1, p + 1, 'sendrecv' if p < 2 else 'recvonly'))
@@ -928,6 +932,39 @@ class Bench:
             cpc[mode].append(self.dp_cpc(r))
             self.add(n + '_cycles_per_copy', cpc[mode][-1], extra=True)
         self.add('police_cost_ratio', statistics.mean(cpc['on']) / statistics.mean(cpc['off']))
+        return r
+
+    CSUM_CONF = {'on': 'verify_udp_checksum = true;\n', 'off': 'verify_udp_checksum = false;\n'}
+
+    def sc_udpcsum(self, name):
+        """(issue 15) The plain mix with UDP checksums on every generated packet (mmr-gen --udp-csum: real
+        clients send them; mmr-gen's default 0 means "none" and is never summed) and the dataplane
+        verifying them (`verify_udp_checksum = true`, the default: memif says UNKNOWN, so every datagram
+        is summed in software) and not, in one run as A B B A (the smoke run: A B):
+        udp_csum_cost_ratio = the mean cycles per copy on / the mean off."""
+        cpc = {'on': [], 'off': []}
+        modes = ('off', 'on', 'on', 'off') if self.nrun % 2 else ('on', 'off', 'off', 'on')
+        r = None
+        for i, mode in enumerate(modes[:2] if self.smoke else modes):
+            if i:
+                self.cleanup()
+            n = '%s_%s' % (name, mode)
+            self.dp_extra = self.CSUM_CONF[mode]
+            try:
+                r = self.run_gen(n, ['--setup', 'ring', '--max', '--udp-csum'] + self.PLAIN_MIX + self.timing())
+            finally:
+                self.dp_extra = ''
+            self.dp_note(n, r)
+            d = r['dp']
+            if d['copies'] == 0:
+                raise BenchError('udpcsum %s: no copies (drops: %s)' % (mode, d.get('drops')))
+            bad = d.get('drops', {}).get('udp_checksum', 0)
+            if bad:
+                raise BenchError('udpcsum %s: %d packets dropped as udp_checksum (mmr-gen --udp-csum wrong?)'
+                                 % (mode, bad))
+            cpc[mode].append(self.dp_cpc(r))
+            self.add(n + '_cycles_per_copy', cpc[mode][-1], extra=True)
+        self.add('udp_csum_cost_ratio', statistics.mean(cpc['on']) / statistics.mean(cpc['off']))
         return r
 
     def sc_slots(self, name):
@@ -1214,7 +1251,7 @@ class Bench:
                  ('rtx', 'sc_rtx', 3), ('twcc', 'sc_twcc', 3), ('slots', 'sc_slots', 3), ('bwe', 'sc_bwe', 3),
                  ('topn', 'sc_topn', 3), ('meetings', 'sc_meetings', 1), ('stun', 'sc_stun', 3),
                  ('browserext', 'sc_browserext', 3), ('dtls', 'sc_dtls', 3),
-                 ('joins', 'sc_joins', 3), ('police', 'sc_police', 5)]
+                 ('joins', 'sc_joins', 3), ('police', 'sc_police', 5), ('udpcsum', 'sc_udpcsum', 3)]
 
     def run(self):
         only = set(self.args.only.split(',')) if self.args.only else None

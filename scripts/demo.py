@@ -47,7 +47,7 @@ VP9_PKTS = (1, 2, 4)  # packets per layer frame of ~1000 bytes, spatial layer 0,
 
 
 def setup(env):
-    env.ctl('meeting', 'create', 'demo')
+    env.ctl('meeting', 'create', 'demo', '--plain')
     for name, port, role, (v, a) in PEOPLE:
         env.ctl('participant', 'add', 'demo', name, '--addr', mmrtest.CLIENT_IP, '--port', str(port),
                 '--role', role)

@@ -69,7 +69,7 @@ ctl() { "$B/mmrctl" -S "$SOCKET" "$@"; }
 
 make_meetings() {
 	for ((m = 0; m < MEETINGS; m++)); do
-		ctl meeting create "pg$m"
+		ctl meeting create "pg$m" --plain
 		ctl participant add "pg$m" pub --addr "$PKTGEN_IP" --port $((40000 + m)) --role sendonly
 		ctl stream add "pg$m" pub --ssrc "$SSRC" --kind audio --codec opus
 		for ((r = 1; r <= RECEIVERS; r++)); do

@@ -175,6 +175,9 @@ done
 [ -f tests/integration/test_controls.py ] &&
 	run_negative integration/test_controls--no-mute 300 '^FAIL muted audio: no copy at all' \
 		"$PY" tests/integration/test_controls.py --no-mute
+[ -f tests/integration/test_wire_checks.py ] &&
+	run_negative integration/test_wire_checks--no-verify 300 '^FAIL bob got exactly the good frames' \
+		"$PY" tests/integration/test_wire_checks.py --no-verify
 [ -f tests/integration/test_bwe.py ] &&
 	run_negative integration/test_bwe--bwe-off 300 '^FAIL bob: its transport-wide seqs are consecutive' \
 		"$PY" tests/integration/test_bwe.py --bwe-off

@@ -109,8 +109,9 @@
 					      16: meeting controls (issue 15): block in PARTICIPANT_PUT,
 					         drop reasons not_admitted, muted, share_denied;
 					         policing (issue 15): drop reason and participant
-					         counter policed */
-#define MMR_SHM_LAYOUT        0x70ec4a52fd4beae9ull /* the layout of this version (see the check below) */
+					         counter policed; input checks (issue 15):
+					         drop reasons udp_checksum, vlan, dst_mac */
+#define MMR_SHM_LAYOUT        0x7654961c5ace6c41ull /* the layout of this version (see the check below) */
 #define MMR_CMD_RING          4096u        /* power of two */
 #define MMR_HEARTBEAT_NS      100000000ull /* 100 ms */
 #define MMR_HEARTBEAT_DEAD_NS 1000000000ull /* 1 s */

@@ -81,7 +81,14 @@
 	_(MUTED,          "muted",          "meeting controls: media of a kind its sender is muted for "       \
 					    "(audio, video or screen)")                                         \
 	_(SHARE_DENIED,   "share_denied",   "meeting controls: a screen share the meeting's policy does not "  \
-					    "allow this sender (host only, or beyond max sharers)")
+					    "allow this sender (host only, or beyond max sharers)") \
+	_(UDP_CHECKSUM,   "udp_checksum",   "UDP checksum wrong (the NIC's verdict, or verified in software): " \
+					    "IPv4 checksum 0 means none and is allowed, IPv6 checksum 0 is not") \
+	_(VLAN,           "vlan",           "VLAN tag not the port's: tagged on a port without `vlan`, another " \
+					    "VLAN or untagged on a port with one, or two tags")               \
+	_(DST_MAC,        "dst_mac",        "destination MAC not ours: another unicast MAC, broadcast other " \
+					    "than ARP, multicast other than IPv6 neighbour solicitation to " \
+					    "all-nodes or our solicited-node group")
 
 enum mmr_drop_reason {
 #define _(sym, name, doc) MMR_DROP_##sym,

@@ -8,10 +8,11 @@
  *   TRUNCATED  the frame ends before a header (or before what a length field promises);
  *   BAD_L2     an EtherType we do not carry, a third VLAN tag, an ARP that is not IPv4-over-Ethernet;
  *   BAD_IP     IPv4 version/IHL/total length/header checksum wrong, any fragment (MF or offset, and
- *              an IPv6 fragment header), IPv6 version wrong;
+ *              an IPv6 fragment header), IPv4 options (IHL > 5), IPv6 version wrong;
  *   NOT_UDP    another protocol, ICMP other than echo request / NS, IPv6 extension headers;
  *   BAD_UDP    UDP length below 8 or beyond the IP payload.
- * The UDP checksum is not verified (fast path; SRTP authenticates the payload anyway).
+ * The UDP checksum and the frame's destination MAC and VLAN are checked apart (pkt_udp_csum_verdict,
+ * pkt_l2_check): only for frames the dataplane is going to use, against its port's settings.
  */
 #include "pkt.h"
 
@@ -134,6 +135,8 @@ static enum mmr_drop_reason parse_ipv4(const uint8_t *buf, uint32_t len, uint32_
 	frag = get_be16(ip + 6);
 	if (frag & 0x3fff)              /* MF flag or a fragment offset */
 		return MMR_DROP_BAD_IP;
+	if (hlen > IPV4_MIN_HLEN)       /* options (IHL > 5): media never needs them; refused */
+		return MMR_DROP_BAD_IP;
 
 	pi->ip_version = 4;
 	pi->ttl = ip[8];
@@ -249,4 +252,62 @@ enum mmr_drop_reason pkt_parse(const uint8_t *buf, uint32_t len, struct pkt_info
 	default:
 		return MMR_DROP_BAD_L2;
 	}
+}
+
+enum mmr_drop_reason pkt_udp_csum_verdict(const uint8_t *buf, const struct pkt_info *pi, uint32_t seg_sum)
+{
+	const uint8_t *udp = buf + pi->l4_off;
+	uint32_t ulen = (uint32_t)pi->payload_len + UDP_HLEN;
+	unsigned alen = pi->ip_version == 4 ? 4 : 16;
+
+	if (udp[6] == 0 && udp[7] == 0)
+		return pi->ip_version == 4 ? MMR_DROP_NONE : MMR_DROP_UDP_CHECKSUM;
+	/* pseudo header: addresses, protocol, UDP length (one 16-bit word for both families: < 65536) */
+	uint32_t sum = pkt_raw_sum(pi->src.ip, alen, 0);
+	sum = pkt_raw_sum(pi->dst.ip, alen, sum);
+	sum += IPPROTO_UDP_ + ulen + (seg_sum & 0xffff) + (seg_sum >> 16);
+	/* a correct segment sums, with its checksum field, to 0xffff: folds to 0 */
+	return pkt_fold_sum(sum) == 0 ? MMR_DROP_NONE : MMR_DROP_UDP_CHECKSUM;
+}
+
+enum mmr_drop_reason pkt_udp_csum_check(const uint8_t *buf, const struct pkt_info *pi)
+{
+	return pkt_udp_csum_verdict(buf, pi, pkt_raw_sum(buf + pi->l4_off, (uint32_t)pi->payload_len + UDP_HLEN, 0));
+}
+
+/* An IPv6 neighbour solicitation to all-nodes or to our solicited-node group, on the MAC that goes
+ * with that address (33:33 and its last four bytes, RFC 2464 7). */
+static int nd_multicast_ok(const uint8_t *dmac, const struct pkt_info *pi, const struct pkt_l2_filter *f)
+{
+	static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
+	static const uint8_t sol_prefix[13] = { 0xff, 0x02, [11] = 1, [12] = 0xff };
+	const uint8_t *ip = pi->dst.ip;
+
+	if (pi->kind != PKT_ICMP6_NS || memcmp(dmac + 2, ip + 12, 4) != 0)
+		return 0;
+	if (memcmp(ip, all_nodes, 16) == 0)
+		return 1;
+	return f->has_ipv6 && memcmp(ip, sol_prefix, 13) == 0 && memcmp(ip + 13, f->ipv6 + 13, 3) == 0;
+}
+
+enum mmr_drop_reason pkt_l2_check(const uint8_t *buf, const struct pkt_info *pi, const struct pkt_l2_filter *f,
+				  int vlan_stripped, uint16_t stripped_tci)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	unsigned tags = pi->n_vlans + (vlan_stripped ? 1u : 0u);
+	uint16_t vid = (uint16_t)((vlan_stripped ? stripped_tci : pi->vlan_tci) & 0x0fff);
+
+	if (tags > 1)
+		return MMR_DROP_VLAN;
+	if (f->vlan ? (tags == 0 || vid != f->vlan) : (tags == 1 && vid != 0))
+		return MMR_DROP_VLAN;
+	if (memcmp(buf, f->mac, 6) == 0)
+		return MMR_DROP_NONE;
+	if (!(buf[0] & 1))                           /* unicast, someone else's */
+		return MMR_DROP_DST_MAC;
+	if (memcmp(buf, bcast, 6) == 0)
+		return pi->kind == PKT_ARP ? MMR_DROP_NONE : MMR_DROP_DST_MAC;
+	if (buf[0] == 0x33 && buf[1] == 0x33 && nd_multicast_ok(buf, pi, f))
+		return MMR_DROP_NONE;
+	return MMR_DROP_DST_MAC;
 }

@@ -510,7 +510,7 @@ def run_call(stream, specs, codec, env_name, build, relay_mode, sender_port, ssr
     # RTCP toward real clients is tested by test_rtcp_loss.py)
     with MmrEnv(env_name, build=build, rtcp=False) as env:
         env.wait_dp_attached()
-        env.ctl("meeting", "create", meeting)
+        env.ctl("meeting", "create", meeting, "--plain")
         env.ctl("participant", "add", meeting, sender, "--addr", CLIENT_IP, "--port",
                 str(sender_port), "--role", "sendonly")
         env.ctl("stream", "add", meeting, sender, "--ssrc", ",".join(map(str, ssrcs)),

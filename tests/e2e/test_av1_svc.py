@@ -278,7 +278,7 @@ def run_mmr_structure(env, mmrtest, tool, workdir, name, meeting, out=print):
     sent, summary = encode(tool, os.path.join(workdir, name), nsl, ssrc,
                            mode=MODES.get(name, "svc"))
     out("%s: %s" % (name, summary))
-    env.ctl("meeting", "create", meeting)
+    env.ctl("meeting", "create", meeting, "--plain")
     env.ctl("participant", "add", meeting, "alice-" + name.lower(), "--addr", mmrtest.CLIENT_IP,
             "--port", str(sport), "--role", "sendonly")
     env.ctl("stream", "add", meeting, "alice-" + name.lower(), "--ssrc", str(ssrc), "--kind",

@@ -446,7 +446,7 @@ def mmr_layers(cur):
 
 
 def setup(env, ip, meeting, plain):
-    env.ctl("meeting", "create", meeting)
+    env.ctl("meeting", "create", meeting, "--plain")
     ext = [] if plain else ["--ext", "twcc=%d" % TWCC_ID]
     env.ctl("participant", "add", meeting, "alice", "--addr", ip, "--port", PUB_PORT, "--role",
             "sendonly", *ext)

@@ -75,7 +75,7 @@ class Session:
 
 def setup_meeting(env, ip, ss):
     m = ss.meeting
-    env.ctl("meeting", "create", m)
+    env.ctl("meeting", "create", m, "--plain")
     env.ctl("participant", "add", m, ss.pub[0], "--addr", ip, "--port", ss.pub[1], "--role", "sendonly",
             "--rtcp", "nack,pli,fir")
     env.ctl("stream", "add", m, ss.pub[0], "--ssrc", ss.ssrc, "--kind", "video", "--codec", "vp8",

@@ -112,7 +112,7 @@ class Poller(threading.Thread):
 
 
 def setup(env, level_ext):
-    env.ctl("meeting", "create", MEETING)
+    env.ctl("meeting", "create", MEETING, "--plain")
     for i in range(N):
         args = ["participant", "add", MEETING, pname(i), "--addr", CLIENT_IP, "--port", str(BASE_PORT + i)]
         if level_ext:

@@ -54,7 +54,7 @@ def receivers(frames):
 
 
 def setup_meeting(env, client_ip, specs):
-    env.ctl("meeting", "create", MEETING)
+    env.ctl("meeting", "create", MEETING, "--plain")
     env.ctl("participant", "add", MEETING, SENDER, "--addr", client_ip, "--port", str(SENDER_PORT),
             "--role", "sendonly")
     env.ctl("stream", "add", MEETING, SENDER, "--ssrc", str(VIDEO_SSRC), "--kind", "video",

@@ -352,7 +352,7 @@ def run_session(env, mmrtest, c, tool, structure, work, ssrc, base_port):
     meeting = "m-" + structure
     sender_port = base_port - 2
     specs = receivers(stream.ns, base_port)
-    env.ctl("meeting", "create", meeting)
+    env.ctl("meeting", "create", meeting, "--plain")
     env.ctl("participant", "add", meeting, "alice", "--addr", mmrtest.CLIENT_IP, "--port",
             str(sender_port), "--role", "sendonly")
     env.ctl("stream", "add", meeting, "alice", "--ssrc", str(ssrc), "--kind", "video", "--codec",

@@ -23,6 +23,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	CHECK(r < MMR_DROP__COUNT);
 	if (r == MMR_DROP_NONE) {
+		static const struct pkt_l2_filter f = { .mac = { 2, 0, 0, 0, 1, 2 }, .vlan = 100, .has_ipv6 = 1 };
+		enum mmr_drop_reason l2 = pkt_l2_check(data, &pi, &f, 0, 0);
+		CHECK(l2 == MMR_DROP_NONE || l2 == MMR_DROP_VLAN || l2 == MMR_DROP_DST_MAC);
 		CHECK(pi.n_vlans <= 2);
 		CHECK(pi.l3_off == 14 + 4u * pi.n_vlans);
 		switch (pi.kind) {
@@ -32,6 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(pi.payload_off == pi.l4_off + 8);
 			CHECK((uint32_t)pi.payload_off + pi.payload_len <= len);
 			CHECK(pi.src.family == pi.ip_version && pi.dst.family == pi.ip_version);
+			r = pkt_udp_csum_check(data, &pi);
+			CHECK(r == MMR_DROP_NONE || r == MMR_DROP_UDP_CHECKSUM);
 			break;
 		case PKT_ICMP_ECHO:
 			CHECK((uint32_t)pi.l4_off + 8 <= len);

@@ -388,7 +388,7 @@ def body_topn(env, c):
     names = ['p%d' % i for i in range(n)]
     ports = {nm: 7100 + i for i, nm in enumerate(names)}
     ssrcs = [0xD0000000 + i for i in range(n)]
-    env.ctl('meeting', 'create', 'm2', '--top-n', 3)
+    env.ctl('meeting', 'create', 'm2', '--top-n', 3, '--plain')
     for i, nm in enumerate(names):
         add_participant(env, 'm2', nm, ports[nm], None, 'audio-level=%d' % LEVEL_ID)
         env.stream('m2', nm, ssrcs[i], 'audio')

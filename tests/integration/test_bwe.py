@@ -81,7 +81,7 @@ def lies(me, media):
 
 def run(env, c, bwe_on):
     m = 'bwe'
-    env.ctl('meeting', 'create', m)
+    env.ctl('meeting', 'create', m, '--plain')
     env.ctl('participant', 'add', m, 'alice', '--addr', CLIENT_IP, '--port', 7600, '--role', 'sendonly',
             '--ext', 'twcc=%d' % PUB_ID)
     env.ctl('stream', 'add', m, 'alice', '--ssrc', VIDEO, '--kind', 'video', '--codec', 'vp8', '--layers', 3)

@@ -232,9 +232,9 @@ ok meeting list
 grep -q 'no meetings' "$OUT" || fail "empty meeting list: $(cat "$OUT")"
 json meeting list
 jq_eq 'len(j["meetings"])' 0
-ok meeting create m1
+ok meeting create m1 --plain
 [ ! -s "$OUT" ] || fail "meeting create printed: $(cat "$OUT")"
-ok meeting create m2
+ok meeting create m2 --plain
 ok participant add m1 alice --addr 203.0.113.1 --port 5000
 grep -qx 'note: dataplane offline, will apply on attach' "$OUT" || fail "no offline note: $(cat "$OUT")"
 ok participant add m1 bob --addr 203.0.113.2 --port 5000 --role recvonly --mac 02:00:00:00:00:0b
@@ -456,6 +456,14 @@ ok meeting create sm --srtp AEAD_AES_128_GCM
 [ ! -s "$OUT" ] || fail "meeting create --srtp printed: $(cat "$OUT")"
 ok meeting create sm5 --srtp=AES_CM_128_HMAC_SHA1_80
 ok meeting create pm --plain
+# SRTP by default (issue 15): no --plain or --srtp gives AEAD_AES_128_GCM; plain only when asked
+ok meeting create sd
+ok participant add sd sdx --addr 203.0.113.29 --port 5000
+sed -n 1p "$OUT" | grep -qx 'srtp_suite AEAD_AES_128_GCM' || fail "meeting create without --plain/--srtp is not SRTP: $(cat "$OUT")"
+ok participant add pm pmx --addr 203.0.113.29 --port 5001
+! grep -q 'srtp_suite' "$OUT" || fail "a --plain meeting's participant got keys: $(cat "$OUT")"
+ok meeting end sd
+ok participant remove pm pmx
 ok participant add sm sa --addr 203.0.113.21 --port 5000
 # the key lines first (nothing before them), then the offline note
 sed -n 1p "$OUT" | grep -qx 'srtp_suite AEAD_AES_128_GCM' || fail "participant add: no suite line first: $(cat "$OUT")"
@@ -528,7 +536,7 @@ ok meeting end sm5
 ok meeting end pm
 
 step "layered video: vp9, av1, h264, simulcast"
-ok meeting create lv
+ok meeting create lv --plain
 ok participant add lv pub --addr 203.0.113.31 --port 5000
 ok participant add lv v1 --addr 203.0.113.32 --port 5000 --role recvonly
 ok participant add lv v2 --addr 203.0.113.33 --port 5000
@@ -910,7 +918,7 @@ fi
 ok meeting end lv
 
 step "RTCP: feedback, RTX and mmr_ssrc (participant add, stream add, sub set), errors, the dataplane's commands, persistence"
-ok meeting create rt
+ok meeting create rt --plain
 ok participant add rt pub --addr 203.0.113.90 --port 7000
 ok participant add rt rx --addr 203.0.113.91 --port 7000 --rtcp nack,pli,rsize --rtx 96:97,111:112
 ok participant add rt prx --addr 203.0.113.92 --port 7000 --rtcp none --role recvonly
@@ -1008,7 +1016,7 @@ fi
 ok meeting end rt
 
 step "QoS: top-N audio, header extensions, TWCC/REMB, screen, pin: commands, JSON, state file"
-ok meeting create qn --top-n 2
+ok meeting create qn --top-n 2 --plain
 ok participant add qn a --addr 203.0.113.120 --port 7000 --rtcp nack,pli,twcc --ext twcc=3,audio-level=1
 ok participant add qn b --addr 203.0.113.121 --port 7000 --rtcp remb --ext abs-send-time=2
 ok participant add qn c --addr 203.0.113.122 --port 7000 --role recvonly
@@ -1080,7 +1088,7 @@ ok participant add qn e --addr 203.0.113.125 --port 7000 --rtcp twcc --ext twcc=
 json participant show qn e
 jq_eq 'j["ext"]' "{'twcc': 200}"
 step "ICE credentials (issue 13)"
-ok meeting create icem
+ok meeting create icem --plain
 ok participant add icem i1 --ice iceUfrag1:0123456789abcdefABCDEF+/
 bad "already used by participant 'i1'" participant add icem i2 --ice iceUfrag1:0123456789abcdefABCDEF+/
 bad "bad ICE pwd" participant add icem i2 --ice iceUfrag2:short
@@ -1113,7 +1121,7 @@ json participant show icem i1
 jq_eq '(j["ice_ufrag"], j["port"])' "(None, 7141)"
 ok meeting end icem
 step "SSRC learning (issue 13): --ext mid/rid/rrid, stream add --mid/--rid, participant set --ext"
-ok meeting create slm
+ok meeting create slm --plain
 ok participant add slm lp --addr 203.0.113.150 --port 7150 --ext mid=4,rid=10,rrid=11
 ok participant add slm lr --addr 203.0.113.151 --port 7151
 bad "give --ssrc" stream add slm lp --kind video --codec vp8
@@ -1148,7 +1156,7 @@ step "DTLS participants (issue 13)"
 FP1=$(printf 'A%X:' $(seq 0 15) | sed 's/:$//'):$(printf 'B%X:' $(seq 0 15) | sed 's/:$//')
 FP2=$(printf 'C%X:' $(seq 0 15) | sed 's/:$//'):$(printf 'D%X:' $(seq 0 15) | sed 's/:$//')
 ok meeting create dtm --srtp AEAD_AES_128_GCM
-ok meeting create dtp
+ok meeting create dtp --plain
 bad "DTLS needs ICE credentials" participant add dtm d0 --addr 203.0.113.160 --port 7160 --dtls-fp "$FP1"
 bad "bad DTLS fingerprint" participant add dtm d0 --ice dtlsU0:0123456789abcdefABCDEF+/ --dtls-fp AB:CD
 bad "bad DTLS role" participant add dtm d0 --ice dtlsU0:0123456789abcdefABCDEF+/ --dtls-fp "$FP1" --dtls-role both

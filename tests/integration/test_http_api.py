@@ -251,11 +251,14 @@ def run(tmp, ctls):
     st, js, h, _ = api.req('GET', '/v1/status')
     check(st == 200 and isinstance(js, dict) and h.get('content-type') == 'application/json' and
           h.get('cache-control') == 'no-store', 'GET /v1/status: 200 JSON, no-store', str((st, js)))
-    st, js, _, _ = api.req('POST', '/v1/meetings', {'name': 'm1'})
-    check(st == 200 and js == {'applied': True}, 'POST /v1/meetings m1: 200 applied (no dataplane command)',
+    st, js, _, _ = api.req('POST', '/v1/meetings', {'name': 'm1', 'plain': True})
+    check(st == 200 and js == {'applied': True}, 'POST /v1/meetings m1 (plain): 200 applied (no dataplane command)',
           str((st, js)))
-    st, js, _, _ = api.req('POST', '/v1/meetings', {'name': 's1', 'srtp': 'AEAD_AES_128_GCM'})
-    check(st == 200, 'POST /v1/meetings s1 (SRTP)', str((st, js)))
+    check(c.ctl_json('meeting', 'show', 'm1')['srtp_suite'] is None, 'm1 asked plain: plain RTP')
+    st, js, _, _ = api.req('POST', '/v1/meetings', {'name': 's1'})
+    check(st == 200, 'POST /v1/meetings s1 (nothing said: SRTP by default)', str((st, js)))
+    check(c.ctl_json('meeting', 'show', 's1')['srtp_suite'] == 'AEAD_AES_128_GCM', 's1 is SRTP AEAD_AES_128_GCM',
+          str(c.ctl_json('meeting', 'show', 's1').get('srtp_suite')))
     st, js, _, _ = api.req('POST', '/v1/meetings', {'name': 't1', 'plain': True, 'top_n': 2})
     check(st in (200, 202) and c.ctl_json('meeting', 'show', 't1')['top_n'] == 2, 'POST /v1/meetings t1 with top_n 2',
           str((st, js)))

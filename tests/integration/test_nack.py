@@ -177,7 +177,7 @@ def subscribe(env, meeting, name, ssrc, target, rtx_ssrc):
 
 def plain(env, c):
     c.note('== plain meeting: NACK -> resend / RTX')
-    env.ctl('meeting', 'create', 'nack')
+    env.ctl('meeting', 'create', 'nack', '--plain')
     env.ctl('participant', 'add', 'nack', 'alice', '--addr', CLIENT_IP, '--port', 7400, '--role', 'sendonly')
     env.ctl('stream', 'add', 'nack', 'alice', '--ssrc', VIDEO, '--kind', 'video', '--codec', 'vp8',
             '--layers', 3)
@@ -365,7 +365,7 @@ def uplink(env, c):
     c.note('== uplink: the MMR NACKs the publisher, the publisher repairs with RTX')
     m = 'uplink'
     vid = 0x7F000001
-    env.ctl('meeting', 'create', m)
+    env.ctl('meeting', 'create', m, '--plain')
     env.ctl('participant', 'add', m, 'alice', '--addr', CLIENT_IP, '--port', 7600, '--role', 'sendonly')
     env.ctl('stream', 'add', m, 'alice', '--ssrc', vid, '--kind', 'video', '--codec', 'vp8', '--layers', 3,
             '--rtx-ssrc', VIDEO_RTX, '--rtx-pt', PT_RTX)

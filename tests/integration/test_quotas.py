@@ -45,8 +45,8 @@ def run(tmp, ctls):
     def ok(*a):
         rc, _, err = c.ctl(*a)
         H.check(rc == 0, 'mmrctl %s' % ' '.join(map(str, a)), err.strip())
-    ok('meeting', 'create', 'm1')
-    ok('meeting', 'create', 'm2')
+    ok('meeting', 'create', 'm1', '--plain')
+    ok('meeting', 'create', 'm2', '--plain')
     for i, n in enumerate(('p1', 'p2', 'p3')):
         ok('participant', 'add', 'm1', n, '--addr', '10.0.0.%d' % (i + 1), '--port', '5000')
     # participants: a fourth in m1

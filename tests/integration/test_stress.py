@@ -83,7 +83,7 @@ def hammer(sock_path, idx, seconds):
         viewer = vname
         if k % 10 == 0:
             mname = 'x%d_%d' % (idx, k)
-            req('meeting', 'create', mname)
+            req('meeting', 'create', mname, '--plain')
             req('participant', 'add', mname, 'p', '--addr', addr, '--port', 30000 + idx)
             req('stream', 'add', mname, 'p', '--ssrc', 1, '--kind', 'audio', '--codec', 'opus')
             req('meeting', 'end', mname)

@@ -4,7 +4,7 @@ virtual device inside a network namespace of the test's own, and gives the test 
 UDP sockets on the "client" side and process kill/restart.
 
     with MmrEnv('fwd') as env:            # netns mmrt-fwd-<pid>, dataplane on net_tap0 (iface mmr0)
-        env.ctl('meeting', 'create', 'm1')
+        env.ctl('meeting', 'create', 'm1', '--plain')
         s = env.udp_socket(6000)          # bound to CLIENT_IP:6000 inside the namespace
         env.send(s, rtp_bytes)            # to MMR_IP:MMR_PORT
         got = env.recv_all(s, 0.5)
@@ -344,6 +344,9 @@ class MmrEnv:
         # policing (issue 15) stays on, its limits out of reach of the tests' synthetic streams (audio
         # at 300-400 packets/s, bursts as fast as Python sends); '' for the dataplane's defaults
         self.police_conf = POLICE_TEST_LIMITS
+        self.vlan = None              # a VLAN id: the port's `vlan` (set before start). The kernel side
+                                      # stays untagged (this kernel may lack 8021q): such a test talks
+                                      # to the dataplane with raw tagged frames only
         self.extra_ctl_conf = ''      # more controller.conf lines (set before start)
         if not rtcp:                  # the dataplane counts RTCP as drop `rtcp` and sends none
             self.extra_dp_conf = 'rtcp = false;\n'
@@ -539,6 +542,8 @@ class MmrEnv:
         eal = ', '.join('"%s"' % a for a in self.eal_args())
         v6 = '\n    ipv6 = "%s";' % MMR_IP6 if self.ipv6 else ''
         mac = '' if self.vdev == 'pcap' else '\n    mac = "%s";' % self.dp_mac
+        if self.vlan:
+            mac += '\n    vlan = %d;' % self.vlan
         dp = ('# written by tests/lib/mmrtest.py for test %s\n'
               'shm_name = "%s";\neal = [ %s ];\nmbufs = %d;\nudp_port = %d;\n'
               'ports = (\n  { ipv4 = "%s";%s\n    gateway_mac = "%s";%s\n  }\n);\n'
@@ -641,6 +646,9 @@ class MmrEnv:
             if self.ipv6:
                 self._run(['ip', '-6', 'neigh', 'replace', MMR_IP6, 'lladdr', DP_MAC, 'dev', ifc,
                            'nud', 'permanent'])
+        if self.vlan:
+            time.sleep(1.5)   # no untagged ping to wait for (the port takes VLAN self.vlan only): linkwatch
+            return
         self.wait_tap_usable()
 
     def wait_tap_usable(self, timeout=10.0):
@@ -746,10 +754,11 @@ class MmrEnv:
 
     # -- meeting set-up shorthands (mmrctl underneath) --
     def meeting(self, name, srtp=None):
-        """Create a meeting: plain RTP (the default), or SRTP with suite srtp ('AEAD_AES_128_GCM',
-        'AEAD_AES_256_GCM', 'AES_CM_128_HMAC_SHA1_80'). In an SRTP meeting participant() returns the
-        participant's keys in its stdout (parse_keys() reads them)."""
-        return self.ctl('meeting', 'create', name, *(('--srtp', srtp) if srtp else ()))
+        """Create a meeting: plain RTP (asked for explicitly: the controller's default is SRTP), or
+        SRTP with suite srtp ('AEAD_AES_128_GCM', 'AEAD_AES_256_GCM', 'AES_CM_128_HMAC_SHA1_80'). In an
+        SRTP meeting participant() returns the participant's keys in its stdout (parse_keys() reads
+        them)."""
+        return self.ctl('meeting', 'create', name, *(('--srtp', srtp) if srtp else ('--plain',)))
 
     def participant_keys(self, meeting, name):
         """An SRTP participant's keys: {'srtp_suite', 'send_key', 'recv_key'} ('inline:...' values;

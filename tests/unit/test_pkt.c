@@ -160,6 +160,17 @@ static enum mmr_drop_reason parse_exact(const uint8_t *frame, uint32_t len, stru
 	enum mmr_drop_reason r;
 
 	r = pkt_parse(copy, len, pi);
+	if (r == MMR_DROP_NONE) {
+		/* the checks after parsing read only inside the exact-size copy too (ASan) */
+		static const struct pkt_l2_filter f = { .mac = { 0x02, 0, 0, 0, 0x01, 0x02 }, .vlan = 100,
+							.has_ipv6 = 1, .ipv6 = { 0x20, 0x01, [15] = 0x02 } };
+		enum mmr_drop_reason l2 = pkt_l2_check(copy, pi, &f, 0, 0);
+		assert_true(l2 == MMR_DROP_NONE || l2 == MMR_DROP_VLAN || l2 == MMR_DROP_DST_MAC);
+		if (pi->kind == PKT_UDP) {
+			enum mmr_drop_reason c = pkt_udp_csum_check(copy, pi);
+			assert_true(c == MMR_DROP_NONE || c == MMR_DROP_UDP_CHECKSUM);
+		}
+	}
 	free(copy);
 	return r;
 }
@@ -299,19 +310,25 @@ static void test_ipv4_options(void **state)
 	uint32_t len = build(T_UDP4_OPT, b);
 
 	(void)state;
+	/* options (IHL > 5) are refused as bad_ip, after the header is otherwise checked */
+	assert_int_equal(pkt_parse(b, len, &pi), MMR_DROP_BAD_IP);
+	/* the same frame without options parses (the negative control) */
+	len = build(T_UDP4, b);
 	assert_int_equal(pkt_parse(b, len, &pi), MMR_DROP_NONE);
-	assert_int_equal(pi.l4_off, 14 + 32);
-	assert_int_equal(pi.payload_off, 14 + 32 + 8);
-	assert_int_equal(pi.payload_len, 20);
 
-	/* the largest header: IHL 15 */
+	/* the largest header: IHL 15; ICMP with options too */
 	uint32_t off = put_eth(b, 0x0800, 0, 0x8100);
 	uint32_t n = put_ipv4(b + off, 17, 8 + 4, 40);
 	len = off + n + put_udp(b + off + n, 1, 2, 4);
 	assert_int_equal(b[off] & 0x0f, 15);
-	assert_int_equal(pkt_parse(b, len, &pi), MMR_DROP_NONE);
-	assert_int_equal(pi.l4_off, 14 + 60);
-	assert_int_equal(pi.payload_len, 4);
+	assert_int_equal(pkt_parse(b, len, &pi), MMR_DROP_BAD_IP);
+	off = put_eth(b, 0x0800, 0, 0x8100);
+	n = put_ipv4(b + off, 1, 16, 4);
+	b[off + n] = 8;
+	assert_int_equal(pkt_parse(b, off + n + 16, &pi), MMR_DROP_BAD_IP);
+	/* a truncated options header is still TRUNCATED; a wrong checksum still bad_ip */
+	len = build(T_UDP4_OPT, b);
+	assert_int_equal(pkt_parse(b, 14 + 24, &pi), MMR_DROP_TRUNCATED);
 }
 
 static void test_ipv4_bad_header(void **state)
@@ -665,7 +682,8 @@ static void test_every_truncation(void **state)
 	for (int t = 0; t < T__COUNT; t++) {
 		uint32_t full = build((enum tmpl)t, b);
 
-		assert_int_equal(parse_exact(b, full, &pi), MMR_DROP_NONE);
+		/* IPv4 options are refused whole, truncated ones as truncated */
+		assert_int_equal(parse_exact(b, full, &pi), t == T_UDP4_OPT ? MMR_DROP_BAD_IP : MMR_DROP_NONE);
 		for (uint32_t len = 0; len < full; len++) {
 			enum mmr_drop_reason r = parse_exact(b, len, &pi);
 
@@ -747,6 +765,188 @@ static void test_random_garbage(void **state)
 	assert_true(ok > 1000);
 }
 
+/* ---- UDP checksum (pkt_udp_csum_verdict / _check) ------------------------------------------- */
+
+/* Set the UDP checksum of a parsed frame the slow, obvious way: pseudo header bytes laid out. */
+static void set_udp_csum(uint8_t *b, const struct pkt_info *pi)
+{
+	uint8_t ph[40];
+	uint32_t alen = pi->ip_version == 4 ? 4 : 16, ulen = 8u + pi->payload_len;
+
+	memcpy(ph, pi->src.ip, alen);
+	memcpy(ph + alen, pi->dst.ip, alen);
+	ph[2 * alen] = 0;
+	ph[2 * alen + 1] = 17;
+	wr16(ph + 2 * alen + 2, (uint16_t)ulen);
+	wr16(b + pi->l4_off + 6, 0);
+	uint16_t c = pkt_fold_sum(pkt_raw_sum(b + pi->l4_off, ulen, pkt_raw_sum(ph, 2 * alen + 4, 0)));
+	wr16(b + pi->l4_off + 6, c ? c : 0xffff);
+}
+
+static void test_udp_checksum(void **state)
+{
+	uint8_t b[256];
+	struct pkt_info pi;
+
+	(void)state;
+	for (int t = 0; t < T__COUNT; t++) {
+		uint32_t len = build((enum tmpl)t, b);
+		if (pkt_parse(b, len, &pi) != MMR_DROP_NONE || pi.kind != PKT_UDP)
+			continue;
+		int v4 = pi.ip_version == 4;
+		/* field 0: IPv4 "no checksum" passes, IPv6 is refused (RFC 8200) */
+		assert_int_equal(pkt_udp_csum_check(b, &pi), v4 ? MMR_DROP_NONE : MMR_DROP_UDP_CHECKSUM);
+		set_udp_csum(b, &pi);
+		assert_int_equal(pkt_udp_csum_check(b, &pi), MMR_DROP_NONE);
+		/* the verdict from an outside sum (the dataplane's csum_be16_bulk): folded or not */
+		uint32_t seg = pkt_raw_sum(b + pi.l4_off, 8u + pi.payload_len, 0);
+		assert_int_equal(pkt_udp_csum_verdict(b, &pi, seg), MMR_DROP_NONE);
+		assert_int_equal(pkt_udp_csum_verdict(b, &pi, (uint16_t)~pkt_fold_sum(seg)), MMR_DROP_NONE);
+		/* one payload bit, a port, an address (pseudo header), the length word: all caught */
+		b[pi.payload_off + pi.payload_len - 1] ^= 0x01;
+		assert_int_equal(pkt_udp_csum_check(b, &pi), MMR_DROP_UDP_CHECKSUM);
+		b[pi.payload_off + pi.payload_len - 1] ^= 0x01;
+		b[pi.l4_off + 1] ^= 0x40;
+		assert_int_equal(pkt_udp_csum_check(b, &pi), MMR_DROP_UDP_CHECKSUM);
+		b[pi.l4_off + 1] ^= 0x40;
+		struct pkt_info moved = pi;
+		moved.src.ip[0] ^= 0x80;
+		assert_int_equal(pkt_udp_csum_check(b, &moved), MMR_DROP_UDP_CHECKSUM);
+		assert_int_equal(pkt_udp_csum_check(b, &pi), MMR_DROP_NONE);
+		/* a checksum with one bit wrong */
+		uint16_t c = (uint16_t)((b[pi.l4_off + 6] << 8) | b[pi.l4_off + 7]);
+		wr16(b + pi.l4_off + 6, (uint16_t)(c ^ 0x0100));
+		assert_int_equal(pkt_udp_csum_check(b, &pi), MMR_DROP_UDP_CHECKSUM);
+	}
+	/* an odd payload length (IPv6 template: 33 bytes), trailing Ethernet padding not summed */
+	uint32_t len = build(T_UDP6, b);
+	assert_int_equal(pkt_parse(b, len + 10, &pi), MMR_DROP_NONE);
+	assert_int_equal(pi.payload_len, 33);
+	set_udp_csum(b, &pi);
+	memset(b + len, 0xab, 10);
+	assert_int_equal(pkt_udp_csum_check(b, &pi), MMR_DROP_NONE);
+	/* a datagram whose true checksum is 0 goes as 0xffff and verifies; as 0 on IPv4: no checksum */
+	len = build(T_UDP4, b);
+	assert_int_equal(pkt_parse(b, len, &pi), MMR_DROP_NONE);
+	for (uint32_t v = 0; v < 0x10000; v++) {     /* two payload bytes make the sum 0xffff */
+		wr16(b + pi.payload_off, (uint16_t)v);
+		set_udp_csum(b, &pi);
+		if (b[pi.l4_off + 6] == 0xff && b[pi.l4_off + 7] == 0xff)
+			break;
+	}
+	assert_int_equal(b[pi.l4_off + 6], 0xff);
+	assert_int_equal(pkt_udp_csum_check(b, &pi), MMR_DROP_NONE);
+}
+
+/* ---- destination MAC and VLAN (pkt_l2_check) --------------------------------------------------- */
+
+static void test_l2_check(void **state)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	struct pkt_l2_filter f = { .vlan = 0, .has_ipv6 = 1 };
+	uint8_t b[256];
+	struct pkt_info pi;
+	uint32_t len;
+
+	(void)state;
+	memcpy(f.mac, MAC_DST, 6);
+	memcpy(f.ipv6, IP6_DST, 16);
+	/* our MAC, untagged: accepted (the positive control) */
+	len = build(T_UDP4, b);
+	assert_int_equal(pkt_parse(b, len, &pi), MMR_DROP_NONE);
+	assert_int_equal(pkt_l2_check(b, &pi, &f, 0, 0), MMR_DROP_NONE);
+	/* another unicast MAC (one bit off), broadcast, IPv4 multicast MAC, 33:33 for UDP */
+	b[5] ^= 0x01;
+	assert_int_equal(pkt_l2_check(b, &pi, &f, 0, 0), MMR_DROP_DST_MAC);
+	memcpy(b, bcast, 6);
+	assert_int_equal(pkt_l2_check(b, &pi, &f, 0, 0), MMR_DROP_DST_MAC);
+	memcpy(b, (const uint8_t[]){ 0x01, 0x00, 0x5e, 0, 0, 1 }, 6);
+	assert_int_equal(pkt_l2_check(b, &pi, &f, 0, 0), MMR_DROP_DST_MAC);
+	memcpy(b, (const uint8_t[]){ 0x33, 0x33, 0xff, 0, 0, 2 }, 6);
+	assert_int_equal(pkt_l2_check(b, &pi, &f, 0, 0), MMR_DROP_DST_MAC);
+	/* ARP: broadcast accepted, our MAC too, a multicast not */
+	len = build(T_ARP, b);
+	assert_int_equal(pkt_parse(b, len, &pi), MMR_DROP_NONE);
+	assert_int_equal(pkt_l2_check(b, &pi, &f, 0, 0), MMR_DROP_NONE);
+	memcpy(b, bcast, 6);
+	assert_int_equal(pkt_l2_check(b, &pi, &f, 0, 0), MMR_DROP_NONE);
+	b[5] = 0xfe;
+	assert_int_equal(pkt_l2_check(b, &pi, &f, 0, 0), MMR_DROP_DST_MAC);
+	/* ICMP echo to broadcast: refused */
+	len = build(T_ICMP4, b);
+	assert_int_equal(pkt_parse(b, len, &pi), MMR_DROP_NONE);
+	memcpy(b, bcast, 6);
+	assert_int_equal(pkt_l2_check(b, &pi, &f, 0, 0), MMR_DROP_DST_MAC);
+
+	/* IPv6 NS to our solicited-node group ff02::1:ff00:2 on 33:33:ff:00:00:02: accepted */
+	len = build(T_ICMP6_NS, b);
+	static const uint8_t sol[16] = { 0xff, 0x02, [11] = 1, [12] = 0xff, [15] = 0x02 };
+	memcpy(b + 14 + 24, sol, 16);
+	memcpy(b, (const uint8_t[]){ 0x33, 0x33, 0xff, 0, 0, 2 }, 6);
+	assert_int_equal(pkt_parse(b, len, &pi), MMR_DROP_NONE);
+	assert_int_equal(pkt_l2_check(b, &pi, &f, 0, 0), MMR_DROP_NONE);
+	/* ... the MAC not matching the address, or another node's group, or no IPv6 on the port */
+	b[5] = 0x03;
+	assert_int_equal(pkt_l2_check(b, &pi, &f, 0, 0), MMR_DROP_DST_MAC);
+	b[5] = 0x02;
+	b[14 + 24 + 15] = 0x03;
+	memcpy(b, (const uint8_t[]){ 0x33, 0x33, 0xff, 0, 0, 3 }, 6);
+	assert_int_equal(pkt_parse(b, len, &pi), MMR_DROP_NONE);
+	assert_int_equal(pkt_l2_check(b, &pi, &f, 0, 0), MMR_DROP_DST_MAC);
+	b[14 + 24 + 15] = 0x02;
+	b[5] = 0x02;
+	assert_int_equal(pkt_parse(b, len, &pi), MMR_DROP_NONE);
+	f.has_ipv6 = 0;
+	assert_int_equal(pkt_l2_check(b, &pi, &f, 0, 0), MMR_DROP_DST_MAC);
+	f.has_ipv6 = 1;
+	/* NS to all-nodes ff02::1 on 33:33:00:00:00:01: accepted; echo to all-nodes: refused */
+	static const uint8_t alln[16] = { 0xff, 0x02, [15] = 1 };
+	memcpy(b + 14 + 24, alln, 16);
+	memcpy(b, (const uint8_t[]){ 0x33, 0x33, 0, 0, 0, 1 }, 6);
+	assert_int_equal(pkt_parse(b, len, &pi), MMR_DROP_NONE);
+	assert_int_equal(pkt_l2_check(b, &pi, &f, 0, 0), MMR_DROP_NONE);
+	len = build(T_ICMP6_ECHO, b);
+	memcpy(b + 14 + 24, alln, 16);
+	memcpy(b, (const uint8_t[]){ 0x33, 0x33, 0, 0, 0, 1 }, 6);
+	assert_int_equal(pkt_parse(b, len, &pi), MMR_DROP_NONE);
+	assert_int_equal(pkt_l2_check(b, &pi, &f, 0, 0), MMR_DROP_DST_MAC);
+
+	/* VLAN on a port without one: a tag (VLAN 100) refused, a priority tag (VLAN 0) accepted */
+	len = build(T_UDP4_VLAN, b);
+	assert_int_equal(pkt_parse(b, len, &pi), MMR_DROP_NONE);
+	assert_int_equal(pkt_l2_check(b, &pi, &f, 0, 0), MMR_DROP_VLAN);
+	wr16(b + 14, 0xe000);
+	assert_int_equal(pkt_parse(b, len, &pi), MMR_DROP_NONE);
+	assert_int_equal(pkt_l2_check(b, &pi, &f, 0, 0), MMR_DROP_NONE);
+	/* the port on VLAN 100: its tag accepted (priority bits ignored), another VLAN, no tag, two
+	 * tags refused; the NIC's stripped tag counts as the tag */
+	f.vlan = 100;
+	wr16(b + 14, 0x2000 | 100);
+	assert_int_equal(pkt_parse(b, len, &pi), MMR_DROP_NONE);
+	assert_int_equal(pkt_l2_check(b, &pi, &f, 0, 0), MMR_DROP_NONE);
+	wr16(b + 14, 0x2000 | 101);
+	assert_int_equal(pkt_parse(b, len, &pi), MMR_DROP_NONE);
+	assert_int_equal(pkt_l2_check(b, &pi, &f, 0, 0), MMR_DROP_VLAN);
+	wr16(b + 14, 0x2000 | 100);
+	assert_int_equal(pkt_parse(b, len, &pi), MMR_DROP_NONE);
+	assert_int_equal(pkt_l2_check(b, &pi, &f, 1, 100), MMR_DROP_VLAN);   /* a second tag */
+	len = build(T_UDP4, b);
+	assert_int_equal(pkt_parse(b, len, &pi), MMR_DROP_NONE);
+	assert_int_equal(pkt_l2_check(b, &pi, &f, 0, 0), MMR_DROP_VLAN);
+	assert_int_equal(pkt_l2_check(b, &pi, &f, 1, 0x3000 | 100), MMR_DROP_NONE);
+	assert_int_equal(pkt_l2_check(b, &pi, &f, 1, 99), MMR_DROP_VLAN);
+	len = build(T_UDP4_QINQ, b);
+	assert_int_equal(pkt_parse(b, len, &pi), MMR_DROP_NONE);
+	assert_int_equal(pi.vlan_tci & 0xfff, 100);
+	assert_int_equal(pkt_l2_check(b, &pi, &f, 0, 0), MMR_DROP_VLAN);
+	/* the VLAN is checked before the MAC: a frame of another VLAN counts as vlan */
+	len = build(T_UDP4_VLAN, b);
+	wr16(b + 14, 7);
+	memcpy(b, bcast, 6);
+	assert_int_equal(pkt_parse(b, len, &pi), MMR_DROP_NONE);
+	assert_int_equal(pkt_l2_check(b, &pi, &f, 0, 0), MMR_DROP_VLAN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -768,6 +968,8 @@ int main(void)
 		cmocka_unit_test(test_every_truncation),
 		cmocka_unit_test(test_oversized_lengths),
 		cmocka_unit_test(test_random_garbage),
+		cmocka_unit_test(test_udp_checksum),
+		cmocka_unit_test(test_l2_check),
 	};
 
 	return cmocka_run_group_tests_name("pkt", tests, NULL, NULL);

@@ -410,6 +410,10 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 					need_kf |= rtcp_waits_keyframe(&w->sel[o->sel_id], mp);
 					continue;
 				}
+				if (unlikely(!out_mac_ok(o))) {   /* its next hop's MAC is not resolved (neigh.h) */
+					w->st->drops[MMR_DROP_NEIGH_UNRESOLVED]++;
+					continue;
+				}
 				repair_prefetch(o->repair, lo[k].seq);
 				uint32_t mask;
 				if (unlikely(tells_active) && av1_active_for(w, s, mp, o, &mask)) {
@@ -451,6 +455,10 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 					rtcp_prefetch_copy(w, &outs->o[i + SEL_PREFETCH_AHEAD / 2]);
 				if (unlikely(!outs->o[i].dst_port_be)) {   /* an ICE receiver without an address */
 					w->st->drops[MMR_DROP_NO_ADDRESS]++;
+					continue;
+				}
+				if (unlikely(!out_mac_ok(&outs->o[i]))) {
+					w->st->drops[MMR_DROP_NEIGH_UNRESOLVED]++;
 					continue;
 				}
 				layer_out_passthrough(ri, &lo[k]);
@@ -571,6 +579,10 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 			layer_out_passthrough(ri, &lo);
 		if (unlikely(!o->dst_port_be) && fwd > 0) {   /* an ICE receiver without an address */
 			w->st->drops[MMR_DROP_NO_ADDRESS]++;
+			continue;
+		}
+		if (fwd > 0 && unlikely(!out_mac_ok(o))) {    /* its next hop's MAC is not resolved */
+			w->st->drops[MMR_DROP_NEIGH_UNRESOLVED]++;
 			continue;
 		}
 		if (fwd <= 0) {

@@ -3,7 +3,8 @@
  *
  * Every iteration: a burst of up to 32 packets from our queue of each port; each packet is parsed
  * (pkt_parse) and is either answered in place (ARP, ICMP echo, IPv6 neighbour solicitation; see
- * local_reply.c; STUN checks, ice.h), handed to the DTLS thread (first byte 20..63, dtls_path.h),
+ * local_reply.c; STUN checks, ice.h), handed to the DTLS thread (first byte 20..63, dtls_path.h)
+ * or to the control thread's neighbour table (ARP replies, gratuitous ARP, advertisements; neigh.h),
  * forwarded to the receivers of its stream (fanout.c), or dropped with its reason
  * counted. Then the TX buffers are flushed and we report an RCU quiescent state: no table pointer
  * survives an iteration.
@@ -54,6 +55,7 @@
 #include "local_reply.h"
 #include "media.h"
 #include "media_parse.h"
+#include "neigh.h"
 #include "owner.h"
 #include "pkt.h"
 #include "police.h"
@@ -452,6 +454,13 @@ static inline void handle_packet(struct worker *w, uint16_t pidx, struct rte_mbu
 		rte_pktmbuf_free(m);
 		return;
 	case PKT_ARP:
+		if (pi.arp_op == 2 || mmr_addr_eq(&pi.arp_spa, &pi.arp_tpa)) {
+			/* a reply or a gratuitous ARP: for the neighbour table (neigh.h) */
+			why = dp_neigh_in(w, m, &pi);
+			if (why != MMR_DROP_NONE)
+				goto drop;
+			return;
+		}
 		why = local_reply_arp(pt, m, &pi);
 		replies = &w->st->arp_replies;
 		break;
@@ -463,6 +472,11 @@ static inline void handle_packet(struct worker *w, uint16_t pidx, struct rte_mbu
 		why = local_reply_ns(pt, m, &pi);
 		replies = &w->st->icmp_replies;
 		break;
+	case PKT_ICMP6_NA:
+		why = dp_neigh_in(w, m, &pi);      /* for the neighbour table (neigh.h) */
+		if (why != MMR_DROP_NONE)
+			goto drop;
+		return;
 	default:
 		why = MMR_DROP_NOT_UDP;
 		goto drop;
@@ -621,6 +635,8 @@ int worker_main(void *arg)
 			repair_flush(w);
 		if (unlikely(!rte_ring_empty(dp->dtls_tx[w->idx])))
 			dp_dtls_tx(w);       /* the DTLS thread's flights (dtls_path.h) */
+		if (unlikely(w->idx == 0 && dp->neigh_tx && !rte_ring_empty(dp->neigh_tx)))
+			dp_neigh_tx(w);      /* the control thread's ARP requests and solicitations (neigh.h) */
 		worker_flush_tx(w);
 		w->st->loops++;
 		if (got) {

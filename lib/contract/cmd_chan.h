@@ -68,7 +68,7 @@
 #include "stats.h"
 
 #define MMR_SHM_MAGIC         0x4d4d5253u  /* "MMRS" */
-#define MMR_SHM_VERSION       15u        /* 2: SRTP suite and keys in PARTICIPANT_PUT;
+#define MMR_SHM_VERSION       16u        /* 2: SRTP suite and keys in PARTICIPANT_PUT;
 					      3: SRTP positions (srtp_index) in the counters and PUTs;
 					      4: VP9/AV1/H.264, spatial layers, simulcast groups, decode
 					         targets, current layers in the counters;
@@ -105,8 +105,10 @@
 					         certificate fingerprint in the header, event DTLS, DTLS
 					         counters and drop reasons; receive slots (issue 13):
 					         video_slot and slot_gen in SUB_PUT, slot counters per lcore;
-					      15: drop reason ssrc_learn_auth */
-#define MMR_SHM_LAYOUT        0x76e8c59da38d6cf1ull /* the layout of this version (see the check below) */
+					      15: drop reason ssrc_learn_auth;
+					      16: neighbour resolution: drop reasons neigh_unresolved,
+					         neigh_full, neigh_* control counters */
+#define MMR_SHM_LAYOUT        0x8e5048db0a937a05ull /* the layout of this version (see the check below) */
 #define MMR_CMD_RING          4096u        /* power of two */
 #define MMR_HEARTBEAT_NS      100000000ull /* 100 ms */
 #define MMR_HEARTBEAT_DEAD_NS 1000000000ull /* 1 s */

@@ -75,7 +75,12 @@
 					    "nothing learned (forged, tampered or without a tag)")             \
 	_(POLICED,        "policed",        "over its publisher's rate limit for the stream kind (audio, video, " \
 					    "screen, RTCP; the dataplane config's police_*): dropped before " \
-					    "decryption and fan-out")
+					    "decryption and fan-out") \
+	_(NEIGH_UNRESOLVED, "neigh_unresolved", "a copy not sent: the MAC of its next hop (the port's " \
+					    "gateway, or the on-link receiver) is not resolved yet, or its " \
+					    "resolution failed (per copy; it asks for resolution)")             \
+	_(NEIGH_FULL,     "neigh_full",     "ARP reply or neighbour advertisement not handed to the control " \
+					    "thread's neighbour table: its ring was full")
 
 enum mmr_drop_reason {
 #define _(sym, name, doc) MMR_DROP_##sym,

@@ -592,7 +592,7 @@ static void test_icmp6(void **state)
 	assert_int_equal(pi.ttl, 64);
 	b[54] = 129;                   /* echo reply */
 	assert_int_equal(pkt_parse(b, len, &pi), MMR_DROP_NOT_UDP);
-	b[54] = 136;                   /* neighbour advertisement */
+	b[54] = 137;                   /* redirect (advertisements: test_neigh_pkt.c) */
 	assert_int_equal(pkt_parse(b, len, &pi), MMR_DROP_NOT_UDP);
 
 	len = build(T_ICMP6_NS, b);

@@ -21,6 +21,7 @@
 #include "worker.h"
 
 #define FAILED_RETRY_NS  5000000000ull     /* a failed entry in use: resolution again after this */
+#define WANT_RETRY_NS    1000000000ull     /* ... or this long after the failure when a copy asks */
 #define REUSE_AFTER_NS   5000000000ull     /* an unreferenced entry is reused only after this (old
 					      output arrays are long gone: an RCU grace period) */
 #define SCAN_NS          20000000ull       /* timers are looked at every 20 ms */
@@ -185,10 +186,12 @@ static void timer(uint16_t i, uint64_t now)
 		__atomic_store_n(&dp_neigh_want[i], 0, __ATOMIC_RELAXED);
 	switch (e->state) {
 	case DP_NEIGH_FAILED:
-		if (!in_use(e) || (now < e->next_ns && !(want && now >= e->next_ns - FAILED_RETRY_NS + g.retrans_ns)))
+		/* again FAILED_RETRY_NS after the failure, or WANT_RETRY_NS after it when a copy asked */
+		if (!in_use(e) || (now < e->next_ns && !(want && now >= e->next_ns - FAILED_RETRY_NS + WANT_RETRY_NS)))
 			return;
 		e->state = DP_NEIGH_INCOMPLETE;
 		e->tries = 0;
+		e->next_ns = now;
 		/* fall through */
 	case DP_NEIGH_INCOMPLETE:
 		if (!in_use(e) && e->tries)

@@ -22,7 +22,8 @@
  * States: incomplete (requests every neigh_retrans_ms, neigh_tries of them, then failed),
  * reachable (for neigh_reachable_s, then stale: still used, and probed: first unicast to the known
  * MAC, then broadcast / solicited-node multicast; unanswered: failed), failed (no copies; again
- * after 5 s or at once when a copy asks, while someone uses it), static (configured, never changed).
+ * 5 s after the failure, or 1 s after it when a copy asks, while someone uses it), static
+ * (configured, never changed).
  * An ARP reply, gratuitous ARP (sender = target address) or advertisement with a target link-layer
  * address for an entry that is not static sets its MAC and makes it reachable.
  */

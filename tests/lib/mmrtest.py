@@ -345,6 +345,9 @@ class MmrEnv:
         # at 300-400 packets/s, bursts as fast as Python sends); '' for the dataplane's defaults
         self.police_conf = POLICE_TEST_LIMITS
         self.extra_ctl_conf = ''      # more controller.conf lines (set before start)
+        # the port's next hop (set before start): the static gateway_mac, or e.g. gateway_ipv4 =
+        # "..."; (the dataplane resolves it: test_neigh.py)
+        self.gateway_conf = 'gateway_mac = "%s";' % TAP_MAC
         if not rtcp:                  # the dataplane counts RTCP as drop `rtcp` and sends none
             self.extra_dp_conf = 'rtcp = false;\n'
         self.dp = None
@@ -541,9 +544,9 @@ class MmrEnv:
         mac = '' if self.vdev == 'pcap' else '\n    mac = "%s";' % self.dp_mac
         dp = ('# written by tests/lib/mmrtest.py for test %s\n'
               'shm_name = "%s";\neal = [ %s ];\nmbufs = %d;\nudp_port = %d;\n'
-              'ports = (\n  { ipv4 = "%s";%s\n    gateway_mac = "%s";%s\n  }\n);\n'
+              'ports = (\n  { ipv4 = "%s";%s\n    %s%s\n  }\n);\n'
               'status_interval_ms = %d;\nsrtp_ledger = "%s";\n'
-              % (self.name, self.shm_name, eal, self.mbufs, MMR_PORT, MMR_IP, v6, TAP_MAC, mac,
+              % (self.name, self.shm_name, eal, self.mbufs, MMR_PORT, MMR_IP, v6, self.gateway_conf, mac,
                  self.status_interval_ms, self.ledger_path))
         dp += self.police_conf + self.extra_dp_conf
         with open(os.path.join(self.tmp, 'dataplane.conf'), 'w') as f:

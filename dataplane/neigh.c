@@ -268,6 +268,14 @@ static void on_frame(struct rte_mbuf *m, uint64_t now)
 		learn(pidx, &pi.arp_spa, pi.arp_sha, now);
 	} else if (pi.kind == PKT_ICMP6_NA && pi.nd_has_lla) {
 		learn(pidx, &pi.nd_target, pi.arp_sha, now);
+	} else if (pi.kind == PKT_ICMP6_NA && (pi.nd_flags & 0x40)) {
+		/* a solicited advertisement without the option (the answer to a unicast probe, RFC 4861
+		 * 7.2.4): confirms the MAC we know (7.2.5) */
+		uint16_t i = pidx < MMR_MAX_PORTS ? find(pidx, &pi.nd_target) : 0;
+		if (i && g.e[i].has_mac && g.e[i].state != DP_NEIGH_STATIC)
+			learn(pidx, &pi.nd_target, g.e[i].mac, now);
+		else
+			cst()->neigh_ignored++;
 	} else {
 		cst()->neigh_ignored++;     /* an advertisement without the target's MAC */
 	}

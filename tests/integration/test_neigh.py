@@ -34,7 +34,7 @@ from mmrtest import MmrEnv  # noqa: E402
 
 TOOL = '/usr/bin/dpdk-telemetry.py'
 SSRC = 0x4E160001
-PORTS = {'alice': 6301, 'bob': 6302, 'carol': 6303}
+PORTS = {'alice': 6301, 'bob': 6302, 'carol': 6303, 'dave': 6304}
 CAROL_IP = '198.51.100.77'
 GW_IP = mmrtest.CLIENT_IP
 MAC_A = mmrtest.TAP_MAC
@@ -50,8 +50,12 @@ def sniffer():
     return s
 
 
+udp6, ns = [], []      # IPv6 UDP frames and neighbour solicitations the dataplane sent (drain)
+
+
 def drain(s):
-    """Frames the dataplane sent (source MAC DP_MAC) since the last call: (udp list, arp list)."""
+    """Frames the dataplane sent (source MAC DP_MAC) since the last call: (udp list, arp list);
+    IPv6 ones are appended to udp6 / ns."""
     udp, arp = [], []
     dp_mac = mmrtest.mac_bytes(mmrtest.DP_MAC)
     while True:
@@ -60,6 +64,16 @@ def drain(s):
         except BlockingIOError:
             return udp, arp
         if addr[2] == socket.PACKET_OUTGOING or f[6:12] != dp_mac:
+            continue
+        if f[12:14] == b'\x86\xdd' and len(f) >= 62:
+            nh = f[20]
+            if nh == 58 and f[54] == 135:     # our neighbour solicitation
+                ns.append({'dst_mac': ':'.join('%02x' % b for b in f[0:6]),
+                           'target': socket.inet_ntop(socket.AF_INET6, f[62:78])})
+            elif nh == 17:
+                udp6.append({'dst_mac': ':'.join('%02x' % b for b in f[0:6]),
+                             'dst_ip': socket.inet_ntop(socket.AF_INET6, f[38:54]),
+                             'dport': struct.unpack_from('!H', f, 56)[0]})
             continue
         if f[12:14] == b'\x08\x06' and len(f) >= 42:
             arp.append({'dst_mac': ':'.join('%02x' % b for b in f[0:6]), 'op': struct.unpack_from('!H', f, 20)[0],
@@ -122,8 +136,9 @@ def run_phase(env, socks, sn, seconds, i0):
 
 
 def body(c):
-    env = MmrEnv('neigh', status_interval_ms=0)
-    env.gateway_conf = 'gateway_ipv4 = "%s"; ipv4_prefix = 24;' % GW_IP
+    env = MmrEnv('neigh', status_interval_ms=0, ipv6=True)
+    env.gateway_conf = ('gateway_ipv4 = "%s"; ipv4_prefix = 24; gateway_ipv6 = "%s"; ipv6_prefix = 64;'
+                        % (GW_IP, mmrtest.CLIENT_IP6))
     env.extra_dp_conf += 'neigh_reachable_s = 2;\nneigh_retrans_ms = 200;\nneigh_tries = 3;\n'
     try:
         env.start()
@@ -133,8 +148,10 @@ def body(c):
         env.participant('m1', 'alice', PORTS['alice'])
         env.participant('m1', 'bob', PORTS['bob'], role='recvonly')
         env.participant('m1', 'carol', PORTS['carol'], role='recvonly', addr=CAROL_IP)
+        env.participant('m1', 'dave', PORTS['dave'], role='recvonly', addr=mmrtest.CLIENT_IP6)
         env.stream('m1', 'alice', SSRC, 'audio')
         socks = {n: env.udp_socket(PORTS[n]) for n in ('alice', 'bob')}
+        socks['dave'] = env.udp_socket(PORTS['dave'], ip=mmrtest.CLIENT_IP6)
 
         # ---- A: resolved by ARP, the kernel answers with A ----
         udp, arp, got, i = run_phase(env, socks, sn, 2.0, 0)
@@ -199,6 +216,16 @@ def body(c):
             c.check(False, '%s installed (Debian package dpdk)' % TOOL)
         # carol never got anything at all
         c.eq(len([u for u in udp if u['dst_ip'] == CAROL_IP]), 0, 'D: still no copy to carol')
+
+        # ---- F: IPv6: dave (the gateway's IPv6 address, on-link) resolved by neighbour discovery ----
+        got6 = len(mmrtest.MmrEnv.recv_all(socks['dave'], timeout=0.1))
+        to_dave = [u for u in udp6 if u['dst_ip'] == mmrtest.CLIENT_IP6 and u['dport'] == PORTS['dave']]
+        c.check(got6 >= PPS, 'F: dave (IPv6) receives alice\'s audio', got6)
+        c.check(to_dave and all(u['dst_mac'] in (MAC_A, MAC_B) for u in to_dave) and to_dave[-1]['dst_mac'] == MAC_A,
+                'F: dave\'s copies go to the MAC neighbour discovery found (the tap\'s, A at the end)',
+                sorted({u['dst_mac'] for u in to_dave}))
+        c.check(any(n['dst_mac'] == '33:33:ff:00:00:01' and n['target'] == mmrtest.CLIENT_IP6 for n in ns),
+                'F: a neighbour solicitation to the solicited-node multicast address was sent', ns[:3])
 
         # ---- E: the gateway stops answering: its entry fails, bob's copies stop (none to a guess) ----
         k0 = ctl_counters(env)

@@ -354,6 +354,25 @@ uint16_t dp_neigh_ref(unsigned pidx, const struct mmr_addr *a)
 	return i;
 }
 
+int dp_neigh_mac_for(unsigned pidx, const struct mmr_addr *a, uint8_t mac[6])
+{
+	if (!g.dp || pidx >= g.dp->n_ports)
+		return -1;
+	const struct dp_port_config *pc = &g.dp->cfg->port[pidx];
+	int rc = -1;
+	pthread_mutex_lock(&g.lock);
+	uint16_t i = on_link(pc, a) ? find(pidx, a) : pc->has_gateway_mac ? 0 : g.gw[pidx][a->family == MMR_AF_INET ? 0 : 1];
+	if (!i && !on_link(pc, a) && pc->has_gateway_mac) {
+		memcpy(mac, pc->gateway_mac, 6);
+		rc = 0;
+	} else if (i && dp_neigh_word_ok(dp_neigh_words[i])) {
+		memcpy(mac, g.e[i].mac, 6);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&g.lock);
+	return rc;
+}
+
 void dp_neigh_unref(uint16_t i)
 {
 	if (!i || i > DP_NEIGH_MAX)

@@ -98,6 +98,9 @@ const char *dp_neigh_check(unsigned pidx, const struct mmr_addr *a);
 /* Its entry index with a reference taken (0: the port's static gateway_mac; the check passed). */
 uint16_t dp_neigh_ref(unsigned pidx, const struct mmr_addr *a);
 void dp_neigh_unref(uint16_t idx);
+/* Any thread but a worker (the DTLS thread's first ClientHello): the MAC a receiver at a on port
+ * pidx without its own MAC is reached at now: 0 and mac, or -1 (not resolved, or no way). */
+int dp_neigh_mac_for(unsigned pidx, const struct mmr_addr *a, uint8_t mac[6]);
 
 /* Worker: an ARP frame not answered locally, or a neighbour advertisement. MMR_DROP_NONE: handed to
  * the control thread (m is not ours any more); otherwise the drop reason (m untouched). */

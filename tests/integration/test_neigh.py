@@ -6,8 +6,8 @@ mmr-dataplane on net_tap with NO gateway_mac, only gateway_ipv4 = the tap's kern
 The kernel side plays the gateway; an AF_PACKET socket on the tap sees every frame the dataplane
 sends and sends the gateway's gratuitous ARP.
 
- A. Audio from alice to bob (both at the gateway's address) and carol (198.51.100.77, on-link,
-    nobody): the dataplane ARPs for the gateway, the kernel answers with MAC A, bob's copies go to
+ A. Audio from alice to bob (both at the gateway's address), erin (a static `neighbours` entry:
+    her MAC, never an ARP) and carol (198.51.100.77, on-link, nobody): the dataplane ARPs for the gateway, the kernel answers with MAC A, bob's copies go to
     A and arrive. Carol's address is never answered: her copies are dropped as neigh_unresolved,
     not one frame to her leaves (negative check), her resolution is counted as failed, and the
     dataplane did ARP for her.
@@ -34,8 +34,10 @@ from mmrtest import MmrEnv  # noqa: E402
 
 TOOL = '/usr/bin/dpdk-telemetry.py'
 SSRC = 0x4E160001
-PORTS = {'alice': 6301, 'bob': 6302, 'carol': 6303, 'dave': 6304}
+PORTS = {'alice': 6301, 'bob': 6302, 'carol': 6303, 'dave': 6304, 'erin': 6305}
 CAROL_IP = '198.51.100.77'
+ERIN_IP = '198.51.100.88'          # a static entry (config `neighbours`)
+ERIN_MAC = '02:00:00:00:88:88'
 GW_IP = mmrtest.CLIENT_IP
 MAC_A = mmrtest.TAP_MAC
 MAC_B = '02:00:00:00:0b:0b'
@@ -137,8 +139,9 @@ def run_phase(env, socks, sn, seconds, i0):
 
 def body(c):
     env = MmrEnv('neigh', status_interval_ms=0, ipv6=True)
-    env.gateway_conf = ('gateway_ipv4 = "%s"; ipv4_prefix = 24; gateway_ipv6 = "%s"; ipv6_prefix = 64;'
-                        % (GW_IP, mmrtest.CLIENT_IP6))
+    env.gateway_conf = ('gateway_ipv4 = "%s"; ipv4_prefix = 24; gateway_ipv6 = "%s"; ipv6_prefix = 64;\n'
+                        '    neighbours = ( { ip = "%s"; mac = "%s"; } );'
+                        % (GW_IP, mmrtest.CLIENT_IP6, ERIN_IP, ERIN_MAC))
     env.extra_dp_conf += 'neigh_reachable_s = 2;\nneigh_retrans_ms = 200;\nneigh_tries = 3;\n'
     try:
         env.start()
@@ -149,6 +152,7 @@ def body(c):
         env.participant('m1', 'bob', PORTS['bob'], role='recvonly')
         env.participant('m1', 'carol', PORTS['carol'], role='recvonly', addr=CAROL_IP)
         env.participant('m1', 'dave', PORTS['dave'], role='recvonly', addr=mmrtest.CLIENT_IP6)
+        env.participant('m1', 'erin', PORTS['erin'], role='recvonly', addr=ERIN_IP)
         env.stream('m1', 'alice', SSRC, 'audio')
         socks = {n: env.udp_socket(PORTS[n]) for n in ('alice', 'bob')}
         socks['dave'] = env.udp_socket(PORTS['dave'], ip=mmrtest.CLIENT_IP6)
@@ -161,6 +165,10 @@ def body(c):
         c.check(to_bob and all(u['dst_mac'] == MAC_A for u in to_bob),
                 'A: every copy to bob goes to MAC A (the kernel\'s answer)', sorted({u['dst_mac'] for u in to_bob}))
         c.eq(len(to_carol), 0, 'A: no copy to carol (unresolved) leaves the dataplane')
+        to_erin = [u for u in udp if u['dst_ip'] == ERIN_IP]
+        c.check(len(to_erin) >= PPS and all(u['dst_mac'] == ERIN_MAC for u in to_erin) and
+                not any(a['tpa'] == ERIN_IP for a in arp),
+                'A: erin\'s copies go to her static MAC, never asked for', (len(to_erin), arp[:3]))
         c.check(any(a['op'] == 1 and a['tpa'] == GW_IP for a in arp) or
                 ctl_counters(env)['neigh_requests'] > 0, 'A: ARP requests for the gateway were sent')
         c.check(any(a['op'] == 1 and a['tpa'] == CAROL_IP for a in arp), 'A: ARP requests for carol were sent',
@@ -176,6 +184,7 @@ def body(c):
         # ---- B: the gateway moves to B and announces it ----
         subprocess.run(['ip', 'link', 'set', mmrtest.TAP_IFACE, 'address', MAC_B], check=True)
         garp(sn, MAC_B, GW_IP)
+        garp(sn, MAC_B, ERIN_IP)          # a static entry is never overwritten
         time.sleep(0.3)
         drain(sn)
         mmrtest.MmrEnv.recv_all(socks['bob'], timeout=0.05)
@@ -186,6 +195,10 @@ def body(c):
         c.check(got >= PPS, 'B: bob receives again (at MAC B)', got)
         k = ctl_counters(env)
         c.check(k['neigh_changes'] >= 1, 'B: neigh_changes counted', k)
+        to_erin = [u for u in udp if u['dst_ip'] == ERIN_IP]
+        c.check(to_erin and all(u['dst_mac'] == ERIN_MAC for u in to_erin) and k['neigh_ignored'] >= 1,
+                'B: a gratuitous ARP for erin\'s static entry is ignored (counted), her copies unchanged',
+                (sorted({u['dst_mac'] for u in to_erin}), k))
 
         # ---- C: back to A without a word: the re-probe finds it ----
         subprocess.run(['ip', 'link', 'set', mmrtest.TAP_IFACE, 'address', MAC_A], check=True)

@@ -138,7 +138,7 @@ def run_phase(env, socks, sn, seconds, i0):
 
 
 def body(c):
-    env = MmrEnv('neigh', status_interval_ms=0, ipv6=True)
+    env = MmrEnv('neigh', status_interval_ms=0, ipv6=True, asan='--asan' in sys.argv)   # --asan: make asan's build
     env.gateway_conf = ('gateway_ipv4 = "%s"; ipv4_prefix = 24; gateway_ipv6 = "%s"; ipv6_prefix = 64;\n'
                         '    neighbours = ( { ip = "%s"; mac = "%s"; } );'
                         % (GW_IP, mmrtest.CLIENT_IP6, ERIN_IP, ERIN_MAC))

@@ -537,6 +537,8 @@ static const struct field runtime_fields[] = {
 	F8(bwe_probe), { "bwe_no_feedback (1: lowest)", offsetof(struct dp_config, bwe_no_feedback_lowest), 1 },
 	F32(bwe_start_kbps), F32(bwe_min_kbps), F32(bwe_max_kbps),
 	F32(bwe_alloc_ms),
+	/* neighbour timers (neigh.c reads them at each scan) */
+	F32(neigh_reachable_s), F32(neigh_retrans_ms), F32(neigh_tries),
 	/* policing (police.h): the control thread turns them into the lcores' limits (police_set) */
 	F8(police), F32(police_burst_ms),
 #define POLICE_FIELDS(k, name) { "police_" name "_pps", offsetof(struct dp_config, police_pps[k]), 4 }, \

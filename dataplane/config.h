@@ -89,7 +89,7 @@ struct dp_config {
 	uint32_t police_burst_ms;            /* burst tolerance of every meter */
 	uint32_t police_pps[DP_POLICE_KINDS];  /* by enum police_kind (audio, video, screen, rtcp); 0: no limit */
 	uint32_t police_kbps[DP_POLICE_KINDS];
-	/* neighbour resolution (neigh.h) */
+	/* neighbour resolution (neigh.h), re-read on SIGHUP */
 	uint32_t neigh_reachable_s;          /* a resolved entry is probed again after this (default 30) */
 	uint32_t neigh_retrans_ms;           /* between two requests of one resolution (default 1000) */
 	uint32_t neigh_tries;                /* requests per resolution before it fails (default 3) */

@@ -296,6 +296,10 @@ void dp_neigh_service(struct dataplane *dp)
 	for (unsigned k = 0; k < n; k++)
 		on_frame(ms[k], now);
 	if (now >= g.next_scan) {
+		const struct dp_config *cfg = g.dp->cfg;      /* run-time settings (SIGHUP) */
+		g.reachable_ns = (uint64_t)__atomic_load_n(&cfg->neigh_reachable_s, __ATOMIC_RELAXED) * 1000000000ull;
+		g.retrans_ns = (uint64_t)__atomic_load_n(&cfg->neigh_retrans_ms, __ATOMIC_RELAXED) * 1000000ull;
+		g.tries = __atomic_load_n(&cfg->neigh_tries, __ATOMIC_RELAXED);
 		for (uint16_t i = 1; i <= DP_NEIGH_MAX; i++)
 			if (g.e[i].state != DP_NEIGH_FREE && g.e[i].state != DP_NEIGH_STATIC)
 				timer(i, now);

@@ -21,6 +21,7 @@
 #include "dataplane.h"
 #include "dp_events.h"
 #include "fanout.h"
+#include "rewrite.h"
 #include "qos_hooks.h"
 #include "rtcp_report.h"
 #include "worker.h"
@@ -238,6 +239,10 @@ void audio_topn_fanout(struct worker *w, struct rte_mbuf *m, const struct pkt_in
 		}
 		if (unlikely(!o->dst_port_be)) {   /* an ICE receiver without an address */
 			w->st->drops[MMR_DROP_NO_ADDRESS]++;
+			continue;
+		}
+		if (unlikely(!out_mac_ok(o))) {    /* its next hop's MAC is not resolved (neigh.h) */
+			w->st->drops[MMR_DROP_NEIGH_UNRESOLVED]++;
 			continue;
 		}
 		struct slot_out *so = (struct slot_out *)(void *)o->topn;

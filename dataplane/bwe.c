@@ -174,6 +174,10 @@ static int probe_one(struct worker *w, const struct fwd_output *o, struct part_b
 	uint32_t len = 20 + pad;
 
 	uint32_t head = ETH_LEN + (o->family == MMR_AF_INET ? IP4_LEN : IP6_LEN) + UDP_LEN;
+	if (unlikely(!out_mac_ok(o))) {
+		w->st->drops[MMR_DROP_NEIGH_UNRESOLVED]++;
+		return -1;
+	}
 	struct rte_mbuf *h = rte_pktmbuf_alloc(w->pools->pkt);
 	if (unlikely(!h)) {
 		w->st->drops[MMR_DROP_NO_MBUF]++;

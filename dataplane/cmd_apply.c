@@ -39,6 +39,7 @@
 #include "fwd_table.h"
 #include "layer_select.h"
 #include "meeting_owner.h"
+#include "neigh.h"
 #include "pkt.h"
 #include "repair_hooks.h"
 #include "qos_hooks.h"
@@ -325,6 +326,7 @@ static void fill_output(const struct cmd_apply *ca, struct fwd_output *o, uint32
 	o->dp_port = r->c.dp_port;
 	o->family = r->c.addr.family;
 	memcpy(o->dst_mac, r->c.has_mac ? r->c.mac : port->gateway_mac, 6);
+	o->neigh = r->c.has_mac ? 0 : r->neigh;     /* its gateway's or its own entry (neigh.h) */
 	memcpy(o->src_mac, port->mac, 6);
 	memcpy(o->src_ip, v4 ? port->ipv4.ip : port->ipv6.ip, alen);
 	memcpy(o->dst_ip, r->c.addr.ip, alen);
@@ -1784,6 +1786,8 @@ static void participant_delete(struct cmd_apply *ca, uint32_t pid)
 		stream_delete(ca, s);
 	}
 	p->used = 0;
+	dp_neigh_unref(p->neigh);
+	p->neigh = 0;
 	ca->need_grace = 1;
 	/* its rule goes before a shadowed participant with the same 5-tuple gets one: a port that
 	 * refuses the duplicate would lose steering altogether (steer.h) */
@@ -1814,8 +1818,30 @@ static void participant_delete(struct cmd_apply *ca, uint32_t pid)
 	ca->n_p--;
 }
 
+/* The neighbour entry participant pid's copies go to (neigh.h), from its configuration as put: a
+ * reference on the new one, the old one's dropped (participant_delete drops it too). */
+static void participant_neigh(struct cmd_apply *ca, uint32_t pid)
+{
+	struct sh_participant *p = &ca->P[pid];
+	uint16_t n = p->used && !p->c.has_mac && p->c.udp_port ? dp_neigh_ref(p->c.dp_port, &p->c.addr) : 0;
+	dp_neigh_unref(p->neigh);
+	p->neigh = n;
+}
+
+static int participant_put_one(struct cmd_apply *ca, const struct mmr_cmd_participant *in, char *err,
+			       size_t errlen);
+
 static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participant *in, char *err,
 			   size_t errlen)
+{
+	int rc = participant_put_one(ca, in, err, errlen);
+	if (rc == 0 && in->id < MMR_MAX_PARTICIPANTS)
+		participant_neigh(ca, in->id);
+	return rc;
+}
+
+static int participant_put_one(struct cmd_apply *ca, const struct mmr_cmd_participant *in, char *err,
+			       size_t errlen)
 {
 	struct mmr_cmd_participant c = *in;
 	struct dataplane *dp = ca->dp;
@@ -1855,9 +1881,9 @@ static int participant_put(struct cmd_apply *ca, const struct mmr_cmd_participan
 	c.has_mac = c.has_mac ? 1 : 0;
 	if (!c.has_mac) {
 		memset(c.mac, 0, sizeof(c.mac));
-		if (!port->has_gateway_mac)
-			return refuse(err, errlen, "participant %u: no MAC given and port %u has no gateway_mac",
-				      c.id, c.dp_port);
+		const char *why = c.udp_port ? dp_neigh_check(c.dp_port, &c.addr) : NULL;
+		if (why)
+			return refuse(err, errlen, "participant %u: port %u: %s", c.id, c.dp_port, why);
 	}
 	if (c.role < MMR_ROLE_SENDRECV || c.role > MMR_ROLE_SENDONLY)
 		return refuse(err, errlen, "participant %u: unknown role %u", c.id, c.role);

@@ -198,7 +198,8 @@ static int parse_addr_setting(const config_setting_t *group, const char *name, i
 static int parse_port(const config_setting_t *ps, struct dp_port_config *pc, unsigned idx,
 		      const char *path, char *err, size_t errlen)
 {
-	static const char *const known[] = { "ipv4", "ipv6", "gateway_mac", "mac", "tx_multiseg", "vlan", NULL };
+	static const char *const known[] = { "ipv4", "ipv6", "gateway_mac", "mac", "tx_multiseg", "vlan", "gateway_ipv4",
+					     "gateway_ipv6", "ipv4_prefix", "ipv6_prefix", "neighbours", NULL };
 	if (!config_setting_is_group(ps)) {
 		set_err(err, errlen, path, ps, "ports[%u] must be a group { ... }", idx);
 		return -1;
@@ -208,8 +209,45 @@ static int parse_port(const config_setting_t *ps, struct dp_port_config *pc, uns
 	if (parse_addr_setting(ps, "ipv4", MMR_AF_INET, &pc->ipv4, &pc->has_ipv4, path, err, errlen) < 0 ||
 	    parse_addr_setting(ps, "ipv6", MMR_AF_INET6, &pc->ipv6, &pc->has_ipv6, path, err, errlen) < 0 ||
 	    parse_mac_setting(ps, "gateway_mac", pc->gateway_mac, &pc->has_gateway_mac, path, err, errlen) < 0 ||
-	    parse_mac_setting(ps, "mac", pc->mac, &pc->has_mac, path, err, errlen) < 0)
+	    parse_mac_setting(ps, "mac", pc->mac, &pc->has_mac, path, err, errlen) < 0 ||
+	    parse_addr_setting(ps, "gateway_ipv4", MMR_AF_INET, &pc->gateway_ipv4, &pc->has_gateway_ipv4, path,
+			       err, errlen) < 0 ||
+	    parse_addr_setting(ps, "gateway_ipv6", MMR_AF_INET6, &pc->gateway_ipv6, &pc->has_gateway_ipv6, path,
+			       err, errlen) < 0)
 		return -1;
+	uint32_t pl;
+	if (get_uint(ps, "ipv4_prefix", 1, 32, 32, &pl, path, err, errlen) < 0)
+		return -1;
+	pc->prefix4 = (uint8_t)pl;
+	if (get_uint(ps, "ipv6_prefix", 1, 128, 128, &pl, path, err, errlen) < 0)
+		return -1;
+	pc->prefix6 = (uint8_t)pl;
+	if ((pc->has_gateway_ipv4 && !pc->has_ipv4) || (pc->has_gateway_ipv6 && !pc->has_ipv6)) {
+		set_err(err, errlen, path, ps, "ports[%u]: a gateway_ipv4/6 needs the port's own ipv4/6", idx);
+		return -1;
+	}
+	config_setting_t *nl = config_setting_get_member(ps, "neighbours");
+	if (nl) {
+		static const char *const nknown[] = { "ip", "mac", NULL };
+		if (!config_setting_is_list(nl) || config_setting_length(nl) > 8) {
+			set_err(err, errlen, path, nl, "'neighbours' must be a list of at most 8 { ip = ...; mac = ...; }");
+			return -1;
+		}
+		pc->n_static = (uint32_t)config_setting_length(nl);
+		for (uint32_t i = 0; i < pc->n_static; i++) {
+			config_setting_t *e = config_setting_get_elem(nl, i);
+			const char *ip;
+			uint8_t has = 0;
+			if (!config_setting_is_group(e) || check_known(e, nknown, path, err, errlen) < 0 ||
+			    get_string(e, "ip", &ip, NULL, path, err, errlen) < 0 ||
+			    parse_mac_setting(e, "mac", pc->static_neigh[i].mac, &has, path, err, errlen) < 0)
+				return -1;
+			if (!ip || mmr_addr_parse(ip, &pc->static_neigh[i].ip) < 0 || !has) {
+				set_err(err, errlen, path, e, "neighbours[%u] needs 'ip' (an address) and 'mac'", i);
+				return -1;
+			}
+		}
+	}
 	const char *ms;
 	config_setting_t *mss;
 	if (get_string(ps, "tx_multiseg", &ms, &mss, path, err, errlen) < 0)
@@ -301,7 +339,10 @@ static int parse_bwe(const config_setting_t *root, struct dp_config *cfg, const 
 	    get_uint(root, "bwe_start_kbps", 10, 1000000, DEFAULT_BWE_START, &cfg->bwe_start_kbps, path, err,
 		     errlen) < 0 ||
 	    get_uint(root, "bwe_alloc_ms", 10, 60000, DEFAULT_BWE_ALLOC, &cfg->bwe_alloc_ms, path, err,
-		     errlen) < 0)
+		     errlen) < 0 ||
+	    get_uint(root, "neigh_reachable_s", 1, 3600, 30, &cfg->neigh_reachable_s, path, err, errlen) < 0 ||
+	    get_uint(root, "neigh_retrans_ms", 100, 10000, 1000, &cfg->neigh_retrans_ms, path, err, errlen) < 0 ||
+	    get_uint(root, "neigh_tries", 1, 10, 3, &cfg->neigh_tries, path, err, errlen) < 0)
 		return -1;
 	if (cfg->bwe_min_kbps > cfg->bwe_max_kbps || cfg->bwe_start_kbps < cfg->bwe_min_kbps ||
 	    cfg->bwe_start_kbps > cfg->bwe_max_kbps) {
@@ -336,7 +377,7 @@ static int parse_root(const config_setting_t *root, struct dp_config *cfg, const
 					     "dtls_cert", "log_level", "police", "police_burst_ms",
 					     "police_audio_pps", "police_audio_kbps", "police_video_pps", "police_video_kbps",
 					     "police_screen_pps", "police_screen_kbps", "police_rtcp_pps", "police_rtcp_kbps",
-					     "verify_udp_checksum", NULL };
+					     "verify_udp_checksum", "neigh_reachable_s", "neigh_retrans_ms", "neigh_tries", NULL };
 	if (check_known(root, known, path, err, errlen) < 0)
 		return -1;
 
@@ -501,6 +542,8 @@ static const struct field runtime_fields[] = {
 	F8(bwe_probe), { "bwe_no_feedback (1: lowest)", offsetof(struct dp_config, bwe_no_feedback_lowest), 1 },
 	F32(bwe_start_kbps), F32(bwe_min_kbps), F32(bwe_max_kbps),
 	F32(bwe_alloc_ms),
+	/* neighbour timers (neigh.c reads them at each scan) */
+	F32(neigh_reachable_s), F32(neigh_retrans_ms), F32(neigh_tries),
 	/* policing (police.h): the control thread turns them into the lcores' limits (police_set) */
 	F8(police), F32(police_burst_ms),
 #define POLICE_FIELDS(k, name) { "police_" name "_pps", offsetof(struct dp_config, police_pps[k]), 4 }, \

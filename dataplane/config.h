@@ -30,7 +30,17 @@ struct dp_port_config {
 	struct mmr_addr ipv4;     /* our address: ARP/ICMP answered, media received, copies sent from */
 	struct mmr_addr ipv6;
 	uint8_t mac[6];
-	uint8_t gateway_mac[6];   /* next hop for receivers that have no MAC of their own */
+	uint8_t gateway_mac[6];   /* next hop for receivers that have no MAC of their own: a static
+				     entry, never resolved or overwritten (neigh.h) */
+	uint8_t has_gateway_ipv4; /* the gateway resolved by ARP / neighbour discovery (neigh.h) */
+	uint8_t has_gateway_ipv6;
+	uint8_t prefix4;          /* `ipv4_prefix`: receivers inside ipv4/prefix4 are on-link (their
+				     own address is resolved); 32 (default): none */
+	uint8_t prefix6;          /* `ipv6_prefix`: the same for IPv6; 128 (default): none */
+	struct mmr_addr gateway_ipv4;
+	struct mmr_addr gateway_ipv6;
+	uint32_t n_static;        /* `neighbours`: static entries { ip, mac } */
+	struct { struct mmr_addr ip; uint8_t mac[6]; } static_neigh[8];
 	uint16_t vlan;            /* 0: untagged frames only; 1..4094: frames of this VLAN only, and
 				     everything sent tagged with it */
 };
@@ -83,6 +93,10 @@ struct dp_config {
 	uint32_t police_burst_ms;            /* burst tolerance of every meter */
 	uint32_t police_pps[DP_POLICE_KINDS];  /* by enum police_kind (audio, video, screen, rtcp); 0: no limit */
 	uint32_t police_kbps[DP_POLICE_KINDS];
+	/* neighbour resolution (neigh.h), re-read on SIGHUP */
+	uint32_t neigh_reachable_s;          /* a resolved entry is probed again after this (default 30) */
+	uint32_t neigh_retrans_ms;           /* between two requests of one resolution (default 1000) */
+	uint32_t neigh_tries;                /* requests per resolution before it fails (default 3) */
 };
 
 /*

@@ -58,6 +58,7 @@
 #include "cmd_chan.h"
 #include "dataplane.h"
 #include "meeting_owner.h"
+#include "neigh.h"
 #include "police.h"
 #include "dp_events.h"
 #include "srtp_lease.h"
@@ -416,6 +417,7 @@ void ctl_loop_run(struct dataplane *dp, struct cmd_apply *ca)
 		if (!mw.active)
 			n += apply_dtls(dp, ca);
 		srtp_leases_service(dp->leases, 1);   /* the lcores' requests for more index */
+		dp_neigh_service(dp);                 /* ARP / ND answers and timers (neigh.h) */
 		int snapshot = dp_events_service(dp, ca);   /* a controller asked for every current value */
 		if (atomic_exchange_explicit(&dp->reload, 0, memory_order_relaxed)) {
 			reload_config(dp);

@@ -118,6 +118,10 @@ struct dataplane {
 	 * datagrams to each worker (SP/SC) */
 	struct rte_ring *dtls_in;
 	struct rte_ring *dtls_tx[MMR_MAX_LCORES];
+	/* neighbour resolution (neigh.h): ARP replies and advertisements to the control thread
+	 * (multi-producer), its requests to worker 0 (SP/SC) */
+	struct rte_ring *neigh_in;
+	struct rte_ring *neigh_tx;
 	struct rtcp_tables rtcp;     /* RTCP state per stream, subscription, participant (rtcp_state.h) */
 	struct ntp_clock ntp;        /* wall clock for the lcores' RTCP (ntp_time.h): published by the
 					control thread before the lcores start and about once a second */

@@ -30,6 +30,7 @@
 #include "fwd_table.h"
 #include "ice.h"
 #include "local_reply.h"
+#include "neigh.h"
 #include "worker.h"
 
 _Static_assert((int)DTLS_FAIL_COUNT == (int)MMR_DTLS_FAIL_KEYS, "enum mmr_dtls_fail follows enum dtls_fail");
@@ -388,12 +389,19 @@ static int synth_hdr(struct dsess *d, const struct dcfg *c)
 	if (c->family != MMR_AF_INET || !c->port || c->dp_port >= dp->n_ports)
 		return -1;
 	const struct dp_port *pt = &dp->port[c->dp_port];
-	if (!pt->has_ipv4 || (!c->has_mac && !pt->has_gateway_mac))
+	uint8_t nh[6];
+	struct mmr_addr a = { .family = MMR_AF_INET };
+	memcpy(a.ip, c->ip, 4);
+	if (!pt->has_ipv4)
+		return -1;
+	if (c->has_mac)
+		memcpy(nh, c->mac, 6);
+	else if (dp_neigh_mac_for(c->dp_port, &a, nh) < 0)    /* its gateway's or its own (neigh.h) */
 		return -1;
 	uint8_t f[14 + 20 + 8 + 1];
 	memset(f, 0, sizeof(f));
 	memcpy(f, pt->mac, 6);
-	memcpy(f + 6, c->has_mac ? c->mac : pt->gateway_mac, 6);
+	memcpy(f + 6, nh, 6);
 	put_be16(f + 12, 0x0800);
 	uint8_t *ip = f + 14;
 	ip[0] = 0x45;

@@ -422,6 +422,10 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 					need_kf |= rtcp_waits_keyframe(&w->sel[o->sel_id], mp);
 					continue;
 				}
+				if (unlikely(!out_mac_ok(o))) {   /* its next hop's MAC is not resolved (neigh.h) */
+					w->st->drops[MMR_DROP_NEIGH_UNRESOLVED]++;
+					continue;
+				}
 				repair_prefetch(o->repair, lo[k].seq);
 				uint32_t mask;
 				if (unlikely(tells_active) && av1_active_for(w, s, mp, o, &mask)) {
@@ -465,6 +469,10 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 					continue;
 				if (unlikely(!outs->o[i].dst_port_be)) {   /* an ICE receiver without an address */
 					w->st->drops[MMR_DROP_NO_ADDRESS]++;
+					continue;
+				}
+				if (unlikely(!out_mac_ok(&outs->o[i]))) {
+					w->st->drops[MMR_DROP_NEIGH_UNRESOLVED]++;
 					continue;
 				}
 				layer_out_passthrough(ri, &lo[k]);
@@ -587,6 +595,10 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 			layer_out_passthrough(ri, &lo);
 		if (unlikely(!o->dst_port_be) && fwd > 0) {   /* an ICE receiver without an address */
 			w->st->drops[MMR_DROP_NO_ADDRESS]++;
+			continue;
+		}
+		if (fwd > 0 && unlikely(!out_mac_ok(o))) {    /* its next hop's MAC is not resolved */
+			w->st->drops[MMR_DROP_NEIGH_UNRESOLVED]++;
 			continue;
 		}
 		if (fwd <= 0) {

@@ -90,8 +90,10 @@ struct fwd_output {
 	uint8_t  slot_gen;        /* a video slot's publisher stream (issue 13): the slot's assignment
 				     number (layer_sel_slot_source); 0: not on a slot */
 	uint8_t  family;          /* MMR_AF_INET / MMR_AF_INET6 */
-	uint8_t  dst_mac[6];      /* receiver's MAC or the port's gateway MAC */
+	uint8_t  dst_mac[6];      /* receiver's MAC or the port's static gateway MAC (neigh 0) */
 	uint8_t  src_mac[6];      /* the port's MAC */
+	uint16_t neigh;           /* the neighbour entry whose MAC copies go to (neigh.h: its gateway,
+				     or the on-link receiver itself); 0: dst_mac */
 	uint32_t pseudo_sum;      /* raw checksum sum of the UDP pseudo header minus the length */
 	uint32_t ip4_sum;         /* raw sum of the IPv4 header minus total length (and checksum) */
 	uint8_t  src_ip[16];      /* our address on dp_port (4 or 16 bytes used) */

@@ -41,6 +41,7 @@
 #include "police.h"
 #include "port.h"
 #include "srtp_lease.h"
+#include "neigh.h"
 #include "telemetry.h"
 #include "handoff.h"
 #include "worker.h"
@@ -278,6 +279,8 @@ int main(int argc, char **argv)
 	}
 	if (dp_dtls_init(&dp) < 0)     /* before the workers: its rings; the fingerprint before dp_ready */
 		goto out_tables;
+	if (dp_neigh_init(&dp) < 0)    /* before the workers and the first PARTICIPANT_PUT */
+		goto out_tables;
 	ca = cmd_apply_new(&dp);
 	if (!ca) {
 		DP_ERR(DP_LT_DP, "cannot allocate the control thread's tables");
@@ -318,6 +321,7 @@ out_workers:
 	if (n_launched)
 		rte_eal_mp_wait_lcore();
 	dp_dtls_stop(&dp);     /* after the workers: nothing enqueues any more */
+	dp_neigh_stop(&dp);
 	for (unsigned i = 0; i < n_init_workers; i++)
 		worker_fini(&workers[i]);
 	if (rcu_registered) {
@@ -331,6 +335,7 @@ out_workers:
 	}
 out_tables:
 	dp_dtls_stop(&dp);
+	dp_neigh_stop(&dp);
 	dp_ice_free(&dp);
 	dp_learn_free();
 	rtcp_state_free(&dp.rtcp);

@@ -20,6 +20,9 @@
 #include "fwd_table.h"
 #include "layer_select.h"
 #include "media.h"
+#define MMR_NEIGH_WORDS_ONLY
+#include "neigh.h"
+#undef MMR_NEIGH_WORDS_ONLY
 #include "pkt.h"
 #include "be_bytes.h"
 
@@ -103,11 +106,27 @@ static __attribute__((unused)) void prepare_sum(struct fanout_pkt *fp, const uin
 	fp->const_sum = csum_fold64(s);
 }
 
+/* Can a copy to o go now: its MAC is static (neigh 0) or its neighbour entry resolved? Else the
+ * entry is asked for (dp_neigh_ask) and the caller drops the copy as neigh_unresolved. */
+static inline int out_mac_ok(const struct fwd_output *o)
+{
+	if (likely(!o->neigh) || likely(dp_neigh_word_ok(dp_neigh_word(o->neigh))))
+		return 1;
+	dp_neigh_ask(o->neigh);
+	return 0;
+}
+
 /* Ethernet, IP and UDP headers (checksum 0) at p; returns the UDP header. */
 static inline uint8_t *write_headers(uint8_t *p, const struct fwd_output *o, const struct fanout_pkt *fp)
 {
 	uint8_t *udp;
-	memcpy(p, o->dst_mac, 6);
+	if (o->neigh) {
+		/* one load: never a torn MAC (neigh.h); the caller checked it is usable (out_mac_ok) */
+		uint64_t w = dp_neigh_word(o->neigh);
+		memcpy(p, &w, 6);
+	} else {
+		memcpy(p, o->dst_mac, 6);
+	}
 	memcpy(p + 6, o->src_mac, 6);
 	if (likely(o->family == MMR_AF_INET)) {
 		uint8_t *ip = p + ETH_LEN;

@@ -57,6 +57,11 @@ int rtcp_out_to_output(struct worker *w, const struct fwd_output *o, uint16_t sp
 	struct rte_mbuf *h = rte_pktmbuf_alloc(need <= DP_HDR_MBUF_ROOM ? w->pools->hdr : w->pools->pkt);
 	enum mmr_drop_reason why = MMR_DROP_NO_MBUF;
 
+	if (unlikely(!out_mac_ok(o))) {
+		why = MMR_DROP_NEIGH_UNRESOLVED;
+		rte_pktmbuf_free(h);
+		goto drop;
+	}
 	if (unlikely(!h))
 		goto drop;
 	uint32_t room = rte_pktmbuf_tailroom(h);

@@ -59,6 +59,8 @@ struct sh_participant {
 	struct part_uplink *uplink;      /* qos_hooks.h; NULL: none */
 	struct fwd_rx_subs *rx_subs;     /* the array its node points at; NULL: no video received */
 	uint8_t  rx_dirty;               /* in the rx-dirty list: rx_subs to rebuild */
+	uint16_t neigh;                  /* the neighbour entry its copies go to (no MAC of its own:
+					    neigh.h, a reference held); 0: its MAC or the gateway_mac */
 	uint32_t m_next, m_prev;         /* in its meeting's list */
 };
 

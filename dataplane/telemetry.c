@@ -3,7 +3,8 @@
  *
  * They run in EAL's telemetry thread and read only the shared segment's counters with relaxed
  * loads, as the controller and the status line do (stats.h: one writer each, readers tolerate a
- * counter a few packets behind); never the control thread's tables. Names come from the counter
+ * counter a few packets behind); never the control thread's tables, but for the neighbour table
+ * (/mmr/neigh), read under its own lock (neigh.c). Names come from the counter
  * lists (foreach_mmr_lcore_counter, foreach_mmr_drop, foreach_mmr_stream_counter): nothing is
  * declared twice.
  */
@@ -20,6 +21,7 @@
 #include "cmd_chan.h"
 #include "dataplane.h"
 #include "dp_log.h"
+#include "neigh.h"
 #include "stats.h"
 
 #define MAX_MEETINGS_LISTED 200u   /* a dict holds 256 entries at most (RTE_TEL_MAX_DICT_ENTRIES) */
@@ -254,6 +256,19 @@ static int tel_streams(const char *cmd, const char *params, struct rte_tel_data 
 	return rc;
 }
 
+/* the neighbour table (neigh.h): its own lock, the control thread's entries */
+static int tel_neigh(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	pthread_mutex_lock(&t_lock);
+	int rc = t_dp ? 0 : -1;
+	if (t_dp)
+		dp_neigh_telemetry(d);
+	pthread_mutex_unlock(&t_lock);
+	return rc;
+}
+
 int dp_telemetry_init(struct dataplane *dp)
 {
 	static const struct {
@@ -267,6 +282,8 @@ int dp_telemetry_init(struct dataplane *dp)
 		{ "/mmr/drops", tel_drops, "mmr-dataplane: packets dropped by reason, all lcores. No parameters" },
 		{ "/mmr/meetings", tel_meetings, "mmr-dataplane: meetings placed on a worker. No parameters" },
 		{ "/mmr/streams", tel_streams, "mmr-dataplane: one stream's counters. Parameter: stream id" },
+		{ "/mmr/neigh", tel_neigh, "mmr-dataplane: the neighbour table (ARP / IPv6 ND): per entry port, ip, "
+		  "mac, state, gateway, refs, tries, age_ms. No parameters" },
 	};
 	pthread_mutex_lock(&t_lock);
 	t_dp = dp;

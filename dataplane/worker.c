@@ -6,7 +6,8 @@
  * has its checksum checked just before it is used (STUN/DTLS at dispatch, media and RTCP once its
  * sender is known, on its meeting's owner: the NIC's verdict, or in software: rx_udp_csum), and it
  * is either answered in place (ARP, ICMP echo, IPv6 neighbour solicitation; see
- * local_reply.c; STUN checks, ice.h), handed to the DTLS thread (first byte 20..63, dtls_path.h),
+ * local_reply.c; STUN checks, ice.h), handed to the DTLS thread (first byte 20..63, dtls_path.h)
+ * or to the control thread's neighbour table (ARP replies, gratuitous ARP, advertisements; neigh.h),
  * forwarded to the receivers of its stream (fanout.c), or dropped with its reason
  * counted. Then the TX buffers are flushed and we report an RCU quiescent state: no table pointer
  * survives an iteration.
@@ -58,6 +59,7 @@
 #include "local_reply.h"
 #include "media.h"
 #include "media_parse.h"
+#include "neigh.h"
 #include "owner.h"
 #include "pkt.h"
 #include "police.h"
@@ -544,6 +546,13 @@ static inline void handle_packet(struct worker *w, uint16_t pidx, struct rte_mbu
 		rte_pktmbuf_free(m);
 		return;
 	case PKT_ARP:
+		if (pi.arp_op == 2 || mmr_addr_eq(&pi.arp_spa, &pi.arp_tpa)) {
+			/* a reply or a gratuitous ARP: for the neighbour table (neigh.h) */
+			why = dp_neigh_in(w, m, &pi);
+			if (why != MMR_DROP_NONE)
+				goto drop;
+			return;
+		}
 		why = local_reply_arp(pt, m, &pi);
 		replies = &w->st->arp_replies;
 		break;
@@ -555,6 +564,11 @@ static inline void handle_packet(struct worker *w, uint16_t pidx, struct rte_mbu
 		why = local_reply_ns(pt, m, &pi);
 		replies = &w->st->icmp_replies;
 		break;
+	case PKT_ICMP6_NA:
+		why = dp_neigh_in(w, m, &pi);      /* for the neighbour table (neigh.h) */
+		if (why != MMR_DROP_NONE)
+			goto drop;
+		return;
 	default:
 		why = MMR_DROP_NOT_UDP;
 		goto drop;
@@ -713,6 +727,8 @@ int worker_main(void *arg)
 			repair_flush(w);
 		if (unlikely(!rte_ring_empty(dp->dtls_tx[w->idx])))
 			dp_dtls_tx(w);       /* the DTLS thread's flights (dtls_path.h) */
+		if (unlikely(w->idx == 0 && dp->neigh_tx && !rte_ring_empty(dp->neigh_tx)))
+			dp_neigh_tx(w);      /* the control thread's ARP requests and solicitations (neigh.h) */
 		worker_flush_tx(w);
 		w->st->loops++;
 		if (got) {

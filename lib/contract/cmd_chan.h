@@ -110,8 +110,10 @@
 					         drop reasons not_admitted, muted, share_denied;
 					         policing (issue 15): drop reason and participant
 					         counter policed; input checks (issue 15):
-					         drop reasons udp_checksum, vlan, dst_mac */
-#define MMR_SHM_LAYOUT        0x7654961c5ace6c41ull /* the layout of this version (see the check below) */
+					         drop reasons udp_checksum, vlan, dst_mac;
+					         neighbour resolution (issue 14): drop reasons
+					         neigh_unresolved, neigh_full, neigh_* control counters */
+#define MMR_SHM_LAYOUT        0xa605308d155b7d1dull /* the layout of this version (see the check below) */
 #define MMR_CMD_RING          4096u        /* power of two */
 #define MMR_HEARTBEAT_NS      100000000ull /* 100 ms */
 #define MMR_HEARTBEAT_DEAD_NS 1000000000ull /* 1 s */

@@ -88,7 +88,12 @@
 					    "VLAN or untagged on a port with one, or two tags")               \
 	_(DST_MAC,        "dst_mac",        "destination MAC not ours: another unicast MAC, broadcast other " \
 					    "than ARP, multicast other than IPv6 neighbour solicitation to " \
-					    "all-nodes or our solicited-node group")
+					    "all-nodes or our solicited-node group or advertisement to all-nodes") \
+	_(NEIGH_UNRESOLVED, "neigh_unresolved", "a copy not sent: the MAC of its next hop (the port's " \
+					    "gateway, or the on-link receiver) is not resolved yet, or its " \
+					    "resolution failed (per copy; it asks for resolution)")             \
+	_(NEIGH_FULL,     "neigh_full",     "ARP reply or neighbour advertisement not handed to the control " \
+					    "thread's neighbour table: its ring was full")
 
 enum mmr_drop_reason {
 #define _(sym, name, doc) MMR_DROP_##sym,

@@ -246,7 +246,14 @@ struct mmr_participant_stats {
 	_(dtls_ignored,     "dtls_ignored",     "DTLS datagrams a session ignored (not DTLS, too big, over its rate, after it ended)") \
 	_(dtls_out_dropped, "dtls_out_dropped", "DTLS datagrams not sent: no mbuf, or the worker's TX ring full") \
 	_(dtls_results_full, "dtls_results_full", "handshake results waiting: the ring to the control thread was full (retried)") \
-	_(dtls_unknown_late, "dtls_unknown_late", "DTLS datagrams for a participant that was gone or no longer DTLS when the thread read them")
+	_(dtls_unknown_late, "dtls_unknown_late", "DTLS datagrams for a participant that was gone or no longer DTLS when the thread read them") \
+	/* neighbour resolution (dataplane/neigh.h) */ \
+	_(neigh_requests,   "neigh_requests",   "ARP requests and IPv6 neighbour solicitations sent (resolution, refresh, retries)") \
+	_(neigh_replies,    "neigh_replies",    "ARP replies, gratuitous ARPs and neighbour advertisements that resolved or refreshed a table entry") \
+	_(neigh_changes,    "neigh_changes",    "table entries whose MAC changed (a neighbour announced or answered with a new one)") \
+	_(neigh_failed,     "neigh_failed",     "resolutions that ended unanswered (the entry is failed: its copies are dropped as neigh_unresolved)") \
+	_(neigh_ignored,    "neigh_ignored",    "ARP replies and advertisements about no table entry, about a static one, or malformed") \
+	_(neigh_tx_dropped, "neigh_tx_dropped", "requests or solicitations not sent: no mbuf, or the ring to the worker full")
 
 enum mmr_ctl_counter {
 #define _(f, name, doc) MMR_CC_##f,

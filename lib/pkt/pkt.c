@@ -1,6 +1,7 @@
 /*
  * pkt.c - the frame parser of pkt.h: Ethernet II with up to two VLAN tags (0x8100 / 0x88a8), then
- * ARP, IPv4 or IPv6, then UDP, ICMP echo request, ICMPv6 echo request or neighbour solicitation.
+ * ARP, IPv4 or IPv6, then UDP, ICMP echo request, ICMPv6 echo request or neighbour solicitation or
+ * advertisement.
  *
  * Every read is bounds-checked against the frame length first; fields are read byte by byte so the
  * buffer needs no alignment. The result is either MMR_DROP_NONE with *pi filled, or the reason the
@@ -9,7 +10,7 @@
  *   BAD_L2     an EtherType we do not carry, a third VLAN tag, an ARP that is not IPv4-over-Ethernet;
  *   BAD_IP     IPv4 version/IHL/total length/header checksum wrong, any fragment (MF or offset, and
  *              an IPv6 fragment header), IPv4 options (IHL > 5), IPv6 version wrong;
- *   NOT_UDP    another protocol, ICMP other than echo request / NS, IPv6 extension headers;
+ *   NOT_UDP    another protocol, ICMP other than echo request / NS / NA, IPv6 extension headers;
  *   BAD_UDP    UDP length below 8 or beyond the IP payload.
  * The UDP checksum and the frame's destination MAC and VLAN are checked apart (pkt_udp_csum_verdict,
  * pkt_l2_check): only for frames the dataplane is going to use, against its port's settings.
@@ -42,6 +43,7 @@
 #define ICMP_ECHO_REQUEST   8
 #define ICMP6_ECHO_REQUEST  128
 #define ICMP6_NEIGH_SOLICIT 135
+#define ICMP6_NEIGH_ADVERT  136
 
 uint32_t pkt_raw_sum(const void *buf, uint32_t len, uint32_t sum)
 {
@@ -212,6 +214,28 @@ static enum mmr_drop_reason parse_ipv6(const uint8_t *buf, uint32_t len, uint32_
 			memcpy(pi->nd_target.ip, buf + l4 + 8, 16);
 			return MMR_DROP_NONE;
 		}
+		if (buf[l4] == ICMP6_NEIGH_ADVERT) {
+			if (plen < ND_NS_LEN)
+				return MMR_DROP_TRUNCATED;
+			if (ip[7] != 255 || buf[l4 + 1] != 0)
+				return MMR_DROP_NOT_UDP;
+			pi->kind = PKT_ICMP6_NA;
+			pi->nd_flags = buf[l4 + 4];
+			pi->nd_target.family = MMR_AF_INET6;
+			memcpy(pi->nd_target.ip, buf + l4 + 8, 16);
+			/* options (RFC 4861 4.6): type, length in units of 8 bytes (0: malformed) */
+			for (uint32_t o = ND_NS_LEN; o + 2 <= plen;) {
+				uint32_t olen = (uint32_t)buf[l4 + o + 1] * 8u;
+				if (olen == 0 || o + olen > plen)
+					return MMR_DROP_TRUNCATED;
+				if (buf[l4 + o] == 2 && olen == 8) {     /* target link-layer address */
+					memcpy(pi->arp_sha, buf + l4 + o + 2, 6);
+					pi->nd_has_lla = 1;
+				}
+				o += olen;
+			}
+			return MMR_DROP_NONE;
+		}
 		return MMR_DROP_NOT_UDP;
 	case IPPROTO_FRAG6_:
 		return MMR_DROP_BAD_IP;
@@ -275,19 +299,20 @@ enum mmr_drop_reason pkt_udp_csum_check(const uint8_t *buf, const struct pkt_inf
 	return pkt_udp_csum_verdict(buf, pi, pkt_raw_sum(buf + pi->l4_off, (uint32_t)pi->payload_len + UDP_HLEN, 0));
 }
 
-/* An IPv6 neighbour solicitation to all-nodes or to our solicited-node group, on the MAC that goes
- * with that address (33:33 and its last four bytes, RFC 2464 7). */
+/* An IPv6 neighbour solicitation to all-nodes or to our solicited-node group, or an unsolicited
+ * neighbour advertisement to all-nodes (a neighbour announcing a new MAC, RFC 4861 7.2.6), on the MAC
+ * that goes with that address (33:33 and its last four bytes, RFC 2464 7). */
 static int nd_multicast_ok(const uint8_t *dmac, const struct pkt_info *pi, const struct pkt_l2_filter *f)
 {
 	static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
 	static const uint8_t sol_prefix[13] = { 0xff, 0x02, [11] = 1, [12] = 0xff };
 	const uint8_t *ip = pi->dst.ip;
 
-	if (pi->kind != PKT_ICMP6_NS || memcmp(dmac + 2, ip + 12, 4) != 0)
+	if ((pi->kind != PKT_ICMP6_NS && pi->kind != PKT_ICMP6_NA) || memcmp(dmac + 2, ip + 12, 4) != 0)
 		return 0;
 	if (memcmp(ip, all_nodes, 16) == 0)
 		return 1;
-	return f->has_ipv6 && memcmp(ip, sol_prefix, 13) == 0 && memcmp(ip + 13, f->ipv6 + 13, 3) == 0;
+	return pi->kind == PKT_ICMP6_NS && f->has_ipv6 && memcmp(ip, sol_prefix, 13) == 0 && memcmp(ip + 13, f->ipv6 + 13, 3) == 0;
 }
 
 enum mmr_drop_reason pkt_l2_check(const uint8_t *buf, const struct pkt_info *pi, const struct pkt_l2_filter *f,

@@ -14,7 +14,9 @@ enum pkt_kind {
 	PKT_UDP = 1,       /* IPv4/IPv6 UDP: src/dst/sport/dport/l4_off/payload_* filled */
 	PKT_ARP,           /* Ethernet ARP, IPv4 over Ethernet: arp_* filled */
 	PKT_ICMP_ECHO,     /* ICMP echo request (v4) or ICMPv6 echo request: l4_off filled */
-	PKT_ICMP6_NS,      /* ICMPv6 neighbour solicitation: l4_off, target in dst_nd */
+	PKT_ICMP6_NS,      /* ICMPv6 neighbour solicitation: l4_off, target in nd_target */
+	PKT_ICMP6_NA,      /* ICMPv6 neighbour advertisement: l4_off, target in nd_target, its
+			      target link-layer address option (if any) in arp_sha / nd_has_lla */
 };
 
 struct pkt_info {
@@ -33,7 +35,9 @@ struct pkt_info {
 	uint16_t arp_op;
 	uint8_t  arp_sha[6];
 	struct mmr_addr arp_spa, arp_tpa;
-	struct mmr_addr nd_target; /* ICMPv6 NS target */
+	struct mmr_addr nd_target; /* ICMPv6 NS / NA target */
+	uint8_t  nd_has_lla;       /* NA: a target link-layer address option (the MAC in arp_sha) */
+	uint8_t  nd_flags;         /* NA: the R/S/O flags byte */
 };
 
 /*
@@ -43,7 +47,7 @@ struct pkt_info {
  * a third VLAN tag, ARP that is not IPv4-over-Ethernet request/reply), MMR_DROP_BAD_IP (bad
  * version, IHL < 5, total length < IHL, IPv4 header checksum, fragments: MF, offset, or an IPv6
  * fragment header, IPv4 options: IHL > 5), MMR_DROP_NOT_UDP (any other protocol; IPv6 extension
- * headers, which are not walked; ICMP other than echo request / NS; an NS with hop limit != 255 or
+ * headers, which are not walked; ICMP other than echo request / NS / NA; an NS or NA with hop limit != 255 or
  * code != 0, RFC 4861),
  * MMR_DROP_BAD_UDP (UDP length < 8 or beyond the IP payload). The UDP checksum (pkt_udp_csum_*) and
  * the destination MAC and VLAN (pkt_l2_check) are the caller's, for frames it is going to use.

@@ -348,6 +348,9 @@ class MmrEnv:
                                       # stays untagged (this kernel may lack 8021q): such a test talks
                                       # to the dataplane with raw tagged frames only
         self.extra_ctl_conf = ''      # more controller.conf lines (set before start)
+        # the port's next hop (set before start): the static gateway_mac, or e.g. gateway_ipv4 =
+        # "..."; (the dataplane resolves it: test_neigh.py)
+        self.gateway_conf = 'gateway_mac = "%s";' % TAP_MAC
         if not rtcp:                  # the dataplane counts RTCP as drop `rtcp` and sends none
             self.extra_dp_conf = 'rtcp = false;\n'
         self.dp = None
@@ -546,9 +549,9 @@ class MmrEnv:
             mac += '\n    vlan = %d;' % self.vlan
         dp = ('# written by tests/lib/mmrtest.py for test %s\n'
               'shm_name = "%s";\neal = [ %s ];\nmbufs = %d;\nudp_port = %d;\n'
-              'ports = (\n  { ipv4 = "%s";%s\n    gateway_mac = "%s";%s\n  }\n);\n'
+              'ports = (\n  { ipv4 = "%s";%s\n    %s%s\n  }\n);\n'
               'status_interval_ms = %d;\nsrtp_ledger = "%s";\n'
-              % (self.name, self.shm_name, eal, self.mbufs, MMR_PORT, MMR_IP, v6, TAP_MAC, mac,
+              % (self.name, self.shm_name, eal, self.mbufs, MMR_PORT, MMR_IP, v6, self.gateway_conf, mac,
                  self.status_interval_ms, self.ledger_path))
         dp += self.police_conf + self.extra_dp_conf
         with open(os.path.join(self.tmp, 'dataplane.conf'), 'w') as f:

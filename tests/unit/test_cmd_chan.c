@@ -174,7 +174,7 @@ static void test_qos_fields(void **state)
 	assert_true(MMR_FB_ALL <= 0xff);
 	assert_int_equal(sizeof(struct mmr_cmd_stream), 32);   /* screen took the old pad byte */
 	assert_int_equal(sizeof(struct mmr_cmd_meeting), 8);
-	assert_int_equal(MMR_SHM_VERSION, 16);   /* 14: SSRC learning (mid/rid ids, pending streams, MMR_EV_SSRC); DTLS participants, certificate fingerprint, DTLS counters; receive slots; 15: drop reason ssrc_learn_auth; 16: meeting controls (block in PARTICIPANT_PUT, drop reasons not_admitted, muted, share_denied) */
+	assert_int_equal(MMR_SHM_VERSION, 16);   /* 14: SSRC learning (mid/rid ids, pending streams, MMR_EV_SSRC); DTLS participants, certificate fingerprint, DTLS counters; receive slots; 15: drop reason ssrc_learn_auth; 16: meeting controls (block in PARTICIPANT_PUT, drop reasons not_admitted, muted, share_denied; policed; udp_checksum, vlan, dst_mac; neighbour resolution: drop reasons, control counters) */
 	free(s);
 }
 

@@ -609,7 +609,7 @@ static void test_icmp6(void **state)
 	assert_int_equal(pi.ttl, 64);
 	b[54] = 129;                   /* echo reply */
 	assert_int_equal(pkt_parse(b, len, &pi), MMR_DROP_NOT_UDP);
-	b[54] = 136;                   /* neighbour advertisement */
+	b[54] = 137;                   /* redirect (advertisements: test_neigh_pkt.c) */
 	assert_int_equal(pkt_parse(b, len, &pi), MMR_DROP_NOT_UDP);
 
 	len = build(T_ICMP6_NS, b);
@@ -905,6 +905,16 @@ static void test_l2_check(void **state)
 	memcpy(b, (const uint8_t[]){ 0x33, 0x33, 0, 0, 0, 1 }, 6);
 	assert_int_equal(pkt_parse(b, len, &pi), MMR_DROP_NONE);
 	assert_int_equal(pkt_l2_check(b, &pi, &f, 0, 0), MMR_DROP_NONE);
+	/* an unsolicited NA (a neighbour announcing a new MAC) to all-nodes: accepted (the neighbour
+	 * table takes it); the same NA to our solicited-node group: refused */
+	b[14 + 40] = 136;
+	assert_int_equal(pkt_parse(b, len, &pi), MMR_DROP_NONE);
+	assert_int_equal(pi.kind, PKT_ICMP6_NA);
+	assert_int_equal(pkt_l2_check(b, &pi, &f, 0, 0), MMR_DROP_NONE);
+	memcpy(b + 14 + 24, sol, 16);
+	memcpy(b, (const uint8_t[]){ 0x33, 0x33, 0xff, 0, 0, 2 }, 6);
+	assert_int_equal(pkt_parse(b, len, &pi), MMR_DROP_NONE);
+	assert_int_equal(pkt_l2_check(b, &pi, &f, 0, 0), MMR_DROP_DST_MAC);
 	len = build(T_ICMP6_ECHO, b);
 	memcpy(b + 14 + 24, alln, 16);
 	memcpy(b, (const uint8_t[]){ 0x33, 0x33, 0, 0, 0, 1 }, 6);

@@ -30,6 +30,10 @@
 #include "vp8.h"
 #include "unit_util.h"
 
+/* the neighbour table's published words (dataplane/neigh.c in the dataplane) */
+uint64_t dp_neigh_words[DP_NEIGH_MAX + 1];
+uint8_t dp_neigh_want[DP_NEIGH_MAX + 1];
+
 #define FRAME_MAX 2048
 
 /* ---- reference arithmetic (independent of csum.h) -------------------------------------------- */
@@ -544,6 +548,37 @@ static void test_output_sums(void **state)
 	}
 }
 
+/* An output whose next hop is a neighbour entry: its copies take the entry's MAC (one word), follow
+ * a change of it at once, and out_mac_ok refuses (and asks) while the entry is not usable. */
+static void test_neigh_mac(void **state)
+{
+	(void)state;
+	struct fwd_output o;
+	struct fanout_pkt fp;
+	uint8_t out[128];
+	make_output(&o, 0);
+	memset(&fp, 0, sizeof(fp));
+	fp.udp_len = UDP_LEN;
+	o.neigh = 7;
+	uint8_t a[8] = { 0x02, 0xaa, 0, 0, 0, 0x0a, 0 }, b[8] = { 0x02, 0xbb, 0, 0, 0, 0x0b, 1 };
+	memcpy(&dp_neigh_words[7], a, 8);            /* MAC known, not usable (failed) */
+	dp_neigh_want[7] = 0;
+	assert_false(out_mac_ok(&o));
+	assert_int_equal(dp_neigh_want[7], 1);
+	a[6] = 1;
+	memcpy(&dp_neigh_words[7], a, 8);
+	assert_true(out_mac_ok(&o));
+	write_headers(out, &o, &fp);
+	assert_memory_equal(out, a, 6);
+	memcpy(&dp_neigh_words[7], b, 8);            /* the neighbour announced another MAC */
+	write_headers(out, &o, &fp);
+	assert_memory_equal(out, b, 6);
+	o.neigh = 0;                                 /* static: dst_mac, whatever the table holds */
+	assert_true(out_mac_ok(&o));
+	write_headers(out, &o, &fp);
+	assert_memory_equal(out, o.dst_mac, 6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -554,6 +589,7 @@ int main(void)
 		cmocka_unit_test(test_zero_becomes_ffff),
 		cmocka_unit_test(test_full_sum),
 		cmocka_unit_test(test_output_sums),
+		cmocka_unit_test(test_neigh_mac),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

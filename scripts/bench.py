@@ -866,6 +866,34 @@ class Bench:
         """an lcore counter of the window (mmr-gen's "lcore" object: every counter of stats.h)"""
         return r.get('lcore', {}).get(name, 0)
 
+    def abba(self, name, a, b, setup, check=None):
+        """Cycles per copy of the plain mix in two modes a and b, in one run as A B B A (B A A B in the
+        next run; the smoke run: the first two): setup(mode) -> (dataplane config lines, extra mmr-gen
+        arguments); check(mode, r), if given, after each; each mode's cycles per copy noted as an extra.
+        Returns (the mean of b / the mean of a, the last run's result): a load that drifts linearly
+        during the run cancels."""
+        cpc = {a: [], b: []}
+        modes = (a, b, b, a) if self.nrun % 2 else (b, a, a, b)
+        r = None
+        for i, mode in enumerate(modes[:2] if self.smoke else modes):
+            if i:
+                self.cleanup()
+            n = '%s_%s' % (name, mode)
+            self.dp_extra, gen_args = setup(mode)
+            try:
+                r = self.run_gen(n, ['--setup', 'ring', '--max'] + gen_args + self.PLAIN_MIX + self.timing())
+            finally:
+                self.dp_extra = ''
+            self.dp_note(n, r)
+            d = r['dp']
+            if d['copies'] == 0:
+                raise BenchError('%s %s: no copies (drops: %s)' % (name, mode, d.get('drops')))
+            if check:
+                check(mode, r)
+            cpc[mode].append(self.dp_cpc(r))
+            self.add(n + '_cycles_per_copy', cpc[mode][-1], extra=True)
+        return statistics.mean(cpc[b]) / statistics.mean(cpc[a]), r
+
     def sc_twcc(self, name):
         """The plain mix with every participant taking transport-wide feedback (mmr-gen --twcc: the
         set-up gives them `--rtcp nack,pli,fir,twcc --ext twcc=1`, every generated packet carries a
@@ -874,30 +902,17 @@ class Bench:
         then on off off on in the next run; the smoke run: A B): twcc_cost_ratio = the mean cycles
         per copy on / the mean off, which cancels a load that drifts linearly during the run. No receiver sends feedback here (the cost of
         feedback is the bwe scenario's): with bwe_no_feedback = "ceiling" both runs forward the same."""
-        cpc = {'on': [], 'off': []}
-        modes = ('off', 'on', 'on', 'off') if self.nrun % 2 else ('on', 'off', 'off', 'on')
-        for i, mode in enumerate(modes[:2] if self.smoke else modes):
-            if i:
-                self.cleanup()
+
+        def stamped(mode, r):
             n = '%s_%s' % (name, mode)
-            self.dp_extra = self.BWE_CONF[mode]
-            try:
-                r = self.run_gen(n, ['--setup', 'ring', '--max', '--twcc'] + self.PLAIN_MIX + self.timing())
-            finally:
-                self.dp_extra = ''
-            self.dp_note(n, r)
-            d = r['dp']
-            if d['copies'] == 0:
-                raise BenchError('twcc %s: no copies (drops: %s)' % (mode, d.get('drops')))
-            cpc[mode].append(self.dp_cpc(r))
-            self.add(n + '_cycles_per_copy', cpc[mode][-1], extra=True)
-            self.add(n + '_stamped_frac', self.lc(r, 'twcc_stamped') / d['copies'], extra=True)
+            self.add(n + '_stamped_frac', self.lc(r, 'twcc_stamped') / r['dp']['copies'], extra=True)
             self.add(n + '_unstamped', self.lc(r, 'twcc_unstamped'), extra=True)
+        ratio, r = self.abba(name, 'off', 'on', lambda mode: (self.BWE_CONF[mode], ['--twcc']), stamped)
         if not self.extra.get(name + '_on_stamped_frac', [0])[-1]:
             self.notes.append('twcc: no copy was stamped with bwe on (lcore twcc_stamped 0): the ratio '
                               'measures nothing')
             log('  (twcc: no copy stamped with bwe on)')
-        self.add('twcc_cost_ratio', statistics.mean(cpc['on']) / statistics.mean(cpc['off']))
+        self.add('twcc_cost_ratio', ratio)
         return r
 
     # issue 15: every scenario's publishers send far beyond real media (--max): policing stays on
@@ -911,27 +926,13 @@ class Bench:
         limits; POLICE_LIMITS: none exceeded) and off, in one run, as A B B A (off on on off, then on
         off off on in the next run; the smoke run: A B): police_cost_ratio = the mean cycles per copy
         on / the mean off. Both forward the same copies: a packet policed with it on is a fault."""
-        cpc = {'on': [], 'off': []}
-        modes = ('off', 'on', 'on', 'off') if self.nrun % 2 else ('on', 'off', 'off', 'on')
-        for i, mode in enumerate(modes[:2] if self.smoke else modes):
-            if i:
-                self.cleanup()
-            n = '%s_%s' % (name, mode)
-            self.dp_extra = self.POLICE_CONF[mode]
-            try:
-                r = self.run_gen(n, ['--setup', 'ring', '--max'] + self.PLAIN_MIX + self.timing())
-            finally:
-                self.dp_extra = ''
-            self.dp_note(n, r)
-            d = r['dp']
-            if d['copies'] == 0:
-                raise BenchError('police %s: no copies (drops: %s)' % (mode, d.get('drops')))
-            policed = d.get('drops', {}).get('policed', 0)
+
+        def none_policed(mode, r):
+            policed = r['dp'].get('drops', {}).get('policed', 0)
             if policed:
                 raise BenchError('police %s: %d packets policed under limits out of reach' % (mode, policed))
-            cpc[mode].append(self.dp_cpc(r))
-            self.add(n + '_cycles_per_copy', cpc[mode][-1], extra=True)
-        self.add('police_cost_ratio', statistics.mean(cpc['on']) / statistics.mean(cpc['off']))
+        ratio, r = self.abba(name, 'off', 'on', lambda mode: (self.POLICE_CONF[mode], []), none_policed)
+        self.add('police_cost_ratio', ratio)
         return r
 
     CSUM_CONF = {'on': 'verify_udp_checksum = true;\n', 'off': 'verify_udp_checksum = false;\n'}
@@ -942,29 +943,14 @@ class Bench:
         verifying them (`verify_udp_checksum = true`, the default: memif says UNKNOWN, so every datagram
         is summed in software) and not, in one run as A B B A (the smoke run: A B):
         udp_csum_cost_ratio = the mean cycles per copy on / the mean off."""
-        cpc = {'on': [], 'off': []}
-        modes = ('off', 'on', 'on', 'off') if self.nrun % 2 else ('on', 'off', 'off', 'on')
-        r = None
-        for i, mode in enumerate(modes[:2] if self.smoke else modes):
-            if i:
-                self.cleanup()
-            n = '%s_%s' % (name, mode)
-            self.dp_extra = self.CSUM_CONF[mode]
-            try:
-                r = self.run_gen(n, ['--setup', 'ring', '--max', '--udp-csum'] + self.PLAIN_MIX + self.timing())
-            finally:
-                self.dp_extra = ''
-            self.dp_note(n, r)
-            d = r['dp']
-            if d['copies'] == 0:
-                raise BenchError('udpcsum %s: no copies (drops: %s)' % (mode, d.get('drops')))
-            bad = d.get('drops', {}).get('udp_checksum', 0)
+
+        def none_bad(mode, r):
+            bad = r['dp'].get('drops', {}).get('udp_checksum', 0)
             if bad:
                 raise BenchError('udpcsum %s: %d packets dropped as udp_checksum (mmr-gen --udp-csum wrong?)'
                                  % (mode, bad))
-            cpc[mode].append(self.dp_cpc(r))
-            self.add(n + '_cycles_per_copy', cpc[mode][-1], extra=True)
-        self.add('udp_csum_cost_ratio', statistics.mean(cpc['on']) / statistics.mean(cpc['off']))
+        ratio, r = self.abba(name, 'off', 'on', lambda mode: (self.CSUM_CONF[mode], ['--udp-csum']), none_bad)
+        self.add('udp_csum_cost_ratio', ratio)
         return r
 
     def sc_slots(self, name):
@@ -975,22 +961,9 @@ class Bench:
         slot_cost_ratio = the mean cycles per copy with slots / the mean with pairs. The copies are
         the same (the slot's SSRC is the stream's); the slot path adds the assignment check per copy
         and writes every copy's timestamp (a plain VP8 stream's copies otherwise keep it as it came)."""
-        cpc = {'slots': [], 'pairs': []}
-        modes = ('slots', 'pairs', 'pairs', 'slots') if self.nrun % 2 else ('pairs', 'slots', 'slots', 'pairs')
-        r = None
-        for i, mode in enumerate(modes[:2] if self.smoke else modes):
-            if i:
-                self.cleanup()
-            n = '%s_%s' % (name, mode)
-            r = self.run_gen(n, ['--setup', 'ring', '--max'] + (['--video-slots'] if mode == 'slots' else []) +
-                             self.PLAIN_MIX + self.timing())
-            self.dp_note(n, r)
-            d = r['dp']
-            if d['copies'] == 0:
-                raise BenchError('slots %s: no copies (drops: %s)' % (mode, d.get('drops')))
-            cpc[mode].append(self.dp_cpc(r))
-            self.add(n + '_cycles_per_copy', cpc[mode][-1], extra=True)
-        self.add('slot_cost_ratio', statistics.mean(cpc['slots']) / statistics.mean(cpc['pairs']))
+        ratio, r = self.abba(name, 'pairs', 'slots',
+                             lambda mode: ('', ['--video-slots'] if mode == 'slots' else []))
+        self.add('slot_cost_ratio', ratio)
         return r
 
     BWE_FB_PER_S = 10          # feedbacks per receiver per second (what libwebrtc sends, about)

@@ -13,7 +13,7 @@ and controller (tests/lib/mmrtest.py), tokens made here with hmac (test_join_api
     admit -> her audio flows, deny removes fred; eject by an operator; lock/unlock; the errors 404
     (unknown participant), 400 (bad kind, unknown field), 409 (admit of an admitted participant);
     each action is in the audit log with 200.
- 3. self-unmute: hank (joined through /v1/meetings/m1/join) mutes and unmutes himself through his
+ 3. self-unmute: hank (joined through /v1/meetings/m3/join, an SRTP meeting) mutes and unmutes himself through his
     session; with self-unmute forbidden a host's mute cannot be lifted by him (403, still muted), his
     own mute can; a host's ask-unmute reaches his session's event stream (event: control,
     action ask_unmute) and lets him unmute once; a later host mute holds again (403).
@@ -90,11 +90,14 @@ def body(c):
             return [p['name'] for p in (js.get('participants', []) if isinstance(js, dict) else js)]
 
         def call(method, path, tok, body=None):
-            s, h, t, js = api.req(method, path, body=body, token=tok)
+            if body is None:
+                s, h, t = api.req(method, path, None, tok)
+            else:
+                s, h, t = api.req(method, path, json.dumps(body).encode(), tok, 'application/json')
             return s, t
 
         def audit():
-            s, t = call('GET', '/v1/audit?limit=1000', ADMIN)
+            s, t = call('GET', '/v1/audit', ADMIN)
             return json.loads(t).get('entries', []) if s == 200 else []
 
         env.meeting('m1')
@@ -227,8 +230,13 @@ def body(c):
                     for e in ents), 'audit: the 409 admit')
 
         # ---- 3. self-unmute --------------------------------------------------------------------------
-        HANK = T('hank', 'participant')
-        s, h, t, _ = api.req('POST', '/v1/meetings/m1/join', offer('aiortc_sendrecv.sdp'), HANK, 'application/sdp')
+        # browsers join SRTP meetings only: m3
+        env.ctl('meeting', 'create', 'm3', '--srtp', 'AEAD_AES_128_GCM')
+        env.ctl('participant', 'add', 'm3', 'alice', '--addr', mmrtest.CLIENT_IP, '--port', 6109)
+        P = '/v1/meetings/m3/participants'
+        HOST = T('hostie', 'host', 'm3')
+        HANK = T('hank', 'participant', 'm3')
+        s, h, t = api.req('POST', '/v1/meetings/m3/join', offer('aiortc_sendrecv.sdp'), HANK, 'application/sdp')
         if not c.check(s == 201, 'hank joins m1: 201', (s, t[:200])):
             return
         loc = h.get('location', '')
@@ -236,22 +244,22 @@ def body(c):
         ev.start()
         time.sleep(0.3)
         s, t = call('POST', loc + '/mute', HANK, {'kinds': ['audio']})
-        c.check(s == 200 and pshow('hank').get('muted') == 'audio', 'hank mutes himself', (s, t))
+        c.check(s == 200 and pshow('hank', 'm3').get('muted') == 'audio', 'hank mutes himself', (s, t))
         s, t = call('POST', loc + '/unmute', HANK, {'kinds': ['audio']})
-        c.check(s == 200 and pshow('hank').get('muted') != 'audio', 'hank unmutes himself (allowed)', (s, t))
-        s, t = call('PATCH', '/v1/meetings/m1/controls', HOST, {'self_unmute': 'forbidden'})
+        c.check(s == 200 and pshow('hank', 'm3').get('muted') != 'audio', 'hank unmutes himself (allowed)', (s, t))
+        s, t = call('PATCH', '/v1/meetings/m3/controls', HOST, {'self_unmute': 'forbidden'})
         c.eq(s, 200, 'host: self_unmute forbidden')
         s, t = call('POST', P + '/hank/mute', HOST, {'kinds': ['audio']})
         c.eq(s, 200, 'host mutes hank')
         s, t = call('POST', loc + '/unmute', HANK, {'kinds': ['audio']})
         c.check(s == 403 and b'self-unmute is forbidden' in t, 'hank cannot lift a host\'s mute: 403', (s, t))
-        c.eq(pshow('hank').get('muted'), 'audio', 'still muted')
-        s, t = call('POST', loc + '/unmute', T('bob', 'participant'), {'kinds': ['audio']})
+        c.eq(pshow('hank', 'm3').get('muted'), 'audio', 'still muted')
+        s, t = call('POST', loc + '/unmute', T('bob', 'participant', 'm3'), {'kinds': ['audio']})
         c.eq(s, 404, 'bob\'s token on hank\'s session: 404')
         s, t = call('POST', loc + '/mute', HANK, {'kinds': ['video']})
         s2, t2 = call('POST', loc + '/unmute', HANK, {'kinds': ['video']})
         c.check(s == 200 and s2 == 200, 'his own video mute he may lift even now', (s, t, s2, t2))
-        s, t = call('POST', P + '/hank/ask-unmute', T('pat', 'participant'), {'kinds': ['audio']})
+        s, t = call('POST', P + '/hank/ask-unmute', T('pat', 'participant', 'm3'), {'kinds': ['audio']})
         c.eq(s, 403, 'a participant may not ask-unmute')
         s, t = call('POST', P + '/hank/ask-unmute', HOST, {'kinds': ['audio']})
         c.eq(s, 200, 'host: ask-unmute hank')
@@ -260,7 +268,7 @@ def body(c):
         c.check(e and e[1].get('kinds') == ['audio'], 'SSE: event control {action ask_unmute, kinds [audio]}',
                 ev.events[-3:])
         s, t = call('POST', loc + '/unmute', HANK, {'kinds': ['audio']})
-        c.check(s == 200 and pshow('hank').get('muted') != 'audio', 'asked: hank unmutes himself', (s, t))
+        c.check(s == 200 and pshow('hank', 'm3').get('muted') != 'audio', 'asked: hank unmutes himself', (s, t))
         s, t = call('POST', P + '/hank/mute', HOST, {'kinds': ['audio']})
         s, t = call('POST', loc + '/unmute', HANK, {'kinds': ['audio']})
         c.eq(s, 403, 'the ask was for once: a new host mute holds (403)')

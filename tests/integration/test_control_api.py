@@ -17,7 +17,9 @@ and controller (tests/lib/mmrtest.py), tokens made here with hmac (test_join_api
     session; with self-unmute forbidden a host's mute cannot be lifted by him (403, still muted), his
     own mute can; a host's ask-unmute reaches his session's event stream (event: control,
     action ask_unmute) and lets him unmute once; a later host mute holds again (403).
-Run as root: /usr/bin/python3 tests/integration/test_control_api.py  (under the DPDK flock)
+Negative control (tests/run-all.sh): --no-auth runs the controller with MMR_TEST_NO_AUTH=1 (every
+request allowed): the first refusal check must fail.
+Run as root: /usr/bin/python3 tests/integration/test_control_api.py [--no-auth]  (under the DPDK flock)
 """
 import json
 import os
@@ -279,4 +281,6 @@ def body(c):
 
 
 if __name__ == '__main__':
+    if '--no-auth' in sys.argv[1:]:
+        os.environ['MMR_TEST_NO_AUTH'] = '1'
     mmrtest.run_test('test_control_api', body)

@@ -17,6 +17,7 @@ enum ftype {
 	F_STR,          /* string or integer -> --opt=VALUE (or a positional) */
 	F_LIST,         /* that, or an array of them joined by ',' (SSRC lists) */
 	F_FLAG,         /* true -> --opt, false -> nothing */
+	F_ONOFF,        /* true -> --opt=on, false -> --opt=off */
 };
 
 struct field {
@@ -24,6 +25,8 @@ struct field {
 	const char *opt;        /* the mmrctl option, NULL: a positional argument */
 	enum ftype t;
 	const char *label;      /* positional: what it names, for the error ("meeting", "participant") */
+	const char *def;        /* positional: its value when the body has none (NULL: none) */
+	int perm;               /* given: the token's role needs this permission too (perm + 1; 0: none) */
 };
 
 struct route {
@@ -34,63 +37,91 @@ struct route {
 	enum http_scope scope;
 	struct field body[MAX_FIELDS];
 	struct field query[2];
+	int perm;               /* the permission the route needs (perm + 1; 0: route_perm decides) */
 };
 
-#define POS(j, l)   { j, NULL, F_STR, l }
-#define STR(j, o)   { j, o, F_STR, NULL }
-#define LIST(j, o)  { j, o, F_LIST, NULL }
-#define FLAG(j, o)  { j, o, F_FLAG, NULL }
+#define POS(j, l)   { j, NULL, F_STR, l, NULL, 0 }
+#define STR(j, o)   { j, o, F_STR, NULL, NULL, 0 }
+#define LIST(j, o)  { j, o, F_LIST, NULL, NULL, 0 }
+#define FLAG(j, o)  { j, o, F_FLAG, NULL, NULL, 0 }
+/* meeting controls (issue 15): kinds: "audio", ... or an array of them (absent: all); the settings
+ * each need the permission of what they change */
+#define KINDS       { "kinds", NULL, F_LIST, "kind", "all", 0 }
+#define NOBODY      { { 0 } }, { { 0 } }
+#define P(x)        ((x) + 1)
 
 static const struct route routes[] = {
-	{ "GET", "/status", "status", NULL, HTTP_SCOPE_ZONE, { { 0 } }, { { 0 } } },
+	{ "GET", "/status", "status", NULL, HTTP_SCOPE_ZONE, { { 0 } }, { { 0 } }, 0 },
 	{ "GET", "/stats", "stats", NULL, HTTP_SCOPE_ZONE, { { 0 } },
-	  { FLAG("streams", "streams"), FLAG("participants", "participants") } },
-	{ "GET", "/meetings", "meeting", "list", HTTP_SCOPE_ZONE, { { 0 } }, { { 0 } } },
+	  { FLAG("streams", "streams"), FLAG("participants", "participants") }, 0 },
+	{ "GET", "/meetings", "meeting", "list", HTTP_SCOPE_ZONE, { { 0 } }, { { 0 } }, 0 },
 	{ "POST", "/meetings", "meeting", "create", HTTP_SCOPE_ZONE,
-	  { POS("name", "meeting"), FLAG("plain", "plain"), STR("srtp", "srtp"), STR("top_n", "top-n") }, { { 0 } } },
-	{ "GET", "/meetings/:meeting", "meeting", "show", HTTP_SCOPE_MEETING, { { 0 } }, { { 0 } } },
-	{ "PATCH", "/meetings/:meeting", "meeting", "set", HTTP_SCOPE_MEETING, { STR("top_n", "top-n") }, { { 0 } } },
-	{ "DELETE", "/meetings/:meeting", "meeting", "end", HTTP_SCOPE_MEETING, { { 0 } }, { { 0 } } },
+	  { POS("name", "meeting"), FLAG("plain", "plain"), STR("srtp", "srtp"), STR("top_n", "top-n") }, { { 0 } }, 0 },
+	{ "GET", "/meetings/:meeting", "meeting", "show", HTTP_SCOPE_MEETING, { { 0 } }, { { 0 } }, 0 },
+	{ "PATCH", "/meetings/:meeting", "meeting", "set", HTTP_SCOPE_MEETING, { STR("top_n", "top-n") }, { { 0 } }, 0 },
+	{ "DELETE", "/meetings/:meeting", "meeting", "end", HTTP_SCOPE_MEETING, { { 0 } }, { { 0 } }, 0 },
 	{ "PUT", "/meetings/:meeting/passcode", "meeting", "passcode", HTTP_SCOPE_MEETING, { STR("passcode", "passcode") },
-	  { { 0 } } },
-	{ "DELETE", "/meetings/:meeting/passcode", "meeting", "passcode-clear", HTTP_SCOPE_MEETING, { { 0 } }, { { 0 } } },
+	  { { 0 } }, 0 },
+	{ "DELETE", "/meetings/:meeting/passcode", "meeting", "passcode-clear", HTTP_SCOPE_MEETING, { { 0 } }, { { 0 } }, 0 },
 	{ "POST", "/meetings/:meeting/move", "meeting", "move", HTTP_SCOPE_MEETING, { STR("lcore", "lcore") },
-	  { { 0 } } },
-	{ "GET", "/meetings/:meeting/participants", "participant", "list", HTTP_SCOPE_MEETING, { { 0 } }, { { 0 } } },
+	  { { 0 } }, 0 },
+	{ "GET", "/meetings/:meeting/participants", "participant", "list", HTTP_SCOPE_MEETING, { { 0 } }, { { 0 } }, 0 },
 	{ "POST", "/meetings/:meeting/participants", "participant", "add", HTTP_SCOPE_MEETING,
 	  { POS("name", "participant"), STR("addr", "addr"), STR("port", "port"), STR("role", "role"),
 	    STR("mac", "mac"), STR("dp_port", "dp-port"), STR("srtp", "srtp"), FLAG("plain", "plain"),
 	    STR("rtcp", "rtcp"), STR("rtx", "rtx"), STR("ext", "ext"), FLAG("ext_two_byte", "ext-two-byte"),
 	    LIST("video_slots", "video-slots"), LIST("audio_slots", "audio-slots") },
-	  { { 0 } } },
+	  { { 0 } }, 0 },
 	{ "GET", "/meetings/:meeting/participants/:participant", "participant", "show", HTTP_SCOPE_MEETING,
-	  { { 0 } }, { { 0 } } },
+	  { { 0 } }, { { 0 } }, 0 },
 	{ "DELETE", "/meetings/:meeting/participants/:participant", "participant", "remove", HTTP_SCOPE_MEETING,
-	  { { 0 } }, { { 0 } } },
+	  { { 0 } }, { { 0 } }, 0 },
 	{ "GET", "/meetings/:meeting/participants/:participant/keys", "participant", "keys", HTTP_SCOPE_MEETING,
-	  { { 0 } }, { { 0 } } },
+	  { { 0 } }, { { 0 } }, 0 },
 	{ "POST", "/meetings/:meeting/participants/:participant/rekey", "participant", "rekey", HTTP_SCOPE_MEETING,
-	  { { 0 } }, { { 0 } } },
+	  { { 0 } }, { { 0 } }, 0 },
 	{ "POST", "/meetings/:meeting/participants/:participant/streams", "stream", "add", HTTP_SCOPE_MEETING,
 	  { LIST("ssrc", "ssrc"), STR("kind", "kind"), STR("codec", "codec"), STR("layers", "layers"),
 	    STR("spatial", "spatial"), STR("dd_ext", "dd-ext"), LIST("rtx_ssrc", "rtx-ssrc"), STR("rtx_pt", "rtx-pt"),
 	    STR("clock", "clock"), FLAG("screen", "screen"), STR("mid", "mid"), LIST("rid", "rid") },
-	  { { 0 } } },
+	  { { 0 } }, 0 },
 	{ "DELETE", "/meetings/:meeting/participants/:participant/streams/=ssrc", "stream", "remove",
-	  HTTP_SCOPE_MEETING, { { 0 } }, { { 0 } } },
-	{ "GET", "/meetings/:meeting/subs", "sub", "list", HTTP_SCOPE_MEETING, { { 0 } }, { { 0 } } },
+	  HTTP_SCOPE_MEETING, { { 0 } }, { { 0 } }, 0 },
+	{ "GET", "/meetings/:meeting/subs", "sub", "list", HTTP_SCOPE_MEETING, { { 0 } }, { { 0 } }, 0 },
 	{ "PATCH", "/meetings/:meeting/participants/:participant/subs/=ssrc", "sub", "set", HTTP_SCOPE_MEETING,
 	  { STR("target", "target"), STR("spatial", "spatial"), STR("dt", "dt"), STR("encoding", "encoding"),
 	    STR("out_ssrc", "out-ssrc"), STR("rtx_ssrc", "rtx-ssrc"), FLAG("pin", "pin"), FLAG("unpin", "unpin") },
-	  { { 0 } } },
-	{ "GET", "/meetings/:meeting/slots", "slot", "list", HTTP_SCOPE_MEETING, { { 0 } }, { { 0 } } },
+	  { { 0 } }, 0 },
+	{ "GET", "/meetings/:meeting/slots", "slot", "list", HTTP_SCOPE_MEETING, { { 0 } }, { { 0 } }, 0 },
 	{ "PUT", "/meetings/:meeting/participants/:participant/slots/video/=video", "slot", "set", HTTP_SCOPE_MEETING,
 	  { STR("ssrc", "ssrc"), FLAG("none", "none"), STR("target", "target"), STR("spatial", "spatial"),
 	    STR("dt", "dt"), STR("encoding", "encoding") },
-	  { { 0 } } },
-	{ "GET", "/audit", "audit", NULL, HTTP_SCOPE_ZONE, { { 0 } }, { { 0 } } },
+	  { { 0 } }, 0 },
+	{ "POST", "/meetings/:meeting/participants/:participant/admit", "participant", "admit", HTTP_SCOPE_MEETING,
+	  NOBODY, P(PERM_ADMIT) },
+	{ "POST", "/meetings/:meeting/participants/:participant/deny", "participant", "deny", HTTP_SCOPE_MEETING,
+	  NOBODY, P(PERM_ADMIT) },
+	{ "POST", "/meetings/:meeting/participants/:participant/mute", "participant", "mute", HTTP_SCOPE_MEETING,
+	  { KINDS }, { { 0 } }, P(PERM_MUTE_OTHERS) },
+	{ "POST", "/meetings/:meeting/participants/:participant/unmute", "participant", "unmute", HTTP_SCOPE_MEETING,
+	  { KINDS }, { { 0 } }, P(PERM_MUTE_OTHERS) },
+	{ "POST", "/meetings/:meeting/participants/:participant/ask-unmute", "participant", "ask-unmute",
+	  HTTP_SCOPE_MEETING, { KINDS }, { { 0 } }, P(PERM_MUTE_OTHERS) },
+	{ "POST", "/meetings/:meeting/participants/:participant/eject", "participant", "eject", HTTP_SCOPE_MEETING,
+	  NOBODY, P(PERM_EJECT) },
+	{ "POST", "/meetings/:meeting/mute-all", "meeting", "mute-all", HTTP_SCOPE_MEETING, { KINDS }, { { 0 } },
+	  P(PERM_MUTE_OTHERS) },
+	{ "POST", "/meetings/:meeting/lock", "meeting", "lock", HTTP_SCOPE_MEETING, NOBODY, P(PERM_LOCK_END) },
+	{ "POST", "/meetings/:meeting/unlock", "meeting", "unlock", HTTP_SCOPE_MEETING, NOBODY, P(PERM_LOCK_END) },
+	{ "PATCH", "/meetings/:meeting/controls", "meeting", "set", HTTP_SCOPE_MEETING,
+	  { { "waiting_room", "waiting-room", F_ONOFF, NULL, NULL, P(PERM_ADMIT) },
+	    { "self_unmute", "self-unmute", F_STR, NULL, NULL, P(PERM_MUTE_OTHERS) },
+	    { "share", "share", F_STR, NULL, NULL, P(PERM_SHARE) },
+	    { "max_sharers", "max-sharers", F_STR, NULL, NULL, P(PERM_SHARE) } },
+	  { { 0 } }, P(PERM_SHARE) },
+	{ "GET", "/audit", "audit", NULL, HTTP_SCOPE_ZONE, { { 0 } }, { { 0 } }, 0 },
 	{ "POST", "/dataplane/reset", "dataplane", "reset", HTTP_SCOPE_ZONE, { FLAG("yes_wipe", "yes-wipe") },
-	  { { 0 } } },
+	  { { 0 } }, 0 },
 };
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -225,6 +256,11 @@ static int add_field(struct http_call *c, const struct field *f, const json_t *v
 {
 	char num[32];
 	const char *text;
+	if (f->t == F_ONOFF) {
+		if (!json_is_boolean(v))
+			return bad(err, errlen, "field '%s' must be true or false", f->json);
+		return add_option(c, f->opt, json_is_true(v) ? "on" : "off", err, errlen);
+	}
 	if (f->t == F_FLAG) {
 		if (!json_is_boolean(v))
 			return bad(err, errlen, "field '%s' must be true or false", f->json);
@@ -247,6 +283,8 @@ static int add_field(struct http_call *c, const struct field *f, const json_t *v
 				strcat(list, ",");
 			strcat(list, text);
 		}
+		if (!f->opt)
+			return add_positional(c, f->label, list, NULL, err, errlen);
 		return add_option(c, f->opt, list, err, errlen);
 	}
 	if (scalar_text(v, num, sizeof(num), &text) < 0)
@@ -346,6 +384,8 @@ int http_route(const char *method, const char *path, const struct http_query *q,
 		return TOO_LONG(err, errlen);
 	c->scope = r->scope;
 	route_perm(r, c);
+	if (r->perm)
+		c->perm = (enum perm)(r->perm - 1);
 
 	/* the path: positionals in order, options after them */
 	char rbuf[256], *rseg[MAX_SEGS], full[260];
@@ -384,7 +424,16 @@ int http_route(const char *method, const char *path, const struct http_query *q,
 				json_t *v = json_object_get(body, f->json);
 				if (v && (rc = add_field(c, f, v, err, errlen)) != 0)
 					return rc;
+				if (v && f->perm && c->n_more < HTTP_MAX_MORE)
+					c->more[c->n_more++] = (enum perm)(f->perm - 1);
+				if (!v && f->def && (rc = add_positional(c, f->label, f->def, NULL, err, errlen)) != 0)
+					return rc;
 			}
+	} else {
+		for (unsigned i = 0; i < MAX_FIELDS && r->body[i].json; i++)
+			if (r->body[i].def && (rc = add_positional(c, r->body[i].label, r->body[i].def, NULL, err,
+								   errlen)) != 0)
+				return rc;
 	}
 	for (int i = 0; i < n; i++)
 		if (rseg[i][0] == '=' && (rc = add_option(c, rseg[i] + 1, seg[i], err, errlen)) != 0)
@@ -413,7 +462,10 @@ int http_status_of_error(const char *e)
 	if (strstr(e, "' already exists") || strstr(e, " is already used ") || strstr(e, " is already ") ||
 	    (strncmp(e, "too many ", 9) == 0 && strstr(e, "(the limit is ")) || strncmp(e, "fenced: ", 8) == 0 ||
 	    (strncmp(e, "meeting '", 9) == 0 && strstr(e, "' is at its quota of ")) ||
-	    strncmp(e, "the dataplane's tables are not held", 35) == 0)
+	    strncmp(e, "the dataplane's tables are not held", 35) == 0 || strstr(e, "' is not waiting") ||
+	    strstr(e, "' is not muted"))
 		return 409;
+	if (strncmp(e, "self-unmute is forbidden", 24) == 0)
+		return 403;
 	return 400;
 }

@@ -40,6 +40,10 @@ struct http_call {
 	enum perm perm;                 /* what the token's role must allow (perm.h): zone routes
 					 * PERM_OPERATE, keys/rekey PERM_READ_KEYS, other reads PERM_VIEW,
 					 * meeting end PERM_LOCK_END, passcode PERM_PASSCODE, else PERM_MANAGE */
+#define HTTP_MAX_MORE 4
+	enum perm more[HTTP_MAX_MORE];  /* needed too, by the body's fields (PATCH .../controls: each
+					 * setting the permission of what it changes) */
+	unsigned n_more;
 	bool keys;                      /* the reply may hold SRTP keys (audited as a key read, and
 					 * PERM_READ_KEYS is needed too) */
 	char arena[HTTP_ARG_SPACE];     /* the argv strings */

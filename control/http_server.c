@@ -376,8 +376,14 @@ static enum MHD_Result handle(struct http_req *r, const char *url, const char *m
 		}
 		return http_reply_error(r, (unsigned)st, "%s", why);
 	}
-	if (!perm_allows(cl.role, call.perm) || (call.keys && !perm_allows(cl.role, PERM_READ_KEYS))) {
-		enum perm need = perm_allows(cl.role, call.perm) ? PERM_READ_KEYS : call.perm;
+	enum perm need = call.perm;
+	bool allowed = perm_allows(cl.role, call.perm);
+	if (allowed && call.keys && !perm_allows(cl.role, PERM_READ_KEYS))
+		allowed = false, need = PERM_READ_KEYS;
+	for (unsigned i = 0; allowed && i < call.n_more; i++)
+		if (!perm_allows(cl.role, call.more[i]))
+			allowed = false, need = call.more[i];
+	if (!allowed) {
 		explicit_bzero(&call, sizeof(call));
 		return http_reply_error(r, 403, "role '%s' may not %s %s (it needs permission %s; docs/interfaces.md "
 				   "\"Roles and permissions\")", token_role_name(cl.role), method, url, perm_name(need));

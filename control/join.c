@@ -104,12 +104,14 @@ struct join {
 
 static void session_event(struct join *j, const struct join_session *s, const char *text);
 
-/* Meeting controls (issue 15, requests.h): a change's event to every session of its meeting. */
-static void control_hook(void *cls, uint32_t meeting, const char *text)
+/* Meeting controls (issue 15, requests.h): a change's event to every session of its meeting (or of
+ * one participant: an "ask to unmute"). */
+static void control_hook(void *cls, uint32_t meeting, uint32_t participant, const char *text)
 {
 	struct join *j = cls;
 	for (unsigned i = 0; i < JOIN_MAX_SESSIONS; i++)
-		if (j->s[i].used && j->s[i].live && j->s[i].meeting_id == meeting)
+		if (j->s[i].used && j->s[i].live && j->s[i].meeting_id == meeting &&
+		    (participant == MMR_ID_NONE || j->s[i].part_id == participant))
 			session_event(j, &j->s[i], text);
 }
 
@@ -349,6 +351,20 @@ static bool parse_session_url(const char *url, char *id, bool *events)
 	return true;
 }
 
+/* "/v1/sessions/ID/mute|unmute" -> ID (in id, 33 bytes), *mute. */
+static bool parse_mute_url(const char *url, char *id, bool *mute)
+{
+	if (strncmp(url, "/v1/sessions/", 13) != 0)
+		return false;
+	const char *p = url + 13, *slash = strchr(p, '/');
+	if (!slash || slash == p || slash - p > 32 || (strcmp(slash, "/mute") != 0 && strcmp(slash, "/unmute") != 0))
+		return false;
+	memcpy(id, p, (size_t)(slash - p));
+	id[slash - p] = '\0';
+	*mute = strcmp(slash, "/mute") == 0;
+	return true;
+}
+
 bool join_owns_url(const char *url)
 {
 	char buf[64];
@@ -356,7 +372,7 @@ bool join_owns_url(const char *url)
 	bool ev;
 	unsigned k;
 	return parse_join_url(url, &ep, buf, sizeof(buf)) || strcmp(url, "/v1/sessions") == 0 ||
-	       parse_session_url(url, buf, &ev) || parse_slot_url(url, buf, &k);
+	       parse_session_url(url, buf, &ev) || parse_slot_url(url, buf, &k) || parse_mute_url(url, buf, &ev);
 }
 
 bool join_is_join_url(const char *url)
@@ -377,6 +393,8 @@ const char *join_route_methods(const char *url, char *buf, size_t cap)
 		m = "POST";
 	else if (parse_slot_url(url, id, &k))
 		m = "PATCH";
+	else if (parse_mute_url(url, id, &ev))
+		m = "POST";
 	else if (strcmp(url, "/v1/sessions") == 0)
 		m = "GET";
 	else if (parse_session_url(url, id, &ev))
@@ -1436,6 +1454,72 @@ static enum MHD_Result do_ceiling(struct join *j, struct http_req *r, struct joi
 	return http_reply(r, 200, "application/json", reply, (size_t)n, NULL);
 }
 
+/* POST /v1/sessions/ID/mute|unmute, JSON {"kinds": ["audio", ...]} (absent: all): the participant
+ * mutes or unmutes itself (requests.h ctl_participant_self_mute: a self-unmute of what a host muted
+ * is refused with 403 while the meeting forbids self-unmute, unless a host asked it to unmute). A
+ * token that may mute others acts as a host does. */
+static enum MHD_Result do_self_mute(struct join *j, struct http_req *r, struct join_session *s,
+				    const struct token_claims *cl, bool mute)
+{
+	char kinds[64] = "";
+	if (r->body_len) {
+		if (!http_content_type_is(r, "application/json"))
+			return http_reply_error(r, 415, "the body must be JSON (Content-Type: application/json)");
+		json_error_t je;
+		json_t *body = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &je);
+		const char *key;
+		json_t *v, *e;
+		size_t i;
+		bool bad = !body || !json_is_object(body);
+		if (!bad)
+		json_object_foreach(body, key, v) {
+			if (strcmp(key, "kinds") != 0 || !json_is_array(v) || json_array_size(v) == 0 ||
+			    json_array_size(v) > 4) {
+				bad = true;
+				break;
+			}
+			json_array_foreach(v, i, e) {
+				const char *k = json_string_value(e);
+				if (!k || strlen(k) > 8) {
+					bad = true;
+					break;
+				}
+				size_t l = strlen(kinds);
+				snprintf(kinds + l, sizeof(kinds) - l, "%s%s", l ? "," : "", k);
+			}
+		}
+		json_decref(body);
+		if (bad)
+			return http_reply_error(r, 400, "the body must be a JSON object {\"kinds\": [\"audio\", \"video\", "
+							"\"screen\"]} (a non-empty array; absent: all)");
+	}
+	if (!kinds[0])
+		snprintf(kinds, sizeof(kinds), "all");
+	if (strspn(kinds, "abcdefghijklmnopqrstuvwxyz,") != strlen(kinds))
+		return http_reply_error(r, 400, "bad kinds '%s' (audio, video, screen or all)", kinds);
+	bool as_host = perm_allows(cl->role, PERM_MUTE_OTHERS);
+	char line[256];
+	snprintf(line, sizeof(line), "participant %s %s %s %s --json",
+		 as_host ? (mute ? "mute" : "unmute") : (mute ? "self-mute" : "self-unmute"), s->meeting, s->name, kinds);
+	struct request req;
+	if (run_line(j, line, &req) < 0) {
+		char err[sizeof(req.err)];
+		snprintf(err, sizeof(err), "%s", req.err);
+		request_free(&req);
+		return http_reply_error(r, (unsigned)http_status_of_error(err), "%s", err);
+	}
+	request_free(&req);
+	const struct m_participant *pp = &j->ctx->model->parts[s->part_id];
+	char reply[200];
+	int n = snprintf(reply, sizeof(reply), "{\"muted\": [%s%s%s%s%s]}\n",
+			 pp->mute & MMR_BLOCK_AUDIO ? "\"audio\"" : "",
+			 pp->mute & MMR_BLOCK_AUDIO && pp->mute & (MMR_BLOCK_VIDEO | MMR_BLOCK_SCREEN) ? ", " : "",
+			 pp->mute & MMR_BLOCK_VIDEO ? "\"video\"" : "",
+			 pp->mute & MMR_BLOCK_VIDEO && pp->mute & MMR_BLOCK_SCREEN ? ", " : "",
+			 pp->mute & MMR_BLOCK_SCREEN ? "\"screen\"" : "");
+	return http_reply(r, 200, "application/json", reply, (size_t)n, NULL);
+}
+
 enum MHD_Result join_handle(struct join *j, struct http_req *r, const char *url, const char *method)
 {
 	char name[96];
@@ -1467,6 +1551,17 @@ enum MHD_Result join_handle(struct join *j, struct http_req *r, const char *url,
 		if (!s || !s->live || !session_alive(j, s) || !token_owns(&cl, s))
 			return http_reply_error(r, 404, "no session %.40s", name);
 		return do_ceiling(j, r, s, slot_k);
+	}
+	bool mute;
+	if (parse_mute_url(url, name, &mute)) {
+		if (strcmp(method, "POST") != 0)
+			return method_not_allowed(r, url, method);
+		if (http_authenticate(r, NULL, &cl, &rc) < 0)
+			return rc;
+		struct join_session *s = session_by_id(j, name);
+		if (!s || !s->live || s->deleting || !session_alive(j, s) || !token_owns(&cl, s))
+			return http_reply_error(r, 404, "no session %.40s", name);
+		return do_self_mute(j, r, s, &cl, mute);
 	}
 	if (!parse_session_url(url, name, &events))
 		return http_reply_error(r, 404, "no such resource: %.200s", url);

@@ -153,6 +153,10 @@ struct m_participant {
 	bool host;                          /* may share when the meeting's share policy is host_only */
 	uint8_t mute;                       /* MMR_BLOCK_AUDIO|VIDEO|SCREEN: muted kinds */
 	uint8_t block_sent;                 /* the block the dataplane was last given (not persisted) */
+	/* self-unmute (issue 15, the HTTP API; not persisted: lost with a restart or a reload, when
+	 * every mute counts as a host's): of the muted kinds, those the participant muted itself, and
+	 * those a host asked it to unmute (it may, once, even where self-unmute is forbidden) */
+	uint8_t self_mute, unmute_ok;
 };
 
 struct m_stream {

@@ -2316,16 +2316,19 @@ void requests_safety_reapply(struct ctl_ctx *ctx)
  *   event: control
  *   data: {"meeting": M, "action": A, "participant": NAME|null, "kinds": [...], "settings": {...}}
  * to every session of the meeting (join.c), and a log line. */
-static void (*control_hook)(void *cls, uint32_t meeting, const char *text);
+static void (*control_hook)(void *cls, uint32_t meeting, uint32_t participant, const char *text);
 static void *control_cls;
 
-void requests_set_control_hook(void (*hook)(void *cls, uint32_t meeting, const char *text), void *cls)
+void requests_set_control_hook(void (*hook)(void *cls, uint32_t meeting, uint32_t participant, const char *text),
+			       void *cls)
 {
 	control_hook = hook;
 	control_cls = cls;
 }
 
-static void control_event(struct ctl_ctx *ctx, uint32_t meeting, const char *name, const char *action, uint8_t kinds)
+/* only: the one participant whose sessions get it (MMR_ID_NONE: every session of the meeting) */
+static void control_event_to(struct ctl_ctx *ctx, uint32_t meeting, const char *name, const char *action,
+			     uint8_t kinds, uint32_t only)
 {
 	const struct m_meeting *mt = &ctx->model->meetings[meeting];
 	struct outbuf b;
@@ -2352,22 +2355,37 @@ static void control_event(struct ctl_ctx *ctx, uint32_t meeting, const char *nam
 		  mt->max_sharers, mt->locked ? "true" : "false");
 	ctl_log("meeting controls: meeting '%s': %s%s%s", mt->name, action, name ? " " : "", name ? name : "");
 	if (control_hook && !b.oom)
-		control_hook(control_cls, meeting, b.p);
+		control_hook(control_cls, meeting, only, b.p);
 	ob_free(&b);
 }
 
+static void control_event(struct ctl_ctx *ctx, uint32_t meeting, const char *name, const char *action, uint8_t kinds)
+{
+	control_event_to(ctx, meeting, name, action, kinds, MMR_ID_NONE);
+}
+
+/* "audio", "video", "screen", "all" or a comma-separated list of them (the HTTP API's arrays) */
 static uint8_t kinds_of(const char *text, struct request *req)
 {
-	if (strcmp(text, "audio") == 0)
-		return MMR_BLOCK_AUDIO;
-	if (strcmp(text, "video") == 0)
-		return MMR_BLOCK_VIDEO;
-	if (strcmp(text, "screen") == 0)
-		return MMR_BLOCK_SCREEN;
-	if (strcmp(text, "all") == 0)
-		return MMR_BLOCK_AUDIO | MMR_BLOCK_VIDEO | MMR_BLOCK_SCREEN;
-	fail(req, "bad kind '%s' (audio, video, screen or all)", text);
-	return 0;
+	uint8_t k = 0;
+	for (const char *p = text;;) {
+		size_t n = strcspn(p, ",");
+		if (n == 5 && strncmp(p, "audio", 5) == 0)
+			k |= MMR_BLOCK_AUDIO;
+		else if (n == 5 && strncmp(p, "video", 5) == 0)
+			k |= MMR_BLOCK_VIDEO;
+		else if (n == 6 && strncmp(p, "screen", 6) == 0)
+			k |= MMR_BLOCK_SCREEN;
+		else if (n == 3 && strncmp(p, "all", 3) == 0)
+			k |= MMR_BLOCK_AUDIO | MMR_BLOCK_VIDEO | MMR_BLOCK_SCREEN;
+		else {
+			fail(req, "bad kind '%.*s' (audio, video, screen or all)", (int)(n > 40 ? 40 : n), p);
+			return 0;
+		}
+		if (!p[n])
+			return k;
+		p += n + 1;
+	}
 }
 
 void ctl_participant_mute(struct ctl_ctx *ctx, uint32_t p, uint8_t kinds, bool mute, struct request *req)
@@ -2376,6 +2394,10 @@ void ctl_participant_mute(struct ctl_ctx *ctx, uint32_t p, uint8_t kinds, bool m
 	struct m_participant *pp = &m->parts[p];
 	uint8_t old = pp->mute;
 	uint8_t now = mute ? (uint8_t)(old | kinds) : (uint8_t)(old & ~kinds);
+	/* a host's (or operator's) mute or unmute: those kinds are no longer self-muted, and an
+	 * "ask to unmute" for them is spent (ctl_participant_self_mute sets them after) */
+	pp->self_mute &= (uint8_t)~kinds;
+	pp->unmute_ok &= (uint8_t)~kinds;
 	if (now == old)
 		return;     /* nothing to change */
 	bool held = safety_begin(ctx, req);
@@ -2406,6 +2428,8 @@ void ctl_meeting_mute_all(struct ctl_ctx *ctx, uint32_t meeting, uint8_t kinds, 
 	uint32_t k = 0;
 	for (uint32_t p = m->meetings[meeting].first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
 		old[k++] = m->parts[p].mute;
+		m->parts[p].self_mute &= (uint8_t)~kinds;
+		m->parts[p].unmute_ok &= (uint8_t)~kinds;
 		if ((m->parts[p].mute & kinds) != kinds) {
 			m->parts[p].mute |= kinds;
 			state_line_pctl(&lines, m, p);
@@ -2504,6 +2528,40 @@ void ctl_meeting_controls(struct ctl_ctx *ctx, uint32_t meeting, int waiting_roo
 	control_event(ctx, meeting, NULL, "settings", 0);
 }
 
+void ctl_participant_self_mute(struct ctl_ctx *ctx, uint32_t p, uint8_t kinds, bool mute, bool override,
+			       struct request *req)
+{
+	struct model *m = ctx->model;
+	struct m_participant *pp = &m->parts[p];
+	const struct m_meeting *mt = &m->meetings[pp->meeting];
+	uint8_t old = pp->mute;
+	if (mute) {
+		uint8_t was_self = pp->self_mute;
+		ctl_participant_mute(ctx, p, kinds, true, req);
+		if (!req->failed)   /* a host's mute stays a host's; what was not muted is now self-muted */
+			pp->self_mute = (uint8_t)((was_self & ~kinds) | (kinds & ~old) | (was_self & kinds & old));
+		return;
+	}
+	uint8_t held = (uint8_t)(old & kinds & ~pp->self_mute & ~pp->unmute_ok);
+	if (mt->unmute_forbidden && held && !override)
+		FAIL("self-unmute is forbidden in meeting '%s' and a host muted participant '%s'%s%s%s: a host must "
+		     "unmute it or ask it to unmute (ask-unmute)", mt->name, pp->name,
+		     held & MMR_BLOCK_AUDIO ? " (audio)" : "", held & MMR_BLOCK_VIDEO ? " (video)" : "",
+		     held & MMR_BLOCK_SCREEN ? " (screen)" : "");
+	ctl_participant_mute(ctx, p, kinds, false, req);   /* the allowance spent, the self-mute gone */
+}
+
+void ctl_participant_ask_unmute(struct ctl_ctx *ctx, uint32_t p, uint8_t kinds, struct request *req)
+{
+	struct model *m = ctx->model;
+	struct m_participant *pp = &m->parts[p];
+	uint8_t k = (uint8_t)(pp->mute & kinds);
+	if (!k)
+		FAIL("participant '%s' is not muted (for those kinds): nothing to ask", pp->name);
+	pp->unmute_ok |= k;
+	control_event_to(ctx, pp->meeting, pp->name, "ask_unmute", k, p);
+}
+
 /* admit / host: plain changes (held for the commit like any) */
 static void participant_ctl_change(struct ctl_ctx *ctx, uint32_t p, struct request *req, const char *what)
 {
@@ -2596,6 +2654,36 @@ static void cmd_participant_unmute(struct ctl_ctx *ctx, const struct args *a, st
 	participant_mute_cmd(ctx, a, req, false);
 }
 
+static void participant_self_cmd(struct ctl_ctx *ctx, const struct args *a, struct request *req, bool mute)
+{
+	uint32_t p;
+	if (!get_meeting_participant(ctx, a, req, &p))
+		return;
+	uint8_t k = kinds_of(a->pos[2], req);
+	if (k)
+		ctl_participant_self_mute(ctx, p, k, mute, false, req);
+}
+
+static void cmd_participant_self_mute(struct ctl_ctx *ctx, const struct args *a, struct request *req)
+{
+	participant_self_cmd(ctx, a, req, true);
+}
+
+static void cmd_participant_self_unmute(struct ctl_ctx *ctx, const struct args *a, struct request *req)
+{
+	participant_self_cmd(ctx, a, req, false);
+}
+
+static void cmd_participant_ask_unmute(struct ctl_ctx *ctx, const struct args *a, struct request *req)
+{
+	uint32_t p;
+	if (!get_meeting_participant(ctx, a, req, &p))
+		return;
+	uint8_t k = kinds_of(a->pos[2], req);
+	if (k)
+		ctl_participant_ask_unmute(ctx, p, k, req);
+}
+
 static void cmd_participant_host(struct ctl_ctx *ctx, const struct args *a, struct request *req)
 {
 	uint32_t p;
@@ -2679,6 +2767,12 @@ static const struct command commands[] = {
 	  cmd_participant_mute, true },
 	{ "participant", "unmute", 3, { 0 }, "participant unmute MEETING NAME audio|video|screen|all",
 	  cmd_participant_unmute, true },
+	{ "participant", "self-mute", 3, { 0 }, "participant self-mute MEETING NAME audio|video|screen|all",
+	  cmd_participant_self_mute, true },
+	{ "participant", "self-unmute", 3, { 0 }, "participant self-unmute MEETING NAME audio|video|screen|all",
+	  cmd_participant_self_unmute, true },
+	{ "participant", "ask-unmute", 3, { 0 }, "participant ask-unmute MEETING NAME audio|video|screen|all",
+	  cmd_participant_ask_unmute, true },
 	{ "participant", "host", 3, { 0 }, "participant host MEETING NAME on|off", cmd_participant_host, true },
 	{ "participant", "eject", 2, { 0 }, "participant eject MEETING NAME", cmd_participant_eject, true },
 	{ "participant", "rekey", 2, { 0 }, "participant rekey MEETING NAME", cmd_participant_rekey, true },

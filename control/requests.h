@@ -94,6 +94,16 @@ void ctl_participant_deny(struct ctl_ctx *ctx, uint32_t p, struct request *req);
 void ctl_participant_mute(struct ctl_ctx *ctx, uint32_t p, uint8_t kinds, bool mute, struct request *req);
 void ctl_participant_host(struct ctl_ctx *ctx, uint32_t p, bool host, struct request *req);
 void ctl_participant_eject(struct ctl_ctx *ctx, uint32_t p, struct request *req);
+/* The participant itself (the session API, POST /v1/sessions/ID/mute|unmute): a self-mute is always
+ * allowed (and a host's mute of the same kinds stays a host's); a self-unmute of a kind a host muted
+ * (not the participant itself) fails ("self-unmute is forbidden ...") while the meeting forbids
+ * self-unmute, unless a host asked it to unmute that kind since (ctl_participant_ask_unmute: once)
+ * or override (the caller may mute others). Not persisted (model.h self_mute, unmute_ok). */
+void ctl_participant_self_mute(struct ctl_ctx *ctx, uint32_t p, uint8_t kinds, bool mute, bool override,
+			       struct request *req);
+/* A host's "ask to unmute": the participant may unmute those of kinds it is muted for, once; an event
+ * "ask_unmute" goes to its sessions only. Fails when it is muted for none of them. */
+void ctl_participant_ask_unmute(struct ctl_ctx *ctx, uint32_t p, uint8_t kinds, struct request *req);
 void ctl_meeting_mute_all(struct ctl_ctx *ctx, uint32_t meeting, uint8_t kinds, struct request *req);
 void ctl_meeting_lock(struct ctl_ctx *ctx, uint32_t meeting, bool locked, struct request *req);
 /* Settings (not safety actions): waiting_room, self_unmute forbidden, share host_only, max_sharers;
@@ -109,8 +119,10 @@ void requests_safety_reapply(struct ctl_ctx *ctx);
 void requests_safety_saved(struct ctl_ctx *ctx);
 unsigned requests_safety_unsaved(void);
 /* Where each change's event goes (the join sessions' event streams, join.c): text is one SSE event
- * ("event: control ..."); hook NULL: none. */
-void requests_set_control_hook(void (*hook)(void *cls, uint32_t meeting, const char *text), void *cls);
+ * ("event: control ..."); participant: the only one whose sessions get it (MMR_ID_NONE: every
+ * session of the meeting); hook NULL: none. */
+void requests_set_control_hook(void (*hook)(void *cls, uint32_t meeting, uint32_t participant, const char *text),
+			       void *cls);
 uint64_t requests_safety_alarms(void);
 
 #endif

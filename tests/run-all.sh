@@ -151,6 +151,9 @@ done
 [ -f tests/integration/test_access.py ] &&
 	run_negative integration/test_access--no-auth 300 '^FAIL viewer reads the meeting: 403' \
 		"$PY" tests/integration/test_access.py --no-auth
+[ -f tests/integration/test_control_api.py ] &&
+	run_negative integration/test_control_api--no-auth 300 '^FAIL no token: POST /v1/meetings/m1/participants/alice/mute' \
+		"$PY" tests/integration/test_control_api.py --no-auth
 [ -f tests/integration/test_ctl_journal.py ] &&
 	run_negative integration/test_ctl_journal--ack-early 300 '^FAIL .*acknowledged change lost' \
 		"$PY" tests/integration/test_ctl_journal.py --ack-early

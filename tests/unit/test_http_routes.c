@@ -6,7 +6,7 @@
  * 405 with the Allow list, 400 for unknown fields (naming the known ones), wrong JSON types, a body
  * that is no object, names starting with '-' (mmrctl's own error text), unknown or repeated query
  * parameters and bad flag values, values past the argument space; the error-class to HTTP status
- * table on the texts requests.c produces.
+ * table on the texts requests.c produces; the meeting controls' routes and their permissions.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -123,6 +123,57 @@ static void test_every_route(void **state)
 			    "participant add m1 a --addr=--json --json");
 }
 
+/* The meeting controls' routes (issue 15): kinds as a positional (a string, an array joined by ',',
+ * absent: all), the permission each needs, PATCH controls' per-setting permissions and on/off. */
+static void test_controls(void **state)
+{
+	(void)state;
+	assert_string_equal(MAP("POST", "/v1/meetings/m1/participants/alice/mute", "{\"kinds\": [\"audio\", \"video\"]}"),
+			    "participant mute m1 alice audio,video --json");
+	assert_int_equal(call.perm, PERM_MUTE_OTHERS);
+	assert_false(call.keys);
+	assert_string_equal(MAP("POST", "/v1/meetings/m1/participants/alice/unmute", NULL),
+			    "participant unmute m1 alice all --json");
+	assert_string_equal(MAP("POST", "/v1/meetings/m1/participants/alice/unmute", "{}"),
+			    "participant unmute m1 alice all --json");
+	assert_string_equal(MAP("POST", "/v1/meetings/m1/participants/alice/ask-unmute", "{\"kinds\": \"audio\"}"),
+			    "participant ask-unmute m1 alice audio --json");
+	assert_int_equal(call.perm, PERM_MUTE_OTHERS);
+	assert_string_equal(MAP("POST", "/v1/meetings/m1/mute-all", "{\"kinds\": [\"screen\"]}"),
+			    "meeting mute-all m1 screen --json");
+	assert_string_equal(MAP("POST", "/v1/meetings/m1/participants/bob/admit", NULL), "participant admit m1 bob --json");
+	assert_int_equal(call.perm, PERM_ADMIT);
+	assert_string_equal(MAP("POST", "/v1/meetings/m1/participants/bob/deny", NULL), "participant deny m1 bob --json");
+	assert_int_equal(call.perm, PERM_ADMIT);
+	assert_string_equal(MAP("POST", "/v1/meetings/m1/participants/bob/eject", NULL), "participant eject m1 bob --json");
+	assert_int_equal(call.perm, PERM_EJECT);
+	assert_string_equal(MAP("POST", "/v1/meetings/m1/lock", NULL), "meeting lock m1 --json");
+	assert_int_equal(call.perm, PERM_LOCK_END);
+	assert_string_equal(MAP("POST", "/v1/meetings/m1/unlock", NULL), "meeting unlock m1 --json");
+	assert_int_equal(call.perm, PERM_LOCK_END);
+	assert_string_equal(MAP("PATCH", "/v1/meetings/m1/controls", "{\"waiting_room\": false, \"max_sharers\": 2}"),
+			    "meeting set m1 --waiting-room=off --max-sharers=2 --json");
+	assert_int_equal(call.perm, PERM_SHARE);
+	assert_int_equal(call.n_more, 2);
+	assert_int_equal(call.more[0], PERM_ADMIT);
+	assert_int_equal(call.more[1], PERM_SHARE);
+	assert_string_equal(MAP("PATCH", "/v1/meetings/m1/controls", "{\"self_unmute\": \"forbidden\", \"share\": \"host_only\", "
+				"\"waiting_room\": true}"),
+			    "meeting set m1 --waiting-room=on --self-unmute=forbidden --share=host_only --json");
+	assert_int_equal(call.n_more, 3);
+	assert_int_equal(call.more[1], PERM_MUTE_OTHERS);
+	/* refusals */
+	assert_string_equal(MAP("PATCH", "/v1/meetings/m1/controls", "{\"waiting_room\": \"on\"}"),
+			    "400: field 'waiting_room' must be true or false");
+	assert_true(strncmp(MAP("POST", "/v1/meetings/m1/participants/alice/mute", "{\"kind\": \"audio\"}"),
+			    "400: unknown field 'kind'", 24) == 0);
+	assert_true(strncmp(MAP("POST", "/v1/meetings/m1/participants/alice/mute", "{\"kinds\": []}"), "400: ", 5) == 0);
+	assert_true(strncmp(MAP("GET", "/v1/meetings/m1/lock", NULL), "405: ", 5) == 0);
+	assert_int_equal(http_status_of_error("participant 'bob' is not waiting (admitted already)"), 409);
+	assert_int_equal(http_status_of_error("participant 'bob' is not muted (for those kinds): nothing to ask"), 409);
+	assert_int_equal(http_status_of_error("self-unmute is forbidden in meeting 'm1' and a host muted ..."), 403);
+}
+
 static void test_refusals(void **state)
 {
 	(void)state;
@@ -233,6 +284,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_route),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_controls),
 		cmocka_unit_test(test_methods),
 		cmocka_unit_test(test_status_of_error),
 	};

@@ -2,7 +2,7 @@
 """
 test_access.py - roles, permissions, passcodes, the audit log and the control socket (issue 15:
 control/perm.h, passcode.h, audit.h, controller.c) with the real controller and dataplane on net_tap
-(tests/lib/mmrtest.py), recorded browser offers (tests/fixtures/sdp), tokens made here with hmac.
+(tests/lib/mmrtest.py), recorded browser offers (tests/fixtures/sdp), tokens made with hmac (tests/lib/mmrtoken.py).
 
  1. roles on the REST routes: viewer / participant / co-host / host tokens on routes their role does
     not allow 403 naming the permission; an expired and a forged token 401; a host token with meeting
@@ -25,9 +25,6 @@ control/perm.h, passcode.h, audit.h, controller.c) with the real controller and 
 Negative control (tests/run-all.sh): --no-auth runs the controller with MMR_TEST_NO_AUTH=1 (every
 request is an admin's): the role checks must FAIL.
 """
-import base64
-import hashlib
-import hmac
 import http.client
 import json
 import os
@@ -41,27 +38,9 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 import mmrtest  # noqa: E402
 from mmrtest import MmrEnv, MMR_IP, MMR_PORT  # noqa: E402
+from mmrtoken import make_token, offer  # noqa: E402,F401
 
-FIX = os.path.join(mmrtest.ROOT, 'tests', 'fixtures', 'sdp')
 PASS1, PASS2 = 'k7-Lq93x', 'Zr4-77pw'
-
-
-def b64u(b):
-    return base64.urlsafe_b64encode(b).rstrip(b'=').decode()
-
-
-def make_token(secret, sub, meeting, role, exp_in=600, key=None):
-    now = int(time.time())
-    h = b64u(json.dumps({'alg': 'HS256', 'typ': 'JWT'}, separators=(',', ':')).encode())
-    p = b64u(json.dumps({'iss': 'test', 'sub': sub, 'meeting': meeting, 'role': role, 'exp': now + exp_in},
-                        separators=(',', ':')).encode())
-    s = b64u(hmac.new(key or secret, ('%s.%s' % (h, p)).encode(), hashlib.sha256).digest())
-    return '%s.%s.%s' % (h, p, s)
-
-
-def offer(name):
-    lines = [ln.rstrip('\r\n') for ln in open(os.path.join(FIX, name)) if not ln.startswith('#')]
-    return ('\r\n'.join(ln for ln in lines if ln) + '\r\n').encode()
 
 
 class Http:

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """
 test_control_api.py - the meeting controls over the HTTP API (issue 15), on the real mmr-dataplane
-and controller (tests/lib/mmrtest.py), tokens made here with hmac (test_join_api.make_token):
+and controller (tests/lib/mmrtest.py), tokens made here with hmac (tests/lib/mmrtoken.py):
 
  1. refusals: every control route (admit, deny, mute, unmute, ask-unmute, eject, mute-all, lock,
     unlock, PATCH controls) with no token, a forged or an expired one (401), a participant's or a
@@ -32,7 +32,8 @@ sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
 sys.path.insert(0, HERE)
 import mmrtest  # noqa: E402
 from mmrtest import MmrEnv, MMR_IP, MMR_PORT  # noqa: E402
-from test_join_api import make_token, Http, Events, offer  # noqa: E402
+from mmrtoken import make_token, offer  # noqa: E402
+from test_join_api import Http, Events  # noqa: E402
 
 PORTS = {'alice': 6101, 'bob': 6102, 'carol': 6103, 'dave': 6104, 'fred': 6105}
 A_AUD, B_AUD, C_AUD = 0x1101, 0x2101, 0x3101

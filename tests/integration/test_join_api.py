@@ -31,9 +31,6 @@ recorded browser offers (tests/fixtures/sdp) and python's http.client; tokens ma
  6. /demo: the page (text/html), no traversal (404), POST 405; OPTIONS of a join URL: Allow POST and
     Accept-Post application/sdp.
 """
-import base64
-import hashlib
-import hmac
 import http.client
 import json
 import os
@@ -48,28 +45,9 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 import mmrtest  # noqa: E402
 from mmrtest import MmrEnv, MMR_IP, MMR_PORT  # noqa: E402
+from mmrtoken import make_token, offer  # noqa: E402,F401
 
-FIX = os.path.join(mmrtest.ROOT, 'tests', 'fixtures', 'sdp')
 ORIGIN = 'https://meet.example.com'
-
-
-def b64u(b):
-    return base64.urlsafe_b64encode(b).rstrip(b'=').decode()
-
-
-def make_token(secret, sub, meeting, role, exp_in=600, key=None):
-    now = int(time.time())
-    h = b64u(json.dumps({'alg': 'HS256', 'typ': 'JWT'}, separators=(',', ':')).encode())
-    p = b64u(json.dumps({'iss': 'test', 'sub': sub, 'meeting': meeting, 'role': role, 'exp': now + exp_in},
-                        separators=(',', ':')).encode())
-    s = b64u(hmac.new(key or secret, ('%s.%s' % (h, p)).encode(), hashlib.sha256).digest())
-    return '%s.%s.%s' % (h, p, s)
-
-
-def offer(name):
-    """A recorded offer without record.py's comment lines, CRLF-terminated."""
-    lines = [ln.rstrip('\r\n') for ln in open(os.path.join(FIX, name)) if not ln.startswith('#')]
-    return ('\r\n'.join(ln for ln in lines if ln) + '\r\n').encode()
 
 
 class Http:

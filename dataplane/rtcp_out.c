@@ -98,6 +98,10 @@ int rtcp_out_send(struct worker *w, const struct fwd_participant *part, const ui
 	/* no SSRC of ours for it (or no SRTCP context under it): the controller gave none, send nothing */
 	if (unlikely(!pr->route.known || !part->mmr_ssrc))
 		return -1;
+	if (unlikely(__atomic_load_n(&w->block[part->id], __ATOMIC_RELAXED) & MMR_BLOCK_WAITING)) {
+		w->st->drops[MMR_DROP_NOT_ADMITTED]++;   /* in the waiting room: nothing to it, RTCP neither */
+		return -1;
+	}
 	struct srtp_stream *ctx = NULL;
 	if (part->srtp) {
 		ctx = rcu_dereference(part->rtcp_out);

@@ -211,6 +211,10 @@ done
 [ -f tests/e2e/test_speaker.py ] &&
 	run_negative e2e/test_speaker--no-level-ext 300 '^FAIL dominant speaker follows the talker' \
 		"$PY" tests/e2e/test_speaker.py --no-level-ext
+# issue 15's negative control: the same call without `participant mute`: alice's Opus keeps arriving
+[ -f tests/e2e/test_controls_e2e.py ] &&
+	run_negative e2e/test_controls_e2e--no-mute 300 '^FAIL \(b\) muted audio: no copy of alice' \
+		"$PY" tests/e2e/test_controls_e2e.py --no-mute
 # the e2e checks' own negative controls: the same senders, receivers and checks without the MMR
 # (a Python relay on 127.0.0.1), ideal (must pass) and with planted defects (each must fail for its
 # reason); each exits 0 only if every scenario came out as stated

@@ -72,7 +72,7 @@ def step(env, m, req):
         suite = rnd.choice(SUITES)
         top_n = rnd.choice((0, 0, 1, 3))
         m.meetings[name] = {'srtp': suite, 'parts': {}, 'top_n': top_n}
-        return req('meeting', 'create', name, *(('--srtp', suite) if suite else ()),
+        return req('meeting', 'create', name, *(('--srtp', suite) if suite else ('--plain',)),
                    *(('--top-n', top_n) if top_n else ()))
     mname = rnd.choice(sorted(m.meetings))
     mt = m.meetings[mname]

@@ -178,7 +178,7 @@ def lcore_counter(env, key):
 
 
 def setup(env, meeting, srtp=None):
-    args = ['meeting', 'create', meeting, '--top-n', 2] + (['--srtp', srtp] if srtp else [])
+    args = ['meeting', 'create', meeting, '--top-n', 2] + (['--srtp', srtp] if srtp else ['--plain'])
     env.ctl(*args)
     base = 7400 if not srtp else 7500
     ports = {'A': base, 'B': base + 1, 'R': base + 2}

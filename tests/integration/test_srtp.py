@@ -557,7 +557,7 @@ def keys_hidden(env, c, meetings, canary=False):
 
 
 def mixed_mode(env, c, srtp_meeting):
-    env.ctl('meeting', 'create', 'plainm')
+    env.ctl('meeting', 'create', 'plainm', '--plain')
     env.ctl('participant', 'add', 'plainm', 'pat', '--addr', CLIENT_IP, '--port', 7900)
     before = {n: env.ctl('meeting', 'show', n, json=True).stdout for n in (srtp_meeting, 'plainm')}
     bad = [

@@ -14,9 +14,10 @@ Three receivers (one Python thread; its own client, written for this test) subsc
 spatial layers, temporal layer 2:
   bob    S2, takes RTX (--rtx 98:99), asks keyframes by PLI; 1 % random loss both ways;
   carol  S1, no RTX (the MMR resends on the media SSRC), asks by FIR; 1 % in bursts of 10 both ways;
-  dave   S0, raised to S2 (`mmrctl sub set`) at T_UP; takes RTX, PLI; 1 % random + 1 % in bursts of
-         10 both ways.
-The uplink (alice <-> MMR, media and the MMR's RTCP back) has 1 % random + 1 % in bursts of 10 loss.
+  dave   S0, raised to S2 (`mmrctl sub set`) at T_UP; takes RTX, PLI; 0.5 % random + 0.5 % in bursts
+         of 10 both ways.
+The uplink (alice <-> MMR, media and the MMR's RTCP back) has 0.5 % random + 0.5 % in bursts of 10:
+1 % loss on every link.
 Every link goes through tools/impair_relay.py (user-space, seeded; RTCP lost like media). Bursts are
 applied only in the direction that carries media (10 RTCP packets in a row of a feedback-only
 direction would be seconds without feedback); the random loss goes both ways.
@@ -39,7 +40,8 @@ publisher's reference decode. Per receiver (checks):
     the publisher's keyframe time and the RTTs the MMR measured.
 --rtcp-off: the negative control (tests/run-all.sh: must FAIL with a "want >= 95 %" or "froze" line):
 the dataplane's `rtcp = false;` (no repair, no keyframe request reaches alice).
---frames N, --seed S, --loss R (every random rate), --burst-loss R (every burst rate).
+--frames N, --seed S, --loss R (bob's random rate; half of it on the uplink and dave's links),
+--burst-loss R (carol's burst rate; half of it on the uplink and dave's links).
 
 Run as root: /usr/bin/python3 tests/e2e/test_vp9_loss.py [--build DIR] [--rtcp-off]
 Exit 0 on pass. Takes about 15 s (--rtcp-off the same).
@@ -498,7 +500,7 @@ def main():
     L, B = args.loss, args.burst_loss
     specs = [RxSpec(0, "bob", 2, rtx=True, fir=False, random_loss=L, burst_loss=0.0),
              RxSpec(1, "carol", 1, rtx=False, fir=True, random_loss=0.0, burst_loss=B),
-             RxSpec(2, "dave", 0, rtx=True, fir=False, random_loss=L, burst_loss=B)]
+             RxSpec(2, "dave", 0, rtx=True, fir=False, random_loss=L / 2, burst_loss=B / 2)]
     t_start = time.monotonic()
     env = mmrtest.MmrEnv("e2e-vp9loss" + ("-off" if args.rtcp_off else ""), build=args.build,
                          asan=args.asan, rtcp=not args.rtcp_off)
@@ -525,8 +527,8 @@ def main():
             env.ctl(*a)
         env.wait_dp_attached()
         links = [ir.Link("alice", (ip, PUB_RELAY_PORT), (ip, PUB_MMR_PORT), mmr, (ip, PUB_LOCAL_PORT),
-                         link_loss(args.seed, "alice", "up", L, B),
-                         link_loss(args.seed, "alice", "down", L, B))]
+                         link_loss(args.seed, "alice", "up", L / 2, B / 2),
+                         link_loss(args.seed, "alice", "down", L / 2, B / 2))]
         for s in specs:
             links.append(ir.Link(s.name, (ip, s.relay_port), (ip, s.mmr_port), mmr, (ip, s.local_port),
                                  link_loss(args.seed, s.name, "up", s.random_loss, s.burst_loss),
@@ -539,8 +541,9 @@ def main():
         os.makedirs(work)
         total = args.frames + TAIL
         print("call: %d pictures (+%d tail) of VP9 L3T3 live, loss: uplink %.3f random + %.3f in bursts "
-              "of 10; bob %.3f random, carol %.3f bursts, dave both; seed %s; MMR rtcp %s"
-              % (args.frames, TAIL, L, B, L, B, args.seed, "off" if args.rtcp_off else "on"), flush=True)
+              "of 10; bob %.3f random, carol %.3f bursts, dave as the uplink; seed %s; MMR rtcp %s"
+              % (args.frames, TAIL, L / 2, B / 2, L, B, args.seed, "off" if args.rtcp_off else "on"),
+              flush=True)
         pub = subprocess.Popen([tool, "live", "--out", work, "--bind", "%s:%d" % (ip, PUB_LOCAL_PORT),
                                 "--dest", "%s:%d" % (ip, PUB_RELAY_PORT), "--frames", str(total),
                                 "--smooth", "--rates", RATES, "--ssrc", str(VIDEO_SSRC), "--pt",

@@ -402,15 +402,79 @@ static const struct fwd_output *member(struct worker *w, struct nack_ctx *nc, un
  * A hole in a receiver's numbering: seq was never sent to it because the MMR itself did not have the
  * packet then (lost on the publisher's uplink, repaired later by the publisher's RTX, and by then too
  * late for the layer selector to place). The receiver's copies on either side of the hole are in its
- * map; when its sequence numbers and the input's advanced by the same amount between them (no
+ * map. When its sequence numbers and the input's advanced by the same amount between them (no
  * packet withheld in between, same simulcast encoding), the hole is the input packet at the same
- * distance, and it belongs to the frame of the neighbour with the same RTP timestamp, whose rewritten
- * fields (timestamp, PictureID, TL0PICIDX, frame number) it takes. The entry is recorded in the map,
- * so the within-RTT rule applies to it from then on. NULL: not such a hole, or the packet is not kept.
+ * distance. Otherwise, in a VP9 stream (a receiver below the top spatial layer: the layer frames
+ * above its own lie between two of its own) the holes are the kept input packets between the
+ * neighbours of the layers it gets now (sel: SID <= cur_sid, TID <= cur_tid), in order, when there
+ * are exactly as many of them as holes (one lost and not repaired yet makes the count differ:
+ * nothing is resent then). The hole belongs to the frame of the neighbour with the same RTP
+ * timestamp, whose rewritten fields (timestamp, PictureID, TL0PICIDX, frame number) it takes; in
+ * VP9 a hole of a picture of its own (a whole picture lost on the uplink) takes the neighbours'
+ * offsets (output - input) of those fields where both neighbours have the same. The entry is
+ * recorded in the map, so the within-RTT rule applies to it from then on. NULL: not such a hole, or
+ * the packet is not kept.
  */
 #define HOLE_SPAN 16u     /* how far to look for a hole's neighbours */
-static struct seq_map_entry *hole_entry(struct seq_map *m, const struct stream_repair *r, uint16_t seq)
+#define HOLE_SCAN 64u     /* input packets between them looked through (withheld layers) */
+
+/* The kept packet in_ext: its RTP timestamp (host order), PictureID, its mask, TL0PICIDX and layer
+ * ids; 0: not kept or not parsed. */
+struct kept_info {
+	uint32_t ts;
+	uint16_t pid, pid_mask;
+	uint8_t tl0, sid, tid;
+};
+
+static int kept_info(const struct fwd_stream *s, const struct stream_repair *r, uint32_t in_ext,
+		     struct kept_info *ki)
 {
+	struct rte_mbuf *k = pkt_ring_get(r->ring, in_ext, NULL);
+	struct rtp_info ri;
+	struct media_pkt mp;
+	int layered;
+
+	if (!k)
+		return 0;
+	const uint8_t *kh = rte_pktmbuf_mtod(k, const uint8_t *);
+	if (rtp_parse(kh, k->data_len, &ri) != MMR_DROP_NONE ||
+	    parse_media(s, kh, &ri, &mp, &layered) != MMR_DROP_NONE || !layered)
+		return 0;
+	ki->ts = ri.ts;
+	ki->pid = mp.has_pid ? mp.picture_id : 0;
+	ki->pid_mask = mp.pid_16 ? 0x7fff : 0x7f;
+	ki->tl0 = mp.has_tl0 ? mp.tl0picidx : 0;
+	ki->sid = mp.sid;
+	ki->tid = mp.has_layers ? mp.tid : 0;
+	return 1;
+}
+
+/* VP9: the rewritten fields of a hole in a picture of its own (lost whole on the uplink), from its
+ * neighbours' offsets (output - input timestamp, PictureID, TL0PICIDX) where both agree; 0 if not. */
+static int own_picture_out(const struct kept_info *h, const struct kept_info *a, const struct seq_map_entry *lo,
+			   const struct kept_info *b, const struct seq_map_entry *hi, struct layer_out *out)
+{
+	struct layer_out ol, oh;
+
+	seq_map_entry_out(lo, &ol);
+	seq_map_entry_out(hi, &oh);
+	uint32_t dts = ol.ts - a->ts;
+	uint16_t dpid = (uint16_t)((a->pid - ol.picture_id) & h->pid_mask);
+	uint8_t dtl0 = (uint8_t)(a->tl0 - ol.tl0picidx);
+	if (oh.ts - b->ts != dts || ((b->pid - oh.picture_id) & h->pid_mask) != dpid ||
+	    (uint8_t)(b->tl0 - oh.tl0picidx) != dtl0)
+		return 0;
+	*out = ol;
+	out->ts = h->ts + dts;
+	out->picture_id = (uint16_t)((h->pid - dpid) & h->pid_mask);
+	out->tl0picidx = (uint8_t)(h->tl0 - dtl0);
+	return 1;
+}
+
+static struct seq_map_entry *hole_entry(struct seq_map *m, const struct fwd_stream *s,
+					const struct layer_sel *sel, uint16_t seq)
+{
+	const struct stream_repair *r = s->repair;
 	struct seq_map_entry *lo = NULL, *hi = NULL;
 	uint32_t dl = 0, dh = 0;
 	for (uint32_t d = 1; d <= HOLE_SPAN && !lo; d++)
@@ -419,10 +483,27 @@ static struct seq_map_entry *hole_entry(struct seq_map *m, const struct stream_r
 	for (uint32_t d = 1; d <= HOLE_SPAN && !hi; d++)
 		if ((hi = seq_map_lookup(m, (uint16_t)(seq + d))) != NULL)
 			dh = d;
-	if (!lo || !hi || !r || !r->ring || seq_map_entry_encoding(lo) != seq_map_entry_encoding(hi) ||
-	    hi->in_ext_seq - lo->in_ext_seq != dl + dh)
+	if (!lo || !hi || !r || !r->ring || seq_map_entry_encoding(lo) != seq_map_entry_encoding(hi))
 		return NULL;
-	uint32_t in_ext = lo->in_ext_seq + dl;
+	const int vp9 = s->codec == MMR_CODEC_VP9;
+	uint32_t span = hi->in_ext_seq - lo->in_ext_seq, in_ext;
+	if (span == dl + dh) {
+		in_ext = lo->in_ext_seq + dl;
+	} else {
+		struct kept_info ki;
+		uint32_t found = 0;
+		if (!vp9 || !sel || span < dl + dh || span > HOLE_SCAN)
+			return NULL;
+		in_ext = 0;
+		for (uint32_t i = lo->in_ext_seq + 1; i != hi->in_ext_seq; i++) {
+			if (!kept_info(s, r, i, &ki) || ki.sid > sel->cur_sid || ki.tid > sel->cur_tid)
+				continue;
+			if (++found == dl)
+				in_ext = i;
+		}
+		if (found != dl + dh - 1)
+			return NULL;
+	}
 	struct rte_mbuf *k = pkt_ring_get(r->ring, in_ext, NULL);
 	if (!k)
 		return NULL;
@@ -434,10 +515,17 @@ static struct seq_map_entry *hole_entry(struct seq_map *m, const struct stream_r
 		if (nk && memcmp(rte_pktmbuf_mtod(nk, const uint8_t *) + 4, kh + 4, 4) == 0)
 			frame = n;
 	}
-	if (!frame)
-		return NULL;     /* a frame of its own: its rewritten timestamp is not known */
 	struct layer_out lo_out;
-	seq_map_entry_out(frame, &lo_out);
+	if (frame) {
+		seq_map_entry_out(frame, &lo_out);
+	} else {
+		/* a picture of its own: known only for VP9 where both neighbours' offsets agree */
+		struct kept_info h, a, b;
+		if (!vp9 || !kept_info(s, r, in_ext, &h) || !kept_info(s, r, lo->in_ext_seq, &a) ||
+		    !kept_info(s, r, hi->in_ext_seq, &b) || !own_picture_out(&h, &a, lo, &b, hi, &lo_out))
+			return NULL;
+		frame = lo;
+	}
 	lo_out.seq = seq;
 	lo_out.marker = (kh[1] & 0x80) != 0;
 	seq_map_record(m, in_ext, seq_map_entry_encoding(frame), &lo_out);
@@ -464,7 +552,9 @@ static void resend_one(struct worker *w, struct nack_ctx *nc, uint16_t seq)
 			return;
 		}
 		e = seq_map_lookup(&sr->map, seq);
-		if (!e && nc->sub->n == 1 && (e = hole_entry(&sr->map, s->repair, seq)) != NULL)
+		if (!e && nc->sub->n == 1 &&
+		    (e = hole_entry(&sr->map, s, o->sel_id < MMR_MAX_SUBS ? &w->sel[o->sel_id] : NULL,
+				    seq)) != NULL)
 			w->stream_stats[s->id].resent_hole++;
 		if (e) {
 			const struct fwd_stream *es;

@@ -33,6 +33,18 @@
  *     (sine texture instead of the hashed one; still moving everywhere) that the encoder can keep
  *     near such rates, keyframes included.
  *
+ *   vp9_svc live --out DIR --bind IP:PORT --dest IP:PORT [--mode l3t3|l2t3] [--frames N] [--smooth]
+ *                [--rates S0,S1,S2] [--ssrc N] [--pt N] [--rtx-ssrc N --rtx-pt N] [--drain S]
+ *     A live publisher (test_vp9_loss.py): encodes in real time at 30 fps (flexible mode, no spatial
+ *     sync pictures), a keyframe ONLY for the first picture and when a PLI or a new FIR for its SSRC
+ *     arrives on its socket; sends from --bind to --dest, answers generic NACKs from a history of its
+ *     last 2048 packets (as RTX with --rtx-ssrc, else the same packet again), sends SR + SDES every
+ *     second, and --drain seconds after the last picture keeps answering. Logs DIR/live.txt:
+ *       "pic I T KEY TS" (T: CLOCK_MONOTONIC seconds at its first packet), "req pli|fir T",
+ *       "kf I T_REQUEST T_SENT", "resend SEQ T rtx|media", "gone SEQ T", then "summary ...";
+ *     afterwards proves the reference structure (as encode does) and writes encode's files
+ *     (tx.bin with nominal times), so `check --lossy` checks its receivers.
+ *
  *   vp9_svc check --ref DIR --rx FILE --lossy
  *     For a receiver behind a lossy link (test_bwe_svc.py; flexible-mode streams): decodes like a
  *     real receiver (only complete layer frames whose references were decoded), compares every
@@ -57,7 +69,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <vpx/vp8cx.h>
 #include <vpx/vp8dx.h>
@@ -311,17 +329,23 @@ static int split_superframe(const uint8_t *buf, size_t sz, const uint8_t **frame
 /* Per spatial layer target kbit/s (its temporal layers 50/70/100 % of it); --rates overrides. */
 static int sl_kbps[3][MAX_SL] = { { 60, 160, 400 }, { 60, 160, 400 }, { 150, 450, 0 } };
 
-static void encode(int frames, int kf)
+/* The encoder and the reference-structure state it carries from picture to picture. */
+struct encoder {
+	vpx_codec_ctx_t enc;
+	vpx_image_t img;
+	uint16_t slot_pid[8];
+	uint8_t slot_tid[8];
+	int last_key, n_tl0;
+};
+
+static void enc_open(struct encoder *e)
 {
 	static const int tl_pct[NT] = { 50, 70, 100 };
-	vpx_codec_ctx_t enc;
 	vpx_codec_enc_cfg_t cfg;
 	vpx_svc_extra_cfg_t svc;
-	vpx_image_t img;
-	uint16_t slot_pid[8] = { 0 };
-	uint8_t slot_tid[8] = { 0 };
-	int i, sl, tl, total = 0, last_key = 0, n_tl0 = 0;
+	int i, sl, tl, total = 0;
 
+	memset(e, 0, sizeof(*e));
 	if (vpx_codec_enc_config_default(vpx_codec_vp9_cx(), &cfg, 0))
 		die("%s", "no VP9 encoder config");
 	cfg.g_w = TOP_W;
@@ -355,8 +379,8 @@ static void encode(int frames, int kf)
 		total += sl_kbps[mode][sl];
 	}
 	cfg.rc_target_bitrate = (unsigned int)total;
-	if (vpx_codec_enc_init(&enc, vpx_codec_vp9_cx(), &cfg, 0))
-		die_codec(&enc, "encoder init");
+	if (vpx_codec_enc_init(&e->enc, vpx_codec_vp9_cx(), &cfg, 0))
+		die_codec(&e->enc, "encoder init");
 	memset(&svc, 0, sizeof(svc));
 	for (sl = 0; sl < n_sl; sl++) {
 		svc.scaling_factor_num[sl] = 1;
@@ -367,81 +391,101 @@ static void encode(int frames, int kf)
 		svc.loopfilter_ctrl[sl] = 0;
 	}
 	svc.temporal_layering_mode = VP9E_TEMPORAL_LAYERING_MODE_BYPASS;
-	if (vpx_codec_control(&enc, VP9E_SET_SVC, 1) ||
-	    vpx_codec_control(&enc, VP9E_SET_SVC_PARAMETERS, &svc) ||
-	    vpx_codec_control(&enc, VP8E_SET_CPUUSED, 7) ||
-	    vpx_codec_control(&enc, VP9E_SET_AQ_MODE, 0) ||
-	    vpx_codec_control(&enc, VP9E_SET_SVC_GF_TEMPORAL_REF, 0) ||
-	    vpx_codec_control(&enc, VP9E_SET_SVC_INTER_LAYER_PRED, mode == M_L3T3_KEY ? 2 : 0))
-		die_codec(&enc, "encoder controls");
-	if (!vpx_img_alloc(&img, VPX_IMG_FMT_I420, TOP_W, TOP_H, 32))
+	if (vpx_codec_control(&e->enc, VP9E_SET_SVC, 1) ||
+	    vpx_codec_control(&e->enc, VP9E_SET_SVC_PARAMETERS, &svc) ||
+	    vpx_codec_control(&e->enc, VP8E_SET_CPUUSED, 7) ||
+	    vpx_codec_control(&e->enc, VP9E_SET_AQ_MODE, 0) ||
+	    vpx_codec_control(&e->enc, VP9E_SET_SVC_GF_TEMPORAL_REF, 0) ||
+	    vpx_codec_control(&e->enc, VP9E_SET_SVC_INTER_LAYER_PRED, mode == M_L3T3_KEY ? 2 : 0))
+		die_codec(&e->enc, "encoder controls");
+	if (!vpx_img_alloc(&e->img, VPX_IMG_FMT_I420, TOP_W, TOP_H, 32))
 		die("%s", "image alloc");
 
-	for (i = 0; i < frames; i++) {
-		struct picture *pc = &pics[i];
-		vpx_svc_layer_id_t lid;
-		vpx_svc_ref_frame_config_t rc;
-		const vpx_codec_cx_pkt_t *pkt;
-		vpx_codec_iter_t it = NULL;
-		const uint8_t *fr[8];
-		size_t fsz[8];
-		uint8_t *sf = NULL;
-		size_t sf_len = 0;
-		int nf;
+}
 
-		pc->key = i % kf == 0;
-		if (pc->key)
-			last_key = i;
-		pc->pos = (uint8_t)((i - last_key) % 4);
-		pc->tid = pattern_tid[pc->pos];
-		pc->sync = mode != M_L3T3_KEY && !pc->key && (i - last_key) == kf / 2 && pc->pos == 0;
-		pc->ts = TS0 + (uint32_t)i * TS_STEP;
-		pc->pid = (uint16_t)((PID0 + i) & 0x7fff);
-		if (pc->tid == 0)
-			n_tl0++;
-		pc->tl0picidx = (uint8_t)(TL0IDX0 + n_tl0 - 1);
-		plan_picture(pc, slot_pid, slot_tid);
+/* Encode picture i (a keyframe if key; kf > 0: a spatial sync picture kf / 2 after each keyframe)
+ * into pics[i]. */
+static void enc_picture(struct encoder *e, int i, int key, int kf)
+{
+	struct picture *pc = &pics[i];
+	vpx_svc_layer_id_t lid;
+	vpx_svc_ref_frame_config_t rc;
+	const vpx_codec_cx_pkt_t *pkt;
+	vpx_codec_iter_t it = NULL;
+	const uint8_t *fr[8];
+	size_t fsz[8];
+	uint8_t *sf = NULL;
+	size_t sf_len = 0;
+	int nf, sl;
 
-		memset(&lid, 0, sizeof(lid));
-		lid.spatial_layer_id = 0;
-		lid.temporal_layer_id = pc->tid;
-		for (sl = 0; sl < VPX_SS_MAX_LAYERS; sl++)
-			lid.temporal_layer_id_per_spatial[sl] = pc->tid;
-		ref_config(pc, &rc);
-		if (vpx_codec_control(&enc, VP9E_SET_SVC_LAYER_ID, &lid) ||
-		    vpx_codec_control(&enc, VP9E_SET_SVC_REF_FRAME_CONFIG, &rc))
-			die_codec(&enc, "layer controls");
-		synth(&img, i);
-		if (vpx_codec_encode(&enc, &img, i, 1, pc->key ? VPX_EFLAG_FORCE_KF : 0, VPX_DL_REALTIME))
-			die_codec(&enc, "encode");
-		while ((pkt = vpx_codec_get_cx_data(&enc, &it)) != NULL) {
-			if (pkt->kind != VPX_CODEC_CX_FRAME_PKT)
-				continue;
-			sf = realloc(sf, sf_len + pkt->data.frame.sz);
-			if (!sf)
-				die("%s", "out of memory");
-			memcpy(sf + sf_len, pkt->data.frame.buf, pkt->data.frame.sz);
-			sf_len += pkt->data.frame.sz;
-		}
-		if (!sf_len)
-			die("%s", "the encoder dropped a picture");
-		nf = split_superframe(sf, sf_len, fr, fsz, 8);
-		if (nf != n_sl) {
-			fprintf(stderr, "vp9_svc: picture %d: %d layer frames, want %d\n", i, nf, n_sl);
-			exit(1);
-		}
-		for (sl = 0; sl < n_sl; sl++) {
-			pc->l[sl].data = malloc(fsz[sl]);
-			if (!pc->l[sl].data)
-				die("%s", "out of memory");
-			memcpy(pc->l[sl].data, fr[sl], fsz[sl]);
-			pc->l[sl].size = fsz[sl];
-		}
-		free(sf);
+	pc->key = (uint8_t)!!key;
+	if (pc->key)
+		e->last_key = i;
+	pc->pos = (uint8_t)((i - e->last_key) % 4);
+	pc->tid = pattern_tid[pc->pos];
+	pc->sync = kf > 0 && mode != M_L3T3_KEY && !pc->key && (i - e->last_key) == kf / 2 &&
+		   pc->pos == 0;
+	pc->ts = TS0 + (uint32_t)i * TS_STEP;
+	pc->pid = (uint16_t)((PID0 + i) & 0x7fff);
+	if (pc->tid == 0)
+		e->n_tl0++;
+	pc->tl0picidx = (uint8_t)(TL0IDX0 + e->n_tl0 - 1);
+	plan_picture(pc, e->slot_pid, e->slot_tid);
+
+	memset(&lid, 0, sizeof(lid));
+	lid.spatial_layer_id = 0;
+	lid.temporal_layer_id = pc->tid;
+	for (sl = 0; sl < VPX_SS_MAX_LAYERS; sl++)
+		lid.temporal_layer_id_per_spatial[sl] = pc->tid;
+	ref_config(pc, &rc);
+	if (vpx_codec_control(&e->enc, VP9E_SET_SVC_LAYER_ID, &lid) ||
+	    vpx_codec_control(&e->enc, VP9E_SET_SVC_REF_FRAME_CONFIG, &rc))
+		die_codec(&e->enc, "layer controls");
+	synth(&e->img, i);
+	if (vpx_codec_encode(&e->enc, &e->img, i, 1, pc->key ? VPX_EFLAG_FORCE_KF : 0, VPX_DL_REALTIME))
+		die_codec(&e->enc, "encode");
+	while ((pkt = vpx_codec_get_cx_data(&e->enc, &it)) != NULL) {
+		if (pkt->kind != VPX_CODEC_CX_FRAME_PKT)
+			continue;
+		sf = realloc(sf, sf_len + pkt->data.frame.sz);
+		if (!sf)
+			die("%s", "out of memory");
+		memcpy(sf + sf_len, pkt->data.frame.buf, pkt->data.frame.sz);
+		sf_len += pkt->data.frame.sz;
 	}
+	if (!sf_len)
+		die("%s", "the encoder dropped a picture");
+	nf = split_superframe(sf, sf_len, fr, fsz, 8);
+	if (nf != n_sl) {
+		fprintf(stderr, "vp9_svc: picture %d: %d layer frames, want %d\n", i, nf, n_sl);
+		exit(1);
+	}
+	for (sl = 0; sl < n_sl; sl++) {
+		pc->l[sl].data = malloc(fsz[sl]);
+		if (!pc->l[sl].data)
+			die("%s", "out of memory");
+		memcpy(pc->l[sl].data, fr[sl], fsz[sl]);
+		pc->l[sl].size = fsz[sl];
+	}
+	free(sf);
+}
+
+static void enc_close(struct encoder *e)
+{
+	vpx_img_free(&e->img);
+	vpx_codec_destroy(&e->enc);
+}
+
+static void encode(int frames, int kf)
+{
+	struct encoder e;
+	int i;
+
+	enc_open(&e);
+	for (i = 0; i < frames; i++)
+		enc_picture(&e, i, i % kf == 0, kf);
 	n_pics = frames;
-	vpx_img_free(&img);
-	vpx_codec_destroy(&enc);
+	enc_close(&e);
 }
 
 /* ---- decoding ------------------------------------------------------------------------------- */
@@ -458,28 +502,35 @@ static const vpx_image_t *decode_one(vpx_codec_ctx_t *dec, const uint8_t *p, siz
 	return last;
 }
 
+/* The full stream's decode of picture i, layer frame by layer frame: each one's size and hash. */
+static void ref_decode_picture(vpx_codec_ctx_t *dec, int i)
+{
+	int sl, err;
+
+	for (sl = 0; sl < n_sl; sl++) {
+		struct layer_frame *lf = &pics[i].l[sl];
+		const vpx_image_t *img = decode_one(dec, lf->data, lf->size, &err);
+
+		if (err || !img) {
+			fprintf(stderr, "vp9_svc: reference decode of picture %d layer %d: %s\n", i, sl,
+				err ? vpx_codec_error(dec) : "no output");
+			exit(1);
+		}
+		lf->w = (uint16_t)img->d_w;
+		lf->h = (uint16_t)img->d_h;
+		lf->hash = img_hash(img);
+	}
+}
+
 static void reference_decode(void)
 {
 	vpx_codec_ctx_t dec;
-	int i, sl, err;
+	int i;
 
 	if (vpx_codec_dec_init(&dec, vpx_codec_vp9_dx(), NULL, 0))
 		die_codec(&dec, "decoder init");
-	for (i = 0; i < n_pics; i++) {
-		for (sl = 0; sl < n_sl; sl++) {
-			struct layer_frame *lf = &pics[i].l[sl];
-			const vpx_image_t *img = decode_one(&dec, lf->data, lf->size, &err);
-
-			if (err || !img) {
-				fprintf(stderr, "vp9_svc: reference decode of picture %d layer %d: %s\n", i,
-					sl, err ? vpx_codec_error(&dec) : "no output");
-				exit(1);
-			}
-			lf->w = (uint16_t)img->d_w;
-			lf->h = (uint16_t)img->d_h;
-			lf->hash = img_hash(img);
-		}
-	}
+	for (i = 0; i < n_pics; i++)
+		ref_decode_picture(&dec, i);
 	vpx_codec_destroy(&dec);
 }
 
@@ -552,20 +603,93 @@ static void fill_ss(struct vp9d_ss *ss)
 	}
 }
 
+/* One RTP packet of picture pic, layer sl, as packetize() makes it. */
+typedef void (*emit_fn)(void *ctx, int pic, int sl, int first, int last, int m, const uint8_t *pkt,
+			size_t len);
+
+/* Packetize picture i per RFC 9628 from sequence number *seq on; returns the packets made. */
+static int packetize(int i, uint16_t *seq, uint32_t ssrc, uint8_t pt, const struct vp9d_ss *ss,
+		     emit_fn emit, void *ctx)
+{
+	struct picture *pc = &pics[i];
+	int sl, n = 0;
+
+	for (sl = 0; sl < n_sl; sl++) {
+		struct layer_frame *lf = &pc->l[sl];
+		size_t off = 0;
+
+		while (off < lf->size) {
+			uint8_t pkt[1500];
+			struct vp9d d;
+			size_t hl, dl, chunk;
+			int first = off == 0, with_ss = first && sl == 0 && pc->key, last, m;
+
+			memset(&d, 0, sizeof(d));
+			d.flags = (uint8_t)((lf->p ? VP9D_P : 0) | (flexible ? VP9D_F : 0) |
+					    (first ? VP9D_B : 0) | (lf->z ? VP9D_Z : 0));
+			d.pid = pc->pid;
+			d.tid = pc->tid;
+			d.u = lf->u;
+			d.sid = (uint8_t)sl;
+			d.d = lf->d;
+			d.tl0picidx = pc->tl0picidx;
+			d.n_refs = lf->n_refs;
+			memcpy(d.p_diff, lf->p_diff, sizeof(d.p_diff));
+			hl = 12;
+			/* E and M depend on whether the rest fits: size with E set, then decide */
+			dl = vp9d_write(pkt + hl, &d, with_ss ? ss : NULL);
+			chunk = lf->size - off;
+			if (chunk > MAX_PAYLOAD - dl)
+				chunk = MAX_PAYLOAD - dl;
+			last = off + chunk == lf->size;
+			m = last && sl == n_sl - 1;
+			if (last) {
+				d.flags |= VP9D_E;
+				vp9d_write(pkt + hl, &d, with_ss ? ss : NULL);
+			}
+			e2e_rtp_write(pkt, m, pt, *seq, pc->ts, ssrc);
+			memcpy(pkt + hl + dl, lf->data + off, chunk);
+			emit(ctx, i, sl, first, last, m, pkt, hl + dl + chunk);
+			off += chunk;
+			(*seq)++;
+			n++;
+		}
+	}
+	return n;
+}
+
+struct file_emit {
+	FILE *tx, *pk;
+	int n_pkt;
+	size_t bytes;
+};
+
+static void emit_to_files(void *ctx, int pic, int sl, int first, int last, int m, const uint8_t *pkt,
+			  size_t len)
+{
+	struct file_emit *fe = ctx;
+
+	if (pktfile_write(fe->tx, (uint32_t)((uint64_t)pic * 1000000 / FPS), pkt, (uint16_t)len))
+		die("%s", "write tx.bin");
+	fprintf(fe->pk, "pkt %d %d %d %d %d %d\n", fe->n_pkt, pic, sl, first, last, m);
+	fe->n_pkt++;
+	fe->bytes += len;
+}
+
 static void write_outputs(const char *dir, uint32_t ssrc, uint8_t pt)
 {
 	char path[4096];
-	FILE *tx, *pk, *pf, *rf, *inf;
+	FILE *pf, *rf, *inf;
 	struct vp9d_ss ss;
+	struct file_emit fe = { 0 };
 	uint16_t seq = SEQ0;
-	int i, sl, n_pkt = 0;
-	size_t bytes = 0;
+	int i, sl;
 
 	fill_ss(&ss);
 #define OPEN(f, name, m) do { snprintf(path, sizeof(path), "%s/%s", dir, name); \
 		if (!(f = fopen(path, m))) die("cannot write %s", path); } while (0)
-	OPEN(tx, "tx.bin", "wb");
-	OPEN(pk, "packets.txt", "w");
+	OPEN(fe.tx, "tx.bin", "wb");
+	OPEN(fe.pk, "packets.txt", "w");
 	OPEN(pf, "pictures.txt", "w");
 	OPEN(rf, "ref.txt", "w");
 	OPEN(inf, "info.txt", "w");
@@ -578,58 +702,18 @@ static void write_outputs(const char *dir, uint32_t ssrc, uint8_t pt)
 		fprintf(pf, "pic %d %u %d %d %d %d", i, pc->ts, pc->tid, pc->key, pc->sync, n_sl);
 		for (sl = 0; sl < n_sl; sl++) {
 			struct layer_frame *lf = &pc->l[sl];
-			size_t off = 0;
 
 			fprintf(pf, " %d%d%d%d", lf->p, lf->u, lf->d, lf->z);
 			fprintf(rf, "ref %d %d %d %d %016llx\n", i, sl, lf->w, lf->h,
 				(unsigned long long)lf->hash);
-			while (off < lf->size) {
-				uint8_t pkt[1500];
-				struct vp9d d;
-				size_t hl, dl, chunk;
-				int first = off == 0, with_ss = first && sl == 0 && pc->key, last, m;
-
-				memset(&d, 0, sizeof(d));
-				d.flags = (uint8_t)((lf->p ? VP9D_P : 0) | (flexible ? VP9D_F : 0) |
-						    (first ? VP9D_B : 0) | (lf->z ? VP9D_Z : 0));
-				d.pid = pc->pid;
-				d.tid = pc->tid;
-				d.u = lf->u;
-				d.sid = (uint8_t)sl;
-				d.d = lf->d;
-				d.tl0picidx = pc->tl0picidx;
-				d.n_refs = lf->n_refs;
-				memcpy(d.p_diff, lf->p_diff, sizeof(d.p_diff));
-				hl = 12;
-				/* E and M depend on whether the rest fits: size with E set, then decide */
-				dl = vp9d_write(pkt + hl, &d, with_ss ? &ss : NULL);
-				chunk = lf->size - off;
-				if (chunk > MAX_PAYLOAD - dl)
-					chunk = MAX_PAYLOAD - dl;
-				last = off + chunk == lf->size;
-				m = last && sl == n_sl - 1;
-				if (last) {
-					d.flags |= VP9D_E;
-					vp9d_write(pkt + hl, &d, with_ss ? &ss : NULL);
-				}
-				e2e_rtp_write(pkt, m, pt, seq, pc->ts, ssrc);
-				memcpy(pkt + hl + dl, lf->data + off, chunk);
-				if (pktfile_write(tx, (uint32_t)((uint64_t)i * 1000000 / FPS), pkt,
-						  (uint16_t)(hl + dl + chunk)))
-					die("%s", "write tx.bin");
-				fprintf(pk, "pkt %d %d %d %d %d %d\n", n_pkt, i, sl, first, last, m);
-				off += chunk;
-				bytes += hl + dl + chunk;
-				seq++;
-				n_pkt++;
-			}
 		}
+		packetize(i, &seq, ssrc, pt, &ss, emit_to_files, &fe);
 		fprintf(pf, "\n");
 	}
-	if (fclose(tx) || fclose(pk) || fclose(pf) || fclose(rf) || fclose(inf))
+	if (fclose(fe.tx) || fclose(fe.pk) || fclose(pf) || fclose(rf) || fclose(inf))
 		die("%s", "write outputs");
 	printf("encoded %d pictures, %d spatial layers (%dx%d top), %d packets, %zu bytes, %s mode\n",
-	       n_pics, n_sl, pics[0].l[n_sl - 1].w, pics[0].l[n_sl - 1].h, n_pkt, bytes,
+	       n_pics, n_sl, pics[0].l[n_sl - 1].w, pics[0].l[n_sl - 1].h, fe.n_pkt, fe.bytes,
 	       flexible ? "flexible" : "non-flexible");
 }
 
@@ -1131,6 +1215,339 @@ static int check_lossy(const char *dir, const char *rxfile)
 	return 0;
 }
 
+/* ---- live: a real-time publisher that answers RTCP ------------------------------------------
+ * Encodes picture i at t0 + i / FPS (flexible mode, no spatial sync pictures), a keyframe only for
+ * picture 0 and when a PLI or a new FIR (RFC 5104: a FIR whose command sequence number differs from
+ * the last one) for its SSRC came in; sends every packet at once from its socket and keeps the last
+ * HIST of them; answers each generic NACK item by resending from that history as RTX (RFC 4588:
+ * --rtx-ssrc/--rtx-pt, original sequence number first) or, without --rtx-ssrc, the same packet
+ * again; sends an SR + SDES CNAME every second. Between pictures it waits in poll() for RTCP. */
+
+#define HIST 2048
+
+struct live {
+	int fd;
+	struct sockaddr_in dest;
+	uint32_t ssrc, rtx_ssrc;
+	uint8_t pt, rtx_pt;
+	uint16_t rtx_seq;
+	FILE *log;
+	double t0;
+	int key_req, fir_seq;          /* fir_seq: last FIR command sequence number, -1: none */
+	double key_req_at;
+	uint32_t sr_packets, sr_octets;
+	struct { uint16_t seq, len; uint8_t valid; uint8_t buf[1500]; } hist[HIST];
+	int n_pkt, n_resent, n_rtx, n_gone, n_key, n_pli, n_fir, n_fir_repeat, n_nack, n_nack_seqs;
+	int n_sr, n_rtcp, n_rtcp_other, n_rtcp_bad, n_send_err;
+	size_t bytes;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void live_send(struct live *L, const uint8_t *p, size_t n)
+{
+	if (sendto(L->fd, p, n, 0, (const struct sockaddr *)&L->dest, sizeof(L->dest)) != (ssize_t)n)
+		L->n_send_err++;
+}
+
+static void emit_live(void *ctx, int pic, int sl, int first, int last, int m, const uint8_t *pkt,
+		      size_t len)
+{
+	struct live *L = ctx;
+	uint16_t seq = (uint16_t)((pkt[2] << 8) | pkt[3]);
+	int h = seq % HIST;
+
+	(void)pic; (void)sl; (void)first; (void)last; (void)m;
+	memcpy(L->hist[h].buf, pkt, len);
+	L->hist[h].len = (uint16_t)len;
+	L->hist[h].seq = seq;
+	L->hist[h].valid = 1;
+	live_send(L, pkt, len);
+	L->n_pkt++;
+	L->bytes += len;
+	L->sr_packets++;
+	L->sr_octets += (uint32_t)(len - 12);
+}
+
+static void live_resend(struct live *L, uint16_t seq, double t)
+{
+	int h = seq % HIST;
+	uint8_t out[1600];
+	size_t n = L->hist[h].len;
+
+	if (!L->hist[h].valid || L->hist[h].seq != seq) {
+		L->n_gone++;
+		fprintf(L->log, "gone %u %.6f\n", seq, t);
+		return;
+	}
+	if (L->rtx_ssrc) {        /* RFC 4588: the RTX header, then the original seq, then the payload */
+		memcpy(out, L->hist[h].buf, 12);
+		out[1] = (uint8_t)((out[1] & 0x80) | L->rtx_pt);
+		out[2] = L->rtx_seq >> 8;
+		out[3] = L->rtx_seq & 0xff;
+		out[8] = L->rtx_ssrc >> 24;
+		out[9] = (L->rtx_ssrc >> 16) & 0xff;
+		out[10] = (L->rtx_ssrc >> 8) & 0xff;
+		out[11] = L->rtx_ssrc & 0xff;
+		out[12] = seq >> 8;
+		out[13] = seq & 0xff;
+		memcpy(out + 14, L->hist[h].buf + 12, n - 12);
+		L->rtx_seq++;
+		live_send(L, out, n + 2);
+		L->n_rtx++;
+	} else {
+		live_send(L, L->hist[h].buf, n);
+	}
+	L->n_resent++;
+	fprintf(L->log, "resend %u %.6f %s\n", seq, t, L->rtx_ssrc ? "rtx" : "media");
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+static void key_request(struct live *L, const char *kind, double t)
+{
+	fprintf(L->log, "req %s %.6f\n", kind, t);
+	if (!L->key_req) {
+		L->key_req = 1;
+		L->key_req_at = t;
+	}
+}
+
+/* One (compound or reduced-size) RTCP packet from the MMR. */
+static void live_rtcp(struct live *L, const uint8_t *p, size_t n, double t)
+{
+	size_t off = 0;
+
+	L->n_rtcp++;
+	while (off + 4 <= n) {
+		int fmt = p[off] & 0x1f, pt = p[off + 1];
+		size_t len = ((size_t)((p[off + 2] << 8) | p[off + 3]) + 1) * 4, k;
+		const uint8_t *b = p + off;
+
+		if ((p[off] >> 6) != 2 || off + len > n) {
+			L->n_rtcp_bad++;
+			return;
+		}
+		if (pt == 205 && fmt == 1 && len >= 12 && rd32(b + 8) == L->ssrc) {
+			L->n_nack++;
+			for (k = 12; k + 4 <= len; k += 4) {
+				uint16_t pid = (uint16_t)((b[k] << 8) | b[k + 1]);
+				uint16_t blp = (uint16_t)((b[k + 2] << 8) | b[k + 3]);
+				int j;
+
+				L->n_nack_seqs++;
+				live_resend(L, pid, t);
+				for (j = 0; j < 16; j++) {
+					if (blp & (1u << j)) {
+						L->n_nack_seqs++;
+						live_resend(L, (uint16_t)(pid + j + 1), t);
+					}
+				}
+			}
+		} else if (pt == 206 && fmt == 1 && len >= 12 && rd32(b + 8) == L->ssrc) {
+			L->n_pli++;
+			key_request(L, "pli", t);
+		} else if (pt == 206 && fmt == 4 && len >= 12) {
+			for (k = 12; k + 8 <= len; k += 8) {
+				if (rd32(b + k) != L->ssrc)
+					continue;
+				if (L->fir_seq == b[k + 4]) {   /* a repeat of the last request */
+					L->n_fir_repeat++;
+					continue;
+				}
+				L->fir_seq = b[k + 4];
+				L->n_fir++;
+				key_request(L, "fir", t);
+			}
+		} else {
+			L->n_rtcp_other++;
+		}
+		off += len;
+	}
+	if (off != n)
+		L->n_rtcp_bad++;
+}
+
+/* Answer RTCP until `until` (monotonic seconds). */
+static void live_wait(struct live *L, double until)
+{
+	for (;;) {
+		double t = now_s();
+		struct pollfd pfd = { .fd = L->fd, .events = POLLIN };
+		uint8_t buf[2048];
+		ssize_t n;
+
+		if (t >= until)
+			return;
+		if (poll(&pfd, 1, (int)((until - t) * 1000) + 1) <= 0)
+			continue;
+		while ((n = recv(L->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+			if (n >= 8 && (buf[0] >> 6) == 2 && buf[1] >= 192 && buf[1] <= 223)
+				live_rtcp(L, buf, (size_t)n, now_s());
+			else
+				L->n_rtcp_other++;
+		}
+	}
+}
+
+static void live_sr(struct live *L, double t)
+{
+	uint8_t b[64];
+	struct timespec rt;
+	uint64_t ntp_sec;
+	uint32_t frac, rtp_ts;
+	size_t n = 0;
+	static const char cname[] = "vp9live";
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	ntp_sec = (uint64_t)rt.tv_sec + 2208988800u;
+	frac = (uint32_t)((double)rt.tv_nsec * 4294967296.0 / 1e9);
+	rtp_ts = TS0 + (uint32_t)((t - L->t0) * 90000.0);
+#define PUT32(v) do { uint32_t v_ = (v); b[n++] = v_ >> 24; b[n++] = (v_ >> 16) & 0xff; \
+		b[n++] = (v_ >> 8) & 0xff; b[n++] = v_ & 0xff; } while (0)
+	b[n++] = 0x80;
+	b[n++] = 200;
+	b[n++] = 0;
+	b[n++] = 6;
+	PUT32(L->ssrc);
+	PUT32((uint32_t)ntp_sec);
+	PUT32(frac);
+	PUT32(rtp_ts);
+	PUT32(L->sr_packets);
+	PUT32(L->sr_octets);
+	b[n++] = 0x81;        /* SDES, one chunk: CNAME, end, padding to 4 */
+	b[n++] = 202;
+	b[n++] = 0;
+	b[n++] = 4;
+	PUT32(L->ssrc);
+	b[n++] = 1;
+	b[n++] = sizeof(cname) - 1;
+	memcpy(b + n, cname, sizeof(cname) - 1);
+	n += sizeof(cname) - 1;
+	b[n++] = 0;
+	while (n % 4)
+		b[n++] = 0;
+#undef PUT32
+	live_send(L, b, n);
+	L->n_sr++;
+}
+
+static int parse_addr(const char *s, struct sockaddr_in *a)
+{
+	char host[64];
+	const char *c = strrchr(s, ':');
+
+	memset(a, 0, sizeof(*a));
+	if (!c || (size_t)(c - s) >= sizeof(host))
+		return -1;
+	memcpy(host, s, (size_t)(c - s));
+	host[c - s] = 0;
+	a->sin_family = AF_INET;
+	a->sin_port = htons((uint16_t)atoi(c + 1));
+	return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -1;
+}
+
+static struct live live_state;
+
+static int live(const char *dir, const char *bind_s, const char *dest_s, int frames, double drain,
+		uint32_t ssrc, uint8_t pt, uint32_t rtx_ssrc, uint8_t rtx_pt)
+{
+	struct live *L = &live_state;
+	struct sockaddr_in me;
+	struct encoder e;
+	vpx_codec_ctx_t dec;
+	struct vp9d_ss ss;
+	char path[4096];
+	uint16_t seq = SEQ0;
+	double next_sr, max_lag = 0;
+	int i, bad, one = 1, bufsz = 4 << 20;
+
+	if (parse_addr(bind_s, &me) || parse_addr(dest_s, &L->dest))
+		die("%s", "live: --bind and --dest want IPv4:PORT");
+	L->fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (L->fd < 0 || setsockopt(L->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(L->fd, (struct sockaddr *)&me, sizeof(me)))
+		die("live: cannot bind %s", bind_s);
+	setsockopt(L->fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
+	setsockopt(L->fd, SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
+	L->ssrc = ssrc;
+	L->pt = pt;
+	L->rtx_ssrc = rtx_ssrc;
+	L->rtx_pt = rtx_pt;
+	L->rtx_seq = 1000;
+	L->fir_seq = -1;
+	snprintf(path, sizeof(path), "%s/live.txt", dir);
+	if (!(L->log = fopen(path, "w")))
+		die("cannot write %s", path);
+	flexible = 1;
+	enc_open(&e);
+	if (vpx_codec_dec_init(&dec, vpx_codec_vp9_dx(), NULL, 0))
+		die_codec(&dec, "decoder init");
+	L->t0 = now_s() + 0.05;
+	next_sr = L->t0;
+	for (i = 0; i < frames; i++) {
+		double due = L->t0 + (double)i / FPS, t;
+		int key;
+
+		live_wait(L, due);
+		t = now_s();
+		if (t - due > max_lag)
+			max_lag = t - due;
+		key = i == 0 || L->key_req;
+		enc_picture(&e, i, key, 0);
+		ref_decode_picture(&dec, i);
+		if (i == 0)
+			fill_ss(&ss);
+		n_pics = i + 1;
+		t = now_s();
+		packetize(i, &seq, ssrc, pt, &ss, emit_live, L);
+		fprintf(L->log, "pic %d %.6f %d %u\n", i, t, key, pics[i].ts);
+		if (key) {
+			L->n_key++;
+			if (i > 0)
+				fprintf(L->log, "kf %d %.6f %.6f\n", i, L->key_req_at, t);
+			L->key_req = 0;
+		}
+		if (t >= next_sr) {
+			live_sr(L, t);
+			next_sr += 1.0;
+		}
+	}
+	live_wait(L, now_s() + drain);
+	vpx_codec_destroy(&dec);
+	enc_close(&e);
+	close(L->fd);
+	fprintf(L->log, "summary pictures %d packets %d bytes %zu keyframes %d pli %d fir %d "
+		"fir_repeats %d nacks %d nack_seqs %d resent %d rtx %d gone %d sr %d rtcp_in %d "
+		"rtcp_other %d rtcp_bad %d send_errors %d max_lag_ms %.1f\n", frames, L->n_pkt, L->bytes,
+		L->n_key, L->n_pli, L->n_fir, L->n_fir_repeat, L->n_nack, L->n_nack_seqs, L->n_resent,
+		L->n_rtx, L->n_gone, L->n_sr, L->n_rtcp, L->n_rtcp_other, L->n_rtcp_bad, L->n_send_err,
+		max_lag * 1000);
+	if (fclose(L->log))
+		die("%s", "write live.txt");
+	printf("live: %d pictures, %d packets, %d keyframes (%d PLI, %d FIR), %d NACKed seqs, %d "
+	       "resent (%d RTX, %d gone), %d SR, largest lag %.1f ms\n", frames, L->n_pkt, L->n_key,
+	       L->n_pli, L->n_fir, L->n_nack_seqs, L->n_resent, L->n_rtx, L->n_gone, L->n_sr,
+	       max_lag * 1000);
+	bad = verify_filtered();
+	if (bad) {
+		fprintf(stderr, "vp9_svc: %d filtered pictures differ: the reference structure is not "
+			"what this tool believes\n", bad);
+		return 1;
+	}
+	write_outputs(dir, ssrc, pt);
+	return 0;
+}
+
 /* ---- main ----------------------------------------------------------------------------------- */
 
 static const char *arg_val(int argc, char **argv, int *i)
@@ -1142,10 +1559,11 @@ static const char *arg_val(int argc, char **argv, int *i)
 
 int main(int argc, char **argv)
 {
-	const char *out = NULL, *ref = NULL, *rxf = NULL, *m = "l3t3";
+	const char *out = NULL, *ref = NULL, *rxf = NULL, *m = "l3t3", *bind_s = NULL, *dest_s = NULL;
 	int frames = 180, kf = 48, i, bad, lossy = 0;
-	uint32_t ssrc = 1111;
-	uint8_t pt = 98;
+	uint32_t ssrc = 1111, rtx_ssrc = 0;
+	uint8_t pt = 98, rtx_pt = 99;
+	double drain = 1.0;
 
 	if (argc < 2)
 		die("%s", "usage: vp9_svc encode|check ... (see the comment at the top of vp9_svc.c)");
@@ -1172,6 +1590,16 @@ int main(int argc, char **argv)
 			smooth = 1;
 		else if (!strcmp(argv[i], "--lossy"))
 			lossy = 1;
+		else if (!strcmp(argv[i], "--bind"))
+			bind_s = arg_val(argc, argv, &i);
+		else if (!strcmp(argv[i], "--dest"))
+			dest_s = arg_val(argc, argv, &i);
+		else if (!strcmp(argv[i], "--drain"))
+			drain = atof(arg_val(argc, argv, &i));
+		else if (!strcmp(argv[i], "--rtx-ssrc"))
+			rtx_ssrc = (uint32_t)strtoul(arg_val(argc, argv, &i), NULL, 0);
+		else if (!strcmp(argv[i], "--rtx-pt"))
+			rtx_pt = (uint8_t)atoi(arg_val(argc, argv, &i));
 		else if (!strcmp(argv[i], "--rates")) {
 			const char *v = arg_val(argc, argv, &i);
 			int r[MAX_SL], m2;
@@ -1189,8 +1617,9 @@ int main(int argc, char **argv)
 			die("%s", "check needs --ref DIR --rx FILE");
 		return lossy ? check_lossy(ref, rxf) : check(ref, rxf);
 	}
-	if (strcmp(argv[1], "encode") || !out)
-		die("%s", "usage: vp9_svc encode --out DIR ... | check --ref DIR --rx FILE");
+	if ((strcmp(argv[1], "encode") && strcmp(argv[1], "live")) || !out)
+		die("%s", "usage: vp9_svc encode --out DIR ... | live --out DIR --bind IP:PORT --dest "
+		    "IP:PORT ... | check --ref DIR --rx FILE");
 	if (!strcmp(m, "l3t3"))
 		mode = M_L3T3;
 	else if (!strcmp(m, "l3t3key"))
@@ -1201,9 +1630,14 @@ int main(int argc, char **argv)
 		die("unknown mode %s", m);
 	n_sl = mode == M_L2T3 ? 2 : 3;
 	if (frames < 8 || frames > MAX_PICS || kf < 8 || kf % 8)
-		die("%s", "--frames 8..600, --kf a multiple of 8");
+		die("%s", "--frames 8..2400, --kf a multiple of 8");
 	if (mkdir(out, 0755) && errno != EEXIST)
 		die("cannot create %s", out);
+	if (!strcmp(argv[1], "live")) {
+		if (!bind_s || !dest_s)
+			die("%s", "live needs --bind IP:PORT --dest IP:PORT");
+		return live(out, bind_s, dest_s, frames, drain, ssrc, pt, rtx_ssrc, rtx_pt);
+	}
 	encode(frames, kf);
 	reference_decode();
 	bad = verify_filtered();

@@ -509,7 +509,7 @@ def main():
     with env:
         env.wait_dp_attached()
         ip, mmr = mmrtest.CLIENT_IP, (mmrtest.MMR_IP, mmrtest.MMR_PORT)
-        env.ctl("meeting", "create", MEETING)
+        env.ctl("meeting", "create", MEETING, "--plain")
         env.ctl("participant", "add", MEETING, "alice", "--addr", ip, "--port", PUB_MMR_PORT,
                 "--role", "sendonly", "--rtcp", "nack,pli,fir")
         env.ctl("stream", "add", MEETING, "alice", "--ssrc", VIDEO_SSRC, "--kind", "video", "--codec",

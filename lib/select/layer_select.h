@@ -26,8 +26,7 @@
  *    forwarded frames stay visible as gaps. Input numbers skipped (lost) before a newer packet
  *    are added to seq_offset too when they surely belonged to withheld frames (inside a withheld
  *    frame; the tail of a withheld frame before an S=1 packet; between two withheld frames; and
- *    never when the PictureID shows that whole frames were lost in between, nor (VP9) when the
- *    packet after them starts a picture at a layer frame above SID 0: its lower ones were lost).
+ *    never when the PictureID shows that whole frames were lost in between).
  *    Before the first keyframe nothing is counted: the first forwarded packet keeps its number;
  *  - late (reordered, duplicated) packets: one that belongs to the current or the previous frame
  *    gets that frame's decision and the offsets that frame had, so its output number is exact and

@@ -169,7 +169,7 @@ $(BUILD)/tests/test_model: TEST_CFLAGS := -Icontrol
 # the test includes gen/'s headers by path: lib/codec has a media.h too)
 $(BUILD)/tests/test_gen_twcc_fb: $(BUILD)/gen/twcc_fb.o $(BUILD)/gen/model.o $(BUILD)/gen/media.o
 # control/journal.c and state_store.c with the state file, the model and what they use
-$(BUILD)/tests/test_journal: $(addprefix $(BUILD)/control/,journal.o state_store.o state_file.o model.o values.o \
+$(BUILD)/tests/test_journal: $(addprefix $(BUILD)/control/,journal.o state_store.o state_file.o file_atomic.o model.o values.o \
 			     keys.o log.o outbuf.o id_index.o id_pool.o)
 $(BUILD)/tests/test_journal: TEST_CFLAGS := -Icontrol
 # the HTTP API's access tokens and its route table (control/token.c, http_routes.c)
@@ -182,7 +182,8 @@ $(BUILD)/tests/test_perm: $(BUILD)/control/perm.o $(BUILD)/control/token.o $(BUI
 $(BUILD)/tests/test_perm: TEST_CFLAGS := -Icontrol
 $(BUILD)/tests/test_perm: TEST_EXTRA_LIBS := $(JANSSON_LIBS)
 # meeting passcodes (control/passcode.c) and the rate limit's peek
-$(BUILD)/tests/test_passcode: $(BUILD)/control/passcode.o $(BUILD)/control/rate_limit.o $(BUILD)/control/id_index.o
+$(BUILD)/tests/test_passcode: $(BUILD)/control/passcode.o $(BUILD)/control/rate_limit.o $(BUILD)/control/id_index.o \
+	$(BUILD)/control/file_atomic.o $(BUILD)/control/outbuf.o $(BUILD)/control/values.o $(BUILD)/control/log.o
 $(BUILD)/tests/test_passcode: TEST_CFLAGS := -Icontrol
 # the join endpoints' rate limits (control/rate_limit.c, hashing with id_index.c's id_hash_bytes)
 $(BUILD)/tests/test_rate_limit: $(BUILD)/control/rate_limit.o $(BUILD)/control/id_index.o

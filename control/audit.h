@@ -25,6 +25,7 @@
 
 #define AUDIT_RING 1024
 #define AUDIT_FILE_NAME "audit.log"
+#define AUDIT_FILE_MAX  (64ull << 20)   /* bytes: then audit.log becomes audit.log.1 (replacing it) */
 
 struct audit_entry {
 	int64_t t_ms;           /* Unix ms */
@@ -40,11 +41,8 @@ int audit_open(const char *state_file, char *err, size_t errlen);
 void audit_close(void);
 /* Record one action. Any argument may be NULL (""). Control characters become '?'. */
 void audit_add(const char *who, const char *from, const char *what, const char *result);
-/* The last limit entries (0: all in the ring), oldest first: JSON {"entries": [...], "dropped":
- * N, "file": PATH} or text lines. */
+/* The last limit entries (0: all in the ring), oldest first: JSON {"entries": [...], "total": N
+ * recorded since start, "write_errors": N, "file": PATH} or text lines. */
 void audit_render(struct outbuf *b, unsigned limit, bool json);
-/* Entries recorded so far; write failures. */
-uint64_t audit_count(void);
-uint64_t audit_write_errors(void);
 
 #endif

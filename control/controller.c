@@ -239,6 +239,7 @@ static bool peer_in_group(int fd, const struct ucred *cr, gid_t group)
 static bool peer_allowed(int fd, const struct ctl_config *cfg, uint32_t *uid)
 {
 	struct ucred cr;
+	*uid = UINT32_MAX;         /* unknown (audited as such) unless the kernel says */
 	socklen_t len = sizeof(cr);
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
 		return false;
@@ -980,12 +981,13 @@ int main(int argc, char **argv)
 			break;
 		}
 		now = mmr_now_ns();
+		bool accept_due = false;
 		for (unsigned i = 0; i < np && n > 0; i++) {
 			if (!pfd[i].revents)
 				continue;
 			struct conn *c = polled[i];
 			if (!c) {
-				accept_all(lfd, &cfg, now);
+				accept_due = true;     /* after this loop: it may close a connection polled[] holds */
 				continue;
 			}
 			if (c == &http_marker)
@@ -1000,6 +1002,8 @@ int main(int argc, char **argv)
 			if (!keep)
 				conn_drop(c);
 		}
+		if (accept_due)
+			accept_all(lfd, &cfg, now);
 		/* the HTTP API: its sockets, its timeouts, and the connections resumed above */
 		if (http)
 			http_server_run(http);

@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "events.h"
+#include "hex.h"
 #include "http_routes.h"
 #include "keys.h"
 #include "log.h"
@@ -167,8 +168,7 @@ static int random_hex(char *out, size_t nbytes)
 	uint8_t b[32];
 	if (nbytes > sizeof(b) || getrandom(b, nbytes, 0) != (ssize_t)nbytes)
 		return -1;
-	for (size_t i = 0; i < nbytes; i++)
-		sprintf(out + 2 * i, "%02x", b[i]);
+	mmr_hex_encode(b, nbytes, out);
 	explicit_bzero(b, sizeof(b));
 	return 0;
 }

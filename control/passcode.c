@@ -5,7 +5,6 @@
 #include "passcode.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -13,7 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "file_atomic.h"
+#include "hex.h"
+#include "log.h"
+#include "outbuf.h"
+#include "values.h"
 
 struct entry {
 	char name[64];
@@ -65,66 +69,25 @@ static struct entry *find(const char *meeting)
 	return NULL;
 }
 
-static void hex(const uint8_t *b, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", b[i]);
-}
-
-static int unhex(const char *s, uint8_t *out, size_t n)
-{
-	if (strlen(s) != 2 * n)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (uint8_t)v;
-	}
-	return 0;
-}
-
-/* Write the whole table to path (tmp, fsync, rename, fsync the directory). 0 or -1 with err. */
+/* Write the whole table to path (file_write_atomic: owner-only, durable), the buffer wiped after. 0 or
+ * -1 with err. */
 static int save(char *err, size_t errlen)
 {
-	char tmp[1200];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot save the passcodes: %s: %s", tmp, strerror(errno));
-		return -1;
-	}
-	int rc = 0;
-	for (unsigned i = 0; i < n_tab && rc == 0; i++) {
-		char line[64 + 2 * PASSCODE_SALT_LEN + 2 * PASSCODE_HASH_LEN + 8];
+	struct outbuf b;
+	ob_init(&b);
+	for (unsigned i = 0; i < n_tab; i++) {
 		char s[2 * PASSCODE_SALT_LEN + 1], h[2 * PASSCODE_HASH_LEN + 1];
-		hex(tab[i].salt, PASSCODE_SALT_LEN, s);
-		hex(tab[i].hash, PASSCODE_HASH_LEN, h);
-		int n = snprintf(line, sizeof(line), "%s %s %s\n", tab[i].name, s, h);
-		if (write(fd, line, (size_t)n) != n)
-			rc = -1;
+		ob_printf(&b, "%s %s %s\n", tab[i].name, mmr_hex_encode(tab[i].salt, PASSCODE_SALT_LEN, s),
+			  mmr_hex_encode(tab[i].hash, PASSCODE_HASH_LEN, h));
 	}
-	if (rc == 0 && fsync(fd) < 0)
-		rc = -1;
+	char why[400];
+	int rc = b.oom ? -1 : file_write_atomic(path, b.p ? b.p : "", b.len, why, sizeof(why));
 	if (rc < 0)
-		snprintf(err, errlen, "cannot save the passcodes: %s: %s", tmp, strerror(errno));
-	close(fd);
-	if (rc == 0 && rename(tmp, path) < 0) {
-		snprintf(err, errlen, "cannot save the passcodes: rename to %s: %s", path, strerror(errno));
-		rc = -1;
-	}
-	if (rc < 0) {
-		unlink(tmp);
-		return -1;
-	}
-	char d[1100];
-	snprintf(d, sizeof(d), "%s", path);
-	int dfd = open(dirname(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
+		snprintf(err, errlen, "cannot save the passcodes: %s", b.oom ? "out of memory" : why);
+	if (b.p)
+		explicit_bzero(b.p, b.len);
+	ob_free(&b);
+	return rc;
 }
 
 int passcode_load(const char *dir_of, bool (*keep)(const char *name, void *arg), void *arg, char *err, size_t errlen)
@@ -153,9 +116,19 @@ int passcode_load(const char *dir_of, bool (*keep)(const char *name, void *arg),
 		lineno++;
 		char name[64], s[80], h[80];
 		struct entry e;
-		if (sscanf(line, "%63s %79s %79s", name, s, h) != 3 || unhex(s, e.salt, PASSCODE_SALT_LEN) < 0 ||
-		    unhex(h, e.hash, PASSCODE_HASH_LEN) < 0 || n_tab == PASSCODE_MAX_MEETINGS) {
-			snprintf(err, errlen, "%s:%u: not MEETING SALT HASH (hex)", path, lineno);
+		if (sscanf(line, "%63s %79s %79s", name, s, h) != 3 || !val_name_ok(name) ||
+		    mmr_hex_decode(s, e.salt, PASSCODE_SALT_LEN) < 0 || mmr_hex_decode(h, e.hash, PASSCODE_HASH_LEN) < 0) {
+			snprintf(err, errlen, "%s:%u: not MEETING SALT HASH (a meeting name, lower-case hex)", path, lineno);
+			rc = -1;
+			break;
+		}
+		if (find(name)) {
+			snprintf(err, errlen, "%s:%u: meeting '%s' a second time", path, lineno, name);
+			rc = -1;
+			break;
+		}
+		if (n_tab == PASSCODE_MAX_MEETINGS) {
+			snprintf(err, errlen, "%s:%u: more than %d meetings", path, lineno, PASSCODE_MAX_MEETINGS);
 			rc = -1;
 			break;
 		}
@@ -168,8 +141,11 @@ int passcode_load(const char *dir_of, bool (*keep)(const char *name, void *arg),
 	}
 	fclose(f);
 	explicit_bzero(line, sizeof(line));
-	if (rc == 0 && dropped)
-		rc = save(err, errlen);
+	/* the entries of meetings that are gone: dropped here, and from the file when it can be written
+	 * (a full or read-only disk keeps the stale lines until the next change; they match nothing) */
+	char why[400];
+	if (rc == 0 && dropped && save(why, sizeof(why)) < 0)
+		ctl_log("passcodes: %s (entries of ended meetings stay in the file until the next change)", why);
 	return rc;
 }
 

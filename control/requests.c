@@ -2470,9 +2470,9 @@ void ctl_participant_eject(struct ctl_ctx *ctx, uint32_t p, struct request *req)
 		req->mutating = false;
 		return;
 	}
-	/* out of the dataplane first: its bindings, keys, streams and subscriptions (the remove path) */
+	/* out of the dataplane first: its bindings, keys, streams and subscriptions (the remove path;
+	 * safety_end sends it, before the commit) */
 	uint64_t last = dp_link_del(ctx->dp, MMR_CMD_PARTICIPANT_DEL, p);
-	dp_link_flush(ctx->dp);
 	model_ban_add(m, meeting, name);
 	model_participant_remove(m, p);
 	last = push_blocks(ctx, meeting, last);
@@ -2528,8 +2528,7 @@ void ctl_meeting_controls(struct ctl_ctx *ctx, uint32_t meeting, int waiting_roo
 	control_event(ctx, meeting, NULL, "settings", 0);
 }
 
-void ctl_participant_self_mute(struct ctl_ctx *ctx, uint32_t p, uint8_t kinds, bool mute, bool override,
-			       struct request *req)
+void ctl_participant_self_mute(struct ctl_ctx *ctx, uint32_t p, uint8_t kinds, bool mute, struct request *req)
 {
 	struct model *m = ctx->model;
 	struct m_participant *pp = &m->parts[p];
@@ -2539,11 +2538,11 @@ void ctl_participant_self_mute(struct ctl_ctx *ctx, uint32_t p, uint8_t kinds, b
 		uint8_t was_self = pp->self_mute;
 		ctl_participant_mute(ctx, p, kinds, true, req);
 		if (!req->failed)   /* a host's mute stays a host's; what was not muted is now self-muted */
-			pp->self_mute = (uint8_t)((was_self & ~kinds) | (kinds & ~old) | (was_self & kinds & old));
+			pp->self_mute = (uint8_t)(was_self | (kinds & ~old));
 		return;
 	}
 	uint8_t held = (uint8_t)(old & kinds & ~pp->self_mute & ~pp->unmute_ok);
-	if (mt->unmute_forbidden && held && !override)
+	if (mt->unmute_forbidden && held)
 		FAIL("self-unmute is forbidden in meeting '%s' and a host muted participant '%s'%s%s%s: a host must "
 		     "unmute it or ask it to unmute (ask-unmute)", mt->name, pp->name,
 		     held & MMR_BLOCK_AUDIO ? " (audio)" : "", held & MMR_BLOCK_VIDEO ? " (video)" : "",
@@ -2661,7 +2660,7 @@ static void participant_self_cmd(struct ctl_ctx *ctx, const struct args *a, stru
 		return;
 	uint8_t k = kinds_of(a->pos[2], req);
 	if (k)
-		ctl_participant_self_mute(ctx, p, k, mute, false, req);
+		ctl_participant_self_mute(ctx, p, k, mute, req);
 }
 
 static void cmd_participant_self_mute(struct ctl_ctx *ctx, const struct args *a, struct request *req)

@@ -97,10 +97,10 @@ void ctl_participant_eject(struct ctl_ctx *ctx, uint32_t p, struct request *req)
 /* The participant itself (the session API, POST /v1/sessions/ID/mute|unmute): a self-mute is always
  * allowed (and a host's mute of the same kinds stays a host's); a self-unmute of a kind a host muted
  * (not the participant itself) fails ("self-unmute is forbidden ...") while the meeting forbids
- * self-unmute, unless a host asked it to unmute that kind since (ctl_participant_ask_unmute: once)
- * or override (the caller may mute others). Not persisted (model.h self_mute, unmute_ok). */
-void ctl_participant_self_mute(struct ctl_ctx *ctx, uint32_t p, uint8_t kinds, bool mute, bool override,
-			       struct request *req);
+ * self-unmute, unless a host asked it to unmute that kind since (ctl_participant_ask_unmute: once).
+ * A caller that may mute others uses ctl_participant_mute instead. Not persisted (model.h self_mute,
+ * unmute_ok). */
+void ctl_participant_self_mute(struct ctl_ctx *ctx, uint32_t p, uint8_t kinds, bool mute, struct request *req);
 /* A host's "ask to unmute": the participant may unmute those of kinds it is muted for, once; an event
  * "ask_unmute" goes to its sessions only. Fails when it is muted for none of them. */
 void ctl_participant_ask_unmute(struct ctl_ctx *ctx, uint32_t p, uint8_t kinds, struct request *req);

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file_atomic.h"
+#include "hex.h"
 #include "keys.h"
 #include "outbuf.h"
 #include "dtls_fp.h"
@@ -24,9 +26,7 @@
 
 char *ledger_id_hex(const uint8_t id[MMR_SRTP_LEDGER_ID_LEN], char out[2 * MMR_SRTP_LEDGER_ID_LEN + 1])
 {
-	for (int i = 0; i < MMR_SRTP_LEDGER_ID_LEN; i++)
-		snprintf(out + 2 * i, 3, "%02x", id[i]);
-	return out;
+	return mmr_hex_encode(id, MMR_SRTP_LEDGER_ID_LEN, out);
 }
 
 char *id_short(bool has, const uint8_t id[MMR_SRTP_LEDGER_ID_LEN], char out[16])
@@ -332,64 +332,6 @@ static void write_meeting(const struct model *m, uint32_t id, struct outbuf *b, 
 		}
 }
 
-int state_file_write_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen)
-{
-	char tmp[4096];
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
-		snprintf(err, errlen, "state file path too long");
-		return -1;
-	}
-	/* it holds the participants' keys: owner only (fchmod too: O_TRUNC keeps an old file's mode) */
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
-		return -1;
-	}
-	if (fchmod(fd, 0600) < 0) {
-		snprintf(err, errlen, "cannot chmod %s: %s", tmp, strerror(errno));
-		goto err_close;
-	}
-	size_t off = 0;
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			snprintf(err, errlen, "cannot write %s: %s", tmp, n < 0 ? strerror(errno) : "short write");
-			goto err_close;
-		}
-		off += (size_t)n;
-	}
-	if (fsync(fd) < 0) {
-		snprintf(err, errlen, "cannot fsync %s: %s", tmp, strerror(errno));
-		goto err_close;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		snprintf(err, errlen, "cannot close %s: %s", tmp, strerror(errno));
-		goto err_unlink;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-		goto err_unlink;
-	}
-	/* make the rename itself durable */
-	char dir[4096];
-	snprintf(dir, sizeof(dir), "%s", path);
-	int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
-err_close:
-	close(fd);
-err_unlink:
-	unlink(tmp);
-	return -1;
-}
-
 int state_file_save(const struct model *m, const char *path, uint64_t journal_gen, size_t *bytes, char *err,
 		    size_t errlen)
 {
@@ -415,7 +357,7 @@ int state_file_save(const struct model *m, const char *path, uint64_t journal_ge
 		snprintf(err, errlen, "out of memory writing the state");
 		rc = -1;
 	} else {
-		rc = state_file_write_atomic(path, b.p, b.len, err, errlen);
+		rc = file_write_atomic(path, b.p, b.len, err, errlen);
 		if (bytes)
 			*bytes = b.len;
 	}
@@ -1201,15 +1143,13 @@ static int load_ledger(struct loader *ld)
 	if (!ld->journal && m->n_meetings)
 		return fail(ld, "srtp_ledger after the first meeting");
 	const char *hex = ld->tok[1];
-	if (strlen(hex) != 2 * MMR_SRTP_LEDGER_ID_LEN || strspn(hex, "0123456789abcdef") != strlen(hex))
+	uint8_t id[MMR_SRTP_LEDGER_ID_LEN];
+	if (mmr_hex_decode(hex, id, MMR_SRTP_LEDGER_ID_LEN) < 0)
 		return fail(ld, "srtp_ledger: bad id '%s' (%d lowercase hex digits)", hex, 2 * MMR_SRTP_LEDGER_ID_LEN);
 	uint64_t t = 0;
 	if (strcmp(ld->tok[2], "-") != 0 && (val_uint(ld->tok[2], INT64_MAX, &t) < 0 || t == 0))
 		return fail(ld, "srtp_ledger: bad rekey time '%s' (- or Unix seconds)", ld->tok[2]);
-	for (int i = 0; i < MMR_SRTP_LEDGER_ID_LEN; i++) {
-		char byte[3] = { hex[2 * i], hex[2 * i + 1], '\0' };
-		m->ledger_id[i] = (uint8_t)strtoul(byte, NULL, 16);
-	}
+	memcpy(m->ledger_id, id, MMR_SRTP_LEDGER_ID_LEN);
 	m->has_ledger = true;
 	m->ledger_rekeyed = (int64_t)t;
 	ld->have_ledger = true;

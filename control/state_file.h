@@ -98,8 +98,6 @@ int state_file_replay_end(struct model *m, const char *where, char *err, size_t 
  * 0 (*bytes, may be NULL: its size), or -1 with a reason in err. */
 int state_file_save(const struct model *m, const char *path, uint64_t journal_gen, size_t *bytes, char *err,
 		    size_t errlen);
-/* Replace path by data atomically: PATH.tmp (0600), fsync, rename, fsync the directory. 0 or -1. */
-int state_file_write_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen);
 
 /* One object's line, appended to b (keys: the buffer must be wiped after use). */
 void state_line_meeting(struct outbuf *b, const struct model *m, uint32_t id);

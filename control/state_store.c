@@ -4,6 +4,8 @@
 #define _GNU_SOURCE
 #include "state_store.h"
 
+#include "file_atomic.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -90,7 +92,7 @@ static int new_journal(struct state_store *st, uint64_t gen, char *err, size_t e
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	int rc = state_file_write_atomic(st->jpath, b.p, b.len, err, errlen);
+	int rc = file_write_atomic(st->jpath, b.p, b.len, err, errlen);
 	size_t len = b.len;
 	ob_free(&b);
 	if (rc < 0)

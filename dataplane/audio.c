@@ -21,7 +21,6 @@
 #include "dataplane.h"
 #include "dp_events.h"
 #include "fanout.h"
-#include "rewrite.h"
 #include "qos_hooks.h"
 #include "rtcp_report.h"
 #include "worker.h"
@@ -233,18 +232,14 @@ void audio_topn_fanout(struct worker *w, struct rte_mbuf *m, const struct pkt_in
 		const struct fwd_output *o = &outs->o[i];
 		if (o->receiver_id == s->participant_id || !o->topn)
 			continue;           /* never its own voice back */
-		if (unlikely(__atomic_load_n(&w->block[o->receiver_id], __ATOMIC_RELAXED) & MMR_BLOCK_WAITING)) {
-			w->st->drops[MMR_DROP_NOT_ADMITTED]++;   /* meeting controls: not admitted yet */
+		if (unlikely(worker_receiver_waiting(w, o->receiver_id)))   /* meeting controls */
 			continue;
-		}
 		if (unlikely(!o->dst_port_be)) {   /* an ICE receiver without an address */
 			w->st->drops[MMR_DROP_NO_ADDRESS]++;
 			continue;
 		}
-		if (unlikely(!out_mac_ok(o))) {    /* its next hop's MAC is not resolved (neigh.h) */
-			w->st->drops[MMR_DROP_NEIGH_UNRESOLVED]++;
+		if (unlikely(!worker_out_mac_ok(w, o)))    /* its next hop's MAC (neigh.h) */
 			continue;
-		}
 		struct slot_out *so = (struct slot_out *)(void *)o->topn;
 		if (unlikely(so->epoch != ma->slot_epoch[k])) {
 			so->epoch = ma->slot_epoch[k];

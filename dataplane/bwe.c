@@ -121,7 +121,7 @@ void bwe_layer_rate_publish(struct worker *w, const struct fwd_stream *s)
  * One padding-only RTP packet of pad bytes of padding to o's receiver, stamped with its next
  * transport-wide seq (cluster b->probe_id): on the subscription's RTX SSRC (its RTX payload type)
  * when it has one, else (plain RTP only) on the MMR's SSRC for the receiver. 0 sent, -1 not (no
- * mbuf), 1 not on this output (an SRTP output without RTX: an audio slot, or a receiver without
+ * mbuf, or its next hop's MAC not resolved), 1 not on this output (an SRTP output without RTX: an audio slot, or a receiver without
  * RTX; the cluster waits for the next copy to one that can carry it).
  */
 static int probe_one(struct worker *w, const struct fwd_output *o, struct part_bwe *b, uint32_t pad)
@@ -138,6 +138,9 @@ static int probe_one(struct worker *w, const struct fwd_output *o, struct part_b
 			return 1;
 		ctx = o->rtx_srtp;
 	}
+	/* its next hop's MAC before it takes a sequence and a transport-wide number (neigh.h) */
+	if (unlikely(!worker_out_mac_ok(w, o)))
+		return -1;
 	uint16_t seq;
 	uint32_t ssrc_be;
 	if (on_rtx) {
@@ -174,10 +177,6 @@ static int probe_one(struct worker *w, const struct fwd_output *o, struct part_b
 	uint32_t len = 20 + pad;
 
 	uint32_t head = ETH_LEN + (o->family == MMR_AF_INET ? IP4_LEN : IP6_LEN) + UDP_LEN;
-	if (unlikely(!out_mac_ok(o))) {
-		w->st->drops[MMR_DROP_NEIGH_UNRESOLVED]++;
-		return -1;
-	}
 	struct rte_mbuf *h = rte_pktmbuf_alloc(w->pools->pkt);
 	if (unlikely(!h)) {
 		w->st->drops[MMR_DROP_NO_MBUF]++;

@@ -195,6 +195,47 @@ static int parse_addr_setting(const config_setting_t *group, const char *name, i
 	return 0;
 }
 
+int dp_port_on_link(const struct dp_port_config *pc, const struct mmr_addr *a)
+{
+	const uint8_t *ours = a->family == MMR_AF_INET ? pc->ipv4.ip : pc->ipv6.ip;
+	unsigned bits = a->family == MMR_AF_INET ? pc->prefix4 : pc->prefix6;
+	unsigned max = a->family == MMR_AF_INET ? 32u : 128u;
+	if (bits >= max || !(a->family == MMR_AF_INET ? pc->has_ipv4 : pc->has_ipv6))
+		return 0;
+	for (unsigned b = 0; b < bits; b++)
+		if (((ours[b / 8] ^ a->ip[b / 8]) >> (7 - b % 8)) & 1)
+			return 0;
+	return 1;
+}
+
+/* Static entry i of a port (ip and mac parsed): one the dataplane would use (neigh.c looks entries
+ * up for on-link receivers and the gateway only), a MAC other than zero, no address twice. */
+static int static_neigh_check(const struct dp_port_config *pc, uint32_t i, const char *path,
+			      const config_setting_t *e, char *err, size_t errlen)
+{
+	const struct mmr_addr *a = &pc->static_neigh[i].ip;
+	const uint8_t *mac = pc->static_neigh[i].mac;
+	int v4 = a->family == MMR_AF_INET;
+	int gw = v4 ? pc->has_gateway_ipv4 && mmr_addr_eq(a, &pc->gateway_ipv4)
+		    : pc->has_gateway_ipv6 && mmr_addr_eq(a, &pc->gateway_ipv6);
+	if (!dp_port_on_link(pc, a) && !gw) {
+		set_err(err, errlen, path, e, "neighbours[%u]: the address is neither inside the port's %s nor its %s: "
+			"it would never be used", i, v4 ? "ipv4/ipv4_prefix" : "ipv6/ipv6_prefix",
+			v4 ? "gateway_ipv4" : "gateway_ipv6");
+		return -1;
+	}
+	if (!memcmp(mac, "\0\0\0\0\0\0", 6)) {     /* (a multicast one is refused by parse_mac_setting) */
+		set_err(err, errlen, path, e, "neighbours[%u]: 'mac' must not be 00:00:00:00:00:00", i);
+		return -1;
+	}
+	for (uint32_t k = 0; k < i; k++)
+		if (mmr_addr_eq(&pc->static_neigh[k].ip, a)) {
+			set_err(err, errlen, path, e, "neighbours[%u]: the same address as neighbours[%u]", i, k);
+			return -1;
+		}
+	return 0;
+}
+
 static int parse_port(const config_setting_t *ps, struct dp_port_config *pc, unsigned idx,
 		      const char *path, char *err, size_t errlen)
 {
@@ -246,6 +287,8 @@ static int parse_port(const config_setting_t *ps, struct dp_port_config *pc, uns
 				set_err(err, errlen, path, e, "neighbours[%u] needs 'ip' (an address) and 'mac'", i);
 				return -1;
 			}
+			if (static_neigh_check(pc, i, path, e, err, errlen) < 0)
+				return -1;
 		}
 	}
 	const char *ms;
@@ -326,6 +369,17 @@ static int parse_police(const config_setting_t *root, struct dp_config *cfg, con
 	return 0;
 }
 
+/* The neigh_* keys (issue 14, neigh.h): resolution timers. */
+static int parse_neigh(const config_setting_t *root, struct dp_config *cfg, const char *path,
+		       char *err, size_t errlen)
+{
+	if (get_uint(root, "neigh_reachable_s", 1, 3600, 30, &cfg->neigh_reachable_s, path, err, errlen) < 0 ||
+	    get_uint(root, "neigh_retrans_ms", 100, 10000, 1000, &cfg->neigh_retrans_ms, path, err, errlen) < 0 ||
+	    get_uint(root, "neigh_tries", 1, 10, 3, &cfg->neigh_tries, path, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
 /* The bwe* keys (issue 12): per-receiver downlink estimation and allocation. */
 static int parse_bwe(const config_setting_t *root, struct dp_config *cfg, const char *path,
 		     char *err, size_t errlen)
@@ -339,10 +393,7 @@ static int parse_bwe(const config_setting_t *root, struct dp_config *cfg, const 
 	    get_uint(root, "bwe_start_kbps", 10, 1000000, DEFAULT_BWE_START, &cfg->bwe_start_kbps, path, err,
 		     errlen) < 0 ||
 	    get_uint(root, "bwe_alloc_ms", 10, 60000, DEFAULT_BWE_ALLOC, &cfg->bwe_alloc_ms, path, err,
-		     errlen) < 0 ||
-	    get_uint(root, "neigh_reachable_s", 1, 3600, 30, &cfg->neigh_reachable_s, path, err, errlen) < 0 ||
-	    get_uint(root, "neigh_retrans_ms", 100, 10000, 1000, &cfg->neigh_retrans_ms, path, err, errlen) < 0 ||
-	    get_uint(root, "neigh_tries", 1, 10, 3, &cfg->neigh_tries, path, err, errlen) < 0)
+		     errlen) < 0)
 		return -1;
 	if (cfg->bwe_min_kbps > cfg->bwe_max_kbps || cfg->bwe_start_kbps < cfg->bwe_min_kbps ||
 	    cfg->bwe_start_kbps > cfg->bwe_max_kbps) {
@@ -466,7 +517,8 @@ static int parse_root(const config_setting_t *root, struct dp_config *cfg, const
 	    get_uint(root, "twcc_fb_ms", 20, 1000, DEFAULT_TWCC_FB_MS, &cfg->twcc_fb_ms, path, err,
 		     errlen) < 0)
 		return -1;
-	if (parse_bwe(root, cfg, path, err, errlen) < 0 || parse_police(root, cfg, path, err, errlen) < 0)
+	if (parse_bwe(root, cfg, path, err, errlen) < 0 || parse_police(root, cfg, path, err, errlen) < 0 ||
+	    parse_neigh(root, cfg, path, err, errlen) < 0)
 		return -1;
 
 	config_setting_t *ports = config_setting_get_member(root, "ports");

@@ -104,6 +104,9 @@ struct dp_config {
  * Unknown settings are errors (a typo must not silently fall back to a default).
  */
 int dp_config_load(const char *path, struct dp_config *cfg, char *err, size_t errlen);
+
+/* Is a on-link on the port: inside its own address's ipv4_prefix / ipv6_prefix (neigh.h)? */
+int dp_port_on_link(const struct dp_port_config *pc, const struct mmr_addr *a);
 void dp_config_free(struct dp_config *cfg);
 
 /*

@@ -341,10 +341,11 @@ static void status_line(struct dataplane *dp, struct cmd_apply *ca, struct ctl_s
 	cs->last_status_ns = now;
 }
 
-/* SIGHUP (main.c sets dp->reload): re-read the config file and apply what may change at run time,
- * the log level and the policing limits (police.h); the rest needs a restart and is left as it is.
- * A config that does not load changes nothing. Forwarding is not touched: this runs between two
- * iterations of the control loop (the lcores load the new limits with their next packet). */
+/* SIGHUP (main.c sets dp->reload): re-read the config file and apply what may change at run time
+ * (the log level and every run-time setting of dp_config_reload: intervals, limits, the policing
+ * limits of police.h, the neighbour timers); what is sized at start is kept and named. A config that
+ * does not load changes nothing. Forwarding is not touched: this runs between two iterations of the
+ * control loop (the lcores load the new values with their next packet or loop iteration). */
 static void reload_config(struct dataplane *dp)
 {
 	static struct dp_config fresh;

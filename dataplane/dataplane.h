@@ -6,9 +6,9 @@
  * Written once at start-up (main.c, port.c) before any lcore runs, then read-only for everyone,
  * except: fwd (tables, see fwd_table.h), sel[] (one writer per entry: the lcore owning the
  * stream's meeting; its `target` word: the control thread), layers_now[] and ctl_events
- * (dp_events.h), ntp (ntp_time.h), police and
- * police_tat (police.h), shm counters (one writer each, see stats.h), owner[], block[] and req[] (owner.h,
- * meeting_owner.h) and `stop`.
+ * (dp_events.h), ntp (ntp_time.h), police and police_tat (police.h), shm counters (one writer each,
+ * see stats.h), owner[], block[] and req[] (owner.h, meeting_owner.h), the run-time settings of cfg
+ * (SIGHUP, dp_config_reload) and `stop`.
  */
 #ifndef MMR_DATAPLANE_H
 #define MMR_DATAPLANE_H

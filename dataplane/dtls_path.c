@@ -28,6 +28,7 @@
 #include "dtls_cert.h"
 #include "dtls_srtp.h"
 #include "fwd_table.h"
+#include "handoff.h"
 #include "ice.h"
 #include "local_reply.h"
 #include "neigh.h"
@@ -611,16 +612,6 @@ int dp_dtls_start(struct dataplane *dp)
 	return 0;
 }
 
-static void free_ring(struct rte_ring *r)
-{
-	void *m;
-	if (!r)
-		return;
-	while (rte_ring_dequeue(r, &m) == 0)
-		rte_pktmbuf_free(m);
-	rte_ring_free(r);
-}
-
 void dp_dtls_stop(struct dataplane *dp)
 {
 	if (g.started) {
@@ -633,10 +624,10 @@ void dp_dtls_stop(struct dataplane *dp)
 	struct dp_dtls_result r;
 	while (dp_dtls_result_pop(&r))
 		explicit_bzero(&r, sizeof(r));
-	free_ring(g.in);
+	dp_mbuf_ring_free(g.in);
 	g.in = NULL;
 	for (unsigned i = 0; i < MMR_MAX_LCORES; i++) {
-		free_ring(g.tx[i]);
+		dp_mbuf_ring_free(g.tx[i]);
 		g.tx[i] = NULL;
 		if (dp)
 			dp->dtls_tx[i] = NULL;

@@ -357,16 +357,6 @@ static inline int select_layers(struct worker *w, const struct fwd_output *o, co
 	return fwd;
 }
 
-/* Meeting controls (issue 15): no copy to a receiver in the waiting room (one byte load per copy;
- * counted not_admitted per copy). */
-static inline int fanout_waiting(struct worker *w, const struct fwd_output *o)
-{
-	if (likely(!(__atomic_load_n(&w->block[o->receiver_id], __ATOMIC_RELAXED) & MMR_BLOCK_WAITING)))
-		return 0;
-	w->st->drops[MMR_DROP_NOT_ADMITTED]++;
-	return 1;
-}
-
 void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 		const struct rtp_info *ri, const struct media_pkt *mp, const struct fwd_stream *s)
 {
@@ -407,7 +397,7 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 					rte_prefetch0(&w->sel[outs->o[i + SEL_PREFETCH_AHEAD].sel_id]);
 					rtcp_prefetch_copy(w, &outs->o[i + SEL_PREFETCH_AHEAD]);
 				}
-				if (unlikely(fanout_waiting(w, o)))
+				if (unlikely(worker_receiver_waiting(w, o->receiver_id)))
 					continue;
 				int fwd = select_layers(w, o, ri, mp, &lo[k]);
 				if (fwd <= 0) {
@@ -422,10 +412,8 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 					need_kf |= rtcp_waits_keyframe(&w->sel[o->sel_id], mp);
 					continue;
 				}
-				if (unlikely(!out_mac_ok(o))) {   /* its next hop's MAC is not resolved (neigh.h) */
-					w->st->drops[MMR_DROP_NEIGH_UNRESOLVED]++;
+				if (unlikely(!worker_out_mac_ok(w, o)))   /* its next hop's MAC (neigh.h) */
 					continue;
-				}
 				repair_prefetch(o->repair, lo[k].seq);
 				uint32_t mask;
 				if (unlikely(tells_active) && av1_active_for(w, s, mp, o, &mask)) {
@@ -465,16 +453,14 @@ void fanout_rtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi,
 					rte_prefetch0(&outs->o[i + SEL_PREFETCH_AHEAD]);
 				if (i + SEL_PREFETCH_AHEAD / 2 < n)   /* its line was asked for 3 outputs ago */
 					rtcp_prefetch_copy(w, &outs->o[i + SEL_PREFETCH_AHEAD / 2]);
-				if (unlikely(fanout_waiting(w, &outs->o[i])))
+				if (unlikely(worker_receiver_waiting(w, outs->o[i].receiver_id)))
 					continue;
 				if (unlikely(!outs->o[i].dst_port_be)) {   /* an ICE receiver without an address */
 					w->st->drops[MMR_DROP_NO_ADDRESS]++;
 					continue;
 				}
-				if (unlikely(!out_mac_ok(&outs->o[i]))) {
-					w->st->drops[MMR_DROP_NEIGH_UNRESOLVED]++;
+				if (unlikely(!worker_out_mac_ok(w, &outs->o[i])))
 					continue;
-				}
 				layer_out_passthrough(ri, &lo[k]);
 				fo[k++] = &outs->o[i];
 			}
@@ -586,7 +572,7 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 		struct layer_out lo;
 		if (i + 1 < n)
 			rte_prefetch0(&w->sel[outs->o[i + 1].sel_id]);
-		if (unlikely(fanout_waiting(w, o)))
+		if (unlikely(worker_receiver_waiting(w, o->receiver_id)))
 			continue;
 		int fwd = 1;
 		if (mp)
@@ -597,10 +583,8 @@ void fanout_srtp(struct worker *w, struct rte_mbuf *m, const struct pkt_info *pi
 			w->st->drops[MMR_DROP_NO_ADDRESS]++;
 			continue;
 		}
-		if (fwd > 0 && unlikely(!out_mac_ok(o))) {    /* its next hop's MAC is not resolved */
-			w->st->drops[MMR_DROP_NEIGH_UNRESOLVED]++;
+		if (fwd > 0 && unlikely(!worker_out_mac_ok(w, o)))    /* its next hop's MAC (neigh.h) */
 			continue;
-		}
 		if (fwd <= 0) {
 			if (unlikely(fwd == LAYER_SEL_PAUSED)) {
 				/* the allocator paused it: no keyframe request */

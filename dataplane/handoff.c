@@ -28,17 +28,21 @@ int handoff_rings_create(struct dataplane *dp)
 	return 0;
 }
 
+void dp_mbuf_ring_free(struct rte_ring *r)
+{
+	void *m;
+	if (!r)
+		return;
+	while (rte_ring_dequeue(r, &m) == 0)
+		rte_pktmbuf_free(m);
+	rte_ring_free(r);
+}
+
 void handoff_rings_free(struct dataplane *dp)
 {
 	for (unsigned from = 0; from < MMR_MAX_LCORES; from++)
 		for (unsigned to = 0; to < MMR_MAX_LCORES; to++) {
-			struct rte_ring *r = dp->handoff[from][to];
-			void *m;
-			if (!r)
-				continue;
-			while (rte_ring_sc_dequeue(r, &m) == 0)
-				rte_pktmbuf_free(m);
-			rte_ring_free(r);
+			dp_mbuf_ring_free(dp->handoff[from][to]);
 			dp->handoff[from][to] = NULL;
 		}
 }

@@ -20,6 +20,10 @@
 int handoff_rings_create(struct dataplane *dp);
 void handoff_rings_free(struct dataplane *dp);
 
+/* A ring of mbufs (hand-off, DTLS, neighbour rings) freed with what is still in it; NULL: nothing.
+ * Only once no thread uses it. */
+void dp_mbuf_ring_free(struct rte_ring *r);
+
 /* Move destination `to`'s buffer into its ring; what does not fit is dropped (handoff_full). */
 static inline void handoff_flush_one(struct worker *w, unsigned to)
 {

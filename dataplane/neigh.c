@@ -9,13 +9,13 @@
 
 #include <pthread.h>
 #include <stdio.h>
-#include <time.h>
 #include <rte_lcore.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
 #include <rte_telemetry.h>
 
 #include "dataplane.h"
+#include "handoff.h"
 #include "dp_log.h"
 #include "neigh_pkt.h"
 #include "worker.h"
@@ -54,13 +54,6 @@ static struct {
 	uint32_t tries;
 	pthread_mutex_t lock;
 } g = { .lock = PTHREAD_MUTEX_INITIALIZER };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static struct mmr_ctl_stats *cst(void)
 {
@@ -289,7 +282,7 @@ void dp_neigh_service(struct dataplane *dp)
 		return;
 	struct rte_mbuf *ms[IN_BURST];
 	unsigned n = rte_ring_sc_dequeue_burst(g.in, (void **)ms, IN_BURST, NULL);
-	uint64_t now = now_ns();
+	uint64_t now = mmr_now_ns();
 	if (n == 0 && now < g.next_scan)
 		return;
 	pthread_mutex_lock(&g.lock);
@@ -310,24 +303,11 @@ void dp_neigh_service(struct dataplane *dp)
 
 /* ---- references (cmd_apply.c) ------------------------------------------------------------------ */
 
-static int on_link(const struct dp_port_config *pc, const struct mmr_addr *a)
-{
-	const uint8_t *ours = a->family == MMR_AF_INET ? pc->ipv4.ip : pc->ipv6.ip;
-	unsigned bits = a->family == MMR_AF_INET ? pc->prefix4 : pc->prefix6;
-	unsigned max = a->family == MMR_AF_INET ? 32u : 128u;
-	if (bits >= max)
-		return 0;
-	for (unsigned b = 0; b < bits; b++)
-		if (((ours[b / 8] ^ a->ip[b / 8]) >> (7 - b % 8)) & 1)
-			return 0;
-	return 1;
-}
-
 const char *dp_neigh_check(unsigned pidx, const struct mmr_addr *a)
 {
 	const struct dp_port_config *pc = &g.dp->cfg->port[pidx];
-	if (on_link(pc, a)) {
-		if (find(pidx, a) || slot(pidx, now_ns()))
+	if (dp_port_on_link(pc, a)) {
+		if (find(pidx, a) || slot(pidx, mmr_now_ns()))
 			return NULL;
 		return "the port's neighbour table is full";
 	}
@@ -344,8 +324,8 @@ uint16_t dp_neigh_ref(unsigned pidx, const struct mmr_addr *a)
 	const struct dp_port_config *pc = &g.dp->cfg->port[pidx];
 	uint16_t i;
 	pthread_mutex_lock(&g.lock);
-	if (on_link(pc, a)) {
-		uint64_t now = now_ns();
+	if (dp_port_on_link(pc, a)) {
+		uint64_t now = mmr_now_ns();
 		i = find(pidx, a);
 		if (!i && (i = slot(pidx, now)) != 0)
 			entry_new(i, pidx, a, now);
@@ -365,8 +345,8 @@ int dp_neigh_mac_for(unsigned pidx, const struct mmr_addr *a, uint8_t mac[6])
 	const struct dp_port_config *pc = &g.dp->cfg->port[pidx];
 	int rc = -1;
 	pthread_mutex_lock(&g.lock);
-	uint16_t i = on_link(pc, a) ? find(pidx, a) : pc->has_gateway_mac ? 0 : g.gw[pidx][a->family == MMR_AF_INET ? 0 : 1];
-	if (!i && !on_link(pc, a) && pc->has_gateway_mac) {
+	uint16_t i = dp_port_on_link(pc, a) ? find(pidx, a) : pc->has_gateway_mac ? 0 : g.gw[pidx][a->family == MMR_AF_INET ? 0 : 1];
+	if (!i && !dp_port_on_link(pc, a) && pc->has_gateway_mac) {
 		memcpy(mac, pc->gateway_mac, 6);
 		rc = 0;
 	} else if (i && dp_neigh_word_ok(dp_neigh_words[i])) {
@@ -384,7 +364,7 @@ void dp_neigh_unref(uint16_t i)
 	pthread_mutex_lock(&g.lock);
 	struct nent *e = &g.e[i];
 	if (!e->gateway && e->refs && --e->refs == 0)
-		e->unused_ns = now_ns();
+		e->unused_ns = mmr_now_ns();
 	pthread_mutex_unlock(&g.lock);
 }
 
@@ -412,10 +392,10 @@ void dp_neigh_tx(struct worker *w)
 static int add_fixed(unsigned pidx, const struct mmr_addr *a, const uint8_t *mac, int gateway)
 {
 	uint16_t i = find(pidx, a);
-	if (!i && !(i = slot(pidx, now_ns())))
+	if (!i && !(i = slot(pidx, mmr_now_ns())))
 		return -1;
 	if (g.e[i].state == DP_NEIGH_FREE)
-		entry_new(i, pidx, a, now_ns());
+		entry_new(i, pidx, a, mmr_now_ns());
 	struct nent *e = &g.e[i];
 	if (gateway)
 		e->gateway = 1;
@@ -473,20 +453,10 @@ int dp_neigh_init(struct dataplane *dp)
 	return 0;
 }
 
-static void free_ring(struct rte_ring *r)
-{
-	void *m;
-	if (!r)
-		return;
-	while (rte_ring_dequeue(r, &m) == 0)
-		rte_pktmbuf_free(m);
-	rte_ring_free(r);
-}
-
 void dp_neigh_stop(struct dataplane *dp)
 {
-	free_ring(g.in);
-	free_ring(g.tx);
+	dp_mbuf_ring_free(g.in);
+	dp_mbuf_ring_free(g.tx);
 	g.in = g.tx = NULL;
 	if (dp) {
 		dp->neigh_in = NULL;
@@ -499,7 +469,7 @@ void dp_neigh_stop(struct dataplane *dp)
 void dp_neigh_telemetry(struct rte_tel_data *d)
 {
 	rte_tel_data_start_dict(d);
-	uint64_t now = now_ns();
+	uint64_t now = mmr_now_ns();
 	unsigned listed = 0;
 	pthread_mutex_lock(&g.lock);
 	for (uint16_t i = 1; i <= DP_NEIGH_MAX && listed < 200; i++) {

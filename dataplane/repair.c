@@ -603,13 +603,11 @@ static void resend_one(struct worker *w, struct nack_ctx *nc, uint16_t seq)
 		ss->resend_gone++;
 		return;
 	}
+	if (unlikely(!worker_out_mac_ok(w, o)))    /* before it takes a transport-wide number */
+		return;
 	if (o->bwe)    /* the receiver's transport-wide numbering: resends are stamped like copies */
 		bwe_stamp_whole(w, o, w->av1_scratch, n, r->twcc_ext_id, r->abs_ext_id);
 	enum mmr_drop_reason why;
-	if (unlikely(!out_mac_ok(o))) {
-		w->st->drops[MMR_DROP_NEIGH_UNRESOLVED]++;
-		return;
-	}
 	struct rte_mbuf *c = resend_mbuf(w, o, ctx, w->av1_scratch, n, r->sport_be, &why);
 	if (unlikely(!c)) {
 		w->st->drops[why]++;

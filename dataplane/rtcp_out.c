@@ -54,14 +54,11 @@ int rtcp_out_to_output(struct worker *w, const struct fwd_output *o, uint16_t sp
 {
 	uint32_t head = ETH_LEN + (o->family == MMR_AF_INET ? IP4_LEN : IP6_LEN) + UDP_LEN;
 	uint32_t need = head + len + SRTCP_MAX_TRAILER;
+	if (unlikely(!worker_out_mac_ok(w, o)))    /* before an mbuf is taken (neigh.h) */
+		return (int)MMR_DROP_NEIGH_UNRESOLVED;
 	struct rte_mbuf *h = rte_pktmbuf_alloc(need <= DP_HDR_MBUF_ROOM ? w->pools->hdr : w->pools->pkt);
 	enum mmr_drop_reason why = MMR_DROP_NO_MBUF;
 
-	if (unlikely(!out_mac_ok(o))) {
-		why = MMR_DROP_NEIGH_UNRESOLVED;
-		rte_pktmbuf_free(h);
-		goto drop;
-	}
 	if (unlikely(!h))
 		goto drop;
 	uint32_t room = rte_pktmbuf_tailroom(h);
@@ -98,10 +95,8 @@ int rtcp_out_send(struct worker *w, const struct fwd_participant *part, const ui
 	/* no SSRC of ours for it (or no SRTCP context under it): the controller gave none, send nothing */
 	if (unlikely(!pr->route.known || !part->mmr_ssrc))
 		return -1;
-	if (unlikely(__atomic_load_n(&w->block[part->id], __ATOMIC_RELAXED) & MMR_BLOCK_WAITING)) {
-		w->st->drops[MMR_DROP_NOT_ADMITTED]++;   /* in the waiting room: nothing to it, RTCP neither */
+	if (unlikely(worker_receiver_waiting(w, part->id)))   /* in the waiting room: no RTCP either */
 		return -1;
-	}
 	struct srtp_stream *ctx = NULL;
 	if (part->srtp) {
 		ctx = rcu_dereference(part->rtcp_out);

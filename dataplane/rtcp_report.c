@@ -95,10 +95,8 @@ int rtcp_send_sr(struct worker *w, const struct fwd_output *o, const struct fwd_
 	r->next_sr_tsc = now + (r->kind == MMR_KIND_VIDEO ? w->sr_video_tsc : w->sr_audio_tsc);
 	if (!ntp || sr_clock_out(sr ? &sr->anchor : NULL, &r->so, now, w->tsc_hz, clock, ts_offset, &rtp) != 0)
 		return 0;
-	if (unlikely(__atomic_load_n(&w->block[o->receiver_id], __ATOMIC_RELAXED) & MMR_BLOCK_WAITING)) {
-		w->st->drops[MMR_DROP_NOT_ADMITTED]++;   /* a receiver in the waiting room gets nothing */
+	if (unlikely(worker_receiver_waiting(w, o->receiver_id)))   /* a waiting receiver gets nothing */
 		return 0;
-	}
 	uint8_t buf[RTCP_OUT_MAX];
 	struct rtcp_builder b;
 	uint32_t ssrc = rte_be_to_cpu_32(o->out_ssrc_be);

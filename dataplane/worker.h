@@ -10,6 +10,7 @@
 #include <rte_mbuf.h>
 #include "bwe_stamp.h"
 #include "dataplane.h"
+#include "rewrite.h"
 #include "stats.h"
 
 #define WORKER_BURST 32
@@ -95,6 +96,26 @@ int worker_init(struct worker *w, struct dataplane *dp, unsigned idx);
 void worker_fini(struct worker *w);
 /* rte_eal_remote_launch() entry: poll until dp->stop. */
 int worker_main(void *arg);
+
+/* A copy (media, resend, probe, the MMR's RTCP) toward receiving participant pid: 1 (and the drop
+ * counted not_admitted) while it waits in the waiting room (meeting controls, issue 15), else 0. */
+static inline int worker_receiver_waiting(struct worker *w, uint32_t pid)
+{
+	if (likely(!(__atomic_load_n(&w->block[pid], __ATOMIC_RELAXED) & MMR_BLOCK_WAITING)))
+		return 0;
+	w->st->drops[MMR_DROP_NOT_ADMITTED]++;
+	return 1;
+}
+
+/* Can a copy to o go now (out_mac_ok, rewrite.h)? 0, with the drop counted neigh_unresolved and
+ * the entry asked for, when its next hop's MAC is not resolved (neigh.h). */
+static inline int worker_out_mac_ok(struct worker *w, const struct fwd_output *o)
+{
+	if (likely(out_mac_ok(o)))
+		return 1;
+	w->st->drops[MMR_DROP_NEIGH_UNRESOLVED]++;
+	return 0;
+}
 
 /* A frame to a port with a `vlan`: its tag put in after the MACs (a frame that has one already, a
  * reply built in place from a tagged request, is left alone). 0, or -1 (no headroom, or the first

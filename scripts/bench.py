@@ -90,6 +90,10 @@ table shows min and max):
   udpcsum   (issue 15) the plain mix with UDP checksums on every packet (mmr-gen --udp-csum), verified
             by the dataplane (verify_udp_checksum = true, the default) and not, in one run (A B B A):
             udp_csum_cost_ratio = cycles per copy on / off.
+  neigh     (issue 14) the plain mix with every copy's next hop read from the neighbour table (the
+            ports' gateway_ipv4 with a static `neighbours` entry for it: the word load and check per
+            copy, neigh.h) and from the static gateway_mac (the output's own dst_mac), in one run
+            (A B B A): neigh_cost_ratio = cycles per copy table / static.
   joins     (issue 13) joins end to end through the HTTP API, offer to media flowing, with a scripted
             client (scripts/bench_joins.py: 80 joins by 8 clients at once): joins_per_s.
 
@@ -124,6 +128,8 @@ SINK_IP = '198.18.0.3'
 GEN_MAC = '02:00:00:00:00:01'
 MMR_MAC = '02:00:00:00:00:02'
 SINK_GW = '02:00:00:00:00:09'
+GEN_GW_IP = '198.18.0.1'    # the ports' gateways in the neigh scenario
+SINK_GW_IP = '198.18.0.9'
 GEN_CPU = 0
 RING_UPDATE_RATE = 100000  # the goal: updates/s applied while forwarding, with no packet lost
 CTL_UPDATE_RATE = 50       # updates/s offered to the controller (one at a time) while measuring request-to-effect time
@@ -168,6 +174,7 @@ KEYS = [
     ('udp_csum_cost_ratio', '', '', None),
     ('slot_cost_ratio', '', '', None),
     ('police_cost_ratio', '', '<= 1.03', lambda v: v <= 1.03),
+    ('neigh_cost_ratio', '', '', None),
     ('bwe_receivers_per_lcore', 'receivers', '', None),
     ('topn_meeting_copies_per_s', 'copies/s', '', None),
     ('meetings_per_lcore', 'meetings', '', None),
@@ -251,6 +258,7 @@ class Bench:
         self.pending_gen = None
         self.nrun = 0
         self.dp_extra = ""    # more dataplane.conf lines for the next start_dataplane (rtcp scenario)
+        self.next_hop = 'static'   # the ports' next hop: gateway_mac, or 'table' (neigh scenario)
         self.runs = {}        # key -> [values]
         self.extra = {}       # name -> [values]
         self.notes = []
@@ -305,13 +313,18 @@ class Bench:
         eal = lcores + self.eal_common(self.tag + '-dp', True) + \
             (['--vdev=net_null1,no-rx=1'] if null_only else [self.memif('dp', 'memif.sock')]) + \
             ['--vdev=net_null0,no-rx=1']
+        def next_hop(gw_ip, mac):
+            if self.next_hop == 'table':   # resolved through the neighbour table (a static entry)
+                return 'gateway_ipv4 = "%s"; neighbours = ( { ip = "%s"; mac = "%s"; } );' % (gw_ip, gw_ip, mac)
+            return 'gateway_mac = "%s";' % mac
         with open(conf, 'w') as f:
             f.write('# written by scripts/bench.py\nshm_name = "%s";\neal = [ %s ];\nmbufs = %d;\n'
-                    'udp_port = 5000;\nports = (\n  { ipv4 = "%s"; gateway_mac = "%s"; },\n'
-                    '  { ipv4 = "%s"; gateway_mac = "%s"; tx_multiseg = "on"; }\n);\n'
+                    'udp_port = 5000;\nports = (\n  { ipv4 = "%s"; %s },\n'
+                    '  { ipv4 = "%s"; %s tx_multiseg = "on"; }\n);\n'
                     'status_interval_ms = 1000;\nsrtp_ledger = "%s";\n%s%s'
-                    % (self.shm, ', '.join('"%s"' % a for a in eal), mbufs, MMR_IP, GEN_MAC, SINK_IP,
-                       SINK_GW, self.path('srtp-ledger'), self.POLICE_LIMITS, self.dp_extra))
+                    % (self.shm, ', '.join('"%s"' % a for a in eal), mbufs, MMR_IP, next_hop(GEN_GW_IP, GEN_MAC),
+                       SINK_IP, next_hop(SINK_GW_IP, SINK_GW), self.path('srtp-ledger'), self.POLICE_LIMITS,
+                       self.dp_extra))
         p = Proc([DP, '-c', conf], self.logpath(name + '-dataplane'))
         self.procs.append(p)
         p.wait_line('MMR-DATAPLANE READY', 60)
@@ -953,6 +966,28 @@ class Bench:
         self.add('udp_csum_cost_ratio', ratio)
         return r
 
+    def sc_neigh(self, name):
+        """(issue 14) The plain mix with every copy's next-hop MAC read from the neighbour table (each
+        port's gateway_ipv4, its MAC a static `neighbours` entry: every output holds the entry's index,
+        and each copy loads and checks its published word, neigh.h) and from the port's static
+        gateway_mac (the output's dst_mac, as before), in one run as A B B A (the smoke run: A B):
+        neigh_cost_ratio = the mean cycles per copy table / static."""
+
+        def setup(mode):
+            self.next_hop = mode
+            return '', []
+
+        def none_unresolved(mode, r):
+            n = r['dp'].get('drops', {}).get('neigh_unresolved', 0)
+            if n:
+                raise BenchError('neigh %s: %d copies dropped as neigh_unresolved (a static entry?)' % (mode, n))
+        try:
+            ratio, r = self.abba(name, 'static', 'table', setup, none_unresolved)
+        finally:
+            self.next_hop = 'static'
+        self.add('neigh_cost_ratio', ratio)
+        return r
+
     def sc_slots(self, name):
         """The plain mix with every video subscription a receive slot (issue 13; mmr-gen --video-slots:
         the receiver's slot subscription owns the selection state, the stream's subscription on it
@@ -1224,7 +1259,8 @@ class Bench:
                  ('rtx', 'sc_rtx', 3), ('twcc', 'sc_twcc', 3), ('slots', 'sc_slots', 3), ('bwe', 'sc_bwe', 3),
                  ('topn', 'sc_topn', 3), ('meetings', 'sc_meetings', 1), ('stun', 'sc_stun', 3),
                  ('browserext', 'sc_browserext', 3), ('dtls', 'sc_dtls', 3),
-                 ('joins', 'sc_joins', 3), ('police', 'sc_police', 5), ('udpcsum', 'sc_udpcsum', 3)]
+                 ('joins', 'sc_joins', 3), ('police', 'sc_police', 5), ('udpcsum', 'sc_udpcsum', 3),
+                 ('neigh', 'sc_neigh', 3)]
 
     def run(self):
         only = set(self.args.only.split(',')) if self.args.only else None

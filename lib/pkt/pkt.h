@@ -88,7 +88,8 @@ struct pkt_l2_filter {
  *                     VLAN on a port with one;
  *   MMR_DROP_DST_MAC  a unicast MAC not the port's; broadcast, unless ARP; multicast, unless an
  *                     IPv6 neighbour solicitation to all-nodes (ff02::1) or our solicited-node group
- *                     (ff02::1:ffXX:XXXX) with the matching 33:33:... MAC.
+ *                     (ff02::1:ffXX:XXXX), or a neighbour advertisement to all-nodes, with the
+ *                     matching 33:33:... MAC.
  */
 enum mmr_drop_reason pkt_l2_check(const uint8_t *buf, const struct pkt_info *pi, const struct pkt_l2_filter *f,
 				  int vlan_stripped, uint16_t stripped_tci);

@@ -33,7 +33,6 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -49,7 +48,7 @@ from mmrtest import MmrEnv, CLIENT_IP, MMR_IP, MMR_PORT  # noqa: E402
 import rtp_media as rm  # noqa: E402
 import srtp_media as sm  # noqa: E402
 import test_police as tp  # noqa: E402
-from test_join_api import make_token, Http  # noqa: E402
+from mmrhttp import Http, http_conf, http_port, make_token, token_secret  # noqa: E402
 
 SUITE = 'AEAD_AES_128_GCM'
 MMR = (MMR_IP, MMR_PORT)
@@ -155,14 +154,6 @@ def run_senders(txs):
     for th in ths:
         th.start()
     return ths, errors
-
-
-def http_port(env):
-    port = None
-    for ln in open(env.ctl_log).read().splitlines():
-        if 'HTTP API on' in ln:
-            port = int(ln.split('(port ')[1].split(',')[0])
-    return port
 
 
 def part1(c, env, secret):
@@ -382,17 +373,11 @@ def part2(c, env):
 
 
 def body(c):
-    sec_dir = tempfile.mkdtemp(prefix='mmr-controls-e2e.')
-    secret = os.urandom(24).hex().encode()
-    secret_file = os.path.join(sec_dir, 'secret')
-    with open(secret_file, 'wb') as f:
-        f.write(secret + b'\n')
-    os.chmod(secret_file, 0o600)
+    secret, secret_file = token_secret('controls-e2e')
     # RTCP off: the receivers take every datagram for media (as test_srtp_gst.py)
     env = MmrEnv('e2e-controls', rtcp=False)
     env.police_conf = ''          # the dataplane's default police limits
-    env.extra_ctl_conf = ('http_listen = "127.0.0.1:0";\ntoken_secret_file = "%s";\njoin_candidate = "%s:%d";\n'
-                          % (secret_file, MMR_IP, MMR_PORT))
+    env.extra_ctl_conf = http_conf(secret_file, MMR_IP, MMR_PORT)
     with env:
         env.wait_dp_attached()
         part1(c, env, secret)

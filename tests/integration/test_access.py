@@ -2,7 +2,7 @@
 """
 test_access.py - roles, permissions, passcodes, the audit log and the control socket (issue 15:
 control/perm.h, passcode.h, audit.h, controller.c) with the real controller and dataplane on net_tap
-(tests/lib/mmrtest.py), recorded browser offers (tests/fixtures/sdp), tokens made with hmac (tests/lib/mmrtoken.py).
+(tests/lib/mmrtest.py), recorded browser offers (tests/fixtures/sdp), tokens made with hmac (tests/lib/mmrhttp.py).
 
  1. roles on the REST routes: viewer / participant / co-host / host tokens on routes their role does
     not allow 403 naming the permission; an expired and a forged token 401; a host token with meeting
@@ -32,13 +32,12 @@ import socket
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 import mmrtest  # noqa: E402
 from mmrtest import MmrEnv, MMR_IP, MMR_PORT  # noqa: E402
-from mmrtoken import make_token, offer  # noqa: E402,F401
+from mmrhttp import http_conf, http_port, make_token, offer, token_secret  # noqa: E402,F401
 
 PASS1, PASS2 = 'k7-Lq93x', 'Zr4-77pw'
 
@@ -70,21 +69,12 @@ class Http:
 
 
 def body(c):
-    sec_dir = tempfile.mkdtemp(prefix='mmr-access-test.')
-    secret = os.urandom(24).hex().encode()
-    secret_file = os.path.join(sec_dir, 'secret')
-    with open(secret_file, 'wb') as f:
-        f.write(secret + b'\n')
-    os.chmod(secret_file, 0o600)
+    secret, secret_file = token_secret('access')
     env = MmrEnv('access', asan=os.environ.get('MMR_TEST_ASAN') == '1')
-    env.extra_ctl_conf = ('http_listen = "127.0.0.1:0";\ntoken_secret_file = "%s";\njoin_candidate = "%s:%d";\n'
-                          % (secret_file, MMR_IP, MMR_PORT))
+    env.extra_ctl_conf = http_conf(secret_file, MMR_IP, MMR_PORT)
     with env:
         env.wait_dp_attached()
-        port = None
-        for ln in open(env.ctl_log).read().splitlines():
-            if 'HTTP API on' in ln:
-                port = int(ln.split('(port ')[1].split(',')[0])
+        port = http_port(env)
         if not c.check(port, 'the controller listens for HTTP', ''):
             return
         api = Http(port)

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """
 test_control_api.py - the meeting controls over the HTTP API (issue 15), on the real mmr-dataplane
-and controller (tests/lib/mmrtest.py), tokens made here with hmac (tests/lib/mmrtoken.py):
+and controller (tests/lib/mmrtest.py), tokens made here with hmac (tests/lib/mmrhttp.py):
 
  1. refusals: every control route (admit, deny, mute, unmute, ask-unmute, eject, mute-all, lock,
     unlock, PATCH controls) with no token, a forged or an expired one (401), a participant's or a
@@ -24,7 +24,6 @@ Run as root: /usr/bin/python3 tests/integration/test_control_api.py [--no-auth] 
 import json
 import os
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -32,29 +31,19 @@ sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
 sys.path.insert(0, HERE)
 import mmrtest  # noqa: E402
 from mmrtest import MmrEnv, MMR_IP, MMR_PORT  # noqa: E402
-from mmrtoken import make_token, offer  # noqa: E402
-from test_join_api import Http, Events  # noqa: E402
+from mmrhttp import Events, Http, http_conf, http_port, make_token, offer, token_secret  # noqa: E402
 
 PORTS = {'alice': 6101, 'bob': 6102, 'carol': 6103, 'dave': 6104, 'fred': 6105}
 A_AUD, B_AUD, C_AUD = 0x1101, 0x2101, 0x3101
 
 
 def body(c):
-    sec_dir = tempfile.mkdtemp(prefix='mmr-control-api-test.')
-    secret = os.urandom(24).hex().encode()
-    secret_file = os.path.join(sec_dir, 'secret')
-    with open(secret_file, 'wb') as f:
-        f.write(secret + b'\n')
-    os.chmod(secret_file, 0o600)
+    secret, secret_file = token_secret('control-api')
     env = MmrEnv('control_api')
-    env.extra_ctl_conf = ('http_listen = "127.0.0.1:0";\ntoken_secret_file = "%s";\njoin_candidate = "%s:%d";\n'
-                          % (secret_file, MMR_IP, MMR_PORT))
+    env.extra_ctl_conf = http_conf(secret_file, MMR_IP, MMR_PORT)
     with env:
         env.wait_dp_attached()
-        port = None
-        for ln in open(env.ctl_log).read().splitlines():
-            if 'HTTP API on' in ln:
-                port = int(ln.split('(port ')[1].split(',')[0])
+        port = http_port(env)
         if not c.check(port, 'the controller listens for HTTP', ''):
             return
         api = Http(port)

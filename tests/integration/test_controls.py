@@ -26,7 +26,6 @@ Run as root: /usr/bin/python3 tests/integration/test_controls.py [--no-mute]  (u
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -35,7 +34,7 @@ sys.path.insert(0, HERE)
 import mmrtest  # noqa: E402
 from mmrtest import MmrEnv, MMR_IP, MMR_PORT  # noqa: E402
 import rtpgen  # noqa: E402
-from test_join_api import make_token, Http, Events, offer  # noqa: E402
+from mmrhttp import make_token, Http, Events, offer, http_conf, http_port, token_secret  # noqa: E402
 from test_srtp import session, unprotect  # noqa: E402
 
 PORTS = {'alice': 6001, 'bob': 6002, 'carol': 6003, 'dave': 6004, 'erin': 6005, 'fred': 6006}
@@ -46,15 +45,9 @@ NO_MUTE = '--no-mute' in sys.argv    # negative control (above)
 
 
 def body(c):
-    sec_dir = tempfile.mkdtemp(prefix='mmr-controls-test.')
-    secret = os.urandom(24).hex().encode()
-    secret_file = os.path.join(sec_dir, 'secret')
-    with open(secret_file, 'wb') as f:
-        f.write(secret + b'\n')
-    os.chmod(secret_file, 0o600)
+    secret, secret_file = token_secret('controls')
     env = MmrEnv('controls')
-    env.extra_ctl_conf = ('http_listen = "127.0.0.1:0";\ntoken_secret_file = "%s";\njoin_candidate = "%s:%d";\n'
-                          % (secret_file, MMR_IP, MMR_PORT))
+    env.extra_ctl_conf = http_conf(secret_file, MMR_IP, MMR_PORT)
     with env:
         env.wait_dp_attached()
         socks = {n: env.udp_socket(p) for n, p in PORTS.items()}
@@ -216,11 +209,7 @@ def body(c):
         pk = env.recv_all(socks['erin'], timeout=0.1)
         ok = sum(1 for p in pk if not 192 <= p[1] <= 223 and unprotect(rx, p))
         c.eq(ok, 10, 'SRTP: erin decrypts dave\'s 10 packets')
-        http_port = None
-        for ln in open(env.ctl_log).read().splitlines():
-            if 'HTTP API on' in ln:
-                http_port = int(ln.split('(port ')[1].split(',')[0])
-        api = Http(http_port)
+        api = Http(http_port(env))
         tok = make_token(secret, 'dave', 'm2', 'participant')
         s, h, t = api.req('POST', '/v1/meetings/m2/join', body=b'v=0\r\n', token=tok, ctype='application/sdp')
         c.check(s != 403 or b'revoked' not in t, 'before eject: dave\'s token is not revoked', (s, t))
@@ -243,7 +232,7 @@ def body(c):
         s, h, t = api.req('POST', '/v1/meetings/m2/join', offer('aiortc_sendrecv.sdp'), tok_h, 'application/sdp')
         ev = None
         if c.check(s == 201, 'hank joins m2 (aiortc offer): 201', (s, t[:200])):
-            ev = Events(http_port, '%s/events?access_token=%s' % (h.get('location', ''), tok_h))
+            ev = Events(api.port, '%s/events?access_token=%s' % (h.get('location', ''), tok_h))
             ev.start()
             time.sleep(0.3)
             env.ctl('participant', 'mute', 'm2', 'hank', 'audio')
@@ -313,10 +302,7 @@ def body(c):
         ms1 = env.ctl('meeting', 'show', 'm1', json=True).stdout
         c.check(ms1.get('max_sharers') == 1 and pshow('m1', 'bob').get('host') is True,
                 'after a restart: max_sharers 1, bob host', (ms1.get('max_sharers'), pshow('m1', 'bob').get('host')))
-        for ln in open(env.ctl_log).read().splitlines():
-            if 'HTTP API on' in ln:
-                http_port = int(ln.split('(port ')[1].split(',')[0])
-        api = Http(http_port)
+        api = Http(http_port(env))   # (the restarted controller's: the log's last line)
         s, h, t = api.req('POST', '/v1/meetings/m2/join', body=b'v=0\r\n', token=tok, ctype='application/sdp')
         c.check(s == 403 and b'revoked' in t, 'after a restart: dave\'s token still revoked', (s, t))
         d0 = drops()

@@ -31,134 +31,19 @@ recorded browser offers (tests/fixtures/sdp) and python's http.client; tokens ma
  6. /demo: the page (text/html), no traversal (404), POST 405; OPTIONS of a join URL: Allow POST and
     Accept-Post application/sdp.
 """
-import http.client
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 import mmrtest  # noqa: E402
 from mmrtest import MmrEnv, MMR_IP, MMR_PORT  # noqa: E402
-from mmrtoken import make_token, offer  # noqa: E402,F401
+from mmrhttp import Events, Http, ORIGIN, make_token, offer  # noqa: E402,F401
 
-ORIGIN = 'https://meet.example.com'
-
-
-class Http:
-    def __init__(self, port):
-        self.port = port
-
-    def req(self, method, path, body=None, token=None, ctype=None, headers=None, src='127.0.0.1'):
-        c = http.client.HTTPConnection('127.0.0.1', self.port, timeout=10, source_address=(src, 0))
-        h = dict(headers or {})
-        if token:
-            h['Authorization'] = 'Bearer ' + token
-        if body is not None and ctype:
-            h['Content-Type'] = ctype
-        c.request(method, path, body=body, headers=h)
-        r = c.getresponse()
-        text = r.read()
-        hdrs = {k.lower(): v for k, v in r.getheaders()}
-        c.close()
-        return r.status, hdrs, text
-
-
-class Events(threading.Thread):
-    """An SSE reader: the events (name, data dict) as they come."""
-
-    def __init__(self, port, path):
-        super().__init__(daemon=True)
-        self.port, self.path = port, path
-        self.events = []
-        self.status = None
-        self.ctype = None
-        self.stop = False
-        self.sock = None
-
-    def run(self):
-        try:
-            s = socket.create_connection(('127.0.0.1', self.port), timeout=30)
-            self.sock = s
-            s.sendall(('GET %s HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nOrigin: %s\r\n\r\n'
-                       % (self.path, ORIGIN)).encode())
-            buf = b''
-            while b'\r\n\r\n' not in buf:
-                d = s.recv(4096)
-                if not d:
-                    return
-                buf += d
-            head, buf = buf.split(b'\r\n\r\n', 1)
-            lines = head.decode().split('\r\n')
-            self.status = int(lines[0].split()[1])
-            for ln in lines[1:]:
-                k, _, v = ln.partition(':')
-                if k.lower() == 'content-type':
-                    self.ctype = v.strip()
-            chunked = b'chunked' in head.lower()
-            text = ''
-            raw = buf
-            while not self.stop:
-                if chunked:
-                    # de-chunk what is complete
-                    while True:
-                        m = re.match(rb'([0-9a-fA-F]+)\r\n', raw)
-                        if not m:
-                            break
-                        n = int(m.group(1), 16)
-                        if len(raw) < m.end() + n + 2:
-                            break
-                        text += raw[m.end():m.end() + n].decode()
-                        raw = raw[m.end() + n + 2:]
-                        if n == 0:
-                            return
-                else:
-                    text += raw.decode()
-                    raw = b''
-                while '\n\n' in text:
-                    block, text = text.split('\n\n', 1)
-                    name, data = 'message', ''
-                    for ln in block.split('\n'):
-                        if ln.startswith('event:'):
-                            name = ln[6:].strip()
-                        elif ln.startswith('data:'):
-                            data += ln[5:].strip()
-                    if data:
-                        try:
-                            self.events.append((name, json.loads(data)))
-                        except ValueError:
-                            self.events.append((name, data))
-                try:
-                    d = s.recv(4096)
-                except socket.timeout:
-                    continue
-                if not d:
-                    return
-                raw += d
-        except OSError:
-            return
-
-    def wait_for(self, pred, timeout=5.0):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            for e in list(self.events):
-                if pred(e):
-                    return e
-            time.sleep(0.05)
-        return None
-
-    def close(self):
-        self.stop = True
-        if self.sock:
-            try:
-                self.sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 def answer_ok(c, text, fp, what):

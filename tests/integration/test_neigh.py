@@ -254,8 +254,30 @@ def body(c):
         c.check(d >= d0 + PPS, 'E: bob\'s copies counted as neigh_unresolved', (d0, d))
         c.check(any(a['op'] == 1 and a['tpa'] == GW_IP for a in arp), 'E: the dataplane keeps asking', arp[:3])
         c.check(not env.sanitizer_errors(), 'no sanitizer errors')
+        config_refusals(c, env)
     finally:
         env.stop()
+
+
+def config_refusals(c, env):
+    """Static entries the dataplane would never use, or could not: refused at start (exit 2, before
+    EAL) with the entry named; the running config's own entry (erin, on-link) is the positive side."""
+    text = open(os.path.join(env.tmp, 'dataplane.conf')).read()
+    good = 'neighbours = ( { ip = "%s"; mac = "%s"; } );' % (ERIN_IP, ERIN_MAC)
+    c.check(good in text, 'the running config has erin\'s static entry')
+    for bad, want in (
+            ('neighbours = ( { ip = "203.0.113.9"; mac = "%s"; } );' % ERIN_MAC,
+             'neighbours[0]: the address is neither inside the port'),
+            ('neighbours = ( { ip = "%s"; mac = "00:00:00:00:00:00"; } );' % ERIN_IP,
+             "neighbours[0]: 'mac' must not be 00:00:00:00:00:00"),
+            ('neighbours = ( { ip = "%s"; mac = "%s"; }, { ip = "%s"; mac = "%s"; } );'
+             % (ERIN_IP, ERIN_MAC, ERIN_IP, ERIN_MAC), 'neighbours[1]: the same address as neighbours[0]')):
+        path = os.path.join(env.tmp, 'bad-neigh.conf')
+        with open(path, 'w') as f:
+            f.write(text.replace(good, bad))
+        cp = subprocess.run([env.dp_bin, '-c', path], capture_output=True, text=True, timeout=30)
+        out = cp.stdout + cp.stderr
+        c.check(cp.returncode == 2 and want in out, 'config refused: %s' % want, (cp.returncode, out[-300:]))
 
 
 if __name__ == '__main__':

@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
 sys.path.insert(0, HERE)
 import mmrtest  # noqa: E402
 from mmrtest import MmrEnv, MMR_IP, MMR_PORT  # noqa: E402
-from test_join_api import Events, Http, make_token  # noqa: E402
+from mmrhttp import Events, Http, make_token  # noqa: E402
 
 logging.getLogger('asyncio').setLevel(logging.CRITICAL)
 

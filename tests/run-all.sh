@@ -204,6 +204,9 @@ done
 	run_negative e2e/test_rtcp_loss--rtcp-off 420 '^ +- (decoded [0-9]+ of [0-9]+ frames .*want >= 95 %|froze .*want <= 1\.0 s)' \
 		"$PY" tests/e2e/test_rtcp_loss.py --rtcp-off
 # and the same with the live VP9 SVC publisher and receivers at S2, S1 and S0 -> S2
+[ -f tests/e2e/test_vp9_loss.py ] &&
+	run_negative e2e/test_vp9_loss--rtcp-off 300 '^ +- (decoded [0-9]+ of [0-9]+ frames .*want >= 95 %|froze .*want <= 1\.0 s)' \
+		"$PY" tests/e2e/test_vp9_loss.py --rtcp-off
 [ -f tests/e2e/test_bwe_svc.py ] &&
 	run_negative e2e/test_bwe_svc--bwe-off 300 '^FAIL r300: settled on the highest layers that fit' \
 		"$PY" tests/e2e/test_bwe_svc.py --bwe-off

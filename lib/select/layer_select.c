@@ -385,6 +385,11 @@ static ls_always_inline int select_core(struct layer_sel *s, uint8_t t_tid,
 			uint16_t step = codec == MMR_CODEC_VP9 && !new_pic ? 0 : 1;
 
 			frames_lost = ((P_PID - s->last_in_pid - step) & pid_mask) != 0;
+			/* VP9: a picture's layer frames come in SID order, so a picture whose first
+			 * packet seen starts a layer frame above SID 0 lost its lower layer frames in the
+			 * gap (frames the receiver takes, whatever the frame before was) */
+			if (codec == MMR_CODEC_VP9 && new_pic && gap && mp->sid > 0)
+				frames_lost = 1;
 		}
 
 		if (s->have_seq) {

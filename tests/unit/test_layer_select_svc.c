@@ -346,6 +346,59 @@ static void test_vp9_spatial_up(void **state)
 	(void)n;
 }
 
+/* A picture's lower layer frames lost whole on the uplink, after a withheld layer frame of the
+ * picture before: its first packet seen starts a layer frame above SID 0, so the lost numbers held
+ * frames the receiver takes and stay a visible gap (it NACKs them; hiding them left an S1 receiver
+ * stuck on a frame whose S0 reference it never knew it lacked). The tail of a withheld frame lost
+ * before the next picture's S0 start still leaves no gap. */
+static void test_vp9_lost_lower_layers_gap(void **state)
+{
+	struct vp9s s;
+	struct rx r;
+	struct pkt p[MAXP];
+	struct layer_out o;
+	int n;
+
+	(void)state;
+	for (int target = 0; target <= 1; target++) {
+		vp9_init(&s, false);
+		rx_init(&r, (uint8_t)target, 2, 0, 0);
+		n = vp9_picture(&s, p, 3, true, -1);
+		feed_vp9(&r, p, n);
+		uint16_t last = r.seq;
+		/* picture 1: S0 (p[0], p[1]) lost; S1 starts the picture as seen */
+		n = vp9_picture(&s, p, 3, false, -1);
+		if (target == 1) {
+			assert_int_equal(feed1(&r, &p[2], 0, &o, false), 1);
+			assert_int_equal(o.seq, (uint16_t)(last + 3));       /* a gap of the 2 lost */
+			assert_int_equal(feed1(&r, &p[3], 0, &o, true), 1);
+			assert_int_equal(feed1(&r, &p[4], 0, &o, false), 0);  /* S2 withheld */
+			assert_int_equal(feed1(&r, &p[5], 0, &o, false), 0);
+		} else {
+			assert_int_equal(feed1(&r, &p[2], 0, &o, false), 0); /* S1, S2 withheld */
+			for (int i = 3; i < n; i++)
+				assert_int_equal(feed1(&r, &p[i], 0, &o, false), 0);
+			n = vp9_picture(&s, p, 3, false, -1);
+			assert_int_equal(feed1(&r, &p[0], 0, &o, false), 1);
+			assert_int_equal(o.seq, (uint16_t)(last + 3));       /* the 2 lost stay a gap */
+			for (int i = 1; i < n; i++)
+				feed1(&r, &p[i], 0, &o, false);
+		}
+		/* the next picture whole, then one whose S0 start follows the lost tail of the
+		 * withheld S2 before it: no gap */
+		n = vp9_picture(&s, p, 3, false, -1);
+		feed_vp9(&r, p, n);
+		last = r.seq;
+		n = vp9_picture(&s, p, 3, false, -1);
+		for (int i = 0; i < n - 1; i++)                         /* S2's last packet lost */
+			feed1(&r, &p[i], 0, &o, false);
+		last = r.seq;
+		n = vp9_picture(&s, p, 3, false, -1);
+		assert_int_equal(feed1(&r, &p[0], 0, &o, false), 1);
+		assert_int_equal(o.seq, (uint16_t)(last + 1));
+	}
+}
+
 /* S0T2 -> S1T0 (one step up the allocator's ladder): S0's T1/T2 pictures keep flowing until S1's
  * switch point (not S0T0 meanwhile), the switch only at a picture of a temporal layer the target
  * keeps, then T0 only. */
@@ -1076,6 +1129,7 @@ int main(void)
 		cmocka_unit_test(test_vp9_temporal_switches),
 		cmocka_unit_test(test_vp9_spatial_up),
 		cmocka_unit_test(test_vp9_spatial_up_keeps_temporal),
+		cmocka_unit_test(test_vp9_lost_lower_layers_gap),
 		cmocka_unit_test(test_vp9_spatial_down_and_marker),
 		cmocka_unit_test(test_vp9_limits_late_dup),
 		cmocka_unit_test(test_vp9_alloc_pause),

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """
-vp9_loss.py - issue 11 end to end with VP9 SVC: a LIVE libvpx L3T3 publisher that makes keyframes
+test_vp9_loss.py - issue 11 end to end with VP9 SVC: a LIVE libvpx L3T3 publisher that makes keyframes
 only when asked, real loss on every link, receivers at different spatial layers that NACK and ask for
 keyframes, every decoded picture checked pixel-exact; and a spatial up-switch timed.
 
@@ -43,7 +43,7 @@ the dataplane's `rtcp = false;` (no repair, no keyframe request reaches alice).
 --frames N, --seed S, --loss R (bob's random rate; half of it on the uplink and dave's links),
 --burst-loss R (carol's burst rate; half of it on the uplink and dave's links).
 
-Run as root: /usr/bin/python3 tests/e2e/vp9_loss.py [--build DIR] [--rtcp-off]
+Run as root: /usr/bin/python3 tests/e2e/test_vp9_loss.py [--build DIR] [--rtcp-off]
 Exit 0 on pass. Takes about 15 s (--rtcp-off the same).
 """
 
@@ -648,7 +648,7 @@ def main():
     for f in failures:
         print("      - " + f)
     ok = ok and not failures
-    print("%s: vp9_loss%s (%.1f s)" % ("PASS" if ok else "FAIL",
+    print("%s: test_vp9_loss%s (%.1f s)" % ("PASS" if ok else "FAIL",
                                             " --rtcp-off" if args.rtcp_off else "",
                                             time.monotonic() - t_start))
     return 0 if ok else 1

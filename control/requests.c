@@ -2189,19 +2189,24 @@ static void cmd_audit(struct ctl_ctx *ctx, const struct args *a, struct request 
 
 /* ---- meeting controls (issue 15; requests.h) ------------------------------------------------- */
 
-/* The safety changes not yet durable, in order: their journal lines, to apply again after a failed
- * commit reloads the model; `held`: their dataplane commands were held behind earlier changes (and
- * so dropped with them), to be sent again then. */
+/* The safety changes not yet durable, in order, as what they do (not as their journal lines: a
+ * participant's pctl line holds all its controls, so replaying it after a failed commit would bring
+ * back an ordinary change of the same batch, an admit say, that was answered as failed). After a
+ * failed commit reloads the model, each is done again on what the disk holds, found by name.
+ * `held`: its dataplane commands were held behind earlier changes (and so dropped with them), to be
+ * sent again then. Only tightening actions are safety actions: unmute and unlock are plain changes. */
 #define SAFETY_MAX 1024u
+enum safety_kind { SAFETY_MUTE, SAFETY_MUTE_ALL, SAFETY_EJECT, SAFETY_LOCK };
 struct safety_rec {
-	char *lines;
-	size_t len;
-	uint32_t meeting;               /* its participants' blocks are pushed again */
-	uint32_t del_part;              /* an eject's participant (DEL again); MMR_ID_NONE */
+	enum safety_kind kind;
+	uint8_t kinds;                  /* MUTE, MUTE_ALL: the kinds muted */
 	bool held;
+	char meeting[VAL_NAME_MAX + 1];
+	char name[VAL_NAME_MAX + 1];    /* MUTE, EJECT: the participant */
 };
 static struct safety_rec safety[SAFETY_MAX];
 static unsigned n_safety;
+static uint64_t safety_lost;         /* beyond SAFETY_MAX: in force, not re-applied after a failed commit */
 static uint64_t safety_alarms;       /* times the alarm was raised */
 static bool safety_alarm;
 
@@ -2226,9 +2231,10 @@ static bool safety_begin(struct ctl_ctx *ctx, struct request *req)
 	return ctx->dp->hold_seq != UINT64_MAX;
 }
 
-/* Record a safety change: its lines (b, built by the caller) go into the batch and the unsaved list. */
-static bool safety_record(struct ctl_ctx *ctx, struct request *req, const struct outbuf *lines, uint32_t meeting,
-			  uint32_t del_part, bool held)
+/* Record a safety change: its lines (built by the caller) go into the batch, what it does into the
+ * unsaved list. */
+static bool safety_record(struct ctl_ctx *ctx, struct request *req, const struct outbuf *lines,
+			  enum safety_kind kind, uint32_t meeting, const char *name, uint8_t kinds, bool held)
 {
 	if (lines->oom) {
 		fail(req, "out of memory recording the change, nothing changed");
@@ -2238,11 +2244,12 @@ static bool safety_record(struct ctl_ctx *ctx, struct request *req, const struct
 	if (!change_end(ctx, req))
 		return false;
 	if (n_safety < SAFETY_MAX) {
-		char *copy = malloc(lines->len ? lines->len : 1);
-		if (copy) {
-			memcpy(copy, lines->p, lines->len);
-			safety[n_safety++] = (struct safety_rec){ copy, lines->len, meeting, del_part, held };
-		}
+		struct safety_rec *r = &safety[n_safety++];
+		*r = (struct safety_rec){ .kind = kind, .kinds = kinds, .held = held };
+		snprintf(r->meeting, sizeof(r->meeting), "%s", ctx->model->meetings[meeting].name);
+		snprintf(r->name, sizeof(r->name), "%s", name ? name : "");
+	} else {
+		safety_lost++;
 	}
 	return true;
 }
@@ -2257,12 +2264,73 @@ static void safety_end(struct ctl_ctx *ctx, struct request *req, uint64_t last, 
 void requests_safety_saved(struct ctl_ctx *ctx)
 {
 	(void)ctx;
-	for (unsigned i = 0; i < n_safety; i++)
-		free(safety[i].lines);
 	if (safety_alarm && n_safety)
 		ctl_log("meeting controls: %u safety action(s) saved at last; alarm cleared", n_safety);
 	n_safety = 0;
 	safety_alarm = false;
+}
+
+/* Mute kinds of participant p again (the reloaded model): its pctl line when that changes it. */
+static void safety_mute(struct model *m, uint32_t p, uint8_t kinds, struct outbuf *b)
+{
+	struct m_participant *pp = &m->parts[p];
+	pp->self_mute &= (uint8_t)~kinds;
+	pp->unmute_ok &= (uint8_t)~kinds;
+	if ((pp->mute & kinds) == kinds)
+		return;
+	pp->mute |= kinds;
+	state_line_pctl(b, m, p);
+}
+
+/* Do r again on the reloaded model: its journal lines into b (none: it holds there already); *del:
+ * an ejected participant's id. -1: it no longer applies (its meeting or participant is gone). */
+static int safety_redo(struct model *m, const struct safety_rec *r, struct outbuf *b, uint32_t *mt_out,
+		       uint32_t *del, char *err, size_t errlen)
+{
+	uint32_t mt = model_find_meeting(m, r->meeting), p = MMR_ID_NONE;
+	*mt_out = mt;
+	*del = MMR_ID_NONE;
+	if (mt == MMR_ID_NONE) {
+		snprintf(err, errlen, "no meeting '%s'", r->meeting);
+		return -1;
+	}
+	if (r->kind == SAFETY_MUTE || r->kind == SAFETY_EJECT) {
+		p = model_find_participant(m, mt, r->name);
+		if (p == MMR_ID_NONE && r->kind == SAFETY_MUTE) {
+			snprintf(err, errlen, "no participant '%s' in meeting '%s'", r->name, r->meeting);
+			return -1;
+		}
+	}
+	switch (r->kind) {
+	case SAFETY_MUTE:
+		safety_mute(m, p, r->kinds, b);
+		break;
+	case SAFETY_MUTE_ALL:
+		for (uint32_t q = m->meetings[mt].first_part; q != MMR_ID_NONE; q = m->parts[q].next)
+			safety_mute(m, q, r->kinds, b);
+		break;
+	case SAFETY_EJECT:      /* as ctl_participant_eject does it */
+		if (!model_banned(m, mt, r->name)) {
+			if (model_ban_add(m, mt, r->name) < 0) {
+				snprintf(err, errlen, "too many ejected identities");
+				return -1;
+			}
+			state_line_ban(b, mt, r->name);
+		}
+		if (p != MMR_ID_NONE) {
+			state_line_remove(b, "participant", p);
+			model_participant_remove(m, p);
+		}
+		*del = p;
+		break;
+	case SAFETY_LOCK:
+		if (!m->meetings[mt].locked) {
+			m->meetings[mt].locked = true;
+			state_line_mctl(b, m, mt);
+		}
+		break;
+	}
+	return 0;
 }
 
 void requests_safety_reapply(struct ctl_ctx *ctx)
@@ -2275,40 +2343,40 @@ void requests_safety_reapply(struct ctl_ctx *ctx)
 		safety_alarms++;
 		ctl_logl(CTL_LOG_ERROR, "meeting controls: ALARM: %u safety action(s) (eject, mute, lock) are in force "
 			 "in the dataplane but cannot be saved; they stay in force and are saved when the disk takes "
-			 "them (mmrctl status: unsaved_safety_actions)", n_safety);
+			 "them (mmrctl status: unsaved_safety_actions)%s", n_safety,
+			 safety_lost ? "; more came than are kept for this, and those are lost from the model on the "
+				       "next failed save" : "");
 	}
 	unsigned k = 0;
 	char err[400];
 	for (unsigned i = 0; i < n_safety; i++) {
 		struct safety_rec *r = &safety[i];
-		if (state_file_replay(m, r->lines, r->len, "unsaved safety action", err, sizeof(err)) < 0) {
+		uint32_t mt, del;
+		struct outbuf *b = change_begin(ctx);
+		size_t before = b->len;
+		if (safety_redo(m, r, b, &mt, &del, err, sizeof(err)) < 0) {
 			ctl_log("meeting controls: an unsaved safety action no longer applies (dropped): %s", err);
-			free(r->lines);
+			state_store_change_abort(ctx->store);
 			continue;
 		}
-		ob_add(change_begin(ctx), r->lines, r->len);
-		if (!state_store_change_end(ctx->store)) {
-			free(r->lines);
-			continue;
+		bool held = r->held;
+		if (b->len == before) {
+			state_store_change_abort(ctx->store);   /* what the disk holds has it already */
+		} else if (state_store_change_end(ctx->store)) {
+			m->state_changes++;     /* counted as a request's change is */
+			safety[k] = *r;
+			safety[k++].held = false;   /* its commands are sent below: once */
 		}
-		safety[k++] = *r;     /* (the replay counted its change, as a request does) */
+		if (!held)
+			continue;   /* its commands went before the commit: the dataplane has them */
+		/* its commands were held behind earlier changes and dropped with them: sent again (every
+		 * participant of its meeting with its block; an eject's DEL) */
+		if (del != MMR_ID_NONE)
+			dp_link_del(ctx->dp, MMR_CMD_PARTICIPANT_DEL, del);
+		for (uint32_t p = m->meetings[mt].first_part; p != MMR_ID_NONE; p = m->parts[p].next)
+			dp_link_put_participant(ctx->dp, p);
 	}
 	n_safety = k;
-	if (state_file_replay_end(m, "unsaved safety actions", err, sizeof(err)) < 0)
-		ctl_logl(CTL_LOG_ERROR, "meeting controls: after the unsaved safety actions: %s", err);
-	/* commands that were held behind earlier changes were dropped with them: sent again (every
-	 * participant of the meeting concerned with its block; an eject's DEL) */
-	for (unsigned i = 0; i < n_safety; i++) {
-		if (!safety[i].held)
-			continue;   /* its commands went before the commit: the dataplane has them */
-		safety[i].held = false;   /* sent now: once */
-		if (safety[i].del_part != MMR_ID_NONE)
-			dp_link_del(ctx->dp, MMR_CMD_PARTICIPANT_DEL, safety[i].del_part);
-		uint32_t mt = safety[i].meeting;
-		if (mt != MMR_ID_NONE && m->meetings[mt].used)
-			for (uint32_t p = m->meetings[mt].first_part; p != MMR_ID_NONE; p = m->parts[p].next)
-				dp_link_put_participant(ctx->dp, p);
-	}
 	dp_link_flush(ctx->dp);
 }
 
@@ -2400,12 +2468,25 @@ void ctl_participant_mute(struct ctl_ctx *ctx, uint32_t p, uint8_t kinds, bool m
 	pp->unmute_ok &= (uint8_t)~kinds;
 	if (now == old)
 		return;     /* nothing to change */
-	bool held = safety_begin(ctx, req);
 	pp->mute = now;
+	if (!mute) {
+		/* an unmute loosens: a plain change, held for the commit and undone if it fails */
+		state_line_pctl(change_begin(ctx), m, p);
+		if (!change_end(ctx, req)) {
+			pp->mute = old;
+			return;
+		}
+		dp_begin(ctx, req);
+		uint64_t last = push_blocks(ctx, pp->meeting, UINT64_MAX);
+		dp_end(ctx, req, last, last != UINT64_MAX);
+		control_event(ctx, pp->meeting, pp->name, "unmuted", (uint8_t)(old & kinds));
+		return;
+	}
+	bool held = safety_begin(ctx, req);
 	struct outbuf lines;
 	ob_init(&lines);
 	state_line_pctl(&lines, m, p);
-	bool ok = safety_record(ctx, req, &lines, pp->meeting, MMR_ID_NONE, held);
+	bool ok = safety_record(ctx, req, &lines, SAFETY_MUTE, pp->meeting, pp->name, kinds, held);
 	ob_free(&lines);
 	if (!ok) {
 		pp->mute = old;
@@ -2413,7 +2494,7 @@ void ctl_participant_mute(struct ctl_ctx *ctx, uint32_t p, uint8_t kinds, bool m
 		return;
 	}
 	safety_end(ctx, req, push_blocks(ctx, pp->meeting, UINT64_MAX), true);
-	control_event(ctx, pp->meeting, pp->name, mute ? "muted" : "unmuted", mute ? now : (uint8_t)(old & kinds));
+	control_event(ctx, pp->meeting, pp->name, "muted", now);
 }
 
 void ctl_meeting_mute_all(struct ctl_ctx *ctx, uint32_t meeting, uint8_t kinds, struct request *req)
@@ -2436,7 +2517,7 @@ void ctl_meeting_mute_all(struct ctl_ctx *ctx, uint32_t meeting, uint8_t kinds, 
 		}
 	}
 	bool changed = lines.len > 0;
-	bool ok = !changed || safety_record(ctx, req, &lines, meeting, MMR_ID_NONE, held);
+	bool ok = !changed || safety_record(ctx, req, &lines, SAFETY_MUTE_ALL, meeting, NULL, kinds, held);
 	ob_free(&lines);
 	if (!ok || !changed) {
 		k = 0;   /* failed (the mutes as they were) or nothing to change */
@@ -2464,7 +2545,7 @@ void ctl_participant_eject(struct ctl_ctx *ctx, uint32_t p, struct request *req)
 	ob_init(&lines);
 	state_line_ban(&lines, meeting, name);
 	state_line_remove(&lines, "participant", p);
-	bool ok = safety_record(ctx, req, &lines, meeting, p, held);
+	bool ok = safety_record(ctx, req, &lines, SAFETY_EJECT, meeting, name, 0, held);
 	ob_free(&lines);
 	if (!ok) {
 		req->mutating = false;
@@ -2485,20 +2566,31 @@ void ctl_meeting_lock(struct ctl_ctx *ctx, uint32_t meeting, bool locked, struct
 	struct model *m = ctx->model;
 	if (m->meetings[meeting].locked == locked)
 		return;
-	bool held = safety_begin(ctx, req);
 	m->meetings[meeting].locked = locked;
+	if (!locked) {
+		/* an unlock loosens: a plain change, undone if it cannot be saved */
+		state_line_mctl(change_begin(ctx), m, meeting);
+		if (!change_end(ctx, req)) {
+			m->meetings[meeting].locked = true;
+			return;
+		}
+		req->mutating = true;
+		control_event(ctx, meeting, NULL, "unlocked", 0);
+		return;
+	}
+	bool held = safety_begin(ctx, req);
 	struct outbuf lines;
 	ob_init(&lines);
 	state_line_mctl(&lines, m, meeting);
-	bool ok = safety_record(ctx, req, &lines, MMR_ID_NONE, MMR_ID_NONE, held);
+	bool ok = safety_record(ctx, req, &lines, SAFETY_LOCK, meeting, NULL, 0, held);
 	ob_free(&lines);
 	if (!ok) {
-		m->meetings[meeting].locked = !locked;
+		m->meetings[meeting].locked = false;
 		req->mutating = false;
 		return;
 	}
 	safety_end(ctx, req, UINT64_MAX, false);
-	control_event(ctx, meeting, NULL, locked ? "locked" : "unlocked", 0);
+	control_event(ctx, meeting, NULL, "locked", 0);
 }
 
 void ctl_meeting_controls(struct ctl_ctx *ctx, uint32_t meeting, int waiting_room, int unmute_forbidden,

@@ -86,7 +86,9 @@ int request_ledger_check(struct ctl_ctx *ctx, const uint8_t id[MMR_SRTP_LEDGER_I
  * The safety actions (mute, mute-all, eject, lock) do not wait for the disk: their dataplane
  * commands go at once (behind only the held commands of earlier changes of the same loop round),
  * and if the commit fails they stay in force and are saved when the disk takes them
- * (requests_safety_*: the controller's side of it).
+ * (requests_safety_*: the controller's side of it; they are kept as what they do, and done again
+ * on the reloaded model, so an ordinary change of the same batch that failed stays failed). Their
+ * opposites (unmute, unlock) loosen and are plain changes: held for the commit, undone if it fails.
  * kinds: MMR_BLOCK_AUDIO|VIDEO|SCREEN.
  */
 void ctl_participant_admit(struct ctl_ctx *ctx, uint32_t p, struct request *req);

@@ -257,6 +257,9 @@ def body(c):
 
         # ---- 6. disk full: safety actions still take effect --------------------------------------
         env.participant('m1', 'gus', PORTS['fred'])
+        env.ctl('meeting', 'set', 'm1', '--waiting-room', 'on')
+        env.participant('m1', 'ida', 6007)
+        c.check(pshow('m1', 'ida').get('waiting') is True, 'ida waits (m1 has its waiting room on)')
         jsize = os.path.getsize(env.state_file + '.journal')
         cp = subprocess.run(['prlimit', '--pid', str(env.ctl_proc.pid), '--fsize=%d:' % jsize],
                             capture_output=True, text=True)
@@ -272,6 +275,17 @@ def body(c):
                         (e.returncode, e.stdout, e.stderr))
                 r = env.ctl('participant', 'remove', 'm1', 'bob', check=False)
                 c.check(r.returncode != 0, 'disk full: a plain remove still fails (nothing changed)', r.stdout)
+                u = env.ctl('participant', 'unmute', 'm1', 'alice', 'audio', check=False)
+                c.check(u.returncode != 0, 'disk full: an unmute is no safety action: it fails (nothing changed)',
+                        (u.returncode, u.stdout))
+                # an admit (a plain change, fails) and a mute of the same participant in one batch:
+                # the mute stays in force, the admit must not come back with it
+                b = subprocess.run([env.mmrctl_bin, '-S', env.socket_path, 'batch'], capture_output=True,
+                                   text=True, timeout=20, env=env._env(),
+                                   input='participant admit m1 ida\nparticipant mute m1 ida video\n')
+                c.check('NOT SAVED' in b.stdout and 'error' in b.stdout + b.stderr,
+                        'disk full, one batch: admit ida fails, mute ida video answers NOT SAVED',
+                        (b.returncode, b.stdout, b.stderr))
                 audio('alice', A_AUD, 10)
                 env.send(socks['fred'], mmrtest.audio_rtp(0x5555, 1))
                 got = recv(['bob', 'carol'])
@@ -289,6 +303,10 @@ def body(c):
             time.sleep(0.3)
             st = env.status()
             c.eq(int(mmrtest.find_key(st, 'unsaved_safety_actions') or 0), 0, 'disk back: the alarm clears')
+            pi = pshow('m1', 'ida')
+            c.check(pi.get('waiting') is True and 'video' in str(pi.get('muted')),
+                    'disk back: ida still waiting (the failed admit did not come back with the mute), video muted',
+                    pi)
 
         # ---- persistence: a restarted controller keeps every control -----------------------------
         env.kill_controller()

@@ -193,7 +193,13 @@ static int xfer_start(struct xfer *x)
 int etcd_post(struct etcd *e, const char *path, json_t *body, etcd_done_fn done, void *arg)
 {
 	struct xfer *x = calloc(1, sizeof(*x));
-	char *text = json_dumps(body, JSON_COMPACT);
+	/* (json_dumpb into our own buffer: jansson's allocator is the wiping one, jwipe.h) */
+	size_t len = json_dumpb(body, NULL, 0, JSON_COMPACT);
+	char *text = len ? malloc(len + 1) : NULL;
+	if (text && json_dumpb(body, text, len, JSON_COMPACT) == len)
+		text[len] = '\0';
+	else if (text)
+		text[0] = '\0';
 	json_decref(body);
 	if (!x || !text) {
 		free(x);
@@ -334,7 +340,7 @@ void etcd_run(struct etcd *e, const struct pollfd *pfd, unsigned n, uint64_t now
 		curl_multi_remove_handle(e->m, x->h);
 		/* keep the outcome on the record until its done function runs */
 		x->resp = resp;
-		snprintf(x->errbuf, sizeof(x->errbuf), "%s", err);
+		snprintf(x->errbuf, sizeof(x->errbuf), "%.250s", err);
 		x->next = done;
 		done = x;
 	}

@@ -550,7 +550,7 @@ static void done_place_range(struct zop *op, json_t *resp, const char *err)
 	for (unsigned i = 0; i < z->snap.n_hosts; i++) {
 		const struct zhost *h = &z->snap.hosts[i];
 		ph[n++] = (struct zone_place_host){ .name = h->name, .cap_meetings = h->cap_m, .cap_participants = h->cap_p,
-						    .meetings = h->placed > h->load_m ? h->placed : h->load_m,
+						    .meetings = h->placed,
 						    .participants = h->load_p, .alive = h->registered, .draining = h->drain };
 	}
 	int best = zone_place(ph, n);
@@ -570,7 +570,9 @@ static void done_place_range(struct zop *op, json_t *resp, const char *err)
 		if (strcmp(op->argv[i], "--json") != 0)
 			json_array_append_new(args, json_string(op->argv[i]));
 	json_t *val = json_pack("{s:s, s:I, s:o}", "host", op->target, "created", (json_int_t)time(NULL), "args", args);
-	char *vtext = json_dumps(val, JSON_COMPACT);
+	char vtext[1200];
+	size_t vlen = val ? json_dumpb(val, vtext, sizeof(vtext) - 1, JSON_COMPACT) : 0;
+	vtext[vlen < sizeof(vtext) ? vlen : 0] = '\0';
 	json_decref(val);
 	char rev[32];
 	snprintf(rev, sizeof(rev), "%lld", (long long)z->snap.rev + 1);
@@ -580,8 +582,7 @@ static void done_place_range(struct zop *op, json_t *resp, const char *err)
 			      "target", "MOD", "key", b64_json(PREFIX "meetings/"), "range_end", b64_json(meet_end),
 			      "result", "LESS", "mod_revision", rev,
 			      "success", "request_put", "key", key_json("meetings/", op->meeting), "value",
-			      b64_json(vtext ? vtext : "{}"));
-	free(vtext);
+			      b64_json(vtext[0] ? vtext : "{}"));
 	struct zop *t = op_new(z, OP_PLACE_TXN, op->sl);
 	if (!t || !b) {
 		json_decref(b);
@@ -637,7 +638,6 @@ static void done_place_txn(struct zop *op, json_t *resp, const char *err)
 				ob_printf(b, "meeting %s placed on host %s (%s)\n", op->meeting, op->target,
 					  h ? h->http_url : "");
 			}
-			op->sl->req.mutating = true;
 			slot_done(op->sl);
 			return;
 		}
@@ -711,7 +711,6 @@ static void done_drain(struct zop *op, json_t *resp, const char *err)
 	} else {
 		ob_printf(&op->sl->req.body, "host %s %s\n", op->host, drain ? "draining" : "not draining");
 	}
-	op->sl->req.mutating = true;
 	slot_done(op->sl);
 }
 

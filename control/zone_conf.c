@@ -70,7 +70,7 @@ int zone_config_parse(void *setting, struct zone_config *zc, char *err, size_t e
 	memset(zc, 0, sizeof(*zc));
 	zc->lease_s = 5;
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
-		return bad(err, errlen, g, "zone must be a group: zone { etcd = [ ... ]; host = \"...\"; ... }");
+		return bad(err, errlen, g, "zone must be a group: zone = { etcd = [ ... ]; host = \"...\"; ... };");
 	bool seen_mm = false, seen_mp = false;
 	for (int i = 0; i < config_setting_length(g); i++) {
 		config_setting_t *s = config_setting_get_elem(g, (unsigned)i);

@@ -2,7 +2,7 @@
  * zone_conf.h - the zone block of mmr-controller's configuration (issue 16) and the placement
  * decision: pure code (no etcd, no model), unit-tested by tests/unit/test_zone.c.
  *
- *   zone {
+ *   zone = {
  *     etcd = [ "http://127.0.0.1:2379", ... ];   # 1..8 members, http:// or https://
  *     host = "mmr-a";                            # this host's name in the zone ([A-Za-z0-9._-], 1..63)
  *     address = "198.51.100.1";                  # where its media is reached (shown, for placement)
@@ -10,7 +10,7 @@
  *     max_meetings = 150;                        # capacity: meetings placed on it at most
  *     max_participants = 3000;                   # and participants
  *     lease_s = 5;                               # registration lease (2..300 s)
- *   }
+ *   };
  */
 #ifndef MMR_CTL_ZONE_CONF_H
 #define MMR_CTL_ZONE_CONF_H
@@ -44,7 +44,7 @@ bool zone_host_name_ok(const char *s);
 struct zone_place_host {
 	const char *name;
 	uint32_t cap_meetings, cap_participants;
-	uint32_t meetings;              /* in use: the larger of its placements and its reported load */
+	uint32_t meetings;              /* placed on it (etcd's meetings/ keys: authoritative, fresh) */
 	uint32_t participants;          /* its reported load */
 	bool alive;                     /* registered (its lease is alive) */
 	bool draining;

@@ -519,8 +519,14 @@ static void done_poll(struct zop *op, json_t *resp, const char *err)
 		snprintf(z->last_err, sizeof(z->last_err), "read: %s", err);
 		return;
 	}
-	if (snap_load(z, &z->snap, resp) == 0)
+	if (snap_load(z, &z->snap, resp) == 0) {
+		unsigned alive = 0;
+		for (unsigned i = 0; i < z->snap.n_hosts; i++)
+			alive += z->snap.hosts[i].registered;
+		ctl_logl(CTL_LOG_DEBUG, "zone: read revision %lld: %u live hosts, %u placements", (long long)z->snap.rev,
+			 alive, z->snap.n_meets);
 		reconcile(z);
+	}
 }
 
 /* ---- placement ------------------------------------------------------------------------------------ */

@@ -610,6 +610,19 @@ static void done_place_range(struct zop *op, json_t *resp, const char *err)
 	post(z, t, "/v3/kv/txn", b);
 }
 
+/* A placement on us whose local create failed: taken back (best effort; else it is retried at
+ * every read, its failure logged every 10 s). */
+static void forget_placement(struct zone *z, const char *meeting)
+{
+	struct zop *op = op_new(z, OP_END, NULL);
+	if (!op)
+		return;
+	snprintf(op->meeting, sizeof(op->meeting), "%s", meeting);
+	json_t *b = json_object();
+	json_object_set_new(b, "key", key_json("meetings/", meeting));
+	post(z, op, "/v3/kv/deleterange", b);
+}
+
 static void done_place_txn(struct zop *op, json_t *resp, const char *err)
 {
 	struct zone *z = op->z;
@@ -625,6 +638,8 @@ static void done_place_txn(struct zop *op, json_t *resp, const char *err)
 					run_internal(z, 3, argv);
 				} else {
 					slot_run_local(z->ctx, op->sl, op->argc, op->argv, mmr_now_ns());
+					if (op->sl->req.failed)
+						forget_placement(z, op->meeting);
 				}
 				return;
 			}
@@ -851,6 +866,13 @@ bool zone_slot_run(struct zone *z, struct slot *sl, int argc, char **argv, uint6
 	bool create = argc >= 3 && strcmp(argv[0], "meeting") == 0 && strcmp(argv[1], "create") == 0;
 	bool end = argc >= 3 && strcmp(argv[0], "meeting") == 0 && strcmp(argv[1], "end") == 0;
 	bool local = names_meeting(argc, argv) && model_find_meeting(z->ctx->model, argv[2]) != MMR_ID_NONE;
+	if (local && argc >= 2 && strcmp(argv[0], "participant") == 0 && strcmp(argv[1], "add") == 0 &&
+	    z->ctx->model->n_parts >= z->zc->max_participants) {
+		slot_begin(sl, argc, argv);
+		slot_fail(sl, "too many participants on this host (the limit is %u: zone max_participants)",
+			  z->zc->max_participants);
+		return true;
+	}
 	if (!zone_cmd && !create && !(names_meeting(argc, argv) && (end || !local)))
 		return false;
 	if ((create || end) && !val_name_ok(argv[2]))
@@ -958,7 +980,11 @@ unsigned zone_pollfds(struct zone *z, struct pollfd *pfd, unsigned max)
 uint64_t zone_timeout_ns(struct zone *z, uint64_t now)
 {
 	uint64_t t = etcd_timeout_ns(z->etcd, now);
-	uint64_t next[] = { z->next_poll_ns, z->next_put_ns, z->lease ? z->next_ka_ns : z->next_grant_ns };
+	/* the timers of what is not in flight already (a call in flight wakes us through its socket) */
+	uint64_t next[] = { z->poll_busy ? UINT64_MAX : z->next_poll_ns,
+			    z->put_busy || (!z->lease && !z->no_lease) ? UINT64_MAX : z->next_put_ns,
+			    z->ka_busy || !z->lease ? UINT64_MAX : z->next_ka_ns,
+			    z->grant_busy || z->lease || z->no_lease ? UINT64_MAX : z->next_grant_ns };
 	for (size_t i = 0; i < sizeof(next) / sizeof(next[0]); i++) {
 		uint64_t d = next[i] > now ? next[i] - now : 0;
 		if (d < t)

@@ -209,6 +209,11 @@ class Controller:
         return sorted(m['name'] for m in self.ctl_json('meeting', 'list').get('meetings', []))
 
 
+def cpu_s(pid):
+    f = open('/proc/%d/stat' % pid).read().rsplit(')', 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf('SC_CLK_TCK')
+
+
 def expected_host(hosts, placed, drained=()):
     """The placement rule of control/zone_conf.c, for the test's own bookkeeping (no participants:
     every host's participant share is whole, so the free meeting share decides, then the name)."""
@@ -482,6 +487,11 @@ def main():
                 fail('etcd slow: mmrctl status rc %d, GET /v1/status %d' % (rc, s))
         po, pe = p.communicate(timeout=10)
         dt = time.monotonic() - t0
+        cpu = cpu_s(d.proc.pid)
+        time.sleep(2)   # (a measured interval, not a wait for a condition: the idle loop's CPU time)
+        cpu = cpu_s(d.proc.pid) - cpu
+        if cpu > 0.3:
+            fail('etcd slow: the controller used %.2f s of CPU in 2 s (a busy loop?)' % cpu)
         if p.returncode == 0 or 'zone: etcd unreachable' not in pe or dt > 3 or worst > 0.5:
             fail('etcd slow: create rc %d "%s" after %.1f s; status answered in %.2f s at worst'
                  % (p.returncode, pe.strip(), dt, worst))
@@ -490,7 +500,7 @@ def main():
         if not to or float(to[0].split()[1]) < 1:
             fail('etcd slow: mmr_zone_etcd_timeouts_total: %s' % to)
         ok('etcd slow (never answers): create refused after %.1f s ("%s"), status answered in %.2f s at worst '
-           'meanwhile, %s' % (dt, pe.strip()[:60], worst, to[0]))
+           'meanwhile, %s; %.2f s CPU in 2 s' % (dt, pe.strip()[:60], worst, to[0], cpu))
         hole.close()
         print('PASS test_zone (%d checks)' % checks)
     finally:

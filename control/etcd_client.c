@@ -31,6 +31,7 @@ struct xfer {
 	void *arg;
 	char errbuf[CURL_ERROR_SIZE];
 	json_t *resp;                   /* finished: the answer, or NULL and why in errbuf */
+	etcd_line_fn line;              /* a watch stream (etcd_watch), NULL: one answer */
 };
 
 struct etcd {
@@ -100,6 +101,18 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *userp)
 	memcpy(x->ans + x->ans_len, p, n);
 	x->ans_len += n;
 	x->ans[x->ans_len] = '\0';
+	/* a stream: every whole line now (the rest stays for the next data) */
+	char *nl;
+	while (x->line && (nl = memchr(x->ans, '\n', x->ans_len))) {
+		size_t len = (size_t)(nl - x->ans);
+		json_t *j = json_loadb(x->ans, len, 0, NULL);
+		if (json_is_object(j))
+			x->line(x->arg, j);
+		json_decref(j);
+		memmove(x->ans, nl + 1, x->ans_len - len - 1);
+		x->ans_len -= len + 1;
+		x->ans[x->ans_len] = '\0';
+	}
 	return n;
 }
 
@@ -180,7 +193,12 @@ static int xfer_start(struct xfer *x)
 	curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(x->h, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(x->h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(x->h, CURLOPT_TIMEOUT_MS, (long)e->timeout_ms);
+	curl_easy_setopt(x->h, CURLOPT_TIMEOUT_MS, x->line ? 0L : (long)e->timeout_ms);
+	if (x->line) {
+		curl_easy_setopt(x->h, CURLOPT_TCP_KEEPALIVE, 1L);
+		curl_easy_setopt(x->h, CURLOPT_TCP_KEEPIDLE, 2L);
+		curl_easy_setopt(x->h, CURLOPT_TCP_KEEPINTVL, 1L);
+	}
 	curl_easy_setopt(x->h, CURLOPT_CONNECTTIMEOUT_MS, (long)(e->timeout_ms < 500 ? e->timeout_ms : 500));
 	curl_easy_setopt(x->h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(x->h, CURLOPT_NOPROXY, "*");
@@ -190,7 +208,19 @@ static int xfer_start(struct xfer *x)
 	return curl_multi_add_handle(e->m, x->h) == CURLM_OK ? 0 : -1;
 }
 
+static int post(struct etcd *e, const char *path, json_t *body, etcd_line_fn line, etcd_done_fn done, void *arg);
+
 int etcd_post(struct etcd *e, const char *path, json_t *body, etcd_done_fn done, void *arg)
+{
+	return post(e, path, body, NULL, done, arg);
+}
+
+int etcd_watch(struct etcd *e, json_t *body, etcd_line_fn line, etcd_done_fn done, void *arg)
+{
+	return post(e, "/v3/watch", body, line, done, arg);
+}
+
+static int post(struct etcd *e, const char *path, json_t *body, etcd_line_fn line, etcd_done_fn done, void *arg)
 {
 	struct xfer *x = calloc(1, sizeof(*x));
 	/* (json_dumpb into our own buffer: jansson's allocator is the wiping one, jwipe.h) */
@@ -212,6 +242,7 @@ int etcd_post(struct etcd *e, const char *path, json_t *body, etcd_done_fn done,
 	x->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
 	x->ep = e->cur;
 	x->done = done;
+	x->line = line;
 	x->arg = arg;
 	if (!x->hdrs || xfer_start(x) < 0) {
 		xfer_free(x);
@@ -318,7 +349,7 @@ void etcd_run(struct etcd *e, const struct pollfd *pfd, unsigned n, uint64_t now
 		curl_multi_socket_action(e->m, CURL_SOCKET_TIMEOUT, 0, &running);
 	}
 	/* the finished ones first, off the list; then their done functions (which may post again) */
-	struct xfer *done = NULL;
+	struct xfer *done = NULL, **tail = &done;
 	CURLMsg *msg;
 	int left;
 	while ((msg = curl_multi_info_read(e->m, &left))) {
@@ -329,8 +360,19 @@ void etcd_run(struct etcd *e, const struct pollfd *pfd, unsigned n, uint64_t now
 		CURLcode cc = msg->data.result;
 		json_t *resp = NULL;
 		char err[400] = "";
-		if (!x || xfer_finished(x, cc, &resp, err, sizeof(err)) == 0)
+		if (x && x->line) {
+			/* a stream ended: said so; the next call goes to the next member */
+			if (e->st) {
+				e->st->errors++;
+				if (cc == CURLE_OPERATION_TIMEDOUT)
+					e->st->timeouts++;
+			}
+			snprintf(err, sizeof(err), "etcd %s: watch ended: %s", e->eps[x->ep],
+				 cc != CURLE_OK ? (x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc)) : "closed");
+			e->cur = (x->ep + 1) % e->n_eps;
+		} else if (!x || xfer_finished(x, cc, &resp, err, sizeof(err)) == 0) {
 			continue;
+		}
 		struct xfer **pp = &e->xfers;
 		while (*pp && *pp != x)
 			pp = &(*pp)->next;
@@ -341,8 +383,9 @@ void etcd_run(struct etcd *e, const struct pollfd *pfd, unsigned n, uint64_t now
 		/* keep the outcome on the record until its done function runs */
 		x->resp = resp;
 		snprintf(x->errbuf, sizeof(x->errbuf), "%.250s", err);
-		x->next = done;
-		done = x;
+		x->next = NULL;         /* in the order they finished */
+		*tail = x;
+		tail = &x->next;
 	}
 	while (done) {
 		struct xfer *x = done;

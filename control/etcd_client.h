@@ -36,6 +36,12 @@ void etcd_close(struct etcd *e);
 /* POST body (taken: freed by the call) to path ("/v3/kv/put"); done is called later, from etcd_run,
  * never from here. 0, or -1 (out of memory: done is not called). */
 int etcd_post(struct etcd *e, const char *path, json_t *body, etcd_done_fn done, void *arg);
+/* One line of a watch stream (an object {"result": {...}}; borrowed). It must not call etcd_*. */
+typedef void (*etcd_line_fn)(void *arg, json_t *line);
+/* A stream (POST /v3/watch with body, taken): line for every object as it comes, done (resp NULL,
+ * err why) when the stream ends or fails (the next call then goes to the next member). No overall
+ * timeout (TCP keepalive finds a dead peer). 0, or -1 (out of memory: done is not called). */
+int etcd_watch(struct etcd *e, json_t *body, etcd_line_fn line, etcd_done_fn done, void *arg);
 /* The sockets to poll (at most max): their count. */
 unsigned etcd_pollfds(const struct etcd *e, struct pollfd *pfd, unsigned max);
 /* How long poll() may wait for the client's timers (UINT64_MAX: none). */

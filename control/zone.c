@@ -4,8 +4,9 @@
  *                    participants, copies_per_s}, draining, updated}: put under the host's lease
  *   meetings/<id>    {host, created, args}: put once by a txn (create_revision == 0)
  *   drain/<host>     "1": no new meetings go to <host> (no lease: it outlives the host's restarts)
- * The whole prefix is read once a second (one range: hosts, placements and drains at one revision);
- * that snapshot drives placement, status, redirects and the local meetings' reconciliation.
+ * The whole prefix is read (one range: hosts, placements and drains at one revision) at every change
+ * a watch on it reports and at least once a second; that snapshot drives placement, status,
+ * redirects and the local meetings' reconciliation.
  */
 #define _GNU_SOURCE
 #include "zone.h"
@@ -62,7 +63,8 @@ struct snapshot {
 	unsigned n_meets, cap_meets;
 };
 
-enum op_kind { OP_GRANT, OP_KEEPALIVE, OP_PUT, OP_POLL, OP_PLACE_RANGE, OP_PLACE_TXN, OP_END, OP_DRAIN, OP_FORGET };
+enum op_kind { OP_GRANT, OP_KEEPALIVE, OP_PUT, OP_POLL, OP_PLACE_RANGE, OP_PLACE_TXN, OP_END, OP_DRAIN, OP_FORGET,
+	       OP_WATCH };
 
 struct zop {
 	struct zop *next;
@@ -85,8 +87,9 @@ struct zone {
 	struct etcd *etcd;
 	bool no_lease;                  /* MMR_TEST_ZONE_NO_LEASE=1: the negative control (tests) */
 	int64_t lease;                  /* 0: none */
-	bool grant_busy, ka_busy, put_busy, poll_busy;
-	uint64_t next_grant_ns, next_ka_ns, next_put_ns, next_poll_ns, last_put_ns;
+	bool grant_busy, ka_busy, put_busy, poll_busy, watch_busy;
+	bool poll_again;                /* the watch saw a change while a read was in flight */
+	uint64_t next_grant_ns, next_ka_ns, next_put_ns, next_poll_ns, last_put_ns, next_watch_ns;
 	char last_put[1024];            /* the last host value put (without "updated") */
 	int64_t last_write_rev;         /* our last placement write: older snapshots do not reconcile */
 	uint64_t fail_log_ns;
@@ -208,6 +211,7 @@ static void op_unreachable(struct zop *op, const char *what, const char *err)
 }
 
 static int post(struct zone *z, struct zop *op, const char *path, json_t *body);
+static etcd_done_fn on_done_cb(void);
 
 /* ---- the snapshot ------------------------------------------------------------------------------- */
 
@@ -360,7 +364,7 @@ static void reconcile(struct zone *z)
 	for (unsigned i = 0; i < s->n_meets; i++) {
 		const struct zmeet *zm = &s->meets[i];
 		if (strcmp(zm->host, z->zc->host) != 0 || model_find_meeting(m, zm->id) != MMR_ID_NONE ||
-		    op_pending(z, OP_END, zm->id))
+		    op_pending(z, OP_END, zm->id) || op_pending(z, OP_PLACE_TXN, zm->id))
 			continue;
 		char *argv[3 + MAX_ARGS + 1];
 		int argc = 0;
@@ -515,6 +519,10 @@ static void done_poll(struct zop *op, json_t *resp, const char *err)
 {
 	struct zone *z = op->z;
 	z->poll_busy = false;
+	if (z->poll_again) {
+		z->poll_again = false;
+		z->next_poll_ns = 0;
+	}
 	if (!resp) {
 		snprintf(z->last_err, sizeof(z->last_err), "read: %s", err);
 		return;
@@ -527,6 +535,55 @@ static void done_poll(struct zop *op, json_t *resp, const char *err)
 			 alive, z->snap.n_meets);
 		reconcile(z);
 	}
+}
+
+/* The watch on the prefix: a change (or the watch starting) reads the prefix at once, so placements
+ * reach their host without waiting for the next read; the reads once a second stay (a watch on a
+ * member cut off from the others sees nothing). */
+static void on_watch_line(void *arg, json_t *line)
+{
+	struct zop *op = arg;
+	struct zone *z = op->z;
+	json_t *r = json_object_get(line, "result");
+	if (json_is_true(json_object_get(r, "created")) || json_array_size(json_object_get(r, "events"))) {
+		if (z->poll_busy)
+			z->poll_again = true;
+		else
+			z->next_poll_ns = 0;
+	}
+}
+
+static void done_watch(struct zop *op, json_t *resp, const char *err)
+{
+	struct zone *z = op->z;
+	(void)resp;
+	z->watch_busy = false;
+	z->next_watch_ns = mmr_now_ns() + 1000000000ull;
+	ctl_logl(CTL_LOG_DEBUG, "zone: %s", err ? err : "watch ended");
+}
+
+static void watch_tick(struct zone *z, uint64_t now)
+{
+	if (z->watch_busy || now < z->next_watch_ns)
+		return;
+	z->next_watch_ns = now + 1000000000ull;
+	char end[64];
+	snprintf(end, sizeof(end), "%s", PREFIX);
+	end[strlen(end) - 1]++;
+	json_t *cr = json_object();
+	json_object_set_new(cr, "key", b64_json(PREFIX));
+	json_object_set_new(cr, "range_end", b64_json(end));
+	json_t *b = json_object();
+	json_object_set_new(b, "create_request", cr);
+	struct zop *op = op_new(z, OP_WATCH, NULL);
+	if (!op) {
+		json_decref(b);
+		return;
+	}
+	if (etcd_watch(z->etcd, b, on_watch_line, on_done_cb(), op) == 0)
+		z->watch_busy = true;
+	else
+		op_free(op);
 }
 
 /* ---- placement ------------------------------------------------------------------------------------ */
@@ -740,7 +797,7 @@ static void done_drain(struct zop *op, json_t *resp, const char *err)
 static void on_done(void *arg, json_t *resp, const char *err)
 {
 	struct zop *op = arg;
-	if (!resp && op->kind != OP_POLL)
+	if (!resp && op->kind != OP_POLL && op->kind != OP_WATCH)
 		ctl_logl(CTL_LOG_DEBUG, "zone: %s", err);
 	switch (op->kind) {
 	case OP_GRANT: done_grant(op, resp, err); break;
@@ -751,10 +808,16 @@ static void on_done(void *arg, json_t *resp, const char *err)
 	case OP_PLACE_TXN: done_place_txn(op, resp, err); break;
 	case OP_END: done_end(op, resp, err); break;
 	case OP_DRAIN: case OP_FORGET: done_drain(op, resp, err); break;
+	case OP_WATCH: done_watch(op, resp, err); break;
 	}
-	if (!resp && op->kind != OP_POLL)
+	if (!resp && op->kind != OP_POLL && op->kind != OP_WATCH)
 		snprintf(op->z->last_err, sizeof(op->z->last_err), "%s", err);
 	op_free(op);
+}
+
+static etcd_done_fn on_done_cb(void)
+{
+	return on_done;
 }
 
 /* Post for op; on failure (out of memory) op is answered and freed. 0 or -1. */
@@ -964,6 +1027,7 @@ void zone_slot_gone(struct zone *z, struct slot *sl)
 void zone_tick(struct zone *z, uint64_t now)
 {
 	register_tick(z, now);
+	watch_tick(z, now);
 	if (!z->poll_busy && now >= z->next_poll_ns) {
 		z->next_poll_ns = now + POLL_NS;
 		struct zop *op = op_new(z, OP_POLL, NULL);
@@ -984,7 +1048,8 @@ uint64_t zone_timeout_ns(struct zone *z, uint64_t now)
 	uint64_t next[] = { z->poll_busy ? UINT64_MAX : z->next_poll_ns,
 			    z->put_busy || (!z->lease && !z->no_lease) ? UINT64_MAX : z->next_put_ns,
 			    z->ka_busy || !z->lease ? UINT64_MAX : z->next_ka_ns,
-			    z->grant_busy || z->lease || z->no_lease ? UINT64_MAX : z->next_grant_ns };
+			    z->grant_busy || z->lease || z->no_lease ? UINT64_MAX : z->next_grant_ns,
+			    z->watch_busy ? UINT64_MAX : z->next_watch_ns };
 	for (size_t i = 0; i < sizeof(next) / sizeof(next[0]); i++) {
 		uint64_t d = next[i] > now ? next[i] - now : 0;
 		if (d < t)

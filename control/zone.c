@@ -690,10 +690,8 @@ static void done_place_txn(struct zop *op, json_t *resp, const char *err)
 				z->last_write_rev = rev;
 			ctl_log("zone: meeting %s placed on host %s", op->meeting, op->target);
 			if (strcmp(op->target, z->zc->host) == 0) {
-				if (!op->sl) {
-					char *argv[] = { "meeting", "create", op->meeting, NULL };
-					run_internal(z, 3, argv);
-				} else {
+				/* (its request gone: the next read creates it, with its options) */
+				if (op->sl) {
 					slot_run_local(z->ctx, op->sl, op->argc, op->argv, mmr_now_ns());
 					if (op->sl->req.failed)
 						forget_placement(z, op->meeting);

@@ -269,7 +269,7 @@ def main():
         placed = {n: 0 for n, _ in HOSTS}
         where = {}
         order = [a, b, c]
-        for i in range(9):
+        for i in range(6):
             name = 'm%d' % i
             via = order[i % 3]
             want = expected_host(HOSTS, placed)
@@ -290,7 +290,26 @@ def main():
                 fail('meeting %s placed on %s, want %s (most free share; placed so far %s)' % (name, got, want, placed))
             placed[got] += 1
             where[name] = got
-        ok('9 meetings placed by headroom from all three hosts (mmrctl and HTTP): %s' % placed)
+        ok('6 meetings placed by headroom from all three hosts (mmrctl and HTTP): %s' % placed)
+        # 5 at once from the three hosts for the 3 places left: 3 placed, 2 refused, no host past capacity
+        procs = [(n, ctls[h].name, subprocess.Popen([CLI, '-S', ctls[h].sock, '--json', 'meeting', 'create', n, '--plain'],
+                                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+                 for n, h in (('mc0', 'mmr-a'), ('mc1', 'mmr-b'), ('mc2', 'mmr-c'), ('mc3', 'mmr-a'), ('mc4', 'mmr-b'))]
+        won, lost = [], []
+        for n, via, p in procs:
+            out, err = p.communicate(timeout=15)
+            if p.returncode == 0:
+                got = json.loads(out).get('host', via) if out.strip() else via
+                placed[got] += 1
+                where[n] = got
+                won.append('%s->%s' % (n, got))
+            elif 'the zone is full' in err or 'placement conflict' in err:
+                lost.append(n)
+            else:
+                fail('concurrent create %s on %s: %s' % (n, via, err))
+        if len(won) != 3 or any(placed[n] != cap for n, cap in HOSTS):
+            fail('5 concurrent creates for 3 places: placed %s, refused %s, per host %s' % (won, lost, placed))
+        ok('5 concurrent creates for the last 3 places: %s placed, %s refused; %s' % (won, lost, placed))
         for n, cap in HOSTS:
             if placed[n] > cap:
                 fail('host %s has %d meetings, capacity %d' % (n, placed[n], cap))

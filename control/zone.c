@@ -25,6 +25,7 @@
 #include "outbuf.h"
 #include "requests.h"
 #include "slot.h"
+#include "stats.h"
 #include "values.h"
 
 #define PREFIX          "/mmr/zone/"
@@ -93,6 +94,7 @@ struct zone {
 	char last_put[1024];            /* the last host value put (without "updated") */
 	int64_t last_write_rev;         /* our last placement write: older snapshots do not reconcile */
 	uint64_t fail_log_ns;
+	uint64_t prev_copies, prev_copies_ns, copies_ps;   /* the dataplane's copies a second */
 	char last_err[300];
 	struct snapshot snap;
 	struct zop *ops;
@@ -392,15 +394,33 @@ static void reconcile(struct zone *z)
 
 /* ---- registration -------------------------------------------------------------------------------- */
 
+/* The dataplane's copies a second since the last call (0 while it is detached). */
+static void sample_copies(struct zone *z, uint64_t now)
+{
+	const struct dp_link *dp = z->ctx->dp;
+	if (!dp->attached || !dp->ch.shm) {
+		z->prev_copies_ns = 0;
+		z->copies_ps = 0;
+		return;
+	}
+	struct mmr_stats_sample smp;
+	mmr_stats_sample_area(&smp, &dp->ch.shm->stats);
+	uint64_t c = smp.c[MMR_LC_copies];
+	if (z->prev_copies_ns && now > z->prev_copies_ns && c >= z->prev_copies)
+		z->copies_ps = (uint64_t)((double)(c - z->prev_copies) * 1e9 / (double)(now - z->prev_copies_ns) + 0.5);
+	z->prev_copies = c;
+	z->prev_copies_ns = now;
+}
+
 static void host_value(struct zone *z, char *out, size_t cap, bool with_time)
 {
 	const struct model *m = z->ctx->model;
 	struct zhost *self = z->snap.ok ? snap_host(&z->snap, z->zc->host, false) : NULL;
 	int n = snprintf(out, cap,
 			 "{\"address\":\"%s\",\"http_url\":\"%s\",\"capacity\":{\"meetings\":%u,\"participants\":%u},"
-			 "\"load\":{\"meetings\":%u,\"participants\":%u,\"copies_per_s\":0},\"draining\":%s",
+			 "\"load\":{\"meetings\":%u,\"participants\":%u,\"copies_per_s\":%llu},\"draining\":%s",
 			 z->zc->address, z->zc->http_url, z->zc->max_meetings, z->zc->max_participants, m->n_meetings,
-			 m->n_parts, self && self->drain ? "true" : "false");
+			 m->n_parts, (unsigned long long)z->copies_ps, self && self->drain ? "true" : "false");
 	if (n > 0 && (size_t)n < cap)
 		snprintf(out + n, cap - (size_t)n, with_time ? ",\"updated\":%lld}" : "}", (long long)time(NULL));
 }
@@ -480,6 +500,7 @@ static void register_tick(struct zone *z, uint64_t now)
 	}
 	if (!z->put_busy && now >= z->next_put_ns) {
 		z->next_put_ns = now + 1000000000ull;
+		sample_copies(z, now);
 		char v[1024], vt[1100];
 		host_value(z, v, sizeof(v), false);
 		if (strcmp(v, z->last_put) == 0 && now - z->last_put_ns < (uint64_t)zc->lease_s * 1000000000ull)

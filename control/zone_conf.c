@@ -37,7 +37,7 @@ bool zone_host_name_ok(const char *s)
 static bool url_ok(const char *u)
 {
 	const char *rest = strncmp(u, "http://", 7) == 0 ? u + 7 : strncmp(u, "https://", 8) == 0 ? u + 8 : NULL;
-	return rest && rest[0] && rest[0] != '/' && !strpbrk(u, " \t\r\n\"'") && u[strlen(u) - 1] != '/';
+	return rest && rest[0] && rest[0] != '/' && !strpbrk(u, " \t\r\n\"'\\") && u[strlen(u) - 1] != '/';
 }
 
 static int get_str(const config_setting_t *s, char *dst, size_t cap, char *err, size_t errlen)
@@ -98,6 +98,10 @@ int zone_config_parse(void *setting, struct zone_config *zc, char *err, size_t e
 		} else if (strcmp(name, "address") == 0) {
 			if (get_str(s, zc->address, sizeof(zc->address), err, errlen) < 0)
 				return -1;
+			if (strspn(zc->address, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.:_-[]") !=
+			    strlen(zc->address))
+				return bad(err, errlen, s, "address '%s': an IP address or a host name (letters, digits, "
+							   "'.', ':', '_', '-', '[', ']')", zc->address);
 		} else if (strcmp(name, "http_url") == 0) {
 			if (get_str(s, zc->http_url, sizeof(zc->http_url), err, errlen) < 0)
 				return -1;

@@ -87,6 +87,7 @@ static void test_config_refused(void **st)
 	refused("  etcd = [ \"http://a:1\" ];\n  host = \"\";\n", "host must not be empty");
 	refused("  etcd = [ \"http://a:1\" ];\n  host = \"a\";\n", "address is missing");
 	refused("  etcd = [ \"http://a:1\" ];\n  host = \"a\";\n  address = \"x\";\n", "http_url is missing");
+	refused("  etcd = [ \"http://a:1\" ];\n  host = \"a\";\n  address = \"x\\\"y\";\n", "address 'x\"y': an IP address");
 	refused("  etcd = [ \"http://a:1\" ];\n  host = \"a\";\n  address = \"x\";\n  http_url = \"ftp://x\";\n",
 		"http_url must be");
 	refused("  etcd = [ \"http://a:1\" ];\n  host = \"a\";\n  address = \"x\";\n  http_url = \"http://x\";\n",

@@ -260,6 +260,21 @@ def main():
             lambda r: r if r[0] == 200 and r[1].get('totals', {}).get('hosts') == 3 and
             r[1]['totals']['capacity']['meetings'] == 9 else None)(b.http('GET', '/v1/zone')))
         ok('GET /v1/zone: 3 hosts, capacity 9 meetings')
+        # the load's copies_per_s: the dataplane's copies counter (a stand-in dataplane, 5000 copies/s)
+        standin = os.path.join(BUILD, 'tests', 'integration', 'standin_dp')
+        sp = subprocess.Popen([standin, '/mmr-zone-test-%d-mmr-a' % os.getpid(), '5000'], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+        sp.stdout.readline()
+
+        def a_copies():
+            hs = {x['name']: x for x in b.ctl_json('zone', 'status')['hosts']}
+            return hs['mmr-a']['load']['copies_per_s']
+        cps = wait_until('mmr-a reports about 5000 copies/s with the stand-in dataplane attached',
+                         lambda: (lambda v: v if 4000 <= v <= 6000 else None)(a_copies()), timeout=10)
+        sp.send_signal(signal.SIGTERM)
+        sp.wait()
+        wait_until('mmr-a reports 0 copies/s once the dataplane is gone', lambda: a_copies() == 0 or None, timeout=10)
+        ok('load.copies_per_s: %d with a dataplane making 5000 copies/s, 0 once it is gone' % cps)
         raw = etcd.prefix('/mmr/zone/hosts/')
         if sorted(raw) != ['/mmr/zone/hosts/mmr-a', '/mmr/zone/hosts/mmr-b', '/mmr/zone/hosts/mmr-c']:
             fail('etcd hosts keys: %s' % sorted(raw))

@@ -1034,6 +1034,17 @@ bool zone_slot_run(struct zone *z, struct slot *sl, int argc, char **argv, uint6
 	return true;
 }
 
+const char *zone_meeting_elsewhere(struct zone *z, const char *meeting, const char **host)
+{
+	const struct zmeet *zm = z && z->snap.ok ? snap_meeting(&z->snap, meeting) : NULL;
+	if (!zm || strcmp(zm->host, z->zc->host) == 0)
+		return NULL;
+	const struct zhost *h = snap_host(&z->snap, zm->host, false);
+	z->ctx->zstats.redirects++;
+	*host = zm->host;
+	return h ? h->http_url : "";
+}
+
 void zone_slot_gone(struct zone *z, struct slot *sl)
 {
 	for (struct zop *op = z ? z->ops : NULL; op; op = op->next)

@@ -31,6 +31,9 @@ void zone_close(struct zone *z);
  * meeting create and end, a meeting placed on another host): sl is then SLOT_ZONE (waiting for etcd:
  * zone_run finishes it, through slot_run_local when it runs here after all) or SLOT_DONE. */
 bool zone_slot_run(struct zone *z, struct slot *sl, int argc, char **argv, uint64_t now);
+/* Is meeting placed on another host (the last read)? Its http_url ("" when it has none) and *host,
+ * counted as a redirect; NULL when it is placed here or not known. (The join endpoints, join.c.) */
+const char *zone_meeting_elsewhere(struct zone *z, const char *meeting, const char **host);
 /* sl goes away (its connection dropped): a call in flight for it must not touch it. */
 void zone_slot_gone(struct zone *z, struct slot *sl);
 /* Every loop round: registration, keepalive, load, the placements read again. */

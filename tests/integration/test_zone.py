@@ -191,10 +191,11 @@ class Controller:
             raise RuntimeError('mmrctl %s: rc %d: %s' % (' '.join(args), rc, err.strip() or out.strip()))
         return json.loads(out)
 
-    def http(self, method, path, body=None, timeout=10):
+    def http(self, method, path, body=None, timeout=10, ctype='application/json'):
         c = http.client.HTTPConnection('127.0.0.1', self.port, timeout=timeout)
-        hdrs = {'Content-Type': 'application/json'} if body is not None else {}
-        c.request(method, path, json.dumps(body) if body is not None else None, hdrs)
+        hdrs = {'Content-Type': ctype} if body is not None else {}
+        c.request(method, path, (body if isinstance(body, str) else json.dumps(body)) if body is not None else None,
+                  hdrs)
         r = c.getresponse()
         d = r.read()
         loc = r.getheader('Location')
@@ -351,10 +352,13 @@ def main():
         s2, j2, _ = b.http('GET', '/v1/meetings/%s' % on_b)
         if s2 != 200:
             fail('GET it on mmr-b: %d %s' % (s2, j2))
+        s, j, loc = a.http('POST', '/v1/meetings/%s/whip' % on_b, 'v=0\r\n', ctype='application/sdp')
+        if s != 307 or loc != b.url + '/v1/meetings/%s/whip' % on_b:
+            fail('WHIP to mmr-a for a meeting of mmr-b: %d Location %s %s' % (s, loc, j))
         rc, out, err = a.ctl('meeting', 'show', on_b)
         if rc == 0 or 'is on host mmr-b' not in err:
             fail('mmrctl meeting show %s on mmr-a: rc %d %s' % (on_b, rc, err))
-        ok('a meeting on another host: HTTP 307 to %s, mmrctl: "%s"' % (loc, err.strip()[:80]))
+        ok('a meeting on another host: HTTP 307 to %s (the API and WHIP), mmrctl: "%s"' % (loc, err.strip()[:80]))
 
         # 4. end frees a place; drain moves new placements away
         on_c = [m for m, hh in where.items() if hh == 'mmr-c']
@@ -504,7 +508,7 @@ def main():
                 k, v = line.split()
                 vals[k] = float(v)
         if vals.get('mmr_zone_refused_total', 0) < 3 or vals.get('mmr_zone_etcd_errors_total', 0) < 1 or \
-                vals.get('mmr_zone_full_total', 0) < 1 or vals.get('mmr_zone_redirects_total', 0) < 2:
+                vals.get('mmr_zone_full_total', 0) < 1 or vals.get('mmr_zone_redirects_total', 0) < 3:
             fail('GET /metrics zone counters: %s' % vals)
         ok('GET /metrics: %s' % ', '.join('%s %g' % (k[9:], v) for k, v in sorted(vals.items())))
 

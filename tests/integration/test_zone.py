@@ -512,6 +512,31 @@ def main():
             fail('GET /metrics zone counters: %s' % vals)
         ok('GET /metrics: %s' % ', '.join('%s %g' % (k[9:], v) for k, v in sorted(vals.items())))
 
+        # 7b. etcd back (its leases expired meanwhile): the hosts register again, zone requests work again
+        t0 = time.monotonic()
+        for m in etcd.members:
+            etcd.start(m)
+
+        def back():
+            st = b.ctl_json('zone', 'status')
+            return sorted(x['name'] for x in st['hosts'] if x['alive']) == ['mmr-a', 'mmr-b']
+        wait_until('mmr-a and mmr-b registered again once etcd is back', back, timeout=20)
+        dt = time.monotonic() - t0
+        on_a = sorted(m for m, hh in acked.items() if hh == 'mmr-a')[0]
+        rc, out, err = a.ctl('meeting', 'end', on_a)
+        if rc != 0:
+            fail('meeting end %s once etcd is back: %s' % (on_a, err))
+        del acked[on_a]
+        rc, out, err = b.ctl('--json', 'meeting', 'create', 'm14', '--plain')
+        if rc != 0 or json.loads(out).get('host') != 'mmr-a':
+            fail('meeting create once etcd is back (one place free, on mmr-a): %s %s' % (out, err))
+        acked['m14'] = 'mmr-a'
+        got = {k.rsplit('/', 1)[1] for k in etcd.prefix('/mmr/zone/meetings/')}
+        if not set(acked) <= got:
+            fail('placements lost across the etcd restart: %s missing' % sorted(set(acked) - got))
+        ok('etcd restarted: both hosts registered after %.1f s; end and create work; no '
+           'placement lost' % dt)
+
         # 8. etcd slow (a member that takes connections and never answers): the loop never blocks
         hole = socket.socket()
         hole.bind(('127.0.0.1', 0))

@@ -337,6 +337,8 @@ static bool snap_fresh(const struct zone *z, uint64_t now)
 
 /* ---- local changes ------------------------------------------------------------------------------ */
 
+static void forget_placement(struct zone *z, const char *meeting);
+
 /* Run a command of our own (a meeting placed on us or taken away): committed with the loop's batch. */
 static bool run_internal(struct zone *z, int argc, char **argv)
 {
@@ -376,7 +378,12 @@ static void reconcile(struct zone *z)
 		for (unsigned k = 0; k < zm->n_args; k++)
 			argv[argc++] = (char *)zm->args[k];
 		argv[argc] = NULL;
-		run_internal(z, argc, argv);
+		if (!run_internal(z, argc, argv)) {
+			/* (bad options, no room in the model): taken back, not tried again at every read */
+			ctl_logl(CTL_LOG_WARNING, "zone: meeting %s cannot be created here: its placement is taken back",
+				 zm->id);
+			forget_placement(z, zm->id);
+		}
 	}
 	for (uint32_t id = 0; id < model_meeting_bound(m); id++) {
 		if (!m->meetings[id].used)
@@ -959,6 +966,12 @@ bool zone_slot_run(struct zone *z, struct slot *sl, int argc, char **argv, uint6
 		return false;
 	if ((create || end) && !val_name_ok(argv[2]))
 		return false;   /* the usual error */
+	if (end && local) {
+		/* a meeting here that etcd places elsewhere (the next read ends it): ended here only */
+		const struct zmeet *zm = z->snap.ok ? snap_meeting(&z->snap, argv[2]) : NULL;
+		if (zm && strcmp(zm->host, z->zc->host) != 0)
+			return false;
+	}
 	if (names_meeting(argc, argv) && !local) {
 		/* not here: placed on another host? */
 		const struct zmeet *zm = z->snap.ok ? snap_meeting(&z->snap, argv[2]) : NULL;

@@ -527,6 +527,20 @@ def main():
         if rc != 0:
             fail('meeting end %s once etcd is back: %s' % (on_a, err))
         del acked[on_a]
+        # a placement its host cannot create (bad options) is taken back by that host
+        rc, out, err = b.ctl('--json', 'meeting', 'create', 'mbad', '--top-n', '99')
+        if rc != 0 or json.loads(out).get('host') != 'mmr-a':
+            fail('mbad (bad options) should be placed on mmr-a, the only host with room: %s %s' % (out, err))
+        wait_until('the placement mmr-a cannot create is taken back',
+                   lambda: '/mmr/zone/meetings/mbad' not in etcd.prefix('/mmr/zone/meetings/'), timeout=5)
+        rc, out, err = a.ctl('meeting', 'create', 'mbad2', '--top-n', '99')
+        if rc == 0 or 'top' not in err:
+            fail('mbad2 (bad options, placed here) should fail with the create error: %s %s' % (out, err))
+        if '/mmr/zone/meetings/mbad2' in etcd.prefix('/mmr/zone/meetings/'):
+            wait_until('the placement of mbad2 is taken back',
+                       lambda: '/mmr/zone/meetings/mbad2' not in etcd.prefix('/mmr/zone/meetings/'), timeout=5)
+        ok('a placement whose create fails (bad options) is taken back: on the other host and here (%s)'
+           % err.strip()[:60])
         rc, out, err = b.ctl('--json', 'meeting', 'create', 'm14', '--plain')
         if rc != 0 or json.loads(out).get('host') != 'mmr-a':
             fail('meeting create once etcd is back (one place free, on mmr-a): %s %s' % (out, err))

@@ -35,6 +35,8 @@ MHD_LIBS    := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 JANSSON_LIBS := $(shell pkg-config --libs jansson 2>/dev/null)
 # sd_notify(READY=1) of the two daemons under systemd (Type=notify units in systemd/)
 SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null)
+# the zone in etcd (control/etcd_client.c: etcd's v3 JSON gateway over HTTP, issue 16)
+CURL_LIBS   := $(shell pkg-config --libs libcurl 2>/dev/null)
 
 WARN    := -Wall -Wextra -Werror -Wno-address-of-packed-member
 # lib/ is in sub-folders by concern (lib/README.md); every one is on the include path, so sources
@@ -141,7 +143,7 @@ $(BUILD)/mmr-dataplane: $(DP_OBJ) $(LIBS_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(DPDK_LIBS) $(URCU_LIBS) $(CONFIG_LIBS) $(CRYPTO_LIBS) $(SYSTEMD_LIBS) -lpthread
 
 $(BUILD)/mmr-controller: $(CTL_OBJ) $(SDP_A) $(CONTRACT_A)
-	$(CC) $(LDFLAGS) -o $@ $^ $(CONFIG_LIBS) $(MHD_LIBS) $(JANSSON_LIBS) $(CRYPTO_LIBS) $(SYSTEMD_LIBS) -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ $(CONFIG_LIBS) $(MHD_LIBS) $(JANSSON_LIBS) $(CURL_LIBS) $(CRYPTO_LIBS) $(SYSTEMD_LIBS) -lpthread
 
 # mmrctl mints access tokens itself (token mint): control/token.c and the wiping JSON allocator
 # and checks a host (doctor: reads the dataplane config with libconfig)
@@ -191,6 +193,10 @@ $(BUILD)/tests/test_rate_limit: TEST_CFLAGS := -Icontrol
 # GET /metrics' page (control/metrics.c) with the model it reads
 $(BUILD)/tests/test_metrics: $(addprefix $(BUILD)/control/,metrics.o outbuf.o values.o model.o id_index.o id_pool.o)
 $(BUILD)/tests/test_metrics: TEST_CFLAGS := -Icontrol
+# the zone block's checks and the placement decision (control/zone_conf.c, issue 16)
+$(BUILD)/tests/test_zone: $(BUILD)/control/zone_conf.o $(BUILD)/control/etcd_client.o $(BUILD)/control/log.o
+$(BUILD)/tests/test_zone: TEST_CFLAGS := -Icontrol
+$(BUILD)/tests/test_zone: TEST_EXTRA_LIBS := $(CONFIG_LIBS) $(CURL_LIBS) $(JANSSON_LIBS)
 
 $(BUILD)/tests/integration/%: tests/integration/tools/%.c $(LIBS_A)
 	@mkdir -p $(@D)

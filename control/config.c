@@ -349,13 +349,16 @@ int ctl_config_load(const char *path, struct ctl_config *cfg, char *err, size_t 
 				goto out;
 			}
 			*(level ? &cfg->log_level : &cfg->log_target) = x;
+		} else if (strcmp(name, "zone") == 0) {
+			if (zone_config_parse(s, &cfg->zone, err, errlen) < 0)
+				goto out;
 		} else {
 			bad(err, errlen, s, "unknown setting '%s' (known: socket, admin_group, state_file, "
 					    "shm_name, apply_timeout_ms, journal_max_records, journal_max_bytes, http_listen, "
 					    "http_tls_cert, http_tls_key, token_secret_file, http_cors_origins, "
 					    "join_candidate, demo_dir, join_rate_ip, join_burst_ip, join_rate_token, "
 					    "join_burst_token, metrics_public, log_level, log_target, meeting_max_participants, "
-					    "meeting_max_streams, meeting_max_subscriptions)", name);
+					    "meeting_max_streams, meeting_max_subscriptions, zone)", name);
 			goto out;
 		}
 	}

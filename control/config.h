@@ -5,7 +5,7 @@
  * http_cors_origins (http_server.h), join_candidate, join_rate_ip, join_burst_ip, join_rate_token and
  * join_burst_token (join.h), demo_dir (static_files.h), metrics_public (metrics.h), log_level and
  * log_target (log.h), meeting_max_participants, meeting_max_streams and meeting_max_subscriptions
- * (requests.c). Unknown keys, wrong types and bad values are
+ * (requests.c), zone (zone_conf.h). Unknown keys, wrong types and bad values are
  * errors reported as "FILE:LINE: why".
  */
 #ifndef MMR_CTL_CONFIG_H
@@ -17,6 +17,8 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/un.h>
+
+#include "zone_conf.h"
 
 /* the per-meeting quotas' defaults: a large meeting fits; no meeting takes more than a quarter of the
  * zone's subscriptions (MMR_MAX_SUBS, 1,048,576) */
@@ -66,6 +68,8 @@ struct ctl_config {
 	uint32_t meeting_max_participants;
 	uint32_t meeting_max_streams;
 	uint32_t meeting_max_subscriptions;
+	/* the zone of several hosts in etcd (issue 16, zone_conf.h); zone.on false: no zone */
+	struct zone_config zone;
 };
 
 #define CTL_DEFAULT_ADMIN_GROUP "mmr"

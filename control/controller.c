@@ -64,6 +64,7 @@
 #include "http_server.h"
 #include "state_file.h"
 #include "version.h"
+#include "zone.h"
 
 #define MAX_CONNS        64
 #define CONN_QUEUE       64               /* requests in flight on one connection (pipelined) */
@@ -259,11 +260,14 @@ static bool peer_allowed(int fd, const struct ctl_config *cfg, uint32_t *uid)
 static struct conn *conns[MAX_CONNS];
 static unsigned nconns;
 static struct http_server *http;        /* the HTTP API, NULL when off */
+static struct zone *zone;               /* the zone in etcd (zone.h), NULL when none */
 
 static void conn_free(struct conn *c)
 {
-	for (unsigned k = 0; k < c->q_len; k++)
+	for (unsigned k = 0; k < c->q_len; k++) {
+		zone_slot_gone(zone, &c->q[(c->q_head + k) % CONN_QUEUE]);
 		request_free(&c->q[(c->q_head + k) % CONN_QUEUE].req);
+	}
 	ob_free(&c->out);
 	if (c->in)
 		explicit_bzero(c->in, c->in_len);
@@ -449,6 +453,24 @@ bool slot_settle(struct ctl_ctx *ctx, struct slot *sl, uint64_t now)
 }
 
 void slot_run(struct ctl_ctx *ctx, struct slot *sl, int argc, char **argv, uint64_t now)
+{
+	/* the zone (zone.h): its own commands, meeting create and end, meetings placed elsewhere */
+	if (ctx->zone && zone_slot_run(ctx->zone, sl, argc, argv, now))
+		return;
+	if (!ctx->zone && argc >= 1 && strcmp(argv[0], "zone") == 0) {
+		summarise(sl, argc, argv);
+		ob_init(&sl->req.body);
+		sl->req.failed = true;
+		snprintf(sl->req.err, sizeof(sl->req.err), "no zone: this controller's configuration has no zone block "
+			 "(docs/interfaces.md \"The zone in etcd\")");
+		sl->state = SLOT_DONE;
+		sl->how = APPLY_DONE;
+		return;
+	}
+	slot_run_local(ctx, sl, argc, argv, now);
+}
+
+void slot_run_local(struct ctl_ctx *ctx, struct slot *sl, int argc, char **argv, uint64_t now)
 {
 	/* a read sees only what is durable: commit the changes run before it first */
 	if (state_store_pending(ctx->store) && !request_mutates(argc, argv))
@@ -890,11 +912,19 @@ int main(int argc, char **argv)
 			goto out_listener;
 		}
 	}
+	if (cfg.zone.on) {
+		zone = zone_open(&ctx, err, sizeof(err));
+		if (!zone) {
+			ctl_logl(CTL_LOG_ERROR, "zone: %s", err);
+			goto out_http;
+		}
+		ctx.zone = zone;
+	}
 	ctl_log("MMR-CONTROLLER READY (pid %d, socket %s, dataplane %s)", (int)ctx.pid, cfg.socket, cfg.shm_name);
 	/* systemd Type=notify (systemd/mmr-controller.service); a no-op without NOTIFY_SOCKET */
 	sd_notify(0, "READY=1");
 
-	struct pollfd pfd[MAX_CONNS + 2];
+	struct pollfd pfd[MAX_CONNS + 2 + ETCD_MAX_FDS];
 	struct conn *polled[MAX_CONNS + 2];
 	static struct conn http_marker;     /* polled[] entry of the HTTP API's fd */
 	while (!stop_signal) {
@@ -917,6 +947,9 @@ int main(int argc, char **argv)
 			else
 				requests_ice_event(&ctx, &iev);
 		}
+		/* the zone: registration, load, the placements read again (changes of our own: this batch) */
+		if (zone)
+			zone_tick(zone, now);
 
 		/* settle waiting requests, send the answers that are due, expire slow clients */
 		bool waiting = false;
@@ -952,6 +985,10 @@ int main(int argc, char **argv)
 			pfd[np] = (struct pollfd){ .fd = c->fd, .events = ev };
 			polled[np++] = c;
 		}
+		/* the etcd client's sockets go last (not in polled[]) */
+		unsigned np_zone = np;
+		if (zone)
+			np += zone_pollfds(zone, pfd + np, ETCD_MAX_FDS);
 		/* briefly while the dataplane is applying what requests wait for (it is woken at once:
 		 * lib/contract/cmd_chan.h), 1 ms while it has other work to show us (a snapshot of its
 		 * events on its way too), else until the next heartbeat */
@@ -972,6 +1009,11 @@ int main(int argc, char **argv)
 			if (h < wait_ns)
 				wait_ns = h;
 		}
+		if (zone) {
+			uint64_t z = zone_timeout_ns(zone, now);
+			if (z < wait_ns)
+				wait_ns = z;
+		}
 		struct timespec ts = { (time_t)(wait_ns / 1000000000ull), (long)(wait_ns % 1000000000ull) };
 		int n = ppoll(pfd, np, &ts, &waitmask);
 		if (n < 0) {
@@ -982,7 +1024,9 @@ int main(int argc, char **argv)
 		}
 		now = mmr_now_ns();
 		bool accept_due = false;
-		for (unsigned i = 0; i < np && n > 0; i++) {
+		if (zone)
+			zone_run(zone, pfd + np_zone, np - np_zone, now);
+		for (unsigned i = 0; i < np_zone && n > 0; i++) {
 			if (!pfd[i].revents)
 				continue;
 			struct conn *c = polled[i];
@@ -1019,9 +1063,12 @@ int main(int argc, char **argv)
 		commit_batch(&ctx, mmr_now_ns() + 1000000000ull);   /* the test hook's, if any */
 	for (unsigned i = 0; i < nconns; i++)
 		conn_free(conns[i]);
+out_http:
 	if (http)
 		http_server_stop(http);
 	http = NULL;
+	zone_close(zone);
+	ctx.zone = zone = NULL;
 out_listener:
 	close(lfd);
 	struct stat st;

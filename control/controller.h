@@ -9,8 +9,20 @@
 #include <sys/types.h>
 #include "config.h"
 #include "dp_link.h"
+#include "etcd_client.h"
 #include "model.h"
 #include "state_store.h"
+
+/* the zone's counters (zone.h; GET /metrics: mmr_zone_*) */
+struct zone_stats {
+	struct etcd_stats etcd;
+	uint64_t refused;           /* zone requests refused: etcd unreachable */
+	uint64_t full;              /* meeting creations refused: no host with room */
+	uint64_t redirects;         /* requests about a meeting placed on another host */
+	bool registered;            /* this host's key is in etcd under a live lease */
+};
+
+struct zone;
 
 struct ctl_ctx {
 	struct model *model;
@@ -20,6 +32,8 @@ struct ctl_ctx {
 	uint64_t start_ns;
 	pid_t pid;
 	uint64_t requests;          /* served so far */
+	struct zone *zone;          /* NULL: no zone block */
+	struct zone_stats zstats;
 };
 
 #endif

@@ -119,6 +119,10 @@ static const struct route routes[] = {
 	    { "share", "share", F_STR, NULL, NULL, P(PERM_SHARE) },
 	    { "max_sharers", "max-sharers", F_STR, NULL, NULL, P(PERM_SHARE) } },
 	  { { 0 } }, P(PERM_SHARE) },
+	/* the zone in etcd (zone.h) */
+	{ "GET", "/zone", "zone", "status", HTTP_SCOPE_ZONE, { { 0 } }, { { 0 } }, 0 },
+	{ "POST", "/zone/hosts/:host/drain", "zone", "drain", HTTP_SCOPE_ZONE, { { 0 } }, { { 0 } }, 0 },
+	{ "DELETE", "/zone/hosts/:host/drain", "zone", "undrain", HTTP_SCOPE_ZONE, { { 0 } }, { { 0 } }, 0 },
 	{ "GET", "/audit", "audit", NULL, HTTP_SCOPE_ZONE, { { 0 } }, { { 0 } }, 0 },
 	{ "POST", "/dataplane/reset", "dataplane", "reset", HTTP_SCOPE_ZONE, { FLAG("yes_wipe", "yes-wipe") },
 	  { { 0 } }, 0 },
@@ -457,8 +461,13 @@ int http_status_of_error(const char *e)
 	if (strncmp(e, "out of memory", 13) == 0 || strncmp(e, "cannot save the state", 21) == 0 ||
 	    strstr(e, "random generator failed"))
 		return 500;
-	if (strncmp(e, "the dataplane is not attached", 29) == 0 || strncmp(e, "dataplane offline", 17) == 0)
+	if (strncmp(e, "the dataplane is not attached", 29) == 0 || strncmp(e, "dataplane offline", 17) == 0 ||
+	    strncmp(e, "zone: etcd unreachable", 22) == 0)
 		return 503;
+	if (strncmp(e, "the zone is full", 16) == 0 || strncmp(e, "placement conflict", 18) == 0)
+		return 409;
+	if (strncmp(e, "no zone: ", 9) == 0)
+		return 404;
 	if (strstr(e, "' already exists") || strstr(e, " is already used ") || strstr(e, " is already ") ||
 	    (strncmp(e, "too many ", 9) == 0 && strstr(e, "(the limit is ")) || strncmp(e, "fenced: ", 8) == 0 ||
 	    (strncmp(e, "meeting '", 9) == 0 && strstr(e, "' is at its quota of ")) ||

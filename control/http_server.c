@@ -37,6 +37,7 @@
 #include "outbuf.h"
 #include "perm.h"
 #include "slot.h"
+#include "zone.h"
 #include "token.h"
 
 #define DRAIN_MAX    (1024 * 1024)    /* a declared body past this is refused without reading it */
@@ -142,6 +143,16 @@ static enum MHD_Result reply_slot(struct http_req *r)
 		ob_puts(&b, "{\"error\": ");
 		ob_json_str(&b, sl->req.err);
 		ob_puts(&b, "}\n");
+		if (sl->req.redirect[0] && !b.oom) {
+			/* the meeting is placed on another host of the zone (zone.h): the same path there */
+			const char *path = strchr(r->a_what, ' ');
+			char loc[600];
+			snprintf(loc, sizeof(loc), "%s%s", sl->req.redirect, path ? path + 1 : "/");
+			struct http_hdr h[] = { { "Location", loc }, { NULL, NULL } };
+			enum MHD_Result rc = http_reply(r, 307, "application/json", b.p, b.len, h);
+			ob_free(&b);
+			return rc;
+		}
 		enum MHD_Result rc = b.oom ? MHD_NO : reply(r, (unsigned)http_status_of_error(sl->req.err), b.p, b.len,
 							  NULL, false);
 		ob_free(&b);
@@ -423,6 +434,7 @@ static void req_free(struct http_req *r)
 	if (r->next)
 		r->next->prev = r->prev;
 	join_req_gone(hs->join, r);
+	zone_slot_gone(hs->ctx->zone, &r->sl);
 	if (r->started)
 		request_free(&r->sl.req);
 	if (r->body) {

@@ -32,6 +32,7 @@
 #include "passcode.h"
 #include "perm.h"
 #include "rate_limit.h"
+#include "zone.h"
 #include "requests.h"
 #include "sdp.h"
 #include "slot.h"
@@ -887,6 +888,18 @@ static enum MHD_Result do_join(struct join *j, struct http_req *r, enum endpoint
 	if (!r->body_len)
 		return refuse(j, r, 400, "no SDP offer in the body");
 	uint32_t meeting = model_find_meeting(m, meeting_name);
+	const char *zhost, *zurl = meeting == MMR_ID_NONE ? zone_meeting_elsewhere(ctx->zone, meeting_name, &zhost) : NULL;
+	if (zurl && zurl[0]) {
+		/* placed on another host of the zone (zone.h): the same join there (WHIP allows 307) */
+		const char *path = strchr(r->a_what, ' ');
+		char loc[600], body[400];
+		snprintf(loc, sizeof(loc), "%s%s", zurl, path ? path + 1 : "/");
+		snprintf(body, sizeof(body), "{\"error\": \"meeting '%.64s' is on host %.64s (%.200s): ask that host\"}\n",
+			 meeting_name, zhost, zurl);
+		struct http_hdr h[] = { { "Location", loc }, { NULL, NULL } };
+		ctl_log("http %s: 307: meeting %s is on host %s", r->who, meeting_name, zhost);
+		return http_reply(r, 307, "application/json", body, strlen(body), h);
+	}
 	if (meeting == MMR_ID_NONE)
 		return refuse(j, r, 404, "no meeting '%.64s'", meeting_name);
 	/* meeting controls (issue 15) */

@@ -260,6 +260,21 @@ void metrics_render(const struct ctl_ctx *ctx, const struct metrics_http *http, 
 	gauge1(out, "mmr_controller_uptime_seconds", "seconds since the controller started",
 	       (double)(now - ctx->start_ns) / 1e9);
 	counter1(out, "mmr_controller_requests_total", "requests served (control socket and HTTP API)", ctx->requests);
+	if (ctx->zone) {
+		const struct zone_stats *z = &ctx->zstats;
+		counter1(out, "mmr_zone_etcd_requests_total", "calls to etcd (each member tried counts once)", z->etcd.requests);
+		counter1(out, "mmr_zone_etcd_errors_total", "etcd calls that failed (transport, status, bad answer)",
+			 z->etcd.errors);
+		counter1(out, "mmr_zone_etcd_timeouts_total", "etcd calls that ran out of time (also in errors)",
+			 z->etcd.timeouts);
+		counter1(out, "mmr_zone_etcd_failovers_total", "moves to the next etcd member after a failure",
+			 z->etcd.failovers);
+		counter1(out, "mmr_zone_refused_total", "zone requests refused because etcd was unreachable", z->refused);
+		counter1(out, "mmr_zone_full_total", "meeting creations refused: no zone host had room", z->full);
+		counter1(out, "mmr_zone_redirects_total", "requests about a meeting placed on another host", z->redirects);
+		gauge1(out, "mmr_zone_registered", "1 while this host is registered in the zone under a live lease",
+		       z->registered ? 1 : 0);
+	}
 	counter1(out, "mmr_controller_changes_total", "changes saved in the state's lineage (state_changes)",
 		 m->state_changes);
 	gauge1(out, "mmr_journal_records", "change records in the journal now", (double)ctx->store->jrecords);

@@ -2923,7 +2923,10 @@ static void cmd_help(struct ctl_ctx *ctx, const struct args *a, struct request *
 		"  stream add --mid MID [--rid R0,R1,R2] without --ssrc: the SSRCs (and with --rtx-pt the RTX SSRCs,\n"
 		"  by repaired-rid) are learned from the packets' header extensions (participant add --ext\n"
 		"  mid=ID,rid=ID,rrid=ID); rids lowest encoding first. Until then the stream has a stand-in SSRC\n"
-		"  (participant show), which stays its receivers' out SSRC.\n");
+		"  (participant show), which stays its receivers' out SSRC.\n"
+		"zone (a zone block in the config: docs/interfaces.md \"The zone in etcd\"):\n"
+		"  zone status | zone drain [HOST] | zone undrain [HOST]; meeting create places the meeting on the\n"
+		"  zone host with the most headroom; a meeting on another host is answered with that host.\n");
 }
 
 /* ---- parsing -------------------------------------------------------------------------------- */

@@ -22,6 +22,8 @@ struct request {
 	bool mutating;          /* a mutating command that succeeded */
 	bool failed;
 	char err[512];          /* "why" of the error line, without "error: " */
+	char redirect[256];     /* failed: the meeting is on another host, this its HTTP API (zone.h;
+				 * the HTTP API answers 307 to it) */
 	struct outbuf body;     /* may hold keys: wiped when freed */
 	bool json_open;         /* body is a JSON object still open for "applied" (key replies) */
 	/* waiting for the dataplane */

@@ -12,7 +12,8 @@
 #include "controller.h"
 #include "requests.h"
 
-enum slot_state { SLOT_COMMIT, SLOT_WAIT, SLOT_DONE };
+/* SLOT_ZONE: waiting for etcd (zone.h) before it runs or is answered */
+enum slot_state { SLOT_COMMIT, SLOT_WAIT, SLOT_DONE, SLOT_ZONE };
 
 struct slot {
 	struct request req;
@@ -25,6 +26,8 @@ struct slot {
 /* Run argv into sl (initialised by the call; request_free(&sl->req) when answered). A read first
  * commits the changes run before it: it sees only what is durable. */
 void slot_run(struct ctl_ctx *ctx, struct slot *sl, int argc, char **argv, uint64_t now);
+/* slot_run without the zone's hook: what the zone calls once etcd said the request runs here. */
+void slot_run_local(struct ctl_ctx *ctx, struct slot *sl, int argc, char **argv, uint64_t now);
 /* The batch a SLOT_COMMIT slot was in has been committed (rc 0) or failed (rc < 0, err why). */
 void slot_committed(const struct ctl_ctx *ctx, struct slot *sl, int rc, const char *err, uint64_t now);
 /* A SLOT_WAIT slot: done now (applied, timed out, link lost)? true once SLOT_DONE. */

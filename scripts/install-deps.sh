@@ -19,6 +19,7 @@ PKGS=(
 	chromium
 	libvpx-dev libaom-dev libopus-dev
 	prometheus
+	etcd-server etcd-client libcurl4-openssl-dev
 )
 
 here=$(cd "$(dirname "$0")" && pwd)

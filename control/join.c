@@ -93,7 +93,7 @@ struct join {
 	struct join_stream *streams;
 	unsigned n_streams;
 	struct rate_limit rl_ip, rl_token;
-	struct rate_limit rl_pc_ip, rl_pc_meeting;      /* wrong passcodes */
+	struct rate_limit rl_pc_ip, rl_pc_identity, rl_pc_meeting;      /* wrong passcodes */
 	uint64_t *last_spoke;           /* by participant id: when it last became the dominant speaker */
 	uint64_t next_policy_ns;
 	bool need_run;                  /* a stream was resumed: run libmicrohttpd once more */
@@ -132,6 +132,7 @@ struct join *join_new(struct http_server *hs)
 	rl_init(&j->rl_ip, hs->ctx->cfg->join_rate_ip, hs->ctx->cfg->join_burst_ip);
 	rl_init(&j->rl_token, hs->ctx->cfg->join_rate_token, hs->ctx->cfg->join_burst_token);
 	rl_init(&j->rl_pc_ip, JOIN_PASSCODE_RATE_IP, JOIN_PASSCODE_BURST_IP);
+	rl_init(&j->rl_pc_identity, JOIN_PASSCODE_RATE_IDENTITY, JOIN_PASSCODE_BURST_IDENTITY);
 	rl_init(&j->rl_pc_meeting, JOIN_PASSCODE_RATE_MEETING, JOIN_PASSCODE_BURST_MEETING);
 	requests_set_control_hook(control_hook, j);
 	return j;
@@ -850,14 +851,20 @@ static enum MHD_Result do_join(struct join *j, struct http_req *r, enum endpoint
 			      ep == EP_WHIP ? "publishing needs host, co-host, participant or publisher" :
 			      "receiving needs host, co-host, participant or viewer");
 	/* the meeting's passcode (passcode.h): not asked of roles that may set it (admin, host, co-host);
-	 * wrong ones are limited per address and per meeting (peeked before, taken after a failure) */
+	 * wrong ones are limited per address, per identity and per meeting (peeked before, taken after a
+	 * failure) */
 	if (passcode_required(meeting_name) && !perm_allows(cl.role, PERM_PASSCODE)) {
-		unsigned r1 = 0, r2 = 0;
-		if (rl_peek(&j->rl_pc_ip, ipkey, now, &r1) < 0 || rl_peek(&j->rl_pc_meeting, meeting_name, now, &r2) < 0) {
+		unsigned r1 = 0, r2 = 0, r3 = 0;
+		char ikey[160];
+		snprintf(ikey, sizeof(ikey), "%s/%s", meeting_name, cl.sub);
+		if (rl_peek(&j->rl_pc_ip, ipkey, now, &r1) < 0 || rl_peek(&j->rl_pc_identity, ikey, now, &r3) < 0 ||
+		    rl_peek(&j->rl_pc_meeting, meeting_name, now, &r2) < 0) {
 			j->c.passcode_rate++;
-			snprintf(ra, sizeof(ra), "%u", r1 > r2 ? r1 : r2);
+			unsigned wait = r1 > r2 ? r1 : r2;
+			snprintf(ra, sizeof(ra), "%u", wait > r3 ? wait : r3);
 			struct http_hdr h[] = { { "Retry-After", ra }, { NULL, NULL } };
-			const char *body = "{\"error\": \"too many wrong passcodes (from this address or for this meeting): "
+			const char *body = "{\"error\": \"too many wrong passcodes (from this address, this identity or "
+					   "for this meeting): "
 					   "try again after Retry-After seconds\"}\n";
 			snprintf(r->a_note, sizeof(r->a_note), "too many wrong passcodes");
 			ctl_log("http %s: refused 429: wrong passcodes for meeting %s over the rate", r->who, meeting_name);
@@ -866,6 +873,7 @@ static enum MHD_Result do_join(struct join *j, struct http_req *r, enum endpoint
 		const char *pc = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, JOIN_PASSCODE_HEADER);
 		if (!passcode_check(meeting_name, pc, pc ? strlen(pc) : 0)) {
 			rl_take(&j->rl_pc_ip, ipkey, now, &r1);
+			rl_take(&j->rl_pc_identity, ikey, now, &r3);
 			rl_take(&j->rl_pc_meeting, meeting_name, now, &r2);
 			j->c.passcode_wrong++;
 			return refuse(j, r, 403, pc ? "wrong passcode for meeting '%s'" :
@@ -1094,6 +1102,23 @@ static enum MHD_Result do_join(struct join *j, struct http_req *r, enum endpoint
 	s->part_id = model_find_participant(m, meeting, s->name);
 	request_free(&last);
 	last = req;
+	/* a host's or co-host's token (perm.h: it may admit): the participant is a host (the host-only
+	 * share policy and the self-unmute rule count it) and does not wait in the waiting room it
+	 * would admit others from */
+	if (perm_allows(cl.role, PERM_ADMIT) && s->part_id != MMR_ID_NONE) {
+		snprintf(w.line, sizeof(w.line), "participant host %s %s on --json", meeting_name, s->name);
+		if (run_line(j, w.line, &req) < 0)
+			goto cmd_fail;
+		request_free(&last);
+		last = req;
+		if (m->parts[s->part_id].waiting) {
+			snprintf(w.line, sizeof(w.line), "participant admit %s %s --json", meeting_name, s->name);
+			if (run_line(j, w.line, &req) < 0)
+				goto cmd_fail;
+			request_free(&last);
+			last = req;
+		}
+	}
 	for (unsigned i = 0; i < w.res.n_media; i++) {
 		const struct sdp_result_media *rm = &w.res.m[i];
 		if (!rm->accepted || !rm->publish || sdp_result_stream_args(rm, w.args, sizeof(w.args)) < 0)

@@ -50,12 +50,17 @@
 #define JOIN_RATE_TOKEN     1.0
 #define JOIN_BURST_TOKEN    3.0
 
-/* wrong passcodes (passcode.h) allowed per client address and per meeting: a refill rate a second
- * and a burst; past them a join with a passcode is refused 429 before it is checked */
+/* wrong passcodes (passcode.h) allowed per client address, per token identity (meeting + sub) and
+ * per meeting: a refill rate a second and a burst; past one of them a join with a passcode is refused
+ * 429 before it is checked. The meeting's is a last cap on guessing spread over many identities,
+ * set high enough that one token holder (its identity limited to a few) cannot lock the meeting's
+ * other invitees out by guessing */
 #define JOIN_PASSCODE_RATE_IP       0.2
 #define JOIN_PASSCODE_BURST_IP      5.0
-#define JOIN_PASSCODE_RATE_MEETING  1.0
-#define JOIN_PASSCODE_BURST_MEETING 20.0
+#define JOIN_PASSCODE_RATE_IDENTITY 0.2
+#define JOIN_PASSCODE_BURST_IDENTITY 5.0
+#define JOIN_PASSCODE_RATE_MEETING  5.0
+#define JOIN_PASSCODE_BURST_MEETING 100.0
 #define JOIN_PASSCODE_HEADER        "MMR-Passcode"
 
 /* The join counters (GET /v1/sessions; docs/interfaces.md "Joining"). */

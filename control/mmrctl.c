@@ -18,6 +18,9 @@
  * error to stderr as "error: WHY (line L: COMMAND)". Exit 0 if every command succeeded, 1 if any
  * failed, 2 if the controller cannot be reached or breaks off.
  *
+ * `--passcode -` (meeting passcode): the passcode is read from stdin's first line, not the command
+ * line (which every user sees in ps).
+ *
  * token mint: an access token for the HTTP API (token.h), signed here with the zone secret (the
  * controller's token_secret_file); no controller needed. Prints the token and a newline.
  */
@@ -42,6 +45,27 @@
 #include "version.h"
 
 #define REPLY_TIMEOUT_MS 120000    /* no byte for this long: the controller is stuck */
+#define PASSCODE_STDIN_MAX 256
+
+/* `--passcode -`: the passcode is the first line of stdin (a command line is visible to every user
+ * of the host in ps; stdin is not). argv's "-" is pointed at buf; -ENODATA: no line, -E2BIG: too
+ * long. The controller validates it as any passcode. */
+static int passcode_from_stdin(int n, char **argv, char *buf, size_t cap)
+{
+	for (int k = 0; k + 1 < n; k++) {
+		if (strcmp(argv[k], "--passcode") != 0 || strcmp(argv[k + 1], "-") != 0)
+			continue;
+		if (!fgets(buf, (int)cap, stdin))
+			return -ENODATA;
+		size_t l = strcspn(buf, "\r\n");
+		if (!buf[l] && l + 1 >= cap)
+			return -E2BIG;
+		buf[l] = '\0';
+		argv[k + 1] = buf;
+		return 0;
+	}
+	return 0;
+}
 
 /* --json anywhere on the command line: every error this program prints is one JSON object on stderr,
  * {"error": "WHY", "code": "usage|unreachable|protocol|refused|io", "status": EXIT} (plus "line" and
@@ -467,9 +491,15 @@ int main(int argc, char **argv)
 				"(see 'mmrctl help')");
 	}
 
+	char secret[PASSCODE_STDIN_MAX + 2];
+	int rc = passcode_from_stdin(nargs, argv + i, secret, sizeof(secret));
+	if (rc < 0)
+		return fail(1, "usage", "--passcode -: %s", rc == -E2BIG ? "the line on stdin is too long" :
+			    "no line on stdin");
 	uint8_t *frame;
 	size_t frame_len;
-	int rc = ctl_request_encode(nargs, argv + i, &frame, &frame_len);
+	rc = ctl_request_encode(nargs, argv + i, &frame, &frame_len);
+	explicit_bzero(secret, sizeof(secret));
 	if (rc < 0) {
 		return fail(1, "usage", "%s", rc == -E2BIG ? "command line too long" : strerror(-rc));
 	}

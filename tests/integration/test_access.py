@@ -13,8 +13,10 @@ control/perm.h, passcode.h, audit.h, controller.c) with the real controller and 
  3. passcodes: set by admin (PUT), replaced by a host, refused to a participant (403) and when too
     short (400); joins without it / with a wrong one 403 and nothing changes; with it 201; five wrong
     from one address then 429 with Retry-After (also for the right one: nothing changes), another
-    address still joins; twenty wrong for one meeting from several addresses then 429 for every
-    address; the passcode is in no log, no audit entry, and the passcodes file holds a hash only.
+    address still joins; five wrong of one identity from several addresses then 429 for it while
+    another identity joins; a hundred wrong for one meeting from several identities then 429 for every
+    address; a host token's join is a host past the waiting room, a participant's waits; the
+    passcode is in no log, no audit entry, and the passcodes file holds a hash only.
  4. the audit log: GET /v1/audit (admin "*": 200; admin of one meeting, host: 403) and `mmrctl audit`
     show the refusals above (who, role, from, what, status), the passcode changes, the key read, the
     socket's changes (uid 0), a refused socket peer; audit.log beside the state file (0600) has them.
@@ -195,20 +197,63 @@ def body(c):
         env.ctl('participant', 'remove', 'web', 'q3')    # (the same offer again: its SSRCs)
         st, _, text, js = join('q4', src='127.0.0.4', pc=PASS1)
         c.check(st == 201, 'another address still joins with the passcode: 201', '%s %s' % (st, text[:200]))
-        # per meeting: wrong ones from ever new addresses (each far under its own limit) until the
-        # meeting's limit (burst 20, 1/s) refuses a fresh address
-        env.ctl('meeting', 'passcode', 'other', '--passcode', PASS2)
+        # per identity: one token holder guessing from ever new addresses is stopped after about 5,
+        # and does not lock the meeting's other invitees out
+        # `--passcode -`: from stdin, not the command line (ps shows that to every user)
+        cp = subprocess.run([env.mmrctl_bin, '-S', env.socket_path, 'meeting', 'passcode', 'other', '--passcode', '-'],
+                            input=PASS2 + '\n', capture_output=True, text=True, timeout=20, env=env._env())
+        c.check(cp.returncode == 0 and 'passcode set' in cp.stdout, 'mmrctl meeting passcode --passcode - (stdin)',
+                (cp.returncode, cp.stdout, cp.stderr))
+        cp = subprocess.run([env.mmrctl_bin, '-S', env.socket_path, 'meeting', 'passcode', 'other', '--passcode', '-'],
+                            input='', capture_output=True, text=True, timeout=20, env=env._env())
+        c.check(cp.returncode == 1 and 'no line on stdin' in cp.stderr, 'mmrctl --passcode - with nothing on stdin: '
+                'a usage error', (cp.returncode, cp.stderr))
         got = []
-        for i in range(60):
-            st, h, text, js = join('m%d' % i, src='127.0.1.%d' % (i + 1), pc='nope%d' % i, meeting='other')
+        for i in range(30):
+            st, h, text, js = join('mallory', src='127.0.3.%d' % (i + 1), pc='nope%d' % i, meeting='other')
             got.append(st)
             if st == 429:
                 break
-        c.check(got[-1] == 429 and 20 <= len(got) - 1 <= 40 and set(got[:-1]) == {403} and
+        c.check(got[-1] == 429 and 5 <= len(got) - 1 <= 8 and set(got[:-1]) == {403} and
                 h.get('retry-after', '').isdigit(),
-                'wrong passcodes for one meeting from ever new addresses: 429 (Retry-After) after about 20',
+                'wrong passcodes of one identity from ever new addresses: 429 (Retry-After) after about 5',
                 str(got))
+        st, _, text, js = join('olga', src='127.0.4.1', pc=PASS2, meeting='other')
+        c.check(st == 201, 'another identity still joins with the passcode (no lockout by one guesser): 201',
+                '%s %s' % (st, text[:200]))
+        env.ctl('participant', 'remove', 'other', 'olga')
+        # per meeting: wrong ones from ever new addresses and identities (each far under its own
+        # limits) until the meeting's last cap (burst 100, 5/s; mallory's wrong ones above counted) refuses
+        # a fresh one
+        got = []
+        for i in range(200):
+            st, h, text, js = join('m%d' % i, src='127.1.%d.%d' % (i // 200, i % 200 + 1), pc='nope%d' % i,
+                                   meeting='other')
+            got.append(st)
+            if st == 429:
+                break
+        c.check(got[-1] == 429 and 90 <= len(got) - 1 <= 180 and set(got[:-1]) == {403} and
+                h.get('retry-after', '').isdigit(),
+                'wrong passcodes for one meeting from ever new addresses and identities: 429 (Retry-After) '
+                'after about 100', '%d: %s' % (len(got), got[-3:]))
         env.ctl('participant', 'remove', 'web', 'q4')
+        # a host's token joins as a host, past the waiting room; a participant's waits
+        env.ctl('meeting', 'set', 'web', '--waiting-room', 'on')
+        st, _, text, js = api.req('POST', '/v1/meetings/web/whip', chrome, token=T('hana', 'host'),
+                                  ctype='application/sdp', src='127.0.5.1')
+        ps = env.ctl('participant', 'show', 'web', 'hana', json=True, check=False).stdout if st == 201 else {}
+        c.check(st == 201 and isinstance(ps, dict) and ps.get('host') is True and ps.get('waiting') is False,
+                'a host token\'s join: 201, the participant a host and admitted (waiting room on)',
+                '%s %s' % (st, ps if st == 201 else text[:200]))
+        if st == 201:
+            env.ctl('participant', 'remove', 'web', 'hana')
+        st, _, text, js = join('pat', src='127.0.5.2', pc=PASS1)
+        ps = env.ctl('participant', 'show', 'web', 'pat', json=True, check=False).stdout if st == 201 else {}
+        c.check(st == 201 and isinstance(ps, dict) and ps.get('host') is False and ps.get('waiting') is True,
+                'a participant token\'s join: 201, not a host, waiting', '%s %s' % (st, ps if st == 201 else text[:200]))
+        if st == 201:
+            env.ctl('participant', 'remove', 'web', 'pat')
+        env.ctl('meeting', 'set', 'web', '--waiting-room', 'off')
         st, _, text, js = join('m10', src='127.0.2.2', pc=PASS1)
         c.check(st == 201, 'another meeting is not limited by it: 201', '%s %s' % (st, text[:200]))
         logs = env.log_text('both')

@@ -31,16 +31,19 @@ unsigned zone_failover_plan(struct zone_place_host *h, unsigned nh, const int *h
 	return n;
 }
 
-char *zone_failover_value(const struct zone_fo_move *mv, int64_t now)
+int zone_failover_value(const struct zone_fo_move *mv, int64_t now, char *out, size_t cap)
 {
 	json_t *args = json_array();
 	for (unsigned i = 0; args && i < mv->n_args; i++)
 		json_array_append_new(args, json_string(mv->args[i]));
 	json_t *v = args ? json_pack("{s:s, s:I, s:o, s:s, s:I}", "host", mv->to, "created", (json_int_t)mv->created,
 				     "args", args, "moved_from", mv->from, "moved", (json_int_t)now) : NULL;
-	char *s = v ? json_dumps(v, JSON_COMPACT) : NULL;
+	size_t n = v && cap ? json_dumpb(v, out, cap - 1, JSON_COMPACT) : 0;
 	json_decref(v);
-	return s;
+	if (n == 0 || n >= cap)
+		return -1;
+	out[n] = '\0';
+	return (int)n;
 }
 
 static json_t *b64(const char *s)
@@ -102,9 +105,9 @@ json_t *zone_failover_txn(const char *prefix, int64_t rev, const struct zone_fo_
 			rc |= cmp_exists(cmp, prefix, "hosts/", mv[i].to, true);
 			rc |= cmp_exists(cmp, prefix, "drain/", mv[i].to, false);
 		}
-		char *v = zone_failover_value(&mv[i], now);
-		json_t *k = key(prefix, "meetings/", mv[i].meeting), *vb = v ? b64(v) : NULL;
-		free(v);
+		char v[1500];
+		json_t *k = key(prefix, "meetings/", mv[i].meeting);
+		json_t *vb = zone_failover_value(&mv[i], now, v, sizeof(v)) > 0 ? b64(v) : NULL;
 		json_t *put = k && vb ? json_pack("{s:{s:o, s:o}}", "request_put", "key", k, "value", vb) : NULL;
 		if (!put) {
 			json_decref(k);

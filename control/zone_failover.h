@@ -33,8 +33,8 @@ struct zone_fo_move {
 };
 
 /* The value of meetings/<id> after a move: {"host", "created", "args", "moved_from", "moved"}
- * (moved: Unix s). NULL: out of memory. */
-char *zone_failover_value(const struct zone_fo_move *mv, int64_t now);
+ * (moved: Unix s) into out (cap bytes with the NUL): its length, or -1 (too long, out of memory). */
+int zone_failover_value(const struct zone_fo_move *mv, int64_t now, char *out, size_t cap);
 
 /* The txn's body (/v3/kv/txn) for n moves (1..ZONE_FO_MAX_MOVES) decided on a read at revision rev,
  * keys under prefix ("/mmr/zone/"): compares: no key under meetings/ changed after rev, every

@@ -755,12 +755,43 @@ static void policy_meeting(struct join *j, uint32_t meeting)
 
 /* ---- sessions ending ---------------------------------------------------------------------------- */
 
+/* A session ends because its meeting went elsewhere (the zone placed it on another live host: this
+ * host was gone from the zone and its meetings were moved, zone_failover.h): the `moved` event
+ * (as events_elsewhere's, to the new host) into out, before `end`; "" otherwise. */
+static void moved_away_text(const struct join *j, const struct join_session *s, char *out, size_t cap)
+{
+	const char *host, *url, *from;
+	out[0] = '\0';
+	if (!j->ctx->zone || model_find_meeting(j->ctx->model, s->meeting) != MMR_ID_NONE ||
+	    zone_meeting_where(j->ctx->zone, s->meeting, &host, &url, &from) != ZONE_WHERE_ELSEWHERE)
+		return;
+	struct outbuf b;
+	ob_init(&b);
+	ob_puts(&b, "event: moved\ndata: {\"meeting\": ");
+	ob_json_str(&b, s->meeting);
+	ob_puts(&b, ", \"host\": ");
+	ob_json_str(&b, host);
+	ob_puts(&b, ", \"http_url\": ");
+	ob_json_str(&b, url);
+	ob_puts(&b, ", \"from\": ");
+	ob_json_str(&b, from);
+	ob_puts(&b, ", \"rejoin\": true}\n\n");
+	snprintf(out, cap, "%s", b.oom ? "" : b.p);
+	ob_free(&b);
+}
+
 static void session_end(struct join *j, struct join_session *s, const char *why)
 {
 	ctl_log("join: session %.8s... (%s in %s) ended: %s", s->id, s->name, s->meeting, why);
 	j->c.sessions_ended++;
+	char moved[800];
+	moved_away_text(j, s, moved, sizeof(moved));
 	for (struct join_stream *st = j->streams; st; st = st->next)
 		if (st->s == s) {
+			if (moved[0]) {
+				stream_push(j, st, moved);
+				j->ctx->zstats.rejoin_told++;
+			}
 			stream_push(j, st, "event: end\ndata: {}\n\n");
 			st->ended = true;
 			st->s = NULL;

@@ -1102,6 +1102,12 @@ bool zone_slot_run(struct zone *z, struct slot *sl, int argc, char **argv, uint6
 			return false;   /* the usual "no meeting" */
 		slot_begin(sl, argc, argv);
 		struct zhost *h = snap_host(&z->snap, zm->host, false);
+		if (!h || !h->registered) {
+			/* its host is gone: failover places it again (zone_failover.h) */
+			slot_fail(sl, "zone: host %s left the zone: meeting '%s' is being placed again; try again",
+				  zm->host, argv[2]);
+			return true;
+		}
 		const char *url = h && h->http_url[0] ? h->http_url : "";
 		z->ctx->zstats.redirects++;
 		snprintf(sl->req.redirect, sizeof(sl->req.redirect), "%s", url);

@@ -11,7 +11,10 @@ Checks, each waiting on its condition (no fixed sleeps):
   - the client's event stream reconnected to a surviving host that does not carry X: 307 to X's new
     host (the token kept); there: `event: moved` {"meeting", "host", "http_url", "rejoin": true};
     the join again through a surviving host: 307 to the new host, which answers 201;
+  - the waiting meeting (its host gone): GET 503 "... left the zone", join 503 Retry-After 1;
   - mmr-c restarted: it runs none of its old meetings (they are elsewhere) and takes none back;
+  - mmr-a SIGSTOPped past its lease (as if cut off): its meetings go to mmr-c; SIGCONT: its session's
+    event stream gets `moved` (to mmr-c) then `end`, and it runs none of them;
   - one etcd member SIGKILLed together with mmr-b's controller: all of mmr-b's meetings are placed
     again on the live hosts, each exactly once, no host past capacity, no acknowledged meeting lost.
 
@@ -137,6 +140,13 @@ def main():
         if sum(n.values()) != 1:
             fail('mmr_zone_failover_moved_total: %s (want 1 in all)' % n)
         ok('mmr_zone_failover_moved_total: %s' % n)
+        admin = make_token(secret, 'op', '*', 'admin')
+        s, h, t = Http(a.port).req('GET', '/v1/meetings/%s' % y, None, admin)
+        s2, h2, t2 = Http(a.port).req('POST', '/v1/meetings/%s/join' % y, offer('aiortc_sendrecv.sdp'),
+                                      make_token(secret, 'carl', y, 'participant'), 'application/sdp')
+        if s != 503 or b'left the zone' not in t or s2 != 503 or h2.get('retry-after') != '1':
+            fail('%s (waiting, its host gone) at mmr-a: GET %d %s, join %d %s' % (y, s, t[:120], s2, t2[:120]))
+        ok('%s waiting: GET at mmr-a 503 ("%s"), join 503 Retry-After 1' % (y, t.decode().strip()[:90]))
 
         # the client: its stream again at a surviving host that does not carry x: 307 to the new host
         s, h, t = Http(a.port).req('GET', ev_path)
@@ -177,6 +187,41 @@ def main():
         if pl2 != pl:
             fail('mmr-c restarted changed the placements: %s -> %s' % (pl, pl2))
         ok('mmr-c restarted: it runs none of %s, takes none back (placements unchanged)' % ', '.join(on_c))
+
+        # mmr-a stopped beyond its lease (as if cut off): its meetings go to mmr-c; continued, it tells
+        # its sessions' event streams where their meeting went (moved, then end) and runs none of them
+        on_a = sorted(m for m, v in pl2.items() if v['host'] == 'mmr-a')
+        z = on_a[0]
+        tok2 = make_token(secret, 'bob', z, 'participant')
+        s, h, t = Http(a.port).req('POST', '/v1/meetings/%s/join' % z, offer('aiortc_sendrecv.sdp'), tok2,
+                                   'application/sdp')
+        if s != 201:
+            fail('join of %s on mmr-a: %d %s' % (z, s, t[:200]))
+        ev3 = Events(a.port, '%s/events?access_token=%s' % (h['location'], tok2))
+        ev3.start()
+        wait_until('the event stream on mmr-a open', lambda: ev3.status == 200 and ev3.events)
+        a.proc.send_signal(signal.SIGSTOP)
+        t0 = time.monotonic()
+        try:
+            pl3 = wait_until('mmr-a\'s meetings %s placed on mmr-c while mmr-a is stopped' % on_a, lambda: (
+                lambda p: p if all(p[m]['host'] == 'mmr-c' for m in on_a) and c.meetings() == on_a else None)(
+                    placements(etcd)), timeout=LEASE_S + 3)
+            dt = time.monotonic() - t0
+        finally:
+            a.proc.send_signal(signal.SIGCONT)
+        e = ev3.wait_for(lambda e: e[0] == 'moved', timeout=5)
+        if not e or e[1] != {'meeting': z, 'host': 'mmr-c', 'http_url': c.url, 'from': 'mmr-a', 'rejoin': True}:
+            fail('mmr-a continued: its event stream got %s' % ev3.events)
+        if not ev3.wait_for(lambda e: e[0] == 'end', timeout=5):
+            fail('mmr-a continued: no end after moved: %s' % ev3.events)
+        wait_until('mmr-a runs none of its old meetings', lambda: a.meetings() == [] or None)
+        wait_until('mmr-a registered again', lambda: any(
+            h['name'] == 'mmr-a' and h['alive'] for h in b.ctl_json('zone', 'status')['hosts']))
+        if placements(etcd) != pl3:
+            fail('mmr-a continued changed the placements')
+        ok('mmr-a stopped: %s on mmr-c %.1f s later; continued: its stream got moved %s then end, it runs none'
+           % (', '.join(on_a), dt, e[1]))
+        pl2 = pl3
 
         # one etcd member and mmr-b's controller killed together: every meeting of b placed again
         acked = set(pl2)

@@ -93,6 +93,7 @@ struct zone {
 	bool no_failover;               /* MMR_TEST_ZONE_NO_FAILOVER=1: the negative control (tests) */
 	bool fo_busy;                   /* a failover txn in flight */
 	uint64_t registered_ns;         /* when this host last became registered */
+	uint64_t fo_next_ns;            /* no failover txn before (one lost: let the winner's write come) */
 	int64_t lease;                  /* 0: none */
 	bool grant_busy, ka_busy, put_busy, poll_busy, watch_busy;
 	bool poll_again;                /* the watch saw a change while a read was in flight */
@@ -274,8 +275,9 @@ static int snap_load(struct zone *z, struct snapshot *s, json_t *resp)
 		if (strncmp(rest, "hosts/", 6) == 0 && zone_host_name_ok(rest + 6)) {
 			json_t *j = json_loads(val, 0, NULL);
 			struct zhost *h = snap_host(&n, rest + 6, true);
+			if (h)
+				h->registered = true;   /* (its key is there: never taken for gone, whatever its value) */
 			if (h && json_is_object(j)) {
-				h->registered = true;
 				snprintf(h->address, sizeof(h->address), "%s",
 					 json_string_value(json_object_get(j, "address")) ?: "");
 				snprintf(h->http_url, sizeof(h->http_url), "%s",
@@ -577,7 +579,7 @@ static void failover(struct zone *z)
 {
 	const struct snapshot *s = &z->snap;
 	uint64_t now = mmr_now_ns();
-	if (z->no_failover || z->fo_busy || !s->ok || s->rev < z->last_write_rev || !z->ctx->zstats.registered ||
+	if (z->no_failover || z->fo_busy || now < z->fo_next_ns || !s->ok || s->rev < z->last_write_rev || !z->ctx->zstats.registered ||
 	    now - z->registered_ns < (uint64_t)z->zc->lease_s * 1000000000ull)
 		return;
 	bool any = false;
@@ -644,7 +646,7 @@ static void done_failover(struct zop *op, json_t *resp, const char *err)
 	if (!json_is_true(json_object_get(resp, "succeeded"))) {
 		/* another host moved them first, or the zone changed: the next read decides again */
 		ctl_logl(CTL_LOG_DEBUG, "zone: failover txn lost (the zone changed since the read)");
-		z->next_poll_ns = 0;
+		z->fo_next_ns = mmr_now_ns() + 500000000ull;    /* (the watch reads the winner's write) */
 		return;
 	}
 	int64_t rev = json_int64(json_object_get(json_object_get(resp, "header"), "revision"));

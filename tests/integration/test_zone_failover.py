@@ -8,6 +8,8 @@ Checks, each waiting on its condition (no fixed sleeps):
   - SIGKILL of mmr-c's controller: the stream breaks; within lease_s + 2 s X runs on the host the
     placement rule picks (etcd: moved_from mmr-c), exactly once; the zone being full, mmr-c's other
     meeting Y waits (no host past capacity) and goes to the first host with room once a meeting ends;
+  - a client following the protocol from the SIGKILL on (its stream asked again of a surviving host,
+    307, `moved`, the join): 201 on the new host (the time is printed);
   - the client's event stream reconnected to a surviving host that does not carry X: 307 to X's new
     host (the token kept); there: `event: moved` {"meeting", "host", "http_url", "rejoin": true};
     the join again through a surviving host: 307 to the new host, which answers 201;
@@ -28,6 +30,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -54,6 +57,37 @@ def per_host(pl):
     for v in pl.values():
         n[v['host']] = n.get(v['host'], 0) + 1
     return n
+
+
+def rejoin(ctl_any, dead_url, ev_path, join_path, tok, t0, out, deadline):
+    """A client whose event stream broke, as docs/interfaces.md "Failover" says: its stream asked again
+    of a surviving host (every 0.25 s here, to measure; EventSource waits its retry: 3000), following
+    307 (one to the dead host fails: again), `moved` there, the offer POSTed to its http_url. out:
+    'rejoin_s' (SIGKILL to the 201), 'seen' (the answers on the way)."""
+    seen = []
+    while time.monotonic() < deadline:
+        try:
+            s, h, _ = Http(ctl_any.port).req('GET', ev_path)
+            seen.append(s)
+            loc = h.get('location', '')
+            if s == 307 and not loc.startswith(dead_url):
+                port = int(loc.split('//', 1)[1].split('/', 1)[0].split(':')[1])
+                evm = Events(port, ev_path)
+                evm.start()
+                e = evm.wait_for(lambda e: e[0] == 'moved', timeout=2)
+                if e:
+                    url = e[1]['http_url']
+                    s, h, t = Http(int(url.rsplit(':', 1)[1])).req('POST', join_path, offer('aiortc_sendrecv.sdp'),
+                                                                   tok, 'application/sdp')
+                    seen.append(s)
+                    if s == 201:
+                        out['rejoin_s'] = time.monotonic() - t0
+                        out['moved'] = e[1]
+                        break
+        except OSError as e:
+            seen.append(str(e))
+        time.sleep(0.25)
+    out['seen'] = seen
 
 
 def main():
@@ -116,6 +150,10 @@ def main():
         # SIGKILL of mmr-c's controller
         c.kill()
         t0 = time.monotonic()
+        rj = {}
+        rjt = threading.Thread(target=rejoin, args=(a, c.url, ev_path, '/v1/meetings/%s/join' % x, tok, t0, rj,
+                                                    t0 + LEASE_S + 4), daemon=True)
+        rjt.start()
         wait_until('the event stream broke with mmr-c', lambda: not ev.is_alive(), timeout=5)
 
         def x_moved():
@@ -131,6 +169,11 @@ def main():
             fail('past capacity or twice: %s' % per_host(pl))
         ok('SIGKILL of mmr-c: %s runs on %s %.1f s later (lease_s %d; moved_from mmr-c), once; %s waits '
            '(the zone is full: a 3/3, b 3/3)' % (x, new, dt, LEASE_S, y))
+        rjt.join()
+        if 'rejoin_s' not in rj or rj['moved']['host'] != new:
+            fail('the client rejoining through mmr-a: %s' % rj)
+        ok('the client (stream again at mmr-a every 0.25 s, 307, moved, join): 201 on %s %.2f s after the SIGKILL '
+           '(answers on the way: %s)' % (new, rj['rejoin_s'], sorted(set(map(str, rj['seen'])))))
         n = {}
         for name in ('mmr-a', 'mmr-b'):
             for ln in Http(ctls[name].port).req('GET', '/metrics', None, make_token(secret, 'op', '*', 'admin'))[2] \
@@ -235,8 +278,9 @@ def main():
             if any(v['host'] == 'mmr-b' for v in p.values()):
                 return None
             return p if all(m in ctls[p[m]['host']].meetings() for m in on_b) else None
+        # (a new etcd leader renews every lease for its TTL: mmr-b's may last up to twice lease_s)
         pl = wait_until('meetings %s of mmr-b placed again with one etcd member down' % on_b, b_moved,
-                        timeout=LEASE_S + 4)
+                        timeout=2 * LEASE_S + 3)
         dt = time.monotonic() - t0
         if set(pl) != acked:
             fail('meetings lost or added: %s -> %s' % (sorted(acked), sorted(pl)))

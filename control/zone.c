@@ -579,8 +579,8 @@ static void failover(struct zone *z)
 {
 	const struct snapshot *s = &z->snap;
 	uint64_t now = mmr_now_ns();
-	if (z->no_failover || z->fo_busy || now < z->fo_next_ns || !s->ok || s->rev < z->last_write_rev || !z->ctx->zstats.registered ||
-	    now - z->registered_ns < (uint64_t)z->zc->lease_s * 1000000000ull)
+	if (z->no_failover || z->fo_busy || now < z->fo_next_ns || !s->ok || s->rev < z->last_write_rev ||
+	    !z->ctx->zstats.registered || now - z->registered_ns < (uint64_t)z->zc->lease_s * 1000000000ull)
 		return;
 	bool any = false;
 	for (unsigned i = 0; i < s->n_hosts && !any; i++)

@@ -194,7 +194,9 @@ $(BUILD)/tests/test_rate_limit: TEST_CFLAGS := -Icontrol
 $(BUILD)/tests/test_metrics: $(addprefix $(BUILD)/control/,metrics.o outbuf.o values.o model.o id_index.o id_pool.o)
 $(BUILD)/tests/test_metrics: TEST_CFLAGS := -Icontrol
 # the zone block's checks and the placement decision (control/zone_conf.c, issue 16)
-$(BUILD)/tests/test_zone: $(BUILD)/control/zone_conf.o $(BUILD)/control/etcd_client.o $(BUILD)/control/log.o
+# and failover's plan and txn (control/zone_failover.c)
+$(BUILD)/tests/test_zone: $(BUILD)/control/zone_conf.o $(BUILD)/control/zone_failover.o $(BUILD)/control/etcd_client.o \
+	$(BUILD)/control/log.o
 $(BUILD)/tests/test_zone: TEST_CFLAGS := -Icontrol
 $(BUILD)/tests/test_zone: TEST_EXTRA_LIBS := $(CONFIG_LIBS) $(CURL_LIBS) $(JANSSON_LIBS)
 

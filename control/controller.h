@@ -19,6 +19,8 @@ struct zone_stats {
 	uint64_t refused;           /* zone requests refused: etcd unreachable */
 	uint64_t full;              /* meeting creations refused: no host with room */
 	uint64_t redirects;         /* requests about a meeting placed on another host */
+	uint64_t failover_moved;    /* meetings of gone hosts this host placed again (zone_failover.h) */
+	uint64_t rejoin_told;       /* event streams told `moved` (rejoin here or there) */
 	bool registered;            /* this host's key is in etcd under a live lease */
 };
 

@@ -462,7 +462,7 @@ int http_status_of_error(const char *e)
 	    strstr(e, "random generator failed"))
 		return 500;
 	if (strncmp(e, "the dataplane is not attached", 29) == 0 || strncmp(e, "dataplane offline", 17) == 0 ||
-	    strncmp(e, "zone: etcd unreachable", 22) == 0)
+	    strncmp(e, "zone: etcd unreachable", 22) == 0 || strncmp(e, "zone: host ", 11) == 0)
 		return 503;
 	if (strncmp(e, "the zone is full", 16) == 0 || strncmp(e, "placement conflict", 18) == 0)
 		return 409;

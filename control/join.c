@@ -756,12 +756,43 @@ static void policy_meeting(struct join *j, uint32_t meeting)
 
 /* ---- sessions ending ---------------------------------------------------------------------------- */
 
+/* A session ends because its meeting went elsewhere (the zone placed it on another live host: this
+ * host was gone from the zone and its meetings were moved, zone_failover.h): the `moved` event
+ * (as events_elsewhere's, to the new host) into out, before `end`; "" otherwise. */
+static void moved_away_text(const struct join *j, const struct join_session *s, char *out, size_t cap)
+{
+	const char *host, *url, *from;
+	out[0] = '\0';
+	if (!j->ctx->zone || model_find_meeting(j->ctx->model, s->meeting) != MMR_ID_NONE ||
+	    zone_meeting_where(j->ctx->zone, s->meeting, &host, &url, &from) != ZONE_WHERE_ELSEWHERE)
+		return;
+	struct outbuf b;
+	ob_init(&b);
+	ob_puts(&b, "event: moved\ndata: {\"meeting\": ");
+	ob_json_str(&b, s->meeting);
+	ob_puts(&b, ", \"host\": ");
+	ob_json_str(&b, host);
+	ob_puts(&b, ", \"http_url\": ");
+	ob_json_str(&b, url);
+	ob_puts(&b, ", \"from\": ");
+	ob_json_str(&b, from);
+	ob_puts(&b, ", \"rejoin\": true}\n\n");
+	snprintf(out, cap, "%s", b.oom ? "" : b.p);
+	ob_free(&b);
+}
+
 static void session_end(struct join *j, struct join_session *s, const char *why)
 {
 	ctl_log("join: session %.8s... (%s in %s) ended: %s", s->id, s->name, s->meeting, why);
 	j->c.sessions_ended++;
+	char moved[800];
+	moved_away_text(j, s, moved, sizeof(moved));
 	for (struct join_stream *st = j->streams; st; st = st->next)
 		if (st->s == s) {
+			if (moved[0]) {
+				stream_push(j, st, moved);
+				j->ctx->zstats.rejoin_told++;
+			}
 			stream_push(j, st, "event: end\ndata: {}\n\n");
 			st->ended = true;
 			st->s = NULL;
@@ -896,7 +927,16 @@ static enum MHD_Result do_join(struct join *j, struct http_req *r, enum endpoint
 	if (!r->body_len)
 		return refuse(j, r, 400, "no SDP offer in the body");
 	uint32_t meeting = model_find_meeting(m, meeting_name);
-	const char *zhost, *zurl = meeting == MMR_ID_NONE ? zone_meeting_elsewhere(ctx->zone, meeting_name, &zhost) : NULL;
+	const char *zhost, *zurl = NULL, *zfrom;
+	if (meeting == MMR_ID_NONE && zone_meeting_where(ctx->zone, meeting_name, &zhost, &zurl, &zfrom) == ZONE_WHERE_GONE) {
+		/* its host left the zone: failover places it again (zone_failover.h) */
+		struct http_hdr h[] = { { "Retry-After", "1" }, { NULL, NULL } };
+		char body[300];
+		snprintf(body, sizeof(body), "{\"error\": \"meeting '%.64s' was on host %.64s, which left the zone: it "
+					     "is being placed again, try again\"}\n", meeting_name, zhost);
+		return http_reply(r, 503, "application/json", body, strlen(body), h);
+	}
+	zurl = meeting == MMR_ID_NONE ? zone_meeting_elsewhere(ctx->zone, meeting_name, &zhost) : NULL;
 	if (zurl && zurl[0]) {
 		/* placed on another host of the zone (zone.h): the same join there (WHIP allows 307) */
 		const char *path = strchr(r->a_what, ' ');
@@ -1558,6 +1598,65 @@ static enum MHD_Result do_self_mute(struct join *j, struct http_req *r, struct j
 	return http_reply(r, 200, "application/json", reply, (size_t)n, NULL);
 }
 
+/* The event stream of a session this host does not know, in a zone, for a token of one meeting
+ * (failover, zone_failover.h: its session was on a host that left the zone): the meeting on another
+ * live host: 307 there (the same path, the token kept); moved here by failover: one `moved` event
+ * telling the client to join again here; its host gone (failover pending): 503, Retry-After 1.
+ * -1: none of these (the usual 404). */
+static int events_elsewhere(struct join *j, struct http_req *r, const struct token_claims *cl, const char *url,
+			    const char *qtok, enum MHD_Result *rc)
+{
+	const char *host, *hurl, *from;
+	if (!j->ctx->zone || strcmp(cl->meeting, "*") == 0)
+		return -1;
+	int w = zone_meeting_where(j->ctx->zone, cl->meeting, &host, &hurl, &from);
+	if (w == ZONE_WHERE_ELSEWHERE && hurl[0]) {
+		char loc[2600];
+		snprintf(loc, sizeof(loc), "%s%s%s%s", hurl, url, qtok ? "?access_token=" : "", qtok ? qtok : "");
+		struct http_hdr h[] = { { "Location", loc }, { NULL, NULL } };
+		char body[400];
+		snprintf(body, sizeof(body), "{\"error\": \"meeting '%.64s' is on host %.64s (%.200s): ask that host\"}\n",
+			 cl->meeting, host, hurl);
+		j->ctx->zstats.redirects++;
+		ctl_log("http %s: 307: events of a session of meeting %s: the meeting is on host %s", r->who, cl->meeting,
+			host);
+		*rc = http_reply(r, 307, "application/json", body, strlen(body), h);
+		return 0;
+	}
+	if (w == ZONE_WHERE_GONE) {
+		struct http_hdr h[] = { { "Retry-After", "1" }, { NULL, NULL } };
+		char body[300];
+		snprintf(body, sizeof(body), "{\"error\": \"meeting '%.64s' was on host %.64s, which left the zone: it "
+					     "is being placed again, try again\"}\n", cl->meeting, host);
+		*rc = http_reply(r, 503, "application/json", body, strlen(body), h);
+		return 0;
+	}
+	if (w != ZONE_WHERE_HERE || !from[0] || model_find_meeting(j->ctx->model, cl->meeting) == MMR_ID_NONE)
+		return -1;
+	struct outbuf b;
+	ob_init(&b);
+	ob_puts(&b, "retry: 3000\n\nevent: moved\ndata: {\"meeting\": ");
+	ob_json_str(&b, cl->meeting);
+	ob_puts(&b, ", \"host\": ");
+	ob_json_str(&b, j->ctx->cfg->zone.host);
+	ob_puts(&b, ", \"http_url\": ");
+	ob_json_str(&b, j->ctx->cfg->zone.http_url);
+	ob_puts(&b, ", \"from\": ");
+	ob_json_str(&b, from);
+	ob_puts(&b, ", \"rejoin\": true}\n\n");
+	if (b.oom) {
+		ob_free(&b);
+		return -1;
+	}
+	j->ctx->zstats.rejoin_told++;
+	ctl_log("http %s: events of a session of meeting %s (moved here from host %s): told to join again", r->who,
+		cl->meeting, from);
+	struct http_hdr h[] = { { "Cache-Control", "no-store" }, { NULL, NULL } };
+	*rc = http_reply(r, 200, "text/event-stream", b.p, b.len, h);
+	ob_free(&b);
+	return 0;
+}
+
 enum MHD_Result join_handle(struct join *j, struct http_req *r, const char *url, const char *method)
 {
 	char name[96];
@@ -1614,6 +1713,8 @@ enum MHD_Result join_handle(struct join *j, struct http_req *r, const char *url,
 		session_end(j, s, "its participant was removed");
 		s = NULL;
 	}
+	if (events && (!s || !s->live) && events_elsewhere(j, r, &cl, url, qtok, &rc) == 0)
+		return rc;
 	if (!s || !s->live || !token_owns(&cl, s))
 		return http_reply_error(r, 404, "no session %.40s", name);
 	if (s->deleting)

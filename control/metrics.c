@@ -272,6 +272,10 @@ void metrics_render(const struct ctl_ctx *ctx, const struct metrics_http *http, 
 		counter1(out, "mmr_zone_refused_total", "zone requests refused because etcd was unreachable", z->refused);
 		counter1(out, "mmr_zone_full_total", "meeting creations refused: no zone host had room", z->full);
 		counter1(out, "mmr_zone_redirects_total", "requests about a meeting placed on another host", z->redirects);
+		counter1(out, "mmr_zone_failover_moved_total", "meetings of hosts that left the zone this host placed again",
+			 z->failover_moved);
+		counter1(out, "mmr_zone_rejoin_told_total", "event streams of moved meetings told to join again",
+			 z->rejoin_told);
 		gauge1(out, "mmr_zone_registered", "1 while this host is registered in the zone under a live lease",
 		       z->registered ? 1 : 0);
 	}

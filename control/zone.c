@@ -27,6 +27,7 @@
 #include "slot.h"
 #include "stats.h"
 #include "values.h"
+#include "zone_failover.h"
 
 #define PREFIX          "/mmr/zone/"
 #define POLL_NS         1000000000ull
@@ -52,6 +53,8 @@ struct zmeet {
 	char host[ZONE_NAME_MAX + 1];
 	char args[MAX_ARGS][72];
 	unsigned n_args;
+	int64_t created;
+	char from[ZONE_NAME_MAX + 1];   /* moved here by failover from this host ("": never moved) */
 };
 
 struct snapshot {
@@ -65,7 +68,7 @@ struct snapshot {
 };
 
 enum op_kind { OP_GRANT, OP_KEEPALIVE, OP_PUT, OP_POLL, OP_PLACE_RANGE, OP_PLACE_TXN, OP_END, OP_DRAIN, OP_FORGET,
-	       OP_WATCH };
+	       OP_WATCH, OP_FAILOVER };
 
 struct zop {
 	struct zop *next;
@@ -87,6 +90,10 @@ struct zone {
 	const struct zone_config *zc;
 	struct etcd *etcd;
 	bool no_lease;                  /* MMR_TEST_ZONE_NO_LEASE=1: the negative control (tests) */
+	bool no_failover;               /* MMR_TEST_ZONE_NO_FAILOVER=1: the negative control (tests) */
+	bool fo_busy;                   /* a failover txn in flight */
+	uint64_t registered_ns;         /* when this host last became registered */
+	uint64_t fo_next_ns;            /* no failover txn before (one lost: let the winner's write come) */
 	int64_t lease;                  /* 0: none */
 	bool grant_busy, ka_busy, put_busy, poll_busy, watch_busy;
 	bool poll_again;                /* the watch saw a change while a read was in flight */
@@ -268,8 +275,9 @@ static int snap_load(struct zone *z, struct snapshot *s, json_t *resp)
 		if (strncmp(rest, "hosts/", 6) == 0 && zone_host_name_ok(rest + 6)) {
 			json_t *j = json_loads(val, 0, NULL);
 			struct zhost *h = snap_host(&n, rest + 6, true);
+			if (h)
+				h->registered = true;   /* (its key is there: never taken for gone, whatever its value) */
 			if (h && json_is_object(j)) {
-				h->registered = true;
 				snprintf(h->address, sizeof(h->address), "%s",
 					 json_string_value(json_object_get(j, "address")) ?: "");
 				snprintf(h->http_url, sizeof(h->http_url), "%s",
@@ -307,6 +315,10 @@ static int snap_load(struct zone *z, struct snapshot *s, json_t *resp)
 				memset(m, 0, sizeof(*m));
 				snprintf(m->id, sizeof(m->id), "%.63s", rest + 9);
 				snprintf(m->host, sizeof(m->host), "%s", host);
+				m->created = json_integer_value(json_object_get(j, "created"));
+				const char *from = json_string_value(json_object_get(j, "moved_from"));
+				if (from && zone_host_name_ok(from))
+					snprintf(m->from, sizeof(m->from), "%s", from);
 				json_t *a = json_object_get(j, "args"), *e;
 				size_t k;
 				json_array_foreach(a, k, e) {
@@ -480,8 +492,10 @@ static void done_put(struct zop *op, json_t *resp, const char *err)
 		}
 		return;
 	}
-	if (!z->ctx->zstats.registered)
+	if (!z->ctx->zstats.registered) {
 		ctl_log("zone: host %s registered", z->zc->host);
+		z->registered_ns = mmr_now_ns();
+	}
 	z->ctx->zstats.registered = true;
 }
 
@@ -543,6 +557,121 @@ static json_t *range_prefix(void)
 	return b;
 }
 
+/* ---- failover (zone_failover.h) ------------------------------------------------------------------- */
+
+/* The hosts as placement sees them (the snapshot's order). */
+static unsigned place_hosts(const struct snapshot *s, struct zone_place_host *ph)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < s->n_hosts; i++) {
+		const struct zhost *h = &s->hosts[i];
+		ph[n++] = (struct zone_place_host){ .name = h->name, .cap_meetings = h->cap_m, .cap_participants = h->cap_p,
+						    .meetings = h->placed,
+						    .participants = h->load_p, .alive = h->registered, .draining = h->drain };
+	}
+	return n;
+}
+
+/* After a read: the meetings of hosts that left the zone are placed again (one txn; every live host
+ * may try it, one wins). Only once this host has been registered for a lease time (so a zone
+ * starting up leaves each host time to register: a slow host is not a dead one). */
+static void failover(struct zone *z)
+{
+	const struct snapshot *s = &z->snap;
+	uint64_t now = mmr_now_ns();
+	if (z->no_failover || z->fo_busy || now < z->fo_next_ns || !s->ok || s->rev < z->last_write_rev ||
+	    !z->ctx->zstats.registered || now - z->registered_ns < (uint64_t)z->zc->lease_s * 1000000000ull)
+		return;
+	bool any = false;
+	for (unsigned i = 0; i < s->n_hosts && !any; i++)
+		any = !s->hosts[i].registered && s->hosts[i].placed && strcmp(s->hosts[i].name, z->zc->host) != 0;
+	if (!any)
+		return;
+	int *host_of = malloc((s->n_meets + 1) * sizeof(*host_of));
+	if (!host_of)
+		return;
+	for (unsigned k = 0; k < s->n_meets; k++) {
+		host_of[k] = -1;
+		if (strcmp(s->meets[k].host, z->zc->host) == 0)
+			continue;       /* (never our own: our key may be missing from an old read) */
+		for (unsigned i = 0; i < s->n_hosts; i++)
+			if (strcmp(s->hosts[i].name, s->meets[k].host) == 0)
+				host_of[k] = (int)i;
+	}
+	struct zone_place_host ph[ZONE_MAX_HOSTS];
+	unsigned nh = place_hosts(s, ph);
+	unsigned mk[ZONE_FO_MAX_MOVES];
+	int to[ZONE_FO_MAX_MOVES];
+	unsigned n = zone_failover_plan(ph, nh, host_of, s->n_meets, mk, to, ZONE_FO_MAX_MOVES);
+	free(host_of);
+	if (n == 0) {
+		if (now >= z->fail_log_ns) {
+			ctl_logl(CTL_LOG_WARNING, "zone: meetings of a host that left the zone wait: no live, non-draining "
+						  "host has room for them");
+			z->fail_log_ns = now + 10000000000ull;
+		}
+		return;
+	}
+	struct zone_fo_move mv[ZONE_FO_MAX_MOVES];
+	const char *args[ZONE_FO_MAX_MOVES][MAX_ARGS];
+	for (unsigned i = 0; i < n; i++) {
+		const struct zmeet *m = &s->meets[mk[i]];
+		for (unsigned a = 0; a < m->n_args; a++)
+			args[i][a] = m->args[a];
+		mv[i] = (struct zone_fo_move){ .meeting = m->id, .from = m->host, .to = s->hosts[to[i]].name,
+					       .created = m->created, .args = args[i], .n_args = m->n_args };
+	}
+	json_t *b = zone_failover_txn(PREFIX, s->rev, mv, n, (int64_t)time(NULL));
+	struct zop *op = b ? op_new(z, OP_FAILOVER, NULL) : NULL;
+	if (!op) {
+		json_decref(b);
+		return;
+	}
+	snprintf(op->meeting, sizeof(op->meeting), "%s", mv[0].meeting);
+	snprintf(op->host, sizeof(op->host), "%s", mv[0].from);
+	snprintf(op->target, sizeof(op->target), "%s", mv[0].to);
+	op->tries = n;
+	if (post(z, op, "/v3/kv/txn", b) == 0)
+		z->fo_busy = true;
+}
+
+static void done_failover(struct zop *op, json_t *resp, const char *err)
+{
+	struct zone *z = op->z;
+	z->fo_busy = false;
+	if (!resp) {
+		ctl_logl(CTL_LOG_WARNING, "zone: failover of host %s's meetings not written: %s", op->host, err);
+		return;
+	}
+	if (!json_is_true(json_object_get(resp, "succeeded"))) {
+		/* another host moved them first, or the zone changed: the next read decides again */
+		ctl_logl(CTL_LOG_DEBUG, "zone: failover txn lost (the zone changed since the read)");
+		z->fo_next_ns = mmr_now_ns() + 500000000ull;    /* (the watch reads the winner's write) */
+		return;
+	}
+	int64_t rev = json_int64(json_object_get(json_object_get(resp, "header"), "revision"));
+	if (rev > z->last_write_rev)
+		z->last_write_rev = rev;
+	z->ctx->zstats.failover_moved += op->tries;
+	ctl_logl(CTL_LOG_WARNING, "zone: host %s left the zone: %u meeting(s) placed again (first: %s on host %s)",
+		 op->host, op->tries, op->meeting, op->target);
+	z->next_poll_ns = 0;    /* (more to move: the next read) */
+}
+
+int zone_meeting_where(struct zone *z, const char *meeting, const char **host, const char **url, const char **from)
+{
+	const struct zmeet *zm = z && z->snap.ok ? snap_meeting(&z->snap, meeting) : NULL;
+	if (!zm)
+		return ZONE_WHERE_UNKNOWN;
+	const struct zhost *h = snap_host(&z->snap, zm->host, false);
+	*host = zm->host;
+	*url = h ? h->http_url : "";
+	*from = zm->from;
+	if (strcmp(zm->host, z->zc->host) == 0)
+		return ZONE_WHERE_HERE;
+	return h && h->registered ? ZONE_WHERE_ELSEWHERE : ZONE_WHERE_GONE;
+}
+
 static void done_poll(struct zop *op, json_t *resp, const char *err)
 {
 	struct zone *z = op->z;
@@ -562,6 +691,7 @@ static void done_poll(struct zop *op, json_t *resp, const char *err)
 		ctl_logl(CTL_LOG_DEBUG, "zone: read revision %lld: %u live hosts, %u placements", (long long)z->snap.rev,
 			 alive, z->snap.n_meets);
 		reconcile(z);
+		failover(z);
 	}
 }
 
@@ -637,13 +767,7 @@ static void done_place_range(struct zop *op, json_t *resp, const char *err)
 		return;
 	}
 	struct zone_place_host ph[ZONE_MAX_HOSTS];
-	unsigned n = 0;
-	for (unsigned i = 0; i < z->snap.n_hosts; i++) {
-		const struct zhost *h = &z->snap.hosts[i];
-		ph[n++] = (struct zone_place_host){ .name = h->name, .cap_meetings = h->cap_m, .cap_participants = h->cap_p,
-						    .meetings = h->placed,
-						    .participants = h->load_p, .alive = h->registered, .draining = h->drain };
-	}
+	unsigned n = place_hosts(&z->snap, ph);
 	int best = zone_place(ph, n);
 	if (best < 0) {
 		z->ctx->zstats.full++;
@@ -835,6 +959,7 @@ static void on_done(void *arg, json_t *resp, const char *err)
 	case OP_END: done_end(op, resp, err); break;
 	case OP_DRAIN: case OP_FORGET: done_drain(op, resp, err); break;
 	case OP_WATCH: done_watch(op, resp, err); break;
+	case OP_FAILOVER: done_failover(op, resp, err); break;
 	}
 	if (!resp && op->kind != OP_POLL && op->kind != OP_WATCH)
 		snprintf(op->z->last_err, sizeof(op->z->last_err), "%s", err);
@@ -979,6 +1104,12 @@ bool zone_slot_run(struct zone *z, struct slot *sl, int argc, char **argv, uint6
 			return false;   /* the usual "no meeting" */
 		slot_begin(sl, argc, argv);
 		struct zhost *h = snap_host(&z->snap, zm->host, false);
+		if (!h || !h->registered) {
+			/* its host is gone: failover places it again (zone_failover.h) */
+			slot_fail(sl, "zone: host %s left the zone: meeting '%s' is being placed again; try again",
+				  zm->host, argv[2]);
+			return true;
+		}
 		const char *url = h && h->http_url[0] ? h->http_url : "";
 		z->ctx->zstats.redirects++;
 		snprintf(sl->req.redirect, sizeof(sl->req.redirect), "%s", url);
@@ -1118,6 +1249,11 @@ struct zone *zone_open(struct ctl_ctx *ctx, char *err, size_t errlen)
 	z->zc = zc;
 	const char *nl = getenv("MMR_TEST_ZONE_NO_LEASE");
 	z->no_lease = nl && strcmp(nl, "1") == 0;
+	const char *nf = getenv("MMR_TEST_ZONE_NO_FAILOVER");
+	z->no_failover = nf && strcmp(nf, "1") == 0;
+	if (z->no_failover)
+		ctl_logl(CTL_LOG_WARNING, "zone: MMR_TEST_ZONE_NO_FAILOVER=1: a gone host's meetings are NOT placed "
+					  "again (tests only)");
 	z->etcd = etcd_open((const char (*)[256])zc->etcd, zc->n_etcd, ETCD_TIMEOUT_MS, &ctx->zstats.etcd);
 	if (!z->etcd) {
 		free(z);

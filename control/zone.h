@@ -34,6 +34,11 @@ bool zone_slot_run(struct zone *z, struct slot *sl, int argc, char **argv, uint6
 /* Is meeting placed on another host (the last read)? Its http_url ("" when it has none) and *host,
  * counted as a redirect; NULL when it is placed here or not known. (The join endpoints, join.c.) */
 const char *zone_meeting_elsewhere(struct zone *z, const char *meeting, const char **host);
+/* Where meeting is placed (the last read; zone_failover.h): ZONE_WHERE_UNKNOWN (not in the zone), or
+ * *host, *url (its http_url, "" none) and *from (the host failover moved it from, "" never moved)
+ * and HERE, ELSEWHERE (a live host) or GONE (a host that left the zone: failover will move it). */
+enum { ZONE_WHERE_UNKNOWN, ZONE_WHERE_HERE, ZONE_WHERE_ELSEWHERE, ZONE_WHERE_GONE };
+int zone_meeting_where(struct zone *z, const char *meeting, const char **host, const char **url, const char **from);
 /* sl goes away (its connection dropped): a call in flight for it must not touch it. */
 void zone_slot_gone(struct zone *z, struct slot *sl);
 /* Every loop round: registration, keepalive, load, the placements read again. */

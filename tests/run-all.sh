@@ -158,6 +158,10 @@ done
 [ -f tests/integration/test_zone.py ] &&
 	run_negative integration/test_zone--no-lease 300 '^FAIL host mmr-c left the zone after SIGKILL of its controller' \
 		"$PY" tests/integration/test_zone.py --no-lease
+# failover: nothing placed again, so a killed host's meetings stay lost
+[ -f tests/integration/test_zone_failover.py ] &&
+	run_negative integration/test_zone_failover--no-failover 300 '^FAIL meeting .* of the killed host placed again after SIGKILL of mmr-c' \
+		"$PY" tests/integration/test_zone_failover.py --no-failover
 [ -f tests/integration/test_ctl_journal.py ] &&
 	run_negative integration/test_ctl_journal--ack-early 300 '^FAIL .*acknowledged change lost' \
 		"$PY" tests/integration/test_ctl_journal.py --ack-early

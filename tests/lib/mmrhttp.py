@@ -122,10 +122,11 @@ class Events(threading.Thread):
             chunked = b'chunked' in head.lower()
             text = ''
             raw = buf
+            done = False
             while not self.stop:
                 if chunked:
                     # de-chunk what is complete
-                    while True:
+                    while not done:
                         m = re.match(rb'([0-9a-fA-F]+)\r\n', raw)
                         if not m:
                             break
@@ -135,7 +136,7 @@ class Events(threading.Thread):
                         text += raw[m.end():m.end() + n].decode()
                         raw = raw[m.end() + n + 2:]
                         if n == 0:
-                            return
+                            done = True   # (the events before it still parsed, below)
                 else:
                     text += raw.decode()
                     raw = b''
@@ -152,6 +153,8 @@ class Events(threading.Thread):
                             self.events.append((name, json.loads(data)))
                         except ValueError:
                             self.events.append((name, data))
+                if done:
+                    return
                 try:
                     d = s.recv(4096)
                 except socket.timeout:

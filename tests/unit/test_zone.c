@@ -17,6 +17,7 @@
 
 #include "etcd_client.h"
 #include "zone_conf.h"
+#include "zone_failover.h"
 
 #define GOOD_HEAD \
 	"  etcd = [ \"http://127.0.0.1:2379\", \"https://etcd-2.example:2379\" ];\n" \
@@ -166,6 +167,78 @@ static void test_b64(void **st)
 	assert_int_equal(etcd_unb64("Zm9vYmFyYmF6", b, 4), -1);  /* too long for out */
 }
 
+/* failover's plan: only the gone hosts' meetings move, by the placement rule, never past capacity,
+ * draining hosts left out; no room: the rest wait */
+static void test_failover_plan(void **st)
+{
+	(void)st;
+	struct zone_place_host h[] = {
+		{ .name = "a", .cap_meetings = 3, .cap_participants = 100, .meetings = 2, .alive = true },
+		{ .name = "b", .cap_meetings = 3, .cap_participants = 100, .meetings = 2, .alive = true },
+		{ .name = "c", .cap_meetings = 3, .cap_participants = 100, .meetings = 3, .alive = false },
+		{ .name = "d", .cap_meetings = 9, .cap_participants = 100, .meetings = 0, .alive = true, .draining = true },
+	};
+	int host_of[] = { 0, 2, 1, 2, -1, 2, 0 };
+	unsigned mk[8];
+	int to[8];
+	unsigned n = zone_failover_plan(h, 4, host_of, 7, mk, to, 8);
+	/* a and b tie at 1/3 free: the name (a), then b; then no room (d drains): the third waits */
+	assert_int_equal(n, 2);
+	assert_int_equal(mk[0], 1);
+	assert_int_equal(to[0], 0);
+	assert_int_equal(mk[1], 3);
+	assert_int_equal(to[1], 1);
+	assert_int_equal(h[0].meetings, 3);
+	assert_int_equal(h[1].meetings, 3);
+	assert_int_equal(h[3].meetings, 0);
+	/* max bounds it */
+	struct zone_place_host g[] = {
+		{ .name = "a", .cap_meetings = 9, .cap_participants = 100, .alive = true },
+		{ .name = "c", .cap_meetings = 9, .cap_participants = 100, .meetings = 3, .alive = false },
+	};
+	int ho[] = { 1, 1, 1 };
+	assert_int_equal(zone_failover_plan(g, 2, ho, 3, mk, to, 2), 2);
+	/* no gone host: nothing */
+	g[1].alive = true;
+	assert_int_equal(zone_failover_plan(g, 2, ho, 3, mk, to, 8), 0);
+}
+
+/* the txn: compares on meetings/ (mod_revision < rev + 1), the gone host absent, each chosen host
+ * present and not draining (once each); the puts carry moved_from */
+static void test_failover_txn(void **st)
+{
+	(void)st;
+	const char *args[] = { "--plain" };
+	struct zone_fo_move mv[] = {
+		{ .meeting = "m1", .from = "c", .to = "a", .created = 100, .args = args, .n_args = 1 },
+		{ .meeting = "m2", .from = "c", .to = "a", .created = 101 },
+	};
+	char v[512];
+	assert_true(zone_failover_value(&mv[0], 200, v, sizeof(v)) > 0);
+	assert_string_equal(v, "{\"host\":\"a\",\"created\":100,\"args\":[\"--plain\"],\"moved_from\":\"c\",\"moved\":200}");
+	assert_int_equal(zone_failover_value(&mv[0], 200, v, 20), -1);
+	json_t *b = zone_failover_txn("/mmr/zone/", 41, mv, 2, 200);
+	assert_non_null(b);
+	json_t *cmp = json_object_get(b, "compare"), *ok = json_object_get(b, "success");
+	assert_int_equal(json_array_size(cmp), 4);        /* meetings/, hosts/c absent, hosts/a, drain/a */
+	assert_int_equal(json_array_size(ok), 2);
+	json_t *c0 = json_array_get(cmp, 0);
+	assert_string_equal(json_string_value(json_object_get(c0, "mod_revision")), "42");
+	assert_string_equal(json_string_value(json_object_get(c0, "result")), "LESS");
+	char key[128];
+	assert_true(etcd_unb64(json_string_value(json_object_get(json_array_get(cmp, 1), "key")), key, sizeof(key)) > 0);
+	assert_string_equal(key, "/mmr/zone/hosts/c");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(cmp, 1), "result")), "EQUAL");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(cmp, 2), "result")), "GREATER");
+	assert_true(etcd_unb64(json_string_value(json_object_get(json_array_get(cmp, 3), "key")), key, sizeof(key)) > 0);
+	assert_string_equal(key, "/mmr/zone/drain/a");
+	json_t *put = json_object_get(json_array_get(ok, 1), "request_put");
+	assert_true(etcd_unb64(json_string_value(json_object_get(put, "key")), key, sizeof(key)) > 0);
+	assert_string_equal(key, "/mmr/zone/meetings/m2");
+	json_decref(b);
+	assert_null(zone_failover_txn("/mmr/zone/", 41, mv, 0, 200));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -173,6 +246,8 @@ int main(void)
 		cmocka_unit_test(test_config_refused),
 		cmocka_unit_test(test_place),
 		cmocka_unit_test(test_b64),
+		cmocka_unit_test(test_failover_plan),
+		cmocka_unit_test(test_failover_txn),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,8 @@
  * COPIES_PER_S: lcore slot 0 is active and its copies counter grows at that rate (test_zone.py: the
  * zone's load.copies_per_s).
  *
+ * It shows a fixed DTLS fingerprint (so a join's answer can be made: test_zone_failover.py).
+ *
  * Prints "STANDIN READY" once the segment is ready; unlinks it on SIGTERM/SIGINT.
  */
 #include <signal.h>
@@ -45,6 +47,9 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	for (int i = 0; i < MMR_SRTP_LEDGER_ID_LEN; i++)   /* before dp_ready, as the dataplane does */
 		ch.shm->srtp_ledger_id[i] = (uint8_t)(0x11 * (i + 1));
+	for (int i = 0; i < MMR_DTLS_FP_LEN; i++)          /* "AB:AB:...": a fixed fingerprint */
+		memcpy(ch.shm->dtls_fingerprint + 3 * i, i + 1 < MMR_DTLS_FP_LEN ? "AB:" : "AB", i + 1 < MMR_DTLS_FP_LEN ? 3 : 2);
+	ch.shm->dtls_fingerprint[MMR_DTLS_FP_TEXT_LEN] = '\0';
 	atomic_store(&ch.shm->dp_pid, (uint32_t)getpid());
 	atomic_store(&ch.shm->dp_ready, 1);
 	struct mmr_lcore_stats *l0 = &ch.shm->stats.lcore[0];

@@ -395,6 +395,14 @@ static void reconcile(struct zone *z)
 			ctl_logl(CTL_LOG_WARNING, "zone: meeting %s cannot be created here: its placement is taken back",
 				 zm->id);
 			forget_placement(z, zm->id);
+		} else if (zm->from[0]) {
+			/* moved by failover: its controls (passcode, lock, bans, waiting room) stayed on the
+			 * dead host and are not in the zone yet, so it comes up closed, not open: its waiting
+			 * room on (hosts, whose tokens pass it, admit the others) */
+			char *set[] = { "meeting", "set", (char *)zm->id, "--waiting-room", "on", NULL };
+			if (!run_internal(z, 5, set))
+				ctl_logl(CTL_LOG_ERROR, "zone: meeting %s moved from %s: its waiting room could not be "
+					 "turned on", zm->id, zm->from);
 		}
 	}
 	for (uint32_t id = 0; id < model_meeting_bound(m); id++) {

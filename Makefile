@@ -198,6 +198,10 @@ $(BUILD)/tests/test_zone: $(BUILD)/control/zone_conf.o $(BUILD)/control/etcd_cli
 $(BUILD)/tests/test_zone: TEST_CFLAGS := -Icontrol
 $(BUILD)/tests/test_zone: TEST_EXTRA_LIBS := $(CONFIG_LIBS) $(CURL_LIBS) $(JANSSON_LIBS)
 
+# the cascade trunks' SRTP keys (control/zone_cascade.c, issue 16)
+$(BUILD)/tests/test_zone_cascade: $(BUILD)/control/zone_cascade.o
+$(BUILD)/tests/test_zone_cascade: TEST_CFLAGS := -Icontrol
+
 $(BUILD)/tests/integration/%: tests/integration/tools/%.c $(LIBS_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LIBS_A) $(CRYPTO_LIBS) -lpthread

@@ -37,9 +37,10 @@
 #include "state_file.h"
 #include "state_store.h"
 #include "values.h"
+#include "zone_conf.h"
 
 #define MAX_POS  3
-#define MAX_OPTS 16
+#define MAX_OPTS 20
 
 struct args {
 	const char *pos[MAX_POS];
@@ -554,7 +555,7 @@ static void cmd_meeting_show(struct ctl_ctx *ctx, const struct args *a, struct r
 /* ---- participant ---------------------------------------------------------------------------- */
 
 enum { PA_ADDR, PA_PORT, PA_ROLE, PA_MAC, PA_DP_PORT, PA_SRTP, PA_PLAIN, PA_RTCP, PA_RTX, PA_EXT, PA_EXT_TWO_BYTE,
-       PA_ICE, PA_DTLS_FP, PA_DTLS_ROLE, PA_VIDEO_SLOTS, PA_AUDIO_SLOTS };
+       PA_ICE, PA_DTLS_FP, PA_DTLS_ROLE, PA_VIDEO_SLOTS, PA_AUDIO_SLOTS, PA_TRUNK };
 
 /* --dtls-fp FP [--dtls-role server|client]: the peer's SHA-256 fingerprint (dtls_fp.h) and the MMR's
  * role; needs ICE credentials (has_ice) and an SRTP meeting (suite). false: failed. */
@@ -786,6 +787,11 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 	if (!val_name_ok(name))
 		FAIL("bad participant name '%s' (1-63 characters of A-Z a-z 0-9 _ . -, not starting with '-')",
 			    name);
+	if (model_is_trunk(name) != (a->opt[PA_TRUNK] != NULL))
+		FAIL("participant name '%s': the prefix '" MODEL_TRUNK_PREFIX "' is for trunks to other hosts of the zone, "
+		     "and a trunk (--trunk) is named " MODEL_TRUNK_PREFIX "HOST", name);
+	if (a->opt[PA_TRUNK] && !zone_host_name_ok(name + sizeof(MODEL_TRUNK_PREFIX) - 1))
+		FAIL("bad trunk name '%s' (" MODEL_TRUNK_PREFIX "HOST, HOST a zone host name)", name);
 	if (model_find_participant(m, meeting, name) != MMR_ID_NONE)
 		FAIL("participant '%s' already exists in meeting '%s'", name, m->meetings[meeting].name);
 	/* the meeting decides plain or SRTP; an option may only confirm it */
@@ -797,6 +803,11 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 		FAIL("meeting '%s' is %s%s; a participant cannot be %s%s (the meeting decides)",
 		     m->meetings[meeting].name, suite ? "SRTP " : "", security_text(suite), want ? "SRTP " : "",
 		     security_text(want));
+	/* the keys of an SRTP trunk are the zone's (zone_cascade.h): both hosts derive them, nobody is
+	 * handed random ones; until the zone hands trunks their epochs, trunks are plain only */
+	if (a->opt[PA_TRUNK] && suite != SRTP_SUITE_NONE)
+		FAIL("meeting '%s' is SRTP: a trunk's keys come from the zone (zone_cascade.h), not in this "
+		     "version; trunks join plain meetings only", m->meetings[meeting].name);
 
 	struct ice_cred ice __attribute__((cleanup(ice_wipe))) = { 0 };
 	if (a->opt[PA_ICE] && !get_ice(ctx, a->opt[PA_ICE], MMR_ID_NONE, &ice, req))
@@ -2835,13 +2846,13 @@ static const struct command commands[] = {
 	{ "meeting", "unlock", 1, { 0 }, "meeting unlock NAME", cmd_meeting_unlock, true },
 	{ "participant", "add", 2, { "addr=", "port=", "role=", "mac=", "dp-port=", "srtp=", "plain", "rtcp=",
 				     "rtx=", "ext=", "ext-two-byte", "ice=", "dtls-fp=", "dtls-role=", "video-slots=",
-				     "audio-slots=" },
+				     "audio-slots=", "trunk" },
 	  "participant add MEETING NAME (--addr IP --port N | --ice UFRAG:PWD [--addr IP --port N] "
 	  "[--dtls-fp FP [--dtls-role server|client]]) "
 	  "[--role sendrecv|recvonly|sendonly] [--mac MAC] "
 	  "[--dp-port N] [--plain | --srtp SUITE] [--rtcp nack,pli,fir,rsize,twcc,remb|none] [--rtx APT:PT,...] "
 	  "[--ext twcc=ID,abs-send-time=ID,audio-level=ID,mid=ID,rid=ID,rrid=ID [--ext-two-byte]] "
-	  "[--video-slots SSRC[:RTXSSRC],...] [--audio-slots SSRC,...]",
+	  "[--video-slots SSRC[:RTXSSRC],...] [--audio-slots SSRC,...] [--trunk]",
 	  cmd_participant_add, true },
 	{ "participant", "set", 2, { "addr=", "port=", "ice=", "no-addr", "dtls-fp=", "dtls-role=", "ext=", "ext-two-byte" },
 	  "participant set MEETING NAME [--addr IP --port N | --no-addr] [--ice UFRAG:PWD | --ice -] "

@@ -27,6 +27,7 @@
 #include "slot.h"
 #include "stats.h"
 #include "values.h"
+#include "zone_cascade.h"
 
 #define PREFIX          "/mmr/zone/"
 #define POLL_NS         1000000000ull
@@ -65,7 +66,7 @@ struct snapshot {
 };
 
 enum op_kind { OP_GRANT, OP_KEEPALIVE, OP_PUT, OP_POLL, OP_PLACE_RANGE, OP_PLACE_TXN, OP_END, OP_DRAIN, OP_FORGET,
-	       OP_WATCH };
+	       OP_WATCH, OP_CASCADE };
 
 struct zop {
 	struct zop *next;
@@ -98,6 +99,7 @@ struct zone {
 	char last_err[300];
 	struct snapshot snap;
 	struct zop *ops;
+	struct cascade *casc;           /* cascading (zone_cascade.h) */
 };
 
 /* ---- small helpers ------------------------------------------------------------------------------- */
@@ -257,6 +259,7 @@ static int snap_load(struct zone *z, struct snapshot *s, json_t *resp)
 	json_t *kvs = json_object_get(resp, "kvs"), *kv;
 	size_t i;
 	static char key[512], val[4096];
+	cascade_snap_begin(z->casc);
 	json_array_foreach(kvs, i, kv) {
 		const char *k64 = json_string_value(json_object_get(kv, "key"));
 		const char *v64 = json_string_value(json_object_get(kv, "value"));
@@ -265,6 +268,7 @@ static int snap_load(struct zone *z, struct snapshot *s, json_t *resp)
 		if (strncmp(key, PREFIX, strlen(PREFIX)) != 0)
 			continue;
 		const char *rest = key + strlen(PREFIX);
+		cascade_snap_key(z->casc, rest, val);
 		if (strncmp(rest, "hosts/", 6) == 0 && zone_host_name_ok(rest + 6)) {
 			json_t *j = json_loads(val, 0, NULL);
 			struct zhost *h = snap_host(&n, rest + 6, true);
@@ -326,7 +330,7 @@ static int snap_load(struct zone *z, struct snapshot *s, json_t *resp)
 	n.ok = true;
 	n.at_ns = mmr_now_ns();
 	*s = n;
-	(void)z;
+	cascade_snap_end(z->casc);
 	return 0;
 }
 
@@ -367,7 +371,8 @@ static void reconcile(struct zone *z)
 		return;
 	for (unsigned i = 0; i < s->n_meets; i++) {
 		const struct zmeet *zm = &s->meets[i];
-		if (strcmp(zm->host, z->zc->host) != 0 || model_find_meeting(m, zm->id) != MMR_ID_NONE ||
+		if ((strcmp(zm->host, z->zc->host) != 0 && !cascade_carries(z->casc, zm->id)) ||
+		    model_find_meeting(m, zm->id) != MMR_ID_NONE ||
 		    op_pending(z, OP_END, zm->id) || op_pending(z, OP_PLACE_TXN, zm->id))
 			continue;
 		char *argv[3 + MAX_ARGS + 1];
@@ -391,12 +396,18 @@ static void reconcile(struct zone *z)
 		char name[VAL_NAME_MAX + 1];
 		snprintf(name, sizeof(name), "%s", m->meetings[id].name);
 		const struct zmeet *zm = snap_meeting(s, name);
-		if ((zm && strcmp(zm->host, z->zc->host) == 0) || op_pending(z, OP_END, name) ||
-		    op_pending(z, OP_PLACE_TXN, name))
+		if ((zm && (strcmp(zm->host, z->zc->host) == 0 || cascade_carries(z->casc, name))) ||
+		    op_pending(z, OP_END, name) || op_pending(z, OP_PLACE_TXN, name))
 			continue;
 		char *argv[] = { "meeting", "end", name, NULL };
 		run_internal(z, 3, argv);
 	}
+	cascade_reconcile(z->casc, z->lease);
+}
+
+static bool run_internal_cb(void *arg, int argc, char **argv)
+{
+	return run_internal(arg, argc, argv);
 }
 
 /* ---- registration -------------------------------------------------------------------------------- */
@@ -425,9 +436,11 @@ static void host_value(struct zone *z, char *out, size_t cap, bool with_time)
 	struct zhost *self = z->snap.ok ? snap_host(&z->snap, z->zc->host, false) : NULL;
 	int n = snprintf(out, cap,
 			 "{\"address\":\"%s\",\"http_url\":\"%s\",\"capacity\":{\"meetings\":%u,\"participants\":%u},"
-			 "\"load\":{\"meetings\":%u,\"participants\":%u,\"copies_per_s\":%llu},\"draining\":%s",
+			 "\"load\":{\"meetings\":%u,\"participants\":%u,\"copies_per_s\":%llu},\"draining\":%s,"
+			 "\"media_port\":%u",
 			 z->zc->address, z->zc->http_url, z->zc->max_meetings, z->zc->max_participants, m->n_meetings,
-			 m->n_parts, (unsigned long long)z->copies_ps, self && self->drain ? "true" : "false");
+			 m->n_parts, (unsigned long long)z->copies_ps, self && self->drain ? "true" : "false",
+			 z->zc->media_port);
 	if (n > 0 && (size_t)n < cap)
 		snprintf(out + n, cap - (size_t)n, with_time ? ",\"updated\":%lld}" : "}", (long long)time(NULL));
 }
@@ -818,6 +831,31 @@ static void done_drain(struct zop *op, json_t *resp, const char *err)
 	slot_done(op->sl);
 }
 
+static void done_cascade(struct zop *op, json_t *resp, const char *err)
+{
+	if (!resp) {
+		op_unreachable(op, "meeting not cascaded", err);
+		return;
+	}
+	if (!json_is_true(json_object_get(resp, "succeeded"))) {
+		slot_fail(op->sl, "no meeting '%s' in the zone", op->meeting);
+		return;
+	}
+	ctl_log("zone: meeting %s cascaded to host %s", op->meeting, op->host);
+	if (!op->sl)
+		return;
+	if (op->json) {
+		ob_puts(&op->sl->req.body, "{\"meeting\": ");
+		ob_json_str(&op->sl->req.body, op->meeting);
+		ob_puts(&op->sl->req.body, ", \"host\": ");
+		ob_json_str(&op->sl->req.body, op->host);
+		ob_puts(&op->sl->req.body, "}\n");
+	} else {
+		ob_printf(&op->sl->req.body, "meeting %s carried by host %s too\n", op->meeting, op->host);
+	}
+	slot_done(op->sl);
+}
+
 /* ---- calls ----------------------------------------------------------------------------------------- */
 
 static void on_done(void *arg, json_t *resp, const char *err)
@@ -834,6 +872,7 @@ static void on_done(void *arg, json_t *resp, const char *err)
 	case OP_PLACE_TXN: done_place_txn(op, resp, err); break;
 	case OP_END: done_end(op, resp, err); break;
 	case OP_DRAIN: case OP_FORGET: done_drain(op, resp, err); break;
+	case OP_CASCADE: done_cascade(op, resp, err); break;
 	case OP_WATCH: done_watch(op, resp, err); break;
 	}
 	if (!resp && op->kind != OP_POLL && op->kind != OP_WATCH)
@@ -1021,7 +1060,32 @@ bool zone_slot_run(struct zone *z, struct slot *sl, int argc, char **argv, uint6
 			post(z, op, drain ? "/v3/kv/put" : "/v3/kv/deleterange", b);
 			return true;
 		}
-		slot_fail(sl, "usage: zone status | zone drain [HOST] | zone undrain [HOST]");
+		if (strcmp(sub, "cascade") == 0 && n == 4) {
+			/* zone cascade MEETING HOST: HOST carries the meeting too (zone_cascade.h); only while
+			 * the meeting is placed (the txn compares its key) */
+			if (!val_name_ok(argv[2]) || !zone_host_name_ok(argv[3])) {
+				slot_fail(sl, "usage: zone cascade MEETING HOST (a meeting name, a host name)");
+				return true;
+			}
+			struct zop *op = op_new(z, OP_CASCADE, sl);
+			if (!op) {
+				slot_fail(sl, "out of memory");
+				return true;
+			}
+			snprintf(op->meeting, sizeof(op->meeting), "%s", argv[2]);
+			snprintf(op->host, sizeof(op->host), "%s", argv[3]);
+			op->json = json;
+			char ck[300];
+			snprintf(ck, sizeof(ck), "%s/%s", argv[2], argv[3]);
+			json_t *b = json_pack("{s:[{s:s, s:o, s:s, s:s}], s:[{s:{s:o, s:o}}]}",
+					      "compare", "target", "CREATE", "key", key_json("meetings/", argv[2]),
+					      "result", "GREATER", "create_revision", "0",
+					      "success", "request_put", "key", key_json("cascade/", ck), "value", b64_json("{}"));
+			sl->state = SLOT_ZONE;
+			post(z, op, "/v3/kv/txn", b);
+			return true;
+		}
+		slot_fail(sl, "usage: zone status | zone drain [HOST] | zone undrain [HOST] | zone cascade MEETING HOST");
 		return true;
 	}
 	struct zop *op = op_new(z, create ? OP_PLACE_RANGE : OP_END, sl);
@@ -1050,7 +1114,7 @@ bool zone_slot_run(struct zone *z, struct slot *sl, int argc, char **argv, uint6
 const char *zone_meeting_elsewhere(struct zone *z, const char *meeting, const char **host)
 {
 	const struct zmeet *zm = z && z->snap.ok ? snap_meeting(&z->snap, meeting) : NULL;
-	if (!zm || strcmp(zm->host, z->zc->host) == 0)
+	if (!zm || strcmp(zm->host, z->zc->host) == 0 || cascade_carries(z->casc, meeting))
 		return NULL;
 	const struct zhost *h = snap_host(&z->snap, zm->host, false);
 	z->ctx->zstats.redirects++;
@@ -1124,6 +1188,13 @@ struct zone *zone_open(struct ctl_ctx *ctx, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start the etcd client (libcurl)");
 		return NULL;
 	}
+	z->casc = cascade_open(ctx, z->etcd, zc->host, run_internal_cb, z);
+	if (!z->casc) {
+		etcd_close(z->etcd);
+		free(z);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
 	if (z->no_lease)
 		ctl_logl(CTL_LOG_WARNING, "zone: MMR_TEST_ZONE_NO_LEASE=1: registering WITHOUT a lease (tests only)");
 	ctl_log("zone: host %s, %u etcd member(s) from %s", zc->host, zc->n_etcd, zc->etcd[0]);
@@ -1142,5 +1213,6 @@ void zone_close(struct zone *z)
 		free(op);
 	}
 	free(z->snap.meets);
+	cascade_close(z->casc);
 	free(z);
 }

@@ -4,6 +4,7 @@
  */
 #include "zone_cascade.h"
 
+#include <stdarg.h>
 #include <string.h>
 #include <openssl/core_names.h>
 #include <openssl/kdf.h>
@@ -73,4 +74,389 @@ int cascade_trunk_key(const uint8_t *secret, size_t secret_len, enum srtp_suite 
 	explicit_bzero(okm, sizeof(okm));
 	explicit_bzero(info, sizeof(info));
 	return rc;
+}
+
+/* ---- the zone's part: carriers, trunks, streams ----------------------------------------------------- */
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "etcd_client.h"
+#include "log.h"
+#include "controller.h"
+#include "model.h"
+
+#define CASC_HOSTS   64
+#define CASC_ROWS    256
+#define CASC_STREAMS 2048     /* bytes of one host's stream list */
+
+struct casc_host {
+	char name[ZONE_NAME_MAX + 1];
+	char address[64];
+	uint16_t media_port;
+};
+
+struct casc_row {                /* cascade/<meeting>/<host> or streams/<meeting>/<host>, meetings/<id> */
+	char meeting[VAL_NAME_MAX + 1];
+	char host[ZONE_NAME_MAX + 1];
+	char *streams;           /* streams/: the JSON text (malloc) */
+};
+
+struct casc_snap {
+	struct casc_host hosts[CASC_HOSTS];
+	unsigned n_hosts;
+	struct casc_row homes[CASC_ROWS], carriers[CASC_ROWS], streams[CASC_ROWS];
+	unsigned n_homes, n_carriers, n_streams;
+};
+
+struct casc_put {
+	char meeting[VAL_NAME_MAX + 1];
+	char text[CASC_STREAMS];
+	bool busy;
+	struct cascade *c;
+};
+
+struct cascade {
+	struct ctl_ctx *ctx;
+	struct etcd *etcd;
+	char me[ZONE_NAME_MAX + 1];
+	cascade_run_fn run;
+	void *run_arg;
+	struct casc_snap snap, next;
+	bool have;
+	struct casc_put puts[CASC_ROWS];
+};
+
+static void snap_clear(struct casc_snap *s)
+{
+	for (unsigned i = 0; i < s->n_streams; i++)
+		free(s->streams[i].streams);
+	s->n_hosts = s->n_homes = s->n_carriers = s->n_streams = 0;
+}
+
+struct cascade *cascade_open(struct ctl_ctx *ctx, struct etcd *etcd, const char *me, cascade_run_fn run,
+			     void *run_arg)
+{
+	struct cascade *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->ctx = ctx;
+	c->etcd = etcd;
+	snprintf(c->me, sizeof(c->me), "%s", me);
+	c->run = run;
+	c->run_arg = run_arg;
+	for (unsigned i = 0; i < CASC_ROWS; i++)
+		c->puts[i].c = c;
+	return c;
+}
+
+void cascade_close(struct cascade *c)
+{
+	if (!c)
+		return;
+	snap_clear(&c->snap);
+	snap_clear(&c->next);
+	free(c);
+}
+
+void cascade_snap_begin(struct cascade *c)
+{
+	snap_clear(&c->next);
+}
+
+/* "<meeting>/<host>" into row; false: not that shape */
+static bool split_row(const char *s, struct casc_row *row)
+{
+	const char *sl = strchr(s, '/');
+	if (!sl || (size_t)(sl - s) > VAL_NAME_MAX)
+		return false;
+	memset(row, 0, sizeof(*row));
+	memcpy(row->meeting, s, (size_t)(sl - s));
+	snprintf(row->host, sizeof(row->host), "%s", sl + 1);
+	return val_name_ok(row->meeting) && zone_host_name_ok(sl + 1) && strlen(sl + 1) <= ZONE_NAME_MAX;
+}
+
+void cascade_snap_key(struct cascade *c, const char *rest, const char *val)
+{
+	struct casc_snap *n = &c->next;
+	if (strncmp(rest, "hosts/", 6) == 0 && zone_host_name_ok(rest + 6) && n->n_hosts < CASC_HOSTS) {
+		json_t *j = json_loads(val, 0, NULL);
+		const char *a = json_string_value(json_object_get(j, "address"));
+		json_int_t p = json_integer_value(json_object_get(j, "media_port"));
+		if (a && strlen(a) < sizeof(n->hosts[0].address)) {
+			struct casc_host *h = &n->hosts[n->n_hosts++];
+			snprintf(h->name, sizeof(h->name), "%s", rest + 6);
+			snprintf(h->address, sizeof(h->address), "%s", a);
+			h->media_port = p > 0 && p < 65536 ? (uint16_t)p : 5000;
+		}
+		json_decref(j);
+	} else if (strncmp(rest, "meetings/", 9) == 0 && val_name_ok(rest + 9) && n->n_homes < CASC_ROWS) {
+		json_t *j = json_loads(val, 0, NULL);
+		const char *h = json_string_value(json_object_get(j, "host"));
+		if (h && zone_host_name_ok(h)) {
+			struct casc_row *r = &n->homes[n->n_homes++];
+			memset(r, 0, sizeof(*r));
+			snprintf(r->meeting, sizeof(r->meeting), "%s", rest + 9);
+			snprintf(r->host, sizeof(r->host), "%s", h);
+		}
+		json_decref(j);
+	} else if (strncmp(rest, "cascade/", 8) == 0 && n->n_carriers < CASC_ROWS) {
+		if (split_row(rest + 8, &n->carriers[n->n_carriers]))
+			n->n_carriers++;
+	} else if (strncmp(rest, "streams/", 8) == 0 && n->n_streams < CASC_ROWS) {
+		struct casc_row *r = &n->streams[n->n_streams];
+		if (split_row(rest + 8, r) && strlen(val) < CASC_STREAMS && (r->streams = strdup(val)))
+			n->n_streams++;
+	}
+}
+
+void cascade_snap_end(struct cascade *c)
+{
+	snap_clear(&c->snap);
+	c->snap = c->next;
+	c->next.n_streams = 0;       /* (its texts moved) */
+	c->next.n_hosts = c->next.n_homes = c->next.n_carriers = 0;
+	c->have = true;
+}
+
+static const struct casc_row *find_row(const struct casc_row *rows, unsigned n, const char *meeting,
+				       const char *host)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (strcmp(rows[i].meeting, meeting) == 0 && (!host || strcmp(rows[i].host, host) == 0))
+			return &rows[i];
+	return NULL;
+}
+
+static const struct casc_host *find_host(const struct casc_snap *s, const char *name)
+{
+	for (unsigned i = 0; i < s->n_hosts; i++)
+		if (strcmp(s->hosts[i].name, name) == 0)
+			return &s->hosts[i];
+	return NULL;
+}
+
+bool cascade_carries(const struct cascade *c, const char *meeting)
+{
+	return c && c->have && find_row(c->snap.carriers, c->snap.n_carriers, meeting, c->me) != NULL;
+}
+
+static bool run(struct cascade *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Run "word word ..." (fmt's words, separated by one space; no word has a space). */
+static bool run(struct cascade *c, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	char *argv[32];
+	int argc = 0;
+	for (char *t = strtok(line, " "); t && argc < 31; t = strtok(NULL, " "))
+		argv[argc++] = t;
+	argv[argc] = NULL;
+	return c->run(c->run_arg, argc, argv);
+}
+
+static void done_put(void *arg, json_t *resp, const char *err)
+{
+	struct casc_put *p = arg;
+	p->busy = false;
+	if (!resp) {
+		ctl_logl(CTL_LOG_WARNING, "zone: cascade: streams of meeting %s not put: %s", p->meeting, err);
+		p->text[0] = '\0';   /* again at the next read */
+	}
+}
+
+/* Our own participants' streams of meeting mid as JSON (what streams/<meeting>/<me> holds). */
+static void own_streams(const struct model *m, uint32_t mid, char *out, size_t cap)
+{
+	size_t off = (size_t)snprintf(out, cap, "[");
+	for (uint32_t p = m->meetings[mid].first_part; p != MMR_ID_NONE; p = m->parts[p].next) {
+		if (model_is_trunk(m->parts[p].name))
+			continue;
+		for (uint32_t s = m->parts[p].first_stream; s != MMR_ID_NONE; s = m->streams[s].next) {
+			const struct m_stream *ss = &m->streams[s];
+			if (ss->learn || ss->group != MMR_ID_NONE)
+				continue;   /* not learned yet; simulcast groups do not cross yet */
+			int k = snprintf(out + off, cap - off, "%s{\"ssrc\":%u,\"kind\":\"%s\",\"codec\":\"%s\","
+					 "\"layers\":%u,\"spatial\":%u}", off > 1 ? "," : "", ss->ssrc,
+					 val_kind_name(ss->kind), val_codec_name(ss->codec), ss->layers, ss->spatial);
+			if (k < 0 || (size_t)k >= cap - off - 2)
+				goto done;
+			off += (size_t)k;
+		}
+	}
+done:
+	snprintf(out + off, cap - off, "]");
+}
+
+static void put_streams(struct cascade *c, const char *meeting, const char *text, int64_t lease)
+{
+	const struct casc_row *cur = find_row(c->snap.streams, c->snap.n_streams, meeting, c->me);
+	if (cur && strcmp(cur->streams, text) == 0)
+		return;
+	struct casc_put *p = NULL, *free_p = NULL;
+	for (unsigned i = 0; i < CASC_ROWS && !p; i++) {
+		if (strcmp(c->puts[i].meeting, meeting) == 0)
+			p = &c->puts[i];
+		else if (!free_p && !c->puts[i].busy && (!c->puts[i].meeting[0] ||
+			 !find_row(c->snap.carriers, c->snap.n_carriers, c->puts[i].meeting, NULL)))
+			free_p = &c->puts[i];
+	}
+	if (!p)
+		p = free_p;
+	if (!p || p->busy || (strcmp(p->meeting, meeting) == 0 && strcmp(p->text, text) == 0 && !cur))
+		return;     /* in flight, or put already and the read does not show it yet */
+	char key[256], k64[400], v64[CASC_STREAMS * 4 / 3 + 8];
+	snprintf(key, sizeof(key), "/mmr/zone/streams/%s/%s", meeting, c->me);
+	if (etcd_b64(key, strlen(key), k64, sizeof(k64)) < 0 || etcd_b64(text, strlen(text), v64, sizeof(v64)) < 0)
+		return;
+	json_t *b = json_pack("{s:s, s:s}", "key", k64, "value", v64);
+	if (b && lease)
+		json_object_set_new(b, "lease", json_integer(lease));
+	snprintf(p->meeting, sizeof(p->meeting), "%s", meeting);
+	snprintf(p->text, sizeof(p->text), "%s", text);
+	if (b && etcd_post(c->etcd, "/v3/kv/put", b, done_put, p) == 0)
+		p->busy = true;
+}
+
+/* The trunk _trunk.<host> of meeting mid publishes exactly the streams of list (JSON text). */
+static void trunk_streams(struct cascade *c, uint32_t mid, uint32_t trunk, const char *list)
+{
+	struct model *m = c->ctx->model;
+	const char *mname = m->meetings[mid].name, *tname = m->parts[trunk].name;
+	json_t *a = json_loads(list, 0, NULL), *e;
+	size_t i;
+	json_array_foreach(a, i, e) {
+		json_int_t ssrc = json_integer_value(json_object_get(e, "ssrc"));
+		const char *kind = json_string_value(json_object_get(e, "kind"));
+		const char *codec = json_string_value(json_object_get(e, "codec"));
+		json_int_t layers = json_integer_value(json_object_get(e, "layers"));
+		json_int_t spatial = json_integer_value(json_object_get(e, "spatial"));
+		if (ssrc <= 0 || ssrc > UINT32_MAX || !kind || !codec || layers < 1 || layers > 4 || spatial < 1 ||
+		    spatial > 4 || strpbrk(kind, " ") || strpbrk(codec, " "))
+			continue;
+		bool have = false;
+		for (uint32_t s = m->parts[trunk].first_stream; s != MMR_ID_NONE && !have; s = m->streams[s].next)
+			have = m->streams[s].ssrc == (uint32_t)ssrc;
+		if (have)
+			continue;
+		if (strcmp(kind, "video") == 0)
+			run(c, "stream add %s %s --ssrc %lld --kind video --codec %s --layers %lld%s%.0lld", mname, tname,
+			    (long long)ssrc, codec, (long long)layers, spatial > 1 ? " --spatial " : "",
+			    spatial > 1 ? (long long)spatial : 0);
+		else
+			run(c, "stream add %s %s --ssrc %lld --kind %s --codec %s", mname, tname, (long long)ssrc, kind, codec);
+	}
+	/* streams no longer listed go */
+	for (uint32_t s = m->parts[trunk].first_stream; s != MMR_ID_NONE;) {
+		uint32_t next = m->streams[s].next, ssrc = m->streams[s].ssrc;
+		bool listed = false;
+		json_array_foreach(a, i, e)
+			listed |= json_integer_value(json_object_get(e, "ssrc")) == (json_int_t)ssrc;
+		if (!listed)
+			run(c, "stream remove %s %s --ssrc %u", mname, tname, ssrc);
+		s = next;
+	}
+	json_decref(a);
+}
+
+static void done_forget(void *arg, json_t *resp, const char *err)
+{
+	(void)arg;
+	(void)resp;
+	if (err)
+		ctl_logl(CTL_LOG_WARNING, "zone: cascade: a key of an ended meeting not deleted: %s", err);
+}
+
+/* Our rows of meetings that are no longer placed (ended): deleted (best effort, by their host). */
+static void forget_ended(struct cascade *c, const struct casc_row *rows, unsigned n, const char *kind)
+{
+	const struct casc_snap *s = &c->snap;
+	for (unsigned i = 0; i < n; i++) {
+		if (strcmp(rows[i].host, c->me) != 0 || find_row(s->homes, s->n_homes, rows[i].meeting, NULL))
+			continue;
+		char key[256], k64[400];
+		snprintf(key, sizeof(key), "/mmr/zone/%s/%s/%s", kind, rows[i].meeting, c->me);
+		if (etcd_b64(key, strlen(key), k64, sizeof(k64)) < 0)
+			continue;
+		json_t *b = json_pack("{s:s}", "key", k64);
+		if (b)
+			etcd_post(c->etcd, "/v3/kv/deleterange", b, done_forget, NULL);
+	}
+}
+
+void cascade_reconcile(struct cascade *c, int64_t lease)
+{
+	if (!c || !c->have)
+		return;
+	struct model *m = c->ctx->model;
+	const struct casc_snap *s = &c->snap;
+	forget_ended(c, s->carriers, s->n_carriers, "cascade");
+	forget_ended(c, s->streams, s->n_streams, "streams");
+	for (uint32_t mid = 0; mid < model_meeting_bound(m); mid++) {
+		if (!m->meetings[mid].used)
+			continue;
+		char mname[VAL_NAME_MAX + 1];
+		snprintf(mname, sizeof(mname), "%s", m->meetings[mid].name);
+		const struct casc_row *home = find_row(s->homes, s->n_homes, mname, NULL);
+		if (!home)
+			continue;
+		/* the carriers: home first, then the cascade/ hosts */
+		const char *carrier[CASC_HOSTS];
+		unsigned nc = 0;
+		carrier[nc++] = home->host;
+		for (unsigned i = 0; i < s->n_carriers && nc < CASC_HOSTS; i++)
+			if (strcmp(s->carriers[i].meeting, mname) == 0 && strcmp(s->carriers[i].host, home->host) != 0)
+				carrier[nc++] = s->carriers[i].host;
+		bool mine = false;
+		for (unsigned i = 0; i < nc; i++)
+			mine |= strcmp(carrier[i], c->me) == 0;
+		if (!mine)
+			continue;
+		bool sec = m->meetings[mid].srtp_suite != 0;
+		for (unsigned i = 0; i < nc; i++) {
+			if (strcmp(carrier[i], c->me) == 0)
+				continue;
+			const struct casc_host *h = find_host(s, carrier[i]);
+			char tname[VAL_NAME_MAX + 1];
+			snprintf(tname, sizeof(tname), MODEL_TRUNK_PREFIX "%s", carrier[i]);
+			uint32_t t = model_find_participant(m, mid, tname);
+			if (t == MMR_ID_NONE) {
+				if (!h || sec)
+					continue;   /* not registered (yet); SRTP: refused (zone_cascade.h) */
+				if (!run(c, "participant add %s %s --trunk --addr %s --port %u", mname, tname, h->address,
+					 h->media_port))
+					continue;
+				t = model_find_participant(m, mid, tname);
+				if (t == MMR_ID_NONE)
+					continue;
+			}
+			const struct casc_row *st = find_row(s->streams, s->n_streams, mname, carrier[i]);
+			trunk_streams(c, mid, t, st ? st->streams : "[]");
+		}
+		/* trunks to hosts that no longer carry it go */
+		for (uint32_t p = m->meetings[mid].first_part; p != MMR_ID_NONE;) {
+			uint32_t next = m->parts[p].next;
+			if (model_is_trunk(m->parts[p].name)) {
+				const char *h = m->parts[p].name + sizeof(MODEL_TRUNK_PREFIX) - 1;
+				bool keep = false;
+				for (unsigned i = 0; i < nc; i++)
+					keep |= strcmp(carrier[i], h) == 0 && strcmp(h, c->me) != 0;
+				if (!keep) {
+					char pn[VAL_NAME_MAX + 1];
+					snprintf(pn, sizeof(pn), "%s", m->parts[p].name);
+					run(c, "participant remove %s %s", mname, pn);
+				}
+			}
+			p = next;
+		}
+		if (nc > 1) {
+			char text[CASC_STREAMS];
+			own_streams(m, mid, text, sizeof(text));
+			put_streams(c, mname, text, lease);
+		}
+	}
 }

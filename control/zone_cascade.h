@@ -29,3 +29,33 @@ int cascade_trunk_key(const uint8_t *secret, size_t secret_len, enum srtp_suite 
 		      int64_t create_rev, uint64_t epoch, const char *from, const char *to, struct srtp_master *out);
 
 #endif
+
+/* ---- the zone's part (zone.c calls these; etcd keys under /mmr/zone/, docs/interfaces.md) -------
+ *   cascade/<meeting>/<host>   "{}": host carries the meeting too (zone cascade MEETING HOST)
+ *   streams/<meeting>/<host>   [{"ssrc","kind","codec","layers","spatial"}, ...]: the streams the
+ *                              host's own participants publish (put by that host under its lease)
+ * The carriers of a meeting: its home (meetings/<id> "host") and the cascade/ hosts. On each carrier,
+ * for every other live carrier H: a trunk `_trunk.H` (H's address and media_port), publishing the
+ * streams of streams/<meeting>/H. */
+#ifndef ZONE_CASCADE_DECLS
+#define ZONE_CASCADE_DECLS
+#include <stdbool.h>
+struct ctl_ctx;
+struct etcd;
+struct cascade;
+/* Run one command of our own (zone.c's run_internal): true when it succeeded. */
+typedef bool (*cascade_run_fn)(void *arg, int argc, char **argv);
+
+struct cascade *cascade_open(struct ctl_ctx *ctx, struct etcd *etcd, const char *me, cascade_run_fn run,
+			     void *run_arg);
+void cascade_close(struct cascade *c);
+/* A read of the prefix: begin, every key (rest: the key after /mmr/zone/; val its value), end. */
+void cascade_snap_begin(struct cascade *c);
+void cascade_snap_key(struct cascade *c, const char *rest, const char *val);
+void cascade_snap_end(struct cascade *c);
+/* Does this host carry meeting (a cascade/<meeting>/<me> key, the last read)? */
+bool cascade_carries(const struct cascade *c, const char *meeting);
+/* After the zone's reconciliation: the trunks and their streams as etcd says, and our own streams
+ * put (under lease, 0: none) where they changed. Never blocks (the puts are calls in flight). */
+void cascade_reconcile(struct cascade *c, int64_t lease);
+#endif

@@ -81,11 +81,76 @@ class Relay(threading.Thread):
                         pass
 
 
-def sub_of(env, subscriber, ssrc):
-    for s in env.ctl('sub', 'list', M, json=True).stdout.get('subscriptions', []):
+def sub_of(env, subscriber, ssrc, m=M):
+    cp = env.ctl('sub', 'list', m, json=True, check=False)
+    for s in (cp.stdout.get('subscriptions', []) if cp.returncode == 0 else []):
         if s.get('subscriber') == subscriber and s.get('ssrc') == ssrc:
             return s
     return None
+
+
+def media_checks(c, a, b, sock_a, sock_b, relay, m, trunk_b, trunk_a, rtx_ssrc):
+    """alice (A) -> bob (A), carol (B) with loss on the trunk; dave (B) -> bob; what crossed."""
+    gen = rtpgen.Vp8L1T3(VIDEO, seq=1000, keyframe_interval=0, pkts_per_frame=3, payload_size=300)
+    vin = [p for f in gen.frames(FRAMES) for p in f.packets]
+    ain = rtpgen.OpusLike(AUDIO).packets(len(vin))
+    din = rtpgen.OpusLike(DAVE_AUDIO, seq=500).packets(len(vin))
+    relay.drop = {vin[i].seq for i in DROP_IDX}
+    relay.start()
+    try:
+        got = {n: [] for n in ('bob', 'carol')}
+        for i, p in enumerate(vin):
+            a.send(sock_a['alice'], p.data)
+            if i % 3 == 0:
+                a.send(sock_a['alice'], ain[i // 3].data)
+                b.send(sock_b['dave'], din[i // 3].data)
+            time.sleep(PACE)
+            got['bob'] += a.recv_all(sock_a['bob'], timeout=0.0005, max_wait=0.001)
+            got['carol'] += b.recv_all(sock_b['carol'], timeout=0.0005, max_wait=0.001)
+        got['bob'] += a.recv_all(sock_a['bob'], timeout=0.8, max_wait=5)
+        got['carol'] += b.recv_all(sock_b['carol'], timeout=0.8, max_wait=5)
+    finally:
+        relay.stop = True
+        relay.join(2)
+    n_audio = len(vin) // 3 + (1 if len(vin) % 3 else 0)
+
+    def media(pkts, ssrc):
+        return [parse_rtp(d) for d in pkts if not rtpgen.is_rtcp(d) and len(d) >= 12 and
+                parse_rtp(d).ssrc == ssrc]
+
+    c.eq(sorted(relay.dropped), sorted(vin[i].seq for i in DROP_IDX), 'the relay dropped %d video packets '
+         'A -> B once each' % len(DROP_IDX))
+    bv = media(got['bob'], VIDEO)
+    c.eq(len(bv), len(vin), 'bob (A, local): every video packet of alice')
+    c.eq(len(media(got['bob'], DAVE_AUDIO)), n_audio, "bob (A): every audio packet of dave (B), across the trunk")
+    cv = media(got['carol'], VIDEO)
+    seqs = [p.seq for p in cv]
+    c.eq(len(media(got['carol'], AUDIO)), n_audio, "carol (B): every audio packet of alice (A), across the trunk")
+    c.check(len(cv) == len(vin) and len(set(seqs)) == len(vin) and max(seqs) - min(seqs) == len(vin) - 1,
+            'carol (B): every video packet of alice, the ones lost on the trunk repaired by NACK/RTX '
+            'across it, once each', 'got %d distinct of %d' % (len(set(seqs)), len(vin)))
+    # each stream crosses once
+    ab, ba = relay.count['ab'], relay.count['ba']
+    resent = 0 if RTCP_OFF else len(DROP_IDX)
+    c.eq(ab.get(VIDEO, 0), len(vin) - len(DROP_IDX) + (0 if rtx_ssrc else resent),
+         'A -> B: alice\'s video crossed once per packet (less the dropped%s)'
+         % ('' if rtx_ssrc else ', plus their resends on the media SSRC'))
+    c.eq(ab.get(AUDIO, 0), n_audio, 'A -> B: alice\'s audio crossed once per packet')
+    if rtx_ssrc:
+        c.eq(ab.get(rtx_ssrc, 0), resent, 'A -> B: RTX for the dropped packets only')
+    c.eq(ba.get(DAVE_AUDIO, 0), n_audio, 'B -> A: dave\'s audio crossed once per packet')
+    c.eq(sorted(set(ab) | set(ba)), sorted({VIDEO, AUDIO, DAVE_AUDIO} | ({rtx_ssrc} if rtx_ssrc and resent else set())),
+         'nothing else crossed (no stream went back)')
+    pa, pb = mmrtest.participant_counters(a, m, trunk_b), mmrtest.participant_counters(b, m, trunk_a)
+    c.note('A %s: nack_in %s rtcp_in %s rtcp_out %s; B %s: rtcp_in %s rtcp_out %s; relay rtcp %s'
+           % (trunk_b, pa.get('nack_in'), pa.get('rtcp_in'), pa.get('rtcp_out'), trunk_a, pb.get('rtcp_in'),
+              pb.get('rtcp_out'), relay.rtcp))
+    c.check(pa.get('nack_in', 0) >= len(DROP_IDX), "A: NACKs from B on %s (nack_in)" % trunk_b, pa.get('nack_in'))
+    sb = mmrtest.stream_stats(b.stats(), VIDEO) or {}  # (B has one stream of that SSRC)
+    c.note('B stream %#x: %s' % (VIDEO, {k: v for k, v in sb.items() if k in ('nack_out', 'rtx_in', 'repaired')}))
+    c.check(sb.get('repaired', 0) == len(DROP_IDX), 'B: the %d lost on the trunk counted repaired'
+            % len(DROP_IDX), sb.get('repaired'))
+
 
 
 def body(c):
@@ -141,64 +206,137 @@ def body(c):
             for env in (a, b):
                 env.wait_dp_attached(10)
 
-            relay = Relay(relay_a, relay_b)
-            gen = rtpgen.Vp8L1T3(VIDEO, seq=1000, keyframe_interval=0, pkts_per_frame=3, payload_size=300)
-            vin = [p for f in gen.frames(FRAMES) for p in f.packets]
-            ain = rtpgen.OpusLike(AUDIO).packets(len(vin))
-            din = rtpgen.OpusLike(DAVE_AUDIO, seq=500).packets(len(vin))
-            relay.drop = {vin[i].seq for i in DROP_IDX}
-            relay.start()
-            try:
-                got = {n: [] for n in ('bob', 'carol')}
-                for i, p in enumerate(vin):
-                    a.send(sock_a['alice'], p.data)
-                    if i % 3 == 0:
-                        a.send(sock_a['alice'], ain[i // 3].data)
-                        b.send(sock_b['dave'], din[i // 3].data)
-                    time.sleep(PACE)
-                    got['bob'] += a.recv_all(sock_a['bob'], timeout=0.0005, max_wait=0.001)
-                    got['carol'] += b.recv_all(sock_b['carol'], timeout=0.0005, max_wait=0.001)
-                got['bob'] += a.recv_all(sock_a['bob'], timeout=0.8, max_wait=5)
-                got['carol'] += b.recv_all(sock_b['carol'], timeout=0.8, max_wait=5)
-            finally:
-                relay.stop = True
-                relay.join(2)
-            n_audio = len(vin) // 3 + (1 if len(vin) % 3 else 0)
+            media_checks(c, a, b, sock_a, sock_b, Relay(relay_a, relay_b), M, '_trunk.b', '_trunk.a', rtx_ssrc)
 
-            def media(pkts, ssrc):
-                return [parse_rtp(d) for d in pkts if not rtpgen.is_rtcp(d) and len(d) >= 12 and
-                        parse_rtp(d).ssrc == ssrc]
 
-            c.eq(sorted(relay.dropped), sorted(vin[i].seq for i in DROP_IDX), 'the relay dropped %d video packets '
-                 'A -> B once each' % len(DROP_IDX))
-            bv = media(got['bob'], VIDEO)
-            c.eq(len(bv), len(vin), 'bob (A, local): every video packet of alice')
-            c.eq(len(media(got['bob'], DAVE_AUDIO)), n_audio, "bob (A): every audio packet of dave (B), across the trunk")
-            cv = media(got['carol'], VIDEO)
-            seqs = [p.seq for p in cv]
-            c.eq(len(media(got['carol'], AUDIO)), n_audio, "carol (B): every audio packet of alice (A), across the trunk")
-            c.check(len(cv) == len(vin) and len(set(seqs)) == len(vin) and max(seqs) - min(seqs) == len(vin) - 1,
-                    'carol (B): every video packet of alice, the ones lost on the trunk repaired by NACK/RTX '
-                    'across it, once each', 'got %d distinct of %d' % (len(set(seqs)), len(vin)))
-            # each stream crosses once
-            ab, ba = relay.count['ab'], relay.count['ba']
-            c.eq(ab.get(VIDEO, 0), len(vin) - len(DROP_IDX), 'A -> B: alice\'s video crossed once per packet '
-                 '(less the dropped)')
-            c.eq(ab.get(AUDIO, 0), n_audio, 'A -> B: alice\'s audio crossed once per packet')
-            c.eq(ab.get(rtx_ssrc, 0), 0 if RTCP_OFF else len(DROP_IDX), 'A -> B: RTX for the dropped packets only')
-            c.eq(ba.get(DAVE_AUDIO, 0), n_audio, 'B -> A: dave\'s audio crossed once per packet')
-            c.eq(sorted(set(ab) | set(ba)), sorted({VIDEO, AUDIO, DAVE_AUDIO, rtx_ssrc} - ({rtx_ssrc} if RTCP_OFF else set())),
-                 'nothing else crossed (no stream went back)')
-            pa, pb = mmrtest.participant_counters(a, M, '_trunk.b'), mmrtest.participant_counters(b, M, '_trunk.a')
-            c.note('A _trunk.b: nack_in %s rtcp_in %s rtcp_out %s; B _trunk.a: rtcp_in %s rtcp_out %s; relay rtcp %s'
-                   % (pa.get('nack_in'), pa.get('rtcp_in'), pa.get('rtcp_out'), pb.get('rtcp_in'),
-                      pb.get('rtcp_out'), relay.rtcp))
-            c.check(pa.get('nack_in', 0) >= len(DROP_IDX), "A: NACKs from B on _trunk.b (nack_in)", pa.get('nack_in'))
-            sb = mmrtest.stream_stats(b.stats(), VIDEO) or {}
-            c.note('B stream %#x: %s' % (VIDEO, {k: v for k, v in sb.items() if k in ('nack_out', 'rtx_in', 'repaired')}))
-            c.check(sb.get('repaired', 0) == len(DROP_IDX), 'B: the %d lost on the trunk counted repaired'
-                    % len(DROP_IDX), sb.get('repaired'))
+# ---- 2. the zone makes the trunks ------------------------------------------------------------------
+
+ZM = 'zcasc'
+FACE = {'mmr-a': 7201, 'mmr-b': 7202}   # each host's media_port: the relay's face of it in the other's namespace
+
+
+def wait_for(c, what, cond, timeout=10.0):
+    end = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < end:
+        try:
+            last = cond()
+        except Exception as e:  # noqa: the condition may not hold yet in many ways
+            last = e
+        if last and not isinstance(last, Exception):
+            return c.check(True, what)
+        time.sleep(0.1)
+    return c.check(False, what, 'within %.0f s; last: %r' % (timeout, last))
+
+
+def streams_of(env, m, participant):
+    """The SSRCs participant publishes (participant show --json: its list "streams")."""
+    cp = env.ctl('participant', 'show', m, participant, json=True, check=False)
+    todo = [cp.stdout] if cp.returncode == 0 else []
+    while todo:
+        o = todo.pop()
+        if isinstance(o, dict):
+            if isinstance(o.get('streams'), list):
+                return {x.get('ssrc') for x in o['streams']}
+            todo += list(o.values())
+    return set()
+
+
+def zone_body(c):
+    """Two hosts of a zone (a 3-member etcd): `zone cascade` makes host B carry a meeting placed on A;
+    both controllers make the trunks to each other and publish their streams in etcd, each adds the
+    other's to its trunk; the media then goes as in part 1 (no RTX on these trunks: repairs come on
+    the media SSRC)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from test_zone import Etcd
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix='mmrt-cascade-etcd-')
+    etcd = Etcd(tmp)
+    root_ns = os.open('/proc/thread-self/ns/net', os.O_RDONLY)
+
+    def start_ctl(env):
+        # the controller talks to etcd on the root namespace's loopback (the dataplane through shm)
+        mine = os.open('/run/netns/' + env.netns, os.O_RDONLY)
+        mmrtest._setns(root_ns)
+        try:
+            env.start_controller()
+        finally:
+            mmrtest._setns(mine)
+            os.close(mine)
+
+    def zone_conf(host):
+        return ('zone = {\n  etcd = [ %s ];\n  host = "%s";\n  address = "%s";\n  http_url = "http://127.0.0.1:1";\n'
+                '  max_meetings = 10;\n  max_participants = 100;\n  lease_s = 3;\n  media_port = %d;\n};\n'
+                % (', '.join('"%s"' % m['url'] for m in etcd.members), host, CLIENT_IP, FACE[host]))
+    try:
+        with MmrEnv('cascz-a', controller=False) as a:
+            a.extra_ctl_conf = zone_conf('mmr-a')
+            a._write_configs()
+            start_ctl(a)
+            sock_a = {n: a.udp_socket(PORTS[n]) for n in ('alice', 'bob')}
+            face_b = a.udp_socket(FACE['mmr-b'])
+            with MmrEnv('cascz-b', controller=False) as b:
+                b.extra_ctl_conf = zone_conf('mmr-b')
+                b._write_configs()
+                start_ctl(b)
+                sock_b = {n: b.udp_socket(PORTS[n]) for n in ('carol', 'dave')}
+                face_a = b.udp_socket(FACE['mmr-a'])
+                wait_for(c, 'both hosts registered', lambda: len([h for h in a.ctl('zone', 'status', json=True)
+                                                                  .stdout.get('hosts', []) if h.get('alive')]) == 2, 20)
+                cp = a.ctl('meeting', 'create', ZM, '--plain', check=False)
+                c.check(cp.returncode == 0, 'meeting %s created (placed on mmr-a)' % ZM, cp.stdout + cp.stderr)
+                cp = b.ctl('zone', 'cascade', ZM, 'mmr-b', check=False)
+                c.check(cp.returncode == 0 and 'carried by host mmr-b' in cp.stdout,
+                        'zone cascade %s mmr-b (asked on B)' % ZM, cp.stdout + cp.stderr)
+                cp = b.ctl('zone', 'cascade', 'nosuch', 'mmr-b', check=False)
+                c.check(cp.returncode != 0 and "no meeting 'nosuch'" in cp.stdout + cp.stderr,
+                        'zone cascade of a meeting not in the zone is refused', cp.stdout + cp.stderr)
+                wait_for(c, 'B carries %s: it exists there, with the trunk _trunk.mmr-a' % ZM,
+                         lambda: b.ctl('participant', 'show', ZM, '_trunk.mmr-a', check=False).returncode == 0)
+                wait_for(c, 'A made the trunk _trunk.mmr-b',
+                         lambda: a.ctl('participant', 'show', ZM, '_trunk.mmr-b', check=False).returncode == 0)
+                a.ctl('participant', 'add', ZM, 'alice', '--addr', CLIENT_IP, '--port', PORTS['alice'], '--role', 'sendonly')
+                a.ctl('stream', 'add', ZM, 'alice', '--ssrc', VIDEO, '--kind', 'video', '--codec', 'vp8', '--layers', 3)
+                a.ctl('stream', 'add', ZM, 'alice', '--ssrc', AUDIO, '--kind', 'audio', '--codec', 'opus')
+                a.ctl('participant', 'add', ZM, 'bob', '--addr', CLIENT_IP, '--port', PORTS['bob'], '--role', 'recvonly')
+                b.ctl('participant', 'add', ZM, 'carol', '--addr', CLIENT_IP, '--port', PORTS['carol'], '--role', 'recvonly')
+                b.ctl('participant', 'add', ZM, 'dave', '--addr', CLIENT_IP, '--port', PORTS['dave'], '--role', 'sendonly')
+                b.ctl('stream', 'add', ZM, 'dave', '--ssrc', DAVE_AUDIO, '--kind', 'audio', '--codec', 'opus')
+                wait_for(c, "B: _trunk.mmr-a publishes alice's streams (from etcd)",
+                         lambda: streams_of(b, ZM, '_trunk.mmr-a') == {VIDEO, AUDIO})
+                wait_for(c, "A: _trunk.mmr-b publishes dave's stream (from etcd)",
+                         lambda: streams_of(a, ZM, '_trunk.mmr-b') == {DAVE_AUDIO})
+                c.check(sub_of(b, 'carol', VIDEO, ZM) is not None and sub_of(a, 'bob', DAVE_AUDIO, ZM) is not None,
+                        'carol (B) subscribed to alice\'s video, bob (A) to dave\'s audio')
+                kv = etcd.prefix('/mmr/zone/streams/')
+                c.check(set(kv) == {'/mmr/zone/streams/%s/mmr-a' % ZM, '/mmr/zone/streams/%s/mmr-b' % ZM}
+                        and 'secret' not in ''.join(kv.values()), 'etcd: streams/<meeting>/<host> for both, no secrets',
+                        kv)
+                for env in (a, b):
+                    env.wait_dp_attached(10)
+                media_checks(c, a, b, sock_a, sock_b, Relay(face_b, face_a), ZM, '_trunk.mmr-b', '_trunk.mmr-a', 0)
+                # a stream that goes goes from the other side too
+                a.ctl('stream', 'remove', ZM, 'alice', '--ssrc', AUDIO)
+                wait_for(c, "B: alice's audio removed from _trunk.mmr-a after she stopped publishing it",
+                         lambda: streams_of(b, ZM, '_trunk.mmr-a') == {VIDEO})
+                # the meeting ends on its home: it ends on B too
+                a.ctl('meeting', 'end', ZM)
+                wait_for(c, 'meeting end on A ends it on B',
+                         lambda: b.ctl('meeting', 'show', ZM, check=False).returncode != 0)
+    finally:
+        etcd.stop()
+        os.close(root_ns)
+        import shutil
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def all_parts(c):
+    c.note('== 1. trunks made with mmrctl')
+    body(c)
+    if not RTCP_OFF and '--no-zone' not in sys.argv:
+        c.note('== 2. the zone makes the trunks (zone cascade)')
+        zone_body(c)
 
 
 if __name__ == '__main__':
-    mmrtest.run_test('test_cascade' + (' --rtcp-off' if RTCP_OFF else ''), body)
+    mmrtest.run_test('test_cascade' + (' --rtcp-off' if RTCP_OFF else ''), all_parts)

@@ -841,9 +841,20 @@ static void done_cascade(struct zop *op, json_t *resp, const char *err)
 		slot_fail(op->sl, "no meeting '%s' in the zone", op->meeting);
 		return;
 	}
-	ctl_log("zone: meeting %s cascaded to host %s", op->meeting, op->host);
+	ctl_log("zone: meeting %s cascaded to host %s%s", op->meeting, op->host, op->tries ? " (this host is full)" : "");
 	if (!op->sl)
 		return;
+	if (op->tries) {
+		/* the spill: refused here, sent to the host that carries the meeting now */
+		const struct zhost *h = snap_host(&op->z->snap, op->host, false);
+		const char *url = h && h->http_url[0] ? h->http_url : "";
+		op->z->ctx->zstats.redirects++;
+		snprintf(op->sl->req.redirect, sizeof(op->sl->req.redirect), "%s", url);
+		slot_fail(op->sl, "meeting '%s': this host is full (zone max_participants %u); host %s (%s) carries the "
+			  "meeting too: ask that host", op->meeting, op->z->zc->max_participants, op->host,
+			  url[0] ? url : "no http_url");
+		return;
+	}
 	if (op->json) {
 		ob_puts(&op->sl->req.body, "{\"meeting\": ");
 		ob_json_str(&op->sl->req.body, op->meeting);
@@ -980,6 +991,63 @@ static bool names_meeting(int argc, char **argv)
 	return false;
 }
 
+/* Post the txn that makes host carry meeting too (zone cascade; spill: the answer sends the request
+ * there). */
+static void cascade_txn(struct zone *z, struct slot *sl, const char *meeting, const char *host, bool json, bool spill)
+{
+	struct zop *op = op_new(z, OP_CASCADE, sl);
+	if (!op) {
+		slot_fail(sl, "out of memory");
+		return;
+	}
+	snprintf(op->meeting, sizeof(op->meeting), "%s", meeting);
+	snprintf(op->host, sizeof(op->host), "%s", host);
+	op->json = json;
+	op->tries = spill;
+	char ck[VAL_NAME_MAX + ZONE_NAME_MAX + 2];
+	snprintf(ck, sizeof(ck), "%.63s/%.63s", meeting, host);
+	json_t *b = json_pack("{s:[{s:s, s:o, s:s, s:s}], s:[{s:{s:o, s:o}}]}",
+			      "compare", "target", "CREATE", "key", key_json("meetings/", meeting),
+			      "result", "GREATER", "create_revision", "0",
+			      "success", "request_put", "key", key_json("cascade/", ck), "value", b64_json("{}"));
+	sl->state = SLOT_ZONE;
+	post(z, op, "/v3/kv/txn", b);
+}
+
+/* participant add for a meeting of ours with this host full: another live host with room carries the
+ * meeting too (one that does already first, then the one with the most free share) and the request
+ * goes there (zone_cascade.h). false: no such host (the caller refuses). */
+static bool spill(struct zone *z, struct slot *sl, const char *meeting, bool json)
+{
+	if (!z->snap.ok || !snap_meeting(&z->snap, meeting))
+		return false;
+	struct zone_place_host ph[ZONE_MAX_HOSTS];
+	unsigned n = 0;
+	for (unsigned i = 0; i < z->snap.n_hosts; i++) {
+		const struct zhost *h = &z->snap.hosts[i];
+		ph[n++] = (struct zone_place_host){ .name = h->name, .cap_meetings = UINT32_MAX,
+						    .cap_participants = h->cap_p, .meetings = 0,
+						    .participants = h->load_p,
+						    .alive = h->registered && strcmp(h->name, z->zc->host) != 0,
+						    .draining = h->drain };
+	}
+	struct zone_place_host carriers[ZONE_MAX_HOSTS];
+	unsigned nc = 0;
+	for (unsigned i = 0; i < n; i++)
+		if (cascade_is_carrier(z->casc, meeting, ph[i].name))
+			carriers[nc++] = ph[i];
+	int best = zone_place(carriers, nc);
+	const char *target = best >= 0 ? carriers[best].name : NULL;
+	if (!target) {
+		best = zone_place(ph, n);
+		target = best >= 0 ? ph[best].name : NULL;
+	}
+	if (!target)
+		return false;
+	cascade_txn(z, sl, meeting, target, json, true);
+	return true;
+}
+
 bool zone_slot_run(struct zone *z, struct slot *sl, int argc, char **argv, uint64_t now)
 {
 	if (argc < 1)
@@ -997,6 +1065,8 @@ bool zone_slot_run(struct zone *z, struct slot *sl, int argc, char **argv, uint6
 	if (local && argc >= 2 && strcmp(argv[0], "participant") == 0 && strcmp(argv[1], "add") == 0 &&
 	    z->ctx->model->n_parts >= z->zc->max_participants) {
 		slot_begin(sl, argc, argv);
+		if (spill(z, sl, argv[2], json))
+			return true;
 		slot_fail(sl, "too many participants on this host (the limit is %u: zone max_participants)",
 			  z->zc->max_participants);
 		return true;
@@ -1067,22 +1137,7 @@ bool zone_slot_run(struct zone *z, struct slot *sl, int argc, char **argv, uint6
 				slot_fail(sl, "usage: zone cascade MEETING HOST (a meeting name, a host name)");
 				return true;
 			}
-			struct zop *op = op_new(z, OP_CASCADE, sl);
-			if (!op) {
-				slot_fail(sl, "out of memory");
-				return true;
-			}
-			snprintf(op->meeting, sizeof(op->meeting), "%s", argv[2]);
-			snprintf(op->host, sizeof(op->host), "%s", argv[3]);
-			op->json = json;
-			char ck[300];
-			snprintf(ck, sizeof(ck), "%s/%s", argv[2], argv[3]);
-			json_t *b = json_pack("{s:[{s:s, s:o, s:s, s:s}], s:[{s:{s:o, s:o}}]}",
-					      "compare", "target", "CREATE", "key", key_json("meetings/", argv[2]),
-					      "result", "GREATER", "create_revision", "0",
-					      "success", "request_put", "key", key_json("cascade/", ck), "value", b64_json("{}"));
-			sl->state = SLOT_ZONE;
-			post(z, op, "/v3/kv/txn", b);
+			cascade_txn(z, sl, argv[2], argv[3], json, false);
 			return true;
 		}
 		slot_fail(sl, "usage: zone status | zone drain [HOST] | zone undrain [HOST] | zone cascade MEETING HOST");

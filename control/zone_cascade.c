@@ -237,6 +237,11 @@ static const struct casc_host *find_host(const struct casc_snap *s, const char *
 	return NULL;
 }
 
+bool cascade_is_carrier(const struct cascade *c, const char *meeting, const char *host)
+{
+	return c && c->have && find_row(c->snap.carriers, c->snap.n_carriers, meeting, host) != NULL;
+}
+
 bool cascade_carries(const struct cascade *c, const char *meeting)
 {
 	return c && c->have && find_row(c->snap.carriers, c->snap.n_carriers, meeting, c->me) != NULL;

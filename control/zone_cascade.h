@@ -55,6 +55,8 @@ void cascade_snap_key(struct cascade *c, const char *rest, const char *val);
 void cascade_snap_end(struct cascade *c);
 /* Does this host carry meeting (a cascade/<meeting>/<me> key, the last read)? */
 bool cascade_carries(const struct cascade *c, const char *meeting);
+/* Does host carry meeting (cascade/<meeting>/<host>, the last read; its home is not counted)? */
+bool cascade_is_carrier(const struct cascade *c, const char *meeting, const char *host);
 /* After the zone's reconciliation: the trunks and their streams as etcd says, and our own streams
  * put (under lease, 0: none) where they changed. Never blocks (the puts are calls in flight). */
 void cascade_reconcile(struct cascade *c, int64_t lease);

@@ -266,8 +266,9 @@ def zone_body(c):
 
     def zone_conf(host):
         return ('zone = {\n  etcd = [ %s ];\n  host = "%s";\n  address = "%s";\n  http_url = "http://127.0.0.1:1";\n'
-                '  max_meetings = 10;\n  max_participants = 100;\n  lease_s = 3;\n  media_port = %d;\n};\n'
-                % (', '.join('"%s"' % m['url'] for m in etcd.members), host, CLIENT_IP, FACE[host]))
+                '  max_meetings = 10;\n  max_participants = %d;\n  lease_s = 3;\n  media_port = %d;\n};\n'
+                % (', '.join('"%s"' % m['url'] for m in etcd.members), host, CLIENT_IP,
+                   2 if host == 'mmr-a' else 100, FACE[host]))
     try:
         with MmrEnv('cascz-a', controller=False) as a:
             a.extra_ctl_conf = zone_conf('mmr-a')
@@ -285,20 +286,21 @@ def zone_body(c):
                                                                   .stdout.get('hosts', []) if h.get('alive')]) == 2, 20)
                 cp = a.ctl('meeting', 'create', ZM, '--plain', check=False)
                 c.check(cp.returncode == 0, 'meeting %s created (placed on mmr-a)' % ZM, cp.stdout + cp.stderr)
-                cp = b.ctl('zone', 'cascade', ZM, 'mmr-b', check=False)
-                c.check(cp.returncode == 0 and 'carried by host mmr-b' in cp.stdout,
-                        'zone cascade %s mmr-b (asked on B)' % ZM, cp.stdout + cp.stderr)
                 cp = b.ctl('zone', 'cascade', 'nosuch', 'mmr-b', check=False)
                 c.check(cp.returncode != 0 and "no meeting 'nosuch'" in cp.stdout + cp.stderr,
                         'zone cascade of a meeting not in the zone is refused', cp.stdout + cp.stderr)
-                wait_for(c, 'B carries %s: it exists there, with the trunk _trunk.mmr-a' % ZM,
-                         lambda: b.ctl('participant', 'show', ZM, '_trunk.mmr-a', check=False).returncode == 0)
-                wait_for(c, 'A made the trunk _trunk.mmr-b',
-                         lambda: a.ctl('participant', 'show', ZM, '_trunk.mmr-b', check=False).returncode == 0)
                 a.ctl('participant', 'add', ZM, 'alice', '--addr', CLIENT_IP, '--port', PORTS['alice'], '--role', 'sendonly')
                 a.ctl('stream', 'add', ZM, 'alice', '--ssrc', VIDEO, '--kind', 'video', '--codec', 'vp8', '--layers', 3)
                 a.ctl('stream', 'add', ZM, 'alice', '--ssrc', AUDIO, '--kind', 'audio', '--codec', 'opus')
                 a.ctl('participant', 'add', ZM, 'bob', '--addr', CLIENT_IP, '--port', PORTS['bob'], '--role', 'recvonly')
+                # A is full (max_participants 2): carol is sent to B, which carries the meeting from now on
+                cp = a.ctl('participant', 'add', ZM, 'carol', '--addr', CLIENT_IP, '--port', PORTS['carol'], check=False)
+                c.check(cp.returncode != 0 and 'this host is full' in cp.stderr and 'host mmr-b' in cp.stderr,
+                        'participant add on full host A: refused, sent to host mmr-b', cp.stdout + cp.stderr)
+                wait_for(c, 'B carries %s: it exists there, with the trunk _trunk.mmr-a' % ZM,
+                         lambda: b.ctl('participant', 'show', ZM, '_trunk.mmr-a', check=False).returncode == 0)
+                wait_for(c, 'A made the trunk _trunk.mmr-b',
+                         lambda: a.ctl('participant', 'show', ZM, '_trunk.mmr-b', check=False).returncode == 0)
                 b.ctl('participant', 'add', ZM, 'carol', '--addr', CLIENT_IP, '--port', PORTS['carol'], '--role', 'recvonly')
                 b.ctl('participant', 'add', ZM, 'dave', '--addr', CLIENT_IP, '--port', PORTS['dave'], '--role', 'sendonly')
                 b.ctl('stream', 'add', ZM, 'dave', '--ssrc', DAVE_AUDIO, '--kind', 'audio', '--codec', 'opus')

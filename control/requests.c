@@ -2937,7 +2937,9 @@ static void cmd_help(struct ctl_ctx *ctx, const struct args *a, struct request *
 		"  (participant show), which stays its receivers' out SSRC.\n"
 		"zone (a zone block in the config: docs/interfaces.md \"The zone in etcd\"):\n"
 		"  zone status | zone drain [HOST] | zone undrain [HOST]; meeting create places the meeting on the\n"
-		"  zone host with the most headroom; a meeting on another host is answered with that host.\n");
+		"  zone host with the most headroom; a meeting on another host is answered with that host.\n"
+		"  zone cascade MEETING HOST: HOST carries the meeting too, joined by trunks (_trunk.HOST\n"
+		"  participants, docs/interfaces.md \"Cascading\"); a participant add on a full host goes there.\n");
 }
 
 /* ---- parsing -------------------------------------------------------------------------------- */

@@ -284,8 +284,17 @@ out:
 }
 
 /* Fresh SEND and RECV keys of the suite; false (request failed) if the random generator fails. */
-static bool new_keys(enum srtp_suite suite, struct srtp_master keys[2], struct request *req)
+static bool new_keys(const struct ctl_ctx *ctx, enum srtp_suite suite, struct srtp_master keys[2], struct request *req)
 {
+	if (ctx->zone_keys) {   /* a trunk's, derived by the zone (zone_cascade.h) */
+		if (!keys_valid(suite, &ctx->zone_keys[0]) || !keys_valid(suite, &ctx->zone_keys[1])) {
+			fail(req, "the zone's trunk keys are not of the meeting's suite; nothing changed");
+			return false;
+		}
+		keys[0] = ctx->zone_keys[0];
+		keys[1] = ctx->zone_keys[1];
+		return true;
+	}
 	if (keys_generate_pair(suite, keys) == 0)
 		return true;
 	fail(req, "cannot make SRTP keys: the random generator failed; nothing changed");
@@ -805,9 +814,9 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 		     security_text(want));
 	/* the keys of an SRTP trunk are the zone's (zone_cascade.h): both hosts derive them, nobody is
 	 * handed random ones; until the zone hands trunks their epochs, trunks are plain only */
-	if (a->opt[PA_TRUNK] && suite != SRTP_SUITE_NONE)
-		FAIL("meeting '%s' is SRTP: a trunk's keys come from the zone (zone_cascade.h), not in this "
-		     "version; trunks join plain meetings only", m->meetings[meeting].name);
+	if (a->opt[PA_TRUNK] && suite != SRTP_SUITE_NONE && !ctx->zone_keys)
+		FAIL("meeting '%s' is SRTP: a trunk's keys come from the zone (zone_cascade.h): the controllers "
+		     "of a zone with secret_file make SRTP trunks themselves", m->meetings[meeting].name);
 
 	struct ice_cred ice __attribute__((cleanup(ice_wipe))) = { 0 };
 	if (a->opt[PA_ICE] && !get_ice(ctx, a->opt[PA_ICE], MMR_ID_NONE, &ice, req))
@@ -909,7 +918,7 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 		FAIL("the random generator failed: no SSRCs for the participant's top-N slots");
 	struct srtp_master keys[2];
 	memset(keys, 0, sizeof(keys));
-	if (suite != SRTP_SUITE_NONE && !dtls && !new_keys(suite, keys, req))
+	if (suite != SRTP_SUITE_NONE && !dtls && !new_keys(ctx, suite, keys, req))
 		return;    /* (DTLS: its keys come from its handshake, none here) */
 
 	uint32_t id = model_participant_join(m, meeting, name, &addr, port, (unsigned)role,
@@ -1266,7 +1275,7 @@ static void cmd_participant_rekey(struct ctl_ctx *ctx, const struct args *a, str
 	if (!get_srtp_participant(ctx, a, req, &id))
 		return;
 	struct srtp_master keys[2], old[2];
-	if (!new_keys((enum srtp_suite)m->meetings[m->parts[id].meeting].srtp_suite, keys, req))
+	if (!new_keys(ctx, (enum srtp_suite)m->meetings[m->parts[id].meeting].srtp_suite, keys, req))
 		return;
 	old[0] = m->parts[id].send_key;
 	old[1] = m->parts[id].recv_key;

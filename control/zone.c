@@ -268,7 +268,7 @@ static int snap_load(struct zone *z, struct snapshot *s, json_t *resp)
 		if (strncmp(key, PREFIX, strlen(PREFIX)) != 0)
 			continue;
 		const char *rest = key + strlen(PREFIX);
-		cascade_snap_key(z->casc, rest, val);
+		cascade_snap_key(z->casc, rest, val, json_int64(json_object_get(kv, "create_revision")));
 		if (strncmp(rest, "hosts/", 6) == 0 && zone_host_name_ok(rest + 6)) {
 			json_t *j = json_loads(val, 0, NULL);
 			struct zhost *h = snap_host(&n, rest + 6, true);
@@ -1243,11 +1243,10 @@ struct zone *zone_open(struct ctl_ctx *ctx, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start the etcd client (libcurl)");
 		return NULL;
 	}
-	z->casc = cascade_open(ctx, z->etcd, zc->host, run_internal_cb, z);
+	z->casc = cascade_open(ctx, z->etcd, zc, run_internal_cb, z, err, errlen);
 	if (!z->casc) {
 		etcd_close(z->etcd);
 		free(z);
-		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	if (z->no_lease)

@@ -86,6 +86,7 @@ int cascade_trunk_key(const uint8_t *secret, size_t secret_len, enum srtp_suite 
 #include "log.h"
 #include "controller.h"
 #include "model.h"
+#include "token.h"
 
 #define CASC_HOSTS   64
 #define CASC_ROWS    256
@@ -101,13 +102,26 @@ struct casc_row {                /* cascade/<meeting>/<host> or streams/<meeting
 	char meeting[VAL_NAME_MAX + 1];
 	char host[ZONE_NAME_MAX + 1];
 	char *streams;           /* streams/: the JSON text (malloc) */
+	char peer[ZONE_NAME_MAX + 1];   /* trunks/<meeting>/<host>/<peer> */
+	uint64_t epoch;                 /* trunks/: its value */
+	int64_t create_rev;             /* meetings/: the placement's create revision */
+};
+
+/* what this host knows of one of its SRTP trunks (meeting, peer) */
+struct casc_trunk {
+	char meeting[VAL_NAME_MAX + 1];
+	char peer[ZONE_NAME_MAX + 1];
+	uint64_t applied;               /* the epoch whose keys it has; 0: not known */
+	uint64_t want;                  /* a new epoch asked for (the bump's value); 0: none */
+	bool busy;                      /* the bump in flight */
+	bool used;
 };
 
 struct casc_snap {
 	struct casc_host hosts[CASC_HOSTS];
 	unsigned n_hosts;
-	struct casc_row homes[CASC_ROWS], carriers[CASC_ROWS], streams[CASC_ROWS];
-	unsigned n_homes, n_carriers, n_streams;
+	struct casc_row homes[CASC_ROWS], carriers[CASC_ROWS], streams[CASC_ROWS], epochs[CASC_ROWS];
+	unsigned n_homes, n_carriers, n_streams, n_epochs;
 };
 
 struct casc_put {
@@ -126,24 +140,37 @@ struct cascade {
 	struct casc_snap snap, next;
 	bool have;
 	struct casc_put puts[CASC_ROWS];
+	struct casc_trunk trunks[CASC_ROWS];
+	uint8_t secret[TOKEN_SECRET_MAX];
+	size_t secret_len;              /* 0: no secret_file: no SRTP trunks */
 };
 
 static void snap_clear(struct casc_snap *s)
 {
 	for (unsigned i = 0; i < s->n_streams; i++)
 		free(s->streams[i].streams);
-	s->n_hosts = s->n_homes = s->n_carriers = s->n_streams = 0;
+	s->n_hosts = s->n_homes = s->n_carriers = s->n_streams = s->n_epochs = 0;
 }
 
-struct cascade *cascade_open(struct ctl_ctx *ctx, struct etcd *etcd, const char *me, cascade_run_fn run,
-			     void *run_arg)
+struct cascade *cascade_open(struct ctl_ctx *ctx, struct etcd *etcd, const struct zone_config *zc,
+			     cascade_run_fn run, void *run_arg, char *err, size_t errlen)
 {
 	struct cascade *c = calloc(1, sizeof(*c));
-	if (!c)
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
 		return NULL;
+	}
+	if (zc->secret_file[0]) {
+		char why[256];
+		if (token_load_secret(zc->secret_file, c->secret, &c->secret_len, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "zone secret_file: %s", why);
+			free(c);
+			return NULL;
+		}
+	}
 	c->ctx = ctx;
 	c->etcd = etcd;
-	snprintf(c->me, sizeof(c->me), "%s", me);
+	snprintf(c->me, sizeof(c->me), "%s", zc->host);
 	c->run = run;
 	c->run_arg = run_arg;
 	for (unsigned i = 0; i < CASC_ROWS; i++)
@@ -157,6 +184,7 @@ void cascade_close(struct cascade *c)
 		return;
 	snap_clear(&c->snap);
 	snap_clear(&c->next);
+	explicit_bzero(c->secret, sizeof(c->secret));
 	free(c);
 }
 
@@ -177,7 +205,7 @@ static bool split_row(const char *s, struct casc_row *row)
 	return val_name_ok(row->meeting) && zone_host_name_ok(sl + 1) && strlen(sl + 1) <= ZONE_NAME_MAX;
 }
 
-void cascade_snap_key(struct cascade *c, const char *rest, const char *val)
+void cascade_snap_key(struct cascade *c, const char *rest, const char *val, int64_t create_rev)
 {
 	struct casc_snap *n = &c->next;
 	if (strncmp(rest, "hosts/", 6) == 0 && zone_host_name_ok(rest + 6) && n->n_hosts < CASC_HOSTS) {
@@ -199,11 +227,32 @@ void cascade_snap_key(struct cascade *c, const char *rest, const char *val)
 			memset(r, 0, sizeof(*r));
 			snprintf(r->meeting, sizeof(r->meeting), "%s", rest + 9);
 			snprintf(r->host, sizeof(r->host), "%s", h);
+			r->create_rev = create_rev;
 		}
 		json_decref(j);
 	} else if (strncmp(rest, "cascade/", 8) == 0 && n->n_carriers < CASC_ROWS) {
 		if (split_row(rest + 8, &n->carriers[n->n_carriers]))
 			n->n_carriers++;
+	} else if (strncmp(rest, "trunks/", 7) == 0 && n->n_epochs < CASC_ROWS) {
+		struct casc_row *r = &n->epochs[n->n_epochs];
+		const char *p2 = strchr(rest + 7, '/');
+		const char *p3 = p2 ? strchr(p2 + 1, '/') : NULL;
+		if (p2 && p3 && (size_t)(p3 - p2 - 1) <= ZONE_NAME_MAX) {
+			memset(r, 0, sizeof(*r));
+			size_t ml = (size_t)(p2 - (rest + 7));
+			if (ml <= VAL_NAME_MAX) {
+				memcpy(r->meeting, rest + 7, ml);
+				memcpy(r->host, p2 + 1, (size_t)(p3 - p2 - 1));
+				snprintf(r->peer, sizeof(r->peer), "%s", p3 + 1);
+				char *end;
+				unsigned long long e = strtoull(val, &end, 10);
+				if (val_name_ok(r->meeting) && zone_host_name_ok(r->host) && zone_host_name_ok(r->peer) &&
+				    *end == '\0' && e > 0) {
+					r->epoch = e;
+					n->n_epochs++;
+				}
+			}
+		}
 	} else if (strncmp(rest, "streams/", 8) == 0 && n->n_streams < CASC_ROWS) {
 		struct casc_row *r = &n->streams[n->n_streams];
 		if (split_row(rest + 8, r) && strlen(val) < CASC_STREAMS && (r->streams = strdup(val)))
@@ -216,7 +265,7 @@ void cascade_snap_end(struct cascade *c)
 	snap_clear(&c->snap);
 	c->snap = c->next;
 	c->next.n_streams = 0;       /* (its texts moved) */
-	c->next.n_hosts = c->next.n_homes = c->next.n_carriers = 0;
+	c->next.n_hosts = c->next.n_homes = c->next.n_carriers = c->next.n_epochs = 0;
 	c->have = true;
 }
 
@@ -393,6 +442,130 @@ static void forget_ended(struct cascade *c, const struct casc_row *rows, unsigne
 	}
 }
 
+/* ---- SRTP trunks: keys of the epoch in etcd --------------------------------------------------------- */
+
+static struct casc_trunk *trunk_state(struct cascade *c, const char *meeting, const char *peer)
+{
+	struct casc_trunk *free_t = NULL;
+	for (unsigned i = 0; i < CASC_ROWS; i++) {
+		struct casc_trunk *t = &c->trunks[i];
+		if (t->used && strcmp(t->meeting, meeting) == 0 && strcmp(t->peer, peer) == 0)
+			return t;
+		if (!free_t && (!t->used || (!t->busy && !find_row(c->snap.homes, c->snap.n_homes, t->meeting, NULL))))
+			free_t = t;
+	}
+	if (free_t) {
+		memset(free_t, 0, sizeof(*free_t));
+		free_t->used = true;
+		snprintf(free_t->meeting, sizeof(free_t->meeting), "%s", meeting);
+		snprintf(free_t->peer, sizeof(free_t->peer), "%s", peer);
+	}
+	return free_t;
+}
+
+static void done_bump(void *arg, json_t *resp, const char *err)
+{
+	struct casc_trunk *t = arg;
+	t->busy = false;
+	if (!resp || !json_is_true(json_object_get(resp, "succeeded"))) {
+		/* (another host bumped first: its epoch is as new for us; or etcd failed: asked again) */
+		if (!resp)
+			ctl_logl(CTL_LOG_WARNING, "zone: cascade: trunk epoch of meeting %s not bumped: %s", t->meeting, err);
+		if (!resp)
+			t->want = 0;
+	}
+}
+
+/* Ask for epoch e + 1 of the trunk (meeting, lo, hi): a txn on the value e (or on its absence). */
+static void bump(struct cascade *c, struct casc_trunk *t, const char *lo, const char *hi, uint64_t e)
+{
+	if (t->busy)
+		return;
+	char key[256], k64[400], v[24], v64[40], cur[24], cur64[40];
+	snprintf(key, sizeof(key), "/mmr/zone/trunks/%s/%s/%s", t->meeting, lo, hi);
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)e + 1);
+	snprintf(cur, sizeof(cur), "%llu", (unsigned long long)e);
+	if (etcd_b64(key, strlen(key), k64, sizeof(k64)) < 0 || etcd_b64(v, strlen(v), v64, sizeof(v64)) < 0 ||
+	    etcd_b64(cur, strlen(cur), cur64, sizeof(cur64)) < 0)
+		return;
+	json_t *cmp = e ? json_pack("{s:s, s:s, s:s, s:s}", "target", "VALUE", "key", k64, "result", "EQUAL", "value", cur64)
+			: json_pack("{s:s, s:s, s:s, s:s}", "target", "CREATE", "key", k64, "result", "EQUAL",
+				    "create_revision", "0");
+	json_t *b = json_pack("{s:[o], s:[{s:{s:s, s:s}}]}", "compare", cmp, "success", "request_put", "key", k64,
+			      "value", v64);
+	t->want = e + 1;
+	if (b && etcd_post(c->etcd, "/v3/kv/txn", b, done_bump, t) == 0)
+		t->busy = true;
+}
+
+static bool same_key(const struct srtp_master *a, const struct srtp_master *b)
+{
+	return a->key_len == b->key_len && a->salt_len == b->salt_len && memcmp(a->key, b->key, a->key_len) == 0 &&
+	       memcmp(a->salt, b->salt, a->salt_len) == 0;
+}
+
+/* The SRTP trunk _trunk.<peer> of meeting mid: made, or given the keys of the epoch, when etcd's epoch
+ * allows (never keys used before: see zone_cascade.h). Its id, or MMR_ID_NONE (not yet). */
+static uint32_t srtp_trunk(struct cascade *c, uint32_t mid, const struct casc_row *home, const char *peer,
+			   const struct casc_host *h)
+{
+	struct model *m = c->ctx->model;
+	const char *mname = m->meetings[mid].name;
+	char tname[VAL_NAME_MAX + 1];
+	snprintf(tname, sizeof(tname), MODEL_TRUNK_PREFIX "%s", peer);
+	uint32_t id = model_find_participant(m, mid, tname);
+	struct casc_trunk *t = trunk_state(c, mname, peer);
+	if (!c->secret_len || !t || home->create_rev < 1)
+		return id;
+	const char *lo = strcmp(c->me, peer) < 0 ? c->me : peer, *hi = lo == c->me ? peer : c->me;
+	uint64_t e = 0;
+	for (unsigned i = 0; i < c->snap.n_epochs; i++)
+		if (strcmp(c->snap.epochs[i].meeting, mname) == 0 && strcmp(c->snap.epochs[i].host, lo) == 0 &&
+		    strcmp(c->snap.epochs[i].peer, hi) == 0)
+			e = c->snap.epochs[i].epoch;
+	enum srtp_suite suite = (enum srtp_suite)m->meetings[mid].srtp_suite;
+	struct srtp_master k[2];   /* [0] SEND: what the peer sends us; [1] RECV: what we send it */
+	bool have_k = e && cascade_trunk_key(c->secret, c->secret_len, suite, mname, home->create_rev, e, peer, c->me, &k[0]) == 0 &&
+		      cascade_trunk_key(c->secret, c->secret_len, suite, mname, home->create_rev, e, c->me, peer, &k[1]) == 0;
+	bool fresh_ok = t->want && e >= t->want;     /* the epoch we asked for (or a later one) is there */
+	if (id != MMR_ID_NONE && t->applied) {
+		struct srtp_master a[2];
+		bool ok = cascade_trunk_key(c->secret, c->secret_len, suite, mname, home->create_rev, t->applied, peer, c->me, &a[0]) == 0 &&
+			  cascade_trunk_key(c->secret, c->secret_len, suite, mname, home->create_rev, t->applied, c->me, peer, &a[1]) == 0 &&
+			  same_key(&a[0], &m->parts[id].send_key) && same_key(&a[1], &m->parts[id].recv_key);
+		explicit_bzero(a, sizeof(a));
+		if (!ok)
+			t->applied = 0;   /* its keys changed under us (a new ledger, a rekey): a new epoch */
+	}
+	if (id != MMR_ID_NONE && !t->applied && have_k && !t->want &&
+	    same_key(&k[0], &m->parts[id].send_key) && same_key(&k[1], &m->parts[id].recv_key))
+		t->applied = e;           /* (our restart: it has the keys of the current epoch, in use) */
+	if (id != MMR_ID_NONE && t->applied && e > t->applied && have_k)
+		fresh_ok = true;          /* the peer moved on: keys we never used */
+	if ((id == MMR_ID_NONE || !t->applied || e > t->applied) && !fresh_ok) {
+		if (!t->want || e >= t->want)
+			bump(c, t, lo, hi, e);
+		explicit_bzero(k, sizeof(k));
+		return id;
+	}
+	if (fresh_ok && have_k) {
+		c->ctx->zone_keys = k;
+		bool ok = id == MMR_ID_NONE ?
+			  run(c, "participant add %s %s --trunk --addr %s --port %u", mname, tname, h->address, h->media_port) :
+			  run(c, "participant rekey %s %s", mname, tname);
+		c->ctx->zone_keys = NULL;
+		if (ok) {
+			t->applied = e;
+			t->want = 0;
+			ctl_log("zone: cascade: trunk %s of meeting %s has the keys of epoch %llu", tname, mname,
+				(unsigned long long)e);
+		}
+		id = model_find_participant(m, mid, tname);
+	}
+	explicit_bzero(k, sizeof(k));
+	return id;
+}
+
 void cascade_reconcile(struct cascade *c, int64_t lease)
 {
 	if (!c || !c->have)
@@ -429,9 +602,15 @@ void cascade_reconcile(struct cascade *c, int64_t lease)
 			char tname[VAL_NAME_MAX + 1];
 			snprintf(tname, sizeof(tname), MODEL_TRUNK_PREFIX "%s", carrier[i]);
 			uint32_t t = model_find_participant(m, mid, tname);
-			if (t == MMR_ID_NONE) {
-				if (!h || sec)
-					continue;   /* not registered (yet); SRTP: refused (zone_cascade.h) */
+			if (sec) {
+				if (!h && t == MMR_ID_NONE)
+					continue;
+				t = srtp_trunk(c, mid, home, carrier[i], h);
+				if (t == MMR_ID_NONE)
+					continue;
+			} else if (t == MMR_ID_NONE) {
+				if (!h)
+					continue;   /* not registered (yet) */
 				if (!run(c, "participant add %s %s --trunk --addr %s --port %u", mname, tname, h->address,
 					 h->media_port))
 					continue;

@@ -34,6 +34,10 @@ int cascade_trunk_key(const uint8_t *secret, size_t secret_len, enum srtp_suite 
  *   cascade/<meeting>/<host>   "{}": host carries the meeting too (zone cascade MEETING HOST)
  *   streams/<meeting>/<host>   [{"ssrc","kind","codec","layers","spatial"}, ...]: the streams the
  *                              host's own participants publish (put by that host under its lease)
+ *   trunks/<meeting>/<h1>/<h2> "N": the epoch of the trunk between h1 < h2 (SRTP meetings), made 1
+ *                              and incremented by txn (compare the value) whenever either host needs
+ *                              keys never used: a trunk made, or its keys changed under it (a new
+ *                              dataplane ledger, an operator's rekey). Both derive the keys of epoch N.
  * The carriers of a meeting: its home (meetings/<id> "host") and the cascade/ hosts. On each carrier,
  * for every other live carrier H: a trunk `_trunk.H` (H's address and media_port), publishing the
  * streams of streams/<meeting>/H. */
@@ -46,12 +50,14 @@ struct cascade;
 /* Run one command of our own (zone.c's run_internal): true when it succeeded. */
 typedef bool (*cascade_run_fn)(void *arg, int argc, char **argv);
 
-struct cascade *cascade_open(struct ctl_ctx *ctx, struct etcd *etcd, const char *me, cascade_run_fn run,
-			     void *run_arg);
+struct zone_config;
+/* zc->secret_file is read here (token_load_secret's rules). NULL with err on failure. */
+struct cascade *cascade_open(struct ctl_ctx *ctx, struct etcd *etcd, const struct zone_config *zc,
+			     cascade_run_fn run, void *run_arg, char *err, size_t errlen);
 void cascade_close(struct cascade *c);
 /* A read of the prefix: begin, every key (rest: the key after /mmr/zone/; val its value), end. */
 void cascade_snap_begin(struct cascade *c);
-void cascade_snap_key(struct cascade *c, const char *rest, const char *val);
+void cascade_snap_key(struct cascade *c, const char *rest, const char *val, int64_t create_rev);
 void cascade_snap_end(struct cascade *c);
 /* Does this host carry meeting (a cascade/<meeting>/<me> key, the last read)? */
 bool cascade_carries(const struct cascade *c, const char *meeting);

@@ -122,6 +122,11 @@ int zone_config_parse(void *setting, struct zone_config *zc, char *err, size_t e
 			if (get_uint(s, 2, 300, &v, err, errlen) < 0)
 				return -1;
 			zc->lease_s = v;
+		} else if (strcmp(name, "secret_file") == 0) {
+			if (get_str(s, zc->secret_file, sizeof(zc->secret_file), err, errlen) < 0)
+				return -1;
+			if (zc->secret_file[0] != '/')
+				return bad(err, errlen, s, "secret_file must be an absolute path, not '%s'", zc->secret_file);
 		} else if (strcmp(name, "media_port") == 0) {
 			uint32_t v;
 			if (get_uint(s, 1, 65535, &v, err, errlen) < 0)
@@ -129,7 +134,7 @@ int zone_config_parse(void *setting, struct zone_config *zc, char *err, size_t e
 			zc->media_port = (uint16_t)v;
 		} else {
 			return bad(err, errlen, s, "unknown setting '%s' (known: etcd, host, address, http_url, "
-						   "max_meetings, max_participants, lease_s, media_port)", name);
+						   "max_meetings, max_participants, lease_s, media_port, secret_file)", name);
 		}
 	}
 	const char *missing = !zc->n_etcd ? "etcd" : !zc->host[0] ? "host" : !zc->address[0] ? "address" :

@@ -574,6 +574,16 @@ void cascade_reconcile(struct cascade *c, int64_t lease)
 	const struct casc_snap *s = &c->snap;
 	forget_ended(c, s->carriers, s->n_carriers, "cascade");
 	forget_ended(c, s->streams, s->n_streams, "streams");
+	for (unsigned i = 0; i < s->n_epochs; i++) {   /* a trunk's epoch: by the first of its two hosts */
+		const struct casc_row *r = &s->epochs[i];
+		char key[256], k64[400];
+		if (strcmp(r->host, c->me) != 0 || find_row(s->homes, s->n_homes, r->meeting, NULL))
+			continue;
+		snprintf(key, sizeof(key), "/mmr/zone/trunks/%s/%s/%s", r->meeting, r->host, r->peer);
+		json_t *b = etcd_b64(key, strlen(key), k64, sizeof(k64)) < 0 ? NULL : json_pack("{s:s}", "key", k64);
+		if (b)
+			etcd_post(c->etcd, "/v3/kv/deleterange", b, done_forget, NULL);
+	}
 	for (uint32_t mid = 0; mid < model_meeting_bound(m); mid++) {
 		if (!m->meetings[mid].used)
 			continue;

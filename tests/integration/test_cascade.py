@@ -89,21 +89,26 @@ def sub_of(env, subscriber, ssrc, m=M):
     return None
 
 
-def media_checks(c, a, b, sock_a, sock_b, relay, m, trunk_b, trunk_a, rtx_ssrc):
-    """alice (A) -> bob (A), carol (B) with loss on the trunk; dave (B) -> bob; what crossed."""
+def media_checks(c, a, b, sock_a, sock_b, relay, m, trunk_b, trunk_a, rtx_ssrc, drops=DROP_IDX, tx=None, rx=None):
+    """alice (A) -> bob (A), carol (B) with loss on the trunk; dave (B) -> bob; what crossed. tx[name]:
+    what a publisher's packet becomes on the wire (SRTP), rx[name]: a receiver's datagram decrypted (None:
+    refused); the identity by default."""
+    tx = tx or {}
+    rx = rx or {}
+    enc = {n: tx.get(n, lambda d: d) for n in ('alice', 'dave')}
     gen = rtpgen.Vp8L1T3(VIDEO, seq=1000, keyframe_interval=0, pkts_per_frame=3, payload_size=300)
     vin = [p for f in gen.frames(FRAMES) for p in f.packets]
     ain = rtpgen.OpusLike(AUDIO).packets(len(vin))
     din = rtpgen.OpusLike(DAVE_AUDIO, seq=500).packets(len(vin))
-    relay.drop = {vin[i].seq for i in DROP_IDX}
+    relay.drop = {vin[i].seq for i in drops}
     relay.start()
     try:
         got = {n: [] for n in ('bob', 'carol')}
         for i, p in enumerate(vin):
-            a.send(sock_a['alice'], p.data)
+            a.send(sock_a['alice'], enc['alice'](p.data))
             if i % 3 == 0:
-                a.send(sock_a['alice'], ain[i // 3].data)
-                b.send(sock_b['dave'], din[i // 3].data)
+                a.send(sock_a['alice'], enc['alice'](ain[i // 3].data))
+                b.send(sock_b['dave'], enc['dave'](din[i // 3].data))
             time.sleep(PACE)
             got['bob'] += a.recv_all(sock_a['bob'], timeout=0.0005, max_wait=0.001)
             got['carol'] += b.recv_all(sock_b['carol'], timeout=0.0005, max_wait=0.001)
@@ -113,26 +118,35 @@ def media_checks(c, a, b, sock_a, sock_b, relay, m, trunk_b, trunk_a, rtx_ssrc):
         relay.stop = True
         relay.join(2)
     n_audio = len(vin) // 3 + (1 if len(vin) % 3 else 0)
+    for n in ('bob', 'carol'):
+        if n in rx:
+            plain = [rx[n](d) for d in got[n] if not rtpgen.is_rtcp(d)]
+            c.check(all(plain), '%s: every packet decrypts under its RECV key' % n,
+                    '%d of %d' % (sum(1 for x in plain if x), len(plain)))
+            got[n] = [x for x in plain if x]
 
     def media(pkts, ssrc):
         return [parse_rtp(d) for d in pkts if not rtpgen.is_rtcp(d) and len(d) >= 12 and
                 parse_rtp(d).ssrc == ssrc]
 
-    c.eq(sorted(relay.dropped), sorted(vin[i].seq for i in DROP_IDX), 'the relay dropped %d video packets '
-         'A -> B once each' % len(DROP_IDX))
+    c.eq(sorted(relay.dropped), sorted(vin[i].seq for i in drops), 'the relay dropped %d video packets '
+         'A -> B once each' % len(drops))
     bv = media(got['bob'], VIDEO)
     c.eq(len(bv), len(vin), 'bob (A, local): every video packet of alice')
     c.eq(len(media(got['bob'], DAVE_AUDIO)), n_audio, "bob (A): every audio packet of dave (B), across the trunk")
     cv = media(got['carol'], VIDEO)
     seqs = [p.seq for p in cv]
     c.eq(len(media(got['carol'], AUDIO)), n_audio, "carol (B): every audio packet of alice (A), across the trunk")
+    if tx:
+        c.eq([p.payload for p in cv], [p.data[parse_rtp(p.data).hdr_len:] for p in vin],
+             'carol (B): the payloads decrypted are alice\'s, in order')
     c.check(len(cv) == len(vin) and len(set(seqs)) == len(vin) and max(seqs) - min(seqs) == len(vin) - 1,
             'carol (B): every video packet of alice, the ones lost on the trunk repaired by NACK/RTX '
             'across it, once each', 'got %d distinct of %d' % (len(set(seqs)), len(vin)))
     # each stream crosses once
     ab, ba = relay.count['ab'], relay.count['ba']
-    resent = 0 if RTCP_OFF else len(DROP_IDX)
-    c.eq(ab.get(VIDEO, 0), len(vin) - len(DROP_IDX) + (0 if rtx_ssrc else resent),
+    resent = 0 if RTCP_OFF else len(drops)
+    c.eq(ab.get(VIDEO, 0), len(vin) - len(drops) + (0 if rtx_ssrc else resent),
          'A -> B: alice\'s video crossed once per packet (less the dropped%s)'
          % ('' if rtx_ssrc else ', plus their resends on the media SSRC'))
     c.eq(ab.get(AUDIO, 0), n_audio, 'A -> B: alice\'s audio crossed once per packet')
@@ -145,11 +159,13 @@ def media_checks(c, a, b, sock_a, sock_b, relay, m, trunk_b, trunk_a, rtx_ssrc):
     c.note('A %s: nack_in %s rtcp_in %s rtcp_out %s; B %s: rtcp_in %s rtcp_out %s; relay rtcp %s'
            % (trunk_b, pa.get('nack_in'), pa.get('rtcp_in'), pa.get('rtcp_out'), trunk_a, pb.get('rtcp_in'),
               pb.get('rtcp_out'), relay.rtcp))
-    c.check(pa.get('nack_in', 0) >= len(DROP_IDX), "A: NACKs from B on %s (nack_in)" % trunk_b, pa.get('nack_in'))
+    if not drops:
+        return
+    c.check(pa.get('nack_in', 0) >= len(drops), "A: NACKs from B on %s (nack_in)" % trunk_b, pa.get('nack_in'))
     sb = mmrtest.stream_stats(b.stats(), VIDEO) or {}  # (B has one stream of that SSRC)
     c.note('B stream %#x: %s' % (VIDEO, {k: v for k, v in sb.items() if k in ('nack_out', 'rtx_in', 'repaired')}))
-    c.check(sb.get('repaired', 0) == len(DROP_IDX), 'B: the %d lost on the trunk counted repaired'
-            % len(DROP_IDX), sb.get('repaired'))
+    c.check(sb.get('repaired', 0) == len(drops), 'B: the %d lost on the trunk counted repaired'
+            % len(drops), sb.get('repaired'))
 
 
 
@@ -242,7 +258,15 @@ def streams_of(env, m, participant):
     return set()
 
 
-def zone_body(c):
+def srtp_session(inline, outbound):
+    import pylibsrtp
+    p = pylibsrtp.Policy(key=mmrtest.key_bytes(inline), srtp_profile=pylibsrtp.Policy.SRTP_PROFILE_AEAD_AES_128_GCM,
+                         ssrc_type=(pylibsrtp.Policy.SSRC_ANY_OUTBOUND if outbound
+                                    else pylibsrtp.Policy.SSRC_ANY_INBOUND))
+    return pylibsrtp.Session(p)
+
+
+def zone_body(c, srtp=False):
     """Two hosts of a zone (a 3-member etcd): `zone cascade` makes host B carry a meeting placed on A;
     both controllers make the trunks to each other and publish their streams in etcd, each adds the
     other's to its trunk; the media then goes as in part 1 (no RTX on these trunks: repairs come on
@@ -252,6 +276,18 @@ def zone_body(c):
     import tempfile
     tmp = tempfile.mkdtemp(prefix='mmrt-cascade-etcd-')
     etcd = Etcd(tmp)
+    zm = ZM + ('-srtp' if srtp else '')
+    secret = os.path.join(tmp, 'zone.secret')
+    with open(secret, 'w') as f:
+        f.write(os.urandom(32).hex())
+    os.chmod(secret, 0o600)
+    keys = {}
+
+    def add(env, name, *args, check=True):
+        cp = env.ctl('participant', 'add', zm, name, '--addr', CLIENT_IP, '--port', PORTS[name], *args, check=check)
+        if srtp and cp.returncode == 0:
+            keys[name] = mmrtest.parse_keys(cp.stdout)
+        return cp
     root_ns = os.open('/proc/thread-self/ns/net', os.O_RDONLY)
 
     def start_ctl(env):
@@ -266,17 +302,17 @@ def zone_body(c):
 
     def zone_conf(host):
         return ('zone = {\n  etcd = [ %s ];\n  host = "%s";\n  address = "%s";\n  http_url = "http://127.0.0.1:1";\n'
-                '  max_meetings = 10;\n  max_participants = %d;\n  lease_s = 3;\n  media_port = %d;\n};\n'
+                '  max_meetings = 10;\n  max_participants = %d;\n  lease_s = 3;\n  media_port = %d;\n%s};\n'
                 % (', '.join('"%s"' % m['url'] for m in etcd.members), host, CLIENT_IP,
-                   2 if host == 'mmr-a' else 100, FACE[host]))
+                   2 if host == 'mmr-a' else 100, FACE[host], '  secret_file = "%s";\n' % secret if srtp else ''))
     try:
-        with MmrEnv('cascz-a', controller=False) as a:
+        with MmrEnv('cascz-a' + ('s' if srtp else ''), controller=False) as a:
             a.extra_ctl_conf = zone_conf('mmr-a')
             a._write_configs()
             start_ctl(a)
             sock_a = {n: a.udp_socket(PORTS[n]) for n in ('alice', 'bob')}
             face_b = a.udp_socket(FACE['mmr-b'])
-            with MmrEnv('cascz-b', controller=False) as b:
+            with MmrEnv('cascz-b' + ('s' if srtp else ''), controller=False) as b:
                 b.extra_ctl_conf = zone_conf('mmr-b')
                 b._write_configs()
                 start_ctl(b)
@@ -284,47 +320,78 @@ def zone_body(c):
                 face_a = b.udp_socket(FACE['mmr-a'])
                 wait_for(c, 'both hosts registered', lambda: len([h for h in a.ctl('zone', 'status', json=True)
                                                                   .stdout.get('hosts', []) if h.get('alive')]) == 2, 20)
-                cp = a.ctl('meeting', 'create', ZM, '--plain', check=False)
-                c.check(cp.returncode == 0, 'meeting %s created (placed on mmr-a)' % ZM, cp.stdout + cp.stderr)
+                cp = a.ctl('meeting', 'create', zm, *([] if srtp else ['--plain']), check=False)
+                c.check(cp.returncode == 0, 'meeting %s created (placed on mmr-a)' % zm, cp.stdout + cp.stderr)
                 cp = b.ctl('zone', 'cascade', 'nosuch', 'mmr-b', check=False)
                 c.check(cp.returncode != 0 and "no meeting 'nosuch'" in cp.stdout + cp.stderr,
                         'zone cascade of a meeting not in the zone is refused', cp.stdout + cp.stderr)
-                a.ctl('participant', 'add', ZM, 'alice', '--addr', CLIENT_IP, '--port', PORTS['alice'], '--role', 'sendonly')
-                a.ctl('stream', 'add', ZM, 'alice', '--ssrc', VIDEO, '--kind', 'video', '--codec', 'vp8', '--layers', 3)
-                a.ctl('stream', 'add', ZM, 'alice', '--ssrc', AUDIO, '--kind', 'audio', '--codec', 'opus')
-                a.ctl('participant', 'add', ZM, 'bob', '--addr', CLIENT_IP, '--port', PORTS['bob'], '--role', 'recvonly')
+                add(a, 'alice', '--role', 'sendonly')
+                a.ctl('stream', 'add', zm, 'alice', '--ssrc', VIDEO, '--kind', 'video', '--codec', 'vp8', '--layers', 3)
+                a.ctl('stream', 'add', zm, 'alice', '--ssrc', AUDIO, '--kind', 'audio', '--codec', 'opus')
+                add(a, 'bob', '--role', 'recvonly')
                 # A is full (max_participants 2): carol is sent to B, which carries the meeting from now on
-                cp = a.ctl('participant', 'add', ZM, 'carol', '--addr', CLIENT_IP, '--port', PORTS['carol'], check=False)
+                cp = add(a, 'carol', check=False)
                 c.check(cp.returncode != 0 and 'this host is full' in cp.stderr and 'host mmr-b' in cp.stderr,
                         'participant add on full host A: refused, sent to host mmr-b', cp.stdout + cp.stderr)
-                wait_for(c, 'B carries %s: it exists there, with the trunk _trunk.mmr-a' % ZM,
-                         lambda: b.ctl('participant', 'show', ZM, '_trunk.mmr-a', check=False).returncode == 0)
+                wait_for(c, 'B carries %s: it exists there, with the trunk _trunk.mmr-a' % zm,
+                         lambda: b.ctl('participant', 'show', zm, '_trunk.mmr-a', check=False).returncode == 0)
                 wait_for(c, 'A made the trunk _trunk.mmr-b',
-                         lambda: a.ctl('participant', 'show', ZM, '_trunk.mmr-b', check=False).returncode == 0)
-                b.ctl('participant', 'add', ZM, 'carol', '--addr', CLIENT_IP, '--port', PORTS['carol'], '--role', 'recvonly')
-                b.ctl('participant', 'add', ZM, 'dave', '--addr', CLIENT_IP, '--port', PORTS['dave'], '--role', 'sendonly')
-                b.ctl('stream', 'add', ZM, 'dave', '--ssrc', DAVE_AUDIO, '--kind', 'audio', '--codec', 'opus')
+                         lambda: a.ctl('participant', 'show', zm, '_trunk.mmr-b', check=False).returncode == 0)
+                add(b, 'carol', '--role', 'recvonly')
+                add(b, 'dave', '--role', 'sendonly')
+                b.ctl('stream', 'add', zm, 'dave', '--ssrc', DAVE_AUDIO, '--kind', 'audio', '--codec', 'opus')
                 wait_for(c, "B: _trunk.mmr-a publishes alice's streams (from etcd)",
-                         lambda: streams_of(b, ZM, '_trunk.mmr-a') == {VIDEO, AUDIO})
+                         lambda: streams_of(b, zm, '_trunk.mmr-a') == {VIDEO, AUDIO})
                 wait_for(c, "A: _trunk.mmr-b publishes dave's stream (from etcd)",
-                         lambda: streams_of(a, ZM, '_trunk.mmr-b') == {DAVE_AUDIO})
-                c.check(sub_of(b, 'carol', VIDEO, ZM) is not None and sub_of(a, 'bob', DAVE_AUDIO, ZM) is not None,
+                         lambda: streams_of(a, zm, '_trunk.mmr-b') == {DAVE_AUDIO})
+                c.check(sub_of(b, 'carol', VIDEO, zm) is not None and sub_of(a, 'bob', DAVE_AUDIO, zm) is not None,
                         'carol (B) subscribed to alice\'s video, bob (A) to dave\'s audio')
                 kv = etcd.prefix('/mmr/zone/streams/')
-                c.check(set(kv) == {'/mmr/zone/streams/%s/mmr-a' % ZM, '/mmr/zone/streams/%s/mmr-b' % ZM}
+                c.check(set(kv) == {'/mmr/zone/streams/%s/mmr-a' % zm, '/mmr/zone/streams/%s/mmr-b' % zm}
                         and 'secret' not in ''.join(kv.values()), 'etcd: streams/<meeting>/<host> for both, no secrets',
                         kv)
                 for env in (a, b):
                     env.wait_dp_attached(10)
-                media_checks(c, a, b, sock_a, sock_b, Relay(face_b, face_a), ZM, '_trunk.mmr-b', '_trunk.mmr-a', 0)
+                tx, rx = {}, {}
+                if srtp:
+                    ta = mmrtest.parse_keys(a.ctl('participant', 'keys', zm, '_trunk.mmr-b').stdout)
+                    tb = mmrtest.parse_keys(b.ctl('participant', 'keys', zm, '_trunk.mmr-a').stdout)
+                    c.check(ta.get('send_key') and ta.get('send_key') == tb.get('recv_key') and
+                            ta.get('recv_key') == tb.get('send_key') and ta['send_key'] != ta['recv_key'],
+                            'the trunks\' SRTP keys mirror each other (derived on each host)')
+                    ep = etcd.prefix('/mmr/zone/')
+                    c.check(ep.get('/mmr/zone/trunks/%s/mmr-a/mmr-b' % zm, '').isdigit(), 'etcd: the trunk\'s epoch',
+                            ep.get('/mmr/zone/trunks/%s/mmr-a/mmr-b' % zm))
+                    allv = ''.join(ep.values())
+                    secret_hex = open(secret).read().strip()
+                    c.check(secret_hex not in allv and not any(k.split(':', 1)[-1] in allv for k in
+                                                              (ta['send_key'], ta['recv_key'])),
+                            'etcd holds neither the zone secret nor a trunk key')
+                    logs = a.log_text() + b.log_text()
+                    c.check(secret_hex not in logs and ta['send_key'].split(':', 1)[-1] not in logs,
+                            'the logs hold neither the zone secret nor a trunk key')
+                    tx = {n: srtp_session(keys[n]['send_key'], True).protect for n in ('alice', 'dave')}
+
+                    def dec(n):
+                        sess = srtp_session(keys[n]['recv_key'], False)
+
+                        def f(d):
+                            try:
+                                return sess.unprotect(d)
+                            except Exception:  # noqa: pylibsrtp.Error
+                                return None
+                        return f
+                    rx = {n: dec(n) for n in ('bob', 'carol')}
+                media_checks(c, a, b, sock_a, sock_b, Relay(face_b, face_a), zm, '_trunk.mmr-b', '_trunk.mmr-a', 0,
+                             drops=() if srtp else DROP_IDX, tx=tx, rx=rx)
                 # a stream that goes goes from the other side too
-                a.ctl('stream', 'remove', ZM, 'alice', '--ssrc', AUDIO)
+                a.ctl('stream', 'remove', zm, 'alice', '--ssrc', AUDIO)
                 wait_for(c, "B: alice's audio removed from _trunk.mmr-a after she stopped publishing it",
-                         lambda: streams_of(b, ZM, '_trunk.mmr-a') == {VIDEO})
+                         lambda: streams_of(b, zm, '_trunk.mmr-a') == {VIDEO})
                 # the meeting ends on its home: it ends on B too
-                a.ctl('meeting', 'end', ZM)
+                a.ctl('meeting', 'end', zm)
                 wait_for(c, 'meeting end on A ends it on B',
-                         lambda: b.ctl('meeting', 'show', ZM, check=False).returncode != 0)
+                         lambda: b.ctl('meeting', 'show', zm, check=False).returncode != 0)
     finally:
         etcd.stop()
         os.close(root_ns)
@@ -336,8 +403,10 @@ def all_parts(c):
     c.note('== 1. trunks made with mmrctl')
     body(c)
     if not RTCP_OFF and '--no-zone' not in sys.argv:
-        c.note('== 2. the zone makes the trunks (zone cascade)')
+        c.note('== 2. the zone makes the trunks (a participant spilled to host B)')
         zone_body(c)
+        c.note('== 3. SRTP: the trunks\' keys derived from the zone secret (no loss: no RTX on zone trunks yet)')
+        zone_body(c, srtp=True)
 
 
 if __name__ == '__main__':

@@ -161,7 +161,8 @@ def media_checks(c, a, b, sock_a, sock_b, relay, m, trunk_b, trunk_a, rtx_ssrc, 
               pb.get('rtcp_out'), relay.rtcp))
     if not drops:
         return
-    c.check(pa.get('nack_in', 0) >= len(drops), "A: NACKs from B on %s (nack_in)" % trunk_b, pa.get('nack_in'))
+    # (one FCI entry covers neighbours: 20 and 21 are one)
+    c.check(pa.get('nack_in', 0) >= 1, "A: NACKs from B on %s (nack_in)" % trunk_b, pa.get('nack_in'))
     sb = mmrtest.stream_stats(b.stats(), VIDEO) or {}  # (B has one stream of that SSRC)
     c.note('B stream %#x: %s' % (VIDEO, {k: v for k, v in sb.items() if k in ('nack_out', 'rtx_in', 'repaired')}))
     c.check(sb.get('repaired', 0) == len(drops), 'B: the %d lost on the trunk counted repaired'
@@ -246,14 +247,14 @@ def wait_for(c, what, cond, timeout=10.0):
 
 
 def streams_of(env, m, participant):
-    """The SSRCs participant publishes (participant show --json: its list "streams")."""
+    """The SSRCs participant publishes (participant show --json: its list "published")."""
     cp = env.ctl('participant', 'show', m, participant, json=True, check=False)
     todo = [cp.stdout] if cp.returncode == 0 else []
     while todo:
         o = todo.pop()
         if isinstance(o, dict):
-            if isinstance(o.get('streams'), list):
-                return {x.get('ssrc') for x in o['streams']}
+            if isinstance(o.get('published'), list):
+                return {x.get('ssrc') for x in o['published']}
             todo += list(o.values())
     return set()
 
@@ -289,6 +290,16 @@ def zone_body(c, srtp=False):
             keys[name] = mmrtest.parse_keys(cp.stdout)
         return cp
     root_ns = os.open('/proc/thread-self/ns/net', os.O_RDONLY)
+
+    def etcd_prefix(env, p):
+        # etcd listens on the root namespace's loopback
+        mine = os.open('/run/netns/' + env.netns, os.O_RDONLY)
+        mmrtest._setns(root_ns)
+        try:
+            return etcd.prefix(p)
+        finally:
+            mmrtest._setns(mine)
+            os.close(mine)
 
     def start_ctl(env):
         # the controller talks to etcd on the root namespace's loopback (the dataplane through shm)
@@ -346,7 +357,7 @@ def zone_body(c, srtp=False):
                          lambda: streams_of(a, zm, '_trunk.mmr-b') == {DAVE_AUDIO})
                 c.check(sub_of(b, 'carol', VIDEO, zm) is not None and sub_of(a, 'bob', DAVE_AUDIO, zm) is not None,
                         'carol (B) subscribed to alice\'s video, bob (A) to dave\'s audio')
-                kv = etcd.prefix('/mmr/zone/streams/')
+                kv = etcd_prefix(b, '/mmr/zone/streams/')
                 c.check(set(kv) == {'/mmr/zone/streams/%s/mmr-a' % zm, '/mmr/zone/streams/%s/mmr-b' % zm}
                         and 'secret' not in ''.join(kv.values()), 'etcd: streams/<meeting>/<host> for both, no secrets',
                         kv)
@@ -359,7 +370,7 @@ def zone_body(c, srtp=False):
                     c.check(ta.get('send_key') and ta.get('send_key') == tb.get('recv_key') and
                             ta.get('recv_key') == tb.get('send_key') and ta['send_key'] != ta['recv_key'],
                             'the trunks\' SRTP keys mirror each other (derived on each host)')
-                    ep = etcd.prefix('/mmr/zone/')
+                    ep = etcd_prefix(b, '/mmr/zone/')
                     c.check(ep.get('/mmr/zone/trunks/%s/mmr-a/mmr-b' % zm, '').isdigit(), 'etcd: the trunk\'s epoch',
                             ep.get('/mmr/zone/trunks/%s/mmr-a/mmr-b' % zm))
                     allv = ''.join(ep.values())

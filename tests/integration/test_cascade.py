@@ -410,6 +410,135 @@ def zone_body(c, srtp=False):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+# ---- 4. three hosts ---------------------------------------------------------------------------------
+
+FACE3 = {'mmr-a': 7301, 'mmr-b': 7302, 'mmr-c': 7303}
+RX3 = {'bob': ('mmr-a', 6102), 'carol': ('mmr-b', 6103), 'erin': ('mmr-c', 6105)}
+
+
+def three_body(c):
+    """Three hosts of a zone carry one meeting (placed on A; B and C by zone cascade): a full mesh of
+    trunks, three relays. alice (A) publishes video and audio, dave (B) audio; bob (A), carol (B) and
+    erin (C) receive. Every stream crosses once to each other host, from its own host only."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from test_zone import Etcd
+    import contextlib
+    import shutil
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix='mmrt-cascade3-etcd-')
+    etcd = Etcd(tmp)
+    root_ns = os.open('/proc/thread-self/ns/net', os.O_RDONLY)
+    m = 'casc3'
+
+    def in_ns(env, fn):
+        mine = os.open('/run/netns/' + env.netns, os.O_RDONLY)
+        mmrtest._setns(root_ns)
+        try:
+            return fn()
+        finally:
+            mmrtest._setns(mine)
+            os.close(mine)
+
+    def zone_conf(host):
+        return ('zone = {\n  etcd = [ %s ];\n  host = "%s";\n  address = "%s";\n  http_url = "http://127.0.0.1:1";\n'
+                '  max_meetings = 10;\n  max_participants = 100;\n  lease_s = 3;\n  media_port = %d;\n};\n'
+                % (', '.join('"%s"' % x['url'] for x in etcd.members), host, CLIENT_IP, FACE3[host]))
+    try:
+        with contextlib.ExitStack() as stack:
+            env, faces, socks = {}, {}, {}
+            for h in ('mmr-a', 'mmr-b', 'mmr-c'):
+                e = stack.enter_context(MmrEnv('casc3-' + h[-1], controller=False))
+                e.extra_ctl_conf = zone_conf(h)
+                e._write_configs()
+                in_ns(e, e.start_controller)
+                env[h] = e
+                faces[h] = {o: e.udp_socket(FACE3[o]) for o in FACE3 if o != h}   # the other hosts, as seen here
+                socks[h] = {n: e.udp_socket(port) for n, (hh, port) in RX3.items() if hh == h}
+                # (a socket lives in the namespace current when it is made: this host's, now)
+                for n, hh in (('alice', 'mmr-a'), ('dave', 'mmr-b')):
+                    if hh == h:
+                        socks[h][n] = e.udp_socket(PORTS[n])
+            a, b, cc = env['mmr-a'], env['mmr-b'], env['mmr-c']
+            wait_for(c, 'three hosts registered', lambda: len([h for h in a.ctl('zone', 'status', json=True)
+                                                               .stdout.get('hosts', []) if h.get('alive')]) == 3, 20)
+            a.ctl('meeting', 'create', m, '--plain')
+            for h in ('mmr-b', 'mmr-c'):
+                cp = a.ctl('zone', 'cascade', m, h, check=False)
+                c.check(cp.returncode == 0, 'zone cascade %s %s' % (m, h), cp.stdout + cp.stderr)
+            for h, e in env.items():
+                others = {'_trunk.' + o for o in FACE3 if o != h}
+                wait_for(c, '%s: the trunks %s' % (h, sorted(others)),
+                         lambda e=e, others=others: all(e.ctl('participant', 'show', m, t, check=False).returncode == 0
+                                                        for t in others))
+            a.ctl('participant', 'add', m, 'alice', '--addr', CLIENT_IP, '--port', PORTS['alice'], '--role', 'sendonly')
+            a.ctl('stream', 'add', m, 'alice', '--ssrc', VIDEO, '--kind', 'video', '--codec', 'vp8', '--layers', 3)
+            a.ctl('stream', 'add', m, 'alice', '--ssrc', AUDIO, '--kind', 'audio', '--codec', 'opus')
+            b.ctl('participant', 'add', m, 'dave', '--addr', CLIENT_IP, '--port', PORTS['dave'], '--role', 'sendonly')
+            b.ctl('stream', 'add', m, 'dave', '--ssrc', DAVE_AUDIO, '--kind', 'audio', '--codec', 'opus')
+            for n, (h, port) in RX3.items():
+                env[h].ctl('participant', 'add', m, n, '--addr', CLIENT_IP, '--port', port, '--role', 'recvonly')
+            for h, e in env.items():
+                want = {'_trunk.mmr-a': {VIDEO, AUDIO}, '_trunk.mmr-b': {DAVE_AUDIO}, '_trunk.mmr-c': set()}
+                for t, ss in want.items():
+                    if t != '_trunk.' + h:
+                        wait_for(c, '%s: %s publishes %s' % (h, t, sorted('%#x' % x for x in ss)),
+                                 lambda e=e, t=t, ss=ss: streams_of(e, m, t) == ss or (not ss and
+                                 e.ctl('participant', 'show', m, t, check=False).returncode == 0 and not streams_of(e, m, t)))
+            # C's trunk to B is not subscribed to A's streams (they come to C from A itself)
+            c.check(sub_of(cc, '_trunk.mmr-b', VIDEO, m) is None and sub_of(cc, 'erin', VIDEO, m) is not None,
+                    'C: erin subscribed to alice\'s video (from _trunk.mmr-a), _trunk.mmr-b not')
+            for e in env.values():
+                e.wait_dp_attached(10)
+            relays = {}
+            hosts = sorted(env)
+            for i, x in enumerate(hosts):
+                for y in hosts[i + 1:]:
+                    r = Relay(faces[x][y], faces[y][x])
+                    relays[(x, y)] = r
+                    r.start()
+            gen = rtpgen.Vp8L1T3(VIDEO, seq=3000, keyframe_interval=0, pkts_per_frame=3, payload_size=300)
+            vin = [p for f in gen.frames(20) for p in f.packets]
+            ain = rtpgen.OpusLike(AUDIO).packets(20)
+            din = rtpgen.OpusLike(DAVE_AUDIO, seq=900).packets(20)
+            got = {n: [] for n in RX3}
+            try:
+                for i, p in enumerate(vin):
+                    a.send(socks['mmr-a']['alice'], p.data)
+                    if i % 3 == 0:
+                        a.send(socks['mmr-a']['alice'], ain[i // 3].data)
+                        b.send(socks['mmr-b']['dave'], din[i // 3].data)
+                    time.sleep(PACE)
+                    for n, (h, _) in RX3.items():
+                        got[n] += env[h].recv_all(socks[h][n], timeout=0.0005, max_wait=0.001)
+                for n, (h, _) in RX3.items():
+                    got[n] += env[h].recv_all(socks[h][n], timeout=0.8, max_wait=5)
+            finally:
+                for r in relays.values():
+                    r.stop = True
+                    r.join(2)
+
+            def count(n, ssrc):
+                return len({parse_rtp(d).seq for d in got[n] if not rtpgen.is_rtcp(d) and len(d) >= 12 and
+                            parse_rtp(d).ssrc == ssrc})
+            for n in RX3:
+                c.check(count(n, VIDEO) == len(vin) and count(n, AUDIO) == len(ain),
+                        '%s (%s): all of alice\'s video and audio' % (n, RX3[n][0]),
+                        (count(n, VIDEO), count(n, AUDIO)))
+            for n in ('bob', 'erin'):
+                c.eq(count(n, DAVE_AUDIO), len(din), '%s (%s): all of dave\'s audio (from B)' % (n, RX3[n][0]))
+            want = {('mmr-a', 'mmr-b'): ({VIDEO: len(vin), AUDIO: len(ain)}, {DAVE_AUDIO: len(din)}),
+                    ('mmr-a', 'mmr-c'): ({VIDEO: len(vin), AUDIO: len(ain)}, {}),
+                    ('mmr-b', 'mmr-c'): ({DAVE_AUDIO: len(din)}, {})}
+            for (x, y), (xy, yx) in want.items():
+                r = relays[(x, y)]
+                c.eq((r.count['ab'], r.count['ba']), (xy, yx),
+                     'trunk %s <-> %s: each stream once, from its own host only' % (x, y))
+    finally:
+        etcd.stop()
+        os.close(root_ns)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def all_parts(c):
     c.note('== 1. trunks made with mmrctl')
     body(c)
@@ -418,6 +547,8 @@ def all_parts(c):
         zone_body(c)
         c.note('== 3. SRTP: the trunks\' keys derived from the zone secret (no loss: no RTX on zone trunks yet)')
         zone_body(c, srtp=True)
+        c.note('== 4. three hosts: a full mesh of trunks')
+        three_body(c)
 
 
 if __name__ == '__main__':

@@ -89,7 +89,7 @@ int cascade_trunk_key(const uint8_t *secret, size_t secret_len, enum srtp_suite 
 #include "token.h"
 
 #define CASC_HOSTS   64
-#define CASC_ROWS    256
+#define CASC_ROWS    256       /* cascaded meetings, their trunks and stream lists (more are left out) */
 #define CASC_STREAMS 2048     /* bytes of one host's stream list */
 
 struct casc_host {
@@ -188,6 +188,15 @@ void cascade_close(struct cascade *c)
 	free(c);
 }
 
+static const struct casc_row *find_row(const struct casc_row *rows, unsigned n, const char *meeting,
+				       const char *host)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (strcmp(rows[i].meeting, meeting) == 0 && (!host || strcmp(rows[i].host, host) == 0))
+			return &rows[i];
+	return NULL;
+}
+
 void cascade_snap_begin(struct cascade *c)
 {
 	snap_clear(&c->next);
@@ -219,7 +228,9 @@ void cascade_snap_key(struct cascade *c, const char *rest, const char *val, int6
 			h->media_port = p > 0 && p < 65536 ? (uint16_t)p : 5000;
 		}
 		json_decref(j);
-	} else if (strncmp(rest, "meetings/", 9) == 0 && val_name_ok(rest + 9) && n->n_homes < CASC_ROWS) {
+	} else if (strncmp(rest, "meetings/", 9) == 0 && val_name_ok(rest + 9) && n->n_homes < CASC_ROWS &&
+		   find_row(n->carriers, n->n_carriers, rest + 9, NULL)) {
+		/* (only the cascaded ones: a range answer is sorted, cascade/ comes before meetings/) */
 		json_t *j = json_loads(val, 0, NULL);
 		const char *h = json_string_value(json_object_get(j, "host"));
 		if (h && zone_host_name_ok(h)) {
@@ -267,15 +278,6 @@ void cascade_snap_end(struct cascade *c)
 	c->next.n_streams = 0;       /* (its texts moved) */
 	c->next.n_hosts = c->next.n_homes = c->next.n_carriers = c->next.n_epochs = 0;
 	c->have = true;
-}
-
-static const struct casc_row *find_row(const struct casc_row *rows, unsigned n, const char *meeting,
-				       const char *host)
-{
-	for (unsigned i = 0; i < n; i++)
-		if (strcmp(rows[i].meeting, meeting) == 0 && (!host || strcmp(rows[i].host, host) == 0))
-			return &rows[i];
-	return NULL;
 }
 
 static const struct casc_host *find_host(const struct casc_snap *s, const char *name)

@@ -91,6 +91,7 @@ int cascade_trunk_key(const uint8_t *secret, size_t secret_len, enum srtp_suite 
 #define CASC_HOSTS   64
 #define CASC_ROWS    256       /* cascaded meetings, their trunks and stream lists (more are left out) */
 #define CASC_STREAMS 2048     /* bytes of one host's stream list */
+#define EXT_AUDIO_LEVEL 2     /* in model_participant_ext_ids' order (values.c ext_names) */
 
 struct casc_host {
 	char name[ZONE_NAME_MAX + 1];
@@ -336,9 +337,13 @@ static void own_streams(const struct model *m, uint32_t mid, char *out, size_t c
 			const struct m_stream *ss = &m->streams[s];
 			if (ss->learn || ss->group != MMR_ID_NONE)
 				continue;   /* not learned yet; simulcast groups do not cross yet */
+			uint8_t ids[VAL_EXT_N];
+			model_participant_ext_ids(&m->parts[p], ids);
+			/* level_id: the publisher's audio level extension id (the block crosses as it came) */
 			int k = snprintf(out + off, cap - off, "%s{\"ssrc\":%u,\"kind\":\"%s\",\"codec\":\"%s\","
-					 "\"layers\":%u,\"spatial\":%u}", off > 1 ? "," : "", ss->ssrc,
-					 val_kind_name(ss->kind), val_codec_name(ss->codec), ss->layers, ss->spatial);
+					 "\"layers\":%u,\"spatial\":%u,\"level_id\":%u}", off > 1 ? "," : "", ss->ssrc,
+					 val_kind_name(ss->kind), val_codec_name(ss->codec), ss->layers, ss->spatial,
+					 ss->kind == MMR_KIND_AUDIO ? ids[EXT_AUDIO_LEVEL] : 0u);
 			if (k < 0 || (size_t)k >= cap - off - 2)
 				goto done;
 			off += (size_t)k;
@@ -406,6 +411,17 @@ static void trunk_streams(struct cascade *c, uint32_t mid, uint32_t trunk, const
 		else
 			run(c, "stream add %s %s --ssrc %lld --kind %s --codec %s", mname, tname, (long long)ssrc, kind, codec);
 	}
+	/* the audio level extension id of the first listed audio stream that has one: the trunk reads its
+	 * levels (the dominant speaker here counts the trunk as the speaker) */
+	json_int_t want_level = 0;
+	json_array_foreach(a, i, e)
+		if (!want_level && json_integer_value(json_object_get(e, "level_id")) > 0 &&
+		    json_integer_value(json_object_get(e, "level_id")) <= 14)
+			want_level = json_integer_value(json_object_get(e, "level_id"));
+	uint8_t ids[VAL_EXT_N];
+	model_participant_ext_ids(&m->parts[trunk], ids);
+	if (want_level && ids[EXT_AUDIO_LEVEL] != want_level)
+		run(c, "participant set %s %s --ext audio-level=%lld", mname, tname, (long long)want_level);
 	/* streams no longer listed go */
 	for (uint32_t s = m->parts[trunk].first_stream; s != MMR_ID_NONE;) {
 		uint32_t next = m->streams[s].next, ssrc = m->streams[s].ssrc;

@@ -259,6 +259,33 @@ def streams_of(env, m, participant):
     return set()
 
 
+LEVEL_ID = 1
+
+
+def speaker_checks(c, a, b, sock_a, m):
+    """alice talks (audio level element, loud): the dominant speaker is alice on A and the trunk
+    from A on B (B reads the levels in the packets as they crossed, with the id A published)."""
+    def ext_of(env, p):
+        cp = env.ctl('participant', 'show', m, p, json=True, check=False)
+        return mmrtest.find_key(cp.stdout, 'ext') if cp.returncode == 0 else None
+    wait_for(c, "B: _trunk.mmr-a reads audio levels under alice's id (%d)" % LEVEL_ID,
+             lambda: (ext_of(b, '_trunk.mmr-a') or {}).get('audio-level') == LEVEL_ID)
+    seq, ts = 2000, 0
+    t_end = time.monotonic() + 6
+    ok_a = ok_b = False
+    while time.monotonic() < t_end and not (ok_a and ok_b):
+        for _ in range(10):
+            prof, data = rtpgen.one_byte_ext([(LEVEL_ID, bytes([0x80 | 20]))])
+            d = rtpgen.rtp_packet(seq, ts, AUDIO, rtpgen.PT_OPUS, bytes(40), ext=(prof, data))
+            a.send(sock_a['alice'], d)
+            seq, ts = seq + 1, ts + 960
+            time.sleep(0.02)
+        ok_a = mmrtest.find_key(a.ctl('meeting', 'show', m, json=True).stdout, 'dominant_speaker') == 'alice'
+        ok_b = mmrtest.find_key(b.ctl('meeting', 'show', m, json=True).stdout, 'dominant_speaker') == '_trunk.mmr-a'
+    c.check(ok_a, 'A: dominant speaker alice (talking)')
+    c.check(ok_b, 'B: dominant speaker _trunk.mmr-a (alice\'s levels crossed the trunk)')
+
+
 def srtp_session(inline, outbound):
     import pylibsrtp
     p = pylibsrtp.Policy(key=mmrtest.key_bytes(inline), srtp_profile=pylibsrtp.Policy.SRTP_PROFILE_AEAD_AES_128_GCM,
@@ -336,7 +363,7 @@ def zone_body(c, srtp=False):
                 cp = b.ctl('zone', 'cascade', 'nosuch', 'mmr-b', check=False)
                 c.check(cp.returncode != 0 and "no meeting 'nosuch'" in cp.stdout + cp.stderr,
                         'zone cascade of a meeting not in the zone is refused', cp.stdout + cp.stderr)
-                add(a, 'alice', '--role', 'sendonly')
+                add(a, 'alice', '--role', 'sendonly', '--ext', 'audio-level=%d' % LEVEL_ID)
                 a.ctl('stream', 'add', zm, 'alice', '--ssrc', VIDEO, '--kind', 'video', '--codec', 'vp8', '--layers', 3)
                 a.ctl('stream', 'add', zm, 'alice', '--ssrc', AUDIO, '--kind', 'audio', '--codec', 'opus')
                 add(a, 'bob', '--role', 'recvonly')
@@ -395,6 +422,14 @@ def zone_body(c, srtp=False):
                     rx = {n: dec(n) for n in ('bob', 'carol')}
                 media_checks(c, a, b, sock_a, sock_b, Relay(face_b, face_a), zm, '_trunk.mmr-b', '_trunk.mmr-a', 0,
                              drops=() if srtp else DROP_IDX, tx=tx, rx=rx)
+                if not srtp:
+                    relay = Relay(face_b, face_a)
+                    relay.start()
+                    try:
+                        speaker_checks(c, a, b, sock_a, zm)
+                    finally:
+                        relay.stop = True
+                        relay.join(2)
                 # a stream that goes goes from the other side too
                 a.ctl('stream', 'remove', zm, 'alice', '--ssrc', AUDIO)
                 wait_for(c, "B: alice's audio removed from _trunk.mmr-a after she stopped publishing it",

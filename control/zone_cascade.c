@@ -646,6 +646,15 @@ void cascade_reconcile(struct cascade *c, int64_t lease)
 				if (t == MMR_ID_NONE)
 					continue;
 			}
+			if (h) {   /* its host's address or media_port changed: follow */
+				struct mmr_addr want;
+				char wa[VAL_ADDR_STRLEN], ha[VAL_ADDR_STRLEN];
+				memset(&want, 0, sizeof(want));
+				if (val_addr(h->address, &want) == 0 &&
+				    (strcmp(val_addr_fmt(&want, wa), val_addr_fmt(&m->parts[t].addr, ha)) != 0 ||
+				     m->parts[t].udp_port != h->media_port))
+					run(c, "participant set %s %s --addr %s --port %u", mname, tname, h->address, h->media_port);
+			}
 			const struct casc_row *st = find_row(s->streams, s->n_streams, mname, carrier[i]);
 			trunk_streams(c, mid, t, st ? st->streams : "[]");
 		}

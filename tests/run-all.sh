@@ -158,6 +158,10 @@ done
 [ -f tests/integration/test_cascade.py ] &&
 	run_negative integration/test_cascade--rtcp-off 300 '^FAIL carol \(B\): every video packet of alice, the ones lost' \
 		"$PY" tests/integration/test_cascade.py --rtcp-off
+# ... and hosts with different zone secrets: the SRTP trunk keys differ, nothing crosses
+[ -f tests/integration/test_cascade.py ] &&
+	run_negative integration/test_cascade--split-secret 300 "^FAIL the trunks' SRTP keys mirror each other" \
+		"$PY" tests/integration/test_cascade.py --split-secret
 # the zone in etcd: registration without a lease, so a killed host never leaves the zone
 [ -f tests/integration/test_zone.py ] &&
 	run_negative integration/test_zone--no-lease 300 '^FAIL host mmr-c left the zone after SIGKILL of its controller' \

@@ -18,7 +18,9 @@ relay's count per SSRC: each input once, plus only the RTX asked for); a second 
 its own host); a trunk name without --trunk, --trunk with another name, and a trunk in an SRTP
 meeting (its keys are the zone's: zone_cascade.h, not wired yet) are refused.
 --rtcp-off (negative control, tests/run-all.sh): the trunks take no RTCP feedback (--rtcp none):
-the loss on the trunk is not repaired and the repair check must FAIL.
+the loss on the trunk is not repaired and the repair check must FAIL. --split-secret (negative control
+of part 3): host B has another zone secret: its trunk keys differ, the media does not cross, and the
+key check must FAIL.
 """
 import os
 import select
@@ -33,6 +35,7 @@ import rtpgen  # noqa: E402
 from rtpgen import parse_rtp  # noqa: E402
 
 RTCP_OFF = '--rtcp-off' in sys.argv
+SPLIT_SECRET = '--split-secret' in sys.argv   # negative control of part 3: two zone secrets
 M = 'casc'
 VIDEO, AUDIO, DAVE_AUDIO = 0x7A000001, 0x7A000002, 0x7B000001
 PT_RTX = 97
@@ -309,6 +312,12 @@ def zone_body(c, srtp=False):
     with open(secret, 'w') as f:
         f.write(os.urandom(32).hex())
     os.chmod(secret, 0o600)
+    secret_b = secret
+    if SPLIT_SECRET:     # the negative control: B derives under another secret
+        secret_b = os.path.join(tmp, 'zone.secret.b')
+        with open(secret_b, 'w') as f:
+            f.write(os.urandom(32).hex())
+        os.chmod(secret_b, 0o600)
     keys = {}
 
     def add(env, name, *args, check=True):
@@ -342,7 +351,7 @@ def zone_body(c, srtp=False):
         return ('zone = {\n  etcd = [ %s ];\n  host = "%s";\n  address = "%s";\n  http_url = "http://127.0.0.1:1";\n'
                 '  max_meetings = 10;\n  max_participants = %d;\n  lease_s = 3;\n  media_port = %d;\n%s};\n'
                 % (', '.join('"%s"' % m['url'] for m in etcd.members), host, CLIENT_IP,
-                   2 if host == 'mmr-a' else 100, FACE[host], '  secret_file = "%s";\n' % secret if srtp else ''))
+                   2 if host == 'mmr-a' else 100, FACE[host], '  secret_file = "%s";\n' % (secret if host == 'mmr-a' else secret_b) if srtp else ''))
     try:
         with MmrEnv('cascz-a' + ('s' if srtp else ''), controller=False) as a:
             a.extra_ctl_conf = zone_conf('mmr-a')
@@ -575,6 +584,10 @@ def three_body(c):
 
 
 def all_parts(c):
+    if SPLIT_SECRET:
+        c.note('== 3 only, B with another zone secret (must FAIL: the trunk keys differ)')
+        zone_body(c, srtp=True)
+        return
     c.note('== 1. trunks made with mmrctl')
     body(c)
     if not RTCP_OFF and '--no-zone' not in sys.argv:
@@ -587,4 +600,5 @@ def all_parts(c):
 
 
 if __name__ == '__main__':
-    mmrtest.run_test('test_cascade' + (' --rtcp-off' if RTCP_OFF else ''), all_parts)
+    mmrtest.run_test('test_cascade' + (' --rtcp-off' if RTCP_OFF else '') + (' --split-secret' if SPLIT_SECRET else ''),
+                     all_parts)

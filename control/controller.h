@@ -35,6 +35,9 @@ struct ctl_ctx {
 	pid_t pid;
 	uint64_t requests;          /* served so far */
 	struct zone *zone;          /* NULL: no zone block */
+	/* the keys [0] SEND, [1] RECV the next participant add --trunk / participant rekey takes instead of
+	 * random ones: set by the zone around its own command (zone_cascade.c), NULL otherwise */
+	const struct srtp_master *zone_keys;
 	struct zone_stats zstats;
 };
 

@@ -377,6 +377,11 @@ void model_default_target(const struct model *m, uint32_t s, struct m_target *t)
 	t->encoding = (uint8_t)(model_group_size(m, s) - 1u);
 }
 
+bool model_is_trunk(const char *name)
+{
+	return strncmp(name, MODEL_TRUNK_PREFIX, sizeof(MODEL_TRUNK_PREFIX) - 1) == 0;
+}
+
 /* The default subscription of `subscriber` to `stream`. In a group, the encoding-0 one must exist
  * already (its members are subscribed in encoding order): the others share its out SSRC and sel_id. */
 static uint32_t default_sub(struct model *m, uint32_t stream, uint32_t subscriber)
@@ -385,6 +390,8 @@ static uint32_t default_sub(struct model *m, uint32_t stream, uint32_t subscribe
 		return MMR_ID_NONE;   /* audio of a top-N meeting: the receivers' slots carry it */
 	if (m->streams[stream].kind == MMR_KIND_VIDEO && m->parts[subscriber].n_vslots)
 		return MMR_ID_NONE;   /* video to a receiver with video slots: `slot set` puts it on one */
+	if (model_is_trunk(m->parts[subscriber].name) && model_is_trunk(m->parts[m->streams[stream].participant].name))
+		return MMR_ID_NONE;   /* cascading: a stream crosses once, from its own host (zone_cascade.h) */
 	struct m_target t;
 	uint32_t head = model_group_head(m, stream), sel = MMR_ID_NONE;
 	model_default_target(m, stream, &t);

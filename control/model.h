@@ -300,6 +300,13 @@ uint32_t model_stream_add(struct model *m, uint32_t id, uint32_t participant, ui
 /* sel_id MMR_ID_NONE: the subscription's own id. */
 uint32_t model_sub_add(struct model *m, uint32_t id, uint32_t stream, uint32_t subscriber,
 		       const struct m_target *t, uint32_t out_ssrc, uint32_t sel_id);
+/* Cascading (issue 16, zone_cascade.h): a participant named MODEL_TRUNK_PREFIX + HOST is the trunk to
+ * host HOST of the zone. It publishes the streams that host's participants send and receives this
+ * host's own; a trunk is never subscribed by default to another trunk's streams (every stream crosses
+ * once, from its own host to each other host). The prefix is reserved: participant add --trunk only. */
+#define MODEL_TRUNK_PREFIX "_trunk."
+bool model_is_trunk(const char *name);
+
 /* Add a participant and its default subscriptions to every other sender's streams. */
 uint32_t model_participant_join(struct model *m, uint32_t meeting, const char *name,
 				const struct mmr_addr *addr, uint16_t port, unsigned role,

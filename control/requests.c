@@ -37,9 +37,10 @@
 #include "state_file.h"
 #include "state_store.h"
 #include "values.h"
+#include "zone_conf.h"
 
 #define MAX_POS  3
-#define MAX_OPTS 16
+#define MAX_OPTS 20
 
 struct args {
 	const char *pos[MAX_POS];
@@ -283,8 +284,17 @@ out:
 }
 
 /* Fresh SEND and RECV keys of the suite; false (request failed) if the random generator fails. */
-static bool new_keys(enum srtp_suite suite, struct srtp_master keys[2], struct request *req)
+static bool new_keys(const struct ctl_ctx *ctx, enum srtp_suite suite, struct srtp_master keys[2], struct request *req)
 {
+	if (ctx->zone_keys) {   /* a trunk's, derived by the zone (zone_cascade.h) */
+		if (!keys_valid(suite, &ctx->zone_keys[0]) || !keys_valid(suite, &ctx->zone_keys[1])) {
+			fail(req, "the zone's trunk keys are not of the meeting's suite; nothing changed");
+			return false;
+		}
+		keys[0] = ctx->zone_keys[0];
+		keys[1] = ctx->zone_keys[1];
+		return true;
+	}
 	if (keys_generate_pair(suite, keys) == 0)
 		return true;
 	fail(req, "cannot make SRTP keys: the random generator failed; nothing changed");
@@ -554,7 +564,7 @@ static void cmd_meeting_show(struct ctl_ctx *ctx, const struct args *a, struct r
 /* ---- participant ---------------------------------------------------------------------------- */
 
 enum { PA_ADDR, PA_PORT, PA_ROLE, PA_MAC, PA_DP_PORT, PA_SRTP, PA_PLAIN, PA_RTCP, PA_RTX, PA_EXT, PA_EXT_TWO_BYTE,
-       PA_ICE, PA_DTLS_FP, PA_DTLS_ROLE, PA_VIDEO_SLOTS, PA_AUDIO_SLOTS };
+       PA_ICE, PA_DTLS_FP, PA_DTLS_ROLE, PA_VIDEO_SLOTS, PA_AUDIO_SLOTS, PA_TRUNK };
 
 /* --dtls-fp FP [--dtls-role server|client]: the peer's SHA-256 fingerprint (dtls_fp.h) and the MMR's
  * role; needs ICE credentials (has_ice) and an SRTP meeting (suite). false: failed. */
@@ -786,6 +796,11 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 	if (!val_name_ok(name))
 		FAIL("bad participant name '%s' (1-63 characters of A-Z a-z 0-9 _ . -, not starting with '-')",
 			    name);
+	if (model_is_trunk(name) != (a->opt[PA_TRUNK] != NULL))
+		FAIL("participant name '%s': the prefix '" MODEL_TRUNK_PREFIX "' is for trunks to other hosts of the zone, "
+		     "and a trunk (--trunk) is named " MODEL_TRUNK_PREFIX "HOST", name);
+	if (a->opt[PA_TRUNK] && !zone_host_name_ok(name + sizeof(MODEL_TRUNK_PREFIX) - 1))
+		FAIL("bad trunk name '%s' (" MODEL_TRUNK_PREFIX "HOST, HOST a zone host name)", name);
 	if (model_find_participant(m, meeting, name) != MMR_ID_NONE)
 		FAIL("participant '%s' already exists in meeting '%s'", name, m->meetings[meeting].name);
 	/* the meeting decides plain or SRTP; an option may only confirm it */
@@ -797,6 +812,11 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 		FAIL("meeting '%s' is %s%s; a participant cannot be %s%s (the meeting decides)",
 		     m->meetings[meeting].name, suite ? "SRTP " : "", security_text(suite), want ? "SRTP " : "",
 		     security_text(want));
+	/* the keys of an SRTP trunk are the zone's (zone_cascade.h): both hosts derive them, nobody is
+	 * handed random ones; until the zone hands trunks their epochs, trunks are plain only */
+	if (a->opt[PA_TRUNK] && suite != SRTP_SUITE_NONE && !ctx->zone_keys)
+		FAIL("meeting '%s' is SRTP: a trunk's keys come from the zone (zone_cascade.h): the controllers "
+		     "of a zone with secret_file make SRTP trunks themselves", m->meetings[meeting].name);
 
 	struct ice_cred ice __attribute__((cleanup(ice_wipe))) = { 0 };
 	if (a->opt[PA_ICE] && !get_ice(ctx, a->opt[PA_ICE], MMR_ID_NONE, &ice, req))
@@ -898,7 +918,7 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 		FAIL("the random generator failed: no SSRCs for the participant's top-N slots");
 	struct srtp_master keys[2];
 	memset(keys, 0, sizeof(keys));
-	if (suite != SRTP_SUITE_NONE && !dtls && !new_keys(suite, keys, req))
+	if (suite != SRTP_SUITE_NONE && !dtls && !new_keys(ctx, suite, keys, req))
 		return;    /* (DTLS: its keys come from its handshake, none here) */
 
 	uint32_t id = model_participant_join(m, meeting, name, &addr, port, (unsigned)role,
@@ -912,7 +932,9 @@ static void cmd_participant_add(struct ctl_ctx *ctx, const struct args *a, struc
 	model_participant_set_rtcp(m, id, fb, mmr_ssrc, map);   /* its subscriptions' RTX SSRCs too */
 	model_participant_set_ext_ids(&m->parts[id], ext);
 	explicit_bzero(keys, sizeof(keys));
-	m->parts[id].waiting = m->meetings[meeting].waiting_room;   /* meeting controls: until admitted */
+	/* meeting controls: until admitted; a trunk (another host of the zone carrying the meeting, made by
+	 * an operator or the zone, never by a join) does not wait: its participants wait on their own host */
+	m->parts[id].waiting = m->meetings[meeting].waiting_room && !a->opt[PA_TRUNK];
 	struct outbuf *b = change_begin(ctx);
 	state_line_participant(b, m, id);
 	if (n_a)
@@ -1255,7 +1277,7 @@ static void cmd_participant_rekey(struct ctl_ctx *ctx, const struct args *a, str
 	if (!get_srtp_participant(ctx, a, req, &id))
 		return;
 	struct srtp_master keys[2], old[2];
-	if (!new_keys((enum srtp_suite)m->meetings[m->parts[id].meeting].srtp_suite, keys, req))
+	if (!new_keys(ctx, (enum srtp_suite)m->meetings[m->parts[id].meeting].srtp_suite, keys, req))
 		return;
 	old[0] = m->parts[id].send_key;
 	old[1] = m->parts[id].recv_key;
@@ -2835,13 +2857,13 @@ static const struct command commands[] = {
 	{ "meeting", "unlock", 1, { 0 }, "meeting unlock NAME", cmd_meeting_unlock, true },
 	{ "participant", "add", 2, { "addr=", "port=", "role=", "mac=", "dp-port=", "srtp=", "plain", "rtcp=",
 				     "rtx=", "ext=", "ext-two-byte", "ice=", "dtls-fp=", "dtls-role=", "video-slots=",
-				     "audio-slots=" },
+				     "audio-slots=", "trunk" },
 	  "participant add MEETING NAME (--addr IP --port N | --ice UFRAG:PWD [--addr IP --port N] "
 	  "[--dtls-fp FP [--dtls-role server|client]]) "
 	  "[--role sendrecv|recvonly|sendonly] [--mac MAC] "
 	  "[--dp-port N] [--plain | --srtp SUITE] [--rtcp nack,pli,fir,rsize,twcc,remb|none] [--rtx APT:PT,...] "
 	  "[--ext twcc=ID,abs-send-time=ID,audio-level=ID,mid=ID,rid=ID,rrid=ID [--ext-two-byte]] "
-	  "[--video-slots SSRC[:RTXSSRC],...] [--audio-slots SSRC,...]",
+	  "[--video-slots SSRC[:RTXSSRC],...] [--audio-slots SSRC,...] [--trunk]",
 	  cmd_participant_add, true },
 	{ "participant", "set", 2, { "addr=", "port=", "ice=", "no-addr", "dtls-fp=", "dtls-role=", "ext=", "ext-two-byte" },
 	  "participant set MEETING NAME [--addr IP --port N | --no-addr] [--ice UFRAG:PWD | --ice -] "
@@ -2926,7 +2948,9 @@ static void cmd_help(struct ctl_ctx *ctx, const struct args *a, struct request *
 		"  (participant show), which stays its receivers' out SSRC.\n"
 		"zone (a zone block in the config: docs/interfaces.md \"The zone in etcd\"):\n"
 		"  zone status | zone drain [HOST] | zone undrain [HOST]; meeting create places the meeting on the\n"
-		"  zone host with the most headroom; a meeting on another host is answered with that host.\n");
+		"  zone host with the most headroom; a meeting on another host is answered with that host.\n"
+		"  zone cascade MEETING HOST: HOST carries the meeting too, joined by trunks (_trunk.HOST\n"
+		"  participants, docs/interfaces.md \"Cascading\"); a participant add on a full host goes there.\n");
 }
 
 /* ---- parsing -------------------------------------------------------------------------------- */

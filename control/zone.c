@@ -28,6 +28,7 @@
 #include "stats.h"
 #include "values.h"
 #include "zone_failover.h"
+#include "zone_cascade.h"
 
 #define PREFIX          "/mmr/zone/"
 #define POLL_NS         1000000000ull
@@ -68,7 +69,7 @@ struct snapshot {
 };
 
 enum op_kind { OP_GRANT, OP_KEEPALIVE, OP_PUT, OP_POLL, OP_PLACE_RANGE, OP_PLACE_TXN, OP_END, OP_DRAIN, OP_FORGET,
-	       OP_WATCH, OP_FAILOVER };
+	       OP_WATCH, OP_FAILOVER, OP_CASCADE };
 
 struct zop {
 	struct zop *next;
@@ -105,6 +106,7 @@ struct zone {
 	char last_err[300];
 	struct snapshot snap;
 	struct zop *ops;
+	struct cascade *casc;           /* cascading (zone_cascade.h) */
 };
 
 /* ---- small helpers ------------------------------------------------------------------------------- */
@@ -264,6 +266,7 @@ static int snap_load(struct zone *z, struct snapshot *s, json_t *resp)
 	json_t *kvs = json_object_get(resp, "kvs"), *kv;
 	size_t i;
 	static char key[512], val[4096];
+	cascade_snap_begin(z->casc);
 	json_array_foreach(kvs, i, kv) {
 		const char *k64 = json_string_value(json_object_get(kv, "key"));
 		const char *v64 = json_string_value(json_object_get(kv, "value"));
@@ -272,6 +275,7 @@ static int snap_load(struct zone *z, struct snapshot *s, json_t *resp)
 		if (strncmp(key, PREFIX, strlen(PREFIX)) != 0)
 			continue;
 		const char *rest = key + strlen(PREFIX);
+		cascade_snap_key(z->casc, rest, val, json_int64(json_object_get(kv, "create_revision")));
 		if (strncmp(rest, "hosts/", 6) == 0 && zone_host_name_ok(rest + 6)) {
 			json_t *j = json_loads(val, 0, NULL);
 			struct zhost *h = snap_host(&n, rest + 6, true);
@@ -338,7 +342,7 @@ static int snap_load(struct zone *z, struct snapshot *s, json_t *resp)
 	n.ok = true;
 	n.at_ns = mmr_now_ns();
 	*s = n;
-	(void)z;
+	cascade_snap_end(z->casc);
 	return 0;
 }
 
@@ -379,7 +383,8 @@ static void reconcile(struct zone *z)
 		return;
 	for (unsigned i = 0; i < s->n_meets; i++) {
 		const struct zmeet *zm = &s->meets[i];
-		if (strcmp(zm->host, z->zc->host) != 0 || model_find_meeting(m, zm->id) != MMR_ID_NONE ||
+		if ((strcmp(zm->host, z->zc->host) != 0 && !cascade_carries(z->casc, zm->id)) ||
+		    model_find_meeting(m, zm->id) != MMR_ID_NONE ||
 		    op_pending(z, OP_END, zm->id) || op_pending(z, OP_PLACE_TXN, zm->id))
 			continue;
 		char *argv[3 + MAX_ARGS + 1];
@@ -395,14 +400,15 @@ static void reconcile(struct zone *z)
 			ctl_logl(CTL_LOG_WARNING, "zone: meeting %s cannot be created here: its placement is taken back",
 				 zm->id);
 			forget_placement(z, zm->id);
-		} else if (zm->from[0]) {
-			/* moved by failover: its controls (passcode, lock, bans, waiting room) stayed on the
-			 * dead host and are not in the zone yet, so it comes up closed, not open: its waiting
-			 * room on (hosts, whose tokens pass it, admit the others) */
+		} else if (zm->from[0] || strcmp(zm->host, z->zc->host) != 0) {
+			/* moved here by failover, or carried here for its home (cascade): its controls
+			 * (passcode, lock, bans, waiting room) are its home's, or stayed on the dead host, and
+			 * are not in the zone yet, so this copy comes up closed, not open: its waiting room on
+			 * (hosts, whose tokens pass it, admit the others; trunks do not wait) */
 			char *set[] = { "meeting", "set", (char *)zm->id, "--waiting-room", "on", NULL };
 			if (!run_internal(z, 5, set))
-				ctl_logl(CTL_LOG_ERROR, "zone: meeting %s moved from %s: its waiting room could not be "
-					 "turned on", zm->id, zm->from);
+				ctl_logl(CTL_LOG_ERROR, "zone: meeting %s (home %s%s%s): its waiting room could not be "
+					 "turned on", zm->id, zm->host, zm->from[0] ? ", moved from " : "", zm->from);
 		}
 	}
 	for (uint32_t id = 0; id < model_meeting_bound(m); id++) {
@@ -411,12 +417,18 @@ static void reconcile(struct zone *z)
 		char name[VAL_NAME_MAX + 1];
 		snprintf(name, sizeof(name), "%s", m->meetings[id].name);
 		const struct zmeet *zm = snap_meeting(s, name);
-		if ((zm && strcmp(zm->host, z->zc->host) == 0) || op_pending(z, OP_END, name) ||
-		    op_pending(z, OP_PLACE_TXN, name))
+		if ((zm && (strcmp(zm->host, z->zc->host) == 0 || cascade_carries(z->casc, name))) ||
+		    op_pending(z, OP_END, name) || op_pending(z, OP_PLACE_TXN, name))
 			continue;
 		char *argv[] = { "meeting", "end", name, NULL };
 		run_internal(z, 3, argv);
 	}
+	cascade_reconcile(z->casc, z->lease);
+}
+
+static bool run_internal_cb(void *arg, int argc, char **argv)
+{
+	return run_internal(arg, argc, argv);
 }
 
 /* ---- registration -------------------------------------------------------------------------------- */
@@ -445,9 +457,11 @@ static void host_value(struct zone *z, char *out, size_t cap, bool with_time)
 	struct zhost *self = z->snap.ok ? snap_host(&z->snap, z->zc->host, false) : NULL;
 	int n = snprintf(out, cap,
 			 "{\"address\":\"%s\",\"http_url\":\"%s\",\"capacity\":{\"meetings\":%u,\"participants\":%u},"
-			 "\"load\":{\"meetings\":%u,\"participants\":%u,\"copies_per_s\":%llu},\"draining\":%s",
+			 "\"load\":{\"meetings\":%u,\"participants\":%u,\"copies_per_s\":%llu},\"draining\":%s,"
+			 "\"media_port\":%u",
 			 z->zc->address, z->zc->http_url, z->zc->max_meetings, z->zc->max_participants, m->n_meetings,
-			 m->n_parts, (unsigned long long)z->copies_ps, self && self->drain ? "true" : "false");
+			 m->n_parts, (unsigned long long)z->copies_ps, self && self->drain ? "true" : "false",
+			 z->zc->media_port);
 	if (n > 0 && (size_t)n < cap)
 		snprintf(out + n, cap - (size_t)n, with_time ? ",\"updated\":%lld}" : "}", (long long)time(NULL));
 }
@@ -950,6 +964,42 @@ static void done_drain(struct zop *op, json_t *resp, const char *err)
 	slot_done(op->sl);
 }
 
+static void done_cascade(struct zop *op, json_t *resp, const char *err)
+{
+	if (!resp) {
+		op_unreachable(op, "meeting not cascaded", err);
+		return;
+	}
+	if (!json_is_true(json_object_get(resp, "succeeded"))) {
+		slot_fail(op->sl, "no meeting '%s' in the zone", op->meeting);
+		return;
+	}
+	ctl_log("zone: meeting %s cascaded to host %s%s", op->meeting, op->host, op->tries ? " (this host is full)" : "");
+	if (!op->sl)
+		return;
+	if (op->tries) {
+		/* the spill: refused here, sent to the host that carries the meeting now */
+		const struct zhost *h = snap_host(&op->z->snap, op->host, false);
+		const char *url = h && h->http_url[0] ? h->http_url : "";
+		op->z->ctx->zstats.redirects++;
+		snprintf(op->sl->req.redirect, sizeof(op->sl->req.redirect), "%s", url);
+		slot_fail(op->sl, "meeting '%s': this host is full (zone max_participants %u); host %s (%s) carries the "
+			  "meeting too: ask that host", op->meeting, op->z->zc->max_participants, op->host,
+			  url[0] ? url : "no http_url");
+		return;
+	}
+	if (op->json) {
+		ob_puts(&op->sl->req.body, "{\"meeting\": ");
+		ob_json_str(&op->sl->req.body, op->meeting);
+		ob_puts(&op->sl->req.body, ", \"host\": ");
+		ob_json_str(&op->sl->req.body, op->host);
+		ob_puts(&op->sl->req.body, "}\n");
+	} else {
+		ob_printf(&op->sl->req.body, "meeting %s carried by host %s too\n", op->meeting, op->host);
+	}
+	slot_done(op->sl);
+}
+
 /* ---- calls ----------------------------------------------------------------------------------------- */
 
 static void on_done(void *arg, json_t *resp, const char *err)
@@ -966,6 +1016,7 @@ static void on_done(void *arg, json_t *resp, const char *err)
 	case OP_PLACE_TXN: done_place_txn(op, resp, err); break;
 	case OP_END: done_end(op, resp, err); break;
 	case OP_DRAIN: case OP_FORGET: done_drain(op, resp, err); break;
+	case OP_CASCADE: done_cascade(op, resp, err); break;
 	case OP_WATCH: done_watch(op, resp, err); break;
 	case OP_FAILOVER: done_failover(op, resp, err); break;
 	}
@@ -1074,6 +1125,63 @@ static bool names_meeting(int argc, char **argv)
 	return false;
 }
 
+/* Post the txn that makes host carry meeting too (zone cascade; spill: the answer sends the request
+ * there). */
+static void cascade_txn(struct zone *z, struct slot *sl, const char *meeting, const char *host, bool json, bool spill)
+{
+	struct zop *op = op_new(z, OP_CASCADE, sl);
+	if (!op) {
+		slot_fail(sl, "out of memory");
+		return;
+	}
+	snprintf(op->meeting, sizeof(op->meeting), "%s", meeting);
+	snprintf(op->host, sizeof(op->host), "%s", host);
+	op->json = json;
+	op->tries = spill;
+	char ck[VAL_NAME_MAX + ZONE_NAME_MAX + 2];
+	snprintf(ck, sizeof(ck), "%.63s/%.63s", meeting, host);
+	json_t *b = json_pack("{s:[{s:s, s:o, s:s, s:s}], s:[{s:{s:o, s:o}}]}",
+			      "compare", "target", "CREATE", "key", key_json("meetings/", meeting),
+			      "result", "GREATER", "create_revision", "0",
+			      "success", "request_put", "key", key_json("cascade/", ck), "value", b64_json("{}"));
+	sl->state = SLOT_ZONE;
+	post(z, op, "/v3/kv/txn", b);
+}
+
+/* participant add for a meeting of ours with this host full: another live host with room carries the
+ * meeting too (one that does already first, then the one with the most free share) and the request
+ * goes there (zone_cascade.h). false: no such host (the caller refuses). */
+static bool spill(struct zone *z, struct slot *sl, const char *meeting, bool json)
+{
+	if (!z->snap.ok || !snap_meeting(&z->snap, meeting))
+		return false;
+	struct zone_place_host ph[ZONE_MAX_HOSTS];
+	unsigned n = 0;
+	for (unsigned i = 0; i < z->snap.n_hosts; i++) {
+		const struct zhost *h = &z->snap.hosts[i];
+		ph[n++] = (struct zone_place_host){ .name = h->name, .cap_meetings = UINT32_MAX,
+						    .cap_participants = h->cap_p, .meetings = 0,
+						    .participants = h->load_p,
+						    .alive = h->registered && strcmp(h->name, z->zc->host) != 0,
+						    .draining = h->drain };
+	}
+	struct zone_place_host carriers[ZONE_MAX_HOSTS];
+	unsigned nc = 0;
+	for (unsigned i = 0; i < n; i++)
+		if (cascade_is_carrier(z->casc, meeting, ph[i].name))
+			carriers[nc++] = ph[i];
+	int best = zone_place(carriers, nc);
+	const char *target = best >= 0 ? carriers[best].name : NULL;
+	if (!target) {
+		best = zone_place(ph, n);
+		target = best >= 0 ? ph[best].name : NULL;
+	}
+	if (!target)
+		return false;
+	cascade_txn(z, sl, meeting, target, json, true);
+	return true;
+}
+
 bool zone_slot_run(struct zone *z, struct slot *sl, int argc, char **argv, uint64_t now)
 {
 	if (argc < 1)
@@ -1091,6 +1199,8 @@ bool zone_slot_run(struct zone *z, struct slot *sl, int argc, char **argv, uint6
 	if (local && argc >= 2 && strcmp(argv[0], "participant") == 0 && strcmp(argv[1], "add") == 0 &&
 	    z->ctx->model->n_parts >= z->zc->max_participants) {
 		slot_begin(sl, argc, argv);
+		if (spill(z, sl, argv[2], json))
+			return true;
 		slot_fail(sl, "too many participants on this host (the limit is %u: zone max_participants)",
 			  z->zc->max_participants);
 		return true;
@@ -1160,7 +1270,17 @@ bool zone_slot_run(struct zone *z, struct slot *sl, int argc, char **argv, uint6
 			post(z, op, drain ? "/v3/kv/put" : "/v3/kv/deleterange", b);
 			return true;
 		}
-		slot_fail(sl, "usage: zone status | zone drain [HOST] | zone undrain [HOST]");
+		if (strcmp(sub, "cascade") == 0 && n == 4) {
+			/* zone cascade MEETING HOST: HOST carries the meeting too (zone_cascade.h); only while
+			 * the meeting is placed (the txn compares its key) */
+			if (!val_name_ok(argv[2]) || !zone_host_name_ok(argv[3])) {
+				slot_fail(sl, "usage: zone cascade MEETING HOST (a meeting name, a host name)");
+				return true;
+			}
+			cascade_txn(z, sl, argv[2], argv[3], json, false);
+			return true;
+		}
+		slot_fail(sl, "usage: zone status | zone drain [HOST] | zone undrain [HOST] | zone cascade MEETING HOST");
 		return true;
 	}
 	struct zop *op = op_new(z, create ? OP_PLACE_RANGE : OP_END, sl);
@@ -1189,7 +1309,7 @@ bool zone_slot_run(struct zone *z, struct slot *sl, int argc, char **argv, uint6
 const char *zone_meeting_elsewhere(struct zone *z, const char *meeting, const char **host)
 {
 	const struct zmeet *zm = z && z->snap.ok ? snap_meeting(&z->snap, meeting) : NULL;
-	if (!zm || strcmp(zm->host, z->zc->host) == 0)
+	if (!zm || strcmp(zm->host, z->zc->host) == 0 || cascade_carries(z->casc, meeting))
 		return NULL;
 	const struct zhost *h = snap_host(&z->snap, zm->host, false);
 	z->ctx->zstats.redirects++;
@@ -1268,6 +1388,12 @@ struct zone *zone_open(struct ctl_ctx *ctx, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start the etcd client (libcurl)");
 		return NULL;
 	}
+	z->casc = cascade_open(ctx, z->etcd, zc, run_internal_cb, z, err, errlen);
+	if (!z->casc) {
+		etcd_close(z->etcd);
+		free(z);
+		return NULL;
+	}
 	if (z->no_lease)
 		ctl_logl(CTL_LOG_WARNING, "zone: MMR_TEST_ZONE_NO_LEASE=1: registering WITHOUT a lease (tests only)");
 	ctl_log("zone: host %s, %u etcd member(s) from %s", zc->host, zc->n_etcd, zc->etcd[0]);
@@ -1286,5 +1412,6 @@ void zone_close(struct zone *z)
 		free(op);
 	}
 	free(z->snap.meets);
+	cascade_close(z->casc);
 	free(z);
 }

@@ -69,6 +69,7 @@ int zone_config_parse(void *setting, struct zone_config *zc, char *err, size_t e
 	config_setting_t *g = setting;
 	memset(zc, 0, sizeof(*zc));
 	zc->lease_s = 5;
+	zc->media_port = 5000;
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
 		return bad(err, errlen, g, "zone must be a group: zone = { etcd = [ ... ]; host = \"...\"; ... };");
 	bool seen_mm = false, seen_mp = false;
@@ -121,9 +122,19 @@ int zone_config_parse(void *setting, struct zone_config *zc, char *err, size_t e
 			if (get_uint(s, 2, 300, &v, err, errlen) < 0)
 				return -1;
 			zc->lease_s = v;
+		} else if (strcmp(name, "secret_file") == 0) {
+			if (get_str(s, zc->secret_file, sizeof(zc->secret_file), err, errlen) < 0)
+				return -1;
+			if (zc->secret_file[0] != '/')
+				return bad(err, errlen, s, "secret_file must be an absolute path, not '%s'", zc->secret_file);
+		} else if (strcmp(name, "media_port") == 0) {
+			uint32_t v;
+			if (get_uint(s, 1, 65535, &v, err, errlen) < 0)
+				return -1;
+			zc->media_port = (uint16_t)v;
 		} else {
 			return bad(err, errlen, s, "unknown setting '%s' (known: etcd, host, address, http_url, "
-						   "max_meetings, max_participants, lease_s)", name);
+						   "max_meetings, max_participants, lease_s, media_port, secret_file)", name);
 		}
 	}
 	const char *missing = !zc->n_etcd ? "etcd" : !zc->host[0] ? "host" : !zc->address[0] ? "address" :

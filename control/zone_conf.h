@@ -10,6 +10,8 @@
  *     max_meetings = 150;                        # capacity: meetings placed on it at most
  *     max_participants = 3000;                   # and participants
  *     lease_s = 5;                               # registration lease (2..300 s)
+ *     media_port = 5000;                         # its media's UDP port (other hosts' trunks to it)
+ *     secret_file = "/etc/mmr/zone.secret";      # SRTP trunk keys (zone_cascade.h); absent: plain trunks only
  *   };
  */
 #ifndef MMR_CTL_ZONE_CONF_H
@@ -31,6 +33,8 @@ struct zone_config {
 	char http_url[256];
 	uint32_t max_meetings, max_participants;
 	unsigned lease_s;
+	uint16_t media_port;            /* the UDP port of its media (trunks from other hosts; default 5000) */
+	char secret_file[256];          /* the zone secret of the trunks' SRTP keys ("": no SRTP trunks) */
 };
 
 /* libconfig's setting (config_setting_t *) of the "zone" group into zc. 0, or -1 with

@@ -154,6 +154,14 @@ done
 [ -f tests/integration/test_control_api.py ] &&
 	run_negative integration/test_control_api--no-auth 300 '^FAIL no token: POST /v1/meetings/m1/participants/alice/mute: got 200, want 401$' \
 		"$PY" tests/integration/test_control_api.py --no-auth
+# cascading: trunks without RTCP feedback, so the loss on the trunk is not repaired
+[ -f tests/integration/test_cascade.py ] &&
+	run_negative integration/test_cascade--rtcp-off 300 '^FAIL carol \(B\): every video packet of alice, the ones lost' \
+		"$PY" tests/integration/test_cascade.py --rtcp-off
+# ... and hosts with different zone secrets: the SRTP trunk keys differ, nothing crosses
+[ -f tests/integration/test_cascade.py ] &&
+	run_negative integration/test_cascade--split-secret 300 "^FAIL the trunks' SRTP keys mirror each other" \
+		"$PY" tests/integration/test_cascade.py --split-secret
 # the zone in etcd: registration without a lease, so a killed host never leaves the zone
 [ -f tests/integration/test_zone.py ] &&
 	run_negative integration/test_zone--no-lease 300 '^FAIL host mmr-c left the zone after SIGKILL of its controller' \

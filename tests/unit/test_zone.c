@@ -67,6 +67,11 @@ static void test_config_good(void **st)
 	assert_int_equal(zc.lease_s, 5);                /* the default */
 	assert_int_equal(parse(GOOD_BODY "  lease_s = 2;\n", &zc, err, sizeof(err)), 0);
 	assert_int_equal(zc.lease_s, 2);
+	assert_int_equal(zc.media_port, 5000);          /* the default */
+	assert_string_equal(zc.secret_file, "");
+	assert_int_equal(parse(GOOD_BODY "  media_port = 7000;\n  secret_file = \"/etc/mmr/z\";\n", &zc, err, sizeof(err)), 0);
+	assert_int_equal(zc.media_port, 7000);
+	assert_string_equal(zc.secret_file, "/etc/mmr/z");
 }
 
 static void test_config_refused(void **st)
@@ -77,6 +82,9 @@ static void test_config_refused(void **st)
 	refused(GOOD_BODY "  lease_s = 301;\n", "lease_s must be an integer 2..300");
 	refused(GOOD_BODY "  lease_s = \"5\";\n", "lease_s must be an integer");
 	refused(GOOD_BODY "  colour = 1;\n", "unknown setting 'colour'");
+	refused(GOOD_BODY "  media_port = 0;\n", "media_port must be an integer 1..65535");
+	refused(GOOD_BODY "  media_port = 65536;\n", "media_port must be an integer 1..65535");
+	refused(GOOD_BODY "  secret_file = \"zone.secret\";\n", "secret_file must be an absolute path");
 	refused("  etcd = [ ];\n", "etcd: 1..8 members, not 0");
 	refused("  etcd = \"http://127.0.0.1:2379\";\n", "etcd must be an array of URLs");
 	refused("  etcd = [ \"127.0.0.1:2379\" ];\n", "etcd: member 1 must be a URL");

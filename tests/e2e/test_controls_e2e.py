@@ -20,7 +20,7 @@ Part 1, meeting c1 (AEAD_AES_128_GCM, --share host_only, --waiting-room on befor
      sends on (drops.unknown_sender >= that); his join token is refused with 403 revoked.
  (d) share: erin's screen reaches nobody (drops.share_denied = erin's packets); alice's is forwarded.
 Part 2, policing: meeting q (ann -> ben, real GStreamer VP8 + Opus, ~5 s) twice: alone, then while flo
-floods meeting fl with audio from a separate process (test_police.flooder) as fast as it can, under the
+floods meeting fl with audio from a separate process (test_police.flooder, 20,000 packets/s), under the
 dataplane's default police limits. ben's forwarded copies and pixel-exact decoded frames must be >= 95 %
 of what ann sent and within 5 % of the run without the flood; the flood's excess is counted as
 `policed` (the drop reason and flo's counter; ann's counter 0).
@@ -302,8 +302,8 @@ def part1(c, env, secret):
 
 
 def flood_proc(seconds):
-    """A separate process (so the flood does not take this one's CPU) sending flo's audio as fast as
-    it can for `seconds`: test_police.flooder. Prints the packets sent."""
+    """A separate process (so the flood does not take this one's CPU) sending flo's audio at
+    test_police.FLOOD_PPS for `seconds`: test_police.flooder. Prints the packets sent."""
     code = ('import socket, sys\nsys.path[:0] = %r\nimport test_police as tp\ntp.PHASE_S = %f\n'
             's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind((%r, %d))\ns.setblocking(False)\n'
             'print(tp.flooder(None, s, 0))\n'

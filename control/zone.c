@@ -29,6 +29,7 @@
 #include "values.h"
 #include "zone_failover.h"
 #include "zone_cascade.h"
+#include "zone_controls.h"
 
 #define PREFIX          "/mmr/zone/"
 #define POLL_NS         1000000000ull
@@ -107,6 +108,7 @@ struct zone {
 	struct snapshot snap;
 	struct zop *ops;
 	struct cascade *casc;           /* cascading (zone_cascade.h) */
+	struct zctl *ctl;               /* a meeting's controls across the zone (zone_controls.h) */
 };
 
 /* ---- small helpers ------------------------------------------------------------------------------- */
@@ -267,6 +269,7 @@ static int snap_load(struct zone *z, struct snapshot *s, json_t *resp)
 	size_t i;
 	static char key[512], val[4096];
 	cascade_snap_begin(z->casc);
+	zctl_snap_begin(z->ctl);
 	json_array_foreach(kvs, i, kv) {
 		const char *k64 = json_string_value(json_object_get(kv, "key"));
 		const char *v64 = json_string_value(json_object_get(kv, "value"));
@@ -276,6 +279,7 @@ static int snap_load(struct zone *z, struct snapshot *s, json_t *resp)
 			continue;
 		const char *rest = key + strlen(PREFIX);
 		cascade_snap_key(z->casc, rest, val, json_int64(json_object_get(kv, "create_revision")));
+		zctl_snap_key(z->ctl, rest, val);
 		if (strncmp(rest, "hosts/", 6) == 0 && zone_host_name_ok(rest + 6)) {
 			json_t *j = json_loads(val, 0, NULL);
 			struct zhost *h = snap_host(&n, rest + 6, true);
@@ -374,6 +378,12 @@ static bool run_internal(struct zone *z, int argc, char **argv)
 	return ok;
 }
 
+static bool placed_cb(void *arg, const char *meeting)
+{
+	struct zone *z = arg;
+	return snap_meeting(&z->snap, meeting) != NULL;
+}
+
 /* The meetings etcd places on us exist here, and no others. */
 static void reconcile(struct zone *z)
 {
@@ -401,14 +411,11 @@ static void reconcile(struct zone *z)
 				 zm->id);
 			forget_placement(z, zm->id);
 		} else if (zm->from[0] || strcmp(zm->host, z->zc->host) != 0) {
-			/* moved here by failover, or carried here for its home (cascade): its controls
-			 * (passcode, lock, bans, waiting room) are its home's, or stayed on the dead host, and
-			 * are not in the zone yet, so this copy comes up closed, not open: its waiting room on
-			 * (hosts, whose tokens pass it, admit the others; trunks do not wait) */
-			char *set[] = { "meeting", "set", (char *)zm->id, "--waiting-room", "on", NULL };
-			if (!run_internal(z, 5, set))
-				ctl_logl(CTL_LOG_ERROR, "zone: meeting %s (home %s%s%s): its waiting room could not be "
-					 "turned on", zm->id, zm->host, zm->from[0] ? ", moved from " : "", zm->from);
+			/* moved here by failover, or carried here for its home (cascade): its home's
+			 * controls (controls/ and bans/ keys) applied, or, when they cannot be known or
+			 * applied, this copy comes up closed: its waiting room on (hosts, whose tokens
+			 * pass it, admit the others; trunks do not wait) */
+			zctl_created(z->ctl, zm->id);
 		}
 	}
 	for (uint32_t id = 0; id < model_meeting_bound(m); id++) {
@@ -418,11 +425,15 @@ static void reconcile(struct zone *z)
 		snprintf(name, sizeof(name), "%s", m->meetings[id].name);
 		const struct zmeet *zm = snap_meeting(s, name);
 		if ((zm && (strcmp(zm->host, z->zc->host) == 0 || cascade_carries(z->casc, name))) ||
-		    op_pending(z, OP_END, name) || op_pending(z, OP_PLACE_TXN, name))
+		    op_pending(z, OP_END, name) || op_pending(z, OP_PLACE_TXN, name)) {
+			if (zm)
+				zctl_meeting(z->ctl, name, strcmp(zm->host, z->zc->host) == 0);
 			continue;
+		}
 		char *argv[] = { "meeting", "end", name, NULL };
 		run_internal(z, 3, argv);
 	}
+	zctl_sweep(z->ctl, placed_cb, z);
 	cascade_reconcile(z->casc, z->lease);
 }
 
@@ -1394,6 +1405,21 @@ struct zone *zone_open(struct ctl_ctx *ctx, char *err, size_t errlen)
 		free(z);
 		return NULL;
 	}
+	const char *nc = getenv("MMR_TEST_ZONE_NO_CONTROLS");
+	bool no_controls = nc && strcmp(nc, "1") == 0;
+	if (no_controls)
+		ctl_logl(CTL_LOG_WARNING, "zone: MMR_TEST_ZONE_NO_CONTROLS=1: meetings' controls and bans are NOT "
+					  "written to the zone (tests only)");
+	size_t sl = 0;
+	const uint8_t *secret = cascade_secret(z->casc, &sl);
+	z->ctl = zctl_open(ctx, z->etcd, secret, sl, run_internal_cb, z, no_controls);
+	if (!z->ctl) {
+		cascade_close(z->casc);
+		etcd_close(z->etcd);
+		free(z);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
 	if (z->no_lease)
 		ctl_logl(CTL_LOG_WARNING, "zone: MMR_TEST_ZONE_NO_LEASE=1: registering WITHOUT a lease (tests only)");
 	ctl_log("zone: host %s, %u etcd member(s) from %s", zc->host, zc->n_etcd, zc->etcd[0]);
@@ -1412,6 +1438,7 @@ void zone_close(struct zone *z)
 		free(op);
 	}
 	free(z->snap.meets);
+	zctl_close(z->ctl);
 	cascade_close(z->casc);
 	free(z);
 }

@@ -311,17 +311,18 @@ static void write_record(struct zctl *c, struct mrow *r, const char *meeting, ui
 			      mm->unmute_forbidden ? "forbidden" : "allowed", "share",
 			      mm->share_host_only ? "host_only" : "everyone", "max_sharers", (int)mm->max_sharers,
 			      "locked", mm->locked, "passcode", pc);
-	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	char text[REC_MAX];
+	size_t tn = j ? json_dumpb(j, text, sizeof(text) - 1, JSON_COMPACT) : 0;
 	json_decref(j);
-	if (!text)
+	if (tn == 0 || tn >= sizeof(text) - 1)
 		return;
+	text[tn] = '\0';
 	char key[256];
 	snprintf(key, sizeof(key), "/mmr/zone/controls/%s", meeting);
 	snprintf(r->sig, sizeof(r->sig), "%s", sig);
 	snprintf(r->applied, sizeof(r->applied), "%s", text);
 	put(c, r, key, text);
 	explicit_bzero(sig, sizeof(sig));
-	free(text);
 }
 
 void zctl_meeting(struct zctl *c, const char *meeting, bool home)

@@ -1136,6 +1136,23 @@ static bool names_meeting(int argc, char **argv)
 	return false;
 }
 
+/* Does the command change a meeting's controls (zone_controls.h: set on its home only)? */
+static bool sets_controls(int argc, char **argv)
+{
+	if (argc < 3 || strcmp(argv[0], "meeting") != 0)
+		return false;
+	if (strcmp(argv[1], "lock") == 0 || strcmp(argv[1], "unlock") == 0 || strcmp(argv[1], "passcode") == 0 ||
+	    strcmp(argv[1], "passcode-clear") == 0)
+		return true;
+	if (strcmp(argv[1], "set") != 0)
+		return false;
+	for (int i = 3; i < argc; i++)   /* (--top-n is this copy's own) */
+		if (strncmp(argv[i], "--waiting-room", 14) == 0 || strncmp(argv[i], "--self-unmute", 13) == 0 ||
+		    strncmp(argv[i], "--share", 7) == 0 || strncmp(argv[i], "--max-sharers", 13) == 0)
+			return true;
+	return false;
+}
+
 /* Post the txn that makes host carry meeting too (zone cascade; spill: the answer sends the request
  * there). */
 static void cascade_txn(struct zone *z, struct slot *sl, const char *meeting, const char *host, bool json, bool spill)
@@ -1215,6 +1232,21 @@ bool zone_slot_run(struct zone *z, struct slot *sl, int argc, char **argv, uint6
 		slot_fail(sl, "too many participants on this host (the limit is %u: zone max_participants)",
 			  z->zc->max_participants);
 		return true;
+	}
+	if (local && sets_controls(n, argv)) {
+		/* a copy that is not the meeting's home (a carrier): its controls are its home's
+		 * (zone_controls.h), changed there only */
+		const struct zmeet *zm = z->snap.ok ? snap_meeting(&z->snap, argv[2]) : NULL;
+		if (zm && strcmp(zm->host, z->zc->host) != 0) {
+			slot_begin(sl, argc, argv);
+			struct zhost *h = snap_host(&z->snap, zm->host, false);
+			const char *url = h && h->http_url[0] ? h->http_url : "";
+			z->ctx->zstats.redirects++;
+			snprintf(sl->req.redirect, sizeof(sl->req.redirect), "%s", url);
+			slot_fail(sl, "meeting '%s': its controls are set on its home, host %s (%s): ask that host", argv[2],
+				  zm->host, url[0] ? url : "no http_url");
+			return true;
+		}
 	}
 	if (!zone_cmd && !create && !(names_meeting(argc, argv) && (end || !local)))
 		return false;

@@ -7,8 +7,10 @@ Run twice, each with its own etcd and controllers:
   1. zone secret_file on every host: meeting X on its host H gets a passcode, its waiting room and lock
      off, and an ejected identity (mallory); etcd then holds controls/X (the passcode record sealed:
      neither the passcode nor its salted hash in hex anywhere in the value) and bans/X/mallory.
-     SIGKILL of H: on the host X moves to, mallory is refused (403), a join without the passcode 403,
-     with it 201, the waiting room as it was (off, not forced on).
+     A carrier of X (zone cascade): the passcode asked there too (403 without, 201 with), the waiting
+     room off; lock there refused (mmrctl names the home; HTTP 307 to it); eve ejected there.
+     SIGKILL of H: on the host X moves to, mallory and eve are refused (403), a join without the
+     passcode 403, a wrong one 403, with it 201, the waiting room as it was (off, not forced on).
   2. no secret_file: the same meeting's record says "passcode": true only; the moved copy comes up
      closed (waiting room on).
 
@@ -100,6 +102,36 @@ def run(with_secret):
                'bans/%s/mallory there' % (x, {k: v for k, v in r.items() if k != 'passcode'},
                                           'sealed, %d hex digits' % len(r['passcode']) if with_secret else 'true',
                                           x))
+        if with_secret and not NO_CONTROLS:
+            # a carrier (zone cascade): the home's controls applied there; changes refused there (the home
+            # named, HTTP 307 to it); an eject there counts zone-wide (bans/ from the carrier)
+            car = [nm for nm in ('mmr-a', 'mmr-b', 'mmr-c') if nm != home][0]
+            cr = ctls[car]
+            rc, out, err = a.ctl('zone', 'cascade', x, car)
+            if rc != 0:
+                fail('zone cascade %s %s: %s' % (x, car, err or out))
+            wait_until('%s carries %s with its home\'s controls (waiting room off)' % (car, x), lambda: (
+                x in cr.meetings() and cr.ctl_json('meeting', 'show', x).get('waiting_room') is False) or None)
+            eve = make_token(secret, 'eve', x, 'participant')
+            s0, _, _ = Http(cr.port).req('POST', '/v1/meetings/%s/join' % x, offer('aiortc_sendrecv.sdp'), eve,
+                                         'application/sdp')
+            s1, _, t1 = Http(cr.port).req('POST', '/v1/meetings/%s/join' % x, offer('aiortc_sendrecv.sdp'), eve,
+                                          'application/sdp', {'MMR-Passcode': CODE})
+            if s0 != 403 or s1 != 201:
+                fail('joins on the carrier %s: without the passcode %d, with it %d %s' % (car, s0, s1, t1[:200]))
+            rc, out, err = cr.ctl('meeting', 'lock', x)
+            admin = make_token(secret, 'op', '*', 'admin')
+            s2, h2, _ = Http(cr.port).req('POST', '/v1/meetings/%s/lock' % x, None, admin)
+            if rc == 0 or home not in err or s2 != 307 or h2.get('location') != h.url + '/v1/meetings/%s/lock' % x:
+                fail('lock on the carrier: mmrctl rc %d %s; HTTP %d %s' % (rc, err.strip(), s2, h2.get('location')))
+            rc, out, err = cr.ctl('participant', 'eject', x, 'eve')
+            if rc != 0:
+                fail('participant eject on the carrier: %s' % (err or out))
+            wait_until('bans/%s/eve in etcd (ejected on the carrier)' % x,
+                       lambda: etcd.prefix('/mmr/zone/bans/').get('/mmr/zone/bans/%s/eve' % x))
+            ok('carrier %s: home\'s controls applied (join without the passcode 403, with it 201; waiting room off); '
+               'lock there refused (mmrctl: "%s"; HTTP 307 to %s); eve ejected there: bans/%s/eve in etcd'
+               % (car, err.strip()[:90], home, x))
         wait_until('a lease time since registration', lambda: time.monotonic() - t_reg >= LEASE_S, timeout=LEASE_S + 1)
         h.kill()
         t0 = time.monotonic()
@@ -118,6 +150,13 @@ def run(with_secret):
                 return (s, t) if s == 403 else None
             st = wait_until('the ejected identity mallory refused on the new host', refused, timeout=3)
             ok('mallory (ejected on %s, with the passcode) at %s: %d %s' % (home, new, st[0], st[1].decode()[:80]))
+            if not NO_CONTROLS:
+                evt = make_token(secret, 'eve', x, 'participant')
+                s, _, t = Http(n.port).req('POST', jp, offer('aiortc_sendrecv.sdp'), evt, 'application/sdp',
+                                           {'MMR-Passcode': CODE})
+                if s != 403:
+                    fail('eve (ejected on the carrier) at %s: %d %s (want 403)' % (new, s, t[:200]))
+                ok('eve (ejected on the carrier) at %s: 403' % new)
             bob = make_token(secret, 'bob', x, 'participant')
             s, _, t = Http(n.port).req('POST', jp, offer('aiortc_sendrecv.sdp'), bob, 'application/sdp')
             if s != 403:

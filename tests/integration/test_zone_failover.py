@@ -169,7 +169,7 @@ def main():
             fail('past capacity or twice: %s' % per_host(pl))
         ok('SIGKILL of mmr-c: %s runs on %s %.1f s later (lease_s %d; moved_from mmr-c), once; %s waits '
            '(the zone is full: a 3/3, b 3/3)' % (x, new, dt, LEASE_S, y))
-        wr = wait_until('meeting %s on %s with its waiting room off, as on mmr-c (its controls in etcd)' % (x, new),
+        wait_until('meeting %s on %s with its waiting room off, as on mmr-c (its controls in etcd)' % (x, new),
                         lambda: (ctls[new].ctl_json('meeting', 'show', x) or {}).get('waiting_room') is False or None,
                         timeout=3)
         ok('the moved meeting %s came up with its controls from etcd: waiting room off as on mmr-c; '

@@ -358,11 +358,9 @@ void zctl_meeting(struct zctl *c, const char *meeting, bool home)
 	if (!r)
 		return;
 	if (home) {
-		/* a copy closed for want of its record (failover) keeps the zone's record as it is */
-		if (!r->closed && !c->off)
+		/* (a failover copy that came up closed writes what it has: its waiting room on) */
+		if (!c->off)
 			write_record(c, r, meeting, id);
-		else if (r->closed)
-			apply(c, r, meeting, record_of(c, meeting));
 	} else {
 		apply(c, r, meeting, record_of(c, meeting));
 	}
@@ -380,20 +378,21 @@ void zctl_sweep(struct zctl *c, bool (*placed)(void *arg, const char *meeting), 
 {
 	for (unsigned i = 0; i < c->n_ctl + c->n_bans; i++) {
 		const char *mt = i < c->n_ctl ? c->ctl[i].meeting : c->bans[i - c->n_ctl].meeting;
-		if (placed(arg, mt) || model_find_meeting(c->ctx->model, mt) != MMR_ID_NONE)
-			continue;
+		if (placed(arg, mt) || model_find_meeting(c->ctx->model, mt) != MMR_ID_NONE ||
+		    (i > c->n_ctl && strcmp(mt, c->bans[i - c->n_ctl - 1].meeting) == 0))
+			continue;   /* (one prefix delete for a meeting's bans: they come in key order) */
 		char key[256], end[256], k64[400], e64[400];
 		snprintf(key, sizeof(key), "/mmr/zone/%s/%s%s", i < c->n_ctl ? "controls" : "bans", mt,
 			 i < c->n_ctl ? "" : "/");
 		snprintf(end, sizeof(end), "%s", key);
 		json_t *b = NULL;
 		if (i < c->n_ctl) {
-			if (etcd_b64(key, strlen(key), k64, sizeof(k64)) == 0)
+			if (etcd_b64(key, strlen(key), k64, sizeof(k64)) >= 0)
 				b = json_pack("{s:s}", "key", k64);
 		} else {
 			end[strlen(end) - 1] = '0';     /* '/' + 1: the whole bans/<id>/ prefix */
-			if (etcd_b64(key, strlen(key), k64, sizeof(k64)) == 0 &&
-			    etcd_b64(end, strlen(end), e64, sizeof(e64)) == 0)
+			if (etcd_b64(key, strlen(key), k64, sizeof(k64)) >= 0 &&
+			    etcd_b64(end, strlen(end), e64, sizeof(e64)) >= 0)
 				b = json_pack("{s:s, s:s}", "key", k64, "range_end", e64);
 		}
 		if (b)

@@ -19,6 +19,7 @@ Run twice, each with its own etcd and controllers:
 """
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -35,6 +36,12 @@ NO_CONTROLS = '--no-controls' in sys.argv[1:]
 LEASE_S = 3
 ENV = {'MMR_TEST_ZONE_NO_CONTROLS': '1'} if NO_CONTROLS else {}
 CODE = 'Pz-7391-kq'
+
+
+def offer_n(k):
+    """The recorded offer with its SSRCs moved by k (each joiner of one meeting publishes its own)."""
+    return re.sub(rb'(?m)^(a=ssrc[^\r\n]*)', lambda m: re.sub(rb'\b\d{6,}\b', lambda d: str(
+        (int(d.group(0)) + 1000 * k) % 0xfffffff0 + 1).encode(), m.group(1)), offer('aiortc_sendrecv.sdp'))
 
 
 def run(with_secret):
@@ -113,17 +120,40 @@ def run(with_secret):
             wait_until('%s carries %s with its home\'s controls (waiting room off)' % (car, x), lambda: (
                 x in cr.meetings() and cr.ctl_json('meeting', 'show', x).get('waiting_room') is False) or None)
             eve = make_token(secret, 'eve', x, 'participant')
-            s0, _, _ = Http(cr.port).req('POST', '/v1/meetings/%s/join' % x, offer('aiortc_sendrecv.sdp'), eve,
+            s0, _, _ = Http(cr.port).req('POST', '/v1/meetings/%s/join' % x, offer_n(2), eve,
                                          'application/sdp')
-            s1, _, t1 = Http(cr.port).req('POST', '/v1/meetings/%s/join' % x, offer('aiortc_sendrecv.sdp'), eve,
+            s1, _, t1 = Http(cr.port).req('POST', '/v1/meetings/%s/join' % x, offer_n(2), eve,
                                           'application/sdp', {'MMR-Passcode': CODE})
             if s0 != 403 or s1 != 201:
                 fail('joins on the carrier %s: without the passcode %d, with it %d %s' % (car, s0, s1, t1[:200]))
-            rc, out, err = cr.ctl('meeting', 'lock', x)
+            # trent on both the home and the carrier; ejected at home: ejected on the carrier too
+            trent = make_token(secret, 'trent', x, 'participant')
+            for k, hh in ((3, h), (4, cr)):
+                s3, _, t3 = Http(hh.port).req('POST', '/v1/meetings/%s/join' % x, offer_n(k), trent,
+                                              'application/sdp', {'MMR-Passcode': CODE})
+                if s3 != 201:
+                    fail('trent joins %s on %s: %d %s' % (x, hh.name, s3, t3[:200]))
+            rc, out, err = h.ctl('participant', 'eject', x, 'trent')
+            if rc != 0:
+                fail('participant eject trent at home: %s' % (err or out))
+            wait_until('trent (ejected at home) ejected on the carrier %s too' % car, lambda: cr.ctl(
+                'participant', 'show', x, 'trent')[0] != 0 or None)
+            # locked at home: locked on the carrier
+            rc, out, err = h.ctl('meeting', 'lock', x)
+            if rc != 0:
+                fail('meeting lock at home: %s' % (err or out))
+            wait_until('%s locked on the carrier %s after a lock at home' % (x, car),
+                       lambda: cr.ctl_json('meeting', 'show', x).get('locked') is True or None)
+            h.ctl('meeting', 'unlock', x)
+            wait_until('%s unlocked on the carrier %s after an unlock at home' % (x, car),
+                       lambda: cr.ctl_json('meeting', 'show', x).get('locked') is False or None)
+            ok('trent on home and carrier, ejected at home: ejected on the carrier too; lock and unlock at home '
+               'followed on the carrier')
+            rc, out, lock_err = cr.ctl('meeting', 'lock', x)
             admin = make_token(secret, 'op', '*', 'admin')
             s2, h2, _ = Http(cr.port).req('POST', '/v1/meetings/%s/lock' % x, None, admin)
-            if rc == 0 or home not in err or s2 != 307 or h2.get('location') != h.url + '/v1/meetings/%s/lock' % x:
-                fail('lock on the carrier: mmrctl rc %d %s; HTTP %d %s' % (rc, err.strip(), s2, h2.get('location')))
+            if rc == 0 or home not in lock_err or s2 != 307 or h2.get('location') != h.url + '/v1/meetings/%s/lock' % x:
+                fail('lock on the carrier: mmrctl rc %d %s; HTTP %d %s' % (rc, lock_err.strip(), s2, h2.get('location')))
             rc, out, err = cr.ctl('participant', 'eject', x, 'eve')
             if rc != 0:
                 fail('participant eject on the carrier: %s' % (err or out))
@@ -131,7 +161,7 @@ def run(with_secret):
                        lambda: etcd.prefix('/mmr/zone/bans/').get('/mmr/zone/bans/%s/eve' % x))
             ok('carrier %s: home\'s controls applied (join without the passcode 403, with it 201; waiting room off); '
                'lock there refused (mmrctl: "%s"; HTTP 307 to %s); eve ejected there: bans/%s/eve in etcd'
-               % (car, err.strip()[:90], home, x))
+               % (car, lock_err.strip()[:100], home, x))
         wait_until('a lease time since registration', lambda: time.monotonic() - t_reg >= LEASE_S, timeout=LEASE_S + 1)
         h.kill()
         t0 = time.monotonic()
@@ -173,6 +203,29 @@ def run(with_secret):
                 fail('%s on %s: waiting_room %s locked %s (want as it was: off, off)'
                      % (x, new, show.get('waiting_room'), show.get('locked')))
             ok('%s on %s: waiting room off and unlocked, as on %s (not forced on)' % (x, new, home))
+            # the passcode and its hash are in no controller's log or audit file
+            for nm, cc in ctls.items():
+                for fn in os.listdir(cc.dir):
+                    if fn in ('passcodes', 'secret'):
+                        continue
+                    pth = os.path.join(cc.dir, fn)
+                    if os.path.isfile(pth):
+                        data = open(pth, 'rb').read()
+                        if CODE.encode() in data or hsh.encode() in data:
+                            fail('%s/%s holds the passcode or its hash' % (nm, fn))
+            ok('the passcode and its hash are in no file of any controller but %s\'s passcodes (logs, state, audit)'
+               % new)
+            rc, out, err = n.ctl('meeting', 'end', x)
+            if rc != 0:
+                fail('meeting end: %s' % (err or out))
+            left = lambda: [k for k in etcd.prefix('/mmr/zone/') if k == '/mmr/zone/controls/' + x or
+                            k.startswith('/mmr/zone/bans/%s/' % x)]
+            t_end = time.monotonic()
+            while left() and time.monotonic() - t_end < 5:
+                time.sleep(0.1)
+            if left():
+                fail('controls/%s and bans/%s/ deleted once %s ended: left %s' % (x, x, x, left()))
+            ok('%s ended: controls/%s and bans/%s/* gone from etcd' % (x, x, x))
         else:
             wr = wait_until('%s on %s closed (no secret_file: the passcode cannot follow)' % (x, new),
                             lambda: n.ctl_json('meeting', 'show', x).get('waiting_room') is True or None, timeout=3)

@@ -393,6 +393,8 @@ def zone_body(c, srtp=False):
                          lambda: b.ctl('participant', 'show', zm, '_trunk.mmr-a', check=False).returncode == 0)
                 wait_for(c, 'A made the trunk _trunk.mmr-b',
                          lambda: a.ctl('participant', 'show', zm, '_trunk.mmr-b', check=False).returncode == 0)
+                wait_for(c, "B's copy has its home's controls from etcd (waiting room off)",
+                         lambda: '"waiting_room": false' in b.ctl('--json', 'meeting', 'show', zm, check=False).stdout)
                 ms = b.ctl('--json', 'meeting', 'show', zm, check=False)
                 tr = b.ctl('--json', 'participant', 'show', zm, '_trunk.mmr-a', check=False)
                 c.check('"waiting_room": false' in ms.stdout and '"waiting": false' in tr.stdout,

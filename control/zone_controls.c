@@ -381,21 +381,23 @@ void zctl_sweep(struct zctl *c, bool (*placed)(void *arg, const char *meeting), 
 		if (placed(arg, mt) || model_find_meeting(c->ctx->model, mt) != MMR_ID_NONE ||
 		    (i > c->n_ctl && strcmp(mt, c->bans[i - c->n_ctl - 1].meeting) == 0))
 			continue;   /* (one prefix delete for a meeting's bans: they come in key order) */
-		char key[256], end[256], k64[400], e64[400];
+		char key[256], end[256], mkey[256], k64[400], e64[400], m64[400];
 		snprintf(key, sizeof(key), "/mmr/zone/%s/%s%s", i < c->n_ctl ? "controls" : "bans", mt,
 			 i < c->n_ctl ? "" : "/");
 		snprintf(end, sizeof(end), "%s", key);
-		json_t *b = NULL;
-		if (i < c->n_ctl) {
-			if (etcd_b64(key, strlen(key), k64, sizeof(k64)) >= 0)
-				b = json_pack("{s:s}", "key", k64);
-		} else {
-			end[strlen(end) - 1] = '0';     /* '/' + 1: the whole bans/<id>/ prefix */
-			if (etcd_b64(key, strlen(key), k64, sizeof(k64)) >= 0 &&
-			    etcd_b64(end, strlen(end), e64, sizeof(e64)) >= 0)
-				b = json_pack("{s:s, s:s}", "key", k64, "range_end", e64);
-		}
+		end[strlen(end) - 1]++;         /* bans: the prefix's end ('/' + 1; controls/<id> is one key) */
+		snprintf(mkey, sizeof(mkey), "/mmr/zone/meetings/%s", mt);
+		if (etcd_b64(key, strlen(key), k64, sizeof(k64)) < 0 || etcd_b64(mkey, strlen(mkey), m64, sizeof(m64)) < 0 ||
+		    etcd_b64(end, strlen(end), e64, sizeof(e64)) < 0)
+			continue;
+		/* only while the meeting is not placed: one created again under the name keeps its keys */
+		json_t *b = i < c->n_ctl
+			? json_pack("{s:[{s:s, s:s, s:s, s:s}], s:[{s:{s:s}}]}", "compare", "target", "CREATE", "key", m64,
+				    "result", "EQUAL", "create_revision", "0", "success", "request_delete_range", "key", k64)
+			: json_pack("{s:[{s:s, s:s, s:s, s:s}], s:[{s:{s:s, s:s}}]}", "compare", "target", "CREATE", "key",
+				    m64, "result", "EQUAL", "create_revision", "0", "success", "request_delete_range", "key",
+				    k64, "range_end", e64);
 		if (b)
-			etcd_post(c->etcd, "/v3/kv/deleterange", b, done_del, NULL);
+			etcd_post(c->etcd, "/v3/kv/txn", b, done_del, NULL);
 	}
 }

@@ -13,6 +13,7 @@ Run twice, each with its own etcd and controllers:
      passcode 403, a wrong one 403, with it 201, the waiting room as it was (off, not forced on).
   2. no secret_file: the same meeting's record says "passcode": true only; the moved copy comes up
      closed (waiting room on).
+  3. a different secret_file on each host: the record cannot be unsealed there: closed too.
 
   --no-controls   negative control (MMR_TEST_ZONE_NO_CONTROLS=1: no controls or bans written): this test
                   must FAIL ("the ejected identity mallory refused on the new host").
@@ -44,7 +45,9 @@ def offer_n(k):
         (int(d.group(0)) + 1000 * k) % 0xfffffff0 + 1).encode(), m.group(1)), offer('aiortc_sendrecv.sdp'))
 
 
-def run(with_secret):
+def run(with_secret, split=False):
+    """with_secret: a zone secret_file on every host; split: each host its own (the record cannot be
+    unsealed elsewhere)."""
     tmp = tempfile.mkdtemp(prefix='mmr-zone-ctl-test.')
     secret = os.urandom(24).hex().encode()
     etcd = None
@@ -66,8 +69,14 @@ def run(with_secret):
             standins.append(sp)
         extra = 'join_candidate = "127.0.0.1:40000";\nhttp_cors_origins = [ "%s" ];\n' % ORIGIN
         for name in ('mmr-a', 'mmr-b', 'mmr-c'):
+            zs = zsec
+            if split:
+                zs = zsec + '.' + name
+                with open(zs, 'wb') as f:
+                    f.write(os.urandom(32))
+                os.chmod(zs, 0o600)
             ctls[name] = Controller(tmp, name, 3, urls, LEASE_S, 100, ENV, secret, extra,
-                                    '  secret_file = "%s";\n' % zsec if with_secret else '')
+                                    '  secret_file = "%s";\n' % zs if with_secret else '')
         a = ctls['mmr-a']
         t_reg = wait_until('all three hosts registered', lambda: (
             time.monotonic() if sum(x['alive'] for x in a.ctl_json('zone', 'status')['hosts']) == 3 else None))
@@ -109,7 +118,7 @@ def run(with_secret):
                'bans/%s/mallory there' % (x, {k: v for k, v in r.items() if k != 'passcode'},
                                           'sealed, %d hex digits' % len(r['passcode']) if with_secret else 'true',
                                           x))
-        if with_secret and not NO_CONTROLS:
+        if with_secret and not split and not NO_CONTROLS:
             # a carrier (zone cascade): the home's controls applied there; changes refused there (the home
             # named, HTTP 307 to it); an eject there counts zone-wide (bans/ from the carrier)
             car = [nm for nm in ('mmr-a', 'mmr-b', 'mmr-c') if nm != home][0]
@@ -173,7 +182,11 @@ def run(with_secret):
         n = ctls[new]
         ok('SIGKILL of %s: %s runs on %s %.1f s later' % (home, x, new, time.monotonic() - t0))
         jp = '/v1/meetings/%s/join' % x
-        if with_secret:
+        if split:
+            wr = wait_until('%s on %s closed (another secret_file: the passcode cannot be unsealed)' % (x, new),
+                            lambda: n.ctl_json('meeting', 'show', x).get('waiting_room') is True or None, timeout=3)
+            ok('secret_file differing between hosts: %s came up on %s closed (waiting room on: %s)' % (x, new, wr))
+        elif with_secret:
             def refused():
                 s, _, t = Http(n.port).req('POST', jp, offer('aiortc_sendrecv.sdp'), mal, 'application/sdp',
                                            {'MMR-Passcode': CODE})
@@ -258,6 +271,7 @@ def main():
     run(True)
     if not NO_CONTROLS:
         run(False)
+        run(True, split=True)
     print('PASS test_zone_controls (%d checks)' % checks())
 
 

@@ -206,6 +206,10 @@ $(BUILD)/tests/test_zone_cascade: $(addprefix $(BUILD)/control/,zone_cascade.o z
 $(BUILD)/tests/test_zone_cascade: TEST_CFLAGS := -Icontrol
 $(BUILD)/tests/test_zone_cascade: TEST_EXTRA_LIBS := $(CONFIG_LIBS) $(CURL_LIBS) $(JANSSON_LIBS)
 
+# the zone's sealed passcode records (control/zone_seal.c, issue 16)
+$(BUILD)/tests/test_zone_seal: $(BUILD)/control/zone_seal.o
+$(BUILD)/tests/test_zone_seal: TEST_CFLAGS := -Icontrol
+
 $(BUILD)/tests/integration/%: tests/integration/tools/%.c $(LIBS_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LIBS_A) $(CRYPTO_LIBS) -lpthread

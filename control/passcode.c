@@ -195,6 +195,50 @@ int passcode_set(const char *meeting, const char *code, char *err, size_t errlen
 	return 0;
 }
 
+bool passcode_get_hashed(const char *meeting, uint8_t salt[PASSCODE_SALT_LEN], uint8_t hash[PASSCODE_HASH_LEN])
+{
+	struct entry *e = tab ? find(meeting) : NULL;
+	if (!e)
+		return false;
+	memcpy(salt, e->salt, PASSCODE_SALT_LEN);
+	memcpy(hash, e->hash, PASSCODE_HASH_LEN);
+	return true;
+}
+
+int passcode_set_hashed(const char *meeting, const uint8_t salt[PASSCODE_SALT_LEN],
+			const uint8_t hash[PASSCODE_HASH_LEN], char *err, size_t errlen)
+{
+	if (!tab) {
+		snprintf(err, errlen, "passcodes are not loaded");
+		return -1;
+	}
+	struct entry *e = find(meeting);
+	if (e && memcmp(e->salt, salt, PASSCODE_SALT_LEN) == 0 && passcode_equal(e->hash, hash))
+		return 0;
+	if (!e && n_tab == PASSCODE_MAX_MEETINGS) {
+		snprintf(err, errlen, "too many meetings with a passcode (the limit is %d)", PASSCODE_MAX_MEETINGS);
+		return -1;
+	}
+	struct entry old = { 0 }, n = { 0 };
+	if (e)
+		old = *e;
+	snprintf(n.name, sizeof(n.name), "%s", meeting);
+	memcpy(n.salt, salt, PASSCODE_SALT_LEN);
+	memcpy(n.hash, hash, PASSCODE_HASH_LEN);
+	bool added = !e;
+	if (added)
+		e = &tab[n_tab++];
+	*e = n;
+	if (save(err, errlen) < 0) {
+		if (added)
+			n_tab--;
+		else
+			*e = old;
+		return -1;
+	}
+	return 0;
+}
+
 bool passcode_required(const char *meeting)
 {
 	return tab && find(meeting) != NULL;

@@ -44,6 +44,11 @@ int passcode_set(const char *meeting, const char *code, char *err, size_t errlen
 bool passcode_required(const char *meeting);
 /* Is code (len bytes, may be NULL) the meeting's passcode? (false when it has none) */
 bool passcode_check(const char *meeting, const char *code, size_t len);
+/* The zone (issue 16, zone_controls.c): a meeting's record (salt, hash) read, or set from another
+ * host's (saved like passcode_set). get: true when it has one. set: 0, or -1 with err. */
+bool passcode_get_hashed(const char *meeting, uint8_t salt[PASSCODE_SALT_LEN], uint8_t hash[PASSCODE_HASH_LEN]);
+int passcode_set_hashed(const char *meeting, const uint8_t salt[PASSCODE_SALT_LEN],
+			const uint8_t hash[PASSCODE_HASH_LEN], char *err, size_t errlen);
 /* Drop every entry (tests; the controller's exit). */
 void passcode_reset(void);
 

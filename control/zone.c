@@ -29,6 +29,7 @@
 #include "values.h"
 #include "zone_failover.h"
 #include "zone_cascade.h"
+#include "zone_controls.h"
 
 #define PREFIX          "/mmr/zone/"
 #define POLL_NS         1000000000ull
@@ -107,6 +108,7 @@ struct zone {
 	struct snapshot snap;
 	struct zop *ops;
 	struct cascade *casc;           /* cascading (zone_cascade.h) */
+	struct zctl *ctl;               /* a meeting's controls across the zone (zone_controls.h) */
 };
 
 /* ---- small helpers ------------------------------------------------------------------------------- */
@@ -267,6 +269,7 @@ static int snap_load(struct zone *z, struct snapshot *s, json_t *resp)
 	size_t i;
 	static char key[512], val[4096];
 	cascade_snap_begin(z->casc);
+	zctl_snap_begin(z->ctl);
 	json_array_foreach(kvs, i, kv) {
 		const char *k64 = json_string_value(json_object_get(kv, "key"));
 		const char *v64 = json_string_value(json_object_get(kv, "value"));
@@ -276,6 +279,7 @@ static int snap_load(struct zone *z, struct snapshot *s, json_t *resp)
 			continue;
 		const char *rest = key + strlen(PREFIX);
 		cascade_snap_key(z->casc, rest, val, json_int64(json_object_get(kv, "create_revision")));
+		zctl_snap_key(z->ctl, rest, val);
 		if (strncmp(rest, "hosts/", 6) == 0 && zone_host_name_ok(rest + 6)) {
 			json_t *j = json_loads(val, 0, NULL);
 			struct zhost *h = snap_host(&n, rest + 6, true);
@@ -374,6 +378,12 @@ static bool run_internal(struct zone *z, int argc, char **argv)
 	return ok;
 }
 
+static bool placed_cb(void *arg, const char *meeting)
+{
+	struct zone *z = arg;
+	return snap_meeting(&z->snap, meeting) != NULL;
+}
+
 /* The meetings etcd places on us exist here, and no others. */
 static void reconcile(struct zone *z)
 {
@@ -401,14 +411,11 @@ static void reconcile(struct zone *z)
 				 zm->id);
 			forget_placement(z, zm->id);
 		} else if (zm->from[0] || strcmp(zm->host, z->zc->host) != 0) {
-			/* moved here by failover, or carried here for its home (cascade): its controls
-			 * (passcode, lock, bans, waiting room) are its home's, or stayed on the dead host, and
-			 * are not in the zone yet, so this copy comes up closed, not open: its waiting room on
-			 * (hosts, whose tokens pass it, admit the others; trunks do not wait) */
-			char *set[] = { "meeting", "set", (char *)zm->id, "--waiting-room", "on", NULL };
-			if (!run_internal(z, 5, set))
-				ctl_logl(CTL_LOG_ERROR, "zone: meeting %s (home %s%s%s): its waiting room could not be "
-					 "turned on", zm->id, zm->host, zm->from[0] ? ", moved from " : "", zm->from);
+			/* moved here by failover, or carried here for its home (cascade): its home's
+			 * controls (controls/ and bans/ keys) applied, or, when they cannot be known or
+			 * applied, this copy comes up closed: its waiting room on (hosts, whose tokens
+			 * pass it, admit the others; trunks do not wait) */
+			zctl_created(z->ctl, zm->id);
 		}
 	}
 	for (uint32_t id = 0; id < model_meeting_bound(m); id++) {
@@ -418,11 +425,15 @@ static void reconcile(struct zone *z)
 		snprintf(name, sizeof(name), "%s", m->meetings[id].name);
 		const struct zmeet *zm = snap_meeting(s, name);
 		if ((zm && (strcmp(zm->host, z->zc->host) == 0 || cascade_carries(z->casc, name))) ||
-		    op_pending(z, OP_END, name) || op_pending(z, OP_PLACE_TXN, name))
+		    op_pending(z, OP_END, name) || op_pending(z, OP_PLACE_TXN, name)) {
+			if (zm)
+				zctl_meeting(z->ctl, name, strcmp(zm->host, z->zc->host) == 0);
 			continue;
+		}
 		char *argv[] = { "meeting", "end", name, NULL };
 		run_internal(z, 3, argv);
 	}
+	zctl_sweep(z->ctl, placed_cb, z);
 	cascade_reconcile(z->casc, z->lease);
 }
 
@@ -1125,6 +1136,23 @@ static bool names_meeting(int argc, char **argv)
 	return false;
 }
 
+/* Does the command change a meeting's controls (zone_controls.h: set on its home only)? */
+static bool sets_controls(int argc, char **argv)
+{
+	if (argc < 3 || strcmp(argv[0], "meeting") != 0)
+		return false;
+	if (strcmp(argv[1], "lock") == 0 || strcmp(argv[1], "unlock") == 0 || strcmp(argv[1], "passcode") == 0 ||
+	    strcmp(argv[1], "passcode-clear") == 0)
+		return true;
+	if (strcmp(argv[1], "set") != 0)
+		return false;
+	for (int i = 3; i < argc; i++)   /* (--top-n is this copy's own) */
+		if (strncmp(argv[i], "--waiting-room", 14) == 0 || strncmp(argv[i], "--self-unmute", 13) == 0 ||
+		    strncmp(argv[i], "--share", 7) == 0 || strncmp(argv[i], "--max-sharers", 13) == 0)
+			return true;
+	return false;
+}
+
 /* Post the txn that makes host carry meeting too (zone cascade; spill: the answer sends the request
  * there). */
 static void cascade_txn(struct zone *z, struct slot *sl, const char *meeting, const char *host, bool json, bool spill)
@@ -1204,6 +1232,21 @@ bool zone_slot_run(struct zone *z, struct slot *sl, int argc, char **argv, uint6
 		slot_fail(sl, "too many participants on this host (the limit is %u: zone max_participants)",
 			  z->zc->max_participants);
 		return true;
+	}
+	if (local && sets_controls(n, argv)) {
+		/* a copy that is not the meeting's home (a carrier): its controls are its home's
+		 * (zone_controls.h), changed there only */
+		const struct zmeet *zm = z->snap.ok ? snap_meeting(&z->snap, argv[2]) : NULL;
+		if (zm && strcmp(zm->host, z->zc->host) != 0) {
+			slot_begin(sl, argc, argv);
+			struct zhost *h = snap_host(&z->snap, zm->host, false);
+			const char *url = h && h->http_url[0] ? h->http_url : "";
+			z->ctx->zstats.redirects++;
+			snprintf(sl->req.redirect, sizeof(sl->req.redirect), "%s", url);
+			slot_fail(sl, "meeting '%s': its controls are set on its home, host %s (%s): ask that host", argv[2],
+				  zm->host, url[0] ? url : "no http_url");
+			return true;
+		}
 	}
 	if (!zone_cmd && !create && !(names_meeting(argc, argv) && (end || !local)))
 		return false;
@@ -1394,6 +1437,21 @@ struct zone *zone_open(struct ctl_ctx *ctx, char *err, size_t errlen)
 		free(z);
 		return NULL;
 	}
+	const char *nc = getenv("MMR_TEST_ZONE_NO_CONTROLS");
+	bool no_controls = nc && strcmp(nc, "1") == 0;
+	if (no_controls)
+		ctl_logl(CTL_LOG_WARNING, "zone: MMR_TEST_ZONE_NO_CONTROLS=1: meetings' controls and bans are NOT "
+					  "written to the zone (tests only)");
+	size_t sl = 0;
+	const uint8_t *secret = cascade_secret(z->casc, &sl);
+	z->ctl = zctl_open(ctx, z->etcd, secret, sl, run_internal_cb, z, no_controls);
+	if (!z->ctl) {
+		cascade_close(z->casc);
+		etcd_close(z->etcd);
+		free(z);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
 	if (z->no_lease)
 		ctl_logl(CTL_LOG_WARNING, "zone: MMR_TEST_ZONE_NO_LEASE=1: registering WITHOUT a lease (tests only)");
 	ctl_log("zone: host %s, %u etcd member(s) from %s", zc->host, zc->n_etcd, zc->etcd[0]);
@@ -1412,6 +1470,7 @@ void zone_close(struct zone *z)
 		free(op);
 	}
 	free(z->snap.meets);
+	zctl_close(z->ctl);
 	cascade_close(z->casc);
 	free(z);
 }

@@ -189,6 +189,12 @@ void cascade_close(struct cascade *c)
 	free(c);
 }
 
+const uint8_t *cascade_secret(const struct cascade *c, size_t *len)
+{
+	*len = c->secret_len;
+	return c->secret;
+}
+
 static const struct casc_row *find_row(const struct casc_row *rows, unsigned n, const char *meeting,
 				       const char *host)
 {

@@ -55,6 +55,9 @@ struct zone_config;
 struct cascade *cascade_open(struct ctl_ctx *ctx, struct etcd *etcd, const struct zone_config *zc,
 			     cascade_run_fn run, void *run_arg, char *err, size_t errlen);
 void cascade_close(struct cascade *c);
+/* The zone secret read from secret_file (len 0: none): zone_controls.c seals with a key of its own
+ * derived from it. */
+const uint8_t *cascade_secret(const struct cascade *c, size_t *len);
 /* A read of the prefix: begin, every key (rest: the key after /mmr/zone/; val its value), end. */
 void cascade_snap_begin(struct cascade *c);
 void cascade_snap_key(struct cascade *c, const char *rest, const char *val, int64_t create_rev);

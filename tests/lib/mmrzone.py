@@ -124,9 +124,9 @@ class Etcd:
 
 class Controller:
     def __init__(self, tmp, name, max_meetings, etcd_urls, lease_s=3, max_parts=100, env=None, secret=None,
-                 extra=''):
+                 extra='', zone_extra=''):
         """env: extra environment (e.g. MMR_TEST_NO_AUTH=1); secret: the zone's token secret (bytes;
-        default a random one of its own); extra: more configuration lines."""
+        default a random one of its own); extra: more configuration lines; zone_extra: more lines in the zone block."""
         self.name = name
         self.env = env or {}
         self.dir = os.path.join(tmp, name)
@@ -145,10 +145,10 @@ class Controller:
                     'shm_name = "/mmr-zone-test-%d-%s";\napply_timeout_ms = 200;\n'
                     'http_listen = "127.0.0.1:%d";\ntoken_secret_file = "%s";\n%s'
                     'zone = {\n  etcd = [ %s ];\n  host = "%s";\n  address = "198.51.100.%d";\n'
-                    '  http_url = "%s";\n  max_meetings = %d;\n  max_participants = %d;\n  lease_s = %d;\n};\n'
+                    '  http_url = "%s";\n  max_meetings = %d;\n  max_participants = %d;\n  lease_s = %d;\n%s};\n'
                     % (self.sock, self.dir, os.getpid(), name, self.port, self.secret_file, extra,
                        ', '.join('"%s"' % u for u in etcd_urls), name, len(name), self.url, max_meetings,
-                       max_parts, lease_s))
+                       max_parts, lease_s, zone_extra))
         self.proc = None
         self.start()
 

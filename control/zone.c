@@ -102,6 +102,7 @@ struct zone {
 	uint64_t next_grant_ns, next_ka_ns, next_put_ns, next_poll_ns, last_put_ns, next_watch_ns;
 	char last_put[1024];            /* the last host value put (without "updated") */
 	int64_t last_write_rev;         /* our last placement write: older snapshots do not reconcile */
+	uint64_t last_write_ns;         /* when it was answered */
 	uint64_t fail_log_ns;
 	uint64_t prev_copies, prev_copies_ns, copies_ps;   /* the dataplane's copies a second */
 	char last_err[300];
@@ -685,6 +686,7 @@ static void done_failover(struct zop *op, json_t *resp, const char *err)
 	int64_t rev = json_int64(json_object_get(json_object_get(resp, "header"), "revision"));
 	if (rev > z->last_write_rev)
 		z->last_write_rev = rev;
+	z->last_write_ns = mmr_now_ns();
 	z->ctx->zstats.failover_moved += op->tries;
 	ctl_logl(CTL_LOG_WARNING, "zone: host %s left the zone: %u meeting(s) placed again (first: %s on host %s)",
 		 op->host, op->tries, op->meeting, op->target);
@@ -715,6 +717,14 @@ static void done_poll(struct zop *op, json_t *resp, const char *err)
 	}
 	if (!resp) {
 		snprintf(z->last_err, sizeof(z->last_err), "read: %s", err);
+		return;
+	}
+	int64_t rev = json_int64(json_object_get(json_object_get(resp, "header"), "revision"));
+	if (z->snap.ok && rev < z->last_write_rev && mmr_now_ns() - z->last_write_ns < STALE_NS) {
+		/* a read from before a write of ours was answered (a drain, a placement): it would undo
+		 * what the answer said until the next read; read again at once (only for a while: an etcd
+		 * whose revisions started again must not keep every read out) */
+		z->next_poll_ns = 0;
 		return;
 	}
 	if (snap_load(z, &z->snap, resp) == 0) {
@@ -873,6 +883,7 @@ static void done_place_txn(struct zop *op, json_t *resp, const char *err)
 		if (json_is_true(json_object_get(resp, "succeeded"))) {
 			if (rev > z->last_write_rev)
 				z->last_write_rev = rev;
+			z->last_write_ns = mmr_now_ns();
 			ctl_log("zone: meeting %s placed on host %s", op->meeting, op->target);
 			if (strcmp(op->target, z->zc->host) == 0) {
 				/* (its request gone: the next read creates it, with its options) */
@@ -942,6 +953,7 @@ static void done_end(struct zop *op, json_t *resp, const char *err)
 	int64_t rev = json_int64(json_object_get(json_object_get(resp, "header"), "revision"));
 	if (rev > z->last_write_rev)
 		z->last_write_rev = rev;
+	z->last_write_ns = mmr_now_ns();
 	if (!op->sl)
 		return;
 	if (model_find_meeting(z->ctx->model, op->meeting) == MMR_ID_NONE) {
@@ -962,6 +974,10 @@ static void done_drain(struct zop *op, json_t *resp, const char *err)
 	struct zhost *h = z->snap.ok ? snap_host(&z->snap, op->host, drain) : NULL;
 	if (h)
 		h->drain = drain;
+	int64_t rev = json_int64(json_object_get(json_object_get(resp, "header"), "revision"));
+	if (rev > z->last_write_rev)
+		z->last_write_rev = rev;
+	z->last_write_ns = mmr_now_ns();
 	ctl_log("zone: host %s %s", op->host, drain ? "draining: no new meetings go there" : "undrained");
 	if (!op->sl)
 		return;

@@ -149,6 +149,25 @@ int passcode_load(const char *dir_of, bool (*keep)(const char *name, void *arg),
 	return rc;
 }
 
+/* Put n in place of e (NULL: a new entry) and save the table; on a failed save the table is as it
+ * was. 0 or -1 (err). */
+static int install(struct entry *e, const struct entry *n, char *err, size_t errlen)
+{
+	struct entry old = e ? *e : (struct entry){ 0 };
+	bool added = !e;
+	if (added)
+		e = &tab[n_tab++];
+	*e = *n;
+	if (save(err, errlen) < 0) {
+		if (added)
+			n_tab--;
+		else
+			*e = old;
+		return -1;
+	}
+	return 0;
+}
+
 int passcode_set(const char *meeting, const char *code, char *err, size_t errlen)
 {
 	if (!tab) {
@@ -181,18 +200,7 @@ int passcode_set(const char *meeting, const char *code, char *err, size_t errlen
 		snprintf(err, errlen, "the random generator failed; nothing changed");
 		return -1;
 	}
-	bool added = !e;
-	if (added)
-		e = &tab[n_tab++];
-	*e = n;
-	if (save(err, errlen) < 0) {
-		if (added)
-			n_tab--;
-		else
-			*e = old;
-		return -1;
-	}
-	return 0;
+	return install(e, &n, err, errlen);
 }
 
 bool passcode_get_hashed(const char *meeting, uint8_t salt[PASSCODE_SALT_LEN], uint8_t hash[PASSCODE_HASH_LEN])
@@ -219,24 +227,11 @@ int passcode_set_hashed(const char *meeting, const uint8_t salt[PASSCODE_SALT_LE
 		snprintf(err, errlen, "too many meetings with a passcode (the limit is %d)", PASSCODE_MAX_MEETINGS);
 		return -1;
 	}
-	struct entry old = { 0 }, n = { 0 };
-	if (e)
-		old = *e;
+	struct entry n = { 0 };
 	snprintf(n.name, sizeof(n.name), "%s", meeting);
 	memcpy(n.salt, salt, PASSCODE_SALT_LEN);
 	memcpy(n.hash, hash, PASSCODE_HASH_LEN);
-	bool added = !e;
-	if (added)
-		e = &tab[n_tab++];
-	*e = n;
-	if (save(err, errlen) < 0) {
-		if (added)
-			n_tab--;
-		else
-			*e = old;
-		return -1;
-	}
-	return 0;
+	return install(e, &n, err, errlen);
 }
 
 bool passcode_required(const char *meeting)

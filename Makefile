@@ -201,7 +201,7 @@ $(BUILD)/tests/test_zone: TEST_CFLAGS := -Icontrol
 $(BUILD)/tests/test_zone: TEST_EXTRA_LIBS := $(CONFIG_LIBS) $(CURL_LIBS) $(JANSSON_LIBS)
 
 # the cascade trunks' SRTP keys (control/zone_cascade.c, issue 16)
-$(BUILD)/tests/test_zone_cascade: $(addprefix $(BUILD)/control/,zone_cascade.o zone_conf.o etcd_client.o log.o values.o \
+$(BUILD)/tests/test_zone_cascade: $(addprefix $(BUILD)/control/,zone_cascade.o zone_seal.o zone_conf.o etcd_client.o log.o values.o \
 				  model.o id_index.o id_pool.o token.o jwipe.o)
 $(BUILD)/tests/test_zone_cascade: TEST_CFLAGS := -Icontrol
 $(BUILD)/tests/test_zone_cascade: TEST_EXTRA_LIBS := $(CONFIG_LIBS) $(CURL_LIBS) $(JANSSON_LIBS)

@@ -159,6 +159,19 @@ static struct zop *op_new(struct zone *z, enum op_kind kind, struct slot *sl)
 	return op;
 }
 
+/* The request of op (its slot, command line, tries, meeting) moves to `to`: op answers nothing more. */
+static void op_hand_over(struct zop *op, struct zop *to)
+{
+	to->argc = op->argc;
+	to->argv = op->argv;
+	to->json = op->json;
+	to->tries = op->tries;
+	snprintf(to->meeting, sizeof(to->meeting), "%s", op->meeting);
+	op->argv = NULL;
+	op->argc = 0;
+	op->sl = NULL;
+}
+
 static void op_free(struct zop *op)
 {
 	struct zone *z = op->z;
@@ -850,15 +863,8 @@ static void done_place_range(struct zop *op, json_t *resp, const char *err)
 		return;
 	}
 	/* the request moves to the txn's op */
-	t->argc = op->argc;
-	t->argv = op->argv;
-	t->json = op->json;
-	t->tries = op->tries;
-	op->argv = NULL;
-	op->argc = 0;
-	snprintf(t->meeting, sizeof(t->meeting), "%s", op->meeting);
+	op_hand_over(op, t);
 	snprintf(t->target, sizeof(t->target), "%s", op->target);
-	op->sl = NULL;
 	post(z, t, "/v3/kv/txn", b);
 }
 
@@ -917,14 +923,7 @@ static void done_place_txn(struct zop *op, json_t *resp, const char *err)
 		if (op->sl && ++op->tries < PLACE_TRIES) {
 			struct zop *r = op_new(z, OP_PLACE_RANGE, op->sl);
 			if (r) {
-				r->argc = op->argc;
-				r->argv = op->argv;
-				r->json = op->json;
-				r->tries = op->tries;
-				op->argv = NULL;
-				op->argc = 0;
-				snprintf(r->meeting, sizeof(r->meeting), "%s", op->meeting);
-				op->sl = NULL;
+				op_hand_over(op, r);
 				place_range(z, r);
 				return;
 			}

@@ -6,11 +6,9 @@
 
 #include <stdarg.h>
 #include <string.h>
-#include <openssl/core_names.h>
-#include <openssl/kdf.h>
-#include <openssl/params.h>
 
 #include "zone_conf.h"
+#include "zone_seal.h"
 #include "values.h"
 
 #define CASCADE_SECRET_MIN 32
@@ -50,27 +48,14 @@ int cascade_trunk_key(const uint8_t *secret, size_t secret_len, enum srtp_suite 
 	*p++ = (uint8_t)suite;
 	uint8_t okm[SRTP_MAX_KEY + SRTP_MAX_SALT];
 	int rc = -1;
-	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-	EVP_KDF_CTX *kc = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
-	if (kc) {
-		OSSL_PARAM params[] = {
-			OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0),
-			OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret, secret_len),
-			OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)label, sizeof(label) - 1),
-			OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, (size_t)(p - info)),
-			OSSL_PARAM_construct_end(),
-		};
-		if (EVP_KDF_derive(kc, okm, (size_t)klen + (size_t)slen, params) == 1) {
-			out->suite = (uint8_t)suite;
-			out->key_len = (uint8_t)klen;
-			out->salt_len = (uint8_t)slen;
-			memcpy(out->key, okm, (size_t)klen);
-			memcpy(out->salt, okm + klen, (size_t)slen);
-			rc = 0;
-		}
+	if (zone_hkdf_sha256(secret, secret_len, label, info, (size_t)(p - info), okm, (size_t)klen + (size_t)slen) == 0) {
+		out->suite = (uint8_t)suite;
+		out->key_len = (uint8_t)klen;
+		out->salt_len = (uint8_t)slen;
+		memcpy(out->key, okm, (size_t)klen);
+		memcpy(out->salt, okm + klen, (size_t)slen);
+		rc = 0;
 	}
-	EVP_KDF_CTX_free(kc);
-	EVP_KDF_free(kdf);
 	explicit_bzero(okm, sizeof(okm));
 	explicit_bzero(info, sizeof(info));
 	return rc;

@@ -16,10 +16,9 @@
 
 static const char label[] = "mmr controls v1";
 
-static int derive(const uint8_t *secret, size_t secret_len, uint8_t key[32])
+int zone_hkdf_sha256(const uint8_t *secret, size_t secret_len, const char *salt, const uint8_t *info,
+		     size_t info_len, uint8_t *out, size_t out_len)
 {
-	if (!secret || secret_len < SECRET_MIN)
-		return -1;
 	int rc = -1;
 	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
 	EVP_KDF_CTX *kc = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
@@ -27,15 +26,22 @@ static int derive(const uint8_t *secret, size_t secret_len, uint8_t key[32])
 		OSSL_PARAM params[] = {
 			OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0),
 			OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret, secret_len),
-			OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)label, sizeof(label) - 1),
-			OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)label, sizeof(label) - 1),
+			OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, strlen(salt)),
+			OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, info_len),
 			OSSL_PARAM_construct_end(),
 		};
-		rc = EVP_KDF_derive(kc, key, 32, params) == 1 ? 0 : -1;
+		rc = EVP_KDF_derive(kc, out, out_len, params) == 1 ? 0 : -1;
 	}
 	EVP_KDF_CTX_free(kc);
 	EVP_KDF_free(kdf);
 	return rc;
+}
+
+static int derive(const uint8_t *secret, size_t secret_len, uint8_t key[32])
+{
+	if (!secret || secret_len < SECRET_MIN)
+		return -1;
+	return zone_hkdf_sha256(secret, secret_len, label, (const uint8_t *)label, sizeof(label) - 1, key, 32);
 }
 
 /* One GCM pass: enc 1 seals (tag out), 0 opens (tag in, checked). 0 or -1. */

@@ -17,6 +17,11 @@
 /* the hex text of a sealed n-byte record: 2 * (12 + n + 16) + NUL */
 #define ZSEAL_TEXT_MAX (2 * (ZSEAL_NONCE + ZSEAL_PLAIN_MAX + ZSEAL_TAG) + 1)
 
+/* HKDF-SHA256 of secret with salt (a label) and info into out_len bytes: 0 or -1. The zone's key
+ * derivations (these seals, the cascade's trunk keys) all go through it. */
+int zone_hkdf_sha256(const uint8_t *secret, size_t secret_len, const char *salt, const uint8_t *info,
+		     size_t info_len, uint8_t *out, size_t out_len);
+
 /* Seal plain (1..ZSEAL_PLAIN_MAX bytes) for meeting into out (hex). 0, or -1 (secret shorter than
  * 32 bytes, bad sizes, OpenSSL or random failure). */
 int zone_seal(const uint8_t *secret, size_t secret_len, const char *meeting, const uint8_t *plain, size_t n,

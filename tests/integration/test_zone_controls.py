@@ -22,7 +22,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
-from mmrzone import CLI, CTL, STANDIN, Controller, Etcd, checks, fail, ok, wait_until  # noqa: E402
+from mmrzone import CLI, CTL, STANDIN, Controller, Etcd, checks, fail, ok, stop_zone, wait_until  # noqa: E402
 from mmrhttp import ORIGIN, Http, make_token, offer  # noqa: E402
 
 NO_CONTROLS = '--no-controls' in sys.argv[1:]
@@ -244,22 +243,7 @@ def run(with_secret, split=False):
                             lambda: n.ctl_json('meeting', 'show', x).get('waiting_room') is True or None, timeout=3)
             ok('no secret_file: %s came up on %s closed (waiting room on: %s)' % (x, new, wr))
     finally:
-        for cc in ctls.values():
-            if cc.proc and cc.proc.poll() is None:
-                cc.proc.send_signal(signal.SIGTERM)
-                try:
-                    cc.proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    cc.proc.kill()
-        for sp in standins:
-            sp.send_signal(signal.SIGTERM)
-            sp.wait()
-        if etcd:
-            etcd.stop()
-        if os.environ.get('MMR_TEST_KEEP'):
-            print('kept %s' % tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        stop_zone(ctls, standins, etcd, tmp)
 
 
 def main():

@@ -35,7 +35,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
-from mmrzone import CLI, CTL, STANDIN, Controller, Etcd, checks, fail, ok, wait_until  # noqa: E402
+from mmrzone import CLI, CTL, STANDIN, Controller, Etcd, checks, fail, ok, stop_zone, wait_until  # noqa: E402
 from mmrhttp import ORIGIN, Events, Http, make_token, offer  # noqa: E402
 
 NO_FAILOVER = '--no-failover' in sys.argv[1:]
@@ -299,22 +299,7 @@ def main():
            % (', '.join(on_b), dt, cnt))
         print('PASS test_zone_failover (%d checks)' % checks())
     finally:
-        for cc in ctls.values():
-            if cc.proc and cc.proc.poll() is None:
-                cc.proc.send_signal(signal.SIGTERM)
-                try:
-                    cc.proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    cc.proc.kill()
-        for sp in standins:
-            sp.send_signal(signal.SIGTERM)
-            sp.wait()
-        if etcd:
-            etcd.stop()
-        if os.environ.get('MMR_TEST_KEEP'):
-            print('kept %s' % tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        stop_zone(ctls, standins, etcd, tmp)
 
 
 if __name__ == '__main__':

@@ -7,6 +7,7 @@ import base64
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -192,3 +193,24 @@ class Controller:
 
     def meetings(self):
         return sorted(m['name'] for m in self.ctl_json('meeting', 'list').get('meetings', []))
+
+
+def stop_zone(ctls, standins, etcd, tmp):
+    """A test's zone down: the controllers (SIGTERM, then SIGKILL after 10 s), the stand-in
+    dataplanes, etcd; tmp removed unless MMR_TEST_KEEP is set."""
+    for cc in ctls.values():
+        if cc.proc and cc.proc.poll() is None:
+            cc.proc.send_signal(signal.SIGTERM)
+            try:
+                cc.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                cc.proc.kill()
+    for sp in standins:
+        sp.send_signal(signal.SIGTERM)
+        sp.wait()
+    if etcd:
+        etcd.stop()
+    if os.environ.get('MMR_TEST_KEEP'):
+        print('kept %s' % tmp)
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
